@@ -1,0 +1,53 @@
+// Lint: typescript-eslint's recommended rules everywhere, plus the rule that keeps protocol
+// code deterministic. cells/ and the decision logic of controller/ and chaos/ get time,
+// randomness, network and disk only through the injected interfaces of sim/kernel/ports.ts.
+// The only exceptions are the I/O edges, listed in IO_EDGES below, which adapt those
+// interfaces to the real world (HTTP server, Toxiproxy server, live process supervision).
+import tseslint from "typescript-eslint";
+
+const FORBIDDEN_MODULES = ["fs", "fs/promises", "net", "dgram", "child_process", "worker_threads", "http", "https", "timers", "perf_hooks", "crypto"]
+  .flatMap((name) => [name, `node:${name}`]);
+
+const determinismRules = {
+  "no-restricted-globals": [
+    "error",
+    { name: "setTimeout", message: "Use the injected Clock (sim/kernel/ports.ts)." },
+    { name: "setInterval", message: "Use the injected Clock (sim/kernel/ports.ts)." },
+    { name: "setImmediate", message: "Use the injected Clock (sim/kernel/ports.ts)." },
+    { name: "performance", message: "Use the injected Clock (sim/kernel/ports.ts)." },
+    { name: "process", message: "Protocol code must not touch the process; inject what you need." },
+  ],
+  "no-restricted-properties": [
+    "error",
+    { object: "Date", property: "now", message: "Use the injected Clock." },
+    { object: "Math", property: "random", message: "Use the injected Random." },
+    { object: "performance", property: "now", message: "Use the injected Clock." },
+    { object: "process", property: "hrtime", message: "Use the injected Clock." },
+  ],
+  "no-restricted-syntax": [
+    "error",
+    { selector: "NewExpression[callee.name='Date']", message: "new Date() is ambient time: use the injected Clock." },
+  ],
+  "no-restricted-imports": [
+    "error",
+    { paths: FORBIDDEN_MODULES.map((name) => ({ name, message: "Protocol code gets I/O only through injected interfaces." })) },
+  ],
+};
+
+const IO_EDGES = ["controller/http/**", "controller/store/**", "controller/runtime/**", "chaos/toxiproxy/**"];
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "ui/vendor/**", "out/**", ".ldc/**", "**/*.js", "**/*.mjs"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "error",
+    },
+  },
+  {
+    files: ["cells/**/*.ts", "controller/**/*.ts", "chaos/**/*.ts"],
+    ignores: IO_EDGES,
+    rules: determinismRules,
+  },
+);
