@@ -5,7 +5,7 @@
 // interfaces to the real world (HTTP server, Toxiproxy server, live process supervision).
 import tseslint from "typescript-eslint";
 
-const FORBIDDEN_MODULES = ["fs", "fs/promises", "net", "dgram", "child_process", "worker_threads", "http", "https", "timers", "perf_hooks", "crypto"]
+const FORBIDDEN_MODULES = ["fs", "fs/promises", "net", "dgram", "child_process", "worker_threads", "http", "https", "timers", "perf_hooks"]
   .flatMap((name) => [name, `node:${name}`]);
 
 const determinismRules = {
@@ -30,7 +30,17 @@ const determinismRules = {
   ],
   "no-restricted-imports": [
     "error",
-    { paths: FORBIDDEN_MODULES.map((name) => ({ name, message: "Protocol code gets I/O only through injected interfaces." })) },
+    {
+      paths: [
+        ...FORBIDDEN_MODULES.map((name) => ({ name, message: "Protocol code gets I/O only through injected interfaces." })),
+        // Hashing (createHash) is deterministic and allowed; entropy is not.
+        ...["crypto", "node:crypto"].map((name) => ({
+          name,
+          importNames: ["randomBytes", "randomUUID", "randomInt", "getRandomValues", "webcrypto", "randomFill", "randomFillSync"],
+          message: "Use the injected Random.",
+        })),
+      ],
+    },
   ],
 };
 
