@@ -26,7 +26,7 @@ const determinismRules = {
   ],
   "no-restricted-syntax": [
     "error",
-    { selector: "NewExpression[callee.name='Date']", message: "new Date() is ambient time: use the injected Clock." },
+    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() is ambient time: use the injected Clock (new Date(ms) of a given time is fine)." },
   ],
   "no-restricted-imports": [
     "error",
