@@ -1,0 +1,288 @@
+// Linearizability by Wing & Gong's search with Lowe's memoisation, as Porcupine implements it:
+// walk the history's call/return entries in order; linearize the first pending call the model
+// accepts (remembering (linearized set, state) so a configuration is never explored twice);
+// meeting a return means its call could not be placed, so backtrack. The history is first split
+// into independent groups of objects (P-compositionality: linearizability is local), each
+// checked alone. `fail` ops never happened and are dropped; `info` ops return at infinity, so
+// they may take effect anywhere after their invoke, or (placed last) not at all.
+import type { PairedOp } from "./history.js";
+import type { Json } from "./json.js";
+import { LinearizedSet } from "./linearized-set.js";
+import type { Model } from "./models.js";
+
+export interface LinearizableOptions {
+  /** Time budget for the whole check; past it the verdict is "unknown", never a guess. */
+  timeoutMs?: number;
+  /** Memo entries allowed across the search before giving up with "unknown" (memory bound). */
+  cacheEntriesMax?: number;
+  /** Monotonic milliseconds; injected so the search itself stays deterministic to test. */
+  nowMs?: () => number;
+}
+
+export interface OpSummary {
+  process: number | string;
+  f: string;
+  type: "ok" | "info";
+  invokeIndex: number;
+  completionIndex: number | null;
+  value: Json;
+  result: Json;
+}
+
+export interface LinearizabilityFailure {
+  /** The group of objects (cell, key, register) whose history is not linearizable. */
+  partition: string;
+  /** Ops linearized on the deepest path the search found. */
+  linearizedCount: number;
+  /** The op that could not be placed before its return on that path. */
+  op: OpSummary;
+  /** Ops concurrent with it that were still unplaced: together with `op`, the window that fails. */
+  window: OpSummary[];
+  /** The last few ops linearized on that path, most recent last. */
+  lastLinearized: OpSummary[];
+  /** The model state (its memo key) at that point. */
+  state: string;
+}
+
+export interface LinearizabilityVerdict {
+  valid: true | false | "unknown";
+  model: string;
+  ops: number;
+  partitions: number;
+  /** Search steps taken (each a model step tried). */
+  steps: number;
+  reason?: "timeout" | "cache-limit";
+  failure?: LinearizabilityFailure;
+}
+
+export const CACHE_ENTRIES_MAX_DEFAULT = 4_000_000;
+const LAST_LINEARIZED_SHOWN_MAX = 5;
+const WINDOW_SHOWN_MAX = 32;
+const DEADLINE_CHECK_EVERY_STEPS = 4096;
+
+interface Entry {
+  readonly isCall: boolean;
+  readonly id: number;
+  /** For a call, its return entry. */
+  match: Entry | null;
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+interface Prepared<Input, Output> {
+  op: PairedOp;
+  input: Input;
+  output: Output | null;
+}
+
+class Budget {
+  steps = 0;
+  cacheEntries = 0;
+  exhausted: "timeout" | "cache-limit" | null = null;
+  private readonly deadlineMs: number;
+
+  constructor(
+    private readonly nowMs: () => number,
+    timeoutMs: number,
+    readonly cacheEntriesMax: number,
+  ) {
+    this.deadlineMs = nowMs() + timeoutMs;
+  }
+
+  /** false once the budget is spent. */
+  step(): boolean {
+    this.steps++;
+    if (this.steps % DEADLINE_CHECK_EVERY_STEPS === 0 && this.nowMs() > this.deadlineMs) this.exhausted = "timeout";
+    return this.exhausted === null;
+  }
+}
+
+export function summarise(op: PairedOp): OpSummary {
+  return {
+    process: op.process,
+    f: op.f,
+    type: op.type === "ok" ? "ok" : "info",
+    invokeIndex: op.invoke.index,
+    completionIndex: op.completion?.index ?? null,
+    value: op.invoke.value,
+    result: op.completion?.value ?? null,
+  };
+}
+
+/** Splits ops into groups that share no object (union-find over the objects each op touches). */
+function partition<S, I, O>(model: Model<S, I, O>, prepared: Prepared<I, O>[]): Map<string, Prepared<I, O>[]> {
+  const parent = new Map<string, string>();
+  const find = (object: string): string => {
+    let root = object;
+    while (parent.get(root) !== root) root = parent.get(root) as string;
+    let node = object;
+    while (node !== root) {
+      const next = parent.get(node) as string;
+      parent.set(node, root);
+      node = next;
+    }
+    return root;
+  };
+  const objectsOf = prepared.map((entry) => model.objects(entry.op, entry.input));
+  for (const objects of objectsOf) {
+    for (const object of objects) if (!parent.has(object)) parent.set(object, object);
+    for (let i = 1; i < objects.length; i++) {
+      const a = find(objects[0] as string);
+      const b = find(objects[i] as string);
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const groups = new Map<string, Prepared<I, O>[]>();
+  prepared.forEach((entry, position) => {
+    const objects = objectsOf[position] as readonly string[];
+    const root = objects.length === 0 ? "" : find(objects[0] as string);
+    let group = groups.get(root);
+    if (!group) groups.set(root, (group = []));
+    group.push(entry);
+  });
+  return groups;
+}
+
+/** Builds the call/return entry list (by history position; info returns last) after a head sentinel. */
+function buildEntries<I, O>(ops: Prepared<I, O>[]): Entry {
+  const events: { position: number; entry: Entry }[] = [];
+  ops.forEach((op, id) => {
+    const call: Entry = { isCall: true, id, match: null, prev: null, next: null };
+    const ret: Entry = { isCall: false, id, match: null, prev: null, next: null };
+    call.match = ret;
+    events.push({ position: op.op.invoke.index, entry: call });
+    const returnPosition = op.output === null ? Number.MAX_SAFE_INTEGER - ops.length + id : (op.op.completion as { index: number }).index;
+    events.push({ position: returnPosition, entry: ret });
+  });
+  events.sort((a, b) => a.position - b.position);
+  const head: Entry = { isCall: false, id: -1, match: null, prev: null, next: null };
+  let last = head;
+  for (const { entry } of events) {
+    last.next = entry;
+    entry.prev = last;
+    last = entry;
+  }
+  return head;
+}
+
+function lift(entry: Entry): void {
+  (entry.prev as Entry).next = entry.next;
+  (entry.next as Entry).prev = entry.prev;
+  const match = entry.match as Entry;
+  (match.prev as Entry).next = match.next;
+  if (match.next) match.next.prev = match.prev;
+}
+
+function unlift(entry: Entry): void {
+  const match = entry.match as Entry;
+  (match.prev as Entry).next = match;
+  if (match.next) match.next.prev = match;
+  (entry.prev as Entry).next = entry;
+  (entry.next as Entry).prev = entry;
+}
+
+type GroupResult = { valid: true } | { valid: "unknown" } | { valid: false; failure: Omit<LinearizabilityFailure, "partition"> };
+
+function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budget: Budget): GroupResult {
+  const head = buildEntries(ops);
+  const linearized = new LinearizedSet(ops.length);
+  const cache = new Set<string>();
+  const calls: { entry: Entry; state: S }[] = [];
+  let state = model.initialState();
+  let entry = head.next;
+  let deepest: { count: number; failedId: number; window: number[]; last: number[]; state: string } | null = null;
+
+  while (head.next !== null) {
+    if (!budget.step()) return { valid: "unknown" };
+    const current = entry as Entry;
+    if (current.isCall) {
+      const op = ops[current.id] as Prepared<I, O>;
+      const next = model.step(state, op.input, op.output);
+      if (next !== undefined) {
+        linearized.add(current.id);
+        const key = `${model.stateKey(next)}#${linearized.key()}`;
+        if (!cache.has(key)) {
+          if (budget.cacheEntries >= budget.cacheEntriesMax) {
+            budget.exhausted = "cache-limit";
+            return { valid: "unknown" };
+          }
+          cache.add(key);
+          budget.cacheEntries++;
+          calls.push({ entry: current, state });
+          state = next;
+          lift(current);
+          entry = head.next;
+          continue;
+        }
+        linearized.delete(current.id);
+      }
+      entry = current.next;
+      continue;
+    }
+    // A return: its call cannot be placed on this path.
+    if (deepest === null || calls.length > deepest.count) {
+      const window: number[] = [];
+      for (let cursor: Entry | null = head.next; cursor !== null && cursor !== current && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
+        if (cursor.isCall) window.push(cursor.id);
+      }
+      const last = calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
+      deepest = { count: calls.length, failedId: current.id, window, last, state: model.stateKey(state) };
+    }
+    const top = calls.pop();
+    if (top === undefined) {
+      const worst = deepest;
+      const summary = (id: number): OpSummary => summarise((ops[id] as Prepared<I, O>).op);
+      return {
+        valid: false,
+        failure: {
+          linearizedCount: worst.count,
+          op: summary(worst.failedId),
+          window: worst.window.filter((id) => id !== worst.failedId).map(summary),
+          lastLinearized: worst.last.map(summary),
+          state: worst.state,
+        },
+      };
+    }
+    state = top.state;
+    linearized.delete(top.entry.id);
+    unlift(top.entry);
+    entry = top.entry.next;
+  }
+  return { valid: true };
+}
+
+/**
+ * Checks a paired history against a model. Throws HistoryError (naming the op) for ops the
+ * model cannot read; otherwise returns valid, invalid with the failing window, or unknown.
+ */
+export function checkLinearizable<S, I, O>(model: Model<S, I, O>, paired: readonly PairedOp[], options: LinearizableOptions = {}): LinearizabilityVerdict {
+  const budget = new Budget(options.nowMs ?? (() => performance.now()), options.timeoutMs ?? 60_000, options.cacheEntriesMax ?? CACHE_ENTRIES_MAX_DEFAULT);
+  const prepared: Prepared<I, O>[] = [];
+  for (const op of paired) {
+    if (op.type === "fail") continue;
+    prepared.push({ op, ...model.prepare(op) });
+  }
+  const groups = partition(model, prepared);
+  const verdict: LinearizabilityVerdict = { valid: true, model: model.name, ops: prepared.length, partitions: groups.size, steps: 0 };
+  // Small groups first: an invalid small group answers quickly even if a big one would time out.
+  const ordered = [...groups.entries()].sort((a, b) => a[1].length - b[1].length || (a[0] < b[0] ? -1 : 1));
+  for (const [name, ops] of ordered) {
+    budget.cacheEntries = 0;
+    const result = checkGroup(model, ops, budget);
+    if (result.valid === false) {
+      verdict.valid = false;
+      verdict.failure = { partition: name, ...result.failure };
+      delete verdict.reason;
+      break;
+    }
+    if (result.valid === "unknown") {
+      verdict.valid = "unknown";
+      verdict.reason = budget.exhausted ?? "timeout";
+      if (budget.exhausted === "timeout") break;
+      // A cache limit is per group (its memo is freed after it): later groups still run.
+      budget.exhausted = null;
+    }
+  }
+  verdict.steps = budget.steps;
+  return verdict;
+}
