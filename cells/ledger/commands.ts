@@ -1,0 +1,146 @@
+// Ledger commands: what a client asks for. They arrive as `unknown` (they crossed a log, a socket
+// or a file), so parsing never throws: a command of the wrong shape becomes a typed
+// MALFORMED_COMMAND rejection. Value checks (amount ranges, known accounts) belong to decide(),
+// where they become rejection events in the chain.
+
+export type AccountId = string;
+/** A client-chosen id of a transfer, deposit or withdrawal: the idempotency key. */
+export type OperationId = string;
+
+export interface OpenAccount {
+  readonly type: "OpenAccount";
+  readonly account: AccountId;
+  /** Minor units; 0 when absent. */
+  readonly initialBalance?: number;
+}
+
+export interface Transfer {
+  readonly type: "Transfer";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  /** Minor units, a safe positive integer (checked by decide, not by the parser). */
+  readonly amount: number;
+}
+
+export interface Deposit {
+  readonly type: "Deposit";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+}
+
+export interface Withdraw {
+  readonly type: "Withdraw";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+}
+
+export interface ReadBalances {
+  readonly type: "ReadBalances";
+  /** All accounts when absent. */
+  readonly accounts?: readonly AccountId[];
+}
+
+/** Commands that carry an idempotency id: applied at most once per id. */
+export type IdempotentCommand = Transfer | Deposit | Withdraw;
+export type LedgerCommand = OpenAccount | IdempotentCommand | ReadBalances;
+
+/** What the replica puts in a log entry's `data`. */
+export interface LedgerRequest {
+  readonly requestId: string;
+  readonly command: LedgerCommand;
+}
+
+export const commandLimits = {
+  idLengthMax: 128,
+  accountLengthMax: 128,
+  requestIdLengthMax: 256,
+  /** A read through the log names at most this many accounts (omit `accounts` to read all). */
+  readAccountsMax: 10_000,
+} as const;
+
+export interface MalformedCommand {
+  readonly code: "MALFORMED_COMMAND";
+  readonly field: string;
+  readonly expected: string;
+}
+
+export type ParsedCommand = { readonly ok: true; readonly command: LedgerCommand } | { readonly ok: false; readonly error: MalformedCommand };
+
+export type ParsedRequest =
+  | { readonly ok: true; readonly requestId: string; readonly command: LedgerCommand }
+  | { readonly ok: false; readonly requestId: string; readonly error: MalformedCommand };
+
+function malformed(field: string, expected: string): { ok: false; error: MalformedCommand } {
+  return { ok: false, error: { code: "MALFORMED_COMMAND", field, expected } };
+}
+
+function isBoundedString(value: unknown, lengthMax: number): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= lengthMax;
+}
+
+const ID_EXPECTED = `a non-empty string of at most ${commandLimits.idLengthMax} characters`;
+const ACCOUNT_EXPECTED = `a non-empty string of at most ${commandLimits.accountLengthMax} characters`;
+const AMOUNT_EXPECTED = "a number of minor units";
+
+/** Checks the shape of a command. `field` prefixes the names in errors (e.g. "command"). */
+export function parseCommand(value: unknown, field = "command"): ParsedCommand {
+  if (typeof value !== "object" || value === null) return malformed(field, "an object with a `type`");
+  const record = value as Record<string, unknown>;
+  switch (record.type) {
+    case "Transfer": {
+      if (!isBoundedString(record.id, commandLimits.idLengthMax)) return malformed(`${field}.id`, ID_EXPECTED);
+      if (!isBoundedString(record.from, commandLimits.accountLengthMax)) return malformed(`${field}.from`, ACCOUNT_EXPECTED);
+      if (!isBoundedString(record.to, commandLimits.accountLengthMax)) return malformed(`${field}.to`, ACCOUNT_EXPECTED);
+      if (typeof record.amount !== "number") return malformed(`${field}.amount`, AMOUNT_EXPECTED);
+      return { ok: true, command: { type: "Transfer", id: record.id, from: record.from, to: record.to, amount: record.amount } };
+    }
+    case "Deposit":
+    case "Withdraw": {
+      if (!isBoundedString(record.id, commandLimits.idLengthMax)) return malformed(`${field}.id`, ID_EXPECTED);
+      if (!isBoundedString(record.account, commandLimits.accountLengthMax)) return malformed(`${field}.account`, ACCOUNT_EXPECTED);
+      if (typeof record.amount !== "number") return malformed(`${field}.amount`, AMOUNT_EXPECTED);
+      return { ok: true, command: { type: record.type, id: record.id, account: record.account, amount: record.amount } };
+    }
+    case "OpenAccount": {
+      if (!isBoundedString(record.account, commandLimits.accountLengthMax)) return malformed(`${field}.account`, ACCOUNT_EXPECTED);
+      const initial = record.initialBalance;
+      if (initial !== undefined && typeof initial !== "number") return malformed(`${field}.initialBalance`, AMOUNT_EXPECTED);
+      return { ok: true, command: { type: "OpenAccount", account: record.account, initialBalance: initial ?? 0 } };
+    }
+    case "ReadBalances": {
+      const accounts = record.accounts;
+      if (accounts === undefined) return { ok: true, command: { type: "ReadBalances" } };
+      if (!Array.isArray(accounts) || accounts.length > commandLimits.readAccountsMax) {
+        return malformed(`${field}.accounts`, `an array of at most ${commandLimits.readAccountsMax} account ids`);
+      }
+      for (let i = 0; i < accounts.length; i++) {
+        if (!isBoundedString(accounts[i], commandLimits.accountLengthMax)) return malformed(`${field}.accounts[${i}]`, ACCOUNT_EXPECTED);
+      }
+      return { ok: true, command: { type: "ReadBalances", accounts: accounts.slice() as string[] } };
+    }
+    default:
+      return malformed(`${field}.type`, "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances");
+  }
+}
+
+/** Parses a log entry's `data`: `{requestId, command}`. */
+export function parseRequest(data: unknown): ParsedRequest {
+  if (typeof data !== "object" || data === null) {
+    return { ok: false, requestId: "", error: { code: "MALFORMED_COMMAND", field: "data", expected: "an object {requestId, command}" } };
+  }
+  const record = data as Record<string, unknown>;
+  const requestId = record.requestId;
+  if (!isBoundedString(requestId, commandLimits.requestIdLengthMax)) {
+    return {
+      ok: false,
+      requestId: "",
+      error: { code: "MALFORMED_COMMAND", field: "data.requestId", expected: `a non-empty string of at most ${commandLimits.requestIdLengthMax} characters` },
+    };
+  }
+  const parsed = parseCommand(record.command, "data.command");
+  if (!parsed.ok) return { ok: false, requestId, error: parsed.error };
+  return { ok: true, requestId, command: parsed.command };
+}

@@ -1,0 +1,117 @@
+// decide(command, state) -> event: the business rules, as a function that only reads. Every
+// client mistake (a float amount, an unknown account, an overdraft) becomes a rejection event,
+// never an exception: the same bad command reaches all five replicas, and it must not crash them.
+
+import type { IdempotentCommand, OpenAccount } from "./commands.js";
+import { assertLedger, LedgerError } from "./errors.js";
+import type { LedgerEventBody } from "./events.js";
+import { commandFingerprint, type IdempotencyTable, type RecordedOutcome } from "./idempotency.js";
+import type { LedgerState } from "./state.js";
+
+export interface DecideLimits {
+  readonly accountsMax: number;
+}
+
+export type Decision =
+  | {
+      readonly kind: "event";
+      readonly event: LedgerEventBody;
+      /** Set when the outcome must enter the idempotency table. */
+      readonly record?: { readonly id: string; readonly fingerprint: number; readonly outcome: RecordedOutcome };
+    }
+  /** A retry of an id already decided: nothing happens, the first outcome is returned. */
+  | { readonly kind: "duplicate"; readonly id: string; readonly first: RecordedOutcome }
+  /** An id already used for a different operation: nothing happens, the client gets ID_REUSED. */
+  | { readonly kind: "conflict"; readonly id: string };
+
+export function isValidAmount(amount: number): boolean {
+  return Number.isSafeInteger(amount) && amount > 0;
+}
+
+export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits): Decision {
+  if (command.type === "OpenAccount") return decideOpenAccount(command, state, limits);
+
+  const fingerprint = commandFingerprint(command);
+  const previous = table.lookup(command.id);
+  if (previous !== undefined) {
+    return previous.fingerprint === fingerprint ? { kind: "duplicate", id: command.id, first: previous.outcome } : { kind: "conflict", id: command.id };
+  }
+  const event = table.isFull ? rejectForFullTable(command) : decideFresh(command, state);
+  if (table.isFull) return { kind: "event", event };
+  return { kind: "event", event, record: { id: command.id, fingerprint, outcome: recordedOutcome(event) } };
+}
+
+function decideFresh(command: IdempotentCommand, state: LedgerState): LedgerEventBody {
+  const balances = state.balances;
+  switch (command.type) {
+    case "Transfer": {
+      const { id, from, to, amount } = command;
+      if (!isValidAmount(amount)) return { type: "TransferRejected", id, from, to, amount, reason: "INVALID_AMOUNT" };
+      if (from === to) return { type: "TransferRejected", id, from, to, amount, reason: "SAME_ACCOUNT" };
+      const fromBalance = balances.get(from);
+      if (fromBalance === undefined || !balances.has(to)) return { type: "TransferRejected", id, from, to, amount, reason: "UNKNOWN_ACCOUNT" };
+      if (fromBalance < amount) return { type: "TransferRejected", id, from, to, amount, reason: "INSUFFICIENT_FUNDS" };
+      // No overflow check: the total is a safe integer and bounds every balance, and a transfer
+      // does not change the total.
+      return { type: "TransferPosted", id, from, to, amount };
+    }
+    case "Deposit": {
+      const { id, account, amount } = command;
+      if (!isValidAmount(amount)) return { type: "DepositRejected", id, account, amount, reason: "INVALID_AMOUNT" };
+      if (!balances.has(account)) return { type: "DepositRejected", id, account, amount, reason: "UNKNOWN_ACCOUNT" };
+      if (!Number.isSafeInteger(state.totalBalance + amount)) return { type: "DepositRejected", id, account, amount, reason: "BALANCE_OVERFLOW" };
+      return { type: "Deposited", id, account, amount };
+    }
+    case "Withdraw": {
+      const { id, account, amount } = command;
+      if (!isValidAmount(amount)) return { type: "WithdrawRejected", id, account, amount, reason: "INVALID_AMOUNT" };
+      const balance = balances.get(account);
+      if (balance === undefined) return { type: "WithdrawRejected", id, account, amount, reason: "UNKNOWN_ACCOUNT" };
+      if (balance < amount) return { type: "WithdrawRejected", id, account, amount, reason: "INSUFFICIENT_FUNDS" };
+      return { type: "Withdrawn", id, account, amount };
+    }
+  }
+}
+
+function rejectForFullTable(command: IdempotentCommand): LedgerEventBody {
+  const reason = "IDEMPOTENCY_TABLE_FULL";
+  switch (command.type) {
+    case "Transfer":
+      return { type: "TransferRejected", id: command.id, from: command.from, to: command.to, amount: command.amount, reason };
+    case "Deposit":
+      return { type: "DepositRejected", id: command.id, account: command.account, amount: command.amount, reason };
+    case "Withdraw":
+      return { type: "WithdrawRejected", id: command.id, account: command.account, amount: command.amount, reason };
+  }
+}
+
+function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
+  switch (event.type) {
+    case "TransferPosted":
+    case "Deposited":
+    case "Withdrawn":
+      return "posted";
+    case "TransferRejected":
+    case "DepositRejected":
+    case "WithdrawRejected":
+      assertLedger(event.reason !== "IDEMPOTENCY_TABLE_FULL", "a full-table rejection is never recorded");
+      return event.reason;
+    case "AccountOpened":
+    case "AccountOpenRejected":
+      throw new LedgerError("INVARIANT_VIOLATED", "account events carry no idempotency id");
+  }
+}
+
+function decideOpenAccount(command: OpenAccount, state: LedgerState, limits: DecideLimits): Decision {
+  const account = command.account;
+  const initialBalance = command.initialBalance ?? 0;
+  const reject = (reason: "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL"): Decision => ({
+    kind: "event",
+    event: { type: "AccountOpenRejected", account, initialBalance, reason },
+  });
+  if (!Number.isSafeInteger(initialBalance) || initialBalance < 0) return reject("INVALID_AMOUNT");
+  if (state.balances.has(account)) return reject("ACCOUNT_EXISTS");
+  if (state.balances.size >= limits.accountsMax) return reject("ACCOUNTS_FULL");
+  if (!Number.isSafeInteger(state.totalBalance + initialBalance)) return reject("BALANCE_OVERFLOW");
+  return { kind: "event", event: { type: "AccountOpened", account, initialBalance } };
+}

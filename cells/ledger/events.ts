@@ -1,0 +1,129 @@
+// Ledger events: what happened, in log order. Rejections are events too, so the chain records
+// every decision a replica made, not only the ones that moved money. The canonical encoding is
+// the hash input: a compact, unambiguous string (length-prefixed strings), because
+// JSON.stringify per event would cost more than the hash itself.
+
+import type { AccountId, OperationId } from "./commands.js";
+
+export type TransferRejectReason =
+  | "INSUFFICIENT_FUNDS"
+  | "UNKNOWN_ACCOUNT"
+  | "SAME_ACCOUNT"
+  | "INVALID_AMOUNT"
+  | "IDEMPOTENCY_TABLE_FULL";
+export type DepositRejectReason = "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL";
+export type WithdrawRejectReason = "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL";
+export type OpenAccountRejectReason = "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL";
+export type RejectReason = TransferRejectReason | DepositRejectReason | WithdrawRejectReason | OpenAccountRejectReason;
+
+export interface AccountOpened {
+  readonly type: "AccountOpened";
+  readonly account: AccountId;
+  readonly initialBalance: number;
+}
+export interface AccountOpenRejected {
+  readonly type: "AccountOpenRejected";
+  readonly account: AccountId;
+  readonly initialBalance: number;
+  readonly reason: OpenAccountRejectReason;
+}
+export interface TransferPosted {
+  readonly type: "TransferPosted";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  readonly amount: number;
+}
+export interface TransferRejected {
+  readonly type: "TransferRejected";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  /** As the client sent it (may be a float or negative: that is why it was rejected). */
+  readonly amount: number;
+  readonly reason: TransferRejectReason;
+}
+export interface Deposited {
+  readonly type: "Deposited";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+}
+export interface DepositRejected {
+  readonly type: "DepositRejected";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+  readonly reason: DepositRejectReason;
+}
+export interface Withdrawn {
+  readonly type: "Withdrawn";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+}
+export interface WithdrawRejected {
+  readonly type: "WithdrawRejected";
+  readonly id: OperationId;
+  readonly account: AccountId;
+  readonly amount: number;
+  readonly reason: WithdrawRejectReason;
+}
+
+export type LedgerEventBody =
+  | AccountOpened
+  | AccountOpenRejected
+  | TransferPosted
+  | TransferRejected
+  | Deposited
+  | DepositRejected
+  | Withdrawn
+  | WithdrawRejected;
+
+/** An event as stored: its position, the previous event's hash and its own. */
+export interface StoredEvent {
+  /** 0-based position in the ledger's event sequence. */
+  readonly index: number;
+  readonly previousHash: string;
+  /** sha256(previousHash || "|" || encodeEvent(event)), lowercase hex. */
+  readonly hash: string;
+  readonly event: LedgerEventBody;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+// Length-prefixed so that no choice of ids or account names can make two events encode alike.
+function text(value: string): string {
+  return `${value.length}:${value}`;
+}
+
+// String(n) is deterministic for every number, including the NaN or 1.5 of a rejected command.
+function num(value: number): string {
+  return String(value);
+}
+
+/** The canonical encoding of an event: the hash input, identical on every replica. */
+export function encodeEvent(event: LedgerEventBody): string {
+  switch (event.type) {
+    case "TransferPosted":
+      return `TP|${text(event.id)}|${text(event.from)}|${text(event.to)}|${num(event.amount)}`;
+    case "TransferRejected":
+      return `TR|${text(event.id)}|${text(event.from)}|${text(event.to)}|${num(event.amount)}|${event.reason}`;
+    case "Deposited":
+      return `DP|${text(event.id)}|${text(event.account)}|${num(event.amount)}`;
+    case "DepositRejected":
+      return `DR|${text(event.id)}|${text(event.account)}|${num(event.amount)}|${event.reason}`;
+    case "Withdrawn":
+      return `WP|${text(event.id)}|${text(event.account)}|${num(event.amount)}`;
+    case "WithdrawRejected":
+      return `WR|${text(event.id)}|${text(event.account)}|${num(event.amount)}|${event.reason}`;
+    case "AccountOpened":
+      return `AO|${text(event.account)}|${num(event.initialBalance)}`;
+    case "AccountOpenRejected":
+      return `AR|${text(event.account)}|${num(event.initialBalance)}|${event.reason}`;
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,38 @@
+// What a client learns from applying its command: the value a replica hands back through Raft.
+
+import type { RejectReason } from "./events.js";
+
+/** Rejections that are not events: nothing happened, so nothing enters the chain. */
+export type NonEventRejectReason = "ID_REUSED" | "MALFORMED_COMMAND";
+
+export type LedgerOutcome =
+  | {
+      readonly requestId: string;
+      /** The operation id, or the account for OpenAccount. */
+      readonly id: string;
+      readonly outcome: "posted";
+      /** True when this was a retry of an id already applied: the first outcome, nothing new happened. */
+      readonly duplicate: boolean;
+      /** The event this command produced (absent for a duplicate). */
+      readonly eventIndex?: number;
+      /** Balances of the accounts touched, after the event (absent for a duplicate). */
+      readonly balances?: Readonly<Record<string, number>>;
+    }
+  | {
+      readonly requestId: string;
+      readonly id: string;
+      readonly outcome: "rejected";
+      readonly reason: RejectReason | NonEventRejectReason;
+      readonly duplicate: boolean;
+      readonly eventIndex?: number;
+      /** For MALFORMED_COMMAND: the offending field and the expected form. */
+      readonly field?: string;
+      readonly expected?: string;
+    }
+  | {
+      readonly requestId: string;
+      readonly id: string;
+      readonly outcome: "read";
+      /** Known accounts only: an unknown account is absent from the record. */
+      readonly balances: Readonly<Record<string, number>>;
+    };

@@ -1,0 +1,110 @@
+// The ledger as the replicated state machine of a cell's Raft group. The replica hands it
+// committed entries in log order; every replica computes the same outcome, but only the leader's
+// goes back to the client.
+
+import { parseRequest } from "./commands.js";
+import { LedgerError } from "./errors.js";
+import { Ledger, type LedgerOptions } from "./ledger.js";
+import type { LedgerOutcome } from "./outcome.js";
+import type { LedgerSnapshot } from "./snapshot.js";
+
+/** A committed log entry as cells/replica.ts hands it over. */
+export interface CommittedEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly data: unknown;
+}
+
+/** Structurally the StateMachine of cells/replica.ts (declared here so the ledger does not depend on it). */
+export interface ReplicatedStateMachine {
+  apply(entry: CommittedEntry): unknown;
+  snapshot(): unknown;
+  restore(snapshot: unknown): void;
+}
+
+export const LEDGER_STATE_MACHINE_FORMAT = "ldc-ledger-sm/1";
+
+export interface LedgerStateMachineSnapshot {
+  readonly format: typeof LEDGER_STATE_MACHINE_FORMAT;
+  /** Raft index and term of the last entry applied. */
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  readonly ledger: LedgerSnapshot;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+export class LedgerStateMachine implements ReplicatedStateMachine {
+  private current: Ledger;
+  private lastIndex = 0;
+  private lastTerm = 0;
+
+  constructor(private readonly options: Partial<LedgerOptions> = {}) {
+    this.current = new Ledger(options);
+  }
+
+  /** The ledger itself, for queries (replaced on restore: do not hold on to it). */
+  get ledger(): Ledger {
+    return this.current;
+  }
+
+  get appliedIndex(): number {
+    return this.lastIndex;
+  }
+
+  get appliedTerm(): number {
+    return this.lastTerm;
+  }
+
+  /**
+   * Applies one committed entry. Entries must come in strictly increasing index order (gaps are
+   * fine: the replica filters no-ops); anything else is a replica bug and throws
+   * APPLY_OUT_OF_ORDER. A malformed `data` is a typed rejection, never an exception.
+   */
+  apply(entry: CommittedEntry): LedgerOutcome {
+    if (!Number.isSafeInteger(entry.index) || entry.index <= this.lastIndex) {
+      throw new LedgerError("APPLY_OUT_OF_ORDER", `entry ${entry.index} applied after ${this.lastIndex}`, "entry.index");
+    }
+    this.lastIndex = entry.index;
+    this.lastTerm = entry.term;
+    const parsed = parseRequest(entry.data);
+    if (!parsed.ok) {
+      return { requestId: parsed.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
+    }
+    return this.current.execute(parsed.command, parsed.requestId);
+  }
+
+  snapshot(): LedgerStateMachineSnapshot {
+    return { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex: this.lastIndex, appliedTerm: this.lastTerm, ledger: this.current.snapshot() };
+  }
+
+  /** Replaces the whole state; throws LedgerError SNAPSHOT_INVALID (naming the field) and keeps the old state on bad data. */
+  restore(snapshot: unknown): void {
+    if (typeof snapshot !== "object" || snapshot === null) throw new LedgerError("SNAPSHOT_INVALID", "snapshot: expected an object", "snapshot");
+    const record = snapshot as Record<string, unknown>;
+    if (record.format !== LEDGER_STATE_MACHINE_FORMAT) {
+      throw new LedgerError("SNAPSHOT_INVALID", `snapshot.format: expected ${JSON.stringify(LEDGER_STATE_MACHINE_FORMAT)}`, "snapshot.format");
+    }
+    if (!isCount(record.appliedIndex)) throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedIndex: expected a non-negative safe integer", "snapshot.appliedIndex");
+    if (!isCount(record.appliedTerm)) throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedTerm: expected a non-negative safe integer", "snapshot.appliedTerm");
+    const ledger = Ledger.fromSnapshot(record.ledger, this.options, "snapshot.ledger");
+    this.current = ledger;
+    this.lastIndex = record.appliedIndex;
+    this.lastTerm = record.appliedTerm;
+  }
+
+  // Delegates the harness reads most often.
+  get headHash(): string {
+    return this.current.headHash;
+  }
+
+  get eventCount(): number {
+    return this.current.eventCount;
+  }
+
+  hashAt(eventIndex: number): string | undefined {
+    return this.current.hashAt(eventIndex);
+  }
+}

@@ -1,0 +1,99 @@
+// The ledger's business state and the one function that changes it. applyEvent is the only
+// writer: decide() reads the state and proposes an event, applyEvent makes it so. The state is
+// mutated in place (one owner, no copies per event) because apply runs on five replicas for
+// every transfer of the simulation.
+
+import { assertLedger } from "./errors.js";
+import { assertNever, type LedgerEventBody } from "./events.js";
+
+export interface LedgerState {
+  /** Account -> balance in minor units. Insertion order is event order, hence equal on replicas. */
+  readonly balances: Map<string, number>;
+  /** Running sum of balances, kept so conservation is checked in O(1) per event. */
+  totalBalance: number;
+  /** Sum of opening balances. */
+  openedTotal: number;
+  depositedTotal: number;
+  withdrawnTotal: number;
+}
+
+export function createLedgerState(): LedgerState {
+  return { balances: new Map(), totalBalance: 0, openedTotal: 0, depositedTotal: 0, withdrawnTotal: 0 };
+}
+
+/** Applies an accepted or rejected event. Rejections change nothing here (the table records them). */
+export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
+  const balances = state.balances;
+  switch (event.type) {
+    case "TransferPosted": {
+      const fromBefore = balances.get(event.from);
+      const toBefore = balances.get(event.to);
+      assertLedger(fromBefore !== undefined && toBefore !== undefined, `transfer ${event.id} between unknown accounts`);
+      assertLedger(event.from !== event.to, `transfer ${event.id} to the same account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `transfer ${event.id} has amount ${event.amount}`);
+      assertLedger(fromBefore >= event.amount, `transfer ${event.id} overdraws ${event.from}`);
+      const fromAfter = fromBefore - event.amount;
+      const toAfter = toBefore + event.amount;
+      assertLedger(Number.isSafeInteger(toAfter), `transfer ${event.id} overflows ${event.to}`);
+      // Pair assertion: a transfer moves money, it never creates or destroys it.
+      assertLedger(fromAfter + toAfter === fromBefore + toBefore, `transfer ${event.id} does not conserve money`);
+      balances.set(event.from, fromAfter);
+      balances.set(event.to, toAfter);
+      return;
+    }
+    case "Deposited": {
+      const before = balances.get(event.account);
+      assertLedger(before !== undefined, `deposit ${event.id} to unknown account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `deposit ${event.id} has amount ${event.amount}`);
+      assertLedger(Number.isSafeInteger(state.totalBalance + event.amount), `deposit ${event.id} overflows the total`);
+      balances.set(event.account, before + event.amount);
+      state.totalBalance += event.amount;
+      state.depositedTotal += event.amount;
+      return;
+    }
+    case "Withdrawn": {
+      const before = balances.get(event.account);
+      assertLedger(before !== undefined, `withdrawal ${event.id} from unknown account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `withdrawal ${event.id} has amount ${event.amount}`);
+      assertLedger(before >= event.amount, `withdrawal ${event.id} overdraws ${event.account}`);
+      balances.set(event.account, before - event.amount);
+      state.totalBalance -= event.amount;
+      state.withdrawnTotal += event.amount;
+      return;
+    }
+    case "AccountOpened": {
+      assertLedger(!balances.has(event.account), `account ${event.account} opened twice`);
+      assertLedger(Number.isSafeInteger(event.initialBalance) && event.initialBalance >= 0, `account ${event.account} opens with ${event.initialBalance}`);
+      assertLedger(Number.isSafeInteger(state.totalBalance + event.initialBalance), `opening ${event.account} overflows the total`);
+      balances.set(event.account, event.initialBalance);
+      state.totalBalance += event.initialBalance;
+      state.openedTotal += event.initialBalance;
+      return;
+    }
+    case "TransferRejected":
+    case "DepositRejected":
+    case "WithdrawRejected":
+    case "AccountOpenRejected":
+      return;
+    default:
+      assertNever(event);
+  }
+}
+
+/** Conservation in O(1): the running total matches what entered and left the ledger. */
+export function assertConservation(state: LedgerState): void {
+  assertLedger(
+    state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal,
+    `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
+  );
+}
+
+/** Conservation in O(accounts): recounts every balance (run periodically and by verify()). */
+export function recountBalances(state: LedgerState): number {
+  let sum = 0;
+  for (const balance of state.balances.values()) {
+    assertLedger(Number.isSafeInteger(balance) && balance >= 0, `negative or non-integer balance ${balance}`);
+    sum += balance;
+  }
+  return sum;
+}
