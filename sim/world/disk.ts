@@ -1,0 +1,305 @@
+// A host's simulated disk. Files are lists of immutable chunks (one per append), so fsync makes
+// the current content durable by sharing the chunk array instead of copying bytes: the durable
+// view of a file is (chunks array, chunk count, length), and appends only ever push past the
+// durable count. Truncate and rename build new arrays, so the old durable view stays intact.
+//
+// Durability model:
+// - append/truncate/rename change the page cache at once (reads see them) and become durable
+//   with a successful fsync of the file (for rename: of the target). An fsync makes durable the
+//   content as it was when fsync was CALLED, at the moment it COMPLETES; a crash in between
+//   loses it.
+// - remove is durable at once (pessimistic: the data is gone either way).
+// - crash: every file reverts to its durable content. The first append after the durable
+//   content, if any and if nothing truncated/renamed the file since, survives as a random strict
+//   prefix with probability tornWriteProbability: a torn write the caller must detect with its
+//   own checksums.
+// - fsync EIO leaves the data unsynced (the caller must treat it as fatal, as after Linux's
+//   "fsyncgate": a retry is not a guarantee).
+// - corrupt() flips one bit of a durable byte; it is reported only through the caller's checksums.
+import type { Clock, Disk, DiskCallback, DiskError, DiskErrorCode } from "../kernel/ports.js";
+import type { Random } from "../kernel/random.js";
+import type { DiskConfig } from "./config.js";
+
+interface FileContent {
+  chunks: Uint8Array[];
+  length: number;
+}
+
+interface DurableContent {
+  readonly chunks: Uint8Array[];
+  readonly count: number;
+  readonly length: number;
+}
+
+export interface DiskCounts {
+  appends: number;
+  fsyncs: number;
+  fsyncErrors: number;
+  enospc: number;
+  tornWrites: number;
+  corruptions: number;
+  crashes: number;
+}
+
+export interface CorruptionReport {
+  file: string;
+  offset: number;
+  bit: number;
+}
+
+export class SimDiskError extends Error implements DiskError {
+  constructor(
+    readonly code: DiskErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Timer used for completion callbacks; the world swaps it per process incarnation. */
+export type DiskTimers = Pick<Clock, "setTimer">;
+
+export class SimDisk implements Disk {
+  private options: DiskConfig;
+  private readonly random: Random;
+  private timers: DiskTimers;
+  private readonly files = new Map<string, FileContent>();
+  private readonly durable = new Map<string, DurableContent>();
+  /** target -> source of a rename not yet made durable by an fsync of target. */
+  private readonly pendingRenames = new Map<string, string>();
+  private usedBytes = 0;
+  private failFsyncsRemaining = 0;
+  readonly counts: DiskCounts = { appends: 0, fsyncs: 0, fsyncErrors: 0, enospc: 0, tornWrites: 0, corruptions: 0, crashes: 0 };
+
+  constructor(options: DiskConfig, dependencies: { random: Random; timers: DiskTimers }) {
+    this.options = { ...options };
+    this.random = dependencies.random;
+    this.timers = dependencies.timers;
+  }
+
+  get config(): Readonly<DiskConfig> {
+    return this.options;
+  }
+
+  configure(options: DiskConfig): void {
+    this.options = { ...options };
+  }
+
+  /** Routes completion callbacks through `timers` (a new process incarnation's clock). */
+  attachTimers(timers: DiskTimers): void {
+    this.timers = timers;
+  }
+
+  /** The next `count` fsyncs fail with EIO. */
+  failNextFsyncs(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`failNextFsyncs: expected a non-negative integer, got ${count}`);
+    this.failFsyncsRemaining = count;
+  }
+
+  get bytesUsed(): number {
+    return this.usedBytes;
+  }
+
+  append(file: string, bytes: Uint8Array, callback: DiskCallback): void {
+    if (this.usedBytes + bytes.length > this.options.capacityBytes) {
+      this.counts.enospc++;
+      this.complete(this.options.appendLatencyUs, callback, error("ENOSPC", `append ${file}: ${bytes.length} bytes exceed capacity ${this.options.capacityBytes} (used ${this.usedBytes})`));
+      return;
+    }
+    let content = this.files.get(file);
+    if (content === undefined) {
+      content = { chunks: [], length: 0 };
+      this.files.set(file, content);
+    }
+    // Copy: the caller may reuse its buffer, and chunks must be immutable once stored.
+    content.chunks.push(bytes.slice());
+    content.length += bytes.length;
+    this.usedBytes += bytes.length;
+    this.counts.appends++;
+    this.complete(this.options.appendLatencyUs, callback, null);
+  }
+
+  fsync(file: string, callback: DiskCallback): void {
+    this.counts.fsyncs++;
+    const content = this.files.get(file);
+    const slow = this.random.chance(this.options.slowFsyncProbability);
+    const latencyUs = this.options.fsyncLatencyUs * (slow ? this.options.slowFsyncMultiplier : 1);
+    if (content === undefined) {
+      this.complete(latencyUs, callback, error("ENOENT", `fsync ${file}: no such file`));
+      return;
+    }
+    const failing = this.failFsyncsRemaining > 0 || this.random.chance(this.options.fsyncErrorProbability);
+    if (failing) {
+      if (this.failFsyncsRemaining > 0) this.failFsyncsRemaining--;
+      this.counts.fsyncErrors++;
+      this.complete(latencyUs, callback, error("EIO", `fsync ${file}: I/O error`));
+      return;
+    }
+    const snapshot: DurableContent = { chunks: content.chunks, count: content.chunks.length, length: content.length };
+    const renamedFrom = this.pendingRenames.get(file);
+    this.timers.setTimer(latencyUs, () => {
+      this.durable.set(file, snapshot);
+      if (renamedFrom !== undefined && this.pendingRenames.get(file) === renamedFrom) {
+        this.pendingRenames.delete(file);
+        if (!this.files.has(renamedFrom)) this.durable.delete(renamedFrom);
+      }
+      callback(null);
+    });
+  }
+
+  read(file: string, callback: (error: DiskError | null, bytes: Uint8Array | null) => void): void {
+    const content = this.files.get(file);
+    const latencyUs = this.options.readLatencyUs;
+    if (content === undefined) {
+      this.timers.setTimer(latencyUs, () => callback(error("ENOENT", `read ${file}: no such file`), null));
+      return;
+    }
+    const bytes = concat(content.chunks, content.length);
+    this.timers.setTimer(latencyUs, () => callback(null, bytes));
+  }
+
+  truncate(file: string, length: number, callback: DiskCallback): void {
+    const content = this.files.get(file);
+    if (content === undefined) {
+      this.complete(this.options.appendLatencyUs, callback, error("ENOENT", `truncate ${file}: no such file`));
+      return;
+    }
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`truncate ${file}: length must be a non-negative integer, got ${length}`);
+    if (length < content.length) {
+      // A fresh array, so a durable view sharing the old one keeps its chunks.
+      const chunks: Uint8Array[] = [];
+      let kept = 0;
+      for (const chunk of content.chunks) {
+        if (kept >= length) break;
+        const take = Math.min(chunk.length, length - kept);
+        chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+        kept += take;
+      }
+      this.usedBytes -= content.length - length;
+      content.chunks = chunks;
+      content.length = length;
+    }
+    this.complete(this.options.appendLatencyUs, callback, null);
+  }
+
+  rename(source: string, target: string, callback: DiskCallback): void {
+    const content = this.files.get(source);
+    if (content === undefined) {
+      this.complete(this.options.appendLatencyUs, callback, error("ENOENT", `rename ${source}: no such file`));
+      return;
+    }
+    const replaced = this.files.get(target);
+    if (replaced !== undefined) this.usedBytes -= replaced.length;
+    this.files.delete(source);
+    // A new array: the durable view of `source` (if any) must not see later appends to `target`.
+    this.files.set(target, { chunks: content.chunks.slice(), length: content.length });
+    this.pendingRenames.set(target, source);
+    this.complete(this.options.appendLatencyUs, callback, null);
+  }
+
+  remove(file: string, callback: DiskCallback): void {
+    const content = this.files.get(file);
+    if (content === undefined) {
+      this.complete(this.options.appendLatencyUs, callback, error("ENOENT", `remove ${file}: no such file`));
+      return;
+    }
+    this.usedBytes -= content.length;
+    this.files.delete(file);
+    this.durable.delete(file);
+    this.pendingRenames.delete(file);
+    this.complete(this.options.appendLatencyUs, callback, null);
+  }
+
+  list(): string[] {
+    return [...this.files.keys()].sort();
+  }
+
+  /** Power loss: every file reverts to its durable content, maybe plus a torn append. */
+  crash(): void {
+    this.counts.crashes++;
+    const before = this.files;
+    const after = new Map<string, FileContent>();
+    let used = 0;
+    for (const [name, durable] of [...this.durable.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const chunks = durable.chunks.slice(0, durable.count);
+      let length = durable.length;
+      const current = before.get(name);
+      const next = current !== undefined && current.chunks === durable.chunks ? current.chunks[durable.count] : undefined;
+      if (next !== undefined && next.length >= 2 && this.random.chance(this.options.tornWriteProbability)) {
+        const kept = this.random.intBetween(1, next.length - 1);
+        chunks.push(next.slice(0, kept));
+        length += kept;
+        this.counts.tornWrites++;
+      }
+      after.set(name, { chunks, length });
+      // What survived a crash is on the platter: durable, and the base for the next torn write.
+      this.durable.set(name, { chunks, count: chunks.length, length });
+      used += length;
+    }
+    this.files.clear();
+    for (const [name, content] of after) this.files.set(name, content);
+    this.pendingRenames.clear();
+    this.usedBytes = used;
+  }
+
+  /**
+   * Flips one random bit of a durable byte of `file` (or of a random file holding durable
+   * data). Returns what was flipped, or null if no durable byte exists.
+   */
+  corrupt(file?: string, random: Random = this.random): CorruptionReport | null {
+    const candidates = file !== undefined ? [file] : [...this.durable.keys()].sort();
+    const eligible = candidates.filter((name) => (this.durable.get(name)?.length ?? 0) > 0);
+    if (eligible.length === 0) return null;
+    const name = random.pick(eligible);
+    const durable = this.durable.get(name) as DurableContent;
+    const offset = random.intBetween(0, durable.length - 1);
+    const bit = random.intBetween(0, 7);
+    let start = 0;
+    for (let index = 0; index < durable.count; index++) {
+      const chunk = durable.chunks[index] as Uint8Array;
+      if (offset < start + chunk.length) {
+        // Replace the chunk rather than mutate it: chunks may be shared with subarrays.
+        const flipped = chunk.slice();
+        flipped[offset - start] = (flipped[offset - start] as number) ^ (1 << bit);
+        durable.chunks[index] = flipped;
+        const current = this.files.get(name);
+        if (current !== undefined && current.chunks !== durable.chunks && current.chunks[index] === chunk) current.chunks[index] = flipped;
+        break;
+      }
+      start += chunk.length;
+    }
+    this.counts.corruptions++;
+    return { file: name, offset, bit };
+  }
+
+  /** Durable bytes of a file (what a crash now would keep, before any torn tail). For tests and checkers. */
+  durableBytes(file: string): Uint8Array | null {
+    const durable = this.durable.get(file);
+    return durable === undefined ? null : concat(durable.chunks.slice(0, durable.count), durable.length);
+  }
+
+  /** Current bytes of a file, synchronously (page cache view). For tests and checkers. */
+  peek(file: string): Uint8Array | null {
+    const content = this.files.get(file);
+    return content === undefined ? null : concat(content.chunks, content.length);
+  }
+
+  private complete(latencyUs: number, callback: DiskCallback, failure: DiskError | null): void {
+    this.timers.setTimer(latencyUs, () => callback(failure));
+  }
+}
+
+function error(code: DiskErrorCode, message: string): DiskError {
+  return new SimDiskError(code, message);
+}
+
+function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1 && (chunks[0] as Uint8Array).length === length) return (chunks[0] as Uint8Array).slice();
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
