@@ -1,0 +1,219 @@
+// A tiny stand-in for the controller, for the UI render test only: serves uiRouter() plus
+// canned JSON and a WebSocket stream shaped exactly as docs/API.md says. It keeps just enough
+// state to answer the page's actions (one evacuation allowed, a second refused by a rule).
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type Request, type Response } from "express";
+import { WebSocketServer, type WebSocket } from "ws";
+import { uiRouter } from "../../ui/assets.js";
+
+export const FIXTURE_TOKEN = "fixture-token";
+
+const REGIONS = [
+  { name: "hangzhou", datacenters: ["hz-a", "hz-b"] },
+  { name: "shanghai", datacenters: ["sh-a", "sh-b"] },
+  { name: "shenzhen", datacenters: ["sz-a"] },
+] as const;
+const CELL_COUNT = 6;
+
+type Replica = { id: string; datacenter: string; region: string; role: string; state: string; term: number; commitIndex: number; appliedIndex: number; lag: number };
+type Cell = {
+  id: string; preferredRegion: string; shards: number[]; leader: { replica: string; datacenter: string; region: string } | null;
+  term: number; commitIndex: number; quorumAvailable: boolean; replicas: Replica[];
+  metrics: { tps: number; p50Ms: number; p99Ms: number; errorRate: number };
+};
+
+function regionOf(datacenter: string): string {
+  const region = REGIONS.find((candidate) => (candidate.datacenters as readonly string[]).includes(datacenter));
+  if (!region) throw new Error(`unknown datacenter ${datacenter}`);
+  return region.name;
+}
+
+function makeCells(): Cell[] {
+  const cells: Cell[] = [];
+  for (let index = 1; index <= CELL_COUNT; index += 1) {
+    const id = `cell-${index}`;
+    const leaderDc = index <= 3 ? (index % 2 === 1 ? "hz-a" : "hz-b") : index % 2 === 0 ? "sh-a" : "sh-b";
+    const replicas: Replica[] = REGIONS.flatMap((region) => region.datacenters.map((dc) => ({
+      id: `${id}/${dc}`, datacenter: dc, region: region.name, role: dc === leaderDc ? "leader" : "follower",
+      state: "up", term: 3, commitIndex: 1000 + index, appliedIndex: 1000 + index, lag: 0,
+    })));
+    cells.push({
+      id, preferredRegion: index <= 3 ? "hangzhou" : "shanghai",
+      shards: Array.from({ length: 100 }, (_, shard) => shard).filter((shard) => shard % CELL_COUNT === index - 1),
+      leader: { replica: `${id}/${leaderDc}`, datacenter: leaderDc, region: regionOf(leaderDc) },
+      term: 3, commitIndex: 1000 + index, quorumAvailable: true, replicas,
+      metrics: { tps: 330, p50Ms: 7, p99Ms: 13, errorRate: 0 },
+    });
+  }
+  // Canned trouble for the render test: one crashed replica, one lagging.
+  const crashed = cells[2].replicas.find((replica) => replica.datacenter === "sz-a");
+  if (crashed) Object.assign(crashed, { state: "crashed", role: "down" });
+  const lagging = cells[4].replicas.find((replica) => replica.datacenter === "hz-b");
+  if (lagging) Object.assign(lagging, { state: "lagging", lag: 120 });
+  return cells;
+}
+
+export interface FixtureServer {
+  url: string;
+  /** Every request path the fixture saw, for assertions. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function startFixtureServer(): Promise<FixtureServer> {
+  const cells = makeCells();
+  const drained: string[] = [];
+  let routingVersion = 7;
+  let nowMs = 60_000;
+  let faultSequence = 1;
+  let runSequence = 0;
+  const faults = new Map<string, Record<string, unknown>>([["f-1", {
+    id: "f-1", type: "partition", target: { regions: ["hangzhou", "shenzhen"] }, startedMs: 50_000, leaseMs: 60_000,
+    expiresMs: 110_000, remainingMs: 50_000, affects: { hosts: [], links: [["hangzhou", "shenzhen"]] },
+  }]]);
+  const runs: Record<string, unknown>[] = [{
+    id: "r-0", drill: "dc-outage", seed: 1, state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 420, "cell-2": 380 },
+    lostAckedTransfers: 0, checkers: { bank: { valid: true }, durability: { valid: true } }, startedMs: 1000, endedMs: 31_000, reasons: [],
+  }];
+  const audit: Record<string, unknown>[] = [];
+  const requests: string[] = [];
+  const sockets = new Set<WebSocket>();
+
+  const links = () => [["hangzhou", "shanghai", 6], ["hangzhou", "shenzhen", 30], ["shanghai", "shenzhen", 30]].map(([source, target, rttMs]) => {
+    const acting = [...faults.values()].filter((fault) => (fault.affects as { links: string[][] }).links
+      .some((pair) => (pair[0] === source && pair[1] === target) || (pair[0] === target && pair[1] === source)));
+    return { source, target, rttMs, state: acting.length ? "partitioned" : "ok", faults: acting.map((fault) => fault.id) };
+  });
+  const topology = () => ({ regions: REGIONS, links: links(), runtime: "virtual", seed: 1, speed: 1, nowMs });
+  const regions = () => REGIONS.map((region) => ({
+    name: region.name, datacenters: region.datacenters, gateway: { state: drained.includes(region.name) ? "drained" : "active", rps: drained.includes(region.name) ? 0 : 900 },
+    evacuated: drained.includes(region.name), leaders: cells.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id), up: true,
+  }));
+  const routing = () => ({
+    version: routingVersion, shards: Object.fromEntries(cells.flatMap((cell) => cell.shards.map((shard) => [String(shard), cell.id]))),
+    cells: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? null])), drained: [...drained], history: [],
+  });
+  const traffic = () => ({
+    atMs: nowMs,
+    regions: Object.fromEntries(REGIONS.map((region) => [region.name, {
+      rps: cells.filter((cell) => cell.leader?.region === region.name).length * 330,
+      toCells: Object.fromEntries(cells.filter((cell) => cell.leader?.region === region.name).map((cell) => [cell.id, 300 + Number(cell.id.slice(5)) * 10])),
+    }])),
+    cells: Object.fromEntries(cells.map((cell, index) => [cell.id, { tps: 300 + 20 * Math.sin(nowMs / 3000 + index), p50Ms: 6 + index, p99Ms: 14 + 2 * index, errorRate: index === 2 ? 0.02 : 0 }])),
+  });
+  const consistency = () => ({
+    atMs: nowMs, moneyConserved: Object.fromEntries(cells.map((cell) => [cell.id, true])),
+    replicaAgreement: Object.fromEntries(cells.map((cell) => [cell.id, true])), lostAckedTransfers: 0, valid: true,
+  });
+  const catalogue = [
+    { type: "partition", targets: [{ regions: ["hangzhou", "shanghai"] }, { regions: ["shanghai", "shenzhen"] }], params: {} },
+    { type: "crash", targets: cells.map((cell) => ({ replica: `${cell.id}/hz-a` })), params: { restartAfterMs: 5000 } },
+  ];
+  const broadcast = (event: Record<string, unknown>) => {
+    const text = JSON.stringify({ atMs: nowMs, ...event });
+    for (const socket of sockets) socket.send(text);
+  };
+
+  const app = express();
+  app.use((request, _response, next) => { requests.push(`${request.method} ${request.originalUrl}`); next(); });
+  app.use(express.json());
+  const authorized = (request: Request, response: Response): boolean => {
+    if (request.get("authorization") === `Bearer ${FIXTURE_TOKEN}`) return true;
+    response.status(401).json({ error: "missing or invalid bearer token" });
+    return false;
+  };
+  app.get("/api/v1/topology", (_q, s) => { s.json(topology()); });
+  app.get("/api/v1/cells", (_q, s) => { s.json({ cells }); });
+  app.get("/api/v1/regions", (_q, s) => { s.json({ regions: regions() }); });
+  app.get("/api/v1/routing", (_q, s) => { s.json(routing()); });
+  app.get("/api/v1/traffic", (_q, s) => { s.json(traffic()); });
+  app.get("/api/v1/consistency", (_q, s) => { s.json(consistency()); });
+  app.get("/api/v1/faults", (_q, s) => { s.json({ faults: [...faults.values()], catalogue }); });
+  app.get("/api/v1/drills", (_q, s) => { s.json({ drills: [{ name: "dc-outage", description: "lose datacenter hz-a", durationMs: 30_000 }, { name: "region-outage", description: "lose region hangzhou", durationMs: 60_000 }] }); });
+  app.get("/api/v1/drills/runs", (_q, s) => { s.json({ runs }); });
+  app.get("/api/v1/schedules", (_q, s) => { s.json({ schedules: [{ id: "s-1", drill: "dc-outage", cron: "0 3 * * 2", allowedWindows: [], blockedWindows: [], maxDurationMs: 600_000, enabled: true, nextRunMs: 900_000, lastRun: null }] }); });
+  app.get("/api/v1/audit", (_q, s) => { s.json({ entries: audit }); });
+
+  app.post("/api/v1/regions/:region/evacuate", (request, response) => {
+    if (!authorized(request, response)) return;
+    const region = request.params.region as string;
+    const body = (request.body ?? {}) as { force?: boolean; reason?: string };
+    if (drained.length > 0 && !drained.includes(region) && !(body.force && body.reason)) {
+      audit.unshift({ id: `a-${audit.length + 1}`, atMs: nowMs, actor: "ui", kind: "refusal", action: "evacuate", target: region, outcome: "refused", rule: "one-region-evacuated" });
+      response.status(409).json({ error: `${drained[0]} is already evacuated; evacuating ${region} too would leave one region`, rule: "one-region-evacuated" });
+      return;
+    }
+    drained.push(region);
+    const moved: string[] = [];
+    for (const cell of cells) {
+      if (cell.leader?.region !== region) continue;
+      const target = cell.replicas.find((replica) => replica.region !== region && replica.region !== "shenzhen" && replica.state === "up");
+      if (!target) continue;
+      for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+      cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
+      cell.term += 1;
+      moved.push(cell.id);
+      broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
+    }
+    routingVersion += 1;
+    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    response.json({ ok: true, moved, routingVersion });
+  });
+  app.post("/api/v1/faults", (request, response) => {
+    if (!authorized(request, response)) return;
+    const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number };
+    const id = `f-${++faultSequence}`;
+    const leaseMs = body.leaseMs ?? 30_000;
+    const fault = { id, type: body.type, target: body.target, startedMs: nowMs, leaseMs, expiresMs: nowMs + leaseMs, remainingMs: leaseMs,
+      affects: { hosts: [], links: body.target.regions ? [body.target.regions] : [] } };
+    faults.set(id, fault);
+    broadcast({ type: "fault", action: "injected", fault });
+    response.status(201).json(fault);
+  });
+  app.delete("/api/v1/faults", (request, response) => {
+    if (!authorized(request, response)) return;
+    for (const fault of faults.values()) broadcast({ type: "fault", action: "healed", fault });
+    faults.clear();
+    response.status(204).end();
+  });
+  app.post("/api/v1/drills/:name/runs", (request, response) => {
+    if (!authorized(request, response)) return;
+    const run = { id: `r-${++runSequence}`, drill: request.params.name, seed: 1, state: "running", progressPct: 0, outcome: null, rtoMs: {},
+      lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [] };
+    runs.push(run);
+    response.status(202).json(run);
+    setTimeout(() => broadcast({ type: "drill", run: { ...run, progressPct: 50 } }), 100);
+    setTimeout(() => {
+      Object.assign(run, { state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 410 }, checkers: { bank: { valid: true } }, endedMs: nowMs });
+      broadcast({ type: "drill", run });
+    }, 300);
+  });
+  app.use(uiRouter());
+
+  const server = http.createServer(app);
+  const wss = new WebSocketServer({ server, path: "/api/v1/events" });
+  wss.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.send(JSON.stringify({ type: "hello", atMs: nowMs, topology: topology(), cells, regions: regions(), routing: routing(), faults: [...faults.values()], consistency: consistency() }));
+  });
+  // A few traffic points a second, like the real stream's at-most-every-500-ms pace.
+  const ticker = setInterval(() => {
+    nowMs += 500;
+    broadcast({ type: "traffic", ...traffic() });
+  }, 250);
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    async close() {
+      clearInterval(ticker);
+      for (const socket of sockets) socket.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// The page against the fixture controller: it draws the default world, shows state by colour
+// and shape, marks a partitioned link, asks for the token, shows a safety refusal's rule, and
+// never talks to anything but 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { FIXTURE_TOKEN, startFixtureServer, type FixtureServer } from "./fixture-server.js";
+import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+
+const SCREENSHOTS = "test-results/ui";
+const WAIT_MS = 5000;
+
+describe("ui render (fixture controller)", () => {
+  let server: FixtureServer;
+  let browser: Browser;
+  let watched: WatchedPage;
+
+  beforeAll(async () => {
+    server = await startFixtureServer();
+    browser = await launchBrowser();
+    watched = await openPage(browser, server.url, SCREENSHOTS);
+    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("draws six cells of five replicas, each placed in its datacenter", async () => {
+    const { page } = watched;
+    await expect.poll(() => page.locator('svg [data-testid^="cell-"]').count()).toBe(6);
+    expect(await page.locator('[data-testid^="replica-"]').count()).toBe(30);
+    expect(await page.locator('[data-testid^="replica-cell-1/"]').count()).toBe(5);
+    expect(await page.locator('[data-testid="cell-1"] [data-role="leader"]').getAttribute("data-testid")).toBe("replica-cell-1/hz-a");
+    for (const region of ["hangzhou", "shanghai", "shenzhen"]) expect(await page.locator(`[data-testid="region-${region}"]`).count()).toBe(1);
+    // Geography: shenzhen is drawn far south of hangzhou and shanghai, which sit side by side.
+    const box = async (id: string) => (await page.locator(`[data-testid="region-${id}"] rect.region-box`).boundingBox())!;
+    const [hangzhou, shanghai, shenzhen] = [await box("hangzhou"), await box("shanghai"), await box("shenzhen")];
+    expect(Math.abs(hangzhou.y - shanghai.y)).toBeLessThan(1);
+    expect(shenzhen.y).toBeGreaterThan(hangzhou.y + hangzhou.height);
+    await watched.screenshot("01-initial");
+  });
+
+  it("shows a crashed replica by colour and by shape", async () => {
+    const { page } = watched;
+    const crashed = page.locator('[data-testid="replica-cell-3/sz-a"]');
+    expect(await crashed.getAttribute("data-state")).toBe("crashed");
+    const up = page.locator('[data-testid="replica-cell-1/sz-a"]');
+    expect(await up.getAttribute("data-state")).toBe("up");
+    const crashedGlyph = crashed.locator("path.glyph");
+    const upGlyph = up.locator("path.glyph");
+    expect(await crashedGlyph.getAttribute("fill")).toBe("#d62728");
+    expect(await upGlyph.getAttribute("fill")).not.toBe(await crashedGlyph.getAttribute("fill"));
+    expect(await crashedGlyph.getAttribute("d")).not.toBe(await upGlyph.getAttribute("d"));
+    expect(await page.locator('[data-testid="replica-cell-5/hz-b"]').getAttribute("data-state")).toBe("lagging");
+    await expect.poll(() => page.locator("#legend").textContent()).toContain("crashed");
+  });
+
+  it("draws the partitioned link dashed red with its fault id, the healthy one solid", async () => {
+    const { page } = watched;
+    const partitioned = page.locator('[data-testid="link-hangzhou-shenzhen"]');
+    expect(await partitioned.getAttribute("data-state")).toBe("partitioned");
+    expect(await partitioned.locator("line").getAttribute("stroke-dasharray")).toBeTruthy();
+    expect(await partitioned.locator("line").getAttribute("stroke")).toBe("#d62728");
+    expect(await partitioned.textContent()).toContain("f-1");
+    const healthy = page.locator('[data-testid="link-hangzhou-shanghai"]');
+    expect(await healthy.getAttribute("data-state")).toBe("ok");
+    expect(await healthy.locator("line").getAttribute("stroke-dasharray")).toBeNull();
+    await expect.poll(() => page.locator('[data-testid="fault-f-1"]').textContent()).toMatch(/lease \S+ left/);
+  });
+
+  it("shows the routing version, the checkers' verdict, past drill outcomes and traffic charts", async () => {
+    const { page } = watched;
+    expect(await page.locator('[data-testid="routing-version"]').textContent()).toBe("7");
+    expect(await page.locator('[data-testid="consistency"]').getAttribute("data-valid")).toBe("true");
+    expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
+    await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
+    await expect.poll(() => page.locator('#flow path.band').count(), { timeout: WAIT_MS }).toBe(6);
+    // Fault windows are shaded on the charts.
+    expect(await page.locator('[data-testid="chart-tps"] rect.fault-window').count()).toBeGreaterThan(0);
+  });
+
+  it("asks for the token before the first action, then evacuates and shows the new routing", async () => {
+    const { page } = watched;
+    await page.getByTestId("evacuate-hangzhou").click();
+    await expect.poll(() => page.locator("#action-dialog").evaluate((d) => (d as HTMLDialogElement).open)).toBe(true);
+    expect(await page.locator("#action-description").textContent()).toContain("hangzhou");
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("token-prompt").waitFor({ state: "visible", timeout: WAIT_MS });
+    await watched.screenshot("02-token-prompt");
+    await page.getByTestId("token-input").fill(FIXTURE_TOKEN);
+    await page.getByTestId("token-save").click();
+    await expect.poll(() => page.locator('[data-testid="routing-version"]').textContent(), { timeout: WAIT_MS }).toBe("8");
+    await expect.poll(() => page.locator('[data-testid^="replica-"][data-role="leader"]').evaluateAll((nodes) =>
+      nodes.map((node) => node.getAttribute("data-testid") ?? "").filter((id) => /\/hz-/.test(id)).length), { timeout: WAIT_MS }).toBe(0);
+    expect(await page.locator('[data-testid="region-hangzhou"]').getAttribute("data-evacuated")).toBe("true");
+    expect(await page.evaluate(() => sessionStorage.getItem("ldc.apiToken"))).toBe(FIXTURE_TOKEN);
+    expect(server.requests).toContain("POST /api/v1/regions/hangzhou/evacuate");
+    await watched.screenshot("03-evacuated");
+  });
+
+  it("shows the rule when a safety rule refuses the action, with a break-glass override", async () => {
+    const { page } = watched;
+    await page.getByTestId("evacuate-shanghai").click();
+    await page.getByTestId("confirm-action").click();
+    const refusal = page.getByTestId("refusal");
+    await refusal.waitFor({ state: "visible", timeout: WAIT_MS });
+    expect(await refusal.textContent()).toContain("one-region-evacuated");
+    expect(await refusal.textContent()).toContain("already evacuated");
+    expect(await page.getByTestId("force-action").isVisible()).toBe(true);
+    await watched.screenshot("04-refusal");
+    // An override without a reason is not sent.
+    const posts = server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length;
+    await page.getByTestId("force-action").click();
+    expect(server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length).toBe(posts);
+    await page.getByTestId("cancel-action").click();
+  });
+
+  it("injects a fault from the chaos panel and draws the link as partitioned", async () => {
+    const { page } = watched;
+    await page.getByTestId("chaos-type").selectOption("partition");
+    await page.getByTestId("chaos-target").selectOption({ label: "regions=hangzhou↔shanghai" });
+    await page.getByTestId("chaos-inject").click();
+    await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS }).toContain("f-2");
+    await page.getByTestId("drill-run-dc-outage").click();
+    await page.getByTestId("confirm-action").click();
+    await expect.poll(() => page.locator('[data-testid="drill-outcome-r-1"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("SUCCEEDED");
+    await watched.screenshot("05-chaos-and-drill");
+  });
+
+  it("made no request to any host but 127.0.0.1 and raised no page error", () => {
+    expect([...watched.hosts]).toEqual(["127.0.0.1"]);
+    expect(watched.errors).toEqual([]);
+    expect(watched.notFound).toEqual([]);
+  });
+});

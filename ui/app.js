@@ -1,0 +1,191 @@
+// Entry point: loads the snapshot over REST, follows the WebSocket event stream, and redraws the
+// views that changed through one throttled frame scheduler (lib/frame.js).
+import { getJson, getToken, setToken, setTokenPrompt } from "./lib/api.js";
+import { createFrameScheduler } from "./lib/frame.js";
+import {
+  applyEvent, createStore, setAudit, setCells, setFaults, setRegions, setRouting, setTopology, upsertRun, addTraffic,
+} from "./lib/store.js";
+import { drawTopology } from "./views/topology.js";
+import { renderLegend } from "./views/glyphs.js";
+import { drawFlow } from "./views/flow.js";
+import { drawCharts, setupCharts } from "./views/charts.js";
+import { createActionDialog } from "./views/dialog.js";
+import { drawActions } from "./views/actions.js";
+import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
+import { setupDrills } from "./views/drills.js";
+import { drawAudit } from "./views/audit.js";
+import { drawClock, drawHeader } from "./views/header.js";
+
+/** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
+const REDRAW_INTERVAL_MS_MIN = 200;
+/** WebSocket reconnect backoff bounds. */
+const RECONNECT_DELAY_MS_MIN = 500;
+const RECONNECT_DELAY_MS_MAX = 10_000;
+/** After an action, events normally carry the outcome; a re-fetch covers a missed event. */
+const REFRESH_DELAY_MS = 300;
+const AUDIT_FETCH_LIMIT = 100;
+const TOAST_VISIBLE_MS = 6000;
+
+const store = createStore();
+const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+// ---- token prompt ---------------------------------------------------------------------------
+const tokenDialog = /** @type {HTMLDialogElement} */ (byId("token-dialog"));
+const tokenInput = /** @type {HTMLInputElement} */ (byId("token-input"));
+/** @type {((saved: boolean) => void) | null} */
+let tokenResolve = null;
+
+/** @param {string} message @returns {Promise<boolean>} */
+function promptForToken(message) {
+  byId("token-message").textContent = `${message} It is kept in this tab's session storage only.`;
+  tokenInput.value = "";
+  if (!tokenDialog.open) tokenDialog.showModal();
+  tokenInput.focus();
+  return new Promise((resolve) => {
+    tokenResolve?.(false);
+    tokenResolve = resolve;
+  });
+}
+byId("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const value = tokenInput.value.trim();
+  if (value === "") return;
+  setToken(value);
+  tokenDialog.close();
+  updateTokenButton();
+  tokenResolve?.(true);
+  tokenResolve = null;
+});
+byId("token-cancel").addEventListener("click", () => tokenDialog.close());
+tokenDialog.addEventListener("close", () => {
+  tokenResolve?.(getToken() !== null);
+  tokenResolve = null;
+});
+function updateTokenButton() {
+  byId("token-button").textContent = getToken() === null ? "Set token" : "Token ✓";
+}
+byId("token-button").addEventListener("click", () => void promptForToken("Enter the controller's API token."));
+setTokenPrompt(promptForToken);
+updateTokenButton();
+
+// ---- toast ----------------------------------------------------------------------------------
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+/** @param {string} message */
+function toast(message) {
+  const element = byId("toast");
+  element.textContent = message;
+  element.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { element.hidden = true; }, TOAST_VISIBLE_MS);
+}
+
+// ---- views ----------------------------------------------------------------------------------
+renderLegend(byId("legend"));
+setupCharts(byId("charts"));
+const hooks = { onChange: () => scheduleRefresh(), toast, redraw: () => frames.request("drills") };
+const dialog = createActionDialog({ onDone: (message) => { toast(message); scheduleRefresh(); } });
+const chaos = setupChaos(store, hooks);
+const drills = setupDrills(store, dialog, hooks);
+
+const frames = createFrameScheduler({
+  minIntervalMs: REDRAW_INTERVAL_MS_MIN,
+  draw(dirty) {
+    const views = {
+      topology: () => drawTopology(/** @type {any} */ (byId("topology")), store),
+      actions: () => drawActions({ regions: byId("regions"), cellRows: byId("cell-rows") }, store, dialog),
+      header: () => drawHeader(store),
+      faults: () => drawFaultList(byId("fault-list"), store, hooks),
+      chaos: () => chaos.draw(),
+      flow: () => drawFlow(/** @type {any} */ (byId("flow")), store),
+      charts: () => drawCharts(byId("charts"), store),
+      drills: () => drills.draw(),
+      audit: () => drawAudit(byId("audit-rows"), store),
+    };
+    for (const name of dirty) {
+      const draw = views[/** @type {keyof typeof views} */ (name)];
+      if (!draw) continue;
+      // One broken view must not freeze the others.
+      try {
+        draw();
+      } catch (error) {
+        console.error(`draw ${name} failed`, error);
+      }
+    }
+  },
+});
+const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit"];
+
+// Lease countdowns and the clock tick every second without a full redraw.
+setInterval(() => {
+  drawClock(store);
+  tickCountdowns(byId("fault-list"), store);
+}, 1000);
+
+// ---- REST snapshot --------------------------------------------------------------------------
+/** @param {string} path @param {(data: any) => void} apply */
+async function load(path, apply) {
+  try {
+    apply(await getJson(path));
+  } catch (error) {
+    console.warn(`GET ${path} failed`, error);
+  }
+}
+
+async function refresh() {
+  await Promise.all([
+    load("/api/v1/topology", (data) => setTopology(store, data)),
+    load("/api/v1/cells", (data) => setCells(store, data)),
+    load("/api/v1/regions", (data) => setRegions(store, data)),
+    load("/api/v1/routing", (data) => setRouting(store, data)),
+    load("/api/v1/faults", (data) => setFaults(store, data)),
+    load("/api/v1/consistency", (data) => { store.consistency = data; }),
+    load("/api/v1/traffic", (data) => addTraffic(store, data)),
+    load("/api/v1/drills", (data) => { store.drills = data.drills ?? []; }),
+    load("/api/v1/drills/runs", (data) => { for (const run of data.runs ?? []) upsertRun(store, run); }),
+    load("/api/v1/schedules", (data) => { store.schedules = data.schedules ?? []; }),
+    load(`/api/v1/audit?limit=${AUDIT_FETCH_LIMIT}`, (data) => setAudit(store, data.entries ?? [])),
+  ]);
+  for (const view of ALL_VIEWS) frames.request(view);
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let refreshTimer;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void refresh(), REFRESH_DELAY_MS);
+}
+
+// ---- event stream ---------------------------------------------------------------------------
+let reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
+function connect() {
+  const connection = byId("connection");
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/api/v1/events`);
+  socket.addEventListener("open", () => {
+    connection.textContent = "live";
+    connection.dataset.state = "live";
+    reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
+  });
+  socket.addEventListener("message", (message) => {
+    /** @type {any} */
+    let event;
+    try {
+      event = JSON.parse(String(message.data));
+    } catch {
+      return;
+    }
+    for (const view of applyEvent(store, event)) frames.request(view);
+    // A leader or routing change after an action: the fault list and region cards follow.
+    if (event.type === "routing" || event.type === "leader") frames.request("topology");
+  });
+  socket.addEventListener("close", () => {
+    connection.textContent = "reconnecting…";
+    connection.dataset.state = "down";
+    setTimeout(connect, reconnectDelayMs);
+    reconnectDelayMs = Math.min(reconnectDelayMs * 2, RECONNECT_DELAY_MS_MAX);
+  });
+}
+
+void refresh();
+connect();

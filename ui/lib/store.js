@@ -1,0 +1,228 @@
+// The page's one model of the world, fed by REST snapshots and WebSocket events (docs/API.md).
+// Views read it; only the functions here write it. Every collection that grows with time has a
+// named bound, so a page left open through a week of drills uses the same memory as after a minute.
+import { RingBuffer } from "./ring.js";
+
+/** Points per chart series: traffic events come at most every 500 ms wall, so 360 is 3 minutes. */
+export const CHART_POINTS_MAX = 360;
+/** Fault windows remembered for shading the charts. */
+export const FAULT_WINDOWS_MAX = 64;
+/** Audit entries shown; the server keeps the full log. */
+export const AUDIT_ENTRIES_MAX = 200;
+/** Drill runs shown, newest first. */
+export const DRILL_RUNS_MAX = 30;
+
+/**
+ * @typedef {{ atMs: number, tps: number, p50Ms: number, p99Ms: number, errorRate: number }} CellPoint
+ * @typedef {{ id: string, type: string, target: unknown, startedMs: number, leaseMs: number, expiresMs: number,
+ *   remainingMs: number, affects?: { hosts?: string[], links?: [string, string][] } }} Fault
+ */
+
+export function createStore() {
+  return {
+    /** @type {any} */ topology: null,
+    /** @type {Map<string, any>} */ cells: new Map(),
+    /** @type {any[]} */ regions: [],
+    /** @type {any} */ routing: null,
+    /** @type {Map<string, Fault>} */ faults: new Map(),
+    /** @type {any[]} */ catalogue: [],
+    /** @type {any} */ consistency: null,
+    /** @type {any} */ traffic: null,
+    /** @type {Map<string, RingBuffer<CellPoint>>} */ series: new Map(),
+    /** @type {{ id: string, type: string, startMs: number, endMs: number | null }[]} */ faultWindows: [],
+    /** @type {any[]} */ drills: [],
+    /** @type {Map<string, any>} */ runs: new Map(),
+    /** @type {any[]} */ schedules: [],
+    /** @type {any[]} */ audit: [],
+    // Simulated time is only reported at events; between them it is extrapolated from the wall
+    // clock and the world's speed so lease countdowns tick smoothly.
+    simAtMs: 0,
+    wallAtMs: 0,
+    speed: 1,
+  };
+}
+
+/** @typedef {ReturnType<typeof createStore>} Store */
+
+/** @param {Store} store @param {number | undefined} atMs */
+export function observeTime(store, atMs) {
+  if (typeof atMs !== "number" || !Number.isFinite(atMs)) return;
+  if (atMs < store.simAtMs) return;
+  store.simAtMs = atMs;
+  store.wallAtMs = performance.now();
+}
+
+/** @param {Store} store */
+export function simNowMs(store) {
+  if (store.wallAtMs === 0) return store.simAtMs;
+  return store.simAtMs + (performance.now() - store.wallAtMs) * store.speed;
+}
+
+/** Collections arrive bare (`[...]`) in events and wrapped (`{cells: [...]}`) from REST. */
+function unwrap(/** @type {any} */ value, /** @type {string} */ key) {
+  if (Array.isArray(value)) return value;
+  if (value && Array.isArray(value[key])) return value[key];
+  return null;
+}
+
+/** @param {Store} store @param {any} topology */
+export function setTopology(store, topology) {
+  if (!topology || !Array.isArray(topology.regions)) return;
+  store.topology = topology;
+  if (typeof topology.speed === "number" && topology.speed > 0) store.speed = topology.speed;
+  observeTime(store, topology.nowMs);
+}
+
+/** @param {Store} store @param {any} cells */
+export function setCells(store, cells) {
+  const list = unwrap(cells, "cells");
+  if (!list) return;
+  for (const cell of list) store.cells.set(cell.id, cell);
+}
+
+/** @param {Store} store @param {any} regions */
+export function setRegions(store, regions) {
+  const list = unwrap(regions, "regions");
+  if (list) store.regions = list;
+}
+
+/** @param {Store} store @param {any} faults */
+export function setFaults(store, faults) {
+  const list = unwrap(faults, "faults");
+  if (!list) return;
+  store.faults = new Map(list.map((/** @type {Fault} */ fault) => [fault.id, fault]));
+  for (const fault of list) openFaultWindow(store, fault);
+  if (faults && Array.isArray(faults.catalogue)) store.catalogue = faults.catalogue;
+}
+
+/** @param {Store} store @param {Fault} fault */
+function openFaultWindow(store, fault) {
+  if (store.faultWindows.some((window) => window.id === fault.id)) return;
+  store.faultWindows.push({ id: fault.id, type: fault.type, startMs: fault.startedMs, endMs: null });
+  if (store.faultWindows.length > FAULT_WINDOWS_MAX) store.faultWindows.splice(0, store.faultWindows.length - FAULT_WINDOWS_MAX);
+}
+
+/** @param {Store} store @param {string} id @param {number} atMs */
+function closeFaultWindow(store, id, atMs) {
+  const window = store.faultWindows.find((candidate) => candidate.id === id);
+  if (window && window.endMs === null) window.endMs = atMs;
+}
+
+/** @param {Store} store @param {any} routing */
+export function setRouting(store, routing) {
+  if (!routing || typeof routing.version !== "number") return;
+  // Events can race a REST re-fetch; routing versions only go up.
+  if (store.routing && store.routing.version > routing.version) return;
+  store.routing = { ...(store.routing ?? {}), ...routing };
+}
+
+/** @param {Store} store @param {any} traffic */
+export function addTraffic(store, traffic) {
+  if (!traffic || !traffic.cells) return;
+  store.traffic = traffic;
+  const atMs = typeof traffic.atMs === "number" ? traffic.atMs : simNowMs(store);
+  for (const [cellId, metrics] of Object.entries(traffic.cells)) {
+    let series = store.series.get(cellId);
+    if (!series) {
+      series = new RingBuffer(CHART_POINTS_MAX);
+      store.series.set(cellId, series);
+    }
+    const previous = series.last();
+    if (previous && previous.atMs >= atMs) continue;
+    const m = /** @type {any} */ (metrics);
+    series.push({ atMs, tps: num(m.tps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) });
+  }
+}
+
+function num(/** @type {unknown} */ value) {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/** @param {Store} store @param {any} run */
+export function upsertRun(store, run) {
+  if (!run || typeof run.id !== "string") return;
+  store.runs.set(run.id, { ...(store.runs.get(run.id) ?? {}), ...run });
+  if (store.runs.size > DRILL_RUNS_MAX) {
+    const oldest = [...store.runs.values()].sort((a, b) => (a.startedMs ?? 0) - (b.startedMs ?? 0))[0];
+    store.runs.delete(oldest.id);
+  }
+}
+
+/** @param {Store} store @param {any[]} entries newest first */
+export function setAudit(store, entries) {
+  store.audit = entries.slice(0, AUDIT_ENTRIES_MAX);
+}
+
+/** @param {Store} store @param {any} entry */
+export function addAudit(store, entry) {
+  if (!entry || store.audit.some((existing) => existing.id === entry.id)) return;
+  store.audit.unshift(entry);
+  if (store.audit.length > AUDIT_ENTRIES_MAX) store.audit.length = AUDIT_ENTRIES_MAX;
+}
+
+/**
+ * Applies one WebSocket event; returns the names of the views that need a redraw.
+ * @param {Store} store @param {any} event @returns {string[]}
+ */
+export function applyEvent(store, event) {
+  observeTime(store, event.atMs);
+  switch (event.type) {
+    case "hello":
+      setTopology(store, event.topology);
+      setCells(store, event.cells);
+      setRegions(store, event.regions);
+      setRouting(store, event.routing);
+      setFaults(store, event.faults);
+      if (event.consistency) store.consistency = event.consistency;
+      return ["topology", "actions", "header", "faults", "chaos", "flow"];
+    case "health":
+      setCells(store, event.cells);
+      setRegions(store, event.regions);
+      return ["topology", "actions"];
+    case "traffic":
+      addTraffic(store, event);
+      return ["flow", "charts"];
+    case "leader": {
+      const cell = store.cells.get(event.cell);
+      if (cell) {
+        const leaderId = event.leader ? event.leader.replica : null;
+        store.cells.set(event.cell, {
+          ...cell,
+          leader: event.leader ?? null,
+          term: event.term ?? cell.term,
+          replicas: (cell.replicas ?? []).map((/** @type {any} */ replica) => ({
+            ...replica,
+            role: replica.id === leaderId ? "leader" : replica.role === "leader" ? "follower" : replica.role,
+          })),
+        });
+      }
+      return ["topology", "actions"];
+    }
+    case "routing":
+      setRouting(store, event);
+      return ["header", "actions", "flow"];
+    case "fault": {
+      const fault = event.fault;
+      if (!fault || typeof fault.id !== "string") return [];
+      if (event.action === "injected") {
+        store.faults.set(fault.id, fault);
+        openFaultWindow(store, fault);
+      } else {
+        store.faults.delete(fault.id);
+        closeFaultWindow(store, fault.id, typeof event.atMs === "number" ? event.atMs : simNowMs(store));
+      }
+      return ["topology", "faults", "charts"];
+    }
+    case "drill":
+      upsertRun(store, event.run);
+      return ["drills"];
+    case "audit":
+      addAudit(store, event.entry);
+      return ["audit"];
+    case "consistency":
+      store.consistency = event;
+      return ["header"];
+    default:
+      return [];
+  }
+}

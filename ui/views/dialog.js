@@ -1,0 +1,103 @@
+// One deliberate click: every action goes through this confirmation dialog, which says what will
+// happen, and, when a safety rule refuses (409 {error, rule}), shows the rule and why, with a
+// break-glass override that needs a reason (sent as force: true, reason).
+import { ApiError } from "../lib/api.js";
+
+/** Why each safety rule exists (docs/API.md lists the ids), in the operator's words. */
+export const RULE_EXPLANATIONS = {
+  "quorum-reachable": "The action would leave a cell without a reachable majority of its five replicas, so it could not commit transfers.",
+  "one-region-evacuated": "Only one region may be evacuated at a time: with two regions drained the cells have no room to fail over and lose their quorum margin.",
+  "target-caught-up": "The target replica has not caught up with the committed log; making it leader would stall until it does (or lose the tail if forced).",
+  "gateway-remaining": "At least one regional gateway must stay active to take user traffic.",
+  "wait-period": "A previous failover of this target happened too recently; moving it again so soon risks flapping.",
+  "target-unavailable": "The chosen target region or datacenter is down or partitioned away.",
+};
+
+/**
+ * @typedef {{ title: string, description: string, confirmLabel?: string,
+ *   run: (options: { reason?: string, force?: boolean }) => Promise<any>,
+ *   describeResult: (result: any) => string }} ActionRequest
+ */
+
+/** @param {{ onDone: (message: string) => void }} hooks */
+export function createActionDialog(hooks) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("action-dialog"));
+  const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+  const title = byId("action-title");
+  const description = byId("action-description");
+  const reason = /** @type {HTMLInputElement} */ (byId("action-reason"));
+  const refusal = byId("refusal");
+  const refusalRule = byId("refusal-rule");
+  const refusalError = byId("refusal-error");
+  const refusalWhy = byId("refusal-why");
+  const forceReason = /** @type {HTMLInputElement} */ (byId("force-reason"));
+  const forceButton = /** @type {HTMLButtonElement} */ (byId("force-action"));
+  const confirmButton = /** @type {HTMLButtonElement} */ (byId("confirm-action"));
+  const result = byId("action-result");
+  /** @type {ActionRequest | null} */
+  let current = null;
+  let busy = false;
+
+  /** @param {{ reason?: string, force?: boolean }} options */
+  async function execute(options) {
+    if (!current || busy) return;
+    busy = true;
+    confirmButton.disabled = true;
+    forceButton.disabled = true;
+    result.textContent = "working…";
+    const request = current;
+    try {
+      const outcome = await request.run(options);
+      const message = request.describeResult(outcome);
+      dialog.close();
+      hooks.onDone(message);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        refusal.hidden = false;
+        refusalRule.textContent = error.rule ?? "(no rule id)";
+        refusal.dataset.rule = error.rule ?? "";
+        refusalError.textContent = error.message;
+        refusalWhy.textContent = RULE_EXPLANATIONS[/** @type {keyof typeof RULE_EXPLANATIONS} */ (error.rule)] ?? "";
+        result.textContent = "";
+        forceReason.focus();
+      } else {
+        result.textContent = `Failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    } finally {
+      busy = false;
+      confirmButton.disabled = false;
+      forceButton.disabled = false;
+    }
+  }
+
+  confirmButton.addEventListener("click", () => {
+    const text = reason.value.trim();
+    void execute(text === "" ? {} : { reason: text });
+  });
+  forceButton.addEventListener("click", () => {
+    const text = forceReason.value.trim();
+    if (text === "") {
+      result.textContent = "Overriding a safety rule needs a reason.";
+      forceReason.focus();
+      return;
+    }
+    void execute({ reason: text, force: true });
+  });
+  byId("cancel-action").addEventListener("click", () => dialog.close());
+
+  return {
+    /** @param {ActionRequest} request */
+    open(request) {
+      current = request;
+      title.textContent = request.title;
+      description.textContent = request.description;
+      confirmButton.textContent = request.confirmLabel ?? "Confirm";
+      reason.value = "";
+      forceReason.value = "";
+      refusal.hidden = true;
+      result.textContent = "";
+      dialog.showModal();
+      confirmButton.focus();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// Drills: run one now (live progress from `drill` events), past outcomes with RTO per cell, RPO
+// (lost acknowledged transfers) and checker verdicts, the report link; schedules listed and edited.
+import { mutate } from "../lib/api.js";
+import { escapeHtml, formatDuration } from "./format.js";
+import { upsertRun } from "../lib/store.js";
+
+/**
+ * @param {import("../lib/store.js").Store} store
+ * @param {{ open: (request: import("./dialog.js").ActionRequest) => void }} dialog
+ * @param {{ onChange: () => void, toast: (message: string) => void, redraw: () => void }} hooks
+ */
+export function setupDrills(store, dialog, hooks) {
+  const list = /** @type {HTMLElement} */ (document.getElementById("drill-list"));
+  const runs = /** @type {HTMLElement} */ (document.getElementById("drill-runs"));
+  const scheduleRows = /** @type {HTMLElement} */ (document.getElementById("schedule-rows"));
+  const form = /** @type {HTMLFormElement} */ (document.getElementById("schedule-form"));
+  const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+  const scheduleDrill = /** @type {HTMLSelectElement} */ (document.getElementById("schedule-drill"));
+  const scheduleError = /** @type {HTMLElement} */ (document.getElementById("schedule-error"));
+  let drawnDrills = "";
+
+  function drawDrillList() {
+    const key = store.drills.map((d) => d.name).join(",");
+    if (key === drawnDrills) return;
+    drawnDrills = key;
+    list.innerHTML = store.drills.map((drill) =>
+      `<div class="drill"><button type="button" data-testid="drill-run-${escapeHtml(drill.name)}" data-drill="${escapeHtml(drill.name)}" ` +
+      `aria-label="Run drill ${escapeHtml(drill.name)}">Run ${escapeHtml(drill.name)}</button> ` +
+      `<span class="muted">${escapeHtml(drill.description ?? "")} (${formatDuration(drill.durationMs ?? NaN)})</span></div>`).join("");
+    for (const button of list.querySelectorAll("button")) {
+      const name = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.drill);
+      const drill = store.drills.find((d) => d.name === name);
+      button.addEventListener("click", () => dialog.open({
+        title: `Run drill ${name}?`,
+        description: `${drill?.description ?? name}. The drill injects its faults into the running world for about ` +
+          `${formatDuration(drill?.durationMs ?? NaN)} of simulated time, then checks RTO, RPO and the ledger invariants.`,
+        confirmLabel: `Run ${name}`,
+        run: () => mutate("POST", `/api/v1/drills/${encodeURIComponent(name)}/runs`, {}),
+        describeResult: (/** @type {any} */ run) => {
+          upsertRun(store, run);
+          hooks.redraw();
+          return `drill ${name} started as ${run?.id ?? "?"}`;
+        },
+      }));
+    }
+    scheduleDrill.innerHTML = store.drills.map((d) => `<option>${escapeHtml(d.name)}</option>`).join("");
+  }
+
+  function drawRuns() {
+    const sorted = [...store.runs.values()].sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0) || String(b.id).localeCompare(String(a.id), undefined, { numeric: true }));
+    runs.innerHTML = sorted.map((run) => {
+      const outcome = run.outcome ?? (run.state === "running" ? "RUNNING" : "–");
+      const rto = Object.entries(run.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ");
+      const checkers = Object.entries(run.checkers ?? {}).map(([name, verdict]) =>
+        `<span class="${(/** @type {any} */ (verdict)).valid ? "good" : "bad"}">${escapeHtml(name)} ${(/** @type {any} */ (verdict)).valid ? "✓" : "✗"}</span>`).join(" ");
+      const progress = Math.max(0, Math.min(100, Number(run.progressPct ?? (run.state === "done" ? 100 : 0))));
+      return `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
+        `<code>${escapeHtml(run.id)}</code> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
+        `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress> ` +
+        `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
+        `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ` +
+        `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener">report</a></div></li>`;
+    }).join("") || `<li class="muted">no runs yet</li>`;
+  }
+
+  function drawSchedules() {
+    scheduleRows.innerHTML = store.schedules.map((s) =>
+      `<tr data-testid="schedule-${escapeHtml(s.id)}"><td>${escapeHtml(s.drill)}</td><td><code>${escapeHtml(s.cron)}</code></td>` +
+      `<td>${typeof s.nextRunMs === "number" ? `t=${formatDuration(s.nextRunMs)}` : "–"}</td><td>${s.enabled ? "yes" : "no"}</td>` +
+      `<td><button type="button" data-edit="${escapeHtml(s.id)}">Edit</button> <button type="button" data-delete="${escapeHtml(s.id)}">Delete</button></td></tr>`).join("");
+    for (const button of scheduleRows.querySelectorAll("button[data-edit]")) {
+      button.addEventListener("click", () => {
+        const schedule = store.schedules.find((s) => s.id === /** @type {HTMLElement} */ (button).dataset.edit);
+        if (!schedule) return;
+        field("schedule-id").value = schedule.id;
+        scheduleDrill.value = schedule.drill;
+        field("schedule-cron").value = schedule.cron;
+        field("schedule-max").value = schedule.maxDurationMs ? String(schedule.maxDurationMs / 1000) : "";
+        field("schedule-allowed").value = JSON.stringify(schedule.allowedWindows ?? []);
+        field("schedule-blocked").value = JSON.stringify(schedule.blockedWindows ?? []);
+        field("schedule-enabled").checked = schedule.enabled !== false;
+      });
+    }
+    for (const button of scheduleRows.querySelectorAll("button[data-delete]")) {
+      button.addEventListener("click", () => {
+        const id = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.delete);
+        mutate("DELETE", `/api/v1/schedules/${encodeURIComponent(id)}`)
+          .then(() => { hooks.toast(`deleted schedule ${id}`); hooks.onChange(); })
+          .catch((/** @type {Error} */ failure) => { scheduleError.textContent = failure.message; });
+      });
+    }
+  }
+
+  /** @param {string} id @returns {unknown} */
+  function parseWindows(id) {
+    const text = field(id).value.trim();
+    if (text === "") return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`${id.replace("schedule-", "")}Windows: expected a JSON array`);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    scheduleError.textContent = "";
+    /** @type {Record<string, unknown>} */
+    let body;
+    try {
+      body = { drill: scheduleDrill.value, cron: field("schedule-cron").value.trim(), enabled: field("schedule-enabled").checked };
+      const allowed = parseWindows("schedule-allowed");
+      const blocked = parseWindows("schedule-blocked");
+      if (allowed !== undefined) body.allowedWindows = allowed;
+      if (blocked !== undefined) body.blockedWindows = blocked;
+      const maxSeconds = Number(field("schedule-max").value);
+      if (field("schedule-max").value !== "") {
+        if (!Number.isFinite(maxSeconds) || maxSeconds <= 0) throw new Error("maxDurationMs: expected a positive number of seconds");
+        body.maxDurationMs = Math.round(maxSeconds * 1000);
+      }
+    } catch (failure) {
+      scheduleError.textContent = failure instanceof Error ? failure.message : String(failure);
+      return;
+    }
+    const id = field("schedule-id").value;
+    const request = id ? mutate("PUT", `/api/v1/schedules/${encodeURIComponent(id)}`, body) : mutate("POST", "/api/v1/schedules", body);
+    request
+      .then(() => { hooks.toast(id ? `updated schedule ${id}` : "created schedule"); form.reset(); field("schedule-id").value = ""; hooks.onChange(); })
+      .catch((/** @type {Error} */ failure) => { scheduleError.textContent = failure.message; });
+  });
+  /** @type {HTMLButtonElement} */ (document.getElementById("schedule-new")).addEventListener("click", () => { form.reset(); field("schedule-id").value = ""; });
+
+  return {
+    draw() {
+      drawDrillList();
+      drawRuns();
+      drawSchedules();
+    },
+  };
+}

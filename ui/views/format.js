@@ -1,0 +1,32 @@
+// Small text formatters shared by the views.
+
+/** @param {number} ms simulated milliseconds */
+export function formatDuration(ms) {
+  if (!Number.isFinite(ms)) return "–";
+  const seconds = Math.max(0, ms) / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+/** A fault target is an object in the API; show it compactly. @param {unknown} target */
+export function describeTarget(target) {
+  if (target === null || target === undefined) return "–";
+  if (typeof target !== "object") return String(target);
+  const record = /** @type {Record<string, unknown>} */ (target);
+  if (typeof record.label === "string") return record.label;
+  return Object.entries(record)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("↔") : typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+    .join(" ");
+}
+
+/** Escapes text for innerHTML templates. @param {unknown} value */
+export function escapeHtml(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
+}
+
+/** Natural order: cell-2 before cell-10. @param {string} a @param {string} b */
+export function naturalCompare(a, b) {
+  return a.localeCompare(b, undefined, { numeric: true });
+}

@@ -1,0 +1,46 @@
+// Replica states drawn by colour AND shape, so the map reads in greyscale and for colour-blind
+// operators. The legend is generated from this same table, so the two cannot disagree.
+const d3 = /** @type {any} */ (globalThis).d3;
+
+/** @type {Record<string, { color: string, symbol: any, rotate: number, label: string }>} */
+export const REPLICA_STATES = {
+  up: { color: "#2e9d55", symbol: d3.symbolCircle, rotate: 0, label: "up" },
+  lagging: { color: "#d9a400", symbol: d3.symbolTriangle, rotate: 0, label: "lagging" },
+  crashed: { color: "#d62728", symbol: d3.symbolCross, rotate: 45, label: "crashed" },
+  paused: { color: "#7f8c9a", symbol: d3.symbolSquare, rotate: 0, label: "paused" },
+  partitioned: { color: "#8e44ad", symbol: d3.symbolDiamond, rotate: 0, label: "partitioned" },
+  "disk-faulted": { color: "#e67e22", symbol: d3.symbolWye, rotate: 0, label: "disk-faulted" },
+  corrupted: { color: "#a0185a", symbol: d3.symbolStar, rotate: 0, label: "corrupted" },
+};
+
+export const UNKNOWN_STATE = { color: "#444", symbol: d3.symbolTimes ?? d3.symbolCross, rotate: 0, label: "unknown" };
+
+/** @param {string} state */
+export function stateStyle(state) {
+  return REPLICA_STATES[state] ?? UNKNOWN_STATE;
+}
+
+/** @param {string} state @param {number} size area in px² */
+export function glyphPath(state, size) {
+  return d3.symbol().type(stateStyle(state).symbol).size(size)();
+}
+
+export const LINK_STYLES = {
+  ok: { color: "#8a96a3", dash: null, width: 2, label: "link ok" },
+  degraded: { color: "#e67e22", dash: "6 4", width: 3, label: "link degraded" },
+  partitioned: { color: "#d62728", dash: "4 4", width: 3.5, label: "link partitioned" },
+};
+
+/** @param {HTMLElement} container */
+export function renderLegend(container) {
+  const items = Object.entries(REPLICA_STATES).map(([state, style]) =>
+    `<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
+    `<path d="${glyphPath(state, 70)}" fill="${style.color}" transform="rotate(${style.rotate})"/></svg>${style.label}</span>`);
+  items.push(`<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
+    `<circle r="6.5" fill="none" stroke="#c99700" stroke-width="2.5"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>leader</span>`);
+  for (const style of Object.values(LINK_STYLES)) {
+    items.push(`<span class="legend-item"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" ` +
+      `stroke="${style.color}" stroke-width="${style.width}" ${style.dash ? `stroke-dasharray="${style.dash}"` : ""}/></svg>${style.label}</span>`);
+  }
+  container.innerHTML = items.join("");
+}

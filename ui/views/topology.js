@@ -1,0 +1,243 @@
+// The map: regions as boxes placed roughly like the real geography (hangzhou and shanghai side
+// by side, shenzhen far to the south), datacenters as columns inside them, and each cell as a
+// row of its replicas, one per datacenter. Links between regions carry their state and the ids of
+// the faults acting on them.
+import { stateStyle, LINK_STYLES, glyphPath } from "./glyphs.js";
+import { formatDuration, naturalCompare } from "./format.js";
+import { simNowMs } from "../lib/store.js";
+
+const d3 = /** @type {any} */ (globalThis).d3;
+
+const ROW_HEIGHT_PX = 24;
+const DC_WIDTH_PX = 78;
+const REGION_HEADER_PX = 46;
+const REGION_PADDING_PX = 10;
+const ROW_LABEL_WIDTH_PX = 54;
+/** Gaps chosen to echo distance: hangzhou–shanghai is 6 ms apart, either to shenzhen 30 ms. */
+const NEAR_GAP_PX = 34;
+const FAR_GAP_PX = 92;
+const GLYPH_AREA_PX2 = 120;
+
+/**
+ * @param {any[]} regions [{name, datacenters}]
+ * @param {number} rowCount
+ * @returns {Map<string, {x: number, y: number, width: number, height: number, datacenters: string[]}>}
+ */
+export function layoutRegions(regions, rowCount) {
+  const height = REGION_HEADER_PX + rowCount * ROW_HEIGHT_PX + REGION_PADDING_PX;
+  const size = (/** @type {any} */ region) => ({ width: region.datacenters.length * DC_WIDTH_PX + 2 * REGION_PADDING_PX, height });
+  /** @type {Map<string, any>} */
+  const boxes = new Map();
+  const byName = new Map(regions.map((region) => [region.name, region]));
+  const hangzhou = byName.get("hangzhou");
+  const shanghai = byName.get("shanghai");
+  const shenzhen = byName.get("shenzhen");
+  let nextX = ROW_LABEL_WIDTH_PX;
+  if (hangzhou) {
+    boxes.set("hangzhou", { x: nextX, y: 8, ...size(hangzhou), datacenters: hangzhou.datacenters });
+    nextX += size(hangzhou).width + NEAR_GAP_PX;
+  }
+  if (shanghai) {
+    boxes.set("shanghai", { x: nextX, y: 8, ...size(shanghai), datacenters: shanghai.datacenters });
+    nextX += size(shanghai).width + NEAR_GAP_PX;
+  }
+  if (shenzhen) {
+    const top = [...boxes.values()];
+    const centerX = top.length ? (top[0].x + top[top.length - 1].x + top[top.length - 1].width) / 2 : nextX;
+    const width = size(shenzhen).width;
+    boxes.set("shenzhen", { x: centerX - width / 2, y: 8 + height + FAR_GAP_PX, ...size(shenzhen), datacenters: shenzhen.datacenters });
+  }
+  // Any other world: the rest in a row to the right, so a custom config still draws.
+  for (const region of regions) {
+    if (boxes.has(region.name)) continue;
+    boxes.set(region.name, { x: nextX, y: 8, ...size(region), datacenters: region.datacenters });
+    nextX += size(region).width + NEAR_GAP_PX;
+  }
+  return boxes;
+}
+
+/**
+ * @param {SVGSVGElement} svgElement
+ * @param {import("../lib/store.js").Store} store
+ */
+export function drawTopology(svgElement, store) {
+  const topology = store.topology;
+  if (!topology) return;
+  const cells = [...store.cells.values()].sort((a, b) => naturalCompare(a.id, b.id));
+  const boxes = layoutRegions(topology.regions, Math.max(cells.length, 1));
+  /** @type {Map<string, {x: number, region: string}>} */
+  const dcPosition = new Map();
+  for (const [name, box] of boxes) {
+    box.datacenters.forEach((dc, index) => dcPosition.set(dc, { x: box.x + REGION_PADDING_PX + (index + 0.5) * DC_WIDTH_PX, region: name }));
+  }
+  const extentX = Math.max(...[...boxes.values()].map((box) => box.x + box.width)) + 10;
+  const extentY = Math.max(...[...boxes.values()].map((box) => box.y + box.height)) + 10;
+  const svg = d3.select(svgElement).attr("viewBox", `0 0 ${extentX} ${extentY}`);
+
+  const faultsByDc = faultIdsByDatacenter(store, boxes);
+  const evacuated = new Set((store.routing?.drained ?? []).concat(store.regions.filter((r) => r.evacuated).map((r) => r.name)));
+
+  drawLinks(svg, store, boxes);
+
+  const regionGroups = svg.selectAll("g.region").data([...boxes.entries()], (/** @type {any} */ d) => d[0])
+    .join((/** @type {any} */ enter) => {
+      const g = enter.append("g").attr("class", "region");
+      g.append("rect").attr("class", "region-box").attr("rx", 10);
+      g.append("text").attr("class", "region-name");
+      return g;
+    });
+  regionGroups
+    .attr("data-testid", (/** @type {any} */ d) => `region-${d[0]}`)
+    .attr("data-evacuated", (/** @type {any} */ d) => String(evacuated.has(d[0])))
+    .classed("evacuated", (/** @type {any} */ d) => evacuated.has(d[0]));
+  regionGroups.select("rect.region-box")
+    .attr("x", (/** @type {any} */ d) => d[1].x).attr("y", (/** @type {any} */ d) => d[1].y)
+    .attr("width", (/** @type {any} */ d) => d[1].width).attr("height", (/** @type {any} */ d) => d[1].height);
+  regionGroups.select("text.region-name")
+    .attr("x", (/** @type {any} */ d) => d[1].x + 8).attr("y", (/** @type {any} */ d) => d[1].y + 15)
+    .text((/** @type {any} */ d) => d[0] + (evacuated.has(d[0]) ? " (evacuated)" : ""));
+
+  const dcData = [...dcPosition.entries()].map(([dc, position]) => ({ dc, ...position, box: boxes.get(position.region) }));
+  const dcGroups = svg.selectAll("g.dc").data(dcData, (/** @type {any} */ d) => d.dc)
+    .join((/** @type {any} */ enter) => {
+      const g = enter.append("g").attr("class", "dc");
+      g.append("rect").attr("class", "dc-box").attr("rx", 5);
+      g.append("text").attr("class", "dc-name");
+      g.append("text").attr("class", "dc-faults");
+      return g;
+    });
+  dcGroups.attr("data-testid", (/** @type {any} */ d) => `dc-${d.dc}`);
+  dcGroups.select("rect.dc-box")
+    .attr("x", (/** @type {any} */ d) => d.x - DC_WIDTH_PX / 2 + 3).attr("y", (/** @type {any} */ d) => d.box.y + 20)
+    .attr("width", DC_WIDTH_PX - 6).attr("height", (/** @type {any} */ d) => d.box.height - 26)
+    .classed("faulted", (/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).length > 0);
+  dcGroups.select("text.dc-name").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 33).text((/** @type {any} */ d) => d.dc);
+  dcGroups.select("text.dc-faults").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 44)
+    .text((/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).map((fault) => `⚡${fault.id} ${formatDuration(fault.expiresMs - simNowMs(store))}`).join(" "));
+
+  // Row labels: one set left of the top band, one inside the southern region's left margin.
+  const rowY = (/** @type {number} */ index, /** @type {any} */ box) => box.y + REGION_HEADER_PX + (index + 0.5) * ROW_HEIGHT_PX;
+  const labelData = [];
+  for (const [name, box] of boxes) {
+    if (name === "shenzhen" || box.x === ROW_LABEL_WIDTH_PX) {
+      cells.forEach((cell, index) => labelData.push({ key: `${name}/${cell.id}`, text: cell.id.replace("cell-", "c"), x: box.x - 4, y: rowY(index, box) }));
+    }
+  }
+  svg.selectAll("text.row-label").data(labelData, (/** @type {any} */ d) => d.key)
+    .join("text").attr("class", "row-label")
+    .attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.y + 4).text((/** @type {any} */ d) => d.text);
+
+  const cellGroups = svg.selectAll("g.cell").data(cells, (/** @type {any} */ d) => d.id)
+    .join((/** @type {any} */ enter) => enter.append("g").attr("class", "cell"));
+  cellGroups.attr("data-testid", (/** @type {any} */ d) => `cell-${d.id.replace(/^cell-/, "")}`)
+    .attr("data-cell", (/** @type {any} */ d) => d.id)
+    .attr("data-leader-region", (/** @type {any} */ d) => d.leader?.region ?? "")
+    .attr("data-quorum", (/** @type {any} */ d) => String(d.quorumAvailable !== false));
+
+  cellGroups.each(function (/** @type {any} */ cell, /** @type {number} */ index) {
+    const replicas = (cell.replicas ?? []).filter((/** @type {any} */ replica) => dcPosition.has(replica.datacenter));
+    const groups = d3.select(this).selectAll("g.replica").data(replicas, (/** @type {any} */ d) => d.id)
+      .join((/** @type {any} */ enter) => {
+        const g = enter.append("g").attr("class", "replica");
+        g.append("circle").attr("class", "leader-ring").attr("r", 10.5);
+        g.append("path").attr("class", "glyph");
+        g.append("title");
+        return g;
+      });
+    groups
+      .attr("data-testid", (/** @type {any} */ d) => `replica-${d.id}`)
+      .attr("data-state", (/** @type {any} */ d) => d.state)
+      .attr("data-role", (/** @type {any} */ d) => d.role)
+      .attr("transform", (/** @type {any} */ d) => {
+        const position = dcPosition.get(d.datacenter);
+        return `translate(${position.x},${rowY(index, boxes.get(position.region))})`;
+      });
+    groups.select("circle.leader-ring").attr("visibility", (/** @type {any} */ d) => (d.role === "leader" ? "visible" : "hidden"));
+    groups.select("path.glyph")
+      .attr("d", (/** @type {any} */ d) => glyphPath(d.state, GLYPH_AREA_PX2))
+      .attr("fill", (/** @type {any} */ d) => stateStyle(d.state).color)
+      .attr("transform", (/** @type {any} */ d) => `rotate(${stateStyle(d.state).rotate})`);
+    groups.select("title").text((/** @type {any} */ d) =>
+      `${d.id}: ${d.role}, ${d.state}, term ${d.term ?? "?"}, commit ${d.commitIndex ?? "?"}, applied ${d.appliedIndex ?? "?"}, lag ${d.lag ?? "?"}`);
+  });
+}
+
+/** @param {any} svg @param {import("../lib/store.js").Store} store @param {Map<string, any>} boxes */
+function drawLinks(svg, store, boxes) {
+  const links = (store.topology.links ?? []).filter((/** @type {any} */ link) => boxes.has(link.source) && boxes.has(link.target));
+  const center = (/** @type {any} */ box) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+  const anchors = (/** @type {any} */ link) => {
+    const a = boxes.get(link.source);
+    const b = boxes.get(link.target);
+    // Attach to the facing edges so lines do not cross the replica grid.
+    if (Math.abs(a.y - b.y) < 1) {
+      const [left, right] = a.x < b.x ? [a, b] : [b, a];
+      const y = left.y + 16;
+      return a === left ? [left.x + left.width, y, right.x, y] : [right.x, y, left.x + left.width, y];
+    }
+    const [upper, lower] = a.y < b.y ? [a, b] : [b, a];
+    const ux = Math.min(Math.max(center(lower).x, upper.x + 20), upper.x + upper.width - 20);
+    const lx = ux < center(lower).x ? lower.x + 20 : ux > center(lower).x ? lower.x + lower.width - 20 : center(lower).x;
+    const points = [ux, upper.y + upper.height, lx, lower.y];
+    return a === upper ? points : [points[2], points[3], points[0], points[1]];
+  };
+  const faultIdsOnLink = (/** @type {any} */ link) => {
+    const ids = new Set(link.faults ?? []);
+    for (const fault of store.faults.values()) {
+      for (const pair of fault.affects?.links ?? []) {
+        if ((pair[0] === link.source && pair[1] === link.target) || (pair[0] === link.target && pair[1] === link.source)) ids.add(fault.id);
+      }
+    }
+    return [...ids];
+  };
+  const groups = svg.selectAll("g.link").data(links, (/** @type {any} */ d) => `${d.source}-${d.target}`)
+    .join((/** @type {any} */ enter) => {
+      const g = enter.insert("g", ":first-child").attr("class", "link");
+      g.append("line");
+      g.append("text").attr("class", "link-label");
+      return g;
+    });
+  groups.attr("data-testid", (/** @type {any} */ d) => `link-${d.source}-${d.target}`)
+    .attr("data-state", (/** @type {any} */ d) => d.state)
+    .attr("data-faults", (/** @type {any} */ d) => faultIdsOnLink(d).join(" "));
+  groups.select("line").each(function (/** @type {any} */ d) {
+    const [x1, y1, x2, y2] = anchors(d);
+    const style = LINK_STYLES[/** @type {"ok"} */ (d.state)] ?? LINK_STYLES.ok;
+    d3.select(this).attr("x1", x1).attr("y1", y1).attr("x2", x2).attr("y2", y2)
+      .attr("stroke", style.color).attr("stroke-width", style.width).attr("stroke-dasharray", style.dash);
+  });
+  groups.select("text.link-label").each(function (/** @type {any} */ d) {
+    const [x1, y1, x2, y2] = anchors(d);
+    const horizontal = Math.abs(y1 - y2) < 1;
+    const faults = faultIdsOnLink(d);
+    d3.select(this)
+      .attr("x", (x1 + x2) / 2).attr("y", horizontal ? y1 - 5 : (y1 + y2) / 2)
+      .attr("text-anchor", horizontal ? "middle" : x2 < x1 ? "end" : "start")
+      .attr("dx", horizontal ? 0 : x2 < x1 ? -6 : 6)
+      .classed("bad", d.state !== "ok")
+      .text(`${d.rttMs ?? "?"}ms${d.state !== "ok" ? ` ${d.state}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
+  });
+}
+
+/**
+ * Faults listed at the datacenters they act on: a host is a replica id (`cell-1/hz-a`), a
+ * datacenter or a region name.
+ * @param {import("../lib/store.js").Store} store @param {Map<string, any>} boxes
+ */
+function faultIdsByDatacenter(store, boxes) {
+  /** @type {Map<string, any[]>} */
+  const result = new Map();
+  const add = (/** @type {string} */ dc, /** @type {any} */ fault) => {
+    const list = result.get(dc) ?? [];
+    if (!list.includes(fault)) list.push(fault);
+    result.set(dc, list);
+  };
+  for (const fault of store.faults.values()) {
+    for (const host of fault.affects?.hosts ?? []) {
+      const dc = host.includes("/") ? host.split("/")[1] : host;
+      if (boxes.has(dc)) for (const regionDc of boxes.get(dc).datacenters) add(regionDc, fault);
+      else add(dc, fault);
+    }
+  }
+  return result;
+}
