@@ -268,13 +268,16 @@ export class Ledger {
           outcome: "posted",
           duplicate: false,
           eventIndex,
-          balances: { [event.from]: balances.get(event.from) ?? 0, [event.to]: balances.get(event.to) ?? 0 },
+          balancesAfter: [
+            { account: event.from, balance: balances.get(event.from) ?? 0 },
+            { account: event.to, balance: balances.get(event.to) ?? 0 },
+          ],
         };
       case "Deposited":
       case "Withdrawn":
-        return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex, balances: { [event.account]: balances.get(event.account) ?? 0 } };
+        return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex, balancesAfter: [{ account: event.account, balance: balances.get(event.account) ?? 0 }] };
       case "AccountOpened":
-        return { requestId, id: event.account, outcome: "posted", duplicate: false, eventIndex, balances: { [event.account]: event.initialBalance } };
+        return { requestId, id: event.account, outcome: "posted", duplicate: false, eventIndex, balancesAfter: [{ account: event.account, balance: event.initialBalance }] };
       case "TransferRejected":
       case "DepositRejected":
       case "WithdrawRejected":

@@ -94,7 +94,7 @@ describe("LedgerStateMachine", () => {
     machine.apply({ index: 1, term: 1, data: request("r1", { type: "OpenAccount", account: "a", initialBalance: 10 }) });
     machine.apply({ index: 3, term: 1, data: request("r2", { type: "OpenAccount", account: "b" }) });
     const outcome = machine.apply({ index: 4, term: 2, data: request("r3", { type: "Transfer", id: "t1", from: "a", to: "b", amount: 4 }) });
-    expect(outcome).toEqual({ requestId: "r3", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balances: { a: 6, b: 4 } });
+    expect(outcome).toEqual({ requestId: "r3", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balancesAfter: [{ account: "a", balance: 6 }, { account: "b", balance: 4 }] });
     expect([machine.appliedIndex, machine.appliedTerm, machine.eventCount]).toEqual([4, 2, 3]);
   });
 

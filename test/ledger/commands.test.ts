@@ -17,7 +17,7 @@ function rejection(outcome: LedgerOutcome): string | undefined {
 describe("OpenAccount", () => {
   it("opens with an initial balance, or zero when absent", () => {
     const ledger = new Ledger();
-    expect(ledger.execute({ type: "OpenAccount", account: "a", initialBalance: 500 })).toMatchObject({ outcome: "posted", id: "a", balances: { a: 500 } });
+    expect(ledger.execute({ type: "OpenAccount", account: "a", initialBalance: 500 })).toMatchObject({ outcome: "posted", id: "a", balancesAfter: [{ account: "a", balance: 500 }] });
     ledger.execute({ type: "OpenAccount", account: "b" });
     expect(ledger.readBalances()).toEqual({ a: 500, b: 0 });
     expect(ledger.events().map((stored) => stored.event.type)).toEqual(["AccountOpened", "AccountOpened"]);
@@ -40,7 +40,7 @@ describe("Transfer", () => {
   it("moves money and reports both balances", () => {
     const ledger = opened({ a: 100, b: 5 });
     const outcome = ledger.execute({ type: "Transfer", id: "t1", from: "a", to: "b", amount: 30 });
-    expect(outcome).toEqual({ requestId: "", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balances: { a: 70, b: 35 } });
+    expect(outcome).toEqual({ requestId: "", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balancesAfter: [{ account: "a", balance: 70 }, { account: "b", balance: 35 }] });
     expect(ledger.totalBalance()).toBe(105);
   });
 
@@ -74,8 +74,8 @@ describe("Transfer", () => {
 describe("Deposit and Withdraw", () => {
   it("change the total by exactly the amount and are tracked for the bank checker", () => {
     const ledger = opened({ a: 10 });
-    expect(ledger.execute({ type: "Deposit", id: "d1", account: "a", amount: 7 })).toMatchObject({ outcome: "posted", balances: { a: 17 } });
-    expect(ledger.execute({ type: "Withdraw", id: "w1", account: "a", amount: 12 })).toMatchObject({ outcome: "posted", balances: { a: 5 } });
+    expect(ledger.execute({ type: "Deposit", id: "d1", account: "a", amount: 7 })).toMatchObject({ outcome: "posted", balancesAfter: [{ account: "a", balance: 17 }] });
+    expect(ledger.execute({ type: "Withdraw", id: "w1", account: "a", amount: 12 })).toMatchObject({ outcome: "posted", balancesAfter: [{ account: "a", balance: 5 }] });
     expect(ledger.totalBalance()).toBe(5);
     expect(ledger.totals()).toEqual({ opened: 10, deposited: 7, withdrawn: 12 });
   });
