@@ -45,6 +45,8 @@ export async function openPage(browser: Browser, url: string, screenshotDirector
     notFound,
     async screenshot(name) {
       const path = `${screenshotDirectory}/${name}.png`;
+      // The header is sticky: from a scrolled page a full-page capture would paint it mid-page.
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path, fullPage: true });
       return path;
     },

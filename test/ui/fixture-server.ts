@@ -115,6 +115,12 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     for (const socket of sockets) socket.send(text);
   };
 
+  const record = (entry: Record<string, unknown>) => {
+    const full = { id: `a-${audit.length + 1}`, atMs: nowMs, wallTime: "2026-01-01T00:00:00.000Z", actor: "api", ...entry };
+    audit.unshift(full);
+    broadcast({ type: "audit", entry: full });
+  };
+
   const app = express();
   app.use((request, _response, next) => { requests.push(`${request.method} ${request.originalUrl}`); next(); });
   app.use(express.json());
@@ -140,7 +146,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     const region = request.params.region as string;
     const body = (request.body ?? {}) as { force?: boolean; reason?: string };
     if (drained.length > 0 && !drained.includes(region) && !(body.force && body.reason)) {
-      audit.unshift({ id: `a-${audit.length + 1}`, atMs: nowMs, actor: "ui", kind: "refusal", action: "evacuate", target: region, outcome: "refused", rule: "one-region-evacuated" });
+      record({ kind: "refusal", action: "evacuate", target: region, outcome: "refused", rule: "one-region-evacuated" });
       response.status(409).json({ error: `${drained[0]} is already evacuated; evacuating ${region} too would leave one region`, rule: "one-region-evacuated" });
       return;
     }
@@ -157,6 +163,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
     routingVersion += 1;
+    record({ kind: "action", action: "evacuate", target: region, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });

@@ -114,6 +114,7 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("force-action").click();
     expect(server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length).toBe(posts);
     await page.getByTestId("cancel-action").click();
+    await expect.poll(() => page.getByTestId("audit-rows").textContent(), { timeout: WAIT_MS }).toContain("one-region-evacuated");
   });
 
   it("injects a fault from the chaos panel and draws the link as partitioned", async () => {

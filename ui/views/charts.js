@@ -36,7 +36,9 @@ export function drawCharts(container, store) {
   const xMax = d3.max(allPoints, (/** @type {any} */ p) => p.atMs);
   const xMin = d3.min(allPoints, (/** @type {any} */ p) => p.atMs);
   const x = d3.scaleLinear().domain([xMin, Math.max(xMax, xMin + 1)]).range([MARGIN.left, WIDTH_PX - MARGIN.right]);
-  const xAxis = d3.axisBottom(x).ticks(6).tickFormat((/** @type {number} */ ms) => `${Math.round(ms / 1000)}s`);
+  // Simulated seconds; a short window (page just opened) needs a decimal to tell ticks apart.
+  const decimals = xMax - xMin < 10_000 ? 1 : 0;
+  const xAxis = d3.axisBottom(x).ticks(6).tickFormat((/** @type {number} */ ms) => `${(ms / 1000).toFixed(decimals)}s`);
 
   for (const chart of CHARTS) {
     const svg = d3.select(container).select(`#chart-${chart.id}`);

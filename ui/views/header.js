@@ -6,6 +6,7 @@ import { simNowMs } from "../lib/store.js";
 export function drawHeader(store) {
   const version = /** @type {HTMLElement} */ (document.getElementById("routing-version"));
   version.textContent = store.routing ? String(store.routing.version) : "–";
+  drawClock(store);
   const consistency = /** @type {HTMLElement} */ (document.getElementById("consistency"));
   const verdict = store.consistency;
   if (!verdict) return;

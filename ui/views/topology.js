@@ -9,14 +9,16 @@ import { simNowMs } from "../lib/store.js";
 const d3 = /** @type {any} */ (globalThis).d3;
 
 const ROW_HEIGHT_PX = 24;
-const DC_WIDTH_PX = 78;
+const DC_WIDTH_PX = 96;
 const REGION_HEADER_PX = 46;
 const REGION_PADDING_PX = 10;
 const ROW_LABEL_WIDTH_PX = 54;
 /** Gaps chosen to echo distance: hangzhou–shanghai is 6 ms apart, either to shenzhen 30 ms. */
 const NEAR_GAP_PX = 34;
-const FAR_GAP_PX = 92;
+const FAR_GAP_PX = 64;
 const GLYPH_AREA_PX2 = 120;
+/** Room above the boxes for the label of the short hangzhou–shanghai link. */
+const TOP_MARGIN_PX = 20;
 
 /**
  * @param {any[]} regions [{name, datacenters}]
@@ -34,23 +36,23 @@ export function layoutRegions(regions, rowCount) {
   const shenzhen = byName.get("shenzhen");
   let nextX = ROW_LABEL_WIDTH_PX;
   if (hangzhou) {
-    boxes.set("hangzhou", { x: nextX, y: 8, ...size(hangzhou), datacenters: hangzhou.datacenters });
+    boxes.set("hangzhou", { x: nextX, y: TOP_MARGIN_PX, ...size(hangzhou), datacenters: hangzhou.datacenters });
     nextX += size(hangzhou).width + NEAR_GAP_PX;
   }
   if (shanghai) {
-    boxes.set("shanghai", { x: nextX, y: 8, ...size(shanghai), datacenters: shanghai.datacenters });
+    boxes.set("shanghai", { x: nextX, y: TOP_MARGIN_PX, ...size(shanghai), datacenters: shanghai.datacenters });
     nextX += size(shanghai).width + NEAR_GAP_PX;
   }
   if (shenzhen) {
     const top = [...boxes.values()];
     const centerX = top.length ? (top[0].x + top[top.length - 1].x + top[top.length - 1].width) / 2 : nextX;
     const width = size(shenzhen).width;
-    boxes.set("shenzhen", { x: centerX - width / 2, y: 8 + height + FAR_GAP_PX, ...size(shenzhen), datacenters: shenzhen.datacenters });
+    boxes.set("shenzhen", { x: centerX - width / 2, y: TOP_MARGIN_PX + height + FAR_GAP_PX, ...size(shenzhen), datacenters: shenzhen.datacenters });
   }
   // Any other world: the rest in a row to the right, so a custom config still draws.
   for (const region of regions) {
     if (boxes.has(region.name)) continue;
-    boxes.set(region.name, { x: nextX, y: 8, ...size(region), datacenters: region.datacenters });
+    boxes.set(region.name, { x: nextX, y: TOP_MARGIN_PX, ...size(region), datacenters: region.datacenters });
     nextX += size(region).width + NEAR_GAP_PX;
   }
   return boxes;
@@ -209,11 +211,16 @@ function drawLinks(svg, store, boxes) {
   groups.select("text.link-label").each(function (/** @type {any} */ d) {
     const [x1, y1, x2, y2] = anchors(d);
     const horizontal = Math.abs(y1 - y2) < 1;
+    // Long links to the south converge on one box: put each label on its own outer side.
+    const a = boxes.get(d.source);
+    const b = boxes.get(d.target);
+    const [upper, lower] = a.y < b.y ? [a, b] : [b, a];
+    const leftSide = center(upper).x < center(lower).x;
     const faults = faultIdsOnLink(d);
     d3.select(this)
-      .attr("x", (x1 + x2) / 2).attr("y", horizontal ? y1 - 5 : (y1 + y2) / 2)
-      .attr("text-anchor", horizontal ? "middle" : x2 < x1 ? "end" : "start")
-      .attr("dx", horizontal ? 0 : x2 < x1 ? -6 : 6)
+      .attr("x", (x1 + x2) / 2).attr("y", horizontal ? TOP_MARGIN_PX - 6 : (y1 + y2) / 2)
+      .attr("text-anchor", horizontal ? "middle" : leftSide ? "end" : "start")
+      .attr("dx", horizontal ? 0 : leftSide ? -6 : 6)
       .classed("bad", d.state !== "ok")
       .text(`${d.rttMs ?? "?"}ms${d.state !== "ok" ? ` ${d.state}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
   });
