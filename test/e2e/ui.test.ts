@@ -1,0 +1,172 @@
+// Acceptance (issue 7): the page against the REAL controller (`ldc start`), driven like an
+// operator would: evacuate hangzhou, see a refusal for a second region, partition a link from the
+// chaos panel, run the dc-outage drill. Screenshots of each step go to test-results/e2e/.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { launchBrowser, openPage, type WatchedPage } from "../ui/browser.js";
+
+const SCREENSHOTS = "test-results/e2e";
+const TOKEN = "test";
+const START_TIMEOUT_MS = 60_000;
+/** "Within a few seconds" at --speed 4, with room for a loaded 2-core CI machine. */
+const OUTCOME_TIMEOUT_MS = 15_000;
+const DRILL_TIMEOUT_MS = 120_000;
+const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable"];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealthy(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`ldc start exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`ldc start did not answer /healthz within ${START_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+/** Data-testids of replicas currently marked leader. */
+function leaderReplicas(page: Page): Promise<string[]> {
+  return page.locator('[data-testid^="replica-"][data-role="leader"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid") ?? ""));
+}
+
+async function routingVersion(page: Page): Promise<number> {
+  return Number(await page.getByTestId("routing-version").textContent());
+}
+
+/** Confirms the open action dialog; if a rule refuses, overrides it with a reason. */
+async function confirmAndOverrideIfRefused(page: Page, reason: string): Promise<void> {
+  await page.getByTestId("confirm-action").click();
+  const dialog = page.locator("#action-dialog");
+  await expect.poll(async () => {
+    if (!(await dialog.evaluate((d) => (d as HTMLDialogElement).open))) return "closed";
+    return (await page.getByTestId("refusal").isVisible()) ? "refused" : "waiting";
+  }, { timeout: OUTCOME_TIMEOUT_MS }).not.toBe("waiting");
+  if (await page.getByTestId("refusal").isVisible()) {
+    await page.locator("#force-reason").fill(reason);
+    await page.getByTestId("force-action").click();
+    await expect.poll(() => dialog.evaluate((d) => (d as HTMLDialogElement).open), { timeout: OUTCOME_TIMEOUT_MS }).toBe(false);
+  }
+}
+
+describe("ui against ldc start (acceptance)", () => {
+  let child: ChildProcess;
+  let browser: Browser;
+  let watched: WatchedPage;
+  let output = "";
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN], {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    await waitForHealthy(url, child, () => output);
+    browser = await launchBrowser();
+    watched = await openPage(browser, url, SCREENSHOTS);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("shows six cells and 30 replicas", async () => {
+    const { page } = watched;
+    await expect.poll(() => page.locator('svg [data-testid^="cell-"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(6);
+    await expect.poll(() => page.locator('[data-testid^="replica-"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(30);
+    await expect.poll(async () => (await leaderReplicas(page)).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(6);
+    await watched.screenshot("01-world");
+  });
+
+  it("evacuates hangzhou: no leader left there and the routing version goes up", async () => {
+    const { page } = watched;
+    await expect.poll(() => routingVersion(page)).toBeGreaterThan(0);
+    const before = await routingVersion(page);
+    await page.getByTestId("evacuate-hangzhou").click();
+    await page.getByTestId("confirm-action").click();
+    // First action of the session: the page asks for the token.
+    await page.getByTestId("token-prompt").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    await page.getByTestId("token-input").fill(TOKEN);
+    await page.getByTestId("token-save").click();
+    await expect.poll(async () => (await leaderReplicas(page)).filter((id) => /\/hz-/.test(id)), { timeout: OUTCOME_TIMEOUT_MS }).toEqual([]);
+    await expect.poll(() => routingVersion(page), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(before);
+    expect(await page.locator('[data-testid="region-hangzhou"]').getAttribute("data-evacuated")).toBe("true");
+    await watched.screenshot("02-evacuated-hangzhou");
+  });
+
+  it("refuses evacuating a second region and shows the rule", async () => {
+    const { page } = watched;
+    await page.getByTestId("evacuate-shanghai").click();
+    await page.getByTestId("confirm-action").click();
+    const refusal = page.getByTestId("refusal");
+    await refusal.waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    const rule = await refusal.getAttribute("data-rule");
+    expect(SAFETY_RULES).toContain(rule);
+    expect(await refusal.textContent()).toContain(rule ?? "");
+    await watched.screenshot("03-refused-second-region");
+    await page.getByTestId("cancel-action").click();
+  });
+
+  it("injects a partition from the chaos panel and draws the link partitioned", async () => {
+    const { page } = watched;
+    await expect.poll(() => page.getByTestId("chaos-type").locator("option").allTextContents(), { timeout: OUTCOME_TIMEOUT_MS }).toContain("partition");
+    await page.getByTestId("chaos-type").selectOption("partition");
+    // Prefer a target naming two regions (a region-to-region link); else the first one.
+    const labels = await page.getByTestId("chaos-target").locator("option").allTextContents();
+    const regionPair = labels.findIndex((label) => ["hangzhou", "shanghai", "shenzhen"].filter((region) => label.includes(region)).length >= 2);
+    await page.getByTestId("chaos-target").selectOption({ index: Math.max(regionPair, 0) });
+    await page.locator("#chaos-lease").fill("120");
+    await page.getByTestId("chaos-inject").click();
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
+    await watched.screenshot("04-partitioned");
+  });
+
+  it("heals, restores hangzhou and runs the dc-outage drill to SUCCEEDED", async () => {
+    const { page } = watched;
+    await page.getByTestId("heal-all").click();
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
+    await page.getByTestId("restore-hangzhou").click();
+    await confirmAndOverrideIfRefused(page, "e2e: back to the normal world before the drill");
+    const known = new Set(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))));
+    await page.getByTestId("drill-run-dc-outage").click();
+    await page.getByTestId("confirm-action").click();
+    const newRun = () => page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes, old) =>
+      nodes.filter((node) => !old.includes(node.getAttribute("data-testid") ?? "")).map((node) => node.getAttribute("data-outcome") ?? ""), [...known] as string[]);
+    await expect.poll(async () => (await newRun()).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(1);
+    await watched.screenshot("05-drill-running");
+    await expect.poll(async () => (await newRun())[0], { timeout: DRILL_TIMEOUT_MS, interval: 1000 }).not.toBe("");
+    await watched.screenshot("06-drill-done");
+    expect((await newRun())[0]).toBe("SUCCEEDED");
+  });
+
+  it("made no request to any host but 127.0.0.1 and raised no page error", () => {
+    expect([...watched.hosts]).toEqual(["127.0.0.1"]);
+    expect(watched.errors).toEqual([]);
+  });
+});
