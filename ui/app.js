@@ -156,6 +156,13 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(() => void refresh(), REFRESH_DELAY_MS);
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let topologyTimer;
+function scheduleTopologyRefresh() {
+  clearTimeout(topologyTimer);
+  topologyTimer = setTimeout(() => void load("/api/v1/topology", (data) => { setTopology(store, data); frames.request("topology"); }), REFRESH_DELAY_MS);
+}
+
 // ---- event stream ---------------------------------------------------------------------------
 let reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
 function connect() {
@@ -176,8 +183,9 @@ function connect() {
       return;
     }
     for (const view of applyEvent(store, event)) frames.request(view);
-    // A leader or routing change after an action: the fault list and region cards follow.
-    if (event.type === "routing" || event.type === "leader") frames.request("topology");
+    // Link states live in the topology snapshot, which no event carries: re-read it after a
+    // fault comes or goes (debounced, so a drill's burst of faults costs one request).
+    if (event.type === "fault") scheduleTopologyRefresh();
   });
   socket.addEventListener("close", () => {
     connection.textContent = "reconnecting…";

@@ -167,6 +167,25 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
+  app.get("/healthz", (_q, s) => { s.json({ ok: true }); });
+  app.post("/api/v1/regions/:region/restore", (request, response) => {
+    if (!authorized(request, response)) return;
+    const region = request.params.region as string;
+    const index = drained.indexOf(region);
+    if (index >= 0) drained.splice(index, 1);
+    routingVersion += 1;
+    record({ kind: "action", action: "restore", target: region, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    response.json({ ok: true, routingVersion });
+  });
+  app.delete("/api/v1/faults/:id", (request, response) => {
+    if (!authorized(request, response)) return;
+    const fault = faults.get(request.params.id as string);
+    if (!fault) { response.status(404).json({ error: `no fault ${request.params.id}` }); return; }
+    faults.delete(fault.id as string);
+    broadcast({ type: "fault", action: "healed", fault });
+    response.status(204).end();
+  });
   app.post("/api/v1/faults", (request, response) => {
     if (!authorized(request, response)) return;
     const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number };

@@ -123,6 +123,8 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("chaos-target").selectOption({ label: "regions=hangzhou↔shanghai" });
     await page.getByTestId("chaos-inject").click();
     await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS }).toContain("f-2");
+    expect(await page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state")).toBe("partitioned");
+    await expect.poll(() => page.getByTestId("fault-list").textContent()).toContain("f-2");
     await page.getByTestId("drill-run-dc-outage").click();
     await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.locator('[data-testid="drill-outcome-r-1"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("SUCCEEDED");

@@ -199,12 +199,27 @@ function drawLinks(svg, store, boxes) {
       g.append("text").attr("class", "link-label");
       return g;
     });
+  // The topology snapshot's link state lags fault events by one re-fetch; the active faults
+  // acting on a link are known at once, so the worse of the two is drawn.
+  const severity = { ok: 0, degraded: 1, partitioned: 2 };
+  const linkState = (/** @type {any} */ link) => {
+    let state = link.state in severity ? link.state : "ok";
+    for (const fault of store.faults.values()) {
+      const acts = (fault.affects?.links ?? []).some((pair) =>
+        (pair[0] === link.source && pair[1] === link.target) || (pair[0] === link.target && pair[1] === link.source));
+      if (!acts) continue;
+      const faultState = /partition/.test(fault.type) ? "partitioned" : "degraded";
+      if (severity[faultState] > severity[/** @type {"ok"} */ (state)]) state = faultState;
+    }
+    return state;
+  };
+  for (const link of links) link.drawnState = linkState(link);
   groups.attr("data-testid", (/** @type {any} */ d) => `link-${d.source}-${d.target}`)
-    .attr("data-state", (/** @type {any} */ d) => d.state)
+    .attr("data-state", (/** @type {any} */ d) => d.drawnState)
     .attr("data-faults", (/** @type {any} */ d) => faultIdsOnLink(d).join(" "));
   groups.select("line").each(function (/** @type {any} */ d) {
     const [x1, y1, x2, y2] = anchors(d);
-    const style = LINK_STYLES[/** @type {"ok"} */ (d.state)] ?? LINK_STYLES.ok;
+    const style = LINK_STYLES[/** @type {"ok"} */ (d.drawnState)] ?? LINK_STYLES.ok;
     d3.select(this).attr("x1", x1).attr("y1", y1).attr("x2", x2).attr("y2", y2)
       .attr("stroke", style.color).attr("stroke-width", style.width).attr("stroke-dasharray", style.dash);
   });
@@ -221,8 +236,8 @@ function drawLinks(svg, store, boxes) {
       .attr("x", (x1 + x2) / 2).attr("y", horizontal ? TOP_MARGIN_PX - 6 : (y1 + y2) / 2)
       .attr("text-anchor", horizontal ? "middle" : leftSide ? "end" : "start")
       .attr("dx", horizontal ? 0 : leftSide ? -6 : 6)
-      .classed("bad", d.state !== "ok")
-      .text(`${d.rttMs ?? "?"}ms${d.state !== "ok" ? ` ${d.state}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
+      .classed("bad", d.drawnState !== "ok")
+      .text(`${d.rttMs ?? "?"}ms${d.drawnState !== "ok" ? ` ${d.drawnState}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
   });
 }
 
