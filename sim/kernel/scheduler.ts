@@ -126,18 +126,19 @@ export class Scheduler {
     return null;
   }
 
-  private static before(a: ScheduledEvent, b: ScheduledEvent): boolean {
-    return a.atUs < b.atUs || (a.atUs === b.atUs && a.seq < b.seq);
-  }
-
+  // A 4-ary heap: half the depth of a binary heap, and the four children of a node sit next to
+  // each other in the array. Measured by `ldc bench sim` (docs/BENCHMARKS.md). The order is the
+  // explicit (atUs, seq) key, so the heap's shape never affects delivery order.
   private push(event: ScheduledEvent): void {
     const heap = this.heap;
+    const atUs = event.atUs;
+    const seq = event.seq;
     let index = heap.length;
     heap.push(event);
     while (index > 0) {
-      const parent = (index - 1) >> 1;
+      const parent = (index - 1) >> 2;
       const parentEvent = heap[parent] as ScheduledEvent;
-      if (!Scheduler.before(event, parentEvent)) break;
+      if (parentEvent.atUs < atUs || (parentEvent.atUs === atUs && parentEvent.seq < seq)) break;
       heap[index] = parentEvent;
       index = parent;
     }
@@ -149,15 +150,23 @@ export class Scheduler {
     const last = heap.pop() as ScheduledEvent;
     const length = heap.length;
     if (length === 0) return;
+    const lastAtUs = last.atUs;
+    const lastSeq = last.seq;
     let index = 0;
     for (;;) {
-      const left = 2 * index + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      let child = left;
-      if (right < length && Scheduler.before(heap[right] as ScheduledEvent, heap[left] as ScheduledEvent)) child = right;
-      const childEvent = heap[child] as ScheduledEvent;
-      if (!Scheduler.before(childEvent, last)) break;
+      const first = 4 * index + 1;
+      if (first >= length) break;
+      let child = first;
+      let childEvent = heap[first] as ScheduledEvent;
+      const end = first + 4 < length ? first + 4 : length;
+      for (let candidate = first + 1; candidate < end; candidate++) {
+        const candidateEvent = heap[candidate] as ScheduledEvent;
+        if (candidateEvent.atUs < childEvent.atUs || (candidateEvent.atUs === childEvent.atUs && candidateEvent.seq < childEvent.seq)) {
+          child = candidate;
+          childEvent = candidateEvent;
+        }
+      }
+      if (lastAtUs < childEvent.atUs || (lastAtUs === childEvent.atUs && lastSeq < childEvent.seq)) break;
       heap[index] = childEvent;
       index = child;
     }
