@@ -130,3 +130,12 @@ describe("LedgerStateMachine", () => {
     expect(copy.ledger.readBalances()).toEqual({ a: 7, b: 3 });
   });
 });
+
+describe("always-on conservation assertion", () => {
+  it("crashes loudly with INVARIANT_VIOLATED when balances stop summing to the total", () => {
+    const ledger = busyLedger(3, { conservationRecountEventsInterval: 1 });
+    (ledger.balances() as Map<string, number>).set("a", 5); // simulate a bug corrupting state
+    expect(() => ledger.execute({ type: "Deposit", id: "d", account: "b", amount: 1 })).toThrow(/INVARIANT_VIOLATED/);
+    expect(ledger.verify()).toMatchObject({ ok: false, code: "BALANCES_NOT_CONSERVED" });
+  });
+});
