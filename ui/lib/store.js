@@ -116,6 +116,16 @@ export function setRouting(store, routing) {
   store.routing = { ...(store.routing ?? {}), ...routing };
 }
 
+/**
+ * Regions drained of traffic. Routing is the source of truth and its events arrive at once;
+ * the regions' own `evacuated` flag only refreshes with health events or a re-fetch.
+ * @param {Store} store @returns {Set<string>}
+ */
+export function drainedRegions(store) {
+  if (store.routing && Array.isArray(store.routing.drained)) return new Set(store.routing.drained);
+  return new Set(store.regions.filter((region) => region.evacuated).map((region) => region.name));
+}
+
 /** @param {Store} store @param {any} traffic */
 export function addTraffic(store, traffic) {
   if (!traffic || !traffic.cells) return;
@@ -200,7 +210,7 @@ export function applyEvent(store, event) {
     }
     case "routing":
       setRouting(store, event);
-      return ["header", "actions", "flow"];
+      return ["header", "actions", "flow", "topology"];
     case "fault": {
       const fault = event.fault;
       if (!fault || typeof fault.id !== "string") return [];

@@ -3,6 +3,7 @@
 // without resetting a select the operator is in the middle of choosing.
 import { mutate } from "../lib/api.js";
 import { escapeHtml, naturalCompare } from "./format.js";
+import { drainedRegions } from "../lib/store.js";
 
 /**
  * @param {{ regions: HTMLElement, cellRows: HTMLElement }} elements
@@ -32,7 +33,7 @@ function drawRegions(container, store, dialog) {
       container.append(card);
     }
     const region = store.regions.find((r) => r.name === name);
-    const drained = (store.routing?.drained ?? []).includes(name) || region?.evacuated === true;
+    const drained = drainedRegions(store).has(name);
     card.classList.toggle("evacuated", drained);
     const info = /** @type {HTMLElement} */ (card.querySelector(".region-info"));
     info.textContent = region

@@ -4,7 +4,7 @@
 // the faults acting on them.
 import { stateStyle, LINK_STYLES, glyphPath } from "./glyphs.js";
 import { formatDuration, naturalCompare } from "./format.js";
-import { simNowMs } from "../lib/store.js";
+import { drainedRegions, simNowMs } from "../lib/store.js";
 
 const d3 = /** @type {any} */ (globalThis).d3;
 
@@ -77,7 +77,7 @@ export function drawTopology(svgElement, store) {
   const svg = d3.select(svgElement).attr("viewBox", `0 0 ${extentX} ${extentY}`);
 
   const faultsByDc = faultIdsByDatacenter(store, boxes);
-  const evacuated = new Set((store.routing?.drained ?? []).concat(store.regions.filter((r) => r.evacuated).map((r) => r.name)));
+  const evacuated = drainedRegions(store);
 
   drawLinks(svg, store, boxes);
 

@@ -1,0 +1,132 @@
+// The page's model without a browser: bounded chart windows, event application, and the redraw
+// throttle. The modules are plain browser JS, loaded by path so TypeScript does not type them;
+// the shapes used here are declared locally.
+import { beforeAll, describe, expect, it, vi } from "vitest";
+
+interface Ring<T> { push(item: T): void; toArray(): T[]; last(): T | undefined; length: number }
+interface RingModule { RingBuffer: new <T>(capacity: number) => Ring<T> }
+interface Point { atMs: number; tps: number }
+interface Store {
+  series: Map<string, Ring<Point>>;
+  routing: { version: number; drained?: string[] } | null;
+  faults: Map<string, { id: string }>;
+  faultWindows: { id: string; endMs: number | null }[];
+  cells: Map<string, { leader: { region: string } | null; replicas: { id: string; role: string }[] }>;
+  audit: { id: string }[];
+}
+interface StoreModule {
+  CHART_POINTS_MAX: number;
+  AUDIT_ENTRIES_MAX: number;
+  createStore(): Store;
+  applyEvent(store: Store, event: Record<string, unknown>): string[];
+  drainedRegions(store: Store): Set<string>;
+}
+interface FrameModule { createFrameScheduler(options: { minIntervalMs: number; draw: (dirty: Set<string>) => void; now?: () => number }): { request(view: string): void } }
+
+const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
+
+let ring: RingModule;
+let model: StoreModule;
+let frame: FrameModule;
+
+beforeAll(async () => {
+  ring = await load<RingModule>(new URL("../../ui/lib/ring.js", import.meta.url).href);
+  model = await load<StoreModule>(new URL("../../ui/lib/store.js", import.meta.url).href);
+  frame = await load<FrameModule>(new URL("../../ui/lib/frame.js", import.meta.url).href);
+});
+
+describe("RingBuffer", () => {
+  it("keeps the newest `capacity` items in order", () => {
+    const buffer = new ring.RingBuffer<number>(3);
+    for (let i = 1; i <= 7; i += 1) buffer.push(i);
+    expect(buffer.toArray()).toEqual([5, 6, 7]);
+    expect(buffer.length).toBe(3);
+    expect(buffer.last()).toBe(7);
+  });
+  it("rejects a capacity that is not a positive integer", () => {
+    expect(() => new ring.RingBuffer(0)).toThrow(/capacity/);
+    expect(() => new ring.RingBuffer(1.5)).toThrow(/capacity/);
+  });
+});
+
+describe("store", () => {
+  it("holds at most CHART_POINTS_MAX points per cell however many traffic events arrive", () => {
+    const store = model.createStore();
+    const events = model.CHART_POINTS_MAX + 50;
+    for (let i = 0; i < events; i += 1) {
+      model.applyEvent(store, { type: "traffic", atMs: i * 500, regions: {}, cells: { "cell-1": { tps: i, p50Ms: 1, p99Ms: 2, errorRate: 0 } } });
+    }
+    const points = store.series.get("cell-1")!.toArray();
+    expect(points.length).toBe(model.CHART_POINTS_MAX);
+    expect(points[0].tps).toBe(50);
+    expect(points.at(-1)!.tps).toBe(events - 1);
+  });
+
+  it("ignores an older routing version arriving after a newer one", () => {
+    const store = model.createStore();
+    model.applyEvent(store, { type: "routing", atMs: 1, version: 9, cells: {}, drained: ["hangzhou"] });
+    model.applyEvent(store, { type: "routing", atMs: 2, version: 8, cells: {}, drained: [] });
+    expect(store.routing?.version).toBe(9);
+    expect([...model.drainedRegions(store)]).toEqual(["hangzhou"]);
+  });
+
+  it("moves the leader mark on a leader event and asks for the map to redraw", () => {
+    const store = model.createStore();
+    const replicas = ["hz-a", "sh-a"].map((dc) => ({ id: `cell-1/${dc}`, datacenter: dc, role: dc === "hz-a" ? "leader" : "follower", state: "up" }));
+    model.applyEvent(store, { type: "hello", atMs: 0, topology: { regions: [], links: [], speed: 1, nowMs: 0 },
+      cells: [{ id: "cell-1", leader: { replica: "cell-1/hz-a", region: "hangzhou" }, replicas }] });
+    const views = model.applyEvent(store, { type: "leader", atMs: 5, cell: "cell-1", leader: { replica: "cell-1/sh-a", datacenter: "sh-a", region: "shanghai" }, term: 4 });
+    expect(views).toContain("topology");
+    const cell = store.cells.get("cell-1")!;
+    expect(cell.leader?.region).toBe("shanghai");
+    expect(cell.replicas.map((replica) => replica.role)).toEqual(["follower", "leader"]);
+  });
+
+  it("opens a fault window on injection and closes it on heal", () => {
+    const store = model.createStore();
+    const fault = { id: "f-1", type: "partition", startedMs: 100, expiresMs: 1100, affects: { links: [["hangzhou", "shanghai"]] } };
+    model.applyEvent(store, { type: "fault", atMs: 100, action: "injected", fault });
+    expect(store.faults.has("f-1")).toBe(true);
+    model.applyEvent(store, { type: "fault", atMs: 400, action: "healed", fault });
+    expect(store.faults.has("f-1")).toBe(false);
+    expect(store.faultWindows).toEqual([expect.objectContaining({ id: "f-1", endMs: 400 })]);
+  });
+
+  it("keeps at most AUDIT_ENTRIES_MAX audit entries, newest first, without duplicates", () => {
+    const store = model.createStore();
+    for (let i = 0; i < model.AUDIT_ENTRIES_MAX + 10; i += 1) model.applyEvent(store, { type: "audit", atMs: i, entry: { id: `a-${i}` } });
+    model.applyEvent(store, { type: "audit", atMs: 999, entry: { id: `a-${model.AUDIT_ENTRIES_MAX + 9}` } });
+    expect(store.audit.length).toBe(model.AUDIT_ENTRIES_MAX);
+    expect(store.audit[0].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 9}`);
+    expect(store.audit[1].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 8}`);
+  });
+});
+
+describe("frame scheduler", () => {
+  it("coalesces requests into one draw per frame and waits out the minimum interval", () => {
+    vi.useFakeTimers();
+    const frames: (() => void)[] = [];
+    vi.stubGlobal("requestAnimationFrame", (callback: () => void) => { frames.push(callback); return frames.length; });
+    let nowMs = 1000;
+    const draws: string[][] = [];
+    const scheduler = frame.createFrameScheduler({ minIntervalMs: 200, now: () => nowMs, draw: (dirty) => draws.push([...dirty].sort()) });
+    scheduler.request("charts");
+    scheduler.request("topology");
+    scheduler.request("charts");
+    expect(frames.length).toBe(1);
+    frames.shift()!();
+    expect(draws).toEqual([["charts", "topology"]]);
+    // 50 ms later: a request waits for the rest of the 200 ms before it may draw.
+    nowMs += 50;
+    scheduler.request("flow");
+    frames.shift()!();
+    expect(draws.length).toBe(1);
+    nowMs += 150;
+    vi.advanceTimersByTime(150);
+    expect(frames.length).toBe(1);
+    frames.shift()!();
+    expect(draws).toEqual([["charts", "topology"], ["flow"]]);
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+});
