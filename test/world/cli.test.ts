@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,16 +8,22 @@ import { defaultWorldConfig } from "../../sim/world/config.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
-function ldc(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(root, "bin/ldc.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/** Runs the CLI; runs are started together so the suite pays the tsx start-up once, not per run. */
+function ldc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, "bin/ldc.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+    });
+  });
 }
 
 describe("ldc sim", () => {
-  it("gives the same traceHash for the same seed and a different one for another seed", () => {
-    const first = ldc("sim", "--seed", "7", "--duration", "60s", "--json");
-    const again = ldc("sim", "--seed", "7", "--duration", "60s", "--json");
-    const other = ldc("sim", "--seed", "8", "--duration", "60s", "--json");
+  it("gives the same traceHash for the same seed and a different one for another seed", async () => {
+    const [first, again, other] = await Promise.all([
+      ldc("sim", "--seed", "7", "--duration", "60s", "--json"),
+      ldc("sim", "--seed", "7", "--duration", "60s", "--json"),
+      ldc("sim", "--seed", "8", "--duration", "60s", "--json"),
+    ]);
     for (const run of [first, again, other]) expect(run.status, run.stderr).toBe(0);
     const [a, b, c] = [first, again, other].map((run) => JSON.parse(run.stdout) as { traceHash: string; events: number; simulatedMs: number; seed: number; rttMs: Record<string, { p50: number; p99: number }> });
     expect(a?.traceHash).toMatch(/^[0-9a-f]{8}$/);
@@ -32,7 +38,7 @@ describe("ldc sim", () => {
     expect(a?.rttMs["hangzhou-shenzhen"]?.p50).toBeGreaterThanOrEqual(30);
   });
 
-  it("exits 2 with one line naming the field for bad configuration and flags", () => {
+  it("exits 2 with one line naming the field for bad configuration and flags", async () => {
     const directory = mkdtempSync(join(tmpdir(), "ldc-world-"));
     const write = (name: string, content: unknown) => {
       const path = join(directory, name);
@@ -46,18 +52,25 @@ describe("ldc sim", () => {
       [write("loss.yaml", { network: { lossProbability: 1.5 } }), /network\.lossProbability: expected a number in \[0, 1\], got 1\.5/],
       [write("orphan.yaml", { topology: { datacenters: [...base.topology.datacenters, { name: "x-1" }] } }), /topology\.datacenters\[5\] \(x-1\): in no region/],
     ];
-    for (const [path, pattern] of cases) {
-      const run = ldc("sim", "--config", path, "--duration", "1s", "--json");
+    const runs = await Promise.all([
+      ...cases.map(([path]) => ldc("sim", "--config", path, "--duration", "1s", "--json")),
+      ldc("sim", "--duration", "soon"),
+      ldc("sim", "--seed", "-3"),
+      ldc("bench", "nope"),
+    ]);
+    cases.forEach(([, pattern], index) => {
+      const run = runs[index] as { status: number | null; stdout: string; stderr: string };
       expect(run.status).toBe(2);
       expect(run.stdout).toBe("");
       expect(run.stderr).toMatch(pattern);
       expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
-    }
-    const badDuration = ldc("sim", "--duration", "soon");
-    expect(badDuration.status).toBe(2);
-    expect(badDuration.stderr).toMatch(/--duration: expected a duration/);
-    const badSeed = ldc("sim", "--seed", "-3");
-    expect(badSeed.status).toBe(2);
-    expect(badSeed.stderr).toMatch(/--seed/);
+    });
+    const [badDuration, badSeed, badTarget] = runs.slice(cases.length);
+    expect(badDuration?.status).toBe(2);
+    expect(badDuration?.stderr).toMatch(/--duration: expected a duration/);
+    expect(badSeed?.status).toBe(2);
+    expect(badSeed?.stderr).toMatch(/--seed/);
+    expect(badTarget?.status).toBe(2);
+    expect(badTarget?.stderr).toMatch(/target: expected one of .*sim/);
   });
 });
