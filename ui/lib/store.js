@@ -188,6 +188,8 @@ export function applyEvent(store, event) {
     case "health":
       setCells(store, event.cells);
       setRegions(store, event.regions);
+      // Optional (docs/API.md, "UI needs"): link states ride along so the map needs no re-fetch.
+      if (store.topology && Array.isArray(event.links)) store.topology = { ...store.topology, links: event.links };
       return ["topology", "actions"];
     case "traffic":
       addTraffic(store, event);

@@ -51,10 +51,13 @@ export function setupChaos(store, hooks) {
     }
     /** @type {Record<string, unknown>} */
     const body = { type: current.type, target, leaseMs: Math.round(leaseSeconds * 1000) };
+    /** @type {Record<string, unknown>} */
+    const values = {};
     for (const input of params.querySelectorAll("input")) {
       const name = /** @type {string} */ (input.dataset.param);
-      body[name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
+      values[name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
     }
+    if (Object.keys(values).length > 0) body.params = values;
     mutate("POST", "/api/v1/faults", body)
       .then((/** @type {any} */ fault) => { hooks.toast(`injected ${fault?.id ?? current.type}`); hooks.onChange(); })
       .catch((/** @type {Error} */ failure) => { error.textContent = `inject failed: ${failure.message}`; });

@@ -35,7 +35,7 @@ export function setupDrills(store, dialog, hooks) {
         description: `${drill?.description ?? name}. The drill injects its faults into the running world for about ` +
           `${formatDuration(drill?.durationMs ?? NaN)} of simulated time, then checks RTO, RPO and the ledger invariants.`,
         confirmLabel: `Run ${name}`,
-        run: () => mutate("POST", `/api/v1/drills/${encodeURIComponent(name)}/runs`, {}),
+        run: (/** @type {any} */ options) => mutate("POST", `/api/v1/drills/${encodeURIComponent(name)}/runs`, { ...options }),
         describeResult: (/** @type {any} */ run) => {
           upsertRun(store, run);
           hooks.redraw();
