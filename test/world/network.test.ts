@@ -129,6 +129,15 @@ describe("simulated network", () => {
     expect(received.map((message) => message.id)).toEqual([2]);
     world.network.healAll();
     expect(world.network.activeFaults()).toEqual([]);
+
+    // Sent before a partition that heals while it is still in flight: delivered.
+    send("hz-a-1", "sz-a-1", 3);
+    world.runFor(5_000);
+    const brief = world.network.partition({ kind: "region-vs-rest", region: "shenzhen" });
+    world.runFor(5_000);
+    world.network.heal(brief);
+    world.runFor(100_000);
+    expect(received.map((message) => message.id)).toEqual([2, 3]);
   });
 
   it("majorities-ring: every host hears a majority, and no two hear the same set", () => {
