@@ -31,7 +31,8 @@ export class Proxy implements ConnectionOwner {
   private enabledState = false;
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
-  private readonly dialing = new Set<Socket>();
+  /** Upstream sockets still connecting, with the client each one is for. */
+  private readonly dialing = new Map<Socket, Socket>();
 
   constructor(
     readonly name: string,
@@ -82,7 +83,10 @@ export class Proxy implements ConnectionOwner {
     this.enabledState = false;
     this.server?.close();
     this.server = undefined;
-    for (const socket of this.dialing) socket.destroy();
+    for (const [upstream, client] of this.dialing) {
+      upstream.destroy();
+      client.destroy();
+    }
     this.dialing.clear();
     for (const connection of this.connections) connection.close();
   }
@@ -131,7 +135,7 @@ export class Proxy implements ConnectionOwner {
     }
     client.setNoDelay(true);
     const upstream = connect({ host: target.host, port: target.port });
-    this.dialing.add(upstream);
+    this.dialing.set(upstream, client);
     upstream.on("error", () => client.destroy());
     upstream.once("connect", () => {
       this.dialing.delete(upstream);
