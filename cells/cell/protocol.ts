@@ -1,0 +1,44 @@
+// Messages between cell clients (gateways, test clients) and the replicas of a cell. Plain data:
+// they cross the simulated network by reference and real TCP as JSON.
+
+export type ClientErrorCode =
+  | "NOT_LEADER" // leaderHint names who the replica believes leads (may be null)
+  | "DROPPED" // the leader could not accept it now (transfer in progress, catching up): retry
+  | "UNAVAILABLE" // the replica cannot serve (corrupted state, disk failed): try another
+  | "TIMEOUT" // no answer within the client's deadline: outcome unknown
+  | "OVERLOADED" // shed by admission control: not attempted
+  | "INVALID"; // the command itself is malformed: will never succeed
+
+export interface ClientError {
+  readonly code: ClientErrorCode;
+  readonly message?: string;
+  readonly leaderHint?: string | null;
+}
+
+/** A command for the cell's state machine, or a linearizable read (ReadIndex). */
+export interface ClientRequest {
+  readonly type: "client-request";
+  readonly requestId: string;
+  readonly kind: "command" | "read";
+  readonly payload: unknown;
+  /** Where the answer goes (the transport source may be a proxy in the live runtime). */
+  readonly replyTo: string;
+}
+
+export interface ClientResponse {
+  readonly type: "client-response";
+  readonly requestId: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: ClientError;
+  /** The replica that answered, so the client can cache the leader. */
+  readonly from: string;
+}
+
+export type ClientMessage = ClientRequest | ClientResponse;
+
+export function isClientMessage(message: unknown): message is ClientMessage {
+  if (typeof message !== "object" || message === null) return false;
+  const type = (message as { type?: unknown }).type;
+  return type === "client-request" || type === "client-response";
+}
