@@ -167,6 +167,21 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
+  app.post("/api/v1/cells/:cell/failover", (request, response) => {
+    if (!authorized(request, response)) return;
+    const cell = cells.find((candidate) => candidate.id === request.params.cell);
+    if (!cell) { response.status(404).json({ error: `no cell ${request.params.cell}` }); return; }
+    const to = String((request.body as { to?: unknown }).to ?? "");
+    const target = cell.replicas.find((replica) => (replica.datacenter === to || replica.region === to) && replica.state === "up");
+    if (!target) { response.status(409).json({ error: `no caught-up replica of ${cell.id} in ${to}`, rule: "target-caught-up" }); return; }
+    for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+    cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
+    cell.term += 1;
+    routingVersion += 1;
+    broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
+    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    response.json({ ok: true, leader: cell.leader, routingVersion });
+  });
   app.get("/healthz", (_q, s) => { s.json({ ok: true }); });
   app.post("/api/v1/regions/:region/restore", (request, response) => {
     if (!authorized(request, response)) return;

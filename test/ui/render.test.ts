@@ -117,6 +117,19 @@ describe("ui render (fixture controller)", () => {
     await expect.poll(() => page.getByTestId("audit-rows").textContent(), { timeout: WAIT_MS }).toContain("one-region-evacuated");
   });
 
+  it("fails a cell over to a chosen datacenter and moves the leader mark there", async () => {
+    const { page } = watched;
+    const before = Number(await page.getByTestId("routing-version").textContent());
+    await page.getByTestId("failover-to-cell-4").selectOption("sh-b");
+    expect(await page.getByTestId("failover-cell-4").textContent()).toBe("Fail over to sh-b");
+    await page.getByTestId("failover-cell-4").click();
+    expect(await page.locator("#action-description").textContent()).toContain("cell-4");
+    await page.getByTestId("confirm-action").click();
+    await expect.poll(() => page.locator('[data-testid="replica-cell-4/sh-b"]').getAttribute("data-role"), { timeout: WAIT_MS }).toBe("leader");
+    expect(await page.locator('[data-testid="replica-cell-4/sh-a"]').getAttribute("data-role")).toBe("follower");
+    await expect.poll(() => page.getByTestId("routing-version").textContent()).toBe(String(before + 1));
+  });
+
   it("injects a fault from the chaos panel and draws the link as partitioned", async () => {
     const { page } = watched;
     await page.getByTestId("chaos-type").selectOption("partition");
