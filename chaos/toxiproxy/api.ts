@@ -3,10 +3,9 @@
 // bind or close listeners asynchronously and must not interleave (Toxiproxy takes locks).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "./errors.js";
-import { decodeFirstValue, requestBodyBytesMax, type JsonValue } from "./go-json.js";
+import { decodeFirstValue, expectObject, readField, requestBodyBytesMax, type JsonValue } from "./go-json.js";
 import { decodeProxyInput, ProxyCollection } from "./proxy-collection.js";
 import { toxicJson } from "./toxic.js";
-import { readField, expectObject } from "./go-json.js";
 
 /** The Toxiproxy release whose API this server reproduces. */
 export const toxiproxyApiVersion = "2.12.0";
@@ -143,7 +142,7 @@ export class ToxiproxyApi {
         if (tooLarge) throw new ApiError("BAD_REQUEST_BODY", `bad request body: larger than ${requestBodyBytesMax} bytes`, 400);
         return decodeFirstValue(bodyText);
       };
-      return candidate.handlers[request.method ?? "GET"]({ method: request.method ?? "GET", params, body });
+      return handler({ method: request.method ?? "GET", params, body });
     }
     return { kind: "text", status: 404, contentType: "text/plain; charset=utf-8", text: "404 page not found\n" };
   }

@@ -184,3 +184,28 @@ describe("toxics on real TCP", () => {
     await proxy.remove();
   });
 });
+
+describe("toxic changes on live connections", () => {
+  it("updating a latency toxic changes the delay of an open connection", async () => {
+    const proxy = await newProxy();
+    const toxic = await proxy.addToxic({ name: "tune", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+    const connection = await connectTo(proxy.listen);
+    await toxic.update({ name: "tune", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 20, jitter: 0 } });
+    const startMs = performance.now();
+    connection.socket.write("x");
+    const elapsedMs = (await connection.waitForBytes(1)) - startMs;
+    expect(elapsedMs).toBeGreaterThanOrEqual(20);
+    expect(elapsedMs).toBeLessThan(300);
+    connection.socket.destroy();
+    await proxy.remove();
+  });
+
+  it("reset re-enables a disabled proxy so it accepts connections again", async () => {
+    const proxy = await newProxy();
+    await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
+    expect(await tryConnect(proxy.listen)).toBe("ECONNREFUSED");
+    await client.reset();
+    expect(await roundTripMs(proxy.listen)).toBeLessThan(slackMs);
+    await proxy.remove();
+  });
+});
