@@ -74,3 +74,77 @@ export type ControllerEvent =
   | { readonly type: "drill"; readonly atMs: number; readonly run: unknown }
   | { readonly type: "audit"; readonly atMs: number; readonly entry: AuditEntry }
   | { readonly type: "consistency"; readonly atMs: number; readonly [key: string]: unknown };
+
+/** A chaos fault as the API shows it (docs/API.md "Fault"). */
+export interface FaultRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly target: unknown;
+  readonly params?: unknown;
+  readonly startedMs: number;
+  readonly leaseMs: number;
+  readonly expiresMs: number;
+  readonly remainingMs: number;
+  readonly affects: { readonly hosts: readonly string[]; readonly links: readonly (readonly [string, string])[] };
+}
+
+export interface DrillRunRecord {
+  readonly id: string;
+  readonly drill: string;
+  readonly seed: number;
+  readonly state: "running" | "done";
+  readonly progressPct: number;
+  readonly outcome: "SUCCEEDED" | "FAILED" | "INTERRUPTED" | null;
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  readonly lostAckedTransfers: number | null;
+  readonly checkers: Readonly<Record<string, unknown>>;
+  readonly startedMs: number;
+  readonly endedMs: number | null;
+  readonly reasons: readonly string[];
+  readonly schedule?: string | null;
+}
+
+export interface ScheduleRecord {
+  readonly id: string;
+  readonly drill: string;
+  readonly cron: string;
+  readonly allowedWindows: readonly string[];
+  readonly blockedWindows: readonly string[];
+  readonly maxDurationMs: number;
+  readonly enabled: boolean;
+  readonly nextRunMs: number | null;
+  readonly lastRun: DrillRunRecord | null;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
+
+/**
+ * What controller/http (the API and WebSocket) calls. Every method is safe to call between
+ * simulation steps; long-running ones complete through callbacks in the world's time.
+ */
+export interface ControllerApi {
+  topology(): unknown;
+  cells(): readonly CellView[];
+  regions(): readonly unknown[];
+  routing(): RoutingSnapshot;
+  traffic(): unknown;
+  consistency(): unknown;
+  act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
+  faults(): { readonly faults: readonly FaultRecord[]; readonly catalogue: readonly unknown[] };
+  injectFault(spec: unknown, actor: string): Result<FaultRecord>;
+  healFault(id: string, actor: string): Result<null>;
+  healAllFaults(actor: string): void;
+  drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[];
+  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord>;
+  drillRuns(): readonly DrillRunRecord[];
+  drillRun(id: string): DrillRunRecord | undefined;
+  drillReport(id: string): string | undefined;
+  schedules(): readonly ScheduleRecord[];
+  createSchedule(body: unknown, actor: string): Result<ScheduleRecord>;
+  updateSchedule(id: string, body: unknown, actor: string): Result<ScheduleRecord>;
+  deleteSchedule(id: string, actor: string): Result<null>;
+  audit(query: { readonly limit?: number; readonly kind?: string }): readonly AuditEntry[];
+  subscribe(listener: (event: ControllerEvent) => void): () => void;
+  /** Prometheus metrics are registered by the controller; http serves the registry. */
+  metricsText(): Promise<string>;
+}
