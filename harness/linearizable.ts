@@ -183,43 +183,131 @@ function unlift(entry: Entry): void {
 
 type GroupResult = { valid: true } | { valid: "unknown" } | { valid: false; failure: Omit<LinearizabilityFailure, "partition"> };
 
+/**
+ * One group's search. Calls of info ops are deferred: the forward walk skips them, and only
+ * when it meets a return (a call that cannot be placed) does an "info pass" try them, from the
+ * head up to that return. An info op is thus linearized only when some observation needs its
+ * effect, instead of eagerly and then backtracked over every op since (an info op that never
+ * took effect otherwise costs a search exponential in the ops after it). Each candidate is
+ * still tried once per configuration, so the search stays complete.
+ */
 function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budget: Budget): GroupResult {
   const head = buildEntries(ops);
   const linearized = new LinearizedSet(ops.length);
   const cache = new Set<string>();
-  const calls: { entry: Entry; state: S }[] = [];
+  const calls: { entry: Entry; state: S; infoPassUntil: Entry | null; forced: boolean }[] = [];
   let state = model.initialState();
   let entry = head.next;
+  /** During an info pass, the return that ended the forward walk; null in the forward walk. */
+  let infoPassUntil: Entry | null = null;
   let deepest: { count: number; failedId: number; window: number[]; last: number[]; state: string } | null = null;
+  const isInfo = (id: number): boolean => (ops[id] as Prepared<I, O>).output === null;
 
+  const tryLinearize = (call: Entry): boolean => {
+    const op = ops[call.id] as Prepared<I, O>;
+    const next = model.step(state, op.input, op.output);
+    if (next === undefined) return false;
+    linearized.add(call.id);
+    const key = `${model.stateKey(next)}#${linearized.key()}`;
+    if (cache.has(key)) {
+      linearized.delete(call.id);
+      return false;
+    }
+    if (budget.cacheEntries >= budget.cacheEntriesMax) {
+      linearized.delete(call.id);
+      budget.exhausted = "cache-limit";
+      return false;
+    }
+    cache.add(key);
+    budget.cacheEntries++;
+    calls.push({ entry: call, state, infoPassUntil, forced: false });
+    state = next;
+    lift(call);
+    return true;
+  };
+
+  /**
+   * Places every pending read that matches the current state, as forced moves: a read changes
+   * nothing, so if any linearization continues from here, one continues with the read placed
+   * now (all ops that returned before it are placed; none invoked after its return is). Placing
+   * reads as early as possible stops them from being tried against every subset of the
+   * concurrent writes. Returns false when the configuration reached is already known to fail.
+   */
+  const placeForcedReads = (): boolean => {
+    for (let cursor: Entry | null = head.next; cursor !== null && cursor.isCall; ) {
+      const op = ops[cursor.id] as Prepared<I, O>;
+      if (op.output !== null && model.readOnly(op.input) && model.step(state, op.input, op.output) !== undefined) {
+        linearized.add(cursor.id);
+        const key = `${model.stateKey(state)}#${linearized.key()}`;
+        if (cache.has(key)) {
+          linearized.delete(cursor.id);
+          return false;
+        }
+        cache.add(key);
+        budget.cacheEntries++;
+        calls.push({ entry: cursor, state, infoPassUntil: null, forced: true });
+        lift(cursor);
+        cursor = head.next;
+        continue;
+      }
+      cursor = cursor.next;
+    }
+    return true;
+  };
+
+  /** Undoes the last choice that still has alternatives; false when none is left. */
+  const backtrack = (): boolean => {
+    for (;;) {
+      const top = calls.pop();
+      if (top === undefined) return false;
+      state = top.state;
+      linearized.delete(top.entry.id);
+      unlift(top.entry);
+      infoPassUntil = top.infoPassUntil;
+      entry = top.entry.next;
+      // A forced read had no alternatives: its configuration failing means its parent's did.
+      if (!top.forced) return true;
+    }
+  };
+
+  const advance = (): boolean => {
+    infoPassUntil = null;
+    const alive = placeForcedReads();
+    entry = head.next; // after: forced reads may have lifted the old head
+    return alive || backtrack();
+  };
+
+  placeForcedReads(); // the cache is empty: it cannot report a known failure yet
+  entry = head.next;
   while (head.next !== null) {
     if (!budget.step()) return { valid: "unknown" };
     const current = entry as Entry;
-    if (current.isCall) {
-      const op = ops[current.id] as Prepared<I, O>;
-      const next = model.step(state, op.input, op.output);
-      if (next !== undefined) {
-        linearized.add(current.id);
-        const key = `${model.stateKey(next)}#${linearized.key()}`;
-        if (!cache.has(key)) {
-          if (budget.cacheEntries >= budget.cacheEntriesMax) {
-            budget.exhausted = "cache-limit";
-            return { valid: "unknown" };
-          }
-          cache.add(key);
-          budget.cacheEntries++;
-          calls.push({ entry: current, state });
-          state = next;
-          lift(current);
-          entry = head.next;
+    if (infoPassUntil === null) {
+      if (!current.isCall) {
+        infoPassUntil = current;
+        entry = head.next;
+        continue;
+      }
+      if (!isInfo(current.id) && tryLinearize(current)) {
+        if (!advance()) break;
+        continue;
+      }
+      if (budget.exhausted !== null) return { valid: "unknown" };
+      entry = current.next;
+      continue;
+    }
+    if (current !== infoPassUntil) {
+      if (current.isCall && isInfo(current.id)) {
+        if (tryLinearize(current)) {
+          if (!advance()) break;
           continue;
         }
-        linearized.delete(current.id);
+        if (budget.exhausted !== null) return { valid: "unknown" };
       }
       entry = current.next;
       continue;
     }
-    // A return: its call cannot be placed on this path.
+    // No pending call can be placed before this return on this path.
     if (deepest === null || calls.length > deepest.count) {
       const window: number[] = [];
       for (let cursor: Entry | null = head.next; cursor !== null && cursor !== current && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
@@ -228,27 +316,22 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
       const last = calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
       deepest = { count: calls.length, failedId: current.id, window, last, state: model.stateKey(state) };
     }
-    const top = calls.pop();
-    if (top === undefined) {
-      const worst = deepest;
-      const summary = (id: number): OpSummary => summarise((ops[id] as Prepared<I, O>).op);
-      return {
-        valid: false,
-        failure: {
-          linearizedCount: worst.count,
-          op: summary(worst.failedId),
-          window: worst.window.filter((id) => id !== worst.failedId).map(summary),
-          lastLinearized: worst.last.map(summary),
-          state: worst.state,
-        },
-      };
-    }
-    state = top.state;
-    linearized.delete(top.entry.id);
-    unlift(top.entry);
-    entry = top.entry.next;
+    if (!backtrack()) break;
   }
-  return { valid: true };
+  if (head.next === null) return { valid: true };
+  // Every configuration failed, and a failure was recorded at a return before any memo hit.
+  const worst = deepest as NonNullable<typeof deepest>;
+  const summary = (id: number): OpSummary => summarise((ops[id] as Prepared<I, O>).op);
+  return {
+    valid: false,
+    failure: {
+      linearizedCount: worst.count,
+      op: summary(worst.failedId),
+      window: worst.window.filter((id) => id !== worst.failedId).map(summary),
+      lastLinearized: worst.last.map(summary),
+      state: worst.state,
+    },
+  };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Model<State, Input, Output> {
   initialState(): State;
   /** The state after the op, or undefined when the op cannot take effect with that output. */
   step(state: State, input: Input, output: Output | null): State | undefined;
+  /** True when the op only observes: it never changes the state (the search may place it early). */
+  readOnly(input: Input): boolean;
   /** Equal states give equal keys: the memo key of the search. */
   stateKey(state: State): string;
 }
@@ -53,6 +55,7 @@ export function casRegister(initial: Json): Model<Json, CasInput, CasOutput> {
       }
     },
     objects: () => ["register"],
+    readOnly: (input) => input.f === "read",
     initialState: () => initial,
     step(state, input, output) {
       switch (input.f) {
@@ -106,6 +109,7 @@ export function multiRegister(initial: Json): Model<RegisterMap, MicroOp[], Micr
       return { input, output };
     },
     objects: (_op, input) => input.map((micro) => micro.key),
+    readOnly: (input) => input.every((micro) => micro.f === "read"),
     initialState: () => initialState,
     step(state, input, output) {
       let next: Record<string, Json> | null = null;
@@ -257,6 +261,7 @@ export function ledger(options: LedgerModelOptions = {}): Model<LedgerState, Led
       return { input, output: parseLedgerOutput(op, input) };
     },
     objects: (op) => [opCell(op)],
+    readOnly: (input) => input.f === "read",
     initialState: () => initial,
     step(state, input, output) {
       if (input.f === "read") {
