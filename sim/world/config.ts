@@ -206,7 +206,7 @@ export function defaultWorldConfig(): WorldConfig {
       inflightAppendsMax: 8,
       snapshotEntries: 10_000,
     },
-    workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 100 },
+    workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 4 },
   };
 }
 
