@@ -1,0 +1,280 @@
+// The controller: implements ControllerApi (controller/types.ts) over a Cluster, the routing
+// table, the gateways' traffic figures, the audit log and schedule store, and the chaos module's
+// faults and drills. Everything runs on the cluster's clock; the HTTP edge calls it between
+// simulation slices.
+import { Registry, Gauge, Counter } from "prom-client";
+import type { Cluster, LeaderInfo } from "../sim/cluster.js";
+import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
+import { DrillRuns } from "./drills.js";
+import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
+import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
+import type { RoutingTable } from "./routing.js";
+import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
+import type { TrafficStats } from "./traffic-stats.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import { zodFailure } from "./validation.js";
+
+export const eventListenersMax = 256;
+
+export interface ConsistencySnapshot {
+  readonly atMs: number;
+  readonly moneyConserved: Readonly<Record<string, boolean>>;
+  readonly replicaAgreement: Readonly<Record<string, boolean>>;
+  readonly lostAckedTransfers: number;
+  readonly valid: boolean;
+  readonly violations: readonly string[];
+}
+
+export interface ControllerOptions {
+  readonly healthPeriodUs: number;
+  readonly automatic: boolean;
+  readonly actions: ActionOptions;
+  readonly speed: number;
+}
+
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, speed: 1 };
+
+export interface ControllerDependencies {
+  readonly cluster: Cluster;
+  readonly routing: RoutingTable;
+  readonly stats: TrafficStats;
+  readonly store: AuditLog & ScheduleStore;
+  readonly faults: FaultService;
+  readonly drills: DrillService;
+  readonly consistency: () => ConsistencySnapshot;
+  /** A leader moved (by an action or by Raft): gateways update their cached leader. */
+  readonly onLeader?: (cell: string, leader: LeaderInfo | null) => void;
+}
+
+export class Controller implements ControllerApi {
+  readonly actions: ActionRunner;
+  readonly health: HealthMonitor;
+  readonly runs: DrillRuns;
+  readonly scheduler: DrillScheduler;
+  private readonly listeners = new Set<(event: ControllerEvent) => void>();
+  private readonly registry = new Registry();
+  private readonly metrics: { actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+
+  constructor(
+    private readonly options: ControllerOptions,
+    private readonly dependencies: ControllerDependencies,
+  ) {
+    const { cluster, routing, store } = dependencies;
+    const audit: AuditLog = {
+      append: (entry) => {
+        const stored = store.append(entry);
+        this.publish({ type: "audit", atMs: stored.atMs, entry: stored });
+        return stored;
+      },
+      query: (query) => store.query(query),
+    };
+    this.actions = new ActionRunner(options.actions, {
+      cluster,
+      routing,
+      audit,
+      onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
+    });
+    this.health = new HealthMonitor(
+      { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
+      {
+        cluster,
+        routing,
+        stats: dependencies.stats,
+        isMoving: (cell) => this.actions.movingCells.has(cell),
+        gatewayRegionFor: (region) => this.actions.gatewayRegionFor(region),
+        onLeaderChange: (cell, leader, term) => {
+          dependencies.onLeader?.(cell, leader);
+          this.publish({ type: "leader", atMs: this.nowMs(), cell, leader, term });
+        },
+        onRefresh: (cells, regions, traffic) => this.onRefresh(cells, regions, traffic),
+      },
+    );
+    routing.onChange((version) => {
+      this.metrics.routingVersion.set(version.version);
+      this.publish({ type: "routing", atMs: version.atMs, version: version.version, cells: version.cells, drained: version.drained });
+    });
+    dependencies.faults.onChange((action, fault) => {
+      this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
+      if (action === "expired") audit.append({ atMs: this.nowMs(), actor: "lease", kind: "fault", action: "expire", target: fault.id, reason: null, outcome: "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type } });
+    });
+    this.runs = new DrillRuns({
+      clock: cluster.clock,
+      drills: dependencies.drills,
+      faults: dependencies.faults,
+      store,
+      audit,
+      gate: { refusals: () => this.drillRefusals() },
+      defaultSeed: cluster.seed,
+    });
+    this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
+    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name) });
+    this.auditLog = audit;
+    this.metrics = {
+      actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
+      routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
+      cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
+      cellP99: new Gauge({ name: "ldc_cell_p99_ms", help: "p99 latency of admitted requests per cell, ms", labelNames: ["cell"], registers: [this.registry] }),
+      gatewayRps: new Gauge({ name: "ldc_gateway_rps", help: "Requests served per second per regional gateway", labelNames: ["region"], registers: [this.registry] }),
+      leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
+    };
+    this.metrics.routingVersion.set(routing.version);
+  }
+
+  private readonly auditLog: AuditLog;
+
+  start(): void {
+    this.health.start();
+  }
+
+  stop(): void {
+    this.health.stop();
+  }
+
+  topology(): unknown {
+    const { cluster } = this.dependencies;
+    const regions = cluster.topology.regions;
+    const faults = this.dependencies.faults.active();
+    const links: { source: string; target: string; rttMs: number; state: "ok" | "degraded" | "partitioned"; faults: string[] }[] = [];
+    regions.forEach((a, i) =>
+      regions.slice(i + 1).forEach((b) => {
+        const acting = faults.filter((fault) => fault.affects.links.some(([x, y]) => (x === a.name && y === b.name) || (x === b.name && y === a.name)));
+        const state = acting.length === 0 ? "ok" : acting.some((fault) => fault.type === "partition") ? "partitioned" : "degraded";
+        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), state, faults: acting.map((fault) => fault.id) });
+      }),
+    );
+    return { regions: regions.map((region) => ({ name: region.name, datacenters: region.datacenters })), links, runtime: cluster.runtime, seed: cluster.seed, speed: this.options.speed, nowMs: this.nowMs() };
+  }
+
+  cells(): readonly CellHealth[] {
+    return this.health.cells();
+  }
+
+  regions(): readonly RegionHealth[] {
+    return this.health.regions();
+  }
+
+  routing(): RoutingSnapshot {
+    return this.dependencies.routing.snapshot();
+  }
+
+  traffic(): TrafficSnapshot {
+    return this.health.traffic();
+  }
+
+  consistency(): ConsistencySnapshot {
+    return this.dependencies.consistency();
+  }
+
+  act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
+    this.actions.act(request, (outcome) => {
+      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
+      callback(outcome);
+    });
+  }
+
+  faults(): { readonly faults: readonly FaultRecord[]; readonly catalogue: readonly unknown[] } {
+    return { faults: this.dependencies.faults.active(), catalogue: this.dependencies.faults.catalogue() };
+  }
+
+  injectFault(spec: unknown, actor: string): Result<FaultRecord> {
+    const result = this.dependencies.faults.inject(spec);
+    const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
+    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target: result.ok ? result.value.id : target, reason: null, outcome: result.ok ? "ok" : `refused: ${result.error}`, rule: result.ok ? null : (result.rule ?? null), overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+    return result;
+  }
+
+  healFault(id: string, actor: string): Result<null> {
+    const result = this.dependencies.faults.heal(id);
+    if (result.ok) this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "heal", target: id, reason: null, outcome: "ok", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+    return result;
+  }
+
+  healAllFaults(actor: string): void {
+    const count = this.dependencies.faults.active().length;
+    this.dependencies.faults.healAll();
+    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "heal-all", target: "*", reason: null, outcome: `healed ${count}`, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+  }
+
+  drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[] {
+    return this.dependencies.drills.list();
+  }
+
+  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord> {
+    return this.runs.start(name, options);
+  }
+
+  drillRuns(): readonly DrillRunRecord[] {
+    return this.runs.list();
+  }
+
+  drillRun(id: string): DrillRunRecord | undefined {
+    return this.runs.get(id);
+  }
+
+  drillReport(id: string): string | undefined {
+    return this.dependencies.store.report(id);
+  }
+
+  schedules(): readonly ScheduleRecord[] {
+    return this.scheduler.list();
+  }
+
+  createSchedule(body: unknown, actor: string): Result<ScheduleRecord> {
+    const parsed = scheduleBodySchema.safeParse(body);
+    if (!parsed.success) return zodFailure(parsed.error);
+    return this.scheduler.create(parsed.data, actor);
+  }
+
+  updateSchedule(id: string, body: unknown, actor: string): Result<ScheduleRecord> {
+    const parsed = scheduleUpdateSchema.safeParse(body);
+    if (!parsed.success) return zodFailure(parsed.error);
+    return this.scheduler.update(id, parsed.data, actor);
+  }
+
+  deleteSchedule(id: string, actor: string): Result<null> {
+    return this.scheduler.remove(id, actor);
+  }
+
+  audit(query: { readonly limit?: number; readonly kind?: string }): readonly AuditEntry[] {
+    return this.dependencies.store.query(query);
+  }
+
+  subscribe(listener: (event: ControllerEvent) => void): () => void {
+    if (this.listeners.size >= eventListenersMax) throw new Error(`at most ${eventListenersMax} event subscribers (eventListenersMax)`);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
+    for (const cell of cells) {
+      this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
+      this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);
+      for (const region of this.dependencies.cluster.topology.regions) this.metrics.leaderRegion.set({ cell: cell.id, region: region.name }, cell.leader?.region === region.name ? 1 : 0);
+    }
+    for (const region of regions) this.metrics.gatewayRps.set({ region: region.name }, region.gateway.rps);
+    const atMs = this.nowMs();
+    const topology = this.topology() as { links: unknown };
+    this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
+    this.publish({ type: "traffic", ...traffic, atMs });
+  }
+
+  private drillRefusals(): { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] {
+    const refusals: { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] = [];
+    const drained = this.dependencies.routing.drained();
+    if (drained.length > 0) refusals.push({ rule: "one-region-evacuated", error: `${drained.join(", ")} is evacuated; a drill now could take the cells below a quorum` });
+    for (const cell of this.dependencies.cluster.cells()) if (!cell.quorumAvailable) refusals.push({ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum` });
+    return refusals;
+  }
+
+  private publish(event: ControllerEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.dependencies.cluster.clock.nowUs() / 1000);
+  }
+}

@@ -1,0 +1,180 @@
+// Drill schedules: a cron expression evaluated on SIMULATED time (world time 0 is mapped to a
+// fixed epoch, so the same seed fires at the same simulated instants), allowed/blocked daily
+// windows, a max duration. Kept in the store, so they survive a controller restart.
+import { CronExpressionParser } from "cron-parser";
+import { z } from "zod";
+import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
+import type { DrillRuns } from "./drills.js";
+import type { AuditLog, ScheduleStore, StoredSchedule } from "./ports.js";
+import type { Result, ScheduleRecord } from "./types.js";
+
+/** Simulated time 0 is this instant (UTC), a Thursday midnight: cron fields read naturally. */
+export const SIMULATED_EPOCH_MS = Date.UTC(2026, 0, 1);
+export const schedulesMax = 100;
+export const maxDurationMsDefault = 600_000;
+export const maxDurationMsMax = 24 * 3_600_000;
+
+const WINDOW_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
+
+function cronValid(expression: string): boolean {
+  try {
+    CronExpressionParser.parse(expression, { tz: "UTC" });
+    return expression.trim().split(/\s+/).length >= 5;
+  } catch {
+    return false;
+  }
+}
+
+const windowSchema = z.string().regex(WINDOW_PATTERN, "a daily UTC window HH:MM-HH:MM");
+
+export const scheduleBodySchema = z.strictObject({
+  drill: z.string().min(1).max(100),
+  cron: z.string().min(1).max(200).refine(cronValid, "a cron expression (5 or 6 fields, e.g. \"*/5 * * * *\")"),
+  allowedWindows: z.array(windowSchema).max(24).optional(),
+  blockedWindows: z.array(windowSchema).max(24).optional(),
+  maxDurationMs: z.number().int().min(1000).max(maxDurationMsMax).optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const scheduleUpdateSchema = scheduleBodySchema.partial();
+
+export type ScheduleBody = z.infer<typeof scheduleBodySchema>;
+
+function minutesOfDay(text: string): number {
+  const [hours, minutes] = text.split(":").map(Number) as [number, number];
+  return hours * 60 + minutes;
+}
+
+/** Inside `window` ("HH:MM-HH:MM", may wrap midnight) at simulated `atMs`. */
+export function inWindow(window: string, atMs: number): boolean {
+  const [start, end] = window.split("-") as [string, string];
+  const minute = Math.floor(((SIMULATED_EPOCH_MS + atMs) % 86_400_000) / 60_000);
+  const from = minutesOfDay(start);
+  const to = minutesOfDay(end);
+  return from <= to ? minute >= from && minute < to : minute >= from || minute < to;
+}
+
+export function windowsAllow(schedule: Pick<StoredSchedule, "allowedWindows" | "blockedWindows">, atMs: number): boolean {
+  if (schedule.blockedWindows.some((window) => inWindow(window, atMs))) return false;
+  return schedule.allowedWindows.length === 0 || schedule.allowedWindows.some((window) => inWindow(window, atMs));
+}
+
+/** The first cron slot strictly after simulated `afterMs`, in simulated ms. */
+export function nextFireMs(cron: string, afterMs: number): number {
+  const expression = CronExpressionParser.parse(cron, { tz: "UTC", currentDate: new Date(SIMULATED_EPOCH_MS + afterMs) });
+  return expression.next().getTime() - SIMULATED_EPOCH_MS;
+}
+
+export class DrillScheduler {
+  private readonly timers = new Map<string, { atMs: number; handle: TimerHandle }>();
+
+  constructor(
+    private readonly dependencies: {
+      readonly clock: Clock;
+      readonly store: ScheduleStore;
+      readonly runs: DrillRuns;
+      readonly audit: AuditLog;
+      readonly drillExists: (name: string) => boolean;
+    },
+  ) {
+    for (const schedule of dependencies.store.list()) this.arm(schedule);
+  }
+
+  list(): ScheduleRecord[] {
+    return this.dependencies.store.list().map((schedule) => this.record(schedule));
+  }
+
+  create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
+    if (!this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, status: 409, error: `at most ${schedulesMax} schedules (schedulesMax)` };
+    const schedule: StoredSchedule = {
+      id: `s-${this.dependencies.store.nextId("s")}`,
+      drill: body.drill,
+      cron: body.cron,
+      allowedWindows: body.allowedWindows ?? [],
+      blockedWindows: body.blockedWindows ?? [],
+      maxDurationMs: body.maxDurationMs ?? maxDurationMsDefault,
+      enabled: body.enabled ?? true,
+      lastFiredMs: null,
+    };
+    this.dependencies.store.put(schedule);
+    this.arm(schedule);
+    this.auditChange(actor, "create", schedule);
+    return { ok: true, value: this.record(schedule) };
+  }
+
+  update(id: string, body: Partial<ScheduleBody>, actor: string): Result<ScheduleRecord> {
+    const existing = this.dependencies.store.get(id);
+    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
+    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) };
+    this.dependencies.store.put(schedule);
+    this.arm(schedule);
+    this.auditChange(actor, "update", schedule);
+    return { ok: true, value: this.record(schedule) };
+  }
+
+  remove(id: string, actor: string): Result<null> {
+    const existing = this.dependencies.store.get(id);
+    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
+    this.disarm(id);
+    this.dependencies.store.remove(id);
+    this.auditChange(actor, "delete", existing);
+    return { ok: true, value: null };
+  }
+
+  private record(schedule: StoredSchedule): ScheduleRecord {
+    const runs = this.dependencies.runs.list().filter((run) => run.schedule === schedule.id);
+    return {
+      id: schedule.id,
+      drill: schedule.drill,
+      cron: schedule.cron,
+      allowedWindows: schedule.allowedWindows,
+      blockedWindows: schedule.blockedWindows,
+      maxDurationMs: schedule.maxDurationMs,
+      enabled: schedule.enabled,
+      nextRunMs: schedule.enabled ? (this.timers.get(schedule.id)?.atMs ?? null) : null,
+      lastRun: runs[runs.length - 1] ?? null,
+    };
+  }
+
+  private arm(schedule: StoredSchedule): void {
+    this.disarm(schedule.id);
+    if (!schedule.enabled) return;
+    const nowMs = this.nowMs();
+    const atMs = nextFireMs(schedule.cron, nowMs);
+    const handle = this.dependencies.clock.setTimer(Math.max(0, (atMs - nowMs) * 1000), () => this.fire(schedule.id, atMs));
+    this.timers.set(schedule.id, { atMs, handle });
+  }
+
+  private disarm(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer !== undefined) this.dependencies.clock.cancelTimer(timer.handle);
+    this.timers.delete(id);
+  }
+
+  private fire(id: string, slotMs: number): void {
+    this.timers.delete(id);
+    const schedule = this.dependencies.store.get(id);
+    if (schedule === undefined || !schedule.enabled) return;
+    const fired: StoredSchedule = { ...schedule, lastFiredMs: slotMs };
+    this.dependencies.store.put(fired);
+    if (!windowsAllow(schedule, slotMs)) {
+      this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "outside the allowed windows or inside a blocked one", outcome: "skipped", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+    } else {
+      const started = this.dependencies.runs.start(schedule.drill, { actor: `schedule:${id}`, schedule: id, maxDurationMs: schedule.maxDurationMs });
+      if (!started.ok) {
+        this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: started.error, outcome: "refused", rule: started.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      }
+    }
+    this.arm(fired);
+  }
+
+  private auditChange(actor: string, action: string, schedule: StoredSchedule): void {
+    this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "schedule", action, target: schedule.id, reason: null, outcome: "ok", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { drill: schedule.drill, cron: schedule.cron } });
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.dependencies.clock.nowUs() / 1000);
+  }
+}

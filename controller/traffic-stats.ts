@@ -1,0 +1,99 @@
+// Per-cell request counters and latency samples, accumulated between two health refreshes and
+// then turned into rates and percentiles. Bounded: past `latencySamplesMax` a window keeps a
+// uniform reservoir sample, so a burst cannot grow memory.
+import type { Random } from "../sim/kernel/ports.js";
+
+export const latencySamplesMax = 4096;
+
+export interface CellTrafficFigures {
+  readonly tps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errorRate: number;
+  readonly shed: number;
+}
+
+class CellWindow {
+  ok = 0;
+  failed = 0;
+  shed = 0;
+  seen = 0;
+  readonly latenciesUs: number[] = [];
+}
+
+export class TrafficStats {
+  private windows = new Map<string, CellWindow>();
+  /** gateway region -> cell -> requests served in this window */
+  private served = new Map<string, Map<string, number>>();
+
+  constructor(private readonly random: Random) {}
+
+  recordServed(region: string, cell: string): void {
+    let byCell = this.served.get(region);
+    if (byCell === undefined) this.served.set(region, (byCell = new Map()));
+    byCell.set(cell, (byCell.get(cell) ?? 0) + 1);
+  }
+
+  recordOutcome(cell: string, ok: boolean, latencyUs: number): void {
+    const window = this.window(cell);
+    if (ok) window.ok++;
+    else window.failed++;
+    window.seen++;
+    if (window.latenciesUs.length < latencySamplesMax) window.latenciesUs.push(latencyUs);
+    else {
+      const slot = this.random.intBetween(0, window.seen - 1);
+      if (slot < latencySamplesMax) window.latenciesUs[slot] = latencyUs;
+    }
+  }
+
+  recordShed(cell: string): void {
+    this.window(cell).shed++;
+  }
+
+  /** Closes the window: figures per cell and served rates per gateway over `periodUs`. */
+  roll(periodUs: number): { cells: Map<string, CellTrafficFigures>; regions: Map<string, { rps: number; toCells: Record<string, number> }> } {
+    const seconds = periodUs / 1_000_000;
+    const cells = new Map<string, CellTrafficFigures>();
+    for (const [cell, window] of this.windows) {
+      const sorted = [...window.latenciesUs].sort((a, b) => a - b);
+      const total = window.ok + window.failed + window.shed;
+      cells.set(cell, {
+        tps: round(window.ok / seconds),
+        p50Ms: round(percentile(sorted, 0.5) / 1000),
+        p99Ms: round(percentile(sorted, 0.99) / 1000),
+        errorRate: total === 0 ? 0 : round((window.failed + window.shed) / total),
+        shed: window.shed,
+      });
+    }
+    const regions = new Map<string, { rps: number; toCells: Record<string, number> }>();
+    for (const [region, byCell] of this.served) {
+      let sum = 0;
+      const toCells: Record<string, number> = {};
+      for (const [cell, count] of byCell) {
+        sum += count;
+        toCells[cell] = round(count / seconds);
+      }
+      regions.set(region, { rps: round(sum / seconds), toCells });
+    }
+    this.windows = new Map();
+    this.served = new Map();
+    return { cells, regions };
+  }
+
+  private window(cell: string): CellWindow {
+    let window = this.windows.get(cell);
+    if (window === undefined) this.windows.set(cell, (window = new CellWindow()));
+    return window;
+  }
+}
+
+/** Nearest-rank percentile of an ascending array (0 when empty). */
+export function percentile(sortedAscending: readonly number[], fraction: number): number {
+  if (sortedAscending.length === 0) return 0;
+  const rank = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil(fraction * sortedAscending.length) - 1));
+  return sortedAscending[rank] as number;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,18 @@
+// Turns a zod failure into the API's 400: `{error: "<field>: <expected form>", field}`.
+import type { z } from "zod";
+
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(body)" : out;
+}
+
+export function zodFailure(error: z.ZodError): { ok: false; status: 400; error: string; field: string } {
+  const issue = error.issues[0];
+  const field = issue === undefined ? "(body)" : fieldPath(issue.path);
+  const detail = issue === undefined ? "invalid" : issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
+  return { ok: false, status: 400, error: `${field}: ${detail}`, field };
+}
