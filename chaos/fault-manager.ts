@@ -1,0 +1,182 @@
+// The FaultManager: injects catalogue faults into a Cluster, heals them, and enforces every
+// fault's lease on the cluster's own Clock, so a fault never outlives its lease whoever
+// injected it (the dead-man switch). Used by the controller's API, the nemesis and drills.
+import type { FaultRecord, Result } from "../controller/types.js";
+import type { Cluster } from "../sim/cluster.js";
+import type { TimerHandle } from "../sim/kernel/ports.js";
+import type { Random } from "../sim/kernel/random.js";
+import { applyFault, type AppliedFault } from "./apply.js";
+import { describeCatalogue, parseFaultSpec, type CatalogueEntry, type FaultSpec } from "./catalogue.js";
+import { ChaosError } from "./errors.js";
+import { resolveTarget, universeOf, type ResolvedTarget } from "./targets.js";
+
+export type FaultEventKind = "injected" | "healed" | "expired";
+
+export interface FaultEvent {
+  readonly kind: FaultEventKind;
+  readonly fault: FaultRecord;
+  /** Who injected it ("api", "nemesis", "drill:<name>"): drills use it to spot faults not theirs. */
+  readonly origin: string;
+  /** For healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
+  readonly reason?: string;
+  readonly atUs: number;
+}
+
+export interface FaultManagerOptions {
+  /** Stream for target selection; default cluster.random.fork("chaos"). */
+  readonly random?: Random;
+  /** Bound on simultaneously active faults: beyond it inject answers 409. */
+  readonly activeFaultsMax?: number;
+}
+
+export interface InjectOptions {
+  readonly origin?: string;
+  /** Path of the spec in its document, for error messages (`steps[2].inject`). */
+  readonly field?: string;
+}
+
+export const ACTIVE_FAULTS_MAX_DEFAULT = 256;
+
+interface Active {
+  readonly id: string;
+  readonly spec: FaultSpec;
+  readonly origin: string;
+  readonly target: ResolvedTarget;
+  readonly applied: AppliedFault;
+  readonly startedUs: number;
+  readonly expiresUs: number;
+  readonly timer: TimerHandle;
+}
+
+export class FaultManager {
+  private readonly random: Random;
+  private readonly activeFaultsMax: number;
+  private readonly faults = new Map<string, Active>();
+  private readonly listeners = new Set<(event: FaultEvent) => void>();
+  private nextId = 1;
+
+  constructor(
+    readonly cluster: Cluster,
+    options: FaultManagerOptions = {},
+  ) {
+    this.random = options.random ?? cluster.random.fork("chaos");
+    this.activeFaultsMax = options.activeFaultsMax ?? ACTIVE_FAULTS_MAX_DEFAULT;
+  }
+
+  /** Validates, resolves the target, applies the fault and arms its lease. */
+  inject(input: unknown, options: InjectOptions = {}): Result<FaultRecord> {
+    let spec: FaultSpec;
+    try {
+      spec = parseFaultSpec(input, options.field ?? "");
+    } catch (error) {
+      return failure(error);
+    }
+    return this.injectSpec(spec, options);
+  }
+
+  injectSpec(spec: FaultSpec, options: InjectOptions = {}): Result<FaultRecord> {
+    if (this.faults.size >= this.activeFaultsMax) {
+      return { ok: false, status: 409, error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
+    }
+    const clock = this.cluster.clock;
+    const id = `f-${this.nextId++}`;
+    const origin = options.origin ?? "api";
+    let target: ResolvedTarget;
+    let applied: AppliedFault;
+    const random = this.random.fork(id);
+    try {
+      const universe = universeOf(this.cluster);
+      target = resolveTarget(spec.type, spec.target, universe, random, options.field === undefined ? "target" : `${options.field}.target`);
+      applied = applyFault(spec, target, {
+        port: this.cluster.faults,
+        clock,
+        universe,
+        random,
+        completed: () => this.end(id, "expired", "completed"),
+      });
+    } catch (error) {
+      return failure(error);
+    }
+    const startedUs = clock.nowUs();
+    const lifeUs = Math.min(spec.durationUs ?? spec.leaseUs, spec.leaseUs);
+    const reason = spec.durationUs !== null && spec.durationUs <= spec.leaseUs ? "duration" : "lease";
+    const timer = clock.setTimer(lifeUs, () => this.end(id, "expired", reason));
+    const active: Active = { id, spec, origin, target, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
+    this.faults.set(id, active);
+    const record = this.record(active);
+    this.emit({ kind: "injected", fault: record, origin, atUs: startedUs });
+    return { ok: true, value: record };
+  }
+
+  heal(id: string): Result<null> {
+    if (!this.faults.has(id)) return { ok: false, status: 404, error: `fault ${id}: no such active fault`, field: "id" };
+    this.end(id, "healed", "explicit");
+    return { ok: true, value: null };
+  }
+
+  /** Heals every fault this manager holds, then anything else left in the runtime. */
+  healAll(): void {
+    for (const id of [...this.faults.keys()]) this.end(id, "healed", "heal-all");
+    this.cluster.faults.healAll();
+  }
+
+  active(): FaultRecord[] {
+    return [...this.faults.values()].map((active) => this.record(active));
+  }
+
+  originOf(id: string): string | undefined {
+    return this.faults.get(id)?.origin;
+  }
+
+  catalogue(): CatalogueEntry[] {
+    const topology = this.cluster.topology;
+    return describeCatalogue({
+      regions: topology.regions.map((region) => region.name),
+      datacenters: topology.regions.flatMap((region) => region.datacenters),
+      cells: this.cluster.cells().map((cell) => cell.id),
+    });
+  }
+
+  /** Subscribes to injected/healed/expired events; returns the unsubscribe function. */
+  on(listener: (event: FaultEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private end(id: string, kind: "healed" | "expired", reason: string): void {
+    const active = this.faults.get(id);
+    if (active === undefined) return;
+    this.faults.delete(id);
+    this.cluster.clock.cancelTimer(active.timer);
+    active.applied.heal();
+    this.emit({ kind, fault: this.record(active), origin: active.origin, reason, atUs: this.cluster.clock.nowUs() });
+  }
+
+  private record(active: Active): FaultRecord {
+    const nowUs = this.cluster.clock.nowUs();
+    const leaseMs = (active.expiresUs - active.startedUs) / 1000;
+    return {
+      id: active.id,
+      type: active.spec.type,
+      target: active.spec.target,
+      params: active.spec.params,
+      startedMs: active.startedUs / 1000,
+      leaseMs,
+      expiresMs: active.expiresUs / 1000,
+      remainingMs: Math.max(0, (active.expiresUs - nowUs) / 1000),
+      affects: active.applied.affects,
+    };
+  }
+
+  private emit(event: FaultEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+}
+
+function failure(error: unknown): Result<never> {
+  if (error instanceof ChaosError) {
+    const status = error.code === "NO_LEADER" ? 409 : error.code === "NO_SUCH_FAULT" ? 404 : 400;
+    return { ok: false, status, error: error.message, field: error.field };
+  }
+  throw error;
+}
