@@ -39,7 +39,7 @@ export const defaultWorkloadOptions: WorkloadOptions = {
   profile: "steady",
   opsPerSecond: 2000,
   readFraction: 0.2,
-  depositFraction: 0.01,
+  depositFraction: 0,
   accountsPerShard: 4,
   initialBalance: 10_000,
   transferAmountMax: 3_000,
@@ -77,6 +77,10 @@ export class Workload {
 
   get stats(): { invoked: number; ok: number; fail: number; info: number } {
     return { ...this.counts };
+  }
+
+  get initialBalance(): number {
+    return this.options.initialBalance;
   }
 
   accountsOf(cell: string): readonly string[] {

@@ -1,0 +1,132 @@
+// Every checker of the harness over one finished (healed and drained) virtual run:
+// linearizable (the ledger model, one object per cell), bank (Jepsen's semantics per cell: every
+// ok read of a cell's balances sums to its opening total), durability (every acknowledged
+// transfer exactly once in its cell's final ledger), replica agreement (equal event hash chains)
+// and availability (RTO per fault window and cell).
+
+import type { Op } from "../../harness/history.js";
+import type { Json } from "../../harness/json.js";
+import { checkHistory } from "../../harness/check.js";
+import { checkBank } from "../../harness/checkers/bank.js";
+import { checkDurability } from "../../harness/checkers/durability.js";
+import { checkReplicaAgreement } from "../../harness/checkers/replica-agreement.js";
+import { checkAvailability, type FaultWindow } from "../../harness/checkers/availability.js";
+import type { VirtualWorld } from "./world.js";
+
+export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability"] as const;
+export type CheckerName = (typeof CHECKER_NAMES)[number];
+
+export interface RunVerdicts {
+  readonly valid: boolean | "unknown";
+  readonly checkers: Record<CheckerName, { valid: boolean | "unknown"; [key: string]: unknown }>;
+  readonly lostAckedTransfers: number;
+  readonly rtoMs: Record<string, number | null>;
+  readonly invariantViolations: readonly string[];
+}
+
+export interface CheckRunOptions {
+  readonly faultWindows?: readonly FaultWindow[];
+  readonly checkers?: readonly CheckerName[];
+  /** Time budget of the linearizability search per cell. */
+  readonly linearizableTimeoutMs?: number;
+  readonly rtoUsMax?: number;
+}
+
+function cellOf(op: Op): string | null {
+  const value = op.value as { cell?: unknown } | null;
+  return value !== null && typeof value === "object" && typeof value.cell === "string" ? value.cell : null;
+}
+
+export function checkRun(virtual: VirtualWorld, options: CheckRunOptions = {}): RunVerdicts {
+  const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
+  const history = virtual.recorder.history();
+  const byCell = new Map<string, Op[]>();
+  for (const op of history) {
+    const cell = cellOf(op);
+    if (cell === null) continue;
+    let ops = byCell.get(cell);
+    if (ops === undefined) byCell.set(cell, (ops = []));
+    ops.push(op);
+  }
+  const checkers = {} as RunVerdicts["checkers"];
+
+  if (wanted.has("linearizable")) {
+    const perCell: Record<string, unknown> = {};
+    let valid: boolean | "unknown" = true;
+    for (const [cell, ops] of byCell) {
+      const verdict = checkHistory(ops, { model: "ledger", timeoutMs: options.linearizableTimeoutMs ?? 20_000 });
+      perCell[cell] = verdict.valid === true ? { valid: true } : verdict;
+      if (verdict.valid === false) valid = false;
+      else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
+    }
+    checkers.linearizable = { valid, cells: perCell };
+  }
+
+  if (wanted.has("bank")) {
+    const perCell: Record<string, unknown> = {};
+    let valid = true;
+    const workload = virtual.workloadRunner;
+    for (const [cell, ops] of byCell) {
+      const accounts = workload.accountsOf(cell);
+      const opened = ops.filter((op) => op.f === "open" && op.type === "ok").length;
+      const total = opened * workload.initialBalance;
+      // Jepsen's bank reads are maps of account -> balance; ours carry the cell beside them.
+      // Reads before every account is open see a smaller total: only reads invoked after the
+      // last open completed are the bank workload proper.
+      const lastOpen = Math.max(0, ...ops.filter((op) => op.f === "open" && op.type !== "invoke").map((op) => op.time ?? 0));
+      const bankOps: Op[] = [];
+      const invokedAfter = new Set<number | string>();
+      for (const op of ops) {
+        if (op.f !== "read") continue;
+        if (op.type === "invoke") {
+          if ((op.time ?? 0) > lastOpen) invokedAfter.add(op.process);
+          else continue;
+          bankOps.push({ ...op, value: null });
+          continue;
+        }
+        if (!invokedAfter.has(op.process)) continue;
+        invokedAfter.delete(op.process);
+        const balances = (op.value as { balances?: Json } | null)?.balances ?? null;
+        bankOps.push({ ...op, value: op.type === "ok" ? balances : null });
+      }
+      const verdict = checkBank(bankOps, { accounts, total });
+      perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
+      if (!verdict.valid) valid = false;
+    }
+    checkers.bank = { valid, cells: perCell };
+  }
+
+  let lostAckedTransfers = 0;
+  if (wanted.has("durability")) {
+    const verdict = checkDurability(history, virtual.finalLedgers());
+    lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
+    checkers.durability = { ...verdict, valid: verdict.valid, infoPresent: verdict.infoPresent.length, infoAbsent: verdict.infoAbsent.length };
+  }
+
+  if (wanted.has("replica-agreement")) {
+    const verdict = checkReplicaAgreement(virtual.replicaChains());
+    checkers["replica-agreement"] = { ...verdict };
+  }
+
+  const rtoMs: Record<string, number | null> = {};
+  if (wanted.has("availability")) {
+    const verdict = checkAvailability(history, options.faultWindows ?? [], options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax });
+    // Per cell, the worst recovery over all fault windows (null: it never recovered).
+    for (const window of verdict.windows) {
+      for (const cell of window.cells) {
+        const ms = cell.rtoUs === null ? null : Math.round(cell.rtoUs / 1000);
+        const previous = rtoMs[cell.cell];
+        rtoMs[cell.cell] = previous === undefined ? ms : previous === null || ms === null ? null : Math.max(previous, ms);
+      }
+    }
+    checkers.availability = { ...verdict };
+  }
+
+  const violations = virtual.invariantViolations();
+  let valid: boolean | "unknown" = violations.length === 0;
+  for (const verdict of Object.values(checkers)) {
+    if (verdict.valid === false) valid = false;
+    else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
+  }
+  return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations };
+}

@@ -1,0 +1,283 @@
+// The virtual runtime: DESIGN.md's world in the deterministic simulator. Cells are real
+// CellNodes (Raft replica + ledger) on simulated hosts; users are the Workload; region clients
+// carry their requests unless the controller's gateways are plugged in as the sink.
+
+import type { Clock, Log, TimerHandle } from "../kernel/ports.js";
+import { VirtualClock } from "../kernel/virtual-clock.js";
+import { World } from "../world/world.js";
+import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
+import { planPlacement, type Placement } from "../../cells/placement.js";
+import { CellNode } from "../../cells/cell/node.js";
+import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
+import { HistoryRecorder } from "../workload/recorder.js";
+import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
+import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
+import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
+import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
+import { VirtualCluster } from "./cluster.js";
+import { InvariantMonitor } from "./invariants.js";
+
+export interface VirtualWorldOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  /** Workload settings on top of the config's `workload` section. */
+  readonly workload?: Partial<WorkloadOptions>;
+  /** Throw at the first invariant violation (tests, swarm) or only record it (UI, drills). */
+  readonly failFast?: boolean;
+  readonly log?: Log;
+}
+
+export const REGION_CLIENT_PREFIX = "client/";
+
+/** Client timeouts: a per-attempt wait above a cross-region commit, a deadline above an election. */
+export const defaultClientTimeouts = {
+  attemptTimeoutUs: 250_000,
+  requestTimeoutUs: 5_000_000,
+  retryBackoffUs: 20_000,
+  inflightRequestsMax: 50_000,
+} as const;
+
+export class VirtualWorld {
+  readonly world: World;
+  readonly config: WorldConfig;
+  readonly placement: Placement;
+  readonly recorder = new HistoryRecorder();
+  readonly cluster: VirtualCluster;
+  readonly faults: VirtualFaults;
+  readonly clock: Clock;
+  readonly invariants: InvariantMonitor;
+  /** Regions with their datacenters, in configuration order. */
+  readonly regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[];
+  private readonly nodes = new Map<string, CellNode>();
+  private readonly regionClients = new Map<string, CellClient>();
+  private readonly skews = new ClockSkews();
+  private workload: Workload | null = null;
+  private monitorTimer: TimerHandle | null = null;
+
+  constructor(options: VirtualWorldOptions) {
+    this.config = options.config ?? defaultWorldConfig();
+    this.world = new World({ seed: options.seed, config: this.config });
+    this.clock = new VirtualClock(this.world.scheduler);
+    const cellsConfig = this.config.cells;
+    const topology = this.world.topology;
+    this.regions = topology.regions.map((name) => ({ name, datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name) }));
+    this.placement = planPlacement({ regions: this.regions }, {
+      cellCount: cellsConfig.count,
+      replicasPerCell: cellsConfig.replicasPerCell,
+      shardCount: cellsConfig.shards,
+      preferredLeaderRegions: cellsConfig.preferredLeaderRegions,
+    });
+
+    const placements: HostPlacement[] = [];
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        this.world.addHost(replica.replica, replica.datacenter);
+        placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
+      }
+    }
+    for (const region of this.regions) {
+      const host = `${REGION_CLIENT_PREFIX}${region.name}`;
+      const datacenter = region.datacenters[0] as string;
+      this.world.addHost(host, datacenter);
+      placements.push({ id: host, datacenter, region: region.name });
+    }
+
+    this.faults = new VirtualFaults(this.world, placements, this.skews);
+    this.cluster = new VirtualCluster(this, this.faults);
+    this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
+
+    for (const cell of this.placement.cells) {
+      const voters = cell.replicas.map((replica) => replica.replica);
+      for (const replica of cell.replicas) {
+        this.world.spawn(replica.replica, (context) => {
+          const host = replica.replica;
+          const skews = this.skews;
+          // Clock drift on this host: its timers fire early (fast clock) or late (slow clock).
+          const clock: Clock = {
+            nowUs: () => context.clock.nowUs(),
+            setTimer: (delayUs, callback) => context.clock.setTimer(skews.scale(host, delayUs), callback),
+            cancelTimer: (handle) => context.clock.cancelTimer(handle),
+          };
+          const node = new CellNode(
+            host,
+            { id: host, voters, raft: this.config.raft },
+            { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
+          );
+          this.nodes.set(host, node);
+          return {
+            stop: () => {
+              if (this.nodes.get(host) === node) this.nodes.delete(host);
+            },
+          };
+        });
+      }
+    }
+
+    const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
+    for (const region of this.regions) {
+      const host = `${REGION_CLIENT_PREFIX}${region.name}`;
+      this.world.spawn(host, (context) => {
+        const client = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
+        this.regionClients.set(region.name, client);
+        return {};
+      });
+    }
+
+    const workloadConfig = this.config.workload;
+    const workloadOptions: WorkloadOptions = {
+      ...defaultWorkloadOptions,
+      profile: workloadConfig.profile,
+      opsPerSecond: workloadConfig.opsPerSecond,
+      readFraction: workloadConfig.readFraction,
+      accountsPerShard: workloadConfig.accountsPerShard,
+      ...options.workload,
+    };
+    this.workload = new Workload(
+      workloadOptions,
+      { clock: this.clock, random: this.world.random.fork("workload"), placement: this.placement, recorder: this.recorder },
+      this.directSink(),
+    );
+    this.scheduleMonitor();
+  }
+
+  get seed(): number {
+    return this.world.seed;
+  }
+
+  nowUs(): number {
+    return this.world.nowUs;
+  }
+
+  /** The live CellNode on `host`, or undefined when it is down. */
+  node(host: string): CellNode | undefined {
+    return this.world.isUp(host) || this.world.state(host) === "paused" ? this.nodes.get(host) : undefined;
+  }
+
+  runFor(durationUs: number): void {
+    this.world.runFor(durationUs);
+  }
+
+  runUntil(atUs: number): void {
+    this.world.runUntil(atUs);
+  }
+
+  /** The sink that sends each user request through the client of its cell's leader region. */
+  directSink(): RequestSink {
+    return {
+      submit: (request: UserRequest, callback: (outcome: CellOutcome) => void) => {
+        const view = this.cluster.cell(request.cell);
+        const region = view?.leader?.region ?? view?.preferredRegion ?? (this.regionClients.keys().next().value as string);
+        const client = this.regionClients.get(region) ?? (this.regionClients.values().next().value as CellClient);
+        client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
+      },
+    };
+  }
+
+  get workloadRunner(): Workload {
+    return this.workload as Workload;
+  }
+
+  /** Opens every account, then starts the arrival process. */
+  startWorkload(options?: { sink?: RequestSink; openAccounts?: boolean }): void {
+    const workload = this.workloadRunner;
+    if (options?.sink) workload.setSink(options.sink);
+    if (options?.openAccounts ?? true) workload.openAccounts();
+    workload.start();
+  }
+
+  stopWorkload(): void {
+    this.workloadRunner.stop();
+  }
+
+  /** Stops the arrival process and runs until every invoked operation completed (or `maxUs`). */
+  drain(maxUs: number): void {
+    this.stopWorkload();
+    const deadline = this.nowUs() + maxUs;
+    while (this.recorder.inflight > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
+  }
+
+  /** Waits (in simulated time) until every cell has a leader, or `maxUs`. */
+  awaitLeaders(maxUs: number): boolean {
+    const deadline = this.nowUs() + maxUs;
+    for (;;) {
+      if (this.cluster.cells().every((cell) => cell.leader !== null)) return true;
+      if (this.nowUs() >= deadline) return false;
+      this.runFor(10_000);
+    }
+  }
+
+  /** Per cell, the commands its ledger holds (from the most complete live replica). */
+  finalLedgers(): FinalLedgers {
+    const result: Record<string, AppliedCommand[]> = {};
+    for (const cell of this.placement.cells) {
+      let best: CellNode | undefined;
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node === undefined) continue;
+        const ledger = node.stateMachine.ledger;
+        if (ledger.firstRetainedEventIndex !== 0) continue; // restored from a snapshot: history not all here
+        if (best === undefined || ledger.eventCount > best.stateMachine.ledger.eventCount) best = node;
+      }
+      const commands: AppliedCommand[] = [];
+      if (best !== undefined) {
+        for (const stored of best.stateMachine.ledger.events()) {
+          const event = stored.event;
+          switch (event.type) {
+            case "TransferPosted":
+            case "Deposited":
+            case "Withdrawn":
+              commands.push({ id: event.id, outcome: "posted" });
+              break;
+            case "TransferRejected":
+            case "DepositRejected":
+            case "WithdrawRejected":
+              commands.push({ id: event.id, outcome: "rejected" });
+              break;
+            default:
+              break;
+          }
+        }
+      }
+      result[cell.cell] = commands;
+    }
+    return result;
+  }
+
+  /** Per cell and replica: the event hash chain at its checkpoints and head. */
+  replicaChains(): ReplicaChains {
+    const result: Record<string, Record<string, ChainPoint[]>> = {};
+    for (const cell of this.placement.cells) {
+      const chains: Record<string, ChainPoint[]> = {};
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node === undefined) continue;
+        const ledger = node.stateMachine.ledger;
+        const points: ChainPoint[] = ledger.checkpoints().map((checkpoint) => ({ index: checkpoint.eventCount, hash: checkpoint.hash }));
+        if (ledger.eventCount > 0) points.push({ index: ledger.eventCount, hash: ledger.headHash });
+        chains[replica.replica] = points;
+      }
+      result[cell.cell] = chains;
+    }
+    return result;
+  }
+
+  invariantViolations(): readonly string[] {
+    return this.invariants.violations;
+  }
+
+  summary(): { seed: number; simulatedMs: number; events: number; traceHash: string } {
+    return { seed: this.seed, simulatedMs: Math.round(this.nowUs() / 1000), events: this.world.scheduler.eventsDelivered, traceHash: this.world.scheduler.traceHash };
+  }
+
+  private scheduleMonitor(): void {
+    this.monitorTimer = this.clock.setTimer(this.invariants.periodUs, () => {
+      this.monitorTimer = null;
+      this.invariants.check();
+      this.scheduleMonitor();
+    });
+  }
+}
+
+export function createVirtualWorld(options: VirtualWorldOptions): VirtualWorld {
+  return new VirtualWorld(options);
+}
