@@ -1,0 +1,143 @@
+// Bytes for the WAL and the wire. A frame is [u32 payloadLength | u32 crc32(type+payload) |
+// u8 type | payload]; the reader can tell a torn frame (too short) from a corrupt one (bad
+// checksum). Entries have a binary header (kind, term, index, data length) and a JSON payload.
+// Messages are JSON inside a frame: compact enough for now, and the checksum catches damage.
+
+import { crc32 } from "./crc32.js";
+import type { Entry, EntryKind, Message } from "./types.js";
+import { logIndex, term } from "./types.js";
+
+export const FRAME_HEADER_BYTES = 9;
+/** Frames larger than this are rejected as corrupt rather than allocated. */
+export const FRAME_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
+
+export type CodecErrorCode = "TORN" | "CHECKSUM" | "MALFORMED" | "TOO_LARGE";
+
+export class CodecError extends Error {
+  constructor(
+    readonly code: CodecErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CodecError";
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
+  if (payload.length > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame payload ${payload.length} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, payload.length);
+  frame[8] = type;
+  frame.set(payload, FRAME_HEADER_BYTES);
+  view.setUint32(4, crc32(frame, 8, frame.length));
+  return frame;
+}
+
+export interface DecodedFrame {
+  readonly type: number;
+  readonly payload: Uint8Array;
+  /** Offset just past this frame. */
+  readonly end: number;
+}
+
+/** Decodes the frame at `offset`; throws CodecError TORN if the bytes end early, CHECKSUM if damaged. */
+export function decodeFrame(bytes: Uint8Array, offset: number): DecodedFrame {
+  if (bytes.length - offset < FRAME_HEADER_BYTES) throw new CodecError("TORN", `frame header at ${offset} cut short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const payloadLength = view.getUint32(offset);
+  if (payloadLength > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame at ${offset} claims ${payloadLength} bytes`);
+  const end = offset + FRAME_HEADER_BYTES + payloadLength;
+  if (end > bytes.length) throw new CodecError("TORN", `frame at ${offset} needs ${end - bytes.length} more bytes`);
+  if (crc32(bytes, offset + 8, end) !== view.getUint32(offset + 4)) throw new CodecError("CHECKSUM", `frame at ${offset} fails its checksum`);
+  return { type: bytes[offset + 8] as number, payload: bytes.subarray(offset + FRAME_HEADER_BYTES, end), end };
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value ?? null));
+}
+
+export function decodeJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    throw new CodecError("MALFORMED", `bad JSON payload: ${(error as Error).message}`);
+  }
+}
+
+const KIND_CODES: Record<EntryKind, number> = { normal: 0, noop: 1, config: 2 };
+const KINDS: readonly EntryKind[] = ["normal", "noop", "config"];
+const ENTRY_HEADER_BYTES = 1 + 8 + 8 + 4;
+
+function setUint53(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, Math.floor(value / 0x1_0000_0000));
+  view.setUint32(offset + 4, value >>> 0);
+}
+
+function getUint53(view: DataView, offset: number): number {
+  return view.getUint32(offset) * 0x1_0000_0000 + view.getUint32(offset + 4);
+}
+
+/** A batch of entries: [u32 count] then per entry [u8 kind | u64 term | u64 index | u32 dataLength | JSON]. */
+export function encodeEntries(entries: readonly Entry[]): Uint8Array {
+  const datas = entries.map((entry) => encodeJson(entry.data));
+  const size = 4 + datas.reduce((sum, data) => sum + ENTRY_HEADER_BYTES + data.length, 0);
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, entries.length);
+  let offset = 4;
+  entries.forEach((entry, i) => {
+    const data = datas[i] as Uint8Array;
+    view.setUint8(offset, KIND_CODES[entry.kind]);
+    setUint53(view, offset + 1, entry.term);
+    setUint53(view, offset + 9, entry.index);
+    view.setUint32(offset + 17, data.length);
+    bytes.set(data, offset + ENTRY_HEADER_BYTES);
+    offset += ENTRY_HEADER_BYTES + data.length;
+  });
+  return bytes;
+}
+
+export function decodeEntries(bytes: Uint8Array): Entry[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4) throw new CodecError("MALFORMED", "entries batch shorter than its count");
+  const count = view.getUint32(0);
+  const entries: Entry[] = [];
+  let offset = 4;
+  for (let i = 0; i < count; i++) {
+    if (offset + ENTRY_HEADER_BYTES > bytes.length) throw new CodecError("MALFORMED", `entry ${i} header cut short`);
+    const kind = KINDS[view.getUint8(offset)];
+    if (kind === undefined) throw new CodecError("MALFORMED", `entry ${i} has unknown kind ${view.getUint8(offset)}`);
+    const dataLength = view.getUint32(offset + 17);
+    const dataStart = offset + ENTRY_HEADER_BYTES;
+    if (dataStart + dataLength > bytes.length) throw new CodecError("MALFORMED", `entry ${i} data cut short`);
+    entries.push({
+      kind,
+      term: term(getUint53(view, offset + 1)),
+      index: logIndex(getUint53(view, offset + 9)),
+      data: decodeJson(bytes.subarray(dataStart, dataStart + dataLength)),
+    });
+    offset = dataStart + dataLength;
+  }
+  return entries;
+}
+
+export const MESSAGE_FRAME_TYPE = 0x20;
+
+export function encodeMessage(message: Message): Uint8Array {
+  return encodeFrame(MESSAGE_FRAME_TYPE, encodeJson(message));
+}
+
+/** Decodes one message frame. Shape is trusted to the checksum and the sender's codec version. */
+export function decodeMessage(bytes: Uint8Array, offset = 0): { message: Message; end: number } {
+  const frame = decodeFrame(bytes, offset);
+  if (frame.type !== MESSAGE_FRAME_TYPE) throw new CodecError("MALFORMED", `frame type ${frame.type} is not a message`);
+  const value = decodeJson(frame.payload);
+  if (typeof value !== "object" || value === null || typeof (value as { type?: unknown }).type !== "string") {
+    throw new CodecError("MALFORMED", "message payload is not a message object");
+  }
+  return { message: value as Message, end: frame.end };
+}

@@ -1,0 +1,882 @@
+// The Raft consensus core (Ongaro's thesis, shaped like etcd/raft): a deterministic state
+// machine with no I/O. The caller feeds it tick() and step(message) and drains ready():
+// persist, send, apply, advance(). Randomness (election jitter) comes from the injected Random.
+//
+// Decisions worth knowing:
+// - A new leader appends a no-op and answers propose() with DROPPED until it has applied
+//   everything up to that no-op, i.e. everything committed before its term (the caller retries).
+// - Proposals only append to the log; appends go out when the caller takes the next Ready, so
+//   everything proposed since the last round travels as one batch per follower.
+// - A leader counts its own unpersisted entries towards commit (thesis §10.2.1): safe because the
+//   caller persists a Ready before sending anything that reveals the new commit.
+// - Membership is fixed (options.voters); "config" entries are reserved.
+
+import type { Log, Random } from "../../sim/kernel/ports.js";
+import { silentLog } from "../../sim/kernel/ports.js";
+import type { ProposeError } from "./errors.js";
+import { invariant } from "./errors.js";
+import { RaftLog } from "./log.js";
+import type { RaftOptions, RaftOptionsInput } from "./options.js";
+import { resolveRaftOptions } from "./options.js";
+import { Progress, type ProgressState } from "./progress.js";
+import { committedIndex, voteResult } from "./quorum.js";
+import { ReadOnly } from "./read-only.js";
+import type {
+  AppendMessage,
+  AppendResponseMessage,
+  Entry,
+  HardState,
+  HeartbeatMessage,
+  HeartbeatResponseMessage,
+  LogIndex,
+  Message,
+  NodeId,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotMessage,
+  SoftState,
+  Term,
+  VoteMessage,
+} from "./types.js";
+import { EMPTY_HARD_STATE, INDEX_ZERO, TERM_ZERO, assertNever, logIndex, term as toTerm } from "./types.js";
+
+export type ProposeResult = { readonly code: "OK"; readonly index: LogIndex; readonly term: Term } | ProposeError;
+export type ReadIndexResult = { readonly code: "OK" } | ProposeError;
+export type TransferResult =
+  | { readonly code: "OK" }
+  | { readonly code: "NOT_LEADER"; readonly leaderHint: NodeId | null }
+  | { readonly code: "BAD_TARGET"; readonly reason: string };
+
+export interface RaftDependencies {
+  readonly random: Random;
+  readonly log?: Log;
+}
+
+export interface RaftInitialState {
+  readonly hardState: HardState;
+  readonly snapshot?: Snapshot | null;
+  /** Persisted entries following the snapshot (or starting at index 1). */
+  readonly entries: readonly Entry[];
+}
+
+export interface PeerStatus {
+  readonly match: LogIndex;
+  readonly next: LogIndex;
+  readonly state: ProgressState;
+  readonly recentActive: boolean;
+}
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: Term;
+  readonly vote: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly firstIndex: LogIndex;
+  readonly lastIndex: LogIndex;
+  /** Leader only: per-voter replication progress (the controller picks caught-up replicas here). */
+  readonly progress: Readonly<Record<string, PeerStatus>> | null;
+  readonly transferee: NodeId | null;
+}
+
+interface LeaderState {
+  readonly role: "leader";
+  readonly progress: Map<NodeId, Progress>;
+  readonly readOnly: ReadOnly;
+  /** Index of this term's no-op: proposals wait until it is applied. */
+  readonly termStartIndex: LogIndex;
+  transferee: NodeId | null;
+  /** ReadIndex requests that arrived before this term's first commit. */
+  readonly readsBeforeCommit: { context: string; from: NodeId }[];
+  appendPending: boolean;
+  commitPending: boolean;
+  readRoundPending: boolean;
+}
+
+type RoleState =
+  | { readonly role: "follower" }
+  | { readonly role: "preCandidate"; readonly votes: Map<NodeId, boolean> }
+  | { readonly role: "candidate"; readonly votes: Map<NodeId, boolean> }
+  | LeaderState;
+
+type Distribute<T> = T extends Message ? Omit<T, "from" | "to" | "term"> & { term?: Term } : never;
+type Outgoing = Distribute<Message>;
+
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly options: RaftOptions;
+  private readonly random: Random;
+  private readonly logger: Log;
+  private readonly raftLog: RaftLog;
+
+  private currentTerm: Term = TERM_ZERO;
+  private vote: NodeId | null = null;
+  private leader: NodeId | null = null;
+  private state: RoleState = { role: "follower" };
+  private stepRole: (message: Message) => void = (message) => this.stepFollower(message);
+
+  private electionElapsedTicks = 0;
+  private heartbeatElapsedTicks = 0;
+  private randomizedElectionTicks = 0;
+
+  private messages: Message[] = [];
+  /** Reads confirmed by the leader, released in a Ready once applied reaches their index. */
+  private confirmedReads: ReadState[] = [];
+  private previousSoftState: SoftState;
+  private previousHardState: HardState;
+  private readyInFlight = false;
+
+  constructor(options: RaftOptionsInput, dependencies: RaftDependencies, initial: RaftInitialState) {
+    this.options = resolveRaftOptions(options);
+    this.id = this.options.id;
+    this.random = dependencies.random;
+    this.logger = dependencies.log ?? silentLog;
+    const snapshot = initial.snapshot ?? null;
+    const firstExpected = snapshot === null ? 1 : snapshot.metadata.index + 1;
+    initial.entries.forEach((entry, i) => {
+      invariant(entry.index === firstExpected + i, () => `initial entries not contiguous from ${firstExpected} at position ${i}`);
+    });
+    this.raftLog = new RaftLog(snapshot, initial.entries);
+    const hardState = initial.hardState;
+    invariant(hardState.commit <= this.raftLog.lastIndex(), () => `hard state commit ${hardState.commit} beyond last index ${this.raftLog.lastIndex()}`);
+    this.raftLog.commitTo(hardState.commit);
+    this.currentTerm = hardState.term;
+    this.vote = hardState.vote;
+    this.previousHardState = this.hardState();
+    this.becomeFollower(this.currentTerm, null);
+    this.previousSoftState = this.softState();
+  }
+
+  // ----- caller API -------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.state.role === "leader") this.tickLeader(this.state);
+    else this.tickElection();
+  }
+
+  step(message: Message): void {
+    invariant(message.to === this.id, () => `message for ${message.to} stepped into ${this.id}`);
+    if (!this.options.voters.includes(message.from)) {
+      this.logger.event("warn", "raft.message.unknownSender", { id: this.id, from: message.from, type: message.type });
+      return;
+    }
+    if (message.term > this.currentTerm) {
+      if (message.type === "vote" || message.type === "preVote") {
+        // Leader stickiness (thesis §4.2.3): ignore a disruptive candidate while we have a live leader.
+        const inLease = this.options.checkQuorum && this.leader !== null && this.electionElapsedTicks < this.options.electionTicks;
+        if (inLease && !message.transfer) {
+          this.logger.event("debug", "raft.vote.ignoredInLease", { id: this.id, from: message.from, term: message.term });
+          return;
+        }
+      }
+      if (message.type === "preVote") {
+        // A pre-vote carries a future term; it does not move ours.
+      } else if (message.type === "preVoteResponse" && !message.reject) {
+        // Granted pre-votes carry the term we will campaign in; the campaign moves our term.
+      } else {
+        const leader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot" ? message.from : null;
+        this.becomeFollower(message.term, leader);
+      }
+    } else if (message.term < this.currentTerm) {
+      if ((this.options.checkQuorum || this.options.preVote) && (message.type === "append" || message.type === "heartbeat")) {
+        // A stale leader cut off by check-quorum/pre-vote would never learn the new term otherwise.
+        this.send(message.from, { type: "appendResponse", index: INDEX_ZERO, reject: true, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      } else if (message.type === "preVote") {
+        this.send(message.from, { type: "preVoteResponse", reject: true });
+      }
+      return;
+    }
+
+    if (message.type === "vote" || message.type === "preVote") {
+      this.handleVoteRequest(message);
+      return;
+    }
+    this.stepRole(message);
+  }
+
+  propose(data: unknown): ProposeResult {
+    const state = this.state;
+    if (state.role !== "leader") return { code: "NOT_LEADER", leaderHint: this.leader };
+    if (state.transferee !== null) return { code: "DROPPED", reason: `leadership transfer to ${state.transferee} in progress` };
+    if (this.raftLog.applied < state.termStartIndex) {
+      return { code: "DROPPED", reason: "new leader has not yet applied the entries committed before its term" };
+    }
+    if (this.raftLog.lastIndex() - this.raftLog.committed >= this.options.uncommittedEntriesMax) {
+      return { code: "DROPPED", reason: `uncommittedEntriesMax (${this.options.uncommittedEntriesMax}) reached` };
+    }
+    const entry = this.appendAsLeader(state, "normal", data);
+    return { code: "OK", index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Starts a linearizable read. `context` (unique per read) comes back in a Ready's readStates
+   * once leadership was confirmed and applied >= the read index: serve the read then.
+   */
+  readIndex(context: string): ReadIndexResult {
+    const state = this.state;
+    if (state.role === "leader") return this.handleReadIndex(state, context, this.id);
+    if (state.role === "follower" && this.leader !== null) {
+      this.send(this.leader, { type: "readIndex", context });
+      return { code: "OK" };
+    }
+    return { code: "NOT_LEADER", leaderHint: this.leader };
+  }
+
+  transferLeadership(target: NodeId): TransferResult {
+    const state = this.state;
+    if (state.role !== "leader") return { code: "NOT_LEADER", leaderHint: this.leader };
+    if (!this.options.voters.includes(target)) return { code: "BAD_TARGET", reason: `${target} is not a voter` };
+    if (target === this.id) return { code: "OK" };
+    const progress = state.progress.get(target) as Progress;
+    const lagEntries = this.raftLog.lastIndex() - progress.match;
+    if (progress.state === "snapshot" || lagEntries >= this.options.transferLagEntriesMax) {
+      return { code: "BAD_TARGET", reason: `${target} is ${lagEntries} entries behind (${progress.state})` };
+    }
+    if (state.transferee === target) return { code: "OK" };
+    state.transferee = target;
+    // The transfer aborts if it has not completed within one election timeout.
+    this.electionElapsedTicks = 0;
+    this.logger.event("info", "raft.transfer.start", { id: this.id, target, term: this.currentTerm });
+    if (progress.match === this.raftLog.lastIndex()) this.send(target, { type: "timeoutNow" });
+    else this.sendAppend(state, target, true);
+    return { code: "OK" };
+  }
+
+  /** Campaigns now (tests and operator tooling); normally elections start from tick(). */
+  campaign(): void {
+    this.hup(false);
+  }
+
+  hasReady(): boolean {
+    this.flushLeader();
+    const soft = this.softState();
+    const hard = this.hardState();
+    return (
+      this.messages.length > 0 ||
+      this.raftLog.unstable.entries.length > 0 ||
+      this.raftLog.unstable.snapshot !== null ||
+      this.raftLog.hasNextCommittedEntries() ||
+      !sameHardState(hard, this.previousHardState) ||
+      soft.role !== this.previousSoftState.role ||
+      soft.leader !== this.previousSoftState.leader ||
+      this.confirmedReads.some((read) => read.index <= this.raftLog.committed)
+    );
+  }
+
+  ready(): Ready {
+    invariant(!this.readyInFlight, "ready() called again before advance()");
+    this.flushLeader();
+    const soft = this.softState();
+    const hard = this.hardState();
+    const committedEntries = this.raftLog.nextCommittedEntries(this.options.applyEntriesMax);
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    const appliedAfter = lastCommitted?.index ?? this.raftLog.applied;
+    const readStates = this.confirmedReads.filter((read) => read.index <= appliedAfter);
+    this.confirmedReads = this.confirmedReads.filter((read) => read.index > appliedAfter);
+    const ready: Ready = {
+      softState: soft.role !== this.previousSoftState.role || soft.leader !== this.previousSoftState.leader ? soft : null,
+      hardState: sameHardState(hard, this.previousHardState) ? null : hard,
+      snapshot: this.raftLog.unstable.snapshot,
+      entries: this.raftLog.unstable.entries.slice(),
+      messages: this.messages,
+      committedEntries,
+      readStates,
+    };
+    this.messages = [];
+    this.previousSoftState = soft;
+    this.previousHardState = hard;
+    this.readyInFlight = true;
+    return ready;
+  }
+
+  advance(ready: Ready): void {
+    invariant(this.readyInFlight, "advance() without a ready()");
+    this.readyInFlight = false;
+    this.raftLog.stableTo(ready.snapshot, ready.entries);
+    const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastCommitted !== undefined) this.raftLog.appliedTo(lastCommitted.index);
+  }
+
+  /**
+   * The state machine has applied through `index` and produced `data`: drop the log before it.
+   * Returns the snapshot to persist. Followers behind the new first index get it via InstallSnapshot.
+   */
+  compact(index: LogIndex, data: unknown): Snapshot {
+    invariant(index <= this.raftLog.applied, () => `compact(${index}) beyond applied ${this.raftLog.applied}`);
+    const entryTerm = this.raftLog.term(index);
+    invariant(entryTerm !== null, () => `compact(${index}): entry not in the log`);
+    const snapshot: Snapshot = { metadata: { index, term: entryTerm, voters: this.options.voters.slice() }, data };
+    this.raftLog.compact(snapshot);
+    return snapshot;
+  }
+
+  status(): RaftStatus {
+    const state = this.state;
+    let progress: Record<string, PeerStatus> | null = null;
+    if (state.role === "leader") {
+      progress = {};
+      for (const [peer, peerProgress] of state.progress) {
+        progress[peer] = { match: peerProgress.match, next: peerProgress.next, state: peerProgress.state, recentActive: peerProgress.recentActive };
+      }
+    }
+    return {
+      id: this.id,
+      role: state.role,
+      term: this.currentTerm,
+      vote: this.vote,
+      leader: this.leader,
+      commit: this.raftLog.committed,
+      applied: this.raftLog.applied,
+      firstIndex: this.raftLog.firstIndex(),
+      lastIndex: this.raftLog.lastIndex(),
+      progress,
+      transferee: state.role === "leader" ? state.transferee : null,
+    };
+  }
+
+  /** Read-only view of the log for tests and the replica (entries in [low, high)). */
+  entries(low: LogIndex, high: LogIndex): Entry[] | null {
+    return this.raftLog.slice(low, high, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY);
+  }
+
+  termOf(index: LogIndex): Term | null {
+    return this.raftLog.term(index);
+  }
+
+  // ----- role transitions -------------------------------------------------------------------
+
+  /** Any -> Follower (at `newTerm`, following `leader` if known). */
+  private becomeFollower(newTerm: Term, leader: NodeId | null): void {
+    this.reset(newTerm);
+    this.leader = leader;
+    this.state = { role: "follower" };
+    this.stepRole = (message) => this.stepFollower(message);
+  }
+
+  /** Follower/PreCandidate -> PreCandidate: ask for votes without disturbing anyone's term. */
+  private becomePreCandidate(): void {
+    invariant(this.state.role !== "leader", "leader cannot become pre-candidate");
+    this.leader = null;
+    this.state = { role: "preCandidate", votes: new Map() };
+    this.stepRole = (message) => this.stepCandidate(message);
+  }
+
+  /** Follower/PreCandidate/Candidate -> Candidate at term + 1, voting for itself. */
+  private becomeCandidate(): void {
+    invariant(this.state.role !== "leader", "leader cannot become candidate");
+    this.reset(toTerm(this.currentTerm + 1));
+    this.recordVote(this.id);
+    this.state = { role: "candidate", votes: new Map() };
+    this.stepRole = (message) => this.stepCandidate(message);
+  }
+
+  /** Candidate -> Leader: append this term's no-op; writes wait until it is applied. */
+  private becomeLeader(): void {
+    invariant(this.state.role === "candidate", "only a candidate becomes leader");
+    this.reset(this.currentTerm);
+    this.leader = this.id;
+    const progress = new Map<NodeId, Progress>();
+    const nextIndex = logIndex(this.raftLog.lastIndex() + 1);
+    for (const voter of this.options.voters) {
+      const peerProgress = new Progress(nextIndex, this.options.inflightAppendsMax);
+      if (voter === this.id) {
+        peerProgress.match = this.raftLog.lastIndex();
+        peerProgress.becomeReplicate();
+      }
+      progress.set(voter, peerProgress);
+    }
+    const state: LeaderState = {
+      role: "leader",
+      progress,
+      readOnly: new ReadOnly(this.options.pendingReadsMax),
+      termStartIndex: nextIndex,
+      transferee: null,
+      readsBeforeCommit: [],
+      appendPending: false,
+      commitPending: false,
+      readRoundPending: false,
+    };
+    this.state = state;
+    this.stepRole = (message) => this.stepLeader(state, message);
+    this.appendAsLeader(state, "noop", null);
+    this.logger.event("info", "raft.leader", { id: this.id, term: this.currentTerm, termStartIndex: nextIndex });
+  }
+
+  private reset(newTerm: Term): void {
+    invariant(newTerm >= this.currentTerm, () => `term would decrease from ${this.currentTerm} to ${newTerm}`);
+    if (newTerm !== this.currentTerm) {
+      this.currentTerm = newTerm;
+      this.vote = null;
+    }
+    this.leader = null;
+    this.electionElapsedTicks = 0;
+    this.heartbeatElapsedTicks = 0;
+    this.randomizedElectionTicks = this.random.intBetween(this.options.electionTicks, 2 * this.options.electionTicks - 1);
+    // Reads confirmed by a previous leader stay valid (their index was committed); unconfirmed
+    // ones die with the leader state and the caller times them out.
+  }
+
+  private recordVote(candidate: NodeId): void {
+    invariant(this.vote === null || this.vote === candidate, () => `${this.id} would vote twice in term ${this.currentTerm}`);
+    this.vote = candidate;
+  }
+
+  // ----- elections --------------------------------------------------------------------------
+
+  private tickElection(): void {
+    this.electionElapsedTicks++;
+    if (this.electionElapsedTicks >= this.randomizedElectionTicks) {
+      this.electionElapsedTicks = 0;
+      this.hup(false);
+    }
+  }
+
+  private hup(transfer: boolean): void {
+    if (this.state.role === "leader") return;
+    if (this.options.preVote && !transfer) this.startCampaign("preVote", false);
+    else this.startCampaign("vote", transfer);
+  }
+
+  private startCampaign(kind: "preVote" | "vote", transfer: boolean): void {
+    let voteTerm: Term;
+    if (kind === "preVote") {
+      this.becomePreCandidate();
+      voteTerm = toTerm(this.currentTerm + 1);
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.currentTerm;
+    }
+    this.logger.event("debug", "raft.campaign", { id: this.id, kind, term: voteTerm });
+    if (this.tallyVote(this.id, true)) return;
+    for (const voter of this.options.voters) {
+      if (voter === this.id) continue;
+      this.send(voter, { type: kind, term: voteTerm, index: this.raftLog.lastIndex(), logTerm: this.raftLog.lastTerm(), transfer });
+    }
+  }
+
+  /** Records a vote; returns true if it decided the election (won or lost). */
+  private tallyVote(from: NodeId, granted: boolean): boolean {
+    const state = this.state;
+    if (state.role !== "candidate" && state.role !== "preCandidate") return false;
+    if (!state.votes.has(from)) state.votes.set(from, granted);
+    const result = voteResult(this.options.voters, state.votes);
+    if (result === "won") {
+      if (state.role === "preCandidate") this.startCampaign("vote", false);
+      else this.becomeLeader();
+      return true;
+    }
+    if (result === "lost") {
+      this.becomeFollower(this.currentTerm, null);
+      return true;
+    }
+    return false;
+  }
+
+  private handleVoteRequest(message: VoteMessage): void {
+    const isPreVote = message.type === "preVote";
+    const canVote =
+      this.vote === message.from ||
+      (this.vote === null && this.leader === null) ||
+      (isPreVote && message.term > this.currentTerm);
+    const responseType = isPreVote ? "preVoteResponse" : "voteResponse";
+    if (canVote && this.raftLog.isUpToDate(message.index, message.logTerm)) {
+      // A granted pre-vote answers in the candidate's future term so it can count it.
+      this.send(message.from, { type: responseType, term: message.term, reject: false });
+      if (!isPreVote) {
+        this.electionElapsedTicks = 0;
+        this.recordVote(message.from);
+      }
+    } else {
+      this.send(message.from, { type: responseType, reject: true });
+    }
+  }
+
+  // ----- per-role step functions ------------------------------------------------------------
+
+  private stepFollower(message: Message): void {
+    switch (message.type) {
+      case "append":
+        this.electionElapsedTicks = 0;
+        this.leader = message.from;
+        this.handleAppend(message);
+        return;
+      case "heartbeat":
+        this.electionElapsedTicks = 0;
+        this.leader = message.from;
+        this.handleHeartbeat(message);
+        return;
+      case "snapshot":
+        this.electionElapsedTicks = 0;
+        this.leader = message.from;
+        this.handleSnapshot(message);
+        return;
+      case "timeoutNow":
+        this.logger.event("info", "raft.transfer.timeoutNow", { id: this.id, from: message.from, term: this.currentTerm });
+        this.hup(true);
+        return;
+      case "readIndexResponse":
+        this.addConfirmedRead({ index: message.index, context: message.context });
+        return;
+      case "readIndex":
+      case "appendResponse":
+      case "heartbeatResponse":
+      case "vote":
+      case "preVote":
+      case "voteResponse":
+      case "preVoteResponse":
+        return;
+      default:
+        assertNever(message, "message");
+    }
+  }
+
+  private stepCandidate(message: Message): void {
+    const state = this.state;
+    invariant(state.role === "candidate" || state.role === "preCandidate", "stepCandidate outside candidacy");
+    switch (message.type) {
+      case "append":
+      case "heartbeat":
+      case "snapshot":
+        // Someone won this term: Candidate -> Follower, then handle it as a follower.
+        this.becomeFollower(message.term, message.from);
+        this.stepFollower(message);
+        return;
+      case "voteResponse":
+        if (state.role === "candidate") this.tallyVote(message.from, !message.reject);
+        return;
+      case "preVoteResponse":
+        if (state.role === "preCandidate") this.tallyVote(message.from, !message.reject);
+        return;
+      case "timeoutNow":
+      case "readIndex":
+      case "readIndexResponse":
+      case "appendResponse":
+      case "heartbeatResponse":
+      case "vote":
+      case "preVote":
+        return;
+      default:
+        assertNever(message, "message");
+    }
+  }
+
+  private stepLeader(state: LeaderState, message: Message): void {
+    switch (message.type) {
+      case "appendResponse":
+        this.handleAppendResponse(state, message);
+        return;
+      case "heartbeatResponse":
+        this.handleHeartbeatResponse(state, message);
+        return;
+      case "readIndex": {
+        const result = this.handleReadIndex(state, message.context, message.from);
+        if (result.code !== "OK") this.logger.event("debug", "raft.readIndex.dropped", { id: this.id, from: message.from });
+        return;
+      }
+      case "append":
+      case "heartbeat":
+      case "snapshot":
+        invariant(false, () => `two leaders in term ${this.currentTerm}: ${this.id} and ${message.from}`);
+        return;
+      case "timeoutNow":
+      case "readIndexResponse":
+      case "vote":
+      case "preVote":
+      case "voteResponse":
+      case "preVoteResponse":
+        return;
+      default:
+        assertNever(message, "message");
+    }
+  }
+
+  // ----- follower handlers ------------------------------------------------------------------
+
+  private handleAppend(message: AppendMessage): void {
+    if (message.index < this.raftLog.committed) {
+      this.send(message.from, { type: "appendResponse", index: this.raftLog.committed, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      return;
+    }
+    const lastNewIndex = this.raftLog.maybeAppend(message.index, message.logTerm, message.commit, message.entries);
+    if (lastNewIndex !== null) {
+      this.send(message.from, { type: "appendResponse", index: lastNewIndex, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      return;
+    }
+    // Tell the leader where our log might match: the last index at or below its probe whose
+    // term is <= the probe's term, so it can skip every entry of a conflicting term at once.
+    const hintIndex = this.raftLog.findConflictByTerm(logIndex(Math.min(message.index, this.raftLog.lastIndex())), message.logTerm);
+    const hintTerm = this.raftLog.term(hintIndex) ?? TERM_ZERO;
+    this.send(message.from, { type: "appendResponse", index: message.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm });
+  }
+
+  private handleHeartbeat(message: HeartbeatMessage): void {
+    this.raftLog.commitTo(message.commit);
+    this.send(message.from, { type: "heartbeatResponse", context: message.context });
+  }
+
+  private handleSnapshot(message: SnapshotMessage): void {
+    const { index, term: snapshotTerm } = message.snapshot.metadata;
+    if (index <= this.raftLog.committed) {
+      // Stale or duplicate: we already have it.
+    } else if (this.raftLog.matchTerm(index, snapshotTerm)) {
+      // Our log already contains the snapshot's last entry: fast-forward commit, keep the suffix.
+      this.raftLog.commitTo(index);
+    } else {
+      this.logger.event("info", "raft.snapshot.restore", { id: this.id, index, term: snapshotTerm });
+      this.raftLog.restore(message.snapshot);
+      this.send(message.from, { type: "appendResponse", index: this.raftLog.lastIndex(), reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      return;
+    }
+    this.send(message.from, { type: "appendResponse", index: this.raftLog.committed, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+  }
+
+  // ----- leader ----------------------------------------------------------------------------
+
+  private tickLeader(state: LeaderState): void {
+    this.heartbeatElapsedTicks++;
+    this.electionElapsedTicks++;
+    for (const [peer, progress] of state.progress) {
+      if (peer === this.id || progress.state !== "snapshot") continue;
+      // A lost snapshot is never acknowledged: fall back to probing, which resends it.
+      progress.snapshotElapsedTicks++;
+      if (progress.snapshotElapsedTicks >= this.options.electionTicks) progress.becomeProbe();
+    }
+    if (this.electionElapsedTicks >= this.options.electionTicks) {
+      this.electionElapsedTicks = 0;
+      if (state.transferee !== null) {
+        this.logger.event("info", "raft.transfer.abort", { id: this.id, target: state.transferee, term: this.currentTerm });
+        state.transferee = null;
+      }
+      if (this.options.checkQuorum && !this.quorumActive(state)) {
+        this.logger.event("info", "raft.checkQuorum.stepDown", { id: this.id, term: this.currentTerm });
+        this.becomeFollower(this.currentTerm, null);
+        return;
+      }
+    }
+    if (this.heartbeatElapsedTicks >= this.options.heartbeatTicks) {
+      this.heartbeatElapsedTicks = 0;
+      this.broadcastHeartbeat(state, "");
+    }
+  }
+
+  /** Heard from a quorum since the last check? Resets the marks for the next round. */
+  private quorumActive(state: LeaderState): boolean {
+    let active = 0;
+    for (const [peer, progress] of state.progress) {
+      if (peer === this.id || progress.recentActive) active++;
+      if (peer !== this.id) progress.recentActive = false;
+    }
+    return active >= Math.floor(this.options.voters.length / 2) + 1;
+  }
+
+  private appendAsLeader(state: LeaderState, kind: Entry["kind"], data: unknown): Entry {
+    const entry: Entry = { term: this.currentTerm, index: logIndex(this.raftLog.lastIndex() + 1), kind, data };
+    const lastIndex = this.raftLog.append([entry]);
+    invariant(lastIndex === entry.index, "leader append did not land at the end of its log");
+    (state.progress.get(this.id) as Progress).maybeUpdate(lastIndex);
+    state.appendPending = true;
+    this.maybeCommit(state);
+    return entry;
+  }
+
+  private maybeCommit(state: LeaderState): boolean {
+    const matches: LogIndex[] = [];
+    for (const progress of state.progress.values()) matches.push(progress.match);
+    const wasCommittedInTerm = this.committedInCurrentTerm();
+    if (!this.raftLog.maybeCommit(committedIndex(matches), this.currentTerm)) return false;
+    state.commitPending = true;
+    if (!wasCommittedInTerm) {
+      const waiting = state.readsBeforeCommit.splice(0);
+      for (const read of waiting) this.handleReadIndex(state, read.context, read.from);
+    }
+    return true;
+  }
+
+  private committedInCurrentTerm(): boolean {
+    return this.raftLog.term(this.raftLog.committed) === this.currentTerm;
+  }
+
+  /** Sends what the follower is missing; returns false if nothing was sent. */
+  private sendAppend(state: LeaderState, to: NodeId, sendIfEmpty: boolean): boolean {
+    const progress = state.progress.get(to) as Progress;
+    if (progress.isPaused()) return false;
+    const prevIndex = logIndex(progress.next - 1);
+    const prevTerm = this.raftLog.term(prevIndex);
+    const entries = this.raftLog.slice(progress.next, logIndex(this.raftLog.lastIndex() + 1), this.options.batchEntriesMax, this.options.batchBytesMax);
+    if (prevTerm === null || entries === null) return this.sendSnapshot(progress, to);
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send(to, { type: "append", index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    const last = entries[entries.length - 1];
+    switch (progress.state) {
+      case "replicate":
+        if (last !== undefined) {
+          progress.optimisticUpdate(last.index);
+          progress.inflights.add(last.index);
+        }
+        break;
+      case "probe":
+        progress.probeSent = true;
+        break;
+      case "snapshot":
+        invariant(false, "append sent in snapshot state");
+        break;
+      default:
+        assertNever(progress.state, "progress state");
+    }
+    return true;
+  }
+
+  private sendSnapshot(progress: Progress, to: NodeId): boolean {
+    if (!progress.recentActive) return false;
+    const snapshot = this.raftLog.latestSnapshot();
+    invariant(snapshot !== null, () => `need a snapshot for ${to} but the log was never compacted`);
+    this.logger.event("info", "raft.snapshot.send", { id: this.id, to, index: snapshot.metadata.index });
+    this.send(to, { type: "snapshot", snapshot });
+    progress.becomeSnapshot(snapshot.metadata.index);
+    return true;
+  }
+
+  private broadcastAppend(state: LeaderState, sendIfEmpty: boolean): void {
+    for (const peer of this.options.voters) if (peer !== this.id) this.sendAppend(state, peer, sendIfEmpty);
+  }
+
+  private broadcastHeartbeat(state: LeaderState, context: string): void {
+    for (const peer of this.options.voters) {
+      if (peer === this.id) continue;
+      const progress = state.progress.get(peer) as Progress;
+      // Never tell a follower to commit beyond what it is known to hold.
+      const commit = logIndex(Math.min(progress.match, this.raftLog.committed));
+      this.send(peer, { type: "heartbeat", commit, context });
+    }
+  }
+
+  /** Proposals, commit advances and read rounds since the last Ready go out as one batch. */
+  private flushLeader(): void {
+    const state = this.state;
+    if (state.role !== "leader") return;
+    if (state.appendPending || state.commitPending) {
+      this.broadcastAppend(state, state.commitPending);
+      state.appendPending = false;
+      state.commitPending = false;
+    }
+    if (state.readRoundPending) {
+      state.readRoundPending = false;
+      const context = state.readOnly.lastContext();
+      if (context !== null) this.broadcastHeartbeat(state, context);
+    }
+  }
+
+  private handleAppendResponse(state: LeaderState, message: AppendResponseMessage): void {
+    const progress = state.progress.get(message.from) as Progress;
+    progress.recentActive = true;
+    if (message.reject) {
+      let nextProbe = message.rejectHint;
+      if (message.logTerm > 0) nextProbe = this.raftLog.findConflictByTerm(message.rejectHint, message.logTerm);
+      if (progress.maybeDecrTo(message.index, nextProbe)) {
+        if (progress.state === "replicate") progress.becomeProbe();
+        this.sendAppend(state, message.from, true);
+      }
+      return;
+    }
+    const wasPaused = progress.isPaused();
+    if (!progress.maybeUpdate(message.index)) {
+      if (wasPaused && !progress.isPaused()) this.sendAppend(state, message.from, false);
+      return;
+    }
+    switch (progress.state) {
+      case "probe":
+        progress.becomeReplicate();
+        break;
+      case "snapshot":
+        if (progress.match >= progress.pendingSnapshot) {
+          progress.becomeProbe();
+          progress.becomeReplicate();
+        }
+        break;
+      case "replicate":
+        progress.inflights.freeLE(message.index);
+        break;
+      default:
+        assertNever(progress.state, "progress state");
+    }
+    this.maybeCommit(state);
+    // A follower we had paused may also be missing the commit index: tell it even if no entries.
+    let sent = this.sendAppend(state, message.from, wasPaused);
+    // Keep the pipeline full: send as long as there is something new and room in flight.
+    for (let sendsMax = this.options.inflightAppendsMax; sent && sendsMax > 0; sendsMax--) {
+      sent = this.sendAppend(state, message.from, false);
+    }
+    if (message.from === state.transferee && progress.match === this.raftLog.lastIndex()) {
+      this.logger.event("info", "raft.transfer.timeoutNow", { id: this.id, target: message.from });
+      this.send(message.from, { type: "timeoutNow" });
+    }
+  }
+
+  private handleHeartbeatResponse(state: LeaderState, message: HeartbeatResponseMessage): void {
+    const progress = state.progress.get(message.from) as Progress;
+    progress.recentActive = true;
+    progress.probeSent = false;
+    if (progress.state === "replicate" && progress.inflights.full()) progress.inflights.freeFirstOne();
+    if (progress.match < this.raftLog.lastIndex()) this.sendAppend(state, message.from, true);
+    if (message.context === "" || !state.readOnly.has(message.context)) return;
+    const acks = state.readOnly.ack(message.context, message.from);
+    if (acks < Math.floor(this.options.voters.length / 2) + 1) return;
+    for (const request of state.readOnly.release(message.context)) this.answerRead(request.from, request.index, request.context);
+  }
+
+  private handleReadIndex(state: LeaderState, context: string, from: NodeId): ReadIndexResult {
+    if (this.options.voters.length === 1) {
+      this.answerRead(from, this.raftLog.committed, context);
+      return { code: "OK" };
+    }
+    if (!this.committedInCurrentTerm()) {
+      // Our commit index may lag the true one until our no-op commits (thesis §6.4 step 1).
+      if (state.readsBeforeCommit.length >= this.options.pendingReadsMax) return { code: "DROPPED", reason: "pendingReadsMax reached" };
+      state.readsBeforeCommit.push({ context, from });
+      return { code: "OK" };
+    }
+    if (state.readOnly.has(context)) return { code: "OK" };
+    if (state.readOnly.size >= this.options.pendingReadsMax) return { code: "DROPPED", reason: "pendingReadsMax reached" };
+    state.readOnly.add(context, this.raftLog.committed, from, this.id);
+    state.readRoundPending = true;
+    return { code: "OK" };
+  }
+
+  private answerRead(to: NodeId, index: LogIndex, context: string): void {
+    if (to === this.id) this.addConfirmedRead({ index, context });
+    else this.send(to, { type: "readIndexResponse", index, context });
+  }
+
+  private addConfirmedRead(read: ReadState): void {
+    if (this.confirmedReads.length >= this.options.pendingReadsMax) {
+      this.logger.event("warn", "raft.readIndex.overflow", { id: this.id, context: read.context });
+      return;
+    }
+    this.confirmedReads.push(read);
+  }
+
+  // ----- plumbing ---------------------------------------------------------------------------
+
+  private send(to: NodeId, outgoing: Outgoing): void {
+    const message = { ...outgoing, from: this.id, to, term: outgoing.term ?? this.currentTerm } as Message;
+    this.messages.push(Object.freeze(message));
+  }
+
+  private softState(): SoftState {
+    return { role: this.state.role, leader: this.leader };
+  }
+
+  private hardState(): HardState {
+    return { term: this.currentTerm, vote: this.vote, commit: this.raftLog.committed };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+export { EMPTY_HARD_STATE };
