@@ -1,0 +1,91 @@
+// `ldc start`: the default world (virtual runtime) with the controller, its gateways and the
+// steady workload through them, paced at real time x --speed, the API, event stream and UI on
+// one port (127.0.0.1 by default). SIGINT/SIGTERM stop the pacer, the server and the store.
+import http from "node:http";
+import path from "node:path";
+import type { Command } from "commander";
+import pino from "pino";
+import { loadWorldConfig } from "../sim/world/config.js";
+import { createApp } from "../controller/http/app.js";
+import { attachEvents } from "../controller/http/events.js";
+import { startPacer } from "../controller/runtime/pacer.js";
+import { setupController } from "../controller/runtime/setup.js";
+import { resolveToken } from "../controller/store/token.js";
+import { badInput, CliError, parseSeed } from "./errors.js";
+
+interface StartFlags {
+  config?: string;
+  port: string;
+  host: string;
+  seed?: string;
+  speed: string;
+  token?: string;
+  dataDir: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("start")
+    .description("run the default world with the controller, API and UI")
+    .option("--config <file>", "world configuration (YAML or JSON)")
+    .option("--port <port>", "HTTP port", "8080")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--seed <n>", "world seed")
+    .option("--speed <x>", "simulated seconds per real second", "1")
+    .option("--token <token>", "API bearer token (else LDC_API_TOKEN, else kept in the data dir)")
+    .option("--data-dir <dir>", "where the audit log, schedules and token live", ".ldc")
+    .action(async (flags: StartFlags) => {
+      await start(flags);
+    });
+}
+
+async function start(flags: StartFlags): Promise<void> {
+  const port = Number(flags.port);
+  if (!/^\d+$/.test(flags.port) || port > 65_535) throw badInput("--port", "an integer in [0, 65535]", flags.port);
+  const speed = Number(flags.speed);
+  if (!(Number.isFinite(speed) && speed > 0 && speed <= 1000)) throw badInput("--speed", "a number in (0, 1000]", flags.speed);
+  const seed = parseSeed(flags.seed);
+  const config = loadWorldConfig(flags.config);
+  const dataDirectory = path.resolve(flags.dataDir);
+  const log = pino({ name: "ldc" });
+  const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);
+  const setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
+  setup.virtual.startWorkload({ sink: setup.sink });
+  const app = createApp(setup.controller, { token: token.token });
+  const server = http.createServer(app);
+  const wss = attachEvents(server, setup.controller);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) => reject(new CliError(`--port: cannot listen on ${flags.host}:${port} (${(error as Error).message})`, 2)));
+    server.listen(port, flags.host, resolve);
+  });
+  const address = server.address();
+  const boundPort = typeof address === "object" && address !== null ? address.port : port;
+  let stopping = false;
+  const pacer = startPacer({ speed, sliceMs: 20, sliceSimUsMax: 200_000 * Math.max(1, speed) }, setup.virtual, (error) => {
+    log.error({ err: error }, "simulation stopped");
+    shutdown(1);
+  });
+  const lagTimer = setInterval(() => {
+    const lagMs = pacer.lagUs() / 1000;
+    if (lagMs > 1000) log.warn({ lagMs, speed }, "simulation is behind real time x speed");
+  }, 10_000);
+  log.info({ url: `http://${flags.host}:${boundPort}`, seed, speed, dataDirectory, tokenSource: token.source }, "ldc controller listening");
+  if (token.source === "generated") process.stdout.write(`API token (kept in ${path.join(dataDirectory, "api-token")}): ${token.token}\n`);
+  function shutdown(code: number): void {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down");
+    pacer.stop();
+    clearInterval(lagTimer);
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    server.closeAllConnections();
+    server.close(() => {
+      setup.close();
+      process.exit(code);
+    });
+  }
+  process.on("SIGINT", () => shutdown(0));
+  process.on("SIGTERM", () => shutdown(0));
+  await new Promise<never>(() => {});
+}

@@ -1,0 +1,151 @@
+// The HTTP edge: docs/API.md under /api/v1, /healthz, /metrics, the OpenAPI document, then the
+// UI. Mutating routes need the bearer token; bodies are validated with zod (400 naming the
+// field); a safety refusal is 409 {error, rule}.
+import { timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { z } from "zod";
+import { uiRouter } from "../../ui/assets.js";
+import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
+import { zodFailure } from "../validation.js";
+import { openApiDocument } from "./openapi.js";
+import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+
+export const bodyBytesMax = 64 * 1024;
+
+export interface AppOptions {
+  readonly token: string;
+  /** Serve the web page (off in API-only tests). */
+  readonly ui?: boolean;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith("Bearer ")) return false;
+  const given = Buffer.from(header.slice("Bearer ".length));
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T | undefined {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const failure = zodFailure(parsed.error);
+  response.status(400).json({ error: failure.error, field: failure.field });
+  return undefined;
+}
+
+function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
+  if (!result.ok) {
+    response.status(result.status).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+    return;
+  }
+  if (okStatus === 204) response.status(204).end();
+  else response.status(okStatus).json(body ? body(result.value) : result.value);
+}
+
+function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
+  if (!outcome.ok) {
+    response.status(outcome.status).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}) });
+    return;
+  }
+  const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
+  if (kind === "failover") response.json({ ...base, leader: outcome.moved[0]?.leader ?? null });
+  else response.json({ ...base, moved: outcome.moved.map((entry) => entry.cell), leaders: outcome.moved });
+}
+
+export function createApp(controller: ControllerApi, options: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: bodyBytesMax, strict: false, type: () => true }));
+
+  app.use("/api", (request: Request, response: Response, next: NextFunction) => {
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return next();
+    if (!tokenMatches(request.get("authorization"), options.token)) {
+      response.status(401).json({ error: "missing or invalid bearer token" });
+      return;
+    }
+    next();
+  });
+  const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
+
+  app.get("/healthz", (_request, response) => void response.json({ ok: true }));
+  app.get("/metrics", (_request, response, next) => {
+    controller.metricsText().then((text) => response.type("text/plain; version=0.0.4").send(text), next);
+  });
+  app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
+  app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
+  app.get("/api/v1/cells", (_request, response) => void response.json({ cells: controller.cells() }));
+  app.get("/api/v1/cells/:cell", (request, response) => {
+    const cell = controller.cells().find((candidate) => candidate.id === request.params.cell);
+    if (cell === undefined) response.status(404).json({ error: `no cell ${request.params.cell}` });
+    else response.json(cell);
+  });
+  app.get("/api/v1/regions", (_request, response) => void response.json({ regions: controller.regions() }));
+  app.get("/api/v1/routing", (_request, response) => void response.json(controller.routing()));
+  app.get("/api/v1/traffic", (_request, response) => void response.json(controller.traffic()));
+  app.get("/api/v1/consistency", (_request, response) => void response.json(controller.consistency()));
+  app.get("/api/v1/faults", (_request, response) => void response.json(controller.faults()));
+  app.get("/api/v1/drills", (_request, response) => void response.json({ drills: controller.drills() }));
+  app.get("/api/v1/drills/runs", (_request, response) => void response.json({ runs: controller.drillRuns() }));
+  app.get("/api/v1/drills/runs/:id", (request, response) => {
+    const run = controller.drillRun(request.params.id);
+    if (run === undefined) response.status(404).json({ error: `no drill run ${request.params.id}` });
+    else response.json(run);
+  });
+  app.get("/api/v1/drills/runs/:id/report", (request, response) => {
+    const report = controller.drillReport(request.params.id);
+    if (report === undefined) response.status(404).json({ error: `no report for drill run ${request.params.id}` });
+    else response.type("text/html; charset=utf-8").send(report);
+  });
+  app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
+  app.get("/api/v1/audit", (request, response) => {
+    const query = parse(auditQuerySchema, request.query, response);
+    if (query !== undefined) response.json({ entries: controller.audit(query) });
+  });
+
+  app.post("/api/v1/cells/:cell/failover", (request, response) => {
+    const body = parse(failoverBodySchema, request.body, response);
+    if (body === undefined) return;
+    controller.act({ kind: "failover", target: request.params.cell, to: body.to, reason: body.reason, force: body.force, actor: actor(request) }, (outcome) => sendAction(response, "failover", outcome));
+  });
+  for (const kind of ["evacuate", "restore"] as const) {
+    app.post(`/api/v1/regions/:region/${kind}`, (request, response) => {
+      const body = parse(regionActionBodySchema, request.body, response);
+      if (body === undefined) return;
+      controller.act({ kind, target: request.params.region as string, reason: body.reason, force: body.force, actor: actor(request) }, (outcome) => sendAction(response, kind, outcome));
+    });
+  }
+  app.post("/api/v1/faults", (request, response) => {
+    const body = parse(faultBodySchema, request.body, response);
+    if (body === undefined) return;
+    sendResult(response, controller.injectFault(body, actor(request)), 201);
+  });
+  app.delete("/api/v1/faults", (request, response) => {
+    controller.healAllFaults(actor(request));
+    response.status(204).end();
+  });
+  app.delete("/api/v1/faults/:id", (request, response) => sendResult(response, controller.healFault(request.params.id, actor(request)), 204));
+  app.post("/api/v1/drills/:name/runs", (request, response) => {
+    const body = parse(drillRunBodySchema, request.body, response);
+    if (body === undefined) return;
+    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request) }), 202);
+  });
+  app.post("/api/v1/schedules", (request, response) => sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201));
+  app.put("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200));
+  app.delete("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.deleteSchedule(request.params.id, actor(request)), 204));
+
+  app.use("/api", (request, response) => void response.status(404).json({ error: `no route ${request.method} ${request.path}` }));
+  if (options.ui !== false) app.use(uiRouter());
+
+  // Malformed JSON, oversized bodies and anything thrown: JSON errors, never an HTML page.
+  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const status = typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
+    if (status >= 400 && status < 500) {
+      const type = (error as { type?: string }).type;
+      const message = type === "entity.parse.failed" ? "(body): malformed JSON" : type === "entity.too.large" ? `(body): at most ${bodyBytesMax} bytes` : (error as Error).message;
+      response.status(status).json({ error: message, field: "(body)" });
+      return;
+    }
+    response.status(500).json({ error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+  });
+  return app;
+}

@@ -1,0 +1,62 @@
+// The OpenAPI 3 document of docs/API.md's routes, generated from one route table so the two
+// cannot drift apart silently.
+interface RouteDoc {
+  readonly method: "get" | "post" | "put" | "delete";
+  readonly path: string;
+  readonly summary: string;
+  readonly body?: Record<string, unknown>;
+  readonly ok: number;
+}
+
+const reasonForce = { reason: { type: "string" }, force: { type: "boolean" } };
+
+export const ROUTES: readonly RouteDoc[] = [
+  { method: "get", path: "/api/v1/topology", summary: "Regions, datacenters, links with their state", ok: 200 },
+  { method: "get", path: "/api/v1/cells", summary: "Every cell with leader, replicas and metrics", ok: 200 },
+  { method: "get", path: "/api/v1/cells/{cell}", summary: "One cell", ok: 200 },
+  { method: "get", path: "/api/v1/regions", summary: "Regions with gateway state and leaders", ok: 200 },
+  { method: "get", path: "/api/v1/routing", summary: "The routing table with its version and history", ok: 200 },
+  { method: "get", path: "/api/v1/traffic", summary: "Per region and cell rates and latency", ok: 200 },
+  { method: "get", path: "/api/v1/consistency", summary: "Online checkers", ok: 200 },
+  { method: "get", path: "/api/v1/faults", summary: "Active faults and the catalogue", ok: 200 },
+  { method: "post", path: "/api/v1/faults", summary: "Inject a fault", body: { type: "object", required: ["type"], properties: { type: { type: "string" }, target: { type: "object" }, leaseMs: { type: "integer" }, params: { type: "object" } } }, ok: 201 },
+  { method: "delete", path: "/api/v1/faults", summary: "Heal every fault", ok: 204 },
+  { method: "delete", path: "/api/v1/faults/{id}", summary: "Heal one fault", ok: 204 },
+  { method: "post", path: "/api/v1/cells/{cell}/failover", summary: "Move a cell's leader to a region or datacenter", body: { type: "object", required: ["to"], properties: { to: { type: "string" }, ...reasonForce } }, ok: 200 },
+  { method: "post", path: "/api/v1/regions/{region}/evacuate", summary: "Move every leader out of a region and drain its gateway", body: { type: "object", properties: reasonForce }, ok: 200 },
+  { method: "post", path: "/api/v1/regions/{region}/restore", summary: "Failback: gateway active again, cells back to their preferred region one at a time", body: { type: "object", properties: reasonForce }, ok: 200 },
+  { method: "get", path: "/api/v1/drills", summary: "Drill catalogue", ok: 200 },
+  { method: "post", path: "/api/v1/drills/{name}/runs", summary: "Start a drill run", body: { type: "object", properties: { seed: { type: "integer" }, ...reasonForce } }, ok: 202 },
+  { method: "get", path: "/api/v1/drills/runs", summary: "Drill runs", ok: 200 },
+  { method: "get", path: "/api/v1/drills/runs/{id}", summary: "One drill run", ok: 200 },
+  { method: "get", path: "/api/v1/drills/runs/{id}/report", summary: "The HTML report of a run", ok: 200 },
+  { method: "get", path: "/api/v1/schedules", summary: "Drill schedules", ok: 200 },
+  { method: "post", path: "/api/v1/schedules", summary: "Create a schedule", body: { type: "object", required: ["drill", "cron"], properties: { drill: { type: "string" }, cron: { type: "string" }, allowedWindows: { type: "array", items: { type: "string" } }, blockedWindows: { type: "array", items: { type: "string" } }, maxDurationMs: { type: "integer" }, enabled: { type: "boolean" } } }, ok: 201 },
+  { method: "put", path: "/api/v1/schedules/{id}", summary: "Update a schedule", body: { type: "object" }, ok: 200 },
+  { method: "delete", path: "/api/v1/schedules/{id}", summary: "Delete a schedule", ok: 204 },
+  { method: "get", path: "/api/v1/audit", summary: "Audit log, newest first (?limit, ?kind)", ok: 200 },
+];
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } }));
+    const mutating = route.method !== "get";
+    const responses: Record<string, unknown> = { [String(route.ok)]: { description: "success" } };
+    if (mutating) Object.assign(responses, { "400": { description: "bad body: {error, field}" }, "401": { description: "missing or invalid bearer token" }, "409": { description: "refused by a safety rule: {error, rule}" } });
+    if (parameters.length > 0) responses["404"] = { description: "unknown id" };
+    (paths[route.path] ??= {})[route.method] = {
+      summary: route.summary,
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: false, content: { "application/json": { schema: route.body } } } } : {}),
+      ...(mutating ? { security: [{ bearer: [] }] } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.0.3",
+    info: { title: "ldc controller API", version: "1" },
+    paths,
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+  };
+}

@@ -1,0 +1,128 @@
+// Wires a controller onto a VirtualWorld: one gateway process per region (host gw/<region> in
+// the region's first datacenter), the routing table from the placement and current leaders, the
+// chaos FaultManager, the drill service, the SQLite store, and the steady workload through the
+// gateways.
+import { FaultManager } from "../../chaos/fault-manager.js";
+import type { WorldConfig } from "../../sim/world/config.js";
+import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
+import { faultServiceOf, OutageDrills } from "../chaos-adapters.js";
+import { Controller, defaultControllerOptions, type ConsistencySnapshot, type ControllerOptions } from "../controller.js";
+import { Gateway, type RequestSink } from "../gateway.js";
+import { RoutingTable } from "../routing.js";
+import { ControllerStore } from "../store/store.js";
+import { TrafficStats } from "../traffic-stats.js";
+import type { AdmissionOptions } from "../admission.js";
+
+export const GATEWAY_HOST_PREFIX = "gw/";
+
+/** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
+export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
+
+export interface SetupOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  readonly dataDirectory: string;
+  readonly wallTimeIso: () => string;
+  readonly controller?: Partial<ControllerOptions>;
+  readonly admission?: AdmissionOptions;
+  readonly opsPerSecond?: number;
+  /** Simulated time to let the cells elect their first leaders before serving. */
+  readonly warmupUs?: number;
+}
+
+export interface ControllerSetup {
+  readonly virtual: VirtualWorld;
+  readonly controller: Controller;
+  readonly routing: RoutingTable;
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly store: ControllerStore;
+  readonly faults: FaultManager;
+  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
+  readonly sink: RequestSink;
+  close(): void;
+}
+
+export function setupController(options: SetupOptions): ControllerSetup {
+  const virtual = createVirtualWorld({ seed: options.seed, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  virtual.awaitLeaders(options.warmupUs ?? 5_000_000);
+  const cluster = virtual.cluster;
+  const placement = virtual.placement;
+  const shardToCell = Array.from({ length: placement.shardCount }, (_, shard) => placement.cellOfShard(shard));
+  const initialCells: Record<string, string> = {};
+  for (const cell of cluster.cells()) initialCells[cell.id] = cell.leader?.region ?? cell.preferredRegion;
+  const regionNames = cluster.topology.regions.map((region) => region.name);
+  const routing = new RoutingTable(shardToCell, initialCells, regionNames, Math.floor(cluster.clock.nowUs() / 1000));
+  const stats = new TrafficStats(cluster.random.fork("controller/stats"));
+  const cellsReplicas = new Map<string, readonly string[]>(placement.cells.map((cell) => [cell.cell, cell.replicas.map((replica) => replica.replica)]));
+  const gateways = new Map<string, Gateway>();
+  for (const region of virtual.regions) {
+    const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
+    virtual.world.addHost(host, region.datacenters[0] as string);
+    virtual.world.spawn(host, (context) => {
+      gateways.set(region.name, new Gateway(
+        {
+          region: region.name,
+          admission: options.admission ?? defaultAdmission,
+          client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 },
+          cells: cellsReplicas,
+        },
+        { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => gateways.get(name) },
+      ));
+      return {};
+    });
+  }
+  const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const faults = new FaultManager(cluster);
+  const drills = new OutageDrills({ cluster, faults, violations: () => virtual.invariantViolations() });
+  const consistency = (): ConsistencySnapshot => {
+    const violations = virtual.invariantViolations();
+    const byCell = (cell: string): boolean => !violations.some((violation) => violation.includes(`${cell}/`) || violation.includes(`${cell}:`) || violation.includes(`${cell} `));
+    const cells = cluster.cells().map((cell) => cell.id);
+    return {
+      atMs: Math.floor(cluster.clock.nowUs() / 1000),
+      moneyConserved: Object.fromEntries(cells.map((cell) => [cell, byCell(cell)])),
+      replicaAgreement: Object.fromEntries(cells.map((cell) => [cell, byCell(cell)])),
+      lostAckedTransfers: 0,
+      valid: violations.length === 0,
+      violations: violations.slice(-20),
+    };
+  };
+  const controller = new Controller(
+    { ...defaultControllerOptions, ...options.controller },
+    {
+      cluster,
+      routing,
+      stats,
+      store,
+      faults: faultServiceOf(faults),
+      drills,
+      consistency,
+      onLeader: (cell, leader) => {
+        for (const gateway of gateways.values()) gateway.leaderHint(cell, leader?.replica ?? null);
+      },
+    },
+  );
+  controller.start();
+  const sink: RequestSink = {
+    submit(request, callback) {
+      // Users arrive where the routing table sends their cell (DESIGN.md: the region of its leader).
+      const region = routing.regionOfCell(routing.cellOfShard(request.shard));
+      const gateway = gateways.get(region);
+      if (gateway === undefined) callback({ ok: false, error: { code: "UNAVAILABLE", message: `no gateway in ${region}` } });
+      else gateway.submit(request, callback);
+    },
+  };
+  return {
+    virtual,
+    controller,
+    routing,
+    gateways,
+    store,
+    faults,
+    sink,
+    close() {
+      controller.stop();
+      store.close();
+    },
+  };
+}
