@@ -1,7 +1,7 @@
 // Jepsen histories: a list of invoke/ok/fail/info operations. `ok` took effect, `fail` did not,
 // `info` may or may not have, and its process never invokes again (the client continues under
 // a fresh process id). Readers accept JSON Lines, JSON arrays and Jepsen/Knossos EDN.
-import { readEdn, readEdnAll, writeEdn, EdnError } from "./edn.js";
+import { readEdnAll, writeEdn, EdnError } from "./edn.js";
 import { isJsonObject, type Json, type JsonObject } from "./json.js";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";

@@ -181,19 +181,55 @@ function unlift(entry: Entry): void {
   (entry.next as Entry).prev = entry;
 }
 
+/** Linearized ops as two windows: ordinary ops and info ops, each numbered in call order. */
+class SplitLinearizedSet {
+  private readonly ordinary: LinearizedSet;
+  private readonly info: LinearizedSet;
+
+  constructor(
+    ordinaryCount: number,
+    infoCount: number,
+    private readonly isInfo: (id: number) => boolean,
+    private readonly localId: Int32Array,
+  ) {
+    this.ordinary = new LinearizedSet(ordinaryCount);
+    this.info = new LinearizedSet(infoCount);
+  }
+
+  add(id: number): void {
+    (this.isInfo(id) ? this.info : this.ordinary).add(this.localId[id] as number);
+  }
+
+  delete(id: number): void {
+    (this.isInfo(id) ? this.info : this.ordinary).delete(this.localId[id] as number);
+  }
+
+  key(): string {
+    return `${this.ordinary.key()}/${this.info.key()}`;
+  }
+}
+
 type GroupResult = { valid: true } | { valid: "unknown" } | { valid: false; failure: Omit<LinearizabilityFailure, "partition"> };
 
 /**
  * One group's search. Calls of info ops are deferred: the forward walk skips them, and only
- * when it meets a return (a call that cannot be placed) does an "info pass" try them, from the
- * head up to that return. An info op is thus linearized only when some observation needs its
+ * when it meets a return (a call that cannot be placed) does an "info pass" try them, walking
+ * back from that return to the head, so the most recent info op (the likeliest cause) is tried
+ * first rather than every long-dead one before it. An info op is thus linearized only when some observation needs its
  * effect, instead of eagerly and then backtracked over every op since (an info op that never
  * took effect otherwise costs a search exponential in the ops after it). Each candidate is
  * still tried once per configuration, so the search stays complete.
  */
 function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budget: Budget): GroupResult {
   const head = buildEntries(ops);
-  const linearized = new LinearizedSet(ops.length);
+  // Info ops are placed lazily, so the unplaced ones would pin one window open across the whole
+  // history; numbering them apart keeps both windows (and memo keys) short.
+  const localId = new Int32Array(ops.length);
+  let infoCount = 0;
+  ops.forEach((op, id) => {
+    localId[id] = op.output === null ? infoCount++ : id - infoCount;
+  });
+  const linearized = new SplitLinearizedSet(ops.length - infoCount, infoCount, (id) => (ops[id] as Prepared<I, O>).output === null, localId);
   const cache = new Set<string>();
   const calls: { entry: Entry; state: S; infoPassUntil: Entry | null; forced: boolean }[] = [];
   let state = model.initialState();
@@ -264,7 +300,8 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
       linearized.delete(top.entry.id);
       unlift(top.entry);
       infoPassUntil = top.infoPassUntil;
-      entry = top.entry.next;
+      // The forward walk resumes after the undone call; an info pass (which walks backwards) before it.
+      entry = infoPassUntil === null ? top.entry.next : top.entry.prev;
       // A forced read had no alternatives: its configuration failing means its parent's did.
       if (!top.forced) return true;
     }
@@ -285,7 +322,7 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
     if (infoPassUntil === null) {
       if (!current.isCall) {
         infoPassUntil = current;
-        entry = head.next;
+        entry = current.prev;
         continue;
       }
       if (!isInfo(current.id) && tryLinearize(current)) {
@@ -296,7 +333,7 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
       entry = current.next;
       continue;
     }
-    if (current !== infoPassUntil) {
+    if (current !== head) {
       if (current.isCall && isInfo(current.id)) {
         if (tryLinearize(current)) {
           if (!advance()) break;
@@ -304,17 +341,18 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
         }
         if (budget.exhausted !== null) return { valid: "unknown" };
       }
-      entry = current.next;
+      entry = current.prev;
       continue;
     }
     // No pending call can be placed before this return on this path.
+    const stuck = infoPassUntil;
     if (deepest === null || calls.length > deepest.count) {
       const window: number[] = [];
-      for (let cursor: Entry | null = head.next; cursor !== null && cursor !== current && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
+      for (let cursor: Entry | null = head.next; cursor !== null && cursor !== stuck && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
         if (cursor.isCall) window.push(cursor.id);
       }
       const last = calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
-      deepest = { count: calls.length, failedId: current.id, window, last, state: model.stateKey(state) };
+      deepest = { count: calls.length, failedId: stuck.id, window, last, state: model.stateKey(state) };
     }
     if (!backtrack()) break;
   }

@@ -22,8 +22,9 @@ describe("knossos conformance", () => {
       expect(files).toHaveLength(count);
       const wrong: string[] = [];
       for (const file of files) {
-        const model = dir.startsWith("multi") ? multiRegister({ x: 0, y: 0 }) : casRegister(0);
-        const verdict = checkLinearizable(model, read(`${dir}/${file}`), { timeoutMs: 20_000 });
+        const history = read(`${dir}/${file}`);
+        const options = { timeoutMs: 20_000 };
+        const verdict = dir.startsWith("multi") ? checkLinearizable(multiRegister({ x: 0, y: 0 }), history, options) : checkLinearizable(casRegister(0), history, options);
         if (verdict.valid !== expected) wrong.push(`${file}: ${String(verdict.valid)}`);
       }
       expect(wrong).toEqual([]);
