@@ -3,7 +3,7 @@
 // ok/fail/info, fault windows shaded) and the balance total read over time.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { FaultWindow } from "./checkers/availability.js";
 import { pairHistory, toJsonl, type Op } from "./history.js";
 import { isJsonObject, type Json } from "./json.js";
@@ -55,7 +55,8 @@ export function balanceTotals(history: readonly Op[]): TotalPoint[] {
 
 function d3Source(): string {
   const require = createRequire(import.meta.url);
-  return readFileSync(join(require.resolve("d3/package.json"), "..", "dist", "d3.min.js"), "utf8");
+  // d3's exports map hides package.json; its entry point lives in dist/ next to the bundle.
+  return readFileSync(join(dirname(require.resolve("d3")), "d3.min.js"), "utf8");
 }
 
 /** JSON safe to embed in a <script> element. */
