@@ -19,6 +19,9 @@ export interface FaultEvent {
   readonly origin: string;
   /** For healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
   readonly reason?: string;
+  /** The hosts the target resolved to, and the cells with a replica among them. */
+  readonly hosts: readonly string[];
+  readonly cells: readonly string[];
   readonly atUs: number;
 }
 
@@ -42,6 +45,7 @@ interface Active {
   readonly spec: FaultSpec;
   readonly origin: string;
   readonly target: ResolvedTarget;
+  readonly cells: readonly string[];
   readonly applied: AppliedFault;
   readonly startedUs: number;
   readonly expiresUs: number;
@@ -83,9 +87,11 @@ export class FaultManager {
     const origin = options.origin ?? "api";
     let target: ResolvedTarget;
     let applied: AppliedFault;
+    let cells: string[];
     const random = this.random.fork(id);
     try {
       const universe = universeOf(this.cluster);
+      cells = [];
       target = resolveTarget(spec.type, spec.target, universe, random, options.field === undefined ? "target" : `${options.field}.target`);
       applied = applyFault(spec, target, {
         port: this.cluster.faults,
@@ -94,6 +100,8 @@ export class FaultManager {
         random,
         completed: () => this.end(id, "expired", "completed"),
       });
+      const hit = new Set(target.hosts);
+      cells = universe.cells.filter((cell) => cell.replicas.some((replica) => hit.has(replica))).map((cell) => cell.id);
     } catch (error) {
       return failure(error);
     }
@@ -101,10 +109,10 @@ export class FaultManager {
     const lifeUs = Math.min(spec.durationUs ?? spec.leaseUs, spec.leaseUs);
     const reason = spec.durationUs !== null && spec.durationUs <= spec.leaseUs ? "duration" : "lease";
     const timer = clock.setTimer(lifeUs, () => this.end(id, "expired", reason));
-    const active: Active = { id, spec, origin, target, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
+    const active: Active = { id, spec, origin, target, cells, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
     this.faults.set(id, active);
     const record = this.record(active);
-    this.emit({ kind: "injected", fault: record, origin, atUs: startedUs });
+    this.emit({ kind: "injected", fault: record, origin, atUs: startedUs, hosts: target.hosts, cells });
     return { ok: true, value: record };
   }
 
@@ -149,7 +157,7 @@ export class FaultManager {
     this.faults.delete(id);
     this.cluster.clock.cancelTimer(active.timer);
     active.applied.heal();
-    this.emit({ kind, fault: this.record(active), origin: active.origin, reason, atUs: this.cluster.clock.nowUs() });
+    this.emit({ kind, fault: this.record(active), origin: active.origin, reason, atUs: this.cluster.clock.nowUs(), hosts: active.target.hosts, cells: active.cells });
   }
 
   private record(active: Active): FaultRecord {

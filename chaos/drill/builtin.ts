@@ -1,0 +1,125 @@
+// The built-in drills, as the YAML an operator would write (`ldc drill show NAME` prints one to
+// start a custom drill from). Durations are modest (about a minute simulated) so a drill takes
+// seconds of wall time; targets are chosen at run time ("the region holding the most leaders")
+// where the drill's point allows, so they hold on any world, not only the default one.
+import { ChaosError } from "../errors.js";
+import { parseDrillText, type Drill } from "./format.js";
+import type { TargetUniverse } from "../targets.js";
+
+export const BUILTIN_DRILLS: Readonly<Record<string, string>> = {
+  "region-outage": `
+name: region-outage
+description: The region holding the most leaders loses power for 60 s; its cells must re-elect elsewhere and lose nothing.
+duration: 90s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - at: 10s
+    inject: {type: region-outage, select: leader, duration: 60s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "dc-outage": `
+name: dc-outage
+description: The datacenter holding the most leaders loses power for 30 s.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - at: 10s
+    inject: {type: dc-outage, select: leader, duration: 30s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "leader-dc-partition": `
+name: leader-dc-partition
+description: The datacenter of a cell's leader is cut off from every other datacenter for 20 s (processes keep running).
+duration: 60s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - at: 10s
+    inject: {type: partition, target: {select: leader}, shape: datacenter, duration: 20s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "minority-partition-flapping": `
+name: minority-partition-flapping
+description: A minority of a cell is isolated for 3 s, five times, a different draw each time; quorum never goes.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - {at: 10s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
+  - {at: 16s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
+  - {at: 22s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
+  - {at: 28s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
+  - {at: 34s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
+expect:
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "disk-corruption-one-replica": `
+name: disk-corruption-one-replica
+description: A bit flips in a synced record of one follower of cell-2; the replica is then restarted and must notice.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - at: 15s
+    name: flip
+    inject: {type: corrupt, target: {hosts: [cell-2/sh-b]}, duration: 30s}
+  - at: 20s
+    inject: {type: restart, target: {hosts: [cell-2/sh-b]}, downMs: 1000}
+expect:
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "rolling-restart": `
+name: rolling-restart
+description: Restart every replica of cell-1 in turn (followers first, leader last), 8 s apart, each down 3 s.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 1000}
+steps:
+  - at: 10s
+    inject: {type: rolling-restart, cell: cell-1, intervalMs: 8000, downMs: 3000}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "double-11-peak-with-region-loss": `
+name: double-11-peak-with-region-loss
+description: The Double 11 peak (3x load from 20 s to 40 s) and, at its top, the region holding the most leaders loses power for 20 s.
+duration: 70s
+workload: {profile: double-11, opsPerSecond: 600}
+steps:
+  - at: 27s
+    inject: {type: region-outage, select: leader, duration: 20s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "random-availability-attacks": `
+name: random-availability-attacks
+description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.
+duration: 80s
+workload: {profile: steady, opsPerSecond: 800}
+nemesis: {faults: [partition, kill, pause, disk, clock, latency, loss], interval: 8s, from: 8s, until: 64s}
+expect:
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+};
+
+export function builtinDrillNames(): string[] {
+  return Object.keys(BUILTIN_DRILLS);
+}
+
+export function builtinDrill(name: string, universe?: TargetUniverse): Drill {
+  const text = BUILTIN_DRILLS[name];
+  if (text === undefined) throw new ChaosError("UNKNOWN_DRILL", "drill", `unknown drill "${name}"; expected one of ${builtinDrillNames().join(", ")} or a file`);
+  return parseDrillText(text, universe);
+}

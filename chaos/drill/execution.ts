@@ -1,0 +1,184 @@
+// One drill's steps on a running world: injects and heals its faults through the FaultManager,
+// drives controller actions, checks mid-drill expectations, and notices a fault it did not inject
+// (the drill is then INTERRUPTED: its measurements would mix two causes). Event-driven on the
+// cluster's Clock, so the same code serves a drill in its own world and a scheduled drill in the
+// controller's running world.
+import type { ActionOutcome, ActionRequest } from "../../controller/types.js";
+import type { FaultWindow } from "../../harness/checkers/availability.js";
+import type { Cluster } from "../../sim/cluster.js";
+import type { TimerHandle } from "../../sim/kernel/ports.js";
+import type { FaultEvent, FaultManager } from "../fault-manager.js";
+import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
+import type { Drill, DrillAction, DrillStep } from "./format.js";
+
+/** What a drill needs of the controller (controller/types.ts ControllerApi.act). */
+export interface DrillController {
+  act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
+}
+
+export interface StepRecord {
+  readonly atMs: number;
+  readonly kind: DrillStep["kind"];
+  readonly field: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export const ACTION_TIMEOUT_US = 10_000_000;
+export const STEP_RECORDS_MAX = 2_000;
+
+export class DrillExecution {
+  readonly windows: FaultWindow[] = [];
+  readonly steps: StepRecord[] = [];
+  interruption: string | null = null;
+  private readonly timers: TimerHandle[] = [];
+  private readonly byStepName = new Map<string, string>();
+  private readonly openWindows = new Map<string, FaultWindow>();
+  private nemesis: NemesisHandle | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private startedUs = 0;
+  private finished = false;
+
+  constructor(
+    private readonly drill: Drill,
+    private readonly cluster: Cluster,
+    private readonly faults: FaultManager,
+    private readonly controller: DrillController | null,
+    /** Fault origin of this run, e.g. "drill:region-outage". */
+    readonly origin: string,
+    private readonly onInterrupted: (reason: string) => void = () => {},
+  ) {}
+
+  get startUs(): number {
+    return this.startedUs;
+  }
+
+  progressPct(): number {
+    if (this.finished) return 100;
+    const elapsedUs = this.cluster.clock.nowUs() - this.startedUs;
+    return Math.max(0, Math.min(99, Math.floor((elapsedUs / this.drill.durationUs) * 100)));
+  }
+
+  /** Schedules every step relative to now; `onEnd` runs at the drill's end, after the final heal. */
+  start(onEnd: () => void): void {
+    const clock = this.cluster.clock;
+    this.startedUs = clock.nowUs();
+    this.unsubscribe = this.faults.on((event) => this.onFault(event));
+    for (const step of this.drill.steps) this.timers.push(clock.setTimer(step.atUs, () => this.apply(step)));
+    const nemesis = this.drill.nemesis;
+    if (nemesis !== null) {
+      this.nemesis = scheduleNemesis(
+        { cluster: this.cluster },
+        nemesis.families,
+        { intervalUs: nemesis.intervalUs, startUs: this.startedUs + nemesis.fromUs, endUs: this.startedUs + nemesis.untilUs, origin: this.origin },
+        this.faults,
+      );
+    }
+    this.timers.push(
+      clock.setTimer(this.drill.durationUs, () => {
+        this.finish();
+        onEnd();
+      }),
+    );
+  }
+
+  /** Cancels what is pending and heals every fault of this drill (the final heal). Idempotent. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const timer of this.timers) this.cluster.clock.cancelTimer(timer);
+    this.nemesis?.stop();
+    for (const fault of this.faults.active()) if (this.faults.originOf(fault.id) === this.origin) this.faults.heal(fault.id);
+    this.unsubscribe?.();
+    const nowUs = this.cluster.clock.nowUs();
+    for (const window of this.openWindows.values()) window.endUs = nowUs;
+    this.openWindows.clear();
+  }
+
+  private onFault(event: FaultEvent): void {
+    if (event.origin !== this.origin) {
+      if (event.kind === "injected" && this.interruption === null) {
+        this.interruption = `a fault not injected by the drill appeared: ${event.fault.id} (${event.fault.type}, by ${event.origin}) at ${event.atUs / 1000} ms`;
+        this.finish();
+        this.onInterrupted(this.interruption);
+      }
+      return;
+    }
+    if (event.kind === "injected") {
+      const window: FaultWindow = { id: event.fault.id, kind: event.fault.type, startUs: event.atUs, endUs: Math.round(event.fault.expiresMs * 1000), cells: event.cells };
+      this.openWindows.set(event.fault.id, window);
+      this.windows.push(window);
+      return;
+    }
+    const window = this.openWindows.get(event.fault.id);
+    if (window === undefined) return;
+    window.endUs = event.atUs;
+    this.openWindows.delete(event.fault.id);
+  }
+
+  private record(step: DrillStep, ok: boolean, detail: string): void {
+    if (this.steps.length >= STEP_RECORDS_MAX) return;
+    this.steps.push({ atMs: (this.cluster.clock.nowUs() - this.startedUs) / 1000, kind: step.kind, field: step.field, ok, detail });
+  }
+
+  private apply(step: DrillStep): void {
+    switch (step.kind) {
+      case "inject": {
+        const result = this.faults.injectSpec(step.spec, { origin: this.origin, field: step.field });
+        if (result.ok) {
+          this.byStepName.set(step.name, result.value.id);
+          this.record(step, true, `${result.value.id} ${step.spec.type} on ${result.value.affects.hosts.join(", ")}`);
+        } else {
+          this.record(step, false, result.error);
+        }
+        return;
+      }
+      case "heal": {
+        const ids = step.which === "all" ? this.faults.active().filter((fault) => this.faults.originOf(fault.id) === this.origin).map((fault) => fault.id) : [this.byStepName.get(step.which)].filter((id): id is string => id !== undefined);
+        // Healing a fault that already ended (its duration passed) is fine: the goal is reached.
+        for (const id of ids) if (this.faults.originOf(id) !== undefined) this.faults.heal(id);
+        this.record(step, true, ids.length === 0 ? "nothing to heal" : `healed ${ids.join(", ")}`);
+        return;
+      }
+      case "expect": {
+        const problems: string[] = [];
+        for (const cellId of step.unavailable) {
+          const cell = this.cluster.cell(cellId);
+          if (cell !== undefined && cell.quorumAvailable) problems.push(`${cellId} has a reachable quorum (leader ${cell.leader?.replica ?? "none"})`);
+        }
+        for (const cellId of step.available) {
+          const cell = this.cluster.cell(cellId);
+          if (cell === undefined || !cell.quorumAvailable || cell.leader === null) problems.push(`${cellId} is unavailable (quorum ${cell?.quorumAvailable ?? false}, leader ${cell?.leader?.replica ?? "none"})`);
+        }
+        const checked = [...step.unavailable.map((cell) => `${cell} unavailable`), ...step.available.map((cell) => `${cell} available`)].join(", ");
+        this.record(step, problems.length === 0, problems.length === 0 ? `as expected: ${checked}` : problems.join("; "));
+        return;
+      }
+      case "action":
+        this.act(step, step.action);
+        return;
+    }
+  }
+
+  private act(step: DrillStep, action: DrillAction): void {
+    if (this.controller !== null) {
+      const request: ActionRequest = { kind: action.kind, target: action.target, ...(action.kind === "failover" ? { to: action.to } : {}), reason: `drill ${this.drill.name}`, actor: this.origin };
+      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.status}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
+      return;
+    }
+    if (action.kind !== "failover") {
+      this.record(step, false, `${action.kind} needs the controller, and this run has none (run the drill from ldc start)`);
+      return;
+    }
+    // Without a controller a failover is a plain Raft leadership transfer to a replica there.
+    const cell = this.cluster.cell(action.target);
+    const replica = cell?.replicas.find((entry) => entry.datacenter === action.to || entry.region === action.to);
+    if (cell === undefined || replica === undefined) {
+      this.record(step, false, `failover ${action.target}: no replica in ${action.to}`);
+      return;
+    }
+    this.cluster.transferLeadership(action.target, replica.id, ACTION_TIMEOUT_US, (result) =>
+      this.record(step, result.ok, result.ok ? `failover ${action.target}: leader ${result.leader.replica}` : `failover ${action.target}: ${result.error.code} ${result.error.message}`),
+    );
+  }
+}

@@ -1,0 +1,112 @@
+// A drill's result: the measured figures (RTO per cell, acknowledged transfers lost, latency and
+// error rate before/during/after the faults), the checker verdicts, and the outcome with the
+// reasons for a FAILED one, each naming the figure it measured against the expectation.
+import type { FaultWindow } from "../../harness/checkers/availability.js";
+import { percentile } from "../../harness/checkers/availability.js";
+import { pairHistory, type Op } from "../../harness/history.js";
+import type { RunVerdicts } from "../../sim/virtual/check.js";
+import type { Drill } from "./format.js";
+import type { StepRecord } from "./execution.js";
+
+export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+
+export interface PhaseFigures {
+  readonly ops: number;
+  readonly errorRate: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+export interface CheckerSummary {
+  readonly valid: boolean | "unknown";
+  readonly [key: string]: unknown;
+}
+
+export interface DrillResult {
+  readonly drill: string;
+  readonly seed: number;
+  readonly outcome: DrillOutcome;
+  /** Per cell touched by a fault: fault start to the first acknowledged op after it (null: never). */
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  /** RPO: acknowledged transfers missing from the final ledgers. Must be 0. */
+  readonly lostAckedTransfers: number;
+  /** Per cell, the error rate of ops invoked during the fault windows (1 = nothing got through). */
+  readonly availability: Readonly<Record<string, { readonly duringErrorRate: number; readonly duringOps: number }>>;
+  readonly latency: { readonly before: PhaseFigures; readonly during: PhaseFigures; readonly after: PhaseFigures };
+  readonly checkers: Readonly<Record<string, CheckerSummary>>;
+  readonly faults: readonly { readonly id: string; readonly type: string; readonly startMs: number; readonly endMs: number; readonly cells: readonly string[] }[];
+  readonly steps: readonly StepRecord[];
+  readonly operations: number;
+  readonly simulatedMs: number;
+  readonly traceHash: string;
+  readonly reasons: readonly string[];
+}
+
+const toMs = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);
+
+function phase(latenciesUs: number[], ops: number, errors: number): PhaseFigures {
+  latenciesUs.sort((a, b) => a - b);
+  return { ops, errorRate: ops === 0 ? 0 : Math.round((errors / ops) * 10_000) / 10_000, p50Ms: toMs(percentile(latenciesUs, 0.5)), p99Ms: toMs(percentile(latenciesUs, 0.99)) };
+}
+
+/**
+ * Latency of acknowledged user ops (account openings excluded) by when they were invoked: before
+ * the first fault, between the first fault's start and the last one's end, and after.
+ */
+export function latencyPhases(history: readonly Op[], windows: readonly FaultWindow[], fromUs: number): DrillResult["latency"] {
+  const firstUs = windows.length === 0 ? Infinity : Math.min(...windows.map((window) => window.startUs));
+  const lastUs = windows.length === 0 ? Infinity : Math.max(...windows.map((window) => window.endUs));
+  const buckets = { before: { latencies: [] as number[], ops: 0, errors: 0 }, during: { latencies: [] as number[], ops: 0, errors: 0 }, after: { latencies: [] as number[], ops: 0, errors: 0 } };
+  for (const op of pairHistory(history)) {
+    if (op.f === "open") continue;
+    const invokedUs = op.invoke.time ?? 0;
+    if (invokedUs < fromUs) continue;
+    const bucket = invokedUs < firstUs ? buckets.before : invokedUs < lastUs ? buckets.during : buckets.after;
+    bucket.ops++;
+    if (op.type !== "ok") bucket.errors++;
+    else if (op.completion !== null) bucket.latencies.push((op.completion.time ?? 0) - invokedUs);
+  }
+  return { before: phase(buckets.before.latencies, buckets.before.ops, buckets.before.errors), during: phase(buckets.during.latencies, buckets.during.ops, buckets.during.errors), after: phase(buckets.after.latencies, buckets.after.ops, buckets.after.errors) };
+}
+
+/** Compact checker verdicts for the JSON: validity plus the few figures that explain it. */
+export function summariseCheckers(verdicts: RunVerdicts, invariantViolations: readonly string[]): Record<string, CheckerSummary> {
+  const out: Record<string, CheckerSummary> = {};
+  for (const [name, verdict] of Object.entries(verdicts.checkers)) {
+    const summary: Record<string, unknown> = { valid: verdict.valid };
+    if (verdict.valid !== true) {
+      // Keep the evidence of a failure (bounded), not the whole verdict.
+      const text = JSON.stringify(verdict);
+      summary.evidence = text.length > 2_000 ? `${text.slice(0, 2_000)}...` : JSON.parse(text);
+    }
+    out[name] = summary as CheckerSummary;
+  }
+  out.invariants = { valid: invariantViolations.length === 0, ...(invariantViolations.length > 0 ? { violations: invariantViolations.slice(0, 10) } : {}) };
+  return out;
+}
+
+/** The reasons a drill FAILED, each with the measured figure; empty means it met every expectation. */
+export function failureReasons(drill: Drill, figures: { rtoMs: Readonly<Record<string, number | null>>; lostAckedTransfers: number; latency: DrillResult["latency"]; checkers: Readonly<Record<string, CheckerSummary>>; steps: readonly StepRecord[] }): string[] {
+  const reasons: string[] = [];
+  const expect = drill.expect;
+  if (expect.rtoMsMax !== null) {
+    for (const [cell, rto] of Object.entries(figures.rtoMs)) {
+      if (rto === null) reasons.push(`rto: ${cell} never recovered (expected rtoMsMax ${expect.rtoMsMax} ms)`);
+      else if (rto > expect.rtoMsMax) reasons.push(`rto: ${cell} recovered in ${rto} ms > rtoMsMax ${expect.rtoMsMax} ms`);
+    }
+  }
+  if (figures.lostAckedTransfers > expect.lostAckedTransfersMax) reasons.push(`rpo: ${figures.lostAckedTransfers} acknowledged transfers lost > lostAckedTransfersMax ${expect.lostAckedTransfersMax}`);
+  for (const phaseName of ["before", "during", "after"] as const) {
+    const bound = expect.p99MsMax[phaseName];
+    const measured = figures.latency[phaseName].p99Ms;
+    if (bound !== null && measured !== null && measured > bound) reasons.push(`latency: p99 ${phaseName} the faults ${measured} ms > p99MsMax ${bound} ms`);
+  }
+  for (const name of expect.checkers) {
+    const verdict = figures.checkers[name];
+    if (verdict === undefined) reasons.push(`checker ${name}: did not run`);
+    else if (verdict.valid === false) reasons.push(`checker ${name}: invalid`);
+    else if (verdict.valid === "unknown") reasons.push(`checker ${name}: unknown (search budget exhausted)`);
+  }
+  for (const step of figures.steps) if (!step.ok) reasons.push(`${step.field} at ${step.atMs} ms: ${step.detail}`);
+  return reasons;
+}

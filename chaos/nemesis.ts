@@ -1,0 +1,168 @@
+// A random combined nemesis in Jepsen's spirit: every interval it draws a fault family and a
+// concrete fault (shape, target, parameters) from the seeded "nemesis" stream and injects it for
+// part of the interval; the FaultManager's lease heals it. Whatever happens, the schedule ends
+// with a final heal so the checkers can judge durability on a whole cluster.
+import type { FaultWindow } from "../harness/checkers/availability.js";
+import type { Cluster } from "../sim/cluster.js";
+import type { TimerHandle } from "../sim/kernel/ports.js";
+import type { Random } from "../sim/kernel/random.js";
+import { FaultManager, type FaultEvent } from "./fault-manager.js";
+
+export const NEMESIS_FAMILIES = ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"] as const;
+export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
+
+export interface NemesisOptions {
+  readonly intervalUs: number;
+  readonly startUs: number;
+  readonly endUs: number;
+  /** How long each fault lasts; default half the interval, so the cluster gets time to recover. */
+  readonly faultUs?: number;
+  /** Origin recorded on the faults (drills spot foreign faults by it). */
+  readonly origin?: string;
+  /** An array the windows are appended to as faults are injected (and corrected as they end). */
+  readonly live?: FaultWindow[];
+}
+
+export interface NemesisHandle {
+  /** Fault windows so far (all of them once the schedule has ended), for the availability checker. */
+  windows(): FaultWindow[];
+  /** Faults the nemesis could not inject (e.g. no leader to target), with the reason. */
+  skipped(): readonly string[];
+  /** Cancels what is still scheduled and heals the nemesis's faults now. */
+  stop(): void;
+}
+
+/** Parses `partition,kill,disk`: throws RangeError naming the bad entry. */
+export function parseNemesisNames(text: string, field = "--nemesis"): NemesisFamily[] {
+  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (names.length === 0) throw new RangeError(`${field}: expected a comma-separated list of ${NEMESIS_FAMILIES.join(", ")}`);
+  for (const name of names) {
+    if (!(NEMESIS_FAMILIES as readonly string[]).includes(name)) throw new RangeError(`${field}: unknown nemesis "${name}"; expected one of ${NEMESIS_FAMILIES.join(", ")}`);
+  }
+  return names as NemesisFamily[];
+}
+
+/** A concrete fault of the family, drawn from `random`, as a catalogue spec (before validation). */
+export function drawFault(family: NemesisFamily, cluster: Cluster, random: Random, faultUs: number): Record<string, unknown> {
+  const regions = cluster.topology.regions.map((region) => region.name);
+  const datacenters = cluster.topology.regions.flatMap((region) => region.datacenters);
+  const cells = cluster.cells().map((cell) => cell.id);
+  const duration = Math.max(1, Math.round(faultUs / 1000));
+  switch (family) {
+    case "partition":
+      switch (random.intBetween(0, 4)) {
+        case 0:
+          return { type: "partition", target: { region: random.pick(regions) }, durationMs: duration };
+        case 1:
+          return { type: "partition", target: { datacenter: random.pick(datacenters) }, durationMs: duration };
+        case 2:
+          return { type: "partition", target: { cell: random.pick(cells) }, params: { shape: "majorities-ring" }, durationMs: duration };
+        case 3:
+          return { type: "partition", target: { select: "all" }, params: { shape: "halves" }, durationMs: duration };
+        default:
+          return { type: "partition", target: { select: "leader" }, params: { shape: "isolate" }, durationMs: duration };
+      }
+    case "kill":
+      return { type: "kill", target: { select: random.pick(["one", "minority", "leader"]) }, durationMs: duration };
+    case "pause":
+      return { type: "pause", target: { select: random.pick(["one", "leader"]) }, durationMs: duration };
+    case "disk":
+      return { type: random.pick(["fsync-eio", "slow-fsync", "corrupt", "enospc", "torn-write"]), target: { select: "one" }, durationMs: duration };
+    case "clock":
+      return { type: "clock", target: { select: "one" }, params: { offsetMs: random.intBetween(-2000, 2000), driftPpm: random.pick([-1, 1]) * random.intBetween(1_000, 100_000) }, durationMs: duration };
+    case "latency":
+      return { type: "latency", target: { region: random.pick(regions) }, params: { delayMs: random.intBetween(20, 200), jitterMs: random.intBetween(0, 50) }, durationMs: duration };
+    case "loss":
+      return { type: "loss", target: { region: random.pick(regions) }, params: { probability: random.pick([0.05, 0.1, 0.3]) }, durationMs: duration };
+    case "dc-outage":
+      return { type: "dc-outage", target: { datacenter: random.pick(datacenters) }, durationMs: duration };
+    case "region-outage":
+      return { type: "region-outage", target: { region: random.pick(regions) }, durationMs: duration };
+  }
+}
+
+/**
+ * Schedules the nemesis on the cluster's clock between startUs and endUs (absolute simulated
+ * times) and returns at once; the caller runs the world. Faults go through `manager` (a new one
+ * on the cluster when absent) with origin "nemesis".
+ */
+export function scheduleNemesis(target: { readonly cluster: Cluster }, families: readonly NemesisFamily[], options: NemesisOptions, manager?: FaultManager): NemesisHandle {
+  if (families.length === 0) throw new RangeError("nemesis: expected at least one fault family");
+  if (!(options.intervalUs > 0)) throw new RangeError("nemesis.intervalUs: expected a positive interval");
+  if (options.endUs < options.startUs) throw new RangeError("nemesis.endUs: expected to be at or after startUs");
+  const cluster = target.cluster;
+  const faults = manager ?? new FaultManager(cluster);
+  const clock = cluster.clock;
+  const random = cluster.random.fork("nemesis");
+  const origin = options.origin ?? "nemesis";
+  const faultUs = Math.min(options.faultUs ?? Math.floor(options.intervalUs / 2), options.intervalUs);
+  const open = new Map<string, FaultWindow>();
+  const closed: FaultWindow[] = [];
+  const skipped: string[] = [];
+  const timers: TimerHandle[] = [];
+  let ended = false;
+
+  // Windows are pushed at injection with their planned end and corrected when the fault ends, so
+  // `live` is complete once the world has run past endUs (callers may hold the array).
+  const live: FaultWindow[] = options.live ?? [];
+  const unsubscribe = faults.on((event: FaultEvent) => {
+    if (event.origin !== origin) return;
+    if (event.kind === "injected") {
+      const window: FaultWindow = { id: event.fault.id, kind: event.fault.type, startUs: event.atUs, endUs: Math.round(event.fault.expiresMs * 1000), cells: event.cells };
+      open.set(event.fault.id, window);
+      live.push(window);
+      return;
+    }
+    const window = open.get(event.fault.id);
+    if (window === undefined) return;
+    open.delete(event.fault.id);
+    window.endUs = event.atUs;
+    closed.push(window);
+  });
+
+  const finalHeal = (): void => {
+    if (ended) return;
+    ended = true;
+    for (const timer of timers) clock.cancelTimer(timer);
+    for (const fault of faults.active()) if (faults.originOf(fault.id) === origin) faults.heal(fault.id);
+    // Belt and braces: nothing the nemesis did may outlive it, processes included.
+    cluster.faults.healAll();
+    unsubscribe();
+  };
+
+  const nowUs = clock.nowUs();
+  for (let atUs = Math.max(options.startUs, nowUs); atUs + 1 <= options.endUs; atUs += options.intervalUs) {
+    const lengthUs = Math.min(faultUs, options.endUs - atUs);
+    timers.push(
+      clock.setTimer(atUs - nowUs, () => {
+        const family = random.pick(families);
+        const spec = drawFault(family, cluster, random, lengthUs);
+        const result = faults.inject(spec, { origin });
+        if (!result.ok) skipped.push(`${clock.nowUs()}us ${family}: ${result.error}`);
+      }),
+    );
+  }
+  timers.push(clock.setTimer(Math.max(0, options.endUs - nowUs), finalHeal));
+
+  return {
+    windows: () => [...closed, ...[...open.values()].map((window) => ({ ...window, endUs: clock.nowUs() }))].sort((a, b) => a.startUs - b.startUs || (a.id < b.id ? -1 : 1)),
+    skipped: () => skipped,
+    stop: finalHeal,
+  };
+}
+
+/** Default interval between nemesis faults for `ldc sim --nemesis`. */
+export const NEMESIS_INTERVAL_US_DEFAULT = 10_000_000;
+
+/**
+ * The nemesis `ldc sim --nemesis NAMES` runs (sim/virtual/run.ts `Nemesis`): schedules the faults
+ * and returns the fault windows as a live array, complete once the run has passed endUs.
+ */
+export function nemesisFor(names: readonly string[], intervalUs = NEMESIS_INTERVAL_US_DEFAULT): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
+  const families = parseNemesisNames(names.join(","));
+  return (target, window) => {
+    const live: FaultWindow[] = [];
+    scheduleNemesis(target, families, { intervalUs, startUs: window.startUs, endUs: window.endUs, live });
+    return live;
+  };
+}
