@@ -60,6 +60,15 @@ export class Controller implements ControllerApi {
     private readonly dependencies: ControllerDependencies,
   ) {
     const { cluster, routing, store } = dependencies;
+    this.metrics = {
+      actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
+      routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
+      cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
+      cellP99: new Gauge({ name: "ldc_cell_p99_ms", help: "p99 latency of admitted requests per cell, ms", labelNames: ["cell"], registers: [this.registry] }),
+      gatewayRps: new Gauge({ name: "ldc_gateway_rps", help: "Requests served per second per regional gateway", labelNames: ["region"], registers: [this.registry] }),
+      leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
+    };
+    this.metrics.routingVersion.set(routing.version);
     const audit: AuditLog = {
       append: (entry) => {
         const stored = store.append(entry);
@@ -109,15 +118,6 @@ export class Controller implements ControllerApi {
     this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
     this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name) });
     this.auditLog = audit;
-    this.metrics = {
-      actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
-      routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
-      cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
-      cellP99: new Gauge({ name: "ldc_cell_p99_ms", help: "p99 latency of admitted requests per cell, ms", labelNames: ["cell"], registers: [this.registry] }),
-      gatewayRps: new Gauge({ name: "ldc_gateway_rps", help: "Requests served per second per regional gateway", labelNames: ["region"], registers: [this.registry] }),
-      leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
-    };
-    this.metrics.routingVersion.set(routing.version);
   }
 
   private readonly auditLog: AuditLog;

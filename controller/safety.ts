@@ -75,12 +75,13 @@ export function checkFailover(context: SafetyContext, cell: CellView, choice: Ta
 /** Evacuating `region`: every leader there must have a caught-up place to go, outside it. */
 export function checkEvacuate(context: SafetyContext, region: string, choices: ReadonlyMap<string, TargetChoice>): Refusal[] {
   const refusals: Refusal[] = [];
+  // The most severe rule first: it is the one the 409 names.
+  const activeAfter = context.regions.filter((name) => name !== region && !context.drained.includes(name));
+  if (activeAfter.length === 0) refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
   const otherDrained = context.drained.filter((name) => name !== region);
   if (otherDrained.length > 0) {
     refusals.push({ rule: "one-region-evacuated", error: `${otherDrained.join(", ")} is already evacuated; evacuating ${region} too would leave one region carrying every cell` });
   }
-  const activeAfter = context.regions.filter((name) => name !== region && !context.drained.includes(name));
-  if (activeAfter.length === 0) refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
   for (const cell of context.cells) {
     if (cell.leader?.region !== region) continue;
     refusals.push(...quorum(cell));
