@@ -14,7 +14,11 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showHelpAfterError(false);
-  for (const verb of VERBS) {
+  // Load only the verb being run (fast start, and one verb's heavy imports never break another);
+  // load them all for `ldc --help` and unknown verbs.
+  const invoked = argv[2];
+  const verbs = VERBS.find((verb) => verb === invoked) ? [invoked as (typeof VERBS)[number]] : VERBS;
+  for (const verb of verbs) {
     let module: { register(program: Command): void };
     try {
       module = (await import(`./${verb}.ts`)) as { register(program: Command): void };
