@@ -54,24 +54,51 @@ function printHuman(result: PingRunResult): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+export interface CellsSimFlags extends SimFlags {
+  nemesis?: string;
+  check?: boolean;
+  out?: string;
+  workload?: string;
+}
+
+/** The command that reproduces a run: printed with every failure. */
+export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
+  const parts = ["ldc sim", `--seed ${seed}`, `--duration ${flags.duration}`];
+  if (flags.config) parts.push(`--config ${flags.config}`);
+  if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
+  if (flags.check) parts.push("--check");
+  return parts.join(" ");
+}
+
 export function register(program: Command): void {
   program
     .command("sim")
-    .description("Run the deterministic simulation (ping workload until cells exist)")
+    .description("Run the default world (six cells, 100 shards, the steady load) in the deterministic simulator")
     .option("--config <file>", "world configuration (YAML or JSON)")
     .option("--seed <n>", "PRNG seed", "1")
     .option("--duration <d>", "simulated time (60s, 250ms, 2m)", "60s")
+    .option("--nemesis <names>", "comma-separated faults: partition,kill,disk,region-outage,clock,...")
+    .option("--check", "heal, drain and run every checker over the history; exit 1 on a violation")
+    .option("--out <dir>", "write the history, verdicts and HTML report there")
+    .option("--workload <kind>", "cells (default) or ping (the kernel's message-passing load)", "cells")
     .option("--json", "print one JSON object")
-    .action((flags: SimFlags) => {
+    .action(async (flags: CellsSimFlags) => {
       const seed = parseSeed(flags.seed);
       const durationUs = parseDurationFlag(flags.duration);
       const config = loadConfigOrExit(flags.config);
-      const result = runPingSim(config, seed, durationUs);
-      if (flags.json === true) {
-        const { seed: runSeed, simulatedMs, wallMs, events, traceHash, messages, rttMs, hosts } = result;
-        process.stdout.write(`${JSON.stringify({ seed: runSeed, simulatedMs, wallMs, events, traceHash, messages, rttMs, hosts })}\n`);
-      } else {
-        printHuman(result);
+      if (flags.workload === "ping") {
+        const result = runPingSim(config, seed, durationUs);
+        if (flags.json === true) {
+          const { seed: runSeed, simulatedMs, wallMs, events, traceHash, messages, rttMs, hosts } = result;
+          process.stdout.write(`${JSON.stringify({ seed: runSeed, simulatedMs, wallMs, events, traceHash, messages, rttMs, hosts })}\n`);
+        } else {
+          printHuman(result);
+        }
+        return;
       }
+      if (flags.workload !== "cells") throw new CliError(`--workload: expected cells or ping, got "${flags.workload}"`, 2);
+      const { runCellsSimCommand } = await import("./sim-cells.js");
+      const exitCode = await runCellsSimCommand(flags, config, seed, durationUs);
+      process.exitCode = exitCode;
     });
 }

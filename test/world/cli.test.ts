@@ -20,9 +20,9 @@ function ldc(...args: string[]): Promise<{ status: number | null; stdout: string
 describe("ldc sim", () => {
   it("gives the same traceHash for the same seed and a different one for another seed", async () => {
     const [first, again, other] = await Promise.all([
-      ldc("sim", "--seed", "7", "--duration", "60s", "--json"),
-      ldc("sim", "--seed", "7", "--duration", "60s", "--json"),
-      ldc("sim", "--seed", "8", "--duration", "60s", "--json"),
+      ldc("sim", "--workload", "ping", "--seed", "7", "--duration", "60s", "--json"),
+      ldc("sim", "--workload", "ping", "--seed", "7", "--duration", "60s", "--json"),
+      ldc("sim", "--workload", "ping", "--seed", "8", "--duration", "60s", "--json"),
     ]);
     for (const run of [first, again, other]) expect(run.status, run.stderr).toBe(0);
     const [a, b, c] = [first, again, other].map((run) => JSON.parse(run.stdout) as { traceHash: string; events: number; simulatedMs: number; seed: number; rttMs: Record<string, { p50: number; p99: number }> });
@@ -53,7 +53,7 @@ describe("ldc sim", () => {
       [write("orphan.yaml", { topology: { datacenters: [...base.topology.datacenters, { name: "x-1" }] } }), /topology\.datacenters\[5\] \(x-1\): in no region/],
     ];
     const runs = await Promise.all([
-      ...cases.map(([path]) => ldc("sim", "--config", path, "--duration", "1s", "--json")),
+      ...cases.map(([path]) => ldc("sim", "--workload", "ping", "--config", path, "--duration", "1s", "--json")),
       ldc("sim", "--duration", "soon"),
       ldc("sim", "--seed", "-3"),
       ldc("bench", "nope"),
