@@ -9,7 +9,6 @@ import { loadWorldConfig } from "../sim/world/config.js";
 import { createApp } from "../controller/http/app.js";
 import { attachEvents } from "../controller/http/events.js";
 import { startPacer } from "../controller/runtime/pacer.js";
-import { setupController } from "../controller/runtime/setup.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
 
@@ -49,6 +48,8 @@ async function start(flags: StartFlags): Promise<void> {
   const dataDirectory = path.resolve(flags.dataDir);
   const log = pino({ name: "ldc" });
   const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);
+  // Loaded on use: the world and its cells are heavy, and other verbs must not depend on them.
+  const { setupController } = await import("../controller/runtime/setup.js");
   const setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
   setup.virtual.startWorkload({ sink: setup.sink });
   const app = createApp(setup.controller, { token: token.token });
