@@ -1,11 +1,12 @@
 // The target universe of a world that does not exist yet, from its configuration: drill files
 // are checked against it (a region that does not exist is bad input) before anything runs.
-import { groupDatacenters, planPlacement } from "../../cells/placement.js";
+import { groupDatacenters, planPlacement, type FlatTopologyInput } from "../../cells/placement.js";
 import type { WorldConfig } from "../../sim/world/config.js";
 import type { TargetUniverse } from "../targets.js";
 
 export function universeOfConfig(config: WorldConfig): TargetUniverse {
-  const topology = groupDatacenters(config.topology);
+  // parseWorldConfig has already given every datacenter its region (checkReferences).
+  const topology = groupDatacenters(config.topology as FlatTopologyInput);
   const placement = planPlacement(topology, {
     cellCount: config.cells.count,
     replicasPerCell: config.cells.replicasPerCell,

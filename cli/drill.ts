@@ -1,0 +1,119 @@
+// `ldc drill list | show NAME | run NAME|FILE [--seed N] [--json] [--out DIR] [--runtime virtual]`.
+// Exit 0 when the drill SUCCEEDED, 1 when it FAILED (or was INTERRUPTED), 2 on bad input. `--json`
+// prints one object and nothing wall-clock dependent, so the same seed gives the same bytes.
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { BUILTIN_DRILLS, builtinDrill, builtinDrillNames } from "../chaos/drill/builtin.js";
+import { parseDrillText, type Drill } from "../chaos/drill/format.js";
+import { universeOfConfig } from "../chaos/drill/universe.js";
+import { ChaosError } from "../chaos/errors.js";
+import type { DrillResult } from "../chaos/drill/result.js";
+import { CliError, badInput, parseSeed } from "./errors.js";
+import { loadConfigOrExit } from "./sim.js";
+
+interface RunFlags {
+  seed?: string;
+  json?: boolean;
+  out?: string;
+  runtime: string;
+  config?: string;
+}
+
+function loadDrill(nameOrFile: string, configPath: string | undefined): { drill: Drill; source: string } {
+  const config = loadConfigOrExit(configPath);
+  const universe = universeOfConfig(config);
+  try {
+    if (BUILTIN_DRILLS[nameOrFile] !== undefined) return { drill: builtinDrill(nameOrFile, universe), source: nameOrFile };
+    if (!existsSync(nameOrFile)) throw badInput("drill", `a built-in drill (${builtinDrillNames().join(", ")}) or a readable YAML/JSON file`, nameOrFile);
+    return { drill: parseDrillText(readFileSync(nameOrFile, "utf8"), universe), source: nameOrFile };
+  } catch (error) {
+    if (error instanceof ChaosError) throw new CliError(`${nameOrFile}: ${error.message}`, 2);
+    throw error;
+  }
+}
+
+function reproduce(source: string, seed: number, flags: RunFlags): string {
+  return `ldc drill run ${source} --seed ${seed}${flags.config ? ` --config ${flags.config}` : ""}`;
+}
+
+function printHuman(result: DrillResult, wallMs: number, command: string): void {
+  const lines: string[] = [];
+  lines.push(`drill ${result.drill} seed ${result.seed}: ${result.outcome} (${result.simulatedMs} ms simulated in ${wallMs} ms wall, ${result.operations} history events, trace ${result.traceHash})`);
+  for (const fault of result.faults) lines.push(`  fault ${fault.id} ${fault.type} ${fault.startMs}..${fault.endMs} ms on ${fault.cells.join(", ") || "-"}`);
+  for (const step of result.steps) lines.push(`  ${step.ok ? "ok  " : "FAIL"} ${step.atMs} ms ${step.kind}: ${step.detail}`);
+  const rto = Object.entries(result.rtoMs);
+  if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
+  lines.push(`  lost acknowledged transfers: ${result.lostAckedTransfers}`);
+  for (const phase of ["before", "during", "after"] as const) {
+    const figures = result.latency[phase];
+    lines.push(`  ${phase.padEnd(6)} ops ${figures.ops} errors ${(figures.errorRate * 100).toFixed(2)}% p50 ${figures.p50Ms ?? "-"} ms p99 ${figures.p99Ms ?? "-"} ms`);
+  }
+  lines.push(`  checkers: ${Object.entries(result.checkers).map(([name, verdict]) => `${name} ${verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown"}`).join(", ")}`);
+  for (const reason of result.reasons) lines.push(`  reason: ${reason}`);
+  if (result.outcome !== "SUCCEEDED") lines.push(`reproduce: ${command}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
+  if (flags.runtime !== "virtual") {
+    if (flags.runtime === "live") throw new CliError("--runtime: live drills are not available from the CLI yet; expected virtual", 2);
+    throw badInput("--runtime", "virtual or live", flags.runtime);
+  }
+  const seed = parseSeed(flags.seed);
+  const { drill, source } = loadDrill(nameOrFile, flags.config);
+  const config = loadConfigOrExit(flags.config);
+  const { runDrill } = await import("../chaos/drill/runner.js");
+  const startedMs = performance.now();
+  const output = runDrill(drill, { seed, config });
+  const wallMs = Math.round(performance.now() - startedMs);
+  const result = output.result;
+  const command = reproduce(source, seed, flags);
+  if (flags.out !== undefined) {
+    const { writeReport } = await import("../harness/report.js");
+    writeReport(flags.out, {
+      history: output.virtual.recorder.history(),
+      verdicts: output.verdicts.checkers as Record<string, unknown>,
+      faultWindows: output.execution.windows,
+      meta: { drill: result.drill, seed, outcome: result.outcome, traceHash: result.traceHash, command, reasons: [...result.reasons] },
+    });
+  }
+  if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else printHuman(result, wallMs, command);
+  if (result.outcome !== "SUCCEEDED") {
+    if (flags.json === true) process.stderr.write(`ldc: drill ${result.outcome}: ${result.reasons[0] ?? ""}\nreproduce: ${command}\n`);
+    process.exitCode = 1;
+  }
+}
+
+export function register(program: Command): void {
+  const drill = program.command("drill").description("Disaster-recovery drills: scripted faults with expectations, judged by the checkers");
+  drill
+    .command("list")
+    .description("List the built-in drills")
+    .option("--json", "print one JSON object")
+    .action((flags: { json?: boolean }) => {
+      const drills = builtinDrillNames().map((name) => {
+        const parsed = builtinDrill(name);
+        return { name, description: parsed.description, durationMs: parsed.durationUs / 1000 };
+      });
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ drills })}\n`);
+      else process.stdout.write(`${drills.map((entry) => `${entry.name.padEnd(32)} ${String(entry.durationMs / 1000).padStart(4)} s  ${entry.description}`).join("\n")}\n`);
+    });
+  drill
+    .command("show <name>")
+    .description("Print a built-in drill's YAML (a starting point for your own)")
+    .action((name: string) => {
+      const text = BUILTIN_DRILLS[name];
+      if (text === undefined) throw badInput("drill", `one of ${builtinDrillNames().join(", ")}`, name);
+      process.stdout.write(text.trimStart());
+    });
+  drill
+    .command("run <drill>")
+    .description("Run a built-in drill or a drill file (YAML or JSON)")
+    .option("--seed <n>", "PRNG seed", "1")
+    .option("--json", "print one JSON object")
+    .option("--out <dir>", "write the harness report (history, verdicts, HTML) here")
+    .option("--runtime <kind>", "virtual (live: not yet)", "virtual")
+    .option("--config <file>", "world configuration (YAML or JSON)")
+    .action(async (name: string, flags: RunFlags) => run(name, flags));
+}
