@@ -47,7 +47,7 @@ export type ReadIndexResult = { readonly code: "OK" } | ProposeError;
 export type TransferResult =
   | { readonly code: "OK" }
   | { readonly code: "NOT_LEADER"; readonly leaderHint: NodeId | null }
-  | { readonly code: "BAD_TARGET"; readonly reason: string };
+  | { readonly code: "BAD_TARGET" | "TARGET_BEHIND"; readonly reason: string };
 
 export interface RaftDependencies {
   readonly random: Random;
@@ -234,7 +234,7 @@ export class RaftNode {
     const progress = state.progress.get(target) as Progress;
     const lagEntries = this.raftLog.lastIndex() - progress.match;
     if (progress.state === "snapshot" || lagEntries >= this.options.transferLagEntriesMax) {
-      return { code: "BAD_TARGET", reason: `${target} is ${lagEntries} entries behind (${progress.state})` };
+      return { code: "TARGET_BEHIND", reason: `${target} is ${lagEntries} entries behind (${progress.state})` };
     }
     if (state.transferee === target) return { code: "OK" };
     state.transferee = target;

@@ -1,0 +1,392 @@
+// A Raft replica: drives a RaftNode with the injected Clock, Transport and Disk, and feeds
+// committed entries to a state machine. Each Ready is handled in etcd's order: persist (WAL
+// append + fsync), then send, then apply, then advance. One Ready at a time; messages stepped
+// in meanwhile wait for the next one, which is also where proposals batch up.
+//
+// Failure policy (etcd panics on a storage error; we crash-stop): a failed append/fsync or
+// ENOSPC marks the replica `failed` and it stops ticking, sending, voting and answering. A
+// snapshot or WAL that fails its checksums in a way that is not a torn tail marks it
+// `corrupted`: it never starts Raft, so it cannot vote or serve. Operator action for both:
+// stop the process, wipe its data files, restart it empty; it rejoins as a follower and the
+// leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
+
+import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
+import { RaftNode, type RaftStatus, type TransferResult } from "./raft/raft.js";
+import type { RaftOptionsInput } from "./raft/options.js";
+import type { Entry, HardState, Message, NodeId, Ready } from "./raft/types.js";
+import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
+import { RaftStorage, type StorageFailure } from "./storage/storage.js";
+
+export interface StateMachine {
+  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
+  snapshot(): unknown;
+  restore(snapshot: unknown): void;
+}
+
+/** Raft tunables as the world config spells them (sim/world/config.ts `raft`). */
+export interface ReplicaRaftConfig {
+  readonly tickUs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly batchEntriesMax?: number;
+  readonly batchBytesMax?: number;
+  readonly inflightAppendsMax?: number;
+  /** Snapshot and compact the log every this many applied entries. */
+  readonly snapshotEntries?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+}
+
+export interface ReplicaOptions {
+  readonly id: string;
+  readonly voters: readonly string[];
+  readonly raft: ReplicaRaftConfig;
+  /** Submissions and reads not answered within this time get TIMEOUT (outcome unknown). */
+  readonly requestTimeoutUs?: number;
+  /** Bound on submissions and reads waiting for an answer; beyond it they are refused. */
+  readonly pendingRequestsMax?: number;
+  readonly walFile?: string;
+  readonly snapshotFile?: string;
+}
+
+export interface ReplicaDependencies {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly transport: Transport;
+  readonly disk: Disk;
+  readonly log: Log;
+}
+
+export type ReplicaErrorCode = "NOT_LEADER" | "DROPPED" | "TIMEOUT" | "UNAVAILABLE" | "OVERLOADED" | "INVALID";
+
+export interface ReplicaError {
+  readonly code: ReplicaErrorCode;
+  readonly message?: string;
+  readonly leaderHint?: string | null;
+}
+
+export type SubmitOutcome = { readonly ok: true; readonly result: unknown; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
+export type ReadOutcome = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
+
+export type ReplicaPhase = "recovering" | "running" | "corrupted" | "failed";
+
+export interface ReplicaStatus extends Partial<Omit<RaftStatus, "id" | "role">> {
+  readonly id: string;
+  /** Raft role while running; "stopped" while recovering, corrupted or failed. */
+  readonly role: RaftStatus["role"] | "stopped";
+  readonly phase: ReplicaPhase;
+  readonly corrupted: boolean;
+  readonly failed: boolean;
+  readonly reason: string | null;
+  readonly walBytes: number;
+  readonly pendingSubmits: number;
+  readonly pendingReads: number;
+}
+
+interface Pending<T> {
+  readonly callback: (outcome: T) => void;
+  readonly deadlineUs: number;
+}
+
+const REQUEST_TIMEOUT_US_DEFAULT = 2_000_000;
+const PENDING_REQUESTS_MAX_DEFAULT = 10_000;
+const SNAPSHOT_ENTRIES_DEFAULT = 10_000;
+
+function requestIdOf(data: unknown): string | null {
+  if (typeof data !== "object" || data === null) return null;
+  const requestId = (data as { requestId?: unknown }).requestId;
+  return typeof requestId === "string" && requestId.length > 0 ? requestId : null;
+}
+
+function isRaftMessage(value: unknown): value is Message {
+  if (typeof value !== "object" || value === null) return false;
+  const message = value as { type?: unknown; from?: unknown; to?: unknown; term?: unknown };
+  return typeof message.type === "string" && typeof message.from === "string" && typeof message.to === "string" && typeof message.term === "number";
+}
+
+export class Replica {
+  readonly id: NodeId;
+  private node: RaftNode | null = null;
+  private readonly storage: RaftStorage;
+  private phase: ReplicaPhase = "recovering";
+  private reason: string | null = null;
+  private busy = false;
+  private tickTimer: TimerHandle | null = null;
+  private readonly pendingSubmits = new Map<string, Pending<SubmitOutcome>>();
+  private readonly pendingReads = new Map<string, Pending<ReadOutcome>>();
+  private readSequence = 0;
+  private ticksSinceExpiry = 0;
+  private readonly requestTimeoutUs: number;
+  private readonly pendingRequestsMax: number;
+  private readonly snapshotEntries: number;
+  private persistedHardState: HardState = EMPTY_HARD_STATE;
+  private snapshotIndex = 0;
+  private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
+
+  constructor(
+    private readonly options: ReplicaOptions,
+    private readonly dependencies: ReplicaDependencies,
+    private readonly stateMachine: StateMachine,
+  ) {
+    this.id = nodeId(options.id);
+    this.requestTimeoutUs = options.requestTimeoutUs ?? REQUEST_TIMEOUT_US_DEFAULT;
+    this.pendingRequestsMax = options.pendingRequestsMax ?? PENDING_REQUESTS_MAX_DEFAULT;
+    this.snapshotEntries = options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT;
+    if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1) throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
+    this.storage = new RaftStorage(
+      { walFile: options.walFile ?? `raft-${options.id}.wal`, snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap` },
+      dependencies.disk,
+      dependencies.log,
+    );
+    dependencies.transport.onMessage((_source, message) => this.onMessage(message));
+    this.storage.load((result) => {
+      if (result.code !== "OK") {
+        this.stop(result.code === "CORRUPTED" ? "corrupted" : "failed", describeFailure(result));
+        return;
+      }
+      const state = result.state;
+      const raftOptions: RaftOptionsInput = {
+        id: this.id,
+        voters: options.voters.map(nodeId),
+        electionTicks: options.raft.electionTicks,
+        heartbeatTicks: options.raft.heartbeatTicks,
+        ...(options.raft.batchEntriesMax !== undefined && { batchEntriesMax: options.raft.batchEntriesMax }),
+        ...(options.raft.batchBytesMax !== undefined && { batchBytesMax: options.raft.batchBytesMax }),
+        ...(options.raft.inflightAppendsMax !== undefined && { inflightAppendsMax: options.raft.inflightAppendsMax }),
+        ...(options.raft.preVote !== undefined && { preVote: options.raft.preVote }),
+        ...(options.raft.checkQuorum !== undefined && { checkQuorum: options.raft.checkQuorum }),
+      };
+      try {
+        this.node = new RaftNode(raftOptions, { random: dependencies.random.fork("raft"), log: dependencies.log }, state);
+      } catch (error) {
+        this.stop("corrupted", `recovered state rejected: ${(error as Error).message}`);
+        return;
+      }
+      if (state.snapshot !== null) {
+        this.stateMachine.restore(state.snapshot.data);
+        this.snapshotIndex = state.snapshot.metadata.index;
+      }
+      this.persistedHardState = state.hardState;
+      this.phase = "running";
+      dependencies.log.event("info", "replica.started", { id: options.id, entries: state.entries.length, tornBytes: result.tornBytes, snapshotIndex: this.snapshotIndex });
+      this.scheduleTick();
+      this.processReady();
+      for (const callback of this.startCallbacks.splice(0)) callback(this.phase);
+    });
+  }
+
+  /** Calls back once recovery finished (at once if it already has). */
+  onReady(callback: (phase: ReplicaPhase) => void): void {
+    if (this.phase === "recovering") this.startCallbacks.push(callback);
+    else callback(this.phase);
+  }
+
+  /** Proposes `data` (which must carry a string `requestId`); answers once applied, with the state machine's result. */
+  submit(data: unknown, callback: (outcome: SubmitOutcome) => void): void {
+    const requestId = requestIdOf(data);
+    if (requestId === null) return callback({ ok: false, error: { code: "INVALID", message: "data.requestId: expected a non-empty string" } });
+    const node = this.runningNode();
+    if (node === null) return callback({ ok: false, error: this.unavailable() });
+    if (this.pendingSubmits.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
+    if (this.pendingSubmits.has(requestId)) return callback({ ok: false, error: { code: "DROPPED", message: `request ${requestId} is already in flight here` } });
+    const result = node.propose(data);
+    switch (result.code) {
+      case "OK":
+        this.pendingSubmits.set(requestId, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
+        this.processReady();
+        return;
+      case "NOT_LEADER":
+        return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: result.leaderHint } });
+      case "DROPPED":
+        return callback({ ok: false, error: { code: "DROPPED", message: result.reason } });
+    }
+  }
+
+  /** A linearizable read: calls back when the local state machine may be read (ReadIndex). */
+  read(callback: (outcome: ReadOutcome) => void): void {
+    const node = this.runningNode();
+    if (node === null) return callback({ ok: false, error: this.unavailable() });
+    if (this.pendingReads.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
+    const context = `${this.options.id}:${++this.readSequence}`;
+    const result = node.readIndex(context);
+    switch (result.code) {
+      case "OK":
+        this.pendingReads.set(context, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
+        this.processReady();
+        return;
+      case "NOT_LEADER":
+        return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: result.leaderHint } });
+      case "DROPPED":
+        return callback({ ok: false, error: { code: "DROPPED", message: result.reason } });
+    }
+  }
+
+  transferLeadership(target: string): TransferResult | { readonly code: "UNAVAILABLE"; readonly reason: string } {
+    const node = this.runningNode();
+    if (node === null) return { code: "UNAVAILABLE", reason: this.reason ?? this.phase };
+    const result = node.transferLeadership(nodeId(target));
+    this.processReady();
+    return result;
+  }
+
+  status(): ReplicaStatus {
+    const base = {
+      id: this.options.id,
+      role: "stopped" as const,
+      phase: this.phase,
+      corrupted: this.phase === "corrupted",
+      failed: this.phase === "failed",
+      reason: this.reason,
+      walBytes: this.storage.walBytes,
+      pendingSubmits: this.pendingSubmits.size,
+      pendingReads: this.pendingReads.size,
+    };
+    return this.node === null || this.phase !== "running" ? base : { ...base, ...this.node.status() };
+  }
+
+  /** Stops ticking and answering (process shutdown); pending requests get UNAVAILABLE. */
+  close(): void {
+    this.stop("failed", "closed");
+  }
+
+  // ----- the Ready loop ---------------------------------------------------------------------
+
+  private onMessage(message: unknown): void {
+    const node = this.runningNode();
+    if (node === null) return; // corrupted or failed replicas neither vote nor acknowledge
+    if (!isRaftMessage(message) || message.to !== this.options.id) {
+      this.dependencies.log.event("warn", "replica.message.ignored", { id: this.options.id });
+      return;
+    }
+    node.step(message);
+    this.processReady();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.dependencies.clock.setTimer(this.options.raft.tickUs, () => {
+      this.tickTimer = null;
+      const node = this.runningNode();
+      if (node === null) return;
+      node.tick();
+      if (++this.ticksSinceExpiry >= 10) {
+        this.ticksSinceExpiry = 0;
+        this.expirePending();
+      }
+      this.scheduleTick();
+      this.processReady();
+    });
+  }
+
+  private processReady(): void {
+    const node = this.runningNode();
+    if (node === null || this.busy || !node.hasReady()) return;
+    this.busy = true;
+    const ready = node.ready();
+    this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      if (this.phase !== "running") return;
+      if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+      for (const message of ready.messages) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+      this.apply(ready);
+      node.advance(ready);
+      this.maybeCompact(node, () => {
+        this.busy = false;
+        this.processReady();
+      });
+    });
+  }
+
+  private apply(ready: Ready): void {
+    if (ready.snapshot !== null) {
+      this.stateMachine.restore(ready.snapshot.data);
+      this.snapshotIndex = ready.snapshot.metadata.index;
+    }
+    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    for (const readState of ready.readStates) {
+      const pending = this.pendingReads.get(readState.context);
+      if (pending === undefined) continue;
+      this.pendingReads.delete(readState.context);
+      pending.callback({ ok: true, index: readState.index });
+    }
+  }
+
+  private applyEntry(entry: Entry): void {
+    if (entry.kind !== "normal") return;
+    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+    const requestId = requestIdOf(entry.data);
+    if (requestId === null) return;
+    const pending = this.pendingSubmits.get(requestId);
+    if (pending === undefined) return;
+    this.pendingSubmits.delete(requestId);
+    pending.callback({ ok: true, result, index: entry.index });
+  }
+
+  private maybeCompact(node: RaftNode, done: () => void): void {
+    const status = node.status();
+    if (status.applied - this.snapshotIndex < this.snapshotEntries) return done();
+    const snapshot = node.compact(status.applied, this.stateMachine.snapshot());
+    this.snapshotIndex = snapshot.metadata.index;
+    const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(status.lastIndex + 1)) ?? [];
+    // Only what is already durable goes into the rewritten WAL's hard state.
+    this.storage.compact(snapshot, this.persistedHardState, entriesAfter, (failure) => {
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      this.dependencies.log.event("info", "replica.compacted", { id: this.options.id, index: snapshot.metadata.index, walBytes: this.storage.walBytes });
+      done();
+    });
+  }
+
+  private expirePending(): void {
+    const nowUs = this.dependencies.clock.nowUs();
+    for (const [key, pending] of this.pendingSubmits) {
+      if (pending.deadlineUs > nowUs) continue;
+      this.pendingSubmits.delete(key);
+      pending.callback({ ok: false, error: { code: "TIMEOUT", message: "not applied in time: outcome unknown" } });
+    }
+    for (const [key, pending] of this.pendingReads) {
+      if (pending.deadlineUs > nowUs) continue;
+      this.pendingReads.delete(key);
+      pending.callback({ ok: false, error: { code: "TIMEOUT", message: "read not confirmed in time" } });
+    }
+  }
+
+  private runningNode(): RaftNode | null {
+    return this.phase === "running" ? this.node : null;
+  }
+
+  private unavailable(): ReplicaError {
+    return { code: "UNAVAILABLE", message: `replica ${this.options.id} is ${this.phase}${this.reason === null ? "" : `: ${this.reason}`}` };
+  }
+
+  /** Crash-stop: no more ticks, sends, votes or answers. */
+  private stop(phase: "corrupted" | "failed", reason: string): void {
+    if (this.phase === "corrupted" || this.phase === "failed") return;
+    this.phase = phase;
+    this.reason = reason;
+    this.dependencies.log.event("error", `replica.${phase}`, { id: this.options.id, reason });
+    if (this.tickTimer !== null) this.dependencies.clock.cancelTimer(this.tickTimer);
+    this.tickTimer = null;
+    const error = this.unavailable();
+    // Submissions may still commit through other replicas: UNAVAILABLE here means "unknown".
+    for (const pending of this.pendingSubmits.values()) pending.callback({ ok: false, error });
+    for (const pending of this.pendingReads.values()) pending.callback({ ok: false, error });
+    this.pendingSubmits.clear();
+    this.pendingReads.clear();
+    for (const callback of this.startCallbacks.splice(0)) callback(this.phase);
+  }
+}
+
+function describeFailure(failure: StorageFailure): string {
+  switch (failure.code) {
+    case "CORRUPTED":
+      return failure.reason;
+    case "IO_ERROR":
+      return `${failure.operation}: ${failure.cause.code} ${failure.cause.message}`;
+  }
+}
+
+function messageSizeBytes(message: Message): number {
+  if (message.type === "append") return 64 + message.entries.reduce((sum, entry) => sum + 24 + JSON.stringify(entry.data ?? null).length, 0);
+  if (message.type === "snapshot") return 64 + JSON.stringify(message.snapshot.data ?? null).length;
+  return 64;
+}
+

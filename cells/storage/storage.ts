@@ -1,0 +1,227 @@
+// The durable Raft log of one replica over the injected Disk: a WAL file of checksummed records
+// (hard state, entries, snapshot marks) and a snapshot file. Operations run one at a time in
+// submission order, each ending with an fsync, because the replica acknowledges, votes and
+// sends only after its Ready is durable.
+//
+// Compaction writes the snapshot (temp file, fsync, rename, fsync) and then rewrites the WAL
+// the same way with only what follows the snapshot, so disk use stays bounded by
+// (snapshot + entries since it). A crash between the two steps leaves a newer snapshot with an
+// older WAL, which replay handles (entries covered by the snapshot are skipped).
+
+import type { Disk, DiskError, Log } from "../../sim/kernel/ports.js";
+import { silentLog } from "../../sim/kernel/ports.js";
+import { CodecError, decodeFrame, decodeJson, encodeFrame, encodeJson } from "../raft/codec.js";
+import type { Entry, HardState, Snapshot } from "../raft/types.js";
+import { logIndex, nodeId, term } from "../raft/types.js";
+import { RECORD_SNAPSHOT_FILE, encodeRecord, type WalRecord } from "./records.js";
+import { replayWal, type RecoveredState } from "./recovery.js";
+
+export interface RaftStorageOptions {
+  /** File names on the Disk; distinct per replica if replicas share a disk. */
+  readonly walFile: string;
+  readonly snapshotFile: string;
+  /** Bound on queued storage operations; the replica never has more than a few in flight. */
+  readonly operationsQueuedMax?: number;
+}
+
+export type StorageFailure =
+  | { readonly code: "IO_ERROR"; readonly operation: string; readonly cause: DiskError }
+  | { readonly code: "CORRUPTED"; readonly reason: string };
+
+export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; readonly tornBytes: number } | StorageFailure;
+
+type Operation = (done: () => void) => void;
+
+const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
+  return encodeFrame(RECORD_SNAPSHOT_FILE, encodeJson(snapshot));
+}
+
+export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
+  const frame = decodeFrame(bytes, 0);
+  if (frame.type !== RECORD_SNAPSHOT_FILE || frame.end !== bytes.length) throw new CodecError("MALFORMED", "snapshot file is not exactly one snapshot frame");
+  const value = decodeJson(frame.payload) as { metadata?: { index?: unknown; term?: unknown; voters?: unknown }; data?: unknown } | null;
+  const metadata = value?.metadata;
+  if (metadata === undefined || typeof metadata.index !== "number" || typeof metadata.term !== "number" || !Array.isArray(metadata.voters)) {
+    throw new CodecError("MALFORMED", "snapshot file has a bad shape");
+  }
+  return {
+    metadata: { index: logIndex(metadata.index), term: term(metadata.term), voters: (metadata.voters as string[]).map(nodeId) },
+    data: value?.data ?? null,
+  };
+}
+
+export class RaftStorage {
+  private readonly queue: Operation[] = [];
+  private running = false;
+  private failure: StorageFailure | null = null;
+  private readonly operationsQueuedMax: number;
+  /** Bytes in the WAL now, for status and for tests of bounded disk use. */
+  walBytes = 0;
+
+  constructor(
+    private readonly options: RaftStorageOptions,
+    private readonly disk: Disk,
+    private readonly log: Log = silentLog,
+  ) {
+    this.operationsQueuedMax = options.operationsQueuedMax ?? OPERATIONS_QUEUED_MAX_DEFAULT;
+  }
+
+  /** Reads the snapshot and WAL, cuts a torn tail, and reports CORRUPTED for anything worse. */
+  load(callback: (result: LoadResult) => void): void {
+    this.enqueue("load", (done) => {
+      const finish = (result: LoadResult): void => {
+        done();
+        callback(result);
+      };
+      this.disk.read(this.options.snapshotFile, (snapshotError, snapshotBytes) => {
+        if (snapshotError !== null && snapshotError.code !== "ENOENT") return finish(this.fail({ code: "IO_ERROR", operation: "read snapshot", cause: snapshotError }));
+        let snapshot: Snapshot | null = null;
+        if (snapshotBytes !== null && snapshotError === null) {
+          try {
+            snapshot = decodeSnapshotFile(snapshotBytes);
+          } catch (error) {
+            return finish(this.fail({ code: "CORRUPTED", reason: `snapshot file: ${(error as Error).message}` }));
+          }
+        }
+        this.disk.read(this.options.walFile, (walError, walBytes) => {
+          if (walError !== null && walError.code !== "ENOENT") return finish(this.fail({ code: "IO_ERROR", operation: "read WAL", cause: walError }));
+          const bytes = walError === null && walBytes !== null ? walBytes : new Uint8Array(0);
+          const replay = replayWal(bytes, snapshot);
+          if (replay.code === "CORRUPTED") return finish(this.fail({ code: "CORRUPTED", reason: replay.reason }));
+          this.walBytes = replay.validBytes;
+          if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
+          this.log.event("warn", "storage.wal.tornTail", { file: this.options.walFile, validBytes: replay.validBytes, tornBytes: replay.tornBytes });
+          this.disk.truncate(this.options.walFile, replay.validBytes, (truncateError) => {
+            if (truncateError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "truncate torn tail", cause: truncateError }));
+            this.disk.fsync(this.options.walFile, (syncError) => {
+              if (syncError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "fsync after truncate", cause: syncError }));
+              finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
+            });
+          });
+        });
+      });
+    });
+  }
+
+  /**
+   * Makes a Ready durable: snapshot file first (if any), then one WAL append holding the
+   * snapshot mark, the entries and the hard state, then fsync. `callback(null)` means durable.
+   */
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null, callback: (failure: StorageFailure | null) => void): void {
+    this.enqueue("save", (done) => {
+      const finish = (failure: StorageFailure | null): void => {
+        done();
+        callback(failure === null ? null : this.fail(failure));
+      };
+      const appendRecords = (): void => {
+        const records: WalRecord[] = [];
+        if (snapshot !== null) records.push({ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term });
+        if (entries.length > 0) records.push({ kind: "entries", entries });
+        if (hardState !== null) records.push({ kind: "hardState", hardState });
+        if (records.length === 0) return finish(null);
+        const bytes = concat(records.map(encodeRecord));
+        this.appendAndSync(this.options.walFile, bytes, "WAL", finish);
+      };
+      if (snapshot === null) appendRecords();
+      else this.writeFileAtomically(this.options.snapshotFile, encodeSnapshotFile(snapshot), (failure) => (failure === null ? appendRecords() : finish(failure)));
+    });
+  }
+
+  /**
+   * After the state machine snapshotted: persist `snapshot`, then rewrite the WAL to hold only
+   * `hardState` and the entries after the snapshot.
+   */
+  compact(snapshot: Snapshot, hardState: HardState, entriesAfter: readonly Entry[], callback: (failure: StorageFailure | null) => void): void {
+    this.enqueue("compact", (done) => {
+      const finish = (failure: StorageFailure | null): void => {
+        done();
+        callback(failure === null ? null : this.fail(failure));
+      };
+      this.writeFileAtomically(this.options.snapshotFile, encodeSnapshotFile(snapshot), (failure) => {
+        if (failure !== null) return finish(failure);
+        const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
+        const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
+        if (kept.length > 0) records.push({ kind: "entries", entries: kept });
+        records.push({ kind: "hardState", hardState });
+        const bytes = concat(records.map(encodeRecord));
+        this.writeFileAtomically(this.options.walFile, bytes, (walFailure) => {
+          if (walFailure === null) this.walBytes = bytes.length;
+          finish(walFailure);
+        });
+      });
+    });
+  }
+
+  get failed(): StorageFailure | null {
+    return this.failure;
+  }
+
+  private appendAndSync(file: string, bytes: Uint8Array, what: string, callback: (failure: StorageFailure | null) => void): void {
+    this.disk.append(file, bytes, (appendError) => {
+      if (appendError !== null) return callback({ code: "IO_ERROR", operation: `append ${what}`, cause: appendError });
+      this.disk.fsync(file, (syncError) => {
+        if (syncError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${what}`, cause: syncError });
+        if (file === this.options.walFile) this.walBytes += bytes.length;
+        callback(null);
+      });
+    });
+  }
+
+  /** temp file, fsync, rename over the target, fsync the target. */
+  private writeFileAtomically(file: string, bytes: Uint8Array, callback: (failure: StorageFailure | null) => void): void {
+    const temp = `${file}.tmp`;
+    this.disk.remove(temp, (removeError) => {
+      if (removeError !== null && removeError.code !== "ENOENT") return callback({ code: "IO_ERROR", operation: `remove ${temp}`, cause: removeError });
+      this.disk.append(temp, bytes, (appendError) => {
+        if (appendError !== null) return callback({ code: "IO_ERROR", operation: `write ${temp}`, cause: appendError });
+        this.disk.fsync(temp, (syncError) => {
+          if (syncError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${temp}`, cause: syncError });
+          this.disk.rename(temp, file, (renameError) => {
+            if (renameError !== null) return callback({ code: "IO_ERROR", operation: `rename ${temp}`, cause: renameError });
+            this.disk.fsync(file, (targetError) => {
+              if (targetError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${file}`, cause: targetError });
+              callback(null);
+            });
+          });
+        });
+      });
+    });
+  }
+
+  private fail(failure: StorageFailure): StorageFailure {
+    this.failure ??= failure;
+    this.log.event("error", "storage.failed", { ...failure, file: this.options.walFile });
+    return failure;
+  }
+
+  private enqueue(name: string, operation: Operation): void {
+    if (this.queue.length >= this.operationsQueuedMax) {
+      throw new Error(`storage ${name}: operationsQueuedMax (${this.operationsQueuedMax}) reached`);
+    }
+    this.queue.push(operation);
+    this.runNext();
+  }
+
+  private runNext(): void {
+    if (this.running) return;
+    const operation = this.queue.shift();
+    if (operation === undefined) return;
+    this.running = true;
+    operation(() => {
+      this.running = false;
+      this.runNext();
+    });
+  }
+}
