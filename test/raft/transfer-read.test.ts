@@ -52,7 +52,7 @@ describe("leadership transfer", () => {
     net.isolate("n3");
     for (let i = 0; i < 6; i++) net.propose("n1", i);
     net.deliverAll();
-    expect(net.node("n1").transferLeadership(nodeId("n3"))).toMatchObject({ code: "BAD_TARGET" });
+    expect(net.node("n1").transferLeadership(nodeId("n3"))).toMatchObject({ code: "TARGET_BEHIND" });
     expect(net.node("n1").transferLeadership(nodeId("n9"))).toMatchObject({ code: "BAD_TARGET" });
     expect(net.node("n2").transferLeadership(nodeId("n3"))).toEqual({ code: "NOT_LEADER", leaderHint: "n1" });
   });

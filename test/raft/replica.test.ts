@@ -1,0 +1,136 @@
+// The Replica end to end over SimDisks: persist, send, apply; recovery; corruption; disk failure.
+import { describe, expect, it } from "vitest";
+import type { ReadOutcome, SubmitOutcome } from "../../cells/replica.js";
+import { ReplicaCluster } from "./fixtures/replica-cluster.js";
+import { rewriteFile } from "./fixtures/sim-disk.js";
+
+function submitAll(cluster: ReplicaCluster, leader: string, count: number, prefix = "r"): SubmitOutcome[] {
+  const outcomes: SubmitOutcome[] = [];
+  for (let i = 0; i < count; i++) cluster.replica(leader).submit({ requestId: `${prefix}${i}`, command: i }, (outcome) => outcomes.push(outcome));
+  cluster.waitFor(() => outcomes.length === count);
+  return outcomes;
+}
+
+describe("Replica", () => {
+  it("elects a leader from ticks, commits submissions and applies them in the same order everywhere", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    expect(cluster.waitFor(() => cluster.leader() !== null)).toBe(true);
+    const leader = cluster.leader()!;
+    // The new leader drops writes until its no-op is applied; give it one round.
+    cluster.runFor(50_000);
+    const outcomes = submitAll(cluster, leader, 20);
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(outcomes[0]).toMatchObject({ ok: true, result: expect.stringMatching(/^applied@\d+$/) });
+    cluster.runFor(100_000);
+    const expected = JSON.stringify(cluster.machines.get(leader)!.applied);
+    expect(cluster.machines.get(leader)!.applied).toHaveLength(20);
+    for (const id of cluster.ids) expect(JSON.stringify(cluster.machines.get(id)!.applied), id).toBe(expected);
+  });
+
+  it("answers NOT_LEADER with a hint on a follower, and serves a ReadIndex read on the leader", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    let refused: SubmitOutcome | undefined;
+    cluster.replica(follower).submit({ requestId: "x" }, (outcome) => (refused = outcome));
+    expect(refused).toEqual({ ok: false, error: { code: "NOT_LEADER", leaderHint: leader } });
+    submitAll(cluster, leader, 3);
+    let read: ReadOutcome | undefined;
+    cluster.replica(leader).read((outcome) => (read = outcome));
+    expect(read).toBeUndefined(); // needs a heartbeat round first
+    cluster.waitFor(() => read !== undefined);
+    expect(read).toMatchObject({ ok: true });
+    expect((read as { index: number }).index).toBeGreaterThanOrEqual(4);
+  });
+
+  it("a crashed follower recovers from its WAL and catches up", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    submitAll(cluster, leader, 5);
+    cluster.crash(follower);
+    submitAll(cluster, leader, 5, "s");
+    cluster.start(follower);
+    cluster.runFor(300_000);
+    expect(cluster.replica(follower).status().phase).toBe("running");
+    expect(cluster.machines.get(follower)!.applied).toEqual(cluster.machines.get(leader)!.applied);
+    expect(cluster.machines.get(follower)!.applied).toHaveLength(10);
+  });
+
+  it("mid-log WAL corruption: the replica refuses to vote; wiped and restarted it is re-seeded by snapshot", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"], 5);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const [victim, other] = cluster.ids.filter((id) => id !== leader) as [string, string];
+    submitAll(cluster, leader, 3);
+    cluster.runFor(100_000);
+    cluster.crash(victim);
+    const disk = cluster.disks.get(victim)!;
+    const walFile = `raft-${victim}.wal`;
+    const bytes = disk.peek(walFile)!.slice();
+    bytes[12] = (bytes[12] as number) ^ 0xff;
+    rewriteFile(disk, cluster.scheduler, walFile, bytes);
+    const restarted = cluster.start(victim);
+    cluster.runFor(10_000);
+    expect(restarted.status()).toMatchObject({ phase: "corrupted", corrupted: true, role: "stopped" });
+    // With the leader gone, the corrupted replica's vote is missing: no leader can be elected.
+    cluster.crash(leader);
+    const sentBefore = cluster.sentBy.get(victim) ?? 0;
+    cluster.runFor(2_000_000);
+    expect(cluster.replica(other).status().role).not.toBe("leader");
+    expect(cluster.sentBy.get(victim) ?? 0).toBe(sentBefore);
+    let refused: SubmitOutcome | undefined;
+    restarted.submit({ requestId: "z" }, (outcome) => (refused = outcome));
+    expect(refused).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
+    // Operator: wipe the corrupted replica's files and restart it empty; bring the old leader back.
+    restarted.close();
+    for (const file of disk.list()) disk.remove(file, () => undefined);
+    cluster.runFor(1_000);
+    cluster.start(victim);
+    cluster.start(leader);
+    expect(cluster.waitFor(() => cluster.leader() !== null, 5_000_000)).toBe(true);
+    cluster.runFor(50_000);
+    submitAll(cluster, cluster.leader()!, 10, "after");
+    cluster.runFor(300_000);
+    const expected = cluster.machines.get(cluster.leader()!)!.applied;
+    expect(expected).toHaveLength(13);
+    expect(cluster.machines.get(victim)!.applied).toEqual(expected);
+    expect(disk.list()).toContain(`raft-${victim}.snap`);
+  });
+
+  it("an fsync error crash-stops the replica (failed) and the others carry on", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    cluster.disks.get(leader)!.failNextFsyncs(1);
+    let outcome: SubmitOutcome | undefined;
+    cluster.replica(leader).submit({ requestId: "doomed" }, (result) => (outcome = result));
+    cluster.waitFor(() => outcome !== undefined);
+    expect(outcome).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
+    expect(cluster.replica(leader).status()).toMatchObject({ phase: "failed", failed: true });
+    expect(cluster.waitFor(() => cluster.leader() !== null && cluster.leader() !== leader, 5_000_000)).toBe(true);
+    cluster.runFor(50_000);
+    expect(submitAll(cluster, cluster.leader()!, 2).every((result) => result.ok)).toBe(true);
+  });
+
+  it("compacts every snapshotEntries entries so the WAL stays bounded", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"], 20);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    submitAll(cluster, leader, 30, "a");
+    cluster.runFor(100_000);
+    const afterFirst = cluster.replica(leader).status().walBytes;
+    for (let round = 0; round < 4; round++) submitAll(cluster, leader, 30, `b${round}-`);
+    cluster.runFor(100_000);
+    const status = cluster.replica(leader).status();
+    expect(status.firstIndex).toBeGreaterThan(100);
+    expect(status.walBytes).toBeLessThan(afterFirst * 3);
+  });
+});
