@@ -1,0 +1,59 @@
+// Length-prefixed JSON frames for TCP: a 4-byte big-endian payload length, then UTF-8 JSON.
+// A frame above `frameBytesMax` is a protocol error (the connection is dropped), not an
+// allocation: a corrupt length field must not make a replica allocate gigabytes.
+
+export const FRAME_LENGTH_BYTES = 4;
+export const FRAME_BYTES_MAX_DEFAULT = 32 * 1024 * 1024;
+
+export class FrameError extends Error {
+  constructor(
+    readonly code: "TOO_LARGE" | "MALFORMED",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFAULT): Buffer {
+  const payload = Buffer.from(JSON.stringify(value), "utf8");
+  if (payload.length > frameBytesMax) throw new FrameError("TOO_LARGE", `frame of ${payload.length} bytes exceeds frameBytesMax=${frameBytesMax}`);
+  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  payload.copy(frame, FRAME_LENGTH_BYTES);
+  return frame;
+}
+
+/** Reassembles frames from arbitrary TCP chunks. */
+export class FrameDecoder {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly frameBytesMax = FRAME_BYTES_MAX_DEFAULT) {}
+
+  /** Feeds a chunk; returns every complete frame's value. Throws FrameError on a bad frame. */
+  push(chunk: Buffer): unknown[] {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const values: unknown[] = [];
+    if (this.pendingBytes < FRAME_LENGTH_BYTES) return values;
+    let buffer = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    let offset = 0;
+    while (buffer.length - offset >= FRAME_LENGTH_BYTES) {
+      const length = buffer.readUInt32BE(offset);
+      if (length > this.frameBytesMax) throw new FrameError("TOO_LARGE", `incoming frame claims ${length} bytes, frameBytesMax=${this.frameBytesMax}`);
+      const end = offset + FRAME_LENGTH_BYTES + length;
+      if (end > buffer.length) break;
+      const text = buffer.toString("utf8", offset + FRAME_LENGTH_BYTES, end);
+      try {
+        values.push(JSON.parse(text));
+      } catch (error) {
+        throw new FrameError("MALFORMED", `frame is not JSON: ${(error as Error).message}`);
+      }
+      offset = end;
+    }
+    buffer = buffer.subarray(offset);
+    this.pending = buffer.length > 0 ? [buffer] : [];
+    this.pendingBytes = buffer.length;
+    return values;
+  }
+}
