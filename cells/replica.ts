@@ -115,6 +115,7 @@ export class Replica {
   private readonly pendingSubmits = new Map<string, Pending<SubmitOutcome>>();
   private readonly pendingReads = new Map<string, Pending<ReadOutcome>>();
   private readSequence = 0;
+  private readonly readNonce: string;
   private ticksSinceExpiry = 0;
   private readonly requestTimeoutUs: number;
   private readonly pendingRequestsMax: number;
@@ -129,6 +130,7 @@ export class Replica {
     private readonly stateMachine: StateMachine,
   ) {
     this.id = nodeId(options.id);
+    this.readNonce = dependencies.random.fork("read-nonce").nextUint32().toString(36);
     this.requestTimeoutUs = options.requestTimeoutUs ?? REQUEST_TIMEOUT_US_DEFAULT;
     this.pendingRequestsMax = options.pendingRequestsMax ?? PENDING_REQUESTS_MAX_DEFAULT;
     this.snapshotEntries = options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT;
@@ -207,7 +209,9 @@ export class Replica {
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
     if (this.pendingReads.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
-    const context = `${this.options.id}:${++this.readSequence}`;
+    // The nonce keeps contexts unique across restarts: a leader must never match a new read to
+    // the answer of an older one with the same sequence number.
+    const context = `${this.options.id}:${this.readNonce}:${++this.readSequence}`;
     const result = node.readIndex(context);
     switch (result.code) {
       case "OK":
