@@ -85,7 +85,7 @@ export class VirtualCluster implements Cluster {
         cell: id,
         datacenter: replica.datacenter,
         region: replica.region,
-        role: status === undefined || processState === "down" ? "down" : roleName(status.role),
+        role: status === undefined || processState === "down" ? "down" : roleName(status.role ?? "follower"),
         state,
         term: (status?.term as number | undefined) ?? 0,
         commitIndex: (status?.commit as number | undefined) ?? 0,

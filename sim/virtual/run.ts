@@ -50,7 +50,7 @@ export const DRAIN_US_MAX = 30_000_000;
 
 export function runCells(options: CellsRunOptions): CellsRunResult {
   const virtual = new VirtualWorld({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}) });
-  virtual.awaitLeaders(WARMUP_US);
+  virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
   const startUs = virtual.nowUs();
   const endUs = startUs + options.durationUs;

@@ -52,6 +52,7 @@ export class VirtualWorld {
   private readonly regionClients = new Map<string, CellClient>();
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
+  private readonly leaderRegions = new Map<string, string>();
   private monitorTimer: TimerHandle | null = null;
 
   constructor(options: VirtualWorldOptions) {
@@ -165,8 +166,9 @@ export class VirtualWorld {
   directSink(): RequestSink {
     return {
       submit: (request: UserRequest, callback: (outcome: CellOutcome) => void) => {
-        const view = this.cluster.cell(request.cell);
-        const region = view?.leader?.region ?? view?.preferredRegion ?? (this.regionClients.keys().next().value as string);
+        // Users enter at the region of their cell's leader as last observed (refreshed by the
+        // monitor every period, not per request: a full view per request dominated the profile).
+        const region = this.leaderRegions.get(request.cell) ?? this.placement.cell(request.cell)?.preferredLeaderRegion ?? "";
         const client = this.regionClients.get(region) ?? (this.regionClients.values().next().value as CellClient);
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
@@ -204,6 +206,26 @@ export class VirtualWorld {
       if (this.nowUs() >= deadline) return false;
       this.runFor(10_000);
     }
+  }
+
+  /**
+   * Elects the first leaders, then hands each cell's leadership to its preferred region (the
+   * placement an operator sets up before traffic arrives). Returns false when it could not.
+   */
+  settleLeaders(maxUs: number): boolean {
+    const deadline = this.nowUs() + maxUs;
+    if (!this.awaitLeaders(maxUs)) return false;
+    let pending = 0;
+    for (const cell of this.cluster.cells()) {
+      if (cell.leader === null || cell.leader.region === cell.preferredRegion) continue;
+      const target = cell.replicas.find((replica) => replica.region === cell.preferredRegion && replica.state === "up");
+      if (target === undefined) continue;
+      pending++;
+      this.cluster.transferLeadership(cell.id, target.id, Math.max(1, deadline - this.nowUs()), () => pending--);
+    }
+    while (pending > 0 && this.nowUs() < deadline) this.runFor(10_000);
+    this.refreshLeaderRegions();
+    return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
   }
 
   /** Per cell, the commands its ledger holds (from the most complete live replica). */
@@ -269,10 +291,23 @@ export class VirtualWorld {
     return { seed: this.seed, simulatedMs: Math.round(this.nowUs() / 1000), events: this.world.scheduler.eventsDelivered, traceHash: this.world.scheduler.traceHash };
   }
 
+  private refreshLeaderRegions(): void {
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.status().role === "leader") {
+          this.leaderRegions.set(cell.cell, replica.region);
+          break;
+        }
+      }
+    }
+  }
+
   private scheduleMonitor(): void {
     this.monitorTimer = this.clock.setTimer(this.invariants.periodUs, () => {
       this.monitorTimer = null;
       this.invariants.check();
+      this.refreshLeaderRegions();
       this.scheduleMonitor();
     });
   }
