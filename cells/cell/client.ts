@@ -150,6 +150,14 @@ export class CellClient {
     });
   }
 
+  /**
+   * The client process is gone (crashed): every request it carried ends with an unknown outcome.
+   * Called by the runtime at the crash, since the client's own timers died with it.
+   */
+  abandonAll(reason: string): void {
+    for (const entry of [...this.pending.values()]) this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: reason } });
+  }
+
   private finish(entry: Pending, outcome: CellOutcome): void {
     this.clearTimer(entry);
     this.pending.delete(entry.request.requestId);

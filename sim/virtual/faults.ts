@@ -42,6 +42,7 @@ export class VirtualFaults implements FaultPort {
     private readonly placements: readonly HostPlacement[],
     private readonly skews: ClockSkews,
     private readonly onChange: () => void = () => {},
+    private readonly onCrash: (host: string) => void = () => {},
   ) {
     this.baseDisk = { ...world.config.disk };
   }
@@ -60,7 +61,10 @@ export class VirtualFaults implements FaultPort {
   }
 
   crash(host: string): void {
-    if (this.world.state(host) !== "down") this.world.crash(host);
+    if (this.world.state(host) !== "down") {
+      this.world.crash(host);
+      this.onCrash(host);
+    }
     this.onChange();
   }
 

@@ -31,7 +31,7 @@ export const REGION_CLIENT_PREFIX = "client/";
 
 /** Client timeouts: a per-attempt wait above a cross-region commit, a deadline above an election. */
 export const defaultClientTimeouts = {
-  attemptTimeoutUs: 250_000,
+  attemptTimeoutUs: 100_000,
   requestTimeoutUs: 5_000_000,
   retryBackoffUs: 20_000,
   inflightRequestsMax: 50_000,
@@ -83,7 +83,10 @@ export class VirtualWorld {
       placements.push({ id: host, datacenter, region: region.name });
     }
 
-    this.faults = new VirtualFaults(this.world, placements, this.skews);
+    this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
+      // A region client that dies takes its in-flight requests with it: their outcome is unknown.
+      if (host.startsWith(REGION_CLIENT_PREFIX)) this.regionClients.get(host.slice(REGION_CLIENT_PREFIX.length))?.abandonAll(`${host} crashed`);
+    });
     this.cluster = new VirtualCluster(this, this.faults);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
 
@@ -169,7 +172,20 @@ export class VirtualWorld {
         // Users enter at the region of their cell's leader as last observed (refreshed by the
         // monitor every period, not per request: a full view per request dominated the profile).
         const region = this.leaderRegions.get(request.cell) ?? this.placement.cell(request.cell)?.preferredLeaderRegion ?? "";
-        const client = this.regionClients.get(region) ?? (this.regionClients.values().next().value as CellClient);
+        // A region whose entry point is down sends its users elsewhere (as GSLB would).
+        let client = this.world.isUp(`${REGION_CLIENT_PREFIX}${region}`) ? this.regionClients.get(region) : undefined;
+        if (client === undefined) {
+          for (const [name, candidate] of this.regionClients) {
+            if (this.world.isUp(`${REGION_CLIENT_PREFIX}${name}`)) {
+              client = candidate;
+              break;
+            }
+          }
+        }
+        if (client === undefined) {
+          callback({ ok: false, error: { code: "OVERLOADED", message: "no region entry point is up" } });
+          return;
+        }
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
