@@ -11,7 +11,7 @@ export const BUILTIN_DRILLS: Readonly<Record<string, string>> = {
 name: region-outage
 description: The region holding the most leaders loses power for 60 s; its cells must re-elect elsewhere and lose nothing.
 duration: 90s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - at: 10s
     inject: {type: region-outage, select: leader, duration: 60s}
@@ -24,7 +24,7 @@ expect:
 name: dc-outage
 description: The datacenter holding the most leaders loses power for 30 s.
 duration: 60s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - at: 10s
     inject: {type: dc-outage, select: leader, duration: 30s}
@@ -37,7 +37,7 @@ expect:
 name: leader-dc-partition
 description: The datacenter of a cell's leader is cut off from every other datacenter for 20 s (processes keep running).
 duration: 60s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - at: 10s
     inject: {type: partition, target: {select: leader}, shape: datacenter, duration: 20s}
@@ -50,7 +50,7 @@ expect:
 name: minority-partition-flapping
 description: A minority of a cell is isolated for 3 s, five times, a different draw each time; quorum never goes.
 duration: 60s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - {at: 10s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
   - {at: 16s, inject: {type: partition, target: {select: minority}, shape: isolate, duration: 3s}}
@@ -65,7 +65,7 @@ expect:
 name: disk-corruption-one-replica
 description: A bit flips in a synced record of one follower of cell-2; the replica is then restarted and must notice.
 duration: 60s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - at: 15s
     name: flip
@@ -80,7 +80,7 @@ expect:
 name: rolling-restart
 description: Restart every replica of cell-1 in turn (followers first, leader last), 8 s apart, each down 3 s.
 duration: 60s
-workload: {profile: steady, opsPerSecond: 1000}
+workload: {profile: steady, opsPerSecond: 200}
 steps:
   - at: 10s
     inject: {type: rolling-restart, cell: cell-1, intervalMs: 8000, downMs: 3000}
@@ -93,7 +93,7 @@ expect:
 name: double-11-peak-with-region-loss
 description: The Double 11 peak (3x load from 20 s to 40 s) and, at its top, the region holding the most leaders loses power for 20 s.
 duration: 70s
-workload: {profile: double-11, opsPerSecond: 600}
+workload: {profile: double-11, opsPerSecond: 150}
 steps:
   - at: 27s
     inject: {type: region-outage, select: leader, duration: 20s}
@@ -106,7 +106,7 @@ expect:
 name: random-availability-attacks
 description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.
 duration: 80s
-workload: {profile: steady, opsPerSecond: 800}
+workload: {profile: steady, opsPerSecond: 200}
 nemesis: {faults: [partition, kill, pause, disk, clock, latency, loss], interval: 8s, from: 8s, until: 64s}
 expect:
   lostAckedTransfersMax: 0
