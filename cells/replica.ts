@@ -21,6 +21,8 @@ export interface StateMachine {
   apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
   snapshot(): unknown;
   restore(snapshot: unknown): void;
+  /** A state machine that keeps its own durable state reports how far it got; earlier entries are not re-applied. */
+  lastApplied?(): number;
 }
 
 /** Raft tunables as the world config spells them (sim/world/config.ts `raft`). */
@@ -316,6 +318,7 @@ export class Replica {
 
   private applyEntry(entry: Entry): void {
     if (entry.kind !== "normal") return;
+    if (this.stateMachine.lastApplied !== undefined && entry.index <= this.stateMachine.lastApplied()) return;
     const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
     const requestId = requestIdOf(entry.data);
     if (requestId === null) return;
