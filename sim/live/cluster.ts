@@ -1,0 +1,162 @@
+// The Cluster (sim/cluster.ts) of the live runtime: cell and replica views from the statuses the
+// replicas report over the admin channel (polled), the process states the supervisor knows, and
+// the proxies the faults cut; leadership transfer through the leader's admin channel.
+
+import type { ActionResult, CellView, Cluster, LeaderInfo, ReplicaState, ReplicaView, TopologyInfo } from "../cluster.js";
+import type { Clock, Random } from "../kernel/ports.js";
+import type { LiveWorld } from "./world.js";
+import type { LiveFaults } from "./faults.js";
+
+/** A follower this many entries behind the leader is shown as lagging. */
+export const LAGGING_ENTRIES_MIN = 200;
+/** A status older than this is not believed (the replica is paused, partitioned from us or dying). */
+export const STATUS_STALE_MS = 1_500;
+const TRANSFER_POLL_US = 20_000;
+const ADMIN_TIMEOUT_MS = 2_000;
+
+export class LiveCluster implements Cluster {
+  readonly runtime = "live" as const;
+  readonly topology: TopologyInfo;
+  readonly random: Random;
+
+  constructor(
+    private readonly live: LiveWorld,
+    readonly faults: LiveFaults,
+  ) {
+    this.random = live.random.fork("controller");
+    const regions = new Map<string, readonly string[]>(live.regions.map((region) => [region.name, region.datacenters]));
+    const firstDc = (region: string): string => (regions.get(region) ?? [])[0] as string;
+    this.topology = {
+      regions: live.regions,
+      rttMs: (regionA, regionB) => {
+        if (regionA === regionB) {
+          const dcs = regions.get(regionA) ?? [];
+          return live.topology.datacenterRttUs(dcs[0] as string, (dcs[1] ?? dcs[0]) as string) / 1000;
+        }
+        return live.topology.datacenterRttUs(firstDc(regionA), firstDc(regionB)) / 1000;
+      },
+      regionOfDatacenter: (datacenter) => live.topology.regionOf(datacenter),
+    };
+  }
+
+  get seed(): number {
+    return this.live.seed;
+  }
+
+  get clock(): Clock {
+    return this.live.clock;
+  }
+
+  cells(): readonly CellView[] {
+    return this.live.placement.cells.map((cell) => this.view(cell.cell) as CellView);
+  }
+
+  cell(id: string): CellView | undefined {
+    return this.view(id);
+  }
+
+  private view(id: string): CellView | undefined {
+    const placement = this.live.placement.cells.find((cell) => cell.cell === id);
+    if (placement === undefined) return undefined;
+    const nowMs = this.live.clock.nowUs() / 1000;
+    const entries = placement.replicas.map((replica) => {
+      const process = this.live.processes.get(replica.replica);
+      const cached = this.live.statuses.get(replica.replica);
+      const fresh = cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS && process?.state === "running";
+      return { replica, processState: process?.state ?? "down", status: fresh ? cached.status : undefined };
+    });
+    let leader: (typeof entries)[number] | undefined;
+    for (const entry of entries) {
+      if (entry.status?.role !== "leader" || entry.status.phase !== "running") continue;
+      if (leader === undefined || entry.status.term > (leader.status?.term ?? 0)) leader = entry;
+    }
+    const leaderLast = leader?.status?.lastIndex;
+    const reachable = (a: string, b: string): boolean => a === b || (!this.faults.isCut(a, b) && !this.faults.isCut(b, a));
+    const upIds = entries.filter((entry) => entry.status !== undefined && entry.status.phase === "running").map((entry) => entry.replica.replica);
+    const majority = Math.floor(placement.replicas.length / 2) + 1;
+    const quorumAvailable = upIds.some((a) => upIds.filter((b) => reachable(a, b)).length >= majority);
+    const replicas: ReplicaView[] = entries.map(({ replica, processState, status }) => {
+      const peers = placement.replicas.filter((peer) => peer.replica !== replica.replica);
+      const cutFrom = peers.filter((peer) => !reachable(replica.replica, peer.replica)).length;
+      const lag = status === undefined || leaderLast === undefined ? -1 : Math.max(0, leaderLast - status.lastIndex);
+      let state: ReplicaState = "up";
+      if (processState === "down") state = "crashed";
+      else if (processState === "paused") state = "paused";
+      else if (status?.phase === "corrupted") state = "corrupted";
+      else if (status?.phase === "failed" || status?.diskFaulted === true || this.faults.diskFaulted(replica.replica)) state = "disk-faulted";
+      else if (cutFrom * 2 >= peers.length) state = "partitioned";
+      else if (lag >= LAGGING_ENTRIES_MIN) state = "lagging";
+      return {
+        id: replica.replica,
+        cell: id,
+        datacenter: replica.datacenter,
+        region: replica.region,
+        role: status === undefined || processState === "down" ? "down" : roleName(status.role),
+        state,
+        term: status?.term ?? 0,
+        commitIndex: status?.commit ?? 0,
+        appliedIndex: status?.applied ?? 0,
+        lag,
+      };
+    });
+    const leaderInfo: LeaderInfo | null = leader ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region } : null;
+    return {
+      id,
+      preferredRegion: placement.preferredLeaderRegion,
+      shards: placement.shards,
+      replicas,
+      leader: leaderInfo,
+      term: Math.max(0, ...replicas.map((replica) => replica.term)),
+      commitIndex: Math.max(0, ...replicas.map((replica) => replica.commitIndex)),
+      quorumAvailable,
+    };
+  }
+
+  transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void {
+    const view = this.view(cell);
+    if (view === undefined) return callback({ ok: false, error: { code: "NO_SUCH_CELL", message: `no cell ${cell}` } });
+    const target = view.replicas.find((replica) => replica.id === targetReplica);
+    if (target === undefined) return callback({ ok: false, error: { code: "NO_SUCH_REPLICA", message: `${targetReplica} is not a replica of ${cell}` } });
+    const leaderInfo = (): LeaderInfo => ({ replica: target.id, datacenter: target.datacenter, region: target.region });
+    if (view.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
+    if (view.leader === null) return callback({ ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } });
+    if (target.role === "down" || target.state === "crashed" || target.state === "paused") {
+      return callback({ ok: false, error: { code: "TARGET_DOWN", message: `${targetReplica} is ${target.state}` } });
+    }
+    const leaderProcess = this.live.processes.get(view.leader.replica);
+    const leaderId = view.leader.replica;
+    const deadlineUs = this.clock.nowUs() + timeoutUs;
+    const poll = (): void => {
+      if (this.view(cell)?.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
+      if (this.clock.nowUs() >= deadlineUs) {
+        return callback({ ok: false, error: { code: "TIMEOUT", message: `${targetReplica} did not become leader of ${cell} within ${Math.round(timeoutUs / 1000)} ms` } });
+      }
+      this.clock.setTimer(TRANSFER_POLL_US, poll);
+    };
+    if (leaderProcess === undefined) return callback({ ok: false, error: { code: "NO_LEADER", message: `no process for ${leaderId}` } });
+    leaderProcess
+      .admin<{ code: string; reason?: string }>({ op: "transfer-leadership", target: targetReplica }, ADMIN_TIMEOUT_MS)
+      .then((result) => {
+        if (result.code !== "OK") {
+          const code = result.code === "TARGET_BEHIND" ? "TARGET_BEHIND" : "TIMEOUT";
+          callback({ ok: false, error: { code, message: `${leaderId} refused the transfer: ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ""}` } });
+          return;
+        }
+        this.clock.setTimer(TRANSFER_POLL_US, poll);
+      })
+      .catch((error: unknown) => callback({ ok: false, error: { code: "TIMEOUT", message: `${leaderId}: ${(error as Error).message}` } }));
+  }
+}
+
+function roleName(role: string | null): ReplicaView["role"] {
+  switch (role) {
+    case "leader":
+      return "leader";
+    case "candidate":
+      return "candidate";
+    case "preCandidate":
+      return "precandidate";
+    default:
+      return "follower";
+  }
+}
