@@ -8,6 +8,8 @@ import { Replica, type ReplicaOptions } from "../replica.js";
 import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
 
+export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
+
 export interface CellNodeDependencies {
   readonly clock: Clock;
   readonly random: Random;
@@ -20,6 +22,9 @@ export class CellNode {
   readonly stateMachine: LedgerStateMachine;
   readonly replica: Replica;
   private raftHandler: ((source: string, message: unknown) => void) | null = null;
+  /** Latest commit latencies (proposal to applied outcome) at this replica while it leads, µs. */
+  private readonly commitLatenciesUs = new Float64Array(COMMIT_LATENCY_SAMPLES_MAX);
+  private commitLatencyCount = 0;
 
   constructor(
     readonly id: string,
@@ -46,6 +51,12 @@ export class CellNode {
     this.replica = new Replica(options, { ...dependencies, transport: raftTransport }, this.stateMachine);
   }
 
+  /** The most recent commit latencies measured here (at most COMMIT_LATENCY_SAMPLES_MAX), µs. */
+  commitLatencies(): number[] {
+    const count = Math.min(this.commitLatencyCount, COMMIT_LATENCY_SAMPLES_MAX);
+    return Array.from(this.commitLatenciesUs.subarray(0, count));
+  }
+
   private onClientRequest(request: ClientRequest): void {
     const reply = (ok: boolean, result: unknown, error?: ClientError): void => {
       const response: ClientResponse = ok
@@ -64,8 +75,12 @@ export class CellNode {
       });
       return;
     }
+    const submittedUs = this.dependencies.clock.nowUs();
     this.replica.submit({ requestId: request.requestId, command: request.payload }, (outcome) => {
-      if (outcome.ok) reply(true, outcome.result);
+      if (outcome.ok) {
+        this.commitLatenciesUs[this.commitLatencyCount++ % COMMIT_LATENCY_SAMPLES_MAX] = this.dependencies.clock.nowUs() - submittedUs;
+        reply(true, outcome.result);
+      }
       else reply(false, undefined, outcome.error);
     });
   }

@@ -43,6 +43,8 @@ export class VirtualFaults implements FaultPort {
     private readonly skews: ClockSkews,
     private readonly onChange: () => void = () => {},
     private readonly onCrash: (host: string) => void = () => {},
+    /** A replica that stopped on a disk error: healing restarts its process, as a supervisor would. */
+    private readonly isStopped: (host: string) => boolean = () => false,
   ) {
     this.baseDisk = { ...world.config.disk };
   }
@@ -192,6 +194,10 @@ export class VirtualFaults implements FaultPort {
       const state = this.world.state(host.id);
       if (state === "paused") this.world.resume(host.id);
       else if (state === "down") this.world.restart(host.id);
+      else if (this.isStopped(host.id)) {
+        this.world.crash(host.id);
+        this.world.restart(host.id);
+      }
     }
     this.onChange();
   }

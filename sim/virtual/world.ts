@@ -16,6 +16,7 @@ import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-a
 import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
 import { InvariantMonitor } from "./invariants.js";
+import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 
 export interface VirtualWorldOptions {
   readonly seed: number;
@@ -86,7 +87,7 @@ export class VirtualWorld {
     this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
       // A region client that dies takes its in-flight requests with it: their outcome is unknown.
       if (host.startsWith(REGION_CLIENT_PREFIX)) this.regionClients.get(host.slice(REGION_CLIENT_PREFIX.length))?.abandonAll(`${host} crashed`);
-    });
+    }, (host) => this.nodes.get(host)?.replica.status().failed === true);
     this.cluster = new VirtualCluster(this, this.faults);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
 
@@ -281,6 +282,33 @@ export class VirtualWorld {
     return result;
   }
 
+  /**
+   * Per cell, the event log in applied order from the replica that applied the most, for the
+   * witness checker; incomplete (with the reason) when that replica was restored from a snapshot
+   * and no replica that far along still holds every event.
+   */
+  finalEvents(): Record<string, WitnessLog> {
+    const result: Record<string, WitnessLog> = {};
+    for (const cell of this.placement.cells) {
+      let best: CellNode | undefined;
+      let eventCountMax = -1;
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node === undefined) continue;
+        const ledger = node.stateMachine.ledger;
+        eventCountMax = Math.max(eventCountMax, ledger.eventCount);
+        if (ledger.firstRetainedEventIndex !== 0) continue;
+        if (best === undefined || ledger.eventCount > best.stateMachine.ledger.eventCount) best = node;
+      }
+      if (best === undefined || best.stateMachine.ledger.eventCount < eventCountMax) {
+        result[cell.cell] = { complete: false, reason: `no replica of ${cell.cell} holds all ${eventCountMax} events from the first (snapshot-restored or compacted)` };
+        continue;
+      }
+      result[cell.cell] = { complete: true, events: best.stateMachine.ledger.events().map((stored) => stored.event) };
+    }
+    return result;
+  }
+
   /** Per cell and replica: the event hash chain at its checkpoints and head. */
   replicaChains(): ReplicaChains {
     const result: Record<string, Record<string, ChainPoint[]>> = {};
@@ -291,7 +319,8 @@ export class VirtualWorld {
         if (node === undefined) continue;
         const ledger = node.stateMachine.ledger;
         const points: ChainPoint[] = ledger.checkpoints().map((checkpoint) => ({ index: checkpoint.eventCount, hash: checkpoint.hash }));
-        if (ledger.eventCount > 0) points.push({ index: ledger.eventCount, hash: ledger.headHash });
+        const last = points[points.length - 1];
+        if (ledger.eventCount > 0 && (last === undefined || last.index < ledger.eventCount)) points.push({ index: ledger.eventCount, hash: ledger.headHash });
         chains[replica.replica] = points;
       }
       result[cell.cell] = chains;
