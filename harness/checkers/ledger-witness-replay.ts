@@ -1,0 +1,250 @@
+// Replays a cell's event log once and keeps what the witness checker asks of it afterwards:
+// the state hash after every prefix (to find where a read's balances could have been seen),
+// each account's balance history (to confirm a candidate exactly, without replaying again) and
+// whatever in the log the ledger's own rules forbid (an overdraft, a rejection without cause).
+
+import { assertNever, type LedgerEventBody } from "../../cells/ledger/events.js";
+
+export const STATE_HASH_MODULUS = 2 ** 52;
+
+export type LogViolationKind = "negative-balance" | "illegal-event" | "not-conserved";
+
+export interface LogViolation {
+  kind: LogViolationKind;
+  position: number;
+  message: string;
+}
+
+interface BalanceHistory {
+  /** Positions of the events that changed the balance, ascending; the first opened the account. */
+  readonly positions: number[];
+  /** Balance after the event at the same offset. */
+  readonly balances: number[];
+}
+
+const accountSeeds = new Map<string, number>();
+
+// FNV-1a over the name, cached: accounts are few, balance changes are many.
+function accountSeed(account: string): number {
+  let seed = accountSeeds.get(account);
+  if (seed !== undefined) return seed;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < account.length; i++) hash = Math.imul(hash ^ account.charCodeAt(i), 0x01000193);
+  seed = hash >>> 0;
+  accountSeeds.set(account, seed);
+  return seed;
+}
+
+function finalMix(value: number): number {
+  let x = value;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * A 52-bit mix of (account, balance). The state hash is the SUM of these over the open accounts
+ * (mod 2^52), so one balance change updates it in O(1); equal sums only nominate a candidate,
+ * equality is always confirmed on the balances themselves.
+ */
+export function accountBalanceMix(account: string, balance: number): number {
+  const seed = accountSeed(account);
+  const low = balance % 0x1_0000_0000 >>> 0;
+  const high = Math.floor(balance / 0x1_0000_0000) >>> 0;
+  const first = finalMix(seed ^ finalMix(low ^ Math.imul(high, 0x9e3779b1)));
+  const second = finalMix(first ^ Math.imul(seed, 0x27d4eb2f) ^ high);
+  return (first & 0x3ff_ffff) * 0x400_0000 + (second & 0x3ff_ffff);
+}
+
+export function addHash(hash: number, mix: number): number {
+  const sum = hash + mix;
+  return sum >= STATE_HASH_MODULUS ? sum - STATE_HASH_MODULUS : sum;
+}
+
+function subtractHash(hash: number, mix: number): number {
+  const difference = hash - mix;
+  return difference < 0 ? difference + STATE_HASH_MODULUS : difference;
+}
+
+export function balancesHash(balances: Readonly<Record<string, number>>): number {
+  let hash = 0;
+  for (const account of Object.keys(balances)) hash = addHash(hash, accountBalanceMix(account, balances[account] as number));
+  return hash;
+}
+
+export class ReplayedLog {
+  /** hashAfter[p]: the state hash after the first p events (p = 0 .. events). */
+  readonly hashAfter: Float64Array;
+  /** Accounts open after the first p events. */
+  private readonly openAfter: Int32Array;
+  private readonly histories = new Map<string, BalanceHistory>();
+  private readonly positionsByHash = new Map<number, number[]>();
+  readonly violations: LogViolation[] = [];
+
+  constructor(readonly events: readonly LedgerEventBody[]) {
+    const count = events.length;
+    this.hashAfter = new Float64Array(count + 1);
+    this.openAfter = new Int32Array(count + 1);
+    const balances = new Map<string, number>();
+    let hash = 0;
+    let total = 0;
+    let enteredTotal = 0;
+    this.indexHash(0, 0);
+    for (let position = 0; position < count; position++) {
+      const event = events[position] as LedgerEventBody;
+      const set = (account: string, balance: number): void => {
+        const before = balances.get(account);
+        if (before !== undefined) hash = subtractHash(hash, accountBalanceMix(account, before));
+        hash = addHash(hash, accountBalanceMix(account, balance));
+        balances.set(account, balance);
+        let history = this.histories.get(account);
+        if (history === undefined) this.histories.set(account, (history = { positions: [], balances: [] }));
+        history.positions.push(position);
+        history.balances.push(balance);
+        if (balance < 0) this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
+      };
+      const illegal = (message: string): void => {
+        this.violations.push({ kind: "illegal-event", position, message: `event ${position}: ${message}` });
+      };
+      switch (event.type) {
+        case "AccountOpened":
+          if (balances.has(event.account)) illegal(`${event.account} opened twice`);
+          else {
+            set(event.account, event.initialBalance);
+            total += event.initialBalance;
+            enteredTotal += event.initialBalance;
+          }
+          break;
+        case "TransferPosted": {
+          const from = balances.get(event.from);
+          const to = balances.get(event.to);
+          if (from === undefined || to === undefined || event.from === event.to || !isAmount(event.amount)) {
+            illegal(`transfer ${event.id} posted between ${event.from} and ${event.to} for ${event.amount}`);
+            break;
+          }
+          if (from < event.amount) illegal(`transfer ${event.id} posted with ${from} in ${event.from} for ${event.amount}`);
+          set(event.from, from - event.amount);
+          set(event.to, (balances.get(event.to) as number) + event.amount);
+          break;
+        }
+        case "Deposited": {
+          const before = balances.get(event.account);
+          if (before === undefined || !isAmount(event.amount)) {
+            illegal(`deposit ${event.id} posted to ${event.account} for ${event.amount}`);
+            break;
+          }
+          set(event.account, before + event.amount);
+          total += event.amount;
+          enteredTotal += event.amount;
+          break;
+        }
+        case "Withdrawn": {
+          const before = balances.get(event.account);
+          if (before === undefined || !isAmount(event.amount)) {
+            illegal(`withdrawal ${event.id} posted from ${event.account} for ${event.amount}`);
+            break;
+          }
+          if (before < event.amount) illegal(`withdrawal ${event.id} posted with ${before} in ${event.account} for ${event.amount}`);
+          set(event.account, before - event.amount);
+          total -= event.amount;
+          enteredTotal -= event.amount;
+          break;
+        }
+        case "TransferRejected": {
+          const from = balances.get(event.from);
+          const justified =
+            event.reason === "IDEMPOTENCY_TABLE_FULL" ||
+            !isAmount(event.amount) ||
+            event.from === event.to ||
+            from === undefined ||
+            !balances.has(event.to) ||
+            from < event.amount;
+          if (!justified) illegal(`transfer ${event.id} rejected (${event.reason}) though ${event.from} held ${from} for ${event.amount}`);
+          break;
+        }
+        case "WithdrawRejected": {
+          const before = balances.get(event.account);
+          const justified = event.reason === "IDEMPOTENCY_TABLE_FULL" || !isAmount(event.amount) || before === undefined || before < event.amount;
+          if (!justified) illegal(`withdrawal ${event.id} rejected (${event.reason}) though ${event.account} held ${before} for ${event.amount}`);
+          break;
+        }
+        case "DepositRejected": {
+          const justified =
+            event.reason === "IDEMPOTENCY_TABLE_FULL" || !isAmount(event.amount) || !balances.has(event.account) || !Number.isSafeInteger(total + event.amount);
+          if (!justified) illegal(`deposit ${event.id} rejected (${event.reason}) though ${event.account} is open`);
+          break;
+        }
+        case "AccountOpenRejected":
+          if (event.reason === "ACCOUNT_EXISTS" && !balances.has(event.account)) illegal(`opening ${event.account} rejected as existing though it is not open`);
+          break;
+        default:
+          assertNever(event);
+      }
+      this.hashAfter[position + 1] = hash;
+      this.openAfter[position + 1] = balances.size;
+      this.indexHash(hash, position + 1);
+    }
+    // Conservation: the balances, recounted, equal what entered minus what left.
+    let recount = 0;
+    for (const balance of balances.values()) recount += balance;
+    if (recount !== total || total !== enteredTotal) {
+      this.violations.push({ kind: "not-conserved", position: count, message: `balances sum to ${recount}, opened + deposited - withdrawn is ${enteredTotal}` });
+    }
+  }
+
+  get length(): number {
+    return this.events.length;
+  }
+
+  /** Prefix lengths p (ascending) whose state hash is `hash`. */
+  positionsWithHash(hash: number): readonly number[] {
+    return this.positionsByHash.get(hash) ?? [];
+  }
+
+  /** Exact check: are `balances` the state after the first p events? O(accounts · log events). */
+  stateEquals(p: number, balances: Readonly<Record<string, number>>): boolean {
+    const accounts = Object.keys(balances);
+    if (accounts.length !== this.openAfter[p]) return false;
+    for (const account of accounts) {
+      if (this.balanceAfter(account, p) !== balances[account]) return false;
+    }
+    return true;
+  }
+
+  /** The balance of `account` after the first p events; undefined when it was not open yet. */
+  balanceAfter(account: string, p: number): number | undefined {
+    const history = this.histories.get(account);
+    if (history === undefined) return undefined;
+    // Last change at a position < p.
+    let low = 0;
+    let high = history.positions.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((history.positions[middle] as number) < p) low = middle + 1;
+      else high = middle;
+    }
+    return low === 0 ? undefined : history.balances[low - 1];
+  }
+
+  private indexHash(hash: number, p: number): void {
+    const positions = this.positionsByHash.get(hash);
+    if (positions === undefined) this.positionsByHash.set(hash, [p]);
+    else positions.push(p);
+  }
+}
+
+function isAmount(amount: number): boolean {
+  return Number.isSafeInteger(amount) && amount > 0;
+}
+
+/** The smallest element of an ascending list that is >= `bound`, as an offset (length if none). */
+export function lowerBound(sorted: readonly number[], bound: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] as number) < bound) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
