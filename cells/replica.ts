@@ -106,6 +106,11 @@ function isRaftMessage(value: unknown): value is Message {
   return typeof message.type === "string" && typeof message.from === "string" && typeof message.to === "string" && typeof message.term === "number";
 }
 
+/** Messages a leader may send before its own entries are durable: they acknowledge nothing. */
+function isLeaderReplication(message: Message): boolean {
+  return message.type === "append" || message.type === "heartbeat" || message.type === "snapshot" || message.type === "timeoutNow";
+}
+
 export class Replica {
   readonly id: NodeId;
   private node: RaftNode | null = null;
@@ -288,11 +293,17 @@ export class Replica {
     if (node === null || this.busy || !node.hasReady()) return;
     this.busy = true;
     const ready = node.ready();
+    // A leader replicates in parallel with its own fsync (its copy only counts toward commit once
+    // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
+    const early = node.status().role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
+    for (const message of early) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
     this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
       if (ready.hardState !== null) this.persistedHardState = ready.hardState;
-      for (const message of ready.messages) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+      for (const message of ready.messages) {
+        if (early.length === 0 || !early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+      }
       this.apply(ready);
       node.advance(ready);
       this.maybeCompact(node, () => {

@@ -297,6 +297,11 @@ export class RaftNode {
     invariant(this.readyInFlight, "advance() without a ready()");
     this.readyInFlight = false;
     this.raftLog.stableTo(ready.snapshot, ready.entries);
+    const lastPersisted = ready.entries[ready.entries.length - 1];
+    if (lastPersisted !== undefined && this.state.role === "leader") {
+      (this.state.progress.get(this.id) as Progress).maybeUpdate(lastPersisted.index);
+      this.maybeCommit(this.state);
+    }
     const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastCommitted !== undefined) this.raftLog.appliedTo(lastCommitted.index);
   }
@@ -677,9 +682,10 @@ export class RaftNode {
     const entry: Entry = { term: this.currentTerm, index: logIndex(this.raftLog.lastIndex() + 1), kind, data };
     const lastIndex = this.raftLog.append([entry]);
     invariant(lastIndex === entry.index, "leader append did not land at the end of its log");
-    (state.progress.get(this.id) as Progress).maybeUpdate(lastIndex);
+    // The leader's own copy counts toward a quorum only once it is durable (advance(), after the
+    // caller's fsync): the caller may then send appends in parallel with its own fsync (Raft
+    // thesis 10.2.1) without ever committing an entry that a majority does not hold durably.
     state.appendPending = true;
-    this.maybeCommit(state);
     return entry;
   }
 
