@@ -12,7 +12,22 @@ import { checkBank } from "../../harness/checkers/bank.js";
 import { checkDurability } from "../../harness/checkers/durability.js";
 import { checkReplicaAgreement } from "../../harness/checkers/replica-agreement.js";
 import { checkAvailability, type FaultWindow } from "../../harness/checkers/availability.js";
-import type { VirtualWorld } from "./world.js";
+import type { FinalLedgers } from "../../harness/checkers/durability.js";
+import type { ReplicaChains } from "../../harness/checkers/replica-agreement.js";
+import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+
+/**
+ * What the checkers need of a finished run, whichever runtime ran it: VirtualWorld (sim/virtual)
+ * and LiveWorld (sim/live, after collectFinalState) both provide it.
+ */
+export interface CheckableRun {
+  readonly recorder: { history(): readonly Op[] };
+  readonly workloadRunner: { accountsOf(cell: string): readonly string[]; readonly initialBalance: number };
+  finalLedgers(): FinalLedgers;
+  finalEvents(): Record<string, WitnessLog>;
+  replicaChains(): ReplicaChains;
+  invariantViolations(): readonly string[];
+}
 
 export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability"] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
@@ -38,7 +53,7 @@ function cellOf(op: Op): string | null {
   return value !== null && typeof value === "object" && typeof value.cell === "string" ? value.cell : null;
 }
 
-export function checkRun(virtual: VirtualWorld, options: CheckRunOptions = {}): RunVerdicts {
+export function checkRun(virtual: CheckableRun, options: CheckRunOptions = {}): RunVerdicts {
   const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
   const history = virtual.recorder.history();
   const byCell = new Map<string, Op[]>();
