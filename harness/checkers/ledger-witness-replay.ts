@@ -78,7 +78,8 @@ export class ReplayedLog {
   /** Accounts open after the first p events. */
   private readonly openAfter: Int32Array;
   private readonly histories = new Map<string, BalanceHistory>();
-  private readonly positionsByHash = new Map<number, number[]>();
+  /** Prefix lengths sorted by (state hash, length): the candidates for a read, by binary search. */
+  private readonly byHash: Int32Array;
   readonly violations: LogViolation[] = [];
 
   constructor(readonly events: readonly LedgerEventBody[]) {
@@ -89,23 +90,24 @@ export class ReplayedLog {
     let hash = 0;
     let total = 0;
     let enteredTotal = 0;
-    this.indexHash(0, 0);
-    for (let position = 0; position < count; position++) {
+    let position = 0;
+    // Declared once, not per event: closures per event were most of the garbage on 100k ops.
+    const set = (account: string, balance: number): void => {
+      const before = balances.get(account);
+      if (before !== undefined) hash = subtractHash(hash, accountBalanceMix(account, before));
+      hash = addHash(hash, accountBalanceMix(account, balance));
+      balances.set(account, balance);
+      let history = this.histories.get(account);
+      if (history === undefined) this.histories.set(account, (history = { positions: [], balances: [] }));
+      history.positions.push(position);
+      history.balances.push(balance);
+      if (balance < 0) this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
+    };
+    const illegal = (message: string): void => {
+      this.violations.push({ kind: "illegal-event", position, message: `event ${position}: ${message}` });
+    };
+    for (position = 0; position < count; position++) {
       const event = events[position] as LedgerEventBody;
-      const set = (account: string, balance: number): void => {
-        const before = balances.get(account);
-        if (before !== undefined) hash = subtractHash(hash, accountBalanceMix(account, before));
-        hash = addHash(hash, accountBalanceMix(account, balance));
-        balances.set(account, balance);
-        let history = this.histories.get(account);
-        if (history === undefined) this.histories.set(account, (history = { positions: [], balances: [] }));
-        history.positions.push(position);
-        history.balances.push(balance);
-        if (balance < 0) this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
-      };
-      const illegal = (message: string): void => {
-        this.violations.push({ kind: "illegal-event", position, message: `event ${position}: ${message}` });
-      };
       switch (event.type) {
         case "AccountOpened":
           if (balances.has(event.account)) illegal(`${event.account} opened twice`);
@@ -182,8 +184,9 @@ export class ReplayedLog {
       }
       this.hashAfter[position + 1] = hash;
       this.openAfter[position + 1] = balances.size;
-      this.indexHash(hash, position + 1);
     }
+    const hashAfter = this.hashAfter;
+    this.byHash = Int32Array.from({ length: count + 1 }, (_, p) => p).sort((a, b) => (hashAfter[a] as number) - (hashAfter[b] as number) || a - b);
     // Conservation: the balances, recounted, equal what entered minus what left.
     let recount = 0;
     for (const balance of balances.values()) recount += balance;
@@ -196,9 +199,34 @@ export class ReplayedLog {
     return this.events.length;
   }
 
-  /** Prefix lengths p (ascending) whose state hash is `hash`. */
-  positionsWithHash(hash: number): readonly number[] {
-    return this.positionsByHash.get(hash) ?? [];
+  /** The smallest prefix length p >= `from` whose state hash is `hash`, or -1; then `nextWithHash`. */
+  firstWithHash(hash: number, from: number): number {
+    const order = this.byHash;
+    const hashAfter = this.hashAfter;
+    let low = 0;
+    let high = order.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const p = order[middle] as number;
+      const candidate = hashAfter[p] as number;
+      if (candidate < hash || (candidate === hash && p < from)) low = middle + 1;
+      else high = middle;
+    }
+    this.cursor = low;
+    return this.candidateAt(low, hash);
+  }
+
+  /** The next larger prefix length with the hash of the last `firstWithHash`, or -1. */
+  nextWithHash(hash: number): number {
+    return this.candidateAt(++this.cursor, hash);
+  }
+
+  private cursor = 0;
+
+  private candidateAt(offset: number, hash: number): number {
+    if (offset >= this.byHash.length) return -1;
+    const p = this.byHash[offset] as number;
+    return this.hashAfter[p] === hash ? p : -1;
   }
 
   /** Exact check: are `balances` the state after the first p events? O(accounts · log events). */
@@ -225,26 +253,8 @@ export class ReplayedLog {
     }
     return low === 0 ? undefined : history.balances[low - 1];
   }
-
-  private indexHash(hash: number, p: number): void {
-    const positions = this.positionsByHash.get(hash);
-    if (positions === undefined) this.positionsByHash.set(hash, [p]);
-    else positions.push(p);
-  }
 }
 
 function isAmount(amount: number): boolean {
   return Number.isSafeInteger(amount) && amount > 0;
-}
-
-/** The smallest element of an ascending list that is >= `bound`, as an offset (length if none). */
-export function lowerBound(sorted: readonly number[], bound: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((sorted[middle] as number) < bound) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

@@ -22,7 +22,7 @@ import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import { pairHistory, type Op, type PairedOp } from "../history.js";
 import { isJsonObject, type Json } from "../json.js";
 import { summarise, type OpSummary } from "../linearizable.js";
-import { balancesHash, lowerBound, ReplayedLog, type LogViolationKind } from "./ledger-witness-replay.js";
+import { balancesHash, ReplayedLog, type LogViolationKind } from "./ledger-witness-replay.js";
 
 /** A cell's final event log, or why there is none to trust. */
 export type WitnessLog = { readonly complete: true; readonly events: readonly LedgerEventBody[] } | { readonly complete: false; readonly reason: string };
@@ -271,19 +271,26 @@ function collectCommands(paired: readonly PairedOp[]): Map<string, Command> {
 
 /** Check 1: presence, multiplicity, outcome and content of every command in the log. */
 function matchCommands(commands: Map<string, Command>, events: readonly LedgerEventBody[], report: Report): { present: number; absent: number } {
-  const positionsByKey = new Map<string, number[]>();
+  // First positions in one map, repeats apart: repeats are rare, and an array per key was garbage.
+  const firstByKey = new Map<string, number>();
+  const repeatsByKey = new Map<string, number[]>();
   events.forEach((event, position) => {
     const key = keyOfEvent(event);
-    const positions = positionsByKey.get(key);
-    if (positions === undefined) positionsByKey.set(key, [position]);
-    else positions.push(position);
+    const first = firstByKey.get(key);
+    if (first === undefined) firstByKey.set(key, position);
+    else {
+      const repeats = repeatsByKey.get(key);
+      if (repeats === undefined) repeatsByKey.set(key, [first, position]);
+      else repeats.push(position);
+    }
   });
   const infoResolved = { present: 0, absent: 0 };
   for (const command of commands.values()) {
-    const positions = positionsByKey.get(command.key) ?? [];
-    const first = command.attempts[0] as PairedOp;
+    const first = firstByKey.get(command.key);
+    const positions = first === undefined ? [] : (repeatsByKey.get(command.key) ?? [first]);
+    const opName = (command.attempts[0] as PairedOp).f;
     if (positions.length === 0) {
-      if (command.okOp !== null) report.add("lost", `${first.f} ${command.key} was acknowledged but is not in the log`, [command.okOp]);
+      if (command.okOp !== null) report.add("lost", `${opName} ${command.key} was acknowledged but is not in the log`, [command.okOp]);
       else if (command.hasInfo) infoResolved.absent++;
       continue;
     }
@@ -293,10 +300,10 @@ function matchCommands(commands: Map<string, Command>, events: readonly LedgerEv
     // Only a retried opening (no id, so no idempotency) may leave a rejection after itself.
     const opensInvoked = command.key.startsWith("open:") ? command.attempts.length : 1;
     if (positions.length > opensInvoked) {
-      report.add("duplicated", `${first.f} ${command.key} is in the log ${positions.length} times (at ${positions.join(", ")})`, command.attempts, positions[1]);
+      report.add("duplicated", `${opName} ${command.key} is in the log ${positions.length} times (at ${positions.join(", ")})`, command.attempts, positions[1]);
     }
     if (command.okOp === null && !command.hasInfo) {
-      report.add("failed-but-present", `${first.f} ${command.key} failed but is in the log`, command.attempts, position);
+      report.add("failed-but-present", `${opName} ${command.key} failed but is in the log`, command.attempts, position);
       continue;
     }
     if (command.okOp === null) infoResolved.present++;
@@ -396,23 +403,20 @@ function checkReads(reads: Read[], placed: readonly (Command | undefined)[], rep
     const lower = lastCompleted === null ? 0 : lastCompleted.position + 1;
     const { bound: upperBound, by: upperBy } = upper.get(read) as { bound: number; by: Command | null };
     const orderedLower = Math.max(lower, previousRead?.prefix ?? 0);
-    const candidates = replayed.positionsWithHash(balancesHash(read.balances));
-    const matches = (p: number): boolean => replayed.stateEquals(p, read.balances);
-    const found = firstMatch(candidates, orderedLower, upperBound, matches);
+    const hash = balancesHash(read.balances);
+    const found = firstMatch(replayed, hash, read.balances, orderedLower, upperBound);
     if (found >= 0) {
       read.prefix = found;
       continue;
     }
-    diagnoseRead(read, { lower, upper: upperBound, orderedLower, lastCompleted, upperBy, previousRead }, candidates, matches, report);
+    diagnoseRead(read, { lower, upper: upperBound, orderedLower, lastCompleted, upperBy, previousRead }, (from, to) => firstMatch(replayed, hash, read.balances, from, to), report);
   }
 }
 
-/** The smallest p in [from, to] among the hash candidates whose state really equals the read. */
-function firstMatch(candidates: readonly number[], from: number, to: number, matches: (p: number) => boolean): number {
-  for (let offset = lowerBound(candidates, from); offset < candidates.length; offset++) {
-    const p = candidates[offset] as number;
-    if (p > to) return -1;
-    if (matches(p)) return p;
+/** The smallest p in [from, to] whose state hash is the read's and whose state really equals it. */
+function firstMatch(replayed: ReplayedLog, hash: number, balances: Readonly<Record<string, number>>, from: number, to: number): number {
+  for (let p = replayed.firstWithHash(hash, from); p >= 0 && p <= to; p = replayed.nextWithHash(hash)) {
+    if (replayed.stateEquals(p, balances)) return p;
   }
   return -1;
 }
@@ -426,9 +430,9 @@ interface ReadWindow {
   previousRead: Read | null;
 }
 
-function diagnoseRead(read: Read, window: ReadWindow, candidates: readonly number[], matches: (p: number) => boolean, report: Report): void {
+function diagnoseRead(read: Read, window: ReadWindow, firstMatchIn: (from: number, to: number) => number, report: Report): void {
   const opsOf = (command: Command | null): PairedOp[] => (command === null ? [] : [command.okOp ?? (command.attempts[0] as PairedOp)]);
-  if (firstMatch(candidates, window.lower, window.upper, matches) >= 0) {
+  if (firstMatchIn(window.lower, window.upper) >= 0) {
     const earlier = window.previousRead as Read;
     report.add(
       "read-order",
@@ -438,7 +442,7 @@ function diagnoseRead(read: Read, window: ReadWindow, candidates: readonly numbe
     );
     return;
   }
-  const before = firstMatch(candidates, 0, window.lower - 1, matches);
+  const before = firstMatchIn(0, window.lower - 1);
   if (before >= 0) {
     const writer = window.lastCompleted as Command;
     report.add(
@@ -449,7 +453,7 @@ function diagnoseRead(read: Read, window: ReadWindow, candidates: readonly numbe
     );
     return;
   }
-  const after = firstMatch(candidates, window.upper + 1, Number.MAX_SAFE_INTEGER, matches);
+  const after = firstMatchIn(window.upper + 1, Number.MAX_SAFE_INTEGER);
   if (after >= 0) {
     const writer = window.upperBy as Command;
     report.add(
