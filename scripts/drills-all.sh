@@ -12,8 +12,9 @@ if [ ${#drills[@]} -eq 0 ]; then
 fi
 failed=0
 runs=0
-for drill in "${drills[@]}"; do
-  for seed in $(seq "$first" "$last"); do
+# Seed-major, so a run cut short has still covered every drill.
+for seed in $(seq "$first" "$last"); do
+  for drill in "${drills[@]}"; do
     runs=$((runs + 1))
     line=$(node bin/ldc.mjs drill run "$drill" --seed "$seed" --json 2>/dev/null)
     code=$?
