@@ -32,6 +32,13 @@ describe("drills in the virtual runtime", () => {
     expect(Object.keys(result.checkers).sort()).toEqual(["availability", "bank", "durability", "invariants", "linearizable", "replica-agreement"]);
   }, 120_000);
 
+  it("leader-dc-partition succeeds on seed 5: the isolated leader's cell moves on without losing anything", () => {
+    const { result } = runDrill(builtinDrill("leader-dc-partition"), { seed: 5 });
+    expectClean(result);
+    expect(result.faults).toHaveLength(1);
+    expect(result.faults[0]).toMatchObject({ type: "partition", startMs: 10_000, endMs: 30_000 });
+  }, 120_000);
+
   it("killing three of five replicas makes the cell unavailable; after recovery nothing acknowledged is lost", () => {
     const drill = parseDrillText(`
 name: lose-quorum
