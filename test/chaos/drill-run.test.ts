@@ -1,7 +1,7 @@
 // Drills end to end in the virtual runtime. Kept to a few short runs (the full 8 drills x 20 seeds
 // is scripts/drills-all.sh); each run is a few seconds of wall time.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -113,8 +113,11 @@ describe("ldc drill run", () => {
   it("rtoMsMax: 1 on region-outage FAILS with the measured figure and the reproducing command", () => {
     const file = join(dir, "strict.yaml");
     writeFileSync(file, `name: strict-region-outage\nduration: 30s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - at: 8s\n    inject: {type: region-outage, select: leader, duration: 12s}\nexpect: {rtoMsMax: 1, lostAckedTransfersMax: 0, checkers: [durability]}\n`);
-    const result = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "1"], { cwd: ROOT, encoding: "utf8" });
+    const out = join(dir, "report");
+    const result = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "1", "--out", out], { cwd: ROOT, encoding: "utf8" });
     expect(result.status).toBe(1);
+    expect(existsSync(join(out, "history.jsonl")) && existsSync(join(out, "verdicts.json")) && existsSync(join(out, "report.html"))).toBe(true);
+    expect(readFileSync(join(out, "verdicts.json"), "utf8")).toContain('"outcome": "FAILED"');
     expect(result.stdout).toMatch(/FAILED/);
     expect(result.stdout).toMatch(/reason: rto: cell-\d recovered in \d+(\.\d+)? ms > rtoMsMax 1 ms/);
     expect(result.stdout).toContain(`reproduce: ldc drill run ${file} --seed 1`);
