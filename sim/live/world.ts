@@ -9,6 +9,7 @@
 // is `await`, and the ledger contents are fetched over the admin channel by `collectFinalState`
 // before the (synchronous) checkers run.
 
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { planPlacement, type Placement } from "../../cells/placement.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
+import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import { createRandom, type Random } from "../kernel/random.js";
 import { Topology } from "../world/topology.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
@@ -25,7 +27,7 @@ import { RealClock } from "./adapters/real-clock.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { freePorts } from "./ports.js";
 import { ProxyMesh, linkName, splitRttMs, type LinkSpec } from "./proxies.js";
-import { ReplicaProcess } from "./replica/process.js";
+import { REPO_ROOT, ReplicaProcess } from "./replica/process.js";
 import type { LedgerDump, LiveReplicaStatus } from "./replica/admin.js";
 import type { ReplicaSpec } from "./replica/spec.js";
 import { LiveCluster } from "./cluster.js";
@@ -52,11 +54,13 @@ export interface LiveWorldOptions {
   readonly statusPollMs?: number;
   readonly client?: Partial<typeof liveClientTimeouts>;
   readonly pendingRequestsMax?: number;
+  /** Run the embedded Toxiproxy inside this process instead of its own (tests of the server). */
+  readonly toxiproxyInProcess?: boolean;
 }
 
 /** Client timeouts: real time is slower to elect than the simulator's defaults assume. */
 export const liveClientTimeouts = {
-  attemptTimeoutUs: 500_000,
+  attemptTimeoutUs: 250_000,
   requestTimeoutUs: 6_000_000,
   retryBackoffUs: 50_000,
   inflightRequestsMax: 50_000,
@@ -91,7 +95,9 @@ export class LiveWorld {
   private pollTimer: NodeJS.Timeout | null = null;
   private finalLedgersCache: FinalLedgers | null = null;
   private replicaChainsCache: ReplicaChains | null = null;
+  private finalEventsCache: Record<string, WitnessLog> | null = null;
   private closeEmbedded: (() => Promise<void>) | null = null;
+  private toxiproxyChild: ChildProcess | null = null;
   private unregisterCleanup: (() => void) | null = null;
   private closed = false;
   readonly dataDir: string;
@@ -123,6 +129,11 @@ export class LiveWorld {
     return this.options.seed;
   }
 
+  /** Pid of the embedded Toxiproxy process (null: TOXIPROXY_URL, in-process, or direct). */
+  get toxiproxyPid(): number | null {
+    return this.toxiproxyChild?.pid ?? null;
+  }
+
   get via(): "toxiproxy" | "direct" {
     return this.options.via ?? "toxiproxy";
   }
@@ -151,7 +162,11 @@ export class LiveWorld {
     for (const replica of replicas) this.topology.addHost(replica.replica, replica.datacenter);
     for (const client of clients) this.topology.addHost(client.id, client.datacenter);
 
-    const replicaPorts = await freePorts(replicas.length);
+    // Every port in one reservation: ports released by one call could be handed out by the next.
+    const linkCount = this.via === "toxiproxy" ? replicas.reduce((sum, replica) => sum + replica.voters.length - 1 + clients.length, 0) : 0;
+    const allPorts = await freePorts(replicas.length + linkCount);
+    const replicaPorts = allPorts.slice(0, replicas.length);
+    const linkPorts = allPorts.slice(replicas.length);
     const replicaAddress = new Map(replicas.map((replica, index) => [replica.replica, `127.0.0.1:${replicaPorts[index] as number}`]));
     const dialAddress = new Map<string, string>(); // "from\0to" -> address dialled
     if (this.via === "toxiproxy") {
@@ -164,7 +179,8 @@ export class LiveWorld {
         for (const peer of replica.voters) if (peer !== replica.replica) pairs.push({ from: replica.replica, to: peer, fromDc: replica.datacenter, toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter, client: false });
         for (const client of clients) pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
       }
-      const listenPorts = await freePorts(pairs.length);
+      const listenPorts = linkPorts;
+      if (listenPorts.length !== pairs.length) throw new Error(`live world: reserved ${listenPorts.length} proxy ports for ${pairs.length} links`);
       const links: LinkSpec[] = pairs.map((pair, index) => {
         const rttMs = this.topology.datacenterRttUs(pair.fromDc, pair.toDc) / 1000;
         const split = splitRttMs(rttMs, pair.client || pair.from < pair.to);
@@ -230,11 +246,28 @@ export class LiveWorld {
     await this.pollStatuses();
   }
 
+  /** The embedded Toxiproxy, in its own process (sim/live/toxiproxy-main.ts) unless asked otherwise. */
   private async startEmbeddedToxiproxy(): Promise<string> {
-    const { startToxiproxyServer } = await import("../../chaos/toxiproxy/index.js");
-    const server = await startToxiproxyServer({ host: "127.0.0.1", port: 0 });
-    this.closeEmbedded = () => server.close();
-    return server.url;
+    if (this.options.toxiproxyInProcess === true) {
+      const { startToxiproxyServer } = await import("../../chaos/toxiproxy/index.js");
+      const server = await startToxiproxyServer({ host: "127.0.0.1", port: 0 });
+      this.closeEmbedded = () => server.close();
+      return server.url;
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sim", "live", "toxiproxy-main.ts"), "0"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    this.toxiproxyChild = child;
+    this.closeEmbedded = () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      });
+    return new Promise((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`embedded toxiproxy exited with ${code} before it was ready`)));
+      child.once("message", (message: { type?: string; url?: string }) => {
+        if (message.type === "ready" && typeof message.url === "string") resolve(message.url);
+      });
+    });
   }
 
   /** Asks every running replica for its status; a replica that does not answer keeps its old one. */
@@ -321,6 +354,7 @@ export class LiveWorld {
       }),
     );
     const ledgers: Record<string, AppliedCommand[]> = {};
+    const witnesses: Record<string, WitnessLog> = {};
     const chains: Record<string, Record<string, ChainPoint[]>> = {};
     for (const cell of this.placement.cells) {
       let best: LedgerDump | undefined;
@@ -333,10 +367,21 @@ export class LiveWorld {
         if (best === undefined || dump.commands.length > best.commands.length) best = dump;
       }
       ledgers[cell.cell] = best === undefined ? [] : [...best.commands];
+      const eventCountMax = Math.max(-1, ...cell.replicas.map((replica) => dumps.get(replica.replica)?.eventCount ?? -1));
+      witnesses[cell.cell] =
+        best === undefined || best.eventCount < eventCountMax
+          ? { complete: false, reason: `no answering replica of ${cell.cell} holds all ${eventCountMax} events from the first` }
+          : { complete: true, events: best.events };
       chains[cell.cell] = cellChains;
     }
     this.finalLedgersCache = ledgers;
     this.replicaChainsCache = chains;
+    this.finalEventsCache = witnesses;
+  }
+
+  finalEvents(): Record<string, WitnessLog> {
+    if (this.finalEventsCache === null) throw new Error("finalEvents: call collectFinalState() first");
+    return this.finalEventsCache;
   }
 
   finalLedgers(): FinalLedgers {
@@ -374,14 +419,14 @@ export class LiveWorld {
 
   /** Last resort on process exit: signals only (no awaiting is possible there). */
   private killAllSync(): void {
-    for (const process of this.processes.values()) {
-      const pid = process.pid;
-      if (pid !== null) {
-        try {
-          globalThis.process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
+    const pids = [...this.processes.values()].map((process) => process.pid);
+    pids.push(this.toxiproxyChild?.pid ?? null);
+    for (const pid of pids) {
+      if (pid === null) continue;
+      try {
+        globalThis.process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
       }
     }
   }

@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveWorld } from "../../sim/live/world.js";
 import type { CellOutcome } from "../../cells/cell/client.js";
+import type { ChainPoint } from "../../harness/checkers/replica-agreement.js";
+
+const chainsOf = (cell: string): Record<string, ChainPoint[]> => (live.replicaChains()[cell] ?? {}) as Record<string, ChainPoint[]>;
 
 let live: LiveWorld;
 
@@ -48,7 +51,7 @@ describe("a live cell through Toxiproxy", () => {
     await live.collectFinalState();
     const ledger = live.finalLedgers()["cell-1"] ?? [];
     expect(ledger.filter((command) => command.id.startsWith("t-") && command.outcome === "posted")).toHaveLength(20);
-    const chains = Object.values(live.replicaChains()["cell-1"] ?? {});
+    const chains = Object.values(chainsOf("cell-1"));
     expect(chains).toHaveLength(5);
     const heads = new Set(chains.map((chain) => JSON.stringify(chain.at(-1))));
     expect(heads.size).toBe(1);
@@ -66,7 +69,7 @@ describe("a live cell through Toxiproxy", () => {
     await live.faults.settled();
     await live.sleep(1_500);
     await live.collectFinalState();
-    const chains = Object.values(live.replicaChains()["cell-1"] ?? {});
+    const chains = Object.values(chainsOf("cell-1"));
     expect(new Set(chains.map((chain) => JSON.stringify(chain.at(-1)))).size).toBe(1);
     expect(live.invariantViolations()).toEqual([]);
   });
@@ -86,8 +89,8 @@ describe("a live cell through Toxiproxy", () => {
     const view = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.id === victim);
     expect(view?.state).toBe("up");
     await live.collectFinalState();
-    const chain = live.replicaChains()["cell-1"]?.[victim] ?? [];
-    const leaderChain = live.replicaChains()["cell-1"]?.[live.cluster.cell("cell-1")?.leader?.replica as string] ?? [];
+    const chain = chainsOf("cell-1")[victim] ?? [];
+    const leaderChain = chainsOf("cell-1")[live.cluster.cell("cell-1")?.leader?.replica as string] ?? [];
     expect(chain.at(-1)).toEqual(leaderChain.at(-1));
   });
 });

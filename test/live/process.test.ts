@@ -23,8 +23,9 @@ async function startSupervisor(via: string): Promise<{ pid: number; replicas: nu
     lines.once("line", resolve);
     child.once("exit", (code) => reject(new Error(`supervisor exited ${code}`)));
   });
-  const replicas = (JSON.parse(line) as { pids: number[] }).pids;
-  return { pid: child.pid as number, replicas };
+  const parsed = JSON.parse(line) as { pids: number[]; toxiproxy: number | null };
+  // The embedded Toxiproxy runs in its own process too: it must not outlive the supervisor either.
+  return { pid: child.pid as number, replicas: parsed.toxiproxy === null ? parsed.pids : [...parsed.pids, parsed.toxiproxy] };
 }
 
 async function allGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
@@ -39,7 +40,7 @@ async function allGone(pids: readonly number[], timeoutMs: number): Promise<bool
 describe("live process hygiene", () => {
   it("leaves no replica running after the supervisor is killed with SIGKILL", async () => {
     const supervisor = await startSupervisor("toxiproxy");
-    expect(supervisor.replicas).toHaveLength(5);
+    expect(supervisor.replicas).toHaveLength(6);
     expect(supervisor.replicas.every(alive)).toBe(true);
     process.kill(supervisor.pid, "SIGKILL");
     expect(await allGone(supervisor.replicas, 5_000)).toBe(true);

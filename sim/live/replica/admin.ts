@@ -4,6 +4,7 @@
 import type { DiskFaultSpec } from "../../cluster.js";
 import type { AppliedCommand } from "../../../harness/checkers/durability.js";
 import type { ChainPoint } from "../../../harness/checkers/replica-agreement.js";
+import type { LedgerEventBody } from "../../../cells/ledger/events.js";
 
 export type AdminOp =
   | { readonly op: "status" }
@@ -40,6 +41,9 @@ export interface LedgerDump {
   readonly chain: readonly ChainPoint[];
   /** 0 unless the ledger was restored from a snapshot (its early history is then not here). */
   readonly firstRetainedEventIndex: number;
+  readonly eventCount: number;
+  /** Every retained event body, in log order: the linearizability witness. */
+  readonly events: readonly LedgerEventBody[];
 }
 
 export type AdminReply = { readonly type: "admin-reply"; readonly requestId: number; readonly ok: true; readonly result: unknown } | { readonly type: "admin-reply"; readonly requestId: number; readonly ok: false; readonly error: string };

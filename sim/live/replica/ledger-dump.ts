@@ -26,6 +26,7 @@ export function dumpLedger(stateMachine: LedgerStateMachine): LedgerDump {
     }
   }
   const chain: ChainPoint[] = ledger.checkpoints().map((checkpoint) => ({ index: checkpoint.eventCount, hash: checkpoint.hash }));
-  if (ledger.eventCount > 0) chain.push({ index: ledger.eventCount, hash: ledger.headHash });
-  return { commands, chain, firstRetainedEventIndex: ledger.firstRetainedEventIndex };
+  const last = chain[chain.length - 1];
+  if (ledger.eventCount > 0 && (last === undefined || last.index < ledger.eventCount)) chain.push({ index: ledger.eventCount, hash: ledger.headHash });
+  return { commands, chain, firstRetainedEventIndex: ledger.firstRetainedEventIndex, eventCount: ledger.eventCount, events: ledger.events().map((stored) => stored.event) };
 }

@@ -3,7 +3,7 @@
 // SIGSTOP/SIGCONT), and the exit watch (an exit the supervisor did not ask for is a crash).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, mkdirSync } from "node:fs";
+import { openSync, closeSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AdminOp, ReplicaToParent } from "./admin.js";
 import type { ReplicaSpec } from "./spec.js";
@@ -66,7 +66,15 @@ export class ReplicaProcess {
     child.on("message", (message: ReplicaToParent) => this.onMessage(message));
     child.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      const onEarlyExit = (code: number | null): void => reject(new Error(`replica ${this.spec.id} exited with ${code} before listening (see ${join(this.spec.dataDir, "replica.log")})`));
+      const onEarlyExit = (code: number | null): void => {
+        let tail = "";
+        try {
+          tail = readFileSync(join(this.spec.dataDir, "replica.log"), "utf8").trim().split("\n").slice(-3).join(" | ");
+        } catch {
+          tail = "(no log)";
+        }
+        reject(new Error(`replica ${this.spec.id} exited with ${code} before listening: ${tail}`));
+      };
       child.once("exit", onEarlyExit);
       this.readyWaiters.push(() => {
         child.off("exit", onEarlyExit);
