@@ -49,6 +49,11 @@ export interface ReplicaOptions {
   readonly pendingRequestsMax?: number;
   readonly walFile?: string;
   readonly snapshotFile?: string;
+  /**
+   * BUG INJECTION for the harness's own tests only: serve reads from local state without
+   * ReadIndex, so a deposed leader answers stale reads. Never set outside tests.
+   */
+  readonly unsafeLocalReads?: boolean;
 }
 
 export interface ReplicaDependencies {
@@ -215,6 +220,11 @@ export class Replica {
   read(callback: (outcome: ReadOutcome) => void): void {
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
+    if (this.options.unsafeLocalReads === true) {
+      const status = node.status();
+      if (status.role === "leader") return callback({ ok: true, index: status.applied });
+      return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: status.leader } });
+    }
     if (this.pendingReads.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
     // The nonce keeps contexts unique across restarts: a leader must never match a new read to
     // the answer of an older one with the same sequence number.

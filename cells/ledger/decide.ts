@@ -5,6 +5,7 @@
 import type { IdempotentCommand, OpenAccount } from "./commands.js";
 import { assertLedger, LedgerError } from "./errors.js";
 import type { LedgerEventBody } from "./events.js";
+import { hashString } from "../../sim/kernel/hash.js";
 import { commandFingerprint, type IdempotencyTable, type RecordedOutcome } from "./idempotency.js";
 import type { LedgerState } from "./state.js";
 
@@ -29,7 +30,7 @@ export function isValidAmount(amount: number): boolean {
 }
 
 export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits): Decision {
-  if (command.type === "OpenAccount") return decideOpenAccount(command, state, limits);
+  if (command.type === "OpenAccount") return decideOpenAccount(command, state, table, limits);
 
   const fingerprint = commandFingerprint(command);
   const previous = table.lookup(command.id);
@@ -102,9 +103,23 @@ function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
   }
 }
 
-function decideOpenAccount(command: OpenAccount, state: LedgerState, limits: DecideLimits): Decision {
+/**
+ * Opening is idempotent too: a client retrying an open that already took effect (its answer was
+ * lost) must learn "posted", not ACCOUNT_EXISTS, or it believes the account was never opened.
+ * The idempotency key is `open:<account>`, the fingerprint the initial balance; a different
+ * initial balance for an existing account is a real ACCOUNT_EXISTS.
+ */
+export function openAccountKey(account: string): string {
+  return `open:${account}`;
+}
+
+function decideOpenAccount(command: OpenAccount, state: LedgerState, table: IdempotencyTable, limits: DecideLimits): Decision {
   const account = command.account;
   const initialBalance = command.initialBalance ?? 0;
+  const key = openAccountKey(account);
+  const fingerprint = hashString(`O|${initialBalance}`);
+  const previous = table.lookup(key);
+  if (previous !== undefined && previous.fingerprint === fingerprint && state.balances.has(account)) return { kind: "duplicate", id: account, first: previous.outcome };
   const reject = (reason: "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL"): Decision => ({
     kind: "event",
     event: { type: "AccountOpenRejected", account, initialBalance, reason },
@@ -113,5 +128,6 @@ function decideOpenAccount(command: OpenAccount, state: LedgerState, limits: Dec
   if (state.balances.has(account)) return reject("ACCOUNT_EXISTS");
   if (state.balances.size >= limits.accountsMax) return reject("ACCOUNTS_FULL");
   if (!Number.isSafeInteger(state.totalBalance + initialBalance)) return reject("BALANCE_OVERFLOW");
-  return { kind: "event", event: { type: "AccountOpened", account, initialBalance } };
+  const event: LedgerEventBody = { type: "AccountOpened", account, initialBalance };
+  return table.isFull ? { kind: "event", event } : { kind: "event", event, record: { id: key, fingerprint, outcome: "posted" } };
 }

@@ -5,7 +5,7 @@ import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { WorldConfig } from "../world/config.js";
 import { checkRun, type RunVerdicts } from "./check.js";
-import { VirtualWorld } from "./world.js";
+import { VirtualWorld, type VirtualWorldOptions } from "./world.js";
 import type { WorkloadOptions } from "../workload/workload.js";
 
 export type Nemesis = (virtual: VirtualWorld, window: { startUs: number; endUs: number }) => FaultWindow[];
@@ -18,6 +18,7 @@ export interface CellsRunOptions {
   readonly check?: boolean;
   readonly failFast?: boolean;
   readonly workload?: Partial<WorkloadOptions>;
+  readonly replica?: VirtualWorldOptions["replica"];
 }
 
 export interface CellSummary {
@@ -49,7 +50,7 @@ export const WARMUP_US = 2_000_000;
 export const DRAIN_US_MAX = 30_000_000;
 
 export function runCells(options: CellsRunOptions): CellsRunResult {
-  const virtual = new VirtualWorld({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}) });
+  const virtual = new VirtualWorld({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}), ...(options.replica ? { replica: options.replica } : {}) });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
   const startUs = virtual.nowUs();

@@ -8,6 +8,7 @@ import { World } from "../world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
 import { planPlacement, type Placement } from "../../cells/placement.js";
 import { CellNode } from "../../cells/cell/node.js";
+import type { ReplicaOptions } from "../../cells/replica.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
 import { HistoryRecorder } from "../workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
@@ -26,6 +27,13 @@ export interface VirtualWorldOptions {
   /** Throw at the first invariant violation (tests, swarm) or only record it (UI, drills). */
   readonly failFast?: boolean;
   readonly log?: Log;
+  /**
+   * Client hosts per region. Each keeps its own leader cache, as separate application servers
+   * would, so during a partition different users can be talking to different leaders.
+   */
+  readonly clientsPerRegion?: number;
+  /** Extra replica options (tests inject bugs here to show the harness catches them). */
+  readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
@@ -50,7 +58,9 @@ export class VirtualWorld {
   /** Regions with their datacenters, in configuration order. */
   readonly regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[];
   private readonly nodes = new Map<string, CellNode>();
-  private readonly regionClients = new Map<string, CellClient>();
+  /** region -> its client processes (index = slot), replaced on restart. */
+  private readonly regionClients = new Map<string, (CellClient | undefined)[]>();
+  private readonly clientsPerRegion: number;
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
   private readonly leaderRegions = new Map<string, string>();
@@ -77,16 +87,20 @@ export class VirtualWorld {
         placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
       }
     }
+    this.clientsPerRegion = options.clientsPerRegion ?? 2;
     for (const region of this.regions) {
-      const host = `${REGION_CLIENT_PREFIX}${region.name}`;
-      const datacenter = region.datacenters[0] as string;
-      this.world.addHost(host, datacenter);
-      placements.push({ id: host, datacenter, region: region.name });
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        const host = clientHost(region.name, slot);
+        const datacenter = region.datacenters[slot % region.datacenters.length] as string;
+        this.world.addHost(host, datacenter);
+        placements.push({ id: host, datacenter, region: region.name });
+      }
     }
 
     this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
       // A region client that dies takes its in-flight requests with it: their outcome is unknown.
-      if (host.startsWith(REGION_CLIENT_PREFIX)) this.regionClients.get(host.slice(REGION_CLIENT_PREFIX.length))?.abandonAll(`${host} crashed`);
+      const client = parseClientHost(host);
+      if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
     }, (host) => this.nodes.get(host)?.replica.status().failed === true);
     this.cluster = new VirtualCluster(this, this.faults);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
@@ -105,7 +119,7 @@ export class VirtualWorld {
           };
           const node = new CellNode(
             host,
-            { id: host, voters, raft: this.config.raft },
+            { id: host, voters, raft: this.config.raft, ...options.replica },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
           );
           this.nodes.set(host, node);
@@ -120,12 +134,14 @@ export class VirtualWorld {
 
     const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
     for (const region of this.regions) {
-      const host = `${REGION_CLIENT_PREFIX}${region.name}`;
-      this.world.spawn(host, (context) => {
-        const client = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
-        this.regionClients.set(region.name, client);
-        return {};
-      });
+      const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
+      this.regionClients.set(region.name, clients);
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        this.world.spawn(clientHost(region.name, slot), (context) => {
+          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
+          return {};
+        });
+      }
     }
 
     const workloadConfig = this.config.workload;
@@ -173,14 +189,14 @@ export class VirtualWorld {
         // Users enter at the region of their cell's leader as last observed (refreshed by the
         // monitor every period, not per request: a full view per request dominated the profile).
         const region = this.leaderRegions.get(request.cell) ?? this.placement.cell(request.cell)?.preferredLeaderRegion ?? "";
-        // A region whose entry point is down sends its users elsewhere (as GSLB would).
-        let client = this.world.isUp(`${REGION_CLIENT_PREFIX}${region}`) ? this.regionClients.get(region) : undefined;
+        // A user always uses the same client slot; a region whose client is down sends its users
+        // to a live one elsewhere (as GSLB would).
+        const slot = request.uid % this.clientsPerRegion;
+        let client = this.liveClient(region, slot);
         if (client === undefined) {
-          for (const [name, candidate] of this.regionClients) {
-            if (this.world.isUp(`${REGION_CLIENT_PREFIX}${name}`)) {
-              client = candidate;
-              break;
-            }
+          for (const name of this.regionClients.keys()) {
+            client = this.liveClient(name, slot);
+            if (client !== undefined) break;
           }
         }
         if (client === undefined) {
@@ -190,6 +206,10 @@ export class VirtualWorld {
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
+  }
+
+  private liveClient(region: string, slot: number): CellClient | undefined {
+    return this.world.isUp(clientHost(region, slot)) ? this.regionClients.get(region)?.[slot] : undefined;
   }
 
   get workloadRunner(): Workload {
@@ -356,6 +376,16 @@ export class VirtualWorld {
       this.scheduleMonitor();
     });
   }
+}
+
+export function clientHost(region: string, slot: number): string {
+  return `${REGION_CLIENT_PREFIX}${region}/${slot}`;
+}
+
+export function parseClientHost(host: string): { region: string; slot: number } | null {
+  if (!host.startsWith(REGION_CLIENT_PREFIX)) return null;
+  const [region, slot] = host.slice(REGION_CLIENT_PREFIX.length).split("/");
+  return region === undefined || slot === undefined ? null : { region, slot: Number(slot) };
 }
 
 export function createVirtualWorld(options: VirtualWorldOptions): VirtualWorld {
