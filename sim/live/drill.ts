@@ -39,6 +39,7 @@ export interface LiveDrillOutput {
 export const LIVE_DRILL_WARMUP_MS_MAX = 30_000;
 export const LIVE_DRILL_DRAIN_MS_MAX = 30_000;
 export const LIVE_DRILL_CATCH_UP_MS = 5_000;
+export const LIVE_DRILL_SETTLE_MS = 2_000;
 
 function checkersToRun(drill: Drill): CheckerName[] {
   const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability"]);
@@ -59,6 +60,8 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
   try {
     progress(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
     if (!(await live.awaitLeaders(options.warmupMsMax ?? LIVE_DRILL_WARMUP_MS_MAX))) throw new Error("not every cell elected a leader during the warm-up");
+    // The boot of every process is the busiest moment of a run: let it pass before users arrive.
+    await live.sleep(LIVE_DRILL_SETTLE_MS);
     const faults = new FaultManager(live.cluster);
     const execution = new DrillExecution(drill, live.cluster, faults, null, `drill:${drill.name}`);
     live.startWorkload();

@@ -28,6 +28,7 @@ import { TcpTransport } from "./adapters/tcp-transport.js";
 import { freePorts } from "./ports.js";
 import { ProxyMesh, linkName, splitRttMs, type LinkSpec } from "./proxies.js";
 import { REPO_ROOT, ReplicaProcess } from "./replica/process.js";
+import { nodeArgumentsFor } from "./replica/entry.js";
 import type { LedgerDump, LiveReplicaStatus } from "./replica/admin.js";
 import type { ReplicaSpec } from "./replica/spec.js";
 import { LiveCluster } from "./cluster.js";
@@ -254,7 +255,7 @@ export class LiveWorld {
       this.closeEmbedded = () => server.close();
       return server.url;
     }
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "sim", "live", "toxiproxy-main.ts"), "0"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const child = spawn(process.execPath, [...(await nodeArgumentsFor("sim/live/toxiproxy-main.ts")), "0"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit", "ipc"] });
     this.toxiproxyChild = child;
     this.closeEmbedded = () =>
       new Promise<void>((resolve) => {

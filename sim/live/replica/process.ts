@@ -7,8 +7,9 @@ import { openSync, closeSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AdminOp, ReplicaToParent } from "./admin.js";
 import type { ReplicaSpec } from "./spec.js";
+import { nodeArgumentsFor, REPO_ROOT } from "./entry.js";
 
-export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
+export { REPO_ROOT };
 export const REPLICA_ENTRY = join(REPO_ROOT, "sim", "live", "replica-main.ts");
 /** Bound on admin requests waiting for a reply from one replica. */
 export const ADMIN_PENDING_MAX = 256;
@@ -50,11 +51,12 @@ export class ReplicaProcess {
   }
 
   /** Spawns the process; resolves once it listens (or rejects if it dies first). */
-  start(): Promise<void> {
-    if (this.child !== null) return Promise.resolve();
+  async start(): Promise<void> {
+    if (this.child !== null) return;
+    const args = await nodeArgumentsFor("sim/live/replica-main.ts");
     mkdirSync(this.spec.dataDir, { recursive: true });
     const logFd = openSync(join(this.spec.dataDir, "replica.log"), "a");
-    const child = spawn(process.execPath, ["--import", "tsx", REPLICA_ENTRY, JSON.stringify(this.spec)], {
+    const child = spawn(process.execPath, [...args, JSON.stringify(this.spec)], {
       cwd: REPO_ROOT,
       stdio: ["ignore", logFd, logFd, "ipc"],
       env: { ...process.env, NODE_OPTIONS: "" },
