@@ -1,4 +1,4 @@
-// `ldc drill list | show NAME | run NAME|FILE [--seed N] [--json] [--out DIR] [--runtime virtual]`.
+// `ldc drill list | show NAME | run NAME|FILE [--seed N] [--json] [--out DIR] [--runtime virtual|live]`.
 // Exit 0 when the drill SUCCEEDED, 1 when it FAILED (or was INTERRUPTED), 2 on bad input. `--json`
 // prints one object and nothing wall-clock dependent, so the same seed gives the same bytes.
 import { existsSync, readFileSync } from "node:fs";
@@ -17,6 +17,8 @@ interface RunFlags {
   out?: string;
   runtime: string;
   config?: string;
+  timeScale?: string;
+  cells?: string;
 }
 
 function loadDrill(nameOrFile: string, configPath: string | undefined): { drill: Drill; source: string } {
@@ -55,9 +57,15 @@ function printHuman(result: DrillResult, wallMs: number, command: string): void 
 }
 
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
-  if (flags.runtime !== "virtual") {
-    if (flags.runtime === "live") throw new CliError("--runtime: live drills are not available from the CLI yet; expected virtual", 2);
-    throw badInput("--runtime", "virtual or live", flags.runtime);
+  if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
+  if (flags.runtime === "live") {
+    // Real processes, files and TCP through Toxiproxy: sim/live (issue 8).
+    const seed = parseSeed(flags.seed);
+    const { drill, source } = loadDrill(nameOrFile, flags.config);
+    const { runLiveDrillCommand } = await import("./drill-live.js");
+    const extra = `${flags.timeScale !== undefined ? ` --time-scale ${flags.timeScale}` : ""}${flags.cells !== undefined ? ` --cells ${flags.cells}` : ""}`;
+    await runLiveDrillCommand(drill, seed, loadConfigOrExit(flags.config), flags, `${reproduce(source, seed, flags)} --runtime live${extra}`);
+    return;
   }
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
@@ -113,7 +121,9 @@ export function register(program: Command): void {
     .option("--seed <n>", "PRNG seed", "1")
     .option("--json", "print one JSON object")
     .option("--out <dir>", "write the harness report (history, verdicts, HTML) here")
-    .option("--runtime <kind>", "virtual (live: not yet)", "virtual")
+    .option("--runtime <kind>", "virtual or live (OS processes, files, TCP through Toxiproxy)", "virtual")
+    .option("--time-scale <x>", "live only: multiply the drill's timeline (0.5 runs a 90 s drill in 45 s)")
+    .option("--cells <n>", "live only: run the first N cells of the world (default: all)")
     .option("--config <file>", "world configuration (YAML or JSON)")
     .action(async (name: string, flags: RunFlags) => run(name, flags));
 }
