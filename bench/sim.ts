@@ -5,6 +5,7 @@ import { createRandom } from "../sim/kernel/random.js";
 import { Scheduler } from "../sim/kernel/scheduler.js";
 import { defaultWorldConfig } from "../sim/world/config.js";
 import { buildPingWorld } from "../sim/world/ping.js";
+import { VirtualWorld } from "../sim/virtual/world.js";
 
 export interface SimBenchOptions {
   /** Events per scheduler measurement; the default takes ~1 s on the reference machine. */
@@ -12,15 +13,64 @@ export interface SimBenchOptions {
   pendingEvents?: number;
   pingSimulatedUs?: number;
   repetitions?: number;
+  cellsSimulatedUs?: number;
+  saturatedOpsPerSecond?: number;
+  saturatedSimulatedUs?: number;
 }
 
 export interface SimBenchResult {
   schedulerEventsPerSecond: number;
   schedulerEventsPerSecondRuns: number[];
+  /** Simulated / wall time of the default cells world at its default load (2,000 ops/s). */
   simToWallRatio: number;
+  /** Committed (acknowledged) transfers per wall-clock second, each applied on five replicas. */
+  committedTransfersPerWallSecond: number;
+  cellsWorld: { defaultLoad: CellsMeasurement; saturated: CellsMeasurement };
+  pingSimToWallRatio: number;
   pingWorld: { simulatedMs: number; wallMs: number; events: number; eventsPerSecond: number; hosts: number };
   method: string;
   machine: { node: string; platform: string; cpus: number; cpuModel: string; loadAverage1m: number };
+}
+
+interface CellsMeasurement {
+  opsPerSecondOffered: number;
+  simulatedMs: number;
+  wallMs: number;
+  events: number;
+  committedTransfers: number;
+  committedTransfersPerWallSecond: number;
+  simToWallRatio: number;
+}
+
+/** The default world after warm-up (leaders settled, accounts open), timed over `simulatedUs`. */
+function measureCells(opsPerSecond: number, simulatedUs: number): CellsMeasurement {
+  const config = defaultWorldConfig();
+  config.workload.opsPerSecond = opsPerSecond;
+  const virtual = new VirtualWorld({ seed: 1, config });
+  virtual.settleLeaders(3_000_000);
+  virtual.startWorkload();
+  virtual.runFor(1_000_000);
+  const committedBefore = committedTransfers(virtual);
+  const eventsBefore = virtual.world.scheduler.eventsDelivered;
+  const startedMs = performance.now();
+  virtual.runFor(simulatedUs);
+  const wallMs = performance.now() - startedMs;
+  const committed = committedTransfers(virtual) - committedBefore;
+  return {
+    opsPerSecondOffered: opsPerSecond,
+    simulatedMs: simulatedUs / 1000,
+    wallMs: Math.round(wallMs),
+    events: virtual.world.scheduler.eventsDelivered - eventsBefore,
+    committedTransfers: committed,
+    committedTransfersPerWallSecond: Math.round(committed / (wallMs / 1000)),
+    simToWallRatio: Math.round((simulatedUs / 1000 / wallMs) * 100) / 100,
+  };
+}
+
+function committedTransfers(virtual: VirtualWorld): number {
+  let count = 0;
+  for (const op of virtual.recorder.history()) if (op.type === "ok" && op.f === "transfer") count++;
+  return count;
 }
 
 function schedulerRun(events: number, pending: number): number {
@@ -55,11 +105,16 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
   ping.world.runFor(simulatedUs);
   const wallMs = performance.now() - startedMs;
   const summary = ping.world.summary();
+  const defaultLoad = measureCells(2_000, options.cellsSimulatedUs ?? 10_000_000);
+  const saturated = measureCells(options.saturatedOpsPerSecond ?? 60_000, options.saturatedSimulatedUs ?? 2_000_000);
   const os = await import("node:os");
   return {
     schedulerEventsPerSecond: sorted[Math.floor(sorted.length / 2)] as number,
     schedulerEventsPerSecondRuns: runs,
-    simToWallRatio: Math.round(simulatedUs / 1000 / wallMs),
+    simToWallRatio: defaultLoad.simToWallRatio,
+    committedTransfersPerWallSecond: saturated.committedTransfersPerWallSecond,
+    cellsWorld: { defaultLoad, saturated },
+    pingSimToWallRatio: Math.round(simulatedUs / 1000 / wallMs),
     pingWorld: {
       simulatedMs: summary.simulatedMs,
       wallMs: Math.round(wallMs),
@@ -69,6 +124,7 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
     },
     method:
       `scheduler: hold model, ${pending} pending events, ${events} deliveries per run, median of ${repetitions} runs after a warm-up; ` +
+      `cells: the default world (6 cells x 5 replicas, seed 1) after leaders settle and 1 s of load, timed over ${(options.cellsSimulatedUs ?? 10_000_000) / 1e6} s simulated at 2,000 ops/s (simToWallRatio) and ${(options.saturatedSimulatedUs ?? 2_000_000) / 1e6} s at ${options.saturatedOpsPerSecond ?? 60_000} ops/s offered (committedTransfersPerWallSecond: acknowledged transfers / wall s); ` +
       `ping world: default config, 2 hosts per datacenter pinging all others every 100 ms, seed 1, ${simulatedUs / 1_000_000} s simulated, wall time includes building the world`,
     machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
   };

@@ -81,9 +81,24 @@ function getUint53(view: DataView, offset: number): number {
   return view.getUint32(offset) * 0x1_0000_0000 + view.getUint32(offset + 4);
 }
 
+/**
+ * Entries are immutable and, in the simulator, shared by reference between the leader and its
+ * followers: each entry's payload is serialised once, not once per replica's WAL.
+ */
+const encodedData = new WeakMap<Entry, Uint8Array>();
+
+function entryDataBytes(entry: Entry): Uint8Array {
+  let bytes = encodedData.get(entry);
+  if (bytes === undefined) {
+    bytes = encodeJson(entry.data);
+    encodedData.set(entry, bytes);
+  }
+  return bytes;
+}
+
 /** A batch of entries: [u32 count] then per entry [u8 kind | u64 term | u64 index | u32 dataLength | JSON]. */
 export function encodeEntries(entries: readonly Entry[]): Uint8Array {
-  const datas = entries.map((entry) => encodeJson(entry.data));
+  const datas = entries.map(entryDataBytes);
   const size = 4 + datas.reduce((sum, data) => sum + ENTRY_HEADER_BYTES + data.length, 0);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
