@@ -132,16 +132,17 @@ async function main(spec: ReplicaSpec): Promise<void> {
   });
 
   const initialParent = process.ppid;
-  const exitWhenOrphaned = (): void => {
-    log.event("warn", "replica.parentGone", { id: spec.id });
+  const exitBecause = (reason: string): void => {
+    log.event("warn", "replica.exit", { id: spec.id, reason });
     process.exit(0);
   };
-  process.on("disconnect", exitWhenOrphaned);
+  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
   setInterval(() => {
-    if (process.ppid !== initialParent) exitWhenOrphaned();
+    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
   }, PARENT_CHECK_MS).unref();
-  process.on("SIGTERM", () => process.exit(0));
-  process.on("SIGINT", () => process.exit(0));
+  process.on("SIGTERM", () => exitBecause("SIGTERM"));
+  process.on("SIGINT", () => exitBecause("SIGINT"));
+  process.on("SIGHUP", () => exitBecause("SIGHUP"));
 
   const port = await transport.listen();
   log.event("info", "replica.listening", { id: spec.id, port });

@@ -9,33 +9,40 @@ import { join } from "node:path";
 export const REPO_ROOT = join(import.meta.dirname, "..", "..", "..");
 const BUNDLE_DIR = join(REPO_ROOT, "node_modules", ".cache", "ldc-live");
 
-const bundles = new Map<string, string | null>();
+/** One build per entry per supervisor: concurrent starters share the promise (a second build
+ * rewriting the file while a process loads it would hand that process a truncated module). */
+const bundles = new Map<string, Promise<string | null>>();
+const built: string[] = [];
 let cleanupInstalled = false;
 
 interface EsbuildModule {
   buildSync(options: Record<string, unknown>): unknown;
 }
 
-async function bundle(entry: string): Promise<string | null> {
-  if (process.env.LDC_LIVE_TSX === "1") return null;
-  const known = bundles.get(entry);
-  if (known !== undefined) return known;
+function bundle(entry: string): Promise<string | null> {
+  if (process.env.LDC_LIVE_TSX === "1") return Promise.resolve(null);
+  let pending = bundles.get(entry);
+  if (pending === undefined) bundles.set(entry, (pending = build(entry)));
+  return pending;
+}
+
+async function build(entry: string): Promise<string | null> {
   let output: string | null = null;
   try {
     const esbuild = (await import("esbuild")) as unknown as EsbuildModule;
     mkdirSync(BUNDLE_DIR, { recursive: true });
     output = join(BUNDLE_DIR, `${entry.replace(/[^A-Za-z0-9]/g, "_")}-${process.pid}.mjs`);
     esbuild.buildSync({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile: output, logLevel: "silent" });
+    built.push(output);
     if (!cleanupInstalled) {
       cleanupInstalled = true;
       process.on("exit", () => {
-        for (const file of bundles.values()) if (file !== null) rmSync(file, { force: true });
+        for (const file of built) rmSync(file, { force: true });
       });
     }
   } catch {
     output = null;
   }
-  bundles.set(entry, output);
   return output;
 }
 
