@@ -46,6 +46,7 @@ function printHuman(result: DrillResult, wallMs: number, command: string): void 
   const rto = Object.entries(result.rtoMs);
   if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
   lines.push(`  lost acknowledged transfers: ${result.lostAckedTransfers}`);
+  if (result.replicasNotUp.length > 0) lines.push(`  replicas not up after the drill: ${result.replicasNotUp.map((entry) => `${entry.replica} (${entry.state})`).join(", ")}`);
   for (const phase of ["before", "during", "after"] as const) {
     const figures = result.latency[phase];
     lines.push(`  ${phase.padEnd(6)} ops ${figures.ops} errors ${(figures.errorRate * 100).toFixed(2)}% p50 ${figures.p50Ms ?? "-"} ms p99 ${figures.p99Ms ?? "-"} ms`);

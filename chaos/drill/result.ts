@@ -36,6 +36,8 @@ export interface DrillResult {
   readonly checkers: Readonly<Record<string, CheckerSummary>>;
   readonly faults: readonly { readonly id: string; readonly type: string; readonly startMs: number; readonly endMs: number; readonly cells: readonly string[] }[];
   readonly steps: readonly StepRecord[];
+  /** Replicas not healthy once the drill has healed and settled (e.g. one that found its WAL corrupted and stopped). */
+  readonly replicasNotUp: readonly { readonly replica: string; readonly state: string }[];
   readonly operations: number;
   readonly simulatedMs: number;
   readonly traceHash: string;
