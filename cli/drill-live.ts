@@ -68,6 +68,7 @@ export async function runLiveDrillCommand(drill: Drill, seed: number, config: Wo
       lines.push(`  ${phase.padEnd(6)} ops ${figures.ops} errors ${(figures.errorRate * 100).toFixed(2)}% p50 ${figures.p50Ms ?? "-"} ms p99 ${figures.p99Ms ?? "-"} ms`);
     }
     lines.push(`  checkers: ${Object.entries(result.checkers).map(([name, verdict]) => `${name} ${verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown"}`).join(", ")}`);
+    for (const replica of result.replicasNotUp) lines.push(`  replica not up after the drill: ${replica.replica} (${replica.state})`);
     for (const note of [...output.liveNotes.errors, ...output.liveNotes.ignored, ...output.liveNotes.unexpectedExits]) lines.push(`  live: ${note}`);
     for (const reason of result.reasons) lines.push(`  reason: ${reason}`);
     if (result.outcome !== "SUCCEEDED") lines.push(`reproduce (not byte for byte: live): ${command}`);

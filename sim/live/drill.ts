@@ -116,6 +116,11 @@ function buildResult(drill: Drill, seed: number, live: LiveWorld, execution: Dri
     checkers,
     faults: execution.windows.map((window) => ({ id: window.id, type: window.kind, startMs: (window.startUs - execution.startUs) / 1000, endMs: (window.endUs - execution.startUs) / 1000, cells: window.cells ?? [] })),
     steps,
+    replicasNotUp: live.cluster
+      .cells()
+      .flatMap((cell) => cell.replicas)
+      .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
+      .map((replica) => ({ replica: replica.id, state: replica.state })),
     operations: history.length,
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,

@@ -300,9 +300,23 @@ export class LiveWorld {
           callback({ ok: false, error: { code: "UNAVAILABLE", message: "every region client is down" } });
           return;
         }
+        this.steerAwayFromDead(client, `${LIVE_CLIENT_PREFIX}${region as string}`, request.cell, view?.leader?.replica);
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
+  }
+
+  /**
+   * Health checking, as a gateway does: a client whose cached leader is a dead process or behind
+   * a cut link is pointed at the known leader (or the first live, reachable replica) before it
+   * spends an attempt timeout on a replica the supervisor already knows cannot answer.
+   */
+  private steerAwayFromDead(client: CellClient, clientId: string, cell: string, leader: string | undefined): void {
+    const usable = (replica: string): boolean => this.processes.get(replica)?.state === "running" && !this.faults.isCut(clientId, replica);
+    const cached = client.leaderOf(cell);
+    if (cached !== null && usable(cached)) return;
+    const replicas = this.placement.cells.find((entry) => entry.cell === cell)?.replicas.map((replica) => replica.replica) ?? [];
+    client.setLeaderHint(cell, leader !== undefined && usable(leader) ? leader : (replicas.find(usable) ?? null));
   }
 
   get workloadRunner(): Workload {

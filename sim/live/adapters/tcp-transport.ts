@@ -139,6 +139,11 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     if (link.socket === null && link.retryTimer === null) this.dial(link);
   }
 
+  /** The address this transport dials to reach `peer` (its proxy, or the peer itself). */
+  addressOf(peer: string): string | undefined {
+    return this.options.peers.get(peer);
+  }
+
   /** Drops every connection to and from `peer` (its process restarted, or a test wants it). */
   disconnect(peer: string): void {
     this.outbound.get(peer)?.socket?.destroy();
