@@ -11,6 +11,9 @@ import { attachEvents } from "../controller/http/events.js";
 import { startPacer } from "../controller/runtime/pacer.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
+import type { Controller } from "../controller/controller.js";
+import type { ControllerSetup } from "../controller/runtime/setup.js";
+import type { LiveControllerSetup } from "./start-live.js";
 
 interface StartFlags {
   config?: string;
@@ -20,6 +23,7 @@ interface StartFlags {
   speed: string;
   token?: string;
   dataDir: string;
+  runtime: string;
 }
 
 export function register(program: Command): void {
@@ -33,6 +37,7 @@ export function register(program: Command): void {
     .option("--speed <x>", "simulated seconds per real second", "1")
     .option("--token <token>", "API bearer token (else LDC_API_TOKEN, else kept in the data dir)")
     .option("--data-dir <dir>", "where the audit log, schedules and token live", ".ldc")
+    .option("--runtime <kind>", "virtual (the simulator) or live (OS processes, files, TCP through Toxiproxy)", "virtual")
     .action(async (flags: StartFlags) => {
       await start(flags);
     });
@@ -43,18 +48,29 @@ async function start(flags: StartFlags): Promise<void> {
   if (!/^\d+$/.test(flags.port) || port > 65_535) throw badInput("--port", "an integer in [0, 65535]", flags.port);
   const speed = Number(flags.speed);
   if (!(Number.isFinite(speed) && speed > 0 && speed <= 1000)) throw badInput("--speed", "a number in (0, 1000]", flags.speed);
+  if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   const seed = parseSeed(flags.seed);
   const config = loadWorldConfig(flags.config);
   const dataDirectory = path.resolve(flags.dataDir);
   const log = pino({ name: "ldc" });
   const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);
   // Loaded on use: the world and its cells are heavy, and other verbs must not depend on them.
-  const { setupController } = await import("../controller/runtime/setup.js");
-  const setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
-  setup.virtual.startWorkload({ sink: setup.sink });
-  const app = createApp(setup.controller, { token: token.token });
+  let setup: ControllerSetup | null = null;
+  let live: LiveControllerSetup | null = null;
+  if (flags.runtime === "live") {
+    // Real processes in real time: sim/live (issue 8); --speed does not apply.
+    const { setupLiveController } = await import("./start-live.js");
+    live = await setupLiveController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), progress: (line) => log.info(line) });
+    live.live.startWorkload({ sink: live.sink });
+  } else {
+    const { setupController } = await import("../controller/runtime/setup.js");
+    setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
+    setup.virtual.startWorkload({ sink: setup.sink });
+  }
+  const controller = (live?.controller ?? setup?.controller) as Controller;
+  const app = createApp(controller, { token: token.token });
   const server = http.createServer(app);
-  const wss = attachEvents(server, setup.controller);
+  const wss = attachEvents(server, controller);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) => reject(new CliError(`--port: cannot listen on ${flags.host}:${port} (${(error as Error).message})`, 2)));
     server.listen(port, flags.host, resolve);
@@ -62,12 +78,15 @@ async function start(flags: StartFlags): Promise<void> {
   const address = server.address();
   const boundPort = typeof address === "object" && address !== null ? address.port : port;
   let stopping = false;
-  const pacer = startPacer({ speed, sliceMs: 20, sliceSimUsMax: 200_000 * Math.max(1, speed) }, setup.virtual, (error) => {
-    log.error({ err: error }, "simulation stopped");
-    shutdown(1);
-  });
+  const pacer =
+    setup === null
+      ? null
+      : startPacer({ speed, sliceMs: 20, sliceSimUsMax: 200_000 * Math.max(1, speed) }, setup.virtual, (error) => {
+          log.error({ err: error }, "simulation stopped");
+          shutdown(1);
+        });
   const lagTimer = setInterval(() => {
-    const lagMs = pacer.lagUs() / 1000;
+    const lagMs = (pacer?.lagUs() ?? 0) / 1000;
     if (lagMs > 1000) log.warn({ lagMs, speed }, "simulation is behind real time x speed");
   }, 10_000);
   log.info({ url: `http://${flags.host}:${boundPort}`, seed, speed, dataDirectory, tokenSource: token.source }, "ldc controller listening");
@@ -76,14 +95,14 @@ async function start(flags: StartFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down");
-    pacer.stop();
+    pacer?.stop();
     clearInterval(lagTimer);
     for (const client of wss.clients) client.terminate();
     wss.close();
     server.closeAllConnections();
     server.close(() => {
-      setup.close();
-      process.exit(code);
+      setup?.close();
+      void Promise.resolve(live?.close()).finally(() => process.exit(code));
     });
   }
   process.on("SIGINT", () => shutdown(0));
