@@ -305,7 +305,7 @@ export class Replica {
     const ready = node.ready();
     // A leader replicates in parallel with its own fsync (its copy only counts toward commit once
     // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
-    const early = node.status().role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
+    const early = node.role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
     for (const message of early) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
     this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));

@@ -251,6 +251,11 @@ export class RaftNode {
     this.hup(false);
   }
 
+  /** The current role, cheaply (status() builds a full report). */
+  get role(): Role {
+    return this.state.role;
+  }
+
   hasReady(): boolean {
     this.flushLeader();
     const soft = this.softState();

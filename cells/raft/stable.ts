@@ -45,7 +45,10 @@ export class StableLog {
       if (entries.length === 0) return;
     }
     const keep = (entries[0] as Entry).index - this.snapshotIndex - 1;
-    this.entries = this.entries.slice(0, keep).concat(entries);
+    // In place: copying the whole stable log on every append made each Ready O(log length).
+    // Callers only ever get slices of this array, never the array itself.
+    if (keep < this.entries.length) this.entries.length = keep;
+    for (const entry of entries) this.entries.push(entry);
   }
 
   applySnapshot(snapshot: Snapshot): void {
