@@ -2,7 +2,10 @@
 // operator would: evacuate hangzhou, see a refusal for a second region, partition a link from the
 // chaos panel, run the dc-outage drill. Screenshots of each step go to test-results/e2e/.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, openPage, type WatchedPage } from "../ui/browser.js";
@@ -75,7 +78,9 @@ describe("ui against ldc start (acceptance)", () => {
   beforeAll(async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN], {
+    // A fresh data directory: the audit log and drill runs on the page are this run's only.
+    const dataDirectory = mkdtempSync(path.join(tmpdir(), "ldc-e2e-"));
+    child = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN, "--data-dir", dataDirectory], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -28,7 +28,7 @@ export function setupChaos(store, hooks) {
     params.innerHTML = Object.entries(current?.params ?? {}).map(([name, spec]) => {
       const fallback = spec && typeof spec === "object" && "default" in spec ? spec.default : spec;
       const kind = typeof fallback === "number" ? "number" : "text";
-      return `<label>${escapeHtml(name)} <input data-param="${escapeHtml(name)}" data-kind="${kind}" type="${kind}" step="any" ` +
+      return `<label>${escapeHtml(name)} <input placeholder="${fallback === null ? "default" : ""}" data-param="${escapeHtml(name)}" data-kind="${kind}" type="${kind}" step="any" ` +
         `value="${escapeHtml(fallback ?? "")}" aria-label="${escapeHtml(name)}"></label>`;
     }).join("");
   }
@@ -55,6 +55,9 @@ export function setupChaos(store, hooks) {
     const values = {};
     for (const input of params.querySelectorAll("input")) {
       const name = /** @type {string} */ (input.dataset.param);
+      // An empty field is "use the catalogue default" (e.g. partition's shape: null picks the
+      // shape from the target); sending "" would be refused as an unknown value.
+      if (input.value.trim() === "") continue;
       values[name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
     }
     if (Object.keys(values).length > 0) body.params = values;
