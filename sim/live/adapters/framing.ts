@@ -27,6 +27,8 @@ export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFA
 export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Bytes the pending data must reach before decoding can make progress. */
+  private neededBytes = FRAME_LENGTH_BYTES;
 
   constructor(private readonly frameBytesMax = FRAME_BYTES_MAX_DEFAULT) {}
 
@@ -35,14 +37,18 @@ export class FrameDecoder {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     const values: unknown[] = [];
-    if (this.pendingBytes < FRAME_LENGTH_BYTES) return values;
+    // A large frame arrives in many chunks: join them once it is whole, not at every chunk.
+    if (this.pendingBytes < this.neededBytes) return values;
     let buffer = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
     let offset = 0;
     while (buffer.length - offset >= FRAME_LENGTH_BYTES) {
       const length = buffer.readUInt32BE(offset);
       if (length > this.frameBytesMax) throw new FrameError("TOO_LARGE", `incoming frame claims ${length} bytes, frameBytesMax=${this.frameBytesMax}`);
       const end = offset + FRAME_LENGTH_BYTES + length;
-      if (end > buffer.length) break;
+      if (end > buffer.length) {
+        this.neededBytes = end - offset;
+        break;
+      }
       const text = buffer.toString("utf8", offset + FRAME_LENGTH_BYTES, end);
       try {
         values.push(JSON.parse(text));
@@ -52,6 +58,7 @@ export class FrameDecoder {
       offset = end;
     }
     buffer = buffer.subarray(offset);
+    if (buffer.length < FRAME_LENGTH_BYTES || buffer.length >= this.neededBytes) this.neededBytes = FRAME_LENGTH_BYTES;
     this.pending = buffer.length > 0 ? [buffer] : [];
     this.pendingBytes = buffer.length;
     return values;
