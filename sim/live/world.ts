@@ -425,7 +425,7 @@ export class LiveWorld {
     this.workload?.stop();
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     await Promise.all([...this.clientTransports.values()].map((transport) => transport.close()));
-    await Promise.all([...this.processes.values()].map((process) => process.kill()));
+    await Promise.all([...this.processes.values()].map((process) => process.stop()));
     await this.mesh?.removeAll().catch(() => undefined);
     await this.closeEmbedded?.();
     this.unregisterCleanup?.();

@@ -60,6 +60,16 @@ describe("framing", () => {
     );
   });
 
+  it("encodes messages with log entries (cached per entry) exactly as plain JSON", () => {
+    const entries = [{ index: 1, term: 1, data: { id: "t1", note: 'quote " and \\ and "entries":0' } }, { index: 2, term: 1, data: null }];
+    const message = { type: "append", to: "b", from: "a", term: 1, entries, commit: 1, nested: { entries: 0 } };
+    const decoder = new FrameDecoder();
+    const first = decoder.push(encodeFrame(message));
+    const second = decoder.push(encodeFrame({ ...message, to: "c" }));
+    expect(first).toEqual([JSON.parse(JSON.stringify(message))]);
+    expect(second).toEqual([JSON.parse(JSON.stringify({ ...message, to: "c" }))]);
+  });
+
   it("rejects a frame longer than frameBytesMax before allocating it", () => {
     const decoder = new FrameDecoder(16);
     const header = Buffer.alloc(4);

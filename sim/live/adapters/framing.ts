@@ -14,8 +14,35 @@ export class FrameError extends Error {
   }
 }
 
+/**
+ * JSON of objects sent many times: a Raft leader sends the same log entries to every follower
+ * (and again on retransmission), so each entry is stringified once, not once per message.
+ * Entries are immutable once appended, which is what makes caching by identity sound.
+ */
+const entryJson = new WeakMap<object, string>();
+/** Stands in for the entries while the rest of the message is stringified (NULs: no real value has it). */
+const ENTRIES_SENTINEL = "\u0000ldc:entries\u0000";
+const ENTRIES_SENTINEL_JSON = `"entries":${JSON.stringify(ENTRIES_SENTINEL)}`;
+
+function stringifyMessage(value: unknown): string {
+  const entries = (value as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(entries) || entries.length === 0) return JSON.stringify(value);
+  const parts: string[] = [];
+  for (const entry of entries as unknown[]) {
+    if (typeof entry !== "object" || entry === null) {
+      parts.push(JSON.stringify(entry));
+      continue;
+    }
+    let json = entryJson.get(entry);
+    if (json === undefined) entryJson.set(entry, (json = JSON.stringify(entry)));
+    parts.push(json);
+  }
+  const rest = JSON.stringify({ ...(value as object), entries: ENTRIES_SENTINEL });
+  return rest.replace(ENTRIES_SENTINEL_JSON, `"entries":[${parts.join(",")}]`);
+}
+
 export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFAULT): Buffer {
-  const payload = Buffer.from(JSON.stringify(value), "utf8");
+  const payload = Buffer.from(stringifyMessage(value), "utf8");
   if (payload.length > frameBytesMax) throw new FrameError("TOO_LARGE", `frame of ${payload.length} bytes exceeds frameBytesMax=${frameBytesMax}`);
   const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payload.length);
   frame.writeUInt32BE(payload.length, 0);

@@ -52,7 +52,6 @@ interface Outbound {
   queue: Buffer[];
   backoffUs: number;
   retryTimer: NodeJS.Timeout | null;
-  corked: boolean;
 }
 
 export interface TransportStats {
@@ -70,6 +69,7 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
   private readonly inboundBySource = new Map<string, Socket>();
   private readonly inbound = new Set<Socket>();
   private server: Server | null = null;
+  private readonly batches = new Map<Socket, Buffer[]>();
   private closed = false;
   private readonly sendQueueFramesMax: number;
   private readonly socketBufferBytesMax: number;
@@ -118,17 +118,17 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
         this.stats.droppedFrames++;
         return;
       }
-      this.write(socket, encodeFrame(message, this.frameBytesMax), null);
+      this.write(socket, encodeFrame(message, this.frameBytesMax));
       return;
     }
     let link = this.outbound.get(target);
     if (link === undefined) {
-      link = { target, address, socket: null, connected: false, queue: [], backoffUs: this.reconnectDelayUsMin, retryTimer: null, corked: false };
+      link = { target, address, socket: null, connected: false, queue: [], backoffUs: this.reconnectDelayUsMin, retryTimer: null };
       this.outbound.set(target, link);
     }
     const frame = encodeFrame(message, this.frameBytesMax);
     if (link.connected && link.socket !== null) {
-      this.write(link.socket, frame, link);
+      this.write(link.socket, frame);
       return;
     }
     if (link.queue.length >= this.sendQueueFramesMax) {
@@ -162,22 +162,25 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  private write(socket: Socket, frame: Buffer, link: Outbound | null): void {
+  private write(socket: Socket, frame: Buffer): void {
     if (socket.writableLength > this.socketBufferBytesMax) {
       this.stats.droppedFrames++;
       return;
     }
-    // Frames sent in one event-loop turn leave in one segment (Raft sends bursts per Ready).
-    if (link !== null && !link.corked) {
-      link.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        link.corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(frame);
     this.stats.sentFrames++;
+    // Frames sent in one event-loop turn leave as one buffer in one write (Raft sends bursts per
+    // Ready, a leader answers many clients per turn): one syscall and one segment, not one each.
+    const batch = this.batches.get(socket);
+    if (batch !== undefined) {
+      batch.push(frame);
+      return;
+    }
+    this.batches.set(socket, [frame]);
+    process.nextTick(() => {
+      const frames = this.batches.get(socket) ?? [];
+      this.batches.delete(socket);
+      if (!socket.destroyed) socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    });
   }
 
   private dial(link: Outbound): void {
@@ -193,7 +196,7 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
       socket.write(encodeFrame({ hello: this.self } satisfies Hello));
       const queued = link.queue;
       link.queue = [];
-      for (const frame of queued) this.write(socket, frame, link);
+      for (const frame of queued) this.write(socket, frame);
     });
     // Replies normally come over the peer's own connection, but accept them here too.
     this.readFrames(socket, () => link.target);

@@ -56,7 +56,9 @@ export class ReplicaProcess {
     const args = await nodeArgumentsFor("sim/live/replica-main.ts");
     mkdirSync(this.spec.dataDir, { recursive: true });
     const logFd = openSync(join(this.spec.dataDir, "replica.log"), "a");
-    const child = spawn(process.execPath, [...args, JSON.stringify(this.spec)], {
+    // LDC_LIVE_NODE_ARGS: extra node flags for replicas, e.g. "--cpu-prof --cpu-prof-dir=DIR".
+    const extra = (process.env.LDC_LIVE_NODE_ARGS ?? "").split(" ").filter((flag) => flag.length > 0);
+    const child = spawn(process.execPath, [...extra, ...args, JSON.stringify(this.spec)], {
       cwd: REPO_ROOT,
       stdio: ["ignore", logFd, logFd, "ipc"],
       env: { ...process.env, NODE_OPTIONS: "" },
@@ -106,6 +108,22 @@ export class ReplicaProcess {
     return new Promise((resolve) => {
       child.once("exit", () => resolve());
       child.kill("SIGKILL");
+    });
+  }
+
+  /** SIGTERM (the replica exits at once, flushing nothing it has not fsynced), SIGKILL after `graceMs`. */
+  stop(graceMs = 2_000): Promise<void> {
+    const child = this.child;
+    if (child === null) return Promise.resolve();
+    this.expectingExit = true;
+    return new Promise((resolve) => {
+      const force = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+      if (this.state === "paused") child.kill("SIGCONT");
+      child.kill("SIGTERM");
     });
   }
 
