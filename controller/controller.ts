@@ -260,6 +260,7 @@ export class Controller implements ControllerApi {
     const topology = this.topology() as { links: unknown };
     this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });
+    this.publish({ ...this.dependencies.consistency(), type: "consistency", atMs });
   }
 
   private drillRefusals(): { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] {

@@ -162,6 +162,11 @@ export class Ledger {
     return this.state.totalBalance;
   }
 
+  /** Whether the command with client id `id` was decided here (posted or rejected): the controller's online lost-ack check. */
+  hasCommand(id: string): boolean {
+    return this.table.has(id);
+  }
+
   /** What entered and left the ledger, for the bank checker's expected total. */
   totals(): { readonly opened: number; readonly deposited: number; readonly withdrawn: number } {
     return { opened: this.state.openedTotal, deposited: this.state.depositedTotal, withdrawn: this.state.withdrawnTotal };

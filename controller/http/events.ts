@@ -1,5 +1,5 @@
 // The WebSocket stream at /api/v1/events: a `hello` snapshot first, then the controller's events.
-// Health and traffic are throttled per socket (at most every 250 / 500 ms of wall time, keeping the
+// Health, traffic and consistency are throttled per socket (at most every 250 / 500 / 1000 ms of wall time, keeping the
 // latest); a socket that cannot keep up (send buffer over `socketBufferBytesMax`) is closed.
 import type { Server } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -7,6 +7,7 @@ import type { ControllerApi, ControllerEvent } from "../types.js";
 
 export const healthIntervalMsMin = 250;
 export const trafficIntervalMsMin = 500;
+export const consistencyIntervalMsMin = 1_000;
 export const socketBufferBytesMax = 4 * 1024 * 1024;
 export const socketsMax = 64;
 
@@ -37,9 +38,9 @@ export function attachEvents(server: Server, controller: ControllerApi): WebSock
       catalogue: faults.catalogue,
       consistency: controller.consistency(),
     });
-    const lastSentMs: Record<string, number> = { health: 0, traffic: 0 };
-    const pending: Record<string, ControllerEvent | null> = { health: null, traffic: null };
-    const timers: Record<string, NodeJS.Timeout | null> = { health: null, traffic: null };
+    const lastSentMs: Record<string, number> = { health: 0, traffic: 0, consistency: 0 };
+    const pending: Record<string, ControllerEvent | null> = { health: null, traffic: null, consistency: null };
+    const timers: Record<string, NodeJS.Timeout | null> = { health: null, traffic: null, consistency: null };
     const throttled = (event: ControllerEvent, intervalMs: number): void => {
       const kind = event.type;
       const now = Date.now();
@@ -63,6 +64,7 @@ export function attachEvents(server: Server, controller: ControllerApi): WebSock
     const unsubscribe = controller.subscribe((event) => {
       if (event.type === "health") throttled(event, healthIntervalMsMin);
       else if (event.type === "traffic") throttled(event, trafficIntervalMsMin);
+      else if (event.type === "consistency") throttled(event, consistencyIntervalMsMin);
       else send(event);
     });
     socket.on("close", () => {

@@ -6,7 +6,8 @@ import { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../sim/world/config.js";
 import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
 import { faultServiceOf, OutageDrills } from "../chaos-adapters.js";
-import { Controller, defaultControllerOptions, type ConsistencySnapshot, type ControllerOptions } from "../controller.js";
+import { Controller, defaultControllerOptions, type ControllerOptions } from "../controller.js";
+import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
 import { Gateway, type RequestSink } from "../gateway.js";
 import { RoutingTable } from "../routing.js";
 import { ControllerStore } from "../store/store.js";
@@ -37,6 +38,7 @@ export interface ControllerSetup {
   readonly gateways: ReadonlyMap<string, Gateway>;
   readonly store: ControllerStore;
   readonly faults: FaultManager;
+  readonly consistency: OnlineConsistency;
   /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
   readonly sink: RequestSink;
   close(): void;
@@ -75,19 +77,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const faults = new FaultManager(cluster);
   const drills = new OutageDrills({ cluster, faults, violations: () => virtual.invariantViolations() });
-  const consistency = (): ConsistencySnapshot => {
-    const violations = virtual.invariantViolations();
-    const byCell = (cell: string): boolean => !violations.some((violation) => violation.includes(`${cell}/`) || violation.includes(`${cell}:`) || violation.includes(`${cell} `));
-    const cells = cluster.cells().map((cell) => cell.id);
-    return {
-      atMs: Math.floor(cluster.clock.nowUs() / 1000),
-      moneyConserved: Object.fromEntries(cells.map((cell) => [cell, byCell(cell)])),
-      replicaAgreement: Object.fromEntries(cells.map((cell) => [cell, byCell(cell)])),
-      lostAckedTransfers: 0,
-      valid: violations.length === 0,
-      violations: violations.slice(-20),
-    };
-  };
+  const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
+  online.start();
   const controller = new Controller(
     { ...defaultControllerOptions, ...options.controller },
     {
@@ -97,7 +88,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       store,
       faults: faultServiceOf(faults),
       drills,
-      consistency,
+      consistency: () => online.snapshot(),
       onLeader: (cell, leader) => {
         for (const gateway of gateways.values()) gateway.leaderHint(cell, leader?.replica ?? null);
       },
@@ -120,8 +111,10 @@ export function setupController(options: SetupOptions): ControllerSetup {
     gateways,
     store,
     faults,
+    consistency: online,
     sink,
     close() {
+      online.stop();
       controller.stop();
       store.close();
     },
