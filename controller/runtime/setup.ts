@@ -5,7 +5,8 @@
 import { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../sim/world/config.js";
 import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
-import { faultServiceOf, OutageDrills } from "../chaos-adapters.js";
+import { faultServiceOf } from "../chaos-adapters.js";
+import { ChaosDrillService } from "./drill-service.js";
 import { Controller, defaultControllerOptions, type ControllerOptions } from "../controller.js";
 import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
 import { Gateway, type RequestSink } from "../gateway.js";
@@ -76,7 +77,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
   }
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const faults = new FaultManager(cluster);
-  const drills = new OutageDrills({ cluster, faults, violations: () => virtual.invariantViolations() });
+  let controllerBound: Controller | null = null;
+  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
   online.start();
   const controller = new Controller(
@@ -94,6 +96,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       },
     },
   );
+  controllerBound = controller;
   controller.start();
   const sink: RequestSink = {
     submit(request, callback) {
