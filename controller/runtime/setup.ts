@@ -16,6 +16,8 @@ import { TrafficStats } from "../traffic-stats.js";
 import type { AdmissionOptions } from "../admission.js";
 
 export const GATEWAY_HOST_PREFIX = "gw/";
+/** How often users' entry points re-check which gateways can reach the cells (simulated). */
+export const gatewayHealthPeriodUs = 100_000;
 
 /** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
 export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
@@ -70,13 +72,35 @@ export function setupController(options: SetupOptions): ControllerSetup {
           client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 },
           cells: cellsReplicas,
         },
-        { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => gateways.get(name) },
+        { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => liveGateway(name) },
       ));
       return {};
     });
   }
+  // GSLB-style health of each gateway: up, and reaching (both ways) a majority of all replicas.
+  // A datacenter outage leaves its gateway process running but cut off; requests sent there
+  // would only time out. Refreshed every `gatewayHealthPeriodUs` and on every fault change.
+  const replicaHosts = placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
+  const gatewayUsable = new Map<string, boolean>();
+  const refreshGatewayHealth = (): void => {
+    const network = virtual.world.network;
+    for (const region of regionNames) {
+      const host = `${GATEWAY_HOST_PREFIX}${region}`;
+      const reached = virtual.world.isUp(host) ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length : 0;
+      gatewayUsable.set(region, reached * 2 > replicaHosts.length);
+    }
+  };
+  let gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
+    refreshGatewayHealth();
+    gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
+  });
+  function liveGateway(region: string): Gateway | undefined {
+    return gatewayUsable.get(region) === true ? gateways.get(region) : undefined;
+  }
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const faults = new FaultManager(cluster);
+  refreshGatewayHealth();
+  faults.on(() => refreshGatewayHealth());
   let controllerBound: Controller | null = null;
   const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
@@ -101,9 +125,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const sink: RequestSink = {
     submit(request, callback) {
       // Users arrive where the routing table sends their cell (DESIGN.md: the region of its leader).
+      // A gateway whose host is down (its datacenter lost power) takes no one: its users enter at
+      // the first live, undrained gateway elsewhere, as GSLB would send them.
       const region = routing.regionOfCell(routing.cellOfShard(request.shard));
-      const gateway = gateways.get(region);
-      if (gateway === undefined) callback({ ok: false, error: { code: "UNAVAILABLE", message: `no gateway in ${region}` } });
+      let gateway = liveGateway(region);
+      for (const other of regionNames) {
+        if (gateway !== undefined) break;
+        if (!routing.isDrained(other)) gateway = liveGateway(other);
+      }
+      if (gateway === undefined) callback({ ok: false, error: { code: "OVERLOADED", message: `no live gateway for ${region}` } });
       else gateway.submit(request, callback);
     },
   };
@@ -117,6 +147,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink,
     close() {
+      cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
       controller.stop();
       store.close();

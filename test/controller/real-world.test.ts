@@ -111,4 +111,23 @@ describe("controller against the real virtual world", () => {
     expect(audit.some((entry) => entry.kind === "action" && entry.target === "cell-4" && entry.overrodeRule !== null && entry.overrodeRule.includes(rule))).toBe(true);
     expect(h.setup.virtual.invariantViolations()).toEqual([]);
   }, 120_000);
+
+  it("a datacenter outage that takes a region's gateway with it: its users enter elsewhere and the cells keep serving", async () => {
+    const h = (harness = await startRealHarness({ seed: 8, opsPerSecond: 300 }));
+    await h.run(1_000_000);
+    // gw/shanghai lives in sh-a (the region's first datacenter): the outage cuts it off, it keeps running.
+    const fault = await h.request("POST", "/api/v1/faults", { type: "dc-outage", target: { datacenter: "sh-a" }, leaseMs: 20_000 });
+    expect(fault.status).toBe(201);
+    const faultUs = h.setup.virtual.nowUs();
+    await h.run(8_000_000);
+    const recoveredSinceUs = faultUs + 4_000_000;
+    const okByCell = new Map<string, number>();
+    for (const op of h.setup.virtual.recorder.history()) {
+      const cell = (op.value as { cell?: string } | null)?.cell;
+      if (op.type === "ok" && (op.time ?? 0) >= recoveredSinceUs && cell !== undefined) okByCell.set(cell, (okByCell.get(cell) ?? 0) + 1);
+    }
+    for (const cell of ["cell-1", "cell-2", "cell-3", "cell-4", "cell-5", "cell-6"]) expect(okByCell.get(cell) ?? 0, cell).toBeGreaterThan(50);
+    expect((await cells(h)).filter((cell) => cell.leader === null || cell.leader.replica.endsWith("/sh-a"))).toEqual([]);
+    expect(h.setup.consistency.check()).toMatchObject({ valid: true, lostAckedTransfers: 0 });
+  }, 120_000);
 });
