@@ -4,8 +4,10 @@ import { escapeHtml, formatDuration } from "./format.js";
 /** @param {HTMLElement} tbody @param {import("../lib/store.js").Store} store */
 export function drawAudit(tbody, store) {
   tbody.innerHTML = store.audit.map((entry) => {
-    const routing = entry.routingVersionBefore !== undefined && entry.routingVersionAfter !== undefined && entry.routingVersionBefore !== null
-      ? `v${entry.routingVersionBefore}→v${entry.routingVersionAfter}` : "";
+    // A refusal changed nothing: the controller records the version it saw and no "after".
+    const before = entry.routingVersionBefore ?? null;
+    const after = entry.routingVersionAfter ?? null;
+    const routing = before === null ? "" : after === null || after === before ? `v${before}` : `v${before}→v${after}`;
     const rule = entry.rule ? ` rule ${entry.rule}` : entry.overrodeRule ? ` overrode ${entry.overrodeRule}` : "";
     return `<tr class="kind-${escapeHtml(entry.kind)}" title="${escapeHtml(entry.wallTime ?? "")} ${escapeHtml(entry.reason ?? "")}">` +
       `<td>${formatDuration(entry.atMs)}</td><td>${escapeHtml(entry.actor)}</td><td>${escapeHtml(entry.kind)}</td>` +
