@@ -14,6 +14,7 @@ import { defaultAdmission } from "../controller/runtime/setup.js";
 import type { WorldConfig } from "../sim/world/config.js";
 import { LiveWorld, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "../sim/live/world.js";
 import { TcpTransport } from "../sim/live/adapters/tcp-transport.js";
+import { failFastTransport } from "../sim/live/fail-fast.js";
 
 export interface LiveSetupOptions {
   readonly seed: number;
@@ -60,7 +61,8 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
       region.name,
       new Gateway(
         { region: region.name, admission: defaultAdmission, client: liveClientTimeouts, cells: cellsReplicas },
-        { clock: live.clock, random: live.random.fork(`gw/${region.name}`), transport, routing, stats, peer: (name) => gateways.get(name) },
+        // Gateways fail fast on replicas known dead or cut, as they would on a refused connection.
+        { clock: live.clock, random: live.random.fork(`gw/${region.name}`), transport: failFastTransport(transport, (target) => live.reachable(`${LIVE_CLIENT_PREFIX}${region.name}`, target)), routing, stats, peer: (name) => gateways.get(name) },
       ),
     );
   }

@@ -39,8 +39,17 @@ export function splitRttMs(rttMs: number, firstIsLower: boolean): { readonly for
   return firstIsLower ? { forwardMs: low, backwardMs: high } : { forwardMs: high, backwardMs: low };
 }
 
+/**
+ * Bound on concurrent API calls to Toxiproxy. The proxy process is also every link's data path:
+ * a region outage cuts ~90 proxies, and sending them all at once starves the surviving links
+ * (and so the elections that follow) for about a second; a few at a time lets data through.
+ */
+export const API_CALLS_IN_FLIGHT_MAX = 4;
+
 export class ProxyMesh {
   readonly client: Toxiproxy;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   private readonly proxies = new Map<string, Proxy>();
   private readonly specs = new Map<string, LinkSpec>();
   private readonly cuts = new Map<string, number>();
@@ -120,14 +129,16 @@ export class ProxyMesh {
   async addToxic(name: string, body: ToxicBody): Promise<void> {
     const proxy = this.proxies.get(name);
     if (proxy === undefined) throw new Error(`no proxy ${name}`);
-    await proxy.addToxic({ ...body, attributes: body.attributes });
+    await this.limited(() => proxy.addToxic({ ...body, attributes: body.attributes }));
   }
 
   async removeToxic(name: string, toxicName: string): Promise<void> {
     const proxy = this.proxies.get(name);
     if (proxy === undefined) return;
-    const toxic = await proxy.getToxic(toxicName).catch(() => null);
-    await toxic?.remove();
+    await this.limited(async () => {
+      const toxic = await proxy.getToxic(toxicName).catch(() => null);
+      await toxic?.remove();
+    });
   }
 
   async removeAll(): Promise<void> {
@@ -135,11 +146,22 @@ export class ProxyMesh {
     this.proxies.clear();
   }
 
+  private async limited<T>(call: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= API_CALLS_IN_FLIGHT_MAX) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
+  }
+
   private async setEnabled(name: string, enabled: boolean): Promise<void> {
     const proxy = this.proxies.get(name);
     const spec = this.specs.get(name);
     if (proxy === undefined || spec === undefined) throw new Error(`no proxy ${name}`);
-    const updated = await proxy.update({ enabled, listen: spec.listen, upstream: spec.upstream });
+    const updated = await this.limited(() => proxy.update({ enabled, listen: spec.listen, upstream: spec.upstream }));
     this.proxies.set(name, updated);
   }
 }

@@ -34,6 +34,7 @@ import type { ReplicaSpec } from "./replica/spec.js";
 import { LiveCluster } from "./cluster.js";
 import { LiveFaults, type LiveHost } from "./faults.js";
 import { LiveInvariants } from "./invariants.js";
+import { failFastTransport } from "./fail-fast.js";
 import { registerCleanup } from "./cleanup.js";
 
 export const LIVE_CLIENT_PREFIX = "client/";
@@ -68,6 +69,7 @@ export const liveClientTimeouts = {
 };
 
 const STATUS_POLL_MS_DEFAULT = 100;
+const BOOT_ATTEMPTS_MAX = 3;
 const STATUS_TIMEOUT_MS = 1_000;
 const LEDGER_TIMEOUT_MS = 10_000;
 
@@ -146,15 +148,19 @@ export class LiveWorld {
   /** Builds the world: proxies, replica processes (listening), region clients, status polling. */
   static async start(options: LiveWorldOptions): Promise<LiveWorld> {
     const config = options.config ?? defaultWorldConfig();
-    const world = new LiveWorld(options, config);
-    world.unregisterCleanup = registerCleanup(() => world.killAllSync());
-    try {
-      await world.boot();
-    } catch (error) {
-      await world.close();
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const world = new LiveWorld(options, config);
+      world.unregisterCleanup = registerCleanup(() => world.killAllSync());
+      try {
+        await world.boot();
+        return world;
+      } catch (error) {
+        await world.close();
+        // Ports are reserved then released before use; on a busy machine another process can
+        // take one in between (Toxiproxy answers 500, a replica exits EADDRINUSE): start again.
+        if (attempt >= BOOT_ATTEMPTS_MAX || !/status code 500|EADDRINUSE|address already in use/i.test(String((error as Error).message))) throw error;
+      }
     }
-    return world;
   }
 
   private async boot(): Promise<void> {
@@ -226,7 +232,8 @@ export class LiveWorld {
     for (const client of clients) {
       const transport = new TcpTransport({ self: client.id, peers: new Map(replicas.map((replica) => [replica.replica, addressFor(client.id, replica.replica)])), sendQueueFramesMax: 50_000 });
       this.clientTransports.set(client.id, transport);
-      this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport }));
+      const guarded = failFastTransport(transport, (target) => this.reachable(client.id, target));
+      this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
     }
 
     const hosts: LiveHost[] = [
@@ -311,8 +318,13 @@ export class LiveWorld {
    * a cut link is pointed at the known leader (or the first live, reachable replica) before it
    * spends an attempt timeout on a replica the supervisor already knows cannot answer.
    */
+  /** Whether `from` can reach replica `to` now, as far as the supervisor knows. */
+  reachable(from: string, to: string): boolean {
+    return this.processes.get(to)?.state === "running" && this.faults?.isUp(to) !== false && this.faults?.isCut(from, to) !== true;
+  }
+
   private steerAwayFromDead(client: CellClient, clientId: string, cell: string, leader: string | undefined): void {
-    const usable = (replica: string): boolean => this.processes.get(replica)?.state === "running" && !this.faults.isCut(clientId, replica);
+    const usable = (replica: string): boolean => this.reachable(clientId, replica);
     const cached = client.leaderOf(cell);
     if (cached !== null && usable(cached)) return;
     const replicas = this.placement.cells.find((entry) => entry.cell === cell)?.replicas.map((replica) => replica.replica) ?? [];

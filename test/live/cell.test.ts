@@ -93,4 +93,29 @@ describe("a live cell through Toxiproxy", () => {
     const leaderChain = chainsOf("cell-1")[live.cluster.cell("cell-1")?.leader?.replica as string] ?? [];
     expect(chain.at(-1)).toEqual(leaderChain.at(-1));
   });
+
+  it("hands leadership to a chosen follower over the admin channel", async () => {
+    const leader = await leaderOf(10_000);
+    const target = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.id !== leader && replica.state === "up")?.id as string;
+    const result = await new Promise<Parameters<Parameters<typeof live.cluster.transferLeadership>[3]>[0]>((resolve) => live.cluster.transferLeadership("cell-1", target, 5_000_000, resolve));
+    expect(result).toEqual({ ok: true, leader: expect.objectContaining({ replica: target }) });
+  });
+
+  it("an injected fsync EIO stops the replica (disk-faulted), and it rejoins after heal and restart", async () => {
+    const victim = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.role === "follower" && replica.state === "up")?.id as string;
+    const handle = live.faults.disk(victim, { kind: "fsync-eio" });
+    await live.faults.settled();
+    const ok = await submit("hangzhou", "t-eio", { type: "Transfer", id: "t-eio", from: "a", to: "b", amount: 1 });
+    expect(ok.ok).toBe(true);
+    await live.sleep(300);
+    await live.pollStatuses();
+    expect(live.cluster.cell("cell-1")?.replicas.find((replica) => replica.id === victim)?.state).toBe("disk-faulted");
+    live.faults.heal(handle);
+    live.faults.crash(victim);
+    live.faults.restart(victim);
+    await live.faults.settled();
+    await live.sleep(1_500);
+    await live.pollStatuses();
+    expect(live.cluster.cell("cell-1")?.replicas.find((replica) => replica.id === victim)?.state).toBe("up");
+  });
 });
