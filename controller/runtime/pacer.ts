@@ -16,7 +16,7 @@ export interface PacerOptions {
 }
 
 export const stepSimUsDefault = 2_000;
-export const sliceWorkMsMaxDefault = 30;
+export const sliceWorkMsMaxDefault = 15;
 
 export interface Pacer {
   stop(): void;
