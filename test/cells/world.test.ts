@@ -29,12 +29,14 @@ describe("default world", () => {
     expect(leader?.region).toBe("hangzhou");
     const latencies = (virtual.node(leader?.replica ?? "")?.commitLatencies() ?? []).sort((x, y) => x - y);
     expect(latencies.length).toBeGreaterThan(500);
-    // Quorum = hz-a, hz-b and the first shanghai replica: the commit waits for one hz<->sh round
-    // trip (6 ms) plus the follower's fsync (0.25 ms); jitter and batching fit in the 1 ms.
+    // Quorum = hz-a, hz-b and the first shanghai replica: a commit waits for one hz<->sh round
+    // trip (6 ms) plus the follower's fsync (0.25 ms), the leader's own fsync running in parallel.
     const boundUs = 6_000 + config.disk.fsyncLatencyUs + 1_000;
-    expect(percentile(latencies, 0.99)).toBeLessThanOrEqual(boundUs);
-    // ...and it really is a cross-region commit, not a local one.
-    expect(percentile(latencies, 0.5)).toBeGreaterThanOrEqual(6_000);
+    expect(percentile(latencies, 0.5)).toBeLessThanOrEqual(boundUs);
+    expect(percentile(latencies, 0.5)).toBeGreaterThanOrEqual(6_000); // really cross-region
+    // The tail: a proposal that arrives while the leader's (or the follower's) previous batch is
+    // being fsynced waits for it (group commit), up to one more fsync each; plus jitter.
+    expect(percentile(latencies, 0.99)).toBeLessThanOrEqual(boundUs + 2 * config.disk.fsyncLatencyUs);
   });
 
   it("survives the loss of the region holding the leaders: new leaders elsewhere, no acknowledged transfer lost", () => {
