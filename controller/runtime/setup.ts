@@ -125,8 +125,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const sink: RequestSink = {
     submit(request, callback) {
       // Users arrive where the routing table sends their cell (DESIGN.md: the region of its leader).
-      // A gateway whose host is down (its datacenter lost power) takes no one: its users enter at
-      // the first live, undrained gateway elsewhere, as GSLB would send them.
+      // A gateway that cannot reach the cells (its datacenter lost power or is cut off) takes no
+      // one: its users enter at the first usable, undrained gateway elsewhere, as GSLB would send them.
       const region = routing.regionOfCell(routing.cellOfShard(request.shard));
       let gateway = liveGateway(region);
       for (const other of regionNames) {
