@@ -34,7 +34,7 @@ export const defaultConsistencyOptions: ConsistencyOptions = {
 /** What the checks read of the running world (VirtualWorld provides all of it). */
 export interface ConsistencyWorld {
   readonly placement: { readonly cells: readonly { readonly cell: string; readonly replicas: readonly { readonly replica: string }[] }[] };
-  readonly recorder: { history(): readonly Op[] };
+  readonly recorder: { history(): readonly Op[]; readonly firstIndex: number };
   node(host: string): CellNode | undefined;
   invariantViolations(): readonly string[];
 }
@@ -125,10 +125,13 @@ export class OnlineConsistency {
   }
 
   private readNewHistory(violations: string[]): void {
-    const history = this.dependencies.world.recorder.history();
-    const end = Math.min(history.length, this.historyCursor + this.options.historyOpsPerCheckMax);
+    const recorder = this.dependencies.world.recorder;
+    const history = recorder.history();
+    // historyCursor is a global op index; the recorder may have dropped its oldest ops.
+    if (this.historyCursor < recorder.firstIndex) this.historyCursor = recorder.firstIndex;
+    const end = Math.min(recorder.firstIndex + history.length, this.historyCursor + this.options.historyOpsPerCheckMax);
     for (; this.historyCursor < end; this.historyCursor++) {
-      const op = history[this.historyCursor] as Op;
+      const op = history[this.historyCursor - recorder.firstIndex] as Op;
       if (op.type !== "ok" || !COMMAND_FUNCTIONS.has(op.f)) continue;
       const value = op.value as { cell?: unknown; id?: unknown } | null;
       if (value === null || typeof value !== "object" || typeof value.cell !== "string" || (typeof value.id !== "string" && typeof value.id !== "number")) continue;

@@ -4,6 +4,9 @@
 // gateways.
 import { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../sim/world/config.js";
+/** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
+export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
+
 import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
 import { faultServiceOf } from "../chaos-adapters.js";
 import { ChaosDrillService } from "./drill-service.js";
@@ -48,7 +51,8 @@ export interface ControllerSetup {
 }
 
 export function setupController(options: SetupOptions): ControllerSetup {
-  const virtual = createVirtualWorld({ seed: options.seed, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  // The running world never ends: keep a bounded window of the history (drills check their own window).
+  const virtual = createVirtualWorld({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
   // Leaders start in their preferred regions (DESIGN.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;

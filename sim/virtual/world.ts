@@ -32,6 +32,8 @@ export interface VirtualWorldOptions {
    * would, so during a partition different users can be talking to different leaders.
    */
   readonly clientsPerRegion?: number;
+  /** Keep only this many recent history operations (a world that runs indefinitely). */
+  readonly historyRetainOpsMax?: number;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
 }
@@ -50,7 +52,7 @@ export class VirtualWorld {
   readonly world: World;
   readonly config: WorldConfig;
   readonly placement: Placement;
-  readonly recorder = new HistoryRecorder();
+  readonly recorder: HistoryRecorder;
   readonly cluster: VirtualCluster;
   readonly faults: VirtualFaults;
   readonly clock: Clock;
@@ -68,6 +70,7 @@ export class VirtualWorld {
 
   constructor(options: VirtualWorldOptions) {
     this.config = options.config ?? defaultWorldConfig();
+    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax);
     this.world = new World({ seed: options.seed, config: this.config });
     this.clock = new VirtualClock(this.world.scheduler);
     const cellsConfig = this.config.cells;

@@ -11,8 +11,22 @@ export class HistoryRecorder {
   private readonly idle: number[] = [];
   private nextProcess = 0;
   private openCount = 0;
+  private dropped = 0;
 
-  constructor(private readonly opsMax = 5_000_000) {}
+  /**
+   * `retainOpsMax`: for a world that runs indefinitely (`ldc start`), keep only the most recent
+   * operations: past the bound the oldest half is dropped. Op indexes stay global. Without it
+   * the history is complete and `opsMax` is a hard limit.
+   */
+  constructor(
+    private readonly opsMax = 5_000_000,
+    private readonly retainOpsMax?: number,
+  ) {}
+
+  /** Global index of history()[0] (0 unless old operations were dropped). */
+  get firstIndex(): number {
+    return this.dropped;
+  }
 
   get length(): number {
     return this.ops.length;
@@ -24,6 +38,25 @@ export class HistoryRecorder {
 
   history(): readonly Op[] {
     return this.ops;
+  }
+
+  /**
+   * The operations invoked at or after `timeUs`, with their completions: a self-contained
+   * history for checking a window of a long run (a drill in the running world).
+   */
+  since(timeUs: number): Op[] {
+    const open = new Set<number | string>();
+    const out: Op[] = [];
+    for (const op of this.ops) {
+      if (op.type === "invoke") {
+        if ((op.time ?? 0) < timeUs) continue;
+        open.add(op.process);
+        out.push(op);
+      } else if (op.process === "nemesis") {
+        if ((op.time ?? 0) >= timeUs) out.push(op);
+      } else if (open.delete(op.process)) out.push(op);
+    }
+    return out;
   }
 
   /** Takes an idle process (or a fresh one) and records its invocation. */
@@ -46,7 +79,12 @@ export class HistoryRecorder {
   }
 
   private push(process: number | string, type: OpType, f: string, value: Json, time: number): void {
+    if (this.retainOpsMax !== undefined && this.ops.length >= this.retainOpsMax) {
+      const drop = Math.floor(this.ops.length / 2);
+      this.ops.splice(0, drop);
+      this.dropped += drop;
+    }
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
-    this.ops.push({ process, type, f, value, time, index: this.ops.length });
+    this.ops.push({ process, type, f, value, time, index: this.dropped + this.ops.length });
   }
 }

@@ -38,7 +38,7 @@ describe("online consistency checkers", () => {
     const history = [...virtual.recorder.history(), ghost];
     const world: ConsistencyWorld = {
       placement: virtual.placement,
-      recorder: { history: () => history },
+      recorder: { history: () => history, firstIndex: 0 },
       node: (host) => virtual.node(host),
       invariantViolations: () => virtual.invariantViolations(),
     };
