@@ -3,6 +3,8 @@
 // runs the steps against an EXISTING world (the controller's scheduled drills): it neither starts
 // nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
 import type { AvailabilityVerdict } from "../../harness/checkers/availability.js";
+import type { CellView } from "../../sim/cluster.js";
+import type { Op } from "../../harness/history.js";
 import { checkRun, type CheckerName as RunCheckerName, type RunVerdicts } from "../../sim/virtual/check.js";
 import { VirtualWorld } from "../../sim/virtual/world.js";
 import type { WorldConfig } from "../../sim/world/config.js";
@@ -49,7 +51,15 @@ function checkAll(virtual: VirtualWorld, drill: Drill, windows: DrillExecution["
 /** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
 export const DRILL_HISTORY_LEAD_US = 5_000_000;
 
-function buildResult(drill: Drill, seed: number, virtual: VirtualWorld, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+/** What a drill result is built from, in either runtime (VirtualWorld, LiveWorld). */
+export interface DrillWorld {
+  readonly cluster: { cells(): readonly CellView[] };
+  readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };
+  invariantViolations(): readonly string[];
+  summary(): { readonly simulatedMs: number; readonly traceHash: string };
+}
+
+export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
   const history = historyFromUs === undefined ? virtual.recorder.history() : virtual.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -112,7 +122,7 @@ export function runDrill(drill: Drill, options: RunDrillOptions): DrillRunOutput
   virtual.drain(DRILL_DRAIN_US_MAX);
   virtual.runFor(DRILL_CATCH_UP_US);
   const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT);
-  return { result: buildResult(drill, options.seed, virtual, execution, verdicts), virtual, verdicts, execution };
+  return { result: buildDrillResult(drill, options.seed, virtual, execution, verdicts), virtual, verdicts, execution };
 }
 
 export interface StartDrillOptions {
@@ -142,7 +152,7 @@ export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDr
     done = true;
     const fromUs = Math.max(0, execution.startUs - DRILL_HISTORY_LEAD_US);
     const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT, fromUs);
-    onDone(buildResult(drill, virtual.seed, virtual, execution, verdicts, fromUs));
+    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs));
   };
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);

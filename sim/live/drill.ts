@@ -2,11 +2,11 @@
 // runner (chaos/drill/runner.ts), on a LiveWorld and real time: warm up until every cell has a
 // leader, start the workload, run the steps, final heal, drain, let restarted replicas catch
 // up, fetch the ledgers over the admin channel and judge the history with the same checkers.
-import type { AvailabilityVerdict } from "../../harness/checkers/availability.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { DrillExecution } from "../../chaos/drill/execution.js";
 import type { Drill } from "../../chaos/drill/format.js";
-import { failureReasons, latencyPhases, summariseCheckers, type DrillOutcome, type DrillResult } from "../../chaos/drill/result.js";
+import type { DrillResult } from "../../chaos/drill/result.js";
+import { buildDrillResult } from "../../chaos/drill/runner.js";
 import { checkRun, type CheckerName, type RunVerdicts } from "../virtual/check.js";
 import type { WorldConfig } from "../world/config.js";
 import { LiveWorld } from "./world.js";
@@ -75,7 +75,7 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     await live.collectFinalState();
     const verdicts = checkRun(live, { faultWindows: execution.windows, checkers: checkersToRun(drill), linearizableTimeoutMs: options.linearizableTimeoutMs ?? 20_000 });
     return {
-      result: buildResult(drill, options.seed, live, execution, verdicts),
+      result: buildDrillResult(drill, options.seed, live, execution, verdicts),
       verdicts,
       execution,
       history: live.recorder.history(),
@@ -84,46 +84,4 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
   } finally {
     await live.close();
   }
-}
-
-function buildResult(drill: Drill, seed: number, live: LiveWorld, execution: DrillExecution, verdicts: RunVerdicts): DrillResult {
-  const history = live.recorder.history();
-  const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
-  const rtoMs: Record<string, number | null> = {};
-  for (const [cell, rto] of Object.entries(verdicts.rtoMs)) if (touched.has(cell)) rtoMs[cell] = rto;
-  const availability: Record<string, { duringErrorRate: number; duringOps: number }> = {};
-  const availabilityVerdict = verdicts.checkers.availability as unknown as AvailabilityVerdict | undefined;
-  for (const window of availabilityVerdict?.windows ?? []) {
-    for (const cell of window.cells) {
-      const previous = availability[cell.cell];
-      if (previous === undefined || cell.during.errorRate > previous.duringErrorRate) availability[cell.cell] = { duringErrorRate: Math.round(cell.during.errorRate * 10_000) / 10_000, duringOps: cell.during.ops };
-    }
-  }
-  const latency = latencyPhases(history, execution.windows, execution.startUs);
-  const checkers = summariseCheckers(verdicts, live.invariantViolations());
-  const steps = execution.steps;
-  const reasons = execution.interruption === null ? failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps }) : [execution.interruption];
-  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
-  const summary = live.summary();
-  return {
-    drill: drill.name,
-    seed,
-    outcome,
-    rtoMs,
-    lostAckedTransfers: verdicts.lostAckedTransfers,
-    availability,
-    latency,
-    checkers,
-    faults: execution.windows.map((window) => ({ id: window.id, type: window.kind, startMs: (window.startUs - execution.startUs) / 1000, endMs: (window.endUs - execution.startUs) / 1000, cells: window.cells ?? [] })),
-    steps,
-    replicasNotUp: live.cluster
-      .cells()
-      .flatMap((cell) => cell.replicas)
-      .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
-      .map((replica) => ({ replica: replica.id, state: replica.state })),
-    operations: history.length,
-    simulatedMs: summary.simulatedMs,
-    traceHash: summary.traceHash,
-    reasons,
-  };
 }

@@ -14,6 +14,7 @@ import { HistoryRecorder } from "../workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
+import { appliedCommands, chainPoints } from "../ledger-facts.js";
 import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
 import { InvariantMonitor } from "./invariants.js";
@@ -280,26 +281,7 @@ export class VirtualWorld {
         if (ledger.firstRetainedEventIndex !== 0) continue; // restored from a snapshot: history not all here
         if (best === undefined || ledger.eventCount > best.stateMachine.ledger.eventCount) best = node;
       }
-      const commands: AppliedCommand[] = [];
-      if (best !== undefined) {
-        for (const stored of best.stateMachine.ledger.events()) {
-          const event = stored.event;
-          switch (event.type) {
-            case "TransferPosted":
-            case "Deposited":
-            case "Withdrawn":
-              commands.push({ id: event.id, outcome: "posted" });
-              break;
-            case "TransferRejected":
-            case "DepositRejected":
-            case "WithdrawRejected":
-              commands.push({ id: event.id, outcome: "rejected" });
-              break;
-            default:
-              break;
-          }
-        }
-      }
+      const commands: AppliedCommand[] = best === undefined ? [] : appliedCommands(best.stateMachine.ledger);
       result[cell.cell] = commands;
     }
     return result;
@@ -340,10 +322,7 @@ export class VirtualWorld {
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
         if (node === undefined) continue;
-        const ledger = node.stateMachine.ledger;
-        const points: ChainPoint[] = ledger.checkpoints().map((checkpoint) => ({ index: checkpoint.eventCount, hash: checkpoint.hash }));
-        const last = points[points.length - 1];
-        if (ledger.eventCount > 0 && (last === undefined || last.index < ledger.eventCount)) points.push({ index: ledger.eventCount, hash: ledger.headHash });
+        const points = chainPoints(node.stateMachine.ledger);
         chains[replica.replica] = points;
       }
       result[cell.cell] = chains;
