@@ -8,6 +8,9 @@ import { generateLedgerHistory } from "../harness/generate.js";
 import { pairHistory, parseHistory } from "../harness/history.js";
 import { checkLinearizable } from "../harness/linearizable.js";
 import { casRegister, ledger, repeatedLedgerIds } from "../harness/models.js";
+import { checkLedgerWitness } from "../harness/checkers/ledger-witness.js";
+// The witness generator lives with the tests that established it; the bench reuses it as is.
+import { generateWitnessCase } from "../test/harness/witness-fixture.js";
 
 export interface CheckBenchOptions {
   opCounts?: readonly number[];
@@ -66,8 +69,18 @@ export async function run(options: CheckBenchOptions = {}): Promise<{ cases: Che
     if (verdict.valid !== true && allValid !== false) allValid = verdict.valid;
   }
   if (files.length > 0) cases.push({ name: `knossos-memstress3 (${files.length} files)`, ops: totalOps, clients: 0, ms: Math.round(totalMs), valid: allValid, steps: totalSteps });
+  // The witness checker (what `ldc sim --check` and drills use per cell): the same sizes, one cell,
+  // the history checked against the cell's committed event order.
+  for (const ops of opCounts) {
+    for (const clients of clientCounts) {
+      const generated = generateWitnessCase(seed, ops, clients);
+      const startedMs = performance.now();
+      const verdict = checkLedgerWitness(generated.history, { complete: true, events: generated.events });
+      cases.push({ name: `witness-${ops}-ops-${clients}-clients-1-cell`, ops, clients, ms: Math.round(performance.now() - startedMs), valid: verdict.valid, steps: 0 });
+    }
+  }
   return {
     cases,
-    method: `seed ${seed}, ${cells} cells, 8 accounts per cell, op durations 1..5000 µs, 2% fail, 0.5% info; ms = pair + prepare + search (parse included for Knossos), budget ${timeoutMs} ms per case`,
+    method: `seed ${seed}, ${cells} cells, 8 accounts per cell, op durations 1..5000 µs, 2% fail, 0.5% info; ms = pair + prepare + search (parse included for Knossos), budget ${timeoutMs} ms per case; witness cases: test/harness/witness-fixture.ts generateWitnessCase(seed, ops, clients), 8 accounts, ms = checkLedgerWitness alone`,
   };
 }
