@@ -3,6 +3,7 @@
 // the search is partitioned per cell) and over Knossos' memstress3 cas-register files. Time
 // covers pairing, preparing and searching, not generating. A case that runs out of its budget
 // reports valid "unknown": that is a measured result, not a skipped one.
+import { knossosDir } from "../harness/conformance.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { generateLedgerHistory } from "../harness/generate.js";
 import { pairHistory, parseHistory } from "../harness/history.js";
@@ -47,7 +48,7 @@ export async function run(options: CheckBenchOptions = {}): Promise<{ cases: Che
       cases.push({ name: `ledger-${ops}-ops-${clients}-clients-${cells}-cells`, ops, clients, ms: Math.round(performance.now() - startedMs), valid: verdict.valid, steps: verdict.steps });
     }
   }
-  const dir = options.knossosDir ?? "/work/shared/conformance/knossos/cas-register/good";
+  const dir = options.knossosDir ?? `${knossosDir()}/cas-register/good`;
   let files: string[] = [];
   try {
     files = readdirSync(dir).filter((file) => file.startsWith("memstress3-")).sort();

@@ -1,4 +1,5 @@
 // `ldc check` exit codes, by spawning the real CLI.
+import { knossosDir } from "../../harness/conformance.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { generateLedgerHistory } from "../../harness/generate.js";
 import { toJsonl } from "../../harness/history.js";
 
-const K = "/work/shared/conformance/knossos";
+const K = knossosDir();
 const dir = mkdtempSync(join(tmpdir(), "ldc-check-"));
 const file = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);

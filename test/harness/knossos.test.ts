@@ -1,5 +1,6 @@
 // Every Knossos example history gets the verdict Knossos' own tests expect (README table),
 // read straight from the shared EDN files.
+import { knossosDir } from "../../harness/conformance.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pairHistory, parseHistory } from "../../harness/history.js";
@@ -7,7 +8,7 @@ import { checkLinearizable } from "../../harness/linearizable.js";
 import { generateLedgerHistory } from "../../harness/generate.js";
 import { casRegister, ledger, multiRegister } from "../../harness/models.js";
 
-const ROOT = "/work/shared/conformance/knossos";
+const ROOT = knossosDir();
 const read = (path: string) => pairHistory(parseHistory(readFileSync(`${ROOT}/${path}`, "utf8"), "edn"));
 
 describe("knossos conformance", () => {
