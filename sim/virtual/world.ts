@@ -40,6 +40,8 @@ export interface VirtualWorldOptions {
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
+/** Bound on the time spent opening accounts before users arrive. */
+export const OPEN_ACCOUNTS_US_MAX = 30_000_000;
 
 /** Client timeouts: a per-attempt wait above a cross-region commit, a deadline above an election. */
 export const defaultClientTimeouts = {
@@ -221,10 +223,25 @@ export class VirtualWorld {
   }
 
   /** Opens every account, then starts the arrival process. */
+  /**
+   * Opens every account and waits (in simulated time) until the opens are answered, retrying the
+   * ones whose outcome is unknown (opening is idempotent), then starts the arrival process.
+   * Users arrive only once their accounts exist: the bank checker's total depends on it, and a
+   * fault injected at the first instant must not leave a cell without accounts.
+   */
   startWorkload(options?: { sink?: RequestSink; openAccounts?: boolean }): void {
     const workload = this.workloadRunner;
     if (options?.sink) workload.setSink(options.sink);
-    if (options?.openAccounts ?? true) workload.openAccounts();
+    if (options?.openAccounts ?? true) {
+      workload.openAccounts();
+      const deadlineUs = this.nowUs() + OPEN_ACCOUNTS_US_MAX;
+      for (;;) {
+        while (this.recorder.inflight > 0 && this.nowUs() < deadlineUs) this.runFor(10_000);
+        const missing = workload.unopenedAccounts();
+        if (missing === 0 || this.nowUs() >= deadlineUs) break;
+        workload.openAccounts(true);
+      }
+    }
     workload.start();
   }
 

@@ -61,6 +61,8 @@ export class Workload {
   private readonly accountsByCell = new Map<string, string[]>();
   private readonly usersCount: number;
   private counts = { invoked: 0, ok: 0, fail: 0, info: 0 };
+  /** Accounts whose open was acknowledged (posted, first time or as a retry). */
+  private readonly opened = new Set<string>();
 
   constructor(
     private readonly options: WorkloadOptions,
@@ -91,12 +93,18 @@ export class Workload {
     this.sink = sink;
   }
 
-  /** Opens every account with its initial balance (recorded as `open` ops). */
-  openAccounts(): void {
+  /** Accounts whose opening has not been acknowledged yet. */
+  unopenedAccounts(): number {
+    return this.usersCount - this.opened.size;
+  }
+
+  /** Opens every account (or, with `onlyMissing`, those not acknowledged yet), recorded as `open` ops. */
+  openAccounts(onlyMissing = false): void {
     const placement = this.dependencies.placement;
     for (let uid = 0; uid < this.usersCount; uid++) {
       const cell = placement.cellOfUser(uid);
       const account = placement.accountOfUser(uid);
+      if (onlyMissing && this.opened.has(account)) continue;
       this.issue(uid, cell, "command", "open", { type: "OpenAccount", account, initialBalance: this.options.initialBalance }, {
         account,
         initialBalance: this.options.initialBalance,
@@ -172,6 +180,7 @@ export class Workload {
       const now = clock.nowUs();
       if (outcome.ok) {
         this.counts.ok++;
+        if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted") this.opened.add((value as { account: string }).account);
         recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result), now);
         return;
       }
