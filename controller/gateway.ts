@@ -9,19 +9,9 @@ import { TokenBucketAdmission, type AdmissionOptions } from "./admission.js";
 import type { RoutingTable } from "./routing.js";
 import type { TrafficStats } from "./traffic-stats.js";
 
-/** What the workload hands a sink (sim/virtual's UserRequest, kept structural here). */
-export interface UserRequest {
-  readonly requestId: string;
-  readonly uid: number;
-  readonly shard: number;
-  readonly cell: string;
-  readonly kind: "command" | "read";
-  readonly payload: unknown;
-}
+import type { RequestSink, UserRequest } from "../sim/workload/workload.js";
 
-export interface RequestSink {
-  submit(request: UserRequest, callback: (outcome: CellOutcome) => void): void;
-}
+export type { RequestSink, UserRequest };
 
 export interface GatewayOptions {
   readonly region: string;
