@@ -136,3 +136,24 @@ export interface Cluster {
   /** Raft leadership transfer to `targetReplica`; calls back when it is leader or it failed. */
   transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void;
 }
+
+/** The operator's view of a world topology, the same in both runtimes. */
+export function topologyInfo(
+  regions: readonly RegionInfo[],
+  topology: { datacenterRttUs(source: string, target: string): number; regionOf(datacenter: string): string },
+): TopologyInfo {
+  const byName = new Map<string, readonly string[]>(regions.map((region) => [region.name, region.datacenters]));
+  const firstDc = (region: string): string => (byName.get(region) ?? [])[0] as string;
+  return {
+    regions,
+    rttMs: (regionA, regionB) => {
+      if (regionA === regionB) {
+        // Inside a region: between its first two datacenters (or within the only one).
+        const dcs = byName.get(regionA) ?? [];
+        return topology.datacenterRttUs(dcs[0] as string, (dcs[1] ?? dcs[0]) as string) / 1000;
+      }
+      return topology.datacenterRttUs(firstDc(regionA), firstDc(regionB)) / 1000;
+    },
+    regionOfDatacenter: (datacenter) => topology.regionOf(datacenter),
+  };
+}

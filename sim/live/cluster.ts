@@ -2,7 +2,7 @@
 // replicas report over the admin channel (polled), the process states the supervisor knows, and
 // the proxies the faults cut; leadership transfer through the leader's admin channel.
 
-import type { ActionResult, CellView, Cluster, LeaderInfo, ReplicaState, ReplicaView, TopologyInfo } from "../cluster.js";
+import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type ReplicaState, type ReplicaView, type TopologyInfo } from "../cluster.js";
 import type { Clock, Random } from "../kernel/ports.js";
 import type { LiveWorld } from "./world.js";
 import type { LiveFaults } from "./faults.js";
@@ -24,19 +24,7 @@ export class LiveCluster implements Cluster {
     readonly faults: LiveFaults,
   ) {
     this.random = live.random.fork("controller");
-    const regions = new Map<string, readonly string[]>(live.regions.map((region) => [region.name, region.datacenters]));
-    const firstDc = (region: string): string => (regions.get(region) ?? [])[0] as string;
-    this.topology = {
-      regions: live.regions,
-      rttMs: (regionA, regionB) => {
-        if (regionA === regionB) {
-          const dcs = regions.get(regionA) ?? [];
-          return live.topology.datacenterRttUs(dcs[0] as string, (dcs[1] ?? dcs[0]) as string) / 1000;
-        }
-        return live.topology.datacenterRttUs(firstDc(regionA), firstDc(regionB)) / 1000;
-      },
-      regionOfDatacenter: (datacenter) => live.topology.regionOf(datacenter),
-    };
+    this.topology = topologyInfo(live.regions, live.topology);
   }
 
   get seed(): number {

@@ -1,7 +1,7 @@
 // The Cluster (sim/cluster.ts) of the virtual runtime: views of cells and replicas computed from
 // the live CellNodes and the simulated network, and leadership transfer.
 
-import type { ActionResult, CellView, Cluster, LeaderInfo, ReplicaState, ReplicaView, TopologyInfo } from "../cluster.js";
+import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type ReplicaState, type ReplicaView, type TopologyInfo } from "../cluster.js";
 import type { Clock, Random } from "../kernel/ports.js";
 import type { VirtualWorld } from "./world.js";
 import type { VirtualFaults } from "./faults.js";
@@ -21,19 +21,7 @@ export class VirtualCluster implements Cluster {
   ) {
     const world = virtual.world;
     this.random = world.random.fork("controller");
-    const regions = new Map<string, readonly string[]>(virtual.regions.map((region) => [region.name, region.datacenters]));
-    const firstDc = (region: string): string => (regions.get(region) ?? [])[0] as string;
-    this.topology = {
-      regions: virtual.regions,
-      rttMs: (regionA, regionB) => {
-        if (regionA === regionB) {
-          const dcs = regions.get(regionA) ?? [];
-          return dcs.length > 1 ? world.topology.datacenterRttUs(dcs[0] as string, dcs[1] as string) / 1000 : world.topology.datacenterRttUs(dcs[0] as string, dcs[0] as string) / 1000;
-        }
-        return world.topology.datacenterRttUs(firstDc(regionA), firstDc(regionB)) / 1000;
-      },
-      regionOfDatacenter: (datacenter) => world.topology.regionOf(datacenter),
-    };
+    this.topology = topologyInfo(virtual.regions, world.topology);
   }
 
   get seed(): number {
