@@ -10,6 +10,7 @@
 
 import type { Disk, DiskError, Log } from "../../sim/kernel/ports.js";
 import { silentLog } from "../../sim/kernel/ports.js";
+import { SerialQueue, type SerialOperation } from "../../sim/kernel/serial-queue.js";
 import { CodecError, decodeFrame, decodeJson, encodeFrame, encodeJson } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
@@ -30,7 +31,6 @@ export type StorageFailure =
 
 export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; readonly tornBytes: number } | StorageFailure;
 
-type Operation = (done: () => void) => void;
 
 const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
 
@@ -63,10 +63,8 @@ export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
 }
 
 export class RaftStorage {
-  private readonly queue: Operation[] = [];
-  private running = false;
+  private readonly queue: SerialQueue;
   private failure: StorageFailure | null = null;
-  private readonly operationsQueuedMax: number;
   /** Bytes in the WAL now, for status and for tests of bounded disk use. */
   walBytes = 0;
 
@@ -75,12 +73,12 @@ export class RaftStorage {
     private readonly disk: Disk,
     private readonly log: Log = silentLog,
   ) {
-    this.operationsQueuedMax = options.operationsQueuedMax ?? OPERATIONS_QUEUED_MAX_DEFAULT;
+    this.queue = new SerialQueue("RaftStorage", options.operationsQueuedMax ?? OPERATIONS_QUEUED_MAX_DEFAULT);
   }
 
   /** Reads the snapshot and WAL, cuts a torn tail, and reports CORRUPTED for anything worse. */
   load(callback: (result: LoadResult) => void): void {
-    this.enqueue("load", (done) => {
+    this.enqueue((done) => {
       const finish = (result: LoadResult): void => {
         done();
         callback(result);
@@ -120,7 +118,7 @@ export class RaftStorage {
    * snapshot mark, the entries and the hard state, then fsync. `callback(null)` means durable.
    */
   save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null, callback: (failure: StorageFailure | null) => void): void {
-    this.enqueue("save", (done) => {
+    this.enqueue((done) => {
       const finish = (failure: StorageFailure | null): void => {
         done();
         callback(failure === null ? null : this.fail(failure));
@@ -144,7 +142,7 @@ export class RaftStorage {
    * `hardState` and the entries after the snapshot.
    */
   compact(snapshot: Snapshot, hardState: HardState, entriesAfter: readonly Entry[], callback: (failure: StorageFailure | null) => void): void {
-    this.enqueue("compact", (done) => {
+    this.enqueue((done) => {
       const finish = (failure: StorageFailure | null): void => {
         done();
         callback(failure === null ? null : this.fail(failure));
@@ -206,22 +204,7 @@ export class RaftStorage {
     return failure;
   }
 
-  private enqueue(name: string, operation: Operation): void {
-    if (this.queue.length >= this.operationsQueuedMax) {
-      throw new Error(`storage ${name}: operationsQueuedMax (${this.operationsQueuedMax}) reached`);
-    }
-    this.queue.push(operation);
-    this.runNext();
-  }
-
-  private runNext(): void {
-    if (this.running) return;
-    const operation = this.queue.shift();
-    if (operation === undefined) return;
-    this.running = true;
-    operation(() => {
-      this.running = false;
-      this.runNext();
-    });
+  private enqueue(operation: SerialOperation): void {
+    this.queue.enqueue(operation);
   }
 }

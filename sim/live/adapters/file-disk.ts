@@ -8,6 +8,7 @@
 // that was already synced (a bit flip inside a checksummed WAL frame, never the last one, so
 // recovery must call it corruption rather than a torn tail).
 
+import { SerialQueue, type SerialOperation } from "../../kernel/serial-queue.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,7 +32,6 @@ const SLOW_FSYNC_US_MIN = 20_000;
 
 export type CorruptionResult = { readonly ok: true; readonly file: string; readonly offset: number } | { readonly ok: false; readonly reason: string };
 
-type Operation = (done: () => void) => void;
 
 function diskError(code: DiskErrorCode, message: string): DiskError {
   return { code, message };
@@ -45,8 +45,7 @@ function fromNode(error: NodeJS.ErrnoException, what: string): DiskError {
 export class FileDisk implements Disk {
   readonly faults: DiskFaultState = healthyDiskFaults();
   private readonly descriptors = new Map<string, number>();
-  private readonly queue: Operation[] = [];
-  private running = false;
+  private readonly queue = new SerialQueue("FileDisk", DISK_OPERATIONS_QUEUED_MAX);
   private directoryDirty = false;
   private readonly syncedBytes = new Map<string, number>();
 
@@ -235,20 +234,7 @@ export class FileDisk implements Disk {
     });
   }
 
-  private enqueue(operation: Operation): void {
-    if (this.queue.length >= DISK_OPERATIONS_QUEUED_MAX) throw new Error(`FileDisk: DISK_OPERATIONS_QUEUED_MAX (${DISK_OPERATIONS_QUEUED_MAX}) reached`);
-    this.queue.push(operation);
-    this.runNext();
-  }
-
-  private runNext(): void {
-    if (this.running) return;
-    const operation = this.queue.shift();
-    if (operation === undefined) return;
-    this.running = true;
-    operation(() => {
-      this.running = false;
-      this.runNext();
-    });
+  private enqueue(operation: SerialOperation): void {
+    this.queue.enqueue(operation);
   }
 }
