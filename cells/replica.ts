@@ -11,7 +11,7 @@
 // leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
 
 import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
-import { RaftNode, type RaftStatus, type TransferResult } from "./raft/raft.js";
+import { RaftNode, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from "./raft/raft.js";
 import type { RaftOptionsInput } from "./raft/options.js";
 import type { Entry, HardState, Message, NodeId, Ready } from "./raft/types.js";
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
@@ -203,17 +203,7 @@ export class Replica {
     if (node === null) return callback({ ok: false, error: this.unavailable() });
     if (this.pendingSubmits.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
     if (this.pendingSubmits.has(requestId)) return callback({ ok: false, error: { code: "DROPPED", message: `request ${requestId} is already in flight here` } });
-    const result = node.propose(data);
-    switch (result.code) {
-      case "OK":
-        this.pendingSubmits.set(requestId, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
-        this.processReady();
-        return;
-      case "NOT_LEADER":
-        return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: result.leaderHint } });
-      case "DROPPED":
-        return callback({ ok: false, error: { code: "DROPPED", message: result.reason } });
-    }
+    this.track(node.propose(data), this.pendingSubmits, requestId, callback);
   }
 
   /** A linearizable read: calls back when the local state machine may be read (ReadIndex). */
@@ -229,10 +219,14 @@ export class Replica {
     // The nonce keeps contexts unique across restarts: a leader must never match a new read to
     // the answer of an older one with the same sequence number.
     const context = `${this.options.id}:${this.readNonce}:${++this.readSequence}`;
-    const result = node.readIndex(context);
+    this.track(node.readIndex(context), this.pendingReads, context, callback);
+  }
+
+  /** Accepted by the core: wait for the answer (until the deadline); refused: answer now. */
+  private track<T>(result: ProposeResult | ReadIndexResult, pending: Map<string, Pending<T>>, key: string, callback: (outcome: T | { readonly ok: false; readonly error: ReplicaError }) => void): void {
     switch (result.code) {
       case "OK":
-        this.pendingReads.set(context, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
+        pending.set(key, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
         this.processReady();
         return;
       case "NOT_LEADER":
