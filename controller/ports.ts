@@ -1,7 +1,7 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillRunRecord, FaultRecord, Result } from "./types.js";
+import type { AuditEntry, DrillRunRecord, FaultRecord, Result, ScheduleRecord } from "./types.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 
@@ -11,14 +11,8 @@ export interface AuditLog {
   query(query: { readonly limit?: number; readonly kind?: string }): AuditEntry[];
 }
 
-export interface StoredSchedule {
-  readonly id: string;
-  readonly drill: string;
-  readonly cron: string;
-  readonly allowedWindows: readonly string[];
-  readonly blockedWindows: readonly string[];
-  readonly maxDurationMs: number;
-  readonly enabled: boolean;
+/** A schedule as stored: the API's record without what is derived (next run, last run). */
+export interface StoredSchedule extends Omit<ScheduleRecord, "nextRunMs" | "lastRun"> {
   /** Simulated ms of the last fire, so a restart does not re-run a fired slot. */
   readonly lastFiredMs: number | null;
 }
