@@ -20,7 +20,8 @@ export interface ConsistencySnapshot {
   readonly atMs: number;
   readonly moneyConserved: Readonly<Record<string, boolean>>;
   readonly replicaAgreement: Readonly<Record<string, boolean>>;
-  readonly lostAckedTransfers: number;
+  /** null: not checked online by this runtime (shown as such, never as 0). */
+  readonly lostAckedTransfers: number | null;
   readonly valid: boolean;
   readonly violations: readonly string[];
 }

@@ -14,12 +14,14 @@ export function drawHeader(store) {
   const agreement = Object.entries(verdict.replicaAgreement ?? {});
   const badConserved = conserved.filter(([, ok]) => !ok).map(([cell]) => cell);
   const badAgreement = agreement.filter(([, ok]) => !ok).map(([cell]) => cell);
-  const lost = Number(verdict.lostAckedTransfers ?? 0);
+  // null: the runtime does not check it online (the live runtime); shown as "not checked", never as 0.
+  const lostUnknown = verdict.lostAckedTransfers === null || verdict.lostAckedTransfers === undefined;
+  const lost = lostUnknown ? 0 : Number(verdict.lostAckedTransfers);
   const valid = verdict.valid !== false && badConserved.length === 0 && badAgreement.length === 0 && lost === 0;
   consistency.dataset.valid = String(valid);
   consistency.textContent =
     `${valid ? "✓ consistent" : "✗ VIOLATION"} · money ${badConserved.length ? `✗ ${badConserved.join(",")}` : `✓ ${conserved.length}`}` +
-    ` · agreement ${badAgreement.length ? `✗ ${badAgreement.join(",")}` : `✓ ${agreement.length}`} · lost acked ${lost}`;
+    ` · agreement ${badAgreement.length ? `✗ ${badAgreement.join(",")}` : `✓ ${agreement.length}`} · lost acked ${lostUnknown ? "not checked" : lost}`;
 }
 
 /** @param {import("../lib/store.js").Store} store */
