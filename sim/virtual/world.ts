@@ -2,7 +2,7 @@
 // CellNodes (Raft replica + ledger) on simulated hosts; users are the Workload; region clients
 // carry their requests unless the controller's gateways are plugged in as the sink.
 
-import type { Clock, Log, TimerHandle } from "../kernel/ports.js";
+import type { Clock, Log } from "../kernel/ports.js";
 import { VirtualClock } from "../kernel/virtual-clock.js";
 import { World } from "../world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
@@ -69,7 +69,6 @@ export class VirtualWorld {
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
   private readonly leaderRegions = new Map<string, string>();
-  private monitorTimer: TimerHandle | null = null;
 
   constructor(options: VirtualWorldOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -368,8 +367,7 @@ export class VirtualWorld {
   }
 
   private scheduleMonitor(): void {
-    this.monitorTimer = this.clock.setTimer(this.invariants.periodUs, () => {
-      this.monitorTimer = null;
+    this.clock.setTimer(this.invariants.periodUs, () => {
       this.invariants.check();
       this.refreshLeaderRegions();
       this.scheduleMonitor();

@@ -18,7 +18,7 @@ export function seedRange(envName: string, first: number, last: number): number[
 
 export function runRandomizedSeed(seed: number): void {
   const config = oneCellConfig(100);
-  const reproduce = `npx tsx -e 'import("./test/cells/randomized.ts").then(m => m.runRandomizedSeed(${seed}))'`;
+  const reproduce = `LDC_SEEDS_A=${seed}..${seed} npx vitest run test/cells/randomized-a.test.ts`;
   let result: ReturnType<typeof runCells>;
   try {
     result = runCells({ config, seed, durationUs: 6_000_000, check: true, failFast: true, nemesis: nemesisFor([...RANDOMIZED_NEMESIS], 1_500_000) });
