@@ -16,6 +16,7 @@ import type { RaftOptionsInput } from "./raft/options.js";
 import type { Entry, HardState, Message, NodeId, Ready } from "./raft/types.js";
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
+import { entrySizeBytes } from "./raft/log.js";
 
 export interface StateMachine {
   apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
@@ -407,7 +408,11 @@ function describeFailure(failure: StorageFailure): string {
 }
 
 function messageSizeBytes(message: Message): number {
-  if (message.type === "append") return 64 + message.entries.reduce((sum, entry) => sum + 24 + JSON.stringify(entry.data ?? null).length, 0);
+  if (message.type === "append") {
+    let size = 64;
+    for (const entry of message.entries) size += entrySizeBytes(entry);
+    return size;
+  }
   if (message.type === "snapshot") return 64 + JSON.stringify(message.snapshot.data ?? null).length;
   return 64;
 }

@@ -167,13 +167,10 @@ export class RaftStorage {
   }
 
   private appendAndSync(file: string, bytes: Uint8Array, what: string, callback: (failure: StorageFailure | null) => void): void {
-    this.disk.append(file, bytes, (appendError) => {
-      if (appendError !== null) return callback({ code: "IO_ERROR", operation: `append ${what}`, cause: appendError });
-      this.disk.fsync(file, (syncError) => {
-        if (syncError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${what}`, cause: syncError });
-        if (file === this.options.walFile) this.walBytes += bytes.length;
-        callback(null);
-      });
+    this.disk.appendAndSync(file, bytes, (error) => {
+      if (error !== null) return callback({ code: "IO_ERROR", operation: `${error.code === "EIO" ? "fsync" : "append"} ${what}`, cause: error });
+      if (file === this.options.walFile) this.walBytes += bytes.length;
+      callback(null);
     });
   }
 

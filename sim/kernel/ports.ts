@@ -46,6 +46,12 @@ export type DiskCallback = (error: DiskError | null) => void;
 export interface Disk {
   /** Appends bytes to `file` (creating it). Not durable until `fsync(file)` succeeds. */
   append(file: string, bytes: Uint8Array, callback: DiskCallback): void;
+  /**
+   * `append` followed by `fsync` of the same file as one operation: `callback(null)` means the
+   * bytes (and everything written before them) are durable. Lets a WAL pay one completion per
+   * record batch instead of two.
+   */
+  appendAndSync(file: string, bytes: Uint8Array, callback: DiskCallback): void;
   /** Makes every earlier append/truncate/rename of `file` durable. */
   fsync(file: string, callback: DiskCallback): void;
   /** Reads the whole current content of `file` (synced or not, as the OS page cache would). */

@@ -65,6 +65,9 @@ export class SimDisk implements Disk {
   private timers: DiskTimers;
   private readonly files = new Map<string, FileContent>();
   private readonly durable = new Map<string, DurableContent>();
+  /** Per file, the call order of the fsync whose view is durable: an fsync that completes after a later-issued one (slow, or queued behind an append) must not roll the durable view back. */
+  private readonly durableFsyncSeq = new Map<string, number>();
+  private fsyncSeq = 0;
   /** target -> source of a rename not yet made durable by an fsync of target. */
   private readonly pendingRenames = new Map<string, string>();
   private usedBytes = 0;
@@ -101,10 +104,25 @@ export class SimDisk implements Disk {
   }
 
   append(file: string, bytes: Uint8Array, callback: DiskCallback): void {
+    this.complete(this.options.appendLatencyUs, callback, this.appendNow(file, bytes));
+  }
+
+  fsync(file: string, callback: DiskCallback): void {
+    this.syncAfter(file, 0, callback);
+  }
+
+  /** `append` then `fsync` as one operation (one completion, after both latencies). */
+  appendAndSync(file: string, bytes: Uint8Array, callback: DiskCallback): void {
+    const failure = this.appendNow(file, bytes);
+    if (failure !== null) return this.complete(this.options.appendLatencyUs, callback, failure);
+    this.syncAfter(file, this.options.appendLatencyUs, callback);
+  }
+
+  /** The page-cache effect of an append, at once; the error it completes with, if any. */
+  private appendNow(file: string, bytes: Uint8Array): DiskError | null {
     if (this.usedBytes + bytes.length > this.options.capacityBytes) {
       this.counts.enospc++;
-      this.complete(this.options.appendLatencyUs, callback, error("ENOSPC", `append ${file}: ${bytes.length} bytes exceed capacity ${this.options.capacityBytes} (used ${this.usedBytes})`));
-      return;
+      return error("ENOSPC", `append ${file}: ${bytes.length} bytes exceed capacity ${this.options.capacityBytes} (used ${this.usedBytes})`);
     }
     let content = this.files.get(file);
     if (content === undefined) {
@@ -116,14 +134,15 @@ export class SimDisk implements Disk {
     content.length += bytes.length;
     this.usedBytes += bytes.length;
     this.counts.appends++;
-    this.complete(this.options.appendLatencyUs, callback, null);
+    return null;
   }
 
-  fsync(file: string, callback: DiskCallback): void {
+  /** An fsync issued now that completes `delayUs` plus its own latency later. */
+  private syncAfter(file: string, delayUs: number, callback: DiskCallback): void {
     this.counts.fsyncs++;
     const content = this.files.get(file);
     const slow = this.random.chance(this.options.slowFsyncProbability);
-    const latencyUs = this.options.fsyncLatencyUs * (slow ? this.options.slowFsyncMultiplier : 1);
+    const latencyUs = delayUs + this.options.fsyncLatencyUs * (slow ? this.options.slowFsyncMultiplier : 1);
     if (content === undefined) {
       this.complete(latencyUs, callback, error("ENOENT", `fsync ${file}: no such file`));
       return;
@@ -137,7 +156,10 @@ export class SimDisk implements Disk {
     }
     const snapshot: DurableContent = { chunks: content.chunks, count: content.chunks.length, length: content.length };
     const renamedFrom = this.pendingRenames.get(file);
+    const seq = ++this.fsyncSeq;
     this.timers.setTimer(latencyUs, () => {
+      if ((this.durableFsyncSeq.get(file) ?? 0) > seq) return callback(null);
+      this.durableFsyncSeq.set(file, seq);
       this.durable.set(file, snapshot);
       if (renamedFrom !== undefined && this.pendingRenames.get(file) === renamedFrom) {
         this.pendingRenames.delete(file);

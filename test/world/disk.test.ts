@@ -26,6 +26,7 @@ describe("simulated disk", () => {
     const operation = fc.oneof(
       fc.record({ kind: fc.constant("append" as const), data: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
       fc.record({ kind: fc.constant("fsync" as const) }),
+      fc.record({ kind: fc.constant("appendAndSync" as const), data: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
       fc.record({ kind: fc.constant("wait" as const), us: fc.integer({ min: 0, max: 600 }) }),
     );
     fc.assert(
@@ -38,6 +39,13 @@ describe("simulated disk", () => {
           if (op.kind === "append") {
             written.push(op.data);
             disk.append("wal", op.data, (error) => expect(error).toBeNull());
+          } else if (op.kind === "appendAndSync") {
+            written.push(op.data);
+            const upTo = written.length;
+            disk.appendAndSync("wal", op.data, (error) => {
+              expect(error).toBeNull();
+              acknowledgedChunks = Math.max(acknowledgedChunks, upTo);
+            });
           } else if (op.kind === "fsync") {
             const upTo = written.length;
             disk.fsync("wal", (error) => {
@@ -112,6 +120,25 @@ describe("simulated disk", () => {
     expect(codes).toEqual([null, "ENOSPC", null]);
     expect(disk.peek("b")?.length).toBe(4);
     expect(disk.bytesUsed).toBe(10);
+  });
+
+  it("appendAndSync completes once, after both latencies, with append's and fsync's faults", () => {
+    const { scheduler, disk } = makeDisk(7, { appendLatencyUs: 5, fsyncLatencyUs: 250, capacityBytes: 10, tornWriteProbability: 0 });
+    const done: Array<[string | null, number]> = [];
+    disk.appendAndSync("wal", bytes(1, 2), (error) => done.push([error?.code ?? null, scheduler.nowUs]));
+    disk.failNextFsyncs(1);
+    disk.appendAndSync("wal", bytes(3), (error) => done.push([error?.code ?? null, scheduler.nowUs]));
+    disk.appendAndSync("wal", new Uint8Array(20), (error) => done.push([error?.code ?? null, scheduler.nowUs]));
+    scheduler.runUntil(10_000);
+    expect(done).toEqual([
+      [null, 255],
+      ["ENOSPC", 5],
+      ["EIO", 255],
+    ].sort((a, b) => (a[1] as number) - (b[1] as number)));
+    expect(disk.counts.fsyncs).toBe(2);
+    // The EIO left byte 3 unsynced: a crash keeps only the first, acknowledged write.
+    disk.crash();
+    expect([...(disk.peek("wal") as Uint8Array)]).toEqual([1, 2]);
   });
 
   it("makes fsync slow with the latency multiplier", () => {

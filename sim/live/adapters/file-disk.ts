@@ -79,6 +79,15 @@ export class FileDisk implements Disk {
     });
   }
 
+  /** Both queued at once: the serial queue runs the fsync right after the write, with no turn in between. */
+  appendAndSync(file: string, bytes: Uint8Array, callback: DiskCallback): void {
+    let appendError: DiskError | null = null;
+    this.append(file, bytes, (error) => {
+      appendError = error;
+    });
+    this.fsync(file, (error) => callback(appendError ?? error));
+  }
+
   fsync(file: string, callback: DiskCallback): void {
     this.enqueue((done) => {
       const finish = (error: DiskError | null): void => {
