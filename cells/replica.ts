@@ -245,6 +245,20 @@ export class Replica {
     return result;
   }
 
+  /** Role and term without building a status report (hot paths: monitors, routing). */
+  get role(): ReplicaStatus["role"] {
+    const node = this.runningNode();
+    return node === null ? "stopped" : node.role;
+  }
+
+  get term(): number | null {
+    return this.runningNode()?.term ?? null;
+  }
+
+  get failed(): boolean {
+    return this.phase === "failed";
+  }
+
   status(): ReplicaStatus {
     const base = {
       id: this.options.id,
@@ -302,10 +316,10 @@ export class Replica {
     // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
     const early = node.role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
     for (const message of early) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
-    this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
+    const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
-      if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+      if (ready.hardState !== null && mustPersist) this.persistedHardState = ready.hardState;
       for (const message of ready.messages) {
         if (early.length === 0 || !early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
       }
@@ -315,7 +329,13 @@ export class Replica {
         this.busy = false;
         this.processReady();
       });
-    });
+    };
+    // etcd's MustSync: only entries, a snapshot, or a new term or vote need the disk. The commit
+    // index is volatile (Raft re-learns it from the leader), so a Ready that only moves commit,
+    // applies or answers goes on at once: no WAL record, no fsync, no extra event.
+    const mustPersist = ready.entries.length > 0 || ready.snapshot !== null || (ready.hardState !== null && (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
+    if (mustPersist) this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
+    else persisted(null);
   }
 
   private apply(ready: Ready): void {
@@ -345,11 +365,11 @@ export class Replica {
   }
 
   private maybeCompact(node: RaftNode, done: () => void): void {
-    const status = node.status();
-    if (status.applied - this.snapshotIndex < this.snapshotEntries) return done();
-    const snapshot = node.compact(status.applied, this.stateMachine.snapshot());
+    const applied = node.appliedIndex;
+    if (applied - this.snapshotIndex < this.snapshotEntries) return done();
+    const snapshot = node.compact(applied, this.stateMachine.snapshot());
     this.snapshotIndex = snapshot.metadata.index;
-    const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(status.lastIndex + 1)) ?? [];
+    const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(node.lastIndex + 1)) ?? [];
     // Only what is already durable goes into the rewritten WAL's hard state.
     this.storage.compact(snapshot, this.persistedHardState, entriesAfter, (failure) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));

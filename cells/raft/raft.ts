@@ -93,7 +93,6 @@ interface LeaderState {
   /** ReadIndex requests that arrived before this term's first commit. */
   readonly readsBeforeCommit: { context: string; from: NodeId }[];
   appendPending: boolean;
-  commitPending: boolean;
   readRoundPending: boolean;
 }
 
@@ -256,18 +255,31 @@ export class RaftNode {
     return this.state.role;
   }
 
+  get term(): Term {
+    return this.currentTerm;
+  }
+
+  get appliedIndex(): LogIndex {
+    return this.raftLog.applied;
+  }
+
+  get lastIndex(): LogIndex {
+    return this.raftLog.lastIndex();
+  }
+
   hasReady(): boolean {
     this.flushLeader();
-    const soft = this.softState();
-    const hard = this.hardState();
+    const hard = this.previousHardState;
     return (
       this.messages.length > 0 ||
       this.raftLog.unstable.entries.length > 0 ||
       this.raftLog.unstable.snapshot !== null ||
       this.raftLog.hasNextCommittedEntries() ||
-      !sameHardState(hard, this.previousHardState) ||
-      soft.role !== this.previousSoftState.role ||
-      soft.leader !== this.previousSoftState.leader ||
+      hard.term !== this.currentTerm ||
+      hard.vote !== this.vote ||
+      hard.commit !== this.raftLog.committed ||
+      this.state.role !== this.previousSoftState.role ||
+      this.leader !== this.previousSoftState.leader ||
       this.confirmedReads.some((read) => read.index <= this.raftLog.committed)
     );
   }
@@ -407,7 +419,6 @@ export class RaftNode {
       transferee: null,
       readsBeforeCommit: [],
       appendPending: false,
-      commitPending: false,
       readRoundPending: false,
     };
     this.state = state;
@@ -699,7 +710,6 @@ export class RaftNode {
     for (const progress of state.progress.values()) matches.push(progress.match);
     const wasCommittedInTerm = this.committedInCurrentTerm();
     if (!this.raftLog.maybeCommit(committedIndex(matches), this.currentTerm)) return false;
-    state.commitPending = true;
     if (!wasCommittedInTerm) {
       const waiting = state.readsBeforeCommit.splice(0);
       for (const read of waiting) this.handleReadIndex(state, read.context, read.from);
@@ -769,10 +779,13 @@ export class RaftNode {
   private flushLeader(): void {
     const state = this.state;
     if (state.role !== "leader") return;
-    if (state.appendPending || state.commitPending) {
-      this.broadcastAppend(state, state.commitPending);
+    // A commit advance alone sends nothing: followers learn the commit index with the next
+    // append or heartbeat (at most heartbeatTicks later). Nothing waits on a follower's apply
+    // (reads go through the leader, a new leader catches up before serving), and an immediate
+    // empty append per commit would cost four messages, four answers and four Readys per batch.
+    if (state.appendPending) {
+      this.broadcastAppend(state, false);
       state.appendPending = false;
-      state.commitPending = false;
     }
     if (state.readRoundPending) {
       state.readRoundPending = false;
@@ -872,9 +885,17 @@ export class RaftNode {
 
   // ----- plumbing ---------------------------------------------------------------------------
 
+  /**
+   * Every caller passes a fresh literal, so it is completed in place rather than copied: this is
+   * the hottest allocation of the replication path (one per message). Messages are readonly by
+   * type; nothing mutates them after this.
+   */
   private send(to: NodeId, outgoing: Outgoing): void {
-    const message = { ...outgoing, from: this.id, to, term: outgoing.term ?? this.currentTerm } as Message;
-    this.messages.push(Object.freeze(message));
+    const message = outgoing as { from?: NodeId; to?: NodeId; term?: Term };
+    message.from = this.id;
+    message.to = to;
+    if (message.term === undefined) message.term = this.currentTerm;
+    this.messages.push(message as Message);
   }
 
   private softState(): SoftState {

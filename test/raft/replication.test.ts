@@ -15,7 +15,14 @@ describe("raft replication", () => {
     net.elect("n1");
     for (let i = 0; i < 5; i++) expect(net.propose("n1", { requestId: `r${i}` }).code).toBe("OK");
     net.deliverAll();
-    for (const id of net.ids) expect(net.member(id).applied).toEqual([0, 1, 2, 3, 4].map((i) => ({ requestId: `r${i}` })));
+    const all = [0, 1, 2, 3, 4].map((i) => ({ requestId: `r${i}` }));
+    expect(net.member("n1").applied).toEqual(all);
+    // Followers hold the entries but learn the commit index lazily, with the next append or
+    // heartbeat: a commit advance alone sends no message.
+    for (const id of ["n2", "n3"]) expect(net.member(id).applied).toEqual([]);
+    net.tick("n1"); // heartbeatTicks = 1
+    net.deliverAll();
+    for (const id of net.ids) expect(net.member(id).applied).toEqual(all);
   });
 
   it("batches everything proposed since the last Ready into one append per follower", () => {

@@ -16,6 +16,8 @@ describe("snapshots", () => {
     net.tickAll(3);
     net.propose("n1", 20);
     net.deliverAll();
+    net.tick("n1"); // followers learn the last commit with the next heartbeat
+    net.deliverAll();
     const expected = Array.from({ length: 21 }, (_, i) => i);
     for (const id of net.ids) expect(net.member(id).applied, id).toEqual(expected);
     expect(net.node("n3").status().firstIndex).toBe(22); // n3's log starts at the snapshot
