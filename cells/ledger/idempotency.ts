@@ -79,9 +79,12 @@ export class IdempotencyTable {
   }
 
   record(id: string, fingerprint: number, outcome: RecordedOutcome): void {
-    assertLedger(!this.entries.has(id), `idempotency id recorded twice: ${id}`);
     assertLedger(!this.isFull, `idempotency table over its limit of ${this.entriesMax}`);
+    const sizeBefore = this.entries.size;
     this.entries.set(id, packEntry(fingerprint, outcome));
+    // Same invariant as a has() before the set, without a second lookup in a table of millions:
+    // a set that does not grow the map overwrote an id recorded before.
+    assertLedger(this.entries.size === sizeBefore + 1, `idempotency id recorded twice: ${id}`);
   }
 
   /** Raw packed entries in insertion order (for snapshots). */

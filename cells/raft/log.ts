@@ -3,22 +3,16 @@
 // log itself live here: log matching on append, conflict search, up-to-date comparison, and
 // the safety checks that committed entries never change and commit never moves backwards.
 
+import { entryDataBytes } from "./codec.js";
 import { invariant } from "./errors.js";
 import { StableLog } from "./stable.js";
 import { Unstable } from "./unstable.js";
 import type { Entry, LogIndex, Snapshot, Term } from "./types.js";
 import { INDEX_ZERO, TERM_ZERO, logIndex } from "./types.js";
 
-const entrySizeCache = new WeakMap<Entry, number>();
-
-/** Approximate wire size of an entry: its JSON payload plus a fixed header. */
+/** Approximate wire size of an entry: its encoded payload (encoded once, cached) plus a fixed header. */
 export function entrySizeBytes(entry: Entry): number {
-  let size = entrySizeCache.get(entry);
-  if (size === undefined) {
-    size = 24 + (entry.data === undefined ? 0 : JSON.stringify(entry.data).length);
-    entrySizeCache.set(entry, size);
-  }
-  return size;
+  return 24 + entryDataBytes(entry).length;
 }
 
 export class RaftLog {

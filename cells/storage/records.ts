@@ -2,7 +2,7 @@
 // An `entries` record also truncates: on replay, entries from its first index replace whatever
 // the log held from that index on (a follower overwriting a conflicting suffix).
 
-import { CodecError, decodeEntries, decodeJson, encodeEntries, encodeFrame, encodeJson } from "../raft/codec.js";
+import { CodecError, decodeEntries, decodeJson, encodeEntriesFrame, encodeFrame, encodeJson } from "../raft/codec.js";
 import type { Entry, HardState, LogIndex, Term } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 
@@ -23,7 +23,7 @@ export function encodeRecord(record: WalRecord): Uint8Array {
     case "hardState":
       return encodeFrame(RECORD_HARD_STATE, encodeJson(record.hardState));
     case "entries":
-      return encodeFrame(RECORD_ENTRIES, encodeEntries(record.entries));
+      return encodeEntriesFrame(RECORD_ENTRIES, record.entries);
     case "snapshotMark":
       return encodeFrame(RECORD_SNAPSHOT_MARK, encodeJson({ index: record.index, term: record.term }));
   }

@@ -35,6 +35,7 @@ export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; 
 const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {

@@ -106,7 +106,7 @@ export class VirtualWorld {
       // A region client that dies takes its in-flight requests with it: their outcome is unknown.
       const client = parseClientHost(host);
       if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
-    }, (host) => this.nodes.get(host)?.replica.status().failed === true);
+    }, (host) => this.nodes.get(host)?.replica.failed === true);
     this.cluster = new VirtualCluster(this, this.faults);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
 
@@ -358,7 +358,7 @@ export class VirtualWorld {
     for (const cell of this.placement.cells) {
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
-        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.status().role === "leader") {
+        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.role === "leader") {
           this.leaderRegions.set(cell.cell, replica.region);
           break;
         }
