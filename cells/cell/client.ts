@@ -12,10 +12,16 @@ export interface CellClientOptions {
   readonly attemptTimeoutUs: number;
   /** Total time a request may take before it is reported as TIMEOUT. */
   readonly requestTimeoutUs: number;
-  /** Bound on requests in flight (each holds a timer and a callback). */
+  /** Bound on requests in flight (each holds a callback until answered or timed out). */
   readonly inflightRequestsMax: number;
   /** Pause before retrying after DROPPED / UNAVAILABLE / NOT_LEADER without a hint. */
   readonly retryBackoffUs: number;
+  /**
+   * How often in-flight attempts are checked against their deadlines (default: a tenth of
+   * `attemptTimeoutUs`, so an attempt times out within 10 % of its nominal wait). One periodic
+   * check per client instead of a timer per request keeps the scheduler's heap small under load.
+   */
+  readonly timeoutCheckUs?: number;
 }
 
 export interface CellClientDependencies {
@@ -33,17 +39,23 @@ interface Pending {
   readonly deadlineUs: number;
   target: string;
   attempts: number;
+  /** When the current attempt is given up on (checked by the periodic sweep). */
+  attemptDeadlineUs: number;
+  /** A retry backoff in progress (rare: errors only); no attempt is outstanding meanwhile. */
   timer: TimerHandle | null;
 }
 
 export class CellClient {
   private readonly leaders = new Map<string, string>();
   private readonly pending = new Map<string, Pending>();
+  private readonly timeoutCheckUs: number;
+  private sweepTimer: TimerHandle | null = null;
 
   constructor(
     private readonly options: CellClientOptions,
     private readonly dependencies: CellClientDependencies,
   ) {
+    this.timeoutCheckUs = Math.max(1, Math.round(options.timeoutCheckUs ?? options.attemptTimeoutUs / 10));
     dependencies.transport.onMessage((_source, message) => {
       if (typeof message === "object" && message !== null && (message as { type?: unknown }).type === "client-response") {
         this.onResponse(message as ClientResponse);
@@ -89,6 +101,7 @@ export class CellClient {
       deadlineUs: this.dependencies.clock.nowUs() + this.options.requestTimeoutUs,
       target,
       attempts: 0,
+      attemptDeadlineUs: 0,
       timer: null,
     };
     this.pending.set(requestId, entry);
@@ -105,13 +118,22 @@ export class CellClient {
     entry.target = target;
     entry.attempts++;
     this.dependencies.transport.send(target, entry.request, 96);
-    const waitUs = Math.min(this.options.attemptTimeoutUs, remainingUs);
-    entry.timer = this.dependencies.clock.setTimer(waitUs, () => {
-      entry.timer = null;
-      // No answer from `target`: it may be dead or partitioned; forget it as leader and move on.
+    entry.attemptDeadlineUs = now + Math.min(this.options.attemptTimeoutUs, remainingUs);
+    if (this.sweepTimer === null) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
+  }
+
+  /** Gives up on attempts past their deadline; runs while anything is in flight. */
+  private sweep(): void {
+    this.sweepTimer = null;
+    const now = this.dependencies.clock.nowUs();
+    for (const entry of this.pending.values()) {
+      if (entry.timer !== null || entry.attemptDeadlineUs > now) continue;
+      // No answer from the target: it may be dead or partitioned; forget it as leader and move on.
+      const target = entry.target;
       if (this.leaders.get(entry.cell) === target) this.leaders.delete(entry.cell);
       this.attempt(entry, this.nextReplica(entry.cell, target));
-    });
+    }
+    if (this.pending.size > 0 && this.sweepTimer === null) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
   }
 
   private onResponse(response: ClientResponse): void {
@@ -156,6 +178,8 @@ export class CellClient {
    */
   abandonAll(reason: string): void {
     for (const entry of [...this.pending.values()]) this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: reason } });
+    if (this.sweepTimer !== null) this.dependencies.clock.cancelTimer(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   private finish(entry: Pending, outcome: CellOutcome): void {
