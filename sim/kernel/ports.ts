@@ -44,7 +44,11 @@ export type DiskCallback = (error: DiskError | null) => void;
  * `fsync`; a crash keeps only what was synced (the last unsynced write may be torn).
  */
 export interface Disk {
-  /** Appends bytes to `file` (creating it). Not durable until `fsync(file)` succeeds. */
+  /**
+   * Appends bytes to `file` (creating it). Not durable until `fsync(file)` succeeds. The disk
+   * takes ownership of `bytes`: the caller must not change them afterwards (a real write may
+   * still be in flight; the simulated disk keeps them as the file's content).
+   */
   append(file: string, bytes: Uint8Array, callback: DiskCallback): void;
   /**
    * `append` followed by `fsync` of the same file as one operation: `callback(null)` means the

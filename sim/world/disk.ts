@@ -129,8 +129,8 @@ export class SimDisk implements Disk {
       content = { chunks: [], length: 0 };
       this.files.set(file, content);
     }
-    // Copy: the caller may reuse its buffer, and chunks must be immutable once stored.
-    content.chunks.push(bytes.slice());
+    // The disk takes ownership of `bytes` (Disk contract: the caller never changes them after).
+    content.chunks.push(bytes);
     content.length += bytes.length;
     this.usedBytes += bytes.length;
     this.counts.appends++;
