@@ -11,6 +11,7 @@ import { checkRun, type CheckerName, type RunVerdicts } from "../virtual/check.j
 import type { WorldConfig } from "../world/config.js";
 import { LiveWorld } from "./world.js";
 import { scaleDrill } from "./drill-scale.js";
+import { writeDrillTimelineIfAsked } from "./timeline.js";
 
 export interface LiveDrillOptions {
   readonly seed: number;
@@ -74,8 +75,10 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     await live.pollStatuses();
     await live.collectFinalState();
     const verdicts = checkRun(live, { faultWindows: execution.windows, checkers: checkersToRun(drill), linearizableTimeoutMs: options.linearizableTimeoutMs ?? 20_000 });
+    const result = buildDrillResult(drill, options.seed, live, execution, verdicts);
+    writeDrillTimelineIfAsked(live, execution.windows, { drill: drill.name, seed: options.seed, rtoMs: result.rtoMs });
     return {
-      result: buildDrillResult(drill, options.seed, live, execution, verdicts),
+      result,
       verdicts,
       execution,
       history: live.recorder.history(),

@@ -43,6 +43,15 @@ export class LiveFaultError extends Error {
 
 /** Bound on remembered asynchronous fault failures. */
 const ERRORS_MAX = 200;
+/** Bound on timeline entries kept (a drill has a handful of faults, each a few entries per host). */
+export const TIMELINE_ENTRIES_MAX = 2_000;
+
+/** When fault work actually happened, in wall-clock ms (to line up with the replicas' own logs). */
+export interface FaultTimelineEntry {
+  readonly wallMs: number;
+  readonly event: string;
+  readonly detail: string;
+}
 const ADMIN_TIMEOUT_MS = 2_000;
 /** A torn write: a frame header promising this many bytes, followed by fewer. */
 const TORN_FRAME_CLAIMED_BYTES = 4_096;
@@ -51,6 +60,7 @@ export class LiveFaults implements FaultPort {
   readonly errors: string[] = [];
   readonly ignored: string[] = [];
   readonly unexpectedExits: string[] = [];
+  readonly timeline: FaultTimelineEntry[] = [];
   private readonly intent = new Map<string, Intent>();
   private readonly installed = new Map<string, Installed>();
   private readonly blockedPairs = new Map<string, number>();
@@ -100,9 +110,13 @@ export class LiveFaults implements FaultPort {
     this.intent.set(host, "down");
     const process = this.live.processes.get(host);
     if (process === undefined) return; // a client host: the sink stops using it
+    this.note("crash.requested", host);
     this.onHost(host, async () => {
       if (process.state === "paused") process.resume();
-      await process.kill();
+      const exited = process.kill();
+      this.note("sigkill.sent", host);
+      await exited;
+      this.note("exit.seen", host);
       if (this.tornAtCrash.has(host)) this.tearWal(process.spec.dataDir);
     });
   }
@@ -154,7 +168,12 @@ export class LiveFaults implements FaultPort {
     }
     for (const pair of pairs) this.blockedPairs.set(pair, (this.blockedPairs.get(pair) ?? 0) + 1);
     const names = [...proxies];
-    this.onNetwork(() => Promise.all(names.map((name) => mesh.cut(name))).then(() => undefined));
+    this.note("partition.requested", `${names.length} proxies`);
+    this.onNetwork(async () => {
+      this.note("cut.start", `${names.length} proxies`);
+      await Promise.all(names.map((name) => mesh.cut(name)));
+      this.note("cut.done", `${names.length} proxies`);
+    });
     return this.install({ kind: "partition", proxies: names, pairs });
   }
 
@@ -301,6 +320,10 @@ export class LiveFaults implements FaultPort {
 
   private onNetwork(operation: () => Promise<void>): void {
     this.networkQueue = this.networkQueue.then(operation).catch((error: unknown) => this.remember(this.errors, `network: ${(error as Error).message}`));
+  }
+
+  private note(event: string, detail: string): void {
+    if (this.timeline.length < TIMELINE_ENTRIES_MAX) this.timeline.push({ wallMs: Date.now(), event, detail });
   }
 
   private remember(list: string[], message: string): void {

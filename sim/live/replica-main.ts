@@ -36,7 +36,9 @@ function send(message: ReplicaToParent): void {
 }
 
 async function main(spec: ReplicaSpec): Promise<void> {
-  const log = stderrLog(spec.id, "info");
+  // LDC_LIVE_LOG_LEVEL=debug adds Raft campaigns to replica.log (the timeline of a drill).
+  const level = process.env.LDC_LIVE_LOG_LEVEL;
+  const log = stderrLog(spec.id, level === "debug" || level === "warn" || level === "error" ? level : "info");
   const clock = new RealClock();
   const random = createRandom(spec.seed).fork(spec.id);
   const transport = new TcpTransport({

@@ -36,6 +36,7 @@ import { LiveFaults, type LiveHost } from "./faults.js";
 import { LiveInvariants } from "./invariants.js";
 import { failFastTransport } from "./fail-fast.js";
 import { registerCleanup } from "./cleanup.js";
+import { applyLiveNice, liveProcessNice } from "./priority.js";
 
 export const LIVE_CLIENT_PREFIX = "client/";
 
@@ -264,6 +265,8 @@ export class LiveWorld {
     }
     const child = spawn(process.execPath, [...(await nodeArgumentsFor("sim/live/toxiproxy-main.ts")), "0"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit", "ipc"] });
     this.toxiproxyChild = child;
+    // Toxiproxy is every link's data path: it runs at the replicas' priority (sim/live/priority.ts).
+    applyLiveNice(child.pid, liveProcessNice());
     this.closeEmbedded = () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { AdminOp, ReplicaToParent } from "./admin.js";
 import type { ReplicaSpec } from "./spec.js";
 import { nodeArgumentsFor, REPO_ROOT } from "./entry.js";
+import { applyLiveNice, liveProcessNice } from "../priority.js";
 
 export { REPO_ROOT };
 export const REPLICA_ENTRY = join(REPO_ROOT, "sim", "live", "replica-main.ts");
@@ -64,6 +65,7 @@ export class ReplicaProcess {
       env: { ...process.env, NODE_OPTIONS: "" },
     });
     closeSync(logFd);
+    applyLiveNice(child.pid, liveProcessNice());
     this.child = child;
     this.state = "starting";
     this.expectingExit = false;
