@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, appendFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { encodeFrame, FrameDecoder, FrameError } from "../../sim/live/adapters/framing.js";
+import { BINARY_APPEND_TAG, encodeFrame, FrameDecoder, FrameError } from "../../sim/live/adapters/framing.js";
 import { TcpTransport } from "../../sim/live/adapters/tcp-transport.js";
 import { FileDisk } from "../../sim/live/adapters/file-disk.js";
 import { RealClock } from "../../sim/live/adapters/real-clock.js";
@@ -60,14 +60,49 @@ describe("framing", () => {
     );
   });
 
-  it("encodes messages with log entries (cached per entry) exactly as plain JSON", () => {
-    const entries = [{ index: 1, term: 1, data: { id: "t1", note: 'quote " and \\ and "entries":0' } }, { index: 2, term: 1, data: null }];
-    const message = { type: "append", to: "b", from: "a", term: 1, entries, commit: 1, nested: { entries: 0 } };
-    const decoder = new FrameDecoder();
-    const first = decoder.push(encodeFrame(message));
-    const second = decoder.push(encodeFrame({ ...message, to: "c" }));
-    expect(first).toEqual([JSON.parse(JSON.stringify(message))]);
-    expect(second).toEqual([JSON.parse(JSON.stringify({ ...message, to: "c" }))]);
+  it("carries a Raft append's entries in binary and decodes it to the same message, split anywhere", () => {
+    const entries = [
+      { kind: "normal", index: 7, term: 2, data: { requestId: "t1", note: 'quote " and \\ and "entries":0 ünïcode ✓' } },
+      { kind: "noop", index: 8, term: 3, data: null },
+      { kind: "config", index: 9, term: 3, data: { voters: ["a", "b"] } },
+    ];
+    const message = { type: "append", to: "b", from: "a", term: 3, index: 6, logTerm: 2, entries, commit: 5, nested: { entries: 0 } };
+    const frame = encodeFrame(message);
+    expect(frame[4]).toBe(BINARY_APPEND_TAG);
+    const expected = JSON.parse(JSON.stringify(message));
+    const bytes = Buffer.concat([frame, encodeFrame({ ...message, to: "c" }), encodeFrame({ type: "append", entries: [], term: 1 })]);
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 6 }), (cuts) => {
+        const decoder = new FrameDecoder();
+        const out: unknown[] = [];
+        let previous = 0;
+        for (const point of [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b).concat(bytes.length)) {
+          out.push(...decoder.push(bytes.subarray(previous, point)));
+          previous = point;
+        }
+        expect(out).toEqual([expected, { ...expected, to: "c" }, { type: "append", entries: [], term: 1 }]);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("keeps anything that is not a Raft entry batch on the JSON path", () => {
+    const notEntries = { type: "append", entries: [{ index: 1, term: 1, data: 1 }] }; // no kind
+    expect(encodeFrame(notEntries)[4]).toBe("{".charCodeAt(0));
+    expect(new FrameDecoder().push(encodeFrame(notEntries))).toEqual([notEntries]);
+  });
+
+  it("rejects a binary append whose header length runs past the frame", () => {
+    const frame = encodeFrame({ type: "append", term: 1, entries: [{ kind: "noop", index: 1, term: 1, data: null }] });
+    frame.writeUInt32BE(frame.length, 5);
+    let caught: unknown = null;
+    try {
+      new FrameDecoder().push(frame);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(FrameError);
+    expect((caught as FrameError).code).toBe("MALFORMED");
   });
 
   it("rejects a frame longer than frameBytesMax before allocating it", () => {

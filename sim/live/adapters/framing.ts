@@ -1,9 +1,22 @@
-// Length-prefixed JSON frames for TCP: a 4-byte big-endian payload length, then UTF-8 JSON.
+// Length-prefixed frames for TCP: a 4-byte big-endian payload length, then the payload.
 // A frame above `frameBytesMax` is a protocol error (the connection is dropped), not an
 // allocation: a corrupt length field must not make a replica allocate gigabytes.
+//
+// Payloads are UTF-8 JSON, except a Raft append carrying log entries: its payload is a byte 0x01
+// (no JSON text starts with it), a u32 length and the JSON of the message without its entries,
+// then the entries in the WAL's binary batch layout (cells/raft/codec.ts). The entries' JSON is
+// the bytes the leader already made for its own WAL (entryDataBytes caches them on the entry),
+// so a leader serialises each entry once for its disk and every follower, and the message
+// around them is a few dozen bytes of JSON instead of a stringify of the whole batch.
+
+import { CodecError, decodeEntries, encodeEntries } from "../../../cells/raft/codec.js";
+import type { Entry } from "../../../cells/raft/types.js";
 
 export const FRAME_LENGTH_BYTES = 4;
 export const FRAME_BYTES_MAX_DEFAULT = 32 * 1024 * 1024;
+/** First payload byte of an append with binary entries. */
+export const BINARY_APPEND_TAG = 0x01;
+const BINARY_APPEND_PREFIX_BYTES = 1 + 4;
 
 export class FrameError extends Error {
   constructor(
@@ -14,40 +27,80 @@ export class FrameError extends Error {
   }
 }
 
-/**
- * JSON of objects sent many times: a Raft leader sends the same log entries to every follower
- * (and again on retransmission), so each entry is stringified once, not once per message.
- * Entries are immutable once appended, which is what makes caching by identity sound.
- */
-const entryJson = new WeakMap<object, string>();
-/** Stands in for the entries while the rest of the message is stringified (NULs: no real value has it). */
-const ENTRIES_SENTINEL = "\u0000ldc:entries\u0000";
-const ENTRIES_SENTINEL_JSON = `"entries":${JSON.stringify(ENTRIES_SENTINEL)}`;
+interface AppendLike {
+  readonly type: "append";
+  readonly entries: readonly Entry[];
+}
 
-function stringifyMessage(value: unknown): string {
-  const entries = (value as { entries?: unknown } | null)?.entries;
-  if (!Array.isArray(entries) || entries.length === 0) return JSON.stringify(value);
-  const parts: string[] = [];
+function isAppendWithEntries(value: unknown): value is AppendLike {
+  if (typeof value !== "object" || value === null || (value as { type?: unknown }).type !== "append") return false;
+  const entries = (value as { entries?: unknown }).entries;
+  if (!Array.isArray(entries) || entries.length === 0) return false;
+  // Raft entries only: anything else called "append" keeps the plain JSON path.
   for (const entry of entries as unknown[]) {
-    if (typeof entry !== "object" || entry === null) {
-      parts.push(JSON.stringify(entry));
-      continue;
-    }
-    let json = entryJson.get(entry);
-    if (json === undefined) entryJson.set(entry, (json = JSON.stringify(entry)));
-    parts.push(json);
+    const candidate = entry as { kind?: unknown; term?: unknown; index?: unknown } | null;
+    if (typeof candidate !== "object" || candidate === null || typeof candidate.term !== "number" || typeof candidate.index !== "number") return false;
+    if (candidate.kind !== "normal" && candidate.kind !== "noop" && candidate.kind !== "config") return false;
   }
-  const rest = JSON.stringify({ ...(value as object), entries: ENTRIES_SENTINEL });
-  return rest.replace(ENTRIES_SENTINEL_JSON, `"entries":[${parts.join(",")}]`);
+  return true;
+}
+
+function checkSize(payloadBytes: number, frameBytesMax: number): void {
+  if (payloadBytes > frameBytesMax) throw new FrameError("TOO_LARGE", `frame of ${payloadBytes} bytes exceeds frameBytesMax=${frameBytesMax}`);
+}
+
+function encodeAppend(value: AppendLike, frameBytesMax: number): Buffer {
+  const header = Buffer.from(JSON.stringify({ ...value, entries: undefined }), "utf8");
+  const entries = encodeEntries(value.entries);
+  const payloadBytes = BINARY_APPEND_PREFIX_BYTES + header.length + entries.length;
+  checkSize(payloadBytes, frameBytesMax);
+  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payloadBytes);
+  frame.writeUInt32BE(payloadBytes, 0);
+  frame[FRAME_LENGTH_BYTES] = BINARY_APPEND_TAG;
+  frame.writeUInt32BE(header.length, FRAME_LENGTH_BYTES + 1);
+  header.copy(frame, FRAME_LENGTH_BYTES + BINARY_APPEND_PREFIX_BYTES);
+  frame.set(entries, FRAME_LENGTH_BYTES + BINARY_APPEND_PREFIX_BYTES + header.length);
+  return frame;
 }
 
 export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFAULT): Buffer {
-  const payload = Buffer.from(stringifyMessage(value), "utf8");
-  if (payload.length > frameBytesMax) throw new FrameError("TOO_LARGE", `frame of ${payload.length} bytes exceeds frameBytesMax=${frameBytesMax}`);
-  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
-  payload.copy(frame, FRAME_LENGTH_BYTES);
+  if (isAppendWithEntries(value)) return encodeAppend(value, frameBytesMax);
+  const text = JSON.stringify(value);
+  // One allocation: the length prefix and the UTF-8 bytes written in place.
+  const payloadBytes = Buffer.byteLength(text, "utf8");
+  checkSize(payloadBytes, frameBytesMax);
+  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payloadBytes);
+  frame.writeUInt32BE(payloadBytes, 0);
+  frame.write(text, FRAME_LENGTH_BYTES, "utf8");
   return frame;
+}
+
+function decodePayload(buffer: Buffer, start: number, end: number): unknown {
+  if (end > start && buffer[start] === BINARY_APPEND_TAG) {
+    if (end - start < BINARY_APPEND_PREFIX_BYTES) throw new FrameError("MALFORMED", "binary append shorter than its header length");
+    const headerBytes = buffer.readUInt32BE(start + 1);
+    const entriesStart = start + BINARY_APPEND_PREFIX_BYTES + headerBytes;
+    if (entriesStart > end) throw new FrameError("MALFORMED", `binary append header claims ${headerBytes} bytes, frame has ${end - start}`);
+    let message: unknown;
+    try {
+      message = JSON.parse(buffer.toString("utf8", start + BINARY_APPEND_PREFIX_BYTES, entriesStart));
+    } catch (error) {
+      throw new FrameError("MALFORMED", `binary append header is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof message !== "object" || message === null || Array.isArray(message)) throw new FrameError("MALFORMED", "binary append header is not an object");
+    try {
+      (message as { entries?: Entry[] }).entries = decodeEntries(buffer.subarray(entriesStart, end));
+    } catch (error) {
+      if (error instanceof CodecError) throw new FrameError("MALFORMED", `binary append entries: ${error.message}`);
+      throw error;
+    }
+    return message;
+  }
+  try {
+    return JSON.parse(buffer.toString("utf8", start, end));
+  } catch (error) {
+    throw new FrameError("MALFORMED", `frame is not JSON: ${(error as Error).message}`);
+  }
 }
 
 /** Reassembles frames from arbitrary TCP chunks. */
@@ -76,12 +129,7 @@ export class FrameDecoder {
         this.neededBytes = end - offset;
         break;
       }
-      const text = buffer.toString("utf8", offset + FRAME_LENGTH_BYTES, end);
-      try {
-        values.push(JSON.parse(text));
-      } catch (error) {
-        throw new FrameError("MALFORMED", `frame is not JSON: ${(error as Error).message}`);
-      }
+      values.push(decodePayload(buffer, offset + FRAME_LENGTH_BYTES, end));
       offset = end;
     }
     buffer = buffer.subarray(offset);
