@@ -3,9 +3,11 @@
 // carries every link, the supervisor (region clients, workload, checkers) and other people's
 // jobs share two cores, and a surviving replica whose vote waits for a core turns one election
 // round into several (3 survivors of 5 must all vote for one candidate, so a slow round lets a
-// second candidate start and split the vote). Replicas and the Toxiproxy process therefore run
-// at a higher priority than the supervisor, when the OS allows it (negative nice needs root or
-// CAP_SYS_NICE; otherwise nothing changes). LDC_LIVE_NICE=<-20..19> overrides, 0 turns it off.
+// second candidate start and split the vote). The live world's processes (supervisor, replicas,
+// Toxiproxy) therefore run at a higher priority than the rest of the machine when the OS allows
+// it (negative nice needs root or CAP_SYS_NICE; otherwise nothing changes). The supervisor is
+// included: its region clients' latency is part of every RTO. This takes CPU from other jobs on
+// a shared machine while a live run lasts. LDC_LIVE_NICE=<-20..19> overrides, 0 turns it off.
 
 import { setPriority } from "node:os";
 

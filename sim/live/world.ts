@@ -149,6 +149,9 @@ export class LiveWorld {
   /** Builds the world: proxies, replica processes (listening), region clients, status polling. */
   static async start(options: LiveWorldOptions): Promise<LiveWorld> {
     const config = options.config ?? defaultWorldConfig();
+    // The supervisor's region clients are part of every RTO and latency figure, so it runs at
+    // the replicas' priority too (children started after this inherit it; sim/live/priority.ts).
+    applyLiveNice(process.pid, liveProcessNice());
     for (let attempt = 1; ; attempt++) {
       const world = new LiveWorld(options, config);
       world.unregisterCleanup = registerCleanup(() => world.killAllSync());
