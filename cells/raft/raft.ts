@@ -94,6 +94,13 @@ interface LeaderState {
   readonly readsBeforeCommit: { context: string; from: NodeId }[];
   appendPending: boolean;
   readRoundPending: boolean;
+  /**
+   * The context of the ReadIndex round whose heartbeats are out, if any. Reads that arrive
+   * meanwhile wait for the next round (thesis §6.4: batch read-only requests): one round per
+   * round trip under load rather than one per Ready, each costing a message and an answer per
+   * follower. A lost round is retried by the periodic heartbeat, which carries the newest context.
+   */
+  readRoundInFlight: string | null;
 }
 
 type RoleState =
@@ -420,6 +427,7 @@ export class RaftNode {
       readsBeforeCommit: [],
       appendPending: false,
       readRoundPending: false,
+      readRoundInFlight: null,
     };
     this.state = state;
     this.stepRole = (message) => this.stepLeader(state, message);
@@ -680,7 +688,12 @@ export class RaftNode {
     }
     if (this.heartbeatElapsedTicks >= this.options.heartbeatTicks) {
       this.heartbeatElapsedTicks = 0;
-      this.broadcastHeartbeat(state, "");
+      const context = state.readOnly.lastContext() ?? "";
+      if (context !== "") {
+        state.readRoundInFlight = context;
+        state.readRoundPending = false;
+      }
+      this.broadcastHeartbeat(state, context);
     }
   }
 
@@ -790,7 +803,10 @@ export class RaftNode {
     if (state.readRoundPending) {
       state.readRoundPending = false;
       const context = state.readOnly.lastContext();
-      if (context !== null) this.broadcastHeartbeat(state, context);
+      if (context !== null) {
+        state.readRoundInFlight = context;
+        this.broadcastHeartbeat(state, context);
+      }
     }
   }
 
@@ -850,6 +866,10 @@ export class RaftNode {
     const acks = state.readOnly.ack(message.context, message.from);
     if (acks < Math.floor(this.options.voters.length / 2) + 1) return;
     for (const request of state.readOnly.release(message.context)) this.answerRead(request.from, request.index, request.context);
+    if (state.readRoundInFlight !== null && !state.readOnly.has(state.readRoundInFlight)) {
+      state.readRoundInFlight = null;
+      if (state.readOnly.size > 0) state.readRoundPending = true;
+    }
   }
 
   private handleReadIndex(state: LeaderState, context: string, from: NodeId): ReadIndexResult {
@@ -866,7 +886,7 @@ export class RaftNode {
     if (state.readOnly.has(context)) return { code: "OK" };
     if (state.readOnly.size >= this.options.pendingReadsMax) return { code: "DROPPED", reason: "pendingReadsMax reached" };
     state.readOnly.add(context, this.raftLog.committed, from, this.id);
-    state.readRoundPending = true;
+    if (state.readRoundInFlight === null) state.readRoundPending = true;
     return { code: "OK" };
   }
 

@@ -71,6 +71,39 @@ describe("ReadIndex", () => {
     expect(net.member("n1").readStates).toEqual([{ index: 2, context: "r1" }]);
   });
 
+  it("reads that arrive while a round is out wait for the next round: one round per round trip", () => {
+    const net = new Network(3);
+    net.elect("n1");
+    net.propose("n1", "a");
+    net.deliverAll();
+    const heartbeatsQueued = () => net.queue.filter((message) => message.type === "heartbeat").length;
+    net.node("n1").readIndex("r1");
+    net.process(nodeId("n1"));
+    expect(heartbeatsQueued()).toBe(2); // round 1 (context r1) to n2 and n3
+    net.node("n1").readIndex("r2");
+    net.node("n1").readIndex("r3");
+    net.process(nodeId("n1"));
+    expect(heartbeatsQueued()).toBe(2); // r2 and r3 wait: round 1 is still out
+    net.deliverAll(); // round 1 acks release r1 and start round 2 (context r3), whose acks release r2 and r3
+    expect(net.member("n1").readStates.map((read) => read.context)).toEqual(["r1", "r2", "r3"]);
+    expect(net.queue).toEqual([]);
+  });
+
+  it("a lost read round is retried by the next periodic heartbeat", () => {
+    const net = new Network(3);
+    net.elect("n1");
+    net.propose("n1", "a");
+    net.deliverAll();
+    net.node("n1").readIndex("r1");
+    net.process(nodeId("n1"));
+    net.queue = net.queue.filter((message) => message.type !== "heartbeat"); // round 1 lost
+    net.deliverAll();
+    expect(net.member("n1").readStates).toEqual([]);
+    net.tick("n1"); // heartbeatTicks = 1: the periodic heartbeat carries the pending context
+    net.deliverAll();
+    expect(net.member("n1").readStates.map((read) => read.context)).toEqual(["r1"]);
+  });
+
   it("a follower forwards the read to the leader and answers once it applied the read index", () => {
     const net = new Network(3);
     net.elect("n1");
