@@ -68,6 +68,8 @@ export class RaftStorage {
   private failure: StorageFailure | null = null;
   /** Bytes in the WAL now, for status and for tests of bounded disk use. */
   walBytes = 0;
+  /** Size of the snapshot file last written or loaded (0: none). */
+  snapshotBytes = 0;
 
   constructor(
     private readonly options: RaftStorageOptions,
@@ -88,6 +90,7 @@ export class RaftStorage {
         if (snapshotError !== null && snapshotError.code !== "ENOENT") return finish(this.fail({ code: "IO_ERROR", operation: "read snapshot", cause: snapshotError }));
         let snapshot: Snapshot | null = null;
         if (snapshotBytes !== null && snapshotError === null) {
+          this.snapshotBytes = snapshotBytes.length;
           try {
             snapshot = decodeSnapshotFile(snapshotBytes);
           } catch (error) {
@@ -134,7 +137,14 @@ export class RaftStorage {
         this.appendAndSync(this.options.walFile, bytes, "WAL", finish);
       };
       if (snapshot === null) appendRecords();
-      else this.writeFileAtomically(this.options.snapshotFile, encodeSnapshotFile(snapshot), (failure) => (failure === null ? appendRecords() : finish(failure)));
+      else {
+        const file = encodeSnapshotFile(snapshot);
+        this.writeFileAtomically(this.options.snapshotFile, file, (failure) => {
+          if (failure !== null) return finish(failure);
+          this.snapshotBytes = file.length;
+          appendRecords();
+        });
+      }
     });
   }
 
@@ -148,8 +158,10 @@ export class RaftStorage {
         done();
         callback(failure === null ? null : this.fail(failure));
       };
-      this.writeFileAtomically(this.options.snapshotFile, encodeSnapshotFile(snapshot), (failure) => {
+      const file = encodeSnapshotFile(snapshot);
+      this.writeFileAtomically(this.options.snapshotFile, file, (failure) => {
         if (failure !== null) return finish(failure);
+        this.snapshotBytes = file.length;
         const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
