@@ -1,13 +1,17 @@
 // What the checkers need of one replica's ledger, in both runtimes: the commands it holds
 // (durability) and its event hash chain at its checkpoints and head (replica agreement).
 import type { Ledger } from "../cells/ledger/ledger.js";
+import type { LedgerEventBody } from "../cells/ledger/events.js";
 import type { AppliedCommand } from "../harness/checkers/durability.js";
 import type { ChainPoint } from "../harness/checkers/replica-agreement.js";
 
 export function appliedCommands(ledger: Ledger): AppliedCommand[] {
+  return appliedCommandsOf(ledger.events().map((stored) => stored.event));
+}
+
+export function appliedCommandsOf(events: readonly LedgerEventBody[]): AppliedCommand[] {
   const commands: AppliedCommand[] = [];
-  for (const stored of ledger.events()) {
-    const event = stored.event;
+  for (const event of events) {
     switch (event.type) {
       case "TransferPosted":
       case "Deposited":

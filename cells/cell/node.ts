@@ -3,6 +3,7 @@
 // and are answered from the local ledger once it has applied up to the read index.
 
 import type { Clock, Disk, Log, Random, Transport } from "../../sim/kernel/ports.js";
+import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
 import { Replica, type ReplicaOptions } from "../replica.js";
 import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
@@ -30,8 +31,9 @@ export class CellNode {
     readonly id: string,
     options: ReplicaOptions,
     private readonly dependencies: CellNodeDependencies,
+    onLedgerEvent?: (eventIndex: number, event: LedgerEventBody, hash: string) => void,
   ) {
-    this.stateMachine = new LedgerStateMachine();
+    this.stateMachine = new LedgerStateMachine({}, onLedgerEvent);
     const transport = dependencies.transport;
     // One wire, two protocols: client requests are ours, everything else is Raft's.
     const raftTransport: Transport = {

@@ -5,6 +5,7 @@
 import { parseRequest } from "./commands.js";
 import { LedgerError } from "./errors.js";
 import { Ledger, type LedgerOptions } from "./ledger.js";
+import type { LedgerEventBody } from "./events.js";
 import type { LedgerOutcome } from "./outcome.js";
 import type { LedgerSnapshot } from "./snapshot.js";
 
@@ -41,7 +42,14 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
   private lastIndex = 0;
   private lastTerm = 0;
 
-  constructor(private readonly options: Partial<LedgerOptions> = {}) {
+  /**
+   * `onEvent` sees every event this replica appends, with its chain hash, in order (the
+   * simulator's harness keeps the cell's full event log with it even after compaction).
+   */
+  constructor(
+    private readonly options: Partial<LedgerOptions> = {},
+    private readonly onEvent?: (eventIndex: number, event: LedgerEventBody, hash: string) => void,
+  ) {
     this.current = new Ledger(options);
   }
 
@@ -73,7 +81,14 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
     if (!parsed.ok) {
       return { requestId: parsed.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
     }
-    return this.current.execute(parsed.command, parsed.requestId);
+    if (this.onEvent === undefined) return this.current.execute(parsed.command, parsed.requestId);
+    const countBefore = this.current.eventCount;
+    const outcome = this.current.execute(parsed.command, parsed.requestId);
+    if (this.current.eventCount > countBefore) {
+      const stored = this.current.events().at(-1);
+      if (stored !== undefined) this.onEvent(stored.index, stored.event, stored.hash);
+    }
+    return outcome;
   }
 
   snapshot(): LedgerStateMachineSnapshot {

@@ -78,6 +78,11 @@ export class InvariantMonitor {
     }
   }
 
+  /** Records a violation found elsewhere (e.g. by the applied-event log). */
+  report(message: string): void {
+    this.violate(message);
+  }
+
   private violate(message: string): void {
     const full = `${message} (at ${(this.virtual.nowUs() / 1000).toFixed(3)} ms simulated, seed ${this.options.seed})`;
     if (this.violations.length < VIOLATIONS_MAX) this.violations.push(full);

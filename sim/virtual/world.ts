@@ -14,10 +14,12 @@ import { HistoryRecorder } from "../workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
-import { appliedCommands, chainPoints } from "../ledger-facts.js";
+import { appliedCommands, appliedCommandsOf, chainPoints } from "../ledger-facts.js";
+import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
 import { InvariantMonitor } from "./invariants.js";
+import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 
 export interface VirtualWorldOptions {
@@ -35,11 +37,15 @@ export interface VirtualWorldOptions {
   readonly clientsPerRegion?: number;
   /** Keep only this many recent history operations (a world that runs indefinitely). */
   readonly historyRetainOpsMax?: number;
+  /** Per cell, events the harness's applied-event log keeps (memory bound; beyond it checkers fall back to replica ledgers). */
+  readonly appliedEventsMax?: number;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
+/** ~30 min of the default load per cell; a few hundred MB at most over six cells. */
+export const APPLIED_EVENTS_MAX_DEFAULT = 500_000;
 /** Bound on the time spent opening accounts before users arrive. */
 export const OPEN_ACCOUNTS_US_MAX = 30_000_000;
 
@@ -63,6 +69,7 @@ export class VirtualWorld {
   /** Regions with their datacenters, in configuration order. */
   readonly regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[];
   private readonly nodes = new Map<string, CellNode>();
+  private readonly appliedEvents = new Map<string, AppliedEventLog>();
   /** region -> its client processes (index = slot), replaced on restart. */
   private readonly regionClients = new Map<string, (CellClient | undefined)[]>();
   private readonly clientsPerRegion: number;
@@ -111,6 +118,9 @@ export class VirtualWorld {
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
 
     for (const cell of this.placement.cells) {
+      this.appliedEvents.set(cell.cell, new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message)));
+    }
+    for (const cell of this.placement.cells) {
       const voters = cell.replicas.map((replica) => replica.replica);
       for (const replica of cell.replicas) {
         this.world.spawn(replica.replica, (context) => {
@@ -122,10 +132,12 @@ export class VirtualWorld {
             setTimer: (delayUs, callback) => context.clock.setTimer(skews.scale(host, delayUs), callback),
             cancelTimer: (handle) => context.clock.cancelTimer(handle),
           };
+          const eventLog = this.appliedEvents.get(cell.cell) as AppliedEventLog;
           const node = new CellNode(
             host,
             { id: host, voters, raft: this.config.raft, ...options.replica },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
+            (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
           );
           this.nodes.set(host, node);
           return {
@@ -289,6 +301,11 @@ export class VirtualWorld {
   finalLedgers(): FinalLedgers {
     const result: Record<string, AppliedCommand[]> = {};
     for (const cell of this.placement.cells) {
+      const log = this.completeAppliedLog(cell.cell);
+      if (log !== null) {
+        result[cell.cell] = appliedCommandsOf(log);
+        continue;
+      }
       let best: CellNode | undefined;
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
@@ -303,6 +320,16 @@ export class VirtualWorld {
     return result;
   }
 
+  /** The harness's log of `cell` if it is complete and as long as the furthest replica's ledger. */
+  private completeAppliedLog(cell: string): readonly LedgerEventBody[] | null {
+    const log = this.appliedEvents.get(cell)?.log();
+    if (log === undefined || !log.complete) return null;
+    const replicas = this.placement.cells.find((candidate) => candidate.cell === cell)?.replicas ?? [];
+    let eventCountMax = 0;
+    for (const replica of replicas) eventCountMax = Math.max(eventCountMax, this.node(replica.replica)?.stateMachine.ledger.eventCount ?? 0);
+    return log.events.length >= eventCountMax ? log.events : null;
+  }
+
   /**
    * Per cell, the event log in applied order from the replica that applied the most, for the
    * witness checker; incomplete (with the reason) when that replica was restored from a snapshot
@@ -311,6 +338,11 @@ export class VirtualWorld {
   finalEvents(): Record<string, WitnessLog> {
     const result: Record<string, WitnessLog> = {};
     for (const cell of this.placement.cells) {
+      const log = this.completeAppliedLog(cell.cell);
+      if (log !== null) {
+        result[cell.cell] = { complete: true, events: log };
+        continue;
+      }
       let best: CellNode | undefined;
       let eventCountMax = -1;
       for (const replica of cell.replicas) {
