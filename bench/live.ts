@@ -12,6 +12,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { LiveWorld } from "../sim/live/world.js";
 import type { CellOutcome } from "../cells/cell/client.js";
+import { processCpuUs, processesCpuUs } from "../sim/live/proc-cpu.js";
 
 export interface LiveBenchOptions {
   offered?: readonly number[];
@@ -28,6 +29,12 @@ export interface LiveBenchStep {
   p50Ms: number | null;
   p99Ms: number | null;
   errors: number;
+  /**
+   * CPU per acknowledged transfer, µs, from the step's start until its backlog drained (every
+   * transfer of the step acknowledged, late ones included): the five replicas together, the
+   * Toxiproxy process, and this process (generator + region client). Null without /proc.
+   */
+  cpuUsPerTransfer: { replicas: number | null; toxiproxy: number | null; client: number } | null;
 }
 
 /** Batching settings of the bench's cell (recorded with the figures in docs/BENCHMARKS.md). */
@@ -61,6 +68,11 @@ async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBe
       let errors = 0;
       let issued = 0;
       let inflight = 0;
+      let acked = 0;
+      const replicaPids = [...live.processes.values()].map((replica) => replica.pid);
+      const replicaCpuStartUs = processesCpuUs(replicaPids);
+      const toxiproxyCpuStartUs = processCpuUs(live.toxiproxyPid);
+      const clientCpuStart = process.cpuUsage();
       const startMs = performance.now();
       const endMs = startMs + options.stepMs;
       await new Promise<void>((resolve) => {
@@ -76,6 +88,7 @@ async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBe
             const id = `x${sequence + 1}`;
             void submit({ type: "Transfer", id, from, to: to === from ? (accounts[0] as string) : to, amount: 1 }).then((outcome) => {
               inflight--;
+              if (outcome.ok) acked++;
               const doneMs = performance.now();
               if (doneMs > endMs) return; // counted only if it completed inside the step
               if (outcome.ok) latenciesUs.push((doneMs - invokedMs) * 1000);
@@ -89,12 +102,18 @@ async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBe
         }, 1);
       });
       latenciesUs.sort((a, b) => a - b);
-      const step: LiveBenchStep = { via, offered, tps: Math.round(latenciesUs.length / (options.stepMs / 1000)), p50Ms: percentileMs(latenciesUs, 0.5), p99Ms: percentileMs(latenciesUs, 0.99), errors };
-      steps.push(step);
-      log(`bench live ${via}: offered ${offered}/s -> ${step.tps}/s p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms errors ${errors}`);
-      // Let the backlog of this step drain before the next one starts.
+      // Let the backlog of this step drain before the next one starts (and count its CPU).
       const drainDeadline = performance.now() + 10_000;
       while (inflight > 0 && performance.now() < drainDeadline) await live.sleep(20);
+      const perTransfer = (startUs: number | null, endUs: number | null): number | null => (startUs === null || endUs === null || acked === 0 ? null : Math.round((endUs - startUs) / acked));
+      const clientCpu = process.cpuUsage(clientCpuStart);
+      const cpuUsPerTransfer =
+        replicaCpuStartUs === null
+          ? null
+          : { replicas: perTransfer(replicaCpuStartUs, processesCpuUs(replicaPids)), toxiproxy: perTransfer(toxiproxyCpuStartUs, processCpuUs(live.toxiproxyPid)), client: acked === 0 ? 0 : Math.round((clientCpu.user + clientCpu.system) / acked) };
+      const step: LiveBenchStep = { via, offered, tps: Math.round(latenciesUs.length / (options.stepMs / 1000)), p50Ms: percentileMs(latenciesUs, 0.5), p99Ms: percentileMs(latenciesUs, 0.99), errors, cpuUsPerTransfer };
+      steps.push(step);
+      log(`bench live ${via}: offered ${offered}/s -> ${step.tps}/s p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms errors ${errors} cpu/transfer us ${JSON.stringify(cpuUsPerTransfer)}`);
       if (step.tps < offered * 0.8 || (step.p99Ms ?? Number.POSITIVE_INFINITY) > options.p99MsSaturated) break;
     }
     return steps;
