@@ -147,6 +147,7 @@ async function main(spec: ReplicaSpec): Promise<void> {
   process.on("SIGHUP", () => exitBecause("SIGHUP"));
 
   const port = await transport.listen();
+  transport.connectAll();
   log.event("info", "replica.listening", { id: spec.id, port });
   send({ type: "ready", port });
 }

@@ -236,6 +236,7 @@ export class LiveWorld {
     for (const client of clients) {
       const transport = new TcpTransport({ self: client.id, peers: new Map(replicas.map((replica) => [replica.replica, addressFor(client.id, replica.replica)])), sendQueueFramesMax: 50_000 });
       this.clientTransports.set(client.id, transport);
+      transport.connectAll();
       const guarded = failFastTransport(transport, (target) => this.reachable(client.id, target));
       this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
     }

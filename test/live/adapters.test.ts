@@ -158,6 +158,38 @@ describe("TcpTransport", () => {
   });
 });
 
+describe("TcpTransport connections", () => {
+  it("connectAll dials every peer before any message is sent", async () => {
+    const port = await freePort();
+    const peer = new TcpTransport({ self: "peer", listen: { host: "127.0.0.1", port }, peers: new Map() });
+    await peer.listen();
+    const dialler = new TcpTransport({ self: "replica", peers: new Map([["peer", `127.0.0.1:${port}`]]) });
+    cleanups.push(() => dialler.close(), () => peer.close());
+    dialler.connectAll();
+    await waitFor(() => dialler.stats.connects === 1);
+    expect(dialler.stats.sentFrames).toBe(0);
+  });
+
+  it("keeps backing off from a peer whose proxy accepts and at once closes (dead upstream)", async () => {
+    // What a Toxiproxy proxy in front of a killed replica does: accept, fail its own dial, close.
+    let accepted = 0;
+    const proxy = createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const address = proxy.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const dialler = new TcpTransport({ self: "replica", peers: new Map([["dead", `127.0.0.1:${address.port}`]]), reconnectDelayUsMin: 20_000, reconnectDelayUsMax: 500_000 });
+    cleanups.push(() => dialler.close(), () => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    dialler.connectAll();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Backoff 20, 40, 80, 160, 320 ms: about six dials in 700 ms (one every 20 ms would be ~35).
+    expect(accepted).toBeGreaterThanOrEqual(3);
+    expect(accepted).toBeLessThanOrEqual(8);
+  });
+});
+
 describe("RealClock", () => {
   it("fires timers in delay order and measures elapsed time in microseconds", async () => {
     const clock = new RealClock();

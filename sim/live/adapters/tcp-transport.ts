@@ -11,6 +11,7 @@
 // connection is retried with exponential backoff.
 
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { Log, Transport } from "../../kernel/ports.js";
 import { silentLog } from "../../kernel/ports.js";
 import { encodeFrame, FrameDecoder, FRAME_BYTES_MAX_DEFAULT } from "./framing.js";
@@ -35,6 +36,13 @@ export const SEND_QUEUE_FRAMES_MAX_DEFAULT = 1_024;
 export const SOCKET_BUFFER_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 export const RECONNECT_DELAY_US_MIN_DEFAULT = 20_000;
 export const RECONNECT_DELAY_US_MAX_DEFAULT = 500_000;
+/**
+ * A connection must stay up this long before its backoff resets. Through a proxy, a dial to a
+ * dead peer SUCCEEDS (the proxy accepts) and is closed a moment later when the proxy's own dial
+ * fails; resetting the backoff on connect would redial such a peer every 20 ms, a storm of
+ * handshakes through the proxy exactly while the survivors of a crash are electing a leader.
+ */
+export const CONNECTION_STABLE_US = 1_000_000;
 
 interface Hello {
   readonly hello: string;
@@ -52,6 +60,8 @@ interface Outbound {
   queue: Buffer[];
   backoffUs: number;
   retryTimer: NodeJS.Timeout | null;
+  /** performance.now() at the last connect, ms (0: never connected). */
+  connectedAtMs: number;
 }
 
 export interface TransportStats {
@@ -121,11 +131,7 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
       this.write(socket, encodeFrame(message, this.frameBytesMax));
       return;
     }
-    let link = this.outbound.get(target);
-    if (link === undefined) {
-      link = { target, address, socket: null, connected: false, queue: [], backoffUs: this.reconnectDelayUsMin, retryTimer: null };
-      this.outbound.set(target, link);
-    }
+    const link = this.linkTo(target, address);
     const frame = encodeFrame(message, this.frameBytesMax);
     if (link.connected && link.socket !== null) {
       this.write(link.socket, frame);
@@ -137,6 +143,22 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     }
     link.queue.push(frame);
     if (link.socket === null && link.retryTimer === null) this.dial(link);
+  }
+
+  /**
+   * Dials every configured peer now and keeps each connection up (redialling with backoff), as
+   * etcd's rafthttp keeps a stream to every peer. Without it a connection is made by the first
+   * message to that peer, and followers never talk to each other until an election: every vote
+   * and vote answer after a leader dies would then pay a fresh TCP handshake through the proxy
+   * (three processes' event loops) on the election's critical path.
+   */
+  connectAll(): void {
+    if (this.closed) return;
+    for (const [target, address] of this.options.peers) {
+      if (target === this.self) continue;
+      const link = this.linkTo(target, address);
+      if (link.socket === null && link.retryTimer === null) this.dial(link);
+    }
   }
 
   /** The address this transport dials to reach `peer` (its proxy, or the peer itself). */
@@ -160,6 +182,15 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     const server = this.server;
     if (server === null) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private linkTo(target: string, address: string): Outbound {
+    let link = this.outbound.get(target);
+    if (link === undefined) {
+      link = { target, address, socket: null, connected: false, queue: [], backoffUs: this.reconnectDelayUsMin, retryTimer: null, connectedAtMs: 0 };
+      this.outbound.set(target, link);
+    }
+    return link;
   }
 
   private write(socket: Socket, frame: Buffer): void {
@@ -191,7 +222,7 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     socket.on("connect", () => {
       if (link.socket !== socket) return;
       link.connected = true;
-      link.backoffUs = this.reconnectDelayUsMin;
+      link.connectedAtMs = performance.now();
       this.stats.connects++;
       socket.write(encodeFrame({ hello: this.self } satisfies Hello));
       const queued = link.queue;
@@ -203,9 +234,12 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
     socket.on("error", () => undefined);
     socket.on("close", () => {
       if (link.socket !== socket) return;
+      const wasConnected = link.connected;
       link.socket = null;
       link.connected = false;
       if (this.closed) return;
+      // A connection that lasted resets the backoff; one closed soon after connecting does not.
+      if (wasConnected && (performance.now() - link.connectedAtMs) * 1000 >= CONNECTION_STABLE_US) link.backoffUs = this.reconnectDelayUsMin;
       const delayUs = link.backoffUs;
       link.backoffUs = Math.min(this.reconnectDelayUsMax, link.backoffUs * 2);
       link.retryTimer = setTimeout(() => {
