@@ -5,7 +5,8 @@
 // closing stops the replica processes and removes the proxies.
 import { FaultManager } from "../chaos/fault-manager.js";
 import { faultServiceOf, OutageDrills } from "../controller/chaos-adapters.js";
-import { Controller, defaultControllerOptions, type ConsistencySnapshot, type ControllerOptions } from "../controller/controller.js";
+import type { Controller, ConsistencySnapshot, ControllerOptions } from "../controller/controller.js";
+import { controllerWithGateways } from "../controller/runtime/wiring.js";
 import { Gateway, type RequestSink } from "../controller/gateway.js";
 import { RoutingTable } from "../controller/routing.js";
 import { ControllerStore } from "../controller/store/store.js";
@@ -84,21 +85,7 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
       violations: violations.slice(-20),
     };
   };
-  const controller = new Controller(
-    { ...defaultControllerOptions, ...options.controller },
-    {
-      cluster,
-      routing,
-      stats,
-      store,
-      faults: faultServiceOf(faults),
-      drills,
-      consistency,
-      onLeader: (cell, leader) => {
-        for (const gateway of gateways.values()) gateway.leaderHint(cell, leader?.replica ?? null);
-      },
-    },
-  );
+  const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency, }, gateways);
   controller.start();
   const sink: RequestSink = {
     submit(request, callback) {

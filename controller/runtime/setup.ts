@@ -10,7 +10,8 @@ export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
 import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
 import { faultServiceOf } from "../chaos-adapters.js";
 import { ChaosDrillService } from "./drill-service.js";
-import { Controller, defaultControllerOptions, type ControllerOptions } from "../controller.js";
+import type { Controller, ControllerOptions } from "../controller.js";
+import { controllerWithGateways } from "./wiring.js";
 import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
 import { Gateway, type RequestSink } from "../gateway.js";
 import { RoutingTable } from "../routing.js";
@@ -109,21 +110,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
   online.start();
-  const controller = new Controller(
-    { ...defaultControllerOptions, ...options.controller },
-    {
-      cluster,
-      routing,
-      stats,
-      store,
-      faults: faultServiceOf(faults),
-      drills,
-      consistency: () => online.snapshot(),
-      onLeader: (cell, leader) => {
-        for (const gateway of gateways.values()) gateway.leaderHint(cell, leader?.replica ?? null);
-      },
-    },
-  );
+  const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
   controllerBound = controller;
   controller.start();
   const sink: RequestSink = {
