@@ -123,6 +123,7 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
       hosts: summary.hosts,
     },
     method:
+      `code: an esbuild bundle when run as \`ldc bench sim\` (cli/bench.ts; LDC_BENCH_TSX=1 for tsx); ` +
       `scheduler: hold model, ${pending} pending events, ${events} deliveries per run, median of ${repetitions} runs after a warm-up; ` +
       `cells: the default world (6 cells x 5 replicas, seed 1) after leaders settle and 1 s of load, timed over ${(options.cellsSimulatedUs ?? 10_000_000) / 1e6} s simulated at 2,000 ops/s (simToWallRatio) and ${(options.saturatedSimulatedUs ?? 2_000_000) / 1e6} s at ${options.saturatedOpsPerSecond ?? 60_000} ops/s offered (committedTransfersPerWallSecond: acknowledged transfers / wall s); ` +
       `ping world: default config, 2 hosts per datacenter pinging all others every 100 ms, seed 1, ${simulatedUs / 1_000_000} s simulated, wall time includes building the world`,
