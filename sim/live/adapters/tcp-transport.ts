@@ -35,6 +35,8 @@ export interface TcpTransportOptions {
 export const SEND_QUEUE_FRAMES_MAX_DEFAULT = 1_024;
 export const SOCKET_BUFFER_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 export const RECONNECT_DELAY_US_MIN_DEFAULT = 20_000;
+/** Frames batched for one socket beyond this many bytes are written at once, not at the flush. */
+export const WRITE_BATCH_BYTES_MAX = 1024 * 1024;
 export const RECONNECT_DELAY_US_MAX_DEFAULT = 500_000;
 /**
  * A connection must stay up this long before its backoff resets. Through a proxy, a dial to a
@@ -79,7 +81,8 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
   private readonly inboundBySource = new Map<string, Socket>();
   private readonly inbound = new Set<Socket>();
   private server: Server | null = null;
-  private readonly batches = new Map<Socket, Buffer[]>();
+  private readonly batches = new Map<Socket, { frames: Buffer[]; bytes: number }>();
+  private flushScheduled = false;
   private closed = false;
   private readonly sendQueueFramesMax: number;
   private readonly socketBufferBytesMax: number;
@@ -199,19 +202,32 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
       return;
     }
     this.stats.sentFrames++;
-    // Frames sent in one event-loop turn leave as one buffer in one write (Raft sends bursts per
-    // Ready, a leader answers many clients per turn): one syscall and one segment, not one each.
+    // Frames sent in one event-loop iteration leave as one buffer per socket in one write, flushed
+    // once the iteration's I/O callbacks have all run (setImmediate, not nextTick: a leader that
+    // handles four appendResponses in one poll phase answers its clients in one write, not four).
     const batch = this.batches.get(socket);
-    if (batch !== undefined) {
-      batch.push(frame);
-      return;
+    if (batch === undefined) this.batches.set(socket, { frames: [frame], bytes: frame.length });
+    else {
+      batch.frames.push(frame);
+      batch.bytes += frame.length;
+      if (batch.bytes >= WRITE_BATCH_BYTES_MAX) this.flushSocket(socket);
     }
-    this.batches.set(socket, [frame]);
-    process.nextTick(() => {
-      const frames = this.batches.get(socket) ?? [];
-      this.batches.delete(socket);
-      if (!socket.destroyed) socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
-    });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushAll());
+    }
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const socket of [...this.batches.keys()]) this.flushSocket(socket);
+  }
+
+  private flushSocket(socket: Socket): void {
+    const batch = this.batches.get(socket);
+    if (batch === undefined) return;
+    this.batches.delete(socket);
+    if (!socket.destroyed) socket.write(batch.frames.length === 1 ? (batch.frames[0] as Buffer) : Buffer.concat(batch.frames, batch.bytes));
   }
 
   private dial(link: Outbound): void {
