@@ -277,3 +277,19 @@ export function planPlacement(topology: TopologyInput, options: Partial<Placemen
   }
   return new Placement(cells, shardCount);
 }
+
+/**
+ * The order in which a cell's replicas stand for election when its leader is lost (priority
+ * elections): the preferred leader region's replicas first (a crashed leader's neighbour takes
+ * over in place), then the regions holding more replicas (a leader there needs fewer remote
+ * acknowledgements), then topology order.
+ */
+export function electionOrder(cell: CellPlacement): string[] {
+  const perRegion = new Map<string, number>();
+  for (const replica of cell.replicas) perRegion.set(replica.region, (perRegion.get(replica.region) ?? 0) + 1);
+  const rank = (replica: ReplicaPlacement): number => (replica.region === cell.preferredLeaderRegion ? 0 : 1);
+  return cell.replicas
+    .map((replica, position) => ({ replica, position }))
+    .sort((a, b) => rank(a.replica) - rank(b.replica) || (perRegion.get(b.replica.region) ?? 0) - (perRegion.get(a.replica.region) ?? 0) || a.position - b.position)
+    .map(({ replica }) => replica.replica);
+}

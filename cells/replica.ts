@@ -38,6 +38,8 @@ export interface ReplicaRaftConfig {
   readonly snapshotEntries?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /** Priority elections: voters in the order they stand for election (cells/raft/options.ts). */
+  readonly electionOrder?: readonly string[];
 }
 
 export interface ReplicaOptions {
@@ -171,6 +173,7 @@ export class Replica {
         ...(options.raft.inflightAppendsMax !== undefined && { inflightAppendsMax: options.raft.inflightAppendsMax }),
         ...(options.raft.preVote !== undefined && { preVote: options.raft.preVote }),
         ...(options.raft.checkQuorum !== undefined && { checkQuorum: options.raft.checkQuorum }),
+        ...(options.raft.electionOrder !== undefined && { electionOrder: options.raft.electionOrder.map(nodeId) }),
       };
       try {
         this.node = new RaftNode(raftOptions, { random: dependencies.random.fork("raft"), log: dependencies.log }, state);

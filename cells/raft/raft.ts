@@ -444,9 +444,19 @@ export class RaftNode {
     this.leader = null;
     this.electionElapsedTicks = 0;
     this.heartbeatElapsedTicks = 0;
-    this.randomizedElectionTicks = this.random.intBetween(this.options.electionTicks, 2 * this.options.electionTicks - 1);
+    this.randomizedElectionTicks = this.drawElectionTicks();
     // Reads confirmed by a previous leader stay valid (their index was committed); unconfirmed
     // ones die with the leader state and the caller times them out.
+  }
+
+  /** [electionTicks, 2 * electionTicks): the whole range, or this voter's slice of it (`electionOrder`). */
+  private drawElectionTicks(): number {
+    const ticks = this.options.electionTicks;
+    const rank = this.options.electionOrder.indexOf(this.id);
+    if (rank < 0) return this.random.intBetween(ticks, 2 * ticks - 1);
+    const sliceTicks = Math.max(1, Math.floor(ticks / this.options.electionOrder.length));
+    const low = Math.min(ticks + rank * sliceTicks, 2 * ticks - 1);
+    return this.random.intBetween(low, Math.min(low + sliceTicks - 1, 2 * ticks - 1));
   }
 
   private recordVote(candidate: NodeId): void {

@@ -6,7 +6,7 @@ import type { Clock, Log } from "../kernel/ports.js";
 import { VirtualClock } from "../kernel/virtual-clock.js";
 import { World } from "../world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
-import { planPlacement, type Placement } from "../../cells/placement.js";
+import { electionOrder, planPlacement, type Placement } from "../../cells/placement.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
@@ -135,7 +135,7 @@ export class VirtualWorld {
           const eventLog = this.appliedEvents.get(cell.cell) as AppliedEventLog;
           const node = new CellNode(
             host,
-            { id: host, voters, raft: this.config.raft, ...options.replica },
+            { id: host, voters, raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) }, ...options.replica },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
             (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
           );

@@ -105,6 +105,8 @@ const raftSchema = z.strictObject({
   batchBytesMax: positiveInt(),
   inflightAppendsMax: positiveInt(),
   snapshotEntries: positiveInt(),
+  /** Priority elections (cells/raft/options.ts electionOrder): survivors stand in placement order. */
+  priorityElections: z.boolean({ error: (issue) => `expected true or false, got ${shown(issue.input)}` }).optional(),
 });
 
 const workloadSchema = z.strictObject({
@@ -205,6 +207,9 @@ export function defaultWorldConfig(): WorldConfig {
       batchBytesMax: 1024 * 1024,
       inflightAppendsMax: 8,
       snapshotEntries: 10_000,
+      // After losing the leader, the cell's replicas stand for election in placement order
+      // (cells/placement.ts electionOrder), each in its own 40 ms slice of [200, 400) ms.
+      priorityElections: true,
     },
     workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 4 },
   };

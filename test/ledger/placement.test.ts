@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupDatacenters, planPlacement, PlacementError, type TopologyInput } from "../../cells/placement.js";
+import { electionOrder, groupDatacenters, planPlacement, PlacementError, type TopologyInput } from "../../cells/placement.js";
 
 const DEFAULT_TOPOLOGY: TopologyInput = {
   regions: [
@@ -44,6 +44,12 @@ describe("placement of the default world", () => {
 
   it("prefers hangzhou for cells 1-3 and shanghai for 4-6, never shenzhen", () => {
     expect(placement.cells.map((cell) => cell.preferredLeaderRegion)).toEqual(["hangzhou", "hangzhou", "hangzhou", "shanghai", "shanghai", "shanghai"]);
+  });
+
+  it("orders each cell's survivors for priority elections: its preferred region, then the other pair, then the single", () => {
+    const cell = (id: string) => placement.cells.find((candidate) => candidate.cell === id)!;
+    expect(electionOrder(cell("cell-1"))).toEqual(["cell-1/hz-a", "cell-1/hz-b", "cell-1/sh-a", "cell-1/sh-b", "cell-1/sz-a"]);
+    expect(electionOrder(cell("cell-4"))).toEqual(["cell-4/sh-a", "cell-4/sh-b", "cell-4/hz-a", "cell-4/hz-b", "cell-4/sz-a"]);
   });
 
   it("assigns every one of the 100 shards to exactly one cell, evenly, in contiguous ranges", () => {

@@ -73,4 +73,27 @@ describe("raft elections", () => {
     const leader = net.leader();
     expect(leader === "n2" || leader === "n3").toBe(true);
   });
+
+  it("priority elections: with the leader gone, the survivors stand in electionOrder, never in the same slice", () => {
+    // n1 leads; n2..n5 survive. electionOrder puts n4 first among them, then n2, n5, n3.
+    const order = ["n1", "n4", "n2", "n5", "n3"];
+    for (let seed = 1; seed <= 20; seed++) {
+      const net = new Network(5, { electionTicks: 10, heartbeatTicks: 1, electionOrder: order.map((id) => id as never) }, seed);
+      net.elect("n1");
+      net.crash("n1");
+      let ticks = 0;
+      while (net.leader() === null || net.leader() === "n1") {
+        net.tickAll(1);
+        if (++ticks > 40) throw new Error(`seed ${seed}: no leader after 40 ticks`);
+      }
+      expect(net.leader(), `seed ${seed}`).toBe("n4");
+      // One election, no split: the new leader's term is the old one plus one.
+      expect(net.node("n4").status().term, `seed ${seed}`).toBe(2);
+    }
+  });
+
+  it("rejects an electionOrder that is not a permutation of the voters, naming the field", () => {
+    expect(() => new Network(3, { electionOrder: ["n1", "n2"] as never })).toThrow(/electionOrder/);
+  });
 });
+
