@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { planPlacement, type Placement } from "../../cells/placement.js";
+import { electionOrder, planPlacement, type Placement } from "../../cells/placement.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
@@ -212,6 +212,9 @@ export class LiveWorld {
     const addressFor = (from: string, to: string): string => dialAddress.get(`${from}\u0000${to}`) ?? (replicaAddress.get(to) as string);
 
     const raft = { ...this.config.raft, ...this.options.raft };
+    // Priority elections as in the virtual world: each cell's voters stand in electionOrder.
+    const priority = (raft as { priorityElections?: boolean }).priorityElections !== false;
+    const orders = new Map(this.placement.cells.map((cell) => [cell.cell, electionOrder(cell)]));
     for (const replica of replicas) {
       const spec: ReplicaSpec = {
         id: replica.replica,
@@ -222,7 +225,7 @@ export class LiveWorld {
         peers: Object.fromEntries(replica.voters.filter((peer) => peer !== replica.replica).map((peer) => [peer, addressFor(replica.replica, peer)])),
         dataDir: join(this.dataDir, replica.replica.replace(/[^A-Za-z0-9._-]/g, "_")),
         seed: this.options.seed,
-        raft,
+        raft: priority ? { ...raft, electionOrder: orders.get(replica.cell) ?? [] } : raft,
         ...(this.options.pendingRequestsMax !== undefined ? { pendingRequestsMax: this.options.pendingRequestsMax } : {}),
       };
       this.processes.set(replica.replica, new ReplicaProcess(spec, (process, _code, _signal, expected) => {

@@ -20,6 +20,10 @@ export const replicaSpecSchema = z.strictObject({
     batchBytesMax: z.number().int().positive().optional(),
     inflightAppendsMax: z.number().int().positive().optional(),
     snapshotEntries: z.number().int().positive().optional(),
+    /** The world config's switch; the order itself comes as `electionOrder`. */
+    priorityElections: z.boolean().optional(),
+    /** Priority elections: the cell's voters in the order they stand for election. */
+    electionOrder: z.array(z.string().min(1)).optional(),
   }),
   /** Bound on client requests waiting in the replica (proposals, reads). */
   pendingRequestsMax: z.number().int().positive().optional(),
@@ -49,6 +53,10 @@ export function parseReplicaSpec(text: string | undefined): ReplicaSpec {
   if (!spec.voters.includes(spec.id)) throw new ReplicaSpecError(`spec.voters: expected to include the replica's own id ${spec.id}`);
   for (const voter of spec.voters) {
     if (voter !== spec.id && spec.peers[voter] === undefined) throw new ReplicaSpecError(`spec.peers: expected an address for voter ${voter}`);
+  }
+  const order = spec.raft.electionOrder;
+  if (order !== undefined && order.length > 0 && (order.length !== spec.voters.length || new Set(order).size !== order.length || !order.every((voter) => spec.voters.includes(voter)))) {
+    throw new ReplicaSpecError(`spec.raft.electionOrder: expected every voter exactly once, got ${JSON.stringify(order)}`);
   }
   return spec;
 }
