@@ -2,13 +2,25 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CodecError, decodeEntries, decodeFrame, decodeMessage, encodeEntries, encodeFrame, encodeMessage } from "../../cells/raft/codec.js";
-import { crc32 } from "../../cells/raft/crc32.js";
+import { crc32, crc32Table } from "../../cells/raft/crc32.js";
 import type { Entry, Message } from "../../cells/raft/types.js";
 import { logIndex, nodeId, term } from "../../cells/raft/types.js";
 
 describe("codec", () => {
   it("crc32 matches the standard check value", () => {
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+    expect(crc32Table(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
+  });
+
+  it("the native crc32 and the table-driven reference agree on every range (property)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
+        const end = start + (bytes.length - start === 0 ? 0 : b % (bytes.length - start + 1));
+        expect(crc32(bytes, start, end)).toBe(crc32Table(bytes, start, end));
+      }),
+      { seed: 3, numRuns: 300 },
+    );
   });
 
   it("round-trips entries with large terms and indexes", () => {
