@@ -6,7 +6,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
-import type { LiveWorld } from "./world.js";
+import type { FaultTimelineEntry } from "./faults.js";
+
+/** What the timeline reads from a LiveWorld. */
+export interface TimelineSource {
+  nowUs(): number;
+  readonly faults: { readonly timeline: readonly FaultTimelineEntry[] };
+  readonly processes: ReadonlyMap<string, { readonly spec: { readonly id: string; readonly dataDir: string } }>;
+}
 
 /** Replica log events worth a place on the timeline. */
 const RAFT_EVENTS: ReadonlySet<string> = new Set(["raft.campaign", "raft.leader", "raft.checkQuorum.stepDown", "replica.started"]);
@@ -33,9 +40,9 @@ interface ReplicaLogLine {
   readonly [field: string]: unknown;
 }
 
-export function buildDrillTimeline(live: LiveWorld, windows: readonly FaultWindow[]): DrillTimeline {
+export function buildDrillTimeline(live: TimelineSource, windows: readonly FaultWindow[], nowWallMs: number = Date.now()): DrillTimeline {
   // The live clock counts µs from the world's start; the replicas and the fault port stamp wall ms.
-  const wallAtLiveZeroMs = Date.now() - live.nowUs() / 1000;
+  const wallAtLiveZeroMs = nowWallMs - live.nowUs() / 1000;
   const first = windows.reduce<FaultWindow | null>((earliest, window) => (earliest === null || window.startUs < earliest.startUs ? window : earliest), null);
   const originWallMs = first === null ? wallAtLiveZeroMs : wallAtLiveZeroMs + first.startUs / 1000;
   const rows: TimelineRow[] = [];
@@ -71,7 +78,7 @@ export function buildDrillTimeline(live: LiveWorld, windows: readonly FaultWindo
 }
 
 /** Writes the timeline when LDC_LIVE_TIMELINE names a file; a diagnostic, so failures only warn. */
-export function writeDrillTimelineIfAsked(live: LiveWorld, windows: readonly FaultWindow[], extra: Record<string, unknown>): void {
+export function writeDrillTimelineIfAsked(live: TimelineSource, windows: readonly FaultWindow[], extra: Record<string, unknown>): void {
   const path = process.env.LDC_LIVE_TIMELINE;
   if (path === undefined || path.length === 0) return;
   try {
