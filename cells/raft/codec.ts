@@ -94,8 +94,13 @@ export function entryDataBytes(entry: Entry): Uint8Array {
   const cached = (entry as CachedEntry)[ENCODED_DATA];
   if (cached !== undefined) return cached;
   const bytes = encodeJson(entry.data);
-  (entry as CachedEntry)[ENCODED_DATA] = bytes;
+  cacheEncoding(entry, bytes);
   return bytes;
+}
+
+/** Not enumerable: equality checks, spreads and JSON see the entry as the plain data it is. */
+function cacheEncoding(entry: Entry, bytes: Uint8Array): void {
+  Object.defineProperty(entry, ENCODED_DATA, { value: bytes, enumerable: false, writable: false, configurable: false });
 }
 
 /** A batch of entries: [u32 count] then per entry [u8 kind | u64 term | u64 index | u32 dataLength | JSON]. */
@@ -160,12 +165,18 @@ export function decodeEntries(bytes: Uint8Array): Entry[] {
     const dataLength = view.getUint32(offset + 17);
     const dataStart = offset + ENTRY_HEADER_BYTES;
     if (dataStart + dataLength > bytes.length) throw new CodecError("MALFORMED", `entry ${i} data cut short`);
-    entries.push({
+    const dataBytes = bytes.subarray(dataStart, dataStart + dataLength);
+    const entry: Entry = {
       kind,
       term: term(getUint53(view, offset + 1)),
       index: logIndex(getUint53(view, offset + 9)),
-      data: decodeJson(bytes.subarray(dataStart, dataStart + dataLength)),
-    });
+      data: decodeJson(dataBytes),
+    };
+    // The bytes just decoded are this entry's encoding: a follower's own WAL write and any
+    // re-send reuse them instead of stringifying again (a copy, so the entry does not keep the
+    // whole WAL file or wire frame alive).
+    cacheEncoding(entry, dataBytes.slice());
+    entries.push(entry);
     offset = dataStart + dataLength;
   }
   return entries;
