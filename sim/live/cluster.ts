@@ -2,13 +2,13 @@
 // replicas report over the admin channel (polled), the process states the supervisor knows, and
 // the proxies the faults cut; leadership transfer through the leader's admin channel.
 
-import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type ReplicaState, type ReplicaView, type TopologyInfo } from "../cluster.js";
+import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type TopologyInfo } from "../cluster.js";
+import { cellViewOf } from "../cell-view.js";
 import type { Clock, Random } from "../kernel/ports.js";
 import type { LiveWorld } from "./world.js";
 import type { LiveFaults } from "./faults.js";
 
-/** A follower this many entries behind the leader is shown as lagging. */
-export const LAGGING_ENTRIES_MIN = 200;
+export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
 /** A status older than this is not believed (the replica is paused, partitioned from us or dying). */
 export const STATUS_STALE_MS = 1_500;
 const TRANSFER_POLL_US = 20_000;
@@ -47,57 +47,32 @@ export class LiveCluster implements Cluster {
     const placement = this.live.placement.cells.find((cell) => cell.cell === id);
     if (placement === undefined) return undefined;
     const nowMs = this.live.clock.nowUs() / 1000;
-    const entries = placement.replicas.map((replica) => {
-      const process = this.live.processes.get(replica.replica);
-      const cached = this.live.statuses.get(replica.replica);
-      const fresh = cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS && process?.state === "running";
-      return { replica, processState: process?.state ?? "down", status: fresh ? cached.status : undefined };
-    });
-    let leader: (typeof entries)[number] | undefined;
-    for (const entry of entries) {
-      if (entry.status?.role !== "leader" || entry.status.phase !== "running") continue;
-      if (leader === undefined || entry.status.term > (leader.status?.term ?? 0)) leader = entry;
-    }
-    const leaderLast = leader?.status?.lastIndex;
-    const reachable = (a: string, b: string): boolean => a === b || (!this.faults.isCut(a, b) && !this.faults.isCut(b, a));
-    const upIds = entries.filter((entry) => entry.status !== undefined && entry.status.phase === "running").map((entry) => entry.replica.replica);
-    const majority = Math.floor(placement.replicas.length / 2) + 1;
-    const quorumAvailable = upIds.some((a) => upIds.filter((b) => reachable(a, b)).length >= majority);
-    const replicas: ReplicaView[] = entries.map(({ replica, processState, status }) => {
-      const peers = placement.replicas.filter((peer) => peer.replica !== replica.replica);
-      const cutFrom = peers.filter((peer) => !reachable(replica.replica, peer.replica)).length;
-      const lag = status === undefined || leaderLast === undefined ? -1 : Math.max(0, leaderLast - status.lastIndex);
-      let state: ReplicaState = "up";
-      if (processState === "down") state = "crashed";
-      else if (processState === "paused") state = "paused";
-      else if (status?.phase === "corrupted") state = "corrupted";
-      else if (status?.phase === "failed" || status?.diskFaulted === true || this.faults.diskFaulted(replica.replica)) state = "disk-faulted";
-      else if (cutFrom * 2 >= peers.length) state = "partitioned";
-      else if (lag >= LAGGING_ENTRIES_MIN) state = "lagging";
-      return {
-        id: replica.replica,
-        cell: id,
-        datacenter: replica.datacenter,
-        region: replica.region,
-        role: status === undefined || processState === "down" ? "down" : roleName(status.role),
-        state,
-        term: status?.term ?? 0,
-        commitIndex: status?.commit ?? 0,
-        appliedIndex: status?.applied ?? 0,
-        lag,
-      };
-    });
-    const leaderInfo: LeaderInfo | null = leader ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region } : null;
-    return {
-      id,
-      preferredRegion: placement.preferredLeaderRegion,
-      shards: placement.shards,
-      replicas,
-      leader: leaderInfo,
-      term: Math.max(0, ...replicas.map((replica) => replica.term)),
-      commitIndex: Math.max(0, ...replicas.map((replica) => replica.commitIndex)),
-      quorumAvailable,
-    };
+    return cellViewOf(
+      placement,
+      (replica) => {
+        const process = this.live.processes.get(replica);
+        const cached = this.live.statuses.get(replica);
+        const processState = process?.state ?? "down";
+        const status = cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS && processState === "running" ? cached.status : undefined;
+        return {
+          processState,
+          ...(status !== undefined && {
+            status: {
+              role: status.role,
+              term: status.term,
+              lastIndex: status.lastIndex,
+              commit: status.commit,
+              applied: status.applied,
+              running: status.phase === "running",
+              corrupted: status.phase === "corrupted",
+              failed: status.phase === "failed",
+            },
+          }),
+          diskFaulted: status?.diskFaulted === true || this.faults.diskFaulted(replica),
+        };
+      },
+      (a, b) => !this.faults.isCut(a, b),
+    );
   }
 
   transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void {
@@ -133,18 +108,5 @@ export class LiveCluster implements Cluster {
         this.clock.setTimer(TRANSFER_POLL_US, poll);
       })
       .catch((error: unknown) => callback({ ok: false, error: { code: "TIMEOUT", message: `${leaderId}: ${(error as Error).message}` } }));
-  }
-}
-
-function roleName(role: string | null): ReplicaView["role"] {
-  switch (role) {
-    case "leader":
-      return "leader";
-    case "candidate":
-      return "candidate";
-    case "preCandidate":
-      return "precandidate";
-    default:
-      return "follower";
   }
 }

@@ -1,13 +1,13 @@
 // The Cluster (sim/cluster.ts) of the virtual runtime: views of cells and replicas computed from
 // the live CellNodes and the simulated network, and leadership transfer.
 
-import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type ReplicaState, type ReplicaView, type TopologyInfo } from "../cluster.js";
+import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type TopologyInfo } from "../cluster.js";
+import { cellViewOf } from "../cell-view.js";
 import type { Clock, Random } from "../kernel/ports.js";
 import type { VirtualWorld } from "./world.js";
 import type { VirtualFaults } from "./faults.js";
 
-/** A follower this many entries behind the leader is shown as lagging. */
-export const LAGGING_ENTRIES_MIN = 200;
+export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
 const TRANSFER_POLL_US = 5_000;
 
 export class VirtualCluster implements Cluster {
@@ -44,54 +44,31 @@ export class VirtualCluster implements Cluster {
     const placement = this.virtual.placement.cells.find((cell) => cell.cell === id);
     if (placement === undefined) return undefined;
     const world = this.virtual.world;
-    const statuses = placement.replicas.map((replica) => ({ replica, status: this.virtual.node(replica.replica)?.replica.status() }));
-    // The leader is the up replica that claims leadership at the highest term.
-    let leader: (typeof statuses)[number] | undefined;
-    for (const entry of statuses) {
-      if (entry.status?.role !== "leader" || world.state(entry.replica.replica) !== "running") continue;
-      if (leader === undefined || (entry.status.term as number) > (leader.status?.term as number)) leader = entry;
-    }
-    const leaderLast = leader?.status?.lastIndex as number | undefined;
-    const reachable = (a: string, b: string): boolean => a === b || (!world.network.isBlocked(a, b) && !world.network.isBlocked(b, a));
-    const upIds = statuses.filter((entry) => world.state(entry.replica.replica) === "running" && entry.status !== undefined && !entry.status.corrupted).map((entry) => entry.replica.replica);
-    const majority = Math.floor(placement.replicas.length / 2) + 1;
-    const quorumAvailable = upIds.some((a) => upIds.filter((b) => reachable(a, b)).length >= majority);
-    const replicas: ReplicaView[] = statuses.map(({ replica, status }) => {
-      const processState = world.state(replica.replica);
-      const peers = placement.replicas.filter((peer) => peer.replica !== replica.replica);
-      const cutFrom = peers.filter((peer) => !reachable(replica.replica, peer.replica)).length;
-      const lag = status === undefined || leaderLast === undefined ? -1 : Math.max(0, leaderLast - (status.lastIndex as number));
-      let state: ReplicaState = "up";
-      if (processState === "down" || status === undefined) state = "crashed";
-      else if (processState === "paused") state = "paused";
-      else if (status.corrupted) state = "corrupted";
-      else if (this.faults.diskFaulted(replica.replica) || status.failed) state = "disk-faulted";
-      else if (cutFrom * 2 >= peers.length) state = "partitioned";
-      else if (lag >= LAGGING_ENTRIES_MIN) state = "lagging";
-      return {
-        id: replica.replica,
-        cell: id,
-        datacenter: replica.datacenter,
-        region: replica.region,
-        role: status === undefined || processState === "down" ? "down" : roleName(status.role ?? "follower"),
-        state,
-        term: (status?.term as number | undefined) ?? 0,
-        commitIndex: (status?.commit as number | undefined) ?? 0,
-        appliedIndex: (status?.applied as number | undefined) ?? 0,
-        lag,
-      };
-    });
-    const leaderInfo: LeaderInfo | null = leader ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region } : null;
-    return {
-      id,
-      preferredRegion: placement.preferredLeaderRegion,
-      shards: placement.shards,
-      replicas,
-      leader: leaderInfo,
-      term: Math.max(0, ...replicas.map((replica) => replica.term)),
-      commitIndex: Math.max(0, ...replicas.map((replica) => replica.commitIndex)),
-      quorumAvailable,
-    };
+    return cellViewOf(
+      placement,
+      (replica) => {
+        const status = this.virtual.node(replica)?.replica.status();
+        const processState = world.state(replica);
+        return {
+          // No node object: the process is gone, whatever the world's record says.
+          processState: status === undefined ? "down" : processState,
+          ...(status !== undefined && {
+            status: {
+              role: status.role,
+              term: (status.term as number | undefined) ?? 0,
+              lastIndex: (status.lastIndex as number | undefined) ?? 0,
+              commit: (status.commit as number | undefined) ?? 0,
+              applied: (status.applied as number | undefined) ?? 0,
+              running: status.phase === "running",
+              corrupted: status.corrupted,
+              failed: status.failed,
+            },
+          }),
+          diskFaulted: this.faults.diskFaulted(replica),
+        };
+      },
+      (a, b) => !world.network.isBlocked(a, b),
+    );
   }
 
   transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void {
@@ -139,18 +116,5 @@ export class VirtualCluster implements Cluster {
       this.clock.setTimer(TRANSFER_POLL_US, poll);
     };
     this.clock.setTimer(TRANSFER_POLL_US, poll);
-  }
-}
-
-function roleName(role: string): ReplicaView["role"] {
-  switch (role) {
-    case "leader":
-      return "leader";
-    case "candidate":
-      return "candidate";
-    case "preCandidate":
-      return "precandidate";
-    default:
-      return "follower";
   }
 }
