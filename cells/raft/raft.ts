@@ -449,6 +449,13 @@ export class RaftNode {
     // ones die with the leader state and the caller times them out.
   }
 
+  /** `candidate` stands before this node in `electionOrder` (never true without one). */
+  private ranksBefore(candidate: NodeId): boolean {
+    const order = this.options.electionOrder;
+    const theirs = order.indexOf(candidate);
+    return theirs >= 0 && theirs < order.indexOf(this.id);
+  }
+
   /** [electionTicks, 2 * electionTicks): the whole range, or this voter's slice of it (`electionOrder`). */
   private drawElectionTicks(): number {
     const ticks = this.options.electionTicks;
@@ -528,6 +535,13 @@ export class RaftNode {
       if (!isPreVote) {
         this.electionElapsedTicks = 0;
         this.recordVote(message.from);
+      } else if (this.ranksBefore(message.from)) {
+        // Priority elections: a follower that backs a higher-ranked candidate's pre-vote holds
+        // its own campaign back for a full timeout. Otherwise, when rounds are slower than the
+        // slices between ranks (a loaded machine), two survivors can both pass pre-vote and
+        // split the real vote. Only this node's own deadline moves (not electionElapsedTicks,
+        // which also says how recently it heard from a leader); terms and votes are untouched.
+        this.randomizedElectionTicks = Math.max(this.randomizedElectionTicks, this.electionElapsedTicks + this.drawElectionTicks());
       }
     } else {
       this.send(message.from, { type: responseType, reject: true });

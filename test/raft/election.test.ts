@@ -95,5 +95,29 @@ describe("raft elections", () => {
   it("rejects an electionOrder that is not a permutation of the voters, naming the field", () => {
     expect(() => new Network(3, { electionOrder: ["n1", "n2"] as never })).toThrow(/electionOrder/);
   });
+
+  it("priority elections: backing a higher-ranked candidate's pre-vote holds a survivor's own campaign back, even when rounds are slow", () => {
+    const order = ["n1", "n2", "n3", "n4", "n5"];
+    const net = new Network(5, { electionTicks: 10, heartbeatTicks: 1, electionOrder: order.map((id) => id as never) }, 3);
+    net.elect("n1");
+    net.crash("n1");
+    net.crash("n2"); // three survivors: a candidate needs all of them
+    const survivors = ["n3", "n4", "n5"];
+    const preVotesFrom = (id: string) => net.queue.filter((message) => message.type === "preVote" && message.from === id);
+    for (let tick = 0; tick < 40 && preVotesFrom("n3").length === 0; tick++) for (const id of survivors) net.tick(id);
+    expect(preVotesFrom("n3")).toHaveLength(4);
+    // A slow round: n4 and n5 see n3's pre-vote, but n3 hears nothing back for a while.
+    for (const message of preVotesFrom("n3")) {
+      net.queue = net.queue.filter((queued) => queued !== message);
+      if (message.to === "n4" || message.to === "n5") net.deliver(message);
+    }
+    net.tick("n4", 10); // well past n4's own slice of the timeout range
+    net.tick("n5", 10);
+    expect(preVotesFrom("n4")).toEqual([]);
+    expect(preVotesFrom("n5")).toEqual([]);
+    net.deliverAll();
+    expect(net.leader()).toBe("n3");
+    expect(net.node("n3").status().term).toBe(2);
+  });
 });
 
