@@ -536,6 +536,9 @@ export class RaftNode {
         this.electionElapsedTicks = 0;
         this.recordVote(message.from);
       } else if (this.ranksBefore(message.from)) {
+        // A pre-campaign of our own that started before this request arrived is abandoned:
+        // both passing pre-vote is exactly the split this avoids (seed 10 of region-outage).
+        if (this.state.role === "preCandidate") this.becomeFollower(this.currentTerm, null);
         // Priority elections: a follower that backs a higher-ranked candidate's pre-vote holds
         // its own campaign back for a full timeout. Otherwise, when rounds are slower than the
         // slices between ranks (a loaded machine), two survivors can both pass pre-vote and

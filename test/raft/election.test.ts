@@ -1,5 +1,6 @@
 // Elections: pre-vote, check-quorum and leader stickiness, as a reader would narrate them.
 import { describe, expect, it } from "vitest";
+import { nodeId } from "../../cells/raft/types.js";
 import { Network } from "./fixtures/network.js";
 
 describe("raft elections", () => {
@@ -115,6 +116,29 @@ describe("raft elections", () => {
     net.tick("n5", 10);
     expect(preVotesFrom("n4")).toEqual([]);
     expect(preVotesFrom("n5")).toEqual([]);
+    net.deliverAll();
+    expect(net.leader()).toBe("n3");
+    expect(net.node("n3").status().term).toBe(2);
+  });
+
+  it("priority elections: a lower-ranked survivor already pre-campaigning steps back when it backs a higher-ranked one", () => {
+    const order = ["n1", "n2", "n3", "n4", "n5"];
+    const net = new Network(5, { electionTicks: 10, heartbeatTicks: 1, electionOrder: order.map((id) => id as never) }, 5);
+    net.elect("n1");
+    net.crash("n1");
+    net.crash("n2");
+    for (const id of ["n3", "n4", "n5"]) net.tick(id, 10); // leases expired, no timeout reached yet
+    net.queue = [];
+    // n5 starts first (its timer ran early, say), then n3; n3's request reaches n5 before n5's round ends.
+    net.node("n5").campaign();
+    net.process(nodeId("n5"));
+    net.node("n3").campaign();
+    net.process(nodeId("n3"));
+    const n3ToN5 = net.queue.find((message) => message.type === "preVote" && message.from === "n3" && message.to === "n5");
+    expect(n3ToN5).toBeDefined();
+    net.queue = net.queue.filter((message) => message !== n3ToN5);
+    net.deliver(n3ToN5 as never);
+    expect(net.node("n5").status().role).toBe("follower");
     net.deliverAll();
     expect(net.leader()).toBe("n3");
     expect(net.node("n3").status().term).toBe(2);
