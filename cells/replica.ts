@@ -321,6 +321,10 @@ export class Replica {
     // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
     const early = node.role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
     for (const message of early) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+    // etcd's MustSync: only entries, a snapshot, or a new term or vote need the disk. The commit
+    // index is volatile (Raft re-learns it from the leader), so a Ready that only moves commit,
+    // applies or answers goes on at once: no WAL record, no fsync, no extra event.
+    const mustPersist = ready.entries.length > 0 || ready.snapshot !== null || (ready.hardState !== null && (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
     const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
@@ -335,10 +339,6 @@ export class Replica {
         this.processReady();
       });
     };
-    // etcd's MustSync: only entries, a snapshot, or a new term or vote need the disk. The commit
-    // index is volatile (Raft re-learns it from the leader), so a Ready that only moves commit,
-    // applies or answers goes on at once: no WAL record, no fsync, no extra event.
-    const mustPersist = ready.entries.length > 0 || ready.snapshot !== null || (ready.hardState !== null && (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
     if (mustPersist) this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
     else persisted(null);
   }

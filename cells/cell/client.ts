@@ -119,10 +119,15 @@ export class CellClient {
     entry.attempts++;
     this.dependencies.transport.send(target, entry.request, 96);
     entry.attemptDeadlineUs = now + Math.min(this.options.attemptTimeoutUs, remainingUs);
-    if (this.sweepTimer === null) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
+    this.armSweep();
   }
 
-  /** Gives up on attempts past their deadline; runs while anything is in flight. */
+  /** The periodic deadline check runs while anything is in flight. */
+  private armSweep(): void {
+    if (this.sweepTimer === null && this.pending.size > 0) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
+  }
+
+  /** Gives up on attempts past their deadline. */
   private sweep(): void {
     this.sweepTimer = null;
     const now = this.dependencies.clock.nowUs();
@@ -133,7 +138,7 @@ export class CellClient {
       if (this.leaders.get(entry.cell) === target) this.leaders.delete(entry.cell);
       this.attempt(entry, this.nextReplica(entry.cell, target));
     }
-    if (this.pending.size > 0 && this.sweepTimer === null) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
+    this.armSweep();
   }
 
   private onResponse(response: ClientResponse): void {

@@ -715,12 +715,8 @@ export class RaftNode {
     }
     if (this.heartbeatElapsedTicks >= this.options.heartbeatTicks) {
       this.heartbeatElapsedTicks = 0;
-      const context = state.readOnly.lastContext() ?? "";
-      if (context !== "") {
-        state.readRoundInFlight = context;
-        state.readRoundPending = false;
-      }
-      this.broadcastHeartbeat(state, context);
+      // The periodic heartbeat carries the newest pending read, so a lost read round is retried.
+      if (!this.startReadRound(state)) this.broadcastHeartbeat(state, "");
     }
   }
 
@@ -827,14 +823,17 @@ export class RaftNode {
       this.broadcastAppend(state, false);
       state.appendPending = false;
     }
-    if (state.readRoundPending) {
-      state.readRoundPending = false;
-      const context = state.readOnly.lastContext();
-      if (context !== null) {
-        state.readRoundInFlight = context;
-        this.broadcastHeartbeat(state, context);
-      }
-    }
+    if (state.readRoundPending) this.startReadRound(state);
+  }
+
+  /** A heartbeat round confirming every read pending so far; false if none is pending. */
+  private startReadRound(state: LeaderState): boolean {
+    state.readRoundPending = false;
+    const context = state.readOnly.lastContext();
+    if (context === null) return false;
+    state.readRoundInFlight = context;
+    this.broadcastHeartbeat(state, context);
+    return true;
   }
 
   private handleAppendResponse(state: LeaderState, message: AppendResponseMessage): void {

@@ -137,14 +137,7 @@ export class RaftStorage {
         this.appendAndSync(this.options.walFile, bytes, "WAL", finish);
       };
       if (snapshot === null) appendRecords();
-      else {
-        const file = encodeSnapshotFile(snapshot);
-        this.writeFileAtomically(this.options.snapshotFile, file, (failure) => {
-          if (failure !== null) return finish(failure);
-          this.snapshotBytes = file.length;
-          appendRecords();
-        });
-      }
+      else this.writeSnapshot(snapshot, (failure) => (failure === null ? appendRecords() : finish(failure)));
     });
   }
 
@@ -158,10 +151,8 @@ export class RaftStorage {
         done();
         callback(failure === null ? null : this.fail(failure));
       };
-      const file = encodeSnapshotFile(snapshot);
-      this.writeFileAtomically(this.options.snapshotFile, file, (failure) => {
+      this.writeSnapshot(snapshot, (failure) => {
         if (failure !== null) return finish(failure);
-        this.snapshotBytes = file.length;
         const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
@@ -179,9 +170,19 @@ export class RaftStorage {
     return this.failure;
   }
 
+  /** The snapshot file, replaced atomically; its size feeds the compaction rule (replica.ts). */
+  private writeSnapshot(snapshot: Snapshot, callback: (failure: StorageFailure | null) => void): void {
+    const file = encodeSnapshotFile(snapshot);
+    this.writeFileAtomically(this.options.snapshotFile, file, (failure) => {
+      if (failure === null) this.snapshotBytes = file.length;
+      callback(failure);
+    });
+  }
+
   private appendAndSync(file: string, bytes: Uint8Array, what: string, callback: (failure: StorageFailure | null) => void): void {
     this.disk.appendAndSync(file, bytes, (error) => {
-      if (error !== null) return callback({ code: "IO_ERROR", operation: `${error.code === "EIO" ? "fsync" : "append"} ${what}`, cause: error });
+      // One operation: the error's code (ENOSPC, EIO, ...) says which half failed.
+      if (error !== null) return callback({ code: "IO_ERROR", operation: `append+fsync ${what}`, cause: error });
       if (file === this.options.walFile) this.walBytes += bytes.length;
       callback(null);
     });

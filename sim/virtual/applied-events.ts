@@ -18,10 +18,6 @@ export class AppliedEventLog {
     private readonly onDivergence: (message: string) => void,
   ) {}
 
-  get length(): number {
-    return this.events.length;
-  }
-
   observe(replica: string, eventIndex: number, event: LedgerEventBody, hash: string): void {
     if (eventIndex < this.events.length) {
       if (this.hashes[eventIndex] !== hash) {

@@ -6,7 +6,8 @@ import type { Clock, Log } from "../kernel/ports.js";
 import { VirtualClock } from "../kernel/virtual-clock.js";
 import { World } from "../world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
-import { electionOrder, planPlacement, type Placement } from "../../cells/placement.js";
+import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
+import type { Ledger } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
@@ -14,7 +15,7 @@ import { HistoryRecorder } from "../workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
-import { appliedCommands, appliedCommandsOf, chainPoints } from "../ledger-facts.js";
+import { appliedCommandsOf, chainPoints } from "../ledger-facts.js";
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
@@ -118,10 +119,9 @@ export class VirtualWorld {
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
 
     for (const cell of this.placement.cells) {
-      this.appliedEvents.set(cell.cell, new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message)));
-    }
-    for (const cell of this.placement.cells) {
       const voters = cell.replicas.map((replica) => replica.replica);
+      const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message));
+      this.appliedEvents.set(cell.cell, eventLog);
       for (const replica of cell.replicas) {
         this.world.spawn(replica.replica, (context) => {
           const host = replica.replica;
@@ -132,7 +132,6 @@ export class VirtualWorld {
             setTimer: (delayUs, callback) => context.clock.setTimer(skews.scale(host, delayUs), callback),
             cancelTimer: (handle) => context.clock.cancelTimer(handle),
           };
-          const eventLog = this.appliedEvents.get(cell.cell) as AppliedEventLog;
           const node = new CellNode(
             host,
             { id: host, voters, raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) }, ...options.replica },
@@ -233,7 +232,6 @@ export class VirtualWorld {
     return this.workload as Workload;
   }
 
-  /** Opens every account, then starts the arrival process. */
   /**
    * Opens every account and waits (in simulated time) until the opens are answered, retrying the
    * ones whose outcome is unknown (opening is idempotent), then starts the arrival process.
@@ -297,69 +295,44 @@ export class VirtualWorld {
     return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
   }
 
-  /** Per cell, the commands its ledger holds (from the most complete live replica). */
+  /** Per cell, the commands its ledger holds (the event history below). */
   finalLedgers(): FinalLedgers {
     const result: Record<string, AppliedCommand[]> = {};
-    for (const cell of this.placement.cells) {
-      const log = this.completeAppliedLog(cell.cell);
-      if (log !== null) {
-        result[cell.cell] = appliedCommandsOf(log);
-        continue;
-      }
-      let best: CellNode | undefined;
-      for (const replica of cell.replicas) {
-        const node = this.node(replica.replica);
-        if (node === undefined) continue;
-        const ledger = node.stateMachine.ledger;
-        if (ledger.firstRetainedEventIndex !== 0) continue; // restored from a snapshot: history not all here
-        if (best === undefined || ledger.eventCount > best.stateMachine.ledger.eventCount) best = node;
-      }
-      const commands: AppliedCommand[] = best === undefined ? [] : appliedCommands(best.stateMachine.ledger);
-      result[cell.cell] = commands;
-    }
+    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell).events);
     return result;
   }
 
-  /** The harness's log of `cell` if it is complete and as long as the furthest replica's ledger. */
-  private completeAppliedLog(cell: string): readonly LedgerEventBody[] | null {
-    const log = this.appliedEvents.get(cell)?.log();
-    if (log === undefined || !log.complete) return null;
-    const replicas = this.placement.cells.find((candidate) => candidate.cell === cell)?.replicas ?? [];
-    let eventCountMax = 0;
-    for (const replica of replicas) eventCountMax = Math.max(eventCountMax, this.node(replica.replica)?.stateMachine.ledger.eventCount ?? 0);
-    return log.events.length >= eventCountMax ? log.events : null;
-  }
-
-  /**
-   * Per cell, the event log in applied order from the replica that applied the most, for the
-   * witness checker; incomplete (with the reason) when that replica was restored from a snapshot
-   * and no replica that far along still holds every event.
-   */
+  /** Per cell, the event log in applied order for the witness checker; incomplete (with the reason) when no record holds every event. */
   finalEvents(): Record<string, WitnessLog> {
     const result: Record<string, WitnessLog> = {};
     for (const cell of this.placement.cells) {
-      const log = this.completeAppliedLog(cell.cell);
-      if (log !== null) {
-        result[cell.cell] = { complete: true, events: log };
-        continue;
-      }
-      let best: CellNode | undefined;
-      let eventCountMax = -1;
-      for (const replica of cell.replicas) {
-        const node = this.node(replica.replica);
-        if (node === undefined) continue;
-        const ledger = node.stateMachine.ledger;
-        eventCountMax = Math.max(eventCountMax, ledger.eventCount);
-        if (ledger.firstRetainedEventIndex !== 0) continue;
-        if (best === undefined || ledger.eventCount > best.stateMachine.ledger.eventCount) best = node;
-      }
-      if (best === undefined || best.stateMachine.ledger.eventCount < eventCountMax) {
-        result[cell.cell] = { complete: false, reason: `no replica of ${cell.cell} holds all ${eventCountMax} events from the first (snapshot-restored or compacted)` };
-        continue;
-      }
-      result[cell.cell] = { complete: true, events: best.stateMachine.ledger.events().map((stored) => stored.event) };
+      const history = this.eventHistory(cell);
+      result[cell.cell] = history.complete
+        ? { complete: true, events: history.events }
+        : { complete: false, reason: `no replica of ${cell.cell} holds all ${history.eventCountMax} events from the first (snapshot-restored or compacted), and the harness's applied-event log is incomplete` };
     }
     return result;
+  }
+
+  /**
+   * A cell's events in applied order: the harness's applied-event log when it is whole and as long
+   * as the furthest replica's ledger; else the replica that applied the most among those still
+   * holding every event from the first (a snapshot-restored ledger does not), complete only if
+   * it is that far along.
+   */
+  private eventHistory(cell: CellPlacement): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
+    let eventCountMax = 0;
+    let best: Ledger | undefined;
+    for (const replica of cell.replicas) {
+      const ledger = this.node(replica.replica)?.stateMachine.ledger;
+      if (ledger === undefined) continue;
+      eventCountMax = Math.max(eventCountMax, ledger.eventCount);
+      if (ledger.firstRetainedEventIndex === 0 && (best === undefined || ledger.eventCount > best.eventCount)) best = ledger;
+    }
+    const applied = this.appliedEvents.get(cell.cell)?.log();
+    if (applied !== undefined && applied.complete && applied.events.length >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
+    if (best === undefined) return { events: [], complete: false, eventCountMax };
+    return { events: best.events().map((stored) => stored.event), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
 
   /** Per cell and replica: the event hash chain at its checkpoints and head. */

@@ -21,13 +21,18 @@ async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promi
   }
 }
 
+/** Starts dc-outage through the API after `warmUpUs` of the running world; returns the run id. */
+async function startDcOutage(h: RealHarness, warmUpUs: number): Promise<string> {
+  await h.run(warmUpUs);
+  const started = await h.request("POST", "/api/v1/drills/dc-outage/runs", {});
+  expect(started.status).toBe(202);
+  return (started.body as DrillRunRecord).id;
+}
+
 describe("drills against the real world", () => {
   it("dc-outage through the API: SUCCEEDED with RTO per cell, no lost transfer, stored report", async () => {
     const h = (harness = await startRealHarness({ seed: 2, opsPerSecond: 200 }));
-    await h.run(1_000_000);
-    const started = await h.request("POST", "/api/v1/drills/dc-outage/runs", {});
-    expect(started.status).toBe(202);
-    const id = (started.body as DrillRunRecord).id;
+    const id = await startDcOutage(h, 1_000_000);
     const run = await runUntilDone(h, id, 120_000_000);
     expect(run.state).toBe("done");
     expect(run.reasons).toEqual([]);
@@ -49,10 +54,7 @@ describe("drills against the real world", () => {
 
   it("a real fault during the drill makes it INTERRUPTED, audited and stored", async () => {
     const h = (harness = await startRealHarness({ seed: 3, opsPerSecond: 200 }));
-    await h.run(500_000);
-    const started = await h.request("POST", "/api/v1/drills/dc-outage/runs", {});
-    expect(started.status).toBe(202);
-    const id = (started.body as DrillRunRecord).id;
+    const id = await startDcOutage(h, 500_000);
     await h.run(2_000_000);
     expect(h.setup.controller.drillRun(id)?.state).toBe("running");
     const fault = await h.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, leaseMs: 3_000 });
