@@ -2,10 +2,11 @@
 // exporting `run(options): Promise<object>`; writing the file registers the target. The
 // planned targets (DESIGN.md) are always listed; a planned target whose file is not written
 // yet, or an unknown target, exits 2.
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import { bundleEntry, REPO_ROOT } from "../sim/bundle.js";
 import { CliError } from "./errors.js";
 
 export const PLANNED_BENCH_TARGETS = ["sim", "live", "check", "failover"] as const;
@@ -27,28 +28,19 @@ export interface BenchModule {
 }
 
 /**
- * Benchmarks measure the code as it would ship: bundled once by esbuild into plain ESM, not
- * transpiled module by module by the development loader (tsx), whose per-module export getters
- * and `__name` wrappers cost ~30 % of the simulator's wall time. The bundle lives under
- * node_modules/.cache so its package imports resolve; `LDC_BENCH_TSX=1` measures under tsx.
- * Targets that locate files relative to their own source (live spawns replica processes, check
- * reads the Knossos corpus) run unbundled.
+ * Benchmarks measure the code as it would ship: an esbuild bundle (sim/bundle.ts), not tsx's
+ * per-module transpile. `LDC_BENCH_TSX=1` measures under tsx. Targets that locate files relative
+ * to their own source (live spawns replica processes, check reads the Knossos corpus) run unbundled.
  */
 const BUNDLED_TARGETS: ReadonlySet<string> = new Set(["sim", "ledger", "failover", "drill-rto"]);
 
 async function importBundled(target: string): Promise<BenchModule> {
-  const root = join(import.meta.dirname, "..");
-  const entry = join(root, "bench", `${target}.ts`);
-  if (!existsSync(entry)) throw new CliError(`target: "${target}" has no benchmark yet (bench/${target}.ts)`, 2);
-  if (process.env.LDC_BENCH_TSX === "1" || !BUNDLED_TARGETS.has(target)) return (await import(pathToFileURL(entry).href)) as BenchModule;
-  const { build } = await import("esbuild");
-  const outfile = join(root, "node_modules", ".cache", "ldc", `bench-${target}-${process.pid}.mjs`);
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "silent" });
-  try {
-    return (await import(pathToFileURL(outfile).href)) as BenchModule;
-  } finally {
-    rmSync(outfile, { force: true });
-  }
+  const entry = `bench/${target}.ts`;
+  if (!existsSync(join(REPO_ROOT, entry))) throw new CliError(`target: "${target}" has no benchmark yet (${entry})`, 2);
+  const wantBundle = BUNDLED_TARGETS.has(target) && process.env.LDC_BENCH_TSX !== "1";
+  const bundled = wantBundle ? await bundleEntry(entry) : null;
+  if (wantBundle && bundled === null) process.stderr.write(`bench ${target}: could not bundle ${entry}; measuring it under tsx\n`);
+  return (await import(pathToFileURL(bundled ?? join(REPO_ROOT, entry)).href)) as BenchModule;
 }
 
 export async function loadBench(target: string): Promise<BenchModule> {
