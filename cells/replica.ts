@@ -18,9 +18,22 @@ import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
 
+/** A snapshot being built a step at a time: the state as of entry `index` (ledger/state-machine.ts). */
+export interface SnapshotTask {
+  readonly index: number;
+  /** Does up to `units` more work; true once the snapshot is complete. */
+  step(units: number): boolean;
+  result(): unknown;
+}
+
 export interface StateMachine {
   apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
   snapshot(): unknown;
+  /**
+   * A state machine whose state is large builds its snapshot in steps while it goes on applying
+   * (a snapshot that stalls the replica for its whole encoding stalls commits with it).
+   */
+  beginSnapshot?(): SnapshotTask;
   restore(snapshot: unknown): void;
   /** A state machine that keeps its own durable state reports how far it got; earlier entries are not re-applied. */
   lastApplied?(): number;
@@ -36,6 +49,13 @@ export interface ReplicaRaftConfig {
   readonly inflightAppendsMax?: number;
   /** Snapshot and compact the log every this many applied entries. */
   readonly snapshotEntries?: number;
+  /** A large snapshot is built this many units (ledger: idempotency entries) per step. */
+  readonly snapshotStepUnits?: number;
+  /**
+   * Time between snapshot steps; absent: the next step runs as soon as waiting I/O has been
+   * served (Clock.defer), or at once in virtual time. Tests set it so snapshots span faults.
+   */
+  readonly snapshotStepDelayUs?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
   /** Priority elections: voters in the order they stand for election (cells/raft/options.ts). */
@@ -102,6 +122,8 @@ interface Pending<T> {
 const REQUEST_TIMEOUT_US_DEFAULT = 2_000_000;
 const PENDING_REQUESTS_MAX_DEFAULT = 10_000;
 const SNAPSHOT_ENTRIES_DEFAULT = 10_000;
+/** Work per snapshot step (for the ledger: idempotency entries, a few milliseconds). */
+const SNAPSHOT_STEP_UNITS_DEFAULT = 4096;
 
 function requestIdOf(data: unknown): string | null {
   if (typeof data !== "object" || data === null) return null;
@@ -136,8 +158,11 @@ export class Replica {
   private readonly requestTimeoutUs: number;
   private readonly pendingRequestsMax: number;
   private readonly snapshotEntries: number;
+  private readonly snapshotStepUnits: number;
   private persistedHardState: HardState = EMPTY_HARD_STATE;
   private snapshotIndex = 0;
+  /** The snapshot being built between Readies, and whether it is complete. */
+  private snapshotting: { readonly task: SnapshotTask; complete: boolean } | null = null;
   private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
 
   constructor(
@@ -150,6 +175,7 @@ export class Replica {
     this.requestTimeoutUs = options.requestTimeoutUs ?? REQUEST_TIMEOUT_US_DEFAULT;
     this.pendingRequestsMax = options.pendingRequestsMax ?? PENDING_REQUESTS_MAX_DEFAULT;
     this.snapshotEntries = options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT;
+    this.snapshotStepUnits = options.raft.snapshotStepUnits ?? SNAPSHOT_STEP_UNITS_DEFAULT;
     if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1) throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
     this.storage = new RaftStorage(
       { walFile: options.walFile ?? `raft-${options.id}.wal`, snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap` },
@@ -347,6 +373,7 @@ export class Replica {
     if (ready.snapshot !== null) {
       this.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
+      this.snapshotting = null; // built from the state just replaced
     }
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     for (const readState of ready.readStates) {
@@ -369,7 +396,17 @@ export class Replica {
     pending.callback({ ok: true, result, index: entry.index });
   }
 
+  /**
+   * Called with the Ready loop held (everything in the log is durable, nothing is being saved):
+   * installs a finished snapshot, or starts one once the log has outgrown the last.
+   */
   private maybeCompact(node: RaftNode, done: () => void): void {
+    if (this.snapshotting !== null) {
+      const { task, complete } = this.snapshotting;
+      if (!complete) return done();
+      this.snapshotting = null;
+      return this.compactTo(node, task, done);
+    }
     const applied = node.appliedIndex;
     if (applied - this.snapshotIndex < this.snapshotEntries) return done();
     // Raft dissertation §5.1: snapshot once the log has outgrown the last snapshot. A snapshot
@@ -377,7 +414,41 @@ export class Replica {
     // alone would make compaction dominate long runs; this keeps its cost per entry constant
     // and the WAL within about the size of the state it would rebuild.
     if (this.storage.walBytes < this.storage.snapshotBytes) return done();
-    const snapshot = node.compact(applied, this.stateMachine.snapshot());
+    const task: SnapshotTask = this.stateMachine.beginSnapshot?.() ?? { index: applied, step: () => true, result: () => this.stateMachine.snapshot() };
+    if (task.step(this.snapshotStepUnits)) return this.compactTo(node, task, done);
+    // A large state: the rest is encoded in steps between Readies (each yields to I/O), while
+    // this replica goes on voting, replicating and applying; the next Ready after the last step
+    // (or the last step itself, if idle) installs it.
+    const building = { task, complete: false };
+    this.snapshotting = building;
+    this.stepSnapshot(building);
+    done();
+  }
+
+  private stepSnapshot(building: { readonly task: SnapshotTask; complete: boolean }): void {
+    const clock = this.dependencies.clock;
+    const next = (): void => {
+      if (this.snapshotting !== building || this.phase !== "running") return;
+      if (!building.task.step(this.snapshotStepUnits)) return this.stepSnapshot(building);
+      building.complete = true;
+      const node = this.runningNode();
+      if (node === null || this.busy) return; // the running Ready installs it when done
+      this.busy = true;
+      this.maybeCompact(node, () => {
+        this.busy = false;
+        this.processReady();
+      });
+    };
+    const delayUs = this.options.raft.snapshotStepDelayUs;
+    if (delayUs !== undefined) clock.setTimer(delayUs, next);
+    else if (clock.defer !== undefined) clock.defer(next);
+    else clock.setTimer(0, next);
+  }
+
+  /** Compacts the log up to the task's index (at or below applied: entries after it stay in the WAL). */
+  private compactTo(node: RaftNode, task: SnapshotTask, done: () => void): void {
+    if (task.index <= this.snapshotIndex) return done(); // superseded by an installed snapshot
+    const snapshot = node.compact(logIndex(task.index), task.result());
     this.snapshotIndex = snapshot.metadata.index;
     const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(node.lastIndex + 1)) ?? [];
     // Only what is already durable goes into the rewritten WAL's hard state.
@@ -418,6 +489,7 @@ export class Replica {
     this.dependencies.log.event("error", `replica.${phase}`, { id: this.options.id, reason });
     if (this.tickTimer !== null) this.dependencies.clock.cancelTimer(this.tickTimer);
     this.tickTimer = null;
+    this.snapshotting = null;
     const error = this.unavailable();
     // Submissions may still commit through other replicas: UNAVAILABLE here means "unknown".
     for (const pending of this.pendingSubmits.values()) pending.callback({ ok: false, error });

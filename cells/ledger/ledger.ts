@@ -10,7 +10,7 @@ import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { IdempotencyTable } from "./idempotency.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { LEDGER_SNAPSHOT_FORMAT, parseLedgerSnapshot, snapshotChecksum, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
+import { LEDGER_SNAPSHOT_FORMAT, LedgerSnapshotBuilder, parseLedgerSnapshot, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
 import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
 
 export interface LedgerOptions {
@@ -233,7 +233,17 @@ export class Ledger {
   }
 
   snapshot(): LedgerSnapshot {
-    const content: LedgerSnapshotContent = {
+    const builder = this.beginSnapshot();
+    builder.step(Number.POSITIVE_INFINITY);
+    return builder.result();
+  }
+
+  /**
+   * The state as of now, captured in O(accounts + checkpoints); the idempotency table (which
+   * grows with every operation) is encoded later, a step at a time, while this ledger goes on.
+   */
+  beginSnapshot(): LedgerSnapshotBuilder {
+    const header: Omit<LedgerSnapshotContent, "idempotency"> = {
       format: LEDGER_SNAPSHOT_FORMAT,
       eventCount: this.count,
       headHash: this.head,
@@ -241,10 +251,9 @@ export class Ledger {
       depositedTotal: this.state.depositedTotal,
       withdrawnTotal: this.state.withdrawnTotal,
       accounts: Array.from(this.state.balances.entries()),
-      idempotency: Array.from(this.table.packedEntries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
     };
-    return { ...content, checksum: snapshotChecksum(content) };
+    return new LedgerSnapshotBuilder(header, this.table.packedEntries(), this.table.size);
   }
 
   private append(event: LedgerEventBody): number {

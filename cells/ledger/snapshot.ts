@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
+import { withEncodedJson } from "../encoded-json.js";
 
 export const LEDGER_SNAPSHOT_FORMAT = "ldc-ledger-snapshot/1";
 
@@ -28,13 +29,82 @@ export interface LedgerSnapshot {
 
 export type LedgerSnapshotContent = Omit<LedgerSnapshot, "checksum">;
 
+// The checksum's input, line by line; the builder and the verifier both use these.
+function headerLine(content: Omit<LedgerSnapshotContent, "accounts" | "idempotency" | "checkpoints">): string {
+  return `${content.format}|${content.eventCount}|${content.headHash}|${content.openedTotal}|${content.depositedTotal}|${content.withdrawnTotal}\n`;
+}
+const accountLine = (account: string, balance: number): string => `a${account.length}:${account}|${balance}\n`;
+const idLine = (id: string, packed: number): string => `i${id.length}:${id}|${packed}\n`;
+const checkpointLine = (checkpoint: ChainCheckpoint): string => `c${checkpoint.eventCount}|${checkpoint.hash}\n`;
+
 export function snapshotChecksum(content: LedgerSnapshotContent): string {
   const digest = createHash("sha256");
-  digest.update(`${content.format}|${content.eventCount}|${content.headHash}|${content.openedTotal}|${content.depositedTotal}|${content.withdrawnTotal}\n`);
-  for (const [account, balance] of content.accounts) digest.update(`a${account.length}:${account}|${balance}\n`);
-  for (const [id, packed] of content.idempotency) digest.update(`i${id.length}:${id}|${packed}\n`);
-  for (const checkpoint of content.checkpoints) digest.update(`c${checkpoint.eventCount}|${checkpoint.hash}\n`);
+  digest.update(headerLine(content));
+  for (const [account, balance] of content.accounts) digest.update(accountLine(account, balance));
+  for (const [id, packed] of content.idempotency) digest.update(idLine(id, packed));
+  for (const checkpoint of content.checkpoints) digest.update(checkpointLine(checkpoint));
   return digest.digest("hex");
+}
+
+/**
+ * A ledger snapshot built a step at a time. The ledger hands over a frozen header (totals, head,
+ * a copy of the balances and checkpoints) and a live iterator over its idempotency table with
+ * the count to take: that table is insertion-ordered and append-only (ids are never evicted or
+ * overwritten: idempotency.ts), so its first `idempotencyCount` entries are the captured state
+ * however many are appended while the builder runs. Each step checksums and JSON-encodes its
+ * slice; the result carries its JSON text (encoded-json.ts), byte-identical to JSON.stringify.
+ */
+export class LedgerSnapshotBuilder {
+  private readonly digest = createHash("sha256");
+  private readonly idempotency: (readonly [string, number])[] = [];
+  private readonly jsonParts: string[] = [];
+  private remaining: number;
+  private built: LedgerSnapshot | null = null;
+
+  constructor(
+    private readonly header: Omit<LedgerSnapshotContent, "idempotency">,
+    private readonly source: Iterator<[string, number]>,
+    idempotencyCount: number,
+  ) {
+    this.remaining = idempotencyCount;
+    let text = headerLine(header);
+    for (const [account, balance] of header.accounts) text += accountLine(account, balance);
+    this.digest.update(text);
+  }
+
+  /** Takes up to `entries` more idempotency entries; true once the snapshot is complete. */
+  step(entries: number): boolean {
+    const slice: (readonly [string, number])[] = [];
+    let text = "";
+    while (this.remaining > 0 && slice.length < entries) {
+      const next = this.source.next();
+      if (next.done === true) throw new LedgerError("SNAPSHOT_INVALID", `idempotency table shrank while a snapshot was taken (${this.remaining} entries missing)`, "idempotency");
+      const [id, packed] = next.value;
+      slice.push([id, packed]);
+      text += idLine(id, packed);
+      this.remaining--;
+    }
+    if (slice.length > 0) {
+      this.digest.update(text);
+      this.jsonParts.push(JSON.stringify(slice).slice(1, -1));
+      for (const pair of slice) this.idempotency.push(pair);
+    }
+    return this.remaining === 0;
+  }
+
+  /** The snapshot, with its JSON text attached; only once step() has answered true. */
+  result(): LedgerSnapshot {
+    if (this.built !== null) return this.built;
+    if (this.remaining > 0) throw new LedgerError("SNAPSHOT_INVALID", `snapshot taken before it was built (${this.remaining} entries to go)`, "idempotency");
+    let text = "";
+    for (const checkpoint of this.header.checkpoints) text += checkpointLine(checkpoint);
+    this.digest.update(text);
+    const checksum = this.digest.digest("hex");
+    const { checkpoints, ...head } = this.header;
+    const json = `${JSON.stringify(head).slice(0, -1)},"idempotency":[${this.jsonParts.join(",")}],"checkpoints":${JSON.stringify(checkpoints)},"checksum":${JSON.stringify(checksum)}}`;
+    this.built = withEncodedJson({ ...head, idempotency: this.idempotency, checkpoints, checksum }, json);
+    return this.built;
+  }
 }
 
 function invalid(field: string, expected: string): LedgerError {

@@ -8,6 +8,7 @@ import { Ledger, type LedgerOptions } from "./ledger.js";
 import type { LedgerEventBody } from "./events.js";
 import type { LedgerOutcome } from "./outcome.js";
 import type { LedgerSnapshot } from "./snapshot.js";
+import { jsonOf, withEncodedJson } from "../encoded-json.js";
 
 /** A committed log entry as cells/replica.ts hands it over. */
 export interface CommittedEntry {
@@ -20,7 +21,18 @@ export interface CommittedEntry {
 export interface ReplicatedStateMachine {
   apply(entry: CommittedEntry): unknown;
   snapshot(): unknown;
+  beginSnapshot?(): SnapshotTask;
   restore(snapshot: unknown): void;
+}
+
+/**
+ * A snapshot being built: the state as of entry `index`, encoded `step(n)` units at a time
+ * (true once done) while entries after `index` go on being applied; then `result()`.
+ */
+export interface SnapshotTask<T = unknown> {
+  readonly index: number;
+  step(units: number): boolean;
+  result(): T;
 }
 
 export const LEDGER_STATE_MACHINE_FORMAT = "ldc-ledger-sm/1";
@@ -92,7 +104,25 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
   }
 
   snapshot(): LedgerStateMachineSnapshot {
-    return { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex: this.lastIndex, appliedTerm: this.lastTerm, ledger: this.current.snapshot() };
+    const task = this.beginSnapshot();
+    task.step(Number.POSITIVE_INFINITY);
+    return task.result();
+  }
+
+  /** A snapshot of the state as of the last applied entry, built a step at a time (replica.ts). */
+  beginSnapshot(): SnapshotTask<LedgerStateMachineSnapshot> {
+    const appliedIndex = this.lastIndex;
+    const appliedTerm = this.lastTerm;
+    const ledger = this.current.beginSnapshot();
+    return {
+      index: appliedIndex,
+      step: (entries) => ledger.step(entries),
+      result: () => {
+        const built = ledger.result();
+        const snapshot: LedgerStateMachineSnapshot = { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm, ledger: built };
+        return withEncodedJson(snapshot, `${JSON.stringify({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }).slice(0, -1)},"ledger":${jsonOf(built)}}`);
+      },
+    };
   }
 
   /** Replaces the whole state; throws LedgerError SNAPSHOT_INVALID (naming the field) and keeps the old state on bad data. */

@@ -19,6 +19,11 @@ export interface Clock {
   /** Runs `callback` once after `delayUs` microseconds. */
   setTimer(delayUs: number, callback: () => void): TimerHandle;
   cancelTimer(handle: TimerHandle): void;
+  /**
+   * Runs `callback` soon, after I/O that is already waiting (live: setImmediate), so long work
+   * can be cut into steps without starving sockets; without it, a timer of 0 µs (virtual time).
+   */
+  defer?(callback: () => void): void;
 }
 
 /** A message endpoint of one process. Messages are plain serializable data. */

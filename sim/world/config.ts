@@ -105,6 +105,9 @@ const raftSchema = z.strictObject({
   batchBytesMax: positiveInt(),
   inflightAppendsMax: positiveInt(),
   snapshotEntries: positiveInt(),
+  /** Snapshot building (cells/replica.ts): units per step, and virtual time between steps. */
+  snapshotStepUnits: positiveInt().optional(),
+  snapshotStepDelayUs: nonNegative("a non-negative number of microseconds").optional(),
   /** Priority elections (cells/raft/options.ts electionOrder): survivors stand in placement order. */
   priorityElections: z.boolean({ error: (issue) => `expected true or false, got ${shown(issue.input)}` }).optional(),
 });

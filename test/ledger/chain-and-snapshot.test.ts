@@ -3,6 +3,7 @@ import { LedgerError } from "../../cells/ledger/errors.js";
 import { chainHash, GENESIS_HASH } from "../../cells/ledger/hash-chain.js";
 import { Ledger } from "../../cells/ledger/ledger.js";
 import { LedgerStateMachine } from "../../cells/ledger/state-machine.js";
+import { jsonOf } from "../../cells/encoded-json.js";
 
 function busyLedger(transfers: number, options: ConstructorParameters<typeof Ledger>[0] = {}): Ledger {
   const ledger = new Ledger(options);
@@ -77,6 +78,40 @@ describe("snapshots", () => {
       expect((error as LedgerError).code).toBe("SNAPSHOT_INVALID");
       expect((error as LedgerError).field).toBe("snapshot.accounts[1]");
     }
+  });
+
+  it("a snapshot built in steps is the state at its start, whatever is executed meanwhile, and its attached JSON is JSON.stringify's", () => {
+    const ledger = busyLedger(50, { checkpointEventsInterval: 8 });
+    const expected = JSON.stringify(ledger.snapshot());
+    const builder = ledger.beginSnapshot();
+    let steps = 0;
+    for (let i = 0; !builder.step(7); i++) {
+      steps++;
+      // Keeps going between steps: new ids, new balances, new checkpoints.
+      ledger.execute({ type: "Transfer", id: `later${i}`, from: "a", to: "b", amount: 1 });
+      ledger.execute({ type: "OpenAccount", account: `new${i}` });
+    }
+    expect(steps).toBe(7); // 50 ids, 7 per step
+    const snapshot = builder.result();
+    expect(JSON.stringify(snapshot)).toBe(expected);
+    expect(jsonOf(snapshot)).toBe(expected);
+    // It verifies (checksum included) and restores to the state at its start.
+    const restored = Ledger.fromSnapshot(JSON.parse(jsonOf(snapshot)));
+    expect(restored.headHash).toBe(busyLedger(50).headHash);
+    expect(restored.readBalances()).toEqual(busyLedger(50).readBalances());
+    expect(ledger.eventCount).toBeGreaterThan(restored.eventCount);
+  });
+
+  it("the state machine's stepped snapshot carries the applied index at its start and the same JSON as snapshot()", () => {
+    const machine = new LedgerStateMachine();
+    machine.apply({ index: 1, term: 1, data: { requestId: "r1", command: { type: "OpenAccount", account: "a", initialBalance: 10 } } });
+    const expected = JSON.stringify(machine.snapshot());
+    const task = machine.beginSnapshot();
+    machine.apply({ index: 2, term: 1, data: { requestId: "r2", command: { type: "OpenAccount", account: "b" } } });
+    expect(task.index).toBe(1);
+    expect(task.step(1)).toBe(true);
+    expect(jsonOf(task.result())).toBe(expected);
+    expect(JSON.stringify(task.result())).toBe(expected);
   });
 
   it("keeps the idempotency table across a snapshot", () => {

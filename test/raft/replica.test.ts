@@ -1,7 +1,7 @@
 // The Replica end to end over SimDisks: persist, send, apply; recovery; corruption; disk failure.
 import { describe, expect, it } from "vitest";
 import type { ReadOutcome, SubmitOutcome } from "../../cells/replica.js";
-import { ReplicaCluster } from "./fixtures/replica-cluster.js";
+import { ReplicaCluster, SteppedListStateMachine } from "./fixtures/replica-cluster.js";
 import { rewriteFile } from "./fixtures/sim-disk.js";
 
 function submitAll(cluster: ReplicaCluster, leader: string, count: number, prefix = "r"): SubmitOutcome[] {
@@ -117,6 +117,55 @@ describe("Replica", () => {
     expect(cluster.waitFor(() => cluster.leader() !== null && cluster.leader() !== leader, 5_000_000)).toBe(true);
     cluster.runFor(50_000);
     expect(submitAll(cluster, cluster.leader()!, 2).every((result) => result.ok)).toBe(true);
+  });
+
+  it("builds a large snapshot in steps while it goes on committing; the snapshot is the state at its start and the WAL keeps what came after", () => {
+    // 5 items per step, 10 ms apart: a snapshot of ~30 items takes ~60 ms of simulated time.
+    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, { raft: { snapshotStepUnits: 5, snapshotStepDelayUs: 10_000 }, machine: () => new SteppedListStateMachine() });
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const machine = cluster.machines.get(leader) as SteppedListStateMachine;
+    expect(submitAll(cluster, leader, 25, "a").every((outcome) => outcome.ok)).toBe(true);
+    // The threshold was crossed: building has started but not finished, and commits go on.
+    expect(machine.steps).toBeGreaterThan(0);
+    expect(cluster.replica(leader).status().snapshotBytes).toBe(0);
+    expect(submitAll(cluster, leader, 10, "b").every((outcome) => outcome.ok)).toBe(true);
+    expect(cluster.replica(leader).status().snapshotBytes).toBe(0);
+    cluster.runFor(200_000);
+    const status = cluster.replica(leader).status();
+    expect(status.snapshotBytes).toBeGreaterThan(0);
+    // Compacted at the index where building started, not where it ended.
+    expect(status.firstIndex).toBeGreaterThan(20);
+    expect(status.firstIndex).toBeLessThan(status.applied as number);
+    // A restart recovers the snapshot plus the entries after it from the WAL: the same list.
+    const expected = JSON.stringify(cluster.machines.get(leader)!.applied);
+    cluster.crash(leader);
+    cluster.start(leader);
+    cluster.runFor(300_000);
+    expect(JSON.stringify(cluster.machines.get(leader)!.applied)).toBe(expected);
+    for (const id of cluster.ids) expect(JSON.stringify(cluster.machines.get(id)!.applied), id).toBe(expected);
+  });
+
+  it("drops a snapshot being built when the replica crashes, and starts over after the restart", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, { raft: { snapshotStepUnits: 2, snapshotStepDelayUs: 10_000 }, machine: () => new SteppedListStateMachine() });
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    submitAll(cluster, leader, 25, "a");
+    cluster.runFor(60_000); // the follower learns the commit index and starts building
+    const stepsBefore = (cluster.machines.get(follower) as SteppedListStateMachine).steps;
+    expect(stepsBefore).toBeGreaterThan(0);
+    cluster.crash(follower);
+    cluster.runFor(100_000);
+    // A crashed replica takes no more steps (its timers fire into a closed replica).
+    expect((cluster.machines.get(follower) as SteppedListStateMachine).steps).toBe(stepsBefore);
+    cluster.start(follower);
+    submitAll(cluster, leader, 25, "b");
+    cluster.runFor(500_000);
+    expect(cluster.replica(follower).status().snapshotBytes).toBeGreaterThan(0);
+    expect(JSON.stringify(cluster.machines.get(follower)!.applied)).toBe(JSON.stringify(cluster.machines.get(leader)!.applied));
   });
 
   it("compacts once snapshotEntries are applied and the WAL has outgrown the last snapshot, so the WAL stays bounded by the state", () => {

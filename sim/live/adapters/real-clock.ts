@@ -58,6 +58,11 @@ export class RealClock implements Clock {
     (handle as unknown as Entry).cancelled = true;
   }
 
+  /** After the I/O already waiting: a chain of deferred steps yields to sockets in between. */
+  defer(callback: () => void): void {
+    setImmediate(callback);
+  }
+
   /** Timers not yet fired nor cancelled (diagnostics and tests). */
   get pending(): number {
     return this.heap.filter((entry) => !entry.cancelled).length;

@@ -20,6 +20,8 @@ export const replicaSpecSchema = z.strictObject({
     batchBytesMax: z.number().int().positive().optional(),
     inflightAppendsMax: z.number().int().positive().optional(),
     snapshotEntries: z.number().int().positive().optional(),
+    snapshotStepUnits: z.number().int().positive().optional(),
+    snapshotStepDelayUs: z.number().nonnegative().optional(),
     /** The world config's switch; the order itself comes as `electionOrder`. */
     priorityElections: z.boolean().optional(),
     /** Priority elections: the cell's voters in the order they stand for election. */

@@ -1,0 +1,21 @@
+// A value's JSON text kept alongside it, for large immutable values built piecewise (a ledger
+// snapshot is encoded a few thousand entries at a time between other work, not in one
+// JSON.stringify that stalls the replica). The text is under a symbol key, so JSON.stringify of
+// the value itself ignores it; it must be exactly what JSON.stringify(value) would produce.
+
+const ENCODED_JSON = Symbol("ldc.encodedJson");
+
+/** Attaches `json` (which must equal JSON.stringify(value)) to the immutable `value`. */
+export function withEncodedJson<T extends object>(value: T, json: string): T {
+  Object.defineProperty(value, ENCODED_JSON, { value: json, enumerable: false });
+  return value;
+}
+
+/** JSON text of `value`: the attached encoding when there is one, JSON.stringify otherwise. */
+export function jsonOf(value: unknown): string {
+  if (typeof value === "object" && value !== null) {
+    const cached = (value as { [ENCODED_JSON]?: string })[ENCODED_JSON];
+    if (cached !== undefined) return cached;
+  }
+  return JSON.stringify(value ?? null);
+}
