@@ -452,9 +452,10 @@ export class Replica {
     this.snapshotIndex = snapshot.metadata.index;
     const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(node.lastIndex + 1)) ?? [];
     // Only what is already durable goes into the rewritten WAL's hard state.
+    const compactStartedUs = this.dependencies.clock.nowUs();
     this.storage.compact(snapshot, this.persistedHardState, entriesAfter, (failure) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
-      this.dependencies.log.event("info", "replica.compacted", { id: this.options.id, index: snapshot.metadata.index, walBytes: this.storage.walBytes });
+      this.dependencies.log.event("info", "replica.compacted", { id: this.options.id, index: snapshot.metadata.index, walBytes: this.storage.walBytes, snapshotBytes: this.storage.snapshotBytes, entriesAfter: entriesAfter.length, compactUs: this.dependencies.clock.nowUs() - compactStartedUs });
       done();
     });
   }

@@ -10,7 +10,7 @@ import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { IdempotencyTable } from "./idempotency.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { LEDGER_SNAPSHOT_FORMAT, LedgerSnapshotBuilder, parseLedgerSnapshot, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
+import { IdempotencyEncoder, LEDGER_SNAPSHOT_FORMAT, LedgerSnapshotBuilder, parseLedgerSnapshot, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
 import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
 
 export interface LedgerOptions {
@@ -68,6 +68,8 @@ export class Ledger {
   private head = GENESIS_HASH;
   private count = 0;
   private chainCheckpoints: ChainCheckpoint[] = [];
+  /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
+  private idempotencyEncoder: IdempotencyEncoder | null = null;
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
@@ -253,7 +255,8 @@ export class Ledger {
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
     };
-    return new LedgerSnapshotBuilder(header, this.table.packedEntries(), this.table.size);
+    this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
+    return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
   }
 
   private append(event: LedgerEventBody): number {

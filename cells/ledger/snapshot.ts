@@ -9,7 +9,8 @@ import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
 import { withEncodedJson } from "../encoded-json.js";
 
-export const LEDGER_SNAPSHOT_FORMAT = "ldc-ledger-snapshot/1";
+/** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
+export const LEDGER_SNAPSHOT_FORMAT = "ldc-ledger-snapshot/2";
 
 export interface LedgerSnapshot {
   readonly format: typeof LEDGER_SNAPSHOT_FORMAT;
@@ -23,86 +24,116 @@ export interface LedgerSnapshot {
   /** [operation id, packed fingerprint and outcome] in event order. */
   readonly idempotency: readonly (readonly [string, number])[];
   readonly checkpoints: readonly ChainCheckpoint[];
-  /** sha256 (hex) over everything above. */
+  /** sha256 (hex) over everything above (the ids through the sha256 of their lines). */
   readonly checksum: string;
 }
 
 export type LedgerSnapshotContent = Omit<LedgerSnapshot, "checksum">;
 
-// The checksum's input, line by line; the builder and the verifier both use these.
+// The checksum's input, line by line; the encoder, the builder and the verifier all use these.
+// The ids go in as one line holding their own sha256, so the digest of a table that only ever
+// grows can be carried forward from one snapshot to the next instead of recomputed.
 function headerLine(content: Omit<LedgerSnapshotContent, "accounts" | "idempotency" | "checkpoints">): string {
   return `${content.format}|${content.eventCount}|${content.headHash}|${content.openedTotal}|${content.depositedTotal}|${content.withdrawnTotal}\n`;
 }
 const accountLine = (account: string, balance: number): string => `a${account.length}:${account}|${balance}\n`;
 const idLine = (id: string, packed: number): string => `i${id.length}:${id}|${packed}\n`;
+const idsLine = (count: number, idsDigest: string): string => `I${count}|${idsDigest}\n`;
 const checkpointLine = (checkpoint: ChainCheckpoint): string => `c${checkpoint.eventCount}|${checkpoint.hash}\n`;
 
+function contentChecksum(content: Omit<LedgerSnapshotContent, "idempotency">, idsCount: number, idsDigest: string): string {
+  let text = headerLine(content);
+  for (const [account, balance] of content.accounts) text += accountLine(account, balance);
+  text += idsLine(idsCount, idsDigest);
+  for (const checkpoint of content.checkpoints) text += checkpointLine(checkpoint);
+  return createHash("sha256").update(text).digest("hex");
+}
+
 export function snapshotChecksum(content: LedgerSnapshotContent): string {
-  const digest = createHash("sha256");
-  digest.update(headerLine(content));
-  for (const [account, balance] of content.accounts) digest.update(accountLine(account, balance));
-  for (const [id, packed] of content.idempotency) digest.update(idLine(id, packed));
-  for (const checkpoint of content.checkpoints) digest.update(checkpointLine(checkpoint));
-  return digest.digest("hex");
+  const ids = createHash("sha256");
+  for (const [id, packed] of content.idempotency) ids.update(idLine(id, packed));
+  return contentChecksum(content, content.idempotency.length, ids.digest("hex"));
+}
+
+/**
+ * The idempotency table as snapshots need it, kept up to date incrementally: the [id, packed]
+ * pairs, their JSON text in chunks, and the running sha256 of their lines. The table is
+ * insertion-ordered and append-only (ids are never evicted or overwritten: idempotency.ts), so
+ * the first n entries never change once encoded; each snapshot encodes only the ids recorded
+ * since the one before, and a long run's snapshots cost O(new ids + accounts), not O(all ids).
+ */
+export class IdempotencyEncoder {
+  private readonly pairs: (readonly [string, number])[] = [];
+  private readonly chunks: string[] = [];
+  private readonly digest = createHash("sha256");
+
+  /** `source` iterates the live table in insertion order; it is only advanced over entries known to exist. */
+  constructor(private readonly source: Iterator<[string, number]>) {}
+
+  get encoded(): number {
+    return this.pairs.length;
+  }
+
+  /** Encodes up to `entries` more, never past the first `upTo`; true once `upTo` are encoded. */
+  advance(upTo: number, entries: number): boolean {
+    const slice: (readonly [string, number])[] = [];
+    let text = "";
+    while (this.pairs.length + slice.length < upTo && slice.length < entries) {
+      const next = this.source.next();
+      if (next.done === true) throw new LedgerError("SNAPSHOT_INVALID", `idempotency table has fewer than ${upTo} entries`, "idempotency");
+      const [id, packed] = next.value;
+      slice.push([id, packed]);
+      text += idLine(id, packed);
+    }
+    if (slice.length > 0) {
+      this.digest.update(text);
+      this.chunks.push(JSON.stringify(slice).slice(1, -1));
+      for (const pair of slice) this.pairs.push(pair);
+    }
+    return this.pairs.length >= upTo;
+  }
+
+  /** The first `count` entries: pairs, JSON text of the array, sha256 of their lines. */
+  prefix(count: number): { readonly pairs: (readonly [string, number])[]; readonly json: string; readonly digest: string } {
+    if (count === this.pairs.length) return { pairs: this.pairs.slice(), json: `[${this.chunks.join(",")}]`, digest: this.digest.copy().digest("hex") };
+    // Encoded past `count` (a full snapshot was taken while a stepped one was being built):
+    // recompute this prefix from the pairs, the rare slow path.
+    if (count > this.pairs.length) throw new LedgerError("SNAPSHOT_INVALID", `snapshot of ${count} ids taken before they were encoded`, "idempotency");
+    const pairs = this.pairs.slice(0, count);
+    const digest = createHash("sha256");
+    for (const [id, packed] of pairs) digest.update(idLine(id, packed));
+    return { pairs, json: JSON.stringify(pairs), digest: digest.digest("hex") };
+  }
 }
 
 /**
  * A ledger snapshot built a step at a time. The ledger hands over a frozen header (totals, head,
- * a copy of the balances and checkpoints) and a live iterator over its idempotency table with
- * the count to take: that table is insertion-ordered and append-only (ids are never evicted or
- * overwritten: idempotency.ts), so its first `idempotencyCount` entries are the captured state
- * however many are appended while the builder runs. Each step checksums and JSON-encodes its
- * slice; the result carries its JSON text (encoded-json.ts), byte-identical to JSON.stringify.
+ * a copy of the balances and checkpoints) and the number of idempotency entries it had; each
+ * step encodes some of those not encoded by an earlier snapshot, and the result carries its JSON
+ * text (encoded-json.ts), byte-identical to JSON.stringify.
  */
 export class LedgerSnapshotBuilder {
-  private readonly digest = createHash("sha256");
-  private readonly idempotency: (readonly [string, number])[] = [];
-  private readonly jsonParts: string[] = [];
-  private remaining: number;
   private built: LedgerSnapshot | null = null;
 
   constructor(
     private readonly header: Omit<LedgerSnapshotContent, "idempotency">,
-    private readonly source: Iterator<[string, number]>,
-    idempotencyCount: number,
-  ) {
-    this.remaining = idempotencyCount;
-    let text = headerLine(header);
-    for (const [account, balance] of header.accounts) text += accountLine(account, balance);
-    this.digest.update(text);
-  }
+    private readonly encoder: IdempotencyEncoder,
+    private readonly idempotencyCount: number,
+  ) {}
 
-  /** Takes up to `entries` more idempotency entries; true once the snapshot is complete. */
+  /** Encodes up to `entries` more idempotency entries; true once the snapshot is complete. */
   step(entries: number): boolean {
-    const slice: (readonly [string, number])[] = [];
-    let text = "";
-    while (this.remaining > 0 && slice.length < entries) {
-      const next = this.source.next();
-      if (next.done === true) throw new LedgerError("SNAPSHOT_INVALID", `idempotency table shrank while a snapshot was taken (${this.remaining} entries missing)`, "idempotency");
-      const [id, packed] = next.value;
-      slice.push([id, packed]);
-      text += idLine(id, packed);
-      this.remaining--;
-    }
-    if (slice.length > 0) {
-      this.digest.update(text);
-      this.jsonParts.push(JSON.stringify(slice).slice(1, -1));
-      for (const pair of slice) this.idempotency.push(pair);
-    }
-    return this.remaining === 0;
+    return this.encoder.encoded >= this.idempotencyCount || this.encoder.advance(this.idempotencyCount, entries);
   }
 
   /** The snapshot, with its JSON text attached; only once step() has answered true. */
   result(): LedgerSnapshot {
     if (this.built !== null) return this.built;
-    if (this.remaining > 0) throw new LedgerError("SNAPSHOT_INVALID", `snapshot taken before it was built (${this.remaining} entries to go)`, "idempotency");
-    let text = "";
-    for (const checkpoint of this.header.checkpoints) text += checkpointLine(checkpoint);
-    this.digest.update(text);
-    const checksum = this.digest.digest("hex");
+    const ids = this.encoder.prefix(this.idempotencyCount);
+    const checksum = contentChecksum(this.header, this.idempotencyCount, ids.digest);
     const { checkpoints, ...head } = this.header;
-    const json = `${JSON.stringify(head).slice(0, -1)},"idempotency":[${this.jsonParts.join(",")}],"checkpoints":${JSON.stringify(checkpoints)},"checksum":${JSON.stringify(checksum)}}`;
-    this.built = withEncodedJson({ ...head, idempotency: this.idempotency, checkpoints, checksum }, json);
+    const json = `${JSON.stringify(head).slice(0, -1)},"idempotency":${ids.json},"checkpoints":${JSON.stringify(checkpoints)},"checksum":${JSON.stringify(checksum)}}`;
+    this.built = withEncodedJson({ ...head, idempotency: ids.pairs, checkpoints, checksum }, json);
     return this.built;
   }
 }

@@ -82,7 +82,7 @@ describe("snapshots", () => {
 
   it("a snapshot built in steps is the state at its start, whatever is executed meanwhile, and its attached JSON is JSON.stringify's", () => {
     const ledger = busyLedger(50, { checkpointEventsInterval: 8 });
-    const expected = JSON.stringify(ledger.snapshot());
+    const expected = JSON.stringify(busyLedger(50, { checkpointEventsInterval: 8 }).snapshot());
     const builder = ledger.beginSnapshot();
     let steps = 0;
     for (let i = 0; !builder.step(7); i++) {
@@ -100,6 +100,35 @@ describe("snapshots", () => {
     expect(restored.headHash).toBe(busyLedger(50).headHash);
     expect(restored.readBalances()).toEqual(busyLedger(50).readBalances());
     expect(ledger.eventCount).toBeGreaterThan(restored.eventCount);
+  });
+
+  it("a later snapshot encodes only the ids recorded since the one before, and still verifies and restores", () => {
+    const ledger = busyLedger(100);
+    ledger.snapshot();
+    for (let i = 0; i < 10; i++) ledger.execute({ type: "Transfer", id: `more${i}`, from: "a", to: "b", amount: 1 });
+    const builder = ledger.beginSnapshot();
+    let steps = 1;
+    while (!builder.step(3)) steps++;
+    expect(steps).toBe(4); // the 10 new ids, 3 per step: not the 112 in the table
+    const snapshot = builder.result();
+    expect(snapshot.idempotency).toHaveLength(112); // two opens, 110 transfers
+    const restored = Ledger.fromSnapshot(JSON.parse(jsonOf(snapshot)));
+    expect(restored.headHash).toBe(ledger.headHash);
+    expect(restored.execute({ type: "Transfer", id: "t7", from: "b", to: "a", amount: 3 })).toMatchObject({ outcome: "posted", duplicate: true });
+  });
+
+  it("a full snapshot taken while a stepped one is being built leaves both correct", () => {
+    const ledger = busyLedger(40);
+    const expected = JSON.stringify(busyLedger(40).snapshot());
+    const builder = ledger.beginSnapshot();
+    builder.step(5);
+    ledger.execute({ type: "Transfer", id: "late", from: "a", to: "b", amount: 1 });
+    const full = ledger.snapshot(); // encodes all 43 ids, past the builder's 42
+    expect(full.idempotency).toHaveLength(43);
+    while (!builder.step(5));
+    expect(jsonOf(builder.result())).toBe(expected);
+    expect(JSON.stringify(builder.result())).toBe(expected);
+    expect(Ledger.fromSnapshot(JSON.parse(JSON.stringify(full))).headHash).toBe(ledger.headHash);
   });
 
   it("the state machine's stepped snapshot carries the applied index at its start and the same JSON as snapshot()", () => {
