@@ -13,7 +13,7 @@
 import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
 import { RaftNode, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from "./raft/raft.js";
 import type { RaftOptionsInput } from "./raft/options.js";
-import type { Entry, HardState, Message, NodeId, Ready } from "./raft/types.js";
+import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/types.js";
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
@@ -24,6 +24,12 @@ export interface SnapshotTask {
   /** Does up to `units` more work; true once the snapshot is complete. */
   step(units: number): boolean;
   result(): unknown;
+}
+
+/** A snapshot on its way: being built (snapshot null) or built and its file durable. */
+interface Snapshotting {
+  readonly task: SnapshotTask;
+  snapshot: Snapshot | null;
 }
 
 export interface StateMachine {
@@ -161,8 +167,8 @@ export class Replica {
   private readonly snapshotStepUnits: number;
   private persistedHardState: HardState = EMPTY_HARD_STATE;
   private snapshotIndex = 0;
-  /** The snapshot being built between Readies, and whether it is complete. */
-  private snapshotting: { readonly task: SnapshotTask; complete: boolean } | null = null;
+  /** The snapshot being built and written between Readies (null: none). */
+  private snapshotting: Snapshotting | null = null;
   private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
 
   constructor(
@@ -398,46 +404,41 @@ export class Replica {
 
   /**
    * Called with the Ready loop held (everything in the log is durable, nothing is being saved):
-   * installs a finished snapshot, or starts one once the log has outgrown the last.
+   * compacts to a snapshot built and written meanwhile, or starts one once the log has outgrown
+   * the last. A snapshot goes: build (steps between Readies) -> write its file (outside the
+   * storage queue: WAL appends go on) -> compact here (rename the file into place, rewrite the
+   * WAL). Only the last holds the Ready loop, for milliseconds however large the state.
    */
   private maybeCompact(node: RaftNode, done: () => void): void {
     if (this.snapshotting !== null) {
-      const { task, complete } = this.snapshotting;
-      if (!complete) return done();
+      const { snapshot } = this.snapshotting;
+      if (snapshot === null) return done();
       this.snapshotting = null;
-      return this.compactTo(node, task, done);
+      return this.compactTo(node, snapshot, done);
     }
     const applied = node.appliedIndex;
     if (applied - this.snapshotIndex < this.snapshotEntries) return done();
     // Raft dissertation §5.1: snapshot once the log has outgrown the last snapshot. A snapshot
-    // costs O(state) (the idempotency table grows with every transfer), so a fixed entry count
-    // alone would make compaction dominate long runs; this keeps its cost per entry constant
-    // and the WAL within about the size of the state it would rebuild.
+    // costs O(state) to write (the idempotency table grows with every transfer), so a fixed
+    // entry count alone would make compaction dominate long runs; this keeps its cost per entry
+    // constant and the WAL within about the size of the state it would rebuild.
     if (this.storage.walBytes < this.storage.snapshotBytes) return done();
     const task: SnapshotTask = this.stateMachine.beginSnapshot?.() ?? { index: applied, step: () => true, result: () => this.stateMachine.snapshot() };
-    if (task.step(this.snapshotStepUnits)) return this.compactTo(node, task, done);
-    // A large state: the rest is encoded in steps between Readies (each yields to I/O), while
-    // this replica goes on voting, replicating and applying; the next Ready after the last step
-    // (or the last step itself, if idle) installs it.
-    const building = { task, complete: false };
+    const building: Snapshotting = { task, snapshot: null };
     this.snapshotting = building;
-    this.stepSnapshot(building);
+    if (task.step(this.snapshotStepUnits)) this.writeSnapshot(node, building);
+    else this.stepSnapshot(building);
     done();
   }
 
-  private stepSnapshot(building: { readonly task: SnapshotTask; complete: boolean }): void {
+  /** The rest of a large state is encoded in steps, each after waiting I/O, while this replica goes on. */
+  private stepSnapshot(building: Snapshotting): void {
     const clock = this.dependencies.clock;
     const next = (): void => {
-      if (this.snapshotting !== building || this.phase !== "running") return;
-      if (!building.task.step(this.snapshotStepUnits)) return this.stepSnapshot(building);
-      building.complete = true;
       const node = this.runningNode();
-      if (node === null || this.busy) return; // the running Ready installs it when done
-      this.busy = true;
-      this.maybeCompact(node, () => {
-        this.busy = false;
-        this.processReady();
-      });
+      if (this.snapshotting !== building || node === null) return;
+      if (building.task.step(this.snapshotStepUnits)) this.writeSnapshot(node, building);
+      else this.stepSnapshot(building);
     };
     const delayUs = this.options.raft.snapshotStepDelayUs;
     if (delayUs !== undefined) clock.setTimer(delayUs, next);
@@ -445,10 +446,31 @@ export class Replica {
     else clock.setTimer(0, next);
   }
 
-  /** Compacts the log up to the task's index (at or below applied: entries after it stay in the WAL). */
-  private compactTo(node: RaftNode, task: SnapshotTask, done: () => void): void {
-    if (task.index <= this.snapshotIndex) return done(); // superseded by an installed snapshot
-    const snapshot = node.compact(logIndex(task.index), task.result());
+  /** Writes the built snapshot's file; once durable, the next Ready (or this, if idle) compacts. */
+  private writeSnapshot(node: RaftNode, building: Snapshotting): void {
+    if (building.task.index <= this.snapshotIndex) {
+      this.snapshotting = null; // superseded by a snapshot installed meanwhile
+      return;
+    }
+    const snapshot = node.snapshotAt(logIndex(building.task.index), building.task.result());
+    this.storage.prepareSnapshot(snapshot, (failure) => {
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      const running = this.runningNode();
+      if (this.snapshotting !== building || running === null) return;
+      building.snapshot = snapshot;
+      if (this.busy) return; // the running Ready compacts when it is done
+      this.busy = true;
+      this.maybeCompact(running, () => {
+        this.busy = false;
+        this.processReady();
+      });
+    });
+  }
+
+  /** Compacts the log up to the snapshot's index (at or below applied: entries after it stay in the WAL). */
+  private compactTo(node: RaftNode, built: Snapshot, done: () => void): void {
+    if (built.metadata.index <= this.snapshotIndex) return done(); // superseded by an installed snapshot
+    const snapshot = node.compact(built.metadata.index, built.data);
     this.snapshotIndex = snapshot.metadata.index;
     const entriesAfter = node.entries(logIndex(snapshot.metadata.index + 1), logIndex(node.lastIndex + 1)) ?? [];
     // Only what is already durable goes into the rewritten WAL's hard state.

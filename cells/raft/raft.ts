@@ -335,12 +335,17 @@ export class RaftNode {
    * Returns the snapshot to persist. Followers behind the new first index get it via InstallSnapshot.
    */
   compact(index: LogIndex, data: unknown): Snapshot {
-    invariant(index <= this.raftLog.applied, () => `compact(${index}) beyond applied ${this.raftLog.applied}`);
-    const entryTerm = this.raftLog.term(index);
-    invariant(entryTerm !== null, () => `compact(${index}): entry not in the log`);
-    const snapshot: Snapshot = { metadata: { index, term: entryTerm, voters: this.options.voters.slice() }, data };
+    const snapshot = this.snapshotAt(index, data);
     this.raftLog.compact(snapshot);
     return snapshot;
+  }
+
+  /** The snapshot compact(index, data) would install, without compacting (to persist it first). */
+  snapshotAt(index: LogIndex, data: unknown): Snapshot {
+    invariant(index <= this.raftLog.applied, () => `snapshot at ${index} beyond applied ${this.raftLog.applied}`);
+    const entryTerm = this.raftLog.term(index);
+    invariant(entryTerm !== null, () => `snapshot at ${index}: entry not in the log`);
+    return { metadata: { index, term: entryTerm, voters: this.options.voters.slice() }, data };
   }
 
   status(): RaftStatus {

@@ -74,6 +74,9 @@ export class RaftStorage {
   walBytes = 0;
   /** Size of the snapshot file last written or loaded (0: none). */
   snapshotBytes = 0;
+  /** The snapshot written by prepareSnapshot, waiting for compact() to rename it into place. */
+  private prepared: { readonly index: number; readonly bytes: number } | null = null;
+  private readonly prepareQueue = new SerialQueue("RaftStorage.prepareSnapshot", 16);
 
   constructor(
     private readonly options: RaftStorageOptions,
@@ -146,8 +149,30 @@ export class RaftStorage {
   }
 
   /**
-   * After the state machine snapshotted: persist `snapshot`, then rewrite the WAL to hold only
-   * `hardState` and the entries after the snapshot.
+   * Phase one of a compaction, outside the queue so WAL appends go on meanwhile: the snapshot's
+   * bytes into a file of its own, fsynced (a snapshot of megabytes takes tens of milliseconds to
+   * write; the Ready loop need not wait for it). compact() of the same index then only renames
+   * it into place. The replica compacts (holding its Ready loop) before it prepares another, so
+   * the file is not rewritten under a pending rename; a crash leaves a stray file load() ignores.
+   */
+  prepareSnapshot(snapshot: Snapshot, callback: (failure: StorageFailure | null) => void): void {
+    // Its own lane: a snapshot abandoned mid-write (the state was replaced by InstallSnapshot)
+    // must not share the file with the next one.
+    this.prepareQueue.enqueue((done) => {
+      const file = encodeSnapshotFile(snapshot);
+      this.prepared = null;
+      this.writeTemp(`${this.options.snapshotFile}.prepared`, file, (failure) => {
+        done();
+        if (failure !== null) return callback(this.fail(failure));
+        this.prepared = { index: snapshot.metadata.index, bytes: file.length };
+        callback(null);
+      });
+    });
+  }
+
+  /**
+   * After the state machine snapshotted: persist `snapshot` (rename the prepared file into place,
+   * or write it now), then rewrite the WAL to hold only `hardState` and the entries after it.
    */
   compact(snapshot: Snapshot, hardState: HardState, entriesAfter: readonly Entry[], callback: (failure: StorageFailure | null) => void): void {
     this.enqueue((done) => {
@@ -155,7 +180,16 @@ export class RaftStorage {
         done();
         callback(failure === null ? null : this.fail(failure));
       };
-      this.writeSnapshot(snapshot, (failure) => {
+      const prepared = this.prepared;
+      this.prepared = null;
+      const persistSnapshot = (then: (failure: StorageFailure | null) => void): void => {
+        if (prepared === null || prepared.index !== snapshot.metadata.index) return this.writeSnapshot(snapshot, then);
+        this.installTemp(`${this.options.snapshotFile}.prepared`, this.options.snapshotFile, (failure) => {
+          if (failure === null) this.snapshotBytes = prepared.bytes;
+          then(failure);
+        });
+      };
+      persistSnapshot((failure) => {
         if (failure !== null) return finish(failure);
         const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
@@ -195,23 +229,34 @@ export class RaftStorage {
   /** temp file, fsync, rename over the target, fsync the target. */
   private writeFileAtomically(file: string, bytes: Uint8Array, callback: (failure: StorageFailure | null) => void): void {
     const temp = `${file}.tmp`;
+    this.writeTemp(temp, bytes, (failure) => (failure === null ? this.installTemp(temp, file, callback) : callback(failure)));
+  }
+
+  /** `bytes` as the whole of `temp`, fsynced. */
+  private writeTemp(temp: string, bytes: Uint8Array, callback: (failure: StorageFailure | null) => void): void {
     this.disk.remove(temp, (removeError) => {
       if (removeError !== null && removeError.code !== "ENOENT") return callback({ code: "IO_ERROR", operation: `remove ${temp}`, cause: removeError });
       this.disk.append(temp, bytes, (appendError) => {
         if (appendError !== null) return callback({ code: "IO_ERROR", operation: `write ${temp}`, cause: appendError });
         this.disk.fsync(temp, (syncError) => {
           if (syncError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${temp}`, cause: syncError });
-          this.disk.rename(temp, file, (renameError) => {
-            if (renameError !== null) return callback({ code: "IO_ERROR", operation: `rename ${temp}`, cause: renameError });
-            this.disk.fsync(file, (targetError) => {
-              if (targetError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${file}`, cause: targetError });
-              callback(null);
-            });
-          });
+          callback(null);
         });
       });
     });
   }
+
+  /** Renames the durable `temp` over `file`, then fsyncs it. */
+  private installTemp(temp: string, file: string, callback: (failure: StorageFailure | null) => void): void {
+    this.disk.rename(temp, file, (renameError) => {
+      if (renameError !== null) return callback({ code: "IO_ERROR", operation: `rename ${temp}`, cause: renameError });
+      this.disk.fsync(file, (targetError) => {
+        if (targetError !== null) return callback({ code: "IO_ERROR", operation: `fsync ${file}`, cause: targetError });
+        callback(null);
+      });
+    });
+  }
+
 
   private fail(failure: StorageFailure): StorageFailure {
     this.failure ??= failure;
