@@ -39,7 +39,7 @@ export interface LiveBenchStep {
 
 /** Batching settings of the bench's cell (recorded with the figures in docs/BENCHMARKS.md). */
 export const LIVE_BENCH_RAFT = { batchEntriesMax: 2_048, batchBytesMax: 4 * 1024 * 1024, inflightAppendsMax: 64 } as const;
-const OFFERED_DEFAULT = [1_000, 2_000, 4_000, 8_000, 12_000, 16_000, 24_000];
+const OFFERED_DEFAULT = [1_000, 2_000, 4_000, 8_000, 10_000, 12_000, 16_000, 24_000];
 const STEP_MS_DEFAULT = 4_000;
 /** Bound on transfers in flight in the generator (beyond it the step is saturated anyway). */
 const INFLIGHT_MAX = 40_000;

@@ -164,6 +164,8 @@ export class Replica {
   private readonly requestTimeoutUs: number;
   private readonly pendingRequestsMax: number;
   private readonly snapshotEntries: number;
+  /** This replica's compaction thresholds are the configured ones times this (1 .. ~1.5). */
+  private readonly compactionStagger: number;
   private readonly snapshotStepUnits: number;
   private persistedHardState: HardState = EMPTY_HARD_STATE;
   private snapshotIndex = 0;
@@ -180,7 +182,12 @@ export class Replica {
     this.readNonce = dependencies.random.fork("read-nonce").nextUint32().toString(36);
     this.requestTimeoutUs = options.requestTimeoutUs ?? REQUEST_TIMEOUT_US_DEFAULT;
     this.pendingRequestsMax = options.pendingRequestsMax ?? PENDING_REQUESTS_MAX_DEFAULT;
-    this.snapshotEntries = options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT;
+    // Staggered by position among the voters (x1 .. about x1.5), so the replicas of a group do
+    // not all snapshot at the same index: a compaction costs CPU and holds the Ready loop for a
+    // moment, and five at once on a shared machine stall commits where one at a time does not
+    // (the other four still make a quorum).
+    this.compactionStagger = 1 + Math.max(0, options.voters.indexOf(options.id)) / (2 * options.voters.length);
+    this.snapshotEntries = Math.round((options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT) * this.compactionStagger);
     this.snapshotStepUnits = options.raft.snapshotStepUnits ?? SNAPSHOT_STEP_UNITS_DEFAULT;
     if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1) throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
     this.storage = new RaftStorage(
@@ -422,7 +429,7 @@ export class Replica {
     // costs O(state) to write (the idempotency table grows with every transfer), so a fixed
     // entry count alone would make compaction dominate long runs; this keeps its cost per entry
     // constant and the WAL within about the size of the state it would rebuild.
-    if (this.storage.walBytes < this.storage.snapshotBytes) return done();
+    if (this.storage.walBytes < this.storage.snapshotBytes * this.compactionStagger) return done();
     const task: SnapshotTask = this.stateMachine.beginSnapshot?.() ?? { index: applied, step: () => true, result: () => this.stateMachine.snapshot() };
     const building: Snapshotting = { task, snapshot: null };
     this.snapshotting = building;
