@@ -3,7 +3,7 @@
 // round trip, torn tail cut on recovery, a flipped bit in a synced record reported as corruption).
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { mkdtempSync, rmSync, appendFileSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -268,6 +268,30 @@ describe("FileDisk under RaftStorage", () => {
     expect(flipped.ok).toBe(true);
     const result = await load(dir);
     expect(result.code).toBe("CORRUPTED");
+  });
+
+  it("never corrupts bytes appended after the last fsync: only synced frames are candidates", async () => {
+    const dir = tempDir();
+    const disk = new FileDisk(dir);
+    const storage = new RaftStorage({ walFile: "raft.wal", snapshotFile: "raft.snap" }, disk);
+    await new Promise((resolve) => storage.load(resolve));
+    await save(storage, 1, 3);
+    await save(storage, 4, 3); // two synced frames: only the first may be flipped
+    const walPath = disk.pathOf("raft.wal");
+    const synced = readFileSync(walPath);
+    // The same valid frames again, appended but not fsynced: a whole-file view would pick them.
+    await new Promise((resolve) => disk.append("raft.wal", new Uint8Array(synced), resolve));
+    const original = readFileSync(walPath);
+    const offsets = (): number[] =>
+      Array.from({ length: 20 }, (_, i) => {
+        writeFileSync(walPath, original); // undo the previous flip
+        const result = disk.corruptSyncedRecord("raft.wal", createRandom(i + 1));
+        return result.ok ? result.offset : -1;
+      });
+    expect(offsets().every((offset) => offset >= 0 && offset < synced.length)).toBe(true);
+    await new Promise((resolve) => disk.fsync("raft.wal", resolve));
+    expect(offsets().some((offset) => offset >= synced.length)).toBe(true);
+    disk.close();
   });
 
   it("injects fsync EIO and ENOSPC, and they stop when healed", async () => {

@@ -47,7 +47,12 @@ export class FileDisk implements Disk {
   private readonly descriptors = new Map<string, number>();
   private readonly queue = new SerialQueue("FileDisk", DISK_OPERATIONS_QUEUED_MAX);
   private directoryDirty = false;
-  private readonly syncedBytes = new Map<string, number>();
+  /**
+   * Bytes appended to each file since its last fsync (the ops run one at a time, so this is
+   * exact): what corruptSyncedRecord must not touch. Kept by counting, not by an fstat after
+   * every fsync (a syscall and a thread-pool round trip per Ready, on the commit path).
+   */
+  private readonly unsyncedBytes = new Map<string, number>();
 
   constructor(readonly directory: string) {
     fs.mkdirSync(directory, { recursive: true });
@@ -71,6 +76,7 @@ export class FileDisk implements Disk {
           fs.write(fd, bytes, offset, bytes.length - offset, null, (error, written) => {
             if (error !== null) return finish(fromNode(error, `append ${file}`));
             if (offset + written < bytes.length) return writeFrom(offset + written);
+            this.unsyncedBytes.set(file, (this.unsyncedBytes.get(file) ?? 0) + bytes.length);
             finish(null);
           });
         };
@@ -100,14 +106,12 @@ export class FileDisk implements Disk {
         if (openError !== null) return finish(openError);
         fs.fsync(fd, (error) => {
           if (error !== null) return finish(fromNode(error, `fsync ${file}`));
+          this.unsyncedBytes.delete(file);
           const afterDirectory = (): void => {
-            fs.fstat(fd, (_statError, stats) => {
-              if (stats !== undefined) this.syncedBytes.set(file, stats.size);
-              const multiplier = this.faults.slowFsyncMultiplier;
-              if (multiplier <= 1) return finish(null);
-              const extraUs = Math.max(SLOW_FSYNC_US_MIN, (performance.now() - startedMs) * 1000 * (multiplier - 1));
-              setTimeout(() => finish(null), extraUs / 1000);
-            });
+            const multiplier = this.faults.slowFsyncMultiplier;
+            if (multiplier <= 1) return finish(null);
+            const extraUs = Math.max(SLOW_FSYNC_US_MIN, (performance.now() - startedMs) * 1000 * (multiplier - 1));
+            setTimeout(() => finish(null), extraUs / 1000);
           };
           if (!this.directoryDirty) return afterDirectory();
           this.directoryDirty = false;
@@ -143,7 +147,10 @@ export class FileDisk implements Disk {
       fs.rename(this.pathOf(source), this.pathOf(target), (error) => {
         if (error === null) {
           this.directoryDirty = true;
-          this.syncedBytes.delete(source);
+          const unsynced = this.unsyncedBytes.get(source);
+          this.unsyncedBytes.delete(source);
+          if (unsynced === undefined) this.unsyncedBytes.delete(target);
+          else this.unsyncedBytes.set(target, unsynced);
         }
         done();
         callback(error === null ? null : fromNode(error, `rename ${source} -> ${target}`));
@@ -157,7 +164,7 @@ export class FileDisk implements Disk {
       fs.unlink(this.pathOf(file), (error) => {
         if (error === null) {
           this.directoryDirty = true;
-          this.syncedBytes.delete(file);
+          this.unsyncedBytes.delete(file);
         }
         done();
         callback(error === null ? null : fromNode(error, `remove ${file}`));
@@ -185,7 +192,7 @@ export class FileDisk implements Disk {
     } catch (error) {
       return { ok: false, reason: `read ${file}: ${(error as Error).message}` };
     }
-    const synced = Math.min(bytes.length, this.syncedBytes.get(file) ?? bytes.length);
+    const synced = Math.max(0, bytes.length - (this.unsyncedBytes.get(file) ?? 0));
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, synced);
     const frames: { start: number; end: number }[] = [];
     for (let offset = 0; offset < synced; ) {
