@@ -294,6 +294,23 @@ describe("FileDisk under RaftStorage", () => {
     disk.close();
   });
 
+  it("appendAndSync is one O_DSYNC write; under an injected fsync EIO the bytes land but the call fails", async () => {
+    const disk = new FileDisk(tempDir());
+    const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
+    expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([1, 2]), cb))).toBeNull();
+    disk.faults.fsyncEio = true;
+    expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([3]), cb))).toBe("EIO");
+    disk.faults.fsyncEio = false;
+    disk.faults.enospc = true;
+    expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([4]), cb))).toBe("ENOSPC");
+    disk.faults.enospc = false;
+    expect(await call((cb) => disk.append("w", new Uint8Array([5]), cb))).toBeNull();
+    expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([6]), cb))).toBeNull();
+    // Both descriptors append at the end, in the order the calls were made.
+    expect([...readFileSync(disk.pathOf("w"))]).toEqual([1, 2, 3, 5, 6]);
+    disk.close();
+  });
+
   it("injects fsync EIO and ENOSPC, and they stop when healed", async () => {
     const disk = new FileDisk(tempDir());
     const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
