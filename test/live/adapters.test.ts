@@ -215,6 +215,18 @@ describe("FileDisk under RaftStorage", () => {
     return dir;
   }
 
+  /** A FileDisk in a fresh directory with a RaftStorage on it, loaded (empty). */
+  async function loadedStorage(): Promise<{ dir: string; disk: FileDisk; storage: RaftStorage }> {
+    const dir = tempDir();
+    const disk = new FileDisk(dir);
+    const storage = new RaftStorage({ walFile: "raft.wal", snapshotFile: "raft.snap" }, disk);
+    await new Promise((resolve) => storage.load(resolve));
+    return { dir, disk, storage };
+  }
+
+  /** The error code a disk call answers with (null: success). */
+  const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
+
   function save(storage: RaftStorage, from: number, count: number): Promise<void> {
     return new Promise((resolve, reject) =>
       storage.save({ term: term(1), vote: nodeId("a"), commit: logIndex(from + count - 1) }, entries(from, count), null, (failure) => (failure === null ? resolve() : reject(new Error(failure.code)))),
@@ -241,10 +253,7 @@ describe("FileDisk under RaftStorage", () => {
   });
 
   it("cuts a torn tail on recovery and keeps every complete record", async () => {
-    const dir = tempDir();
-    const disk = new FileDisk(dir);
-    const storage = new RaftStorage({ walFile: "raft.wal", snapshotFile: "raft.snap" }, disk);
-    await new Promise((resolve) => storage.load(resolve));
+    const { dir, disk, storage } = await loadedStorage();
     await save(storage, 1, 3);
     const walPath = disk.pathOf("raft.wal");
     const goodBytes = statSync(walPath).size;
@@ -258,10 +267,7 @@ describe("FileDisk under RaftStorage", () => {
   });
 
   it("reports a bit flipped in a synced record as CORRUPTED, not as a torn tail", async () => {
-    const dir = tempDir();
-    const disk = new FileDisk(dir);
-    const storage = new RaftStorage({ walFile: "raft.wal", snapshotFile: "raft.snap" }, disk);
-    await new Promise((resolve) => storage.load(resolve));
+    const { dir, disk, storage } = await loadedStorage();
     await save(storage, 1, 3);
     await save(storage, 4, 3);
     const flipped = disk.corruptSyncedRecord("raft.wal", createRandom(7));
@@ -271,10 +277,7 @@ describe("FileDisk under RaftStorage", () => {
   });
 
   it("never corrupts bytes appended after the last fsync: only synced frames are candidates", async () => {
-    const dir = tempDir();
-    const disk = new FileDisk(dir);
-    const storage = new RaftStorage({ walFile: "raft.wal", snapshotFile: "raft.snap" }, disk);
-    await new Promise((resolve) => storage.load(resolve));
+    const { disk, storage } = await loadedStorage();
     await save(storage, 1, 3);
     await save(storage, 4, 3); // two synced frames: only the first may be flipped
     const walPath = disk.pathOf("raft.wal");
@@ -296,7 +299,6 @@ describe("FileDisk under RaftStorage", () => {
 
   it("appendAndSync is one O_DSYNC write; under an injected fsync EIO the bytes land but the call fails", async () => {
     const disk = new FileDisk(tempDir());
-    const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
     expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([1, 2]), cb))).toBeNull();
     disk.faults.fsyncEio = true;
     expect(await call((cb) => disk.appendAndSync("w", new Uint8Array([3]), cb))).toBe("EIO");
@@ -313,7 +315,6 @@ describe("FileDisk under RaftStorage", () => {
 
   it("injects fsync EIO and ENOSPC, and they stop when healed", async () => {
     const disk = new FileDisk(tempDir());
-    const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
     disk.faults.enospc = true;
     expect(await call((cb) => disk.append("f", new Uint8Array([1]), cb))).toBe("ENOSPC");
     disk.faults.enospc = false;
