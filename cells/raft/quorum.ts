@@ -9,11 +9,21 @@ export function quorumSize(votersCount: number): number {
   return Math.floor(votersCount / 2) + 1;
 }
 
-/** The largest index that a majority of voters has matched. */
+/**
+ * The largest index that a majority of voters has matched: the largest match that at least a
+ * quorum of matches reach. O(n^2) for n voters (five), without the copy and sort of the obvious
+ * version: the leader calls this on every append answer.
+ */
 export function committedIndex(matches: readonly LogIndex[]): LogIndex {
-  if (matches.length === 0) return INDEX_ZERO;
-  const sorted = matches.slice().sort((a, b) => b - a);
-  return sorted[quorumSize(matches.length) - 1] as LogIndex;
+  const quorum = quorumSize(matches.length);
+  let best = INDEX_ZERO;
+  for (const candidate of matches) {
+    if (candidate <= best) continue;
+    let reaching = 0;
+    for (const match of matches) if (match >= candidate) reaching++;
+    if (reaching >= quorum) best = candidate;
+  }
+  return best;
 }
 
 export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId, boolean>): VoteResult {
