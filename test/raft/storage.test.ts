@@ -106,6 +106,40 @@ describe("RaftStorage", () => {
     expect(loaded.state.entries.map((e) => e.index)).toEqual([49, 50]);
   });
 
+  it("a snapshot prepared while appends go on is renamed into place by compact; a stale one is not used", () => {
+    const { scheduler, disk, storage, save, load } = setup();
+    const wal = storage();
+    for (let i = 1; i <= 20; i++) save(wal, hard(i), [entry(i)]);
+    const snapshotAt = (index: number): Snapshot => ({ metadata: { index: logIndex(index), term: term(1), voters: [nodeId("n1")] }, data: { upTo: index } });
+    let prepared: StorageFailure | null | undefined;
+    wal.prepareSnapshot(snapshotAt(18), (failure) => (prepared = failure));
+    // Appends are not held up behind the snapshot: one is saved while the file is written.
+    expect(save(wal, hard(21), [entry(21)])).toBeNull();
+    expect(prepared).toBeUndefined();
+    runUntil(scheduler, () => prepared !== undefined);
+    expect(prepared).toBeNull();
+    expect(disk.peek(`${FILES.snapshotFile}.prepared`)).not.toBeNull();
+    const compact = (snapshot: Snapshot, after: Entry[]): StorageFailure | null => {
+      let done: StorageFailure | null | undefined;
+      wal.compact(snapshot, hard(21), after, (failure) => (done = failure));
+      runUntil(scheduler, () => done !== undefined);
+      return done as StorageFailure | null;
+    };
+    expect(compact(snapshotAt(18), [entry(19), entry(20), entry(21)])).toBeNull();
+    expect(disk.peek(`${FILES.snapshotFile}.prepared`)).toBeNull(); // renamed, not rewritten
+    let loaded = load(storage());
+    expect(loaded.code === "OK" && loaded.state.snapshot?.data).toEqual({ upTo: 18 });
+    // A prepared file for another index is never renamed over the snapshot being compacted.
+    let stale: StorageFailure | null | undefined;
+    wal.prepareSnapshot(snapshotAt(19), (failure) => (stale = failure));
+    runUntil(scheduler, () => stale !== undefined);
+    expect(stale).toBeNull();
+    expect(compact(snapshotAt(20), [entry(21)])).toBeNull();
+    loaded = load(storage());
+    expect(loaded.code === "OK" && loaded.state.snapshot?.data).toEqual({ upTo: 20 });
+    expect(loaded.code === "OK" && loaded.state.entries.map((e) => e.index)).toEqual([21]);
+  });
+
   it("a failing fsync is reported as IO_ERROR and sticks", () => {
     const { disk, storage, save } = setup();
     const wal = storage();
