@@ -27,7 +27,7 @@ export interface SimBenchResult {
   simToWallRatio: number;
   /** Committed (acknowledged) transfers per wall-clock second, each applied on five replicas. */
   committedTransfersPerWallSecond: number;
-  cellsWorld: { defaultLoad: CellsMeasurement & { wallMsRuns: number[] }; saturated: CellsMeasurement & { wallMsRuns: number[] } };
+  cellsWorld: { defaultLoad: CellsMedian; saturated: CellsMedian };
   pingSimToWallRatio: number;
   pingWorld: { simulatedMs: number; wallMs: number; events: number; eventsPerSecond: number; hosts: number };
   method: string;
@@ -69,8 +69,11 @@ function measureCells(opsPerSecond: number, simulatedUs: number): CellsMeasureme
   };
 }
 
+/** The median run by wall time, with every run's wall time. */
+type CellsMedian = CellsMeasurement & { readonly wallMsRuns: number[] };
+
 /** Runs `measure` `runs` times; the median by wall time, with every run's wall time. */
-function medianCells(runs: number, measure: () => CellsMeasurement): CellsMeasurement & { wallMsRuns: number[] } {
+function medianCells(runs: number, measure: () => CellsMeasurement): CellsMedian {
   const results = Array.from({ length: Math.max(1, runs) }, measure).sort((a, b) => a.wallMs - b.wallMs);
   return { ...(results[Math.floor((results.length - 1) / 2)] as CellsMeasurement), wallMsRuns: results.map((result) => result.wallMs) };
 }

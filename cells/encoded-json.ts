@@ -19,3 +19,15 @@ export function jsonOf(value: unknown): string {
   }
   return JSON.stringify(value ?? null);
 }
+
+/**
+ * JSON text of an object: the fields of `plain` (JSON.stringify'd, in their order), then `raw`
+ * fields whose values are already JSON text, in the order given. Equal to JSON.stringify of the
+ * object those fields make, without re-encoding the raw values.
+ */
+export function jsonObjectText(plain: object, raw: readonly (readonly [string, string])[]): string {
+  const head = JSON.stringify(plain);
+  const rest = raw.map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(",");
+  if (rest.length === 0) return head;
+  return head === "{}" ? `{${rest}}` : `${head.slice(0, -1)},${rest}}`;
+}

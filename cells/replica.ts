@@ -164,7 +164,7 @@ export class Replica {
   private readonly requestTimeoutUs: number;
   private readonly pendingRequestsMax: number;
   private readonly snapshotEntries: number;
-  /** This replica's compaction thresholds are the configured ones times this (1 .. ~1.5). */
+  /** This replica's compaction thresholds are the configured ones times this (1 to below 1.5). */
   private readonly compactionStagger: number;
   private readonly snapshotStepUnits: number;
   private persistedHardState: HardState = EMPTY_HARD_STATE;
@@ -182,7 +182,7 @@ export class Replica {
     this.readNonce = dependencies.random.fork("read-nonce").nextUint32().toString(36);
     this.requestTimeoutUs = options.requestTimeoutUs ?? REQUEST_TIMEOUT_US_DEFAULT;
     this.pendingRequestsMax = options.pendingRequestsMax ?? PENDING_REQUESTS_MAX_DEFAULT;
-    // Staggered by position among the voters (x1 .. about x1.5), so the replicas of a group do
+    // Staggered by position among the voters (x1 for the first, below x1.5 for the last), so the replicas of a group do
     // not all snapshot at the same index: a compaction costs CPU and holds the Ready loop for a
     // moment, and five at once on a shared machine stall commits where one at a time does not
     // (the other four still make a quorum).

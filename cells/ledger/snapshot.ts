@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
-import { withEncodedJson } from "../encoded-json.js";
+import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
 export const LEDGER_SNAPSHOT_FORMAT = "ldc-ledger-snapshot/2";
@@ -60,7 +60,8 @@ export function snapshotChecksum(content: LedgerSnapshotContent): string {
  * pairs, their JSON text in chunks, and the running sha256 of their lines. The table is
  * insertion-ordered and append-only (ids are never evicted or overwritten: idempotency.ts), so
  * the first n entries never change once encoded; each snapshot encodes only the ids recorded
- * since the one before, and a long run's snapshots cost O(new ids + accounts), not O(all ids).
+ * since the one before (the per-id work of a long run's snapshots is O(new ids), not O(all ids);
+ * what remains O(all ids) is copying: prefix()).
  */
 export class IdempotencyEncoder {
   private readonly pairs: (readonly [string, number])[] = [];
@@ -93,7 +94,11 @@ export class IdempotencyEncoder {
     return this.pairs.length >= upTo;
   }
 
-  /** The first `count` entries: pairs, JSON text of the array, sha256 of their lines. */
+  /**
+   * The first `count` entries: pairs, JSON text of the array, sha256 of their lines. The JS work
+   * (lines, JSON, digest) was done once per id in advance(); this only copies references and
+   * joins the chunks (native, O(all ids) but memcpy-fast).
+   */
   prefix(count: number): { readonly pairs: (readonly [string, number])[]; readonly json: string; readonly digest: string } {
     if (count === this.pairs.length) return { pairs: this.pairs.slice(), json: `[${this.chunks.join(",")}]`, digest: this.digest.copy().digest("hex") };
     // Encoded past `count` (a full snapshot was taken while a stepped one was being built):
@@ -132,7 +137,11 @@ export class LedgerSnapshotBuilder {
     const ids = this.encoder.prefix(this.idempotencyCount);
     const checksum = contentChecksum(this.header, this.idempotencyCount, ids.digest);
     const { checkpoints, ...head } = this.header;
-    const json = `${JSON.stringify(head).slice(0, -1)},"idempotency":${ids.json},"checkpoints":${JSON.stringify(checkpoints)},"checksum":${JSON.stringify(checksum)}}`;
+    const json = jsonObjectText(head, [
+      ["idempotency", ids.json],
+      ["checkpoints", JSON.stringify(checkpoints)],
+      ["checksum", JSON.stringify(checksum)],
+    ]);
     this.built = withEncodedJson({ ...head, idempotency: ids.pairs, checkpoints, checksum }, json);
     return this.built;
   }

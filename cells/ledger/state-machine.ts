@@ -8,7 +8,7 @@ import { Ledger, type LedgerOptions } from "./ledger.js";
 import type { LedgerEventBody } from "./events.js";
 import type { LedgerOutcome } from "./outcome.js";
 import type { LedgerSnapshot } from "./snapshot.js";
-import { jsonOf, withEncodedJson } from "../encoded-json.js";
+import { jsonObjectText, jsonOf, withEncodedJson } from "../encoded-json.js";
 
 /** A committed log entry as cells/replica.ts hands it over. */
 export interface CommittedEntry {
@@ -120,7 +120,7 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
       result: () => {
         const built = ledger.result();
         const snapshot: LedgerStateMachineSnapshot = { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm, ledger: built };
-        return withEncodedJson(snapshot, `${JSON.stringify({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }).slice(0, -1)},"ledger":${jsonOf(built)}}`);
+        return withEncodedJson(snapshot, jsonObjectText({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }, [["ledger", jsonOf(built)]]));
       },
     };
   }

@@ -15,7 +15,7 @@ import { CodecError, decodeFrame, decodeJson, encodeFrame } from "../raft/codec.
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 import { RECORD_SNAPSHOT_FILE, encodeRecord, type WalRecord } from "./records.js";
-import { jsonOf } from "../encoded-json.js";
+import { jsonObjectText, jsonOf } from "../encoded-json.js";
 import { replayWal, type RecoveredState } from "./recovery.js";
 
 export interface RaftStorageOptions {
@@ -50,7 +50,7 @@ const textEncoder = new TextEncoder();
 
 /** The same bytes as encodeJson(snapshot), reusing the data's JSON when it was built piecewise. */
 export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
-  return encodeFrame(RECORD_SNAPSHOT_FILE, textEncoder.encode(`{"metadata":${JSON.stringify(snapshot.metadata)},"data":${jsonOf(snapshot.data)}}`));
+  return encodeFrame(RECORD_SNAPSHOT_FILE, textEncoder.encode(jsonObjectText({ metadata: snapshot.metadata }, [["data", jsonOf(snapshot.data)]])));
 }
 
 export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {

@@ -23,7 +23,10 @@ export function runRandomizedSeed(seed: number): void {
   config.raft.snapshotEntries = 50;
   // Odd seeds build each snapshot in steps of 16 ids, 20 ms apart, so a snapshot is still being
   // built across crashes, partitions, elections and an InstallSnapshot replacing the state.
-  if (seed % 2 === 1) Object.assign(config.raft, { snapshotStepUnits: 16, snapshotStepDelayUs: 20_000 });
+  if (seed % 2 === 1) {
+    config.raft.snapshotStepUnits = 16;
+    config.raft.snapshotStepDelayUs = 20_000;
+  }
   const reproduce = `LDC_SEEDS_A=${seed}..${seed} npx vitest run test/cells/randomized-a.test.ts`;
   let result: ReturnType<typeof runCells>;
   try {
