@@ -76,8 +76,8 @@ describe("ui render (fixture controller)", () => {
     expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
     await expect.poll(() => page.locator('#flow path.band').count(), { timeout: WAIT_MS }).toBe(6);
-    // Fault windows are shaded on the charts.
-    expect(await page.locator('[data-testid="chart-tps"] rect.fault-window').count()).toBeGreaterThan(0);
+    // Fault windows are shaded on the charts (drawn from their own fetch: wait for it, as above).
+    await expect.poll(() => page.locator('[data-testid="chart-tps"] rect.fault-window').count(), { timeout: WAIT_MS }).toBeGreaterThan(0);
   });
 
   it("asks for the token before the first action, then evacuates and shows the new routing", async () => {
