@@ -26,15 +26,68 @@ export class CodecError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Small encodings are carved out of a shared 64 KiB slab, as Node's Buffer pool does: V8 tracks
+ * every ArrayBuffer for the garbage collector, and a fresh one per WAL append and per entry made
+ * that tracking a measurable share of a simulated run (docs/BENCHMARKS.md, session 4). The bytes
+ * are plain Uint8Array views: readers must honour byteOffset (every DataView here does), and a
+ * retained view keeps its slab alive (WAL chunks live until compaction anyway).
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_CARVED_BYTES_MAX = 4 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabOffset = 0;
+
+/** `length` zeroed bytes: a view into the current slab when small, a buffer of its own otherwise. */
+export function allocBytes(length: number): Uint8Array {
+  if (length > SLAB_CARVED_BYTES_MAX) return new Uint8Array(length);
+  if (slabOffset + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const bytes = new Uint8Array(slab, slabOffset, length);
+  slabOffset = (slabOffset + length + 7) & ~7; // 8-byte aligned, like the allocator it replaces
+  return bytes;
+}
+
+/** UTF-8 of `text` (TextEncoder.encode, but small results come from the slab). */
+export function utf8Bytes(text: string): Uint8Array {
+  const worstCase = text.length * 3;
+  if (worstCase > SLAB_CARVED_BYTES_MAX) return encoder.encode(text);
+  if (slabOffset + worstCase > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const { written } = encoder.encodeInto(text, new Uint8Array(slab, slabOffset, worstCase));
+  const bytes = new Uint8Array(slab, slabOffset, written);
+  slabOffset = (slabOffset + written + 7) & ~7;
+  return bytes;
+}
+
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
-  if (payload.length > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame payload ${payload.length} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  const view = new DataView(frame.buffer);
-  view.setUint32(0, payload.length);
-  frame[8] = type;
-  frame.set(payload, FRAME_HEADER_BYTES);
-  view.setUint32(4, crc32(frame, 8, frame.length));
+  const frame = allocBytes(frameBytes(payload.length));
+  writeFrame(frame, viewOf(frame), 0, type, payload);
   return frame;
+}
+
+/** Size of a frame around `payloadBytes`; throws CodecError TOO_LARGE past FRAME_PAYLOAD_BYTES_MAX. */
+export function frameBytes(payloadBytes: number): number {
+  if (payloadBytes > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame payload ${payloadBytes} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
+  return FRAME_HEADER_BYTES + payloadBytes;
+}
+
+/** Writes a frame of `type` around `payload` at `offset`; returns the offset past it. */
+export function writeFrame(bytes: Uint8Array, view: DataView, offset: number, type: number, payload: Uint8Array): number {
+  const end = offset + FRAME_HEADER_BYTES + payload.length;
+  view.setUint32(offset, payload.length);
+  bytes[offset + 8] = type;
+  bytes.set(payload, offset + FRAME_HEADER_BYTES);
+  view.setUint32(offset + 4, crc32(bytes, offset + 8, end));
+  return end;
 }
 
 export interface DecodedFrame {
@@ -57,7 +110,7 @@ export function decodeFrame(bytes: Uint8Array, offset: number): DecodedFrame {
 }
 
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value ?? null));
+  return utf8Bytes(JSON.stringify(value ?? null));
 }
 
 export function decodeJson(bytes: Uint8Array): unknown {
@@ -105,44 +158,40 @@ function cacheEncoding(entry: Entry, bytes: Uint8Array): void {
 
 /** A batch of entries: [u32 count] then per entry [u8 kind | u64 term | u64 index | u32 dataLength | JSON]. */
 export function encodeEntries(entries: readonly Entry[]): Uint8Array {
-  const datas = entryDatas(entries);
-  const bytes = new Uint8Array(entriesPayloadBytes(datas));
-  writeEntries(bytes, new DataView(bytes.buffer), 0, entries, datas);
+  const bytes = allocBytes(entriesPayloadBytes(entries));
+  writeEntries(bytes, viewOf(bytes), 0, entries);
   return bytes;
 }
 
-/** `entries` as one frame of `type`, built in a single allocation (the WAL's hot path). */
+/** `entries` as one frame of `type`, built in a single allocation. */
 export function encodeEntriesFrame(type: number, entries: readonly Entry[]): Uint8Array {
-  const datas = entryDatas(entries);
-  const payloadBytes = entriesPayloadBytes(datas);
-  if (payloadBytes > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame payload ${payloadBytes} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + payloadBytes);
-  const view = new DataView(frame.buffer);
-  view.setUint32(0, payloadBytes);
-  frame[8] = type;
-  writeEntries(frame, view, FRAME_HEADER_BYTES, entries, datas);
-  view.setUint32(4, crc32(frame, 8, frame.length));
+  const frame = allocBytes(frameBytes(entriesPayloadBytes(entries)));
+  writeEntriesFrame(frame, viewOf(frame), 0, type, entries);
   return frame;
 }
 
-function entryDatas(entries: readonly Entry[]): Uint8Array[] {
-  const datas: Uint8Array[] = new Array<Uint8Array>(entries.length);
-  for (let i = 0; i < entries.length; i++) datas[i] = entryDataBytes(entries[i] as Entry);
-  return datas;
-}
-
-function entriesPayloadBytes(datas: readonly Uint8Array[]): number {
+/** Size of `entries` as a batch payload (their data encodings are cached on them, see above). */
+export function entriesPayloadBytes(entries: readonly Entry[]): number {
   let size = 4;
-  for (const data of datas) size += ENTRY_HEADER_BYTES + data.length;
+  for (let i = 0; i < entries.length; i++) size += ENTRY_HEADER_BYTES + entryDataBytes(entries[i] as Entry).length;
   return size;
 }
 
-function writeEntries(bytes: Uint8Array, view: DataView, start: number, entries: readonly Entry[], datas: readonly Uint8Array[]): void {
+/** Writes `entries` as one frame of `type` at `offset` (the WAL's hot path); returns the offset past it. */
+export function writeEntriesFrame(bytes: Uint8Array, view: DataView, offset: number, type: number, entries: readonly Entry[]): number {
+  const end = writeEntries(bytes, view, offset + FRAME_HEADER_BYTES, entries);
+  view.setUint32(offset, end - offset - FRAME_HEADER_BYTES);
+  bytes[offset + 8] = type;
+  view.setUint32(offset + 4, crc32(bytes, offset + 8, end));
+  return end;
+}
+
+function writeEntries(bytes: Uint8Array, view: DataView, start: number, entries: readonly Entry[]): number {
   view.setUint32(start, entries.length);
   let offset = start + 4;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry;
-    const data = datas[i] as Uint8Array;
+    const data = entryDataBytes(entry);
     bytes[offset] = KIND_CODES[entry.kind];
     setUint53(view, offset + 1, entry.term);
     setUint53(view, offset + 9, entry.index);
@@ -150,10 +199,11 @@ function writeEntries(bytes: Uint8Array, view: DataView, start: number, entries:
     bytes.set(data, offset + ENTRY_HEADER_BYTES);
     offset += ENTRY_HEADER_BYTES + data.length;
   }
+  return offset;
 }
 
 export function decodeEntries(bytes: Uint8Array): Entry[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = viewOf(bytes);
   if (bytes.length < 4) throw new CodecError("MALFORMED", "entries batch shorter than its count");
   const count = view.getUint32(0);
   const entries: Entry[] = [];
@@ -175,7 +225,9 @@ export function decodeEntries(bytes: Uint8Array): Entry[] {
     // The bytes just decoded are this entry's encoding: a follower's own WAL write and any
     // re-send reuse them instead of stringifying again (a copy, so the entry does not keep the
     // whole WAL file or wire frame alive).
-    cacheEncoding(entry, dataBytes.slice());
+    const copy = allocBytes(dataBytes.length);
+    copy.set(dataBytes);
+    cacheEncoding(entry, copy);
     entries.push(entry);
     offset = dataStart + dataLength;
   }

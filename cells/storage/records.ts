@@ -2,7 +2,7 @@
 // An `entries` record also truncates: on replay, entries from its first index replace whatever
 // the log held from that index on (a follower overwriting a conflicting suffix).
 
-import { CodecError, decodeEntries, decodeJson, encodeEntriesFrame, encodeFrame, encodeJson } from "../raft/codec.js";
+import { allocBytes, CodecError, decodeEntries, decodeJson, encodeJson, entriesPayloadBytes, frameBytes, viewOf, writeEntriesFrame, writeFrame } from "../raft/codec.js";
 import type { Entry, HardState, LogIndex, Term } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 
@@ -19,14 +19,30 @@ export type WalRecord =
   | { readonly kind: "snapshotMark"; readonly index: LogIndex; readonly term: Term };
 
 export function encodeRecord(record: WalRecord): Uint8Array {
-  switch (record.kind) {
-    case "hardState":
-      return encodeFrame(RECORD_HARD_STATE, encodeJson(record.hardState));
-    case "entries":
-      return encodeEntriesFrame(RECORD_ENTRIES, record.entries);
-    case "snapshotMark":
-      return encodeFrame(RECORD_SNAPSHOT_MARK, encodeJson({ index: record.index, term: record.term }));
+  return encodeRecords([record]);
+}
+
+/** `records` as consecutive frames in one allocation: what one WAL append writes. */
+export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
+  // Sizes first (the JSON payloads are encoded once, here), then every frame in place.
+  const payloads: (Uint8Array | null)[] = new Array<Uint8Array | null>(records.length);
+  let size = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as WalRecord;
+    const payload = record.kind === "hardState" ? encodeJson(record.hardState) : record.kind === "snapshotMark" ? encodeJson({ index: record.index, term: record.term }) : null;
+    payloads[i] = payload;
+    size += frameBytes(payload === null ? entriesPayloadBytes((record as { entries: readonly Entry[] }).entries) : payload.length);
   }
+  const bytes = allocBytes(size);
+  const view = viewOf(bytes);
+  let offset = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as WalRecord;
+    const payload = payloads[i] as Uint8Array | null;
+    if (record.kind === "entries") offset = writeEntriesFrame(bytes, view, offset, RECORD_ENTRIES, record.entries);
+    else offset = writeFrame(bytes, view, offset, record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK, payload as Uint8Array);
+  }
+  return bytes;
 }
 
 const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;

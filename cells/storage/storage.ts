@@ -14,7 +14,7 @@ import { SerialQueue, type SerialOperation } from "../../sim/kernel/serial-queue
 import { CodecError, decodeFrame, decodeJson, encodeFrame } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
-import { RECORD_SNAPSHOT_FILE, encodeRecord, type WalRecord } from "./records.js";
+import { RECORD_SNAPSHOT_FILE, encodeRecords, type WalRecord } from "./records.js";
 import { jsonObjectText, jsonOf } from "../encoded-json.js";
 import { replayWal, type RecoveredState } from "./recovery.js";
 
@@ -34,17 +34,6 @@ export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; 
 
 
 const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 const textEncoder = new TextEncoder();
 
@@ -140,7 +129,7 @@ export class RaftStorage {
         if (entries.length > 0) records.push({ kind: "entries", entries });
         if (hardState !== null) records.push({ kind: "hardState", hardState });
         if (records.length === 0) return finish(null);
-        const bytes = concat(records.map(encodeRecord));
+        const bytes = encodeRecords(records);
         this.appendAndSync(this.options.walFile, bytes, "WAL", finish);
       };
       if (snapshot === null) appendRecords();
@@ -195,7 +184,7 @@ export class RaftStorage {
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
         records.push({ kind: "hardState", hardState });
-        const bytes = concat(records.map(encodeRecord));
+        const bytes = encodeRecords(records);
         this.writeFileAtomically(this.options.walFile, bytes, (walFailure) => {
           if (walFailure === null) this.walBytes = bytes.length;
           finish(walFailure);
