@@ -19,7 +19,11 @@ export class LedgerError extends Error {
   }
 }
 
-/** An always-on assertion: a false condition is a bug in the ledger, never a client's fault. */
-export function assertLedger(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new LedgerError("INVARIANT_VIOLATED", message);
+/**
+ * An always-on assertion: a false condition is a bug in the ledger, never a client's fault. A
+ * message that interpolates goes in a function, built only on failure: these run several times
+ * per applied event on every replica, and eager template strings were a share of each apply.
+ */
+export function assertLedger(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) throw new LedgerError("INVARIANT_VIOLATED", typeof message === "string" ? message : message());
 }

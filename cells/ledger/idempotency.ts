@@ -43,7 +43,7 @@ export function commandFingerprint(command: IdempotentCommand): number {
 
 export function packEntry(fingerprint: number, outcome: RecordedOutcome): number {
   const code = OUTCOME_CODE.get(outcome);
-  assertLedger(code !== undefined, `unknown outcome ${outcome}`);
+  assertLedger(code !== undefined, () => `unknown outcome ${outcome}`);
   return (fingerprint >>> 0) * OUTCOME_CODES + code;
 }
 
@@ -79,12 +79,12 @@ export class IdempotencyTable {
   }
 
   record(id: string, fingerprint: number, outcome: RecordedOutcome): void {
-    assertLedger(!this.isFull, `idempotency table over its limit of ${this.entriesMax}`);
+    assertLedger(!this.isFull, () => `idempotency table over its limit of ${this.entriesMax}`);
     const sizeBefore = this.entries.size;
     this.entries.set(id, packEntry(fingerprint, outcome));
     // Same invariant as a has() before the set, without a second lookup in a table of millions:
     // a set that does not grow the map overwrote an id recorded before.
-    assertLedger(this.entries.size === sizeBefore + 1, `idempotency id recorded twice: ${id}`);
+    assertLedger(this.entries.size === sizeBefore + 1, () => `idempotency id recorded twice: ${id}`);
   }
 
   /** Raw packed entries in insertion order (for snapshots). */

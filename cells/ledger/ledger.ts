@@ -270,7 +270,7 @@ export class Ledger {
     if (this.count % this.options.checkpointEventsInterval === 0) this.chainCheckpoints.push({ eventCount: this.count, hash });
     assertConservation(this.state);
     if (this.count % this.options.conservationRecountEventsInterval === 0) {
-      assertLedger(recountBalances(this.state) === this.state.totalBalance, `balances do not sum to the running total at event ${index}`);
+      assertLedger(recountBalances(this.state) === this.state.totalBalance, () => `balances do not sum to the running total at event ${index}`);
     }
     return index;
   }

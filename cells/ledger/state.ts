@@ -28,24 +28,24 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
     case "TransferPosted": {
       const fromBefore = balances.get(event.from);
       const toBefore = balances.get(event.to);
-      assertLedger(fromBefore !== undefined && toBefore !== undefined, `transfer ${event.id} between unknown accounts`);
-      assertLedger(event.from !== event.to, `transfer ${event.id} to the same account`);
-      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `transfer ${event.id} has amount ${event.amount}`);
-      assertLedger(fromBefore >= event.amount, `transfer ${event.id} overdraws ${event.from}`);
+      assertLedger(fromBefore !== undefined && toBefore !== undefined, () => `transfer ${event.id} between unknown accounts`);
+      assertLedger(event.from !== event.to, () => `transfer ${event.id} to the same account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, () => `transfer ${event.id} has amount ${event.amount}`);
+      assertLedger(fromBefore >= event.amount, () => `transfer ${event.id} overdraws ${event.from}`);
       const fromAfter = fromBefore - event.amount;
       const toAfter = toBefore + event.amount;
-      assertLedger(Number.isSafeInteger(toAfter), `transfer ${event.id} overflows ${event.to}`);
+      assertLedger(Number.isSafeInteger(toAfter), () => `transfer ${event.id} overflows ${event.to}`);
       // Pair assertion: a transfer moves money, it never creates or destroys it.
-      assertLedger(fromAfter + toAfter === fromBefore + toBefore, `transfer ${event.id} does not conserve money`);
+      assertLedger(fromAfter + toAfter === fromBefore + toBefore, () => `transfer ${event.id} does not conserve money`);
       balances.set(event.from, fromAfter);
       balances.set(event.to, toAfter);
       return;
     }
     case "Deposited": {
       const before = balances.get(event.account);
-      assertLedger(before !== undefined, `deposit ${event.id} to unknown account`);
-      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `deposit ${event.id} has amount ${event.amount}`);
-      assertLedger(Number.isSafeInteger(state.totalBalance + event.amount), `deposit ${event.id} overflows the total`);
+      assertLedger(before !== undefined, () => `deposit ${event.id} to unknown account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, () => `deposit ${event.id} has amount ${event.amount}`);
+      assertLedger(Number.isSafeInteger(state.totalBalance + event.amount), () => `deposit ${event.id} overflows the total`);
       balances.set(event.account, before + event.amount);
       state.totalBalance += event.amount;
       state.depositedTotal += event.amount;
@@ -53,18 +53,18 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
     }
     case "Withdrawn": {
       const before = balances.get(event.account);
-      assertLedger(before !== undefined, `withdrawal ${event.id} from unknown account`);
-      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, `withdrawal ${event.id} has amount ${event.amount}`);
-      assertLedger(before >= event.amount, `withdrawal ${event.id} overdraws ${event.account}`);
+      assertLedger(before !== undefined, () => `withdrawal ${event.id} from unknown account`);
+      assertLedger(Number.isSafeInteger(event.amount) && event.amount > 0, () => `withdrawal ${event.id} has amount ${event.amount}`);
+      assertLedger(before >= event.amount, () => `withdrawal ${event.id} overdraws ${event.account}`);
       balances.set(event.account, before - event.amount);
       state.totalBalance -= event.amount;
       state.withdrawnTotal += event.amount;
       return;
     }
     case "AccountOpened": {
-      assertLedger(!balances.has(event.account), `account ${event.account} opened twice`);
-      assertLedger(Number.isSafeInteger(event.initialBalance) && event.initialBalance >= 0, `account ${event.account} opens with ${event.initialBalance}`);
-      assertLedger(Number.isSafeInteger(state.totalBalance + event.initialBalance), `opening ${event.account} overflows the total`);
+      assertLedger(!balances.has(event.account), () => `account ${event.account} opened twice`);
+      assertLedger(Number.isSafeInteger(event.initialBalance) && event.initialBalance >= 0, () => `account ${event.account} opens with ${event.initialBalance}`);
+      assertLedger(Number.isSafeInteger(state.totalBalance + event.initialBalance), () => `opening ${event.account} overflows the total`);
       balances.set(event.account, event.initialBalance);
       state.totalBalance += event.initialBalance;
       state.openedTotal += event.initialBalance;
@@ -84,7 +84,7 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
 export function assertConservation(state: LedgerState): void {
   assertLedger(
     state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal,
-    `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
+    () => `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
   );
 }
 
@@ -92,7 +92,7 @@ export function assertConservation(state: LedgerState): void {
 export function recountBalances(state: LedgerState): number {
   let sum = 0;
   for (const balance of state.balances.values()) {
-    assertLedger(Number.isSafeInteger(balance) && balance >= 0, `negative or non-integer balance ${balance}`);
+    assertLedger(Number.isSafeInteger(balance) && balance >= 0, () => `negative or non-integer balance ${balance}`);
     sum += balance;
   }
   return sum;
