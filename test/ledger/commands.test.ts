@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Ledger } from "../../cells/ledger/ledger.js";
 import type { LedgerOutcome } from "../../cells/ledger/outcome.js";
@@ -157,5 +158,41 @@ describe("malformed commands and reads", () => {
     expect(ledger.execute({ type: "ReadBalances" })).toMatchObject({ balances: { a: 3, b: 4 } });
     expect(ledger.readBalances(["a"])).toEqual({ a: 3 });
     expect(ledger.eventCount).toBe(2);
+  });
+});
+
+describe("readBalances", () => {
+  it("answers every account in opening order, as a plain copy, across opens and transfers (property)", () => {
+    const step = fc.oneof(
+      fc.record({ open: fc.string({ minLength: 1, maxLength: 6 }), balance: fc.nat({ max: 1000 }) }),
+      fc.record({ from: fc.nat({ max: 40 }), to: fc.nat({ max: 40 }), amount: fc.integer({ min: 1, max: 300 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const ledger = new Ledger();
+        const model = new Map<string, number>();
+        let transfers = 0;
+        for (const s of steps) {
+          if ("open" in s) {
+            if (ledger.execute({ type: "OpenAccount", account: s.open, initialBalance: s.balance }).outcome === "posted") model.set(s.open, s.balance);
+          } else {
+            const accounts = [...model.keys()];
+            if (accounts.length < 2) continue;
+            const from = accounts[s.from % accounts.length] as string;
+            const to = accounts[s.to % accounts.length] as string;
+            const outcome = ledger.execute({ type: "Transfer", id: `t${transfers++}`, from, to, amount: s.amount });
+            if (outcome.outcome === "posted") {
+              model.set(from, (model.get(from) as number) - s.amount);
+              model.set(to, (model.get(to) as number) + s.amount);
+            }
+          }
+          const read = ledger.readBalances();
+          expect(JSON.stringify(read)).toBe(JSON.stringify(Object.fromEntries(model)));
+          // The answer is the caller's: changing it changes nothing in the ledger or the next read.
+          for (const account of Object.keys(read)) read[account] = -1;
+          expect(ledger.readBalances()).toEqual(Object.fromEntries(model));
+        }
+      }),
+    );
   });
 });
