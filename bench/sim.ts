@@ -1,6 +1,7 @@
 // `ldc bench sim`: (1) a pure scheduler micro-benchmark, the classic "hold" model: a constant
 // population of pending events, each delivered event schedules one more at a pseudo-random
 // delay; (2) the simulated-to-wall time ratio of the default ping world.
+import { run as runLedgerBench } from "./ledger.js";
 import { createRandom } from "../sim/kernel/random.js";
 import { Scheduler } from "../sim/kernel/scheduler.js";
 import { defaultWorldConfig } from "../sim/world/config.js";
@@ -18,6 +19,8 @@ export interface SimBenchOptions {
   saturatedSimulatedUs?: number;
   /** Runs of each cells measurement; the median by wall time is reported. */
   cellsRepetitions?: number;
+  /** Applies per run of the ledger floor measurement. */
+  floorTransfers?: number;
 }
 
 export interface SimBenchResult {
@@ -28,6 +31,12 @@ export interface SimBenchResult {
   /** Committed (acknowledged) transfers per wall-clock second, each applied on five replicas. */
   committedTransfersPerWallSecond: number;
   cellsWorld: { defaultLoad: CellsMedian; saturated: CellsMedian };
+  /**
+   * What the five ledger applies alone cost, measured in this run: every committed transfer is
+   * applied on five replicas, so 5 x ledgerApplyUs is a floor on the wall time per transfer that
+   * no Raft, disk, network or client work can go below.
+   */
+  floors: ApplyFloors;
   pingSimToWallRatio: number;
   pingWorld: { simulatedMs: number; wallMs: number; events: number; eventsPerSecond: number; hosts: number };
   method: string;
@@ -42,6 +51,36 @@ interface CellsMeasurement {
   committedTransfers: number;
   committedTransfersPerWallSecond: number;
   simToWallRatio: number;
+}
+
+export interface ApplyFloors {
+  /** One LedgerStateMachine apply of a Transfer entry (median of 3 runs of bench/ledger.ts). */
+  ledgerApplyUs: number;
+  accounts: number;
+  appliesPerTransfer: 5;
+  /** 1e6 / (5 x ledgerApplyUs): committedTransfersPerWallSecond if nothing but the applies cost anything. */
+  committedTransfersPerWallSecondCeiling: number;
+  /** Share of the default-load run's wall time the applies of its committed transfers take. */
+  defaultLoadApplyShare: number;
+  /** simToWallRatio if the default load cost only its transfers' applies. */
+  simToWallRatioCeiling: number;
+}
+
+/** The five-applies floor, with the same accounts per cell as the default world. */
+function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFloors {
+  const config = defaultWorldConfig();
+  const accounts = Math.max(2, Math.round((config.cells.shards * config.workload.accountsPerShard) / config.cells.count));
+  const runs = [0, 1, 2].map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) }).microsecondsPerApply).sort((a, b) => a - b);
+  const ledgerApplyUs = runs[1] as number;
+  const applyMs = (defaultLoad.committedTransfers * 5 * ledgerApplyUs) / 1000;
+  return {
+    ledgerApplyUs,
+    accounts,
+    appliesPerTransfer: 5,
+    committedTransfersPerWallSecondCeiling: Math.round(1_000_000 / (5 * ledgerApplyUs)),
+    defaultLoadApplyShare: Math.round((applyMs / defaultLoad.wallMs) * 1000) / 1000,
+    simToWallRatioCeiling: Math.round((defaultLoad.simulatedMs / applyMs) * 10) / 10,
+  };
 }
 
 /** The default world after warm-up (leaders settled, accounts open), timed over `simulatedUs`. */
@@ -127,6 +166,7 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
     simToWallRatio: defaultLoad.simToWallRatio,
     committedTransfersPerWallSecond: saturated.committedTransfersPerWallSecond,
     cellsWorld: { defaultLoad, saturated },
+    floors: applyFloors(defaultLoad, options.floorTransfers ?? 200_000),
     pingSimToWallRatio: Math.round(simulatedUs / 1000 / wallMs),
     pingWorld: {
       simulatedMs: summary.simulatedMs,
@@ -139,6 +179,7 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
       `code: an esbuild bundle when run as \`ldc bench sim\` (cli/bench.ts; LDC_BENCH_TSX=1 for tsx); ` +
       `scheduler: hold model, ${pending} pending events, ${events} deliveries per run, median of ${repetitions} runs after a warm-up; ` +
       `cells: the default world (6 cells x 5 replicas, seed 1) after leaders settle and 1 s of load, timed over ${(options.cellsSimulatedUs ?? 10_000_000) / 1e6} s simulated at 2,000 ops/s (simToWallRatio) and ${(options.saturatedSimulatedUs ?? 2_000_000) / 1e6} s at ${options.saturatedOpsPerSecond ?? 60_000} ops/s offered (committedTransfersPerWallSecond: acknowledged transfers / wall s), each the median of ${cellsRuns} runs by wall time (wallMsRuns); ` +
+      `floors: bench/ledger.ts in the same process with the default world's accounts per cell, median of 3 runs of ${options.floorTransfers ?? 200_000} applies; ` +
       `ping world: default config, 2 hosts per datacenter pinging all others every 100 ms, seed 1, ${simulatedUs / 1_000_000} s simulated, wall time includes building the world`,
     machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
   };
