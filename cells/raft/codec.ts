@@ -41,26 +41,28 @@ let slabOffset = 0;
 /** `length` zeroed bytes: a view into the current slab when small, a buffer of its own otherwise. */
 export function allocBytes(length: number): Uint8Array {
   if (length > SLAB_CARVED_BYTES_MAX) return new Uint8Array(length);
-  if (slabOffset + length > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabOffset = 0;
-  }
-  const bytes = new Uint8Array(slab, slabOffset, length);
-  slabOffset = (slabOffset + length + 7) & ~7; // 8-byte aligned, like the allocator it replaces
-  return bytes;
+  return carve(length, length);
 }
 
 /** UTF-8 of `text` (TextEncoder.encode, but small results come from the slab). */
 export function utf8Bytes(text: string): Uint8Array {
   const worstCase = text.length * 3;
   if (worstCase > SLAB_CARVED_BYTES_MAX) return encoder.encode(text);
-  if (slabOffset + worstCase > SLAB_BYTES) {
+  return carve(worstCase, (room) => encoder.encodeInto(text, room).written);
+}
+
+/**
+ * The next `reserve` bytes of the slab (a fresh slab when they do not fit), of which `fill` says
+ * how many were used; only those are handed out. Slab bytes are handed out once, never reused.
+ */
+function carve(reserve: number, fill: number | ((room: Uint8Array) => number)): Uint8Array {
+  if (slabOffset + reserve > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabOffset = 0;
   }
-  const { written } = encoder.encodeInto(text, new Uint8Array(slab, slabOffset, worstCase));
-  const bytes = new Uint8Array(slab, slabOffset, written);
-  slabOffset = (slabOffset + written + 7) & ~7;
+  const used = typeof fill === "number" ? fill : fill(new Uint8Array(slab, slabOffset, reserve));
+  const bytes = new Uint8Array(slab, slabOffset, used);
+  slabOffset = (slabOffset + used + 7) & ~7; // 8-byte aligned starts keep DataView reads aligned
   return bytes;
 }
 
