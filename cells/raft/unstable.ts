@@ -53,8 +53,17 @@ export class Unstable {
     const first = entries[0];
     if (first === undefined) return;
     const after = first.index;
+    // Only the new entries and the seam need checking: what stays before them was contiguous
+    // already, and `after` is where they go in every branch. (Checking the whole list per append, with a copy
+    // per append, was quadratic in the entries proposed while a Ready was being persisted: 6 % of
+    // a live leader at 10,000 transfers/s.)
+    invariant(
+      after <= this.offset + this.entries.length && entries.every((entry, i) => entry.index === after + i),
+      () => `unstable entries not contiguous: ${entries.length} from ${after} onto ${this.entries.length} from ${this.offset}`,
+    );
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(entries);
+      // Appended in place: ready() and the log hand out copies, never this array.
+      for (const entry of entries) this.entries.push(entry);
     } else if (after <= this.offset) {
       // Replaces everything unstable; the caller rewrites the stable suffix on the next persist.
       this.offset = after;
@@ -62,6 +71,5 @@ export class Unstable {
     } else {
       this.entries = this.entries.slice(0, after - this.offset).concat(entries);
     }
-    invariant(this.entries.every((entry, i) => entry.index === this.offset + i), "unstable entries not contiguous");
   }
 }
