@@ -53,11 +53,14 @@ interface CellsMeasurement {
   simToWallRatio: number;
 }
 
+/** Every committed transfer is applied by each of a cell's five replicas. */
+const APPLIES_PER_TRANSFER = 5;
+
 export interface ApplyFloors {
   /** One LedgerStateMachine apply of a Transfer entry (median of 3 runs of bench/ledger.ts). */
   ledgerApplyUs: number;
   accounts: number;
-  appliesPerTransfer: 5;
+  appliesPerTransfer: typeof APPLIES_PER_TRANSFER;
   /** 1e6 / (5 x ledgerApplyUs): committedTransfersPerWallSecond if nothing but the applies cost anything. */
   committedTransfersPerWallSecondCeiling: number;
   /** Share of the default-load run's wall time the applies of its committed transfers take. */
@@ -72,12 +75,12 @@ function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFlo
   const accounts = Math.max(2, Math.round((config.cells.shards * config.workload.accountsPerShard) / config.cells.count));
   const runs = [0, 1, 2].map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) }).microsecondsPerApply).sort((a, b) => a - b);
   const ledgerApplyUs = runs[1] as number;
-  const applyMs = (defaultLoad.committedTransfers * 5 * ledgerApplyUs) / 1000;
+  const applyMs = (defaultLoad.committedTransfers * APPLIES_PER_TRANSFER * ledgerApplyUs) / 1000;
   return {
     ledgerApplyUs,
     accounts,
-    appliesPerTransfer: 5,
-    committedTransfersPerWallSecondCeiling: Math.round(1_000_000 / (5 * ledgerApplyUs)),
+    appliesPerTransfer: APPLIES_PER_TRANSFER,
+    committedTransfersPerWallSecondCeiling: Math.round(1_000_000 / (APPLIES_PER_TRANSFER * ledgerApplyUs)),
     defaultLoadApplyShare: Math.round((applyMs / defaultLoad.wallMs) * 1000) / 1000,
     simToWallRatioCeiling: Math.round((defaultLoad.simulatedMs / applyMs) * 10) / 10,
   };

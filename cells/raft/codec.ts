@@ -165,13 +165,6 @@ export function encodeEntries(entries: readonly Entry[]): Uint8Array {
   return bytes;
 }
 
-/** `entries` as one frame of `type`, built in a single allocation. */
-export function encodeEntriesFrame(type: number, entries: readonly Entry[]): Uint8Array {
-  const frame = allocBytes(frameBytes(entriesPayloadBytes(entries)));
-  writeEntriesFrame(frame, viewOf(frame), 0, type, entries);
-  return frame;
-}
-
 /** Size of `entries` as a batch payload (their data encodings are cached on them, see above). */
 export function entriesPayloadBytes(entries: readonly Entry[]): number {
   let size = 4;

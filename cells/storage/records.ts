@@ -25,22 +25,27 @@ export function encodeRecord(record: WalRecord): Uint8Array {
 /** `records` as consecutive frames in one allocation: what one WAL append writes. */
 export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
   // Sizes first (the JSON payloads are encoded once, here), then every frame in place.
-  const payloads: (Uint8Array | null)[] = new Array<Uint8Array | null>(records.length);
+  const jsonPayloads: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(records.length);
   let size = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as WalRecord;
-    const payload = record.kind === "hardState" ? encodeJson(record.hardState) : record.kind === "snapshotMark" ? encodeJson({ index: record.index, term: record.term }) : null;
-    payloads[i] = payload;
-    size += frameBytes(payload === null ? entriesPayloadBytes((record as { entries: readonly Entry[] }).entries) : payload.length);
+    if (record.kind === "entries") {
+      size += frameBytes(entriesPayloadBytes(record.entries));
+      continue;
+    }
+    const payload = encodeJson(record.kind === "hardState" ? record.hardState : { index: record.index, term: record.term });
+    jsonPayloads[i] = payload;
+    size += frameBytes(payload.length);
   }
   const bytes = allocBytes(size);
   const view = viewOf(bytes);
   let offset = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as WalRecord;
-    const payload = payloads[i] as Uint8Array | null;
-    if (record.kind === "entries") offset = writeEntriesFrame(bytes, view, offset, RECORD_ENTRIES, record.entries);
-    else offset = writeFrame(bytes, view, offset, record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK, payload as Uint8Array);
+    offset =
+      record.kind === "entries"
+        ? writeEntriesFrame(bytes, view, offset, RECORD_ENTRIES, record.entries)
+        : writeFrame(bytes, view, offset, record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK, jsonPayloads[i] as Uint8Array);
   }
   return bytes;
 }

@@ -11,7 +11,7 @@
 import type { Disk, DiskError, Log } from "../../sim/kernel/ports.js";
 import { silentLog } from "../../sim/kernel/ports.js";
 import { SerialQueue, type SerialOperation } from "../../sim/kernel/serial-queue.js";
-import { CodecError, decodeFrame, decodeJson, encodeFrame } from "../raft/codec.js";
+import { CodecError, decodeFrame, decodeJson, encodeFrame, utf8Bytes } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 import { RECORD_SNAPSHOT_FILE, encodeRecords, type WalRecord } from "./records.js";
@@ -35,11 +35,9 @@ export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; 
 
 const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
 
-const textEncoder = new TextEncoder();
-
 /** The same bytes as encodeJson(snapshot), reusing the data's JSON when it was built piecewise. */
 export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
-  return encodeFrame(RECORD_SNAPSHOT_FILE, textEncoder.encode(jsonObjectText({ metadata: snapshot.metadata }, [["data", jsonOf(snapshot.data)]])));
+  return encodeFrame(RECORD_SNAPSHOT_FILE, utf8Bytes(jsonObjectText({ metadata: snapshot.metadata }, [["data", jsonOf(snapshot.data)]])));
 }
 
 export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
@@ -245,7 +243,6 @@ export class RaftStorage {
       });
     });
   }
-
 
   private fail(failure: StorageFailure): StorageFailure {
     this.failure ??= failure;

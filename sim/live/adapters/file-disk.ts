@@ -89,7 +89,7 @@ export class FileDisk implements Disk {
         if (openError !== null) return finish(openError);
         writeAll(fd, bytes, (error) => {
           if (error !== null) return finish(fromNode(error, `append ${file}`));
-          this.unsyncedBytes.set(file, (this.unsyncedBytes.get(file) ?? 0) + bytes.length);
+          this.addUnsynced(file, bytes.length);
           finish(null);
         });
       });
@@ -116,7 +116,7 @@ export class FileDisk implements Disk {
         writeAll(fd, bytes, (error) => {
           if (error !== null) return finish(fromNode(error, `append+sync ${file}`));
           if (eio) {
-            this.unsyncedBytes.set(file, (this.unsyncedBytes.get(file) ?? 0) + bytes.length);
+            this.addUnsynced(file, bytes.length);
             return finish(diskError("EIO", `fsync ${file}: input/output error (injected)`));
           }
           this.unsyncedBytes.delete(file);
@@ -143,6 +143,10 @@ export class FileDisk implements Disk {
         });
       });
     });
+  }
+
+  private addUnsynced(file: string, bytes: number): void {
+    this.unsyncedBytes.set(file, (this.unsyncedBytes.get(file) ?? 0) + bytes);
   }
 
   /** After a file's data is durable: its directory entry too (if it changed), then any slow-fsync fault. */
