@@ -1,18 +1,33 @@
-// Shared by the UI render test and the e2e test: one headless Debian chromium, no network
-// beyond what the page asks for, and a record of every host the page contacted.
+// Shared by the UI render test and the e2e test: one headless Chromium, no network beyond what
+// the page asks for, and a record of every host the page contacted.
+//
+// The browser is resolved in one place (resolveChromium): `$CHROMIUM_PATH` if set (a system
+// chromium, e.g. Debian's /usr/bin/chromium, stays an option), else the binary that the npm
+// package @sparticuz/chromium ships inside itself, so a fresh machine needs nothing but `npm ci`.
+// Its first use unpacks the binary to /tmp (~1-10 s); later launches reuse it.
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
-
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+export async function resolveChromium(): Promise<string> {
+  const fromEnvironment = process.env.CHROMIUM_PATH;
+  if (fromEnvironment !== undefined && fromEnvironment !== "") return fromEnvironment;
+  const { default: sparticuz } = await import("@sparticuz/chromium");
+  return sparticuz.executablePath();
 }
 
+// Launch arguments, each needed by these page tests (sparticuz.args are tuned for AWS Lambda and
+// are deliberately not used: --single-process and --disable-web-security would make the page
+// behave unlike a user's browser):
+// - --no-sandbox: tests run as root in containers without user namespaces; the sandbox refuses.
+// - --disable-gpu: no GPU here; software rendering is enough for SVG and canvas screenshots.
+// - --disable-background-networking, --disable-component-update, --disable-sync, --no-first-run:
+//   the machine has no network beyond 127.0.0.1; without these Chromium dials Google's hosts at
+//   start, and the page tests assert that the page contacts 127.0.0.1 only.
+export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: await resolveChromium(), headless: true, args: CHROMIUM_ARGS });
+}
 export interface WatchedPage {
   page: Page;
   /** Hosts of every request the page made (HTTP and WebSocket). */
