@@ -5,6 +5,7 @@
 import type { Clock, Disk, Log, Random, Transport } from "../../sim/kernel/ports.js";
 import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
+import type { LedgerOptions } from "../ledger/ledger.js";
 import { Replica, type ReplicaOptions } from "../replica.js";
 import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
@@ -32,8 +33,9 @@ export class CellNode {
     options: ReplicaOptions,
     private readonly dependencies: CellNodeDependencies,
     onLedgerEvent?: (eventIndex: number, event: LedgerEventBody, hash: string) => void,
+    ledgerOptions: Partial<LedgerOptions> = {},
   ) {
-    this.stateMachine = new LedgerStateMachine({}, onLedgerEvent);
+    this.stateMachine = new LedgerStateMachine(ledgerOptions, onLedgerEvent);
     const transport = dependencies.transport;
     // One wire, two protocols: client requests are ours, everything else is Raft's.
     const raftTransport: Transport = {

@@ -8,6 +8,15 @@
 // replica, and nothing is ever applied twice. A production system would expire ids by client
 // session (Raft dissertation §6.3); that needs session ids in the commands, which we do not have.
 //
+// A world that runs indefinitely (`ldc start`) cannot use a table that fills up: at the default
+// load a cell records ~270 ids/s, so a million is reached in about an hour and every write after
+// that is rejected (and the table, its snapshots and the WAL they bound grow until then). It
+// passes `windowEntries` instead: the table keeps the most recent ids, evicting the oldest, and
+// never rejects for room. Safe as long as no retry of an id arrives more than `windowEntries`
+// recorded operations after the id itself: our clients retry only within their request deadline
+// (5 s), so a window of W ids is safe up to W / 5 operations per second per cell (docs/operator.md).
+// Eviction follows the applied order, so it is identical on every replica.
+//
 // Each entry is one number: a 32-bit fingerprint of the operation's parameters and the outcome
 // code. The fingerprint tells a retry (same parameters: return the first outcome) from a reused
 // id (different parameters: reject with ID_REUSED) without storing the parameters.
@@ -58,15 +67,33 @@ export function unpackEntry(packed: number): IdempotencyEntry | undefined {
 
 export class IdempotencyTable {
   private readonly entries = new Map<string, number>();
+  /** Window mode: ids in recording order from `orderHead` on (the oldest first). */
+  private order: string[] = [];
+  private orderHead = 0;
+  private evictedCount = 0;
 
-  constructor(readonly entriesMax: number) {}
+  /**
+   * @param entriesMax without a window: at most this many ids, then new operations are rejected.
+   * @param windowEntries with a window: the most recent this many ids are kept (the oldest evicted).
+   */
+  constructor(
+    readonly entriesMax: number,
+    readonly windowEntries?: number,
+  ) {
+    if (windowEntries !== undefined && !(Number.isSafeInteger(windowEntries) && windowEntries >= 1)) throw new RangeError(`idempotency windowEntries: expected a positive safe integer, got ${windowEntries}`);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
+  /** Ids evicted so far (window mode): while 0 the table has only ever grown. */
+  get evicted(): number {
+    return this.evictedCount;
+  }
+
   get isFull(): boolean {
-    return this.entries.size >= this.entriesMax;
+    return this.windowEntries === undefined && this.entries.size >= this.entriesMax;
   }
 
   lookup(id: string): IdempotencyEntry | undefined {
@@ -85,6 +112,22 @@ export class IdempotencyTable {
     // Same invariant as a has() before the set, without a second lookup in a table of millions:
     // a set that does not grow the map overwrote an id recorded before.
     assertLedger(this.entries.size === sizeBefore + 1, () => `idempotency id recorded twice: ${id}`);
+    this.remember(id);
+  }
+
+  private remember(id: string): void {
+    if (this.windowEntries === undefined) return;
+    this.order.push(id);
+    while (this.entries.size > this.windowEntries) {
+      this.entries.delete(this.order[this.orderHead] as string);
+      this.orderHead++;
+      this.evictedCount++;
+    }
+    // Drop the evicted prefix of the order once it is half the array (amortised O(1) per id).
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
   }
 
   /** Raw packed entries in insertion order (for snapshots). */
@@ -95,5 +138,6 @@ export class IdempotencyTable {
   /** Loads a packed entry from a snapshot; the caller has validated it with unpackEntry. */
   loadPacked(id: string, packed: number): void {
     this.entries.set(id, packed);
+    this.remember(id);
   }
 }

@@ -16,6 +16,11 @@ import { applyEvent, assertConservation, createLedgerState, recountBalances, typ
 export interface LedgerOptions {
   /** Operation ids remembered; past this, new operations are rejected (see idempotency.ts). */
   readonly idempotencyEntriesMax: number;
+  /**
+   * Set: keep only the most recent this many operation ids (oldest evicted, never full); for a
+   * world that runs indefinitely. Absent: keep every id up to idempotencyEntriesMax (idempotency.ts).
+   */
+  readonly idempotencyWindowEntries?: number;
   readonly accountsMax: number;
   /** Recent events kept in memory for verify() and the checkers (between this and twice this). */
   readonly eventsRetainedMax: number;
@@ -53,6 +58,7 @@ export interface AppliedTransfer {
 
 function validateOptions(options: LedgerOptions): LedgerOptions {
   for (const [name, value] of Object.entries(options)) {
+    if (name === "idempotencyWindowEntries" && value === undefined) continue;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
       throw new RangeError(`ledger option ${name}: expected a positive safe integer, got ${String(value)}`);
     }
@@ -73,10 +79,12 @@ export class Ledger {
   private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
+  /** The table's eviction count when the encoder was made (an encoder only follows a table that grew). */
+  private idempotencyEncoderEvicted = 0;
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
-    this.table = new IdempotencyTable(this.options.idempotencyEntriesMax);
+    this.table = new IdempotencyTable(this.options.idempotencyEntriesMax, this.options.idempotencyWindowEntries);
     this.store = new EventStore(this.options.eventsRetainedMax, 0, GENESIS_HASH);
   }
 
@@ -268,7 +276,13 @@ export class Ledger {
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
     };
-    this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
+    if (this.table.evicted === 0) this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
+    else if (this.idempotencyEncoder === null || this.idempotencyEncoderEvicted !== this.table.evicted) {
+      // A windowed table evicts as it records, so its prefix changes: encode a copy of the window
+      // as of now (O(window), bounded), which later evictions cannot alter.
+      this.idempotencyEncoder = new IdempotencyEncoder(Array.from(this.table.packedEntries())[Symbol.iterator]());
+      this.idempotencyEncoderEvicted = this.table.evicted;
+    }
     return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
   }
 
