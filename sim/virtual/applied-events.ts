@@ -3,44 +3,119 @@
 // starts over from a snapshot after compaction or InstallSnapshot, so after enough restarts no
 // replica holds the whole history the durability and linearizability checkers need; this does,
 // and it compares every later replica's hash at the same index (state machine safety).
-import type { LedgerEventBody } from "../../cells/ledger/events.js";
+//
+// Bounded by `eventsMax` (TigerBeetle style: a named limit, not "until memory runs out"). A world
+// that runs indefinitely (`ldc start`) reaches it: the oldest half is then folded into `base`, the
+// balances as of the first kept event. The checkers still get a log that starts from an empty
+// ledger: one AccountOpened per account at its base balance, then the kept events. That is exact
+// for a window of the history whose operations were all invoked after the folded events were
+// applied (a drill in the running world): its commands can only be among the kept events, and its
+// reads see base balances plus kept events. For an older window `log(fromUs)` says incomplete.
+import type { AccountOpened, LedgerEventBody } from "../../cells/ledger/events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 
 export class AppliedEventLog {
-  private readonly events: LedgerEventBody[] = [];
-  private readonly hashes: string[] = [];
+  private events: LedgerEventBody[] = [];
+  /** The first 52 bits of each kept event's chain hash (a number, not a 64-char string: 8 bytes an event). */
+  private hashes: number[] = [];
+  /** When each kept event was first applied (µs, the world's clock). */
+  private appliedUs: number[] = [];
+  /** Index of events[0] in the cell's log. */
+  private baseIndex = 0;
+  /** Balances after the first `baseIndex` events, in opening order. */
+  private readonly baseBalances = new Map<string, number>();
+  /** When the newest folded event was applied (-1: nothing folded). */
+  private foldedThroughUs = -1;
   private incompleteReason: string | null = null;
 
   constructor(
     readonly cell: string,
-    /** Beyond this many events the log stops (memory bound for long runs) and reports incomplete. */
+    /** At most this many events are kept (memory bound for long runs); the older half is folded past it. */
     private readonly eventsMax: number,
     private readonly onDivergence: (message: string) => void,
-  ) {}
+    private readonly nowUs: () => number = () => 0,
+  ) {
+    if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2)) throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
+  }
+
+  /** Events kept in memory (at most eventsMax). */
+  get keptEvents(): number {
+    return this.events.length;
+  }
+
+  /** Index after the newest event recorded: the cell's log length as far as anyone applied it. */
+  get eventCount(): number {
+    return this.baseIndex + this.events.length;
+  }
 
   observe(replica: string, eventIndex: number, event: LedgerEventBody, hash: string): void {
-    if (eventIndex < this.events.length) {
-      if (this.hashes[eventIndex] !== hash) {
-        this.onDivergence(`state machine safety: ${this.cell} replica ${replica} applied event ${eventIndex} with hash ${hash.slice(0, 12)}, first applied with ${(this.hashes[eventIndex] ?? "").slice(0, 12)}`);
+    const end = this.baseIndex + this.events.length;
+    if (eventIndex < end) {
+      // An index folded already cannot be compared (a replica that far behind is compared by the
+      // replica-agreement checker at chain checkpoints instead).
+      const first = this.hashes[eventIndex - this.baseIndex];
+      if (eventIndex >= this.baseIndex && first !== hashPrefix(hash)) {
+        this.onDivergence(`state machine safety: ${this.cell} replica ${replica} applied event ${eventIndex} with hash ${hash.slice(0, 13)}, first applied with ${(first ?? 0).toString(16).padStart(13, "0")}`);
       }
       return;
     }
     if (this.incompleteReason !== null) return;
-    if (eventIndex > this.events.length) {
-      this.incompleteReason = `${replica} applied event ${eventIndex} of ${this.cell} before anyone applied event ${this.events.length}`;
+    if (eventIndex > end) {
+      this.incompleteReason = `${replica} applied event ${eventIndex} of ${this.cell} before anyone applied event ${end}`;
       return;
     }
-    if (eventIndex >= this.eventsMax) {
-      this.incompleteReason = `${this.cell} has more than ${this.eventsMax} events (the harness's log bound)`;
-      return;
-    }
+    if (this.events.length >= this.eventsMax) this.fold(Math.floor(this.eventsMax / 2));
     this.events.push(event);
-    this.hashes.push(hash);
+    this.hashes.push(hashPrefix(hash));
+    this.appliedUs.push(this.nowUs());
   }
 
-  /** The whole log if it was recorded from the first event without a gap. */
-  log(): WitnessLog {
+  /**
+   * The log for checking the operations invoked from `fromUs` on: complete when it was recorded
+   * without a gap and nothing applied at or after `fromUs` was folded.
+   */
+  log(fromUs = 0): WitnessLog {
     if (this.incompleteReason !== null) return { complete: false, reason: this.incompleteReason };
-    return { complete: true, events: this.events };
+    if (this.baseIndex === 0) return { complete: true, events: this.events };
+    if (this.foldedThroughUs >= fromUs) {
+      return { complete: false, reason: `${this.cell}: events applied at or after ${fromUs} µs were folded (the harness's log keeps ${this.eventsMax} events, appliedEventsMax)` };
+    }
+    const opens: AccountOpened[] = Array.from(this.baseBalances, ([account, initialBalance]) => ({ type: "AccountOpened", account, initialBalance }));
+    return { complete: true, events: [...opens, ...this.events] };
+  }
+
+  private fold(count: number): void {
+    for (let i = 0; i < count; i++) applyToBalances(this.baseBalances, this.events[i] as LedgerEventBody);
+    this.foldedThroughUs = this.appliedUs[count - 1] as number;
+    this.baseIndex += count;
+    this.events = this.events.slice(count);
+    this.hashes = this.hashes.slice(count);
+    this.appliedUs = this.appliedUs.slice(count);
+  }
+}
+
+/** 52 bits of a hex chain hash: exact in a double; two different hashes agree on them with probability 2^-52. */
+function hashPrefix(hash: string): number {
+  return Number.parseInt(hash.slice(0, 13), 16);
+}
+
+/** The balance effect of one event (rejections change nothing). */
+function applyToBalances(balances: Map<string, number>, event: LedgerEventBody): void {
+  switch (event.type) {
+    case "AccountOpened":
+      balances.set(event.account, event.initialBalance);
+      return;
+    case "TransferPosted":
+      balances.set(event.from, (balances.get(event.from) ?? 0) - event.amount);
+      balances.set(event.to, (balances.get(event.to) ?? 0) + event.amount);
+      return;
+    case "Deposited":
+      balances.set(event.account, (balances.get(event.account) ?? 0) + event.amount);
+      return;
+    case "Withdrawn":
+      balances.set(event.account, (balances.get(event.account) ?? 0) - event.amount);
+      return;
+    default:
+      return;
   }
 }

@@ -23,8 +23,9 @@ import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 export interface CheckableRun {
   readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };
   readonly workloadRunner: { accountsOf(cell: string): readonly string[]; readonly initialBalance: number };
-  finalLedgers(): FinalLedgers;
-  finalEvents(): Record<string, WitnessLog>;
+  /** `fromUs`: the checkers look only at operations invoked from then on (a bounded log may start later than 0). */
+  finalLedgers(fromUs?: number): FinalLedgers;
+  finalEvents(fromUs?: number): Record<string, WitnessLog>;
   replicaChains(): ReplicaChains;
   invariantViolations(): readonly string[];
 }
@@ -73,7 +74,7 @@ export function checkRun(virtual: CheckableRun, options: CheckRunOptions = {}): 
     let valid: boolean | "unknown" = true;
     // The witness (the cell's own applied order) first: linear in the history. The black-box
     // search only when the log cannot be trusted whole (a snapshot-restored replica).
-    const logs = virtual.finalEvents();
+    const logs = virtual.finalEvents(options.historyFromUs ?? 0);
     for (const [cell, ops] of byCell) {
       const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
       const witness = checkLedgerWitness(ops, log);
@@ -127,7 +128,7 @@ export function checkRun(virtual: CheckableRun, options: CheckRunOptions = {}): 
 
   let lostAckedTransfers = 0;
   if (wanted.has("durability")) {
-    const verdict = checkDurability(history, virtual.finalLedgers());
+    const verdict = checkDurability(history, virtual.finalLedgers(options.historyFromUs ?? 0));
     lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
     checkers.durability = { ...verdict, valid: verdict.valid, infoPresent: verdict.infoPresent.length, infoAbsent: verdict.infoAbsent.length };
   }

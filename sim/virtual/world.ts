@@ -7,7 +7,7 @@ import { VirtualClock } from "../kernel/virtual-clock.js";
 import { World } from "../world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../world/config.js";
 import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
-import type { Ledger } from "../../cells/ledger/ledger.js";
+import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
 import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
@@ -38,8 +38,12 @@ export interface VirtualWorldOptions {
   readonly clientsPerRegion?: number;
   /** Keep only this many recent history operations (a world that runs indefinitely). */
   readonly historyRetainOpsMax?: number;
+  /** With historyRetainOpsMax: how far a pinned window (a drill) may grow the history (default 4x). */
+  readonly historyPinnedOpsMax?: number;
   /** Per cell, events the harness's applied-event log keeps (memory bound; beyond it checkers fall back to replica ledgers). */
   readonly appliedEventsMax?: number;
+  /** Ledger bounds of every replica (a world that runs indefinitely windows them: controller/runtime/setup.ts). */
+  readonly ledger?: Partial<LedgerOptions>;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
 }
@@ -80,7 +84,7 @@ export class VirtualWorld {
 
   constructor(options: VirtualWorldOptions) {
     this.config = options.config ?? defaultWorldConfig();
-    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax);
+    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax, options.historyPinnedOpsMax);
     this.world = new World({ seed: options.seed, config: this.config });
     this.clock = new VirtualClock(this.world.scheduler);
     const cellsConfig = this.config.cells;
@@ -120,7 +124,7 @@ export class VirtualWorld {
 
     for (const cell of this.placement.cells) {
       const voters = cell.replicas.map((replica) => replica.replica);
-      const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message));
+      const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message), () => this.clock.nowUs());
       this.appliedEvents.set(cell.cell, eventLog);
       for (const replica of cell.replicas) {
         this.world.spawn(replica.replica, (context) => {
@@ -137,6 +141,7 @@ export class VirtualWorld {
             { id: host, voters, raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) }, ...options.replica },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
             (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
+            options.ledger,
           );
           this.nodes.set(host, node);
           return {
@@ -295,18 +300,18 @@ export class VirtualWorld {
     return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
   }
 
-  /** Per cell, the commands its ledger holds (the event history below). */
-  finalLedgers(): FinalLedgers {
+  /** Per cell, the commands its ledger holds (the event history below); `fromUs`: enough for the operations invoked from then on. */
+  finalLedgers(fromUs = 0): FinalLedgers {
     const result: Record<string, AppliedCommand[]> = {};
-    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell).events);
+    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell, fromUs).events);
     return result;
   }
 
   /** Per cell, the event log in applied order for the witness checker; incomplete (with the reason) when no record holds every event. */
-  finalEvents(): Record<string, WitnessLog> {
+  finalEvents(fromUs = 0): Record<string, WitnessLog> {
     const result: Record<string, WitnessLog> = {};
     for (const cell of this.placement.cells) {
-      const history = this.eventHistory(cell);
+      const history = this.eventHistory(cell, fromUs);
       result[cell.cell] = history.complete
         ? { complete: true, events: history.events }
         : { complete: false, reason: `no replica of ${cell.cell} holds all ${history.eventCountMax} events from the first (snapshot-restored or compacted), and the harness's applied-event log is incomplete` };
@@ -320,7 +325,7 @@ export class VirtualWorld {
    * holding every event from the first (a snapshot-restored ledger does not), complete only if
    * it is that far along.
    */
-  private eventHistory(cell: CellPlacement): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
+  private eventHistory(cell: CellPlacement, fromUs: number): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
     let eventCountMax = 0;
     let best: Ledger | undefined;
     for (const replica of cell.replicas) {
@@ -329,8 +334,9 @@ export class VirtualWorld {
       eventCountMax = Math.max(eventCountMax, ledger.eventCount);
       if (ledger.firstRetainedEventIndex === 0 && (best === undefined || ledger.eventCount > best.eventCount)) best = ledger;
     }
-    const applied = this.appliedEvents.get(cell.cell)?.log();
-    if (applied !== undefined && applied.complete && applied.events.length >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
+    const appliedLog = this.appliedEvents.get(cell.cell);
+    const applied = appliedLog?.log(fromUs);
+    if (appliedLog !== undefined && applied !== undefined && applied.complete && appliedLog.eventCount >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
     if (best === undefined) return { events: [], complete: false, eventCountMax };
     return { events: best.events().map((stored) => stored.event), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
@@ -353,6 +359,13 @@ export class VirtualWorld {
 
   invariantViolations(): readonly string[] {
     return this.invariants.violations;
+  }
+
+  /** Per cell, the events the harness's applied-event log keeps in memory (bounded by appliedEventsMax). */
+  appliedEventsKept(): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const [cell, log] of this.appliedEvents) result[cell] = log.keptEvents;
+    return result;
   }
 
   summary(): { seed: number; simulatedMs: number; events: number; traceHash: string } {

@@ -12,16 +12,32 @@ export class HistoryRecorder {
   private nextProcess = 0;
   private openCount = 0;
   private dropped = 0;
+  /** Time of the newest dropped op (-1: none dropped). */
+  private droppedThroughUs = -1;
+  /** Ops at or after this time are kept past retainOpsMax (a drill checking its window). */
+  private pinnedFromUs: number | null = null;
 
   /**
    * `retainOpsMax`: for a world that runs indefinitely (`ldc start`), keep only the most recent
-   * operations: past the bound the oldest half is dropped. Op indexes stay global. Without it
-   * the history is complete and `opsMax` is a hard limit.
+   * operations: past the bound the oldest half is dropped, but never an op at or after the pin
+   * (`pin`) until the history holds `pinnedOpsMax`. Op indexes stay global. Without it the
+   * history is complete and `opsMax` is a hard limit.
    */
   constructor(
     private readonly opsMax = 5_000_000,
     private readonly retainOpsMax?: number,
+    private readonly pinnedOpsMax: number = retainOpsMax === undefined ? opsMax : retainOpsMax * 4,
   ) {}
+
+  /** Keeps the ops from `fromUs` on past retainOpsMax (up to pinnedOpsMax); null releases the pin. */
+  pin(fromUs: number | null): void {
+    this.pinnedFromUs = fromUs;
+  }
+
+  /** Whether every op at or after `timeUs` is still held (nothing that recent was dropped). */
+  holdsSince(timeUs: number): boolean {
+    return this.droppedThroughUs < timeUs;
+  }
 
   /** Global index of history()[0] (0 unless old operations were dropped). */
   get firstIndex(): number {
@@ -78,11 +94,27 @@ export class HistoryRecorder {
     this.push("nemesis", "info", f, value, timeUs);
   }
 
+  /** Ops recorded before `timeUs` (times never decrease: the clock is monotonic). */
+  private countBefore(timeUs: number): number {
+    let low = 0;
+    let high = this.ops.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (((this.ops[middle] as Op).time ?? 0) < timeUs) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
   private push(process: number | string, type: OpType, f: string, value: Json, time: number): void {
     if (this.retainOpsMax !== undefined && this.ops.length >= this.retainOpsMax) {
-      const drop = Math.floor(this.ops.length / 2);
-      this.ops.splice(0, drop);
-      this.dropped += drop;
+      let drop = Math.floor(this.ops.length / 2);
+      if (this.pinnedFromUs !== null && this.ops.length < this.pinnedOpsMax) drop = Math.min(drop, this.countBefore(this.pinnedFromUs));
+      if (drop > 0) {
+        this.droppedThroughUs = Math.max(this.droppedThroughUs, this.ops[drop - 1]?.time ?? 0);
+        this.ops.splice(0, drop);
+        this.dropped += drop;
+      }
     }
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
     this.ops.push({ process, type, f, value, time, index: this.dropped + this.ops.length });
