@@ -79,8 +79,6 @@ export class Ledger {
   private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
-  /** The table's eviction count when the encoder was made (an encoder only follows a table that grew). */
-  private idempotencyEncoderEvicted = 0;
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
@@ -276,13 +274,14 @@ export class Ledger {
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
     };
-    if (this.table.evicted === 0) this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
-    else if (this.idempotencyEncoder === null || this.idempotencyEncoderEvicted !== this.table.evicted) {
+    if (this.table.evicted > 0) {
       // A windowed table evicts as it records, so its prefix changes: encode a copy of the window
-      // as of now (O(window), bounded), which later evictions cannot alter.
-      this.idempotencyEncoder = new IdempotencyEncoder(Array.from(this.table.packedEntries())[Symbol.iterator]());
-      this.idempotencyEncoderEvicted = this.table.evicted;
+      // as of now (O(window), bounded), which later evictions cannot alter. Not kept here: the
+      // encoder holds a second copy of the window, and it lives only as long as its builder.
+      this.idempotencyEncoder = null;
+      return new LedgerSnapshotBuilder(header, new IdempotencyEncoder(Array.from(this.table.packedEntries())[Symbol.iterator]()), this.table.size);
     }
+    this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
     return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
   }
 

@@ -4,8 +4,42 @@
 // gateways.
 import { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../sim/world/config.js";
-/** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
-export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
+
+// Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
+// everything that grows with operations has a named limit here, sized for the default load
+// (2,000 ops/s, ~270 ledger events/s per cell) and the built-in drills (<= 100 s with lead and settle).
+/** History ops kept (two per operation): ~50 s at the default load; the online checks read ops as they come. */
+export const HISTORY_RETAIN_OPS_MAX = 200_000;
+/** While a drill runs its window is kept past HISTORY_RETAIN_OPS_MAX up to this (~250 s at the default load). */
+export const HISTORY_PINNED_OPS_MAX = 1_000_000;
+/**
+ * Operation ids each replica's ledger remembers (idempotency.ts, window mode). Clients retry only
+ * within their 5 s request deadline, so this is safe up to ~3,300 writes/s per cell, above a
+ * gateway's admission rate per cell (defaultAdmission below: 3,000/s). Each replica also holds its
+ * latest snapshot (the window as [id, packed] pairs and its JSON), so 30 replicas x this x ~150
+ * bytes is the largest single item of the bound (~75 MB; measured in docs/BENCHMARKS.md "soak").
+ */
+export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
+/** Recent events each replica's ledger keeps in memory (between this and twice this); older ones live on in balances and checkpoints. */
+export const LEDGER_EVENTS_RETAINED_MAX = 2_048;
+/** Events per cell in the harness's applied-event log (>= half kept: ~120 s at the default load, a drill's window). */
+export const APPLIED_EVENTS_MAX = 65_536;
+
+export interface RunningWorldBounds {
+  readonly historyRetainOpsMax: number;
+  readonly historyPinnedOpsMax: number;
+  readonly idempotencyWindowEntries: number;
+  readonly ledgerEventsRetainedMax: number;
+  readonly appliedEventsMax: number;
+}
+
+export const runningWorldBounds: RunningWorldBounds = {
+  historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX,
+  historyPinnedOpsMax: HISTORY_PINNED_OPS_MAX,
+  idempotencyWindowEntries: IDEMPOTENCY_WINDOW_ENTRIES,
+  ledgerEventsRetainedMax: LEDGER_EVENTS_RETAINED_MAX,
+  appliedEventsMax: APPLIED_EVENTS_MAX,
+};
 
 import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
 import { faultServiceOf } from "../chaos-adapters.js";
@@ -36,6 +70,8 @@ export interface SetupOptions {
   readonly opsPerSecond?: number;
   /** Simulated time to let the cells elect their first leaders before serving. */
   readonly warmupUs?: number;
+  /** Smaller bounds make a test reach them in seconds of simulated time. */
+  readonly bounds?: Partial<RunningWorldBounds>;
 }
 
 export interface ControllerSetup {
@@ -53,7 +89,16 @@ export interface ControllerSetup {
 
 export function setupController(options: SetupOptions): ControllerSetup {
   // The running world never ends: keep a bounded window of the history (drills check their own window).
-  const virtual = createVirtualWorld({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  const bounds = { ...runningWorldBounds, ...options.bounds };
+  const virtual = createVirtualWorld({
+    seed: options.seed,
+    historyRetainOpsMax: bounds.historyRetainOpsMax,
+    historyPinnedOpsMax: bounds.historyPinnedOpsMax,
+    appliedEventsMax: bounds.appliedEventsMax,
+    ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}),
+  });
   // Leaders start in their preferred regions (DESIGN.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;

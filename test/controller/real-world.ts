@@ -4,7 +4,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../controller/http/app.js";
-import { setupController, type ControllerSetup } from "../../controller/runtime/setup.js";
+import { setupController, type ControllerSetup, type RunningWorldBounds } from "../../controller/runtime/setup.js";
 import { tempDataDirectory, TOKEN } from "./harness.js";
 
 /** Simulated µs per step while waiting for an answer. */
@@ -20,12 +20,13 @@ export interface RealHarness {
   close(): Promise<void>;
 }
 
-export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string }): Promise<RealHarness> {
+export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string; bounds?: Partial<RunningWorldBounds> }): Promise<RealHarness> {
   const setup = setupController({
     seed: options.seed,
     dataDirectory: options.dataDirectory ?? tempDataDirectory(),
     wallTimeIso: () => "2026-01-01T00:00:00.000Z",
     opsPerSecond: options.opsPerSecond ?? 300,
+    ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
     ...(options.waitPeriodMs === undefined ? {} : { controller: { actions: { ...(await import("../../controller/actions.js")).defaultActionOptions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs } } } }),
   });
   setup.virtual.startWorkload({ sink: setup.sink });

@@ -25,6 +25,25 @@ describe("HistoryRecorder", () => {
     expect(recorder.firstIndex + recorder.history().length).toBe(1_000);
   });
 
+  it("keeps a pinned window (a drill's) past the retention bound, up to pinnedOpsMax, and says when it could not", () => {
+    const recorder = new HistoryRecorder(1_000_000, 100, 400);
+    for (let t = 0; t < 200; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
+    expect(recorder.length).toBeLessThanOrEqual(100);
+    const pinUs = 2_000;
+    recorder.pin(pinUs);
+    for (let t = 200; t < 350; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
+    // 300 ops since the pin, all kept although the bound is 100; ops before it were dropped.
+    expect(recorder.since(pinUs)).toHaveLength(300);
+    expect(recorder.holdsSince(pinUs)).toBe(true);
+    for (let t = 350; t < 600; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
+    // Past pinnedOpsMax the pin gives way: memory stays bounded, and the window is known to be cut.
+    expect(recorder.length).toBeLessThanOrEqual(400);
+    expect(recorder.holdsSince(pinUs)).toBe(false);
+    recorder.pin(null);
+    for (let t = 600; t < 700; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
+    expect(recorder.length).toBeLessThanOrEqual(100);
+  });
+
   it("since(t) is a self-contained history: completions only of ops invoked in the window", () => {
     const recorder = new HistoryRecorder();
     const early = recorder.invoke("transfer", { id: "x" }, 10);
