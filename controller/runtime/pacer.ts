@@ -15,6 +15,12 @@ export interface PacerOptions {
   readonly sliceWorkMsMax?: number;
 }
 
+/**
+ * Lag cap, in wall ms: further behind than this the target is re-based (the operator watches now,
+ * not a replay), so `lagUs` never reports more than LAG_WALL_MS_MAX x speed, even after one step
+ * blocked the loop for longer (a GC pause, a drill's checks).
+ */
+export const LAG_WALL_MS_MAX = 5_000;
 export const stepSimUsDefault = 2_000;
 export const sliceWorkMsMaxDefault = 15;
 
@@ -23,7 +29,7 @@ export interface Pacer {
   /** Simulated µs behind the real-time target (0 when keeping up). */
   readonly lagUs: () => number;
   /** Wall ms spent simulating vs. elapsed since start: how much of the loop the simulation takes. */
-  readonly stats: () => { readonly slices: number; readonly workMs: number; readonly elapsedMs: number; readonly sliceWorkMsMaxSeen: number };
+  readonly stats: () => { readonly slices: number; readonly workMs: number; readonly elapsedMs: number; readonly sliceWorkMsMaxSeen: number; readonly rebases: number };
 }
 
 export interface PacedWorld {
@@ -31,11 +37,14 @@ export interface PacedWorld {
   runUntil(atUs: number): void;
 }
 
-export function startPacer(given: PacerOptions, world: PacedWorld, onError: (error: unknown) => void): Pacer {
+/** Wall time in ms (performance.now); tests inject one that jumps. */
+export type WallClockMs = () => number;
+
+export function startPacer(given: PacerOptions, world: PacedWorld, onError: (error: unknown) => void, wallNowMs: WallClockMs = () => performance.now()): Pacer {
   const options = { stepSimUs: stepSimUsDefault, sliceWorkMsMax: sliceWorkMsMaxDefault, ...given };
   if (!(Number.isFinite(options.speed) && options.speed > 0)) throw new Error(`speed: expected a positive number, got ${options.speed}`);
   if (!(options.stepSimUs > 0 && options.sliceWorkMsMax > 0 && options.sliceSimUsMax >= options.stepSimUs)) throw new Error("pacer: stepSimUs, sliceWorkMsMax must be positive and sliceSimUsMax >= stepSimUs");
-  const wallStartMs = performance.now();
+  const wallStartMs = wallNowMs();
   let simTargetBaseUs = world.nowUs();
   let wallBaseMs = wallStartMs;
   let lag = 0;
@@ -43,15 +52,16 @@ export function startPacer(given: PacerOptions, world: PacedWorld, onError: (err
   let slices = 0;
   let workMs = 0;
   let sliceWorkMsMaxSeen = 0;
+  let rebases = 0;
   let timer: NodeJS.Timeout | null = null;
   const slice = (): void => {
     timer = null;
     if (stopped) return;
-    const sliceStartMs = performance.now();
+    const sliceStartMs = wallNowMs();
     const targetUs = simTargetBaseUs + Math.floor((sliceStartMs - wallBaseMs) * 1000 * options.speed);
     const untilUs = Math.min(targetUs, world.nowUs() + options.sliceSimUsMax);
     try {
-      while (world.nowUs() < untilUs && performance.now() - sliceStartMs < options.sliceWorkMsMax) {
+      while (world.nowUs() < untilUs && wallNowMs() - sliceStartMs < options.sliceWorkMsMax) {
         world.runUntil(Math.min(untilUs, world.nowUs() + options.stepSimUs));
       }
     } catch (error) {
@@ -59,17 +69,21 @@ export function startPacer(given: PacerOptions, world: PacedWorld, onError: (err
       onError(error);
       return;
     }
-    const spentMs = performance.now() - sliceStartMs;
+    const spentMs = wallNowMs() - sliceStartMs;
     slices++;
     workMs += spentMs;
     sliceWorkMsMaxSeen = Math.max(sliceWorkMsMaxSeen, spentMs);
     lag = Math.max(0, targetUs - world.nowUs());
     // Lagging further than a few seconds of wall time is not worth catching up on in a burst
-    // (the operator watches now, not a replay): re-base the target so lag stays bounded.
-    const lagWallMsMax = 5_000;
-    if (lag > lagWallMsMax * 1000 * options.speed) {
-      simTargetBaseUs = world.nowUs() + lagWallMsMax * 1000 * options.speed;
-      wallBaseMs = performance.now();
+    // (the operator watches now, not a replay): re-base the target so lag stays bounded, and
+    // report the lag as it is after re-basing (it was reported before it, up to a whole blocked
+    // step above the cap: 9-12.7 s seen against a 5 s cap).
+    const lagUsMax = LAG_WALL_MS_MAX * 1000 * options.speed;
+    if (lag > lagUsMax) {
+      simTargetBaseUs = world.nowUs() + lagUsMax;
+      wallBaseMs = wallNowMs();
+      lag = lagUsMax;
+      rebases++;
     }
     // Behind: yield only to I/O (setImmediate runs after the poll phase); keeping up: idle a slice.
     if (world.nowUs() < targetUs) setImmediate(slice);
@@ -82,6 +96,6 @@ export function startPacer(given: PacerOptions, world: PacedWorld, onError: (err
       if (timer !== null) clearTimeout(timer);
     },
     lagUs: () => lag,
-    stats: () => ({ slices, workMs, elapsedMs: performance.now() - wallStartMs, sliceWorkMsMaxSeen }),
+    stats: () => ({ slices, workMs, elapsedMs: wallNowMs() - wallStartMs, sliceWorkMsMaxSeen, rebases }),
   };
 }

@@ -1,7 +1,7 @@
 // The pacer shares the event loop with the HTTP server: it must advance the world in small steps,
 // yield between slices while behind, and keep the reported lag bounded when the machine is too slow.
 import { describe, expect, it } from "vitest";
-import { startPacer } from "../../controller/runtime/pacer.js";
+import { LAG_WALL_MS_MAX, startPacer, type Pacer } from "../../controller/runtime/pacer.js";
 
 function fakeWorld(stepCostMs: number) {
   let nowUs = 0;
@@ -57,6 +57,32 @@ describe("pacer", () => {
     expect(stoppedAtUs).toBeGreaterThan(100_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(world.nowUs()).toBe(stoppedAtUs);
+  });
+
+  it("never reports more lag than the cap, even right after a step blocked the loop for twice the cap (issue 15: 9-12.7 s against 5 s)", async () => {
+    // Wall time is injected: it moves 1 ms per reading, and the first step 'takes' 2 x the cap
+    // (a GC pause, a drill's checks). The lag is read right after the slice that notices it, as
+    // an overdue interval timer reads it (cli/start.ts's lag warning).
+    let wallMs = 0;
+    let nowUs = 0;
+    let calls = 0;
+    let pacer: Pacer | null = null;
+    const world = {
+      nowUs: () => nowUs,
+      runUntil(atUs: number) {
+        calls++;
+        if (calls === 1) wallMs += 2 * LAG_WALL_MS_MAX;
+        if (calls === 2) pacer?.stop();
+        nowUs = atUs;
+      },
+    };
+    pacer = startPacer({ speed: 1, sliceMs: 1, sliceSimUsMax: 2_000, stepSimUs: 2_000, sliceWorkMsMax: 15 }, world, (error) => {
+      throw error;
+    }, () => wallMs++);
+    for (let turn = 0; turn < 1_000 && calls < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(calls).toBe(2);
+    expect(pacer.lagUs()).toBeGreaterThan(0);
+    expect(pacer.lagUs()).toBeLessThanOrEqual(LAG_WALL_MS_MAX * 1_000);
   });
 
   it("refuses a non-positive speed", () => {
