@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { bundleEntry, REPO_ROOT } from "../sim/bundle.js";
-import { CliError } from "./errors.js";
+import { badInput, CliError } from "./errors.js";
 
 export const PLANNED_BENCH_TARGETS = ["sim", "live", "check", "failover"] as const;
 
@@ -60,9 +60,16 @@ export function register(program: Command): void {
     .description(`Run a benchmark: ${benchTargets().join(" | ")}`)
     .argument("<target>", benchTargets().join(" | "))
     .option("--json", "print one JSON object")
-    .action(async (target: string, flags: { json?: boolean }) => {
+    .option("--minutes <n>", "how long a time-boxed target runs (soak; else LDC_SOAK_MINUTES, else 30)")
+    .action(async (target: string, flags: { json?: boolean; minutes?: string }) => {
+      const options: Record<string, unknown> = {};
+      if (flags.minutes !== undefined) {
+        const minutes = Number(flags.minutes);
+        if (!/^\d+(\.\d+)?$/.test(flags.minutes) || !(minutes > 0)) throw badInput("--minutes", "a positive number of minutes", flags.minutes);
+        options.minutes = minutes;
+      }
       const bench = await loadBench(target);
-      const result = await bench.run({});
+      const result = await bench.run(options);
       if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
       else printHuman(target, result);
     });

@@ -8,7 +8,7 @@ import pino from "pino";
 import { loadWorldConfig } from "../sim/world/config.js";
 import { createApp } from "../controller/http/app.js";
 import { attachEvents } from "../controller/http/events.js";
-import { startPacer } from "../controller/runtime/pacer.js";
+import { startPacer, type Pacer } from "../controller/runtime/pacer.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
 import type { Controller } from "../controller/controller.js";
@@ -68,7 +68,8 @@ async function start(flags: StartFlags): Promise<void> {
     setup.virtual.startWorkload({ sink: setup.sink });
   }
   const controller = (live?.controller ?? setup?.controller) as Controller;
-  const app = createApp(controller, { token: token.token });
+  let pacer: Pacer | null = null;
+  const app = createApp(controller, { token: token.token, health: () => processHealth(pacer, speed) });
   const server = http.createServer(app);
   const wss = attachEvents(server, controller);
   await new Promise<void>((resolve, reject) => {
@@ -78,7 +79,7 @@ async function start(flags: StartFlags): Promise<void> {
   const address = server.address();
   const boundPort = typeof address === "object" && address !== null ? address.port : port;
   let stopping = false;
-  const pacer =
+  pacer =
     setup === null
       ? null
       : startPacer({ speed, sliceMs: 20, sliceSimUsMax: 200_000 * Math.max(1, speed) }, setup.virtual, (error) => {
@@ -86,7 +87,7 @@ async function start(flags: StartFlags): Promise<void> {
           shutdown(1);
         });
   const lagTimer = setInterval(() => {
-    const lagMs = (pacer?.lagUs() ?? 0) / 1000;
+    const lagMs = (pacer?.lagUs() ?? 0) / 1000 / speed;
     if (lagMs > 1000) log.warn({ lagMs, speed }, "simulation is behind real time x speed");
   }, 10_000);
   log.info({ url: `http://${flags.host}:${boundPort}`, seed, speed, dataDirectory, tokenSource: token.source }, "ldc controller listening");
@@ -108,4 +109,10 @@ async function start(flags: StartFlags): Promise<void> {
   process.on("SIGINT", () => shutdown(0));
   process.on("SIGTERM", () => shutdown(0));
   await new Promise<never>(() => {});
+}
+
+/** /healthz beside `ok`: wall ms the simulation is behind (capped at LAG_WALL_MS_MAX) and the process's memory. */
+function processHealth(pacer: Pacer | null, speed: number): Record<string, number> {
+  const memory = process.memoryUsage();
+  return { lagMs: Math.round((pacer?.lagUs() ?? 0) / 1000 / speed), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external };
 }

@@ -16,6 +16,8 @@ export interface AppOptions {
   readonly token: string;
   /** Serve the web page (off in API-only tests). */
   readonly ui?: boolean;
+  /** Extra /healthz fields from the process (ldc start: the pacer's lag and memory). */
+  readonly health?: () => Readonly<Record<string, number>>;
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -67,7 +69,7 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
 
-  app.get("/healthz", (_request, response) => void response.json({ ok: true }));
+  app.get("/healthz", (_request, response) => void response.json({ ok: true, ...options.health?.() }));
   app.get("/metrics", (_request, response, next) => {
     controller.metricsText().then((text) => response.type("text/plain; version=0.0.4").send(text), next);
   });
