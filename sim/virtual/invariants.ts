@@ -15,6 +15,8 @@ export interface InvariantOptions {
 /** Canonical chain points remembered per cell (a sliding window; older ones were checked already). */
 const CANONICAL_POINTS_MAX = 64;
 const VIOLATIONS_MAX = 100;
+/** Terms remembered per cell for election safety (a leader of an older term is long deposed): a run of days elects without end. */
+export const LEADER_TERMS_KEPT_MAX = 1_024;
 
 export class InvariantViolation extends Error {
   readonly code = "INVARIANT_VIOLATION";
@@ -50,7 +52,11 @@ export class InvariantMonitor {
         if (node.replica.role === "leader") {
           const term = node.replica.term as number;
           const known = terms.get(term);
-          if (known === undefined) terms.set(term, replica.replica);
+          if (known === undefined) {
+            terms.set(term, replica.replica);
+            // Terms arrive in increasing order (mostly): the first key is the oldest.
+            if (terms.size > LEADER_TERMS_KEPT_MAX) terms.delete(terms.keys().next().value as number);
+          }
           else if (known !== replica.replica) this.violate(`election safety: ${cell.cell} has two leaders in term ${term}: ${known} and ${replica.replica}`);
         }
         const ledger = node.stateMachine.ledger;
@@ -76,6 +82,11 @@ export class InvariantMonitor {
         if (points.length > CANONICAL_POINTS_MAX) points.shift();
       }
     }
+  }
+
+  /** Terms whose leader is remembered for `cell` (bounded by LEADER_TERMS_KEPT_MAX). */
+  termsRemembered(cell: string): number {
+    return this.leadersByTerm.get(cell)?.size ?? 0;
   }
 
   /** Records a violation found elsewhere (e.g. by the applied-event log). */

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultWorldConfig } from "../../sim/world/config.js";
 import { VirtualWorld } from "../../sim/virtual/world.js";
+import { InvariantMonitor, LEADER_TERMS_KEPT_MAX } from "../../sim/virtual/invariants.js";
 
 describe("online invariant monitor", () => {
   it("reports a replica whose event hashes diverge from the cell's, and nothing before that", () => {
@@ -23,5 +24,25 @@ describe("online invariant monitor", () => {
     ledger.hashAt = (eventIndex: number) => (eventIndex >= tamperedFrom ? "f".repeat(64) : honest(eventIndex));
     virtual.runFor(1_000_000);
     expect(virtual.invariants.violations.some((violation) => violation.includes("state machine safety") && violation.includes(victim))).toBe(true);
+  });
+
+  it("remembers a bounded number of terms per cell over endless elections, and still catches two leaders in a recent term", () => {
+    // A stand-in world: one cell, two replicas, a new term elected at every check.
+    let term = 0;
+    let second: { role: string; term: number } = { role: "follower", term: 0 };
+    const ledger = { eventCount: 0, headHash: "", hashAt: () => undefined };
+    const world = {
+      placement: { cells: [{ cell: "cell-1", replicas: [{ replica: "a" }, { replica: "b" }] }] },
+      node: (host: string) => ({ replica: host === "a" ? { role: "leader", term } : second, stateMachine: { ledger } }),
+      nowUs: () => 0,
+    };
+    const monitor = new InvariantMonitor(world as never, { failFast: false, seed: 1 });
+    for (term = 1; term <= 10 * LEADER_TERMS_KEPT_MAX; term++) monitor.check();
+    expect(monitor.termsRemembered("cell-1")).toBeLessThanOrEqual(LEADER_TERMS_KEPT_MAX);
+    expect(monitor.violations).toEqual([]);
+    term = 10 * LEADER_TERMS_KEPT_MAX;
+    second = { role: "leader", term };
+    monitor.check();
+    expect(monitor.violations.some((violation) => violation.includes("two leaders in term"))).toBe(true);
   });
 });
