@@ -3,7 +3,18 @@
 // chaos FaultManager, the drill service, the SQLite store, and the steady workload through the
 // gateways.
 import { FaultManager } from "../../chaos/fault-manager.js";
-import type { WorldConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig, type WorldConfig } from "../../sim/world/config.js";
+import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
+import { faultServiceOf } from "../chaos-adapters.js";
+import { ChaosDrillService } from "./drill-service.js";
+import type { Controller, ControllerOptions } from "../controller.js";
+import { controllerWithGateways } from "./wiring.js";
+import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
+import { Gateway, type RequestSink } from "../gateway.js";
+import { RoutingTable } from "../routing.js";
+import { ControllerStore } from "../store/store.js";
+import { TrafficStats } from "../traffic-stats.js";
+import type { AdmissionOptions } from "../admission.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -24,6 +35,13 @@ export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
 export const LEDGER_EVENTS_RETAINED_MAX = 2_048;
 /** Events per cell in the harness's applied-event log (>= half kept: ~120 s at the default load, a drill's window). */
 export const APPLIED_EVENTS_MAX = 65_536;
+/**
+ * Applied entries between a replica's snapshots (raft.snapshotEntries; the world config's default
+ * is 10,000). Entries and their cached encodings live until every replica of the cell compacted
+ * past them, and they share 64 KiB codec slabs with every other replica's: the longer the cycle,
+ * the more slabs are pinned (~250 MB at 10,000). A snapshot here costs O(idempotency window).
+ */
+export const RAFT_SNAPSHOT_ENTRIES = 2_048;
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -31,6 +49,7 @@ export interface RunningWorldBounds {
   readonly idempotencyWindowEntries: number;
   readonly ledgerEventsRetainedMax: number;
   readonly appliedEventsMax: number;
+  readonly raftSnapshotEntries: number;
 }
 
 export const runningWorldBounds: RunningWorldBounds = {
@@ -39,19 +58,8 @@ export const runningWorldBounds: RunningWorldBounds = {
   idempotencyWindowEntries: IDEMPOTENCY_WINDOW_ENTRIES,
   ledgerEventsRetainedMax: LEDGER_EVENTS_RETAINED_MAX,
   appliedEventsMax: APPLIED_EVENTS_MAX,
+  raftSnapshotEntries: RAFT_SNAPSHOT_ENTRIES,
 };
-
-import { createVirtualWorld, type VirtualWorld } from "../../sim/virtual/world.js";
-import { faultServiceOf } from "../chaos-adapters.js";
-import { ChaosDrillService } from "./drill-service.js";
-import type { Controller, ControllerOptions } from "../controller.js";
-import { controllerWithGateways } from "./wiring.js";
-import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
-import { Gateway, type RequestSink } from "../gateway.js";
-import { RoutingTable } from "../routing.js";
-import { ControllerStore } from "../store/store.js";
-import { TrafficStats } from "../traffic-stats.js";
-import type { AdmissionOptions } from "../admission.js";
 
 export const GATEWAY_HOST_PREFIX = "gw/";
 /** How often users' entry points re-check which gateways can reach the cells (simulated). */
@@ -90,13 +98,14 @@ export interface ControllerSetup {
 export function setupController(options: SetupOptions): ControllerSetup {
   // The running world never ends: keep a bounded window of the history (drills check their own window).
   const bounds = { ...runningWorldBounds, ...options.bounds };
+  const config = options.config ?? defaultWorldConfig();
   const virtual = createVirtualWorld({
     seed: options.seed,
     historyRetainOpsMax: bounds.historyRetainOpsMax,
     historyPinnedOpsMax: bounds.historyPinnedOpsMax,
     appliedEventsMax: bounds.appliedEventsMax,
     ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
-    ...(options.config ? { config: options.config } : {}),
+    config: { ...config, raft: { ...config.raft, snapshotEntries: bounds.raftSnapshotEntries } },
     ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}),
   });
   // Leaders start in their preferred regions (DESIGN.md), as an operator sets the world up before traffic.
