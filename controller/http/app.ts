@@ -8,7 +8,7 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
-import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -82,6 +82,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.get("/api/v1/regions", (_request, response) => void response.json({ regions: controller.regions() }));
   app.get("/api/v1/routing", (_request, response) => void response.json(controller.routing()));
   app.get("/api/v1/traffic", (_request, response) => void response.json(controller.traffic()));
+  app.get("/api/v1/traffic/history", (request, response) => {
+    const query = parse(trafficHistoryQuerySchema, request.query, response);
+    if (query !== undefined) response.json(controller.trafficHistory(query.windowMs ?? 5 * 60_000));
+  });
   app.get("/api/v1/consistency", (_request, response) => void response.json(controller.consistency()));
   app.get("/api/v1/faults", (_request, response) => void response.json(controller.faults()));
   app.get("/api/v1/drills", (_request, response) => void response.json({ drills: controller.drills() }));
@@ -117,7 +121,9 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.post("/api/v1/faults", (request, response) => {
     const body = parse(faultBodySchema, request.body, response);
     if (body === undefined) return;
-    sendResult(response, controller.injectFault(body, actor(request)), 201);
+    // The reason is the operator's, for the audit log; the fault spec goes to chaos without it.
+    const { reason, ...spec } = body;
+    sendResult(response, controller.injectFault(spec, actor(request), reason), 201);
   });
   app.delete("/api/v1/faults", (request, response) => {
     controller.healAllFaults(actor(request));
