@@ -152,7 +152,10 @@ export function drawCharts(container, store) {
       .attr("data-mark", (/** @type {any} */ d) => d.label);
     groups.select("line").attr("x1", (/** @type {any} */ d) => x(d.atMs)).attr("x2", (/** @type {any} */ d) => x(d.atMs))
       .attr("y1", MARGIN.top).attr("y2", HEIGHT_PX - MARGIN.bottom);
-    groups.select("text").attr("x", (/** @type {any} */ d) => x(d.atMs) + 2).attr("y", (/** @type {any} */ d) => (d.kind === "routing" ? MARGIN.top - 2 : MARGIN.top + 8))
+    // Near the right edge a label runs leftwards so it is not cut off.
+    const flip = (/** @type {any} */ d) => x(d.atMs) > WIDTH_PX - MARGIN.right - 40;
+    groups.select("text").attr("text-anchor", (/** @type {any} */ d) => (flip(d) ? "end" : "start"))
+      .attr("x", (/** @type {any} */ d) => x(d.atMs) + (flip(d) ? -2 : 2)).attr("y", (/** @type {any} */ d) => (d.kind === "routing" ? MARGIN.top - 2 : MARGIN.top + 8))
       .text((/** @type {any} */ d) => (showLabels && labelled.has(d.key) ? d.label : ""));
     groups.select("title").text((/** @type {any} */ d) => d.title);
   }

@@ -52,7 +52,9 @@ export function drawPlacement(container, store, dialog) {
       `<td>${row.leader ? `${escapeHtml(row.leader.datacenter)} (${escapeHtml(row.leader.region)})` : "none"}</td>` +
       `<td>${escapeHtml(row.preferred ?? "–")}</td><td class="${row.home ? "good" : "bad"}">${row.home ? "✓" : row.leader ? "away" : "no leader"}</td></tr>`).join("") +
     `</tbody></table>`;
-  const html = summary + flag + (buttons ? `<div class="placement-actions">${buttons}</div>` : "") + table;
+  // All home and spread out: the one line says it; the table is there when something is off.
+  const html = summary + flag + (buttons ? `<div class="placement-actions">${buttons}</div>` : "") +
+    (view.misplaced.length > 0 || view.oneDatacenter !== null ? table : "");
   // Rebuild only on change: a health event every 250 ms must not eat a click on a button.
   if (container.dataset.html === html) return;
   container.dataset.html = html;
