@@ -81,7 +81,9 @@ export function drawCharts(container, store) {
   const newest = Math.max(...[...store.series.values(), ...store.regionSeries.values()].map((ring) => ring.last()?.atMs ?? -Infinity));
   if (!Number.isFinite(newest)) return;
   const xMax = newest;
-  const xMin = xMax - store.chartRangeMs;
+  // A world younger than the range starts at its first sample, not in empty space left of t=0.
+  const oldest = Math.min(...[...store.series.values()].map((ring) => ring.toArray()[0]?.atMs ?? Infinity));
+  const xMin = Math.max(xMax - store.chartRangeMs, Number.isFinite(oldest) ? Math.min(oldest, xMax - 1000) : -Infinity);
   /** @param {any} ring */
   const inRange = (ring) => ring.toArray().filter((/** @type {any} */ p) => p.atMs >= xMin);
   const cellIds = [...store.series.keys()].sort(naturalCompare);

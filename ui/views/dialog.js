@@ -77,11 +77,13 @@ export function createActionDialog(hooks) {
     const text = reason.value.trim();
     if (text === "" && current?.reasonRequired) {
       result.textContent = "This action needs a reason: it is recorded in the audit log.";
+      result.classList.add("bad");
       reason.setAttribute("aria-invalid", "true");
       reason.focus();
       return;
     }
     reason.removeAttribute("aria-invalid");
+    result.classList.remove("bad");
     void execute(text === "" ? {} : { reason: text });
   });
   forceButton.addEventListener("click", () => {
@@ -104,6 +106,7 @@ export function createActionDialog(hooks) {
       confirmButton.textContent = request.confirmLabel ?? "Confirm";
       reason.value = "";
       reason.required = request.reasonRequired === true;
+      result.classList.remove("bad");
       reason.removeAttribute("aria-invalid");
       reasonLabel.textContent = request.reasonRequired ? "reason (required, recorded in the audit log)" : "reason (recorded in the audit log)";
       forceReason.value = "";

@@ -127,7 +127,7 @@ export function setupDrills(store, dialog, hooks) {
     const rtoLimit = expect && typeof expect.rtoMsMax === "number" ? expect.rtoMsMax : null;
     const rtoState = gap === null || rtoLimit === null ? "" : gap.ms <= rtoLimit ? "good" : "bad";
     const rtoText = rtoLimit === null ? "RTO not judged" : `RTO ≤ ${formatDuration(rtoLimit)}`;
-    const measured = gap === null ? "no cell without a leader so far" : `longest leaderless so far ${formatDuration(gap.ms)} (${gap.cell})`;
+    const measured = gap === null ? "no leaderless cell seen by this page" : `longest leaderless so far ${formatDuration(gap.ms)} (${gap.cell})`;
     /** @type {HTMLElement} */ (timeline.querySelector('[data-testid="drill-expect"]')).innerHTML =
       `<span>${escapeHtml(rtoText)}, measured: <span class="${rtoState}">${escapeHtml(measured)}</span></span> · ` +
       `<span>lost acked ≤ ${escapeHtml(expect?.lostAckedTransfersMax ?? "–")}, measured: ${escapeHtml(lostAckedText())}</span>` +
