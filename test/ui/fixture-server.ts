@@ -72,12 +72,13 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-export async function startFixtureServer(): Promise<FixtureServer> {
+export async function startFixtureServer(options: { historyMs?: number } = {}): Promise<FixtureServer> {
   const cells = makeCells();
   const drained: string[] = [];
   let routingVersion = 7;
   // Simulated time when the page opens: past the back-filled history, so no sample sits before t=0.
-  let nowMs = 300_000;
+  const historyMs = options.historyMs ?? FIXTURE_HISTORY_MS;
+  let nowMs = Math.max(300_000, historyMs + 60_000);
   let faultSequence = 1;
   let runSequence = 0;
   const faults = new Map<string, Record<string, unknown>>([["f-1", {
@@ -118,7 +119,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   });
   // The controller's ring (controller/traffic-history.ts), seeded with the minutes before the page opened.
   const history: ReturnType<typeof traffic>[] = [];
-  for (let atMs = nowMs - FIXTURE_HISTORY_MS; atMs <= nowMs; atMs += SAMPLE_PERIOD_MS) history.push(traffic(atMs));
+  for (let atMs = nowMs - historyMs; atMs <= nowMs; atMs += SAMPLE_PERIOD_MS) history.push(traffic(atMs));
   const routingHistory: { version: number; atMs: number; reason: string }[] = [{ version: 7, atMs: nowMs - 100_000, reason: "automatic: cell-4 is led from shanghai" }];
   const faultWindows: { id: string; type: string; startMs: number; endMs: number | null }[] = [
     { id: "f-0", type: "latency", startMs: nowMs - 150_000, endMs: nowMs - 120_000 },

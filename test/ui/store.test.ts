@@ -141,6 +141,20 @@ describe("back-fill and drill measurements", () => {
   });
 });
 
+describe("chart decimation", () => {
+  it("draws a 15-minute line with at most ~2 points per pixel and keeps a one-sample spike and dip, in time order", async () => {
+    const charts = await load<{ decimate(points: { atMs: number; v: number }[], key: string): { atMs: number; v: number }[] }>(new URL("../../ui/views/charts.js", import.meta.url).href);
+    const points = Array.from({ length: 1800 }, (_, index) => ({ atMs: index * 500, v: index === 777 ? 100 : index === 1234 ? -5 : 1 }));
+    const drawn = charts.decimate(points, "v");
+    expect(drawn.length).toBeLessThan(1000);
+    expect(drawn.some((point) => point.v === 100)).toBe(true);
+    expect(drawn.some((point) => point.v === -5)).toBe(true);
+    expect(drawn.every((point, index) => index === 0 || point.atMs > drawn[index - 1]!.atMs)).toBe(true);
+    const few = points.slice(0, 100);
+    expect(charts.decimate(few, "v")).toBe(few);
+  });
+});
+
 describe("frame scheduler", () => {
   it("coalesces requests into one draw per frame and waits out the minimum interval", () => {
     vi.useFakeTimers();

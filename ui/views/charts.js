@@ -29,6 +29,33 @@ const CHARTS = [
   { id: "errors", title: "error rate per cell", source: "cells", lines: [{ key: "errorRate", dash: null }], format: (v) => d3.format(".0%")(v) },
 ];
 
+/** Above this many points a line is decimated: about one min/max pair per horizontal pixel. */
+const LINE_POINTS_MAX = 2 * (WIDTH_PX - MARGIN.left - MARGIN.right);
+
+/**
+ * Min/max decimation: per bucket of consecutive points keep the lowest and the highest (in time
+ * order), so a 15-minute line costs ~900 path points and a one-sample spike still shows.
+ * @param {any[]} points @param {string} key @returns {any[]}
+ */
+export function decimate(points, key) {
+  if (points.length <= LINE_POINTS_MAX) return points;
+  const size = Math.ceil(points.length / (LINE_POINTS_MAX / 2));
+  const out = [];
+  for (let start = 0; start < points.length; start += size) {
+    let low = points[start];
+    let high = points[start];
+    for (let index = start + 1; index < Math.min(points.length, start + size); index += 1) {
+      const point = points[index];
+      if (point[key] < low[key]) low = point;
+      if (point[key] > high[key]) high = point;
+    }
+    if (low === high) out.push(low);
+    else if (low.atMs < high.atMs) out.push(low, high);
+    else out.push(high, low);
+  }
+  return out;
+}
+
 /** @param {string} region @param {string[]} regions */
 export function regionColor(region, regions) {
   const index = Math.max(0, regions.indexOf(region));
@@ -129,7 +156,7 @@ export function drawCharts(container, store) {
       .attr("fill", "none").attr("stroke-width", 1.4)
       .attr("stroke", (/** @type {any} */ d) => d.color)
       .attr("stroke-dasharray", (/** @type {any} */ d) => d.line.dash)
-      .attr("d", (/** @type {any} */ d) => d3.line().x((/** @type {any} */ p) => x(p.atMs)).y((/** @type {any} */ p) => y(p[d.line.key]))(d.points));
+      .attr("d", (/** @type {any} */ d) => d3.line().x((/** @type {any} */ p) => x(p.atMs)).y((/** @type {any} */ p) => y(p[d.line.key]))(decimate(d.points, d.line.key)));
 
     // Labels only on the first chart and only where they do not collide; every chart gets the lines.
     let lastLabelX = -Infinity;
