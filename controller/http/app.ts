@@ -8,6 +8,7 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
+import { runProgressHtml } from "./run-progress.js";
 import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
@@ -97,8 +98,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   app.get("/api/v1/drills/runs/:id/report", (request, response) => {
     const report = controller.drillReport(request.params.id);
-    if (report === undefined) response.status(404).json({ error: `no report for drill run ${request.params.id}` });
-    else response.type("text/html; charset=utf-8").send(report);
+    const run = controller.drillRun(request.params.id);
+    if (report !== undefined) response.type("text/html; charset=utf-8").send(report);
+    // Running: no report yet, so its progress (202: the report is on its way).
+    else if (run?.state === "running") response.status(202).type("text/html; charset=utf-8").send(runProgressHtml(run));
+    else response.status(404).json({ error: run === undefined ? `no drill run ${request.params.id}` : `drill run ${run.id} ended without a report: ${run.reasons.join("; ") || "no reason recorded"}` });
   });
   app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
   app.get("/api/v1/audit", (request, response) => {

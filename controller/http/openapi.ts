@@ -30,7 +30,7 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "post", path: "/api/v1/drills/{name}/runs", summary: "Start a drill run", body: { type: "object", properties: { seed: { type: "integer" }, ...reasonForce } }, ok: 202 },
   { method: "get", path: "/api/v1/drills/runs", summary: "Drill runs", ok: 200 },
   { method: "get", path: "/api/v1/drills/runs/{id}", summary: "One drill run", ok: 200 },
-  { method: "get", path: "/api/v1/drills/runs/{id}/report", summary: "The HTML report of a run", ok: 200 },
+  { method: "get", path: "/api/v1/drills/runs/{id}/report", summary: "The HTML report of a run (202 with a progress page while it runs)", ok: 200 },
   { method: "get", path: "/api/v1/schedules", summary: "Drill schedules", ok: 200 },
   { method: "post", path: "/api/v1/schedules", summary: "Create a schedule", body: { type: "object", required: ["drill", "cron"], properties: { drill: { type: "string" }, cron: { type: "string" }, allowedWindows: { type: "array", items: { type: "string" } }, blockedWindows: { type: "array", items: { type: "string" } }, maxDurationMs: { type: "integer" }, enabled: { type: "boolean" } } }, ok: 201 },
   { method: "put", path: "/api/v1/schedules/{id}", summary: "Update a schedule", body: { type: "object" }, ok: 200 },

@@ -187,8 +187,9 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   app.get("/api/v1/drills/runs/:id/report", (request, response) => {
     const run = runs.find((candidate) => candidate.id === request.params.id);
-    // As the controller: the report is written when the run ends.
-    if (!run || run.state !== "done") { response.status(404).json({ error: `no report for drill run ${request.params.id}` }); return; }
+    // As the controller: the report is written when the run ends; until then, its progress.
+    if (!run) { response.status(404).json({ error: `no drill run ${request.params.id}` }); return; }
+    if (run.state !== "done") { response.status(202).type("text/html").send(`<!doctype html><title>running</title><p>${String(run.progressPct)} %</p>`); return; }
     response.type("text/html").send(`<!doctype html><title>drill ${String(run.drill)}</title><h1>Drill ${String(run.drill)}: ${String(run.outcome)}</h1>`);
   });
   app.get("/api/v1/drills/runs", (_q, s) => { s.json({ runs }); });
