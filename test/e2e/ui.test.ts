@@ -189,6 +189,13 @@ describe("ui against ldc start (acceptance)", () => {
     expect((await newRun())[0]).toBe("");
     await page.reload();
     await expect.poll(async () => Number(await page.getByTestId("chart-tps").getAttribute("data-span-ms")), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(30_000);
+    // Back-filled marks: the evacuation and restore (actions, routing versions), the partition and
+    // the drill's fault (windows); and latency per region beside per cell.
+    const tps = page.getByTestId("chart-tps");
+    await expect.poll(() => tps.locator("g.mark-routing").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+    expect(await tps.locator('g.mark-action[data-mark="evacuate"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => tps.locator("rect.fault-window").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+    expect(await page.locator('[data-testid="chart-region-latency"] path[data-series="shanghai/p99Ms"]').getAttribute("d")).toMatch(/^M/);
     await watched.screenshot("05b-drill-running-reloaded");
     await expect.poll(async () => (await newRun())[0], { timeout: DRILL_TIMEOUT_MS, interval: 1000 }).not.toBe("");
     await watched.screenshot("06-drill-done");
