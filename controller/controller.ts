@@ -6,6 +6,7 @@ import { Registry, Gauge, Counter } from "prom-client";
 import type { Cluster, LeaderInfo } from "../sim/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
+import { linkStatus, type LinkStatus } from "./link-state.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
@@ -135,12 +136,11 @@ export class Controller implements ControllerApi {
     const { cluster } = this.dependencies;
     const regions = cluster.topology.regions;
     const faults = this.dependencies.faults.active();
-    const links: { source: string; target: string; rttMs: number; state: "ok" | "degraded" | "partitioned"; faults: string[] }[] = [];
+    const views = cluster.cells();
+    const links: ({ source: string; target: string; rttMs: number } & LinkStatus)[] = [];
     regions.forEach((a, i) =>
       regions.slice(i + 1).forEach((b) => {
-        const acting = faults.filter((fault) => fault.affects.links.some(([x, y]) => (x === a.name && y === b.name) || (x === b.name && y === a.name)));
-        const state = acting.length === 0 ? "ok" : acting.some((fault) => fault.type === "partition") ? "partitioned" : "degraded";
-        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), state, faults: acting.map((fault) => fault.id) });
+        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), ...linkStatus(a.name, b.name, views, faults) });
       }),
     );
     return { regions: regions.map((region) => ({ name: region.name, datacenters: region.datacenters })), links, runtime: cluster.runtime, seed: cluster.seed, speed: this.options.speed, nowMs: this.nowMs() };
