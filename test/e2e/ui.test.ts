@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 60_000;
 const OUTCOME_TIMEOUT_MS = 15_000;
 /** dc-outage is 60 s simulated plus a 5 s settle; a loaded machine may run --speed 4 below real time. */
 const DRILL_TIMEOUT_MS = 360_000;
-const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable"];
+const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable", "target-region-evacuated"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -139,7 +139,7 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("cancel-action").click();
   });
 
-  it("injects a partition from the chaos panel and draws the link partitioned", async () => {
+  it("injects a partition from the chaos panel and draws the link down", async () => {
     const { page } = watched;
     await expect.poll(() => page.getByTestId("chaos-type").locator("option").allTextContents(), { timeout: OUTCOME_TIMEOUT_MS }).toContain("partition");
     await page.getByTestId("chaos-type").selectOption("partition");
@@ -149,14 +149,14 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("chaos-target").selectOption({ index: Math.max(regionPair, 0) });
     await page.locator("#chaos-lease").fill("120");
     await page.getByTestId("chaos-inject").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
     await watched.screenshot("04-partitioned");
   });
 
   it("heals, restores hangzhou and runs the dc-outage drill to SUCCEEDED", async () => {
     const { page } = watched;
     await page.getByTestId("heal-all").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
     await page.getByTestId("restore-hangzhou").click();
     await confirmAndOverrideIfRefused(page, "e2e: back to the normal world before the drill");
     const known = new Set(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))));
