@@ -19,7 +19,7 @@ export interface FaultEvent {
   readonly origin: string;
   /** Who did this: injected, the injecting actor (default the origin); healed, the healer (default the origin); expired, "lease". */
   readonly actor: string;
-  /** For healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
+  /** Injected: the injector's reason, if given. Healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
   readonly reason?: string;
   /** The hosts the target resolved to, and the cells with a replica among them. */
   readonly hosts: readonly string[];
@@ -40,6 +40,8 @@ export interface InjectOptions {
   readonly origin?: string;
   /** Who asked (an operator's name for origin "api"); default the origin. */
   readonly actor?: string;
+  /** Why (an operator's reason), carried on the injected event. */
+  readonly reason?: string;
   /** Path of the spec in its document, for error messages (`steps[2].inject`). */
   readonly field?: string;
 }
@@ -123,7 +125,7 @@ export class FaultManager {
     const active: Active = { id, spec, origin, target, cells, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
     this.faults.set(id, active);
     const record = this.record(active);
-    this.emit({ kind: "injected", fault: record, origin, actor: options.actor ?? origin, atUs: startedUs, hosts: target.hosts, cells });
+    this.emit({ kind: "injected", fault: record, origin, actor: options.actor ?? origin, ...(options.reason === undefined ? {} : { reason: options.reason }), atUs: startedUs, hosts: target.hosts, cells });
     return { ok: true, value: record };
   }
 

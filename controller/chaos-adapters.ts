@@ -11,7 +11,7 @@ export function faultServiceOf(manager: FaultManager): FaultService {
   return {
     active: () => manager.active(),
     catalogue: () => manager.catalogue(),
-    inject: (spec, actor) => manager.inject(spec, { origin: "api", actor }),
+    inject: (spec, actor, reason) => manager.inject(spec, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) }),
     heal: (id, actor) => manager.heal(id, actor),
     healAll: (actor) => manager.healAll(actor),
     onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void) =>

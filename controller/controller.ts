@@ -13,10 +13,20 @@ import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./port
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
+import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
 import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
+
+export interface TrafficHistorySnapshot {
+  readonly atMs: number;
+  readonly windowMs: number;
+  readonly samplesMax: number;
+  readonly samples: readonly TrafficSample[];
+  readonly faults: readonly FaultWindow[];
+  readonly routing: readonly { readonly version: number; readonly atMs: number; readonly reason: string }[];
+}
 
 export interface ConsistencySnapshot {
   readonly atMs: number;
@@ -56,6 +66,7 @@ export class Controller implements ControllerApi {
   readonly reconciler: LeaderReconciler;
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
+  readonly history = new TrafficHistory();
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly metrics: { actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
@@ -108,12 +119,13 @@ export class Controller implements ControllerApi {
       this.metrics.routingVersion.set(version.version);
       this.publish({ type: "routing", atMs: version.atMs, version: version.version, cells: version.cells, drained: version.drained });
     });
-    // Every fault change is audited here, whoever caused it: an operator through the API, a drill
-    // (actor drill:<run id>), the nemesis, or the lease running out.
+    // Every fault change is audited here, whoever caused it: an operator through the API (with the
+    // reason the dialog asked for), a drill (actor drill:<run id>), the nemesis, or the lease.
     dependencies.faults.onChange((action, fault, change) => {
+      this.history.faultChanged(action, fault, this.nowMs());
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
       const verb = action === "injected" ? "inject" : action === "healed" ? "heal" : "expire";
-      audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined ? {} : { why: change.reason }) } });
+      audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: action === "injected" ? (change.reason ?? null) : null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }) } });
     });
     this.runs = new DrillRuns({
       clock: cluster.clock,
@@ -173,6 +185,15 @@ export class Controller implements ControllerApi {
     return this.dependencies.consistency();
   }
 
+  trafficHistory(windowMs: number): TrafficHistorySnapshot {
+    const nowMs = this.nowMs();
+    const boundedMs = Math.min(windowMs, trafficHistoryWindowMsMax);
+    const { samples, faults } = this.history.window(boundedMs, nowMs);
+    const fromMs = nowMs - boundedMs;
+    const routing = this.dependencies.routing.snapshot().history.filter((entry) => entry.atMs >= fromMs).map((entry) => ({ version: entry.version, atMs: entry.atMs, reason: entry.reason }));
+    return { atMs: nowMs, windowMs: boundedMs, samplesMax: this.history.samplesMax, samples, faults, routing };
+  }
+
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     this.actions.act(request, (outcome) => {
       this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
@@ -184,12 +205,12 @@ export class Controller implements ControllerApi {
     return { faults: this.dependencies.faults.active(), catalogue: this.dependencies.faults.catalogue() };
   }
 
-  injectFault(spec: unknown, actor: string): Result<FaultRecord> {
-    const result = this.dependencies.faults.inject(spec, actor);
+  injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord> {
+    const result = this.dependencies.faults.inject(spec, actor, reason);
     // A success is audited from the change notification; a refusal changes nothing and is audited here.
     if (!result.ok) {
       const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
-      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target, reason: null, outcome: `refused: ${result.error}`, rule: result.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target, reason: reason ?? null, outcome: `refused: ${result.error}`, rule: result.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
     }
     return result;
   }
@@ -267,6 +288,7 @@ export class Controller implements ControllerApi {
     }
     for (const region of regions) this.metrics.gatewayRps.set({ region: region.name }, region.gateway.rps);
     const atMs = this.nowMs();
+    this.history.record(traffic);
     const topology = this.topology() as { links: unknown };
     this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });

@@ -35,7 +35,7 @@ export interface ScheduleStore {
 export interface FaultChange {
   readonly origin: string;
   readonly actor: string;
-  /** healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
+  /** injected: the operator's reason, if given; healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
   readonly reason?: string;
 }
 
@@ -44,7 +44,7 @@ export interface FaultService {
   active(): readonly FaultRecord[];
   catalogue(): readonly unknown[];
   /** `actor`: the operator who asked (audited by the controller from the change notification). */
-  inject(spec: unknown, actor: string): Result<FaultRecord>;
+  inject(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
   heal(id: string, actor: string): Result<null>;
   healAll(actor: string): void;
   /** Injected / healed / expired notifications, from every source (API, drill, nemesis, lease expiry). */
@@ -55,6 +55,9 @@ export interface DrillDescription {
   readonly name: string;
   readonly description: string;
   readonly durationMs: number;
+  /** The plan, for the page's timeline and countdown (simulated ms after the start). */
+  readonly steps?: readonly { readonly atMs: number; readonly kind: string; readonly label: string }[];
+  readonly expect?: { readonly rtoMsMax: number | null; readonly lostAckedTransfersMax: number; readonly checkers: readonly string[] };
 }
 
 export interface DrillProgress {

@@ -31,7 +31,7 @@ describe("faults in the audit log", () => {
   it("a drill's faults are audited when injected and when they end, with the run as actor; an operator's once each", async () => {
     const h = (harness = await startRealHarness({ seed: 2, opsPerSecond: 200 }));
     await h.run(1_000_000);
-    const manual = await h.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, params: { delayMs: 20 }, leaseMs: 60_000 });
+    const manual = await h.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, params: { delayMs: 20 }, leaseMs: 60_000, reason: "game day" });
     expect(manual.status).toBe(201);
     const manualId = (manual.body as { id: string }).id;
     expect((await h.request("DELETE", `/api/v1/faults/${manualId}`)).status).toBe(204);
@@ -44,6 +44,7 @@ describe("faults in the audit log", () => {
     const about = (id: string): AuditEntry[] => entries.filter((entry) => entry.target === id);
     expect(about(manualId).map((entry) => entry.action).sort()).toEqual(["heal", "inject"]);
     for (const entry of about(manualId)) expect(entry.actor.startsWith("api:")).toBe(true);
+    expect(about(manualId).find((entry) => entry.action === "inject")?.reason).toBe("game day");
 
     const drillInjects = entries.filter((entry) => entry.action === "inject" && entry.actor === `drill:${runId}`);
     expect(drillInjects.length).toBeGreaterThan(0);

@@ -28,13 +28,13 @@ export class FakeFaults implements FaultService {
   catalogue(): readonly unknown[] {
     return [{ type: "partition", targets: [{ regions: ["hangzhou", "shanghai"], label: "hangzhou ↔ shanghai" }], params: {} }];
   }
-  inject(spec: unknown, actor = "api") {
+  inject(spec: unknown, actor = "api", reason?: string) {
     const body = spec as { type?: unknown; target?: unknown };
     if (body.type !== "partition") return { ok: false as const, status: 400 as const, error: "type: one of partition", field: "type" };
     const id = `f-${this.next++}`;
     const fault: FaultRecord = { id, type: "partition", target: body.target ?? null, startedMs: 0, leaseMs: 1000, expiresMs: 1000, remainingMs: 1000, affects: { hosts: [], links: [["hangzhou", "shanghai"]] } };
     this.records.set(id, fault);
-    for (const listener of this.listeners) listener("injected", fault, { origin: "api", actor });
+    for (const listener of this.listeners) listener("injected", fault, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) });
     return { ok: true as const, value: fault };
   }
   heal(id: string, actor = "api") {
