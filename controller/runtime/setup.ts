@@ -74,7 +74,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
         {
           region: region.name,
           admission: options.admission ?? defaultAdmission,
-          client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 },
+          client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) },
           cells: cellsReplicas,
         },
         { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => liveGateway(name) },

@@ -10,7 +10,7 @@ import { electionOrder, planPlacement, type CellPlacement, type Placement } from
 import type { Ledger } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
-import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
+import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { HistoryRecorder } from "../workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
@@ -154,7 +154,7 @@ export class VirtualWorld {
       this.regionClients.set(region.name, clients);
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         this.world.spawn(clientHost(region.name, slot), (context) => {
-          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
+          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching }, { clock: context.clock, random: context.random, transport: context.transport });
           return {};
         });
       }
