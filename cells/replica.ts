@@ -33,7 +33,8 @@ interface Snapshotting {
 }
 
 export interface StateMachine {
-  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
+  /** `answer` false: nobody here waits for this entry's result, which may be left unbuilt. */
+  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }, answer?: boolean): unknown;
   /** The request id in an entry's data (default: a `requestId` string property of an object). */
   requestIdOf?(data: unknown): string | null;
   snapshot(): unknown;
@@ -402,12 +403,11 @@ export class Replica {
   private applyEntry(entry: Entry): void {
     if (entry.kind !== "normal") return;
     if (this.stateMachine.lastApplied !== undefined && entry.index <= this.stateMachine.lastApplied()) return;
-    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
     const requestId = this.requestIdOf(entry.data);
-    if (requestId === null) return;
-    const pending = this.pendingSubmits.get(requestId);
+    const pending = requestId === null ? undefined : this.pendingSubmits.get(requestId);
+    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data }, pending !== undefined);
     if (pending === undefined) return;
-    this.pendingSubmits.delete(requestId);
+    this.pendingSubmits.delete(requestId as string);
     pending.callback({ ok: true, result, index: entry.index });
   }
 

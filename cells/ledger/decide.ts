@@ -29,10 +29,10 @@ export function isValidAmount(amount: number): boolean {
   return Number.isSafeInteger(amount) && amount > 0;
 }
 
-export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits): Decision {
+/** `fingerprint`: commandFingerprint(command) when the caller already has it. */
+export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits, fingerprint = command.type === "OpenAccount" ? 0 : commandFingerprint(command)): Decision {
   if (command.type === "OpenAccount") return decideOpenAccount(command, state, table, limits);
 
-  const fingerprint = commandFingerprint(command);
   const previous = table.lookup(command.id);
   if (previous !== undefined) {
     return previous.fingerprint === fingerprint ? { kind: "duplicate", id: command.id, first: previous.outcome } : { kind: "conflict", id: command.id };

@@ -5,7 +5,7 @@
 import { parseCommand, type AccountId, type IdempotentCommand, type LedgerBatchRequest, type LedgerCommand, type OpenAccount } from "./commands.js";
 import { decide, openAccountKey, recordedOutcome, rejectionEvent, type Decision } from "./decide.js";
 import { assertLedger } from "./errors.js";
-import { EventStore } from "./event-store.js";
+import { EventStore, type ChainLink as EventLink } from "./event-store.js";
 import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js";
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
@@ -127,32 +127,39 @@ export class Ledger {
    * Executes a batch (one Raft entry): each command in order, seeing its predecessors' effects,
    * each with its own idempotency and outcome. The batch's events make one chain link, and
    * conservation is asserted once for the batch (each transfer still asserts its own pair sum in
-   * applyEvent). A linked batch takes effect whole or not at all.
+   * applyEvent). A linked batch takes effect whole or not at all. With `answer` false (a replica
+   * nobody is waiting on: the followers) the outcomes are not built and the result is empty.
    */
-  executeBatch(batch: LedgerBatchRequest): LedgerOutcome[] {
+  executeBatch(batch: LedgerBatchRequest, answer = true): LedgerOutcome[] {
     const events: LedgerEventBody[] = [];
-    const outcomes = batch.linked ? this.executeLinked(batch, events) : this.executeEach(batch, events);
+    const outcomes = batch.linked ? this.executeLinked(batch, events) : this.executeEach(batch, events, answer);
     if (events.length > 0) this.link(events);
     return outcomes;
   }
 
-  private executeEach(batch: LedgerBatchRequest, events: LedgerEventBody[]): LedgerOutcome[] {
+  private executeEach(batch: LedgerBatchRequest, events: LedgerEventBody[], answer: boolean): LedgerOutcome[] {
     const { requestId, commands } = batch;
-    const outcomes = new Array<LedgerOutcome>(commands.length);
+    const outcomes = answer ? new Array<LedgerOutcome>(commands.length) : [];
+    const fingerprints = fingerprintsOf(batch);
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i] as LedgerCommand;
       if (command.type === "ReadBalances") {
-        outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
+        if (answer) outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
         continue;
       }
-      const decision = decide(command, this.state, this.table, this.options);
+      let fingerprint: number | undefined;
+      if (command.type !== "OpenAccount") {
+        fingerprint = fingerprints[i] as number;
+        if (fingerprint < 0) fingerprints[i] = fingerprint = commandFingerprint(command);
+      }
+      const decision = decide(command, this.state, this.table, this.options, fingerprint);
       if (decision.kind !== "event") {
-        outcomes[i] = this.nonEventOutcome(decision, requestId);
+        if (answer) outcomes[i] = this.nonEventOutcome(decision, requestId);
         continue;
       }
       applyEvent(this.state, decision.event);
       if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
-      outcomes[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
+      if (answer) outcomes[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
       events.push(decision.event);
     }
     return outcomes;
@@ -296,8 +303,8 @@ export class Ledger {
   /** The chain hash after event `eventIndex` (0-based), if retained or at a checkpoint. */
   hashAt(eventIndex: number): string | undefined {
     if (!Number.isSafeInteger(eventIndex) || eventIndex < 0 || eventIndex >= this.count) return undefined;
-    const stored = this.store.at(eventIndex);
-    if (stored !== undefined) return stored.hash;
+    const retained = this.store.hashAt(eventIndex);
+    if (retained !== undefined) return retained;
     const eventCount = eventIndex + 1;
     return this.chainCheckpoints.find((checkpoint) => checkpoint.eventCount === eventCount)?.hash;
   }
@@ -306,9 +313,14 @@ export class Ledger {
     return this.chainCheckpoints;
   }
 
-  /** Retained events, oldest first (see EventStore for what is retained). */
+  /** Retained events with their links, oldest first (built on demand; see EventStore). */
   events(): readonly StoredEvent[] {
     return this.store.all();
+  }
+
+  /** Retained event bodies, oldest first (the first is event firstRetainedEventIndex). */
+  eventBodies(): readonly LedgerEventBody[] {
+    return this.store.eventBodies();
   }
 
   /** The retained event at `index` (undefined once dropped). */
@@ -323,9 +335,11 @@ export class Ledger {
 
   /** Posted transfers among the retained events, in order. */
   *transfersApplied(): Iterable<AppliedTransfer> {
-    for (const stored of this.store.all()) {
-      const event = stored.event;
-      if (event.type === "TransferPosted") yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: stored.index };
+    const first = this.store.firstIndex;
+    const bodies = this.store.eventBodies();
+    for (let i = 0; i < bodies.length; i++) {
+      const event = bodies[i] as LedgerEventBody;
+      if (event.type === "TransferPosted") yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: first + i };
     }
   }
 
@@ -335,27 +349,22 @@ export class Ledger {
    */
   verify(): VerifyResult {
     let running = this.store.firstPreviousHash;
-    let expectedIndex = this.store.firstIndex;
     const checkpointByCount = new Map(this.chainCheckpoints.map((checkpoint) => [checkpoint.eventCount, checkpoint.hash]));
-    const stored = this.store.all();
-    const events = stored.map((one) => one.event);
-    for (let start = 0; start < stored.length; ) {
-      const first = stored[start] as StoredEvent;
-      // A link is the run of events sharing previousHash (a later link's differs: it is this one's hash).
-      let end = start + 1;
-      while (end < stored.length && (stored[end] as StoredEvent).previousHash === first.previousHash) end++;
-      if (first.previousHash !== running) return { ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: first.index, message: `event ${first.index} does not link to its predecessor` };
-      const recomputed = chainHash(running, events, start, end);
-      for (let i = start; i < end; i++) {
-        const one = stored[i] as StoredEvent;
-        if (one.index !== expectedIndex) return { ok: false, code: "INDEX_GAP", eventIndex: expectedIndex, message: `expected event ${expectedIndex}, found ${one.index}` };
-        if (one.hash !== recomputed) return { ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: one.index, message: `event ${one.index} does not match its link's hash` };
-        expectedIndex++;
-      }
-      const checkpoint = checkpointByCount.get(expectedIndex);
-      if (checkpoint !== undefined && checkpoint !== recomputed) return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: expectedIndex - 1, message: `event ${expectedIndex - 1} disagrees with its checkpoint` };
+    const links = this.store.links();
+    const events = this.store.eventBodies();
+    const base = this.store.firstIndex;
+    let expectedIndex = base;
+    for (let l = 0; l < links.length; l++) {
+      const link = links[l] as EventLink;
+      const end = l + 1 < links.length ? (links[l + 1] as EventLink).firstIndex : base + events.length;
+      if (link.firstIndex !== expectedIndex || end <= link.firstIndex) return { ok: false, code: "INDEX_GAP", eventIndex: expectedIndex, message: `expected a link from event ${expectedIndex}, found one from ${link.firstIndex} to ${end}` };
+      if (link.previousHash !== running) return { ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: link.firstIndex, message: `event ${link.firstIndex} does not link to its predecessor` };
+      const recomputed = chainHash(running, events, link.firstIndex - base, end - base);
+      if (recomputed !== link.hash) return { ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: link.firstIndex, message: `events ${link.firstIndex}..${end - 1} do not match their link's hash` };
+      const checkpoint = checkpointByCount.get(end);
+      if (checkpoint !== undefined && checkpoint !== recomputed) return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: end - 1, message: `event ${end - 1} disagrees with its checkpoint` };
       running = recomputed;
-      start = end;
+      expectedIndex = end;
     }
     if (expectedIndex !== this.count || running !== this.head) {
       return { ok: false, code: "HEAD_MISMATCH", eventIndex: expectedIndex, message: `chain ends at ${expectedIndex} events, head says ${this.count}` };
@@ -397,9 +406,7 @@ export class Ledger {
     const firstIndex = this.count;
     const previousHash = this.head;
     const hash = chainHash(previousHash, events);
-    const stored = new Array<StoredEvent>(events.length);
-    for (let i = 0; i < events.length; i++) stored[i] = { index: firstIndex + i, previousHash, hash, event: events[i] as LedgerEventBody };
-    this.store.appendLink(stored);
+    this.store.appendLink({ firstIndex, previousHash, hash }, events);
     this.head = hash;
     this.count = firstIndex + events.length;
     const { checkpointEventsInterval, conservationRecountEventsInterval } = this.options;
@@ -465,4 +472,18 @@ function linkedFailure(command: OpenAccount | IdempotentCommand, tableFull: bool
   const event = rejectionEvent(command, "LINKED_EVENT_FAILED");
   if (command.type === "OpenAccount" || tableFull) return { kind: "event", event };
   return { kind: "event", event, record: { id: command.id, fingerprint: commandFingerprint(command), outcome: recordedOutcome(event) } };
+}
+
+/**
+ * Per command of a batch, its idempotency fingerprint (-1 until computed), kept on the batch: in
+ * the simulator a cell's five replicas apply the same decoded batch and hash each command once.
+ */
+function fingerprintsOf(batch: LedgerBatchRequest): Float64Array {
+  const carrier = batch as LedgerBatchRequest & { fingerprints?: Float64Array };
+  let fingerprints = carrier.fingerprints;
+  if (fingerprints === undefined || fingerprints.length !== batch.commands.length) {
+    fingerprints = new Float64Array(batch.commands.length).fill(-1);
+    carrier.fingerprints = fingerprints;
+  }
+  return fingerprints;
 }

@@ -20,7 +20,7 @@ export interface CommittedEntry {
 
 /** Structurally the StateMachine of cells/replica.ts (declared here so the ledger does not depend on it). */
 export interface ReplicatedStateMachine {
-  apply(entry: CommittedEntry): unknown;
+  apply(entry: CommittedEntry, answer?: boolean): unknown;
   requestIdOf?(data: unknown): string | null;
   snapshot(): unknown;
   beginSnapshot?(): SnapshotTask;
@@ -84,10 +84,11 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
    * Applies one committed entry. Entries must come in strictly increasing index order (gaps are
    * fine: the replica filters no-ops); anything else is a replica bug and throws
    * APPLY_OUT_OF_ORDER. `data` is a batch's bytes (cells/ledger/codec.ts): the answer is an
-   * outcome per command. The JSON `{requestId, command}` of a WAL from before batches is applied
+   * outcome per command (none when `answer` is false: no one waits for them on this replica).
+   * The JSON `{requestId, command}` of a WAL from before batches is applied
    * as before. Malformed data is a typed rejection, never an exception.
    */
-  apply(entry: CommittedEntry): LedgerOutcome | LedgerBatchOutcome {
+  apply(entry: CommittedEntry, answer = true): LedgerOutcome | LedgerBatchOutcome {
     if (!Number.isSafeInteger(entry.index) || entry.index <= this.lastIndex) {
       throw new LedgerError("APPLY_OUT_OF_ORDER", `entry ${entry.index} applied after ${this.lastIndex}`, "entry.index");
     }
@@ -102,7 +103,7 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
         return { requestId: "", id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: "data", expected: `a ledger batch (${error.code}: ${error.message})` };
       }
       const countBefore = this.current.eventCount;
-      const outcomes = this.current.executeBatch(batch);
+      const outcomes = this.current.executeBatch(batch, answer);
       this.announce(countBefore);
       return { requestId: batch.requestId, outcomes };
     }
@@ -128,10 +129,12 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
   private announce(countBefore: number): void {
     if (this.onEvent === undefined) return;
     const ledger = this.current;
-    for (let index = countBefore; index < ledger.eventCount; index++) {
-      const stored = ledger.eventAt(index);
-      if (stored !== undefined) this.onEvent(stored.index, stored.event, stored.hash);
-    }
+    if (ledger.eventCount === countBefore) return;
+    // One batch is one link: every event of it carries the head hash.
+    const bodies = ledger.eventBodies();
+    const base = ledger.firstRetainedEventIndex;
+    const hash = ledger.headHash;
+    for (let index = Math.max(countBefore, base); index < ledger.eventCount; index++) this.onEvent(index, bodies[index - base] as LedgerEventBody, hash);
   }
 
   snapshot(): LedgerStateMachineSnapshot {

@@ -332,7 +332,7 @@ export class VirtualWorld {
     const applied = this.appliedEvents.get(cell.cell)?.log();
     if (applied !== undefined && applied.complete && applied.events.length >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
     if (best === undefined) return { events: [], complete: false, eventCountMax };
-    return { events: best.events().map((stored) => stored.event), complete: best.eventCount >= eventCountMax, eventCountMax };
+    return { events: best.eventBodies(), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
 
   /** Per cell and replica: the event hash chain at its checkpoints and head. */

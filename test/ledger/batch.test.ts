@@ -85,7 +85,7 @@ describe("ledger batches", () => {
   it("the same id twice in one batch applies once", () => {
     const ledger = opened(["a", 10], ["b", 0]);
     const outcomes = ledger.executeBatch({ requestId: "r", linked: false, commands: [transfer("t1", "a", "b", 4), transfer("t1", "a", "b", 4), transfer("t1", "a", "b", 5)] });
-    expect(outcomes.map((outcome) => [outcome.outcome, outcome.duplicate, outcome.outcome === "rejected" ? outcome.reason : null])).toEqual([
+    expect(outcomes.map((outcome) => [outcome.outcome, (outcome as { duplicate?: boolean }).duplicate, outcome.outcome === "rejected" ? outcome.reason : null])).toEqual([
       ["posted", false, null],
       ["posted", true, null],
       ["rejected", false, "ID_REUSED"],
@@ -105,7 +105,7 @@ describe("linked batches (all or nothing)", () => {
     expect(ledger.verify()).toMatchObject({ ok: true });
     // The rejections are recorded: the same batch again answers the same, as duplicates.
     const retry = ledger.executeBatch({ requestId: "r", linked: true, commands: [transfer("t1", "a", "b", 6), transfer("t2", "b", "c", 6), transfer("t3", "a", "c", 5), transfer("t4", "c", "a", 1)] });
-    expect(retry.every((outcome) => outcome.outcome === "rejected" && outcome.duplicate)).toBe(true);
+    expect(retry.every((outcome) => outcome.outcome === "rejected" && (outcome as { duplicate?: boolean }).duplicate)).toBe(true);
     expect(ledger.balance("a")).toBe(10);
   });
 
@@ -121,7 +121,7 @@ describe("linked batches (all or nothing)", () => {
     const ledger = opened(["a", 10], ["b", 0]);
     const batch = { requestId: "r", linked: true, commands: [transfer("t1", "a", "b", 6), transfer("t2", "b", "a", 2)] };
     expect(ledger.executeBatch(batch).map((outcome) => outcome.outcome)).toEqual(["posted", "posted"]);
-    expect(ledger.executeBatch(batch).map((outcome) => [outcome.outcome, outcome.duplicate])).toEqual([
+    expect(ledger.executeBatch(batch).map((outcome) => [outcome.outcome, (outcome as { duplicate?: boolean }).duplicate])).toEqual([
       ["posted", true],
       ["posted", true],
     ]);
