@@ -224,6 +224,19 @@ export class VirtualWorld {
     };
   }
 
+  /** Batches the region clients sent and the commands in them (mean batch size = commands / batches). */
+  clientBatches(): { readonly batches: number; readonly commands: number } {
+    let batches = 0;
+    let commands = 0;
+    for (const clients of this.regionClients.values()) {
+      for (const client of clients) {
+        batches += client?.batchesSent ?? 0;
+        commands += client?.commandsSent ?? 0;
+      }
+    }
+    return { batches, commands };
+  }
+
   private liveClient(region: string, slot: number): CellClient | undefined {
     return this.world.isUp(clientHost(region, slot)) ? this.regionClients.get(region)?.[slot] : undefined;
   }
