@@ -301,8 +301,8 @@ export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   const commands: BatchCommand[] = new Array<BatchCommand>(count);
   for (let i = 0; i < count; i++) commands[i] = readCommand(reader, `batch.commands[${i}]`);
   if (reader.remaining !== 0) throw new LedgerCodecError("TRAILING_BYTES", `batch has ${reader.remaining} bytes after its ${count} commands`);
-  // `fingerprints` is the ledger's cache slot (ledger.ts fingerprintsOf), present from the start so every batch has one shape.
-  return { requestId, linked: (flags & FLAG_LINKED) !== 0, commands, fingerprints: undefined } as LedgerBatchRequest;
+  // `fingerprints` and `events` are the ledger's cache slots (ledger.ts), present from the start so every batch has one shape.
+  return { requestId, linked: (flags & FLAG_LINKED) !== 0, commands, fingerprints: undefined, events: undefined } as LedgerBatchRequest;
 }
 
 /**

@@ -141,6 +141,7 @@ export class Ledger {
     const { requestId, commands } = batch;
     const outcomes = answer ? new Array<LedgerOutcome>(commands.length) : [];
     const fingerprints = fingerprintsOf(batch);
+    const shared = sharedEventsOf(batch);
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i] as LedgerCommand;
       if (command.type === "ReadBalances") {
@@ -157,10 +158,14 @@ export class Ledger {
         if (answer) outcomes[i] = this.nonEventOutcome(decision, requestId);
         continue;
       }
-      applyEvent(this.state, decision.event);
+      let event = decision.event;
+      const first = shared[i];
+      if (first === undefined) shared[i] = event;
+      else if (sameEvent(first, event)) event = first;
+      applyEvent(this.state, event);
       if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
-      if (answer) outcomes[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
-      events.push(decision.event);
+      if (answer) outcomes[i] = this.outcomeOf(event, this.count + events.length, requestId);
+      events.push(event);
     }
     return outcomes;
   }
@@ -478,6 +483,29 @@ function linkedFailure(command: OpenAccount | IdempotentCommand, tableFull: bool
  * Per command of a batch, its idempotency fingerprint (-1 until computed), kept on the batch: in
  * the simulator a cell's five replicas apply the same decoded batch and hash each command once.
  */
+/**
+ * Per command of a batch, the first event a replica decided for it, kept on the batch. Each
+ * replica still decides on its own state; when its event is field-for-field the one already
+ * there, it keeps that object instead of its own (immutable values, like interned strings): in
+ * the simulator a cell's five replicas then retain one event object per command, not five.
+ */
+function sharedEventsOf(batch: LedgerBatchRequest): (LedgerEventBody | undefined)[] {
+  const carrier = batch as LedgerBatchRequest & { events?: (LedgerEventBody | undefined)[] };
+  let events = carrier.events;
+  if (events === undefined || events.length !== batch.commands.length) {
+    events = new Array<LedgerEventBody | undefined>(batch.commands.length);
+    carrier.events = events;
+  }
+  return events;
+}
+
+function sameEvent(a: LedgerEventBody, b: LedgerEventBody): boolean {
+  if (a.type !== b.type) return false;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  return x.id === y.id && x.from === y.from && x.to === y.to && x.account === y.account && x.amount === y.amount && x.initialBalance === y.initialBalance && x.reason === y.reason;
+}
+
 function fingerprintsOf(batch: LedgerBatchRequest): Float64Array {
   const carrier = batch as LedgerBatchRequest & { fingerprints?: Float64Array };
   let fingerprints = carrier.fingerprints;
