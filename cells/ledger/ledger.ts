@@ -506,11 +506,14 @@ function sameEvent(a: LedgerEventBody, b: LedgerEventBody): boolean {
   return x.id === y.id && x.from === y.from && x.to === y.to && x.account === y.account && x.amount === y.amount && x.initialBalance === y.initialBalance && x.reason === y.reason;
 }
 
-function fingerprintsOf(batch: LedgerBatchRequest): Float64Array {
-  const carrier = batch as LedgerBatchRequest & { fingerprints?: Float64Array };
+function fingerprintsOf(batch: LedgerBatchRequest): number[] {
+  const carrier = batch as LedgerBatchRequest & { fingerprints?: number[] };
   let fingerprints = carrier.fingerprints;
   if (fingerprints === undefined || fingerprints.length !== batch.commands.length) {
-    fingerprints = new Float64Array(batch.commands.length).fill(-1);
+    // A plain array, not a typed one: a typed array's backing store per batch is an ArrayBuffer
+    // V8 tracks one by one (cells/raft/codec.ts), which at one transfer per batch cost more than
+    // the hashing it saves.
+    fingerprints = new Array<number>(batch.commands.length).fill(-1);
     carrier.fingerprints = fingerprints;
   }
   return fingerprints;
