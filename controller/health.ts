@@ -3,8 +3,9 @@
 // leader that Raft moved on its own (after a crash or partition) within that one period.
 import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
 import type { TimerHandle } from "../sim/kernel/ports.js";
+import { regionStatus, type RegionStatus } from "./region-status.js";
 import type { RoutingTable } from "./routing.js";
-import type { CellTrafficFigures, TrafficStats } from "./traffic-stats.js";
+import type { CellTrafficFigures, RegionTrafficFigures, TrafficStats } from "./traffic-stats.js";
 
 export interface CellMetrics {
   readonly tps: number;
@@ -23,18 +24,17 @@ export interface CellHealth extends CellView {
   readonly commitLagMax: number;
 }
 
-export interface RegionHealth {
+export interface RegionHealth extends RegionStatus {
   readonly name: string;
   readonly datacenters: readonly string[];
   readonly gateway: { readonly state: "active" | "drained"; readonly rps: number };
   readonly evacuated: boolean;
   readonly leaders: readonly string[];
-  readonly up: boolean;
 }
 
 export interface TrafficSnapshot {
   readonly atMs: number;
-  readonly regions: Readonly<Record<string, { readonly rps: number; readonly toCells: Readonly<Record<string, number>> }>>;
+  readonly regions: Readonly<Record<string, RegionTrafficFigures>>;
   readonly cells: Readonly<Record<string, CellMetrics & { readonly shed: number }>>;
 }
 
@@ -113,8 +113,8 @@ export class HealthMonitor {
     if (rollTraffic) {
       const rolled = this.dependencies.stats.roll(this.options.healthPeriodUs);
       this.figures = rolled.cells;
-      const regions: Record<string, { rps: number; toCells: Record<string, number> }> = {};
-      for (const region of cluster.topology.regions) regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {} };
+      const regions: Record<string, RegionTrafficFigures> = {};
+      for (const region of cluster.topology.regions) regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {}, p50Ms: 0, p99Ms: 0, errorRate: 0 };
       const cells: Record<string, CellMetrics & { shed: number }> = {};
       for (const cell of cluster.cells()) {
         const figures = this.figures.get(cell.id);
@@ -157,14 +157,13 @@ export class HealthMonitor {
     const { cluster, routing } = this.dependencies;
     return cluster.topology.regions.map((region) => {
       const drained = routing.isDrained(region.name);
-      const replicas = views.flatMap((cell) => cell.replicas).filter((replica) => replica.region === region.name);
       return {
+        ...regionStatus(region, views),
         name: region.name,
         datacenters: region.datacenters,
         gateway: { state: drained ? "drained" : "active", rps: this.lastTraffic.regions[region.name]?.rps ?? 0 },
         evacuated: drained,
         leaders: views.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id),
-        up: replicas.some((replica) => replica.state !== "crashed" && replica.state !== "partitioned"),
       };
     });
   }

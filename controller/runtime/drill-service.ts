@@ -11,6 +11,7 @@ import { DRILL_SETTLE_US, startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
+import { drillExpectation, drillTimeline } from "./drill-timeline.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../ports.js";
 
 /** How often progress is published while a drill runs (simulated). */
@@ -33,14 +34,20 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000) }));
+    return [...this.drills.values()].map((drill) => ({
+      name: drill.name,
+      description: drill.description,
+      durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000),
+      steps: drillTimeline(drill, DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+    }));
   }
 
   ownsFault(faultId: string): boolean {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
     const drill = this.drills.get(name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { virtual, faults } = this.dependencies;
@@ -48,7 +55,7 @@ export class ChaosDrillService implements DrillService {
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }) }, (result) => {
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result));
