@@ -5,6 +5,7 @@
 import type { Drill } from "../chaos/drill/format.js";
 import type { WorldConfig } from "../sim/world/config.js";
 import { CliError } from "./errors.js";
+import { formatTimeProgress, progressLine } from "./progress.js";
 import { TIME_SCALE_MAX, TIME_SCALE_MIN } from "../sim/live/drill-scale.js";
 
 export interface LiveDrillFlags {
@@ -35,15 +36,18 @@ export async function runLiveDrillCommand(drill: Drill, seed: number, config: Wo
   const cellCount = parseCells(flags.cells, config);
   const { runLiveDrill } = await import("../sim/live/drill.js");
   const startedMs = performance.now();
+  // On a terminal only (cli/progress.ts): the phase the run is in, then real time done / total.
+  const line = progressLine();
+  const label = `drill ${drill.name} (live)`;
   const output = await runLiveDrill(drill, {
     seed,
     config,
     timeScale,
     ...(cellCount !== undefined ? { cellCount } : {}),
-    progress: (line) => {
-      if (flags.json !== true) process.stderr.write(`[live ${((performance.now() - startedMs) / 1000).toFixed(1)} s] ${line}\n`);
-    },
+    progress: (phase) => line.update(`${label} [${((performance.now() - startedMs) / 1000).toFixed(1)} s] ${phase}`, true),
+    onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }, "real"), doneUs === totalUs),
   });
+  line.end();
   const result = output.result;
   if (flags.out !== undefined) {
     const { writeReport } = await import("../harness/report.js");

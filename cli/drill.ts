@@ -9,6 +9,7 @@ import { universeOfConfig } from "../chaos/drill/universe.js";
 import { ChaosError } from "../chaos/errors.js";
 import type { DrillResult } from "../chaos/drill/result.js";
 import { CliError, badInput, parseSeed } from "./errors.js";
+import { formatTimeProgress, progressLine } from "./progress.js";
 import { loadConfigOrExit } from "./sim.js";
 
 interface RunFlags {
@@ -73,7 +74,11 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const config = loadConfigOrExit(flags.config);
   const { runDrill } = await import("../chaos/drill/runner.js");
   const startedMs = performance.now();
-  const output = runDrill(drill, { seed, config });
+  const line = progressLine();
+  const label = `drill ${drill.name}`;
+  line.update(formatTimeProgress({ label, doneUs: 0, totalUs: drill.durationUs }), true);
+  const output = runDrill(drill, { seed, config, onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs) });
+  line.end();
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;
   const command = reproduce(source, seed, flags);

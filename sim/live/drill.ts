@@ -26,7 +26,11 @@ export interface LiveDrillOptions {
   readonly linearizableTimeoutMs?: number;
   readonly dataDir?: string;
   readonly progress?: (line: string) => void;
+  /** Called every LIVE_DRILL_PROGRESS_MS while the drill's timeline runs (a progress line). */
+  readonly onProgress?: (doneUs: number, totalUs: number) => void;
 }
+
+export const LIVE_DRILL_PROGRESS_MS = 500;
 
 export interface LiveDrillOutput {
   readonly result: DrillResult;
@@ -66,7 +70,14 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     const faults = new FaultManager(live.cluster);
     const execution = new DrillExecution(drill, live.cluster, faults, null, `drill:${drill.name}`);
     live.startWorkload();
-    await new Promise<void>((resolve) => execution.start(resolve));
+    const onProgress = options.onProgress;
+    const ticker = onProgress === undefined ? null : setInterval(() => onProgress(Math.min(drill.durationUs, live.nowUs() - execution.startUs), drill.durationUs), LIVE_DRILL_PROGRESS_MS);
+    try {
+      await new Promise<void>((resolve) => execution.start(resolve));
+    } finally {
+      if (ticker !== null) clearInterval(ticker);
+    }
+    onProgress?.(drill.durationUs, drill.durationUs);
     progress(`drill ${drill.name} ran ${drill.durationUs / 1e6} s; healing and draining`);
     faults.healAll();
     await live.faults.settled();

@@ -50,6 +50,8 @@ describe("ldc swarm", () => {
     expect(summary.seeds).toBe(2);
     expect(summary.violations).toBe(0);
     expect(summary.failing).toEqual([]);
+    // stderr is a pipe here, not a terminal: the progress line stays off it entirely.
+    expect(result.stderr).toBe("");
   });
 
   it("exits 2 on a bad range", async () => {
