@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's recommended rules everywhere, plus the rule that keeps protocol
 // code deterministic. cells/ and the decision logic of controller/ and chaos/ get time,
-// randomness, network and disk only through the injected interfaces of sim/kernel/ports.ts.
+// randomness, network and disk only through the injected interfaces of ground/ports.ts.
 // The only exceptions are the I/O edges, listed in IO_EDGES below, which adapt those
 // interfaces to the real world (HTTP server, Toxiproxy server, live process supervision).
 import tseslint from "typescript-eslint";
@@ -11,10 +11,10 @@ const FORBIDDEN_MODULES = ["fs", "fs/promises", "net", "dgram", "child_process",
 const determinismRules = {
   "no-restricted-globals": [
     "error",
-    { name: "setTimeout", message: "Use the injected Clock (sim/kernel/ports.ts)." },
-    { name: "setInterval", message: "Use the injected Clock (sim/kernel/ports.ts)." },
-    { name: "setImmediate", message: "Use the injected Clock (sim/kernel/ports.ts)." },
-    { name: "performance", message: "Use the injected Clock (sim/kernel/ports.ts)." },
+    { name: "setTimeout", message: "Use the injected Clock (ground/ports.ts)." },
+    { name: "setInterval", message: "Use the injected Clock (ground/ports.ts)." },
+    { name: "setImmediate", message: "Use the injected Clock (ground/ports.ts)." },
+    { name: "performance", message: "Use the injected Clock (ground/ports.ts)." },
     { name: "process", message: "Protocol code must not touch the process; inject what you need." },
   ],
   "no-restricted-properties": [
@@ -44,7 +44,7 @@ const determinismRules = {
   ],
 };
 
-const IO_EDGES = ["controller/http/**", "controller/store/**", "controller/runtime/**", "chaos/toxiproxy/**"];
+const IO_EDGES = ["controller/http/**", "controller/store/**"];
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "ui/vendor/**", "out/**", ".ldc/**", "**/*.js", "**/*.mjs"] },
@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["cells/**/*.ts", "controller/**/*.ts", "chaos/**/*.ts"],
+    files: ["ground/**/*.ts", "domain/**/*.ts", "cells/**/*.ts", "controller/**/*.ts", "chaos/**/*.ts"],
     ignores: IO_EDGES,
     rules: determinismRules,
   },

@@ -5,10 +5,10 @@
 // Simulated time, so the figures do not depend on the machine; wall time is reported beside them.
 import { cpus, loadavg } from "node:os";
 import { builtinDrill } from "../chaos/drill/builtin.js";
-import { runDrill } from "../chaos/drill/runner.js";
+import { runDrill } from "../runtime/drill-runner.js";
 import { percentile } from "../harness/checkers/availability.js";
-import { defaultClientTimeouts } from "../sim/virtual/world.js";
-import { defaultWorldConfig } from "../sim/world/config.js";
+import { defaultClientTimeouts } from "../runtime/virtual/world.js";
+import { defaultWorldConfig } from "../domain/config.js";
 
 export interface DrillRtoOptions {
   readonly seeds?: number;

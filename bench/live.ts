@@ -10,9 +10,9 @@
 // stepping once it saturates (throughput < 80% of offered, or p99 above `p99MsSaturated`).
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { LiveWorld } from "../sim/live/world.js";
+import { LiveWorld } from "../runtime/live/world.js";
 import type { CellOutcome } from "../cells/cell/client.js";
-import { processCpuUs, processesCpuUs } from "../sim/live/proc-cpu.js";
+import { processCpuUs, processesCpuUs } from "../runtime/live/proc-cpu.js";
 
 export interface LiveBenchOptions {
   offered?: readonly number[];

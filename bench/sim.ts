@@ -2,11 +2,11 @@
 // population of pending events, each delivered event schedules one more at a pseudo-random
 // delay; (2) the simulated-to-wall time ratio of the default ping world.
 import { run as runLedgerBench } from "./ledger.js";
-import { createRandom } from "../sim/kernel/random.js";
+import { createRandom } from "../ground/random.js";
 import { Scheduler } from "../sim/kernel/scheduler.js";
-import { defaultWorldConfig } from "../sim/world/config.js";
+import { defaultWorldConfig } from "../domain/config.js";
 import { buildPingWorld } from "../sim/world/ping.js";
-import { VirtualWorld } from "../sim/virtual/world.js";
+import { VirtualWorld } from "../runtime/virtual/world.js";
 
 export interface SimBenchOptions {
   /** Events per scheduler measurement; the default takes ~1 s on the reference machine. */

@@ -10,7 +10,7 @@
 // stop the process, wipe its data files, restart it empty; it rejoins as a follower and the
 // leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
 
-import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
+import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../ground/ports.js";
 import { RaftNode, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from "./raft/raft.js";
 import type { RaftOptionsInput } from "./raft/options.js";
 import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/types.js";
@@ -45,7 +45,7 @@ export interface StateMachine {
   lastApplied?(): number;
 }
 
-/** Raft tunables as the world config spells them (sim/world/config.ts `raft`). */
+/** Raft tunables as the world config spells them (domain/config.ts `raft`). */
 export interface ReplicaRaftConfig {
   readonly tickUs: number;
   readonly electionTicks: number;

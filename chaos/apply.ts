@@ -1,9 +1,9 @@
 // Turns a validated fault spec and its resolved target into FaultPort primitives, and remembers
 // exactly what it did so healing undoes only that: a fault restarts only the processes it
 // crashed, resumes only those it paused, and heals only its own network/disk/clock handles.
-import type { FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../sim/cluster.js";
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../domain/cluster.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
+import type { Random } from "../ground/random.js";
 import type { FaultSpec, TargetSelector } from "./catalogue.js";
 import { ChaosError } from "./errors.js";
 import type { ResolvedTarget, TargetUniverse } from "./targets.js";

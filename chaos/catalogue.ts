@@ -4,7 +4,7 @@
 // drill files (`{type: region-outage, region: hangzhou, duration: 30s}`: target keys and params
 // may sit at the top level) and from the nemesis, so all three are parsed here, once.
 import { z } from "zod";
-import { parseDurationUs } from "../sim/kernel/duration.js";
+import { parseDurationUs } from "../ground/duration.js";
 import { ChaosError, formatPath, joinField } from "./errors.js";
 
 export const FAULT_TYPES = [

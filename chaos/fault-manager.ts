@@ -1,10 +1,10 @@
 // The FaultManager: injects catalogue faults into a Cluster, heals them, and enforces every
 // fault's lease on the cluster's own Clock, so a fault never outlives its lease whoever
 // injected it (the dead-man switch). Used by the controller's API, the nemesis and drills.
-import type { FaultRecord, Result } from "../controller/types.js";
-import type { Cluster } from "../sim/cluster.js";
-import type { TimerHandle } from "../sim/kernel/ports.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { FaultRecord, Result } from "../domain/records.js";
+import type { Cluster } from "../domain/cluster.js";
+import type { TimerHandle } from "../ground/ports.js";
+import type { Random } from "../ground/random.js";
 import { applyFault, type AppliedFault } from "./apply.js";
 import { describeCatalogue, parseFaultSpec, type CatalogueEntry, type FaultSpec } from "./catalogue.js";
 import { ChaosError } from "./errors.js";

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { bundleEntry, REPO_ROOT } from "../sim/bundle.js";
+import { bundleEntry, REPO_ROOT } from "../runtime/bundle.js";
 import { CliError } from "./errors.js";
 import { formatSeconds, progressLine } from "./progress.js";
 
@@ -29,7 +29,7 @@ export interface BenchModule {
 }
 
 /**
- * Benchmarks measure the code as it would ship: an esbuild bundle (sim/bundle.ts), not tsx's
+ * Benchmarks measure the code as it would ship: an esbuild bundle (runtime/bundle.ts), not tsx's
  * per-module transpile. `LDC_BENCH_TSX=1` measures under tsx. Targets that locate files relative
  * to their own source (live spawns replica processes, check reads the Knossos corpus) run unbundled.
  */

@@ -3,10 +3,10 @@
 // exit code (0 SUCCEEDED, 1 FAILED/INTERRUPTED). Called from cli/drill.ts, which parses and
 // validates the drill itself; bad live flags exit 2 naming the flag.
 import type { Drill } from "../chaos/drill/format.js";
-import type { WorldConfig } from "../sim/world/config.js";
+import type { WorldConfig } from "../domain/config.js";
 import { CliError } from "./errors.js";
 import { formatTimeProgress, progressLine } from "./progress.js";
-import { TIME_SCALE_MAX, TIME_SCALE_MIN } from "../sim/live/drill-scale.js";
+import { TIME_SCALE_MAX, TIME_SCALE_MIN } from "../runtime/live/drill-scale.js";
 
 export interface LiveDrillFlags {
   readonly json?: boolean;
@@ -34,7 +34,7 @@ export function parseCells(text: string | undefined, config: WorldConfig): numbe
 export async function runLiveDrillCommand(drill: Drill, seed: number, config: WorldConfig, flags: LiveDrillFlags, command: string): Promise<void> {
   const timeScale = parseTimeScale(flags.timeScale);
   const cellCount = parseCells(flags.cells, config);
-  const { runLiveDrill } = await import("../sim/live/drill.js");
+  const { runLiveDrill } = await import("../runtime/live/drill.js");
   const startedMs = performance.now();
   // On a terminal only (cli/progress.ts): the phase the run is in, then real time done / total.
   const line = progressLine();

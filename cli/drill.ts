@@ -61,7 +61,7 @@ function printHuman(result: DrillResult, wallMs: number, command: string): void 
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   if (flags.runtime === "live") {
-    // Real processes, files and TCP through Toxiproxy: sim/live (issue 8).
+    // Real processes, files and TCP through Toxiproxy: runtime/live (issue 8).
     const seed = parseSeed(flags.seed);
     const { drill, source } = loadDrill(nameOrFile, flags.config);
     const { runLiveDrillCommand } = await import("./drill-live.js");
@@ -72,7 +72,7 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = loadConfigOrExit(flags.config);
-  const { runDrill } = await import("../chaos/drill/runner.js");
+  const { runDrill } = await import("../runtime/drill-runner.js");
   const startedMs = performance.now();
   const line = progressLine();
   const label = `drill ${drill.name}`;

@@ -2,8 +2,8 @@
 // runs the ping workload (sim/world/ping.ts); building the world and summarising it are
 // library functions so the cells' runner can replace the workload and keep the rest.
 import type { Command } from "commander";
-import { parseDurationUs } from "../sim/kernel/duration.js";
-import { ConfigError, loadWorldConfig, type WorldConfig } from "../sim/world/config.js";
+import { parseDurationUs } from "../ground/duration.js";
+import { ConfigError, loadWorldConfig, type WorldConfig } from "../domain/config.js";
 import { buildPingWorld, pingSummary, type PingSummary } from "../sim/world/ping.js";
 import { CliError, parseSeed } from "./errors.js";
 

@@ -1,21 +1,21 @@
 // `ldc start --runtime live`: the controller, its regional gateways, API, events and UI over a
-// LiveWorld (sim/live) instead of the simulator. Same wiring as controller/runtime/setup.ts, but
+// LiveWorld (runtime/live) instead of the simulator. Same wiring as runtime/virtual/controller-setup.ts, but
 // gateways are CellClients over TcpTransport that reach the replicas through their region's
 // client proxies (so a region outage cuts its gateway too), time is real (no pacer), and
 // closing stops the replica processes and removes the proxies.
 import { FaultManager } from "../chaos/fault-manager.js";
 import { faultServiceOf, OutageDrills } from "../controller/chaos-adapters.js";
 import type { Controller, ConsistencySnapshot, ControllerOptions } from "../controller/controller.js";
-import { controllerWithGateways } from "../controller/runtime/wiring.js";
+import { controllerWithGateways } from "../runtime/wiring.js";
 import { Gateway, type RequestSink } from "../controller/gateway.js";
 import { RoutingTable } from "../controller/routing.js";
 import { ControllerStore } from "../controller/store/store.js";
 import { TrafficStats } from "../controller/traffic-stats.js";
-import { defaultAdmission } from "../controller/runtime/setup.js";
-import type { WorldConfig } from "../sim/world/config.js";
-import { LiveWorld, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "../sim/live/world.js";
-import { TcpTransport } from "../sim/live/adapters/tcp-transport.js";
-import { failFastTransport } from "../sim/live/fail-fast.js";
+import { defaultAdmission } from "../runtime/virtual/controller-setup.js";
+import type { WorldConfig } from "../domain/config.js";
+import { LiveWorld, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "../runtime/live/world.js";
+import { TcpTransport } from "../runtime/live/adapters/tcp-transport.js";
+import { failFastTransport } from "../runtime/live/fail-fast.js";
 
 export interface LiveSetupOptions {
   readonly seed: number;

@@ -2,11 +2,11 @@
 // Each is checked by the safety rules first; a refusal is audited and answered 409 with the rule;
 // `force` with a reason overrides and is audited with the rules it overrode. Leadership moves go
 // through Raft (cluster.transferLeadership); routing changes only after the new leader is in place.
-import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
+import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
 import { checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
-import type { ActionOutcome, ActionRequest, SafetyRuleId } from "./types.js";
+import type { ActionOutcome, ActionRequest, SafetyRuleId } from "../domain/records.js";
 
 export interface ActionOptions {
   readonly limits: SafetyLimits;

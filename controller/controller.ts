@@ -1,9 +1,9 @@
-// The controller: implements ControllerApi (controller/types.ts) over a Cluster, the routing
+// The controller: implements ControllerApi (domain/records.ts) over a Cluster, the routing
 // table, the gateways' traffic figures, the audit log and schedule store, and the chaos module's
 // faults and drills. Everything runs on the cluster's clock; the HTTP edge calls it between
 // simulation slices.
 import { Registry, Gauge, Counter } from "prom-client";
-import type { Cluster, LeaderInfo } from "../sim/cluster.js";
+import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
@@ -11,7 +11,7 @@ import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./port
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;

@@ -1,9 +1,9 @@
 // Drill runs against the running world: started by an operator or a schedule, gated by safety
 // rules like any action, stopped at a max duration, INTERRUPTED when a real fault (one the drill
 // did not inject) appears while it runs, stored with its report.
-import type { Clock } from "../sim/kernel/ports.js";
+import type { Clock } from "../ground/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillRunRecord, Result, SafetyRuleId } from "./types.js";
+import type { DrillRunRecord, Result, SafetyRuleId } from "../domain/records.js";
 
 export const drillRunsKeptMax = 200;
 

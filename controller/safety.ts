@@ -1,8 +1,8 @@
 // Safety rules: pure checks of a proposed action against the cluster as the controller sees it.
 // In the spirit of Route 53 ARC's assertion and gating rules, but quorum-aware. Each refusal
 // names its rule; `force` (with a reason) overrides the refusing rules and is audited.
-import type { CellView, ReplicaView } from "../sim/cluster.js";
-import type { SafetyRuleId } from "./types.js";
+import type { CellView, ReplicaView } from "../domain/cluster.js";
+import type { SafetyRuleId } from "../domain/records.js";
 
 export interface SafetyLimits {
   /** A replica further behind its leader than this may not take leadership. */

@@ -3,10 +3,10 @@
 // windows, a max duration. Kept in the store, so they survive a controller restart.
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
 import type { DrillRuns } from "./drills.js";
 import type { AuditLog, ScheduleStore, StoredSchedule } from "./ports.js";
-import type { Result, ScheduleRecord } from "./types.js";
+import type { Result, ScheduleRecord } from "../domain/records.js";
 
 /** Simulated time 0 is this instant (UTC), a Thursday midnight: cron fields read naturally. */
 export const SIMULATED_EPOCH_MS = Date.UTC(2026, 0, 1);

@@ -1,7 +1,7 @@
 // Per-cell request counters and latency samples, accumulated between two health refreshes and
 // then turned into rates and percentiles. Bounded: past `latencySamplesMax` a window keeps a
 // uniform reservoir sample, so a burst cannot grow memory.
-import type { Random } from "../sim/kernel/ports.js";
+import type { Random } from "../ground/ports.js";
 
 export const latencySamplesMax = 4096;
 

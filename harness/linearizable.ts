@@ -6,7 +6,7 @@
 // checked alone. `fail` ops never happened and are dropped; `info` ops return at infinity, so
 // they may take effect anywhere after their invoke, or (placed last) not at all.
 import type { PairedOp } from "./history.js";
-import type { Json } from "./json.js";
+import type { Json } from "../ground/json.js";
 import { LinearizedSet } from "./linearized-set.js";
 import type { Model } from "./models.js";
 

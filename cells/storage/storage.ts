@@ -8,9 +8,9 @@
 // (snapshot + entries since it). A crash between the two steps leaves a newer snapshot with an
 // older WAL, which replay handles (entries covered by the snapshot are skipped).
 
-import type { Disk, DiskError, Log } from "../../sim/kernel/ports.js";
-import { silentLog } from "../../sim/kernel/ports.js";
-import { SerialQueue, type SerialOperation } from "../../sim/kernel/serial-queue.js";
+import type { Disk, DiskError, Log } from "../../ground/ports.js";
+import { silentLog } from "../../ground/ports.js";
+import { SerialQueue, type SerialOperation } from "../../ground/serial-queue.js";
 import { CodecError, decodeFrame, decodeJson, encodeFrame, utf8Bytes } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";

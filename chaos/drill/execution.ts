@@ -3,15 +3,15 @@
 // (the drill is then INTERRUPTED: its measurements would mix two causes). Event-driven on the
 // cluster's Clock, so the same code serves a drill in its own world and a scheduled drill in the
 // controller's running world.
-import type { ActionOutcome, ActionRequest } from "../../controller/types.js";
+import type { ActionOutcome, ActionRequest } from "../../domain/records.js";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
-import type { Cluster } from "../../sim/cluster.js";
-import type { TimerHandle } from "../../sim/kernel/ports.js";
+import type { Cluster } from "../../domain/cluster.js";
+import type { TimerHandle } from "../../ground/ports.js";
 import type { FaultEvent, FaultManager } from "../fault-manager.js";
 import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
 import type { Drill, DrillAction, DrillStep } from "./format.js";
 
-/** What a drill needs of the controller (controller/types.ts ControllerApi.act). */
+/** What a drill needs of the controller (domain/records.ts ControllerApi.act). */
 export interface DrillController {
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
 }

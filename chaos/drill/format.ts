@@ -16,7 +16,7 @@
 //   expect: {rtoMsMax: 1500, lostAckedTransfersMax: 0, p99MsMax: 200, checkers: [linearizable, bank]}
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { z } from "zod";
-import { parseDurationUs } from "../../sim/kernel/duration.js";
+import { parseDurationUs } from "../../ground/duration.js";
 import { parseFaultSpec, type FaultSpec } from "../catalogue.js";
 import { ChaosError, formatPath } from "../errors.js";
 import { checkTargetNames, type TargetUniverse } from "../targets.js";

@@ -5,7 +5,7 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
-import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
+import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../domain/records.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";

@@ -2,10 +2,10 @@
 // of transfers, balance reads and the odd deposit/withdrawal, each recorded in the history around
 // the sink that carries it (direct region clients, or the controller's gateways).
 
-import type { Clock, Random, TimerHandle } from "../kernel/ports.js";
+import type { Clock, Random, TimerHandle } from "../../ground/ports.js";
 import type { Placement } from "../../cells/placement.js";
 import type { CellOutcome } from "../../cells/cell/client.js";
-import type { Json } from "../../harness/json.js";
+import type { Json } from "../../ground/json.js";
 import type { HistoryRecorder } from "./recorder.js";
 import { rateAt, rateMax, type ProfileOptions } from "./profile.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppliedEventLog } from "../../sim/virtual/applied-events.js";
+import { AppliedEventLog } from "../../runtime/virtual/applied-events.js";
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
 
 const opened = (account: string): LedgerEventBody => ({ type: "AccountOpened", account, initialBalance: 100 });

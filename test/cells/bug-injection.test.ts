@@ -2,7 +2,7 @@
 // state (no ReadIndex) is caught as non-linearizable within a few dozen seeds of partitions,
 // while the real build passes the same seeds (randomized-*.test.ts).
 import { describe, expect, it } from "vitest";
-import { runCells } from "../../sim/virtual/run.js";
+import { runCells } from "../../runtime/virtual/run.js";
 import { nemesisFor } from "../../chaos/nemesis.js";
 import { oneCellConfig } from "./helpers.js";
 

@@ -1,4 +1,4 @@
-import { defaultWorldConfig, type WorldConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 
 /** One cell of five replicas (2 + 2 + 1) under a light load: cheap enough for many seeds. */
 export function oneCellConfig(opsPerSecond = 100): WorldConfig {

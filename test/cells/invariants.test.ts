@@ -1,8 +1,8 @@
 // The online monitor must see what it exists to see: a replica whose applied history differs
 // from its peers', even after it already vouched for earlier points of that cell.
 import { describe, expect, it } from "vitest";
-import { defaultWorldConfig } from "../../sim/world/config.js";
-import { VirtualWorld } from "../../sim/virtual/world.js";
+import { defaultWorldConfig } from "../../domain/config.js";
+import { VirtualWorld } from "../../runtime/virtual/world.js";
 
 describe("online invariant monitor", () => {
   it("reports a replica whose event hashes diverge from the cell's, and nothing before that", () => {

@@ -3,7 +3,7 @@
 // monitor asserts election safety and state-machine safety after every period (failFast); at the
 // end every checker must be valid. A failure names the seed and the command that replays it.
 import { expect } from "vitest";
-import { runCells } from "../../sim/virtual/run.js";
+import { runCells } from "../../runtime/virtual/run.js";
 import { nemesisFor } from "../../chaos/nemesis.js";
 import { oneCellConfig } from "./helpers.js";
 

@@ -1,10 +1,10 @@
 // The default world end to end in the simulator: determinism, the commit path's cost, and a
 // region outage with no acknowledged transfer lost.
 import { describe, expect, it } from "vitest";
-import { defaultWorldConfig } from "../../sim/world/config.js";
-import { runCells } from "../../sim/virtual/run.js";
-import { VirtualWorld } from "../../sim/virtual/world.js";
-import { checkRun } from "../../sim/virtual/check.js";
+import { defaultWorldConfig } from "../../domain/config.js";
+import { runCells } from "../../runtime/virtual/run.js";
+import { VirtualWorld } from "../../runtime/virtual/world.js";
+import { checkRun } from "../../harness/run-check.js";
 import { percentile } from "../../harness/checkers/availability.js";
 
 describe("default world", () => {

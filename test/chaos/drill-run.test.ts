@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtinDrill } from "../../chaos/drill/builtin.js";
 import { parseDrillText } from "../../chaos/drill/format.js";
-import { runDrill, startDrill } from "../../chaos/drill/runner.js";
+import { runDrill, startDrill } from "../../runtime/drill-runner.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { scheduleNemesis } from "../../chaos/nemesis.js";
-import { VirtualWorld } from "../../sim/virtual/world.js";
+import { VirtualWorld } from "../../runtime/virtual/world.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LDC = join(ROOT, "bin", "ldc.mjs");

@@ -1,8 +1,8 @@
 // A recording Cluster for unit tests of the catalogue and the FaultManager: the default world's
 // shape (3 regions, 5 datacenters, 6 cells of 5 replicas), a real virtual clock, and a FaultPort
 // that logs every primitive call and tracks which hosts are up, paused and which handles are live.
-import type { CellView, Cluster, FaultHandle, FaultPort } from "../../sim/cluster.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import type { CellView, Cluster, FaultHandle, FaultPort } from "../../domain/cluster.js";
+import { createRandom } from "../../ground/random.js";
 import { Scheduler } from "../../sim/kernel/scheduler.js";
 import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
 

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { nextFireMs } from "../../controller/schedules.js";
-import type { AuditEntry, DrillRunRecord, RoutingSnapshot, ScheduleRecord } from "../../controller/types.js";
+import type { AuditEntry, DrillRunRecord, RoutingSnapshot, ScheduleRecord } from "../../domain/records.js";
 import { startHarness, tempDataDirectory, type Harness } from "./harness.js";
 
 let harness: Harness;

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CellNode } from "../../cells/cell/node.js";
 import type { Op } from "../../harness/history.js";
-import { defaultConsistencyOptions, OnlineConsistency, type ConsistencyWorld } from "../../controller/runtime/consistency.js";
+import { defaultConsistencyOptions, OnlineConsistency, type ConsistencyWorld } from "../../controller/consistency.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 
 let harness: RealHarness | undefined;

@@ -2,7 +2,7 @@
 // dc-outage SUCCEEDS (the runner's checkers over the world's history), a real fault injected
 // while a drill runs makes it INTERRUPTED, and both are stored with their report.
 import { afterEach, describe, expect, it } from "vitest";
-import type { DrillRunRecord } from "../../controller/types.js";
+import type { DrillRunRecord } from "../../domain/records.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 
 let harness: RealHarness | undefined;

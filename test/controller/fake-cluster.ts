@@ -1,8 +1,8 @@
 // A small in-memory Cluster for controller tests: six cells of five replicas over the default
 // regions, a scheduler-backed clock, leadership transfers that take 30 ms of simulated time and
 // fail for replicas that are down or far behind. Tests mutate replica states directly.
-import type { CellView, Cluster, FaultPort, LeaderInfo, ReplicaView } from "../../sim/cluster.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import type { CellView, Cluster, FaultPort, LeaderInfo, ReplicaView } from "../../domain/cluster.js";
+import { createRandom } from "../../ground/random.js";
 import { Scheduler } from "../../sim/kernel/scheduler.js";
 import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
 

@@ -8,11 +8,11 @@ import path from "node:path";
 import { Controller, defaultControllerOptions } from "../../controller/controller.js";
 import { createApp } from "../../controller/http/app.js";
 import type { DrillResult, DrillService, FaultService } from "../../controller/ports.js";
-import { startPacer, type Pacer } from "../../controller/runtime/pacer.js";
+import { startPacer, type Pacer } from "../../runtime/virtual/pacer.js";
 import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
 import { TrafficStats } from "../../controller/traffic-stats.js";
-import type { FaultRecord } from "../../controller/types.js";
+import type { FaultRecord } from "../../domain/records.js";
 import { FakeCluster } from "./fake-cluster.js";
 
 export const TOKEN = "test-token";

@@ -1,7 +1,7 @@
 // The pacer shares the event loop with the HTTP server: it must advance the world in small steps,
 // yield between slices while behind, and keep the reported lag bounded when the machine is too slow.
 import { describe, expect, it } from "vitest";
-import { startPacer } from "../../controller/runtime/pacer.js";
+import { startPacer } from "../../runtime/virtual/pacer.js";
 
 function fakeWorld(stepCostMs: number) {
   let nowUs = 0;

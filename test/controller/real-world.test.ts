@@ -3,8 +3,8 @@
 // and the harness checkers stay valid; restore brings leaders home; a safety rule refuses and a
 // forced override goes through, both audited.
 import { afterEach, describe, expect, it } from "vitest";
-import { checkRun } from "../../sim/virtual/check.js";
-import type { AuditEntry } from "../../controller/types.js";
+import { checkRun } from "../../harness/run-check.js";
+import type { AuditEntry } from "../../domain/records.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 
 interface CellBody {

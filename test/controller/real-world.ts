@@ -1,10 +1,10 @@
-// An in-process controller over the REAL virtual world (controller/runtime/setup.ts: Raft cells,
+// An in-process controller over the REAL virtual world (runtime/virtual/controller-setup.ts: Raft cells,
 // gateways, workload), served on port 0. No pacer: the test steps the world itself while a
 // request is in flight, so runs are deterministic in simulated time and as fast as the CPU allows.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../controller/http/app.js";
-import { setupController, type ControllerSetup } from "../../controller/runtime/setup.js";
+import { setupController, type ControllerSetup } from "../../runtime/virtual/controller-setup.js";
 import { tempDataDirectory, TOKEN } from "./harness.js";
 
 /** Simulated µs per step while waiting for an answer. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 
 describe("Random (xoshiro128**)", () => {
   it("is a pure function of the seed", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Scheduler } from "../../sim/kernel/scheduler.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 
 describe("Scheduler", () => {
   it("delivers by time, then by scheduling order at equal times", () => {

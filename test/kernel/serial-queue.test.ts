@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SerialQueue } from "../../sim/kernel/serial-queue.js";
+import { SerialQueue } from "../../ground/serial-queue.js";
 
 describe("SerialQueue", () => {
   it("runs one operation at a time, in order, and refuses past its bound", () => {

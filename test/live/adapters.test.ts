@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, appendFileSync, readFileSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { BINARY_APPEND_TAG, encodeFrame, FrameDecoder, FrameError } from "../../sim/live/adapters/framing.js";
-import { TcpTransport } from "../../sim/live/adapters/tcp-transport.js";
-import { FileDisk } from "../../sim/live/adapters/file-disk.js";
-import { RealClock } from "../../sim/live/adapters/real-clock.js";
+import { BINARY_APPEND_TAG, encodeFrame, FrameDecoder, FrameError } from "../../runtime/live/adapters/framing.js";
+import { TcpTransport } from "../../runtime/live/adapters/tcp-transport.js";
+import { FileDisk } from "../../runtime/live/adapters/file-disk.js";
+import { RealClock } from "../../runtime/live/adapters/real-clock.js";
 import { RaftStorage } from "../../cells/storage/storage.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 import { logIndex, nodeId, term, type Entry } from "../../cells/raft/types.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

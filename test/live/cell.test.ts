@@ -3,7 +3,7 @@
 // sent by a region client, a partition made of disabled proxies moves the leadership, and after
 // healing every replica holds the same ledger.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LiveWorld } from "../../sim/live/world.js";
+import { LiveWorld } from "../../runtime/live/world.js";
 import type { CellOutcome } from "../../cells/cell/client.js";
 import type { ChainPoint } from "../../harness/checkers/replica-agreement.js";
 

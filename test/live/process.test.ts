@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { REPLICA_ENTRY, REPO_ROOT } from "../../sim/live/replica/process.js";
+import { REPLICA_ENTRY, REPO_ROOT } from "../../runtime/live/replica/process.js";
 
 function alive(pid: number): boolean {
   try {

@@ -1,8 +1,8 @@
 // The replica spawn spec's priority-election fields and the live processes' nice setting: bad
 // values are refused with the field named, good ones pass through.
 import { describe, expect, it } from "vitest";
-import { parseReplicaSpec, ReplicaSpecError } from "../../sim/live/replica/spec.js";
-import { LIVE_PROCESS_NICE_DEFAULT, LivePriorityError, liveProcessNice } from "../../sim/live/priority.js";
+import { parseReplicaSpec, ReplicaSpecError } from "../../runtime/live/replica/spec.js";
+import { LIVE_PROCESS_NICE_DEFAULT, LivePriorityError, liveProcessNice } from "../../runtime/live/priority.js";
 
 const base = {
   id: "a",

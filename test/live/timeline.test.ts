@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDrillTimeline } from "../../sim/live/timeline.js";
+import { buildDrillTimeline } from "../../runtime/live/timeline.js";
 
 const dirs: string[] = [];
 afterEach(() => {

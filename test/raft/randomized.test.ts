@@ -4,7 +4,7 @@
 // applies the same sequence. Rerun one failing seed with RAFT_SEED=<seed> npx vitest run test/raft/randomized.test.ts
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 import { Network } from "./fixtures/network.js";
 
 const STEPS = 500;

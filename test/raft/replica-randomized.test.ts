@@ -4,7 +4,7 @@
 // Rerun one seed: REPLICA_SEED=<seed> npx vitest run test/raft/replica-randomized.test.ts
 import { describe, expect, it } from "vitest";
 import type { SubmitOutcome } from "../../cells/replica.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 import { ReplicaCluster } from "./fixtures/replica-cluster.js";
 
 const ROUNDS = 40;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RaftNode } from "../../cells/raft/raft.js";
 import type { Entry } from "../../cells/raft/types.js";
 import { logIndex, nodeId, term } from "../../cells/raft/types.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import { createRandom } from "../../ground/random.js";
 import { Network } from "./fixtures/network.js";
 
 const entriesOfTerms = (terms: number[]): Entry[] =>

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:net";
 import { Toxiproxy, ToxiproxyError } from "toxiproxy-node-client";
-import { startToxiproxyServer, type ToxiproxyServer } from "../../chaos/toxiproxy/index.js";
+import { startToxiproxyServer, type ToxiproxyServer } from "../../runtime/live/toxiproxy/index.js";
 import { connectTo, raw, startUpstream, tryConnect, type Upstream } from "./helpers.js";
 
 let server: ToxiproxyServer;

@@ -1,7 +1,7 @@
 // The slicer's cut points: contiguous, covering the chunk, each slice within the size bounds.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { sliceBounds } from "../../chaos/toxiproxy/toxics/slicer.js";
+import { sliceBounds } from "../../runtime/live/toxiproxy/toxics/slicer.js";
 
 describe("sliceBounds", () => {
   it("covers [0, size) with contiguous, non-empty slices of bounded size", () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { performance } from "node:perf_hooks";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
-import { startToxiproxyServer, type ToxiproxyServer } from "../../chaos/toxiproxy/index.js";
+import { startToxiproxyServer, type ToxiproxyServer } from "../../runtime/live/toxiproxy/index.js";
 import { connectTo, sleep, startUpstream, tryConnect, type Upstream } from "./helpers.js";
 
 const slackMs = 400;

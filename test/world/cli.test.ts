@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { defaultWorldConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig } from "../../domain/config.js";
 
 const root = join(import.meta.dirname, "..", "..");
 

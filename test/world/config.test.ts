@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, defaultWorldConfig, parseWorldConfig } from "../../sim/world/config.js";
+import { ConfigError, defaultWorldConfig, parseWorldConfig } from "../../domain/config.js";
 import { Topology } from "../../sim/world/topology.js";
 
 function errorOf(input: unknown): ConfigError {

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DiskError } from "../../sim/kernel/ports.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import type { DiskError } from "../../ground/ports.js";
+import { createRandom } from "../../ground/random.js";
 import { Scheduler } from "../../sim/kernel/scheduler.js";
-import { defaultWorldConfig, type DiskConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig, type DiskConfig } from "../../domain/config.js";
 import { SimDisk } from "../../sim/world/disk.js";
 
 function makeDisk(seed: number, overrides: Partial<DiskConfig> = {}) {

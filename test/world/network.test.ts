@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultWorldConfig, type WorldConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { majoritiesRing, type PartitionSpec } from "../../sim/world/partition.js";
 import { World } from "../../sim/world/world.js";
 
