@@ -3,7 +3,8 @@
 // library functions so the cells' runner can replace the workload and keep the rest.
 import type { Command } from "commander";
 import { parseDurationUs } from "../ground/duration.js";
-import { ConfigError, loadWorldConfig, type WorldConfig } from "../domain/config.js";
+import { ConfigError, type WorldConfig } from "../domain/config.js";
+import { loadWorldConfig } from "./config-file.js";
 import { buildPingWorld, pingSummary, type PingSummary } from "../sim/world/ping.js";
 import { CliError, parseSeed } from "./errors.js";
 

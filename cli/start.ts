@@ -5,7 +5,7 @@ import http from "node:http";
 import path from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
-import { loadWorldConfig } from "../domain/config.js";
+import { loadWorldConfig } from "./config-file.js";
 import { createApp } from "../controller/http/app.js";
 import { attachEvents } from "../controller/http/events.js";
 import { startPacer } from "../runtime/virtual/pacer.js";

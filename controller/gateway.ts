@@ -9,7 +9,7 @@ import { TokenBucketAdmission, type AdmissionOptions } from "./admission.js";
 import type { RoutingTable } from "./routing.js";
 import type { TrafficStats } from "./traffic-stats.js";
 
-import type { RequestSink, UserRequest } from "../sim/workload/workload.js";
+import type { RequestSink, UserRequest } from "../domain/requests.js";
 
 export type { RequestSink, UserRequest };
 

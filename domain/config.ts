@@ -3,7 +3,6 @@
 // checks shapes and ranges, then `checkReferences` checks names that point at each other. Every
 // error is ONE line naming the field path and the expected form, because operators edit this
 // file by hand before a peak and need to be told exactly which line is wrong.
-import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -302,21 +301,14 @@ function checkReferences(config: WorldConfig): void {
   }
 }
 
-/** Loads a YAML or JSON file (JSON is YAML), or the defaults when `path` is undefined. */
-export function loadWorldConfig(path?: string): WorldConfig {
-  if (path === undefined) return defaultWorldConfig();
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigError("--config", `cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+/** Parses a YAML or JSON text (JSON is YAML) read from `origin`; reading the file is the caller's I/O (cli/config-file.ts). */
+export function parseWorldConfigText(text: string, origin: string): WorldConfig {
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
   } catch (error) {
     const first = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-    throw new ConfigError("--config", `expected YAML or JSON in "${path}": ${first}`);
+    throw new ConfigError("--config", `expected YAML or JSON in "${origin}": ${first}`);
   }
   return parseWorldConfig(parsed);
 }
