@@ -28,7 +28,7 @@ export interface FaultEvent {
 export interface FaultManagerOptions {
   /** Stream for target selection; default cluster.random.fork("chaos"). */
   readonly random?: Random;
-  /** Bound on simultaneously active faults: beyond it inject answers 409. */
+  /** Bound on simultaneously active faults: beyond it inject answers CONFLICT. */
   readonly activeFaultsMax?: number;
 }
 
@@ -80,7 +80,7 @@ export class FaultManager {
 
   injectSpec(spec: FaultSpec, options: InjectOptions = {}): Result<FaultRecord> {
     if (this.faults.size >= this.activeFaultsMax) {
-      return { ok: false, status: 409, error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
+      return { ok: false, code: "CONFLICT", error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
     }
     const clock = this.cluster.clock;
     const id = `f-${this.nextId++}`;
@@ -117,7 +117,7 @@ export class FaultManager {
   }
 
   heal(id: string): Result<null> {
-    if (!this.faults.has(id)) return { ok: false, status: 404, error: `fault ${id}: no such active fault`, field: "id" };
+    if (!this.faults.has(id)) return { ok: false, code: "NOT_FOUND", error: `fault ${id}: no such active fault`, field: "id" };
     this.end(id, "healed", "explicit");
     return { ok: true, value: null };
   }
@@ -183,8 +183,8 @@ export class FaultManager {
 
 function failure(error: unknown): Result<never> {
   if (error instanceof ChaosError) {
-    const status = error.code === "NO_LEADER" ? 409 : error.code === "NO_SUCH_FAULT" ? 404 : 400;
-    return { ok: false, status, error: error.message, field: error.field };
+    const code = error.code === "NO_LEADER" ? "CONFLICT" : error.code === "NO_SUCH_FAULT" ? "NOT_FOUND" : "INVALID";
+    return { ok: false, code, error: error.message, field: error.field };
   }
   throw error;
 }

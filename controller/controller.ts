@@ -168,7 +168,7 @@ export class Controller implements ControllerApi {
 
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     this.actions.act(request, (outcome) => {
-      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
+      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : outcome.code });
       callback(outcome);
     });
   }

@@ -75,7 +75,7 @@ export function checkFailover(context: SafetyContext, cell: CellView, choice: Ta
 /** Evacuating `region`: every leader there must have a caught-up place to go, outside it. */
 export function checkEvacuate(context: SafetyContext, region: string, choices: ReadonlyMap<string, TargetChoice>): Refusal[] {
   const refusals: Refusal[] = [];
-  // The most severe rule first: it is the one the 409 names.
+  // The most severe rule first: it is the one the refusal names.
   const activeAfter = context.regions.filter((name) => name !== region && !context.drained.includes(name));
   if (activeAfter.length === 0) refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
   const otherDrained = context.drained.filter((name) => name !== region);

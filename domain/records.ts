@@ -3,6 +3,7 @@
 // follow docs/API.md; keep the two in step.
 
 import type { CellView, LeaderInfo } from "./cluster.js";
+import type { DomainErrorCode } from "./errors.js";
 
 export type ActionKind = "failover" | "evacuate" | "restore";
 
@@ -36,7 +37,7 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly rule?: SafetyRuleId };
+  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly rule?: SafetyRuleId };
 
 export interface RoutingSnapshot {
   readonly version: number;
@@ -116,7 +117,7 @@ export interface ScheduleRecord {
   readonly lastRun: DrillRunRecord | null;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
 
 /**
  * What controller/http (the API and WebSocket) calls. Every method is safe to call between

@@ -163,7 +163,7 @@ export class DrillExecution {
   private act(step: DrillStep, action: DrillAction): void {
     if (this.controller !== null) {
       const request: ActionRequest = { kind: action.kind, target: action.target, ...(action.kind === "failover" ? { to: action.to } : {}), reason: `drill ${this.drill.name}`, actor: this.origin };
-      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.status}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
+      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.code}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
       return;
     }
     if (action.kind !== "failover") {

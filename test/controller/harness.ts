@@ -30,7 +30,7 @@ export class FakeFaults implements FaultService {
   }
   inject(spec: unknown) {
     const body = spec as { type?: unknown; target?: unknown };
-    if (body.type !== "partition") return { ok: false as const, status: 400 as const, error: "type: one of partition", field: "type" };
+    if (body.type !== "partition") return { ok: false as const, code: "INVALID" as const, error: "type: one of partition", field: "type" };
     const id = `f-${this.next++}`;
     const fault: FaultRecord = { id, type: "partition", target: body.target ?? null, startedMs: 0, leaseMs: 1000, expiresMs: 1000, remainingMs: 1000, affects: { hosts: [], links: [["hangzhou", "shanghai"]] } };
     this.records.set(id, fault);
@@ -39,7 +39,7 @@ export class FakeFaults implements FaultService {
   }
   heal(id: string) {
     const fault = this.records.get(id);
-    if (fault === undefined) return { ok: false as const, status: 404 as const, error: `no fault ${id}` };
+    if (fault === undefined) return { ok: false as const, code: "NOT_FOUND" as const, error: `no fault ${id}` };
     this.records.delete(id);
     for (const listener of this.listeners) listener("healed", fault);
     return { ok: true as const, value: null };
