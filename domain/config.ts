@@ -138,7 +138,7 @@ export type RaftConfig = WorldConfig["raft"];
 export type WorkloadConfig = WorldConfig["workload"];
 export type LinkConfig = TopologyConfig["links"][number];
 
-/** DESIGN.md's default world: three regions, five datacenters, six cells of five replicas. */
+/** The default world (README.md, docs/cells.md): three regions, five datacenters, six cells of five replicas. */
 export function defaultWorldConfig(): WorldConfig {
   return {
     topology: {

@@ -1,4 +1,4 @@
-// The live runtime: DESIGN.md's world as OS processes. Each replica is a `replica-main.ts`
+// The live runtime: the world of docs/architecture.md as OS processes. Each replica is a `replica-main.ts`
 // process with its own data directory and port; every replica->replica and client->replica
 // link goes through its own Toxiproxy proxy (or straight to the replica's port with
 // `via: "direct"`); region clients (CellClient over TcpTransport) run in this process and carry

@@ -54,7 +54,7 @@ export interface ControllerSetup {
 export function setupController(options: SetupOptions): ControllerSetup {
   // The running world never ends: keep a bounded window of the history (drills check their own window).
   const virtual = createVirtualWorld({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
-  // Leaders start in their preferred regions (DESIGN.md), as an operator sets the world up before traffic.
+  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;
   const placement = virtual.placement;
@@ -115,7 +115,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   controller.start();
   const sink: RequestSink = {
     submit(request, callback) {
-      // Users arrive where the routing table sends their cell (DESIGN.md: the region of its leader).
+      // Users arrive where the routing table sends their cell (docs/architecture.md: the region of its leader).
       // A gateway that cannot reach the cells (its datacenter lost power or is cut off) takes no
       // one: its users enter at the first usable, undrained gateway elsewhere, as GSLB would send them.
       const region = routing.regionOfCell(routing.cellOfShard(request.shard));

@@ -1,4 +1,4 @@
-// The virtual runtime: DESIGN.md's world in the deterministic simulator. Cells are real
+// The virtual runtime: the world of docs/architecture.md in the deterministic simulator. Cells are real
 // CellNodes (Raft replica + ledger) on simulated hosts; users are the Workload; region clients
 // carry their requests unless the controller's gateways are plugged in as the sink.
 
