@@ -3,12 +3,12 @@
 // the proxies the faults cut; leadership transfer through the leader's admin channel.
 
 import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type TopologyInfo } from "../../domain/cluster.js";
-import { cellViewOf } from "../../domain/cell-view.js";
+import { cellViewOf } from "../cell-view.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { LiveWorld } from "./world.js";
 import type { LiveFaults } from "./faults.js";
 
-export { LAGGING_ENTRIES_MIN } from "../../domain/cell-view.js";
+export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
 /** A status older than this is not believed (the replica is paused, partitioned from us or dying). */
 export const STATUS_STALE_MS = 1_500;
 const TRANSFER_POLL_US = 20_000;

@@ -2,12 +2,12 @@
 // the live CellNodes and the simulated network, and leadership transfer.
 
 import { topologyInfo, type ActionResult, type CellView, type Cluster, type LeaderInfo, type TopologyInfo } from "../../domain/cluster.js";
-import { cellViewOf } from "../../domain/cell-view.js";
+import { cellViewOf } from "../cell-view.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { VirtualWorld } from "./world.js";
 import type { VirtualFaults } from "./faults.js";
 
-export { LAGGING_ENTRIES_MIN } from "../../domain/cell-view.js";
+export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
 const TRANSFER_POLL_US = 5_000;
 
 export class VirtualCluster implements Cluster {

@@ -2,7 +2,7 @@
 // runtime only says what it observed per replica: the process state its supervisor knows, the
 // replica's last trustworthy status, whether a disk fault is on it, and which links are cut.
 import type { CellPlacement } from "../cells/placement.js";
-import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "./cluster.js";
+import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "../domain/cluster.js";
 
 /** A follower this many entries behind the leader is shown as lagging. */
 export const LAGGING_ENTRIES_MIN = 200;
