@@ -53,7 +53,7 @@ function percentileMs(sortedUs: readonly number[], quantile: number): number | n
 async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBenchOptions>, log: (line: string) => void): Promise<LiveBenchStep[]> {
   const live = await LiveWorld.start({ seed: 1, cellCount: 1, via, workload: { opsPerSecond: 0 }, raft: LIVE_BENCH_RAFT, pendingRequestsMax: 100_000, client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 } });
   try {
-    if (!(await live.awaitLeaders(30_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
+    if (!(await live.awaitLeaders(30_000_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
     const leader = live.cluster.cell("cell-1")?.leader;
     const client = live.regionClients.get(leader?.region ?? "hangzhou");
     if (client === undefined) throw new Error("bench live: no region client");

@@ -13,7 +13,7 @@ import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
 import type { Controller } from "../controller/controller.js";
 import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
-import type { LiveControllerSetup } from "./start-live.js";
+import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
 
 interface StartFlags {
   config?: string;
@@ -59,7 +59,7 @@ async function start(flags: StartFlags): Promise<void> {
   let live: LiveControllerSetup | null = null;
   if (flags.runtime === "live") {
     // Real processes in real time: runtime/live (issue 8); --speed does not apply.
-    const { setupLiveController } = await import("./start-live.js");
+    const { setupLiveController } = await import("../runtime/live/controller-setup.js");
     live = await setupLiveController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), progress: (line) => log.info(line) });
     live.live.startWorkload({ sink: live.sink });
   } else {

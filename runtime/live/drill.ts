@@ -64,7 +64,7 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
   });
   try {
     progress(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
-    if (!(await live.awaitLeaders(options.warmupMsMax ?? LIVE_DRILL_WARMUP_MS_MAX))) throw new Error("not every cell elected a leader during the warm-up");
+    if (!(await live.awaitLeaders((options.warmupMsMax ?? LIVE_DRILL_WARMUP_MS_MAX) * 1000))) throw new Error("not every cell elected a leader during the warm-up");
     // The boot of every process is the busiest moment of a run: let it pass before users arrive.
     await live.sleep(LIVE_DRILL_SETTLE_MS);
     const faults = new FaultManager(live.cluster);
@@ -81,7 +81,7 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     progress(`drill ${drill.name} ran ${drill.durationUs / 1e6} s; healing and draining`);
     faults.healAll();
     await live.faults.settled();
-    await live.drain(options.drainMsMax ?? LIVE_DRILL_DRAIN_MS_MAX);
+    await live.drain((options.drainMsMax ?? LIVE_DRILL_DRAIN_MS_MAX) * 1000);
     await live.sleep(options.catchUpMs ?? LIVE_DRILL_CATCH_UP_MS);
     await live.pollStatuses();
     await live.collectFinalState();

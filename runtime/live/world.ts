@@ -359,9 +359,9 @@ export class LiveWorld {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  /** Waits until every cell has a leader, or `timeoutMs`. */
-  async awaitLeaders(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+  /** Waits until every cell has a leader, or `maxUs` (microseconds, as every duration a runtime takes). */
+  async awaitLeaders(maxUs: number): Promise<boolean> {
+    const deadline = performance.now() + maxUs / 1000;
     for (;;) {
       await this.pollStatuses();
       if (this.cluster.cells().every((cell) => cell.leader !== null)) return true;
@@ -370,10 +370,10 @@ export class LiveWorld {
     }
   }
 
-  /** Stops the arrivals and waits until every invoked operation completed (or `timeoutMs`). */
-  async drain(timeoutMs: number): Promise<void> {
+  /** Stops the arrivals and waits until every invoked operation completed (or `maxUs`). */
+  async drain(maxUs: number): Promise<void> {
     this.stopWorkload();
-    const deadline = performance.now() + timeoutMs;
+    const deadline = performance.now() + maxUs / 1000;
     while (this.recorder.inflight > 0 && performance.now() < deadline) await this.sleep(50);
   }
 

@@ -1,22 +1,21 @@
-// Wires a controller onto a VirtualWorld: one gateway process per region (host gw/<region> in
-// the region's first datacenter), the routing table from the placement and current leaders, the
-// chaos FaultManager, the drill service, the SQLite store, and the steady workload through the
-// gateways.
-import { FaultManager } from "../../chaos/fault-manager.js";
+// `ldc start` on the virtual runtime: the shared controller wiring (runtime/controller-wiring.ts)
+// with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
+// GSLB-style health, the chaos drill service over the running world and the online consistency
+// checker.
+import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../domain/config.js";
 /** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
 export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
 
 import { createVirtualWorld, type VirtualWorld } from "./world.js";
-import { faultServiceOf } from "../../controller/chaos-adapters.js";
 import { ChaosDrillService } from "./drill-service.js";
 import type { Controller, ControllerOptions } from "../../controller/controller.js";
-import { controllerWithGateways } from "../wiring.js";
+import { wireController } from "../controller-wiring.js";
+import type { TimerHandle } from "../../ground/ports.js";
 import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
 import { Gateway, type RequestSink } from "../../controller/gateway.js";
-import { RoutingTable } from "../../controller/routing.js";
+import type { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
-import { TrafficStats } from "../../controller/traffic-stats.js";
 import type { AdmissionOptions } from "../../controller/admission.js";
 
 export const GATEWAY_HOST_PREFIX = "gw/";
@@ -58,30 +57,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;
   const placement = virtual.placement;
-  const shardToCell = Array.from({ length: placement.shardCount }, (_, shard) => placement.cellOfShard(shard));
-  const initialCells: Record<string, string> = {};
-  for (const cell of cluster.cells()) initialCells[cell.id] = cell.leader?.region ?? cell.preferredRegion;
   const regionNames = cluster.topology.regions.map((region) => region.name);
-  const routing = new RoutingTable(shardToCell, initialCells, regionNames, Math.floor(cluster.clock.nowUs() / 1000));
-  const stats = new TrafficStats(cluster.random.fork("controller/stats"));
-  const cellsReplicas = new Map<string, readonly string[]>(placement.cells.map((cell) => [cell.cell, cell.replicas.map((replica) => replica.replica)]));
-  const gateways = new Map<string, Gateway>();
-  for (const region of virtual.regions) {
-    const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
-    virtual.world.addHost(host, region.datacenters[0] as string);
-    virtual.world.spawn(host, (context) => {
-      gateways.set(region.name, new Gateway(
-        {
-          region: region.name,
-          admission: options.admission ?? defaultAdmission,
-          client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 },
-          cells: cellsReplicas,
-        },
-        { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => liveGateway(name) },
-      ));
-      return {};
-    });
-  }
   // GSLB-style health of each gateway: up, and reaching (both ways) a majority of all replicas.
   // A datacenter outage leaves its gateway process running but cut off; requests sent there
   // would only time out. Refreshed every `gatewayHealthPeriodUs` and on every fault change.
@@ -95,50 +71,52 @@ export function setupController(options: SetupOptions): ControllerSetup {
       gatewayUsable.set(region, reached * 2 > replicaHosts.length);
     }
   };
-  let gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
-    refreshGatewayHealth();
-    gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
-  });
-  function liveGateway(region: string): Gateway | undefined {
-    return gatewayUsable.get(region) === true ? gateways.get(region) : undefined;
-  }
+  let gatewayHealthTimer: TimerHandle | null = null;
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
-  const faults = new FaultManager(cluster);
-  refreshGatewayHealth();
-  faults.on(() => refreshGatewayHealth());
-  let controllerBound: Controller | null = null;
-  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
-  online.start();
-  const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
-  controllerBound = controller;
-  controller.start();
-  const sink: RequestSink = {
-    submit(request, callback) {
-      // Users arrive where the routing table sends their cell (docs/architecture.md: the region of its leader).
-      // A gateway that cannot reach the cells (its datacenter lost power or is cut off) takes no
-      // one: its users enter at the first usable, undrained gateway elsewhere, as GSLB would send them.
-      const region = routing.regionOfCell(routing.cellOfShard(request.shard));
-      let gateway = liveGateway(region);
-      for (const other of regionNames) {
-        if (gateway !== undefined) break;
-        if (!routing.isDrained(other)) gateway = liveGateway(other);
-      }
-      if (gateway === undefined) callback({ ok: false, error: { code: "OVERLOADED", message: `no live gateway for ${region}` } });
-      else gateway.submit(request, callback);
+  const wiring = wireController({
+    cluster,
+    placement,
+    store,
+    ...(options.controller ? { controller: options.controller } : {}),
+    gateway: (region, parts) => {
+      // One gateway process per region, on host gw/<region> in the region's first datacenter.
+      const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
+      virtual.world.addHost(host, region.datacenters[0] as string);
+      virtual.world.spawn(host, (context) => {
+        parts.register(new Gateway(
+          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 }, cells: parts.cellsReplicas },
+          { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
+        ));
+        return {};
+      });
     },
-  };
+    usable: (region) => gatewayUsable.get(region) === true,
+    onFaultManager: (faults) => {
+      gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
+        refreshGatewayHealth();
+        gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
+      });
+      refreshGatewayHealth();
+      faults.on(() => refreshGatewayHealth());
+      online.start();
+    },
+    drills: (faults, controller) => new ChaosDrillService({ virtual, faults, controller }),
+    consistency: () => online.snapshot(),
+  });
+  const controller = wiring.controller;
+  controller.start();
   return {
     virtual,
     controller,
-    routing,
-    gateways,
+    routing: wiring.routing,
+    gateways: wiring.gateways,
     store,
-    faults,
+    faults: wiring.faults,
     consistency: online,
-    sink,
+    sink: wiring.sink,
     close() {
-      cluster.clock.cancelTimer(gatewayHealthTimer);
+      if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
       controller.stop();
       store.close();
