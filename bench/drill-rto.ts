@@ -7,7 +7,7 @@ import { cpus, loadavg } from "node:os";
 import { builtinDrill } from "../chaos/drill/builtin.js";
 import { runDrill } from "../runtime/drill-runner.js";
 import { percentile } from "../harness/checkers/availability.js";
-import { defaultClientTimeouts } from "../runtime/virtual/world.js";
+import { defaultClientTimeouts } from "../runtime/virtual/runtime.js";
 import { defaultWorldConfig } from "../domain/config.js";
 
 export interface DrillRtoOptions {

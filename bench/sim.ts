@@ -6,7 +6,7 @@ import { createRandom } from "../ground/random.js";
 import { Scheduler } from "../sim/kernel/scheduler.js";
 import { defaultWorldConfig } from "../domain/config.js";
 import { buildPingWorld } from "../sim/world/ping.js";
-import { VirtualWorld } from "../runtime/virtual/world.js";
+import { VirtualRuntime } from "../runtime/virtual/runtime.js";
 
 export interface SimBenchOptions {
   /** Events per scheduler measurement; the default takes ~1 s on the reference machine. */
@@ -92,7 +92,7 @@ function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFlo
 function measureCells(opsPerSecond: number, simulatedUs: number): CellsMeasurement {
   const config = defaultWorldConfig();
   config.workload.opsPerSecond = opsPerSecond;
-  const virtual = new VirtualWorld({ seed: 1, config });
+  const virtual = new VirtualRuntime({ seed: 1, config });
   virtual.settleLeaders(3_000_000);
   virtual.startWorkload();
   virtual.runFor(1_000_000);
@@ -122,7 +122,7 @@ function medianCells(runs: number, measure: () => CellsMeasurement): CellsMedian
   return { ...(results[Math.floor((results.length - 1) / 2)] as CellsMeasurement), wallMsRuns: results.map((result) => result.wallMs) };
 }
 
-function committedTransfers(virtual: VirtualWorld): number {
+function committedTransfers(virtual: VirtualRuntime): number {
   let count = 0;
   for (const op of virtual.recorder.history()) if (op.type === "ok" && op.f === "transfer") count++;
   return count;

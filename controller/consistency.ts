@@ -1,7 +1,7 @@
-// The online checkers behind GET /api/v1/consistency, run on the world's clock while it serves:
+// The online checkers behind GET /api/v1/consistency, run on the cluster's clock while it serves:
 // - money conserved per cell: on every live replica, the sum of all balances equals what was
 //   opened plus deposits minus withdrawals (recounted, not the ledger's own running total);
-// - replica agreement per cell: no state-machine-safety violation from the world's invariant
+// - replica agreement per cell: no state-machine-safety violation from the runtime's invariant
 //   monitor, and every live replica has the same event hash at the common point of their logs;
 // - lost acknowledged transfers: every command the history acknowledged (ok) is known to its
 //   cell's current leader. Checked incrementally: each period reads only the ops recorded since
@@ -31,8 +31,8 @@ export const defaultConsistencyOptions: ConsistencyOptions = {
   violationsKeptMax: 20,
 };
 
-/** What the checks read of the running world (VirtualWorld provides all of it). */
-export interface ConsistencyWorld {
+/** What the checks read of the running runtime (VirtualRuntime provides all of it). */
+export interface ConsistencySource {
   readonly placement: { readonly cells: readonly { readonly cell: string; readonly replicas: readonly { readonly replica: string }[] }[] };
   readonly recorder: { history(): readonly Op[]; readonly firstIndex: number };
   node(host: string): CellNode | undefined;
@@ -58,9 +58,9 @@ export class OnlineConsistency {
 
   constructor(
     private readonly options: ConsistencyOptions,
-    private readonly dependencies: { readonly world: ConsistencyWorld; readonly clock: Clock; readonly onCheck?: (snapshot: ConsistencySnapshot) => void },
+    private readonly dependencies: { readonly source: ConsistencySource; readonly clock: Clock; readonly onCheck?: (snapshot: ConsistencySnapshot) => void },
   ) {
-    for (const cell of dependencies.world.placement.cells) this.pending.set(cell.cell, []);
+    for (const cell of dependencies.source.placement.cells) this.pending.set(cell.cell, []);
     this.snapshotLast = this.check();
   }
 
@@ -94,17 +94,17 @@ export class OnlineConsistency {
   }
 
   check(): ConsistencySnapshot {
-    const { world, clock } = this.dependencies;
+    const { source, clock } = this.dependencies;
     const nowUs = clock.nowUs();
     const violations: string[] = [];
     const moneyConserved: Record<string, boolean> = {};
     const replicaAgreement: Record<string, boolean> = {};
-    const monitorViolations = world.invariantViolations();
+    const monitorViolations = source.invariantViolations();
     this.readNewHistory(violations);
-    for (const cell of world.placement.cells) {
+    for (const cell of source.placement.cells) {
       const nodes: { replica: string; node: CellNode }[] = [];
       for (const replica of cell.replicas) {
-        const node = world.node(replica.replica);
+        const node = source.node(replica.replica);
         if (node !== undefined) nodes.push({ replica: replica.replica, node });
       }
       moneyConserved[cell.cell] = this.checkMoney(nodes, violations);
@@ -125,7 +125,7 @@ export class OnlineConsistency {
   }
 
   private readNewHistory(violations: string[]): void {
-    const recorder = this.dependencies.world.recorder;
+    const recorder = this.dependencies.source.recorder;
     const history = recorder.history();
     // historyCursor is a global op index; the recorder may have dropped its oldest ops.
     if (this.historyCursor < recorder.firstIndex) this.historyCursor = recorder.firstIndex;

@@ -17,8 +17,8 @@ import type { ReplicaChains } from "./checkers/replica-agreement.js";
 import type { WitnessLog } from "./checkers/ledger-witness.js";
 
 /**
- * What the checkers need of a finished run, whichever runtime ran it: VirtualWorld (runtime/virtual)
- * and LiveWorld (runtime/live, after collectFinalState) both provide it.
+ * What the checkers need of a finished run, whichever runtime ran it: VirtualRuntime (runtime/virtual)
+ * and LiveRuntime (runtime/live, after collectFinalState) both provide it.
  */
 export interface CheckableRun {
   readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };

@@ -1,4 +1,4 @@
-// Runs a drill. `runDrill` builds its own VirtualWorld from the seed: warm up, start the
+// Runs a drill. `runDrill` builds its own VirtualRuntime from the seed: warm up, start the
 // workload, apply the steps at their times, final heal, drain, and run every checker. `startDrill`
 // runs the steps against an EXISTING world (the controller's scheduled drills): it neither starts
 // nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
@@ -6,7 +6,7 @@ import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
 import type { CellView } from "../domain/cluster.js";
 import type { Op } from "../harness/history.js";
 import { checkRun, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
-import { VirtualWorld } from "./virtual/world.js";
+import { VirtualRuntime } from "./virtual/runtime.js";
 import type { WorldConfig } from "../domain/config.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
@@ -37,7 +37,7 @@ export const DRILL_PROGRESS_SLICE_US = 1_000_000;
 
 export interface DrillRunOutput {
   readonly result: DrillResult;
-  readonly virtual: VirtualWorld;
+  readonly virtual: VirtualRuntime;
   readonly verdicts: RunVerdicts;
   readonly execution: DrillExecution;
 }
@@ -49,22 +49,22 @@ function checkersToRun(drill: Drill): RunCheckerName[] {
 }
 
 /** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
-function checkAll(virtual: VirtualWorld, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
+function checkAll(virtual: VirtualRuntime, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
   return checkRun(virtual, { faultWindows: windows, checkers: checkersToRun(drill), linearizableTimeoutMs, ...(historyFromUs === undefined ? {} : { historyFromUs }) });
 }
 
 /** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
 export const DRILL_HISTORY_LEAD_US = 5_000_000;
 
-/** What a drill result is built from, in either runtime (VirtualWorld, LiveWorld). */
-export interface DrillWorld {
+/** What a drill result is built from, in either runtime (VirtualRuntime, LiveRuntime). */
+export interface DrillSubject {
   readonly cluster: { cells(): readonly CellView[] };
   readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };
   invariantViolations(): readonly string[];
   summary(): { readonly simulatedMs: number; readonly traceHash: string };
 }
 
-export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+export function buildDrillResult(drill: Drill, seed: number, virtual: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
   const history = historyFromUs === undefined ? virtual.recorder.history() : virtual.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -111,7 +111,7 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld
  * same order as one run to the end (the scheduler only moves its clock between slices), so a
  * progress callback leaves the trace hash alone.
  */
-function runTimeline(virtual: VirtualWorld, startUs: number, durationUs: number, onProgress: RunDrillOptions["onProgress"]): void {
+function runTimeline(virtual: VirtualRuntime, startUs: number, durationUs: number, onProgress: RunDrillOptions["onProgress"]): void {
   const endUs = startUs + durationUs;
   if (onProgress === undefined) {
     virtual.runUntil(endUs);
@@ -128,7 +128,7 @@ function runTimeline(virtual: VirtualWorld, startUs: number, durationUs: number,
 export function runDrill(drill: Drill, options: RunDrillOptions): DrillRunOutput {
   const workload = drill.workload;
   // No deposits or withdrawals: each cell's money is then constant and the bank checker exact.
-  const virtual = new VirtualWorld({
+  const virtual = new VirtualRuntime({
     seed: options.seed,
     ...(options.config ? { config: options.config } : {}),
     workload: { profile: workload.profile, opsPerSecond: workload.opsPerSecond, ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}), depositFraction: 0 },
@@ -167,7 +167,7 @@ export interface DrillRunHandle {
  * drill has ended, been healed and the world has settled. Never blocks: the caller keeps running
  * the world (the result arrives from inside one of its timers).
  */
-export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
+export function startDrill(virtual: VirtualRuntime, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
   const clock = virtual.cluster.clock;
   let done = false;
   const conclude = (): void => {

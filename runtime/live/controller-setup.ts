@@ -1,5 +1,5 @@
 // `ldc start --runtime live`: the shared controller wiring (runtime/controller-wiring.ts) over a
-// LiveWorld instead of the simulator. Gateways are CellClients over TcpTransport that reach the
+// LiveRuntime instead of the simulator. Gateways are CellClients over TcpTransport that reach the
 // replicas through their region's client proxies (so a region outage cuts its gateway too), time
 // is real (no pacer), and closing stops the replica processes and removes the proxies.
 import { OutageDrills } from "../../controller/chaos-adapters.js";
@@ -9,7 +9,7 @@ import { ControllerStore } from "../../controller/store/store.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { wireController } from "../controller-wiring.js";
 import { defaultAdmission } from "../virtual/controller-setup.js";
-import { LiveWorld, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "./world.js";
+import { LiveRuntime, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "./runtime.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
 
@@ -24,14 +24,14 @@ export interface LiveSetupOptions {
 }
 
 export interface LiveControllerSetup {
-  readonly live: LiveWorld;
+  readonly live: LiveRuntime;
   readonly controller: Controller;
   readonly sink: RequestSink;
   close(): Promise<void>;
 }
 
 export async function setupLiveController(options: LiveSetupOptions): Promise<LiveControllerSetup> {
-  const live = await LiveWorld.start({ seed: options.seed, config: options.config, ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}) });
+  const live = await LiveRuntime.start({ seed: options.seed, config: options.config, ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}) });
   options.progress?.(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
   if (!(await live.awaitLeaders(30_000_000))) options.progress?.("not every cell has a leader yet; serving anyway");
   const cluster = live.cluster;

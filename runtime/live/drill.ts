@@ -1,5 +1,5 @@
 // A drill in the live runtime: the same Drill, FaultManager and DrillExecution as the virtual
-// runner (runtime/drill-runner.ts), on a LiveWorld and real time: warm up until every cell has a
+// runner (runtime/drill-runner.ts), on a LiveRuntime and real time: warm up until every cell has a
 // leader, start the workload, run the steps, final heal, drain, let restarted replicas catch
 // up, fetch the ledgers over the admin channel and judge the history with the same checkers.
 import { FaultManager } from "../../chaos/fault-manager.js";
@@ -9,7 +9,7 @@ import type { DrillResult } from "../../chaos/drill/result.js";
 import { buildDrillResult } from "../drill-runner.js";
 import { checkRun, type CheckerName, type RunVerdicts } from "../../harness/run-check.js";
 import type { WorldConfig } from "../../domain/config.js";
-import { LiveWorld } from "./world.js";
+import { LiveRuntime } from "./runtime.js";
 import { scaleDrill } from "./drill-scale.js";
 import { writeDrillTimelineIfAsked } from "./timeline.js";
 
@@ -36,7 +36,7 @@ export interface LiveDrillOutput {
   readonly result: DrillResult;
   readonly verdicts: RunVerdicts;
   readonly execution: DrillExecution;
-  readonly history: ReturnType<LiveWorld["recorder"]["history"]>;
+  readonly history: ReturnType<LiveRuntime["recorder"]["history"]>;
   /** Fault operations that failed or were approximated in the live runtime. */
   readonly liveNotes: { readonly errors: readonly string[]; readonly ignored: readonly string[]; readonly unexpectedExits: readonly string[] };
 }
@@ -55,7 +55,7 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
   const drill = scaleDrill(original, options.timeScale ?? 1);
   const progress = options.progress ?? (() => undefined);
   const workload = drill.workload;
-  const live = await LiveWorld.start({
+  const live = await LiveRuntime.start({
     seed: options.seed,
     ...(options.config ? { config: options.config } : {}),
     ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import type { FaultTimelineEntry } from "./faults.js";
 
-/** What the timeline reads from a LiveWorld. */
+/** What the timeline reads from a LiveRuntime. */
 export interface TimelineSource {
   nowUs(): number;
   readonly faults: { readonly timeline: readonly FaultTimelineEntry[] };

@@ -7,7 +7,7 @@ import { topologyInfo, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
-import type { VirtualWorld } from "./world.js";
+import type { VirtualRuntime } from "./runtime.js";
 import type { VirtualFaults } from "./faults.js";
 
 export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
@@ -19,7 +19,7 @@ export class VirtualCluster extends ClusterCore {
   readonly random: Random;
 
   constructor(
-    private readonly virtual: VirtualWorld,
+    private readonly virtual: VirtualRuntime,
     readonly faults: VirtualFaults,
   ) {
     super(TRANSFER_POLL_US);

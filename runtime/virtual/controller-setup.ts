@@ -7,7 +7,7 @@ import type { WorldConfig } from "../../domain/config.js";
 /** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
 export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
 
-import { createVirtualWorld, type VirtualWorld } from "./world.js";
+import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
 import { ChaosDrillService } from "./drill-service.js";
 import type { Controller, ControllerOptions } from "../../controller/controller.js";
 import { wireController } from "../controller-wiring.js";
@@ -38,7 +38,7 @@ export interface SetupOptions {
 }
 
 export interface ControllerSetup {
-  readonly virtual: VirtualWorld;
+  readonly virtual: VirtualRuntime;
   readonly controller: Controller;
   readonly routing: RoutingTable;
   readonly gateways: ReadonlyMap<string, Gateway>;
@@ -52,7 +52,7 @@ export interface ControllerSetup {
 
 export function setupController(options: SetupOptions): ControllerSetup {
   // The running world never ends: keep a bounded window of the history (drills check their own window).
-  const virtual = createVirtualWorld({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  const virtual = createVirtualRuntime({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
   // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;
@@ -73,7 +73,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   };
   let gatewayHealthTimer: TimerHandle | null = null;
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
-  const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
+  const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
     placement,

@@ -10,7 +10,7 @@ import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.j
 import { DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
-import type { VirtualWorld } from "./world.js";
+import type { VirtualRuntime } from "./runtime.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../../controller/ports.js";
 
 /** How often progress is published while a drill runs (simulated). */
@@ -18,7 +18,7 @@ export const drillProgressPeriodUs = 1_000_000;
 export const DRILL_ORIGIN_PREFIX = "drill:";
 
 export interface ChaosDrillDependencies {
-  readonly virtual: VirtualWorld;
+  readonly virtual: VirtualRuntime;
   readonly faults: FaultManager;
   /** Late-bound: the controller is built after its drill service. */
   readonly controller: () => DrillController | null;

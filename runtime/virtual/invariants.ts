@@ -4,7 +4,7 @@
 //   replica forever after (equal event hash at equal event index), across crashes and restarts.
 // Money conservation and exactly-once application are asserted inside the ledger on every apply.
 
-import type { VirtualWorld } from "./world.js";
+import type { VirtualRuntime } from "./runtime.js";
 
 export interface InvariantOptions {
   readonly failFast: boolean;
@@ -30,7 +30,7 @@ export class InvariantMonitor {
   checks = 0;
 
   constructor(
-    private readonly virtual: VirtualWorld,
+    private readonly virtual: VirtualRuntime,
     private readonly options: InvariantOptions,
   ) {
     this.periodUs = options.periodUs ?? 50_000;

@@ -1,4 +1,4 @@
-// Paces a virtual world at real time x speed. The simulation runs on the same event loop as the
+// Paces the virtual runtime at real time x speed. The simulation runs on the same event loop as the
 // HTTP server and the WebSocket stream, so each slice gets a wall-time work budget: it advances
 // simulated time in small steps until it reaches the real-time target or spends
 // `sliceWorkMsMax`, then yields so pending I/O is served. On a machine too slow for the requested
@@ -26,17 +26,17 @@ export interface Pacer {
   readonly stats: () => { readonly slices: number; readonly workMs: number; readonly elapsedMs: number; readonly sliceWorkMsMaxSeen: number };
 }
 
-export interface PacedWorld {
+export interface PacedRuntime {
   nowUs(): number;
   runUntil(atUs: number): void;
 }
 
-export function startPacer(given: PacerOptions, world: PacedWorld, onError: (error: unknown) => void): Pacer {
+export function startPacer(given: PacerOptions, runtime: PacedRuntime, onError: (error: unknown) => void): Pacer {
   const options = { stepSimUs: stepSimUsDefault, sliceWorkMsMax: sliceWorkMsMaxDefault, ...given };
   if (!(Number.isFinite(options.speed) && options.speed > 0)) throw new Error(`speed: expected a positive number, got ${options.speed}`);
   if (!(options.stepSimUs > 0 && options.sliceWorkMsMax > 0 && options.sliceSimUsMax >= options.stepSimUs)) throw new Error("pacer: stepSimUs, sliceWorkMsMax must be positive and sliceSimUsMax >= stepSimUs");
   const wallStartMs = performance.now();
-  let simTargetBaseUs = world.nowUs();
+  let simTargetBaseUs = runtime.nowUs();
   let wallBaseMs = wallStartMs;
   let lag = 0;
   let stopped = false;
@@ -49,10 +49,10 @@ export function startPacer(given: PacerOptions, world: PacedWorld, onError: (err
     if (stopped) return;
     const sliceStartMs = performance.now();
     const targetUs = simTargetBaseUs + Math.floor((sliceStartMs - wallBaseMs) * 1000 * options.speed);
-    const untilUs = Math.min(targetUs, world.nowUs() + options.sliceSimUsMax);
+    const untilUs = Math.min(targetUs, runtime.nowUs() + options.sliceSimUsMax);
     try {
-      while (world.nowUs() < untilUs && performance.now() - sliceStartMs < options.sliceWorkMsMax) {
-        world.runUntil(Math.min(untilUs, world.nowUs() + options.stepSimUs));
+      while (runtime.nowUs() < untilUs && performance.now() - sliceStartMs < options.sliceWorkMsMax) {
+        runtime.runUntil(Math.min(untilUs, runtime.nowUs() + options.stepSimUs));
       }
     } catch (error) {
       stopped = true;
@@ -63,16 +63,16 @@ export function startPacer(given: PacerOptions, world: PacedWorld, onError: (err
     slices++;
     workMs += spentMs;
     sliceWorkMsMaxSeen = Math.max(sliceWorkMsMaxSeen, spentMs);
-    lag = Math.max(0, targetUs - world.nowUs());
+    lag = Math.max(0, targetUs - runtime.nowUs());
     // Lagging further than a few seconds of wall time is not worth catching up on in a burst
     // (the operator watches now, not a replay): re-base the target so lag stays bounded.
     const lagWallMsMax = 5_000;
     if (lag > lagWallMsMax * 1000 * options.speed) {
-      simTargetBaseUs = world.nowUs() + lagWallMsMax * 1000 * options.speed;
+      simTargetBaseUs = runtime.nowUs() + lagWallMsMax * 1000 * options.speed;
       wallBaseMs = performance.now();
     }
     // Behind: yield only to I/O (setImmediate runs after the poll phase); keeping up: idle a slice.
-    if (world.nowUs() < targetUs) setImmediate(slice);
+    if (runtime.nowUs() < targetUs) setImmediate(slice);
     else timer = setTimeout(slice, options.sliceMs);
   };
   timer = setTimeout(slice, options.sliceMs);

@@ -5,10 +5,10 @@ import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
-import { VirtualWorld, type VirtualWorldOptions } from "./world.js";
+import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 
-export type Nemesis = (virtual: VirtualWorld, window: { startUs: number; endUs: number }) => FaultWindow[];
+export type Nemesis = (virtual: VirtualRuntime, window: { startUs: number; endUs: number }) => FaultWindow[];
 
 export interface CellsRunOptions {
   readonly config: WorldConfig;
@@ -18,7 +18,7 @@ export interface CellsRunOptions {
   readonly check?: boolean;
   readonly failFast?: boolean;
   readonly workload?: Partial<WorkloadOptions>;
-  readonly replica?: VirtualWorldOptions["replica"];
+  readonly replica?: VirtualRuntimeOptions["replica"];
 }
 
 export interface CellSummary {
@@ -42,7 +42,7 @@ export interface CellsRunResult {
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
   readonly verdicts?: RunVerdicts;
-  readonly virtual: VirtualWorld;
+  readonly virtual: VirtualRuntime;
 }
 
 /** Time the run spends electing the first leaders before users arrive. */
@@ -50,7 +50,7 @@ export const WARMUP_US = 2_000_000;
 export const DRAIN_US_MAX = 30_000_000;
 
 export function runCells(options: CellsRunOptions): CellsRunResult {
-  const virtual = new VirtualWorld({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}), ...(options.replica ? { replica: options.replica } : {}) });
+  const virtual = new VirtualRuntime({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}), ...(options.replica ? { replica: options.replica } : {}) });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
   const startUs = virtual.nowUs();
@@ -66,7 +66,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   return { ...virtual.summary(), operations: virtual.recorder.length, cells: summariseCells(virtual), faultWindows, rtoMs, invariantViolations: virtual.invariantViolations(), ...(verdicts ? { verdicts } : {}), virtual };
 }
 
-function summariseCells(virtual: VirtualWorld): Record<string, CellSummary> {
+function summariseCells(virtual: VirtualRuntime): Record<string, CellSummary> {
   const invokedAt = new Map<number | string, number>();
   const stats = new Map<string, { committed: number; reads: number; failed: number; info: number; latenciesUs: number[] }>();
   for (const cell of virtual.placement.cells) stats.set(cell.cell, { committed: 0, reads: 0, failed: 0, info: 0, latenciesUs: [] });

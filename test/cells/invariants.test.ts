@@ -2,11 +2,11 @@
 // from its peers', even after it already vouched for earlier points of that cell.
 import { describe, expect, it } from "vitest";
 import { defaultWorldConfig } from "../../domain/config.js";
-import { VirtualWorld } from "../../runtime/virtual/world.js";
+import { VirtualRuntime } from "../../runtime/virtual/runtime.js";
 
 describe("online invariant monitor", () => {
   it("reports a replica whose event hashes diverge from the cell's, and nothing before that", () => {
-    const virtual = new VirtualWorld({ seed: 5, config: defaultWorldConfig() });
+    const virtual = new VirtualRuntime({ seed: 5, config: defaultWorldConfig() });
     expect(virtual.settleLeaders(3_000_000)).toBe(true);
     virtual.startWorkload();
     virtual.runFor(1_000_000);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultWorldConfig } from "../../domain/config.js";
 import { runCells } from "../../runtime/virtual/run.js";
-import { VirtualWorld } from "../../runtime/virtual/world.js";
+import { VirtualRuntime } from "../../runtime/virtual/runtime.js";
 import { checkRun } from "../../harness/run-check.js";
 import { percentile } from "../../harness/checkers/availability.js";
 
@@ -21,7 +21,7 @@ describe("default world", () => {
 
   it("commits a hangzhou-led cell within one hangzhou-shanghai round trip + fsync + 1 ms", () => {
     const config = defaultWorldConfig();
-    const virtual = new VirtualWorld({ seed: 11, config, failFast: true });
+    const virtual = new VirtualRuntime({ seed: 11, config, failFast: true });
     expect(virtual.settleLeaders(3_000_000)).toBe(true);
     virtual.startWorkload();
     virtual.runFor(3_000_000);
@@ -41,7 +41,7 @@ describe("default world", () => {
 
   it("survives the loss of the region holding the leaders: new leaders elsewhere, no acknowledged transfer lost", () => {
     const config = defaultWorldConfig();
-    const virtual = new VirtualWorld({ seed: 5, config, failFast: true });
+    const virtual = new VirtualRuntime({ seed: 5, config, failFast: true });
     expect(virtual.settleLeaders(3_000_000)).toBe(true);
     virtual.startWorkload();
     virtual.runFor(2_000_000);

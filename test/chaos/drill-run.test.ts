@@ -11,7 +11,7 @@ import { runDrill, startDrill } from "../../runtime/drill-runner.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { scheduleNemesis } from "../../chaos/nemesis.js";
-import { VirtualWorld } from "../../runtime/virtual/world.js";
+import { VirtualRuntime } from "../../runtime/virtual/runtime.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LDC = join(ROOT, "bin", "ldc.mjs");
@@ -63,7 +63,7 @@ expect: {lostAckedTransfersMax: 0, checkers: [linearizable, bank, durability, re
   }, 120_000);
 
   it("a scheduled drill on a running world is INTERRUPTED by a fault it did not inject", () => {
-    const virtual = new VirtualWorld({ seed: 4, workload: { opsPerSecond: 60, depositFraction: 0 } });
+    const virtual = new VirtualRuntime({ seed: 4, workload: { opsPerSecond: 60, depositFraction: 0 } });
     virtual.awaitLeaders(2_000_000);
     virtual.startWorkload();
     const faults = new FaultManager(virtual.cluster);
@@ -82,7 +82,7 @@ expect: {lostAckedTransfersMax: 0, checkers: [linearizable, bank, durability, re
   }, 60_000);
 
   it("a nemesis schedule ends with a final heal and reports its fault windows", () => {
-    const virtual = new VirtualWorld({ seed: 5, workload: { opsPerSecond: 40, depositFraction: 0 } });
+    const virtual = new VirtualRuntime({ seed: 5, workload: { opsPerSecond: 40, depositFraction: 0 } });
     virtual.awaitLeaders(2_000_000);
     const startUs = virtual.nowUs();
     const nemesis = scheduleNemesis(virtual, ["kill", "partition", "region-outage", "disk"], { intervalUs: 3_000_000, startUs, endUs: startUs + 14_000_000, faultUs: 5_000_000 });

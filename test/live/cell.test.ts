@@ -3,16 +3,16 @@
 // sent by a region client, a partition made of disabled proxies moves the leadership, and after
 // healing every replica holds the same ledger.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LiveWorld } from "../../runtime/live/world.js";
+import { LiveRuntime } from "../../runtime/live/runtime.js";
 import type { CellOutcome } from "../../cells/cell/client.js";
 import type { ChainPoint } from "../../harness/checkers/replica-agreement.js";
 
 const chainsOf = (cell: string): Record<string, ChainPoint[]> => (live.replicaChains()[cell] ?? {}) as Record<string, ChainPoint[]>;
 
-let live: LiveWorld;
+let live: LiveRuntime;
 
 beforeAll(async () => {
-  live = await LiveWorld.start({ seed: 1, cellCount: 1, workload: { opsPerSecond: 0 } });
+  live = await LiveRuntime.start({ seed: 1, cellCount: 1, workload: { opsPerSecond: 0 } });
 }, 60_000);
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ import { InvariantMonitor } from "./invariants.js";
 import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 
-export interface VirtualWorldOptions {
+export interface VirtualRuntimeOptions {
   readonly seed: number;
   readonly config?: WorldConfig;
   /** Workload settings on top of the config's `workload` section. */
@@ -58,7 +58,7 @@ export const defaultClientTimeouts = {
   inflightRequestsMax: 50_000,
 } as const;
 
-export class VirtualWorld {
+export class VirtualRuntime {
   readonly world: World;
   readonly config: WorldConfig;
   readonly placement: Placement;
@@ -78,7 +78,7 @@ export class VirtualWorld {
   private workload: Workload | null = null;
   private readonly leaderRegions = new Map<string, string>();
 
-  constructor(options: VirtualWorldOptions) {
+  constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
     this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax);
     this.world = new World({ seed: options.seed, config: this.config });
@@ -390,6 +390,6 @@ export function parseClientHost(host: string): { region: string; slot: number } 
   return region === undefined || slot === undefined ? null : { region, slot: Number(slot) };
 }
 
-export function createVirtualWorld(options: VirtualWorldOptions): VirtualWorld {
-  return new VirtualWorld(options);
+export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRuntime {
+  return new VirtualRuntime(options);
 }

@@ -4,7 +4,7 @@
 // `via: "direct"`); region clients (CellClient over TcpTransport) run in this process and carry
 // the workload, recorded as a history the same checkers judge as in the virtual runtime.
 //
-// Mirrors VirtualWorld where drills and `ldc start` need it (cluster, faults, recorder,
+// Mirrors VirtualRuntime where drills and `ldc start` need it (cluster, faults, recorder,
 // workloadRunner, finalLedgers, replicaChains, invariantViolations), but time is real: waiting
 // is `await`, and the ledger contents are fetched over the admin channel by `collectFinalState`
 // before the (synchronous) checkers run.
@@ -40,7 +40,7 @@ import { applyLiveNice, liveProcessNice } from "./priority.js";
 
 export const LIVE_CLIENT_PREFIX = "client/";
 
-export interface LiveWorldOptions {
+export interface LiveRuntimeOptions {
   readonly seed: number;
   readonly config?: WorldConfig;
   /** Overrides config.cells.count (one cell for the bench, six for `ldc start --runtime live`). */
@@ -79,7 +79,7 @@ export interface CachedStatus {
   readonly atMs: number;
 }
 
-export class LiveWorld {
+export class LiveRuntime {
   readonly runtime = "live" as const;
   readonly clock = new RealClock({ unrefTimers: false });
   readonly recorder = new HistoryRecorder();
@@ -108,7 +108,7 @@ export class LiveWorld {
   private readonly ownsDataDir: boolean;
 
   private constructor(
-    readonly options: LiveWorldOptions,
+    readonly options: LiveRuntimeOptions,
     readonly config: WorldConfig,
   ) {
     this.random = createRandom(options.seed);
@@ -147,13 +147,13 @@ export class LiveWorld {
   }
 
   /** Builds the world: proxies, replica processes (listening), region clients, status polling. */
-  static async start(options: LiveWorldOptions): Promise<LiveWorld> {
+  static async start(options: LiveRuntimeOptions): Promise<LiveRuntime> {
     const config = options.config ?? defaultWorldConfig();
     // The supervisor's region clients are part of every RTO and latency figure, so it runs at
     // the replicas' priority too (children started after this inherit it; runtime/live/priority.ts).
     applyLiveNice(process.pid, liveProcessNice());
     for (let attempt = 1; ; attempt++) {
-      const world = new LiveWorld(options, config);
+      const world = new LiveRuntime(options, config);
       world.unregisterCleanup = registerCleanup(() => world.killAllSync());
       try {
         await world.boot();
