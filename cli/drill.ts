@@ -72,12 +72,12 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = loadConfigOrExit(flags.config);
-  const { runDrill } = await import("../runtime/drill-runner.js");
+  const { runDrill } = await import("../runtime/virtual/drill.js");
   const startedMs = performance.now();
   const line = progressLine();
   const label = `drill ${drill.name}`;
   line.update(formatTimeProgress({ label, doneUs: 0, totalUs: drill.durationUs }), true);
-  const output = runDrill(drill, { seed, config, onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs) });
+  const output = await runDrill(drill, { seed, config, onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs) });
   line.end();
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;

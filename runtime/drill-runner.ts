@@ -1,13 +1,11 @@
-// Runs a drill. `runDrill` builds its own VirtualRuntime from the seed: warm up, start the
-// workload, apply the steps at their times, final heal, drain, and run every checker. `startDrill`
-// runs the steps against an EXISTING world (the controller's scheduled drills): it neither starts
-// nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
+// Runs a drill against a Runtime, either one. `runDrillOn` owns the runtime for the drill: warm up,
+// start the workload, apply the steps at their times, final heal, drain, and run every checker
+// (runtime/virtual/drill.ts and runtime/live/drill.ts build the runtime and call it). `startDrill`
+// runs the steps against a runtime that is ALREADY serving (the controller's scheduled drills): it
+// neither starts nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
 import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
-import type { CellView } from "../domain/cluster.js";
-import type { Op } from "../harness/history.js";
 import { checkRun, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
-import { VirtualRuntime } from "./virtual/runtime.js";
-import type { WorldConfig } from "../domain/config.js";
+import type { Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
 import type { Drill } from "../chaos/drill/format.js";
@@ -23,21 +21,37 @@ export const DRILL_CATCH_UP_US = 3_000_000;
 export const DRILL_SETTLE_US = 5_000_000;
 export const LINEARIZABLE_TIMEOUT_MS_DEFAULT = 20_000;
 
-export interface RunDrillOptions {
-  readonly seed: number;
-  readonly config?: WorldConfig;
-  readonly controller?: DrillController;
-  readonly linearizableTimeoutMs?: number;
-  /** Called after each simulated second of the drill's timeline (a progress line; reads only). */
-  readonly onProgress?: (doneUs: number, totalUs: number) => void;
+/** What differs between the runtimes in a drill's frame: physics (real time is slower and noisier), not logic. */
+export interface DrillTimings {
+  /** Bound on electing the first leaders and moving them to their preferred regions. */
+  readonly warmupUsMax: number;
+  /** Quiet time after the warm-up before users arrive (live: the boot of every process is the busiest moment). */
+  readonly settleUs: number;
+  /** A cell without a leader after the warm-up ends the run (live), or the drill goes on and judges it (virtual). */
+  readonly leadersRequired: boolean;
+  /** Bound on draining in-flight requests after the final heal. */
+  readonly drainUsMax: number;
+  /** After draining, time for replicas that were down to catch up before replicas are compared. */
+  readonly catchUpUs: number;
+  /** How much of the timeline passes between two onProgress calls. */
+  readonly progressSliceUs: number;
 }
 
 /** How much simulated time passes between two onProgress calls. */
 export const DRILL_PROGRESS_SLICE_US = 1_000_000;
 
-export interface DrillRunOutput {
+export const VIRTUAL_DRILL_TIMINGS: DrillTimings = { warmupUsMax: DRILL_WARMUP_US, settleUs: 0, leadersRequired: false, drainUsMax: DRILL_DRAIN_US_MAX, catchUpUs: DRILL_CATCH_UP_US, progressSliceUs: DRILL_PROGRESS_SLICE_US };
+
+export interface RunDrillOnOptions {
+  readonly timings: DrillTimings;
+  readonly controller?: DrillController;
+  readonly linearizableTimeoutMs?: number;
+  /** Called after each slice of the drill's timeline (a progress line; reads only). */
+  readonly onProgress?: (doneUs: number, totalUs: number) => void;
+}
+
+export interface DrillOnOutput {
   readonly result: DrillResult;
-  readonly virtual: VirtualRuntime;
   readonly verdicts: RunVerdicts;
   readonly execution: DrillExecution;
 }
@@ -49,23 +63,18 @@ function checkersToRun(drill: Drill): RunCheckerName[] {
 }
 
 /** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
-function checkAll(virtual: VirtualRuntime, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
-  return checkRun(virtual, { faultWindows: windows, checkers: checkersToRun(drill), linearizableTimeoutMs, ...(historyFromUs === undefined ? {} : { historyFromUs }) });
+function checkAll(runtime: Runtime, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
+  return checkRun(runtime, { faultWindows: windows, checkers: checkersToRun(drill), linearizableTimeoutMs, ...(historyFromUs === undefined ? {} : { historyFromUs }) });
 }
 
 /** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
 export const DRILL_HISTORY_LEAD_US = 5_000_000;
 
-/** What a drill result is built from, in either runtime (VirtualRuntime, LiveRuntime). */
-export interface DrillSubject {
-  readonly cluster: { cells(): readonly CellView[] };
-  readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };
-  invariantViolations(): readonly string[];
-  summary(): { readonly simulatedMs: number; readonly traceHash: string };
-}
+/** What a drill result is built from: the part of a Runtime it reads. */
+export type DrillSubject = Pick<Runtime, "cluster" | "recorder" | "invariantViolations" | "summary">;
 
-export function buildDrillResult(drill: Drill, seed: number, virtual: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
-  const history = historyFromUs === undefined ? virtual.recorder.history() : virtual.recorder.since(historyFromUs);
+export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+  const history = historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
   for (const [cell, rto] of Object.entries(verdicts.rtoMs)) if (touched.has(cell)) rtoMs[cell] = rto;
@@ -78,11 +87,11 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillSubje
     }
   }
   const latency = latencyPhases(history, execution.windows, execution.startUs);
-  const checkers = summariseCheckers(verdicts, virtual.invariantViolations());
+  const checkers = summariseCheckers(verdicts, subject.invariantViolations());
   const steps = execution.steps;
   const reasons = execution.interruption === null ? failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps }) : [execution.interruption];
   const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
-  const summary = virtual.summary();
+  const summary = subject.summary();
   return {
     drill: drill.name,
     seed,
@@ -94,7 +103,7 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillSubje
     checkers,
     faults: execution.windows.map((window) => ({ id: window.id, type: window.kind, startMs: (window.startUs - execution.startUs) / 1000, endMs: (window.endUs - execution.startUs) / 1000, cells: window.cells ?? [] })),
     steps,
-    replicasNotUp: virtual.cluster
+    replicasNotUp: subject.cluster
       .cells()
       .flatMap((cell) => cell.replicas)
       .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
@@ -107,45 +116,45 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillSubje
 }
 
 /**
- * Runs the world to the end of the drill's timeline. Sliced runs deliver the same events in the
- * same order as one run to the end (the scheduler only moves its clock between slices), so a
- * progress callback leaves the trace hash alone.
+ * Runs to the end of the drill's timeline. Sliced runs deliver the same events in the same order
+ * as one run to the end (the virtual scheduler only moves its clock between slices), so a progress
+ * callback leaves the trace hash alone.
  */
-function runTimeline(virtual: VirtualRuntime, startUs: number, durationUs: number, onProgress: RunDrillOptions["onProgress"]): void {
+async function runTimeline(runtime: Runtime, startUs: number, durationUs: number, options: RunDrillOnOptions): Promise<void> {
   const endUs = startUs + durationUs;
-  if (onProgress === undefined) {
-    virtual.runUntil(endUs);
-    return;
-  }
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return runtime.runUntil(endUs);
   for (let sliceEndUs = startUs; sliceEndUs < endUs; ) {
-    sliceEndUs = Math.min(endUs, sliceEndUs + DRILL_PROGRESS_SLICE_US);
-    virtual.runUntil(sliceEndUs);
+    sliceEndUs = Math.min(endUs, sliceEndUs + options.timings.progressSliceUs);
+    await runtime.runUntil(sliceEndUs);
     onProgress(sliceEndUs - startUs, durationUs);
   }
 }
 
-/** Runs the drill in a fresh world built from the seed, synchronously, to the end. */
-export function runDrill(drill: Drill, options: RunDrillOptions): DrillRunOutput {
-  const workload = drill.workload;
-  // No deposits or withdrawals: each cell's money is then constant and the bank checker exact.
-  const virtual = new VirtualRuntime({
-    seed: options.seed,
-    ...(options.config ? { config: options.config } : {}),
-    workload: { profile: workload.profile, opsPerSecond: workload.opsPerSecond, ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}), depositFraction: 0 },
-  });
+/**
+ * A drill on a runtime that runs nothing else: warm up (leaders to their preferred regions), start
+ * the workload, apply the steps at their times, final heal, drain, catch up, judge with every
+ * checker the drill expects. The same code for both runtimes; `timings` carries what physics make
+ * differ.
+ */
+export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDrillOnOptions): Promise<DrillOnOutput> {
+  const timings = options.timings;
   // Leaders in their preferred regions first, as in production: the drill then hits the real placement.
-  virtual.settleLeaders(DRILL_WARMUP_US);
-  const faults = new FaultManager(virtual.cluster);
-  const execution = new DrillExecution(drill, virtual.cluster, faults, options.controller ?? null, `drill:${drill.name}`);
-  virtual.startWorkload();
+  await runtime.settleLeaders(timings.warmupUsMax);
+  if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null)) throw new Error("not every cell elected a leader during the warm-up");
+  if (timings.settleUs > 0) await runtime.runUntil(runtime.nowUs() + timings.settleUs);
+  const faults = new FaultManager(runtime.cluster);
+  const execution = new DrillExecution(drill, runtime.cluster, faults, options.controller ?? null, `drill:${drill.name}`);
+  runtime.startWorkload();
   execution.start(() => {});
-  runTimeline(virtual, execution.startUs, drill.durationUs, options.onProgress);
+  await runTimeline(runtime, execution.startUs, drill.durationUs, options);
   execution.finish();
   faults.healAll();
-  virtual.drain(DRILL_DRAIN_US_MAX);
-  virtual.runFor(DRILL_CATCH_UP_US);
-  const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT);
-  return { result: buildDrillResult(drill, options.seed, virtual, execution, verdicts), virtual, verdicts, execution };
+  await runtime.drain(timings.drainUsMax);
+  await runtime.runUntil(runtime.nowUs() + timings.catchUpUs);
+  await runtime.collectFinalState();
+  const verdicts = checkAll(runtime, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT);
+  return { result: buildDrillResult(drill, runtime.seed, runtime, execution, verdicts), verdicts, execution };
 }
 
 export interface StartDrillOptions {
@@ -167,7 +176,7 @@ export interface DrillRunHandle {
  * drill has ended, been healed and the world has settled. Never blocks: the caller keeps running
  * the world (the result arrives from inside one of its timers).
  */
-export function startDrill(virtual: VirtualRuntime, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
+export function startDrill(virtual: Runtime, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
   const clock = virtual.cluster.clock;
   let done = false;
   const conclude = (): void => {

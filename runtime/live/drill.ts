@@ -1,13 +1,12 @@
-// A drill in the live runtime: the same Drill, FaultManager and DrillExecution as the virtual
-// runner (runtime/drill-runner.ts), on a LiveRuntime and real time: warm up until every cell has a
-// leader, start the workload, run the steps, final heal, drain, let restarted replicas catch
-// up, fetch the ledgers over the admin channel and judge the history with the same checkers.
-import { FaultManager } from "../../chaos/fault-manager.js";
-import { DrillExecution } from "../../chaos/drill/execution.js";
+// A drill in the live runtime: a LiveRuntime started for it, then the same runner as the virtual
+// runtime (runtime/drill-runner.ts) with real-time timings: warm up (leaders to their preferred
+// regions), start the workload, run the steps, final heal, drain, let restarted replicas catch up,
+// fetch the ledgers over the admin channel and judge the history with the same checkers.
+import type { DrillExecution } from "../../chaos/drill/execution.js";
 import type { Drill } from "../../chaos/drill/format.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
-import { buildDrillResult } from "../drill-runner.js";
-import { checkRun, type CheckerName, type RunVerdicts } from "../../harness/run-check.js";
+import { runDrillOn } from "../drill-runner.js";
+import type { RunVerdicts } from "../../harness/run-check.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { LiveRuntime } from "./runtime.js";
 import { scaleDrill } from "./drill-scale.js";
@@ -46,11 +45,6 @@ export const LIVE_DRILL_DRAIN_MS_MAX = 30_000;
 export const LIVE_DRILL_CATCH_UP_MS = 5_000;
 export const LIVE_DRILL_SETTLE_MS = 2_000;
 
-function checkersToRun(drill: Drill): CheckerName[] {
-  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability"]);
-  return (["linearizable", "bank", "durability", "replica-agreement", "availability"] as const).filter((name) => wanted.has(name));
-}
-
 export async function runLiveDrill(original: Drill, options: LiveDrillOptions): Promise<LiveDrillOutput> {
   const drill = scaleDrill(original, options.timeScale ?? 1);
   const progress = options.progress ?? (() => undefined);
@@ -64,29 +58,22 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
   });
   try {
     progress(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
-    if (!(await live.awaitLeaders((options.warmupMsMax ?? LIVE_DRILL_WARMUP_MS_MAX) * 1000))) throw new Error("not every cell elected a leader during the warm-up");
-    // The boot of every process is the busiest moment of a run: let it pass before users arrive.
-    await live.sleep(LIVE_DRILL_SETTLE_MS);
-    const faults = new FaultManager(live.cluster);
-    const execution = new DrillExecution(drill, live.cluster, faults, null, `drill:${drill.name}`);
-    live.startWorkload();
-    const onProgress = options.onProgress;
-    const ticker = onProgress === undefined ? null : setInterval(() => onProgress(Math.min(drill.durationUs, live.nowUs() - execution.startUs), drill.durationUs), LIVE_DRILL_PROGRESS_MS);
-    try {
-      await new Promise<void>((resolve) => execution.start(resolve));
-    } finally {
-      if (ticker !== null) clearInterval(ticker);
-    }
-    onProgress?.(drill.durationUs, drill.durationUs);
-    progress(`drill ${drill.name} ran ${drill.durationUs / 1e6} s; healing and draining`);
-    faults.healAll();
-    await live.faults.settled();
-    await live.drain((options.drainMsMax ?? LIVE_DRILL_DRAIN_MS_MAX) * 1000);
-    await live.sleep(options.catchUpMs ?? LIVE_DRILL_CATCH_UP_MS);
-    await live.pollStatuses();
-    await live.collectFinalState();
-    const verdicts = checkRun(live, { faultWindows: execution.windows, checkers: checkersToRun(drill), linearizableTimeoutMs: options.linearizableTimeoutMs ?? 20_000 });
-    const result = buildDrillResult(drill, options.seed, live, execution, verdicts);
+    const output = await runDrillOn(live, drill, {
+      timings: {
+        warmupUsMax: (options.warmupMsMax ?? LIVE_DRILL_WARMUP_MS_MAX) * 1000,
+        settleUs: LIVE_DRILL_SETTLE_MS * 1000,
+        leadersRequired: true,
+        drainUsMax: (options.drainMsMax ?? LIVE_DRILL_DRAIN_MS_MAX) * 1000,
+        catchUpUs: (options.catchUpMs ?? LIVE_DRILL_CATCH_UP_MS) * 1000,
+        progressSliceUs: LIVE_DRILL_PROGRESS_MS * 1000,
+      },
+      linearizableTimeoutMs: options.linearizableTimeoutMs ?? 20_000,
+      onProgress: (doneUs, totalUs) => {
+        options.onProgress?.(doneUs, totalUs);
+        if (doneUs === totalUs) progress(`drill ${drill.name} ran ${drill.durationUs / 1e6} s; healing and draining`);
+      },
+    });
+    const { result, verdicts, execution } = output;
     writeDrillTimelineIfAsked(live, execution.windows, { drill: drill.name, seed: options.seed, rtoMs: result.rtoMs });
     return {
       result,

@@ -32,6 +32,7 @@ import { nodeArgumentsFor } from "./replica/entry.js";
 import type { LedgerDump, LiveReplicaStatus } from "./replica/admin.js";
 import type { ReplicaSpec } from "./replica/spec.js";
 import { LiveCluster } from "./cluster.js";
+import type { Runtime } from "../runtime.js";
 import { LiveFaults, type LiveHost } from "./faults.js";
 import { LiveInvariants } from "./invariants.js";
 import { failFastTransport } from "./fail-fast.js";
@@ -79,7 +80,7 @@ export interface CachedStatus {
   readonly atMs: number;
 }
 
-export class LiveRuntime {
+export class LiveRuntime implements Runtime {
   readonly runtime = "live" as const;
   readonly clock = new RealClock({ unrefTimers: false });
   readonly recorder = new HistoryRecorder();
@@ -370,8 +371,36 @@ export class LiveRuntime {
     }
   }
 
+  /** Time passes (really) until the clock reads `atUs`. */
+  async runUntil(atUs: number): Promise<void> {
+    const waitUs = atUs - this.nowUs();
+    if (waitUs > 0) await this.sleep(waitUs / 1000);
+  }
+
+  /**
+   * Elects the first leaders, then hands each cell's leadership to its preferred region, as the
+   * virtual runtime does (same placement before traffic in both). True when every cell ends led
+   * from its preferred region.
+   */
+  async settleLeaders(maxUs: number): Promise<boolean> {
+    const deadlineUs = this.nowUs() + maxUs;
+    if (!(await this.awaitLeaders(maxUs))) return false;
+    const transfers: Promise<void>[] = [];
+    for (const cell of this.cluster.cells()) {
+      if (cell.leader === null || cell.leader.region === cell.preferredRegion) continue;
+      const target = cell.replicas.find((replica) => replica.region === cell.preferredRegion && replica.state === "up");
+      if (target === undefined) continue;
+      transfers.push(new Promise((resolve) => this.cluster.transferLeadership(cell.id, target.id, Math.max(1, deadlineUs - this.nowUs()), () => resolve())));
+    }
+    await Promise.all(transfers);
+    await this.pollStatuses();
+    return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
+  }
+
   /** Stops the arrivals and waits until every invoked operation completed (or `maxUs`). */
   async drain(maxUs: number): Promise<void> {
+    // Heals still on their way to the proxies land first: in-flight requests need the links back.
+    await this.faults.settled();
     this.stopWorkload();
     const deadline = performance.now() + maxUs / 1000;
     while (this.recorder.inflight > 0 && performance.now() < deadline) await this.sleep(50);
@@ -379,6 +408,7 @@ export class LiveRuntime {
 
   /** Fetches every running replica's ledger (for finalLedgers / replicaChains). */
   async collectFinalState(): Promise<void> {
+    await this.pollStatuses();
     const dumps = new Map<string, LedgerDump>();
     await Promise.all(
       [...this.processes.values()].map(async (process) => {

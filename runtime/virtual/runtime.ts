@@ -19,6 +19,7 @@ import { appliedCommandsOf, chainPoints } from "../ledger-facts.js";
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
+import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
 import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
@@ -58,7 +59,7 @@ export const defaultClientTimeouts = {
   inflightRequestsMax: 50_000,
 } as const;
 
-export class VirtualRuntime {
+export class VirtualRuntime implements Runtime {
   readonly world: World;
   readonly config: WorldConfig;
   readonly placement: Placement;
@@ -294,6 +295,9 @@ export class VirtualRuntime {
     this.refreshLeaderRegions();
     return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
   }
+
+  /** Everything the checkers read is in memory already. */
+  collectFinalState(): void {}
 
   /** Per cell, the commands its ledger holds (the event history below). */
   finalLedgers(): FinalLedgers {

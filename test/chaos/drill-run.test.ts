@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtinDrill } from "../../chaos/drill/builtin.js";
 import { parseDrillText } from "../../chaos/drill/format.js";
-import { runDrill, startDrill } from "../../runtime/drill-runner.js";
+import { startDrill } from "../../runtime/drill-runner.js";
+import { runDrill } from "../../runtime/virtual/drill.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { scheduleNemesis } from "../../chaos/nemesis.js";
@@ -26,22 +27,22 @@ function expectClean(result: DrillResult): void {
 }
 
 describe("drills in the virtual runtime", () => {
-  it("dc-outage succeeds on seed 2: every cell recovers, nothing acknowledged is lost, every checker valid", () => {
-    const { result } = runDrill(builtinDrill("dc-outage"), { seed: 2 });
+  it("dc-outage succeeds on seed 2: every cell recovers, nothing acknowledged is lost, every checker valid", async () => {
+    const { result } = await runDrill(builtinDrill("dc-outage"), { seed: 2 });
     expectClean(result);
     expect(Object.keys(result.rtoMs).length).toBeGreaterThan(0);
     for (const rto of Object.values(result.rtoMs)) expect(rto).not.toBeNull();
     expect(Object.keys(result.checkers).sort()).toEqual(["availability", "bank", "durability", "invariants", "linearizable", "replica-agreement"]);
   }, 120_000);
 
-  it("leader-dc-partition succeeds on seed 5: the isolated leader's cell moves on without losing anything", () => {
-    const { result } = runDrill(builtinDrill("leader-dc-partition"), { seed: 5 });
+  it("leader-dc-partition succeeds on seed 5: the isolated leader's cell moves on without losing anything", async () => {
+    const { result } = await runDrill(builtinDrill("leader-dc-partition"), { seed: 5 });
     expectClean(result);
     expect(result.faults).toHaveLength(1);
     expect(result.faults[0]).toMatchObject({ type: "partition", startMs: 10_000, endMs: 30_000 });
   }, 120_000);
 
-  it("killing three of five replicas makes the cell unavailable; after recovery nothing acknowledged is lost", () => {
+  it("killing three of five replicas makes the cell unavailable; after recovery nothing acknowledged is lost", async () => {
     const drill = parseDrillText(`
 name: lose-quorum
 duration: 40s
@@ -53,7 +54,7 @@ steps:
   - expect: {unavailable: [cell-1], available: [cell-2, cell-5]}
 expect: {lostAckedTransfersMax: 0, checkers: [linearizable, bank, durability, replica-agreement, invariants]}
 `);
-    const { result } = runDrill(drill, { seed: 3 });
+    const { result } = await runDrill(drill, { seed: 3 });
     expectClean(result);
     expect(result.steps.find((step) => step.kind === "expect")).toMatchObject({ ok: true, atMs: 16_000 });
     // No quorum for the 12 s: cell-1 answers nothing it was asked after the first seconds.
