@@ -34,6 +34,7 @@ export interface ReplicaView {
   readonly role: ReplicaRole;
   readonly state: ReplicaState;
   readonly term: number;
+  /** Invariant: appliedIndex <= commitIndex <= the replica's last index (as its RaftLog keeps them). */
   readonly commitIndex: number;
   readonly appliedIndex: number;
   /** Entries behind the leader's last index (0 for the leader; -1 when unknown). */

@@ -5,6 +5,7 @@ import { logIndex, nodeId, term } from "../../cells/raft/types.js";
 import { encodeRecord } from "../../cells/storage/records.js";
 import { RaftStorage, type LoadResult, type StorageFailure } from "../../cells/storage/storage.js";
 import { Scheduler } from "../../sim/kernel/scheduler.js";
+import { AssertionError } from "../../ground/assert.js";
 import { makeSimDisk, rewriteFile, runUntil } from "./fixtures/sim-disk.js";
 
 const FILES = { walFile: "n1.wal", snapshotFile: "n1.snap" };
@@ -31,6 +32,16 @@ function setup(overrides = {}) {
 }
 
 describe("RaftStorage", () => {
+  it("refuses to append entries out of order (an always-on assertion, before anything is written)", () => {
+    const { storage, save, load } = setup();
+    const wal = storage();
+    expect(save(wal, hard(0), [entry(1), entry(2)])).toBeNull();
+    expect(() => wal.save(hard(0), [entry(3), entry(5)], null, () => undefined)).toThrow(AssertionError);
+    expect(() => wal.save(hard(0), [entry(3), entry(5)], null, () => undefined)).toThrow(/WAL append: index 5 follows 3/);
+    const loaded = load(storage());
+    expect(loaded.code === "OK" && loaded.state.entries.map((e) => e.index)).toEqual([1, 2]);
+  });
+
   it("recovers hard state and entries, later entries records replacing a conflicting suffix", () => {
     const { storage, save, load } = setup();
     const wal = storage();
