@@ -55,9 +55,36 @@ function cellOf(op: Op): string | null {
   return value !== null && typeof value === "object" && typeof value.cell === "string" ? value.cell : null;
 }
 
-export function checkRun(virtual: CheckableRun, options: CheckRunOptions = {}): RunVerdicts {
+export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunVerdicts {
   const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
-  const history = options.historyFromUs === undefined ? virtual.recorder.history() : virtual.recorder.since(options.historyFromUs);
+  const history = options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(options.historyFromUs);
+  const byCell = opsByCell(history);
+  const checkers = {} as RunVerdicts["checkers"];
+  if (wanted.has("linearizable")) checkers.linearizable = checkLinearizablePerCell(byCell, run.finalEvents(), options.linearizableTimeoutMs ?? 20_000);
+  if (wanted.has("bank")) checkers.bank = checkBankPerCell(byCell, run.workloadRunner);
+  let lostAckedTransfers = 0;
+  if (wanted.has("durability")) {
+    const verdict = checkDurability(history, run.finalLedgers());
+    lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
+    checkers.durability = { ...verdict, valid: verdict.valid, infoPresent: verdict.infoPresent.length, infoAbsent: verdict.infoAbsent.length };
+  }
+  if (wanted.has("replica-agreement")) checkers["replica-agreement"] = { ...checkReplicaAgreement(run.replicaChains()) };
+  let rtoMs: Record<string, number | null> = {};
+  if (wanted.has("availability")) {
+    const verdict = checkAvailability(history, options.faultWindows ?? [], options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax });
+    rtoMs = worstRtoMsPerCell(verdict);
+    checkers.availability = { ...verdict };
+  }
+  const violations = run.invariantViolations();
+  let valid: boolean | "unknown" = violations.length === 0;
+  for (const verdict of Object.values(checkers)) {
+    if (verdict.valid === false) valid = false;
+    else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
+  }
+  return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations };
+}
+
+function opsByCell(history: readonly Op[]): Map<string, Op[]> {
   const byCell = new Map<string, Op[]>();
   for (const op of history) {
     const cell = cellOf(op);
@@ -66,96 +93,83 @@ export function checkRun(virtual: CheckableRun, options: CheckRunOptions = {}): 
     if (ops === undefined) byCell.set(cell, (ops = []));
     ops.push(op);
   }
-  const checkers = {} as RunVerdicts["checkers"];
+  return byCell;
+}
 
-  if (wanted.has("linearizable")) {
-    const perCell: Record<string, unknown> = {};
-    let valid: boolean | "unknown" = true;
-    // The witness (the cell's own applied order) first: linear in the history. The black-box
-    // search only when the log cannot be trusted whole (a snapshot-restored replica).
-    const logs = virtual.finalEvents();
-    for (const [cell, ops] of byCell) {
-      const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
-      const witness = checkLedgerWitness(ops, log);
-      if (witness.valid !== "unknown") {
-        perCell[cell] = witness.valid ? { valid: true, method: "witness", ops: witness.ops, events: witness.events, reads: witness.reads, infoResolved: witness.infoResolved } : witness;
-        if (!witness.valid) valid = false;
-        continue;
-      }
-      const verdict = { ...checkHistory(ops, { model: "ledger", timeoutMs: options.linearizableTimeoutMs ?? 20_000 }), method: "search", witnessUnknown: witness.reason };
-      perCell[cell] = verdict.valid === true ? { valid: true, method: "search", witnessUnknown: witness.reason } : verdict;
-      if (verdict.valid === false) valid = false;
-      else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
+type Verdict = RunVerdicts["checkers"][CheckerName];
+
+/**
+ * The witness (the cell's own applied order) first: linear in the history. The black-box
+ * search only when the log cannot be trusted whole (a snapshot-restored replica).
+ */
+function checkLinearizablePerCell(byCell: ReadonlyMap<string, Op[]>, logs: Record<string, WitnessLog>, timeoutMs: number): Verdict {
+  const perCell: Record<string, unknown> = {};
+  let valid: boolean | "unknown" = true;
+  for (const [cell, ops] of byCell) {
+    const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
+    const witness = checkLedgerWitness(ops, log);
+    if (witness.valid !== "unknown") {
+      perCell[cell] = witness.valid ? { valid: true, method: "witness", ops: witness.ops, events: witness.events, reads: witness.reads, infoResolved: witness.infoResolved } : witness;
+      if (!witness.valid) valid = false;
+      continue;
     }
-    checkers.linearizable = { valid, cells: perCell };
-  }
-
-  if (wanted.has("bank")) {
-    const perCell: Record<string, unknown> = {};
-    let valid = true;
-    const workload = virtual.workloadRunner;
-    for (const [cell, ops] of byCell) {
-      const accounts = workload.accountsOf(cell);
-      // Every account of the cell is opened before the users arrive; with no deposits or
-      // withdrawals (the default) each cell's money is constant.
-      const total = accounts.length * workload.initialBalance;
-      // Jepsen's bank reads are maps of account -> balance; ours carry the cell beside them.
-      // Reads before every account is open see a smaller total: only reads invoked after the
-      // last open completed are the bank workload proper.
-      const lastOpen = Math.max(0, ...ops.filter((op) => op.f === "open" && op.type !== "invoke").map((op) => op.time ?? 0));
-      const bankOps: Op[] = [];
-      const invokedAfter = new Set<number | string>();
-      for (const op of ops) {
-        if (op.f !== "read") continue;
-        if (op.type === "invoke") {
-          if ((op.time ?? 0) > lastOpen) invokedAfter.add(op.process);
-          else continue;
-          bankOps.push({ ...op, value: null });
-          continue;
-        }
-        if (!invokedAfter.has(op.process)) continue;
-        invokedAfter.delete(op.process);
-        const balances = (op.value as { balances?: Json } | null)?.balances ?? null;
-        bankOps.push({ ...op, value: op.type === "ok" ? balances : null });
-      }
-      const verdict = checkBank(bankOps, { accounts, total });
-      perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
-      if (!verdict.valid) valid = false;
-    }
-    checkers.bank = { valid, cells: perCell };
-  }
-
-  let lostAckedTransfers = 0;
-  if (wanted.has("durability")) {
-    const verdict = checkDurability(history, virtual.finalLedgers());
-    lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
-    checkers.durability = { ...verdict, valid: verdict.valid, infoPresent: verdict.infoPresent.length, infoAbsent: verdict.infoAbsent.length };
-  }
-
-  if (wanted.has("replica-agreement")) {
-    const verdict = checkReplicaAgreement(virtual.replicaChains());
-    checkers["replica-agreement"] = { ...verdict };
-  }
-
-  const rtoMs: Record<string, number | null> = {};
-  if (wanted.has("availability")) {
-    const verdict = checkAvailability(history, options.faultWindows ?? [], options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax });
-    // Per cell, the worst recovery over all fault windows (null: it never recovered).
-    for (const window of verdict.windows) {
-      for (const cell of window.cells) {
-        const ms = cell.rtoUs === null ? null : Math.round(cell.rtoUs / 1000);
-        const previous = rtoMs[cell.cell];
-        rtoMs[cell.cell] = previous === undefined ? ms : previous === null || ms === null ? null : Math.max(previous, ms);
-      }
-    }
-    checkers.availability = { ...verdict };
-  }
-
-  const violations = virtual.invariantViolations();
-  let valid: boolean | "unknown" = violations.length === 0;
-  for (const verdict of Object.values(checkers)) {
+    const verdict = { ...checkHistory(ops, { model: "ledger", timeoutMs }), method: "search", witnessUnknown: witness.reason };
+    perCell[cell] = verdict.valid === true ? { valid: true, method: "search", witnessUnknown: witness.reason } : verdict;
     if (verdict.valid === false) valid = false;
     else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
   }
-  return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations };
+  return { valid, cells: perCell };
+}
+
+function checkBankPerCell(byCell: ReadonlyMap<string, Op[]>, workload: CheckableRun["workloadRunner"]): Verdict {
+  const perCell: Record<string, unknown> = {};
+  let valid = true;
+  for (const [cell, ops] of byCell) {
+    const accounts = workload.accountsOf(cell);
+    // Every account of the cell is opened before the users arrive; with no deposits or
+    // withdrawals (the default) each cell's money is constant.
+    const total = accounts.length * workload.initialBalance;
+    const verdict = checkBank(bankReadsOf(ops), { accounts, total });
+    perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
+    if (!verdict.valid) valid = false;
+  }
+  return { valid, cells: perCell };
+}
+
+/**
+ * A cell's reads as Jepsen's bank reads (maps of account -> balance; ours carry the cell beside
+ * them). Reads before every account is open see a smaller total: only reads invoked after the
+ * last open completed are the bank workload proper.
+ */
+function bankReadsOf(ops: readonly Op[]): Op[] {
+  const lastOpen = Math.max(0, ...ops.filter((op) => op.f === "open" && op.type !== "invoke").map((op) => op.time ?? 0));
+  const bankOps: Op[] = [];
+  const invokedAfter = new Set<number | string>();
+  for (const op of ops) {
+    if (op.f !== "read") continue;
+    if (op.type === "invoke") {
+      if ((op.time ?? 0) > lastOpen) invokedAfter.add(op.process);
+      else continue;
+      bankOps.push({ ...op, value: null });
+      continue;
+    }
+    if (!invokedAfter.has(op.process)) continue;
+    invokedAfter.delete(op.process);
+    const balances = (op.value as { balances?: Json } | null)?.balances ?? null;
+    bankOps.push({ ...op, value: op.type === "ok" ? balances : null });
+  }
+  return bankOps;
+}
+
+/** Per cell, the worst recovery over all fault windows (null: it never recovered). */
+function worstRtoMsPerCell(verdict: ReturnType<typeof checkAvailability>): Record<string, number | null> {
+  const rtoMs: Record<string, number | null> = {};
+  for (const window of verdict.windows) {
+    for (const cell of window.cells) {
+      const ms = cell.rtoUs === null ? null : Math.round(cell.rtoUs / 1000);
+      const previous = rtoMs[cell.cell];
+      rtoMs[cell.cell] = previous === undefined ? ms : previous === null || ms === null ? null : Math.max(previous, ms);
+    }
+  }
+  return rtoMs;
 }
