@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FaultManager, type FaultEvent } from "../../chaos/fault-manager.js";
-import { fakeCluster } from "./fake-cluster.js";
+import { fakeCluster } from "../domain/fake-cluster.js";
 
 function setup(seed = 1) {
   const cluster = fakeCluster(seed);

@@ -13,7 +13,7 @@ import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
 import { TrafficStats } from "../../controller/traffic-stats.js";
 import type { FaultRecord } from "../../domain/records.js";
-import { FakeCluster } from "./fake-cluster.js";
+import { FakeCluster } from "../domain/fake-cluster.js";
 
 export const TOKEN = "test-token";
 
