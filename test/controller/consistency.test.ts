@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CellNode } from "../../cells/cell/node.js";
 import type { Op } from "../../harness/history.js";
 import { defaultConsistencyOptions, OnlineConsistency, type ConsistencySource } from "../../controller/consistency.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
