@@ -11,7 +11,7 @@ import { nodeArgumentsFor, REPO_ROOT } from "./entry.js";
 import { applyLiveNice, liveProcessNice } from "../priority.js";
 
 export { REPO_ROOT };
-export const REPLICA_ENTRY = join(REPO_ROOT, "sim", "live", "replica-main.ts");
+export const REPLICA_ENTRY = join(REPO_ROOT, "runtime", "live", "replica-main.ts");
 /** Bound on admin requests waiting for a reply from one replica. */
 export const ADMIN_PENDING_MAX = 256;
 
