@@ -5,7 +5,7 @@
 import type { WorldConfig } from "../domain/config.js";
 import { runCells, type Nemesis } from "../runtime/virtual/run.js";
 import { CliError } from "./errors.js";
-import { reproduceCommand, type CellsSimFlags } from "./sim.js";
+import { reproduceCommand, type CellsSimFlags } from "./sim-flags.js";
 
 async function loadNemesis(names: string): Promise<Nemesis> {
   const list = names.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
