@@ -8,7 +8,7 @@ import { topologyInfo, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
-import type { LiveRuntime } from "./runtime.js";
+import type { LiveRuntimeState } from "./host.js";
 import type { LiveFaults } from "./faults.js";
 
 export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
@@ -23,7 +23,7 @@ export class LiveCluster extends ClusterCore {
   readonly random: Random;
 
   constructor(
-    private readonly live: LiveRuntime,
+    private readonly live: LiveRuntimeState,
     readonly faults: LiveFaults,
   ) {
     super(TRANSFER_POLL_US);

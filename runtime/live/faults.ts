@@ -14,7 +14,7 @@ import { openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import type { ClockFaultSpec, DiskFaultSpec, FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../../domain/cluster.js";
 import { resolvePartition, type PartitionSpec as WorldPartitionSpec } from "../../sim/world/partition.js";
-import type { LiveRuntime } from "./runtime.js";
+import type { LiveRuntimeState } from "./host.js";
 import type { ToxicBody } from "./proxies.js";
 
 export interface LiveHost {
@@ -70,7 +70,7 @@ export class LiveFaults implements FaultPort {
   private nextId = 1;
 
   constructor(
-    private readonly live: LiveRuntime,
+    private readonly live: LiveRuntimeState,
     private readonly placements: readonly LiveHost[],
   ) {
     for (const host of placements) this.intent.set(host.id, "up");
@@ -302,7 +302,7 @@ export class LiveFaults implements FaultPort {
     }
   }
 
-  private requireMesh(what: string): NonNullable<LiveRuntime["mesh"]> {
+  private requireMesh(what: string): NonNullable<LiveRuntimeState["mesh"]> {
     const mesh = this.live.mesh;
     if (mesh === null) throw new LiveFaultError("NO_PROXIES", `${what}: network faults need the links to go through Toxiproxy (via: "toxiproxy"), this world is direct`);
     return mesh;

@@ -4,7 +4,7 @@
 //   head hash (a sampled form of the virtual monitor's check; the full chains are compared by the
 //   replica-agreement checker at the end).
 
-import type { LiveRuntime } from "./runtime.js";
+import type { LiveRuntimeState } from "./host.js";
 
 const VIOLATIONS_MAX = 100;
 /** Remembered (event count -> head hash) points per cell. */
@@ -15,7 +15,7 @@ export class LiveInvariants {
   private readonly leadersByTerm = new Map<string, Map<number, string>>();
   private readonly heads = new Map<string, Map<number, string>>();
 
-  constructor(private readonly live: LiveRuntime) {}
+  constructor(private readonly live: LiveRuntimeState) {}
 
   check(): void {
     for (const cell of this.live.placement.cells) {

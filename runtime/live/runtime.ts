@@ -33,6 +33,7 @@ import type { LedgerDump, LiveReplicaStatus } from "./replica/admin.js";
 import type { ReplicaSpec } from "./replica/spec.js";
 import { LiveCluster } from "./cluster.js";
 import type { Runtime } from "../runtime.js";
+import type { CachedStatus, LiveRuntimeState } from "./host.js";
 import { LiveFaults, type LiveHost } from "./faults.js";
 import { LiveInvariants } from "./invariants.js";
 import { failFastTransport } from "./fail-fast.js";
@@ -75,12 +76,9 @@ const BOOT_ATTEMPTS_MAX = 3;
 const STATUS_TIMEOUT_MS = 1_000;
 const LEDGER_TIMEOUT_MS = 10_000;
 
-export interface CachedStatus {
-  readonly status: LiveReplicaStatus;
-  readonly atMs: number;
-}
+export type { CachedStatus } from "./host.js";
 
-export class LiveRuntime implements Runtime {
+export class LiveRuntime implements Runtime, LiveRuntimeState {
   readonly runtime = "live" as const;
   readonly clock = new RealClock({ unrefTimers: false });
   readonly recorder = new HistoryRecorder();

@@ -7,11 +7,22 @@ import { topologyInfo, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
-import type { VirtualRuntime } from "./runtime.js";
+import type { CellNode } from "../../cells/cell/node.js";
+import type { World } from "../../sim/world/world.js";
 import type { VirtualFaults } from "./faults.js";
 
 export { LAGGING_ENTRIES_MIN } from "../cell-view.js";
 const TRANSFER_POLL_US = 5_000;
+
+/** What the cluster reads of the runtime it belongs to (VirtualRuntime). */
+export interface VirtualClusterHost {
+  readonly world: World;
+  readonly regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[];
+  readonly seed: number;
+  readonly clock: Clock;
+  readonly placement: Placement;
+  node(host: string): CellNode | undefined;
+}
 
 export class VirtualCluster extends ClusterCore {
   readonly runtime = "virtual" as const;
@@ -19,7 +30,7 @@ export class VirtualCluster extends ClusterCore {
   readonly random: Random;
 
   constructor(
-    private readonly virtual: VirtualRuntime,
+    private readonly virtual: VirtualClusterHost,
     readonly faults: VirtualFaults,
   ) {
     super(TRANSFER_POLL_US);

@@ -4,7 +4,8 @@
 //   replica forever after (equal event hash at equal event index), across crashes and restarts.
 // Money conservation and exactly-once application are asserted inside the ledger on every apply.
 
-import type { VirtualRuntime } from "./runtime.js";
+import type { Placement } from "../../cells/placement.js";
+import type { CellNode } from "../../cells/cell/node.js";
 
 export interface InvariantOptions {
   readonly failFast: boolean;
@@ -20,6 +21,13 @@ export class InvariantViolation extends Error {
   readonly code = "INVARIANT_VIOLATION";
 }
 
+/** What the monitor reads of the runtime it watches (VirtualRuntime). */
+export interface MonitoredCells {
+  readonly placement: Placement;
+  node(host: string): CellNode | undefined;
+  nowUs(): number;
+}
+
 export class InvariantMonitor {
   readonly periodUs: number;
   readonly violations: string[] = [];
@@ -30,7 +38,7 @@ export class InvariantMonitor {
   checks = 0;
 
   constructor(
-    private readonly virtual: VirtualRuntime,
+    private readonly virtual: MonitoredCells,
     private readonly options: InvariantOptions,
   ) {
     this.periodUs = options.periodUs ?? 50_000;
