@@ -93,7 +93,23 @@ export class VirtualRuntime implements Runtime {
       shardCount: cellsConfig.shards,
       preferredLeaderRegions: cellsConfig.preferredLeaderRegions,
     });
+    this.clientsPerRegion = options.clientsPerRegion ?? 2;
+    const placements = this.addHosts();
+    this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
+      // A region client that dies takes its in-flight requests with it: their outcome is unknown.
+      const client = parseClientHost(host);
+      if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
+    }, (host) => this.nodes.get(host)?.replica.failed === true);
+    this.cluster = new VirtualCluster(this, this.faults);
+    this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
+    this.spawnReplicas(options);
+    this.spawnRegionClients();
+    this.workload = this.createWorkload(options);
+    this.scheduleMonitor();
+  }
 
+  /** Every replica's host in its datacenter, then each region's client hosts; their placements. */
+  private addHosts(): HostPlacement[] {
     const placements: HostPlacement[] = [];
     for (const cell of this.placement.cells) {
       for (const replica of cell.replicas) {
@@ -101,7 +117,6 @@ export class VirtualRuntime implements Runtime {
         placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
       }
     }
-    this.clientsPerRegion = options.clientsPerRegion ?? 2;
     for (const region of this.regions) {
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         const host = clientHost(region.name, slot);
@@ -110,15 +125,11 @@ export class VirtualRuntime implements Runtime {
         placements.push({ id: host, datacenter, region: region.name });
       }
     }
+    return placements;
+  }
 
-    this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
-      // A region client that dies takes its in-flight requests with it: their outcome is unknown.
-      const client = parseClientHost(host);
-      if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
-    }, (host) => this.nodes.get(host)?.replica.failed === true);
-    this.cluster = new VirtualCluster(this, this.faults);
-    this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
-
+  /** One CellNode process per replica; a restart builds a new node that recovers from its disk. */
+  private spawnReplicas(options: VirtualRuntimeOptions): void {
     for (const cell of this.placement.cells) {
       const voters = cell.replicas.map((replica) => replica.replica);
       const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message));
@@ -148,7 +159,10 @@ export class VirtualRuntime implements Runtime {
         });
       }
     }
+  }
 
+  /** Each region's client processes (the users' entry when no controller runs). */
+  private spawnRegionClients(): void {
     const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
     for (const region of this.regions) {
       const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
@@ -160,7 +174,9 @@ export class VirtualRuntime implements Runtime {
         });
       }
     }
+  }
 
+  private createWorkload(options: VirtualRuntimeOptions): Workload {
     const workloadConfig = this.config.workload;
     const workloadOptions: WorkloadOptions = {
       ...defaultWorkloadOptions,
@@ -170,12 +186,11 @@ export class VirtualRuntime implements Runtime {
       accountsPerShard: workloadConfig.accountsPerShard,
       ...options.workload,
     };
-    this.workload = new Workload(
+    return new Workload(
       workloadOptions,
       { clock: this.clock, random: this.world.random.fork("workload"), placement: this.placement, recorder: this.recorder },
       this.directSink(),
     );
-    this.scheduleMonitor();
   }
 
   get seed(): number {
