@@ -78,6 +78,13 @@ const LEDGER_TIMEOUT_MS = 10_000;
 
 export type { CachedStatus } from "./host.js";
 
+type BootReplica = Placement["cells"][number]["replicas"][number] & { readonly voters: string[] };
+interface BootClient {
+  readonly id: string;
+  readonly region: string;
+  readonly datacenter: string;
+}
+
 export class LiveRuntime implements Runtime, LiveRuntimeState {
   readonly runtime = "live" as const;
   readonly clock = new RealClock({ unrefTimers: false });
@@ -178,38 +185,67 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     const replicaPorts = allPorts.slice(0, replicas.length);
     const linkPorts = allPorts.slice(replicas.length);
     const replicaAddress = new Map(replicas.map((replica, index) => [replica.replica, `127.0.0.1:${replicaPorts[index] as number}`]));
-    const dialAddress = new Map<string, string>(); // "from\0to" -> address dialled
-    if (this.via === "toxiproxy") {
-      const url = this.options.toxiproxyUrl ?? process.env.TOXIPROXY_URL ?? (await this.startEmbeddedToxiproxy());
-      const mesh = new ProxyMesh(url, `ldc-${process.pid}-`);
-      this.mesh = mesh;
-      await mesh.removeStale();
-      const pairs: { from: string; to: string; fromDc: string; toDc: string; client: boolean }[] = [];
-      for (const replica of replicas) {
-        for (const peer of replica.voters) if (peer !== replica.replica) pairs.push({ from: replica.replica, to: peer, fromDc: replica.datacenter, toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter, client: false });
-        for (const client of clients) pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
-      }
-      const listenPorts = linkPorts;
-      if (listenPorts.length !== pairs.length) throw new Error(`live world: reserved ${listenPorts.length} proxy ports for ${pairs.length} links`);
-      const links: LinkSpec[] = pairs.map((pair, index) => {
-        const rttMs = this.topology.datacenterRttUs(pair.fromDc, pair.toDc) / 1000;
-        const split = splitRttMs(rttMs, pair.client || pair.from < pair.to);
-        const listen = `127.0.0.1:${listenPorts[index] as number}`;
-        dialAddress.set(`${pair.from}\u0000${pair.to}`, listen);
-        return {
-          name: linkName(mesh.prefix, pair.from, pair.to),
-          from: pair.from,
-          to: pair.to,
-          listen,
-          upstream: replicaAddress.get(pair.to) as string,
-          upstreamLatencyMs: split.forwardMs,
-          downstreamLatencyMs: pair.client ? split.backwardMs : 0,
-        };
-      });
-      await mesh.create(links);
-    }
+    const dialAddress = this.via === "toxiproxy" ? await this.createProxyLinks(replicas, clients, linkPorts, replicaAddress) : new Map<string, string>();
     const addressFor = (from: string, to: string): string => dialAddress.get(`${from}\u0000${to}`) ?? (replicaAddress.get(to) as string);
 
+    this.createReplicaProcesses(replicas, replicaAddress, addressFor);
+    await Promise.all([...this.processes.values()].map((process) => process.start()));
+
+    this.connectRegionClients(clients, replicas, addressFor);
+
+    const hosts: LiveHost[] = [
+      ...replicas.map((replica) => ({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: replica.cell })),
+      ...clients.map((client) => ({ id: client.id, datacenter: client.datacenter, region: client.region })),
+    ];
+    this.faults = new LiveFaults(this, hosts);
+    this.cluster = new LiveCluster(this, this.faults);
+    this.invariants = new LiveInvariants(this);
+
+    const workloadConfig = this.config.workload;
+    this.workload = new Workload(
+      { ...defaultWorkloadOptions, profile: workloadConfig.profile, opsPerSecond: workloadConfig.opsPerSecond, readFraction: workloadConfig.readFraction, accountsPerShard: workloadConfig.accountsPerShard, ...this.options.workload },
+      { clock: this.clock, random: this.random.fork("workload"), placement: this.placement, recorder: this.recorder },
+      this.directSink(),
+    );
+    this.pollTimer = setInterval(() => void this.pollStatuses(), this.options.statusPollMs ?? STATUS_POLL_MS_DEFAULT);
+    await this.pollStatuses();
+  }
+
+  /** One Toxiproxy proxy per directed link (replica -> peer, region client -> replica); the address each side dials. */
+  private async createProxyLinks(replicas: readonly BootReplica[], clients: readonly BootClient[], linkPorts: readonly number[], replicaAddress: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const dialAddress = new Map<string, string>(); // "from\0to" -> address dialled
+    const url = this.options.toxiproxyUrl ?? process.env.TOXIPROXY_URL ?? (await this.startEmbeddedToxiproxy());
+    const mesh = new ProxyMesh(url, `ldc-${process.pid}-`);
+    this.mesh = mesh;
+    await mesh.removeStale();
+    const pairs: { from: string; to: string; fromDc: string; toDc: string; client: boolean }[] = [];
+    for (const replica of replicas) {
+      for (const peer of replica.voters) if (peer !== replica.replica) pairs.push({ from: replica.replica, to: peer, fromDc: replica.datacenter, toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter, client: false });
+      for (const client of clients) pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
+    }
+    const listenPorts = linkPorts;
+    if (listenPorts.length !== pairs.length) throw new Error(`live world: reserved ${listenPorts.length} proxy ports for ${pairs.length} links`);
+    const links: LinkSpec[] = pairs.map((pair, index) => {
+      const rttMs = this.topology.datacenterRttUs(pair.fromDc, pair.toDc) / 1000;
+      const split = splitRttMs(rttMs, pair.client || pair.from < pair.to);
+      const listen = `127.0.0.1:${listenPorts[index] as number}`;
+      dialAddress.set(`${pair.from}\u0000${pair.to}`, listen);
+      return {
+        name: linkName(mesh.prefix, pair.from, pair.to),
+        from: pair.from,
+        to: pair.to,
+        listen,
+        upstream: replicaAddress.get(pair.to) as string,
+        upstreamLatencyMs: split.forwardMs,
+        downstreamLatencyMs: pair.client ? split.backwardMs : 0,
+      };
+    });
+    await mesh.create(links);
+    return dialAddress;
+  }
+
+  /** One supervised process per replica, its peers dialled through their links. */
+  private createReplicaProcesses(replicas: readonly BootReplica[], replicaAddress: ReadonlyMap<string, string>, addressFor: (from: string, to: string) => string): void {
     const raft = { ...this.config.raft, ...this.options.raft };
     // Priority elections as in the virtual world: each cell's voters stand in electionOrder.
     const priority = (raft as { priorityElections?: boolean }).priorityElections !== false;
@@ -232,8 +268,10 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
         if (!expected) this.faults?.noteUnexpectedExit(process.spec.id);
       }));
     }
-    await Promise.all([...this.processes.values()].map((process) => process.start()));
+  }
 
+  /** Each region's client: a CellClient over TCP that fails fast on replicas known cut or dead. */
+  private connectRegionClients(clients: readonly BootClient[], replicas: readonly BootReplica[], addressFor: (from: string, to: string) => string): void {
     const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
     for (const client of clients) {
       const transport = new TcpTransport({ self: client.id, peers: new Map(replicas.map((replica) => [replica.replica, addressFor(client.id, replica.replica)])), sendQueueFramesMax: 50_000 });
@@ -242,23 +280,6 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       const guarded = failFastTransport(transport, (target) => this.reachable(client.id, target));
       this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
     }
-
-    const hosts: LiveHost[] = [
-      ...replicas.map((replica) => ({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: replica.cell })),
-      ...clients.map((client) => ({ id: client.id, datacenter: client.datacenter, region: client.region })),
-    ];
-    this.faults = new LiveFaults(this, hosts);
-    this.cluster = new LiveCluster(this, this.faults);
-    this.invariants = new LiveInvariants(this);
-
-    const workloadConfig = this.config.workload;
-    this.workload = new Workload(
-      { ...defaultWorkloadOptions, profile: workloadConfig.profile, opsPerSecond: workloadConfig.opsPerSecond, readFraction: workloadConfig.readFraction, accountsPerShard: workloadConfig.accountsPerShard, ...this.options.workload },
-      { clock: this.clock, random: this.random.fork("workload"), placement: this.placement, recorder: this.recorder },
-      this.directSink(),
-    );
-    this.pollTimer = setInterval(() => void this.pollStatuses(), this.options.statusPollMs ?? STATUS_POLL_MS_DEFAULT);
-    await this.pollStatuses();
   }
 
   /** The embedded Toxiproxy, in its own process (runtime/live/toxiproxy-main.ts) unless asked otherwise. */
