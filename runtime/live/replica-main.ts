@@ -10,7 +10,7 @@
 // a supervisor killed with SIGKILL leaves no replica running. Bad spec: exit 2.
 
 import { CellNode } from "../../cells/cell/node.js";
-import { createRandom } from "../../ground/random.js";
+import { createRandom, type Random } from "../../ground/random.js";
 import type { Log, LogLevel } from "../../ground/ports.js";
 import { RealClock } from "./adapters/real-clock.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
@@ -35,6 +35,106 @@ function send(message: ReplicaToParent): void {
   if (process.connected) process.send?.(message);
 }
 
+/** What the supervisor polls: the replica's Raft position, its ledger head and its disk faults. */
+function statusOf(spec: ReplicaSpec, node: CellNode, disk: FileDisk): LiveReplicaStatus {
+  const replica = node.replica.status();
+  const ledger = node.stateMachine.ledger;
+  return {
+    id: spec.id,
+    phase: replica.phase,
+    reason: replica.reason,
+    role: replica.role ?? null,
+    term: (replica.term as number | undefined) ?? 0,
+    leader: (replica.leader as string | null | undefined) ?? null,
+    commit: (replica.commit as number | undefined) ?? 0,
+    applied: (replica.applied as number | undefined) ?? 0,
+    lastIndex: (replica.lastIndex as number | undefined) ?? 0,
+    eventCount: ledger.eventCount,
+    headHash: ledger.headHash,
+    walBytes: replica.walBytes,
+    diskFaulted: disk.faults.fsyncEio || disk.faults.enospc || disk.faults.slowFsyncMultiplier > 1,
+  };
+}
+
+interface AdminTarget {
+  readonly node: CellNode;
+  readonly disk: FileDisk;
+  readonly clock: RealClock;
+  readonly corruptRandom: Random;
+  readonly status: () => LiveReplicaStatus;
+}
+
+/** The admin channel: status, ledger dump, leadership transfer, clock and disk faults. */
+function adminHandler(target: AdminTarget): (body: AdminOp) => unknown {
+  const { node, disk, clock, status } = target;
+  return (body) => {
+    switch (body.op) {
+      case "status":
+        return status();
+      case "ledger":
+        return dumpLedger(node.stateMachine);
+      case "clock":
+        clock.driftPpm = body.driftPpm;
+        return status();
+      case "transfer-leadership":
+        return node.replica.transferLeadership(body.target);
+      case "heal-disk":
+        disk.faults.fsyncEio = false;
+        disk.faults.enospc = false;
+        disk.faults.slowFsyncMultiplier = 1;
+        return status();
+      case "disk":
+        return applyDiskFault(body.fault, target);
+      default: {
+        const unreachable: never = body;
+        throw new Error(`unknown admin op ${JSON.stringify(unreachable)}`);
+      }
+    }
+  };
+}
+
+function applyDiskFault(fault: Extract<AdminOp, { op: "disk" }>["fault"], target: AdminTarget): unknown {
+  const { disk, status } = target;
+  switch (fault.kind) {
+    case "fsync-eio":
+      disk.faults.fsyncEio = true;
+      return status();
+    case "enospc":
+      disk.faults.enospc = true;
+      return status();
+    case "slow-fsync":
+      disk.faults.slowFsyncMultiplier = Math.max(1, fault.latencyMultiplier);
+      return status();
+    case "corrupt-synced-record":
+      return disk.corruptSyncedRecord("raft.wal", target.corruptRandom);
+    case "torn-write-at-crash":
+      // A SIGKILL keeps the page cache, so a torn write is made by the supervisor after
+      // the kill (it appends a partial record); nothing to arm in here.
+      return status();
+    default: {
+      const unreachable: never = fault;
+      throw new Error(`unknown disk fault ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The replica never outlives its supervisor: IPC closed, a new parent, or a signal ends it. */
+function exitWithTheSupervisor(spec: ReplicaSpec, log: Log): void {
+  const initialParent = process.ppid;
+  const exitBecause = (reason: string): void => {
+    log.event("warn", "replica.exit", { id: spec.id, reason });
+    process.exit(0);
+  };
+  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
+  setInterval(() => {
+    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
+  }, PARENT_CHECK_MS).unref();
+  process.on("SIGTERM", () => exitBecause("SIGTERM"));
+  process.on("SIGINT", () => exitBecause("SIGINT"));
+  process.on("SIGHUP", () => exitBecause("SIGHUP"));
+
+}
+
 async function main(spec: ReplicaSpec): Promise<void> {
   // LDC_LIVE_LOG_LEVEL=debug adds Raft campaigns to replica.log (the timeline of a drill).
   const level = process.env.LDC_LIVE_LOG_LEVEL;
@@ -53,75 +153,8 @@ async function main(spec: ReplicaSpec): Promise<void> {
     { id: spec.id, voters: spec.voters, raft: spec.raft, walFile: "raft.wal", snapshotFile: "raft.snap", ...(spec.pendingRequestsMax !== undefined ? { pendingRequestsMax: spec.pendingRequestsMax } : {}) },
     { clock, random, transport, disk, log },
   );
-  const corruptRandom = random.fork("disk-corruption");
-
-  const status = (): LiveReplicaStatus => {
-    const replica = node.replica.status();
-    const ledger = node.stateMachine.ledger;
-    return {
-      id: spec.id,
-      phase: replica.phase,
-      reason: replica.reason,
-      role: replica.role ?? null,
-      term: (replica.term as number | undefined) ?? 0,
-      leader: (replica.leader as string | null | undefined) ?? null,
-      commit: (replica.commit as number | undefined) ?? 0,
-      applied: (replica.applied as number | undefined) ?? 0,
-      lastIndex: (replica.lastIndex as number | undefined) ?? 0,
-      eventCount: ledger.eventCount,
-      headHash: ledger.headHash,
-      walBytes: replica.walBytes,
-      diskFaulted: disk.faults.fsyncEio || disk.faults.enospc || disk.faults.slowFsyncMultiplier > 1,
-    };
-  };
-
-  const handle = (body: AdminOp): unknown => {
-    switch (body.op) {
-      case "status":
-        return status();
-      case "ledger":
-        return dumpLedger(node.stateMachine);
-      case "clock":
-        clock.driftPpm = body.driftPpm;
-        return status();
-      case "transfer-leadership":
-        return node.replica.transferLeadership(body.target);
-      case "heal-disk":
-        disk.faults.fsyncEio = false;
-        disk.faults.enospc = false;
-        disk.faults.slowFsyncMultiplier = 1;
-        return status();
-      case "disk": {
-        const fault = body.fault;
-        switch (fault.kind) {
-          case "fsync-eio":
-            disk.faults.fsyncEio = true;
-            return status();
-          case "enospc":
-            disk.faults.enospc = true;
-            return status();
-          case "slow-fsync":
-            disk.faults.slowFsyncMultiplier = Math.max(1, fault.latencyMultiplier);
-            return status();
-          case "corrupt-synced-record":
-            return disk.corruptSyncedRecord("raft.wal", corruptRandom);
-          case "torn-write-at-crash":
-            // A SIGKILL keeps the page cache, so a torn write is made by the supervisor after
-            // the kill (it appends a partial record); nothing to arm in here.
-            return status();
-          default: {
-            const unreachable: never = fault;
-            throw new Error(`unknown disk fault ${JSON.stringify(unreachable)}`);
-          }
-        }
-      }
-      default: {
-        const unreachable: never = body;
-        throw new Error(`unknown admin op ${JSON.stringify(unreachable)}`);
-      }
-    }
-  };
-
+  const status = (): LiveReplicaStatus => statusOf(spec, node, disk);
+  const handle = adminHandler({ node, disk, clock, corruptRandom: random.fork("disk-corruption"), status });
   process.on("message", (message: unknown) => {
     if (!isAdminRequest(message)) return;
     let reply: AdminReply;
@@ -133,18 +166,7 @@ async function main(spec: ReplicaSpec): Promise<void> {
     send(reply);
   });
 
-  const initialParent = process.ppid;
-  const exitBecause = (reason: string): void => {
-    log.event("warn", "replica.exit", { id: spec.id, reason });
-    process.exit(0);
-  };
-  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
-  setInterval(() => {
-    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
-  }, PARENT_CHECK_MS).unref();
-  process.on("SIGTERM", () => exitBecause("SIGTERM"));
-  process.on("SIGINT", () => exitBecause("SIGINT"));
-  process.on("SIGHUP", () => exitBecause("SIGHUP"));
+  exitWithTheSupervisor(spec, log);
 
   const port = await transport.listen();
   transport.connectAll();
