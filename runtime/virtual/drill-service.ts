@@ -11,6 +11,7 @@ import { DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualRuntime } from "./runtime.js";
+import { drillExpectation, drillTimeline } from "../../chaos/drill/timeline.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../../controller/ports.js";
 
 /** How often progress is published while a drill runs (simulated). */
@@ -33,7 +34,13 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000) }));
+    return [...this.drills.values()].map((drill) => ({
+      name: drill.name,
+      description: drill.description,
+      durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000),
+      steps: drillTimeline(drill, DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+    }));
   }
 
   ownsFault(faultId: string): boolean {
