@@ -62,7 +62,8 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
   const gateways = new Map<string, Gateway>();
   const usableGateway = (region: string): Gateway | undefined => (options.usable(region) ? gateways.get(region) : undefined);
   for (const region of cluster.topology.regions) options.gateway(region, { routing, stats, cellsReplicas, peer: usableGateway, register: (gateway) => gateways.set(region.name, gateway) });
-  const faults = new FaultManager(cluster);
+  // Fault ids from the store's persisted sequence: a restarted controller never reuses f-1.
+  const faults = new FaultManager(cluster, { nextFaultId: () => `f-${options.store.nextId("f")}` });
   options.onFaultManager?.(faults);
   let controllerBound: Controller | null = null;
   const drills = options.drills(faults, () => controllerBound);

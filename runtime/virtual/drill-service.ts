@@ -47,7 +47,7 @@ export class ChaosDrillService implements DrillService {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
     const drill = this.drills.get(name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { virtual, faults } = this.dependencies;
@@ -55,7 +55,7 @@ export class ChaosDrillService implements DrillService {
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }) }, (result) => {
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result));
