@@ -11,7 +11,7 @@
 // attempt is in a batch that a deposed leader may or may not have committed is applied at most
 // once and its retry learns the first outcome.
 
-import type { Clock, Random, TimerHandle, Transport } from "../../sim/kernel/ports.js";
+import type { Clock, Random, TimerHandle, Transport } from "../../ground/ports.js";
 import { parseBatch, parseCommand, type BatchCommand } from "../ledger/commands.js";
 import { BATCH_COMMANDS_MAX, batchOverheadBytesMax, commandEncodedBytesMax, encodeBatch } from "../ledger/codec.js";
 import type { LedgerBatchOutcome } from "../ledger/outcome.js";
