@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../sim/bundle.js";
+import { REPO_ROOT } from "../runtime/bundle.js";
 
 export interface SoakOptions {
   readonly minutes?: number;

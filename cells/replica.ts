@@ -10,7 +10,8 @@
 // stop the process, wipe its data files, restart it empty; it rejoins as a follower and the
 // leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
 
-import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
+import { assert, assertContiguous } from "../ground/assert.js";
+import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../ground/ports.js";
 import { RaftNode, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from "./raft/raft.js";
 import type { RaftOptionsInput } from "./raft/options.js";
 import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/types.js";
@@ -33,7 +34,10 @@ interface Snapshotting {
 }
 
 export interface StateMachine {
-  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
+  /** `answer` false: nobody here waits for this entry's result, which may be left unbuilt. */
+  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }, answer?: boolean): unknown;
+  /** The request id in an entry's data (default: a `requestId` string property of an object). */
+  requestIdOf?(data: unknown): string | null;
   snapshot(): unknown;
   /**
    * A state machine whose state is large builds its snapshot in steps while it goes on applying
@@ -45,7 +49,7 @@ export interface StateMachine {
   lastApplied?(): number;
 }
 
-/** Raft tunables as the world config spells them (sim/world/config.ts `raft`). */
+/** Raft tunables as the world config spells them (domain/config.ts `raft`). */
 export interface ReplicaRaftConfig {
   readonly tickUs: number;
   readonly electionTicks: number;
@@ -167,7 +171,9 @@ export class Replica {
   /** This replica's compaction thresholds are the configured ones times this (1 to below 1.5). */
   private readonly compactionStagger: number;
   private readonly snapshotStepUnits: number;
+  /** The hard state last made durable. Invariant: its term never decreases (asserted at each save). */
   private persistedHardState: HardState = EMPTY_HARD_STATE;
+  /** Index of the snapshot the state machine was last restored from or compacted to. Invariant: never decreases. */
   private snapshotIndex = 0;
   /** The snapshot being built and written between Readies (null: none). */
   private snapshotting: Snapshotting | null = null;
@@ -241,7 +247,7 @@ export class Replica {
 
   /** Proposes `data` (which must carry a string `requestId`); answers once applied, with the state machine's result. */
   submit(data: unknown, callback: (outcome: SubmitOutcome) => void): void {
-    const requestId = requestIdOf(data);
+    const requestId = this.requestIdOf(data);
     if (requestId === null) return callback({ ok: false, error: { code: "INVALID", message: "data.requestId: expected a non-empty string" } });
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
@@ -367,7 +373,10 @@ export class Replica {
     const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
-      if (ready.hardState !== null && mustPersist) this.persistedHardState = ready.hardState;
+      if (ready.hardState !== null && mustPersist) {
+        assert(ready.hardState.term >= this.persistedHardState.term, () => `${this.id}: durable term ${ready.hardState?.term} below ${this.persistedHardState.term}`);
+        this.persistedHardState = ready.hardState;
+      }
       for (const message of ready.messages) {
         if (early.length === 0 || !early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
       }
@@ -383,7 +392,11 @@ export class Replica {
   }
 
   private apply(ready: Ready): void {
+    // Committed entries come in log order, each once: a gap or a repeat would apply a different
+    // history on this replica than on the others.
+    assertContiguous(ready.committedEntries, `${this.id}: committed entries`);
     if (ready.snapshot !== null) {
+      assert(ready.snapshot.metadata.index >= this.snapshotIndex, () => `${this.id}: snapshot ${ready.snapshot?.metadata.index} behind ${this.snapshotIndex}`);
       this.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
       this.snapshotting = null; // built from the state just replaced
@@ -400,12 +413,11 @@ export class Replica {
   private applyEntry(entry: Entry): void {
     if (entry.kind !== "normal") return;
     if (this.stateMachine.lastApplied !== undefined && entry.index <= this.stateMachine.lastApplied()) return;
-    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
-    const requestId = requestIdOf(entry.data);
-    if (requestId === null) return;
-    const pending = this.pendingSubmits.get(requestId);
+    const requestId = this.requestIdOf(entry.data);
+    const pending = requestId === null ? undefined : this.pendingSubmits.get(requestId);
+    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data }, pending !== undefined);
     if (pending === undefined) return;
-    this.pendingSubmits.delete(requestId);
+    this.pendingSubmits.delete(requestId as string);
     pending.callback({ ok: true, result, index: entry.index });
   }
 
@@ -501,6 +513,10 @@ export class Replica {
       this.pendingReads.delete(key);
       pending.callback({ ok: false, error: { code: "TIMEOUT", message: "read not confirmed in time" } });
     }
+  }
+
+  private requestIdOf(data: unknown): string | null {
+    return this.stateMachine.requestIdOf !== undefined ? this.stateMachine.requestIdOf(data) : requestIdOf(data);
   }
 
   private runningNode(): RaftNode | null {

@@ -1,0 +1,179 @@
+// `ldc start` on the virtual runtime: the shared controller wiring (runtime/controller-wiring.ts)
+// with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
+// GSLB-style health, the chaos drill service over the running world and the online consistency
+// checker.
+import type { FaultManager } from "../../chaos/fault-manager.js";
+import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
+import { ChaosDrillService } from "./drill-service.js";
+import type { Controller, ControllerOptions } from "../../controller/controller.js";
+import { wireController } from "../controller-wiring.js";
+import type { TimerHandle } from "../../ground/ports.js";
+import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
+import { Gateway, type RequestSink } from "../../controller/gateway.js";
+import type { RoutingTable } from "../../controller/routing.js";
+import { ControllerStore } from "../../controller/store/store.js";
+import type { AdmissionOptions } from "../../controller/admission.js";
+
+// Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
+// everything that grows with operations has a named limit here, sized for the default load
+// (2,000 ops/s, ~270 ledger events/s per cell) and the built-in drills (<= 100 s with lead and settle).
+/** History ops kept (two per operation): ~50 s at the default load; the online checks read ops as they come. */
+export const HISTORY_RETAIN_OPS_MAX = 200_000;
+/** While a drill runs its window is kept past HISTORY_RETAIN_OPS_MAX up to this (~250 s at the default load). */
+export const HISTORY_PINNED_OPS_MAX = 1_000_000;
+/**
+ * Operation ids each replica's ledger remembers (idempotency.ts, window mode). Clients retry only
+ * within their 5 s request deadline, so this is safe up to ~3,300 writes/s per cell, above a
+ * gateway's admission rate per cell (defaultAdmission below: 3,000/s). Each replica also holds its
+ * latest snapshot (the window as [id, packed] pairs and its JSON), so 30 replicas x this x ~150
+ * bytes is the largest single item of the bound (~75 MB; measured in docs/BENCHMARKS.md "soak").
+ */
+export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
+/** Recent events each replica's ledger keeps in memory (between this and twice this); older ones live on in balances and checkpoints. */
+export const LEDGER_EVENTS_RETAINED_MAX = 2_048;
+/** Events per cell in the harness's applied-event log (>= half kept: ~120 s at the default load, a drill's window). */
+export const APPLIED_EVENTS_MAX = 65_536;
+/**
+ * Applied entries between a replica's snapshots (raft.snapshotEntries; the world config's default
+ * is 10,000). Entries and their cached encodings live until every replica of the cell compacted
+ * past them, and they share 64 KiB codec slabs with every other replica's: the longer the cycle,
+ * the more slabs are pinned (~250 MB at 10,000). A snapshot here costs O(idempotency window).
+ */
+export const RAFT_SNAPSHOT_ENTRIES = 2_048;
+
+export interface RunningWorldBounds {
+  readonly historyRetainOpsMax: number;
+  readonly historyPinnedOpsMax: number;
+  readonly idempotencyWindowEntries: number;
+  readonly ledgerEventsRetainedMax: number;
+  readonly appliedEventsMax: number;
+  readonly raftSnapshotEntries: number;
+}
+
+export const runningWorldBounds: RunningWorldBounds = {
+  historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX,
+  historyPinnedOpsMax: HISTORY_PINNED_OPS_MAX,
+  idempotencyWindowEntries: IDEMPOTENCY_WINDOW_ENTRIES,
+  ledgerEventsRetainedMax: LEDGER_EVENTS_RETAINED_MAX,
+  appliedEventsMax: APPLIED_EVENTS_MAX,
+  raftSnapshotEntries: RAFT_SNAPSHOT_ENTRIES,
+};
+
+export const GATEWAY_HOST_PREFIX = "gw/";
+/** How often users' entry points re-check which gateways can reach the cells (simulated). */
+export const gatewayHealthPeriodUs = 100_000;
+
+/** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
+export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
+
+export interface SetupOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  readonly dataDirectory: string;
+  readonly wallTimeIso: () => string;
+  readonly controller?: Partial<ControllerOptions>;
+  readonly admission?: AdmissionOptions;
+  readonly opsPerSecond?: number;
+  /** Simulated time to let the cells elect their first leaders before serving. */
+  readonly warmupUs?: number;
+  /** Smaller bounds make a test reach them in seconds of simulated time. */
+  readonly bounds?: Partial<RunningWorldBounds>;
+}
+
+export interface ControllerSetup {
+  readonly virtual: VirtualRuntime;
+  readonly controller: Controller;
+  readonly routing: RoutingTable;
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly store: ControllerStore;
+  readonly faults: FaultManager;
+  readonly consistency: OnlineConsistency;
+  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
+  readonly sink: RequestSink;
+  close(): void;
+}
+
+export function setupController(options: SetupOptions): ControllerSetup {
+  // The running world never ends: keep a bounded window of the history (drills check their own window).
+  const bounds = { ...runningWorldBounds, ...options.bounds };
+  const config = options.config ?? defaultWorldConfig();
+  const virtual = createVirtualRuntime({
+    seed: options.seed,
+    historyRetainOpsMax: bounds.historyRetainOpsMax,
+    historyPinnedOpsMax: bounds.historyPinnedOpsMax,
+    appliedEventsMax: bounds.appliedEventsMax,
+    ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
+    config: { ...config, raft: { ...config.raft, snapshotEntries: bounds.raftSnapshotEntries } },
+    ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}),
+  });
+  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
+  virtual.settleLeaders(options.warmupUs ?? 10_000_000);
+  const cluster = virtual.cluster;
+  const placement = virtual.placement;
+  const regionNames = cluster.topology.regions.map((region) => region.name);
+  // GSLB-style health of each gateway: up, and reaching (both ways) a majority of all replicas.
+  // A datacenter outage leaves its gateway process running but cut off; requests sent there
+  // would only time out. Refreshed every `gatewayHealthPeriodUs` and on every fault change.
+  const replicaHosts = placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
+  const gatewayUsable = new Map<string, boolean>();
+  const refreshGatewayHealth = (): void => {
+    const network = virtual.world.network;
+    for (const region of regionNames) {
+      const host = `${GATEWAY_HOST_PREFIX}${region}`;
+      const reached = virtual.world.isUp(host) ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length : 0;
+      gatewayUsable.set(region, reached * 2 > replicaHosts.length);
+    }
+  };
+  let gatewayHealthTimer: TimerHandle | null = null;
+  const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
+  const wiring = wireController({
+    cluster,
+    placement,
+    store,
+    ...(options.controller ? { controller: options.controller } : {}),
+    gateway: (region, parts) => {
+      // One gateway process per region, on host gw/<region> in the region's first datacenter.
+      const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
+      virtual.world.addHost(host, region.datacenters[0] as string);
+      virtual.world.spawn(host, (context) => {
+        parts.register(new Gateway(
+          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas },
+          { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
+        ));
+        return {};
+      });
+    },
+    usable: (region) => gatewayUsable.get(region) === true,
+    onFaultManager: (faults) => {
+      gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
+        refreshGatewayHealth();
+        gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
+      });
+      refreshGatewayHealth();
+      faults.on(() => refreshGatewayHealth());
+      online.start();
+    },
+    drills: (faults, controller) => new ChaosDrillService({ virtual, faults, controller }),
+    consistency: () => online.snapshot(),
+  });
+  const controller = wiring.controller;
+  controller.start();
+  return {
+    virtual,
+    controller,
+    routing: wiring.routing,
+    gateways: wiring.gateways,
+    store,
+    faults: wiring.faults,
+    consistency: online,
+    sink: wiring.sink,
+    close() {
+      if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
+      online.stop();
+      controller.stop();
+      store.close();
+    },
+  };
+}
