@@ -46,6 +46,7 @@ function printHuman(result: DrillResult, wallMs: number, command: string): void 
   const rto = Object.entries(result.rtoMs);
   if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
   lines.push(`  lost acknowledged transfers: ${result.lostAckedTransfers}`);
+  if (result.stop !== null) lines.push(`  stop conditions: ${Object.entries(result.stop).filter(([, value]) => value !== null).map(([name, value]) => `${name} ${value}`).join(", ")}${result.stoppedBy === null ? "" : `; stopped by ${result.stoppedBy.condition} (${result.stoppedBy.value} > ${result.stoppedBy.limit}) at ${result.stoppedBy.atMs} ms`}`);
   if (result.replicasNotUp.length > 0) lines.push(`  replicas not up after the drill: ${result.replicasNotUp.map((entry) => `${entry.replica} (${entry.state})`).join(", ")}`);
   for (const phase of ["before", "during", "after"] as const) {
     const figures = result.latency[phase];

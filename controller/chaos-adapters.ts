@@ -81,7 +81,7 @@ export class OutageDrills implements DrillService {
       const allReasons = [...reasons, ...violations.map((violation) => `invariant: ${violation}`), ...leaderless.map((cell) => `${cell} has no leader or quorum after the drill`)];
       const unrecovered = Object.entries(rtoMs).filter(([, value]) => value === null).map(([cell]) => `${cell} did not elect a leader outside the outage`);
       const verdict = outcome ?? (allReasons.length === 0 && unrecovered.length === 0 ? "SUCCEEDED" : "FAILED");
-      const finalReasons = outcome === "INTERRUPTED" ? allReasons : [...allReasons, ...unrecovered];
+      const finalReasons = outcome === "INTERRUPTED" || outcome === "ABORTED" ? allReasons : [...allReasons, ...unrecovered];
       const checkers = { invariants: { valid: violations.length === 0, violations: violations.length }, leaders: { valid: leaderless.length === 0 } };
       callbacks.done({ outcome: verdict, rtoMs, lostAckedTransfers: null, checkers, reasons: finalReasons, reportHtml: report(name, fault, verdict, rtoMs, finalReasons, startUs, clock.nowUs()) });
     };
@@ -100,7 +100,7 @@ export class OutageDrills implements DrillService {
       callbacks.progress({ progressPct: (100 * elapsedUs) / ((drill.outageMs + drill.settleMs) * 1000) });
       timer = clock.setTimer(drillPollUs, () => poll());
     };
-    return { abort: (why) => finish("INTERRUPTED", [why]) };
+    return { interrupt: (why) => finish("INTERRUPTED", [why]), abort: (why) => finish("ABORTED", [`aborted: ${why}`]) };
   }
 }
 

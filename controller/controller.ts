@@ -9,9 +9,9 @@ import { DrillRuns } from "./drills.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
-import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
+import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -200,8 +200,15 @@ export class Controller implements ControllerApi {
     return this.dependencies.drills.list();
   }
 
-  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord> {
-    return this.runs.start(name, options);
+  runDrill(name: string, options: DrillRunOptions): Result<DrillRunRecord> {
+    const stop = scheduleStop(options.stop);
+    if (!stop.ok) return stop;
+    const { stop: _input, ...rest } = options;
+    return this.runs.start(name, { ...rest, stopOverride: stop.value });
+  }
+
+  abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord> {
+    return this.runs.abort(id, reason, actor);
   }
 
   drillRuns(): readonly DrillRunRecord[] {

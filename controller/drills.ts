@@ -3,7 +3,7 @@
 // did not inject) appears while it runs, stored with its report.
 import type { Clock } from "../sim/kernel/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillRunRecord, Result, SafetyRuleId } from "./types.js";
+import type { DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "./types.js";
 
 export const drillRunsKeptMax = 200;
 
@@ -14,6 +14,10 @@ export interface DrillStartOptions {
   readonly reason?: string;
   readonly schedule?: string | null;
   readonly maxDurationMs?: number;
+  /** Default stop conditions (a schedule's), for a drill that has none of its own. */
+  readonly stop?: StopConditionsRecord | null;
+  /** Stop conditions for this run, instead of the drill's own (the run request's `stop`). */
+  readonly stopOverride?: StopConditionsRecord | null;
 }
 
 export interface DrillGate {
@@ -42,7 +46,7 @@ export class DrillRuns {
     dependencies.faults.onChange((action, fault) => {
       if (action !== "injected" || this.active === null) return;
       if (this.dependencies.drills.ownsFault(fault.id)) return;
-      this.active.handle?.abort(`a real fault appeared during the drill: ${fault.id} (${fault.type})`);
+      this.active.handle?.interrupt(`a real fault appeared during the drill: ${fault.id} (${fault.type})`);
     });
   }
 
@@ -75,6 +79,7 @@ export class DrillRuns {
       if (options.force !== true) return { ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
+    const described = this.dependencies.drills.list().find((drill) => drill.name === name);
     let run: DrillRunRecord = {
       id: `r-${this.dependencies.store.nextId("r")}`,
       drill: name,
@@ -89,6 +94,8 @@ export class DrillRuns {
       endedMs: null,
       reasons: [],
       schedule: options.schedule ?? null,
+      stop: options.stopOverride ?? described?.stop ?? options.stop ?? null,
+      stoppedBy: null,
     };
     this.runs.push(run);
     if (this.runs.length > drillRunsKeptMax) this.runs.shift();
@@ -113,10 +120,10 @@ export class DrillRuns {
         if (run.state === "done") return;
         if (slot.timer !== null) this.dependencies.clock.cancelTimer(slot.timer);
         if (this.active === slot) this.active = null;
-        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs() }, result.reportHtml);
-        this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons } });
+        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), stop: result.stop ?? run.stop ?? null, stoppedBy: result.stoppedBy ?? null }, result.reportHtml);
+        this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons, stoppedBy: result.stoppedBy ?? null } });
       },
-    });
+    }, { defaultStop: options.stop ?? null, ...(options.stopOverride ? { stop: options.stopOverride } : {}) });
     if ("error" in started) {
       if (this.active === slot) this.active = null;
       update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), reasons: [started.error] }, null);
@@ -126,10 +133,29 @@ export class DrillRuns {
     if (options.maxDurationMs !== undefined && run.state === "running") {
       slot.timer = this.dependencies.clock.setTimer(options.maxDurationMs * 1000, () => {
         slot.timer = null;
-        started.abort(`exceeded maxDurationMs=${options.maxDurationMs}`);
+        started.interrupt(`exceeded maxDurationMs=${options.maxDurationMs}`);
       });
     }
     return { ok: true, value: run };
+  }
+
+  /** An operator stops the running drill `id`: its faults healed at once, ABORTED with `reason`, audited. */
+  abort(id: string, reason: string, actor: string): Result<DrillRunRecord> {
+    const run = this.get(id);
+    if (run === undefined) return { ok: false, status: 404, error: `no drill run ${id}` };
+    const active = this.active;
+    if (active === null || active.run.id !== id || active.handle === null) return { ok: false, status: 409, error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})` };
+    this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "drill", action: "abort", target: run.drill, reason, outcome: "aborted", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: id } });
+    active.handle.abort(reason);
+    return { ok: true, value: this.get(id) as DrillRunRecord };
+  }
+
+  /** The kill switch: the running drill (if any) ends INTERRUPTED, its faults healed. Returns its id. */
+  interruptRunning(reason: string): string | null {
+    const active = this.active;
+    if (active === null || active.handle === null) return null;
+    active.handle.interrupt(reason);
+    return active.run.id;
   }
 
   private publish(run: DrillRunRecord, report: string | null): void {

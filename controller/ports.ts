@@ -1,7 +1,7 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillRunRecord, FaultRecord, Result, ScheduleRecord } from "./types.js";
+import type { AuditEntry, DrillOutcome, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "./types.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 
@@ -44,6 +44,8 @@ export interface DrillDescription {
   readonly name: string;
   readonly description: string;
   readonly durationMs: number;
+  /** The drill's own stop conditions (null: none; a schedule's defaults then apply). */
+  readonly stop?: StopConditionsRecord | null;
 }
 
 export interface DrillProgress {
@@ -51,23 +53,34 @@ export interface DrillProgress {
 }
 
 export interface DrillResult {
-  readonly outcome: "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+  readonly outcome: DrillOutcome;
   readonly rtoMs: Readonly<Record<string, number | null>>;
   readonly lostAckedTransfers: number | null;
   readonly checkers: Readonly<Record<string, unknown>>;
   readonly reasons: readonly string[];
   readonly reportHtml: string;
+  readonly stop?: StopConditionsRecord | null;
+  readonly stoppedBy?: StoppedByRecord | null;
 }
 
 export interface DrillHandle {
-  /** Stops the drill early (heals what it injected) and reports INTERRUPTED with `reason`. */
+  /** Stops the drill early (heals what it injected) and reports INTERRUPTED with `reason` (a real fault, a time limit, the kill switch). */
+  interrupt(reason: string): void;
+  /** An operator stops the drill (heals what it injected); reported ABORTED with `reason`. */
   abort(reason: string): void;
+}
+
+export interface DrillStartOptions {
+  /** Stop conditions for a drill that has none of its own (a schedule's defaults). */
+  readonly defaultStop?: StopConditionsRecord | null;
+  /** Stop conditions for this run instead of the drill's own (`stop` in the run request). */
+  readonly stop?: StopConditionsRecord | null;
 }
 
 /** Runs chaos drills against the running world. */
 export interface DrillService {
   list(): readonly DrillDescription[];
-  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string };
+  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, options?: DrillStartOptions): DrillHandle | { readonly error: string };
   /** Faults the drill itself injected (so a real fault can be told apart). */
   ownsFault(faultId: string): boolean;
 }

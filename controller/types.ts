@@ -88,13 +88,54 @@ export interface FaultRecord {
   readonly affects: { readonly hosts: readonly string[]; readonly links: readonly (readonly [string, string])[] };
 }
 
+export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "ABORTED";
+
+/** A drill's stop conditions as the API shows them (`stop` in a drill file or a schedule). */
+export interface StopConditionsRecord {
+  readonly errorRateMax: number | null;
+  readonly p99MsMax: number | null;
+  readonly lostAckedTransfersMax: number | null;
+  readonly unavailableMsMax: number | null;
+  readonly windowMs: number;
+}
+
+/** Stop conditions as a request gives them (validated by the chaos drill format's schema). */
+export interface StopConditionsInput {
+  readonly errorRateMax?: number;
+  readonly p99MsMax?: number;
+  readonly lostAckedTransfersMax?: number;
+  readonly unavailableMsMax?: number;
+  readonly window?: string | number;
+}
+
+export interface DrillRunOptions {
+  readonly seed?: number;
+  readonly actor: string;
+  readonly force?: boolean;
+  readonly reason?: string;
+  /** Stop conditions for this run instead of the drill's own. */
+  readonly stop?: StopConditionsInput;
+}
+
+export interface StoppedByRecord {
+  readonly condition: "errorRateMax" | "p99MsMax" | "lostAckedTransfersMax" | "unavailableMsMax";
+  readonly value: number;
+  readonly limit: number;
+  /** Drill time (ms since the drill started). */
+  readonly atMs: number;
+}
+
 export interface DrillRunRecord {
   readonly id: string;
   readonly drill: string;
   readonly seed: number;
   readonly state: "running" | "done";
   readonly progressPct: number;
-  readonly outcome: "SUCCEEDED" | "FAILED" | "INTERRUPTED" | null;
+  readonly outcome: DrillOutcome | null;
+  /** The stop conditions the run is watched by (null: none). */
+  readonly stop?: StopConditionsRecord | null;
+  /** The stop condition that ended the run ABORTED, else null. */
+  readonly stoppedBy?: StoppedByRecord | null;
   readonly rtoMs: Readonly<Record<string, number | null>>;
   readonly lostAckedTransfers: number | null;
   readonly checkers: Readonly<Record<string, unknown>>;
@@ -112,6 +153,8 @@ export interface ScheduleRecord {
   readonly blockedWindows: readonly string[];
   readonly maxDurationMs: number;
   readonly enabled: boolean;
+  /** Default stop conditions for runs of a drill that has none of its own. */
+  readonly stop: StopConditionsRecord | null;
   readonly nextRunMs: number | null;
   readonly lastRun: DrillRunRecord | null;
 }
@@ -135,7 +178,9 @@ export interface ControllerApi {
   healFault(id: string, actor: string): Result<null>;
   healAllFaults(actor: string): void;
   drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[];
-  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord>;
+  runDrill(name: string, options: DrillRunOptions): Result<DrillRunRecord>;
+  /** Stops a running drill: its faults healed at once, ABORTED with `reason`, audited. */
+  abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
   drillRun(id: string): DrillRunRecord | undefined;
   drillReport(id: string): string | undefined;

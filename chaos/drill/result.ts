@@ -7,8 +7,24 @@ import { pairHistory, type Op } from "../../harness/history.js";
 import type { RunVerdicts } from "../../sim/virtual/check.js";
 import type { Drill } from "./format.js";
 import type { StepRecord } from "./execution.js";
+import type { StopConditions, StoppedBy } from "./stop.js";
 
-export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+/** ABORTED: ended early by a stop condition or an operator, its faults healed at once. */
+export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "ABORTED";
+
+/** Stop conditions as the result and report show them (ms, not µs). */
+export interface StopSummary {
+  readonly errorRateMax: number | null;
+  readonly p99MsMax: number | null;
+  readonly lostAckedTransfersMax: number | null;
+  readonly unavailableMsMax: number | null;
+  readonly windowMs: number;
+}
+
+export function stopSummary(stop: StopConditions | null): StopSummary | null {
+  if (stop === null) return null;
+  return { errorRateMax: stop.errorRateMax, p99MsMax: stop.p99MsMax, lostAckedTransfersMax: stop.lostAckedTransfersMax, unavailableMsMax: stop.unavailableMsMax, windowMs: stop.windowUs / 1000 };
+}
 
 export interface PhaseFigures {
   readonly ops: number;
@@ -42,6 +58,12 @@ export interface DrillResult {
   readonly simulatedMs: number;
   readonly traceHash: string;
   readonly reasons: readonly string[];
+  /** The stop conditions the run was watched by (null: none). */
+  readonly stop: StopSummary | null;
+  /** The breached stop condition that ended the run (outcome ABORTED), else null. */
+  readonly stoppedBy: StoppedBy | null;
+  /** The operator's reason for aborting the run (outcome ABORTED), else null. */
+  readonly abortReason: string | null;
 }
 
 const toMs = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);

@@ -11,7 +11,9 @@ import type { WorldConfig } from "../../sim/world/config.js";
 import { FaultManager } from "../fault-manager.js";
 import { DrillExecution, type DrillController } from "./execution.js";
 import type { Drill } from "./format.js";
-import { failureReasons, latencyPhases, summariseCheckers, type DrillOutcome, type DrillResult } from "./result.js";
+import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillResult } from "./result.js";
+import { OnlineConsistency, defaultConsistencyOptions } from "../../controller/runtime/consistency.js";
+import type { StopConditions, StopProbeWorld } from "./stop.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
 export const DRILL_WARMUP_US = 2_000_000;
@@ -75,8 +77,11 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld
   const latency = latencyPhases(history, execution.windows, execution.startUs);
   const checkers = summariseCheckers(verdicts, virtual.invariantViolations());
   const steps = execution.steps;
-  const reasons = execution.interruption === null ? failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps }) : [execution.interruption];
-  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
+  const measured = failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps });
+  const early = execution.endedEarly;
+  // Ended early: the expectations about the planned run do not apply, but what the checkers found over what happened does.
+  const reasons = early === null ? measured : [early, ...measured.filter((reason) => reason.startsWith("checker ") || reason.startsWith("rpo:"))];
+  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : execution.stoppedBy !== null || execution.abortReason !== null ? "ABORTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
   const summary = virtual.summary();
   return {
     drill: drill.name,
@@ -98,7 +103,17 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,
     reasons,
+    stop: stopSummary(execution.stopConditions),
+    stoppedBy: execution.stoppedBy,
+    abortReason: execution.abortReason,
   };
+}
+
+/** Slice of simulated time between two looks at whether a watched drill ended early. */
+export const STOP_RUN_SLICE_US = 100_000;
+
+function stopWatchOf(virtual: VirtualWorld, lostAckedTransfers?: () => number | null, defaultStop?: StopConditions | null): { world: StopProbeWorld; defaultStop: StopConditions | null } {
+  return { world: { recorder: virtual.recorder, cluster: virtual.cluster, ...(lostAckedTransfers === undefined ? {} : { lostAckedTransfers }) }, defaultStop: defaultStop ?? null };
 }
 
 /** Runs the drill in a fresh world built from the seed, synchronously, to the end. */
@@ -113,10 +128,16 @@ export function runDrill(drill: Drill, options: RunDrillOptions): DrillRunOutput
   // Leaders in their preferred regions first, as in production: the drill then hits the real placement.
   virtual.settleLeaders(DRILL_WARMUP_US);
   const faults = new FaultManager(virtual.cluster);
-  const execution = new DrillExecution(drill, virtual.cluster, faults, options.controller ?? null, `drill:${drill.name}`);
+  const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: virtual.cluster.clock }) : null;
+  const execution = new DrillExecution(drill, virtual.cluster, faults, options.controller ?? null, `drill:${drill.name}`, () => {}, stopWatchOf(virtual, online === null ? undefined : () => online.snapshot().lostAckedTransfers));
   virtual.startWorkload();
+  online?.start();
   execution.start(() => {});
-  virtual.runUntil(execution.startUs + drill.durationUs);
+  const endUs = execution.startUs + drill.durationUs;
+  if (drill.stop === null) virtual.runUntil(endUs);
+  // Watched: run in short slices so a breach ends the drill at once rather than at its planned end.
+  else while (!execution.ended && virtual.nowUs() < endUs) virtual.runUntil(Math.min(endUs, virtual.nowUs() + STOP_RUN_SLICE_US));
+  online?.stop();
   execution.finish();
   faults.healAll();
   virtual.drain(DRILL_DRAIN_US_MAX);
@@ -130,6 +151,10 @@ export interface StartDrillOptions {
   readonly faults: FaultManager;
   readonly controller?: DrillController;
   readonly linearizableTimeoutMs?: number;
+  /** Stop conditions for a drill that has none of its own (a schedule's defaults). */
+  readonly defaultStop?: StopConditions | null;
+  /** The running world's online count of lost acknowledged transfers (the lostAckedTransfersMax condition). */
+  readonly lostAckedTransfers?: () => number | null;
 }
 
 export interface DrillRunHandle {
@@ -137,6 +162,8 @@ export interface DrillRunHandle {
   progressPct(): number;
   /** Stops the drill now: heals its faults; the result is INTERRUPTED. */
   cancel(reason: string): void;
+  /** An operator stops the drill now: heals its faults; the result is ABORTED with the reason. */
+  abort(reason: string): void;
 }
 
 /**
@@ -157,15 +184,17 @@ export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDr
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
-  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, `drill:${drill.name}`, settleThenConclude);
+  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, `drill:${drill.name}`, settleThenConclude, stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop));
   execution.start(settleThenConclude);
   return {
     execution,
     progressPct: () => (done ? 100 : execution.progressPct()),
     cancel: (reason) => {
-      if (execution.interruption === null) execution.interruption = `cancelled: ${reason}`;
+      if (execution.ended) return;
+      execution.interruption = `cancelled: ${reason}`;
       execution.finish();
       settleThenConclude();
     },
+    abort: (reason) => execution.abort(reason),
   };
 }

@@ -8,7 +8,7 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
-import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+import { auditQuerySchema, drillRunBodySchema, reasonBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -127,7 +127,12 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     const body = parse(drillRunBodySchema, request.body, response);
     if (body === undefined) return;
-    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request) }), 202);
+    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request), ...(body.stop === undefined ? {} : { stop: body.stop }) }), 202);
+  });
+  app.post("/api/v1/drills/runs/:id/abort", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body === undefined) return;
+    sendResult(response, controller.abortDrill(request.params.id, body.reason, actor(request)), 200);
   });
   app.post("/api/v1/schedules", (request, response) => sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201));
   app.put("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200));

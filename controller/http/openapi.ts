@@ -9,6 +9,7 @@ interface RouteDoc {
 }
 
 const reasonForce = { reason: { type: "string" }, force: { type: "boolean" } };
+const stopConditions = { type: "object", properties: { errorRateMax: { type: "number" }, p99MsMax: { type: "number" }, lostAckedTransfersMax: { type: "integer" }, unavailableMsMax: { type: "number" }, window: { type: "string" } } };
 
 export const ROUTES: readonly RouteDoc[] = [
   { method: "get", path: "/api/v1/topology", summary: "Regions, datacenters, links with their state", ok: 200 },
@@ -26,8 +27,9 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "post", path: "/api/v1/regions/{region}/evacuate", summary: "Move every leader out of a region and drain its gateway", body: { type: "object", properties: reasonForce }, ok: 200 },
   { method: "post", path: "/api/v1/regions/{region}/restore", summary: "Failback: gateway active again, cells back to their preferred region one at a time", body: { type: "object", properties: reasonForce }, ok: 200 },
   { method: "get", path: "/api/v1/drills", summary: "Drill catalogue", ok: 200 },
-  { method: "post", path: "/api/v1/drills/{name}/runs", summary: "Start a drill run", body: { type: "object", properties: { seed: { type: "integer" }, ...reasonForce } }, ok: 202 },
+  { method: "post", path: "/api/v1/drills/{name}/runs", summary: "Start a drill run (stop: stop conditions for this run)", body: { type: "object", properties: { seed: { type: "integer" }, ...reasonForce, stop: stopConditions } }, ok: 202 },
   { method: "get", path: "/api/v1/drills/runs", summary: "Drill runs", ok: 200 },
+  { method: "post", path: "/api/v1/drills/runs/{id}/abort", summary: "Abort a running drill: heal its faults, ABORTED with the reason", body: { type: "object", required: ["reason"], properties: { reason: { type: "string" } } }, ok: 200 },
   { method: "get", path: "/api/v1/drills/runs/{id}", summary: "One drill run", ok: 200 },
   { method: "get", path: "/api/v1/drills/runs/{id}/report", summary: "The HTML report of a run", ok: 200 },
   { method: "get", path: "/api/v1/schedules", summary: "Drill schedules", ok: 200 },

@@ -11,7 +11,10 @@ import { DRILL_SETTLE_US, startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
-import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../ports.js";
+import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService, DrillStartOptions } from "../ports.js";
+import { stopSummary } from "../../chaos/drill/result.js";
+import type { StopConditions } from "../../chaos/drill/stop.js";
+import type { StopConditionsRecord } from "../types.js";
 
 /** How often progress is published while a drill runs (simulated). */
 export const drillProgressPeriodUs = 1_000_000;
@@ -22,6 +25,13 @@ export interface ChaosDrillDependencies {
   readonly faults: FaultManager;
   /** Late-bound: the controller is built after its drill service. */
   readonly controller: () => DrillController | null;
+  /** The online count of lost acknowledged transfers (the lostAckedTransfersMax stop condition). */
+  readonly lostAckedTransfers?: () => number | null;
+}
+
+function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
+  if (record === null || record === undefined) return null;
+  return { errorRateMax: record.errorRateMax, p99MsMax: record.p99MsMax, lostAckedTransfersMax: record.lostAckedTransfersMax, unavailableMsMax: record.unavailableMsMax, windowUs: Math.round(record.windowMs * 1000) };
 }
 
 export class ChaosDrillService implements DrillService {
@@ -33,22 +43,24 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000) }));
+    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000), stop: stopSummary(drill.stop) }));
   }
 
   ownsFault(faultId: string): boolean {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
-    const drill = this.drills.get(name);
-    if (drill === undefined) return { error: `no drill ${name}` };
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, options?: DrillStartOptions): DrillHandle | { readonly error: string } {
+    const builtin = this.drills.get(name);
+    if (builtin === undefined) return { error: `no drill ${name}` };
+    const drill = options?.stop === undefined || options.stop === null ? builtin : { ...builtin, stop: stopConditionsOfRecord(options.stop) };
     const { virtual, faults } = this.dependencies;
     const clock = virtual.cluster.clock;
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }) }, (result) => {
+    const lost = this.dependencies.lostAckedTransfers;
+    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result));
@@ -60,7 +72,7 @@ export class ChaosDrillService implements DrillService {
       progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
     };
     progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
-    return { abort: (reason) => handle.cancel(reason) };
+    return { interrupt: (reason) => handle.cancel(reason), abort: (reason) => handle.abort(reason) };
   }
 }
 
@@ -71,6 +83,8 @@ function toControllerResult(result: ChaosDrillResult): DrillResult {
     lostAckedTransfers: result.lostAckedTransfers,
     checkers: result.checkers,
     reasons: result.reasons,
+    stop: result.stop,
+    stoppedBy: result.stoppedBy,
     reportHtml: reportHtml(result),
   };
 }
@@ -88,6 +102,7 @@ function reportHtml(result: ChaosDrillResult): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head><body>
 <h1>Drill ${escapeHtml(result.drill)}: ${escapeHtml(result.outcome)}</h1>
 <p>Seed ${result.seed}, simulated ${result.simulatedMs} ms, ${result.operations} operations in the history, trace ${escapeHtml(result.traceHash)}.</p>
+<h2>Stop conditions</h2><p>${result.stop === null ? "none" : escapeHtml(JSON.stringify(result.stop))}${result.stoppedBy === null ? "" : ` &mdash; stopped by ${escapeHtml(result.stoppedBy.condition)}: ${result.stoppedBy.value} &gt; ${result.stoppedBy.limit} at ${result.stoppedBy.atMs} ms`}</p>
 <h2>Reasons</h2><ul>${result.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("") || "<li>none: every expectation held</li>"}</ul>
 <h2>RTO per affected cell (ms)</h2><table><tr><th>cell</th><th>RTO</th></tr>${rows(Object.entries(result.rtoMs))}</table>
 <h2>RPO</h2><p>Lost acknowledged transfers: ${result.lostAckedTransfers}</p>

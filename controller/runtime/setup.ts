@@ -107,8 +107,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
   refreshGatewayHealth();
   faults.on(() => refreshGatewayHealth());
   let controllerBound: Controller | null = null;
-  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
+  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound, lostAckedTransfers: () => online.snapshot().lostAckedTransfers });
   online.start();
   const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
   controllerBound = controller;

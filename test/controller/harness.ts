@@ -70,7 +70,10 @@ export function fakeDrills(cluster: FakeCluster): DrillService & { started: numb
       };
       cluster.clock.setTimer(5_000_000, () => callbacks.progress({ progressPct: 50 }));
       cluster.clock.setTimer(10_000_000, () => finish({ outcome: "SUCCEEDED", rtoMs: { "cell-1": 400 }, lostAckedTransfers: 0, checkers: { bank: { valid: true } }, reasons: [], reportHtml: "<html>ok</html>" }));
-      return { abort: (why) => finish({ outcome: "INTERRUPTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [why], reportHtml: "<html>interrupted</html>" }) };
+      return {
+        interrupt: (why) => finish({ outcome: "INTERRUPTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [why], reportHtml: "<html>interrupted</html>" }),
+        abort: (why) => finish({ outcome: "ABORTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [`aborted: ${why}`], reportHtml: "<html>aborted</html>" }),
+      };
     },
   };
 }
