@@ -7,11 +7,12 @@ import type { Cluster, LeaderInfo } from "../sim/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
-import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
+import type { AuditLog, DrillService, FaultService, HaltStore, ScheduleStore } from "./ports.js";
+import { KillSwitch } from "./halt.js";
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -39,7 +40,7 @@ export interface ControllerDependencies {
   readonly cluster: Cluster;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
-  readonly store: AuditLog & ScheduleStore;
+  readonly store: AuditLog & ScheduleStore & HaltStore;
   readonly faults: FaultService;
   readonly drills: DrillService;
   readonly consistency: () => ConsistencySnapshot;
@@ -52,9 +53,10 @@ export class Controller implements ControllerApi {
   readonly health: HealthMonitor;
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
+  readonly killSwitch: KillSwitch;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
-  private readonly metrics: { actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+  private readonly metrics: { halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
     private readonly options: ControllerOptions,
@@ -62,6 +64,7 @@ export class Controller implements ControllerApi {
   ) {
     const { cluster, routing, store } = dependencies;
     this.metrics = {
+      halted: new Gauge({ name: "ldc_chaos_halted", help: "1 while the kill switch is on (no new fault or drill)", registers: [this.registry] }),
       actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
       routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
       cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
@@ -113,12 +116,28 @@ export class Controller implements ControllerApi {
       faults: dependencies.faults,
       store,
       audit,
-      gate: { refusals: () => this.drillRefusals() },
+      gate: { refusals: () => this.drillRefusals(), halted: (what) => this.killSwitch.refusal(what) },
       defaultSeed: cluster.seed,
     });
     this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
-    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name) });
+    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name), paused: () => this.killSwitch.halted });
+    this.killSwitch = new KillSwitch({
+      store,
+      audit,
+      nowMs: () => this.nowMs(),
+      healAllFaults: () => {
+        const count = dependencies.faults.active().length;
+        dependencies.faults.healAll();
+        return count;
+      },
+      interruptDrill: (reason) => this.runs.interruptRunning(reason),
+      onChange: (state) => {
+        this.metrics.halted.set(state.halted ? 1 : 0);
+        this.publish({ type: "halt", atMs: this.nowMs(), state });
+      },
+    });
     this.auditLog = audit;
+    this.metrics.halted.set(this.killSwitch.halted ? 1 : 0);
   }
 
   private readonly auditLog: AuditLog;
@@ -178,6 +197,11 @@ export class Controller implements ControllerApi {
   }
 
   injectFault(spec: unknown, actor: string): Result<FaultRecord> {
+    const halted = this.killSwitch.refusal("a new fault");
+    if (halted !== null) {
+      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "refusal", action: "inject", target: typeof spec === "object" && spec !== null ? String((spec as { type?: unknown }).type ?? "") : "", reason: null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+      return halted;
+    }
     const result = this.dependencies.faults.inject(spec);
     const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
     this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target: result.ok ? result.value.id : target, reason: null, outcome: result.ok ? "ok" : `refused: ${result.error}`, rule: result.ok ? null : (result.rule ?? null), overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
@@ -209,6 +233,18 @@ export class Controller implements ControllerApi {
 
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord> {
     return this.runs.abort(id, reason, actor);
+  }
+
+  haltState(): HaltState {
+    return this.killSwitch.state;
+  }
+
+  halt(reason: string, actor: string): ReturnType<KillSwitch["halt"]> {
+    return this.killSwitch.halt(reason, actor);
+  }
+
+  releaseHalt(reason: string, actor: string): Result<HaltState> {
+    return this.killSwitch.release(reason, actor);
   }
 
   drillRuns(): readonly DrillRunRecord[] {

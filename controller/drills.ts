@@ -23,6 +23,8 @@ export interface DrillStartOptions {
 export interface DrillGate {
   /** Rules that forbid starting a drill now (e.g. a region is evacuated, a cell lacks quorum). */
   refusals(): readonly { readonly rule: SafetyRuleId; readonly error: string }[];
+  /** The kill switch's refusal while it is on (not overridable by force), else null. */
+  halted(what: string): { readonly ok: false; readonly status: 409; readonly error: string; readonly rule: "halted" } | null;
 }
 
 export class DrillRuns {
@@ -70,6 +72,11 @@ export class DrillRuns {
   start(name: string, options: DrillStartOptions): Result<DrillRunRecord> {
     if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, status: 404, error: `no drill ${name}` };
     if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, status: 400, error: "reason: a non-empty reason is required with force", field: "reason" };
+    const halted = this.dependencies.gate.halted(`drill ${name}`);
+    if (halted !== null) {
+      this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      return halted;
+    }
     if (this.active !== null) return { ok: false, status: 409, error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
     const refusals = this.dependencies.gate.refusals();
     const nowMs = this.nowMs();

@@ -1,7 +1,7 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillOutcome, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "./types.js";
+import type { AuditEntry, DrillOutcome, HaltState, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "./types.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 
@@ -12,7 +12,7 @@ export interface AuditLog {
 }
 
 /** A schedule as stored: the API's record without what is derived (next run, last run). */
-export interface StoredSchedule extends Omit<ScheduleRecord, "nextRunMs" | "lastRun"> {
+export interface StoredSchedule extends Omit<ScheduleRecord, "nextRunMs" | "lastRun" | "paused"> {
   /** Simulated ms of the last fire, so a restart does not re-run a fired slot. */
   readonly lastFiredMs: number | null;
 }
@@ -27,6 +27,12 @@ export interface ScheduleStore {
   report(id: string): string | undefined;
   /** Next free sequence number for ids of `kind` ("s", "r"). */
   nextId(kind: string): number;
+}
+
+/** Where the kill switch's state is kept, so it survives a restart. */
+export interface HaltStore {
+  haltState(): HaltState | null;
+  setHaltState(state: HaltState | null): void;
 }
 
 /** The chaos module's fault manager as the controller uses it. */

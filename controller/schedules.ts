@@ -90,6 +90,8 @@ export class DrillScheduler {
       readonly runs: DrillRuns;
       readonly audit: AuditLog;
       readonly drillExists: (name: string) => boolean;
+      /** True while the kill switch is on: slots are skipped (and audited) until it is released. */
+      readonly paused?: () => boolean;
     },
   ) {
     for (const schedule of dependencies.store.list()) this.arm(schedule);
@@ -154,6 +156,7 @@ export class DrillScheduler {
       maxDurationMs: schedule.maxDurationMs,
       enabled: schedule.enabled,
       stop: schedule.stop ?? null,
+      paused: this.dependencies.paused?.() ?? false,
       nextRunMs: schedule.enabled ? (this.timers.get(schedule.id)?.atMs ?? null) : null,
       lastRun: runs[runs.length - 1] ?? null,
     };
@@ -180,7 +183,9 @@ export class DrillScheduler {
     if (schedule === undefined || !schedule.enabled) return;
     const fired: StoredSchedule = { ...schedule, lastFiredMs: slotMs };
     this.dependencies.store.put(fired);
-    if (!windowsAllow(schedule, slotMs)) {
+    if (this.dependencies.paused?.() === true) {
+      this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "chaos is halted (kill switch)", outcome: "skipped", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+    } else if (!windowsAllow(schedule, slotMs)) {
       this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "outside the allowed windows or inside a blocked one", outcome: "skipped", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
     } else {
       const started = this.dependencies.runs.start(schedule.drill, { actor: `schedule:${id}`, schedule: id, maxDurationMs: schedule.maxDurationMs, stop: schedule.stop ?? null });

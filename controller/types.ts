@@ -12,7 +12,9 @@ export type SafetyRuleId =
   | "target-caught-up" // never move a leader to a replica that is behind
   | "gateway-remaining" // never drain every gateway
   | "wait-period" // a minimum time between actions on the same target (anti-flapping)
-  | "target-unavailable"; // the target replica/region is down or unknown
+  | "target-unavailable" // the target replica/region is down or unknown
+  | "halted" // the kill switch is on: no new fault or drill (force does not override it)
+  | "capacity"; // the regions left could not absorb the moved load within their admission budgets
 
 export interface ActionRequest {
   readonly kind: ActionKind;
@@ -53,7 +55,7 @@ export interface AuditEntry {
   readonly atMs: number;
   readonly wallTime: string;
   readonly actor: string;
-  readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule";
+  readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule" | "halt";
   readonly action: string;
   readonly target: string;
   readonly reason: string | null;
@@ -65,7 +67,17 @@ export interface AuditEntry {
   readonly details?: unknown;
 }
 
+/** The kill switch (GET /api/v1/halt). */
+export interface HaltState {
+  readonly halted: boolean;
+  readonly reason: string | null;
+  readonly actor: string | null;
+  /** Simulated ms when it was pulled. */
+  readonly sinceMs: number | null;
+}
+
 export type ControllerEvent =
+  | { readonly type: "halt"; readonly atMs: number; readonly state: HaltState }
   | { readonly type: "health"; readonly atMs: number; readonly cells: readonly CellView[]; readonly regions: readonly unknown[] }
   | { readonly type: "traffic"; readonly atMs: number; readonly [key: string]: unknown }
   | { readonly type: "leader"; readonly atMs: number; readonly cell: string; readonly leader: LeaderInfo | null; readonly term: number }
@@ -155,6 +167,8 @@ export interface ScheduleRecord {
   readonly enabled: boolean;
   /** Default stop conditions for runs of a drill that has none of its own. */
   readonly stop: StopConditionsRecord | null;
+  /** True while the kill switch is on: slots are skipped until it is released. */
+  readonly paused: boolean;
   readonly nextRunMs: number | null;
   readonly lastRun: DrillRunRecord | null;
 }
@@ -182,6 +196,10 @@ export interface ControllerApi {
   /** Stops a running drill: its faults healed at once, ABORTED with `reason`, audited. */
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
+  haltState(): HaltState;
+  /** The kill switch: heals every fault, interrupts the running drill, pauses schedules, refuses new faults and drills. */
+  halt(reason: string, actor: string): Result<HaltState & { readonly healedFaults: number; readonly interruptedRun: string | null }>;
+  releaseHalt(reason: string, actor: string): Result<HaltState>;
   drillRun(id: string): DrillRunRecord | undefined;
   drillReport(id: string): string | undefined;
   schedules(): readonly ScheduleRecord[];

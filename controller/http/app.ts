@@ -134,6 +134,15 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     if (body === undefined) return;
     sendResult(response, controller.abortDrill(request.params.id, body.reason, actor(request)), 200);
   });
+  app.get("/api/v1/halt", (_request, response) => void response.json(controller.haltState()));
+  app.post("/api/v1/halt", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body !== undefined) sendResult(response, controller.halt(body.reason, actor(request)), 200);
+  });
+  app.post("/api/v1/halt/release", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body !== undefined) sendResult(response, controller.releaseHalt(body.reason, actor(request)), 200);
+  });
   app.post("/api/v1/schedules", (request, response) => sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201));
   app.put("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200));
   app.delete("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.deleteSchedule(request.params.id, actor(request)), 204));

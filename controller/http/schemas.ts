@@ -11,4 +11,4 @@ export const drillRunBodySchema = z.strictObject({ seed: z.number().int().min(0)
 export const reasonBodySchema = z.strictObject({ reason: z.string().trim().min(1, "a non-empty reason").max(1000) });
 /** The chaos module validates the fault itself; here only its outer shape. */
 export const faultBodySchema = z.looseObject({ type: z.string().min(1).max(100) });
-export const auditQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional(), kind: z.enum(["action", "drill", "fault", "refusal", "routing", "schedule"]).optional() });
+export const auditQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional(), kind: z.enum(["action", "drill", "fault", "refusal", "routing", "schedule", "halt"]).optional() });

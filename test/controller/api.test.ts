@@ -23,6 +23,9 @@ const MUTATING: readonly [string, string][] = [
   ["POST", "/api/v1/schedules"],
   ["PUT", "/api/v1/schedules/s-1"],
   ["DELETE", "/api/v1/schedules/s-1"],
+  ["POST", "/api/v1/drills/runs/r-1/abort"],
+  ["POST", "/api/v1/halt"],
+  ["POST", "/api/v1/halt/release"],
 ];
 
 async function waitSimMs(h: Harness, ms: number): Promise<void> {

@@ -88,4 +88,26 @@ describe("drill safety in the running world", () => {
     expect(audit.entries.find((entry) => entry.action === "abort")).toMatchObject({ reason: "customer escalation", outcome: "aborted", target: "region-outage" });
     expect(audit.entries.find((entry) => entry.action === "finish")).toMatchObject({ outcome: "ABORTED" });
   }, 180_000);
+
+  it("halt in the real world: drills and faults answer 409 halted, the running drill is INTERRUPTED with its faults healed, evacuate still works; after release drills run again", async () => {
+    const h = (harness = await startRealHarness({ seed: 5, opsPerSecond: 200, waitPeriodMs: 0 }));
+    await h.run(500_000);
+    const started = await h.request("POST", "/api/v1/drills/region-outage/runs", {});
+    const id = (started.body as DrillRunRecord).id;
+    await h.run(12_000_000);
+    expect(h.setup.faults.active().length).toBeGreaterThan(0);
+    const halted = await h.request("POST", "/api/v1/halt", { reason: "game day called off" });
+    expect(halted).toMatchObject({ status: 200, body: { halted: true, interruptedRun: id } });
+    expect(h.setup.faults.active()).toEqual([]);
+    expect((await h.request("POST", "/api/v1/drills/dc-outage/runs", {})).body).toMatchObject({ rule: "halted" });
+    expect((await h.request("POST", "/api/v1/faults", { type: "latency", target: { region: "shanghai" } })).body).toMatchObject({ rule: "halted" });
+    const run = await runUntilDone(h, id, 30_000_000);
+    expect(run.outcome).toBe("INTERRUPTED");
+    await h.run(3_000_000);
+    const evacuated = await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "while halted" });
+    expect(evacuated.status).toBe(200);
+    expect((await h.request("POST", "/api/v1/regions/hangzhou/restore", { reason: "back" })).status).toBe(200);
+    expect((await h.request("POST", "/api/v1/halt/release", { reason: "resume" })).status).toBe(200);
+    expect((await h.request("POST", "/api/v1/drills/dc-outage/runs", {})).status).toBe(202);
+  }, 180_000);
 });
