@@ -5,8 +5,15 @@
 import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
-import { checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
+import { capacityRefusals, checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
 import type { ActionOutcome, ActionRequest, SafetyRuleId } from "./types.js";
+import { capacityShortfalls, type CapacityLimits } from "./capacity.js";
+
+/** What the capacity rule reads: the measured load per cell and the gateways' admission limits. */
+export interface CapacityView {
+  readonly limits: CapacityLimits;
+  opsPerSecond(cell: string): number;
+}
 
 export interface ActionOptions {
   readonly limits: SafetyLimits;
@@ -30,6 +37,8 @@ export interface ActionDependencies {
   readonly audit: AuditLog;
   /** A leader moved by an action (gateways update their cached leader). */
   readonly onLeaderMoved: (cell: string, leader: LeaderInfo) => void;
+  /** Absent: the capacity rule is not checked (no gateways, e.g. the live runtime's tests). */
+  readonly capacity?: CapacityView;
 }
 
 type Failed = Extract<ActionOutcome, { ok: false }>;
@@ -121,7 +130,8 @@ export class ActionRunner {
       details: { refusals, to: request.to ?? null },
     });
     if (request.force === true) return rules;
-    callback({ ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule });
+    const figures = refusals.find((refusal) => refusal.figures !== undefined)?.figures;
+    callback({ ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule, ...(figures === undefined ? {} : { figures }) });
     return null;
   }
 
@@ -132,7 +142,9 @@ export class ActionRunner {
     const choice = candidates.some((replica) => replica.id === cell.leader?.replica) && candidates.length === 1
       ? ({ ok: false, refusal: { rule: "target-unavailable", error: `${cell.id}'s leader is already in ${to}` } } as const)
       : chooseReplica(cell, candidates, to, this.options.limits);
-    const overrode = this.gate(request, checkFailover(this.context(), cell, choice), callback);
+    const moves = new Map<string, string>();
+    if (choice.ok) moves.set(cell.id, this.gatewayRegionFor(choice.replica.region));
+    const overrode = this.gate(request, [...checkFailover(this.context(), cell, choice), ...this.capacityCheck(moves)], callback);
     if (overrode === null) return;
     // Forced past target-caught-up: take the least-behind replica that is at least up.
     const target = choice.ok ? choice.replica : [...candidates].filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica).sort((a, b) => a.lag - b.lag)[0];
@@ -158,7 +170,7 @@ export class ActionRunner {
     const cells = this.dependencies.cluster.cells().filter((cell) => cell.leader?.region === region);
     const choices = new Map<string, TargetChoice>();
     for (const cell of cells) choices.set(cell.id, chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits));
-    const overrode = this.gate(request, checkEvacuate(this.context(), region, choices), callback);
+    const overrode = this.gate(request, [...checkEvacuate(this.context(), region, choices), ...this.capacityCheck(this.evacuationMoves(region, choices))], callback);
     if (overrode === null) return;
     const before = this.dependencies.routing.version;
     this.begin(request);
@@ -256,6 +268,37 @@ export class ActionRunner {
       if (result.ok) this.dependencies.onLeaderMoved(cell, result.leader);
       callback(result);
     });
+  }
+
+  /** Where the users of every cell routed to (or led from) `region` enter once it is evacuated. */
+  evacuationMoves(region: string, choices?: ReadonlyMap<string, TargetChoice>): Map<string, string> {
+    const routing = this.dependencies.routing;
+    const moves = new Map<string, string>();
+    for (const cell of this.dependencies.cluster.cells()) {
+      if (routing.regionOfCell(cell.id) !== region && cell.leader?.region !== region) continue;
+      const choice = choices?.get(cell.id) ?? chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits);
+      const leaderRegion = choice.ok ? choice.replica.region : cell.leader !== null && cell.leader.region !== region ? cell.leader.region : null;
+      moves.set(cell.id, this.nearestActive(leaderRegion ?? region, [region]));
+    }
+    return moves;
+  }
+
+  /** Capacity refusals of moving users as `moves` says (cell -> gateway region), from the measured load. */
+  capacityCheck(moves: ReadonlyMap<string, string>): Refusal[] {
+    const capacity = this.dependencies.capacity;
+    if (capacity === undefined || moves.size === 0) return [];
+    const routes = new Map(this.dependencies.cluster.cells().map((cell) => [cell.id, this.dependencies.routing.regionOfCell(cell.id)]));
+    return capacityRefusals(capacityShortfalls(routes, moves, (cell) => capacity.opsPerSecond(cell), capacity.limits));
+  }
+
+  /** `region` unless drained or excluded; else the nearest region that is neither. */
+  private nearestActive(region: string, excluded: readonly string[]): string {
+    const usable = (name: string): boolean => !excluded.includes(name) && !this.dependencies.routing.isDrained(name);
+    if (usable(region)) return region;
+    const topology = this.dependencies.cluster.topology;
+    const active = topology.regions.map((entry) => entry.name).filter(usable);
+    if (active.length === 0) return region;
+    return [...active].sort((a, b) => topology.rttMs(region, a) - topology.rttMs(region, b) || (a < b ? -1 : 1))[0] as string;
   }
 
   /** The gateway for a leader in `region`: that region, unless drained (then the nearest active). */

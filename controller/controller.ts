@@ -9,10 +9,11 @@ import { DrillRuns } from "./drills.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, HaltStore, ScheduleStore } from "./ports.js";
 import { KillSwitch } from "./halt.js";
+import { capacityShortfalls, gatewayLoads, LoadEstimator, type CapacityLimits } from "./capacity.js";
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, Readiness, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -32,9 +33,11 @@ export interface ControllerOptions {
   readonly automatic: boolean;
   readonly actions: ActionOptions;
   readonly speed: number;
+  /** The gateways' admission limits, for the capacity rule and readiness; null: not checked. */
+  readonly capacity: CapacityLimits | null;
 }
 
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, speed: 1 };
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, speed: 1, capacity: null };
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
@@ -54,6 +57,8 @@ export class Controller implements ControllerApi {
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
   readonly killSwitch: KillSwitch;
+  readonly load = new LoadEstimator();
+  private loadObservedAtMs = -1;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly metrics: { halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
@@ -86,6 +91,7 @@ export class Controller implements ControllerApi {
       routing,
       audit,
       onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
+      ...(options.capacity === null ? {} : { capacity: { limits: options.capacity, opsPerSecond: (cell: string) => this.load.opsPerSecond(cell) } }),
     });
     this.health = new HealthMonitor(
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
@@ -293,7 +299,38 @@ export class Controller implements ControllerApi {
     return this.registry.metrics();
   }
 
+  /** Per region: could its loss be absorbed now (capacity from the measured load, and quorum), and the headroom. */
+  readiness(): Readiness {
+    const { cluster, routing } = this.dependencies;
+    const limits = this.options.capacity;
+    const routes = new Map(cluster.cells().map((cell) => [cell.id, routing.regionOfCell(cell.id)]));
+    const load = (cell: string): number => this.load.opsPerSecond(cell);
+    const regions = cluster.topology.regions.map(({ name }) => {
+      const moves = this.actions.evacuationMoves(name);
+      const shortfalls = limits === null ? [] : capacityShortfalls(routes, moves, load, limits);
+      const after = new Map(routes);
+      for (const [cell, region] of moves) after.set(cell, region);
+      // Every gateway that carries users once the region is gone (not only the receiving ones): the headroom left.
+      const gateways = limits === null ? [] : gatewayLoads(after, load, limits).filter((gateway) => gateway.region !== name);
+      const cellsWithoutQuorum = cluster.cells().filter((cell) => {
+        const upElsewhere = cell.replicas.filter((replica) => replica.region !== name && (replica.state === "up" || replica.state === "lagging")).length;
+        return upElsewhere * 2 <= cell.replicas.length;
+      }).map((cell) => cell.id);
+      const headroom = gateways.length === 0 ? null : Math.round(Math.min(...gateways.map((gateway) => gateway.haveOpsPerSecond - gateway.needOpsPerSecond)) * 10) / 10;
+      return { region: name, drained: routing.isDrained(name), canAbsorbLoss: shortfalls.length === 0 && cellsWithoutQuorum.length === 0, headroomOpsPerSecond: headroom, gateways, shortfalls, cellsWithoutQuorum, moves: Object.fromEntries(moves) };
+    });
+    return { atMs: this.nowMs(), limits, loadOpsPerSecond: this.load.snapshot(), regions };
+  }
+
   private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
+    if (traffic.atMs !== this.loadObservedAtMs && Object.keys(traffic.regions).length > 0) {
+      this.loadObservedAtMs = traffic.atMs;
+      const seconds = this.options.healthPeriodUs / 1_000_000;
+      const offered = new Map<string, number>();
+      for (const [cell, figures] of Object.entries(traffic.cells)) offered.set(cell, figures.shed / seconds);
+      for (const region of Object.values(traffic.regions)) for (const [cell, rate] of Object.entries(region.toCells)) offered.set(cell, (offered.get(cell) ?? 0) + rate);
+      this.load.observe(offered);
+    }
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);

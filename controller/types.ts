@@ -38,7 +38,15 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly rule?: SafetyRuleId };
+  | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly rule?: SafetyRuleId; readonly figures?: CapacityFigures };
+
+/** What a capacity refusal adds to its 409: the load the move brings and what the gateway admits. */
+export interface CapacityFigures {
+  readonly needOpsPerSecond: number;
+  readonly haveOpsPerSecond: number;
+  readonly region: string;
+  readonly cell: string | null;
+}
 
 export interface RoutingSnapshot {
   readonly version: number;
@@ -65,6 +73,27 @@ export interface AuditEntry {
   readonly routingVersionBefore: number | null;
   readonly routingVersionAfter: number | null;
   readonly details?: unknown;
+}
+
+/** GET /api/v1/readiness: per region, could its loss be absorbed now. */
+export interface Readiness {
+  readonly atMs: number;
+  readonly limits: { readonly cellOpsPerSecondMax: number; readonly gatewayOpsPerSecondMax: number | null } | null;
+  /** Smoothed offered load per cell (served + shed), ops/s. */
+  readonly loadOpsPerSecond: Readonly<Record<string, number>>;
+  readonly regions: readonly {
+    readonly region: string;
+    readonly drained: boolean;
+    readonly canAbsorbLoss: boolean;
+    /** Least spare admission (ops/s) among the gateways carrying users once it is lost; null: not judged. */
+    readonly headroomOpsPerSecond: number | null;
+    readonly gateways: readonly { readonly region: string; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number; readonly cells: readonly string[] }[];
+    readonly shortfalls: readonly { readonly region: string; readonly cell: string | null; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number }[];
+    /** Cells that would be left without a majority of replicas up. */
+    readonly cellsWithoutQuorum: readonly string[];
+    /** cell -> the gateway region its users would enter at. */
+    readonly moves: Readonly<Record<string, string>>;
+  }[];
 }
 
 /** The kill switch (GET /api/v1/halt). */
@@ -197,6 +226,7 @@ export interface ControllerApi {
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
   haltState(): HaltState;
+  readiness(): Readiness;
   /** The kill switch: heals every fault, interrupts the running drill, pauses schedules, refuses new faults and drills. */
   halt(reason: string, actor: string): Result<HaltState & { readonly healedFaults: number; readonly interruptedRun: string | null }>;
   releaseHalt(reason: string, actor: string): Result<HaltState>;

@@ -44,7 +44,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(outcome.status).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}) });
+    response.status(outcome.status).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
@@ -134,6 +134,7 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     if (body === undefined) return;
     sendResult(response, controller.abortDrill(request.params.id, body.reason, actor(request)), 200);
   });
+  app.get("/api/v1/readiness", (_request, response) => void response.json(controller.readiness()));
   app.get("/api/v1/halt", (_request, response) => void response.json(controller.haltState()));
   app.post("/api/v1/halt", (request, response) => {
     const body = parse(reasonBodySchema, request.body, response);

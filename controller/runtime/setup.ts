@@ -33,6 +33,8 @@ export interface SetupOptions {
   readonly wallTimeIso: () => string;
   readonly controller?: Partial<ControllerOptions>;
   readonly admission?: AdmissionOptions;
+  /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
+  readonly gatewayOpsPerSecondMax?: number;
   readonly opsPerSecond?: number;
   /** Simulated time to let the cells elect their first leaders before serving. */
   readonly warmupUs?: number;
@@ -76,6 +78,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
           admission: options.admission ?? defaultAdmission,
           client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 },
           cells: cellsReplicas,
+          ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
         },
         { clock: context.clock, random: context.random, transport: context.transport, routing, stats, peer: (name) => liveGateway(name) },
       ));
@@ -110,7 +113,9 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
   const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound, lostAckedTransfers: () => online.snapshot().lostAckedTransfers });
   online.start();
-  const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
+  const admission = options.admission ?? defaultAdmission;
+  const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
+  const controller = controllerWithGateways({ capacity, ...options.controller }, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
   controllerBound = controller;
   controller.start();
   const sink: RequestSink = {
