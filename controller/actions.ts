@@ -48,6 +48,7 @@ export class ActionRunner {
   /** Cells whose leadership an action is moving: automatic routing leaves them alone. */
   readonly movingCells = new Set<string>();
   private running: string | null = null;
+  private runningSinceMs = 0;
 
   constructor(
     private readonly options: ActionOptions,
@@ -319,6 +320,7 @@ export class ActionRunner {
 
   private begin(request: ActionRequest): void {
     this.running = `${request.kind} ${request.target}`;
+    this.runningSinceMs = this.nowMs();
     this.lastActionMs.set(request.target, this.nowMs());
   }
 
@@ -340,7 +342,7 @@ export class ActionRunner {
       overrodeRule: overrode.length === 0 ? null : overrode.join(","),
       routingVersionBefore: before,
       routingVersionAfter: after,
-      details: { moved, to: request.to ?? null, notes },
+      details: { moved, to: request.to ?? null, notes, startedMs: this.runningSinceMs },
     });
     callback({ ok: true, kind: request.kind, target: request.target, moved, routingVersionBefore: before, routingVersion: after, overrodeRules: overrode });
   }

@@ -13,7 +13,7 @@ import { capacityShortfalls, gatewayLoads, LoadEstimator, type CapacityLimits } 
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, Readiness, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -59,6 +59,8 @@ export class Controller implements ControllerApi {
   readonly killSwitch: KillSwitch;
   readonly load = new LoadEstimator();
   private loadObservedAtMs = -1;
+  private rehearsalPort: ((request: RehearsalRequest) => Promise<Result<unknown>>) | null = null;
+  private rehearsing = false;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly metrics: { halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
@@ -239,6 +241,27 @@ export class Controller implements ControllerApi {
 
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord> {
     return this.runs.abort(id, reason, actor);
+  }
+
+  /** The runtime that can build a simulated copy of this world binds its rehearsal here. */
+  bindRehearsal(port: (request: RehearsalRequest) => Promise<Result<unknown>>): void {
+    this.rehearsalPort = port;
+  }
+
+  async rehearse(request: RehearsalRequest): Promise<Result<unknown>> {
+    if (this.rehearsalPort === null) return { ok: false, status: 409, error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
+    if (this.rehearsing) return { ok: false, status: 409, error: "a rehearsal is already running; one at a time" };
+    this.rehearsing = true;
+    try {
+      return await this.rehearsalPort(request);
+    } finally {
+      this.rehearsing = false;
+    }
+  }
+
+  /** Appends to the audit log (and publishes it), for the runtime's records such as prediction vs measurement. */
+  recordAudit(entry: AuditDraftInput): void {
+    this.auditLog.append(entry);
   }
 
   haltState(): HaltState {

@@ -58,6 +58,12 @@ export interface RoutingSnapshot {
   readonly history: readonly { readonly version: number; readonly atMs: number; readonly reason: string; readonly cells: Readonly<Record<string, string>>; readonly drained: readonly string[] }[];
 }
 
+/** POST /api/v1/rehearsals: an action (the body of an action route plus kind and target) or a built-in drill. */
+export type RehearsalRequest = { readonly action: Omit<ActionRequest, "actor">; readonly drill?: undefined } | { readonly drill: string; readonly action?: undefined };
+
+/** An audit entry before the store gives it an id and a wall time. */
+export type AuditDraftInput = Omit<AuditEntry, "id" | "wallTime">;
+
 export interface AuditEntry {
   readonly id: number;
   readonly atMs: number;
@@ -226,6 +232,8 @@ export interface ControllerApi {
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
   haltState(): HaltState;
+  /** Runs the action or drill in a simulated copy of the current state and answers with the prediction. */
+  rehearse(request: RehearsalRequest): Promise<Result<unknown>>;
   readiness(): Readiness;
   /** The kill switch: heals every fault, interrupts the running drill, pauses schedules, refuses new faults and drills. */
   halt(reason: string, actor: string): Result<HaltState & { readonly healedFaults: number; readonly interruptedRun: string | null }>;

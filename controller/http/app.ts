@@ -8,7 +8,7 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
-import { auditQuerySchema, drillRunBodySchema, reasonBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+import { auditQuerySchema, drillRunBodySchema, reasonBodySchema, rehearsalBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -133,6 +133,12 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     const body = parse(reasonBodySchema, request.body, response);
     if (body === undefined) return;
     sendResult(response, controller.abortDrill(request.params.id, body.reason, actor(request)), 200);
+  });
+  app.post("/api/v1/rehearsals", (request, response, next) => {
+    const body = parse(rehearsalBodySchema, request.body, response);
+    if (body === undefined) return;
+    const rehearsal = body.action !== undefined ? { action: body.action } : { drill: body.drill as string };
+    controller.rehearse(rehearsal).then((result) => sendResult(response, result, 200), next);
   });
   app.get("/api/v1/readiness", (_request, response) => void response.json(controller.readiness()));
   app.get("/api/v1/halt", (_request, response) => void response.json(controller.haltState()));

@@ -16,6 +16,8 @@ import { defaultConsistencyOptions, OnlineConsistency } from "./consistency.js";
 import { Gateway, type RequestSink } from "../gateway.js";
 import { RoutingTable } from "../routing.js";
 import { ControllerStore } from "../store/store.js";
+import { MemoryStore } from "../store/memory-store.js";
+import { PredictionLedger, rehearse } from "./rehearsal.js";
 import { TrafficStats } from "../traffic-stats.js";
 import type { AdmissionOptions } from "../admission.js";
 
@@ -29,7 +31,8 @@ export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstR
 export interface SetupOptions {
   readonly seed: number;
   readonly config?: WorldConfig;
-  readonly dataDirectory: string;
+  /** Where the SQLite store lives; null: an in-memory store (a rehearsal's throwaway copy). */
+  readonly dataDirectory: string | null;
   readonly wallTimeIso: () => string;
   readonly controller?: Partial<ControllerOptions>;
   readonly admission?: AdmissionOptions;
@@ -45,7 +48,9 @@ export interface ControllerSetup {
   readonly controller: Controller;
   readonly routing: RoutingTable;
   readonly gateways: ReadonlyMap<string, Gateway>;
-  readonly store: ControllerStore;
+  readonly store: ControllerStore | MemoryStore;
+  /** The options the world was built with (a rehearsal copies them). */
+  readonly options: SetupOptions;
   readonly faults: FaultManager;
   readonly consistency: OnlineConsistency;
   /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
@@ -105,7 +110,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   function liveGateway(region: string): Gateway | undefined {
     return gatewayUsable.get(region) === true ? gateways.get(region) : undefined;
   }
-  const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const store = options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const faults = new FaultManager(cluster);
   refreshGatewayHealth();
   faults.on(() => refreshGatewayHealth());
@@ -133,7 +138,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       else gateway.submit(request, callback);
     },
   };
-  return {
+  const built: ControllerSetup = {
     virtual,
     controller,
     routing,
@@ -142,6 +147,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     faults,
     consistency: online,
     sink,
+    options,
     close() {
       cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
@@ -149,4 +155,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
       store.close();
     },
   };
+  const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
+  controller.bindRehearsal(async (request) => {
+    const answer = await rehearse(request, { source: built, yieldNow: () => new Promise((resolve) => setImmediate(resolve)), wallNowMs: () => performance.now() });
+    if (answer.ok) predictions.remember(answer.value);
+    return answer;
+  });
+  return built;
 }
