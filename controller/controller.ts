@@ -9,6 +9,7 @@ import { DrillRuns } from "./drills.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, HaltStore, ScheduleStore } from "./ports.js";
 import { KillSwitch } from "./halt.js";
+import { resilienceOf, RESILIENCE_WINDOW_MS_DEFAULT, type Resilience } from "./resilience.js";
 import { capacityShortfalls, gatewayLoads, LoadEstimator, type CapacityLimits } from "./capacity.js";
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
@@ -63,7 +64,7 @@ export class Controller implements ControllerApi {
   private rehearsing = false;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
-  private readonly metrics: { halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+  private readonly metrics: { resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
     private readonly options: ControllerOptions,
@@ -71,6 +72,8 @@ export class Controller implements ControllerApi {
   ) {
     const { cluster, routing, store } = dependencies;
     this.metrics = {
+      resilienceScore: new Gauge({ name: "ldc_resilience_score", help: "Per drill over the last 7 days (simulated): passed / (passed + failed + aborted); absent when none ran", labelNames: ["drill"], registers: [this.registry] }),
+      resilienceRuns: new Gauge({ name: "ldc_resilience_runs", help: "Per drill over the last 7 days (simulated): runs by result (passed, failed, aborted, not-run)", labelNames: ["drill", "result"], registers: [this.registry] }),
       halted: new Gauge({ name: "ldc_chaos_halted", help: "1 while the kill switch is on (no new fault or drill)", registers: [this.registry] }),
       actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
       routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
@@ -318,7 +321,24 @@ export class Controller implements ControllerApi {
     return () => this.listeners.delete(listener);
   }
 
+  /** Passed / failed / aborted / not run per drill and schedule over the last `windowMs` (simulated). */
+  resilience(windowMs: number = RESILIENCE_WINDOW_MS_DEFAULT): Resilience {
+    const skipsMs = new Map<string, number[]>();
+    for (const entry of this.dependencies.store.query({ kind: "schedule", limit: 1000 })) {
+      if (entry.action !== "skip" || !entry.actor.startsWith("schedule:")) continue;
+      const id = entry.actor.slice("schedule:".length);
+      skipsMs.set(id, [...(skipsMs.get(id) ?? []), entry.atMs]);
+    }
+    return resilienceOf({ runs: this.runs.list(), drills: this.dependencies.drills.list().map((drill) => drill.name), schedules: this.scheduler.list(), skipsMs, nowMs: this.nowMs(), windowMs });
+  }
+
   metricsText(): Promise<string> {
+    const resilience = this.resilience();
+    this.metrics.resilienceScore.reset();
+    for (const drill of resilience.drills) {
+      if (drill.score !== null) this.metrics.resilienceScore.set({ drill: drill.drill }, drill.score);
+      for (const [result, count] of [["passed", drill.passed], ["failed", drill.failed], ["aborted", drill.aborted], ["not-run", drill.notRun]] as const) this.metrics.resilienceRuns.set({ drill: drill.drill, result }, count);
+    }
     return this.registry.metrics();
   }
 

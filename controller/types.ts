@@ -232,6 +232,8 @@ export interface ControllerApi {
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
   haltState(): HaltState;
+  /** Passed / failed / aborted / not run per drill and schedule over a window of simulated time. */
+  resilience(windowMs?: number): unknown;
   /** Runs the action or drill in a simulated copy of the current state and answers with the prediction. */
   rehearse(request: RehearsalRequest): Promise<Result<unknown>>;
   readiness(): Readiness;

@@ -8,7 +8,7 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
-import { auditQuerySchema, drillRunBodySchema, reasonBodySchema, rehearsalBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+import { auditQuerySchema, resilienceQuerySchema, drillRunBodySchema, reasonBodySchema, rehearsalBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -139,6 +139,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     if (body === undefined) return;
     const rehearsal = body.action !== undefined ? { action: body.action } : { drill: body.drill as string };
     controller.rehearse(rehearsal).then((result) => sendResult(response, result, 200), next);
+  });
+  app.get("/api/v1/resilience", (request, response) => {
+    const query = parse(resilienceQuerySchema, request.query, response);
+    if (query !== undefined) response.json(controller.resilience(query.windowMs));
   });
   app.get("/api/v1/readiness", (_request, response) => void response.json(controller.readiness()));
   app.get("/api/v1/halt", (_request, response) => void response.json(controller.haltState()));

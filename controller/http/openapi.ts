@@ -33,6 +33,7 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "get", path: "/api/v1/drills/runs/{id}", summary: "One drill run", ok: 200 },
   { method: "get", path: "/api/v1/drills/runs/{id}/report", summary: "The HTML report of a run", ok: 200 },
   { method: "post", path: "/api/v1/rehearsals", summary: "Run an action or a drill in a simulated copy of the current state; answers with the predicted outcome", body: { type: "object", properties: { action: { type: "object", required: ["kind", "target"], properties: { kind: { type: "string", enum: ["failover", "evacuate", "restore"] }, target: { type: "string" }, to: { type: "string" }, ...reasonForce } }, drill: { type: "string" } } }, ok: 200 },
+  { method: "get", path: "/api/v1/resilience", summary: "Resilience score per drill and schedule over a window (?windowMs, default 7 days simulated)", ok: 200 },
   { method: "get", path: "/api/v1/readiness", summary: "Per region: could its loss be absorbed now (capacity from the measured load, quorum), and the headroom", ok: 200 },
   { method: "get", path: "/api/v1/halt", summary: "The kill switch's state", ok: 200 },
   { method: "post", path: "/api/v1/halt", summary: "Kill switch: heal every fault, interrupt the running drill, pause schedules, refuse new faults and drills (409 halted)", body: { type: "object", required: ["reason"], properties: { reason: { type: "string" } } }, ok: 200 },

@@ -23,6 +23,8 @@ export const rehearsalBodySchema = z
   })
   .refine((body) => (body.action === undefined) !== (body.drill === undefined), { message: "expected exactly one of action or drill", path: ["action"] });
 
+export const resilienceQuerySchema = z.strictObject({ windowMs: z.coerce.number().int().min(1000).max(366 * 86_400_000).optional() });
+
 /** Aborting a drill or pulling the kill switch: the reason is what the audit keeps. */
 export const reasonBodySchema = z.strictObject({ reason: z.string().trim().min(1, "a non-empty reason").max(1000) });
 /** The chaos module validates the fault itself; here only its outer shape. */
