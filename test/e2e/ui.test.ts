@@ -171,6 +171,37 @@ describe("ui against ldc start (acceptance)", () => {
     expect((await newRun())[0]).toBe("SUCCEEDED");
   }, DRILL_TIMEOUT_MS + 60_000);
 
+  it("rehearses evacuating hangzhou: the predicted RTO per cell shows before confirming, and the world is unchanged", async () => {
+    const { page } = watched;
+    const before = await routingVersion(page);
+    const leaders = await leaderReplicas(page);
+    await page.getByTestId("rehearse-evacuate-hangzhou").click();
+    const prediction = page.getByTestId("prediction");
+    await expect.poll(() => prediction.getAttribute("data-state"), { timeout: 120_000, interval: 500 }).toBe("done");
+    expect(await prediction.textContent()).toMatch(/RTO per cell: cell-\d/);
+    await watched.screenshot("07-rehearsal");
+    await page.getByTestId("cancel-action").click();
+    expect(await routingVersion(page)).toBe(before);
+    expect((await leaderReplicas(page)).sort()).toEqual([...leaders].sort());
+  }, 180_000);
+
+  it("the kill switch refuses drills until released", async () => {
+    const { page } = watched;
+    await page.getByTestId("halt-button").click();
+    await page.locator("#action-reason").fill("e2e: game day called off");
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("halt-banner").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    await page.getByTestId("drill-run-dc-outage").click();
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("refusal").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    expect(await page.getByTestId("refusal").getAttribute("data-rule")).toBe("halted");
+    await watched.screenshot("08-halted");
+    await page.getByTestId("cancel-action").click();
+    await page.getByTestId("halt-button").click();
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("halt-banner").waitFor({ state: "hidden", timeout: OUTCOME_TIMEOUT_MS });
+  });
+
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {
     expect([...watched.hosts]).toEqual(["127.0.0.1"]);
     expect(watched.errors).toEqual([]);
