@@ -95,3 +95,20 @@ describe("the kill switch", () => {
     expect(await fetch(`${harness.url}/metrics`).then((response) => response.text())).toMatch(/^ldc_chaos_halted 0$/m);
   });
 });
+
+describe("schedule default stop conditions", () => {
+  it("a schedule's stop reaches its runs (a drill without its own), and a run request's stop replaces the drill's", async () => {
+    harness = await startHarness({ speed: 100 });
+    const created = await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "*/2 * * * *", stop: { errorRateMax: 0.1, window: "2s" } });
+    expect(created.status).toBe(201);
+    expect((created.body as ScheduleRecord).stop).toEqual({ errorRateMax: 0.1, p99MsMax: null, lostAckedTransfersMax: null, unavailableMsMax: null, windowMs: 2000 });
+    await waitSimMs(harness, nextFireMs("*/2 * * * *", 0) + 1_000);
+    expect(harness.drills.options[0]?.defaultStop).toMatchObject({ errorRateMax: 0.1, windowMs: 2000 });
+    const run = harness.controller.drillRuns()[0];
+    expect(run?.stop).toMatchObject({ errorRateMax: 0.1 });
+    await waitSimMs(harness, 11_000);
+    const manual = await harness.request("POST", "/api/v1/drills/dc-outage/runs", { stop: { p99MsMax: 250 } });
+    expect((manual.body as DrillRunRecord).stop).toMatchObject({ p99MsMax: 250, windowMs: 5000 });
+    expect(harness.drills.options[1]?.stop).toMatchObject({ p99MsMax: 250 });
+  });
+});

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller, defaultControllerOptions } from "../../controller/controller.js";
 import { createApp } from "../../controller/http/app.js";
-import type { DrillResult, DrillService, FaultService } from "../../controller/ports.js";
+import type { DrillResult, DrillService, DrillStartOptions, FaultService } from "../../controller/ports.js";
 import { startPacer, type Pacer } from "../../controller/runtime/pacer.js";
 import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
@@ -54,14 +54,17 @@ export class FakeFaults implements FaultService {
 }
 
 /** A drill that "runs" for 10 s of simulated time and succeeds unless aborted. */
-export function fakeDrills(cluster: FakeCluster): DrillService & { started: number[] } {
+export function fakeDrills(cluster: FakeCluster): DrillService & { started: number[]; options: (DrillStartOptions | undefined)[] } {
   const started: number[] = [];
+  const options: (DrillStartOptions | undefined)[] = [];
   return {
     started,
+    options,
     list: () => [{ name: "dc-outage", description: "test drill", durationMs: 10_000 }],
     ownsFault: () => false,
-    start(_name, _seed, callbacks) {
+    start(_name, _seed, callbacks, startOptions) {
       started.push(Math.floor(cluster.clock.nowUs() / 1000));
+      options.push(startOptions);
       let done = false;
       const finish = (result: DrillResult): void => {
         if (done) return;
