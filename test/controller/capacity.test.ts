@@ -76,6 +76,10 @@ describe("capacity readiness over the API (real world)", () => {
     expect(body.error).toContain("ops/s");
     expect(h.setup.routing.version).toBe(versionBefore);
     expect(h.setup.routing.drained()).toEqual([]);
+    // A failover that moves one cell's users onto a gateway without room is refused the same way.
+    const led = h.setup.virtual.cluster.cells().find((cell) => cell.leader?.region === "shanghai");
+    const failover = await h.request("POST", `/api/v1/cells/${led?.id}/failover`, { to: "hangzhou" });
+    expect(failover).toMatchObject({ status: 409, body: { rule: "capacity", region: "hangzhou", haveOpsPerSecond: 300 } });
     const forced = await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "region on fire", force: true });
     expect(forced.status).toBe(200);
     const audit = (await h.request("GET", "/api/v1/audit?kind=action")).body as { entries: { action: string; overrodeRule: string | null }[] };
