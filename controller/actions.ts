@@ -55,6 +55,16 @@ export class ActionRunner {
     private readonly dependencies: ActionDependencies,
   ) {}
 
+  /** When each cell or region was last acted on (simulated ms): what the wait-period rule remembers. */
+  lastActions(): ReadonlyMap<string, number> {
+    return this.lastActionMs;
+  }
+
+  /** A rehearsal's copy carries over the running world's memory of recent actions. */
+  rememberAction(target: string, atMs: number): void {
+    this.lastActionMs.set(target, atMs);
+  }
+
   get inProgress(): string | null {
     return this.running;
   }

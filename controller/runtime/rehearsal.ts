@@ -5,10 +5,10 @@
 //
 // The copy is built from the same configuration and seed, then brought to the running world's
 // state: leaders moved onto the same replicas, the same routing (cells and drained regions), the
-// same active faults with their remaining leases, and the measured load. It differs in what a
-// fresh world cannot have: the ledgers' history (new accounts, empty ledgers), the anti-flapping
-// memory of recent actions (no wait-period refusal), and the victims a fault's `select` picks
-// (the same seeded draw, but in a new world). It runs in slices that yield to the event loop, so
+// same active faults with their remaining leases, the measured load, and the memory of recent
+// actions (so a wait-period refusal is predicted). It differs in what a fresh world cannot have:
+// the ledgers' history (new accounts, empty ledgers) and the victims a fault's `select` picks (the
+// same seeded draw, but in a new world). It runs in slices that yield to the event loop, so
 // the API and the running world stay responsive while it works.
 import { checkAvailability, type CellAvailability } from "../../harness/checkers/availability.js";
 import { pairHistory, type Op } from "../../harness/history.js";
@@ -128,11 +128,14 @@ async function runCopy(copy: ControllerSetup, untilUs: number, dependencies: Reh
 }
 
 /** Builds the copy of the running world: same config and seed, then its leaders, routing, faults and load. */
-async function buildCopy(source: ControllerSetup, dependencies: RehearsalDependencies): Promise<{ copy: ControllerSetup; basedOn: Prediction["basedOn"] }> {
+async function buildCopy(source: ControllerSetup, dependencies: RehearsalDependencies): Promise<{ copy: ControllerSetup; basedOn: Prediction["basedOn"]; recentActions: ReadonlyMap<string, number> }> {
   const routing = source.routing.snapshot();
   const cells = source.virtual.cluster.cells();
   const faults = source.faults.active();
   const measured = Object.values(source.controller.load.snapshot()).reduce((sum, value) => sum + value, 0);
+  const sourceNowMs = Math.floor(source.virtual.nowUs() / 1000);
+  // How long ago each target was acted on: the copy's wait-period rule sees the same memory.
+  const recentActions = new Map([...source.controller.actions.lastActions()].map(([target, atMs]) => [target, sourceNowMs - atMs]));
   const loadOpsPerSecond = Math.max(1, Math.round(measured > 0 ? measured : (source.options.opsPerSecond ?? source.virtual.config.workload.opsPerSecond)));
   const basedOn = {
     atMs: Math.floor(source.virtual.nowUs() / 1000),
@@ -158,7 +161,7 @@ async function buildCopy(source: ControllerSetup, dependencies: RehearsalDepende
   for (const fault of faults) copy.controller.injectFault({ type: fault.type, target: fault.target, ...(fault.params === undefined ? {} : { params: fault.params }), leaseMs: Math.max(1, fault.remainingMs) }, "rehearsal");
   copy.virtual.startWorkload({ sink: copy.sink });
   await runCopy(copy, copy.virtual.nowUs() + REHEARSAL_BASELINE_US, dependencies);
-  return { copy, basedOn };
+  return { copy, basedOn, recentActions };
 }
 
 export async function rehearse(request: RehearsalRequest, dependencies: RehearsalDependencies): Promise<Result<Prediction>> {
@@ -166,7 +169,7 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
   const bad = validate(source, request);
   if (bad !== null) return bad;
   const wallStartMs = dependencies.wallNowMs();
-  const { copy, basedOn } = await buildCopy(source, dependencies);
+  const { copy, basedOn, recentActions } = await buildCopy(source, dependencies);
   try {
     const versionBefore = copy.routing.version;
     const copyStartUs = copy.virtual.nowUs();
@@ -182,6 +185,8 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
     let cells: string[];
     if (request.action !== undefined) {
       cells = affectedCells(copy, request.action);
+      const copyNowMs = Math.floor(copy.virtual.nowUs() / 1000);
+      for (const [target, agoMs] of recentActions) copy.controller.actions.rememberAction(target, copyNowMs - agoMs);
       copy.controller.act({ ...request.action, actor: "rehearsal" }, (answer) => (outcome = answer));
       await runCopy(copy, startUs + REHEARSAL_ACTION_US_MAX, dependencies, () => outcome !== null);
     } else {

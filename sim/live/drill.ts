@@ -64,9 +64,14 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     // The boot of every process is the busiest moment of a run: let it pass before users arrive.
     await live.sleep(LIVE_DRILL_SETTLE_MS);
     const faults = new FaultManager(live.cluster);
-    const execution = new DrillExecution(drill, live.cluster, faults, null, `drill:${drill.name}`);
+    // A breached stop condition ends the drill early (ABORTED): the wait below ends with it.
+    let endedEarly: () => void = () => undefined;
+    const execution = new DrillExecution(drill, live.cluster, faults, null, `drill:${drill.name}`, () => endedEarly(), { world: { recorder: live.recorder, cluster: live.cluster } });
     live.startWorkload();
-    await new Promise<void>((resolve) => execution.start(resolve));
+    await new Promise<void>((resolve) => {
+      endedEarly = resolve;
+      execution.start(resolve);
+    });
     progress(`drill ${drill.name} ran ${drill.durationUs / 1e6} s; healing and draining`);
     faults.healAll();
     await live.faults.settled();

@@ -74,6 +74,12 @@ describe("rehearsals", () => {
     expect(refused.refused?.figures?.haveOpsPerSecond).toBe(150);
     expect(refused.routingVersionAfter).toBe(refused.basedOn.routingVersion);
     expect(h.setup.routing.drained()).toEqual([]);
+    // Right after a real (forced) evacuation, restoring would be refused by the wait period: so is its rehearsal.
+    expect((await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "drill day", force: true })).status).toBe(200);
+    const restore = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "restore", target: "hangzhou" } }, { simUsMax: 0 })).body as Prediction;
+    expect(restore.outcome).toBe("refused");
+    expect(restore.refused?.rule).toBe("wait-period");
+    expect(restore.basedOn.drained).toEqual(["hangzhou"]);
   }, 240_000);
 
   it("rehearses a built-in drill: the drill's outcome and figures in the copy, no drill run in the running world", async () => {
