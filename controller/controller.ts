@@ -64,7 +64,7 @@ export class Controller implements ControllerApi {
   private rehearsing = false;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
-  private readonly metrics: { resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+  private readonly metrics: { canAbsorb: Gauge<"region">; headroom: Gauge<"region">; resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
     private readonly options: ControllerOptions,
@@ -72,6 +72,8 @@ export class Controller implements ControllerApi {
   ) {
     const { cluster, routing, store } = dependencies;
     this.metrics = {
+      canAbsorb: new Gauge({ name: "ldc_readiness_can_absorb_loss", help: "1 when the region's loss could be absorbed now (capacity from the measured load, quorum)", labelNames: ["region"], registers: [this.registry] }),
+      headroom: new Gauge({ name: "ldc_readiness_headroom_ops_per_second", help: "Least spare admission (ops/s) among the gateways carrying users once the region is lost", labelNames: ["region"], registers: [this.registry] }),
       resilienceScore: new Gauge({ name: "ldc_resilience_score", help: "Per drill over the last 7 days (simulated): passed / (passed + failed + aborted); absent when none ran", labelNames: ["drill"], registers: [this.registry] }),
       resilienceRuns: new Gauge({ name: "ldc_resilience_runs", help: "Per drill over the last 7 days (simulated): runs by result (passed, failed, aborted, not-run)", labelNames: ["drill", "result"], registers: [this.registry] }),
       halted: new Gauge({ name: "ldc_chaos_halted", help: "1 while the kill switch is on (no new fault or drill)", registers: [this.registry] }),
@@ -333,6 +335,10 @@ export class Controller implements ControllerApi {
   }
 
   metricsText(): Promise<string> {
+    for (const region of this.readiness().regions) {
+      this.metrics.canAbsorb.set({ region: region.region }, region.canAbsorbLoss ? 1 : 0);
+      if (region.headroomOpsPerSecond !== null) this.metrics.headroom.set({ region: region.region }, region.headroomOpsPerSecond);
+    }
     const resilience = this.resilience();
     this.metrics.resilienceScore.reset();
     for (const drill of resilience.drills) {

@@ -119,6 +119,10 @@ const frames = createFrameScheduler({
 });
 const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit", "safety"];
 
+// Readiness follows the measured load: re-read it every few seconds for the region cards.
+const READINESS_REFRESH_MS = 5000;
+setInterval(() => void load("/api/v1/readiness", (data) => { store.readiness = data; frames.request("actions"); }), READINESS_REFRESH_MS);
+
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {
   drawClock(store);
@@ -150,6 +154,7 @@ async function refresh() {
     load(`/api/v1/audit?limit=${AUDIT_FETCH_LIMIT}`, (data) => setAudit(store, data.entries ?? [])),
     load("/api/v1/halt", (data) => { store.halt = data; }),
     load("/api/v1/resilience", (data) => { store.resilience = data; }),
+    load("/api/v1/readiness", (data) => { store.readiness = data; }),
   ]);
   for (const view of ALL_VIEWS) frames.request(view);
 }

@@ -66,6 +66,9 @@ describe("capacity readiness over the API (real world)", () => {
     const hangzhou = readiness.regions.find((region) => region.region === "hangzhou");
     expect(hangzhou?.canAbsorbLoss).toBe(false);
     expect(hangzhou?.headroomOpsPerSecond).toBeLessThan(0);
+    const metrics = await fetch(`${h.url}/metrics`).then((response) => response.text());
+    expect(metrics).toContain('ldc_readiness_can_absorb_loss{region="hangzhou"} 0');
+    expect(metrics).toMatch(/ldc_readiness_headroom_ops_per_second\{region="hangzhou"\} -\d/);
     const versionBefore = h.setup.routing.version;
     const refused = await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "maintenance" });
     expect(refused.status).toBe(409);

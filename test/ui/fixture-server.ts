@@ -255,6 +255,12 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     broadcast({ type: "halt", state: halt });
     response.json(halt);
   });
+  app.get("/api/v1/readiness", (_q, s) => {
+    s.json({ atMs: nowMs, limits: { cellOpsPerSecondMax: 3000, gatewayOpsPerSecondMax: 2500 }, loadOpsPerSecond: {}, regions: REGIONS.map((region) => ({
+      region: region.name, drained: drained.includes(region.name), canAbsorbLoss: region.name !== "shanghai", headroomOpsPerSecond: region.name === "shanghai" ? -480 : 520,
+      gateways: [], shortfalls: [], cellsWithoutQuorum: [], moves: {},
+    })) });
+  });
   app.get("/api/v1/resilience", (_q, s) => {
     const done = runs.filter((run) => run.state === "done");
     const count = (outcome: string) => done.filter((run) => run.drill === "dc-outage" && run.outcome === outcome).length;

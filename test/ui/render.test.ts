@@ -159,6 +159,10 @@ describe("ui render (fixture controller)", () => {
     await watched.screenshot("06-rehearsal");
     await page.getByTestId("cancel-action").click();
     expect(await page.getByTestId("rehearse-failover-cell-1").isVisible()).toBe(true);
+    // Capacity readiness on the region cards.
+    await expect.poll(() => page.locator('[data-region="shanghai"]').getAttribute("data-can-absorb"), { timeout: WAIT_MS }).toBe("false");
+    expect(await page.locator('[data-region="shanghai"] .region-info').textContent()).toContain("loss NOT absorbable (headroom -480 ops/s)");
+    expect(await page.locator('[data-region="shenzhen"] .region-info').textContent()).toContain("loss absorbable (headroom 520 ops/s)");
   });
 
   it("aborts a running drill from its Abort button", async () => {

@@ -37,6 +37,7 @@ export function createStore() {
     /** The kill switch (GET /api/v1/halt, `halt` events). @type {{ halted: boolean, reason: string | null, actor: string | null, sinceMs: number | null }} */
     halt: { halted: false, reason: null, actor: null, sinceMs: null },
     /** GET /api/v1/resilience. @type {any} */ resilience: null,
+    /** GET /api/v1/readiness: per region, could its loss be absorbed now. @type {any} */ readiness: null,
     // Simulated time is only reported at events; between them it is extrapolated from the wall
     // clock and the world's speed so lease countdowns tick smoothly.
     simAtMs: 0,

@@ -38,9 +38,12 @@ function drawRegions(container, store, dialog) {
     const drained = drainedRegions(store).has(name);
     card.classList.toggle("evacuated", drained);
     const info = /** @type {HTMLElement} */ (card.querySelector(".region-info"));
+    const readiness = (store.readiness?.regions ?? []).find((/** @type {any} */ entry) => entry.region === name);
+    card.dataset.canAbsorb = readiness ? String(readiness.canAbsorbLoss) : "";
     info.textContent = region
       ? `gateway ${region.gateway?.state ?? "?"} · ${Math.round(region.gateway?.rps ?? 0)} req/s · leads ${(region.leaders ?? []).length}` +
-        `${drained ? " · EVACUATED" : ""}${region.up === false ? " · DOWN" : ""}`
+        `${drained ? " · EVACUATED" : ""}${region.up === false ? " · DOWN" : ""}` +
+        (readiness ? ` · loss ${readiness.canAbsorbLoss ? "absorbable" : "NOT absorbable"}${readiness.headroomOpsPerSecond === null ? "" : ` (headroom ${Math.round(readiness.headroomOpsPerSecond)} ops/s)`}` : "")
       : drained ? "EVACUATED" : "";
   }
 }
