@@ -74,7 +74,16 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const config = loadConfigOrExit(flags.config);
   const { runDrill } = await import("../chaos/drill/runner.js");
   const startedMs = performance.now();
-  const output = runDrill(drill, { seed, config });
+  const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/runtime/consistency.js");
+  const output = runDrill(drill, {
+    seed,
+    config,
+    // The controller's online check of acknowledged transfers, for the lostAckedTransfersMax stop condition.
+    onlineLostCount: (virtual) => {
+      const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: virtual.cluster.clock });
+      return { start: () => online.start(), stop: () => online.stop(), lostAckedTransfers: () => online.snapshot().lostAckedTransfers };
+    },
+  });
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;
   const command = reproduce(source, seed, flags);

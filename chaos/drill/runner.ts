@@ -12,7 +12,6 @@ import { FaultManager } from "../fault-manager.js";
 import { DrillExecution, type DrillController } from "./execution.js";
 import type { Drill } from "./format.js";
 import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillResult } from "./result.js";
-import { OnlineConsistency, defaultConsistencyOptions } from "../../controller/runtime/consistency.js";
 import type { StopConditions, StopProbeWorld } from "./stop.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
@@ -30,6 +29,18 @@ export interface RunDrillOptions {
   readonly config?: WorldConfig;
   readonly controller?: DrillController;
   readonly linearizableTimeoutMs?: number;
+  /**
+   * An online count of lost acknowledged transfers over the drill's world, for the
+   * lostAckedTransfersMax stop condition (the controller's online check; the CLI passes it).
+   * Without it that condition cannot trip.
+   */
+  readonly onlineLostCount?: (virtual: VirtualWorld) => OnlineLostCount;
+}
+
+export interface OnlineLostCount {
+  start(): void;
+  stop(): void;
+  lostAckedTransfers(): number | null;
 }
 
 export interface DrillRunOutput {
@@ -128,8 +139,8 @@ export function runDrill(drill: Drill, options: RunDrillOptions): DrillRunOutput
   // Leaders in their preferred regions first, as in production: the drill then hits the real placement.
   virtual.settleLeaders(DRILL_WARMUP_US);
   const faults = new FaultManager(virtual.cluster);
-  const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: virtual.cluster.clock }) : null;
-  const execution = new DrillExecution(drill, virtual.cluster, faults, options.controller ?? null, `drill:${drill.name}`, () => {}, stopWatchOf(virtual, online === null ? undefined : () => online.snapshot().lostAckedTransfers));
+  const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? (options.onlineLostCount?.(virtual) ?? null) : null;
+  const execution = new DrillExecution(drill, virtual.cluster, faults, options.controller ?? null, `drill:${drill.name}`, () => {}, stopWatchOf(virtual, online === null ? undefined : () => online.lostAckedTransfers()));
   virtual.startWorkload();
   online?.start();
   execution.start(() => {});
