@@ -9,6 +9,8 @@
 // The load is measured, not assumed: per cell, the requests offered to the gateways (served +
 // shed) each health period, smoothed (an exponentially weighted mean) so one noisy period does not
 // decide. Pure apart from that estimator's state; no clock of its own.
+import type { CellView } from "../sim/cluster.js";
+import type { Readiness } from "./types.js";
 
 export interface CapacityLimits {
   /** A gateway's admission budget for one cell (its token bucket's rate). */
@@ -92,6 +94,33 @@ export function capacityShortfalls(routes: ReadonlyMap<string, string>, moves: R
     if (gateway.needOpsPerSecond > gateway.haveOpsPerSecond) shortfalls.push({ region: gateway.region, cell: null, needOpsPerSecond: gateway.needOpsPerSecond, haveOpsPerSecond: gateway.haveOpsPerSecond });
   }
   return shortfalls;
+}
+
+/** Could `region`'s loss be absorbed now: capacity at the gateways its users would move to, and quorum. */
+export function regionReadiness(
+  region: string,
+  world: {
+    readonly cells: readonly CellView[];
+    /** cell -> gateway region now. */
+    readonly routes: ReadonlyMap<string, string>;
+    /** cell -> gateway region once `region` is evacuated. */
+    readonly moves: ReadonlyMap<string, string>;
+    readonly load: (cell: string) => number;
+    readonly limits: CapacityLimits | null;
+    readonly drained: boolean;
+  },
+): Readiness["regions"][number] {
+  const { cells, routes, moves, load, limits } = world;
+  const shortfalls = limits === null ? [] : capacityShortfalls(routes, moves, load, limits);
+  const after = new Map(routes);
+  for (const [cell, target] of moves) after.set(cell, target);
+  // Every gateway that carries users once the region is gone (not only the receiving ones): the headroom left.
+  const gateways = limits === null ? [] : gatewayLoads(after, load, limits).filter((gateway) => gateway.region !== region);
+  const cellsWithoutQuorum = cells
+    .filter((cell) => cell.replicas.filter((replica) => replica.region !== region && (replica.state === "up" || replica.state === "lagging")).length * 2 <= cell.replicas.length)
+    .map((cell) => cell.id);
+  const headroom = gateways.length === 0 ? null : round(Math.min(...gateways.map((gateway) => gateway.haveOpsPerSecond - gateway.needOpsPerSecond)));
+  return { region, drained: world.drained, canAbsorbLoss: shortfalls.length === 0 && cellsWithoutQuorum.length === 0, headroomOpsPerSecond: headroom, gateways, shortfalls, cellsWithoutQuorum, moves: Object.fromEntries(moves) };
 }
 
 export function describeShortfall(shortfall: CapacityShortfall): string {

@@ -10,7 +10,7 @@ import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot
 import type { AuditLog, DrillService, FaultService, HaltStore, ScheduleStore } from "./ports.js";
 import { KillSwitch } from "./halt.js";
 import { resilienceOf, RESILIENCE_WINDOW_MS_DEFAULT, type Resilience } from "./resilience.js";
-import { capacityShortfalls, gatewayLoads, LoadEstimator, type CapacityLimits } from "./capacity.js";
+import { LoadEstimator, regionReadiness, type CapacityLimits } from "./capacity.js";
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
@@ -351,24 +351,17 @@ export class Controller implements ControllerApi {
   /** Per region: could its loss be absorbed now (capacity from the measured load, and quorum), and the headroom. */
   readiness(): Readiness {
     const { cluster, routing } = this.dependencies;
-    const limits = this.options.capacity;
-    const routes = new Map(cluster.cells().map((cell) => [cell.id, routing.regionOfCell(cell.id)]));
-    const load = (cell: string): number => this.load.opsPerSecond(cell);
-    const regions = cluster.topology.regions.map(({ name }) => {
-      const moves = this.actions.evacuationMoves(name);
-      const shortfalls = limits === null ? [] : capacityShortfalls(routes, moves, load, limits);
-      const after = new Map(routes);
-      for (const [cell, region] of moves) after.set(cell, region);
-      // Every gateway that carries users once the region is gone (not only the receiving ones): the headroom left.
-      const gateways = limits === null ? [] : gatewayLoads(after, load, limits).filter((gateway) => gateway.region !== name);
-      const cellsWithoutQuorum = cluster.cells().filter((cell) => {
-        const upElsewhere = cell.replicas.filter((replica) => replica.region !== name && (replica.state === "up" || replica.state === "lagging")).length;
-        return upElsewhere * 2 <= cell.replicas.length;
-      }).map((cell) => cell.id);
-      const headroom = gateways.length === 0 ? null : Math.round(Math.min(...gateways.map((gateway) => gateway.haveOpsPerSecond - gateway.needOpsPerSecond)) * 10) / 10;
-      return { region: name, drained: routing.isDrained(name), canAbsorbLoss: shortfalls.length === 0 && cellsWithoutQuorum.length === 0, headroomOpsPerSecond: headroom, gateways, shortfalls, cellsWithoutQuorum, moves: Object.fromEntries(moves) };
-    });
-    return { atMs: this.nowMs(), limits, loadOpsPerSecond: this.load.snapshot(), regions };
+    const regions = cluster.topology.regions.map(({ name }) =>
+      regionReadiness(name, {
+        cells: cluster.cells(),
+        routes: new Map(cluster.cells().map((cell) => [cell.id, routing.regionOfCell(cell.id)])),
+        moves: this.actions.evacuationMoves(name),
+        load: (cell) => this.load.opsPerSecond(cell),
+        limits: this.options.capacity,
+        drained: routing.isDrained(name),
+      }),
+    );
+    return { atMs: this.nowMs(), limits: this.options.capacity, loadOpsPerSecond: this.load.snapshot(), regions };
   }
 
   private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
