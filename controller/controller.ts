@@ -14,10 +14,13 @@ import { LoadEstimator, regionReadiness, type CapacityLimits } from "./capacity.
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillPredictionRecord, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
+/** A drill's prediction older than this (simulated) is not attached to its run. */
+export const PREDICTION_FRESH_MS = 600_000;
+export const drillPredictionsKeptMax = 32;
 
 export interface ConsistencySnapshot {
   readonly atMs: number;
@@ -62,6 +65,7 @@ export class Controller implements ControllerApi {
   private loadObservedAtMs = -1;
   private rehearsalPort: ((request: RehearsalRequest) => Promise<Result<unknown>>) | null = null;
   private rehearsing = false;
+  private readonly drillPredictions = new Map<string, DrillPredictionRecord>();
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly metrics: { canAbsorb: Gauge<"region">; headroom: Gauge<"region">; resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
@@ -241,7 +245,9 @@ export class Controller implements ControllerApi {
     const stop = scheduleStop(options.stop);
     if (!stop.ok) return stop;
     const { stop: _input, ...rest } = options;
-    return this.runs.start(name, { ...rest, stopOverride: stop.value });
+    const prediction = this.drillPredictions.get(name);
+    const fresh = prediction !== undefined && this.nowMs() - prediction.atMs <= PREDICTION_FRESH_MS ? prediction : null;
+    return this.runs.start(name, { ...rest, stopOverride: stop.value, prediction: fresh });
   }
 
   abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord> {
@@ -262,6 +268,13 @@ export class Controller implements ControllerApi {
     } finally {
       this.rehearsing = false;
     }
+  }
+
+  /** The runtime records a drill's rehearsal here; the next run of that drill (within PREDICTION_FRESH_MS) carries it. */
+  rememberDrillPrediction(drill: string, prediction: DrillPredictionRecord): void {
+    this.drillPredictions.delete(drill);
+    this.drillPredictions.set(drill, prediction);
+    if (this.drillPredictions.size > drillPredictionsKeptMax) this.drillPredictions.delete(this.drillPredictions.keys().next().value as string);
   }
 
   /** Appends to the audit log (and publishes it), for the runtime's records such as prediction vs measurement. */

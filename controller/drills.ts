@@ -3,7 +3,7 @@
 // did not inject) appears while it runs, stored with its report.
 import type { Clock } from "../sim/kernel/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "./types.js";
+import type { DrillPredictionRecord, DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "./types.js";
 
 export const drillRunsKeptMax = 200;
 
@@ -18,6 +18,8 @@ export interface DrillStartOptions {
   readonly stop?: StopConditionsRecord | null;
   /** Stop conditions for this run, instead of the drill's own (the run request's `stop`). */
   readonly stopOverride?: StopConditionsRecord | null;
+  /** A rehearsal's prediction for this drill, kept with the run. */
+  readonly prediction?: DrillPredictionRecord | null;
 }
 
 export interface DrillGate {
@@ -103,6 +105,7 @@ export class DrillRuns {
       schedule: options.schedule ?? null,
       stop: options.stopOverride ?? described?.stop ?? options.stop ?? null,
       stoppedBy: null,
+      prediction: options.prediction ?? null,
     };
     this.runs.push(run);
     if (this.runs.length > drillRunsKeptMax) this.runs.shift();
@@ -130,7 +133,7 @@ export class DrillRuns {
         update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), stop: result.stop ?? run.stop ?? null, stoppedBy: result.stoppedBy ?? null }, result.reportHtml);
         this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons, stoppedBy: result.stoppedBy ?? null } });
       },
-    }, { defaultStop: options.stop ?? null, ...(options.stopOverride ? { stop: options.stopOverride } : {}) });
+    }, { defaultStop: options.stop ?? null, ...(options.stopOverride ? { stop: options.stopOverride } : {}), prediction: options.prediction ?? null });
     if ("error" in started) {
       if (this.active === slot) this.active = null;
       update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), reasons: [started.error] }, null);

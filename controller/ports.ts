@@ -1,7 +1,7 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillOutcome, HaltState, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "./types.js";
+import type { AuditEntry, DrillOutcome, DrillPredictionRecord, HaltState, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "./types.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 
@@ -81,6 +81,8 @@ export interface DrillStartOptions {
   readonly defaultStop?: StopConditionsRecord | null;
   /** Stop conditions for this run instead of the drill's own (`stop` in the run request). */
   readonly stop?: StopConditionsRecord | null;
+  /** A rehearsal's prediction for this drill, carried into the result and its report. */
+  readonly prediction?: DrillPredictionRecord | null;
 }
 
 /** Runs chaos drills against the running world. */

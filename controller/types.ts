@@ -164,6 +164,15 @@ export interface DrillRunOptions {
   readonly stop?: StopConditionsInput;
 }
 
+export interface DrillPredictionRecord {
+  readonly atMs: number;
+  readonly outcome: string;
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  readonly lostAckedTransfers: number | null;
+  readonly errorRate: number;
+  readonly p99Ms: number | null;
+}
+
 export interface StoppedByRecord {
   readonly condition: "errorRateMax" | "p99MsMax" | "lostAckedTransfersMax" | "unavailableMsMax";
   readonly value: number;
@@ -183,6 +192,8 @@ export interface DrillRunRecord {
   readonly stop?: StopConditionsRecord | null;
   /** The stop condition that ended the run ABORTED, else null. */
   readonly stoppedBy?: StoppedByRecord | null;
+  /** A rehearsal's prediction for this drill made just before the run (null: none). */
+  readonly prediction?: DrillPredictionRecord | null;
   readonly rtoMs: Readonly<Record<string, number | null>>;
   readonly lostAckedTransfers: number | null;
   readonly checkers: Readonly<Record<string, unknown>>;

@@ -21,6 +21,17 @@ export interface StopSummary {
   readonly windowMs: number;
 }
 
+/** What a rehearsal predicted for this drill before it ran (POST /api/v1/rehearsals {drill}), for the report. */
+export interface DrillPrediction {
+  /** Simulated ms (of the running world) when the prediction was made. */
+  readonly atMs: number;
+  readonly outcome: string;
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  readonly lostAckedTransfers: number | null;
+  readonly errorRate: number;
+  readonly p99Ms: number | null;
+}
+
 export function stopSummary(stop: StopConditions | null): StopSummary | null {
   if (stop === null) return null;
   return { errorRateMax: stop.errorRateMax, p99MsMax: stop.p99MsMax, lostAckedTransfersMax: stop.lostAckedTransfersMax, unavailableMsMax: stop.unavailableMsMax, windowMs: stop.windowUs / 1000 };
@@ -64,6 +75,8 @@ export interface DrillResult {
   readonly stoppedBy: StoppedBy | null;
   /** The operator's reason for aborting the run (outcome ABORTED), else null. */
   readonly abortReason: string | null;
+  /** The rehearsal's prediction for this run, if one was made just before it (null: none). */
+  readonly prediction: DrillPrediction | null;
 }
 
 const toMs = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);

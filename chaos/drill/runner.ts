@@ -11,7 +11,7 @@ import type { WorldConfig } from "../../sim/world/config.js";
 import { FaultManager } from "../fault-manager.js";
 import { DrillExecution, type DrillController } from "./execution.js";
 import type { Drill } from "./format.js";
-import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillResult } from "./result.js";
+import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillPrediction, type DrillResult } from "./result.js";
 import type { StopConditions, StopProbeWorld } from "./stop.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
@@ -72,7 +72,7 @@ export interface DrillWorld {
   summary(): { readonly simulatedMs: number; readonly traceHash: string };
 }
 
-export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number, prediction: DrillPrediction | null = null): DrillResult {
   const history = historyFromUs === undefined ? virtual.recorder.history() : virtual.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -117,6 +117,7 @@ export function buildDrillResult(drill: Drill, seed: number, virtual: DrillWorld
     stop: stopSummary(execution.stopConditions),
     stoppedBy: execution.stoppedBy,
     abortReason: execution.abortReason,
+    prediction,
   };
 }
 
@@ -166,6 +167,8 @@ export interface StartDrillOptions {
   readonly defaultStop?: StopConditions | null;
   /** The running world's online count of lost acknowledged transfers (the lostAckedTransfersMax condition). */
   readonly lostAckedTransfers?: () => number | null;
+  /** A rehearsal's prediction for this run, carried into the result for the report. */
+  readonly prediction?: DrillPrediction | null;
 }
 
 export interface DrillRunHandle {
@@ -190,7 +193,7 @@ export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDr
     done = true;
     const fromUs = Math.max(0, execution.startUs - DRILL_HISTORY_LEAD_US);
     const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT, fromUs);
-    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs));
+    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null));
   };
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);

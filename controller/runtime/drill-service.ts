@@ -60,7 +60,7 @@ export class ChaosDrillService implements DrillService {
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
     const lost = this.dependencies.lostAckedTransfers;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
+    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), prediction: options?.prediction ?? null, ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result));
@@ -102,6 +102,7 @@ function reportHtml(result: ChaosDrillResult): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head><body>
 <h1>Drill ${escapeHtml(result.drill)}: ${escapeHtml(result.outcome)}</h1>
 <p>Seed ${result.seed}, simulated ${result.simulatedMs} ms, ${result.operations} operations in the history, trace ${escapeHtml(result.traceHash)}.</p>
+<h2>Prediction</h2><p>${result.prediction === null ? "none made" : escapeHtml(`rehearsed at ${result.prediction.atMs} ms: ${result.prediction.outcome}, RTO ${JSON.stringify(result.prediction.rtoMs)}, lost ${result.prediction.lostAckedTransfers ?? "-"}, error rate ${result.prediction.errorRate}, p99 ${result.prediction.p99Ms ?? "-"} ms`)}</p>
 <h2>Stop conditions</h2><p>${result.stop === null ? "none" : escapeHtml(JSON.stringify(result.stop))}${result.stoppedBy === null ? "" : ` &mdash; stopped by ${escapeHtml(result.stoppedBy.condition)}: ${result.stoppedBy.value} &gt; ${result.stoppedBy.limit} at ${result.stoppedBy.atMs} ms`}</p>
 <h2>Reasons</h2><ul>${result.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("") || "<li>none: every expectation held</li>"}</ul>
 <h2>RTO per affected cell (ms)</h2><table><tr><th>cell</th><th>RTO</th></tr>${rows(Object.entries(result.rtoMs))}</table>

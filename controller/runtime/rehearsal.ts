@@ -14,6 +14,7 @@ import { checkAvailability, type CellAvailability } from "../../harness/checkers
 import { pairHistory, type Op } from "../../harness/history.js";
 import type { ActionOutcome, ActionRequest, AuditDraftInput, CapacityFigures, DrillRunRecord, RehearsalRequest, Result } from "../types.js";
 import { setupController, type ControllerSetup } from "./setup.js";
+import { PREDICTION_FRESH_MS } from "../controller.js";
 
 /** The copy's load runs this long before the action: the baseline its figures start from. */
 export const REHEARSAL_BASELINE_US = 2_000_000;
@@ -29,8 +30,6 @@ export const REHEARSAL_DRILL_EXTRA_US_MAX = 60_000_000;
 export const REHEARSAL_SLICE_US = 50_000;
 /** Predictions kept for comparison with the real action that follows. */
 export const PREDICTIONS_KEPT_MAX = 32;
-/** A prediction older than this (simulated) is not compared with an action. */
-export const PREDICTION_FRESH_MS = 600_000;
 
 export type { RehearsalRequest };
 
@@ -62,7 +61,7 @@ export interface Prediction extends OutcomeFigures {
   readonly actionMs: number | null;
   readonly shedRequests: number;
   readonly lostAckedTransfers: number | null;
-  readonly drill: { readonly outcome: DrillRunRecord["outcome"]; readonly reasons: readonly string[]; readonly lostAckedTransfers: number | null } | null;
+  readonly drill: { readonly outcome: DrillRunRecord["outcome"]; readonly rtoMs: Readonly<Record<string, number | null>>; readonly reasons: readonly string[]; readonly lostAckedTransfers: number | null } | null;
   readonly simulatedMs: number;
   readonly wallMs: number;
 }
@@ -222,7 +221,7 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
         ...figures,
         shedRequests,
         lostAckedTransfers: lostAfter === null ? null : lostAfter - lostBefore,
-        drill: run === null ? null : { outcome: run.outcome, reasons: run.reasons, lostAckedTransfers: run.lostAckedTransfers },
+        drill: run === null ? null : { outcome: run.outcome, rtoMs: run.rtoMs, reasons: run.reasons, lostAckedTransfers: run.lostAckedTransfers },
         simulatedMs: Math.round((copy.virtual.nowUs() - copyStartUs) / 1000),
         wallMs: Math.round(dependencies.wallNowMs() - wallStartMs),
       },

@@ -158,7 +158,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
   controller.bindRehearsal(async (request) => {
     const answer = await rehearse(request, { source: built, yieldNow: () => new Promise((resolve) => setImmediate(resolve)), wallNowMs: () => performance.now() });
-    if (answer.ok) predictions.remember(answer.value);
+    if (answer.ok) {
+      predictions.remember(answer.value);
+      const drill = answer.value.request.drill;
+      if (drill !== undefined) {
+        const { basedOn, outcome, errorRate, p99Ms } = answer.value;
+        // The drill's own RTO figures (per cell its faults touched), not the whole-run window's.
+        controller.rememberDrillPrediction(drill, { atMs: basedOn.atMs, outcome, rtoMs: answer.value.drill?.rtoMs ?? answer.value.rtoMs, lostAckedTransfers: answer.value.drill?.lostAckedTransfers ?? answer.value.lostAckedTransfers, errorRate, p99Ms });
+      }
+    }
     return answer;
   });
   return built;

@@ -93,7 +93,8 @@ stop: {unavailableMsMax: 1500}
     const faults = new FaultManager(virtual.cluster);
     const drill = parseDrillText(`name: long\nduration: 60s\nsteps:\n  - {at: 2s, inject: {type: partition, target: {cell: cell-2, select: leader}, duration: 50s}}\n`);
     let result: DrillResult | null = null;
-    const handle = startDrill(virtual, drill, { faults }, (done) => (result = done));
+    const prediction = { atMs: 100, outcome: "SUCCEEDED", rtoMs: { "cell-2": 420 }, lostAckedTransfers: 0, errorRate: 0.01, p99Ms: 30 };
+    const handle = startDrill(virtual, drill, { faults, prediction }, (done) => (result = done));
     virtual.runFor(4_000_000);
     expect(faults.active()).toHaveLength(1);
     handle.abort("the pager went off");
@@ -104,6 +105,8 @@ stop: {unavailableMsMax: 1500}
     expect(finished?.abortReason).toBe("the pager went off");
     expect(finished?.reasons[0]).toBe("aborted: the pager went off");
     expect(finished?.stoppedBy).toBeNull();
+    // A rehearsal's prediction rides along into the result, for the report.
+    expect(finished?.prediction).toEqual(prediction);
   }, 60_000);
 });
 

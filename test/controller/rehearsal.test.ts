@@ -94,6 +94,11 @@ describe("rehearsals", () => {
     expect(prediction.simulatedMs).toBeGreaterThan(60_000);
     expect(h.setup.controller.drillRuns()).toEqual([]);
     expect(h.setup.faults.active()).toEqual([]);
+    // The run that follows carries the prediction (for its report: prediction and outcome side by side).
+    const started = await h.request("POST", "/api/v1/drills/leader-dc-partition/runs", {});
+    expect(started.status).toBe(202);
+    expect((started.body as { prediction: unknown }).prediction).toEqual({ atMs: prediction.basedOn.atMs, outcome: "SUCCEEDED", rtoMs: prediction.drill?.rtoMs, lostAckedTransfers: 0, errorRate: prediction.errorRate, p99Ms: prediction.p99Ms });
+    expect(Object.keys(prediction.drill?.rtoMs ?? {}).length).toBeGreaterThan(0);
   }, 240_000);
 
   it("bad rehearsals are 400 naming the field", async () => {

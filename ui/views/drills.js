@@ -62,6 +62,7 @@ export function setupDrills(store, dialog, hooks) {
         `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress>${abort} ` +
         `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
         `${stop ? ` · stop if ${escapeHtml(stop)}` : ""}${stopped}` +
+        `${run.prediction ? ` · predicted ${escapeHtml(String(run.prediction.outcome))}, RTO ${escapeHtml(Object.entries(run.prediction.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ") || "–")}` : ""}` +
         `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ` +
         `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener">report</a></div></li>`;
     }).join("") || `<li class="muted">no runs yet</li>`;
