@@ -52,6 +52,9 @@ export interface DrillDescription {
   readonly durationMs: number;
   /** The drill's own stop conditions (null: none; a schedule's defaults then apply). */
   readonly stop?: StopConditionsRecord | null;
+  /** The plan, for the page's timeline and countdown (simulated ms after the start). */
+  readonly steps?: readonly { readonly atMs: number; readonly kind: string; readonly label: string }[];
+  readonly expect?: { readonly rtoMsMax: number | null; readonly lostAckedTransfersMax: number; readonly checkers: readonly string[] };
 }
 
 export interface DrillProgress {

@@ -28,5 +28,6 @@ export const resilienceQuerySchema = z.strictObject({ windowMs: z.coerce.number(
 /** Aborting a drill or pulling the kill switch: the reason is what the audit keeps. */
 export const reasonBodySchema = z.strictObject({ reason: z.string().trim().min(1, "a non-empty reason").max(1000) });
 /** The chaos module validates the fault itself; here only its outer shape. */
-export const faultBodySchema = z.looseObject({ type: z.string().min(1).max(100) });
+export const faultBodySchema = z.looseObject({ type: z.string().min(1).max(100), reason: reason.optional() });
+export const trafficHistoryQuerySchema = z.strictObject({ windowMs: z.coerce.number().int().min(1000).max(15 * 60_000).optional() });
 export const auditQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional(), kind: z.enum(["action", "drill", "fault", "refusal", "routing", "schedule", "halt"]).optional() });

@@ -11,6 +11,7 @@ import { DRILL_SETTLE_US, startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
+import { drillExpectation, drillTimeline } from "./drill-timeline.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService, DrillStartOptions } from "../ports.js";
 import { stopSummary } from "../../chaos/drill/result.js";
 import type { StopConditions } from "../../chaos/drill/stop.js";
@@ -43,7 +44,14 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000), stop: stopSummary(drill.stop) }));
+    return [...this.drills.values()].map((drill) => ({
+      name: drill.name,
+      description: drill.description,
+      durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000),
+      steps: drillTimeline(drill, DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+      stop: stopSummary(drill.stop),
+    }));
   }
 
   ownsFault(faultId: string): boolean {

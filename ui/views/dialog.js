@@ -29,7 +29,9 @@ export function describePrediction(prediction) {
 }
 
 /**
- * @typedef {{ title: string, description: string, confirmLabel?: string,
+ * `reasonRequired`: the action is not sent without a reason (fault injection: the audit log must
+ * say why someone broke the world on purpose).
+ * @typedef {{ title: string, description: string, confirmLabel?: string, reasonRequired?: boolean,
  *   run: (options: { reason?: string, force?: boolean }) => Promise<any>,
  *   describeResult: (result: any) => string,
  *   rehearse?: () => Promise<any>, rehearseNow?: boolean }} ActionRequest
@@ -42,6 +44,7 @@ export function createActionDialog(hooks) {
   const title = byId("action-title");
   const description = byId("action-description");
   const reason = /** @type {HTMLInputElement} */ (byId("action-reason"));
+  const reasonLabel = byId("action-reason-label");
   const refusal = byId("refusal");
   const refusalRule = byId("refusal-rule");
   const refusalError = byId("refusal-error");
@@ -90,6 +93,15 @@ export function createActionDialog(hooks) {
 
   confirmButton.addEventListener("click", () => {
     const text = reason.value.trim();
+    if (text === "" && current?.reasonRequired) {
+      result.textContent = "This action needs a reason: it is recorded in the audit log.";
+      result.classList.add("bad");
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    reason.removeAttribute("aria-invalid");
+    result.classList.remove("bad");
     void execute(text === "" ? {} : { reason: text });
   });
   forceButton.addEventListener("click", () => {
@@ -135,6 +147,10 @@ export function createActionDialog(hooks) {
       description.textContent = request.description;
       confirmButton.textContent = request.confirmLabel ?? "Confirm";
       reason.value = "";
+      reason.required = request.reasonRequired === true;
+      result.classList.remove("bad");
+      reason.removeAttribute("aria-invalid");
+      reasonLabel.textContent = request.reasonRequired ? "reason (required, recorded in the audit log)" : "reason (recorded in the audit log)";
       forceReason.value = "";
       refusal.hidden = true;
       result.textContent = "";
@@ -143,7 +159,8 @@ export function createActionDialog(hooks) {
       prediction.dataset.state = "";
       rehearseButton.hidden = request.rehearse === undefined;
       dialog.showModal();
-      confirmButton.focus();
+      if (request.reasonRequired) reason.focus();
+      else confirmButton.focus();
       if (request.rehearseNow && request.rehearse) void rehearse();
     },
   };
