@@ -201,6 +201,8 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("drill-run-dc-outage").click();
     await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.getByTestId("refusal").textContent(), { timeout: WAIT_MS }).toContain("halted");
+    // No break-glass override for the kill switch: releasing it is the override.
+    expect(await page.getByTestId("force-action").isVisible()).toBe(false);
     await page.getByTestId("cancel-action").click();
     await button.click();
     await page.getByTestId("confirm-action").click();

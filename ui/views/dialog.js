@@ -80,7 +80,12 @@ export function createActionDialog(hooks) {
         refusalError.textContent = error.message;
         refusalWhy.textContent = RULE_EXPLANATIONS[/** @type {keyof typeof RULE_EXPLANATIONS} */ (error.rule)] ?? "";
         result.textContent = "";
-        forceReason.focus();
+        // The kill switch is not a rule to break glass on: releasing it is the override.
+        const overridable = error.rule !== "halted";
+        // (style, not the hidden attribute: label.stacked's display: flex would win over it)
+        /** @type {HTMLElement} */ (forceReason.closest("label")).style.display = overridable ? "" : "none";
+        forceButton.style.display = overridable ? "" : "none";
+        if (overridable) forceReason.focus();
       } else {
         result.textContent = `Failed: ${error instanceof Error ? error.message : String(error)}`;
       }
