@@ -1,20 +1,21 @@
 // Adapters from the chaos module to the controller's ports: the FaultManager as FaultService,
 // and a built-in drill service (single-fault outage drills run on the live world) used until a
-// chaos drill runner is wired in. A drill's faults carry origin "drill:<name>", which is how a
+// chaos drill runner is wired in. A drill's faults carry origin "drill:<run id>", which is how a
 // real fault is told apart from the drill's own.
 import type { Cluster } from "../sim/cluster.js";
 import type { FaultManager } from "../chaos/fault-manager.js";
-import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultService } from "./ports.js";
+import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultChange, FaultService } from "./ports.js";
 import type { FaultRecord } from "./types.js";
 
 export function faultServiceOf(manager: FaultManager): FaultService {
   return {
     active: () => manager.active(),
     catalogue: () => manager.catalogue(),
-    inject: (spec) => manager.inject(spec, { origin: "api" }),
-    heal: (id) => manager.heal(id),
-    healAll: () => manager.healAll(),
-    onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord) => void) => manager.on((event) => listener(event.kind, event.fault)),
+    inject: (spec, actor, reason) => manager.inject(spec, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) }),
+    heal: (id, actor) => manager.heal(id, actor),
+    healAll: (actor) => manager.healAll(actor),
+    onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void) =>
+      manager.on((event) => listener(event.kind, event.fault, { origin: event.origin, actor: event.actor, ...(event.reason === undefined ? {} : { reason: event.reason }) })),
   };
 }
 
@@ -53,13 +54,13 @@ export class OutageDrills implements DrillService {
     return this.owned.has(faultId);
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
     const drill = OUTAGE_DRILLS.find((candidate) => candidate.name === name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { cluster, faults } = this.dependencies;
     const clock = cluster.clock;
     const violationsBefore = this.dependencies.violations().length;
-    const injected = faults.inject({ type: drill.fault.type, target: drill.fault.target, leaseMs: drill.outageMs + drill.settleMs }, { origin: `drill:${name}` });
+    const injected = faults.inject({ type: drill.fault.type, target: drill.fault.target, leaseMs: drill.outageMs + drill.settleMs }, { origin: `drill:${runId}` });
     if (!injected.ok) return { error: `could not inject ${drill.fault.type}: ${injected.error}` };
     const fault = injected.value;
     this.owned.add(fault.id);

@@ -11,8 +11,8 @@ export interface KillSwitchDependencies {
   readonly store: HaltStore;
   readonly audit: AuditLog;
   readonly nowMs: () => number;
-  /** Heals every active fault; returns how many there were. */
-  readonly healAllFaults: () => number;
+  /** Heals every active fault (each heal audited with `actor`); returns how many there were. */
+  readonly healAllFaults: (actor: string) => number;
   /** Ends the running drill INTERRUPTED; returns its run id, or null when none runs. */
   readonly interruptDrill: (reason: string) => string | null;
   readonly onChange: (state: HaltState) => void;
@@ -49,7 +49,7 @@ export class KillSwitch {
     // Persist first: a crash between here and the heals still comes back halted.
     this.dependencies.store.setHaltState(this.current);
     const interruptedRun = this.dependencies.interruptDrill(`halted by ${actor}: ${reason}`);
-    const healedFaults = this.dependencies.healAllFaults();
+    const healedFaults = this.dependencies.healAllFaults(actor);
     this.dependencies.audit.append({ atMs: nowMs, actor, kind: "halt", action: "halt", target: "*", reason, outcome: `halted: ${healedFaults} faults healed${interruptedRun === null ? "" : `, ${interruptedRun} interrupted`}`, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { healedFaults, interruptedRun, alreadyHalted: wasHalted } });
     this.dependencies.onChange(this.current);
     return { ok: true, value: { ...this.current, healedFaults, interruptedRun } };

@@ -13,6 +13,7 @@ export type SafetyRuleId =
   | "gateway-remaining" // never drain every gateway
   | "wait-period" // a minimum time between actions on the same target (anti-flapping)
   | "target-unavailable" // the target replica/region is down or unknown
+  | "target-region-evacuated" // never move a leader into an evacuated (drained) region
   | "halted" // the kill switch is on: no new fault or drill (force does not override it)
   | "capacity"; // the regions left could not absorb the moved load within their admission budgets
 
@@ -65,8 +66,11 @@ export type RehearsalRequest = { readonly action: Omit<ActionRequest, "actor">; 
 export type AuditDraftInput = Omit<AuditEntry, "id" | "wallTime">;
 
 export interface AuditEntry {
+  /** A sequence, unique and increasing across controller restarts: the log's order. */
   readonly id: number;
+  /** Simulated ms: restarts at 0 with the controller, so never sort by it across restarts. */
   readonly atMs: number;
+  /** Wall clock, ISO 8601. */
   readonly wallTime: string;
   readonly actor: string;
   readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule" | "halt";
@@ -183,6 +187,11 @@ export interface StoppedByRecord {
 
 export interface DrillRunRecord {
   readonly id: string;
+  /** Start order, unique across controller restarts (the number in the id); lists sort by it. */
+  readonly seq: number;
+  /** Wall-clock start and end (ISO 8601); `startedMs`/`endedMs` are simulated, and restart at 0 with the controller. */
+  readonly startedAt: string;
+  readonly endedAt: string | null;
   readonly drill: string;
   readonly seed: number;
   readonly state: "running" | "done";

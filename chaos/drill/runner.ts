@@ -169,6 +169,8 @@ export interface StartDrillOptions {
   readonly lostAckedTransfers?: () => number | null;
   /** A rehearsal's prediction for this run, carried into the result for the report. */
   readonly prediction?: DrillPrediction | null;
+  /** Fault origin and actor of this run (default `drill:<name>`); the controller uses `drill:<run id>`. */
+  readonly origin?: string;
 }
 
 export interface DrillRunHandle {
@@ -198,7 +200,7 @@ export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDr
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
-  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, `drill:${drill.name}`, settleThenConclude, stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop));
+  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude, stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop));
   execution.start(settleThenConclude);
   return {
     execution,

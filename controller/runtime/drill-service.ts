@@ -58,7 +58,7 @@ export class ChaosDrillService implements DrillService {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, options?: DrillStartOptions): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string, options?: DrillStartOptions): DrillHandle | { readonly error: string } {
     const builtin = this.drills.get(name);
     if (builtin === undefined) return { error: `no drill ${name}` };
     const drill = options?.stop === undefined || options.stop === null ? builtin : { ...builtin, stop: stopConditionsOfRecord(options.stop) };
@@ -68,7 +68,7 @@ export class ChaosDrillService implements DrillService {
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
     const lost = this.dependencies.lostAckedTransfers;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), prediction: options?.prediction ?? null, ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), prediction: options?.prediction ?? null, ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result));

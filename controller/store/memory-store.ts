@@ -14,10 +14,14 @@ export class MemoryStore implements AuditLog, ScheduleStore, HaltStore {
   private halt: HaltState | null = null;
   private nextAuditId = 1;
 
-  constructor(private readonly wallTimeIso: () => string) {}
+  constructor(private readonly wallClockIso: () => string) {}
+
+  wallTimeIso(): string {
+    return this.wallClockIso();
+  }
 
   append(entry: AuditDraft): AuditEntry {
-    const stored: AuditEntry = { ...entry, id: this.nextAuditId++, wallTime: this.wallTimeIso() };
+    const stored: AuditEntry = { ...entry, id: this.nextAuditId++, wallTime: this.wallClockIso() };
     this.entries.push(stored);
     if (this.entries.length > memoryAuditEntriesMax) this.entries.shift();
     return stored;

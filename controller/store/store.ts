@@ -33,7 +33,7 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
 
   constructor(
     readonly dataDirectory: string,
-    private readonly wallTimeIso: () => string,
+    private readonly wallClockIso: () => string,
   ) {
     mkdirSync(dataDirectory, { recursive: true });
     this.db = new Database(path.join(dataDirectory, "controller.sqlite"));
@@ -56,7 +56,7 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   }
 
   append(entry: AuditDraft): AuditEntry {
-    const wallTime = this.wallTimeIso();
+    const wallTime = this.wallClockIso();
     const info = this.db
       .prepare(`INSERT INTO audit (at_ms, wall_time, actor, kind, action, target, reason, outcome, rule, overrode_rule, routing_version_before, routing_version_after, details)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -126,6 +126,10 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   setHaltState(state: HaltState | null): void {
     if (state === null) this.db.prepare("DELETE FROM settings WHERE key = 'halt'").run();
     else this.db.prepare("INSERT INTO settings (key, body) VALUES ('halt', ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body").run(JSON.stringify(state));
+  }
+
+  wallTimeIso(): string {
+    return this.wallClockIso();
   }
 
   nextId(kind: string): number {

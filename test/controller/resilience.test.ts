@@ -6,7 +6,7 @@ import type { DrillRunRecord } from "../../controller/types.js";
 import { startHarness, type Harness } from "./harness.js";
 
 function run(id: number, outcome: DrillRunRecord["outcome"], options: { startedMs?: number; checkers?: Record<string, unknown>; schedule?: string; drill?: string } = {}): DrillRunRecord {
-  return { id: `r-${id}`, drill: options.drill ?? "dc-outage", seed: 1, state: "done", progressPct: 100, outcome, rtoMs: {}, lostAckedTransfers: 0, checkers: options.checkers ?? { bank: { valid: true } }, startedMs: options.startedMs ?? 10_000, endedMs: 20_000, reasons: [], schedule: options.schedule ?? null };
+  return { id: `r-${id}`, seq: id, startedAt: "", endedAt: null, drill: options.drill ?? "dc-outage", seed: 1, state: "done", progressPct: 100, outcome, rtoMs: {}, lostAckedTransfers: 0, checkers: options.checkers ?? { bank: { valid: true } }, startedMs: options.startedMs ?? 10_000, endedMs: 20_000, reasons: [], schedule: options.schedule ?? null };
 }
 
 describe("the resilience score", () => {
