@@ -9,6 +9,7 @@ import { universeOfConfig } from "../chaos/drill/universe.js";
 import { ChaosError } from "../chaos/errors.js";
 import type { DrillResult } from "../chaos/drill/result.js";
 import { CliError, badInput, parseSeed } from "./errors.js";
+import { formatTimeProgress, progressLine } from "./progress.js";
 import { loadConfigOrExit } from "./sim.js";
 
 interface RunFlags {
@@ -61,7 +62,7 @@ function printHuman(result: DrillResult, wallMs: number, command: string): void 
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   if (flags.runtime === "live") {
-    // Real processes, files and TCP through Toxiproxy: sim/live (issue 8).
+    // Real processes, files and TCP through Toxiproxy: runtime/live (issue 8).
     const seed = parseSeed(flags.seed);
     const { drill, source } = loadDrill(nameOrFile, flags.config);
     const { runLiveDrillCommand } = await import("./drill-live.js");
@@ -72,18 +73,23 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = loadConfigOrExit(flags.config);
-  const { runDrill } = await import("../chaos/drill/runner.js");
+  const { runDrill } = await import("../runtime/virtual/drill.js");
   const startedMs = performance.now();
-  const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/runtime/consistency.js");
-  const output = runDrill(drill, {
+  const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/consistency.js");
+  const line = progressLine();
+  const label = `drill ${drill.name}`;
+  line.update(formatTimeProgress({ label, doneUs: 0, totalUs: drill.durationUs }), true);
+  const output = await runDrill(drill, {
     seed,
     config,
+    onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs),
     // The controller's online check of acknowledged transfers, for the lostAckedTransfersMax stop condition.
     onlineLostCount: (virtual) => {
-      const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: virtual.cluster.clock });
+      const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: virtual.cluster.clock });
       return { start: () => online.start(), stop: () => online.stop(), lostAckedTransfers: () => online.snapshot().lostAckedTransfers };
     },
   });
+  line.end();
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;
   const command = reproduce(source, seed, flags);

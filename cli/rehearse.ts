@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import type { Prediction } from "../controller/runtime/rehearsal.js";
+import type { Prediction } from "../runtime/virtual/rehearsal.js";
 import { CliError, badInput } from "./errors.js";
 
 interface RehearseFlags {

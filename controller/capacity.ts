@@ -9,8 +9,8 @@
 // The load is measured, not assumed: per cell, the requests offered to the gateways (served +
 // shed) each health period, smoothed (an exponentially weighted mean) so one noisy period does not
 // decide. Pure apart from that estimator's state; no clock of its own.
-import type { CellView } from "../sim/cluster.js";
-import type { Readiness } from "./types.js";
+import type { CellView } from "../domain/cluster.js";
+import type { Readiness } from "../domain/records.js";
 
 export interface CapacityLimits {
   /** A gateway's admission budget for one cell (its token bucket's rate). */

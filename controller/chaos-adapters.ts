@@ -2,10 +2,10 @@
 // and a built-in drill service (single-fault outage drills run on the live world) used until a
 // chaos drill runner is wired in. A drill's faults carry origin "drill:<run id>", which is how a
 // real fault is told apart from the drill's own.
-import type { Cluster } from "../sim/cluster.js";
+import type { Cluster } from "../domain/cluster.js";
 import type { FaultManager } from "../chaos/fault-manager.js";
 import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultChange, FaultService } from "./ports.js";
-import type { FaultRecord } from "./types.js";
+import type { FaultRecord } from "../domain/records.js";
 
 export function faultServiceOf(manager: FaultManager): FaultService {
   return {

@@ -1,9 +1,9 @@
-// The controller: implements ControllerApi (controller/types.ts) over a Cluster, the routing
+// The controller: implements ControllerApi (domain/records.ts) over a Cluster, the routing
 // table, the gateways' traffic figures, the audit log and schedule store, and the chaos module's
 // faults and drills. Everything runs on the cluster's clock; the HTTP edge calls it between
 // simulation slices.
 import { Registry, Gauge, Counter } from "prom-client";
-import type { Cluster, LeaderInfo } from "../sim/cluster.js";
+import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { defaultReconcileOptions, LeaderReconciler, type ReconcileOptions } from "./reconciler.js";
@@ -17,7 +17,7 @@ import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
 import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillPredictionRecord, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillPredictionRecord, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -232,7 +232,7 @@ export class Controller implements ControllerApi {
 
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     this.actions.act(request, (outcome) => {
-      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
+      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : outcome.code });
       callback(outcome);
     });
   }
@@ -289,8 +289,8 @@ export class Controller implements ControllerApi {
   }
 
   async rehearse(request: RehearsalRequest): Promise<Result<unknown>> {
-    if (this.rehearsalPort === null) return { ok: false, status: 409, error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
-    if (this.rehearsing) return { ok: false, status: 409, error: "a rehearsal is already running; one at a time" };
+    if (this.rehearsalPort === null) return { ok: false, code: "CONFLICT", error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
+    if (this.rehearsing) return { ok: false, code: "CONFLICT", error: "a rehearsal is already running; one at a time" };
     this.rehearsing = true;
     try {
       return await this.rehearsalPort(request);

@@ -1,9 +1,9 @@
 // Drill runs against the running world: started by an operator or a schedule, gated by safety
 // rules like any action, stopped at a max duration, INTERRUPTED when a real fault (one the drill
 // did not inject) appears while it runs, stored with its report.
-import type { Clock } from "../sim/kernel/ports.js";
+import type { Clock } from "../ground/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillPredictionRecord, DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "./types.js";
+import type { DrillPredictionRecord, DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "../domain/records.js";
 
 export const drillRunsKeptMax = 200;
 
@@ -26,7 +26,7 @@ export interface DrillGate {
   /** Rules that forbid starting a drill now (e.g. a region is evacuated, a cell lacks quorum). */
   refusals(): readonly { readonly rule: SafetyRuleId; readonly error: string }[];
   /** The kill switch's refusal while it is on (not overridable by force), else null. */
-  halted(what: string): { readonly ok: false; readonly status: 409; readonly error: string; readonly rule: "halted" } | null;
+  halted(what: string): { readonly ok: false; readonly code: "CONFLICT"; readonly error: string; readonly rule: "halted" } | null;
 }
 
 export class DrillRuns {
@@ -76,20 +76,20 @@ export class DrillRuns {
   }
 
   start(name: string, options: DrillStartOptions): Result<DrillRunRecord> {
-    if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, status: 404, error: `no drill ${name}` };
-    if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, status: 400, error: "reason: a non-empty reason is required with force", field: "reason" };
+    if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, code: "NOT_FOUND", error: `no drill ${name}` };
+    if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     const halted = this.dependencies.gate.halted(`drill ${name}`);
     if (halted !== null) {
       this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
       return halted;
     }
-    if (this.active !== null) return { ok: false, status: 409, error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
+    if (this.active !== null) return { ok: false, code: "CONFLICT", error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
     const refusals = this.dependencies.gate.refusals();
     const nowMs = this.nowMs();
     if (refusals.length > 0) {
       const first = refusals[0] as { rule: SafetyRuleId; error: string };
       this.dependencies.audit.append({ atMs: nowMs, actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: options.force === true ? "overridden" : "refused", rule: first.rule, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { refusals } });
-      if (options.force !== true) return { ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
+      if (options.force !== true) return { ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
     const described = this.dependencies.drills.list().find((drill) => drill.name === name);
@@ -160,9 +160,9 @@ export class DrillRuns {
   /** An operator stops the running drill `id`: its faults healed at once, ABORTED with `reason`, audited. */
   abort(id: string, reason: string, actor: string): Result<DrillRunRecord> {
     const run = this.get(id);
-    if (run === undefined) return { ok: false, status: 404, error: `no drill run ${id}` };
+    if (run === undefined) return { ok: false, code: "NOT_FOUND", error: `no drill run ${id}` };
     const active = this.active;
-    if (active === null || active.run.id !== id || active.handle === null) return { ok: false, status: 409, error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})` };
+    if (active === null || active.run.id !== id || active.handle === null) return { ok: false, code: "CONFLICT", error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})` };
     this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "drill", action: "abort", target: run.drill, reason, outcome: "aborted", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: id } });
     active.handle.abort(reason);
     return { ok: true, value: this.get(id) as DrillRunRecord };

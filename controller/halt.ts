@@ -5,7 +5,7 @@
 // Recovery actions (failover, evacuate, restore) stay allowed: halting chaos must never block
 // recovery. The state is in the store, so a controller restarted while halted stays halted.
 import type { AuditLog, HaltStore } from "./ports.js";
-import type { HaltState, Result } from "./types.js";
+import type { HaltState, Result } from "../domain/records.js";
 
 export interface KillSwitchDependencies {
   readonly store: HaltStore;
@@ -36,9 +36,9 @@ export class KillSwitch {
   }
 
   /** The refusal every new fault or drill gets while halted, else null. */
-  refusal(what: string): { ok: false; status: 409; error: string; rule: "halted" } | null {
+  refusal(what: string): { ok: false; code: "CONFLICT"; error: string; rule: "halted" } | null {
     if (!this.current.halted) return null;
-    return { ok: false, status: 409, error: `${what} refused: chaos is halted since ${this.current.sinceMs} ms by ${this.current.actor} (${this.current.reason}); POST /api/v1/halt/release first`, rule: "halted" };
+    return { ok: false, code: "CONFLICT", error: `${what} refused: chaos is halted since ${this.current.sinceMs} ms by ${this.current.actor} (${this.current.reason}); POST /api/v1/halt/release first`, rule: "halted" };
   }
 
   /** Halts (again, if already halted: every fault is healed again). */
@@ -56,7 +56,7 @@ export class KillSwitch {
   }
 
   release(reason: string, actor: string): Result<HaltState> {
-    if (!this.current.halted) return { ok: false, status: 409, error: "chaos is not halted" };
+    if (!this.current.halted) return { ok: false, code: "CONFLICT", error: "chaos is not halted" };
     const before = this.current;
     this.current = NOT_HALTED;
     this.dependencies.store.setHaltState(null);

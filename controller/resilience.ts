@@ -4,7 +4,7 @@
 // operator) counts apart; an INTERRUPTED run and a schedule slot that was skipped (outside its
 // windows, refused by a rule, the kill switch) did not run. score = passed / (passed + failed +
 // aborted): what fraction of the drills that really ran showed the system resilient.
-import type { DrillRunRecord } from "./types.js";
+import type { DrillRunRecord } from "../domain/records.js";
 
 export const RESILIENCE_WINDOW_MS_DEFAULT = 7 * 86_400_000;
 

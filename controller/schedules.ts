@@ -3,20 +3,20 @@
 // windows, a max duration. Kept in the store, so they survive a controller restart.
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
 import type { DrillRuns } from "./drills.js";
 import type { AuditLog, ScheduleStore, StoredSchedule } from "./ports.js";
-import type { Result, ScheduleRecord, StopConditionsRecord } from "./types.js";
+import type { Result, ScheduleRecord, StopConditionsRecord } from "../domain/records.js";
 import { stopConditionsOf, stopSchemaShape, type StopInput } from "../chaos/drill/format.js";
 import { stopSummary } from "../chaos/drill/result.js";
 import { ChaosError } from "../chaos/errors.js";
 
 /** A schedule's `stop` as the record keeps it (ms), or the 400 naming the field. */
-export function scheduleStop(input: StopInput | undefined): { ok: true; value: StopConditionsRecord | null } | { ok: false; status: 400; error: string; field: string } {
+export function scheduleStop(input: StopInput | undefined): { ok: true; value: StopConditionsRecord | null } | { ok: false; code: "INVALID"; error: string; field: string } {
   try {
     return { ok: true, value: stopSummary(stopConditionsOf(input, "stop")) };
   } catch (error) {
-    if (error instanceof ChaosError) return { ok: false, status: 400, error: `${error.field}: ${error.reason}`, field: error.field };
+    if (error instanceof ChaosError) return { ok: false, code: "INVALID", error: `${error.field}: ${error.reason}`, field: error.field };
     throw error;
   }
 }
@@ -102,10 +102,10 @@ export class DrillScheduler {
   }
 
   create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
-    if (!this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (!this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
-    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, status: 409, error: `at most ${schedulesMax} schedules (schedulesMax)` };
+    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, code: "CONFLICT", error: `at most ${schedulesMax} schedules (schedulesMax)` };
     const schedule: StoredSchedule = {
       id: `s-${this.dependencies.store.nextId("s")}`,
       drill: body.drill,
@@ -125,8 +125,8 @@ export class DrillScheduler {
 
   update(id: string, body: Partial<ScheduleBody>, actor: string): Result<ScheduleRecord> {
     const existing = this.dependencies.store.get(id);
-    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
-    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
+    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
     const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)), ...(body.stop === undefined ? {} : { stop: stop.value }) };
@@ -138,7 +138,7 @@ export class DrillScheduler {
 
   remove(id: string, actor: string): Result<null> {
     const existing = this.dependencies.store.get(id);
-    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
+    if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
     this.disarm(id);
     this.dependencies.store.remove(id);
     this.auditChange(actor, "delete", existing);

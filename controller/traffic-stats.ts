@@ -4,7 +4,7 @@
 // users of a region see) goes into a fixed log-bucket histogram instead: it needs no random draw
 // (a reservoir would consume the seeded stream and change every trace) and costs
 // `regionLatencyBuckets` counters per region however many requests pass.
-import type { Random } from "../sim/kernel/ports.js";
+import type { Random } from "../ground/ports.js";
 
 export const latencySamplesMax = 4096;
 /** Region latency histogram: bucket i holds latencies up to 100 us * 1.1^i (about 10 % resolution). */

@@ -1,4 +1,4 @@
-// Turns a zod failure into the API's 400: `{error: "<field>: <expected form>", field}`.
+// Turns a zod failure into the API's INVALID (HTTP 400): `{error: "<field>: <expected form>", field}`.
 import type { z } from "zod";
 
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -10,9 +10,9 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(body)" : out;
 }
 
-export function zodFailure(error: z.ZodError): { ok: false; status: 400; error: string; field: string } {
+export function zodFailure(error: z.ZodError): { ok: false; code: "INVALID"; error: string; field: string } {
   const issue = error.issues[0];
   const field = issue === undefined ? "(body)" : fieldPath(issue.path);
   const detail = issue === undefined ? "invalid" : issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
-  return { ok: false, status: 400, error: `${field}: ${detail}`, field };
+  return { ok: false, code: "INVALID", error: `${field}: ${detail}`, field };
 }

@@ -8,8 +8,8 @@
 // leader is unavailable). Lost acknowledged transfers come from an online check when the runtime
 // has one (the controller's; `null` otherwise, and then that condition cannot trip).
 import type { Op } from "../../harness/history.js";
-import type { CellView } from "../../sim/cluster.js";
-import type { Clock, TimerHandle } from "../../sim/kernel/ports.js";
+import type { CellView } from "../../domain/cluster.js";
+import type { Clock, TimerHandle } from "../../ground/ports.js";
 
 export const STOP_CONDITION_NAMES = ["errorRateMax", "p99MsMax", "lostAckedTransfersMax", "unavailableMsMax"] as const;
 export type StopConditionName = (typeof STOP_CONDITION_NAMES)[number];

@@ -3,9 +3,10 @@
 // field); a safety refusal is 409 {error, rule}.
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { httpStatusOf } from "./status.js";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
-import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
+import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../domain/records.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import { runProgressHtml } from "./run-progress.js";
@@ -36,7 +37,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T |
 
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(result.status).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+    response.status(httpStatusOf(result.code)).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -45,7 +46,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(outcome.status).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
+    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };

@@ -2,7 +2,7 @@
 // simulated copy), where nothing must outlive the answer and nothing may touch the real data
 // directory. Bounded like the SQLite store's queries; the audit keeps the newest entries only.
 import type { AuditDraft, AuditLog, HaltStore, ScheduleStore, StoredSchedule } from "../ports.js";
-import type { AuditEntry, DrillRunRecord, HaltState } from "../types.js";
+import type { AuditEntry, DrillRunRecord, HaltState } from "../../domain/records.js";
 
 export const memoryAuditEntriesMax = 10_000;
 

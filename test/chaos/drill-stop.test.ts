@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDrill, parseDrillText } from "../../chaos/drill/format.js";
-import { runDrill, startDrill } from "../../chaos/drill/runner.js";
+import { startDrill } from "../../runtime/drill-runner.js";
+import { runDrill } from "../../runtime/virtual/drill.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
 import { ChaosError } from "../../chaos/errors.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
-import { VirtualWorld } from "../../sim/virtual/world.js";
+import { VirtualRuntime } from "../../runtime/virtual/runtime.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LDC = join(ROOT, "bin", "ldc.mjs");
@@ -46,7 +47,7 @@ describe("stop conditions in the drill format", () => {
 });
 
 describe("a drill stopped by its stop conditions", () => {
-  it("unavailableMsMax: losing a cell's quorum ends the drill ABORTED within the limit, its faults healed and the checkers run", () => {
+  it("unavailableMsMax: losing a cell's quorum ends the drill ABORTED within the limit, its faults healed and the checkers run", async () => {
     const drill = parseDrillText(`
 name: quorum-loss-stops
 duration: 60s
@@ -56,7 +57,7 @@ steps:
     inject: {type: kill, cell: cell-1, select: majority, duration: 40s}
 stop: {unavailableMsMax: 1500}
 `);
-    const { result, virtual } = runDrill(drill, { seed: 3 });
+    const { result, virtual } = await runDrill(drill, { seed: 3 });
     expect(result.outcome).toBe("ABORTED");
     expect(result.stoppedBy?.condition).toBe("unavailableMsMax");
     expect(result.stoppedBy?.value).toBeGreaterThan(1500);
@@ -73,11 +74,11 @@ stop: {unavailableMsMax: 1500}
     expect(virtual.cluster.cells().every((cell) => cell.quorumAvailable)).toBe(true);
   }, 120_000);
 
-  it("errorRateMax judges a sliding window: a latency fault does not trip it, a cell losing its quorum does", () => {
-    const tolerant = runDrill(parseDrillText(`name: slow\nduration: 20s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: latency, region: shanghai, delayMs: 30, duration: 10s}}\nstop: {errorRateMax: 0.05}\nexpect: {checkers: [durability]}\n`), { seed: 2 }).result;
+  it("errorRateMax judges a sliding window: a latency fault does not trip it, a cell losing its quorum does", async () => {
+    const tolerant = (await runDrill(parseDrillText(`name: slow\nduration: 20s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: latency, region: shanghai, delayMs: 30, duration: 10s}}\nstop: {errorRateMax: 0.05}\nexpect: {checkers: [durability]}\n`), { seed: 2 })).result;
     expect(tolerant.outcome).toBe("SUCCEEDED");
     expect(tolerant.stoppedBy).toBeNull();
-    const outage = runDrill(parseDrillText(`name: outage\nduration: 40s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: kill, cell: cell-1, select: majority, duration: 30s}}\nstop: {errorRateMax: 0.05, window: 2s}\nexpect: {checkers: [durability]}\n`), { seed: 2 }).result;
+    const outage = (await runDrill(parseDrillText(`name: outage\nduration: 40s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: kill, cell: cell-1, select: majority, duration: 30s}}\nstop: {errorRateMax: 0.05, window: 2s}\nexpect: {checkers: [durability]}\n`), { seed: 2 })).result;
     expect(outage.outcome).toBe("ABORTED");
     expect(outage.stoppedBy?.condition).toBe("errorRateMax");
     expect(outage.stoppedBy?.value).toBeGreaterThan(0.05);
@@ -87,7 +88,7 @@ stop: {unavailableMsMax: 1500}
   }, 120_000);
 
   it("an operator's abort on a running world heals the drill's faults at once and ends ABORTED with the reason", () => {
-    const virtual = new VirtualWorld({ seed: 4, workload: { opsPerSecond: 60, depositFraction: 0 } });
+    const virtual = new VirtualRuntime({ seed: 4, workload: { opsPerSecond: 60, depositFraction: 0 } });
     virtual.awaitLeaders(2_000_000);
     virtual.startWorkload();
     const faults = new FaultManager(virtual.cluster);

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { StopMonitor, type StopConditions, type StoppedBy } from "../../chaos/drill/stop.js";
 import type { Op } from "../../harness/history.js";
-import type { CellView } from "../../sim/cluster.js";
-import type { Clock, TimerHandle } from "../../sim/kernel/ports.js";
+import type { CellView } from "../../domain/cluster.js";
+import type { Clock, TimerHandle } from "../../ground/ports.js";
 
 const none: StopConditions = { errorRateMax: null, p99MsMax: null, lostAckedTransfersMax: null, unavailableMsMax: null, windowUs: 1_000_000 };
 

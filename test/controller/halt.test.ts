@@ -3,7 +3,7 @@
 // override it) while recovery actions stay allowed; audited; survives a restart; released, chaos runs again.
 import { afterEach, describe, expect, it } from "vitest";
 import { nextFireMs } from "../../controller/schedules.js";
-import type { AuditEntry, DrillRunRecord, HaltState, ScheduleRecord } from "../../controller/types.js";
+import type { AuditEntry, DrillRunRecord, HaltState, ScheduleRecord } from "../../domain/records.js";
 import { startHarness, tempDataDirectory, type Harness } from "./harness.js";
 
 let harness: Harness;

@@ -2,7 +2,7 @@
 // whatever the RTO), aborted, not run; through GET /api/v1/resilience and /metrics.
 import { afterEach, describe, expect, it } from "vitest";
 import { resilienceOf, verdictOf } from "../../controller/resilience.js";
-import type { DrillRunRecord } from "../../controller/types.js";
+import type { DrillRunRecord } from "../../domain/records.js";
 import { startHarness, type Harness } from "./harness.js";
 
 function run(id: number, outcome: DrillRunRecord["outcome"], options: { startedMs?: number; checkers?: Record<string, unknown>; schedule?: string; drill?: string } = {}): DrillRunRecord {

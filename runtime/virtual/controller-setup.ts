@@ -1,0 +1,150 @@
+// `ldc start` on the virtual runtime: the shared controller wiring (runtime/controller-wiring.ts)
+// with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
+// GSLB-style health, the chaos drill service over the running world and the online consistency
+// checker.
+import type { FaultManager } from "../../chaos/fault-manager.js";
+import type { WorldConfig } from "../../domain/config.js";
+/** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
+export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
+
+import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
+import { ChaosDrillService } from "./drill-service.js";
+import type { Controller, ControllerOptions } from "../../controller/controller.js";
+import { wireController } from "../controller-wiring.js";
+import type { TimerHandle } from "../../ground/ports.js";
+import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
+import { Gateway, type RequestSink } from "../../controller/gateway.js";
+import type { RoutingTable } from "../../controller/routing.js";
+import { ControllerStore } from "../../controller/store/store.js";
+import { MemoryStore } from "../../controller/store/memory-store.js";
+import { PredictionLedger, rehearse } from "./rehearsal.js";
+import type { AdmissionOptions } from "../../controller/admission.js";
+
+export const GATEWAY_HOST_PREFIX = "gw/";
+/** How often users' entry points re-check which gateways can reach the cells (simulated). */
+export const gatewayHealthPeriodUs = 100_000;
+
+/** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
+export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
+
+export interface SetupOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  /** Where the SQLite store lives; null: an in-memory store (a rehearsal's throwaway copy). */
+  readonly dataDirectory: string | null;
+  readonly wallTimeIso: () => string;
+  readonly controller?: Partial<ControllerOptions>;
+  readonly admission?: AdmissionOptions;
+  /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
+  readonly gatewayOpsPerSecondMax?: number;
+  readonly opsPerSecond?: number;
+  /** Simulated time to let the cells elect their first leaders before serving. */
+  readonly warmupUs?: number;
+}
+
+export interface ControllerSetup {
+  readonly virtual: VirtualRuntime;
+  readonly controller: Controller;
+  readonly routing: RoutingTable;
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly store: ControllerStore | MemoryStore;
+  readonly faults: FaultManager;
+  /** The options the world was built with (a rehearsal copies them). */
+  readonly options: SetupOptions;
+  readonly consistency: OnlineConsistency;
+  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
+  readonly sink: RequestSink;
+  close(): void;
+}
+
+export function setupController(options: SetupOptions): ControllerSetup {
+  // The running world never ends: keep a bounded window of the history (drills check their own window).
+  const virtual = createVirtualRuntime({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
+  virtual.settleLeaders(options.warmupUs ?? 10_000_000);
+  const cluster = virtual.cluster;
+  const placement = virtual.placement;
+  const regionNames = cluster.topology.regions.map((region) => region.name);
+  // GSLB-style health of each gateway: up, and reaching (both ways) a majority of all replicas.
+  // A datacenter outage leaves its gateway process running but cut off; requests sent there
+  // would only time out. Refreshed every `gatewayHealthPeriodUs` and on every fault change.
+  const replicaHosts = placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
+  const gatewayUsable = new Map<string, boolean>();
+  const refreshGatewayHealth = (): void => {
+    const network = virtual.world.network;
+    for (const region of regionNames) {
+      const host = `${GATEWAY_HOST_PREFIX}${region}`;
+      const reached = virtual.world.isUp(host) ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length : 0;
+      gatewayUsable.set(region, reached * 2 > replicaHosts.length);
+    }
+  };
+  let gatewayHealthTimer: TimerHandle | null = null;
+  const store = options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const admission = options.admission ?? defaultAdmission;
+  const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
+  const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
+  const wiring = wireController({
+    cluster,
+    placement,
+    store,
+    controller: { capacity, ...options.controller },
+    gateway: (region, parts) => {
+      // One gateway process per region, on host gw/<region> in the region's first datacenter.
+      const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
+      virtual.world.addHost(host, region.datacenters[0] as string);
+      virtual.world.spawn(host, (context) => {
+        parts.register(new Gateway(
+          { region: region.name, admission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 }, cells: parts.cellsReplicas, ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }) },
+          { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
+        ));
+        return {};
+      });
+    },
+    usable: (region) => gatewayUsable.get(region) === true,
+    onFaultManager: (faults) => {
+      gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
+        refreshGatewayHealth();
+        gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
+      });
+      refreshGatewayHealth();
+      faults.on(() => refreshGatewayHealth());
+      online.start();
+    },
+    drills: (faults, controller) => new ChaosDrillService({ virtual, faults, controller, lostAckedTransfers: () => online.snapshot().lostAckedTransfers }),
+    consistency: () => online.snapshot(),
+  });
+  const controller = wiring.controller;
+  controller.start();
+  const built: ControllerSetup = {
+    virtual,
+    controller,
+    routing: wiring.routing,
+    gateways: wiring.gateways,
+    store,
+    faults: wiring.faults,
+    consistency: online,
+    sink: wiring.sink,
+    options,
+    close() {
+      if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
+      online.stop();
+      controller.stop();
+      store.close();
+    },
+  };
+  const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
+  controller.bindRehearsal(async (request) => {
+    const answer = await rehearse(request, { source: built, yieldNow: () => new Promise((resolve) => setImmediate(resolve)), wallNowMs: () => performance.now() });
+    if (answer.ok) {
+      predictions.remember(answer.value);
+      const drill = answer.value.request.drill;
+      if (drill !== undefined) {
+        const { basedOn, outcome, errorRate, p99Ms } = answer.value;
+        // The drill's own RTO figures (per cell its faults touched), not the whole-run window's.
+        controller.rememberDrillPrediction(drill, { atMs: basedOn.atMs, outcome, rtoMs: answer.value.drill?.rtoMs ?? answer.value.rtoMs, lostAckedTransfers: answer.value.drill?.lostAckedTransfers ?? answer.value.lostAckedTransfers, errorRate, p99Ms });
+      }
+    }
+    return answer;
+  });
+  return built;
+}
