@@ -94,7 +94,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       virtual.world.addHost(host, region.datacenters[0] as string);
       virtual.world.spawn(host, (context) => {
         parts.register(new Gateway(
-          { region: region.name, admission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 }, cells: parts.cellsReplicas, ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }) },
+          { region: region.name, admission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas, ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }) },
           { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
         ));
         return {};
