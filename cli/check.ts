@@ -6,7 +6,7 @@ import { EdnError } from "../harness/edn.js";
 import { checkHistory, isModelName, MODEL_NAMES, type CheckVerdict, type ModelName } from "../harness/check.js";
 import { HistoryError, parseHistory } from "../harness/history.js";
 import type { Json } from "../harness/json.js";
-import { parseDurationUs } from "../sim/kernel/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../sim/kernel/duration.js";
 import { badInput, CliError } from "./errors.js";
 
 interface CheckFlags {
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       try {
         timeoutMs = parseDurationUs(flags.timeout, "--timeout") / 1000;
       } catch {
-        throw badInput("--timeout", "a duration like 60s or 500ms", flags.timeout);
+        throw badInput("--timeout", DURATION_FORM, flags.timeout);
       }
       let anyInvalid = false;
       let anyUnknown = false;

@@ -68,21 +68,21 @@ export class ActionRunner {
         return this.restore(request, callback);
       default: {
         const never: never = request.kind;
-        callback({ ok: false, status: 400, error: `kind: unknown action ${String(never)}` });
+        callback({ ok: false, status: 400, error: `kind: unknown action ${String(never)}`, field: "kind" });
       }
     }
   }
 
   private validate(request: ActionRequest): Failed | null {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
-      return { ok: false, status: 400, error: "reason: a non-empty reason is required with force" };
+      return { ok: false, status: 400, error: "reason: a non-empty reason is required with force", field: "reason" };
     }
     const cluster = this.dependencies.cluster;
     if (request.kind === "failover") {
       if (cluster.cell(request.target) === undefined) return { ok: false, status: 404, error: `no cell ${request.target}` };
-      if (request.to === undefined || request.to === "") return { ok: false, status: 400, error: "to: a region or datacenter name" };
+      if (request.to === undefined || request.to === "") return { ok: false, status: 400, error: "to: a region or datacenter name", field: "to" };
       const known = cluster.topology.regions.some((region) => region.name === request.to || region.datacenters.includes(request.to as string));
-      if (!known) return { ok: false, status: 400, error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}` };
+      if (!known) return { ok: false, status: 400, error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
     } else if (!cluster.topology.regions.some((region) => region.name === request.target)) {
       return { ok: false, status: 404, error: `no region ${request.target}` };
     }

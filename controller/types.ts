@@ -36,7 +36,7 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly rule?: SafetyRuleId };
+  | { readonly ok: false; readonly status: 400 | 404 | 409 | 500; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
 
 export interface RoutingSnapshot {
   readonly version: number;

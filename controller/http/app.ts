@@ -18,9 +18,11 @@ export interface AppOptions {
   readonly ui?: boolean;
 }
 
+/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith("Bearer ")) return false;
-  const given = Buffer.from(header.slice("Bearer ".length));
+  const match = header === undefined ? null : /^bearer +(.+)$/i.exec(header);
+  if (match === null) return false;
+  const given = Buffer.from(match[1] as string);
   const wanted = Buffer.from(token);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
@@ -33,9 +35,15 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T |
   return undefined;
 }
 
+/** docs/API.md: every 400 names its field; one that names none is about the body as a whole. */
+function fieldOf(failure: { readonly status: number; readonly field?: string }): { field?: string } {
+  if (failure.field !== undefined && failure.field !== "") return { field: failure.field };
+  return failure.status === 400 ? { field: "(body)" } : {};
+}
+
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(result.status).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+    response.status(result.status).json({ error: result.error, ...fieldOf(result), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -44,7 +52,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(outcome.status).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}) });
+    response.status(outcome.status).json({ error: outcome.error, ...fieldOf(outcome), ...(outcome.rule ? { rule: outcome.rule } : {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
