@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { BUILTIN_DRILLS, builtinDrill, builtinDrillNames } from "../chaos/drill/builtin.js";
-import { parseDrillText, type Drill } from "../chaos/drill/format.js";
+import { drillDurationMs, parseDrillText, type Drill } from "../chaos/drill/format.js";
 import { universeOfConfig } from "../chaos/drill/universe.js";
 import { ChaosError } from "../chaos/errors.js";
 import type { DrillResult } from "../chaos/drill/result.js";
@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .action((flags: { json?: boolean }) => {
       const drills = builtinDrillNames().map((name) => {
         const parsed = builtinDrill(name);
-        return { name, description: parsed.description, durationMs: parsed.durationUs / 1000 };
+        return { name, description: parsed.description, durationMs: drillDurationMs(parsed) };
       });
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ drills })}\n`);
       else process.stdout.write(`${drills.map((entry) => `${entry.name.padEnd(32)} ${String(entry.durationMs / 1000).padStart(4)} s  ${entry.description}`).join("\n")}\n`);

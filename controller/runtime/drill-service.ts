@@ -5,9 +5,9 @@
 // both come through here (controller/drills.ts).
 import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
-import type { Drill } from "../../chaos/drill/format.js";
+import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
-import { DRILL_SETTLE_US, startDrill } from "../../chaos/drill/runner.js";
+import { startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
@@ -33,7 +33,7 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000) }));
+    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: drillDurationMs(drill) }));
   }
 
   ownsFault(faultId: string): boolean {
