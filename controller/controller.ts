@@ -6,6 +6,7 @@ import { Registry, Gauge, Counter } from "prom-client";
 import type { Cluster, LeaderInfo } from "../sim/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
+import { ControllerMetrics } from "./metrics.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
@@ -54,6 +55,7 @@ export class Controller implements ControllerApi {
   readonly scheduler: DrillScheduler;
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
+  private readonly exported = new ControllerMetrics(this.registry);
   private readonly metrics: { actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
@@ -70,6 +72,7 @@ export class Controller implements ControllerApi {
       leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
     };
     this.metrics.routingVersion.set(routing.version);
+    dependencies.stats.observe((sample) => this.exported.request(sample));
     const audit: AuditLog = {
       append: (entry) => {
         const stored = store.append(entry);
@@ -105,6 +108,7 @@ export class Controller implements ControllerApi {
     });
     dependencies.faults.onChange((action, fault) => {
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
+      this.exported.faults(action, fault, dependencies.faults.active());
       if (action === "expired") audit.append({ atMs: this.nowMs(), actor: "lease", kind: "fault", action: "expire", target: fault.id, reason: null, outcome: "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type } });
     });
     this.runs = new DrillRuns({
@@ -116,7 +120,10 @@ export class Controller implements ControllerApi {
       gate: { refusals: () => this.drillRefusals() },
       defaultSeed: cluster.seed,
     });
-    this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
+    this.runs.onChange((run) => {
+      this.exported.drill(run, this.runs.running);
+      this.publish({ type: "drill", atMs: this.nowMs(), run });
+    });
     this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name) });
     this.auditLog = audit;
   }
@@ -251,6 +258,7 @@ export class Controller implements ControllerApi {
   }
 
   private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
+    this.exported.cells(cells);
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);

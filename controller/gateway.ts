@@ -105,12 +105,12 @@ export class Gateway implements RequestSink {
         stats.recordServed(this.region, cell);
         const startUs = this.dependencies.clock.nowUs();
         this.client.submit(cell, request.requestId, request.kind, request.payload, (outcome) => {
-          stats.recordOutcome(cell, outcome.ok, this.dependencies.clock.nowUs() - startUs);
+          stats.recordOutcome(cell, outcome.ok, this.dependencies.clock.nowUs() - startUs, this.region);
           callback(outcome);
         });
       },
       (why) => {
-        stats.recordShed(cell);
+        stats.recordShed(cell, this.region);
         callback({ ok: false, error: { code: "OVERLOADED", message: `gateway ${this.region}, ${cell}: ${why}` } });
       },
     );

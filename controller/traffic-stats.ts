@@ -13,6 +13,17 @@ export interface CellTrafficFigures {
   readonly shed: number;
 }
 
+/** One finished request, for exporters (Prometheus): where it entered, which cell, how it ended. */
+export interface RequestSample {
+  readonly region: string | null;
+  readonly cell: string;
+  readonly outcome: "ok" | "error" | "shed";
+  /** Admission to answer, simulated µs (null: shed before admission). */
+  readonly latencyUs: number | null;
+}
+
+export const requestObserversMax = 8;
+
 class CellWindow {
   ok = 0;
   failed = 0;
@@ -26,7 +37,16 @@ export class TrafficStats {
   /** gateway region -> cell -> requests served in this window */
   private served = new Map<string, Map<string, number>>();
 
+  private readonly observers = new Set<(sample: RequestSample) => void>();
+
   constructor(private readonly random: Random) {}
+
+  /** Every finished request, as it finishes (the windows above only keep aggregates). */
+  observe(observer: (sample: RequestSample) => void): () => void {
+    if (this.observers.size >= requestObserversMax) throw new Error(`at most ${requestObserversMax} request observers (requestObserversMax)`);
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   recordServed(region: string, cell: string): void {
     let byCell = this.served.get(region);
@@ -34,7 +54,8 @@ export class TrafficStats {
     byCell.set(cell, (byCell.get(cell) ?? 0) + 1);
   }
 
-  recordOutcome(cell: string, ok: boolean, latencyUs: number): void {
+  recordOutcome(cell: string, ok: boolean, latencyUs: number, region: string | null = null): void {
+    for (const observer of this.observers) observer({ region, cell, outcome: ok ? "ok" : "error", latencyUs });
     const window = this.window(cell);
     if (ok) window.ok++;
     else window.failed++;
@@ -46,7 +67,8 @@ export class TrafficStats {
     }
   }
 
-  recordShed(cell: string): void {
+  recordShed(cell: string, region: string | null = null): void {
+    for (const observer of this.observers) observer({ region, cell, outcome: "shed", latencyUs: null });
     this.window(cell).shed++;
   }
 

@@ -3,6 +3,7 @@
 // field); a safety refusal is 409 {error, rule}.
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
@@ -76,8 +77,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
 
   app.get("/healthz", (_request, response) => void response.json({ ok: true }));
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) beside the controller's own.
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
-    controller.metricsText().then((text) => response.type("text/plain; version=0.0.4").send(text), next);
+    Promise.all([controller.metricsText(), processMetrics.metrics()]).then(([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`), next);
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
