@@ -6,6 +6,9 @@ import type { Cluster } from "../sim/cluster.js";
 import type { FaultManager } from "../chaos/fault-manager.js";
 import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultService } from "./ports.js";
 import type { FaultRecord } from "./types.js";
+import { buildDrillReport, type ReportableResult } from "../chaos/drill/report.js";
+import { renderDrillReportHtml } from "../chaos/drill/report-html.js";
+import type { CheckerSummary } from "../chaos/drill/result.js";
 
 export function faultServiceOf(manager: FaultManager): FaultService {
   return {
@@ -53,7 +56,7 @@ export class OutageDrills implements DrillService {
     return this.owned.has(faultId);
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string } {
     const drill = OUTAGE_DRILLS.find((candidate) => candidate.name === name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { cluster, faults } = this.dependencies;
@@ -82,8 +85,8 @@ export class OutageDrills implements DrillService {
       const unrecovered = Object.entries(rtoMs).filter(([, value]) => value === null).map(([cell]) => `${cell} did not elect a leader outside the outage`);
       const verdict = outcome ?? (allReasons.length === 0 && unrecovered.length === 0 ? "SUCCEEDED" : "FAILED");
       const finalReasons = outcome === "INTERRUPTED" ? allReasons : [...allReasons, ...unrecovered];
-      const checkers = { invariants: { valid: violations.length === 0, violations: violations.length }, leaders: { valid: leaderless.length === 0 } };
-      callbacks.done({ outcome: verdict, rtoMs, lostAckedTransfers: null, checkers, reasons: finalReasons, reportHtml: report(name, fault, verdict, rtoMs, finalReasons, startUs, clock.nowUs()) });
+      const checkers = { invariants: { valid: violations.length === 0, violations: violations.slice(0, 10) }, leaders: { valid: leaderless.length === 0, ...(leaderless.length > 0 ? { violations: leaderless.map((cell) => `${cell} has no leader or quorum`) } : {}) } };
+      callbacks.done({ outcome: verdict, rtoMs, lostAckedTransfers: null, checkers, reasons: finalReasons, reportHtml: report(name, fault, verdict, rtoMs, finalReasons, checkers, startUs, clock.nowUs(), drill.outageMs, drill.durationMs, runId) });
     };
     const poll = (): void => {
       const elapsedUs = clock.nowUs() - startUs;
@@ -104,16 +107,25 @@ export class OutageDrills implements DrillService {
   }
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-function report(name: string, fault: FaultRecord, outcome: string, rtoMs: Readonly<Record<string, number | null>>, reasons: readonly string[], startUs: number, endUs: number): string {
-  const rows = Object.entries(rtoMs).map(([cell, value]) => `<tr><td>${escapeHtml(cell)}</td><td>${value === null ? "not recovered" : `${value} ms`}</td></tr>`).join("");
-  return `<!doctype html><html><head><meta charset="utf-8"><title>drill ${escapeHtml(name)}</title></head><body>
-<h1>Drill ${escapeHtml(name)}: ${escapeHtml(outcome)}</h1>
-<p>Fault ${escapeHtml(fault.id)} (${escapeHtml(fault.type)}) from ${Math.round(startUs / 1000)} ms to ${Math.round(endUs / 1000)} ms (simulated).</p>
-<h2>RTO per affected cell</h2><table><tr><th>cell</th><th>RTO</th></tr>${rows}</table>
-<h2>Reasons</h2><ul>${reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("") || "<li>none</li>"}</ul>
-</body></html>`;
+/** The live outage drill's report: the same page as every drill (chaos/drill/report.ts), from what it measured. */
+function report(name: string, fault: FaultRecord, outcome: DrillResult["outcome"], rtoMs: Readonly<Record<string, number | null>>, reasons: readonly string[], checkers: Readonly<Record<string, CheckerSummary>>, startUs: number, endUs: number, outageMs: number, durationMs: number, runId: string | undefined): string {
+  const noFigures = { ops: 0, errorRate: 0, p50Ms: null, p99Ms: null };
+  const result: ReportableResult = {
+    drill: name,
+    seed: 0,
+    outcome,
+    rtoMs,
+    lostAckedTransfers: null,
+    availability: {},
+    latency: { before: noFigures, during: noFigures, after: noFigures },
+    checkers,
+    faults: [{ id: fault.id, type: fault.type, startMs: 0, endMs: outageMs, cells: Object.keys(rtoMs) }],
+    steps: [],
+    replicasNotUp: [],
+    operations: 0,
+    simulatedMs: Math.round((endUs - startUs) / 1000),
+    traceHash: "",
+    reasons,
+  };
+  return renderDrillReportHtml(buildDrillReport({ result, history: [], startUs, durationMs, runtime: "live", ...(runId === undefined ? {} : { runId }) }));
 }

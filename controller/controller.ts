@@ -7,6 +7,7 @@ import type { Cluster, LeaderInfo } from "../sim/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
+import { CHART_BIN_US } from "../harness/window-figures.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
@@ -34,7 +35,8 @@ export interface ControllerOptions {
   readonly speed: number;
 }
 
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, speed: 1 };
+// The health period is the charts' bin, which the drill report's timeline uses too.
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, speed: 1 };
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;

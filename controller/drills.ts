@@ -116,7 +116,7 @@ export class DrillRuns {
         update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs() }, result.reportHtml);
         this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons } });
       },
-    });
+    }, run.id);
     if ("error" in started) {
       if (this.active === slot) this.active = null;
       update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), reasons: [started.error] }, null);

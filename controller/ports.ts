@@ -67,7 +67,8 @@ export interface DrillHandle {
 /** Runs chaos drills against the running world. */
 export interface DrillService {
   list(): readonly DrillDescription[];
-  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string };
+  /** `runId` names the run in its report. */
+  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string };
   /** Faults the drill itself injected (so a real fault can be told apart). */
   ownsFault(faultId: string): boolean;
 }

@@ -1,6 +1,7 @@
 // Per-cell request counters and latency samples, accumulated between two health refreshes and
 // then turned into rates and percentiles. Bounded: past `latencySamplesMax` a window keeps a
 // uniform reservoir sample, so a burst cannot grow memory.
+import { percentile, windowFigures } from "../harness/window-figures.js";
 import type { Random } from "../sim/kernel/ports.js";
 
 export const latencySamplesMax = 4096;
@@ -77,15 +78,9 @@ export class TrafficStats {
     const seconds = periodUs / 1_000_000;
     const cells = new Map<string, CellTrafficFigures>();
     for (const [cell, window] of this.windows) {
-      const sorted = [...window.latenciesUs].sort((a, b) => a - b);
-      const total = window.ok + window.failed + window.shed;
-      cells.set(cell, {
-        tps: round(window.ok / seconds),
-        p50Ms: round(percentile(sorted, 0.5) / 1000),
-        p99Ms: round(percentile(sorted, 0.99) / 1000),
-        errorRate: total === 0 ? 0 : round((window.failed + window.shed) / total),
-        shed: window.shed,
-      });
+      // The same figures as the drill report's timeline bins (harness/window-figures.ts).
+      const figures = windowFigures(window, periodUs);
+      cells.set(cell, { tps: figures.tps, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, errorRate: figures.errorRate, shed: window.shed });
     }
     const regions = new Map<string, { rps: number; toCells: Record<string, number> }>();
     for (const [region, byCell] of this.served) {
@@ -109,12 +104,7 @@ export class TrafficStats {
   }
 }
 
-/** Nearest-rank percentile of an ascending array (0 when empty). */
-export function percentile(sortedAscending: readonly number[], fraction: number): number {
-  if (sortedAscending.length === 0) return 0;
-  const rank = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil(fraction * sortedAscending.length) - 1));
-  return sortedAscending[rank] as number;
-}
+export { percentile };
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;

@@ -7,11 +7,15 @@ import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
 import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
-import { startDrill } from "../../chaos/drill/runner.js";
+import { DRILL_HISTORY_LEAD_US, startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
+import { buildDrillReport } from "../../chaos/drill/report.js";
+import { renderDrillReportHtml } from "../../chaos/drill/report-html.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../ports.js";
+import type { RoutingVersion } from "../routing.js";
+import type { AuditEntry } from "../types.js";
 
 /** How often progress is published while a drill runs (simulated). */
 export const drillProgressPeriodUs = 1_000_000;
@@ -22,6 +26,9 @@ export interface ChaosDrillDependencies {
   readonly faults: FaultManager;
   /** Late-bound: the controller is built after its drill service. */
   readonly controller: () => DrillController | null;
+  /** For the report's timeline: the routing versions and audit entries kept now. */
+  readonly routingHistory?: () => readonly RoutingVersion[];
+  readonly auditEntries?: () => readonly AuditEntry[];
 }
 
 export class ChaosDrillService implements DrillService {
@@ -36,11 +43,29 @@ export class ChaosDrillService implements DrillService {
     return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: drillDurationMs(drill) }));
   }
 
+  /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string | undefined): string {
+    const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
+    const fromMs = fromUs / 1000;
+    const inWindow = (atMs: number): boolean => atMs >= fromMs;
+    const report = buildDrillReport({
+      result,
+      history: this.dependencies.virtual.recorder.since(fromUs),
+      startUs,
+      durationMs: drillDurationMs(drill),
+      rtoMsMax: drill.expect.rtoMsMax,
+      ...(runId === undefined ? {} : { runId }),
+      routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
+      audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
+    });
+    return renderDrillReportHtml(report);
+  }
+
   ownsFault(faultId: string): boolean {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string } {
     const drill = this.drills.get(name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { virtual, faults } = this.dependencies;
@@ -51,7 +76,7 @@ export class ChaosDrillService implements DrillService {
     const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
-      callbacks.done(toControllerResult(result));
+      callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
     });
     const publishProgress = (): void => {
       progressTimer = null;
@@ -64,37 +89,21 @@ export class ChaosDrillService implements DrillService {
   }
 }
 
-function toControllerResult(result: ChaosDrillResult): DrillResult {
+function toControllerResult(result: ChaosDrillResult, reportHtml: string): DrillResult {
   return {
     outcome: result.outcome,
     rtoMs: result.rtoMs,
     lostAckedTransfers: result.lostAckedTransfers,
     checkers: result.checkers,
     reasons: result.reasons,
-    reportHtml: reportHtml(result),
+    reportHtml,
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-const cell = (value: unknown): string => `<td>${escapeHtml(value === null || value === undefined ? "–" : typeof value === "string" ? value : JSON.stringify(value))}</td>`;
-
-function reportHtml(result: ChaosDrillResult): string {
-  const rows = (entries: readonly (readonly unknown[])[]): string => entries.map((entry) => `<tr>${entry.map(cell).join("")}</tr>`).join("");
-  const phases = (["before", "during", "after"] as const).map((phase) => [phase, result.latency[phase].ops, result.latency[phase].errorRate, result.latency[phase].p50Ms, result.latency[phase].p99Ms]);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>drill ${escapeHtml(result.drill)}: ${result.outcome}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head><body>
-<h1>Drill ${escapeHtml(result.drill)}: ${escapeHtml(result.outcome)}</h1>
-<p>Seed ${result.seed}, simulated ${result.simulatedMs} ms, ${result.operations} operations in the history, trace ${escapeHtml(result.traceHash)}.</p>
-<h2>Reasons</h2><ul>${result.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("") || "<li>none: every expectation held</li>"}</ul>
-<h2>RTO per affected cell (ms)</h2><table><tr><th>cell</th><th>RTO</th></tr>${rows(Object.entries(result.rtoMs))}</table>
-<h2>RPO</h2><p>Lost acknowledged transfers: ${result.lostAckedTransfers}</p>
-<h2>Checkers</h2><table><tr><th>checker</th><th>valid</th></tr>${rows(Object.entries(result.checkers).map(([name, verdict]) => [name, verdict.valid]))}</table>
-<h2>Latency by phase</h2><table><tr><th>phase</th><th>ops</th><th>error rate</th><th>p50 ms</th><th>p99 ms</th></tr>${rows(phases)}</table>
-<h2>Faults</h2><table><tr><th>id</th><th>type</th><th>start ms</th><th>end ms</th><th>cells</th></tr>${rows(result.faults.map((fault) => [fault.id, fault.type, fault.startMs, fault.endMs, fault.cells.join(", ")]))}</table>
-<h2>Steps</h2><table><tr><th>at ms</th><th>kind</th><th>ok</th><th>detail</th></tr>${rows(result.steps.map((step) => [step.atMs, step.kind, step.ok, step.detail]))}</table>
-<h2>Replicas not up after the drill</h2><p>${result.replicasNotUp.map((replica) => `${escapeHtml(replica.replica)} (${escapeHtml(replica.state)})`).join(", ") || "none"}</p>
-</body></html>`;
+/** One audit entry as one line of the report's timeline. */
+export function auditLine(entry: AuditEntry): string {
+  const rule = entry.rule === null ? "" : ` (rule ${entry.rule})`;
+  const overrode = entry.overrodeRule === null ? "" : ` (overrode ${entry.overrodeRule})`;
+  const reason = entry.reason === null || entry.reason === "" ? "" : `, reason "${entry.reason}"`;
+  return `audit: ${entry.actor} ${entry.kind} ${entry.action} ${entry.target}: ${entry.outcome}${rule}${overrode}${reason}`;
 }

@@ -20,6 +20,8 @@ import { TrafficStats } from "../traffic-stats.js";
 import type { AdmissionOptions } from "../admission.js";
 
 export const GATEWAY_HOST_PREFIX = "gw/";
+/** Newest audit entries a drill report looks through for its own window. */
+export const drillReportAuditEntriesMax = 500;
 /** How often users' entry points re-check which gateways can reach the cells (simulated). */
 export const gatewayHealthPeriodUs = 100_000;
 
@@ -107,7 +109,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   refreshGatewayHealth();
   faults.on(() => refreshGatewayHealth());
   let controllerBound: Controller | null = null;
-  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound });
+  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound, routingHistory: () => routing.snapshot().history, auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }) });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
   online.start();
   const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
