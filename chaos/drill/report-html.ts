@@ -60,7 +60,7 @@ export function renderDrillReportHtml(report: DrillReport): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>drill ${escapeHtml(report.drill)}: ${report.outcome}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:960px}table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
 .outcome-SUCCEEDED{color:#2b8a3e}.outcome-FAILED,.outcome-INTERRUPTED{color:#c92a2a}.INVALID td,.failed td{color:#c92a2a}.unknown td{color:#e67700}.muted{color:#868e96}.legend span{margin-right:1em}svg{display:block}</style></head><body>
-<h1>Drill ${escapeHtml(report.drill)}: <span class="outcome-${report.outcome}">${report.outcome}</span></h1>
+<h1 class="outcome-${report.outcome}">Drill ${escapeHtml(report.drill)}: ${report.outcome}</h1>
 <p class="muted">${escapeHtml(context)}</p>
 <h2>Summary</h2>
 ${reasons}
