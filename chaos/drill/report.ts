@@ -94,6 +94,8 @@ export interface DrillReportInput {
   /** Audit entries with absolute simulated ms, already one line each. */
   readonly audit?: readonly { readonly atMs: number; readonly text: string }[];
   readonly binUs?: number;
+  /** Absolute µs on which bins are aligned: the page's chart periods (default: the drill's start). */
+  readonly binOriginUs?: number;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
@@ -128,23 +130,23 @@ function oneLine(text: string): string {
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }
 
-/** Per cell, fixed bins aligned on the drill's start, counting each op when it finished. */
-function binCells(history: readonly Op[], startUs: number, binUs: number): Map<string, Map<number, WindowCounts>> {
+/** Per cell, fixed bins aligned on `originUs`, counting each op when it finished. */
+function binCells(history: readonly Op[], originUs: number, binUs: number): Map<string, Map<number, WindowCounts>> {
   const cells = new Map<string, Map<number, WindowCounts>>();
   for (const op of pairHistory(history)) {
     const completion = op.completion;
     if (completion === null || completion.time === undefined || op.invoke.time === undefined) continue;
     const cell = opCell(op);
     if (cell === "") continue;
-    const bin = Math.floor((completion.time - startUs) / binUs);
+    const bin = Math.floor((completion.time - originUs) / binUs);
     let bins = cells.get(cell);
     if (bins === undefined) cells.set(cell, (bins = new Map()));
     let counts = bins.get(bin);
     if (counts === undefined) bins.set(bin, (counts = emptyCounts()));
-    if (op.type === "ok") {
-      counts.ok++;
-      counts.latenciesUs.push(completion.time - op.invoke.time);
-    } else counts.failed++;
+    if (op.type === "ok") counts.ok++;
+    else counts.failed++;
+    // Every finished request's latency, a timed-out one too: what the gateway records for the page.
+    counts.latenciesUs.push(completion.time - op.invoke.time);
   }
   return cells;
 }
@@ -156,7 +158,8 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
   const startMs = input.startUs / 1000;
   const faults = result.faults.map((fault) => ({ id: fault.id, type: fault.type, startS: seconds(fault.startMs), endS: seconds(fault.endMs), cells: fault.cells }));
 
-  const binned = binCells(input.history, input.startUs, binUs);
+  const originUs = input.binOriginUs ?? input.startUs;
+  const binned = binCells(input.history, originUs, binUs);
   const cellsBins: Record<string, CellBin[]> = {};
   const firstFaultS = faults.length === 0 ? null : Math.min(...faults.map((fault) => fault.startS));
   const lastFaultS = faults.length === 0 ? null : Math.max(...faults.map((fault) => fault.endS));
@@ -170,7 +173,7 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
     let p99Peak = 0;
     for (const index of [...bins.keys()].sort((a, b) => a - b)) {
       const counts = bins.get(index) as WindowCounts;
-      const atS = Math.round(index * binS * 1000) / 1000;
+      const atS = Math.round((originUs - input.startUs + index * binUs) / 1000) / 1000;
       const inFaults = firstFaultS !== null && lastFaultS !== null && atS + binS > firstFaultS && atS < lastFaultS;
       if (inFaults) {
         total.ok += counts.ok;

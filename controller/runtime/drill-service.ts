@@ -29,6 +29,8 @@ export interface ChaosDrillDependencies {
   /** For the report's timeline: the routing versions and audit entries kept now. */
   readonly routingHistory?: () => readonly RoutingVersion[];
   readonly auditEntries?: () => readonly AuditEntry[];
+  /** Where the page's chart periods start (the controller's health period), to bin alike. */
+  readonly chartOriginUs?: () => number;
 }
 
 export class ChaosDrillService implements DrillService {
@@ -55,6 +57,7 @@ export class ChaosDrillService implements DrillService {
       durationMs: drillDurationMs(drill),
       rtoMsMax: drill.expect.rtoMsMax,
       ...(runId === undefined ? {} : { runId }),
+      ...(this.dependencies.chartOriginUs === undefined ? {} : { binOriginUs: this.dependencies.chartOriginUs() }),
       routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
       audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
     });

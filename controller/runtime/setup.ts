@@ -109,7 +109,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   refreshGatewayHealth();
   faults.on(() => refreshGatewayHealth());
   let controllerBound: Controller | null = null;
-  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound, routingHistory: () => routing.snapshot().history, auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }) });
+  const drills = new ChaosDrillService({ virtual, faults, controller: () => controllerBound, routingHistory: () => routing.snapshot().history, auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }), chartOriginUs: () => controllerBound?.health.periodOriginUs ?? 0 });
   const online = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: cluster.clock });
   online.start();
   const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store, faults: faultServiceOf(faults), drills, consistency: () => online.snapshot(), }, gateways);
@@ -126,8 +126,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
         if (gateway !== undefined) break;
         if (!routing.isDrained(other)) gateway = liveGateway(other);
       }
-      if (gateway === undefined) callback({ ok: false, error: { code: "OVERLOADED", message: `no live gateway for ${region}` } });
-      else gateway.submit(request, callback);
+      if (gateway === undefined) {
+        // The user saw an error: the page's figures count it (as the drill report's history does).
+        stats.recordShed(routing.cellOfShard(request.shard), region);
+        callback({ ok: false, error: { code: "OVERLOADED", message: `no live gateway for ${region}` } });
+      } else gateway.submit(request, callback);
     },
   };
   return {

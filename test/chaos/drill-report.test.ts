@@ -126,6 +126,40 @@ describe("the report's error rate is the page's (issue 15: defect 13)", () => {
     expect(page.find((bin) => bin.atS === 30)?.errorRate).toBe(0.02);
   });
 
+  it("on the running world, the report's worst chart period per cell (error rate, p99) is the worst the page was sent", async () => {
+    const h = (harness = await startRealHarness({ seed: 4, opsPerSecond: 300 }));
+    const page: { atMs: number; cells: Record<string, { errorRate: number; p99Ms: number }> }[] = [];
+    const faultTimes: { atMs: number; action: string; id: string }[] = [];
+    h.setup.controller.subscribe((event) => {
+      if (event.type === "traffic") page.push({ atMs: event.atMs, cells: event.cells as Record<string, { errorRate: number; p99Ms: number }> });
+      if (event.type === "fault") faultTimes.push({ atMs: event.atMs, action: event.action, id: (event.fault as { id: string }).id });
+    });
+    await h.run(1_000_000);
+    const started = await h.request("POST", "/api/v1/drills/region-outage/runs", {});
+    const id = (started.body as DrillRunRecord).id;
+    // region-outage cuts the leaders' region at 10 s; 15 s later a real fault interrupts the drill, which heals its own at once.
+    await h.run(25_000_000);
+    expect((await h.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, leaseMs: 2_000 })).status).toBe(201);
+    for (let step = 0; step < 60 && h.setup.controller.drillRun(id)?.state !== "done"; step++) await h.run(500_000);
+    const html = await (await fetch(`${h.url}/api/v1/drills/runs/${id}/report`)).text();
+    const drillFault = faultTimes.find((event) => event.action === "injected");
+    const healed = faultTimes.find((event) => event.action !== "injected" && event.id === drillFault?.id);
+    expect(drillFault).toBeDefined();
+    expect(healed).toBeDefined();
+    const fromMs = drillFault?.atMs as number;
+    const toMs = healed?.atMs as number;
+    const rows = [...html.matchAll(/<tr><td>(cell-\d+)<\/td><td>\d+<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*) ms<\/td>/g)].map((match) => [match[1] as string, match[2] as string, Number(match[3])] as const);
+    expect(rows.length).toBe(6);
+    for (const [cell, shownRate, shownP99Ms] of rows) {
+      // A traffic event at atMs closes the chart period [atMs - 500, atMs).
+      const periods = page.filter((event) => event.atMs > fromMs && event.atMs - CHART_BIN_US / 1000 < toMs).map((event) => event.cells[cell] ?? { errorRate: 0, p99Ms: 0 });
+      expect(periods.length, cell).toBeGreaterThan(10);
+      expect(shownRate, cell).toBe(formatRate(Math.max(0, ...periods.map((figures) => figures.errorRate))));
+      expect(shownP99Ms, cell).toBe(Math.max(0, ...periods.map((figures) => figures.p99Ms)));
+      expect(shownP99Ms, cell).toBeGreaterThan(0);
+    }
+  }, 240_000);
+
   it("the page never rounds a small error rate to 0 either", () => {
     const stats = new TrafficStats(createRandom(1));
     for (let i = 0; i < 400; i++) stats.recordOutcome("cell-1", i !== 0, 1_000);
