@@ -30,6 +30,8 @@ export class ControllerMetrics {
   private readonly drillLost: Gauge<"drill">;
   private readonly drillLastOutcome: Gauge<"drill" | "outcome">;
   private readonly counted = new Set<string>();
+  /** Per cell and region (a few dozen at most: cells x regions). */
+  private readonly children = new Map<string, { ok: { inc(): void }; error: { inc(): void }; shed: { inc(): void }; latency: { observe(value: number): void } }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -49,9 +51,21 @@ export class ControllerMetrics {
   }
 
   request(sample: RequestSample): void {
-    const labels = { cell: sample.cell, region: sample.region ?? REGION_UNKNOWN };
-    this.requests.inc({ ...labels, outcome: sample.outcome });
-    if (sample.latencyUs !== null) this.latency.observe(labels, sample.latencyUs / 1_000_000);
+    // Called for every request: the labelled children are looked up once per cell and region.
+    const key = `${sample.cell}\u0000${sample.region ?? REGION_UNKNOWN}`;
+    let children = this.children.get(key);
+    if (children === undefined) {
+      const labels = { cell: sample.cell, region: sample.region ?? REGION_UNKNOWN };
+      children = {
+        ok: this.requests.labels({ ...labels, outcome: "ok" }),
+        error: this.requests.labels({ ...labels, outcome: "error" }),
+        shed: this.requests.labels({ ...labels, outcome: "shed" }),
+        latency: this.latency.labels(labels),
+      };
+      this.children.set(key, children);
+    }
+    children[sample.outcome].inc();
+    if (sample.latencyUs !== null) children.latency.observe(sample.latencyUs / 1_000_000);
   }
 
   cells(cells: readonly CellHealth[]): void {
