@@ -10,7 +10,8 @@ import { buildDrillReport, type ReportableResult } from "../chaos/drill/report.j
 import { renderDrillReportHtml } from "../chaos/drill/report-html.js";
 import type { CheckerSummary } from "../chaos/drill/result.js";
 import { builtinDrill } from "../chaos/drill/builtin.js";
-import { drillDurationMs } from "../chaos/drill/format.js";
+import { drillDurationMs, type Drill } from "../chaos/drill/format.js";
+import { drillExpectation, drillTimeline } from "./runtime/drill-timeline.js";
 import type { FaultSpec } from "../chaos/catalogue.js";
 
 export function faultServiceOf(manager: FaultManager): FaultService {
@@ -31,6 +32,7 @@ interface OutageDrill extends DrillDescription {
   readonly outageUs: number;
   readonly durationUs: number;
   readonly rtoMsMax: number | null;
+  readonly drill: Drill;
 }
 
 /** The built-in drills the live controller runs: one outage each, as their drill files say. */
@@ -43,7 +45,7 @@ export function outageDrill(name: string): OutageDrill {
   const drill = builtinDrill(name);
   const step = drill.steps[0];
   if (step === undefined || step.kind !== "inject" || drill.steps.length !== 1) throw new Error(`${name}: the live controller runs drills of one inject step`);
-  return { name, description: drill.description, durationMs: drillDurationMs(drill), spec: step.spec, atUs: step.atUs, outageUs: Math.min(step.spec.durationUs ?? step.spec.leaseUs, step.spec.leaseUs), durationUs: drill.durationUs, rtoMsMax: drill.expect.rtoMsMax };
+  return { name, description: drill.description, durationMs: drillDurationMs(drill), spec: step.spec, atUs: step.atUs, outageUs: Math.min(step.spec.durationUs ?? step.spec.leaseUs, step.spec.leaseUs), durationUs: drill.durationUs, rtoMsMax: drill.expect.rtoMsMax, drill };
 }
 
 export const drillPollUs = 50_000;
@@ -67,7 +69,7 @@ export class OutageDrills implements DrillService {
   constructor(private readonly dependencies: OutageDrillDependencies) {}
 
   list(): readonly DrillDescription[] {
-    return this.drills.map(({ name, description, durationMs }) => ({ name, description, durationMs }));
+    return this.drills.map(({ name, description, durationMs, drill }) => ({ name, description, durationMs, steps: drillTimeline(drill, OUTAGE_DRILL_SETTLE_US), expect: drillExpectation(drill) }));
   }
 
   ownsFault(faultId: string): boolean {

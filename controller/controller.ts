@@ -13,10 +13,20 @@ import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./port
 import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
+import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
 import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
+
+export interface TrafficHistorySnapshot {
+  readonly atMs: number;
+  readonly windowMs: number;
+  readonly samplesMax: number;
+  readonly samples: readonly TrafficSample[];
+  readonly faults: readonly FaultWindow[];
+  readonly routing: readonly { readonly version: number; readonly atMs: number; readonly reason: string }[];
+}
 
 export interface ConsistencySnapshot {
   readonly atMs: number;
@@ -55,6 +65,7 @@ export class Controller implements ControllerApi {
   readonly health: HealthMonitor;
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
+  readonly history = new TrafficHistory();
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly exported = new ControllerMetrics(this.registry);
@@ -109,6 +120,7 @@ export class Controller implements ControllerApi {
       this.publish({ type: "routing", atMs: version.atMs, version: version.version, cells: version.cells, drained: version.drained });
     });
     dependencies.faults.onChange((action, fault) => {
+      this.history.faultChanged(action, fault, this.nowMs());
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
       this.exported.faults(action, fault, dependencies.faults.active());
       if (action === "expired") audit.append({ atMs: this.nowMs(), actor: "lease", kind: "fault", action: "expire", target: fault.id, reason: null, outcome: "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type } });
@@ -175,6 +187,15 @@ export class Controller implements ControllerApi {
     return this.dependencies.consistency();
   }
 
+  trafficHistory(windowMs: number): TrafficHistorySnapshot {
+    const nowMs = this.nowMs();
+    const boundedMs = Math.min(windowMs, trafficHistoryWindowMsMax);
+    const { samples, faults } = this.history.window(boundedMs, nowMs);
+    const fromMs = nowMs - boundedMs;
+    const routing = this.dependencies.routing.snapshot().history.filter((entry) => entry.atMs >= fromMs).map((entry) => ({ version: entry.version, atMs: entry.atMs, reason: entry.reason }));
+    return { atMs: nowMs, windowMs: boundedMs, samplesMax: this.history.samplesMax, samples, faults, routing };
+  }
+
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     this.actions.act(request, (outcome) => {
       this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
@@ -186,10 +207,10 @@ export class Controller implements ControllerApi {
     return { faults: this.dependencies.faults.active(), catalogue: this.dependencies.faults.catalogue() };
   }
 
-  injectFault(spec: unknown, actor: string): Result<FaultRecord> {
+  injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord> {
     const result = this.dependencies.faults.inject(spec);
     const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
-    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target: result.ok ? result.value.id : target, reason: null, outcome: result.ok ? "ok" : `refused: ${result.error}`, rule: result.ok ? null : (result.rule ?? null), overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target: result.ok ? result.value.id : target, reason: reason ?? null, outcome: result.ok ? "ok" : `refused: ${result.error}`, rule: result.ok ? null : (result.rule ?? null), overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
     return result;
   }
 
@@ -268,6 +289,7 @@ export class Controller implements ControllerApi {
     }
     for (const region of regions) this.metrics.gatewayRps.set({ region: region.name }, region.gateway.rps);
     const atMs = this.nowMs();
+    this.history.record(traffic);
     const topology = this.topology() as { links: unknown };
     this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });

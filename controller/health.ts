@@ -4,7 +4,7 @@
 import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
 import type { TimerHandle } from "../sim/kernel/ports.js";
 import type { RoutingTable } from "./routing.js";
-import type { CellTrafficFigures, TrafficStats } from "./traffic-stats.js";
+import type { CellTrafficFigures, RegionTrafficFigures, TrafficStats } from "./traffic-stats.js";
 
 export interface CellMetrics {
   readonly tps: number;
@@ -34,7 +34,7 @@ export interface RegionHealth {
 
 export interface TrafficSnapshot {
   readonly atMs: number;
-  readonly regions: Readonly<Record<string, { readonly rps: number; readonly toCells: Readonly<Record<string, number>> }>>;
+  readonly regions: Readonly<Record<string, RegionTrafficFigures>>;
   readonly cells: Readonly<Record<string, CellMetrics & { readonly shed: number }>>;
 }
 
@@ -120,8 +120,8 @@ export class HealthMonitor {
     if (rollTraffic) {
       const rolled = this.dependencies.stats.roll(this.options.healthPeriodUs);
       this.figures = rolled.cells;
-      const regions: Record<string, { rps: number; toCells: Record<string, number> }> = {};
-      for (const region of cluster.topology.regions) regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {} };
+      const regions: Record<string, RegionTrafficFigures> = {};
+      for (const region of cluster.topology.regions) regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {}, p50Ms: 0, p99Ms: 0, errorRate: 0 };
       const cells: Record<string, CellMetrics & { shed: number }> = {};
       for (const cell of cluster.cells()) {
         const figures = this.figures.get(cell.id);

@@ -44,6 +44,9 @@ export interface DrillDescription {
   readonly name: string;
   readonly description: string;
   readonly durationMs: number;
+  /** The plan, for the page's timeline and countdown (simulated ms after the start). */
+  readonly steps?: readonly { readonly atMs: number; readonly kind: string; readonly label: string }[];
+  readonly expect?: { readonly rtoMsMax: number | null; readonly lostAckedTransfersMax: number; readonly checkers: readonly string[] };
 }
 
 export interface DrillProgress {

@@ -128,10 +128,12 @@ export interface ControllerApi {
   regions(): readonly unknown[];
   routing(): RoutingSnapshot;
   traffic(): unknown;
+  /** The last `windowMs` (at most 15 min simulated) of traffic samples, fault windows and routing versions. */
+  trafficHistory(windowMs: number): unknown;
   consistency(): unknown;
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
   faults(): { readonly faults: readonly FaultRecord[]; readonly catalogue: readonly unknown[] };
-  injectFault(spec: unknown, actor: string): Result<FaultRecord>;
+  injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
   healFault(id: string, actor: string): Result<null>;
   healAllFaults(actor: string): void;
   drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[];

@@ -3,8 +3,10 @@
 import { getJson, getToken, setToken, setTokenPrompt } from "./lib/api.js";
 import { createFrameScheduler } from "./lib/frame.js";
 import {
-  applyEvent, createStore, setAudit, setCells, setFaults, setRegions, setRouting, setTopology, upsertRun, addTraffic,
+  applyEvent, applyHistory, createStore, setAudit, setCells, setFaults, setRegions, setRouting, setTopology, upsertRun, addTraffic,
+  CHART_RANGES_MS,
 } from "./lib/store.js";
+import { drawPlacement } from "./views/placement.js";
 import { drawTopology } from "./views/topology.js";
 import { renderLegend } from "./views/glyphs.js";
 import { drawFlow } from "./views/flow.js";
@@ -24,6 +26,7 @@ const RECONNECT_DELAY_MS_MAX = 10_000;
 /** After an action, events normally carry the outcome; a re-fetch covers a missed event. */
 const REFRESH_DELAY_MS = 300;
 const AUDIT_FETCH_LIMIT = 100;
+const CHART_RANGE_KEY = "ldc.chartRangeMs";
 const TOAST_VISIBLE_MS = 6000;
 
 const store = createStore();
@@ -82,10 +85,19 @@ function toast(message) {
 
 // ---- views ----------------------------------------------------------------------------------
 renderLegend(byId("legend"));
-setupCharts(byId("charts"));
+const savedRange = Number(sessionStorage.getItem(CHART_RANGE_KEY));
+if (CHART_RANGES_MS.includes(savedRange)) store.chartRangeMs = savedRange;
+setupCharts(byId("charts"), {
+  onRange(rangeMs) {
+    store.chartRangeMs = rangeMs;
+    sessionStorage.setItem(CHART_RANGE_KEY, String(rangeMs));
+    frames.request("charts");
+    void loadHistory();
+  },
+});
 const hooks = { onChange: () => scheduleRefresh(), toast, redraw: () => frames.request("drills") };
 const dialog = createActionDialog({ onDone: (message) => { toast(message); scheduleRefresh(); } });
-const chaos = setupChaos(store, hooks);
+const chaos = setupChaos(store, hooks, dialog);
 const drills = setupDrills(store, dialog, hooks);
 
 const frames = createFrameScheduler({
@@ -100,6 +112,7 @@ const frames = createFrameScheduler({
       flow: () => drawFlow(/** @type {any} */ (byId("flow")), store),
       charts: () => drawCharts(byId("charts"), store),
       drills: () => drills.draw(),
+      placement: () => drawPlacement(byId("placement"), store, dialog),
       audit: () => drawAudit(byId("audit-rows"), store),
     };
     for (const name of dirty) {
@@ -114,12 +127,13 @@ const frames = createFrameScheduler({
     }
   },
 });
-const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit"];
+const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit", "placement"];
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {
   drawClock(store);
   tickCountdowns(byId("fault-list"), store);
+  drills.tick();
 }, 1000);
 
 // ---- REST snapshot --------------------------------------------------------------------------
@@ -149,6 +163,12 @@ async function refresh() {
   for (const view of ALL_VIEWS) frames.request(view);
 }
 
+/** The charts' past from the server's bounded ring, for the range on show. */
+async function loadHistory() {
+  await load(`/api/v1/traffic/history?windowMs=${store.chartRangeMs}`, (data) => applyHistory(store, data));
+  frames.request("charts");
+}
+
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let refreshTimer;
 function scheduleRefresh() {
@@ -170,6 +190,8 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${location.host}/api/v1/events`);
   socket.addEventListener("open", () => {
+    // After a drop, the stream's gap is filled from the server's ring.
+    if (connection.dataset.state === "down") void loadHistory();
     connection.textContent = "live";
     connection.dataset.state = "live";
     reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
@@ -195,5 +217,5 @@ function connect() {
   });
 }
 
-void refresh();
+void refresh().then(() => loadHistory());
 connect();

@@ -9,7 +9,8 @@ import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
-import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema } from "./schemas.js";
+import { runProgressHtml } from "./run-progress.js";
+import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -94,6 +95,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.get("/api/v1/regions", (_request, response) => void response.json({ regions: controller.regions() }));
   app.get("/api/v1/routing", (_request, response) => void response.json(controller.routing()));
   app.get("/api/v1/traffic", (_request, response) => void response.json(controller.traffic()));
+  app.get("/api/v1/traffic/history", (request, response) => {
+    const query = parse(trafficHistoryQuerySchema, request.query, response);
+    if (query !== undefined) response.json(controller.trafficHistory(query.windowMs ?? 5 * 60_000));
+  });
   app.get("/api/v1/consistency", (_request, response) => void response.json(controller.consistency()));
   app.get("/api/v1/faults", (_request, response) => void response.json(controller.faults()));
   app.get("/api/v1/drills", (_request, response) => void response.json({ drills: controller.drills() }));
@@ -105,8 +110,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   app.get("/api/v1/drills/runs/:id/report", (request, response) => {
     const report = controller.drillReport(request.params.id);
-    if (report === undefined) response.status(404).json({ error: `no report for drill run ${request.params.id}` });
-    else response.type("text/html; charset=utf-8").send(report);
+    const run = controller.drillRun(request.params.id);
+    if (report !== undefined) response.type("text/html; charset=utf-8").send(report);
+    // Running: no report yet, so its progress (202: the report is on its way).
+    else if (run?.state === "running") response.status(202).type("text/html; charset=utf-8").send(runProgressHtml(run));
+    else response.status(404).json({ error: run === undefined ? `no drill run ${request.params.id}` : `drill run ${run.id} ended without a report: ${run.reasons.join("; ") || "no reason recorded"}` });
   });
   app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
   app.get("/api/v1/audit", (request, response) => {
@@ -129,7 +137,9 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.post("/api/v1/faults", (request, response) => {
     const body = parse(faultBodySchema, request.body, response);
     if (body === undefined) return;
-    sendResult(response, controller.injectFault(body, actor(request)), 201);
+    // The reason is the operator's, for the audit log; the fault spec goes to chaos without it.
+    const { reason, ...spec } = body;
+    sendResult(response, controller.injectFault(spec, actor(request), reason), 201);
   });
   app.delete("/api/v1/faults", (request, response) => {
     controller.healAllFaults(actor(request));

@@ -7,12 +7,13 @@ import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
 import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
-import { DRILL_HISTORY_LEAD_US, startDrill } from "../../chaos/drill/runner.js";
+import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../../chaos/drill/runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualWorld } from "../../sim/virtual/world.js";
 import { buildDrillReport } from "../../chaos/drill/report.js";
 import { renderDrillReportHtml } from "../../chaos/drill/report-html.js";
+import { drillExpectation, drillTimeline } from "./drill-timeline.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../ports.js";
 import type { RoutingVersion } from "../routing.js";
 import type { AuditEntry } from "../types.js";
@@ -42,7 +43,14 @@ export class ChaosDrillService implements DrillService {
   }
 
   list(): readonly DrillDescription[] {
-    return [...this.drills.values()].map((drill) => ({ name: drill.name, description: drill.description, durationMs: drillDurationMs(drill) }));
+    return [...this.drills.values()].map((drill) => ({
+      name: drill.name,
+      description: drill.description,
+      // The drill file's duration, as `ldc drill list` says; the settle and verdict are steps after it.
+      durationMs: drillDurationMs(drill),
+      steps: drillTimeline(drill, DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+    }));
   }
 
   /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */

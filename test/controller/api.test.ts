@@ -114,6 +114,19 @@ describe("controller API edges", () => {
     expect(report).toMatchObject({ status: 200, body: "<html>ok</html>" });
   });
 
+  it("a running drill's report URL shows its progress (202 HTML), then the report once it ends", async () => {
+    harness = await startHarness({ speed: 20 });
+    const started = await harness.request("POST", "/api/v1/drills/dc-outage/runs", {});
+    const id = (started.body as DrillRunRecord).id;
+    const pending = await harness.request("GET", `/api/v1/drills/runs/${id}/report`);
+    expect(pending.status).toBe(202);
+    expect(String(pending.body)).toContain(`Drill dc-outage <code>${id}</code> is running`);
+    expect(String(pending.body)).toContain("http-equiv=\"refresh\"");
+    await waitSimMs(harness, 11_000);
+    expect(await harness.request("GET", `/api/v1/drills/runs/${id}/report`)).toMatchObject({ status: 200, body: "<html>ok</html>" });
+    expect(await harness.request("GET", "/api/v1/drills/runs/r-999/report")).toMatchObject({ status: 404, body: { error: "no drill run r-999" } });
+  });
+
   it("a real fault during a drill interrupts it", async () => {
     harness = await startHarness({ speed: 20 });
     const started = await harness.request("POST", "/api/v1/drills/dc-outage/runs", {});

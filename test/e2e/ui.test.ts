@@ -75,10 +75,12 @@ describe("ui against ldc start (acceptance)", () => {
   let browser: Browser;
   let watched: WatchedPage;
   let output = "";
+  let baseUrl = "";
 
   beforeAll(async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    baseUrl = url;
     // A fresh data directory: the audit log and drill runs on the page are this run's only.
     const dataDirectory = mkdtempSync(path.join(tmpdir(), "ldc-e2e-"));
     child = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN, "--data-dir", dataDirectory], {
@@ -149,7 +151,12 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("chaos-target").selectOption({ index: Math.max(regionPair, 0) });
     await page.locator("#chaos-lease").fill("120");
     await page.getByTestId("chaos-inject").click();
+    await page.getByTestId("action-reason").fill("e2e: partition from the chaos panel");
+    await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
+    // The dialog's reason reached the controller's audit log with the injection.
+    const audit = await (await fetch(`${baseUrl}/api/v1/audit?kind=fault&limit=20`)).json() as { entries: { action: string; reason: string | null; outcome: string }[] };
+    expect(audit.entries.find((entry) => entry.action === "inject" && entry.outcome === "ok")?.reason).toBe("e2e: partition from the chaos panel");
     await watched.screenshot("04-partitioned");
   });
 
@@ -165,11 +172,66 @@ describe("ui against ldc start (acceptance)", () => {
     const newRun = () => page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes, old) =>
       nodes.filter((node) => !old.includes(node.getAttribute("data-testid") ?? "")).map((node) => node.getAttribute("data-outcome") ?? ""), [...known] as string[]);
     await expect.poll(async () => (await newRun()).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(1);
+    const runId = await page.getByTestId("drill-timeline").getAttribute("data-run");
+    expect(runId).toMatch(/^r-\d+$/);
+    // While it runs: a countdown that goes down, the expectation, and no link to a report that
+    // does not exist yet (it used to answer 404 JSON).
+    const left = async () => Number(await page.getByTestId("drill-left").getAttribute("data-remaining-ms"));
+    const first = await left();
+    await expect.poll(left, { timeout: OUTCOME_TIMEOUT_MS }).toBeLessThan(first);
+    expect(await page.getByTestId("drill-expect").textContent()).toContain("RTO ≤ 1.5s");
+    expect(await page.getByTestId(`drill-outcome-${runId}`).locator('a[href*="/report"]').count()).toBe(0);
     await watched.screenshot("05-drill-running");
+    // A reload mid-drill keeps the charts' past (back-filled from the server) and the timeline.
+    // First let the world run 45 s (simulated), so there are more than 30 s to back-fill.
+    const simNowMs = async () => ((await (await fetch(`${baseUrl}/api/v1/topology`)).json()) as { nowMs: number }).nowMs;
+    await expect.poll(simNowMs, { timeout: DRILL_TIMEOUT_MS, interval: 500 }).toBeGreaterThan(45_000);
+    expect((await newRun())[0]).toBe("");
+    await page.reload();
+    await expect.poll(async () => Number(await page.getByTestId("chart-tps").getAttribute("data-span-ms")), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(30_000);
+    // Back-filled marks: the evacuation and restore (actions, routing versions), the partition and
+    // the drill's fault (windows); and latency per region beside per cell.
+    const tps = page.getByTestId("chart-tps");
+    await expect.poll(() => tps.locator("g.mark-routing").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+    expect(await tps.locator('g.mark-action[data-mark="evacuate"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => tps.locator("rect.fault-window").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+    expect(await page.locator('[data-testid="chart-region-latency"] path[data-series="shanghai/p99Ms"]').getAttribute("d")).toMatch(/^M/);
+    await watched.screenshot("05b-drill-running-reloaded");
     await expect.poll(async () => (await newRun())[0], { timeout: DRILL_TIMEOUT_MS, interval: 1000 }).not.toBe("");
     await watched.screenshot("06-drill-done");
     expect((await newRun())[0]).toBe("SUCCEEDED");
+    const href = await page.getByTestId(`report-${runId}`).getAttribute("href");
+    expect((await fetch(`${baseUrl}${href}`)).status).toBe(200);
   }, DRILL_TIMEOUT_MS + 60_000);
+
+  it("shows a leader away from its preferred region, and its restore puts it back", async () => {
+    const { page } = watched;
+    type CellRow = { id: string; preferredRegion: string; leader: { region: string } | null };
+    const cells = async () => ((await (await fetch(`${baseUrl}/api/v1/cells`)).json()) as { cells: CellRow[] }).cells;
+    const shownMisplaced = async () => Number(await page.getByTestId("placement-summary").getAttribute("data-misplaced"));
+    const actualMisplaced = async () => (await cells()).filter((cell) => cell.leader?.region !== cell.preferredRegion).length;
+    // The page agrees with the API, whatever the drill left behind.
+    await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
+    // Move one cell away from home, as an outage would.
+    const home = (await cells()).find((cell) => cell.leader?.region === cell.preferredRegion && cell.preferredRegion !== "shanghai");
+    expect(home).toBeDefined();
+    const cell = home as CellRow;
+    const moved = await fetch(`${baseUrl}/api/v1/cells/${cell.id}/failover`, {
+      method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ to: "shanghai", reason: "e2e: an outage's aftermath", force: true }),
+    });
+    expect(moved.status).toBe(200);
+    await expect.poll(() => page.getByTestId(`placement-${cell.id}`).getAttribute("data-home"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("false");
+    const restore = page.getByTestId(`placement-restore-${cell.preferredRegion}`);
+    expect(await restore.textContent()).toContain(cell.id);
+    await watched.screenshot("07-placement-away");
+    await restore.click();
+    await confirmAndOverrideIfRefused(page, "e2e: leaders back home");
+    await expect.poll(async () => (await cells()).find((candidate) => candidate.id === cell.id)?.leader?.region, { timeout: OUTCOME_TIMEOUT_MS }).toBe(cell.preferredRegion);
+    // Home again: the page no longer counts it (the table only lists cells when one is away).
+    await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
+    expect(await page.locator(`[data-testid="placement-${cell.id}"][data-home="false"]`).count()).toBe(0);
+  }, OUTCOME_TIMEOUT_MS * 4);
 
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {
     expect([...watched.hosts]).toEqual(["127.0.0.1"]);

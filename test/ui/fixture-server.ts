@@ -54,23 +54,36 @@ function makeCells(): Cell[] {
   return cells;
 }
 
+/** Simulated ms of traffic the fixture has "seen" before the page opens: the back-fill's source. */
+export const FIXTURE_HISTORY_MS = 240_000;
+/** The fixture's health period (one traffic sample per 500 simulated ms, like the controller's). */
+const SAMPLE_PERIOD_MS = 500;
+/** Bound of the fixture's ring, as the controller's trafficHistorySamplesMax. */
+const HISTORY_SAMPLES_MAX = 1800;
+
 export interface FixtureServer {
   url: string;
   /** Every request path the fixture saw, for assertions. */
   requests: string[];
+  /** Bodies of the mutating requests, by "METHOD path". */
+  bodies: { line: string; body: unknown }[];
+  /** Audit entries, newest first. */
+  audit: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
-export async function startFixtureServer(): Promise<FixtureServer> {
+export async function startFixtureServer(options: { historyMs?: number } = {}): Promise<FixtureServer> {
   const cells = makeCells();
   const drained: string[] = [];
   let routingVersion = 7;
-  let nowMs = 60_000;
+  // Simulated time when the page opens: past the back-filled history, so no sample sits before t=0.
+  const historyMs = options.historyMs ?? FIXTURE_HISTORY_MS;
+  let nowMs = Math.max(300_000, historyMs + 60_000);
   let faultSequence = 1;
   let runSequence = 0;
   const faults = new Map<string, Record<string, unknown>>([["f-1", {
-    id: "f-1", type: "partition", target: { regions: ["hangzhou", "shenzhen"] }, startedMs: 50_000, leaseMs: 60_000,
-    expiresMs: 110_000, remainingMs: 50_000, affects: { hosts: [], links: [["hangzhou", "shenzhen"]] },
+    id: "f-1", type: "partition", target: { regions: ["hangzhou", "shenzhen"] }, startedMs: nowMs - 10_000, leaseMs: 60_000,
+    expiresMs: nowMs + 50_000, remainingMs: 50_000, affects: { hosts: [], links: [["hangzhou", "shenzhen"]] },
   }]]);
   const runs: Record<string, unknown>[] = [{
     id: "r-0", drill: "dc-outage", seed: 1, state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 420, "cell-2": 380 },
@@ -78,6 +91,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   }];
   const audit: Record<string, unknown>[] = [];
   const requests: string[] = [];
+  const bodies: { line: string; body: unknown }[] = [];
   const sockets = new Set<WebSocket>();
 
   const links = () => [["hangzhou", "shanghai", 6], ["hangzhou", "shenzhen", 30], ["shanghai", "shenzhen", 30]].map(([source, target, rttMs]) => {
@@ -92,16 +106,29 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   }));
   const routing = () => ({
     version: routingVersion, shards: Object.fromEntries(cells.flatMap((cell) => cell.shards.map((shard) => [String(shard), cell.id]))),
-    cells: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? null])), drained: [...drained], history: [],
+    cells: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? null])), drained: [...drained], history: routingHistory.map((entry) => ({ ...entry })),
   });
-  const traffic = () => ({
-    atMs: nowMs,
-    regions: Object.fromEntries(REGIONS.map((region) => [region.name, {
+  const traffic = (atMs = nowMs) => ({
+    atMs,
+    regions: Object.fromEntries(REGIONS.map((region, index) => [region.name, {
       rps: cells.filter((cell) => cell.leader?.region === region.name).length * 330,
       toCells: Object.fromEntries(cells.filter((cell) => cell.leader?.region === region.name).map((cell) => [cell.id, 300 + Number(cell.id.slice(5)) * 10])),
+      p50Ms: 7 + index, p99Ms: 15 + 4 * index + 3 * Math.sin(atMs / 5000), errorRate: 0,
     }])),
-    cells: Object.fromEntries(cells.map((cell, index) => [cell.id, { tps: 300 + 20 * Math.sin(nowMs / 3000 + index), p50Ms: 6 + index, p99Ms: 14 + 2 * index, errorRate: index === 2 ? 0.02 : 0 }])),
+    cells: Object.fromEntries(cells.map((cell, index) => [cell.id, { tps: 300 + 20 * Math.sin(atMs / 3000 + index), p50Ms: 6 + index, p99Ms: 14 + 2 * index, errorRate: index === 2 ? 0.02 : 0 }])),
   });
+  // The controller's ring (controller/traffic-history.ts), seeded with the minutes before the page opened.
+  const history: ReturnType<typeof traffic>[] = [];
+  for (let atMs = nowMs - historyMs; atMs <= nowMs; atMs += SAMPLE_PERIOD_MS) history.push(traffic(atMs));
+  const routingHistory: { version: number; atMs: number; reason: string }[] = [{ version: 7, atMs: nowMs - 100_000, reason: "automatic: cell-4 is led from shanghai" }];
+  const faultWindows: { id: string; type: string; startMs: number; endMs: number | null }[] = [
+    { id: "f-0", type: "latency", startMs: nowMs - 150_000, endMs: nowMs - 120_000 },
+    { id: "f-1", type: "partition", startMs: nowMs - 10_000, endMs: null },
+  ];
+  const bumpRouting = (reason: string) => {
+    routingVersion += 1;
+    routingHistory.push({ version: routingVersion, atMs: nowMs, reason });
+  };
   const consistency = () => ({
     atMs: nowMs, moneyConserved: Object.fromEntries(cells.map((cell) => [cell.id, true])),
     replicaAgreement: Object.fromEntries(cells.map((cell) => [cell.id, true])), lostAckedTransfers: 0, valid: true,
@@ -124,6 +151,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   const app = express();
   app.use((request, _response, next) => { requests.push(`${request.method} ${request.originalUrl}`); next(); });
   app.use(express.json());
+  app.use((request, _response, next) => { if (request.method !== "GET") bodies.push({ line: `${request.method} ${request.path}`, body: request.body }); next(); });
   const authorized = (request: Request, response: Response): boolean => {
     if (request.get("authorization") === `Bearer ${FIXTURE_TOKEN}`) return true;
     response.status(401).json({ error: "missing or invalid bearer token" });
@@ -134,9 +162,36 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   app.get("/api/v1/regions", (_q, s) => { s.json({ regions: regions() }); });
   app.get("/api/v1/routing", (_q, s) => { s.json(routing()); });
   app.get("/api/v1/traffic", (_q, s) => { s.json(traffic()); });
+  app.get("/api/v1/traffic/history", (request, response) => {
+    const windowMs = Number(request.query.windowMs ?? 300_000);
+    if (!Number.isInteger(windowMs) || windowMs < 1000 || windowMs > 900_000) { response.status(400).json({ error: "windowMs: expected 1000..900000", field: "windowMs" }); return; }
+    const fromMs = nowMs - windowMs;
+    response.json({
+      atMs: nowMs, windowMs, samplesMax: HISTORY_SAMPLES_MAX,
+      samples: history.filter((sample) => sample.atMs >= fromMs).map((sample) => ({ atMs: sample.atMs, cells: sample.cells, regions: sample.regions })),
+      faults: faultWindows.filter((window) => window.endMs === null || window.endMs >= fromMs),
+      routing: routingHistory.filter((entry) => entry.atMs >= fromMs),
+    });
+  });
   app.get("/api/v1/consistency", (_q, s) => { s.json(consistency()); });
   app.get("/api/v1/faults", (_q, s) => { s.json({ faults: [...faults.values()], catalogue }); });
-  app.get("/api/v1/drills", (_q, s) => { s.json({ drills: [{ name: "dc-outage", description: "lose datacenter hz-a", durationMs: 30_000 }, { name: "region-outage", description: "lose region hangzhou", durationMs: 60_000 }] }); });
+  app.get("/api/v1/drills", (_q, s) => {
+    s.json({ drills: [
+      { name: "dc-outage", description: "lose datacenter hz-a", durationMs: 30_000,
+        steps: [{ atMs: 5000, kind: "inject", label: "inject dc-outage hz-a for 10s" }, { atMs: 15_000, kind: "heal", label: "dc-outage ends" }, { atMs: 25_000, kind: "settle", label: "faults healed, world settles" }, { atMs: 30_000, kind: "verdict", label: "checkers judge the run" }],
+        expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["bank"] } },
+      { name: "region-outage", description: "lose region hangzhou", durationMs: 95_000,
+        steps: [{ atMs: 10_000, kind: "inject", label: "inject region-outage hangzhou for 60s" }, { atMs: 70_000, kind: "heal", label: "region-outage ends" }, { atMs: 90_000, kind: "settle", label: "faults healed, world settles" }, { atMs: 95_000, kind: "verdict", label: "checkers judge the run" }],
+        expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["linearizable", "bank"] } },
+    ] });
+  });
+  app.get("/api/v1/drills/runs/:id/report", (request, response) => {
+    const run = runs.find((candidate) => candidate.id === request.params.id);
+    // As the controller: the report is written when the run ends; until then, its progress.
+    if (!run) { response.status(404).json({ error: `no drill run ${request.params.id}` }); return; }
+    if (run.state !== "done") { response.status(202).type("text/html").send(`<!doctype html><title>running</title><p>${String(run.progressPct)} %</p>`); return; }
+    response.type("text/html").send(`<!doctype html><title>drill ${String(run.drill)}</title><h1>Drill ${String(run.drill)}: ${String(run.outcome)}</h1>`);
+  });
   app.get("/api/v1/drills/runs", (_q, s) => { s.json({ runs }); });
   app.get("/api/v1/schedules", (_q, s) => { s.json({ schedules: [{ id: "s-1", drill: "dc-outage", cron: "0 3 * * 2", allowedWindows: [], blockedWindows: [], maxDurationMs: 600_000, enabled: true, nextRunMs: 900_000, lastRun: null }] }); });
   app.get("/api/v1/audit", (_q, s) => { s.json({ entries: audit }); });
@@ -162,8 +217,8 @@ export async function startFixtureServer(): Promise<FixtureServer> {
       moved.push(cell.id);
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
-    routingVersion += 1;
-    record({ kind: "action", action: "evacuate", target: region, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    bumpRouting(`evacuate ${region}`);
+    record({ kind: "action", action: "evacuate", target: region, reason: body.reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
@@ -177,7 +232,8 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
     cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
     cell.term += 1;
-    routingVersion += 1;
+    bumpRouting(`failover ${cell.id} to ${to}`);
+    record({ kind: "action", action: "failover", target: cell.id, reason: (request.body as { reason?: string }).reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
     broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, leader: cell.leader, routingVersion });
@@ -188,28 +244,44 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     const region = request.params.region as string;
     const index = drained.indexOf(region);
     if (index >= 0) drained.splice(index, 1);
-    routingVersion += 1;
-    record({ kind: "action", action: "restore", target: region, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    // Failback as the controller does it: every cell preferring the region moves its leader home.
+    const moved: string[] = [];
+    for (const cell of cells) {
+      if (cell.preferredRegion !== region || cell.leader?.region === region) continue;
+      const target = cell.replicas.find((replica) => replica.region === region && replica.state === "up");
+      if (!target) continue;
+      for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+      cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
+      cell.term += 1;
+      moved.push(cell.id);
+      broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
+    }
+    bumpRouting(`restore ${region}`);
+    record({ kind: "action", action: "restore", target: region, reason: ((request.body ?? {}) as { reason?: string }).reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
-    response.json({ ok: true, routingVersion });
+    response.json({ ok: true, moved, routingVersion });
   });
   app.delete("/api/v1/faults/:id", (request, response) => {
     if (!authorized(request, response)) return;
     const fault = faults.get(request.params.id as string);
     if (!fault) { response.status(404).json({ error: `no fault ${request.params.id}` }); return; }
     faults.delete(fault.id as string);
+    const window = faultWindows.find((candidate) => candidate.id === fault.id);
+    if (window) window.endMs = nowMs;
     broadcast({ type: "fault", action: "healed", fault });
     response.status(204).end();
   });
   app.post("/api/v1/faults", (request, response) => {
     if (!authorized(request, response)) return;
-    const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number };
+    const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number; reason?: string };
     const id = `f-${++faultSequence}`;
     const leaseMs = body.leaseMs ?? 30_000;
     const fault = { id, type: body.type, target: body.target, startedMs: nowMs, leaseMs, expiresMs: nowMs + leaseMs, remainingMs: leaseMs,
       affects: { hosts: [], links: body.target.regions ? [body.target.regions] : [] } };
     faults.set(id, fault);
+    faultWindows.push({ id, type: body.type, startMs: nowMs, endMs: null });
     broadcast({ type: "fault", action: "injected", fault });
+    record({ kind: "fault", action: "inject", target: id, reason: body.reason ?? null, outcome: "ok" });
     response.status(201).json(fault);
   });
   app.delete("/api/v1/faults", (request, response) => {
@@ -224,6 +296,16 @@ export async function startFixtureServer(): Promise<FixtureServer> {
       lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [] };
     runs.push(run);
     response.status(202).json(run);
+    // region-outage stays running (as a real one does for 95 s simulated): the tests reload mid-run.
+    if (run.drill === "region-outage") {
+      const progress = setInterval(() => {
+        if (run.state !== "running") { clearInterval(progress); return; }
+        run.progressPct = Math.min(99, Math.round(((nowMs - run.startedMs) / 95_000) * 100));
+        broadcast({ type: "drill", run });
+      }, 500);
+      timers.push(progress);
+      return;
+    }
     setTimeout(() => broadcast({ type: "drill", run: { ...run, progressPct: 50 } }), 100);
     setTimeout(() => {
       Object.assign(run, { state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 410 }, checkers: { bank: { valid: true } }, endedMs: nowMs });
@@ -240,9 +322,13 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     socket.send(JSON.stringify({ type: "hello", atMs: nowMs, topology: topology(), cells, regions: regions(), routing: routing(), faults: [...faults.values()], consistency: consistency() }));
   });
   // A few traffic points a second, like the real stream's at-most-every-500-ms pace.
+  const timers: ReturnType<typeof setInterval>[] = [];
   const ticker = setInterval(() => {
-    nowMs += 500;
-    broadcast({ type: "traffic", ...traffic() });
+    nowMs += SAMPLE_PERIOD_MS;
+    const sample = traffic();
+    history.push(sample);
+    if (history.length > HISTORY_SAMPLES_MAX) history.shift();
+    broadcast({ type: "traffic", ...sample });
   }, 250);
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -250,8 +336,11 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    bodies,
+    audit,
     async close() {
       clearInterval(ticker);
+      for (const timer of timers) clearInterval(timer);
       for (const socket of sockets) socket.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

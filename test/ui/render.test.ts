@@ -135,6 +135,9 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("chaos-type").selectOption("partition");
     await page.getByTestId("chaos-target").selectOption({ label: "regions=hangzhou↔shanghai" });
     await page.getByTestId("chaos-inject").click();
+    // Like a failover, an injection is confirmed in the dialog, with a reason.
+    await page.getByTestId("action-reason").fill("render test: partition hangzhou from shanghai");
+    await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS }).toContain("f-2");
     expect(await page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state")).toBe("partitioned");
     await expect.poll(() => page.getByTestId("fault-list").textContent()).toContain("f-2");

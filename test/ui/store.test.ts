@@ -8,6 +8,9 @@ interface RingModule { RingBuffer: new <T>(capacity: number) => Ring<T> }
 interface Point { atMs: number; tps: number }
 interface Store {
   series: Map<string, Ring<Point>>;
+  regionSeries: Map<string, Ring<{ atMs: number; p99Ms: number }>>;
+  routingMarks: { version: number; atMs: number }[];
+  simAtMs: number;
   routing: { version: number; drained?: string[] } | null;
   faults: Map<string, { id: string }>;
   faultWindows: { id: string; endMs: number | null }[];
@@ -20,6 +23,8 @@ interface StoreModule {
   createStore(): Store;
   applyEvent(store: Store, event: Record<string, unknown>): string[];
   drainedRegions(store: Store): Set<string>;
+  applyHistory(store: Store, history: Record<string, unknown>): void;
+  longestLeaderGap(store: Store, fromMs: number): { cell: string; ms: number } | null;
 }
 interface FrameModule { createFrameScheduler(options: { minIntervalMs: number; draw: (dirty: Set<string>) => void; now?: () => number }): { request(view: string): void } }
 
@@ -99,6 +104,54 @@ describe("store", () => {
     expect(store.audit.length).toBe(model.AUDIT_ENTRIES_MAX);
     expect(store.audit[0].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 9}`);
     expect(store.audit[1].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 8}`);
+  });
+});
+
+describe("back-fill and drill measurements", () => {
+  const sample = (atMs: number) => ({ atMs, cells: { "cell-1": { tps: atMs, p50Ms: 1, p99Ms: 2, errorRate: 0 } }, regions: { hangzhou: { rps: 1, p50Ms: 3, p99Ms: 4, errorRate: 0 } } });
+
+  it("puts the server's history before the live points, without duplicates, and keeps its fault windows and routing versions", () => {
+    const store = model.createStore();
+    // The stream delivered two points before the history answered; the history overlaps one.
+    for (const atMs of [60_000, 60_500]) model.applyEvent(store, { type: "traffic", ...sample(atMs) });
+    const samples = Array.from({ length: 121 }, (_, index) => sample(index * 500));
+    model.applyHistory(store, { atMs: 60_000, samples, faults: [{ id: "f-0", type: "latency", startMs: 1000, endMs: 5000 }], routing: [{ version: 3, atMs: 2000, reason: "x" }] });
+    const points = store.series.get("cell-1")!.toArray().map((point) => point.atMs);
+    expect(points.length).toBe(122);
+    expect(points[0]).toBe(0);
+    expect(points.slice(-2)).toEqual([60_000, 60_500]);
+    expect(store.regionSeries.get("hangzhou")!.toArray().length).toBe(122);
+    expect(store.faultWindows).toEqual([expect.objectContaining({ id: "f-0", endMs: 5000 })]);
+    expect(store.routingMarks).toEqual([expect.objectContaining({ version: 3, atMs: 2000 })]);
+  });
+
+  it("measures the longest leaderless span since a drill started, an open one counting until now", () => {
+    const store = model.createStore();
+    const leader = { replica: "cell-1/hz-a", datacenter: "hz-a", region: "hangzhou" };
+    model.applyEvent(store, { type: "hello", atMs: 0, topology: { regions: [], links: [], speed: 1, nowMs: 0 }, cells: [{ id: "cell-1", leader, replicas: [] }, { id: "cell-2", leader, replicas: [] }] });
+    model.applyEvent(store, { type: "leader", atMs: 1000, cell: "cell-1", leader: null, term: 4 });
+    model.applyEvent(store, { type: "leader", atMs: 1700, cell: "cell-1", leader, term: 5 });
+    expect(model.longestLeaderGap(store, 500)).toEqual({ cell: "cell-1", ms: 700 });
+    expect(model.longestLeaderGap(store, 1500)).toBeNull();
+    model.applyEvent(store, { type: "leader", atMs: 2000, cell: "cell-2", leader: null, term: 4 });
+    // Simulated time advances with the next event: cell-2 has been leaderless for 1 s.
+    model.applyEvent(store, { type: "consistency", atMs: 3000 });
+    expect(model.longestLeaderGap(store, 500)?.cell).toBe("cell-2");
+    expect(model.longestLeaderGap(store, 500)?.ms).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe("chart decimation", () => {
+  it("draws a 15-minute line with at most ~2 points per pixel and keeps a one-sample spike and dip, in time order", async () => {
+    const charts = await load<{ decimate(points: { atMs: number; v: number }[], key: string): { atMs: number; v: number }[] }>(new URL("../../ui/views/charts.js", import.meta.url).href);
+    const points = Array.from({ length: 1800 }, (_, index) => ({ atMs: index * 500, v: index === 777 ? 100 : index === 1234 ? -5 : 1 }));
+    const drawn = charts.decimate(points, "v");
+    expect(drawn.length).toBeLessThan(1000);
+    expect(drawn.some((point) => point.v === 100)).toBe(true);
+    expect(drawn.some((point) => point.v === -5)).toBe(true);
+    expect(drawn.every((point, index) => index === 0 || point.atMs > drawn[index - 1]!.atMs)).toBe(true);
+    const few = points.slice(0, 100);
+    expect(charts.decimate(few, "v")).toBe(few);
   });
 });
 

@@ -3,10 +3,20 @@
 // named bound, so a page left open through a week of drills uses the same memory as after a minute.
 import { RingBuffer } from "./ring.js";
 
-/** Points per chart series: traffic events come at most every 500 ms wall, so 360 is 3 minutes. */
-export const CHART_POINTS_MAX = 360;
+/**
+ * Points per chart series: the widest range the operator can pick (15 min) at the controller's
+ * 500 ms health period, the same bound as the server's ring (controller/traffic-history.ts).
+ */
+export const CHART_POINTS_MAX = 1800;
+/** The ranges the charts offer; the server back-fills up to the widest. */
+export const CHART_RANGES_MS = [60_000, 5 * 60_000, 15 * 60_000];
+export const CHART_RANGE_MS_DEFAULT = 5 * 60_000;
 /** Fault windows remembered for shading the charts. */
 export const FAULT_WINDOWS_MAX = 64;
+/** Routing versions remembered for marking the charts. */
+export const ROUTING_MARKS_MAX = 64;
+/** Leaderless spans remembered (a drill's live RTO measurement). */
+export const LEADER_GAPS_MAX = 64;
 /** Audit entries shown; the server keeps the full log. */
 export const AUDIT_ENTRIES_MAX = 200;
 /** Drill runs shown, newest first. */
@@ -14,6 +24,7 @@ export const DRILL_RUNS_MAX = 30;
 
 /**
  * @typedef {{ atMs: number, tps: number, p50Ms: number, p99Ms: number, errorRate: number }} CellPoint
+ * @typedef {{ atMs: number, rps: number, p50Ms: number, p99Ms: number, errorRate: number }} RegionPoint
  * @typedef {{ id: string, type: string, target: unknown, startedMs: number, leaseMs: number, expiresMs: number,
  *   remainingMs: number, affects?: { hosts?: string[], links?: [string, string][] } }} Fault
  */
@@ -29,6 +40,11 @@ export function createStore() {
     /** @type {any} */ consistency: null,
     /** @type {any} */ traffic: null,
     /** @type {Map<string, RingBuffer<CellPoint>>} */ series: new Map(),
+    /** Latency and rate of what each region's gateway served. @type {Map<string, RingBuffer<RegionPoint>>} */ regionSeries: new Map(),
+    /** Simulated ms shown by the charts (1, 5 or 15 min). */ chartRangeMs: CHART_RANGE_MS_DEFAULT,
+    /** @type {{ version: number, atMs: number, reason: string }[]} */ routingMarks: [],
+    /** @type {Map<string, number>} cell -> simulated ms its leader went */ leaderlessSince: new Map(),
+    /** @type {{ cell: string, fromMs: number, toMs: number }[]} */ leaderGaps: [],
     /** @type {{ id: string, type: string, startMs: number, endMs: number | null }[]} */ faultWindows: [],
     /** @type {any[]} */ drills: [],
     /** @type {Map<string, any>} */ runs: new Map(),
@@ -77,7 +93,44 @@ export function setTopology(store, topology) {
 export function setCells(store, cells) {
   const list = unwrap(cells, "cells");
   if (!list) return;
-  for (const cell of list) store.cells.set(cell.id, cell);
+  for (const cell of list) {
+    store.cells.set(cell.id, cell);
+    trackLeader(store, cell.id, cell.leader ?? null, store.simAtMs);
+  }
+}
+
+/**
+ * Remembers when a cell had no leader: a running drill shows the longest such span beside its
+ * RTO expectation before the checkers' own figure arrives at the end.
+ * @param {Store} store @param {string} cellId @param {unknown} leader @param {number} atMs
+ */
+function trackLeader(store, cellId, leader, atMs) {
+  const since = store.leaderlessSince.get(cellId);
+  if (leader === null) {
+    if (since === undefined) store.leaderlessSince.set(cellId, atMs);
+    return;
+  }
+  if (since === undefined) return;
+  store.leaderlessSince.delete(cellId);
+  store.leaderGaps.push({ cell: cellId, fromMs: since, toMs: atMs });
+  if (store.leaderGaps.length > LEADER_GAPS_MAX) store.leaderGaps.splice(0, store.leaderGaps.length - LEADER_GAPS_MAX);
+}
+
+/**
+ * The longest leaderless span that started at or after `fromMs` (an open one counts until now).
+ * @param {Store} store @param {number} fromMs @returns {{ cell: string, ms: number } | null}
+ */
+export function longestLeaderGap(store, fromMs) {
+  /** @type {{ cell: string, ms: number } | null} */
+  let longest = null;
+  const now = simNowMs(store);
+  const spans = [...store.leaderGaps, ...[...store.leaderlessSince].map(([cell, since]) => ({ cell, fromMs: since, toMs: now }))];
+  for (const span of spans) {
+    if (span.fromMs < fromMs) continue;
+    const ms = span.toMs - span.fromMs;
+    if (longest === null || ms > longest.ms) longest = { cell: span.cell, ms };
+  }
+  return longest;
 }
 
 /** @param {Store} store @param {any} regions */
@@ -114,6 +167,17 @@ export function setRouting(store, routing) {
   // Events can race a REST re-fetch; routing versions only go up.
   if (store.routing && store.routing.version > routing.version) return;
   store.routing = { ...(store.routing ?? {}), ...routing };
+  for (const entry of Array.isArray(routing.history) ? routing.history : []) addRoutingMark(store, entry);
+  if (typeof routing.atMs === "number") addRoutingMark(store, { version: routing.version, atMs: routing.atMs, reason: routing.reason ?? "" });
+}
+
+/** @param {Store} store @param {any} entry */
+function addRoutingMark(store, entry) {
+  if (!entry || typeof entry.version !== "number" || typeof entry.atMs !== "number") return;
+  if (store.routingMarks.some((mark) => mark.version === entry.version)) return;
+  store.routingMarks.push({ version: entry.version, atMs: entry.atMs, reason: String(entry.reason ?? "") });
+  store.routingMarks.sort((a, b) => a.version - b.version);
+  if (store.routingMarks.length > ROUTING_MARKS_MAX) store.routingMarks.splice(0, store.routingMarks.length - ROUTING_MARKS_MAX);
 }
 
 /**
@@ -142,6 +206,57 @@ export function addTraffic(store, traffic) {
     const m = /** @type {any} */ (metrics);
     series.push({ atMs, tps: num(m.tps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) });
   }
+  for (const [name, metrics] of Object.entries(traffic.regions ?? {})) {
+    let series = store.regionSeries.get(name);
+    if (!series) {
+      series = new RingBuffer(CHART_POINTS_MAX);
+      store.regionSeries.set(name, series);
+    }
+    const previous = series.last();
+    if (previous && previous.atMs >= atMs) continue;
+    const m = /** @type {any} */ (metrics);
+    series.push({ atMs, rps: num(m.rps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) });
+  }
+}
+
+/**
+ * Back-fill from GET /api/v1/traffic/history: the server's samples first, then whatever the
+ * stream delivered that is newer than the last of them, so a reload mid-drill draws minutes.
+ * @param {Store} store @param {any} history
+ */
+export function applyHistory(store, history) {
+  if (!history || !Array.isArray(history.samples)) return;
+  const samples = history.samples.filter((/** @type {any} */ sample) => sample && typeof sample.atMs === "number");
+  const lastAtMs = samples.length ? samples[samples.length - 1].atMs : -Infinity;
+  /** @template T @param {Map<string, RingBuffer<T>>} target @param {string} key @param {(sample: any) => any} pick */
+  const rebuild = (target, key, pick) => {
+    const names = new Set([...target.keys(), ...samples.flatMap((/** @type {any} */ sample) => Object.keys(sample[key] ?? {}))]);
+    for (const name of names) {
+      const live = target.get(name)?.toArray() ?? [];
+      const ring = new RingBuffer(CHART_POINTS_MAX);
+      for (const sample of samples) {
+        const metrics = sample[key]?.[name];
+        if (metrics) ring.push({ atMs: sample.atMs, ...pick(metrics) });
+      }
+      for (const point of live) if (/** @type {any} */ (point).atMs > lastAtMs) ring.push(point);
+      target.set(name, /** @type {any} */ (ring));
+    }
+  };
+  rebuild(store.series, "cells", (m) => ({ tps: num(m.tps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) }));
+  rebuild(store.regionSeries, "regions", (m) => ({ rps: num(m.rps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) }));
+  for (const window of Array.isArray(history.faults) ? history.faults : []) {
+    if (!window || typeof window.id !== "string") continue;
+    const known = store.faultWindows.find((candidate) => candidate.id === window.id);
+    if (known) {
+      if (known.endMs === null && typeof window.endMs === "number") known.endMs = window.endMs;
+      continue;
+    }
+    store.faultWindows.push({ id: window.id, type: String(window.type), startMs: window.startMs, endMs: window.endMs ?? null });
+  }
+  store.faultWindows.sort((a, b) => a.startMs - b.startMs);
+  if (store.faultWindows.length > FAULT_WINDOWS_MAX) store.faultWindows.splice(0, store.faultWindows.length - FAULT_WINDOWS_MAX);
+  for (const entry of Array.isArray(history.routing) ? history.routing : []) addRoutingMark(store, entry);
+  observeTime(store, history.atMs);
 }
 
 function num(/** @type {unknown} */ value) {
@@ -184,18 +299,19 @@ export function applyEvent(store, event) {
       setRouting(store, event.routing);
       setFaults(store, event.faults);
       if (event.consistency) store.consistency = event.consistency;
-      return ["topology", "actions", "header", "faults", "chaos", "flow"];
+      return ["topology", "actions", "header", "faults", "chaos", "flow", "placement"];
     case "health":
       setCells(store, event.cells);
       setRegions(store, event.regions);
       // Optional (docs/API.md, "UI needs"): link states ride along so the map needs no re-fetch.
       if (store.topology && Array.isArray(event.links)) store.topology = { ...store.topology, links: event.links };
-      return ["topology", "actions"];
+      return ["topology", "actions", "placement"];
     case "traffic":
       addTraffic(store, event);
       return ["flow", "charts"];
     case "leader": {
       const cell = store.cells.get(event.cell);
+      trackLeader(store, event.cell, event.leader ?? null, typeof event.atMs === "number" ? event.atMs : simNowMs(store));
       if (cell) {
         const leaderId = event.leader ? event.leader.replica : null;
         store.cells.set(event.cell, {
@@ -208,11 +324,11 @@ export function applyEvent(store, event) {
           })),
         });
       }
-      return ["topology", "actions"];
+      return ["topology", "actions", "placement"];
     }
     case "routing":
       setRouting(store, event);
-      return ["header", "actions", "flow", "topology"];
+      return ["header", "actions", "flow", "topology", "charts", "placement"];
     case "fault": {
       const fault = event.fault;
       if (!fault || typeof fault.id !== "string") return [];
@@ -230,7 +346,7 @@ export function applyEvent(store, event) {
       return ["drills"];
     case "audit":
       addAudit(store, event.entry);
-      return ["audit"];
+      return ["audit", "charts"];
     case "consistency":
       store.consistency = event;
       return ["header"];

@@ -1,5 +1,7 @@
 // The chaos panel: any catalogue fault on any of its targets, with a lease, and healing.
 // The catalogue comes from GET /api/v1/faults; targets are sent back exactly as listed.
+// Injecting goes through the confirmation dialog, like a failover, and needs a reason: the
+// reason is sent with the fault and recorded in the audit log.
 import { mutate } from "../lib/api.js";
 import { describeTarget, escapeHtml, formatDuration } from "./format.js";
 import { simNowMs } from "../lib/store.js";
@@ -7,8 +9,12 @@ import { simNowMs } from "../lib/store.js";
 /** Upper bound on a lease from the page: a forgotten fault heals itself within the hour. */
 const LEASE_SECONDS_MAX = 3600;
 
-/** @param {import("../lib/store.js").Store} store @param {{ onChange: () => void, toast: (message: string) => void }} hooks */
-export function setupChaos(store, hooks) {
+/**
+ * @param {import("../lib/store.js").Store} store
+ * @param {{ onChange: () => void, toast: (message: string) => void }} hooks
+ * @param {{ open: (request: import("./dialog.js").ActionRequest) => void }} dialog
+ */
+export function setupChaos(store, hooks, dialog) {
   const typeSelect = /** @type {HTMLSelectElement} */ (document.getElementById("chaos-type"));
   const targetSelect = /** @type {HTMLSelectElement} */ (document.getElementById("chaos-target"));
   const params = /** @type {HTMLElement} */ (document.getElementById("chaos-params"));
@@ -61,9 +67,16 @@ export function setupChaos(store, hooks) {
       values[name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
     }
     if (Object.keys(values).length > 0) body.params = values;
-    mutate("POST", "/api/v1/faults", body)
-      .then((/** @type {any} */ fault) => { hooks.toast(`injected ${fault?.id ?? current.type}`); hooks.onChange(); })
-      .catch((/** @type {Error} */ failure) => { error.textContent = `inject failed: ${failure.message}`; });
+    const paramText = Object.entries(values).map(([name, value]) => `${name}=${value}`).join(", ");
+    dialog.open({
+      title: `Inject ${current.type}?`,
+      description: `Inject ${current.type} on ${describeTarget(target)}${paramText ? ` (${paramText})` : ""} into the running world for up to ` +
+        `${formatDuration(leaseSeconds * 1000)} of simulated time (the lease heals it then, if nothing else does). Traffic to the cells it touches may fail or slow down.`,
+      confirmLabel: `Inject ${current.type}`,
+      reasonRequired: true,
+      run: (/** @type {any} */ options) => mutate("POST", "/api/v1/faults", { ...body, ...(options.reason ? { reason: options.reason } : {}) }),
+      describeResult: (/** @type {any} */ fault) => `injected ${fault?.id ?? current.type}`,
+    });
   });
 
   /** @type {HTMLButtonElement} */ (document.getElementById("heal-all")).addEventListener("click", () => {

@@ -14,7 +14,9 @@ export const RULE_EXPLANATIONS = {
 };
 
 /**
- * @typedef {{ title: string, description: string, confirmLabel?: string,
+ * `reasonRequired`: the action is not sent without a reason (fault injection: the audit log must
+ * say why someone broke the world on purpose).
+ * @typedef {{ title: string, description: string, confirmLabel?: string, reasonRequired?: boolean,
  *   run: (options: { reason?: string, force?: boolean }) => Promise<any>,
  *   describeResult: (result: any) => string }} ActionRequest
  */
@@ -26,6 +28,7 @@ export function createActionDialog(hooks) {
   const title = byId("action-title");
   const description = byId("action-description");
   const reason = /** @type {HTMLInputElement} */ (byId("action-reason"));
+  const reasonLabel = byId("action-reason-label");
   const refusal = byId("refusal");
   const refusalRule = byId("refusal-rule");
   const refusalError = byId("refusal-error");
@@ -72,6 +75,15 @@ export function createActionDialog(hooks) {
 
   confirmButton.addEventListener("click", () => {
     const text = reason.value.trim();
+    if (text === "" && current?.reasonRequired) {
+      result.textContent = "This action needs a reason: it is recorded in the audit log.";
+      result.classList.add("bad");
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      return;
+    }
+    reason.removeAttribute("aria-invalid");
+    result.classList.remove("bad");
     void execute(text === "" ? {} : { reason: text });
   });
   forceButton.addEventListener("click", () => {
@@ -93,11 +105,16 @@ export function createActionDialog(hooks) {
       description.textContent = request.description;
       confirmButton.textContent = request.confirmLabel ?? "Confirm";
       reason.value = "";
+      reason.required = request.reasonRequired === true;
+      result.classList.remove("bad");
+      reason.removeAttribute("aria-invalid");
+      reasonLabel.textContent = request.reasonRequired ? "reason (required, recorded in the audit log)" : "reason (recorded in the audit log)";
       forceReason.value = "";
       refusal.hidden = true;
       result.textContent = "";
       dialog.showModal();
-      confirmButton.focus();
+      if (request.reasonRequired) reason.focus();
+      else confirmButton.focus();
     },
   };
 }

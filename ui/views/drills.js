@@ -1,8 +1,11 @@
 // Drills: run one now (live progress from `drill` events), past outcomes with RTO per cell, RPO
 // (lost acknowledged transfers) and checker verdicts, the report link; schedules listed and edited.
+// A running drill shows its plan as a step timeline with a countdown to the next step and to the
+// end, and its expectations beside what is measured (RTO <= x, measured y). Its report exists only
+// once the run is done, so until then the run shows progress and no report link.
 import { mutate } from "../lib/api.js";
 import { escapeHtml, formatDuration } from "./format.js";
-import { upsertRun } from "../lib/store.js";
+import { longestLeaderGap, simNowMs, upsertRun } from "../lib/store.js";
 
 /**
  * @param {import("../lib/store.js").Store} store
@@ -17,6 +20,7 @@ export function setupDrills(store, dialog, hooks) {
   const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
   const scheduleDrill = /** @type {HTMLSelectElement} */ (document.getElementById("schedule-drill"));
   const scheduleError = /** @type {HTMLElement} */ (document.getElementById("schedule-error"));
+  const timeline = /** @type {HTMLElement} */ (document.getElementById("drill-timeline"));
   let drawnDrills = "";
 
   function drawDrillList() {
@@ -54,13 +58,86 @@ export function setupDrills(store, dialog, hooks) {
       const checkers = Object.entries(run.checkers ?? {}).map(([name, verdict]) =>
         `<span class="${(/** @type {any} */ (verdict)).valid ? "good" : "bad"}">${escapeHtml(name)} ${(/** @type {any} */ (verdict)).valid ? "✓" : "✗"}</span>`).join(" ");
       const progress = Math.max(0, Math.min(100, Number(run.progressPct ?? (run.state === "done" ? 100 : 0))));
+      const running = run.state === "running";
+      // The server writes the report when the run ends: a link before that would answer 404.
+      const report = running ? `<span class="muted" data-testid="report-pending-${escapeHtml(run.id)}">report when done (${progress}%)</span>`
+        : `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener" data-testid="report-${escapeHtml(run.id)}">report</a>`;
       return `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
         `<code>${escapeHtml(run.id)}</code> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
         `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress> ` +
         `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
-        `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ` +
-        `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener">report</a></div></li>`;
+        `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ${report}</div></li>`;
     }).join("") || `<li class="muted">no runs yet</li>`;
+  }
+
+  /** The newest running run, with its drill's plan. */
+  function activeRun() {
+    const running = [...store.runs.values()].filter((run) => run.state === "running").sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0))[0];
+    if (!running) return null;
+    return { run: running, drill: store.drills.find((d) => d.name === running.drill) ?? null };
+  }
+
+  let drawnTimeline = "";
+  /** Structure (steps) on change; the countdown text every second through tick(). */
+  function drawTimeline() {
+    const active = activeRun();
+    const key = active ? `${active.run.id}/${(active.drill?.steps ?? []).length}` : "";
+    if (key !== drawnTimeline) {
+      drawnTimeline = key;
+      if (!active) {
+        timeline.hidden = true;
+        timeline.innerHTML = "";
+      } else {
+        const { run, drill } = active;
+        timeline.hidden = false;
+        timeline.dataset.run = run.id;
+        timeline.innerHTML = `<div class="timeline-head"><strong>${escapeHtml(run.drill)}</strong> <code>${escapeHtml(run.id)}</code> running · ` +
+          `<span data-testid="drill-next" class="countdown"></span> · <span data-testid="drill-left" class="countdown"></span></div>` +
+          `<div class="expect" data-testid="drill-expect"></div>` +
+          `<ol class="steps" data-testid="drill-steps">${(drill?.steps ?? []).map((/** @type {any} */ step, /** @type {number} */ index) =>
+            `<li data-step="${index}" data-at-ms="${Number(step.atMs)}"><span class="at">t+${formatDuration(Number(step.atMs))}</span> ${escapeHtml(step.label)}</li>`).join("")}</ol>`;
+      }
+    }
+    tick();
+  }
+
+  /** Countdown, step states and measurements; cheap enough for every second. */
+  function tick() {
+    const active = activeRun();
+    if (!active || timeline.hidden) return;
+    const { run, drill } = active;
+    const elapsedMs = Math.max(0, simNowMs(store) - Number(run.startedMs ?? 0));
+    const steps = drill?.steps ?? [];
+    const next = steps.find((/** @type {any} */ step) => Number(step.atMs) > elapsedMs);
+    const totalMs = Number(drill?.durationMs ?? NaN);
+    const nextText = next ? `next: ${next.label} in ${formatDuration(Number(next.atMs) - elapsedMs)}` : "next: verdict any moment";
+    const leftMs = Math.max(0, totalMs - elapsedMs);
+    const nextElement = /** @type {HTMLElement} */ (timeline.querySelector('[data-testid="drill-next"]'));
+    const leftElement = /** @type {HTMLElement} */ (timeline.querySelector('[data-testid="drill-left"]'));
+    nextElement.textContent = nextText;
+    nextElement.dataset.remainingMs = next ? String(Math.round(Number(next.atMs) - elapsedMs)) : "0";
+    leftElement.textContent = Number.isFinite(totalMs) ? `${formatDuration(leftMs)} left` : "time left unknown";
+    leftElement.dataset.remainingMs = Number.isFinite(totalMs) ? String(Math.round(leftMs)) : "";
+    for (const item of timeline.querySelectorAll("li[data-step]")) {
+      const at = Number(/** @type {HTMLElement} */ (item).dataset.atMs);
+      item.className = at <= elapsedMs ? "done" : next && at === Number(next.atMs) ? "next" : "";
+    }
+    const expect = drill?.expect;
+    const gap = longestLeaderGap(store, Number(run.startedMs ?? 0));
+    const rtoLimit = expect && typeof expect.rtoMsMax === "number" ? expect.rtoMsMax : null;
+    const rtoState = gap === null || rtoLimit === null ? "" : gap.ms <= rtoLimit ? "good" : "bad";
+    const rtoText = rtoLimit === null ? "RTO not judged" : `RTO ≤ ${formatDuration(rtoLimit)}`;
+    const measured = gap === null ? "no leaderless cell seen by this page" : `longest leaderless so far ${formatDuration(gap.ms)} (${gap.cell})`;
+    /** @type {HTMLElement} */ (timeline.querySelector('[data-testid="drill-expect"]')).innerHTML =
+      `<span>${escapeHtml(rtoText)}, measured: <span class="${rtoState}">${escapeHtml(measured)}</span></span> · ` +
+      `<span>lost acked ≤ ${escapeHtml(expect?.lostAckedTransfersMax ?? "–")}, measured: ${escapeHtml(lostAckedText())}</span>` +
+      `<div class="muted">the checkers' RTO and RPO arrive with the verdict${expect?.checkers?.length ? `: ${escapeHtml(expect.checkers.join(", "))}` : ""}</div>`;
+  }
+
+  /** The online checkers' figure, if this runtime has one. */
+  function lostAckedText() {
+    const value = store.consistency?.lostAckedTransfers;
+    return value === null || value === undefined ? "judged at the end" : `${value} (online checker)`;
   }
 
   function drawSchedules() {
@@ -134,7 +211,9 @@ export function setupDrills(store, dialog, hooks) {
     draw() {
       drawDrillList();
       drawRuns();
+      drawTimeline();
       drawSchedules();
     },
+    tick,
   };
 }
