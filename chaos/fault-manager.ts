@@ -15,9 +15,11 @@ export type FaultEventKind = "injected" | "healed" | "expired";
 export interface FaultEvent {
   readonly kind: FaultEventKind;
   readonly fault: FaultRecord;
-  /** Who injected it ("api", "nemesis", "drill:<name>"): drills use it to spot faults not theirs. */
+  /** Who injected it ("api", "nemesis", "drill:<run>"): drills use it to spot faults not theirs. */
   readonly origin: string;
-  /** For healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
+  /** Who did this: injected, the injecting actor (default the origin); healed, the healer (default the origin); expired, "lease". */
+  readonly actor: string;
+  /** Injected: the injector's reason, if given. Healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
   readonly reason?: string;
   /** The hosts the target resolved to, and the cells with a replica among them. */
   readonly hosts: readonly string[];
@@ -30,10 +32,16 @@ export interface FaultManagerOptions {
   readonly random?: Random;
   /** Bound on simultaneously active faults: beyond it inject answers 409. */
   readonly activeFaultsMax?: number;
+  /** Fault ids from a persistent sequence (the controller's store), so they stay unique across restarts; default f-1, f-2, ... per manager. */
+  readonly nextFaultId?: () => string;
 }
 
 export interface InjectOptions {
   readonly origin?: string;
+  /** Who asked (an operator's name for origin "api"); default the origin. */
+  readonly actor?: string;
+  /** Why (an operator's reason), carried on the injected event. */
+  readonly reason?: string;
   /** Path of the spec in its document, for error messages (`steps[2].inject`). */
   readonly field?: string;
 }
@@ -58,6 +66,7 @@ export class FaultManager {
   private readonly faults = new Map<string, Active>();
   private readonly listeners = new Set<(event: FaultEvent) => void>();
   private nextId = 1;
+  private readonly nextFaultId: (() => string) | undefined;
 
   constructor(
     readonly cluster: Cluster,
@@ -65,6 +74,7 @@ export class FaultManager {
   ) {
     this.random = options.random ?? cluster.random.fork("chaos");
     this.activeFaultsMax = options.activeFaultsMax ?? ACTIVE_FAULTS_MAX_DEFAULT;
+    this.nextFaultId = options.nextFaultId;
   }
 
   /** Validates, resolves the target, applies the fault and arms its lease. */
@@ -83,12 +93,15 @@ export class FaultManager {
       return { ok: false, status: 409, error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
     }
     const clock = this.cluster.clock;
-    const id = `f-${this.nextId++}`;
+    // The displayed id may come from a persistent sequence (unique across restarts); the random
+    // stream forks by the local sequence, so target choices do not depend on what was persisted.
+    const sequence = this.nextId++;
+    const id = this.nextFaultId?.() ?? `f-${sequence}`;
     const origin = options.origin ?? "api";
     let target: ResolvedTarget;
     let applied: AppliedFault;
     let cells: string[];
-    const random = this.random.fork(id);
+    const random = this.random.fork(`f-${sequence}`);
     try {
       const universe = universeOf(this.cluster);
       cells = [];
@@ -112,19 +125,20 @@ export class FaultManager {
     const active: Active = { id, spec, origin, target, cells, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
     this.faults.set(id, active);
     const record = this.record(active);
-    this.emit({ kind: "injected", fault: record, origin, atUs: startedUs, hosts: target.hosts, cells });
+    this.emit({ kind: "injected", fault: record, origin, actor: options.actor ?? origin, ...(options.reason === undefined ? {} : { reason: options.reason }), atUs: startedUs, hosts: target.hosts, cells });
     return { ok: true, value: record };
   }
 
-  heal(id: string): Result<null> {
+  /** `actor`: who heals it (default the fault's origin). */
+  heal(id: string, actor?: string): Result<null> {
     if (!this.faults.has(id)) return { ok: false, status: 404, error: `fault ${id}: no such active fault`, field: "id" };
-    this.end(id, "healed", "explicit");
+    this.end(id, "healed", "explicit", actor);
     return { ok: true, value: null };
   }
 
   /** Heals every fault this manager holds, then anything else left in the runtime. */
-  healAll(): void {
-    for (const id of [...this.faults.keys()]) this.end(id, "healed", "heal-all");
+  healAll(actor?: string): void {
+    for (const id of [...this.faults.keys()]) this.end(id, "healed", "heal-all", actor);
     this.cluster.faults.healAll();
   }
 
@@ -151,13 +165,13 @@ export class FaultManager {
     return () => this.listeners.delete(listener);
   }
 
-  private end(id: string, kind: "healed" | "expired", reason: string): void {
+  private end(id: string, kind: "healed" | "expired", reason: string, actor?: string): void {
     const active = this.faults.get(id);
     if (active === undefined) return;
     this.faults.delete(id);
     this.cluster.clock.cancelTimer(active.timer);
     active.applied.heal();
-    this.emit({ kind, fault: this.record(active), origin: active.origin, reason, atUs: this.cluster.clock.nowUs(), hosts: active.target.hosts, cells: active.cells });
+    this.emit({ kind, fault: this.record(active), origin: active.origin, actor: kind === "expired" ? "lease" : (actor ?? active.origin), reason, atUs: this.cluster.clock.nowUs(), hosts: active.target.hosts, cells: active.cells });
   }
 
   private record(active: Active): FaultRecord {

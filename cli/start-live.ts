@@ -68,7 +68,7 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
     );
   }
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
-  const faults = new FaultManager(cluster);
+  const faults = new FaultManager(cluster, { nextFaultId: () => `f-${store.nextId("f")}` });
   const drills = new OutageDrills({ cluster, faults, violations: () => live.invariantViolations() });
   const consistency = (): ConsistencySnapshot => {
     const violations = live.invariantViolations();

@@ -132,7 +132,8 @@ export class ActionRunner {
     const choice = candidates.some((replica) => replica.id === cell.leader?.replica) && candidates.length === 1
       ? ({ ok: false, refusal: { rule: "target-unavailable", error: `${cell.id}'s leader is already in ${to}` } } as const)
       : chooseReplica(cell, candidates, to, this.options.limits);
-    const overrode = this.gate(request, checkFailover(this.context(), cell, choice), callback);
+    const toRegion = this.dependencies.cluster.topology.regions.some((region) => region.name === to) ? to : this.dependencies.cluster.topology.regionOfDatacenter(to);
+    const overrode = this.gate(request, checkFailover(this.context(), cell, choice, toRegion), callback);
     if (overrode === null) return;
     // Forced past target-caught-up: take the least-behind replica that is at least up.
     const target = choice.ok ? choice.replica : [...candidates].filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica).sort((a, b) => a.lag - b.lag)[0];
@@ -249,7 +250,13 @@ export class ActionRunner {
     this.dependencies.cluster.clock.setTimer(this.options.catchUpPollUs, () => this.whenCaughtUp(cellId, region, deadlineUs, callback));
   }
 
-  private moveLeader(cell: string, replica: string, callback: Parameters<Cluster["transferLeadership"]>[3]): void {
+  /** When the last action on `target` (a cell or region) started or ended, simulated ms. */
+  lastActedMs(target: string): number | undefined {
+    return this.lastActionMs.get(target);
+  }
+
+  /** A Raft leadership transfer that automatic routing leaves alone while it runs (also used by the reconciler). */
+  moveLeader(cell: string, replica: string, callback: Parameters<Cluster["transferLeadership"]>[3]): void {
     this.movingCells.add(cell);
     this.dependencies.cluster.transferLeadership(cell, replica, this.options.transferTimeoutUs, (result) => {
       this.movingCells.delete(cell);

@@ -1,10 +1,10 @@
 // Adapters from the chaos module to the controller's ports: the FaultManager as FaultService,
 // and the live world's drill service (the built-in one-outage drills, timed and targeted as their
 // drill files say, so a drill has one duration in every runtime). A drill's faults carry origin
-// "drill:<name>", which is how a real fault is told apart from the drill's own.
+// "drill:<run id>", which is how a real fault is told apart from the drill's own.
 import type { Cluster } from "../sim/cluster.js";
 import type { FaultManager } from "../chaos/fault-manager.js";
-import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultService } from "./ports.js";
+import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultChange, FaultService } from "./ports.js";
 import type { FaultRecord } from "./types.js";
 import { buildDrillReport, type ReportableResult } from "../chaos/drill/report.js";
 import { renderDrillReportHtml } from "../chaos/drill/report-html.js";
@@ -18,10 +18,11 @@ export function faultServiceOf(manager: FaultManager): FaultService {
   return {
     active: () => manager.active(),
     catalogue: () => manager.catalogue(),
-    inject: (spec) => manager.inject(spec, { origin: "api" }),
-    heal: (id) => manager.heal(id),
-    healAll: () => manager.healAll(),
-    onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord) => void) => manager.on((event) => listener(event.kind, event.fault)),
+    inject: (spec, actor, reason) => manager.inject(spec, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) }),
+    heal: (id, actor) => manager.heal(id, actor),
+    healAll: (actor) => manager.healAll(actor),
+    onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void) =>
+      manager.on((event) => listener(event.kind, event.fault, { origin: event.origin, actor: event.actor, ...(event.reason === undefined ? {} : { reason: event.reason }) })),
   };
 }
 
@@ -76,7 +77,7 @@ export class OutageDrills implements DrillService {
     return this.owned.has(faultId);
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
     const drill = this.drills.find((candidate) => candidate.name === name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { cluster, faults } = this.dependencies;
@@ -109,7 +110,7 @@ export class OutageDrills implements DrillService {
     const inject = (): string | null => {
       // Leaders as they were: a simulated crash takes effect within the inject call.
       const leadersBefore = cluster.cells().map((cell) => ({ id: cell.id, leader: cell.leader }));
-      const injected = faults.injectSpec(drill.spec, { origin: `drill:${name}` });
+      const injected = faults.injectSpec(drill.spec, { origin: `drill:${runId}` });
       if (!injected.ok) return injected.error;
       fault = injected.value;
       this.owned.add(fault.id);
@@ -148,7 +149,7 @@ export class OutageDrills implements DrillService {
 }
 
 /** The live outage drill's report: the same page as every drill (chaos/drill/report.ts), from what it measured. */
-function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: number; endMs: number } | null, outcome: DrillResult["outcome"], rtoMs: Readonly<Record<string, number | null>>, reasons: readonly string[], checkers: Readonly<Record<string, CheckerSummary>>, startUs: number, endUs: number, runId: string | undefined): string {
+function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: number; endMs: number } | null, outcome: DrillResult["outcome"], rtoMs: Readonly<Record<string, number | null>>, reasons: readonly string[], checkers: Readonly<Record<string, CheckerSummary>>, startUs: number, endUs: number, runId: string): string {
   const noFigures = { ops: 0, errorRate: 0, p50Ms: null, p99Ms: null };
   const result: ReportableResult = {
     drill: drill.name,
@@ -167,5 +168,5 @@ function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: numbe
     traceHash: "",
     reasons,
   };
-  return renderDrillReportHtml(buildDrillReport({ result, history: [], startUs, durationMs: drill.durationMs, runtime: "live", rtoMsMax: drill.rtoMsMax, ...(runId === undefined ? {} : { runId }) }));
+  return renderDrillReportHtml(buildDrillReport({ result, history: [], startUs, durationMs: drill.durationMs, runtime: "live", rtoMsMax: drill.rtoMsMax, runId }));
 }

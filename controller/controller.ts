@@ -8,6 +8,8 @@ import { ActionRunner, defaultActionOptions, type ActionOptions } from "./action
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
 import { CHART_BIN_US } from "../harness/window-figures.js";
+import { defaultReconcileOptions, LeaderReconciler, type ReconcileOptions } from "./reconciler.js";
+import { linkStatus, type LinkStatus } from "./link-state.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
 import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
@@ -42,11 +44,12 @@ export interface ControllerOptions {
   readonly healthPeriodUs: number;
   readonly automatic: boolean;
   readonly actions: ActionOptions;
+  readonly reconcile: ReconcileOptions;
   readonly speed: number;
 }
 
 // The health period is the charts' bin, which the drill report's timeline uses too.
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, speed: 1 };
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1 };
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
@@ -63,6 +66,7 @@ export interface ControllerDependencies {
 export class Controller implements ControllerApi {
   readonly actions: ActionRunner;
   readonly health: HealthMonitor;
+  readonly reconciler: LeaderReconciler;
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
   readonly history = new TrafficHistory();
@@ -100,6 +104,7 @@ export class Controller implements ControllerApi {
       audit,
       onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
     });
+    this.reconciler = new LeaderReconciler(options.reconcile, { cluster, routing, actions: this.actions, audit, limits: options.actions.limits });
     this.health = new HealthMonitor(
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
       {
@@ -119,11 +124,14 @@ export class Controller implements ControllerApi {
       this.metrics.routingVersion.set(version.version);
       this.publish({ type: "routing", atMs: version.atMs, version: version.version, cells: version.cells, drained: version.drained });
     });
-    dependencies.faults.onChange((action, fault) => {
+    // Every fault change is audited here, whoever caused it: an operator through the API (with the
+    // reason the dialog asked for), a drill (actor drill:<run id>), the nemesis, or the lease.
+    dependencies.faults.onChange((action, fault, change) => {
       this.history.faultChanged(action, fault, this.nowMs());
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
       this.exported.faults(action, fault, dependencies.faults.active());
-      if (action === "expired") audit.append({ atMs: this.nowMs(), actor: "lease", kind: "fault", action: "expire", target: fault.id, reason: null, outcome: "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type } });
+      const verb = action === "injected" ? "inject" : action === "healed" ? "heal" : "expire";
+      audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: action === "injected" ? (change.reason ?? null) : null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }) } });
     });
     this.runs = new DrillRuns({
       clock: cluster.clock,
@@ -156,12 +164,11 @@ export class Controller implements ControllerApi {
     const { cluster } = this.dependencies;
     const regions = cluster.topology.regions;
     const faults = this.dependencies.faults.active();
-    const links: { source: string; target: string; rttMs: number; state: "ok" | "degraded" | "partitioned"; faults: string[] }[] = [];
+    const views = cluster.cells();
+    const links: ({ source: string; target: string; rttMs: number } & LinkStatus)[] = [];
     regions.forEach((a, i) =>
       regions.slice(i + 1).forEach((b) => {
-        const acting = faults.filter((fault) => fault.affects.links.some(([x, y]) => (x === a.name && y === b.name) || (x === b.name && y === a.name)));
-        const state = acting.length === 0 ? "ok" : acting.some((fault) => fault.type === "partition") ? "partitioned" : "degraded";
-        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), state, faults: acting.map((fault) => fault.id) });
+        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), ...linkStatus(a.name, b.name, views, faults) });
       }),
     );
     return { regions: regions.map((region) => ({ name: region.name, datacenters: region.datacenters })), links, runtime: cluster.runtime, seed: cluster.seed, speed: this.options.speed, nowMs: this.nowMs() };
@@ -208,21 +215,22 @@ export class Controller implements ControllerApi {
   }
 
   injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord> {
-    const result = this.dependencies.faults.inject(spec);
-    const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
-    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target: result.ok ? result.value.id : target, reason: reason ?? null, outcome: result.ok ? "ok" : `refused: ${result.error}`, rule: result.ok ? null : (result.rule ?? null), overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+    const result = this.dependencies.faults.inject(spec, actor, reason);
+    // A success is audited from the change notification; a refusal changes nothing and is audited here.
+    if (!result.ok) {
+      const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
+      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target, reason: reason ?? null, outcome: `refused: ${result.error}`, rule: result.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+    }
     return result;
   }
 
   healFault(id: string, actor: string): Result<null> {
-    const result = this.dependencies.faults.heal(id);
-    if (result.ok) this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "heal", target: id, reason: null, outcome: "ok", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
-    return result;
+    return this.dependencies.faults.heal(id, actor);
   }
 
   healAllFaults(actor: string): void {
     const count = this.dependencies.faults.active().length;
-    this.dependencies.faults.healAll();
+    this.dependencies.faults.healAll(actor);
     this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "heal-all", target: "*", reason: null, outcome: `healed ${count}`, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
   }
 
@@ -282,6 +290,7 @@ export class Controller implements ControllerApi {
 
   private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
     this.exported.cells(cells);
+    this.reconciler.step();
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);

@@ -38,7 +38,11 @@ export class DrillRuns {
     },
   ) {
     // Runs left "running" by a controller that stopped mid-drill never finished: say so.
-    this.runs = dependencies.store.runs().map((run) => (run.state === "running" ? { ...run, state: "done", outcome: "INTERRUPTED", reasons: [...run.reasons, "controller restarted during the run"] } : run));
+    // Rows stored before runs carried seq/startedAt get them from the id (their wall time is unknown).
+    this.runs = dependencies.store.runs().map((stored) => {
+      const run: DrillRunRecord = { ...stored, seq: stored.seq ?? Number(/(\d+)$/.exec(stored.id)?.[1] ?? 0), startedAt: stored.startedAt ?? "", endedAt: stored.endedAt ?? null };
+      return run.state === "running" ? { ...run, state: "done", outcome: "INTERRUPTED", reasons: [...run.reasons, "controller restarted during the run"] } : run;
+    });
     dependencies.faults.onChange((action, fault) => {
       if (action !== "injected" || this.active === null) return;
       if (this.dependencies.drills.ownsFault(fault.id)) return;
@@ -75,8 +79,12 @@ export class DrillRuns {
       if (options.force !== true) return { ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
+    const seq = this.dependencies.store.nextId("r");
     let run: DrillRunRecord = {
-      id: `r-${this.dependencies.store.nextId("r")}`,
+      id: `r-${seq}`,
+      seq,
+      startedAt: this.dependencies.store.wallTimeIso(),
+      endedAt: null,
       drill: name,
       seed,
       state: "running",
@@ -113,13 +121,13 @@ export class DrillRuns {
         if (run.state === "done") return;
         if (slot.timer !== null) this.dependencies.clock.cancelTimer(slot.timer);
         if (this.active === slot) this.active = null;
-        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs() }, result.reportHtml);
+        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso() }, result.reportHtml);
         this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons } });
       },
     }, run.id);
     if ("error" in started) {
       if (this.active === slot) this.active = null;
-      update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), reasons: [started.error] }, null);
+      update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso(), reasons: [started.error] }, null);
       return { ok: true, value: run };
     }
     slot.handle = started;

@@ -3,6 +3,7 @@
 // leader that Raft moved on its own (after a crash or partition) within that one period.
 import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
 import type { TimerHandle } from "../sim/kernel/ports.js";
+import { regionStatus, type RegionStatus } from "./region-status.js";
 import type { RoutingTable } from "./routing.js";
 import type { CellTrafficFigures, RegionTrafficFigures, TrafficStats } from "./traffic-stats.js";
 
@@ -23,13 +24,12 @@ export interface CellHealth extends CellView {
   readonly commitLagMax: number;
 }
 
-export interface RegionHealth {
+export interface RegionHealth extends RegionStatus {
   readonly name: string;
   readonly datacenters: readonly string[];
   readonly gateway: { readonly state: "active" | "drained"; readonly rps: number };
   readonly evacuated: boolean;
   readonly leaders: readonly string[];
-  readonly up: boolean;
 }
 
 export interface TrafficSnapshot {
@@ -164,14 +164,13 @@ export class HealthMonitor {
     const { cluster, routing } = this.dependencies;
     return cluster.topology.regions.map((region) => {
       const drained = routing.isDrained(region.name);
-      const replicas = views.flatMap((cell) => cell.replicas).filter((replica) => replica.region === region.name);
       return {
+        ...regionStatus(region, views),
         name: region.name,
         datacenters: region.datacenters,
         gateway: { state: drained ? "drained" : "active", rps: this.lastTraffic.regions[region.name]?.rps ?? 0 },
         evacuated: drained,
         leaders: views.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id),
-        up: replicas.some((replica) => replica.state !== "crashed" && replica.state !== "partitioned"),
       };
     });
   }

@@ -25,19 +25,30 @@ export interface ScheduleStore {
   saveRun(run: DrillRunRecord, report: string | null): void;
   runs(): DrillRunRecord[];
   report(id: string): string | undefined;
-  /** Next free sequence number for ids of `kind` ("s", "r"). */
+  /** Next free sequence number for ids of `kind` ("s", "r", "f"), persisted: unique across restarts. */
   nextId(kind: string): number;
+  /** The wall clock (ISO 8601) that stored rows carry beside simulated time. */
+  wallTimeIso(): string;
+}
+
+/** Who caused a fault change: `origin` injected the fault ("api", "nemesis", "drill:<run>"); `actor` did this change. */
+export interface FaultChange {
+  readonly origin: string;
+  readonly actor: string;
+  /** injected: the operator's reason, if given; healed/expired: why ("explicit", "heal-all", "lease", "duration", "completed"). */
+  readonly reason?: string;
 }
 
 /** The chaos module's fault manager as the controller uses it. */
 export interface FaultService {
   active(): readonly FaultRecord[];
   catalogue(): readonly unknown[];
-  inject(spec: unknown): Result<FaultRecord>;
-  heal(id: string): Result<null>;
-  healAll(): void;
-  /** Injected / healed / expired notifications (from the API or by lease expiry). */
-  onChange(listener: (action: "injected" | "healed" | "expired", fault: FaultRecord) => void): () => void;
+  /** `actor`: the operator who asked (audited by the controller from the change notification). */
+  inject(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
+  heal(id: string, actor: string): Result<null>;
+  healAll(actor: string): void;
+  /** Injected / healed / expired notifications, from every source (API, drill, nemesis, lease expiry). */
+  onChange(listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void): () => void;
 }
 
 export interface DrillDescription {
@@ -70,8 +81,8 @@ export interface DrillHandle {
 /** Runs chaos drills against the running world. */
 export interface DrillService {
   list(): readonly DrillDescription[];
-  /** `runId` names the run in its report. */
-  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string };
+  /** `runId`: the run's id, which is the actor of everything the drill does (its faults' origin is `drill:<runId>`). */
+  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string };
   /** Faults the drill itself injected (so a real fault can be told apart). */
   ownsFault(faultId: string): boolean;
 }

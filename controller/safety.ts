@@ -65,8 +65,12 @@ function quorum(cell: CellView): Refusal[] {
   return cell.quorumAvailable ? [] : [{ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum; a leadership move cannot commit and could leave it leaderless` }];
 }
 
-export function checkFailover(context: SafetyContext, cell: CellView, choice: TargetChoice): Refusal[] {
+/** Failover of `cell` to a replica in `toRegion` (the region named, or the region of the datacenter named). */
+export function checkFailover(context: SafetyContext, cell: CellView, choice: TargetChoice, toRegion: string): Refusal[] {
   const refusals: Refusal[] = [...quorum(cell)];
+  if (context.drained.includes(toRegion)) {
+    refusals.push({ rule: "target-region-evacuated", error: `${toRegion} is evacuated; a leader there would serve users its gateway no longer takes (restore ${toRegion} first, or force with a reason)` });
+  }
   if (!choice.ok) refusals.push(choice.refusal);
   refusals.push(...waitPeriod(context, cell.id));
   return refusals;

@@ -12,7 +12,8 @@ export type SafetyRuleId =
   | "target-caught-up" // never move a leader to a replica that is behind
   | "gateway-remaining" // never drain every gateway
   | "wait-period" // a minimum time between actions on the same target (anti-flapping)
-  | "target-unavailable"; // the target replica/region is down or unknown
+  | "target-unavailable" // the target replica/region is down or unknown
+  | "target-region-evacuated"; // never move a leader into an evacuated (drained) region
 
 export interface ActionRequest {
   readonly kind: ActionKind;
@@ -49,8 +50,11 @@ export interface RoutingSnapshot {
 }
 
 export interface AuditEntry {
+  /** A sequence, unique and increasing across controller restarts: the log's order. */
   readonly id: number;
+  /** Simulated ms: restarts at 0 with the controller, so never sort by it across restarts. */
   readonly atMs: number;
+  /** Wall clock, ISO 8601. */
   readonly wallTime: string;
   readonly actor: string;
   readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule";
@@ -90,6 +94,11 @@ export interface FaultRecord {
 
 export interface DrillRunRecord {
   readonly id: string;
+  /** Start order, unique across controller restarts (the number in the id); lists sort by it. */
+  readonly seq: number;
+  /** Wall-clock start and end (ISO 8601); `startedMs`/`endedMs` are simulated, and restart at 0 with the controller. */
+  readonly startedAt: string;
+  readonly endedAt: string | null;
   readonly drill: string;
   readonly seed: number;
   readonly state: "running" | "done";

@@ -39,14 +39,20 @@ export function cellViewOf(placement: CellPlacement, observe: (replica: string) 
   const quorumAvailable = upIds.some((a) => upIds.filter((b) => linked(a, b)).length >= majority);
   const replicas: ReplicaView[] = entries.map(({ replica, processState, status, diskFaulted }) => {
     const peers = placement.replicas.filter((peer) => peer.replica !== replica.replica);
-    const cutFrom = peers.filter((peer) => !linked(replica.replica, peer.replica)).length;
+    const cutPeers = peers.filter((peer) => !linked(replica.replica, peer.replica));
+    const cutFrom = cutPeers.map((peer) => peer.replica);
+    const cutFromRegions = [...new Set(cutPeers.map((peer) => peer.region))].sort();
+    const running = processState === "running" && status?.running === true;
+    const inMajority = running && 1 + upIds.filter((peer) => peer !== replica.replica && linked(replica.replica, peer)).length >= majority;
     const lag = status === undefined || leaderLast === undefined ? -1 : Math.max(0, leaderLast - status.lastIndex);
     let state: ReplicaState = "up";
     if (processState === "down") state = "crashed";
     else if (processState === "paused") state = "paused";
     else if (status?.corrupted === true) state = "corrupted";
     else if (diskFaulted || status?.failed === true) state = "disk-faulted";
-    else if (cutFrom * 2 >= peers.length) state = "partitioned";
+    // Cut from peers matters only when it leaves the replica on a minority side: a hangzhou
+    // replica cut from shanghai that still reaches its quorum (hz + hz + sz) is up.
+    else if (cutFrom.length > 0 && !inMajority) state = "partitioned";
     else if (lag >= LAGGING_ENTRIES_MIN) state = "lagging";
     return {
       id: replica.replica,
@@ -59,6 +65,9 @@ export function cellViewOf(placement: CellPlacement, observe: (replica: string) 
       commitIndex: status?.commit ?? 0,
       appliedIndex: status?.applied ?? 0,
       lag,
+      cutFrom,
+      cutFromRegions,
+      inMajority,
     };
   });
   const leaderInfo: LeaderInfo | null = leader ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region } : null;

@@ -23,7 +23,11 @@ export interface TopologyInfo {
 
 export type ReplicaRole = "leader" | "follower" | "candidate" | "precandidate" | "down";
 
-/** What an operator sees of a replica; `state` is the worst thing that is true of it. */
+/**
+ * What an operator sees of a replica; `state` is the worst thing that is true of it.
+ * "partitioned": running, cut from some peers (`cutFrom`), and on a minority side. A replica cut
+ * from some peers but still on a majority side is "up" (or "lagging") with a non-empty `cutFrom`.
+ */
 export type ReplicaState = "up" | "lagging" | "crashed" | "paused" | "partitioned" | "disk-faulted" | "corrupted";
 
 export interface ReplicaView {
@@ -38,6 +42,12 @@ export interface ReplicaView {
   readonly appliedIndex: number;
   /** Entries behind the leader's last index (0 for the leader; -1 when unknown). */
   readonly lag: number;
+  /** Peers (replica ids) the network keeps it from exchanging messages with, either way: whom it is partitioned from. */
+  readonly cutFrom: readonly string[];
+  /** The regions of `cutFrom`, sorted. */
+  readonly cutFromRegions: readonly string[];
+  /** Running, and it plus the running peers it can reach make a majority of its cell: the side a quorum can form on. */
+  readonly inMajority: boolean;
 }
 
 export interface LeaderInfo {

@@ -130,6 +130,8 @@ export interface StartDrillOptions {
   readonly faults: FaultManager;
   readonly controller?: DrillController;
   readonly linearizableTimeoutMs?: number;
+  /** Fault origin and actor of this run (default `drill:<name>`); the controller uses `drill:<run id>`. */
+  readonly origin?: string;
 }
 
 export interface DrillRunHandle {
@@ -157,7 +159,7 @@ export function startDrill(virtual: VirtualWorld, drill: Drill, options: StartDr
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
-  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, `drill:${drill.name}`, settleThenConclude);
+  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude);
   execution.start(settleThenConclude);
   return {
     execution,

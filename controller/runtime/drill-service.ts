@@ -54,7 +54,7 @@ export class ChaosDrillService implements DrillService {
   }
 
   /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
-  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string | undefined): string {
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string): string {
     const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
     const fromMs = fromUs / 1000;
     const inWindow = (atMs: number): boolean => atMs >= fromMs;
@@ -64,7 +64,7 @@ export class ChaosDrillService implements DrillService {
       startUs,
       durationMs: drillDurationMs(drill),
       rtoMsMax: drill.expect.rtoMsMax,
-      ...(runId === undefined ? {} : { runId }),
+      runId,
       ...(this.dependencies.chartOriginUs === undefined ? {} : { binOriginUs: this.dependencies.chartOriginUs() }),
       routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
       audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
@@ -76,7 +76,7 @@ export class ChaosDrillService implements DrillService {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId?: string): DrillHandle | { readonly error: string } {
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
     const drill = this.drills.get(name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { virtual, faults } = this.dependencies;
@@ -84,7 +84,7 @@ export class ChaosDrillService implements DrillService {
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
-    const handle = startDrill(virtual, drill, { faults, ...(controller === null ? {} : { controller }) }, (result) => {
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
       callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));

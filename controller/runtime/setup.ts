@@ -105,7 +105,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
     return gatewayUsable.get(region) === true ? gateways.get(region) : undefined;
   }
   const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
-  const faults = new FaultManager(cluster);
+  // Fault ids from the store's persisted sequence: a restarted controller never reuses f-1.
+  const faults = new FaultManager(cluster, { nextFaultId: () => `f-${store.nextId("f")}` });
   refreshGatewayHealth();
   faults.on(() => refreshGatewayHealth());
   let controllerBound: Controller | null = null;

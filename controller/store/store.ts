@@ -33,7 +33,7 @@ export class ControllerStore implements AuditLog, ScheduleStore {
 
   constructor(
     readonly dataDirectory: string,
-    private readonly wallTimeIso: () => string,
+    private readonly wallClockIso: () => string,
   ) {
     mkdirSync(dataDirectory, { recursive: true });
     this.db = new Database(path.join(dataDirectory, "controller.sqlite"));
@@ -55,7 +55,7 @@ export class ControllerStore implements AuditLog, ScheduleStore {
   }
 
   append(entry: AuditDraft): AuditEntry {
-    const wallTime = this.wallTimeIso();
+    const wallTime = this.wallClockIso();
     const info = this.db
       .prepare(`INSERT INTO audit (at_ms, wall_time, actor, kind, action, target, reason, outcome, rule, overrode_rule, routing_version_before, routing_version_after, details)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -115,6 +115,10 @@ export class ControllerStore implements AuditLog, ScheduleStore {
   report(id: string): string | undefined {
     const row = this.db.prepare("SELECT report FROM runs WHERE id = ?").get(id) as { report: string | null } | undefined;
     return row?.report ?? undefined;
+  }
+
+  wallTimeIso(): string {
+    return this.wallClockIso();
   }
 
   nextId(kind: string): number {

@@ -98,7 +98,7 @@ export function fakeCluster(seed = 1): FakeCluster {
       id,
       preferredRegion: Number(id.slice(5)) <= 3 ? "hangzhou" : "shanghai",
       shards: [],
-      replicas: replicas.map((host) => ({ id: host.id, cell: id, datacenter: host.datacenter, region: host.region, role: host.id === leader ? "leader" : "follower", state: port.isUp(host.id) ? "up" : "crashed", term: 1, commitIndex: 0, appliedIndex: 0, lag: 0 })),
+      replicas: replicas.map((host) => ({ id: host.id, cell: id, datacenter: host.datacenter, region: host.region, role: host.id === leader ? "leader" : "follower", state: port.isUp(host.id) ? "up" : "crashed", term: 1, commitIndex: 0, appliedIndex: 0, lag: 0, cutFrom: [], cutFromRegions: [], inMajority: port.isUp(host.id) })),
       leader: leaderHost === undefined ? null : { replica: leaderHost.id, datacenter: leaderHost.datacenter, region: leaderHost.region },
       term: 1,
       commitIndex: 0,

@@ -110,3 +110,38 @@ describe("FaultManager", () => {
     }
   });
 });
+
+describe("FaultManager: who did it, and ids from outside", () => {
+  it("events carry the actor: the injector (default the origin), the healer (default the origin), the lease", () => {
+    const { cluster, manager, events } = setup();
+    const byOperator = manager.inject({ type: "kill", target: { hosts: ["cell-1/hz-a"] }, leaseMs: 5000 }, { origin: "api", actor: "api:10.0.0.1" });
+    const byDrill = manager.inject({ type: "pause", target: { hosts: ["cell-2/sh-b"] }, leaseMs: 1000 }, { origin: "drill:r-7" });
+    const another = manager.inject({ type: "pause", target: { hosts: ["cell-3/sh-b"] }, leaseMs: 9000 }, { origin: "drill:r-7" });
+    if (!byOperator.ok || !byDrill.ok || !another.ok) throw new Error("inject failed");
+    manager.heal(byOperator.value.id, "api:10.0.0.2");
+    manager.heal(another.value.id);
+    cluster.scheduler.runUntil(1_000_000);
+    expect(events.map((event) => `${event.kind} ${event.fault.id} by ${event.actor} (origin ${event.origin})`)).toEqual([
+      "injected f-1 by api:10.0.0.1 (origin api)",
+      "injected f-2 by drill:r-7 (origin drill:r-7)",
+      "injected f-3 by drill:r-7 (origin drill:r-7)",
+      "healed f-1 by api:10.0.0.2 (origin api)",
+      "healed f-3 by drill:r-7 (origin drill:r-7)",
+      "expired f-2 by lease (origin drill:r-7)",
+    ]);
+  });
+
+  it("takes fault ids from nextFaultId (a persisted sequence) while target choices stay those of a fresh manager", () => {
+    const plain = setup(3);
+    const persisted = fakeCluster(3);
+    let next = 41;
+    const manager = new FaultManager(persisted, { nextFaultId: () => `f-${next++}` });
+    const spec = { type: "kill", target: { select: "one" }, leaseMs: 5000 };
+    const a = plain.manager.inject(spec);
+    const b = manager.inject(spec);
+    if (!a.ok || !b.ok) throw new Error("inject failed");
+    expect(b.value.id).toBe("f-41");
+    expect(a.value.id).toBe("f-1");
+    expect(b.value.affects.hosts).toEqual(a.value.affects.hosts);
+  });
+});

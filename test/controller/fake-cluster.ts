@@ -127,6 +127,9 @@ export class FakeCluster implements Cluster {
         commitIndex: 100 - Math.max(0, replica.lag),
         appliedIndex: 100 - Math.max(0, replica.lag),
         lag: replica.id === cell.leader ? 0 : replica.lag,
+        cutFrom: [],
+        cutFromRegions: [],
+        inMajority: up >= 3 && replica.state !== "crashed",
       })),
     };
   }

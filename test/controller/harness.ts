@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller, defaultControllerOptions } from "../../controller/controller.js";
 import { createApp } from "../../controller/http/app.js";
-import type { DrillResult, DrillService, FaultService } from "../../controller/ports.js";
+import type { DrillResult, DrillService, FaultChange, FaultService } from "../../controller/ports.js";
 import { startPacer, type Pacer } from "../../controller/runtime/pacer.js";
 import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
@@ -20,7 +20,7 @@ export const TOKEN = "test-token";
 /** Faults as plain records: enough to see a "real fault" interrupt a drill. */
 export class FakeFaults implements FaultService {
   readonly records = new Map<string, FaultRecord>();
-  private readonly listeners = new Set<(action: "injected" | "healed" | "expired", fault: FaultRecord) => void>();
+  private readonly listeners = new Set<(action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void>();
   private next = 1;
   active(): readonly FaultRecord[] {
     return [...this.records.values()];
@@ -28,26 +28,26 @@ export class FakeFaults implements FaultService {
   catalogue(): readonly unknown[] {
     return [{ type: "partition", targets: [{ regions: ["hangzhou", "shanghai"], label: "hangzhou ↔ shanghai" }], params: {} }];
   }
-  inject(spec: unknown) {
+  inject(spec: unknown, actor = "api", reason?: string) {
     const body = spec as { type?: unknown; target?: unknown };
     if (body.type !== "partition") return { ok: false as const, status: 400 as const, error: "type: one of partition", field: "type" };
     const id = `f-${this.next++}`;
     const fault: FaultRecord = { id, type: "partition", target: body.target ?? null, startedMs: 0, leaseMs: 1000, expiresMs: 1000, remainingMs: 1000, affects: { hosts: [], links: [["hangzhou", "shanghai"]] } };
     this.records.set(id, fault);
-    for (const listener of this.listeners) listener("injected", fault);
+    for (const listener of this.listeners) listener("injected", fault, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) });
     return { ok: true as const, value: fault };
   }
-  heal(id: string) {
+  heal(id: string, actor = "api") {
     const fault = this.records.get(id);
     if (fault === undefined) return { ok: false as const, status: 404 as const, error: `no fault ${id}` };
     this.records.delete(id);
-    for (const listener of this.listeners) listener("healed", fault);
+    for (const listener of this.listeners) listener("healed", fault, { origin: "api", actor });
     return { ok: true as const, value: null };
   }
-  healAll(): void {
-    for (const id of [...this.records.keys()]) this.heal(id);
+  healAll(actor = "api"): void {
+    for (const id of [...this.records.keys()]) this.heal(id, actor);
   }
-  onChange(listener: (action: "injected" | "healed" | "expired", fault: FaultRecord) => void): () => void {
+  onChange(listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 60_000;
 const OUTCOME_TIMEOUT_MS = 15_000;
 /** dc-outage is 60 s simulated plus a 5 s settle; a loaded machine may run --speed 4 below real time. */
 const DRILL_TIMEOUT_MS = 360_000;
-const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable"];
+const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable", "target-region-evacuated"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -141,7 +141,7 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("cancel-action").click();
   });
 
-  it("injects a partition from the chaos panel and draws the link partitioned", async () => {
+  it("injects a partition from the chaos panel and draws the link down", async () => {
     const { page } = watched;
     await expect.poll(() => page.getByTestId("chaos-type").locator("option").allTextContents(), { timeout: OUTCOME_TIMEOUT_MS }).toContain("partition");
     await page.getByTestId("chaos-type").selectOption("partition");
@@ -153,7 +153,7 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("chaos-inject").click();
     await page.getByTestId("action-reason").fill("e2e: partition from the chaos panel");
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
     // The dialog's reason reached the controller's audit log with the injection.
     const audit = await (await fetch(`${baseUrl}/api/v1/audit?kind=fault&limit=20`)).json() as { entries: { action: string; reason: string | null; outcome: string }[] };
     expect(audit.entries.find((entry) => entry.action === "inject" && entry.outcome === "ok")?.reason).toBe("e2e: partition from the chaos panel");
@@ -163,7 +163,7 @@ describe("ui against ldc start (acceptance)", () => {
   it("heals, restores hangzhou and runs the dc-outage drill to SUCCEEDED", async () => {
     const { page } = watched;
     await page.getByTestId("heal-all").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="partitioned"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
+    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
     await page.getByTestId("restore-hangzhou").click();
     await confirmAndOverrideIfRefused(page, "e2e: back to the normal world before the drill");
     const known = new Set(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))));

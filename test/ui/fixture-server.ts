@@ -87,7 +87,8 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   }]]);
   const runs: Record<string, unknown>[] = [{
     id: "r-0", drill: "dc-outage", seed: 1, state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 420, "cell-2": 380 },
-    lostAckedTransfers: 0, checkers: { bank: { valid: true }, durability: { valid: true } }, startedMs: 1000, endedMs: 31_000, reasons: [],
+    lostAckedTransfers: 0, checkers: { bank: { valid: true }, durability: { valid: true } }, startedMs: 900_000, endedMs: 930_000, reasons: [],
+    seq: 0, startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:30.000Z",
   }];
   const audit: Record<string, unknown>[] = [];
   const requests: string[] = [];
@@ -97,12 +98,13 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   const links = () => [["hangzhou", "shanghai", 6], ["hangzhou", "shenzhen", 30], ["shanghai", "shenzhen", 30]].map(([source, target, rttMs]) => {
     const acting = [...faults.values()].filter((fault) => (fault.affects as { links: string[][] }).links
       .some((pair) => (pair[0] === source && pair[1] === target) || (pair[0] === target && pair[1] === source)));
-    return { source, target, rttMs, state: acting.length ? "partitioned" : "ok", faults: acting.map((fault) => fault.id) };
+    return { source, target, rttMs, state: acting.length ? "down" : "up", reason: acting.length ? "partitioned" : null, faults: acting.map((fault) => fault.id) };
   });
   const topology = () => ({ regions: REGIONS, links: links(), runtime: "virtual", seed: 1, speed: 1, nowMs });
   const regions = () => REGIONS.map((region) => ({
     name: region.name, datacenters: region.datacenters, gateway: { state: drained.includes(region.name) ? "drained" : "active", rps: drained.includes(region.name) ? 0 : 900 },
-    evacuated: drained.includes(region.name), leaders: cells.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id), up: true,
+    evacuated: drained.includes(region.name), leaders: cells.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id), up: true, state: "up",
+    datacenterStatus: region.datacenters.map((dc) => ({ name: dc, state: "up" })), cutFrom: [],
   }));
   const routing = () => ({
     version: routingVersion, shards: Object.fromEntries(cells.flatMap((cell) => cell.shards.map((shard) => [String(shard), cell.id]))),
@@ -293,7 +295,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     if (!authorized(request, response)) return;
     const run = { id: `r-${++runSequence}`, drill: request.params.name, seed: 1, state: "running", progressPct: 0, outcome: null, rtoMs: {},
-      lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [] };
+      lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [], seq: runSequence, startedAt: "2026-01-01T01:00:00.000Z", endedAt: null };
     runs.push(run);
     response.status(202).json(run);
     // region-outage stays running (as a real one does for 95 s simulated): the tests reload mid-run.

@@ -56,15 +56,15 @@ describe("ui render (fixture controller)", () => {
     await expect.poll(() => page.locator("#legend").textContent()).toContain("crashed");
   });
 
-  it("draws the partitioned link dashed red with its fault id, the healthy one solid", async () => {
+  it("draws the partitioned link down (dashed red) with its fault id, the healthy one up (solid)", async () => {
     const { page } = watched;
     const partitioned = page.locator('[data-testid="link-hangzhou-shenzhen"]');
-    expect(await partitioned.getAttribute("data-state")).toBe("partitioned");
+    expect(await partitioned.getAttribute("data-state")).toBe("down");
     expect(await partitioned.locator("line").getAttribute("stroke-dasharray")).toBeTruthy();
     expect(await partitioned.locator("line").getAttribute("stroke")).toBe("#d62728");
     expect(await partitioned.textContent()).toContain("f-1");
     const healthy = page.locator('[data-testid="link-hangzhou-shanghai"]');
-    expect(await healthy.getAttribute("data-state")).toBe("ok");
+    expect(await healthy.getAttribute("data-state")).toBe("up");
     expect(await healthy.locator("line").getAttribute("stroke-dasharray")).toBeNull();
     await expect.poll(() => page.locator('[data-testid="fault-f-1"]').textContent()).toMatch(/lease \S+ left/);
   });
@@ -139,11 +139,17 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("action-reason").fill("render test: partition hangzhou from shanghai");
     await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS }).toContain("f-2");
-    expect(await page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state")).toBe("partitioned");
+    await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state"), { timeout: WAIT_MS }).toBe("down");
     await expect.poll(() => page.getByTestId("fault-list").textContent()).toContain("f-2");
     await page.getByTestId("drill-run-dc-outage").click();
     await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.locator('[data-testid="drill-outcome-r-1"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("SUCCEEDED");
+    // r-0 ran before a controller restart (larger simulated start): the list goes by sequence, newest first.
+    expect(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid")))).toEqual(["drill-outcome-r-1", "drill-outcome-r-0"]);
+    expect(await page.locator('[data-testid="drill-outcome-r-1"] time.wall-time').textContent()).toBe("2026-01-01 01:00:00");
+    // The audit log's time column is wall time (simulated time on hover), not the simulated t that restarts.
+    expect(await page.locator('[data-testid="audit-rows"] tr td.wall-time').first().textContent()).toBe("2026-01-01 00:00:00");
+    expect(await page.locator('[data-testid="audit-rows"] tr td.wall-time').first().getAttribute("title")).toContain("simulated t=");
     await watched.screenshot("05-chaos-and-drill");
   });
 

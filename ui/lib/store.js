@@ -268,7 +268,9 @@ export function upsertRun(store, run) {
   if (!run || typeof run.id !== "string") return;
   store.runs.set(run.id, { ...(store.runs.get(run.id) ?? {}), ...run });
   if (store.runs.size > DRILL_RUNS_MAX) {
-    const oldest = [...store.runs.values()].sort((a, b) => (a.startedMs ?? 0) - (b.startedMs ?? 0))[0];
+    // Oldest by sequence (the number in the id): simulated start times restart with the controller.
+    const seqOf = (/** @type {any} */ run) => (typeof run.seq === "number" ? run.seq : Number(/(\d+)$/.exec(String(run.id))?.[1] ?? 0));
+    const oldest = [...store.runs.values()].sort((a, b) => seqOf(a) - seqOf(b))[0];
     store.runs.delete(oldest.id);
   }
 }

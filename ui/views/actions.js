@@ -35,12 +35,21 @@ function drawRegions(container, store, dialog) {
     const region = store.regions.find((r) => r.name === name);
     const drained = drainedRegions(store).has(name);
     card.classList.toggle("evacuated", drained);
+    card.dataset.state = region?.state ?? (region?.up === false ? "down" : "up");
     const info = /** @type {HTMLElement} */ (card.querySelector(".region-info"));
     info.textContent = region
       ? `gateway ${region.gateway?.state ?? "?"} · ${Math.round(region.gateway?.rps ?? 0)} req/s · leads ${(region.leaders ?? []).length}` +
-        `${drained ? " · EVACUATED" : ""}${region.up === false ? " · DOWN" : ""}`
+        `${drained ? " · EVACUATED" : ""}${regionStateText(region)}`
       : drained ? "EVACUATED" : "";
   }
+}
+
+/** The controller's region state: DOWN only when its datacenters are. @param {any} region */
+function regionStateText(region) {
+  const state = region.state ?? (region.up === false ? "down" : "up");
+  // A down region's cuts go without saying.
+  const cut = state !== "down" && (region.cutFrom ?? []).length ? ` · cut from ${region.cutFrom.join(", ")}` : "";
+  return `${state === "down" ? " · DOWN" : state === "partitioned" ? " · PARTITIONED" : ""}${cut}`;
 }
 
 /** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} region @param {"evacuate" | "restore"} verb */

@@ -11,6 +11,7 @@ export const RULE_EXPLANATIONS = {
   "gateway-remaining": "At least one regional gateway must stay active to take user traffic.",
   "wait-period": "A previous failover of this target happened too recently; moving it again so soon risks flapping.",
   "target-unavailable": "The chosen target region or datacenter is down or partitioned away.",
+  "target-region-evacuated": "The target region is evacuated: its gateway takes no users, so a leader there would serve everyone across regions. Restore the region first; if forced, the controller moves the leader back out after the wait period.",
 };
 
 /**

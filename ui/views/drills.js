@@ -4,7 +4,7 @@
 // end, and its expectations beside what is measured (RTO <= x, measured y). Its report exists only
 // once the run is done, so until then the run shows progress and no report link.
 import { mutate } from "../lib/api.js";
-import { escapeHtml, formatDuration } from "./format.js";
+import { escapeHtml, formatDuration, formatWallTime } from "./format.js";
 import { longestLeaderGap, simNowMs, upsertRun } from "../lib/store.js";
 
 /**
@@ -51,7 +51,8 @@ export function setupDrills(store, dialog, hooks) {
   }
 
   function drawRuns() {
-    const sorted = [...store.runs.values()].sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0) || String(b.id).localeCompare(String(a.id), undefined, { numeric: true }));
+    // Newest first by the controller's sequence: simulated start time restarts at 0 with the controller.
+    const sorted = [...store.runs.values()].sort((a, b) => runSeq(b) - runSeq(a));
     runs.innerHTML = sorted.map((run) => {
       const outcome = run.outcome ?? (run.state === "running" ? "RUNNING" : "–");
       const rto = Object.entries(run.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ");
@@ -63,7 +64,7 @@ export function setupDrills(store, dialog, hooks) {
       const report = running ? `<span class="muted" data-testid="report-pending-${escapeHtml(run.id)}">report when done (${progress}%)</span>`
         : `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener" data-testid="report-${escapeHtml(run.id)}">report</a>`;
       return `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
-        `<code>${escapeHtml(run.id)}</code> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
+        `<code>${escapeHtml(run.id)}</code> <time class="wall-time" datetime="${escapeHtml(run.startedAt ?? "")}" title="started ${escapeHtml(run.startedAt ?? "?")} · simulated t=${formatDuration(Number(run.startedMs))}">${escapeHtml(formatWallTime(run.startedAt))}</time> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
         `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress> ` +
         `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
         `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ${report}</div></li>`;
@@ -216,4 +217,11 @@ export function setupDrills(store, dialog, hooks) {
     },
     tick,
   };
+}
+
+/** A run's sequence: `seq`, or the number in its id (`r-12`) from an older controller. @param {any} run */
+function runSeq(run) {
+  if (typeof run.seq === "number") return run.seq;
+  const match = /(\d+)$/.exec(String(run.id));
+  return match ? Number(match[1]) : 0;
 }

@@ -10,6 +10,17 @@ export function formatDuration(ms) {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+/**
+ * Wall-clock time of a row (ISO 8601) as HH:MM:SS UTC, with the date when it is not today's.
+ * Rows are ordered by the controller's sequence, never by simulated time, which restarts at 0.
+ * @param {unknown} iso @param {string} [todayIso] defaults to now
+ */
+export function formatWallTime(iso, todayIso = new Date().toISOString()) {
+  if (typeof iso !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso)) return "–";
+  const time = iso.slice(11, 19);
+  return iso.slice(0, 10) === todayIso.slice(0, 10) ? time : `${iso.slice(0, 10)} ${time}`;
+}
+
 /** A fault target is an object in the API; show it compactly. @param {unknown} target */
 export function describeTarget(target) {
   if (target === null || target === undefined) return "–";

@@ -25,11 +25,22 @@ export function glyphPath(state, size) {
   return d3.symbol().type(stateStyle(state).symbol).size(size)();
 }
 
+/** Link states as the controller reports them: up, degraded (latency/loss, or some pairs cut), down (nothing passes). */
 export const LINK_STYLES = {
-  ok: { color: "#8a96a3", dash: null, width: 2, label: "link ok" },
-  degraded: { color: "#e67e22", dash: "6 4", width: 3, label: "link degraded" },
-  partitioned: { color: "#d62728", dash: "4 4", width: 3.5, label: "link partitioned" },
+  up: { color: "#8a96a3", dash: null, width: 2, label: "link up" },
+  degraded: { color: "#e67e22", dash: "6 4", width: 3, label: "link degraded (slow, lossy or partly cut)" },
+  down: { color: "#d62728", dash: "4 4", width: 3.5, label: "link down (nothing passes)" },
 };
+
+/** Older controllers said "ok" and "partitioned". @param {unknown} state */
+export function linkStateName(state) {
+  if (state === "ok") return "up";
+  if (state === "partitioned") return "down";
+  return typeof state === "string" && state in LINK_STYLES ? state : "up";
+}
+
+/** A replica on its cell's majority side but cut from some peers: drawn with this ring. */
+export const CUT_RING = { color: "#8e44ad", dash: "2 2", label: "cut from a region (majority side)" };
 
 /** @param {HTMLElement} container */
 export function renderLegend(container) {
@@ -38,6 +49,8 @@ export function renderLegend(container) {
     `<path d="${glyphPath(state, 70)}" fill="${style.color}" transform="rotate(${style.rotate})"/></svg>${style.label}</span>`);
   items.push(`<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
     `<circle r="6.5" fill="none" stroke="#c99700" stroke-width="2.5"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>leader</span>`);
+  items.push(`<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
+    `<circle r="6.5" fill="none" stroke="${CUT_RING.color}" stroke-width="1.5" stroke-dasharray="${CUT_RING.dash}"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>${CUT_RING.label}</span>`);
   for (const style of Object.values(LINK_STYLES)) {
     items.push(`<span class="legend-item"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" ` +
       `stroke="${style.color}" stroke-width="${style.width}" ${style.dash ? `stroke-dasharray="${style.dash}"` : ""}/></svg>${style.label}</span>`);

@@ -1,8 +1,10 @@
 // The map: regions as boxes placed roughly like the real geography (hangzhou and shanghai side
 // by side, shenzhen far to the south), datacenters as columns inside them, and each cell as a
 // row of its replicas, one per datacenter. Links between regions carry their state and the ids of
-// the faults acting on them.
-import { stateStyle, LINK_STYLES, glyphPath } from "./glyphs.js";
+// the faults acting on them. Region, datacenter, replica and link states are the controller's
+// (a correct observer's): a region is down only when its datacenters are; a replica names whom it
+// is cut from and whether it is on its cell's majority side; a link is down when nothing passes.
+import { stateStyle, LINK_STYLES, CUT_RING, glyphPath, linkStateName } from "./glyphs.js";
 import { formatDuration, naturalCompare } from "./format.js";
 import { drainedRegions, simNowMs } from "../lib/store.js";
 
@@ -10,7 +12,9 @@ const d3 = /** @type {any} */ (globalThis).d3;
 
 const ROW_HEIGHT_PX = 24;
 const DC_WIDTH_PX = 96;
-const REGION_HEADER_PX = 46;
+/** Region name, then a status line (down / partitioned / cut from whom), then the datacenters. */
+const REGION_STATUS_PX = 12;
+const REGION_HEADER_PX = 46 + REGION_STATUS_PX;
 const REGION_PADDING_PX = 10;
 const ROW_LABEL_WIDTH_PX = 54;
 /** Gaps chosen to echo distance: hangzhou–shanghai is 6 ms apart, either to shenzhen 30 ms. */
@@ -78,6 +82,20 @@ export function drawTopology(svgElement, store) {
 
   const faultsByDc = faultIdsByDatacenter(store, boxes);
   const evacuated = drainedRegions(store);
+  const status = regionStatusByName(store);
+  const regionState = (/** @type {string} */ name) => status.get(name)?.state ?? "up";
+  const regionTitle = (/** @type {string} */ name) => `${name}${evacuated.has(name) ? " (evacuated)" : ""}`;
+  /** The status line: what is wrong, and whom the region cannot reach (a down region's cuts go without saying). */
+  const regionStatusLine = (/** @type {string} */ name) => {
+    const state = regionState(name);
+    const cut = status.get(name)?.cutFrom ?? [];
+    if (state === "down") return "DOWN";
+    const cutText = cut.length ? `cut: ${cut.join(", ")}` : "";
+    return state === "partitioned" ? `PARTITIONED${cutText ? ` · ${cutText}` : ""}` : cutText;
+  };
+  /** @type {Map<string, string>} */
+  const dcState = new Map();
+  for (const region of status.values()) for (const dc of region.datacenterStatus ?? []) dcState.set(dc.name, dc.state);
 
   drawLinks(svg, store, boxes);
 
@@ -86,18 +104,27 @@ export function drawTopology(svgElement, store) {
       const g = enter.append("g").attr("class", "region");
       g.append("rect").attr("class", "region-box").attr("rx", 10);
       g.append("text").attr("class", "region-name");
+      g.append("text").attr("class", "region-status");
       return g;
     });
   regionGroups
     .attr("data-testid", (/** @type {any} */ d) => `region-${d[0]}`)
     .attr("data-evacuated", (/** @type {any} */ d) => String(evacuated.has(d[0])))
-    .classed("evacuated", (/** @type {any} */ d) => evacuated.has(d[0]));
+    .attr("data-state", (/** @type {any} */ d) => regionState(d[0]))
+    .attr("data-cut-from", (/** @type {any} */ d) => (status.get(d[0])?.cutFrom ?? []).join(" "))
+    .classed("evacuated", (/** @type {any} */ d) => evacuated.has(d[0]))
+    .classed("down", (/** @type {any} */ d) => regionState(d[0]) === "down")
+    .classed("partitioned", (/** @type {any} */ d) => regionState(d[0]) === "partitioned");
   regionGroups.select("rect.region-box")
     .attr("x", (/** @type {any} */ d) => d[1].x).attr("y", (/** @type {any} */ d) => d[1].y)
     .attr("width", (/** @type {any} */ d) => d[1].width).attr("height", (/** @type {any} */ d) => d[1].height);
   regionGroups.select("text.region-name")
     .attr("x", (/** @type {any} */ d) => d[1].x + 8).attr("y", (/** @type {any} */ d) => d[1].y + 15)
-    .text((/** @type {any} */ d) => d[0] + (evacuated.has(d[0]) ? " (evacuated)" : ""));
+    .text((/** @type {any} */ d) => regionTitle(d[0]));
+  regionGroups.select("text.region-status")
+    .attr("x", (/** @type {any} */ d) => d[1].x + 8).attr("y", (/** @type {any} */ d) => d[1].y + 15 + REGION_STATUS_PX)
+    .classed("bad", (/** @type {any} */ d) => regionState(d[0]) !== "up")
+    .text((/** @type {any} */ d) => regionStatusLine(d[0]));
 
   const dcData = [...dcPosition.entries()].map(([dc, position]) => ({ dc, ...position, box: boxes.get(position.region) }));
   const dcGroups = svg.selectAll("g.dc").data(dcData, (/** @type {any} */ d) => d.dc)
@@ -108,13 +135,15 @@ export function drawTopology(svgElement, store) {
       g.append("text").attr("class", "dc-faults");
       return g;
     });
-  dcGroups.attr("data-testid", (/** @type {any} */ d) => `dc-${d.dc}`);
+  dcGroups.attr("data-testid", (/** @type {any} */ d) => `dc-${d.dc}`)
+    .attr("data-state", (/** @type {any} */ d) => dcState.get(d.dc) ?? "up")
+    .classed("down", (/** @type {any} */ d) => dcState.get(d.dc) === "down");
   dcGroups.select("rect.dc-box")
-    .attr("x", (/** @type {any} */ d) => d.x - DC_WIDTH_PX / 2 + 3).attr("y", (/** @type {any} */ d) => d.box.y + 20)
-    .attr("width", DC_WIDTH_PX - 6).attr("height", (/** @type {any} */ d) => d.box.height - 26)
+    .attr("x", (/** @type {any} */ d) => d.x - DC_WIDTH_PX / 2 + 3).attr("y", (/** @type {any} */ d) => d.box.y + 20 + REGION_STATUS_PX)
+    .attr("width", DC_WIDTH_PX - 6).attr("height", (/** @type {any} */ d) => d.box.height - 26 - REGION_STATUS_PX)
     .classed("faulted", (/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).length > 0);
-  dcGroups.select("text.dc-name").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 33).text((/** @type {any} */ d) => d.dc);
-  dcGroups.select("text.dc-faults").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 44)
+  dcGroups.select("text.dc-name").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 33 + REGION_STATUS_PX).text((/** @type {any} */ d) => d.dc);
+  dcGroups.select("text.dc-faults").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 44 + REGION_STATUS_PX)
     .text((/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).map((fault) => `⚡${fault.id} ${formatDuration(fault.expiresMs - simNowMs(store))}`).join(" "));
 
   // Row labels: one set left of the top band, one inside the southern region's left margin.
@@ -142,6 +171,8 @@ export function drawTopology(svgElement, store) {
       .join((/** @type {any} */ enter) => {
         const g = enter.append("g").attr("class", "replica");
         g.append("circle").attr("class", "leader-ring").attr("r", 10.5);
+        g.append("circle").attr("class", "cut-ring").attr("r", 8).attr("fill", "none")
+          .attr("stroke", CUT_RING.color).attr("stroke-width", 1.5).attr("stroke-dasharray", CUT_RING.dash);
         g.append("path").attr("class", "glyph");
         g.append("title");
         return g;
@@ -150,17 +181,22 @@ export function drawTopology(svgElement, store) {
       .attr("data-testid", (/** @type {any} */ d) => `replica-${d.id}`)
       .attr("data-state", (/** @type {any} */ d) => d.state)
       .attr("data-role", (/** @type {any} */ d) => d.role)
+      .attr("data-cut-from", (/** @type {any} */ d) => (d.cutFromRegions ?? []).join(" "))
+      .attr("data-in-majority", (/** @type {any} */ d) => String(d.inMajority !== false))
       .attr("transform", (/** @type {any} */ d) => {
         const position = dcPosition.get(d.datacenter);
         return `translate(${position.x},${rowY(index, boxes.get(position.region))})`;
       });
     groups.select("circle.leader-ring").attr("visibility", (/** @type {any} */ d) => (d.role === "leader" ? "visible" : "hidden"));
+    // Cut from some peers but still with its quorum: not "partitioned", yet worth seeing.
+    groups.select("circle.cut-ring").attr("visibility", (/** @type {any} */ d) => ((d.cutFrom ?? []).length > 0 && d.state !== "partitioned" && d.state !== "crashed" ? "visible" : "hidden"));
     groups.select("path.glyph")
       .attr("d", (/** @type {any} */ d) => glyphPath(d.state, GLYPH_AREA_PX2))
       .attr("fill", (/** @type {any} */ d) => stateStyle(d.state).color)
       .attr("transform", (/** @type {any} */ d) => `rotate(${stateStyle(d.state).rotate})`);
     groups.select("title").text((/** @type {any} */ d) =>
-      `${d.id}: ${d.role}, ${d.state}, term ${d.term ?? "?"}, commit ${d.commitIndex ?? "?"}, applied ${d.appliedIndex ?? "?"}, lag ${d.lag ?? "?"}`);
+      `${d.id}: ${d.role}, ${d.state}, term ${d.term ?? "?"}, commit ${d.commitIndex ?? "?"}, applied ${d.appliedIndex ?? "?"}, lag ${d.lag ?? "?"}` +
+      ((d.cutFrom ?? []).length ? `\ncut from ${(d.cutFromRegions ?? []).join(", ")} (${d.cutFrom.join(", ")}); ${d.inMajority ? "on the majority side: its cell keeps a quorum here" : "on a minority side"}` : ""));
   });
 }
 
@@ -197,29 +233,33 @@ function drawLinks(svg, store, boxes) {
       const g = enter.insert("g", ":first-child").attr("class", "link");
       g.append("line");
       g.append("text").attr("class", "link-label");
+      g.append("title");
       return g;
     });
-  // The topology snapshot's link state lags fault events by one re-fetch; the active faults
-  // acting on a link are known at once, so the worse of the two is drawn.
-  const severity = { ok: 0, degraded: 1, partitioned: 2 };
+  // The controller judges a link by what passes (health events refresh it every period). Between
+  // two refreshes a new latency/loss-type fault is already known here: draw that link degraded at
+  // once. Cuts and outages are left to the controller: whether anything still passes depends on
+  // every replica pair, which only it sees (an outage's links are down, not degraded).
   const linkState = (/** @type {any} */ link) => {
-    let state = link.state in severity ? link.state : "ok";
+    const state = linkStateName(link.state);
+    if (state !== "up") return state;
     for (const fault of store.faults.values()) {
+      if (!LINK_DEGRADING_TYPES.has(fault.type)) continue;
       const acts = (fault.affects?.links ?? []).some((pair) =>
         (pair[0] === link.source && pair[1] === link.target) || (pair[0] === link.target && pair[1] === link.source));
-      if (!acts) continue;
-      const faultState = /partition/.test(fault.type) ? "partitioned" : "degraded";
-      if (severity[faultState] > severity[/** @type {"ok"} */ (state)]) state = faultState;
+      if (acts) return "degraded";
     }
     return state;
   };
   for (const link of links) link.drawnState = linkState(link);
+  groups.select("title").text((/** @type {any} */ d) => `${d.source} ↔ ${d.target}: ${d.drawnState}${d.reason ? ` (${d.reason})` : ""}`);
   groups.attr("data-testid", (/** @type {any} */ d) => `link-${d.source}-${d.target}`)
     .attr("data-state", (/** @type {any} */ d) => d.drawnState)
+    .attr("data-reason", (/** @type {any} */ d) => d.reason ?? "")
     .attr("data-faults", (/** @type {any} */ d) => faultIdsOnLink(d).join(" "));
   groups.select("line").each(function (/** @type {any} */ d) {
     const [x1, y1, x2, y2] = anchors(d);
-    const style = LINK_STYLES[/** @type {"ok"} */ (d.drawnState)] ?? LINK_STYLES.ok;
+    const style = LINK_STYLES[/** @type {"up"} */ (d.drawnState)] ?? LINK_STYLES.up;
     d3.select(this).attr("x1", x1).attr("y1", y1).attr("x2", x2).attr("y2", y2)
       .attr("stroke", style.color).attr("stroke-width", style.width).attr("stroke-dasharray", style.dash);
   });
@@ -236,9 +276,21 @@ function drawLinks(svg, store, boxes) {
       .attr("x", (x1 + x2) / 2).attr("y", horizontal ? TOP_MARGIN_PX - 6 : (y1 + y2) / 2)
       .attr("text-anchor", horizontal ? "middle" : leftSide ? "end" : "start")
       .attr("dx", horizontal ? 0 : leftSide ? -6 : 6)
-      .classed("bad", d.drawnState !== "ok")
-      .text(`${d.rttMs ?? "?"}ms${d.drawnState !== "ok" ? ` ${d.drawnState}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
+      .classed("bad", d.drawnState !== "up")
+      .text(`${d.rttMs ?? "?"}ms${d.drawnState !== "up" ? ` ${d.drawnState}` : ""}${faults.length ? ` ⚡${faults.join(",")}` : ""}`);
   });
+}
+
+/** Fault types that slow or thin a link without cutting it (controller/link-state.ts). */
+const LINK_DEGRADING_TYPES = new Set(["latency", "loss", "duplicate", "reorder", "bandwidth"]);
+
+/**
+ * The controller's region status by name (from /regions and health events).
+ * @param {import("../lib/store.js").Store} store
+ * @returns {Map<string, any>}
+ */
+function regionStatusByName(store) {
+  return new Map(store.regions.map((region) => [region.name, region]));
 }
 
 /**
