@@ -5,10 +5,10 @@
 // Simulated time, so the figures do not depend on the machine; wall time is reported beside them.
 import { cpus, loadavg } from "node:os";
 import { builtinDrill } from "../chaos/drill/builtin.js";
-import { runDrill } from "../chaos/drill/runner.js";
+import { runDrill } from "../runtime/virtual/drill.js";
 import { percentile } from "../harness/checkers/availability.js";
-import { defaultClientTimeouts } from "../sim/virtual/world.js";
-import { defaultWorldConfig } from "../sim/world/config.js";
+import { defaultClientTimeouts } from "../runtime/virtual/runtime.js";
+import { defaultWorldConfig } from "../domain/config.js";
 
 export interface DrillRtoOptions {
   readonly seeds?: number;
@@ -28,7 +28,7 @@ export async function run(options: DrillRtoOptions = {}): Promise<object> {
   let neverRecovered = 0;
   const startedMs = performance.now();
   for (let seed = 1; seed <= seeds; seed++) {
-    const { result } = runDrill(drill, { seed });
+    const { result } = await runDrill(drill, { seed });
     lostAckedTransfers += result.lostAckedTransfers;
     let runMax = 0;
     for (const [cell, rto] of Object.entries(result.rtoMs)) {

@@ -2,7 +2,7 @@
 // transfers at stepped offered loads until saturation, once over direct TCP and once with every
 // link through the embedded Toxiproxy carrying the default world's latencies.
 //
-// Method: a fresh LiveWorld per path; 64 accounts opened with a large balance (no transfer is
+// Method: a fresh LiveRuntime per path; 64 accounts opened with a large balance (no transfer is
 // rejected for funds); then for each offered rate, transfers are issued every millisecond tick
 // (the count due since the step started, so the rate holds even when ticks are late) through the
 // region client of the leader's region for `stepMs`; throughput = acknowledged transfers that
@@ -10,9 +10,9 @@
 // stepping once it saturates (throughput < 80% of offered, or p99 above `p99MsSaturated`).
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { LiveWorld } from "../sim/live/world.js";
+import { LiveRuntime } from "../runtime/live/runtime.js";
 import type { CellOutcome } from "../cells/cell/client.js";
-import { processCpuUs, processesCpuUs } from "../sim/live/proc-cpu.js";
+import { processCpuUs, processesCpuUs } from "../runtime/live/proc-cpu.js";
 
 export interface LiveBenchOptions {
   offered?: readonly number[];
@@ -51,9 +51,9 @@ function percentileMs(sortedUs: readonly number[], quantile: number): number | n
 }
 
 async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBenchOptions>, log: (line: string) => void): Promise<LiveBenchStep[]> {
-  const live = await LiveWorld.start({ seed: 1, cellCount: 1, via, workload: { opsPerSecond: 0 }, raft: LIVE_BENCH_RAFT, pendingRequestsMax: 100_000, client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 } });
+  const live = await LiveRuntime.start({ seed: 1, cellCount: 1, via, workload: { opsPerSecond: 0 }, raft: LIVE_BENCH_RAFT, pendingRequestsMax: 100_000, client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 } });
   try {
-    if (!(await live.awaitLeaders(30_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
+    if (!(await live.awaitLeaders(30_000_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
     const leader = live.cluster.cell("cell-1")?.leader;
     const client = live.regionClients.get(leader?.region ?? "hangzhou");
     if (client === undefined) throw new Error("bench live: no region client");

@@ -2,11 +2,11 @@
 // population of pending events, each delivered event schedules one more at a pseudo-random
 // delay; (2) the simulated-to-wall time ratio of the default ping world.
 import { run as runLedgerBench } from "./ledger.js";
-import { createRandom } from "../sim/kernel/random.js";
+import { createRandom } from "../ground/random.js";
 import { Scheduler } from "../sim/kernel/scheduler.js";
-import { defaultWorldConfig } from "../sim/world/config.js";
+import { defaultWorldConfig } from "../domain/config.js";
 import { buildPingWorld } from "../sim/world/ping.js";
-import { VirtualWorld } from "../sim/virtual/world.js";
+import { VirtualRuntime } from "../runtime/virtual/runtime.js";
 
 export interface SimBenchOptions {
   /** Events per scheduler measurement; the default takes ~1 s on the reference machine. */
@@ -21,6 +21,8 @@ export interface SimBenchOptions {
   cellsRepetitions?: number;
   /** Applies per run of the ledger floor measurement. */
   floorTransfers?: number;
+  /** Called as each measurement starts ("step i/n: what"): `ldc bench` shows it on a terminal. */
+  progress?: (phase: string) => void;
 }
 
 export interface SimBenchResult {
@@ -90,7 +92,7 @@ function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFlo
 function measureCells(opsPerSecond: number, simulatedUs: number): CellsMeasurement {
   const config = defaultWorldConfig();
   config.workload.opsPerSecond = opsPerSecond;
-  const virtual = new VirtualWorld({ seed: 1, config });
+  const virtual = new VirtualRuntime({ seed: 1, config });
   virtual.settleLeaders(3_000_000);
   virtual.startWorkload();
   virtual.runFor(1_000_000);
@@ -120,7 +122,7 @@ function medianCells(runs: number, measure: () => CellsMeasurement): CellsMedian
   return { ...(results[Math.floor((results.length - 1) / 2)] as CellsMeasurement), wallMsRuns: results.map((result) => result.wallMs) };
 }
 
-function committedTransfers(virtual: VirtualWorld): number {
+function committedTransfers(virtual: VirtualRuntime): number {
   let count = 0;
   for (const op of virtual.recorder.history()) if (op.type === "ok" && op.f === "transfer") count++;
   return count;
@@ -147,21 +149,36 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
   const events = options.schedulerEvents ?? 3_000_000;
   const pending = options.pendingEvents ?? 10_000;
   const repetitions = options.repetitions ?? 5;
+  const cellsRuns = options.cellsRepetitions ?? 3;
+  const stepsTotal = 1 + repetitions + 1 + 2 * cellsRuns + 1;
+  let step = 0;
+  const phase = (what: string): void => options.progress?.(`step ${++step}/${stepsTotal}: ${what}`);
+  phase("scheduler warm-up");
   schedulerRun(Math.min(events, 200_000), pending); // warm-up: let the JIT settle
   const runs: number[] = [];
-  for (let i = 0; i < repetitions; i++) runs.push(Math.round(schedulerRun(events, pending)));
+  for (let i = 0; i < repetitions; i++) {
+    phase(`scheduler run ${i + 1}/${repetitions}`);
+    runs.push(Math.round(schedulerRun(events, pending)));
+  }
   const sorted = [...runs].sort((a, b) => a - b);
 
   const simulatedUs = options.pingSimulatedUs ?? 600_000_000;
+  phase(`ping world, ${simulatedUs / 1e6} s simulated`);
   const startedMs = performance.now();
   const ping = buildPingWorld(defaultWorldConfig(), 1);
   ping.world.runFor(simulatedUs);
   const wallMs = performance.now() - startedMs;
   const summary = ping.world.summary();
   // The machine is shared and noisy: each cells figure is the median (by wall time) of a few runs.
-  const cellsRuns = options.cellsRepetitions ?? 3;
-  const defaultLoad = medianCells(cellsRuns, () => measureCells(2_000, options.cellsSimulatedUs ?? 10_000_000));
-  const saturated = medianCells(cellsRuns, () => measureCells(options.saturatedOpsPerSecond ?? 60_000, options.saturatedSimulatedUs ?? 2_000_000));
+  let cellsRun = 0;
+  const defaultLoad = medianCells(cellsRuns, () => {
+    phase(`cells world at 2,000 ops/s, run ${(cellsRun++ % cellsRuns) + 1}/${cellsRuns}`);
+    return measureCells(2_000, options.cellsSimulatedUs ?? 10_000_000);
+  });
+  const saturated = medianCells(cellsRuns, () => {
+    phase(`cells world saturated, run ${(cellsRun++ % cellsRuns) + 1}/${cellsRuns}`);
+    return measureCells(options.saturatedOpsPerSecond ?? 60_000, options.saturatedSimulatedUs ?? 2_000_000);
+  });
   const os = await import("node:os");
   return {
     schedulerEventsPerSecond: sorted[Math.floor(sorted.length / 2)] as number,
@@ -169,7 +186,7 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
     simToWallRatio: defaultLoad.simToWallRatio,
     committedTransfersPerWallSecond: saturated.committedTransfersPerWallSecond,
     cellsWorld: { defaultLoad, saturated },
-    floors: applyFloors(defaultLoad, options.floorTransfers ?? 200_000),
+    floors: (phase("ledger apply floor"), applyFloors(defaultLoad, options.floorTransfers ?? 200_000)),
     pingSimToWallRatio: Math.round(simulatedUs / 1000 / wallMs),
     pingWorld: {
       simulatedMs: summary.simulatedMs,

@@ -10,7 +10,8 @@
 // stop the process, wipe its data files, restart it empty; it rejoins as a follower and the
 // leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
 
-import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../sim/kernel/ports.js";
+import { assert, assertContiguous } from "../ground/assert.js";
+import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../ground/ports.js";
 import { RaftNode, type ProposeResult, type RaftStatus, type ReadIndexResult, type TransferResult } from "./raft/raft.js";
 import type { RaftOptionsInput } from "./raft/options.js";
 import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/types.js";
@@ -45,7 +46,7 @@ export interface StateMachine {
   lastApplied?(): number;
 }
 
-/** Raft tunables as the world config spells them (sim/world/config.ts `raft`). */
+/** Raft tunables as the world config spells them (domain/config.ts `raft`). */
 export interface ReplicaRaftConfig {
   readonly tickUs: number;
   readonly electionTicks: number;
@@ -167,7 +168,9 @@ export class Replica {
   /** This replica's compaction thresholds are the configured ones times this (1 to below 1.5). */
   private readonly compactionStagger: number;
   private readonly snapshotStepUnits: number;
+  /** The hard state last made durable. Invariant: its term never decreases (asserted at each save). */
   private persistedHardState: HardState = EMPTY_HARD_STATE;
+  /** Index of the snapshot the state machine was last restored from or compacted to. Invariant: never decreases. */
   private snapshotIndex = 0;
   /** The snapshot being built and written between Readies (null: none). */
   private snapshotting: Snapshotting | null = null;
@@ -367,7 +370,10 @@ export class Replica {
     const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
-      if (ready.hardState !== null && mustPersist) this.persistedHardState = ready.hardState;
+      if (ready.hardState !== null && mustPersist) {
+        assert(ready.hardState.term >= this.persistedHardState.term, () => `${this.id}: durable term ${ready.hardState?.term} below ${this.persistedHardState.term}`);
+        this.persistedHardState = ready.hardState;
+      }
       for (const message of ready.messages) {
         if (early.length === 0 || !early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
       }
@@ -383,7 +389,11 @@ export class Replica {
   }
 
   private apply(ready: Ready): void {
+    // Committed entries come in log order, each once: a gap or a repeat would apply a different
+    // history on this replica than on the others.
+    assertContiguous(ready.committedEntries, `${this.id}: committed entries`);
     if (ready.snapshot !== null) {
+      assert(ready.snapshot.metadata.index >= this.snapshotIndex, () => `${this.id}: snapshot ${ready.snapshot?.metadata.index} behind ${this.snapshotIndex}`);
       this.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
       this.snapshotting = null; // built from the state just replaced

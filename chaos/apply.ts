@@ -1,9 +1,9 @@
 // Turns a validated fault spec and its resolved target into FaultPort primitives, and remembers
 // exactly what it did so healing undoes only that: a fault restarts only the processes it
 // crashed, resumes only those it paused, and heals only its own network/disk/clock handles.
-import type { FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../sim/cluster.js";
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../domain/cluster.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
+import type { Random } from "../ground/random.js";
 import type { FaultSpec, TargetSelector } from "./catalogue.js";
 import { ChaosError } from "./errors.js";
 import type { ResolvedTarget, TargetUniverse } from "./targets.js";
@@ -185,63 +185,73 @@ function degrade(target: ResolvedTarget, context: ApplyContext, undo: Undo, degr
 const msToUs = (ms: number): number => Math.round(ms * 1000);
 
 export function applyFault(spec: FaultSpec, target: ResolvedTarget, context: ApplyContext): AppliedFault {
-  const { port, clock } = context;
-  const undo = new Undo(port, clock);
-  const hostsOnly: FaultAffects = { hosts: target.hosts, links: [] };
-  let affects: FaultAffects;
+  const undo = new Undo(context.port, context.clock);
+  const affects = applyNetworkFault(spec, target, context, undo) ?? applyHostFault(spec, target, context, undo) ?? applyProcessFault(spec, target, context, undo);
+  return { affects, heal: () => undo.heal() };
+}
+
+/** Partitions and link degradations; null for a fault of another family. */
+function applyNetworkFault(spec: FaultSpec, target: ResolvedTarget, context: ApplyContext, undo: Undo): FaultAffects | null {
   switch (spec.type) {
     case "partition":
-      affects = applyPartition(partitionShape(spec.params.shape, spec.target, target), target, context, undo);
-      break;
+      return applyPartition(partitionShape(spec.params.shape, spec.target, target), target, context, undo);
     case "latency":
-      affects = degrade(target, context, undo, { extraDelayUs: msToUs(spec.params.delayMs), jitterUs: msToUs(spec.params.jitterMs) });
-      break;
+      return degrade(target, context, undo, { extraDelayUs: msToUs(spec.params.delayMs), jitterUs: msToUs(spec.params.jitterMs) });
     case "loss":
-      affects = degrade(target, context, undo, { lossProbability: spec.params.probability });
-      break;
+      return degrade(target, context, undo, { lossProbability: spec.params.probability });
     case "duplicate":
-      affects = degrade(target, context, undo, { duplicateProbability: spec.params.probability });
-      break;
+      return degrade(target, context, undo, { duplicateProbability: spec.params.probability });
     case "reorder":
-      affects = degrade(target, context, undo, { reorderProbability: spec.params.probability });
-      break;
+      return degrade(target, context, undo, { reorderProbability: spec.params.probability });
     case "bandwidth":
-      affects = degrade(target, context, undo, { bandwidthBytesPerSecond: spec.params.bytesPerSecond });
-      break;
+      return degrade(target, context, undo, { bandwidthBytesPerSecond: spec.params.bytesPerSecond });
+    default:
+      return null;
+  }
+}
+
+/** Disk and clock faults on each target host; null for a fault of another family. */
+function applyHostFault(spec: FaultSpec, target: ResolvedTarget, context: ApplyContext, undo: Undo): FaultAffects | null {
+  const port = context.port;
+  const onEachHost = (install: (host: string) => FaultHandle): FaultAffects => {
+    for (const host of target.hosts) undo.handles.push(install(host));
+    return { hosts: target.hosts, links: [] };
+  };
+  switch (spec.type) {
     case "fsync-eio":
-    case "enospc":
-      for (const host of target.hosts) undo.handles.push(port.disk(host, { kind: spec.type }));
-      affects = hostsOnly;
-      break;
+    case "enospc": {
+      const kind = spec.type;
+      return onEachHost((host) => port.disk(host, { kind }));
+    }
     case "slow-fsync":
-      for (const host of target.hosts) undo.handles.push(port.disk(host, { kind: "slow-fsync", latencyMultiplier: spec.params.multiplier }));
-      affects = hostsOnly;
-      break;
+      return onEachHost((host) => port.disk(host, { kind: "slow-fsync", latencyMultiplier: spec.params.multiplier }));
     case "corrupt":
-      for (const host of target.hosts) undo.handles.push(port.disk(host, { kind: "corrupt-synced-record" }));
-      affects = hostsOnly;
-      break;
+      return onEachHost((host) => port.disk(host, { kind: "corrupt-synced-record" }));
     case "torn-write":
-      for (const host of target.hosts) undo.handles.push(port.disk(host, { kind: "torn-write-at-crash" }));
-      affects = hostsOnly;
-      break;
+      return onEachHost((host) => port.disk(host, { kind: "torn-write-at-crash" }));
     case "clock":
-      for (const host of target.hosts) undo.handles.push(port.clock(host, { offsetUs: msToUs(spec.params.offsetMs), driftPpm: spec.params.driftPpm }));
-      affects = hostsOnly;
-      break;
+      return onEachHost((host) => port.clock(host, { offsetUs: msToUs(spec.params.offsetMs), driftPpm: spec.params.driftPpm }));
+    default:
+      return null;
+  }
+}
+
+/** Crashes, pauses, restarts and outages (processes down, plus the cut for an outage). */
+function applyProcessFault(spec: FaultSpec, target: ResolvedTarget, context: ApplyContext, undo: Undo): FaultAffects {
+  const { port, clock } = context;
+  const hostsOnly: FaultAffects = { hosts: target.hosts, links: [] };
+  switch (spec.type) {
     case "kill":
       for (const host of target.hosts) undo.crash(host);
-      affects = hostsOnly;
-      break;
+      return hostsOnly;
     case "pause":
       for (const host of target.hosts) {
         if (!port.isUp(host)) continue;
         port.pause(host);
         undo.paused.push(host);
       }
-      affects = hostsOnly;
-      break;
-    case "restart": {
+      return hostsOnly;
+    case "restart":
       for (const host of target.hosts) undo.crash(host);
       undo.timers.push(
         clock.setTimer(msToUs(spec.params.downMs), () => {
@@ -249,44 +259,42 @@ export function applyFault(spec: FaultSpec, target: ResolvedTarget, context: App
           context.completed();
         }),
       );
-      affects = hostsOnly;
-      break;
-    }
-    case "rolling-restart": {
-      // Followers first and the leader last, as an operator would, so a cell changes leader once.
-      const order: string[] = [];
-      for (const cellId of target.cells) {
-        const cell = context.universe.cells.find((entry) => entry.id === cellId);
-        if (cell === undefined) continue;
-        order.push(...cell.replicas.filter((replica) => replica !== cell.leader));
-        if (cell.leader !== null) order.push(cell.leader);
-      }
-      const intervalUs = msToUs(spec.params.intervalMs);
-      const downUs = msToUs(spec.params.downMs);
-      order.forEach((host, position) => {
-        undo.timers.push(clock.setTimer(position * intervalUs, () => undo.crash(host)));
-        undo.timers.push(
-          clock.setTimer(position * intervalUs + downUs, () => {
-            undo.restart(host);
-            if (position === order.length - 1) context.completed();
-          }),
-        );
-      });
-      affects = { hosts: target.cells, links: [] };
-      break;
-    }
+      return hostsOnly;
+    case "rolling-restart":
+      return applyRollingRestart(spec.params, target, context, undo);
     case "dc-outage":
-    case "region-outage": {
       for (const host of target.hosts) undo.crash(host);
-      if (spec.type === "dc-outage") {
-        for (const datacenter of target.datacenters) undo.handles.push(port.partition({ kind: "datacenter", datacenter }));
-        affects = { hosts: target.datacenters, links: regionLinks(context.universe, target.hosts, rest(context.universe, target.hosts)) };
-      } else {
-        for (const region of target.regions) undo.handles.push(port.partition({ kind: "region-vs-rest", region }));
-        affects = { hosts: target.regions, links: regionLinks(context.universe, target.hosts, rest(context.universe, target.hosts)) };
-      }
-      break;
-    }
+      for (const datacenter of target.datacenters) undo.handles.push(port.partition({ kind: "datacenter", datacenter }));
+      return { hosts: target.datacenters, links: regionLinks(context.universe, target.hosts, rest(context.universe, target.hosts)) };
+    case "region-outage":
+      for (const host of target.hosts) undo.crash(host);
+      for (const region of target.regions) undo.handles.push(port.partition({ kind: "region-vs-rest", region }));
+      return { hosts: target.regions, links: regionLinks(context.universe, target.hosts, rest(context.universe, target.hosts)) };
+    default:
+      throw new Error(`applyFault: no family applies ${spec.type}`);
   }
-  return { affects, heal: () => undo.heal() };
+}
+
+/** Followers first and the leader last, as an operator would, so a cell changes leader once. */
+function applyRollingRestart(params: { readonly intervalMs: number; readonly downMs: number }, target: ResolvedTarget, context: ApplyContext, undo: Undo): FaultAffects {
+  const clock = context.clock;
+  const order: string[] = [];
+  for (const cellId of target.cells) {
+    const cell = context.universe.cells.find((entry) => entry.id === cellId);
+    if (cell === undefined) continue;
+    order.push(...cell.replicas.filter((replica) => replica !== cell.leader));
+    if (cell.leader !== null) order.push(cell.leader);
+  }
+  const intervalUs = msToUs(params.intervalMs);
+  const downUs = msToUs(params.downMs);
+  order.forEach((host, position) => {
+    undo.timers.push(clock.setTimer(position * intervalUs, () => undo.crash(host)));
+    undo.timers.push(
+      clock.setTimer(position * intervalUs + downUs, () => {
+        undo.restart(host);
+        if (position === order.length - 1) context.completed();
+      }),
+    );
+  });
+  return { hosts: target.cells, links: [] };
 }

@@ -4,7 +4,7 @@
 // drill files (`{type: region-outage, region: hangzhou, duration: 30s}`: target keys and params
 // may sit at the top level) and from the nemesis, so all three are parsed here, once.
 import { z } from "zod";
-import { DURATION_FORM, parseDurationUs } from "../sim/kernel/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../ground/duration.js";
 import { ChaosError, formatPath, joinField } from "./errors.js";
 
 export const FAULT_TYPES = [
@@ -268,7 +268,7 @@ function parseDurationField(input: unknown, field: string): number {
 /**
  * Validates a fault spec from the API, a drill file or the nemesis. `prefix` is the path of the
  * spec in its document (`steps[2].inject`) so errors name the field the way the author sees it.
- * Names are checked against a world separately (chaos/targets.ts `checkTargetNames`).
+ * Names are checked against the configured names separately (chaos/targets.ts `checkTargetNames`).
  */
 export function parseFaultSpec(input: unknown, prefix = ""): FaultSpec {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
@@ -349,13 +349,13 @@ export interface CatalogueEntry {
   readonly leaseMsDefault: number;
 }
 
-export interface CatalogueWorld {
+export interface CatalogueNames {
   readonly regions: readonly string[];
   readonly datacenters: readonly string[];
   readonly cells: readonly string[];
 }
 
-export function describeCatalogue(world: CatalogueWorld): CatalogueEntry[] {
+export function describeCatalogue(names: CatalogueNames): CatalogueEntry[] {
   return FAULT_TYPES.map((type) => {
     const info = TYPES[type];
     const targets: (Record<string, unknown> & { label: string })[] = [];
@@ -363,28 +363,28 @@ export function describeCatalogue(world: CatalogueWorld): CatalogueEntry[] {
     switch (info.level) {
       case "region":
         targets.push({ select: "leader", label: "region with the most leaders" });
-        for (const region of world.regions) targets.push({ region, label: region });
+        for (const region of names.regions) targets.push({ region, label: region });
         break;
       case "datacenter":
         targets.push({ select: "leader", label: "datacenter with the most leaders" });
-        for (const datacenter of world.datacenters) targets.push({ datacenter, label: datacenter });
+        for (const datacenter of names.datacenters) targets.push({ datacenter, label: datacenter });
         break;
       case "cell":
         targets.push({ select: "one", label: "a random cell" });
-        for (const cell of world.cells) targets.push({ cell, label: cell });
+        for (const cell of names.cells) targets.push({ cell, label: cell });
         break;
       case "host":
         if (type === "partition") {
-          for (const region of world.regions) targets.push({ region, label: `${region} vs rest` });
-          world.regions.forEach((a, i) => world.regions.slice(i + 1).forEach((b) => regionPairs.push({ regions: [a, b], label: `${a} ↔ ${b}` })));
+          for (const region of names.regions) targets.push({ region, label: `${region} vs rest` });
+          names.regions.forEach((a, i) => names.regions.slice(i + 1).forEach((b) => regionPairs.push({ regions: [a, b], label: `${a} ↔ ${b}` })));
           targets.push(...regionPairs);
-          for (const datacenter of world.datacenters) targets.push({ datacenter, label: `${datacenter} isolated` });
+          for (const datacenter of names.datacenters) targets.push({ datacenter, label: `${datacenter} isolated` });
         } else {
           for (const select of ["one", "leader", "followers", "minority", "majority", "all"] as const) targets.push({ select, label: select === "leader" || select === "followers" || select === "minority" || select === "majority" ? `${select} of a random cell` : `${select} host${select === "all" ? "s" : ""}` });
-          for (const region of world.regions) targets.push({ region, label: `hosts in ${region}` });
-          for (const datacenter of world.datacenters) targets.push({ datacenter, label: `hosts in ${datacenter}` });
+          for (const region of names.regions) targets.push({ region, label: `hosts in ${region}` });
+          for (const datacenter of names.datacenters) targets.push({ datacenter, label: `hosts in ${datacenter}` });
         }
-        for (const cell of world.cells) targets.push({ cell, select: "leader", label: `${cell} leader` });
+        for (const cell of names.cells) targets.push({ cell, select: "leader", label: `${cell} leader` });
         break;
     }
     return { type, level: info.level, description: info.description, targets, params: info.params, leaseMsDefault: LEASE_US_DEFAULT / 1000 };

@@ -1,10 +1,10 @@
 // The FaultManager: injects catalogue faults into a Cluster, heals them, and enforces every
 // fault's lease on the cluster's own Clock, so a fault never outlives its lease whoever
 // injected it (the dead-man switch). Used by the controller's API, the nemesis and drills.
-import type { FaultRecord, Result } from "../controller/types.js";
-import type { Cluster } from "../sim/cluster.js";
-import type { TimerHandle } from "../sim/kernel/ports.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { FaultRecord, Result } from "../domain/records.js";
+import type { Cluster } from "../domain/cluster.js";
+import type { TimerHandle } from "../ground/ports.js";
+import type { Random } from "../ground/random.js";
 import { applyFault, type AppliedFault } from "./apply.js";
 import { describeCatalogue, parseFaultSpec, type CatalogueEntry, type FaultSpec } from "./catalogue.js";
 import { ChaosError } from "./errors.js";
@@ -30,7 +30,7 @@ export interface FaultEvent {
 export interface FaultManagerOptions {
   /** Stream for target selection; default cluster.random.fork("chaos"). */
   readonly random?: Random;
-  /** Bound on simultaneously active faults: beyond it inject answers 409. */
+  /** Bound on simultaneously active faults: beyond it inject answers CONFLICT. */
   readonly activeFaultsMax?: number;
   /** Fault ids from a persistent sequence (the controller's store), so they stay unique across restarts; default f-1, f-2, ... per manager. */
   readonly nextFaultId?: () => string;
@@ -90,7 +90,7 @@ export class FaultManager {
 
   injectSpec(spec: FaultSpec, options: InjectOptions = {}): Result<FaultRecord> {
     if (this.faults.size >= this.activeFaultsMax) {
-      return { ok: false, status: 409, error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
+      return { ok: false, code: "CONFLICT", error: `active faults: at most ${this.activeFaultsMax} at once; heal some first` };
     }
     const clock = this.cluster.clock;
     // The displayed id may come from a persistent sequence (unique across restarts); the random
@@ -131,7 +131,7 @@ export class FaultManager {
 
   /** `actor`: who heals it (default the fault's origin). */
   heal(id: string, actor?: string): Result<null> {
-    if (!this.faults.has(id)) return { ok: false, status: 404, error: `fault ${id}: no such active fault`, field: "id" };
+    if (!this.faults.has(id)) return { ok: false, code: "NOT_FOUND", error: `fault ${id}: no such active fault`, field: "id" };
     this.end(id, "healed", "explicit", actor);
     return { ok: true, value: null };
   }
@@ -197,8 +197,8 @@ export class FaultManager {
 
 function failure(error: unknown): Result<never> {
   if (error instanceof ChaosError) {
-    const status = error.code === "NO_LEADER" ? 409 : error.code === "NO_SUCH_FAULT" ? 404 : 400;
-    return { ok: false, status, error: error.message, field: error.field };
+    const code = error.code === "NO_LEADER" ? "CONFLICT" : error.code === "NO_SUCH_FAULT" ? "NOT_FOUND" : "INVALID";
+    return { ok: false, code, error: error.message, field: error.field };
   }
   throw error;
 }

@@ -3,9 +3,9 @@
 // part of the interval; the FaultManager's lease heals it. Whatever happens, the schedule ends
 // with a final heal so the checkers can judge durability on a whole cluster.
 import type { FaultWindow } from "../harness/checkers/availability.js";
-import type { Cluster } from "../sim/cluster.js";
-import type { TimerHandle } from "../sim/kernel/ports.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { Cluster } from "../domain/cluster.js";
+import type { TimerHandle } from "../ground/ports.js";
+import type { Random } from "../ground/random.js";
 import { FaultManager, type FaultEvent } from "./fault-manager.js";
 
 export const NEMESIS_FAMILIES = ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"] as const;
@@ -155,7 +155,7 @@ export function scheduleNemesis(target: { readonly cluster: Cluster }, families:
 export const NEMESIS_INTERVAL_US_DEFAULT = 10_000_000;
 
 /**
- * The nemesis `ldc sim --nemesis NAMES` runs (sim/virtual/run.ts `Nemesis`): schedules the faults
+ * The nemesis `ldc sim --nemesis NAMES` runs (runtime/virtual/run.ts `Nemesis`): schedules the faults
  * and returns the fault windows as a live array, complete once the run has passed endUs.
  */
 export function nemesisFor(names: readonly string[], intervalUs = NEMESIS_INTERVAL_US_DEFAULT): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {

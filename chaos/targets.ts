@@ -2,8 +2,8 @@
 // and leaders of a world, with the chaos stream of the seeded Random, so the same seed picks the
 // same victims. Names are checked first and separately: a drill file naming a region that does
 // not exist is bad input (exit 2), found before the world runs.
-import type { Cluster } from "../sim/cluster.js";
-import type { Random } from "../sim/kernel/random.js";
+import type { Cluster } from "../domain/cluster.js";
+import type { Random } from "../ground/random.js";
 import { faultTypeInfo, type FaultType, type Select, type TargetLevel, type TargetSelector } from "./catalogue.js";
 import { ChaosError, joinField } from "./errors.js";
 

@@ -1,13 +1,14 @@
 // `ldc bench <target> [--json]`: benchmarks, not tests. Each target is a file bench/<name>.ts
 // exporting `run(options): Promise<object>`; writing the file registers the target. The
-// planned targets (DESIGN.md) are always listed; a planned target whose file is not written
+// planned targets (docs/BENCHMARKS.md) are always listed; a planned target whose file is not written
 // yet, or an unknown target, exits 2.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { bundleEntry, REPO_ROOT } from "../sim/bundle.js";
+import { bundleEntry, REPO_ROOT } from "../runtime/bundle.js";
 import { CliError } from "./errors.js";
+import { formatSeconds, progressLine } from "./progress.js";
 
 export const PLANNED_BENCH_TARGETS = ["sim", "live", "check", "failover"] as const;
 
@@ -28,7 +29,7 @@ export interface BenchModule {
 }
 
 /**
- * Benchmarks measure the code as it would ship: an esbuild bundle (sim/bundle.ts), not tsx's
+ * Benchmarks measure the code as it would ship: an esbuild bundle (runtime/bundle.ts), not tsx's
  * per-module transpile. `LDC_BENCH_TSX=1` measures under tsx. Targets that locate files relative
  * to their own source (live spawns replica processes, check reads the Knossos corpus) run unbundled.
  */
@@ -62,7 +63,14 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (target: string, flags: { json?: boolean }) => {
       const bench = await loadBench(target);
-      const result = await bench.run({});
+      // Benchmarks are mostly synchronous loops: a timer would not fire, so a bench that knows its
+      // steps reports them (bench/sim.ts); the line shows the step and the wall time so far.
+      const line = progressLine();
+      const startedMs = performance.now();
+      const progress = (phase: string): void => line.update(`bench ${target} [${formatSeconds(performance.now() - startedMs)}] ${phase}`, true);
+      progress("starting");
+      const result = await bench.run({ progress });
+      line.end();
       if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
       else printHuman(target, result);
     });

@@ -5,8 +5,8 @@ import type { Command } from "commander";
 import { EdnError } from "../harness/edn.js";
 import { checkHistory, isModelName, MODEL_NAMES, resolveInitial, type CheckVerdict, type InitialState, type ModelName } from "../harness/check.js";
 import { HistoryError, parseHistory } from "../harness/history.js";
-import type { Json } from "../harness/json.js";
-import { DURATION_FORM, parseDurationUs } from "../sim/kernel/duration.js";
+import type { Json } from "../ground/json.js";
+import { DURATION_FORM, parseDurationUs } from "../ground/duration.js";
 import { badInput, CliError } from "./errors.js";
 
 interface CheckFlags {

@@ -3,9 +3,10 @@
 // exit code (0 SUCCEEDED, 1 FAILED/INTERRUPTED). Called from cli/drill.ts, which parses and
 // validates the drill itself; bad live flags exit 2 naming the flag.
 import type { Drill } from "../chaos/drill/format.js";
-import type { WorldConfig } from "../sim/world/config.js";
+import type { WorldConfig } from "../domain/config.js";
 import { CliError } from "./errors.js";
-import { TIME_SCALE_MAX, TIME_SCALE_MIN } from "../sim/live/drill-scale.js";
+import { formatTimeProgress, progressLine } from "./progress.js";
+import { TIME_SCALE_MAX, TIME_SCALE_MIN } from "../runtime/live/drill-scale.js";
 
 export interface LiveDrillFlags {
   readonly json?: boolean;
@@ -33,17 +34,20 @@ export function parseCells(text: string | undefined, config: WorldConfig): numbe
 export async function runLiveDrillCommand(drill: Drill, seed: number, config: WorldConfig, flags: LiveDrillFlags, command: string): Promise<void> {
   const timeScale = parseTimeScale(flags.timeScale);
   const cellCount = parseCells(flags.cells, config);
-  const { runLiveDrill } = await import("../sim/live/drill.js");
+  const { runLiveDrill } = await import("../runtime/live/drill.js");
   const startedMs = performance.now();
+  // On a terminal only (cli/progress.ts): the phase the run is in, then real time done / total.
+  const line = progressLine();
+  const label = `drill ${drill.name} (live)`;
   const output = await runLiveDrill(drill, {
     seed,
     config,
     timeScale,
     ...(cellCount !== undefined ? { cellCount } : {}),
-    progress: (line) => {
-      if (flags.json !== true) process.stderr.write(`[live ${((performance.now() - startedMs) / 1000).toFixed(1)} s] ${line}\n`);
-    },
+    progress: (phase) => line.update(`${label} [${((performance.now() - startedMs) / 1000).toFixed(1)} s] ${phase}`, true),
+    onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }, "real"), doneUs === totalUs),
   });
+  line.end();
   const result = output.result;
   const wallMs = Math.round(performance.now() - startedMs);
   const { buildDrillReport } = await import("../chaos/drill/report.js");

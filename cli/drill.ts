@@ -8,6 +8,7 @@ import { drillDurationMs, parseDrillText, type Drill } from "../chaos/drill/form
 import { universeOfConfig } from "../chaos/drill/universe.js";
 import { ChaosError } from "../chaos/errors.js";
 import { CliError, badInput, parseSeed } from "./errors.js";
+import { formatTimeProgress, progressLine } from "./progress.js";
 import { loadConfigOrExit } from "./sim.js";
 
 interface RunFlags {
@@ -40,7 +41,7 @@ function reproduce(source: string, seed: number, flags: RunFlags): string {
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   if (flags.runtime === "live") {
-    // Real processes, files and TCP through Toxiproxy: sim/live (issue 8).
+    // Real processes, files and TCP through Toxiproxy: runtime/live (issue 8).
     const seed = parseSeed(flags.seed);
     const { drill, source } = loadDrill(nameOrFile, flags.config);
     const { runLiveDrillCommand } = await import("./drill-live.js");
@@ -51,9 +52,13 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = loadConfigOrExit(flags.config);
-  const { runDrill } = await import("../chaos/drill/runner.js");
+  const { runDrill } = await import("../runtime/virtual/drill.js");
   const startedMs = performance.now();
-  const output = runDrill(drill, { seed, config });
+  const line = progressLine();
+  const label = `drill ${drill.name}`;
+  line.update(formatTimeProgress({ label, doneUs: 0, totalUs: drill.durationUs }), true);
+  const output = await runDrill(drill, { seed, config, onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs) });
+  line.end();
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;
   const command = reproduce(source, seed, flags);

@@ -1,5 +1,5 @@
 // `ldc`: one file per verb (cli/<verb>.ts), each exporting `register(program)`.
-// Exit codes (DESIGN.md): 0 success/valid, 1 violation or failed drill, 2 bad input or could
+// Exit codes (README.md "Exit codes"): 0 success/valid, 1 violation or failed drill, 2 bad input or could
 // not run (one line on stderr naming the field), 3 unknown (a check ran out of time).
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors.js";

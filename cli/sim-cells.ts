@@ -2,10 +2,10 @@
 // with a nemesis and the full checker run. Prints per-cell committed operations, p50/p99 commit
 // latency and leaders; `--json` prints one object; a violation prints the reproducing command.
 
-import type { WorldConfig } from "../sim/world/config.js";
-import { runCells, type Nemesis } from "../sim/virtual/run.js";
+import type { WorldConfig } from "../domain/config.js";
+import { runCells, type Nemesis } from "../runtime/virtual/run.js";
 import { CliError } from "./errors.js";
-import { reproduceCommand, type CellsSimFlags } from "./sim.js";
+import { reproduceCommand, type CellsSimFlags } from "./sim-flags.js";
 
 async function loadNemesis(names: string): Promise<Nemesis> {
   const list = names.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
@@ -27,7 +27,7 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
   const violated = result.invariantViolations.length > 0 || (verdicts !== undefined && verdicts.valid === false);
   const reproduce = reproduceCommand(flags, seed);
   if (flags.out) {
-    const { writeRunReport } = await import("../sim/virtual/report.js");
+    const { writeRunReport } = await import("../runtime/virtual/report.js");
     writeRunReport(flags.out, result, { command: reproduce });
   }
   if (flags.json === true) {

@@ -2,17 +2,12 @@
 // runs the ping workload (sim/world/ping.ts); building the world and summarising it are
 // library functions so the cells' runner can replace the workload and keep the rest.
 import type { Command } from "commander";
-import { parseDurationUs } from "../sim/kernel/duration.js";
-import { ConfigError, loadWorldConfig, type WorldConfig } from "../sim/world/config.js";
+import { parseDurationUs } from "../ground/duration.js";
+import { ConfigError, type WorldConfig } from "../domain/config.js";
+import { loadWorldConfig } from "./config-file.js";
 import { buildPingWorld, pingSummary, type PingSummary } from "../sim/world/ping.js";
 import { CliError, parseSeed } from "./errors.js";
-
-export interface SimFlags {
-  config?: string;
-  seed?: string;
-  duration: string;
-  json?: boolean;
-}
+import type { CellsSimFlags } from "./sim-flags.js";
 
 export function loadConfigOrExit(path: string | undefined): WorldConfig {
   try {
@@ -52,22 +47,6 @@ function printHuman(result: PingRunResult): void {
     `reproduce: ldc sim --seed ${result.seed} --duration ${result.simulatedMs}ms`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-export interface CellsSimFlags extends SimFlags {
-  nemesis?: string;
-  check?: boolean;
-  out?: string;
-  workload?: string;
-}
-
-/** The command that reproduces a run: printed with every failure. */
-export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
-  const parts = ["ldc sim", `--seed ${seed}`, `--duration ${flags.duration}`];
-  if (flags.config) parts.push(`--config ${flags.config}`);
-  if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
-  if (flags.check) parts.push("--check");
-  return parts.join(" ");
 }
 
 export function register(program: Command): void {

@@ -5,16 +5,16 @@ import http from "node:http";
 import path from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
-import { loadWorldConfig } from "../sim/world/config.js";
+import { loadWorldConfig } from "./config-file.js";
 import { createApp } from "../controller/http/app.js";
 import { attachEvents } from "../controller/http/events.js";
-import { startPacer } from "../controller/runtime/pacer.js";
+import { startPacer } from "../runtime/virtual/pacer.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
 import { browserUrl, startBanner } from "./start-banner.js";
 import type { Controller } from "../controller/controller.js";
-import type { ControllerSetup } from "../controller/runtime/setup.js";
-import type { LiveControllerSetup } from "./start-live.js";
+import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
+import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
 
 interface StartFlags {
   config?: string;
@@ -59,12 +59,12 @@ async function start(flags: StartFlags): Promise<void> {
   let setup: ControllerSetup | null = null;
   let live: LiveControllerSetup | null = null;
   if (flags.runtime === "live") {
-    // Real processes in real time: sim/live (issue 8); --speed does not apply.
-    const { setupLiveController } = await import("./start-live.js");
+    // Real processes in real time: runtime/live (issue 8); --speed does not apply.
+    const { setupLiveController } = await import("../runtime/live/controller-setup.js");
     live = await setupLiveController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), progress: (line) => log.info(line) });
     live.live.startWorkload({ sink: live.sink });
   } else {
-    const { setupController } = await import("../controller/runtime/setup.js");
+    const { setupController } = await import("../runtime/virtual/controller-setup.js");
     setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
     setup.virtual.startWorkload({ sink: setup.sink });
   }

@@ -1,11 +1,12 @@
 // `ldc swarm --seeds A..B [--nemesis NAMES] [--jobs N] [--duration D] [--json]`: many seeds of
-// `ldc sim --check` in parallel worker processes (VOPR-style), a progress bar on stderr, a
+// `ldc sim --check` in parallel worker processes (VOPR-style), a progress line on stderr (a terminal only: cli/progress.ts), a
 // summary, and each failing seed's reproducing command. Exit 1 when any seed found a violation.
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { badInput, CliError } from "./errors.js";
+import { formatCountProgress, progressLine } from "./progress.js";
 import { parseDurationFlag } from "./sim.js";
 
 interface SwarmFlags {
@@ -65,13 +66,6 @@ function runSeed(seed: number, flags: SwarmFlags): Promise<SeedResult> {
   });
 }
 
-function progress(done: number, total: number, failures: number): void {
-  if (!process.stderr.isTTY) return;
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} seeds, ${failures} failing`);
-}
-
 export function register(program: Command): void {
   program
     .command("swarm")
@@ -99,15 +93,23 @@ export function register(program: Command): void {
       const results: SeedResult[] = [];
       let next = 0;
       const startedMs = performance.now();
+      const line = progressLine();
+      let failedCount = 0;
+      const draw = (force: boolean): void =>
+        line.update(`swarm ${formatCountProgress({ done: results.length, total: seeds.length, failed: failedCount, elapsedMs: performance.now() - startedMs })}`, force);
+      // At once, not after the first seed: a 300-seed run otherwise shows nothing for minutes.
+      draw(true);
       const worker = async (): Promise<void> => {
         while (next < seeds.length) {
           const seed = seeds[next++] as number;
-          results.push(await runSeed(seed, flags));
-          progress(results.length, seeds.length, results.filter((result) => !result.ok).length);
+          const result = await runSeed(seed, flags);
+          results.push(result);
+          if (!result.ok) failedCount++;
+          draw(results.length === seeds.length);
         }
       };
       await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
-      if (process.stderr.isTTY) process.stderr.write("\n");
+      line.end();
       results.sort((a, b) => a.seed - b.seed);
       const failing = results.filter((result) => !result.ok);
       const slowest = results.reduce((worst, result) => (result.wallMs > worst.wallMs ? result : worst), results[0] as SeedResult);

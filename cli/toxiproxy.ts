@@ -1,7 +1,7 @@
 // `ldc toxiproxy [--host 127.0.0.1] [--port 8474]`: runs the embedded Toxiproxy-compatible
 // server until interrupted. Prints the API URL on stdout once it is listening.
 import type { Command } from "commander";
-import { startToxiproxyServer, defaultToxiproxyHost, defaultToxiproxyPort } from "../chaos/toxiproxy/index.js";
+import { startToxiproxyServer, defaultToxiproxyHost, defaultToxiproxyPort } from "../runtime/live/toxiproxy/index.js";
 import { badInput, CliError } from "./errors.js";
 
 export function register(program: Command): void {

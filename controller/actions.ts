@@ -1,12 +1,12 @@
 // Operator actions: failover of one cell, evacuation of a region, restore (failback) of a region.
-// Each is checked by the safety rules first; a refusal is audited and answered 409 with the rule;
+// Each is checked by the safety rules first; a refusal is audited and answered CONFLICT (HTTP 409) with the rule;
 // `force` with a reason overrides and is audited with the rules it overrode. Leadership moves go
 // through Raft (cluster.transferLeadership); routing changes only after the new leader is in place.
-import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
+import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
 import { checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
-import type { ActionOutcome, ActionRequest, SafetyRuleId } from "./types.js";
+import type { ActionOutcome, ActionRequest, SafetyRuleId } from "../domain/records.js";
 
 export interface ActionOptions {
   readonly limits: SafetyLimits;
@@ -56,7 +56,7 @@ export class ActionRunner {
       return;
     }
     if (this.running !== null) {
-      callback({ ok: false, status: 409, error: `another action is in progress (${this.running}); actions run one at a time`, rule: "wait-period" });
+      callback({ ok: false, code: "CONFLICT", error: `another action is in progress (${this.running}); actions run one at a time`, rule: "wait-period" });
       return;
     }
     switch (request.kind) {
@@ -68,23 +68,23 @@ export class ActionRunner {
         return this.restore(request, callback);
       default: {
         const never: never = request.kind;
-        callback({ ok: false, status: 400, error: `kind: unknown action ${String(never)}`, field: "kind" });
+        callback({ ok: false, code: "INVALID", error: `kind: unknown action ${String(never)}`, field: "kind" });
       }
     }
   }
 
   private validate(request: ActionRequest): Failed | null {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
-      return { ok: false, status: 400, error: "reason: a non-empty reason is required with force", field: "reason" };
+      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     }
     const cluster = this.dependencies.cluster;
     if (request.kind === "failover") {
-      if (cluster.cell(request.target) === undefined) return { ok: false, status: 404, error: `no cell ${request.target}` };
-      if (request.to === undefined || request.to === "") return { ok: false, status: 400, error: "to: a region or datacenter name", field: "to" };
+      if (cluster.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
+      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
       const known = cluster.topology.regions.some((region) => region.name === request.to || region.datacenters.includes(request.to as string));
-      if (!known) return { ok: false, status: 400, error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
+      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
     } else if (!cluster.topology.regions.some((region) => region.name === request.target)) {
-      return { ok: false, status: 404, error: `no region ${request.target}` };
+      return { ok: false, code: "NOT_FOUND", error: `no region ${request.target}` };
     }
     return null;
   }
@@ -121,7 +121,7 @@ export class ActionRunner {
       details: { refusals, to: request.to ?? null },
     });
     if (request.force === true) return rules;
-    callback({ ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule });
+    callback({ ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule });
     return null;
   }
 
@@ -138,7 +138,7 @@ export class ActionRunner {
     // Forced past target-caught-up: take the least-behind replica that is at least up.
     const target = choice.ok ? choice.replica : [...candidates].filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica).sort((a, b) => a.lag - b.lag)[0];
     if (target === undefined) {
-      callback({ ok: false, status: 409, error: `${cell.id} has no replica in ${to} that could lead, even forced`, rule: "target-unavailable" });
+      callback({ ok: false, code: "CONFLICT", error: `${cell.id} has no replica in ${to} that could lead, even forced`, rule: "target-unavailable" });
       return;
     }
     const before = this.dependencies.routing.version;
@@ -324,7 +324,7 @@ export class ActionRunner {
       routingVersionAfter: this.dependencies.routing.version,
       details: { error },
     });
-    callback({ ok: false, status: error.code === "TARGET_BEHIND" || error.code === "TARGET_DOWN" || error.code === "NO_LEADER" ? 409 : 500, error: `${error.code}: ${error.message}` });
+    callback({ ok: false, code: error.code === "TARGET_BEHIND" || error.code === "TARGET_DOWN" || error.code === "NO_LEADER" ? "CONFLICT" : "INTERNAL", error: `${error.code}: ${error.message}` });
   }
 
   private nowUs(): number {

@@ -2,7 +2,7 @@
 // in front of a bounded FIFO queue with a bounded wait. What does not fit is shed at once with
 // OVERLOADED: Alipay's funnel, where the entry layer protects the core so that admitted
 // requests keep a bounded latency instead of every request getting slower.
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
 
 export interface AdmissionOptions {
   /** Sustained admissions per second (the cell's capacity share at this gateway). */

@@ -2,16 +2,16 @@
 // and the live world's drill service (the built-in one-outage drills, timed and targeted as their
 // drill files say, so a drill has one duration in every runtime). A drill's faults carry origin
 // "drill:<run id>", which is how a real fault is told apart from the drill's own.
-import type { Cluster } from "../sim/cluster.js";
+import type { Cluster } from "../domain/cluster.js";
 import type { FaultManager } from "../chaos/fault-manager.js";
 import type { DrillDescription, DrillHandle, DrillResult, DrillService, FaultChange, FaultService } from "./ports.js";
-import type { FaultRecord } from "./types.js";
+import type { FaultRecord } from "../domain/records.js";
 import { buildDrillReport, type ReportableResult } from "../chaos/drill/report.js";
 import { renderDrillReportHtml } from "../chaos/drill/report-html.js";
 import type { CheckerSummary } from "../chaos/drill/result.js";
 import { builtinDrill } from "../chaos/drill/builtin.js";
 import { drillDurationMs, type Drill } from "../chaos/drill/format.js";
-import { drillExpectation, drillTimeline } from "./runtime/drill-timeline.js";
+import { drillExpectation, drillTimeline } from "../chaos/drill/timeline.js";
 import type { FaultSpec } from "../chaos/catalogue.js";
 
 export function faultServiceOf(manager: FaultManager): FaultService {

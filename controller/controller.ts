@@ -1,9 +1,9 @@
-// The controller: implements ControllerApi (controller/types.ts) over a Cluster, the routing
+// The controller: implements ControllerApi (domain/records.ts) over a Cluster, the routing
 // table, the gateways' traffic figures, the audit log and schedule store, and the chaos module's
 // faults and drills. Everything runs on the cluster's clock; the HTTP edge calls it between
 // simulation slices.
 import { Registry, Gauge, Counter } from "prom-client";
-import type { Cluster, LeaderInfo } from "../sim/cluster.js";
+import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -16,7 +16,7 @@ import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
 import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "./types.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -205,7 +205,7 @@ export class Controller implements ControllerApi {
 
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     this.actions.act(request, (outcome) => {
-      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : String(outcome.status) });
+      this.metrics.actions.inc({ kind: request.kind, outcome: outcome.ok ? "ok" : outcome.code });
       callback(outcome);
     });
   }

@@ -1,9 +1,9 @@
 // Drill runs against the running world: started by an operator or a schedule, gated by safety
 // rules like any action, stopped at a max duration, INTERRUPTED when a real fault (one the drill
 // did not inject) appears while it runs, stored with its report.
-import type { Clock } from "../sim/kernel/ports.js";
+import type { Clock } from "../ground/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillRunRecord, Result, SafetyRuleId } from "./types.js";
+import type { DrillRunRecord, Result, SafetyRuleId } from "../domain/records.js";
 
 export const drillRunsKeptMax = 200;
 
@@ -68,15 +68,15 @@ export class DrillRuns {
   }
 
   start(name: string, options: DrillStartOptions): Result<DrillRunRecord> {
-    if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, status: 404, error: `no drill ${name}` };
-    if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, status: 400, error: "reason: a non-empty reason is required with force", field: "reason" };
-    if (this.active !== null) return { ok: false, status: 409, error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
+    if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, code: "NOT_FOUND", error: `no drill ${name}` };
+    if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
+    if (this.active !== null) return { ok: false, code: "CONFLICT", error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
     const refusals = this.dependencies.gate.refusals();
     const nowMs = this.nowMs();
     if (refusals.length > 0) {
       const first = refusals[0] as { rule: SafetyRuleId; error: string };
       this.dependencies.audit.append({ atMs: nowMs, actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: options.force === true ? "overridden" : "refused", rule: first.rule, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { refusals } });
-      if (options.force !== true) return { ok: false, status: 409, error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
+      if (options.force !== true) return { ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
     const seq = this.dependencies.store.nextId("r");

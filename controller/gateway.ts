@@ -4,12 +4,12 @@
 // A request arriving at a drained gateway is redirected, once, to the gateway of the region the
 // routing table names for its cell.
 import { CellClient, type CellClientOptions, type CellOutcome } from "../cells/cell/client.js";
-import type { Clock, Random, Transport } from "../sim/kernel/ports.js";
+import type { Clock, Random, Transport } from "../ground/ports.js";
 import { TokenBucketAdmission, type AdmissionOptions } from "./admission.js";
 import type { RoutingTable } from "./routing.js";
 import type { TrafficStats } from "./traffic-stats.js";
 
-import type { RequestSink, UserRequest } from "../sim/workload/workload.js";
+import type { RequestSink, UserRequest } from "../domain/requests.js";
 
 export type { RequestSink, UserRequest };
 

@@ -1,8 +1,8 @@
 // Health: every health period (on the cluster's clock) read every cell, close the traffic
 // window, publish health/traffic/leader events, and, in automatic mode, make routing follow a
 // leader that Raft moved on its own (after a crash or partition) within that one period.
-import type { CellView, Cluster, LeaderInfo } from "../sim/cluster.js";
-import type { TimerHandle } from "../sim/kernel/ports.js";
+import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
+import type { TimerHandle } from "../ground/ports.js";
 import { regionStatus, type RegionStatus } from "./region-status.js";
 import type { RoutingTable } from "./routing.js";
 import type { CellTrafficFigures, RegionTrafficFigures, TrafficStats } from "./traffic-stats.js";

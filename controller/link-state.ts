@@ -3,8 +3,8 @@
 // (the network cuts them, or the endpoints are down: a region outage is down, not degraded),
 // "degraded" when messages pass but some pairs are cut or a latency/loss-type fault acts on it,
 // "up" otherwise. Pure: the controller's topology snapshot calls it.
-import type { CellView } from "../sim/cluster.js";
-import type { FaultRecord } from "./types.js";
+import type { CellView } from "../domain/cluster.js";
+import type { FaultRecord } from "../domain/records.js";
 import { isRunning } from "./region-status.js";
 
 export type LinkState = "up" | "degraded" | "down";

@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { CellHealth } from "./health.js";
 import type { RequestSample } from "./traffic-stats.js";
-import type { DrillRunRecord, FaultRecord } from "./types.js";
+import type { DrillRunRecord, FaultRecord } from "../domain/records.js";
 
 /** Seconds: from a local commit (~1 ms) to a request that waited out an election (seconds). */
 export const requestLatencyBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

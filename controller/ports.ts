@@ -1,7 +1,7 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillRunRecord, FaultRecord, Result, ScheduleRecord } from "./types.js";
+import type { AuditEntry, DrillRunRecord, FaultRecord, Result, ScheduleRecord } from "../domain/records.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 

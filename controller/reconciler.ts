@@ -6,7 +6,7 @@
 // one move at a time, a gap between moves, and a cell moved or acted on within the safety wait
 // period is left alone (an operator's forced move holds for that period). Deterministic: time only
 // from the cluster's clock.
-import type { Cluster } from "../sim/cluster.js";
+import type { Cluster } from "../domain/cluster.js";
 import type { ActionRunner } from "./actions.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";

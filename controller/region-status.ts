@@ -2,7 +2,7 @@
 // a datacenter is down when none of its replicas runs; a region is down when all its datacenters
 // are; a running region whose replicas are all on minority sides is partitioned; `cutFrom` names
 // the regions it cannot exchange a single message with. Pure: the health monitor calls it.
-import type { CellView, RegionInfo, ReplicaView } from "../sim/cluster.js";
+import type { CellView, RegionInfo, ReplicaView } from "../domain/cluster.js";
 
 export type DatacenterState = "up" | "down";
 export type RegionState = "up" | "partitioned" | "down";

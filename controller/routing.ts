@@ -2,7 +2,7 @@
 // whose gateway receives its users (normally its leader's region), and the drained regions.
 // Every change is a new version with its reason and simulated time; gateways read the current
 // version on every request, so a change takes effect on the next request without a flush.
-import type { RoutingSnapshot } from "./types.js";
+import type { RoutingSnapshot } from "../domain/records.js";
 
 export const routingHistoryEntriesMax = 256;
 

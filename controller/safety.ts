@@ -1,8 +1,8 @@
 // Safety rules: pure checks of a proposed action against the cluster as the controller sees it.
 // In the spirit of Route 53 ARC's assertion and gating rules, but quorum-aware. Each refusal
 // names its rule; `force` (with a reason) overrides the refusing rules and is audited.
-import type { CellView, ReplicaView } from "../sim/cluster.js";
-import type { SafetyRuleId } from "./types.js";
+import type { CellView, ReplicaView } from "../domain/cluster.js";
+import type { SafetyRuleId } from "../domain/records.js";
 
 export interface SafetyLimits {
   /** A replica further behind its leader than this may not take leadership. */
@@ -79,7 +79,7 @@ export function checkFailover(context: SafetyContext, cell: CellView, choice: Ta
 /** Evacuating `region`: every leader there must have a caught-up place to go, outside it. */
 export function checkEvacuate(context: SafetyContext, region: string, choices: ReadonlyMap<string, TargetChoice>): Refusal[] {
   const refusals: Refusal[] = [];
-  // The most severe rule first: it is the one the 409 names.
+  // The most severe rule first: it is the one the refusal names.
   const activeAfter = context.regions.filter((name) => name !== region && !context.drained.includes(name));
   if (activeAfter.length === 0) refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
   const otherDrained = context.drained.filter((name) => name !== region);

@@ -3,10 +3,10 @@
 // windows, a max duration. Kept in the store, so they survive a controller restart.
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
-import type { Clock, TimerHandle } from "../sim/kernel/ports.js";
+import type { Clock, TimerHandle } from "../ground/ports.js";
 import type { DrillRuns } from "./drills.js";
 import type { AuditLog, ScheduleStore, StoredSchedule } from "./ports.js";
-import type { Result, ScheduleRecord } from "./types.js";
+import type { Result, ScheduleRecord } from "../domain/records.js";
 
 /** Simulated time 0 is this instant (UTC), a Thursday midnight: cron fields read naturally. */
 export const SIMULATED_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -85,8 +85,8 @@ export class DrillScheduler {
   }
 
   create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
-    if (!this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
-    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, status: 409, error: `at most ${schedulesMax} schedules (schedulesMax)` };
+    if (!this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, code: "CONFLICT", error: `at most ${schedulesMax} schedules (schedulesMax)` };
     const schedule: StoredSchedule = {
       id: `s-${this.dependencies.store.nextId("s")}`,
       drill: body.drill,
@@ -105,8 +105,8 @@ export class DrillScheduler {
 
   update(id: string, body: Partial<ScheduleBody>, actor: string): Result<ScheduleRecord> {
     const existing = this.dependencies.store.get(id);
-    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
-    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, status: 400, error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
+    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
     const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) };
     this.dependencies.store.put(schedule);
     this.arm(schedule);
@@ -116,7 +116,7 @@ export class DrillScheduler {
 
   remove(id: string, actor: string): Result<null> {
     const existing = this.dependencies.store.get(id);
-    if (existing === undefined) return { ok: false, status: 404, error: `no schedule ${id}` };
+    if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
     this.disarm(id);
     this.dependencies.store.remove(id);
     this.auditChange(actor, "delete", existing);

@@ -2,7 +2,7 @@
 // draws the last minutes instead of the seconds since it loaded (GET /api/v1/traffic/history).
 // A fixed ring of compact samples, one per health period, plus the recent fault windows; both
 // bounded by named limits so a server left running for days holds the same memory as after 15 min.
-import type { FaultRecord } from "./types.js";
+import type { FaultRecord } from "../domain/records.js";
 
 /** 15 minutes of simulated time at the default 500 ms health period (about 1.9 MB, docs/API.md). */
 export const trafficHistorySamplesMax = 1800;

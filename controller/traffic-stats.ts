@@ -5,7 +5,7 @@
 // (a reservoir would consume the seeded stream and change every trace) and costs
 // `regionLatencyBuckets` counters per region however many requests pass.
 import { percentile, roundRate, windowFigures } from "../harness/window-figures.js";
-import type { Random } from "../sim/kernel/ports.js";
+import type { Random } from "../ground/ports.js";
 
 export const latencySamplesMax = 4096;
 /** Region latency histogram: bucket i holds latencies up to 100 us * 1.1^i (about 10 % resolution). */

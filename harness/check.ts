@@ -3,7 +3,7 @@
 // throws HistoryError/EdnError, which callers report as exit 2.
 import { checkBank, type BankVerdict } from "./checkers/bank.js";
 import { HistoryError, pairHistory, type Op } from "./history.js";
-import { isJsonObject, type Json } from "./json.js";
+import { isJsonObject, type Json } from "../ground/json.js";
 import { checkLinearizable, type LinearizabilityVerdict } from "./linearizable.js";
 import { casRegister, ledger, multiRegister, repeatedLedgerIds } from "./models.js";
 

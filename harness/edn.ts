@@ -2,7 +2,7 @@
 // keywords and symbols become strings (":ok" -> "ok"), vectors, lists and sets become arrays,
 // map keys become strings (Jepsen bank reads are maps with integer keys), nil becomes null.
 // Anything it does not understand is an error naming line and column, never a guess.
-import type { Json, JsonObject } from "./json.js";
+import type { Json, JsonObject } from "../ground/json.js";
 
 export class EdnError extends Error {
   readonly code = "EDN_SYNTAX";

@@ -4,9 +4,9 @@
 // construction. Some ops fail (no effect) and some end in info (effect or not, by coin flip;
 // the client then continues under a fresh process id and sometimes retries the same command).
 // `corruptLedgerHistory` derives an invalid twin.
-import { createRandom, type Random } from "../sim/kernel/random.js";
+import { createRandom, type Random } from "../ground/random.js";
 import type { Op } from "./history.js";
-import { isJsonObject, type Json, type JsonObject } from "./json.js";
+import { isJsonObject, type Json, type JsonObject } from "../ground/json.js";
 
 export interface LedgerHistoryOptions {
   seed: number;

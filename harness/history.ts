@@ -2,7 +2,7 @@
 // `info` may or may not have, and its process never invokes again (the client continues under
 // a fresh process id). Readers accept JSON Lines, JSON arrays and Jepsen/Knossos EDN.
 import { readEdnAll, writeEdn, EdnError } from "./edn.js";
-import { isJsonObject, type Json, type JsonObject } from "./json.js";
+import { isJsonObject, type Json, type JsonObject } from "../ground/json.js";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";
 export type ProcessId = number | string;

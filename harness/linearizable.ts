@@ -6,7 +6,7 @@
 // checked alone. `fail` ops never happened and are dropped; `info` ops return at infinity, so
 // they may take effect anywhere after their invoke, or (placed last) not at all.
 import type { PairedOp } from "./history.js";
-import type { Json } from "./json.js";
+import type { Json } from "../ground/json.js";
 import { LinearizedSet } from "./linearized-set.js";
 import type { Model } from "./models.js";
 
@@ -211,6 +211,24 @@ class SplitLinearizedSet {
 
 type GroupResult = { valid: true } | { valid: "unknown" } | { valid: false; failure: Omit<LinearizabilityFailure, "partition"> };
 
+/** The deepest configuration that failed: what a failure report shows. */
+interface Deepest {
+  readonly count: number;
+  readonly failedId: number;
+  readonly window: number[];
+  readonly last: number[];
+  readonly state: string;
+}
+
+/** One linearized call on the search stack, with what undoing it restores. */
+interface PlacedCall<S> {
+  readonly entry: Entry;
+  readonly state: S;
+  readonly infoPassUntil: Entry | null;
+  /** A forced read: it had no alternatives, so undoing it undoes its parent too. */
+  readonly forced: boolean;
+}
+
 /**
  * One group's search. Calls of info ops are deferred: the forward walk skips them, and only
  * when it meets a return (a call that cannot be placed) does an "info pass" try them, walking
@@ -220,47 +238,101 @@ type GroupResult = { valid: true } | { valid: "unknown" } | { valid: false; fail
  * took effect otherwise costs a search exponential in the ops after it). Each candidate is
  * still tried once per configuration, so the search stays complete.
  */
-function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budget: Budget): GroupResult {
-  const head = buildEntries(ops);
-  // Info ops are placed lazily, so the unplaced ones would pin one window open across the whole
-  // history; numbering them apart keeps both windows (and memo keys) short.
-  const localId = new Int32Array(ops.length);
-  let infoCount = 0;
-  ops.forEach((op, id) => {
-    localId[id] = op.output === null ? infoCount++ : id - infoCount;
-  });
-  const linearized = new SplitLinearizedSet(ops.length - infoCount, infoCount, (id) => (ops[id] as Prepared<I, O>).output === null, localId);
-  const cache = new Set<string>();
-  const calls: { entry: Entry; state: S; infoPassUntil: Entry | null; forced: boolean }[] = [];
-  let state = model.initialState();
-  let entry = head.next;
+class GroupSearch<S, I, O> {
+  private readonly head: Entry;
+  private readonly linearized: SplitLinearizedSet;
+  private readonly cache = new Set<string>();
+  private readonly calls: PlacedCall<S>[] = [];
+  private state: S;
+  private entry: Entry | null;
   /** During an info pass, the return that ended the forward walk; null in the forward walk. */
-  let infoPassUntil: Entry | null = null;
-  let deepest: { count: number; failedId: number; window: number[]; last: number[]; state: string } | null = null;
-  const isInfo = (id: number): boolean => (ops[id] as Prepared<I, O>).output === null;
+  private infoPassUntil: Entry | null = null;
+  private deepest: Deepest | null = null;
 
-  const tryLinearize = (call: Entry): boolean => {
-    const op = ops[call.id] as Prepared<I, O>;
-    const next = model.step(state, op.input, op.output);
+  constructor(
+    private readonly model: Model<S, I, O>,
+    private readonly ops: Prepared<I, O>[],
+    private readonly budget: Budget,
+  ) {
+    this.head = buildEntries(ops);
+    // Info ops are placed lazily, so the unplaced ones would pin one window open across the whole
+    // history; numbering them apart keeps both windows (and memo keys) short.
+    const localId = new Int32Array(ops.length);
+    let infoCount = 0;
+    ops.forEach((op, id) => {
+      localId[id] = op.output === null ? infoCount++ : id - infoCount;
+    });
+    this.linearized = new SplitLinearizedSet(ops.length - infoCount, infoCount, (id) => this.isInfo(id), localId);
+    this.state = model.initialState();
+    this.entry = this.head.next;
+  }
+
+  run(): GroupResult {
+    const head = this.head;
+    const budget = this.budget;
+    this.placeForcedReads(); // the cache is empty: it cannot report a known failure yet
+    this.entry = head.next;
+    while (head.next !== null) {
+      if (!budget.step()) return { valid: "unknown" };
+      const current = this.entry as Entry;
+      if (this.infoPassUntil === null) {
+        if (!current.isCall) {
+          this.infoPassUntil = current;
+          this.entry = current.prev;
+          continue;
+        }
+        if (!this.isInfo(current.id) && this.tryLinearize(current)) {
+          if (!this.advance()) break;
+          continue;
+        }
+        if (budget.exhausted !== null) return { valid: "unknown" };
+        this.entry = current.next;
+        continue;
+      }
+      if (current !== head) {
+        if (current.isCall && this.isInfo(current.id)) {
+          if (this.tryLinearize(current)) {
+            if (!this.advance()) break;
+            continue;
+          }
+          if (budget.exhausted !== null) return { valid: "unknown" };
+        }
+        this.entry = current.prev;
+        continue;
+      }
+      // No pending call can be placed before this return on this path.
+      this.recordDeepest(this.infoPassUntil);
+      if (!this.backtrack()) break;
+    }
+    return head.next === null ? { valid: true } : this.failure();
+  }
+
+  private isInfo(id: number): boolean {
+    return (this.ops[id] as Prepared<I, O>).output === null;
+  }
+
+  private tryLinearize(call: Entry): boolean {
+    const op = this.ops[call.id] as Prepared<I, O>;
+    const next = this.model.step(this.state, op.input, op.output);
     if (next === undefined) return false;
-    linearized.add(call.id);
-    const key = `${model.stateKey(next)}#${linearized.key()}`;
-    if (cache.has(key)) {
-      linearized.delete(call.id);
+    this.linearized.add(call.id);
+    const key = `${this.model.stateKey(next)}#${this.linearized.key()}`;
+    if (this.cache.has(key)) {
+      this.linearized.delete(call.id);
       return false;
     }
-    if (budget.cacheEntries >= budget.cacheEntriesMax) {
-      linearized.delete(call.id);
-      budget.exhausted = "cache-limit";
+    if (this.budget.cacheEntries >= this.budget.cacheEntriesMax) {
+      this.linearized.delete(call.id);
+      this.budget.exhausted = "cache-limit";
       return false;
     }
-    cache.add(key);
-    budget.cacheEntries++;
-    calls.push({ entry: call, state, infoPassUntil, forced: false });
-    state = next;
+    this.cache.add(key);
+    this.budget.cacheEntries++;
+    this.calls.push({ entry: call, state: this.state, infoPassUntil: this.infoPassUntil, forced: false });
+    this.state = next;
     lift(call);
     return true;
-  };
+  }
 
   /**
    * Places every pending read that matches the current state, as forced moves: a read changes
@@ -269,107 +341,81 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
    * reads as early as possible stops them from being tried against every subset of the
    * concurrent writes. Returns false when the configuration reached is already known to fail.
    */
-  const placeForcedReads = (): boolean => {
-    for (let cursor: Entry | null = head.next; cursor !== null && cursor.isCall; ) {
-      const op = ops[cursor.id] as Prepared<I, O>;
-      if (op.output !== null && model.readOnly(op.input) && model.step(state, op.input, op.output) !== undefined) {
-        linearized.add(cursor.id);
-        const key = `${model.stateKey(state)}#${linearized.key()}`;
-        if (cache.has(key)) {
-          linearized.delete(cursor.id);
+  private placeForcedReads(): boolean {
+    for (let cursor: Entry | null = this.head.next; cursor !== null && cursor.isCall; ) {
+      const op = this.ops[cursor.id] as Prepared<I, O>;
+      if (op.output !== null && this.model.readOnly(op.input) && this.model.step(this.state, op.input, op.output) !== undefined) {
+        this.linearized.add(cursor.id);
+        const key = `${this.model.stateKey(this.state)}#${this.linearized.key()}`;
+        if (this.cache.has(key)) {
+          this.linearized.delete(cursor.id);
           return false;
         }
-        cache.add(key);
-        budget.cacheEntries++;
-        calls.push({ entry: cursor, state, infoPassUntil: null, forced: true });
+        this.cache.add(key);
+        this.budget.cacheEntries++;
+        this.calls.push({ entry: cursor, state: this.state, infoPassUntil: null, forced: true });
         lift(cursor);
-        cursor = head.next;
+        cursor = this.head.next;
         continue;
       }
       cursor = cursor.next;
     }
     return true;
-  };
+  }
 
   /** Undoes the last choice that still has alternatives; false when none is left. */
-  const backtrack = (): boolean => {
+  private backtrack(): boolean {
     for (;;) {
-      const top = calls.pop();
+      const top = this.calls.pop();
       if (top === undefined) return false;
-      state = top.state;
-      linearized.delete(top.entry.id);
+      this.state = top.state;
+      this.linearized.delete(top.entry.id);
       unlift(top.entry);
-      infoPassUntil = top.infoPassUntil;
+      this.infoPassUntil = top.infoPassUntil;
       // The forward walk resumes after the undone call; an info pass (which walks backwards) before it.
-      entry = infoPassUntil === null ? top.entry.next : top.entry.prev;
+      this.entry = this.infoPassUntil === null ? top.entry.next : top.entry.prev;
       // A forced read had no alternatives: its configuration failing means its parent's did.
       if (!top.forced) return true;
     }
-  };
-
-  const advance = (): boolean => {
-    infoPassUntil = null;
-    const alive = placeForcedReads();
-    entry = head.next; // after: forced reads may have lifted the old head
-    return alive || backtrack();
-  };
-
-  placeForcedReads(); // the cache is empty: it cannot report a known failure yet
-  entry = head.next;
-  while (head.next !== null) {
-    if (!budget.step()) return { valid: "unknown" };
-    const current = entry as Entry;
-    if (infoPassUntil === null) {
-      if (!current.isCall) {
-        infoPassUntil = current;
-        entry = current.prev;
-        continue;
-      }
-      if (!isInfo(current.id) && tryLinearize(current)) {
-        if (!advance()) break;
-        continue;
-      }
-      if (budget.exhausted !== null) return { valid: "unknown" };
-      entry = current.next;
-      continue;
-    }
-    if (current !== head) {
-      if (current.isCall && isInfo(current.id)) {
-        if (tryLinearize(current)) {
-          if (!advance()) break;
-          continue;
-        }
-        if (budget.exhausted !== null) return { valid: "unknown" };
-      }
-      entry = current.prev;
-      continue;
-    }
-    // No pending call can be placed before this return on this path.
-    const stuck = infoPassUntil;
-    if (deepest === null || calls.length > deepest.count) {
-      const window: number[] = [];
-      for (let cursor: Entry | null = head.next; cursor !== null && cursor !== stuck && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
-        if (cursor.isCall) window.push(cursor.id);
-      }
-      const last = calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
-      deepest = { count: calls.length, failedId: stuck.id, window, last, state: model.stateKey(state) };
-    }
-    if (!backtrack()) break;
   }
-  if (head.next === null) return { valid: true };
-  // Every configuration failed, and a failure was recorded at a return before any memo hit.
-  const worst = deepest as NonNullable<typeof deepest>;
-  const summary = (id: number): OpSummary => summarise((ops[id] as Prepared<I, O>).op);
-  return {
-    valid: false,
-    failure: {
-      linearizedCount: worst.count,
-      op: summary(worst.failedId),
-      window: worst.window.filter((id) => id !== worst.failedId).map(summary),
-      lastLinearized: worst.last.map(summary),
-      state: worst.state,
-    },
-  };
+
+  private advance(): boolean {
+    this.infoPassUntil = null;
+    const alive = this.placeForcedReads();
+    this.entry = this.head.next; // after: forced reads may have lifted the old head
+    return alive || this.backtrack();
+  }
+
+  /** Keeps the deepest configuration that got stuck at `stuck` (a return no pending call fits before). */
+  private recordDeepest(stuck: Entry): void {
+    if (this.deepest !== null && this.calls.length <= this.deepest.count) return;
+    const window: number[] = [];
+    for (let cursor: Entry | null = this.head.next; cursor !== null && cursor !== stuck && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
+      if (cursor.isCall) window.push(cursor.id);
+    }
+    const last = this.calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
+    this.deepest = { count: this.calls.length, failedId: stuck.id, window, last, state: this.model.stateKey(this.state) };
+  }
+
+  /** Every configuration failed, and a failure was recorded at a return before any memo hit. */
+  private failure(): GroupResult {
+    const worst = this.deepest as Deepest;
+    const summary = (id: number): OpSummary => summarise((this.ops[id] as Prepared<I, O>).op);
+    return {
+      valid: false,
+      failure: {
+        linearizedCount: worst.count,
+        op: summary(worst.failedId),
+        window: worst.window.filter((id) => id !== worst.failedId).map(summary),
+        lastLinearized: worst.last.map(summary),
+        state: worst.state,
+      },
+    };
+  }
+}
+
+function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budget: Budget): GroupResult {
+  return new GroupSearch(model, ops, budget).run();
 }
 
 /**

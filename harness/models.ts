@@ -3,7 +3,7 @@
 // (input, output) once, up front, so malformed ops are rejected naming their index before the
 // search starts; `output` is null when the op ended in info (it may or may not have happened).
 import { HistoryError, type PairedOp } from "./history.js";
-import { canonicalJson, isJsonObject, type Json, type JsonObject } from "./json.js";
+import { canonicalJson, isJsonObject, type Json, type JsonObject } from "../ground/json.js";
 
 export interface Model<State, Input, Output> {
   readonly name: string;

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FaultWindow } from "./checkers/availability.js";
 import { pairHistory, toJsonl, type Op } from "./history.js";
-import { isJsonObject, type Json } from "./json.js";
+import { isJsonObject, type Json } from "../ground/json.js";
 
 export interface ReportInput {
   history: readonly Op[];

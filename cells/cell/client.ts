@@ -2,7 +2,7 @@
 // request id (the ledger's idempotency table makes a retried transfer apply at most once) and
 // gives up at a deadline with TIMEOUT, whose outcome is unknown (Jepsen's `info`).
 
-import type { Clock, Random, TimerHandle, Transport } from "../../sim/kernel/ports.js";
+import type { Clock, Random, TimerHandle, Transport } from "../../ground/ports.js";
 import type { ClientError, ClientMessage, ClientRequest, ClientResponse } from "./protocol.js";
 
 export interface CellClientOptions {

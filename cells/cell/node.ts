@@ -2,7 +2,7 @@
 // machine, plus the client-facing side: commands become proposals, reads go through ReadIndex
 // and are answered from the local ledger once it has applied up to the read index.
 
-import type { Clock, Disk, Log, Random, Transport } from "../../sim/kernel/ports.js";
+import type { Clock, Disk, Log, Random, Transport } from "../../ground/ports.js";
 import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
 import { Replica, type ReplicaOptions } from "../replica.js";

@@ -5,7 +5,7 @@
 import type { IdempotentCommand, OpenAccount } from "./commands.js";
 import { assertLedger, LedgerError } from "./errors.js";
 import type { LedgerEventBody } from "./events.js";
-import { hashString } from "../../sim/kernel/hash.js";
+import { hashString } from "../../ground/hash.js";
 import { commandFingerprint, type IdempotencyTable, type RecordedOutcome } from "./idempotency.js";
 import type { LedgerState } from "./state.js";
 

@@ -12,7 +12,7 @@
 // code. The fingerprint tells a retry (same parameters: return the first outcome) from a reused
 // id (different parameters: reject with ID_REUSED) without storing the parameters.
 
-import { hashString } from "../../sim/kernel/hash.js";
+import { hashString } from "../../ground/hash.js";
 import type { IdempotentCommand } from "./commands.js";
 import { assertLedger } from "./errors.js";
 import type { DepositRejectReason, TransferRejectReason, WithdrawRejectReason } from "./events.js";

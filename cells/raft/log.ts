@@ -15,10 +15,17 @@ export function entrySizeBytes(entry: Entry): number {
   return 24 + entryDataBytes(entry).length;
 }
 
+/**
+ * Invariant (etcd's raftLog): firstIndex() - 1 <= applied <= committed <= lastIndex(), and
+ * committed never decreases. Entries up to `committed` never change. commitTo and appliedTo assert
+ * it at every move.
+ */
 export class RaftLog {
   readonly stable = new StableLog();
   readonly unstable: Unstable;
+  /** Highest index known to be stored on a quorum. Invariant: applied <= committed <= lastIndex(). */
   committed: LogIndex = INDEX_ZERO;
+  /** Highest index handed to the state machine. Invariant: firstIndex() - 1 <= applied <= committed. */
   applied: LogIndex = INDEX_ZERO;
 
   constructor(snapshot: Snapshot | null, entries: readonly Entry[]) {

@@ -11,8 +11,8 @@
 //   caller persists a Ready before sending anything that reveals the new commit.
 // - Membership is fixed (options.voters); "config" entries are reserved.
 
-import type { Log, Random } from "../../sim/kernel/ports.js";
-import { silentLog } from "../../sim/kernel/ports.js";
+import type { Log, Random } from "../../ground/ports.js";
+import { silentLog } from "../../ground/ports.js";
 import type { ProposeError } from "./errors.js";
 import { invariant } from "./errors.js";
 import { RaftLog } from "./log.js";

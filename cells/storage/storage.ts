@@ -8,9 +8,10 @@
 // (snapshot + entries since it). A crash between the two steps leaves a newer snapshot with an
 // older WAL, which replay handles (entries covered by the snapshot are skipped).
 
-import type { Disk, DiskError, Log } from "../../sim/kernel/ports.js";
-import { silentLog } from "../../sim/kernel/ports.js";
-import { SerialQueue, type SerialOperation } from "../../sim/kernel/serial-queue.js";
+import type { Disk, DiskError, Log } from "../../ground/ports.js";
+import { silentLog } from "../../ground/ports.js";
+import { SerialQueue, type SerialOperation } from "../../ground/serial-queue.js";
+import { assert, assertContiguous } from "../../ground/assert.js";
 import { CodecError, decodeFrame, decodeJson, encodeFrame, utf8Bytes } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
@@ -116,6 +117,8 @@ export class RaftStorage {
    * snapshot mark, the entries and the hard state, then fsync. `callback(null)` means durable.
    */
   save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null, callback: (failure: StorageFailure | null) => void): void {
+    // The WAL is replayed in record order: entries out of order would recover a different log.
+    assertContiguous(entries, "WAL append");
     this.enqueue((done) => {
       const finish = (failure: StorageFailure | null): void => {
         done();
@@ -180,6 +183,9 @@ export class RaftStorage {
         if (failure !== null) return finish(failure);
         const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
+        // The rewritten WAL must continue right after the snapshot: a gap would lose entries at the next recovery.
+        assert(kept.length === 0 || (kept[0] as Entry).index === snapshot.metadata.index + 1, () => `compaction at ${snapshot.metadata.index} keeps entries from ${(kept[0] as Entry).index}`);
+        assertContiguous(kept, "WAL after compaction");
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
         records.push({ kind: "hardState", hardState });
         const bytes = encodeRecords(records);

@@ -3,15 +3,15 @@
 // (the drill is then INTERRUPTED: its measurements would mix two causes). Event-driven on the
 // cluster's Clock, so the same code serves a drill in its own world and a scheduled drill in the
 // controller's running world.
-import type { ActionOutcome, ActionRequest } from "../../controller/types.js";
+import type { ActionOutcome, ActionRequest } from "../../domain/records.js";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
-import type { Cluster } from "../../sim/cluster.js";
-import type { TimerHandle } from "../../sim/kernel/ports.js";
+import type { Cluster } from "../../domain/cluster.js";
+import type { TimerHandle } from "../../ground/ports.js";
 import type { FaultEvent, FaultManager } from "../fault-manager.js";
 import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
 import type { Drill, DrillAction, DrillStep } from "./format.js";
 
-/** What a drill needs of the controller (controller/types.ts ControllerApi.act). */
+/** What a drill needs of the controller (domain/records.ts ControllerApi.act). */
 export interface DrillController {
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
 }
@@ -163,7 +163,7 @@ export class DrillExecution {
   private act(step: DrillStep, action: DrillAction): void {
     if (this.controller !== null) {
       const request: ActionRequest = { kind: action.kind, target: action.target, ...(action.kind === "failover" ? { to: action.to } : {}), reason: `drill ${this.drill.name}`, actor: this.origin };
-      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.status}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
+      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.code}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
       return;
     }
     if (action.kind !== "failover") {

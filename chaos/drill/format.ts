@@ -16,7 +16,7 @@
 //   expect: {rtoMsMax: 1500, lostAckedTransfersMax: 0, p99MsMax: 200, checkers: [linearizable, bank]}
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { z } from "zod";
-import { DURATION_FORM, parseDurationUs } from "../../sim/kernel/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../../ground/duration.js";
 import { parseFaultSpec, type FaultSpec } from "../catalogue.js";
 import { ChaosError, formatPath } from "../errors.js";
 import { checkTargetNames, type TargetUniverse } from "../targets.js";
@@ -147,6 +147,14 @@ const list = (value: string | readonly string[] | undefined): readonly string[] 
  * Validates a drill object. With a universe (the world it will run in), named targets, cells and
  * regions are checked too, so a typo is bad input before anything runs.
  */
+type RawDrill = z.infer<typeof drillSchema>;
+type RawStep = z.infer<typeof stepSchema>;
+
+/** Checks a name against the known ones (when a universe is given). */
+function checkName(field: string, kind: string, name: string, known: readonly string[] | undefined): void {
+  if (known !== undefined && !known.includes(name)) throw new ChaosError("NO_SUCH_TARGET", field, `unknown ${kind} "${name}"; expected one of ${known.join(", ")}`);
+}
+
 export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
   const parsed = drillSchema.safeParse(input);
   if (!parsed.success) {
@@ -162,25 +170,25 @@ export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
   const raw = parsed.data;
   const totalUs = durationUs(raw.duration, "duration");
   if (totalUs <= 0 || totalUs > DRILL_DURATION_US_MAX) throw new ChaosError("INVALID_DRILL", "duration", "expected a duration in (0, 1h]");
-  const cellIds = universe?.cells.map((cell) => cell.id);
-  const checkName = (field: string, kind: string, name: string, known: readonly string[] | undefined): void => {
-    if (known !== undefined && !known.includes(name)) throw new ChaosError("NO_SUCH_TARGET", field, `unknown ${kind} "${name}"; expected one of ${known.join(", ")}`);
+  return {
+    name: raw.name,
+    description: raw.description ?? "",
+    durationUs: totalUs,
+    workload: raw.workload ?? DEFAULT_WORKLOAD,
+    steps: parseSteps(raw.steps ?? [], totalUs, universe),
+    nemesis: raw.nemesis === undefined ? null : parseNemesis(raw.nemesis, totalUs),
+    expect: expectationsOf(raw.expect ?? {}),
   };
+}
 
+/** The steps in time order, each at its absolute time: `at` sets the cursor, `wait` moves it. */
+function parseSteps(inputs: readonly unknown[], totalUs: number, universe: TargetUniverse | undefined): DrillStep[] {
   const steps: DrillStep[] = [];
   const injectNames = new Set<string>();
   let cursorUs = 0;
-  (raw.steps ?? []).forEach((stepInput, index) => {
+  inputs.forEach((stepInput, index) => {
     const at = `steps[${index}]`;
-    const stepParsed = stepSchema.safeParse(stepInput);
-    if (!stepParsed.success) {
-      const issue = stepParsed.error.issues[0] as z.core.$ZodIssue;
-      const path = [...issue.path];
-      if (issue.code === "unrecognized_keys") path.push(issue.keys[0] as string);
-      const reason = issue.code === "unrecognized_keys" ? `unknown key; a step has at, name and one of ${STEP_KINDS.join(", ")}` : issue.message;
-      throw new ChaosError("INVALID_DRILL", `${at}${path.length > 0 ? `.${formatPath(path)}` : ""}`, reason);
-    }
-    const step = stepParsed.data;
+    const step = stepOf(stepInput, at);
     const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
     if (kinds.length !== 1) throw new ChaosError("INVALID_DRILL", at, `expected exactly one of ${STEP_KINDS.join(", ")}, got ${kinds.length === 0 ? "none" : kinds.join(" and ")}`);
     if (step.at !== undefined) {
@@ -190,86 +198,101 @@ export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
     }
     if (cursorUs > totalUs) throw new ChaosError("INVALID_DRILL", step.at !== undefined ? `${at}.at` : `${at}.wait`, `at ${cursorUs / 1_000_000}s is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
     const kind = kinds[0] as (typeof STEP_KINDS)[number];
-    switch (kind) {
-      case "wait": {
-        cursorUs += durationUs(step.wait as string | number, `${at}.wait`);
-        if (cursorUs > totalUs) throw new ChaosError("INVALID_DRILL", `${at}.wait`, `waits past the end of the drill (duration ${totalUs / 1_000_000}s)`);
-        break;
-      }
-      case "inject": {
-        let spec: FaultSpec;
-        try {
-          spec = parseFaultSpec(step.inject, `${at}.inject`);
-          if (universe !== undefined) checkTargetNames(spec.target, universe, `${at}.inject`);
-        } catch (error) {
-          if (error instanceof ChaosError) throw new ChaosError(error.code === "NO_SUCH_TARGET" ? "NO_SUCH_TARGET" : "INVALID_DRILL", error.field, error.reason);
-          throw error;
-        }
-        const name = step.name ?? `step-${index}`;
-        if (injectNames.has(name)) throw new ChaosError("INVALID_DRILL", `${at}.name`, `"${name}" is already the name of an earlier step`);
-        injectNames.add(name);
-        steps.push({ kind: "inject", atUs: cursorUs, name, spec, field: `${at}.inject` });
-        break;
-      }
-      case "heal": {
-        const which = step.heal as string;
-        if (which !== "all" && !injectNames.has(which)) throw new ChaosError("INVALID_DRILL", `${at}.heal`, `expected "all" or the name of an earlier inject step (${[...injectNames].join(", ") || "none yet"}), got "${which}"`);
-        steps.push({ kind: "heal", atUs: cursorUs, which, field: `${at}.heal` });
-        break;
-      }
-      case "expect": {
-        const expectStep = step.expect as { unavailable?: string | string[]; available?: string | string[] };
-        const unavailable = list(expectStep.unavailable);
-        const available = list(expectStep.available);
-        unavailable.forEach((cell, position) => checkName(`${at}.expect.unavailable[${position}]`, "cell", cell, cellIds));
-        available.forEach((cell, position) => checkName(`${at}.expect.available[${position}]`, "cell", cell, cellIds));
-        steps.push({ kind: "expect", atUs: cursorUs, unavailable, available, field: `${at}.expect` });
-        break;
-      }
-      case "failover": {
-        const failover = step.failover as { cell: string; to: string };
-        checkName(`${at}.failover.cell`, "cell", failover.cell, cellIds);
-        const places = universe === undefined ? undefined : [...universe.regions, ...universe.datacenters];
-        checkName(`${at}.failover.to`, "region or datacenter", failover.to, places);
-        steps.push({ kind: "action", atUs: cursorUs, action: { kind: "failover", target: failover.cell, to: failover.to }, field: `${at}.failover` });
-        break;
-      }
-      case "evacuate":
-      case "restore": {
-        const region = (step[kind] as { region: string }).region;
-        checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
-        steps.push({ kind: "action", atUs: cursorUs, action: { kind, target: region }, field: `${at}.${kind}` });
-        break;
-      }
+    if (kind === "wait") {
+      cursorUs += durationUs(step.wait as string | number, `${at}.wait`);
+      if (cursorUs > totalUs) throw new ChaosError("INVALID_DRILL", `${at}.wait`, `waits past the end of the drill (duration ${totalUs / 1_000_000}s)`);
+      return;
     }
+    steps.push(actionStep(kind, step, { at, index, atUs: cursorUs, universe, injectNames }));
   });
+  return steps;
+}
 
-  let nemesis: DrillNemesis | null = null;
-  if (raw.nemesis !== undefined) {
-    const intervalUs = durationUs(raw.nemesis.interval, "nemesis.interval");
-    const fromUs = raw.nemesis.from === undefined ? 0 : durationUs(raw.nemesis.from, "nemesis.from");
-    const untilUs = raw.nemesis.until === undefined ? totalUs : durationUs(raw.nemesis.until, "nemesis.until");
-    if (intervalUs <= 0) throw new ChaosError("INVALID_DRILL", "nemesis.interval", "expected a positive duration");
-    if (untilUs > totalUs) throw new ChaosError("INVALID_DRILL", "nemesis.until", `is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
-    if (fromUs >= untilUs) throw new ChaosError("INVALID_DRILL", "nemesis.from", "expected to be before nemesis.until");
-    nemesis = { families: raw.nemesis.faults, intervalUs, fromUs, untilUs };
+/** One step's shape checked by its schema; the error names the step and the key. */
+function stepOf(stepInput: unknown, at: string): RawStep {
+  const stepParsed = stepSchema.safeParse(stepInput);
+  if (stepParsed.success) return stepParsed.data;
+  const issue = stepParsed.error.issues[0] as z.core.$ZodIssue;
+  const path = [...issue.path];
+  if (issue.code === "unrecognized_keys") path.push(issue.keys[0] as string);
+  const reason = issue.code === "unrecognized_keys" ? `unknown key; a step has at, name and one of ${STEP_KINDS.join(", ")}` : issue.message;
+  throw new ChaosError("INVALID_DRILL", `${at}${path.length > 0 ? `.${formatPath(path)}` : ""}`, reason);
+}
+
+interface StepContext {
+  readonly at: string;
+  readonly index: number;
+  readonly atUs: number;
+  readonly universe: TargetUniverse | undefined;
+  /** Names of the inject steps so far (a heal names one); added to here. */
+  readonly injectNames: Set<string>;
+}
+
+/** A step that does something at its time: inject, heal, expect or an operator action. */
+function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: RawStep, context: StepContext): DrillStep {
+  const { at, atUs, universe, injectNames } = context;
+  const cellIds = universe?.cells.map((cell) => cell.id);
+  switch (kind) {
+    case "inject": {
+      let spec: FaultSpec;
+      try {
+        spec = parseFaultSpec(step.inject, `${at}.inject`);
+        if (universe !== undefined) checkTargetNames(spec.target, universe, `${at}.inject`);
+      } catch (error) {
+        if (error instanceof ChaosError) throw new ChaosError(error.code === "NO_SUCH_TARGET" ? "NO_SUCH_TARGET" : "INVALID_DRILL", error.field, error.reason);
+        throw error;
+      }
+      const name = step.name ?? `step-${context.index}`;
+      if (injectNames.has(name)) throw new ChaosError("INVALID_DRILL", `${at}.name`, `"${name}" is already the name of an earlier step`);
+      injectNames.add(name);
+      return { kind: "inject", atUs, name, spec, field: `${at}.inject` };
+    }
+    case "heal": {
+      const which = step.heal as string;
+      if (which !== "all" && !injectNames.has(which)) throw new ChaosError("INVALID_DRILL", `${at}.heal`, `expected "all" or the name of an earlier inject step (${[...injectNames].join(", ") || "none yet"}), got "${which}"`);
+      return { kind: "heal", atUs, which, field: `${at}.heal` };
+    }
+    case "expect": {
+      const expectStep = step.expect as { unavailable?: string | string[]; available?: string | string[] };
+      const unavailable = list(expectStep.unavailable);
+      const available = list(expectStep.available);
+      unavailable.forEach((cell, position) => checkName(`${at}.expect.unavailable[${position}]`, "cell", cell, cellIds));
+      available.forEach((cell, position) => checkName(`${at}.expect.available[${position}]`, "cell", cell, cellIds));
+      return { kind: "expect", atUs, unavailable, available, field: `${at}.expect` };
+    }
+    case "failover": {
+      const failover = step.failover as { cell: string; to: string };
+      checkName(`${at}.failover.cell`, "cell", failover.cell, cellIds);
+      const places = universe === undefined ? undefined : [...universe.regions, ...universe.datacenters];
+      checkName(`${at}.failover.to`, "region or datacenter", failover.to, places);
+      return { kind: "action", atUs, action: { kind: "failover", target: failover.cell, to: failover.to }, field: `${at}.failover` };
+    }
+    case "evacuate":
+    case "restore": {
+      const region = (step[kind] as { region: string }).region;
+      checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
+      return { kind: "action", atUs, action: { kind, target: region }, field: `${at}.${kind}` };
+    }
   }
+}
 
-  const rawExpect = raw.expect ?? {};
+function parseNemesis(raw: NonNullable<RawDrill["nemesis"]>, totalUs: number): DrillNemesis {
+  const intervalUs = durationUs(raw.interval, "nemesis.interval");
+  const fromUs = raw.from === undefined ? 0 : durationUs(raw.from, "nemesis.from");
+  const untilUs = raw.until === undefined ? totalUs : durationUs(raw.until, "nemesis.until");
+  if (intervalUs <= 0) throw new ChaosError("INVALID_DRILL", "nemesis.interval", "expected a positive duration");
+  if (untilUs > totalUs) throw new ChaosError("INVALID_DRILL", "nemesis.until", `is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
+  if (fromUs >= untilUs) throw new ChaosError("INVALID_DRILL", "nemesis.from", "expected to be before nemesis.until");
+  return { families: raw.faults, intervalUs, fromUs, untilUs };
+}
+
+function expectationsOf(rawExpect: NonNullable<RawDrill["expect"]>): Drill["expect"] {
   const p99 = rawExpect.p99MsMax;
   return {
-    name: raw.name,
-    description: raw.description ?? "",
-    durationUs: totalUs,
-    workload: raw.workload ?? DEFAULT_WORKLOAD,
-    steps,
-    nemesis,
-    expect: {
-      rtoMsMax: rawExpect.rtoMsMax ?? null,
-      lostAckedTransfersMax: rawExpect.lostAckedTransfersMax ?? 0,
-      checkers: rawExpect.checkers ?? ["linearizable", "bank", "durability", "replica-agreement", "invariants"],
-      p99MsMax: typeof p99 === "number" ? { before: null, during: null, after: p99 } : { before: p99?.before ?? null, during: p99?.during ?? null, after: p99?.after ?? null },
-    },
+    rtoMsMax: rawExpect.rtoMsMax ?? null,
+    lostAckedTransfersMax: rawExpect.lostAckedTransfersMax ?? 0,
+    checkers: rawExpect.checkers ?? ["linearizable", "bank", "durability", "replica-agreement", "invariants"],
+    p99MsMax: typeof p99 === "number" ? { before: null, during: null, after: p99 } : { before: p99?.before ?? null, during: p99?.during ?? null, after: p99?.after ?? null },
   };
 }
 

@@ -4,7 +4,7 @@
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import { pairHistory, type Op } from "../../harness/history.js";
-import type { RunVerdicts } from "../../sim/virtual/check.js";
+import type { RunVerdicts } from "../../harness/run-check.js";
 import type { Drill } from "./format.js";
 import type { StepRecord } from "./execution.js";
 

@@ -1,7 +1,7 @@
 // The target universe of a world that does not exist yet, from its configuration: drill files
 // are checked against it (a region that does not exist is bad input) before anything runs.
 import { groupDatacenters, planPlacement, type FlatTopologyInput } from "../../cells/placement.js";
-import type { WorldConfig } from "../../sim/world/config.js";
+import type { WorldConfig } from "../../domain/config.js";
 import type { TargetUniverse } from "../targets.js";
 
 export function universeOfConfig(config: WorldConfig): TargetUniverse {

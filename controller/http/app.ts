@@ -4,9 +4,10 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { httpStatusOf } from "./status.js";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
-import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../types.js";
+import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../domain/records.js";
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import { runProgressHtml } from "./run-progress.js";
@@ -38,14 +39,14 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T |
 }
 
 /** docs/API.md: every 400 names its field; one that names none is about the body as a whole. */
-function fieldOf(failure: { readonly status: number; readonly field?: string }): { field?: string } {
-  if (failure.field !== undefined && failure.field !== "") return { field: failure.field };
-  return failure.status === 400 ? { field: "(body)" } : {};
+function fieldOf(status: number, field: string | undefined): { field?: string } {
+  if (field !== undefined && field !== "") return { field };
+  return status === 400 ? { field: "(body)" } : {};
 }
 
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(result.status).json({ error: result.error, ...fieldOf(result), ...(result.rule ? { rule: result.rule } : {}) });
+    response.status(httpStatusOf(result.code)).json({ error: result.error, ...fieldOf(httpStatusOf(result.code), result.field), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -54,7 +55,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(outcome.status).json({ error: outcome.error, ...fieldOf(outcome), ...(outcome.rule ? { rule: outcome.rule } : {}) });
+    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...fieldOf(httpStatusOf(outcome.code), outcome.field), ...(outcome.rule ? { rule: outcome.rule } : {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };

@@ -3,7 +3,7 @@
 // latest); a socket that cannot keep up (send buffer over `socketBufferBytesMax`) is closed.
 import type { Server } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { ControllerApi, ControllerEvent } from "../types.js";
+import type { ControllerApi, ControllerEvent } from "../../domain/records.js";
 
 export const healthIntervalMsMin = 250;
 export const trafficIntervalMsMin = 500;

@@ -2,7 +2,7 @@
 // the run ends, and a link followed (or bookmarked, or shared in the incident channel) while the
 // drill runs used to answer a bare 404 JSON. Now it is a small page with the run's progress that
 // reloads itself until the report replaces it.
-import type { DrillRunRecord } from "../types.js";
+import type { DrillRunRecord } from "../../domain/records.js";
 
 /** How often the progress page reloads itself (wall seconds). */
 export const runProgressRefreshSeconds = 5;

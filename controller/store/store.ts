@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { AuditDraft, AuditLog, ScheduleStore, StoredSchedule } from "../ports.js";
-import type { AuditEntry, DrillRunRecord } from "../types.js";
+import type { AuditEntry, DrillRunRecord } from "../../domain/records.js";
 
 export const auditQueryLimitMax = 1000;
 export const auditQueryLimitDefault = 100;

@@ -3,7 +3,7 @@
 // negative balances are allowed) have no negative balance. Errors are grouped by type with
 // count, first, worst and last (and lowest/highest total for wrong-total).
 import type { Op } from "../history.js";
-import { isJsonObject, type Json, type JsonObject } from "../json.js";
+import { isJsonObject, type Json, type JsonObject } from "../../ground/json.js";
 
 export interface BankOptions {
   accounts: readonly (string | number)[];

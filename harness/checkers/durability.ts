@@ -2,7 +2,7 @@
 // final ledger exactly once with the acknowledged outcome, no failed command is there at all,
 // and each info command is reported as present or absent (either is allowed).
 import { pairHistory, type Op, type PairedOp } from "../history.js";
-import { isJsonObject } from "../json.js";
+import { isJsonObject } from "../../ground/json.js";
 import { opCell, type LedgerOutcome } from "../models.js";
 
 /** One applied command in a cell's final ledger (its event log after replay). */

@@ -20,7 +20,7 @@
 
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import { pairHistory, type Op, type PairedOp } from "../history.js";
-import { isJsonObject, type Json } from "../json.js";
+import { isJsonObject, type Json } from "../../ground/json.js";
 import { summarise, type OpSummary } from "../linearizable.js";
 import { balancesHash, ReplayedLog, type LogViolationKind } from "./ledger-witness-replay.js";
 

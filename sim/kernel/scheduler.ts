@@ -1,4 +1,4 @@
-import { combine32 } from "./hash.js";
+import { combine32 } from "../../ground/hash.js";
 
 /** Handle of a scheduled event; pass to `cancel`. */
 export interface ScheduledEvent {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from "./ports.js";
+import type { Clock, TimerHandle } from "../../ground/ports.js";
 import type { ScheduledEvent, Scheduler } from "./scheduler.js";
 
 /** A `Clock` backed by the simulator's scheduler. `tag` marks the owner's timers in the trace. */

@@ -4,7 +4,7 @@
 // retired and the client continues under a fresh one, as in Jepsen.
 
 import type { Op, OpType } from "../../harness/history.js";
-import type { Json } from "../../harness/json.js";
+import type { Json } from "../../ground/json.js";
 
 export class HistoryRecorder {
   private readonly ops: Op[] = [];

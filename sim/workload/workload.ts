@@ -2,26 +2,14 @@
 // of transfers, balance reads and the odd deposit/withdrawal, each recorded in the history around
 // the sink that carries it (direct region clients, or the controller's gateways).
 
-import type { Clock, Random, TimerHandle } from "../kernel/ports.js";
+import type { Clock, Random, TimerHandle } from "../../ground/ports.js";
 import type { Placement } from "../../cells/placement.js";
-import type { CellOutcome } from "../../cells/cell/client.js";
-import type { Json } from "../../harness/json.js";
+import type { Json } from "../../ground/json.js";
+import type { RequestSink, UserRequest } from "../../domain/requests.js";
 import type { HistoryRecorder } from "./recorder.js";
 import { rateAt, rateMax, type ProfileOptions } from "./profile.js";
 
-export interface UserRequest {
-  readonly requestId: string;
-  readonly uid: number;
-  readonly shard: number;
-  readonly cell: string;
-  readonly kind: "command" | "read";
-  /** A ledger command (cells/ledger/commands.ts) or a read. */
-  readonly payload: unknown;
-}
-
-export interface RequestSink {
-  submit(request: UserRequest, callback: (outcome: CellOutcome) => void): void;
-}
+export type { RequestSink, UserRequest };
 
 export interface WorkloadOptions extends ProfileOptions {
   /** Fraction of operations that are balance reads of a whole cell. */

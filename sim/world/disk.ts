@@ -16,9 +16,9 @@
 // - fsync EIO leaves the data unsynced (the caller must treat it as fatal, as after Linux's
 //   "fsyncgate": a retry is not a guarantee).
 // - corrupt() flips one bit of a durable byte; it is reported only through the caller's checksums.
-import type { Clock, Disk, DiskCallback, DiskError, DiskErrorCode } from "../kernel/ports.js";
-import type { Random } from "../kernel/random.js";
-import type { DiskConfig } from "./config.js";
+import type { Clock, Disk, DiskCallback, DiskError, DiskErrorCode } from "../../ground/ports.js";
+import type { Random } from "../../ground/random.js";
+import type { DiskConfig } from "../../domain/config.js";
 
 interface FileContent {
   chunks: Uint8Array[];

@@ -8,10 +8,10 @@
 // partition starts is dropped on arrival if its direction is blocked then, and one in flight
 // when a partition heals is delivered. Nothing is ever parked in a side queue to reappear
 // after a heal: in-flight messages live only as scheduler events.
-import { combine32, hashString } from "../kernel/hash.js";
-import type { Random } from "../kernel/random.js";
+import { combine32, hashString } from "../../ground/hash.js";
+import type { Random } from "../../ground/random.js";
 import type { Scheduler } from "../kernel/scheduler.js";
-import type { NetworkConfig } from "./config.js";
+import type { NetworkConfig } from "../../domain/config.js";
 import { resolvePartition, type PartitionSpec, type ResolvedPartition } from "./partition.js";
 import type { HostSelector, Topology } from "./topology.js";
 

@@ -1,6 +1,6 @@
 // Partition specs and their resolution into DIRECTED blocked pairs (source -> target). Every
 // partition shape reduces to that one relation, so the network checks a single bit per message.
-import type { Random } from "../kernel/random.js";
+import type { Random } from "../../ground/random.js";
 import type { HostInfo, Topology } from "./topology.js";
 
 export type PartitionSpec =

@@ -1,7 +1,7 @@
 // The PING workload: the world's end-to-end exercise until the cells exist. Hosts (a few per
 // datacenter) ping every other host on a fixed period and record round trips per region pair.
 // Each pinger runs through the same ports as protocol code (Clock, Transport, Random).
-import type { WorldConfig } from "./config.js";
+import type { WorldConfig } from "../../domain/config.js";
 import type { ProcessContext, ProcessInstance } from "./process.js";
 import { World, type WorldSummary } from "./world.js";
 

@@ -2,8 +2,8 @@
 // with its own clock, transport and disk handle. Everything an incarnation scheduled is tagged
 // with its incarnation number and checked when it fires, so a crashed incarnation's timers,
 // disk callbacks and deliveries never run, without having to find and cancel them.
-import type { Clock, Disk, Log, TimerHandle, Transport } from "../kernel/ports.js";
-import type { Random } from "../kernel/random.js";
+import type { Clock, Disk, Log, TimerHandle, Transport } from "../../ground/ports.js";
+import type { Random } from "../../ground/random.js";
 import type { Scheduler } from "../kernel/scheduler.js";
 import type { DropReason, Network } from "./network.js";
 

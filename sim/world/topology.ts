@@ -1,7 +1,7 @@
 // Regions, datacenters and hosts, and the one-way delay between any two hosts. Delays are
 // resolved per datacenter pair once (hosts only index into that matrix), so a lookup on the hot
 // path of every message is two array reads.
-import type { TopologyConfig } from "./config.js";
+import type { TopologyConfig } from "../../domain/config.js";
 
 export type TopologyErrorCode = "UNKNOWN_DATACENTER" | "DUPLICATE_HOST" | "UNKNOWN_HOST" | "UNKNOWN_REGION";
 

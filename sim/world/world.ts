@@ -1,11 +1,11 @@
 // The simulated world: one scheduler, one root Random, the topology, the network, a disk per
 // host and at most one process per host. Random streams are forked per component ("network",
 // "disk/<host>", "process/<host>/<incarnation>") so adding a draw in one never shifts another.
-import { hashString } from "../kernel/hash.js";
-import type { Log, LogLevel } from "../kernel/ports.js";
-import { createRandom, type Random } from "../kernel/random.js";
+import { hashString } from "../../ground/hash.js";
+import type { Log, LogLevel } from "../../ground/ports.js";
+import { createRandom, type Random } from "../../ground/random.js";
 import { Scheduler } from "../kernel/scheduler.js";
-import { defaultWorldConfig, type WorldConfig } from "./config.js";
+import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { SimDisk } from "./disk.js";
 import { Network, type MessageCounts } from "./network.js";
 import { IncarnationClock, IncarnationTransport, ProcessError, ProcessSlot, type ProcessContext, type ProcessFactory, type ProcessState } from "./process.js";

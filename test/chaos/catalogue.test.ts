@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FAULT_TYPES, LEASE_US_DEFAULT, describeCatalogue, parseFaultSpec } from "../../chaos/catalogue.js";
 import { ChaosError } from "../../chaos/errors.js";
 import { resolveTarget, universeOf } from "../../chaos/targets.js";
-import { fakeCluster } from "./fake-cluster.js";
+import { fakeCluster } from "../domain/fake-cluster.js";
 
 function errorOf(thunk: () => unknown): ChaosError {
   try {

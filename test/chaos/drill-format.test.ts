@@ -3,7 +3,7 @@ import { BUILTIN_DRILLS, builtinDrill, builtinDrillNames } from "../../chaos/dri
 import { parseDrillText, parsePath } from "../../chaos/drill/format.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import { ChaosError } from "../../chaos/errors.js";
-import { defaultWorldConfig } from "../../sim/world/config.js";
+import { defaultWorldConfig } from "../../domain/config.js";
 
 const universe = universeOfConfig(defaultWorldConfig());
 

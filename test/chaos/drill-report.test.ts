@@ -10,11 +10,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildDrillReport, formatRate } from "../../chaos/drill/report.js";
 import type { DrillResult } from "../../chaos/drill/result.js";
 import { TrafficStats } from "../../controller/traffic-stats.js";
-import type { DrillRunRecord } from "../../controller/types.js";
+import type { DrillRunRecord } from "../../domain/records.js";
 import type { Op } from "../../harness/history.js";
 import { CHART_BIN_US } from "../../harness/window-figures.js";
-import { createRandom } from "../../sim/kernel/random.js";
-import { startRealHarness, type RealHarness } from "../controller/real-world.js";
+import { createRandom } from "../../ground/random.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const LDC = join(ROOT, "bin", "ldc.mjs");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FaultManager, type FaultEvent } from "../../chaos/fault-manager.js";
-import { fakeCluster } from "./fake-cluster.js";
+import { fakeCluster } from "../domain/fake-cluster.js";
 
 function setup(seed = 1) {
   const cluster = fakeCluster(seed);
@@ -39,7 +39,7 @@ describe("FaultManager", () => {
     expect(cluster.port.paused.has("cell-2/sh-b")).toBe(true);
     expect(manager.heal(second.value.id)).toEqual({ ok: true, value: null });
     expect(cluster.port.paused.has("cell-2/sh-b")).toBe(false);
-    expect(manager.heal(second.value.id)).toMatchObject({ ok: false, status: 404 });
+    expect(manager.heal(second.value.id)).toMatchObject({ ok: false, code: "NOT_FOUND" });
     cluster.scheduler.runUntil(20_000_000);
     expect(cluster.port.down.size).toBe(0);
     expect(events.map((event) => `${event.kind}:${event.fault.id}:${event.reason ?? ""}`)).toEqual(["injected:f-1:", "injected:f-2:", "healed:f-2:explicit", "expired:f-1:duration"]);
@@ -82,10 +82,10 @@ describe("FaultManager", () => {
 
   it("answers bad specs with the field, and NO_LEADER with 409", () => {
     const { cluster, manager } = setup();
-    expect(manager.inject({ type: "meteor" })).toMatchObject({ ok: false, status: 400, field: "type" });
-    expect(manager.inject({ type: "kill", target: { cell: "cell-9" } })).toMatchObject({ ok: false, status: 400, field: "target.cells" });
+    expect(manager.inject({ type: "meteor" })).toMatchObject({ ok: false, code: "INVALID", field: "type" });
+    expect(manager.inject({ type: "kill", target: { cell: "cell-9" } })).toMatchObject({ ok: false, code: "INVALID", field: "target.cells" });
     cluster.leaders.set("cell-1", null);
-    expect(manager.inject({ type: "kill", target: { cell: "cell-1", select: "leader" } })).toMatchObject({ ok: false, status: 409 });
+    expect(manager.inject({ type: "kill", target: { cell: "cell-1", select: "leader" } })).toMatchObject({ ok: false, code: "CONFLICT" });
     expect(manager.active()).toHaveLength(0);
   });
 
@@ -94,7 +94,7 @@ describe("FaultManager", () => {
     const manager = new FaultManager(cluster, { activeFaultsMax: 2 });
     expect(manager.inject({ type: "clock", driftPpm: 100 }).ok).toBe(true);
     expect(manager.inject({ type: "clock" }).ok).toBe(true);
-    expect(manager.inject({ type: "clock" })).toMatchObject({ ok: false, status: 409 });
+    expect(manager.inject({ type: "clock" })).toMatchObject({ ok: false, code: "CONFLICT" });
   });
 
   it("cuts each cell into a majorities ring: every replica still hears a majority", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { NEMESIS_FAMILIES, drawFault, parseNemesisNames, scheduleNemesis } from "../../chaos/nemesis.js";
 import { parseFaultSpec } from "../../chaos/catalogue.js";
-import { fakeCluster } from "./fake-cluster.js";
+import { fakeCluster } from "../domain/fake-cluster.js";
 
 function schedule(seed: number) {
   const cluster = fakeCluster(seed);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseFaultSpec } from "../../chaos/catalogue.js";
 import { ChaosError } from "../../chaos/errors.js";
 import { parseDrillText } from "../../chaos/drill/format.js";
-import { parseDurationUs } from "../../sim/kernel/duration.js";
+import { parseDurationUs } from "../../ground/duration.js";
 
 const root = join(import.meta.dirname, "..", "..");
 

@@ -1,6 +1,6 @@
 // Actions and safety rules through the HTTP API against a running (fake, paced) cluster.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry, RoutingSnapshot } from "../../controller/types.js";
+import type { AuditEntry, RoutingSnapshot } from "../../domain/records.js";
 import { startHarness, type Harness } from "./harness.js";
 
 type CellBody = { id: string; preferredRegion: string; leader: { region: string; replica: string } | null };

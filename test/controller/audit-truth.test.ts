@@ -3,9 +3,9 @@
 // restarted controller neither reuses fault ids nor lets its restarted simulated clock reorder the
 // audit log or the drill runs.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry, DrillRunRecord } from "../../controller/types.js";
+import type { AuditEntry, DrillRunRecord } from "../../domain/records.js";
 import { tempDataDirectory } from "./harness.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {

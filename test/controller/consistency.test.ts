@@ -4,8 +4,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CellNode } from "../../cells/cell/node.js";
 import type { Op } from "../../harness/history.js";
-import { defaultConsistencyOptions, OnlineConsistency, type ConsistencyWorld } from "../../controller/runtime/consistency.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { defaultConsistencyOptions, OnlineConsistency, type ConsistencySource } from "../../controller/consistency.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -36,13 +36,13 @@ describe("online consistency checkers", () => {
     const ghost: Op = { process: 999_999, type: "ok", f: "transfer", value: { cell: "cell-2", id: "ghost-1", from: "a", to: "b", amount: 1, outcome: "posted" }, time: ghostAckUs, index: -1 };
     // The history as of now plus the ghost (frozen, so the ghost is read exactly once).
     const history = [...virtual.recorder.history(), ghost];
-    const world: ConsistencyWorld = {
+    const world: ConsistencySource = {
       placement: virtual.placement,
       recorder: { history: () => history, firstIndex: 0 },
       node: (host) => virtual.node(host),
       invariantViolations: () => virtual.invariantViolations(),
     };
-    const online = new OnlineConsistency(defaultConsistencyOptions, { world, clock: virtual.clock });
+    const online = new OnlineConsistency(defaultConsistencyOptions, { source: world, clock: virtual.clock });
     expect(online.check()).toMatchObject({ lostAckedTransfers: 0, valid: true });
     await h.run(defaultConsistencyOptions.lostGraceUs / 2);
     expect(online.check().lostAckedTransfers).toBe(0);
@@ -62,7 +62,7 @@ describe("online consistency checkers", () => {
     const balances = victim.stateMachine.ledger.balances() as Map<string, number>;
     const [account, balance] = [...balances.entries()][0] as [string, number];
     balances.set(account, balance + 1);
-    const money = new OnlineConsistency(defaultConsistencyOptions, { world: virtual, clock: virtual.clock }).check();
+    const money = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: virtual.clock }).check();
     expect(money.moneyConserved["cell-3"]).toBe(false);
     expect(Object.entries(money.moneyConserved).filter(([, ok]) => !ok).map(([cell]) => cell)).toEqual(["cell-3"]);
     expect(money.valid).toBe(false);
@@ -77,13 +77,13 @@ describe("online consistency checkers", () => {
       },
     });
     const forgedNode = { ...victim, replica: victim.replica, stateMachine: { ...victim.stateMachine, ledger: forged } } as unknown as CellNode;
-    const world: ConsistencyWorld = {
+    const world: ConsistencySource = {
       placement: virtual.placement,
       recorder: virtual.recorder,
       node: (host) => (host === "cell-3/sz-a" ? forgedNode : virtual.node(host)),
       invariantViolations: () => virtual.invariantViolations(),
     };
-    const agreement = new OnlineConsistency(defaultConsistencyOptions, { world, clock: virtual.clock }).check();
+    const agreement = new OnlineConsistency(defaultConsistencyOptions, { source: world, clock: virtual.clock }).check();
     expect(agreement.replicaAgreement["cell-3"]).toBe(false);
     expect(agreement.replicaAgreement["cell-1"]).toBe(true);
     expect(agreement.violations.join("\n")).toContain("cell-3/sz-a=ffffffffffff");

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 // @ts-expect-error the UI is plain JavaScript (checked by the browser tests)
 import { formatDuration } from "../../ui/views/format.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 const root = join(import.meta.dirname, "..", "..");
 let harness: RealHarness | undefined;

@@ -8,12 +8,12 @@ import path from "node:path";
 import { Controller, defaultControllerOptions } from "../../controller/controller.js";
 import { createApp } from "../../controller/http/app.js";
 import type { DrillResult, DrillService, FaultChange, FaultService } from "../../controller/ports.js";
-import { startPacer, type Pacer } from "../../controller/runtime/pacer.js";
+import { startPacer, type Pacer } from "../../runtime/virtual/pacer.js";
 import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
 import { TrafficStats } from "../../controller/traffic-stats.js";
-import type { FaultRecord } from "../../controller/types.js";
-import { FakeCluster } from "./fake-cluster.js";
+import type { FaultRecord } from "../../domain/records.js";
+import { FakeCluster } from "../domain/fake-cluster.js";
 
 export const TOKEN = "test-token";
 
@@ -30,7 +30,7 @@ export class FakeFaults implements FaultService {
   }
   inject(spec: unknown, actor = "api", reason?: string) {
     const body = spec as { type?: unknown; target?: unknown };
-    if (body.type !== "partition") return { ok: false as const, status: 400 as const, error: "type: one of partition", field: "type" };
+    if (body.type !== "partition") return { ok: false as const, code: "INVALID" as const, error: "type: one of partition", field: "type" };
     const id = `f-${this.next++}`;
     const fault: FaultRecord = { id, type: "partition", target: body.target ?? null, startedMs: 0, leaseMs: 1000, expiresMs: 1000, remainingMs: 1000, affects: { hosts: [], links: [["hangzhou", "shanghai"]] } };
     this.records.set(id, fault);
@@ -39,7 +39,7 @@ export class FakeFaults implements FaultService {
   }
   heal(id: string, actor = "api") {
     const fault = this.records.get(id);
-    if (fault === undefined) return { ok: false as const, status: 404 as const, error: `no fault ${id}` };
+    if (fault === undefined) return { ok: false as const, code: "NOT_FOUND" as const, error: `no fault ${id}` };
     this.records.delete(id);
     for (const listener of this.listeners) listener("healed", fault, { origin: "api", actor });
     return { ok: true as const, value: null };

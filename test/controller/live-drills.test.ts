@@ -5,11 +5,11 @@ import { builtinDrill } from "../../chaos/drill/builtin.js";
 import { FaultManager } from "../../chaos/fault-manager.js";
 import { LIVE_CONTROLLER_DRILLS, OUTAGE_DRILL_SETTLE_US, OutageDrills } from "../../controller/chaos-adapters.js";
 import type { DrillResult } from "../../controller/ports.js";
-import { createVirtualWorld } from "../../sim/virtual/world.js";
+import { createVirtualRuntime } from "../../runtime/virtual/runtime.js";
 
 describe("the live controller's drills (issue 15: defect 11)", () => {
   it("are the built-in drills: same names and durations; dc-outage injects at the file's 10 s and succeeds", () => {
-    const virtual = createVirtualWorld({ seed: 5, workload: { opsPerSecond: 50 } });
+    const virtual = createVirtualRuntime({ seed: 5, workload: { opsPerSecond: 50 } });
     virtual.settleLeaders(5_000_000);
     const faults = new FaultManager(virtual.cluster);
     const drills = new OutageDrills({ cluster: virtual.cluster, faults, violations: () => virtual.invariantViolations() });

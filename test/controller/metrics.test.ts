@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "./harness.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 const dashboardPath = join(import.meta.dirname, "..", "..", "docs", "grafana-dashboard.json");
 

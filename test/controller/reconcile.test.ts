@@ -3,8 +3,8 @@
 // keeps leaders out of a drained region on its own: a reconciliation step moves them out, audited
 // with the controller as actor, one at a time, and never back and forth.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../controller/types.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import type { AuditEntry } from "../../domain/records.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 interface CellBody { id: string; leader: { region: string; replica: string } | null }
 

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { linkStatus } from "../../controller/link-state.js";
 import { regionStatus } from "../../controller/region-status.js";
-import type { FaultRecord } from "../../controller/types.js";
-import type { CellView, ReplicaState, ReplicaView } from "../../sim/cluster.js";
+import type { FaultRecord } from "../../domain/records.js";
+import type { CellView, ReplicaState, ReplicaView } from "../../domain/cluster.js";
 
 const PLACES = [["hz-a", "hangzhou"], ["hz-b", "hangzhou"], ["sh-a", "shanghai"], ["sh-b", "shanghai"], ["sz-a", "shenzhen"]] as const;
 

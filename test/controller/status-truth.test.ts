@@ -3,7 +3,7 @@
 // during a hangzhou<->shanghai partition every cell keeps a quorum, so no replica is drawn
 // "partitioned", and each replica says whom it is cut from.
 import { afterEach, describe, expect, it } from "vitest";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
 interface ReplicaBody { id: string; region: string; state: string; cutFrom: string[]; cutFromRegions: string[]; inMajority: boolean }
 interface RegionBody { name: string; up: boolean; state: string; cutFrom: string[]; leaders: string[]; datacenterStatus: { name: string; state: string }[] }

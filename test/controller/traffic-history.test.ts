@@ -4,11 +4,11 @@
 // drill's plan (steps and expectation) for the timeline.
 import { afterEach, describe, expect, it } from "vitest";
 import { builtinDrill } from "../../chaos/drill/builtin.js";
-import { drillExpectation, drillTimeline } from "../../controller/runtime/drill-timeline.js";
+import { drillExpectation, drillTimeline } from "../../chaos/drill/timeline.js";
 import { TrafficHistory, faultWindowsKeptMax, trafficHistorySamplesMax } from "../../controller/traffic-history.js";
 import { TrafficStats, histogramPercentileUs, regionLatencyBuckets } from "../../controller/traffic-stats.js";
-import type { AuditEntry, FaultRecord } from "../../controller/types.js";
-import type { Random } from "../../sim/kernel/ports.js";
+import type { AuditEntry, FaultRecord } from "../../domain/records.js";
+import type { Random } from "../../ground/ports.js";
 import { startHarness, type Harness } from "./harness.js";
 
 const figures = (atMs: number) => ({

@@ -5,7 +5,7 @@ import { checkBank } from "../../harness/checkers/bank.js";
 import { checkDurability } from "../../harness/checkers/durability.js";
 import { checkReplicaAgreement } from "../../harness/checkers/replica-agreement.js";
 import { pairHistory, type Op } from "../../harness/history.js";
-import type { Json } from "../../harness/json.js";
+import type { Json } from "../../ground/json.js";
 import { checkLinearizable } from "../../harness/linearizable.js";
 import { casRegister, ledger } from "../../harness/models.js";
 

@@ -1,8 +1,8 @@
 // Hand-made and generated ledger histories WITH the cell's event log, for the witness checker.
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
 import type { Op } from "../../harness/history.js";
-import type { Json, JsonObject } from "../../harness/json.js";
-import { createRandom } from "../../sim/kernel/random.js";
+import type { Json, JsonObject } from "../../ground/json.js";
+import { createRandom } from "../../ground/random.js";
 
 /** Appends ops in history order; index and time follow the order of the calls. */
 export class HistoryBuilder {

@@ -1,0 +1,25 @@
+// The flags of `ldc sim` and the command that reproduces a run, shared by cli/sim.ts (the command)
+// and cli/sim-cells.ts (the cells run it loads on demand).
+
+export interface SimFlags {
+  config?: string;
+  seed?: string;
+  duration: string;
+  json?: boolean;
+}
+
+export interface CellsSimFlags extends SimFlags {
+  nemesis?: string;
+  check?: boolean;
+  out?: string;
+  workload?: string;
+}
+
+/** The command that reproduces a run: printed with every failure. */
+export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
+  const parts = ["ldc sim", `--seed ${seed}`, `--duration ${flags.duration}`];
+  if (flags.config) parts.push(`--config ${flags.config}`);
+  if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
+  if (flags.check) parts.push("--check");
+  return parts.join(" ");
+}

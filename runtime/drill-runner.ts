@@ -1,0 +1,205 @@
+// Runs a drill against a Runtime, either one. `runDrillOn` owns the runtime for the drill: warm up,
+// start the workload, apply the steps at their times, final heal, drain, and run every checker
+// (runtime/virtual/drill.ts and runtime/live/drill.ts build the runtime and call it). `startDrill`
+// runs the steps against a runtime that is ALREADY serving (the controller's scheduled drills): it
+// neither starts nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
+import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
+import { checkRun, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
+import type { Runtime } from "./runtime.js";
+import { FaultManager } from "../chaos/fault-manager.js";
+import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
+import type { Drill } from "../chaos/drill/format.js";
+import { failureReasons, latencyPhases, summariseCheckers, type DrillOutcome, type DrillResult } from "../chaos/drill/result.js";
+
+/** Time the world spends electing its first leaders before the drill's clock starts. */
+export const DRILL_WARMUP_US = 2_000_000;
+/** Bound on draining in-flight requests after the final heal. */
+export const DRILL_DRAIN_US_MAX = 30_000_000;
+/** After draining, time for replicas that were down to catch up before replicas are compared. */
+export const DRILL_CATCH_UP_US = 3_000_000;
+/** Settling time in a shared world between the final heal and the checks. */
+export const DRILL_SETTLE_US = 5_000_000;
+export const LINEARIZABLE_TIMEOUT_MS_DEFAULT = 20_000;
+
+/** What differs between the runtimes in a drill's frame: physics (real time is slower and noisier), not logic. */
+export interface DrillTimings {
+  /** Bound on electing the first leaders and moving them to their preferred regions. */
+  readonly warmupUsMax: number;
+  /** Quiet time after the warm-up before users arrive (live: the boot of every process is the busiest moment). */
+  readonly settleUs: number;
+  /** A cell without a leader after the warm-up ends the run (live), or the drill goes on and judges it (virtual). */
+  readonly leadersRequired: boolean;
+  /** Bound on draining in-flight requests after the final heal. */
+  readonly drainUsMax: number;
+  /** After draining, time for replicas that were down to catch up before replicas are compared. */
+  readonly catchUpUs: number;
+  /** How much of the timeline passes between two onProgress calls. */
+  readonly progressSliceUs: number;
+}
+
+/** How much simulated time passes between two onProgress calls. */
+export const DRILL_PROGRESS_SLICE_US = 1_000_000;
+
+export const VIRTUAL_DRILL_TIMINGS: DrillTimings = { warmupUsMax: DRILL_WARMUP_US, settleUs: 0, leadersRequired: false, drainUsMax: DRILL_DRAIN_US_MAX, catchUpUs: DRILL_CATCH_UP_US, progressSliceUs: DRILL_PROGRESS_SLICE_US };
+
+export interface RunDrillOnOptions {
+  readonly timings: DrillTimings;
+  readonly controller?: DrillController;
+  readonly linearizableTimeoutMs?: number;
+  /** Called after each slice of the drill's timeline (a progress line; reads only). */
+  readonly onProgress?: (doneUs: number, totalUs: number) => void;
+}
+
+export interface DrillOnOutput {
+  readonly result: DrillResult;
+  readonly verdicts: RunVerdicts;
+  readonly execution: DrillExecution;
+}
+
+function checkersToRun(drill: Drill): RunCheckerName[] {
+  // Durability and availability always run: they give the RPO and RTO figures.
+  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability"]);
+  return (["linearizable", "bank", "durability", "replica-agreement", "availability"] as const).filter((name) => wanted.has(name));
+}
+
+/** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
+function checkAll(runtime: Runtime, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
+  return checkRun(runtime, { faultWindows: windows, checkers: checkersToRun(drill), linearizableTimeoutMs, ...(historyFromUs === undefined ? {} : { historyFromUs }) });
+}
+
+/** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
+export const DRILL_HISTORY_LEAD_US = 5_000_000;
+
+/** What a drill result is built from: the part of a Runtime it reads. */
+export type DrillSubject = Pick<Runtime, "cluster" | "recorder" | "invariantViolations" | "summary">;
+
+export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+  const history = historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs);
+  const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
+  const rtoMs: Record<string, number | null> = {};
+  for (const [cell, rto] of Object.entries(verdicts.rtoMs)) if (touched.has(cell)) rtoMs[cell] = rto;
+  const availability: Record<string, { duringErrorRate: number; duringOps: number }> = {};
+  const availabilityVerdict = verdicts.checkers.availability as unknown as AvailabilityVerdict | undefined;
+  for (const window of availabilityVerdict?.windows ?? []) {
+    for (const cell of window.cells) {
+      const previous = availability[cell.cell];
+      if (previous === undefined || cell.during.errorRate > previous.duringErrorRate) availability[cell.cell] = { duringErrorRate: Math.round(cell.during.errorRate * 10_000) / 10_000, duringOps: cell.during.ops };
+    }
+  }
+  const latency = latencyPhases(history, execution.windows, execution.startUs);
+  const checkers = summariseCheckers(verdicts, subject.invariantViolations());
+  const steps = execution.steps;
+  const reasons = execution.interruption === null ? failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps }) : [execution.interruption];
+  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
+  const summary = subject.summary();
+  return {
+    drill: drill.name,
+    seed,
+    outcome,
+    rtoMs,
+    lostAckedTransfers: verdicts.lostAckedTransfers,
+    availability,
+    latency,
+    checkers,
+    faults: execution.windows.map((window) => ({ id: window.id, type: window.kind, startMs: (window.startUs - execution.startUs) / 1000, endMs: (window.endUs - execution.startUs) / 1000, cells: window.cells ?? [] })),
+    steps,
+    replicasNotUp: subject.cluster
+      .cells()
+      .flatMap((cell) => cell.replicas)
+      .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
+      .map((replica) => ({ replica: replica.id, state: replica.state })),
+    operations: history.length,
+    simulatedMs: summary.simulatedMs,
+    traceHash: summary.traceHash,
+    reasons,
+  };
+}
+
+/**
+ * Runs to the end of the drill's timeline. Sliced runs deliver the same events in the same order
+ * as one run to the end (the virtual scheduler only moves its clock between slices), so a progress
+ * callback leaves the trace hash alone.
+ */
+async function runTimeline(runtime: Runtime, startUs: number, durationUs: number, options: RunDrillOnOptions): Promise<void> {
+  const endUs = startUs + durationUs;
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return runtime.runUntil(endUs);
+  for (let sliceEndUs = startUs; sliceEndUs < endUs; ) {
+    sliceEndUs = Math.min(endUs, sliceEndUs + options.timings.progressSliceUs);
+    await runtime.runUntil(sliceEndUs);
+    onProgress(sliceEndUs - startUs, durationUs);
+  }
+}
+
+/**
+ * A drill on a runtime that runs nothing else: warm up (leaders to their preferred regions), start
+ * the workload, apply the steps at their times, final heal, drain, catch up, judge with every
+ * checker the drill expects. The same code for both runtimes; `timings` carries what physics make
+ * differ.
+ */
+export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDrillOnOptions): Promise<DrillOnOutput> {
+  const timings = options.timings;
+  // Leaders in their preferred regions first, as in production: the drill then hits the real placement.
+  await runtime.settleLeaders(timings.warmupUsMax);
+  if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null)) throw new Error("not every cell elected a leader during the warm-up");
+  if (timings.settleUs > 0) await runtime.runUntil(runtime.nowUs() + timings.settleUs);
+  const faults = new FaultManager(runtime.cluster);
+  const execution = new DrillExecution(drill, runtime.cluster, faults, options.controller ?? null, `drill:${drill.name}`);
+  runtime.startWorkload();
+  execution.start(() => {});
+  await runTimeline(runtime, execution.startUs, drill.durationUs, options);
+  execution.finish();
+  faults.healAll();
+  await runtime.drain(timings.drainUsMax);
+  await runtime.runUntil(runtime.nowUs() + timings.catchUpUs);
+  await runtime.collectFinalState();
+  const verdicts = checkAll(runtime, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT);
+  return { result: buildDrillResult(drill, runtime.seed, runtime, execution, verdicts), verdicts, execution };
+}
+
+export interface StartDrillOptions {
+  /** The world's FaultManager, shared with the API so foreign faults are seen. */
+  readonly faults: FaultManager;
+  readonly controller?: DrillController;
+  readonly linearizableTimeoutMs?: number;
+  /** Fault origin and actor of this run (default `drill:<name>`); the controller uses `drill:<run id>`. */
+  readonly origin?: string;
+}
+
+export interface DrillRunHandle {
+  readonly execution: DrillExecution;
+  progressPct(): number;
+  /** Stops the drill now: heals its faults; the result is INTERRUPTED. */
+  cancel(reason: string): void;
+}
+
+/**
+ * Runs the drill's steps in an already running world and calls `onDone` with the result once the
+ * drill has ended, been healed and the world has settled. Never blocks: the caller keeps running
+ * the world (the result arrives from inside one of its timers).
+ */
+export function startDrill(virtual: Runtime, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
+  const clock = virtual.cluster.clock;
+  let done = false;
+  const conclude = (): void => {
+    if (done) return;
+    done = true;
+    const fromUs = Math.max(0, execution.startUs - DRILL_HISTORY_LEAD_US);
+    const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT, fromUs);
+    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs));
+  };
+  const settleThenConclude = (): void => {
+    clock.setTimer(DRILL_SETTLE_US, conclude);
+  };
+  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude);
+  execution.start(settleThenConclude);
+  return {
+    execution,
+    progressPct: () => (done ? 100 : execution.progressPct()),
+    cancel: (reason) => {
+      if (execution.interruption === null) execution.interruption = `cancelled: ${reason}`;
+      execution.finish();
+      settleThenConclude();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+// The entry of one live replica OS process: a CellNode (Raft replica + ledger + client handling)
+// on the live adapters: RealClock, TcpTransport listening on host:port and dialling its peers
+// through their Toxiproxy proxies, FileDisk in its own data directory (WAL + snapshot, fsync
+// before acknowledging; recovery and torn-tail truncation happen in cells/storage on start).
+//
+// Spawned by the supervisor (runtime/live/replica/process.ts) as
+//   node --import tsx runtime/live/replica-main.ts '<spec JSON>'
+// with an IPC channel: the admin channel (status, disk faults, leadership transfer, ledger
+// dump). It exits when its parent is gone (IPC disconnect, or a changed ppid as a backstop), so
+// a supervisor killed with SIGKILL leaves no replica running. Bad spec: exit 2.
+
+import { CellNode } from "../../cells/cell/node.js";
+import { createRandom, type Random } from "../../ground/random.js";
+import type { Log, LogLevel } from "../../ground/ports.js";
+import { RealClock } from "./adapters/real-clock.js";
+import { TcpTransport } from "./adapters/tcp-transport.js";
+import { FileDisk } from "./adapters/file-disk.js";
+import { parseReplicaSpec, ReplicaSpecError, type ReplicaSpec } from "./replica/spec.js";
+import { isAdminRequest, type AdminOp, type AdminReply, type LiveReplicaStatus, type ReplicaToParent } from "./replica/admin.js";
+import { dumpLedger } from "./replica/ledger-dump.js";
+
+const PARENT_CHECK_MS = 500;
+
+function stderrLog(id: string, minimum: LogLevel): Log {
+  const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+  return {
+    event(level, name, fields) {
+      if (rank[level] < rank[minimum]) return;
+      process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, replica: id, name, ...fields })}\n`);
+    },
+  };
+}
+
+function send(message: ReplicaToParent): void {
+  if (process.connected) process.send?.(message);
+}
+
+/** What the supervisor polls: the replica's Raft position, its ledger head and its disk faults. */
+function statusOf(spec: ReplicaSpec, node: CellNode, disk: FileDisk): LiveReplicaStatus {
+  const replica = node.replica.status();
+  const ledger = node.stateMachine.ledger;
+  return {
+    id: spec.id,
+    phase: replica.phase,
+    reason: replica.reason,
+    role: replica.role ?? null,
+    term: (replica.term as number | undefined) ?? 0,
+    leader: (replica.leader as string | null | undefined) ?? null,
+    commit: (replica.commit as number | undefined) ?? 0,
+    applied: (replica.applied as number | undefined) ?? 0,
+    lastIndex: (replica.lastIndex as number | undefined) ?? 0,
+    eventCount: ledger.eventCount,
+    headHash: ledger.headHash,
+    walBytes: replica.walBytes,
+    diskFaulted: disk.faults.fsyncEio || disk.faults.enospc || disk.faults.slowFsyncMultiplier > 1,
+  };
+}
+
+interface AdminTarget {
+  readonly node: CellNode;
+  readonly disk: FileDisk;
+  readonly clock: RealClock;
+  readonly corruptRandom: Random;
+  readonly status: () => LiveReplicaStatus;
+}
+
+/** The admin channel: status, ledger dump, leadership transfer, clock and disk faults. */
+function adminHandler(target: AdminTarget): (body: AdminOp) => unknown {
+  const { node, disk, clock, status } = target;
+  return (body) => {
+    switch (body.op) {
+      case "status":
+        return status();
+      case "ledger":
+        return dumpLedger(node.stateMachine);
+      case "clock":
+        clock.driftPpm = body.driftPpm;
+        return status();
+      case "transfer-leadership":
+        return node.replica.transferLeadership(body.target);
+      case "heal-disk":
+        disk.faults.fsyncEio = false;
+        disk.faults.enospc = false;
+        disk.faults.slowFsyncMultiplier = 1;
+        return status();
+      case "disk":
+        return applyDiskFault(body.fault, target);
+      default: {
+        const unreachable: never = body;
+        throw new Error(`unknown admin op ${JSON.stringify(unreachable)}`);
+      }
+    }
+  };
+}
+
+function applyDiskFault(fault: Extract<AdminOp, { op: "disk" }>["fault"], target: AdminTarget): unknown {
+  const { disk, status } = target;
+  switch (fault.kind) {
+    case "fsync-eio":
+      disk.faults.fsyncEio = true;
+      return status();
+    case "enospc":
+      disk.faults.enospc = true;
+      return status();
+    case "slow-fsync":
+      disk.faults.slowFsyncMultiplier = Math.max(1, fault.latencyMultiplier);
+      return status();
+    case "corrupt-synced-record":
+      return disk.corruptSyncedRecord("raft.wal", target.corruptRandom);
+    case "torn-write-at-crash":
+      // A SIGKILL keeps the page cache, so a torn write is made by the supervisor after
+      // the kill (it appends a partial record); nothing to arm in here.
+      return status();
+    default: {
+      const unreachable: never = fault;
+      throw new Error(`unknown disk fault ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The replica never outlives its supervisor: IPC closed, a new parent, or a signal ends it. */
+function exitWithTheSupervisor(spec: ReplicaSpec, log: Log): void {
+  const initialParent = process.ppid;
+  const exitBecause = (reason: string): void => {
+    log.event("warn", "replica.exit", { id: spec.id, reason });
+    process.exit(0);
+  };
+  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
+  setInterval(() => {
+    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
+  }, PARENT_CHECK_MS).unref();
+  process.on("SIGTERM", () => exitBecause("SIGTERM"));
+  process.on("SIGINT", () => exitBecause("SIGINT"));
+  process.on("SIGHUP", () => exitBecause("SIGHUP"));
+
+}
+
+async function main(spec: ReplicaSpec): Promise<void> {
+  // LDC_LIVE_LOG_LEVEL=debug adds Raft campaigns to replica.log (the timeline of a drill).
+  const level = process.env.LDC_LIVE_LOG_LEVEL;
+  const log = stderrLog(spec.id, level === "debug" || level === "warn" || level === "error" ? level : "info");
+  const clock = new RealClock();
+  const random = createRandom(spec.seed).fork(spec.id);
+  const transport = new TcpTransport({
+    self: spec.id,
+    listen: { host: spec.host, port: spec.port },
+    peers: new Map(Object.entries(spec.peers).filter(([peer]) => peer !== spec.id)),
+    log,
+  });
+  const disk = new FileDisk(spec.dataDir);
+  const node = new CellNode(
+    spec.id,
+    { id: spec.id, voters: spec.voters, raft: spec.raft, walFile: "raft.wal", snapshotFile: "raft.snap", ...(spec.pendingRequestsMax !== undefined ? { pendingRequestsMax: spec.pendingRequestsMax } : {}) },
+    { clock, random, transport, disk, log },
+  );
+  const status = (): LiveReplicaStatus => statusOf(spec, node, disk);
+  const handle = adminHandler({ node, disk, clock, corruptRandom: random.fork("disk-corruption"), status });
+  process.on("message", (message: unknown) => {
+    if (!isAdminRequest(message)) return;
+    let reply: AdminReply;
+    try {
+      reply = { type: "admin-reply", requestId: message.requestId, ok: true, result: handle(message.body) };
+    } catch (error) {
+      reply = { type: "admin-reply", requestId: message.requestId, ok: false, error: (error as Error).message };
+    }
+    send(reply);
+  });
+
+  exitWithTheSupervisor(spec, log);
+
+  const port = await transport.listen();
+  transport.connectAll();
+  log.event("info", "replica.listening", { id: spec.id, port });
+  send({ type: "ready", port });
+}
+
+let spec: ReplicaSpec;
+try {
+  spec = parseReplicaSpec(process.argv[2]);
+} catch (error) {
+  if (!(error instanceof ReplicaSpecError)) throw error;
+  process.stderr.write(`ldc replica: ${error.message}\n`);
+  process.exit(2);
+}
+main(spec).catch((error: unknown) => {
+  process.stderr.write(`ldc replica ${spec.id}: ${(error as Error).message}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,60 @@
+// The admin channel between the supervisor and a replica process (Node IPC): status for the
+// cluster views, disk faults for chaos, leadership transfer for the controller, and the ledger
+// contents for the checkers at the end of a run.
+import type { DiskFaultSpec } from "../../../domain/cluster.js";
+import type { AppliedCommand } from "../../../harness/checkers/durability.js";
+import type { ChainPoint } from "../../../harness/checkers/replica-agreement.js";
+import type { LedgerEventBody } from "../../../cells/ledger/events.js";
+
+export type AdminOp =
+  | { readonly op: "status" }
+  | { readonly op: "disk"; readonly fault: DiskFaultSpec }
+  | { readonly op: "heal-disk" }
+  | { readonly op: "transfer-leadership"; readonly target: string }
+  | { readonly op: "ledger" }
+  | { readonly op: "clock"; readonly driftPpm: number };
+
+export interface AdminRequest {
+  readonly type: "admin";
+  readonly requestId: number;
+  readonly body: AdminOp;
+}
+
+export interface LiveReplicaStatus {
+  readonly id: string;
+  readonly phase: "recovering" | "running" | "corrupted" | "failed";
+  readonly reason: string | null;
+  readonly role: string | null;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly eventCount: number;
+  readonly headHash: string;
+  readonly walBytes: number;
+  readonly diskFaulted: boolean;
+}
+
+export interface LedgerDump {
+  readonly commands: readonly AppliedCommand[];
+  readonly chain: readonly ChainPoint[];
+  /** 0 unless the ledger was restored from a snapshot (its early history is then not here). */
+  readonly firstRetainedEventIndex: number;
+  readonly eventCount: number;
+  /** Every retained event body, in log order: the linearizability witness. */
+  readonly events: readonly LedgerEventBody[];
+}
+
+export type AdminReply = { readonly type: "admin-reply"; readonly requestId: number; readonly ok: true; readonly result: unknown } | { readonly type: "admin-reply"; readonly requestId: number; readonly ok: false; readonly error: string };
+
+export interface ReadyMessage {
+  readonly type: "ready";
+  readonly port: number;
+}
+
+export type ReplicaToParent = AdminReply | ReadyMessage;
+
+export function isAdminRequest(value: unknown): value is AdminRequest {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "admin" && typeof (value as { requestId?: unknown }).requestId === "number";
+}

@@ -1,0 +1,34 @@
+// The Runtime: one running cluster of cells with its users, whichever way it runs. Two
+// implementations: VirtualRuntime (runtime/virtual: the deterministic simulator) and LiveRuntime
+// (runtime/live: OS processes, files, TCP through Toxiproxy). Drills (runtime/drill-runner.ts) and
+// the checkers (harness/run-check.ts) run against this, never against a concrete runtime.
+//
+// Every duration and time here is in microseconds of the runtime's own clock. A method may answer
+// at once (the virtual runtime runs its events synchronously) or later (live waits real time):
+// callers await either (Awaitable).
+import type { Cluster } from "../domain/cluster.js";
+import type { CheckableRun } from "../harness/run-check.js";
+
+export type Awaitable<T> = T | Promise<T>;
+
+export interface Runtime extends CheckableRun {
+  readonly seed: number;
+  /** What the controller and chaos see and act on. */
+  readonly cluster: Cluster;
+  readonly recorder: CheckableRun["recorder"] & { readonly inflight: number };
+  nowUs(): number;
+  /**
+   * Elects the first leaders, then hands each cell's leadership to its preferred region (the
+   * placement an operator sets up before traffic), within `maxUs`. True when every cell ends led
+   * from its preferred region.
+   */
+  settleLeaders(maxUs: number): Awaitable<boolean>;
+  startWorkload(): void;
+  /** Time passes until `atUs`: the virtual runtime delivers its events up to then, live waits. */
+  runUntil(atUs: number): Awaitable<void>;
+  /** Stops the arrivals and lets in-flight requests finish, for at most `maxUs`. */
+  drain(maxUs: number): Awaitable<void>;
+  /** Brings in everything the checkers read (live: fresh statuses and every replica's ledger). */
+  collectFinalState(): Awaitable<void>;
+  summary(): { readonly simulatedMs: number; readonly traceHash: string };
+}

@@ -1,0 +1,136 @@
+// `ldc start` on the virtual runtime: the shared controller wiring (runtime/controller-wiring.ts)
+// with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
+// GSLB-style health, the chaos drill service over the running world and the online consistency
+// checker.
+import type { FaultManager } from "../../chaos/fault-manager.js";
+import type { WorldConfig } from "../../domain/config.js";
+/** Newest audit entries a drill report looks through for its own window. */
+export const drillReportAuditEntriesMax = 500;
+/** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
+export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
+
+import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
+import { ChaosDrillService } from "./drill-service.js";
+import type { Controller, ControllerOptions } from "../../controller/controller.js";
+import { wireController } from "../controller-wiring.js";
+import type { TimerHandle } from "../../ground/ports.js";
+import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
+import { Gateway, type RequestSink } from "../../controller/gateway.js";
+import type { RoutingTable } from "../../controller/routing.js";
+import { ControllerStore } from "../../controller/store/store.js";
+import type { AdmissionOptions } from "../../controller/admission.js";
+
+export const GATEWAY_HOST_PREFIX = "gw/";
+/** How often users' entry points re-check which gateways can reach the cells (simulated). */
+export const gatewayHealthPeriodUs = 100_000;
+
+/** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
+export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
+
+export interface SetupOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  readonly dataDirectory: string;
+  readonly wallTimeIso: () => string;
+  readonly controller?: Partial<ControllerOptions>;
+  readonly admission?: AdmissionOptions;
+  readonly opsPerSecond?: number;
+  /** Simulated time to let the cells elect their first leaders before serving. */
+  readonly warmupUs?: number;
+}
+
+export interface ControllerSetup {
+  readonly virtual: VirtualRuntime;
+  readonly controller: Controller;
+  readonly routing: RoutingTable;
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly store: ControllerStore;
+  readonly faults: FaultManager;
+  readonly consistency: OnlineConsistency;
+  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
+  readonly sink: RequestSink;
+  close(): void;
+}
+
+export function setupController(options: SetupOptions): ControllerSetup {
+  // The running world never ends: keep a bounded window of the history (drills check their own window).
+  const virtual = createVirtualRuntime({ seed: options.seed, historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX, ...(options.config ? { config: options.config } : {}), ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}) });
+  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
+  virtual.settleLeaders(options.warmupUs ?? 10_000_000);
+  const cluster = virtual.cluster;
+  const placement = virtual.placement;
+  const regionNames = cluster.topology.regions.map((region) => region.name);
+  // GSLB-style health of each gateway: up, and reaching (both ways) a majority of all replicas.
+  // A datacenter outage leaves its gateway process running but cut off; requests sent there
+  // would only time out. Refreshed every `gatewayHealthPeriodUs` and on every fault change.
+  const replicaHosts = placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
+  const gatewayUsable = new Map<string, boolean>();
+  const refreshGatewayHealth = (): void => {
+    const network = virtual.world.network;
+    for (const region of regionNames) {
+      const host = `${GATEWAY_HOST_PREFIX}${region}`;
+      const reached = virtual.world.isUp(host) ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length : 0;
+      gatewayUsable.set(region, reached * 2 > replicaHosts.length);
+    }
+  };
+  let gatewayHealthTimer: TimerHandle | null = null;
+  const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
+  const wiring = wireController({
+    cluster,
+    placement,
+    store,
+    ...(options.controller ? { controller: options.controller } : {}),
+    gateway: (region, parts) => {
+      // One gateway process per region, on host gw/<region> in the region's first datacenter.
+      const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
+      virtual.world.addHost(host, region.datacenters[0] as string);
+      virtual.world.spawn(host, (context) => {
+        parts.register(new Gateway(
+          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 }, cells: parts.cellsReplicas },
+          { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
+        ));
+        return {};
+      });
+    },
+    usable: (region) => gatewayUsable.get(region) === true,
+    onFaultManager: (faults) => {
+      gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, function tick() {
+        refreshGatewayHealth();
+        gatewayHealthTimer = cluster.clock.setTimer(gatewayHealthPeriodUs, tick);
+      });
+      refreshGatewayHealth();
+      faults.on(() => refreshGatewayHealth());
+      online.start();
+    },
+    drills: (faults, controller) =>
+      new ChaosDrillService({
+        virtual,
+        faults,
+        controller,
+        // For the drill report's timeline, and its bins aligned on the page's chart periods.
+        routingHistory: () => controller()?.routing().history ?? [],
+        auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }),
+        chartOriginUs: () => controller()?.health.periodOriginUs ?? 0,
+      }),
+    consistency: () => online.snapshot(),
+  });
+  const controller = wiring.controller;
+  controller.start();
+  return {
+    virtual,
+    controller,
+    routing: wiring.routing,
+    gateways: wiring.gateways,
+    store,
+    faults: wiring.faults,
+    consistency: online,
+    sink: wiring.sink,
+    close() {
+      if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
+      online.stop();
+      controller.stop();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// The controller's drill service over the chaos module's drill runner (chaos/drill): a built-in
+// drill runs its steps against the RUNNING virtual world through the shared FaultManager, and its
+// actions go through the controller (safety rules, audit). The runner judges the run with the
+// harness checkers; a fault it did not inject makes it INTERRUPTED. Scheduled and operator runs
+// both come through here (controller/drills.ts).
+import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
+import type { DrillController } from "../../chaos/drill/execution.js";
+import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
+import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
+import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
+import { universeOfConfig } from "../../chaos/drill/universe.js";
+import type { FaultManager } from "../../chaos/fault-manager.js";
+import type { VirtualRuntime } from "./runtime.js";
+import { buildDrillReport } from "../../chaos/drill/report.js";
+import { renderDrillReportHtml } from "../../chaos/drill/report-html.js";
+import { drillExpectation, drillTimeline } from "../../chaos/drill/timeline.js";
+import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../../controller/ports.js";
+import type { RoutingVersion } from "../../controller/routing.js";
+import type { AuditEntry } from "../../domain/records.js";
+
+/** How often progress is published while a drill runs (simulated). */
+export const drillProgressPeriodUs = 1_000_000;
+export const DRILL_ORIGIN_PREFIX = "drill:";
+
+export interface ChaosDrillDependencies {
+  readonly virtual: VirtualRuntime;
+  readonly faults: FaultManager;
+  /** Late-bound: the controller is built after its drill service. */
+  readonly controller: () => DrillController | null;
+  /** For the report's timeline: the routing versions and audit entries kept now. */
+  readonly routingHistory?: () => readonly RoutingVersion[];
+  readonly auditEntries?: () => readonly AuditEntry[];
+  /** Where the page's chart periods start (the controller's health period), to bin alike. */
+  readonly chartOriginUs?: () => number;
+}
+
+export class ChaosDrillService implements DrillService {
+  private readonly drills: ReadonlyMap<string, Drill>;
+
+  constructor(private readonly dependencies: ChaosDrillDependencies) {
+    const universe = universeOfConfig(dependencies.virtual.config);
+    this.drills = new Map(builtinDrillNames().map((name) => [name, builtinDrill(name, universe)]));
+  }
+
+  list(): readonly DrillDescription[] {
+    return [...this.drills.values()].map((drill) => ({
+      name: drill.name,
+      description: drill.description,
+      // The drill file's duration, as `ldc drill list` says; the settle and verdict are steps after it.
+      durationMs: drillDurationMs(drill),
+      steps: drillTimeline(drill, DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+    }));
+  }
+
+  /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string): string {
+    const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
+    const fromMs = fromUs / 1000;
+    const inWindow = (atMs: number): boolean => atMs >= fromMs;
+    const report = buildDrillReport({
+      result,
+      history: this.dependencies.virtual.recorder.since(fromUs),
+      startUs,
+      durationMs: drillDurationMs(drill),
+      rtoMsMax: drill.expect.rtoMsMax,
+      runId,
+      ...(this.dependencies.chartOriginUs === undefined ? {} : { binOriginUs: this.dependencies.chartOriginUs() }),
+      routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
+      audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
+    });
+    return renderDrillReportHtml(report);
+  }
+
+  ownsFault(faultId: string): boolean {
+    return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
+  }
+
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
+    const drill = this.drills.get(name);
+    if (drill === undefined) return { error: `no drill ${name}` };
+    const { virtual, faults } = this.dependencies;
+    const clock = virtual.cluster.clock;
+    const controller = this.dependencies.controller();
+    let finished = false;
+    let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }) }, (result) => {
+      finished = true;
+      if (progressTimer !== null) clock.cancelTimer(progressTimer);
+      callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
+    });
+    const publishProgress = (): void => {
+      progressTimer = null;
+      if (finished) return;
+      callbacks.progress({ progressPct: handle.progressPct() });
+      progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
+    };
+    progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
+    return { abort: (reason) => handle.cancel(reason) };
+  }
+}
+
+function toControllerResult(result: ChaosDrillResult, reportHtml: string): DrillResult {
+  return {
+    outcome: result.outcome,
+    rtoMs: result.rtoMs,
+    lostAckedTransfers: result.lostAckedTransfers,
+    checkers: result.checkers,
+    reasons: result.reasons,
+    reportHtml,
+  };
+}
+
+/** One audit entry as one line of the report's timeline. */
+export function auditLine(entry: AuditEntry): string {
+  const rule = entry.rule === null ? "" : ` (rule ${entry.rule})`;
+  const overrode = entry.overrodeRule === null ? "" : ` (overrode ${entry.overrodeRule})`;
+  const reason = entry.reason === null || entry.reason === "" ? "" : `, reason "${entry.reason}"`;
+  return `audit: ${entry.actor} ${entry.kind} ${entry.action} ${entry.target}: ${entry.outcome}${rule}${overrode}${reason}`;
+}

@@ -1,0 +1,99 @@
+// Online safety checks over the running cells, every `periodUs` of simulated time:
+// - election safety: at most one leader per term in a cell (ever, not just at one instant);
+// - state machine safety: a ledger event, once any replica applied it, is the same on every
+//   replica forever after (equal event hash at equal event index), across crashes and restarts.
+// Money conservation and exactly-once application are asserted inside the ledger on every apply.
+
+import type { Placement } from "../../cells/placement.js";
+import type { CellNode } from "../../cells/cell/node.js";
+
+export interface InvariantOptions {
+  readonly failFast: boolean;
+  readonly seed: number;
+  readonly periodUs?: number;
+}
+
+/** Canonical chain points remembered per cell (a sliding window; older ones were checked already). */
+const CANONICAL_POINTS_MAX = 64;
+const VIOLATIONS_MAX = 100;
+
+export class InvariantViolation extends Error {
+  readonly code = "INVARIANT_VIOLATION";
+}
+
+/** What the monitor reads of the runtime it watches (VirtualRuntime). */
+export interface MonitoredCells {
+  readonly placement: Placement;
+  node(host: string): CellNode | undefined;
+  nowUs(): number;
+}
+
+export class InvariantMonitor {
+  readonly periodUs: number;
+  readonly violations: string[] = [];
+  private readonly leadersByTerm = new Map<string, Map<number, string>>();
+  private readonly canonical = new Map<string, { index: number; hash: string }[]>();
+  /** Ledger -> the highest canonical point already compared with it. */
+  private readonly verifiedIndex = new WeakMap<object, number>();
+  checks = 0;
+
+  constructor(
+    private readonly virtual: MonitoredCells,
+    private readonly options: InvariantOptions,
+  ) {
+    this.periodUs = options.periodUs ?? 50_000;
+  }
+
+  check(): void {
+    this.checks++;
+    for (const cell of this.virtual.placement.cells) {
+      let terms = this.leadersByTerm.get(cell.cell);
+      if (terms === undefined) this.leadersByTerm.set(cell.cell, (terms = new Map()));
+      let points = this.canonical.get(cell.cell);
+      if (points === undefined) this.canonical.set(cell.cell, (points = []));
+      let furthest: { index: number; hash: string } | null = null;
+      for (const replica of cell.replicas) {
+        const node = this.virtual.node(replica.replica);
+        if (node === undefined) continue;
+        if (node.replica.role === "leader") {
+          const term = node.replica.term as number;
+          const known = terms.get(term);
+          if (known === undefined) terms.set(term, replica.replica);
+          else if (known !== replica.replica) this.violate(`election safety: ${cell.cell} has two leaders in term ${term}: ${known} and ${replica.replica}`);
+        }
+        const ledger = node.stateMachine.ledger;
+        // Applied events never change, so each canonical point is compared once per ledger (a
+        // replica that later diverges shows it at the next point); a restarted replica builds a
+        // new ledger, which starts from scratch.
+        let verified = this.verifiedIndex.get(ledger) ?? 0;
+        for (const point of points) {
+          if (point.index <= verified) continue;
+          if (ledger.eventCount < point.index) continue;
+          verified = point.index;
+          const hash = ledger.hashAt(point.index - 1);
+          if (hash !== undefined && hash !== point.hash) {
+            this.violate(`state machine safety: ${cell.cell} replica ${replica.replica} has event ${point.index - 1} hash ${hash.slice(0, 12)}, others applied ${point.hash.slice(0, 12)}`);
+          }
+        }
+        this.verifiedIndex.set(ledger, verified);
+        if (ledger.eventCount > 0 && (furthest === null || ledger.eventCount > furthest.index)) furthest = { index: ledger.eventCount, hash: ledger.headHash };
+      }
+      const last = points[points.length - 1];
+      if (furthest !== null && (last === undefined || furthest.index > last.index)) {
+        points.push(furthest);
+        if (points.length > CANONICAL_POINTS_MAX) points.shift();
+      }
+    }
+  }
+
+  /** Records a violation found elsewhere (e.g. by the applied-event log). */
+  report(message: string): void {
+    this.violate(message);
+  }
+
+  private violate(message: string): void {
+    const full = `${message} (at ${(this.virtual.nowUs() / 1000).toFixed(3)} ms simulated, seed ${this.options.seed})`;
+    if (this.violations.length < VIOLATIONS_MAX) this.violations.push(full);
+    if (this.options.failFast) throw new InvariantViolation(full);
+  }
+}

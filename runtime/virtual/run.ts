@@ -1,0 +1,105 @@
+// One simulated run of the default world: warm up until every cell has a leader, open the
+// accounts, run the workload (with an optional nemesis), heal everything, drain, and summarise.
+
+import type { FaultWindow } from "../../harness/checkers/availability.js";
+import { percentile } from "../../harness/checkers/availability.js";
+import type { WorldConfig } from "../../domain/config.js";
+import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
+import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
+import type { WorkloadOptions } from "../../sim/workload/workload.js";
+
+export type Nemesis = (virtual: VirtualRuntime, window: { startUs: number; endUs: number }) => FaultWindow[];
+
+export interface CellsRunOptions {
+  readonly config: WorldConfig;
+  readonly seed: number;
+  readonly durationUs: number;
+  readonly nemesis?: Nemesis;
+  readonly check?: boolean;
+  readonly failFast?: boolean;
+  readonly workload?: Partial<WorkloadOptions>;
+  readonly replica?: VirtualRuntimeOptions["replica"];
+}
+
+export interface CellSummary {
+  readonly committed: number;
+  readonly reads: number;
+  readonly failed: number;
+  readonly info: number;
+  readonly commitLatencyMs: { readonly p50: number | null; readonly p99: number | null };
+  readonly leader: string | null;
+  readonly term: number;
+}
+
+export interface CellsRunResult {
+  readonly seed: number;
+  readonly simulatedMs: number;
+  readonly events: number;
+  readonly traceHash: string;
+  readonly operations: number;
+  readonly cells: Record<string, CellSummary>;
+  readonly faultWindows: readonly FaultWindow[];
+  readonly rtoMs: Record<string, number | null>;
+  readonly invariantViolations: readonly string[];
+  readonly verdicts?: RunVerdicts;
+  readonly virtual: VirtualRuntime;
+}
+
+/** Time the run spends electing the first leaders before users arrive. */
+export const WARMUP_US = 2_000_000;
+export const DRAIN_US_MAX = 30_000_000;
+
+export function runCells(options: CellsRunOptions): CellsRunResult {
+  const virtual = new VirtualRuntime({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}), ...(options.replica ? { replica: options.replica } : {}) });
+  virtual.settleLeaders(WARMUP_US);
+  virtual.startWorkload();
+  const startUs = virtual.nowUs();
+  const endUs = startUs + options.durationUs;
+  const faultWindows = options.nemesis ? options.nemesis(virtual, { startUs, endUs }) : [];
+  virtual.runUntil(endUs);
+  virtual.faults.healAll();
+  virtual.drain(DRAIN_US_MAX);
+  // Let followers that were down catch up before comparing replicas.
+  virtual.runFor(3_000_000);
+  const verdicts = options.check === true ? checkRun(virtual, { faultWindows }) : undefined;
+  const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
+  return { ...virtual.summary(), operations: virtual.recorder.length, cells: summariseCells(virtual), faultWindows, rtoMs, invariantViolations: virtual.invariantViolations(), ...(verdicts ? { verdicts } : {}), virtual };
+}
+
+function summariseCells(virtual: VirtualRuntime): Record<string, CellSummary> {
+  const invokedAt = new Map<number | string, number>();
+  const stats = new Map<string, { committed: number; reads: number; failed: number; info: number; latenciesUs: number[] }>();
+  for (const cell of virtual.placement.cells) stats.set(cell.cell, { committed: 0, reads: 0, failed: 0, info: 0, latenciesUs: [] });
+  for (const op of virtual.recorder.history()) {
+    if (op.type === "invoke") {
+      invokedAt.set(op.process, op.time ?? 0);
+      continue;
+    }
+    const cell = (op.value as { cell?: string } | null)?.cell;
+    const entry = cell === undefined ? undefined : stats.get(cell);
+    if (entry === undefined) continue;
+    if (op.type === "fail") entry.failed++;
+    else if (op.type === "info") entry.info++;
+    else if (op.f === "read") entry.reads++;
+    else if (op.f !== "open") {
+      entry.committed++;
+      entry.latenciesUs.push((op.time ?? 0) - (invokedAt.get(op.process) ?? 0));
+    }
+  }
+  const result: Record<string, CellSummary> = {};
+  for (const view of virtual.cluster.cells()) {
+    const entry = stats.get(view.id) as { committed: number; reads: number; failed: number; info: number; latenciesUs: number[] };
+    const sorted = entry.latenciesUs.sort((a, b) => a - b);
+    const ms = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);
+    result[view.id] = {
+      committed: entry.committed,
+      reads: entry.reads,
+      failed: entry.failed,
+      info: entry.info,
+      commitLatencyMs: { p50: ms(percentile(sorted, 0.5)), p99: ms(percentile(sorted, 0.99)) },
+      leader: view.leader?.replica ?? null,
+      term: view.term,
+    };
+  }
+  return result;
+}

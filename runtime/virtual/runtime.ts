@@ -1,0 +1,414 @@
+// The virtual runtime: the world of docs/architecture.md in the deterministic simulator. Cells are real
+// CellNodes (Raft replica + ledger) on simulated hosts; users are the Workload; region clients
+// carry their requests unless the controller's gateways are plugged in as the sink.
+
+import type { Clock, Log } from "../../ground/ports.js";
+import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
+import { World } from "../../sim/world/world.js";
+import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
+import type { Ledger } from "../../cells/ledger/ledger.js";
+import { CellNode } from "../../cells/cell/node.js";
+import type { ReplicaOptions } from "../../cells/replica.js";
+import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
+import { HistoryRecorder } from "../../sim/workload/recorder.js";
+import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
+import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
+import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
+import { appliedCommandsOf, chainPoints } from "../ledger-facts.js";
+import type { LedgerEventBody } from "../../cells/ledger/events.js";
+import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
+import { VirtualCluster } from "./cluster.js";
+import type { Runtime } from "../runtime.js";
+import { InvariantMonitor } from "./invariants.js";
+import { AppliedEventLog } from "./applied-events.js";
+import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+
+export interface VirtualRuntimeOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  /** Workload settings on top of the config's `workload` section. */
+  readonly workload?: Partial<WorkloadOptions>;
+  /** Throw at the first invariant violation (tests, swarm) or only record it (UI, drills). */
+  readonly failFast?: boolean;
+  readonly log?: Log;
+  /**
+   * Client hosts per region. Each keeps its own leader cache, as separate application servers
+   * would, so during a partition different users can be talking to different leaders.
+   */
+  readonly clientsPerRegion?: number;
+  /** Keep only this many recent history operations (a world that runs indefinitely). */
+  readonly historyRetainOpsMax?: number;
+  /** Per cell, events the harness's applied-event log keeps (memory bound; beyond it checkers fall back to replica ledgers). */
+  readonly appliedEventsMax?: number;
+  /** Extra replica options (tests inject bugs here to show the harness catches them). */
+  readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
+}
+
+export const REGION_CLIENT_PREFIX = "client/";
+/** ~30 min of the default load per cell; a few hundred MB at most over six cells. */
+export const APPLIED_EVENTS_MAX_DEFAULT = 500_000;
+/** Bound on the time spent opening accounts before users arrive. */
+export const OPEN_ACCOUNTS_US_MAX = 30_000_000;
+
+/** Client timeouts: a per-attempt wait above a cross-region commit, a deadline above an election. */
+export const defaultClientTimeouts = {
+  attemptTimeoutUs: 100_000,
+  requestTimeoutUs: 5_000_000,
+  retryBackoffUs: 20_000,
+  inflightRequestsMax: 50_000,
+} as const;
+
+export class VirtualRuntime implements Runtime {
+  readonly world: World;
+  readonly config: WorldConfig;
+  readonly placement: Placement;
+  readonly recorder: HistoryRecorder;
+  readonly cluster: VirtualCluster;
+  readonly faults: VirtualFaults;
+  readonly clock: Clock;
+  readonly invariants: InvariantMonitor;
+  /** Regions with their datacenters, in configuration order. */
+  readonly regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[];
+  private readonly nodes = new Map<string, CellNode>();
+  private readonly appliedEvents = new Map<string, AppliedEventLog>();
+  /** region -> its client processes (index = slot), replaced on restart. */
+  private readonly regionClients = new Map<string, (CellClient | undefined)[]>();
+  private readonly clientsPerRegion: number;
+  private readonly skews = new ClockSkews();
+  private workload: Workload | null = null;
+  private readonly leaderRegions = new Map<string, string>();
+
+  constructor(options: VirtualRuntimeOptions) {
+    this.config = options.config ?? defaultWorldConfig();
+    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax);
+    this.world = new World({ seed: options.seed, config: this.config });
+    this.clock = new VirtualClock(this.world.scheduler);
+    const cellsConfig = this.config.cells;
+    const topology = this.world.topology;
+    this.regions = topology.regions.map((name) => ({ name, datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name) }));
+    this.placement = planPlacement({ regions: this.regions }, {
+      cellCount: cellsConfig.count,
+      replicasPerCell: cellsConfig.replicasPerCell,
+      shardCount: cellsConfig.shards,
+      preferredLeaderRegions: cellsConfig.preferredLeaderRegions,
+    });
+    this.clientsPerRegion = options.clientsPerRegion ?? 2;
+    const placements = this.addHosts();
+    this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
+      // A region client that dies takes its in-flight requests with it: their outcome is unknown.
+      const client = parseClientHost(host);
+      if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
+    }, (host) => this.nodes.get(host)?.replica.failed === true);
+    this.cluster = new VirtualCluster(this, this.faults);
+    this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
+    this.spawnReplicas(options);
+    this.spawnRegionClients();
+    this.workload = this.createWorkload(options);
+    this.scheduleMonitor();
+  }
+
+  /** Every replica's host in its datacenter, then each region's client hosts; their placements. */
+  private addHosts(): HostPlacement[] {
+    const placements: HostPlacement[] = [];
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        this.world.addHost(replica.replica, replica.datacenter);
+        placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
+      }
+    }
+    for (const region of this.regions) {
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        const host = clientHost(region.name, slot);
+        const datacenter = region.datacenters[slot % region.datacenters.length] as string;
+        this.world.addHost(host, datacenter);
+        placements.push({ id: host, datacenter, region: region.name });
+      }
+    }
+    return placements;
+  }
+
+  /** One CellNode process per replica; a restart builds a new node that recovers from its disk. */
+  private spawnReplicas(options: VirtualRuntimeOptions): void {
+    for (const cell of this.placement.cells) {
+      const voters = cell.replicas.map((replica) => replica.replica);
+      const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message));
+      this.appliedEvents.set(cell.cell, eventLog);
+      for (const replica of cell.replicas) {
+        this.world.spawn(replica.replica, (context) => {
+          const host = replica.replica;
+          const skews = this.skews;
+          // Clock drift on this host: its timers fire early (fast clock) or late (slow clock).
+          const clock: Clock = {
+            nowUs: () => context.clock.nowUs(),
+            setTimer: (delayUs, callback) => context.clock.setTimer(skews.scale(host, delayUs), callback),
+            cancelTimer: (handle) => context.clock.cancelTimer(handle),
+          };
+          const node = new CellNode(
+            host,
+            { id: host, voters, raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) }, ...options.replica },
+            { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
+            (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
+          );
+          this.nodes.set(host, node);
+          return {
+            stop: () => {
+              if (this.nodes.get(host) === node) this.nodes.delete(host);
+            },
+          };
+        });
+      }
+    }
+  }
+
+  /** Each region's client processes (the users' entry when no controller runs). */
+  private spawnRegionClients(): void {
+    const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
+    for (const region of this.regions) {
+      const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
+      this.regionClients.set(region.name, clients);
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        this.world.spawn(clientHost(region.name, slot), (context) => {
+          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
+          return {};
+        });
+      }
+    }
+  }
+
+  private createWorkload(options: VirtualRuntimeOptions): Workload {
+    const workloadConfig = this.config.workload;
+    const workloadOptions: WorkloadOptions = {
+      ...defaultWorkloadOptions,
+      profile: workloadConfig.profile,
+      opsPerSecond: workloadConfig.opsPerSecond,
+      readFraction: workloadConfig.readFraction,
+      accountsPerShard: workloadConfig.accountsPerShard,
+      ...options.workload,
+    };
+    return new Workload(
+      workloadOptions,
+      { clock: this.clock, random: this.world.random.fork("workload"), placement: this.placement, recorder: this.recorder },
+      this.directSink(),
+    );
+  }
+
+  get seed(): number {
+    return this.world.seed;
+  }
+
+  nowUs(): number {
+    return this.world.nowUs;
+  }
+
+  /** The live CellNode on `host`, or undefined when it is down. */
+  node(host: string): CellNode | undefined {
+    return this.world.isUp(host) || this.world.state(host) === "paused" ? this.nodes.get(host) : undefined;
+  }
+
+  runFor(durationUs: number): void {
+    this.world.runFor(durationUs);
+  }
+
+  runUntil(atUs: number): void {
+    this.world.runUntil(atUs);
+  }
+
+  /** The sink that sends each user request through the client of its cell's leader region. */
+  directSink(): RequestSink {
+    return {
+      submit: (request: UserRequest, callback: (outcome: CellOutcome) => void) => {
+        // Users enter at the region of their cell's leader as last observed (refreshed by the
+        // monitor every period, not per request: a full view per request dominated the profile).
+        const region = this.leaderRegions.get(request.cell) ?? this.placement.cell(request.cell)?.preferredLeaderRegion ?? "";
+        // A user always uses the same client slot; a region whose client is down sends its users
+        // to a live one elsewhere (as GSLB would).
+        const slot = request.uid % this.clientsPerRegion;
+        let client = this.liveClient(region, slot);
+        if (client === undefined) {
+          for (const name of this.regionClients.keys()) {
+            client = this.liveClient(name, slot);
+            if (client !== undefined) break;
+          }
+        }
+        if (client === undefined) {
+          callback({ ok: false, error: { code: "OVERLOADED", message: "no region entry point is up" } });
+          return;
+        }
+        client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
+      },
+    };
+  }
+
+  private liveClient(region: string, slot: number): CellClient | undefined {
+    return this.world.isUp(clientHost(region, slot)) ? this.regionClients.get(region)?.[slot] : undefined;
+  }
+
+  get workloadRunner(): Workload {
+    return this.workload as Workload;
+  }
+
+  /**
+   * Opens every account and waits (in simulated time) until the opens are answered, retrying the
+   * ones whose outcome is unknown (opening is idempotent), then starts the arrival process.
+   * Users arrive only once their accounts exist: the bank checker's total depends on it, and a
+   * fault injected at the first instant must not leave a cell without accounts.
+   */
+  startWorkload(options?: { sink?: RequestSink; openAccounts?: boolean }): void {
+    const workload = this.workloadRunner;
+    if (options?.sink) workload.setSink(options.sink);
+    if (options?.openAccounts ?? true) {
+      workload.openAccounts();
+      const deadlineUs = this.nowUs() + OPEN_ACCOUNTS_US_MAX;
+      for (;;) {
+        while (this.recorder.inflight > 0 && this.nowUs() < deadlineUs) this.runFor(10_000);
+        const missing = workload.unopenedAccounts();
+        if (missing === 0 || this.nowUs() >= deadlineUs) break;
+        workload.openAccounts(true);
+      }
+    }
+    workload.start();
+  }
+
+  stopWorkload(): void {
+    this.workloadRunner.stop();
+  }
+
+  /** Stops the arrival process and runs until every invoked operation completed (or `maxUs`). */
+  drain(maxUs: number): void {
+    this.stopWorkload();
+    const deadline = this.nowUs() + maxUs;
+    while (this.recorder.inflight > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
+  }
+
+  /** Waits (in simulated time) until every cell has a leader, or `maxUs`. */
+  awaitLeaders(maxUs: number): boolean {
+    const deadline = this.nowUs() + maxUs;
+    for (;;) {
+      if (this.cluster.cells().every((cell) => cell.leader !== null)) return true;
+      if (this.nowUs() >= deadline) return false;
+      this.runFor(10_000);
+    }
+  }
+
+  /**
+   * Elects the first leaders, then hands each cell's leadership to its preferred region (the
+   * placement an operator sets up before traffic arrives). Returns false when it could not.
+   */
+  settleLeaders(maxUs: number): boolean {
+    const deadline = this.nowUs() + maxUs;
+    if (!this.awaitLeaders(maxUs)) return false;
+    let pending = 0;
+    for (const cell of this.cluster.cells()) {
+      if (cell.leader === null || cell.leader.region === cell.preferredRegion) continue;
+      const target = cell.replicas.find((replica) => replica.region === cell.preferredRegion && replica.state === "up");
+      if (target === undefined) continue;
+      pending++;
+      this.cluster.transferLeadership(cell.id, target.id, Math.max(1, deadline - this.nowUs()), () => pending--);
+    }
+    while (pending > 0 && this.nowUs() < deadline) this.runFor(10_000);
+    this.refreshLeaderRegions();
+    return this.cluster.cells().every((cell) => cell.leader?.region === cell.preferredRegion);
+  }
+
+  /** Everything the checkers read is in memory already. */
+  collectFinalState(): void {}
+
+  /** Per cell, the commands its ledger holds (the event history below). */
+  finalLedgers(): FinalLedgers {
+    const result: Record<string, AppliedCommand[]> = {};
+    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell).events);
+    return result;
+  }
+
+  /** Per cell, the event log in applied order for the witness checker; incomplete (with the reason) when no record holds every event. */
+  finalEvents(): Record<string, WitnessLog> {
+    const result: Record<string, WitnessLog> = {};
+    for (const cell of this.placement.cells) {
+      const history = this.eventHistory(cell);
+      result[cell.cell] = history.complete
+        ? { complete: true, events: history.events }
+        : { complete: false, reason: `no replica of ${cell.cell} holds all ${history.eventCountMax} events from the first (snapshot-restored or compacted), and the harness's applied-event log is incomplete` };
+    }
+    return result;
+  }
+
+  /**
+   * A cell's events in applied order: the harness's applied-event log when it is whole and as long
+   * as the furthest replica's ledger; else the replica that applied the most among those still
+   * holding every event from the first (a snapshot-restored ledger does not), complete only if
+   * it is that far along.
+   */
+  private eventHistory(cell: CellPlacement): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
+    let eventCountMax = 0;
+    let best: Ledger | undefined;
+    for (const replica of cell.replicas) {
+      const ledger = this.node(replica.replica)?.stateMachine.ledger;
+      if (ledger === undefined) continue;
+      eventCountMax = Math.max(eventCountMax, ledger.eventCount);
+      if (ledger.firstRetainedEventIndex === 0 && (best === undefined || ledger.eventCount > best.eventCount)) best = ledger;
+    }
+    const applied = this.appliedEvents.get(cell.cell)?.log();
+    if (applied !== undefined && applied.complete && applied.events.length >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
+    if (best === undefined) return { events: [], complete: false, eventCountMax };
+    return { events: best.events().map((stored) => stored.event), complete: best.eventCount >= eventCountMax, eventCountMax };
+  }
+
+  /** Per cell and replica: the event hash chain at its checkpoints and head. */
+  replicaChains(): ReplicaChains {
+    const result: Record<string, Record<string, ChainPoint[]>> = {};
+    for (const cell of this.placement.cells) {
+      const chains: Record<string, ChainPoint[]> = {};
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node === undefined) continue;
+        const points = chainPoints(node.stateMachine.ledger);
+        chains[replica.replica] = points;
+      }
+      result[cell.cell] = chains;
+    }
+    return result;
+  }
+
+  invariantViolations(): readonly string[] {
+    return this.invariants.violations;
+  }
+
+  summary(): { seed: number; simulatedMs: number; events: number; traceHash: string } {
+    return { seed: this.seed, simulatedMs: Math.round(this.nowUs() / 1000), events: this.world.scheduler.eventsDelivered, traceHash: this.world.scheduler.traceHash };
+  }
+
+  private refreshLeaderRegions(): void {
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.role === "leader") {
+          this.leaderRegions.set(cell.cell, replica.region);
+          break;
+        }
+      }
+    }
+  }
+
+  private scheduleMonitor(): void {
+    this.clock.setTimer(this.invariants.periodUs, () => {
+      this.invariants.check();
+      this.refreshLeaderRegions();
+      this.scheduleMonitor();
+    });
+  }
+}
+
+export function clientHost(region: string, slot: number): string {
+  return `${REGION_CLIENT_PREFIX}${region}/${slot}`;
+}
+
+export function parseClientHost(host: string): { region: string; slot: number } | null {
+  if (!host.startsWith(REGION_CLIENT_PREFIX)) return null;
+  const [region, slot] = host.slice(REGION_CLIENT_PREFIX.length).split("/");
+  return region === undefined || slot === undefined ? null : { region, slot: Number(slot) };
+}
+
+export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRuntime {
+  return new VirtualRuntime(options);
+}

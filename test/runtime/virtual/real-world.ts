@@ -1,0 +1,71 @@
+// An in-process controller over the REAL virtual world (runtime/virtual/controller-setup.ts: Raft cells,
+// gateways, workload), served on port 0. No pacer: the test steps the world itself while a
+// request is in flight, so runs are deterministic in simulated time and as fast as the CPU allows.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApp } from "../../../controller/http/app.js";
+import { setupController, type ControllerSetup } from "../../../runtime/virtual/controller-setup.js";
+import { tempDataDirectory, TOKEN } from "../../controller/harness.js";
+
+/** Simulated µs per step while waiting for an answer. */
+const STEP_US = 10_000;
+
+export interface RealHarness {
+  readonly setup: ControllerSetup;
+  readonly url: string;
+  /** Sends a request and runs the world until it is answered (or `simUsMax` passes). */
+  request(method: string, route: string, body?: unknown, options?: { token?: string | null; simUsMax?: number }): Promise<{ status: number; body: unknown }>;
+  /** Advances simulated time, yielding to the HTTP server between steps. */
+  run(durationUs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string }): Promise<RealHarness> {
+  const setup = setupController({
+    seed: options.seed,
+    dataDirectory: options.dataDirectory ?? tempDataDirectory(),
+    wallTimeIso: () => "2026-01-01T00:00:00.000Z",
+    opsPerSecond: options.opsPerSecond ?? 300,
+    ...(options.waitPeriodMs === undefined ? {} : { controller: { actions: { ...(await import("../../../controller/actions.js")).defaultActionOptions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs } } } }),
+  });
+  setup.virtual.startWorkload({ sink: setup.sink });
+  const server = http.createServer(createApp(setup.controller, { token: TOKEN, ui: false }));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const run = async (durationUs: number): Promise<void> => {
+    const untilUs = setup.virtual.nowUs() + durationUs;
+    while (setup.virtual.nowUs() < untilUs) {
+      setup.virtual.runUntil(Math.min(untilUs, setup.virtual.nowUs() + STEP_US));
+      await yieldToIo();
+    }
+  };
+  return {
+    setup,
+    url,
+    run,
+    async request(method, route, body, requestOptions = {}) {
+      const token = requestOptions.token === undefined ? TOKEN : requestOptions.token;
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      let settled = false;
+      const pending = fetch(`${url}${route}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+        .then(async (response) => ({ status: response.status, text: await response.text() }))
+        .finally(() => {
+          settled = true;
+        });
+      const deadlineUs = setup.virtual.nowUs() + (requestOptions.simUsMax ?? 30_000_000);
+      while (!settled && setup.virtual.nowUs() < deadlineUs) {
+        setup.virtual.runUntil(setup.virtual.nowUs() + STEP_US);
+        await yieldToIo();
+      }
+      const answer = await pending;
+      return { status: answer.status, body: answer.text === "" ? null : (JSON.parse(answer.text) as unknown) };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      setup.close();
+    },
+  };
+}
