@@ -47,6 +47,10 @@ export interface SimBenchResult {
 
 interface CellsMeasurement {
   opsPerSecondOffered: number;
+  /** Commands per batch the region clients sent in the timed window (coalescing, cells/cell/client.ts). */
+  meanBatchSize: number;
+  /** Invoke to acknowledgement of the transfers invoked in the timed window, simulated ms. */
+  transferLatencyMs: { p50: number; p99: number };
   simulatedMs: number;
   wallMs: number;
   events: number;
@@ -59,8 +63,10 @@ interface CellsMeasurement {
 const APPLIES_PER_TRANSFER = 5;
 
 export interface ApplyFloors {
-  /** One LedgerStateMachine apply of a Transfer entry (median of 3 runs of bench/ledger.ts). */
+  /** One LedgerStateMachine apply of a one-transfer batch entry (median of 3 runs of bench/ledger.ts). */
   ledgerApplyUs: number;
+  /** Apply cost per transfer at each batch size (bench/ledger.ts, the run whose batch-1 figure is the median). */
+  ledgerApplyUsPerTransferByBatchSize: Record<string, number>;
   accounts: number;
   appliesPerTransfer: typeof APPLIES_PER_TRANSFER;
   /** 1e6 / (5 x ledgerApplyUs): committedTransfersPerWallSecond if nothing but the applies cost anything. */
@@ -75,11 +81,13 @@ export interface ApplyFloors {
 function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFloors {
   const config = defaultWorldConfig();
   const accounts = Math.max(2, Math.round((config.cells.shards * config.workload.accountsPerShard) / config.cells.count));
-  const runs = [0, 1, 2].map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) }).microsecondsPerApply).sort((a, b) => a - b);
-  const ledgerApplyUs = runs[1] as number;
+  const runs = [0, 1, 2].map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) })).sort((a, b) => a.microsecondsPerApply - b.microsecondsPerApply);
+  const median = runs[1] as (typeof runs)[number];
+  const ledgerApplyUs = median.microsecondsPerApply;
   const applyMs = (defaultLoad.committedTransfers * APPLIES_PER_TRANSFER * ledgerApplyUs) / 1000;
   return {
     ledgerApplyUs,
+    ledgerApplyUsPerTransferByBatchSize: Object.fromEntries(median.batches.map((figure) => [String(figure.batchSize), figure.microsecondsPerTransfer])),
     accounts,
     appliesPerTransfer: APPLIES_PER_TRANSFER,
     committedTransfersPerWallSecondCeiling: Math.round(1_000_000 / (APPLIES_PER_TRANSFER * ledgerApplyUs)),
@@ -98,12 +106,18 @@ function measureCells(opsPerSecond: number, simulatedUs: number): CellsMeasureme
   virtual.runFor(1_000_000);
   const committedBefore = committedTransfers(virtual);
   const eventsBefore = virtual.world.scheduler.eventsDelivered;
+  const batchesBefore = virtual.clientBatches();
+  const timedFromUs = virtual.nowUs();
   const startedMs = performance.now();
   virtual.runFor(simulatedUs);
   const wallMs = performance.now() - startedMs;
   const committed = committedTransfers(virtual) - committedBefore;
+  const batchesAfter = virtual.clientBatches();
+  const batches = batchesAfter.batches - batchesBefore.batches;
   return {
     opsPerSecondOffered: opsPerSecond,
+    meanBatchSize: batches === 0 ? 0 : Math.round(((batchesAfter.commands - batchesBefore.commands) / batches) * 100) / 100,
+    transferLatencyMs: transferLatencies(virtual, timedFromUs),
     simulatedMs: simulatedUs / 1000,
     wallMs: Math.round(wallMs),
     events: virtual.world.scheduler.eventsDelivered - eventsBefore,
@@ -120,6 +134,24 @@ type CellsMedian = CellsMeasurement & { readonly wallMsRuns: number[] };
 function medianCells(runs: number, measure: () => CellsMeasurement): CellsMedian {
   const results = Array.from({ length: Math.max(1, runs) }, measure).sort((a, b) => a.wallMs - b.wallMs);
   return { ...(results[Math.floor((results.length - 1) / 2)] as CellsMeasurement), wallMsRuns: results.map((result) => result.wallMs) };
+}
+
+/** Latency percentiles of the transfers invoked at or after `fromUs` and acknowledged. */
+function transferLatencies(virtual: VirtualRuntime, fromUs: number): { p50: number; p99: number } {
+  const invoked = new Map<unknown, number>();
+  const latenciesMs: number[] = [];
+  for (const op of virtual.recorder.history()) {
+    if (op.f !== "transfer") continue;
+    if (op.type === "invoke") {
+      if ((op.time ?? 0) >= fromUs) invoked.set(op.process, op.time ?? 0);
+    } else if (op.type === "ok" && invoked.has(op.process)) {
+      latenciesMs.push(((op.time ?? 0) - (invoked.get(op.process) as number)) / 1000);
+      invoked.delete(op.process);
+    }
+  }
+  latenciesMs.sort((a, b) => a - b);
+  const at = (q: number): number => Math.round((latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(latenciesMs.length * q))] ?? 0) * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 function committedTransfers(virtual: VirtualRuntime): number {

@@ -34,7 +34,10 @@ interface Snapshotting {
 }
 
 export interface StateMachine {
-  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }): unknown;
+  /** `answer` false: nobody here waits for this entry's result, which may be left unbuilt. */
+  apply(entry: { readonly index: number; readonly term: number; readonly data: unknown }, answer?: boolean): unknown;
+  /** The request id in an entry's data (default: a `requestId` string property of an object). */
+  requestIdOf?(data: unknown): string | null;
   snapshot(): unknown;
   /**
    * A state machine whose state is large builds its snapshot in steps while it goes on applying
@@ -244,7 +247,7 @@ export class Replica {
 
   /** Proposes `data` (which must carry a string `requestId`); answers once applied, with the state machine's result. */
   submit(data: unknown, callback: (outcome: SubmitOutcome) => void): void {
-    const requestId = requestIdOf(data);
+    const requestId = this.requestIdOf(data);
     if (requestId === null) return callback({ ok: false, error: { code: "INVALID", message: "data.requestId: expected a non-empty string" } });
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
@@ -410,12 +413,11 @@ export class Replica {
   private applyEntry(entry: Entry): void {
     if (entry.kind !== "normal") return;
     if (this.stateMachine.lastApplied !== undefined && entry.index <= this.stateMachine.lastApplied()) return;
-    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
-    const requestId = requestIdOf(entry.data);
-    if (requestId === null) return;
-    const pending = this.pendingSubmits.get(requestId);
+    const requestId = this.requestIdOf(entry.data);
+    const pending = requestId === null ? undefined : this.pendingSubmits.get(requestId);
+    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data }, pending !== undefined);
     if (pending === undefined) return;
-    this.pendingSubmits.delete(requestId);
+    this.pendingSubmits.delete(requestId as string);
     pending.callback({ ok: true, result, index: entry.index });
   }
 
@@ -511,6 +513,10 @@ export class Replica {
       this.pendingReads.delete(key);
       pending.callback({ ok: false, error: { code: "TIMEOUT", message: "read not confirmed in time" } });
     }
+  }
+
+  private requestIdOf(data: unknown): string | null {
+    return this.stateMachine.requestIdOf !== undefined ? this.stateMachine.requestIdOf(data) : requestIdOf(data);
   }
 
   private runningNode(): RaftNode | null {

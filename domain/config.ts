@@ -5,6 +5,7 @@
 // file by hand before a peak and need to be told exactly which line is wrong.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { defaultBatching } from "../cells/cell/client.js";
 
 export class ConfigError extends Error {
   readonly code = "BAD_CONFIG";
@@ -120,6 +121,14 @@ const workloadSchema = z.strictObject({
   accountsPerShard: positiveInt(),
 });
 
+/** How clients and gateways coalesce commands into batches (cells/cell/client.ts BatchingOptions). */
+const batchingSchema = z.strictObject({
+  waitUs: nonNegative("a non-negative number of microseconds (0 turns coalescing off)"),
+  commandsMax: positiveInt().refine((value) => value <= 8_190, { error: (issue) => `expected at most 8190 commands, got ${shown(issue.input)}` }),
+  bytesMax: positiveInt("a positive integer number of bytes"),
+  eagerInflightMax: z.number({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }).int({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }).min(0, { error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }),
+});
+
 const worldSchema = z.strictObject({
   topology: topologySchema,
   network: networkSchema,
@@ -127,6 +136,8 @@ const worldSchema = z.strictObject({
   cells: cellsSchema,
   raft: raftSchema,
   workload: workloadSchema,
+  /** Optional: defaults as in defaultWorldConfig. */
+  batching: batchingSchema.optional(),
 });
 
 export type WorldConfig = z.infer<typeof worldSchema>;
@@ -136,6 +147,10 @@ export type DiskConfig = WorldConfig["disk"];
 export type CellsConfig = WorldConfig["cells"];
 export type RaftConfig = WorldConfig["raft"];
 export type WorkloadConfig = WorldConfig["workload"];
+export type BatchingConfig = NonNullable<WorldConfig["batching"]>;
+
+/** Coalescing as the default world does it (docs/cells.md "Batches"). */
+export const defaultBatchingConfig: BatchingConfig = defaultBatching;
 export type LinkConfig = TopologyConfig["links"][number];
 
 /** The default world (README.md, docs/cells.md): three regions, five datacenters, six cells of five replicas. */
@@ -214,6 +229,7 @@ export function defaultWorldConfig(): WorldConfig {
       priorityElections: true,
     },
     workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 4 },
+    batching: { ...defaultBatchingConfig },
   };
 }
 

@@ -8,8 +8,9 @@ export interface UserRequest {
   readonly uid: number;
   readonly shard: number;
   readonly cell: string;
-  readonly kind: "command" | "read";
-  /** A ledger command (cells/ledger/commands.ts) or a read. */
+  /** "batch": the payload is `{linked?, commands}` of the user's own (cells/cell/client.ts). */
+  readonly kind: "command" | "read" | "batch";
+  /** A ledger command (cells/ledger/commands.ts), a read, or a batch. */
   readonly payload: unknown;
 }
 

@@ -6,7 +6,7 @@ import type { AppliedCommand } from "../harness/checkers/durability.js";
 import type { ChainPoint } from "../harness/checkers/replica-agreement.js";
 
 export function appliedCommands(ledger: Ledger): AppliedCommand[] {
-  return appliedCommandsOf(ledger.events().map((stored) => stored.event));
+  return appliedCommandsOf(ledger.eventBodies());
 }
 
 export function appliedCommandsOf(events: readonly LedgerEventBody[]): AppliedCommand[] {

@@ -1,9 +1,35 @@
 // The client side of a cell: finds the leader, follows NotLeader hints, retries with the SAME
 // request id (the ledger's idempotency table makes a retried transfer apply at most once) and
 // gives up at a deadline with TIMEOUT, whose outcome is unknown (Jepsen's `info`).
+//
+// Commands travel in batches (one request, one Raft entry, one chain link: docs/cells.md). The
+// client coalesces concurrent commands for the same cell: a command goes out at once while fewer
+// than `eagerInflightMax` of this client's batches to its cell are unanswered (so a lone command
+// at low load waits for nothing); otherwise it waits for batch-mates until an answer frees a
+// slot, the batch is full (`commandsMax`, `bytesMax`) or `waitUs` has passed. A retried batch
+// keeps its request id and bytes; each command keeps its own id, so a command whose first
+// attempt is in a batch that a deposed leader may or may not have committed is applied at most
+// once and its retry learns the first outcome.
 
 import type { Clock, Random, TimerHandle, Transport } from "../../ground/ports.js";
-import type { ClientError, ClientMessage, ClientRequest, ClientResponse } from "./protocol.js";
+import { parseBatch, parseCommand, type BatchCommand } from "../ledger/commands.js";
+import { BATCH_COMMANDS_MAX, batchOverheadBytesMax, commandEncodedBytesMax, encodeBatch } from "../ledger/codec.js";
+import type { LedgerBatchOutcome } from "../ledger/outcome.js";
+import type { ClientError, ClientMessage, ClientRequest, ClientRequestKind, ClientResponse } from "./protocol.js";
+
+/** How a client coalesces commands into batches (the world config's `batching` section). */
+export interface BatchingOptions {
+  /** Longest a command waits for batch-mates, µs; 0 turns coalescing off (one command per batch). */
+  readonly waitUs: number;
+  /** Commands per coalesced batch (at most BATCH_COMMANDS_MAX). */
+  readonly commandsMax: number;
+  /** Encoded bytes per coalesced batch (bounded well below Raft's batchBytesMax and a TCP frame). */
+  readonly bytesMax: number;
+  /** A batch goes out at once while fewer than this many of this client's batches to the cell are unanswered. */
+  readonly eagerInflightMax: number;
+}
+
+export const defaultBatching: BatchingOptions = { waitUs: 1_000, commandsMax: 512, bytesMax: 64 * 1024, eagerInflightMax: 1 };
 
 export interface CellClientOptions {
   /** Replica ids of every cell this client talks to. */
@@ -22,6 +48,8 @@ export interface CellClientOptions {
    * check per client instead of a timer per request keeps the scheduler's heap small under load.
    */
   readonly timeoutCheckUs?: number;
+  /** Command coalescing (defaultBatching when absent). */
+  readonly batching?: BatchingOptions;
 }
 
 export interface CellClientDependencies {
@@ -32,9 +60,28 @@ export interface CellClientDependencies {
 
 export type CellOutcome = { readonly ok: true; readonly result: unknown; readonly replica: string } | { readonly ok: false; readonly error: ClientError };
 
+/** A user's command waiting in, or travelling with, a batch. */
+interface Member {
+  readonly requestId: string;
+  readonly command: BatchCommand;
+  readonly callback: (outcome: CellOutcome) => void;
+}
+
+/** Commands of one cell waiting to be sent together. */
+interface OpenBatch {
+  readonly members: Member[];
+  bytes: number;
+  timer: TimerHandle | null;
+}
+
 interface Pending {
   readonly cell: string;
   readonly request: ClientRequest;
+  readonly sizeBytes: number;
+  /** Requests of users this carries (a batch's members, or 1). */
+  readonly users: number;
+  /** Counted in the cell's unanswered batches (a coalesced batch, or a caller's own). */
+  readonly batch: boolean;
   readonly callback: (outcome: CellOutcome) => void;
   readonly deadlineUs: number;
   target: string;
@@ -47,15 +94,32 @@ interface Pending {
 
 export class CellClient {
   private readonly leaders = new Map<string, string>();
+  /** In flight on the wire, by the request id the replicas see. */
   private readonly pending = new Map<string, Pending>();
+  /** Users' request ids in flight (queued, or carried by a pending request). */
+  private readonly userRequestIds = new Set<string>();
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly unansweredBatches = new Map<string, number>();
   private readonly timeoutCheckUs: number;
+  private readonly batching: BatchingOptions;
+  /** Distinguishes this client's batch ids from those of an earlier incarnation on the same host. */
+  private readonly batchNonce: string;
+  private batchSequence = 0;
   private sweepTimer: TimerHandle | null = null;
+  /** Batches sent (first attempts) and the commands they carried: the mean batch size. */
+  batchesSent = 0;
+  commandsSent = 0;
 
   constructor(
     private readonly options: CellClientOptions,
     private readonly dependencies: CellClientDependencies,
   ) {
     this.timeoutCheckUs = Math.max(1, Math.round(options.timeoutCheckUs ?? options.attemptTimeoutUs / 10));
+    this.batching = options.batching ?? defaultBatching;
+    if (!Number.isSafeInteger(this.batching.commandsMax) || this.batching.commandsMax < 1 || this.batching.commandsMax > BATCH_COMMANDS_MAX) {
+      throw new RangeError(`batching.commandsMax: expected an integer in [1, ${BATCH_COMMANDS_MAX}], got ${this.batching.commandsMax}`);
+    }
+    this.batchNonce = dependencies.random.fork("batch-nonce").nextUint32().toString(36);
     dependencies.transport.onMessage((_source, message) => {
       if (typeof message === "object" && message !== null && (message as { type?: unknown }).type === "client-response") {
         this.onResponse(message as ClientResponse);
@@ -63,8 +127,9 @@ export class CellClient {
     });
   }
 
+  /** Users' requests in flight (waiting for batch-mates or on the wire). */
   get inflight(): number {
-    return this.pending.size;
+    return this.userRequestIds.size;
   }
 
   /** The replica this client currently believes leads `cell` (null when unknown). */
@@ -78,25 +143,123 @@ export class CellClient {
     else this.leaders.set(cell, replica);
   }
 
-  submit(cell: string, requestId: string, kind: "command" | "read", payload: unknown, callback: (outcome: CellOutcome) => void): void {
+  /**
+   * A user's request: a ledger command (coalesced with others for the same cell), a read, or a
+   * batch `{linked?, commands}` of the caller's own (sent as it is; the result is a
+   * LedgerBatchOutcome, an outcome per command).
+   */
+  submit(cell: string, requestId: string, kind: ClientRequestKind, payload: unknown, callback: (outcome: CellOutcome) => void): void {
     const replicas = this.options.cells.get(cell);
     if (replicas === undefined || replicas.length === 0) {
       callback({ ok: false, error: { code: "INVALID", message: `unknown cell ${cell}` } });
       return;
     }
-    if (this.pending.has(requestId)) {
+    if (this.userRequestIds.has(requestId)) {
       callback({ ok: false, error: { code: "INVALID", message: `request ${requestId} already in flight` } });
       return;
     }
-    if (this.pending.size >= this.options.inflightRequestsMax) {
+    if (this.userRequestIds.size >= this.options.inflightRequestsMax) {
       callback({ ok: false, error: { code: "OVERLOADED", message: `client inflightRequestsMax=${this.options.inflightRequestsMax}` } });
       return;
     }
-    const request: ClientRequest = { type: "client-request", requestId, kind, payload, replyTo: this.dependencies.transport.self };
+    const done = (outcome: CellOutcome): void => {
+      this.userRequestIds.delete(requestId);
+      callback(outcome);
+    };
+    if (kind === "batch") {
+      const parsed = parseBatch(payload, BATCH_COMMANDS_MAX, "payload");
+      if (!parsed.ok) {
+        callback({ ok: false, error: { code: "INVALID", message: `${parsed.error.field}: expected ${parsed.error.expected}` } });
+        return;
+      }
+      this.userRequestIds.add(requestId);
+      this.sendBatch(cell, parsed.commands, parsed.linked, 1, done);
+      return;
+    }
+    this.userRequestIds.add(requestId);
+    if (kind === "read") {
+      this.send(cell, { type: "client-request", requestId, kind, payload, replyTo: this.dependencies.transport.self }, 96, 1, false, done);
+      return;
+    }
+    const parsed = parseCommand(payload);
+    if (!parsed.ok) {
+      // The leader answers a malformed command as the ledger would (MALFORMED_COMMAND, naming the field).
+      this.send(cell, { type: "client-request", requestId, kind: "command", payload, replyTo: this.dependencies.transport.self }, 96, 1, false, done);
+      return;
+    }
+    this.enqueue(cell, { requestId, command: parsed.command, callback: done });
+  }
+
+  private enqueue(cell: string, member: Member): void {
+    const batching = this.batching;
+    const bytes = commandEncodedBytesMax(member.command);
+    let open = this.open.get(cell);
+    if (open !== undefined && open.bytes + bytes > batching.bytesMax) {
+      this.flush(cell);
+      open = undefined;
+    }
+    if (open === undefined) {
+      open = { members: [], bytes: batchOverheadBytesMax(`${this.dependencies.transport.self}~${this.batchNonce}.${this.batchSequence + 1}`), timer: null };
+      this.open.set(cell, open);
+    }
+    open.members.push(member);
+    open.bytes += bytes;
+    if (batching.waitUs <= 0 || open.members.length >= batching.commandsMax || (this.unansweredBatches.get(cell) ?? 0) < batching.eagerInflightMax) {
+      this.flush(cell);
+      return;
+    }
+    open.timer ??= this.dependencies.clock.setTimer(batching.waitUs, () => {
+      open.timer = null;
+      if (this.open.get(cell) === open) this.flush(cell);
+    });
+  }
+
+  /** Sends the cell's waiting commands as one batch. */
+  private flush(cell: string): void {
+    const open = this.open.get(cell);
+    if (open === undefined) return;
+    this.open.delete(cell);
+    if (open.timer !== null) this.dependencies.clock.cancelTimer(open.timer);
+    open.timer = null;
+    const members = open.members;
+    this.sendBatch(
+      cell,
+      members.map((member) => member.command),
+      false,
+      members.length,
+      (outcome) => {
+        if (!outcome.ok) {
+          for (const member of members) member.callback(outcome);
+          return;
+        }
+        const outcomes = (outcome.result as LedgerBatchOutcome | undefined)?.outcomes;
+        for (let i = 0; i < members.length; i++) {
+          const one = outcomes?.[i];
+          // An answer that does not match the batch tells nothing about this command: unknown.
+          (members[i] as Member).callback(one === undefined ? { ok: false, error: { code: "TIMEOUT", message: "batch answer without this command's outcome" } } : { ok: true, result: one, replica: outcome.replica });
+        }
+      },
+    );
+  }
+
+  private sendBatch(cell: string, commands: readonly BatchCommand[], linked: boolean, users: number, callback: (outcome: CellOutcome) => void): void {
+    const requestId = `${this.dependencies.transport.self}~${this.batchNonce}.${++this.batchSequence}`;
+    const payload = encodeBatch({ requestId, linked, commands });
+    this.batchesSent++;
+    this.commandsSent += commands.length;
+    this.unansweredBatches.set(cell, (this.unansweredBatches.get(cell) ?? 0) + 1);
+    this.send(cell, { type: "client-request", requestId, kind: "batch", payload, replyTo: this.dependencies.transport.self }, 64 + payload.length, users, true, callback);
+  }
+
+  private send(cell: string, request: ClientRequest, sizeBytes: number, users: number, batch: boolean, callback: (outcome: CellOutcome) => void): void {
+    const replicas = this.options.cells.get(cell) as readonly string[];
     const target = this.leaders.get(cell) ?? (replicas[0] as string);
     const entry: Pending = {
       cell,
       request,
+      sizeBytes,
+      users,
+      batch,
       callback,
       deadlineUs: this.dependencies.clock.nowUs() + this.options.requestTimeoutUs,
       target,
@@ -104,7 +267,7 @@ export class CellClient {
       attemptDeadlineUs: 0,
       timer: null,
     };
-    this.pending.set(requestId, entry);
+    this.pending.set(request.requestId, entry);
     this.attempt(entry, target);
   }
 
@@ -117,7 +280,7 @@ export class CellClient {
     }
     entry.target = target;
     entry.attempts++;
-    this.dependencies.transport.send(target, entry.request, 96);
+    this.dependencies.transport.send(target, entry.request, entry.sizeBytes);
     entry.attemptDeadlineUs = now + Math.min(this.options.attemptTimeoutUs, remainingUs);
     this.armSweep();
   }
@@ -182,6 +345,11 @@ export class CellClient {
    * Called by the runtime at the crash, since the client's own timers died with it.
    */
   abandonAll(reason: string): void {
+    for (const [cell, open] of [...this.open]) {
+      this.open.delete(cell);
+      if (open.timer !== null) this.dependencies.clock.cancelTimer(open.timer);
+      for (const member of open.members) member.callback({ ok: false, error: { code: "TIMEOUT", message: reason } });
+    }
     for (const entry of [...this.pending.values()]) this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: reason } });
     if (this.sweepTimer !== null) this.dependencies.clock.cancelTimer(this.sweepTimer);
     this.sweepTimer = null;
@@ -191,6 +359,12 @@ export class CellClient {
     this.clearTimer(entry);
     this.pending.delete(entry.request.requestId);
     entry.callback(outcome);
+    if (!entry.batch) return;
+    const unanswered = (this.unansweredBatches.get(entry.cell) ?? 1) - 1;
+    if (unanswered > 0) this.unansweredBatches.set(entry.cell, unanswered);
+    else this.unansweredBatches.delete(entry.cell);
+    // A slot is free: commands waiting for batch-mates go now rather than at their timer.
+    if (unanswered < this.batching.eagerInflightMax) this.flush(entry.cell);
   }
 
   private clearTimer(entry: Pending): void {

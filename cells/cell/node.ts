@@ -5,6 +5,9 @@
 import type { Clock, Disk, Log, Random, Transport } from "../../ground/ports.js";
 import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
+import { parseCommand } from "../ledger/commands.js";
+import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
+import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions } from "../replica.js";
 import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
@@ -64,7 +67,7 @@ export class CellNode {
       const response: ClientResponse = ok
         ? { type: "client-response", requestId: request.requestId, ok: true, result, from: this.id }
         : { type: "client-response", requestId: request.requestId, ok: false, error, from: this.id };
-      this.dependencies.transport.send(request.replyTo, response, ok ? 128 : 64);
+      this.dependencies.transport.send(request.replyTo, response, ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64);
     };
     if (request.kind === "read") {
       this.replica.read((outcome) => {
@@ -77,13 +80,35 @@ export class CellNode {
       });
       return;
     }
+    let data: Uint8Array;
+    let single = false;
+    if (request.kind === "batch") {
+      if (!(request.payload instanceof Uint8Array)) return reply(false, undefined, { code: "INVALID", message: "payload: expected a ledger batch's bytes" });
+      try {
+        // Checked before proposing: the bytes become the entry as they are (no re-encoding).
+        const batch = decodeBatchCached(request.payload);
+        if (batch.requestId !== request.requestId) return reply(false, undefined, { code: "INVALID", message: `payload: the batch's request id ${batch.requestId} is not the request's ${request.requestId}` });
+      } catch (error) {
+        if (!(error instanceof LedgerCodecError)) throw error;
+        return reply(false, undefined, { code: "INVALID", message: `payload: ${error.code}: ${error.message}` });
+      }
+      data = request.payload;
+    } else {
+      // One command as plain data: proposed as a batch of one, answered with its outcome.
+      const parsed = parseCommand(request.payload);
+      if (!parsed.ok) {
+        const outcome: LedgerOutcome = { requestId: request.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
+        return reply(true, outcome);
+      }
+      data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });
+      single = true;
+    }
     const submittedUs = this.dependencies.clock.nowUs();
-    this.replica.submit({ requestId: request.requestId, command: request.payload }, (outcome) => {
+    this.replica.submit(data, (outcome) => {
       if (outcome.ok) {
         this.commitLatenciesUs[this.commitLatencyCount++ % COMMIT_LATENCY_SAMPLES_MAX] = this.dependencies.clock.nowUs() - submittedUs;
-        reply(true, outcome.result);
-      }
-      else reply(false, undefined, outcome.error);
+        reply(true, single ? ((outcome.result as Partial<LedgerBatchOutcome>).outcomes?.[0] ?? outcome.result) : outcome.result);
+      } else reply(false, undefined, outcome.error);
     });
   }
 }

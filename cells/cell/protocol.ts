@@ -1,5 +1,6 @@
 // Messages between cell clients (gateways, test clients) and the replicas of a cell. Plain data:
-// they cross the simulated network by reference and real TCP as JSON.
+// they cross the simulated network by reference and real TCP as JSON, a batch's bytes as bytes
+// (sim/live/adapters/framing.ts).
 
 export type ClientErrorCode =
   | "NOT_LEADER" // leaderHint names who the replica believes leads (may be null)
@@ -15,11 +16,19 @@ export interface ClientError {
   readonly leaderHint?: string | null;
 }
 
-/** A command for the cell's state machine, or a linearizable read (ReadIndex). */
+/**
+ * `batch`: the payload is a ledger batch's bytes (cells/ledger/codec.ts) whose request id is
+ * this request's; the result is a LedgerBatchOutcome. `command`: one ledger command as plain data
+ * (the form before batches; the leader proposes it as a batch of one and answers its outcome).
+ * `read`: a linearizable read (ReadIndex).
+ */
+export type ClientRequestKind = "batch" | "command" | "read";
+
+/** A batch or command for the cell's state machine, or a linearizable read. */
 export interface ClientRequest {
   readonly type: "client-request";
   readonly requestId: string;
-  readonly kind: "command" | "read";
+  readonly kind: ClientRequestKind;
   readonly payload: unknown;
   /** Where the answer goes (the transport source may be a proxy in the live runtime). */
   readonly replyTo: string;

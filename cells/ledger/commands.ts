@@ -47,10 +47,31 @@ export interface ReadBalances {
 export type IdempotentCommand = Transfer | Deposit | Withdraw;
 export type LedgerCommand = OpenAccount | IdempotentCommand | ReadBalances;
 
-/** What the replica puts in a log entry's `data`. */
+/**
+ * What the replica puts in a log entry's `data` (the JSON form before batches; still applied, so
+ * a WAL written by an older version replays).
+ */
 export interface LedgerRequest {
   readonly requestId: string;
   readonly command: LedgerCommand;
+}
+
+/**
+ * Any command a batch may carry. A batch is an ordered list of typed commands, so later kinds
+ * (cross-cell transfers out and in, shard fences and moves) join this union and the codec
+ * (cells/ledger/codec.ts) without a new entry shape.
+ */
+export type BatchCommand = LedgerCommand;
+
+/**
+ * One Raft entry's worth of commands: applied in order, each with its own id, idempotency and
+ * outcome. Not atomic unless `linked` (TigerBeetle's flag): then every command takes effect or
+ * none does (a failure rejects the rest with LINKED_EVENT_FAILED).
+ */
+export interface LedgerBatchRequest {
+  readonly requestId: string;
+  readonly linked: boolean;
+  readonly commands: readonly BatchCommand[];
 }
 
 export const commandLimits = {
@@ -124,6 +145,30 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
     default:
       return malformed(`${field}.type`, "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances");
   }
+}
+
+export type ParsedBatch = { readonly ok: true; readonly linked: boolean; readonly commands: readonly BatchCommand[] } | { readonly ok: false; readonly error: MalformedCommand };
+
+/**
+ * Checks the shape of a client's batch `{linked?, commands}` (the HTTP API's and CellClient's
+ * input). `commandsMax` bounds it; a linked batch holds only writes (a read cannot fail, so it
+ * has no place in an all-or-nothing group).
+ */
+export function parseBatch(value: unknown, commandsMax: number, field = "batch"): ParsedBatch {
+  if (typeof value !== "object" || value === null) return malformed(field, "an object {linked?, commands}");
+  const record = value as Record<string, unknown>;
+  const linked = record.linked ?? false;
+  if (typeof linked !== "boolean") return malformed(`${field}.linked`, "a boolean");
+  const commands = record.commands;
+  if (!Array.isArray(commands) || commands.length === 0 || commands.length > commandsMax) return malformed(`${field}.commands`, `an array of 1 to ${commandsMax} commands`);
+  const parsed: BatchCommand[] = [];
+  for (let i = 0; i < commands.length; i++) {
+    const one = parseCommand(commands[i], `${field}.commands[${i}]`);
+    if (!one.ok) return one;
+    if (linked && one.command.type === "ReadBalances") return malformed(`${field}.commands[${i}].type`, "a write (a linked batch holds no reads)");
+    parsed.push(one.command);
+  }
+  return { ok: true, linked, commands: parsed };
 }
 
 /** Parses a log entry's `data`: `{requestId, command}`. */

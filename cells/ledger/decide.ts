@@ -29,10 +29,10 @@ export function isValidAmount(amount: number): boolean {
   return Number.isSafeInteger(amount) && amount > 0;
 }
 
-export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits): Decision {
+/** `fingerprint`: commandFingerprint(command) when the caller already has it. */
+export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits, fingerprint = command.type === "OpenAccount" ? 0 : commandFingerprint(command)): Decision {
   if (command.type === "OpenAccount") return decideOpenAccount(command, state, table, limits);
 
-  const fingerprint = commandFingerprint(command);
   const previous = table.lookup(command.id);
   if (previous !== undefined) {
     return previous.fingerprint === fingerprint ? { kind: "duplicate", id: command.id, first: previous.outcome } : { kind: "conflict", id: command.id };
@@ -75,7 +75,11 @@ function decideFresh(command: IdempotentCommand, state: LedgerState): LedgerEven
 }
 
 function rejectForFullTable(command: IdempotentCommand): LedgerEventBody {
-  const reason = "IDEMPOTENCY_TABLE_FULL";
+  return rejectionEvent(command, "IDEMPOTENCY_TABLE_FULL");
+}
+
+/** The rejection event of `command` for a reason every command kind can have. */
+export function rejectionEvent(command: OpenAccount | IdempotentCommand, reason: "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED"): LedgerEventBody {
   switch (command.type) {
     case "Transfer":
       return { type: "TransferRejected", id: command.id, from: command.from, to: command.to, amount: command.amount, reason };
@@ -83,10 +87,13 @@ function rejectForFullTable(command: IdempotentCommand): LedgerEventBody {
       return { type: "DepositRejected", id: command.id, account: command.account, amount: command.amount, reason };
     case "Withdraw":
       return { type: "WithdrawRejected", id: command.id, account: command.account, amount: command.amount, reason };
+    case "OpenAccount":
+      assertLedger(reason === "LINKED_EVENT_FAILED", "an account opening is never refused for a full idempotency table");
+      return { type: "AccountOpenRejected", account: command.account, initialBalance: command.initialBalance ?? 0, reason };
   }
 }
 
-function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
+export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
   switch (event.type) {
     case "TransferPosted":
     case "Deposited":

@@ -1,7 +1,7 @@
 // Ledger events: what happened, in log order. Rejections are events too, so the chain records
-// every decision a replica made, not only the ones that moved money. The canonical encoding is
-// the hash input: a compact, unambiguous string (length-prefixed strings), because
-// JSON.stringify per event would cost more than the hash itself.
+// every decision a replica made, not only the ones that moved money. The hash input is the binary
+// encoding of cells/ledger/codec.ts; encodeEvent below is a readable canonical string for logs
+// and tests (length-prefixed, so no two events encode alike).
 
 import type { AccountId, OperationId } from "./commands.js";
 
@@ -10,10 +10,12 @@ export type TransferRejectReason =
   | "UNKNOWN_ACCOUNT"
   | "SAME_ACCOUNT"
   | "INVALID_AMOUNT"
-  | "IDEMPOTENCY_TABLE_FULL";
-export type DepositRejectReason = "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL";
-export type WithdrawRejectReason = "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL";
-export type OpenAccountRejectReason = "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL";
+  | "IDEMPOTENCY_TABLE_FULL"
+  | "LINKED_EVENT_FAILED";
+/** LINKED_EVENT_FAILED: a linked batch-mate failed, so this one (valid on its own) did not take effect. */
+export type DepositRejectReason = "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
+export type WithdrawRejectReason = "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
+export type OpenAccountRejectReason = "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL" | "LINKED_EVENT_FAILED";
 export type RejectReason = TransferRejectReason | DepositRejectReason | WithdrawRejectReason | OpenAccountRejectReason;
 
 export interface AccountOpened {
@@ -80,12 +82,16 @@ export type LedgerEventBody =
   | Withdrawn
   | WithdrawRejected;
 
-/** An event as stored: its position, the previous event's hash and its own. */
+/**
+ * An event as stored: its position and the chain link of the batch that holds it (every event of
+ * one batch has the same previousHash and hash).
+ */
 export interface StoredEvent {
   /** 0-based position in the ledger's event sequence. */
   readonly index: number;
+  /** The hash of the link before this event's batch. */
   readonly previousHash: string;
-  /** sha256(previousHash || "|" || encodeEvent(event)), lowercase hex. */
+  /** chainHash(previousHash, the batch's events): lowercase hex (hash-chain.ts). */
   readonly hash: string;
   readonly event: LedgerEventBody;
 }

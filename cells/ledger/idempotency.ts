@@ -20,7 +20,8 @@ import type { DepositRejectReason, TransferRejectReason, WithdrawRejectReason } 
 /** The recordable outcomes; IDEMPOTENCY_TABLE_FULL is never recorded (there was no room). */
 export type RecordedOutcome = "posted" | Exclude<TransferRejectReason | DepositRejectReason | WithdrawRejectReason, "IDEMPOTENCY_TABLE_FULL">;
 
-const OUTCOMES: readonly RecordedOutcome[] = ["posted", "INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "SAME_ACCOUNT", "INVALID_AMOUNT", "BALANCE_OVERFLOW"];
+// Codes are positions: append only (snapshots hold them).
+const OUTCOMES: readonly RecordedOutcome[] = ["posted", "INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "SAME_ACCOUNT", "INVALID_AMOUNT", "BALANCE_OVERFLOW", "LINKED_EVENT_FAILED"];
 const OUTCOME_CODE = new Map<RecordedOutcome, number>(OUTCOMES.map((outcome, code) => [outcome, code]));
 const OUTCOME_CODES = 64; // room for growth; fingerprint * 64 + code stays below 2^38
 

@@ -2,13 +2,13 @@
 // Single-threaded and deterministic: two ledgers fed the same commands hold the same balances and
 // the same head hash, which is what lets five replicas prove they agree.
 
-import { parseCommand, type AccountId, type LedgerCommand } from "./commands.js";
-import { decide } from "./decide.js";
+import { parseCommand, type AccountId, type IdempotentCommand, type LedgerBatchRequest, type LedgerCommand, type OpenAccount } from "./commands.js";
+import { decide, openAccountKey, recordedOutcome, rejectionEvent, type Decision } from "./decide.js";
 import { assertLedger } from "./errors.js";
-import { EventStore } from "./event-store.js";
+import { EventStore, type ChainLink as EventLink } from "./event-store.js";
 import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js";
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
-import { IdempotencyTable } from "./idempotency.js";
+import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { IdempotencyEncoder, LEDGER_SNAPSHOT_FORMAT, LedgerSnapshotBuilder, parseLedgerSnapshot, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
 import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
@@ -120,10 +120,133 @@ export class Ledger {
 
   /** Executes a parsed command (see parseCommand): reads answer, writes append one event or none. */
   execute(command: LedgerCommand, requestId = ""): LedgerOutcome {
-    if (command.type === "ReadBalances") {
-      return { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
+    return this.executeBatch({ requestId, linked: false, commands: [command] })[0] as LedgerOutcome;
+  }
+
+  /**
+   * Executes a batch (one Raft entry): each command in order, seeing its predecessors' effects,
+   * each with its own idempotency and outcome. The batch's events make one chain link, and
+   * conservation is asserted once for the batch (each transfer still asserts its own pair sum in
+   * applyEvent). A linked batch takes effect whole or not at all. With `answer` false (a replica
+   * nobody is waiting on: the followers) the outcomes are not built and the result is empty.
+   */
+  executeBatch(batch: LedgerBatchRequest, answer = true): LedgerOutcome[] {
+    const events: LedgerEventBody[] = [];
+    const outcomes = batch.linked ? this.executeLinked(batch, events) : this.executeEach(batch, events, answer);
+    if (events.length > 0) this.link(events);
+    return outcomes;
+  }
+
+  private executeEach(batch: LedgerBatchRequest, events: LedgerEventBody[], answer: boolean): LedgerOutcome[] {
+    const { requestId, commands } = batch;
+    const outcomes = answer ? new Array<LedgerOutcome>(commands.length) : [];
+    const fingerprints = fingerprintsOf(batch);
+    const shared = sharedEventsOf(batch);
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i] as LedgerCommand;
+      if (command.type === "ReadBalances") {
+        if (answer) outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
+        continue;
+      }
+      let fingerprint: number | undefined;
+      if (command.type !== "OpenAccount") {
+        fingerprint = fingerprints[i] as number;
+        if (fingerprint < 0) fingerprints[i] = fingerprint = commandFingerprint(command);
+      }
+      const decision = decide(command, this.state, this.table, this.options, fingerprint);
+      if (decision.kind !== "event") {
+        if (answer) outcomes[i] = this.nonEventOutcome(decision, requestId);
+        continue;
+      }
+      let event = decision.event;
+      const first = shared[i];
+      if (first === undefined) shared[i] = event;
+      else if (sameEvent(first, event)) event = first;
+      applyEvent(this.state, event);
+      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      if (answer) outcomes[i] = this.outcomeOf(event, this.count + events.length, requestId);
+      events.push(event);
     }
-    const decision = decide(command, this.state, this.table, this.options);
+    return outcomes;
+  }
+
+  /**
+   * All or nothing (TigerBeetle's linked events): commands are decided and applied in order with
+   * an undo log; if one fails (rejected, a retry of a rejected id, a reused id, or an id repeated
+   * within the batch), the balances are rolled back and every fresh command of the batch is
+   * rejected: the failing one with its own reason, the others with LINKED_EVENT_FAILED. Those
+   * rejections are recorded as any rejection is, so a retry of the batch learns the same.
+   */
+  private executeLinked(batch: LedgerBatchRequest, events: LedgerEventBody[]): LedgerOutcome[] {
+    const { requestId, commands } = batch;
+    const state = this.state;
+    const totals = [state.totalBalance, state.openedTotal, state.depositedTotal, state.withdrawnTotal] as const;
+    const undo: [string, number | undefined][] = [];
+    const decisions: Decision[] = [];
+    const outcomes: LedgerOutcome[] = [];
+    const seen = new Set<string>();
+    let failed = -1;
+    for (let i = 0; i < commands.length && failed < 0; i++) {
+      const command = commands[i] as LedgerCommand;
+      assertLedger(command.type !== "ReadBalances", "a linked batch holds no reads (parseBatch and the codec refuse them)");
+      const key = command.type === "OpenAccount" ? openAccountKey(command.account) : command.id;
+      const decision: Decision = seen.has(key) ? { kind: "conflict", id: key } : decide(command, state, this.table, this.options);
+      seen.add(key);
+      decisions.push(decision);
+      if (decision.kind === "conflict" || (decision.kind === "duplicate" && decision.first !== "posted")) {
+        failed = i;
+      } else if (decision.kind === "duplicate") {
+        outcomes.push(this.nonEventOutcome(decision, requestId));
+      } else if (!isPosting(decision.event)) {
+        failed = i;
+      } else {
+        for (const account of touchedAccounts(decision.event)) undo.push([account, state.balances.get(account)]);
+        applyEvent(state, decision.event);
+        outcomes.push(this.outcomeOf(decision.event, this.count + events.length, requestId));
+        events.push(decision.event);
+      }
+    }
+    if (failed < 0) {
+      for (const decision of decisions) {
+        if (decision.kind === "event" && decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      }
+      return outcomes;
+    }
+    // Roll back, newest first (an opened account is removed: it was the last key added).
+    for (let u = undo.length - 1; u >= 0; u--) {
+      const [account, before] = undo[u] as [string, number | undefined];
+      if (before === undefined) state.balances.delete(account);
+      else state.balances.set(account, before);
+    }
+    [state.totalBalance, state.openedTotal, state.depositedTotal, state.withdrawnTotal] = totals;
+    events.length = 0;
+    const rejected: LedgerOutcome[] = new Array<LedgerOutcome>(commands.length);
+    const repeated = new Set<string>();
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i] as OpenAccount | IdempotentCommand;
+      const key = command.type === "OpenAccount" ? openAccountKey(command.account) : command.id;
+      const first = repeated.has(key);
+      repeated.add(key);
+      let decision: Decision;
+      if (i === failed) decision = decisions[i] as Decision;
+      else if (first) decision = { kind: "conflict", id: key };
+      else {
+        // Fresh ones become LINKED_EVENT_FAILED; retries and reused ids answer as they would alone.
+        const alone = decide(command, state, this.table, this.options);
+        decision = alone.kind === "event" ? linkedFailure(command, this.table.isFull) : alone;
+      }
+      if (decision.kind !== "event") {
+        rejected[i] = this.nonEventOutcome(decision, requestId);
+        continue;
+      }
+      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      rejected[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
+      events.push(decision.event);
+    }
+    return rejected;
+  }
+
+  private nonEventOutcome(decision: Exclude<Decision, { kind: "event" }>, requestId: string): LedgerOutcome {
     switch (decision.kind) {
       case "duplicate":
         return decision.first === "posted"
@@ -131,11 +254,6 @@ export class Ledger {
           : { requestId, id: decision.id, outcome: "rejected", reason: decision.first, duplicate: true };
       case "conflict":
         return { requestId, id: decision.id, outcome: "rejected", reason: "ID_REUSED", duplicate: false };
-      case "event": {
-        const eventIndex = this.append(decision.event);
-        if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
-        return this.outcomeOf(decision.event, eventIndex, requestId);
-      }
       default:
         return assertNever(decision);
     }
@@ -190,10 +308,9 @@ export class Ledger {
   /** The chain hash after event `eventIndex` (0-based), if retained or at a checkpoint. */
   hashAt(eventIndex: number): string | undefined {
     if (!Number.isSafeInteger(eventIndex) || eventIndex < 0 || eventIndex >= this.count) return undefined;
-    const stored = this.store.at(eventIndex);
-    if (stored !== undefined) return stored.hash;
+    const retained = this.store.hashAt(eventIndex);
+    if (retained !== undefined) return retained;
     const eventCount = eventIndex + 1;
-    if (eventCount % this.options.checkpointEventsInterval !== 0) return undefined;
     return this.chainCheckpoints.find((checkpoint) => checkpoint.eventCount === eventCount)?.hash;
   }
 
@@ -201,9 +318,19 @@ export class Ledger {
     return this.chainCheckpoints;
   }
 
-  /** Retained events, oldest first (see EventStore for what is retained). */
+  /** Retained events with their links, oldest first (built on demand; see EventStore). */
   events(): readonly StoredEvent[] {
     return this.store.all();
+  }
+
+  /** Retained event bodies, oldest first (the first is event firstRetainedEventIndex). */
+  eventBodies(): readonly LedgerEventBody[] {
+    return this.store.eventBodies();
+  }
+
+  /** The retained event at `index` (undefined once dropped). */
+  eventAt(index: number): StoredEvent | undefined {
+    return this.store.at(index);
   }
 
   /** Index of the oldest retained event; events before it were dropped from memory. */
@@ -213,9 +340,11 @@ export class Ledger {
 
   /** Posted transfers among the retained events, in order. */
   *transfersApplied(): Iterable<AppliedTransfer> {
-    for (const stored of this.store.all()) {
-      const event = stored.event;
-      if (event.type === "TransferPosted") yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: stored.index };
+    const first = this.store.firstIndex;
+    const bodies = this.store.eventBodies();
+    for (let i = 0; i < bodies.length; i++) {
+      const event = bodies[i] as LedgerEventBody;
+      if (event.type === "TransferPosted") yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: first + i };
     }
   }
 
@@ -225,17 +354,22 @@ export class Ledger {
    */
   verify(): VerifyResult {
     let running = this.store.firstPreviousHash;
-    let expectedIndex = this.store.firstIndex;
     const checkpointByCount = new Map(this.chainCheckpoints.map((checkpoint) => [checkpoint.eventCount, checkpoint.hash]));
-    for (const stored of this.store.all()) {
-      if (stored.index !== expectedIndex) return { ok: false, code: "INDEX_GAP", eventIndex: expectedIndex, message: `expected event ${expectedIndex}, found ${stored.index}` };
-      if (stored.previousHash !== running) return { ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: stored.index, message: `event ${stored.index} does not link to its predecessor` };
-      const recomputed = chainHash(running, stored.event);
-      if (recomputed !== stored.hash) return { ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: stored.index, message: `event ${stored.index} does not match its hash` };
-      const checkpoint = checkpointByCount.get(stored.index + 1);
-      if (checkpoint !== undefined && checkpoint !== recomputed) return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: stored.index, message: `event ${stored.index} disagrees with its checkpoint` };
+    const links = this.store.links();
+    const events = this.store.eventBodies();
+    const base = this.store.firstIndex;
+    let expectedIndex = base;
+    for (let l = 0; l < links.length; l++) {
+      const link = links[l] as EventLink;
+      const end = l + 1 < links.length ? (links[l + 1] as EventLink).firstIndex : base + events.length;
+      if (link.firstIndex !== expectedIndex || end <= link.firstIndex) return { ok: false, code: "INDEX_GAP", eventIndex: expectedIndex, message: `expected a link from event ${expectedIndex}, found one from ${link.firstIndex} to ${end}` };
+      if (link.previousHash !== running) return { ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: link.firstIndex, message: `event ${link.firstIndex} does not link to its predecessor` };
+      const recomputed = chainHash(running, events, link.firstIndex - base, end - base);
+      if (recomputed !== link.hash) return { ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: link.firstIndex, message: `events ${link.firstIndex}..${end - 1} do not match their link's hash` };
+      const checkpoint = checkpointByCount.get(end);
+      if (checkpoint !== undefined && checkpoint !== recomputed) return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: end - 1, message: `event ${end - 1} disagrees with its checkpoint` };
       running = recomputed;
-      expectedIndex++;
+      expectedIndex = end;
     }
     if (expectedIndex !== this.count || running !== this.head) {
       return { ok: false, code: "HEAD_MISMATCH", eventIndex: expectedIndex, message: `chain ends at ${expectedIndex} events, head says ${this.count}` };
@@ -272,20 +406,20 @@ export class Ledger {
     return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
   }
 
-  private append(event: LedgerEventBody): number {
-    const index = this.count;
+  /** One chain link for a batch's events (already applied to the balances). */
+  private link(events: readonly LedgerEventBody[]): void {
+    const firstIndex = this.count;
     const previousHash = this.head;
-    const hash = chainHash(previousHash, event);
-    applyEvent(this.state, event);
-    this.store.append({ index, previousHash, hash, event });
+    const hash = chainHash(previousHash, events);
+    this.store.appendLink({ firstIndex, previousHash, hash }, events);
     this.head = hash;
-    this.count = index + 1;
-    if (this.count % this.options.checkpointEventsInterval === 0) this.chainCheckpoints.push({ eventCount: this.count, hash });
+    this.count = firstIndex + events.length;
+    const { checkpointEventsInterval, conservationRecountEventsInterval } = this.options;
+    if (Math.floor(this.count / checkpointEventsInterval) > Math.floor(firstIndex / checkpointEventsInterval)) this.chainCheckpoints.push({ eventCount: this.count, hash });
     assertConservation(this.state);
-    if (this.count % this.options.conservationRecountEventsInterval === 0) {
-      assertLedger(recountBalances(this.state) === this.state.totalBalance, () => `balances do not sum to the running total at event ${index}`);
+    if (Math.floor(this.count / conservationRecountEventsInterval) > Math.floor(firstIndex / conservationRecountEventsInterval)) {
+      assertLedger(recountBalances(this.state) === this.state.totalBalance, () => `balances do not sum to the running total at event ${this.count - 1}`);
     }
-    return index;
   }
 
   private outcomeOf(event: LedgerEventBody, eventIndex: number, requestId: string): LedgerOutcome {
@@ -318,4 +452,69 @@ export class Ledger {
         return assertNever(event);
     }
   }
+}
+
+function isPosting(event: LedgerEventBody): boolean {
+  return event.type === "TransferPosted" || event.type === "Deposited" || event.type === "Withdrawn" || event.type === "AccountOpened";
+}
+
+/** Accounts whose balance `event` changes (or creates), for the linked batch's undo log. */
+function touchedAccounts(event: LedgerEventBody): readonly string[] {
+  switch (event.type) {
+    case "TransferPosted":
+      return [event.from, event.to];
+    case "Deposited":
+    case "Withdrawn":
+    case "AccountOpened":
+      return [event.account];
+    default:
+      return [];
+  }
+}
+
+/** A fresh command of a failed linked batch: rejected, and recorded (opens and a full table excepted). */
+function linkedFailure(command: OpenAccount | IdempotentCommand, tableFull: boolean): Decision {
+  const event = rejectionEvent(command, "LINKED_EVENT_FAILED");
+  if (command.type === "OpenAccount" || tableFull) return { kind: "event", event };
+  return { kind: "event", event, record: { id: command.id, fingerprint: commandFingerprint(command), outcome: recordedOutcome(event) } };
+}
+
+/**
+ * Per command of a batch, its idempotency fingerprint (-1 until computed), kept on the batch: in
+ * the simulator a cell's five replicas apply the same decoded batch and hash each command once.
+ */
+/**
+ * Per command of a batch, the first event a replica decided for it, kept on the batch. Each
+ * replica still decides on its own state; when its event is field-for-field the one already
+ * there, it keeps that object instead of its own (immutable values, like interned strings): in
+ * the simulator a cell's five replicas then retain one event object per command, not five.
+ */
+function sharedEventsOf(batch: LedgerBatchRequest): (LedgerEventBody | undefined)[] {
+  const carrier = batch as LedgerBatchRequest & { events?: (LedgerEventBody | undefined)[] };
+  let events = carrier.events;
+  if (events === undefined || events.length !== batch.commands.length) {
+    events = new Array<LedgerEventBody | undefined>(batch.commands.length);
+    carrier.events = events;
+  }
+  return events;
+}
+
+function sameEvent(a: LedgerEventBody, b: LedgerEventBody): boolean {
+  if (a.type !== b.type) return false;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  return x.id === y.id && x.from === y.from && x.to === y.to && x.account === y.account && x.amount === y.amount && x.initialBalance === y.initialBalance && x.reason === y.reason;
+}
+
+function fingerprintsOf(batch: LedgerBatchRequest): number[] {
+  const carrier = batch as LedgerBatchRequest & { fingerprints?: number[] };
+  let fingerprints = carrier.fingerprints;
+  if (fingerprints === undefined || fingerprints.length !== batch.commands.length) {
+    // A plain array, not a typed one: a typed array's backing store per batch is an ArrayBuffer
+    // V8 tracks one by one (cells/raft/codec.ts), which at one transfer per batch cost more than
+    // the hashing it saves.
+    fingerprints = new Array<number>(batch.commands.length).fill(-1);
+    carrier.fingerprints = fingerprints;
+  }
+  return fingerprints;
 }

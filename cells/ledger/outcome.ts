@@ -45,3 +45,9 @@ export type LedgerOutcome =
       /** Known accounts only: an unknown account is absent from the record. */
       readonly balances: Readonly<Record<string, number>>;
     };
+
+/** What applying one batch entry returns: an outcome per command, in the batch's order. */
+export interface LedgerBatchOutcome {
+  readonly requestId: string;
+  readonly outcomes: readonly LedgerOutcome[];
+}

@@ -6,7 +6,8 @@ import { parseRequest } from "./commands.js";
 import { LedgerError } from "./errors.js";
 import { Ledger, type LedgerOptions } from "./ledger.js";
 import type { LedgerEventBody } from "./events.js";
-import type { LedgerOutcome } from "./outcome.js";
+import type { LedgerBatchOutcome, LedgerOutcome } from "./outcome.js";
+import { batchRequestId, decodeBatchCached, LedgerCodecError } from "./codec.js";
 import type { LedgerSnapshot } from "./snapshot.js";
 import { jsonObjectText, jsonOf, withEncodedJson } from "../encoded-json.js";
 
@@ -19,7 +20,8 @@ export interface CommittedEntry {
 
 /** Structurally the StateMachine of cells/replica.ts (declared here so the ledger does not depend on it). */
 export interface ReplicatedStateMachine {
-  apply(entry: CommittedEntry): unknown;
+  apply(entry: CommittedEntry, answer?: boolean): unknown;
+  requestIdOf?(data: unknown): string | null;
   snapshot(): unknown;
   beginSnapshot?(): SnapshotTask;
   restore(snapshot: unknown): void;
@@ -81,26 +83,58 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
   /**
    * Applies one committed entry. Entries must come in strictly increasing index order (gaps are
    * fine: the replica filters no-ops); anything else is a replica bug and throws
-   * APPLY_OUT_OF_ORDER. A malformed `data` is a typed rejection, never an exception.
+   * APPLY_OUT_OF_ORDER. `data` is a batch's bytes (cells/ledger/codec.ts): the answer is an
+   * outcome per command (none when `answer` is false: no one waits for them on this replica).
+   * The JSON `{requestId, command}` of a WAL from before batches is applied
+   * as before. Malformed data is a typed rejection, never an exception.
    */
-  apply(entry: CommittedEntry): LedgerOutcome {
+  apply(entry: CommittedEntry, answer = true): LedgerOutcome | LedgerBatchOutcome {
     if (!Number.isSafeInteger(entry.index) || entry.index <= this.lastIndex) {
       throw new LedgerError("APPLY_OUT_OF_ORDER", `entry ${entry.index} applied after ${this.lastIndex}`, "entry.index");
     }
     this.lastIndex = entry.index;
     this.lastTerm = entry.term;
+    if (entry.data instanceof Uint8Array) {
+      let batch;
+      try {
+        batch = decodeBatchCached(entry.data);
+      } catch (error) {
+        if (!(error instanceof LedgerCodecError)) throw error;
+        return { requestId: "", id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: "data", expected: `a ledger batch (${error.code}: ${error.message})` };
+      }
+      const countBefore = this.current.eventCount;
+      const outcomes = this.current.executeBatch(batch, answer);
+      this.announce(countBefore);
+      return { requestId: batch.requestId, outcomes };
+    }
     const parsed = parseRequest(entry.data);
     if (!parsed.ok) {
       return { requestId: parsed.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
     }
-    if (this.onEvent === undefined) return this.current.execute(parsed.command, parsed.requestId);
     const countBefore = this.current.eventCount;
     const outcome = this.current.execute(parsed.command, parsed.requestId);
-    if (this.current.eventCount > countBefore) {
-      const stored = this.current.events().at(-1);
-      if (stored !== undefined) this.onEvent(stored.index, stored.event, stored.hash);
-    }
+    this.announce(countBefore);
     return outcome;
+  }
+
+  /** The request id an entry's data carries (the replica answers its submitter by it). */
+  requestIdOf(data: unknown): string | null {
+    if (data instanceof Uint8Array) return batchRequestId(data);
+    if (typeof data !== "object" || data === null) return null;
+    const requestId = (data as { requestId?: unknown }).requestId;
+    return typeof requestId === "string" && requestId.length > 0 ? requestId : null;
+  }
+
+  /** Hands the events appended since `countBefore` to onEvent. */
+  private announce(countBefore: number): void {
+    if (this.onEvent === undefined) return;
+    const ledger = this.current;
+    if (ledger.eventCount === countBefore) return;
+    // One batch is one link: every event of it carries the head hash.
+    const bodies = ledger.eventBodies();
+    const base = ledger.firstRetainedEventIndex;
+    const hash = ledger.headHash;
+    for (let index = Math.max(countBefore, base); index < ledger.eventCount; index++) this.onEvent(index, bodies[index - base] as LedgerEventBody, hash);
   }
 
   snapshot(): LedgerStateMachineSnapshot {

@@ -1,6 +1,8 @@
 // Bytes for the WAL and the wire. A frame is [u32 payloadLength | u32 crc32(type+payload) |
 // u8 type | payload]; the reader can tell a torn frame (too short) from a corrupt one (bad
-// checksum). Entries have a binary header (kind, term, index, data length) and a JSON payload.
+// checksum). Entries have a binary header (kind, term, index, data length) and a payload: the
+// data's own bytes when it is a Uint8Array (a ledger batch, cells/ledger/codec.ts; flagged in the
+// kind byte), JSON otherwise (Raft's tests, and WALs from before batches).
 // Messages are JSON inside a frame: compact enough for now, and the checksum catches damage.
 
 import { crc32 } from "./crc32.js";
@@ -124,6 +126,8 @@ export function decodeJson(bytes: Uint8Array): unknown {
 }
 
 const KIND_CODES: Record<EntryKind, number> = { normal: 0, noop: 1, config: 2 };
+/** Set in the kind byte when the payload is the data's raw bytes, not JSON. */
+const RAW_DATA_FLAG = 0x80;
 const KINDS: readonly EntryKind[] = ["normal", "noop", "config"];
 const ENTRY_HEADER_BYTES = 1 + 8 + 8 + 4;
 
@@ -146,6 +150,7 @@ const ENCODED_DATA: unique symbol = Symbol("ldc.entry.encodedData");
 type CachedEntry = Entry & { [ENCODED_DATA]?: Uint8Array };
 
 export function entryDataBytes(entry: Entry): Uint8Array {
+  if (entry.data instanceof Uint8Array) return entry.data;
   const cached = (entry as CachedEntry)[ENCODED_DATA];
   if (cached !== undefined) return cached;
   const bytes = encodeJson(entry.data);
@@ -187,7 +192,7 @@ function writeEntries(bytes: Uint8Array, view: DataView, start: number, entries:
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry;
     const data = entryDataBytes(entry);
-    bytes[offset] = KIND_CODES[entry.kind];
+    bytes[offset] = entry.data instanceof Uint8Array ? KIND_CODES[entry.kind] | RAW_DATA_FLAG : KIND_CODES[entry.kind];
     setUint53(view, offset + 1, entry.term);
     setUint53(view, offset + 9, entry.index);
     view.setUint32(offset + 17, data.length);
@@ -205,24 +210,26 @@ export function decodeEntries(bytes: Uint8Array): Entry[] {
   let offset = 4;
   for (let i = 0; i < count; i++) {
     if (offset + ENTRY_HEADER_BYTES > bytes.length) throw new CodecError("MALFORMED", `entry ${i} header cut short`);
-    const kind = KINDS[view.getUint8(offset)];
-    if (kind === undefined) throw new CodecError("MALFORMED", `entry ${i} has unknown kind ${view.getUint8(offset)}`);
+    const kindByte = view.getUint8(offset);
+    const kind = KINDS[kindByte & ~RAW_DATA_FLAG];
+    if (kind === undefined) throw new CodecError("MALFORMED", `entry ${i} has unknown kind ${kindByte}`);
     const dataLength = view.getUint32(offset + 17);
     const dataStart = offset + ENTRY_HEADER_BYTES;
     if (dataStart + dataLength > bytes.length) throw new CodecError("MALFORMED", `entry ${i} data cut short`);
     const dataBytes = bytes.subarray(dataStart, dataStart + dataLength);
+    // A copy, so the entry does not keep the whole WAL file or wire frame alive.
+    const copy = allocBytes(dataBytes.length);
+    copy.set(dataBytes);
+    const raw = (kindByte & RAW_DATA_FLAG) !== 0;
     const entry: Entry = {
       kind,
       term: term(getUint53(view, offset + 1)),
       index: logIndex(getUint53(view, offset + 9)),
-      data: decodeJson(dataBytes),
+      data: raw ? copy : decodeJson(dataBytes),
     };
-    // The bytes just decoded are this entry's encoding: a follower's own WAL write and any
-    // re-send reuse them instead of stringifying again (a copy, so the entry does not keep the
-    // whole WAL file or wire frame alive).
-    const copy = allocBytes(dataBytes.length);
-    copy.set(dataBytes);
-    cacheEncoding(entry, copy);
+    // The bytes just decoded are this JSON entry's encoding: a follower's own WAL write and any
+    // re-send reuse them instead of stringifying again.
+    if (!raw) cacheEncoding(entry, copy);
     entries.push(entry);
     offset = dataStart + dataLength;
   }

@@ -22,7 +22,10 @@ export function crc32Table(bytes: Uint8Array, start = 0, end = bytes.length): nu
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** Below this many bytes the table loop beats the native call's fixed cost (a one-transfer batch is ~50). */
+const NATIVE_BYTES_MIN = 256;
+
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (native === undefined) return crc32Table(bytes, start, end);
+  if (native === undefined || end - start < NATIVE_BYTES_MIN) return crc32Table(bytes, start, end);
   return native(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
 }

@@ -14,7 +14,7 @@ import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { electionOrder, planPlacement, type Placement } from "../../cells/placement.js";
-import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
+import { CellClient, defaultBatching, type BatchingOptions, type CellOutcome } from "../../cells/cell/client.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
@@ -57,7 +57,7 @@ export interface LiveRuntimeOptions {
   /** Raft settings on top of the config's `raft` section (the bench's batching). */
   readonly raft?: Partial<WorldConfig["raft"]>;
   readonly statusPollMs?: number;
-  readonly client?: Partial<typeof liveClientTimeouts>;
+  readonly client?: Partial<typeof liveClientTimeouts & { batching: BatchingOptions }>;
   readonly pendingRequestsMax?: number;
   /** Run the embedded Toxiproxy inside this process instead of its own (tests of the server). */
   readonly toxiproxyInProcess?: boolean;
@@ -278,7 +278,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       this.clientTransports.set(client.id, transport);
       transport.connectAll();
       const guarded = failFastTransport(transport, (target) => this.reachable(client.id, target));
-      this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
+      this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, batching: this.config.batching ?? defaultBatching, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
     }
   }
 

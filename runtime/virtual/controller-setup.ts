@@ -87,7 +87,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       virtual.world.addHost(host, region.datacenters[0] as string);
       virtual.world.spawn(host, (context) => {
         parts.register(new Gateway(
-          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000 }, cells: parts.cellsReplicas },
+          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas },
           { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
         ));
         return {};

@@ -10,7 +10,7 @@ import { electionOrder, planPlacement, type CellPlacement, type Placement } from
 import type { Ledger } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
-import { CellClient, type CellOutcome } from "../../cells/cell/client.js";
+import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
@@ -169,7 +169,7 @@ export class VirtualRuntime implements Runtime {
       this.regionClients.set(region.name, clients);
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         this.world.spawn(clientHost(region.name, slot), (context) => {
-          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts }, { clock: context.clock, random: context.random, transport: context.transport });
+          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching }, { clock: context.clock, random: context.random, transport: context.transport });
           return {};
         });
       }
@@ -238,6 +238,19 @@ export class VirtualRuntime implements Runtime {
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
+  }
+
+  /** Batches the region clients sent and the commands in them (mean batch size = commands / batches). */
+  clientBatches(): { readonly batches: number; readonly commands: number } {
+    let batches = 0;
+    let commands = 0;
+    for (const clients of this.regionClients.values()) {
+      for (const client of clients) {
+        batches += client?.batchesSent ?? 0;
+        commands += client?.commandsSent ?? 0;
+      }
+    }
+    return { batches, commands };
   }
 
   private liveClient(region: string, slot: number): CellClient | undefined {
@@ -351,7 +364,7 @@ export class VirtualRuntime implements Runtime {
     const applied = this.appliedEvents.get(cell.cell)?.log();
     if (applied !== undefined && applied.complete && applied.events.length >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
     if (best === undefined) return { events: [], complete: false, eventCountMax };
-    return { events: best.events().map((stored) => stored.event), complete: best.eventCount >= eventCountMax, eventCountMax };
+    return { events: best.eventBodies(), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
 
   /** Per cell and replica: the event hash chain at its checkpoints and head. */

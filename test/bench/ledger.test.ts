@@ -9,6 +9,10 @@ describe("bench/ledger run()", () => {
     expect(result.transfers).toBe(2_000);
     expect(result.appliesPerSecond).toBeGreaterThan(0);
     expect(result.microsecondsPerApply).toBeGreaterThan(0);
+    expect(result.batches.map((figure) => figure.batchSize)).toEqual([1, 8, 64, 512]);
+    // 2,000 transfers in entries of 512: four entries, so a batch costs 500 transfers' worth.
+    const largest = result.batches.at(-1);
+    expect(largest?.microsecondsPerBatch).toBeCloseTo((largest?.microsecondsPerTransfer ?? 0) * 500, -1);
     expect(() => run({ accounts: 1 })).toThrow(/accounts/);
   });
 });

@@ -12,6 +12,11 @@ describe("bench sim (shape only: figures come from `ldc bench sim`, not from tes
     expect(result.cellsWorld.defaultLoad.committedTransfers).toBeGreaterThan(100);
     expect(result.committedTransfersPerWallSecond).toBeGreaterThan(0);
     expect(result.cellsWorld.saturated.wallMsRuns).toHaveLength(2);
+    // Every transfer travels in a batch of at least one; the latency is simulated time (a commit needs a cross-region round trip).
+    expect(result.cellsWorld.defaultLoad.meanBatchSize).toBeGreaterThanOrEqual(1);
+    expect(result.cellsWorld.saturated.meanBatchSize).toBeGreaterThanOrEqual(1);
+    expect(result.cellsWorld.defaultLoad.transferLatencyMs.p50).toBeGreaterThan(5);
+    expect(Object.keys(result.floors.ledgerApplyUsPerTransferByBatchSize)).toEqual(["1", "8", "64", "512"]);
     // The floor: the default world's 400 accounts over six cells, five applies per transfer.
     expect(result.floors.accounts).toBe(67);
     expect(result.floors.ledgerApplyUs).toBeGreaterThan(0);

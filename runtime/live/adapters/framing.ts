@@ -16,6 +16,11 @@ export const FRAME_LENGTH_BYTES = 4;
 export const FRAME_BYTES_MAX_DEFAULT = 32 * 1024 * 1024;
 /** First payload byte of an append with binary entries. */
 export const BINARY_APPEND_TAG = 0x01;
+/**
+ * First payload byte of a message whose `payload` field is bytes (a client's ledger batch,
+ * cells/ledger/codec.ts): the JSON of the message without it, then the bytes as they are.
+ */
+export const BINARY_PAYLOAD_TAG = 0x02;
 const BINARY_APPEND_PREFIX_BYTES = 1 + 4;
 
 export class FrameError extends Error {
@@ -63,8 +68,26 @@ function encodeAppend(value: AppendLike, frameBytesMax: number): Buffer {
   return frame;
 }
 
+function hasBinaryPayload(value: unknown): value is { readonly payload: Uint8Array } {
+  return typeof value === "object" && value !== null && (value as { payload?: unknown }).payload instanceof Uint8Array;
+}
+
+function encodeBinaryPayload(value: { readonly payload: Uint8Array }, frameBytesMax: number): Buffer {
+  const header = Buffer.from(JSON.stringify({ ...value, payload: undefined }), "utf8");
+  const payloadBytes = BINARY_APPEND_PREFIX_BYTES + header.length + value.payload.length;
+  checkSize(payloadBytes, frameBytesMax);
+  const frame = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + payloadBytes);
+  frame.writeUInt32BE(payloadBytes, 0);
+  frame[FRAME_LENGTH_BYTES] = BINARY_PAYLOAD_TAG;
+  frame.writeUInt32BE(header.length, FRAME_LENGTH_BYTES + 1);
+  header.copy(frame, FRAME_LENGTH_BYTES + BINARY_APPEND_PREFIX_BYTES);
+  frame.set(value.payload, FRAME_LENGTH_BYTES + BINARY_APPEND_PREFIX_BYTES + header.length);
+  return frame;
+}
+
 export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFAULT): Buffer {
   if (isAppendWithEntries(value)) return encodeAppend(value, frameBytesMax);
+  if (hasBinaryPayload(value)) return encodeBinaryPayload(value, frameBytesMax);
   const text = JSON.stringify(value);
   // One allocation: the length prefix and the UTF-8 bytes written in place.
   const payloadBytes = Buffer.byteLength(text, "utf8");
@@ -75,7 +98,29 @@ export function encodeFrame(value: unknown, frameBytesMax = FRAME_BYTES_MAX_DEFA
   return frame;
 }
 
+/** The JSON header of a binary frame (append or binary payload) and where its bytes start. */
+function binaryHeader(buffer: Buffer, start: number, end: number, what: string): { message: Record<string, unknown>; bytesStart: number } {
+  if (end - start < BINARY_APPEND_PREFIX_BYTES) throw new FrameError("MALFORMED", `${what} shorter than its header length`);
+  const headerBytes = buffer.readUInt32BE(start + 1);
+  const bytesStart = start + BINARY_APPEND_PREFIX_BYTES + headerBytes;
+  if (bytesStart > end) throw new FrameError("MALFORMED", `${what} header claims ${headerBytes} bytes, frame has ${end - start}`);
+  let message: unknown;
+  try {
+    message = JSON.parse(buffer.toString("utf8", start + BINARY_APPEND_PREFIX_BYTES, bytesStart));
+  } catch (error) {
+    throw new FrameError("MALFORMED", `${what} header is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message)) throw new FrameError("MALFORMED", `${what} header is not an object`);
+  return { message: message as Record<string, unknown>, bytesStart };
+}
+
 function decodePayload(buffer: Buffer, start: number, end: number): unknown {
+  if (end > start && buffer[start] === BINARY_PAYLOAD_TAG) {
+    const { message, bytesStart } = binaryHeader(buffer, start, end, "binary payload");
+    // A copy: the message outlives the receive buffer it arrived in.
+    message.payload = new Uint8Array(buffer.subarray(bytesStart, end));
+    return message;
+  }
   if (end > start && buffer[start] === BINARY_APPEND_TAG) {
     if (end - start < BINARY_APPEND_PREFIX_BYTES) throw new FrameError("MALFORMED", "binary append shorter than its header length");
     const headerBytes = buffer.readUInt32BE(start + 1);

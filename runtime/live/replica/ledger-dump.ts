@@ -11,6 +11,6 @@ export function dumpLedger(stateMachine: LedgerStateMachine): LedgerDump {
     chain: chainPoints(ledger),
     firstRetainedEventIndex: ledger.firstRetainedEventIndex,
     eventCount: ledger.eventCount,
-    events: ledger.events().map((stored) => stored.event),
+    events: ledger.eventBodies(),
   };
 }

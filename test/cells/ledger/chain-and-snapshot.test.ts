@@ -19,15 +19,15 @@ describe("hash chain", () => {
     const events = ledger.events();
     expect(events[0].previousHash).toBe(GENESIS_HASH);
     for (let i = 1; i < events.length; i++) expect(events[i].previousHash).toBe(events[i - 1].hash);
-    expect(events[3].hash).toBe(chainHash(events[2].hash, events[3].event));
+    expect(events[3].hash).toBe(chainHash(events[2].hash, [events[3].event]));
     expect(ledger.headHash).toBe(events.at(-1)?.hash);
     expect(ledger.hashAt(3)).toBe(events[3].hash);
     expect(ledger.hashAt(ledger.eventCount)).toBeUndefined();
   });
 
   it("the encoding is unambiguous: moving a character between fields changes the hash", () => {
-    const one = chainHash(GENESIS_HASH, { type: "TransferPosted", id: "t", from: "ab", to: "c", amount: 1 });
-    const two = chainHash(GENESIS_HASH, { type: "TransferPosted", id: "t", from: "a", to: "bc", amount: 1 });
+    const one = chainHash(GENESIS_HASH, [{ type: "TransferPosted", id: "t", from: "ab", to: "c", amount: 1 }]);
+    const two = chainHash(GENESIS_HASH, [{ type: "TransferPosted", id: "t", from: "a", to: "bc", amount: 1 }]);
     expect(one).not.toBe(two);
   });
 
@@ -44,11 +44,14 @@ describe("hash chain", () => {
     expect(ledger.verify()).toEqual({ ok: true, eventsChecked: ledger.events().length });
   });
 
-  it("detects a re-hashed tampered event by the broken link to its successor", () => {
+  it("detects a tampered event by its link's hash, and a re-hashed one by the broken link to its successor", () => {
     const ledger = busyLedger(10);
-    const events = ledger.events() as unknown as { hash: string; previousHash: string; event: { amount: number } }[];
-    events[4].event.amount = 999;
-    events[4].hash = chainHash(events[4].previousHash, events[4].event as never);
+    const store = (ledger as unknown as { store: { links(): { firstIndex: number; previousHash: string; hash: string }[]; eventBodies(): { amount: number }[] } }).store;
+    const bodies = store.eventBodies();
+    (bodies[4] as { amount: number }).amount = 999;
+    expect(ledger.verify()).toMatchObject({ ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: 4 });
+    const link = store.links().find((one) => one.firstIndex === 4) as { previousHash: string; hash: string };
+    link.hash = chainHash(link.previousHash, [bodies[4] as never]);
     expect(ledger.verify()).toMatchObject({ ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: 5 });
   });
 

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, appendFileSync, readFileSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { BINARY_APPEND_TAG, encodeFrame, FrameDecoder, FrameError } from "../../../runtime/live/adapters/framing.js";
+import { BINARY_APPEND_TAG, BINARY_PAYLOAD_TAG, encodeFrame, FrameDecoder, FrameError } from "../../../runtime/live/adapters/framing.js";
+import { decodeBatch, encodeBatch } from "../../../cells/ledger/codec.js";
 import { TcpTransport } from "../../../runtime/live/adapters/tcp-transport.js";
 import { FileDisk } from "../../../runtime/live/adapters/file-disk.js";
 import { RealClock } from "../../../runtime/live/adapters/real-clock.js";
@@ -84,6 +85,21 @@ describe("framing", () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it("carries a client's batch bytes and a Raft entry holding them as bytes, not JSON", () => {
+    const batch = encodeBatch({ requestId: "client/a~x.1", linked: false, commands: [{ type: "Transfer", id: "t1", from: "a", to: "b", amount: 3 }] });
+    const request = { type: "client-request", requestId: "client/a~x.1", kind: "batch", payload: batch, replyTo: "client/a" };
+    const frame = encodeFrame(request);
+    expect(frame[4]).toBe(BINARY_PAYLOAD_TAG);
+    const [decoded] = new FrameDecoder().push(frame) as [typeof request];
+    expect({ ...decoded, payload: null }).toEqual({ ...request, payload: null });
+    expect(decoded.payload).toBeInstanceOf(Uint8Array);
+    expect(decodeBatch(decoded.payload)).toEqual(decodeBatch(batch));
+    const append = { type: "append", to: "b", from: "a", term: 3, index: 6, logTerm: 2, entries: [{ kind: "normal", index: 7, term: 3, data: batch }], commit: 5 };
+    const [appended] = new FrameDecoder().push(encodeFrame(append)) as [typeof append];
+    expect(appended.entries[0]?.data).toBeInstanceOf(Uint8Array);
+    expect(Array.from(appended.entries[0]?.data ?? [])).toEqual(Array.from(batch));
   });
 
   it("keeps anything that is not a Raft entry batch on the JSON path", () => {
