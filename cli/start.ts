@@ -11,6 +11,7 @@ import { attachEvents } from "../controller/http/events.js";
 import { startPacer } from "../runtime/virtual/pacer.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
+import { browserUrl, startBanner } from "./start-banner.js";
 import type { Controller } from "../controller/controller.js";
 import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
 import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
@@ -111,7 +112,7 @@ async function start(flags: StartFlags): Promise<void> {
     if (lagMs > 1000) log.warn({ lagMs, speed }, "simulation is behind real time x speed");
   }, 10_000);
   log.info({ url: `http://${flags.host}:${boundPort}`, seed, speed, dataDirectory, tokenSource: token.source }, "ldc controller listening");
-  if (token.source === "generated") process.stdout.write(`API token (kept in ${path.join(dataDirectory, "api-token")}): ${token.token}\n`);
+  process.stdout.write(`${startBanner(browserUrl(flags.host, boundPort), token, path.join(dataDirectory, "api-token")).join("\n")}\n`);
   function shutdown(code: number): void {
     if (stopping) return;
     stopping = true;

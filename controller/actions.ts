@@ -88,21 +88,21 @@ export class ActionRunner {
         return this.restore(request, callback);
       default: {
         const never: never = request.kind;
-        callback({ ok: false, code: "INVALID", error: `kind: unknown action ${String(never)}` });
+        callback({ ok: false, code: "INVALID", error: `kind: unknown action ${String(never)}`, field: "kind" });
       }
     }
   }
 
   private validate(request: ActionRequest): Failed | null {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
-      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force" };
+      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     }
     const cluster = this.dependencies.cluster;
     if (request.kind === "failover") {
       if (cluster.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
-      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name" };
+      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
       const known = cluster.topology.regions.some((region) => region.name === request.to || region.datacenters.includes(request.to as string));
-      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}` };
+      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
     } else if (!cluster.topology.regions.some((region) => region.name === request.target)) {
       return { ok: false, code: "NOT_FOUND", error: `no region ${request.target}` };
     }

@@ -6,6 +6,8 @@ import { Registry, Gauge, Counter } from "prom-client";
 import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
+import { ControllerMetrics } from "./metrics.js";
+import { CHART_BIN_US } from "../harness/window-figures.js";
 import { defaultReconcileOptions, LeaderReconciler, type ReconcileOptions } from "./reconciler.js";
 import { linkStatus, type LinkStatus } from "./link-state.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
@@ -54,7 +56,8 @@ export interface ControllerOptions {
   readonly capacity: CapacityLimits | null;
 }
 
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1, capacity: null };
+// The health period is the charts' bin, which the drill report's timeline uses too.
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1, capacity: null };
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
@@ -83,6 +86,7 @@ export class Controller implements ControllerApi {
   readonly history = new TrafficHistory();
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
+  private readonly exported = new ControllerMetrics(this.registry);
   private readonly metrics: { canAbsorb: Gauge<"region">; headroom: Gauge<"region">; resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
@@ -104,6 +108,7 @@ export class Controller implements ControllerApi {
       leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
     };
     this.metrics.routingVersion.set(routing.version);
+    dependencies.stats.observe((sample) => this.exported.request(sample));
     const audit: AuditLog = {
       append: (entry) => {
         const stored = store.append(entry);
@@ -144,6 +149,7 @@ export class Controller implements ControllerApi {
     dependencies.faults.onChange((action, fault, change) => {
       this.history.faultChanged(action, fault, this.nowMs());
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
+      this.exported.faults(action, fault, dependencies.faults.active());
       const verb = action === "injected" ? "inject" : action === "healed" ? "heal" : "expire";
       audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: action === "injected" ? (change.reason ?? null) : null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }) } });
     });
@@ -156,7 +162,10 @@ export class Controller implements ControllerApi {
       gate: { refusals: () => this.drillRefusals(), halted: (what) => this.killSwitch.refusal(what) },
       defaultSeed: cluster.seed,
     });
-    this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
+    this.runs.onChange((run) => {
+      this.exported.drill(run, this.runs.running);
+      this.publish({ type: "drill", atMs: this.nowMs(), run });
+    });
     this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name), paused: () => this.killSwitch.halted });
     this.killSwitch = new KillSwitch({
       store,
@@ -415,6 +424,7 @@ export class Controller implements ControllerApi {
       for (const region of Object.values(traffic.regions)) for (const [cell, rate] of Object.entries(region.toCells)) offered.set(cell, (offered.get(cell) ?? 0) + rate);
       this.load.observe(offered);
     }
+    this.exported.cells(cells);
     this.reconciler.step();
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);

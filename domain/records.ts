@@ -40,7 +40,7 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly rule?: SafetyRuleId; readonly figures?: CapacityFigures };
+  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId; readonly figures?: CapacityFigures };
 
 /** What a capacity refusal adds to its 409: the load the move brings and what the gateway admits. */
 export interface CapacityFigures {

@@ -80,8 +80,11 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
         if (gateway !== undefined) break;
         if (!routing.isDrained(other)) gateway = usableGateway(other);
       }
-      if (gateway === undefined) callback({ ok: false, error: { code: "UNAVAILABLE", message: `no usable gateway for ${region}` } });
-      else gateway.submit(request, callback);
+      if (gateway === undefined) {
+        // The user saw an error: the page's figures count it (as the drill report's history does).
+        stats.recordShed(routing.cellOfShard(request.shard), region);
+        callback({ ok: false, error: { code: "UNAVAILABLE", message: `no usable gateway for ${region}` } });
+      } else gateway.submit(request, callback);
     },
   };
   return { controller, routing, gateways, faults, sink };

@@ -16,7 +16,7 @@
 //   expect: {rtoMsMax: 1500, lostAckedTransfersMax: 0, p99MsMax: 200, checkers: [linearizable, bank]}
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { z } from "zod";
-import { parseDurationUs } from "../../ground/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../../ground/duration.js";
 import { parseFaultSpec, type FaultSpec } from "../catalogue.js";
 import { ChaosError, formatPath } from "../errors.js";
 import { checkTargetNames, type TargetUniverse } from "../targets.js";
@@ -68,8 +68,16 @@ export interface Drill {
   readonly stop: StopConditions | null;
 }
 
+/**
+ * How long a drill lasts: its file's `duration`, from the first step's clock to the final heal.
+ * The one definition the CLI, the API and the UI show (checking afterwards is not the drill).
+ */
+export function drillDurationMs(drill: Pick<Drill, "durationUs">): number {
+  return Math.round(drill.durationUs / 1000);
+}
+
 const shown = (value: unknown): string => (value === undefined ? "nothing" : JSON.stringify(value));
-const duration = z.union([z.string(), z.number().nonnegative()], { error: (issue) => `expected a duration like 20s, 250ms or 2m, got ${shown(issue.input)}` });
+const duration = z.union([z.string(), z.number().nonnegative()], { error: (issue) => `expected ${DURATION_FORM}, got ${shown(issue.input)}` });
 const names = z.union([z.string(), z.array(z.string())], { error: (issue) => `expected a name or a list of names, got ${shown(issue.input)}` });
 const nonNegative = (what: string) => z.number({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` }).nonnegative({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` });
 

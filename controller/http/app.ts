@@ -3,6 +3,7 @@
 // field); a safety refusal is 409 {error, rule}.
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { httpStatusOf } from "./status.js";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
@@ -20,9 +21,11 @@ export interface AppOptions {
   readonly ui?: boolean;
 }
 
+/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith("Bearer ")) return false;
-  const given = Buffer.from(header.slice("Bearer ".length));
+  const match = header === undefined ? null : /^bearer +(.+)$/i.exec(header);
+  if (match === null) return false;
+  const given = Buffer.from(match[1] as string);
   const wanted = Buffer.from(token);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
@@ -35,9 +38,15 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T |
   return undefined;
 }
 
+/** docs/API.md: every 400 names its field; one that names none is about the body as a whole. */
+function fieldOf(status: number, field: string | undefined): { field?: string } {
+  if (field !== undefined && field !== "") return { field };
+  return status === 400 ? { field: "(body)" } : {};
+}
+
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(httpStatusOf(result.code)).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+    response.status(httpStatusOf(result.code)).json({ error: result.error, ...fieldOf(httpStatusOf(result.code), result.field), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -46,7 +55,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
+    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...fieldOf(httpStatusOf(outcome.code), outcome.field), ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
@@ -70,8 +79,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
 
   app.get("/healthz", (_request, response) => void response.json({ ok: true }));
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) beside the controller's own.
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
-    controller.metricsText().then((text) => response.type("text/plain; version=0.0.4").send(text), next);
+    Promise.all([controller.metricsText(), processMetrics.metrics()]).then(([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`), next);
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));

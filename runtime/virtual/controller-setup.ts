@@ -4,6 +4,8 @@
 // checker.
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../domain/config.js";
+/** Newest audit entries a drill report looks through for its own window. */
+export const drillReportAuditEntriesMax = 500;
 /** ~4 minutes of history at the default 2,000 ops/s (two ops each): memory stays flat. */
 export const HISTORY_RETAIN_OPS_MAX = 1_000_000;
 
@@ -110,7 +112,17 @@ export function setupController(options: SetupOptions): ControllerSetup {
       faults.on(() => refreshGatewayHealth());
       online.start();
     },
-    drills: (faults, controller) => new ChaosDrillService({ virtual, faults, controller, lostAckedTransfers: () => online.snapshot().lostAckedTransfers }),
+    drills: (faults, controller) =>
+      new ChaosDrillService({
+        virtual,
+        faults,
+        controller,
+        lostAckedTransfers: () => online.snapshot().lostAckedTransfers,
+        // For the drill report's timeline, and its bins aligned on the page's chart periods.
+        routingHistory: () => controller()?.routing().history ?? [],
+        auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }),
+        chartOriginUs: () => controller()?.health.periodOriginUs ?? 0,
+      }),
     consistency: () => online.snapshot(),
   });
   const controller = wiring.controller;
