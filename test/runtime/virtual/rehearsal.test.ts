@@ -111,7 +111,7 @@ describe("rehearsals", () => {
       [{ action: { kind: "failover", target: "cell-1", to: "mars" } }, "action.to"],
       [{ action: { kind: "failover", target: "cell-99", to: "shanghai" } }, "action.target"],
       [{ drill: "meteor-strike" }, "drill"],
-      [{ action: { kind: "evacuate", target: "hangzhou", when: "now" } }, "action"],
+      [{ action: { kind: "evacuate", target: "hangzhou", when: "now" } }, "action.when"],
     ];
     for (const [body, field] of cases) {
       const answer = await h.request("POST", "/api/v1/rehearsals", body, { simUsMax: 0 });
