@@ -4,7 +4,7 @@
 // drill files (`{type: region-outage, region: hangzhou, duration: 30s}`: target keys and params
 // may sit at the top level) and from the nemesis, so all three are parsed here, once.
 import { z } from "zod";
-import { parseDurationUs } from "../ground/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../ground/duration.js";
 import { ChaosError, formatPath, joinField } from "./errors.js";
 
 export const FAULT_TYPES = [
@@ -193,7 +193,7 @@ const targetObjectSchema = z.strictObject({
 type TargetObjectInput = z.infer<typeof targetObjectSchema>;
 
 const durationInput = z.union([z.string(), z.number().nonnegative()], {
-  error: (issue) => `expected a duration like 30s, 250ms or 2m (a bare number is ms), got ${shown(issue.input)}`,
+  error: (issue) => `expected ${DURATION_FORM} (a bare number only in a field named ...Ms), got ${shown(issue.input)}`,
 });
 
 function issueToError(issues: readonly z.core.$ZodIssue[], prefix: string): ChaosError {

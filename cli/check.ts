@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EdnError } from "../harness/edn.js";
-import { checkHistory, isModelName, MODEL_NAMES, type CheckVerdict, type ModelName } from "../harness/check.js";
+import { checkHistory, isModelName, MODEL_NAMES, resolveInitial, type CheckVerdict, type InitialState, type ModelName } from "../harness/check.js";
 import { HistoryError, parseHistory } from "../harness/history.js";
 import type { Json } from "../ground/json.js";
-import { parseDurationUs } from "../ground/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../ground/duration.js";
 import { badInput, CliError } from "./errors.js";
 
 interface CheckFlags {
@@ -25,7 +25,7 @@ function parseInitial(text: string | undefined): Json | undefined {
   }
 }
 
-function checkFile(file: string, model: ModelName, initial: Json | undefined, timeoutMs: number): { verdict: CheckVerdict; ms: number } {
+function checkFile(file: string, model: ModelName, given: Json | undefined, timeoutMs: number): { verdict: CheckVerdict; initial: InitialState; ms: number } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -34,8 +34,10 @@ function checkFile(file: string, model: ModelName, initial: Json | undefined, ti
   }
   const startedMs = performance.now();
   try {
-    const verdict = checkHistory(parseHistory(text), { model, ...(initial === undefined ? {} : { initial }), timeoutMs });
-    return { verdict, ms: Math.round(performance.now() - startedMs) };
+    const ops = parseHistory(text);
+    const initial = resolveInitial(model, ops, given);
+    const verdict = checkHistory(ops, { model, initial: initial.initial, timeoutMs });
+    return { verdict, initial, ms: Math.round(performance.now() - startedMs) };
   } catch (error) {
     if (error instanceof EdnError) throw new CliError(`${file}:${error.line}:${error.column}: ${error.detail}`, 2);
     if (error instanceof HistoryError) throw new CliError(`${file}: ${error.message}`, 2);
@@ -69,20 +71,21 @@ export function register(program: Command): void {
       try {
         timeoutMs = parseDurationUs(flags.timeout, "--timeout") / 1000;
       } catch {
-        throw badInput("--timeout", "a duration like 60s or 500ms", flags.timeout);
+        throw badInput("--timeout", DURATION_FORM, flags.timeout);
       }
       let anyInvalid = false;
       let anyUnknown = false;
       for (const file of files) {
-        const { verdict, ms } = checkFile(file, flags.model, initial, timeoutMs);
+        const { verdict, initial: used, ms } = checkFile(file, flags.model, initial, timeoutMs);
         if (verdict.valid === false) anyInvalid = true;
         if (verdict.valid === "unknown") anyUnknown = true;
         if (flags.json) {
           const { checker, valid, ops, ...details } = verdict;
-          process.stdout.write(`${JSON.stringify({ file, model: flags.model, valid, ops, ms, checker, ...details })}\n`);
+          process.stdout.write(`${JSON.stringify({ file, model: flags.model, valid, ops, ms, checker, initial: used.initial, initialAssumed: used.assumed, ...details })}\n`);
         } else {
           const label = verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown";
-          process.stdout.write(`${file}: ${label} (${describe(verdict)}, ${ms} ms)\n`);
+          const from = used.why === null ? (flags.initial === undefined ? "" : `; initial state ${JSON.stringify(used.initial)} (--initial)`) : `; assumed initial state ${JSON.stringify(used.initial)}: ${used.why}; --initial to change`;
+          process.stdout.write(`${file}: ${label} (${describe(verdict)}, ${ms} ms${from})\n`);
         }
       }
       process.exitCode = anyInvalid ? 1 : anyUnknown ? 3 : 0;

@@ -49,34 +49,20 @@ export async function runLiveDrillCommand(drill: Drill, seed: number, config: Wo
   });
   line.end();
   const result = output.result;
+  const wallMs = Math.round(performance.now() - startedMs);
+  const { buildDrillReport } = await import("../chaos/drill/report.js");
+  const { drillDurationMs } = await import("../chaos/drill/format.js");
+  const report = buildDrillReport({ result, history: output.history, startUs: output.execution.startUs, durationMs: drillDurationMs(drill), runtime: "live", command: `${command} (not byte for byte: live)`, rtoMsMax: drill.expect.rtoMsMax });
   if (flags.out !== undefined) {
-    const { writeReport } = await import("../harness/report.js");
-    writeReport(flags.out, {
-      history: output.history,
-      verdicts: output.verdicts.checkers as Record<string, unknown>,
-      faultWindows: output.execution.windows,
-      meta: { drill: result.drill, seed, runtime: "live", timeScale, outcome: result.outcome, command, reasons: [...result.reasons] },
-    });
+    const { writeDrillReportFiles } = await import("./drill-report-files.js");
+    writeDrillReportFiles(flags.out, report, output.history, { drill: result.drill, seed, runtime: "live", timeScale, outcome: result.outcome, command, reasons: [...result.reasons] });
   }
   if (flags.json === true) {
     process.stdout.write(`${JSON.stringify({ ...result, runtime: "live", timeScale, live: output.liveNotes })}\n`);
   } else {
-    const lines = [`drill ${result.drill} seed ${seed} (live, time scale ${timeScale}): ${result.outcome} in ${Math.round(performance.now() - startedMs)} ms wall, ${result.operations} history events`];
-    for (const fault of result.faults) lines.push(`  fault ${fault.id} ${fault.type} ${Math.round(fault.startMs)}..${Math.round(fault.endMs)} ms on ${fault.cells.join(", ") || "-"}`);
-    for (const step of result.steps) lines.push(`  ${step.ok ? "ok  " : "FAIL"} ${Math.round(step.atMs)} ms ${step.kind}: ${step.detail}`);
-    const rto = Object.entries(result.rtoMs);
-    if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
-    lines.push(`  lost acknowledged transfers: ${result.lostAckedTransfers}`);
-    for (const phase of ["before", "during", "after"] as const) {
-      const figures = result.latency[phase];
-      lines.push(`  ${phase.padEnd(6)} ops ${figures.ops} errors ${(figures.errorRate * 100).toFixed(2)}% p50 ${figures.p50Ms ?? "-"} ms p99 ${figures.p99Ms ?? "-"} ms`);
-    }
-    lines.push(`  checkers: ${Object.entries(result.checkers).map(([name, verdict]) => `${name} ${verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown"}`).join(", ")}`);
-    for (const replica of result.replicasNotUp) lines.push(`  replica not up after the drill: ${replica.replica} (${replica.state})`);
-    for (const note of [...output.liveNotes.errors, ...output.liveNotes.ignored, ...output.liveNotes.unexpectedExits]) lines.push(`  live: ${note}`);
-    for (const reason of result.reasons) lines.push(`  reason: ${reason}`);
-    if (result.outcome !== "SUCCEEDED") lines.push(`reproduce (not byte for byte: live): ${command}`);
-    process.stdout.write(`${lines.join("\n")}\n`);
+    const { renderDrillReportText } = await import("../chaos/drill/report-text.js");
+    const notes = [...output.liveNotes.errors, ...output.liveNotes.ignored, ...output.liveNotes.unexpectedExits].map((note) => `live: ${note}\n`).join("");
+    process.stdout.write(`${renderDrillReportText(report, wallMs)}${notes}`);
   }
   if (result.outcome !== "SUCCEEDED") process.exitCode = 1;
 }

@@ -4,10 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { BUILTIN_DRILLS, builtinDrill, builtinDrillNames } from "../chaos/drill/builtin.js";
-import { parseDrillText, type Drill } from "../chaos/drill/format.js";
+import { drillDurationMs, parseDrillText, type Drill } from "../chaos/drill/format.js";
 import { universeOfConfig } from "../chaos/drill/universe.js";
 import { ChaosError } from "../chaos/errors.js";
-import type { DrillResult } from "../chaos/drill/result.js";
 import { CliError, badInput, parseSeed } from "./errors.js";
 import { formatTimeProgress, progressLine } from "./progress.js";
 import { loadConfigOrExit } from "./sim.js";
@@ -39,25 +38,6 @@ function reproduce(source: string, seed: number, flags: RunFlags): string {
   return `ldc drill run ${source} --seed ${seed}${flags.config ? ` --config ${flags.config}` : ""}`;
 }
 
-function printHuman(result: DrillResult, wallMs: number, command: string): void {
-  const lines: string[] = [];
-  lines.push(`drill ${result.drill} seed ${result.seed}: ${result.outcome} (${result.simulatedMs} ms simulated in ${wallMs} ms wall, ${result.operations} history events, trace ${result.traceHash})`);
-  for (const fault of result.faults) lines.push(`  fault ${fault.id} ${fault.type} ${fault.startMs}..${fault.endMs} ms on ${fault.cells.join(", ") || "-"}`);
-  for (const step of result.steps) lines.push(`  ${step.ok ? "ok  " : "FAIL"} ${step.atMs} ms ${step.kind}: ${step.detail}`);
-  const rto = Object.entries(result.rtoMs);
-  if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
-  lines.push(`  lost acknowledged transfers: ${result.lostAckedTransfers}`);
-  if (result.replicasNotUp.length > 0) lines.push(`  replicas not up after the drill: ${result.replicasNotUp.map((entry) => `${entry.replica} (${entry.state})`).join(", ")}`);
-  for (const phase of ["before", "during", "after"] as const) {
-    const figures = result.latency[phase];
-    lines.push(`  ${phase.padEnd(6)} ops ${figures.ops} errors ${(figures.errorRate * 100).toFixed(2)}% p50 ${figures.p50Ms ?? "-"} ms p99 ${figures.p99Ms ?? "-"} ms`);
-  }
-  lines.push(`  checkers: ${Object.entries(result.checkers).map(([name, verdict]) => `${name} ${verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown"}`).join(", ")}`);
-  for (const reason of result.reasons) lines.push(`  reason: ${reason}`);
-  if (result.outcome !== "SUCCEEDED") lines.push(`reproduce: ${command}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
-}
-
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   if (flags.runtime === "live") {
@@ -74,25 +54,33 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const config = loadConfigOrExit(flags.config);
   const { runDrill } = await import("../runtime/virtual/drill.js");
   const startedMs = performance.now();
+  const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/consistency.js");
   const line = progressLine();
   const label = `drill ${drill.name}`;
   line.update(formatTimeProgress({ label, doneUs: 0, totalUs: drill.durationUs }), true);
-  const output = await runDrill(drill, { seed, config, onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs) });
+  const output = await runDrill(drill, {
+    seed,
+    config,
+    onProgress: (doneUs, totalUs) => line.update(formatTimeProgress({ label, doneUs, totalUs }), doneUs === totalUs),
+    // The controller's online check of acknowledged transfers, for the lostAckedTransfersMax stop condition.
+    onlineLostCount: (virtual) => {
+      const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: virtual.cluster.clock });
+      return { start: () => online.start(), stop: () => online.stop(), lostAckedTransfers: () => online.snapshot().lostAckedTransfers };
+    },
+  });
   line.end();
   const wallMs = Math.round(performance.now() - startedMs);
   const result = output.result;
   const command = reproduce(source, seed, flags);
+  const { buildDrillReport } = await import("../chaos/drill/report.js");
+  const history = output.virtual.recorder.history();
+  const report = buildDrillReport({ result, history, startUs: output.execution.startUs, durationMs: drillDurationMs(drill), command, rtoMsMax: drill.expect.rtoMsMax });
   if (flags.out !== undefined) {
-    const { writeReport } = await import("../harness/report.js");
-    writeReport(flags.out, {
-      history: output.virtual.recorder.history(),
-      verdicts: output.verdicts.checkers as Record<string, unknown>,
-      faultWindows: output.execution.windows,
-      meta: { drill: result.drill, seed, outcome: result.outcome, traceHash: result.traceHash, command, reasons: [...result.reasons] },
-    });
+    const { writeDrillReportFiles } = await import("./drill-report-files.js");
+    writeDrillReportFiles(flags.out, report, history, { drill: result.drill, seed, outcome: result.outcome, traceHash: result.traceHash, command, reasons: [...result.reasons] });
   }
   if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else printHuman(result, wallMs, command);
+  else process.stdout.write((await import("../chaos/drill/report-text.js")).renderDrillReportText(report, wallMs));
   if (result.outcome !== "SUCCEEDED") {
     if (flags.json === true) process.stderr.write(`ldc: drill ${result.outcome}: ${result.reasons[0] ?? ""}\nreproduce: ${command}\n`);
     process.exitCode = 1;
@@ -108,7 +96,7 @@ export function register(program: Command): void {
     .action((flags: { json?: boolean }) => {
       const drills = builtinDrillNames().map((name) => {
         const parsed = builtinDrill(name);
-        return { name, description: parsed.description, durationMs: parsed.durationUs / 1000 };
+        return { name, description: parsed.description, durationMs: drillDurationMs(parsed) };
       });
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ drills })}\n`);
       else process.stdout.write(`${drills.map((entry) => `${entry.name.padEnd(32)} ${String(entry.durationMs / 1000).padStart(4)} s  ${entry.description}`).join("\n")}\n`);

@@ -4,7 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors.js";
 
-const VERBS = ["sim", "start", "drill", "check", "swarm", "toxiproxy", "bench"] as const;
+const VERBS = ["sim", "start", "drill", "rehearse", "check", "swarm", "toxiproxy", "bench"] as const;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();

@@ -12,6 +12,7 @@ import { attachEvents } from "../controller/http/events.js";
 import { startPacer, type Pacer } from "../runtime/virtual/pacer.js";
 import { resolveToken } from "../controller/store/token.js";
 import { badInput, CliError, parseSeed } from "./errors.js";
+import { browserUrl, startBanner } from "./start-banner.js";
 import type { Controller } from "../controller/controller.js";
 import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
 import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
@@ -25,6 +26,15 @@ interface StartFlags {
   token?: string;
   dataDir: string;
   runtime: string;
+  admissionOpsPerSecond?: string;
+  gatewayOpsPerSecond?: string;
+}
+
+function positiveRate(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const rate = Number(value);
+  if (!(Number.isFinite(rate) && rate > 0 && rate <= 1_000_000)) throw badInput(flag, "a number of operations per second in (0, 1000000]", value);
+  return rate;
 }
 
 export function register(program: Command): void {
@@ -39,6 +49,8 @@ export function register(program: Command): void {
     .option("--token <token>", "API bearer token (else LDC_API_TOKEN, else kept in the data dir)")
     .option("--data-dir <dir>", "where the audit log, schedules and token live", ".ldc")
     .option("--runtime <kind>", "virtual (the simulator) or live (OS processes, files, TCP through Toxiproxy)", "virtual")
+    .option("--admission-ops-per-second <n>", "each gateway's admission budget per cell (default 3000)")
+    .option("--gateway-ops-per-second <n>", "each gateway's limit over all cells (default: none)")
     .action(async (flags: StartFlags) => {
       await start(flags);
     });
@@ -60,6 +72,8 @@ async function start(flags: StartFlags): Promise<void> {
   if (!(Number.isFinite(speed) && speed > 0 && speed <= 1000)) throw badInput("--speed", "a number in (0, 1000]", flags.speed);
   if (flags.runtime !== "virtual" && flags.runtime !== "live") throw badInput("--runtime", "virtual or live", flags.runtime);
   const seed = parseSeed(flags.seed);
+  const admissionRate = positiveRate("--admission-ops-per-second", flags.admissionOpsPerSecond);
+  const gatewayOpsPerSecondMax = positiveRate("--gateway-ops-per-second", flags.gatewayOpsPerSecond);
   const config = loadWorldConfig(flags.config);
   const dataDirectory = path.resolve(flags.dataDir);
   const log = pino({ name: "ldc" });
@@ -75,8 +89,16 @@ async function start(flags: StartFlags): Promise<void> {
     live = await setupLiveController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), progress: (line) => log.info(line) });
     live.live.startWorkload({ sink: live.sink });
   } else {
-    const { setupController } = await import("../runtime/virtual/controller-setup.js");
-    setup = setupController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), controller: { speed } });
+    const { setupController, defaultAdmission } = await import("../runtime/virtual/controller-setup.js");
+    setup = setupController({
+      seed,
+      config,
+      dataDirectory,
+      wallTimeIso: () => new Date().toISOString(),
+      controller: { speed },
+      ...(admissionRate === undefined ? {} : { admission: { ...defaultAdmission, ratePerSecond: admissionRate } }),
+      ...(gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax }),
+    });
     setup.virtual.startWorkload({ sink: setup.sink });
   }
   const controller = (live?.controller ?? setup?.controller) as Controller;
@@ -103,7 +125,7 @@ async function start(flags: StartFlags): Promise<void> {
     if (lagMs > 1000) log.warn({ lagMs, speed }, "simulation is behind real time x speed");
   }, 10_000);
   log.info({ url: `http://${flags.host}:${boundPort}`, seed, speed, dataDirectory, tokenSource: token.source }, "ldc controller listening");
-  if (token.source === "generated") process.stdout.write(`API token (kept in ${path.join(dataDirectory, "api-token")}): ${token.token}\n`);
+  process.stdout.write(`${startBanner(browserUrl(flags.host, boundPort), token, path.join(dataDirectory, "api-token")).join("\n")}\n`);
   function shutdown(code: number): void {
     if (stopping) return;
     stopping = true;

@@ -5,8 +5,15 @@
 import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
-import { checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
+import { capacityRefusals, checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
 import type { ActionOutcome, ActionRequest, SafetyRuleId } from "../domain/records.js";
+import { capacityShortfalls, type CapacityLimits } from "./capacity.js";
+
+/** What the capacity rule reads: the measured load per cell and the gateways' admission limits. */
+export interface CapacityView {
+  readonly limits: CapacityLimits;
+  opsPerSecond(cell: string): number;
+}
 
 export interface ActionOptions {
   readonly limits: SafetyLimits;
@@ -30,6 +37,8 @@ export interface ActionDependencies {
   readonly audit: AuditLog;
   /** A leader moved by an action (gateways update their cached leader). */
   readonly onLeaderMoved: (cell: string, leader: LeaderInfo) => void;
+  /** Absent: the capacity rule is not checked (no gateways, e.g. the live runtime's tests). */
+  readonly capacity?: CapacityView;
 }
 
 type Failed = Extract<ActionOutcome, { ok: false }>;
@@ -39,11 +48,22 @@ export class ActionRunner {
   /** Cells whose leadership an action is moving: automatic routing leaves them alone. */
   readonly movingCells = new Set<string>();
   private running: string | null = null;
+  private runningSinceMs = 0;
 
   constructor(
     private readonly options: ActionOptions,
     private readonly dependencies: ActionDependencies,
   ) {}
+
+  /** When each cell or region was last acted on (simulated ms): what the wait-period rule remembers. */
+  lastActions(): ReadonlyMap<string, number> {
+    return this.lastActionMs;
+  }
+
+  /** A rehearsal's copy carries over the running world's memory of recent actions. */
+  rememberAction(target: string, atMs: number): void {
+    this.lastActionMs.set(target, atMs);
+  }
 
   get inProgress(): string | null {
     return this.running;
@@ -68,21 +88,21 @@ export class ActionRunner {
         return this.restore(request, callback);
       default: {
         const never: never = request.kind;
-        callback({ ok: false, code: "INVALID", error: `kind: unknown action ${String(never)}` });
+        callback({ ok: false, code: "INVALID", error: `kind: unknown action ${String(never)}`, field: "kind" });
       }
     }
   }
 
   private validate(request: ActionRequest): Failed | null {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
-      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force" };
+      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     }
     const cluster = this.dependencies.cluster;
     if (request.kind === "failover") {
       if (cluster.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
-      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name" };
+      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
       const known = cluster.topology.regions.some((region) => region.name === request.to || region.datacenters.includes(request.to as string));
-      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}` };
+      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
     } else if (!cluster.topology.regions.some((region) => region.name === request.target)) {
       return { ok: false, code: "NOT_FOUND", error: `no region ${request.target}` };
     }
@@ -121,7 +141,8 @@ export class ActionRunner {
       details: { refusals, to: request.to ?? null },
     });
     if (request.force === true) return rules;
-    callback({ ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule });
+    const figures = refusals.find((refusal) => refusal.figures !== undefined)?.figures;
+    callback({ ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule, ...(figures === undefined ? {} : { figures }) });
     return null;
   }
 
@@ -133,7 +154,9 @@ export class ActionRunner {
       ? ({ ok: false, refusal: { rule: "target-unavailable", error: `${cell.id}'s leader is already in ${to}` } } as const)
       : chooseReplica(cell, candidates, to, this.options.limits);
     const toRegion = this.dependencies.cluster.topology.regions.some((region) => region.name === to) ? to : this.dependencies.cluster.topology.regionOfDatacenter(to);
-    const overrode = this.gate(request, checkFailover(this.context(), cell, choice, toRegion), callback);
+    const moves = new Map<string, string>();
+    if (choice.ok) moves.set(cell.id, this.gatewayRegionFor(choice.replica.region));
+    const overrode = this.gate(request, [...checkFailover(this.context(), cell, choice, toRegion), ...this.capacityCheck(moves)], callback);
     if (overrode === null) return;
     // Forced past target-caught-up: take the least-behind replica that is at least up.
     const target = choice.ok ? choice.replica : [...candidates].filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica).sort((a, b) => a.lag - b.lag)[0];
@@ -159,7 +182,7 @@ export class ActionRunner {
     const cells = this.dependencies.cluster.cells().filter((cell) => cell.leader?.region === region);
     const choices = new Map<string, TargetChoice>();
     for (const cell of cells) choices.set(cell.id, chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits));
-    const overrode = this.gate(request, checkEvacuate(this.context(), region, choices), callback);
+    const overrode = this.gate(request, [...checkEvacuate(this.context(), region, choices), ...this.capacityCheck(this.evacuationMoves(region, choices))], callback);
     if (overrode === null) return;
     const before = this.dependencies.routing.version;
     this.begin(request);
@@ -265,6 +288,37 @@ export class ActionRunner {
     });
   }
 
+  /** Where the users of every cell routed to (or led from) `region` enter once it is evacuated. */
+  evacuationMoves(region: string, choices?: ReadonlyMap<string, TargetChoice>): Map<string, string> {
+    const routing = this.dependencies.routing;
+    const moves = new Map<string, string>();
+    for (const cell of this.dependencies.cluster.cells()) {
+      if (routing.regionOfCell(cell.id) !== region && cell.leader?.region !== region) continue;
+      const choice = choices?.get(cell.id) ?? chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits);
+      const leaderRegion = choice.ok ? choice.replica.region : cell.leader !== null && cell.leader.region !== region ? cell.leader.region : null;
+      moves.set(cell.id, this.nearestActive(leaderRegion ?? region, [region]));
+    }
+    return moves;
+  }
+
+  /** Capacity refusals of moving users as `moves` says (cell -> gateway region), from the measured load. */
+  capacityCheck(moves: ReadonlyMap<string, string>): Refusal[] {
+    const capacity = this.dependencies.capacity;
+    if (capacity === undefined || moves.size === 0) return [];
+    const routes = new Map(this.dependencies.cluster.cells().map((cell) => [cell.id, this.dependencies.routing.regionOfCell(cell.id)]));
+    return capacityRefusals(capacityShortfalls(routes, moves, (cell) => capacity.opsPerSecond(cell), capacity.limits));
+  }
+
+  /** `region` unless drained or excluded; else the nearest region that is neither. */
+  private nearestActive(region: string, excluded: readonly string[]): string {
+    const usable = (name: string): boolean => !excluded.includes(name) && !this.dependencies.routing.isDrained(name);
+    if (usable(region)) return region;
+    const topology = this.dependencies.cluster.topology;
+    const active = topology.regions.map((entry) => entry.name).filter(usable);
+    if (active.length === 0) return region;
+    return [...active].sort((a, b) => topology.rttMs(region, a) - topology.rttMs(region, b) || (a < b ? -1 : 1))[0] as string;
+  }
+
   /** The gateway for a leader in `region`: that region, unless drained (then the nearest active). */
   gatewayRegionFor(region: string): string {
     if (!this.dependencies.routing.isDrained(region)) return region;
@@ -283,6 +337,7 @@ export class ActionRunner {
 
   private begin(request: ActionRequest): void {
     this.running = `${request.kind} ${request.target}`;
+    this.runningSinceMs = this.nowMs();
     this.lastActionMs.set(request.target, this.nowMs());
   }
 
@@ -304,7 +359,7 @@ export class ActionRunner {
       overrodeRule: overrode.length === 0 ? null : overrode.join(","),
       routingVersionBefore: before,
       routingVersionAfter: after,
-      details: { moved, to: request.to ?? null, notes },
+      details: { moved, to: request.to ?? null, notes, startedMs: this.runningSinceMs },
     });
     callback({ ok: true, kind: request.kind, target: request.target, moved, routingVersionBefore: before, routingVersion: after, overrodeRules: overrode });
   }

@@ -6,18 +6,26 @@ import { Registry, Gauge, Counter } from "prom-client";
 import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
+import { ControllerMetrics } from "./metrics.js";
+import { CHART_BIN_US } from "../harness/window-figures.js";
 import { defaultReconcileOptions, LeaderReconciler, type ReconcileOptions } from "./reconciler.js";
 import { linkStatus, type LinkStatus } from "./link-state.js";
 import { HealthMonitor, type CellHealth, type RegionHealth, type TrafficSnapshot } from "./health.js";
-import type { AuditLog, DrillService, FaultService, ScheduleStore } from "./ports.js";
+import type { AuditLog, DrillService, FaultService, HaltStore, ScheduleStore } from "./ports.js";
+import { KillSwitch } from "./halt.js";
+import { resilienceOf, RESILIENCE_WINDOW_MS_DEFAULT, type Resilience } from "./resilience.js";
+import { LoadEstimator, regionReadiness, type CapacityLimits } from "./capacity.js";
 import type { RoutingTable } from "./routing.js";
-import { DrillScheduler, scheduleBodySchema, scheduleUpdateSchema } from "./schedules.js";
+import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
 import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, ControllerEvent, DrillRunRecord, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
+import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillPredictionRecord, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
+/** A drill's prediction older than this (simulated) is not attached to its run. */
+export const PREDICTION_FRESH_MS = 600_000;
+export const drillPredictionsKeptMax = 32;
 
 export interface TrafficHistorySnapshot {
   readonly atMs: number;
@@ -44,15 +52,18 @@ export interface ControllerOptions {
   readonly actions: ActionOptions;
   readonly reconcile: ReconcileOptions;
   readonly speed: number;
+  /** The gateways' admission limits, for the capacity rule and readiness; null: not checked. */
+  readonly capacity: CapacityLimits | null;
 }
 
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: 500_000, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1 };
+// The health period is the charts' bin, which the drill report's timeline uses too.
+export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1, capacity: null };
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
-  readonly store: AuditLog & ScheduleStore;
+  readonly store: AuditLog & ScheduleStore & HaltStore;
   readonly faults: FaultService;
   readonly drills: DrillService;
   readonly consistency: () => ConsistencySnapshot;
@@ -66,10 +77,17 @@ export class Controller implements ControllerApi {
   readonly reconciler: LeaderReconciler;
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
+  readonly killSwitch: KillSwitch;
+  readonly load = new LoadEstimator();
+  private loadObservedAtMs = -1;
+  private rehearsalPort: ((request: RehearsalRequest) => Promise<Result<unknown>>) | null = null;
+  private rehearsing = false;
+  private readonly drillPredictions = new Map<string, DrillPredictionRecord>();
   readonly history = new TrafficHistory();
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
-  private readonly metrics: { actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+  private readonly exported = new ControllerMetrics(this.registry);
+  private readonly metrics: { canAbsorb: Gauge<"region">; headroom: Gauge<"region">; resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
 
   constructor(
     private readonly options: ControllerOptions,
@@ -77,6 +95,11 @@ export class Controller implements ControllerApi {
   ) {
     const { cluster, routing, store } = dependencies;
     this.metrics = {
+      canAbsorb: new Gauge({ name: "ldc_readiness_can_absorb_loss", help: "1 when the region's loss could be absorbed now (capacity from the measured load, quorum)", labelNames: ["region"], registers: [this.registry] }),
+      headroom: new Gauge({ name: "ldc_readiness_headroom_ops_per_second", help: "Least spare admission (ops/s) among the gateways carrying users once the region is lost", labelNames: ["region"], registers: [this.registry] }),
+      resilienceScore: new Gauge({ name: "ldc_resilience_score", help: "Per drill over the last 7 days (simulated): passed / (passed + failed + aborted); absent when none ran", labelNames: ["drill"], registers: [this.registry] }),
+      resilienceRuns: new Gauge({ name: "ldc_resilience_runs", help: "Per drill over the last 7 days (simulated): runs by result (passed, failed, aborted, not-run)", labelNames: ["drill", "result"], registers: [this.registry] }),
+      halted: new Gauge({ name: "ldc_chaos_halted", help: "1 while the kill switch is on (no new fault or drill)", registers: [this.registry] }),
       actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
       routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
       cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
@@ -85,6 +108,7 @@ export class Controller implements ControllerApi {
       leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
     };
     this.metrics.routingVersion.set(routing.version);
+    dependencies.stats.observe((sample) => this.exported.request(sample));
     const audit: AuditLog = {
       append: (entry) => {
         const stored = store.append(entry);
@@ -98,6 +122,7 @@ export class Controller implements ControllerApi {
       routing,
       audit,
       onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
+      ...(options.capacity === null ? {} : { capacity: { limits: options.capacity, opsPerSecond: (cell: string) => this.load.opsPerSecond(cell) } }),
     });
     this.reconciler = new LeaderReconciler(options.reconcile, { cluster, routing, actions: this.actions, audit, limits: options.actions.limits });
     this.health = new HealthMonitor(
@@ -124,6 +149,7 @@ export class Controller implements ControllerApi {
     dependencies.faults.onChange((action, fault, change) => {
       this.history.faultChanged(action, fault, this.nowMs());
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
+      this.exported.faults(action, fault, dependencies.faults.active());
       const verb = action === "injected" ? "inject" : action === "healed" ? "heal" : "expire";
       audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: action === "injected" ? (change.reason ?? null) : null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }) } });
     });
@@ -133,12 +159,31 @@ export class Controller implements ControllerApi {
       faults: dependencies.faults,
       store,
       audit,
-      gate: { refusals: () => this.drillRefusals() },
+      gate: { refusals: () => this.drillRefusals(), halted: (what) => this.killSwitch.refusal(what) },
       defaultSeed: cluster.seed,
     });
-    this.runs.onChange((run) => this.publish({ type: "drill", atMs: this.nowMs(), run }));
-    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name) });
+    this.runs.onChange((run) => {
+      this.exported.drill(run, this.runs.running);
+      this.publish({ type: "drill", atMs: this.nowMs(), run });
+    });
+    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name), paused: () => this.killSwitch.halted });
+    this.killSwitch = new KillSwitch({
+      store,
+      audit,
+      nowMs: () => this.nowMs(),
+      healAllFaults: (actor) => {
+        const count = dependencies.faults.active().length;
+        dependencies.faults.healAll(actor);
+        return count;
+      },
+      interruptDrill: (reason) => this.runs.interruptRunning(reason),
+      onChange: (state) => {
+        this.metrics.halted.set(state.halted ? 1 : 0);
+        this.publish({ type: "halt", atMs: this.nowMs(), state });
+      },
+    });
     this.auditLog = audit;
+    this.metrics.halted.set(this.killSwitch.halted ? 1 : 0);
   }
 
   private readonly auditLog: AuditLog;
@@ -206,6 +251,11 @@ export class Controller implements ControllerApi {
   }
 
   injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord> {
+    const halted = this.killSwitch.refusal("a new fault");
+    if (halted !== null) {
+      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "refusal", action: "inject", target: typeof spec === "object" && spec !== null ? String((spec as { type?: unknown }).type ?? "") : "", reason: reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+      return halted;
+    }
     const result = this.dependencies.faults.inject(spec, actor, reason);
     // A success is audited from the change notification; a refusal changes nothing and is audited here.
     if (!result.ok) {
@@ -229,8 +279,57 @@ export class Controller implements ControllerApi {
     return this.dependencies.drills.list();
   }
 
-  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord> {
-    return this.runs.start(name, options);
+  runDrill(name: string, options: DrillRunOptions): Result<DrillRunRecord> {
+    const stop = scheduleStop(options.stop);
+    if (!stop.ok) return stop;
+    const { stop: _input, ...rest } = options;
+    const prediction = this.drillPredictions.get(name);
+    const fresh = prediction !== undefined && this.nowMs() - prediction.atMs <= PREDICTION_FRESH_MS ? prediction : null;
+    return this.runs.start(name, { ...rest, stopOverride: stop.value, prediction: fresh });
+  }
+
+  abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord> {
+    return this.runs.abort(id, reason, actor);
+  }
+
+  /** The runtime that can build a simulated copy of this world binds its rehearsal here. */
+  bindRehearsal(port: (request: RehearsalRequest) => Promise<Result<unknown>>): void {
+    this.rehearsalPort = port;
+  }
+
+  async rehearse(request: RehearsalRequest): Promise<Result<unknown>> {
+    if (this.rehearsalPort === null) return { ok: false, code: "CONFLICT", error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
+    if (this.rehearsing) return { ok: false, code: "CONFLICT", error: "a rehearsal is already running; one at a time" };
+    this.rehearsing = true;
+    try {
+      return await this.rehearsalPort(request);
+    } finally {
+      this.rehearsing = false;
+    }
+  }
+
+  /** The runtime records a drill's rehearsal here; the next run of that drill (within PREDICTION_FRESH_MS) carries it. */
+  rememberDrillPrediction(drill: string, prediction: DrillPredictionRecord): void {
+    this.drillPredictions.delete(drill);
+    this.drillPredictions.set(drill, prediction);
+    if (this.drillPredictions.size > drillPredictionsKeptMax) this.drillPredictions.delete(this.drillPredictions.keys().next().value as string);
+  }
+
+  /** Appends to the audit log (and publishes it), for the runtime's records such as prediction vs measurement. */
+  recordAudit(entry: AuditDraftInput): void {
+    this.auditLog.append(entry);
+  }
+
+  haltState(): HaltState {
+    return this.killSwitch.state;
+  }
+
+  halt(reason: string, actor: string): ReturnType<KillSwitch["halt"]> {
+    return this.killSwitch.halt(reason, actor);
+  }
+
+  releaseHalt(reason: string, actor: string): Result<HaltState> {
+    return this.killSwitch.release(reason, actor);
   }
 
   drillRuns(): readonly DrillRunRecord[] {
@@ -275,11 +374,57 @@ export class Controller implements ControllerApi {
     return () => this.listeners.delete(listener);
   }
 
+  /** Passed / failed / aborted / not run per drill and schedule over the last `windowMs` (simulated). */
+  resilience(windowMs: number = RESILIENCE_WINDOW_MS_DEFAULT): Resilience {
+    const skipsMs = new Map<string, number[]>();
+    for (const entry of this.dependencies.store.query({ kind: "schedule", limit: 1000 })) {
+      if (entry.action !== "skip" || !entry.actor.startsWith("schedule:")) continue;
+      const id = entry.actor.slice("schedule:".length);
+      skipsMs.set(id, [...(skipsMs.get(id) ?? []), entry.atMs]);
+    }
+    return resilienceOf({ runs: this.runs.list(), drills: this.dependencies.drills.list().map((drill) => drill.name), schedules: this.scheduler.list(), skipsMs, nowMs: this.nowMs(), windowMs });
+  }
+
   metricsText(): Promise<string> {
+    for (const region of this.readiness().regions) {
+      this.metrics.canAbsorb.set({ region: region.region }, region.canAbsorbLoss ? 1 : 0);
+      if (region.headroomOpsPerSecond !== null) this.metrics.headroom.set({ region: region.region }, region.headroomOpsPerSecond);
+    }
+    const resilience = this.resilience();
+    this.metrics.resilienceScore.reset();
+    for (const drill of resilience.drills) {
+      if (drill.score !== null) this.metrics.resilienceScore.set({ drill: drill.drill }, drill.score);
+      for (const [result, count] of [["passed", drill.passed], ["failed", drill.failed], ["aborted", drill.aborted], ["not-run", drill.notRun]] as const) this.metrics.resilienceRuns.set({ drill: drill.drill, result }, count);
+    }
     return this.registry.metrics();
   }
 
+  /** Per region: could its loss be absorbed now (capacity from the measured load, and quorum), and the headroom. */
+  readiness(): Readiness {
+    const { cluster, routing } = this.dependencies;
+    const regions = cluster.topology.regions.map(({ name }) =>
+      regionReadiness(name, {
+        cells: cluster.cells(),
+        routes: new Map(cluster.cells().map((cell) => [cell.id, routing.regionOfCell(cell.id)])),
+        moves: this.actions.evacuationMoves(name),
+        load: (cell) => this.load.opsPerSecond(cell),
+        limits: this.options.capacity,
+        drained: routing.isDrained(name),
+      }),
+    );
+    return { atMs: this.nowMs(), limits: this.options.capacity, loadOpsPerSecond: this.load.snapshot(), regions };
+  }
+
   private onRefresh(cells: readonly CellHealth[], regions: readonly RegionHealth[], traffic: TrafficSnapshot): void {
+    if (traffic.atMs !== this.loadObservedAtMs && Object.keys(traffic.regions).length > 0) {
+      this.loadObservedAtMs = traffic.atMs;
+      const seconds = this.options.healthPeriodUs / 1_000_000;
+      const offered = new Map<string, number>();
+      for (const [cell, figures] of Object.entries(traffic.cells)) offered.set(cell, figures.shed / seconds);
+      for (const region of Object.values(traffic.regions)) for (const [cell, rate] of Object.entries(region.toCells)) offered.set(cell, (offered.get(cell) ?? 0) + rate);
+      this.load.observe(offered);
+    }
+    this.exported.cells(cells);
     this.reconciler.step();
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);

@@ -3,7 +3,7 @@
 // did not inject) appears while it runs, stored with its report.
 import type { Clock } from "../ground/ports.js";
 import type { AuditLog, DrillHandle, DrillService, FaultService, ScheduleStore } from "./ports.js";
-import type { DrillRunRecord, Result, SafetyRuleId } from "../domain/records.js";
+import type { DrillPredictionRecord, DrillRunRecord, Result, SafetyRuleId, StopConditionsRecord } from "../domain/records.js";
 
 export const drillRunsKeptMax = 200;
 
@@ -14,11 +14,19 @@ export interface DrillStartOptions {
   readonly reason?: string;
   readonly schedule?: string | null;
   readonly maxDurationMs?: number;
+  /** Default stop conditions (a schedule's), for a drill that has none of its own. */
+  readonly stop?: StopConditionsRecord | null;
+  /** Stop conditions for this run, instead of the drill's own (the run request's `stop`). */
+  readonly stopOverride?: StopConditionsRecord | null;
+  /** A rehearsal's prediction for this drill, kept with the run. */
+  readonly prediction?: DrillPredictionRecord | null;
 }
 
 export interface DrillGate {
   /** Rules that forbid starting a drill now (e.g. a region is evacuated, a cell lacks quorum). */
   refusals(): readonly { readonly rule: SafetyRuleId; readonly error: string }[];
+  /** The kill switch's refusal while it is on (not overridable by force), else null. */
+  halted(what: string): { readonly ok: false; readonly code: "CONFLICT"; readonly error: string; readonly rule: "halted" } | null;
 }
 
 export class DrillRuns {
@@ -46,7 +54,7 @@ export class DrillRuns {
     dependencies.faults.onChange((action, fault) => {
       if (action !== "injected" || this.active === null) return;
       if (this.dependencies.drills.ownsFault(fault.id)) return;
-      this.active.handle?.abort(`a real fault appeared during the drill: ${fault.id} (${fault.type})`);
+      this.active.handle?.interrupt(`a real fault appeared during the drill: ${fault.id} (${fault.type})`);
     });
   }
 
@@ -70,6 +78,11 @@ export class DrillRuns {
   start(name: string, options: DrillStartOptions): Result<DrillRunRecord> {
     if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, code: "NOT_FOUND", error: `no drill ${name}` };
     if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
+    const halted = this.dependencies.gate.halted(`drill ${name}`);
+    if (halted !== null) {
+      this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      return halted;
+    }
     if (this.active !== null) return { ok: false, code: "CONFLICT", error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
     const refusals = this.dependencies.gate.refusals();
     const nowMs = this.nowMs();
@@ -79,6 +92,7 @@ export class DrillRuns {
       if (options.force !== true) return { ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
+    const described = this.dependencies.drills.list().find((drill) => drill.name === name);
     const seq = this.dependencies.store.nextId("r");
     let run: DrillRunRecord = {
       id: `r-${seq}`,
@@ -97,6 +111,9 @@ export class DrillRuns {
       endedMs: null,
       reasons: [],
       schedule: options.schedule ?? null,
+      stop: options.stopOverride ?? described?.stop ?? options.stop ?? null,
+      stoppedBy: null,
+      prediction: options.prediction ?? null,
     };
     this.runs.push(run);
     if (this.runs.length > drillRunsKeptMax) this.runs.shift();
@@ -121,10 +138,10 @@ export class DrillRuns {
         if (run.state === "done") return;
         if (slot.timer !== null) this.dependencies.clock.cancelTimer(slot.timer);
         if (this.active === slot) this.active = null;
-        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso() }, result.reportHtml);
-        this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons } });
+        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso(), stop: result.stop ?? run.stop ?? null, stoppedBy: result.stoppedBy ?? null }, result.reportHtml);
+        this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons, stoppedBy: result.stoppedBy ?? null } });
       },
-    }, run.id);
+    }, run.id, { defaultStop: options.stop ?? null, ...(options.stopOverride ? { stop: options.stopOverride } : {}), prediction: options.prediction ?? null });
     if ("error" in started) {
       if (this.active === slot) this.active = null;
       update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso(), reasons: [started.error] }, null);
@@ -134,10 +151,29 @@ export class DrillRuns {
     if (options.maxDurationMs !== undefined && run.state === "running") {
       slot.timer = this.dependencies.clock.setTimer(options.maxDurationMs * 1000, () => {
         slot.timer = null;
-        started.abort(`exceeded maxDurationMs=${options.maxDurationMs}`);
+        started.interrupt(`exceeded maxDurationMs=${options.maxDurationMs}`);
       });
     }
     return { ok: true, value: run };
+  }
+
+  /** An operator stops the running drill `id`: its faults healed at once, ABORTED with `reason`, audited. */
+  abort(id: string, reason: string, actor: string): Result<DrillRunRecord> {
+    const run = this.get(id);
+    if (run === undefined) return { ok: false, code: "NOT_FOUND", error: `no drill run ${id}` };
+    const active = this.active;
+    if (active === null || active.run.id !== id || active.handle === null) return { ok: false, code: "CONFLICT", error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})` };
+    this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "drill", action: "abort", target: run.drill, reason, outcome: "aborted", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: id } });
+    active.handle.abort(reason);
+    return { ok: true, value: this.get(id) as DrillRunRecord };
+  }
+
+  /** The kill switch: the running drill (if any) ends INTERRUPTED, its faults healed. Returns its id. */
+  interruptRunning(reason: string): string | null {
+    const active = this.active;
+    if (active === null || active.handle === null) return null;
+    active.handle.interrupt(reason);
+    return active.run.id;
   }
 
   private publish(run: DrillRunRecord, report: string | null): void {

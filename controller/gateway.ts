@@ -19,6 +19,8 @@ export interface GatewayOptions {
   readonly client: Omit<CellClientOptions, "cells">;
   /** Replica ids per cell. */
   readonly cells: ReadonlyMap<string, readonly string[]>;
+  /** A limit over all of this gateway's requests (ops/s), shed beyond it; absent: per-cell budgets only. */
+  readonly gatewayOpsPerSecondMax?: number;
 }
 
 export interface GatewayDependencies {
@@ -35,6 +37,8 @@ export class Gateway implements RequestSink {
   readonly region: string;
   private readonly client: CellClient;
   private readonly admission = new Map<string, TokenBucketAdmission>();
+  /** The gateway-wide limit: no queue, what does not fit now is shed. */
+  private readonly gatewayLimit: TokenBucketAdmission | null;
   servedTotal = 0;
   redirectedTotal = 0;
 
@@ -45,6 +49,8 @@ export class Gateway implements RequestSink {
     this.region = options.region;
     this.client = new CellClient({ ...options.client, cells: options.cells }, { clock: dependencies.clock, random: dependencies.random, transport: dependencies.transport });
     for (const cell of options.cells.keys()) this.admission.set(cell, new TokenBucketAdmission(options.admission, dependencies.clock));
+    const limit = options.gatewayOpsPerSecondMax;
+    this.gatewayLimit = limit === undefined ? null : new TokenBucketAdmission({ ratePerSecond: limit, burstRequestsMax: Math.max(1, Math.ceil(limit / 10)), queueRequestsMax: 0, queueWaitUsMax: 0 }, dependencies.clock);
   }
 
   get inflight(): number {
@@ -99,6 +105,17 @@ export class Gateway implements RequestSink {
       return;
     }
     const stats = this.dependencies.stats;
+    if (this.gatewayLimit !== null) {
+      let admitted = false;
+      this.gatewayLimit.offer(
+        () => (admitted = true),
+        (why) => {
+          stats.recordShed(cell);
+          callback({ ok: false, error: { code: "OVERLOADED", message: `gateway ${this.region}: ${why} (gatewayOpsPerSecondMax)` } });
+        },
+      );
+      if (!admitted) return;
+    }
     bucket.offer(
       () => {
         this.servedTotal++;

@@ -65,6 +65,7 @@ export class HealthMonitor {
   private lastTraffic: TrafficSnapshot = { atMs: 0, regions: {}, cells: {} };
   private readonly leaders = new Map<string, string | null>();
   private figures = new Map<string, CellTrafficFigures>();
+  private originUs = 0;
 
   constructor(
     private readonly options: HealthOptions,
@@ -75,8 +76,14 @@ export class HealthMonitor {
     this.refresh(false);
   }
 
+  /** Simulated µs of the first period's start: the page's chart bins are aligned on it. */
+  get periodOriginUs(): number {
+    return this.originUs;
+  }
+
   start(): void {
     if (this.timer !== null) return;
+    this.originUs = this.dependencies.cluster.clock.nowUs();
     const tick = (): void => {
       this.timer = this.dependencies.cluster.clock.setTimer(this.options.healthPeriodUs, tick);
       this.refresh(true);

@@ -2,7 +2,8 @@
 // In the spirit of Route 53 ARC's assertion and gating rules, but quorum-aware. Each refusal
 // names its rule; `force` (with a reason) overrides the refusing rules and is audited.
 import type { CellView, ReplicaView } from "../domain/cluster.js";
-import type { SafetyRuleId } from "../domain/records.js";
+import type { CapacityFigures, SafetyRuleId } from "../domain/records.js";
+import { describeShortfall, type CapacityShortfall } from "./capacity.js";
 
 export interface SafetyLimits {
   /** A replica further behind its leader than this may not take leadership. */
@@ -26,6 +27,13 @@ export interface SafetyContext {
 export interface Refusal {
   readonly rule: SafetyRuleId;
   readonly error: string;
+  /** Rule capacity: the figures the 409 carries. */
+  readonly figures?: CapacityFigures;
+}
+
+/** Capacity shortfalls of a move as refusals (after every other rule: the least severe). */
+export function capacityRefusals(shortfalls: readonly CapacityShortfall[]): Refusal[] {
+  return shortfalls.map((shortfall) => ({ rule: "capacity", error: describeShortfall(shortfall), figures: { needOpsPerSecond: shortfall.needOpsPerSecond, haveOpsPerSecond: shortfall.haveOpsPerSecond, region: shortfall.region, cell: shortfall.cell } }));
 }
 
 export type TargetChoice = { readonly ok: true; readonly replica: ReplicaView } | { readonly ok: false; readonly refusal: Refusal };

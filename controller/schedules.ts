@@ -6,7 +6,20 @@ import { z } from "zod";
 import type { Clock, TimerHandle } from "../ground/ports.js";
 import type { DrillRuns } from "./drills.js";
 import type { AuditLog, ScheduleStore, StoredSchedule } from "./ports.js";
-import type { Result, ScheduleRecord } from "../domain/records.js";
+import type { Result, ScheduleRecord, StopConditionsRecord } from "../domain/records.js";
+import { stopConditionsOf, stopSchemaShape, type StopInput } from "../chaos/drill/format.js";
+import { stopSummary } from "../chaos/drill/result.js";
+import { ChaosError } from "../chaos/errors.js";
+
+/** A schedule's `stop` as the record keeps it (ms), or the 400 naming the field. */
+export function scheduleStop(input: StopInput | undefined): { ok: true; value: StopConditionsRecord | null } | { ok: false; code: "INVALID"; error: string; field: string } {
+  try {
+    return { ok: true, value: stopSummary(stopConditionsOf(input, "stop")) };
+  } catch (error) {
+    if (error instanceof ChaosError) return { ok: false, code: "INVALID", error: `${error.field}: ${error.reason}`, field: error.field };
+    throw error;
+  }
+}
 
 /** Simulated time 0 is this instant (UTC), a Thursday midnight: cron fields read naturally. */
 export const SIMULATED_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -34,6 +47,8 @@ export const scheduleBodySchema = z.strictObject({
   blockedWindows: z.array(windowSchema).max(24).optional(),
   maxDurationMs: z.number().int().min(1000).max(maxDurationMsMax).optional(),
   enabled: z.boolean().optional(),
+  /** Default stop conditions for runs of a drill that has none of its own. */
+  stop: stopSchemaShape().optional(),
 });
 
 export const scheduleUpdateSchema = scheduleBodySchema.partial();
@@ -75,6 +90,8 @@ export class DrillScheduler {
       readonly runs: DrillRuns;
       readonly audit: AuditLog;
       readonly drillExists: (name: string) => boolean;
+      /** True while the kill switch is on: slots are skipped (and audited) until it is released. */
+      readonly paused?: () => boolean;
     },
   ) {
     for (const schedule of dependencies.store.list()) this.arm(schedule);
@@ -86,6 +103,8 @@ export class DrillScheduler {
 
   create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
     if (!this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    const stop = scheduleStop(body.stop);
+    if (!stop.ok) return stop;
     if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, code: "CONFLICT", error: `at most ${schedulesMax} schedules (schedulesMax)` };
     const schedule: StoredSchedule = {
       id: `s-${this.dependencies.store.nextId("s")}`,
@@ -95,6 +114,7 @@ export class DrillScheduler {
       blockedWindows: body.blockedWindows ?? [],
       maxDurationMs: body.maxDurationMs ?? maxDurationMsDefault,
       enabled: body.enabled ?? true,
+      stop: stop.value,
       lastFiredMs: null,
     };
     this.dependencies.store.put(schedule);
@@ -107,7 +127,9 @@ export class DrillScheduler {
     const existing = this.dependencies.store.get(id);
     if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
     if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
-    const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) };
+    const stop = scheduleStop(body.stop);
+    if (!stop.ok) return stop;
+    const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)), ...(body.stop === undefined ? {} : { stop: stop.value }) };
     this.dependencies.store.put(schedule);
     this.arm(schedule);
     this.auditChange(actor, "update", schedule);
@@ -133,6 +155,8 @@ export class DrillScheduler {
       blockedWindows: schedule.blockedWindows,
       maxDurationMs: schedule.maxDurationMs,
       enabled: schedule.enabled,
+      stop: schedule.stop ?? null,
+      paused: this.dependencies.paused?.() ?? false,
       nextRunMs: schedule.enabled ? (this.timers.get(schedule.id)?.atMs ?? null) : null,
       lastRun: runs[runs.length - 1] ?? null,
     };
@@ -159,10 +183,12 @@ export class DrillScheduler {
     if (schedule === undefined || !schedule.enabled) return;
     const fired: StoredSchedule = { ...schedule, lastFiredMs: slotMs };
     this.dependencies.store.put(fired);
-    if (!windowsAllow(schedule, slotMs)) {
+    if (this.dependencies.paused?.() === true) {
+      this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "chaos is halted (kill switch)", outcome: "skipped", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+    } else if (!windowsAllow(schedule, slotMs)) {
       this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "outside the allowed windows or inside a blocked one", outcome: "skipped", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
     } else {
-      const started = this.dependencies.runs.start(schedule.drill, { actor: `schedule:${id}`, schedule: id, maxDurationMs: schedule.maxDurationMs });
+      const started = this.dependencies.runs.start(schedule.drill, { actor: `schedule:${id}`, schedule: id, maxDurationMs: schedule.maxDurationMs, stop: schedule.stop ?? null });
       if (!started.ok) {
         this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: started.error, outcome: "refused", rule: started.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
       }

@@ -4,6 +4,7 @@
 // users of a region see) goes into a fixed log-bucket histogram instead: it needs no random draw
 // (a reservoir would consume the seeded stream and change every trace) and costs
 // `regionLatencyBuckets` counters per region however many requests pass.
+import { percentile, roundRate, windowFigures } from "../harness/window-figures.js";
 import type { Random } from "../ground/ports.js";
 
 export const latencySamplesMax = 4096;
@@ -29,6 +30,17 @@ export interface CellTrafficFigures {
   readonly shed: number;
 }
 
+/** One finished request, for exporters (Prometheus): where it entered, which cell, how it ended. */
+export interface RequestSample {
+  readonly region: string | null;
+  readonly cell: string;
+  readonly outcome: "ok" | "error" | "shed";
+  /** Admission to answer, simulated µs (null: shed before admission). */
+  readonly latencyUs: number | null;
+}
+
+export const requestObserversMax = 8;
+
 class CellWindow {
   ok = 0;
   failed = 0;
@@ -44,7 +56,16 @@ export class TrafficStats {
   /** gateway region -> latency histogram and outcome counts in this window */
   private regionLatency = new Map<string, { buckets: Uint32Array; ok: number; failed: number }>();
 
+  private readonly observers = new Set<(sample: RequestSample) => void>();
+
   constructor(private readonly random: Random) {}
+
+  /** Every finished request, as it finishes (the windows above only keep aggregates). */
+  observe(observer: (sample: RequestSample) => void): () => void {
+    if (this.observers.size >= requestObserversMax) throw new Error(`at most ${requestObserversMax} request observers (requestObserversMax)`);
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   recordServed(region: string, cell: string): void {
     let byCell = this.served.get(region);
@@ -54,6 +75,7 @@ export class TrafficStats {
 
   /** `region`: the gateway that served the request (optional for callers without one). */
   recordOutcome(cell: string, ok: boolean, latencyUs: number, region?: string): void {
+    for (const observer of this.observers) observer({ region: region ?? null, cell, outcome: ok ? "ok" : "error", latencyUs });
     if (region !== undefined) this.recordRegionOutcome(region, ok, latencyUs);
     const window = this.window(cell);
     if (ok) window.ok++;
@@ -67,6 +89,7 @@ export class TrafficStats {
   }
 
   recordShed(cell: string, region?: string): void {
+    for (const observer of this.observers) observer({ region: region ?? null, cell, outcome: "shed", latencyUs: null });
     this.window(cell).shed++;
     if (region !== undefined) this.regionWindow(region).failed++;
   }
@@ -89,15 +112,9 @@ export class TrafficStats {
     const seconds = periodUs / 1_000_000;
     const cells = new Map<string, CellTrafficFigures>();
     for (const [cell, window] of this.windows) {
-      const sorted = [...window.latenciesUs].sort((a, b) => a - b);
-      const total = window.ok + window.failed + window.shed;
-      cells.set(cell, {
-        tps: round(window.ok / seconds),
-        p50Ms: round(percentile(sorted, 0.5) / 1000),
-        p99Ms: round(percentile(sorted, 0.99) / 1000),
-        errorRate: total === 0 ? 0 : round((window.failed + window.shed) / total),
-        shed: window.shed,
-      });
+      // The same figures as the drill report's timeline bins (harness/window-figures.ts).
+      const figures = windowFigures(window, periodUs);
+      cells.set(cell, { tps: figures.tps, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, errorRate: figures.errorRate, shed: window.shed });
     }
     const regions = new Map<string, RegionTrafficFigures>();
     for (const region of new Set([...this.served.keys(), ...this.regionLatency.keys()])) {
@@ -114,7 +131,7 @@ export class TrafficStats {
         toCells,
         p50Ms: latency === undefined ? 0 : round(histogramPercentileUs(latency.buckets, 0.5) / 1000),
         p99Ms: latency === undefined ? 0 : round(histogramPercentileUs(latency.buckets, 0.99) / 1000),
-        errorRate: total === 0 || latency === undefined ? 0 : round(latency.failed / total),
+        errorRate: total === 0 || latency === undefined ? 0 : roundRate(latency.failed / total),
       });
     }
     this.windows = new Map();
@@ -130,12 +147,7 @@ export class TrafficStats {
   }
 }
 
-/** Nearest-rank percentile of an ascending array (0 when empty). */
-export function percentile(sortedAscending: readonly number[], fraction: number): number {
-  if (sortedAscending.length === 0) return 0;
-  const rank = Math.min(sortedAscending.length - 1, Math.max(0, Math.ceil(fraction * sortedAscending.length) - 1));
-  return sortedAscending[rank] as number;
-}
+export { percentile };
 
 function bucketOf(latencyUs: number): number {
   if (!(latencyUs > regionLatencyBucketBaseUs)) return 0;

@@ -14,7 +14,9 @@ export type SafetyRuleId =
   | "gateway-remaining" // never drain every gateway
   | "wait-period" // a minimum time between actions on the same target (anti-flapping)
   | "target-unavailable" // the target replica/region is down or unknown
-  | "target-region-evacuated"; // never move a leader into an evacuated (drained) region
+  | "target-region-evacuated" // never move a leader into an evacuated (drained) region
+  | "halted" // the kill switch is on: no new fault or drill (force does not override it)
+  | "capacity"; // the regions left could not absorb the moved load within their admission budgets
 
 export interface ActionRequest {
   readonly kind: ActionKind;
@@ -38,7 +40,15 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly rule?: SafetyRuleId };
+  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId; readonly figures?: CapacityFigures };
+
+/** What a capacity refusal adds to its 409: the load the move brings and what the gateway admits. */
+export interface CapacityFigures {
+  readonly needOpsPerSecond: number;
+  readonly haveOpsPerSecond: number;
+  readonly region: string;
+  readonly cell: string | null;
+}
 
 export interface RoutingSnapshot {
   readonly version: number;
@@ -50,6 +60,12 @@ export interface RoutingSnapshot {
   readonly history: readonly { readonly version: number; readonly atMs: number; readonly reason: string; readonly cells: Readonly<Record<string, string>>; readonly drained: readonly string[] }[];
 }
 
+/** POST /api/v1/rehearsals: an action (the body of an action route plus kind and target) or a built-in drill. */
+export type RehearsalRequest = { readonly action: Omit<ActionRequest, "actor">; readonly drill?: undefined } | { readonly drill: string; readonly action?: undefined };
+
+/** An audit entry before the store gives it an id and a wall time. */
+export type AuditDraftInput = Omit<AuditEntry, "id" | "wallTime">;
+
 export interface AuditEntry {
   /** A sequence, unique and increasing across controller restarts: the log's order. */
   readonly id: number;
@@ -58,7 +74,7 @@ export interface AuditEntry {
   /** Wall clock, ISO 8601. */
   readonly wallTime: string;
   readonly actor: string;
-  readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule";
+  readonly kind: "action" | "drill" | "fault" | "refusal" | "routing" | "schedule" | "halt";
   readonly action: string;
   readonly target: string;
   readonly reason: string | null;
@@ -70,7 +86,38 @@ export interface AuditEntry {
   readonly details?: unknown;
 }
 
+/** GET /api/v1/readiness: per region, could its loss be absorbed now. */
+export interface Readiness {
+  readonly atMs: number;
+  readonly limits: { readonly cellOpsPerSecondMax: number; readonly gatewayOpsPerSecondMax: number | null } | null;
+  /** Smoothed offered load per cell (served + shed), ops/s. */
+  readonly loadOpsPerSecond: Readonly<Record<string, number>>;
+  readonly regions: readonly {
+    readonly region: string;
+    readonly drained: boolean;
+    readonly canAbsorbLoss: boolean;
+    /** Least spare admission (ops/s) among the gateways carrying users once it is lost; null: not judged. */
+    readonly headroomOpsPerSecond: number | null;
+    readonly gateways: readonly { readonly region: string; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number; readonly cells: readonly string[] }[];
+    readonly shortfalls: readonly { readonly region: string; readonly cell: string | null; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number }[];
+    /** Cells that would be left without a majority of replicas up. */
+    readonly cellsWithoutQuorum: readonly string[];
+    /** cell -> the gateway region its users would enter at. */
+    readonly moves: Readonly<Record<string, string>>;
+  }[];
+}
+
+/** The kill switch (GET /api/v1/halt). */
+export interface HaltState {
+  readonly halted: boolean;
+  readonly reason: string | null;
+  readonly actor: string | null;
+  /** Simulated ms when it was pulled. */
+  readonly sinceMs: number | null;
+}
+
 export type ControllerEvent =
+  | { readonly type: "halt"; readonly atMs: number; readonly state: HaltState }
   | { readonly type: "health"; readonly atMs: number; readonly cells: readonly CellView[]; readonly regions: readonly unknown[] }
   | { readonly type: "traffic"; readonly atMs: number; readonly [key: string]: unknown }
   | { readonly type: "leader"; readonly atMs: number; readonly cell: string; readonly leader: LeaderInfo | null; readonly term: number }
@@ -93,6 +140,52 @@ export interface FaultRecord {
   readonly affects: { readonly hosts: readonly string[]; readonly links: readonly (readonly [string, string])[] };
 }
 
+export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "ABORTED";
+
+/** A drill's stop conditions as the API shows them (`stop` in a drill file or a schedule). */
+export interface StopConditionsRecord {
+  readonly errorRateMax: number | null;
+  readonly p99MsMax: number | null;
+  readonly lostAckedTransfersMax: number | null;
+  readonly unavailableMsMax: number | null;
+  readonly windowMs: number;
+}
+
+/** Stop conditions as a request gives them (validated by the chaos drill format's schema). */
+export interface StopConditionsInput {
+  readonly errorRateMax?: number;
+  readonly p99MsMax?: number;
+  readonly lostAckedTransfersMax?: number;
+  readonly unavailableMsMax?: number;
+  readonly window?: string | number;
+}
+
+export interface DrillRunOptions {
+  readonly seed?: number;
+  readonly actor: string;
+  readonly force?: boolean;
+  readonly reason?: string;
+  /** Stop conditions for this run instead of the drill's own. */
+  readonly stop?: StopConditionsInput;
+}
+
+export interface DrillPredictionRecord {
+  readonly atMs: number;
+  readonly outcome: string;
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  readonly lostAckedTransfers: number | null;
+  readonly errorRate: number;
+  readonly p99Ms: number | null;
+}
+
+export interface StoppedByRecord {
+  readonly condition: "errorRateMax" | "p99MsMax" | "lostAckedTransfersMax" | "unavailableMsMax";
+  readonly value: number;
+  readonly limit: number;
+  /** Drill time (ms since the drill started). */
+  readonly atMs: number;
+}
+
 export interface DrillRunRecord {
   readonly id: string;
   /** Start order, unique across controller restarts (the number in the id); lists sort by it. */
@@ -104,7 +197,13 @@ export interface DrillRunRecord {
   readonly seed: number;
   readonly state: "running" | "done";
   readonly progressPct: number;
-  readonly outcome: "SUCCEEDED" | "FAILED" | "INTERRUPTED" | null;
+  readonly outcome: DrillOutcome | null;
+  /** The stop conditions the run is watched by (null: none). */
+  readonly stop?: StopConditionsRecord | null;
+  /** The stop condition that ended the run ABORTED, else null. */
+  readonly stoppedBy?: StoppedByRecord | null;
+  /** A rehearsal's prediction for this drill made just before the run (null: none). */
+  readonly prediction?: DrillPredictionRecord | null;
   readonly rtoMs: Readonly<Record<string, number | null>>;
   readonly lostAckedTransfers: number | null;
   readonly checkers: Readonly<Record<string, unknown>>;
@@ -122,6 +221,10 @@ export interface ScheduleRecord {
   readonly blockedWindows: readonly string[];
   readonly maxDurationMs: number;
   readonly enabled: boolean;
+  /** Default stop conditions for runs of a drill that has none of its own. */
+  readonly stop: StopConditionsRecord | null;
+  /** True while the kill switch is on: slots are skipped until it is released. */
+  readonly paused: boolean;
   readonly nextRunMs: number | null;
   readonly lastRun: DrillRunRecord | null;
 }
@@ -147,8 +250,19 @@ export interface ControllerApi {
   healFault(id: string, actor: string): Result<null>;
   healAllFaults(actor: string): void;
   drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[];
-  runDrill(name: string, options: { readonly seed?: number; readonly actor: string; readonly force?: boolean; readonly reason?: string }): Result<DrillRunRecord>;
+  runDrill(name: string, options: DrillRunOptions): Result<DrillRunRecord>;
+  /** Stops a running drill: its faults healed at once, ABORTED with `reason`, audited. */
+  abortDrill(id: string, reason: string, actor: string): Result<DrillRunRecord>;
   drillRuns(): readonly DrillRunRecord[];
+  haltState(): HaltState;
+  /** Passed / failed / aborted / not run per drill and schedule over a window of simulated time. */
+  resilience(windowMs?: number): unknown;
+  /** Runs the action or drill in a simulated copy of the current state and answers with the prediction. */
+  rehearse(request: RehearsalRequest): Promise<Result<unknown>>;
+  readiness(): Readiness;
+  /** The kill switch: heals every fault, interrupts the running drill, pauses schedules, refuses new faults and drills. */
+  halt(reason: string, actor: string): Result<HaltState & { readonly healedFaults: number; readonly interruptedRun: string | null }>;
+  releaseHalt(reason: string, actor: string): Result<HaltState>;
   drillRun(id: string): DrillRunRecord | undefined;
   drillReport(id: string): string | undefined;
   schedules(): readonly ScheduleRecord[];

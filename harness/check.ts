@@ -23,9 +23,41 @@ export interface CheckHistoryOptions {
 
 export type CheckVerdict = ({ checker: "linearizable" } & LinearizabilityVerdict) | ({ checker: "bank"; ops: number } & BankVerdict);
 
-/** Default initial states: Knossos' registers start at 0 ({x:0,y:0} style maps start empty: nil). */
-function defaultInitial(model: ModelName): Json {
-  return model === "cas-register" ? 0 : null;
+/** Every register a multi-register history touches, in order of first appearance. */
+function registerKeys(ops: readonly Op[]): string[] {
+  const keys = new Set<string>();
+  for (const op of ops) {
+    if (op.f !== "txn" || !Array.isArray(op.value)) continue;
+    for (const micro of op.value) if (Array.isArray(micro) && micro.length === 3) keys.add(String(micro[1]));
+  }
+  return [...keys];
+}
+
+export interface InitialState {
+  readonly initial: Json;
+  /** True when the caller gave none and the model's conventional one was assumed. */
+  readonly assumed: boolean;
+  /** How the assumed state was chosen, for the output. */
+  readonly why: string | null;
+}
+
+/**
+ * The initial state a check runs from. Without one given, the model's convention, as Knossos'
+ * own tests run its example histories: a cas-register holds 0, every register of a
+ * multi-register holds 0 (`{:x 0 :y 0}`), a ledger has no accounts; bank has no convention.
+ */
+export function resolveInitial(model: ModelName, ops: readonly Op[], given: Json | undefined): InitialState {
+  if (given !== undefined) return { initial: given, assumed: false, why: null };
+  switch (model) {
+    case "cas-register":
+      return { initial: 0, assumed: true, why: "the register holds 0 (Knossos' convention)" };
+    case "multi-register":
+      return { initial: Object.fromEntries(registerKeys(ops).map((key) => [key, 0])), assumed: true, why: "every register holds 0 (Knossos' convention)" };
+    case "ledger":
+      return { initial: null, assumed: true, why: "no accounts" };
+    case "bank":
+      return { initial: null, assumed: false, why: null };
+  }
 }
 
 function initialError(expected: string): HistoryError {
@@ -33,7 +65,7 @@ function initialError(expected: string): HistoryError {
 }
 
 export function checkHistory(ops: readonly Op[], options: CheckHistoryOptions): CheckVerdict {
-  const initial = options.initial === undefined ? defaultInitial(options.model) : options.initial;
+  const initial = resolveInitial(options.model, ops, options.initial).initial;
   const paired = pairHistory(ops);
   const linearizableOptions = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   switch (options.model) {

@@ -11,7 +11,7 @@ import { Controller, defaultControllerOptions, type ConsistencySnapshot, type Co
 import type { Gateway } from "../controller/gateway.js";
 import type { DrillService } from "../controller/ports.js";
 import { RoutingTable } from "../controller/routing.js";
-import type { ControllerStore } from "../controller/store/store.js";
+import type { AuditLog, HaltStore, ScheduleStore } from "../controller/ports.js";
 import { TrafficStats } from "../controller/traffic-stats.js";
 import type { Cluster, RegionInfo } from "../domain/cluster.js";
 import type { RequestSink } from "../domain/requests.js";
@@ -30,7 +30,7 @@ export interface GatewayParts {
 export interface ControllerWiringOptions {
   readonly cluster: Cluster;
   readonly placement: Placement;
-  readonly store: ControllerStore;
+  readonly store: AuditLog & ScheduleStore & HaltStore;
   readonly controller?: Partial<ControllerOptions>;
   gateway(region: RegionInfo, parts: GatewayParts): void;
   /** Users may enter at this region's gateway now (up, and reaching the cells). */
@@ -80,8 +80,11 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
         if (gateway !== undefined) break;
         if (!routing.isDrained(other)) gateway = usableGateway(other);
       }
-      if (gateway === undefined) callback({ ok: false, error: { code: "UNAVAILABLE", message: `no usable gateway for ${region}` } });
-      else gateway.submit(request, callback);
+      if (gateway === undefined) {
+        // The user saw an error: the page's figures count it (as the drill report's history does).
+        stats.recordShed(routing.cellOfShard(request.shard), region);
+        callback({ ok: false, error: { code: "UNAVAILABLE", message: `no usable gateway for ${region}` } });
+      } else gateway.submit(request, callback);
     },
   };
   return { controller, routing, gateways, faults, sink };

@@ -9,7 +9,8 @@ import type { Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
 import type { Drill } from "../chaos/drill/format.js";
-import { failureReasons, latencyPhases, summariseCheckers, type DrillOutcome, type DrillResult } from "../chaos/drill/result.js";
+import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillPrediction, type DrillResult } from "../chaos/drill/result.js";
+import type { StopConditions, StopProbeWorld } from "../chaos/drill/stop.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
 export const DRILL_WARMUP_US = 2_000_000;
@@ -50,6 +51,25 @@ export interface RunDrillOnOptions {
   readonly linearizableTimeoutMs?: number;
   /** Called after each slice of the drill's timeline (a progress line; reads only). */
   readonly onProgress?: (doneUs: number, totalUs: number) => void;
+  /**
+   * An online count of lost acknowledged transfers over the drill's runtime, for the
+   * lostAckedTransfersMax stop condition (the controller's online check; the CLI passes it).
+   * Without it that condition cannot trip.
+   */
+  readonly onlineLostCount?: (runtime: Runtime) => OnlineLostCount;
+}
+
+export interface OnlineLostCount {
+  start(): void;
+  stop(): void;
+  lostAckedTransfers(): number | null;
+}
+
+/** Slice of the timeline between two looks at whether a watched drill ended early. */
+export const STOP_RUN_SLICE_US = 100_000;
+
+function stopWatchOf(runtime: Pick<Runtime, "cluster" | "recorder">, lostAckedTransfers?: () => number | null, defaultStop?: StopConditions | null): { world: StopProbeWorld; defaultStop: StopConditions | null } {
+  return { world: { recorder: runtime.recorder, cluster: runtime.cluster, ...(lostAckedTransfers === undefined ? {} : { lostAckedTransfers }) }, defaultStop: defaultStop ?? null };
 }
 
 export interface DrillOnOutput {
@@ -75,7 +95,7 @@ export const DRILL_HISTORY_LEAD_US = 5_000_000;
 /** What a drill result is built from: the part of a Runtime it reads. */
 export type DrillSubject = Pick<Runtime, "cluster" | "recorder" | "invariantViolations" | "summary">;
 
-export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number): DrillResult {
+export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number, prediction: DrillPrediction | null = null): DrillResult {
   const history = historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -91,8 +111,11 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
   const latency = latencyPhases(history, execution.windows, execution.startUs);
   const checkers = summariseCheckers(verdicts, subject.invariantViolations());
   const steps = execution.steps;
-  const reasons = execution.interruption === null ? failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps }) : [execution.interruption];
-  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
+  const measured = failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps });
+  const early = execution.endedEarly;
+  // Ended early: the expectations about the planned run do not apply, but what the checkers found over what happened does.
+  const reasons = early === null ? measured : [early, ...measured.filter((reason) => reason.startsWith("checker ") || reason.startsWith("rpo:"))];
+  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : execution.stoppedBy !== null || execution.abortReason !== null ? "ABORTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
   const summary = subject.summary();
   return {
     drill: drill.name,
@@ -114,6 +137,10 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,
     reasons,
+    stop: stopSummary(execution.stopConditions),
+    stoppedBy: execution.stoppedBy,
+    abortReason: execution.abortReason,
+    prediction,
   };
 }
 
@@ -122,14 +149,16 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
  * as one run to the end (the virtual scheduler only moves its clock between slices), so a progress
  * callback leaves the trace hash alone.
  */
-async function runTimeline(runtime: Runtime, startUs: number, durationUs: number, options: RunDrillOnOptions): Promise<void> {
+async function runTimeline(runtime: Runtime, startUs: number, durationUs: number, options: RunDrillOnOptions, execution: DrillExecution, watched: boolean): Promise<void> {
   const endUs = startUs + durationUs;
   const onProgress = options.onProgress;
-  if (onProgress === undefined) return runtime.runUntil(endUs);
-  for (let sliceEndUs = startUs; sliceEndUs < endUs; ) {
-    sliceEndUs = Math.min(endUs, sliceEndUs + options.timings.progressSliceUs);
+  if (onProgress === undefined && !watched) return runtime.runUntil(endUs);
+  // Watched by stop conditions: short slices, so a breach ends the drill at once rather than at its planned end.
+  const sliceUs = watched ? Math.min(STOP_RUN_SLICE_US, options.timings.progressSliceUs) : options.timings.progressSliceUs;
+  for (let sliceEndUs = startUs; sliceEndUs < endUs && !execution.ended; ) {
+    sliceEndUs = Math.min(endUs, sliceEndUs + sliceUs);
     await runtime.runUntil(sliceEndUs);
-    onProgress(sliceEndUs - startUs, durationUs);
+    onProgress?.(execution.ended ? durationUs : sliceEndUs - startUs, durationUs);
   }
 }
 
@@ -146,10 +175,13 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
   if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null)) throw new Error("not every cell elected a leader during the warm-up");
   if (timings.settleUs > 0) await runtime.runUntil(runtime.nowUs() + timings.settleUs);
   const faults = new FaultManager(runtime.cluster);
-  const execution = new DrillExecution(drill, runtime.cluster, faults, options.controller ?? null, `drill:${drill.name}`);
+  const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? (options.onlineLostCount?.(runtime) ?? null) : null;
+  const execution = new DrillExecution(drill, runtime.cluster, faults, options.controller ?? null, `drill:${drill.name}`, () => {}, stopWatchOf(runtime, online === null ? undefined : () => online.lostAckedTransfers()));
   runtime.startWorkload();
+  online?.start();
   execution.start(() => {});
-  await runTimeline(runtime, execution.startUs, drill.durationUs, options);
+  await runTimeline(runtime, execution.startUs, drill.durationUs, options, execution, drill.stop !== null);
+  online?.stop();
   execution.finish();
   faults.healAll();
   await runtime.drain(timings.drainUsMax);
@@ -164,6 +196,12 @@ export interface StartDrillOptions {
   readonly faults: FaultManager;
   readonly controller?: DrillController;
   readonly linearizableTimeoutMs?: number;
+  /** Stop conditions for a drill that has none of its own (a schedule's defaults). */
+  readonly defaultStop?: StopConditions | null;
+  /** The running world's online count of lost acknowledged transfers (the lostAckedTransfersMax condition). */
+  readonly lostAckedTransfers?: () => number | null;
+  /** A rehearsal's prediction for this run, carried into the result for the report. */
+  readonly prediction?: DrillPrediction | null;
   /** Fault origin and actor of this run (default `drill:<name>`); the controller uses `drill:<run id>`. */
   readonly origin?: string;
 }
@@ -173,6 +211,8 @@ export interface DrillRunHandle {
   progressPct(): number;
   /** Stops the drill now: heals its faults; the result is INTERRUPTED. */
   cancel(reason: string): void;
+  /** An operator stops the drill now: heals its faults; the result is ABORTED with the reason. */
+  abort(reason: string): void;
 }
 
 /**
@@ -196,20 +236,22 @@ export function startDrill(virtual: Runtime, drill: Drill, options: StartDrillOp
     // Checks run on the event loop that serves the API: the black-box search (only when the
     // witness cannot decide) gets a short budget there, and answers "unknown" past it.
     const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS, fromUs);
-    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs));
+    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null));
   };
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
-  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude);
+  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude, stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop));
   execution.start(settleThenConclude);
   return {
     execution,
     progressPct: () => (done ? 100 : execution.progressPct()),
     cancel: (reason) => {
-      if (execution.interruption === null) execution.interruption = `cancelled: ${reason}`;
+      if (execution.ended) return;
+      execution.interruption = `cancelled: ${reason}`;
       execution.finish();
       settleThenConclude();
     },
+    abort: (reason) => execution.abort(reason),
   };
 }

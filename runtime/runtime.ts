@@ -15,8 +15,10 @@ export interface Runtime extends CheckableRun {
   readonly seed: number;
   /** What the controller and chaos see and act on. */
   readonly cluster: Cluster;
+  /** `firstIndex`: global index of history()[0] (a bounded history drops its oldest ops; stop conditions read it incrementally). */
   readonly recorder: CheckableRun["recorder"] & {
     readonly inflight: number;
+    readonly firstIndex: number;
     /** Keep the ops from `fromUs` on past the history's retention bound (a drill's window); null releases it. */
     pin(fromUs: number | null): void;
     /** Whether every op at or after `timeUs` is still held. */

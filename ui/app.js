@@ -17,6 +17,7 @@ import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
 import { drawClock, drawHeader } from "./views/header.js";
+import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
 const REDRAW_INTERVAL_MS_MIN = 200;
@@ -99,6 +100,7 @@ const hooks = { onChange: () => scheduleRefresh(), toast, redraw: () => frames.r
 const dialog = createActionDialog({ onDone: (message) => { toast(message); scheduleRefresh(); } });
 const chaos = setupChaos(store, hooks, dialog);
 const drills = setupDrills(store, dialog, hooks);
+const safety = setupSafety(store, dialog);
 
 const frames = createFrameScheduler({
   minIntervalMs: REDRAW_INTERVAL_MS_MIN,
@@ -114,6 +116,7 @@ const frames = createFrameScheduler({
       drills: () => drills.draw(),
       placement: () => drawPlacement(byId("placement"), store, dialog),
       audit: () => drawAudit(byId("audit-rows"), store),
+      safety: () => safety.draw(),
     };
     for (const name of dirty) {
       const draw = views[/** @type {keyof typeof views} */ (name)];
@@ -127,7 +130,11 @@ const frames = createFrameScheduler({
     }
   },
 });
-const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit", "placement"];
+const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit", "placement", "safety"];
+
+// Readiness follows the measured load: re-read it every few seconds for the region cards.
+const READINESS_REFRESH_MS = 5000;
+setInterval(() => void load("/api/v1/readiness", (data) => { store.readiness = data; frames.request("actions"); }), READINESS_REFRESH_MS);
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {
@@ -159,6 +166,9 @@ async function refresh() {
     load("/api/v1/drills/runs", (data) => { for (const run of data.runs ?? []) upsertRun(store, run); }),
     load("/api/v1/schedules", (data) => { store.schedules = data.schedules ?? []; }),
     load(`/api/v1/audit?limit=${AUDIT_FETCH_LIMIT}`, (data) => setAudit(store, data.entries ?? [])),
+    load("/api/v1/halt", (data) => { store.halt = data; }),
+    load("/api/v1/resilience", (data) => { store.resilience = data; }),
+    load("/api/v1/readiness", (data) => { store.readiness = data; }),
   ]);
   for (const view of ALL_VIEWS) frames.request(view);
 }
@@ -205,6 +215,8 @@ function connect() {
       return;
     }
     for (const view of applyEvent(store, event)) frames.request(view);
+    // A finished drill changes the resilience score: re-read it (debounced with the rest).
+    if (event.type === "drill" && event.run?.state === "done") scheduleRefresh();
     // Link states live in the topology snapshot, which no event carries: re-read it after a
     // fault comes or goes (debounced, so a drill's burst of faults costs one request).
     if (event.type === "fault") scheduleTopologyRefresh();

@@ -10,6 +10,7 @@ import type { TimerHandle } from "../../ground/ports.js";
 import type { FaultEvent, FaultManager } from "../fault-manager.js";
 import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
 import type { Drill, DrillAction, DrillStep } from "./format.js";
+import { StopMonitor, describeStop, type StopConditions, type StopProbeWorld, type StoppedBy } from "./stop.js";
 
 /** What a drill needs of the controller (domain/records.ts ControllerApi.act). */
 export interface DrillController {
@@ -31,6 +32,11 @@ export class DrillExecution {
   readonly windows: FaultWindow[] = [];
   readonly steps: StepRecord[] = [];
   interruption: string | null = null;
+  /** Set when a stop condition was breached: the drill ended ABORTED. */
+  stoppedBy: StoppedBy | null = null;
+  /** Set when an operator aborted the drill: it ended ABORTED with this reason. */
+  abortReason: string | null = null;
+  private stopMonitor: StopMonitor | null = null;
   private readonly timers: TimerHandle[] = [];
   private readonly byStepName = new Map<string, string>();
   private readonly openWindows = new Map<string, FaultWindow>();
@@ -47,7 +53,34 @@ export class DrillExecution {
     /** Fault origin of this run, e.g. "drill:region-outage". */
     readonly origin: string,
     private readonly onInterrupted: (reason: string) => void = () => {},
+    /** Where stop conditions are measured (the drill's stop, else `defaultStop`); none: not watched. */
+    private readonly stopWatch: { readonly world: StopProbeWorld; readonly defaultStop?: StopConditions | null } | null = null,
   ) {}
+
+  /** The stop conditions this run is watched by: the drill's own, else the default (a schedule's). */
+  get stopConditions(): StopConditions | null {
+    return this.drill.stop ?? this.stopWatch?.defaultStop ?? null;
+  }
+
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** The reason the drill ended before its planned end, if it did (interrupted, aborted, stopped). */
+  get endedEarly(): string | null {
+    if (this.interruption !== null) return this.interruption;
+    if (this.stoppedBy !== null) return describeStop(this.stoppedBy);
+    if (this.abortReason !== null) return `aborted: ${this.abortReason}`;
+    return null;
+  }
+
+  /** An operator stops this drill now: faults healed at once, outcome ABORTED. Idempotent. */
+  abort(reason: string): void {
+    if (this.finished) return;
+    this.abortReason = reason;
+    this.finish();
+    this.onInterrupted(`aborted: ${reason}`);
+  }
 
   get startUs(): number {
     return this.startedUs;
@@ -65,6 +98,16 @@ export class DrillExecution {
     this.startedUs = clock.nowUs();
     this.unsubscribe = this.faults.on((event) => this.onFault(event));
     for (const step of this.drill.steps) this.timers.push(clock.setTimer(step.atUs, () => this.apply(step)));
+    const stop = this.stopConditions;
+    if (stop !== null && this.stopWatch !== null) {
+      this.stopMonitor = new StopMonitor(stop, this.stopWatch.world, this.startedUs, (stoppedBy) => {
+        if (this.finished) return;
+        this.stoppedBy = stoppedBy;
+        this.finish();
+        this.onInterrupted(describeStop(stoppedBy));
+      });
+      this.stopMonitor.start();
+    }
     const nemesis = this.drill.nemesis;
     if (nemesis !== null) {
       this.nemesis = scheduleNemesis(
@@ -88,6 +131,7 @@ export class DrillExecution {
     this.finished = true;
     for (const timer of this.timers) this.cluster.clock.cancelTimer(timer);
     this.nemesis?.stop();
+    this.stopMonitor?.stop();
     for (const fault of this.faults.active()) if (this.faults.originOf(fault.id) === this.origin) this.faults.heal(fault.id);
     this.unsubscribe?.();
     const nowUs = this.cluster.clock.nowUs();

@@ -16,11 +16,12 @@
 //   expect: {rtoMsMax: 1500, lostAckedTransfersMax: 0, p99MsMax: 200, checkers: [linearizable, bank]}
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { z } from "zod";
-import { parseDurationUs } from "../../ground/duration.js";
+import { DURATION_FORM, parseDurationUs } from "../../ground/duration.js";
 import { parseFaultSpec, type FaultSpec } from "../catalogue.js";
 import { ChaosError, formatPath } from "../errors.js";
 import { checkTargetNames, type TargetUniverse } from "../targets.js";
 import { NEMESIS_FAMILIES, type NemesisFamily } from "../nemesis.js";
+import { STOP_WINDOW_US_DEFAULT, type StopConditions } from "./stop.js";
 
 export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability", "invariants"] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
@@ -63,12 +64,44 @@ export interface Drill {
   readonly steps: readonly DrillStep[];
   readonly nemesis: DrillNemesis | null;
   readonly expect: DrillExpect;
+  /** Limits that end the drill early (ABORTED) when breached while it runs; null: none. */
+  readonly stop: StopConditions | null;
+}
+
+/**
+ * How long a drill lasts: its file's `duration`, from the first step's clock to the final heal.
+ * The one definition the CLI, the API and the UI show (checking afterwards is not the drill).
+ */
+export function drillDurationMs(drill: Pick<Drill, "durationUs">): number {
+  return Math.round(drill.durationUs / 1000);
 }
 
 const shown = (value: unknown): string => (value === undefined ? "nothing" : JSON.stringify(value));
-const duration = z.union([z.string(), z.number().nonnegative()], { error: (issue) => `expected a duration like 20s, 250ms or 2m, got ${shown(issue.input)}` });
+const duration = z.union([z.string(), z.number().nonnegative()], { error: (issue) => `expected ${DURATION_FORM}, got ${shown(issue.input)}` });
 const names = z.union([z.string(), z.array(z.string())], { error: (issue) => `expected a name or a list of names, got ${shown(issue.input)}` });
 const nonNegative = (what: string) => z.number({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` }).nonnegative({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` });
+
+/** `stop: {errorRateMax, p99MsMax, lostAckedTransfersMax, unavailableMsMax, window}` (also a schedule's default). */
+export function stopSchemaShape() {
+  return z.strictObject({
+    errorRateMax: nonNegative("an error rate in [0, 1]").max(1, { error: (issue) => `expected an error rate in [0, 1], got ${shown(issue.input)}` }).optional(),
+    p99MsMax: nonNegative("a non-negative number of milliseconds").optional(),
+    lostAckedTransfersMax: nonNegative("a non-negative count").int({ error: (issue) => `expected a non-negative count, got ${shown(issue.input)}` }).optional(),
+    unavailableMsMax: nonNegative("a non-negative number of milliseconds").optional(),
+    window: duration.optional(),
+  });
+}
+
+export type StopInput = z.infer<ReturnType<typeof stopSchemaShape>>;
+
+/** Stop conditions from their validated input; `window` defaults to 5 s. Null when no limit is set. */
+export function stopConditionsOf(input: StopInput | undefined, field = "stop"): StopConditions | null {
+  if (input === undefined) return null;
+  const windowUs = input.window === undefined ? STOP_WINDOW_US_DEFAULT : durationUs(input.window, `${field}.window`);
+  if (windowUs <= 0) throw new ChaosError("INVALID_DRILL", `${field}.window`, "expected a positive duration");
+  const conditions: StopConditions = { errorRateMax: input.errorRateMax ?? null, p99MsMax: input.p99MsMax ?? null, lostAckedTransfersMax: input.lostAckedTransfersMax ?? null, unavailableMsMax: input.unavailableMsMax ?? null, windowUs };
+  return conditions.errorRateMax === null && conditions.p99MsMax === null && conditions.lostAckedTransfersMax === null && conditions.unavailableMsMax === null ? null : conditions;
+}
 
 const stepSchema = z.strictObject({
   at: duration.optional(),
@@ -113,6 +146,7 @@ const drillSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  stop: stopSchemaShape().optional(),
 });
 
 export const DRILL_DURATION_US_MAX = 3_600_000_000;
@@ -170,6 +204,7 @@ export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
     steps: parseSteps(raw.steps ?? [], totalUs, universe),
     nemesis: raw.nemesis === undefined ? null : parseNemesis(raw.nemesis, totalUs),
     expect: expectationsOf(raw.expect ?? {}),
+    stop: stopConditionsOf(raw.stop),
   };
 }
 

@@ -7,8 +7,35 @@ import { pairHistory, type Op } from "../../harness/history.js";
 import type { RunVerdicts } from "../../harness/run-check.js";
 import type { Drill } from "./format.js";
 import type { StepRecord } from "./execution.js";
+import type { StopConditions, StoppedBy } from "./stop.js";
 
-export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+/** ABORTED: ended early by a stop condition or an operator, its faults healed at once. */
+export type DrillOutcome = "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "ABORTED";
+
+/** Stop conditions as the result and report show them (ms, not µs). */
+export interface StopSummary {
+  readonly errorRateMax: number | null;
+  readonly p99MsMax: number | null;
+  readonly lostAckedTransfersMax: number | null;
+  readonly unavailableMsMax: number | null;
+  readonly windowMs: number;
+}
+
+/** What a rehearsal predicted for this drill before it ran (POST /api/v1/rehearsals {drill}), for the report. */
+export interface DrillPrediction {
+  /** Simulated ms (of the running world) when the prediction was made. */
+  readonly atMs: number;
+  readonly outcome: string;
+  readonly rtoMs: Readonly<Record<string, number | null>>;
+  readonly lostAckedTransfers: number | null;
+  readonly errorRate: number;
+  readonly p99Ms: number | null;
+}
+
+export function stopSummary(stop: StopConditions | null): StopSummary | null {
+  if (stop === null) return null;
+  return { errorRateMax: stop.errorRateMax, p99MsMax: stop.p99MsMax, lostAckedTransfersMax: stop.lostAckedTransfersMax, unavailableMsMax: stop.unavailableMsMax, windowMs: stop.windowUs / 1000 };
+}
 
 export interface PhaseFigures {
   readonly ops: number;
@@ -42,6 +69,14 @@ export interface DrillResult {
   readonly simulatedMs: number;
   readonly traceHash: string;
   readonly reasons: readonly string[];
+  /** The stop conditions the run was watched by (null: none). */
+  readonly stop: StopSummary | null;
+  /** The breached stop condition that ended the run (outcome ABORTED), else null. */
+  readonly stoppedBy: StoppedBy | null;
+  /** The operator's reason for aborting the run (outcome ABORTED), else null. */
+  readonly abortReason: string | null;
+  /** The rehearsal's prediction for this run, if one was made just before it (null: none). */
+  readonly prediction: DrillPrediction | null;
 }
 
 const toMs = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);

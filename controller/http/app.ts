@@ -3,6 +3,7 @@
 // field); a safety refusal is 409 {error, rule}.
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { httpStatusOf } from "./status.js";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
@@ -10,7 +11,7 @@ import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../dom
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import { runProgressHtml } from "./run-progress.js";
-import { auditQuerySchema, drillRunBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
+import { auditQuerySchema, resilienceQuerySchema, drillRunBodySchema, reasonBodySchema, rehearsalBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -22,9 +23,11 @@ export interface AppOptions {
   readonly health?: () => Readonly<Record<string, number>>;
 }
 
+/** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith("Bearer ")) return false;
-  const given = Buffer.from(header.slice("Bearer ".length));
+  const match = header === undefined ? null : /^bearer +(.+)$/i.exec(header);
+  if (match === null) return false;
+  const given = Buffer.from(match[1] as string);
   const wanted = Buffer.from(token);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
@@ -37,9 +40,15 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, response: Response): T |
   return undefined;
 }
 
+/** docs/API.md: every 400 names its field; one that names none is about the body as a whole. */
+function fieldOf(status: number, field: string | undefined): { field?: string } {
+  if (field !== undefined && field !== "") return { field };
+  return status === 400 ? { field: "(body)" } : {};
+}
+
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(httpStatusOf(result.code)).json({ error: result.error, ...(result.field ? { field: result.field } : {}), ...(result.rule ? { rule: result.rule } : {}) });
+    response.status(httpStatusOf(result.code)).json({ error: result.error, ...fieldOf(httpStatusOf(result.code), result.field), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -48,7 +57,7 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...(outcome.rule ? { rule: outcome.rule } : {}) });
+    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...fieldOf(httpStatusOf(outcome.code), outcome.field), ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
     return;
   }
   const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
@@ -72,8 +81,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
 
   app.get("/healthz", (_request, response) => void response.json({ ok: true, ...options.health?.() }));
+  // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) beside the controller's own.
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
-    controller.metricsText().then((text) => response.type("text/plain; version=0.0.4").send(text), next);
+    Promise.all([controller.metricsText(), processMetrics.metrics()]).then(([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`), next);
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
@@ -140,7 +152,32 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     const body = parse(drillRunBodySchema, request.body, response);
     if (body === undefined) return;
-    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request) }), 202);
+    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request), ...(body.stop === undefined ? {} : { stop: body.stop }) }), 202);
+  });
+  app.post("/api/v1/drills/runs/:id/abort", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body === undefined) return;
+    sendResult(response, controller.abortDrill(request.params.id, body.reason, actor(request)), 200);
+  });
+  app.post("/api/v1/rehearsals", (request, response, next) => {
+    const body = parse(rehearsalBodySchema, request.body, response);
+    if (body === undefined) return;
+    const rehearsal = body.action !== undefined ? { action: body.action } : { drill: body.drill as string };
+    controller.rehearse(rehearsal).then((result) => sendResult(response, result, 200), next);
+  });
+  app.get("/api/v1/resilience", (request, response) => {
+    const query = parse(resilienceQuerySchema, request.query, response);
+    if (query !== undefined) response.json(controller.resilience(query.windowMs));
+  });
+  app.get("/api/v1/readiness", (_request, response) => void response.json(controller.readiness()));
+  app.get("/api/v1/halt", (_request, response) => void response.json(controller.haltState()));
+  app.post("/api/v1/halt", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body !== undefined) sendResult(response, controller.halt(body.reason, actor(request)), 200);
+  });
+  app.post("/api/v1/halt/release", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body !== undefined) sendResult(response, controller.releaseHalt(body.reason, actor(request)), 200);
   });
   app.post("/api/v1/schedules", (request, response) => sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201));
   app.put("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200));

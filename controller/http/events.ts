@@ -37,6 +37,7 @@ export function attachEvents(server: Server, controller: ControllerApi): WebSock
       faults: faults.faults,
       catalogue: faults.catalogue,
       consistency: controller.consistency(),
+      halt: controller.haltState(),
     });
     const lastSentMs: Record<string, number> = { health: 0, traffic: 0, consistency: 0 };
     const pending: Record<string, ControllerEvent | null> = { health: null, traffic: null, consistency: null };

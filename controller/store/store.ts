@@ -5,8 +5,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { AuditDraft, AuditLog, ScheduleStore, StoredSchedule } from "../ports.js";
-import type { AuditEntry, DrillRunRecord } from "../../domain/records.js";
+import type { AuditDraft, AuditLog, HaltStore, ScheduleStore, StoredSchedule } from "../ports.js";
+import type { AuditEntry, DrillRunRecord, HaltState } from "../../domain/records.js";
 
 export const auditQueryLimitMax = 1000;
 export const auditQueryLimitDefault = 100;
@@ -28,7 +28,7 @@ interface AuditRow {
   details: string | null;
 }
 
-export class ControllerStore implements AuditLog, ScheduleStore {
+export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   private readonly db: Database.Database;
 
   constructor(
@@ -47,6 +47,7 @@ export class ControllerStore implements AuditLog, ScheduleStore {
       CREATE TABLE IF NOT EXISTS schedules (id TEXT PRIMARY KEY, body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL, report TEXT);
       CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, body TEXT NOT NULL);
     `);
   }
 
@@ -115,6 +116,16 @@ export class ControllerStore implements AuditLog, ScheduleStore {
   report(id: string): string | undefined {
     const row = this.db.prepare("SELECT report FROM runs WHERE id = ?").get(id) as { report: string | null } | undefined;
     return row?.report ?? undefined;
+  }
+
+  haltState(): HaltState | null {
+    const row = this.db.prepare("SELECT body FROM settings WHERE key = 'halt'").get() as { body: string } | undefined;
+    return row === undefined ? null : (JSON.parse(row.body) as HaltState);
+  }
+
+  setHaltState(state: HaltState | null): void {
+    if (state === null) this.db.prepare("DELETE FROM settings WHERE key = 'halt'").run();
+    else this.db.prepare("INSERT INTO settings (key, body) VALUES ('halt', ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body").run(JSON.stringify(state));
   }
 
   wallTimeIso(): string {

@@ -4,6 +4,8 @@
 // checker.
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+/** Newest audit entries a drill report looks through for its own window. */
+export const drillReportAuditEntriesMax = 500;
 import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
 import { ChaosDrillService } from "./drill-service.js";
 import type { Controller, ControllerOptions } from "../../controller/controller.js";
@@ -13,6 +15,8 @@ import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/c
 import { Gateway, type RequestSink } from "../../controller/gateway.js";
 import type { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
+import { MemoryStore } from "../../controller/store/memory-store.js";
+import { PredictionLedger, rehearse } from "./rehearsal.js";
 import type { AdmissionOptions } from "../../controller/admission.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
@@ -70,10 +74,13 @@ export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstR
 export interface SetupOptions {
   readonly seed: number;
   readonly config?: WorldConfig;
-  readonly dataDirectory: string;
+  /** Where the SQLite store lives; null: an in-memory store (a rehearsal's throwaway copy). */
+  readonly dataDirectory: string | null;
   readonly wallTimeIso: () => string;
   readonly controller?: Partial<ControllerOptions>;
   readonly admission?: AdmissionOptions;
+  /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
+  readonly gatewayOpsPerSecondMax?: number;
   readonly opsPerSecond?: number;
   /** Simulated time to let the cells elect their first leaders before serving. */
   readonly warmupUs?: number;
@@ -86,8 +93,10 @@ export interface ControllerSetup {
   readonly controller: Controller;
   readonly routing: RoutingTable;
   readonly gateways: ReadonlyMap<string, Gateway>;
-  readonly store: ControllerStore;
+  readonly store: ControllerStore | MemoryStore;
   readonly faults: FaultManager;
+  /** The options the world was built with (a rehearsal copies them). */
+  readonly options: SetupOptions;
   readonly consistency: OnlineConsistency;
   /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
   readonly sink: RequestSink;
@@ -126,20 +135,22 @@ export function setupController(options: SetupOptions): ControllerSetup {
     }
   };
   let gatewayHealthTimer: TimerHandle | null = null;
-  const store = new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const store = options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const admission = options.admission ?? defaultAdmission;
+  const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
     placement,
     store,
-    ...(options.controller ? { controller: options.controller } : {}),
+    controller: { capacity, ...options.controller },
     gateway: (region, parts) => {
       // One gateway process per region, on host gw/<region> in the region's first datacenter.
       const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
       virtual.world.addHost(host, region.datacenters[0] as string);
       virtual.world.spawn(host, (context) => {
         parts.register(new Gateway(
-          { region: region.name, admission: options.admission ?? defaultAdmission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas },
+          { region: region.name, admission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas, ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }) },
           { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
         ));
         return {};
@@ -155,12 +166,22 @@ export function setupController(options: SetupOptions): ControllerSetup {
       faults.on(() => refreshGatewayHealth());
       online.start();
     },
-    drills: (faults, controller) => new ChaosDrillService({ virtual, faults, controller }),
+    drills: (faults, controller) =>
+      new ChaosDrillService({
+        virtual,
+        faults,
+        controller,
+        lostAckedTransfers: () => online.snapshot().lostAckedTransfers,
+        // For the drill report's timeline, and its bins aligned on the page's chart periods.
+        routingHistory: () => controller()?.routing().history ?? [],
+        auditEntries: () => store.query({ limit: drillReportAuditEntriesMax }),
+        chartOriginUs: () => controller()?.health.periodOriginUs ?? 0,
+      }),
     consistency: () => online.snapshot(),
   });
   const controller = wiring.controller;
   controller.start();
-  return {
+  const built: ControllerSetup = {
     virtual,
     controller,
     routing: wiring.routing,
@@ -169,6 +190,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     faults: wiring.faults,
     consistency: online,
     sink: wiring.sink,
+    options,
     close() {
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
@@ -176,4 +198,19 @@ export function setupController(options: SetupOptions): ControllerSetup {
       store.close();
     },
   };
+  const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
+  controller.bindRehearsal(async (request) => {
+    const answer = await rehearse(request, { source: built, yieldNow: () => new Promise((resolve) => setImmediate(resolve)), wallNowMs: () => performance.now() });
+    if (answer.ok) {
+      predictions.remember(answer.value);
+      const drill = answer.value.request.drill;
+      if (drill !== undefined) {
+        const { basedOn, outcome, errorRate, p99Ms } = answer.value;
+        // The drill's own RTO figures (per cell its faults touched), not the whole-run window's.
+        controller.rememberDrillPrediction(drill, { atMs: basedOn.atMs, outcome, rtoMs: answer.value.drill?.rtoMs ?? answer.value.rtoMs, lostAckedTransfers: answer.value.drill?.lostAckedTransfers ?? answer.value.lostAckedTransfers, errorRate, p99Ms });
+      }
+    }
+    return answer;
+  });
+  return built;
 }

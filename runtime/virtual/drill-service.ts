@@ -5,14 +5,20 @@
 // both come through here (controller/drills.ts).
 import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
-import type { Drill } from "../../chaos/drill/format.js";
+import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
-import { DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
+import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualRuntime } from "./runtime.js";
+import { buildDrillReport } from "../../chaos/drill/report.js";
+import { renderDrillReportHtml } from "../../chaos/drill/report-html.js";
 import { drillExpectation, drillTimeline } from "../../chaos/drill/timeline.js";
-import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService } from "../../controller/ports.js";
+import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService, DrillStartOptions } from "../../controller/ports.js";
+import type { RoutingVersion } from "../../controller/routing.js";
+import type { AuditEntry, StopConditionsRecord } from "../../domain/records.js";
+import { stopSummary } from "../../chaos/drill/result.js";
+import type { StopConditions } from "../../chaos/drill/stop.js";
 
 /** How often progress is published while a drill runs (simulated). */
 export const drillProgressPeriodUs = 1_000_000;
@@ -23,6 +29,18 @@ export interface ChaosDrillDependencies {
   readonly faults: FaultManager;
   /** Late-bound: the controller is built after its drill service. */
   readonly controller: () => DrillController | null;
+  /** For the report's timeline: the routing versions and audit entries kept now. */
+  readonly routingHistory?: () => readonly RoutingVersion[];
+  readonly auditEntries?: () => readonly AuditEntry[];
+  /** Where the page's chart periods start (the controller's health period), to bin alike. */
+  readonly chartOriginUs?: () => number;
+  /** The online count of lost acknowledged transfers (the lostAckedTransfersMax stop condition). */
+  readonly lostAckedTransfers?: () => number | null;
+}
+
+function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
+  if (record === null || record === undefined) return null;
+  return { errorRateMax: record.errorRateMax, p99MsMax: record.p99MsMax, lostAckedTransfersMax: record.lostAckedTransfersMax, unavailableMsMax: record.unavailableMsMax, windowUs: Math.round(record.windowMs * 1000) };
 }
 
 export class ChaosDrillService implements DrillService {
@@ -37,28 +55,51 @@ export class ChaosDrillService implements DrillService {
     return [...this.drills.values()].map((drill) => ({
       name: drill.name,
       description: drill.description,
-      durationMs: Math.round((drill.durationUs + DRILL_SETTLE_US) / 1000),
+      // The drill file's duration, as `ldc drill list` says; the settle and verdict are steps after it.
+      durationMs: drillDurationMs(drill),
       steps: drillTimeline(drill, DRILL_SETTLE_US),
       expect: drillExpectation(drill),
+      stop: stopSummary(drill.stop),
     }));
+  }
+
+  /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string): string {
+    const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
+    const fromMs = fromUs / 1000;
+    const inWindow = (atMs: number): boolean => atMs >= fromMs;
+    const report = buildDrillReport({
+      result,
+      history: this.dependencies.virtual.recorder.since(fromUs),
+      startUs,
+      durationMs: drillDurationMs(drill),
+      rtoMsMax: drill.expect.rtoMsMax,
+      runId,
+      ...(this.dependencies.chartOriginUs === undefined ? {} : { binOriginUs: this.dependencies.chartOriginUs() }),
+      routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
+      audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
+    });
+    return renderDrillReportHtml(report);
   }
 
   ownsFault(faultId: string): boolean {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
-    const drill = this.drills.get(name);
-    if (drill === undefined) return { error: `no drill ${name}` };
+  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string, options?: DrillStartOptions): DrillHandle | { readonly error: string } {
+    const builtin = this.drills.get(name);
+    if (builtin === undefined) return { error: `no drill ${name}` };
+    const drill = options?.stop === undefined || options.stop === null ? builtin : { ...builtin, stop: stopConditionsOfRecord(options.stop) };
     const { virtual, faults } = this.dependencies;
     const clock = virtual.cluster.clock;
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
-    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }) }, (result) => {
+    const lost = this.dependencies.lostAckedTransfers;
+    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), prediction: options?.prediction ?? null, ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
       finished = true;
       if (progressTimer !== null) clock.cancelTimer(progressTimer);
-      callbacks.done(toControllerResult(result));
+      callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
     });
     const publishProgress = (): void => {
       progressTimer = null;
@@ -67,41 +108,27 @@ export class ChaosDrillService implements DrillService {
       progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
     };
     progressTimer = clock.setTimer(drillProgressPeriodUs, publishProgress);
-    return { abort: (reason) => handle.cancel(reason) };
+    return { interrupt: (reason) => handle.cancel(reason), abort: (reason) => handle.abort(reason) };
   }
 }
 
-function toControllerResult(result: ChaosDrillResult): DrillResult {
+function toControllerResult(result: ChaosDrillResult, reportHtml: string): DrillResult {
   return {
     outcome: result.outcome,
     rtoMs: result.rtoMs,
     lostAckedTransfers: result.lostAckedTransfers,
     checkers: result.checkers,
     reasons: result.reasons,
-    reportHtml: reportHtml(result),
+    stop: result.stop,
+    stoppedBy: result.stoppedBy,
+    reportHtml,
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
-const cell = (value: unknown): string => `<td>${escapeHtml(value === null || value === undefined ? "–" : typeof value === "string" ? value : JSON.stringify(value))}</td>`;
-
-function reportHtml(result: ChaosDrillResult): string {
-  const rows = (entries: readonly (readonly unknown[])[]): string => entries.map((entry) => `<tr>${entry.map(cell).join("")}</tr>`).join("");
-  const phases = (["before", "during", "after"] as const).map((phase) => [phase, result.latency[phase].ops, result.latency[phase].errorRate, result.latency[phase].p50Ms, result.latency[phase].p99Ms]);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>drill ${escapeHtml(result.drill)}: ${result.outcome}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style></head><body>
-<h1>Drill ${escapeHtml(result.drill)}: ${escapeHtml(result.outcome)}</h1>
-<p>Seed ${result.seed}, simulated ${result.simulatedMs} ms, ${result.operations} operations in the history, trace ${escapeHtml(result.traceHash)}.</p>
-<h2>Reasons</h2><ul>${result.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("") || "<li>none: every expectation held</li>"}</ul>
-<h2>RTO per affected cell (ms)</h2><table><tr><th>cell</th><th>RTO</th></tr>${rows(Object.entries(result.rtoMs))}</table>
-<h2>RPO</h2><p>Lost acknowledged transfers: ${result.lostAckedTransfers}</p>
-<h2>Checkers</h2><table><tr><th>checker</th><th>valid</th></tr>${rows(Object.entries(result.checkers).map(([name, verdict]) => [name, verdict.valid]))}</table>
-<h2>Latency by phase</h2><table><tr><th>phase</th><th>ops</th><th>error rate</th><th>p50 ms</th><th>p99 ms</th></tr>${rows(phases)}</table>
-<h2>Faults</h2><table><tr><th>id</th><th>type</th><th>start ms</th><th>end ms</th><th>cells</th></tr>${rows(result.faults.map((fault) => [fault.id, fault.type, fault.startMs, fault.endMs, fault.cells.join(", ")]))}</table>
-<h2>Steps</h2><table><tr><th>at ms</th><th>kind</th><th>ok</th><th>detail</th></tr>${rows(result.steps.map((step) => [step.atMs, step.kind, step.ok, step.detail]))}</table>
-<h2>Replicas not up after the drill</h2><p>${result.replicasNotUp.map((replica) => `${escapeHtml(replica.replica)} (${escapeHtml(replica.state)})`).join(", ") || "none"}</p>
-</body></html>`;
+/** One audit entry as one line of the report's timeline. */
+export function auditLine(entry: AuditEntry): string {
+  const rule = entry.rule === null ? "" : ` (rule ${entry.rule})`;
+  const overrode = entry.overrodeRule === null ? "" : ` (overrode ${entry.overrodeRule})`;
+  const reason = entry.reason === null || entry.reason === "" ? "" : `, reason "${entry.reason}"`;
+  return `audit: ${entry.actor} ${entry.kind} ${entry.action} ${entry.target}: ${entry.outcome}${rule}${overrode}${reason}`;
 }

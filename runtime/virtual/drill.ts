@@ -3,7 +3,7 @@
 import type { Drill } from "../../chaos/drill/format.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
 import type { WorldConfig } from "../../domain/config.js";
-import { runDrillOn, VIRTUAL_DRILL_TIMINGS, type DrillOnOutput } from "../drill-runner.js";
+import { runDrillOn, VIRTUAL_DRILL_TIMINGS, type DrillOnOutput, type OnlineLostCount } from "../drill-runner.js";
 import { VirtualRuntime } from "./runtime.js";
 
 export interface RunDrillOptions {
@@ -13,6 +13,8 @@ export interface RunDrillOptions {
   readonly linearizableTimeoutMs?: number;
   /** Called after each simulated second of the drill's timeline (a progress line; reads only). */
   readonly onProgress?: (doneUs: number, totalUs: number) => void;
+  /** An online count of lost acknowledged transfers, for the lostAckedTransfersMax stop condition (the CLI passes the controller's). */
+  readonly onlineLostCount?: (virtual: VirtualRuntime) => OnlineLostCount;
 }
 
 export interface DrillRunOutput extends DrillOnOutput {
@@ -33,6 +35,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
     ...(options.controller !== undefined ? { controller: options.controller } : {}),
     ...(options.linearizableTimeoutMs !== undefined ? { linearizableTimeoutMs: options.linearizableTimeoutMs } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    ...(options.onlineLostCount !== undefined ? { onlineLostCount: () => (options.onlineLostCount as (virtual: VirtualRuntime) => OnlineLostCount)(virtual) } : {}),
   });
   return { ...output, virtual };
 }

@@ -35,6 +35,18 @@ describe("ldc check", () => {
     expect(ldc("--model", "bank", "--initial", '{"accounts":[0,1],"total":100}', bank).status).toBe(1);
     expect(ldc("--model", "multi-register", "--initial", '{"x":0,"y":0}', `${K}/multi-register/good/multi-register.edn`).status).toBe(0);
   });
+  it("multi-register without --initial assumes Knossos' convention (every register 0) and says so (issue 15: defect 14)", () => {
+    const knossosFile = `${K}/multi-register/good/multi-register.edn`;
+    const human = ldc("--model", "multi-register", knossosFile);
+    expect(human.status, human.stdout).toBe(0);
+    expect(human.stdout).toContain("valid");
+    expect(human.stdout).toContain('assumed initial state {"x":0,"y":0}');
+    const json = ldc("--model", "multi-register", "--json", knossosFile);
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, initial: { x: 0, y: 0 }, initialAssumed: true });
+    const given = ldc("--model", "multi-register", "--json", "--initial", '{"x":1,"y":0}', knossosFile);
+    expect(JSON.parse(given.stdout)).toMatchObject({ initial: { x: 1, y: 0 }, initialAssumed: false });
+  });
   it("exits 3 when the budget runs out", () => {
     const hard = file("hard.jsonl", toJsonl(generateLedgerHistory({ seed: 7, ops: 3000, clients: 20 })));
     const run = ldc("--model", "ledger", "--timeout", "200ms", "--json", hard);

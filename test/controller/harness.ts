@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Controller, defaultControllerOptions } from "../../controller/controller.js";
 import { createApp } from "../../controller/http/app.js";
-import type { DrillResult, DrillService, FaultChange, FaultService } from "../../controller/ports.js";
+import type { DrillResult, DrillService, DrillStartOptions, FaultChange, FaultService } from "../../controller/ports.js";
 import { startPacer, type Pacer } from "../../runtime/virtual/pacer.js";
 import { RoutingTable } from "../../controller/routing.js";
 import { ControllerStore } from "../../controller/store/store.js";
@@ -54,14 +54,17 @@ export class FakeFaults implements FaultService {
 }
 
 /** A drill that "runs" for 10 s of simulated time and succeeds unless aborted. */
-export function fakeDrills(cluster: FakeCluster): DrillService & { started: number[] } {
+export function fakeDrills(cluster: FakeCluster): DrillService & { started: number[]; options: (DrillStartOptions | undefined)[] } {
   const started: number[] = [];
+  const options: (DrillStartOptions | undefined)[] = [];
   return {
     started,
+    options,
     list: () => [{ name: "dc-outage", description: "test drill", durationMs: 10_000 }],
     ownsFault: () => false,
-    start(_name, _seed, callbacks) {
+    start(_name, _seed, callbacks, _runId, startOptions) {
       started.push(Math.floor(cluster.clock.nowUs() / 1000));
+      options.push(startOptions);
       let done = false;
       const finish = (result: DrillResult): void => {
         if (done) return;
@@ -70,7 +73,10 @@ export function fakeDrills(cluster: FakeCluster): DrillService & { started: numb
       };
       cluster.clock.setTimer(5_000_000, () => callbacks.progress({ progressPct: 50 }));
       cluster.clock.setTimer(10_000_000, () => finish({ outcome: "SUCCEEDED", rtoMs: { "cell-1": 400 }, lostAckedTransfers: 0, checkers: { bank: { valid: true } }, reasons: [], reportHtml: "<html>ok</html>" }));
-      return { abort: (why) => finish({ outcome: "INTERRUPTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [why], reportHtml: "<html>interrupted</html>" }) };
+      return {
+        interrupt: (why) => finish({ outcome: "INTERRUPTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [why], reportHtml: "<html>interrupted</html>" }),
+        abort: (why) => finish({ outcome: "ABORTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [`aborted: ${why}`], reportHtml: "<html>aborted</html>" }),
+      };
     },
   };
 }

@@ -204,6 +204,37 @@ describe("ui against ldc start (acceptance)", () => {
     expect((await fetch(`${baseUrl}${href}`)).status).toBe(200);
   }, DRILL_TIMEOUT_MS + 60_000);
 
+  it("rehearses evacuating hangzhou: the predicted RTO per cell shows before confirming, and the world is unchanged", async () => {
+    const { page } = watched;
+    const before = await routingVersion(page);
+    const leaders = await leaderReplicas(page);
+    await page.getByTestId("rehearse-evacuate-hangzhou").click();
+    const prediction = page.getByTestId("prediction");
+    await expect.poll(() => prediction.getAttribute("data-state"), { timeout: 120_000, interval: 500 }).toBe("done");
+    expect(await prediction.textContent()).toMatch(/RTO per cell: cell-\d/);
+    await watched.screenshot("07-rehearsal");
+    await page.getByTestId("cancel-action").click();
+    expect(await routingVersion(page)).toBe(before);
+    expect((await leaderReplicas(page)).sort()).toEqual([...leaders].sort());
+  }, 180_000);
+
+  it("the kill switch refuses drills until released", async () => {
+    const { page } = watched;
+    await page.getByTestId("halt-button").click();
+    await page.locator("#action-reason").fill("e2e: game day called off");
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("halt-banner").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    await page.getByTestId("drill-run-dc-outage").click();
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("refusal").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
+    expect(await page.getByTestId("refusal").getAttribute("data-rule")).toBe("halted");
+    await watched.screenshot("08-halted");
+    await page.getByTestId("cancel-action").click();
+    await page.getByTestId("halt-button").click();
+    await page.getByTestId("confirm-action").click();
+    await page.getByTestId("halt-banner").waitFor({ state: "hidden", timeout: OUTCOME_TIMEOUT_MS });
+  });
+
   it("shows a leader away from its preferred region, and its restore puts it back", async () => {
     const { page } = watched;
     type CellRow = { id: string; preferredRegion: string; leader: { region: string } | null };
@@ -224,7 +255,7 @@ describe("ui against ldc start (acceptance)", () => {
     await expect.poll(() => page.getByTestId(`placement-${cell.id}`).getAttribute("data-home"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("false");
     const restore = page.getByTestId(`placement-restore-${cell.preferredRegion}`);
     expect(await restore.textContent()).toContain(cell.id);
-    await watched.screenshot("07-placement-away");
+    await watched.screenshot("09-placement-away");
     await restore.click();
     await confirmAndOverrideIfRefused(page, "e2e: leaders back home");
     await expect.poll(async () => (await cells()).find((candidate) => candidate.id === cell.id)?.leader?.region, { timeout: OUTCOME_TIMEOUT_MS }).toBe(cell.preferredRegion);

@@ -275,6 +275,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   app.post("/api/v1/faults", (request, response) => {
     if (!authorized(request, response)) return;
+    if (halt.halted === true) { response.status(409).json({ error: "chaos is halted", rule: "halted" }); return; }
     const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number; reason?: string };
     const id = `f-${++faultSequence}`;
     const leaseMs = body.leaseMs ?? 30_000;
@@ -294,6 +295,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     if (!authorized(request, response)) return;
+    if (halt.halted === true) { response.status(409).json({ error: "chaos is halted", rule: "halted" }); return; }
     const run = { id: `r-${++runSequence}`, drill: request.params.name, seed: 1, state: "running", progressPct: 0, outcome: null, rtoMs: {},
       lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [], seq: runSequence, startedAt: "2026-01-01T01:00:00.000Z", endedAt: null };
     runs.push(run);
@@ -313,6 +315,62 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       Object.assign(run, { state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 410 }, checkers: { bank: { valid: true } }, endedMs: nowMs });
       broadcast({ type: "drill", run });
     }, 300);
+  });
+  // Drill safety: the kill switch, rehearsals, aborting a run (region-outage runs until aborted), resilience.
+  let halt: Record<string, unknown> = { halted: false, reason: null, actor: null, sinceMs: null };
+  app.get("/api/v1/halt", (_q, s) => { s.json(halt); });
+  app.post("/api/v1/halt", (request, response) => {
+    if (!authorized(request, response)) return;
+    const reason = String((request.body as { reason?: unknown }).reason ?? "");
+    if (reason === "") { response.status(400).json({ error: "reason: a non-empty reason", field: "reason" }); return; }
+    const healed = faults.size;
+    for (const fault of faults.values()) broadcast({ type: "fault", action: "healed", fault });
+    faults.clear();
+    halt = { halted: true, reason, actor: "api:127.0.0.1", sinceMs: nowMs };
+    record({ kind: "halt", action: "halt", target: "*", reason, outcome: `halted: ${healed} faults healed` });
+    broadcast({ type: "halt", state: halt });
+    response.json({ ...halt, healedFaults: healed, interruptedRun: null });
+  });
+  app.post("/api/v1/halt/release", (request, response) => {
+    if (!authorized(request, response)) return;
+    halt = { halted: false, reason: null, actor: null, sinceMs: null };
+    record({ kind: "halt", action: "release", target: "*", outcome: "released" });
+    broadcast({ type: "halt", state: halt });
+    response.json(halt);
+  });
+  app.get("/api/v1/readiness", (_q, s) => {
+    s.json({ atMs: nowMs, limits: { cellOpsPerSecondMax: 3000, gatewayOpsPerSecondMax: 2500 }, loadOpsPerSecond: {}, regions: REGIONS.map((region) => ({
+      region: region.name, drained: drained.includes(region.name), canAbsorbLoss: region.name !== "shanghai", headroomOpsPerSecond: region.name === "shanghai" ? -480 : 520,
+      gateways: [], shortfalls: [], cellsWithoutQuorum: [], moves: {},
+    })) });
+  });
+  app.get("/api/v1/resilience", (_q, s) => {
+    const done = runs.filter((run) => run.state === "done");
+    const count = (outcome: string) => done.filter((run) => run.drill === "dc-outage" && run.outcome === outcome).length;
+    const passed = count("SUCCEEDED");
+    s.json({ atMs: nowMs, windowMs: 604_800_000, drills: [{ drill: "dc-outage", passed, failed: count("FAILED"), aborted: count("ABORTED"), notRun: 0, score: passed > 0 ? 1 : null }], schedules: [] });
+  });
+  app.post("/api/v1/rehearsals", (request, response) => {
+    if (!authorized(request, response)) return;
+    const action = (request.body as { action?: { kind: string; target: string } }).action;
+    if (!action) { response.status(400).json({ error: "action: expected exactly one of action or drill", field: "action" }); return; }
+    const moved = action.kind === "failover" ? [action.target] : cells.filter((cell) => cell.leader?.region === action.target).map((cell) => cell.id);
+    setTimeout(() => response.json({
+      request: { action }, seed: 1, basedOn: { atMs: nowMs, routingVersion, drained: [...drained], faults: [], leaders: {}, loadOpsPerSecond: 1980 },
+      outcome: "ok", refused: null, routingVersionAfter: routingVersion + 1, actionMs: 212, rtoMs: Object.fromEntries(moved.map((cell, index) => [cell, 180 + 40 * index])),
+      errorRate: 0.0021, p99Ms: 48.5, operations: 17_000, shedRequests: 0, lostAckedTransfers: 0, drill: null, simulatedMs: 8500, wallMs: 4200,
+    }), 200);
+  });
+  app.post("/api/v1/drills/runs/:id/abort", (request, response) => {
+    if (!authorized(request, response)) return;
+    const run = runs.find((candidate) => candidate.id === request.params.id);
+    if (!run) { response.status(404).json({ error: `no drill run ${request.params.id}` }); return; }
+    if (run.state !== "running") { response.status(409).json({ error: `drill run ${run.id} is not running` }); return; }
+    const reason = String((request.body as { reason?: unknown }).reason ?? "");
+    Object.assign(run, { state: "done", progressPct: 100, outcome: "ABORTED", reasons: [`aborted: ${reason}`], endedMs: nowMs });
+    record({ kind: "drill", action: "abort", target: String(run.drill), reason, outcome: "aborted" });
+    broadcast({ type: "drill", run });
+    response.json(run);
   });
   app.use(uiRouter());
 

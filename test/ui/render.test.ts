@@ -153,6 +153,70 @@ describe("ui render (fixture controller)", () => {
     await watched.screenshot("05-chaos-and-drill");
   });
 
+  it("rehearses evacuating a region: the prediction shows in the dialog before the operator confirms", async () => {
+    const { page } = watched;
+    await page.getByTestId("rehearse-evacuate-shanghai").click();
+    const prediction = page.getByTestId("prediction");
+    await expect.poll(() => prediction.getAttribute("data-state"), { timeout: WAIT_MS }).toBe("done");
+    const text = (await prediction.textContent()) ?? "";
+    expect(text).toContain("Predicted: ok");
+    expect(text).toMatch(/RTO per cell: cell-\d 180 ms/);
+    expect(text).toContain("p99 48.5 ms");
+    expect(await page.getByTestId("confirm-action").isVisible()).toBe(true);
+    expect(server.requests).toContain("POST /api/v1/rehearsals");
+    expect(server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai/evacuate")).length).toBe(1);
+    await watched.screenshot("06-rehearsal");
+    await page.getByTestId("cancel-action").click();
+    expect(await page.getByTestId("rehearse-failover-cell-1").isVisible()).toBe(true);
+    // Capacity readiness on the region cards.
+    await expect.poll(() => page.locator('[data-region="shanghai"]').getAttribute("data-can-absorb"), { timeout: WAIT_MS }).toBe("false");
+    expect(await page.locator('[data-region="shanghai"] .region-info').textContent()).toContain("loss NOT absorbable (headroom -480 ops/s)");
+    expect(await page.locator('[data-region="shenzhen"] .region-info').textContent()).toContain("loss absorbable (headroom 520 ops/s)");
+  });
+
+  it("aborts a running drill from its Abort button", async () => {
+    const { page } = watched;
+    await page.getByTestId("drill-run-region-outage").click();
+    await page.getByTestId("confirm-action").click();
+    const abort = page.getByTestId("drill-abort-r-2");
+    await abort.waitFor({ state: "visible", timeout: WAIT_MS });
+    await abort.click();
+    await page.locator("#action-reason").fill("pager went off");
+    await page.getByTestId("confirm-action").click();
+    await expect.poll(() => page.locator('[data-testid="drill-outcome-r-2"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("ABORTED");
+    expect(await page.locator('[data-testid="drill-outcome-r-2"]').textContent()).toContain("aborted: pager went off");
+    expect(await page.getByTestId("drill-abort-r-2").count()).toBe(0);
+  });
+
+  it("the kill switch: a large control in the header, a banner while halted, faults refused, released again", async () => {
+    const { page } = watched;
+    const button = page.getByTestId("halt-button");
+    const box = (await button.boundingBox())!;
+    const token = (await page.getByTestId("token-button").boundingBox())!;
+    expect(box.height).toBeGreaterThan(token.height);
+    expect(await button.textContent()).toContain("HALT ALL CHAOS");
+    await button.click();
+    await page.locator("#action-reason").fill("incident INC-7");
+    await page.getByTestId("confirm-action").click();
+    const banner = page.getByTestId("halt-banner");
+    await banner.waitFor({ state: "visible", timeout: WAIT_MS });
+    expect(await banner.textContent()).toContain("incident INC-7");
+    expect(await button.getAttribute("data-halted")).toBe("true");
+    await expect.poll(() => page.getByTestId("fault-list").textContent(), { timeout: WAIT_MS }).not.toContain("f-2");
+    await watched.screenshot("07-halted");
+    await page.getByTestId("drill-run-dc-outage").click();
+    await page.getByTestId("confirm-action").click();
+    await expect.poll(() => page.getByTestId("refusal").textContent(), { timeout: WAIT_MS }).toContain("halted");
+    // No break-glass override for the kill switch: releasing it is the override.
+    expect(await page.getByTestId("force-action").isVisible()).toBe(false);
+    await page.getByTestId("cancel-action").click();
+    await button.click();
+    await page.getByTestId("confirm-action").click();
+    await banner.waitFor({ state: "hidden", timeout: WAIT_MS });
+    expect(await button.textContent()).toContain("HALT ALL CHAOS");
+    await expect.poll(() => page.getByTestId("resilience").textContent(), { timeout: WAIT_MS }).toContain("dc-outage");
+  });
+
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {
     expect([...watched.hosts]).toEqual(["127.0.0.1"]);
     expect(watched.errors).toEqual([]);

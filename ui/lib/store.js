@@ -50,6 +50,10 @@ export function createStore() {
     /** @type {Map<string, any>} */ runs: new Map(),
     /** @type {any[]} */ schedules: [],
     /** @type {any[]} */ audit: [],
+    /** The kill switch (GET /api/v1/halt, `halt` events). @type {{ halted: boolean, reason: string | null, actor: string | null, sinceMs: number | null }} */
+    halt: { halted: false, reason: null, actor: null, sinceMs: null },
+    /** GET /api/v1/resilience. @type {any} */ resilience: null,
+    /** GET /api/v1/readiness: per region, could its loss be absorbed now. @type {any} */ readiness: null,
     // Simulated time is only reported at events; between them it is extrapolated from the wall
     // clock and the world's speed so lease countdowns tick smoothly.
     simAtMs: 0,
@@ -301,7 +305,8 @@ export function applyEvent(store, event) {
       setRouting(store, event.routing);
       setFaults(store, event.faults);
       if (event.consistency) store.consistency = event.consistency;
-      return ["topology", "actions", "header", "faults", "chaos", "flow", "placement"];
+      if (event.halt) store.halt = event.halt;
+      return ["topology", "actions", "header", "faults", "chaos", "flow", "placement", "safety"];
     case "health":
       setCells(store, event.cells);
       setRegions(store, event.regions);
@@ -352,6 +357,9 @@ export function applyEvent(store, event) {
     case "consistency":
       store.consistency = event;
       return ["header"];
+    case "halt":
+      if (event.state) store.halt = event.state;
+      return ["safety", "drills"];
     default:
       return [];
   }

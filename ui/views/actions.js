@@ -26,10 +26,12 @@ function drawRegions(container, store, dialog) {
       card.dataset.region = name;
       card.innerHTML = `<div class="region-title">${escapeHtml(name)}</div><div class="region-info"></div>` +
         `<button type="button" data-testid="evacuate-${escapeHtml(name)}" aria-label="Evacuate ${escapeHtml(name)}">Evacuate</button>` +
+        `<button type="button" data-testid="rehearse-evacuate-${escapeHtml(name)}" aria-label="Rehearse evacuating ${escapeHtml(name)}">Rehearse</button>` +
         `<button type="button" data-testid="restore-${escapeHtml(name)}" aria-label="Restore ${escapeHtml(name)}">Restore</button>`;
-      const [evacuate, restore] = card.querySelectorAll("button");
-      evacuate.addEventListener("click", () => openRegionAction(dialog, store, name, "evacuate"));
-      restore.addEventListener("click", () => openRegionAction(dialog, store, name, "restore"));
+      const [evacuate, rehearse, restore] = card.querySelectorAll("button");
+      evacuate.addEventListener("click", () => openRegionAction(dialog, store, name, "evacuate", false));
+      rehearse.addEventListener("click", () => openRegionAction(dialog, store, name, "evacuate", true));
+      restore.addEventListener("click", () => openRegionAction(dialog, store, name, "restore", false));
       container.append(card);
     }
     const region = store.regions.find((r) => r.name === name);
@@ -37,9 +39,12 @@ function drawRegions(container, store, dialog) {
     card.classList.toggle("evacuated", drained);
     card.dataset.state = region?.state ?? (region?.up === false ? "down" : "up");
     const info = /** @type {HTMLElement} */ (card.querySelector(".region-info"));
+    const readiness = (store.readiness?.regions ?? []).find((/** @type {any} */ entry) => entry.region === name);
+    card.dataset.canAbsorb = readiness ? String(readiness.canAbsorbLoss) : "";
     info.textContent = region
       ? `gateway ${region.gateway?.state ?? "?"} · ${Math.round(region.gateway?.rps ?? 0)} req/s · leads ${(region.leaders ?? []).length}` +
-        `${drained ? " · EVACUATED" : ""}${regionStateText(region)}`
+        `${drained ? " · EVACUATED" : ""}${regionStateText(region)}` +
+        (readiness ? ` · loss ${readiness.canAbsorbLoss ? "absorbable" : "NOT absorbable"}${readiness.headroomOpsPerSecond === null ? "" : ` (headroom ${Math.round(readiness.headroomOpsPerSecond)} ops/s)`}` : "")
       : drained ? "EVACUATED" : "";
   }
 }
@@ -52,8 +57,8 @@ function regionStateText(region) {
   return `${state === "down" ? " · DOWN" : state === "partitioned" ? " · PARTITIONED" : ""}${cut}`;
 }
 
-/** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} region @param {"evacuate" | "restore"} verb */
-function openRegionAction(dialog, store, region, verb) {
+/** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} region @param {"evacuate" | "restore"} verb @param {boolean} rehearseNow */
+function openRegionAction(dialog, store, region, verb, rehearseNow) {
   const leaders = [...store.cells.values()].filter((cell) => cell.leader?.region === region).map((cell) => cell.id);
   const description = verb === "evacuate"
     ? `Evacuate ${region}: move the leaders of ${leaders.length ? leaders.join(", ") : "no cell"} out of ${region}, drain its gateway and ` +
@@ -64,6 +69,8 @@ function openRegionAction(dialog, store, region, verb) {
     description,
     confirmLabel: verb === "evacuate" ? `Evacuate ${region}` : `Restore ${region}`,
     run: (/** @type {any} */ options) => mutate("POST", `/api/v1/regions/${encodeURIComponent(region)}/${verb}`, options),
+    rehearse: () => mutate("POST", "/api/v1/rehearsals", { action: { kind: verb, target: region } }),
+    rehearseNow,
     describeResult: (/** @type {any} */ result) =>
       `${verb} ${region}: ${result?.moved ? `moved ${result.moved.join(", ") || "nothing"}, ` : ""}routing v${result?.routingVersion ?? "?"}`,
   });
@@ -83,12 +90,14 @@ function drawCellRows(tbody, store, dialog) {
       row.dataset.testid = `cellctl-${cell.id}`;
       row.innerHTML = `<td>${escapeHtml(cell.id)}</td><td class="leader"></td><td class="term"></td><td class="quorum"></td>` +
         `<td><select aria-label="Fail over ${escapeHtml(cell.id)} to" data-testid="failover-to-${escapeHtml(cell.id)}"></select> ` +
-        `<button type="button" data-testid="failover-${escapeHtml(cell.id)}">Fail over to…</button></td>`;
+        `<button type="button" data-testid="failover-${escapeHtml(cell.id)}">Fail over to…</button> ` +
+        `<button type="button" data-testid="rehearse-failover-${escapeHtml(cell.id)}" aria-label="Rehearse failing over ${escapeHtml(cell.id)}">Rehearse</button></td>`;
       const select = /** @type {HTMLSelectElement} */ (row.querySelector("select"));
-      const button = /** @type {HTMLButtonElement} */ (row.querySelector("button"));
+      const [button, rehearse] = /** @type {NodeListOf<HTMLButtonElement>} */ (row.querySelectorAll("button"));
       const cellId = cell.id;
       select.addEventListener("change", () => { button.textContent = `Fail over to ${select.value}`; });
-      button.addEventListener("click", () => openFailover(dialog, store, cellId, select.value));
+      button.addEventListener("click", () => openFailover(dialog, store, cellId, select.value, false));
+      rehearse.addEventListener("click", () => openFailover(dialog, store, cellId, select.value, true));
       tbody.append(row);
     }
     const select = /** @type {HTMLSelectElement} */ (row.querySelector("select"));
@@ -107,8 +116,8 @@ function drawCellRows(tbody, store, dialog) {
   }
 }
 
-/** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} cellId @param {string} to */
-function openFailover(dialog, store, cellId, to) {
+/** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} cellId @param {string} to @param {boolean} rehearseNow */
+function openFailover(dialog, store, cellId, to, rehearseNow) {
   const cell = store.cells.get(cellId);
   const from = cell?.leader ? `${cell.leader.datacenter} (${cell.leader.region})` : "no current leader";
   dialog.open({
@@ -117,6 +126,8 @@ function openFailover(dialog, store, cellId, to) {
       `${cellId}'s shards (${(cell?.shards ?? []).length} shards) to ${to}'s gateway. The routing version will go up.`,
     confirmLabel: `Fail over to ${to}`,
     run: (/** @type {any} */ options) => mutate("POST", `/api/v1/cells/${encodeURIComponent(cellId)}/failover`, { to, ...options }),
+    rehearse: () => mutate("POST", "/api/v1/rehearsals", { action: { kind: "failover", target: cellId, to } }),
+    rehearseNow,
     describeResult: (/** @type {any} */ result) =>
       `${cellId} leader now ${result?.leader?.replica ?? "?"}, routing v${result?.routingVersion ?? "?"}`,
   });

@@ -5,7 +5,7 @@
 // fault windows (shaded), routing versions (dashed lines, "v9") and operator actions (solid
 // ticks with the action's name). One line per series keeps the SVG node count fixed.
 import { cellColor } from "./flow.js";
-import { escapeHtml, naturalCompare } from "./format.js";
+import { escapeHtml, formatErrorRate, naturalCompare } from "./format.js";
 import { CHART_RANGES_MS } from "../lib/store.js";
 
 const d3 = /** @type {any} */ (globalThis).d3;
@@ -26,7 +26,7 @@ const CHARTS = [
   { id: "tps", title: "transfers/s per cell", source: "cells", lines: [{ key: "tps", dash: null }], format: (v) => d3.format("~s")(v) },
   { id: "latency", title: "latency ms per cell (p99 solid, p50 dashed)", source: "cells", lines: [{ key: "p99Ms", dash: null }, { key: "p50Ms", dash: "3 3" }], format: (v) => d3.format("~g")(v) },
   { id: "region-latency", title: "latency ms per region's users (p99 solid, p50 dashed)", source: "regions", lines: [{ key: "p99Ms", dash: null }, { key: "p50Ms", dash: "3 3" }], format: (v) => d3.format("~g")(v) },
-  { id: "errors", title: "error rate per cell", source: "cells", lines: [{ key: "errorRate", dash: null }], format: (v) => d3.format(".0%")(v) },
+  { id: "errors", title: "error rate per cell", source: "cells", lines: [{ key: "errorRate", dash: null }], format: formatErrorRate },
 ];
 
 /** Above this many points a line is decimated: about one min/max pair per horizontal pixel. */

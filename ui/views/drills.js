@@ -59,16 +59,35 @@ export function setupDrills(store, dialog, hooks) {
       const checkers = Object.entries(run.checkers ?? {}).map(([name, verdict]) =>
         `<span class="${(/** @type {any} */ (verdict)).valid ? "good" : "bad"}">${escapeHtml(name)} ${(/** @type {any} */ (verdict)).valid ? "✓" : "✗"}</span>`).join(" ");
       const progress = Math.max(0, Math.min(100, Number(run.progressPct ?? (run.state === "done" ? 100 : 0))));
+      const stop = run.stop ? Object.entries(run.stop).filter(([name, value]) => value !== null && name !== "windowMs").map(([name, value]) => `${name} ${value}`).join(", ") : "";
+      const stopped = run.stoppedBy ? ` · <strong>stopped by ${escapeHtml(run.stoppedBy.condition)}</strong> (${escapeHtml(String(run.stoppedBy.value))} &gt; ${escapeHtml(String(run.stoppedBy.limit))} at ${formatDuration(Number(run.stoppedBy.atMs))})` : "";
       const running = run.state === "running";
+      const abort = running ? ` <button type="button" class="danger" data-abort="${escapeHtml(run.id)}" data-testid="drill-abort-${escapeHtml(run.id)}" aria-label="Abort drill ${escapeHtml(run.id)}">Abort</button>` : "";
       // The server writes the report when the run ends: a link before that would answer 404.
       const report = running ? `<span class="muted" data-testid="report-pending-${escapeHtml(run.id)}">report when done (${progress}%)</span>`
         : `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener" data-testid="report-${escapeHtml(run.id)}">report</a>`;
       return `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
         `<code>${escapeHtml(run.id)}</code> <time class="wall-time" datetime="${escapeHtml(run.startedAt ?? "")}" title="started ${escapeHtml(run.startedAt ?? "?")} · simulated t=${formatDuration(Number(run.startedMs))}">${escapeHtml(formatWallTime(run.startedAt))}</time> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
-        `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress> ` +
+        `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress>${abort} ` +
         `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
+        `${stop ? ` · stop if ${escapeHtml(stop)}` : ""}${stopped}` +
+        `${run.prediction ? ` · predicted ${escapeHtml(String(run.prediction.outcome))}, RTO ${escapeHtml(Object.entries(run.prediction.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ") || "–")}` : ""}` +
         `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ${report}</div></li>`;
     }).join("") || `<li class="muted">no runs yet</li>`;
+    for (const button of runs.querySelectorAll("button[data-abort]")) {
+      const id = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.abort);
+      button.addEventListener("click", () => dialog.open({
+        title: `Abort drill ${id}?`,
+        description: "Heals the drill's faults at once, runs the checkers over what happened and ends the run ABORTED with your reason (audited).",
+        confirmLabel: `Abort ${id}`,
+        run: (/** @type {any} */ options) => mutate("POST", `/api/v1/drills/runs/${encodeURIComponent(id)}/abort`, { reason: options.reason ?? "aborted from the UI" }),
+        describeResult: (/** @type {any} */ run) => {
+          if (run) upsertRun(store, run);
+          hooks.redraw();
+          return `drill ${id} aborted: its faults are healed`;
+        },
+      }));
+    }
   }
 
   /** The newest running run, with its drill's plan. */

@@ -41,3 +41,17 @@ export function escapeHtml(value) {
 export function naturalCompare(a, b) {
   return a.localeCompare(b, undefined, { numeric: true });
 }
+
+/**
+ * An error rate (a fraction) as a percentage the operator can trust: up to two decimals, and a
+ * non-zero rate is never shown as "0%" (the report keeps four decimals of the same figure,
+ * harness/window-figures.ts; a 0.4 % spike must not read 0 on the page).
+ * @param {number} rate
+ */
+export function formatErrorRate(rate) {
+  if (!Number.isFinite(rate)) return "–";
+  if (rate <= 0) return "0%";
+  const percent = rate * 100;
+  if (percent < 0.01) return "<0.01%";
+  return `${Number(percent.toFixed(2))}%`;
+}

@@ -23,6 +23,9 @@ const MUTATING: readonly [string, string][] = [
   ["POST", "/api/v1/schedules"],
   ["PUT", "/api/v1/schedules/s-1"],
   ["DELETE", "/api/v1/schedules/s-1"],
+  ["POST", "/api/v1/drills/runs/r-1/abort"],
+  ["POST", "/api/v1/halt"],
+  ["POST", "/api/v1/halt/release"],
 ];
 
 async function waitSimMs(h: Harness, ms: number): Promise<void> {
@@ -83,6 +86,8 @@ describe("controller API edges", () => {
           expect(response.status, `${method} ${route} ${JSON.stringify(value)}`).toBeGreaterThanOrEqual(200);
           expect(response.status, `${method} ${route} ${JSON.stringify(value)} -> ${JSON.stringify(response.body)}`).toBeLessThan(500);
           if (response.status >= 400) expect(await state()).toEqual(before);
+          // docs/API.md: every 400 names its field (issue 15, defect 10).
+          if (response.status === 400) expect((response.body as { field?: unknown }).field, `${method} ${route} ${JSON.stringify(value)} -> ${JSON.stringify(response.body)}`).toEqual(expect.any(String));
           // Undo accepted changes so each run starts from the same world.
           if (response.status < 300) {
             h.faults.healAll();

@@ -20,13 +20,16 @@ export interface RealHarness {
   close(): Promise<void>;
 }
 
-export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string; bounds?: Partial<RunningWorldBounds> }): Promise<RealHarness> {
+export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string; gatewayOpsPerSecondMax?: number; admissionOpsPerSecond?: number; bounds?: Partial<RunningWorldBounds> }): Promise<RealHarness> {
+  const { defaultAdmission } = await import("../../../runtime/virtual/controller-setup.js");
   const setup = setupController({
     seed: options.seed,
     dataDirectory: options.dataDirectory ?? tempDataDirectory(),
     wallTimeIso: () => "2026-01-01T00:00:00.000Z",
     opsPerSecond: options.opsPerSecond ?? 300,
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
+    ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
+    ...(options.admissionOpsPerSecond === undefined ? {} : { admission: { ...defaultAdmission, ratePerSecond: options.admissionOpsPerSecond } }),
     ...(options.waitPeriodMs === undefined ? {} : { controller: { actions: { ...(await import("../../../controller/actions.js")).defaultActionOptions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs } } } }),
   });
   setup.virtual.startWorkload({ sink: setup.sink });
