@@ -8,8 +8,18 @@
 // interfaces to the real world (HTTP server, Toxiproxy server, live process supervision).
 import tseslint from "typescript-eslint";
 
-const FORBIDDEN_MODULES = ["fs", "fs/promises", "net", "dgram", "child_process", "worker_threads", "http", "https", "timers", "perf_hooks"]
-  .flatMap((name) => [name, `node:${name}`]);
+const FORBIDDEN_MODULES = [
+  "fs",
+  "fs/promises",
+  "net",
+  "dgram",
+  "child_process",
+  "worker_threads",
+  "http",
+  "https",
+  "timers",
+  "perf_hooks",
+].flatMap((name) => [name, `node:${name}`]);
 
 const determinismRules = {
   "no-restricted-globals": [
@@ -29,7 +39,10 @@ const determinismRules = {
   ],
   "no-restricted-syntax": [
     "error",
-    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() is ambient time: use the injected Clock (new Date(ms) of a given time is fine)." },
+    {
+      selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+      message: "new Date() is ambient time: use the injected Clock (new Date(ms) of a given time is fine).",
+    },
   ],
 };
 

@@ -45,13 +45,22 @@ export async function run(options: CheckBenchOptions = {}): Promise<{ cases: Che
       const startedMs = performance.now();
       const paired = pairHistory(history);
       const verdict = checkLinearizable(ledger({ repeatedIds: repeatedLedgerIds(paired) }), paired, { timeoutMs });
-      cases.push({ name: `ledger-${ops}-ops-${clients}-clients-${cells}-cells`, ops, clients, ms: Math.round(performance.now() - startedMs), valid: verdict.valid, steps: verdict.steps });
+      cases.push({
+        name: `ledger-${ops}-ops-${clients}-clients-${cells}-cells`,
+        ops,
+        clients,
+        ms: Math.round(performance.now() - startedMs),
+        valid: verdict.valid,
+        steps: verdict.steps,
+      });
     }
   }
   const dir = options.knossosDir ?? `${knossosDir()}/cas-register/good`;
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((file) => file.startsWith("memstress3-")).sort();
+    files = readdirSync(dir)
+      .filter((file) => file.startsWith("memstress3-"))
+      .sort();
   } catch {
     files = [];
   }
@@ -69,7 +78,15 @@ export async function run(options: CheckBenchOptions = {}): Promise<{ cases: Che
     totalSteps += verdict.steps;
     if (verdict.valid !== true && allValid !== false) allValid = verdict.valid;
   }
-  if (files.length > 0) cases.push({ name: `knossos-memstress3 (${files.length} files)`, ops: totalOps, clients: 0, ms: Math.round(totalMs), valid: allValid, steps: totalSteps });
+  if (files.length > 0)
+    cases.push({
+      name: `knossos-memstress3 (${files.length} files)`,
+      ops: totalOps,
+      clients: 0,
+      ms: Math.round(totalMs),
+      valid: allValid,
+      steps: totalSteps,
+    });
   // The witness checker (what `ldc sim --check` and drills use per cell): the same sizes, one cell,
   // the history checked against the cell's committed event order.
   for (const ops of opCounts) {
@@ -77,7 +94,14 @@ export async function run(options: CheckBenchOptions = {}): Promise<{ cases: Che
       const generated = generateWitnessCase(seed, ops, clients);
       const startedMs = performance.now();
       const verdict = checkLedgerWitness(generated.history, { complete: true, events: generated.events });
-      cases.push({ name: `witness-${ops}-ops-${clients}-clients-1-cell`, ops, clients, ms: Math.round(performance.now() - startedMs), valid: verdict.valid, steps: 0 });
+      cases.push({
+        name: `witness-${ops}-ops-${clients}-clients-1-cell`,
+        ops,
+        clients,
+        ms: Math.round(performance.now() - startedMs),
+        valid: verdict.valid,
+        steps: 0,
+      });
     }
   }
   return {

@@ -50,7 +50,12 @@ export async function run(options: DrillRtoOptions = {}): Promise<object> {
     drill: name,
     seeds: `1..${seeds}`,
     rtoMsWorstCellPerRun: { p50: percentile(sortedRuns, 0.5), p90: percentile(sortedRuns, 0.9), max: sortedRuns.at(-1) ?? null },
-    rtoMsEveryCell: { p50: percentile(sortedCells, 0.5), p99: percentile(sortedCells, 0.99), max: sortedCells.at(-1) ?? null, samples: sortedCells.length },
+    rtoMsEveryCell: {
+      p50: percentile(sortedCells, 0.5),
+      p99: percentile(sortedCells, 0.99),
+      max: sortedCells.at(-1) ?? null,
+      samples: sortedCells.length,
+    },
     worstRuns: worst.sort((a, b) => b.rtoMs - a.rtoMs).slice(0, 5),
     neverRecovered,
     lostAckedTransfers,

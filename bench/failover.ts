@@ -43,7 +43,13 @@ function runOnce(admissionOn: boolean, capacity: number, factor: number, duratio
       }
       busy = true;
       context.clock.setTimer(serviceUs, () => {
-        const response: ClientResponse = { type: "client-response", requestId: request.requestId, ok: true, result: null, from: "cell-1/hz-a" };
+        const response: ClientResponse = {
+          type: "client-response",
+          requestId: request.requestId,
+          ok: true,
+          result: null,
+          from: "cell-1/hz-a",
+        };
         context.transport.send(request.replyTo, response, 96);
         serveNext();
       });
@@ -54,14 +60,26 @@ function runOnce(admissionOn: boolean, capacity: number, factor: number, duratio
     });
     return {};
   });
-  const routing = new RoutingTable(Array.from({ length: 100 }, () => "cell-1"), { "cell-1": "hangzhou" }, ["hangzhou"], 0);
+  const routing = new RoutingTable(
+    Array.from({ length: 100 }, () => "cell-1"),
+    { "cell-1": "hangzhou" },
+    ["hangzhou"],
+    0,
+  );
   const stats = new TrafficStats(world.random.fork("stats"));
   let gateway: Gateway | null = null;
   world.spawn("gw/hangzhou", (context) => {
     gateway = new Gateway(
       {
         region: "hangzhou",
-        admission: admissionOn ? { ratePerSecond: capacity * 0.95, burstRequestsMax: Math.ceil(capacity / 100), queueRequestsMax: Math.ceil(capacity / 50), queueWaitUsMax: 20_000 } : { ratePerSecond: 1e9, burstRequestsMax: 1e9, queueRequestsMax: 1e9, queueWaitUsMax: 1e12 },
+        admission: admissionOn
+          ? {
+              ratePerSecond: capacity * 0.95,
+              burstRequestsMax: Math.ceil(capacity / 100),
+              queueRequestsMax: Math.ceil(capacity / 50),
+              queueWaitUsMax: 20_000,
+            }
+          : { ratePerSecond: 1e9, burstRequestsMax: 1e9, queueRequestsMax: 1e9, queueWaitUsMax: 1e12 },
         client: { attemptTimeoutUs: 2_000_000, requestTimeoutUs: 2_000_000, inflightRequestsMax: 1_000_000, retryBackoffUs: 20_000 },
         cells: new Map([["cell-1", ["cell-1/hz-a"]]]),
       },
@@ -81,18 +99,29 @@ function runOnce(admissionOn: boolean, capacity: number, factor: number, duratio
     world.scheduler.at(atUs, () => {
       offered++;
       const startUs = world.nowUs;
-      (gateway as Gateway).submit({ requestId: `r-${i}`, uid: i, shard: i % 100, cell: "cell-1", kind: "command", payload: null }, (outcome) => {
-        if (outcome.ok) {
-          ok++;
-          latencies.push(world.nowUs - startUs);
-        } else if (outcome.error.code === "OVERLOADED") overloaded++;
-        else timeout++;
-      });
+      (gateway as Gateway).submit(
+        { requestId: `r-${i}`, uid: i, shard: i % 100, cell: "cell-1", kind: "command", payload: null },
+        (outcome) => {
+          if (outcome.ok) {
+            ok++;
+            latencies.push(world.nowUs - startUs);
+          } else if (outcome.error.code === "OVERLOADED") overloaded++;
+          else timeout++;
+        },
+      );
     });
   }
   world.runUntil(durationUs + 3_000_000);
   latencies.sort((a, b) => a - b);
-  return { offered, ok, overloaded, timeout, p50Ms: percentile(latencies, 0.5) / 1000, p99Ms: percentile(latencies, 0.99) / 1000, maxMs: (latencies.at(-1) ?? 0) / 1000 };
+  return {
+    offered,
+    ok,
+    overloaded,
+    timeout,
+    p50Ms: percentile(latencies, 0.5) / 1000,
+    p99Ms: percentile(latencies, 0.99) / 1000,
+    maxMs: (latencies.at(-1) ?? 0) / 1000,
+  };
 }
 
 export async function run(options: FailoverBenchOptions = {}): Promise<object> {

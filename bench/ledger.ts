@@ -54,7 +54,11 @@ function transferEntries(firstIndex: number, count: number, batchSize: number, a
       const to = (from + 1 + (i % (accounts - 1))) % accounts;
       commands.push({ type: "Transfer", id: `${idPrefix}-${i}`, from: `acct-${from}`, to: `acct-${to}`, amount: 1 + (i % 100) });
     }
-    entries.push({ index: firstIndex + entries.length, term: 1, data: encodeBatch({ requestId: `${idPrefix}-b${start}`, linked: false, commands }) });
+    entries.push({
+      index: firstIndex + entries.length,
+      term: 1,
+      data: encodeBatch({ requestId: `${idPrefix}-b${start}`, linked: false, commands }),
+    });
   }
   return entries;
 }
@@ -65,10 +69,18 @@ function measure(batchSize: number, options: LedgerBenchOptions): LedgerBatchFig
   return { ...fresh, microsecondsPerTransferPredecoded: predecoded.microsecondsPerTransfer };
 }
 
-function timeApplies(batchSize: number, options: LedgerBenchOptions, predecode: boolean): Omit<LedgerBatchFigure, "microsecondsPerTransferPredecoded"> {
+function timeApplies(
+  batchSize: number,
+  options: LedgerBenchOptions,
+  predecode: boolean,
+): Omit<LedgerBatchFigure, "microsecondsPerTransferPredecoded"> {
   const { transfers, accounts, warmupTransfers } = options;
   const machine = new LedgerStateMachine();
-  const opens: BatchCommand[] = Array.from({ length: accounts }, (_, a) => ({ type: "OpenAccount", account: `acct-${a}`, initialBalance: 1_000_000_000 }));
+  const opens: BatchCommand[] = Array.from({ length: accounts }, (_, a) => ({
+    type: "OpenAccount",
+    account: `acct-${a}`,
+    initialBalance: 1_000_000_000,
+  }));
   machine.apply({ index: 1, term: 1, data: encodeBatch({ requestId: "open", linked: false, commands: opens }) });
   let index = 2;
   for (const entry of transferEntries(index, warmupTransfers, batchSize, accounts, `warm${batchSize}`)) {

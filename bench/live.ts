@@ -50,17 +50,32 @@ function percentileMs(sortedUs: readonly number[], quantile: number): number | n
   return Math.round((sortedUs[Math.max(0, index)] as number) / 10) / 100;
 }
 
-async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBenchOptions>, log: (line: string) => void): Promise<LiveBenchStep[]> {
-  const live = await LiveRuntime.start({ seed: 1, cellCount: 1, via, workload: { opsPerSecond: 0 }, raft: LIVE_BENCH_RAFT, pendingRequestsMax: 100_000, client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 } });
+async function measurePath(
+  via: "direct" | "toxiproxy",
+  options: Required<LiveBenchOptions>,
+  log: (line: string) => void,
+): Promise<LiveBenchStep[]> {
+  const live = await LiveRuntime.start({
+    seed: 1,
+    cellCount: 1,
+    via,
+    workload: { opsPerSecond: 0 },
+    raft: LIVE_BENCH_RAFT,
+    pendingRequestsMax: 100_000,
+    client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 },
+  });
   try {
     if (!(await live.awaitLeaders(30_000_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
     const leader = live.cluster.cell("cell-1")?.leader;
     const client = live.regionClients.get(leader?.region ?? "hangzhou");
     if (client === undefined) throw new Error("bench live: no region client");
     let sequence = 0;
-    const submit = (payload: unknown): Promise<CellOutcome> => new Promise((resolve) => client.submit("cell-1", `b${++sequence}`, "command", payload, resolve));
+    const submit = (payload: unknown): Promise<CellOutcome> =>
+      new Promise((resolve) => client.submit("cell-1", `b${++sequence}`, "command", payload, resolve));
     const accounts = Array.from({ length: options.accounts }, (_, i) => `acct-${i}`);
-    const opened = await Promise.all(accounts.map((account) => submit({ type: "OpenAccount", account, initialBalance: 1_000_000_000_000 })));
+    const opened = await Promise.all(
+      accounts.map((account) => submit({ type: "OpenAccount", account, initialBalance: 1_000_000_000_000 })),
+    );
     if (!opened.every((outcome) => outcome.ok)) throw new Error("bench live: opening the accounts failed");
     const steps: LiveBenchStep[] = [];
     for (const offered of options.offered) {
@@ -78,7 +93,10 @@ async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBe
       await new Promise<void>((resolve) => {
         const tick = setInterval(() => {
           const nowMs = performance.now();
-          const due = Math.min(Math.floor(((Math.min(nowMs, endMs) - startMs) / 1000) * offered), Math.ceil((options.stepMs / 1000) * offered));
+          const due = Math.min(
+            Math.floor(((Math.min(nowMs, endMs) - startMs) / 1000) * offered),
+            Math.ceil((options.stepMs / 1000) * offered),
+          );
           while (issued < due && inflight < INFLIGHT_MAX) {
             issued++;
             inflight++;
@@ -105,15 +123,30 @@ async function measurePath(via: "direct" | "toxiproxy", options: Required<LiveBe
       // Let the backlog of this step drain before the next one starts (and count its CPU).
       const drainDeadline = performance.now() + 10_000;
       while (inflight > 0 && performance.now() < drainDeadline) await live.sleep(20);
-      const perTransfer = (startUs: number | null, endUs: number | null): number | null => (startUs === null || endUs === null || acked === 0 ? null : Math.round((endUs - startUs) / acked));
+      const perTransfer = (startUs: number | null, endUs: number | null): number | null =>
+        startUs === null || endUs === null || acked === 0 ? null : Math.round((endUs - startUs) / acked);
       const clientCpu = process.cpuUsage(clientCpuStart);
       const cpuUsPerTransfer =
         replicaCpuStartUs === null
           ? null
-          : { replicas: perTransfer(replicaCpuStartUs, processesCpuUs(replicaPids)), toxiproxy: perTransfer(toxiproxyCpuStartUs, processCpuUs(live.toxiproxyPid)), client: acked === 0 ? 0 : Math.round((clientCpu.user + clientCpu.system) / acked) };
-      const step: LiveBenchStep = { via, offered, tps: Math.round(latenciesUs.length / (options.stepMs / 1000)), p50Ms: percentileMs(latenciesUs, 0.5), p99Ms: percentileMs(latenciesUs, 0.99), errors, cpuUsPerTransfer };
+          : {
+              replicas: perTransfer(replicaCpuStartUs, processesCpuUs(replicaPids)),
+              toxiproxy: perTransfer(toxiproxyCpuStartUs, processCpuUs(live.toxiproxyPid)),
+              client: acked === 0 ? 0 : Math.round((clientCpu.user + clientCpu.system) / acked),
+            };
+      const step: LiveBenchStep = {
+        via,
+        offered,
+        tps: Math.round(latenciesUs.length / (options.stepMs / 1000)),
+        p50Ms: percentileMs(latenciesUs, 0.5),
+        p99Ms: percentileMs(latenciesUs, 0.99),
+        errors,
+        cpuUsPerTransfer,
+      };
       steps.push(step);
-      log(`bench live ${via}: offered ${offered}/s -> ${step.tps}/s p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms errors ${errors} cpu/transfer us ${JSON.stringify(cpuUsPerTransfer)}`);
+      log(
+        `bench live ${via}: offered ${offered}/s -> ${step.tps}/s p50 ${step.p50Ms} ms p99 ${step.p99Ms} ms errors ${errors} cpu/transfer us ${JSON.stringify(cpuUsPerTransfer)}`,
+      );
       if (step.tps < offered * 0.8 || (step.p99Ms ?? Number.POSITIVE_INFINITY) > options.p99MsSaturated) break;
     }
     return steps;
@@ -135,15 +168,25 @@ export async function run(raw: Record<string, unknown> = {}): Promise<object> {
   const steps: LiveBenchStep[] = [];
   for (const via of options.via) steps.push(...(await measurePath(via, options, log)));
   const maxOf = (via: string): number => Math.max(0, ...steps.filter((step) => step.via === via).map((step) => step.tps));
-  const maxWithin100 = (via: string): number => Math.max(0, ...steps.filter((step) => step.via === via && step.p99Ms !== null && step.p99Ms <= 100).map((step) => step.tps));
+  const maxWithin100 = (via: string): number =>
+    Math.max(0, ...steps.filter((step) => step.via === via && step.p99Ms !== null && step.p99Ms <= 100).map((step) => step.tps));
   return {
     steps,
     maxTpsDirect: maxOf("direct"),
     maxTpsToxiproxy: maxOf("toxiproxy"),
     maxTpsDirectP99Within100Ms: maxWithin100("direct"),
     maxTpsToxiproxyP99Within100Ms: maxWithin100("toxiproxy"),
-    batching: { ...LIVE_BENCH_RAFT, tickUs: 10_000, transport: "one TCP connection per directed link, frames of one event-loop turn corked together" },
+    batching: {
+      ...LIVE_BENCH_RAFT,
+      tickUs: 10_000,
+      transport: "one TCP connection per directed link, frames of one event-loop turn corked together",
+    },
     method: `one cell, 5 replica processes (real fsync per Raft Ready), open-loop transfers at stepped offered rates for ${options.stepMs} ms each from one region client; tps = acknowledged within the step`,
-    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    },
   };
 }

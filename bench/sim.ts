@@ -81,13 +81,17 @@ export interface ApplyFloors {
 function applyFloors(defaultLoad: CellsMeasurement, transfers: number): ApplyFloors {
   const config = defaultWorldConfig();
   const accounts = Math.max(2, Math.round((config.cells.shards * config.workload.accountsPerShard) / config.cells.count));
-  const runs = [0, 1, 2].map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) })).sort((a, b) => a.microsecondsPerApply - b.microsecondsPerApply);
+  const runs = [0, 1, 2]
+    .map(() => runLedgerBench({ accounts, transfers, warmupTransfers: Math.min(20_000, transfers) }))
+    .sort((a, b) => a.microsecondsPerApply - b.microsecondsPerApply);
   const median = runs[1] as (typeof runs)[number];
   const ledgerApplyUs = median.microsecondsPerApply;
   const applyMs = (defaultLoad.committedTransfers * APPLIES_PER_TRANSFER * ledgerApplyUs) / 1000;
   return {
     ledgerApplyUs,
-    ledgerApplyUsPerTransferByBatchSize: Object.fromEntries(median.batches.map((figure) => [String(figure.batchSize), figure.microsecondsPerTransfer])),
+    ledgerApplyUsPerTransferByBatchSize: Object.fromEntries(
+      median.batches.map((figure) => [String(figure.batchSize), figure.microsecondsPerTransfer]),
+    ),
     accounts,
     appliesPerTransfer: APPLIES_PER_TRANSFER,
     committedTransfersPerWallSecondCeiling: Math.round(1_000_000 / (APPLIES_PER_TRANSFER * ledgerApplyUs)),
@@ -150,7 +154,8 @@ function transferLatencies(virtual: VirtualRuntime, fromUs: number): { p50: numb
     }
   }
   latenciesMs.sort((a, b) => a - b);
-  const at = (q: number): number => Math.round((latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(latenciesMs.length * q))] ?? 0) * 100) / 100;
+  const at = (q: number): number =>
+    Math.round((latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(latenciesMs.length * q))] ?? 0) * 100) / 100;
   return { p50: at(0.5), p99: at(0.99) };
 }
 
@@ -233,6 +238,12 @@ export async function run(options: SimBenchOptions = {}): Promise<SimBenchResult
       `cells: the default world (6 cells x 5 replicas, seed 1) after leaders settle and 1 s of load, timed over ${(options.cellsSimulatedUs ?? 10_000_000) / 1e6} s simulated at 2,000 ops/s (simToWallRatio) and ${(options.saturatedSimulatedUs ?? 2_000_000) / 1e6} s at ${options.saturatedOpsPerSecond ?? 60_000} ops/s offered (committedTransfersPerWallSecond: acknowledged transfers / wall s), each the median of ${cellsRuns} runs by wall time (wallMsRuns); ` +
       `floors: bench/ledger.ts in the same process with the default world's accounts per cell, median of 3 runs of ${options.floorTransfers ?? 200_000} applies; ` +
       `ping world: default config, 2 hosts per datacenter pinging all others every 100 ms, seed 1, ${simulatedUs / 1_000_000} s simulated, wall time includes building the world`,
-    machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
+    machine: {
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    },
   };
 }

@@ -39,7 +39,8 @@ export function defaultMinutes(): number {
   const text = process.env.LDC_SOAK_MINUTES;
   if (text === undefined) return 30;
   const minutes = Number(text);
-  if (!(Number.isFinite(minutes) && minutes > 0)) throw new Error(`LDC_SOAK_MINUTES: expected a positive number, got ${JSON.stringify(text)}`);
+  if (!(Number.isFinite(minutes) && minutes > 0))
+    throw new Error(`LDC_SOAK_MINUTES: expected a positive number, got ${JSON.stringify(text)}`);
   return minutes;
 }
 
@@ -82,10 +83,27 @@ export function slope(points: readonly { readonly x: number; readonly y: number 
 }
 
 function startServer(repo: string, port: number, dataDirectory: string): ChildProcess {
-  const child = spawn(process.execPath, [join(repo, "bin", "ldc.mjs"), "start", "--port", String(port), "--seed", "1", "--speed", "1", "--data-dir", dataDirectory, "--token", TOKEN], {
-    cwd: repo,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(repo, "bin", "ldc.mjs"),
+      "start",
+      "--port",
+      String(port),
+      "--seed",
+      "1",
+      "--speed",
+      "1",
+      "--data-dir",
+      dataDirectory,
+      "--token",
+      TOKEN,
+    ],
+    {
+      cwd: repo,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   child.stderr?.setEncoding("utf8");
   return child;
 }
@@ -118,7 +136,15 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
     stderrTail = (stderrTail + chunk).slice(-4_000);
   });
   const samples: SoakSample[] = [];
-  const drills: { atMinute: number; drill: string; forced: boolean; id: string | null; status: number; outcome: string | null; reasons: readonly string[] }[] = [];
+  const drills: {
+    atMinute: number;
+    drill: string;
+    forced: boolean;
+    id: string | null;
+    status: number;
+    outcome: string | null;
+    reasons: readonly string[];
+  }[] = [];
   const events: string[] = [];
   let exited: string | null = null;
   let survived = false;
@@ -148,12 +174,17 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
       const minute = tS / 60;
       const running = await runningDrill(base);
       if (forced === "pending" && minute >= forcedDrillAtMinute && running === null) {
-        const evacuated = await request(base, "POST", "/api/v1/regions/hangzhou/evacuate", { reason: "soak: the drill forced while evacuated (issue 15)" });
+        const evacuated = await request(base, "POST", "/api/v1/regions/hangzhou/evacuate", {
+          reason: "soak: the drill forced while evacuated (issue 15)",
+        });
         events.push(`${tS}s: evacuate hangzhou -> ${evacuated.status}`);
         drills.push(await startDrill(base, "region-outage", true, minute));
         forced = "running";
       } else if (forced === "running" && running === null) {
-        const restored = await request(base, "POST", "/api/v1/regions/hangzhou/restore", { reason: "soak: forced drill done", force: true });
+        const restored = await request(base, "POST", "/api/v1/regions/hangzhou/restore", {
+          reason: "soak: forced drill done",
+          force: true,
+        });
         events.push(`${tS}s: restore hangzhou -> ${restored.status}`);
         forced = "done";
         nextDrillMs = Date.now() + drillEveryMinutes * 60_000;
@@ -187,7 +218,12 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
   return {
     repo,
     minutes,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", memoryGB: Math.round(totalmem() / 2 ** 30), loadavgAtEnd: loadavg().map((load) => Math.round(load * 100) / 100) },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? "unknown",
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      loadavgAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
+    },
     survived,
     exit: survived ? null : exited,
     rssMBMax: Math.max(0, ...samples.map((sample) => sample.rssMB)),
@@ -214,12 +250,46 @@ async function runningDrill(base: string): Promise<string | null> {
   }
 }
 
-async function startDrill(base: string, drill: string, force: boolean, atMinute: number): Promise<{ atMinute: number; drill: string; forced: boolean; id: string | null; status: number; outcome: string | null; reasons: readonly string[] }> {
+async function startDrill(
+  base: string,
+  drill: string,
+  force: boolean,
+  atMinute: number,
+): Promise<{
+  atMinute: number;
+  drill: string;
+  forced: boolean;
+  id: string | null;
+  status: number;
+  outcome: string | null;
+  reasons: readonly string[];
+}> {
   try {
-    const response = await request(base, "POST", `/api/v1/drills/${drill}/runs`, force ? { force: true, reason: "soak: forced while hangzhou is evacuated (issue 15)" } : {});
+    const response = await request(
+      base,
+      "POST",
+      `/api/v1/drills/${drill}/runs`,
+      force ? { force: true, reason: "soak: forced while hangzhou is evacuated (issue 15)" } : {},
+    );
     const id = (response.json as { id?: string }).id ?? null;
-    return { atMinute: Math.round(atMinute * 10) / 10, drill, forced: force, id, status: response.status, outcome: null, reasons: response.status >= 400 ? [JSON.stringify(response.json)] : [] };
+    return {
+      atMinute: Math.round(atMinute * 10) / 10,
+      drill,
+      forced: force,
+      id,
+      status: response.status,
+      outcome: null,
+      reasons: response.status >= 400 ? [JSON.stringify(response.json)] : [],
+    };
   } catch (error) {
-    return { atMinute: Math.round(atMinute * 10) / 10, drill, forced: force, id: null, status: 0, outcome: null, reasons: [(error as Error).message] };
+    return {
+      atMinute: Math.round(atMinute * 10) / 10,
+      drill,
+      forced: force,
+      id: null,
+      status: 0,
+      outcome: null,
+      reasons: [(error as Error).message],
+    };
   }
 }

@@ -79,7 +79,12 @@ export function groupDatacenters(flat: FlatTopologyInput): TopologyInput {
   const byRegion = new Map<string, string[]>(flat.regions.map((region) => [region.name, []]));
   flat.datacenters.forEach((datacenter, i) => {
     const list = byRegion.get(datacenter.region);
-    if (list === undefined) throw new PlacementError("INVALID_TOPOLOGY", `topology.datacenters[${i}].region`, `one of the regions (${[...byRegion.keys()].join(", ")})`);
+    if (list === undefined)
+      throw new PlacementError(
+        "INVALID_TOPOLOGY",
+        `topology.datacenters[${i}].region`,
+        `one of the regions (${[...byRegion.keys()].join(", ")})`,
+      );
     list.push(datacenter.name);
   });
   return { regions: [...byRegion].map(([name, datacenters]) => ({ name, datacenters })) };
@@ -157,7 +162,8 @@ export class Placement {
   /** The first `accountsPerShard` accounts of a shard: acct-<shard>-0 ... */
   accountsOfShard(shard: number, accountsPerShard: number): string[] {
     this.cellOfShard(shard);
-    if (!Number.isSafeInteger(accountsPerShard) || accountsPerShard < 0) throw new PlacementError("INVALID_INPUT", "accountsPerShard", "a non-negative safe integer");
+    if (!Number.isSafeInteger(accountsPerShard) || accountsPerShard < 0)
+      throw new PlacementError("INVALID_INPUT", "accountsPerShard", "a non-negative safe integer");
     return Array.from({ length: accountsPerShard }, (_, n) => `acct-${shard}-${n}`);
   }
 
@@ -179,10 +185,15 @@ function validateTopology(topology: TopologyInput): void {
       throw new PlacementError("INVALID_TOPOLOGY", `topology.regions[${i}].name`, "a unique non-empty region name");
     }
     regionNames.add(region.name);
-    if (!Array.isArray(region.datacenters)) throw new PlacementError("INVALID_TOPOLOGY", `topology.regions[${i}].datacenters`, "an array of datacenter names");
+    if (!Array.isArray(region.datacenters))
+      throw new PlacementError("INVALID_TOPOLOGY", `topology.regions[${i}].datacenters`, "an array of datacenter names");
     region.datacenters.forEach((datacenter: unknown, j: number) => {
       if (typeof datacenter !== "string" || datacenter.length === 0 || datacenterNames.has(datacenter)) {
-        throw new PlacementError("INVALID_TOPOLOGY", `topology.regions[${i}].datacenters[${j}]`, "a datacenter name unique across the topology");
+        throw new PlacementError(
+          "INVALID_TOPOLOGY",
+          `topology.regions[${i}].datacenters[${j}]`,
+          "a datacenter name unique across the topology",
+        );
       }
       datacenterNames.add(datacenter);
     });
@@ -194,11 +205,20 @@ function validateOptions(options: PlacementOptions): void {
   if (!Number.isSafeInteger(cellCount) || cellCount < 1 || cellCount > placementLimits.cellCountMax) {
     throw new PlacementError("INVALID_OPTION", "cells.count", `an integer in [1, ${placementLimits.cellCountMax}]`);
   }
-  if (!Number.isSafeInteger(replicasPerCell) || replicasPerCell < 3 || replicasPerCell % 2 === 0 || replicasPerCell > placementLimits.replicasPerCellMax) {
+  if (
+    !Number.isSafeInteger(replicasPerCell) ||
+    replicasPerCell < 3 ||
+    replicasPerCell % 2 === 0 ||
+    replicasPerCell > placementLimits.replicasPerCellMax
+  ) {
     throw new PlacementError("INVALID_OPTION", "cells.replicasPerCell", `an odd integer in [3, ${placementLimits.replicasPerCellMax}]`);
   }
   if (!Number.isSafeInteger(shardCount) || shardCount < cellCount || shardCount > placementLimits.shardCountMax) {
-    throw new PlacementError("INVALID_OPTION", "cells.shards", `an integer in [cells.count = ${cellCount}, ${placementLimits.shardCountMax}] (every cell owns a shard)`);
+    throw new PlacementError(
+      "INVALID_OPTION",
+      "cells.shards",
+      `an integer in [cells.count = ${cellCount}, ${placementLimits.shardCountMax}] (every cell owns a shard)`,
+    );
   }
 }
 
@@ -290,6 +310,11 @@ export function electionOrder(cell: CellPlacement): string[] {
   const rank = (replica: ReplicaPlacement): number => (replica.region === cell.preferredLeaderRegion ? 0 : 1);
   return cell.replicas
     .map((replica, position) => ({ replica, position }))
-    .sort((a, b) => rank(a.replica) - rank(b.replica) || (perRegion.get(b.replica.region) ?? 0) - (perRegion.get(a.replica.region) ?? 0) || a.position - b.position)
+    .sort(
+      (a, b) =>
+        rank(a.replica) - rank(b.replica) ||
+        (perRegion.get(b.replica.region) ?? 0) - (perRegion.get(a.replica.region) ?? 0) ||
+        a.position - b.position,
+    )
     .map(({ replica }) => replica.replica);
 }

@@ -105,7 +105,8 @@ export interface ReplicaError {
   readonly leaderHint?: string | null;
 }
 
-export type SubmitOutcome = { readonly ok: true; readonly result: unknown; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
+export type SubmitOutcome =
+  { readonly ok: true; readonly result: unknown; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
 export type ReadOutcome = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
 
 export type ReplicaPhase = "recovering" | "running" | "corrupted" | "failed";
@@ -144,7 +145,12 @@ function requestIdOf(data: unknown): string | null {
 function isRaftMessage(value: unknown): value is Message {
   if (typeof value !== "object" || value === null) return false;
   const message = value as { type?: unknown; from?: unknown; to?: unknown; term?: unknown };
-  return typeof message.type === "string" && typeof message.from === "string" && typeof message.to === "string" && typeof message.term === "number";
+  return (
+    typeof message.type === "string" &&
+    typeof message.from === "string" &&
+    typeof message.to === "string" &&
+    typeof message.term === "number"
+  );
 }
 
 /** Messages a leader may send before its own entries are durable: they acknowledge nothing. */
@@ -195,7 +201,8 @@ export class Replica {
     this.compactionStagger = 1 + Math.max(0, options.voters.indexOf(options.id)) / (2 * options.voters.length);
     this.snapshotEntries = Math.round((options.raft.snapshotEntries ?? SNAPSHOT_ENTRIES_DEFAULT) * this.compactionStagger);
     this.snapshotStepUnits = options.raft.snapshotStepUnits ?? SNAPSHOT_STEP_UNITS_DEFAULT;
-    if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1) throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
+    if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1)
+      throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
     this.storage = new RaftStorage(
       { walFile: options.walFile ?? `raft-${options.id}.wal`, snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap` },
       dependencies.disk,
@@ -232,7 +239,12 @@ export class Replica {
       }
       this.persistedHardState = state.hardState;
       this.phase = "running";
-      dependencies.log.event("info", "replica.started", { id: options.id, entries: state.entries.length, tornBytes: result.tornBytes, snapshotIndex: this.snapshotIndex });
+      dependencies.log.event("info", "replica.started", {
+        id: options.id,
+        entries: state.entries.length,
+        tornBytes: result.tornBytes,
+        snapshotIndex: this.snapshotIndex,
+      });
       this.scheduleTick();
       this.processReady();
       for (const callback of this.startCallbacks.splice(0)) callback(this.phase);
@@ -248,11 +260,14 @@ export class Replica {
   /** Proposes `data` (which must carry a string `requestId`); answers once applied, with the state machine's result. */
   submit(data: unknown, callback: (outcome: SubmitOutcome) => void): void {
     const requestId = this.requestIdOf(data);
-    if (requestId === null) return callback({ ok: false, error: { code: "INVALID", message: "data.requestId: expected a non-empty string" } });
+    if (requestId === null)
+      return callback({ ok: false, error: { code: "INVALID", message: "data.requestId: expected a non-empty string" } });
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
-    if (this.pendingSubmits.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
-    if (this.pendingSubmits.has(requestId)) return callback({ ok: false, error: { code: "DROPPED", message: `request ${requestId} is already in flight here` } });
+    if (this.pendingSubmits.size >= this.pendingRequestsMax)
+      return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
+    if (this.pendingSubmits.has(requestId))
+      return callback({ ok: false, error: { code: "DROPPED", message: `request ${requestId} is already in flight here` } });
     this.track(node.propose(data), this.pendingSubmits, requestId, callback);
   }
 
@@ -265,7 +280,8 @@ export class Replica {
       if (status.role === "leader") return callback({ ok: true, index: status.applied });
       return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: status.leader } });
     }
-    if (this.pendingReads.size >= this.pendingRequestsMax) return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
+    if (this.pendingReads.size >= this.pendingRequestsMax)
+      return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
     // The nonce keeps contexts unique across restarts: a leader must never match a new read to
     // the answer of an older one with the same sequence number.
     const context = `${this.options.id}:${this.readNonce}:${++this.readSequence}`;
@@ -273,7 +289,12 @@ export class Replica {
   }
 
   /** Accepted by the core: wait for the answer (until the deadline); refused: answer now. */
-  private track<T>(result: ProposeResult | ReadIndexResult, pending: Map<string, Pending<T>>, key: string, callback: (outcome: T | { readonly ok: false; readonly error: ReplicaError }) => void): void {
+  private track<T>(
+    result: ProposeResult | ReadIndexResult,
+    pending: Map<string, Pending<T>>,
+    key: string,
+    callback: (outcome: T | { readonly ok: false; readonly error: ReplicaError }) => void,
+  ): void {
     switch (result.code) {
       case "OK":
         pending.set(key, { callback, deadlineUs: this.dependencies.clock.nowUs() + this.requestTimeoutUs });
@@ -369,16 +390,24 @@ export class Replica {
     // etcd's MustSync: only entries, a snapshot, or a new term or vote need the disk. The commit
     // index is volatile (Raft re-learns it from the leader), so a Ready that only moves commit,
     // applies or answers goes on at once: no WAL record, no fsync, no extra event.
-    const mustPersist = ready.entries.length > 0 || ready.snapshot !== null || (ready.hardState !== null && (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
+    const mustPersist =
+      ready.entries.length > 0 ||
+      ready.snapshot !== null ||
+      (ready.hardState !== null &&
+        (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
     const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       if (this.phase !== "running") return;
       if (ready.hardState !== null && mustPersist) {
-        assert(ready.hardState.term >= this.persistedHardState.term, () => `${this.id}: durable term ${ready.hardState?.term} below ${this.persistedHardState.term}`);
+        assert(
+          ready.hardState.term >= this.persistedHardState.term,
+          () => `${this.id}: durable term ${ready.hardState?.term} below ${this.persistedHardState.term}`,
+        );
         this.persistedHardState = ready.hardState;
       }
       for (const message of ready.messages) {
-        if (early.length === 0 || !early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+        if (early.length === 0 || !early.includes(message))
+          this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
       }
       this.apply(ready);
       node.advance(ready);
@@ -396,7 +425,10 @@ export class Replica {
     // history on this replica than on the others.
     assertContiguous(ready.committedEntries, `${this.id}: committed entries`);
     if (ready.snapshot !== null) {
-      assert(ready.snapshot.metadata.index >= this.snapshotIndex, () => `${this.id}: snapshot ${ready.snapshot?.metadata.index} behind ${this.snapshotIndex}`);
+      assert(
+        ready.snapshot.metadata.index >= this.snapshotIndex,
+        () => `${this.id}: snapshot ${ready.snapshot?.metadata.index} behind ${this.snapshotIndex}`,
+      );
       this.stateMachine.restore(ready.snapshot.data);
       this.snapshotIndex = ready.snapshot.metadata.index;
       this.snapshotting = null; // built from the state just replaced
@@ -442,7 +474,11 @@ export class Replica {
     // entry count alone would make compaction dominate long runs; this keeps its cost per entry
     // constant and the WAL within about the size of the state it would rebuild.
     if (this.storage.walBytes < this.storage.snapshotBytes * this.compactionStagger) return done();
-    const task: SnapshotTask = this.stateMachine.beginSnapshot?.() ?? { index: applied, step: () => true, result: () => this.stateMachine.snapshot() };
+    const task: SnapshotTask = this.stateMachine.beginSnapshot?.() ?? {
+      index: applied,
+      step: () => true,
+      result: () => this.stateMachine.snapshot(),
+    };
     const building: Snapshotting = { task, snapshot: null };
     this.snapshotting = building;
     if (task.step(this.snapshotStepUnits)) this.writeSnapshot(node, building);
@@ -496,7 +532,14 @@ export class Replica {
     const compactStartedUs = this.dependencies.clock.nowUs();
     this.storage.compact(snapshot, this.persistedHardState, entriesAfter, (failure) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
-      this.dependencies.log.event("info", "replica.compacted", { id: this.options.id, index: snapshot.metadata.index, walBytes: this.storage.walBytes, snapshotBytes: this.storage.snapshotBytes, entriesAfter: entriesAfter.length, compactUs: this.dependencies.clock.nowUs() - compactStartedUs });
+      this.dependencies.log.event("info", "replica.compacted", {
+        id: this.options.id,
+        index: snapshot.metadata.index,
+        walBytes: this.storage.walBytes,
+        snapshotBytes: this.storage.snapshotBytes,
+        entriesAfter: entriesAfter.length,
+        compactUs: this.dependencies.clock.nowUs() - compactStartedUs,
+      });
       done();
     });
   }
@@ -564,4 +607,3 @@ function messageSizeBytes(message: Message): number {
   if (message.type === "snapshot") return 64 + JSON.stringify(message.snapshot.data ?? null).length;
   return 64;
 }
-

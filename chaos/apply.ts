@@ -89,10 +89,16 @@ type Shape = "isolate" | "region-vs-rest" | "datacenter" | "region-pair" | "majo
 /** An unnamed shape follows from what the target names: one region, two regions, a datacenter. */
 function partitionShape(explicit: Shape | null, selector: TargetSelector, target: ResolvedTarget): Shape {
   if (explicit !== null) return explicit;
-  const onlyRegions = selector.regions !== undefined && selector.hosts === undefined && selector.datacenters === undefined && selector.cells === undefined && selector.select === "all";
+  const onlyRegions =
+    selector.regions !== undefined &&
+    selector.hosts === undefined &&
+    selector.datacenters === undefined &&
+    selector.cells === undefined &&
+    selector.select === "all";
   if (onlyRegions && target.regions.length === 2) return "region-pair";
   if (onlyRegions && target.regions.length === 1) return "region-vs-rest";
-  const onlyDatacenters = selector.datacenters !== undefined && selector.hosts === undefined && selector.cells === undefined && selector.select === "all";
+  const onlyDatacenters =
+    selector.datacenters !== undefined && selector.hosts === undefined && selector.cells === undefined && selector.select === "all";
   if (onlyDatacenters) return "datacenter";
   return "isolate";
 }
@@ -107,14 +113,21 @@ function applyPartition(shape: Shape, target: ResolvedTarget, context: ApplyCont
     case "region-vs-rest":
       for (const region of target.regions) {
         install({ kind: "region-vs-rest", region });
-        links.push(...regionLinks(universe, universe.hosts.filter((host) => host.region === region).map((host) => host.id), universe.hosts.map((host) => host.id)));
+        links.push(
+          ...regionLinks(
+            universe,
+            universe.hosts.filter((host) => host.region === region).map((host) => host.id),
+            universe.hosts.map((host) => host.id),
+          ),
+        );
       }
       return { hosts: target.regions, links: dedupe(links) };
     case "datacenter":
       for (const datacenter of target.datacenters) install({ kind: "datacenter", datacenter });
       return { hosts: target.datacenters, links: regionLinks(universe, target.hosts, rest(universe, target.hosts)) };
     case "region-pair": {
-      if (target.regions.length !== 2) throw new ChaosError("INVALID_FAULT", "params.shape", `region-pair needs exactly two regions, got ${target.regions.length}`);
+      if (target.regions.length !== 2)
+        throw new ChaosError("INVALID_FAULT", "params.shape", `region-pair needs exactly two regions, got ${target.regions.length}`);
       const [a, b] = target.regions as [string, string];
       const hostsOf = (region: string): string[] => universe.hosts.filter((host) => host.region === region).map((host) => host.id);
       install({ kind: "one-way", from: hostsOf(a), to: hostsOf(b) });
@@ -140,7 +153,8 @@ function applyPartition(shape: Shape, target: ResolvedTarget, context: ApplyCont
     case "majorities-ring": {
       // Per cell: a quorum is a property of one Raft group, so each cell gets its own ring.
       for (const cell of target.cells) {
-        const members = universe.cells.find((entry) => entry.id === cell)?.replicas.filter((replica) => target.hosts.includes(replica)) ?? [];
+        const members =
+          universe.cells.find((entry) => entry.id === cell)?.replicas.filter((replica) => target.hosts.includes(replica)) ?? [];
         const ring = context.random.shuffle(members);
         const majority = Math.floor(ring.length / 2) + 1;
         ring.forEach((host, position) => {
@@ -174,7 +188,12 @@ function dedupe(links: readonly (readonly [string, string])[]): [string, string]
   return out.sort((x, y) => (x[0] + x[1] < y[0] + y[1] ? -1 : 1));
 }
 
-function degrade(target: ResolvedTarget, context: ApplyContext, undo: Undo, degradation: Omit<LinkDegradation, "between" | "and">): FaultAffects {
+function degrade(
+  target: ResolvedTarget,
+  context: ApplyContext,
+  undo: Undo,
+  degradation: Omit<LinkDegradation, "between" | "and">,
+): FaultAffects {
   const others = rest(context.universe, target.hosts);
   // Degrading "everything" means every link, not links to an empty rest.
   const and = others.length === 0 ? target.hosts : others;
@@ -186,7 +205,10 @@ const msToUs = (ms: number): number => Math.round(ms * 1000);
 
 export function applyFault(spec: FaultSpec, target: ResolvedTarget, context: ApplyContext): AppliedFault {
   const undo = new Undo(context.port, context.clock);
-  const affects = applyNetworkFault(spec, target, context, undo) ?? applyHostFault(spec, target, context, undo) ?? applyProcessFault(spec, target, context, undo);
+  const affects =
+    applyNetworkFault(spec, target, context, undo) ??
+    applyHostFault(spec, target, context, undo) ??
+    applyProcessFault(spec, target, context, undo);
   return { affects, heal: () => undo.heal() };
 }
 
@@ -276,7 +298,12 @@ function applyProcessFault(spec: FaultSpec, target: ResolvedTarget, context: App
 }
 
 /** Followers first and the leader last, as an operator would, so a cell changes leader once. */
-function applyRollingRestart(params: { readonly intervalMs: number; readonly downMs: number }, target: ResolvedTarget, context: ApplyContext, undo: Undo): FaultAffects {
+function applyRollingRestart(
+  params: { readonly intervalMs: number; readonly downMs: number },
+  target: ResolvedTarget,
+  context: ApplyContext,
+  undo: Undo,
+): FaultAffects {
   const clock = context.clock;
   const order: string[] = [];
   for (const cellId of target.cells) {

@@ -109,7 +109,8 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
   partition: {
     level: "host",
     select: "all",
-    description: "Cut links: a region from the rest, a datacenter, two regions from each other, a host set, a majorities ring per cell, random halves, or one way.",
+    description:
+      "Cut links: a region from the rest, a datacenter, two regions from each other, a host set, a majorities ring per cell, random halves, or one way.",
     params: { shape: null },
     paramSchema: z.strictObject({
       shape: z
@@ -123,11 +124,32 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
     select: "all",
     description: "Extra one-way delay (with jitter) on links between the target and the rest.",
     params: { delayMs: 50, jitterMs: 10 },
-    paramSchema: z.strictObject({ delayMs: numberIn(0, 60_000, "milliseconds").default(50), jitterMs: numberIn(0, 60_000, "milliseconds").default(10) }),
+    paramSchema: z.strictObject({
+      delayMs: numberIn(0, 60_000, "milliseconds").default(50),
+      jitterMs: numberIn(0, 60_000, "milliseconds").default(10),
+    }),
   },
-  loss: { level: "host", select: "all", description: "Drop messages on the target's links.", params: { probability: 0.1 }, paramSchema: z.strictObject({ probability: probability(0.1) }) },
-  duplicate: { level: "host", select: "all", description: "Deliver messages twice on the target's links.", params: { probability: 0.1 }, paramSchema: z.strictObject({ probability: probability(0.1) }) },
-  reorder: { level: "host", select: "all", description: "Delay some messages so they overtake others.", params: { probability: 0.2 }, paramSchema: z.strictObject({ probability: probability(0.2) }) },
+  loss: {
+    level: "host",
+    select: "all",
+    description: "Drop messages on the target's links.",
+    params: { probability: 0.1 },
+    paramSchema: z.strictObject({ probability: probability(0.1) }),
+  },
+  duplicate: {
+    level: "host",
+    select: "all",
+    description: "Deliver messages twice on the target's links.",
+    params: { probability: 0.1 },
+    paramSchema: z.strictObject({ probability: probability(0.1) }),
+  },
+  reorder: {
+    level: "host",
+    select: "all",
+    description: "Delay some messages so they overtake others.",
+    params: { probability: 0.2 },
+    paramSchema: z.strictObject({ probability: probability(0.2) }),
+  },
   bandwidth: {
     level: "host",
     select: "all",
@@ -137,27 +159,81 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
   },
   "fsync-eio": { level: "host", select: "one", description: "fsync fails with EIO.", params: {}, paramSchema: none },
   enospc: { level: "host", select: "one", description: "Appends fail with ENOSPC (disk full).", params: {}, paramSchema: none },
-  "slow-fsync": { level: "host", select: "one", description: "fsync takes `multiplier` times longer.", params: { multiplier: 50 }, paramSchema: z.strictObject({ multiplier: numberIn(1, 10_000, "a multiplier").default(50) }) },
-  corrupt: { level: "host", select: "one", description: "Flip a bit in a synced record (found on the next read/recovery).", params: {}, paramSchema: none },
-  "torn-write": { level: "host", select: "one", description: "The next crash tears the last unsynced write.", params: {}, paramSchema: none },
-  kill: { level: "host", select: "one", description: "Crash the process (memory and unsynced writes lost); healing restarts it.", params: {}, paramSchema: none },
-  restart: { level: "host", select: "one", description: "Crash, then restart after `downMs`.", params: { downMs: 1000 }, paramSchema: z.strictObject({ downMs: numberIn(0, 600_000, "milliseconds").default(1000) }) },
-  pause: { level: "host", select: "one", description: "Pause the process (timers and messages wait); healing resumes it.", params: {}, paramSchema: none },
+  "slow-fsync": {
+    level: "host",
+    select: "one",
+    description: "fsync takes `multiplier` times longer.",
+    params: { multiplier: 50 },
+    paramSchema: z.strictObject({ multiplier: numberIn(1, 10_000, "a multiplier").default(50) }),
+  },
+  corrupt: {
+    level: "host",
+    select: "one",
+    description: "Flip a bit in a synced record (found on the next read/recovery).",
+    params: {},
+    paramSchema: none,
+  },
+  "torn-write": {
+    level: "host",
+    select: "one",
+    description: "The next crash tears the last unsynced write.",
+    params: {},
+    paramSchema: none,
+  },
+  kill: {
+    level: "host",
+    select: "one",
+    description: "Crash the process (memory and unsynced writes lost); healing restarts it.",
+    params: {},
+    paramSchema: none,
+  },
+  restart: {
+    level: "host",
+    select: "one",
+    description: "Crash, then restart after `downMs`.",
+    params: { downMs: 1000 },
+    paramSchema: z.strictObject({ downMs: numberIn(0, 600_000, "milliseconds").default(1000) }),
+  },
+  pause: {
+    level: "host",
+    select: "one",
+    description: "Pause the process (timers and messages wait); healing resumes it.",
+    params: {},
+    paramSchema: none,
+  },
   "rolling-restart": {
     level: "cell",
     select: "one",
     description: "Restart a cell's replicas one at a time, `intervalMs` apart, each down for `downMs`.",
     params: { intervalMs: 10_000, downMs: 2_000 },
-    paramSchema: z.strictObject({ intervalMs: numberIn(1, 3_600_000, "milliseconds").default(10_000), downMs: numberIn(0, 600_000, "milliseconds").default(2_000) }),
+    paramSchema: z.strictObject({
+      intervalMs: numberIn(1, 3_600_000, "milliseconds").default(10_000),
+      downMs: numberIn(0, 600_000, "milliseconds").default(2_000),
+    }),
   },
-  "dc-outage": { level: "datacenter", select: "leader", description: "Power loss in a datacenter: every process crashes and every link drops.", params: {}, paramSchema: none },
-  "region-outage": { level: "region", select: "leader", description: "Power loss in a region: every process crashes and every link drops.", params: {}, paramSchema: none },
+  "dc-outage": {
+    level: "datacenter",
+    select: "leader",
+    description: "Power loss in a datacenter: every process crashes and every link drops.",
+    params: {},
+    paramSchema: none,
+  },
+  "region-outage": {
+    level: "region",
+    select: "leader",
+    description: "Power loss in a region: every process crashes and every link drops.",
+    params: {},
+    paramSchema: none,
+  },
   clock: {
     level: "host",
     select: "one",
     description: "Skew (offsetMs) and drift (driftPpm) of a host clock.",
     params: { offsetMs: 500, driftPpm: 0 },
-    paramSchema: z.strictObject({ offsetMs: numberIn(-3_600_000, 3_600_000, "milliseconds").default(500), driftPpm: numberIn(-1_000_000, 1_000_000, "parts per million").default(0) }),
+    paramSchema: z.strictObject({
+      offsetMs: numberIn(-3_600_000, 3_600_000, "milliseconds").default(500),
+      driftPpm: numberIn(-1_000_000, 1_000_000, "parts per million").default(0),
+    }),
   },
 };
 
@@ -171,10 +247,9 @@ const ENVELOPE_KEYS = new Set<string>(["type", "target", "params", "duration", "
 const nameList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: (issue) => `expected a name or a non-empty list of names, got ${shown(issue.input)}`,
 });
-const selectInput = z.union([
-  z.enum(SELECTS),
-  z.string().regex(/^\d+(\.\d+)?%$/),
-], { error: (issue) => `expected one of ${SELECTS.join(", ")} or a percentage like "40%", got ${shown(issue.input)}` });
+const selectInput = z.union([z.enum(SELECTS), z.string().regex(/^\d+(\.\d+)?%$/)], {
+  error: (issue) => `expected one of ${SELECTS.join(", ")} or a percentage like "40%", got ${shown(issue.input)}`,
+});
 
 const targetObjectSchema = z.strictObject({
   select: selectInput.optional(),
@@ -213,12 +288,18 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: string): T {
   return parsed.data;
 }
 
-const list = (value: string | readonly string[] | undefined): readonly string[] | undefined => (value === undefined ? undefined : typeof value === "string" ? [value] : value);
+const list = (value: string | readonly string[] | undefined): readonly string[] | undefined =>
+  value === undefined ? undefined : typeof value === "string" ? [value] : value;
 
-function mergeLists(field: string, a: string | readonly string[] | undefined, b: string | readonly string[] | undefined): readonly string[] | undefined {
+function mergeLists(
+  field: string,
+  a: string | readonly string[] | undefined,
+  b: string | readonly string[] | undefined,
+): readonly string[] | undefined {
   const left = list(a);
   const right = list(b);
-  if (left !== undefined && right !== undefined) throw new ChaosError("INVALID_FAULT", field, "given twice (singular and plural form); use one");
+  if (left !== undefined && right !== undefined)
+    throw new ChaosError("INVALID_FAULT", field, "given twice (singular and plural form); use one");
   return left ?? right;
 }
 
@@ -229,7 +310,8 @@ function toSelector(input: TargetObjectInput, defaultSelect: Select, prefix: str
     if (input.select.endsWith("%")) {
       select = "percent";
       percent = Number(input.select.slice(0, -1));
-      if (!(percent > 0 && percent <= 100)) throw new ChaosError("INVALID_FAULT", joinField(prefix, "select"), `expected a percentage in (0%, 100%], got "${input.select}"`);
+      if (!(percent > 0 && percent <= 100))
+        throw new ChaosError("INVALID_FAULT", joinField(prefix, "select"), `expected a percentage in (0%, 100%], got "${input.select}"`);
     } else {
       select = input.select as Select;
     }
@@ -301,9 +383,14 @@ export function parseFaultSpec(input: unknown, prefix = ""): FaultSpec {
     paramsInput = { ...(record.params as Record<string, unknown>) };
   }
   for (const key of Object.keys(topParams)) {
-    if (key in paramsInput) throw new ChaosError("INVALID_FAULT", joinField(prefix, key), "given both at the top level and in params; use one");
+    if (key in paramsInput)
+      throw new ChaosError("INVALID_FAULT", joinField(prefix, key), "given both at the top level and in params; use one");
   }
-  const params = parseWith(info.paramSchema, { ...paramsInput, ...topParams }, joinField(prefix, record.params !== undefined && Object.keys(topParams).length === 0 ? "params" : ""));
+  const params = parseWith(
+    info.paramSchema,
+    { ...paramsInput, ...topParams },
+    joinField(prefix, record.params !== undefined && Object.keys(topParams).length === 0 ? "params" : ""),
+  );
 
   // The target: an object, a select word ("leader", "40%"), or keys at the top level.
   const topTarget: Record<string, unknown> = {};
@@ -312,28 +399,48 @@ export function parseFaultSpec(input: unknown, prefix = ""): FaultSpec {
   let targetPrefix = prefix;
   if (record.target !== undefined) {
     if (Object.keys(topTarget).length > 0) {
-      throw new ChaosError("INVALID_FAULT", joinField(prefix, Object.keys(topTarget)[0] as string), "given both `target` and a top-level target key; use one");
+      throw new ChaosError(
+        "INVALID_FAULT",
+        joinField(prefix, Object.keys(topTarget)[0] as string),
+        "given both `target` and a top-level target key; use one",
+      );
     }
     targetPrefix = joinField(prefix, "target");
-    targetInput = typeof record.target === "string" ? parseWith(targetObjectSchema, { select: record.target }, targetPrefix) : parseWith(targetObjectSchema, record.target, targetPrefix);
+    targetInput =
+      typeof record.target === "string"
+        ? parseWith(targetObjectSchema, { select: record.target }, targetPrefix)
+        : parseWith(targetObjectSchema, record.target, targetPrefix);
   } else {
     targetInput = parseWith(targetObjectSchema, topTarget, prefix);
   }
   const target = toSelector(targetInput, info.select, targetPrefix);
 
-  if (record.duration !== undefined && record.durationMs !== undefined) throw new ChaosError("INVALID_FAULT", joinField(prefix, "durationMs"), "given both duration and durationMs; use one");
-  if (record.lease !== undefined && record.leaseMs !== undefined) throw new ChaosError("INVALID_FAULT", joinField(prefix, "leaseMs"), "given both lease and leaseMs; use one");
+  if (record.duration !== undefined && record.durationMs !== undefined)
+    throw new ChaosError("INVALID_FAULT", joinField(prefix, "durationMs"), "given both duration and durationMs; use one");
+  if (record.lease !== undefined && record.leaseMs !== undefined)
+    throw new ChaosError("INVALID_FAULT", joinField(prefix, "leaseMs"), "given both lease and leaseMs; use one");
   const durationKey = record.duration !== undefined ? "duration" : "durationMs";
   const leaseKey = record.lease !== undefined ? "lease" : "leaseMs";
   const durationUs = record[durationKey] === undefined ? null : parseDurationField(record[durationKey], joinField(prefix, durationKey));
   const leaseGivenUs = record[leaseKey] === undefined ? null : parseDurationField(record[leaseKey], joinField(prefix, leaseKey));
-  if (durationUs !== null && durationUs <= 0 && type !== "restart") throw new ChaosError("INVALID_FAULT", joinField(prefix, durationKey), "expected a positive duration");
-  if (leaseGivenUs !== null && leaseGivenUs <= 0) throw new ChaosError("INVALID_FAULT", joinField(prefix, leaseKey), "expected a positive lease");
+  if (durationUs !== null && durationUs <= 0 && type !== "restart")
+    throw new ChaosError("INVALID_FAULT", joinField(prefix, durationKey), "expected a positive duration");
+  if (leaseGivenUs !== null && leaseGivenUs <= 0)
+    throw new ChaosError("INVALID_FAULT", joinField(prefix, leaseKey), "expected a positive lease");
   // The lease bounds the duration: a fault heals at min(duration, lease) whatever else happens.
   const leaseUs = leaseGivenUs ?? durationUs ?? LEASE_US_DEFAULT;
-  if (leaseUs > LEASE_US_MAX) throw new ChaosError("INVALID_FAULT", joinField(prefix, record[leaseKey] !== undefined ? leaseKey : durationKey), `expected at most ${LEASE_US_MAX / 60_000_000} minutes`);
+  if (leaseUs > LEASE_US_MAX)
+    throw new ChaosError(
+      "INVALID_FAULT",
+      joinField(prefix, record[leaseKey] !== undefined ? leaseKey : durationKey),
+      `expected at most ${LEASE_US_MAX / 60_000_000} minutes`,
+    );
   if (target.select === "percent" && info.level !== "host") {
-    throw new ChaosError("INVALID_FAULT", joinField(targetPrefix, "select"), `${type} acts on whole ${info.level}s; a percentage applies to hosts only`);
+    throw new ChaosError(
+      "INVALID_FAULT",
+      joinField(targetPrefix, "select"),
+      `${type} acts on whole ${info.level}s; a percentage applies to hosts only`,
+    );
   }
   return { type, target, params, durationUs, leaseUs } as FaultSpec;
 }
@@ -376,17 +483,33 @@ export function describeCatalogue(names: CatalogueNames): CatalogueEntry[] {
       case "host":
         if (type === "partition") {
           for (const region of names.regions) targets.push({ region, label: `${region} vs rest` });
-          names.regions.forEach((a, i) => names.regions.slice(i + 1).forEach((b) => regionPairs.push({ regions: [a, b], label: `${a} ↔ ${b}` })));
+          names.regions.forEach((a, i) =>
+            names.regions.slice(i + 1).forEach((b) => regionPairs.push({ regions: [a, b], label: `${a} ↔ ${b}` })),
+          );
           targets.push(...regionPairs);
           for (const datacenter of names.datacenters) targets.push({ datacenter, label: `${datacenter} isolated` });
         } else {
-          for (const select of ["one", "leader", "followers", "minority", "majority", "all"] as const) targets.push({ select, label: select === "leader" || select === "followers" || select === "minority" || select === "majority" ? `${select} of a random cell` : `${select} host${select === "all" ? "s" : ""}` });
+          for (const select of ["one", "leader", "followers", "minority", "majority", "all"] as const)
+            targets.push({
+              select,
+              label:
+                select === "leader" || select === "followers" || select === "minority" || select === "majority"
+                  ? `${select} of a random cell`
+                  : `${select} host${select === "all" ? "s" : ""}`,
+            });
           for (const region of names.regions) targets.push({ region, label: `hosts in ${region}` });
           for (const datacenter of names.datacenters) targets.push({ datacenter, label: `hosts in ${datacenter}` });
         }
         for (const cell of names.cells) targets.push({ cell, select: "leader", label: `${cell} leader` });
         break;
     }
-    return { type, level: info.level, description: info.description, targets, params: info.params, leaseMsDefault: LEASE_US_DEFAULT / 1000 };
+    return {
+      type,
+      level: info.level,
+      description: info.description,
+      targets,
+      params: info.params,
+      leaseMsDefault: LEASE_US_DEFAULT / 1000,
+    };
   });
 }

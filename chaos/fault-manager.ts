@@ -125,7 +125,16 @@ export class FaultManager {
     const active: Active = { id, spec, origin, target, cells, applied, startedUs, expiresUs: startedUs + lifeUs, timer };
     this.faults.set(id, active);
     const record = this.record(active);
-    this.emit({ kind: "injected", fault: record, origin, actor: options.actor ?? origin, ...(options.reason === undefined ? {} : { reason: options.reason }), atUs: startedUs, hosts: target.hosts, cells });
+    this.emit({
+      kind: "injected",
+      fault: record,
+      origin,
+      actor: options.actor ?? origin,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      atUs: startedUs,
+      hosts: target.hosts,
+      cells,
+    });
     return { ok: true, value: record };
   }
 
@@ -171,7 +180,16 @@ export class FaultManager {
     this.faults.delete(id);
     this.cluster.clock.cancelTimer(active.timer);
     active.applied.heal();
-    this.emit({ kind, fault: this.record(active), origin: active.origin, actor: kind === "expired" ? "lease" : (actor ?? active.origin), reason, atUs: this.cluster.clock.nowUs(), hosts: active.target.hosts, cells: active.cells });
+    this.emit({
+      kind,
+      fault: this.record(active),
+      origin: active.origin,
+      actor: kind === "expired" ? "lease" : (actor ?? active.origin),
+      reason,
+      atUs: this.cluster.clock.nowUs(),
+      hosts: active.target.hosts,
+      cells: active.cells,
+    });
   }
 
   private record(active: Active): FaultRecord {

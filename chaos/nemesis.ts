@@ -34,10 +34,14 @@ export interface NemesisHandle {
 
 /** Parses `partition,kill,disk`: throws RangeError naming the bad entry. */
 export function parseNemesisNames(text: string, field = "--nemesis"): NemesisFamily[] {
-  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
   if (names.length === 0) throw new RangeError(`${field}: expected a comma-separated list of ${NEMESIS_FAMILIES.join(", ")}`);
   for (const name of names) {
-    if (!(NEMESIS_FAMILIES as readonly string[]).includes(name)) throw new RangeError(`${field}: unknown nemesis "${name}"; expected one of ${NEMESIS_FAMILIES.join(", ")}`);
+    if (!(NEMESIS_FAMILIES as readonly string[]).includes(name))
+      throw new RangeError(`${field}: unknown nemesis "${name}"; expected one of ${NEMESIS_FAMILIES.join(", ")}`);
   }
   return names as NemesisFamily[];
 }
@@ -67,13 +71,32 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
     case "pause":
       return { type: "pause", target: { select: random.pick(["one", "leader"]) }, durationMs: duration };
     case "disk":
-      return { type: random.pick(["fsync-eio", "slow-fsync", "corrupt", "enospc", "torn-write"]), target: { select: "one" }, durationMs: duration };
+      return {
+        type: random.pick(["fsync-eio", "slow-fsync", "corrupt", "enospc", "torn-write"]),
+        target: { select: "one" },
+        durationMs: duration,
+      };
     case "clock":
-      return { type: "clock", target: { select: "one" }, params: { offsetMs: random.intBetween(-2000, 2000), driftPpm: random.pick([-1, 1]) * random.intBetween(1_000, 100_000) }, durationMs: duration };
+      return {
+        type: "clock",
+        target: { select: "one" },
+        params: { offsetMs: random.intBetween(-2000, 2000), driftPpm: random.pick([-1, 1]) * random.intBetween(1_000, 100_000) },
+        durationMs: duration,
+      };
     case "latency":
-      return { type: "latency", target: { region: random.pick(regions) }, params: { delayMs: random.intBetween(20, 200), jitterMs: random.intBetween(0, 50) }, durationMs: duration };
+      return {
+        type: "latency",
+        target: { region: random.pick(regions) },
+        params: { delayMs: random.intBetween(20, 200), jitterMs: random.intBetween(0, 50) },
+        durationMs: duration,
+      };
     case "loss":
-      return { type: "loss", target: { region: random.pick(regions) }, params: { probability: random.pick([0.05, 0.1, 0.3]) }, durationMs: duration };
+      return {
+        type: "loss",
+        target: { region: random.pick(regions) },
+        params: { probability: random.pick([0.05, 0.1, 0.3]) },
+        durationMs: duration,
+      };
     case "dc-outage":
       return { type: "dc-outage", target: { datacenter: random.pick(datacenters) }, durationMs: duration };
     case "region-outage":
@@ -86,7 +109,12 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
  * times) and returns at once; the caller runs the world. Faults go through `manager` (a new one
  * on the cluster when absent) with origin "nemesis".
  */
-export function scheduleNemesis(target: { readonly cluster: Cluster }, families: readonly NemesisFamily[], options: NemesisOptions, manager?: FaultManager): NemesisHandle {
+export function scheduleNemesis(
+  target: { readonly cluster: Cluster },
+  families: readonly NemesisFamily[],
+  options: NemesisOptions,
+  manager?: FaultManager,
+): NemesisHandle {
   if (families.length === 0) throw new RangeError("nemesis: expected at least one fault family");
   if (!(options.intervalUs > 0)) throw new RangeError("nemesis.intervalUs: expected a positive interval");
   if (options.endUs < options.startUs) throw new RangeError("nemesis.endUs: expected to be at or after startUs");
@@ -108,7 +136,13 @@ export function scheduleNemesis(target: { readonly cluster: Cluster }, families:
   const unsubscribe = faults.on((event: FaultEvent) => {
     if (event.origin !== origin) return;
     if (event.kind === "injected") {
-      const window: FaultWindow = { id: event.fault.id, kind: event.fault.type, startUs: event.atUs, endUs: Math.round(event.fault.expiresMs * 1000), cells: event.cells };
+      const window: FaultWindow = {
+        id: event.fault.id,
+        kind: event.fault.type,
+        startUs: event.atUs,
+        endUs: Math.round(event.fault.expiresMs * 1000),
+        cells: event.cells,
+      };
       open.set(event.fault.id, window);
       live.push(window);
       return;
@@ -145,7 +179,10 @@ export function scheduleNemesis(target: { readonly cluster: Cluster }, families:
   timers.push(clock.setTimer(Math.max(0, options.endUs - nowUs), finalHeal));
 
   return {
-    windows: () => [...closed, ...[...open.values()].map((window) => ({ ...window, endUs: clock.nowUs() }))].sort((a, b) => a.startUs - b.startUs || (a.id < b.id ? -1 : 1)),
+    windows: () =>
+      [...closed, ...[...open.values()].map((window) => ({ ...window, endUs: clock.nowUs() }))].sort(
+        (a, b) => a.startUs - b.startUs || (a.id < b.id ? -1 : 1),
+      ),
     skipped: () => skipped,
     stop: finalHeal,
   };
@@ -158,7 +195,10 @@ export const NEMESIS_INTERVAL_US_DEFAULT = 10_000_000;
  * The nemesis `ldc sim --nemesis NAMES` runs (runtime/virtual/run.ts `Nemesis`): schedules the faults
  * and returns the fault windows as a live array, complete once the run has passed endUs.
  */
-export function nemesisFor(names: readonly string[], intervalUs = NEMESIS_INTERVAL_US_DEFAULT): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
+export function nemesisFor(
+  names: readonly string[],
+  intervalUs = NEMESIS_INTERVAL_US_DEFAULT,
+): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
   const families = parseNemesisNames(names.join(","));
   return (target, window) => {
     const live: FaultWindow[] = [];

@@ -40,7 +40,9 @@ export interface ResolvedTarget {
 
 export function universeOf(cluster: Cluster): TargetUniverse {
   const hosts = cluster.faults.hosts().map((host) => ({ ...host }));
-  const cells = cluster.cells().map((cell) => ({ id: cell.id, leader: cell.leader?.replica ?? null, replicas: cell.replicas.map((replica) => replica.id) }));
+  const cells = cluster
+    .cells()
+    .map((cell) => ({ id: cell.id, leader: cell.leader?.replica ?? null, replicas: cell.replicas.map((replica) => replica.id) }));
   return {
     hosts,
     regions: cluster.topology.regions.map((region) => region.name),
@@ -61,10 +63,20 @@ function checkNames(field: string, kind: string, names: readonly string[] | unde
 
 /** Throws NO_SUCH_TARGET naming the field when the selector names something the world lacks. */
 export function checkTargetNames(selector: TargetSelector, universe: TargetUniverse, prefix: string): void {
-  checkNames(joinField(prefix, "hosts"), "host", selector.hosts, universe.hosts.map((host) => host.id));
+  checkNames(
+    joinField(prefix, "hosts"),
+    "host",
+    selector.hosts,
+    universe.hosts.map((host) => host.id),
+  );
   checkNames(joinField(prefix, "datacenters"), "datacenter", selector.datacenters, universe.datacenters);
   checkNames(joinField(prefix, "regions"), "region", selector.regions, universe.regions);
-  checkNames(joinField(prefix, "cells"), "cell", selector.cells, universe.cells.map((cell) => cell.id));
+  checkNames(
+    joinField(prefix, "cells"),
+    "cell",
+    selector.cells,
+    universe.cells.map((cell) => cell.id),
+  );
 }
 
 function inScope(selector: TargetSelector, host: HostEntry): boolean {
@@ -76,7 +88,11 @@ function inScope(selector: TargetSelector, host: HostEntry): boolean {
 }
 
 function notApplicable(prefix: string, select: Select, level: TargetLevel): ChaosError {
-  return new ChaosError("INVALID_FAULT", joinField(prefix, "select"), `"${select}" does not apply to a ${level} target; expected ${level === "cell" ? "one or all" : "one, all or leader"}`);
+  return new ChaosError(
+    "INVALID_FAULT",
+    joinField(prefix, "select"),
+    `"${select}" does not apply to a ${level} target; expected ${level === "cell" ? "one or all" : "one, all or leader"}`,
+  );
 }
 
 function inWorldOrder(universe: TargetUniverse, hosts: ReadonlySet<string>): string[] {
@@ -102,7 +118,9 @@ function mostLeaders(candidates: readonly string[], counts: ReadonlyMap<string, 
 
 function resolveHosts(selector: TargetSelector, universe: TargetUniverse, random: Random, prefix: string): string[] {
   // Region clients (hosts of no cell) are hit by outages of their datacenter, or when named.
-  const scope = universe.hosts.filter((host) => inScope(selector, host) && (host.cell !== undefined || selector.hosts?.includes(host.id) === true));
+  const scope = universe.hosts.filter(
+    (host) => inScope(selector, host) && (host.cell !== undefined || selector.hosts?.includes(host.id) === true),
+  );
   if (scope.length === 0) throw new ChaosError("NO_SUCH_TARGET", prefix === "" ? "target" : prefix, "the target matches no host");
   switch (selector.select) {
     case "all":
@@ -111,7 +129,15 @@ function resolveHosts(selector: TargetSelector, universe: TargetUniverse, random
       return [random.pick(scope).id];
     case "percent": {
       const count = Math.max(1, Math.ceil(((selector.percent as number) / 100) * scope.length));
-      return inWorldOrder(universe, new Set(random.shuffle(scope).slice(0, count).map((host) => host.id)));
+      return inWorldOrder(
+        universe,
+        new Set(
+          random
+            .shuffle(scope)
+            .slice(0, count)
+            .map((host) => host.id),
+        ),
+      );
     }
     case "minority":
     case "majority":
@@ -120,7 +146,8 @@ function resolveHosts(selector: TargetSelector, universe: TargetUniverse, random
       // Quorum-relative picks are about one cell's replicas: the named cells, else one cell drawn
       // from those the scope touches.
       const scopeCells = [...new Set(scope.flatMap((host) => (host.cell === undefined ? [] : [host.cell])))];
-      if (scopeCells.length === 0) throw new ChaosError("NO_SUCH_TARGET", joinField(prefix, "select"), `"${selector.select}" needs hosts that belong to a cell`);
+      if (scopeCells.length === 0)
+        throw new ChaosError("NO_SUCH_TARGET", joinField(prefix, "select"), `"${selector.select}" needs hosts that belong to a cell`);
       const cells = selector.cells ?? [random.pick(scopeCells)];
       const chosen = new Set<string>();
       for (const cellId of cells) {
@@ -144,7 +171,13 @@ function resolveHosts(selector: TargetSelector, universe: TargetUniverse, random
  * Resolves a selector for a fault type. Host-level faults pick hosts; datacenter/region/cell
  * faults pick whole units (`leader`: the one holding the most cell leaders) and report their hosts.
  */
-export function resolveTarget(type: FaultType, selector: TargetSelector, universe: TargetUniverse, random: Random, prefix = "target"): ResolvedTarget {
+export function resolveTarget(
+  type: FaultType,
+  selector: TargetSelector,
+  universe: TargetUniverse,
+  random: Random,
+  prefix = "target",
+): ResolvedTarget {
   checkTargetNames(selector, universe, prefix);
   const level = faultTypeInfo(type).level;
   const hostsWhere = (predicate: (host: HostEntry) => boolean): string[] => universe.hosts.filter(predicate).map((host) => host.id);
@@ -161,25 +194,57 @@ export function resolveTarget(type: FaultType, selector: TargetSelector, univers
       };
     }
     case "datacenter": {
-      const scope = universe.datacenters.filter((dc) => (selector.datacenters ?? [dc]).includes(dc) && universe.hosts.some((host) => host.datacenter === dc && (selector.regions ?? [host.region]).includes(host.region)));
+      const scope = universe.datacenters.filter(
+        (dc) =>
+          (selector.datacenters ?? [dc]).includes(dc) &&
+          universe.hosts.some((host) => host.datacenter === dc && (selector.regions ?? [host.region]).includes(host.region)),
+      );
       if (scope.length === 0) throw new ChaosError("NO_SUCH_TARGET", prefix, "the target matches no datacenter");
       let datacenters: string[];
       if (selector.select === "all") datacenters = scope;
       else if (selector.select === "one") datacenters = [random.pick(scope)];
-      else if (selector.select === "leader") datacenters = [mostLeaders(scope, leadersPer(universe, (host) => host.datacenter))];
+      else if (selector.select === "leader")
+        datacenters = [
+          mostLeaders(
+            scope,
+            leadersPer(universe, (host) => host.datacenter),
+          ),
+        ];
       else throw notApplicable(prefix, selector.select, level);
       const hosts = hostsWhere((host) => datacenters.includes(host.datacenter));
-      return { level, hosts, datacenters, regions: universe.regions.filter((region) => universe.hosts.some((host) => host.region === region && datacenters.includes(host.datacenter))), cells: [] };
+      return {
+        level,
+        hosts,
+        datacenters,
+        regions: universe.regions.filter((region) =>
+          universe.hosts.some((host) => host.region === region && datacenters.includes(host.datacenter)),
+        ),
+        cells: [],
+      };
     }
     case "region": {
       const scope = universe.regions.filter((region) => (selector.regions ?? [region]).includes(region));
       let regions: string[];
       if (selector.select === "all") regions = scope;
       else if (selector.select === "one") regions = [random.pick(scope)];
-      else if (selector.select === "leader") regions = [mostLeaders(scope, leadersPer(universe, (host) => host.region))];
+      else if (selector.select === "leader")
+        regions = [
+          mostLeaders(
+            scope,
+            leadersPer(universe, (host) => host.region),
+          ),
+        ];
       else throw notApplicable(prefix, selector.select, level);
       const hosts = hostsWhere((host) => regions.includes(host.region));
-      return { level, hosts, datacenters: universe.datacenters.filter((dc) => universe.hosts.some((host) => host.datacenter === dc && regions.includes(host.region))), regions, cells: [] };
+      return {
+        level,
+        hosts,
+        datacenters: universe.datacenters.filter((dc) =>
+          universe.hosts.some((host) => host.datacenter === dc && regions.includes(host.region)),
+        ),
+        regions,
+        cells: [],
+      };
     }
     case "cell": {
       const scope = universe.cells.map((cell) => cell.id).filter((cell) => (selector.cells ?? [cell]).includes(cell));
@@ -187,7 +252,13 @@ export function resolveTarget(type: FaultType, selector: TargetSelector, univers
       if (selector.select === "all") cells = scope;
       else if (selector.select === "one") cells = [random.pick(scope)];
       else throw notApplicable(prefix, selector.select, level);
-      return { level, hosts: hostsWhere((host) => host.cell !== undefined && cells.includes(host.cell)), datacenters: [], regions: [], cells };
+      return {
+        level,
+        hosts: hostsWhere((host) => host.cell !== undefined && cells.includes(host.cell)),
+        datacenters: [],
+        regions: [],
+        cells,
+      };
     }
   }
 }

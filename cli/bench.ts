@@ -51,7 +51,9 @@ export async function loadBench(target: string): Promise<BenchModule> {
 }
 
 function printHuman(target: string, result: object): void {
-  const lines = Object.entries(result).map(([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`);
+  const lines = Object.entries(result).map(
+    ([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`,
+  );
   process.stdout.write(`bench ${target}\n${lines.map((line) => `  ${line}`).join("\n")}\n`);
 }
 
@@ -66,7 +68,8 @@ export function register(program: Command): void {
       const options: Record<string, unknown> = {};
       if (flags.minutes !== undefined) {
         const minutes = Number(flags.minutes);
-        if (!/^\d+(\.\d+)?$/.test(flags.minutes) || !(minutes > 0)) throw badInput("--minutes", "a positive number of minutes", flags.minutes);
+        if (!/^\d+(\.\d+)?$/.test(flags.minutes) || !(minutes > 0))
+          throw badInput("--minutes", "a positive number of minutes", flags.minutes);
         options.minutes = minutes;
       }
       const bench = await loadBench(target);
@@ -74,7 +77,8 @@ export function register(program: Command): void {
       // steps reports them (bench/sim.ts); the line shows the step and the wall time so far.
       const line = progressLine();
       const startedMs = performance.now();
-      const progress = (phase: string): void => line.update(`bench ${target} [${formatSeconds(performance.now() - startedMs)}] ${phase}`, true);
+      const progress = (phase: string): void =>
+        line.update(`bench ${target} [${formatSeconds(performance.now() - startedMs)}] ${phase}`, true);
       progress("starting");
       const result = await bench.run({ ...options, progress });
       line.end();

@@ -3,7 +3,15 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EdnError } from "../harness/edn.js";
-import { checkHistory, isModelName, MODEL_NAMES, resolveInitial, type CheckVerdict, type InitialState, type ModelName } from "../harness/check.js";
+import {
+  checkHistory,
+  isModelName,
+  MODEL_NAMES,
+  resolveInitial,
+  type CheckVerdict,
+  type InitialState,
+  type ModelName,
+} from "../harness/check.js";
 import { HistoryError, parseHistory } from "../harness/history.js";
 import type { Json } from "../ground/json.js";
 import { DURATION_FORM, parseDurationUs } from "../ground/duration.js";
@@ -25,7 +33,12 @@ function parseInitial(text: string | undefined): Json | undefined {
   }
 }
 
-function checkFile(file: string, model: ModelName, given: Json | undefined, timeoutMs: number): { verdict: CheckVerdict; initial: InitialState; ms: number } {
+function checkFile(
+  file: string,
+  model: ModelName,
+  given: Json | undefined,
+  timeoutMs: number,
+): { verdict: CheckVerdict; initial: InitialState; ms: number } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -46,7 +59,10 @@ function checkFile(file: string, model: ModelName, given: Json | undefined, time
 }
 
 function describe(verdict: CheckVerdict): string {
-  if (verdict.checker === "bank") return verdict.valid ? `${verdict["read-count"]} reads` : `${verdict["error-count"]} bad reads, first at op ${verdict["first-error"]?.op.index}`;
+  if (verdict.checker === "bank")
+    return verdict.valid
+      ? `${verdict["read-count"]} reads`
+      : `${verdict["error-count"]} bad reads, first at op ${verdict["first-error"]?.op.index}`;
   if (verdict.valid === false && verdict.failure) {
     const { op, partition } = verdict.failure;
     return `${op.f} by process ${op.process} (ops ${op.invokeIndex}..${op.completionIndex ?? "open"})${partition ? ` in ${partition}` : ""} cannot be linearized`;
@@ -81,10 +97,17 @@ export function register(program: Command): void {
         if (verdict.valid === "unknown") anyUnknown = true;
         if (flags.json) {
           const { checker, valid, ops, ...details } = verdict;
-          process.stdout.write(`${JSON.stringify({ file, model: flags.model, valid, ops, ms, checker, initial: used.initial, initialAssumed: used.assumed, ...details })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ file, model: flags.model, valid, ops, ms, checker, initial: used.initial, initialAssumed: used.assumed, ...details })}\n`,
+          );
         } else {
           const label = verdict.valid === true ? "valid" : verdict.valid === false ? "INVALID" : "unknown";
-          const from = used.why === null ? (flags.initial === undefined ? "" : `; initial state ${JSON.stringify(used.initial)} (--initial)`) : `; assumed initial state ${JSON.stringify(used.initial)}: ${used.why}; --initial to change`;
+          const from =
+            used.why === null
+              ? flags.initial === undefined
+                ? ""
+                : `; initial state ${JSON.stringify(used.initial)} (--initial)`
+              : `; assumed initial state ${JSON.stringify(used.initial)}: ${used.why}; --initial to change`;
           process.stdout.write(`${file}: ${label} (${describe(verdict)}, ${ms} ms${from})\n`);
         }
       }

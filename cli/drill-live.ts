@@ -19,7 +19,10 @@ export function parseTimeScale(text: string | undefined): number {
   if (text === undefined) return 1;
   const value = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !(value >= TIME_SCALE_MIN && value <= TIME_SCALE_MAX)) {
-    throw new CliError(`--time-scale: expected a number in [${TIME_SCALE_MIN}, ${TIME_SCALE_MAX}] (0.5 runs a 90 s drill in 45 s), got "${text}"`, 2);
+    throw new CliError(
+      `--time-scale: expected a number in [${TIME_SCALE_MIN}, ${TIME_SCALE_MAX}] (0.5 runs a 90 s drill in 45 s), got "${text}"`,
+      2,
+    );
   }
   return value;
 }
@@ -27,11 +30,18 @@ export function parseTimeScale(text: string | undefined): number {
 export function parseCells(text: string | undefined, config: WorldConfig): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > config.cells.count) throw new CliError(`--cells: expected an integer in [1, ${config.cells.count}], got "${text}"`, 2);
+  if (!/^\d+$/.test(text) || value < 1 || value > config.cells.count)
+    throw new CliError(`--cells: expected an integer in [1, ${config.cells.count}], got "${text}"`, 2);
   return value;
 }
 
-export async function runLiveDrillCommand(drill: Drill, seed: number, config: WorldConfig, flags: LiveDrillFlags, command: string): Promise<void> {
+export async function runLiveDrillCommand(
+  drill: Drill,
+  seed: number,
+  config: WorldConfig,
+  flags: LiveDrillFlags,
+  command: string,
+): Promise<void> {
   const timeScale = parseTimeScale(flags.timeScale);
   const cellCount = parseCells(flags.cells, config);
   const { runLiveDrill } = await import("../runtime/live/drill.js");
@@ -52,16 +62,34 @@ export async function runLiveDrillCommand(drill: Drill, seed: number, config: Wo
   const wallMs = Math.round(performance.now() - startedMs);
   const { buildDrillReport } = await import("../chaos/drill/report.js");
   const { drillDurationMs } = await import("../chaos/drill/format.js");
-  const report = buildDrillReport({ result, history: output.history, startUs: output.execution.startUs, durationMs: drillDurationMs(drill), runtime: "live", command: `${command} (not byte for byte: live)`, rtoMsMax: drill.expect.rtoMsMax });
+  const report = buildDrillReport({
+    result,
+    history: output.history,
+    startUs: output.execution.startUs,
+    durationMs: drillDurationMs(drill),
+    runtime: "live",
+    command: `${command} (not byte for byte: live)`,
+    rtoMsMax: drill.expect.rtoMsMax,
+  });
   if (flags.out !== undefined) {
     const { writeDrillReportFiles } = await import("./drill-report-files.js");
-    writeDrillReportFiles(flags.out, report, output.history, { drill: result.drill, seed, runtime: "live", timeScale, outcome: result.outcome, command, reasons: [...result.reasons] });
+    writeDrillReportFiles(flags.out, report, output.history, {
+      drill: result.drill,
+      seed,
+      runtime: "live",
+      timeScale,
+      outcome: result.outcome,
+      command,
+      reasons: [...result.reasons],
+    });
   }
   if (flags.json === true) {
     process.stdout.write(`${JSON.stringify({ ...result, runtime: "live", timeScale, live: output.liveNotes })}\n`);
   } else {
     const { renderDrillReportText } = await import("../chaos/drill/report-text.js");
-    const notes = [...output.liveNotes.errors, ...output.liveNotes.ignored, ...output.liveNotes.unexpectedExits].map((note) => `live: ${note}\n`).join("");
+    const notes = [...output.liveNotes.errors, ...output.liveNotes.ignored, ...output.liveNotes.unexpectedExits]
+      .map((note) => `live: ${note}\n`)
+      .join("");
     process.stdout.write(`${renderDrillReportText(report, wallMs)}${notes}`);
   }
   if (result.outcome !== "SUCCEEDED") process.exitCode = 1;

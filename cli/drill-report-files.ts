@@ -6,7 +6,12 @@ import type { DrillReport } from "../chaos/drill/report.js";
 import { renderDrillReportHtml } from "../chaos/drill/report-html.js";
 import { toJsonl, type Op } from "../harness/history.js";
 
-export function writeDrillReportFiles(dir: string, report: DrillReport, history: readonly Op[], meta: Readonly<Record<string, unknown>>): { htmlPath: string } {
+export function writeDrillReportFiles(
+  dir: string,
+  report: DrillReport,
+  history: readonly Op[],
+  meta: Readonly<Record<string, unknown>>,
+): { htmlPath: string } {
   mkdirSync(dir, { recursive: true });
   const htmlPath = join(dir, "report.html");
   writeFileSync(join(dir, "history.jsonl"), toJsonl(history));

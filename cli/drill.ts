@@ -26,7 +26,8 @@ function loadDrill(nameOrFile: string, configPath: string | undefined): { drill:
   const universe = universeOfConfig(config);
   try {
     if (BUILTIN_DRILLS[nameOrFile] !== undefined) return { drill: builtinDrill(nameOrFile, universe), source: nameOrFile };
-    if (!existsSync(nameOrFile)) throw badInput("drill", `a built-in drill (${builtinDrillNames().join(", ")}) or a readable YAML/JSON file`, nameOrFile);
+    if (!existsSync(nameOrFile))
+      throw badInput("drill", `a built-in drill (${builtinDrillNames().join(", ")}) or a readable YAML/JSON file`, nameOrFile);
     return { drill: parseDrillText(readFileSync(nameOrFile, "utf8"), universe), source: nameOrFile };
   } catch (error) {
     if (error instanceof ChaosError) throw new CliError(`${nameOrFile}: ${error.message}`, 2);
@@ -46,7 +47,13 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
     const { drill, source } = loadDrill(nameOrFile, flags.config);
     const { runLiveDrillCommand } = await import("./drill-live.js");
     const extra = `${flags.timeScale !== undefined ? ` --time-scale ${flags.timeScale}` : ""}${flags.cells !== undefined ? ` --cells ${flags.cells}` : ""}`;
-    await runLiveDrillCommand(drill, seed, loadConfigOrExit(flags.config), flags, `${reproduce(source, seed, flags)} --runtime live${extra}`);
+    await runLiveDrillCommand(
+      drill,
+      seed,
+      loadConfigOrExit(flags.config),
+      flags,
+      `${reproduce(source, seed, flags)} --runtime live${extra}`,
+    );
     return;
   }
   const seed = parseSeed(flags.seed);
@@ -74,10 +81,24 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const command = reproduce(source, seed, flags);
   const { buildDrillReport } = await import("../chaos/drill/report.js");
   const history = output.virtual.recorder.history();
-  const report = buildDrillReport({ result, history, startUs: output.execution.startUs, durationMs: drillDurationMs(drill), command, rtoMsMax: drill.expect.rtoMsMax });
+  const report = buildDrillReport({
+    result,
+    history,
+    startUs: output.execution.startUs,
+    durationMs: drillDurationMs(drill),
+    command,
+    rtoMsMax: drill.expect.rtoMsMax,
+  });
   if (flags.out !== undefined) {
     const { writeDrillReportFiles } = await import("./drill-report-files.js");
-    writeDrillReportFiles(flags.out, report, history, { drill: result.drill, seed, outcome: result.outcome, traceHash: result.traceHash, command, reasons: [...result.reasons] });
+    writeDrillReportFiles(flags.out, report, history, {
+      drill: result.drill,
+      seed,
+      outcome: result.outcome,
+      traceHash: result.traceHash,
+      command,
+      reasons: [...result.reasons],
+    });
   }
   if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write((await import("../chaos/drill/report-text.js")).renderDrillReportText(report, wallMs));
@@ -99,7 +120,10 @@ export function register(program: Command): void {
         return { name, description: parsed.description, durationMs: drillDurationMs(parsed) };
       });
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ drills })}\n`);
-      else process.stdout.write(`${drills.map((entry) => `${entry.name.padEnd(32)} ${String(entry.durationMs / 1000).padStart(4)} s  ${entry.description}`).join("\n")}\n`);
+      else
+        process.stdout.write(
+          `${drills.map((entry) => `${entry.name.padEnd(32)} ${String(entry.durationMs / 1000).padStart(4)} s  ${entry.description}`).join("\n")}\n`,
+        );
     });
   drill
     .command("show <name>")

@@ -28,12 +28,19 @@ function tokenOf(flags: RehearseFlags): string {
 }
 
 function printHuman(prediction: Prediction): void {
-  const request = prediction.request.action !== undefined ? `${prediction.request.action.kind} ${prediction.request.action.target}${prediction.request.action.to ? ` to ${prediction.request.action.to}` : ""}` : `drill ${prediction.request.drill}`;
-  const lines = [`rehearsal of ${request}: ${prediction.outcome} (copy of routing v${prediction.basedOn.routingVersion} at ${prediction.basedOn.atMs} ms, ${prediction.basedOn.loadOpsPerSecond} ops/s, ${prediction.simulatedMs} ms simulated in ${prediction.wallMs} ms wall)`];
+  const request =
+    prediction.request.action !== undefined
+      ? `${prediction.request.action.kind} ${prediction.request.action.target}${prediction.request.action.to ? ` to ${prediction.request.action.to}` : ""}`
+      : `drill ${prediction.request.drill}`;
+  const lines = [
+    `rehearsal of ${request}: ${prediction.outcome} (copy of routing v${prediction.basedOn.routingVersion} at ${prediction.basedOn.atMs} ms, ${prediction.basedOn.loadOpsPerSecond} ops/s, ${prediction.simulatedMs} ms simulated in ${prediction.wallMs} ms wall)`,
+  ];
   if (prediction.refused !== null) lines.push(`  refused (${prediction.refused.rule ?? "-"}): ${prediction.refused.error}`);
   const rto = Object.entries(prediction.rtoMs);
   if (rto.length > 0) lines.push(`  rto ms: ${rto.map(([cell, ms]) => `${cell} ${ms ?? "never"}`).join(", ")}`);
-  lines.push(`  error rate ${(prediction.errorRate * 100).toFixed(2)}%, p99 ${prediction.p99Ms ?? "-"} ms, shed ${prediction.shedRequests}, lost acknowledged transfers ${prediction.lostAckedTransfers ?? "-"}, routing v${prediction.basedOn.routingVersion} -> v${prediction.routingVersionAfter}`);
+  lines.push(
+    `  error rate ${(prediction.errorRate * 100).toFixed(2)}%, p99 ${prediction.p99Ms ?? "-"} ms, shed ${prediction.shedRequests}, lost acknowledged transfers ${prediction.lostAckedTransfers ?? "-"}, routing v${prediction.basedOn.routingVersion} -> v${prediction.routingVersionAfter}`,
+  );
   if (prediction.drill !== null) for (const reason of prediction.drill.reasons) lines.push(`  reason: ${reason}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -50,7 +57,11 @@ async function rehearseCommand(kind: string, target: string, flags: RehearseFlag
   const body = kind === "drill" ? { drill: target } : { action: { kind, target, ...(flags.to === undefined ? {} : { to: flags.to }) } };
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tokenOf(flags)}` }, body: JSON.stringify(body) });
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokenOf(flags)}` },
+      body: JSON.stringify(body),
+    });
   } catch (error) {
     throw new CliError(`--url: cannot reach the controller at ${flags.url} (${(error as Error).message})`, 2);
   }
@@ -73,7 +84,9 @@ async function rehearseCommand(kind: string, target: string, flags: RehearseFlag
 export function register(program: Command): void {
   program
     .command("rehearse <kind> <target>")
-    .description("Predict an action (evacuate REGION, restore REGION, failover CELL --to PLACE) or a drill (drill NAME) in a simulated copy of a running controller's world")
+    .description(
+      "Predict an action (evacuate REGION, restore REGION, failover CELL --to PLACE) or a drill (drill NAME) in a simulated copy of a running controller's world",
+    )
     .option("--url <url>", "the running controller", "http://127.0.0.1:8080")
     .option("--token <token>", "API bearer token (else LDC_API_TOKEN, else the one in --data-dir)")
     .option("--data-dir <dir>", "the controller's data directory (for its api-token)", ".ldc")

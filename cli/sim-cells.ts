@@ -8,7 +8,10 @@ import { CliError } from "./errors.js";
 import { reproduceCommand, type CellsSimFlags } from "./sim-flags.js";
 
 async function loadNemesis(names: string): Promise<Nemesis> {
-  const list = names.split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+  const list = names
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
   if (list.length === 0) throw new CliError("--nemesis: expected a comma-separated list of fault names", 2);
   const module = (await import("../chaos/nemesis.js")) as typeof import("../chaos/nemesis.js");
   try {
@@ -43,12 +46,20 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       rtoMs: result.rtoMs,
       faultWindows: result.faultWindows,
       invariantViolations: result.invariantViolations,
-      ...(verdicts ? { valid: verdicts.valid, lostAckedTransfers: verdicts.lostAckedTransfers, checkers: Object.fromEntries(Object.entries(verdicts.checkers).map(([name, verdict]) => [name, verdict.valid])) } : {}),
+      ...(verdicts
+        ? {
+            valid: verdicts.valid,
+            lostAckedTransfers: verdicts.lostAckedTransfers,
+            checkers: Object.fromEntries(Object.entries(verdicts.checkers).map(([name, verdict]) => [name, verdict.valid])),
+          }
+        : {}),
       ...(violated ? { reproduce } : {}),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    const lines = [`seed ${result.seed}: ${result.simulatedMs} ms simulated in ${wallMs} ms wall, ${result.events} events, ${result.operations} history ops, trace ${result.traceHash}`];
+    const lines = [
+      `seed ${result.seed}: ${result.simulatedMs} ms simulated in ${wallMs} ms wall, ${result.events} events, ${result.operations} history ops, trace ${result.traceHash}`,
+    ];
     lines.push("cell     leader             term  committed  reads  fail  info  p50 ms  p99 ms  rto ms");
     for (const [cell, summary] of Object.entries(result.cells)) {
       const rto = result.rtoMs[cell];
@@ -57,7 +68,11 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       );
     }
     if (verdicts) {
-      lines.push(`checkers: ${Object.entries(verdicts.checkers).map(([name, verdict]) => `${name}=${String(verdict.valid)}`).join(" ")}; lost acknowledged transfers: ${verdicts.lostAckedTransfers}`);
+      lines.push(
+        `checkers: ${Object.entries(verdicts.checkers)
+          .map(([name, verdict]) => `${name}=${String(verdict.valid)}`)
+          .join(" ")}; lost acknowledged transfers: ${verdicts.lostAckedTransfers}`,
+      );
     }
     for (const violation of result.invariantViolations) lines.push(`VIOLATION ${violation}`);
     if (violated) lines.push(`reproduce: ${reproduce}`);

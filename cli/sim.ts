@@ -43,7 +43,10 @@ function printHuman(result: PingRunResult): void {
     `seed ${result.seed}: ${result.simulatedMs} ms simulated in ${result.wallMs} ms wall, ${result.events} events, trace ${result.traceHash}`,
     `messages: sent ${result.messages.sent}, delivered ${result.messages.delivered}, duplicated ${result.messages.duplicated}, dropped ${JSON.stringify(result.messages.dropped)}`,
     "round trips (ms):",
-    ...Object.entries(result.rttMs).map(([pair, rtt]) => `  ${pair.padEnd(22)} p50 ${rtt.p50.toFixed(3)}  p99 ${rtt.p99.toFixed(3)}  max ${rtt.max.toFixed(3)}  (${rtt.count})`),
+    ...Object.entries(result.rttMs).map(
+      ([pair, rtt]) =>
+        `  ${pair.padEnd(22)} p50 ${rtt.p50.toFixed(3)}  p99 ${rtt.p99.toFixed(3)}  max ${rtt.max.toFixed(3)}  (${rtt.count})`,
+    ),
     `reproduce: ldc sim --seed ${result.seed} --duration ${result.simulatedMs}ms`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -33,7 +33,8 @@ interface StartFlags {
 function positiveRate(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const rate = Number(value);
-  if (!(Number.isFinite(rate) && rate > 0 && rate <= 1_000_000)) throw badInput(flag, "a number of operations per second in (0, 1000000]", value);
+  if (!(Number.isFinite(rate) && rate > 0 && rate <= 1_000_000))
+    throw badInput(flag, "a number of operations per second in (0, 1000000]", value);
   return rate;
 }
 
@@ -86,7 +87,13 @@ async function start(flags: StartFlags): Promise<void> {
   if (flags.runtime === "live") {
     // Real processes in real time: runtime/live (issue 8); --speed does not apply.
     const { setupLiveController } = await import("../runtime/live/controller-setup.js");
-    live = await setupLiveController({ seed, config, dataDirectory, wallTimeIso: () => new Date().toISOString(), progress: (line) => log.info(line) });
+    live = await setupLiveController({
+      seed,
+      config,
+      dataDirectory,
+      wallTimeIso: () => new Date().toISOString(),
+      progress: (line) => log.info(line),
+    });
     live.live.startWorkload({ sink: live.sink });
   } else {
     const { setupController, defaultAdmission } = await import("../runtime/virtual/controller-setup.js");
@@ -107,7 +114,9 @@ async function start(flags: StartFlags): Promise<void> {
   const server = http.createServer(app);
   const wss = attachEvents(server, controller);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(new CliError(`--port: cannot listen on ${flags.host}:${port} (${(error as Error).message})`, 2)));
+    server.once("error", (error) =>
+      reject(new CliError(`--port: cannot listen on ${flags.host}:${port} (${(error as Error).message})`, 2)),
+    );
     server.listen(port, flags.host, resolve);
   });
   const address = server.address();
@@ -148,5 +157,11 @@ async function start(flags: StartFlags): Promise<void> {
 /** /healthz beside `ok`: wall ms the simulation is behind (capped at LAG_WALL_MS_MAX) and the process's memory. */
 function processHealth(pacer: Pacer | null, speed: number): Record<string, number> {
   const memory = process.memoryUsage();
-  return { lagMs: Math.round((pacer?.lagUs() ?? 0) / 1000 / speed), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external };
+  return {
+    lagMs: Math.round((pacer?.lagUs() ?? 0) / 1000 / speed),
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    externalBytes: memory.external,
+  };
 }

@@ -96,7 +96,10 @@ export function register(program: Command): void {
       const line = progressLine();
       let failedCount = 0;
       const draw = (force: boolean): void =>
-        line.update(`swarm ${formatCountProgress({ done: results.length, total: seeds.length, failed: failedCount, elapsedMs: performance.now() - startedMs })}`, force);
+        line.update(
+          `swarm ${formatCountProgress({ done: results.length, total: seeds.length, failed: failedCount, elapsedMs: performance.now() - startedMs })}`,
+          force,
+        );
       // At once, not after the first seed: a 300-seed run otherwise shows nothing for minutes.
       draw(true);
       const worker = async (): Promise<void> => {
@@ -119,12 +122,20 @@ export function register(program: Command): void {
         errors: failing.filter((result) => result.exitCode !== 1).length,
         wallMs: Math.round(performance.now() - startedMs),
         slowestSeed: { seed: slowest.seed, wallMs: slowest.wallMs },
-        failing: failing.map((result) => ({ seed: result.seed, exitCode: result.exitCode, reproduce: result.reproduce, summary: result.summary })),
+        failing: failing.map((result) => ({
+          seed: result.seed,
+          exitCode: result.exitCode,
+          reproduce: result.reproduce,
+          summary: result.summary,
+        })),
       };
       if (flags.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
-        const lines = [`${summary.seeds} seeds in ${summary.wallMs} ms (${jobs} jobs): ${summary.violations} with violations, ${summary.errors} could not run; slowest seed ${slowest.seed} (${slowest.wallMs} ms)`];
-        for (const failure of summary.failing) lines.push(`  seed ${failure.seed} (exit ${failure.exitCode}): ${failure.summary}\n    reproduce: ${failure.reproduce}`);
+        const lines = [
+          `${summary.seeds} seeds in ${summary.wallMs} ms (${jobs} jobs): ${summary.violations} with violations, ${summary.errors} could not run; slowest seed ${slowest.seed} (${slowest.wallMs} ms)`,
+        ];
+        for (const failure of summary.failing)
+          lines.push(`  seed ${failure.seed} (exit ${failure.exitCode}): ${failure.summary}\n    reproduce: ${failure.reproduce}`);
         process.stdout.write(`${lines.join("\n")}\n`);
       }
       process.exitCode = failing.length > 0 ? 1 : 0;

@@ -5,7 +5,17 @@
 import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
-import { capacityRefusals, checkEvacuate, checkFailover, checkRestore, chooseReplica, type Refusal, type SafetyContext, type SafetyLimits, type TargetChoice } from "./safety.js";
+import {
+  capacityRefusals,
+  checkEvacuate,
+  checkFailover,
+  checkRestore,
+  chooseReplica,
+  type Refusal,
+  type SafetyContext,
+  type SafetyLimits,
+  type TargetChoice,
+} from "./safety.js";
 import type { ActionOutcome, ActionRequest, SafetyRuleId } from "../domain/records.js";
 import { capacityShortfalls, type CapacityLimits } from "./capacity.js";
 
@@ -76,7 +86,12 @@ export class ActionRunner {
       return;
     }
     if (this.running !== null) {
-      callback({ ok: false, code: "CONFLICT", error: `another action is in progress (${this.running}); actions run one at a time`, rule: "wait-period" });
+      callback({
+        ok: false,
+        code: "CONFLICT",
+        error: `another action is in progress (${this.running}); actions run one at a time`,
+        rule: "wait-period",
+      });
       return;
     }
     switch (request.kind) {
@@ -100,9 +115,13 @@ export class ActionRunner {
     const cluster = this.dependencies.cluster;
     if (request.kind === "failover") {
       if (cluster.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
-      if (request.to === undefined || request.to === "") return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
-      const known = cluster.topology.regions.some((region) => region.name === request.to || region.datacenters.includes(request.to as string));
-      if (!known) return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
+      if (request.to === undefined || request.to === "")
+        return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
+      const known = cluster.topology.regions.some(
+        (region) => region.name === request.to || region.datacenters.includes(request.to as string),
+      );
+      if (!known)
+        return { ok: false, code: "INVALID", error: `to: a region or datacenter name, got ${JSON.stringify(request.to)}`, field: "to" };
     } else if (!cluster.topology.regions.some((region) => region.name === request.target)) {
       return { ok: false, code: "NOT_FOUND", error: `no region ${request.target}` };
     }
@@ -142,7 +161,13 @@ export class ActionRunner {
     });
     if (request.force === true) return rules;
     const figures = refusals.find((refusal) => refusal.figures !== undefined)?.figures;
-    callback({ ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule, ...(figures === undefined ? {} : { figures }) });
+    callback({
+      ok: false,
+      code: "CONFLICT",
+      error: refusals.map((refusal) => refusal.error).join("; "),
+      rule: first.rule,
+      ...(figures === undefined ? {} : { figures }),
+    });
     return null;
   }
 
@@ -150,18 +175,30 @@ export class ActionRunner {
     const cell = this.dependencies.cluster.cell(request.target) as CellView;
     const to = request.to as string;
     const candidates = cell.replicas.filter((replica) => replica.region === to || replica.datacenter === to);
-    const choice = candidates.some((replica) => replica.id === cell.leader?.replica) && candidates.length === 1
-      ? ({ ok: false, refusal: { rule: "target-unavailable", error: `${cell.id}'s leader is already in ${to}` } } as const)
-      : chooseReplica(cell, candidates, to, this.options.limits);
-    const toRegion = this.dependencies.cluster.topology.regions.some((region) => region.name === to) ? to : this.dependencies.cluster.topology.regionOfDatacenter(to);
+    const choice =
+      candidates.some((replica) => replica.id === cell.leader?.replica) && candidates.length === 1
+        ? ({ ok: false, refusal: { rule: "target-unavailable", error: `${cell.id}'s leader is already in ${to}` } } as const)
+        : chooseReplica(cell, candidates, to, this.options.limits);
+    const toRegion = this.dependencies.cluster.topology.regions.some((region) => region.name === to)
+      ? to
+      : this.dependencies.cluster.topology.regionOfDatacenter(to);
     const moves = new Map<string, string>();
     if (choice.ok) moves.set(cell.id, this.gatewayRegionFor(choice.replica.region));
     const overrode = this.gate(request, [...checkFailover(this.context(), cell, choice, toRegion), ...this.capacityCheck(moves)], callback);
     if (overrode === null) return;
     // Forced past target-caught-up: take the least-behind replica that is at least up.
-    const target = choice.ok ? choice.replica : [...candidates].filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica).sort((a, b) => a.lag - b.lag)[0];
+    const target = choice.ok
+      ? choice.replica
+      : [...candidates]
+          .filter((replica) => replica.state !== "crashed" && replica.id !== cell.leader?.replica)
+          .sort((a, b) => a.lag - b.lag)[0];
     if (target === undefined) {
-      callback({ ok: false, code: "CONFLICT", error: `${cell.id} has no replica in ${to} that could lead, even forced`, rule: "target-unavailable" });
+      callback({
+        ok: false,
+        code: "CONFLICT",
+        error: `${cell.id} has no replica in ${to} that could lead, even forced`,
+        rule: "target-unavailable",
+      });
       return;
     }
     const before = this.dependencies.routing.version;
@@ -172,7 +209,11 @@ export class ActionRunner {
         this.finishFailed(request, before, overrode, result.error, callback);
         return;
       }
-      const version = this.dependencies.routing.update({ cells: { [cell.id]: this.gatewayRegionFor(result.leader.region) } }, `failover ${cell.id} to ${to}${request.reason ? `: ${request.reason}` : ""}`, this.nowMs());
+      const version = this.dependencies.routing.update(
+        { cells: { [cell.id]: this.gatewayRegionFor(result.leader.region) } },
+        `failover ${cell.id} to ${to}${request.reason ? `: ${request.reason}` : ""}`,
+        this.nowMs(),
+      );
       this.finishOk(request, [{ cell: cell.id, leader: result.leader }], before, version, overrode, callback);
     });
   }
@@ -181,8 +222,21 @@ export class ActionRunner {
     const region = request.target;
     const cells = this.dependencies.cluster.cells().filter((cell) => cell.leader?.region === region);
     const choices = new Map<string, TargetChoice>();
-    for (const cell of cells) choices.set(cell.id, chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits));
-    const overrode = this.gate(request, [...checkEvacuate(this.context(), region, choices), ...this.capacityCheck(this.evacuationMoves(region, choices))], callback);
+    for (const cell of cells)
+      choices.set(
+        cell.id,
+        chooseReplica(
+          cell,
+          cell.replicas.filter((replica) => replica.region !== region),
+          `regions other than ${region}`,
+          this.options.limits,
+        ),
+      );
+    const overrode = this.gate(
+      request,
+      [...checkEvacuate(this.context(), region, choices), ...this.capacityCheck(this.evacuationMoves(region, choices))],
+      callback,
+    );
     if (overrode === null) return;
     const before = this.dependencies.routing.version;
     this.begin(request);
@@ -198,7 +252,11 @@ export class ActionRunner {
         const current = this.dependencies.routing.regionOfCell(cell.id);
         if (current === region || cell.leader?.region === region) routes[cell.id] = this.fallbackRegion(cell, region);
       }
-      const version = this.dependencies.routing.update({ cells: routes, drain: [region] }, `evacuate ${region}${request.reason ? `: ${request.reason}` : ""}`, this.nowMs());
+      const version = this.dependencies.routing.update(
+        { cells: routes, drain: [region] },
+        `evacuate ${region}${request.reason ? `: ${request.reason}` : ""}`,
+        this.nowMs(),
+      );
       if (failures.length > 0 && moved.length === 0 && cells.length > 0) {
         this.finishFailed(request, before, overrode, { code: "TIMEOUT", message: failures.join("; ") }, callback);
         return;
@@ -212,7 +270,9 @@ export class ActionRunner {
     // Independent Raft groups: move them in parallel so the evacuation takes one transfer time.
     for (const cell of cells) {
       const choice = choices.get(cell.id) as TargetChoice;
-      const target = choice.ok ? choice.replica.id : cell.replicas.filter((replica) => replica.region !== region && replica.state !== "crashed").sort((a, b) => a.lag - b.lag)[0]?.id;
+      const target = choice.ok
+        ? choice.replica.id
+        : cell.replicas.filter((replica) => replica.region !== region && replica.state !== "crashed").sort((a, b) => a.lag - b.lag)[0]?.id;
       if (target === undefined) {
         failures.push(`${cell.id}: no replica outside ${region}`);
         if (--pending === 0) finish();
@@ -234,7 +294,10 @@ export class ActionRunner {
     this.begin(request);
     const routing = this.dependencies.routing;
     routing.update({ undrain: [region] }, `restore ${region}: gateway active again`, this.nowMs());
-    const queue = this.dependencies.cluster.cells().filter((cell) => cell.preferredRegion === region && cell.leader?.region !== region).map((cell) => cell.id);
+    const queue = this.dependencies.cluster
+      .cells()
+      .filter((cell) => cell.preferredRegion === region && cell.leader?.region !== region)
+      .map((cell) => cell.id);
     const moved: { cell: string; leader: LeaderInfo }[] = [];
     const skipped: string[] = [];
     // Gradual failback: one cell at a time, so a region that is not really healthy hurts one cell.
@@ -254,7 +317,11 @@ export class ActionRunner {
         this.moveLeader(cellId, target, (result) => {
           if (result.ok) {
             moved.push({ cell: cellId, leader: result.leader });
-            routing.update({ cells: { [cellId]: this.gatewayRegionFor(result.leader.region) } }, `restore ${region}: ${cellId} back to its preferred region`, this.nowMs());
+            routing.update(
+              { cells: { [cellId]: this.gatewayRegionFor(result.leader.region) } },
+              `restore ${region}: ${cellId} back to its preferred region`,
+              this.nowMs(),
+            );
           } else skipped.push(`${cellId}: ${result.error.code} ${result.error.message}`);
           next();
         });
@@ -267,7 +334,12 @@ export class ActionRunner {
     const cell = this.dependencies.cluster.cell(cellId);
     if (cell === undefined) return callback(null);
     if (cell.leader?.region === region) return callback(null);
-    const choice = chooseReplica(cell, cell.replicas.filter((replica) => replica.region === region), region, this.options.limits);
+    const choice = chooseReplica(
+      cell,
+      cell.replicas.filter((replica) => replica.region === region),
+      region,
+      this.options.limits,
+    );
     if (choice.ok) return callback(choice.replica.id);
     if (this.nowUs() >= deadlineUs) return callback(null);
     this.dependencies.cluster.clock.setTimer(this.options.catchUpPollUs, () => this.whenCaughtUp(cellId, region, deadlineUs, callback));
@@ -294,8 +366,19 @@ export class ActionRunner {
     const moves = new Map<string, string>();
     for (const cell of this.dependencies.cluster.cells()) {
       if (routing.regionOfCell(cell.id) !== region && cell.leader?.region !== region) continue;
-      const choice = choices?.get(cell.id) ?? chooseReplica(cell, cell.replicas.filter((replica) => replica.region !== region), `regions other than ${region}`, this.options.limits);
-      const leaderRegion = choice.ok ? choice.replica.region : cell.leader !== null && cell.leader.region !== region ? cell.leader.region : null;
+      const choice =
+        choices?.get(cell.id) ??
+        chooseReplica(
+          cell,
+          cell.replicas.filter((replica) => replica.region !== region),
+          `regions other than ${region}`,
+          this.options.limits,
+        );
+      const leaderRegion = choice.ok
+        ? choice.replica.region
+        : cell.leader !== null && cell.leader.region !== region
+          ? cell.leader.region
+          : null;
       moves.set(cell.id, this.nearestActive(leaderRegion ?? region, [region]));
     }
     return moves;
@@ -331,7 +414,9 @@ export class ActionRunner {
   private fallbackRegion(cell: CellView, leaving: string): string {
     if (cell.leader !== null && cell.leader.region !== leaving) return cell.leader.region;
     const topology = this.dependencies.cluster.topology;
-    const others = topology.regions.map((entry) => entry.name).filter((name) => name !== leaving && !this.dependencies.routing.isDrained(name));
+    const others = topology.regions
+      .map((entry) => entry.name)
+      .filter((name) => name !== leaving && !this.dependencies.routing.isDrained(name));
     return [...others].sort((a, b) => topology.rttMs(leaving, a) - topology.rttMs(leaving, b) || (a < b ? -1 : 1))[0] ?? leaving;
   }
 
@@ -346,7 +431,15 @@ export class ActionRunner {
     this.lastActionMs.set(request.target, this.nowMs());
   }
 
-  private finishOk(request: ActionRequest, moved: { cell: string; leader: LeaderInfo }[], before: number, after: number, overrode: readonly SafetyRuleId[], callback: (outcome: ActionOutcome) => void, notes: readonly string[] = []): void {
+  private finishOk(
+    request: ActionRequest,
+    moved: { cell: string; leader: LeaderInfo }[],
+    before: number,
+    after: number,
+    overrode: readonly SafetyRuleId[],
+    callback: (outcome: ActionOutcome) => void,
+    notes: readonly string[] = [],
+  ): void {
     this.dependencies.audit.append({
       atMs: this.nowMs(),
       actor: request.actor,
@@ -361,10 +454,24 @@ export class ActionRunner {
       routingVersionAfter: after,
       details: { moved, to: request.to ?? null, notes, startedMs: this.runningSinceMs },
     });
-    callback({ ok: true, kind: request.kind, target: request.target, moved, routingVersionBefore: before, routingVersion: after, overrodeRules: overrode });
+    callback({
+      ok: true,
+      kind: request.kind,
+      target: request.target,
+      moved,
+      routingVersionBefore: before,
+      routingVersion: after,
+      overrodeRules: overrode,
+    });
   }
 
-  private finishFailed(request: ActionRequest, before: number, overrode: readonly SafetyRuleId[], error: { code: string; message: string }, callback: (outcome: ActionOutcome) => void): void {
+  private finishFailed(
+    request: ActionRequest,
+    before: number,
+    overrode: readonly SafetyRuleId[],
+    error: { code: string; message: string },
+    callback: (outcome: ActionOutcome) => void,
+  ): void {
     this.dependencies.audit.append({
       atMs: this.nowMs(),
       actor: request.actor,
@@ -379,7 +486,11 @@ export class ActionRunner {
       routingVersionAfter: this.dependencies.routing.version,
       details: { error },
     });
-    callback({ ok: false, code: error.code === "TARGET_BEHIND" || error.code === "TARGET_DOWN" || error.code === "NO_LEADER" ? "CONFLICT" : "INTERNAL", error: `${error.code}: ${error.message}` });
+    callback({
+      ok: false,
+      code: error.code === "TARGET_BEHIND" || error.code === "TARGET_DOWN" || error.code === "NO_LEADER" ? "CONFLICT" : "INTERNAL",
+      error: `${error.code}: ${error.message}`,
+    });
   }
 
   private nowUs(): number {

@@ -16,16 +16,23 @@ export interface AdmissionOptions {
 }
 
 export class AdmissionError extends Error {
-  constructor(readonly field: keyof AdmissionOptions, expected: string) {
+  constructor(
+    readonly field: keyof AdmissionOptions,
+    expected: string,
+  ) {
     super(`${field}: expected ${expected}`);
   }
 }
 
 export function validateAdmissionOptions(options: AdmissionOptions): AdmissionOptions {
-  if (!(Number.isFinite(options.ratePerSecond) && options.ratePerSecond > 0)) throw new AdmissionError("ratePerSecond", "a positive number");
-  if (!(Number.isSafeInteger(options.burstRequestsMax) && options.burstRequestsMax >= 1)) throw new AdmissionError("burstRequestsMax", "an integer >= 1");
-  if (!(Number.isSafeInteger(options.queueRequestsMax) && options.queueRequestsMax >= 0)) throw new AdmissionError("queueRequestsMax", "an integer >= 0");
-  if (!(Number.isSafeInteger(options.queueWaitUsMax) && options.queueWaitUsMax >= 0)) throw new AdmissionError("queueWaitUsMax", "an integer >= 0 (µs)");
+  if (!(Number.isFinite(options.ratePerSecond) && options.ratePerSecond > 0))
+    throw new AdmissionError("ratePerSecond", "a positive number");
+  if (!(Number.isSafeInteger(options.burstRequestsMax) && options.burstRequestsMax >= 1))
+    throw new AdmissionError("burstRequestsMax", "an integer >= 1");
+  if (!(Number.isSafeInteger(options.queueRequestsMax) && options.queueRequestsMax >= 0))
+    throw new AdmissionError("queueRequestsMax", "an integer >= 0");
+  if (!(Number.isSafeInteger(options.queueWaitUsMax) && options.queueWaitUsMax >= 0))
+    throw new AdmissionError("queueWaitUsMax", "an integer >= 0 (µs)");
   return options;
 }
 

@@ -80,7 +80,12 @@ export function gatewayLoads(routes: ReadonlyMap<string, string>, load: (cell: s
  * `routes`. Only gateways that receive moved load are judged: a gateway that was already short
  * and gets nothing new is not this move's fault.
  */
-export function capacityShortfalls(routes: ReadonlyMap<string, string>, moves: ReadonlyMap<string, string>, load: (cell: string) => number, limits: CapacityLimits): CapacityShortfall[] {
+export function capacityShortfalls(
+  routes: ReadonlyMap<string, string>,
+  moves: ReadonlyMap<string, string>,
+  load: (cell: string) => number,
+  limits: CapacityLimits,
+): CapacityShortfall[] {
   const after = new Map(routes);
   for (const [cell, region] of moves) after.set(cell, region);
   const receiving = new Set([...moves].filter(([cell, region]) => routes.get(cell) !== region).map(([, region]) => region));
@@ -89,9 +94,21 @@ export function capacityShortfalls(routes: ReadonlyMap<string, string>, moves: R
     if (!receiving.has(gateway.region)) continue;
     for (const cell of gateway.cells) {
       if (moves.get(cell) !== gateway.region || routes.get(cell) === gateway.region) continue;
-      if (load(cell) > limits.cellOpsPerSecondMax) shortfalls.push({ region: gateway.region, cell, needOpsPerSecond: round(load(cell)), haveOpsPerSecond: round(limits.cellOpsPerSecondMax) });
+      if (load(cell) > limits.cellOpsPerSecondMax)
+        shortfalls.push({
+          region: gateway.region,
+          cell,
+          needOpsPerSecond: round(load(cell)),
+          haveOpsPerSecond: round(limits.cellOpsPerSecondMax),
+        });
     }
-    if (gateway.needOpsPerSecond > gateway.haveOpsPerSecond) shortfalls.push({ region: gateway.region, cell: null, needOpsPerSecond: gateway.needOpsPerSecond, haveOpsPerSecond: gateway.haveOpsPerSecond });
+    if (gateway.needOpsPerSecond > gateway.haveOpsPerSecond)
+      shortfalls.push({
+        region: gateway.region,
+        cell: null,
+        needOpsPerSecond: gateway.needOpsPerSecond,
+        haveOpsPerSecond: gateway.haveOpsPerSecond,
+      });
   }
   return shortfalls;
 }
@@ -117,10 +134,25 @@ export function regionReadiness(
   // Every gateway that carries users once the region is gone (not only the receiving ones): the headroom left.
   const gateways = limits === null ? [] : gatewayLoads(after, load, limits).filter((gateway) => gateway.region !== region);
   const cellsWithoutQuorum = cells
-    .filter((cell) => cell.replicas.filter((replica) => replica.region !== region && (replica.state === "up" || replica.state === "lagging")).length * 2 <= cell.replicas.length)
+    .filter(
+      (cell) =>
+        cell.replicas.filter((replica) => replica.region !== region && (replica.state === "up" || replica.state === "lagging")).length *
+          2 <=
+        cell.replicas.length,
+    )
     .map((cell) => cell.id);
-  const headroom = gateways.length === 0 ? null : round(Math.min(...gateways.map((gateway) => gateway.haveOpsPerSecond - gateway.needOpsPerSecond)));
-  return { region, drained: world.drained, canAbsorbLoss: shortfalls.length === 0 && cellsWithoutQuorum.length === 0, headroomOpsPerSecond: headroom, gateways, shortfalls, cellsWithoutQuorum, moves: Object.fromEntries(moves) };
+  const headroom =
+    gateways.length === 0 ? null : round(Math.min(...gateways.map((gateway) => gateway.haveOpsPerSecond - gateway.needOpsPerSecond)));
+  return {
+    region,
+    drained: world.drained,
+    canAbsorbLoss: shortfalls.length === 0 && cellsWithoutQuorum.length === 0,
+    headroomOpsPerSecond: headroom,
+    gateways,
+    shortfalls,
+    cellsWithoutQuorum,
+    moves: Object.fromEntries(moves),
+  };
 }
 
 export function describeShortfall(shortfall: CapacityShortfall): string {

@@ -22,7 +22,13 @@ export function faultServiceOf(manager: FaultManager): FaultService {
     heal: (id, actor) => manager.heal(id, actor),
     healAll: (actor) => manager.healAll(actor),
     onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void) =>
-      manager.on((event) => listener(event.kind, event.fault, { origin: event.origin, actor: event.actor, ...(event.reason === undefined ? {} : { reason: event.reason }) })),
+      manager.on((event) =>
+        listener(event.kind, event.fault, {
+          origin: event.origin,
+          actor: event.actor,
+          ...(event.reason === undefined ? {} : { reason: event.reason }),
+        }),
+      ),
   };
 }
 
@@ -45,8 +51,19 @@ export const OUTAGE_DRILL_SETTLE_US = 5_000_000;
 export function outageDrill(name: string): OutageDrill {
   const drill = builtinDrill(name);
   const step = drill.steps[0];
-  if (step === undefined || step.kind !== "inject" || drill.steps.length !== 1) throw new Error(`${name}: the live controller runs drills of one inject step`);
-  return { name, description: drill.description, durationMs: drillDurationMs(drill), spec: step.spec, atUs: step.atUs, outageUs: Math.min(step.spec.durationUs ?? step.spec.leaseUs, step.spec.leaseUs), durationUs: drill.durationUs, rtoMsMax: drill.expect.rtoMsMax, drill };
+  if (step === undefined || step.kind !== "inject" || drill.steps.length !== 1)
+    throw new Error(`${name}: the live controller runs drills of one inject step`);
+  return {
+    name,
+    description: drill.description,
+    durationMs: drillDurationMs(drill),
+    spec: step.spec,
+    atUs: step.atUs,
+    outageUs: Math.min(step.spec.durationUs ?? step.spec.leaseUs, step.spec.leaseUs),
+    durationUs: drill.durationUs,
+    rtoMsMax: drill.expect.rtoMsMax,
+    drill,
+  };
 }
 
 export const drillPollUs = 50_000;
@@ -70,14 +87,25 @@ export class OutageDrills implements DrillService {
   constructor(private readonly dependencies: OutageDrillDependencies) {}
 
   list(): readonly DrillDescription[] {
-    return this.drills.map(({ name, description, durationMs, drill }) => ({ name, description, durationMs, steps: drillTimeline(drill, OUTAGE_DRILL_SETTLE_US), expect: drillExpectation(drill) }));
+    return this.drills.map(({ name, description, durationMs, drill }) => ({
+      name,
+      description,
+      durationMs,
+      steps: drillTimeline(drill, OUTAGE_DRILL_SETTLE_US),
+      expect: drillExpectation(drill),
+    }));
   }
 
   ownsFault(faultId: string): boolean {
     return this.owned.has(faultId);
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void }, runId: string): DrillHandle | { readonly error: string } {
+  start(
+    name: string,
+    _seed: number,
+    callbacks: { progress(progress: { progressPct: number }): void; done(result: DrillResult): void },
+    runId: string,
+  ): DrillHandle | { readonly error: string } {
     const drill = this.drills.find((candidate) => candidate.name === name);
     if (drill === undefined) return { error: `no drill ${name}` };
     const { cluster, faults } = this.dependencies;
@@ -98,14 +126,45 @@ export class OutageDrills implements DrillService {
       const violations = this.dependencies.violations().slice(violationsBefore);
       const cells = cluster.cells();
       const leaderless = cells.filter((cell) => cell.leader === null || !cell.quorumAvailable).map((cell) => cell.id);
-      const allReasons = [...reasons, ...violations.map((violation) => `invariant: ${violation}`), ...leaderless.map((cell) => `${cell} has no leader or quorum after the drill`)];
-      const unrecovered = Object.entries(rtoMs).filter(([, value]) => value === null).map(([cell]) => `${cell} did not elect a leader outside the outage`);
-      const slow = drill.rtoMsMax === null ? [] : Object.entries(rtoMs).filter(([, value]) => value !== null && value > (drill.rtoMsMax as number)).map(([cell, value]) => `rto: ${cell} recovered in ${value} ms > rtoMsMax ${drill.rtoMsMax} ms`);
+      const allReasons = [
+        ...reasons,
+        ...violations.map((violation) => `invariant: ${violation}`),
+        ...leaderless.map((cell) => `${cell} has no leader or quorum after the drill`),
+      ];
+      const unrecovered = Object.entries(rtoMs)
+        .filter(([, value]) => value === null)
+        .map(([cell]) => `${cell} did not elect a leader outside the outage`);
+      const slow =
+        drill.rtoMsMax === null
+          ? []
+          : Object.entries(rtoMs)
+              .filter(([, value]) => value !== null && value > (drill.rtoMsMax as number))
+              .map(([cell, value]) => `rto: ${cell} recovered in ${value} ms > rtoMsMax ${drill.rtoMsMax} ms`);
       const verdict = outcome ?? (allReasons.length === 0 && unrecovered.length === 0 && slow.length === 0 ? "SUCCEEDED" : "FAILED");
       const finalReasons = outcome === "INTERRUPTED" || outcome === "ABORTED" ? allReasons : [...allReasons, ...unrecovered, ...slow];
-      const checkers = { invariants: { valid: violations.length === 0, violations: violations.slice(0, 10) }, leaders: { valid: leaderless.length === 0, ...(leaderless.length > 0 ? { violations: leaderless.map((cell) => `${cell} has no leader or quorum`) } : {}) } };
-      const window = fault === null ? null : { fault, startMs: Math.round((injectedUs - startUs) / 1000), endMs: Math.round(Math.min(clock.nowUs() - startUs, injectedUs - startUs + drill.outageUs) / 1000) };
-      callbacks.done({ outcome: verdict, rtoMs, lostAckedTransfers: null, checkers, reasons: finalReasons, reportHtml: report(drill, window, verdict, rtoMs, finalReasons, checkers, startUs, clock.nowUs(), runId) });
+      const checkers = {
+        invariants: { valid: violations.length === 0, violations: violations.slice(0, 10) },
+        leaders: {
+          valid: leaderless.length === 0,
+          ...(leaderless.length > 0 ? { violations: leaderless.map((cell) => `${cell} has no leader or quorum`) } : {}),
+        },
+      };
+      const window =
+        fault === null
+          ? null
+          : {
+              fault,
+              startMs: Math.round((injectedUs - startUs) / 1000),
+              endMs: Math.round(Math.min(clock.nowUs() - startUs, injectedUs - startUs + drill.outageUs) / 1000),
+            };
+      callbacks.done({
+        outcome: verdict,
+        rtoMs,
+        lostAckedTransfers: null,
+        checkers,
+        reasons: finalReasons,
+        reportHtml: report(drill, window, verdict, rtoMs, finalReasons, checkers, startUs, clock.nowUs(), runId),
+      });
     };
     const inject = (): string | null => {
       // Leaders as they were: a simulated crash takes effect within the inject call.
@@ -116,7 +175,8 @@ export class OutageDrills implements DrillService {
       this.owned.add(fault.id);
       injectedUs = clock.nowUs();
       lost = new Set(fault.affects.hosts);
-      for (const { id, leader } of leadersBefore) if (leader !== null && (lost.has(leader.replica) || lost.has(leader.datacenter) || lost.has(leader.region))) rtoMs[id] = null;
+      for (const { id, leader } of leadersBefore)
+        if (leader !== null && (lost.has(leader.replica) || lost.has(leader.datacenter) || lost.has(leader.region))) rtoMs[id] = null;
       return null;
     };
     const poll = (): void => {
@@ -132,7 +192,8 @@ export class OutageDrills implements DrillService {
         for (const cell of cluster.cells()) {
           if (!(cell.id in rtoMs) || rtoMs[cell.id] !== null) continue;
           const leader = cell.leader;
-          if (leader !== null && !lost.has(leader.replica) && !lost.has(leader.datacenter) && !lost.has(leader.region)) rtoMs[cell.id] = Math.round((clock.nowUs() - injectedUs) / 1000);
+          if (leader !== null && !lost.has(leader.replica) && !lost.has(leader.datacenter) && !lost.has(leader.region))
+            rtoMs[cell.id] = Math.round((clock.nowUs() - injectedUs) / 1000);
         }
         const current = fault;
         if (elapsedUs >= drill.atUs + drill.outageUs && faults.active().some((active) => active.id === current.id)) faults.heal(current.id);
@@ -149,7 +210,17 @@ export class OutageDrills implements DrillService {
 }
 
 /** The live outage drill's report: the same page as every drill (chaos/drill/report.ts), from what it measured. */
-function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: number; endMs: number } | null, outcome: DrillResult["outcome"], rtoMs: Readonly<Record<string, number | null>>, reasons: readonly string[], checkers: Readonly<Record<string, CheckerSummary>>, startUs: number, endUs: number, runId: string): string {
+function report(
+  drill: OutageDrill,
+  window: { fault: FaultRecord; startMs: number; endMs: number } | null,
+  outcome: DrillResult["outcome"],
+  rtoMs: Readonly<Record<string, number | null>>,
+  reasons: readonly string[],
+  checkers: Readonly<Record<string, CheckerSummary>>,
+  startUs: number,
+  endUs: number,
+  runId: string,
+): string {
   const noFigures = { ops: 0, errorRate: 0, p50Ms: null, p99Ms: null };
   const result: ReportableResult = {
     drill: drill.name,
@@ -164,7 +235,10 @@ function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: numbe
     availability: {},
     latency: { before: noFigures, during: noFigures, after: noFigures },
     checkers,
-    faults: window === null ? [] : [{ id: window.fault.id, type: window.fault.type, startMs: window.startMs, endMs: window.endMs, cells: Object.keys(rtoMs) }],
+    faults:
+      window === null
+        ? []
+        : [{ id: window.fault.id, type: window.fault.type, startMs: window.startMs, endMs: window.endMs, cells: Object.keys(rtoMs) }],
     steps: [],
     replicasNotUp: [],
     operations: 0,
@@ -172,5 +246,7 @@ function report(drill: OutageDrill, window: { fault: FaultRecord; startMs: numbe
     traceHash: "",
     reasons,
   };
-  return renderDrillReportHtml(buildDrillReport({ result, history: [], startUs, durationMs: drill.durationMs, runtime: "live", rtoMsMax: drill.rtoMsMax, runId }));
+  return renderDrillReportHtml(
+    buildDrillReport({ result, history: [], startUs, durationMs: drill.durationMs, runtime: "live", rtoMsMax: drill.rtoMsMax, runId }),
+  );
 }

@@ -58,7 +58,11 @@ export class OnlineConsistency {
 
   constructor(
     private readonly options: ConsistencyOptions,
-    private readonly dependencies: { readonly source: ConsistencySource; readonly clock: Clock; readonly onCheck?: (snapshot: ConsistencySnapshot) => void },
+    private readonly dependencies: {
+      readonly source: ConsistencySource;
+      readonly clock: Clock;
+      readonly onCheck?: (snapshot: ConsistencySnapshot) => void;
+    },
   ) {
     for (const cell of dependencies.source.placement.cells) this.pending.set(cell.cell, []);
     this.snapshotLast = this.check();
@@ -112,8 +116,16 @@ export class OnlineConsistency {
       replicaAgreement[cell.cell] = monitorSays && this.checkChains(cell.cell, nodes, violations);
       this.checkAcknowledged(cell.cell, nodes, nowUs, violations);
     }
-    const valid = monitorViolations.length === 0 && this.lostTotal === 0 && Object.values(moneyConserved).every(Boolean) && Object.values(replicaAgreement).every(Boolean);
-    const all = [...monitorViolations, ...violations, ...this.lostIds.map((id) => `acknowledged command ${id} missing from its cell's leader`)];
+    const valid =
+      monitorViolations.length === 0 &&
+      this.lostTotal === 0 &&
+      Object.values(moneyConserved).every(Boolean) &&
+      Object.values(replicaAgreement).every(Boolean);
+    const all = [
+      ...monitorViolations,
+      ...violations,
+      ...this.lostIds.map((id) => `acknowledged command ${id} missing from its cell's leader`),
+    ];
     return {
       atMs: Math.floor(nowUs / 1000),
       moneyConserved,
@@ -134,7 +146,13 @@ export class OnlineConsistency {
       const op = history[this.historyCursor - recorder.firstIndex] as Op;
       if (op.type !== "ok" || !COMMAND_FUNCTIONS.has(op.f)) continue;
       const value = op.value as { cell?: unknown; id?: unknown } | null;
-      if (value === null || typeof value !== "object" || typeof value.cell !== "string" || (typeof value.id !== "string" && typeof value.id !== "number")) continue;
+      if (
+        value === null ||
+        typeof value !== "object" ||
+        typeof value.cell !== "string" ||
+        (typeof value.id !== "string" && typeof value.id !== "number")
+      )
+        continue;
       const queue = this.pending.get(value.cell);
       if (queue === undefined) continue;
       if (this.pendingCount >= this.options.pendingIdsMax) {
@@ -165,24 +183,39 @@ export class OnlineConsistency {
 
   /** Equal event hashes at the furthest event index every live replica can show a hash for. */
   private checkChains(cell: string, nodes: readonly { replica: string; node: CellNode }[], violations: string[]): boolean {
-    const ledgers = nodes.map(({ replica, node }) => ({ replica, ledger: node.stateMachine.ledger })).filter(({ ledger }) => ledger.eventCount > 0);
+    const ledgers = nodes
+      .map(({ replica, node }) => ({ replica, ledger: node.stateMachine.ledger }))
+      .filter(({ ledger }) => ledger.eventCount > 0);
     if (ledgers.length < 2) return true;
     const common = Math.min(...ledgers.map(({ ledger }) => ledger.eventCount));
     // The common head, else the newest checkpoint at or below it (events before may be dropped).
-    const candidates = [common, ...(ledgers[0]?.ledger.checkpoints() ?? []).map((checkpoint) => checkpoint.eventCount).filter((count) => count <= common).reverse()];
+    const candidates = [
+      common,
+      ...(ledgers[0]?.ledger.checkpoints() ?? [])
+        .map((checkpoint) => checkpoint.eventCount)
+        .filter((count) => count <= common)
+        .reverse(),
+    ];
     for (const eventCount of candidates) {
       const hashes = ledgers.map(({ replica, ledger }) => ({ replica, hash: ledger.hashAt(eventCount - 1) }));
       if (hashes.some(({ hash }) => hash === undefined)) continue;
       const first = hashes[0]?.hash;
       const differing = hashes.filter(({ hash }) => hash !== first);
       if (differing.length === 0) return true;
-      violations.push(`agreement: ${cell} replicas disagree at event ${eventCount - 1}: ${hashes.map(({ replica, hash }) => `${replica}=${(hash ?? "").slice(0, 12)}`).join(" ")}`);
+      violations.push(
+        `agreement: ${cell} replicas disagree at event ${eventCount - 1}: ${hashes.map(({ replica, hash }) => `${replica}=${(hash ?? "").slice(0, 12)}`).join(" ")}`,
+      );
       return false;
     }
     return true;
   }
 
-  private checkAcknowledged(cell: string, nodes: readonly { replica: string; node: CellNode }[], nowUs: number, violations: string[]): void {
+  private checkAcknowledged(
+    cell: string,
+    nodes: readonly { replica: string; node: CellNode }[],
+    nowUs: number,
+    violations: string[],
+  ): void {
     const queue = this.pending.get(cell);
     if (queue === undefined || queue.length === 0) return;
     const leader = nodes.find(({ node }) => {

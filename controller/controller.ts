@@ -19,7 +19,24 @@ import type { RoutingTable } from "./routing.js";
 import { DrillScheduler, scheduleBodySchema, scheduleStop, scheduleUpdateSchema } from "./schedules.js";
 import type { TrafficStats } from "./traffic-stats.js";
 import { TrafficHistory, trafficHistoryWindowMsMax, type FaultWindow, type TrafficSample } from "./traffic-history.js";
-import type { ActionOutcome, ActionRequest, AuditEntry, ControllerApi, AuditDraftInput, ControllerEvent, DrillPredictionRecord, DrillRunOptions, DrillRunRecord, HaltState, Readiness, RehearsalRequest, FaultRecord, Result, RoutingSnapshot, ScheduleRecord } from "../domain/records.js";
+import type {
+  ActionOutcome,
+  ActionRequest,
+  AuditEntry,
+  ControllerApi,
+  AuditDraftInput,
+  ControllerEvent,
+  DrillPredictionRecord,
+  DrillRunOptions,
+  DrillRunRecord,
+  HaltState,
+  Readiness,
+  RehearsalRequest,
+  FaultRecord,
+  Result,
+  RoutingSnapshot,
+  ScheduleRecord,
+} from "../domain/records.js";
 import { zodFailure } from "./validation.js";
 
 export const eventListenersMax = 256;
@@ -57,7 +74,14 @@ export interface ControllerOptions {
 }
 
 // The health period is the charts' bin, which the drill report's timeline uses too.
-export const defaultControllerOptions: ControllerOptions = { healthPeriodUs: CHART_BIN_US, automatic: true, actions: defaultActionOptions, reconcile: defaultReconcileOptions, speed: 1, capacity: null };
+export const defaultControllerOptions: ControllerOptions = {
+  healthPeriodUs: CHART_BIN_US,
+  automatic: true,
+  actions: defaultActionOptions,
+  reconcile: defaultReconcileOptions,
+  speed: 1,
+  capacity: null,
+};
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
@@ -87,7 +111,19 @@ export class Controller implements ControllerApi {
   private readonly listeners = new Set<(event: ControllerEvent) => void>();
   private readonly registry = new Registry();
   private readonly exported = new ControllerMetrics(this.registry);
-  private readonly metrics: { canAbsorb: Gauge<"region">; headroom: Gauge<"region">; resilienceScore: Gauge<"drill">; resilienceRuns: Gauge<"drill" | "result">; halted: Gauge; actions: Counter<"kind" | "outcome">; routingVersion: Gauge; cellTps: Gauge<"cell">; cellP99: Gauge<"cell">; gatewayRps: Gauge<"region">; leaderRegion: Gauge<"cell" | "region"> };
+  private readonly metrics: {
+    canAbsorb: Gauge<"region">;
+    headroom: Gauge<"region">;
+    resilienceScore: Gauge<"drill">;
+    resilienceRuns: Gauge<"drill" | "result">;
+    halted: Gauge;
+    actions: Counter<"kind" | "outcome">;
+    routingVersion: Gauge;
+    cellTps: Gauge<"cell">;
+    cellP99: Gauge<"cell">;
+    gatewayRps: Gauge<"region">;
+    leaderRegion: Gauge<"cell" | "region">;
+  };
 
   constructor(
     private readonly options: ControllerOptions,
@@ -95,17 +131,66 @@ export class Controller implements ControllerApi {
   ) {
     const { cluster, routing, store } = dependencies;
     this.metrics = {
-      canAbsorb: new Gauge({ name: "ldc_readiness_can_absorb_loss", help: "1 when the region's loss could be absorbed now (capacity from the measured load, quorum)", labelNames: ["region"], registers: [this.registry] }),
-      headroom: new Gauge({ name: "ldc_readiness_headroom_ops_per_second", help: "Least spare admission (ops/s) among the gateways carrying users once the region is lost", labelNames: ["region"], registers: [this.registry] }),
-      resilienceScore: new Gauge({ name: "ldc_resilience_score", help: "Per drill over the last 7 days (simulated): passed / (passed + failed + aborted); absent when none ran", labelNames: ["drill"], registers: [this.registry] }),
-      resilienceRuns: new Gauge({ name: "ldc_resilience_runs", help: "Per drill over the last 7 days (simulated): runs by result (passed, failed, aborted, not-run)", labelNames: ["drill", "result"], registers: [this.registry] }),
-      halted: new Gauge({ name: "ldc_chaos_halted", help: "1 while the kill switch is on (no new fault or drill)", registers: [this.registry] }),
-      actions: new Counter({ name: "ldc_actions_total", help: "Operator actions by kind and outcome", labelNames: ["kind", "outcome"], registers: [this.registry] }),
+      canAbsorb: new Gauge({
+        name: "ldc_readiness_can_absorb_loss",
+        help: "1 when the region's loss could be absorbed now (capacity from the measured load, quorum)",
+        labelNames: ["region"],
+        registers: [this.registry],
+      }),
+      headroom: new Gauge({
+        name: "ldc_readiness_headroom_ops_per_second",
+        help: "Least spare admission (ops/s) among the gateways carrying users once the region is lost",
+        labelNames: ["region"],
+        registers: [this.registry],
+      }),
+      resilienceScore: new Gauge({
+        name: "ldc_resilience_score",
+        help: "Per drill over the last 7 days (simulated): passed / (passed + failed + aborted); absent when none ran",
+        labelNames: ["drill"],
+        registers: [this.registry],
+      }),
+      resilienceRuns: new Gauge({
+        name: "ldc_resilience_runs",
+        help: "Per drill over the last 7 days (simulated): runs by result (passed, failed, aborted, not-run)",
+        labelNames: ["drill", "result"],
+        registers: [this.registry],
+      }),
+      halted: new Gauge({
+        name: "ldc_chaos_halted",
+        help: "1 while the kill switch is on (no new fault or drill)",
+        registers: [this.registry],
+      }),
+      actions: new Counter({
+        name: "ldc_actions_total",
+        help: "Operator actions by kind and outcome",
+        labelNames: ["kind", "outcome"],
+        registers: [this.registry],
+      }),
       routingVersion: new Gauge({ name: "ldc_routing_version", help: "Current routing table version", registers: [this.registry] }),
-      cellTps: new Gauge({ name: "ldc_cell_tps", help: "Successful requests per second per cell (last health period)", labelNames: ["cell"], registers: [this.registry] }),
-      cellP99: new Gauge({ name: "ldc_cell_p99_ms", help: "p99 latency of admitted requests per cell, ms", labelNames: ["cell"], registers: [this.registry] }),
-      gatewayRps: new Gauge({ name: "ldc_gateway_rps", help: "Requests served per second per regional gateway", labelNames: ["region"], registers: [this.registry] }),
-      leaderRegion: new Gauge({ name: "ldc_cell_leader_region", help: "1 for the region leading each cell", labelNames: ["cell", "region"], registers: [this.registry] }),
+      cellTps: new Gauge({
+        name: "ldc_cell_tps",
+        help: "Successful requests per second per cell (last health period)",
+        labelNames: ["cell"],
+        registers: [this.registry],
+      }),
+      cellP99: new Gauge({
+        name: "ldc_cell_p99_ms",
+        help: "p99 latency of admitted requests per cell, ms",
+        labelNames: ["cell"],
+        registers: [this.registry],
+      }),
+      gatewayRps: new Gauge({
+        name: "ldc_gateway_rps",
+        help: "Requests served per second per regional gateway",
+        labelNames: ["region"],
+        registers: [this.registry],
+      }),
+      leaderRegion: new Gauge({
+        name: "ldc_cell_leader_region",
+        help: "1 for the region leading each cell",
+        labelNames: ["cell", "region"],
+        registers: [this.registry],
+      }),
     };
     this.metrics.routingVersion.set(routing.version);
     dependencies.stats.observe((sample) => this.exported.request(sample));
@@ -122,9 +207,17 @@ export class Controller implements ControllerApi {
       routing,
       audit,
       onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
-      ...(options.capacity === null ? {} : { capacity: { limits: options.capacity, opsPerSecond: (cell: string) => this.load.opsPerSecond(cell) } }),
+      ...(options.capacity === null
+        ? {}
+        : { capacity: { limits: options.capacity, opsPerSecond: (cell: string) => this.load.opsPerSecond(cell) } }),
     });
-    this.reconciler = new LeaderReconciler(options.reconcile, { cluster, routing, actions: this.actions, audit, limits: options.actions.limits });
+    this.reconciler = new LeaderReconciler(options.reconcile, {
+      cluster,
+      routing,
+      actions: this.actions,
+      audit,
+      limits: options.actions.limits,
+    });
     this.health = new HealthMonitor(
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
       {
@@ -151,7 +244,25 @@ export class Controller implements ControllerApi {
       this.publish({ type: "fault", atMs: this.nowMs(), action, fault });
       this.exported.faults(action, fault, dependencies.faults.active());
       const verb = action === "injected" ? "inject" : action === "healed" ? "heal" : "expire";
-      audit.append({ atMs: this.nowMs(), actor: change.actor, kind: "fault", action: verb, target: fault.id, reason: action === "injected" ? (change.reason ?? null) : null, outcome: action === "injected" ? "ok" : "healed", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { type: fault.type, target: fault.target, origin: change.origin, ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }) } });
+      audit.append({
+        atMs: this.nowMs(),
+        actor: change.actor,
+        kind: "fault",
+        action: verb,
+        target: fault.id,
+        reason: action === "injected" ? (change.reason ?? null) : null,
+        outcome: action === "injected" ? "ok" : "healed",
+        rule: null,
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+        details: {
+          type: fault.type,
+          target: fault.target,
+          origin: change.origin,
+          ...(change.reason === undefined || action === "injected" ? {} : { why: change.reason }),
+        },
+      });
     });
     this.runs = new DrillRuns({
       clock: cluster.clock,
@@ -166,7 +277,14 @@ export class Controller implements ControllerApi {
       this.exported.drill(run, this.runs.running);
       this.publish({ type: "drill", atMs: this.nowMs(), run });
     });
-    this.scheduler = new DrillScheduler({ clock: cluster.clock, store, runs: this.runs, audit, drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name), paused: () => this.killSwitch.halted });
+    this.scheduler = new DrillScheduler({
+      clock: cluster.clock,
+      store,
+      runs: this.runs,
+      audit,
+      drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name),
+      paused: () => this.killSwitch.halted,
+    });
     this.killSwitch = new KillSwitch({
       store,
       audit,
@@ -204,10 +322,22 @@ export class Controller implements ControllerApi {
     const links: ({ source: string; target: string; rttMs: number } & LinkStatus)[] = [];
     regions.forEach((a, i) =>
       regions.slice(i + 1).forEach((b) => {
-        links.push({ source: a.name, target: b.name, rttMs: cluster.topology.rttMs(a.name, b.name), ...linkStatus(a.name, b.name, views, faults) });
+        links.push({
+          source: a.name,
+          target: b.name,
+          rttMs: cluster.topology.rttMs(a.name, b.name),
+          ...linkStatus(a.name, b.name, views, faults),
+        });
       }),
     );
-    return { regions: regions.map((region) => ({ name: region.name, datacenters: region.datacenters })), links, runtime: cluster.runtime, seed: cluster.seed, speed: this.options.speed, nowMs: this.nowMs() };
+    return {
+      regions: regions.map((region) => ({ name: region.name, datacenters: region.datacenters })),
+      links,
+      runtime: cluster.runtime,
+      seed: cluster.seed,
+      speed: this.options.speed,
+      nowMs: this.nowMs(),
+    };
   }
 
   cells(): readonly CellHealth[] {
@@ -235,7 +365,10 @@ export class Controller implements ControllerApi {
     const boundedMs = Math.min(windowMs, trafficHistoryWindowMsMax);
     const { samples, faults } = this.history.window(boundedMs, nowMs);
     const fromMs = nowMs - boundedMs;
-    const routing = this.dependencies.routing.snapshot().history.filter((entry) => entry.atMs >= fromMs).map((entry) => ({ version: entry.version, atMs: entry.atMs, reason: entry.reason }));
+    const routing = this.dependencies.routing
+      .snapshot()
+      .history.filter((entry) => entry.atMs >= fromMs)
+      .map((entry) => ({ version: entry.version, atMs: entry.atMs, reason: entry.reason }));
     return { atMs: nowMs, windowMs: boundedMs, samplesMax: this.history.samplesMax, samples, faults, routing };
   }
 
@@ -253,14 +386,40 @@ export class Controller implements ControllerApi {
   injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord> {
     const halted = this.killSwitch.refusal("a new fault");
     if (halted !== null) {
-      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "refusal", action: "inject", target: typeof spec === "object" && spec !== null ? String((spec as { type?: unknown }).type ?? "") : "", reason: reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+      this.auditLog.append({
+        atMs: this.nowMs(),
+        actor,
+        kind: "refusal",
+        action: "inject",
+        target: typeof spec === "object" && spec !== null ? String((spec as { type?: unknown }).type ?? "") : "",
+        reason: reason ?? null,
+        outcome: "refused",
+        rule: "halted",
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+        details: { spec },
+      });
       return halted;
     }
     const result = this.dependencies.faults.inject(spec, actor, reason);
     // A success is audited from the change notification; a refusal changes nothing and is audited here.
     if (!result.ok) {
       const target = typeof spec === "object" && spec !== null ? JSON.stringify((spec as { target?: unknown }).target ?? null) : "";
-      this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "inject", target, reason: reason ?? null, outcome: `refused: ${result.error}`, rule: result.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { spec } });
+      this.auditLog.append({
+        atMs: this.nowMs(),
+        actor,
+        kind: "fault",
+        action: "inject",
+        target,
+        reason: reason ?? null,
+        outcome: `refused: ${result.error}`,
+        rule: result.rule ?? null,
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+        details: { spec },
+      });
     }
     return result;
   }
@@ -272,7 +431,19 @@ export class Controller implements ControllerApi {
   healAllFaults(actor: string): void {
     const count = this.dependencies.faults.active().length;
     this.dependencies.faults.healAll(actor);
-    this.auditLog.append({ atMs: this.nowMs(), actor, kind: "fault", action: "heal-all", target: "*", reason: null, outcome: `healed ${count}`, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+    this.auditLog.append({
+      atMs: this.nowMs(),
+      actor,
+      kind: "fault",
+      action: "heal-all",
+      target: "*",
+      reason: null,
+      outcome: `healed ${count}`,
+      rule: null,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+    });
   }
 
   drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[] {
@@ -298,7 +469,8 @@ export class Controller implements ControllerApi {
   }
 
   async rehearse(request: RehearsalRequest): Promise<Result<unknown>> {
-    if (this.rehearsalPort === null) return { ok: false, code: "CONFLICT", error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
+    if (this.rehearsalPort === null)
+      return { ok: false, code: "CONFLICT", error: "rehearsal needs the virtual runtime (a simulated copy of this world)" };
     if (this.rehearsing) return { ok: false, code: "CONFLICT", error: "a rehearsal is already running; one at a time" };
     this.rehearsing = true;
     try {
@@ -312,7 +484,8 @@ export class Controller implements ControllerApi {
   rememberDrillPrediction(drill: string, prediction: DrillPredictionRecord): void {
     this.drillPredictions.delete(drill);
     this.drillPredictions.set(drill, prediction);
-    if (this.drillPredictions.size > drillPredictionsKeptMax) this.drillPredictions.delete(this.drillPredictions.keys().next().value as string);
+    if (this.drillPredictions.size > drillPredictionsKeptMax)
+      this.drillPredictions.delete(this.drillPredictions.keys().next().value as string);
   }
 
   /** Appends to the audit log (and publishes it), for the runtime's records such as prediction vs measurement. */
@@ -382,7 +555,14 @@ export class Controller implements ControllerApi {
       const id = entry.actor.slice("schedule:".length);
       skipsMs.set(id, [...(skipsMs.get(id) ?? []), entry.atMs]);
     }
-    return resilienceOf({ runs: this.runs.list(), drills: this.dependencies.drills.list().map((drill) => drill.name), schedules: this.scheduler.list(), skipsMs, nowMs: this.nowMs(), windowMs });
+    return resilienceOf({
+      runs: this.runs.list(),
+      drills: this.dependencies.drills.list().map((drill) => drill.name),
+      schedules: this.scheduler.list(),
+      skipsMs,
+      nowMs: this.nowMs(),
+      windowMs,
+    });
   }
 
   metricsText(): Promise<string> {
@@ -394,7 +574,13 @@ export class Controller implements ControllerApi {
     this.metrics.resilienceScore.reset();
     for (const drill of resilience.drills) {
       if (drill.score !== null) this.metrics.resilienceScore.set({ drill: drill.drill }, drill.score);
-      for (const [result, count] of [["passed", drill.passed], ["failed", drill.failed], ["aborted", drill.aborted], ["not-run", drill.notRun]] as const) this.metrics.resilienceRuns.set({ drill: drill.drill, result }, count);
+      for (const [result, count] of [
+        ["passed", drill.passed],
+        ["failed", drill.failed],
+        ["aborted", drill.aborted],
+        ["not-run", drill.notRun],
+      ] as const)
+        this.metrics.resilienceRuns.set({ drill: drill.drill, result }, count);
     }
     return this.registry.metrics();
   }
@@ -421,7 +607,8 @@ export class Controller implements ControllerApi {
       const seconds = this.options.healthPeriodUs / 1_000_000;
       const offered = new Map<string, number>();
       for (const [cell, figures] of Object.entries(traffic.cells)) offered.set(cell, figures.shed / seconds);
-      for (const region of Object.values(traffic.regions)) for (const [cell, rate] of Object.entries(region.toCells)) offered.set(cell, (offered.get(cell) ?? 0) + rate);
+      for (const region of Object.values(traffic.regions))
+        for (const [cell, rate] of Object.entries(region.toCells)) offered.set(cell, (offered.get(cell) ?? 0) + rate);
       this.load.observe(offered);
     }
     this.exported.cells(cells);
@@ -429,7 +616,8 @@ export class Controller implements ControllerApi {
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);
-      for (const region of this.dependencies.cluster.topology.regions) this.metrics.leaderRegion.set({ cell: cell.id, region: region.name }, cell.leader?.region === region.name ? 1 : 0);
+      for (const region of this.dependencies.cluster.topology.regions)
+        this.metrics.leaderRegion.set({ cell: cell.id, region: region.name }, cell.leader?.region === region.name ? 1 : 0);
     }
     for (const region of regions) this.metrics.gatewayRps.set({ region: region.name }, region.gateway.rps);
     const atMs = this.nowMs();
@@ -443,8 +631,13 @@ export class Controller implements ControllerApi {
   private drillRefusals(): { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] {
     const refusals: { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] = [];
     const drained = this.dependencies.routing.drained();
-    if (drained.length > 0) refusals.push({ rule: "one-region-evacuated", error: `${drained.join(", ")} is evacuated; a drill now could take the cells below a quorum` });
-    for (const cell of this.dependencies.cluster.cells()) if (!cell.quorumAvailable) refusals.push({ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum` });
+    if (drained.length > 0)
+      refusals.push({
+        rule: "one-region-evacuated",
+        error: `${drained.join(", ")} is evacuated; a drill now could take the cells below a quorum`,
+      });
+    for (const cell of this.dependencies.cluster.cells())
+      if (!cell.quorumAvailable) refusals.push({ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum` });
     return refusals;
   }
 

@@ -48,8 +48,15 @@ export class DrillRuns {
     // Runs left "running" by a controller that stopped mid-drill never finished: say so.
     // Rows stored before runs carried seq/startedAt get them from the id (their wall time is unknown).
     this.runs = dependencies.store.runs().map((stored) => {
-      const run: DrillRunRecord = { ...stored, seq: stored.seq ?? Number(/(\d+)$/.exec(stored.id)?.[1] ?? 0), startedAt: stored.startedAt ?? "", endedAt: stored.endedAt ?? null };
-      return run.state === "running" ? { ...run, state: "done", outcome: "INTERRUPTED", reasons: [...run.reasons, "controller restarted during the run"] } : run;
+      const run: DrillRunRecord = {
+        ...stored,
+        seq: stored.seq ?? Number(/(\d+)$/.exec(stored.id)?.[1] ?? 0),
+        startedAt: stored.startedAt ?? "",
+        endedAt: stored.endedAt ?? null,
+      };
+      return run.state === "running"
+        ? { ...run, state: "done", outcome: "INTERRUPTED", reasons: [...run.reasons, "controller restarted during the run"] }
+        : run;
     });
     dependencies.faults.onChange((action, fault) => {
       if (action !== "injected" || this.active === null) return;
@@ -76,20 +83,54 @@ export class DrillRuns {
   }
 
   start(name: string, options: DrillStartOptions): Result<DrillRunRecord> {
-    if (!this.dependencies.drills.list().some((drill) => drill.name === name)) return { ok: false, code: "NOT_FOUND", error: `no drill ${name}` };
-    if (options.force === true && (options.reason === undefined || options.reason.trim() === "")) return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
+    if (!this.dependencies.drills.list().some((drill) => drill.name === name))
+      return { ok: false, code: "NOT_FOUND", error: `no drill ${name}` };
+    if (options.force === true && (options.reason === undefined || options.reason.trim() === ""))
+      return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     const halted = this.dependencies.gate.halted(`drill ${name}`);
     if (halted !== null) {
-      this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: "refused", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      this.dependencies.audit.append({
+        atMs: this.nowMs(),
+        actor: options.actor,
+        kind: "refusal",
+        action: "drill",
+        target: name,
+        reason: options.reason ?? null,
+        outcome: "refused",
+        rule: "halted",
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+      });
       return halted;
     }
-    if (this.active !== null) return { ok: false, code: "CONFLICT", error: `drill ${this.active.run.id} is still running; drills run one at a time`, rule: "wait-period" };
+    if (this.active !== null)
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `drill ${this.active.run.id} is still running; drills run one at a time`,
+        rule: "wait-period",
+      };
     const refusals = this.dependencies.gate.refusals();
     const nowMs = this.nowMs();
     if (refusals.length > 0) {
       const first = refusals[0] as { rule: SafetyRuleId; error: string };
-      this.dependencies.audit.append({ atMs: nowMs, actor: options.actor, kind: "refusal", action: "drill", target: name, reason: options.reason ?? null, outcome: options.force === true ? "overridden" : "refused", rule: first.rule, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { refusals } });
-      if (options.force !== true) return { ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
+      this.dependencies.audit.append({
+        atMs: nowMs,
+        actor: options.actor,
+        kind: "refusal",
+        action: "drill",
+        target: name,
+        reason: options.reason ?? null,
+        outcome: options.force === true ? "overridden" : "refused",
+        rule: first.rule,
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+        details: { refusals },
+      });
+      if (options.force !== true)
+        return { ok: false, code: "CONFLICT", error: refusals.map((refusal) => refusal.error).join("; "), rule: first.rule };
     }
     const seed = options.seed ?? this.dependencies.defaultSeed;
     const described = this.dependencies.drills.list().find((drill) => drill.name === name);
@@ -118,8 +159,25 @@ export class DrillRuns {
     this.runs.push(run);
     if (this.runs.length > drillRunsKeptMax) this.runs.shift();
     const overrode = refusals.length > 0 ? [...new Set(refusals.map((refusal) => refusal.rule))].join(",") : null;
-    this.dependencies.audit.append({ atMs: nowMs, actor: options.actor, kind: "drill", action: "start", target: name, reason: options.reason ?? null, outcome: run.id, rule: null, overrodeRule: overrode, routingVersionBefore: null, routingVersionAfter: null, details: { seed, schedule: options.schedule ?? null } });
-    const slot: { run: DrillRunRecord; handle: DrillHandle | null; timer: ReturnType<Clock["setTimer"]> | null } = { run, handle: null, timer: null };
+    this.dependencies.audit.append({
+      atMs: nowMs,
+      actor: options.actor,
+      kind: "drill",
+      action: "start",
+      target: name,
+      reason: options.reason ?? null,
+      outcome: run.id,
+      rule: null,
+      overrodeRule: overrode,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+      details: { seed, schedule: options.schedule ?? null },
+    });
+    const slot: { run: DrillRunRecord; handle: DrillHandle | null; timer: ReturnType<Clock["setTimer"]> | null } = {
+      run,
+      handle: null,
+      timer: null,
+    };
     this.active = slot;
     this.publish(run, null);
     const update = (next: DrillRunRecord, report: string | null): void => {
@@ -129,22 +187,71 @@ export class DrillRuns {
       if (index >= 0) this.runs[index] = next;
       this.publish(next, report);
     };
-    const started = this.dependencies.drills.start(name, seed, {
-      progress: (progress) => {
-        if (run.state === "done") return;
-        update({ ...run, progressPct: Math.max(run.progressPct, Math.min(99, Math.round(progress.progressPct))) }, null);
+    const started = this.dependencies.drills.start(
+      name,
+      seed,
+      {
+        progress: (progress) => {
+          if (run.state === "done") return;
+          update({ ...run, progressPct: Math.max(run.progressPct, Math.min(99, Math.round(progress.progressPct))) }, null);
+        },
+        done: (result) => {
+          if (run.state === "done") return;
+          if (slot.timer !== null) this.dependencies.clock.cancelTimer(slot.timer);
+          if (this.active === slot) this.active = null;
+          update(
+            {
+              ...run,
+              state: "done",
+              progressPct: 100,
+              outcome: result.outcome,
+              rtoMs: result.rtoMs,
+              lostAckedTransfers: result.lostAckedTransfers,
+              checkers: result.checkers,
+              reasons: [...result.reasons],
+              endedMs: this.nowMs(),
+              endedAt: this.dependencies.store.wallTimeIso(),
+              stop: result.stop ?? run.stop ?? null,
+              stoppedBy: result.stoppedBy ?? null,
+            },
+            result.reportHtml,
+          );
+          this.dependencies.audit.append({
+            atMs: this.nowMs(),
+            actor: options.actor,
+            kind: "drill",
+            action: "finish",
+            target: name,
+            reason: options.reason ?? null,
+            outcome: result.outcome,
+            rule: null,
+            overrodeRule: null,
+            routingVersionBefore: null,
+            routingVersionAfter: null,
+            details: { run: run.id, reasons: result.reasons, stoppedBy: result.stoppedBy ?? null },
+          });
+        },
       },
-      done: (result) => {
-        if (run.state === "done") return;
-        if (slot.timer !== null) this.dependencies.clock.cancelTimer(slot.timer);
-        if (this.active === slot) this.active = null;
-        update({ ...run, state: "done", progressPct: 100, outcome: result.outcome, rtoMs: result.rtoMs, lostAckedTransfers: result.lostAckedTransfers, checkers: result.checkers, reasons: [...result.reasons], endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso(), stop: result.stop ?? run.stop ?? null, stoppedBy: result.stoppedBy ?? null }, result.reportHtml);
-        this.dependencies.audit.append({ atMs: this.nowMs(), actor: options.actor, kind: "drill", action: "finish", target: name, reason: options.reason ?? null, outcome: result.outcome, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: run.id, reasons: result.reasons, stoppedBy: result.stoppedBy ?? null } });
+      run.id,
+      {
+        defaultStop: options.stop ?? null,
+        ...(options.stopOverride ? { stop: options.stopOverride } : {}),
+        prediction: options.prediction ?? null,
       },
-    }, run.id, { defaultStop: options.stop ?? null, ...(options.stopOverride ? { stop: options.stopOverride } : {}), prediction: options.prediction ?? null });
+    );
     if ("error" in started) {
       if (this.active === slot) this.active = null;
-      update({ ...run, state: "done", outcome: "FAILED", endedMs: this.nowMs(), endedAt: this.dependencies.store.wallTimeIso(), reasons: [started.error] }, null);
+      update(
+        {
+          ...run,
+          state: "done",
+          outcome: "FAILED",
+          endedMs: this.nowMs(),
+          endedAt: this.dependencies.store.wallTimeIso(),
+          reasons: [started.error],
+        },
+        null,
+      );
       return { ok: true, value: run };
     }
     slot.handle = started;
@@ -162,8 +269,26 @@ export class DrillRuns {
     const run = this.get(id);
     if (run === undefined) return { ok: false, code: "NOT_FOUND", error: `no drill run ${id}` };
     const active = this.active;
-    if (active === null || active.run.id !== id || active.handle === null) return { ok: false, code: "CONFLICT", error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})` };
-    this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "drill", action: "abort", target: run.drill, reason, outcome: "aborted", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { run: id } });
+    if (active === null || active.run.id !== id || active.handle === null)
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `drill run ${id} is not running (state ${run.state}, outcome ${run.outcome ?? "none"})`,
+      };
+    this.dependencies.audit.append({
+      atMs: this.nowMs(),
+      actor,
+      kind: "drill",
+      action: "abort",
+      target: run.drill,
+      reason,
+      outcome: "aborted",
+      rule: null,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+      details: { run: id },
+    });
     active.handle.abort(reason);
     return { ok: true, value: this.get(id) as DrillRunRecord };
   }

@@ -47,10 +47,19 @@ export class Gateway implements RequestSink {
     private readonly dependencies: GatewayDependencies,
   ) {
     this.region = options.region;
-    this.client = new CellClient({ ...options.client, cells: options.cells }, { clock: dependencies.clock, random: dependencies.random, transport: dependencies.transport });
+    this.client = new CellClient(
+      { ...options.client, cells: options.cells },
+      { clock: dependencies.clock, random: dependencies.random, transport: dependencies.transport },
+    );
     for (const cell of options.cells.keys()) this.admission.set(cell, new TokenBucketAdmission(options.admission, dependencies.clock));
     const limit = options.gatewayOpsPerSecondMax;
-    this.gatewayLimit = limit === undefined ? null : new TokenBucketAdmission({ ratePerSecond: limit, burstRequestsMax: Math.max(1, Math.ceil(limit / 10)), queueRequestsMax: 0, queueWaitUsMax: 0 }, dependencies.clock);
+    this.gatewayLimit =
+      limit === undefined
+        ? null
+        : new TokenBucketAdmission(
+            { ratePerSecond: limit, burstRequestsMax: Math.max(1, Math.ceil(limit / 10)), queueRequestsMax: 0, queueWaitUsMax: 0 },
+            dependencies.clock,
+          );
   }
 
   get inflight(): number {

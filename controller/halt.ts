@@ -38,7 +38,12 @@ export class KillSwitch {
   /** The refusal every new fault or drill gets while halted, else null. */
   refusal(what: string): { ok: false; code: "CONFLICT"; error: string; rule: "halted" } | null {
     if (!this.current.halted) return null;
-    return { ok: false, code: "CONFLICT", error: `${what} refused: chaos is halted since ${this.current.sinceMs} ms by ${this.current.actor} (${this.current.reason}); POST /api/v1/halt/release first`, rule: "halted" };
+    return {
+      ok: false,
+      code: "CONFLICT",
+      error: `${what} refused: chaos is halted since ${this.current.sinceMs} ms by ${this.current.actor} (${this.current.reason}); POST /api/v1/halt/release first`,
+      rule: "halted",
+    };
   }
 
   /** Halts (again, if already halted: every fault is healed again). */
@@ -50,7 +55,20 @@ export class KillSwitch {
     this.dependencies.store.setHaltState(this.current);
     const interruptedRun = this.dependencies.interruptDrill(`halted by ${actor}: ${reason}`);
     const healedFaults = this.dependencies.healAllFaults(actor);
-    this.dependencies.audit.append({ atMs: nowMs, actor, kind: "halt", action: "halt", target: "*", reason, outcome: `halted: ${healedFaults} faults healed${interruptedRun === null ? "" : `, ${interruptedRun} interrupted`}`, rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { healedFaults, interruptedRun, alreadyHalted: wasHalted } });
+    this.dependencies.audit.append({
+      atMs: nowMs,
+      actor,
+      kind: "halt",
+      action: "halt",
+      target: "*",
+      reason,
+      outcome: `halted: ${healedFaults} faults healed${interruptedRun === null ? "" : `, ${interruptedRun} interrupted`}`,
+      rule: null,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+      details: { healedFaults, interruptedRun, alreadyHalted: wasHalted },
+    });
     this.dependencies.onChange(this.current);
     return { ok: true, value: { ...this.current, healedFaults, interruptedRun } };
   }
@@ -60,7 +78,20 @@ export class KillSwitch {
     const before = this.current;
     this.current = NOT_HALTED;
     this.dependencies.store.setHaltState(null);
-    this.dependencies.audit.append({ atMs: this.dependencies.nowMs(), actor, kind: "halt", action: "release", target: "*", reason, outcome: "released", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { haltedSinceMs: before.sinceMs, haltedBy: before.actor, haltReason: before.reason } });
+    this.dependencies.audit.append({
+      atMs: this.dependencies.nowMs(),
+      actor,
+      kind: "halt",
+      action: "release",
+      target: "*",
+      reason,
+      outcome: "released",
+      rule: null,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+      details: { haltedSinceMs: before.sinceMs, haltedBy: before.actor, haltReason: before.reason },
+    });
     this.dependencies.onChange(this.current);
     return { ok: true, value: this.current };
   }

@@ -71,7 +71,8 @@ export class HealthMonitor {
     private readonly options: HealthOptions,
     private readonly dependencies: HealthDependencies,
   ) {
-    if (!(Number.isSafeInteger(options.healthPeriodUs) && options.healthPeriodUs > 0)) throw new Error(`healthPeriodUs: expected a positive integer, got ${options.healthPeriodUs}`);
+    if (!(Number.isSafeInteger(options.healthPeriodUs) && options.healthPeriodUs > 0))
+      throw new Error(`healthPeriodUs: expected a positive integer, got ${options.healthPeriodUs}`);
     for (const cell of dependencies.cluster.cells()) this.leaders.set(cell.id, cell.leader?.replica ?? null);
     this.refresh(false);
   }
@@ -121,7 +122,8 @@ export class HealthMonitor {
       const rolled = this.dependencies.stats.roll(this.options.healthPeriodUs);
       this.figures = rolled.cells;
       const regions: Record<string, RegionTrafficFigures> = {};
-      for (const region of cluster.topology.regions) regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {}, p50Ms: 0, p99Ms: 0, errorRate: 0 };
+      for (const region of cluster.topology.regions)
+        regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {}, p50Ms: 0, p99Ms: 0, errorRate: 0 };
       const cells: Record<string, CellMetrics & { shed: number }> = {};
       for (const cell of cluster.cells()) {
         const figures = this.figures.get(cell.id);
@@ -139,7 +141,11 @@ export class HealthMonitor {
       if (!this.options.automatic || cell.leader === null || this.dependencies.isMoving(cell.id)) continue;
       const wanted = this.dependencies.gatewayRegionFor(cell.leader.region);
       if (routing.regionOfCell(cell.id) !== wanted) {
-        routing.update({ cells: { [cell.id]: wanted } }, `automatic: ${cell.id} is led from ${cell.leader.region} (${cell.leader.replica}, term ${cell.term})`, atMs);
+        routing.update(
+          { cells: { [cell.id]: wanted } },
+          `automatic: ${cell.id} is led from ${cell.leader.region} (${cell.leader.replica}, term ${cell.term})`,
+          atMs,
+        );
       }
     }
     this.lastCells = views.map((cell) => this.cellHealth(cell));
@@ -152,7 +158,10 @@ export class HealthMonitor {
     const inTouch = cell.replicas.filter((replica) => replica.lag >= 0);
     return {
       ...cell,
-      metrics: figures === undefined ? zeroMetrics : { tps: figures.tps, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, errorRate: figures.errorRate },
+      metrics:
+        figures === undefined
+          ? zeroMetrics
+          : { tps: figures.tps, p50Ms: figures.p50Ms, p99Ms: figures.p99Ms, errorRate: figures.errorRate },
       replicasUp: cell.replicas.filter((replica) => replica.state === "up").length,
       replicasLagging: cell.replicas.filter((replica) => replica.state === "lagging").length,
       replicasUnreachable: cell.replicas.filter((replica) => replica.state !== "up" && replica.state !== "lagging").length,

@@ -42,11 +42,18 @@ export function linkStatus(a: string, b: string, views: readonly CellView[], fau
   }
   const degrading = acting.filter((fault) => LINK_DEGRADING_FAULT_TYPES.includes(fault.type));
   if (total > 0 && passing === 0) {
-    const why = [...(cut > 0 ? ["partitioned"] : []), ...[...downEnds].sort().filter((region) => regionAllDown(region, views)).map((region) => `${region} down`)];
+    const why = [
+      ...(cut > 0 ? ["partitioned"] : []),
+      ...[...downEnds]
+        .sort()
+        .filter((region) => regionAllDown(region, views))
+        .map((region) => `${region} down`),
+    ];
     return { state: "down", reason: why.join("; ") || "nothing passes", faults: ids };
   }
   if (cut > 0) return { state: "degraded", reason: `${cut} of ${total} replica pairs cut`, faults: ids };
-  if (degrading.length > 0) return { state: "degraded", reason: degrading.map((fault) => `${fault.type} (${fault.id})`).join(", "), faults: ids };
+  if (degrading.length > 0)
+    return { state: "degraded", reason: degrading.map((fault) => `${fault.type} (${fault.id})`).join(", "), faults: ids };
   return { state: "up", reason: null, faults: ids };
 }
 

@@ -31,22 +31,66 @@ export class ControllerMetrics {
   private readonly drillLastOutcome: Gauge<"drill" | "outcome">;
   private readonly counted = new Set<string>();
   /** Per cell and region (a few dozen at most: cells x regions). */
-  private readonly children = new Map<string, { ok: { inc(): void }; error: { inc(): void }; shed: { inc(): void }; latency: { observe(value: number): void } }>();
+  private readonly children = new Map<
+    string,
+    { ok: { inc(): void }; error: { inc(): void }; shed: { inc(): void }; latency: { observe(value: number): void } }
+  >();
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({ name: "ldc_requests_total", help: "Finished user requests by cell, entry region and outcome (ok, error, shed)", labelNames: ["cell", "region", "outcome"], registers });
-    this.latency = new Histogram({ name: "ldc_request_duration_seconds", help: "Latency of admitted requests (simulated seconds) by cell and entry region", labelNames: ["cell", "region"], buckets: requestLatencyBucketsSeconds, registers });
-    this.quorum = new Gauge({ name: "ldc_cell_quorum_available", help: "1 when the cell has a reachable quorum", labelNames: ["cell"], registers });
+    this.requests = new Counter({
+      name: "ldc_requests_total",
+      help: "Finished user requests by cell, entry region and outcome (ok, error, shed)",
+      labelNames: ["cell", "region", "outcome"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "ldc_request_duration_seconds",
+      help: "Latency of admitted requests (simulated seconds) by cell and entry region",
+      labelNames: ["cell", "region"],
+      buckets: requestLatencyBucketsSeconds,
+      registers,
+    });
+    this.quorum = new Gauge({
+      name: "ldc_cell_quorum_available",
+      help: "1 when the cell has a reachable quorum",
+      labelNames: ["cell"],
+      registers,
+    });
     this.hasLeader = new Gauge({ name: "ldc_cell_has_leader", help: "1 when the cell has a leader", labelNames: ["cell"], registers });
     this.term = new Gauge({ name: "ldc_cell_term", help: "The cell's Raft term", labelNames: ["cell"], registers });
     this.faultsActive = new Gauge({ name: "ldc_faults_active", help: "Active faults by type", labelNames: ["type"], registers });
-    this.faultsInjected = new Counter({ name: "ldc_faults_injected_total", help: "Faults injected by type (any source: API, drill, schedule)", labelNames: ["type"], registers });
-    this.drillRuns = new Counter({ name: "ldc_drill_runs_total", help: "Finished drill runs by drill and outcome", labelNames: ["drill", "outcome"], registers });
+    this.faultsInjected = new Counter({
+      name: "ldc_faults_injected_total",
+      help: "Faults injected by type (any source: API, drill, schedule)",
+      labelNames: ["type"],
+      registers,
+    });
+    this.drillRuns = new Counter({
+      name: "ldc_drill_runs_total",
+      help: "Finished drill runs by drill and outcome",
+      labelNames: ["drill", "outcome"],
+      registers,
+    });
     this.drillRunning = new Gauge({ name: "ldc_drill_running", help: "1 while a drill runs", registers });
-    this.drillRto = new Gauge({ name: "ldc_drill_rto_seconds", help: "RTO per cell of the drill's last finished run (simulated seconds; -1: never recovered)", labelNames: ["drill", "cell"], registers });
-    this.drillLost = new Gauge({ name: "ldc_drill_lost_acked_transfers", help: "Acknowledged transfers lost (RPO) in the drill's last finished run", labelNames: ["drill"], registers });
-    this.drillLastOutcome = new Gauge({ name: "ldc_drill_last_outcome", help: "1 for the outcome of the drill's last finished run", labelNames: ["drill", "outcome"], registers });
+    this.drillRto = new Gauge({
+      name: "ldc_drill_rto_seconds",
+      help: "RTO per cell of the drill's last finished run (simulated seconds; -1: never recovered)",
+      labelNames: ["drill", "cell"],
+      registers,
+    });
+    this.drillLost = new Gauge({
+      name: "ldc_drill_lost_acked_transfers",
+      help: "Acknowledged transfers lost (RPO) in the drill's last finished run",
+      labelNames: ["drill"],
+      registers,
+    });
+    this.drillLastOutcome = new Gauge({
+      name: "ldc_drill_last_outcome",
+      help: "1 for the outcome of the drill's last finished run",
+      labelNames: ["drill", "outcome"],
+      registers,
+    });
     this.drillRunning.set(0);
   }
 
@@ -91,8 +135,10 @@ export class ControllerMetrics {
     this.counted.add(run.id);
     if (this.counted.size > drillRunsCountedMax) this.counted.delete(this.counted.values().next().value as string);
     this.drillRuns.inc({ drill: run.drill, outcome: run.outcome });
-    for (const outcome of ["SUCCEEDED", "FAILED", "INTERRUPTED"]) this.drillLastOutcome.set({ drill: run.drill, outcome }, outcome === run.outcome ? 1 : 0);
-    for (const [cell, rtoMs] of Object.entries(run.rtoMs)) this.drillRto.set({ drill: run.drill, cell }, rtoMs === null ? -1 : rtoMs / 1000);
+    for (const outcome of ["SUCCEEDED", "FAILED", "INTERRUPTED"])
+      this.drillLastOutcome.set({ drill: run.drill, outcome }, outcome === run.outcome ? 1 : 0);
+    for (const [cell, rtoMs] of Object.entries(run.rtoMs))
+      this.drillRto.set({ drill: run.drill, cell }, rtoMs === null ? -1 : rtoMs / 1000);
     if (run.lostAckedTransfers !== null) this.drillLost.set({ drill: run.drill }, run.lostAckedTransfers);
   }
 }

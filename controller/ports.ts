@@ -1,7 +1,18 @@
 // What the controller's decision logic needs from its edges: a durable audit log and schedule
 // store (controller/store, SQLite), and the chaos module's faults and drills. Kept as interfaces
 // so the logic stays deterministic and testable without a database or a chaos implementation.
-import type { AuditEntry, DrillOutcome, DrillPredictionRecord, HaltState, DrillRunRecord, FaultRecord, Result, ScheduleRecord, StopConditionsRecord, StoppedByRecord } from "../domain/records.js";
+import type {
+  AuditEntry,
+  DrillOutcome,
+  DrillPredictionRecord,
+  HaltState,
+  DrillRunRecord,
+  FaultRecord,
+  Result,
+  ScheduleRecord,
+  StopConditionsRecord,
+  StoppedByRecord,
+} from "../domain/records.js";
 
 export type AuditDraft = Omit<AuditEntry, "id" | "wallTime">;
 
@@ -106,7 +117,13 @@ export interface DrillService {
    * `runId`: the run's id, which is the actor of everything the drill does (its faults' origin is `drill:<runId>`).
    * `options`: stop conditions (a schedule's defaults, a run request's own) and a rehearsal's prediction.
    */
-  start(name: string, seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string, options?: DrillStartOptions): DrillHandle | { readonly error: string };
+  start(
+    name: string,
+    seed: number,
+    callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void },
+    runId: string,
+    options?: DrillStartOptions,
+  ): DrillHandle | { readonly error: string };
   /** Faults the drill itself injected (so a real fault can be told apart). */
   ownsFault(faultId: string): boolean;
 }

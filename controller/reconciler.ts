@@ -79,7 +79,13 @@ export class LeaderReconciler {
     actions.moveLeader(cell, replica, (result) => {
       this.moving = null;
       this.lastMovedMs.set(cell, this.nowMs());
-      const after = result.ok ? routing.update({ cells: { [cell]: actions.gatewayRegionFor(result.leader.region) } }, `reconcile: ${reason}; now ${result.leader.replica}`, this.nowMs()) : routing.version;
+      const after = result.ok
+        ? routing.update(
+            { cells: { [cell]: actions.gatewayRegionFor(result.leader.region) } },
+            `reconcile: ${reason}; now ${result.leader.replica}`,
+            this.nowMs(),
+          )
+        : routing.version;
       audit.append({
         atMs: this.nowMs(),
         actor: RECONCILE_ACTOR,
@@ -92,7 +98,9 @@ export class LeaderReconciler {
         overrodeRule: null,
         routingVersionBefore: before,
         routingVersionAfter: after,
-        details: result.ok ? { startedMs: nowMs, from: fromRegion, to: result.leader } : { startedMs: nowMs, from: fromRegion, target: replica, error: result.error },
+        details: result.ok
+          ? { startedMs: nowMs, from: fromRegion, to: result.leader }
+          : { startedMs: nowMs, from: fromRegion, target: replica, error: result.error },
       });
     });
   }

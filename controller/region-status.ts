@@ -44,7 +44,11 @@ export function regionStatus(region: RegionInfo, views: readonly CellView[]): Re
   const running = here.filter(isRunning);
   const replicasInMajority = running.filter((replica) => replica.inMajority).length;
   const replicasPartitioned = running.filter((replica) => replica.state === "partitioned").length;
-  const state: RegionState = !up ? "down" : running.length > 0 && replicasInMajority === 0 && replicasPartitioned > 0 ? "partitioned" : "up";
+  const state: RegionState = !up
+    ? "down"
+    : running.length > 0 && replicasInMajority === 0 && replicasPartitioned > 0
+      ? "partitioned"
+      : "up";
   return { state, up, datacenterStatus, cutFrom: regionsCutFrom(region.name, views), replicasInMajority, replicasPartitioned };
 }
 
@@ -63,5 +67,8 @@ function regionsCutFrom(region: string, views: readonly CellView[]): string[] {
       }
     }
   }
-  return [...pairs.entries()].filter(([, count]) => count.total > 0 && count.cut === count.total).map(([name]) => name).sort();
+  return [...pairs.entries()]
+    .filter(([, count]) => count.total > 0 && count.cut === count.total)
+    .map(([name]) => name)
+    .sort();
 }

@@ -27,7 +27,9 @@ export interface Resilience {
 export type RunVerdict = "passed" | "failed" | "aborted" | "notRun";
 
 function checkersValid(run: DrillRunRecord): boolean {
-  return Object.values(run.checkers).every((verdict) => (verdict as { valid?: unknown } | null)?.valid !== false && (verdict as { valid?: unknown } | null)?.valid !== "unknown");
+  return Object.values(run.checkers).every(
+    (verdict) => (verdict as { valid?: unknown } | null)?.valid !== false && (verdict as { valid?: unknown } | null)?.valid !== "unknown",
+  );
 }
 
 export function verdictOf(run: DrillRunRecord): RunVerdict | null {
@@ -55,7 +57,13 @@ function tally(verdicts: readonly RunVerdict[], skipped: number): ResilienceTall
   const failed = count("failed");
   const aborted = count("aborted");
   const ran = passed + failed + aborted;
-  return { passed, failed, aborted, notRun: count("notRun") + skipped, score: ran === 0 ? null : Math.round((passed / ran) * 10_000) / 10_000 };
+  return {
+    passed,
+    failed,
+    aborted,
+    notRun: count("notRun") + skipped,
+    score: ran === 0 ? null : Math.round((passed / ran) * 10_000) / 10_000,
+  };
 }
 
 export function resilienceOf(input: {
@@ -69,7 +77,8 @@ export function resilienceOf(input: {
 }): Resilience {
   const fromMs = input.nowMs - input.windowMs;
   const inWindow = input.runs.filter((run) => run.startedMs >= fromMs);
-  const verdictsOf = (runs: readonly DrillRunRecord[]): RunVerdict[] => runs.map(verdictOf).filter((verdict): verdict is RunVerdict => verdict !== null);
+  const verdictsOf = (runs: readonly DrillRunRecord[]): RunVerdict[] =>
+    runs.map(verdictOf).filter((verdict): verdict is RunVerdict => verdict !== null);
   const skipsOf = (schedule: string): number => (input.skipsMs.get(schedule) ?? []).filter((atMs) => atMs >= fromMs).length;
   return {
     atMs: input.nowMs,
@@ -81,6 +90,10 @@ export function resilienceOf(input: {
         input.schedules.filter((schedule) => schedule.drill === drill).reduce((sum, schedule) => sum + skipsOf(schedule.id), 0),
       ),
     })),
-    schedules: input.schedules.map((schedule) => ({ schedule: schedule.id, drill: schedule.drill, ...tally(verdictsOf(inWindow.filter((run) => run.schedule === schedule.id)), skipsOf(schedule.id)) })),
+    schedules: input.schedules.map((schedule) => ({
+      schedule: schedule.id,
+      drill: schedule.drill,
+      ...tally(verdictsOf(inWindow.filter((run) => run.schedule === schedule.id)), skipsOf(schedule.id)),
+    })),
   };
 }

@@ -79,7 +79,11 @@ export class RoutingTable {
    * Applies a set of changes as ONE new version (an evacuation moves many cells and drains a
    * gateway; readers must never see half of it). Returns the version, unchanged if nothing moved.
    */
-  update(change: { readonly cells?: Readonly<Record<string, string>>; readonly drain?: readonly string[]; readonly undrain?: readonly string[] }, reason: string, atMs: number): number {
+  update(
+    change: { readonly cells?: Readonly<Record<string, string>>; readonly drain?: readonly string[]; readonly undrain?: readonly string[] },
+    reason: string,
+    atMs: number,
+  ): number {
     const nextCells = new Map(this.cellToRegion);
     for (const [cell, region] of Object.entries(change.cells ?? {})) {
       if (!nextCells.has(cell)) throw new RoutingError("UNKNOWN_CELL", `no cell ${cell}`);
@@ -89,7 +93,10 @@ export class RoutingTable {
     const nextDrained = new Set(this.drainedRegions);
     for (const region of change.drain ?? []) nextDrained.add(this.assertRegion(region));
     for (const region of change.undrain ?? []) nextDrained.delete(this.assertRegion(region));
-    const same = [...nextCells].every(([cell, region]) => this.cellToRegion.get(cell) === region) && nextDrained.size === this.drainedRegions.size && [...nextDrained].every((region) => this.drainedRegions.has(region));
+    const same =
+      [...nextCells].every(([cell, region]) => this.cellToRegion.get(cell) === region) &&
+      nextDrained.size === this.drainedRegions.size &&
+      [...nextDrained].every((region) => this.drainedRegions.has(region));
     if (same) return this.currentVersion;
     this.cellToRegion = nextCells;
     this.drainedRegions = nextDrained;

@@ -33,7 +33,16 @@ export interface Refusal {
 
 /** Capacity shortfalls of a move as refusals (after every other rule: the least severe). */
 export function capacityRefusals(shortfalls: readonly CapacityShortfall[]): Refusal[] {
-  return shortfalls.map((shortfall) => ({ rule: "capacity", error: describeShortfall(shortfall), figures: { needOpsPerSecond: shortfall.needOpsPerSecond, haveOpsPerSecond: shortfall.haveOpsPerSecond, region: shortfall.region, cell: shortfall.cell } }));
+  return shortfalls.map((shortfall) => ({
+    rule: "capacity",
+    error: describeShortfall(shortfall),
+    figures: {
+      needOpsPerSecond: shortfall.needOpsPerSecond,
+      haveOpsPerSecond: shortfall.haveOpsPerSecond,
+      region: shortfall.region,
+      cell: shortfall.cell,
+    },
+  }));
 }
 
 export type TargetChoice = { readonly ok: true; readonly replica: ReplicaView } | { readonly ok: false; readonly refusal: Refusal };
@@ -54,11 +63,19 @@ export function chooseReplica(cell: CellView, candidates: readonly ReplicaView[]
   const caughtUp = up.filter((replica) => isCaughtUp(replica, limits));
   if (caughtUp.length === 0) {
     const lags = up.map((replica) => `${replica.id} lag ${replica.lag}`).join(", ");
-    return { ok: false, refusal: { rule: "target-caught-up", error: `${cell.id}: no replica in ${where} within lagEntriesMax=${limits.lagEntriesMax} (${lags})` } };
+    return {
+      ok: false,
+      refusal: {
+        rule: "target-caught-up",
+        error: `${cell.id}: no replica in ${where} within lagEntriesMax=${limits.lagEntriesMax} (${lags})`,
+      },
+    };
   }
   const perRegion = new Map<string, number>();
   for (const replica of cell.replicas) perRegion.set(replica.region, (perRegion.get(replica.region) ?? 0) + 1);
-  const sorted = [...caughtUp].sort((a, b) => a.lag - b.lag || (perRegion.get(b.region) ?? 0) - (perRegion.get(a.region) ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...caughtUp].sort(
+    (a, b) => a.lag - b.lag || (perRegion.get(b.region) ?? 0) - (perRegion.get(a.region) ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   return { ok: true, replica: sorted[0] as ReplicaView };
 }
 
@@ -66,18 +83,33 @@ function waitPeriod(context: SafetyContext, target: string): Refusal[] {
   const lastMs = context.lastActionMs(target);
   if (lastMs === undefined || context.nowMs - lastMs >= context.limits.waitPeriodMs) return [];
   const leftMs = context.limits.waitPeriodMs - (context.nowMs - lastMs);
-  return [{ rule: "wait-period", error: `${target} was acted on ${context.nowMs - lastMs} ms ago; wait ${leftMs} ms more (waitPeriodMs=${context.limits.waitPeriodMs})` }];
+  return [
+    {
+      rule: "wait-period",
+      error: `${target} was acted on ${context.nowMs - lastMs} ms ago; wait ${leftMs} ms more (waitPeriodMs=${context.limits.waitPeriodMs})`,
+    },
+  ];
 }
 
 function quorum(cell: CellView): Refusal[] {
-  return cell.quorumAvailable ? [] : [{ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum; a leadership move cannot commit and could leave it leaderless` }];
+  return cell.quorumAvailable
+    ? []
+    : [
+        {
+          rule: "quorum-reachable",
+          error: `${cell.id} has no reachable quorum; a leadership move cannot commit and could leave it leaderless`,
+        },
+      ];
 }
 
 /** Failover of `cell` to a replica in `toRegion` (the region named, or the region of the datacenter named). */
 export function checkFailover(context: SafetyContext, cell: CellView, choice: TargetChoice, toRegion: string): Refusal[] {
   const refusals: Refusal[] = [...quorum(cell)];
   if (context.drained.includes(toRegion)) {
-    refusals.push({ rule: "target-region-evacuated", error: `${toRegion} is evacuated; a leader there would serve users its gateway no longer takes (restore ${toRegion} first, or force with a reason)` });
+    refusals.push({
+      rule: "target-region-evacuated",
+      error: `${toRegion} is evacuated; a leader there would serve users its gateway no longer takes (restore ${toRegion} first, or force with a reason)`,
+    });
   }
   if (!choice.ok) refusals.push(choice.refusal);
   refusals.push(...waitPeriod(context, cell.id));
@@ -89,10 +121,14 @@ export function checkEvacuate(context: SafetyContext, region: string, choices: R
   const refusals: Refusal[] = [];
   // The most severe rule first: it is the one the refusal names.
   const activeAfter = context.regions.filter((name) => name !== region && !context.drained.includes(name));
-  if (activeAfter.length === 0) refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
+  if (activeAfter.length === 0)
+    refusals.push({ rule: "gateway-remaining", error: `evacuating ${region} would drain every gateway; users would have nowhere to go` });
   const otherDrained = context.drained.filter((name) => name !== region);
   if (otherDrained.length > 0) {
-    refusals.push({ rule: "one-region-evacuated", error: `${otherDrained.join(", ")} is already evacuated; evacuating ${region} too would leave one region carrying every cell` });
+    refusals.push({
+      rule: "one-region-evacuated",
+      error: `${otherDrained.join(", ")} is already evacuated; evacuating ${region} too would leave one region carrying every cell`,
+    });
   }
   for (const cell of context.cells) {
     if (cell.leader?.region !== region) continue;
@@ -107,8 +143,11 @@ export function checkEvacuate(context: SafetyContext, region: string, choices: R
 /** Restoring `region`: it must be reachable (a replica of every cell preferring it is up). */
 export function checkRestore(context: SafetyContext, region: string): Refusal[] {
   const refusals: Refusal[] = [];
-  const upHere = context.cells.flatMap((cell) => cell.replicas).filter((replica) => replica.region === region && replica.state !== "crashed" && replica.state !== "partitioned");
-  if (upHere.length === 0) refusals.push({ rule: "target-unavailable", error: `${region} has no replica up; restoring it would route users to a dead region` });
+  const upHere = context.cells
+    .flatMap((cell) => cell.replicas)
+    .filter((replica) => replica.region === region && replica.state !== "crashed" && replica.state !== "partitioned");
+  if (upHere.length === 0)
+    refusals.push({ rule: "target-unavailable", error: `${region} has no replica up; restoring it would route users to a dead region` });
   for (const cell of context.cells) {
     if (cell.preferredRegion === region) refusals.push(...quorum(cell));
   }

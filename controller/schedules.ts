@@ -12,7 +12,9 @@ import { stopSummary } from "../chaos/drill/result.js";
 import { ChaosError } from "../chaos/errors.js";
 
 /** A schedule's `stop` as the record keeps it (ms), or the 400 naming the field. */
-export function scheduleStop(input: StopInput | undefined): { ok: true; value: StopConditionsRecord | null } | { ok: false; code: "INVALID"; error: string; field: string } {
+export function scheduleStop(
+  input: StopInput | undefined,
+): { ok: true; value: StopConditionsRecord | null } | { ok: false; code: "INVALID"; error: string; field: string } {
   try {
     return { ok: true, value: stopSummary(stopConditionsOf(input, "stop")) };
   } catch (error) {
@@ -42,7 +44,7 @@ const windowSchema = z.string().regex(WINDOW_PATTERN, "a daily UTC window HH:MM-
 
 export const scheduleBodySchema = z.strictObject({
   drill: z.string().min(1).max(100),
-  cron: z.string().min(1).max(200).refine(cronValid, "a cron expression (5 or 6 fields, e.g. \"*/5 * * * *\")"),
+  cron: z.string().min(1).max(200).refine(cronValid, 'a cron expression (5 or 6 fields, e.g. "*/5 * * * *")'),
   allowedWindows: z.array(windowSchema).max(24).optional(),
   blockedWindows: z.array(windowSchema).max(24).optional(),
   maxDurationMs: z.number().int().min(1000).max(maxDurationMsMax).optional(),
@@ -102,10 +104,17 @@ export class DrillScheduler {
   }
 
   create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
-    if (!this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (!this.dependencies.drillExists(body.drill))
+      return {
+        ok: false,
+        code: "INVALID",
+        error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`,
+        field: "drill",
+      };
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
-    if (this.dependencies.store.list().length >= schedulesMax) return { ok: false, code: "CONFLICT", error: `at most ${schedulesMax} schedules (schedulesMax)` };
+    if (this.dependencies.store.list().length >= schedulesMax)
+      return { ok: false, code: "CONFLICT", error: `at most ${schedulesMax} schedules (schedulesMax)` };
     const schedule: StoredSchedule = {
       id: `s-${this.dependencies.store.nextId("s")}`,
       drill: body.drill,
@@ -126,10 +135,20 @@ export class DrillScheduler {
   update(id: string, body: Partial<ScheduleBody>, actor: string): Result<ScheduleRecord> {
     const existing = this.dependencies.store.get(id);
     if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
-    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`, field: "drill" };
+    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill))
+      return {
+        ok: false,
+        code: "INVALID",
+        error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`,
+        field: "drill",
+      };
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
-    const schedule: StoredSchedule = { ...existing, ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)), ...(body.stop === undefined ? {} : { stop: stop.value }) };
+    const schedule: StoredSchedule = {
+      ...existing,
+      ...Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)),
+      ...(body.stop === undefined ? {} : { stop: stop.value }),
+    };
     this.dependencies.store.put(schedule);
     this.arm(schedule);
     this.auditChange(actor, "update", schedule);
@@ -184,20 +203,74 @@ export class DrillScheduler {
     const fired: StoredSchedule = { ...schedule, lastFiredMs: slotMs };
     this.dependencies.store.put(fired);
     if (this.dependencies.paused?.() === true) {
-      this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "chaos is halted (kill switch)", outcome: "skipped", rule: "halted", overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      this.dependencies.audit.append({
+        atMs: this.nowMs(),
+        actor: `schedule:${id}`,
+        kind: "schedule",
+        action: "skip",
+        target: schedule.drill,
+        reason: "chaos is halted (kill switch)",
+        outcome: "skipped",
+        rule: "halted",
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+      });
     } else if (!windowsAllow(schedule, slotMs)) {
-      this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: "outside the allowed windows or inside a blocked one", outcome: "skipped", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+      this.dependencies.audit.append({
+        atMs: this.nowMs(),
+        actor: `schedule:${id}`,
+        kind: "schedule",
+        action: "skip",
+        target: schedule.drill,
+        reason: "outside the allowed windows or inside a blocked one",
+        outcome: "skipped",
+        rule: null,
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+      });
     } else {
-      const started = this.dependencies.runs.start(schedule.drill, { actor: `schedule:${id}`, schedule: id, maxDurationMs: schedule.maxDurationMs, stop: schedule.stop ?? null });
+      const started = this.dependencies.runs.start(schedule.drill, {
+        actor: `schedule:${id}`,
+        schedule: id,
+        maxDurationMs: schedule.maxDurationMs,
+        stop: schedule.stop ?? null,
+      });
       if (!started.ok) {
-        this.dependencies.audit.append({ atMs: this.nowMs(), actor: `schedule:${id}`, kind: "schedule", action: "skip", target: schedule.drill, reason: started.error, outcome: "refused", rule: started.rule ?? null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null });
+        this.dependencies.audit.append({
+          atMs: this.nowMs(),
+          actor: `schedule:${id}`,
+          kind: "schedule",
+          action: "skip",
+          target: schedule.drill,
+          reason: started.error,
+          outcome: "refused",
+          rule: started.rule ?? null,
+          overrodeRule: null,
+          routingVersionBefore: null,
+          routingVersionAfter: null,
+        });
       }
     }
     this.arm(fired);
   }
 
   private auditChange(actor: string, action: string, schedule: StoredSchedule): void {
-    this.dependencies.audit.append({ atMs: this.nowMs(), actor, kind: "schedule", action, target: schedule.id, reason: null, outcome: "ok", rule: null, overrodeRule: null, routingVersionBefore: null, routingVersionAfter: null, details: { drill: schedule.drill, cron: schedule.cron } });
+    this.dependencies.audit.append({
+      atMs: this.nowMs(),
+      actor,
+      kind: "schedule",
+      action,
+      target: schedule.id,
+      reason: null,
+      outcome: "ok",
+      rule: null,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+      details: { drill: schedule.drill, cron: schedule.cron },
+    });
   }
 
   private nowMs(): number {

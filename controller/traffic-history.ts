@@ -13,8 +13,12 @@ export const trafficHistoryWindowMsMax = 15 * 60_000;
 
 export interface TrafficSample {
   readonly atMs: number;
-  readonly cells: Readonly<Record<string, { readonly tps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>>;
-  readonly regions: Readonly<Record<string, { readonly rps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>>;
+  readonly cells: Readonly<
+    Record<string, { readonly tps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>
+  >;
+  readonly regions: Readonly<
+    Record<string, { readonly rps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>
+  >;
 }
 
 export interface FaultWindow {
@@ -26,8 +30,12 @@ export interface FaultWindow {
 
 interface TrafficFigures {
   readonly atMs: number;
-  readonly cells: Readonly<Record<string, { readonly tps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>>;
-  readonly regions: Readonly<Record<string, { readonly rps: number; readonly p50Ms?: number; readonly p99Ms?: number; readonly errorRate?: number }>>;
+  readonly cells: Readonly<
+    Record<string, { readonly tps: number; readonly p50Ms: number; readonly p99Ms: number; readonly errorRate: number }>
+  >;
+  readonly regions: Readonly<
+    Record<string, { readonly rps: number; readonly p50Ms?: number; readonly p99Ms?: number; readonly errorRate?: number }>
+  >;
 }
 
 export class TrafficHistory {
@@ -37,7 +45,8 @@ export class TrafficHistory {
   private readonly faultWindows: FaultWindow[] = [];
 
   constructor(readonly samplesMax: number = trafficHistorySamplesMax) {
-    if (!Number.isSafeInteger(samplesMax) || samplesMax <= 0) throw new RangeError(`samplesMax: expected a positive integer, got ${samplesMax}`);
+    if (!Number.isSafeInteger(samplesMax) || samplesMax <= 0)
+      throw new RangeError(`samplesMax: expected a positive integer, got ${samplesMax}`);
     this.samples = new Array<TrafficSample | undefined>(samplesMax);
   }
 
@@ -46,9 +55,11 @@ export class TrafficHistory {
     const last = this.length === 0 ? undefined : this.samples[(this.start + this.length - 1) % this.samplesMax];
     if (last !== undefined && last.atMs >= figures.atMs) return;
     const cells: Record<string, TrafficSample["cells"][string]> = {};
-    for (const [id, metrics] of Object.entries(figures.cells)) cells[id] = { tps: metrics.tps, p50Ms: metrics.p50Ms, p99Ms: metrics.p99Ms, errorRate: metrics.errorRate };
+    for (const [id, metrics] of Object.entries(figures.cells))
+      cells[id] = { tps: metrics.tps, p50Ms: metrics.p50Ms, p99Ms: metrics.p99Ms, errorRate: metrics.errorRate };
     const regions: Record<string, TrafficSample["regions"][string]> = {};
-    for (const [name, metrics] of Object.entries(figures.regions)) regions[name] = { rps: metrics.rps, p50Ms: metrics.p50Ms ?? 0, p99Ms: metrics.p99Ms ?? 0, errorRate: metrics.errorRate ?? 0 };
+    for (const [name, metrics] of Object.entries(figures.regions))
+      regions[name] = { rps: metrics.rps, p50Ms: metrics.p50Ms ?? 0, p99Ms: metrics.p99Ms ?? 0, errorRate: metrics.errorRate ?? 0 };
     const sample: TrafficSample = { atMs: figures.atMs, cells, regions };
     if (this.length < this.samplesMax) {
       this.samples[(this.start + this.length) % this.samplesMax] = sample;

@@ -62,7 +62,8 @@ export class TrafficStats {
 
   /** Every finished request, as it finishes (the windows above only keep aggregates). */
   observe(observer: (sample: RequestSample) => void): () => void {
-    if (this.observers.size >= requestObserversMax) throw new Error(`at most ${requestObserversMax} request observers (requestObserversMax)`);
+    if (this.observers.size >= requestObserversMax)
+      throw new Error(`at most ${requestObserversMax} request observers (requestObserversMax)`);
     this.observers.add(observer);
     return () => this.observers.delete(observer);
   }
@@ -103,7 +104,8 @@ export class TrafficStats {
 
   private regionWindow(region: string): { buckets: Uint32Array; ok: number; failed: number } {
     let window = this.regionLatency.get(region);
-    if (window === undefined) this.regionLatency.set(region, (window = { buckets: new Uint32Array(regionLatencyBuckets), ok: 0, failed: 0 }));
+    if (window === undefined)
+      this.regionLatency.set(region, (window = { buckets: new Uint32Array(regionLatencyBuckets), ok: 0, failed: 0 }));
     return window;
   }
 

@@ -124,9 +124,14 @@ const workloadSchema = z.strictObject({
 /** How clients and gateways coalesce commands into batches (cells/cell/client.ts BatchingOptions). */
 const batchingSchema = z.strictObject({
   waitUs: nonNegative("a non-negative number of microseconds (0 turns coalescing off)"),
-  commandsMax: positiveInt().refine((value) => value <= 8_190, { error: (issue) => `expected at most 8190 commands, got ${shown(issue.input)}` }),
+  commandsMax: positiveInt().refine((value) => value <= 8_190, {
+    error: (issue) => `expected at most 8190 commands, got ${shown(issue.input)}`,
+  }),
   bytesMax: positiveInt("a positive integer number of bytes"),
-  eagerInflightMax: z.number({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }).int({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }).min(0, { error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }),
+  eagerInflightMax: z
+    .number({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` })
+    .int({ error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` })
+    .min(0, { error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }),
 });
 
 const worldSchema = z.strictObject({
@@ -302,18 +307,23 @@ function checkReferences(config: WorldConfig): void {
   });
   topology.links.forEach((link, index) => {
     const field = `topology.links[${index}]`;
-    const kindOf = (end: string): "region" | "datacenter" | null => (regions.has(end) ? "region" : datacenters.has(end) ? "datacenter" : null);
+    const kindOf = (end: string): "region" | "datacenter" | null =>
+      regions.has(end) ? "region" : datacenters.has(end) ? "datacenter" : null;
     const sourceKind = kindOf(link.source);
     if (sourceKind === null) throw new ConfigError(`${field}.source`, `unknown region or datacenter "${link.source}"`);
     const targetKind = kindOf(link.target);
     if (targetKind === null) throw new ConfigError(`${field}.target`, `unknown region or datacenter "${link.target}"`);
-    if (sourceKind !== targetKind) throw new ConfigError(`${field}.target`, `expected a ${sourceKind} like the source, got "${link.target}"`);
+    if (sourceKind !== targetKind)
+      throw new ConfigError(`${field}.target`, `expected a ${sourceKind} like the source, got "${link.target}"`);
   });
   for (const [cell, region] of Object.entries(config.cells.preferredLeaderRegions)) {
     if (!regions.has(region)) throw new ConfigError(`cells.preferredLeaderRegions.${cell}`, `unknown region "${region}"`);
   }
   if (config.raft.heartbeatTicks >= config.raft.electionTicks) {
-    throw new ConfigError("raft.heartbeatTicks", `expected fewer than raft.electionTicks (${config.raft.electionTicks}), got ${config.raft.heartbeatTicks}`);
+    throw new ConfigError(
+      "raft.heartbeatTicks",
+      `expected fewer than raft.electionTicks (${config.raft.electionTicks}), got ${config.raft.heartbeatTicks}`,
+    );
   }
 }
 

@@ -40,7 +40,14 @@ export type ActionOutcome =
       readonly routingVersion: number;
       readonly overrodeRules: readonly SafetyRuleId[];
     }
-  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId; readonly figures?: CapacityFigures };
+  | {
+      readonly ok: false;
+      readonly code: DomainErrorCode;
+      readonly error: string;
+      readonly field?: string;
+      readonly rule?: SafetyRuleId;
+      readonly figures?: CapacityFigures;
+    };
 
 /** What a capacity refusal adds to its 409: the load the move brings and what the gateway admits. */
 export interface CapacityFigures {
@@ -57,11 +64,18 @@ export interface RoutingSnapshot {
   /** cell -> region whose gateway receives its users */
   readonly cells: Readonly<Record<string, string>>;
   readonly drained: readonly string[];
-  readonly history: readonly { readonly version: number; readonly atMs: number; readonly reason: string; readonly cells: Readonly<Record<string, string>>; readonly drained: readonly string[] }[];
+  readonly history: readonly {
+    readonly version: number;
+    readonly atMs: number;
+    readonly reason: string;
+    readonly cells: Readonly<Record<string, string>>;
+    readonly drained: readonly string[];
+  }[];
 }
 
 /** POST /api/v1/rehearsals: an action (the body of an action route plus kind and target) or a built-in drill. */
-export type RehearsalRequest = { readonly action: Omit<ActionRequest, "actor">; readonly drill?: undefined } | { readonly drill: string; readonly action?: undefined };
+export type RehearsalRequest =
+  { readonly action: Omit<ActionRequest, "actor">; readonly drill?: undefined } | { readonly drill: string; readonly action?: undefined };
 
 /** An audit entry before the store gives it an id and a wall time. */
 export type AuditDraftInput = Omit<AuditEntry, "id" | "wallTime">;
@@ -98,8 +112,18 @@ export interface Readiness {
     readonly canAbsorbLoss: boolean;
     /** Least spare admission (ops/s) among the gateways carrying users once it is lost; null: not judged. */
     readonly headroomOpsPerSecond: number | null;
-    readonly gateways: readonly { readonly region: string; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number; readonly cells: readonly string[] }[];
-    readonly shortfalls: readonly { readonly region: string; readonly cell: string | null; readonly needOpsPerSecond: number; readonly haveOpsPerSecond: number }[];
+    readonly gateways: readonly {
+      readonly region: string;
+      readonly needOpsPerSecond: number;
+      readonly haveOpsPerSecond: number;
+      readonly cells: readonly string[];
+    }[];
+    readonly shortfalls: readonly {
+      readonly region: string;
+      readonly cell: string | null;
+      readonly needOpsPerSecond: number;
+      readonly haveOpsPerSecond: number;
+    }[];
     /** Cells that would be left without a majority of replicas up. */
     readonly cellsWithoutQuorum: readonly string[];
     /** cell -> the gateway region its users would enter at. */
@@ -121,7 +145,13 @@ export type ControllerEvent =
   | { readonly type: "health"; readonly atMs: number; readonly cells: readonly CellView[]; readonly regions: readonly unknown[] }
   | { readonly type: "traffic"; readonly atMs: number; readonly [key: string]: unknown }
   | { readonly type: "leader"; readonly atMs: number; readonly cell: string; readonly leader: LeaderInfo | null; readonly term: number }
-  | { readonly type: "routing"; readonly atMs: number; readonly version: number; readonly cells: Readonly<Record<string, string>>; readonly drained: readonly string[] }
+  | {
+      readonly type: "routing";
+      readonly atMs: number;
+      readonly version: number;
+      readonly cells: Readonly<Record<string, string>>;
+      readonly drained: readonly string[];
+    }
   | { readonly type: "fault"; readonly atMs: number; readonly action: "injected" | "healed" | "expired"; readonly fault: unknown }
   | { readonly type: "drill"; readonly atMs: number; readonly run: unknown }
   | { readonly type: "audit"; readonly atMs: number; readonly entry: AuditEntry }
@@ -229,7 +259,9 @@ export interface ScheduleRecord {
   readonly lastRun: DrillRunRecord | null;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: DomainErrorCode; readonly error: string; readonly field?: string; readonly rule?: SafetyRuleId };
 
 /**
  * What controller/http (the API and WebSocket) calls. Every method is safe to call between

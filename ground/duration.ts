@@ -1,7 +1,7 @@
 /** The form every duration flag and field accepts, quoted in every error. */
 export const DURATION_FORM = "a duration with a unit, like 60s, 250ms, 1.5s, 2m, 1h or 500us";
 
-const UNIT_US: Readonly<Record<string, number>> = { us: 1, "µs": 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+const UNIT_US: Readonly<Record<string, number>> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
 
 /** A field whose name carries its unit (`leaseMs`, `durationMs`) takes a bare number of milliseconds. */
 function unitInName(field: string): boolean {
@@ -15,7 +15,8 @@ function unitInName(field: string): boolean {
  */
 export function parseDurationUs(text: string | number, field = "duration"): number {
   if (typeof text === "number") {
-    if (!unitInName(field)) throw new RangeError(`${field}: expected ${DURATION_FORM} (a bare number only in a field named ...Ms), got ${text}`);
+    if (!unitInName(field))
+      throw new RangeError(`${field}: expected ${DURATION_FORM} (a bare number only in a field named ...Ms), got ${text}`);
     if (!Number.isFinite(text) || text < 0) throw new RangeError(`${field}: expected a non-negative number of milliseconds, got ${text}`);
     return Math.round(text * 1000);
   }

@@ -15,7 +15,8 @@ export class SerialQueue {
   }
 
   enqueue(operation: SerialOperation): void {
-    if (this.queue.length >= this.operationsQueuedMax) throw new Error(`${this.name}: operationsQueuedMax (${this.operationsQueuedMax}) reached`);
+    if (this.queue.length >= this.operationsQueuedMax)
+      throw new Error(`${this.name}: operationsQueuedMax (${this.operationsQueuedMax}) reached`);
     this.queue.push(operation);
     this.runNext();
   }

@@ -52,7 +52,11 @@ export function resolveInitial(model: ModelName, ops: readonly Op[], given: Json
     case "cas-register":
       return { initial: 0, assumed: true, why: "the register holds 0 (Knossos' convention)" };
     case "multi-register":
-      return { initial: Object.fromEntries(registerKeys(ops).map((key) => [key, 0])), assumed: true, why: "every register holds 0 (Knossos' convention)" };
+      return {
+        initial: Object.fromEntries(registerKeys(ops).map((key) => [key, 0])),
+        assumed: true,
+        why: "every register holds 0 (Knossos' convention)",
+      };
     case "ledger":
       return { initial: null, assumed: true, why: "no accounts" };
     case "bank":
@@ -91,11 +95,19 @@ export function checkHistory(ops: readonly Op[], options: CheckHistoryOptions): 
     case "bank": {
       const accounts = isJsonObject(initial) ? initial.accounts : undefined;
       const total = isJsonObject(initial) ? initial.total : undefined;
-      if (!Array.isArray(accounts) || !accounts.every((account) => typeof account === "string" || typeof account === "number") || typeof total !== "number") {
+      if (
+        !Array.isArray(accounts) ||
+        !accounts.every((account) => typeof account === "string" || typeof account === "number") ||
+        typeof total !== "number"
+      ) {
         throw initialError('bank options {"accounts": [0, 1, 2], "total": 100}');
       }
-      const negative = isJsonObject(initial) ? initial["negative-balances?"] ?? initial.negativeBalances : undefined;
-      return { checker: "bank", ops: paired.length, ...checkBank(ops, { accounts: accounts as (string | number)[], total, negativeBalances: negative === true }) };
+      const negative = isJsonObject(initial) ? (initial["negative-balances?"] ?? initial.negativeBalances) : undefined;
+      return {
+        checker: "bank",
+        ops: paired.length,
+        ...checkBank(ops, { accounts: accounts as (string | number)[], total, negativeBalances: negative === true }),
+      };
     }
   }
 }

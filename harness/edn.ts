@@ -144,7 +144,8 @@ class Reader {
       this.skipWhitespace();
       if (this.peek() === "}") this.fail("map has a key without a value", keyLine, keyColumn);
       const value = this.readForm(depth + 1);
-      if (typeof key === "object" && key !== null) this.fail("map keys must be scalars (keyword, string, number, symbol, nil, boolean)", keyLine, keyColumn);
+      if (typeof key === "object" && key !== null)
+        this.fail("map keys must be scalars (keyword, string, number, symbol, nil, boolean)", keyLine, keyColumn);
       map[String(key)] = value;
     }
   }

@@ -76,7 +76,8 @@ export function generateLedgerHistory(options: LedgerHistoryOptions): Op[] {
   const thinkUsMax = options.thinkUsMax ?? 1_000;
   const failProbability = options.failProbability ?? 0.02;
   const infoProbability = options.infoProbability ?? 0.005;
-  if (!Number.isInteger(options.ops) || options.ops < 0 || options.ops > GENERATED_OPS_MAX) throw new RangeError(`ops: expected an integer in [0, ${GENERATED_OPS_MAX}]`);
+  if (!Number.isInteger(options.ops) || options.ops < 0 || options.ops > GENERATED_OPS_MAX)
+    throw new RangeError(`ops: expected an integer in [0, ${GENERATED_OPS_MAX}]`);
   if (!Number.isInteger(options.clients) || options.clients < 1) throw new RangeError("clients: expected a positive integer");
   if (accountsPerCell < 2) throw new RangeError("accountsPerCell: expected at least 2");
   const random = createRandom(options.seed);
@@ -97,7 +98,17 @@ export function generateLedgerHistory(options: LedgerHistoryOptions): Op[] {
       (balances[cell] as Record<string, number>)[accountName(cell, account)] = initialBalance;
     }
   }
-  const planned = planOps(options.ops - history.length / 2, options.clients, cells, accountsPerCell, amountMax, timeUs, { durationUsMax, thinkUsMax, failProbability, infoProbability }, workload, timing);
+  const planned = planOps(
+    options.ops - history.length / 2,
+    options.clients,
+    cells,
+    accountsPerCell,
+    amountMax,
+    timeUs,
+    { durationUsMax, thinkUsMax, failProbability, infoProbability },
+    workload,
+    timing,
+  );
 
   // Take effect in effect-time order; invoke < effect < complete at equal µs (see sortKey).
   const events: { key: number; seq: number; kind: 0 | 1 | 2; op: Planned }[] = [];
@@ -160,7 +171,16 @@ function planOps(
     retryOf[client] = null;
     const draw = clock.nextFloat();
     const ending = draw < timing.failProbability ? "fail" : draw < timing.failProbability + timing.infoProbability ? "info" : "ok";
-    planned.push({ process: processOf[client] as number, command, invokeUs, effectUs: clock.intBetween(invokeUs, completeUs), completeUs, ending, applies: ending === "info" && clock.chance(0.5), result: null });
+    planned.push({
+      process: processOf[client] as number,
+      command,
+      invokeUs,
+      effectUs: clock.intBetween(invokeUs, completeUs),
+      completeUs,
+      ending,
+      applies: ending === "info" && clock.chance(0.5),
+      result: null,
+    });
     nextFreeUs[client] = completeUs + 1 + clock.intBetween(0, timing.thinkUsMax);
     if (ending === "info") {
       processOf[client] = nextProcess++;
@@ -180,7 +200,14 @@ function nextCommand(random: Random, cells: number, accountsPerCell: number, amo
   if (draw < 0.4) return { f: "withdraw", id: nextId(), cell, account: account(), amount: random.intBetween(1, amountMax) };
   const from = random.intBetween(0, accountsPerCell - 1);
   const to = (from + random.intBetween(1, accountsPerCell - 1)) % accountsPerCell;
-  return { f: "transfer", id: nextId(), cell, from: accountName(cellIndex, from), to: accountName(cellIndex, to), amount: random.intBetween(1, amountMax) };
+  return {
+    f: "transfer",
+    id: nextId(),
+    cell,
+    from: accountName(cellIndex, from),
+    to: accountName(cellIndex, to),
+    amount: random.intBetween(1, amountMax),
+  };
 }
 
 export type Corruption = "wrong-balance" | "stale-read" | "flip-outcome";
@@ -191,7 +218,11 @@ export type Corruption = "wrong-balance" | "stale-read" | "flip-outcome";
  * completed before some posted transfer was even invoked; `flip-outcome` reports a posted
  * transfer as rejected. Returns null when the history has no op to corrupt that way.
  */
-export function corruptLedgerHistory(history: readonly Op[], corruption: Corruption, seed: number): { history: Op[]; index: number } | null {
+export function corruptLedgerHistory(
+  history: readonly Op[],
+  corruption: Corruption,
+  seed: number,
+): { history: Op[]; index: number } | null {
   const random = createRandom(seed).fork(corruption);
   const copy = history.map((op) => ({ ...op }));
   const okReads = copy.filter((op) => op.type === "ok" && op.f === "read" && isJsonObject(op.value));
@@ -211,7 +242,13 @@ export function corruptLedgerHistory(history: readonly Op[], corruption: Corrupt
       for (const target of random.shuffle(okReads)) {
         const cell = (target.value as JsonObject).cell;
         const invokeOf = invokeIndexOf(copy, target);
-        const earlier = okReads.find((read) => read.index < invokeOf && (read.value as JsonObject).cell === cell && hasPostedTransferBetween(copy, read.index, invokeOf, cell as Json) && JSON.stringify(balancesOf(read)) !== JSON.stringify(balancesOf(target)));
+        const earlier = okReads.find(
+          (read) =>
+            read.index < invokeOf &&
+            (read.value as JsonObject).cell === cell &&
+            hasPostedTransferBetween(copy, read.index, invokeOf, cell as Json) &&
+            JSON.stringify(balancesOf(read)) !== JSON.stringify(balancesOf(target)),
+        );
         if (earlier) {
           target.value = { ...(target.value as JsonObject), balances: { ...balancesOf(earlier) } };
           return { history: copy, index: target.index };
@@ -220,7 +257,9 @@ export function corruptLedgerHistory(history: readonly Op[], corruption: Corrupt
       return null;
     }
     case "flip-outcome": {
-      const posted = copy.filter((op) => op.type === "ok" && op.f === "transfer" && isJsonObject(op.value) && op.value.outcome === "posted");
+      const posted = copy.filter(
+        (op) => op.type === "ok" && op.f === "transfer" && isJsonObject(op.value) && op.value.outcome === "posted",
+      );
       if (posted.length === 0) return null;
       const target = random.pick(posted);
       target.value = { ...(target.value as JsonObject), outcome: "rejected" };
@@ -241,7 +280,8 @@ function invokeIndexOf(history: readonly Op[], completion: Op): number {
 function hasPostedTransferBetween(history: readonly Op[], afterIndex: number, beforeIndex: number, cell: Json): boolean {
   for (let i = afterIndex + 1; i < beforeIndex; i++) {
     const op = history[i] as Op;
-    if (op.type !== "ok" || op.f !== "transfer" || !isJsonObject(op.value) || op.value.cell !== cell || op.value.outcome !== "posted") continue;
+    if (op.type !== "ok" || op.f !== "transfer" || !isJsonObject(op.value) || op.value.cell !== cell || op.value.outcome !== "posted")
+      continue;
     if (invokeIndexOf(history, op) > afterIndex) return true;
   }
   return false;

@@ -27,7 +27,8 @@ export interface PairedOp {
   completion: Op | null;
 }
 
-export type HistoryErrorCode = "HISTORY_FORMAT" | "HISTORY_UNPAIRED_COMPLETION" | "HISTORY_DOUBLE_INVOKE" | "HISTORY_INVOKE_AFTER_INFO" | "HISTORY_MISMATCHED_F";
+export type HistoryErrorCode =
+  "HISTORY_FORMAT" | "HISTORY_UNPAIRED_COMPLETION" | "HISTORY_DOUBLE_INVOKE" | "HISTORY_INVOKE_AFTER_INFO" | "HISTORY_MISMATCHED_F";
 
 export class HistoryError extends Error {
   constructor(
@@ -110,13 +111,22 @@ function parseJson(text: string, where: string): Json {
 export function normaliseOp(item: Json, position: number): Op {
   if (!isJsonObject(item)) throw new HistoryError("HISTORY_FORMAT", `op ${position}: expected a map {process, type, f, value}`, position);
   const index = item.index === undefined ? position : item.index;
-  if (typeof index !== "number" || !Number.isInteger(index)) throw new HistoryError("HISTORY_FORMAT", `op ${position}: index must be an integer`, position);
+  if (typeof index !== "number" || !Number.isInteger(index))
+    throw new HistoryError("HISTORY_FORMAT", `op ${position}: index must be an integer`, position);
   const { process, type, f } = item;
   if (typeof process !== "number" && typeof process !== "string") {
-    throw new HistoryError("HISTORY_FORMAT", `op ${index}: process must be an integer or a name, got ${JSON.stringify(process ?? null)}`, index);
+    throw new HistoryError(
+      "HISTORY_FORMAT",
+      `op ${index}: process must be an integer or a name, got ${JSON.stringify(process ?? null)}`,
+      index,
+    );
   }
   if (typeof type !== "string" || !OP_TYPES.has(type)) {
-    throw new HistoryError("HISTORY_FORMAT", `op ${index}: type must be invoke, ok, fail or info, got ${JSON.stringify(type ?? null)}`, index);
+    throw new HistoryError(
+      "HISTORY_FORMAT",
+      `op ${index}: type must be invoke, ok, fail or info, got ${JSON.stringify(type ?? null)}`,
+      index,
+    );
   }
   if (typeof f !== "string") throw new HistoryError("HISTORY_FORMAT", `op ${index}: f must be a keyword or string`, index);
   const op: Op = { process, type: type as OpType, f, value: item.value === undefined ? null : item.value, index };
@@ -145,11 +155,19 @@ export function pairHistory(ops: readonly Op[]): PairedOp[] {
     const pending = open.get(op.process);
     if (op.type === "invoke") {
       if (pending) {
-        throw new HistoryError("HISTORY_DOUBLE_INVOKE", `op ${op.index}: process ${op.process} invokes again while op ${pending.invoke.index} is still open`, op.index);
+        throw new HistoryError(
+          "HISTORY_DOUBLE_INVOKE",
+          `op ${op.index}: process ${op.process} invokes again while op ${pending.invoke.index} is still open`,
+          op.index,
+        );
       }
       const crashedAt = crashed.get(op.process);
       if (crashedAt !== undefined) {
-        throw new HistoryError("HISTORY_INVOKE_AFTER_INFO", `op ${op.index}: process ${op.process} invokes after its op ${crashedAt} ended in info; a crashed client must take a fresh process id`, op.index);
+        throw new HistoryError(
+          "HISTORY_INVOKE_AFTER_INFO",
+          `op ${op.index}: process ${op.process} invokes after its op ${crashedAt} ended in info; a crashed client must take a fresh process id`,
+          op.index,
+        );
       }
       const entry: PairedOp = { process: op.process, f: op.f, type: "info", invoke: op, completion: null };
       open.set(op.process, entry);
@@ -157,10 +175,18 @@ export function pairHistory(ops: readonly Op[]): PairedOp[] {
       continue;
     }
     if (!pending) {
-      throw new HistoryError("HISTORY_UNPAIRED_COMPLETION", `op ${op.index}: ${op.type} by process ${op.process} has no preceding invoke`, op.index);
+      throw new HistoryError(
+        "HISTORY_UNPAIRED_COMPLETION",
+        `op ${op.index}: ${op.type} by process ${op.process} has no preceding invoke`,
+        op.index,
+      );
     }
     if (pending.f !== op.f) {
-      throw new HistoryError("HISTORY_MISMATCHED_F", `op ${op.index}: completion f ${op.f} does not match invoke op ${pending.invoke.index} f ${pending.f}`, op.index);
+      throw new HistoryError(
+        "HISTORY_MISMATCHED_F",
+        `op ${op.index}: completion f ${op.f} does not match invoke op ${pending.invoke.index} f ${pending.f}`,
+        op.index,
+      );
     }
     pending.type = op.type;
     pending.completion = op;

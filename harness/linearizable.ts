@@ -342,7 +342,7 @@ class GroupSearch<S, I, O> {
    * concurrent writes. Returns false when the configuration reached is already known to fail.
    */
   private placeForcedReads(): boolean {
-    for (let cursor: Entry | null = this.head.next; cursor !== null && cursor.isCall; ) {
+    for (let cursor: Entry | null = this.head.next; cursor !== null && cursor.isCall;) {
       const op = this.ops[cursor.id] as Prepared<I, O>;
       if (op.output !== null && this.model.readOnly(op.input) && this.model.step(this.state, op.input, op.output) !== undefined) {
         this.linearized.add(cursor.id);
@@ -390,7 +390,11 @@ class GroupSearch<S, I, O> {
   private recordDeepest(stuck: Entry): void {
     if (this.deepest !== null && this.calls.length <= this.deepest.count) return;
     const window: number[] = [];
-    for (let cursor: Entry | null = this.head.next; cursor !== null && cursor !== stuck && window.length < WINDOW_SHOWN_MAX; cursor = cursor.next) {
+    for (
+      let cursor: Entry | null = this.head.next;
+      cursor !== null && cursor !== stuck && window.length < WINDOW_SHOWN_MAX;
+      cursor = cursor.next
+    ) {
       if (cursor.isCall) window.push(cursor.id);
     }
     const last = this.calls.slice(-LAST_LINEARIZED_SHOWN_MAX).map((call) => call.entry.id);
@@ -422,8 +426,16 @@ function checkGroup<S, I, O>(model: Model<S, I, O>, ops: Prepared<I, O>[], budge
  * Checks a paired history against a model. Throws HistoryError (naming the op) for ops the
  * model cannot read; otherwise returns valid, invalid with the failing window, or unknown.
  */
-export function checkLinearizable<S, I, O>(model: Model<S, I, O>, paired: readonly PairedOp[], options: LinearizableOptions = {}): LinearizabilityVerdict {
-  const budget = new Budget(options.nowMs ?? (() => performance.now()), options.timeoutMs ?? 60_000, options.cacheEntriesMax ?? CACHE_ENTRIES_MAX_DEFAULT);
+export function checkLinearizable<S, I, O>(
+  model: Model<S, I, O>,
+  paired: readonly PairedOp[],
+  options: LinearizableOptions = {},
+): LinearizabilityVerdict {
+  const budget = new Budget(
+    options.nowMs ?? (() => performance.now()),
+    options.timeoutMs ?? 60_000,
+    options.cacheEntriesMax ?? CACHE_ENTRIES_MAX_DEFAULT,
+  );
   const prepared: Prepared<I, O>[] = [];
   for (const op of paired) {
     if (op.type === "fail") continue;

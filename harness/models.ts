@@ -20,7 +20,11 @@ export interface Model<State, Input, Output> {
 }
 
 function bad(op: PairedOp, detail: string): HistoryError {
-  return new HistoryError("HISTORY_FORMAT", `op ${op.completion?.index ?? op.invoke.index}: ${detail}`, op.completion?.index ?? op.invoke.index);
+  return new HistoryError(
+    "HISTORY_FORMAT",
+    `op ${op.completion?.index ?? op.invoke.index}: ${detail}`,
+    op.completion?.index ?? op.invoke.index,
+  );
 }
 
 function jsonEqual(a: Json, b: Json): boolean {
@@ -95,7 +99,8 @@ function parseTxn(op: PairedOp, value: Json, where: string): MicroOp[] {
 export function multiRegister(initial: Json): Model<RegisterMap, MicroOp[], MicroOp[]> {
   const initialState: Record<string, Json> = {};
   if (initial !== null) {
-    if (!isJsonObject(initial)) throw new HistoryError("HISTORY_FORMAT", "initial: multi-register expects a map of key to value, e.g. {\"x\":0,\"y\":0}");
+    if (!isJsonObject(initial))
+      throw new HistoryError("HISTORY_FORMAT", 'initial: multi-register expects a map of key to value, e.g. {"x":0,"y":0}');
     for (const [key, value] of Object.entries(initial)) initialState[key] = value;
   }
   return {
@@ -160,7 +165,8 @@ export function opCell(op: PairedOp): string {
 function field(op: PairedOp, value: JsonObject, name: string, kind: "id" | "amount"): string | number {
   const got = value[name];
   if (kind === "amount") {
-    if (typeof got !== "number" || !Number.isSafeInteger(got)) throw bad(op, `${op.f} value.${name} must be an integer amount in minor units`);
+    if (typeof got !== "number" || !Number.isSafeInteger(got))
+      throw bad(op, `${op.f} value.${name} must be an integer amount in minor units`);
     return got;
   }
   if (typeof got !== "string" && typeof got !== "number") throw bad(op, `${op.f} value.${name} must be a string or integer`);
@@ -182,9 +188,18 @@ function parseLedgerInput(op: PairedOp): LedgerInput {
       };
     case "deposit":
     case "withdraw":
-      return { f: op.f, id: field(op, value, "id", "id") as string, account: field(op, value, "account", "id") as string, amount: field(op, value, "amount", "amount") as number };
+      return {
+        f: op.f,
+        id: field(op, value, "id", "id") as string,
+        account: field(op, value, "account", "id") as string,
+        amount: field(op, value, "amount", "amount") as number,
+      };
     case "open":
-      return { f: "open", account: field(op, value, "account", "id") as string, initialBalance: field(op, value, "initialBalance", "amount") as number };
+      return {
+        f: "open",
+        account: field(op, value, "account", "id") as string,
+        initialBalance: field(op, value, "initialBalance", "amount") as number,
+      };
     default:
       throw bad(op, `ledger has no operation "${op.f}" (expected ${LEDGER_FUNCTIONS})`);
   }
@@ -198,7 +213,8 @@ function parseLedgerOutput(op: PairedOp, input: LedgerInput): LedgerOutput | nul
     if (!isJsonObject(balances)) throw bad(op, "read completion value must be {balances: {account: amount}}");
     const parsed: Record<string, number> = {};
     for (const [account, amount] of Object.entries(balances)) {
-      if (typeof amount !== "number" || !Number.isSafeInteger(amount)) throw bad(op, `read balance of ${account} must be an integer amount`);
+      if (typeof amount !== "number" || !Number.isSafeInteger(amount))
+        throw bad(op, `read balance of ${account} must be an integer amount`);
       parsed[account] = amount;
     }
     return { balances: parsed };
@@ -218,7 +234,10 @@ function balancesEqual(a: Readonly<Record<string, number>>, b: Readonly<Record<s
 }
 
 /** What the ledger does with a command: the outcome and the balances after it. */
-function applyLedger(state: LedgerState, input: Exclude<LedgerInput, { f: "read" }>): { outcome: LedgerOutcome; balances: Readonly<Record<string, number>> } {
+function applyLedger(
+  state: LedgerState,
+  input: Exclude<LedgerInput, { f: "read" }>,
+): { outcome: LedgerOutcome; balances: Readonly<Record<string, number>> } {
   const balances = state.balances;
   const rejected = { outcome: "rejected" as const, balances };
   switch (input.f) {
@@ -285,7 +304,11 @@ export function ledger(options: LedgerModelOptions = {}): Model<LedgerState, Led
       let key = "";
       for (const account of accounts) key += `${account}=${state.balances[account]};`;
       const ids = Object.keys(state.outcomes);
-      if (ids.length > 0) key += `|${ids.sort().map((id) => `${id}:${state.outcomes[id]}`).join(",")}`;
+      if (ids.length > 0)
+        key += `|${ids
+          .sort()
+          .map((id) => `${id}:${state.outcomes[id]}`)
+          .join(",")}`;
       return key;
     },
   };

@@ -45,7 +45,9 @@ export function balanceTotals(history: readonly Op[]): TotalPoint[] {
   const points: TotalPoint[] = [];
   for (const op of history) {
     if (op.type !== "ok" || op.f !== "read" || !isJsonObject(op.value)) continue;
-    const balances = isJsonObject(op.value.balances ?? null) ? (op.value.balances as Record<string, Json>) : (op.value as Record<string, Json>);
+    const balances = isJsonObject(op.value.balances ?? null)
+      ? (op.value.balances as Record<string, Json>)
+      : (op.value as Record<string, Json>);
     let total = 0;
     for (const amount of Object.values(balances)) if (typeof amount === "number") total += amount;
     points.push({ timeUs: op.time ?? op.index, total, cell: typeof op.value.cell === "string" ? op.value.cell : "" });
@@ -118,7 +120,10 @@ export function writeReport(dir: string, input: ReportInput): { historyPath: str
   const verdictsPath = join(dir, "verdicts.json");
   const htmlPath = join(dir, "report.html");
   writeFileSync(historyPath, toJsonl(input.history));
-  writeFileSync(verdictsPath, `${JSON.stringify({ meta: input.meta ?? {}, verdicts: input.verdicts, faultWindows: input.faultWindows ?? [] }, null, 2)}\n`);
+  writeFileSync(
+    verdictsPath,
+    `${JSON.stringify({ meta: input.meta ?? {}, verdicts: input.verdicts, faultWindows: input.faultWindows ?? [] }, null, 2)}\n`,
+  );
   writeFileSync(htmlPath, renderReportHtml(input));
   return { historyPath, verdictsPath, htmlPath };
 }

@@ -61,18 +61,32 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
   const history = options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(options.historyFromUs);
   const byCell = opsByCell(history);
   const checkers = {} as RunVerdicts["checkers"];
-  if (wanted.has("linearizable")) checkers.linearizable = checkLinearizablePerCell(byCell, run.finalEvents(options.historyFromUs ?? 0), options.linearizableTimeoutMs ?? 20_000);
+  if (wanted.has("linearizable"))
+    checkers.linearizable = checkLinearizablePerCell(
+      byCell,
+      run.finalEvents(options.historyFromUs ?? 0),
+      options.linearizableTimeoutMs ?? 20_000,
+    );
   if (wanted.has("bank")) checkers.bank = checkBankPerCell(byCell, run.workloadRunner);
   let lostAckedTransfers = 0;
   if (wanted.has("durability")) {
     const verdict = checkDurability(history, run.finalLedgers(options.historyFromUs ?? 0));
     lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
-    checkers.durability = { ...verdict, valid: verdict.valid, infoPresent: verdict.infoPresent.length, infoAbsent: verdict.infoAbsent.length };
+    checkers.durability = {
+      ...verdict,
+      valid: verdict.valid,
+      infoPresent: verdict.infoPresent.length,
+      infoAbsent: verdict.infoAbsent.length,
+    };
   }
   if (wanted.has("replica-agreement")) checkers["replica-agreement"] = { ...checkReplicaAgreement(run.replicaChains()) };
   let rtoMs: Record<string, number | null> = {};
   if (wanted.has("availability")) {
-    const verdict = checkAvailability(history, options.faultWindows ?? [], options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax });
+    const verdict = checkAvailability(
+      history,
+      options.faultWindows ?? [],
+      options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax },
+    );
     rtoMs = worstRtoMsPerCell(verdict);
     checkers.availability = { ...verdict };
   }
@@ -110,7 +124,16 @@ function checkLinearizablePerCell(byCell: ReadonlyMap<string, Op[]>, logs: Recor
     const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
     const witness = checkLedgerWitness(ops, log);
     if (witness.valid !== "unknown") {
-      perCell[cell] = witness.valid ? { valid: true, method: "witness", ops: witness.ops, events: witness.events, reads: witness.reads, infoResolved: witness.infoResolved } : witness;
+      perCell[cell] = witness.valid
+        ? {
+            valid: true,
+            method: "witness",
+            ops: witness.ops,
+            events: witness.events,
+            reads: witness.reads,
+            infoResolved: witness.infoResolved,
+          }
+        : witness;
       if (!witness.valid) valid = false;
       continue;
     }

@@ -36,7 +36,16 @@ async function build(entry: string): Promise<string | null> {
     mkdirSync(BUNDLE_DIR, { recursive: true });
     removeStaleBundles();
     output = join(BUNDLE_DIR, `${entry.replace(/[^A-Za-z0-9]/g, "_")}-${process.pid}.mjs`);
-    esbuild.buildSync({ entryPoints: [join(REPO_ROOT, entry)], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile: output, logLevel: "silent" });
+    esbuild.buildSync({
+      entryPoints: [join(REPO_ROOT, entry)],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      packages: "external",
+      outfile: output,
+      logLevel: "silent",
+    });
     built.push(output);
     if (!cleanupInstalled) {
       cleanupInstalled = true;

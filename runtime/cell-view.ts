@@ -24,7 +24,11 @@ export interface ReplicaObservation {
   readonly diskFaulted: boolean;
 }
 
-export function cellViewOf(placement: CellPlacement, observe: (replica: string) => ReplicaObservation, reachable: (a: string, b: string) => boolean): CellView {
+export function cellViewOf(
+  placement: CellPlacement,
+  observe: (replica: string) => ReplicaObservation,
+  reachable: (a: string, b: string) => boolean,
+): CellView {
   const entries = placement.replicas.map((replica) => ({ replica, ...observe(replica.replica) }));
   // The leader is the running replica that claims leadership at the highest term.
   let leader: (typeof entries)[number] | undefined;
@@ -34,7 +38,9 @@ export function cellViewOf(placement: CellPlacement, observe: (replica: string) 
   }
   const leaderLast = leader?.status?.lastIndex;
   const linked = (a: string, b: string): boolean => a === b || (reachable(a, b) && reachable(b, a));
-  const upIds = entries.filter((entry) => entry.processState === "running" && entry.status?.running === true).map((entry) => entry.replica.replica);
+  const upIds = entries
+    .filter((entry) => entry.processState === "running" && entry.status?.running === true)
+    .map((entry) => entry.replica.replica);
   const majority = Math.floor(placement.replicas.length / 2) + 1;
   const quorumAvailable = upIds.some((a) => upIds.filter((b) => linked(a, b)).length >= majority);
   const replicas: ReplicaView[] = entries.map(({ replica, processState, status, diskFaulted }) => {
@@ -70,7 +76,9 @@ export function cellViewOf(placement: CellPlacement, observe: (replica: string) 
       inMajority,
     };
   });
-  const leaderInfo: LeaderInfo | null = leader ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region } : null;
+  const leaderInfo: LeaderInfo | null = leader
+    ? { replica: leader.replica.replica, datacenter: leader.replica.datacenter, region: leader.replica.region }
+    : null;
   return {
     id: placement.cell,
     preferredRegion: placement.preferredLeaderRegion,

@@ -42,17 +42,23 @@ export abstract class ClusterCore implements Cluster {
   private view(id: string): CellView | undefined {
     const placement = this.placement().cells.find((cell) => cell.cell === id);
     if (placement === undefined) return undefined;
-    return cellViewOf(placement, (replica) => this.observe(replica), (a, b) => this.linkUp(a, b));
+    return cellViewOf(
+      placement,
+      (replica) => this.observe(replica),
+      (a, b) => this.linkUp(a, b),
+    );
   }
 
   transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void {
     const view = this.view(cell);
     if (view === undefined) return callback({ ok: false, error: { code: "NO_SUCH_CELL", message: `no cell ${cell}` } });
     const target = view.replicas.find((replica) => replica.id === targetReplica);
-    if (target === undefined) return callback({ ok: false, error: { code: "NO_SUCH_REPLICA", message: `${targetReplica} is not a replica of ${cell}` } });
+    if (target === undefined)
+      return callback({ ok: false, error: { code: "NO_SUCH_REPLICA", message: `${targetReplica} is not a replica of ${cell}` } });
     const leaderInfo = (): LeaderInfo => ({ replica: target.id, datacenter: target.datacenter, region: target.region });
     if (view.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
-    if (view.leader === null) return callback({ ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } });
+    if (view.leader === null)
+      return callback({ ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } });
     if (target.role === "down" || target.state === "crashed" || target.state === "paused") {
       return callback({ ok: false, error: { code: "TARGET_DOWN", message: `${targetReplica} is ${target.state}` } });
     }
@@ -60,7 +66,13 @@ export abstract class ClusterCore implements Cluster {
     const poll = (): void => {
       if (this.view(cell)?.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
       if (this.clock.nowUs() >= deadlineUs) {
-        return callback({ ok: false, error: { code: "TIMEOUT", message: `${targetReplica} did not become leader of ${cell} within ${Math.round(timeoutUs / 1000)} ms` } });
+        return callback({
+          ok: false,
+          error: {
+            code: "TIMEOUT",
+            message: `${targetReplica} did not become leader of ${cell} within ${Math.round(timeoutUs / 1000)} ms`,
+          },
+        });
       }
       this.clock.setTimer(this.transferPollUs, poll);
     };
@@ -73,5 +85,8 @@ export abstract class ClusterCore implements Cluster {
 
 /** The refusal a leader's transfer answer maps to: behind stays behind, anything else times out. */
 export function transferRefusal(leader: string, code: string, reason: string | undefined): ActionError {
-  return { code: code === "TARGET_BEHIND" ? "TARGET_BEHIND" : "TIMEOUT", message: `${leader} refused the transfer: ${code}${reason !== undefined ? ` (${reason})` : ""}` };
+  return {
+    code: code === "TARGET_BEHIND" ? "TARGET_BEHIND" : "TIMEOUT",
+    message: `${leader} refused the transfer: ${code}${reason !== undefined ? ` (${reason})` : ""}`,
+  };
 }

@@ -7,7 +7,13 @@
 import type { Placement } from "../cells/placement.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { faultServiceOf } from "../controller/chaos-adapters.js";
-import { Controller, defaultControllerOptions, type ConsistencySnapshot, type ControllerDependencies, type ControllerOptions } from "../controller/controller.js";
+import {
+  Controller,
+  defaultControllerOptions,
+  type ConsistencySnapshot,
+  type ControllerDependencies,
+  type ControllerOptions,
+} from "../controller/controller.js";
 import type { Gateway } from "../controller/gateway.js";
 import type { DrillService } from "../controller/ports.js";
 import { RoutingTable } from "../controller/routing.js";
@@ -58,16 +64,29 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
   const regionNames = cluster.topology.regions.map((region) => region.name);
   const routing = new RoutingTable(shardToCell, initialCells, regionNames, Math.floor(cluster.clock.nowUs() / 1000));
   const stats = new TrafficStats(cluster.random.fork("controller/stats"));
-  const cellsReplicas = new Map<string, readonly string[]>(placement.cells.map((cell) => [cell.cell, cell.replicas.map((replica) => replica.replica)]));
+  const cellsReplicas = new Map<string, readonly string[]>(
+    placement.cells.map((cell) => [cell.cell, cell.replicas.map((replica) => replica.replica)]),
+  );
   const gateways = new Map<string, Gateway>();
   const usableGateway = (region: string): Gateway | undefined => (options.usable(region) ? gateways.get(region) : undefined);
-  for (const region of cluster.topology.regions) options.gateway(region, { routing, stats, cellsReplicas, peer: usableGateway, register: (gateway) => gateways.set(region.name, gateway) });
+  for (const region of cluster.topology.regions)
+    options.gateway(region, {
+      routing,
+      stats,
+      cellsReplicas,
+      peer: usableGateway,
+      register: (gateway) => gateways.set(region.name, gateway),
+    });
   // Fault ids from the store's persisted sequence: a restarted controller never reuses f-1.
   const faults = new FaultManager(cluster, { nextFaultId: () => `f-${options.store.nextId("f")}` });
   options.onFaultManager?.(faults);
   let controllerBound: Controller | null = null;
   const drills = options.drills(faults, () => controllerBound);
-  const controller = controllerWithGateways(options.controller, { cluster, routing, stats, store: options.store, faults: faultServiceOf(faults), drills, consistency: () => options.consistency() }, gateways);
+  const controller = controllerWithGateways(
+    options.controller,
+    { cluster, routing, stats, store: options.store, faults: faultServiceOf(faults), drills, consistency: () => options.consistency() },
+    gateways,
+  );
   controllerBound = controller;
   const sink: RequestSink = {
     submit(request, callback) {
@@ -91,7 +110,11 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
 }
 
 /** The controller of a running cluster whose every leader move reaches each gateway's leader cache. */
-export function controllerWithGateways(options: Partial<ControllerOptions> | undefined, dependencies: Omit<ControllerDependencies, "onLeader">, gateways: ReadonlyMap<string, Gateway>): Controller {
+export function controllerWithGateways(
+  options: Partial<ControllerOptions> | undefined,
+  dependencies: Omit<ControllerDependencies, "onLeader">,
+  gateways: ReadonlyMap<string, Gateway>,
+): Controller {
   return new Controller(
     { ...defaultControllerOptions, ...options },
     {

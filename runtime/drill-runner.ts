@@ -9,7 +9,15 @@ import type { Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
 import type { Drill } from "../chaos/drill/format.js";
-import { failureReasons, latencyPhases, stopSummary, summariseCheckers, type DrillOutcome, type DrillPrediction, type DrillResult } from "../chaos/drill/result.js";
+import {
+  failureReasons,
+  latencyPhases,
+  stopSummary,
+  summariseCheckers,
+  type DrillOutcome,
+  type DrillPrediction,
+  type DrillResult,
+} from "../chaos/drill/result.js";
 import type { StopConditions, StopProbeWorld } from "../chaos/drill/stop.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
@@ -43,7 +51,14 @@ export interface DrillTimings {
 /** How much simulated time passes between two onProgress calls. */
 export const DRILL_PROGRESS_SLICE_US = 1_000_000;
 
-export const VIRTUAL_DRILL_TIMINGS: DrillTimings = { warmupUsMax: DRILL_WARMUP_US, settleUs: 0, leadersRequired: false, drainUsMax: DRILL_DRAIN_US_MAX, catchUpUs: DRILL_CATCH_UP_US, progressSliceUs: DRILL_PROGRESS_SLICE_US };
+export const VIRTUAL_DRILL_TIMINGS: DrillTimings = {
+  warmupUsMax: DRILL_WARMUP_US,
+  settleUs: 0,
+  leadersRequired: false,
+  drainUsMax: DRILL_DRAIN_US_MAX,
+  catchUpUs: DRILL_CATCH_UP_US,
+  progressSliceUs: DRILL_PROGRESS_SLICE_US,
+};
 
 export interface RunDrillOnOptions {
   readonly timings: DrillTimings;
@@ -68,8 +83,15 @@ export interface OnlineLostCount {
 /** Slice of the timeline between two looks at whether a watched drill ended early. */
 export const STOP_RUN_SLICE_US = 100_000;
 
-function stopWatchOf(runtime: Pick<Runtime, "cluster" | "recorder">, lostAckedTransfers?: () => number | null, defaultStop?: StopConditions | null): { world: StopProbeWorld; defaultStop: StopConditions | null } {
-  return { world: { recorder: runtime.recorder, cluster: runtime.cluster, ...(lostAckedTransfers === undefined ? {} : { lostAckedTransfers }) }, defaultStop: defaultStop ?? null };
+function stopWatchOf(
+  runtime: Pick<Runtime, "cluster" | "recorder">,
+  lostAckedTransfers?: () => number | null,
+  defaultStop?: StopConditions | null,
+): { world: StopProbeWorld; defaultStop: StopConditions | null } {
+  return {
+    world: { recorder: runtime.recorder, cluster: runtime.cluster, ...(lostAckedTransfers === undefined ? {} : { lostAckedTransfers }) },
+    defaultStop: defaultStop ?? null,
+  };
 }
 
 export interface DrillOnOutput {
@@ -85,8 +107,19 @@ function checkersToRun(drill: Drill): RunCheckerName[] {
 }
 
 /** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
-function checkAll(runtime: Runtime, drill: Drill, windows: DrillExecution["windows"], linearizableTimeoutMs: number, historyFromUs?: number): RunVerdicts {
-  return checkRun(runtime, { faultWindows: windows, checkers: checkersToRun(drill), linearizableTimeoutMs, ...(historyFromUs === undefined ? {} : { historyFromUs }) });
+function checkAll(
+  runtime: Runtime,
+  drill: Drill,
+  windows: DrillExecution["windows"],
+  linearizableTimeoutMs: number,
+  historyFromUs?: number,
+): RunVerdicts {
+  return checkRun(runtime, {
+    faultWindows: windows,
+    checkers: checkersToRun(drill),
+    linearizableTimeoutMs,
+    ...(historyFromUs === undefined ? {} : { historyFromUs }),
+  });
 }
 
 /** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
@@ -95,7 +128,15 @@ export const DRILL_HISTORY_LEAD_US = 5_000_000;
 /** What a drill result is built from: the part of a Runtime it reads. */
 export type DrillSubject = Pick<Runtime, "cluster" | "recorder" | "invariantViolations" | "summary">;
 
-export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubject, execution: DrillExecution, verdicts: RunVerdicts, historyFromUs?: number, prediction: DrillPrediction | null = null): DrillResult {
+export function buildDrillResult(
+  drill: Drill,
+  seed: number,
+  subject: DrillSubject,
+  execution: DrillExecution,
+  verdicts: RunVerdicts,
+  historyFromUs?: number,
+  prediction: DrillPrediction | null = null,
+): DrillResult {
   const history = historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs);
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -105,7 +146,8 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
   for (const window of availabilityVerdict?.windows ?? []) {
     for (const cell of window.cells) {
       const previous = availability[cell.cell];
-      if (previous === undefined || cell.during.errorRate > previous.duringErrorRate) availability[cell.cell] = { duringErrorRate: Math.round(cell.during.errorRate * 10_000) / 10_000, duringOps: cell.during.ops };
+      if (previous === undefined || cell.during.errorRate > previous.duringErrorRate)
+        availability[cell.cell] = { duringErrorRate: Math.round(cell.during.errorRate * 10_000) / 10_000, duringOps: cell.during.ops };
     }
   }
   const latency = latencyPhases(history, execution.windows, execution.startUs);
@@ -114,8 +156,16 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
   const measured = failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps });
   const early = execution.endedEarly;
   // Ended early: the expectations about the planned run do not apply, but what the checkers found over what happened does.
-  const reasons = early === null ? measured : [early, ...measured.filter((reason) => reason.startsWith("checker ") || reason.startsWith("rpo:"))];
-  const outcome: DrillOutcome = execution.interruption !== null ? "INTERRUPTED" : execution.stoppedBy !== null || execution.abortReason !== null ? "ABORTED" : reasons.length === 0 ? "SUCCEEDED" : "FAILED";
+  const reasons =
+    early === null ? measured : [early, ...measured.filter((reason) => reason.startsWith("checker ") || reason.startsWith("rpo:"))];
+  const outcome: DrillOutcome =
+    execution.interruption !== null
+      ? "INTERRUPTED"
+      : execution.stoppedBy !== null || execution.abortReason !== null
+        ? "ABORTED"
+        : reasons.length === 0
+          ? "SUCCEEDED"
+          : "FAILED";
   const summary = subject.summary();
   return {
     drill: drill.name,
@@ -126,7 +176,13 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
     availability,
     latency,
     checkers,
-    faults: execution.windows.map((window) => ({ id: window.id, type: window.kind, startMs: (window.startUs - execution.startUs) / 1000, endMs: (window.endUs - execution.startUs) / 1000, cells: window.cells ?? [] })),
+    faults: execution.windows.map((window) => ({
+      id: window.id,
+      type: window.kind,
+      startMs: (window.startUs - execution.startUs) / 1000,
+      endMs: (window.endUs - execution.startUs) / 1000,
+      cells: window.cells ?? [],
+    })),
     steps,
     replicasNotUp: subject.cluster
       .cells()
@@ -149,13 +205,20 @@ export function buildDrillResult(drill: Drill, seed: number, subject: DrillSubje
  * as one run to the end (the virtual scheduler only moves its clock between slices), so a progress
  * callback leaves the trace hash alone.
  */
-async function runTimeline(runtime: Runtime, startUs: number, durationUs: number, options: RunDrillOnOptions, execution: DrillExecution, watched: boolean): Promise<void> {
+async function runTimeline(
+  runtime: Runtime,
+  startUs: number,
+  durationUs: number,
+  options: RunDrillOnOptions,
+  execution: DrillExecution,
+  watched: boolean,
+): Promise<void> {
   const endUs = startUs + durationUs;
   const onProgress = options.onProgress;
   if (onProgress === undefined && !watched) return runtime.runUntil(endUs);
   // Watched by stop conditions: short slices, so a breach ends the drill at once rather than at its planned end.
   const sliceUs = watched ? Math.min(STOP_RUN_SLICE_US, options.timings.progressSliceUs) : options.timings.progressSliceUs;
-  for (let sliceEndUs = startUs; sliceEndUs < endUs && !execution.ended; ) {
+  for (let sliceEndUs = startUs; sliceEndUs < endUs && !execution.ended;) {
     sliceEndUs = Math.min(endUs, sliceEndUs + sliceUs);
     await runtime.runUntil(sliceEndUs);
     onProgress?.(execution.ended ? durationUs : sliceEndUs - startUs, durationUs);
@@ -172,11 +235,20 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
   const timings = options.timings;
   // Leaders in their preferred regions first, as in production: the drill then hits the real placement.
   await runtime.settleLeaders(timings.warmupUsMax);
-  if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null)) throw new Error("not every cell elected a leader during the warm-up");
+  if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null))
+    throw new Error("not every cell elected a leader during the warm-up");
   if (timings.settleUs > 0) await runtime.runUntil(runtime.nowUs() + timings.settleUs);
   const faults = new FaultManager(runtime.cluster);
   const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? (options.onlineLostCount?.(runtime) ?? null) : null;
-  const execution = new DrillExecution(drill, runtime.cluster, faults, options.controller ?? null, `drill:${drill.name}`, () => {}, stopWatchOf(runtime, online === null ? undefined : () => online.lostAckedTransfers()));
+  const execution = new DrillExecution(
+    drill,
+    runtime.cluster,
+    faults,
+    options.controller ?? null,
+    `drill:${drill.name}`,
+    () => {},
+    stopWatchOf(runtime, online === null ? undefined : () => online.lostAckedTransfers()),
+  );
   runtime.startWorkload();
   online?.start();
   execution.start(() => {});
@@ -220,7 +292,12 @@ export interface DrillRunHandle {
  * drill has ended, been healed and the world has settled. Never blocks: the caller keeps running
  * the world (the result arrives from inside one of its timers).
  */
-export function startDrill(virtual: Runtime, drill: Drill, options: StartDrillOptions, onDone: (result: DrillResult) => void): DrillRunHandle {
+export function startDrill(
+  virtual: Runtime,
+  drill: Drill,
+  options: StartDrillOptions,
+  onDone: (result: DrillResult) => void,
+): DrillRunHandle {
   const clock = virtual.cluster.clock;
   let done = false;
   // The running world keeps a bounded history window; the drill's own window must outlive it.
@@ -235,13 +312,27 @@ export function startDrill(virtual: Runtime, drill: Drill, options: StartDrillOp
     }
     // Checks run on the event loop that serves the API: the black-box search (only when the
     // witness cannot decide) gets a short budget there, and answers "unknown" past it.
-    const verdicts = checkAll(virtual, drill, execution.windows, options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS, fromUs);
+    const verdicts = checkAll(
+      virtual,
+      drill,
+      execution.windows,
+      options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
+      fromUs,
+    );
     onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null));
   };
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
-  const execution: DrillExecution = new DrillExecution(drill, virtual.cluster, options.faults, options.controller ?? null, options.origin ?? `drill:${drill.name}`, settleThenConclude, stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop));
+  const execution: DrillExecution = new DrillExecution(
+    drill,
+    virtual.cluster,
+    options.faults,
+    options.controller ?? null,
+    options.origin ?? `drill:${drill.name}`,
+    settleThenConclude,
+    stopWatchOf(virtual, options.lostAckedTransfers, options.defaultStop),
+  );
   execution.start(settleThenConclude);
   return {
     execution,

@@ -33,6 +33,7 @@ export function appliedCommandsOf(events: readonly LedgerEventBody[]): AppliedCo
 export function chainPoints(ledger: Ledger): ChainPoint[] {
   const points: ChainPoint[] = ledger.checkpoints().map((checkpoint) => ({ index: checkpoint.eventCount, hash: checkpoint.hash }));
   const last = points[points.length - 1];
-  if (ledger.eventCount > 0 && (last === undefined || last.index < ledger.eventCount)) points.push({ index: ledger.eventCount, hash: ledger.headHash });
+  if (ledger.eventCount > 0 && (last === undefined || last.index < ledger.eventCount))
+    points.push({ index: ledger.eventCount, hash: ledger.headHash });
   return points;
 }

@@ -13,7 +13,9 @@ const layers = LAYERS;
 const topFolders = [...Object.keys(layers), "cli", "bench", "test"];
 
 async function importErrors(filePath: string, specifier: string): Promise<string[]> {
-  const [result] = await eslint.lintText(`import type { X } from "${specifier}";\nexport type Y = X;\n`, { filePath: join(root, filePath) });
+  const [result] = await eslint.lintText(`import type { X } from "${specifier}";\nexport type Y = X;\n`, {
+    filePath: join(root, filePath),
+  });
   return (result?.messages ?? []).filter((message) => message.ruleId === "no-restricted-imports").map((message) => message.message);
 }
 
@@ -41,7 +43,8 @@ describe("the layer rule", () => {
   });
 
   it("leaves the top (cli, bench, test) free to import any layer", async () => {
-    for (const folder of ["cli", "bench", "test"]) expect(await importErrors(`${folder}/fixture.ts`, "../runtime/virtual/world.js")).toEqual([]);
+    for (const folder of ["cli", "bench", "test"])
+      expect(await importErrors(`${folder}/fixture.ts`, "../runtime/virtual/world.js")).toEqual([]);
   });
 
   it("has no folder inside the tree named like a top folder (the rule matches specifiers, not resolved paths)", () => {
@@ -60,7 +63,11 @@ describe("the layer rule", () => {
 
   it("passes on the real tree", async () => {
     const results = await eslint.lintFiles(Object.keys(layers).map((folder) => `${folder}/**/*.ts`));
-    const wrongWay = results.flatMap((result) => result.messages.filter((message) => message.ruleId === "no-restricted-imports").map((message) => `${result.filePath}:${message.line} ${message.message}`));
+    const wrongWay = results.flatMap((result) =>
+      result.messages
+        .filter((message) => message.ruleId === "no-restricted-imports")
+        .map((message) => `${result.filePath}:${message.line} ${message.message}`),
+    );
     expect(results.length).toBeGreaterThan(100);
     expect(wrongWay).toEqual([]);
   });

@@ -3,7 +3,17 @@
 import { getJson, getToken, setToken, setTokenPrompt } from "./lib/api.js";
 import { createFrameScheduler } from "./lib/frame.js";
 import {
-  applyEvent, applyHistory, createStore, setAudit, setCells, setFaults, setRegions, setRouting, setTopology, upsertRun, addTraffic,
+  applyEvent,
+  applyHistory,
+  createStore,
+  setAudit,
+  setCells,
+  setFaults,
+  setRegions,
+  setRouting,
+  setTopology,
+  upsertRun,
+  addTraffic,
   CHART_RANGES_MS,
 } from "./lib/store.js";
 import { drawPlacement } from "./views/placement.js";
@@ -81,7 +91,9 @@ function toast(message) {
   element.textContent = message;
   element.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { element.hidden = true; }, TOAST_VISIBLE_MS);
+  toastTimer = setTimeout(() => {
+    element.hidden = true;
+  }, TOAST_VISIBLE_MS);
 }
 
 // ---- views ----------------------------------------------------------------------------------
@@ -97,7 +109,12 @@ setupCharts(byId("charts"), {
   },
 });
 const hooks = { onChange: () => scheduleRefresh(), toast, redraw: () => frames.request("drills") };
-const dialog = createActionDialog({ onDone: (message) => { toast(message); scheduleRefresh(); } });
+const dialog = createActionDialog({
+  onDone: (message) => {
+    toast(message);
+    scheduleRefresh();
+  },
+});
 const chaos = setupChaos(store, hooks, dialog);
 const drills = setupDrills(store, dialog, hooks);
 const safety = setupSafety(store, dialog);
@@ -134,7 +151,14 @@ const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "
 
 // Readiness follows the measured load: re-read it every few seconds for the region cards.
 const READINESS_REFRESH_MS = 5000;
-setInterval(() => void load("/api/v1/readiness", (data) => { store.readiness = data; frames.request("actions"); }), READINESS_REFRESH_MS);
+setInterval(
+  () =>
+    void load("/api/v1/readiness", (data) => {
+      store.readiness = data;
+      frames.request("actions");
+    }),
+  READINESS_REFRESH_MS,
+);
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {
@@ -160,15 +184,29 @@ async function refresh() {
     load("/api/v1/regions", (data) => setRegions(store, data)),
     load("/api/v1/routing", (data) => setRouting(store, data)),
     load("/api/v1/faults", (data) => setFaults(store, data)),
-    load("/api/v1/consistency", (data) => { store.consistency = data; }),
+    load("/api/v1/consistency", (data) => {
+      store.consistency = data;
+    }),
     load("/api/v1/traffic", (data) => addTraffic(store, data)),
-    load("/api/v1/drills", (data) => { store.drills = data.drills ?? []; }),
-    load("/api/v1/drills/runs", (data) => { for (const run of data.runs ?? []) upsertRun(store, run); }),
-    load("/api/v1/schedules", (data) => { store.schedules = data.schedules ?? []; }),
+    load("/api/v1/drills", (data) => {
+      store.drills = data.drills ?? [];
+    }),
+    load("/api/v1/drills/runs", (data) => {
+      for (const run of data.runs ?? []) upsertRun(store, run);
+    }),
+    load("/api/v1/schedules", (data) => {
+      store.schedules = data.schedules ?? [];
+    }),
     load(`/api/v1/audit?limit=${AUDIT_FETCH_LIMIT}`, (data) => setAudit(store, data.entries ?? [])),
-    load("/api/v1/halt", (data) => { store.halt = data; }),
-    load("/api/v1/resilience", (data) => { store.resilience = data; }),
-    load("/api/v1/readiness", (data) => { store.readiness = data; }),
+    load("/api/v1/halt", (data) => {
+      store.halt = data;
+    }),
+    load("/api/v1/resilience", (data) => {
+      store.resilience = data;
+    }),
+    load("/api/v1/readiness", (data) => {
+      store.readiness = data;
+    }),
   ]);
   for (const view of ALL_VIEWS) frames.request(view);
 }
@@ -190,7 +228,14 @@ function scheduleRefresh() {
 let topologyTimer;
 function scheduleTopologyRefresh() {
   clearTimeout(topologyTimer);
-  topologyTimer = setTimeout(() => void load("/api/v1/topology", (data) => { setTopology(store, data); frames.request("topology"); }), REFRESH_DELAY_MS);
+  topologyTimer = setTimeout(
+    () =>
+      void load("/api/v1/topology", (data) => {
+        setTopology(store, data);
+        frames.request("topology");
+      }),
+    REFRESH_DELAY_MS,
+  );
 }
 
 // ---- event stream ---------------------------------------------------------------------------

@@ -58,7 +58,8 @@ export interface CellClientDependencies {
   readonly transport: Transport<ClientMessage | unknown>;
 }
 
-export type CellOutcome = { readonly ok: true; readonly result: unknown; readonly replica: string } | { readonly ok: false; readonly error: ClientError };
+export type CellOutcome =
+  { readonly ok: true; readonly result: unknown; readonly replica: string } | { readonly ok: false; readonly error: ClientError };
 
 /** A user's command waiting in, or travelling with, a batch. */
 interface Member {
@@ -116,7 +117,11 @@ export class CellClient {
   ) {
     this.timeoutCheckUs = Math.max(1, Math.round(options.timeoutCheckUs ?? options.attemptTimeoutUs / 10));
     this.batching = options.batching ?? defaultBatching;
-    if (!Number.isSafeInteger(this.batching.commandsMax) || this.batching.commandsMax < 1 || this.batching.commandsMax > BATCH_COMMANDS_MAX) {
+    if (
+      !Number.isSafeInteger(this.batching.commandsMax) ||
+      this.batching.commandsMax < 1 ||
+      this.batching.commandsMax > BATCH_COMMANDS_MAX
+    ) {
       throw new RangeError(`batching.commandsMax: expected an integer in [1, ${BATCH_COMMANDS_MAX}], got ${this.batching.commandsMax}`);
     }
     this.batchNonce = dependencies.random.fork("batch-nonce").nextUint32().toString(36);
@@ -184,7 +189,14 @@ export class CellClient {
     const parsed = parseCommand(payload);
     if (!parsed.ok) {
       // The leader answers a malformed command as the ledger would (MALFORMED_COMMAND, naming the field).
-      this.send(cell, { type: "client-request", requestId, kind: "command", payload, replyTo: this.dependencies.transport.self }, 96, 1, false, done);
+      this.send(
+        cell,
+        { type: "client-request", requestId, kind: "command", payload, replyTo: this.dependencies.transport.self },
+        96,
+        1,
+        false,
+        done,
+      );
       return;
     }
     this.enqueue(cell, { requestId, command: parsed.command, callback: done });
@@ -199,12 +211,20 @@ export class CellClient {
       open = undefined;
     }
     if (open === undefined) {
-      open = { members: [], bytes: batchOverheadBytesMax(`${this.dependencies.transport.self}~${this.batchNonce}.${this.batchSequence + 1}`), timer: null };
+      open = {
+        members: [],
+        bytes: batchOverheadBytesMax(`${this.dependencies.transport.self}~${this.batchNonce}.${this.batchSequence + 1}`),
+        timer: null,
+      };
       this.open.set(cell, open);
     }
     open.members.push(member);
     open.bytes += bytes;
-    if (batching.waitUs <= 0 || open.members.length >= batching.commandsMax || (this.unansweredBatches.get(cell) ?? 0) < batching.eagerInflightMax) {
+    if (
+      batching.waitUs <= 0 ||
+      open.members.length >= batching.commandsMax ||
+      (this.unansweredBatches.get(cell) ?? 0) < batching.eagerInflightMax
+    ) {
       this.flush(cell);
       return;
     }
@@ -236,22 +256,46 @@ export class CellClient {
         for (let i = 0; i < members.length; i++) {
           const one = outcomes?.[i];
           // An answer that does not match the batch tells nothing about this command: unknown.
-          (members[i] as Member).callback(one === undefined ? { ok: false, error: { code: "TIMEOUT", message: "batch answer without this command's outcome" } } : { ok: true, result: one, replica: outcome.replica });
+          (members[i] as Member).callback(
+            one === undefined
+              ? { ok: false, error: { code: "TIMEOUT", message: "batch answer without this command's outcome" } }
+              : { ok: true, result: one, replica: outcome.replica },
+          );
         }
       },
     );
   }
 
-  private sendBatch(cell: string, commands: readonly BatchCommand[], linked: boolean, users: number, callback: (outcome: CellOutcome) => void): void {
+  private sendBatch(
+    cell: string,
+    commands: readonly BatchCommand[],
+    linked: boolean,
+    users: number,
+    callback: (outcome: CellOutcome) => void,
+  ): void {
     const requestId = `${this.dependencies.transport.self}~${this.batchNonce}.${++this.batchSequence}`;
     const payload = encodeBatch({ requestId, linked, commands });
     this.batchesSent++;
     this.commandsSent += commands.length;
     this.unansweredBatches.set(cell, (this.unansweredBatches.get(cell) ?? 0) + 1);
-    this.send(cell, { type: "client-request", requestId, kind: "batch", payload, replyTo: this.dependencies.transport.self }, 64 + payload.length, users, true, callback);
+    this.send(
+      cell,
+      { type: "client-request", requestId, kind: "batch", payload, replyTo: this.dependencies.transport.self },
+      64 + payload.length,
+      users,
+      true,
+      callback,
+    );
   }
 
-  private send(cell: string, request: ClientRequest, sizeBytes: number, users: number, batch: boolean, callback: (outcome: CellOutcome) => void): void {
+  private send(
+    cell: string,
+    request: ClientRequest,
+    sizeBytes: number,
+    users: number,
+    batch: boolean,
+    callback: (outcome: CellOutcome) => void,
+  ): void {
     const replicas = this.options.cells.get(cell) as readonly string[];
     const target = this.leaders.get(cell) ?? (replicas[0] as string);
     const entry: Pending = {
@@ -287,7 +331,8 @@ export class CellClient {
 
   /** The periodic deadline check runs while anything is in flight. */
   private armSweep(): void {
-    if (this.sweepTimer === null && this.pending.size > 0) this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
+    if (this.sweepTimer === null && this.pending.size > 0)
+      this.sweepTimer = this.dependencies.clock.setTimer(this.timeoutCheckUs, () => this.sweep());
   }
 
   /** Gives up on attempts past their deadline. */
@@ -322,7 +367,12 @@ export class CellClient {
     this.clearTimer(entry);
     let next: string;
     let delayUs = 0;
-    if (error.code === "NOT_LEADER" && error.leaderHint && error.leaderHint !== response.from && this.isReplicaOf(entry.cell, error.leaderHint)) {
+    if (
+      error.code === "NOT_LEADER" &&
+      error.leaderHint &&
+      error.leaderHint !== response.from &&
+      this.isReplicaOf(entry.cell, error.leaderHint)
+    ) {
       this.leaders.set(entry.cell, error.leaderHint);
       next = error.leaderHint;
     } else {

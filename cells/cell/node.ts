@@ -69,7 +69,11 @@ export class CellNode {
       const response: ClientResponse = ok
         ? { type: "client-response", requestId: request.requestId, ok: true, result, from: this.id }
         : { type: "client-response", requestId: request.requestId, ok: false, error, from: this.id };
-      this.dependencies.transport.send(request.replyTo, response, ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64);
+      this.dependencies.transport.send(
+        request.replyTo,
+        response,
+        ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
+      );
     };
     if (request.kind === "read") {
       this.replica.read((outcome) => {
@@ -85,11 +89,16 @@ export class CellNode {
     let data: Uint8Array;
     let single = false;
     if (request.kind === "batch") {
-      if (!(request.payload instanceof Uint8Array)) return reply(false, undefined, { code: "INVALID", message: "payload: expected a ledger batch's bytes" });
+      if (!(request.payload instanceof Uint8Array))
+        return reply(false, undefined, { code: "INVALID", message: "payload: expected a ledger batch's bytes" });
       try {
         // Checked before proposing: the bytes become the entry as they are (no re-encoding).
         const batch = decodeBatchCached(request.payload);
-        if (batch.requestId !== request.requestId) return reply(false, undefined, { code: "INVALID", message: `payload: the batch's request id ${batch.requestId} is not the request's ${request.requestId}` });
+        if (batch.requestId !== request.requestId)
+          return reply(false, undefined, {
+            code: "INVALID",
+            message: `payload: the batch's request id ${batch.requestId} is not the request's ${request.requestId}`,
+          });
       } catch (error) {
         if (!(error instanceof LedgerCodecError)) throw error;
         return reply(false, undefined, { code: "INVALID", message: `payload: ${error.code}: ${error.message}` });
@@ -99,7 +108,15 @@ export class CellNode {
       // One command as plain data: proposed as a batch of one, answered with its outcome.
       const parsed = parseCommand(request.payload);
       if (!parsed.ok) {
-        const outcome: LedgerOutcome = { requestId: request.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
+        const outcome: LedgerOutcome = {
+          requestId: request.requestId,
+          id: "",
+          outcome: "rejected",
+          reason: "MALFORMED_COMMAND",
+          duplicate: false,
+          field: parsed.error.field,
+          expected: parsed.error.expected,
+        };
         return reply(true, outcome);
       }
       data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });

@@ -22,7 +22,8 @@ export const BATCH_COMMANDS_MAX = 8_190;
 const HEADER_BYTES = 1 + 4;
 const FLAG_LINKED = 1;
 
-export type LedgerCodecErrorCode = "TRUNCATED" | "BAD_VERSION" | "CHECKSUM" | "BAD_TYPE" | "BAD_UTF8" | "TOO_LONG" | "TOO_MANY" | "TRAILING_BYTES" | "BAD_FLAGS";
+export type LedgerCodecErrorCode =
+  "TRUNCATED" | "BAD_VERSION" | "CHECKSUM" | "BAD_TYPE" | "BAD_UTF8" | "TOO_LONG" | "TOO_MANY" | "TRAILING_BYTES" | "BAD_FLAGS";
 
 export class LedgerCodecError extends Error {
   constructor(
@@ -134,7 +135,11 @@ class Reader {
   }
 
   private need(count: number, what: string): void {
-    if (this.offset + count > this.bytes.length) throw new LedgerCodecError("TRUNCATED", `${what} at byte ${this.offset} needs ${count} bytes, ${this.bytes.length - this.offset} left`);
+    if (this.offset + count > this.bytes.length)
+      throw new LedgerCodecError(
+        "TRUNCATED",
+        `${what} at byte ${this.offset} needs ${count} bytes, ${this.bytes.length - this.offset} left`,
+      );
   }
 
   u8(what: string): number {
@@ -183,13 +188,16 @@ class Reader {
       }
     }
     this.offset = end;
-    if (value.length === 0 || value.length > charsMax) throw new LedgerCodecError("TOO_LONG", `${what}: expected 1 to ${charsMax} characters, got ${value.length}`);
+    if (value.length === 0 || value.length > charsMax)
+      throw new LedgerCodecError("TOO_LONG", `${what}: expected 1 to ${charsMax} characters, got ${value.length}`);
     return value;
   }
 }
 
 function readUint32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] as number) * 0x1000000 + (((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number));
+  return (
+    (bytes[at] as number) * 0x1000000 + (((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number))
+  );
 }
 
 function writeUint32(bytes: Uint8Array, at: number, value: number): void {
@@ -244,7 +252,8 @@ function writeCommand(writer: Writer, command: BatchCommand): void {
  * parseCommand): their strings are within commandLimits, so every length fits its u16.
  */
 export function encodeBatch(batch: LedgerBatchRequest): Uint8Array {
-  if (batch.commands.length > BATCH_COMMANDS_MAX) throw new LedgerCodecError("TOO_MANY", `batch of ${batch.commands.length} commands exceeds ${BATCH_COMMANDS_MAX}`);
+  if (batch.commands.length > BATCH_COMMANDS_MAX)
+    throw new LedgerCodecError("TOO_MANY", `batch of ${batch.commands.length} commands exceeds ${BATCH_COMMANDS_MAX}`);
   const writer = batchWriter;
   writer.reset();
   writer.u8(LEDGER_BATCH_VERSION);
@@ -307,7 +316,8 @@ function readCommand(reader: Reader, field: string): BatchCommand {
       if (present === 0) return { type: "ReadBalances" };
       if (present !== 1) throw new LedgerCodecError("BAD_FLAGS", `${field}.accounts: presence byte ${present}`);
       const count = reader.u16(`${field}.accounts count`);
-      if (count > commandLimits.readAccountsMax) throw new LedgerCodecError("TOO_MANY", `${field}.accounts: ${count} exceeds ${commandLimits.readAccountsMax}`);
+      if (count > commandLimits.readAccountsMax)
+        throw new LedgerCodecError("TOO_MANY", `${field}.accounts: ${count} exceeds ${commandLimits.readAccountsMax}`);
       const accounts: string[] = [];
       for (let i = 0; i < count; i++) accounts.push(reader.str(`${field}.accounts[${i}]`, commandLimits.accountLengthMax));
       return { type: "ReadBalances", accounts };
@@ -321,7 +331,8 @@ function readCommand(reader: Reader, field: string): BatchCommand {
 export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   if (bytes.length < HEADER_BYTES) throw new LedgerCodecError("TRUNCATED", `batch of ${bytes.length} bytes is shorter than its header`);
   const version = bytes[0] as number;
-  if (version !== LEDGER_BATCH_VERSION) throw new LedgerCodecError("BAD_VERSION", `batch version ${version}, expected ${LEDGER_BATCH_VERSION}`);
+  if (version !== LEDGER_BATCH_VERSION)
+    throw new LedgerCodecError("BAD_VERSION", `batch version ${version}, expected ${LEDGER_BATCH_VERSION}`);
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1)) throw new LedgerCodecError("CHECKSUM", "batch fails its checksum");
   const reader = new Reader(bytes, HEADER_BYTES);
   const flags = reader.u8("batch.flags");
@@ -331,7 +342,8 @@ export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   if (count > BATCH_COMMANDS_MAX) throw new LedgerCodecError("TOO_MANY", `batch.count ${count} exceeds ${BATCH_COMMANDS_MAX}`);
   const commands: BatchCommand[] = new Array<BatchCommand>(count);
   for (let i = 0; i < count; i++) commands[i] = readCommand(reader, `batch.commands[${i}]`);
-  if (reader.remaining !== 0) throw new LedgerCodecError("TRAILING_BYTES", `batch has ${reader.remaining} bytes after its ${count} commands`);
+  if (reader.remaining !== 0)
+    throw new LedgerCodecError("TRAILING_BYTES", `batch has ${reader.remaining} bytes after its ${count} commands`);
   // `fingerprints` and `events` are the ledger's cache slots (ledger.ts), present from the start so every batch has one shape.
   return { requestId, linked: (flags & FLAG_LINKED) !== 0, commands, fingerprints: undefined, events: undefined } as LedgerBatchRequest;
 }
@@ -386,7 +398,10 @@ const EVENT_CODES = {
   AccountOpened: 7,
   AccountOpenRejected: 8,
 } as const;
-const EVENT_TYPES = Object.fromEntries(Object.entries(EVENT_CODES).map(([type, code]) => [code, type])) as Record<number, LedgerEventBody["type"]>;
+const EVENT_TYPES = Object.fromEntries(Object.entries(EVENT_CODES).map(([type, code]) => [code, type])) as Record<
+  number,
+  LedgerEventBody["type"]
+>;
 
 const REASONS = [
   "INSUFFICIENT_FUNDS",
@@ -467,9 +482,12 @@ export function encodeEvents(events: readonly LedgerEventBody[]): Uint8Array {
 }
 
 export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
-  if (bytes.length < HEADER_BYTES + 4) throw new LedgerCodecError("TRUNCATED", `events of ${bytes.length} bytes are shorter than their header`);
-  if (bytes[0] !== LEDGER_EVENTS_VERSION) throw new LedgerCodecError("BAD_VERSION", `events version ${bytes[0]}, expected ${LEDGER_EVENTS_VERSION}`);
-  if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1)) throw new LedgerCodecError("CHECKSUM", "events fail their checksum");
+  if (bytes.length < HEADER_BYTES + 4)
+    throw new LedgerCodecError("TRUNCATED", `events of ${bytes.length} bytes are shorter than their header`);
+  if (bytes[0] !== LEDGER_EVENTS_VERSION)
+    throw new LedgerCodecError("BAD_VERSION", `events version ${bytes[0]}, expected ${LEDGER_EVENTS_VERSION}`);
+  if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1))
+    throw new LedgerCodecError("CHECKSUM", "events fail their checksum");
   const count = readUint32(bytes, HEADER_BYTES);
   const reader = new Reader(bytes, HEADER_BYTES + 4);
   const events: LedgerEventBody[] = [];
@@ -494,7 +512,11 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
         const to = reader.str(`${field}.to`, accountMax);
         const amount = reader.f64(`${field}.amount`);
         // The reason's type is checked where events are decided; here it is whatever the bytes say.
-        events.push(type === "TransferPosted" ? { type, id, from, to, amount } : ({ type, id, from, to, amount, reason: reason(`${field}.reason`) } as LedgerEventBody));
+        events.push(
+          type === "TransferPosted"
+            ? { type, id, from, to, amount }
+            : ({ type, id, from, to, amount, reason: reason(`${field}.reason`) } as LedgerEventBody),
+        );
         break;
       }
       case "Deposited":
@@ -504,18 +526,27 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
         const id = reader.str(`${field}.id`, limit);
         const account = reader.str(`${field}.account`, accountMax);
         const amount = reader.f64(`${field}.amount`);
-        events.push(type === "Deposited" || type === "Withdrawn" ? { type, id, account, amount } : ({ type, id, account, amount, reason: reason(`${field}.reason`) } as LedgerEventBody));
+        events.push(
+          type === "Deposited" || type === "Withdrawn"
+            ? { type, id, account, amount }
+            : ({ type, id, account, amount, reason: reason(`${field}.reason`) } as LedgerEventBody),
+        );
         break;
       }
       case "AccountOpened":
       case "AccountOpenRejected": {
         const account = reader.str(`${field}.account`, accountMax);
         const initialBalance = reader.f64(`${field}.initialBalance`);
-        events.push(type === "AccountOpened" ? { type, account, initialBalance } : ({ type, account, initialBalance, reason: reason(`${field}.reason`) } as LedgerEventBody));
+        events.push(
+          type === "AccountOpened"
+            ? { type, account, initialBalance }
+            : ({ type, account, initialBalance, reason: reason(`${field}.reason`) } as LedgerEventBody),
+        );
         break;
       }
     }
   }
-  if (reader.remaining !== 0) throw new LedgerCodecError("TRAILING_BYTES", `events have ${reader.remaining} bytes after their ${count} events`);
+  if (reader.remaining !== 0)
+    throw new LedgerCodecError("TRAILING_BYTES", `events have ${reader.remaining} bytes after their ${count} events`);
   return events;
 }

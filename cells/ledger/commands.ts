@@ -88,7 +88,8 @@ export interface MalformedCommand {
   readonly expected: string;
 }
 
-export type ParsedCommand = { readonly ok: true; readonly command: LedgerCommand } | { readonly ok: false; readonly error: MalformedCommand };
+export type ParsedCommand =
+  { readonly ok: true; readonly command: LedgerCommand } | { readonly ok: false; readonly error: MalformedCommand };
 
 export type ParsedRequest =
   | { readonly ok: true; readonly requestId: string; readonly command: LedgerCommand }
@@ -147,7 +148,9 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
   }
 }
 
-export type ParsedBatch = { readonly ok: true; readonly linked: boolean; readonly commands: readonly BatchCommand[] } | { readonly ok: false; readonly error: MalformedCommand };
+export type ParsedBatch =
+  | { readonly ok: true; readonly linked: boolean; readonly commands: readonly BatchCommand[] }
+  | { readonly ok: false; readonly error: MalformedCommand };
 
 /**
  * Checks the shape of a client's batch `{linked?, commands}` (the HTTP API's and CellClient's
@@ -160,12 +163,14 @@ export function parseBatch(value: unknown, commandsMax: number, field = "batch")
   const linked = record.linked ?? false;
   if (typeof linked !== "boolean") return malformed(`${field}.linked`, "a boolean");
   const commands = record.commands;
-  if (!Array.isArray(commands) || commands.length === 0 || commands.length > commandsMax) return malformed(`${field}.commands`, `an array of 1 to ${commandsMax} commands`);
+  if (!Array.isArray(commands) || commands.length === 0 || commands.length > commandsMax)
+    return malformed(`${field}.commands`, `an array of 1 to ${commandsMax} commands`);
   const parsed: BatchCommand[] = [];
   for (let i = 0; i < commands.length; i++) {
     const one = parseCommand(commands[i], `${field}.commands[${i}]`);
     if (!one.ok) return one;
-    if (linked && one.command.type === "ReadBalances") return malformed(`${field}.commands[${i}].type`, "a write (a linked batch holds no reads)");
+    if (linked && one.command.type === "ReadBalances")
+      return malformed(`${field}.commands[${i}].type`, "a write (a linked batch holds no reads)");
     parsed.push(one.command);
   }
   return { ok: true, linked, commands: parsed };
@@ -182,7 +187,11 @@ export function parseRequest(data: unknown): ParsedRequest {
     return {
       ok: false,
       requestId: "",
-      error: { code: "MALFORMED_COMMAND", field: "data.requestId", expected: `a non-empty string of at most ${commandLimits.requestIdLengthMax} characters` },
+      error: {
+        code: "MALFORMED_COMMAND",
+        field: "data.requestId",
+        expected: `a non-empty string of at most ${commandLimits.requestIdLengthMax} characters`,
+      },
     };
   }
   const parsed = parseCommand(record.command, "data.command");

@@ -30,12 +30,20 @@ export function isValidAmount(amount: number): boolean {
 }
 
 /** `fingerprint`: commandFingerprint(command) when the caller already has it. */
-export function decide(command: OpenAccount | IdempotentCommand, state: LedgerState, table: IdempotencyTable, limits: DecideLimits, fingerprint = command.type === "OpenAccount" ? 0 : commandFingerprint(command)): Decision {
+export function decide(
+  command: OpenAccount | IdempotentCommand,
+  state: LedgerState,
+  table: IdempotencyTable,
+  limits: DecideLimits,
+  fingerprint = command.type === "OpenAccount" ? 0 : commandFingerprint(command),
+): Decision {
   if (command.type === "OpenAccount") return decideOpenAccount(command, state, table, limits);
 
   const previous = table.lookup(command.id);
   if (previous !== undefined) {
-    return previous.fingerprint === fingerprint ? { kind: "duplicate", id: command.id, first: previous.outcome } : { kind: "conflict", id: command.id };
+    return previous.fingerprint === fingerprint
+      ? { kind: "duplicate", id: command.id, first: previous.outcome }
+      : { kind: "conflict", id: command.id };
   }
   const event = table.isFull ? rejectForFullTable(command) : decideFresh(command, state);
   if (table.isFull) return { kind: "event", event };
@@ -50,7 +58,8 @@ function decideFresh(command: IdempotentCommand, state: LedgerState): LedgerEven
       if (!isValidAmount(amount)) return { type: "TransferRejected", id, from, to, amount, reason: "INVALID_AMOUNT" };
       if (from === to) return { type: "TransferRejected", id, from, to, amount, reason: "SAME_ACCOUNT" };
       const fromBalance = balances.get(from);
-      if (fromBalance === undefined || !balances.has(to)) return { type: "TransferRejected", id, from, to, amount, reason: "UNKNOWN_ACCOUNT" };
+      if (fromBalance === undefined || !balances.has(to))
+        return { type: "TransferRejected", id, from, to, amount, reason: "UNKNOWN_ACCOUNT" };
       if (fromBalance < amount) return { type: "TransferRejected", id, from, to, amount, reason: "INSUFFICIENT_FUNDS" };
       // No overflow check: the total is a safe integer and bounds every balance, and a transfer
       // does not change the total.
@@ -60,7 +69,8 @@ function decideFresh(command: IdempotentCommand, state: LedgerState): LedgerEven
       const { id, account, amount } = command;
       if (!isValidAmount(amount)) return { type: "DepositRejected", id, account, amount, reason: "INVALID_AMOUNT" };
       if (!balances.has(account)) return { type: "DepositRejected", id, account, amount, reason: "UNKNOWN_ACCOUNT" };
-      if (!Number.isSafeInteger(state.totalBalance + amount)) return { type: "DepositRejected", id, account, amount, reason: "BALANCE_OVERFLOW" };
+      if (!Number.isSafeInteger(state.totalBalance + amount))
+        return { type: "DepositRejected", id, account, amount, reason: "BALANCE_OVERFLOW" };
       return { type: "Deposited", id, account, amount };
     }
     case "Withdraw": {
@@ -79,7 +89,10 @@ function rejectForFullTable(command: IdempotentCommand): LedgerEventBody {
 }
 
 /** The rejection event of `command` for a reason every command kind can have. */
-export function rejectionEvent(command: OpenAccount | IdempotentCommand, reason: "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED"): LedgerEventBody {
+export function rejectionEvent(
+  command: OpenAccount | IdempotentCommand,
+  reason: "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED",
+): LedgerEventBody {
   switch (command.type) {
     case "Transfer":
       return { type: "TransferRejected", id: command.id, from: command.from, to: command.to, amount: command.amount, reason };
@@ -126,7 +139,8 @@ function decideOpenAccount(command: OpenAccount, state: LedgerState, table: Idem
   const key = openAccountKey(account);
   const fingerprint = hashString(`O|${initialBalance}`);
   const previous = table.lookup(key);
-  if (previous !== undefined && previous.fingerprint === fingerprint && state.balances.has(account)) return { kind: "duplicate", id: account, first: previous.outcome };
+  if (previous !== undefined && previous.fingerprint === fingerprint && state.balances.has(account))
+    return { kind: "duplicate", id: account, first: previous.outcome };
   const reject = (reason: "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL"): Decision => ({
     kind: "event",
     event: { type: "AccountOpenRejected", account, initialBalance, reason },

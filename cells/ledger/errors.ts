@@ -3,10 +3,7 @@
 // are for a broken invariant (a bug: crash loudly, TigerBeetle style) or untrusted input the
 // replica itself loads, such as a snapshot.
 
-export type LedgerErrorCode =
-  | "INVARIANT_VIOLATED"
-  | "SNAPSHOT_INVALID"
-  | "APPLY_OUT_OF_ORDER";
+export type LedgerErrorCode = "INVARIANT_VIOLATED" | "SNAPSHOT_INVALID" | "APPLY_OUT_OF_ORDER";
 
 export class LedgerError extends Error {
   constructor(

@@ -6,15 +6,12 @@
 import type { AccountId, OperationId } from "./commands.js";
 
 export type TransferRejectReason =
-  | "INSUFFICIENT_FUNDS"
-  | "UNKNOWN_ACCOUNT"
-  | "SAME_ACCOUNT"
-  | "INVALID_AMOUNT"
-  | "IDEMPOTENCY_TABLE_FULL"
-  | "LINKED_EVENT_FAILED";
+  "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "SAME_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
 /** LINKED_EVENT_FAILED: a linked batch-mate failed, so this one (valid on its own) did not take effect. */
-export type DepositRejectReason = "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
-export type WithdrawRejectReason = "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
+export type DepositRejectReason =
+  "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
+export type WithdrawRejectReason =
+  "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
 export type OpenAccountRejectReason = "ACCOUNT_EXISTS" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "ACCOUNTS_FULL" | "LINKED_EVENT_FAILED";
 export type RejectReason = TransferRejectReason | DepositRejectReason | WithdrawRejectReason | OpenAccountRejectReason;
 
@@ -73,14 +70,7 @@ export interface WithdrawRejected {
 }
 
 export type LedgerEventBody =
-  | AccountOpened
-  | AccountOpenRejected
-  | TransferPosted
-  | TransferRejected
-  | Deposited
-  | DepositRejected
-  | Withdrawn
-  | WithdrawRejected;
+  AccountOpened | AccountOpenRejected | TransferPosted | TransferRejected | Deposited | DepositRejected | Withdrawn | WithdrawRejected;
 
 /**
  * An event as stored: its position and the chain link of the batch that holds it (every event of

@@ -27,10 +27,19 @@ import { assertLedger } from "./errors.js";
 import type { DepositRejectReason, TransferRejectReason, WithdrawRejectReason } from "./events.js";
 
 /** The recordable outcomes; IDEMPOTENCY_TABLE_FULL is never recorded (there was no room). */
-export type RecordedOutcome = "posted" | Exclude<TransferRejectReason | DepositRejectReason | WithdrawRejectReason, "IDEMPOTENCY_TABLE_FULL">;
+export type RecordedOutcome =
+  "posted" | Exclude<TransferRejectReason | DepositRejectReason | WithdrawRejectReason, "IDEMPOTENCY_TABLE_FULL">;
 
 // Codes are positions: append only (snapshots hold them).
-const OUTCOMES: readonly RecordedOutcome[] = ["posted", "INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "SAME_ACCOUNT", "INVALID_AMOUNT", "BALANCE_OVERFLOW", "LINKED_EVENT_FAILED"];
+const OUTCOMES: readonly RecordedOutcome[] = [
+  "posted",
+  "INSUFFICIENT_FUNDS",
+  "UNKNOWN_ACCOUNT",
+  "SAME_ACCOUNT",
+  "INVALID_AMOUNT",
+  "BALANCE_OVERFLOW",
+  "LINKED_EVENT_FAILED",
+];
 const OUTCOME_CODE = new Map<RecordedOutcome, number>(OUTCOMES.map((outcome, code) => [outcome, code]));
 const OUTCOME_CODES = 64; // room for growth; fingerprint * 64 + code stays below 2^38
 
@@ -81,7 +90,8 @@ export class IdempotencyTable {
     readonly entriesMax: number,
     readonly windowEntries?: number,
   ) {
-    if (windowEntries !== undefined && !(Number.isSafeInteger(windowEntries) && windowEntries >= 1)) throw new RangeError(`idempotency windowEntries: expected a positive safe integer, got ${windowEntries}`);
+    if (windowEntries !== undefined && !(Number.isSafeInteger(windowEntries) && windowEntries >= 1))
+      throw new RangeError(`idempotency windowEntries: expected a positive safe integer, got ${windowEntries}`);
   }
 
   get size(): number {

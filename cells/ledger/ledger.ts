@@ -2,7 +2,14 @@
 // Single-threaded and deterministic: two ledgers fed the same commands hold the same balances and
 // the same head hash, which is what lets five replicas prove they agree.
 
-import { parseCommand, type AccountId, type IdempotentCommand, type LedgerBatchRequest, type LedgerCommand, type OpenAccount } from "./commands.js";
+import {
+  parseCommand,
+  type AccountId,
+  type IdempotentCommand,
+  type LedgerBatchRequest,
+  type LedgerCommand,
+  type OpenAccount,
+} from "./commands.js";
 import { decide, openAccountKey, recordedOutcome, rejectionEvent, type Decision } from "./decide.js";
 import { assertLedger } from "./errors.js";
 import { EventStore, type ChainLink as EventLink } from "./event-store.js";
@@ -10,7 +17,14 @@ import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { IdempotencyEncoder, LEDGER_SNAPSHOT_FORMAT, LedgerSnapshotBuilder, parseLedgerSnapshot, type LedgerSnapshot, type LedgerSnapshotContent } from "./snapshot.js";
+import {
+  IdempotencyEncoder,
+  LEDGER_SNAPSHOT_FORMAT,
+  LedgerSnapshotBuilder,
+  parseLedgerSnapshot,
+  type LedgerSnapshot,
+  type LedgerSnapshotContent,
+} from "./snapshot.js";
 import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
 
 export interface LedgerOptions {
@@ -42,7 +56,8 @@ export type VerifyResult =
   | { readonly ok: true; readonly eventsChecked: number }
   | {
       readonly ok: false;
-      readonly code: "EVENT_HASH_MISMATCH" | "PREVIOUS_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
+      readonly code:
+        "EVENT_HASH_MISMATCH" | "PREVIOUS_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
       readonly eventIndex?: number;
       readonly message: string;
     };
@@ -119,7 +134,15 @@ export class Ledger {
   submit(command: unknown, requestId = ""): LedgerOutcome {
     const parsed = parseCommand(command);
     if (!parsed.ok) {
-      return { requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
+      return {
+        requestId,
+        id: "",
+        outcome: "rejected",
+        reason: "MALFORMED_COMMAND",
+        duplicate: false,
+        field: parsed.error.field,
+        expected: parsed.error.expected,
+      };
     }
     return this.execute(parsed.command, requestId);
   }
@@ -214,7 +237,8 @@ export class Ledger {
     }
     if (failed < 0) {
       for (const decision of decisions) {
-        if (decision.kind === "event" && decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+        if (decision.kind === "event" && decision.record !== undefined)
+          this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
       }
       return outcomes;
     }
@@ -350,7 +374,8 @@ export class Ledger {
     const bodies = this.store.eventBodies();
     for (let i = 0; i < bodies.length; i++) {
       const event = bodies[i] as LedgerEventBody;
-      if (event.type === "TransferPosted") yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: first + i };
+      if (event.type === "TransferPosted")
+        yield { id: event.id, from: event.from, to: event.to, amount: event.amount, eventIndex: first + i };
     }
   }
 
@@ -368,17 +393,41 @@ export class Ledger {
     for (let l = 0; l < links.length; l++) {
       const link = links[l] as EventLink;
       const end = l + 1 < links.length ? (links[l + 1] as EventLink).firstIndex : base + events.length;
-      if (link.firstIndex !== expectedIndex || end <= link.firstIndex) return { ok: false, code: "INDEX_GAP", eventIndex: expectedIndex, message: `expected a link from event ${expectedIndex}, found one from ${link.firstIndex} to ${end}` };
-      if (link.previousHash !== running) return { ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: link.firstIndex, message: `event ${link.firstIndex} does not link to its predecessor` };
+      if (link.firstIndex !== expectedIndex || end <= link.firstIndex)
+        return {
+          ok: false,
+          code: "INDEX_GAP",
+          eventIndex: expectedIndex,
+          message: `expected a link from event ${expectedIndex}, found one from ${link.firstIndex} to ${end}`,
+        };
+      if (link.previousHash !== running)
+        return {
+          ok: false,
+          code: "PREVIOUS_HASH_MISMATCH",
+          eventIndex: link.firstIndex,
+          message: `event ${link.firstIndex} does not link to its predecessor`,
+        };
       const recomputed = chainHash(running, events, link.firstIndex - base, end - base);
-      if (recomputed !== link.hash) return { ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: link.firstIndex, message: `events ${link.firstIndex}..${end - 1} do not match their link's hash` };
+      if (recomputed !== link.hash)
+        return {
+          ok: false,
+          code: "EVENT_HASH_MISMATCH",
+          eventIndex: link.firstIndex,
+          message: `events ${link.firstIndex}..${end - 1} do not match their link's hash`,
+        };
       const checkpoint = checkpointByCount.get(end);
-      if (checkpoint !== undefined && checkpoint !== recomputed) return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: end - 1, message: `event ${end - 1} disagrees with its checkpoint` };
+      if (checkpoint !== undefined && checkpoint !== recomputed)
+        return { ok: false, code: "CHECKPOINT_MISMATCH", eventIndex: end - 1, message: `event ${end - 1} disagrees with its checkpoint` };
       running = recomputed;
       expectedIndex = end;
     }
     if (expectedIndex !== this.count || running !== this.head) {
-      return { ok: false, code: "HEAD_MISMATCH", eventIndex: expectedIndex, message: `chain ends at ${expectedIndex} events, head says ${this.count}` };
+      return {
+        ok: false,
+        code: "HEAD_MISMATCH",
+        eventIndex: expectedIndex,
+        message: `chain ends at ${expectedIndex} events, head says ${this.count}`,
+      };
     }
     const sum = recountBalances(this.state);
     if (sum !== this.state.totalBalance || sum !== this.state.openedTotal + this.state.depositedTotal - this.state.withdrawnTotal) {
@@ -413,7 +462,11 @@ export class Ledger {
       // as of now (O(window), bounded), which later evictions cannot alter. Not kept here: the
       // encoder holds a second copy of the window, and it lives only as long as its builder.
       this.idempotencyEncoder = null;
-      return new LedgerSnapshotBuilder(header, new IdempotencyEncoder(Array.from(this.table.packedEntries())[Symbol.iterator]()), this.table.size);
+      return new LedgerSnapshotBuilder(
+        header,
+        new IdempotencyEncoder(Array.from(this.table.packedEntries())[Symbol.iterator]()),
+        this.table.size,
+      );
     }
     this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
     return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
@@ -428,10 +481,14 @@ export class Ledger {
     this.head = hash;
     this.count = firstIndex + events.length;
     const { checkpointEventsInterval, conservationRecountEventsInterval } = this.options;
-    if (Math.floor(this.count / checkpointEventsInterval) > Math.floor(firstIndex / checkpointEventsInterval)) this.chainCheckpoints.push({ eventCount: this.count, hash });
+    if (Math.floor(this.count / checkpointEventsInterval) > Math.floor(firstIndex / checkpointEventsInterval))
+      this.chainCheckpoints.push({ eventCount: this.count, hash });
     assertConservation(this.state);
     if (Math.floor(this.count / conservationRecountEventsInterval) > Math.floor(firstIndex / conservationRecountEventsInterval)) {
-      assertLedger(recountBalances(this.state) === this.state.totalBalance, () => `balances do not sum to the running total at event ${this.count - 1}`);
+      assertLedger(
+        recountBalances(this.state) === this.state.totalBalance,
+        () => `balances do not sum to the running total at event ${this.count - 1}`,
+      );
     }
   }
 
@@ -452,9 +509,23 @@ export class Ledger {
         };
       case "Deposited":
       case "Withdrawn":
-        return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex, balancesAfter: [{ account: event.account, balance: balances.get(event.account) ?? 0 }] };
+        return {
+          requestId,
+          id: event.id,
+          outcome: "posted",
+          duplicate: false,
+          eventIndex,
+          balancesAfter: [{ account: event.account, balance: balances.get(event.account) ?? 0 }],
+        };
       case "AccountOpened":
-        return { requestId, id: event.account, outcome: "posted", duplicate: false, eventIndex, balancesAfter: [{ account: event.account, balance: event.initialBalance }] };
+        return {
+          requestId,
+          id: event.account,
+          outcome: "posted",
+          duplicate: false,
+          eventIndex,
+          balancesAfter: [{ account: event.account, balance: event.initialBalance }],
+        };
       case "TransferRejected":
       case "DepositRejected":
       case "WithdrawRejected":
@@ -516,7 +587,15 @@ function sameEvent(a: LedgerEventBody, b: LedgerEventBody): boolean {
   if (a.type !== b.type) return false;
   const x = a as unknown as Record<string, unknown>;
   const y = b as unknown as Record<string, unknown>;
-  return x.id === y.id && x.from === y.from && x.to === y.to && x.account === y.account && x.amount === y.amount && x.initialBalance === y.initialBalance && x.reason === y.reason;
+  return (
+    x.id === y.id &&
+    x.from === y.from &&
+    x.to === y.to &&
+    x.account === y.account &&
+    x.amount === y.amount &&
+    x.initialBalance === y.initialBalance &&
+    x.reason === y.reason
+  );
 }
 
 function fingerprintsOf(batch: LedgerBatchRequest): number[] {

@@ -100,10 +100,12 @@ export class IdempotencyEncoder {
    * joins the chunks (native, O(all ids) but memcpy-fast).
    */
   prefix(count: number): { readonly pairs: (readonly [string, number])[]; readonly json: string; readonly digest: string } {
-    if (count === this.pairs.length) return { pairs: this.pairs.slice(), json: `[${this.chunks.join(",")}]`, digest: this.digest.copy().digest("hex") };
+    if (count === this.pairs.length)
+      return { pairs: this.pairs.slice(), json: `[${this.chunks.join(",")}]`, digest: this.digest.copy().digest("hex") };
     // Encoded past `count` (a full snapshot was taken while a stepped one was being built):
     // recompute this prefix from the pairs, the rare slow path.
-    if (count > this.pairs.length) throw new LedgerError("SNAPSHOT_INVALID", `snapshot of ${count} ids taken before they were encoded`, "idempotency");
+    if (count > this.pairs.length)
+      throw new LedgerError("SNAPSHOT_INVALID", `snapshot of ${count} ids taken before they were encoded`, "idempotency");
     const pairs = this.pairs.slice(0, count);
     const digest = createHash("sha256");
     for (const [id, packed] of pairs) digest.update(idLine(id, packed));
@@ -187,7 +189,14 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   const seenIds = new Set<string>();
   for (let i = 0; i < idempotency.length; i++) {
     const entry: unknown = idempotency[i];
-    if (!Array.isArray(entry) || entry.length !== 2 || !isName(entry[0]) || typeof entry[1] !== "number" || unpackEntry(entry[1]) === undefined || seenIds.has(entry[0])) {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !isName(entry[0]) ||
+      typeof entry[1] !== "number" ||
+      unpackEntry(entry[1]) === undefined ||
+      seenIds.has(entry[0])
+    ) {
       throw invalid(`${field}.idempotency[${i}]`, "a unique [id, packed fingerprint and outcome]");
     }
     seenIds.add(entry[0]);

@@ -100,7 +100,15 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
         batch = decodeBatchCached(entry.data);
       } catch (error) {
         if (!(error instanceof LedgerCodecError)) throw error;
-        return { requestId: "", id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: "data", expected: `a ledger batch (${error.code}: ${error.message})` };
+        return {
+          requestId: "",
+          id: "",
+          outcome: "rejected",
+          reason: "MALFORMED_COMMAND",
+          duplicate: false,
+          field: "data",
+          expected: `a ledger batch (${error.code}: ${error.message})`,
+        };
       }
       const countBefore = this.current.eventCount;
       const outcomes = this.current.executeBatch(batch, answer);
@@ -109,7 +117,15 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
     }
     const parsed = parseRequest(entry.data);
     if (!parsed.ok) {
-      return { requestId: parsed.requestId, id: "", outcome: "rejected", reason: "MALFORMED_COMMAND", duplicate: false, field: parsed.error.field, expected: parsed.error.expected };
+      return {
+        requestId: parsed.requestId,
+        id: "",
+        outcome: "rejected",
+        reason: "MALFORMED_COMMAND",
+        duplicate: false,
+        field: parsed.error.field,
+        expected: parsed.error.expected,
+      };
     }
     const countBefore = this.current.eventCount;
     const outcome = this.current.execute(parsed.command, parsed.requestId);
@@ -134,7 +150,8 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
     const bodies = ledger.eventBodies();
     const base = ledger.firstRetainedEventIndex;
     const hash = ledger.headHash;
-    for (let index = Math.max(countBefore, base); index < ledger.eventCount; index++) this.onEvent(index, bodies[index - base] as LedgerEventBody, hash);
+    for (let index = Math.max(countBefore, base); index < ledger.eventCount; index++)
+      this.onEvent(index, bodies[index - base] as LedgerEventBody, hash);
   }
 
   snapshot(): LedgerStateMachineSnapshot {
@@ -154,20 +171,30 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
       result: () => {
         const built = ledger.result();
         const snapshot: LedgerStateMachineSnapshot = { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm, ledger: built };
-        return withEncodedJson(snapshot, jsonObjectText({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }, [["ledger", jsonOf(built)]]));
+        return withEncodedJson(
+          snapshot,
+          jsonObjectText({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }, [["ledger", jsonOf(built)]]),
+        );
       },
     };
   }
 
   /** Replaces the whole state; throws LedgerError SNAPSHOT_INVALID (naming the field) and keeps the old state on bad data. */
   restore(snapshot: unknown): void {
-    if (typeof snapshot !== "object" || snapshot === null) throw new LedgerError("SNAPSHOT_INVALID", "snapshot: expected an object", "snapshot");
+    if (typeof snapshot !== "object" || snapshot === null)
+      throw new LedgerError("SNAPSHOT_INVALID", "snapshot: expected an object", "snapshot");
     const record = snapshot as Record<string, unknown>;
     if (record.format !== LEDGER_STATE_MACHINE_FORMAT) {
-      throw new LedgerError("SNAPSHOT_INVALID", `snapshot.format: expected ${JSON.stringify(LEDGER_STATE_MACHINE_FORMAT)}`, "snapshot.format");
+      throw new LedgerError(
+        "SNAPSHOT_INVALID",
+        `snapshot.format: expected ${JSON.stringify(LEDGER_STATE_MACHINE_FORMAT)}`,
+        "snapshot.format",
+      );
     }
-    if (!isCount(record.appliedIndex)) throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedIndex: expected a non-negative safe integer", "snapshot.appliedIndex");
-    if (!isCount(record.appliedTerm)) throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedTerm: expected a non-negative safe integer", "snapshot.appliedTerm");
+    if (!isCount(record.appliedIndex))
+      throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedIndex: expected a non-negative safe integer", "snapshot.appliedIndex");
+    if (!isCount(record.appliedTerm))
+      throw new LedgerError("SNAPSHOT_INVALID", "snapshot.appliedTerm: expected a non-negative safe integer", "snapshot.appliedTerm");
     const ledger = Ledger.fromSnapshot(record.ledger, this.options, "snapshot.ledger");
     this.current = ledger;
     this.lastIndex = record.appliedIndex;

@@ -63,7 +63,10 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
     }
     case "AccountOpened": {
       assertLedger(!balances.has(event.account), () => `account ${event.account} opened twice`);
-      assertLedger(Number.isSafeInteger(event.initialBalance) && event.initialBalance >= 0, () => `account ${event.account} opens with ${event.initialBalance}`);
+      assertLedger(
+        Number.isSafeInteger(event.initialBalance) && event.initialBalance >= 0,
+        () => `account ${event.account} opens with ${event.initialBalance}`,
+      );
       assertLedger(Number.isSafeInteger(state.totalBalance + event.initialBalance), () => `opening ${event.account} overflows the total`);
       balances.set(event.account, event.initialBalance);
       state.totalBalance += event.initialBalance;
@@ -84,7 +87,8 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
 export function assertConservation(state: LedgerState): void {
   assertLedger(
     state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal,
-    () => `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
+    () =>
+      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
   );
 }
 

@@ -80,7 +80,8 @@ export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
 
 /** Size of a frame around `payloadBytes`; throws CodecError TOO_LARGE past FRAME_PAYLOAD_BYTES_MAX. */
 export function frameBytes(payloadBytes: number): number {
-  if (payloadBytes > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame payload ${payloadBytes} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
+  if (payloadBytes > FRAME_PAYLOAD_BYTES_MAX)
+    throw new CodecError("TOO_LARGE", `frame payload ${payloadBytes} bytes exceeds ${FRAME_PAYLOAD_BYTES_MAX}`);
   return FRAME_HEADER_BYTES + payloadBytes;
 }
 
@@ -109,7 +110,8 @@ export function decodeFrame(bytes: Uint8Array, offset: number): DecodedFrame {
   if (payloadLength > FRAME_PAYLOAD_BYTES_MAX) throw new CodecError("TOO_LARGE", `frame at ${offset} claims ${payloadLength} bytes`);
   const end = offset + FRAME_HEADER_BYTES + payloadLength;
   if (end > bytes.length) throw new CodecError("TORN", `frame at ${offset} needs ${end - bytes.length} more bytes`);
-  if (crc32(bytes, offset + 8, end) !== view.getUint32(offset + 4)) throw new CodecError("CHECKSUM", `frame at ${offset} fails its checksum`);
+  if (crc32(bytes, offset + 8, end) !== view.getUint32(offset + 4))
+    throw new CodecError("CHECKSUM", `frame at ${offset} fails its checksum`);
   return { type: bytes[offset + 8] as number, payload: bytes.subarray(offset + FRAME_HEADER_BYTES, end), end };
 }
 

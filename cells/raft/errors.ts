@@ -4,8 +4,7 @@
 import type { NodeId } from "./types.js";
 
 export type ProposeError =
-  | { readonly code: "NOT_LEADER"; readonly leaderHint: NodeId | null }
-  | { readonly code: "DROPPED"; readonly reason: string };
+  { readonly code: "NOT_LEADER"; readonly leaderHint: NodeId | null } | { readonly code: "DROPPED"; readonly reason: string };
 
 export class RaftInvariantError extends Error {
   readonly code = "RAFT_INVARIANT";

@@ -90,7 +90,12 @@ export function resolveRaftOptions(input: RaftOptionsInput): RaftOptions {
   if (!options.voters.includes(options.id)) throw new RaftOptionsError("voters", `a list including id ${options.id}`, options.voters);
   if (new Set(options.voters).size !== options.voters.length) throw new RaftOptionsError("voters", "distinct node ids", options.voters);
   const order = options.electionOrder;
-  if (order.length > 0 && (order.length !== options.voters.length || new Set(order).size !== order.length || !order.every((voter) => options.voters.includes(voter)))) {
+  if (
+    order.length > 0 &&
+    (order.length !== options.voters.length ||
+      new Set(order).size !== order.length ||
+      !order.every((voter) => options.voters.includes(voter)))
+  ) {
     throw new RaftOptionsError("electionOrder", "empty, or every voter exactly once", order);
   }
   return options;

@@ -148,7 +148,10 @@ export class RaftNode {
     });
     this.raftLog = new RaftLog(snapshot, initial.entries);
     const hardState = initial.hardState;
-    invariant(hardState.commit <= this.raftLog.lastIndex(), () => `hard state commit ${hardState.commit} beyond last index ${this.raftLog.lastIndex()}`);
+    invariant(
+      hardState.commit <= this.raftLog.lastIndex(),
+      () => `hard state commit ${hardState.commit} beyond last index ${this.raftLog.lastIndex()}`,
+    );
     this.raftLog.commitTo(hardState.commit);
     this.currentTerm = hardState.term;
     this.vote = hardState.vote;
@@ -354,7 +357,12 @@ export class RaftNode {
     if (state.role === "leader") {
       progress = {};
       for (const [peer, peerProgress] of state.progress) {
-        progress[peer] = { match: peerProgress.match, next: peerProgress.next, state: peerProgress.state, recentActive: peerProgress.recentActive };
+        progress[peer] = {
+          match: peerProgress.match,
+          next: peerProgress.next,
+          state: peerProgress.state,
+          recentActive: peerProgress.recentActive,
+        };
       }
     }
     return {
@@ -530,9 +538,7 @@ export class RaftNode {
   private handleVoteRequest(message: VoteMessage): void {
     const isPreVote = message.type === "preVote";
     const canVote =
-      this.vote === message.from ||
-      (this.vote === null && this.leader === null) ||
-      (isPreVote && message.term > this.currentTerm);
+      this.vote === message.from || (this.vote === null && this.leader === null) || (isPreVote && message.term > this.currentTerm);
     const responseType = isPreVote ? "preVoteResponse" : "voteResponse";
     if (canVote && this.raftLog.isUpToDate(message.index, message.logTerm)) {
       // A granted pre-vote answers in the candidate's future term so it can count it.
@@ -659,7 +665,13 @@ export class RaftNode {
 
   private handleAppend(message: AppendMessage): void {
     if (message.index < this.raftLog.committed) {
-      this.send(message.from, { type: "appendResponse", index: this.raftLog.committed, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      this.send(message.from, {
+        type: "appendResponse",
+        index: this.raftLog.committed,
+        reject: false,
+        rejectHint: INDEX_ZERO,
+        logTerm: TERM_ZERO,
+      });
       return;
     }
     const lastNewIndex = this.raftLog.maybeAppend(message.index, message.logTerm, message.commit, message.entries);
@@ -689,10 +701,22 @@ export class RaftNode {
     } else {
       this.logger.event("info", "raft.snapshot.restore", { id: this.id, index, term: snapshotTerm });
       this.raftLog.restore(message.snapshot);
-      this.send(message.from, { type: "appendResponse", index: this.raftLog.lastIndex(), reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      this.send(message.from, {
+        type: "appendResponse",
+        index: this.raftLog.lastIndex(),
+        reject: false,
+        rejectHint: INDEX_ZERO,
+        logTerm: TERM_ZERO,
+      });
       return;
     }
-    this.send(message.from, { type: "appendResponse", index: this.raftLog.committed, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+    this.send(message.from, {
+      type: "appendResponse",
+      index: this.raftLog.committed,
+      reject: false,
+      rejectHint: INDEX_ZERO,
+      logTerm: TERM_ZERO,
+    });
   }
 
   // ----- leader ----------------------------------------------------------------------------
@@ -768,7 +792,12 @@ export class RaftNode {
     if (progress.isPaused()) return false;
     const prevIndex = logIndex(progress.next - 1);
     const prevTerm = this.raftLog.term(prevIndex);
-    const entries = this.raftLog.slice(progress.next, logIndex(this.raftLog.lastIndex() + 1), this.options.batchEntriesMax, this.options.batchBytesMax);
+    const entries = this.raftLog.slice(
+      progress.next,
+      logIndex(this.raftLog.lastIndex() + 1),
+      this.options.batchEntriesMax,
+      this.options.batchBytesMax,
+    );
     if (prevTerm === null || entries === null) return this.sendSnapshot(progress, to);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send(to, { type: "append", index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });

@@ -61,7 +61,10 @@ export class StableLog {
   /** Drops entries up to and including `snapshot.metadata.index`, which must be in the log. */
   compact(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    invariant(index > this.snapshotIndex && index <= this.lastIndex(), () => `compact ${index} outside (${this.snapshotIndex}, ${this.lastIndex()}]`);
+    invariant(
+      index > this.snapshotIndex && index <= this.lastIndex(),
+      () => `compact ${index} outside (${this.snapshotIndex}, ${this.lastIndex()}]`,
+    );
     invariant(this.term(index) === snapshot.metadata.term, "compaction snapshot term does not match the log");
     this.entries = this.entries.slice(index - this.snapshotIndex);
     this.snapshotIndex = index;

@@ -2,7 +2,18 @@
 // An `entries` record also truncates: on replay, entries from its first index replace whatever
 // the log held from that index on (a follower overwriting a conflicting suffix).
 
-import { allocBytes, CodecError, decodeEntries, decodeJson, encodeJson, entriesPayloadBytes, frameBytes, viewOf, writeEntriesFrame, writeFrame } from "../raft/codec.js";
+import {
+  allocBytes,
+  CodecError,
+  decodeEntries,
+  decodeJson,
+  encodeJson,
+  entriesPayloadBytes,
+  frameBytes,
+  viewOf,
+  writeEntriesFrame,
+  writeFrame,
+} from "../raft/codec.js";
 import type { Entry, HardState, LogIndex, Term } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 
@@ -45,7 +56,13 @@ export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
     offset =
       record.kind === "entries"
         ? writeEntriesFrame(bytes, view, offset, RECORD_ENTRIES, record.entries)
-        : writeFrame(bytes, view, offset, record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK, jsonPayloads[i] as Uint8Array);
+        : writeFrame(
+            bytes,
+            view,
+            offset,
+            record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK,
+            jsonPayloads[i] as Uint8Array,
+          );
   }
   return bytes;
 }
@@ -59,13 +76,17 @@ export function decodeRecord(type: number, payload: Uint8Array): WalRecord {
       if (value === null || !isCount(value.term) || !isCount(value.commit) || !(value.vote === null || typeof value.vote === "string")) {
         throw new CodecError("MALFORMED", "hard state record has a bad shape");
       }
-      return { kind: "hardState", hardState: { term: term(value.term), vote: value.vote === null ? null : nodeId(value.vote), commit: logIndex(value.commit) } };
+      return {
+        kind: "hardState",
+        hardState: { term: term(value.term), vote: value.vote === null ? null : nodeId(value.vote), commit: logIndex(value.commit) },
+      };
     }
     case RECORD_ENTRIES:
       return { kind: "entries", entries: decodeEntries(payload) };
     case RECORD_SNAPSHOT_MARK: {
       const value = decodeJson(payload) as { index?: unknown; term?: unknown } | null;
-      if (value === null || !isCount(value.index) || !isCount(value.term)) throw new CodecError("MALFORMED", "snapshot mark has a bad shape");
+      if (value === null || !isCount(value.index) || !isCount(value.term))
+        throw new CodecError("MALFORMED", "snapshot mark has a bad shape");
       return { kind: "snapshotMark", index: logIndex(value.index), term: term(value.term) };
     }
     default:

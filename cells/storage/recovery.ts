@@ -14,7 +14,13 @@ export interface RecoveredState {
 }
 
 export type ReplayResult =
-  | { readonly code: "OK"; readonly state: RecoveredState; readonly validBytes: number; readonly tornBytes: number; readonly records: number }
+  | {
+      readonly code: "OK";
+      readonly state: RecoveredState;
+      readonly validBytes: number;
+      readonly tornBytes: number;
+      readonly records: number;
+    }
   | { readonly code: "CORRUPTED"; readonly reason: string };
 
 /** True if some valid frame starts anywhere after `offset`: the damage is not at the tail. */
@@ -61,7 +67,8 @@ export function replayWal(bytes: Uint8Array, snapshot: Snapshot | null): ReplayR
           const first = kept[0];
           if (first === undefined) break;
           const lastIndex = firstIndex + entries.length - 1;
-          if (first.index > lastIndex + 1) return { code: "CORRUPTED", reason: `WAL entries jump from ${lastIndex} to ${first.index} at byte ${offset}` };
+          if (first.index > lastIndex + 1)
+            return { code: "CORRUPTED", reason: `WAL entries jump from ${lastIndex} to ${first.index} at byte ${offset}` };
           entries = entries.slice(0, first.index - firstIndex).concat(kept);
           break;
         }
@@ -70,7 +77,10 @@ export function replayWal(bytes: Uint8Array, snapshot: Snapshot | null): ReplayR
       if (!(error instanceof CodecError)) throw error;
       const laterFrame = error.code === "TORN" ? null : validFrameAfter(bytes, offset);
       if (laterFrame !== null) {
-        return { code: "CORRUPTED", reason: `WAL record at byte ${offset} is damaged (${error.code}) but a valid record follows at byte ${laterFrame}` };
+        return {
+          code: "CORRUPTED",
+          reason: `WAL record at byte ${offset} is damaged (${error.code}) but a valid record follows at byte ${laterFrame}`,
+        };
       }
       return finish(hardState, snapshot, entries, markIndex, { validBytes: offset, tornBytes: bytes.length - offset, records });
     }

@@ -33,7 +33,6 @@ export type StorageFailure =
 
 export type LoadResult = { readonly code: "OK"; readonly state: RecoveredState; readonly tornBytes: number } | StorageFailure;
 
-
 const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
 
 /** The same bytes as encodeJson(snapshot), reusing the data's JSON when it was built piecewise. */
@@ -43,10 +42,16 @@ export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
 
 export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
   const frame = decodeFrame(bytes, 0);
-  if (frame.type !== RECORD_SNAPSHOT_FILE || frame.end !== bytes.length) throw new CodecError("MALFORMED", "snapshot file is not exactly one snapshot frame");
+  if (frame.type !== RECORD_SNAPSHOT_FILE || frame.end !== bytes.length)
+    throw new CodecError("MALFORMED", "snapshot file is not exactly one snapshot frame");
   const value = decodeJson(frame.payload) as { metadata?: { index?: unknown; term?: unknown; voters?: unknown }; data?: unknown } | null;
   const metadata = value?.metadata;
-  if (metadata === undefined || typeof metadata.index !== "number" || typeof metadata.term !== "number" || !Array.isArray(metadata.voters)) {
+  if (
+    metadata === undefined ||
+    typeof metadata.index !== "number" ||
+    typeof metadata.term !== "number" ||
+    !Array.isArray(metadata.voters)
+  ) {
     throw new CodecError("MALFORMED", "snapshot file has a bad shape");
   }
   return {
@@ -82,7 +87,8 @@ export class RaftStorage {
         callback(result);
       };
       this.disk.read(this.options.snapshotFile, (snapshotError, snapshotBytes) => {
-        if (snapshotError !== null && snapshotError.code !== "ENOENT") return finish(this.fail({ code: "IO_ERROR", operation: "read snapshot", cause: snapshotError }));
+        if (snapshotError !== null && snapshotError.code !== "ENOENT")
+          return finish(this.fail({ code: "IO_ERROR", operation: "read snapshot", cause: snapshotError }));
         let snapshot: Snapshot | null = null;
         if (snapshotBytes !== null && snapshotError === null) {
           this.snapshotBytes = snapshotBytes.length;
@@ -93,15 +99,21 @@ export class RaftStorage {
           }
         }
         this.disk.read(this.options.walFile, (walError, walBytes) => {
-          if (walError !== null && walError.code !== "ENOENT") return finish(this.fail({ code: "IO_ERROR", operation: "read WAL", cause: walError }));
+          if (walError !== null && walError.code !== "ENOENT")
+            return finish(this.fail({ code: "IO_ERROR", operation: "read WAL", cause: walError }));
           const bytes = walError === null && walBytes !== null ? walBytes : new Uint8Array(0);
           const replay = replayWal(bytes, snapshot);
           if (replay.code === "CORRUPTED") return finish(this.fail({ code: "CORRUPTED", reason: replay.reason }));
           this.walBytes = replay.validBytes;
           if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
-          this.log.event("warn", "storage.wal.tornTail", { file: this.options.walFile, validBytes: replay.validBytes, tornBytes: replay.tornBytes });
+          this.log.event("warn", "storage.wal.tornTail", {
+            file: this.options.walFile,
+            validBytes: replay.validBytes,
+            tornBytes: replay.tornBytes,
+          });
           this.disk.truncate(this.options.walFile, replay.validBytes, (truncateError) => {
-            if (truncateError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "truncate torn tail", cause: truncateError }));
+            if (truncateError !== null)
+              return finish(this.fail({ code: "IO_ERROR", operation: "truncate torn tail", cause: truncateError }));
             this.disk.fsync(this.options.walFile, (syncError) => {
               if (syncError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "fsync after truncate", cause: syncError }));
               finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
@@ -116,7 +128,12 @@ export class RaftStorage {
    * Makes a Ready durable: snapshot file first (if any), then one WAL append holding the
    * snapshot mark, the entries and the hard state, then fsync. `callback(null)` means durable.
    */
-  save(hardState: HardState | null, entries: readonly Entry[], snapshot: Snapshot | null, callback: (failure: StorageFailure | null) => void): void {
+  save(
+    hardState: HardState | null,
+    entries: readonly Entry[],
+    snapshot: Snapshot | null,
+    callback: (failure: StorageFailure | null) => void,
+  ): void {
     // The WAL is replayed in record order: entries out of order would recover a different log.
     assertContiguous(entries, "WAL append");
     this.enqueue((done) => {
@@ -164,7 +181,12 @@ export class RaftStorage {
    * After the state machine snapshotted: persist `snapshot` (rename the prepared file into place,
    * or write it now), then rewrite the WAL to hold only `hardState` and the entries after it.
    */
-  compact(snapshot: Snapshot, hardState: HardState, entriesAfter: readonly Entry[], callback: (failure: StorageFailure | null) => void): void {
+  compact(
+    snapshot: Snapshot,
+    hardState: HardState,
+    entriesAfter: readonly Entry[],
+    callback: (failure: StorageFailure | null) => void,
+  ): void {
     this.enqueue((done) => {
       const finish = (failure: StorageFailure | null): void => {
         done();
@@ -184,7 +206,10 @@ export class RaftStorage {
         const records: WalRecord[] = [{ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term }];
         const kept = entriesAfter.filter((entry) => entry.index > snapshot.metadata.index);
         // The rewritten WAL must continue right after the snapshot: a gap would lose entries at the next recovery.
-        assert(kept.length === 0 || (kept[0] as Entry).index === snapshot.metadata.index + 1, () => `compaction at ${snapshot.metadata.index} keeps entries from ${(kept[0] as Entry).index}`);
+        assert(
+          kept.length === 0 || (kept[0] as Entry).index === snapshot.metadata.index + 1,
+          () => `compaction at ${snapshot.metadata.index} keeps entries from ${(kept[0] as Entry).index}`,
+        );
         assertContiguous(kept, "WAL after compaction");
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
         records.push({ kind: "hardState", hardState });
@@ -228,7 +253,8 @@ export class RaftStorage {
   /** `bytes` as the whole of `temp`, fsynced. */
   private writeTemp(temp: string, bytes: Uint8Array, callback: (failure: StorageFailure | null) => void): void {
     this.disk.remove(temp, (removeError) => {
-      if (removeError !== null && removeError.code !== "ENOENT") return callback({ code: "IO_ERROR", operation: `remove ${temp}`, cause: removeError });
+      if (removeError !== null && removeError.code !== "ENOENT")
+        return callback({ code: "IO_ERROR", operation: `remove ${temp}`, cause: removeError });
       this.disk.append(temp, bytes, (appendError) => {
         if (appendError !== null) return callback({ code: "IO_ERROR", operation: `write ${temp}`, cause: appendError });
         this.disk.fsync(temp, (syncError) => {

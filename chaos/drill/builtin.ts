@@ -120,6 +120,7 @@ export function builtinDrillNames(): string[] {
 
 export function builtinDrill(name: string, universe?: TargetUniverse): Drill {
   const text = BUILTIN_DRILLS[name];
-  if (text === undefined) throw new ChaosError("UNKNOWN_DRILL", "drill", `unknown drill "${name}"; expected one of ${builtinDrillNames().join(", ")} or a file`);
+  if (text === undefined)
+    throw new ChaosError("UNKNOWN_DRILL", "drill", `unknown drill "${name}"; expected one of ${builtinDrillNames().join(", ")} or a file`);
   return parseDrillText(text, universe);
 }

@@ -113,7 +113,12 @@ export class DrillExecution {
       this.nemesis = scheduleNemesis(
         { cluster: this.cluster },
         nemesis.families,
-        { intervalUs: nemesis.intervalUs, startUs: this.startedUs + nemesis.fromUs, endUs: this.startedUs + nemesis.untilUs, origin: this.origin },
+        {
+          intervalUs: nemesis.intervalUs,
+          startUs: this.startedUs + nemesis.fromUs,
+          endUs: this.startedUs + nemesis.untilUs,
+          origin: this.origin,
+        },
         this.faults,
       );
     }
@@ -149,7 +154,13 @@ export class DrillExecution {
       return;
     }
     if (event.kind === "injected") {
-      const window: FaultWindow = { id: event.fault.id, kind: event.fault.type, startUs: event.atUs, endUs: Math.round(event.fault.expiresMs * 1000), cells: event.cells };
+      const window: FaultWindow = {
+        id: event.fault.id,
+        kind: event.fault.type,
+        startUs: event.atUs,
+        endUs: Math.round(event.fault.expiresMs * 1000),
+        cells: event.cells,
+      };
       this.openWindows.set(event.fault.id, window);
       this.windows.push(window);
       return;
@@ -178,7 +189,13 @@ export class DrillExecution {
         return;
       }
       case "heal": {
-        const ids = step.which === "all" ? this.faults.active().filter((fault) => this.faults.originOf(fault.id) === this.origin).map((fault) => fault.id) : [this.byStepName.get(step.which)].filter((id): id is string => id !== undefined);
+        const ids =
+          step.which === "all"
+            ? this.faults
+                .active()
+                .filter((fault) => this.faults.originOf(fault.id) === this.origin)
+                .map((fault) => fault.id)
+            : [this.byStepName.get(step.which)].filter((id): id is string => id !== undefined);
         // Healing a fault that already ended (its duration passed) is fine: the goal is reached.
         for (const id of ids) if (this.faults.originOf(id) !== undefined) this.faults.heal(id);
         this.record(step, true, ids.length === 0 ? "nothing to heal" : `healed ${ids.join(", ")}`);
@@ -188,13 +205,18 @@ export class DrillExecution {
         const problems: string[] = [];
         for (const cellId of step.unavailable) {
           const cell = this.cluster.cell(cellId);
-          if (cell !== undefined && cell.quorumAvailable) problems.push(`${cellId} has a reachable quorum (leader ${cell.leader?.replica ?? "none"})`);
+          if (cell !== undefined && cell.quorumAvailable)
+            problems.push(`${cellId} has a reachable quorum (leader ${cell.leader?.replica ?? "none"})`);
         }
         for (const cellId of step.available) {
           const cell = this.cluster.cell(cellId);
-          if (cell === undefined || !cell.quorumAvailable || cell.leader === null) problems.push(`${cellId} is unavailable (quorum ${cell?.quorumAvailable ?? false}, leader ${cell?.leader?.replica ?? "none"})`);
+          if (cell === undefined || !cell.quorumAvailable || cell.leader === null)
+            problems.push(`${cellId} is unavailable (quorum ${cell?.quorumAvailable ?? false}, leader ${cell?.leader?.replica ?? "none"})`);
         }
-        const checked = [...step.unavailable.map((cell) => `${cell} unavailable`), ...step.available.map((cell) => `${cell} available`)].join(", ");
+        const checked = [
+          ...step.unavailable.map((cell) => `${cell} unavailable`),
+          ...step.available.map((cell) => `${cell} available`),
+        ].join(", ");
         this.record(step, problems.length === 0, problems.length === 0 ? `as expected: ${checked}` : problems.join("; "));
         return;
       }
@@ -206,8 +228,22 @@ export class DrillExecution {
 
   private act(step: DrillStep, action: DrillAction): void {
     if (this.controller !== null) {
-      const request: ActionRequest = { kind: action.kind, target: action.target, ...(action.kind === "failover" ? { to: action.to } : {}), reason: `drill ${this.drill.name}`, actor: this.origin };
-      this.controller.act(request, (outcome) => this.record(step, outcome.ok, outcome.ok ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}` : `${action.kind} ${action.target} refused (${outcome.code}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`));
+      const request: ActionRequest = {
+        kind: action.kind,
+        target: action.target,
+        ...(action.kind === "failover" ? { to: action.to } : {}),
+        reason: `drill ${this.drill.name}`,
+        actor: this.origin,
+      };
+      this.controller.act(request, (outcome) =>
+        this.record(
+          step,
+          outcome.ok,
+          outcome.ok
+            ? `${action.kind} ${action.target}: routing v${outcome.routingVersion}`
+            : `${action.kind} ${action.target} refused (${outcome.code}${outcome.rule ? `, ${outcome.rule}` : ""}): ${outcome.error}`,
+        ),
+      );
       return;
     }
     if (action.kind !== "failover") {
@@ -222,7 +258,13 @@ export class DrillExecution {
       return;
     }
     this.cluster.transferLeadership(action.target, replica.id, ACTION_TIMEOUT_US, (result) =>
-      this.record(step, result.ok, result.ok ? `failover ${action.target}: leader ${result.leader.replica}` : `failover ${action.target}: ${result.error.code} ${result.error.message}`),
+      this.record(
+        step,
+        result.ok,
+        result.ok
+          ? `failover ${action.target}: leader ${result.leader.replica}`
+          : `failover ${action.target}: ${result.error.code} ${result.error.message}`,
+      ),
     );
   }
 }

@@ -34,13 +34,21 @@ export interface DrillWorkload {
   readonly readFraction?: number;
 }
 
-export type DrillAction = { readonly kind: "failover"; readonly target: string; readonly to: string } | { readonly kind: "evacuate" | "restore"; readonly target: string };
+export type DrillAction =
+  | { readonly kind: "failover"; readonly target: string; readonly to: string }
+  | { readonly kind: "evacuate" | "restore"; readonly target: string };
 
 export type DrillStep =
   | { readonly kind: "inject"; readonly atUs: number; readonly name: string; readonly spec: FaultSpec; readonly field: string }
   | { readonly kind: "heal"; readonly atUs: number; readonly which: "all" | string; readonly field: string }
   | { readonly kind: "action"; readonly atUs: number; readonly action: DrillAction; readonly field: string }
-  | { readonly kind: "expect"; readonly atUs: number; readonly unavailable: readonly string[]; readonly available: readonly string[]; readonly field: string };
+  | {
+      readonly kind: "expect";
+      readonly atUs: number;
+      readonly unavailable: readonly string[];
+      readonly available: readonly string[];
+      readonly field: string;
+    };
 
 export interface DrillNemesis {
   readonly families: readonly NemesisFamily[];
@@ -77,16 +85,27 @@ export function drillDurationMs(drill: Pick<Drill, "durationUs">): number {
 }
 
 const shown = (value: unknown): string => (value === undefined ? "nothing" : JSON.stringify(value));
-const duration = z.union([z.string(), z.number().nonnegative()], { error: (issue) => `expected ${DURATION_FORM}, got ${shown(issue.input)}` });
-const names = z.union([z.string(), z.array(z.string())], { error: (issue) => `expected a name or a list of names, got ${shown(issue.input)}` });
-const nonNegative = (what: string) => z.number({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` }).nonnegative({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` });
+const duration = z.union([z.string(), z.number().nonnegative()], {
+  error: (issue) => `expected ${DURATION_FORM}, got ${shown(issue.input)}`,
+});
+const names = z.union([z.string(), z.array(z.string())], {
+  error: (issue) => `expected a name or a list of names, got ${shown(issue.input)}`,
+});
+const nonNegative = (what: string) =>
+  z
+    .number({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` })
+    .nonnegative({ error: (issue) => `expected ${what}, got ${shown(issue.input)}` });
 
 /** `stop: {errorRateMax, p99MsMax, lostAckedTransfersMax, unavailableMsMax, window}` (also a schedule's default). */
 export function stopSchemaShape() {
   return z.strictObject({
-    errorRateMax: nonNegative("an error rate in [0, 1]").max(1, { error: (issue) => `expected an error rate in [0, 1], got ${shown(issue.input)}` }).optional(),
+    errorRateMax: nonNegative("an error rate in [0, 1]")
+      .max(1, { error: (issue) => `expected an error rate in [0, 1], got ${shown(issue.input)}` })
+      .optional(),
     p99MsMax: nonNegative("a non-negative number of milliseconds").optional(),
-    lostAckedTransfersMax: nonNegative("a non-negative count").int({ error: (issue) => `expected a non-negative count, got ${shown(issue.input)}` }).optional(),
+    lostAckedTransfersMax: nonNegative("a non-negative count")
+      .int({ error: (issue) => `expected a non-negative count, got ${shown(issue.input)}` })
+      .optional(),
     unavailableMsMax: nonNegative("a non-negative number of milliseconds").optional(),
     window: duration.optional(),
   });
@@ -99,8 +118,19 @@ export function stopConditionsOf(input: StopInput | undefined, field = "stop"): 
   if (input === undefined) return null;
   const windowUs = input.window === undefined ? STOP_WINDOW_US_DEFAULT : durationUs(input.window, `${field}.window`);
   if (windowUs <= 0) throw new ChaosError("INVALID_DRILL", `${field}.window`, "expected a positive duration");
-  const conditions: StopConditions = { errorRateMax: input.errorRateMax ?? null, p99MsMax: input.p99MsMax ?? null, lostAckedTransfersMax: input.lostAckedTransfersMax ?? null, unavailableMsMax: input.unavailableMsMax ?? null, windowUs };
-  return conditions.errorRateMax === null && conditions.p99MsMax === null && conditions.lostAckedTransfersMax === null && conditions.unavailableMsMax === null ? null : conditions;
+  const conditions: StopConditions = {
+    errorRateMax: input.errorRateMax ?? null,
+    p99MsMax: input.p99MsMax ?? null,
+    lostAckedTransfersMax: input.lostAckedTransfersMax ?? null,
+    unavailableMsMax: input.unavailableMsMax ?? null,
+    windowUs,
+  };
+  return conditions.errorRateMax === null &&
+    conditions.p99MsMax === null &&
+    conditions.lostAckedTransfersMax === null &&
+    conditions.unavailableMsMax === null
+    ? null
+    : conditions;
 }
 
 const stepSchema = z.strictObject({
@@ -117,20 +147,28 @@ const stepSchema = z.strictObject({
 const STEP_KINDS = ["inject", "heal", "wait", "expect", "failover", "evacuate", "restore"] as const;
 
 const drillSchema = z.strictObject({
-  name: z.string({ error: "expected a drill name" }).regex(/^[a-z0-9][a-z0-9._-]*$/i, { error: (issue) => `expected letters, digits, . _ -, got ${shown(issue.input)}` }),
+  name: z
+    .string({ error: "expected a drill name" })
+    .regex(/^[a-z0-9][a-z0-9._-]*$/i, { error: (issue) => `expected letters, digits, . _ -, got ${shown(issue.input)}` }),
   description: z.string().optional(),
   duration,
   workload: z
     .strictObject({
-      profile: z.enum(WORKLOAD_PROFILES, { error: (issue) => `expected one of ${WORKLOAD_PROFILES.join(", ")}, got ${shown(issue.input)}` }),
-      opsPerSecond: nonNegative("a non-negative number of operations per second").max(100_000, { error: "expected at most 100000 operations per second" }),
+      profile: z.enum(WORKLOAD_PROFILES, {
+        error: (issue) => `expected one of ${WORKLOAD_PROFILES.join(", ")}, got ${shown(issue.input)}`,
+      }),
+      opsPerSecond: nonNegative("a non-negative number of operations per second").max(100_000, {
+        error: "expected at most 100000 operations per second",
+      }),
       readFraction: z.number().min(0).max(1).optional(),
     })
     .optional(),
   steps: z.array(z.unknown()).max(1000, { error: "expected at most 1000 steps" }).optional(),
   nemesis: z
     .strictObject({
-      faults: z.array(z.enum(NEMESIS_FAMILIES, { error: (issue) => `expected one of ${NEMESIS_FAMILIES.join(", ")}, got ${shown(issue.input)}` })).min(1),
+      faults: z
+        .array(z.enum(NEMESIS_FAMILIES, { error: (issue) => `expected one of ${NEMESIS_FAMILIES.join(", ")}, got ${shown(issue.input)}` }))
+        .min(1),
       interval: duration,
       from: duration.optional(),
       until: duration.optional(),
@@ -140,9 +178,18 @@ const drillSchema = z.strictObject({
     .strictObject({
       rtoMsMax: nonNegative("a non-negative number of milliseconds").optional(),
       lostAckedTransfersMax: nonNegative("a non-negative count").int().optional(),
-      checkers: z.array(z.enum(CHECKER_NAMES, { error: (issue) => `expected one of ${CHECKER_NAMES.join(", ")}, got ${shown(issue.input)}` })).optional(),
+      checkers: z
+        .array(z.enum(CHECKER_NAMES, { error: (issue) => `expected one of ${CHECKER_NAMES.join(", ")}, got ${shown(issue.input)}` }))
+        .optional(),
       p99MsMax: z
-        .union([nonNegative("milliseconds"), z.strictObject({ before: nonNegative("milliseconds").optional(), during: nonNegative("milliseconds").optional(), after: nonNegative("milliseconds").optional() })])
+        .union([
+          nonNegative("milliseconds"),
+          z.strictObject({
+            before: nonNegative("milliseconds").optional(),
+            during: nonNegative("milliseconds").optional(),
+            after: nonNegative("milliseconds").optional(),
+          }),
+        ])
         .optional(),
     })
     .optional(),
@@ -167,7 +214,8 @@ function durationUs(value: string | number, field: string): number {
   }
 }
 
-const list = (value: string | readonly string[] | undefined): readonly string[] => (value === undefined ? [] : typeof value === "string" ? [value] : value);
+const list = (value: string | readonly string[] | undefined): readonly string[] =>
+  value === undefined ? [] : typeof value === "string" ? [value] : value;
 
 /**
  * Validates a drill object. With a universe (the world it will run in), named targets, cells and
@@ -178,7 +226,8 @@ type RawStep = z.infer<typeof stepSchema>;
 
 /** Checks a name against the known ones (when a universe is given). */
 function checkName(field: string, kind: string, name: string, known: readonly string[] | undefined): void {
-  if (known !== undefined && !known.includes(name)) throw new ChaosError("NO_SUCH_TARGET", field, `unknown ${kind} "${name}"; expected one of ${known.join(", ")}`);
+  if (known !== undefined && !known.includes(name))
+    throw new ChaosError("NO_SUCH_TARGET", field, `unknown ${kind} "${name}"; expected one of ${known.join(", ")}`);
 }
 
 export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
@@ -217,17 +266,29 @@ function parseSteps(inputs: readonly unknown[], totalUs: number, universe: Targe
     const at = `steps[${index}]`;
     const step = stepOf(stepInput, at);
     const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) throw new ChaosError("INVALID_DRILL", at, `expected exactly one of ${STEP_KINDS.join(", ")}, got ${kinds.length === 0 ? "none" : kinds.join(" and ")}`);
+    if (kinds.length !== 1)
+      throw new ChaosError(
+        "INVALID_DRILL",
+        at,
+        `expected exactly one of ${STEP_KINDS.join(", ")}, got ${kinds.length === 0 ? "none" : kinds.join(" and ")}`,
+      );
     if (step.at !== undefined) {
       const atUs = durationUs(step.at, `${at}.at`);
-      if (atUs < cursorUs) throw new ChaosError("INVALID_DRILL", `${at}.at`, `steps must be in time order: ${step.at} is before the previous step`);
+      if (atUs < cursorUs)
+        throw new ChaosError("INVALID_DRILL", `${at}.at`, `steps must be in time order: ${step.at} is before the previous step`);
       cursorUs = atUs;
     }
-    if (cursorUs > totalUs) throw new ChaosError("INVALID_DRILL", step.at !== undefined ? `${at}.at` : `${at}.wait`, `at ${cursorUs / 1_000_000}s is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
+    if (cursorUs > totalUs)
+      throw new ChaosError(
+        "INVALID_DRILL",
+        step.at !== undefined ? `${at}.at` : `${at}.wait`,
+        `at ${cursorUs / 1_000_000}s is after the end of the drill (duration ${totalUs / 1_000_000}s)`,
+      );
     const kind = kinds[0] as (typeof STEP_KINDS)[number];
     if (kind === "wait") {
       cursorUs += durationUs(step.wait as string | number, `${at}.wait`);
-      if (cursorUs > totalUs) throw new ChaosError("INVALID_DRILL", `${at}.wait`, `waits past the end of the drill (duration ${totalUs / 1_000_000}s)`);
+      if (cursorUs > totalUs)
+        throw new ChaosError("INVALID_DRILL", `${at}.wait`, `waits past the end of the drill (duration ${totalUs / 1_000_000}s)`);
       return;
     }
     steps.push(actionStep(kind, step, { at, index, atUs: cursorUs, universe, injectNames }));
@@ -242,7 +303,8 @@ function stepOf(stepInput: unknown, at: string): RawStep {
   const issue = stepParsed.error.issues[0] as z.core.$ZodIssue;
   const path = [...issue.path];
   if (issue.code === "unrecognized_keys") path.push(issue.keys[0] as string);
-  const reason = issue.code === "unrecognized_keys" ? `unknown key; a step has at, name and one of ${STEP_KINDS.join(", ")}` : issue.message;
+  const reason =
+    issue.code === "unrecognized_keys" ? `unknown key; a step has at, name and one of ${STEP_KINDS.join(", ")}` : issue.message;
   throw new ChaosError("INVALID_DRILL", `${at}${path.length > 0 ? `.${formatPath(path)}` : ""}`, reason);
 }
 
@@ -266,7 +328,8 @@ function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: Ra
         spec = parseFaultSpec(step.inject, `${at}.inject`);
         if (universe !== undefined) checkTargetNames(spec.target, universe, `${at}.inject`);
       } catch (error) {
-        if (error instanceof ChaosError) throw new ChaosError(error.code === "NO_SUCH_TARGET" ? "NO_SUCH_TARGET" : "INVALID_DRILL", error.field, error.reason);
+        if (error instanceof ChaosError)
+          throw new ChaosError(error.code === "NO_SUCH_TARGET" ? "NO_SUCH_TARGET" : "INVALID_DRILL", error.field, error.reason);
         throw error;
       }
       const name = step.name ?? `step-${context.index}`;
@@ -276,7 +339,12 @@ function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: Ra
     }
     case "heal": {
       const which = step.heal as string;
-      if (which !== "all" && !injectNames.has(which)) throw new ChaosError("INVALID_DRILL", `${at}.heal`, `expected "all" or the name of an earlier inject step (${[...injectNames].join(", ") || "none yet"}), got "${which}"`);
+      if (which !== "all" && !injectNames.has(which))
+        throw new ChaosError(
+          "INVALID_DRILL",
+          `${at}.heal`,
+          `expected "all" or the name of an earlier inject step (${[...injectNames].join(", ") || "none yet"}), got "${which}"`,
+        );
       return { kind: "heal", atUs, which, field: `${at}.heal` };
     }
     case "expect": {
@@ -308,7 +376,8 @@ function parseNemesis(raw: NonNullable<RawDrill["nemesis"]>, totalUs: number): D
   const fromUs = raw.from === undefined ? 0 : durationUs(raw.from, "nemesis.from");
   const untilUs = raw.until === undefined ? totalUs : durationUs(raw.until, "nemesis.until");
   if (intervalUs <= 0) throw new ChaosError("INVALID_DRILL", "nemesis.interval", "expected a positive duration");
-  if (untilUs > totalUs) throw new ChaosError("INVALID_DRILL", "nemesis.until", `is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
+  if (untilUs > totalUs)
+    throw new ChaosError("INVALID_DRILL", "nemesis.until", `is after the end of the drill (duration ${totalUs / 1_000_000}s)`);
   if (fromUs >= untilUs) throw new ChaosError("INVALID_DRILL", "nemesis.from", "expected to be before nemesis.until");
   return { families: raw.faults, intervalUs, fromUs, untilUs };
 }
@@ -319,7 +388,10 @@ function expectationsOf(rawExpect: NonNullable<RawDrill["expect"]>): Drill["expe
     rtoMsMax: rawExpect.rtoMsMax ?? null,
     lostAckedTransfersMax: rawExpect.lostAckedTransfersMax ?? 0,
     checkers: rawExpect.checkers ?? ["linearizable", "bank", "durability", "replica-agreement", "invariants"],
-    p99MsMax: typeof p99 === "number" ? { before: null, during: null, after: p99 } : { before: p99?.before ?? null, during: p99?.during ?? null, after: p99?.after ?? null },
+    p99MsMax:
+      typeof p99 === "number"
+        ? { before: null, during: null, after: p99 }
+        : { before: p99?.before ?? null, during: p99?.during ?? null, after: p99?.after ?? null },
   };
 }
 

@@ -72,7 +72,13 @@ export interface DrillReport {
     readonly binS: number;
     readonly fromS: number;
     readonly toS: number;
-    readonly faults: readonly { readonly id: string; readonly type: string; readonly startS: number; readonly endS: number; readonly cells: readonly string[] }[];
+    readonly faults: readonly {
+      readonly id: string;
+      readonly type: string;
+      readonly startS: number;
+      readonly endS: number;
+      readonly cells: readonly string[];
+    }[];
     readonly events: readonly ReportEvent[];
     readonly cells: Readonly<Record<string, readonly CellBin[]>>;
   };
@@ -120,7 +126,8 @@ export function checkerReason(name: string, summary: CheckerSummary): string {
     return held[name] ?? "held";
   }
   const violations = summary.violations;
-  if (Array.isArray(violations) && violations.length > 0) return `${String(violations[0])}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""}`;
+  if (Array.isArray(violations) && violations.length > 0)
+    return `${String(violations[0])}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""}`;
   const evidence = summary.evidence;
   const text = typeof evidence === "string" ? evidence : JSON.stringify(evidence ?? {});
   for (const key of ["reason", "error", "message", "first-error", "failure", "lost", "missing", "disagreements"]) {
@@ -161,7 +168,13 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
   const binUs = input.binUs ?? CHART_BIN_US;
   const binS = binUs / 1_000_000;
   const startMs = input.startUs / 1000;
-  const faults = result.faults.map((fault) => ({ id: fault.id, type: fault.type, startS: seconds(fault.startMs), endS: seconds(fault.endMs), cells: fault.cells }));
+  const faults = result.faults.map((fault) => ({
+    id: fault.id,
+    type: fault.type,
+    startS: seconds(fault.startMs),
+    endS: seconds(fault.endMs),
+    cells: fault.cells,
+  }));
 
   const originUs = input.binOriginUs ?? input.startUs;
   const binned = binCells(input.history, originUs, binUs);
@@ -195,17 +208,30 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
     cellsBins[cell] = rows;
     if (firstFaultS !== null) {
       const ops = total.ok + total.failed;
-      during.push({ cell, ops, errorRate: ops === 0 ? 0 : roundRate(total.failed / ops), errorRatePeak: peak, errorRatePeakAtS: peakAtS, p99MsPeak: p99Peak });
+      during.push({
+        cell,
+        ops,
+        errorRate: ops === 0 ? 0 : roundRate(total.failed / ops),
+        errorRatePeak: peak,
+        errorRatePeakAtS: peakAtS,
+        p99MsPeak: p99Peak,
+      });
     }
   }
 
   const events: ReportEvent[] = [];
   for (const fault of faults) {
-    events.push({ atS: fault.startS, kind: "fault", text: `fault ${fault.id} ${fault.type} injected${fault.cells.length > 0 ? ` (cells ${fault.cells.join(", ")})` : ""}` });
+    events.push({
+      atS: fault.startS,
+      kind: "fault",
+      text: `fault ${fault.id} ${fault.type} injected${fault.cells.length > 0 ? ` (cells ${fault.cells.join(", ")})` : ""}`,
+    });
     events.push({ atS: fault.endS, kind: "heal", text: `fault ${fault.id} ${fault.type} healed` });
   }
-  for (const step of result.steps) events.push({ atS: seconds(step.atMs), kind: "step", text: `${step.kind}: ${step.detail}`, ...(step.ok ? {} : { failed: true }) });
-  for (const version of input.routing ?? []) events.push({ atS: seconds(version.atMs - startMs), kind: "routing", text: `routing v${version.version}: ${version.reason}` });
+  for (const step of result.steps)
+    events.push({ atS: seconds(step.atMs), kind: "step", text: `${step.kind}: ${step.detail}`, ...(step.ok ? {} : { failed: true }) });
+  for (const version of input.routing ?? [])
+    events.push({ atS: seconds(version.atMs - startMs), kind: "routing", text: `routing v${version.version}: ${version.reason}` });
   for (const entry of input.audit ?? []) events.push({ atS: seconds(entry.atMs - startMs), kind: "audit", text: entry.text });
   const order = { fault: 0, step: 1, routing: 2, audit: 3, heal: 4 } as const;
   events.sort((a, b) => a.atS - b.atS || order[a.kind] - order[b.kind]);
@@ -236,7 +262,11 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
       prediction: result.prediction ?? null,
     },
     timeline: { binS, fromS, toS, faults, events, cells: cellsBins },
-    checkers: Object.entries(result.checkers).map(([name, summary]) => ({ name, verdict: summary.valid === true ? "valid" : summary.valid === false ? "INVALID" : "unknown", reason: checkerReason(name, summary) })),
+    checkers: Object.entries(result.checkers).map(([name, summary]) => ({
+      name,
+      verdict: summary.valid === true ? "valid" : summary.valid === false ? "INVALID" : "unknown",
+      reason: checkerReason(name, summary),
+    })),
     raw: result,
   };
 }

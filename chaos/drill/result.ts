@@ -34,7 +34,13 @@ export interface DrillPrediction {
 
 export function stopSummary(stop: StopConditions | null): StopSummary | null {
   if (stop === null) return null;
-  return { errorRateMax: stop.errorRateMax, p99MsMax: stop.p99MsMax, lostAckedTransfersMax: stop.lostAckedTransfersMax, unavailableMsMax: stop.unavailableMsMax, windowMs: stop.windowUs / 1000 };
+  return {
+    errorRateMax: stop.errorRateMax,
+    p99MsMax: stop.p99MsMax,
+    lostAckedTransfersMax: stop.lostAckedTransfersMax,
+    unavailableMsMax: stop.unavailableMsMax,
+    windowMs: stop.windowUs / 1000,
+  };
 }
 
 export interface PhaseFigures {
@@ -61,7 +67,13 @@ export interface DrillResult {
   readonly availability: Readonly<Record<string, { readonly duringErrorRate: number; readonly duringOps: number }>>;
   readonly latency: { readonly before: PhaseFigures; readonly during: PhaseFigures; readonly after: PhaseFigures };
   readonly checkers: Readonly<Record<string, CheckerSummary>>;
-  readonly faults: readonly { readonly id: string; readonly type: string; readonly startMs: number; readonly endMs: number; readonly cells: readonly string[] }[];
+  readonly faults: readonly {
+    readonly id: string;
+    readonly type: string;
+    readonly startMs: number;
+    readonly endMs: number;
+    readonly cells: readonly string[];
+  }[];
   readonly steps: readonly StepRecord[];
   /** Replicas not healthy once the drill has healed and settled (e.g. one that found its WAL corrupted and stopped). */
   readonly replicasNotUp: readonly { readonly replica: string; readonly state: string }[];
@@ -83,7 +95,12 @@ const toMs = (us: number | null): number | null => (us === null ? null : Math.ro
 
 function phase(latenciesUs: number[], ops: number, errors: number): PhaseFigures {
   latenciesUs.sort((a, b) => a - b);
-  return { ops, errorRate: ops === 0 ? 0 : Math.round((errors / ops) * 10_000) / 10_000, p50Ms: toMs(percentile(latenciesUs, 0.5)), p99Ms: toMs(percentile(latenciesUs, 0.99)) };
+  return {
+    ops,
+    errorRate: ops === 0 ? 0 : Math.round((errors / ops) * 10_000) / 10_000,
+    p50Ms: toMs(percentile(latenciesUs, 0.5)),
+    p99Ms: toMs(percentile(latenciesUs, 0.99)),
+  };
 }
 
 /**
@@ -93,7 +110,11 @@ function phase(latenciesUs: number[], ops: number, errors: number): PhaseFigures
 export function latencyPhases(history: readonly Op[], windows: readonly FaultWindow[], fromUs: number): DrillResult["latency"] {
   const firstUs = windows.length === 0 ? Infinity : Math.min(...windows.map((window) => window.startUs));
   const lastUs = windows.length === 0 ? Infinity : Math.max(...windows.map((window) => window.endUs));
-  const buckets = { before: { latencies: [] as number[], ops: 0, errors: 0 }, during: { latencies: [] as number[], ops: 0, errors: 0 }, after: { latencies: [] as number[], ops: 0, errors: 0 } };
+  const buckets = {
+    before: { latencies: [] as number[], ops: 0, errors: 0 },
+    during: { latencies: [] as number[], ops: 0, errors: 0 },
+    after: { latencies: [] as number[], ops: 0, errors: 0 },
+  };
   for (const op of pairHistory(history)) {
     if (op.f === "open") continue;
     const invokedUs = op.invoke.time ?? 0;
@@ -103,7 +124,11 @@ export function latencyPhases(history: readonly Op[], windows: readonly FaultWin
     if (op.type !== "ok") bucket.errors++;
     else if (op.completion !== null) bucket.latencies.push((op.completion.time ?? 0) - invokedUs);
   }
-  return { before: phase(buckets.before.latencies, buckets.before.ops, buckets.before.errors), during: phase(buckets.during.latencies, buckets.during.ops, buckets.during.errors), after: phase(buckets.after.latencies, buckets.after.ops, buckets.after.errors) };
+  return {
+    before: phase(buckets.before.latencies, buckets.before.ops, buckets.before.errors),
+    during: phase(buckets.during.latencies, buckets.during.ops, buckets.during.errors),
+    after: phase(buckets.after.latencies, buckets.after.ops, buckets.after.errors),
+  };
 }
 
 /** Compact checker verdicts for the JSON: validity plus the few figures that explain it. */
@@ -118,12 +143,24 @@ export function summariseCheckers(verdicts: RunVerdicts, invariantViolations: re
     }
     out[name] = summary as CheckerSummary;
   }
-  out.invariants = { valid: invariantViolations.length === 0, ...(invariantViolations.length > 0 ? { violations: invariantViolations.slice(0, 10) } : {}) };
+  out.invariants = {
+    valid: invariantViolations.length === 0,
+    ...(invariantViolations.length > 0 ? { violations: invariantViolations.slice(0, 10) } : {}),
+  };
   return out;
 }
 
 /** The reasons a drill FAILED, each with the measured figure; empty means it met every expectation. */
-export function failureReasons(drill: Drill, figures: { rtoMs: Readonly<Record<string, number | null>>; lostAckedTransfers: number; latency: DrillResult["latency"]; checkers: Readonly<Record<string, CheckerSummary>>; steps: readonly StepRecord[] }): string[] {
+export function failureReasons(
+  drill: Drill,
+  figures: {
+    rtoMs: Readonly<Record<string, number | null>>;
+    lostAckedTransfers: number;
+    latency: DrillResult["latency"];
+    checkers: Readonly<Record<string, CheckerSummary>>;
+    steps: readonly StepRecord[];
+  },
+): string[] {
   const reasons: string[] = [];
   const expect = drill.expect;
   if (expect.rtoMsMax !== null) {
@@ -132,11 +169,13 @@ export function failureReasons(drill: Drill, figures: { rtoMs: Readonly<Record<s
       else if (rto > expect.rtoMsMax) reasons.push(`rto: ${cell} recovered in ${rto} ms > rtoMsMax ${expect.rtoMsMax} ms`);
     }
   }
-  if (figures.lostAckedTransfers > expect.lostAckedTransfersMax) reasons.push(`rpo: ${figures.lostAckedTransfers} acknowledged transfers lost > lostAckedTransfersMax ${expect.lostAckedTransfersMax}`);
+  if (figures.lostAckedTransfers > expect.lostAckedTransfersMax)
+    reasons.push(`rpo: ${figures.lostAckedTransfers} acknowledged transfers lost > lostAckedTransfersMax ${expect.lostAckedTransfersMax}`);
   for (const phaseName of ["before", "during", "after"] as const) {
     const bound = expect.p99MsMax[phaseName];
     const measured = figures.latency[phaseName].p99Ms;
-    if (bound !== null && measured !== null && measured > bound) reasons.push(`latency: p99 ${phaseName} the faults ${measured} ms > p99MsMax ${bound} ms`);
+    if (bound !== null && measured !== null && measured > bound)
+      reasons.push(`latency: p99 ${phaseName} the faults ${measured} ms > p99MsMax ${bound} ms`);
   }
   for (const name of expect.checkers) {
     const verdict = figures.checkers[name];

@@ -111,7 +111,11 @@ export class StopMonitor {
     const { conditions } = this;
     const judged = figures.ops >= STOP_WINDOW_OPS_MIN;
     const breaches: [StopConditionName, number, number | null][] = [
-      ["lostAckedTransfersMax", figures.lostAckedTransfers ?? 0, figures.lostAckedTransfers === null ? null : conditions.lostAckedTransfersMax],
+      [
+        "lostAckedTransfersMax",
+        figures.lostAckedTransfers ?? 0,
+        figures.lostAckedTransfers === null ? null : conditions.lostAckedTransfersMax,
+      ],
       ["unavailableMsMax", figures.unavailableMs, conditions.unavailableMsMax],
       ["errorRateMax", figures.errorRate, judged ? conditions.errorRateMax : null],
       ["p99MsMax", figures.p99Ms ?? 0, judged && figures.p99Ms !== null ? conditions.p99MsMax : null],
@@ -144,7 +148,8 @@ export class StopMonitor {
     }
     const ops = this.samples.length - this.sampleHead;
     latencies.sort((a, b) => a - b);
-    const p99Us = latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] as number);
+    const p99Us =
+      latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] as number);
     let unavailableMs = 0;
     for (const cell of this.world.cluster.cells()) {
       const down = !cell.quorumAvailable || cell.leader === null;

@@ -35,7 +35,9 @@ function stepLabel(step: DrillStep): string {
     case "heal":
       return `heal ${step.which}`;
     case "action":
-      return step.action.kind === "failover" ? `failover ${step.action.target} to ${step.action.to}` : `${step.action.kind} ${step.action.target}`;
+      return step.action.kind === "failover"
+        ? `failover ${step.action.target} to ${step.action.to}`
+        : `${step.action.kind} ${step.action.target}`;
     case "expect":
       return `expect ${[...step.unavailable.map((cell) => `${cell} unavailable`), ...step.available.map((cell) => `${cell} available`)].join(", ")}`;
   }
@@ -45,10 +47,15 @@ export function drillTimeline(drill: Drill, settleUs: number): DrillTimelineStep
   const steps: DrillTimelineStep[] = [];
   for (const step of drill.steps) {
     steps.push({ atMs: ms(step.atUs), kind: step.kind, label: stepLabel(step) });
-    if (step.kind === "inject" && step.spec.durationUs !== null) steps.push({ atMs: ms(step.atUs + step.spec.durationUs), kind: "heal", label: `${step.spec.type} ends` });
+    if (step.kind === "inject" && step.spec.durationUs !== null)
+      steps.push({ atMs: ms(step.atUs + step.spec.durationUs), kind: "heal", label: `${step.spec.type} ends` });
   }
   if (drill.nemesis !== null) {
-    steps.push({ atMs: ms(drill.nemesis.fromUs), kind: "nemesis", label: `nemesis starts: ${drill.nemesis.families.join(", ")} every ${seconds(drill.nemesis.intervalUs)}` });
+    steps.push({
+      atMs: ms(drill.nemesis.fromUs),
+      kind: "nemesis",
+      label: `nemesis starts: ${drill.nemesis.families.join(", ")} every ${seconds(drill.nemesis.intervalUs)}`,
+    });
     steps.push({ atMs: ms(drill.nemesis.untilUs), kind: "nemesis", label: "nemesis stops" });
   }
   steps.push({ atMs: ms(drill.durationUs), kind: "settle", label: "faults healed, world settles" });
@@ -57,5 +64,9 @@ export function drillTimeline(drill: Drill, settleUs: number): DrillTimelineStep
 }
 
 export function drillExpectation(drill: Drill): DrillExpectation {
-  return { rtoMsMax: drill.expect.rtoMsMax, lostAckedTransfersMax: drill.expect.lostAckedTransfersMax, checkers: [...drill.expect.checkers] };
+  return {
+    rtoMsMax: drill.expect.rtoMsMax,
+    lostAckedTransfersMax: drill.expect.lostAckedTransfersMax,
+    checkers: [...drill.expect.checkers],
+  };
 }

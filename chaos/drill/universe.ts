@@ -13,9 +13,15 @@ export function universeOfConfig(config: WorldConfig): TargetUniverse {
     shardCount: config.cells.shards,
     preferredLeaderRegions: config.cells.preferredLeaderRegions,
   });
-  const replicaHosts = placement.cells.flatMap((cell) => cell.replicas.map((replica) => ({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell })));
+  const replicaHosts = placement.cells.flatMap((cell) =>
+    cell.replicas.map((replica) => ({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell })),
+  );
   // Region clients as the virtual runtime places them: in the region's first datacenter.
-  const clients = topology.regions.map((region) => ({ id: `client/${region.name}`, datacenter: region.datacenters[0] as string, region: region.name }));
+  const clients = topology.regions.map((region) => ({
+    id: `client/${region.name}`,
+    datacenter: region.datacenters[0] as string,
+    region: region.name,
+  }));
   return {
     hosts: [...replicaHosts, ...clients],
     regions: topology.regions.map((region) => region.name),

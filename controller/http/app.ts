@@ -11,7 +11,17 @@ import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../dom
 import { zodFailure } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import { runProgressHtml } from "./run-progress.js";
-import { auditQuerySchema, resilienceQuerySchema, drillRunBodySchema, reasonBodySchema, rehearsalBodySchema, failoverBodySchema, faultBodySchema, regionActionBodySchema, trafficHistoryQuerySchema } from "./schemas.js";
+import {
+  auditQuerySchema,
+  resilienceQuerySchema,
+  drillRunBodySchema,
+  reasonBodySchema,
+  rehearsalBodySchema,
+  failoverBodySchema,
+  faultBodySchema,
+  regionActionBodySchema,
+  trafficHistoryQuerySchema,
+} from "./schemas.js";
 
 export const bodyBytesMax = 64 * 1024;
 
@@ -48,7 +58,9 @@ function fieldOf(status: number, field: string | undefined): { field?: string } 
 
 function sendResult<T>(response: Response, result: Result<T>, okStatus: number, body?: (value: T) => unknown): void {
   if (!result.ok) {
-    response.status(httpStatusOf(result.code)).json({ error: result.error, ...fieldOf(httpStatusOf(result.code), result.field), ...(result.rule ? { rule: result.rule } : {}) });
+    response
+      .status(httpStatusOf(result.code))
+      .json({ error: result.error, ...fieldOf(httpStatusOf(result.code), result.field), ...(result.rule ? { rule: result.rule } : {}) });
     return;
   }
   if (okStatus === 204) response.status(204).end();
@@ -57,10 +69,20 @@ function sendResult<T>(response: Response, result: Result<T>, okStatus: number, 
 
 function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome): void {
   if (!outcome.ok) {
-    response.status(httpStatusOf(outcome.code)).json({ error: outcome.error, ...fieldOf(httpStatusOf(outcome.code), outcome.field), ...(outcome.rule ? { rule: outcome.rule } : {}), ...(outcome.figures ?? {}) });
+    response.status(httpStatusOf(outcome.code)).json({
+      error: outcome.error,
+      ...fieldOf(httpStatusOf(outcome.code), outcome.field),
+      ...(outcome.rule ? { rule: outcome.rule } : {}),
+      ...(outcome.figures ?? {}),
+    });
     return;
   }
-  const base = { ok: true, routingVersion: outcome.routingVersion, routingVersionBefore: outcome.routingVersionBefore, overrodeRules: outcome.overrodeRules };
+  const base = {
+    ok: true,
+    routingVersion: outcome.routingVersion,
+    routingVersionBefore: outcome.routingVersionBefore,
+    overrodeRules: outcome.overrodeRules,
+  };
   if (kind === "failover") response.json({ ...base, leader: outcome.moved[0]?.leader ?? null });
   else response.json({ ...base, moved: outcome.moved.map((entry) => entry.cell), leaders: outcome.moved });
 }
@@ -85,7 +107,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
-    Promise.all([controller.metricsText(), processMetrics.metrics()]).then(([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`), next);
+    Promise.all([controller.metricsText(), processMetrics.metrics()]).then(
+      ([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`),
+      next,
+    );
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
@@ -117,7 +142,13 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     if (report !== undefined) response.type("text/html; charset=utf-8").send(report);
     // Running: no report yet, so its progress (202: the report is on its way).
     else if (run?.state === "running") response.status(202).type("text/html; charset=utf-8").send(runProgressHtml(run));
-    else response.status(404).json({ error: run === undefined ? `no drill run ${request.params.id}` : `drill run ${run.id} ended without a report: ${run.reasons.join("; ") || "no reason recorded"}` });
+    else
+      response.status(404).json({
+        error:
+          run === undefined
+            ? `no drill run ${request.params.id}`
+            : `drill run ${run.id} ended without a report: ${run.reasons.join("; ") || "no reason recorded"}`,
+      });
   });
   app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
   app.get("/api/v1/audit", (request, response) => {
@@ -128,13 +159,19 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.post("/api/v1/cells/:cell/failover", (request, response) => {
     const body = parse(failoverBodySchema, request.body, response);
     if (body === undefined) return;
-    controller.act({ kind: "failover", target: request.params.cell, to: body.to, reason: body.reason, force: body.force, actor: actor(request) }, (outcome) => sendAction(response, "failover", outcome));
+    controller.act(
+      { kind: "failover", target: request.params.cell, to: body.to, reason: body.reason, force: body.force, actor: actor(request) },
+      (outcome) => sendAction(response, "failover", outcome),
+    );
   });
   for (const kind of ["evacuate", "restore"] as const) {
     app.post(`/api/v1/regions/:region/${kind}`, (request, response) => {
       const body = parse(regionActionBodySchema, request.body, response);
       if (body === undefined) return;
-      controller.act({ kind, target: request.params.region as string, reason: body.reason, force: body.force, actor: actor(request) }, (outcome) => sendAction(response, kind, outcome));
+      controller.act(
+        { kind, target: request.params.region as string, reason: body.reason, force: body.force, actor: actor(request) },
+        (outcome) => sendAction(response, kind, outcome),
+      );
     });
   }
   app.post("/api/v1/faults", (request, response) => {
@@ -148,11 +185,23 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     controller.healAllFaults(actor(request));
     response.status(204).end();
   });
-  app.delete("/api/v1/faults/:id", (request, response) => sendResult(response, controller.healFault(request.params.id, actor(request)), 204));
+  app.delete("/api/v1/faults/:id", (request, response) =>
+    sendResult(response, controller.healFault(request.params.id, actor(request)), 204),
+  );
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     const body = parse(drillRunBodySchema, request.body, response);
     if (body === undefined) return;
-    sendResult(response, controller.runDrill(request.params.name, { seed: body.seed, force: body.force, reason: body.reason, actor: actor(request), ...(body.stop === undefined ? {} : { stop: body.stop }) }), 202);
+    sendResult(
+      response,
+      controller.runDrill(request.params.name, {
+        seed: body.seed,
+        force: body.force,
+        reason: body.reason,
+        actor: actor(request),
+        ...(body.stop === undefined ? {} : { stop: body.stop }),
+      }),
+      202,
+    );
   });
   app.post("/api/v1/drills/runs/:id/abort", (request, response) => {
     const body = parse(reasonBodySchema, request.body, response);
@@ -179,19 +228,33 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     const body = parse(reasonBodySchema, request.body, response);
     if (body !== undefined) sendResult(response, controller.releaseHalt(body.reason, actor(request)), 200);
   });
-  app.post("/api/v1/schedules", (request, response) => sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201));
-  app.put("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200));
-  app.delete("/api/v1/schedules/:id", (request, response) => sendResult(response, controller.deleteSchedule(request.params.id, actor(request)), 204));
+  app.post("/api/v1/schedules", (request, response) =>
+    sendResult(response, controller.createSchedule(request.body ?? {}, actor(request)), 201),
+  );
+  app.put("/api/v1/schedules/:id", (request, response) =>
+    sendResult(response, controller.updateSchedule(request.params.id, request.body ?? {}, actor(request)), 200),
+  );
+  app.delete("/api/v1/schedules/:id", (request, response) =>
+    sendResult(response, controller.deleteSchedule(request.params.id, actor(request)), 204),
+  );
 
   app.use("/api", (request, response) => void response.status(404).json({ error: `no route ${request.method} ${request.path}` }));
   if (options.ui !== false) app.use(uiRouter());
 
   // Malformed JSON, oversized bodies and anything thrown: JSON errors, never an HTML page.
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
-    const status = typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
+    const status =
+      typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number"
+        ? (error as { status: number }).status
+        : 500;
     if (status >= 400 && status < 500) {
       const type = (error as { type?: string }).type;
-      const message = type === "entity.parse.failed" ? "(body): malformed JSON" : type === "entity.too.large" ? `(body): at most ${bodyBytesMax} bytes` : (error as Error).message;
+      const message =
+        type === "entity.parse.failed"
+          ? "(body): malformed JSON"
+          : type === "entity.too.large"
+            ? `(body): at most ${bodyBytesMax} bytes`
+            : (error as Error).message;
       response.status(status).json({ error: message, field: "(body)" });
       return;
     }

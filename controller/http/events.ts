@@ -52,15 +52,18 @@ export function attachEvents(server: Server, controller: ControllerApi): WebSock
       }
       pending[kind] = event;
       if (timers[kind] !== null) return;
-      timers[kind] = setTimeout(() => {
-        timers[kind] = null;
-        const latest = pending[kind];
-        pending[kind] = null;
-        if (latest !== null && latest !== undefined) {
-          lastSentMs[kind] = Date.now();
-          send(latest);
-        }
-      }, intervalMs - (now - (lastSentMs[kind] ?? 0)));
+      timers[kind] = setTimeout(
+        () => {
+          timers[kind] = null;
+          const latest = pending[kind];
+          pending[kind] = null;
+          if (latest !== null && latest !== undefined) {
+            lastSentMs[kind] = Date.now();
+            send(latest);
+          }
+        },
+        intervalMs - (now - (lastSentMs[kind] ?? 0)),
+      );
     };
     const unsubscribe = controller.subscribe((event) => {
       if (event.type === "health") throttled(event, healthIntervalMsMin);

@@ -58,17 +58,35 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   append(entry: AuditDraft): AuditEntry {
     const wallTime = this.wallClockIso();
     const info = this.db
-      .prepare(`INSERT INTO audit (at_ms, wall_time, actor, kind, action, target, reason, outcome, rule, overrode_rule, routing_version_before, routing_version_after, details)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(entry.atMs, wallTime, entry.actor, entry.kind, entry.action, entry.target, entry.reason, entry.outcome, entry.rule, entry.overrodeRule, entry.routingVersionBefore, entry.routingVersionAfter, entry.details === undefined ? null : JSON.stringify(entry.details));
+      .prepare(
+        `INSERT INTO audit (at_ms, wall_time, actor, kind, action, target, reason, outcome, rule, overrode_rule, routing_version_before, routing_version_after, details)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.atMs,
+        wallTime,
+        entry.actor,
+        entry.kind,
+        entry.action,
+        entry.target,
+        entry.reason,
+        entry.outcome,
+        entry.rule,
+        entry.overrodeRule,
+        entry.routingVersionBefore,
+        entry.routingVersionAfter,
+        entry.details === undefined ? null : JSON.stringify(entry.details),
+      );
     return { ...entry, id: Number(info.lastInsertRowid), wallTime };
   }
 
   query(query: { readonly limit?: number; readonly kind?: string }): AuditEntry[] {
     const limit = Math.min(auditQueryLimitMax, Math.max(1, query.limit ?? auditQueryLimitDefault));
-    const rows = (query.kind === undefined
-      ? this.db.prepare("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit)
-      : this.db.prepare("SELECT * FROM audit WHERE kind = ? ORDER BY id DESC LIMIT ?").all(query.kind, limit)) as AuditRow[];
+    const rows = (
+      query.kind === undefined
+        ? this.db.prepare("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit)
+        : this.db.prepare("SELECT * FROM audit WHERE kind = ? ORDER BY id DESC LIMIT ?").all(query.kind, limit)
+    ) as AuditRow[];
     return rows.map((row) => ({
       id: row.id,
       atMs: row.at_ms,
@@ -88,7 +106,9 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   }
 
   list(): StoredSchedule[] {
-    return (this.db.prepare("SELECT body FROM schedules ORDER BY id").all() as { body: string }[]).map((row) => JSON.parse(row.body) as StoredSchedule);
+    return (this.db.prepare("SELECT body FROM schedules ORDER BY id").all() as { body: string }[]).map(
+      (row) => JSON.parse(row.body) as StoredSchedule,
+    );
   }
 
   get(id: string): StoredSchedule | undefined {
@@ -97,7 +117,9 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
   }
 
   put(schedule: StoredSchedule): void {
-    this.db.prepare("INSERT INTO schedules (id, body) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body").run(schedule.id, JSON.stringify(schedule));
+    this.db
+      .prepare("INSERT INTO schedules (id, body) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body")
+      .run(schedule.id, JSON.stringify(schedule));
   }
 
   remove(id: string): boolean {
@@ -106,11 +128,17 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
 
   saveRun(run: DrillRunRecord, report: string | null): void {
     const seq = Number(/(\d+)$/.exec(run.id)?.[1] ?? 0);
-    this.db.prepare("INSERT INTO runs (id, seq, body, report) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, report = COALESCE(excluded.report, runs.report)").run(run.id, seq, JSON.stringify(run), report);
+    this.db
+      .prepare(
+        "INSERT INTO runs (id, seq, body, report) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, report = COALESCE(excluded.report, runs.report)",
+      )
+      .run(run.id, seq, JSON.stringify(run), report);
   }
 
   runs(): DrillRunRecord[] {
-    return (this.db.prepare("SELECT body FROM runs ORDER BY seq").all() as { body: string }[]).map((row) => JSON.parse(row.body) as DrillRunRecord);
+    return (this.db.prepare("SELECT body FROM runs ORDER BY seq").all() as { body: string }[]).map(
+      (row) => JSON.parse(row.body) as DrillRunRecord,
+    );
   }
 
   report(id: string): string | undefined {
@@ -125,7 +153,10 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
 
   setHaltState(state: HaltState | null): void {
     if (state === null) this.db.prepare("DELETE FROM settings WHERE key = 'halt'").run();
-    else this.db.prepare("INSERT INTO settings (key, body) VALUES ('halt', ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body").run(JSON.stringify(state));
+    else
+      this.db
+        .prepare("INSERT INTO settings (key, body) VALUES ('halt', ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body")
+        .run(JSON.stringify(state));
   }
 
   wallTimeIso(): string {
@@ -136,7 +167,9 @@ export class ControllerStore implements AuditLog, ScheduleStore, HaltStore {
     const next = this.db.transaction(() => {
       const row = this.db.prepare("SELECT next FROM sequences WHERE kind = ?").get(kind) as { next: number } | undefined;
       const value = row?.next ?? 1;
-      this.db.prepare("INSERT INTO sequences (kind, next) VALUES (?, ?) ON CONFLICT(kind) DO UPDATE SET next = excluded.next").run(kind, value + 1);
+      this.db
+        .prepare("INSERT INTO sequences (kind, next) VALUES (?, ?) ON CONFLICT(kind) DO UPDATE SET next = excluded.next")
+        .run(kind, value + 1);
       return value;
     })();
     return next;

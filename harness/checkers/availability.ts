@@ -65,14 +65,24 @@ function phaseStats(ops: readonly PairedOp[]): PhaseStats {
     if (op.completion !== null) latencies.push((op.completion.time as number) - (op.invoke.time as number));
   }
   latencies.sort((a, b) => a - b);
-  return { ops: ops.length, errorRate: ops.length === 0 ? 0 : errors / ops.length, latencyUsP50: percentile(latencies, 0.5), latencyUsP99: percentile(latencies, 0.99) };
+  return {
+    ops: ops.length,
+    errorRate: ops.length === 0 ? 0 : errors / ops.length,
+    latencyUsP50: percentile(latencies, 0.5),
+    latencyUsP99: percentile(latencies, 0.99),
+  };
 }
 
-export function checkAvailability(history: readonly Op[], windows: readonly FaultWindow[], options: AvailabilityOptions = {}): AvailabilityVerdict {
+export function checkAvailability(
+  history: readonly Op[],
+  windows: readonly FaultWindow[],
+  options: AvailabilityOptions = {},
+): AvailabilityVerdict {
   const paired = pairHistory(history);
   for (const op of paired) {
     for (const event of [op.invoke, op.completion]) {
-      if (event !== null && typeof event.time !== "number") throw new HistoryError("HISTORY_FORMAT", `op ${event.index}: availability needs a time (µs) on every op`, event.index);
+      if (event !== null && typeof event.time !== "number")
+        throw new HistoryError("HISTORY_FORMAT", `op ${event.index}: availability needs a time (µs) on every op`, event.index);
     }
   }
   const byCell = new Map<string, PairedOp[]>();
@@ -93,7 +103,8 @@ export function checkAvailability(history: readonly Op[], windows: readonly Faul
     const result: WindowAvailability = { id: window.id, kind: window.kind, startUs: window.startUs, endUs: window.endUs, cells: [] };
     for (const cell of cells) {
       const ops = byCell.get(cell) ?? [];
-      const invokedIn = (fromUs: number, toUs: number): PairedOp[] => ops.filter((op) => (op.invoke.time as number) >= fromUs && (op.invoke.time as number) < toUs);
+      const invokedIn = (fromUs: number, toUs: number): PairedOp[] =>
+        ops.filter((op) => (op.invoke.time as number) >= fromUs && (op.invoke.time as number) < toUs);
       let rtoUs: number | null = null;
       for (const op of ops) {
         if (op.type !== "ok" || (op.invoke.time as number) < window.startUs) continue;

@@ -56,7 +56,8 @@ function checkRead(accounts: ReadonlySet<string>, total: number, negativeBalance
   const numbers = values.map(Number);
   const sum = numbers.reduce((a, b) => a + b, 0);
   if (sum !== total) return { type: "wrong-total", total: sum, op };
-  if (!negativeBalances && numbers.some((value) => value < 0)) return { type: "negative-value", negative: numbers.filter((value) => value < 0), op };
+  if (!negativeBalances && numbers.some((value) => value < 0))
+    return { type: "negative-value", negative: numbers.filter((value) => value < 0), op };
   return null;
 }
 
@@ -98,7 +99,16 @@ export function checkBank(ops: readonly Op[], options: BankOptions): BankVerdict
     errorCount += list.length;
     const first = list[0] as BankError;
     if (firstError === null || first.op.index < firstError.op.index) firstError = first;
-    const group: BankErrorGroup = { count: list.length, first, worst: bestBy(list, (error) => badness(options.total, error), (a, b) => a > b), last: list[list.length - 1] as BankError };
+    const group: BankErrorGroup = {
+      count: list.length,
+      first,
+      worst: bestBy(
+        list,
+        (error) => badness(options.total, error),
+        (a, b) => a > b,
+      ),
+      last: list[list.length - 1] as BankError,
+    };
     if (type === "wrong-total") {
       const totalOf = (error: BankError): number => (error.type === "wrong-total" ? error.total : 0);
       group.lowest = bestBy(list, totalOf, (a, b) => a < b);

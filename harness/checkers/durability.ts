@@ -51,7 +51,15 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
     }
   }
   const violations: DurabilityViolation[] = [];
-  const verdict: DurabilityVerdict = { valid: true, acknowledged: 0, failed: 0, infoPresent: [], infoAbsent: [], unrecorded: 0, violations };
+  const verdict: DurabilityVerdict = {
+    valid: true,
+    acknowledged: 0,
+    failed: 0,
+    infoPresent: [],
+    infoAbsent: [],
+    unrecorded: 0,
+    violations,
+  };
   const invoked = new Set<string>();
   for (const op of pairHistory(ops)) {
     if (!COMMAND_FUNCTIONS.has(op.f)) continue;
@@ -61,7 +69,8 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
     const cell = opCell(op);
     const cells = found.get(id);
     // Without a cell on the op, any cell's ledger may hold it.
-    const entries = cell === "" ? [...(cells?.entries() ?? [])] : cells?.has(cell) ? [[cell, cells.get(cell) as LedgerOutcome[]] as const] : [];
+    const entries =
+      cell === "" ? [...(cells?.entries() ?? [])] : cells?.has(cell) ? [[cell, cells.get(cell) as LedgerOutcome[]] as const] : [];
     const copies = entries.reduce((sum, [, outcomes]) => sum + outcomes.length, 0);
     const where = entries[0]?.[0] ?? cell;
     switch (op.type) {
@@ -71,7 +80,9 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
           violations.push({ kind: "lost", id, cell, op });
           break;
         }
-        const acknowledged = isJsonObject(op.completion?.value ?? null) ? (op.completion?.value as { outcome?: unknown }).outcome : undefined;
+        const acknowledged = isJsonObject(op.completion?.value ?? null)
+          ? (op.completion?.value as { outcome?: unknown }).outcome
+          : undefined;
         const applied = (entries[0] as readonly [string, LedgerOutcome[]])[1][0] as LedgerOutcome;
         if ((acknowledged === "posted" || acknowledged === "rejected") && acknowledged !== applied) {
           violations.push({ kind: "outcome-mismatch", id, cell: where, acknowledged, applied, op });
@@ -80,7 +91,14 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
       }
       case "fail":
         verdict.failed++;
-        if (copies > 0) violations.push({ kind: "failed-but-present", id, cell: where, applied: (entries[0] as readonly [string, LedgerOutcome[]])[1][0] as LedgerOutcome, op });
+        if (copies > 0)
+          violations.push({
+            kind: "failed-but-present",
+            id,
+            cell: where,
+            applied: (entries[0] as readonly [string, LedgerOutcome[]])[1][0] as LedgerOutcome,
+            op,
+          });
         break;
       case "info":
         (copies > 0 ? verdict.infoPresent : verdict.infoAbsent).push(id);

@@ -49,7 +49,7 @@ function finalMix(value: number): number {
  */
 export function accountBalanceMix(account: string, balance: number): number {
   const seed = accountSeed(account);
-  const low = balance % 0x1_0000_0000 >>> 0;
+  const low = (balance % 0x1_0000_0000) >>> 0;
   const high = Math.floor(balance / 0x1_0000_0000) >>> 0;
   const first = finalMix(seed ^ finalMix(low ^ Math.imul(high, 0x9e3779b1)));
   const second = finalMix(first ^ Math.imul(seed, 0x27d4eb2f) ^ high);
@@ -101,7 +101,8 @@ export class ReplayedLog {
       if (history === undefined) this.histories.set(account, (history = { positions: [], balances: [] }));
       history.positions.push(position);
       history.balances.push(balance);
-      if (balance < 0) this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
+      if (balance < 0)
+        this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
     };
     const illegal = (message: string): void => {
       this.violations.push({ kind: "illegal-event", position, message: `event ${position}: ${message}` });
@@ -166,18 +167,24 @@ export class ReplayedLog {
         }
         case "WithdrawRejected": {
           const before = balances.get(event.account);
-          const justified = event.reason === "IDEMPOTENCY_TABLE_FULL" || !isAmount(event.amount) || before === undefined || before < event.amount;
-          if (!justified) illegal(`withdrawal ${event.id} rejected (${event.reason}) though ${event.account} held ${before} for ${event.amount}`);
+          const justified =
+            event.reason === "IDEMPOTENCY_TABLE_FULL" || !isAmount(event.amount) || before === undefined || before < event.amount;
+          if (!justified)
+            illegal(`withdrawal ${event.id} rejected (${event.reason}) though ${event.account} held ${before} for ${event.amount}`);
           break;
         }
         case "DepositRejected": {
           const justified =
-            event.reason === "IDEMPOTENCY_TABLE_FULL" || !isAmount(event.amount) || !balances.has(event.account) || !Number.isSafeInteger(total + event.amount);
+            event.reason === "IDEMPOTENCY_TABLE_FULL" ||
+            !isAmount(event.amount) ||
+            !balances.has(event.account) ||
+            !Number.isSafeInteger(total + event.amount);
           if (!justified) illegal(`deposit ${event.id} rejected (${event.reason}) though ${event.account} is open`);
           break;
         }
         case "AccountOpenRejected":
-          if (event.reason === "ACCOUNT_EXISTS" && !balances.has(event.account)) illegal(`opening ${event.account} rejected as existing though it is not open`);
+          if (event.reason === "ACCOUNT_EXISTS" && !balances.has(event.account))
+            illegal(`opening ${event.account} rejected as existing though it is not open`);
           break;
         default:
           assertNever(event);
@@ -186,12 +193,18 @@ export class ReplayedLog {
       this.openAfter[position + 1] = balances.size;
     }
     const hashAfter = this.hashAfter;
-    this.byHash = Int32Array.from({ length: count + 1 }, (_, p) => p).sort((a, b) => (hashAfter[a] as number) - (hashAfter[b] as number) || a - b);
+    this.byHash = Int32Array.from({ length: count + 1 }, (_, p) => p).sort(
+      (a, b) => (hashAfter[a] as number) - (hashAfter[b] as number) || a - b,
+    );
     // Conservation: the balances, recounted, equal what entered minus what left.
     let recount = 0;
     for (const balance of balances.values()) recount += balance;
     if (recount !== total || total !== enteredTotal) {
-      this.violations.push({ kind: "not-conserved", position: count, message: `balances sum to ${recount}, opened + deposited - withdrawn is ${enteredTotal}` });
+      this.violations.push({
+        kind: "not-conserved",
+        position: count,
+        message: `balances sum to ${recount}, opened + deposited - withdrawn is ${enteredTotal}`,
+      });
     }
   }
 

@@ -25,7 +25,8 @@ import { summarise, type OpSummary } from "../linearizable.js";
 import { balancesHash, ReplayedLog, type LogViolationKind } from "./ledger-witness-replay.js";
 
 /** A cell's final event log, or why there is none to trust. */
-export type WitnessLog = { readonly complete: true; readonly events: readonly LedgerEventBody[] } | { readonly complete: false; readonly reason: string };
+export type WitnessLog =
+  { readonly complete: true; readonly events: readonly LedgerEventBody[] } | { readonly complete: false; readonly reason: string };
 
 export type WitnessViolationKind =
   | "lost"
@@ -114,7 +115,8 @@ function keyOfOp(op: PairedOp): string {
   const value = op.invoke.value;
   if (!isJsonObject(value)) throw malformed(op, `${op.f} invoke value must be a map`);
   if (op.f === "open") {
-    if (typeof value.account !== "string" && typeof value.account !== "number") throw malformed(op, "open value.account must be a string or integer");
+    if (typeof value.account !== "string" && typeof value.account !== "number")
+      throw malformed(op, "open value.account must be a string or integer");
     return `open:${value.account}`;
   }
   if (typeof value.id !== "string" && typeof value.id !== "number") throw malformed(op, `${op.f} value.id must be a string or integer`);
@@ -172,7 +174,8 @@ function toldOutcome(op: PairedOp): { outcome: Outcome; reason?: string } {
     throw malformed(op, `${op.f} completion value must carry outcome "posted" or "rejected"`);
   }
   const outcome = value.outcome ?? (op.f === "open" ? "posted" : undefined);
-  if (outcome !== "posted" && outcome !== "rejected") throw malformed(op, `${op.f} completion value must carry outcome "posted" or "rejected"`);
+  if (outcome !== "posted" && outcome !== "rejected")
+    throw malformed(op, `${op.f} completion value must carry outcome "posted" or "rejected"`);
   return typeof value.reason === "string" ? { outcome, reason: value.reason } : { outcome };
 }
 
@@ -182,7 +185,8 @@ function readBalances(op: PairedOp): Record<string, number> {
   if (!isJsonObject(balances ?? null)) throw malformed(op, "read completion value must be {balances: {account: amount}}");
   const parsed: Record<string, number> = {};
   for (const [account, amount] of Object.entries(balances as Record<string, Json>)) {
-    if (typeof amount !== "number" || !Number.isSafeInteger(amount)) throw malformed(op, `read balance of ${account} must be an integer amount`);
+    if (typeof amount !== "number" || !Number.isSafeInteger(amount))
+      throw malformed(op, `read balance of ${account} must be an integer amount`);
     parsed[account] = amount;
   }
   return parsed;
@@ -202,7 +206,8 @@ class Report {
       violation.position = position;
       const window: { position: number; event: LedgerEventBody }[] = [];
       const last = Math.min(this.events.length - 1, position + WINDOW_EVENTS_EACH_SIDE);
-      for (let at = Math.max(0, position - WINDOW_EVENTS_EACH_SIDE); at <= last; at++) window.push({ position: at, event: this.events[at] as LedgerEventBody });
+      for (let at = Math.max(0, position - WINDOW_EVENTS_EACH_SIDE); at <= last; at++)
+        window.push({ position: at, event: this.events[at] as LedgerEventBody });
       violation.window = window;
     }
     this.violations.push(violation);
@@ -213,7 +218,17 @@ class Report {
 export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): WitnessVerdict {
   const paired = pairHistory(history);
   if (!log.complete) {
-    return { valid: "unknown", method: "witness", reason: log.reason, ops: paired.length, events: 0, reads: 0, violationCount: 0, violations: [], infoResolved: { present: 0, absent: 0 } };
+    return {
+      valid: "unknown",
+      method: "witness",
+      reason: log.reason,
+      ops: paired.length,
+      events: 0,
+      reads: 0,
+      violationCount: 0,
+      violations: [],
+      infoResolved: { present: 0, absent: 0 },
+    };
   }
   const events = log.events;
   const report = new Report(events);
@@ -221,14 +236,25 @@ export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): Wit
   const reads: Read[] = [];
   for (const op of paired) {
     if (op.f === "read" && op.type === "ok") {
-      reads.push({ op, balances: readBalances(op), invokeIndex: op.invoke.index, completionIndex: (op.completion as Op).index, prefix: -1 });
+      reads.push({
+        op,
+        balances: readBalances(op),
+        invokeIndex: op.invoke.index,
+        completionIndex: (op.completion as Op).index,
+        prefix: -1,
+      });
     } else if (op.f !== "read" && !COMMAND_FUNCTIONS.has(op.f)) {
-      throw new WitnessError("WITNESS_UNKNOWN_FUNCTION", `op ${op.invoke.index}: ledger has no operation "${op.f}" (expected open, transfer, deposit, withdraw or read)`, op.invoke.index);
+      throw new WitnessError(
+        "WITNESS_UNKNOWN_FUNCTION",
+        `op ${op.invoke.index}: ledger has no operation "${op.f}" (expected open, transfer, deposit, withdraw or read)`,
+        op.invoke.index,
+      );
     }
   }
 
   const replayed = new ReplayedLog(events);
-  for (const violation of replayed.violations) report.add(violation.kind, violation.message, [], Math.min(violation.position, Math.max(0, events.length - 1)));
+  for (const violation of replayed.violations)
+    report.add(violation.kind, violation.message, [], Math.min(violation.position, Math.max(0, events.length - 1)));
 
   const infoResolved = matchCommands(commands, events, report);
   const placed = commandsByPosition(commands, events.length);
@@ -270,7 +296,11 @@ function collectCommands(paired: readonly PairedOp[]): Map<string, Command> {
 }
 
 /** Check 1: presence, multiplicity, outcome and content of every command in the log. */
-function matchCommands(commands: Map<string, Command>, events: readonly LedgerEventBody[], report: Report): { present: number; absent: number } {
+function matchCommands(
+  commands: Map<string, Command>,
+  events: readonly LedgerEventBody[],
+  report: Report,
+): { present: number; absent: number } {
   // First positions in one map, repeats apart: repeats are rare, and an array per key was garbage.
   const firstByKey = new Map<string, number>();
   const repeatsByKey = new Map<string, number[]>();
@@ -300,7 +330,12 @@ function matchCommands(commands: Map<string, Command>, events: readonly LedgerEv
     // Only a retried opening (no id, so no idempotency) may leave a rejection after itself.
     const opensInvoked = command.key.startsWith("open:") ? command.attempts.length : 1;
     if (positions.length > opensInvoked) {
-      report.add("duplicated", `${opName} ${command.key} is in the log ${positions.length} times (at ${positions.join(", ")})`, command.attempts, positions[1]);
+      report.add(
+        "duplicated",
+        `${opName} ${command.key} is in the log ${positions.length} times (at ${positions.join(", ")})`,
+        command.attempts,
+        positions[1],
+      );
     }
     if (command.okOp === null && !command.hasInfo) {
       report.add("failed-but-present", `${opName} ${command.key} failed but is in the log`, command.attempts, position);
@@ -310,7 +345,12 @@ function matchCommands(commands: Map<string, Command>, events: readonly LedgerEv
     for (const attempt of command.attempts) {
       if (attempt.type !== "ok") continue;
       if (!sameCommand(attempt, event)) {
-        report.add("command-mismatch", `${attempt.f} ${command.key} in the log is ${event.type} ${JSON.stringify(event)}, not what the client sent`, [attempt], position);
+        report.add(
+          "command-mismatch",
+          `${attempt.f} ${command.key} in the log is ${event.type} ${JSON.stringify(event)}, not what the client sent`,
+          [attempt],
+          position,
+        );
         continue;
       }
       const told = toldOutcome(attempt);
@@ -318,9 +358,18 @@ function matchCommands(commands: Map<string, Command>, events: readonly LedgerEv
       const appliedReason = "reason" in event ? event.reason : undefined;
       const candidates = positions.map((at) => events[at] as LedgerEventBody);
       // With several openings of one account, the client may have been answered by any of them.
-      const explained = candidates.some((candidate) => outcomeOfEvent(candidate) === told.outcome && (told.reason === undefined || !("reason" in candidate) || candidate.reason === told.reason));
+      const explained = candidates.some(
+        (candidate) =>
+          outcomeOfEvent(candidate) === told.outcome &&
+          (told.reason === undefined || !("reason" in candidate) || candidate.reason === told.reason),
+      );
       if (!explained) {
-        report.add("outcome-mismatch", `${attempt.f} ${command.key}: client was told ${told.outcome}${told.reason ? ` (${told.reason})` : ""}, the log says ${applied}${appliedReason ? ` (${appliedReason})` : ""}`, [attempt], position);
+        report.add(
+          "outcome-mismatch",
+          `${attempt.f} ${command.key}: client was told ${told.outcome}${told.reason ? ` (${told.reason})` : ""}, the log says ${applied}${appliedReason ? ` (${appliedReason})` : ""}`,
+          [attempt],
+          position,
+        );
       }
     }
   }
@@ -370,7 +419,9 @@ function checkRealTime(placed: readonly (Command | undefined)[], report: Report)
 function checkReads(reads: Read[], placed: readonly (Command | undefined)[], replayed: ReplayedLog, report: Report): void {
   if (reads.length === 0) return;
   const present = placed.filter((command): command is Command => command !== undefined);
-  const byCompletion = present.filter((command) => command.okCompletionIndex !== Infinity).sort((a, b) => a.okCompletionIndex - b.okCompletionIndex);
+  const byCompletion = present
+    .filter((command) => command.okCompletionIndex !== Infinity)
+    .sort((a, b) => a.okCompletionIndex - b.okCompletionIndex);
   const byInvocationDescending = [...present].sort((a, b) => b.invokeIndex - a.invokeIndex);
 
   // upper(R), sweeping reads by completion, latest first, against commands invoked after it.
@@ -409,7 +460,12 @@ function checkReads(reads: Read[], placed: readonly (Command | undefined)[], rep
       read.prefix = found;
       continue;
     }
-    diagnoseRead(read, { lower, upper: upperBound, orderedLower, lastCompleted, upperBy, previousRead }, (from, to) => firstMatch(replayed, hash, read.balances, from, to), report);
+    diagnoseRead(
+      read,
+      { lower, upper: upperBound, orderedLower, lastCompleted, upperBy, previousRead },
+      (from, to) => firstMatch(replayed, hash, read.balances, from, to),
+      report,
+    );
   }
 }
 

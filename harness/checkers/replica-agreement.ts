@@ -37,13 +37,16 @@ export class ReplicaChainError extends Error {
 }
 
 function points(cell: string, replica: string, chain: ReplicaChain): ChainPoint[] {
-  const list = Array.isArray(chain) ? (chain as readonly ChainPoint[]) : [{ index: (chain as { count: number }).count, hash: (chain as { headHash: string }).headHash }];
+  const list = Array.isArray(chain)
+    ? (chain as readonly ChainPoint[])
+    : [{ index: (chain as { count: number }).count, hash: (chain as { headHash: string }).headHash }];
   for (let i = 0; i < list.length; i++) {
     const point = list[i] as ChainPoint;
     if (!Number.isInteger(point.index) || point.index < 0 || typeof point.hash !== "string") {
       throw new ReplicaChainError(`chains.${cell}.${replica}[${i}]: expected {index: non-negative integer, hash: string}`);
     }
-    if (i > 0 && point.index <= (list[i - 1] as ChainPoint).index) throw new ReplicaChainError(`chains.${cell}.${replica}[${i}]: indexes must increase`);
+    if (i > 0 && point.index <= (list[i - 1] as ChainPoint).index)
+      throw new ReplicaChainError(`chains.${cell}.${replica}[${i}]: indexes must increase`);
   }
   return [...list];
 }

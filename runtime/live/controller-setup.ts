@@ -31,7 +31,11 @@ export interface LiveControllerSetup {
 }
 
 export async function setupLiveController(options: LiveSetupOptions): Promise<LiveControllerSetup> {
-  const live = await LiveRuntime.start({ seed: options.seed, config: options.config, ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}) });
+  const live = await LiveRuntime.start({
+    seed: options.seed,
+    config: options.config,
+    ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}),
+  });
   options.progress?.(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
   if (!(await live.awaitLeaders(30_000_000))) options.progress?.("not every cell has a leader yet; serving anyway");
   const cluster = live.cluster;
@@ -72,7 +76,14 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
         new Gateway(
           { region: region.name, admission: defaultAdmission, client: liveClientTimeouts, cells: parts.cellsReplicas },
           // Gateways fail fast on replicas known dead or cut, as they would on a refused connection.
-          { clock: live.clock, random: live.random.fork(`gw/${region.name}`), transport: failFastTransport(transport, (target) => live.reachable(`${LIVE_CLIENT_PREFIX}${region.name}`, target)), routing: parts.routing, stats: parts.stats, peer: parts.peer },
+          {
+            clock: live.clock,
+            random: live.random.fork(`gw/${region.name}`),
+            transport: failFastTransport(transport, (target) => live.reachable(`${LIVE_CLIENT_PREFIX}${region.name}`, target)),
+            routing: parts.routing,
+            stats: parts.stats,
+            peer: parts.peer,
+          },
         ),
       );
     },

@@ -37,7 +37,11 @@ export interface LiveDrillOutput {
   readonly execution: DrillExecution;
   readonly history: ReturnType<LiveRuntime["recorder"]["history"]>;
   /** Fault operations that failed or were approximated in the live runtime. */
-  readonly liveNotes: { readonly errors: readonly string[]; readonly ignored: readonly string[]; readonly unexpectedExits: readonly string[] };
+  readonly liveNotes: {
+    readonly errors: readonly string[];
+    readonly ignored: readonly string[];
+    readonly unexpectedExits: readonly string[];
+  };
 }
 
 export const LIVE_DRILL_WARMUP_MS_MAX = 30_000;
@@ -54,7 +58,12 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
     ...(options.config ? { config: options.config } : {}),
     ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    workload: { profile: workload.profile, opsPerSecond: workload.opsPerSecond, ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}), depositFraction: 0 },
+    workload: {
+      profile: workload.profile,
+      opsPerSecond: workload.opsPerSecond,
+      ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}),
+      depositFraction: 0,
+    },
   });
   try {
     progress(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);

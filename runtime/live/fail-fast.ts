@@ -17,7 +17,13 @@ export function failFastTransport(inner: Transport, usable: (target: string) => 
     send(target, message, sizeBytes) {
       const request = message as { type?: unknown; requestId?: unknown };
       if (request?.type === "client-request" && typeof request.requestId === "string" && !usable(target)) {
-        const refused: ClientResponse = { type: "client-response", requestId: request.requestId, ok: false, error: { code: "UNAVAILABLE", message: `${target}: connection refused` }, from: target };
+        const refused: ClientResponse = {
+          type: "client-response",
+          requestId: request.requestId,
+          ok: false,
+          error: { code: "UNAVAILABLE", message: `${target}: connection refused` },
+          from: target,
+        };
         // Never re-entrant: the client arms its attempt timer after send() returns.
         setImmediate(() => handler?.(target, refused));
         return;

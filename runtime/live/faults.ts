@@ -90,7 +90,8 @@ export class LiveFaults implements FaultPort {
   }
 
   diskFaulted(host: string): boolean {
-    for (const installed of this.installed.values()) if (installed.kind === "disk" && installed.host === host && !installed.torn) return true;
+    for (const installed of this.installed.values())
+      if (installed.kind === "disk" && installed.host === host && !installed.torn) return true;
     return false;
   }
 
@@ -153,7 +154,8 @@ export class LiveFaults implements FaultPort {
     const mesh = this.requireMesh("partition");
     const topology = this.live.topology;
     const replicaHosts = this.placements.filter((host) => host.cell !== undefined).map((host) => host.id);
-    const worldSpec: WorldPartitionSpec = spec.kind === "halves" || spec.kind === "majorities-ring" ? { kind: spec.kind, hosts: replicaHosts } : (spec as WorldPartitionSpec);
+    const worldSpec: WorldPartitionSpec =
+      spec.kind === "halves" || spec.kind === "majorities-ring" ? { kind: spec.kind, hosts: replicaHosts } : (spec as WorldPartitionSpec);
     const resolved = resolvePartition(worldSpec, topology, this.live.random.fork(`chaos/partition/${this.nextId}`));
     const proxies = new Set<string>();
     const pairs: string[] = [];
@@ -186,21 +188,48 @@ export class LiveFaults implements FaultPort {
       const extraUs = (degradation.extraDelayUs ?? 0) + (degradation.jitterUs ?? 0) / 2;
       if (extraUs > 0) {
         const name = `${base}_latency_${stream}`;
-        toxics.push({ proxy, toxic: name, body: { name, type: "latency", stream, toxicity: 1, attributes: { latency: Math.max(1, Math.round(extraUs / 1000)), jitter: Math.round((degradation.jitterUs ?? 0) / 2000) } } });
+        toxics.push({
+          proxy,
+          toxic: name,
+          body: {
+            name,
+            type: "latency",
+            stream,
+            toxicity: 1,
+            attributes: { latency: Math.max(1, Math.round(extraUs / 1000)), jitter: Math.round((degradation.jitterUs ?? 0) / 2000) },
+          },
+        });
       }
       if (degradation.bandwidthBytesPerSecond !== undefined) {
         const name = `${base}_bandwidth_${stream}`;
-        toxics.push({ proxy, toxic: name, body: { name, type: "bandwidth", stream, toxicity: 1, attributes: { rate: Math.max(1, Math.round(degradation.bandwidthBytesPerSecond / 1024)) } } });
+        toxics.push({
+          proxy,
+          toxic: name,
+          body: {
+            name,
+            type: "bandwidth",
+            stream,
+            toxicity: 1,
+            attributes: { rate: Math.max(1, Math.round(degradation.bandwidthBytesPerSecond / 1024)) },
+          },
+        });
       }
       if (degradation.lossProbability !== undefined && degradation.lossProbability > 0) {
         const name = `${base}_reset_${stream}`;
-        toxics.push({ proxy, toxic: name, body: { name, type: "reset_peer", stream, toxicity: Math.min(1, degradation.lossProbability), attributes: { timeout: 100 } } });
+        toxics.push({
+          proxy,
+          toxic: name,
+          body: { name, type: "reset_peer", stream, toxicity: Math.min(1, degradation.lossProbability), attributes: { timeout: 100 } },
+        });
       }
     };
     const seen = new Set<string>();
     for (const a of degradation.between) {
       for (const b of degradation.and) {
-        for (const [from, to] of [[a, b], [b, a]] as const) {
+        for (const [from, to] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           const direct = mesh.linkBetween(from, to);
           if (direct !== undefined && !seen.has(`${direct}/up`)) {
             seen.add(`${direct}/up`);
@@ -236,7 +265,8 @@ export class LiveFaults implements FaultPort {
     this.known(host);
     const process = this.live.processes.get(host);
     // An offset alone changes nothing: replicas only measure intervals. Drift scales their timers.
-    if (process !== undefined) this.onHost(host, async () => void (await process.admin({ op: "clock", driftPpm: fault.driftPpm ?? 0 }, ADMIN_TIMEOUT_MS)));
+    if (process !== undefined)
+      this.onHost(host, async () => void (await process.admin({ op: "clock", driftPpm: fault.driftPpm ?? 0 }, ADMIN_TIMEOUT_MS)));
     return this.install({ kind: "clock", host });
   }
 
@@ -255,7 +285,10 @@ export class LiveFaults implements FaultPort {
         if (mesh !== null) this.onNetwork(() => Promise.all(installed.proxies.map((name) => mesh.uncut(name))).then(() => undefined));
         break;
       case "degrade":
-        if (mesh !== null) this.onNetwork(() => Promise.all(installed.toxics.map((entry) => mesh.removeToxic(entry.proxy, entry.toxic))).then(() => undefined));
+        if (mesh !== null)
+          this.onNetwork(() =>
+            Promise.all(installed.toxics.map((entry) => mesh.removeToxic(entry.proxy, entry.toxic))).then(() => undefined),
+          );
         break;
       case "disk": {
         if (installed.torn) {
@@ -264,12 +297,17 @@ export class LiveFaults implements FaultPort {
         }
         // A bit already flipped on disk stays flipped: only the fault source stops.
         const process = this.live.processes.get(installed.host);
-        if (process !== undefined) this.onHost(installed.host, async () => void (await process.admin({ op: "heal-disk" }, ADMIN_TIMEOUT_MS).catch(() => undefined)));
+        if (process !== undefined)
+          this.onHost(installed.host, async () => void (await process.admin({ op: "heal-disk" }, ADMIN_TIMEOUT_MS).catch(() => undefined)));
         break;
       }
       case "clock": {
         const process = this.live.processes.get(installed.host);
-        if (process !== undefined) this.onHost(installed.host, async () => void (await process.admin({ op: "clock", driftPpm: 0 }, ADMIN_TIMEOUT_MS).catch(() => undefined)));
+        if (process !== undefined)
+          this.onHost(
+            installed.host,
+            async () => void (await process.admin({ op: "clock", driftPpm: 0 }, ADMIN_TIMEOUT_MS).catch(() => undefined)),
+          );
         break;
       }
       default: {
@@ -304,7 +342,11 @@ export class LiveFaults implements FaultPort {
 
   private requireMesh(what: string): NonNullable<LiveRuntimeState["mesh"]> {
     const mesh = this.live.mesh;
-    if (mesh === null) throw new LiveFaultError("NO_PROXIES", `${what}: network faults need the links to go through Toxiproxy (via: "toxiproxy"), this world is direct`);
+    if (mesh === null)
+      throw new LiveFaultError(
+        "NO_PROXIES",
+        `${what}: network faults need the links to go through Toxiproxy (via: "toxiproxy"), this world is direct`,
+      );
     return mesh;
   }
 
@@ -319,7 +361,9 @@ export class LiveFaults implements FaultPort {
   }
 
   private onNetwork(operation: () => Promise<void>): void {
-    this.networkQueue = this.networkQueue.then(operation).catch((error: unknown) => this.remember(this.errors, `network: ${(error as Error).message}`));
+    this.networkQueue = this.networkQueue
+      .then(operation)
+      .catch((error: unknown) => this.remember(this.errors, `network: ${(error as Error).message}`));
   }
 
   private note(event: string, detail: string): void {

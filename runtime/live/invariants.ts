@@ -29,7 +29,8 @@ export class LiveInvariants {
         if (status.role === "leader") {
           const known = terms.get(status.term);
           if (known === undefined) terms.set(status.term, replica.replica);
-          else if (known !== replica.replica) this.violate(`${cell.cell}: two leaders in term ${status.term}: ${known} and ${replica.replica}`);
+          else if (known !== replica.replica)
+            this.violate(`${cell.cell}: two leaders in term ${status.term}: ${known} and ${replica.replica}`);
         }
         if (status.eventCount > 0) {
           const hash = heads.get(status.eventCount);
@@ -37,7 +38,9 @@ export class LiveInvariants {
             if (heads.size >= HEADS_REMEMBERED_MAX) heads.delete(heads.keys().next().value as number);
             heads.set(status.eventCount, status.headHash);
           } else if (hash !== status.headHash) {
-            this.violate(`${cell.cell}: ${replica.replica} has head ${status.headHash} at event ${status.eventCount}, another replica had ${hash}`);
+            this.violate(
+              `${cell.cell}: ${replica.replica} has head ${status.headHash} at event ${status.eventCount}, another replica had ${hash}`,
+            );
           }
         }
       }

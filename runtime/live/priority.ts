@@ -22,7 +22,8 @@ export function liveProcessNice(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.LDC_LIVE_NICE;
   if (raw === undefined || raw.trim() === "") return LIVE_PROCESS_NICE_DEFAULT;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < -20 || value > 19) throw new LivePriorityError(`LDC_LIVE_NICE must be an integer in -20..19, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < -20 || value > 19)
+    throw new LivePriorityError(`LDC_LIVE_NICE must be an integer in -20..19, got ${JSON.stringify(raw)}`);
   return value;
 }
 

@@ -24,7 +24,13 @@ export interface LinkSpec {
   readonly downstreamLatencyMs: number;
 }
 
-export type ToxicBody = { readonly name: string; readonly type: "latency" | "bandwidth" | "reset_peer" | "timeout"; readonly stream: "upstream" | "downstream"; readonly toxicity: number; readonly attributes: Record<string, number> };
+export type ToxicBody = {
+  readonly name: string;
+  readonly type: "latency" | "bandwidth" | "reset_peer" | "timeout";
+  readonly stream: "upstream" | "downstream";
+  readonly toxicity: number;
+  readonly attributes: Record<string, number>;
+};
 
 /** Toxiproxy names go into URL paths: keep them to [A-Za-z0-9._-]. */
 export function linkName(prefix: string, from: string, to: string): string {
@@ -71,7 +77,9 @@ export class ProxyMesh {
   }
 
   async create(links: readonly LinkSpec[]): Promise<void> {
-    const created = await this.client.populate(links.map((link) => ({ name: link.name, listen: link.listen, upstream: link.upstream, enabled: true })));
+    const created = await this.client.populate(
+      links.map((link) => ({ name: link.name, listen: link.listen, upstream: link.upstream, enabled: true })),
+    );
     for (const link of links) {
       const proxy = created[link.name];
       if (proxy === undefined) throw new Error(`toxiproxy did not create ${link.name}`);
@@ -82,8 +90,26 @@ export class ProxyMesh {
     const toxics: Promise<unknown>[] = [];
     for (const link of links) {
       const proxy = this.proxies.get(link.name) as Proxy;
-      if (link.upstreamLatencyMs > 0) toxics.push(proxy.addToxic({ name: "world_latency_upstream", type: "latency", stream: "upstream", toxicity: 1, attributes: { latency: link.upstreamLatencyMs, jitter: 0 } }));
-      if (link.downstreamLatencyMs > 0) toxics.push(proxy.addToxic({ name: "world_latency_downstream", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: link.downstreamLatencyMs, jitter: 0 } }));
+      if (link.upstreamLatencyMs > 0)
+        toxics.push(
+          proxy.addToxic({
+            name: "world_latency_upstream",
+            type: "latency",
+            stream: "upstream",
+            toxicity: 1,
+            attributes: { latency: link.upstreamLatencyMs, jitter: 0 },
+          }),
+        );
+      if (link.downstreamLatencyMs > 0)
+        toxics.push(
+          proxy.addToxic({
+            name: "world_latency_downstream",
+            type: "latency",
+            stream: "downstream",
+            toxicity: 1,
+            attributes: { latency: link.downstreamLatencyMs, jitter: 0 },
+          }),
+        );
     }
     await Promise.all(toxics);
   }

@@ -132,7 +132,6 @@ function exitWithTheSupervisor(spec: ReplicaSpec, log: Log): void {
   process.on("SIGTERM", () => exitBecause("SIGTERM"));
   process.on("SIGINT", () => exitBecause("SIGINT"));
   process.on("SIGHUP", () => exitBecause("SIGHUP"));
-
 }
 
 async function main(spec: ReplicaSpec): Promise<void> {
@@ -150,7 +149,14 @@ async function main(spec: ReplicaSpec): Promise<void> {
   const disk = new FileDisk(spec.dataDir);
   const node = new CellNode(
     spec.id,
-    { id: spec.id, voters: spec.voters, raft: spec.raft, walFile: "raft.wal", snapshotFile: "raft.snap", ...(spec.pendingRequestsMax !== undefined ? { pendingRequestsMax: spec.pendingRequestsMax } : {}) },
+    {
+      id: spec.id,
+      voters: spec.voters,
+      raft: spec.raft,
+      walFile: "raft.wal",
+      snapshotFile: "raft.snap",
+      ...(spec.pendingRequestsMax !== undefined ? { pendingRequestsMax: spec.pendingRequestsMax } : {}),
+    },
     { clock, random, transport, disk, log },
   );
   const status = (): LiveReplicaStatus => statusOf(spec, node, disk);

@@ -120,16 +120,26 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     this.random = createRandom(options.seed);
     this.topology = new Topology(config.topology);
     const topology = this.topology;
-    this.regions = topology.regions.map((name) => ({ name, datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name) }));
+    this.regions = topology.regions.map((name) => ({
+      name,
+      datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name),
+    }));
     const cellCount = options.cellCount ?? config.cells.count;
     // A smaller world than the config's keeps only the preferences of the cells it has.
-    const preferred = Object.fromEntries(Object.entries(config.cells.preferredLeaderRegions ?? {}).filter(([cell]) => Number(/^cell-(\d+)$/.exec(cell)?.[1] ?? 0) <= cellCount));
-    this.placement = planPlacement({ regions: this.regions }, {
-      cellCount,
-      replicasPerCell: config.cells.replicasPerCell,
-      shardCount: config.cells.shards,
-      preferredLeaderRegions: preferred,
-    });
+    const preferred = Object.fromEntries(
+      Object.entries(config.cells.preferredLeaderRegions ?? {}).filter(
+        ([cell]) => Number(/^cell-(\d+)$/.exec(cell)?.[1] ?? 0) <= cellCount,
+      ),
+    );
+    this.placement = planPlacement(
+      { regions: this.regions },
+      {
+        cellCount,
+        replicasPerCell: config.cells.replicasPerCell,
+        shardCount: config.cells.shards,
+        preferredLeaderRegions: preferred,
+      },
+    );
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "ldc-live-"));
     mkdirSync(this.dataDir, { recursive: true });
@@ -168,14 +178,21 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
         await world.close();
         // Ports are reserved then released before use; on a busy machine another process can
         // take one in between (Toxiproxy answers 500, a replica exits EADDRINUSE): start again.
-        if (attempt >= BOOT_ATTEMPTS_MAX || !/status code 500|EADDRINUSE|address already in use/i.test(String((error as Error).message))) throw error;
+        if (attempt >= BOOT_ATTEMPTS_MAX || !/status code 500|EADDRINUSE|address already in use/i.test(String((error as Error).message)))
+          throw error;
       }
     }
   }
 
   private async boot(): Promise<void> {
-    const replicas = this.placement.cells.flatMap((cell) => cell.replicas.map((replica) => ({ ...replica, voters: cell.replicas.map((r) => r.replica) })));
-    const clients = this.regions.map((region) => ({ id: `${LIVE_CLIENT_PREFIX}${region.name}`, region: region.name, datacenter: region.datacenters[0] as string }));
+    const replicas = this.placement.cells.flatMap((cell) =>
+      cell.replicas.map((replica) => ({ ...replica, voters: cell.replicas.map((r) => r.replica) })),
+    );
+    const clients = this.regions.map((region) => ({
+      id: `${LIVE_CLIENT_PREFIX}${region.name}`,
+      region: region.name,
+      datacenter: region.datacenters[0] as string,
+    }));
     for (const replica of replicas) this.topology.addHost(replica.replica, replica.datacenter);
     for (const client of clients) this.topology.addHost(client.id, client.datacenter);
 
@@ -185,7 +202,8 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     const replicaPorts = allPorts.slice(0, replicas.length);
     const linkPorts = allPorts.slice(replicas.length);
     const replicaAddress = new Map(replicas.map((replica, index) => [replica.replica, `127.0.0.1:${replicaPorts[index] as number}`]));
-    const dialAddress = this.via === "toxiproxy" ? await this.createProxyLinks(replicas, clients, linkPorts, replicaAddress) : new Map<string, string>();
+    const dialAddress =
+      this.via === "toxiproxy" ? await this.createProxyLinks(replicas, clients, linkPorts, replicaAddress) : new Map<string, string>();
     const addressFor = (from: string, to: string): string => dialAddress.get(`${from}\u0000${to}`) ?? (replicaAddress.get(to) as string);
 
     this.createReplicaProcesses(replicas, replicaAddress, addressFor);
@@ -203,7 +221,14 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
 
     const workloadConfig = this.config.workload;
     this.workload = new Workload(
-      { ...defaultWorkloadOptions, profile: workloadConfig.profile, opsPerSecond: workloadConfig.opsPerSecond, readFraction: workloadConfig.readFraction, accountsPerShard: workloadConfig.accountsPerShard, ...this.options.workload },
+      {
+        ...defaultWorkloadOptions,
+        profile: workloadConfig.profile,
+        opsPerSecond: workloadConfig.opsPerSecond,
+        readFraction: workloadConfig.readFraction,
+        accountsPerShard: workloadConfig.accountsPerShard,
+        ...this.options.workload,
+      },
       { clock: this.clock, random: this.random.fork("workload"), placement: this.placement, recorder: this.recorder },
       this.directSink(),
     );
@@ -212,7 +237,12 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   }
 
   /** One Toxiproxy proxy per directed link (replica -> peer, region client -> replica); the address each side dials. */
-  private async createProxyLinks(replicas: readonly BootReplica[], clients: readonly BootClient[], linkPorts: readonly number[], replicaAddress: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  private async createProxyLinks(
+    replicas: readonly BootReplica[],
+    clients: readonly BootClient[],
+    linkPorts: readonly number[],
+    replicaAddress: ReadonlyMap<string, string>,
+  ): Promise<Map<string, string>> {
     const dialAddress = new Map<string, string>(); // "from\0to" -> address dialled
     const url = this.options.toxiproxyUrl ?? process.env.TOXIPROXY_URL ?? (await this.startEmbeddedToxiproxy());
     const mesh = new ProxyMesh(url, `ldc-${process.pid}-`);
@@ -220,11 +250,21 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     await mesh.removeStale();
     const pairs: { from: string; to: string; fromDc: string; toDc: string; client: boolean }[] = [];
     for (const replica of replicas) {
-      for (const peer of replica.voters) if (peer !== replica.replica) pairs.push({ from: replica.replica, to: peer, fromDc: replica.datacenter, toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter, client: false });
-      for (const client of clients) pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
+      for (const peer of replica.voters)
+        if (peer !== replica.replica)
+          pairs.push({
+            from: replica.replica,
+            to: peer,
+            fromDc: replica.datacenter,
+            toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter,
+            client: false,
+          });
+      for (const client of clients)
+        pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
     }
     const listenPorts = linkPorts;
-    if (listenPorts.length !== pairs.length) throw new Error(`live world: reserved ${listenPorts.length} proxy ports for ${pairs.length} links`);
+    if (listenPorts.length !== pairs.length)
+      throw new Error(`live world: reserved ${listenPorts.length} proxy ports for ${pairs.length} links`);
     const links: LinkSpec[] = pairs.map((pair, index) => {
       const rttMs = this.topology.datacenterRttUs(pair.fromDc, pair.toDc) / 1000;
       const split = splitRttMs(rttMs, pair.client || pair.from < pair.to);
@@ -245,7 +285,11 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   }
 
   /** One supervised process per replica, its peers dialled through their links. */
-  private createReplicaProcesses(replicas: readonly BootReplica[], replicaAddress: ReadonlyMap<string, string>, addressFor: (from: string, to: string) => string): void {
+  private createReplicaProcesses(
+    replicas: readonly BootReplica[],
+    replicaAddress: ReadonlyMap<string, string>,
+    addressFor: (from: string, to: string) => string,
+  ): void {
     const raft = { ...this.config.raft, ...this.options.raft };
     // Priority elections as in the virtual world: each cell's voters stand in electionOrder.
     const priority = (raft as { priorityElections?: boolean }).priorityElections !== false;
@@ -257,28 +301,49 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
         voters: replica.voters,
         host: "127.0.0.1",
         port: Number((replicaAddress.get(replica.replica) as string).split(":")[1]),
-        peers: Object.fromEntries(replica.voters.filter((peer) => peer !== replica.replica).map((peer) => [peer, addressFor(replica.replica, peer)])),
+        peers: Object.fromEntries(
+          replica.voters.filter((peer) => peer !== replica.replica).map((peer) => [peer, addressFor(replica.replica, peer)]),
+        ),
         dataDir: join(this.dataDir, replica.replica.replace(/[^A-Za-z0-9._-]/g, "_")),
         seed: this.options.seed,
         raft: priority ? { ...raft, electionOrder: orders.get(replica.cell) ?? [] } : raft,
         ...(this.options.pendingRequestsMax !== undefined ? { pendingRequestsMax: this.options.pendingRequestsMax } : {}),
       };
-      this.processes.set(replica.replica, new ReplicaProcess(spec, (process, _code, _signal, expected) => {
-        this.statuses.delete(process.spec.id);
-        if (!expected) this.faults?.noteUnexpectedExit(process.spec.id);
-      }));
+      this.processes.set(
+        replica.replica,
+        new ReplicaProcess(spec, (process, _code, _signal, expected) => {
+          this.statuses.delete(process.spec.id);
+          if (!expected) this.faults?.noteUnexpectedExit(process.spec.id);
+        }),
+      );
     }
   }
 
   /** Each region's client: a CellClient over TCP that fails fast on replicas known cut or dead. */
-  private connectRegionClients(clients: readonly BootClient[], replicas: readonly BootReplica[], addressFor: (from: string, to: string) => string): void {
-    const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
+  private connectRegionClients(
+    clients: readonly BootClient[],
+    replicas: readonly BootReplica[],
+    addressFor: (from: string, to: string) => string,
+  ): void {
+    const cellsReplicas = new Map<string, readonly string[]>(
+      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
+    );
     for (const client of clients) {
-      const transport = new TcpTransport({ self: client.id, peers: new Map(replicas.map((replica) => [replica.replica, addressFor(client.id, replica.replica)])), sendQueueFramesMax: 50_000 });
+      const transport = new TcpTransport({
+        self: client.id,
+        peers: new Map(replicas.map((replica) => [replica.replica, addressFor(client.id, replica.replica)])),
+        sendQueueFramesMax: 50_000,
+      });
       this.clientTransports.set(client.id, transport);
       transport.connectAll();
       const guarded = failFastTransport(transport, (target) => this.reachable(client.id, target));
-      this.regionClients.set(client.region, new CellClient({ cells: cellsReplicas, ...liveClientTimeouts, batching: this.config.batching ?? defaultBatching, ...this.options.client }, { clock: this.clock, random: this.random.fork(client.id), transport: guarded }));
+      this.regionClients.set(
+        client.region,
+        new CellClient(
+          { cells: cellsReplicas, ...liveClientTimeouts, batching: this.config.batching ?? defaultBatching, ...this.options.client },
+          { clock: this.clock, random: this.random.fork(client.id), transport: guarded },
+        ),
+      );
     }
   }
 
@@ -290,7 +355,10 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       this.closeEmbedded = () => server.close();
       return server.url;
     }
-    const child = spawn(process.execPath, [...(await nodeArgumentsFor("runtime/live/toxiproxy-main.ts")), "0"], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const child = spawn(process.execPath, [...(await nodeArgumentsFor("runtime/live/toxiproxy-main.ts")), "0"], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
     this.toxiproxyChild = child;
     // Toxiproxy is every link's data path: it runs at the replicas' priority (runtime/live/priority.ts).
     applyLiveNice(child.pid, liveProcessNice());
@@ -409,7 +477,11 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       if (cell.leader === null || cell.leader.region === cell.preferredRegion) continue;
       const target = cell.replicas.find((replica) => replica.region === cell.preferredRegion && replica.state === "up");
       if (target === undefined) continue;
-      transfers.push(new Promise((resolve) => this.cluster.transferLeadership(cell.id, target.id, Math.max(1, deadlineUs - this.nowUs()), () => resolve())));
+      transfers.push(
+        new Promise((resolve) =>
+          this.cluster.transferLeadership(cell.id, target.id, Math.max(1, deadlineUs - this.nowUs()), () => resolve()),
+        ),
+      );
     }
     await Promise.all(transfers);
     await this.pollStatuses();

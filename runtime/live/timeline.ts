@@ -43,15 +43,24 @@ interface ReplicaLogLine {
 export function buildDrillTimeline(live: TimelineSource, windows: readonly FaultWindow[], nowWallMs: number = Date.now()): DrillTimeline {
   // The live clock counts µs from the world's start; the replicas and the fault port stamp wall ms.
   const wallAtLiveZeroMs = nowWallMs - live.nowUs() / 1000;
-  const first = windows.reduce<FaultWindow | null>((earliest, window) => (earliest === null || window.startUs < earliest.startUs ? window : earliest), null);
+  const first = windows.reduce<FaultWindow | null>(
+    (earliest, window) => (earliest === null || window.startUs < earliest.startUs ? window : earliest),
+    null,
+  );
   const originWallMs = first === null ? wallAtLiveZeroMs : wallAtLiveZeroMs + first.startUs / 1000;
   const rows: TimelineRow[] = [];
   const at = (wallMs: number): number => Math.round(wallMs - originWallMs);
   for (const window of windows) {
-    rows.push({ atMs: at(wallAtLiveZeroMs + window.startUs / 1000), source: "drill", event: "window.start", detail: `${window.kind} ${window.id} cells ${(window.cells ?? []).join(",")}` });
+    rows.push({
+      atMs: at(wallAtLiveZeroMs + window.startUs / 1000),
+      source: "drill",
+      event: "window.start",
+      detail: `${window.kind} ${window.id} cells ${(window.cells ?? []).join(",")}`,
+    });
     rows.push({ atMs: at(wallAtLiveZeroMs + window.endUs / 1000), source: "drill", event: "window.end", detail: window.id });
   }
-  for (const entry of live.faults.timeline) rows.push({ atMs: at(entry.wallMs), source: "faults", event: entry.event, detail: entry.detail });
+  for (const entry of live.faults.timeline)
+    rows.push({ atMs: at(entry.wallMs), source: "faults", event: entry.event, detail: entry.detail });
   for (const process of live.processes.values()) {
     let text: string;
     try {

@@ -35,7 +35,8 @@ export class AppliedEventLog {
     private readonly onDivergence: (message: string) => void,
     private readonly nowUs: () => number = () => 0,
   ) {
-    if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2)) throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
+    if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2))
+      throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
   }
 
   /** Events kept in memory (at most eventsMax). */
@@ -55,7 +56,9 @@ export class AppliedEventLog {
       // replica-agreement checker at chain checkpoints instead).
       const first = this.hashes[eventIndex - this.baseIndex];
       if (eventIndex >= this.baseIndex && first !== hashPrefix(hash)) {
-        this.onDivergence(`state machine safety: ${this.cell} replica ${replica} applied event ${eventIndex} with hash ${hash.slice(0, 13)}, first applied with ${(first ?? 0).toString(16).padStart(13, "0")}`);
+        this.onDivergence(
+          `state machine safety: ${this.cell} replica ${replica} applied event ${eventIndex} with hash ${hash.slice(0, 13)}, first applied with ${(first ?? 0).toString(16).padStart(13, "0")}`,
+        );
       }
       return;
     }
@@ -78,9 +81,16 @@ export class AppliedEventLog {
     if (this.incompleteReason !== null) return { complete: false, reason: this.incompleteReason };
     if (this.baseIndex === 0) return { complete: true, events: this.events };
     if (this.foldedThroughUs >= fromUs) {
-      return { complete: false, reason: `${this.cell}: events applied at or after ${fromUs} µs were folded (the harness's log keeps ${this.eventsMax} events, appliedEventsMax)` };
+      return {
+        complete: false,
+        reason: `${this.cell}: events applied at or after ${fromUs} µs were folded (the harness's log keeps ${this.eventsMax} events, appliedEventsMax)`,
+      };
     }
-    const opens: AccountOpened[] = Array.from(this.baseBalances, ([account, initialBalance]) => ({ type: "AccountOpened", account, initialBalance }));
+    const opens: AccountOpened[] = Array.from(this.baseBalances, ([account, initialBalance]) => ({
+      type: "AccountOpened",
+      account,
+      initialBalance,
+    }));
     return { complete: true, events: [...opens, ...this.events] };
   }
 

@@ -79,7 +79,8 @@ export class VirtualCluster extends ClusterCore {
 
   protected askTransfer(leader: string, target: string, answer: TransferAnswer): void {
     const result = this.virtual.node(leader)?.replica.transferLeadership(target);
-    if (result !== undefined && result.code !== "OK") answer(transferRefusal(leader, result.code, "reason" in result ? String(result.reason) : undefined));
+    if (result !== undefined && result.code !== "OK")
+      answer(transferRefusal(leader, result.code, "reason" in result ? String(result.reason) : undefined));
     else answer(null);
   }
 }

@@ -69,7 +69,12 @@ export const GATEWAY_HOST_PREFIX = "gw/";
 export const gatewayHealthPeriodUs = 100_000;
 
 /** Per cell per gateway: well above the steady load (~330 ops/s per cell), below a cell's limit. */
-export const defaultAdmission: AdmissionOptions = { ratePerSecond: 3_000, burstRequestsMax: 300, queueRequestsMax: 500, queueWaitUsMax: 200_000 };
+export const defaultAdmission: AdmissionOptions = {
+  ratePerSecond: 3_000,
+  burstRequestsMax: 300,
+  queueRequestsMax: 500,
+  queueWaitUsMax: 200_000,
+};
 
 export interface SetupOptions {
   readonly seed: number;
@@ -130,12 +135,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
     const network = virtual.world.network;
     for (const region of regionNames) {
       const host = `${GATEWAY_HOST_PREFIX}${region}`;
-      const reached = virtual.world.isUp(host) ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length : 0;
+      const reached = virtual.world.isUp(host)
+        ? replicaHosts.filter((replica) => !network.isBlocked(host, replica) && !network.isBlocked(replica, host)).length
+        : 0;
       gatewayUsable.set(region, reached * 2 > replicaHosts.length);
     }
   };
   let gatewayHealthTimer: TimerHandle | null = null;
-  const store = options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
+  const store =
+    options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const admission = options.admission ?? defaultAdmission;
   const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
@@ -149,10 +157,31 @@ export function setupController(options: SetupOptions): ControllerSetup {
       const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
       virtual.world.addHost(host, region.datacenters[0] as string);
       virtual.world.spawn(host, (context) => {
-        parts.register(new Gateway(
-          { region: region.name, admission, client: { attemptTimeoutUs: 250_000, requestTimeoutUs: 5_000_000, inflightRequestsMax: 50_000, retryBackoffUs: 20_000, ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }) }, cells: parts.cellsReplicas, ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }) },
-          { clock: context.clock, random: context.random, transport: context.transport, routing: parts.routing, stats: parts.stats, peer: parts.peer },
-        ));
+        parts.register(
+          new Gateway(
+            {
+              region: region.name,
+              admission,
+              client: {
+                attemptTimeoutUs: 250_000,
+                requestTimeoutUs: 5_000_000,
+                inflightRequestsMax: 50_000,
+                retryBackoffUs: 20_000,
+                ...(virtual.config.batching !== undefined && { batching: virtual.config.batching }),
+              },
+              cells: parts.cellsReplicas,
+              ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
+            },
+            {
+              clock: context.clock,
+              random: context.random,
+              transport: context.transport,
+              routing: parts.routing,
+              stats: parts.stats,
+              peer: parts.peer,
+            },
+          ),
+        );
         return {};
       });
     },
@@ -200,14 +229,25 @@ export function setupController(options: SetupOptions): ControllerSetup {
   };
   const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
   controller.bindRehearsal(async (request) => {
-    const answer = await rehearse(request, { source: built, yieldNow: () => new Promise((resolve) => setImmediate(resolve)), wallNowMs: () => performance.now() });
+    const answer = await rehearse(request, {
+      source: built,
+      yieldNow: () => new Promise((resolve) => setImmediate(resolve)),
+      wallNowMs: () => performance.now(),
+    });
     if (answer.ok) {
       predictions.remember(answer.value);
       const drill = answer.value.request.drill;
       if (drill !== undefined) {
         const { basedOn, outcome, errorRate, p99Ms } = answer.value;
         // The drill's own RTO figures (per cell its faults touched), not the whole-run window's.
-        controller.rememberDrillPrediction(drill, { atMs: basedOn.atMs, outcome, rtoMs: answer.value.drill?.rtoMs ?? answer.value.rtoMs, lostAckedTransfers: answer.value.drill?.lostAckedTransfers ?? answer.value.lostAckedTransfers, errorRate, p99Ms });
+        controller.rememberDrillPrediction(drill, {
+          atMs: basedOn.atMs,
+          outcome,
+          rtoMs: answer.value.drill?.rtoMs ?? answer.value.rtoMs,
+          lostAckedTransfers: answer.value.drill?.lostAckedTransfers ?? answer.value.lostAckedTransfers,
+          errorRate,
+          p99Ms,
+        });
       }
     }
     return answer;

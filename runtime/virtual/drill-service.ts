@@ -40,7 +40,13 @@ export interface ChaosDrillDependencies {
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
   if (record === null || record === undefined) return null;
-  return { errorRateMax: record.errorRateMax, p99MsMax: record.p99MsMax, lostAckedTransfersMax: record.lostAckedTransfersMax, unavailableMsMax: record.unavailableMsMax, windowUs: Math.round(record.windowMs * 1000) };
+  return {
+    errorRateMax: record.errorRateMax,
+    p99MsMax: record.p99MsMax,
+    lostAckedTransfersMax: record.lostAckedTransfersMax,
+    unavailableMsMax: record.unavailableMsMax,
+    windowUs: Math.round(record.windowMs * 1000),
+  };
 }
 
 export class ChaosDrillService implements DrillService {
@@ -77,7 +83,9 @@ export class ChaosDrillService implements DrillService {
       runId,
       ...(this.dependencies.chartOriginUs === undefined ? {} : { binOriginUs: this.dependencies.chartOriginUs() }),
       routing: (this.dependencies.routingHistory?.() ?? []).filter((version) => inWindow(version.atMs)),
-      audit: (this.dependencies.auditEntries?.() ?? []).filter((entry) => inWindow(entry.atMs)).map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
+      audit: (this.dependencies.auditEntries?.() ?? [])
+        .filter((entry) => inWindow(entry.atMs))
+        .map((entry) => ({ atMs: entry.atMs, text: auditLine(entry) })),
     });
     return renderDrillReportHtml(report);
   }
@@ -86,21 +94,40 @@ export class ChaosDrillService implements DrillService {
     return this.dependencies.faults.originOf(faultId)?.startsWith(DRILL_ORIGIN_PREFIX) === true;
   }
 
-  start(name: string, _seed: number, callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void }, runId: string, options?: DrillStartOptions): DrillHandle | { readonly error: string } {
+  start(
+    name: string,
+    _seed: number,
+    callbacks: { progress(progress: DrillProgress): void; done(result: DrillResult): void },
+    runId: string,
+    options?: DrillStartOptions,
+  ): DrillHandle | { readonly error: string } {
     const builtin = this.drills.get(name);
     if (builtin === undefined) return { error: `no drill ${name}` };
-    const drill = options?.stop === undefined || options.stop === null ? builtin : { ...builtin, stop: stopConditionsOfRecord(options.stop) };
+    const drill =
+      options?.stop === undefined || options.stop === null ? builtin : { ...builtin, stop: stopConditionsOfRecord(options.stop) };
     const { virtual, faults } = this.dependencies;
     const clock = virtual.cluster.clock;
     const controller = this.dependencies.controller();
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
     const lost = this.dependencies.lostAckedTransfers;
-    const handle = startDrill(virtual, drill, { faults, origin: `${DRILL_ORIGIN_PREFIX}${runId}`, ...(controller === null ? {} : { controller }), defaultStop: stopConditionsOfRecord(options?.defaultStop), prediction: options?.prediction ?? null, ...(lost === undefined ? {} : { lostAckedTransfers: lost }) }, (result) => {
-      finished = true;
-      if (progressTimer !== null) clock.cancelTimer(progressTimer);
-      callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
-    });
+    const handle = startDrill(
+      virtual,
+      drill,
+      {
+        faults,
+        origin: `${DRILL_ORIGIN_PREFIX}${runId}`,
+        ...(controller === null ? {} : { controller }),
+        defaultStop: stopConditionsOfRecord(options?.defaultStop),
+        prediction: options?.prediction ?? null,
+        ...(lost === undefined ? {} : { lostAckedTransfers: lost }),
+      },
+      (result) => {
+        finished = true;
+        if (progressTimer !== null) clock.cancelTimer(progressTimer);
+        callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
+      },
+    );
     const publishProgress = (): void => {
       progressTimer = null;
       if (finished) return;

@@ -28,14 +28,21 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
   const virtual = new VirtualRuntime({
     seed: options.seed,
     ...(options.config ? { config: options.config } : {}),
-    workload: { profile: workload.profile, opsPerSecond: workload.opsPerSecond, ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}), depositFraction: 0 },
+    workload: {
+      profile: workload.profile,
+      opsPerSecond: workload.opsPerSecond,
+      ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}),
+      depositFraction: 0,
+    },
   });
   const output = await runDrillOn(virtual, drill, {
     timings: VIRTUAL_DRILL_TIMINGS,
     ...(options.controller !== undefined ? { controller: options.controller } : {}),
     ...(options.linearizableTimeoutMs !== undefined ? { linearizableTimeoutMs: options.linearizableTimeoutMs } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
-    ...(options.onlineLostCount !== undefined ? { onlineLostCount: () => (options.onlineLostCount as (virtual: VirtualRuntime) => OnlineLostCount)(virtual) } : {}),
+    ...(options.onlineLostCount !== undefined
+      ? { onlineLostCount: () => (options.onlineLostCount as (virtual: VirtualRuntime) => OnlineLostCount)(virtual) }
+      : {}),
   });
   return { ...output, virtual };
 }

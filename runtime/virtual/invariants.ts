@@ -64,8 +64,8 @@ export class InvariantMonitor {
             terms.set(term, replica.replica);
             // Terms arrive in increasing order (mostly): the first key is the oldest.
             if (terms.size > LEADER_TERMS_KEPT_MAX) terms.delete(terms.keys().next().value as number);
-          }
-          else if (known !== replica.replica) this.violate(`election safety: ${cell.cell} has two leaders in term ${term}: ${known} and ${replica.replica}`);
+          } else if (known !== replica.replica)
+            this.violate(`election safety: ${cell.cell} has two leaders in term ${term}: ${known} and ${replica.replica}`);
         }
         const ledger = node.stateMachine.ledger;
         // Applied events never change, so each canonical point is compared once per ledger (a
@@ -78,11 +78,14 @@ export class InvariantMonitor {
           verified = point.index;
           const hash = ledger.hashAt(point.index - 1);
           if (hash !== undefined && hash !== point.hash) {
-            this.violate(`state machine safety: ${cell.cell} replica ${replica.replica} has event ${point.index - 1} hash ${hash.slice(0, 12)}, others applied ${point.hash.slice(0, 12)}`);
+            this.violate(
+              `state machine safety: ${cell.cell} replica ${replica.replica} has event ${point.index - 1} hash ${hash.slice(0, 12)}, others applied ${point.hash.slice(0, 12)}`,
+            );
           }
         }
         this.verifiedIndex.set(ledger, verified);
-        if (ledger.eventCount > 0 && (furthest === null || ledger.eventCount > furthest.index)) furthest = { index: ledger.eventCount, hash: ledger.headHash };
+        if (ledger.eventCount > 0 && (furthest === null || ledger.eventCount > furthest.index))
+          furthest = { index: ledger.eventCount, hash: ledger.headHash };
       }
       const last = points[points.length - 1];
       if (furthest !== null && (last === undefined || furthest.index > last.index)) {

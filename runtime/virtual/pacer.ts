@@ -29,7 +29,13 @@ export interface Pacer {
   /** Simulated µs behind the real-time target (0 when keeping up). */
   readonly lagUs: () => number;
   /** Wall ms spent simulating vs. elapsed since start: how much of the loop the simulation takes. */
-  readonly stats: () => { readonly slices: number; readonly workMs: number; readonly elapsedMs: number; readonly sliceWorkMsMaxSeen: number; readonly rebases: number };
+  readonly stats: () => {
+    readonly slices: number;
+    readonly workMs: number;
+    readonly elapsedMs: number;
+    readonly sliceWorkMsMaxSeen: number;
+    readonly rebases: number;
+  };
 }
 
 export interface PacedRuntime {
@@ -40,10 +46,16 @@ export interface PacedRuntime {
 /** Wall time in ms (performance.now); tests inject one that jumps. */
 export type WallClockMs = () => number;
 
-export function startPacer(given: PacerOptions, runtime: PacedRuntime, onError: (error: unknown) => void, wallNowMs: WallClockMs = () => performance.now()): Pacer {
+export function startPacer(
+  given: PacerOptions,
+  runtime: PacedRuntime,
+  onError: (error: unknown) => void,
+  wallNowMs: WallClockMs = () => performance.now(),
+): Pacer {
   const options = { stepSimUs: stepSimUsDefault, sliceWorkMsMax: sliceWorkMsMaxDefault, ...given };
   if (!(Number.isFinite(options.speed) && options.speed > 0)) throw new Error(`speed: expected a positive number, got ${options.speed}`);
-  if (!(options.stepSimUs > 0 && options.sliceWorkMsMax > 0 && options.sliceSimUsMax >= options.stepSimUs)) throw new Error("pacer: stepSimUs, sliceWorkMsMax must be positive and sliceSimUsMax >= stepSimUs");
+  if (!(options.stepSimUs > 0 && options.sliceWorkMsMax > 0 && options.sliceSimUsMax >= options.stepSimUs))
+    throw new Error("pacer: stepSimUs, sliceWorkMsMax must be positive and sliceSimUsMax >= stepSimUs");
   const wallStartMs = wallNowMs();
   let simTargetBaseUs = runtime.nowUs();
   let wallBaseMs = wallStartMs;

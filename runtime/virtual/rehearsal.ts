@@ -12,7 +12,15 @@
 // the API and the running world stay responsive while it works.
 import { checkAvailability, type CellAvailability } from "../../harness/checkers/availability.js";
 import { pairHistory, type Op } from "../../harness/history.js";
-import type { ActionOutcome, ActionRequest, AuditDraftInput, CapacityFigures, DrillRunRecord, RehearsalRequest, Result } from "../../domain/records.js";
+import type {
+  ActionOutcome,
+  ActionRequest,
+  AuditDraftInput,
+  CapacityFigures,
+  DrillRunRecord,
+  RehearsalRequest,
+  Result,
+} from "../../domain/records.js";
 import { setupController, type ControllerSetup } from "./controller-setup.js";
 import { PREDICTION_FRESH_MS } from "../../controller/controller.js";
 
@@ -61,7 +69,12 @@ export interface Prediction extends OutcomeFigures {
   readonly actionMs: number | null;
   readonly shedRequests: number;
   readonly lostAckedTransfers: number | null;
-  readonly drill: { readonly outcome: DrillRunRecord["outcome"]; readonly rtoMs: Readonly<Record<string, number | null>>; readonly reasons: readonly string[]; readonly lostAckedTransfers: number | null } | null;
+  readonly drill: {
+    readonly outcome: DrillRunRecord["outcome"];
+    readonly rtoMs: Readonly<Record<string, number | null>>;
+    readonly reasons: readonly string[];
+    readonly lostAckedTransfers: number | null;
+  } | null;
   readonly simulatedMs: number;
   readonly wallMs: number;
 }
@@ -78,13 +91,29 @@ type Bad = { readonly ok: false; readonly code: "INVALID" | "CONFLICT"; readonly
 function validate(source: ControllerSetup, request: RehearsalRequest): Bad | null {
   const topology = source.virtual.cluster.topology;
   if (request.drill !== undefined) {
-    if (!source.controller.drills().some((drill) => drill.name === request.drill)) return { ok: false, code: "INVALID", error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(request.drill)}`, field: "drill" };
+    if (!source.controller.drills().some((drill) => drill.name === request.drill))
+      return {
+        ok: false,
+        code: "INVALID",
+        error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(request.drill)}`,
+        field: "drill",
+      };
     return null;
   }
   const action = request.action;
   if (action.kind === "failover") {
-    if (source.virtual.cluster.cell(action.target) === undefined) return { ok: false, code: "INVALID", error: `action.target: a cell, got ${JSON.stringify(action.target)}`, field: "action.target" };
-    if (action.to === undefined || !topology.regions.some((region) => region.name === action.to || region.datacenters.includes(action.to as string))) return { ok: false, code: "INVALID", error: `action.to: a region or datacenter name, got ${JSON.stringify(action.to)}`, field: "action.to" };
+    if (source.virtual.cluster.cell(action.target) === undefined)
+      return { ok: false, code: "INVALID", error: `action.target: a cell, got ${JSON.stringify(action.target)}`, field: "action.target" };
+    if (
+      action.to === undefined ||
+      !topology.regions.some((region) => region.name === action.to || region.datacenters.includes(action.to as string))
+    )
+      return {
+        ok: false,
+        code: "INVALID",
+        error: `action.to: a region or datacenter name, got ${JSON.stringify(action.to)}`,
+        field: "action.to",
+      };
   } else if (!topology.regions.some((region) => region.name === action.target)) {
     return { ok: false, code: "INVALID", error: `action.target: a region, got ${JSON.stringify(action.target)}`, field: "action.target" };
   }
@@ -95,7 +124,8 @@ function validate(source: ControllerSetup, request: RehearsalRequest): Bad | nul
 export function outcomeFigures(history: readonly Op[], startUs: number, endUs: number, cells: readonly string[]): OutcomeFigures {
   const availability = checkAvailability(history, [{ id: "action", kind: "action", startUs, endUs: Math.max(startUs, endUs), cells }]);
   const rtoMs: Record<string, number | null> = {};
-  for (const cell of (availability.windows[0]?.cells ?? []) as CellAvailability[]) rtoMs[cell.cell] = cell.rtoUs === null ? null : Math.round(cell.rtoUs) / 1000;
+  for (const cell of (availability.windows[0]?.cells ?? []) as CellAvailability[])
+    rtoMs[cell.cell] = cell.rtoUs === null ? null : Math.round(cell.rtoUs) / 1000;
   let operations = 0;
   let errors = 0;
   const latencies: number[] = [];
@@ -106,8 +136,14 @@ export function outcomeFigures(history: readonly Op[], startUs: number, endUs: n
     else if (op.completion !== null) latencies.push((op.completion.time ?? 0) - (op.invoke.time ?? 0));
   }
   latencies.sort((a, b) => a - b);
-  const p99Us = latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] as number);
-  return { rtoMs, errorRate: operations === 0 ? 0 : Math.round((errors / operations) * 10_000) / 10_000, p99Ms: p99Us === null ? null : Math.round(p99Us) / 1000, operations };
+  const p99Us =
+    latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] as number);
+  return {
+    rtoMs,
+    errorRate: operations === 0 ? 0 : Math.round((errors / operations) * 10_000) / 10_000,
+    p99Ms: p99Us === null ? null : Math.round(p99Us) / 1000,
+    operations,
+  };
 }
 
 /** Cells an action moves: the failed-over cell, or every cell routed to / led from the region. */
@@ -115,11 +151,21 @@ export function affectedCells(setup: ControllerSetup, action: Omit<ActionRequest
   if (action.kind === "failover") return [action.target];
   return setup.virtual.cluster
     .cells()
-    .filter((cell) => setup.routing.regionOfCell(cell.id) === action.target || cell.leader?.region === action.target || (action.kind === "restore" && cell.preferredRegion === action.target))
+    .filter(
+      (cell) =>
+        setup.routing.regionOfCell(cell.id) === action.target ||
+        cell.leader?.region === action.target ||
+        (action.kind === "restore" && cell.preferredRegion === action.target),
+    )
     .map((cell) => cell.id);
 }
 
-async function runCopy(copy: ControllerSetup, untilUs: number, dependencies: RehearsalDependencies, done: () => boolean = () => false): Promise<void> {
+async function runCopy(
+  copy: ControllerSetup,
+  untilUs: number,
+  dependencies: RehearsalDependencies,
+  done: () => boolean = () => false,
+): Promise<void> {
   while (copy.virtual.nowUs() < untilUs && !done()) {
     copy.virtual.runUntil(Math.min(untilUs, copy.virtual.nowUs() + REHEARSAL_SLICE_US));
     await dependencies.yieldNow();
@@ -127,7 +173,10 @@ async function runCopy(copy: ControllerSetup, untilUs: number, dependencies: Reh
 }
 
 /** Builds the copy of the running world: same config and seed, then its leaders, routing, faults and load. */
-async function buildCopy(source: ControllerSetup, dependencies: RehearsalDependencies): Promise<{ copy: ControllerSetup; basedOn: Prediction["basedOn"]; recentActions: ReadonlyMap<string, number> }> {
+async function buildCopy(
+  source: ControllerSetup,
+  dependencies: RehearsalDependencies,
+): Promise<{ copy: ControllerSetup; basedOn: Prediction["basedOn"]; recentActions: ReadonlyMap<string, number> }> {
   const routing = source.routing.snapshot();
   const cells = source.virtual.cluster.cells();
   const faults = source.faults.active();
@@ -135,7 +184,10 @@ async function buildCopy(source: ControllerSetup, dependencies: RehearsalDepende
   const sourceNowMs = Math.floor(source.virtual.nowUs() / 1000);
   // How long ago each target was acted on: the copy's wait-period rule sees the same memory.
   const recentActions = new Map([...source.controller.actions.lastActions()].map(([target, atMs]) => [target, sourceNowMs - atMs]));
-  const loadOpsPerSecond = Math.max(1, Math.round(measured > 0 ? measured : (source.options.opsPerSecond ?? source.virtual.config.workload.opsPerSecond)));
+  const loadOpsPerSecond = Math.max(
+    1,
+    Math.round(measured > 0 ? measured : (source.options.opsPerSecond ?? source.virtual.config.workload.opsPerSecond)),
+  );
   const basedOn = {
     atMs: Math.floor(source.virtual.nowUs() / 1000),
     routingVersion: routing.version,
@@ -157,7 +209,16 @@ async function buildCopy(source: ControllerSetup, dependencies: RehearsalDepende
   await runCopy(copy, copy.virtual.nowUs() + 5_000_000, dependencies, () => pending === 0);
   const nowMs = Math.floor(copy.virtual.nowUs() / 1000);
   copy.routing.update({ cells: routing.cells, drain: routing.drained }, "rehearsal: the running world's routing", nowMs);
-  for (const fault of faults) copy.controller.injectFault({ type: fault.type, target: fault.target, ...(fault.params === undefined ? {} : { params: fault.params }), leaseMs: Math.max(1, fault.remainingMs) }, "rehearsal");
+  for (const fault of faults)
+    copy.controller.injectFault(
+      {
+        type: fault.type,
+        target: fault.target,
+        ...(fault.params === undefined ? {} : { params: fault.params }),
+        leaseMs: Math.max(1, fault.remainingMs),
+      },
+      "rehearsal",
+    );
   copy.virtual.startWorkload({ sink: copy.sink });
   await runCopy(copy, copy.virtual.nowUs() + REHEARSAL_BASELINE_US, dependencies);
   return { copy, basedOn, recentActions };
@@ -191,11 +252,17 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
     } else {
       const started = copy.controller.runDrill(request.drill, { actor: "rehearsal" });
       cells = copy.virtual.cluster.cells().map((cell) => cell.id);
-      if (!started.ok) outcome = { ok: false, code: started.code, error: started.error, ...(started.rule === undefined ? {} : { rule: started.rule }) };
+      if (!started.ok)
+        outcome = { ok: false, code: started.code, error: started.error, ...(started.rule === undefined ? {} : { rule: started.rule }) };
       else {
         const id = started.value.id;
         const durationUs = (copy.controller.drills().find((drill) => drill.name === request.drill)?.durationMs ?? 0) * 1000;
-        await runCopy(copy, startUs + durationUs + REHEARSAL_DRILL_EXTRA_US_MAX, dependencies, () => copy.controller.drillRun(id)?.state === "done");
+        await runCopy(
+          copy,
+          startUs + durationUs + REHEARSAL_DRILL_EXTRA_US_MAX,
+          dependencies,
+          () => copy.controller.drillRun(id)?.state === "done",
+        );
         run = copy.controller.drillRun(id) ?? null;
       }
     }
@@ -206,8 +273,20 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
     unsubscribe();
     const lostAfter = copy.consistency.snapshot().lostAckedTransfers;
     const answered = outcome as ActionOutcome | null;
-    const refused = answered !== null && !answered.ok ? { rule: answered.rule ?? null, error: answered.error, ...(answered.figures === undefined ? {} : { figures: answered.figures }) } : null;
-    const actionOutcome: Prediction["outcome"] = run !== null ? (run.outcome ?? "FAILED") : answered === null ? "failed" : answered.ok ? "ok" : answered.code === "CONFLICT" ? "refused" : "failed";
+    const refused =
+      answered !== null && !answered.ok
+        ? { rule: answered.rule ?? null, error: answered.error, ...(answered.figures === undefined ? {} : { figures: answered.figures }) }
+        : null;
+    const actionOutcome: Prediction["outcome"] =
+      run !== null
+        ? (run.outcome ?? "FAILED")
+        : answered === null
+          ? "failed"
+          : answered.ok
+            ? "ok"
+            : answered.code === "CONFLICT"
+              ? "refused"
+              : "failed";
     return {
       ok: true,
       value: {
@@ -221,7 +300,10 @@ export async function rehearse(request: RehearsalRequest, dependencies: Rehearsa
         ...figures,
         shedRequests,
         lostAckedTransfers: lostAfter === null ? null : lostAfter - lostBefore,
-        drill: run === null ? null : { outcome: run.outcome, rtoMs: run.rtoMs, reasons: run.reasons, lostAckedTransfers: run.lostAckedTransfers },
+        drill:
+          run === null
+            ? null
+            : { outcome: run.outcome, rtoMs: run.rtoMs, reasons: run.reasons, lostAckedTransfers: run.lostAckedTransfers },
         simulatedMs: Math.round((copy.virtual.nowUs() - copyStartUs) / 1000),
         wallMs: Math.round(dependencies.wallNowMs() - wallStartMs),
       },
@@ -254,7 +336,12 @@ export class PredictionLedger {
       const cells = Object.keys(prediction.rtoMs);
       const clock = source.virtual.cluster.clock;
       clock.setTimer(REHEARSAL_OBSERVE_US, () => {
-        const measured = outcomeFigures(source.virtual.recorder.since(startedMs * 1000 - REHEARSAL_BASELINE_US), startedMs * 1000, entry.atMs * 1000, cells);
+        const measured = outcomeFigures(
+          source.virtual.recorder.since(startedMs * 1000 - REHEARSAL_BASELINE_US),
+          startedMs * 1000,
+          entry.atMs * 1000,
+          cells,
+        );
         this.appendAudit({
           atMs: Math.floor(clock.nowUs() / 1000),
           actor: "rehearsal",
@@ -269,8 +356,24 @@ export class PredictionLedger {
           routingVersionAfter: entry.routingVersionAfter,
           details: {
             audit: entry.id,
-            predicted: { outcome: prediction.outcome, rtoMs: prediction.rtoMs, errorRate: prediction.errorRate, p99Ms: prediction.p99Ms, actionMs: prediction.actionMs, routingVersionAfter: prediction.routingVersionAfter, shedRequests: prediction.shedRequests, lostAckedTransfers: prediction.lostAckedTransfers },
-            measured: { outcome: entry.outcome, rtoMs: measured.rtoMs, errorRate: measured.errorRate, p99Ms: measured.p99Ms, actionMs: entry.atMs - startedMs, routingVersionAfter: entry.routingVersionAfter },
+            predicted: {
+              outcome: prediction.outcome,
+              rtoMs: prediction.rtoMs,
+              errorRate: prediction.errorRate,
+              p99Ms: prediction.p99Ms,
+              actionMs: prediction.actionMs,
+              routingVersionAfter: prediction.routingVersionAfter,
+              shedRequests: prediction.shedRequests,
+              lostAckedTransfers: prediction.lostAckedTransfers,
+            },
+            measured: {
+              outcome: entry.outcome,
+              rtoMs: measured.rtoMs,
+              errorRate: measured.errorRate,
+              p99Ms: measured.p99Ms,
+              actionMs: entry.atMs - startedMs,
+              routingVersionAfter: entry.routingVersionAfter,
+            },
           },
         });
       });

@@ -9,6 +9,12 @@ export function writeRunReport(dir: string, result: CellsRunResult, meta: { comm
     history: result.virtual.recorder.history(),
     verdicts: (result.verdicts?.checkers ?? {}) as Record<string, unknown>,
     faultWindows: result.faultWindows,
-    meta: { seed: result.seed, traceHash: result.traceHash, simulatedMs: result.simulatedMs, command: meta.command, cells: result.cells as unknown as Json },
+    meta: {
+      seed: result.seed,
+      traceHash: result.traceHash,
+      simulatedMs: result.simulatedMs,
+      command: meta.command,
+      cells: result.cells as unknown as Json,
+    },
   });
 }

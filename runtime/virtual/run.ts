@@ -50,7 +50,13 @@ export const WARMUP_US = 2_000_000;
 export const DRAIN_US_MAX = 30_000_000;
 
 export function runCells(options: CellsRunOptions): CellsRunResult {
-  const virtual = new VirtualRuntime({ seed: options.seed, config: options.config, failFast: options.failFast ?? false, ...(options.workload ? { workload: options.workload } : {}), ...(options.replica ? { replica: options.replica } : {}) });
+  const virtual = new VirtualRuntime({
+    seed: options.seed,
+    config: options.config,
+    failFast: options.failFast ?? false,
+    ...(options.workload ? { workload: options.workload } : {}),
+    ...(options.replica ? { replica: options.replica } : {}),
+  });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
   const startUs = virtual.nowUs();
@@ -63,7 +69,16 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   virtual.runFor(3_000_000);
   const verdicts = options.check === true ? checkRun(virtual, { faultWindows }) : undefined;
   const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
-  return { ...virtual.summary(), operations: virtual.recorder.length, cells: summariseCells(virtual), faultWindows, rtoMs, invariantViolations: virtual.invariantViolations(), ...(verdicts ? { verdicts } : {}), virtual };
+  return {
+    ...virtual.summary(),
+    operations: virtual.recorder.length,
+    cells: summariseCells(virtual),
+    faultWindows,
+    rtoMs,
+    invariantViolations: virtual.invariantViolations(),
+    ...(verdicts ? { verdicts } : {}),
+    virtual,
+  };
 }
 
 function summariseCells(virtual: VirtualRuntime): Record<string, CellSummary> {

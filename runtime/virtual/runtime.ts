@@ -90,20 +90,33 @@ export class VirtualRuntime implements Runtime {
     this.clock = new VirtualClock(this.world.scheduler);
     const cellsConfig = this.config.cells;
     const topology = this.world.topology;
-    this.regions = topology.regions.map((name) => ({ name, datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name) }));
-    this.placement = planPlacement({ regions: this.regions }, {
-      cellCount: cellsConfig.count,
-      replicasPerCell: cellsConfig.replicasPerCell,
-      shardCount: cellsConfig.shards,
-      preferredLeaderRegions: cellsConfig.preferredLeaderRegions,
-    });
+    this.regions = topology.regions.map((name) => ({
+      name,
+      datacenters: topology.datacenters.filter((dc) => topology.regionOf(dc) === name),
+    }));
+    this.placement = planPlacement(
+      { regions: this.regions },
+      {
+        cellCount: cellsConfig.count,
+        replicasPerCell: cellsConfig.replicasPerCell,
+        shardCount: cellsConfig.shards,
+        preferredLeaderRegions: cellsConfig.preferredLeaderRegions,
+      },
+    );
     this.clientsPerRegion = options.clientsPerRegion ?? 2;
     const placements = this.addHosts();
-    this.faults = new VirtualFaults(this.world, placements, this.skews, undefined, (host) => {
-      // A region client that dies takes its in-flight requests with it: their outcome is unknown.
-      const client = parseClientHost(host);
-      if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
-    }, (host) => this.nodes.get(host)?.replica.failed === true);
+    this.faults = new VirtualFaults(
+      this.world,
+      placements,
+      this.skews,
+      undefined,
+      (host) => {
+        // A region client that dies takes its in-flight requests with it: their outcome is unknown.
+        const client = parseClientHost(host);
+        if (client !== null) this.regionClients.get(client.region)?.[client.slot]?.abandonAll(`${host} crashed`);
+      },
+      (host) => this.nodes.get(host)?.replica.failed === true,
+    );
     this.cluster = new VirtualCluster(this, this.faults);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
     this.spawnReplicas(options);
@@ -136,7 +149,12 @@ export class VirtualRuntime implements Runtime {
   private spawnReplicas(options: VirtualRuntimeOptions): void {
     for (const cell of this.placement.cells) {
       const voters = cell.replicas.map((replica) => replica.replica);
-      const eventLog = new AppliedEventLog(cell.cell, options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT, (message) => this.invariants.report(message), () => this.clock.nowUs());
+      const eventLog = new AppliedEventLog(
+        cell.cell,
+        options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT,
+        (message) => this.invariants.report(message),
+        () => this.clock.nowUs(),
+      );
       this.appliedEvents.set(cell.cell, eventLog);
       for (const replica of cell.replicas) {
         this.world.spawn(replica.replica, (context) => {
@@ -150,7 +168,12 @@ export class VirtualRuntime implements Runtime {
           };
           const node = new CellNode(
             host,
-            { id: host, voters, raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) }, ...options.replica },
+            {
+              id: host,
+              voters,
+              raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) },
+              ...options.replica,
+            },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
             (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
             options.ledger,
@@ -168,13 +191,18 @@ export class VirtualRuntime implements Runtime {
 
   /** Each region's client processes (the users' entry when no controller runs). */
   private spawnRegionClients(): void {
-    const cellsReplicas = new Map<string, readonly string[]>(this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]));
+    const cellsReplicas = new Map<string, readonly string[]>(
+      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
+    );
     for (const region of this.regions) {
       const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
       this.regionClients.set(region.name, clients);
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         this.world.spawn(clientHost(region.name, slot), (context) => {
-          clients[slot] = new CellClient({ cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching }, { clock: context.clock, random: context.random, transport: context.transport });
+          clients[slot] = new CellClient(
+            { cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching },
+            { clock: context.clock, random: context.random, transport: context.transport },
+          );
           return {};
         });
       }
@@ -346,7 +374,10 @@ export class VirtualRuntime implements Runtime {
       const history = this.eventHistory(cell, fromUs);
       result[cell.cell] = history.complete
         ? { complete: true, events: history.events }
-        : { complete: false, reason: `no replica of ${cell.cell} holds all ${history.eventCountMax} events from the first (snapshot-restored or compacted), and the harness's applied-event log is incomplete` };
+        : {
+            complete: false,
+            reason: `no replica of ${cell.cell} holds all ${history.eventCountMax} events from the first (snapshot-restored or compacted), and the harness's applied-event log is incomplete`,
+          };
     }
     return result;
   }
@@ -357,7 +388,10 @@ export class VirtualRuntime implements Runtime {
    * holding every event from the first (a snapshot-restored ledger does not), complete only if
    * it is that far along.
    */
-  private eventHistory(cell: CellPlacement, fromUs: number): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
+  private eventHistory(
+    cell: CellPlacement,
+    fromUs: number,
+  ): { readonly events: readonly LedgerEventBody[]; readonly complete: boolean; readonly eventCountMax: number } {
     let eventCountMax = 0;
     let best: Ledger | undefined;
     for (const replica of cell.replicas) {
@@ -368,7 +402,8 @@ export class VirtualRuntime implements Runtime {
     }
     const appliedLog = this.appliedEvents.get(cell.cell);
     const applied = appliedLog?.log(fromUs);
-    if (appliedLog !== undefined && applied !== undefined && applied.complete && appliedLog.eventCount >= eventCountMax) return { events: applied.events, complete: true, eventCountMax };
+    if (appliedLog !== undefined && applied !== undefined && applied.complete && appliedLog.eventCount >= eventCountMax)
+      return { events: applied.events, complete: true, eventCountMax };
     if (best === undefined) return { events: [], complete: false, eventCountMax };
     return { events: best.eventBodies(), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
@@ -401,7 +436,12 @@ export class VirtualRuntime implements Runtime {
   }
 
   summary(): { seed: number; simulatedMs: number; events: number; traceHash: string } {
-    return { seed: this.seed, simulatedMs: Math.round(this.nowUs() / 1000), events: this.world.scheduler.eventsDelivered, traceHash: this.world.scheduler.traceHash };
+    return {
+      seed: this.seed,
+      simulatedMs: Math.round(this.nowUs() / 1000),
+      events: this.world.scheduler.eventsDelivered,
+      traceHash: this.world.scheduler.traceHash,
+    };
   }
 
   private refreshLeaderRegions(): void {

@@ -93,11 +93,18 @@ export class Workload {
       const cell = placement.cellOfUser(uid);
       const account = placement.accountOfUser(uid);
       if (onlyMissing && this.opened.has(account)) continue;
-      this.issue(uid, cell, "command", "open", { type: "OpenAccount", account, initialBalance: this.options.initialBalance }, {
-        account,
-        initialBalance: this.options.initialBalance,
+      this.issue(
+        uid,
         cell,
-      });
+        "command",
+        "open",
+        { type: "OpenAccount", account, initialBalance: this.options.initialBalance },
+        {
+          account,
+          initialBalance: this.options.initialBalance,
+          cell,
+        },
+      );
     }
   }
 
@@ -154,7 +161,14 @@ export class Workload {
     let to = random.pick(peers);
     if (to === account) to = peers[(peers.indexOf(to) + 1) % peers.length] as string;
     const amount = random.intBetween(1, this.options.transferAmountMax);
-    this.issue(uid, cell, "command", "transfer", { type: "Transfer", id, from: account, to, amount }, { id, from: account, to, amount, cell });
+    this.issue(
+      uid,
+      cell,
+      "command",
+      "transfer",
+      { type: "Transfer", id, from: account, to, amount },
+      { id, from: account, to, amount, cell },
+    );
   }
 
   private issue(uid: number, cell: string, kind: "command" | "read", f: string, payload: unknown, value: Json): void {
@@ -168,14 +182,21 @@ export class Workload {
       const now = clock.nowUs();
       if (outcome.ok) {
         this.counts.ok++;
-        if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted") this.opened.add((value as { account: string }).account);
+        if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
+          this.opened.add((value as { account: string }).account);
         recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
       if (definitelyNotApplied) this.counts.fail++;
       else this.counts.info++;
-      recorder.complete(process, definitelyNotApplied ? "fail" : "info", f, { ...(value as object), error: outcome.error.code } as Json, now);
+      recorder.complete(
+        process,
+        definitelyNotApplied ? "fail" : "info",
+        f,
+        { ...(value as object), error: outcome.error.code } as Json,
+        now,
+      );
     });
   }
 }

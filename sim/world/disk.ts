@@ -122,7 +122,10 @@ export class SimDisk implements Disk {
   private appendNow(file: string, bytes: Uint8Array): DiskError | null {
     if (this.usedBytes + bytes.length > this.options.capacityBytes) {
       this.counts.enospc++;
-      return error("ENOSPC", `append ${file}: ${bytes.length} bytes exceed capacity ${this.options.capacityBytes} (used ${this.usedBytes})`);
+      return error(
+        "ENOSPC",
+        `append ${file}: ${bytes.length} bytes exceed capacity ${this.options.capacityBytes} (used ${this.usedBytes})`,
+      );
     }
     let content = this.files.get(file);
     if (content === undefined) {
@@ -186,7 +189,8 @@ export class SimDisk implements Disk {
       this.complete(this.options.appendLatencyUs, callback, error("ENOENT", `truncate ${file}: no such file`));
       return;
     }
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`truncate ${file}: length must be a non-negative integer, got ${length}`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new RangeError(`truncate ${file}: length must be a non-negative integer, got ${length}`);
     if (length < content.length) {
       // A fresh array, so a durable view sharing the old one keeps its chunks.
       const chunks: Uint8Array[] = [];

@@ -40,7 +40,8 @@ export interface LinkDegradation {
 
 export type FaultId = string;
 
-export type NetworkFault = { id: FaultId; kind: "partition"; partition: ResolvedPartition } | { id: FaultId; kind: "degradation"; degradation: LinkDegradation };
+export type NetworkFault =
+  { id: FaultId; kind: "partition"; partition: ResolvedPartition } | { id: FaultId; kind: "degradation"; degradation: LinkDegradation };
 
 export type NetworkErrorCode = "UNKNOWN_FAULT" | "BAD_DEGRADATION";
 
@@ -143,7 +144,8 @@ export class Network {
     }
     const nowUs = this.scheduler.nowUs;
     const extraBandwidth = this.bandwidthBytesPerSecond[pair] as number;
-    const bandwidth = extraBandwidth > 0 ? Math.min(extraBandwidth, this.options.bandwidthBytesPerSecond) : this.options.bandwidthBytesPerSecond;
+    const bandwidth =
+      extraBandwidth > 0 ? Math.min(extraBandwidth, this.options.bandwidthBytesPerSecond) : this.options.bandwidthBytesPerSecond;
     const startUs = Math.max(nowUs, this.linkBusyUntilUs[pair] as number);
     const backlogBytes = ((startUs - nowUs) * bandwidth) / 1_000_000;
     if (backlogBytes + sizeBytes > this.options.linkQueueBytesMax) {
@@ -188,12 +190,17 @@ export class Network {
    * Bounds of the one-way delay of an idle link (no backlog), in µs: what a delivered message
    * must respect. Reordering widens the upper bound by reorderDelayUsMax.
    */
-  delayBoundsUs(sourceId: string, targetId: string, sizeBytes: number = this.options.messageSizeBytesDefault): { minUs: number; maxUs: number } {
+  delayBoundsUs(
+    sourceId: string,
+    targetId: string,
+    sizeBytes: number = this.options.messageSizeBytesDefault,
+  ): { minUs: number; maxUs: number } {
     const source = this.topology.host(sourceId).index;
     const target = this.topology.host(targetId).index;
     const pair = source * this.hostCount + target;
     const extraBandwidth = this.bandwidthBytesPerSecond[pair] as number;
-    const bandwidth = extraBandwidth > 0 ? Math.min(extraBandwidth, this.options.bandwidthBytesPerSecond) : this.options.bandwidthBytesPerSecond;
+    const bandwidth =
+      extraBandwidth > 0 ? Math.min(extraBandwidth, this.options.bandwidthBytesPerSecond) : this.options.bandwidthBytesPerSecond;
     const transmitUs = (sizeBytes * 1_000_000) / bandwidth;
     const minUs = this.topology.oneWayBaseUs(source, target) + (this.extraLatencyUs[pair] as number) + Math.floor(transmitUs);
     const reorderUs = this.options.reorderProbability > 0 ? Math.floor(this.options.reorderDelayUsMax) : 0;
@@ -282,7 +289,10 @@ export class Network {
         const pair = source * count + target;
         this.extraLatencyUs[pair] = (this.extraLatencyUs[pair] as number) + Math.round(degradation.extraLatencyUs ?? 0);
         this.lossProbability[pair] = combineProbability(this.lossProbability[pair] as number, degradation.lossProbability ?? 0);
-        this.duplicateProbability[pair] = combineProbability(this.duplicateProbability[pair] as number, degradation.duplicateProbability ?? 0);
+        this.duplicateProbability[pair] = combineProbability(
+          this.duplicateProbability[pair] as number,
+          degradation.duplicateProbability ?? 0,
+        );
         const bandwidth = degradation.bandwidthBytesPerSecond;
         const current = this.bandwidthBytesPerSecond[pair] as number;
         if (bandwidth !== undefined) this.bandwidthBytesPerSecond[pair] = current > 0 ? Math.min(current, bandwidth) : bandwidth;

@@ -39,7 +39,10 @@ function cut(blocked: Array<readonly [number, number]>, sources: readonly number
 
 function setVsRest(topology: Topology, inside: readonly HostInfo[]): Array<readonly [number, number]> {
   const insideSet = new Set(inside.map((host) => host.index));
-  const outside = topology.hosts().filter((host) => !insideSet.has(host.index)).map((host) => host.index);
+  const outside = topology
+    .hosts()
+    .filter((host) => !insideSet.has(host.index))
+    .map((host) => host.index);
   const blocked: Array<readonly [number, number]> = [];
   cut(blocked, [...insideSet], outside);
   cut(blocked, outside, [...insideSet]);
@@ -55,7 +58,12 @@ export function resolvePartition(spec: PartitionSpec, topology: Topology, random
       cut(blocked, indexes(topology, spec.from), indexes(topology, spec.to));
       break;
     case "isolate":
-      blocked.push(...setVsRest(topology, spec.hosts.map((id) => topology.host(id))));
+      blocked.push(
+        ...setVsRest(
+          topology,
+          spec.hosts.map((id) => topology.host(id)),
+        ),
+      );
       break;
     case "region-vs-rest":
       blocked.push(...setVsRest(topology, topology.select({ regions: [spec.region] })));

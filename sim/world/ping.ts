@@ -51,14 +51,24 @@ export function regionPairName(a: string, b: string): string {
   return a <= b ? `${a}-${b}` : `${b}-${a}`;
 }
 
-function pinger(context: ProcessContext, peers: readonly string[], regionOf: (host: string) => string, stats: PingStats, options: PingOptions): ProcessInstance {
+function pinger(
+  context: ProcessContext,
+  peers: readonly string[],
+  regionOf: (host: string) => string,
+  stats: PingStats,
+  options: PingOptions,
+): ProcessInstance {
   const { clock, transport, random } = context;
   const selfRegion = regionOf(context.hostId);
   let sequence = 0;
   transport.onMessage((source, raw) => {
     const message = raw as PingMessage;
     if (message.kind === "ping") {
-      transport.send(source, { kind: "pong", sequence: message.sequence, sentUs: message.sentUs } satisfies PingMessage, options.messageSizeBytes);
+      transport.send(
+        source,
+        { kind: "pong", sequence: message.sequence, sentUs: message.sentUs } satisfies PingMessage,
+        options.messageSizeBytes,
+      );
     } else {
       stats.record(regionPairName(selfRegion, regionOf(source)), clock.nowUs() - message.sentUs);
     }
@@ -80,7 +90,8 @@ export interface PingWorld {
 }
 
 export function buildPingWorld(config: WorldConfig, seed: number, options: PingOptions = defaultPingOptions): PingWorld {
-  if (!Number.isInteger(options.intervalUs) || options.intervalUs < 1) throw new RangeError(`ping.intervalUs: expected a positive integer, got ${options.intervalUs}`);
+  if (!Number.isInteger(options.intervalUs) || options.intervalUs < 1)
+    throw new RangeError(`ping.intervalUs: expected a positive integer, got ${options.intervalUs}`);
   if (!Number.isInteger(options.hostsPerDatacenter) || options.hostsPerDatacenter < 1) {
     throw new RangeError(`ping.hostsPerDatacenter: expected a positive integer, got ${options.hostsPerDatacenter}`);
   }

@@ -62,7 +62,8 @@ export class Topology {
   }
 
   private resolveRtt(config: TopologyConfig, source: string, target: string): { rttMs: number; jitterFraction: number } {
-    const matches = (a: string, b: string) => config.links.find((link) => (link.source === a && link.target === b) || (link.source === b && link.target === a));
+    const matches = (a: string, b: string) =>
+      config.links.find((link) => (link.source === a && link.target === b) || (link.source === b && link.target === a));
     const fallbackJitter = config.jitterFraction;
     if (source === target) return { rttMs: config.sameDatacenterRttMs, jitterFraction: fallbackJitter };
     const datacenterLink = matches(source, target);
@@ -149,14 +150,16 @@ export class Topology {
     const count = this.datacenters.length;
     const a = this.datacenterIndex.get(source);
     const b = this.datacenterIndex.get(target);
-    if (a === undefined || b === undefined) throw new TopologyError("UNKNOWN_DATACENTER", `unknown datacenter "${a === undefined ? source : target}"`);
+    if (a === undefined || b === undefined)
+      throw new TopologyError("UNKNOWN_DATACENTER", `unknown datacenter "${a === undefined ? source : target}"`);
     return (this.baseUsByDatacenterPair[a * count + b] as number) + (this.baseUsByDatacenterPair[b * count + a] as number);
   }
 
   private pairIndex(source: number, target: number): number {
     const a = this.hostDatacenterIndex[source];
     const b = this.hostDatacenterIndex[target];
-    if (a === undefined || b === undefined) throw new TopologyError("UNKNOWN_HOST", `no host at index ${a === undefined ? source : target}`);
+    if (a === undefined || b === undefined)
+      throw new TopologyError("UNKNOWN_HOST", `no host at index ${a === undefined ? source : target}`);
     return a * this.datacenters.length + b;
   }
 }

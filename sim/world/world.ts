@@ -8,7 +8,15 @@ import { Scheduler } from "../kernel/scheduler.js";
 import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { SimDisk } from "./disk.js";
 import { Network, type MessageCounts } from "./network.js";
-import { IncarnationClock, IncarnationTransport, ProcessError, ProcessSlot, type ProcessContext, type ProcessFactory, type ProcessState } from "./process.js";
+import {
+  IncarnationClock,
+  IncarnationTransport,
+  ProcessError,
+  ProcessSlot,
+  type ProcessContext,
+  type ProcessFactory,
+  type ProcessState,
+} from "./process.js";
 import { Topology, type HostInfo } from "./topology.js";
 
 export type LogSink = (hostId: string, level: LogLevel, name: string, fields: Record<string, unknown> | undefined, nowUs: number) => void;
@@ -55,7 +63,11 @@ export class World {
     this.scheduler = new Scheduler(options.pendingEventsMax === undefined ? {} : { pendingEventsMax: options.pendingEventsMax });
     this.random = createRandom(options.seed);
     this.topology = new Topology(this.config.topology);
-    this.network = new Network(this.config.network, { scheduler: this.scheduler, random: this.random.fork("network"), topology: this.topology });
+    this.network = new Network(this.config.network, {
+      scheduler: this.scheduler,
+      random: this.random.fork("network"),
+      topology: this.topology,
+    });
     this.network.setReceiver((target, source, message) => {
       const slot = this.hosts[target]?.slot ?? null;
       return slot === null ? "target-down" : slot.receive(source, message);
@@ -89,7 +101,8 @@ export class World {
   /** Starts a process on `hostId` (which must have been added and be free). */
   spawn(hostId: string, factory: ProcessFactory): ProcessContext {
     const record = this.record(hostId);
-    if (record.slot !== null && record.slot.state !== "down") throw new ProcessError("ALREADY_RUNNING", `${hostId}: a process is already running`);
+    if (record.slot !== null && record.slot.state !== "down")
+      throw new ProcessError("ALREADY_RUNNING", `${hostId}: a process is already running`);
     record.slot = new ProcessSlot(hostId, record.info.index, factory, this.scheduler);
     return this.start(record, record.slot);
   }
@@ -173,7 +186,8 @@ export class World {
     record.disk.attachTimers(clock);
     const sink = this.logSink;
     const scheduler = this.scheduler;
-    const log: Log = sink === undefined ? { event() {} } : { event: (level, name, fields) => sink(hostId, level, name, fields, scheduler.nowUs) };
+    const log: Log =
+      sink === undefined ? { event() {} } : { event: (level, name, fields) => sink(hostId, level, name, fields, scheduler.nowUs) };
     const context: ProcessContext = {
       hostId,
       clock,

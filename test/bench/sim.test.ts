@@ -3,7 +3,17 @@ import { run } from "../../bench/sim.js";
 
 describe("bench sim (shape only: figures come from `ldc bench sim`, not from tests)", () => {
   it("reports the scheduler rate and the ping world's ratio from a real, tiny run", async () => {
-    const result = await run({ schedulerEvents: 20_000, pendingEvents: 100, pingSimulatedUs: 1_000_000, repetitions: 1, cellsSimulatedUs: 200_000, saturatedOpsPerSecond: 5_000, saturatedSimulatedUs: 200_000, cellsRepetitions: 2, floorTransfers: 2_000 });
+    const result = await run({
+      schedulerEvents: 20_000,
+      pendingEvents: 100,
+      pingSimulatedUs: 1_000_000,
+      repetitions: 1,
+      cellsSimulatedUs: 200_000,
+      saturatedOpsPerSecond: 5_000,
+      saturatedSimulatedUs: 200_000,
+      cellsRepetitions: 2,
+      floorTransfers: 2_000,
+    });
     expect(result.schedulerEventsPerSecondRuns).toHaveLength(1);
     expect(result.schedulerEventsPerSecond).toBeGreaterThan(0);
     expect(result.pingWorld.simulatedMs).toBe(1000);

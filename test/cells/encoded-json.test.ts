@@ -12,7 +12,12 @@ describe("encoded JSON", () => {
       fc.property(fc.dictionary(key, fc.jsonValue()), fc.dictionary(key, fc.jsonValue()), (plain, rawValues) => {
         const raw = Object.entries(rawValues).filter(([name]) => !(name in plain));
         const expected = JSON.stringify({ ...plain, ...Object.fromEntries(raw) });
-        expect(jsonObjectText(plain, raw.map(([key, value]) => [key, JSON.stringify(value)]))).toBe(expected);
+        expect(
+          jsonObjectText(
+            plain,
+            raw.map(([key, value]) => [key, JSON.stringify(value)]),
+          ),
+        ).toBe(expected);
       }),
     );
     expect(jsonObjectText({}, [])).toBe("{}");

@@ -28,7 +28,10 @@ describe("placement of the default world", () => {
     expect(new Set(placement.replicas().map((replica) => replica.replica)).size).toBe(30);
     for (const cell of placement.cells) {
       expect(cell.replicas.map((replica) => replica.datacenter)).toEqual(["hz-a", "hz-b", "sh-a", "sh-b", "sz-a"]);
-      const perRegion = cell.replicas.reduce<Record<string, number>>((counts, replica) => ({ ...counts, [replica.region]: (counts[replica.region] ?? 0) + 1 }), {});
+      const perRegion = cell.replicas.reduce<Record<string, number>>(
+        (counts, replica) => ({ ...counts, [replica.region]: (counts[replica.region] ?? 0) + 1 }),
+        {},
+      );
       expect(perRegion).toEqual({ hangzhou: 2, shanghai: 2, shenzhen: 1 });
     }
     expect(placement.cells[0].replicas[0]).toEqual({ cell: "cell-1", replica: "cell-1/hz-a", datacenter: "hz-a", region: "hangzhou" });
@@ -43,7 +46,14 @@ describe("placement of the default world", () => {
   });
 
   it("prefers hangzhou for cells 1-3 and shanghai for 4-6, never shenzhen", () => {
-    expect(placement.cells.map((cell) => cell.preferredLeaderRegion)).toEqual(["hangzhou", "hangzhou", "hangzhou", "shanghai", "shanghai", "shanghai"]);
+    expect(placement.cells.map((cell) => cell.preferredLeaderRegion)).toEqual([
+      "hangzhou",
+      "hangzhou",
+      "hangzhou",
+      "shanghai",
+      "shanghai",
+      "shanghai",
+    ]);
   });
 
   it("orders each cell's survivors for priority elections: its preferred region, then the other pair, then the single", () => {
@@ -88,20 +98,38 @@ describe("placement of the default world", () => {
       ],
     });
     expect(flat).toEqual(DEFAULT_TOPOLOGY);
-    expect(placementError(() => groupDatacenters({ regions: [{ name: "x" }], datacenters: [{ name: "d", region: "y" }] })).field).toBe("topology.datacenters[0].region");
+    expect(placementError(() => groupDatacenters({ regions: [{ name: "x" }], datacenters: [{ name: "d", region: "y" }] })).field).toBe(
+      "topology.datacenters[0].region",
+    );
   });
 });
 
 describe("placement validation", () => {
   it("rejects a topology that cannot survive a region loss, naming the field", () => {
-    const twoRegions = { regions: [{ name: "a", datacenters: ["a1", "a2", "a3"] }, { name: "b", datacenters: ["b1", "b2"] }] };
+    const twoRegions = {
+      regions: [
+        { name: "a", datacenters: ["a1", "a2", "a3"] },
+        { name: "b", datacenters: ["b1", "b2"] },
+      ],
+    };
     const error = placementError(() => planPlacement(twoRegions));
     expect(error.code).toBe("INVALID_TOPOLOGY");
     expect(error.field).toBe("topology.regions");
     expect(error.message).toMatch(/at most 2 per region/);
-    const tooFew = { regions: [{ name: "a", datacenters: ["a1"] }, { name: "b", datacenters: ["b1"] }, { name: "c", datacenters: ["c1", "c2"] }] };
+    const tooFew = {
+      regions: [
+        { name: "a", datacenters: ["a1"] },
+        { name: "b", datacenters: ["b1"] },
+        { name: "c", datacenters: ["c1", "c2"] },
+      ],
+    };
     expect(placementError(() => planPlacement(tooFew)).code).toBe("INVALID_TOPOLOGY");
-    const duplicate = { regions: [{ name: "a", datacenters: ["x"] }, { name: "b", datacenters: ["x"] }] };
+    const duplicate = {
+      regions: [
+        { name: "a", datacenters: ["x"] },
+        { name: "b", datacenters: ["x"] },
+      ],
+    };
     expect(placementError(() => planPlacement(duplicate)).field).toBe("topology.regions[1].datacenters[0]");
   });
 
@@ -121,9 +149,20 @@ describe("placement validation", () => {
     expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { replicasPerCell: 4 })).field).toBe("cells.replicasPerCell");
     expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { cellCount: 0 })).field).toBe("cells.count");
     expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { cellCount: 6, shardCount: 5 })).field).toBe("cells.shards");
-    expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { preferredLeaderRegions: { "cell-1": "shenzhen" } })).field).toBe("cells.preferredLeaderRegions.cell-1");
-    expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { preferredLeaderRegions: { "cell-9": "hangzhou" } })).field).toBe("cells.preferredLeaderRegions.cell-9");
+    expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { preferredLeaderRegions: { "cell-1": "shenzhen" } })).field).toBe(
+      "cells.preferredLeaderRegions.cell-1",
+    );
+    expect(placementError(() => planPlacement(DEFAULT_TOPOLOGY, { preferredLeaderRegions: { "cell-9": "hangzhou" } })).field).toBe(
+      "cells.preferredLeaderRegions.cell-9",
+    );
     const swapped = planPlacement(DEFAULT_TOPOLOGY, { preferredLeaderRegions: { "cell-1": "shanghai" } });
-    expect(swapped.cells.map((cell) => cell.preferredLeaderRegion)).toEqual(["shanghai", "hangzhou", "hangzhou", "shanghai", "shanghai", "shanghai"]);
+    expect(swapped.cells.map((cell) => cell.preferredLeaderRegion)).toEqual([
+      "shanghai",
+      "hangzhou",
+      "hangzhou",
+      "shanghai",
+      "shanghai",
+      "shanghai",
+    ]);
   });
 });

@@ -65,7 +65,9 @@ describe("replicas under power loss, partitions and compaction", () => {
       try {
         acknowledgedTotal += runSeed(seed).acknowledged;
       } catch (error) {
-        throw new Error(`seed ${seed} failed (rerun: REPLICA_SEED=${seed} npx vitest run test/cells/replica-randomized.test.ts): ${(error as Error).message}`);
+        throw new Error(
+          `seed ${seed} failed (rerun: REPLICA_SEED=${seed} npx vitest run test/cells/replica-randomized.test.ts): ${(error as Error).message}`,
+        );
       }
     }
     expect(acknowledgedTotal).toBeGreaterThan(seeds.length * 20);

@@ -6,7 +6,8 @@ import { rewriteFile } from "./fixtures/sim-disk.js";
 
 function submitAll(cluster: ReplicaCluster, leader: string, count: number, prefix = "r"): SubmitOutcome[] {
   const outcomes: SubmitOutcome[] = [];
-  for (let i = 0; i < count; i++) cluster.replica(leader).submit({ requestId: `${prefix}${i}`, command: i }, (outcome) => outcomes.push(outcome));
+  for (let i = 0; i < count; i++)
+    cluster.replica(leader).submit({ requestId: `${prefix}${i}`, command: i }, (outcome) => outcomes.push(outcome));
   cluster.waitFor(() => outcomes.length === count);
   return outcomes;
 }
@@ -121,7 +122,10 @@ describe("Replica", () => {
 
   it("builds a large snapshot in steps while it goes on committing; the snapshot is the state at its start and the WAL keeps what came after", () => {
     // 5 items per step, 10 ms apart: a snapshot of ~30 items takes ~60 ms of simulated time.
-    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, { raft: { snapshotStepUnits: 5, snapshotStepDelayUs: 10_000 }, machine: () => new SteppedListStateMachine() });
+    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, {
+      raft: { snapshotStepUnits: 5, snapshotStepDelayUs: 10_000 },
+      machine: () => new SteppedListStateMachine(),
+    });
     cluster.waitFor(() => cluster.leader() !== null);
     cluster.runFor(50_000);
     const leader = cluster.leader()!;
@@ -148,7 +152,10 @@ describe("Replica", () => {
   });
 
   it("drops a snapshot being built when the replica crashes, and starts over after the restart", () => {
-    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, { raft: { snapshotStepUnits: 2, snapshotStepDelayUs: 10_000 }, machine: () => new SteppedListStateMachine() });
+    const cluster = new ReplicaCluster(["a", "b", "c"], 20, {}, 7, {
+      raft: { snapshotStepUnits: 2, snapshotStepDelayUs: 10_000 },
+      machine: () => new SteppedListStateMachine(),
+    });
     cluster.waitFor(() => cluster.leader() !== null);
     cluster.runFor(50_000);
     const leader = cluster.leader()!;

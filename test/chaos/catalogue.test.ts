@@ -17,11 +17,22 @@ function errorOf(thunk: () => unknown): ChaosError {
 describe("parseFaultSpec", () => {
   it("reads the issue's drill shorthand: target keys and duration at the top level", () => {
     const spec = parseFaultSpec({ type: "region-outage", region: "hangzhou", duration: "30s" });
-    expect(spec).toEqual({ type: "region-outage", target: { select: "all", regions: ["hangzhou"] }, params: {}, durationUs: 30_000_000, leaseUs: 30_000_000 });
+    expect(spec).toEqual({
+      type: "region-outage",
+      target: { select: "all", regions: ["hangzhou"] },
+      params: {},
+      durationUs: 30_000_000,
+      leaseUs: 30_000_000,
+    });
   });
 
   it("reads the API form with params and leaseMs, filling defaults", () => {
-    const spec = parseFaultSpec({ type: "latency", target: { region: "shanghai", label: "hosts in shanghai" }, leaseMs: 5000, params: { delayMs: 80 } });
+    const spec = parseFaultSpec({
+      type: "latency",
+      target: { region: "shanghai", label: "hosts in shanghai" },
+      leaseMs: 5000,
+      params: { delayMs: 80 },
+    });
     expect(spec.params).toEqual({ delayMs: 80, jitterMs: 10 });
     expect(spec.leaseUs).toBe(5_000_000);
     expect(spec.durationUs).toBeNull();
@@ -60,7 +71,9 @@ describe("target selection", () => {
   it("names a target that does not exist", () => {
     const cluster = fakeCluster();
     const spec = parseFaultSpec({ type: "region-outage", region: "atlantis" });
-    const error = errorOf(() => resolveTarget(spec.type, spec.target, universeOf(cluster), cluster.random.fork("chaos"), "steps[0].inject"));
+    const error = errorOf(() =>
+      resolveTarget(spec.type, spec.target, universeOf(cluster), cluster.random.fork("chaos"), "steps[0].inject"),
+    );
     expect(error.code).toBe("NO_SUCH_TARGET");
     expect(error.field).toBe("steps[0].inject.regions");
     expect(error.message).toContain('"atlantis"');

@@ -35,8 +35,16 @@ describe("drill format", () => {
     expect(drill.durationUs).toBe(90_000_000);
     expect(drill.workload).toEqual({ profile: "steady", opsPerSecond: 2000 });
     expect(drill.steps).toHaveLength(1);
-    expect(drill.steps[0]).toMatchObject({ kind: "inject", atUs: 20_000_000, spec: { type: "region-outage", target: { regions: ["hangzhou"] }, durationUs: 30_000_000 } });
-    expect(drill.expect).toMatchObject({ rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["linearizable", "bank", "durability", "replica-agreement"] });
+    expect(drill.steps[0]).toMatchObject({
+      kind: "inject",
+      atUs: 20_000_000,
+      spec: { type: "region-outage", target: { regions: ["hangzhou"] }, durationUs: 30_000_000 },
+    });
+    expect(drill.expect).toMatchObject({
+      rtoMsMax: 1500,
+      lostAckedTransfersMax: 0,
+      checkers: ["linearizable", "bank", "durability", "replica-agreement"],
+    });
   });
 
   it("names the field and the line of an unknown fault type", () => {
@@ -73,19 +81,37 @@ describe("drill format", () => {
   });
 
   it("reads JSON too, and reports malformed YAML with a line", () => {
-    const drill = parseDrillText(JSON.stringify({ name: "j", duration: "10s", steps: [{ at: "1s", inject: { type: "pause", target: "leader", leaseMs: 2000 } }] }), universe);
+    const drill = parseDrillText(
+      JSON.stringify({ name: "j", duration: "10s", steps: [{ at: "1s", inject: { type: "pause", target: "leader", leaseMs: 2000 } }] }),
+      universe,
+    );
     expect(drill.steps[0]).toMatchObject({ kind: "inject", spec: { type: "pause", leaseUs: 2_000_000 } });
     expect(errorOf("name: x\nduration: [60s\n").line).toBeGreaterThan(0);
   });
 
   it("moves the step cursor with wait and checks cells named in expect", () => {
-    const drill = parseDrillText(`name: w\nduration: 60s\nsteps:\n  - {at: 10s, inject: {type: kill, cell: cell-1, select: majority, duration: 10s}}\n  - wait: 5s\n  - expect: {unavailable: [cell-1]}\n`, universe);
+    const drill = parseDrillText(
+      `name: w\nduration: 60s\nsteps:\n  - {at: 10s, inject: {type: kill, cell: cell-1, select: majority, duration: 10s}}\n  - wait: 5s\n  - expect: {unavailable: [cell-1]}\n`,
+      universe,
+    );
     expect(drill.steps[1]).toMatchObject({ kind: "expect", atUs: 15_000_000, unavailable: ["cell-1"] });
-    expect(errorOf(`name: w\nduration: 60s\nsteps:\n  - expect: {unavailable: [cell-9]}\n`)).toMatchObject({ field: "steps[0].expect.unavailable[0]", line: 4 });
+    expect(errorOf(`name: w\nduration: 60s\nsteps:\n  - expect: {unavailable: [cell-9]}\n`)).toMatchObject({
+      field: "steps[0].expect.unavailable[0]",
+      line: 4,
+    });
   });
 
   it("every built-in drill parses against the default world and stays short", () => {
-    expect(builtinDrillNames()).toEqual(["region-outage", "dc-outage", "leader-dc-partition", "minority-partition-flapping", "disk-corruption-one-replica", "rolling-restart", "double-11-peak-with-region-loss", "random-availability-attacks"]);
+    expect(builtinDrillNames()).toEqual([
+      "region-outage",
+      "dc-outage",
+      "leader-dc-partition",
+      "minority-partition-flapping",
+      "disk-corruption-one-replica",
+      "rolling-restart",
+      "double-11-peak-with-region-loss",
+      "random-availability-attacks",
+    ]);
     for (const name of Object.keys(BUILTIN_DRILLS)) {
       const drill = builtinDrill(name, universe);
       expect(drill.name).toBe(name);

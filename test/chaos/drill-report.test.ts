@@ -25,7 +25,8 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const headings = (html: string, level: number): string[] => [...html.matchAll(new RegExp(`<h${level}>([^<]*)</h${level}>`, "g"))].map((match) => match[1] as string);
+const headings = (html: string, level: number): string[] =>
+  [...html.matchAll(new RegExp(`<h${level}>([^<]*)</h${level}>`, "g"))].map((match) => match[1] as string);
 
 function expectOneFormat(html: string, where: string): void {
   expect(headings(html, 2), where).toEqual(["Summary", "Timeline (seconds of drill time)", "Checkers", "Raw result"]);
@@ -45,8 +46,14 @@ describe("one drill report (issue 15: defect 15)", () => {
   it("the CLI's --out report, its terminal report and the controller's report are one format", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ldc-report-"));
     const file = join(dir, "short.yaml");
-    writeFileSync(file, `name: short-partition\nduration: 25s\nworkload: {profile: steady, opsPerSecond: 80}\nsteps:\n  - at: 8s\n    inject: {type: partition, target: {select: leader}, shape: isolate, duration: 6s}\nexpect: {rtoMsMax: 1500}\n`);
-    const cli = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "6", "--out", join(dir, "out")], { cwd: ROOT, encoding: "utf8" });
+    writeFileSync(
+      file,
+      `name: short-partition\nduration: 25s\nworkload: {profile: steady, opsPerSecond: 80}\nsteps:\n  - at: 8s\n    inject: {type: partition, target: {select: leader}, shape: isolate, duration: 6s}\nexpect: {rtoMsMax: 1500}\n`,
+    );
+    const cli = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "6", "--out", join(dir, "out")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(cli.status, cli.stderr).toBe(0);
     const cliHtml = readFileSync(join(dir, "out", "report.html"), "utf8");
     expectOneFormat(cliHtml, "cli");
@@ -78,8 +85,22 @@ function syntheticHistory(fromUs: number, toUs: number, everyUs: number, latency
   let process = 0;
   for (let atUs = fromUs; atUs < toUs; atUs += everyUs) {
     const failed = fails(atUs + latencyUs);
-    ops.push({ process, type: "invoke", f: "transfer", value: { cell: "cell-1", from: "a", to: "b", amount: 1 }, time: atUs, index: ops.length });
-    ops.push({ process, type: failed ? "fail" : "ok", f: "transfer", value: { cell: "cell-1", from: "a", to: "b", amount: 1 }, time: atUs + latencyUs, index: ops.length });
+    ops.push({
+      process,
+      type: "invoke",
+      f: "transfer",
+      value: { cell: "cell-1", from: "a", to: "b", amount: 1 },
+      time: atUs,
+      index: ops.length,
+    });
+    ops.push({
+      process,
+      type: failed ? "fail" : "ok",
+      f: "transfer",
+      value: { cell: "cell-1", from: "a", to: "b", amount: 1 },
+      time: atUs + latencyUs,
+      index: ops.length,
+    });
     process++;
   }
   return ops;
@@ -87,7 +108,27 @@ function syntheticHistory(fromUs: number, toUs: number, everyUs: number, latency
 
 function resultWith(faults: DrillResult["faults"]): DrillResult {
   const none = { ops: 0, errorRate: 0, p50Ms: null, p99Ms: null };
-  return { drill: "d", seed: 1, outcome: "SUCCEEDED", rtoMs: {}, lostAckedTransfers: 0, availability: {}, latency: { before: none, during: none, after: none }, checkers: {}, faults, steps: [], replicasNotUp: [], operations: 0, simulatedMs: 0, traceHash: "x", reasons: [], stop: null, stoppedBy: null, abortReason: null, prediction: null };
+  return {
+    drill: "d",
+    seed: 1,
+    outcome: "SUCCEEDED",
+    rtoMs: {},
+    lostAckedTransfers: 0,
+    availability: {},
+    latency: { before: none, during: none, after: none },
+    checkers: {},
+    faults,
+    steps: [],
+    replicasNotUp: [],
+    operations: 0,
+    simulatedMs: 0,
+    traceHash: "x",
+    reasons: [],
+    stop: null,
+    stoppedBy: null,
+    abortReason: null,
+    prediction: null,
+  };
 }
 
 describe("the report's error rate is the page's (issue 15: defect 13)", () => {
@@ -96,8 +137,19 @@ describe("the report's error rate is the page's (issue 15: defect 13)", () => {
     // 400 requests a second for 60 s; in [30 s, 30.5 s) of drill time 4 of the 200 fail: 2 %.
     const spikeFromUs = startUs + 30_000_000;
     let failedInSpike = 0;
-    const history = syntheticHistory(startUs, startUs + 60_000_000, 2_500, 1_000, (atUs) => atUs >= spikeFromUs && atUs < spikeFromUs + CHART_BIN_US && failedInSpike++ % 50 === 0);
-    const report = buildDrillReport({ result: resultWith([{ id: "f-1", type: "latency", startMs: 10_000, endMs: 50_000, cells: ["cell-1"] }]), history, startUs, durationMs: 60_000 });
+    const history = syntheticHistory(
+      startUs,
+      startUs + 60_000_000,
+      2_500,
+      1_000,
+      (atUs) => atUs >= spikeFromUs && atUs < spikeFromUs + CHART_BIN_US && failedInSpike++ % 50 === 0,
+    );
+    const report = buildDrillReport({
+      result: resultWith([{ id: "f-1", type: "latency", startMs: 10_000, endMs: 50_000, cells: ["cell-1"] }]),
+      history,
+      startUs,
+      durationMs: 60_000,
+    });
 
     const during = report.summary.during.find((cell) => cell.cell === "cell-1");
     expect(during?.errorRatePeak).toBe(0.02);
@@ -114,7 +166,8 @@ describe("the report's error rate is the page's (issue 15: defect 13)", () => {
     for (const completion of completions) {
       while ((completion.time as number) >= binEndUs) {
         const figures = stats.roll(CHART_BIN_US).cells.get("cell-1");
-        if (figures !== undefined) page.push({ atS: (binEndUs - CHART_BIN_US - startUs) / 1e6, errorRate: figures.errorRate, p99Ms: figures.p99Ms });
+        if (figures !== undefined)
+          page.push({ atS: (binEndUs - CHART_BIN_US - startUs) / 1e6, errorRate: figures.errorRate, p99Ms: figures.p99Ms });
         binEndUs += CHART_BIN_US;
       }
       stats.recordOutcome("cell-1", completion.type === "ok", 1_000, "hangzhou");
@@ -131,7 +184,8 @@ describe("the report's error rate is the page's (issue 15: defect 13)", () => {
     const page: { atMs: number; cells: Record<string, { errorRate: number; p99Ms: number }> }[] = [];
     const faultTimes: { atMs: number; action: string; id: string }[] = [];
     h.setup.controller.subscribe((event) => {
-      if (event.type === "traffic") page.push({ atMs: event.atMs, cells: event.cells as Record<string, { errorRate: number; p99Ms: number }> });
+      if (event.type === "traffic")
+        page.push({ atMs: event.atMs, cells: event.cells as Record<string, { errorRate: number; p99Ms: number }> });
       if (event.type === "fault") faultTimes.push({ atMs: event.atMs, action: event.action, id: (event.fault as { id: string }).id });
     });
     await h.run(1_000_000);
@@ -148,11 +202,15 @@ describe("the report's error rate is the page's (issue 15: defect 13)", () => {
     expect(healed).toBeDefined();
     const fromMs = drillFault?.atMs as number;
     const toMs = healed?.atMs as number;
-    const rows = [...html.matchAll(/<tr><td>(cell-\d+)<\/td><td>\d+<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*) ms<\/td>/g)].map((match) => [match[1] as string, match[2] as string, Number(match[3])] as const);
+    const rows = [
+      ...html.matchAll(/<tr><td>(cell-\d+)<\/td><td>\d+<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*) ms<\/td>/g),
+    ].map((match) => [match[1] as string, match[2] as string, Number(match[3])] as const);
     expect(rows.length).toBe(6);
     for (const [cell, shownRate, shownP99Ms] of rows) {
       // A traffic event at atMs closes the chart period [atMs - 500, atMs).
-      const periods = page.filter((event) => event.atMs > fromMs && event.atMs - CHART_BIN_US / 1000 < toMs).map((event) => event.cells[cell] ?? { errorRate: 0, p99Ms: 0 });
+      const periods = page
+        .filter((event) => event.atMs > fromMs && event.atMs - CHART_BIN_US / 1000 < toMs)
+        .map((event) => event.cells[cell] ?? { errorRate: 0, p99Ms: 0 });
       expect(periods.length, cell).toBeGreaterThan(10);
       expect(shownRate, cell).toBe(formatRate(Math.max(0, ...periods.map((figures) => figures.errorRate))));
       expect(shownP99Ms, cell).toBe(Math.max(0, ...periods.map((figures) => figures.p99Ms)));

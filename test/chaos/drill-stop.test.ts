@@ -29,7 +29,10 @@ function fieldOf(input: unknown): string {
 describe("stop conditions in the drill format", () => {
   const base = { name: "x", duration: "30s" };
   it("reads the four limits and the window; none set means no stop conditions", () => {
-    const drill = parseDrill({ ...base, stop: { errorRateMax: 0.2, p99MsMax: 300, lostAckedTransfersMax: 0, unavailableMsMax: 2000, window: "2s" } });
+    const drill = parseDrill({
+      ...base,
+      stop: { errorRateMax: 0.2, p99MsMax: 300, lostAckedTransfersMax: 0, unavailableMsMax: 2000, window: "2s" },
+    });
     expect(drill.stop).toEqual({ errorRateMax: 0.2, p99MsMax: 300, lostAckedTransfersMax: 0, unavailableMsMax: 2000, windowUs: 2_000_000 });
     expect(parseDrill({ ...base, stop: { p99MsMax: 1 } }).stop?.windowUs).toBe(5_000_000);
     expect(parseDrill(base).stop).toBeNull();
@@ -39,7 +42,9 @@ describe("stop conditions in the drill format", () => {
     expect(fieldOf({ ...base, stop: { p99MsMax: -1 } })).toMatch(/^stop\.p99MsMax: expected a non-negative number of milliseconds, got -1/);
     expect(fieldOf({ ...base, stop: { errorRateMax: "lots" } })).toMatch(/^stop\.errorRateMax: expected an error rate in \[0, 1\]/);
     expect(fieldOf({ ...base, stop: { errorRateMax: 1.5 } })).toMatch(/^stop\.errorRateMax: expected an error rate in \[0, 1\], got 1\.5/);
-    expect(fieldOf({ ...base, stop: { lostAckedTransfersMax: 0.5 } })).toMatch(/^stop\.lostAckedTransfersMax: expected a non-negative count/);
+    expect(fieldOf({ ...base, stop: { lostAckedTransfersMax: 0.5 } })).toMatch(
+      /^stop\.lostAckedTransfersMax: expected a non-negative count/,
+    );
     expect(fieldOf({ ...base, stop: { unavailableMsMax: null } })).toMatch(/^stop\.unavailableMsMax: /);
     expect(fieldOf({ ...base, stop: { p99Max: 3 } })).toBe("stop.p99Max: unknown key");
     expect(fieldOf({ ...base, stop: { p99MsMax: 3, window: "0s" } })).toBe("stop.window: expected a positive duration");
@@ -75,10 +80,24 @@ stop: {unavailableMsMax: 1500}
   }, 120_000);
 
   it("errorRateMax judges a sliding window: a latency fault does not trip it, a cell losing its quorum does", async () => {
-    const tolerant = (await runDrill(parseDrillText(`name: slow\nduration: 20s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: latency, region: shanghai, delayMs: 30, duration: 10s}}\nstop: {errorRateMax: 0.05}\nexpect: {checkers: [durability]}\n`), { seed: 2 })).result;
+    const tolerant = (
+      await runDrill(
+        parseDrillText(
+          `name: slow\nduration: 20s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: latency, region: shanghai, delayMs: 30, duration: 10s}}\nstop: {errorRateMax: 0.05}\nexpect: {checkers: [durability]}\n`,
+        ),
+        { seed: 2 },
+      )
+    ).result;
     expect(tolerant.outcome).toBe("SUCCEEDED");
     expect(tolerant.stoppedBy).toBeNull();
-    const outage = (await runDrill(parseDrillText(`name: outage\nduration: 40s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: kill, cell: cell-1, select: majority, duration: 30s}}\nstop: {errorRateMax: 0.05, window: 2s}\nexpect: {checkers: [durability]}\n`), { seed: 2 })).result;
+    const outage = (
+      await runDrill(
+        parseDrillText(
+          `name: outage\nduration: 40s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - {at: 3s, inject: {type: kill, cell: cell-1, select: majority, duration: 30s}}\nstop: {errorRateMax: 0.05, window: 2s}\nexpect: {checkers: [durability]}\n`,
+        ),
+        { seed: 2 },
+      )
+    ).result;
     expect(outage.outcome).toBe("ABORTED");
     expect(outage.stoppedBy?.condition).toBe("errorRateMax");
     expect(outage.stoppedBy?.value).toBeGreaterThan(0.05);
@@ -92,7 +111,9 @@ stop: {unavailableMsMax: 1500}
     virtual.awaitLeaders(2_000_000);
     virtual.startWorkload();
     const faults = new FaultManager(virtual.cluster);
-    const drill = parseDrillText(`name: long\nduration: 60s\nsteps:\n  - {at: 2s, inject: {type: partition, target: {cell: cell-2, select: leader}, duration: 50s}}\n`);
+    const drill = parseDrillText(
+      `name: long\nduration: 60s\nsteps:\n  - {at: 2s, inject: {type: partition, target: {cell: cell-2, select: leader}, duration: 50s}}\n`,
+    );
     let result: DrillResult | null = null;
     const prediction = { atMs: 100, outcome: "SUCCEEDED", rtoMs: { "cell-2": 420 }, lostAckedTransfers: 0, errorRate: 0.01, p99Ms: 30 };
     const handle = startDrill(virtual, drill, { faults, prediction }, (done) => (result = done));
@@ -116,7 +137,10 @@ describe("ldc drill run with stop conditions", () => {
 
   it("stop: {p99MsMax: 1} ends ABORTED, exit 1, stoppedBy.condition p99MsMax, no fault left", () => {
     const file = join(dir, "p99.yaml");
-    writeFileSync(file, `name: stop-on-p99\nduration: 30s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - at: 1s\n    inject: {type: latency, region: hangzhou, delayMs: 80, duration: 20s}\nstop: {p99MsMax: 1, window: 2s}\n`);
+    writeFileSync(
+      file,
+      `name: stop-on-p99\nduration: 30s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - at: 1s\n    inject: {type: latency, region: hangzhou, delayMs: 80, duration: 20s}\nstop: {p99MsMax: 1, window: 2s}\n`,
+    );
     const run = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "1", "--json"], { cwd: ROOT, encoding: "utf8" });
     expect(run.status).toBe(1);
     const result = JSON.parse(run.stdout) as DrillResult;

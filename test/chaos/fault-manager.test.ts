@@ -42,7 +42,12 @@ describe("FaultManager", () => {
     expect(manager.heal(second.value.id)).toMatchObject({ ok: false, code: "NOT_FOUND" });
     cluster.scheduler.runUntil(20_000_000);
     expect(cluster.port.down.size).toBe(0);
-    expect(events.map((event) => `${event.kind}:${event.fault.id}:${event.reason ?? ""}`)).toEqual(["injected:f-1:", "injected:f-2:", "healed:f-2:explicit", "expired:f-1:duration"]);
+    expect(events.map((event) => `${event.kind}:${event.fault.id}:${event.reason ?? ""}`)).toEqual([
+      "injected:f-1:",
+      "injected:f-2:",
+      "healed:f-2:explicit",
+      "expired:f-1:duration",
+    ]);
   });
 
   it("restarts only the processes it crashed", () => {
@@ -52,14 +57,22 @@ describe("FaultManager", () => {
     const outage = manager.inject({ type: "region-outage", region: "hangzhou", duration: "30s" });
     if (!outage.ok) throw new Error(outage.error);
     expect(outage.value.affects.hosts).toEqual(["hangzhou"]);
-    const crashed = cluster.port.calls.slice(before).filter((call) => call.startsWith("crash ")).map((call) => call.slice(6));
+    const crashed = cluster.port.calls
+      .slice(before)
+      .filter((call) => call.startsWith("crash "))
+      .map((call) => call.slice(6));
     expect(crashed).not.toContain("cell-1/hz-a");
     expect(crashed).toContain("client/hangzhou");
     expect(crashed).toHaveLength(6 * 2 - 1 + 1);
     const healedFrom = cluster.port.calls.length;
     manager.healAll();
     expect(cluster.port.down.size).toBe(0);
-    expect(cluster.port.calls.slice(healedFrom).filter((call) => call.startsWith("restart ")).map((call) => call.slice(8))).not.toContain("cell-1/hz-a");
+    expect(
+      cluster.port.calls
+        .slice(healedFrom)
+        .filter((call) => call.startsWith("restart "))
+        .map((call) => call.slice(8)),
+    ).not.toContain("cell-1/hz-a");
     expect(cluster.port.calls.at(-1)).toBe("healAll");
   });
 
@@ -83,7 +96,11 @@ describe("FaultManager", () => {
   it("answers bad specs with the field, and NO_LEADER with 409", () => {
     const { cluster, manager } = setup();
     expect(manager.inject({ type: "meteor" })).toMatchObject({ ok: false, code: "INVALID", field: "type" });
-    expect(manager.inject({ type: "kill", target: { cell: "cell-9" } })).toMatchObject({ ok: false, code: "INVALID", field: "target.cells" });
+    expect(manager.inject({ type: "kill", target: { cell: "cell-9" } })).toMatchObject({
+      ok: false,
+      code: "INVALID",
+      field: "target.cells",
+    });
     cluster.leaders.set("cell-1", null);
     expect(manager.inject({ type: "kill", target: { cell: "cell-1", select: "leader" } })).toMatchObject({ ok: false, code: "CONFLICT" });
     expect(manager.active()).toHaveLength(0);
@@ -101,7 +118,9 @@ describe("FaultManager", () => {
     const { cluster, manager } = setup(5);
     const injected = manager.inject({ type: "partition", target: { cell: "cell-3" }, shape: "majorities-ring" });
     if (!injected.ok) throw new Error(injected.error);
-    const cuts = [...cluster.port.live.values()].map((text) => JSON.parse(text.slice("partition ".length)) as { kind: string; from: string[]; to: string[] });
+    const cuts = [...cluster.port.live.values()].map(
+      (text) => JSON.parse(text.slice("partition ".length)) as { kind: string; from: string[]; to: string[] },
+    );
     expect(cuts).toHaveLength(5);
     for (const cut of cuts) {
       expect(cut.kind).toBe("one-way");
@@ -114,7 +133,10 @@ describe("FaultManager", () => {
 describe("FaultManager: who did it, and ids from outside", () => {
   it("events carry the actor: the injector (default the origin), the healer (default the origin), the lease", () => {
     const { cluster, manager, events } = setup();
-    const byOperator = manager.inject({ type: "kill", target: { hosts: ["cell-1/hz-a"] }, leaseMs: 5000 }, { origin: "api", actor: "api:10.0.0.1" });
+    const byOperator = manager.inject(
+      { type: "kill", target: { hosts: ["cell-1/hz-a"] }, leaseMs: 5000 },
+      { origin: "api", actor: "api:10.0.0.1" },
+    );
     const byDrill = manager.inject({ type: "pause", target: { hosts: ["cell-2/sh-b"] }, leaseMs: 1000 }, { origin: "drill:r-7" });
     const another = manager.inject({ type: "pause", target: { hosts: ["cell-3/sh-b"] }, leaseMs: 9000 }, { origin: "drill:r-7" });
     if (!byOperator.ok || !byDrill.ok || !another.ok) throw new Error("inject failed");

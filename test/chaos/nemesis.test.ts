@@ -7,14 +7,23 @@ import { fakeCluster } from "../domain/fake-cluster.js";
 function schedule(seed: number) {
   const cluster = fakeCluster(seed);
   const manager = new FaultManager(cluster);
-  const handle = scheduleNemesis({ cluster }, ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"], { intervalUs: 2_000_000, startUs: 1_000_000, endUs: 30_000_000 }, manager);
+  const handle = scheduleNemesis(
+    { cluster },
+    ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"],
+    { intervalUs: 2_000_000, startUs: 1_000_000, endUs: 30_000_000 },
+    manager,
+  );
   cluster.scheduler.runUntil(40_000_000);
   return { cluster, manager, handle };
 }
 
 describe("nemesis", () => {
   it("draws the same faults for the same seed, and different ones for another", () => {
-    const kinds = (seed: number): string => schedule(seed).handle.windows().map((window) => `${window.kind}@${window.startUs}-${window.endUs}`).join(" ");
+    const kinds = (seed: number): string =>
+      schedule(seed)
+        .handle.windows()
+        .map((window) => `${window.kind}@${window.startUs}-${window.endUs}`)
+        .join(" ");
     expect(kinds(11)).toBe(kinds(11));
     expect(kinds(11)).not.toBe(kinds(12));
   });
@@ -35,7 +44,8 @@ describe("nemesis", () => {
   it("every family draws a spec the catalogue accepts", () => {
     const cluster = fakeCluster(1);
     const random = cluster.random.fork("test");
-    for (const family of NEMESIS_FAMILIES) for (let draw = 0; draw < 20; draw++) expect(() => parseFaultSpec(drawFault(family, cluster, random, 5_000_000))).not.toThrow();
+    for (const family of NEMESIS_FAMILIES)
+      for (let draw = 0; draw < 20; draw++) expect(() => parseFaultSpec(drawFault(family, cluster, random, 5_000_000))).not.toThrow();
   });
 
   it("names an unknown nemesis", () => {

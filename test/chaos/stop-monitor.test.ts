@@ -7,7 +7,13 @@ import type { Op } from "../../harness/history.js";
 import type { CellView } from "../../domain/cluster.js";
 import type { Clock, TimerHandle } from "../../ground/ports.js";
 
-const none: StopConditions = { errorRateMax: null, p99MsMax: null, lostAckedTransfersMax: null, unavailableMsMax: null, windowUs: 1_000_000 };
+const none: StopConditions = {
+  errorRateMax: null,
+  p99MsMax: null,
+  lostAckedTransfersMax: null,
+  unavailableMsMax: null,
+  windowUs: 1_000_000,
+};
 
 function scripted(conditions: Partial<StopConditions>) {
   let nowUs = 0;
@@ -16,9 +22,19 @@ function scripted(conditions: Partial<StopConditions>) {
   let quorum = true;
   let process = 0;
   const clock: Clock = { nowUs: () => nowUs, setTimer: () => 0 as unknown as TimerHandle, cancelTimer: () => {} };
-  const cell = (): CellView => ({ id: "cell-1", quorumAvailable: quorum, leader: quorum ? { replica: "cell-1/hz-a", datacenter: "hz-a", region: "hangzhou" } : null }) as unknown as CellView;
+  const cell = (): CellView =>
+    ({
+      id: "cell-1",
+      quorumAvailable: quorum,
+      leader: quorum ? { replica: "cell-1/hz-a", datacenter: "hz-a", region: "hangzhou" } : null,
+    }) as unknown as CellView;
   const breaches: StoppedBy[] = [];
-  const monitor = new StopMonitor({ ...none, ...conditions }, { recorder: { history: () => ops, firstIndex: 0 }, cluster: { clock, cells: () => [cell()] }, lostAckedTransfers: () => lost }, 0, (stoppedBy) => breaches.push(stoppedBy));
+  const monitor = new StopMonitor(
+    { ...none, ...conditions },
+    { recorder: { history: () => ops, firstIndex: 0 }, cluster: { clock, cells: () => [cell()] }, lostAckedTransfers: () => lost },
+    0,
+    (stoppedBy) => breaches.push(stoppedBy),
+  );
   monitor.start();
   return {
     monitor,

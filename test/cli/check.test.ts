@@ -18,9 +18,18 @@ const ldc = (...args: string[]) => spawnSync("node", ["bin/ldc.mjs", "check", ..
 
 describe("ldc check", () => {
   it("exits 0 for valid files and prints one JSON line per file", () => {
-    const run = ldc("--model", "cas-register", "--json", `${K}/cas-register/good/cas-register-bug.edn`, `${K}/cas-register/good/memstress3-1.edn`);
+    const run = ldc(
+      "--model",
+      "cas-register",
+      "--json",
+      `${K}/cas-register/good/cas-register-bug.edn`,
+      `${K}/cas-register/good/memstress3-1.edn`,
+    );
     expect(run.status).toBe(0);
-    const lines = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { valid: unknown; model: string; ops: number; ms: number; file: string });
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { valid: unknown; model: string; ops: number; ms: number; file: string });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ valid: true, model: "cas-register", file: `${K}/cas-register/good/cas-register-bug.edn` });
     expect(typeof lines[1]?.ms).toBe("number");
@@ -56,7 +65,10 @@ describe("ldc check", () => {
   it("exits 2 with one line naming the place for bad input", () => {
     const cases: [string[], RegExp][] = [
       [["--model", "foo", "x"], /--model: expected cas-register \| multi-register \| bank \| ledger/],
-      [["--model", "cas-register", file("unpaired.edn", "[{:process 1 :type :ok :f :read :value 1}]")], /op 0: ok by process 1 has no preceding invoke/],
+      [
+        ["--model", "cas-register", file("unpaired.edn", "[{:process 1 :type :ok :f :read :value 1}]")],
+        /op 0: ok by process 1 has no preceding invoke/,
+      ],
       [["--model", "cas-register", file("bad.edn", "[{:process 1\n  :type :invoke :f :read]")], /bad\.edn:2:25: unexpected "\]"/],
       [["--model", "bank", "--initial", "{nope", `${K}/multi-register/good/multi-register.edn`], /--initial: expected JSON/],
       [["--model", "bank", "--initial", "{}", `${K}/multi-register/good/multi-register.edn`], /--initial: expected bank options/],

@@ -12,9 +12,14 @@ const root = join(import.meta.dirname, "..", "..");
 
 function ldc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "bin/ldc.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, "bin/ldc.mjs"), ...args],
+      { cwd: root, encoding: "utf8", timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -53,7 +58,14 @@ describe("durations need a unit (issue 15: defect 12)", () => {
     expect(parseDurationUs("1.5m", "x")).toBe(90_000_000);
     expect(parseDurationUs(30_000, "leaseMs")).toBe(30_000_000);
     expect(parseDurationUs("30000", "steps[0].inject.durationMs")).toBe(30_000_000);
-    for (const [value, field] of [["5", "--duration"], [5, "duration"], ["5", "lease"], ["", "duration"], ["5 parsecs", "duration"], [-1, "leaseMs"]] as const) {
+    for (const [value, field] of [
+      ["5", "--duration"],
+      [5, "duration"],
+      ["5", "lease"],
+      ["", "duration"],
+      ["5 parsecs", "duration"],
+      [-1, "leaseMs"],
+    ] as const) {
       expect(() => parseDurationUs(value, field), `${String(value)} in ${field}`).toThrow(field);
     }
   });
@@ -64,9 +76,21 @@ describe("durations need a unit (issue 15: defect 12)", () => {
     expect(chaosField(() => parseFaultSpec({ type: "partition", target, lease: "30" }))).toBe("lease");
     expect(chaosField(() => parseFaultSpec({ type: "partition", target, durationMs: 5000 }))).toBeNull();
     expect(chaosField(() => parseDrillText("name: d\nduration: 60\n"))).toBe("duration");
-    expect(chaosField(() => parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10\n    inject: {type: kill, target: {select: one}, duration: 5s}\n"))).toBe("steps[0].at");
-    expect(chaosField(() => parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10s\n    inject: {type: kill, target: {select: one}, duration: 5}\n"))).toBe("steps[0].inject.duration");
+    expect(
+      chaosField(() =>
+        parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10\n    inject: {type: kill, target: {select: one}, duration: 5s}\n"),
+      ),
+    ).toBe("steps[0].at");
+    expect(
+      chaosField(() =>
+        parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10s\n    inject: {type: kill, target: {select: one}, duration: 5}\n"),
+      ),
+    ).toBe("steps[0].inject.duration");
     expect(chaosField(() => parseDrillText("name: d\nduration: 60s\nnemesis: {faults: [kill], interval: 8}\n"))).toBe("nemesis.interval");
-    expect(chaosField(() => parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10s\n    inject: {type: kill, target: {select: one}, duration: 5s}\n"))).toBeNull();
+    expect(
+      chaosField(() =>
+        parseDrillText("name: d\nduration: 60s\nsteps:\n  - at: 10s\n    inject: {type: kill, target: {select: one}, duration: 5s}\n"),
+      ),
+    ).toBeNull();
   });
 });

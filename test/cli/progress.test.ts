@@ -1,7 +1,15 @@
 // The progress line of swarm, bench and drill run (cli/progress.ts): what it says, and that it
 // writes only to a terminal.
 import { describe, expect, it } from "vitest";
-import { formatCountProgress, formatSeconds, formatTimeProgress, progressLine, PROGRESS_LINE_CHARS_MAX, PROGRESS_REDRAW_MS_MIN, type ProgressStream } from "../../cli/progress.js";
+import {
+  formatCountProgress,
+  formatSeconds,
+  formatTimeProgress,
+  progressLine,
+  PROGRESS_LINE_CHARS_MAX,
+  PROGRESS_REDRAW_MS_MIN,
+  type ProgressStream,
+} from "../../cli/progress.js";
 
 function fakeStream(isTTY: boolean): ProgressStream & { written: string[] } {
   const written: string[] = [];
@@ -26,7 +34,9 @@ describe("progress formatters", () => {
   });
 
   it("shows simulated time done / total, clamped to the total", () => {
-    expect(formatTimeProgress({ label: "drill region-outage", doneUs: 12_000_000, totalUs: 90_000_000 })).toBe("drill region-outage: 12.0/90.0 s simulated (13%)");
+    expect(formatTimeProgress({ label: "drill region-outage", doneUs: 12_000_000, totalUs: 90_000_000 })).toBe(
+      "drill region-outage: 12.0/90.0 s simulated (13%)",
+    );
     expect(formatTimeProgress({ label: "d", doneUs: 95_000_000, totalUs: 90_000_000 }, "real")).toBe("d: 90.0/90.0 s real (100%)");
   });
 });

@@ -20,7 +20,12 @@ describe("ldc sim (cells)", () => {
     const result = await ldc("sim", "--seed", "4", "--duration", "12s", "--nemesis", "region-outage", "--check", "--json");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const out = JSON.parse(result.stdout) as { rtoMs: Record<string, number | null>; checkers: Record<string, unknown>; lostAckedTransfers: number; leaders: Record<string, string | null> };
+    const out = JSON.parse(result.stdout) as {
+      rtoMs: Record<string, number | null>;
+      checkers: Record<string, unknown>;
+      lostAckedTransfers: number;
+      leaders: Record<string, string | null>;
+    };
     expect(Object.keys(out.leaders)).toHaveLength(6);
     expect(out.lostAckedTransfers).toBe(0);
     expect(Object.values(out.checkers).every((valid) => valid === true)).toBe(true);

@@ -11,9 +11,14 @@ const root = join(import.meta.dirname, "..", "..");
 /** Runs the CLI; runs are started together so the suite pays the tsx start-up once, not per run. */
 function ldc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "bin/ldc.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, "bin/ldc.mjs"), ...args],
+      { cwd: root, encoding: "utf8", timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -25,7 +30,16 @@ describe("ldc sim", () => {
       ldc("sim", "--workload", "ping", "--seed", "8", "--duration", "60s", "--json"),
     ]);
     for (const run of [first, again, other]) expect(run.status, run.stderr).toBe(0);
-    const [a, b, c] = [first, again, other].map((run) => JSON.parse(run.stdout) as { traceHash: string; events: number; simulatedMs: number; seed: number; rttMs: Record<string, { p50: number; p99: number }> });
+    const [a, b, c] = [first, again, other].map(
+      (run) =>
+        JSON.parse(run.stdout) as {
+          traceHash: string;
+          events: number;
+          simulatedMs: number;
+          seed: number;
+          rttMs: Record<string, { p50: number; p99: number }>;
+        },
+    );
     expect(a?.traceHash).toMatch(/^[0-9a-f]{8}$/);
     expect(b?.traceHash).toBe(a?.traceHash);
     expect(b?.events).toBe(a?.events);
@@ -47,10 +61,16 @@ describe("ldc sim", () => {
     };
     const base = defaultWorldConfig();
     const cases: Array<[string, RegExp]> = [
-      [write("link.yaml", { topology: { links: [...base.topology.links, { source: "mars", target: "hangzhou", rttMs: 5 }] } }), /topology\.links\[3\]\.source: unknown region or datacenter "mars"/],
+      [
+        write("link.yaml", { topology: { links: [...base.topology.links, { source: "mars", target: "hangzhou", rttMs: 5 }] } }),
+        /topology\.links\[3\]\.source: unknown region or datacenter "mars"/,
+      ],
       [write("negative.json", { topology: { sameDatacenterRttMs: -0.2 } }), /topology\.sameDatacenterRttMs: expected a non-negative/],
       [write("loss.yaml", { network: { lossProbability: 1.5 } }), /network\.lossProbability: expected a number in \[0, 1\], got 1\.5/],
-      [write("orphan.yaml", { topology: { datacenters: [...base.topology.datacenters, { name: "x-1" }] } }), /topology\.datacenters\[5\] \(x-1\): in no region/],
+      [
+        write("orphan.yaml", { topology: { datacenters: [...base.topology.datacenters, { name: "x-1" }] } }),
+        /topology\.datacenters\[5\] \(x-1\): in no region/,
+      ],
     ];
     const runs = await Promise.all([
       ...cases.map(([path]) => ldc("sim", "--workload", "ping", "--config", path, "--duration", "1s", "--json")),

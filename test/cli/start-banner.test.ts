@@ -13,7 +13,10 @@ const root = join(import.meta.dirname, "..", "..");
 /** Runs `ldc start` until its plain token line is out, then SIGTERM; returns the non-JSON lines. */
 function startUntilBanner(dataDirectory: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "bin/ldc.mjs"), "start", "--port", "0", "--data-dir", dataDirectory], { cwd: root, env: { ...process.env, LDC_API_TOKEN: "" } });
+    const child = spawn(process.execPath, [join(root, "bin/ldc.mjs"), "start", "--port", "0", "--data-dir", dataDirectory], {
+      cwd: root,
+      env: { ...process.env, LDC_API_TOKEN: "" },
+    });
     let stdout = "";
     const plain = (): string[] => stdout.split("\n").filter((line) => line !== "" && !line.startsWith("{"));
     child.stdout.on("data", (chunk: Buffer) => {

@@ -30,7 +30,11 @@ describe("controller actions over HTTP", () => {
     expect(routing.version).toBeGreaterThan(before.version);
     expect(routing.drained).toEqual(["hangzhou"]);
     expect(Object.values(routing.cells)).not.toContain("hangzhou");
-    const regions = ((await harness.request("GET", "/api/v1/regions")).body as { regions: { name: string; gateway: { state: string }; evacuated: boolean }[] }).regions;
+    const regions = (
+      (await harness.request("GET", "/api/v1/regions")).body as {
+        regions: { name: string; gateway: { state: string }; evacuated: boolean }[];
+      }
+    ).regions;
     expect(regions.find((region) => region.name === "hangzhou")).toMatchObject({ evacuated: true, gateway: { state: "drained" } });
 
     const restored = await harness.request("POST", "/api/v1/regions/hangzhou/restore", {});
@@ -51,8 +55,18 @@ describe("controller actions over HTTP", () => {
     const forced = await harness.request("POST", "/api/v1/regions/shanghai/evacuate", { force: true, reason: "drill of the break glass" });
     expect(forced.status).toBe(200);
     const entries = await audit(harness);
-    expect(entries.some((entry) => entry.kind === "refusal" && entry.rule === "one-region-evacuated" && entry.outcome === "refused")).toBe(true);
-    expect(entries.some((entry) => entry.kind === "action" && entry.target === "shanghai" && entry.overrodeRule?.includes("one-region-evacuated") && entry.reason === "drill of the break glass")).toBe(true);
+    expect(entries.some((entry) => entry.kind === "refusal" && entry.rule === "one-region-evacuated" && entry.outcome === "refused")).toBe(
+      true,
+    );
+    expect(
+      entries.some(
+        (entry) =>
+          entry.kind === "action" &&
+          entry.target === "shanghai" &&
+          entry.overrodeRule?.includes("one-region-evacuated") &&
+          entry.reason === "drill of the break glass",
+      ),
+    ).toBe(true);
   });
 
   it("gateway-remaining refuses draining the last gateway; force overrides", async () => {
@@ -64,7 +78,9 @@ describe("controller actions over HTTP", () => {
     expect(refused.body).toMatchObject({ rule: "gateway-remaining" });
     const forced = await harness.request("POST", "/api/v1/regions/shenzhen/evacuate", { force: true, reason: "maintenance of everything" });
     expect(forced.status).toBe(200);
-    expect((await audit(harness)).find((entry) => entry.kind === "action" && entry.target === "shenzhen")?.overrodeRule).toContain("gateway-remaining");
+    expect((await audit(harness)).find((entry) => entry.kind === "action" && entry.target === "shenzhen")?.overrodeRule).toContain(
+      "gateway-remaining",
+    );
   });
 
   it("target-caught-up refuses a lagging replica; force overrides", async () => {
@@ -75,11 +91,17 @@ describe("controller actions over HTTP", () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ rule: "target-caught-up" });
     expect((await leaders(harness)).find((cell) => cell.id === "cell-1")?.leader?.region).toBe("hangzhou");
-    const forced = await harness.request("POST", "/api/v1/cells/cell-1/failover", { to: "shanghai", force: true, reason: "accept the catch-up" });
+    const forced = await harness.request("POST", "/api/v1/cells/cell-1/failover", {
+      to: "shanghai",
+      force: true,
+      reason: "accept the catch-up",
+    });
     expect(forced.status).toBe(200);
     expect(forced.body).toMatchObject({ ok: true, leader: { region: "shanghai" } });
     const entries = await audit(harness);
-    expect(entries.some((entry) => entry.kind === "refusal" && entry.rule === "target-caught-up" && entry.outcome === "overridden")).toBe(true);
+    expect(entries.some((entry) => entry.kind === "refusal" && entry.rule === "target-caught-up" && entry.outcome === "overridden")).toBe(
+      true,
+    );
     expect(entries.some((entry) => entry.kind === "action" && entry.overrodeRule === "target-caught-up")).toBe(true);
   });
 
@@ -89,7 +111,11 @@ describe("controller actions over HTTP", () => {
     const refused = await harness.request("POST", "/api/v1/cells/cell-2/failover", { to: "sh-b" });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ rule: "quorum-reachable" });
-    const forced = await harness.request("POST", "/api/v1/cells/cell-2/failover", { to: "sh-b", force: true, reason: "operator knows better" });
+    const forced = await harness.request("POST", "/api/v1/cells/cell-2/failover", {
+      to: "sh-b",
+      force: true,
+      reason: "operator knows better",
+    });
     expect(forced.status).toBe(200);
     expect((await audit(harness)).some((entry) => entry.kind === "action" && entry.overrodeRule === "quorum-reachable")).toBe(true);
   });
@@ -104,7 +130,11 @@ describe("controller actions over HTTP", () => {
     const flapping = await harness.request("POST", "/api/v1/cells/cell-4/failover", { to: "shanghai" });
     expect(flapping.status).toBe(409);
     expect(flapping.body).toMatchObject({ rule: "wait-period" });
-    const forced = await harness.request("POST", "/api/v1/cells/cell-4/failover", { to: "shanghai", force: true, reason: "hz-b is misbehaving" });
+    const forced = await harness.request("POST", "/api/v1/cells/cell-4/failover", {
+      to: "shanghai",
+      force: true,
+      reason: "hz-b is misbehaving",
+    });
     expect(forced.status).toBe(200);
     expect((await audit(harness)).some((entry) => entry.kind === "action" && entry.overrodeRule === "wait-period")).toBe(true);
   });

@@ -31,7 +31,13 @@ describe("faults in the audit log", () => {
   it("a drill's faults are audited when injected and when they end, with the run as actor; an operator's once each", async () => {
     const h = (harness = await startRealHarness({ seed: 2, opsPerSecond: 200 }));
     await h.run(1_000_000);
-    const manual = await h.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, params: { delayMs: 20 }, leaseMs: 60_000, reason: "game day" });
+    const manual = await h.request("POST", "/api/v1/faults", {
+      type: "latency",
+      target: { select: "one" },
+      params: { delayMs: 20 },
+      leaseMs: 60_000,
+      reason: "game day",
+    });
     expect(manual.status).toBe(201);
     const manualId = (manual.body as { id: string }).id;
     expect((await h.request("DELETE", `/api/v1/faults/${manualId}`)).status).toBe(204);
@@ -42,7 +48,11 @@ describe("faults in the audit log", () => {
 
     const entries = await faultAudit(h);
     const about = (id: string): AuditEntry[] => entries.filter((entry) => entry.target === id);
-    expect(about(manualId).map((entry) => entry.action).sort()).toEqual(["heal", "inject"]);
+    expect(
+      about(manualId)
+        .map((entry) => entry.action)
+        .sort(),
+    ).toEqual(["heal", "inject"]);
     for (const entry of about(manualId)) expect(entry.actor.startsWith("api:")).toBe(true);
     expect(about(manualId).find((entry) => entry.action === "inject")?.reason).toBe("game day");
 
@@ -56,7 +66,8 @@ describe("faults in the audit log", () => {
     }
     // Nothing ended that was never audited as injected.
     const injected = new Set(entries.filter((entry) => entry.action === "inject").map((entry) => entry.target));
-    for (const entry of entries.filter((candidate) => candidate.action !== "inject" && candidate.action !== "heal-all")) expect(injected.has(entry.target), entry.target).toBe(true);
+    for (const entry of entries.filter((candidate) => candidate.action !== "inject" && candidate.action !== "heal-all"))
+      expect(injected.has(entry.target), entry.target).toBe(true);
   }, 240_000);
 });
 
@@ -65,7 +76,12 @@ describe("a controller restart", () => {
     const dataDirectory = tempDataDirectory();
     const first = (harness = await startRealHarness({ seed: 4, opsPerSecond: 100, dataDirectory }));
     await first.run(3_000_000);
-    const before = await first.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, params: { delayMs: 10 }, leaseMs: 1_000 });
+    const before = await first.request("POST", "/api/v1/faults", {
+      type: "latency",
+      target: { select: "one" },
+      params: { delayMs: 10 },
+      leaseMs: 1_000,
+    });
     expect(before.status).toBe(201);
     await first.run(2_000_000);
     const runBefore = ((await first.request("POST", "/api/v1/drills/dc-outage/runs", {})).body as DrillRunRecord).id;
@@ -74,7 +90,12 @@ describe("a controller restart", () => {
 
     const second = (harness = await startRealHarness({ seed: 4, opsPerSecond: 100, dataDirectory }));
     await second.run(500_000);
-    const after = await second.request("POST", "/api/v1/faults", { type: "latency", target: { select: "one" }, params: { delayMs: 10 }, leaseMs: 1_000 });
+    const after = await second.request("POST", "/api/v1/faults", {
+      type: "latency",
+      target: { select: "one" },
+      params: { delayMs: 10 },
+      leaseMs: 1_000,
+    });
     expect(after.status).toBe(201);
     const [idBefore, idAfter] = [(before.body as { id: string }).id, (after.body as { id: string }).id];
     expect(idAfter).not.toBe(idBefore);

@@ -20,7 +20,12 @@ describe("online consistency checkers", () => {
     const online = h.setup.consistency;
     expect(online.verifiedTotal).toBeGreaterThan(100);
     const response = await h.request("GET", "/api/v1/consistency");
-    const body = response.body as { valid: boolean; lostAckedTransfers: number; moneyConserved: Record<string, boolean>; replicaAgreement: Record<string, boolean> };
+    const body = response.body as {
+      valid: boolean;
+      lostAckedTransfers: number;
+      moneyConserved: Record<string, boolean>;
+      replicaAgreement: Record<string, boolean>;
+    };
     expect(body.valid).toBe(true);
     expect(body.lostAckedTransfers).toBe(0);
     expect(Object.keys(body.moneyConserved).sort()).toEqual(["cell-1", "cell-2", "cell-3", "cell-4", "cell-5", "cell-6"]);
@@ -33,7 +38,14 @@ describe("online consistency checkers", () => {
     await h.run(1_000_000);
     const virtual = h.setup.virtual;
     const ghostAckUs = virtual.nowUs();
-    const ghost: Op = { process: 999_999, type: "ok", f: "transfer", value: { cell: "cell-2", id: "ghost-1", from: "a", to: "b", amount: 1, outcome: "posted" }, time: ghostAckUs, index: -1 };
+    const ghost: Op = {
+      process: 999_999,
+      type: "ok",
+      f: "transfer",
+      value: { cell: "cell-2", id: "ghost-1", from: "a", to: "b", amount: 1, outcome: "posted" },
+      time: ghostAckUs,
+      index: -1,
+    };
     // The history as of now plus the ghost (frozen, so the ghost is read exactly once).
     const history = [...virtual.recorder.history(), ghost];
     const world: ConsistencySource = {
@@ -64,7 +76,11 @@ describe("online consistency checkers", () => {
     balances.set(account, balance + 1);
     const money = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: virtual.clock }).check();
     expect(money.moneyConserved["cell-3"]).toBe(false);
-    expect(Object.entries(money.moneyConserved).filter(([, ok]) => !ok).map(([cell]) => cell)).toEqual(["cell-3"]);
+    expect(
+      Object.entries(money.moneyConserved)
+        .filter(([, ok]) => !ok)
+        .map(([cell]) => cell),
+    ).toEqual(["cell-3"]);
     expect(money.valid).toBe(false);
     balances.set(account, balance);
 
@@ -76,7 +92,11 @@ describe("online consistency checkers", () => {
         return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const forgedNode = { ...victim, replica: victim.replica, stateMachine: { ...victim.stateMachine, ledger: forged } } as unknown as CellNode;
+    const forgedNode = {
+      ...victim,
+      replica: victim.replica,
+      stateMachine: { ...victim.stateMachine, ledger: forged },
+    } as unknown as CellNode;
     const world: ConsistencySource = {
       placement: virtual.placement,
       recorder: virtual.recorder,

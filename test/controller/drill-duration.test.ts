@@ -16,10 +16,15 @@ afterAll(async () => {
 
 function cliDrillList(): Promise<{ drills: { name: string; durationMs: number }[] }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(root, "bin/ldc.mjs"), "drill", "list", "--json"], { cwd: root, encoding: "utf8", timeout: 60_000 }, (error, stdout) => {
-      if (error !== null) reject(error);
-      else resolve(JSON.parse(stdout) as { drills: { name: string; durationMs: number }[] });
-    });
+    execFile(
+      process.execPath,
+      [join(root, "bin/ldc.mjs"), "drill", "list", "--json"],
+      { cwd: root, encoding: "utf8", timeout: 60_000 },
+      (error, stdout) => {
+        if (error !== null) reject(error);
+        else resolve(JSON.parse(stdout) as { drills: { name: string; durationMs: number }[] });
+      },
+    );
   });
 }
 

@@ -50,7 +50,9 @@ describe("the kill switch", () => {
     const released = await harness.request("POST", "/api/v1/halt/release", { reason: "incident closed" });
     expect(released).toMatchObject({ status: 200, body: { halted: false } });
     expect((await harness.request("POST", "/api/v1/halt/release", { reason: "again" })).status).toBe(409);
-    expect((await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status).toBe(201);
+    expect(
+      (await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status,
+    ).toBe(201);
     await harness.request("DELETE", "/api/v1/faults");
     expect((await harness.request("POST", "/api/v1/drills/dc-outage/runs", {})).status).toBe(202);
 
@@ -65,8 +67,12 @@ describe("the kill switch", () => {
 
   it("halt heals faults already active", async () => {
     harness = await startHarness();
-    expect((await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status).toBe(201);
-    expect((await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status).toBe(201);
+    expect(
+      (await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status,
+    ).toBe(201);
+    expect(
+      (await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status,
+    ).toBe(201);
     const halted = await harness.request("POST", "/api/v1/halt", { reason: "stop everything" });
     expect(halted.body).toMatchObject({ healedFaults: 2, interruptedRun: null });
     expect(((await harness.request("GET", "/api/v1/faults")).body as { faults: unknown[] }).faults).toEqual([]);
@@ -75,7 +81,8 @@ describe("the kill switch", () => {
   it("pauses schedules (skips audited) and survives a controller restart on the same data directory", async () => {
     const dataDirectory = tempDataDirectory();
     harness = await startHarness({ dataDirectory, speed: 100 });
-    const schedule = (await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "*/2 * * * *" })).body as ScheduleRecord;
+    const schedule = (await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "*/2 * * * *" }))
+      .body as ScheduleRecord;
     expect((await harness.request("POST", "/api/v1/halt", { reason: "freeze" })).status).toBe(200);
     const listed = ((await harness.request("GET", "/api/v1/schedules")).body as { schedules: ScheduleRecord[] }).schedules[0];
     expect(listed).toMatchObject({ id: schedule.id, paused: true });
@@ -99,9 +106,19 @@ describe("the kill switch", () => {
 describe("schedule default stop conditions", () => {
   it("a schedule's stop reaches its runs (a drill without its own), and a run request's stop replaces the drill's", async () => {
     harness = await startHarness({ speed: 100 });
-    const created = await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "*/2 * * * *", stop: { errorRateMax: 0.1, window: "2s" } });
+    const created = await harness.request("POST", "/api/v1/schedules", {
+      drill: "dc-outage",
+      cron: "*/2 * * * *",
+      stop: { errorRateMax: 0.1, window: "2s" },
+    });
     expect(created.status).toBe(201);
-    expect((created.body as ScheduleRecord).stop).toEqual({ errorRateMax: 0.1, p99MsMax: null, lostAckedTransfersMax: null, unavailableMsMax: null, windowMs: 2000 });
+    expect((created.body as ScheduleRecord).stop).toEqual({
+      errorRateMax: 0.1,
+      p99MsMax: null,
+      lostAckedTransfersMax: null,
+      unavailableMsMax: null,
+      windowMs: 2000,
+    });
     await waitSimMs(harness, nextFireMs("*/2 * * * *", 0) + 1_000);
     expect(harness.drills.options[0]?.defaultStop).toMatchObject({ errorRateMax: 0.1, windowMs: 2000 });
     const run = harness.controller.drillRuns()[0];

@@ -32,9 +32,19 @@ export class FakeFaults implements FaultService {
     const body = spec as { type?: unknown; target?: unknown };
     if (body.type !== "partition") return { ok: false as const, code: "INVALID" as const, error: "type: one of partition", field: "type" };
     const id = `f-${this.next++}`;
-    const fault: FaultRecord = { id, type: "partition", target: body.target ?? null, startedMs: 0, leaseMs: 1000, expiresMs: 1000, remainingMs: 1000, affects: { hosts: [], links: [["hangzhou", "shanghai"]] } };
+    const fault: FaultRecord = {
+      id,
+      type: "partition",
+      target: body.target ?? null,
+      startedMs: 0,
+      leaseMs: 1000,
+      expiresMs: 1000,
+      remainingMs: 1000,
+      affects: { hosts: [], links: [["hangzhou", "shanghai"]] },
+    };
     this.records.set(id, fault);
-    for (const listener of this.listeners) listener("injected", fault, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) });
+    for (const listener of this.listeners)
+      listener("injected", fault, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) });
     return { ok: true as const, value: fault };
   }
   heal(id: string, actor = "api") {
@@ -72,10 +82,35 @@ export function fakeDrills(cluster: FakeCluster): DrillService & { started: numb
         callbacks.done(result);
       };
       cluster.clock.setTimer(5_000_000, () => callbacks.progress({ progressPct: 50 }));
-      cluster.clock.setTimer(10_000_000, () => finish({ outcome: "SUCCEEDED", rtoMs: { "cell-1": 400 }, lostAckedTransfers: 0, checkers: { bank: { valid: true } }, reasons: [], reportHtml: "<html>ok</html>" }));
+      cluster.clock.setTimer(10_000_000, () =>
+        finish({
+          outcome: "SUCCEEDED",
+          rtoMs: { "cell-1": 400 },
+          lostAckedTransfers: 0,
+          checkers: { bank: { valid: true } },
+          reasons: [],
+          reportHtml: "<html>ok</html>",
+        }),
+      );
       return {
-        interrupt: (why) => finish({ outcome: "INTERRUPTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [why], reportHtml: "<html>interrupted</html>" }),
-        abort: (why) => finish({ outcome: "ABORTED", rtoMs: {}, lostAckedTransfers: null, checkers: {}, reasons: [`aborted: ${why}`], reportHtml: "<html>aborted</html>" }),
+        interrupt: (why) =>
+          finish({
+            outcome: "INTERRUPTED",
+            rtoMs: {},
+            lostAckedTransfers: null,
+            checkers: {},
+            reasons: [why],
+            reportHtml: "<html>interrupted</html>",
+          }),
+        abort: (why) =>
+          finish({
+            outcome: "ABORTED",
+            rtoMs: {},
+            lostAckedTransfers: null,
+            checkers: {},
+            reasons: [`aborted: ${why}`],
+            reportHtml: "<html>aborted</html>",
+          }),
       };
     },
   };
@@ -89,7 +124,12 @@ export interface Harness {
   readonly drills: ReturnType<typeof fakeDrills>;
   readonly dataDirectory: string;
   readonly pacer: Pacer;
-  request(method: string, route: string, body?: unknown, options?: { token?: string | null; raw?: string }): Promise<{ status: number; body: unknown }>;
+  request(
+    method: string,
+    route: string,
+    body?: unknown,
+    options?: { token?: string | null; raw?: string },
+  ): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
 
@@ -103,12 +143,20 @@ export async function startHarness(options: { dataDirectory?: string; speed?: nu
   const cells = cluster.cells();
   const shardToCell: string[] = [];
   for (const cell of cells) for (const shard of cell.shards) shardToCell[shard] = cell.id;
-  const routing = new RoutingTable(shardToCell, Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? cell.preferredRegion])), ["hangzhou", "shanghai", "shenzhen"], 0);
+  const routing = new RoutingTable(
+    shardToCell,
+    Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? cell.preferredRegion])),
+    ["hangzhou", "shanghai", "shenzhen"],
+    0,
+  );
   const store = new ControllerStore(dataDirectory, () => "2026-01-01T00:00:00.000Z");
   const faults = new FakeFaults();
   const drills = fakeDrills(cluster);
   const controller = new Controller(
-    { ...defaultControllerOptions, actions: { ...defaultControllerOptions.actions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs ?? 30_000 } } },
+    {
+      ...defaultControllerOptions,
+      actions: { ...defaultControllerOptions.actions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs ?? 30_000 } },
+    },
     {
       cluster,
       routing,
@@ -123,9 +171,13 @@ export async function startHarness(options: { dataDirectory?: string; speed?: nu
   const server = http.createServer(createApp(controller, { token: TOKEN, ui: false }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const pacer = startPacer({ speed: options.speed ?? 20, sliceMs: 5, sliceSimUsMax: 2_000_000 }, { nowUs: () => cluster.clock.nowUs(), runUntil: (atUs) => void cluster.scheduler.runUntil(atUs) }, (error) => {
-    throw error;
-  });
+  const pacer = startPacer(
+    { speed: options.speed ?? 20, sliceMs: 5, sliceSimUsMax: 2_000_000 },
+    { nowUs: () => cluster.clock.nowUs(), runUntil: (atUs) => void cluster.scheduler.runUntil(atUs) },
+    (error) => {
+      throw error;
+    },
+  );
   return {
     url,
     cluster,
@@ -138,7 +190,11 @@ export async function startHarness(options: { dataDirectory?: string; speed?: nu
       const token = requestOptions.token === undefined ? TOKEN : requestOptions.token;
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (token !== null) headers.authorization = `Bearer ${token}`;
-      const response = await fetch(`${url}${route}`, { method, headers, body: requestOptions.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+      const response = await fetch(`${url}${route}`, {
+        method,
+        headers,
+        body: requestOptions.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
       const text = await response.text();
       let parsed: unknown = text;
       try {

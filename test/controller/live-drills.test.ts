@@ -13,7 +13,9 @@ describe("the live controller's drills (issue 15: defect 11)", () => {
     virtual.settleLeaders(5_000_000);
     const faults = new FaultManager(virtual.cluster);
     const drills = new OutageDrills({ cluster: virtual.cluster, faults, violations: () => virtual.invariantViolations() });
-    expect(drills.list().map((drill) => [drill.name, drill.durationMs])).toEqual(LIVE_CONTROLLER_DRILLS.map((name) => [name, builtinDrill(name).durationUs / 1000]));
+    expect(drills.list().map((drill) => [drill.name, drill.durationMs])).toEqual(
+      LIVE_CONTROLLER_DRILLS.map((name) => [name, builtinDrill(name).durationUs / 1000]),
+    );
     expect(drills.list().find((drill) => drill.name === "region-outage")?.durationMs).toBe(90_000);
 
     const injectedAtUs: number[] = [];

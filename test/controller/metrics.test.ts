@@ -43,7 +43,10 @@ function samples(text: string): { name: string; labels: Record<string, string>; 
 
 function dashboardMetricNames(): Set<string> {
   const dashboard = JSON.parse(readFileSync(dashboardPath, "utf8")) as { panels: Panel[]; annotations: { list: { expr?: string }[] } };
-  const exprs = [...dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr)), ...dashboard.annotations.list.flatMap((annotation) => (annotation.expr === undefined ? [] : [annotation.expr]))];
+  const exprs = [
+    ...dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr)),
+    ...dashboard.annotations.list.flatMap((annotation) => (annotation.expr === undefined ? [] : [annotation.expr])),
+  ];
   const names = new Set<string>();
   for (const expr of exprs) for (const match of expr.matchAll(/\b((?:ldc|process|nodejs)_[a-z0-9_]+)\b/g)) names.add(match[1] as string);
   return names;
@@ -60,7 +63,13 @@ afterEach(async () => {
 
 describe("/metrics and the Grafana dashboard", () => {
   it("the dashboard is Grafana JSON whose every panel queries something", () => {
-    const dashboard = JSON.parse(readFileSync(dashboardPath, "utf8")) as { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating: { list: { type: string }[] } };
+    const dashboard = JSON.parse(readFileSync(dashboardPath, "utf8")) as {
+      uid: string;
+      title: string;
+      schemaVersion: number;
+      panels: Panel[];
+      templating: { list: { type: string }[] };
+    };
     expect(dashboard.uid).toBe("ldc-controller");
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
     expect(dashboard.templating.list.some((variable) => variable.type === "datasource")).toBe(true);
@@ -76,7 +85,12 @@ describe("/metrics and the Grafana dashboard", () => {
   it("exports every metric the dashboard names, with traffic per cell and region, quorum, leaders and faults", async () => {
     const h = (real = await startRealHarness({ seed: 12, opsPerSecond: 200 }));
     await h.run(3_000_000);
-    const injected = await h.request("POST", "/api/v1/faults", { type: "latency", target: { region: "shenzhen" }, params: { delayMs: 20 }, leaseMs: 60_000 });
+    const injected = await h.request("POST", "/api/v1/faults", {
+      type: "latency",
+      target: { region: "shenzhen" },
+      params: { delayMs: 20 },
+      leaseMs: 60_000,
+    });
     expect(injected.status).toBe(201);
     await h.run(2_000_000);
     const text = await (await fetch(`${h.url}/metrics`)).text();
@@ -87,10 +101,22 @@ describe("/metrics and the Grafana dashboard", () => {
 
     const all = samples(text);
     const cells = h.setup.virtual.cluster.cells().map((cell) => cell.id);
-    const okByCell = (cell: string) => all.filter((sample) => sample.name === "ldc_requests_total" && sample.labels.cell === cell && sample.labels.outcome === "ok").reduce((sum, sample) => sum + sample.value, 0);
+    const okByCell = (cell: string) =>
+      all
+        .filter((sample) => sample.name === "ldc_requests_total" && sample.labels.cell === cell && sample.labels.outcome === "ok")
+        .reduce((sum, sample) => sum + sample.value, 0);
     for (const cell of cells) {
       expect(okByCell(cell), cell).toBeGreaterThan(0);
-      expect(all.some((sample) => sample.name === "ldc_request_duration_seconds_bucket" && sample.labels.cell === cell && sample.labels.le === "+Inf" && sample.value > 0), cell).toBe(true);
+      expect(
+        all.some(
+          (sample) =>
+            sample.name === "ldc_request_duration_seconds_bucket" &&
+            sample.labels.cell === cell &&
+            sample.labels.le === "+Inf" &&
+            sample.value > 0,
+        ),
+        cell,
+      ).toBe(true);
       expect(all.find((sample) => sample.name === "ldc_cell_quorum_available" && sample.labels.cell === cell)?.value, cell).toBe(1);
       expect(all.find((sample) => sample.name === "ldc_cell_has_leader" && sample.labels.cell === cell)?.value, cell).toBe(1);
     }
@@ -120,7 +146,11 @@ describe("/metrics and the Grafana dashboard", () => {
     }
     const after = samples(await (await fetch(`${h.url}/metrics`)).text());
     expect(after.find((sample) => sample.name === "ldc_drill_running")?.value).toBe(0);
-    expect(after.find((sample) => sample.name === "ldc_drill_runs_total" && sample.labels.drill === "dc-outage" && sample.labels.outcome === "SUCCEEDED")?.value).toBe(1);
+    expect(
+      after.find(
+        (sample) => sample.name === "ldc_drill_runs_total" && sample.labels.drill === "dc-outage" && sample.labels.outcome === "SUCCEEDED",
+      )?.value,
+    ).toBe(1);
     expect(after.find((sample) => sample.name === "ldc_drill_rto_seconds" && sample.labels.cell === "cell-1")?.value).toBe(0.4);
     expect(after.find((sample) => sample.name === "ldc_drill_lost_acked_transfers" && sample.labels.drill === "dc-outage")?.value).toBe(0);
     expect(after.find((sample) => sample.name === "ldc_drill_last_outcome" && sample.labels.outcome === "SUCCEEDED")?.value).toBe(1);

@@ -6,7 +6,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../domain/records.js";
 import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
-interface CellBody { id: string; leader: { region: string; replica: string } | null }
+interface CellBody {
+  id: string;
+  leader: { region: string; replica: string } | null;
+}
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -36,8 +39,21 @@ describe("leaders and drained regions", () => {
     const forced = await h.request("POST", "/api/v1/cells/cell-1/failover", { to: "hz-b", force: true, reason: "test: break glass" });
     expect(forced).toMatchObject({ status: 200, body: { leader: { replica: "cell-1/hz-b" } } });
     const entries = await audit(h);
-    expect(entries.some((entry) => entry.kind === "refusal" && entry.target === "cell-1" && entry.rule === "target-region-evacuated" && entry.outcome === "refused")).toBe(true);
-    expect(entries.some((entry) => entry.kind === "action" && entry.action === "failover" && entry.target === "cell-1" && entry.overrodeRule?.includes("target-region-evacuated") === true)).toBe(true);
+    expect(
+      entries.some(
+        (entry) =>
+          entry.kind === "refusal" && entry.target === "cell-1" && entry.rule === "target-region-evacuated" && entry.outcome === "refused",
+      ),
+    ).toBe(true);
+    expect(
+      entries.some(
+        (entry) =>
+          entry.kind === "action" &&
+          entry.action === "failover" &&
+          entry.target === "cell-1" &&
+          entry.overrodeRule?.includes("target-region-evacuated") === true,
+      ),
+    ).toBe(true);
 
     // The operator's forced move holds for the wait period...
     await h.run((WAIT_PERIOD_MS / 2) * 1000);

@@ -5,8 +5,29 @@ import { resilienceOf, verdictOf } from "../../controller/resilience.js";
 import type { DrillRunRecord } from "../../domain/records.js";
 import { startHarness, type Harness } from "./harness.js";
 
-function run(id: number, outcome: DrillRunRecord["outcome"], options: { startedMs?: number; checkers?: Record<string, unknown>; schedule?: string; drill?: string } = {}): DrillRunRecord {
-  return { id: `r-${id}`, seq: id, startedAt: "", endedAt: null, drill: options.drill ?? "dc-outage", seed: 1, state: "done", progressPct: 100, outcome, rtoMs: {}, lostAckedTransfers: 0, checkers: options.checkers ?? { bank: { valid: true } }, startedMs: options.startedMs ?? 10_000, endedMs: 20_000, reasons: [], schedule: options.schedule ?? null };
+function run(
+  id: number,
+  outcome: DrillRunRecord["outcome"],
+  options: { startedMs?: number; checkers?: Record<string, unknown>; schedule?: string; drill?: string } = {},
+): DrillRunRecord {
+  return {
+    id: `r-${id}`,
+    seq: id,
+    startedAt: "",
+    endedAt: null,
+    drill: options.drill ?? "dc-outage",
+    seed: 1,
+    state: "done",
+    progressPct: 100,
+    outcome,
+    rtoMs: {},
+    lostAckedTransfers: 0,
+    checkers: options.checkers ?? { bank: { valid: true } },
+    startedMs: options.startedMs ?? 10_000,
+    endedMs: 20_000,
+    reasons: [],
+    schedule: options.schedule ?? null,
+  };
 }
 
 describe("the resilience score", () => {
@@ -21,8 +42,21 @@ describe("the resilience score", () => {
   });
 
   it("counts per drill and per schedule inside the window only, skipped slots as not run", () => {
-    const runs = [run(1, "SUCCEEDED", { schedule: "s-1" }), run(2, "FAILED", { schedule: "s-1" }), run(3, "ABORTED"), run(4, "SUCCEEDED", { startedMs: 0 }), run(5, "SUCCEEDED", { drill: "region-outage" })];
-    const result = resilienceOf({ runs, drills: ["dc-outage", "region-outage", "rolling-restart"], schedules: [{ id: "s-1", drill: "dc-outage" }], skipsMs: new Map([["s-1", [4_000, 50_000]]]), nowMs: 60_000, windowMs: 55_000 });
+    const runs = [
+      run(1, "SUCCEEDED", { schedule: "s-1" }),
+      run(2, "FAILED", { schedule: "s-1" }),
+      run(3, "ABORTED"),
+      run(4, "SUCCEEDED", { startedMs: 0 }),
+      run(5, "SUCCEEDED", { drill: "region-outage" }),
+    ];
+    const result = resilienceOf({
+      runs,
+      drills: ["dc-outage", "region-outage", "rolling-restart"],
+      schedules: [{ id: "s-1", drill: "dc-outage" }],
+      skipsMs: new Map([["s-1", [4_000, 50_000]]]),
+      nowMs: 60_000,
+      windowMs: 55_000,
+    });
     expect(result.drills).toEqual([
       { drill: "dc-outage", passed: 1, failed: 1, aborted: 1, notRun: 1, score: 0.3333 },
       { drill: "region-outage", passed: 1, failed: 0, aborted: 0, notRun: 0, score: 1 },

@@ -6,17 +6,46 @@ import { regionStatus } from "../../controller/region-status.js";
 import type { FaultRecord } from "../../domain/records.js";
 import type { CellView, ReplicaState, ReplicaView } from "../../domain/cluster.js";
 
-const PLACES = [["hz-a", "hangzhou"], ["hz-b", "hangzhou"], ["sh-a", "shanghai"], ["sh-b", "shanghai"], ["sz-a", "shenzhen"]] as const;
+const PLACES = [
+  ["hz-a", "hangzhou"],
+  ["hz-b", "hangzhou"],
+  ["sh-a", "shanghai"],
+  ["sh-b", "shanghai"],
+  ["sz-a", "shenzhen"],
+] as const;
 
 function cell(id: string, state: (dc: string) => ReplicaState, cut: (a: string, b: string) => boolean): CellView {
   const replicas: ReplicaView[] = PLACES.map(([dc, region]) => {
     const cutFrom = PLACES.filter(([other]) => other !== dc && (cut(dc, other) || cut(other, dc))).map(([other]) => `${id}/${other}`);
-    return { id: `${id}/${dc}`, cell: id, datacenter: dc, region, role: "follower", state: state(dc), term: 1, commitIndex: 1, appliedIndex: 1, lag: 0, cutFrom, cutFromRegions: [], inMajority: true };
+    return {
+      id: `${id}/${dc}`,
+      cell: id,
+      datacenter: dc,
+      region,
+      role: "follower",
+      state: state(dc),
+      term: 1,
+      commitIndex: 1,
+      appliedIndex: 1,
+      lag: 0,
+      cutFrom,
+      cutFromRegions: [],
+      inMajority: true,
+    };
   });
   return { id, preferredRegion: "hangzhou", shards: [], replicas, leader: null, term: 1, commitIndex: 1, quorumAvailable: true };
 }
 
-const fault = (id: string, type: string, links: [string, string][]): FaultRecord => ({ id, type, target: {}, startedMs: 0, leaseMs: 1, expiresMs: 1, remainingMs: 1, affects: { hosts: [], links } });
+const fault = (id: string, type: string, links: [string, string][]): FaultRecord => ({
+  id,
+  type,
+  target: {},
+  startedMs: 0,
+  leaseMs: 1,
+  expiresMs: 1,
+  remainingMs: 1,
+  affects: { hosts: [], links },
+});
 const none = (): boolean => false;
 const up = (): ReplicaState => "up";
 
@@ -24,7 +53,11 @@ describe("link status", () => {
   it("is up with nothing acting, degraded under a latency fault, and names the fault", () => {
     const views = [cell("cell-1", up, none)];
     expect(linkStatus("hangzhou", "shanghai", views, [])).toEqual({ state: "up", reason: null, faults: [] });
-    expect(linkStatus("hangzhou", "shanghai", views, [fault("f-2", "latency", [["hangzhou", "shanghai"]])])).toEqual({ state: "degraded", reason: "latency (f-2)", faults: ["f-2"] });
+    expect(linkStatus("hangzhou", "shanghai", views, [fault("f-2", "latency", [["hangzhou", "shanghai"]])])).toEqual({
+      state: "degraded",
+      reason: "latency (f-2)",
+      faults: ["f-2"],
+    });
   });
 
   it("is degraded when only some replica pairs are cut (one datacenter cut off), down when all are", () => {
@@ -36,7 +69,11 @@ describe("link status", () => {
 
   it("is down, not degraded, when the far end is down even with no cut (crashed processes pass nothing)", () => {
     const views = [cell("cell-1", (dc) => (dc.startsWith("hz") ? "crashed" : "up"), none)];
-    expect(linkStatus("hangzhou", "shenzhen", views, [fault("f-1", "region-outage", [["hangzhou", "shenzhen"]])])).toEqual({ state: "down", reason: "hangzhou down", faults: ["f-1"] });
+    expect(linkStatus("hangzhou", "shenzhen", views, [fault("f-1", "region-outage", [["hangzhou", "shenzhen"]])])).toEqual({
+      state: "down",
+      reason: "hangzhou down",
+      faults: ["f-1"],
+    });
     expect(linkStatus("shanghai", "shenzhen", views, [])).toMatchObject({ state: "up" });
   });
 });
@@ -44,7 +81,14 @@ describe("link status", () => {
 describe("region status", () => {
   it("a region is down only when all its datacenters are", () => {
     const oneDc = [cell("cell-1", (dc) => (dc === "hz-a" ? "crashed" : "up"), none)];
-    expect(regionStatus({ name: "hangzhou", datacenters: ["hz-a", "hz-b"] }, oneDc)).toMatchObject({ state: "up", up: true, datacenterStatus: [{ name: "hz-a", state: "down" }, { name: "hz-b", state: "up" }] });
+    expect(regionStatus({ name: "hangzhou", datacenters: ["hz-a", "hz-b"] }, oneDc)).toMatchObject({
+      state: "up",
+      up: true,
+      datacenterStatus: [
+        { name: "hz-a", state: "down" },
+        { name: "hz-b", state: "up" },
+      ],
+    });
     const both = [cell("cell-1", (dc) => (dc.startsWith("hz") ? "crashed" : "up"), none)];
     expect(regionStatus({ name: "hangzhou", datacenters: ["hz-a", "hz-b"] }, both)).toMatchObject({ state: "down", up: false });
     expect(regionStatus({ name: "shanghai", datacenters: ["sh-a", "sh-b"] }, both)).toMatchObject({ state: "up", up: true, cutFrom: [] });

@@ -5,9 +5,29 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
-interface ReplicaBody { id: string; region: string; state: string; cutFrom: string[]; cutFromRegions: string[]; inMajority: boolean }
-interface RegionBody { name: string; up: boolean; state: string; cutFrom: string[]; leaders: string[]; datacenterStatus: { name: string; state: string }[] }
-interface LinkBody { source: string; target: string; state: string; reason: string | null; faults: string[] }
+interface ReplicaBody {
+  id: string;
+  region: string;
+  state: string;
+  cutFrom: string[];
+  cutFromRegions: string[];
+  inMajority: boolean;
+}
+interface RegionBody {
+  name: string;
+  up: boolean;
+  state: string;
+  cutFrom: string[];
+  leaders: string[];
+  datacenterStatus: { name: string; state: string }[];
+}
+interface LinkBody {
+  source: string;
+  target: string;
+  state: string;
+  reason: string | null;
+  faults: string[];
+}
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -38,7 +58,14 @@ describe("status a correct observer would give", () => {
     expect(injected.status).toBe(201);
     await h.run(6_000_000);
     const byName = await regions(h);
-    expect(byName.get("hangzhou")).toMatchObject({ up: false, state: "down", datacenterStatus: [{ name: "hz-a", state: "down" }, { name: "hz-b", state: "down" }] });
+    expect(byName.get("hangzhou")).toMatchObject({
+      up: false,
+      state: "down",
+      datacenterStatus: [
+        { name: "hz-a", state: "down" },
+        { name: "hz-b", state: "down" },
+      ],
+    });
     expect(byName.get("shanghai")).toMatchObject({ up: true, state: "up", cutFrom: ["hangzhou"] });
     expect(byName.get("shenzhen")).toMatchObject({ up: true, state: "up" });
     expect((byName.get("shanghai")?.leaders.length ?? 0) + (byName.get("shenzhen")?.leaders.length ?? 0)).toBe(6);
@@ -47,7 +74,10 @@ describe("status a correct observer would give", () => {
       expect(replica, replica.id).toMatchObject({ state: "up", inMajority: true, cutFromRegions: ["hangzhou"] });
     }
     const byPair = await links(h);
-    expect(byPair.get("hangzhou-shanghai")).toMatchObject({ state: "down", faults: [injected.body && (injected.body as { id: string }).id] });
+    expect(byPair.get("hangzhou-shanghai")).toMatchObject({
+      state: "down",
+      faults: [injected.body && (injected.body as { id: string }).id],
+    });
     expect(byPair.get("hangzhou-shanghai")?.reason).toContain("hangzhou down");
     expect(byPair.get("hangzhou-shenzhen")?.state).toBe("down");
     expect(byPair.get("shanghai-shenzhen")).toMatchObject({ state: "up", reason: null });
@@ -56,14 +86,21 @@ describe("status a correct observer would give", () => {
   it("a hangzhou<->shanghai partition: every cell keeps a quorum, no replica is 'partitioned', each names whom it is cut from", async () => {
     const h = (harness = await startRealHarness({ seed: 6, opsPerSecond: 200 }));
     await h.run(500_000);
-    const injected = await h.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] }, leaseMs: 60_000 });
+    const injected = await h.request("POST", "/api/v1/faults", {
+      type: "partition",
+      target: { regions: ["hangzhou", "shanghai"] },
+      leaseMs: 60_000,
+    });
     expect(injected.status).toBe(201);
     await h.run(4_000_000);
     const all = await replicas(h);
     expect(all.filter((replica) => replica.state === "partitioned").map((replica) => replica.id)).toEqual([]);
-    for (const replica of all.filter((entry) => entry.region === "hangzhou")) expect(replica, replica.id).toMatchObject({ inMajority: true, cutFromRegions: ["shanghai"] });
-    for (const replica of all.filter((entry) => entry.region === "shanghai")) expect(replica, replica.id).toMatchObject({ inMajority: true, cutFromRegions: ["hangzhou"] });
-    for (const replica of all.filter((entry) => entry.region === "shenzhen")) expect(replica, replica.id).toMatchObject({ state: "up", cutFrom: [] });
+    for (const replica of all.filter((entry) => entry.region === "hangzhou"))
+      expect(replica, replica.id).toMatchObject({ inMajority: true, cutFromRegions: ["shanghai"] });
+    for (const replica of all.filter((entry) => entry.region === "shanghai"))
+      expect(replica, replica.id).toMatchObject({ inMajority: true, cutFromRegions: ["hangzhou"] });
+    for (const replica of all.filter((entry) => entry.region === "shenzhen"))
+      expect(replica, replica.id).toMatchObject({ state: "up", cutFrom: [] });
     const byName = await regions(h);
     expect(byName.get("hangzhou")).toMatchObject({ up: true, state: "up", cutFrom: ["shanghai"] });
     expect(byName.get("shanghai")).toMatchObject({ up: true, state: "up", cutFrom: ["hangzhou"] });
@@ -76,7 +113,9 @@ describe("status a correct observer would give", () => {
   it("a region cut off from the rest: its replicas are partitioned (minority side), the region says so", async () => {
     const h = (harness = await startRealHarness({ seed: 7, opsPerSecond: 200 }));
     await h.run(500_000);
-    expect((await h.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou"] }, leaseMs: 60_000 })).status).toBe(201);
+    expect(
+      (await h.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou"] }, leaseMs: 60_000 })).status,
+    ).toBe(201);
     await h.run(4_000_000);
     for (const replica of (await replicas(h)).filter((entry) => entry.region === "hangzhou")) {
       expect(replica, replica.id).toMatchObject({ state: "partitioned", inMajority: false, cutFromRegions: ["shanghai", "shenzhen"] });

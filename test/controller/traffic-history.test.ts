@@ -17,7 +17,16 @@ const figures = (atMs: number) => ({
   regions: { hangzhou: { rps: 5, toCells: { "cell-1": 5 }, p50Ms: 3, p99Ms: 4, errorRate: 0 } },
 });
 
-const fault = (id: string, startedMs: number): FaultRecord => ({ id, type: "partition", target: null, startedMs, leaseMs: 1000, expiresMs: startedMs + 1000, remainingMs: 1000, affects: { hosts: [], links: [] } });
+const fault = (id: string, startedMs: number): FaultRecord => ({
+  id,
+  type: "partition",
+  target: null,
+  startedMs,
+  leaseMs: 1000,
+  expiresMs: startedMs + 1000,
+  remainingMs: 1000,
+  affects: { hosts: [], links: [] },
+});
 
 describe("TrafficHistory", () => {
   it("keeps at most samplesMax samples, oldest dropped first, and serves a window of them", () => {
@@ -60,7 +69,8 @@ describe("TrafficHistory", () => {
     // A window that ended before the range is left out; an open one is always in.
     history.faultChanged("injected", fault("f-3", 300), 300);
     expect(history.window(1000, 2000).faults.map((window) => window.id)).toEqual(["f-2", "f-3"]);
-    for (let index = 0; index < faultWindowsKeptMax + 10; index++) history.faultChanged("injected", fault(`g-${index}`, 5000 + index), 5000 + index);
+    for (let index = 0; index < faultWindowsKeptMax + 10; index++)
+      history.faultChanged("injected", fault(`g-${index}`, 5000 + index), 5000 + index);
     expect(history.window(1e9, 1e9).faults.length).toBe(faultWindowsKeptMax);
   });
 });
@@ -68,7 +78,12 @@ describe("TrafficHistory", () => {
 describe("TrafficStats per region", () => {
   it("gives each gateway region its own p50/p99 and error rate, without drawing random numbers", () => {
     let draws = 0;
-    const random = { intBetween: () => { draws++; return 0; } } as unknown as Random;
+    const random = {
+      intBetween: () => {
+        draws++;
+        return 0;
+      },
+    } as unknown as Random;
     const stats = new TrafficStats(random);
     // hangzhou's users: 100 requests at 10 ms and one at 200 ms; shanghai's: 50 at 40 ms, 50 failed.
     for (let index = 0; index < 100; index++) stats.recordOutcome("cell-1", true, 10_000, "hangzhou");
@@ -107,9 +122,18 @@ describe("a drill's plan for the page", () => {
   it("lists the steps with the heal of each timed fault, the settle and the verdict, and the expectation", () => {
     const drill = builtinDrill("region-outage");
     const steps = drillTimeline(drill, 5_000_000);
-    expect(steps.map((step) => [step.atMs, step.kind])).toEqual([[10_000, "inject"], [70_000, "heal"], [90_000, "settle"], [95_000, "verdict"]]);
+    expect(steps.map((step) => [step.atMs, step.kind])).toEqual([
+      [10_000, "inject"],
+      [70_000, "heal"],
+      [90_000, "settle"],
+      [95_000, "verdict"],
+    ]);
     expect(steps[0]?.label).toBe("inject region-outage where the most leaders are for 60s");
-    expect(drillExpectation(drill)).toEqual({ rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["linearizable", "bank", "durability", "replica-agreement", "invariants"] });
+    expect(drillExpectation(drill)).toEqual({
+      rtoMsMax: 1500,
+      lostAckedTransfersMax: 0,
+      checkers: ["linearizable", "bank", "durability", "replica-agreement", "invariants"],
+    });
     const nemesis = drillTimeline(builtinDrill("random-availability-attacks"), 5_000_000);
     expect(nemesis.filter((step) => step.kind === "nemesis").map((step) => step.atMs)).toEqual([8000, 64_000]);
   });
@@ -128,7 +152,14 @@ describe("GET /api/v1/traffic/history and a fault's reason", () => {
     while (h.cluster.clock.nowUs() < target) await new Promise((resolve) => setTimeout(resolve, 5));
     const response = await h.request("GET", "/api/v1/traffic/history?windowMs=5000");
     expect(response.status).toBe(200);
-    const body = response.body as { atMs: number; windowMs: number; samplesMax: number; samples: { atMs: number }[]; faults: unknown[]; routing: unknown[] };
+    const body = response.body as {
+      atMs: number;
+      windowMs: number;
+      samplesMax: number;
+      samples: { atMs: number }[];
+      faults: unknown[];
+      routing: unknown[];
+    };
     expect(body.windowMs).toBe(5000);
     expect(body.samplesMax).toBe(trafficHistorySamplesMax);
     expect(body.samples.length).toBeGreaterThanOrEqual(8);
@@ -138,12 +169,18 @@ describe("GET /api/v1/traffic/history and a fault's reason", () => {
     for (const bad of ["5", "900001", "soon"]) {
       expect(await h.request("GET", `/api/v1/traffic/history?windowMs=${bad}`)).toMatchObject({ status: 400, body: { field: "windowMs" } });
     }
-    const injected = await h.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] }, reason: "game day: hz-sh link" });
+    const injected = await h.request("POST", "/api/v1/faults", {
+      type: "partition",
+      target: { regions: ["hangzhou", "shanghai"] },
+      reason: "game day: hz-sh link",
+    });
     expect(injected.status).toBe(201);
     const audit = ((await h.request("GET", "/api/v1/audit?kind=fault")).body as { entries: AuditEntry[] }).entries;
     expect(audit.find((entry) => entry.action === "inject")?.reason).toBe("game day: hz-sh link");
     // The fault's window is in the history at once.
-    const after = (await h.request("GET", "/api/v1/traffic/history?windowMs=60000")).body as { faults: { id: string; endMs: number | null }[] };
+    const after = (await h.request("GET", "/api/v1/traffic/history?windowMs=60000")).body as {
+      faults: { id: string; endMs: number | null }[];
+    };
     expect(after.faults.map((window) => [window.id, window.endMs])).toContainEqual([(injected.body as { id: string }).id, null]);
   });
 });

@@ -132,13 +132,31 @@ export class FakeCluster implements Cluster {
     for (let index = 1; index <= 6; index++) {
       const preferredRegion = index <= 3 ? "hangzhou" : "shanghai";
       const id = `cell-${index}`;
-      const replicas = REGIONS.flatMap((region) => region.datacenters.map((datacenter) => ({ id: `${id}/${datacenter}`, datacenter, region: region.name, state: "up" as const, lag: 0 })));
+      const replicas = REGIONS.flatMap((region) =>
+        region.datacenters.map((datacenter) => ({
+          id: `${id}/${datacenter}`,
+          datacenter,
+          region: region.name,
+          state: "up" as const,
+          lag: 0,
+        })),
+      );
       for (const replica of replicas) hosts.push({ id: replica.id, datacenter: replica.datacenter, region: replica.region, cell: id });
       const spread = preferredRegion === "hangzhou" ? (index % 2 === 1 ? "hz-a" : "hz-b") : index % 2 === 0 ? "sh-a" : "sh-b";
       const leaderDc = options.leaders === "first-datacenter" ? (preferredRegion === "hangzhou" ? "hz-a" : "sh-a") : spread;
-      this.state.push({ id, preferredRegion, shards: Array.from({ length: 100 }, (_, shard) => shard).filter((shard) => Math.floor(shard / 17) === index - 1 || (index === 6 && shard >= 85)), replicas, leader: `${id}/${leaderDc}`, term: 2 });
+      this.state.push({
+        id,
+        preferredRegion,
+        shards: Array.from({ length: 100 }, (_, shard) => shard).filter(
+          (shard) => Math.floor(shard / 17) === index - 1 || (index === 6 && shard >= 85),
+        ),
+        replicas,
+        leader: `${id}/${leaderDc}`,
+        term: 2,
+      });
     }
-    for (const region of REGIONS) hosts.push({ id: `client/${region.name}`, datacenter: region.datacenters[0] as string, region: region.name });
+    for (const region of REGIONS)
+      hosts.push({ id: `client/${region.name}`, datacenter: region.datacenters[0] as string, region: region.name });
     this.port = new RecordingPort(hosts);
     this.faults = this.port;
   }
@@ -164,7 +182,12 @@ export class FakeCluster implements Cluster {
     return cell === undefined ? undefined : this.view(cell);
   }
 
-  transferLeadership(cell: string, targetReplica: string, _timeoutUs: number, callback: (result: { ok: true; leader: LeaderInfo } | { ok: false; error: { code: "TARGET_DOWN"; message: string } }) => void): void {
+  transferLeadership(
+    cell: string,
+    targetReplica: string,
+    _timeoutUs: number,
+    callback: (result: { ok: true; leader: LeaderInfo } | { ok: false; error: { code: "TARGET_DOWN"; message: string } }) => void,
+  ): void {
     this.transfers++;
     this.clock.setTimer(TRANSFER_US, () => {
       const state = this.mutable(cell);
@@ -193,7 +216,10 @@ export class FakeCluster implements Cluster {
       id: cell.id,
       preferredRegion: cell.preferredRegion,
       shards: cell.shards,
-      leader: leader === null || this.stateOf(leader) === "crashed" ? null : { replica: leader.id, datacenter: leader.datacenter, region: leader.region },
+      leader:
+        leader === null || this.stateOf(leader) === "crashed"
+          ? null
+          : { replica: leader.id, datacenter: leader.datacenter, region: leader.region },
       term: cell.term,
       commitIndex: 100,
       quorumAvailable: up >= 3,

@@ -33,12 +33,33 @@ export async function startLdc(options: { seed: number; speed: number; token: st
   const url = `http://127.0.0.1:${port}`;
   const dataDirectory = mkdtempSync(path.join(tmpdir(), "ldc-e2e-"));
   let output = "";
-  const child: ChildProcess = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", String(options.seed), "--speed", String(options.speed), "--token", options.token, "--data-dir", dataDirectory], {
-    cwd: process.cwd(),
-    stdio: ["ignore", "pipe", "pipe"],
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "bin/ldc.mjs",
+      "start",
+      "--port",
+      String(port),
+      "--seed",
+      String(options.seed),
+      "--speed",
+      String(options.speed),
+      "--token",
+      options.token,
+      "--data-dir",
+      dataDirectory,
+    ],
+    {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
   });
-  child.stdout?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ldc start exited with ${child.exitCode}:\n${output}`);
@@ -55,7 +76,11 @@ export async function startLdc(options: { seed: number; speed: number; token: st
     token: options.token,
     output: () => output,
     async api(method, route, body) {
-      const response = await fetch(`${url}${route}`, { method, headers: { "content-type": "application/json", authorization: `Bearer ${options.token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const response = await fetch(`${url}${route}`, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${options.token}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const text = await response.text();
       return { status: response.status, body: text === "" ? null : (JSON.parse(text) as unknown) };
     },

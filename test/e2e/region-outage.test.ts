@@ -18,7 +18,13 @@ function attribute(page: Page, testId: string, name: string): Promise<string | n
 
 function replicaStates(page: Page, region: "hz" | "sh" | "sz"): Promise<{ id: string; state: string; cutFrom: string; leader: boolean }[]> {
   return page.locator(`[data-testid^="replica-cell-"][data-testid*="/${region}-"]`).evaluateAll((nodes) =>
-    nodes.map((node) => ({ id: node.getAttribute("data-testid") ?? "", state: node.getAttribute("data-state") ?? "", cutFrom: node.getAttribute("data-cut-from") ?? "", leader: node.getAttribute("data-role") === "leader" })));
+    nodes.map((node) => ({
+      id: node.getAttribute("data-testid") ?? "",
+      state: node.getAttribute("data-state") ?? "",
+      cutFrom: node.getAttribute("data-cut-from") ?? "",
+      leader: node.getAttribute("data-role") === "leader",
+    })),
+  );
 }
 
 function regionCardText(page: Page, region: string): Promise<string> {
@@ -44,11 +50,20 @@ describe("a region outage on the page (ldc start)", () => {
 
   it("hangzhou down: shanghai and shenzhen stay up and lead every cell; links to hangzhou are down, not degraded", async () => {
     const { page } = watched;
-    const injected = await server.api("POST", "/api/v1/faults", { type: "region-outage", target: { region: "hangzhou" }, leaseMs: 120_000 });
+    const injected = await server.api("POST", "/api/v1/faults", {
+      type: "region-outage",
+      target: { region: "hangzhou" },
+      leaseMs: 120_000,
+    });
     expect(injected.status).toBe(201);
     await expect.poll(() => attribute(page, "region-hangzhou", "data-state"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("down");
     // Every cell re-elects outside hangzhou (2 + 2 + 1 keeps a majority in shanghai + shenzhen).
-    await expect.poll(async () => [...(await replicaStates(page, "sh")), ...(await replicaStates(page, "sz"))].filter((replica) => replica.leader).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(6);
+    await expect
+      .poll(
+        async () => [...(await replicaStates(page, "sh")), ...(await replicaStates(page, "sz"))].filter((replica) => replica.leader).length,
+        { timeout: OUTCOME_TIMEOUT_MS },
+      )
+      .toBe(6);
     expect(await attribute(page, "region-shanghai", "data-state")).toBe("up");
     expect(await attribute(page, "region-shenzhen", "data-state")).toBe("up");
     await expect.poll(() => regionCardText(page, "shanghai"), { timeout: OUTCOME_TIMEOUT_MS }).not.toContain("DOWN");
@@ -68,14 +83,23 @@ describe("a region outage on the page (ldc start)", () => {
     const { page } = watched;
     expect((await server.api("DELETE", "/api/v1/faults")).status).toBeLessThan(300);
     await expect.poll(() => attribute(page, "region-hangzhou", "data-state"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("up");
-    const injected = await server.api("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] }, leaseMs: 120_000 });
+    const injected = await server.api("POST", "/api/v1/faults", {
+      type: "partition",
+      target: { regions: ["hangzhou", "shanghai"] },
+      leaseMs: 120_000,
+    });
     expect(injected.status).toBe(201);
     await expect.poll(() => attribute(page, "link-hangzhou-shanghai", "data-state"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("down");
-    await expect.poll(async () => (await replicaStates(page, "hz")).map((replica) => replica.cutFrom), { timeout: OUTCOME_TIMEOUT_MS }).toEqual(Array(12).fill("shanghai"));
-    await expect.poll(async () => (await replicaStates(page, "sh")).map((replica) => replica.cutFrom), { timeout: OUTCOME_TIMEOUT_MS }).toEqual(Array(12).fill("hangzhou"));
+    await expect
+      .poll(async () => (await replicaStates(page, "hz")).map((replica) => replica.cutFrom), { timeout: OUTCOME_TIMEOUT_MS })
+      .toEqual(Array(12).fill("shanghai"));
+    await expect
+      .poll(async () => (await replicaStates(page, "sh")).map((replica) => replica.cutFrom), { timeout: OUTCOME_TIMEOUT_MS })
+      .toEqual(Array(12).fill("hangzhou"));
     const all = [...(await replicaStates(page, "hz")), ...(await replicaStates(page, "sh")), ...(await replicaStates(page, "sz"))];
     expect(all.filter((replica) => replica.state === "partitioned").map((replica) => replica.id)).toEqual([]);
-    for (const region of ["hangzhou", "shanghai", "shenzhen"]) expect(await attribute(page, `region-${region}`, "data-state"), region).toBe("up");
+    for (const region of ["hangzhou", "shanghai", "shenzhen"])
+      expect(await attribute(page, `region-${region}`, "data-state"), region).toBe("up");
     expect(await attribute(page, "link-shanghai-shenzhen", "data-state")).toBe("up");
     expect(await attribute(page, "link-hangzhou-shenzhen", "data-state")).toBe("up");
     await watched.screenshot("02-hangzhou-shanghai-partition");

@@ -17,7 +17,15 @@ const START_TIMEOUT_MS = 60_000;
 const OUTCOME_TIMEOUT_MS = 15_000;
 /** dc-outage is 60 s simulated plus a 5 s settle; a loaded machine may run --speed 4 below real time. */
 const DRILL_TIMEOUT_MS = 360_000;
-const SAFETY_RULES = ["quorum-reachable", "one-region-evacuated", "target-caught-up", "gateway-remaining", "wait-period", "target-unavailable", "target-region-evacuated"];
+const SAFETY_RULES = [
+  "quorum-reachable",
+  "one-region-evacuated",
+  "target-caught-up",
+  "gateway-remaining",
+  "wait-period",
+  "target-unavailable",
+  "target-region-evacuated",
+];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,7 +56,9 @@ async function waitForHealthy(url: string, child: ChildProcess, output: () => st
 
 /** Data-testids of replicas currently marked leader. */
 function leaderReplicas(page: Page): Promise<string[]> {
-  return page.locator('[data-testid^="replica-"][data-role="leader"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid") ?? ""));
+  return page
+    .locator('[data-testid^="replica-"][data-role="leader"]')
+    .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid") ?? ""));
 }
 
 async function routingVersion(page: Page): Promise<number> {
@@ -59,10 +69,15 @@ async function routingVersion(page: Page): Promise<number> {
 async function confirmAndOverrideIfRefused(page: Page, reason: string): Promise<void> {
   await page.getByTestId("confirm-action").click();
   const dialog = page.locator("#action-dialog");
-  await expect.poll(async () => {
-    if (!(await dialog.evaluate((d) => (d as HTMLDialogElement).open))) return "closed";
-    return (await page.getByTestId("refusal").isVisible()) ? "refused" : "waiting";
-  }, { timeout: OUTCOME_TIMEOUT_MS }).not.toBe("waiting");
+  await expect
+    .poll(
+      async () => {
+        if (!(await dialog.evaluate((d) => (d as HTMLDialogElement).open))) return "closed";
+        return (await page.getByTestId("refusal").isVisible()) ? "refused" : "waiting";
+      },
+      { timeout: OUTCOME_TIMEOUT_MS },
+    )
+    .not.toBe("waiting");
   if (await page.getByTestId("refusal").isVisible()) {
     await page.locator("#force-reason").fill(reason);
     await page.getByTestId("force-action").click();
@@ -83,12 +98,20 @@ describe("ui against ldc start (acceptance)", () => {
     baseUrl = url;
     // A fresh data directory: the audit log and drill runs on the page are this run's only.
     const dataDirectory = mkdtempSync(path.join(tmpdir(), "ldc-e2e-"));
-    child = spawn(process.execPath, ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN, "--data-dir", dataDirectory], {
-      cwd: process.cwd(),
-      stdio: ["ignore", "pipe", "pipe"],
+    child = spawn(
+      process.execPath,
+      ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN, "--data-dir", dataDirectory],
+      {
+        cwd: process.cwd(),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
     });
-    child.stdout?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr?.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     await waitForHealthy(url, child, () => output);
     browser = await launchBrowser();
     watched = await openPage(browser, url, SCREENSHOTS);
@@ -122,7 +145,9 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("token-prompt").waitFor({ state: "visible", timeout: OUTCOME_TIMEOUT_MS });
     await page.getByTestId("token-input").fill(TOKEN);
     await page.getByTestId("token-save").click();
-    await expect.poll(async () => (await leaderReplicas(page)).filter((id) => /\/hz-/.test(id)), { timeout: OUTCOME_TIMEOUT_MS }).toEqual([]);
+    await expect
+      .poll(async () => (await leaderReplicas(page)).filter((id) => /\/hz-/.test(id)), { timeout: OUTCOME_TIMEOUT_MS })
+      .toEqual([]);
     await expect.poll(() => routingVersion(page), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(before);
     expect(await page.locator('[data-testid="region-hangzhou"]').getAttribute("data-evacuated")).toBe("true");
     await watched.screenshot("02-evacuated-hangzhou");
@@ -143,66 +168,92 @@ describe("ui against ldc start (acceptance)", () => {
 
   it("injects a partition from the chaos panel and draws the link down", async () => {
     const { page } = watched;
-    await expect.poll(() => page.getByTestId("chaos-type").locator("option").allTextContents(), { timeout: OUTCOME_TIMEOUT_MS }).toContain("partition");
+    await expect
+      .poll(() => page.getByTestId("chaos-type").locator("option").allTextContents(), { timeout: OUTCOME_TIMEOUT_MS })
+      .toContain("partition");
     await page.getByTestId("chaos-type").selectOption("partition");
     // Prefer a target naming two regions (a region-to-region link); else the first one.
     const labels = await page.getByTestId("chaos-target").locator("option").allTextContents();
-    const regionPair = labels.findIndex((label) => ["hangzhou", "shanghai", "shenzhen"].filter((region) => label.includes(region)).length >= 2);
+    const regionPair = labels.findIndex(
+      (label) => ["hangzhou", "shanghai", "shenzhen"].filter((region) => label.includes(region)).length >= 2,
+    );
     await page.getByTestId("chaos-target").selectOption({ index: Math.max(regionPair, 0) });
     await page.locator("#chaos-lease").fill("120");
     await page.getByTestId("chaos-inject").click();
     await page.getByTestId("action-reason").fill("e2e: partition from the chaos panel");
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS })
+      .toBeGreaterThan(0);
     // The dialog's reason reached the controller's audit log with the injection.
-    const audit = await (await fetch(`${baseUrl}/api/v1/audit?kind=fault&limit=20`)).json() as { entries: { action: string; reason: string | null; outcome: string }[] };
-    expect(audit.entries.find((entry) => entry.action === "inject" && entry.outcome === "ok")?.reason).toBe("e2e: partition from the chaos panel");
+    const audit = (await (await fetch(`${baseUrl}/api/v1/audit?kind=fault&limit=20`)).json()) as {
+      entries: { action: string; reason: string | null; outcome: string }[];
+    };
+    expect(audit.entries.find((entry) => entry.action === "inject" && entry.outcome === "ok")?.reason).toBe(
+      "e2e: partition from the chaos panel",
+    );
     await watched.screenshot("04-partitioned");
   });
 
-  it("heals, restores hangzhou and runs the dc-outage drill to SUCCEEDED", async () => {
-    const { page } = watched;
-    await page.getByTestId("heal-all").click();
-    await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
-    await page.getByTestId("restore-hangzhou").click();
-    await confirmAndOverrideIfRefused(page, "e2e: back to the normal world before the drill");
-    const known = new Set(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))));
-    await page.getByTestId("drill-run-dc-outage").click();
-    await page.getByTestId("confirm-action").click();
-    const newRun = () => page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes, old) =>
-      nodes.filter((node) => !old.includes(node.getAttribute("data-testid") ?? "")).map((node) => node.getAttribute("data-outcome") ?? ""), [...known] as string[]);
-    await expect.poll(async () => (await newRun()).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(1);
-    const runId = await page.getByTestId("drill-timeline").getAttribute("data-run");
-    expect(runId).toMatch(/^r-\d+$/);
-    // While it runs: a countdown that goes down, the expectation, and no link to a report that
-    // does not exist yet (it used to answer 404 JSON).
-    const left = async () => Number(await page.getByTestId("drill-left").getAttribute("data-remaining-ms"));
-    const first = await left();
-    await expect.poll(left, { timeout: OUTCOME_TIMEOUT_MS }).toBeLessThan(first);
-    expect(await page.getByTestId("drill-expect").textContent()).toContain("RTO ≤ 1.5s");
-    expect(await page.getByTestId(`drill-outcome-${runId}`).locator('a[href*="/report"]').count()).toBe(0);
-    await watched.screenshot("05-drill-running");
-    // A reload mid-drill keeps the charts' past (back-filled from the server) and the timeline.
-    // First let the world run 45 s (simulated), so there are more than 30 s to back-fill.
-    const simNowMs = async () => ((await (await fetch(`${baseUrl}/api/v1/topology`)).json()) as { nowMs: number }).nowMs;
-    await expect.poll(simNowMs, { timeout: DRILL_TIMEOUT_MS, interval: 500 }).toBeGreaterThan(45_000);
-    expect((await newRun())[0]).toBe("");
-    await page.reload();
-    await expect.poll(async () => Number(await page.getByTestId("chart-tps").getAttribute("data-span-ms")), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(30_000);
-    // Back-filled marks: the evacuation and restore (actions, routing versions), the partition and
-    // the drill's fault (windows); and latency per region beside per cell.
-    const tps = page.getByTestId("chart-tps");
-    await expect.poll(() => tps.locator("g.mark-routing").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
-    expect(await tps.locator('g.mark-action[data-mark="evacuate"]').count()).toBeGreaterThan(0);
-    await expect.poll(() => tps.locator("rect.fault-window").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
-    expect(await page.locator('[data-testid="chart-region-latency"] path[data-series="shanghai/p99Ms"]').getAttribute("d")).toMatch(/^M/);
-    await watched.screenshot("05b-drill-running-reloaded");
-    await expect.poll(async () => (await newRun())[0], { timeout: DRILL_TIMEOUT_MS, interval: 1000 }).not.toBe("");
-    await watched.screenshot("06-drill-done");
-    expect((await newRun())[0]).toBe("SUCCEEDED");
-    const href = await page.getByTestId(`report-${runId}`).getAttribute("href");
-    expect((await fetch(`${baseUrl}${href}`)).status).toBe(200);
-  }, DRILL_TIMEOUT_MS + 60_000);
+  it(
+    "heals, restores hangzhou and runs the dc-outage drill to SUCCEEDED",
+    async () => {
+      const { page } = watched;
+      await page.getByTestId("heal-all").click();
+      await expect.poll(() => page.locator('[data-testid^="link-"][data-state="down"]').count(), { timeout: OUTCOME_TIMEOUT_MS }).toBe(0);
+      await page.getByTestId("restore-hangzhou").click();
+      await confirmAndOverrideIfRefused(page, "e2e: back to the normal world before the drill");
+      const known = new Set(
+        await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))),
+      );
+      await page.getByTestId("drill-run-dc-outage").click();
+      await page.getByTestId("confirm-action").click();
+      const newRun = () =>
+        page
+          .locator('[data-testid^="drill-outcome-"]')
+          .evaluateAll(
+            (nodes, old) =>
+              nodes
+                .filter((node) => !old.includes(node.getAttribute("data-testid") ?? ""))
+                .map((node) => node.getAttribute("data-outcome") ?? ""),
+            [...known] as string[],
+          );
+      await expect.poll(async () => (await newRun()).length, { timeout: OUTCOME_TIMEOUT_MS }).toBe(1);
+      const runId = await page.getByTestId("drill-timeline").getAttribute("data-run");
+      expect(runId).toMatch(/^r-\d+$/);
+      // While it runs: a countdown that goes down, the expectation, and no link to a report that
+      // does not exist yet (it used to answer 404 JSON).
+      const left = async () => Number(await page.getByTestId("drill-left").getAttribute("data-remaining-ms"));
+      const first = await left();
+      await expect.poll(left, { timeout: OUTCOME_TIMEOUT_MS }).toBeLessThan(first);
+      expect(await page.getByTestId("drill-expect").textContent()).toContain("RTO ≤ 1.5s");
+      expect(await page.getByTestId(`drill-outcome-${runId}`).locator('a[href*="/report"]').count()).toBe(0);
+      await watched.screenshot("05-drill-running");
+      // A reload mid-drill keeps the charts' past (back-filled from the server) and the timeline.
+      // First let the world run 45 s (simulated), so there are more than 30 s to back-fill.
+      const simNowMs = async () => ((await (await fetch(`${baseUrl}/api/v1/topology`)).json()) as { nowMs: number }).nowMs;
+      await expect.poll(simNowMs, { timeout: DRILL_TIMEOUT_MS, interval: 500 }).toBeGreaterThan(45_000);
+      expect((await newRun())[0]).toBe("");
+      await page.reload();
+      await expect
+        .poll(async () => Number(await page.getByTestId("chart-tps").getAttribute("data-span-ms")), { timeout: OUTCOME_TIMEOUT_MS })
+        .toBeGreaterThan(30_000);
+      // Back-filled marks: the evacuation and restore (actions, routing versions), the partition and
+      // the drill's fault (windows); and latency per region beside per cell.
+      const tps = page.getByTestId("chart-tps");
+      await expect.poll(() => tps.locator("g.mark-routing").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+      expect(await tps.locator('g.mark-action[data-mark="evacuate"]').count()).toBeGreaterThan(0);
+      await expect.poll(() => tps.locator("rect.fault-window").count(), { timeout: OUTCOME_TIMEOUT_MS }).toBeGreaterThan(1);
+      expect(await page.locator('[data-testid="chart-region-latency"] path[data-series="shanghai/p99Ms"]').getAttribute("d")).toMatch(/^M/);
+      await watched.screenshot("05b-drill-running-reloaded");
+      await expect.poll(async () => (await newRun())[0], { timeout: DRILL_TIMEOUT_MS, interval: 1000 }).not.toBe("");
+      await watched.screenshot("06-drill-done");
+      expect((await newRun())[0]).toBe("SUCCEEDED");
+      const href = await page.getByTestId(`report-${runId}`).getAttribute("href");
+      expect((await fetch(`${baseUrl}${href}`)).status).toBe(200);
+    },
+    DRILL_TIMEOUT_MS + 60_000,
+  );
 
   it("rehearses evacuating hangzhou: the predicted RTO per cell shows before confirming, and the world is unchanged", async () => {
     const { page } = watched;
@@ -235,34 +286,43 @@ describe("ui against ldc start (acceptance)", () => {
     await page.getByTestId("halt-banner").waitFor({ state: "hidden", timeout: OUTCOME_TIMEOUT_MS });
   });
 
-  it("shows a leader away from its preferred region, and its restore puts it back", async () => {
-    const { page } = watched;
-    type CellRow = { id: string; preferredRegion: string; leader: { region: string } | null };
-    const cells = async () => ((await (await fetch(`${baseUrl}/api/v1/cells`)).json()) as { cells: CellRow[] }).cells;
-    const shownMisplaced = async () => Number(await page.getByTestId("placement-summary").getAttribute("data-misplaced"));
-    const actualMisplaced = async () => (await cells()).filter((cell) => cell.leader?.region !== cell.preferredRegion).length;
-    // The page agrees with the API, whatever the drill left behind.
-    await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
-    // Move one cell away from home, as an outage would.
-    const home = (await cells()).find((cell) => cell.leader?.region === cell.preferredRegion && cell.preferredRegion !== "shanghai");
-    expect(home).toBeDefined();
-    const cell = home as CellRow;
-    const moved = await fetch(`${baseUrl}/api/v1/cells/${cell.id}/failover`, {
-      method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ to: "shanghai", reason: "e2e: an outage's aftermath", force: true }),
-    });
-    expect(moved.status).toBe(200);
-    await expect.poll(() => page.getByTestId(`placement-${cell.id}`).getAttribute("data-home"), { timeout: OUTCOME_TIMEOUT_MS }).toBe("false");
-    const restore = page.getByTestId(`placement-restore-${cell.preferredRegion}`);
-    expect(await restore.textContent()).toContain(cell.id);
-    await watched.screenshot("09-placement-away");
-    await restore.click();
-    await confirmAndOverrideIfRefused(page, "e2e: leaders back home");
-    await expect.poll(async () => (await cells()).find((candidate) => candidate.id === cell.id)?.leader?.region, { timeout: OUTCOME_TIMEOUT_MS }).toBe(cell.preferredRegion);
-    // Home again: the page no longer counts it (the table only lists cells when one is away).
-    await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
-    expect(await page.locator(`[data-testid="placement-${cell.id}"][data-home="false"]`).count()).toBe(0);
-  }, OUTCOME_TIMEOUT_MS * 4);
+  it(
+    "shows a leader away from its preferred region, and its restore puts it back",
+    async () => {
+      const { page } = watched;
+      type CellRow = { id: string; preferredRegion: string; leader: { region: string } | null };
+      const cells = async () => ((await (await fetch(`${baseUrl}/api/v1/cells`)).json()) as { cells: CellRow[] }).cells;
+      const shownMisplaced = async () => Number(await page.getByTestId("placement-summary").getAttribute("data-misplaced"));
+      const actualMisplaced = async () => (await cells()).filter((cell) => cell.leader?.region !== cell.preferredRegion).length;
+      // The page agrees with the API, whatever the drill left behind.
+      await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
+      // Move one cell away from home, as an outage would.
+      const home = (await cells()).find((cell) => cell.leader?.region === cell.preferredRegion && cell.preferredRegion !== "shanghai");
+      expect(home).toBeDefined();
+      const cell = home as CellRow;
+      const moved = await fetch(`${baseUrl}/api/v1/cells/${cell.id}/failover`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ to: "shanghai", reason: "e2e: an outage's aftermath", force: true }),
+      });
+      expect(moved.status).toBe(200);
+      await expect
+        .poll(() => page.getByTestId(`placement-${cell.id}`).getAttribute("data-home"), { timeout: OUTCOME_TIMEOUT_MS })
+        .toBe("false");
+      const restore = page.getByTestId(`placement-restore-${cell.preferredRegion}`);
+      expect(await restore.textContent()).toContain(cell.id);
+      await watched.screenshot("09-placement-away");
+      await restore.click();
+      await confirmAndOverrideIfRefused(page, "e2e: leaders back home");
+      await expect
+        .poll(async () => (await cells()).find((candidate) => candidate.id === cell.id)?.leader?.region, { timeout: OUTCOME_TIMEOUT_MS })
+        .toBe(cell.preferredRegion);
+      // Home again: the page no longer counts it (the table only lists cells when one is away).
+      await expect.poll(async () => (await shownMisplaced()) === (await actualMisplaced()), { timeout: OUTCOME_TIMEOUT_MS }).toBe(true);
+      expect(await page.locator(`[data-testid="placement-${cell.id}"][data-home="false"]`).count()).toBe(0);
+    },
+    OUTCOME_TIMEOUT_MS * 4,
+  );
 
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {
     expect([...watched.hosts]).toEqual(["127.0.0.1"]);

@@ -11,7 +11,14 @@ import { casRegister, ledger } from "../../harness/models.js";
 
 /** Builds a history from [process, type, f, value, timeUs?] rows. */
 function history(rows: [number, Op["type"], string, Json, number?][]): Op[] {
-  return rows.map(([process, type, f, value, time], index) => ({ process, type, f, value, index, ...(time === undefined ? {} : { time }) }));
+  return rows.map(([process, type, f, value, time], index) => ({
+    process,
+    type,
+    f,
+    value,
+    index,
+    ...(time === undefined ? {} : { time }),
+  }));
 }
 
 describe("linearizability: register", () => {
@@ -58,7 +65,13 @@ describe("linearizability: ledger", () => {
   const transfer = { id: "t1", from: "a", to: "b", amount: 30 };
   it("catches a stale read: a read after an acknowledged transfer shows the old balances", () => {
     const rows = (balances: Json) =>
-      history([...opening, [1, "invoke", "transfer", transfer], [1, "ok", "transfer", { id: "t1", outcome: "posted" }], [2, "invoke", "read", null], [2, "ok", "read", { balances }]]);
+      history([
+        ...opening,
+        [1, "invoke", "transfer", transfer],
+        [1, "ok", "transfer", { id: "t1", outcome: "posted" }],
+        [2, "invoke", "read", null],
+        [2, "ok", "read", { balances }],
+      ]);
     const stale = checkLinearizable(ledger(), pairHistory(rows({ a: 100, b: 0 })));
     expect(stale.valid).toBe(false);
     expect(stale.failure?.op.f).toBe("read");
@@ -80,7 +93,12 @@ describe("linearizability: ledger", () => {
     expect(checkLinearizable(ledger({ repeatedIds: new Set(["t1"]) }), pairHistory(rows({ a: 70, b: 30 }))).valid).toBe(true);
   });
   it("checks posted/rejected outcomes against the funds", () => {
-    const rows = (outcome: string) => history([...opening, [1, "invoke", "transfer", { id: "t2", from: "b", to: "a", amount: 5 }], [1, "ok", "transfer", { id: "t2", outcome }]]);
+    const rows = (outcome: string) =>
+      history([
+        ...opening,
+        [1, "invoke", "transfer", { id: "t2", from: "b", to: "a", amount: 5 }],
+        [1, "ok", "transfer", { id: "t2", outcome }],
+      ]);
     expect(checkLinearizable(ledger(), pairHistory(rows("posted"))).valid).toBe(false);
     expect(checkLinearizable(ledger(), pairHistory(rows("rejected"))).valid).toBe(true);
   });
@@ -98,9 +116,18 @@ describe("linearizability: ledger", () => {
 });
 
 describe("bank (Jepsen semantics)", () => {
-  const reads = (...values: Json[]): Op[] => history(values.flatMap((value, i): [number, Op["type"], string, Json][] => [[i, "invoke", "read", null], [i, "ok", "read", value]]));
+  const reads = (...values: Json[]): Op[] =>
+    history(
+      values.flatMap((value, i): [number, Op["type"], string, Json][] => [
+        [i, "invoke", "read", null],
+        [i, "ok", "read", value],
+      ]),
+    );
   it("catches a read with a wrong total, with count, first, worst, last, lowest, highest", () => {
-    const verdict = checkBank(reads({ "0": 50, "1": 50 }, { "0": 50, "1": 49 }, { "0": 90, "1": 50 }, { "0": 50, "1": 51 }), { accounts: [0, 1], total: 100 });
+    const verdict = checkBank(reads({ "0": 50, "1": 50 }, { "0": 50, "1": 49 }, { "0": 90, "1": 50 }, { "0": 50, "1": 51 }), {
+      accounts: [0, 1],
+      total: 100,
+    });
     expect(verdict).toMatchObject({ valid: false, "read-count": 4, "error-count": 3 });
     const group = verdict.errors["wrong-total"];
     expect(group?.count).toBe(3);
@@ -112,13 +139,19 @@ describe("bank (Jepsen semantics)", () => {
     expect(verdict["first-error"]?.op.index).toBe(3);
   });
   it("reports unexpected keys, nil balances and negative values, in Jepsen's precedence", () => {
-    const verdict = checkBank(reads({ "0": 100, "9": 0 }, { "0": null, "1": 100 }, { "0": 120, "1": -20 }), { accounts: [0, 1], total: 100 });
+    const verdict = checkBank(reads({ "0": 100, "9": 0 }, { "0": null, "1": 100 }, { "0": 120, "1": -20 }), {
+      accounts: [0, 1],
+      total: 100,
+    });
     expect(Object.keys(verdict.errors).sort()).toEqual(["negative-value", "nil-balance", "unexpected-key"]);
     expect(verdict.errors["negative-value"]?.first).toMatchObject({ negative: [-20] });
     expect(checkBank(reads({ "0": 120, "1": -20 }), { accounts: [0, 1], total: 100, negativeBalances: true }).valid).toBe(true);
   });
   it("passes the valid twin", () => {
-    expect(checkBank(reads({ "0": 30, "1": 70 }, { balances: { "0": 0, "1": 100 } }), { accounts: [0, 1], total: 100 })).toMatchObject({ valid: true, "error-count": 0 });
+    expect(checkBank(reads({ "0": 30, "1": 70 }, { balances: { "0": 0, "1": 100 } }), { accounts: [0, 1], total: 100 })).toMatchObject({
+      valid: true,
+      "error-count": 0,
+    });
   });
 });
 
@@ -137,8 +170,21 @@ describe("durability", () => {
   });
   it("catches a lost acknowledged transfer, a double-applied one and a failed one applied", () => {
     expect(checkDurability(ops, { c1: [] }).violations).toMatchObject([{ kind: "lost", id: "t1" }]);
-    expect(checkDurability(ops, { c1: [{ id: "t1", outcome: "posted" }, { id: "t1", outcome: "posted" }] }).violations).toMatchObject([{ kind: "duplicated", id: "t1", copies: 2 }]);
-    const failed = checkDurability(ops, { c1: [{ id: "t1", outcome: "posted" }, { id: "t2", outcome: "posted" }, { id: "t3", outcome: "posted" }] });
+    expect(
+      checkDurability(ops, {
+        c1: [
+          { id: "t1", outcome: "posted" },
+          { id: "t1", outcome: "posted" },
+        ],
+      }).violations,
+    ).toMatchObject([{ kind: "duplicated", id: "t1", copies: 2 }]);
+    const failed = checkDurability(ops, {
+      c1: [
+        { id: "t1", outcome: "posted" },
+        { id: "t2", outcome: "posted" },
+        { id: "t3", outcome: "posted" },
+      ],
+    });
     expect(failed.violations).toMatchObject([{ kind: "failed-but-present", id: "t2" }]);
     expect(failed.infoPresent).toEqual(["t3"]);
   });
@@ -148,9 +194,19 @@ describe("replica agreement", () => {
   it("names the diverged replica and the first index where it differs", () => {
     const verdict = checkReplicaAgreement({
       "cell-1": {
-        r1: [{ index: 1, hash: "a" }, { index: 2, hash: "b" }, { index: 3, hash: "c" }],
-        r2: [{ index: 1, hash: "a" }, { index: 2, hash: "b" }],
-        r3: [{ index: 1, hash: "a" }, { index: 2, hash: "X" }],
+        r1: [
+          { index: 1, hash: "a" },
+          { index: 2, hash: "b" },
+          { index: 3, hash: "c" },
+        ],
+        r2: [
+          { index: 1, hash: "a" },
+          { index: 2, hash: "b" },
+        ],
+        r3: [
+          { index: 1, hash: "a" },
+          { index: 2, hash: "X" },
+        ],
       },
     });
     expect(verdict.valid).toBe(false);
@@ -158,7 +214,10 @@ describe("replica agreement", () => {
     expect(verdict.divergences).toEqual([{ cell: "cell-1", replica: "r3", index: 2, hash: "X", expectedHash: "b" }]);
   });
   it("passes replicas that agree on the common prefix (heads of equal count)", () => {
-    expect(checkReplicaAgreement({ c: { r1: { headHash: "h", count: 4 }, r2: { headHash: "h", count: 4 } } })).toMatchObject({ valid: true, comparedPoints: 1 });
+    expect(checkReplicaAgreement({ c: { r1: { headHash: "h", count: 4 }, r2: { headHash: "h", count: 4 } } })).toMatchObject({
+      valid: true,
+      comparedPoints: 1,
+    });
   });
 });
 
@@ -176,7 +235,13 @@ describe("availability", () => {
     ]);
     const verdict = checkAvailability(ops, [{ id: "w1", kind: "region-outage", startUs: 100, endUs: 500 }], { rtoUsMax: 250 });
     const cell = verdict.windows[0]?.cells[0];
-    expect(cell).toMatchObject({ cell: "c1", rtoUs: 300, before: { ops: 1, errorRate: 0, latencyUsP50: 10 }, during: { ops: 2, errorRate: 0.5 }, after: { ops: 1, latencyUsP99: 20 } });
+    expect(cell).toMatchObject({
+      cell: "c1",
+      rtoUs: 300,
+      before: { ops: 1, errorRate: 0, latencyUsP50: 10 },
+      during: { ops: 2, errorRate: 0.5 },
+      after: { ops: 1, latencyUsP99: 20 },
+    });
     expect(verdict).toMatchObject({ valid: false, slow: ["w1/c1"] });
     expect(checkAvailability(ops, [{ id: "w1", kind: "x", startUs: 100, endUs: 500 }], { rtoUsMax: 300 }).valid).toBe(true);
   });

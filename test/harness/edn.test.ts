@@ -14,7 +14,20 @@ function errorAt(text: string): { line: number; column: number; detail: string }
 
 describe("EDN reader", () => {
   it("reads the data types histories use", () => {
-    expect(readEdn('[1 -2 3.5 nil true false :ok "a\\"b\\n\\u0041" sym (1 2) #{3} {:a 1, "b" [2]}]')).toEqual([1, -2, 3.5, null, true, false, "ok", 'a"b\nA', "sym", [1, 2], [3], { a: 1, b: [2] }]);
+    expect(readEdn('[1 -2 3.5 nil true false :ok "a\\"b\\n\\u0041" sym (1 2) #{3} {:a 1, "b" [2]}]')).toEqual([
+      1,
+      -2,
+      3.5,
+      null,
+      true,
+      false,
+      "ok",
+      'a"b\nA',
+      "sym",
+      [1, 2],
+      [3],
+      { a: 1, b: [2] },
+    ]);
   });
   it("treats commas as whitespace, skips ; comments and #_ forms", () => {
     expect(readEdn("; head\n[1,,2 ; two\n #_ 99 3]")).toEqual([1, 2, 3]);
@@ -57,7 +70,9 @@ describe("history pairing", () => {
     ]);
   });
   it("rejects an ok without invoke, naming the op index", () => {
-    expect(() => pairHistory([op(0, 1, "invoke"), op(1, 1, "ok"), op(2, 1, "ok")])).toThrow(/op 2: ok by process 1 has no preceding invoke/);
+    expect(() => pairHistory([op(0, 1, "invoke"), op(1, 1, "ok"), op(2, 1, "ok")])).toThrow(
+      /op 2: ok by process 1 has no preceding invoke/,
+    );
   });
   it("rejects a double invoke and an invoke after info", () => {
     expect(() => pairHistory([op(0, 1, "invoke"), op(1, 1, "invoke")])).toThrow(HistoryError);

@@ -25,7 +25,9 @@ describe("knossos conformance", () => {
       for (const file of files) {
         const history = read(`${dir}/${file}`);
         const options = { timeoutMs: 20_000 };
-        const verdict = dir.startsWith("multi") ? checkLinearizable(multiRegister({ x: 0, y: 0 }), history, options) : checkLinearizable(casRegister(0), history, options);
+        const verdict = dir.startsWith("multi")
+          ? checkLinearizable(multiRegister({ x: 0, y: 0 }), history, options)
+          : checkLinearizable(casRegister(0), history, options);
         if (verdict.valid !== expected) wrong.push(`${file}: ${String(verdict.valid)}`);
       }
       expect(wrong).toEqual([]);

@@ -40,16 +40,24 @@ describe("ledger witness checker", () => {
   });
 
   it("lets a read concurrent with a transfer see either side of it", () => {
-    for (const seen of [{ a: 100, b: 100 }, { a: 70, b: 130 }]) {
+    for (const seen of [
+      { a: 100, b: 100 },
+      { a: 70, b: 130 },
+    ]) {
       const { history, events } = base();
-      history.invoke(1, "transfer", t("t1", "a", "b", 30)).call(2, "read", { cell: CELL }, { balances: seen }).complete(1, "ok", "transfer", { ...t("t1", "a", "b", 30), outcome: "posted" });
+      history
+        .invoke(1, "transfer", t("t1", "a", "b", 30))
+        .call(2, "read", { cell: CELL }, { balances: seen })
+        .complete(1, "ok", "transfer", { ...t("t1", "a", "b", 30), outcome: "posted" });
       expect(check(history, [...events, posted("t1", "a", "b", 30)]).valid).toBe(true);
     }
   });
 
   it("catches a read that saw a transfer invoked only after it completed", () => {
     const { history, events } = base();
-    history.call(2, "read", { cell: CELL }, { balances: { a: 70, b: 130 } }).call(1, "transfer", t("t1", "a", "b", 30), { outcome: "posted" });
+    history
+      .call(2, "read", { cell: CELL }, { balances: { a: 70, b: 130 } })
+      .call(1, "transfer", t("t1", "a", "b", 30), { outcome: "posted" });
     expect(kinds(check(history, [...events, posted("t1", "a", "b", 30)]))).toEqual(["future-read"]);
   });
 
@@ -77,7 +85,9 @@ describe("ledger witness checker", () => {
 
   it("catches a pair applied against real time", () => {
     const { history, events } = base();
-    history.call(1, "transfer", t("t1", "a", "b", 30), { outcome: "posted" }).call(2, "transfer", t("t2", "b", "a", 5), { outcome: "posted" });
+    history
+      .call(1, "transfer", t("t1", "a", "b", 30), { outcome: "posted" })
+      .call(2, "transfer", t("t2", "b", "a", 5), { outcome: "posted" });
     const reordered = check(history, [...events, posted("t2", "b", "a", 5), posted("t1", "a", "b", 30)]);
     expect(kinds(reordered)).toEqual(["real-time"]);
     expect(reordered.violations[0]?.ops.map((op) => (op.value as { id: string }).id)).toEqual(["t1", "t2"]);
@@ -111,7 +121,10 @@ describe("ledger witness checker", () => {
     };
     const present = build();
     present.history.call(2, "read", { cell: CELL }, { balances: { a: 70, b: 130 } });
-    expect(check(present.history, [...present.events, posted("t1", "a", "b", 30)])).toMatchObject({ valid: true, infoResolved: { present: 1, absent: 0 } });
+    expect(check(present.history, [...present.events, posted("t1", "a", "b", 30)])).toMatchObject({
+      valid: true,
+      infoResolved: { present: 1, absent: 0 },
+    });
     const absent = build();
     absent.history.call(2, "read", { cell: CELL }, { balances: { a: 100, b: 100 } });
     expect(check(absent.history, absent.events)).toMatchObject({ valid: true, infoResolved: { present: 0, absent: 1 } });

@@ -10,7 +10,12 @@ describe("writeReport", () => {
   it("writes the history, the verdicts and a self-contained HTML page", () => {
     const history = generateLedgerHistory({ seed: 5, ops: 300, clients: 4, cells: 2 });
     const dir = mkdtempSync(join(tmpdir(), "ldc-report-"));
-    const paths = writeReport(dir, { history, verdicts: { bank: { valid: true } }, faultWindows: [{ id: "w1", kind: "region-outage", startUs: 1000, endUs: 5000 }], meta: { seed: 5 } });
+    const paths = writeReport(dir, {
+      history,
+      verdicts: { bank: { valid: true } },
+      faultWindows: [{ id: "w1", kind: "region-outage", startUs: 1000, endUs: 5000 }],
+      meta: { seed: 5 },
+    });
     expect(parseHistory(readFileSync(paths.historyPath, "utf8"))).toEqual(history);
     expect(JSON.parse(readFileSync(paths.verdictsPath, "utf8"))).toMatchObject({ meta: { seed: 5 }, verdicts: { bank: { valid: true } } });
     const html = readFileSync(paths.htmlPath, "utf8");

@@ -28,8 +28,21 @@ export class HistoryBuilder {
 }
 
 export const opened = (account: string, initialBalance: number): LedgerEventBody => ({ type: "AccountOpened", account, initialBalance });
-export const posted = (id: string, from: string, to: string, amount: number): LedgerEventBody => ({ type: "TransferPosted", id, from, to, amount });
-export const rejected = (id: string, from: string, to: string, amount: number): LedgerEventBody => ({ type: "TransferRejected", id, from, to, amount, reason: "INSUFFICIENT_FUNDS" });
+export const posted = (id: string, from: string, to: string, amount: number): LedgerEventBody => ({
+  type: "TransferPosted",
+  id,
+  from,
+  to,
+  amount,
+});
+export const rejected = (id: string, from: string, to: string, amount: number): LedgerEventBody => ({
+  type: "TransferRejected",
+  id,
+  from,
+  to,
+  amount,
+  reason: "INSUFFICIENT_FUNDS",
+});
 
 export interface GeneratedWitnessCase {
   readonly history: Op[];
@@ -89,7 +102,17 @@ export function generateWitnessCase(seed: number, opsCount: number, clients: num
     }
     const endDraw = random.nextFloat();
     const ending = endDraw < 0.02 ? "fail" : endDraw < 0.03 ? "info" : "ok";
-    planned.push({ process: processOf[client] as number, f, value, invokeUs, effectUs: random.intBetween(invokeUs, completeUs), completeUs, ending, applies: ending === "info" && random.chance(0.5), result: null });
+    planned.push({
+      process: processOf[client] as number,
+      f,
+      value,
+      invokeUs,
+      effectUs: random.intBetween(invokeUs, completeUs),
+      completeUs,
+      ending,
+      applies: ending === "info" && random.chance(0.5),
+      result: null,
+    });
     freeUs[client] = completeUs + 1 + random.intBetween(0, 50);
     if (ending === "info") processOf[client] = nextProcess++;
   }
@@ -109,7 +132,12 @@ export function generateWitnessCase(seed: number, opsCount: number, clients: num
   return { history: history.ops, events };
 }
 
-function apply(f: "transfer" | "deposit" | "withdraw", value: JsonObject, balances: Record<string, number>, events: LedgerEventBody[]): "posted" | "rejected" {
+function apply(
+  f: "transfer" | "deposit" | "withdraw",
+  value: JsonObject,
+  balances: Record<string, number>,
+  events: LedgerEventBody[],
+): "posted" | "rejected" {
   const id = value.id as string;
   const amount = value.amount as number;
   if (f === "transfer") {

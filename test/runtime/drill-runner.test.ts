@@ -32,7 +32,14 @@ describe("drills in the virtual runtime", () => {
     expectClean(result);
     expect(Object.keys(result.rtoMs).length).toBeGreaterThan(0);
     for (const rto of Object.values(result.rtoMs)) expect(rto).not.toBeNull();
-    expect(Object.keys(result.checkers).sort()).toEqual(["availability", "bank", "durability", "invariants", "linearizable", "replica-agreement"]);
+    expect(Object.keys(result.checkers).sort()).toEqual([
+      "availability",
+      "bank",
+      "durability",
+      "invariants",
+      "linearizable",
+      "replica-agreement",
+    ]);
   }, 120_000);
 
   it("leader-dc-partition succeeds on seed 5: the isolated leader's cell moves on without losing anything", async () => {
@@ -68,7 +75,9 @@ expect: {lostAckedTransfersMax: 0, checkers: [linearizable, bank, durability, re
     virtual.awaitLeaders(2_000_000);
     virtual.startWorkload();
     const faults = new FaultManager(virtual.cluster);
-    const drill = parseDrillText(`name: short\nduration: 20s\nsteps:\n  - {at: 5s, inject: {type: pause, target: {cell: cell-2, select: followers}, duration: 5s}}\n`);
+    const drill = parseDrillText(
+      `name: short\nduration: 20s\nsteps:\n  - {at: 5s, inject: {type: pause, target: {cell: cell-2, select: followers}, duration: 5s}}\n`,
+    );
     let result: DrillResult | null = null;
     const handle = startDrill(virtual, drill, { faults }, (done) => (result = done));
     virtual.runFor(7_000_000);
@@ -86,7 +95,12 @@ expect: {lostAckedTransfersMax: 0, checkers: [linearizable, bank, durability, re
     const virtual = new VirtualRuntime({ seed: 5, workload: { opsPerSecond: 40, depositFraction: 0 } });
     virtual.awaitLeaders(2_000_000);
     const startUs = virtual.nowUs();
-    const nemesis = scheduleNemesis(virtual, ["kill", "partition", "region-outage", "disk"], { intervalUs: 3_000_000, startUs, endUs: startUs + 14_000_000, faultUs: 5_000_000 });
+    const nemesis = scheduleNemesis(virtual, ["kill", "partition", "region-outage", "disk"], {
+      intervalUs: 3_000_000,
+      startUs,
+      endUs: startUs + 14_000_000,
+      faultUs: 5_000_000,
+    });
     virtual.runFor(20_000_000);
     const windows = nemesis.windows();
     expect(windows.length + nemesis.skipped().length).toBe(5);
@@ -103,8 +117,12 @@ describe("ldc drill run", () => {
 
   it("same seed, same JSON; exit 0 on SUCCEEDED", () => {
     const file = join(dir, "short.yaml");
-    writeFileSync(file, `name: short-partition\nduration: 25s\nworkload: {profile: steady, opsPerSecond: 80}\nsteps:\n  - at: 8s\n    inject: {type: partition, target: {select: leader}, shape: isolate, duration: 6s}\nexpect: {rtoMsMax: 1500}\n`);
-    const run = (): string => execFileSync(process.execPath, [LDC, "drill", "run", file, "--seed", "6", "--json"], { cwd: ROOT, encoding: "utf8" });
+    writeFileSync(
+      file,
+      `name: short-partition\nduration: 25s\nworkload: {profile: steady, opsPerSecond: 80}\nsteps:\n  - at: 8s\n    inject: {type: partition, target: {select: leader}, shape: isolate, duration: 6s}\nexpect: {rtoMsMax: 1500}\n`,
+    );
+    const run = (): string =>
+      execFileSync(process.execPath, [LDC, "drill", "run", file, "--seed", "6", "--json"], { cwd: ROOT, encoding: "utf8" });
     const first = run();
     expect(first.trim().split("\n")).toHaveLength(1);
     const parsed = JSON.parse(first) as DrillResult;
@@ -115,11 +133,16 @@ describe("ldc drill run", () => {
 
   it("rtoMsMax: 1 on region-outage FAILS with the measured figure and the reproducing command", () => {
     const file = join(dir, "strict.yaml");
-    writeFileSync(file, `name: strict-region-outage\nduration: 30s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - at: 8s\n    inject: {type: region-outage, select: leader, duration: 12s}\nexpect: {rtoMsMax: 1, lostAckedTransfersMax: 0, checkers: [durability]}\n`);
+    writeFileSync(
+      file,
+      `name: strict-region-outage\nduration: 30s\nworkload: {profile: steady, opsPerSecond: 100}\nsteps:\n  - at: 8s\n    inject: {type: region-outage, select: leader, duration: 12s}\nexpect: {rtoMsMax: 1, lostAckedTransfersMax: 0, checkers: [durability]}\n`,
+    );
     const out = join(dir, "report");
     const result = spawnSync(process.execPath, [LDC, "drill", "run", file, "--seed", "1", "--out", out], { cwd: ROOT, encoding: "utf8" });
     expect(result.status).toBe(1);
-    expect(existsSync(join(out, "history.jsonl")) && existsSync(join(out, "verdicts.json")) && existsSync(join(out, "report.html"))).toBe(true);
+    expect(existsSync(join(out, "history.jsonl")) && existsSync(join(out, "verdicts.json")) && existsSync(join(out, "report.html"))).toBe(
+      true,
+    );
     expect(readFileSync(join(out, "verdicts.json"), "utf8")).toContain('"outcome": "FAILED"');
     expect(result.stdout).toMatch(/FAILED/);
     expect(result.stdout).toMatch(/reason: rto: cell-\d recovered in \d+(\.\d+)? ms > rtoMsMax 1 ms/);
@@ -128,9 +151,18 @@ describe("ldc drill run", () => {
 
   it("bad drill files exit 2 naming the field (and the line)", () => {
     const cases: [string, RegExp][] = [
-      ["name: x\nduration: 30s\nsteps:\n  - at: 5s\n    inject: {type: meteor}\n", /steps\[0\]\.inject\.type \(line 5\): unknown fault type "meteor"/],
-      ["name: x\nduration: 30s\nsteps:\n  - at: 5s\n    inject: {type: dc-outage, datacenter: mars-1}\n", /steps\[0\]\.inject\.datacenters \(line 5\): unknown datacenter "mars-1"/],
-      ["name: x\nduration: 30s\nsteps:\n  - at: 45s\n    inject: {type: kill}\n", /steps\[0\]\.at \(line 4\): at 45s is after the end of the drill/],
+      [
+        "name: x\nduration: 30s\nsteps:\n  - at: 5s\n    inject: {type: meteor}\n",
+        /steps\[0\]\.inject\.type \(line 5\): unknown fault type "meteor"/,
+      ],
+      [
+        "name: x\nduration: 30s\nsteps:\n  - at: 5s\n    inject: {type: dc-outage, datacenter: mars-1}\n",
+        /steps\[0\]\.inject\.datacenters \(line 5\): unknown datacenter "mars-1"/,
+      ],
+      [
+        "name: x\nduration: 30s\nsteps:\n  - at: 45s\n    inject: {type: kill}\n",
+        /steps\[0\]\.at \(line 4\): at 45s is after the end of the drill/,
+      ],
     ];
     cases.forEach(([text, message], index) => {
       const file = join(dir, `bad-${index}.yaml`);

@@ -23,7 +23,14 @@ export async function resolveChromium(): Promise<string> {
 // - --disable-background-networking, --disable-component-update, --disable-sync, --no-first-run:
 //   the machine has no network beyond 127.0.0.1; without these Chromium dials Google's hosts at
 //   start, and the page tests assert that the page contacts 127.0.0.1 only.
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: await resolveChromium(), headless: true, args: CHROMIUM_ARGS });
@@ -45,7 +52,9 @@ export async function openPage(browser: Browser, url: string, screenshotDirector
   const hosts = new Set<string>();
   const errors: string[] = [];
   const notFound: string[] = [];
-  page.on("response", (response) => { if (response.status() === 404) notFound.push(response.url()); });
+  page.on("response", (response) => {
+    if (response.status() === 404) notFound.push(response.url());
+  });
   page.on("request", (request) => hosts.add(new URL(request.url()).hostname));
   page.on("websocket", (socket) => hosts.add(new URL(socket.url()).hostname));
   page.on("pageerror", (error) => errors.push(error.message));

@@ -16,10 +16,26 @@ const REGIONS = [
 ] as const;
 const CELL_COUNT = 6;
 
-type Replica = { id: string; datacenter: string; region: string; role: string; state: string; term: number; commitIndex: number; appliedIndex: number; lag: number };
+type Replica = {
+  id: string;
+  datacenter: string;
+  region: string;
+  role: string;
+  state: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  lag: number;
+};
 type Cell = {
-  id: string; preferredRegion: string; shards: number[]; leader: { replica: string; datacenter: string; region: string } | null;
-  term: number; commitIndex: number; quorumAvailable: boolean; replicas: Replica[];
+  id: string;
+  preferredRegion: string;
+  shards: number[];
+  leader: { replica: string; datacenter: string; region: string } | null;
+  term: number;
+  commitIndex: number;
+  quorumAvailable: boolean;
+  replicas: Replica[];
   metrics: { tps: number; p50Ms: number; p99Ms: number; errorRate: number };
 };
 
@@ -34,15 +50,28 @@ function makeCells(): Cell[] {
   for (let index = 1; index <= CELL_COUNT; index += 1) {
     const id = `cell-${index}`;
     const leaderDc = index <= 3 ? (index % 2 === 1 ? "hz-a" : "hz-b") : index % 2 === 0 ? "sh-a" : "sh-b";
-    const replicas: Replica[] = REGIONS.flatMap((region) => region.datacenters.map((dc) => ({
-      id: `${id}/${dc}`, datacenter: dc, region: region.name, role: dc === leaderDc ? "leader" : "follower",
-      state: "up", term: 3, commitIndex: 1000 + index, appliedIndex: 1000 + index, lag: 0,
-    })));
+    const replicas: Replica[] = REGIONS.flatMap((region) =>
+      region.datacenters.map((dc) => ({
+        id: `${id}/${dc}`,
+        datacenter: dc,
+        region: region.name,
+        role: dc === leaderDc ? "leader" : "follower",
+        state: "up",
+        term: 3,
+        commitIndex: 1000 + index,
+        appliedIndex: 1000 + index,
+        lag: 0,
+      })),
+    );
     cells.push({
-      id, preferredRegion: index <= 3 ? "hangzhou" : "shanghai",
+      id,
+      preferredRegion: index <= 3 ? "hangzhou" : "shanghai",
       shards: Array.from({ length: 100 }, (_, shard) => shard).filter((shard) => shard % CELL_COUNT === index - 1),
       leader: { replica: `${id}/${leaderDc}`, datacenter: leaderDc, region: regionOf(leaderDc) },
-      term: 3, commitIndex: 1000 + index, quorumAvailable: true, replicas,
+      term: 3,
+      commitIndex: 1000 + index,
+      quorumAvailable: true,
+      replicas,
       metrics: { tps: 330, p50Ms: 7, p99Ms: 13, errorRate: 0 },
     });
   }
@@ -81,48 +110,114 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   let nowMs = Math.max(300_000, historyMs + 60_000);
   let faultSequence = 1;
   let runSequence = 0;
-  const faults = new Map<string, Record<string, unknown>>([["f-1", {
-    id: "f-1", type: "partition", target: { regions: ["hangzhou", "shenzhen"] }, startedMs: nowMs - 10_000, leaseMs: 60_000,
-    expiresMs: nowMs + 50_000, remainingMs: 50_000, affects: { hosts: [], links: [["hangzhou", "shenzhen"]] },
-  }]]);
-  const runs: Record<string, unknown>[] = [{
-    id: "r-0", drill: "dc-outage", seed: 1, state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 420, "cell-2": 380 },
-    lostAckedTransfers: 0, checkers: { bank: { valid: true }, durability: { valid: true } }, startedMs: 900_000, endedMs: 930_000, reasons: [],
-    seq: 0, startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:30.000Z",
-  }];
+  const faults = new Map<string, Record<string, unknown>>([
+    [
+      "f-1",
+      {
+        id: "f-1",
+        type: "partition",
+        target: { regions: ["hangzhou", "shenzhen"] },
+        startedMs: nowMs - 10_000,
+        leaseMs: 60_000,
+        expiresMs: nowMs + 50_000,
+        remainingMs: 50_000,
+        affects: { hosts: [], links: [["hangzhou", "shenzhen"]] },
+      },
+    ],
+  ]);
+  const runs: Record<string, unknown>[] = [
+    {
+      id: "r-0",
+      drill: "dc-outage",
+      seed: 1,
+      state: "done",
+      progressPct: 100,
+      outcome: "SUCCEEDED",
+      rtoMs: { "cell-1": 420, "cell-2": 380 },
+      lostAckedTransfers: 0,
+      checkers: { bank: { valid: true }, durability: { valid: true } },
+      startedMs: 900_000,
+      endedMs: 930_000,
+      reasons: [],
+      seq: 0,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      endedAt: "2026-01-01T00:00:30.000Z",
+    },
+  ];
   const audit: Record<string, unknown>[] = [];
   const requests: string[] = [];
   const bodies: { line: string; body: unknown }[] = [];
   const sockets = new Set<WebSocket>();
 
-  const links = () => [["hangzhou", "shanghai", 6], ["hangzhou", "shenzhen", 30], ["shanghai", "shenzhen", 30]].map(([source, target, rttMs]) => {
-    const acting = [...faults.values()].filter((fault) => (fault.affects as { links: string[][] }).links
-      .some((pair) => (pair[0] === source && pair[1] === target) || (pair[0] === target && pair[1] === source)));
-    return { source, target, rttMs, state: acting.length ? "down" : "up", reason: acting.length ? "partitioned" : null, faults: acting.map((fault) => fault.id) };
-  });
+  const links = () =>
+    [
+      ["hangzhou", "shanghai", 6],
+      ["hangzhou", "shenzhen", 30],
+      ["shanghai", "shenzhen", 30],
+    ].map(([source, target, rttMs]) => {
+      const acting = [...faults.values()].filter((fault) =>
+        (fault.affects as { links: string[][] }).links.some(
+          (pair) => (pair[0] === source && pair[1] === target) || (pair[0] === target && pair[1] === source),
+        ),
+      );
+      return {
+        source,
+        target,
+        rttMs,
+        state: acting.length ? "down" : "up",
+        reason: acting.length ? "partitioned" : null,
+        faults: acting.map((fault) => fault.id),
+      };
+    });
   const topology = () => ({ regions: REGIONS, links: links(), runtime: "virtual", seed: 1, speed: 1, nowMs });
-  const regions = () => REGIONS.map((region) => ({
-    name: region.name, datacenters: region.datacenters, gateway: { state: drained.includes(region.name) ? "drained" : "active", rps: drained.includes(region.name) ? 0 : 900 },
-    evacuated: drained.includes(region.name), leaders: cells.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id), up: true, state: "up",
-    datacenterStatus: region.datacenters.map((dc) => ({ name: dc, state: "up" })), cutFrom: [],
-  }));
+  const regions = () =>
+    REGIONS.map((region) => ({
+      name: region.name,
+      datacenters: region.datacenters,
+      gateway: { state: drained.includes(region.name) ? "drained" : "active", rps: drained.includes(region.name) ? 0 : 900 },
+      evacuated: drained.includes(region.name),
+      leaders: cells.filter((cell) => cell.leader?.region === region.name).map((cell) => cell.id),
+      up: true,
+      state: "up",
+      datacenterStatus: region.datacenters.map((dc) => ({ name: dc, state: "up" })),
+      cutFrom: [],
+    }));
   const routing = () => ({
-    version: routingVersion, shards: Object.fromEntries(cells.flatMap((cell) => cell.shards.map((shard) => [String(shard), cell.id]))),
-    cells: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? null])), drained: [...drained], history: routingHistory.map((entry) => ({ ...entry })),
+    version: routingVersion,
+    shards: Object.fromEntries(cells.flatMap((cell) => cell.shards.map((shard) => [String(shard), cell.id]))),
+    cells: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.region ?? null])),
+    drained: [...drained],
+    history: routingHistory.map((entry) => ({ ...entry })),
   });
   const traffic = (atMs = nowMs) => ({
     atMs,
-    regions: Object.fromEntries(REGIONS.map((region, index) => [region.name, {
-      rps: cells.filter((cell) => cell.leader?.region === region.name).length * 330,
-      toCells: Object.fromEntries(cells.filter((cell) => cell.leader?.region === region.name).map((cell) => [cell.id, 300 + Number(cell.id.slice(5)) * 10])),
-      p50Ms: 7 + index, p99Ms: 15 + 4 * index + 3 * Math.sin(atMs / 5000), errorRate: 0,
-    }])),
-    cells: Object.fromEntries(cells.map((cell, index) => [cell.id, { tps: 300 + 20 * Math.sin(atMs / 3000 + index), p50Ms: 6 + index, p99Ms: 14 + 2 * index, errorRate: index === 2 ? 0.02 : 0 }])),
+    regions: Object.fromEntries(
+      REGIONS.map((region, index) => [
+        region.name,
+        {
+          rps: cells.filter((cell) => cell.leader?.region === region.name).length * 330,
+          toCells: Object.fromEntries(
+            cells.filter((cell) => cell.leader?.region === region.name).map((cell) => [cell.id, 300 + Number(cell.id.slice(5)) * 10]),
+          ),
+          p50Ms: 7 + index,
+          p99Ms: 15 + 4 * index + 3 * Math.sin(atMs / 5000),
+          errorRate: 0,
+        },
+      ]),
+    ),
+    cells: Object.fromEntries(
+      cells.map((cell, index) => [
+        cell.id,
+        { tps: 300 + 20 * Math.sin(atMs / 3000 + index), p50Ms: 6 + index, p99Ms: 14 + 2 * index, errorRate: index === 2 ? 0.02 : 0 },
+      ]),
+    ),
   });
   // The controller's ring (controller/traffic-history.ts), seeded with the minutes before the page opened.
   const history: ReturnType<typeof traffic>[] = [];
   for (let atMs = nowMs - historyMs; atMs <= nowMs; atMs += SAMPLE_PERIOD_MS) history.push(traffic(atMs));
-  const routingHistory: { version: number; atMs: number; reason: string }[] = [{ version: 7, atMs: nowMs - 100_000, reason: "automatic: cell-4 is led from shanghai" }];
+  const routingHistory: { version: number; atMs: number; reason: string }[] = [
+    { version: 7, atMs: nowMs - 100_000, reason: "automatic: cell-4 is led from shanghai" },
+  ];
   const faultWindows: { id: string; type: string; startMs: number; endMs: number | null }[] = [
     { id: "f-0", type: "latency", startMs: nowMs - 150_000, endMs: nowMs - 120_000 },
     { id: "f-1", type: "partition", startMs: nowMs - 10_000, endMs: null },
@@ -132,8 +227,11 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     routingHistory.push({ version: routingVersion, atMs: nowMs, reason });
   };
   const consistency = () => ({
-    atMs: nowMs, moneyConserved: Object.fromEntries(cells.map((cell) => [cell.id, true])),
-    replicaAgreement: Object.fromEntries(cells.map((cell) => [cell.id, true])), lostAckedTransfers: 0, valid: true,
+    atMs: nowMs,
+    moneyConserved: Object.fromEntries(cells.map((cell) => [cell.id, true])),
+    replicaAgreement: Object.fromEntries(cells.map((cell) => [cell.id, true])),
+    lostAckedTransfers: 0,
+    valid: true,
   });
   const catalogue = [
     { type: "partition", targets: [{ regions: ["hangzhou", "shanghai"] }, { regions: ["shanghai", "shenzhen"] }], params: {} },
@@ -151,52 +249,130 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   };
 
   const app = express();
-  app.use((request, _response, next) => { requests.push(`${request.method} ${request.originalUrl}`); next(); });
+  app.use((request, _response, next) => {
+    requests.push(`${request.method} ${request.originalUrl}`);
+    next();
+  });
   app.use(express.json());
-  app.use((request, _response, next) => { if (request.method !== "GET") bodies.push({ line: `${request.method} ${request.path}`, body: request.body }); next(); });
+  app.use((request, _response, next) => {
+    if (request.method !== "GET") bodies.push({ line: `${request.method} ${request.path}`, body: request.body });
+    next();
+  });
   const authorized = (request: Request, response: Response): boolean => {
     if (request.get("authorization") === `Bearer ${FIXTURE_TOKEN}`) return true;
     response.status(401).json({ error: "missing or invalid bearer token" });
     return false;
   };
-  app.get("/api/v1/topology", (_q, s) => { s.json(topology()); });
-  app.get("/api/v1/cells", (_q, s) => { s.json({ cells }); });
-  app.get("/api/v1/regions", (_q, s) => { s.json({ regions: regions() }); });
-  app.get("/api/v1/routing", (_q, s) => { s.json(routing()); });
-  app.get("/api/v1/traffic", (_q, s) => { s.json(traffic()); });
+  app.get("/api/v1/topology", (_q, s) => {
+    s.json(topology());
+  });
+  app.get("/api/v1/cells", (_q, s) => {
+    s.json({ cells });
+  });
+  app.get("/api/v1/regions", (_q, s) => {
+    s.json({ regions: regions() });
+  });
+  app.get("/api/v1/routing", (_q, s) => {
+    s.json(routing());
+  });
+  app.get("/api/v1/traffic", (_q, s) => {
+    s.json(traffic());
+  });
   app.get("/api/v1/traffic/history", (request, response) => {
     const windowMs = Number(request.query.windowMs ?? 300_000);
-    if (!Number.isInteger(windowMs) || windowMs < 1000 || windowMs > 900_000) { response.status(400).json({ error: "windowMs: expected 1000..900000", field: "windowMs" }); return; }
+    if (!Number.isInteger(windowMs) || windowMs < 1000 || windowMs > 900_000) {
+      response.status(400).json({ error: "windowMs: expected 1000..900000", field: "windowMs" });
+      return;
+    }
     const fromMs = nowMs - windowMs;
     response.json({
-      atMs: nowMs, windowMs, samplesMax: HISTORY_SAMPLES_MAX,
-      samples: history.filter((sample) => sample.atMs >= fromMs).map((sample) => ({ atMs: sample.atMs, cells: sample.cells, regions: sample.regions })),
+      atMs: nowMs,
+      windowMs,
+      samplesMax: HISTORY_SAMPLES_MAX,
+      samples: history
+        .filter((sample) => sample.atMs >= fromMs)
+        .map((sample) => ({ atMs: sample.atMs, cells: sample.cells, regions: sample.regions })),
       faults: faultWindows.filter((window) => window.endMs === null || window.endMs >= fromMs),
       routing: routingHistory.filter((entry) => entry.atMs >= fromMs),
     });
   });
-  app.get("/api/v1/consistency", (_q, s) => { s.json(consistency()); });
-  app.get("/api/v1/faults", (_q, s) => { s.json({ faults: [...faults.values()], catalogue }); });
+  app.get("/api/v1/consistency", (_q, s) => {
+    s.json(consistency());
+  });
+  app.get("/api/v1/faults", (_q, s) => {
+    s.json({ faults: [...faults.values()], catalogue });
+  });
   app.get("/api/v1/drills", (_q, s) => {
-    s.json({ drills: [
-      { name: "dc-outage", description: "lose datacenter hz-a", durationMs: 30_000,
-        steps: [{ atMs: 5000, kind: "inject", label: "inject dc-outage hz-a for 10s" }, { atMs: 15_000, kind: "heal", label: "dc-outage ends" }, { atMs: 25_000, kind: "settle", label: "faults healed, world settles" }, { atMs: 30_000, kind: "verdict", label: "checkers judge the run" }],
-        expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["bank"] } },
-      { name: "region-outage", description: "lose region hangzhou", durationMs: 95_000,
-        steps: [{ atMs: 10_000, kind: "inject", label: "inject region-outage hangzhou for 60s" }, { atMs: 70_000, kind: "heal", label: "region-outage ends" }, { atMs: 90_000, kind: "settle", label: "faults healed, world settles" }, { atMs: 95_000, kind: "verdict", label: "checkers judge the run" }],
-        expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["linearizable", "bank"] } },
-    ] });
+    s.json({
+      drills: [
+        {
+          name: "dc-outage",
+          description: "lose datacenter hz-a",
+          durationMs: 30_000,
+          steps: [
+            { atMs: 5000, kind: "inject", label: "inject dc-outage hz-a for 10s" },
+            { atMs: 15_000, kind: "heal", label: "dc-outage ends" },
+            { atMs: 25_000, kind: "settle", label: "faults healed, world settles" },
+            { atMs: 30_000, kind: "verdict", label: "checkers judge the run" },
+          ],
+          expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["bank"] },
+        },
+        {
+          name: "region-outage",
+          description: "lose region hangzhou",
+          durationMs: 95_000,
+          steps: [
+            { atMs: 10_000, kind: "inject", label: "inject region-outage hangzhou for 60s" },
+            { atMs: 70_000, kind: "heal", label: "region-outage ends" },
+            { atMs: 90_000, kind: "settle", label: "faults healed, world settles" },
+            { atMs: 95_000, kind: "verdict", label: "checkers judge the run" },
+          ],
+          expect: { rtoMsMax: 1500, lostAckedTransfersMax: 0, checkers: ["linearizable", "bank"] },
+        },
+      ],
+    });
   });
   app.get("/api/v1/drills/runs/:id/report", (request, response) => {
     const run = runs.find((candidate) => candidate.id === request.params.id);
     // As the controller: the report is written when the run ends; until then, its progress.
-    if (!run) { response.status(404).json({ error: `no drill run ${request.params.id}` }); return; }
-    if (run.state !== "done") { response.status(202).type("text/html").send(`<!doctype html><title>running</title><p>${String(run.progressPct)} %</p>`); return; }
-    response.type("text/html").send(`<!doctype html><title>drill ${String(run.drill)}</title><h1>Drill ${String(run.drill)}: ${String(run.outcome)}</h1>`);
+    if (!run) {
+      response.status(404).json({ error: `no drill run ${request.params.id}` });
+      return;
+    }
+    if (run.state !== "done") {
+      response
+        .status(202)
+        .type("text/html")
+        .send(`<!doctype html><title>running</title><p>${String(run.progressPct)} %</p>`);
+      return;
+    }
+    response
+      .type("text/html")
+      .send(`<!doctype html><title>drill ${String(run.drill)}</title><h1>Drill ${String(run.drill)}: ${String(run.outcome)}</h1>`);
   });
-  app.get("/api/v1/drills/runs", (_q, s) => { s.json({ runs }); });
-  app.get("/api/v1/schedules", (_q, s) => { s.json({ schedules: [{ id: "s-1", drill: "dc-outage", cron: "0 3 * * 2", allowedWindows: [], blockedWindows: [], maxDurationMs: 600_000, enabled: true, nextRunMs: 900_000, lastRun: null }] }); });
-  app.get("/api/v1/audit", (_q, s) => { s.json({ entries: audit }); });
+  app.get("/api/v1/drills/runs", (_q, s) => {
+    s.json({ runs });
+  });
+  app.get("/api/v1/schedules", (_q, s) => {
+    s.json({
+      schedules: [
+        {
+          id: "s-1",
+          drill: "dc-outage",
+          cron: "0 3 * * 2",
+          allowedWindows: [],
+          blockedWindows: [],
+          maxDurationMs: 600_000,
+          enabled: true,
+          nextRunMs: 900_000,
+          lastRun: null,
+        },
+      ],
+    });
+  });
+  app.get("/api/v1/audit", (_q, s) => {
+    s.json({ entries: audit });
+  });
 
   app.post("/api/v1/regions/:region/evacuate", (request, response) => {
     if (!authorized(request, response)) return;
@@ -204,7 +380,10 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     const body = (request.body ?? {}) as { force?: boolean; reason?: string };
     if (drained.length > 0 && !drained.includes(region) && !(body.force && body.reason)) {
       record({ kind: "refusal", action: "evacuate", target: region, outcome: "refused", rule: "one-region-evacuated" });
-      response.status(409).json({ error: `${drained[0]} is already evacuated; evacuating ${region} too would leave one region`, rule: "one-region-evacuated" });
+      response.status(409).json({
+        error: `${drained[0]} is already evacuated; evacuating ${region} too would leave one region`,
+        rule: "one-region-evacuated",
+      });
       return;
     }
     drained.push(region);
@@ -213,34 +392,60 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       if (cell.leader?.region !== region) continue;
       const target = cell.replicas.find((replica) => replica.region !== region && replica.region !== "shenzhen" && replica.state === "up");
       if (!target) continue;
-      for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+      for (const replica of cell.replicas)
+        replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
       cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
       cell.term += 1;
       moved.push(cell.id);
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
     bumpRouting(`evacuate ${region}`);
-    record({ kind: "action", action: "evacuate", target: region, reason: body.reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    record({
+      kind: "action",
+      action: "evacuate",
+      target: region,
+      reason: body.reason ?? null,
+      outcome: "ok",
+      routingVersionBefore: routingVersion - 1,
+      routingVersionAfter: routingVersion,
+    });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
   app.post("/api/v1/cells/:cell/failover", (request, response) => {
     if (!authorized(request, response)) return;
     const cell = cells.find((candidate) => candidate.id === request.params.cell);
-    if (!cell) { response.status(404).json({ error: `no cell ${request.params.cell}` }); return; }
+    if (!cell) {
+      response.status(404).json({ error: `no cell ${request.params.cell}` });
+      return;
+    }
     const to = String((request.body as { to?: unknown }).to ?? "");
     const target = cell.replicas.find((replica) => (replica.datacenter === to || replica.region === to) && replica.state === "up");
-    if (!target) { response.status(409).json({ error: `no caught-up replica of ${cell.id} in ${to}`, rule: "target-caught-up" }); return; }
-    for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+    if (!target) {
+      response.status(409).json({ error: `no caught-up replica of ${cell.id} in ${to}`, rule: "target-caught-up" });
+      return;
+    }
+    for (const replica of cell.replicas)
+      replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
     cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
     cell.term += 1;
     bumpRouting(`failover ${cell.id} to ${to}`);
-    record({ kind: "action", action: "failover", target: cell.id, reason: (request.body as { reason?: string }).reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    record({
+      kind: "action",
+      action: "failover",
+      target: cell.id,
+      reason: (request.body as { reason?: string }).reason ?? null,
+      outcome: "ok",
+      routingVersionBefore: routingVersion - 1,
+      routingVersionAfter: routingVersion,
+    });
     broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, leader: cell.leader, routingVersion });
   });
-  app.get("/healthz", (_q, s) => { s.json({ ok: true }); });
+  app.get("/healthz", (_q, s) => {
+    s.json({ ok: true });
+  });
   app.post("/api/v1/regions/:region/restore", (request, response) => {
     if (!authorized(request, response)) return;
     const region = request.params.region as string;
@@ -252,21 +457,33 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       if (cell.preferredRegion !== region || cell.leader?.region === region) continue;
       const target = cell.replicas.find((replica) => replica.region === region && replica.state === "up");
       if (!target) continue;
-      for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+      for (const replica of cell.replicas)
+        replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
       cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
       cell.term += 1;
       moved.push(cell.id);
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
     bumpRouting(`restore ${region}`);
-    record({ kind: "action", action: "restore", target: region, reason: ((request.body ?? {}) as { reason?: string }).reason ?? null, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    record({
+      kind: "action",
+      action: "restore",
+      target: region,
+      reason: ((request.body ?? {}) as { reason?: string }).reason ?? null,
+      outcome: "ok",
+      routingVersionBefore: routingVersion - 1,
+      routingVersionAfter: routingVersion,
+    });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
   app.delete("/api/v1/faults/:id", (request, response) => {
     if (!authorized(request, response)) return;
     const fault = faults.get(request.params.id as string);
-    if (!fault) { response.status(404).json({ error: `no fault ${request.params.id}` }); return; }
+    if (!fault) {
+      response.status(404).json({ error: `no fault ${request.params.id}` });
+      return;
+    }
     faults.delete(fault.id as string);
     const window = faultWindows.find((candidate) => candidate.id === fault.id);
     if (window) window.endMs = nowMs;
@@ -275,12 +492,23 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   app.post("/api/v1/faults", (request, response) => {
     if (!authorized(request, response)) return;
-    if (halt.halted === true) { response.status(409).json({ error: "chaos is halted", rule: "halted" }); return; }
+    if (halt.halted === true) {
+      response.status(409).json({ error: "chaos is halted", rule: "halted" });
+      return;
+    }
     const body = request.body as { type: string; target: { regions?: string[] }; leaseMs?: number; reason?: string };
     const id = `f-${++faultSequence}`;
     const leaseMs = body.leaseMs ?? 30_000;
-    const fault = { id, type: body.type, target: body.target, startedMs: nowMs, leaseMs, expiresMs: nowMs + leaseMs, remainingMs: leaseMs,
-      affects: { hosts: [], links: body.target.regions ? [body.target.regions] : [] } };
+    const fault = {
+      id,
+      type: body.type,
+      target: body.target,
+      startedMs: nowMs,
+      leaseMs,
+      expiresMs: nowMs + leaseMs,
+      remainingMs: leaseMs,
+      affects: { hosts: [], links: body.target.regions ? [body.target.regions] : [] },
+    };
     faults.set(id, fault);
     faultWindows.push({ id, type: body.type, startMs: nowMs, endMs: null });
     broadcast({ type: "fault", action: "injected", fault });
@@ -295,15 +523,36 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   app.post("/api/v1/drills/:name/runs", (request, response) => {
     if (!authorized(request, response)) return;
-    if (halt.halted === true) { response.status(409).json({ error: "chaos is halted", rule: "halted" }); return; }
-    const run = { id: `r-${++runSequence}`, drill: request.params.name, seed: 1, state: "running", progressPct: 0, outcome: null, rtoMs: {},
-      lostAckedTransfers: 0, checkers: {}, startedMs: nowMs, endedMs: null, reasons: [], seq: runSequence, startedAt: "2026-01-01T01:00:00.000Z", endedAt: null };
+    if (halt.halted === true) {
+      response.status(409).json({ error: "chaos is halted", rule: "halted" });
+      return;
+    }
+    const run = {
+      id: `r-${++runSequence}`,
+      drill: request.params.name,
+      seed: 1,
+      state: "running",
+      progressPct: 0,
+      outcome: null,
+      rtoMs: {},
+      lostAckedTransfers: 0,
+      checkers: {},
+      startedMs: nowMs,
+      endedMs: null,
+      reasons: [],
+      seq: runSequence,
+      startedAt: "2026-01-01T01:00:00.000Z",
+      endedAt: null,
+    };
     runs.push(run);
     response.status(202).json(run);
     // region-outage stays running (as a real one does for 95 s simulated): the tests reload mid-run.
     if (run.drill === "region-outage") {
       const progress = setInterval(() => {
-        if (run.state !== "running") { clearInterval(progress); return; }
+        if (run.state !== "running") {
+          clearInterval(progress);
+          return;
+        }
         run.progressPct = Math.min(99, Math.round(((nowMs - run.startedMs) / 95_000) * 100));
         broadcast({ type: "drill", run });
       }, 500);
@@ -312,17 +561,29 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     }
     setTimeout(() => broadcast({ type: "drill", run: { ...run, progressPct: 50 } }), 100);
     setTimeout(() => {
-      Object.assign(run, { state: "done", progressPct: 100, outcome: "SUCCEEDED", rtoMs: { "cell-1": 410 }, checkers: { bank: { valid: true } }, endedMs: nowMs });
+      Object.assign(run, {
+        state: "done",
+        progressPct: 100,
+        outcome: "SUCCEEDED",
+        rtoMs: { "cell-1": 410 },
+        checkers: { bank: { valid: true } },
+        endedMs: nowMs,
+      });
       broadcast({ type: "drill", run });
     }, 300);
   });
   // Drill safety: the kill switch, rehearsals, aborting a run (region-outage runs until aborted), resilience.
   let halt: Record<string, unknown> = { halted: false, reason: null, actor: null, sinceMs: null };
-  app.get("/api/v1/halt", (_q, s) => { s.json(halt); });
+  app.get("/api/v1/halt", (_q, s) => {
+    s.json(halt);
+  });
   app.post("/api/v1/halt", (request, response) => {
     if (!authorized(request, response)) return;
     const reason = String((request.body as { reason?: unknown }).reason ?? "");
-    if (reason === "") { response.status(400).json({ error: "reason: a non-empty reason", field: "reason" }); return; }
+    if (reason === "") {
+      response.status(400).json({ error: "reason: a non-empty reason", field: "reason" });
+      return;
+    }
     const healed = faults.size;
     for (const fault of faults.values()) broadcast({ type: "fault", action: "healed", fault });
     faults.clear();
@@ -339,33 +600,76 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     response.json(halt);
   });
   app.get("/api/v1/readiness", (_q, s) => {
-    s.json({ atMs: nowMs, limits: { cellOpsPerSecondMax: 3000, gatewayOpsPerSecondMax: 2500 }, loadOpsPerSecond: {}, regions: REGIONS.map((region) => ({
-      region: region.name, drained: drained.includes(region.name), canAbsorbLoss: region.name !== "shanghai", headroomOpsPerSecond: region.name === "shanghai" ? -480 : 520,
-      gateways: [], shortfalls: [], cellsWithoutQuorum: [], moves: {},
-    })) });
+    s.json({
+      atMs: nowMs,
+      limits: { cellOpsPerSecondMax: 3000, gatewayOpsPerSecondMax: 2500 },
+      loadOpsPerSecond: {},
+      regions: REGIONS.map((region) => ({
+        region: region.name,
+        drained: drained.includes(region.name),
+        canAbsorbLoss: region.name !== "shanghai",
+        headroomOpsPerSecond: region.name === "shanghai" ? -480 : 520,
+        gateways: [],
+        shortfalls: [],
+        cellsWithoutQuorum: [],
+        moves: {},
+      })),
+    });
   });
   app.get("/api/v1/resilience", (_q, s) => {
     const done = runs.filter((run) => run.state === "done");
     const count = (outcome: string) => done.filter((run) => run.drill === "dc-outage" && run.outcome === outcome).length;
     const passed = count("SUCCEEDED");
-    s.json({ atMs: nowMs, windowMs: 604_800_000, drills: [{ drill: "dc-outage", passed, failed: count("FAILED"), aborted: count("ABORTED"), notRun: 0, score: passed > 0 ? 1 : null }], schedules: [] });
+    s.json({
+      atMs: nowMs,
+      windowMs: 604_800_000,
+      drills: [{ drill: "dc-outage", passed, failed: count("FAILED"), aborted: count("ABORTED"), notRun: 0, score: passed > 0 ? 1 : null }],
+      schedules: [],
+    });
   });
   app.post("/api/v1/rehearsals", (request, response) => {
     if (!authorized(request, response)) return;
     const action = (request.body as { action?: { kind: string; target: string } }).action;
-    if (!action) { response.status(400).json({ error: "action: expected exactly one of action or drill", field: "action" }); return; }
-    const moved = action.kind === "failover" ? [action.target] : cells.filter((cell) => cell.leader?.region === action.target).map((cell) => cell.id);
-    setTimeout(() => response.json({
-      request: { action }, seed: 1, basedOn: { atMs: nowMs, routingVersion, drained: [...drained], faults: [], leaders: {}, loadOpsPerSecond: 1980 },
-      outcome: "ok", refused: null, routingVersionAfter: routingVersion + 1, actionMs: 212, rtoMs: Object.fromEntries(moved.map((cell, index) => [cell, 180 + 40 * index])),
-      errorRate: 0.0021, p99Ms: 48.5, operations: 17_000, shedRequests: 0, lostAckedTransfers: 0, drill: null, simulatedMs: 8500, wallMs: 4200,
-    }), 200);
+    if (!action) {
+      response.status(400).json({ error: "action: expected exactly one of action or drill", field: "action" });
+      return;
+    }
+    const moved =
+      action.kind === "failover" ? [action.target] : cells.filter((cell) => cell.leader?.region === action.target).map((cell) => cell.id);
+    setTimeout(
+      () =>
+        response.json({
+          request: { action },
+          seed: 1,
+          basedOn: { atMs: nowMs, routingVersion, drained: [...drained], faults: [], leaders: {}, loadOpsPerSecond: 1980 },
+          outcome: "ok",
+          refused: null,
+          routingVersionAfter: routingVersion + 1,
+          actionMs: 212,
+          rtoMs: Object.fromEntries(moved.map((cell, index) => [cell, 180 + 40 * index])),
+          errorRate: 0.0021,
+          p99Ms: 48.5,
+          operations: 17_000,
+          shedRequests: 0,
+          lostAckedTransfers: 0,
+          drill: null,
+          simulatedMs: 8500,
+          wallMs: 4200,
+        }),
+      200,
+    );
   });
   app.post("/api/v1/drills/runs/:id/abort", (request, response) => {
     if (!authorized(request, response)) return;
     const run = runs.find((candidate) => candidate.id === request.params.id);
-    if (!run) { response.status(404).json({ error: `no drill run ${request.params.id}` }); return; }
-    if (run.state !== "running") { response.status(409).json({ error: `drill run ${run.id} is not running` }); return; }
+    if (!run) {
+      response.status(404).json({ error: `no drill run ${request.params.id}` });
+      return;
+    }
+    if (run.state !== "running") {
+      response.status(409).json({ error: `drill run ${run.id} is not running` });
+      return;
+    }
     const reason = String((request.body as { reason?: unknown }).reason ?? "");
     Object.assign(run, { state: "done", progressPct: 100, outcome: "ABORTED", reasons: [`aborted: ${reason}`], endedMs: nowMs });
     record({ kind: "drill", action: "abort", target: String(run.drill), reason, outcome: "aborted" });
@@ -379,7 +683,18 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   wss.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    socket.send(JSON.stringify({ type: "hello", atMs: nowMs, topology: topology(), cells, regions: regions(), routing: routing(), faults: [...faults.values()], consistency: consistency() }));
+    socket.send(
+      JSON.stringify({
+        type: "hello",
+        atMs: nowMs,
+        topology: topology(),
+        cells,
+        regions: regions(),
+        routing: routing(),
+        faults: [...faults.values()],
+        consistency: consistency(),
+      }),
+    );
   });
   // A few traffic points a second, like the real stream's at-most-every-500-ms pace.
   const timers: ReturnType<typeof setInterval>[] = [];

@@ -1,7 +1,9 @@
 // The page's figure formatters, without a browser (plain browser JS loaded by path).
 import { beforeAll, describe, expect, it } from "vitest";
 
-interface FormatModule { formatErrorRate(rate: number): string }
+interface FormatModule {
+  formatErrorRate(rate: number): string;
+}
 let format: FormatModule;
 
 beforeAll(async () => {

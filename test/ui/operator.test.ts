@@ -17,7 +17,11 @@ async function spanMs(page: Page): Promise<number> {
 }
 
 async function post(server: FixtureServer, path: string, body: unknown): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${FIXTURE_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${FIXTURE_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 describe("ui for the operator on duty (fixture controller)", () => {
@@ -87,7 +91,9 @@ describe("ui for the operator on duty (fixture controller)", () => {
     await expect.poll(() => spanMs(page), { timeout: WAIT_MS }).toBeGreaterThanOrEqual(FIXTURE_HISTORY_MS);
     expect(await page.getByTestId("chart-range-900000").getAttribute("aria-pressed")).toBe("true");
     // A fault healed before the page loaded is still shaded (from the server's windows).
-    await expect.poll(() => page.locator('[data-testid="chart-tps"] rect.fault-window[data-fault="f-0"]').count(), { timeout: WAIT_MS }).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="chart-tps"] rect.fault-window[data-fault="f-0"]').count(), { timeout: WAIT_MS })
+      .toBe(1);
   });
 
   it("draws latency per region as well as per cell, and marks routing versions and actions", async () => {
@@ -99,7 +105,9 @@ describe("ui for the operator on duty (fixture controller)", () => {
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.mark-routing[data-mark="v7"]').count(), { timeout: WAIT_MS }).toBe(1);
     expect((await post(server, "/api/v1/cells/cell-4/failover", { to: "sh-b", reason: "test: mark me" })).status).toBe(200);
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.mark-routing[data-mark="v8"]').count(), { timeout: WAIT_MS }).toBe(1);
-    await expect.poll(() => page.locator('[data-testid="chart-tps"] g.mark-action[data-mark="failover"]').count(), { timeout: WAIT_MS }).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="chart-tps"] g.mark-action[data-mark="failover"]').count(), { timeout: WAIT_MS })
+      .toBe(1);
     expect(await page.locator('[data-testid="chart-errors"] g.mark-action[data-mark="failover"]').count()).toBe(1);
   });
 
@@ -124,7 +132,9 @@ describe("ui for the operator on duty (fixture controller)", () => {
     expect(sent.reason).toBe(reason);
     const row = server.audit.find((entry) => entry.kind === "fault" && entry.action === "inject");
     expect(row?.reason).toBe(reason);
-    await expect.poll(() => page.getByTestId("audit-rows").locator("tr.kind-fault").first().getAttribute("title"), { timeout: WAIT_MS }).toContain(reason);
+    await expect
+      .poll(() => page.getByTestId("audit-rows").locator("tr.kind-fault").first().getAttribute("title"), { timeout: WAIT_MS })
+      .toContain(reason);
   });
 
   it("shows leaders against their preferred regions, flags one datacenter, and restores them", async () => {
@@ -132,7 +142,8 @@ describe("ui for the operator on duty (fixture controller)", () => {
     await expect.poll(() => page.getByTestId("placement-summary").getAttribute("data-misplaced"), { timeout: WAIT_MS }).toBe("0");
     // An outage's aftermath: hangzhou's cells moved away and every leader ended in sh-a.
     expect((await post(server, "/api/v1/regions/hangzhou/evacuate", { reason: "test" })).status).toBe(200);
-    for (const cell of ["cell-4", "cell-5", "cell-6"]) expect((await post(server, `/api/v1/cells/${cell}/failover`, { to: "sh-a" })).status).toBe(200);
+    for (const cell of ["cell-4", "cell-5", "cell-6"])
+      expect((await post(server, `/api/v1/cells/${cell}/failover`, { to: "sh-a" })).status).toBe(200);
     await expect.poll(() => page.getByTestId("placement-summary").getAttribute("data-misplaced"), { timeout: WAIT_MS }).toBe("3");
     expect(await page.getByTestId("placement-cell-1").getAttribute("data-home")).toBe("false");
     expect(await page.getByTestId("placement-cell-5").getAttribute("data-home")).toBe("true");

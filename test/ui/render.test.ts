@@ -32,7 +32,8 @@ describe("ui render (fixture controller)", () => {
     expect(await page.locator('[data-testid^="replica-"]').count()).toBe(30);
     expect(await page.locator('[data-testid^="replica-cell-1/"]').count()).toBe(5);
     expect(await page.locator('[data-testid="cell-1"] [data-role="leader"]').getAttribute("data-testid")).toBe("replica-cell-1/hz-a");
-    for (const region of ["hangzhou", "shanghai", "shenzhen"]) expect(await page.locator(`[data-testid="region-${region}"]`).count()).toBe(1);
+    for (const region of ["hangzhou", "shanghai", "shenzhen"])
+      expect(await page.locator(`[data-testid="region-${region}"]`).count()).toBe(1);
     // Geography: shenzhen is drawn far south of hangzhou and shanghai, which sit side by side.
     const box = async (id: string) => (await page.locator(`[data-testid="region-${id}"] rect.region-box`).boundingBox())!;
     const [hangzhou, shanghai, shenzhen] = [await box("hangzhou"), await box("shanghai"), await box("shenzhen")];
@@ -75,7 +76,7 @@ describe("ui render (fixture controller)", () => {
     expect(await page.locator('[data-testid="consistency"]').getAttribute("data-valid")).toBe("true");
     expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
-    await expect.poll(() => page.locator('#flow path.band').count(), { timeout: WAIT_MS }).toBe(6);
+    await expect.poll(() => page.locator("#flow path.band").count(), { timeout: WAIT_MS }).toBe(6);
     // Fault windows are shaded on the charts (drawn from their own fetch: wait for it, as above).
     await expect.poll(() => page.locator('[data-testid="chart-tps"] rect.fault-window').count(), { timeout: WAIT_MS }).toBeGreaterThan(0);
   });
@@ -91,8 +92,15 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("token-input").fill(FIXTURE_TOKEN);
     await page.getByTestId("token-save").click();
     await expect.poll(() => page.locator('[data-testid="routing-version"]').textContent(), { timeout: WAIT_MS }).toBe("8");
-    await expect.poll(() => page.locator('[data-testid^="replica-"][data-role="leader"]').evaluateAll((nodes) =>
-      nodes.map((node) => node.getAttribute("data-testid") ?? "").filter((id) => /\/hz-/.test(id)).length), { timeout: WAIT_MS }).toBe(0);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid^="replica-"][data-role="leader"]')
+            .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid") ?? "").filter((id) => /\/hz-/.test(id)).length),
+        { timeout: WAIT_MS },
+      )
+      .toBe(0);
     expect(await page.locator('[data-testid="region-hangzhou"]').getAttribute("data-evacuated")).toBe("true");
     expect(await page.evaluate(() => sessionStorage.getItem("ldc.apiToken"))).toBe(FIXTURE_TOKEN);
     expect(server.requests).toContain("POST /api/v1/regions/hangzhou/evacuate");
@@ -125,7 +133,9 @@ describe("ui render (fixture controller)", () => {
     await page.getByTestId("failover-cell-4").click();
     expect(await page.locator("#action-description").textContent()).toContain("cell-4");
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid="replica-cell-4/sh-b"]').getAttribute("data-role"), { timeout: WAIT_MS }).toBe("leader");
+    await expect
+      .poll(() => page.locator('[data-testid="replica-cell-4/sh-b"]').getAttribute("data-role"), { timeout: WAIT_MS })
+      .toBe("leader");
     expect(await page.locator('[data-testid="replica-cell-4/sh-a"]').getAttribute("data-role")).toBe("follower");
     await expect.poll(() => page.getByTestId("routing-version").textContent()).toBe(String(before + 1));
   });
@@ -138,14 +148,22 @@ describe("ui render (fixture controller)", () => {
     // Like a failover, an injection is confirmed in the dialog, with a reason.
     await page.getByTestId("action-reason").fill("render test: partition hangzhou from shanghai");
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS }).toContain("f-2");
-    await expect.poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state"), { timeout: WAIT_MS }).toBe("down");
+    await expect
+      .poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-faults"), { timeout: WAIT_MS })
+      .toContain("f-2");
+    await expect
+      .poll(() => page.locator('[data-testid="link-hangzhou-shanghai"]').getAttribute("data-state"), { timeout: WAIT_MS })
+      .toBe("down");
     await expect.poll(() => page.getByTestId("fault-list").textContent()).toContain("f-2");
     await page.getByTestId("drill-run-dc-outage").click();
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid="drill-outcome-r-1"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("SUCCEEDED");
+    await expect
+      .poll(() => page.locator('[data-testid="drill-outcome-r-1"]').getAttribute("data-outcome"), { timeout: WAIT_MS })
+      .toBe("SUCCEEDED");
     // r-0 ran before a controller restart (larger simulated start): the list goes by sequence, newest first.
-    expect(await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid")))).toEqual(["drill-outcome-r-1", "drill-outcome-r-0"]);
+    expect(
+      await page.locator('[data-testid^="drill-outcome-"]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-testid"))),
+    ).toEqual(["drill-outcome-r-1", "drill-outcome-r-0"]);
     expect(await page.locator('[data-testid="drill-outcome-r-1"] time.wall-time').textContent()).toBe("2026-01-01 01:00:00");
     // The audit log's time column is wall time (simulated time on hover), not the simulated t that restarts.
     expect(await page.locator('[data-testid="audit-rows"] tr td.wall-time').first().textContent()).toBe("2026-01-01 00:00:00");
@@ -170,7 +188,9 @@ describe("ui render (fixture controller)", () => {
     expect(await page.getByTestId("rehearse-failover-cell-1").isVisible()).toBe(true);
     // Capacity readiness on the region cards.
     await expect.poll(() => page.locator('[data-region="shanghai"]').getAttribute("data-can-absorb"), { timeout: WAIT_MS }).toBe("false");
-    expect(await page.locator('[data-region="shanghai"] .region-info').textContent()).toContain("loss NOT absorbable (headroom -480 ops/s)");
+    expect(await page.locator('[data-region="shanghai"] .region-info').textContent()).toContain(
+      "loss NOT absorbable (headroom -480 ops/s)",
+    );
     expect(await page.locator('[data-region="shenzhen"] .region-info').textContent()).toContain("loss absorbable (headroom 520 ops/s)");
   });
 
@@ -183,7 +203,9 @@ describe("ui render (fixture controller)", () => {
     await abort.click();
     await page.locator("#action-reason").fill("pager went off");
     await page.getByTestId("confirm-action").click();
-    await expect.poll(() => page.locator('[data-testid="drill-outcome-r-2"]').getAttribute("data-outcome"), { timeout: WAIT_MS }).toBe("ABORTED");
+    await expect
+      .poll(() => page.locator('[data-testid="drill-outcome-r-2"]').getAttribute("data-outcome"), { timeout: WAIT_MS })
+      .toBe("ABORTED");
     expect(await page.locator('[data-testid="drill-outcome-r-2"]').textContent()).toContain("aborted: pager went off");
     expect(await page.getByTestId("drill-abort-r-2").count()).toBe(0);
   });

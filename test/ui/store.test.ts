@@ -3,9 +3,19 @@
 // the shapes used here are declared locally.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 
-interface Ring<T> { push(item: T): void; toArray(): T[]; last(): T | undefined; length: number }
-interface RingModule { RingBuffer: new <T>(capacity: number) => Ring<T> }
-interface Point { atMs: number; tps: number }
+interface Ring<T> {
+  push(item: T): void;
+  toArray(): T[];
+  last(): T | undefined;
+  length: number;
+}
+interface RingModule {
+  RingBuffer: new <T>(capacity: number) => Ring<T>;
+}
+interface Point {
+  atMs: number;
+  tps: number;
+}
 interface Store {
   series: Map<string, Ring<Point>>;
   regionSeries: Map<string, Ring<{ atMs: number; p99Ms: number }>>;
@@ -26,7 +36,11 @@ interface StoreModule {
   applyHistory(store: Store, history: Record<string, unknown>): void;
   longestLeaderGap(store: Store, fromMs: number): { cell: string; ms: number } | null;
 }
-interface FrameModule { createFrameScheduler(options: { minIntervalMs: number; draw: (dirty: Set<string>) => void; now?: () => number }): { request(view: string): void } }
+interface FrameModule {
+  createFrameScheduler(options: { minIntervalMs: number; draw: (dirty: Set<string>) => void; now?: () => number }): {
+    request(view: string): void;
+  };
+}
 
 const load = <T>(path: string): Promise<T> => import(/* @vite-ignore */ path) as Promise<T>;
 
@@ -59,7 +73,12 @@ describe("store", () => {
     const store = model.createStore();
     const events = model.CHART_POINTS_MAX + 50;
     for (let i = 0; i < events; i += 1) {
-      model.applyEvent(store, { type: "traffic", atMs: i * 500, regions: {}, cells: { "cell-1": { tps: i, p50Ms: 1, p99Ms: 2, errorRate: 0 } } });
+      model.applyEvent(store, {
+        type: "traffic",
+        atMs: i * 500,
+        regions: {},
+        cells: { "cell-1": { tps: i, p50Ms: 1, p99Ms: 2, errorRate: 0 } },
+      });
     }
     const points = store.series.get("cell-1")!.toArray();
     expect(points.length).toBe(model.CHART_POINTS_MAX);
@@ -77,10 +96,25 @@ describe("store", () => {
 
   it("moves the leader mark on a leader event and asks for the map to redraw", () => {
     const store = model.createStore();
-    const replicas = ["hz-a", "sh-a"].map((dc) => ({ id: `cell-1/${dc}`, datacenter: dc, role: dc === "hz-a" ? "leader" : "follower", state: "up" }));
-    model.applyEvent(store, { type: "hello", atMs: 0, topology: { regions: [], links: [], speed: 1, nowMs: 0 },
-      cells: [{ id: "cell-1", leader: { replica: "cell-1/hz-a", region: "hangzhou" }, replicas }] });
-    const views = model.applyEvent(store, { type: "leader", atMs: 5, cell: "cell-1", leader: { replica: "cell-1/sh-a", datacenter: "sh-a", region: "shanghai" }, term: 4 });
+    const replicas = ["hz-a", "sh-a"].map((dc) => ({
+      id: `cell-1/${dc}`,
+      datacenter: dc,
+      role: dc === "hz-a" ? "leader" : "follower",
+      state: "up",
+    }));
+    model.applyEvent(store, {
+      type: "hello",
+      atMs: 0,
+      topology: { regions: [], links: [], speed: 1, nowMs: 0 },
+      cells: [{ id: "cell-1", leader: { replica: "cell-1/hz-a", region: "hangzhou" }, replicas }],
+    });
+    const views = model.applyEvent(store, {
+      type: "leader",
+      atMs: 5,
+      cell: "cell-1",
+      leader: { replica: "cell-1/sh-a", datacenter: "sh-a", region: "shanghai" },
+      term: 4,
+    });
     expect(views).toContain("topology");
     const cell = store.cells.get("cell-1")!;
     expect(cell.leader?.region).toBe("shanghai");
@@ -108,15 +142,27 @@ describe("store", () => {
 });
 
 describe("back-fill and drill measurements", () => {
-  const sample = (atMs: number) => ({ atMs, cells: { "cell-1": { tps: atMs, p50Ms: 1, p99Ms: 2, errorRate: 0 } }, regions: { hangzhou: { rps: 1, p50Ms: 3, p99Ms: 4, errorRate: 0 } } });
+  const sample = (atMs: number) => ({
+    atMs,
+    cells: { "cell-1": { tps: atMs, p50Ms: 1, p99Ms: 2, errorRate: 0 } },
+    regions: { hangzhou: { rps: 1, p50Ms: 3, p99Ms: 4, errorRate: 0 } },
+  });
 
   it("puts the server's history before the live points, without duplicates, and keeps its fault windows and routing versions", () => {
     const store = model.createStore();
     // The stream delivered two points before the history answered; the history overlaps one.
     for (const atMs of [60_000, 60_500]) model.applyEvent(store, { type: "traffic", ...sample(atMs) });
     const samples = Array.from({ length: 121 }, (_, index) => sample(index * 500));
-    model.applyHistory(store, { atMs: 60_000, samples, faults: [{ id: "f-0", type: "latency", startMs: 1000, endMs: 5000 }], routing: [{ version: 3, atMs: 2000, reason: "x" }] });
-    const points = store.series.get("cell-1")!.toArray().map((point) => point.atMs);
+    model.applyHistory(store, {
+      atMs: 60_000,
+      samples,
+      faults: [{ id: "f-0", type: "latency", startMs: 1000, endMs: 5000 }],
+      routing: [{ version: 3, atMs: 2000, reason: "x" }],
+    });
+    const points = store.series
+      .get("cell-1")!
+      .toArray()
+      .map((point) => point.atMs);
     expect(points.length).toBe(122);
     expect(points[0]).toBe(0);
     expect(points.slice(-2)).toEqual([60_000, 60_500]);
@@ -128,7 +174,15 @@ describe("back-fill and drill measurements", () => {
   it("measures the longest leaderless span since a drill started, an open one counting until now", () => {
     const store = model.createStore();
     const leader = { replica: "cell-1/hz-a", datacenter: "hz-a", region: "hangzhou" };
-    model.applyEvent(store, { type: "hello", atMs: 0, topology: { regions: [], links: [], speed: 1, nowMs: 0 }, cells: [{ id: "cell-1", leader, replicas: [] }, { id: "cell-2", leader, replicas: [] }] });
+    model.applyEvent(store, {
+      type: "hello",
+      atMs: 0,
+      topology: { regions: [], links: [], speed: 1, nowMs: 0 },
+      cells: [
+        { id: "cell-1", leader, replicas: [] },
+        { id: "cell-2", leader, replicas: [] },
+      ],
+    });
     model.applyEvent(store, { type: "leader", atMs: 1000, cell: "cell-1", leader: null, term: 4 });
     model.applyEvent(store, { type: "leader", atMs: 1700, cell: "cell-1", leader, term: 5 });
     expect(model.longestLeaderGap(store, 500)).toEqual({ cell: "cell-1", ms: 700 });
@@ -143,7 +197,9 @@ describe("back-fill and drill measurements", () => {
 
 describe("chart decimation", () => {
   it("draws a 15-minute line with at most ~2 points per pixel and keeps a one-sample spike and dip, in time order", async () => {
-    const charts = await load<{ decimate(points: { atMs: number; v: number }[], key: string): { atMs: number; v: number }[] }>(new URL("../../ui/views/charts.js", import.meta.url).href);
+    const charts = await load<{ decimate(points: { atMs: number; v: number }[], key: string): { atMs: number; v: number }[] }>(
+      new URL("../../ui/views/charts.js", import.meta.url).href,
+    );
     const points = Array.from({ length: 1800 }, (_, index) => ({ atMs: index * 500, v: index === 777 ? 100 : index === 1234 ? -5 : 1 }));
     const drawn = charts.decimate(points, "v");
     expect(drawn.length).toBeLessThan(1000);
@@ -159,7 +215,10 @@ describe("frame scheduler", () => {
   it("coalesces requests into one draw per frame and waits out the minimum interval", () => {
     vi.useFakeTimers();
     const frames: (() => void)[] = [];
-    vi.stubGlobal("requestAnimationFrame", (callback: () => void) => { frames.push(callback); return frames.length; });
+    vi.stubGlobal("requestAnimationFrame", (callback: () => void) => {
+      frames.push(callback);
+      return frames.length;
+    });
     let nowMs = 1000;
     const draws: string[][] = [];
     const scheduler = frame.createFrameScheduler({ minIntervalMs: 200, now: () => nowMs, draw: (dirty) => draws.push([...dirty].sort()) });

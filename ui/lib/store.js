@@ -172,7 +172,8 @@ export function setRouting(store, routing) {
   if (store.routing && store.routing.version > routing.version) return;
   store.routing = { ...(store.routing ?? {}), ...routing };
   for (const entry of Array.isArray(routing.history) ? routing.history : []) addRoutingMark(store, entry);
-  if (typeof routing.atMs === "number") addRoutingMark(store, { version: routing.version, atMs: routing.atMs, reason: routing.reason ?? "" });
+  if (typeof routing.atMs === "number")
+    addRoutingMark(store, { version: routing.version, atMs: routing.atMs, reason: routing.reason ?? "" });
 }
 
 /** @param {Store} store @param {any} entry */
@@ -247,7 +248,12 @@ export function applyHistory(store, history) {
     }
   };
   rebuild(store.series, "cells", (m) => ({ tps: num(m.tps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) }));
-  rebuild(store.regionSeries, "regions", (m) => ({ rps: num(m.rps), p50Ms: num(m.p50Ms), p99Ms: num(m.p99Ms), errorRate: num(m.errorRate) }));
+  rebuild(store.regionSeries, "regions", (m) => ({
+    rps: num(m.rps),
+    p50Ms: num(m.p50Ms),
+    p99Ms: num(m.p99Ms),
+    errorRate: num(m.errorRate),
+  }));
   for (const window of Array.isArray(history.faults) ? history.faults : []) {
     if (!window || typeof window.id !== "string") continue;
     const known = store.faultWindows.find((candidate) => candidate.id === window.id);

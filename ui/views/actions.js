@@ -24,7 +24,8 @@ function drawRegions(container, store, dialog) {
       card = document.createElement("div");
       card.className = "region-card";
       card.dataset.region = name;
-      card.innerHTML = `<div class="region-title">${escapeHtml(name)}</div><div class="region-info"></div>` +
+      card.innerHTML =
+        `<div class="region-title">${escapeHtml(name)}</div><div class="region-info"></div>` +
         `<button type="button" data-testid="evacuate-${escapeHtml(name)}" aria-label="Evacuate ${escapeHtml(name)}">Evacuate</button>` +
         `<button type="button" data-testid="rehearse-evacuate-${escapeHtml(name)}" aria-label="Rehearse evacuating ${escapeHtml(name)}">Rehearse</button>` +
         `<button type="button" data-testid="restore-${escapeHtml(name)}" aria-label="Restore ${escapeHtml(name)}">Restore</button>`;
@@ -44,8 +45,12 @@ function drawRegions(container, store, dialog) {
     info.textContent = region
       ? `gateway ${region.gateway?.state ?? "?"} · ${Math.round(region.gateway?.rps ?? 0)} req/s · leads ${(region.leaders ?? []).length}` +
         `${drained ? " · EVACUATED" : ""}${regionStateText(region)}` +
-        (readiness ? ` · loss ${readiness.canAbsorbLoss ? "absorbable" : "NOT absorbable"}${readiness.headroomOpsPerSecond === null ? "" : ` (headroom ${Math.round(readiness.headroomOpsPerSecond)} ops/s)`}` : "")
-      : drained ? "EVACUATED" : "";
+        (readiness
+          ? ` · loss ${readiness.canAbsorbLoss ? "absorbable" : "NOT absorbable"}${readiness.headroomOpsPerSecond === null ? "" : ` (headroom ${Math.round(readiness.headroomOpsPerSecond)} ops/s)`}`
+          : "")
+      : drained
+        ? "EVACUATED"
+        : "";
   }
 }
 
@@ -60,10 +65,11 @@ function regionStateText(region) {
 /** @param {any} dialog @param {import("../lib/store.js").Store} store @param {string} region @param {"evacuate" | "restore"} verb @param {boolean} rehearseNow */
 function openRegionAction(dialog, store, region, verb, rehearseNow) {
   const leaders = [...store.cells.values()].filter((cell) => cell.leader?.region === region).map((cell) => cell.id);
-  const description = verb === "evacuate"
-    ? `Evacuate ${region}: move the leaders of ${leaders.length ? leaders.join(", ") : "no cell"} out of ${region}, drain its gateway and ` +
-      `route its users to the other regions. The routing version will go up; in-flight transfers are retried by clients.`
-    : `Restore ${region}: re-enable its gateway and let cells that prefer ${region} move their leaders back. The routing version will go up.`;
+  const description =
+    verb === "evacuate"
+      ? `Evacuate ${region}: move the leaders of ${leaders.length ? leaders.join(", ") : "no cell"} out of ${region}, drain its gateway and ` +
+        `route its users to the other regions. The routing version will go up; in-flight transfers are retried by clients.`
+      : `Restore ${region}: re-enable its gateway and let cells that prefer ${region} move their leaders back. The routing version will go up.`;
   dialog.open({
     title: `${verb === "evacuate" ? "Evacuate" : "Restore"} ${region}?`,
     description,
@@ -80,7 +86,10 @@ function openRegionAction(dialog, store, region, verb, rehearseNow) {
 function drawCellRows(tbody, store, dialog) {
   const cells = [...store.cells.values()].sort((a, b) => naturalCompare(a.id, b.id));
   const targets = store.topology
-    ? [...store.topology.regions.map((/** @type {any} */ r) => r.name), ...store.topology.regions.flatMap((/** @type {any} */ r) => r.datacenters)]
+    ? [
+        ...store.topology.regions.map((/** @type {any} */ r) => r.name),
+        ...store.topology.regions.flatMap((/** @type {any} */ r) => r.datacenters),
+      ]
     : [];
   for (const cell of cells) {
     let row = /** @type {HTMLTableRowElement | null} */ (tbody.querySelector(`tr[data-cell="${cell.id}"]`));
@@ -88,14 +97,17 @@ function drawCellRows(tbody, store, dialog) {
       row = document.createElement("tr");
       row.dataset.cell = cell.id;
       row.dataset.testid = `cellctl-${cell.id}`;
-      row.innerHTML = `<td>${escapeHtml(cell.id)}</td><td class="leader"></td><td class="term"></td><td class="quorum"></td>` +
+      row.innerHTML =
+        `<td>${escapeHtml(cell.id)}</td><td class="leader"></td><td class="term"></td><td class="quorum"></td>` +
         `<td><select aria-label="Fail over ${escapeHtml(cell.id)} to" data-testid="failover-to-${escapeHtml(cell.id)}"></select> ` +
         `<button type="button" data-testid="failover-${escapeHtml(cell.id)}">Fail over to…</button> ` +
         `<button type="button" data-testid="rehearse-failover-${escapeHtml(cell.id)}" aria-label="Rehearse failing over ${escapeHtml(cell.id)}">Rehearse</button></td>`;
       const select = /** @type {HTMLSelectElement} */ (row.querySelector("select"));
       const [button, rehearse] = /** @type {NodeListOf<HTMLButtonElement>} */ (row.querySelectorAll("button"));
       const cellId = cell.id;
-      select.addEventListener("change", () => { button.textContent = `Fail over to ${select.value}`; });
+      select.addEventListener("change", () => {
+        button.textContent = `Fail over to ${select.value}`;
+      });
       button.addEventListener("click", () => openFailover(dialog, store, cellId, select.value, false));
       rehearse.addEventListener("click", () => openFailover(dialog, store, cellId, select.value, true));
       tbody.append(row);
@@ -105,10 +117,12 @@ function drawCellRows(tbody, store, dialog) {
       const previous = select.value;
       select.innerHTML = targets.map((target) => `<option value="${escapeHtml(target)}">${escapeHtml(target)}</option>`).join("");
       const preferred = targets.find((target) => target !== cell.leader?.region && target !== cell.preferredRegion) ?? targets[0];
-      select.value = targets.includes(previous) ? previous : preferred ?? "";
+      select.value = targets.includes(previous) ? previous : (preferred ?? "");
       /** @type {HTMLButtonElement} */ (row.querySelector("button")).textContent = `Fail over to ${select.value}`;
     }
-    /** @type {HTMLElement} */ (row.querySelector(".leader")).textContent = cell.leader ? `${cell.leader.datacenter} (${cell.leader.region})` : "none";
+    /** @type {HTMLElement} */ (row.querySelector(".leader")).textContent = cell.leader
+      ? `${cell.leader.datacenter} (${cell.leader.region})`
+      : "none";
     /** @type {HTMLElement} */ (row.querySelector(".term")).textContent = String(cell.term ?? "–");
     const quorum = /** @type {HTMLElement} */ (row.querySelector(".quorum"));
     quorum.textContent = cell.quorumAvailable === false ? "✗ lost" : "✓";
@@ -122,7 +136,8 @@ function openFailover(dialog, store, cellId, to, rehearseNow) {
   const from = cell?.leader ? `${cell.leader.datacenter} (${cell.leader.region})` : "no current leader";
   dialog.open({
     title: `Fail over ${cellId} to ${to}?`,
-    description: `Transfer leadership of ${cellId} from ${from} to a replica in ${to} once it has caught up, then route ` +
+    description:
+      `Transfer leadership of ${cellId} from ${from} to a replica in ${to} once it has caught up, then route ` +
       `${cellId}'s shards (${(cell?.shards ?? []).length} shards) to ${to}'s gateway. The routing version will go up.`,
     confirmLabel: `Fail over to ${to}`,
     run: (/** @type {any} */ options) => mutate("POST", `/api/v1/cells/${encodeURIComponent(cellId)}/failover`, { to, ...options }),

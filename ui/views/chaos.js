@@ -28,15 +28,23 @@ export function setupChaos(store, hooks, dialog) {
   function drawTargets() {
     const current = entry();
     const targets = current?.targets ?? [];
-    targetSelect.innerHTML = targets.map((/** @type {unknown} */ target, /** @type {number} */ index) =>
-      `<option value="${index}">${escapeHtml(describeTarget(target))}</option>`).join("");
+    targetSelect.innerHTML = targets
+      .map(
+        (/** @type {unknown} */ target, /** @type {number} */ index) =>
+          `<option value="${index}">${escapeHtml(describeTarget(target))}</option>`,
+      )
+      .join("");
     // Parameters: the catalogue gives {name: default} or {name: {default, ...}}.
-    params.innerHTML = Object.entries(current?.params ?? {}).map(([name, spec]) => {
-      const fallback = spec && typeof spec === "object" && "default" in spec ? spec.default : spec;
-      const kind = typeof fallback === "number" ? "number" : "text";
-      return `<label>${escapeHtml(name)} <input placeholder="${fallback === null ? "default" : ""}" data-param="${escapeHtml(name)}" data-kind="${kind}" type="${kind}" step="any" ` +
-        `value="${escapeHtml(fallback ?? "")}" aria-label="${escapeHtml(name)}"></label>`;
-    }).join("");
+    params.innerHTML = Object.entries(current?.params ?? {})
+      .map(([name, spec]) => {
+        const fallback = spec && typeof spec === "object" && "default" in spec ? spec.default : spec;
+        const kind = typeof fallback === "number" ? "number" : "text";
+        return (
+          `<label>${escapeHtml(name)} <input placeholder="${fallback === null ? "default" : ""}" data-param="${escapeHtml(name)}" data-kind="${kind}" type="${kind}" step="any" ` +
+          `value="${escapeHtml(fallback ?? "")}" aria-label="${escapeHtml(name)}"></label>`
+        );
+      })
+      .join("");
   }
 
   typeSelect.addEventListener("change", drawTargets);
@@ -67,22 +75,31 @@ export function setupChaos(store, hooks, dialog) {
       values[name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
     }
     if (Object.keys(values).length > 0) body.params = values;
-    const paramText = Object.entries(values).map(([name, value]) => `${name}=${value}`).join(", ");
+    const paramText = Object.entries(values)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(", ");
     dialog.open({
       title: `Inject ${current.type}?`,
-      description: `Inject ${current.type} on ${describeTarget(target)}${paramText ? ` (${paramText})` : ""} into the running world for up to ` +
+      description:
+        `Inject ${current.type} on ${describeTarget(target)}${paramText ? ` (${paramText})` : ""} into the running world for up to ` +
         `${formatDuration(leaseSeconds * 1000)} of simulated time (the lease heals it then, if nothing else does). Traffic to the cells it touches may fail or slow down.`,
       confirmLabel: `Inject ${current.type}`,
       reasonRequired: true,
-      run: (/** @type {any} */ options) => mutate("POST", "/api/v1/faults", { ...body, ...(options.reason ? { reason: options.reason } : {}) }),
+      run: (/** @type {any} */ options) =>
+        mutate("POST", "/api/v1/faults", { ...body, ...(options.reason ? { reason: options.reason } : {}) }),
       describeResult: (/** @type {any} */ fault) => `injected ${fault?.id ?? current.type}`,
     });
   });
 
   /** @type {HTMLButtonElement} */ (document.getElementById("heal-all")).addEventListener("click", () => {
     mutate("DELETE", "/api/v1/faults")
-      .then(() => { hooks.toast("healed all faults"); hooks.onChange(); })
-      .catch((/** @type {Error} */ failure) => { error.textContent = `heal failed: ${failure.message}`; });
+      .then(() => {
+        hooks.toast("healed all faults");
+        hooks.onChange();
+      })
+      .catch((/** @type {Error} */ failure) => {
+        error.textContent = `heal failed: ${failure.message}`;
+      });
   });
 
   return {
@@ -118,13 +135,17 @@ export function drawFaultList(list, store, hooks) {
       item.dataset.fault = fault.id;
       item.dataset.testid = `fault-${fault.id}`;
       const where = [...(fault.affects?.links ?? []).map((pair) => pair.join("↔")), ...(fault.affects?.hosts ?? [])].join(", ");
-      item.innerHTML = `<code>${escapeHtml(fault.id)}</code> <strong>${escapeHtml(fault.type)}</strong> ${escapeHtml(describeTarget(fault.target))}` +
+      item.innerHTML =
+        `<code>${escapeHtml(fault.id)}</code> <strong>${escapeHtml(fault.type)}</strong> ${escapeHtml(describeTarget(fault.target))}` +
         `${where ? ` <span class="muted">on ${escapeHtml(where)}</span>` : ""} <span class="countdown" aria-label="lease remaining"></span> ` +
         `<button type="button" data-testid="heal-${escapeHtml(fault.id)}" aria-label="Heal ${escapeHtml(fault.id)}">Heal</button>`;
       const faultId = fault.id;
       /** @type {HTMLButtonElement} */ (item.querySelector("button")).addEventListener("click", () => {
         mutate("DELETE", `/api/v1/faults/${encodeURIComponent(faultId)}`)
-          .then(() => { hooks.toast(`healed ${faultId}`); hooks.onChange(); })
+          .then(() => {
+            hooks.toast(`healed ${faultId}`);
+            hooks.onChange();
+          })
           .catch((/** @type {Error} */ failure) => hooks.toast(`heal ${faultId} failed: ${failure.message}`));
       });
       list.append(item);

@@ -24,8 +24,26 @@ const REGION_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b"];
 /** @type {ChartSpec[]} */
 const CHARTS = [
   { id: "tps", title: "transfers/s per cell", source: "cells", lines: [{ key: "tps", dash: null }], format: (v) => d3.format("~s")(v) },
-  { id: "latency", title: "latency ms per cell (p99 solid, p50 dashed)", source: "cells", lines: [{ key: "p99Ms", dash: null }, { key: "p50Ms", dash: "3 3" }], format: (v) => d3.format("~g")(v) },
-  { id: "region-latency", title: "latency ms per region's users (p99 solid, p50 dashed)", source: "regions", lines: [{ key: "p99Ms", dash: null }, { key: "p50Ms", dash: "3 3" }], format: (v) => d3.format("~g")(v) },
+  {
+    id: "latency",
+    title: "latency ms per cell (p99 solid, p50 dashed)",
+    source: "cells",
+    lines: [
+      { key: "p99Ms", dash: null },
+      { key: "p50Ms", dash: "3 3" },
+    ],
+    format: (v) => d3.format("~g")(v),
+  },
+  {
+    id: "region-latency",
+    title: "latency ms per region's users (p99 solid, p50 dashed)",
+    source: "regions",
+    lines: [
+      { key: "p99Ms", dash: null },
+      { key: "p50Ms", dash: "3 3" },
+    ],
+    format: (v) => d3.format("~g")(v),
+  },
   { id: "errors", title: "error rate per cell", source: "cells", lines: [{ key: "errorRate", dash: null }], format: formatErrorRate },
 ];
 
@@ -72,13 +90,17 @@ const rangeLabel = (ms) => `${Math.round(ms / 60_000)} m`;
 export function setupCharts(container, hooks) {
   container.innerHTML =
     `<div class="chart-range" role="group" aria-label="Chart range">range ` +
-    CHART_RANGES_MS.map((ms) => `<button type="button" data-range="${ms}" data-testid="chart-range-${ms}" aria-pressed="false">${rangeLabel(ms)}</button>`).join("") +
+    CHART_RANGES_MS.map(
+      (ms) => `<button type="button" data-range="${ms}" data-testid="chart-range-${ms}" aria-pressed="false">${rangeLabel(ms)}</button>`,
+    ).join("") +
     ` <span class="muted" id="chart-span" data-testid="chart-span"></span></div>` +
-    CHARTS.map((chart) =>
-      `<figure class="chart"><figcaption>${chart.title}</figcaption>` +
-      `<svg id="chart-${chart.id}" data-testid="chart-${chart.id}" viewBox="0 0 ${WIDTH_PX} ${HEIGHT_PX}" role="img" aria-label="${chart.title}">` +
-      `<g class="windows"></g><g class="x-axis" transform="translate(0,${HEIGHT_PX - MARGIN.bottom})"></g>` +
-      `<g class="y-axis" transform="translate(${MARGIN.left},0)"></g><g class="lines"></g><g class="marks"></g></svg></figure>`).join("") +
+    CHARTS.map(
+      (chart) =>
+        `<figure class="chart"><figcaption>${chart.title}</figcaption>` +
+        `<svg id="chart-${chart.id}" data-testid="chart-${chart.id}" viewBox="0 0 ${WIDTH_PX} ${HEIGHT_PX}" role="img" aria-label="${chart.title}">` +
+        `<g class="windows"></g><g class="x-axis" transform="translate(0,${HEIGHT_PX - MARGIN.bottom})"></g>` +
+        `<g class="y-axis" transform="translate(${MARGIN.left},0)"></g><g class="lines"></g><g class="marks"></g></svg></figure>`,
+    ).join("") +
     `<div class="cell-key" id="cell-key" aria-label="Chart key"></div>`;
   for (const button of container.querySelectorAll("button[data-range]")) {
     button.addEventListener("click", () => hooks.onRange(Number(/** @type {HTMLElement} */ (button).dataset.range)));
@@ -90,12 +112,30 @@ export function setupCharts(container, hooks) {
  * @param {import("../lib/store.js").Store} store @param {number} xMin @param {number} xMax
  */
 function marks(store, xMin, xMax) {
-  const routing = store.routingMarks.filter((mark) => mark.atMs >= xMin && mark.atMs <= xMax)
-    .map((mark) => ({ key: `v${mark.version}`, kind: "routing", atMs: mark.atMs, label: `v${mark.version}`, title: `routing v${mark.version}: ${mark.reason}` }));
+  const routing = store.routingMarks
+    .filter((mark) => mark.atMs >= xMin && mark.atMs <= xMax)
+    .map((mark) => ({
+      key: `v${mark.version}`,
+      kind: "routing",
+      atMs: mark.atMs,
+      label: `v${mark.version}`,
+      title: `routing v${mark.version}: ${mark.reason}`,
+    }));
   const actions = store.audit
-    .filter((entry) => (entry.kind === "action" || entry.kind === "drill" || (entry.kind === "fault" && entry.action === "inject")) && typeof entry.atMs === "number" && entry.atMs >= xMin && entry.atMs <= xMax)
-    .map((entry) => ({ key: `a${entry.id}`, kind: "action", atMs: entry.atMs, label: entry.kind === "drill" ? `drill ${entry.action}` : entry.action,
-      title: `${entry.actor}: ${entry.action} ${typeof entry.target === "object" ? JSON.stringify(entry.target) : entry.target} → ${entry.outcome}${entry.reason ? ` (${entry.reason})` : ""}` }));
+    .filter(
+      (entry) =>
+        (entry.kind === "action" || entry.kind === "drill" || (entry.kind === "fault" && entry.action === "inject")) &&
+        typeof entry.atMs === "number" &&
+        entry.atMs >= xMin &&
+        entry.atMs <= xMax,
+    )
+    .map((entry) => ({
+      key: `a${entry.id}`,
+      kind: "action",
+      atMs: entry.atMs,
+      label: entry.kind === "drill" ? `drill ${entry.action}` : entry.action,
+      title: `${entry.actor}: ${entry.action} ${typeof entry.target === "object" ? JSON.stringify(entry.target) : entry.target} → ${entry.outcome}${entry.reason ? ` (${entry.reason})` : ""}`,
+    }));
   return [...routing, ...actions].sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -116,12 +156,20 @@ export function drawCharts(container, store) {
   const cellIds = [...store.series.keys()].sort(naturalCompare);
   const sources = {
     cells: cellIds.map((id) => ({ id, color: cellColor(id), points: inRange(store.series.get(id)) })),
-    regions: regionNames.filter((name) => store.regionSeries.has(name)).map((name) => ({ id: name, color: regionColor(name, regionNames), points: inRange(store.regionSeries.get(name)) })),
+    regions: regionNames
+      .filter((name) => store.regionSeries.has(name))
+      .map((name) => ({ id: name, color: regionColor(name, regionNames), points: inRange(store.regionSeries.get(name)) })),
   };
   const drawn = sources.cells.flatMap((series) => series.points);
   const spanMs = drawn.length ? d3.max(drawn, (/** @type {any} */ p) => p.atMs) - d3.min(drawn, (/** @type {any} */ p) => p.atMs) : 0;
-  const x = d3.scaleLinear().domain([xMin, xMax]).range([MARGIN.left, WIDTH_PX - MARGIN.right]);
-  const xAxis = d3.axisBottom(x).ticks(6).tickFormat((/** @type {number} */ ms) => `${Math.round(ms / 1000)}s`);
+  const x = d3
+    .scaleLinear()
+    .domain([xMin, xMax])
+    .range([MARGIN.left, WIDTH_PX - MARGIN.right]);
+  const xAxis = d3
+    .axisBottom(x)
+    .ticks(6)
+    .tickFormat((/** @type {number} */ ms) => `${Math.round(ms / 1000)}s`);
   const span = container.querySelector("#chart-span");
   if (span) {
     span.textContent = `last ${rangeLabel(store.chartRangeMs)} of simulated time; ${Math.round(spanMs / 1000)} s of samples`;
@@ -135,28 +183,54 @@ export function drawCharts(container, store) {
     const data = sources[chart.source];
     const points = data.flatMap((series) => series.points);
     const yMax = d3.max(points, (/** @type {any} */ p) => d3.max(chart.lines, (/** @type {any} */ line) => p[line.key])) || 1;
-    const y = d3.scaleLinear().domain([0, yMax * 1.1]).nice().range([HEIGHT_PX - MARGIN.bottom, MARGIN.top]);
+    const y = d3
+      .scaleLinear()
+      .domain([0, yMax * 1.1])
+      .nice()
+      .range([HEIGHT_PX - MARGIN.bottom, MARGIN.top]);
     svg.select("g.x-axis").call(xAxis);
     svg.select("g.y-axis").call(d3.axisLeft(y).ticks(3).tickFormat(chart.format));
 
     const windows = store.faultWindows
       .map((window) => ({ ...window, from: Math.max(window.startMs, xMin), to: Math.min(window.endMs ?? xMax, xMax) }))
       .filter((window) => window.to > window.from);
-    svg.select("g.windows").selectAll("rect").data(windows, (/** @type {any} */ d) => d.id)
-      .join((/** @type {any} */ enter) => enter.append("rect").attr("class", "fault-window").call((/** @type {any} */ r) => r.append("title")))
+    svg
+      .select("g.windows")
+      .selectAll("rect")
+      .data(windows, (/** @type {any} */ d) => d.id)
+      .join((/** @type {any} */ enter) =>
+        enter
+          .append("rect")
+          .attr("class", "fault-window")
+          .call((/** @type {any} */ r) => r.append("title")),
+      )
       .attr("data-fault", (/** @type {any} */ d) => d.id)
-      .attr("x", (/** @type {any} */ d) => x(d.from)).attr("width", (/** @type {any} */ d) => Math.max(1, x(d.to) - x(d.from)))
-      .attr("y", MARGIN.top).attr("height", HEIGHT_PX - MARGIN.top - MARGIN.bottom)
-      .select("title").text((/** @type {any} */ d) => `${d.id} ${d.type}`);
+      .attr("x", (/** @type {any} */ d) => x(d.from))
+      .attr("width", (/** @type {any} */ d) => Math.max(1, x(d.to) - x(d.from)))
+      .attr("y", MARGIN.top)
+      .attr("height", HEIGHT_PX - MARGIN.top - MARGIN.bottom)
+      .select("title")
+      .text((/** @type {any} */ d) => `${d.id} ${d.type}`);
 
-    const lineData = data.flatMap((series) => chart.lines.map((line) => ({ key: `${series.id}/${line.key}`, color: series.color, line, points: series.points })));
-    svg.select("g.lines").selectAll("path").data(lineData, (/** @type {any} */ d) => d.key)
+    const lineData = data.flatMap((series) =>
+      chart.lines.map((line) => ({ key: `${series.id}/${line.key}`, color: series.color, line, points: series.points })),
+    );
+    svg
+      .select("g.lines")
+      .selectAll("path")
+      .data(lineData, (/** @type {any} */ d) => d.key)
       .join("path")
       .attr("data-series", (/** @type {any} */ d) => d.key)
-      .attr("fill", "none").attr("stroke-width", 1.4)
+      .attr("fill", "none")
+      .attr("stroke-width", 1.4)
       .attr("stroke", (/** @type {any} */ d) => d.color)
       .attr("stroke-dasharray", (/** @type {any} */ d) => d.line.dash)
-      .attr("d", (/** @type {any} */ d) => d3.line().x((/** @type {any} */ p) => x(p.atMs)).y((/** @type {any} */ p) => y(p[d.line.key]))(decimate(d.points, d.line.key)));
+      .attr("d", (/** @type {any} */ d) =>
+        d3
+          .line()
+          .x((/** @type {any} */ p) => x(p.atMs))
+          .y((/** @type {any} */ p) => y(p[d.line.key]))(decimate(d.points, d.line.key)),
+      );
 
     // Labels only on the first chart and only where they do not collide; every chart gets the lines.
     let lastLabelX = -Infinity;
@@ -169,7 +243,10 @@ export function drawCharts(container, store) {
       }
     }
     const showLabels = chart === CHARTS[0];
-    const groups = svg.select("g.marks").selectAll("g.mark").data(markList, (/** @type {any} */ d) => d.key)
+    const groups = svg
+      .select("g.marks")
+      .selectAll("g.mark")
+      .data(markList, (/** @type {any} */ d) => d.key)
       .join((/** @type {any} */ enter) => {
         const g = enter.append("g");
         g.append("line");
@@ -179,19 +256,34 @@ export function drawCharts(container, store) {
       })
       .attr("class", (/** @type {any} */ d) => `mark mark-${d.kind}`)
       .attr("data-mark", (/** @type {any} */ d) => d.label);
-    groups.select("line").attr("x1", (/** @type {any} */ d) => x(d.atMs)).attr("x2", (/** @type {any} */ d) => x(d.atMs))
-      .attr("y1", MARGIN.top).attr("y2", HEIGHT_PX - MARGIN.bottom);
+    groups
+      .select("line")
+      .attr("x1", (/** @type {any} */ d) => x(d.atMs))
+      .attr("x2", (/** @type {any} */ d) => x(d.atMs))
+      .attr("y1", MARGIN.top)
+      .attr("y2", HEIGHT_PX - MARGIN.bottom);
     // Near the right edge a label runs leftwards so it is not cut off.
     const flip = (/** @type {any} */ d) => x(d.atMs) > WIDTH_PX - MARGIN.right - 40;
-    groups.select("text").attr("text-anchor", (/** @type {any} */ d) => (flip(d) ? "end" : "start"))
-      .attr("x", (/** @type {any} */ d) => x(d.atMs) + (flip(d) ? -2 : 2)).attr("y", (/** @type {any} */ d) => (d.kind === "routing" ? MARGIN.top - 2 : MARGIN.top + 8))
+    groups
+      .select("text")
+      .attr("text-anchor", (/** @type {any} */ d) => (flip(d) ? "end" : "start"))
+      .attr("x", (/** @type {any} */ d) => x(d.atMs) + (flip(d) ? -2 : 2))
+      .attr("y", (/** @type {any} */ d) => (d.kind === "routing" ? MARGIN.top - 2 : MARGIN.top + 8))
       .text((/** @type {any} */ d) => (showLabels && labelled.has(d.key) ? d.label : ""));
     groups.select("title").text((/** @type {any} */ d) => d.title);
   }
   const key = container.querySelector("#cell-key");
   if (key) {
-    key.innerHTML = cellIds.map((id) => `<span class="legend-item"><span class="swatch" style="background:${cellColor(id)}"></span>${escapeHtml(id)}</span>`).join("") +
-      sources.regions.map((series) => `<span class="legend-item"><span class="swatch" style="background:${series.color}"></span>${escapeHtml(series.id)} (region)</span>`).join("") +
+    key.innerHTML =
+      cellIds
+        .map((id) => `<span class="legend-item"><span class="swatch" style="background:${cellColor(id)}"></span>${escapeHtml(id)}</span>`)
+        .join("") +
+      sources.regions
+        .map(
+          (series) =>
+            `<span class="legend-item"><span class="swatch" style="background:${series.color}"></span>${escapeHtml(series.id)} (region)</span>`,
+        )
+        .join("") +
       `<span class="legend-item"><span class="swatch fault-swatch"></span>fault window</span>` +
       `<span class="legend-item"><span class="swatch mark-swatch routing"></span>routing version</span>` +
       `<span class="legend-item"><span class="swatch mark-swatch action"></span>action</span>`;

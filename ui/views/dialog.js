@@ -7,25 +7,36 @@ import { escapeHtml } from "./format.js";
 /** Why each safety rule exists (docs/API.md lists the ids), in the operator's words. */
 export const RULE_EXPLANATIONS = {
   "quorum-reachable": "The action would leave a cell without a reachable majority of its five replicas, so it could not commit transfers.",
-  "one-region-evacuated": "Only one region may be evacuated at a time: with two regions drained the cells have no room to fail over and lose their quorum margin.",
-  "target-caught-up": "The target replica has not caught up with the committed log; making it leader would stall until it does (or lose the tail if forced).",
+  "one-region-evacuated":
+    "Only one region may be evacuated at a time: with two regions drained the cells have no room to fail over and lose their quorum margin.",
+  "target-caught-up":
+    "The target replica has not caught up with the committed log; making it leader would stall until it does (or lose the tail if forced).",
   "gateway-remaining": "At least one regional gateway must stay active to take user traffic.",
   "wait-period": "A previous failover of this target happened too recently; moving it again so soon risks flapping.",
   "target-unavailable": "The chosen target region or datacenter is down or partitioned away.",
-  "target-region-evacuated": "The target region is evacuated: its gateway takes no users, so a leader there would serve everyone across regions. Restore the region first; if forced, the controller moves the leader back out after the wait period.",
-  "capacity": "The gateways that would take the moved users cannot admit their measured load within their admission budgets: the excess would be shed (OVERLOADED).",
-  "halted": "The kill switch is on: no new fault or drill until it is released. Recovery actions stay allowed.",
+  "target-region-evacuated":
+    "The target region is evacuated: its gateway takes no users, so a leader there would serve everyone across regions. Restore the region first; if forced, the controller moves the leader back out after the wait period.",
+  capacity:
+    "The gateways that would take the moved users cannot admit their measured load within their admission budgets: the excess would be shed (OVERLOADED).",
+  halted: "The kill switch is on: no new fault or drill until it is released. Recovery actions stay allowed.",
 };
 
 /** The rehearsal's prediction (POST /api/v1/rehearsals) as a few lines of HTML. @param {any} prediction */
 export function describePrediction(prediction) {
-  const rto = Object.entries(prediction.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${ms === null ? "never" : `${Math.round(Number(ms))} ms`}`).join(", ");
+  const rto = Object.entries(prediction.rtoMs ?? {})
+    .map(([cell, ms]) => `${cell} ${ms === null ? "never" : `${Math.round(Number(ms))} ms`}`)
+    .join(", ");
   const lines = [
     `<p><strong>Predicted: ${escapeHtml(String(prediction.outcome))}</strong> (a simulated copy of routing v${prediction.basedOn?.routingVersion ?? "?"} at ${prediction.basedOn?.loadOpsPerSecond ?? "?"} ops/s; ${Math.round((prediction.simulatedMs ?? 0) / 1000)} s simulated in ${Math.round((prediction.wallMs ?? 0) / 1000)} s)</p>`,
   ];
-  if (prediction.refused) lines.push(`<p class="bad">would be refused by <code>${escapeHtml(String(prediction.refused.rule ?? "-"))}</code>: ${escapeHtml(String(prediction.refused.error))}</p>`);
+  if (prediction.refused)
+    lines.push(
+      `<p class="bad">would be refused by <code>${escapeHtml(String(prediction.refused.rule ?? "-"))}</code>: ${escapeHtml(String(prediction.refused.error))}</p>`,
+    );
   if (rto) lines.push(`<p>RTO per cell: ${escapeHtml(rto)}</p>`);
-  lines.push(`<p>error rate ${((prediction.errorRate ?? 0) * 100).toFixed(2)}% · p99 ${prediction.p99Ms ?? "–"} ms · shed ${prediction.shedRequests ?? 0} · lost acked ${prediction.lostAckedTransfers ?? "–"} · routing v${prediction.basedOn?.routingVersion ?? "?"} → v${prediction.routingVersionAfter ?? "?"}</p>`);
+  lines.push(
+    `<p>error rate ${((prediction.errorRate ?? 0) * 100).toFixed(2)}% · p99 ${prediction.p99Ms ?? "–"} ms · shed ${prediction.shedRequests ?? 0} · lost acked ${prediction.lostAckedTransfers ?? "–"} · routing v${prediction.basedOn?.routingVersion ?? "?"} → v${prediction.routingVersionAfter ?? "?"}</p>`,
+  );
   return lines.join("");
 }
 
@@ -156,7 +167,9 @@ export function createActionDialog(hooks) {
       reason.required = request.reasonRequired === true;
       result.classList.remove("bad");
       reason.removeAttribute("aria-invalid");
-      reasonLabel.textContent = request.reasonRequired ? "reason (required, recorded in the audit log)" : "reason (recorded in the audit log)";
+      reasonLabel.textContent = request.reasonRequired
+        ? "reason (required, recorded in the audit log)"
+        : "reason (recorded in the audit log)";
       forceReason.value = "";
       refusal.hidden = true;
       result.textContent = "";

@@ -27,25 +27,32 @@ export function setupDrills(store, dialog, hooks) {
     const key = store.drills.map((d) => d.name).join(",");
     if (key === drawnDrills) return;
     drawnDrills = key;
-    list.innerHTML = store.drills.map((drill) =>
-      `<div class="drill"><button type="button" data-testid="drill-run-${escapeHtml(drill.name)}" data-drill="${escapeHtml(drill.name)}" ` +
-      `aria-label="Run drill ${escapeHtml(drill.name)}">Run ${escapeHtml(drill.name)}</button> ` +
-      `<span class="muted">${escapeHtml(drill.description ?? "")} (${formatDuration(drill.durationMs ?? NaN)})</span></div>`).join("");
+    list.innerHTML = store.drills
+      .map(
+        (drill) =>
+          `<div class="drill"><button type="button" data-testid="drill-run-${escapeHtml(drill.name)}" data-drill="${escapeHtml(drill.name)}" ` +
+          `aria-label="Run drill ${escapeHtml(drill.name)}">Run ${escapeHtml(drill.name)}</button> ` +
+          `<span class="muted">${escapeHtml(drill.description ?? "")} (${formatDuration(drill.durationMs ?? NaN)})</span></div>`,
+      )
+      .join("");
     for (const button of list.querySelectorAll("button")) {
       const name = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.drill);
       const drill = store.drills.find((d) => d.name === name);
-      button.addEventListener("click", () => dialog.open({
-        title: `Run drill ${name}?`,
-        description: `${drill?.description ?? name}. The drill injects its faults into the running world for about ` +
-          `${formatDuration(drill?.durationMs ?? NaN)} of simulated time, then checks RTO, RPO and the ledger invariants.`,
-        confirmLabel: `Run ${name}`,
-        run: (/** @type {any} */ options) => mutate("POST", `/api/v1/drills/${encodeURIComponent(name)}/runs`, { ...options }),
-        describeResult: (/** @type {any} */ run) => {
-          upsertRun(store, run);
-          hooks.redraw();
-          return `drill ${name} started as ${run?.id ?? "?"}`;
-        },
-      }));
+      button.addEventListener("click", () =>
+        dialog.open({
+          title: `Run drill ${name}?`,
+          description:
+            `${drill?.description ?? name}. The drill injects its faults into the running world for about ` +
+            `${formatDuration(drill?.durationMs ?? NaN)} of simulated time, then checks RTO, RPO and the ledger invariants.`,
+          confirmLabel: `Run ${name}`,
+          run: (/** @type {any} */ options) => mutate("POST", `/api/v1/drills/${encodeURIComponent(name)}/runs`, { ...options }),
+          describeResult: (/** @type {any} */ run) => {
+            upsertRun(store, run);
+            hooks.redraw();
+            return `drill ${name} started as ${run?.id ?? "?"}`;
+          },
+        }),
+      );
     }
     scheduleDrill.innerHTML = store.drills.map((d) => `<option>${escapeHtml(d.name)}</option>`).join("");
   }
@@ -53,46 +60,81 @@ export function setupDrills(store, dialog, hooks) {
   function drawRuns() {
     // Newest first by the controller's sequence: simulated start time restarts at 0 with the controller.
     const sorted = [...store.runs.values()].sort((a, b) => runSeq(b) - runSeq(a));
-    runs.innerHTML = sorted.map((run) => {
-      const outcome = run.outcome ?? (run.state === "running" ? "RUNNING" : "–");
-      const rto = Object.entries(run.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ");
-      const checkers = Object.entries(run.checkers ?? {}).map(([name, verdict]) =>
-        `<span class="${(/** @type {any} */ (verdict)).valid ? "good" : "bad"}">${escapeHtml(name)} ${(/** @type {any} */ (verdict)).valid ? "✓" : "✗"}</span>`).join(" ");
-      const progress = Math.max(0, Math.min(100, Number(run.progressPct ?? (run.state === "done" ? 100 : 0))));
-      const stop = run.stop ? Object.entries(run.stop).filter(([name, value]) => value !== null && name !== "windowMs").map(([name, value]) => `${name} ${value}`).join(", ") : "";
-      const stopped = run.stoppedBy ? ` · <strong>stopped by ${escapeHtml(run.stoppedBy.condition)}</strong> (${escapeHtml(String(run.stoppedBy.value))} &gt; ${escapeHtml(String(run.stoppedBy.limit))} at ${formatDuration(Number(run.stoppedBy.atMs))})` : "";
-      const running = run.state === "running";
-      const abort = running ? ` <button type="button" class="danger" data-abort="${escapeHtml(run.id)}" data-testid="drill-abort-${escapeHtml(run.id)}" aria-label="Abort drill ${escapeHtml(run.id)}">Abort</button>` : "";
-      // The server writes the report when the run ends: a link before that would answer 404.
-      const report = running ? `<span class="muted" data-testid="report-pending-${escapeHtml(run.id)}">report when done (${progress}%)</span>`
-        : `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener" data-testid="report-${escapeHtml(run.id)}">report</a>`;
-      return `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
-        `<code>${escapeHtml(run.id)}</code> <time class="wall-time" datetime="${escapeHtml(run.startedAt ?? "")}" title="started ${escapeHtml(run.startedAt ?? "?")} · simulated t=${formatDuration(Number(run.startedMs))}">${escapeHtml(formatWallTime(run.startedAt))}</time> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
-        `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress>${abort} ` +
-        `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
-        `${stop ? ` · stop if ${escapeHtml(stop)}` : ""}${stopped}` +
-        `${run.prediction ? ` · predicted ${escapeHtml(String(run.prediction.outcome))}, RTO ${escapeHtml(Object.entries(run.prediction.rtoMs ?? {}).map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`).join(", ") || "–")}` : ""}` +
-        `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ${report}</div></li>`;
-    }).join("") || `<li class="muted">no runs yet</li>`;
+    runs.innerHTML =
+      sorted
+        .map((run) => {
+          const outcome = run.outcome ?? (run.state === "running" ? "RUNNING" : "–");
+          const rto = Object.entries(run.rtoMs ?? {})
+            .map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`)
+            .join(", ");
+          const checkers = Object.entries(run.checkers ?? {})
+            .map(
+              ([name, verdict]) =>
+                `<span class="${/** @type {any} */ (verdict).valid ? "good" : "bad"}">${escapeHtml(name)} ${/** @type {any} */ (verdict).valid ? "✓" : "✗"}</span>`,
+            )
+            .join(" ");
+          const progress = Math.max(0, Math.min(100, Number(run.progressPct ?? (run.state === "done" ? 100 : 0))));
+          const stop = run.stop
+            ? Object.entries(run.stop)
+                .filter(([name, value]) => value !== null && name !== "windowMs")
+                .map(([name, value]) => `${name} ${value}`)
+                .join(", ")
+            : "";
+          const stopped = run.stoppedBy
+            ? ` · <strong>stopped by ${escapeHtml(run.stoppedBy.condition)}</strong> (${escapeHtml(String(run.stoppedBy.value))} &gt; ${escapeHtml(String(run.stoppedBy.limit))} at ${formatDuration(Number(run.stoppedBy.atMs))})`
+            : "";
+          const running = run.state === "running";
+          const abort = running
+            ? ` <button type="button" class="danger" data-abort="${escapeHtml(run.id)}" data-testid="drill-abort-${escapeHtml(run.id)}" aria-label="Abort drill ${escapeHtml(run.id)}">Abort</button>`
+            : "";
+          // The server writes the report when the run ends: a link before that would answer 404.
+          const report = running
+            ? `<span class="muted" data-testid="report-pending-${escapeHtml(run.id)}">report when done (${progress}%)</span>`
+            : `<a href="/api/v1/drills/runs/${encodeURIComponent(run.id)}/report" target="_blank" rel="noopener" data-testid="report-${escapeHtml(run.id)}">report</a>`;
+          return (
+            `<li data-testid="drill-outcome-${escapeHtml(run.id)}" data-outcome="${escapeHtml(run.outcome ?? "")}" data-state="${escapeHtml(run.state ?? "")}">` +
+            `<code>${escapeHtml(run.id)}</code> <time class="wall-time" datetime="${escapeHtml(run.startedAt ?? "")}" title="started ${escapeHtml(run.startedAt ?? "?")} · simulated t=${formatDuration(Number(run.startedMs))}">${escapeHtml(formatWallTime(run.startedAt))}</time> ${escapeHtml(run.drill)} <span class="outcome ${escapeHtml(String(outcome).toLowerCase())}">${escapeHtml(outcome)}</span> ` +
+            `<progress max="100" value="${progress}" aria-label="progress ${progress}%"></progress>${abort} ` +
+            `<div class="run-detail">RTO ${escapeHtml(rto || "–")} · RPO ${run.lostAckedTransfers ?? "–"} lost acked · ${checkers || "checkers –"}` +
+            `${stop ? ` · stop if ${escapeHtml(stop)}` : ""}${stopped}` +
+            `${
+              run.prediction
+                ? ` · predicted ${escapeHtml(String(run.prediction.outcome))}, RTO ${escapeHtml(
+                    Object.entries(run.prediction.rtoMs ?? {})
+                      .map(([cell, ms]) => `${cell} ${formatDuration(Number(ms))}`)
+                      .join(", ") || "–",
+                  )}`
+                : ""
+            }` +
+            `${(run.reasons ?? []).length ? ` · ${escapeHtml(run.reasons.join("; "))}` : ""} · ${report}</div></li>`
+          );
+        })
+        .join("") || `<li class="muted">no runs yet</li>`;
     for (const button of runs.querySelectorAll("button[data-abort]")) {
       const id = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.abort);
-      button.addEventListener("click", () => dialog.open({
-        title: `Abort drill ${id}?`,
-        description: "Heals the drill's faults at once, runs the checkers over what happened and ends the run ABORTED with your reason (audited).",
-        confirmLabel: `Abort ${id}`,
-        run: (/** @type {any} */ options) => mutate("POST", `/api/v1/drills/runs/${encodeURIComponent(id)}/abort`, { reason: options.reason ?? "aborted from the UI" }),
-        describeResult: (/** @type {any} */ run) => {
-          if (run) upsertRun(store, run);
-          hooks.redraw();
-          return `drill ${id} aborted: its faults are healed`;
-        },
-      }));
+      button.addEventListener("click", () =>
+        dialog.open({
+          title: `Abort drill ${id}?`,
+          description:
+            "Heals the drill's faults at once, runs the checkers over what happened and ends the run ABORTED with your reason (audited).",
+          confirmLabel: `Abort ${id}`,
+          run: (/** @type {any} */ options) =>
+            mutate("POST", `/api/v1/drills/runs/${encodeURIComponent(id)}/abort`, { reason: options.reason ?? "aborted from the UI" }),
+          describeResult: (/** @type {any} */ run) => {
+            if (run) upsertRun(store, run);
+            hooks.redraw();
+            return `drill ${id} aborted: its faults are healed`;
+          },
+        }),
+      );
     }
   }
 
   /** The newest running run, with its drill's plan. */
   function activeRun() {
-    const running = [...store.runs.values()].filter((run) => run.state === "running").sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0))[0];
+    const running = [...store.runs.values()]
+      .filter((run) => run.state === "running")
+      .sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0))[0];
     if (!running) return null;
     return { run: running, drill: store.drills.find((d) => d.name === running.drill) ?? null };
   }
@@ -111,11 +153,16 @@ export function setupDrills(store, dialog, hooks) {
         const { run, drill } = active;
         timeline.hidden = false;
         timeline.dataset.run = run.id;
-        timeline.innerHTML = `<div class="timeline-head"><strong>${escapeHtml(run.drill)}</strong> <code>${escapeHtml(run.id)}</code> running · ` +
+        timeline.innerHTML =
+          `<div class="timeline-head"><strong>${escapeHtml(run.drill)}</strong> <code>${escapeHtml(run.id)}</code> running · ` +
           `<span data-testid="drill-next" class="countdown"></span> · <span data-testid="drill-left" class="countdown"></span></div>` +
           `<div class="expect" data-testid="drill-expect"></div>` +
-          `<ol class="steps" data-testid="drill-steps">${(drill?.steps ?? []).map((/** @type {any} */ step, /** @type {number} */ index) =>
-            `<li data-step="${index}" data-at-ms="${Number(step.atMs)}"><span class="at">t+${formatDuration(Number(step.atMs))}</span> ${escapeHtml(step.label)}</li>`).join("")}</ol>`;
+          `<ol class="steps" data-testid="drill-steps">${(drill?.steps ?? [])
+            .map(
+              (/** @type {any} */ step, /** @type {number} */ index) =>
+                `<li data-step="${index}" data-at-ms="${Number(step.atMs)}"><span class="at">t+${formatDuration(Number(step.atMs))}</span> ${escapeHtml(step.label)}</li>`,
+            )
+            .join("")}</ol>`;
       }
     }
     tick();
@@ -147,7 +194,8 @@ export function setupDrills(store, dialog, hooks) {
     const rtoLimit = expect && typeof expect.rtoMsMax === "number" ? expect.rtoMsMax : null;
     const rtoState = gap === null || rtoLimit === null ? "" : gap.ms <= rtoLimit ? "good" : "bad";
     const rtoText = rtoLimit === null ? "RTO not judged" : `RTO ≤ ${formatDuration(rtoLimit)}`;
-    const measured = gap === null ? "no leaderless cell seen by this page" : `longest leaderless so far ${formatDuration(gap.ms)} (${gap.cell})`;
+    const measured =
+      gap === null ? "no leaderless cell seen by this page" : `longest leaderless so far ${formatDuration(gap.ms)} (${gap.cell})`;
     /** @type {HTMLElement} */ (timeline.querySelector('[data-testid="drill-expect"]')).innerHTML =
       `<span>${escapeHtml(rtoText)}, measured: <span class="${rtoState}">${escapeHtml(measured)}</span></span> · ` +
       `<span>lost acked ≤ ${escapeHtml(expect?.lostAckedTransfersMax ?? "–")}, measured: ${escapeHtml(lostAckedText())}</span>` +
@@ -161,10 +209,14 @@ export function setupDrills(store, dialog, hooks) {
   }
 
   function drawSchedules() {
-    scheduleRows.innerHTML = store.schedules.map((s) =>
-      `<tr data-testid="schedule-${escapeHtml(s.id)}"><td>${escapeHtml(s.drill)}</td><td><code>${escapeHtml(s.cron)}</code></td>` +
-      `<td>${typeof s.nextRunMs === "number" ? `t=${formatDuration(s.nextRunMs)}` : "–"}</td><td>${s.enabled ? "yes" : "no"}</td>` +
-      `<td><button type="button" data-edit="${escapeHtml(s.id)}">Edit</button> <button type="button" data-delete="${escapeHtml(s.id)}">Delete</button></td></tr>`).join("");
+    scheduleRows.innerHTML = store.schedules
+      .map(
+        (s) =>
+          `<tr data-testid="schedule-${escapeHtml(s.id)}"><td>${escapeHtml(s.drill)}</td><td><code>${escapeHtml(s.cron)}</code></td>` +
+          `<td>${typeof s.nextRunMs === "number" ? `t=${formatDuration(s.nextRunMs)}` : "–"}</td><td>${s.enabled ? "yes" : "no"}</td>` +
+          `<td><button type="button" data-edit="${escapeHtml(s.id)}">Edit</button> <button type="button" data-delete="${escapeHtml(s.id)}">Delete</button></td></tr>`,
+      )
+      .join("");
     for (const button of scheduleRows.querySelectorAll("button[data-edit]")) {
       button.addEventListener("click", () => {
         const schedule = store.schedules.find((s) => s.id === /** @type {HTMLElement} */ (button).dataset.edit);
@@ -182,8 +234,13 @@ export function setupDrills(store, dialog, hooks) {
       button.addEventListener("click", () => {
         const id = /** @type {string} */ (/** @type {HTMLElement} */ (button).dataset.delete);
         mutate("DELETE", `/api/v1/schedules/${encodeURIComponent(id)}`)
-          .then(() => { hooks.toast(`deleted schedule ${id}`); hooks.onChange(); })
-          .catch((/** @type {Error} */ failure) => { scheduleError.textContent = failure.message; });
+          .then(() => {
+            hooks.toast(`deleted schedule ${id}`);
+            hooks.onChange();
+          })
+          .catch((/** @type {Error} */ failure) => {
+            scheduleError.textContent = failure.message;
+          });
       });
     }
   }
@@ -222,10 +279,20 @@ export function setupDrills(store, dialog, hooks) {
     const id = field("schedule-id").value;
     const request = id ? mutate("PUT", `/api/v1/schedules/${encodeURIComponent(id)}`, body) : mutate("POST", "/api/v1/schedules", body);
     request
-      .then(() => { hooks.toast(id ? `updated schedule ${id}` : "created schedule"); form.reset(); field("schedule-id").value = ""; hooks.onChange(); })
-      .catch((/** @type {Error} */ failure) => { scheduleError.textContent = failure.message; });
+      .then(() => {
+        hooks.toast(id ? `updated schedule ${id}` : "created schedule");
+        form.reset();
+        field("schedule-id").value = "";
+        hooks.onChange();
+      })
+      .catch((/** @type {Error} */ failure) => {
+        scheduleError.textContent = failure.message;
+      });
   });
-  /** @type {HTMLButtonElement} */ (document.getElementById("schedule-new")).addEventListener("click", () => { form.reset(); field("schedule-id").value = ""; });
+  /** @type {HTMLButtonElement} */ (document.getElementById("schedule-new")).addEventListener("click", () => {
+    form.reset();
+    field("schedule-id").value = "";
+  });
 
   return {
     draw() {

@@ -29,7 +29,9 @@ export function drawFlow(svgElement, store) {
   }
   svg.selectAll("text.muted").remove();
   const regionNames = Object.keys(traffic.regions);
-  const cellIds = [...new Set([...store.cells.keys(), ...regionNames.flatMap((name) => Object.keys(traffic.regions[name].toCells ?? {}))])].sort(naturalCompare);
+  const cellIds = [
+    ...new Set([...store.cells.keys(), ...regionNames.flatMap((name) => Object.keys(traffic.regions[name].toCells ?? {}))]),
+  ].sort(naturalCompare);
   /** @type {{source: string, target: string, rps: number}[]} */
   const flows = [];
   for (const name of regionNames) {
@@ -70,27 +72,48 @@ export function drawFlow(svgElement, store) {
     const x1 = b.x;
     const mid = (x0 + x1) / 2;
     const path = `M${x0},${y0}C${mid},${y0} ${mid},${y1} ${x1},${y1}L${x1},${y1 + width}C${mid},${y1 + width} ${mid},${y0 + width} ${x0},${y0 + width}Z`;
-    return { key: `${flow.source}->${flow.target}`, path, color: cellColor(flow.target), title: `${flow.source} → ${flow.target}: ${flow.rps.toFixed(0)} req/s` };
+    return {
+      key: `${flow.source}->${flow.target}`,
+      path,
+      color: cellColor(flow.target),
+      title: `${flow.source} → ${flow.target}: ${flow.rps.toFixed(0)} req/s`,
+    };
   });
 
-  svg.selectAll("path.band").data(bands, (/** @type {any} */ d) => d.key)
-    .join((/** @type {any} */ enter) => enter.append("path").attr("class", "band").call((/** @type {any} */ p) => p.append("title")))
-    .attr("d", (/** @type {any} */ d) => d.path).attr("fill", (/** @type {any} */ d) => d.color)
+  svg
+    .selectAll("path.band")
+    .data(bands, (/** @type {any} */ d) => d.key)
+    .join((/** @type {any} */ enter) =>
+      enter
+        .append("path")
+        .attr("class", "band")
+        .call((/** @type {any} */ p) => p.append("title")),
+    )
+    .attr("d", (/** @type {any} */ d) => d.path)
+    .attr("fill", (/** @type {any} */ d) => d.color)
     .attr("data-testid", (/** @type {any} */ d) => `flow-${d.key.replace("->", "-")}`)
-    .select("title").text((/** @type {any} */ d) => d.title);
+    .select("title")
+    .text((/** @type {any} */ d) => d.title);
 
   const drawNodes = (/** @type {string} */ cls, /** @type {any[]} */ nodes, /** @type {boolean} */ leftSide) => {
-    const groups = svg.selectAll(`g.${cls}`).data(nodes, (/** @type {any} */ d) => d.name)
+    const groups = svg
+      .selectAll(`g.${cls}`)
+      .data(nodes, (/** @type {any} */ d) => d.name)
       .join((/** @type {any} */ enter) => {
         const g = enter.append("g").attr("class", cls);
         g.append("rect");
         g.append("text");
         return g;
       });
-    groups.select("rect").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.y)
-      .attr("width", NODE_WIDTH_PX).attr("height", (/** @type {any} */ d) => d.height)
+    groups
+      .select("rect")
+      .attr("x", (/** @type {any} */ d) => d.x)
+      .attr("y", (/** @type {any} */ d) => d.y)
+      .attr("width", NODE_WIDTH_PX)
+      .attr("height", (/** @type {any} */ d) => d.height)
       .attr("fill", (/** @type {any} */ d) => (leftSide ? "#34495e" : cellColor(d.name)));
-    groups.select("text")
+    groups
+      .select("text")
       .attr("x", (/** @type {any} */ d) => (leftSide ? d.x - 4 : d.x + NODE_WIDTH_PX + 4))
       .attr("y", (/** @type {any} */ d) => d.y + d.height / 2 + 4)
       .attr("text-anchor", leftSide ? "end" : "start")

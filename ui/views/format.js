@@ -28,13 +28,19 @@ export function describeTarget(target) {
   const record = /** @type {Record<string, unknown>} */ (target);
   if (typeof record.label === "string") return record.label;
   return Object.entries(record)
-    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("↔") : typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${Array.isArray(value) ? value.join("↔") : typeof value === "object" ? JSON.stringify(value) : String(value)}`,
+    )
     .join(" ");
 }
 
 /** Escapes text for innerHTML templates. @param {unknown} value */
 export function escapeHtml(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
+  return String(value ?? "").replace(
+    /[&<>"']/g,
+    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
+  );
 }
 
 /** Natural order: cell-2 before cell-10. @param {string} a @param {string} b */

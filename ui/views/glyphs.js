@@ -44,16 +44,24 @@ export const CUT_RING = { color: "#8e44ad", dash: "2 2", label: "cut from a regi
 
 /** @param {HTMLElement} container */
 export function renderLegend(container) {
-  const items = Object.entries(REPLICA_STATES).map(([state, style]) =>
+  const items = Object.entries(REPLICA_STATES).map(
+    ([state, style]) =>
+      `<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
+      `<path d="${glyphPath(state, 70)}" fill="${style.color}" transform="rotate(${style.rotate})"/></svg>${style.label}</span>`,
+  );
+  items.push(
     `<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
-    `<path d="${glyphPath(state, 70)}" fill="${style.color}" transform="rotate(${style.rotate})"/></svg>${style.label}</span>`);
-  items.push(`<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
-    `<circle r="6.5" fill="none" stroke="#c99700" stroke-width="2.5"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>leader</span>`);
-  items.push(`<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
-    `<circle r="6.5" fill="none" stroke="${CUT_RING.color}" stroke-width="1.5" stroke-dasharray="${CUT_RING.dash}"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>${CUT_RING.label}</span>`);
+      `<circle r="6.5" fill="none" stroke="#c99700" stroke-width="2.5"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>leader</span>`,
+  );
+  items.push(
+    `<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
+      `<circle r="6.5" fill="none" stroke="${CUT_RING.color}" stroke-width="1.5" stroke-dasharray="${CUT_RING.dash}"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>${CUT_RING.label}</span>`,
+  );
   for (const style of Object.values(LINK_STYLES)) {
-    items.push(`<span class="legend-item"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" ` +
-      `stroke="${style.color}" stroke-width="${style.width}" ${style.dash ? `stroke-dasharray="${style.dash}"` : ""}/></svg>${style.label}</span>`);
+    items.push(
+      `<span class="legend-item"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" ` +
+        `stroke="${style.color}" stroke-width="${style.width}" ${style.dash ? `stroke-dasharray="${style.dash}"` : ""}/></svg>${style.label}</span>`,
+    );
   }
   container.innerHTML = items.join("");
 }

@@ -25,7 +25,8 @@ export function setupSafety(store, dialog) {
     }
     dialog.open({
       title: "Halt all chaos now?",
-      description: "Heals every active fault, ends the running drill (INTERRUPTED, its faults healed), pauses every schedule, and refuses " +
+      description:
+        "Heals every active fault, ends the running drill (INTERRUPTED, its faults healed), pauses every schedule, and refuses " +
         "new faults and drills until released. Failover, evacuate and restore stay allowed.",
       confirmLabel: "Halt all chaos",
       run: (/** @type {any} */ options) => mutate("POST", "/api/v1/halt", { reason: options.reason ?? "halted from the UI" }),
@@ -47,11 +48,15 @@ export function setupSafety(store, dialog) {
       ? `CHAOS HALTED since t=${formatDuration(halt.sinceMs ?? NaN)} by ${halt.actor ?? "?"}: ${halt.reason ?? ""} — new faults and drills are refused; recovery actions are allowed.`
       : "";
     const drills = store.resilience?.drills ?? [];
-    resilienceRows.innerHTML = drills.map((/** @type {any} */ row) =>
-      `<tr data-testid="resilience-${escapeHtml(row.drill)}"><td>${escapeHtml(row.drill)}</td>` +
-      `<td class="score ${row.score === null ? "muted" : row.score >= 0.99 ? "good" : "bad"}">${row.score === null ? "–" : `${Math.round(row.score * 100)}%`}</td>` +
-      `<td>${row.passed}</td><td>${row.failed}</td><td>${row.aborted}</td><td>${row.notRun}</td></tr>`).join("") ||
-      `<tr><td colspan="6" class="muted">no drill has run</td></tr>`;
+    resilienceRows.innerHTML =
+      drills
+        .map(
+          (/** @type {any} */ row) =>
+            `<tr data-testid="resilience-${escapeHtml(row.drill)}"><td>${escapeHtml(row.drill)}</td>` +
+            `<td class="score ${row.score === null ? "muted" : row.score >= 0.99 ? "good" : "bad"}">${row.score === null ? "–" : `${Math.round(row.score * 100)}%`}</td>` +
+            `<td>${row.passed}</td><td>${row.failed}</td><td>${row.aborted}</td><td>${row.notRun}</td></tr>`,
+        )
+        .join("") || `<tr><td colspan="6" class="muted">no drill has run</td></tr>`;
   }
 
   return { draw };

@@ -51,7 +51,12 @@ export function layoutRegions(regions, rowCount) {
     const top = [...boxes.values()];
     const centerX = top.length ? (top[0].x + top[top.length - 1].x + top[top.length - 1].width) / 2 : nextX;
     const width = size(shenzhen).width;
-    boxes.set("shenzhen", { x: centerX - width / 2, y: TOP_MARGIN_PX + height + FAR_GAP_PX, ...size(shenzhen), datacenters: shenzhen.datacenters });
+    boxes.set("shenzhen", {
+      x: centerX - width / 2,
+      y: TOP_MARGIN_PX + height + FAR_GAP_PX,
+      ...size(shenzhen),
+      datacenters: shenzhen.datacenters,
+    });
   }
   // Any other world: the rest in a row to the right, so a custom config still draws.
   for (const region of regions) {
@@ -74,7 +79,9 @@ export function drawTopology(svgElement, store) {
   /** @type {Map<string, {x: number, region: string}>} */
   const dcPosition = new Map();
   for (const [name, box] of boxes) {
-    box.datacenters.forEach((dc, index) => dcPosition.set(dc, { x: box.x + REGION_PADDING_PX + (index + 0.5) * DC_WIDTH_PX, region: name }));
+    box.datacenters.forEach((dc, index) =>
+      dcPosition.set(dc, { x: box.x + REGION_PADDING_PX + (index + 0.5) * DC_WIDTH_PX, region: name }),
+    );
   }
   const extentX = Math.max(...[...boxes.values()].map((box) => box.x + box.width)) + 10;
   const extentY = Math.max(...[...boxes.values()].map((box) => box.y + box.height)) + 10;
@@ -99,7 +106,9 @@ export function drawTopology(svgElement, store) {
 
   drawLinks(svg, store, boxes);
 
-  const regionGroups = svg.selectAll("g.region").data([...boxes.entries()], (/** @type {any} */ d) => d[0])
+  const regionGroups = svg
+    .selectAll("g.region")
+    .data([...boxes.entries()], (/** @type {any} */ d) => d[0])
     .join((/** @type {any} */ enter) => {
       const g = enter.append("g").attr("class", "region");
       g.append("rect").attr("class", "region-box").attr("rx", 10);
@@ -115,19 +124,28 @@ export function drawTopology(svgElement, store) {
     .classed("evacuated", (/** @type {any} */ d) => evacuated.has(d[0]))
     .classed("down", (/** @type {any} */ d) => regionState(d[0]) === "down")
     .classed("partitioned", (/** @type {any} */ d) => regionState(d[0]) === "partitioned");
-  regionGroups.select("rect.region-box")
-    .attr("x", (/** @type {any} */ d) => d[1].x).attr("y", (/** @type {any} */ d) => d[1].y)
-    .attr("width", (/** @type {any} */ d) => d[1].width).attr("height", (/** @type {any} */ d) => d[1].height);
-  regionGroups.select("text.region-name")
-    .attr("x", (/** @type {any} */ d) => d[1].x + 8).attr("y", (/** @type {any} */ d) => d[1].y + 15)
+  regionGroups
+    .select("rect.region-box")
+    .attr("x", (/** @type {any} */ d) => d[1].x)
+    .attr("y", (/** @type {any} */ d) => d[1].y)
+    .attr("width", (/** @type {any} */ d) => d[1].width)
+    .attr("height", (/** @type {any} */ d) => d[1].height);
+  regionGroups
+    .select("text.region-name")
+    .attr("x", (/** @type {any} */ d) => d[1].x + 8)
+    .attr("y", (/** @type {any} */ d) => d[1].y + 15)
     .text((/** @type {any} */ d) => regionTitle(d[0]));
-  regionGroups.select("text.region-status")
-    .attr("x", (/** @type {any} */ d) => d[1].x + 8).attr("y", (/** @type {any} */ d) => d[1].y + 15 + REGION_STATUS_PX)
+  regionGroups
+    .select("text.region-status")
+    .attr("x", (/** @type {any} */ d) => d[1].x + 8)
+    .attr("y", (/** @type {any} */ d) => d[1].y + 15 + REGION_STATUS_PX)
     .classed("bad", (/** @type {any} */ d) => regionState(d[0]) !== "up")
     .text((/** @type {any} */ d) => regionStatusLine(d[0]));
 
   const dcData = [...dcPosition.entries()].map(([dc, position]) => ({ dc, ...position, box: boxes.get(position.region) }));
-  const dcGroups = svg.selectAll("g.dc").data(dcData, (/** @type {any} */ d) => d.dc)
+  const dcGroups = svg
+    .selectAll("g.dc")
+    .data(dcData, (/** @type {any} */ d) => d.dc)
     .join((/** @type {any} */ enter) => {
       const g = enter.append("g").attr("class", "dc");
       g.append("rect").attr("class", "dc-box").attr("rx", 5);
@@ -135,44 +153,75 @@ export function drawTopology(svgElement, store) {
       g.append("text").attr("class", "dc-faults");
       return g;
     });
-  dcGroups.attr("data-testid", (/** @type {any} */ d) => `dc-${d.dc}`)
+  dcGroups
+    .attr("data-testid", (/** @type {any} */ d) => `dc-${d.dc}`)
     .attr("data-state", (/** @type {any} */ d) => dcState.get(d.dc) ?? "up")
     .classed("down", (/** @type {any} */ d) => dcState.get(d.dc) === "down");
-  dcGroups.select("rect.dc-box")
-    .attr("x", (/** @type {any} */ d) => d.x - DC_WIDTH_PX / 2 + 3).attr("y", (/** @type {any} */ d) => d.box.y + 20 + REGION_STATUS_PX)
-    .attr("width", DC_WIDTH_PX - 6).attr("height", (/** @type {any} */ d) => d.box.height - 26 - REGION_STATUS_PX)
+  dcGroups
+    .select("rect.dc-box")
+    .attr("x", (/** @type {any} */ d) => d.x - DC_WIDTH_PX / 2 + 3)
+    .attr("y", (/** @type {any} */ d) => d.box.y + 20 + REGION_STATUS_PX)
+    .attr("width", DC_WIDTH_PX - 6)
+    .attr("height", (/** @type {any} */ d) => d.box.height - 26 - REGION_STATUS_PX)
     .classed("faulted", (/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).length > 0);
-  dcGroups.select("text.dc-name").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 33 + REGION_STATUS_PX).text((/** @type {any} */ d) => d.dc);
-  dcGroups.select("text.dc-faults").attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.box.y + 44 + REGION_STATUS_PX)
-    .text((/** @type {any} */ d) => (faultsByDc.get(d.dc) ?? []).map((fault) => `⚡${fault.id} ${formatDuration(fault.expiresMs - simNowMs(store))}`).join(" "));
+  dcGroups
+    .select("text.dc-name")
+    .attr("x", (/** @type {any} */ d) => d.x)
+    .attr("y", (/** @type {any} */ d) => d.box.y + 33 + REGION_STATUS_PX)
+    .text((/** @type {any} */ d) => d.dc);
+  dcGroups
+    .select("text.dc-faults")
+    .attr("x", (/** @type {any} */ d) => d.x)
+    .attr("y", (/** @type {any} */ d) => d.box.y + 44 + REGION_STATUS_PX)
+    .text((/** @type {any} */ d) =>
+      (faultsByDc.get(d.dc) ?? []).map((fault) => `⚡${fault.id} ${formatDuration(fault.expiresMs - simNowMs(store))}`).join(" "),
+    );
 
   // Row labels: one set left of the top band, one inside the southern region's left margin.
   const rowY = (/** @type {number} */ index, /** @type {any} */ box) => box.y + REGION_HEADER_PX + (index + 0.5) * ROW_HEIGHT_PX;
   const labelData = [];
   for (const [name, box] of boxes) {
     if (name === "shenzhen" || box.x === ROW_LABEL_WIDTH_PX) {
-      cells.forEach((cell, index) => labelData.push({ key: `${name}/${cell.id}`, text: cell.id.replace("cell-", "c"), x: box.x - 4, y: rowY(index, box) }));
+      cells.forEach((cell, index) =>
+        labelData.push({ key: `${name}/${cell.id}`, text: cell.id.replace("cell-", "c"), x: box.x - 4, y: rowY(index, box) }),
+      );
     }
   }
-  svg.selectAll("text.row-label").data(labelData, (/** @type {any} */ d) => d.key)
-    .join("text").attr("class", "row-label")
-    .attr("x", (/** @type {any} */ d) => d.x).attr("y", (/** @type {any} */ d) => d.y + 4).text((/** @type {any} */ d) => d.text);
+  svg
+    .selectAll("text.row-label")
+    .data(labelData, (/** @type {any} */ d) => d.key)
+    .join("text")
+    .attr("class", "row-label")
+    .attr("x", (/** @type {any} */ d) => d.x)
+    .attr("y", (/** @type {any} */ d) => d.y + 4)
+    .text((/** @type {any} */ d) => d.text);
 
-  const cellGroups = svg.selectAll("g.cell").data(cells, (/** @type {any} */ d) => d.id)
+  const cellGroups = svg
+    .selectAll("g.cell")
+    .data(cells, (/** @type {any} */ d) => d.id)
     .join((/** @type {any} */ enter) => enter.append("g").attr("class", "cell"));
-  cellGroups.attr("data-testid", (/** @type {any} */ d) => `cell-${d.id.replace(/^cell-/, "")}`)
+  cellGroups
+    .attr("data-testid", (/** @type {any} */ d) => `cell-${d.id.replace(/^cell-/, "")}`)
     .attr("data-cell", (/** @type {any} */ d) => d.id)
     .attr("data-leader-region", (/** @type {any} */ d) => d.leader?.region ?? "")
     .attr("data-quorum", (/** @type {any} */ d) => String(d.quorumAvailable !== false));
 
   cellGroups.each(function (/** @type {any} */ cell, /** @type {number} */ index) {
     const replicas = (cell.replicas ?? []).filter((/** @type {any} */ replica) => dcPosition.has(replica.datacenter));
-    const groups = d3.select(this).selectAll("g.replica").data(replicas, (/** @type {any} */ d) => d.id)
+    const groups = d3
+      .select(this)
+      .selectAll("g.replica")
+      .data(replicas, (/** @type {any} */ d) => d.id)
       .join((/** @type {any} */ enter) => {
         const g = enter.append("g").attr("class", "replica");
         g.append("circle").attr("class", "leader-ring").attr("r", 10.5);
-        g.append("circle").attr("class", "cut-ring").attr("r", 8).attr("fill", "none")
-          .attr("stroke", CUT_RING.color).attr("stroke-width", 1.5).attr("stroke-dasharray", CUT_RING.dash);
+        g.append("circle")
+          .attr("class", "cut-ring")
+          .attr("r", 8)
+          .attr("fill", "none")
+          .attr("stroke", CUT_RING.color)
+          .attr("stroke-width", 1.5)
+          .attr("stroke-dasharray", CUT_RING.dash);
         g.append("path").attr("class", "glyph");
         g.append("title");
         return g;
@@ -189,14 +238,25 @@ export function drawTopology(svgElement, store) {
       });
     groups.select("circle.leader-ring").attr("visibility", (/** @type {any} */ d) => (d.role === "leader" ? "visible" : "hidden"));
     // Cut from some peers but still with its quorum: not "partitioned", yet worth seeing.
-    groups.select("circle.cut-ring").attr("visibility", (/** @type {any} */ d) => ((d.cutFrom ?? []).length > 0 && d.state !== "partitioned" && d.state !== "crashed" ? "visible" : "hidden"));
-    groups.select("path.glyph")
+    groups
+      .select("circle.cut-ring")
+      .attr("visibility", (/** @type {any} */ d) =>
+        (d.cutFrom ?? []).length > 0 && d.state !== "partitioned" && d.state !== "crashed" ? "visible" : "hidden",
+      );
+    groups
+      .select("path.glyph")
       .attr("d", (/** @type {any} */ d) => glyphPath(d.state, GLYPH_AREA_PX2))
       .attr("fill", (/** @type {any} */ d) => stateStyle(d.state).color)
       .attr("transform", (/** @type {any} */ d) => `rotate(${stateStyle(d.state).rotate})`);
-    groups.select("title").text((/** @type {any} */ d) =>
-      `${d.id}: ${d.role}, ${d.state}, term ${d.term ?? "?"}, commit ${d.commitIndex ?? "?"}, applied ${d.appliedIndex ?? "?"}, lag ${d.lag ?? "?"}` +
-      ((d.cutFrom ?? []).length ? `\ncut from ${(d.cutFromRegions ?? []).join(", ")} (${d.cutFrom.join(", ")}); ${d.inMajority ? "on the majority side: its cell keeps a quorum here" : "on a minority side"}` : ""));
+    groups
+      .select("title")
+      .text(
+        (/** @type {any} */ d) =>
+          `${d.id}: ${d.role}, ${d.state}, term ${d.term ?? "?"}, commit ${d.commitIndex ?? "?"}, applied ${d.appliedIndex ?? "?"}, lag ${d.lag ?? "?"}` +
+          ((d.cutFrom ?? []).length
+            ? `\ncut from ${(d.cutFromRegions ?? []).join(", ")} (${d.cutFrom.join(", ")}); ${d.inMajority ? "on the majority side: its cell keeps a quorum here" : "on a minority side"}`
+            : ""),
+      );
   });
 }
 
@@ -228,7 +288,9 @@ function drawLinks(svg, store, boxes) {
     }
     return [...ids];
   };
-  const groups = svg.selectAll("g.link").data(links, (/** @type {any} */ d) => `${d.source}-${d.target}`)
+  const groups = svg
+    .selectAll("g.link")
+    .data(links, (/** @type {any} */ d) => `${d.source}-${d.target}`)
     .join((/** @type {any} */ enter) => {
       const g = enter.insert("g", ":first-child").attr("class", "link");
       g.append("line");
@@ -245,23 +307,31 @@ function drawLinks(svg, store, boxes) {
     if (state !== "up") return state;
     for (const fault of store.faults.values()) {
       if (!LINK_DEGRADING_TYPES.has(fault.type)) continue;
-      const acts = (fault.affects?.links ?? []).some((pair) =>
-        (pair[0] === link.source && pair[1] === link.target) || (pair[0] === link.target && pair[1] === link.source));
+      const acts = (fault.affects?.links ?? []).some(
+        (pair) => (pair[0] === link.source && pair[1] === link.target) || (pair[0] === link.target && pair[1] === link.source),
+      );
       if (acts) return "degraded";
     }
     return state;
   };
   for (const link of links) link.drawnState = linkState(link);
   groups.select("title").text((/** @type {any} */ d) => `${d.source} ↔ ${d.target}: ${d.drawnState}${d.reason ? ` (${d.reason})` : ""}`);
-  groups.attr("data-testid", (/** @type {any} */ d) => `link-${d.source}-${d.target}`)
+  groups
+    .attr("data-testid", (/** @type {any} */ d) => `link-${d.source}-${d.target}`)
     .attr("data-state", (/** @type {any} */ d) => d.drawnState)
     .attr("data-reason", (/** @type {any} */ d) => d.reason ?? "")
     .attr("data-faults", (/** @type {any} */ d) => faultIdsOnLink(d).join(" "));
   groups.select("line").each(function (/** @type {any} */ d) {
     const [x1, y1, x2, y2] = anchors(d);
     const style = LINK_STYLES[/** @type {"up"} */ (d.drawnState)] ?? LINK_STYLES.up;
-    d3.select(this).attr("x1", x1).attr("y1", y1).attr("x2", x2).attr("y2", y2)
-      .attr("stroke", style.color).attr("stroke-width", style.width).attr("stroke-dasharray", style.dash);
+    d3.select(this)
+      .attr("x1", x1)
+      .attr("y1", y1)
+      .attr("x2", x2)
+      .attr("y2", y2)
+      .attr("stroke", style.color)
+      .attr("stroke-width", style.width)
+      .attr("stroke-dasharray", style.dash);
   });
   groups.select("text.link-label").each(function (/** @type {any} */ d) {
     const [x1, y1, x2, y2] = anchors(d);
@@ -273,7 +343,8 @@ function drawLinks(svg, store, boxes) {
     const leftSide = center(upper).x < center(lower).x;
     const faults = faultIdsOnLink(d);
     d3.select(this)
-      .attr("x", (x1 + x2) / 2).attr("y", horizontal ? TOP_MARGIN_PX - 6 : (y1 + y2) / 2)
+      .attr("x", (x1 + x2) / 2)
+      .attr("y", horizontal ? TOP_MARGIN_PX - 6 : (y1 + y2) / 2)
       .attr("text-anchor", horizontal ? "middle" : leftSide ? "end" : "start")
       .attr("dx", horizontal ? 0 : leftSide ? -6 : 6)
       .classed("bad", d.drawnState !== "up")

@@ -31,8 +31,8 @@ export const DISK_OPERATIONS_QUEUED_MAX = 1_024;
 /** A slow fsync is at least this slow, so the fault shows even on a fast SSD. */
 const SLOW_FSYNC_US_MIN = 20_000;
 
-export type CorruptionResult = { readonly ok: true; readonly file: string; readonly offset: number } | { readonly ok: false; readonly reason: string };
-
+export type CorruptionResult =
+  { readonly ok: true; readonly file: string; readonly offset: number } | { readonly ok: false; readonly reason: string };
 
 /** Writes all of `bytes` at the end of `fd` (O_APPEND), however many writes that takes. */
 function writeAll(fd: number, bytes: Uint8Array, callback: (error: NodeJS.ErrnoException | null) => void): void {
@@ -236,7 +236,7 @@ export class FileDisk implements Disk {
     const synced = Math.max(0, bytes.length - (this.unsyncedBytes.get(file) ?? 0));
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, synced);
     const frames: { start: number; end: number }[] = [];
-    for (let offset = 0; offset < synced; ) {
+    for (let offset = 0; offset < synced;) {
       try {
         const frame = decodeFrame(view, offset);
         frames.push({ start: offset, end: frame.end });

@@ -44,14 +44,16 @@ function isAppendWithEntries(value: unknown): value is AppendLike {
   // Raft entries only: anything else called "append" keeps the plain JSON path.
   for (const entry of entries as unknown[]) {
     const candidate = entry as { kind?: unknown; term?: unknown; index?: unknown } | null;
-    if (typeof candidate !== "object" || candidate === null || typeof candidate.term !== "number" || typeof candidate.index !== "number") return false;
+    if (typeof candidate !== "object" || candidate === null || typeof candidate.term !== "number" || typeof candidate.index !== "number")
+      return false;
     if (candidate.kind !== "normal" && candidate.kind !== "noop" && candidate.kind !== "config") return false;
   }
   return true;
 }
 
 function checkSize(payloadBytes: number, frameBytesMax: number): void {
-  if (payloadBytes > frameBytesMax) throw new FrameError("TOO_LARGE", `frame of ${payloadBytes} bytes exceeds frameBytesMax=${frameBytesMax}`);
+  if (payloadBytes > frameBytesMax)
+    throw new FrameError("TOO_LARGE", `frame of ${payloadBytes} bytes exceeds frameBytesMax=${frameBytesMax}`);
 }
 
 function encodeAppend(value: AppendLike, frameBytesMax: number): Buffer {
@@ -110,7 +112,8 @@ function binaryHeader(buffer: Buffer, start: number, end: number, what: string):
   } catch (error) {
     throw new FrameError("MALFORMED", `${what} header is not JSON: ${(error as Error).message}`);
   }
-  if (typeof message !== "object" || message === null || Array.isArray(message)) throw new FrameError("MALFORMED", `${what} header is not an object`);
+  if (typeof message !== "object" || message === null || Array.isArray(message))
+    throw new FrameError("MALFORMED", `${what} header is not an object`);
   return { message: message as Record<string, unknown>, bytesStart };
 }
 
@@ -132,7 +135,8 @@ function decodePayload(buffer: Buffer, start: number, end: number): unknown {
     } catch (error) {
       throw new FrameError("MALFORMED", `binary append header is not JSON: ${(error as Error).message}`);
     }
-    if (typeof message !== "object" || message === null || Array.isArray(message)) throw new FrameError("MALFORMED", "binary append header is not an object");
+    if (typeof message !== "object" || message === null || Array.isArray(message))
+      throw new FrameError("MALFORMED", "binary append header is not an object");
     try {
       (message as { entries?: Entry[] }).entries = decodeEntries(buffer.subarray(entriesStart, end));
     } catch (error) {
@@ -168,7 +172,8 @@ export class FrameDecoder {
     let offset = 0;
     while (buffer.length - offset >= FRAME_LENGTH_BYTES) {
       const length = buffer.readUInt32BE(offset);
-      if (length > this.frameBytesMax) throw new FrameError("TOO_LARGE", `incoming frame claims ${length} bytes, frameBytesMax=${this.frameBytesMax}`);
+      if (length > this.frameBytesMax)
+        throw new FrameError("TOO_LARGE", `incoming frame claims ${length} bytes, frameBytesMax=${this.frameBytesMax}`);
       const end = offset + FRAME_LENGTH_BYTES + length;
       if (end > buffer.length) {
         this.neededBytes = end - offset;

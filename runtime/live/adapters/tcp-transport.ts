@@ -190,7 +190,16 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
   private linkTo(target: string, address: string): Outbound {
     let link = this.outbound.get(target);
     if (link === undefined) {
-      link = { target, address, socket: null, connected: false, queue: [], backoffUs: this.reconnectDelayUsMin, retryTimer: null, connectedAtMs: 0 };
+      link = {
+        target,
+        address,
+        socket: null,
+        connected: false,
+        queue: [],
+        backoffUs: this.reconnectDelayUsMin,
+        retryTimer: null,
+        connectedAtMs: 0,
+      };
       this.outbound.set(target, link);
     }
     return link;
@@ -255,7 +264,8 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
       link.connected = false;
       if (this.closed) return;
       // A connection that lasted resets the backoff; one closed soon after connecting does not.
-      if (wasConnected && (performance.now() - link.connectedAtMs) * 1000 >= CONNECTION_STABLE_US) link.backoffUs = this.reconnectDelayUsMin;
+      if (wasConnected && (performance.now() - link.connectedAtMs) * 1000 >= CONNECTION_STABLE_US)
+        link.backoffUs = this.reconnectDelayUsMin;
       const delayUs = link.backoffUs;
       link.backoffUs = Math.min(this.reconnectDelayUsMax, link.backoffUs * 2);
       link.retryTimer = setTimeout(() => {
@@ -279,10 +289,14 @@ export class TcpTransport<Message = unknown> implements Transport<Message> {
       this.inbound.delete(socket);
       if (source !== null && this.inboundBySource.get(source) === socket) this.inboundBySource.delete(source);
     });
-    this.readFrames(socket, () => source, (hello) => {
-      source = hello;
-      this.inboundBySource.set(hello, socket);
-    });
+    this.readFrames(
+      socket,
+      () => source,
+      (hello) => {
+        source = hello;
+        this.inboundBySource.set(hello, socket);
+      },
+    );
   }
 
   private readFrames(socket: Socket, sourceOf: () => string | null, onHello?: (source: string) => void): void {

@@ -46,7 +46,9 @@ export interface LedgerDump {
   readonly events: readonly LedgerEventBody[];
 }
 
-export type AdminReply = { readonly type: "admin-reply"; readonly requestId: number; readonly ok: true; readonly result: unknown } | { readonly type: "admin-reply"; readonly requestId: number; readonly ok: false; readonly error: string };
+export type AdminReply =
+  | { readonly type: "admin-reply"; readonly requestId: number; readonly ok: true; readonly result: unknown }
+  | { readonly type: "admin-reply"; readonly requestId: number; readonly ok: false; readonly error: string };
 
 export interface ReadyMessage {
   readonly type: "ready";
@@ -56,5 +58,10 @@ export interface ReadyMessage {
 export type ReplicaToParent = AdminReply | ReadyMessage;
 
 export function isAdminRequest(value: unknown): value is AdminRequest {
-  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "admin" && typeof (value as { requestId?: unknown }).requestId === "number";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { type?: unknown }).type === "admin" &&
+    typeof (value as { requestId?: unknown }).requestId === "number"
+  );
 }

@@ -143,8 +143,10 @@ export class ReplicaProcess {
 
   admin<T>(body: AdminOp, timeoutMs: number): Promise<T> {
     const child = this.child;
-    if (child === null || !child.connected || this.state === "starting") return Promise.reject(new AdminError("NOT_RUNNING", `${this.spec.id} is ${this.state}`));
-    if (this.pending.size >= ADMIN_PENDING_MAX) return Promise.reject(new AdminError("OVERLOADED", `${this.spec.id}: ADMIN_PENDING_MAX reached`));
+    if (child === null || !child.connected || this.state === "starting")
+      return Promise.reject(new AdminError("NOT_RUNNING", `${this.spec.id} is ${this.state}`));
+    if (this.pending.size >= ADMIN_PENDING_MAX)
+      return Promise.reject(new AdminError("OVERLOADED", `${this.spec.id}: ADMIN_PENDING_MAX reached`));
     const requestId = this.nextRequestId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

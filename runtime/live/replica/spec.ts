@@ -54,10 +54,15 @@ export function parseReplicaSpec(text: string | undefined): ReplicaSpec {
   const spec = parsed.data;
   if (!spec.voters.includes(spec.id)) throw new ReplicaSpecError(`spec.voters: expected to include the replica's own id ${spec.id}`);
   for (const voter of spec.voters) {
-    if (voter !== spec.id && spec.peers[voter] === undefined) throw new ReplicaSpecError(`spec.peers: expected an address for voter ${voter}`);
+    if (voter !== spec.id && spec.peers[voter] === undefined)
+      throw new ReplicaSpecError(`spec.peers: expected an address for voter ${voter}`);
   }
   const order = spec.raft.electionOrder;
-  if (order !== undefined && order.length > 0 && (order.length !== spec.voters.length || new Set(order).size !== order.length || !order.every((voter) => spec.voters.includes(voter)))) {
+  if (
+    order !== undefined &&
+    order.length > 0 &&
+    (order.length !== spec.voters.length || new Set(order).size !== order.length || !order.every((voter) => spec.voters.includes(voter)))
+  ) {
     throw new ReplicaSpecError(`spec.raft.electionOrder: expected every voter exactly once, got ${JSON.stringify(order)}`);
   }
   return spec;

@@ -84,8 +84,10 @@ export class ToxiproxyApi {
           if (toxic === undefined) throw new ApiError("TOXIC_NOT_FOUND", "toxic not found", 404);
           return json(200, toxicJson(toxic));
         },
-        POST: async (request) => json(200, toxicJson(proxies.get(request.params.proxy).toxics.update(request.params.toxic, request.body()))),
-        PATCH: async (request) => json(200, toxicJson(proxies.get(request.params.proxy).toxics.update(request.params.toxic, request.body()))),
+        POST: async (request) =>
+          json(200, toxicJson(proxies.get(request.params.proxy).toxics.update(request.params.toxic, request.body()))),
+        PATCH: async (request) =>
+          json(200, toxicJson(proxies.get(request.params.proxy).toxics.update(request.params.toxic, request.body()))),
         DELETE: async (request) => {
           proxies.get(request.params.proxy).toxics.remove(request.params.toxic);
           return { kind: "empty", status: 204 };

@@ -23,9 +23,20 @@ function harness(batching: BatchingOptions) {
   };
   const sent: { target: string; request: ClientRequest }[] = [];
   let deliver: (source: string, message: unknown) => void = () => undefined;
-  const transport: Transport = { self: "client/a", send: (target, message) => sent.push({ target, request: message as ClientRequest }), onMessage: (handler) => (deliver = handler) };
+  const transport: Transport = {
+    self: "client/a",
+    send: (target, message) => sent.push({ target, request: message as ClientRequest }),
+    onMessage: (handler) => (deliver = handler),
+  };
   const client = new CellClient(
-    { cells: new Map([["cell-1", ["r1", "r2", "r3"]]]), attemptTimeoutUs: 100_000, requestTimeoutUs: 1_000_000, inflightRequestsMax: 100, retryBackoffUs: 1_000, batching },
+    {
+      cells: new Map([["cell-1", ["r1", "r2", "r3"]]]),
+      attemptTimeoutUs: 100_000,
+      requestTimeoutUs: 1_000_000,
+      inflightRequestsMax: 100,
+      retryBackoffUs: 1_000,
+      batching,
+    },
     { clock, random: createRandom(7), transport },
   );
   const advance = (us: number): void => {
@@ -43,17 +54,29 @@ function harness(batching: BatchingOptions) {
       type: "client-response",
       requestId: request.requestId,
       ok: true,
-      result: { requestId: request.requestId, outcomes: batch.commands.map((command) => ({ requestId: request.requestId, id: (command as { id: string }).id, outcome: "posted", duplicate: false })) },
+      result: {
+        requestId: request.requestId,
+        outcomes: batch.commands.map((command) => ({
+          requestId: request.requestId,
+          id: (command as { id: string }).id,
+          outcome: "posted",
+          duplicate: false,
+        })),
+      },
       from,
     };
     deliver(from, response);
   };
   const outcomes = new Map<string, CellOutcome>();
-  const transfer = (id: string): void => client.submit("cell-1", `req-${id}`, "command", { type: "Transfer", id, from: "a", to: "b", amount: 1 }, (outcome) => outcomes.set(id, outcome));
+  const transfer = (id: string): void =>
+    client.submit("cell-1", `req-${id}`, "command", { type: "Transfer", id, from: "a", to: "b", amount: 1 }, (outcome) =>
+      outcomes.set(id, outcome),
+    );
   return { client, sent, advance, answer, outcomes, transfer, deliver: (source: string, message: unknown) => deliver(source, message) };
 }
 
-const ids = (request: ClientRequest | undefined): string[] => decodeBatch(request?.payload as Uint8Array).commands.map((command) => (command as { id: string }).id);
+const ids = (request: ClientRequest | undefined): string[] =>
+  decodeBatch(request?.payload as Uint8Array).commands.map((command) => (command as { id: string }).id);
 
 describe("CellClient coalescing", () => {
   it("sends a lone command at once, and commands arriving while it is unanswered together when it is answered", () => {
@@ -107,7 +130,13 @@ describe("CellClient coalescing", () => {
     const h = harness({ waitUs: 1_000, commandsMax: 64, bytesMax: 65_536, eagerInflightMax: 1 });
     h.transfer("t1");
     const first = h.sent[0]?.request as ClientRequest;
-    h.deliver("r1", { type: "client-response", requestId: first.requestId, ok: false, error: { code: "NOT_LEADER", leaderHint: "r3" }, from: "r1" } satisfies ClientResponse);
+    h.deliver("r1", {
+      type: "client-response",
+      requestId: first.requestId,
+      ok: false,
+      error: { code: "NOT_LEADER", leaderHint: "r3" },
+      from: "r1",
+    } satisfies ClientResponse);
     expect(h.sent[1]?.target).toBe("r3");
     expect(h.sent[1]?.request.requestId).toBe(first.requestId);
     expect(h.sent[1]?.request.payload).toBe(first.payload);
@@ -127,12 +156,26 @@ describe("CellClient coalescing", () => {
   it("sends a caller's own batch as it is, linked flag included, and answers with every outcome", () => {
     const h = harness({ waitUs: 1_000, commandsMax: 64, bytesMax: 65_536, eagerInflightMax: 1 });
     let answered: CellOutcome | null = null;
-    h.client.submit("cell-1", "mine", "batch", { linked: true, commands: [{ type: "Transfer", id: "x1", from: "a", to: "b", amount: 1 }, { type: "Transfer", id: "x2", from: "b", to: "a", amount: 1 }] }, (outcome) => (answered = outcome));
+    h.client.submit(
+      "cell-1",
+      "mine",
+      "batch",
+      {
+        linked: true,
+        commands: [
+          { type: "Transfer", id: "x1", from: "a", to: "b", amount: 1 },
+          { type: "Transfer", id: "x2", from: "b", to: "a", amount: 1 },
+        ],
+      },
+      (outcome) => (answered = outcome),
+    );
     const request = h.sent[0]?.request as ClientRequest;
     expect(request.kind).toBe("batch");
     expect(decodeBatch(request.payload as Uint8Array).linked).toBe(true);
     h.answer(0);
-    expect((answered as CellOutcome | null)?.ok && ((answered as unknown as { result: { outcomes: unknown[] } }).result.outcomes.length)).toBe(2);
+    expect(
+      (answered as CellOutcome | null)?.ok && (answered as unknown as { result: { outcomes: unknown[] } }).result.outcomes.length,
+    ).toBe(2);
     let refused: CellOutcome | null = null;
     h.client.submit("cell-1", "bad", "batch", { linked: true, commands: [{ type: "ReadBalances" }] }, (outcome) => (refused = outcome));
     expect(refused).toMatchObject({ ok: false, error: { code: "INVALID" } });

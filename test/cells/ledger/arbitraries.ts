@@ -12,8 +12,18 @@ const amountArb = fc.oneof(
 );
 
 export const commandArb: fc.Arbitrary<LedgerCommand> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ type: fc.constant("OpenAccount" as const), account: accountArb, initialBalance: fc.integer({ min: 0, max: 1000 }) }) },
-  { weight: 8, arbitrary: fc.record({ type: fc.constant("Transfer" as const), id: idArb, from: accountArb, to: accountArb, amount: amountArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant("OpenAccount" as const),
+      account: accountArb,
+      initialBalance: fc.integer({ min: 0, max: 1000 }),
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({ type: fc.constant("Transfer" as const), id: idArb, from: accountArb, to: accountArb, amount: amountArb }),
+  },
   { weight: 2, arbitrary: fc.record({ type: fc.constant("Deposit" as const), id: idArb, account: accountArb, amount: amountArb }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant("Withdraw" as const), id: idArb, account: accountArb, amount: amountArb }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("ReadBalances" as const) }) },

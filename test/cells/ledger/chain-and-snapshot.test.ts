@@ -9,7 +9,8 @@ function busyLedger(transfers: number, options: ConstructorParameters<typeof Led
   const ledger = new Ledger(options);
   ledger.execute({ type: "OpenAccount", account: "a", initialBalance: 1_000_000 });
   ledger.execute({ type: "OpenAccount", account: "b", initialBalance: 1_000_000 });
-  for (let i = 0; i < transfers; i++) ledger.execute({ type: "Transfer", id: `t${i}`, from: i % 2 === 0 ? "a" : "b", to: i % 2 === 0 ? "b" : "a", amount: 1 + (i % 5) });
+  for (let i = 0; i < transfers; i++)
+    ledger.execute({ type: "Transfer", id: `t${i}`, from: i % 2 === 0 ? "a" : "b", to: i % 2 === 0 ? "b" : "a", amount: 1 + (i % 5) });
   return ledger;
 }
 
@@ -46,7 +47,11 @@ describe("hash chain", () => {
 
   it("detects a tampered event by its link's hash, and a re-hashed one by the broken link to its successor", () => {
     const ledger = busyLedger(10);
-    const store = (ledger as unknown as { store: { links(): { firstIndex: number; previousHash: string; hash: string }[]; eventBodies(): { amount: number }[] } }).store;
+    const store = (
+      ledger as unknown as {
+        store: { links(): { firstIndex: number; previousHash: string; hash: string }[]; eventBodies(): { amount: number }[] };
+      }
+    ).store;
     const bodies = store.eventBodies();
     (bodies[4] as { amount: number }).amount = 999;
     expect(ledger.verify()).toMatchObject({ ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: 4 });
@@ -117,7 +122,10 @@ describe("snapshots", () => {
     expect(snapshot.idempotency).toHaveLength(112); // two opens, 110 transfers
     const restored = Ledger.fromSnapshot(JSON.parse(jsonOf(snapshot)));
     expect(restored.headHash).toBe(ledger.headHash);
-    expect(restored.execute({ type: "Transfer", id: "t7", from: "b", to: "a", amount: 3 })).toMatchObject({ outcome: "posted", duplicate: true });
+    expect(restored.execute({ type: "Transfer", id: "t7", from: "b", to: "a", amount: 3 })).toMatchObject({
+      outcome: "posted",
+      duplicate: true,
+    });
   });
 
   it("a full snapshot taken while a stepped one is being built leaves both correct", () => {
@@ -148,8 +156,14 @@ describe("snapshots", () => {
 
   it("keeps the idempotency table across a snapshot", () => {
     const restored = Ledger.fromSnapshot(busyLedger(4).snapshot());
-    expect(restored.execute({ type: "Transfer", id: "t1", from: "b", to: "a", amount: 2 })).toMatchObject({ outcome: "posted", duplicate: true });
-    expect(restored.execute({ type: "Transfer", id: "t1", from: "b", to: "a", amount: 3 })).toMatchObject({ outcome: "rejected", reason: "ID_REUSED" });
+    expect(restored.execute({ type: "Transfer", id: "t1", from: "b", to: "a", amount: 2 })).toMatchObject({
+      outcome: "posted",
+      duplicate: true,
+    });
+    expect(restored.execute({ type: "Transfer", id: "t1", from: "b", to: "a", amount: 3 })).toMatchObject({
+      outcome: "rejected",
+      reason: "ID_REUSED",
+    });
   });
 });
 
@@ -160,15 +174,35 @@ describe("LedgerStateMachine", () => {
     const machine = new LedgerStateMachine();
     machine.apply({ index: 1, term: 1, data: request("r1", { type: "OpenAccount", account: "a", initialBalance: 10 }) });
     machine.apply({ index: 3, term: 1, data: request("r2", { type: "OpenAccount", account: "b" }) });
-    const outcome = machine.apply({ index: 4, term: 2, data: request("r3", { type: "Transfer", id: "t1", from: "a", to: "b", amount: 4 }) });
-    expect(outcome).toEqual({ requestId: "r3", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balancesAfter: [{ account: "a", balance: 6 }, { account: "b", balance: 4 }] });
+    const outcome = machine.apply({
+      index: 4,
+      term: 2,
+      data: request("r3", { type: "Transfer", id: "t1", from: "a", to: "b", amount: 4 }),
+    });
+    expect(outcome).toEqual({
+      requestId: "r3",
+      id: "t1",
+      outcome: "posted",
+      duplicate: false,
+      eventIndex: 2,
+      balancesAfter: [
+        { account: "a", balance: 6 },
+        { account: "b", balance: 4 },
+      ],
+    });
     expect([machine.appliedIndex, machine.appliedTerm, machine.eventCount]).toEqual([4, 2, 3]);
   });
 
   it("turns garbage entries into typed rejections instead of crashing", () => {
     const machine = new LedgerStateMachine();
-    expect(machine.apply({ index: 1, term: 1, data: "garbage" })).toMatchObject({ outcome: "rejected", reason: "MALFORMED_COMMAND", field: "data" });
-    expect(machine.apply({ index: 2, term: 1, data: request("r", { type: "Transfer", id: "t", from: "a", to: "b", amount: null }) })).toMatchObject({
+    expect(machine.apply({ index: 1, term: 1, data: "garbage" })).toMatchObject({
+      outcome: "rejected",
+      reason: "MALFORMED_COMMAND",
+      field: "data",
+    });
+    expect(
+      machine.apply({ index: 2, term: 1, data: request("r", { type: "Transfer", id: "t", from: "a", to: "b", amount: null }) }),
+    ).toMatchObject({
       requestId: "r",
       reason: "MALFORMED_COMMAND",
       field: "data.command.amount",
@@ -179,7 +213,9 @@ describe("LedgerStateMachine", () => {
   it("throws APPLY_OUT_OF_ORDER on a replayed or out-of-order index", () => {
     const machine = new LedgerStateMachine();
     machine.apply({ index: 5, term: 1, data: request("r", { type: "OpenAccount", account: "a" }) });
-    expect(() => machine.apply({ index: 5, term: 1, data: request("r", { type: "OpenAccount", account: "a" }) })).toThrow(/APPLY_OUT_OF_ORDER/);
+    expect(() => machine.apply({ index: 5, term: 1, data: request("r", { type: "OpenAccount", account: "a" }) })).toThrow(
+      /APPLY_OUT_OF_ORDER/,
+    );
   });
 
   it("restores from a JSON round-tripped snapshot and continues identically; bad data leaves the state alone", () => {

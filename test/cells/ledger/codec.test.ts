@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBatch, decodeEvents, encodeBatch, encodeEvents, LEDGER_BATCH_VERSION, LedgerCodecError } from "../../../cells/ledger/codec.js";
+import {
+  decodeBatch,
+  decodeEvents,
+  encodeBatch,
+  encodeEvents,
+  LEDGER_BATCH_VERSION,
+  LedgerCodecError,
+} from "../../../cells/ledger/codec.js";
 import type { BatchCommand, LedgerBatchRequest } from "../../../cells/ledger/commands.js";
 import type { LedgerEventBody } from "../../../cells/ledger/events.js";
 import { PROPERTY_PARAMETERS } from "./arbitraries.js";
@@ -16,16 +23,38 @@ const commandArb: fc.Arbitrary<BatchCommand> = fc.oneof(
   fc.record({ type: fc.constant("ReadBalances" as const), accounts: fc.array(text, { maxLength: 4 }) }),
 );
 
-const batchArb: fc.Arbitrary<LedgerBatchRequest> = fc.record({ requestId: text, linked: fc.boolean(), commands: fc.array(commandArb, { minLength: 0, maxLength: 20 }) });
+const batchArb: fc.Arbitrary<LedgerBatchRequest> = fc.record({
+  requestId: text,
+  linked: fc.boolean(),
+  commands: fc.array(commandArb, { minLength: 0, maxLength: 20 }),
+});
 
-const reasonArb = fc.constantFrom("INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "SAME_ACCOUNT", "INVALID_AMOUNT", "IDEMPOTENCY_TABLE_FULL", "LINKED_EVENT_FAILED" as const);
+const reasonArb = fc.constantFrom(
+  "INSUFFICIENT_FUNDS",
+  "UNKNOWN_ACCOUNT",
+  "SAME_ACCOUNT",
+  "INVALID_AMOUNT",
+  "IDEMPOTENCY_TABLE_FULL",
+  "LINKED_EVENT_FAILED" as const,
+);
 const eventArb: fc.Arbitrary<LedgerEventBody> = fc.oneof(
   fc.record({ type: fc.constant("TransferPosted" as const), id: text, from: text, to: text, amount }),
   fc.record({ type: fc.constant("TransferRejected" as const), id: text, from: text, to: text, amount, reason: reasonArb }),
   fc.record({ type: fc.constant("Deposited" as const), id: text, account: text, amount }),
-  fc.record({ type: fc.constant("WithdrawRejected" as const), id: text, account: text, amount, reason: fc.constantFrom("INSUFFICIENT_FUNDS" as const, "LINKED_EVENT_FAILED" as const) }),
+  fc.record({
+    type: fc.constant("WithdrawRejected" as const),
+    id: text,
+    account: text,
+    amount,
+    reason: fc.constantFrom("INSUFFICIENT_FUNDS" as const, "LINKED_EVENT_FAILED" as const),
+  }),
   fc.record({ type: fc.constant("AccountOpened" as const), account: text, initialBalance: amount }),
-  fc.record({ type: fc.constant("AccountOpenRejected" as const), account: text, initialBalance: amount, reason: fc.constantFrom("ACCOUNT_EXISTS" as const, "ACCOUNTS_FULL" as const) }),
+  fc.record({
+    type: fc.constant("AccountOpenRejected" as const),
+    account: text,
+    initialBalance: amount,
+    reason: fc.constantFrom("ACCOUNT_EXISTS" as const, "ACCOUNTS_FULL" as const),
+  }),
 );
 
 /** Whatever a corrupted input decodes to, it must be a LedgerCodecError, never a value or another exception. */
@@ -44,7 +73,12 @@ describe("ledger batch codec", () => {
   it("round-trips every batch (any strings, any amounts, linked or not)", () => {
     fc.assert(
       fc.property(batchArb, (batch) => {
-        expect(decodeBatch(encodeBatch(batch))).toEqual({ ...batch, commands: batch.commands.map((command) => (command.type === "OpenAccount" ? { ...command, initialBalance: command.initialBalance ?? 0 } : command)) });
+        expect(decodeBatch(encodeBatch(batch))).toEqual({
+          ...batch,
+          commands: batch.commands.map((command) =>
+            command.type === "OpenAccount" ? { ...command, initialBalance: command.initialBalance ?? 0 } : command,
+          ),
+        });
       }),
       PROPERTY_PARAMETERS,
     );

@@ -18,7 +18,11 @@ function rejection(outcome: LedgerOutcome): string | undefined {
 describe("OpenAccount", () => {
   it("opens with an initial balance, or zero when absent", () => {
     const ledger = new Ledger();
-    expect(ledger.execute({ type: "OpenAccount", account: "a", initialBalance: 500 })).toMatchObject({ outcome: "posted", id: "a", balancesAfter: [{ account: "a", balance: 500 }] });
+    expect(ledger.execute({ type: "OpenAccount", account: "a", initialBalance: 500 })).toMatchObject({
+      outcome: "posted",
+      id: "a",
+      balancesAfter: [{ account: "a", balance: 500 }],
+    });
     ledger.execute({ type: "OpenAccount", account: "b" });
     expect(ledger.readBalances()).toEqual({ a: 500, b: 0 });
     expect(ledger.events().map((stored) => stored.event.type)).toEqual(["AccountOpened", "AccountOpened"]);
@@ -35,7 +39,12 @@ describe("OpenAccount", () => {
     ledger.execute({ type: "OpenAccount", account: "b" });
     expect(rejection(ledger.execute({ type: "OpenAccount", account: "c" }))).toBe("ACCOUNTS_FULL");
     expect(ledger.balance("a")).toBe(1);
-    expect(ledger.events().at(-1)?.event).toEqual({ type: "AccountOpenRejected", account: "c", initialBalance: 0, reason: "ACCOUNTS_FULL" });
+    expect(ledger.events().at(-1)?.event).toEqual({
+      type: "AccountOpenRejected",
+      account: "c",
+      initialBalance: 0,
+      reason: "ACCOUNTS_FULL",
+    });
   });
 });
 
@@ -43,7 +52,17 @@ describe("Transfer", () => {
   it("moves money and reports both balances", () => {
     const ledger = opened({ a: 100, b: 5 });
     const outcome = ledger.execute({ type: "Transfer", id: "t1", from: "a", to: "b", amount: 30 });
-    expect(outcome).toEqual({ requestId: "", id: "t1", outcome: "posted", duplicate: false, eventIndex: 2, balancesAfter: [{ account: "a", balance: 70 }, { account: "b", balance: 35 }] });
+    expect(outcome).toEqual({
+      requestId: "",
+      id: "t1",
+      outcome: "posted",
+      duplicate: false,
+      eventIndex: 2,
+      balancesAfter: [
+        { account: "a", balance: 70 },
+        { account: "b", balance: 35 },
+      ],
+    });
     expect(ledger.totalBalance()).toBe(105);
   });
 
@@ -77,8 +96,14 @@ describe("Transfer", () => {
 describe("Deposit and Withdraw", () => {
   it("change the total by exactly the amount and are tracked for the bank checker", () => {
     const ledger = opened({ a: 10 });
-    expect(ledger.execute({ type: "Deposit", id: "d1", account: "a", amount: 7 })).toMatchObject({ outcome: "posted", balancesAfter: [{ account: "a", balance: 17 }] });
-    expect(ledger.execute({ type: "Withdraw", id: "w1", account: "a", amount: 12 })).toMatchObject({ outcome: "posted", balancesAfter: [{ account: "a", balance: 5 }] });
+    expect(ledger.execute({ type: "Deposit", id: "d1", account: "a", amount: 7 })).toMatchObject({
+      outcome: "posted",
+      balancesAfter: [{ account: "a", balance: 17 }],
+    });
+    expect(ledger.execute({ type: "Withdraw", id: "w1", account: "a", amount: 12 })).toMatchObject({
+      outcome: "posted",
+      balancesAfter: [{ account: "a", balance: 5 }],
+    });
     expect(ledger.totalBalance()).toBe(5);
     expect(ledger.totals()).toEqual({ opened: 10, deposited: 7, withdrawn: 12 });
   });
@@ -87,12 +112,19 @@ describe("Deposit and Withdraw", () => {
     const ledger = opened({ a: 10 });
     expect(rejection(ledger.execute({ type: "Deposit", id: "d1", account: "a", amount: -1 }))).toBe("INVALID_AMOUNT");
     expect(rejection(ledger.execute({ type: "Deposit", id: "d2", account: "x", amount: 1 }))).toBe("UNKNOWN_ACCOUNT");
-    expect(rejection(ledger.execute({ type: "Deposit", id: "d3", account: "a", amount: Number.MAX_SAFE_INTEGER }))).toBe("BALANCE_OVERFLOW");
+    expect(rejection(ledger.execute({ type: "Deposit", id: "d3", account: "a", amount: Number.MAX_SAFE_INTEGER }))).toBe(
+      "BALANCE_OVERFLOW",
+    );
     expect(rejection(ledger.execute({ type: "Withdraw", id: "w1", account: "a", amount: 11 }))).toBe("INSUFFICIENT_FUNDS");
     expect(rejection(ledger.execute({ type: "Withdraw", id: "w2", account: "x", amount: 1 }))).toBe("UNKNOWN_ACCOUNT");
     expect(rejection(ledger.execute({ type: "Withdraw", id: "w3", account: "a", amount: 0.1 }))).toBe("INVALID_AMOUNT");
     expect(ledger.readBalances()).toEqual({ a: 10 });
-    expect(ledger.events().map((stored) => stored.event.type).filter((type) => type.endsWith("Rejected"))).toHaveLength(6);
+    expect(
+      ledger
+        .events()
+        .map((stored) => stored.event.type)
+        .filter((type) => type.endsWith("Rejected")),
+    ).toHaveLength(6);
   });
 });
 
@@ -154,7 +186,12 @@ describe("malformed commands and reads", () => {
 
   it("reads through a command or locally, leaving unknown accounts out, with no event", () => {
     const ledger = opened({ a: 3, b: 4 });
-    expect(ledger.execute({ type: "ReadBalances", accounts: ["b", "zz"] }, "r1")).toEqual({ requestId: "r1", id: "r1", outcome: "read", balances: { b: 4 } });
+    expect(ledger.execute({ type: "ReadBalances", accounts: ["b", "zz"] }, "r1")).toEqual({
+      requestId: "r1",
+      id: "r1",
+      outcome: "read",
+      balances: { b: 4 },
+    });
     expect(ledger.execute({ type: "ReadBalances" })).toMatchObject({ balances: { a: 3, b: 4 } });
     expect(ledger.readBalances(["a"])).toEqual({ a: 3 });
     expect(ledger.eventCount).toBe(2);
@@ -174,7 +211,8 @@ describe("readBalances", () => {
         let transfers = 0;
         for (const s of steps) {
           if ("open" in s) {
-            if (ledger.execute({ type: "OpenAccount", account: s.open, initialBalance: s.balance }).outcome === "posted") model.set(s.open, s.balance);
+            if (ledger.execute({ type: "OpenAccount", account: s.open, initialBalance: s.balance }).outcome === "posted")
+              model.set(s.open, s.balance);
           } else {
             const accounts = [...model.keys()];
             if (accounts.length < 2) continue;

@@ -20,8 +20,14 @@ describe("idempotency window", () => {
     expect(ledger.idempotencyEntries).toBe(WINDOW);
     expect(ledger.balance("b")).toBe(10_000);
     // A retry of a recent id is still recognised and not applied twice.
-    expect(ledger.execute({ type: "Transfer", id: "t9999", from: "a", to: "b", amount: 1 })).toMatchObject({ outcome: "posted", duplicate: true });
-    expect(ledger.execute({ type: "Transfer", id: "t9999", from: "a", to: "b", amount: 2 })).toMatchObject({ outcome: "rejected", reason: "ID_REUSED" });
+    expect(ledger.execute({ type: "Transfer", id: "t9999", from: "a", to: "b", amount: 1 })).toMatchObject({
+      outcome: "posted",
+      duplicate: true,
+    });
+    expect(ledger.execute({ type: "Transfer", id: "t9999", from: "a", to: "b", amount: 2 })).toMatchObject({
+      outcome: "rejected",
+      reason: "ID_REUSED",
+    });
     expect(ledger.balance("b")).toBe(10_000);
     expect(ledger.hasCommand(`t${10_000 - WINDOW}`)).toBe(true);
     expect(ledger.hasCommand(`t${10_000 - WINDOW - 1}`)).toBe(false);
@@ -39,7 +45,9 @@ describe("idempotency window", () => {
     // Restored, it behaves as the original did at that point: same ids, same evictions after.
     const restored = Ledger.fromSnapshot(snapshot, { idempotencyWindowEntries: WINDOW });
     const original = ledgerWithTransfers(1_000);
-    for (const ledgerNow of [restored, original]) for (let index = 1_000; index < 1_300; index++) ledgerNow.execute({ type: "Transfer", id: `t${index}`, from: "a", to: "b", amount: 1 });
+    for (const ledgerNow of [restored, original])
+      for (let index = 1_000; index < 1_300; index++)
+        ledgerNow.execute({ type: "Transfer", id: `t${index}`, from: "a", to: "b", amount: 1 });
     expect(restored.headHash).toBe(original.headHash);
     expect(restored.idempotencyEntries).toBe(WINDOW);
     expect(restored.snapshot().idempotency).toEqual(original.snapshot().idempotency);
@@ -48,6 +56,9 @@ describe("idempotency window", () => {
   it("without a window the table still fills up and rejects (finite runs keep every id)", () => {
     const ledger = ledgerWithTransfers(20, { idempotencyEntriesMax: 10 } as never);
     expect(ledger.idempotencyEntries).toBe(10);
-    expect(ledger.execute({ type: "Transfer", id: "x", from: "a", to: "b", amount: 1 })).toMatchObject({ outcome: "rejected", reason: "IDEMPOTENCY_TABLE_FULL" });
+    expect(ledger.execute({ type: "Transfer", id: "x", from: "a", to: "b", amount: 1 })).toMatchObject({
+      outcome: "rejected",
+      reason: "IDEMPOTENCY_TABLE_FULL",
+    });
   });
 });

@@ -19,7 +19,10 @@ class ReferenceLedger {
       this.balances.set(command.account, initial);
       return "posted";
     }
-    const key = command.type === "Transfer" ? `T${command.from}>${command.to}:${command.amount}` : `${command.type}${command.account}:${command.amount}`;
+    const key =
+      command.type === "Transfer"
+        ? `T${command.from}>${command.to}:${command.amount}`
+        : `${command.type}${command.account}:${command.amount}`;
     const previous = this.first.get(command.id);
     if (previous !== undefined) return previous.key === key ? `${previous.result}+dup` : "rejected:ID_REUSED";
     const result = this.fresh(command);
@@ -110,7 +113,9 @@ describe("ledger properties (seeded fast-check)", () => {
           firsts.set(command.id, first);
           expect(summary(retry)).toBe(`${first}+dup`);
         }
-        const postedIds = ledger.events().flatMap((stored) => ("id" in stored.event && !stored.event.type.endsWith("Rejected") ? [stored.event.id] : []));
+        const postedIds = ledger
+          .events()
+          .flatMap((stored) => ("id" in stored.event && !stored.event.type.endsWith("Rejected") ? [stored.event.id] : []));
         expect(new Set(postedIds).size).toBe(postedIds.length);
         const decidedIds = ledger.events().flatMap((stored) => ("id" in stored.event ? [stored.event.id] : []));
         expect(new Set(decidedIds).size).toBe(decidedIds.length);

@@ -1,7 +1,18 @@
 // Codec: frames detect torn and damaged bytes; entries and messages round-trip.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocBytes, CodecError, decodeEntries, decodeFrame, decodeMessage, encodeEntries, encodeFrame, encodeJson, encodeMessage, utf8Bytes } from "../../../cells/raft/codec.js";
+import {
+  allocBytes,
+  CodecError,
+  decodeEntries,
+  decodeFrame,
+  decodeMessage,
+  encodeEntries,
+  encodeFrame,
+  encodeJson,
+  encodeMessage,
+  utf8Bytes,
+} from "../../../cells/raft/codec.js";
 import { decodeRecord, encodeRecord, encodeRecords, type WalRecord } from "../../../cells/storage/records.js";
 import { crc32, crc32Table } from "../../../cells/raft/crc32.js";
 import type { Entry, Message } from "../../../cells/raft/types.js";
@@ -26,11 +37,16 @@ describe("codec", () => {
 
   it("round-trips entries with large terms and indexes", () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ term: fc.nat(), index: fc.nat(), kind: fc.constantFrom("normal", "noop", "config"), data: fc.jsonValue() }), { maxLength: 20 }), (raw) => {
-        const entries = raw.map((entry) => ({ ...entry, term: term(entry.term * 1000), index: logIndex(entry.index * 1000) })) as Entry[];
-        const shape = (list: Entry[]) => list.map((entry) => [entry.term, entry.index, entry.kind, JSON.stringify(entry.data)]);
-        expect(shape(decodeEntries(encodeEntries(entries)))).toEqual(shape(entries));
-      }),
+      fc.property(
+        fc.array(fc.record({ term: fc.nat(), index: fc.nat(), kind: fc.constantFrom("normal", "noop", "config"), data: fc.jsonValue() }), {
+          maxLength: 20,
+        }),
+        (raw) => {
+          const entries = raw.map((entry) => ({ ...entry, term: term(entry.term * 1000), index: logIndex(entry.index * 1000) })) as Entry[];
+          const shape = (list: Entry[]) => list.map((entry) => [entry.term, entry.index, entry.kind, JSON.stringify(entry.data)]);
+          expect(shape(decodeEntries(encodeEntries(entries)))).toEqual(shape(entries));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -86,11 +102,24 @@ describe("codec", () => {
 
   it("a WAL append's records in one allocation are the records' frames back to back (property)", () => {
     const record = fc.oneof(
-      fc.record({ kind: fc.constant("hardState" as const), hardState: fc.record({ term: fc.nat().map(term), vote: fc.option(fc.constantFrom("a", "b").map(nodeId)), commit: fc.nat().map(logIndex) }) }),
+      fc.record({
+        kind: fc.constant("hardState" as const),
+        hardState: fc.record({
+          term: fc.nat().map(term),
+          vote: fc.option(fc.constantFrom("a", "b").map(nodeId)),
+          commit: fc.nat().map(logIndex),
+        }),
+      }),
       fc.record({ kind: fc.constant("snapshotMark" as const), index: fc.nat().map(logIndex), term: fc.nat().map(term) }),
       fc
-        .array(fc.record({ kind: fc.constantFrom("normal" as const, "noop" as const), data: fc.jsonValue() }), { minLength: 1, maxLength: 5 })
-        .map((entries) => ({ kind: "entries" as const, entries: entries.map((e, i) => ({ kind: e.kind, term: term(1), index: logIndex(i + 1), data: e.data })) })),
+        .array(fc.record({ kind: fc.constantFrom("normal" as const, "noop" as const), data: fc.jsonValue() }), {
+          minLength: 1,
+          maxLength: 5,
+        })
+        .map((entries) => ({
+          kind: "entries" as const,
+          entries: entries.map((e, i) => ({ kind: e.kind, term: term(1), index: logIndex(i + 1), data: e.data })),
+        })),
     );
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 4 }), (records: WalRecord[]) => {

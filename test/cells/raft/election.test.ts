@@ -144,4 +144,3 @@ describe("raft elections", () => {
     expect(net.node("n3").status().term).toBe(2);
   });
 });
-

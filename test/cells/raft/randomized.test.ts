@@ -78,7 +78,9 @@ describe("randomised schedules", () => {
           appliedTotal += applied;
           if (applied > 1) runsWithHistory++;
         } catch (error) {
-          throw new Error(`seed ${seed} failed (rerun: RAFT_SEED=${seed} npx vitest run test/cells/raft/randomized.test.ts): ${(error as Error).message}`);
+          throw new Error(
+            `seed ${seed} failed (rerun: RAFT_SEED=${seed} npx vitest run test/cells/raft/randomized.test.ts): ${(error as Error).message}`,
+          );
         }
       }),
       { numRuns: 200, seed: 42 },

@@ -69,7 +69,11 @@ describe("raft replication", () => {
     const net = new Network(7);
     for (const id of net.ids) {
       const member = net.member(id);
-      member.durable = { hardState: { term: term(7), vote: null, commit: logIndex(1) }, snapshot: null, entries: entriesOfTerms(logs[id] as number[]) };
+      member.durable = {
+        hardState: { term: term(7), vote: null, commit: logIndex(1) },
+        snapshot: null,
+        entries: entriesOfTerms(logs[id] as number[]),
+      };
       net.restart(id);
       member.applied = [];
     }
@@ -80,7 +84,10 @@ describe("raft replication", () => {
     for (const id of net.ids) {
       const node = net.node(id);
       const entries = node.entries(logIndex(1), logIndex(node.status().lastIndex + 1)) ?? [];
-      expect(entries.map((entry) => entry.term), id).toEqual(expected);
+      expect(
+        entries.map((entry) => entry.term),
+        id,
+      ).toEqual(expected);
       expect(node.status().commit).toBe(11);
     }
   });
@@ -89,7 +96,11 @@ describe("raft replication", () => {
     const net = new Network(5, { batchEntriesMax: 1 });
     const logs: Record<string, number[]> = { n1: [1, 2], n2: [1, 2], n3: [1], n4: [1], n5: [1] };
     for (const id of net.ids) {
-      net.member(id).durable = { hardState: { term: term(2), vote: null, commit: logIndex(1) }, snapshot: null, entries: entriesOfTerms(logs[id] as number[]) };
+      net.member(id).durable = {
+        hardState: { term: term(2), vote: null, commit: logIndex(1) },
+        snapshot: null,
+        entries: entriesOfTerms(logs[id] as number[]),
+      };
       net.restart(id);
     }
     net.cut("n1", "n4");

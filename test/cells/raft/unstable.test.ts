@@ -18,7 +18,11 @@ describe("Unstable", () => {
     unstable.truncateAndAppend(run(8, 2));
     expect(unstable.entries.map((e) => e.index)).toEqual([5, 6, 7, 8, 9]);
     unstable.truncateAndAppend(run(7, 1, 2));
-    expect(unstable.entries.map((e) => [e.index, e.term])).toEqual([[5, 1], [6, 1], [7, 2]]);
+    expect(unstable.entries.map((e) => [e.index, e.term])).toEqual([
+      [5, 1],
+      [6, 1],
+      [7, 2],
+    ]);
     unstable.truncateAndAppend(run(3, 2, 3));
     expect(unstable.offset).toBe(3);
     expect(unstable.entries.map((e) => e.index)).toEqual([3, 4]);
@@ -34,7 +38,12 @@ describe("Unstable", () => {
 
   it("matches the copy-everything model over random appends, truncations and stableTo (property)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("append" as const), back: fc.nat({ max: 6 }), count: fc.integer({ min: 1, max: 4 }), term: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant("append" as const),
+        back: fc.nat({ max: 6 }),
+        count: fc.integer({ min: 1, max: 4 }),
+        term: fc.integer({ min: 1, max: 3 }),
+      }),
       fc.record({ kind: fc.constant("stable" as const), ahead: fc.nat({ max: 5 }) }),
     );
     fc.assert(

@@ -9,14 +9,24 @@ import { AssertionError } from "../../../ground/assert.js";
 import { makeSimDisk, rewriteFile, runUntil } from "../fixtures/sim-disk.js";
 
 const FILES = { walFile: "n1.wal", snapshotFile: "n1.snap" };
-const entry = (index: number, entryTerm = 1): Entry => ({ index: logIndex(index), term: term(entryTerm), kind: "normal", data: { requestId: `r${index}` } });
+const entry = (index: number, entryTerm = 1): Entry => ({
+  index: logIndex(index),
+  term: term(entryTerm),
+  kind: "normal",
+  data: { requestId: `r${index}` },
+});
 const hard = (commit: number, hardTerm = 1): HardState => ({ term: term(hardTerm), vote: nodeId("n1"), commit: logIndex(commit) });
 
 function setup(overrides = {}) {
   const scheduler = new Scheduler();
   const disk = makeSimDisk(scheduler, 1, overrides);
   const storage = () => new RaftStorage(FILES, disk);
-  const save = (target: RaftStorage, hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null = null): StorageFailure | null => {
+  const save = (
+    target: RaftStorage,
+    hardState: HardState | null,
+    entries: Entry[],
+    snapshot: Snapshot | null = null,
+  ): StorageFailure | null => {
     let result: StorageFailure | null | undefined;
     target.save(hardState, entries, snapshot, (failure) => (result = failure));
     runUntil(scheduler, () => result !== undefined);
@@ -121,7 +131,10 @@ describe("RaftStorage", () => {
     const { scheduler, disk, storage, save, load } = setup();
     const wal = storage();
     for (let i = 1; i <= 20; i++) save(wal, hard(i), [entry(i)]);
-    const snapshotAt = (index: number): Snapshot => ({ metadata: { index: logIndex(index), term: term(1), voters: [nodeId("n1")] }, data: { upTo: index } });
+    const snapshotAt = (index: number): Snapshot => ({
+      metadata: { index: logIndex(index), term: term(1), voters: [nodeId("n1")] },
+      data: { upTo: index },
+    });
     let prepared: StorageFailure | null | undefined;
     wal.prepareSnapshot(snapshotAt(18), (failure) => (prepared = failure));
     // Appends are not held up behind the snapshot: one is saved while the file is written.

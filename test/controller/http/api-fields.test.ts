@@ -72,7 +72,8 @@ describe("API input (issue 15: defects 9, 10)", () => {
     for (const [method, route, body, field] of BAD_BODIES) {
       const answer = await harness.request(method, route.replace("{schedule}", schedule), body);
       const got = answer.body as { error?: unknown; field?: unknown };
-      if (answer.status !== 400 || got.field !== field || typeof got.error !== "string") misses.push(`${method} ${route} ${JSON.stringify(body)} -> ${answer.status} ${JSON.stringify(got)} (wanted 400 field ${field})`);
+      if (answer.status !== 400 || got.field !== field || typeof got.error !== "string")
+        misses.push(`${method} ${route} ${JSON.stringify(body)} -> ${answer.status} ${JSON.stringify(got)} (wanted 400 field ${field})`);
     }
     expect(misses).toEqual([]);
     expect(((await harness.request("GET", "/api/v1/routing")).body as RoutingSnapshot).version).toBe(routingBefore);

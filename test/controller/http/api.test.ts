@@ -54,7 +54,7 @@ describe("controller API edges", () => {
     const unknown = await harness.request("POST", "/api/v1/regions/hangzhou/evacuate", { reasn: "typo" });
     expect(unknown.status).toBe(400);
     expect((unknown.body as { error: string }).error).toContain("reasn");
-    const malformed = await harness.request("POST", "/api/v1/schedules", undefined, { raw: "{\"drill\": " });
+    const malformed = await harness.request("POST", "/api/v1/schedules", undefined, { raw: '{"drill": ' });
     expect(malformed).toMatchObject({ status: 400, body: { field: "(body)" } });
     const badCron = await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "every tuesday" });
     expect(badCron).toMatchObject({ status: 400, body: { field: "cron" } });
@@ -67,16 +67,44 @@ describe("controller API edges", () => {
     const h = harness;
     const state = async () => ({
       routing: ((await h.request("GET", "/api/v1/routing")).body as RoutingSnapshot).version,
-      schedules: JSON.stringify(((await h.request("GET", "/api/v1/schedules")).body as { schedules: ScheduleRecord[] }).schedules.map((s) => [s.id, s.cron, s.enabled, s.drill])),
+      schedules: JSON.stringify(
+        ((await h.request("GET", "/api/v1/schedules")).body as { schedules: ScheduleRecord[] }).schedules.map((s) => [
+          s.id,
+          s.cron,
+          s.enabled,
+          s.drill,
+        ]),
+      ),
       faults: ((await h.request("GET", "/api/v1/faults")).body as { faults: unknown[] }).faults.length,
       runs: ((await h.request("GET", "/api/v1/drills/runs")).body as { runs: unknown[] }).runs.length,
-      leaders: harness.cluster.cells().map((cell) => cell.leader?.replica).join(","),
+      leaders: harness.cluster
+        .cells()
+        .map((cell) => cell.leader?.replica)
+        .join(","),
     });
     const body = fc.oneof(
       fc.anything(),
-      fc.record({ to: fc.oneof(fc.string(), fc.constantFrom("shanghai", "sh-a", "nowhere")), reason: fc.option(fc.string()), force: fc.option(fc.boolean()) }, { requiredKeys: [] }),
-      fc.record({ drill: fc.oneof(fc.string(), fc.constant("dc-outage")), cron: fc.oneof(fc.string(), fc.constant("0 0 1 1 *")), maxDurationMs: fc.integer(), allowedWindows: fc.array(fc.string()) }, { requiredKeys: [] }),
-      fc.record({ type: fc.oneof(fc.string(), fc.constant("partition")), target: fc.anything(), seed: fc.oneof(fc.integer(), fc.double()) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          to: fc.oneof(fc.string(), fc.constantFrom("shanghai", "sh-a", "nowhere")),
+          reason: fc.option(fc.string()),
+          force: fc.option(fc.boolean()),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        {
+          drill: fc.oneof(fc.string(), fc.constant("dc-outage")),
+          cron: fc.oneof(fc.string(), fc.constant("0 0 1 1 *")),
+          maxDurationMs: fc.integer(),
+          allowedWindows: fc.array(fc.string()),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        { type: fc.oneof(fc.string(), fc.constant("partition")), target: fc.anything(), seed: fc.oneof(fc.integer(), fc.double()) },
+        { requiredKeys: [] },
+      ),
     );
     for (const [method, route] of MUTATING) {
       await fc.assert(
@@ -87,7 +115,11 @@ describe("controller API edges", () => {
           expect(response.status, `${method} ${route} ${JSON.stringify(value)} -> ${JSON.stringify(response.body)}`).toBeLessThan(500);
           if (response.status >= 400) expect(await state()).toEqual(before);
           // docs/API.md: every 400 names its field (issue 15, defect 10).
-          if (response.status === 400) expect((response.body as { field?: unknown }).field, `${method} ${route} ${JSON.stringify(value)} -> ${JSON.stringify(response.body)}`).toEqual(expect.any(String));
+          if (response.status === 400)
+            expect(
+              (response.body as { field?: unknown }).field,
+              `${method} ${route} ${JSON.stringify(value)} -> ${JSON.stringify(response.body)}`,
+            ).toEqual(expect.any(String));
           // Undo accepted changes so each run starts from the same world.
           if (response.status < 300) {
             h.faults.healAll();
@@ -109,7 +141,13 @@ describe("controller API edges", () => {
     await waitSimMs(harness, expectedMs + 11_000);
     expect(harness.drills.started[0]).toBe(expectedMs);
     const runs = ((await harness.request("GET", "/api/v1/drills/runs")).body as { runs: DrillRunRecord[] }).runs;
-    expect(runs[0]).toMatchObject({ drill: "dc-outage", schedule: schedule.id, state: "done", outcome: "SUCCEEDED", startedMs: expectedMs });
+    expect(runs[0]).toMatchObject({
+      drill: "dc-outage",
+      schedule: schedule.id,
+      state: "done",
+      outcome: "SUCCEEDED",
+      startedMs: expectedMs,
+    });
     const listed = ((await harness.request("GET", "/api/v1/schedules")).body as { schedules: ScheduleRecord[] }).schedules[0];
     expect(listed?.lastRun?.outcome).toBe("SUCCEEDED");
     expect(listed?.nextRunMs).toBe(240_000);
@@ -124,17 +162,22 @@ describe("controller API edges", () => {
     const pending = await harness.request("GET", `/api/v1/drills/runs/${id}/report`);
     expect(pending.status).toBe(202);
     expect(String(pending.body)).toContain(`Drill dc-outage <code>${id}</code> is running`);
-    expect(String(pending.body)).toContain("http-equiv=\"refresh\"");
+    expect(String(pending.body)).toContain('http-equiv="refresh"');
     await waitSimMs(harness, 11_000);
     expect(await harness.request("GET", `/api/v1/drills/runs/${id}/report`)).toMatchObject({ status: 200, body: "<html>ok</html>" });
-    expect(await harness.request("GET", "/api/v1/drills/runs/r-999/report")).toMatchObject({ status: 404, body: { error: "no drill run r-999" } });
+    expect(await harness.request("GET", "/api/v1/drills/runs/r-999/report")).toMatchObject({
+      status: 404,
+      body: { error: "no drill run r-999" },
+    });
   });
 
   it("a real fault during a drill interrupts it", async () => {
     harness = await startHarness({ speed: 20 });
     const started = await harness.request("POST", "/api/v1/drills/dc-outage/runs", {});
     expect(started.status).toBe(202);
-    expect((await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status).toBe(201);
+    expect(
+      (await harness.request("POST", "/api/v1/faults", { type: "partition", target: { regions: ["hangzhou", "shanghai"] } })).status,
+    ).toBe(201);
     const run = (await harness.request("GET", `/api/v1/drills/runs/${(started.body as DrillRunRecord).id}`)).body as DrillRunRecord;
     expect(run).toMatchObject({ state: "done", outcome: "INTERRUPTED" });
     expect(run.reasons.join(" ")).toContain("real fault");
@@ -143,7 +186,10 @@ describe("controller API edges", () => {
   it("schedules, runs and the audit log survive a controller restart on the same data directory", async () => {
     const dataDirectory = tempDataDirectory();
     harness = await startHarness({ dataDirectory });
-    expect((await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "0 3 * * 2", blockedWindows: ["08:00-20:00"] })).status).toBe(201);
+    expect(
+      (await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "0 3 * * 2", blockedWindows: ["08:00-20:00"] }))
+        .status,
+    ).toBe(201);
     expect((await harness.request("POST", "/api/v1/regions/shenzhen/evacuate", { reason: "before restart" })).status).toBe(200);
     const auditBefore = ((await harness.request("GET", "/api/v1/audit")).body as { entries: AuditEntry[] }).entries;
     await harness.close();
@@ -154,7 +200,9 @@ describe("controller API edges", () => {
     expect(schedules[0]?.nextRunMs).toBe(nextFireMs("0 3 * * 2", 0));
     const auditAfter = ((await harness.request("GET", "/api/v1/audit")).body as { entries: AuditEntry[] }).entries;
     expect(auditAfter.map((entry) => entry.id)).toEqual(auditBefore.map((entry) => entry.id));
-    expect(auditAfter.some((entry) => entry.kind === "action" && entry.action === "evacuate" && entry.reason === "before restart")).toBe(true);
+    expect(auditAfter.some((entry) => entry.kind === "action" && entry.action === "evacuate" && entry.reason === "before restart")).toBe(
+      true,
+    );
     const second = await harness.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "0 4 * * 2" });
     expect((second.body as ScheduleRecord).id).toBe("s-2");
   });

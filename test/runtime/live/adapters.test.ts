@@ -88,7 +88,11 @@ describe("framing", () => {
   });
 
   it("carries a client's batch bytes and a Raft entry holding them as bytes, not JSON", () => {
-    const batch = encodeBatch({ requestId: "client/a~x.1", linked: false, commands: [{ type: "Transfer", id: "t1", from: "a", to: "b", amount: 3 }] });
+    const batch = encodeBatch({
+      requestId: "client/a~x.1",
+      linked: false,
+      commands: [{ type: "Transfer", id: "t1", from: "a", to: "b", amount: 3 }],
+    });
     const request = { type: "client-request", requestId: "client/a~x.1", kind: "batch", payload: batch, replyTo: "client/a" };
     const frame = encodeFrame(request);
     expect(frame[4]).toBe(BINARY_PAYLOAD_TAG);
@@ -96,7 +100,16 @@ describe("framing", () => {
     expect({ ...decoded, payload: null }).toEqual({ ...request, payload: null });
     expect(decoded.payload).toBeInstanceOf(Uint8Array);
     expect(decodeBatch(decoded.payload)).toEqual(decodeBatch(batch));
-    const append = { type: "append", to: "b", from: "a", term: 3, index: 6, logTerm: 2, entries: [{ kind: "normal", index: 7, term: 3, data: batch }], commit: 5 };
+    const append = {
+      type: "append",
+      to: "b",
+      from: "a",
+      term: 3,
+      index: 6,
+      logTerm: 2,
+      entries: [{ kind: "normal", index: 7, term: 3, data: batch }],
+      commit: 5,
+    };
     const [appended] = new FrameDecoder().push(encodeFrame(append)) as [typeof append];
     expect(appended.entries[0]?.data).toBeInstanceOf(Uint8Array);
     expect(Array.from(appended.entries[0]?.data ?? [])).toEqual(Array.from(batch));
@@ -142,7 +155,12 @@ describe("TcpTransport", () => {
         transport.send(source, { echo: message });
       });
     wire(server);
-    const client = new TcpTransport({ self: "client/a", peers: new Map([["replica", `127.0.0.1:${port}`]]), reconnectDelayUsMin: 10_000, reconnectDelayUsMax: 40_000 });
+    const client = new TcpTransport({
+      self: "client/a",
+      peers: new Map([["replica", `127.0.0.1:${port}`]]),
+      reconnectDelayUsMin: 10_000,
+      reconnectDelayUsMax: 40_000,
+    });
     cleanups.push(() => client.close());
     const answers: unknown[] = [];
     client.onMessage((source, message) => answers.push({ source, message }));
@@ -167,7 +185,12 @@ describe("TcpTransport", () => {
 
   it("drops frames beyond sendQueueFramesMax while a peer is unreachable", async () => {
     const port = await freePort();
-    const client = new TcpTransport({ self: "a", peers: new Map([["b", `127.0.0.1:${port}`]]), sendQueueFramesMax: 3, reconnectDelayUsMin: 1_000_000 });
+    const client = new TcpTransport({
+      self: "a",
+      peers: new Map([["b", `127.0.0.1:${port}`]]),
+      sendQueueFramesMax: 3,
+      reconnectDelayUsMin: 1_000_000,
+    });
     cleanups.push(() => client.close());
     for (let i = 0; i < 10; i++) client.send("b", { i });
     expect(client.stats.droppedFrames).toBe(7);
@@ -180,7 +203,10 @@ describe("TcpTransport connections", () => {
     const peer = new TcpTransport({ self: "peer", listen: { host: "127.0.0.1", port }, peers: new Map() });
     await peer.listen();
     const dialler = new TcpTransport({ self: "replica", peers: new Map([["peer", `127.0.0.1:${port}`]]) });
-    cleanups.push(() => dialler.close(), () => peer.close());
+    cleanups.push(
+      () => dialler.close(),
+      () => peer.close(),
+    );
     dialler.connectAll();
     await waitFor(() => dialler.stats.connects === 1);
     expect(dialler.stats.sentFrames).toBe(0);
@@ -196,8 +222,16 @@ describe("TcpTransport connections", () => {
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     const address = proxy.address();
     if (address === null || typeof address === "string") throw new Error("no port");
-    const dialler = new TcpTransport({ self: "replica", peers: new Map([["dead", `127.0.0.1:${address.port}`]]), reconnectDelayUsMin: 20_000, reconnectDelayUsMax: 500_000 });
-    cleanups.push(() => dialler.close(), () => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const dialler = new TcpTransport({
+      self: "replica",
+      peers: new Map([["dead", `127.0.0.1:${address.port}`]]),
+      reconnectDelayUsMin: 20_000,
+      reconnectDelayUsMax: 500_000,
+    });
+    cleanups.push(
+      () => dialler.close(),
+      () => new Promise<void>((resolve) => proxy.close(() => resolve())),
+    );
     dialler.connectAll();
     await new Promise((resolve) => setTimeout(resolve, 700));
     // Backoff 20, 40, 80, 160, 320 ms: about six dials in 700 ms (one every 20 ms would be ~35).
@@ -223,7 +257,11 @@ describe("RealClock", () => {
 
 describe("FileDisk under RaftStorage", () => {
   const entries = (from: number, count: number): Entry[] =>
-    Array.from({ length: count }, (_, i) => ({ index: logIndex(from + i), term: term(1), data: { requestId: `r${from + i}`, pad: "x".repeat(40) } }) as unknown as Entry);
+    Array.from(
+      { length: count },
+      (_, i) =>
+        ({ index: logIndex(from + i), term: term(1), data: { requestId: `r${from + i}`, pad: "x".repeat(40) } }) as unknown as Entry,
+    );
 
   function tempDir(): string {
     const dir = mkdtempSync(join(tmpdir(), "ldc-disk-"));
@@ -241,11 +279,14 @@ describe("FileDisk under RaftStorage", () => {
   }
 
   /** The error code a disk call answers with (null: success). */
-  const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> => new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
+  const call = (run: (callback: (error: { code: string } | null) => void) => void): Promise<string | null> =>
+    new Promise((resolve) => run((error) => resolve(error?.code ?? null)));
 
   function save(storage: RaftStorage, from: number, count: number): Promise<void> {
     return new Promise((resolve, reject) =>
-      storage.save({ term: term(1), vote: nodeId("a"), commit: logIndex(from + count - 1) }, entries(from, count), null, (failure) => (failure === null ? resolve() : reject(new Error(failure.code)))),
+      storage.save({ term: term(1), vote: nodeId("a"), commit: logIndex(from + count - 1) }, entries(from, count), null, (failure) =>
+        failure === null ? resolve() : reject(new Error(failure.code)),
+      ),
     );
   }
 

@@ -45,7 +45,11 @@ describe("a live cell through Toxiproxy", () => {
       const opened = await submit("hangzhou", `open-${account}`, { type: "OpenAccount", account, initialBalance: 1_000 });
       expect(opened.ok).toBe(true);
     }
-    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => submit("shanghai", `t-${i}`, { type: "Transfer", id: `t-${i}`, from: "a", to: "b", amount: 10 })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        submit("shanghai", `t-${i}`, { type: "Transfer", id: `t-${i}`, from: "a", to: "b", amount: 10 }),
+      ),
+    );
     expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
     await live.sleep(500);
     await live.collectFinalState();
@@ -75,7 +79,7 @@ describe("a live cell through Toxiproxy", () => {
   });
 
   it("restarts a SIGKILLed replica from its WAL", async () => {
-    const victim = (live.cluster.cell("cell-1")?.replicas.find((replica) => replica.role === "follower")?.id) as string;
+    const victim = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.role === "follower")?.id as string;
     expect(victim).toBeDefined();
     live.faults.crash(victim);
     await live.faults.settled();
@@ -97,12 +101,15 @@ describe("a live cell through Toxiproxy", () => {
   it("hands leadership to a chosen follower over the admin channel", async () => {
     const leader = await leaderOf(10_000);
     const target = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.id !== leader && replica.state === "up")?.id as string;
-    const result = await new Promise<Parameters<Parameters<typeof live.cluster.transferLeadership>[3]>[0]>((resolve) => live.cluster.transferLeadership("cell-1", target, 5_000_000, resolve));
+    const result = await new Promise<Parameters<Parameters<typeof live.cluster.transferLeadership>[3]>[0]>((resolve) =>
+      live.cluster.transferLeadership("cell-1", target, 5_000_000, resolve),
+    );
     expect(result).toEqual({ ok: true, leader: expect.objectContaining({ replica: target }) });
   });
 
   it("an injected fsync EIO stops the replica (disk-faulted), and it rejoins after heal and restart", async () => {
-    const victim = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.role === "follower" && replica.state === "up")?.id as string;
+    const victim = live.cluster.cell("cell-1")?.replicas.find((replica) => replica.role === "follower" && replica.state === "up")
+      ?.id as string;
     const handle = live.faults.disk(victim, { kind: "fsync-eio" });
     await live.faults.settled();
     const ok = await submit("hangzhou", "t-eio", { type: "Transfer", id: "t-eio", from: "a", to: "b", amount: 1 });

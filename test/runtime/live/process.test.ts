@@ -17,7 +17,10 @@ function alive(pid: number): boolean {
 }
 
 async function startSupervisor(via: string): Promise<{ pid: number; replicas: number[] }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/runtime/live/fixtures/supervisor.ts"), via], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/runtime/live/fixtures/supervisor.ts"), via], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout });
   const line = await new Promise<string>((resolve, reject) => {
     lines.once("line", resolve);
@@ -55,17 +58,45 @@ describe("live process hygiene", () => {
 
   it("a replica with a bad spec exits 2 with one line naming the field", () => {
     const run = (spec: string | undefined): { status: number | null; stderr: string } => {
-      const result = spawnSync(process.execPath, ["--import", "tsx", REPLICA_ENTRY, ...(spec === undefined ? [] : [spec])], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const result = spawnSync(process.execPath, ["--import", "tsx", REPLICA_ENTRY, ...(spec === undefined ? [] : [spec])], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       return { status: result.status, stderr: result.stderr };
     };
     const missing = run(undefined);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^ldc replica: spec: expected one JSON argument/);
-    const badPort = run(JSON.stringify({ id: "a", cell: "c", voters: ["a"], host: "127.0.0.1", port: 70_000, peers: {}, dataDir: "/tmp/x", seed: 1, raft: { tickUs: 10_000, electionTicks: 20, heartbeatTicks: 5 } }));
+    const badPort = run(
+      JSON.stringify({
+        id: "a",
+        cell: "c",
+        voters: ["a"],
+        host: "127.0.0.1",
+        port: 70_000,
+        peers: {},
+        dataDir: "/tmp/x",
+        seed: 1,
+        raft: { tickUs: 10_000, electionTicks: 20, heartbeatTicks: 5 },
+      }),
+    );
     expect(badPort.status).toBe(2);
     expect(badPort.stderr).toMatch(/spec\.port/);
     expect(badPort.stderr.trim().split("\n")).toHaveLength(1);
-    const noPeer = run(JSON.stringify({ id: "a", cell: "c", voters: ["a", "b"], host: "127.0.0.1", port: 7000, peers: {}, dataDir: "/tmp/x", seed: 1, raft: { tickUs: 10_000, electionTicks: 20, heartbeatTicks: 5 } }));
+    const noPeer = run(
+      JSON.stringify({
+        id: "a",
+        cell: "c",
+        voters: ["a", "b"],
+        host: "127.0.0.1",
+        port: 7000,
+        peers: {},
+        dataDir: "/tmp/x",
+        seed: 1,
+        raft: { tickUs: 10_000, electionTicks: 20, heartbeatTicks: 5 },
+      }),
+    );
     expect(noPeer.status).toBe(2);
     expect(noPeer.stderr).toMatch(/spec\.peers: expected an address for voter b/);
   });

@@ -22,8 +22,14 @@ describe("replica spec: priority elections", () => {
   });
 
   it("refuses an order that misses or repeats a voter, naming the field", () => {
-    for (const electionOrder of [["a", "b"], ["a", "a", "b"], ["a", "b", "z"]]) {
-      expect(() => parseReplicaSpec(JSON.stringify({ ...base, raft: { ...base.raft, electionOrder } }))).toThrow(/^spec\.raft\.electionOrder: expected every voter exactly once/);
+    for (const electionOrder of [
+      ["a", "b"],
+      ["a", "a", "b"],
+      ["a", "b", "z"],
+    ]) {
+      expect(() => parseReplicaSpec(JSON.stringify({ ...base, raft: { ...base.raft, electionOrder } }))).toThrow(
+        /^spec\.raft\.electionOrder: expected every voter exactly once/,
+      );
     }
     expect(() => parseReplicaSpec(JSON.stringify({ ...base, raft: { ...base.raft, priorityElections: "yes" } }))).toThrow(ReplicaSpecError);
   });

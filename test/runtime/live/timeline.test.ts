@@ -17,10 +17,16 @@ describe("drill timeline", () => {
     dirs.push(dataDir);
     const nowWallMs = Date.parse("2026-11-22T05:00:10.000Z");
     // The live clock reads 10 s at nowWallMs, so live 0 is 05:00:00.000 and the fault (live 4 s) is 05:00:04.
-    const line = (t: string, name: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ t, level: "info", replica: "cell-1/sh-a", name, ...extra });
+    const line = (t: string, name: string, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ t, level: "info", replica: "cell-1/sh-a", name, ...extra });
     writeFileSync(
       join(dataDir, "replica.log"),
-      [line("2026-11-22T05:00:04.300Z", "raft.leader", { term: 3 }), line("2026-11-22T05:00:04.250Z", "raft.campaign", { kind: "vote" }), line("2026-11-22T05:00:04.260Z", "raft.message.ignored"), "not json"].join("\n"),
+      [
+        line("2026-11-22T05:00:04.300Z", "raft.leader", { term: 3 }),
+        line("2026-11-22T05:00:04.250Z", "raft.campaign", { kind: "vote" }),
+        line("2026-11-22T05:00:04.260Z", "raft.message.ignored"),
+        "not json",
+      ].join("\n"),
     );
     const timeline = buildDrillTimeline(
       {

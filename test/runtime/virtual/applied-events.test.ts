@@ -31,9 +31,20 @@ describe("the harness's applied-event log", () => {
 
   it("stays within its bound over a long run and still gives a window's checkers an exact log (issue 15: ldc start)", () => {
     let nowUs = 0;
-    const log = new AppliedEventLog("cell-1", 1_000, () => {}, () => nowUs);
-    const balances = new Map<string, number>([["a", 0], ["b", 0]]);
-    const transfer = (index: number): LedgerEventBody => (index % 2 === 0 ? { type: "TransferPosted", id: `t${index}`, from: "a", to: "b", amount: 3 } : { type: "TransferPosted", id: `t${index}`, from: "b", to: "a", amount: 1 });
+    const log = new AppliedEventLog(
+      "cell-1",
+      1_000,
+      () => {},
+      () => nowUs,
+    );
+    const balances = new Map<string, number>([
+      ["a", 0],
+      ["b", 0],
+    ]);
+    const transfer = (index: number): LedgerEventBody =>
+      index % 2 === 0
+        ? { type: "TransferPosted", id: `t${index}`, from: "a", to: "b", amount: 3 }
+        : { type: "TransferPosted", id: `t${index}`, from: "b", to: "a", amount: 1 };
     log.observe("r1", 0, { type: "AccountOpened", account: "a", initialBalance: 1_000_000 }, "00000000000000a0");
     log.observe("r1", 1, { type: "AccountOpened", account: "b", initialBalance: 0 }, "00000000000000b0");
     balances.set("a", 1_000_000);

@@ -11,12 +11,25 @@ describe("bug injection", () => {
     const config = oneCellConfig(200);
     let caughtAt: number | null = null;
     for (let seed = 1; seed <= 60 && caughtAt === null; seed++) {
-      const result = runCells({ config, seed, durationUs: 10_000_000, check: true, replica: { unsafeLocalReads: true }, nemesis: nemesisFor(["partition"], 2_000_000) });
+      const result = runCells({
+        config,
+        seed,
+        durationUs: 10_000_000,
+        check: true,
+        replica: { unsafeLocalReads: true },
+        nemesis: nemesisFor(["partition"], 2_000_000),
+      });
       if (result.verdicts?.checkers.linearizable.valid === false) caughtAt = seed;
     }
     expect(caughtAt, "no seed in 1..60 exposed stale reads").not.toBeNull();
     // The same seed with the real ReadIndex path is valid: the checker blamed the bug, not noise.
-    const control = runCells({ config, seed: caughtAt as number, durationUs: 10_000_000, check: true, nemesis: nemesisFor(["partition"], 2_000_000) });
+    const control = runCells({
+      config,
+      seed: caughtAt as number,
+      durationUs: 10_000_000,
+      check: true,
+      nemesis: nemesisFor(["partition"], 2_000_000),
+    });
     expect(control.verdicts?.checkers.linearizable.valid).toBe(true);
   });
 });

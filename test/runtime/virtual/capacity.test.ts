@@ -7,21 +7,41 @@ import type { Readiness } from "../../../domain/records.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 
 describe("the capacity rule", () => {
-  const routes = new Map([["cell-1", "hangzhou"], ["cell-2", "hangzhou"], ["cell-3", "shanghai"], ["cell-4", "shenzhen"]]);
+  const routes = new Map([
+    ["cell-1", "hangzhou"],
+    ["cell-2", "hangzhou"],
+    ["cell-3", "shanghai"],
+    ["cell-4", "shenzhen"],
+  ]);
   const load = (cell: string): number => ({ "cell-1": 300, "cell-2": 200, "cell-3": 250, "cell-4": 100 })[cell] ?? 0;
 
   it("judges only the gateways that receive moved load, against the sum of their cells' load", () => {
-    const moves = new Map([["cell-1", "shanghai"], ["cell-2", "shenzhen"]]);
+    const moves = new Map([
+      ["cell-1", "shanghai"],
+      ["cell-2", "shenzhen"],
+    ]);
     expect(capacityShortfalls(routes, moves, load, { cellOpsPerSecondMax: 1000, gatewayOpsPerSecondMax: 600 })).toEqual([]);
-    expect(capacityShortfalls(routes, moves, load, { cellOpsPerSecondMax: 1000, gatewayOpsPerSecondMax: 500 })).toEqual([{ region: "shanghai", cell: null, needOpsPerSecond: 550, haveOpsPerSecond: 500 }]);
-    const all = capacityShortfalls(routes, new Map([["cell-1", "shanghai"], ["cell-2", "shanghai"]]), load, { cellOpsPerSecondMax: 250, gatewayOpsPerSecondMax: null });
+    expect(capacityShortfalls(routes, moves, load, { cellOpsPerSecondMax: 1000, gatewayOpsPerSecondMax: 500 })).toEqual([
+      { region: "shanghai", cell: null, needOpsPerSecond: 550, haveOpsPerSecond: 500 },
+    ]);
+    const all = capacityShortfalls(
+      routes,
+      new Map([
+        ["cell-1", "shanghai"],
+        ["cell-2", "shanghai"],
+      ]),
+      load,
+      { cellOpsPerSecondMax: 250, gatewayOpsPerSecondMax: null },
+    );
     expect(all).toContainEqual({ region: "shanghai", cell: "cell-1", needOpsPerSecond: 300, haveOpsPerSecond: 250 });
     // 750 ops/s against 3 x 250 of per-cell budgets at shanghai: the sum fits, cell-1 alone does not.
     expect(all).toHaveLength(1);
   });
 
   it("a gateway already short that receives nothing new is not this move's fault", () => {
-    expect(capacityShortfalls(routes, new Map([["cell-4", "shanghai"]]), load, { cellOpsPerSecondMax: 1000, gatewayOpsPerSecondMax: 400 })).toEqual([]);
+    expect(
+      capacityShortfalls(routes, new Map([["cell-4", "shanghai"]]), load, { cellOpsPerSecondMax: 1000, gatewayOpsPerSecondMax: 400 }),
+    ).toEqual([]);
   });
 
   it("smooths the measured load so one noisy period does not decide", () => {
@@ -85,7 +105,9 @@ describe("capacity readiness over the API (real world)", () => {
     expect(failover).toMatchObject({ status: 409, body: { rule: "capacity", region: "hangzhou", haveOpsPerSecond: 300 } });
     const forced = await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "region on fire", force: true });
     expect(forced.status).toBe(200);
-    const audit = (await h.request("GET", "/api/v1/audit?kind=action")).body as { entries: { action: string; overrodeRule: string | null }[] };
+    const audit = (await h.request("GET", "/api/v1/audit?kind=action")).body as {
+      entries: { action: string; overrodeRule: string | null }[];
+    };
     expect(audit.entries[0]).toMatchObject({ action: "evacuate", overrodeRule: "capacity" });
     // The prediction was right: the gateway that took hangzhou's users now sheds what is over its limit.
     let shed = 0;

@@ -106,9 +106,20 @@ describe("controller against the real virtual world", () => {
     expect((await cells(h)).find((cell) => cell.id === "cell-4")?.leader?.replica).toBe(`cell-4/${leaderDc}`);
 
     const audit = ((await h.request("GET", "/api/v1/audit?limit=20")).body as { entries: AuditEntry[] }).entries;
-    expect(audit.some((entry) => entry.kind === "refusal" && entry.target === "shanghai" && entry.rule === "one-region-evacuated" && entry.outcome === "refused")).toBe(true);
-    expect(audit.some((entry) => entry.kind === "refusal" && entry.target === "cell-4" && entry.rule === rule && entry.outcome === "overridden")).toBe(true);
-    expect(audit.some((entry) => entry.kind === "action" && entry.target === "cell-4" && entry.overrodeRule !== null && entry.overrodeRule.includes(rule))).toBe(true);
+    expect(
+      audit.some(
+        (entry) =>
+          entry.kind === "refusal" && entry.target === "shanghai" && entry.rule === "one-region-evacuated" && entry.outcome === "refused",
+      ),
+    ).toBe(true);
+    expect(
+      audit.some((entry) => entry.kind === "refusal" && entry.target === "cell-4" && entry.rule === rule && entry.outcome === "overridden"),
+    ).toBe(true);
+    expect(
+      audit.some(
+        (entry) => entry.kind === "action" && entry.target === "cell-4" && entry.overrodeRule !== null && entry.overrodeRule.includes(rule),
+      ),
+    ).toBe(true);
     expect(h.setup.virtual.invariantViolations()).toEqual([]);
   }, 120_000);
 
@@ -126,7 +137,8 @@ describe("controller against the real virtual world", () => {
       const cell = (op.value as { cell?: string } | null)?.cell;
       if (op.type === "ok" && (op.time ?? 0) >= recoveredSinceUs && cell !== undefined) okByCell.set(cell, (okByCell.get(cell) ?? 0) + 1);
     }
-    for (const cell of ["cell-1", "cell-2", "cell-3", "cell-4", "cell-5", "cell-6"]) expect(okByCell.get(cell) ?? 0, cell).toBeGreaterThan(50);
+    for (const cell of ["cell-1", "cell-2", "cell-3", "cell-4", "cell-5", "cell-6"])
+      expect(okByCell.get(cell) ?? 0, cell).toBeGreaterThan(50);
     expect((await cells(h)).filter((cell) => cell.leader === null || cell.leader.replica.endsWith("/sh-a"))).toEqual([]);
     expect(h.setup.consistency.check()).toMatchObject({ valid: true, lostAckedTransfers: 0 });
   }, 120_000);

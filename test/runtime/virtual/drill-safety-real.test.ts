@@ -60,7 +60,11 @@ describe("drill safety in the running world", () => {
     expect(text).toMatchObject({ status: 400, body: { field: "stop.errorRateMax" } });
     const window = await h.request("POST", "/api/v1/drills/dc-outage/runs", { stop: { p99MsMax: 5, window: "soon" } });
     expect(window).toMatchObject({ status: 400, body: { field: "stop.window" } });
-    const schedule = await h.request("POST", "/api/v1/schedules", { drill: "dc-outage", cron: "0 3 * * *", stop: { unavailableMsMax: -3 } });
+    const schedule = await h.request("POST", "/api/v1/schedules", {
+      drill: "dc-outage",
+      cron: "0 3 * * *",
+      stop: { unavailableMsMax: -3 },
+    });
     expect(schedule).toMatchObject({ status: 400, body: { field: "stop.unavailableMsMax" } });
     expect(h.setup.controller.drillRuns()).toEqual([]);
   }, 60_000);
@@ -85,7 +89,11 @@ describe("drill safety in the running world", () => {
     expect(again.status).toBe(409);
     expect((await h.request("POST", "/api/v1/drills/runs/r-999/abort", { reason: "x" })).status).toBe(404);
     const audit = (await h.request("GET", "/api/v1/audit?kind=drill")).body as { entries: AuditEntry[] };
-    expect(audit.entries.find((entry) => entry.action === "abort")).toMatchObject({ reason: "customer escalation", outcome: "aborted", target: "region-outage" });
+    expect(audit.entries.find((entry) => entry.action === "abort")).toMatchObject({
+      reason: "customer escalation",
+      outcome: "aborted",
+      target: "region-outage",
+    });
     expect(audit.entries.find((entry) => entry.action === "finish")).toMatchObject({ outcome: "ABORTED" });
   }, 180_000);
 
@@ -100,7 +108,9 @@ describe("drill safety in the running world", () => {
     expect(halted).toMatchObject({ status: 200, body: { halted: true, interruptedRun: id } });
     expect(h.setup.faults.active()).toEqual([]);
     expect((await h.request("POST", "/api/v1/drills/dc-outage/runs", {})).body).toMatchObject({ rule: "halted" });
-    expect((await h.request("POST", "/api/v1/faults", { type: "latency", target: { region: "shanghai" } })).body).toMatchObject({ rule: "halted" });
+    expect((await h.request("POST", "/api/v1/faults", { type: "latency", target: { region: "shanghai" } })).body).toMatchObject({
+      rule: "halted",
+    });
     const run = await runUntilDone(h, id, 30_000_000);
     expect(run.outcome).toBe("INTERRUPTED");
     await h.run(3_000_000);

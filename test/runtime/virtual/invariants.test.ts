@@ -23,7 +23,9 @@ describe("online invariant monitor", () => {
     const tamperedFrom = ledger.eventCount;
     ledger.hashAt = (eventIndex: number) => (eventIndex >= tamperedFrom ? "f".repeat(64) : honest(eventIndex));
     virtual.runFor(1_000_000);
-    expect(virtual.invariants.violations.some((violation) => violation.includes("state machine safety") && violation.includes(victim))).toBe(true);
+    expect(
+      virtual.invariants.violations.some((violation) => violation.includes("state machine safety") && violation.includes(victim)),
+    ).toBe(true);
   });
 
   it("remembers a bounded number of terms per cell over endless elections, and still catches two leaders in a recent term", () => {

@@ -16,7 +16,13 @@ afterEach(async () => {
 
 // 300 ops/s: ~40 ledger events/s per cell. The applied-event log keeps >= 4,500 events per cell
 // (~110 s: a drill's window) and folds once a cell passes 9,000 (~225 s).
-const bounds = { historyRetainOpsMax: 20_000, historyPinnedOpsMax: 200_000, idempotencyWindowEntries: 1_000, ledgerEventsRetainedMax: 256, appliedEventsMax: 9_000 };
+const bounds = {
+  historyRetainOpsMax: 20_000,
+  historyPinnedOpsMax: 200_000,
+  idempotencyWindowEntries: 1_000,
+  ledgerEventsRetainedMax: 256,
+  appliedEventsMax: 9_000,
+};
 
 async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promise<DrillRunRecord> {
   const deadlineUs = h.setup.virtual.nowUs() + simUsMax;

@@ -23,9 +23,13 @@ function fakeWorld(stepCostMs: number) {
 describe("pacer", () => {
   it("steps at most stepSimUs at a time and lets other callbacks run between slices while behind", async () => {
     const world = fakeWorld(1);
-    const pacer = startPacer({ speed: 1_000, sliceMs: 5, sliceSimUsMax: 10_000_000, stepSimUs: 2_000, sliceWorkMsMax: 5 }, world, (error) => {
-      throw error;
-    });
+    const pacer = startPacer(
+      { speed: 1_000, sliceMs: 5, sliceSimUsMax: 10_000_000, stepSimUs: 2_000, sliceWorkMsMax: 5 },
+      world,
+      (error) => {
+        throw error;
+      },
+    );
     let otherTurns = 0;
     let running = true;
     const other = (): void => {
@@ -76,9 +80,14 @@ describe("pacer", () => {
         nowUs = atUs;
       },
     };
-    pacer = startPacer({ speed: 1, sliceMs: 1, sliceSimUsMax: 2_000, stepSimUs: 2_000, sliceWorkMsMax: 15 }, world, (error) => {
-      throw error;
-    }, () => wallMs++);
+    pacer = startPacer(
+      { speed: 1, sliceMs: 1, sliceSimUsMax: 2_000, stepSimUs: 2_000, sliceWorkMsMax: 15 },
+      world,
+      (error) => {
+        throw error;
+      },
+      () => wallMs++,
+    );
     for (let turn = 0; turn < 1_000 && calls < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(calls).toBe(2);
     expect(pacer.lagUs()).toBeGreaterThan(0);

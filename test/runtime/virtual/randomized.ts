@@ -30,12 +30,24 @@ export function runRandomizedSeed(seed: number): void {
   const reproduce = `LDC_SEEDS_A=${seed}..${seed} npx vitest run test/runtime/virtual/randomized-a.test.ts`;
   let result: ReturnType<typeof runCells>;
   try {
-    result = runCells({ config, seed, durationUs: 6_000_000, check: true, failFast: true, nemesis: nemesisFor([...RANDOMIZED_NEMESIS], 1_500_000) });
+    result = runCells({
+      config,
+      seed,
+      durationUs: 6_000_000,
+      check: true,
+      failFast: true,
+      nemesis: nemesisFor([...RANDOMIZED_NEMESIS], 1_500_000),
+    });
   } catch (error) {
     throw new Error(`seed ${seed}: ${(error as Error).message}\n  reproduce: ${reproduce}`);
   }
   const verdicts = result.verdicts;
-  const summary = JSON.stringify(Object.fromEntries(Object.entries(verdicts?.checkers ?? {}).map(([name, verdict]) => [name, verdict.valid])));
-  expect(verdicts?.valid, `seed ${seed}: ${summary} ${result.faultWindows.map((window) => window.kind).join(",")}\n  reproduce: ${reproduce}`).toBe(true);
+  const summary = JSON.stringify(
+    Object.fromEntries(Object.entries(verdicts?.checkers ?? {}).map(([name, verdict]) => [name, verdict.valid])),
+  );
+  expect(
+    verdicts?.valid,
+    `seed ${seed}: ${summary} ${result.faultWindows.map((window) => window.kind).join(",")}\n  reproduce: ${reproduce}`,
+  ).toBe(true);
   expect(verdicts?.lostAckedTransfers, `seed ${seed}`).toBe(0);
 }

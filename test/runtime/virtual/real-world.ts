@@ -14,13 +14,26 @@ export interface RealHarness {
   readonly setup: ControllerSetup;
   readonly url: string;
   /** Sends a request and runs the world until it is answered (or `simUsMax` passes). */
-  request(method: string, route: string, body?: unknown, options?: { token?: string | null; simUsMax?: number }): Promise<{ status: number; body: unknown }>;
+  request(
+    method: string,
+    route: string,
+    body?: unknown,
+    options?: { token?: string | null; simUsMax?: number },
+  ): Promise<{ status: number; body: unknown }>;
   /** Advances simulated time, yielding to the HTTP server between steps. */
   run(durationUs: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startRealHarness(options: { seed: number; opsPerSecond?: number; waitPeriodMs?: number; dataDirectory?: string; gatewayOpsPerSecondMax?: number; admissionOpsPerSecond?: number; bounds?: Partial<RunningWorldBounds> }): Promise<RealHarness> {
+export async function startRealHarness(options: {
+  seed: number;
+  opsPerSecond?: number;
+  waitPeriodMs?: number;
+  dataDirectory?: string;
+  gatewayOpsPerSecondMax?: number;
+  admissionOpsPerSecond?: number;
+  bounds?: Partial<RunningWorldBounds>;
+}): Promise<RealHarness> {
   const { defaultAdmission } = await import("../../../runtime/virtual/controller-setup.js");
   const setup = setupController({
     seed: options.seed,
@@ -29,8 +42,19 @@ export async function startRealHarness(options: { seed: number; opsPerSecond?: n
     opsPerSecond: options.opsPerSecond ?? 300,
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
     ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
-    ...(options.admissionOpsPerSecond === undefined ? {} : { admission: { ...defaultAdmission, ratePerSecond: options.admissionOpsPerSecond } }),
-    ...(options.waitPeriodMs === undefined ? {} : { controller: { actions: { ...(await import("../../../controller/actions.js")).defaultActionOptions, limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs } } } }),
+    ...(options.admissionOpsPerSecond === undefined
+      ? {}
+      : { admission: { ...defaultAdmission, ratePerSecond: options.admissionOpsPerSecond } }),
+    ...(options.waitPeriodMs === undefined
+      ? {}
+      : {
+          controller: {
+            actions: {
+              ...(await import("../../../controller/actions.js")).defaultActionOptions,
+              limits: { lagEntriesMax: 64, waitPeriodMs: options.waitPeriodMs },
+            },
+          },
+        }),
   });
   setup.virtual.startWorkload({ sink: setup.sink });
   const server = http.createServer(createApp(setup.controller, { token: TOKEN, ui: false }));

@@ -24,7 +24,12 @@ describe("rehearsals", () => {
     const leadersBefore = h.setup.virtual.cluster.cells().map((cell) => cell.leader?.replica);
     const versionBefore = h.setup.routing.version;
     const nowBefore = h.setup.virtual.nowUs();
-    const answer = await h.request("POST", "/api/v1/rehearsals", { action: { kind: "evacuate", target: "hangzhou", reason: "maintenance" } }, { simUsMax: 0 });
+    const answer = await h.request(
+      "POST",
+      "/api/v1/rehearsals",
+      { action: { kind: "evacuate", target: "hangzhou", reason: "maintenance" } },
+      { simUsMax: 0 },
+    );
     expect(answer.status).toBe(200);
     const prediction = answer.body as Prediction;
     // The copy ran; the running world did not move while it did (this harness steps it only on request).
@@ -36,7 +41,11 @@ describe("rehearsals", () => {
     expect(prediction.refused).toBeNull();
     expect(prediction.basedOn).toMatchObject({ routingVersion: versionBefore, drained: [] });
     expect(prediction.routingVersionAfter).toBe(versionBefore + 1);
-    const moved = h.setup.virtual.cluster.cells().filter((cell) => cell.leader?.region === "hangzhou").map((cell) => cell.id).sort();
+    const moved = h.setup.virtual.cluster
+      .cells()
+      .filter((cell) => cell.leader?.region === "hangzhou")
+      .map((cell) => cell.id)
+      .sort();
     expect(moved.length).toBeGreaterThan(0);
     expect(Object.keys(prediction.rtoMs).sort()).toEqual(moved);
     for (const rto of Object.values(prediction.rtoMs)) {
@@ -50,7 +59,14 @@ describe("rehearsals", () => {
     expect(prediction.operations).toBeGreaterThan(100);
 
     // Deterministic: the same state gives the same prediction.
-    const again = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "evacuate", target: "hangzhou", reason: "maintenance" } }, { simUsMax: 0 })).body as Prediction;
+    const again = (
+      await h.request(
+        "POST",
+        "/api/v1/rehearsals",
+        { action: { kind: "evacuate", target: "hangzhou", reason: "maintenance" } },
+        { simUsMax: 0 },
+      )
+    ).body as Prediction;
     expect({ ...again, wallMs: 0 }).toEqual({ ...prediction, wallMs: 0 });
 
     const real = await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "maintenance" });
@@ -59,7 +75,10 @@ describe("rehearsals", () => {
     const audit = ((await h.request("GET", "/api/v1/audit?kind=action")).body as { entries: AuditEntry[] }).entries;
     const sideBySide = audit.find((entry) => entry.action === "evacuate-measured");
     expect(sideBySide).toBeDefined();
-    const details = sideBySide?.details as { predicted: { rtoMs: Record<string, number> }; measured: { rtoMs: Record<string, number | null>; routingVersionAfter: number } };
+    const details = sideBySide?.details as {
+      predicted: { rtoMs: Record<string, number> };
+      measured: { rtoMs: Record<string, number | null>; routingVersionAfter: number };
+    };
     expect(Object.keys(details.measured.rtoMs).sort()).toEqual(moved);
     expect(details.predicted.rtoMs).toEqual(prediction.rtoMs);
     expect(details.measured.routingVersionAfter).toBe(prediction.routingVersionAfter);
@@ -68,7 +87,8 @@ describe("rehearsals", () => {
   it("predicts a refusal with its rule and figures", async () => {
     const h = (harness = await startRealHarness({ seed: 3, opsPerSecond: 200, gatewayOpsPerSecondMax: 150 }));
     await h.run(4_000_000);
-    const refused = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "evacuate", target: "hangzhou" } }, { simUsMax: 0 })).body as Prediction;
+    const refused = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "evacuate", target: "hangzhou" } }, { simUsMax: 0 }))
+      .body as Prediction;
     expect(refused.outcome).toBe("refused");
     expect(refused.refused?.rule).toBe("capacity");
     expect(refused.refused?.figures?.haveOpsPerSecond).toBe(150);
@@ -76,7 +96,8 @@ describe("rehearsals", () => {
     expect(h.setup.routing.drained()).toEqual([]);
     // Right after a real (forced) evacuation, restoring would be refused by the wait period: so is its rehearsal.
     expect((await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "drill day", force: true })).status).toBe(200);
-    const restore = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "restore", target: "hangzhou" } }, { simUsMax: 0 })).body as Prediction;
+    const restore = (await h.request("POST", "/api/v1/rehearsals", { action: { kind: "restore", target: "hangzhou" } }, { simUsMax: 0 }))
+      .body as Prediction;
     expect(restore.outcome).toBe("refused");
     expect(restore.refused?.rule).toBe("wait-period");
     expect(restore.basedOn.drained).toEqual(["hangzhou"]);
@@ -97,7 +118,14 @@ describe("rehearsals", () => {
     // The run that follows carries the prediction (for its report: prediction and outcome side by side).
     const started = await h.request("POST", "/api/v1/drills/leader-dc-partition/runs", {});
     expect(started.status).toBe(202);
-    expect((started.body as { prediction: unknown }).prediction).toEqual({ atMs: prediction.basedOn.atMs, outcome: "SUCCEEDED", rtoMs: prediction.drill?.rtoMs, lostAckedTransfers: 0, errorRate: prediction.errorRate, p99Ms: prediction.p99Ms });
+    expect((started.body as { prediction: unknown }).prediction).toEqual({
+      atMs: prediction.basedOn.atMs,
+      outcome: "SUCCEEDED",
+      rtoMs: prediction.drill?.rtoMs,
+      lostAckedTransfers: 0,
+      errorRate: prediction.errorRate,
+      p99Ms: prediction.p99Ms,
+    });
     expect(Object.keys(prediction.drill?.rtoMs ?? {}).length).toBeGreaterThan(0);
   }, 240_000);
 
@@ -125,15 +153,23 @@ describe("rehearsals", () => {
     await h.run(2_000_000);
     const ldc = join(import.meta.dirname, "..", "..", "..", "bin", "ldc.mjs");
     // Asynchronous: this process serves the API (and runs the copy) while the CLI waits for it.
-    const { stdout } = await promisify(execFile)(process.execPath, [ldc, "rehearse", "failover", "cell-1", "--to", "shanghai", "--url", h.url, "--token", TOKEN, "--json"], { encoding: "utf8" });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [ldc, "rehearse", "failover", "cell-1", "--to", "shanghai", "--url", h.url, "--token", TOKEN, "--json"],
+      { encoding: "utf8" },
+    );
     const prediction = JSON.parse(stdout) as Prediction;
     expect(prediction.request).toEqual({ action: { kind: "failover", target: "cell-1", to: "shanghai" } });
     expect(prediction.outcome).toBe("ok");
     expect(Object.keys(prediction.rtoMs)).toEqual(["cell-1"]);
-    const bad = spawnSync(process.execPath, [ldc, "rehearse", "teleport", "hangzhou", "--url", h.url, "--token", TOKEN], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [ldc, "rehearse", "teleport", "hangzhou", "--url", h.url, "--token", TOKEN], {
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^ldc: kind: expected evacuate, restore, failover, drill/);
-    const noTo = spawnSync(process.execPath, [ldc, "rehearse", "failover", "cell-1", "--url", h.url, "--token", TOKEN], { encoding: "utf8" });
+    const noTo = spawnSync(process.execPath, [ldc, "rehearse", "failover", "cell-1", "--url", h.url, "--token", TOKEN], {
+      encoding: "utf8",
+    });
     expect(noTo.status).toBe(2);
     expect(noTo.stderr).toContain("--to");
   }, 120_000);

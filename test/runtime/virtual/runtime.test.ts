@@ -45,7 +45,10 @@ describe("default world", () => {
     expect(virtual.settleLeaders(3_000_000)).toBe(true);
     virtual.startWorkload();
     virtual.runFor(2_000_000);
-    const ledBefore = virtual.cluster.cells().filter((cell) => cell.leader?.region === "hangzhou").map((cell) => cell.id);
+    const ledBefore = virtual.cluster
+      .cells()
+      .filter((cell) => cell.leader?.region === "hangzhou")
+      .map((cell) => cell.id);
     expect(ledBefore).toEqual(["cell-1", "cell-2", "cell-3"]);
     const startUs = virtual.nowUs();
     const hangzhouHosts = virtual.faults.hosts().filter((host) => host.region === "hangzhou");

@@ -10,7 +10,10 @@ function makeDisk(seed: number, overrides: Partial<DiskConfig> = {}) {
   const scheduler = new Scheduler();
   const disk = new SimDisk(
     { ...defaultWorldConfig().disk, ...overrides },
-    { random: createRandom(seed).fork("disk/test"), timers: { setTimer: (delayUs, callback) => scheduler.after(delayUs, callback) as never } },
+    {
+      random: createRandom(seed).fork("disk/test"),
+      timers: { setTimer: (delayUs, callback) => scheduler.after(delayUs, callback) as never },
+    },
   );
   return { scheduler, disk };
 }
@@ -30,46 +33,51 @@ describe("simulated disk", () => {
       fc.record({ kind: fc.constant("wait" as const), us: fc.integer({ min: 0, max: 600 }) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.array(operation, { maxLength: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), (seed, operations, tornWriteProbability) => {
-        const { scheduler, disk } = makeDisk(seed, { tornWriteProbability });
-        // Model: what the caller wrote, and what it was told is durable.
-        const written: Uint8Array[] = [];
-        let acknowledgedChunks = 0;
-        for (const op of operations) {
-          if (op.kind === "append") {
-            written.push(op.data);
-            disk.append("wal", op.data, (error) => expect(error).toBeNull());
-          } else if (op.kind === "appendAndSync") {
-            written.push(op.data);
-            const upTo = written.length;
-            disk.appendAndSync("wal", op.data, (error) => {
-              expect(error).toBeNull();
-              acknowledgedChunks = Math.max(acknowledgedChunks, upTo);
-            });
-          } else if (op.kind === "fsync") {
-            const upTo = written.length;
-            disk.fsync("wal", (error) => {
-              if (error === null) acknowledgedChunks = Math.max(acknowledgedChunks, upTo);
-              else expect(error.code).toBe("ENOENT");
-            });
-          } else {
-            scheduler.runUntil(scheduler.nowUs + op.us);
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(operation, { maxLength: 30 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (seed, operations, tornWriteProbability) => {
+          const { scheduler, disk } = makeDisk(seed, { tornWriteProbability });
+          // Model: what the caller wrote, and what it was told is durable.
+          const written: Uint8Array[] = [];
+          let acknowledgedChunks = 0;
+          for (const op of operations) {
+            if (op.kind === "append") {
+              written.push(op.data);
+              disk.append("wal", op.data, (error) => expect(error).toBeNull());
+            } else if (op.kind === "appendAndSync") {
+              written.push(op.data);
+              const upTo = written.length;
+              disk.appendAndSync("wal", op.data, (error) => {
+                expect(error).toBeNull();
+                acknowledgedChunks = Math.max(acknowledgedChunks, upTo);
+              });
+            } else if (op.kind === "fsync") {
+              const upTo = written.length;
+              disk.fsync("wal", (error) => {
+                if (error === null) acknowledgedChunks = Math.max(acknowledgedChunks, upTo);
+                else expect(error.code).toBe("ENOENT");
+              });
+            } else {
+              scheduler.runUntil(scheduler.nowUs + op.us);
+            }
           }
-        }
-        disk.crash();
-        const after = disk.peek("wal") ?? new Uint8Array(0);
-        const joined = (chunks: Uint8Array[]) => Uint8Array.from(chunks.flatMap((chunk) => [...chunk]));
-        const acknowledged = joined(written.slice(0, acknowledgedChunks));
-        // Never less than acknowledged; at most one more (completed but unacknowledged) fsync's worth.
-        expect(isPrefix(acknowledged, after)).toBe(true);
-        expect(isPrefix(after, joined(written))).toBe(true);
-        const durable = disk.durableBytes("wal") ?? new Uint8Array(0);
-        expect(after.length).toBe(durable.length);
-        // Pending (unfired) fsyncs never count: the crash came first. Anything beyond the
-        // acknowledged prefix must be a strict prefix of the single next write.
-        const tail = after.length - acknowledged.length;
-        if (tail > 0) expect(tail).toBeLessThan((written[acknowledgedChunks] as Uint8Array).length);
-      }),
+          disk.crash();
+          const after = disk.peek("wal") ?? new Uint8Array(0);
+          const joined = (chunks: Uint8Array[]) => Uint8Array.from(chunks.flatMap((chunk) => [...chunk]));
+          const acknowledged = joined(written.slice(0, acknowledgedChunks));
+          // Never less than acknowledged; at most one more (completed but unacknowledged) fsync's worth.
+          expect(isPrefix(acknowledged, after)).toBe(true);
+          expect(isPrefix(after, joined(written))).toBe(true);
+          const durable = disk.durableBytes("wal") ?? new Uint8Array(0);
+          expect(after.length).toBe(durable.length);
+          // Pending (unfired) fsyncs never count: the crash came first. Anything beyond the
+          // acknowledged prefix must be a strict prefix of the single next write.
+          const tail = after.length - acknowledged.length;
+          if (tail > 0) expect(tail).toBeLessThan((written[acknowledgedChunks] as Uint8Array).length);
+        },
+      ),
       { seed: 11, numRuns: 200 },
     );
   });
@@ -130,11 +138,13 @@ describe("simulated disk", () => {
     disk.appendAndSync("wal", bytes(3), (error) => done.push([error?.code ?? null, scheduler.nowUs]));
     disk.appendAndSync("wal", new Uint8Array(20), (error) => done.push([error?.code ?? null, scheduler.nowUs]));
     scheduler.runUntil(10_000);
-    expect(done).toEqual([
-      [null, 255],
-      ["ENOSPC", 5],
-      ["EIO", 255],
-    ].sort((a, b) => (a[1] as number) - (b[1] as number)));
+    expect(done).toEqual(
+      [
+        [null, 255],
+        ["ENOSPC", 5],
+        ["EIO", 255],
+      ].sort((a, b) => (a[1] as number) - (b[1] as number)),
+    );
     expect(disk.counts.fsyncs).toBe(2);
     // The EIO left byte 3 unsynced: a crash keeps only the first, acknowledged write.
     disk.crash();

@@ -37,11 +37,15 @@ function recordingWorld(seed: number, config: WorldConfig = defaultWorldConfig()
       return {};
     });
   }
-  const send = (source: string, target: string, id: number) => transports.get(source)?.send(target, { kind: "probe", id, sentUs: world.nowUs });
+  const send = (source: string, target: string, id: number) =>
+    transports.get(source)?.send(target, { kind: "probe", id, sentUs: world.nowUs });
   return { world, hosts, received, send };
 }
 
-const sendsArbitrary = fc.array(fc.record({ source: fc.nat(9), target: fc.nat(9), gapUs: fc.integer({ min: 0, max: 3000 }) }), { minLength: 1, maxLength: 60 });
+const sendsArbitrary = fc.array(fc.record({ source: fc.nat(9), target: fc.nat(9), gapUs: fc.integer({ min: 0, max: 3000 }) }), {
+  minLength: 1,
+  maxLength: 60,
+});
 
 describe("simulated network", () => {
   it("delivers every message within the link's delay bounds (property)", () => {
@@ -70,7 +74,11 @@ describe("simulated network", () => {
   it("never lets a message cross a partition in a blocked direction (property)", () => {
     const hostSet = fc.uniqueArray(fc.nat(9), { minLength: 1, maxLength: 5 });
     const spec: fc.Arbitrary<(hosts: string[]) => PartitionSpec> = fc.oneof(
-      fc.tuple(hostSet, hostSet).map(([from, to]) => (hosts: string[]) => ({ kind: "one-way", from: from.map((i) => hosts[i] as string), to: to.map((i) => hosts[i] as string) }) as PartitionSpec),
+      fc.tuple(hostSet, hostSet).map(
+        ([from, to]) =>
+          (hosts: string[]) =>
+            ({ kind: "one-way", from: from.map((i) => hosts[i] as string), to: to.map((i) => hosts[i] as string) }) as PartitionSpec,
+      ),
       hostSet.map((set) => (hosts: string[]) => ({ kind: "isolate", hosts: set.map((i) => hosts[i] as string) }) as PartitionSpec),
       fc.constantFrom("hangzhou", "shanghai", "shenzhen").map((region) => () => ({ kind: "region-vs-rest", region }) as PartitionSpec),
       fc.constantFrom(...datacenters).map((datacenter) => () => ({ kind: "datacenter", datacenter }) as PartitionSpec),

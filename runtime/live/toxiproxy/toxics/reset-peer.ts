@@ -33,9 +33,12 @@ export class ResetPeerRunner implements ToxicRunner {
   private trigger(): void {
     if (this.triggered) return;
     this.triggered = true;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.stub.host.resetConnection();
-    }, Math.max(0, this.timeoutMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.stub.host.resetConnection();
+      },
+      Math.max(0, this.timeoutMs),
+    );
   }
 }

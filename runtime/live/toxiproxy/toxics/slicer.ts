@@ -46,5 +46,8 @@ export function sliceBounds(start: number, end: number, averageSizeBytes: number
   const variation = sizeVariationBytes > 0 ? Math.floor(Math.random() * sizeVariationBytes * 2) - sizeVariationBytes : 0;
   // Keep the middle strictly inside so both halves are non-empty and the recursion ends.
   const middle = Math.min(end - 1, Math.max(start + 1, start + Math.floor((end - start) / 2) + variation));
-  return [...sliceBounds(start, middle, averageSizeBytes, sizeVariationBytes), ...sliceBounds(middle, end, averageSizeBytes, sizeVariationBytes)];
+  return [
+    ...sliceBounds(start, middle, averageSizeBytes, sizeVariationBytes),
+    ...sliceBounds(middle, end, averageSizeBytes, sizeVariationBytes),
+  ];
 }

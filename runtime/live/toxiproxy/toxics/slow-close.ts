@@ -18,10 +18,13 @@ export class SlowCloseRunner implements ToxicRunner {
   }
 
   end(): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.stub.close();
-    }, Math.max(0, this.delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.stub.close();
+      },
+      Math.max(0, this.delayMs),
+    );
   }
 
   interrupt(): boolean {

@@ -60,7 +60,13 @@ describe("toxiproxy-node-client against the embedded server", () => {
     expect(Object.keys(first).sort()).toEqual(["pop-1", "pop-2"]);
     expect(first["pop-1"].enabled).toBe(true);
     expect(first["pop-2"].enabled).toBe(false);
-    await first["pop-1"].addToxic({ name: "keep", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 5, jitter: 0 } });
+    await first["pop-1"].addToxic({
+      name: "keep",
+      type: "latency",
+      stream: "downstream",
+      toxicity: 1,
+      attributes: { latency: 5, jitter: 0 },
+    });
     const again = await client.populate([{ name: "pop-1", listen: first["pop-1"].listen, upstream: upstream.address }]);
     expect(again["pop-1"].listen).toBe(first["pop-1"].listen);
     expect((await client.get("pop-1").then((proxy) => proxy.getToxic("keep"))).name).toBe("keep");
@@ -70,7 +76,11 @@ describe("toxiproxy-node-client against the embedded server", () => {
 
   it("adds, gets, updates and removes toxics, with Toxiproxy's defaults", async () => {
     const proxy = await client.createProxy({ name: "api-t", listen: "127.0.0.1:0", upstream: upstream.address });
-    const response = await raw(`${server.url}/proxies/api-t/toxics`, "POST", JSON.stringify({ type: "latency", attributes: { latency: 10 } }));
+    const response = await raw(
+      `${server.url}/proxies/api-t/toxics`,
+      "POST",
+      JSON.stringify({ type: "latency", attributes: { latency: 10 } }),
+    );
     expect(response.status).toBe(200);
     expect(JSON.parse(response.text)).toEqual({
       name: "latency_downstream",
@@ -129,18 +139,81 @@ describe("bad requests answer as Toxiproxy does, and the server keeps serving", 
   });
 
   const cases: { title: string; method: string; path: string; body?: string; status: number; error: string | RegExp }[] = [
-    { title: "duplicate proxy", method: "POST", path: "/proxies", body: '{"name":"bad","upstream":"127.0.0.1:1"}', status: 409, error: "proxy already exists" },
-    { title: "malformed JSON", method: "POST", path: "/proxies", body: "{bad", status: 400, error: "bad request body: invalid character 'b' looking for beginning of object key string" },
+    {
+      title: "duplicate proxy",
+      method: "POST",
+      path: "/proxies",
+      body: '{"name":"bad","upstream":"127.0.0.1:1"}',
+      status: 409,
+      error: "proxy already exists",
+    },
+    {
+      title: "malformed JSON",
+      method: "POST",
+      path: "/proxies",
+      body: "{bad",
+      status: 400,
+      error: "bad request body: invalid character 'b' looking for beginning of object key string",
+    },
     { title: "empty body", method: "POST", path: "/proxies", body: "", status: 400, error: "bad request body: EOF" },
-    { title: "missing name", method: "POST", path: "/proxies", body: '{"upstream":"127.0.0.1:1"}', status: 400, error: "missing required field: name" },
-    { title: "missing upstream", method: "POST", path: "/proxies", body: '{"name":"x"}', status: 400, error: "missing required field: upstream" },
-    { title: "wrong field type", method: "POST", path: "/proxies", body: '{"name":5,"upstream":"a:1"}', status: 400, error: /^bad request body: json: cannot unmarshal number 5 into Go struct field Proxy.name of type string$/ },
+    {
+      title: "missing name",
+      method: "POST",
+      path: "/proxies",
+      body: '{"upstream":"127.0.0.1:1"}',
+      status: 400,
+      error: "missing required field: name",
+    },
+    {
+      title: "missing upstream",
+      method: "POST",
+      path: "/proxies",
+      body: '{"name":"x"}',
+      status: 400,
+      error: "missing required field: upstream",
+    },
+    {
+      title: "wrong field type",
+      method: "POST",
+      path: "/proxies",
+      body: '{"name":5,"upstream":"a:1"}',
+      status: 400,
+      error: /^bad request body: json: cannot unmarshal number 5 into Go struct field Proxy.name of type string$/,
+    },
     { title: "unknown proxy", method: "GET", path: "/proxies/nope", status: 404, error: "proxy not found" },
     { title: "unknown proxy delete", method: "DELETE", path: "/proxies/nope", status: 404, error: "proxy not found" },
-    { title: "unknown toxic type", method: "POST", path: "/proxies/bad/toxics", body: '{"type":"explode"}', status: 400, error: "invalid toxic type" },
-    { title: "bad stream", method: "POST", path: "/proxies/bad/toxics", body: '{"type":"latency","stream":"sideways"}', status: 400, error: "stream was invalid, can be either upstream or downstream" },
-    { title: "toxic malformed JSON", method: "POST", path: "/proxies/bad/toxics", body: '{"type":', status: 400, error: "bad request body: unexpected EOF" },
-    { title: "non-integer attribute", method: "POST", path: "/proxies/bad/toxics", body: '{"type":"latency","attributes":{"latency":1.5}}', status: 400, error: /cannot unmarshal number 1.5 into Go struct field LatencyToxic.attributes.latency of type int64/ },
+    {
+      title: "unknown toxic type",
+      method: "POST",
+      path: "/proxies/bad/toxics",
+      body: '{"type":"explode"}',
+      status: 400,
+      error: "invalid toxic type",
+    },
+    {
+      title: "bad stream",
+      method: "POST",
+      path: "/proxies/bad/toxics",
+      body: '{"type":"latency","stream":"sideways"}',
+      status: 400,
+      error: "stream was invalid, can be either upstream or downstream",
+    },
+    {
+      title: "toxic malformed JSON",
+      method: "POST",
+      path: "/proxies/bad/toxics",
+      body: '{"type":',
+      status: 400,
+      error: "bad request body: unexpected EOF",
+    },
+    {
+      title: "non-integer attribute",
+      method: "POST",
+      path: "/proxies/bad/toxics",
+      body: '{"type":"latency","attributes":{"latency":1.5}}',
+      status: 400,
+      error: /cannot unmarshal number 1.5 into Go struct field LatencyToxic.attributes.latency of type int64/,
+    },
     { title: "unknown toxic", method: "GET", path: "/proxies/bad/toxics/nope", status: 404, error: "toxic not found" },
     { title: "unknown toxic delete", method: "DELETE", path: "/proxies/bad/toxics/nope", status: 404, error: "toxic not found" },
   ];
@@ -171,7 +244,11 @@ describe("bad requests answer as Toxiproxy does, and the server keeps serving", 
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as { port: number }).port;
-    const reply = await raw(`${server.url}/proxies`, "POST", JSON.stringify({ name: "clash", listen: `127.0.0.1:${port}`, upstream: upstream.address }));
+    const reply = await raw(
+      `${server.url}/proxies`,
+      "POST",
+      JSON.stringify({ name: "clash", listen: `127.0.0.1:${port}`, upstream: upstream.address }),
+    );
     expect(reply.status).toBe(500);
     expect(JSON.parse(reply.text)).toEqual({ error: `listen tcp 127.0.0.1:${port}: bind: address already in use`, status: 500 });
     expect((await raw(`${server.url}/proxies/clash`, "GET")).status).toBe(404);
@@ -190,7 +267,11 @@ describe("bad requests answer as Toxiproxy does, and the server keeps serving", 
   });
 
   it("trailing bytes after the first JSON value are ignored, as Go's json.Decoder does", async () => {
-    const reply = await raw(`${server.url}/proxies`, "POST", `{"name":"trail","listen":"127.0.0.1:0","upstream":"${upstream.address}"} trailing`);
+    const reply = await raw(
+      `${server.url}/proxies`,
+      "POST",
+      `{"name":"trail","listen":"127.0.0.1:0","upstream":"${upstream.address}"} trailing`,
+    );
     expect(reply.status).toBe(201);
     expect((await raw(`${server.url}/proxies/trail`, "DELETE")).status).toBe(204);
   });

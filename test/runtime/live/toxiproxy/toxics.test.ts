@@ -57,7 +57,13 @@ describe("toxics on real TCP", () => {
   it("latency applies to a connection opened before the toxic, and stops when removed", async () => {
     const proxy = await newProxy();
     const connection = await connectTo(proxy.listen);
-    const toxic = await proxy.addToxic({ name: "late", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 120, jitter: 0 } });
+    const toxic = await proxy.addToxic({
+      name: "late",
+      type: "latency",
+      stream: "downstream",
+      toxicity: 1,
+      attributes: { latency: 120, jitter: 0 },
+    });
     let startMs = performance.now();
     connection.socket.write("a");
     expect((await connection.waitForBytes(1)) - startMs).toBeGreaterThanOrEqual(120);
@@ -147,7 +153,13 @@ describe("toxics on real TCP", () => {
 
   it("slicer delivers the bytes intact in several slices", async () => {
     const proxy = await newProxy();
-    await proxy.addToxic({ name: "cut", type: "slicer", stream: "downstream", toxicity: 1, attributes: { average_size: 100, size_variation: 20, delay: 5000 } });
+    await proxy.addToxic({
+      name: "cut",
+      type: "slicer",
+      stream: "downstream",
+      toxicity: 1,
+      attributes: { average_size: 100, size_variation: 20, delay: 5000 },
+    });
     const payload = Array.from({ length: 1000 }, (_, index) => String.fromCharCode(97 + (index % 26))).join("");
     const connection = await connectTo(proxy.listen);
     connection.socket.write(payload);
@@ -188,7 +200,13 @@ describe("toxics on real TCP", () => {
 describe("toxic changes on live connections", () => {
   it("updating a latency toxic changes the delay of an open connection", async () => {
     const proxy = await newProxy();
-    const toxic = await proxy.addToxic({ name: "tune", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+    const toxic = await proxy.addToxic({
+      name: "tune",
+      type: "latency",
+      stream: "downstream",
+      toxicity: 1,
+      attributes: { latency: 300, jitter: 0 },
+    });
     const connection = await connectTo(proxy.listen);
     await toxic.update({ name: "tune", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 20, jitter: 0 } });
     const startMs = performance.now();
