@@ -104,13 +104,7 @@ export class DrillScheduler {
   }
 
   create(body: ScheduleBody, actor: string): Result<ScheduleRecord> {
-    if (!this.dependencies.drillExists(body.drill))
-      return {
-        ok: false,
-        code: "INVALID",
-        error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`,
-        field: "drill",
-      };
+    if (!this.dependencies.drillExists(body.drill)) return unknownDrill(body.drill);
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
     if (this.dependencies.store.list().length >= schedulesMax)
@@ -135,13 +129,7 @@ export class DrillScheduler {
   update(id: string, body: Partial<ScheduleBody>, actor: string): Result<ScheduleRecord> {
     const existing = this.dependencies.store.get(id);
     if (existing === undefined) return { ok: false, code: "NOT_FOUND", error: `no schedule ${id}` };
-    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill))
-      return {
-        ok: false,
-        code: "INVALID",
-        error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(body.drill)}`,
-        field: "drill",
-      };
+    if (body.drill !== undefined && !this.dependencies.drillExists(body.drill)) return unknownDrill(body.drill);
     const stop = scheduleStop(body.stop);
     if (!stop.ok) return stop;
     const schedule: StoredSchedule = {
@@ -276,4 +264,13 @@ export class DrillScheduler {
   private nowMs(): number {
     return Math.floor(this.dependencies.clock.nowUs() / 1000);
   }
+}
+
+function unknownDrill(drill: string): Result<never> {
+  return {
+    ok: false,
+    code: "INVALID",
+    error: `drill: one of the drills of GET /api/v1/drills, got ${JSON.stringify(drill)}`,
+    field: "drill",
+  };
 }

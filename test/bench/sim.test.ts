@@ -32,6 +32,8 @@ describe("bench sim (shape only: figures come from `ldc bench sim`, not from tes
     expect(result.floors.ledgerApplyUs).toBeGreaterThan(0);
     expect(result.floors.committedTransfersPerWallSecondCeiling).toBe(Math.round(1_000_000 / (5 * result.floors.ledgerApplyUs)));
     expect(result.floors.defaultLoadApplyShare).toBeGreaterThan(0);
-    expect(result.floors.simToWallRatioCeiling).toBeGreaterThan(result.simToWallRatio);
+    // A ceiling, not a race: both figures are wall-time measurements, so on a loaded machine the
+    // measured ratio may come out above the ceiling measured a moment apart (docs/BENCHMARKS.md).
+    expect(Number.isFinite(result.floors.simToWallRatioCeiling) && result.floors.simToWallRatioCeiling > 0).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry, DrillRunRecord } from "../../domain/records.js";
 import { tempDataDirectory } from "./harness.js";
-import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
+import { startRealHarness, type RealHarness, runUntilDone } from "../runtime/virtual/real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -15,16 +15,6 @@ afterEach(async () => {
 
 async function faultAudit(h: RealHarness): Promise<AuditEntry[]> {
   return ((await h.request("GET", "/api/v1/audit?kind=fault&limit=500")).body as { entries: AuditEntry[] }).entries;
-}
-
-async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promise<DrillRunRecord> {
-  const deadlineUs = h.setup.virtual.nowUs() + simUsMax;
-  for (;;) {
-    const run = h.setup.controller.drillRun(id);
-    if (run === undefined) throw new Error(`run ${id} vanished`);
-    if (run.state === "done" || h.setup.virtual.nowUs() >= deadlineUs) return run;
-    await h.run(500_000);
-  }
 }
 
 describe("faults in the audit log", () => {

@@ -2,23 +2,13 @@
 // ABORTED with its faults healed; an operator aborts a running drill.
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEntry, DrillRunRecord, FaultRecord } from "../../../domain/records.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness, runUntilDone } from "./real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-export async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promise<DrillRunRecord> {
-  const deadlineUs = h.setup.virtual.nowUs() + simUsMax;
-  for (;;) {
-    const run = h.setup.controller.drillRun(id);
-    if (run === undefined) throw new Error(`run ${id} vanished`);
-    if (run.state === "done" || h.setup.virtual.nowUs() >= deadlineUs) return run;
-    await h.run(500_000);
-  }
-}
 
 describe("drill safety in the running world", () => {
   it("stop: {p99MsMax: 1} ends the run ABORTED with stoppedBy p99MsMax, and GET /api/v1/faults shows no active fault", async () => {

@@ -3,23 +3,13 @@
 // while a drill runs makes it INTERRUPTED, and both are stored with their report.
 import { afterEach, describe, expect, it } from "vitest";
 import type { DrillRunRecord } from "../../../domain/records.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness, runUntilDone } from "./real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promise<DrillRunRecord> {
-  const deadlineUs = h.setup.virtual.nowUs() + simUsMax;
-  for (;;) {
-    const run = h.setup.controller.drillRun(id);
-    if (run === undefined) throw new Error(`run ${id} vanished`);
-    if (run.state === "done" || h.setup.virtual.nowUs() >= deadlineUs) return run;
-    await h.run(500_000);
-  }
-}
 
 /** Starts dc-outage through the API after `warmUpUs` of the running world; returns the run id. */
 async function startDcOutage(h: RealHarness, warmUpUs: number): Promise<string> {

@@ -6,7 +6,7 @@
 // applied-event log folded its oldest events.
 import { afterEach, describe, expect, it } from "vitest";
 import type { DrillRunRecord } from "../../../domain/records.js";
-import { startRealHarness, type RealHarness } from "./real-world.js";
+import { startRealHarness, type RealHarness, runUntilDone } from "./real-world.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -24,16 +24,6 @@ const bounds = {
   appliedEventsMax: 9_000,
 };
 
-async function runUntilDone(h: RealHarness, id: string, simUsMax: number): Promise<DrillRunRecord> {
-  const deadlineUs = h.setup.virtual.nowUs() + simUsMax;
-  for (;;) {
-    const run = h.setup.controller.drillRun(id);
-    if (run === undefined) throw new Error(`run ${id} vanished`);
-    if (run.state === "done" || h.setup.virtual.nowUs() >= deadlineUs) return run;
-    await h.run(1_000_000);
-  }
-}
-
 describe("memory bounds of the running world", () => {
   it("history, idempotency tables, ledger events and the applied-event log stay within their bounds; a drill forced while evacuated is still checked", async () => {
     const h = (harness = await startRealHarness({ seed: 5, opsPerSecond: 300, bounds }));
@@ -47,7 +37,7 @@ describe("memory bounds of the running world", () => {
     expect(refused.status).toBe(409);
     const started = await h.request("POST", "/api/v1/drills/region-outage/runs", { force: true, reason: "the issue 15 scenario" });
     expect(started.status).toBe(202);
-    const run = await runUntilDone(h, (started.body as DrillRunRecord).id, 200_000_000);
+    const run = await runUntilDone(h, (started.body as DrillRunRecord).id, 200_000_000, 1_000_000);
     expect(run.state).toBe("done");
     // Checked, not "unknown": the witness had a complete log of the drill's window.
     expect(run.checkers.linearizable).toMatchObject({ valid: true });

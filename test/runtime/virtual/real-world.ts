@@ -1,6 +1,7 @@
 // An in-process controller over the REAL virtual world (runtime/virtual/controller-setup.ts: Raft cells,
 // gateways, workload), served on port 0. No pacer: the test steps the world itself while a
 // request is in flight, so runs are deterministic in simulated time and as fast as the CPU allows.
+import type { DrillRunRecord } from "../../../domain/records.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../../controller/http/app.js";
@@ -96,4 +97,15 @@ export async function startRealHarness(options: {
       setup.close();
     },
   };
+}
+
+/** Runs the world in steps of `stepUs` until drill run `id` is done, or `simUsMax` of simulated time has passed. */
+export async function runUntilDone(h: RealHarness, id: string, simUsMax: number, stepUs = 500_000): Promise<DrillRunRecord> {
+  const deadlineUs = h.setup.virtual.nowUs() + simUsMax;
+  for (;;) {
+    const run = h.setup.controller.drillRun(id);
+    if (run === undefined) throw new Error(`run ${id} vanished`);
+    if (run.state === "done" || h.setup.virtual.nowUs() >= deadlineUs) return run;
+    await h.run(stepUs);
+  }
 }
