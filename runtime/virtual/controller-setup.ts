@@ -2,21 +2,20 @@
 // with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
 // GSLB-style health, the chaos drill service over the running world and the online consistency
 // checker.
-import type { FaultManager } from "../../chaos/fault-manager.js";
-import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { defaultWorldConfig } from "../../domain/config.js";
 /** Newest audit entries a drill report looks through for its own window. */
 export const drillReportAuditEntriesMax = 500;
-import { createVirtualRuntime, type VirtualRuntime } from "./runtime.js";
+import { createVirtualRuntime } from "./runtime.js";
 import { ChaosDrillService } from "./drill-service.js";
-import type { Controller, ControllerOptions } from "../../controller/controller.js";
 import { wireController } from "../controller-wiring.js";
 import type { TimerHandle } from "../../ground/ports.js";
 import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
-import { Gateway, type RequestSink } from "../../controller/gateway.js";
-import type { RoutingTable } from "../../controller/routing.js";
+import { Gateway } from "../../controller/gateway.js";
 import { ControllerStore } from "../../controller/store/store.js";
 import { MemoryStore } from "../../controller/store/memory-store.js";
 import { PredictionLedger, rehearse } from "./rehearsal.js";
+import type { ControllerSetup, RunningWorldBounds, SetupOptions } from "./controller-setup-types.js";
+export type { ControllerSetup, RunningWorldBounds, SetupOptions };
 import type { AdmissionOptions } from "../../controller/admission.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
@@ -46,15 +45,6 @@ export const APPLIED_EVENTS_MAX = 65_536;
  */
 export const RAFT_SNAPSHOT_ENTRIES = 2_048;
 
-export interface RunningWorldBounds {
-  readonly historyRetainOpsMax: number;
-  readonly historyPinnedOpsMax: number;
-  readonly idempotencyWindowEntries: number;
-  readonly ledgerEventsRetainedMax: number;
-  readonly appliedEventsMax: number;
-  readonly raftSnapshotEntries: number;
-}
-
 export const runningWorldBounds: RunningWorldBounds = {
   historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX,
   historyPinnedOpsMax: HISTORY_PINNED_OPS_MAX,
@@ -75,38 +65,6 @@ export const defaultAdmission: AdmissionOptions = {
   queueRequestsMax: 500,
   queueWaitUsMax: 200_000,
 };
-
-export interface SetupOptions {
-  readonly seed: number;
-  readonly config?: WorldConfig;
-  /** Where the SQLite store lives; null: an in-memory store (a rehearsal's throwaway copy). */
-  readonly dataDirectory: string | null;
-  readonly wallTimeIso: () => string;
-  readonly controller?: Partial<ControllerOptions>;
-  readonly admission?: AdmissionOptions;
-  /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
-  readonly gatewayOpsPerSecondMax?: number;
-  readonly opsPerSecond?: number;
-  /** Simulated time to let the cells elect their first leaders before serving. */
-  readonly warmupUs?: number;
-  /** Smaller bounds make a test reach them in seconds of simulated time. */
-  readonly bounds?: Partial<RunningWorldBounds>;
-}
-
-export interface ControllerSetup {
-  readonly virtual: VirtualRuntime;
-  readonly controller: Controller;
-  readonly routing: RoutingTable;
-  readonly gateways: ReadonlyMap<string, Gateway>;
-  readonly store: ControllerStore | MemoryStore;
-  readonly faults: FaultManager;
-  /** The options the world was built with (a rehearsal copies them). */
-  readonly options: SetupOptions;
-  readonly consistency: OnlineConsistency;
-  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
-  readonly sink: RequestSink;
-  close(): void;
-}
 
 export function setupController(options: SetupOptions): ControllerSetup {
   // The running world never ends: keep a bounded window of the history (drills check their own window).
@@ -231,6 +189,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   controller.bindRehearsal(async (request) => {
     const answer = await rehearse(request, {
       source: built,
+      setupCopy: setupController,
       yieldNow: () => new Promise((resolve) => setImmediate(resolve)),
       wallNowMs: () => performance.now(),
     });

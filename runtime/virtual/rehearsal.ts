@@ -21,7 +21,7 @@ import type {
   RehearsalRequest,
   Result,
 } from "../../domain/records.js";
-import { setupController, type ControllerSetup } from "./controller-setup.js";
+import type { ControllerSetup, SetupOptions } from "./controller-setup-types.js";
 import { PREDICTION_FRESH_MS } from "../../controller/controller.js";
 
 /** The copy's load runs this long before the action: the baseline its figures start from. */
@@ -81,6 +81,8 @@ export interface Prediction extends OutcomeFigures {
 
 export interface RehearsalDependencies {
   readonly source: ControllerSetup;
+  /** Builds the throwaway copy (controller-setup.ts's setupController, passed in so the two modules do not import each other). */
+  readonly setupCopy: (options: SetupOptions) => ControllerSetup;
   /** Yields to the event loop between slices. */
   readonly yieldNow: () => Promise<void>;
   readonly wallNowMs: () => number;
@@ -196,7 +198,7 @@ async function buildCopy(
     leaders: Object.fromEntries(cells.map((cell) => [cell.id, cell.leader?.replica ?? null])),
     loadOpsPerSecond,
   };
-  const copy = setupController({ ...source.options, dataDirectory: null, opsPerSecond: loadOpsPerSecond });
+  const copy = dependencies.setupCopy({ ...source.options, dataDirectory: null, opsPerSecond: loadOpsPerSecond });
   // Leaders onto the same replicas as in the running world.
   let pending = 0;
   for (const cell of cells) {

@@ -1,0 +1,54 @@
+// The shapes of the virtual runtime's controller setup, apart from the code that builds it
+// (controller-setup.ts), so that a rehearsal (rehearsal.ts), which builds a throwaway copy through
+// an injected setup function, and the setup, which serves rehearsals, do not import each other.
+import type { FaultManager } from "../../chaos/fault-manager.js";
+import type { WorldConfig } from "../../domain/config.js";
+import type { Controller, ControllerOptions } from "../../controller/controller.js";
+import type { OnlineConsistency } from "../../controller/consistency.js";
+import type { Gateway, RequestSink } from "../../controller/gateway.js";
+import type { RoutingTable } from "../../controller/routing.js";
+import type { ControllerStore } from "../../controller/store/store.js";
+import type { MemoryStore } from "../../controller/store/memory-store.js";
+import type { AdmissionOptions } from "../../controller/admission.js";
+import type { VirtualRuntime } from "./runtime.js";
+
+export interface RunningWorldBounds {
+  readonly historyRetainOpsMax: number;
+  readonly historyPinnedOpsMax: number;
+  readonly idempotencyWindowEntries: number;
+  readonly ledgerEventsRetainedMax: number;
+  readonly appliedEventsMax: number;
+  readonly raftSnapshotEntries: number;
+}
+
+export interface SetupOptions {
+  readonly seed: number;
+  readonly config?: WorldConfig;
+  /** Where the SQLite store lives; null: an in-memory store (a rehearsal's throwaway copy). */
+  readonly dataDirectory: string | null;
+  readonly wallTimeIso: () => string;
+  readonly controller?: Partial<ControllerOptions>;
+  readonly admission?: AdmissionOptions;
+  /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
+  readonly gatewayOpsPerSecondMax?: number;
+  readonly opsPerSecond?: number;
+  /** Simulated time to let the cells elect their first leaders before serving. */
+  readonly warmupUs?: number;
+  /** Smaller bounds make a test reach them in seconds of simulated time. */
+  readonly bounds?: Partial<RunningWorldBounds>;
+}
+
+export interface ControllerSetup {
+  readonly virtual: VirtualRuntime;
+  readonly controller: Controller;
+  readonly routing: RoutingTable;
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly store: ControllerStore | MemoryStore;
+  readonly faults: FaultManager;
+  /** The options the world was built with (a rehearsal copies them). */
+  readonly options: SetupOptions;
+  readonly consistency: OnlineConsistency;
+  /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
+  readonly sink: RequestSink;
+  close(): void;
+}
