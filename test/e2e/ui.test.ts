@@ -1,18 +1,13 @@
 // Acceptance (issue 7): the page against the REAL controller (`ldc start`), driven like an
 // operator would: evacuate hangzhou, see a refusal for a second region, partition a link from the
 // chaos panel, run the dc-outage drill. Screenshots of each step go to test-results/e2e/.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, openPage, type WatchedPage } from "../ui/browser.js";
+import { startLdc, type LdcServer } from "./ldc-start.js";
 
 const SCREENSHOTS = "test-results/e2e";
 const TOKEN = "test";
-const START_TIMEOUT_MS = 60_000;
 /** "Within a few seconds" at --speed 4, with room for a loaded 2-core CI machine. */
 const OUTCOME_TIMEOUT_MS = 15_000;
 /** dc-outage is 60 s simulated plus a 5 s settle; a loaded machine may run --speed 4 below real time. */
@@ -26,33 +21,6 @@ const SAFETY_RULES = [
   "target-unavailable",
   "target-region-evacuated",
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealthy(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`ldc start exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`ldc start did not answer /healthz within ${START_TIMEOUT_MS} ms:\n${output()}`);
-}
 
 /** Data-testids of replicas currently marked leader. */
 function leaderReplicas(page: Page): Promise<string[]> {
@@ -86,45 +54,23 @@ async function confirmAndOverrideIfRefused(page: Page, reason: string): Promise<
 }
 
 describe("ui against ldc start (acceptance)", () => {
-  let child: ChildProcess;
+  let server: LdcServer | undefined;
   let browser: Browser;
   let watched: WatchedPage;
-  let output = "";
   let baseUrl = "";
 
   beforeAll(async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    // A fresh data directory (startLdc): the audit log and drill runs on the page are this run's only.
+    server = await startLdc({ seed: 1, speed: 4, token: TOKEN });
+    const url = server.url;
     baseUrl = url;
-    // A fresh data directory: the audit log and drill runs on the page are this run's only.
-    const dataDirectory = mkdtempSync(path.join(tmpdir(), "ldc-e2e-"));
-    child = spawn(
-      process.execPath,
-      ["bin/ldc.mjs", "start", "--port", String(port), "--seed", "1", "--speed", "4", "--token", TOKEN, "--data-dir", dataDirectory],
-      {
-        cwd: process.cwd(),
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    await waitForHealthy(url, child, () => output);
     browser = await launchBrowser();
     watched = await openPage(browser, url, SCREENSHOTS);
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    }
+    await server?.stop();
   });
 
   it("shows six cells and 30 replicas", async () => {

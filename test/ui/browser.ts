@@ -2,7 +2,7 @@
 // the page asks for, and a record of every host the page contacted.
 //
 // The browser is resolved in one place (resolveChromium): `$CHROMIUM_PATH` if set (a system
-// chromium, e.g. Debian's /usr/bin/chromium, stays an option), else the binary that the npm
+// chromium, Debian's `chromium` package for one, stays an option), else the binary that the npm
 // package @sparticuz/chromium ships inside itself, so a fresh machine needs nothing but `npm ci`.
 // Its first use unpacks the binary to /tmp (~1-10 s); later launches reuse it.
 import { mkdirSync } from "node:fs";
