@@ -1,27 +1,11 @@
 // Issue 15, defect 12: a duration without a unit is bad input everywhere a duration is read: the
 // CLI flags (exit 2, one line naming the flag and the expected form), fault specs and drill files.
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ldc } from "./ldc.js";
 import { parseFaultSpec } from "../../chaos/catalogue.js";
 import { ChaosError } from "../../chaos/errors.js";
 import { parseDrillText } from "../../chaos/drill/format.js";
 import { parseDurationUs } from "../../ground/duration.js";
-
-const root = join(import.meta.dirname, "..", "..");
-
-function ldc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(root, "bin/ldc.mjs"), ...args],
-      { cwd: root, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-      },
-    );
-  });
-}
 
 function chaosField(run: () => unknown): string | null {
   try {

@@ -1,26 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ldc } from "./ldc.js";
 import { stringify } from "yaml";
 import { defaultWorldConfig } from "../../domain/config.js";
-
-const root = join(import.meta.dirname, "..", "..");
-
-/** Runs the CLI; runs are started together so the suite pays the tsx start-up once, not per run. */
-function ldc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(root, "bin/ldc.mjs"), ...args],
-      { cwd: root, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("ldc sim", () => {
   it("gives the same traceHash for the same seed and a different one for another seed", async () => {
