@@ -9,6 +9,8 @@ interface RouteDoc {
 }
 
 const reasonForce = { reason: { type: "string" }, force: { type: "boolean" } };
+/** The body of a call that needs nothing but why (abort, halt, release). */
+const reasonRequired = { type: "object", required: ["reason"], properties: { reason: { type: "string" } } };
 const stopConditions = {
   type: "object",
   properties: {
@@ -89,7 +91,7 @@ export const ROUTES: readonly RouteDoc[] = [
     method: "post",
     path: "/api/v1/drills/runs/{id}/abort",
     summary: "Abort a running drill: heal its faults, ABORTED with the reason",
-    body: { type: "object", required: ["reason"], properties: { reason: { type: "string" } } },
+    body: reasonRequired,
     ok: 200,
   },
   { method: "get", path: "/api/v1/drills/runs/{id}", summary: "One drill run", ok: 200 },
@@ -138,14 +140,14 @@ export const ROUTES: readonly RouteDoc[] = [
     method: "post",
     path: "/api/v1/halt",
     summary: "Kill switch: heal every fault, interrupt the running drill, pause schedules, refuse new faults and drills (409 halted)",
-    body: { type: "object", required: ["reason"], properties: { reason: { type: "string" } } },
+    body: reasonRequired,
     ok: 200,
   },
   {
     method: "post",
     path: "/api/v1/halt/release",
     summary: "Release the kill switch",
-    body: { type: "object", required: ["reason"], properties: { reason: { type: "string" } } },
+    body: reasonRequired,
     ok: 200,
   },
   { method: "get", path: "/api/v1/schedules", summary: "Drill schedules", ok: 200 },
