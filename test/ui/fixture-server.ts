@@ -45,6 +45,13 @@ function regionOf(datacenter: string): string {
   return region.name;
 }
 
+/** Moves a cell's leadership to `target` in a new term, as a completed leadership transfer would. */
+function makeLeader(cell: Cell, target: Cell["replicas"][number]): void {
+  for (const replica of cell.replicas) replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
+  cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
+  cell.term += 1;
+}
+
 function makeCells(): Cell[] {
   const cells: Cell[] = [];
   for (let index = 1; index <= CELL_COUNT; index += 1) {
@@ -392,10 +399,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       if (cell.leader?.region !== region) continue;
       const target = cell.replicas.find((replica) => replica.region !== region && replica.region !== "shenzhen" && replica.state === "up");
       if (!target) continue;
-      for (const replica of cell.replicas)
-        replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
-      cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
-      cell.term += 1;
+      makeLeader(cell, target);
       moved.push(cell.id);
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
@@ -425,10 +429,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       response.status(409).json({ error: `no caught-up replica of ${cell.id} in ${to}`, rule: "target-caught-up" });
       return;
     }
-    for (const replica of cell.replicas)
-      replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
-    cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
-    cell.term += 1;
+    makeLeader(cell, target);
     bumpRouting(`failover ${cell.id} to ${to}`);
     record({
       kind: "action",
@@ -457,10 +458,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       if (cell.preferredRegion !== region || cell.leader?.region === region) continue;
       const target = cell.replicas.find((replica) => replica.region === region && replica.state === "up");
       if (!target) continue;
-      for (const replica of cell.replicas)
-        replica.role = replica === target ? "leader" : replica.role === "leader" ? "follower" : replica.role;
-      cell.leader = { replica: target.id, datacenter: target.datacenter, region: target.region };
-      cell.term += 1;
+      makeLeader(cell, target);
       moved.push(cell.id);
       broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     }
