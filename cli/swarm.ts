@@ -1,13 +1,17 @@
-// `ldc swarm --seeds A..B [--nemesis NAMES] [--jobs N] [--duration D] [--json]`: many seeds of
-// `ldc sim --check` in parallel worker processes (VOPR-style), a progress line on stderr (a terminal only: cli/progress.ts), a
-// summary, and each failing seed's reproducing command. Exit 1 when any seed found a violation.
+// `ldc swarm --seeds A..B [--nemesis NAMES|all] [--jobs N] [--duration D] [--resume FILE] [--json]`:
+// many seeds of `ldc sim --check` in parallel worker processes (VOPR-style), a progress line, a
+// summary with the violations per checker, and each failing seed's reproducing command. With
+// `--resume FILE` every finished seed is appended to FILE as one JSONL line and a rerun skips the
+// seeds already there (cli/swarm-results.ts), so a 10,000-seed run survives a stop. Exit 1 when
+// any seed found a violation.
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { badInput, CliError } from "./errors.js";
-import { formatCountProgress, progressLine } from "./progress.js";
+import { formatCountProgress, progressLine, type ProgressStream } from "./progress.js";
 import { parseDurationFlag } from "./sim.js";
+import { appendResult, readResults, seedResultOf, summarise, type SeedResult, type SwarmParameters } from "./swarm-results.js";
 
 interface SwarmFlags {
   seeds: string;
@@ -15,16 +19,8 @@ interface SwarmFlags {
   jobs?: string;
   duration: string;
   config?: string;
+  resume?: string;
   json?: boolean;
-}
-
-interface SeedResult {
-  seed: number;
-  ok: boolean;
-  exitCode: number;
-  wallMs: number;
-  reproduce: string;
-  summary: string;
 }
 
 /** Parses "A..B" (inclusive); bounded so a typo cannot start a million processes. */
@@ -38,12 +34,15 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   return { first, last };
 }
 
+/** Without a terminal (a background run into a log), a plain progress line every this many seeds. */
+export const SWARM_LOG_EVERY_SEEDS = 50;
+
 const LDC_BIN = fileURLToPath(new URL("../bin/ldc.mjs", import.meta.url));
 
-function runSeed(seed: number, flags: SwarmFlags): Promise<SeedResult> {
-  const args = ["sim", "--seed", String(seed), "--duration", flags.duration, "--check", "--json"];
-  if (flags.nemesis) args.push("--nemesis", flags.nemesis);
-  if (flags.config) args.push("--config", flags.config);
+function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult> {
+  const args = ["sim", "--seed", String(seed), "--duration", parameters.duration, "--check", "--json"];
+  if (parameters.nemesis !== null) args.push("--nemesis", parameters.nemesis);
+  if (parameters.config !== null) args.push("--config", parameters.config);
   const reproduce = `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
   const startedMs = performance.now();
   return new Promise((resolve) => {
@@ -53,17 +52,26 @@ function runSeed(seed: number, flags: SwarmFlags): Promise<SeedResult> {
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (code) => {
-      const exitCode = code ?? 2;
-      let summary = stderr.trim().split("\n").pop() ?? "";
-      try {
-        const parsed = JSON.parse(stdout) as { checkers?: Record<string, unknown>; invariantViolations?: string[] };
-        summary = `${JSON.stringify(parsed.checkers ?? {})}${parsed.invariantViolations?.length ? ` ${parsed.invariantViolations[0]}` : ""}`;
-      } catch {
-        // keep the stderr line
-      }
-      resolve({ seed, ok: exitCode === 0, exitCode, wallMs: Math.round(performance.now() - startedMs), reproduce, summary });
+      const wallMs = Math.round(performance.now() - startedMs);
+      resolve(seedResultOf(seed, parameters, { exitCode: code ?? 2, stdout, stderr, wallMs, reproduce }));
     });
   });
+}
+
+/** `--nemesis all` is every family of the random nemesis (chaos/nemesis.ts). */
+async function nemesisParameter(text: string | undefined): Promise<string | null> {
+  if (text === undefined) return null;
+  const { NEMESIS_FAMILIES, parseNemesisNames } = await import("../chaos/nemesis.js");
+  if (text.trim() === "all") return NEMESIS_FAMILIES.join(",");
+  try {
+    return parseNemesisNames(text).join(",");
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+}
+
+function seedsPerHour(seeds: number, wallMs: number): number {
+  return wallMs > 0 ? Math.round((seeds / wallMs) * 3_600_000) : 0;
 }
 
 export function register(program: Command): void {
@@ -71,73 +79,86 @@ export function register(program: Command): void {
     .command("swarm")
     .description("Run many seeds of `ldc sim --check` in parallel worker processes")
     .requiredOption("--seeds <A..B>", "seed range, inclusive")
-    .option("--nemesis <names>", "comma-separated faults, as for ldc sim")
+    .option("--nemesis <names>", "comma-separated faults, as for ldc sim, or `all`")
     .option("--jobs <n>", "parallel worker processes (default: CPUs)")
     .option("--duration <d>", "simulated time per seed", "10s")
     .option("--config <file>", "world configuration")
+    .option("--resume <file>", "append one JSONL result per seed to FILE and skip the seeds already in it")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);
       parseDurationFlag(flags.duration);
       const jobs = flags.jobs === undefined ? availableParallelism() : Number(flags.jobs);
       if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > 64) throw badInput("--jobs", "an integer from 1 to 64", flags.jobs);
-      if (flags.nemesis) {
-        const { parseNemesisNames } = await import("../chaos/nemesis.js");
-        try {
-          parseNemesisNames(flags.nemesis);
-        } catch (error) {
-          throw new CliError((error as Error).message, 2);
-        }
-      }
-      const seeds = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+      const parameters: SwarmParameters = {
+        duration: flags.duration,
+        nemesis: await nemesisParameter(flags.nemesis),
+        config: flags.config ?? null,
+      };
+      const earlier = flags.resume === undefined ? new Map<number, SeedResult>() : readResults(flags.resume, parameters);
       const results: SeedResult[] = [];
+      const seeds: number[] = [];
+      for (let seed = first; seed <= last; seed++) {
+        const done = earlier.get(seed);
+        if (done === undefined) seeds.push(seed);
+        else results.push(done);
+      }
+      const resumed = results.length;
+      const total = last - first + 1;
       let next = 0;
       const startedMs = performance.now();
-      const line = progressLine();
-      let failedCount = 0;
-      const draw = (force: boolean): void =>
-        line.update(
-          `swarm ${formatCountProgress({ done: results.length, total: seeds.length, failed: failedCount, elapsedMs: performance.now() - startedMs })}`,
-          force,
-        );
+      const stream: ProgressStream = process.stderr;
+      const line = progressLine(stream);
+      const logged = flags.resume !== undefined && stream.isTTY !== true;
+      let failedCount = results.filter((result) => !result.ok).length;
+      const progress = (): string => {
+        const elapsedMs = performance.now() - startedMs;
+        const ran = results.length - resumed;
+        return `swarm ${formatCountProgress({ done: ran, total: seeds.length, failed: failedCount, elapsedMs })} (${results.length}/${total} with resumed, ${seedsPerHour(ran, elapsedMs)} seeds/h)`;
+      };
       // At once, not after the first seed: a 300-seed run otherwise shows nothing for minutes.
-      draw(true);
+      line.update(progress(), true);
+      if (logged) stream.write(`${progress()}\n`);
       const worker = async (): Promise<void> => {
         while (next < seeds.length) {
           const seed = seeds[next++] as number;
-          const result = await runSeed(seed, flags);
+          const result = await runSeed(seed, parameters);
+          if (flags.resume !== undefined) appendResult(flags.resume, result);
           results.push(result);
           if (!result.ok) failedCount++;
-          draw(results.length === seeds.length);
+          const ran = results.length - resumed;
+          line.update(progress(), ran === seeds.length);
+          if (logged && (ran % SWARM_LOG_EVERY_SEEDS === 0 || ran === seeds.length)) stream.write(`${progress()}\n`);
         }
       };
       await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
       line.end();
-      results.sort((a, b) => a.seed - b.seed);
-      const failing = results.filter((result) => !result.ok);
-      const slowest = results.reduce((worst, result) => (result.wallMs > worst.wallMs ? result : worst), results[0] as SeedResult);
+      const wallMs = Math.round(performance.now() - startedMs);
+      const ran = results.slice(resumed);
+      const slowest = ran.reduce<SeedResult | null>(
+        (worst, result) => (worst === null || result.wallMs > worst.wallMs ? result : worst),
+        null,
+      );
       const summary = {
-        seeds: results.length,
-        violations: failing.filter((result) => result.exitCode === 1).length,
-        errors: failing.filter((result) => result.exitCode !== 1).length,
-        wallMs: Math.round(performance.now() - startedMs),
-        slowestSeed: { seed: slowest.seed, wallMs: slowest.wallMs },
-        failing: failing.map((result) => ({
-          seed: result.seed,
-          exitCode: result.exitCode,
-          reproduce: result.reproduce,
-          summary: result.summary,
-        })),
+        ...summarise(results),
+        ran: ran.length,
+        resumed,
+        wallMs,
+        seedsPerHour: seedsPerHour(ran.length, wallMs),
+        slowestSeed: slowest === null ? null : { seed: slowest.seed, wallMs: slowest.wallMs },
       };
       if (flags.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
+        const byChecker = Object.entries(summary.violationsByChecker)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(", ");
         const lines = [
-          `${summary.seeds} seeds in ${summary.wallMs} ms (${jobs} jobs): ${summary.violations} with violations, ${summary.errors} could not run; slowest seed ${slowest.seed} (${slowest.wallMs} ms)`,
+          `${summary.seeds} seeds (${summary.ran} run in ${wallMs} ms with ${jobs} jobs, ${summary.seedsPerHour} seeds/h; ${resumed} from ${flags.resume ?? "-"}): ${summary.violations} with violations${byChecker ? ` (${byChecker})` : ""}, ${summary.errors} could not run${slowest ? `; slowest seed ${slowest.seed} (${slowest.wallMs} ms)` : ""}`,
         ];
         for (const failure of summary.failing)
           lines.push(`  seed ${failure.seed} (exit ${failure.exitCode}): ${failure.summary}\n    reproduce: ${failure.reproduce}`);
         process.stdout.write(`${lines.join("\n")}\n`);
       }
-      process.exitCode = failing.length > 0 ? 1 : 0;
+      process.exitCode = summary.failing.length > 0 ? 1 : 0;
     });
 }

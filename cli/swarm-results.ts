@@ -1,0 +1,138 @@
+// The swarm's results as a JSONL file, one line per finished seed, so a run of 10,000 seeds can be
+// stopped (Ctrl-C, a reboot) and resumed where it left off (`ldc swarm --resume FILE`). A line is
+// appended only once its seed has ended, in one write; a line cut short by a kill is the file's
+// torn tail and is dropped on resume (the seed simply runs again). Every line carries the run's
+// parameters, so resuming with other parameters is refused instead of mixing two experiments.
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { badInput } from "./errors.js";
+
+/** What makes two seeds' results comparable: a resumed run must use the same. */
+export interface SwarmParameters {
+  readonly duration: string;
+  readonly nemesis: string | null;
+  readonly config: string | null;
+}
+
+export interface SeedResult extends SwarmParameters {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** 0 valid, 1 a violation, anything else: the seed could not run (crash, bad input). */
+  readonly exitCode: number;
+  readonly wallMs: number;
+  /** The checkers (and `invariants` for online invariant violations) that found a violation. */
+  readonly failedCheckers: readonly string[];
+  readonly reproduce: string;
+  readonly summary: string;
+  readonly traceHash: string | null;
+}
+
+export interface SwarmSummary {
+  readonly seeds: number;
+  readonly violations: number;
+  readonly errors: number;
+  /** Seeds with a violation, per checker that found it (a seed may count under several). */
+  readonly violationsByChecker: Record<string, number>;
+  readonly failing: readonly { seed: number; exitCode: number; failedCheckers: readonly string[]; reproduce: string; summary: string }[];
+}
+
+/** A seed result from `ldc sim --check --json`'s output (or its stderr when it printed none). */
+export function seedResultOf(
+  seed: number,
+  parameters: SwarmParameters,
+  run: { exitCode: number; stdout: string; stderr: string; wallMs: number; reproduce: string },
+): SeedResult {
+  let summary = run.stderr.trim().split("\n").pop() ?? "";
+  const failedCheckers: string[] = [];
+  let traceHash: string | null = null;
+  try {
+    const parsed = JSON.parse(run.stdout) as { checkers?: Record<string, unknown>; invariantViolations?: string[]; traceHash?: string };
+    for (const [name, verdict] of Object.entries(parsed.checkers ?? {})) if (verdict !== true) failedCheckers.push(name);
+    if ((parsed.invariantViolations?.length ?? 0) > 0) failedCheckers.push("invariants");
+    traceHash = typeof parsed.traceHash === "string" ? parsed.traceHash : null;
+    summary = `${JSON.stringify(parsed.checkers ?? {})}${parsed.invariantViolations?.length ? ` ${parsed.invariantViolations[0]}` : ""}`;
+  } catch {
+    // no JSON (a crash): keep the last stderr line
+  }
+  return {
+    seed,
+    ...parameters,
+    ok: run.exitCode === 0,
+    exitCode: run.exitCode,
+    wallMs: run.wallMs,
+    failedCheckers,
+    reproduce: run.reproduce,
+    summary,
+    traceHash,
+  };
+}
+
+function isSeedResult(value: unknown): value is SeedResult {
+  if (typeof value !== "object" || value === null) return false;
+  const line = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(line.seed) &&
+    typeof line.ok === "boolean" &&
+    Number.isSafeInteger(line.exitCode) &&
+    typeof line.duration === "string" &&
+    Array.isArray(line.failedCheckers) &&
+    typeof line.reproduce === "string"
+  );
+}
+
+/**
+ * The results already in `path` (none when it does not exist). A last line that does not parse is
+ * a torn tail and is dropped; a bad line before it, or a line of other parameters, is refused with
+ * a bad-input error naming `--resume` (the file is not this run's).
+ */
+export function readResults(path: string, parameters: SwarmParameters): Map<number, SeedResult> {
+  const results = new Map<number, SeedResult>();
+  if (!existsSync(path)) return results;
+  const lines = readFileSync(path, "utf8").split("\n");
+  const lastIndex = lines.length - 1 - [...lines].reverse().findIndex((line) => line.trim() !== "");
+  lines.forEach((text, index) => {
+    if (text.trim() === "") return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (index === lastIndex) return;
+      throw badInput("--resume", `a JSONL file of swarm results (line ${index + 1} is not JSON)`, path);
+    }
+    if (!isSeedResult(parsed)) throw badInput("--resume", `a JSONL file of swarm results (line ${index + 1} is not a seed result)`, path);
+    for (const key of ["duration", "nemesis", "config"] as const) {
+      if ((parsed[key] ?? null) !== parameters[key])
+        throw badInput(
+          "--resume",
+          `results of the same run: line ${index + 1} has ${key} ${JSON.stringify(parsed[key] ?? null)}, this run ${JSON.stringify(parameters[key])}`,
+          path,
+        );
+    }
+    results.set(parsed.seed, parsed);
+  });
+  return results;
+}
+
+/** Appends one result as one line; the newline is part of the same write. */
+export function appendResult(path: string, result: SeedResult): void {
+  appendFileSync(path, `${JSON.stringify(result)}\n`);
+}
+
+export function summarise(results: readonly SeedResult[]): SwarmSummary {
+  const sorted = [...results].sort((a, b) => a.seed - b.seed);
+  const failing = sorted.filter((result) => !result.ok);
+  const violationsByChecker: Record<string, number> = {};
+  for (const result of failing) for (const name of result.failedCheckers) violationsByChecker[name] = (violationsByChecker[name] ?? 0) + 1;
+  return {
+    seeds: sorted.length,
+    violations: failing.filter((result) => result.exitCode === 1).length,
+    errors: failing.filter((result) => result.exitCode !== 1).length,
+    violationsByChecker,
+    failing: failing.map(({ seed, exitCode, failedCheckers, reproduce, summary }) => ({
+      seed,
+      exitCode,
+      failedCheckers,
+      reproduce,
+      summary,
+    })),
+  };
+}
