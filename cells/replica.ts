@@ -4,11 +4,14 @@
 // in meanwhile wait for the next one, which is also where proposals batch up.
 //
 // Failure policy (etcd panics on a storage error; we crash-stop): a failed append/fsync or
-// ENOSPC marks the replica `failed` and it stops ticking, sending, voting and answering. A
-// snapshot or WAL that fails its checksums in a way that is not a torn tail marks it
-// `corrupted`: it never starts Raft, so it cannot vote or serve. Operator action for both:
-// stop the process, wipe its data files, restart it empty; it rejoins as a follower and the
-// leader re-seeds it with a snapshot (InstallSnapshot) of the healthy majority's state.
+// ENOSPC marks the replica `failed` and it stops ticking, sending, voting and answering
+// (operator action: restart it). A snapshot or WAL that fails its checksums in a way that is not
+// a torn tail does not stop it (protocol-aware recovery, cells/storage/recovery.ts): it starts
+// `repairing` with the part of its log it can trust, follows the leader without voting or
+// counting for commits until it holds again everything it may have acknowledged, makes that
+// durable, and is `running` again. Only when no replica of the group holds a committed entry it
+// lost does it stop `corrupted` with COMMITTED_ENTRY_LOST (cells/raft/raft.ts), and the group,
+// lacking those votes, refuses to elect a leader that would overwrite the loss.
 
 import { assert, assertContiguous } from "../ground/assert.js";
 import type { Clock, Disk, Log, Random, TimerHandle, Transport } from "../ground/ports.js";
@@ -109,11 +112,11 @@ export type SubmitOutcome =
   { readonly ok: true; readonly result: unknown; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
 export type ReadOutcome = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: ReplicaError };
 
-export type ReplicaPhase = "recovering" | "running" | "corrupted" | "failed";
+export type ReplicaPhase = "recovering" | "repairing" | "running" | "corrupted" | "failed";
 
 export interface ReplicaStatus extends Partial<Omit<RaftStatus, "id" | "role">> {
   readonly id: string;
-  /** Raft role while running; "stopped" while recovering, corrupted or failed. */
+  /** Raft role while running or repairing; "stopped" while recovering, corrupted or failed. */
   readonly role: RaftStatus["role"] | "stopped";
   readonly phase: ReplicaPhase;
   readonly corrupted: boolean;
@@ -183,6 +186,8 @@ export class Replica {
   private snapshotIndex = 0;
   /** The snapshot being built and written between Readies (null: none). */
   private snapshotting: Snapshotting | null = null;
+  /** The repair's end is being made durable (RaftStorage.markRepaired). */
+  private markingRepaired = false;
   private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
 
   constructor(
@@ -228,7 +233,17 @@ export class Replica {
         ...(options.raft.electionOrder !== undefined && { electionOrder: options.raft.electionOrder.map(nodeId) }),
       };
       try {
-        this.node = new RaftNode(raftOptions, { random: dependencies.random.fork("raft"), log: dependencies.log }, state);
+        const repair = state.repair ?? null;
+        this.node = new RaftNode(
+          raftOptions,
+          { random: dependencies.random.fork("raft"), log: dependencies.log },
+          repair === null
+            ? state
+            : {
+                ...state,
+                repair: { lostFromIndex: repair.lostFromIndex, knownCommit: repair.knownCommit, knownLastIndex: repair.knownLastIndex },
+              },
+        );
       } catch (error) {
         this.stop("corrupted", `recovered state rejected: ${(error as Error).message}`);
         return;
@@ -238,9 +253,11 @@ export class Replica {
         this.snapshotIndex = state.snapshot.metadata.index;
       }
       this.persistedHardState = state.hardState;
-      this.phase = "running";
+      this.phase = this.node.repairing ? "repairing" : "running";
+      if (state.repair) this.reason = state.repair.reason;
       dependencies.log.event("info", "replica.started", {
         id: options.id,
+        phase: this.phase,
         entries: state.entries.length,
         tornBytes: result.tornBytes,
         snapshotIndex: this.snapshotIndex,
@@ -342,7 +359,7 @@ export class Replica {
       pendingSubmits: this.pendingSubmits.size,
       pendingReads: this.pendingReads.size,
     };
-    return this.node === null || this.phase !== "running" ? base : { ...base, ...this.node.status() };
+    return this.runningNode() === null || this.node === null ? base : { ...base, ...this.node.status() };
   }
 
   /** Stops ticking and answering (process shutdown); pending requests get UNAVAILABLE. */
@@ -360,7 +377,27 @@ export class Replica {
       return;
     }
     node.step(message);
+    this.afterStep(node);
     this.processReady();
+  }
+
+  /** A repairing replica that caught up becomes a voter once that is durable; one that cannot be repaired stops. */
+  private afterStep(node: RaftNode): void {
+    if (this.phase !== "repairing" || this.markingRepaired) return;
+    const lost = node.repairLost();
+    if (lost !== null) return this.stop("corrupted", lost);
+    if (!node.repairCaughtUp()) return;
+    this.markingRepaired = true;
+    this.storage.markRepaired((failure) => {
+      this.markingRepaired = false;
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      if (this.phase !== "repairing") return;
+      node.finishRepair();
+      this.phase = "running";
+      this.dependencies.log.event("info", "replica.repaired", { id: this.options.id, reason: this.reason });
+      this.reason = null;
+      this.processReady();
+    });
   }
 
   private scheduleTick(): void {
@@ -369,6 +406,7 @@ export class Replica {
       const node = this.runningNode();
       if (node === null) return;
       node.tick();
+      this.afterStep(node);
       if (++this.ticksSinceExpiry >= 10) {
         this.ticksSinceExpiry = 0;
         this.expirePending();
@@ -397,7 +435,7 @@ export class Replica {
         (ready.hardState.term !== this.persistedHardState.term || ready.hardState.vote !== this.persistedHardState.vote));
     const persisted = (failure: StorageFailure | null): void => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
-      if (this.phase !== "running") return;
+      if (this.runningNode() === null) return;
       if (ready.hardState !== null && mustPersist) {
         assert(
           ready.hardState.term >= this.persistedHardState.term,
@@ -411,6 +449,7 @@ export class Replica {
       }
       this.apply(ready);
       node.advance(ready);
+      this.afterStep(node);
       this.maybeCompact(node, () => {
         this.busy = false;
         this.processReady();
@@ -562,8 +601,9 @@ export class Replica {
     return this.stateMachine.requestIdOf !== undefined ? this.stateMachine.requestIdOf(data) : requestIdOf(data);
   }
 
+  /** Raft runs: as a voter, or repairing (following without a vote). */
   private runningNode(): RaftNode | null {
-    return this.phase === "running" ? this.node : null;
+    return this.phase === "running" || this.phase === "repairing" ? this.node : null;
   }
 
   private unavailable(): ReplicaError {

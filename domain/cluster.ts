@@ -28,7 +28,7 @@ export type ReplicaRole = "leader" | "follower" | "candidate" | "precandidate" |
  * "partitioned": running, cut from some peers (`cutFrom`), and on a minority side. A replica cut
  * from some peers but still on a majority side is "up" (or "lagging") with a non-empty `cutFrom`.
  */
-export type ReplicaState = "up" | "lagging" | "crashed" | "paused" | "partitioned" | "disk-faulted" | "corrupted";
+export type ReplicaState = "up" | "lagging" | "crashed" | "paused" | "partitioned" | "disk-faulted" | "corrupted" | "repairing";
 
 export interface ReplicaView {
   readonly id: string; // "cell-1/hz-a" (also its host id)

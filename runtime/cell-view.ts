@@ -19,6 +19,8 @@ export interface ReplicaObservation {
     /** Raft runs (not recovering, corrupted or failed). */
     readonly running: boolean;
     readonly corrupted: boolean;
+    /** Repairing a damaged log from its peers: follows, but neither votes nor counts (cells/replica.ts). */
+    readonly repairing?: boolean;
     readonly failed: boolean;
   };
   readonly diskFaulted: boolean;
@@ -55,6 +57,7 @@ export function cellViewOf(
     if (processState === "down") state = "crashed";
     else if (processState === "paused") state = "paused";
     else if (status?.corrupted === true) state = "corrupted";
+    else if (status?.repairing === true) state = "repairing";
     else if (diskFaulted || status?.failed === true) state = "disk-faulted";
     // Cut from peers matters only when it leaves the replica on a minority side: a hangzhou
     // replica cut from shanghai that still reaches its quorum (hz + hz + sz) is up.

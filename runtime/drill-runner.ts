@@ -153,7 +153,19 @@ export function buildDrillResult(
   const latency = latencyPhases(history, execution.windows, execution.startUs);
   const checkers = summariseCheckers(verdicts, subject.invariantViolations());
   const steps = execution.steps;
-  const measured = failureReasons(drill, { rtoMs, lostAckedTransfers: verdicts.lostAckedTransfers, latency, checkers, steps });
+  const replicasNotUp = subject.cluster
+    .cells()
+    .flatMap((cell) => cell.replicas)
+    .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
+    .map((replica) => ({ replica: replica.id, state: replica.state }));
+  const measured = failureReasons(drill, {
+    rtoMs,
+    lostAckedTransfers: verdicts.lostAckedTransfers,
+    latency,
+    checkers,
+    steps,
+    replicasNotUp,
+  });
   const early = execution.endedEarly;
   // Ended early: the expectations about the planned run do not apply, but what the checkers found over what happened does.
   const reasons =
@@ -184,11 +196,7 @@ export function buildDrillResult(
       cells: window.cells ?? [],
     })),
     steps,
-    replicasNotUp: subject.cluster
-      .cells()
-      .flatMap((cell) => cell.replicas)
-      .filter((replica) => replica.state !== "up" && replica.state !== "lagging")
-      .map((replica) => ({ replica: replica.id, state: replica.state })),
+    replicasNotUp,
     operations: history.length,
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,

@@ -58,6 +58,11 @@ export class Progress {
   snapshotElapsedTicks = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /**
+   * The follower said it is repairing (it lost part of its log to corruption): `match` was reset
+   * to what it holds now, and it counts toward no commit, read or check-quorum until it is done.
+   */
+  repairing = false;
   readonly inflights: Inflights;
 
   constructor(next: LogIndex, inflightAppendsMax: number) {

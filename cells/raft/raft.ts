@@ -19,7 +19,7 @@ import { RaftLog } from "./log.js";
 import type { RaftOptions, RaftOptionsInput } from "./options.js";
 import { resolveRaftOptions } from "./options.js";
 import { Progress, type ProgressState } from "./progress.js";
-import { committedIndex, voteResult } from "./quorum.js";
+import { committedIndex, quorumSize, voteResult } from "./quorum.js";
 import { ReadOnly } from "./read-only.js";
 import type {
   AppendMessage,
@@ -59,7 +59,33 @@ export interface RaftInitialState {
   readonly snapshot?: Snapshot | null;
   /** Persisted entries following the snapshot (or starting at index 1). */
   readonly entries: readonly Entry[];
+  /** Start repairing: the log lost entries from `lostFromIndex` on, some up to `knownCommit` committed. */
+  readonly repair?: { readonly lostFromIndex: LogIndex; readonly knownCommit: LogIndex; readonly knownLastIndex: LogIndex } | null;
 }
+
+/**
+ * A node repairing its log after corruption (protocol-aware recovery; TigerBeetle's repair, etcd's
+ * learner): it follows and catches up like any follower but never campaigns, grants no vote and
+ * marks its answers `repairing`, so the leader counts it toward no commit, read or quorum. Its
+ * acknowledgements from before the damage are void, so it may have been part of a commit quorum
+ * for an entry it no longer has: it is caught up once it holds everything the leader had
+ * committed when it already knew (`repairSeen`) and had committed an entry of its own term (so
+ * every entry committed in earlier terms is at or below that index).
+ */
+interface RepairState {
+  readonly lostFromIndex: LogIndex;
+  readonly knownCommit: LogIndex;
+  readonly knownLastIndex: LogIndex;
+  caughtUp: boolean;
+  probeElapsedTicks: number;
+  /** Answers to this round's probe for the entry at `lostFromIndex`. */
+  readonly probeAnswers: Map<NodeId, { readonly holds: boolean; readonly repairing: boolean }>;
+  /** Set when no peer may hold a committed entry this node lost: the named refusal. */
+  lost: string | null;
+}
+
+/** The named error of a cell whose committed entry is corrupt or missing on every replica. */
+export const COMMITTED_ENTRY_LOST = "COMMITTED_ENTRY_LOST";
 
 export interface PeerStatus {
   readonly match: LogIndex;
@@ -135,6 +161,7 @@ export class RaftNode {
   private previousSoftState: SoftState;
   private previousHardState: HardState;
   private readyInFlight = false;
+  private repair: RepairState | null = null;
 
   constructor(options: RaftOptionsInput, dependencies: RaftDependencies, initial: RaftInitialState) {
     this.options = resolveRaftOptions(options);
@@ -158,12 +185,112 @@ export class RaftNode {
     this.previousHardState = this.hardState();
     this.becomeFollower(this.currentTerm, null);
     this.previousSoftState = this.softState();
+    if (initial.repair !== undefined && initial.repair !== null) {
+      invariant(
+        initial.repair.lostFromIndex > this.raftLog.lastIndex(),
+        () => `repair from ${initial.repair?.lostFromIndex} inside the log`,
+      );
+      this.repair = {
+        lostFromIndex: initial.repair.lostFromIndex,
+        knownCommit: initial.repair.knownCommit,
+        knownLastIndex: initial.repair.knownLastIndex,
+        caughtUp: false,
+        probeElapsedTicks: 0,
+        probeAnswers: new Map(),
+        lost: null,
+      };
+      this.logger.event("warn", "raft.repair.start", { id: this.id, ...initial.repair, lastIndex: this.raftLog.lastIndex() });
+    }
+  }
+
+  // ----- repair -----------------------------------------------------------------------------
+
+  get repairing(): boolean {
+    return this.repair !== null;
+  }
+
+  /** Repairing and caught up: the caller makes that durable, then calls finishRepair(). */
+  repairCaughtUp(): boolean {
+    return this.repair?.caughtUp === true;
+  }
+
+  /** Repairing -> voter: from now on it campaigns, votes and counts again. */
+  finishRepair(): void {
+    invariant(this.repair?.caughtUp === true, "finishRepair before the repair caught up");
+    this.repair = null;
+    this.logger.event("info", "raft.repair.done", { id: this.id, term: this.currentTerm, commit: this.raftLog.committed });
+  }
+
+  /** Why the repair cannot succeed (COMMITTED_ENTRY_LOST ...), or null. */
+  repairLost(): string | null {
+    return this.repair?.lost ?? null;
+  }
+
+  private tickRepair(repair: RepairState): void {
+    // Still counted: it says how recently a leader was heard from (leader stickiness).
+    this.electionElapsedTicks++;
+    if (repair.caughtUp || repair.lost !== null || repair.knownLastIndex < repair.lostFromIndex) return;
+    if (++repair.probeElapsedTicks < this.options.electionTicks) return;
+    repair.probeElapsedTicks = 0;
+    repair.probeAnswers.clear();
+    for (const voter of this.options.voters) if (voter !== this.id) this.send(voter, { type: "repairProbe", index: repair.lostFromIndex });
+  }
+
+  /**
+   * Every peer answered and none holds the entry at `index`, which this node held durably. If it
+   * is known committed, it is lost. If not, it may have been: a quorum of voters could still elect
+   * a leader (and then, by quorum intersection, it was never committed), but with fewer voters
+   * left than a quorum no leader can ever be elected without guessing. Either way: refuse, named.
+   */
+  private handleRepairProbeResponse(from: NodeId, index: LogIndex, answer: { readonly holds: boolean; readonly repairing: boolean }): void {
+    const repair = this.repair;
+    if (repair === null || repair.lost !== null || index !== repair.lostFromIndex) return;
+    repair.probeAnswers.set(from, answer);
+    if (repair.probeAnswers.size < this.options.voters.length - 1) return;
+    const answers = [...repair.probeAnswers.values()];
+    if (answers.some((peer) => peer.holds)) return;
+    const votersLeft = answers.filter((peer) => !peer.repairing).length;
+    const committed = index <= repair.knownCommit;
+    if (!committed && votersLeft >= quorumSize(this.options.voters.length)) return;
+    repair.lost = committed
+      ? `${COMMITTED_ENTRY_LOST}: entry ${index} was committed (commit ${repair.knownCommit}) and no replica of the group holds it any more`
+      : `${COMMITTED_ENTRY_LOST}: entry ${index} may have been committed (this replica held entries to ${repair.knownLastIndex}), no replica of the group holds it any more, and the ${votersLeft} voters left cannot elect a leader without guessing`;
+    this.logger.event("error", "raft.repair.lost", { id: this.id, index, knownCommit: repair.knownCommit, votersLeft });
+  }
+
+  /** After an append from a leader that knows we repair: caught up once we hold its commit of its own term. */
+  private noteRepairProgress(message: AppendMessage): void {
+    const repair = this.repair;
+    if (repair === null || repair.caughtUp || message.repairSeen !== true) return;
+    const committed = this.raftLog.committed;
+    if (committed < message.commit || committed < repair.knownCommit || this.raftLog.term(committed) !== message.term) return;
+    repair.caughtUp = true;
+    this.logger.event("info", "raft.repair.caughtUp", { id: this.id, term: this.currentTerm, commit: committed });
+  }
+
+  /** Leader: a follower's answer says whether it repairs; its old acknowledgements are void. */
+  private noteRepairing(state: LeaderState, from: NodeId, progress: Progress, repairing: boolean): boolean {
+    if (repairing === progress.repairing) return false;
+    progress.repairing = repairing;
+    this.logger.event("info", repairing ? "raft.repair.follower" : "raft.repair.followerDone", { id: this.id, follower: from });
+    if (!repairing) {
+      // What it already acknowledged counts now: it may complete a quorum with no new message.
+      this.maybeCommit(state);
+      return false;
+    }
+    // Probe from our end: its rejection tells where its log really ends.
+    progress.match = INDEX_ZERO;
+    progress.becomeProbe();
+    progress.next = logIndex(this.raftLog.lastIndex() + 1);
+    this.sendAppend(state, from, true);
+    return true;
   }
 
   // ----- caller API -------------------------------------------------------------------------
 
   tick(): void {
     if (this.state.role === "leader") this.tickLeader(this.state);
+    else if (this.repair !== null) this.tickRepair(this.repair);
     else this.tickElection();
   }
 
@@ -171,6 +298,20 @@ export class RaftNode {
     invariant(message.to === this.id, () => `message for ${message.to} stepped into ${this.id}`);
     if (!this.options.voters.includes(message.from)) {
       this.logger.event("warn", "raft.message.unknownSender", { id: this.id, from: message.from, type: message.type });
+      return;
+    }
+    // Repair probes are about the log, not leadership: any term, any role answers.
+    if (message.type === "repairProbe") {
+      this.send(message.from, {
+        type: "repairProbeResponse",
+        index: message.index,
+        holds: this.raftLog.lastIndex() >= message.index,
+        repairing: this.repair !== null,
+      });
+      return;
+    }
+    if (message.type === "repairProbeResponse") {
+      this.handleRepairProbeResponse(message.from, message.index, { holds: message.holds, repairing: message.repairing });
       return;
     }
     if (message.term > this.currentTerm) {
@@ -241,6 +382,7 @@ export class RaftNode {
     if (!this.options.voters.includes(target)) return { code: "BAD_TARGET", reason: `${target} is not a voter` };
     if (target === this.id) return { code: "OK" };
     const progress = state.progress.get(target) as Progress;
+    if (progress.repairing) return { code: "TARGET_BEHIND", reason: `${target} is repairing its log` };
     const lagEntries = this.raftLog.lastIndex() - progress.match;
     if (progress.state === "snapshot" || lagEntries >= this.options.transferLagEntriesMax) {
       return { code: "TARGET_BEHIND", reason: `${target} is ${lagEntries} entries behind (${progress.state})` };
@@ -496,6 +638,10 @@ export class RaftNode {
 
   private hup(transfer: boolean): void {
     if (this.state.role === "leader") return;
+    if (this.repair !== null) {
+      this.logger.event("info", "raft.repair.noCampaign", { id: this.id, transfer });
+      return;
+    }
     if (this.options.preVote && !transfer) this.startCampaign("preVote", false);
     else this.startCampaign("vote", transfer);
   }
@@ -537,6 +683,11 @@ export class RaftNode {
 
   private handleVoteRequest(message: VoteMessage): void {
     const isPreVote = message.type === "preVote";
+    if (this.repair !== null) {
+      // Its log may lack entries it acknowledged: its vote could elect a leader without them.
+      this.send(message.from, { type: isPreVote ? "preVoteResponse" : "voteResponse", reject: true });
+      return;
+    }
     const canVote =
       this.vote === message.from || (this.vote === null && this.leader === null) || (isPreVote && message.term > this.currentTerm);
     const responseType = isPreVote ? "preVoteResponse" : "voteResponse";
@@ -595,6 +746,8 @@ export class RaftNode {
       case "preVote":
       case "voteResponse":
       case "preVoteResponse":
+      case "repairProbe":
+      case "repairProbeResponse":
         return;
       default:
         assertNever(message, "message");
@@ -625,6 +778,8 @@ export class RaftNode {
       case "heartbeatResponse":
       case "vote":
       case "preVote":
+      case "repairProbe":
+      case "repairProbeResponse":
         return;
       default:
         assertNever(message, "message");
@@ -655,6 +810,8 @@ export class RaftNode {
       case "preVote":
       case "voteResponse":
       case "preVoteResponse":
+      case "repairProbe":
+      case "repairProbeResponse":
         return;
       default:
         assertNever(message, "message");
@@ -672,11 +829,13 @@ export class RaftNode {
         rejectHint: INDEX_ZERO,
         logTerm: TERM_ZERO,
       });
+      this.noteRepairProgress(message);
       return;
     }
     const lastNewIndex = this.raftLog.maybeAppend(message.index, message.logTerm, message.commit, message.entries);
     if (lastNewIndex !== null) {
       this.send(message.from, { type: "appendResponse", index: lastNewIndex, reject: false, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
+      this.noteRepairProgress(message);
       return;
     }
     // Tell the leader where our log might match: the last index at or below its probe whose
@@ -687,7 +846,10 @@ export class RaftNode {
   }
 
   private handleHeartbeat(message: HeartbeatMessage): void {
-    this.raftLog.commitTo(message.commit);
+    // A leader that does not know yet that we repair bounds the commit by what we held before the
+    // damage, and our log past its trusted commit may hold entries it overwrote since: while
+    // repairing, commit moves only with appends, where the log is matched first.
+    if (this.repair === null) this.raftLog.commitTo(message.commit);
     this.send(message.from, { type: "heartbeatResponse", context: message.context });
   }
 
@@ -753,7 +915,7 @@ export class RaftNode {
   private quorumActive(state: LeaderState): boolean {
     let active = 0;
     for (const [peer, progress] of state.progress) {
-      if (peer === this.id || progress.recentActive) active++;
+      if (peer === this.id || (progress.recentActive && !progress.repairing)) active++;
       if (peer !== this.id) progress.recentActive = false;
     }
     return active >= Math.floor(this.options.voters.length / 2) + 1;
@@ -772,7 +934,7 @@ export class RaftNode {
 
   private maybeCommit(state: LeaderState): boolean {
     const matches: LogIndex[] = [];
-    for (const progress of state.progress.values()) matches.push(progress.match);
+    for (const progress of state.progress.values()) matches.push(progress.repairing ? INDEX_ZERO : progress.match);
     const wasCommittedInTerm = this.committedInCurrentTerm();
     if (!this.raftLog.maybeCommit(committedIndex(matches), this.currentTerm)) return false;
     if (!wasCommittedInTerm) {
@@ -800,7 +962,12 @@ export class RaftNode {
     );
     if (prevTerm === null || entries === null) return this.sendSnapshot(progress, to);
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send(to, { type: "append", index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    this.send(
+      to,
+      progress.repairing
+        ? { type: "append", index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed, repairSeen: true }
+        : { type: "append", index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed },
+    );
     const last = entries[entries.length - 1];
     switch (progress.state) {
       case "replicate":
@@ -873,6 +1040,7 @@ export class RaftNode {
   private handleAppendResponse(state: LeaderState, message: AppendResponseMessage): void {
     const progress = state.progress.get(message.from) as Progress;
     progress.recentActive = true;
+    if (this.noteRepairing(state, message.from, progress, message.repairing === true)) return;
     if (message.reject) {
       let nextProbe = message.rejectHint;
       if (message.logTerm > 0) nextProbe = this.raftLog.findConflictByTerm(message.rejectHint, message.logTerm);
@@ -919,10 +1087,12 @@ export class RaftNode {
   private handleHeartbeatResponse(state: LeaderState, message: HeartbeatResponseMessage): void {
     const progress = state.progress.get(message.from) as Progress;
     progress.recentActive = true;
+    if (this.noteRepairing(state, message.from, progress, message.repairing === true)) return;
     progress.probeSent = false;
     if (progress.state === "replicate" && progress.inflights.full()) progress.inflights.freeFirstOne();
     if (progress.match < this.raftLog.lastIndex()) this.sendAppend(state, message.from, true);
-    if (message.context === "" || !state.readOnly.has(message.context)) return;
+    // A repairing follower votes in no election, so its ack cannot rule out a newer leader.
+    if (message.context === "" || progress.repairing || !state.readOnly.has(message.context)) return;
     const acks = state.readOnly.ack(message.context, message.from);
     if (acks < Math.floor(this.options.voters.length / 2) + 1) return;
     for (const request of state.readOnly.release(message.context)) this.answerRead(request.from, request.index, request.context);
@@ -971,7 +1141,8 @@ export class RaftNode {
    * type; nothing mutates them after this.
    */
   private send(to: NodeId, outgoing: Outgoing): void {
-    const message = outgoing as { from?: NodeId; to?: NodeId; term?: Term };
+    const message = outgoing as { from?: NodeId; to?: NodeId; term?: Term; type: string; repairing?: boolean };
+    if (this.repair !== null && (message.type === "appendResponse" || message.type === "heartbeatResponse")) message.repairing = true;
     message.from = this.id;
     message.to = to;
     if (message.term === undefined) message.term = this.currentTerm;

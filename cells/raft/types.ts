@@ -70,6 +70,11 @@ export interface AppendMessage extends MessageBase {
   readonly logTerm: Term;
   readonly entries: readonly Entry[];
   readonly commit: LogIndex;
+  /**
+   * The leader knows the follower is repairing (its acknowledgements before the repair are void),
+   * so this commit index does not rest on anything the follower lost: catching up to it repairs.
+   */
+  readonly repairSeen?: boolean;
 }
 
 /**
@@ -82,6 +87,8 @@ export interface AppendResponseMessage extends MessageBase {
   readonly reject: boolean;
   readonly rejectHint: LogIndex;
   readonly logTerm: Term;
+  /** The follower is repairing (cells/storage/recovery.ts): do not count it toward commit or quorum. */
+  readonly repairing?: boolean;
 }
 
 export interface VoteMessage extends MessageBase {
@@ -107,6 +114,26 @@ export interface HeartbeatMessage extends MessageBase {
 export interface HeartbeatResponseMessage extends MessageBase {
   readonly type: "heartbeatResponse";
   readonly context: string;
+  /** As on AppendResponseMessage: a repairing follower's ack confirms no read. */
+  readonly repairing?: boolean;
+}
+
+/**
+ * Repairing replica -> every peer, term-free: do you hold the entry at `index`, which this
+ * replica knows was committed and has lost? If none does, it is lost everywhere.
+ */
+export interface RepairProbeMessage extends MessageBase {
+  readonly type: "repairProbe";
+  readonly index: LogIndex;
+}
+
+export interface RepairProbeResponseMessage extends MessageBase {
+  readonly type: "repairProbeResponse";
+  readonly index: LogIndex;
+  /** The peer's log reaches `index` (it may hold the entry); false: it surely does not. */
+  readonly holds: boolean;
+  /** The peer repairs too: it votes for no one. */
+  readonly repairing: boolean;
 }
 
 export interface SnapshotMessage extends MessageBase {
@@ -141,7 +168,9 @@ export type Message =
   | SnapshotMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexResponseMessage;
+  | ReadIndexResponseMessage
+  | RepairProbeMessage
+  | RepairProbeResponseMessage;
 
 export type MessageType = Message["type"];
 

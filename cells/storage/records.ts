@@ -21,13 +21,54 @@ export const RECORD_HARD_STATE = 1;
 export const RECORD_ENTRIES = 2;
 /** The log now starts after a snapshot: entries up to `index` are dropped on replay. */
 export const RECORD_SNAPSHOT_MARK = 3;
+/**
+ * Protocol-aware recovery (cells/storage/recovery.ts): this replica found damage it cannot cut
+ * off as a torn tail and must be repaired from its peers before it votes or counts for commits
+ * again. Durable so a crash during the repair does not make it forget (a later
+ * RECORD_REPAIR_DONE ends it).
+ */
+export const RECORD_REPAIR_MARK = 4;
+export const RECORD_REPAIR_DONE = 5;
 /** Snapshot files hold one frame of this type. */
 export const RECORD_SNAPSHOT_FILE = 0x10;
 
 export type WalRecord =
   | { readonly kind: "hardState"; readonly hardState: HardState }
   | { readonly kind: "entries"; readonly entries: readonly Entry[] }
-  | { readonly kind: "snapshotMark"; readonly index: LogIndex; readonly term: Term };
+  | { readonly kind: "snapshotMark"; readonly index: LogIndex; readonly term: Term }
+  | { readonly kind: "repairMark"; readonly damage: Damage }
+  | { readonly kind: "repairDone" };
+
+/** What a damaged WAL or snapshot cost this replica, as far as the surviving records tell. */
+export interface Damage {
+  /** The first index this replica can no longer vouch for (its log is cut before it). */
+  readonly lostFromIndex: LogIndex;
+  /** The highest commit index a surviving record shows: entries up to it were committed. */
+  readonly knownCommit: LogIndex;
+  /** The highest entry index a surviving record shows (what it may have acknowledged, at least). */
+  readonly knownLastIndex: LogIndex;
+  readonly reason: string;
+}
+
+function jsonPayloadOf(record: Exclude<WalRecord, { kind: "entries" }>): unknown {
+  switch (record.kind) {
+    case "hardState":
+      return record.hardState;
+    case "snapshotMark":
+      return { index: record.index, term: record.term };
+    case "repairMark":
+      return record.damage;
+    case "repairDone":
+      return {};
+  }
+}
+
+const RECORD_TYPES = {
+  hardState: RECORD_HARD_STATE,
+  snapshotMark: RECORD_SNAPSHOT_MARK,
+  repairMark: RECORD_REPAIR_MARK,
+  repairDone: RECORD_REPAIR_DONE,
+};
 
 export function encodeRecord(record: WalRecord): Uint8Array {
   return encodeRecords([record]);
@@ -44,7 +85,7 @@ export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
       size += frameBytes(entriesPayloadBytes(record.entries));
       continue;
     }
-    const payload = encodeJson(record.kind === "hardState" ? record.hardState : { index: record.index, term: record.term });
+    const payload = encodeJson(jsonPayloadOf(record));
     jsonPayloads[i] = payload;
     size += frameBytes(payload.length);
   }
@@ -56,13 +97,7 @@ export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
     offset =
       record.kind === "entries"
         ? writeEntriesFrame(bytes, view, offset, RECORD_ENTRIES, record.entries)
-        : writeFrame(
-            bytes,
-            view,
-            offset,
-            record.kind === "hardState" ? RECORD_HARD_STATE : RECORD_SNAPSHOT_MARK,
-            jsonPayloads[i] as Uint8Array,
-          );
+        : writeFrame(bytes, view, offset, RECORD_TYPES[record.kind], jsonPayloads[i] as Uint8Array);
   }
   return bytes;
 }
@@ -89,6 +124,33 @@ export function decodeRecord(type: number, payload: Uint8Array): WalRecord {
         throw new CodecError("MALFORMED", "snapshot mark has a bad shape");
       return { kind: "snapshotMark", index: logIndex(value.index), term: term(value.term) };
     }
+    case RECORD_REPAIR_MARK: {
+      const value = decodeJson(payload) as {
+        lostFromIndex?: unknown;
+        knownCommit?: unknown;
+        knownLastIndex?: unknown;
+        reason?: unknown;
+      } | null;
+      if (
+        value === null ||
+        !isCount(value.lostFromIndex) ||
+        !isCount(value.knownCommit) ||
+        !isCount(value.knownLastIndex) ||
+        typeof value.reason !== "string"
+      )
+        throw new CodecError("MALFORMED", "repair mark has a bad shape");
+      return {
+        kind: "repairMark",
+        damage: {
+          lostFromIndex: logIndex(value.lostFromIndex),
+          knownCommit: logIndex(value.knownCommit),
+          knownLastIndex: logIndex(value.knownLastIndex),
+          reason: value.reason,
+        },
+      };
+    }
+    case RECORD_REPAIR_DONE:
+      return { kind: "repairDone" };
     default:
       throw new CodecError("MALFORMED", `unknown WAL record type ${type}`);
   }

@@ -15,9 +15,9 @@ import { assert, assertContiguous } from "../../ground/assert.js";
 import { CodecError, decodeFrame, decodeJson, encodeFrame, utf8Bytes } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
-import { RECORD_SNAPSHOT_FILE, encodeRecords, type WalRecord } from "./records.js";
+import { RECORD_SNAPSHOT_FILE, encodeRecords, type Damage, type WalRecord } from "./records.js";
 import { jsonObjectText, jsonOf } from "../encoded-json.js";
-import { replayWal, type RecoveredState } from "./recovery.js";
+import { replayWal, type RecoveredState, type ReplayResult } from "./recovery.js";
 
 export interface RaftStorageOptions {
   /** File names on the Disk; distinct per replica if replicas share a disk. */
@@ -63,6 +63,8 @@ export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
 export class RaftStorage {
   private readonly queue: SerialQueue;
   private failure: StorageFailure | null = null;
+  /** The damage being repaired (durable as a repair mark in the WAL), or null. */
+  private repair: Damage | null = null;
   /** Bytes in the WAL now, for status and for tests of bounded disk use. */
   walBytes = 0;
   /** Size of the snapshot file last written or loaded (0: none). */
@@ -79,7 +81,12 @@ export class RaftStorage {
     this.queue = new SerialQueue("RaftStorage", options.operationsQueuedMax ?? OPERATIONS_QUEUED_MAX_DEFAULT);
   }
 
-  /** Reads the snapshot and WAL, cuts a torn tail, and reports CORRUPTED for anything worse. */
+  /**
+   * Reads the snapshot and WAL and cuts a torn tail. Damage that is not a torn tail (a bad record
+   * followed by good ones, a snapshot file that fails its checksum) does not stop the replica: the
+   * WAL is rewritten to what can be trusted plus a repair mark (`state.repair`), so the replica
+   * starts repairing from its peers (protocol-aware recovery, cells/storage/recovery.ts).
+   */
   load(callback: (result: LoadResult) => void): void {
     this.enqueue((done) => {
       const finish = (result: LoadResult): void => {
@@ -90,12 +97,15 @@ export class RaftStorage {
         if (snapshotError !== null && snapshotError.code !== "ENOENT")
           return finish(this.fail({ code: "IO_ERROR", operation: "read snapshot", cause: snapshotError }));
         let snapshot: Snapshot | null = null;
+        let snapshotDamage: string | null = null;
         if (snapshotBytes !== null && snapshotError === null) {
           this.snapshotBytes = snapshotBytes.length;
           try {
             snapshot = decodeSnapshotFile(snapshotBytes);
           } catch (error) {
-            return finish(this.fail({ code: "CORRUPTED", reason: `snapshot file: ${(error as Error).message}` }));
+            // Replayed without it: a WAL that needs it turns that into damage from index 1 on.
+            snapshotDamage = `snapshot file: ${(error as Error).message}`;
+            this.snapshotBytes = 0;
           }
         }
         this.disk.read(this.options.walFile, (walError, walBytes) => {
@@ -103,23 +113,83 @@ export class RaftStorage {
             return finish(this.fail({ code: "IO_ERROR", operation: "read WAL", cause: walError }));
           const bytes = walError === null && walBytes !== null ? walBytes : new Uint8Array(0);
           const replay = replayWal(bytes, snapshot);
-          if (replay.code === "CORRUPTED") return finish(this.fail({ code: "CORRUPTED", reason: replay.reason }));
-          this.walBytes = replay.validBytes;
-          if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
-          this.log.event("warn", "storage.wal.tornTail", {
-            file: this.options.walFile,
-            validBytes: replay.validBytes,
-            tornBytes: replay.tornBytes,
-          });
-          this.disk.truncate(this.options.walFile, replay.validBytes, (truncateError) => {
-            if (truncateError !== null)
-              return finish(this.fail({ code: "IO_ERROR", operation: "truncate torn tail", cause: truncateError }));
-            this.disk.fsync(this.options.walFile, (syncError) => {
-              if (syncError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "fsync after truncate", cause: syncError }));
-              finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
-            });
-          });
+          if (replay.code === "DAMAGED") return this.salvage(replay, snapshotDamage, finish);
+          if (snapshotDamage !== null) {
+            // Only the snapshot file is bad and the WAL does not refer to it: the WAL holds the whole log.
+            this.log.event("warn", "storage.snapshot.unusedDamaged", { file: this.options.snapshotFile, reason: snapshotDamage });
+            return this.removeDamagedSnapshot(finish, () => this.loaded(replay, finish));
+          }
+          this.loaded(replay, finish);
         });
+      });
+    });
+  }
+
+  /** A replay without damage: cut its torn tail, if any. */
+  private loaded(replay: Extract<ReplayResult, { code: "OK" }>, finish: (result: LoadResult) => void): void {
+    this.repair = replay.state.repair ?? null;
+    this.walBytes = replay.validBytes;
+    if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
+    this.log.event("warn", "storage.wal.tornTail", {
+      file: this.options.walFile,
+      validBytes: replay.validBytes,
+      tornBytes: replay.tornBytes,
+    });
+    this.disk.truncate(this.options.walFile, replay.validBytes, (truncateError) => {
+      if (truncateError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "truncate torn tail", cause: truncateError }));
+      this.disk.fsync(this.options.walFile, (syncError) => {
+        if (syncError !== null) return finish(this.fail({ code: "IO_ERROR", operation: "fsync after truncate", cause: syncError }));
+        finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
+      });
+    });
+  }
+
+  private removeDamagedSnapshot(fail: (result: LoadResult) => void, then: () => void): void {
+    this.disk.remove(this.options.snapshotFile, (error) => {
+      if (error !== null && error.code !== "ENOENT")
+        return fail(this.fail({ code: "IO_ERROR", operation: "remove damaged snapshot", cause: error }));
+      then();
+    });
+  }
+
+  /**
+   * Damage found at load: the WAL becomes, atomically, the trusted prefix with a repair mark
+   * (so a crash during the repair still knows it is one), and a damaged snapshot file goes.
+   */
+  private salvage(
+    replay: Extract<ReplayResult, { code: "DAMAGED" }>,
+    snapshotDamage: string | null,
+    callback: (result: LoadResult) => void,
+  ): void {
+    const { damage, state } = replay;
+    const reason = snapshotDamage === null ? damage.reason : `${snapshotDamage}; ${damage.reason}`;
+    const repair: Damage = { ...damage, reason };
+    this.log.event("warn", "storage.damaged", { file: this.options.walFile, ...repair });
+    const records: WalRecord[] = [];
+    if (state.snapshot !== null)
+      records.push({ kind: "snapshotMark", index: state.snapshot.metadata.index, term: state.snapshot.metadata.term });
+    if (state.entries.length > 0) records.push({ kind: "entries", entries: state.entries });
+    records.push({ kind: "hardState", hardState: state.hardState });
+    records.push({ kind: "repairMark", damage: repair });
+    const bytes = encodeRecords(records);
+    // The WAL first: a crash before the bad snapshot file is gone finds the same damage again.
+    this.writeFileAtomically(this.options.walFile, bytes, (failure) => {
+      if (failure !== null) return callback(this.fail(failure));
+      this.walBytes = bytes.length;
+      this.repair = repair;
+      const done = (): void => callback({ code: "OK", state: { ...state, repair }, tornBytes: 0 });
+      if (snapshotDamage === null) done();
+      else this.removeDamagedSnapshot(callback, done);
+    });
+  }
+
+  /** The repair is over (the replica holds again all it may have acknowledged): durable before it votes. */
+  markRepaired(callback: (failure: StorageFailure | null) => void): void {
+    this.enqueue((done) => {
+      this.appendAndSync(this.options.walFile, encodeRecords([{ kind: "repairDone" }]), "WAL", (failure) => {
+        if (failure === null) this.repair = null;
+        done();
+        callback(failure === null ? null : this.fail(failure));
       });
     });
   }
@@ -213,6 +283,8 @@ export class RaftStorage {
         assertContiguous(kept, "WAL after compaction");
         if (kept.length > 0) records.push({ kind: "entries", entries: kept });
         records.push({ kind: "hardState", hardState });
+        // A rewritten WAL must not forget an unfinished repair.
+        if (this.repair !== null) records.push({ kind: "repairMark", damage: this.repair });
         const bytes = encodeRecords(records);
         this.writeFileAtomically(this.options.walFile, bytes, (walFailure) => {
           if (walFailure === null) this.walBytes = bytes.length;

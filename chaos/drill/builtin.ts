@@ -63,7 +63,7 @@ expect:
 `,
   "disk-corruption-one-replica": `
 name: disk-corruption-one-replica
-description: A bit flips in a synced record of one follower of cell-2; the replica is then restarted and must notice.
+description: A bit flips in a synced record of one follower of cell-2; restarted, it must notice, repair from its peers and rejoin.
 duration: 60s
 workload: {profile: steady, opsPerSecond: 200}
 steps:
@@ -74,6 +74,26 @@ steps:
     inject: {type: restart, target: {hosts: [cell-2/sh-b]}, downMs: 1000}
 expect:
   lostAckedTransfersMax: 0
+  replicasUp: true
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "disk-corruption-two-replicas": `
+name: disk-corruption-two-replicas
+description: Bits flip in synced records of two followers of cell-2, a different place on each; both restart at once, repair from the other three and rejoin.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 200}
+steps:
+  - at: 15s
+    name: flip
+    inject: {type: corrupt, target: {hosts: [cell-2/sh-b]}, duration: 30s}
+  - at: 17s
+    name: flip-second
+    inject: {type: corrupt, target: {hosts: [cell-2/hz-b]}, duration: 30s}
+  - at: 20s
+    inject: {type: restart, target: {hosts: [cell-2/sh-b, cell-2/hz-b]}, downMs: 1000}
+expect:
+  lostAckedTransfersMax: 0
+  replicasUp: true
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,
   "rolling-restart": `

@@ -62,6 +62,8 @@ export interface DrillExpect {
   readonly lostAckedTransfersMax: number;
   readonly checkers: readonly CheckerName[];
   readonly p99MsMax: { readonly before: number | null; readonly during: number | null; readonly after: number | null };
+  /** Every replica must be up (or lagging) once the drill has healed and caught up: e.g. repaired after corruption. */
+  readonly replicasUp?: boolean;
 }
 
 export interface Drill {
@@ -178,6 +180,7 @@ const drillSchema = z.strictObject({
     .strictObject({
       rtoMsMax: nonNegative("a non-negative number of milliseconds").optional(),
       lostAckedTransfersMax: nonNegative("a non-negative count").int().optional(),
+      replicasUp: z.boolean().optional(),
       checkers: z
         .array(z.enum(CHECKER_NAMES, { error: (issue) => `expected one of ${CHECKER_NAMES.join(", ")}, got ${shown(issue.input)}` }))
         .optional(),
@@ -392,6 +395,7 @@ function expectationsOf(rawExpect: NonNullable<RawDrill["expect"]>): Drill["expe
       typeof p99 === "number"
         ? { before: null, during: null, after: p99 }
         : { before: p99?.before ?? null, during: p99?.during ?? null, after: p99?.after ?? null },
+    ...(rawExpect.replicasUp === true && { replicasUp: true }),
   };
 }
 

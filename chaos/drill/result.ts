@@ -159,6 +159,7 @@ export function failureReasons(
     latency: DrillResult["latency"];
     checkers: Readonly<Record<string, CheckerSummary>>;
     steps: readonly StepRecord[];
+    replicasNotUp?: DrillResult["replicasNotUp"];
   },
 ): string[] {
   const reasons: string[] = [];
@@ -184,5 +185,9 @@ export function failureReasons(
     else if (verdict.valid === "unknown") reasons.push(`checker ${name}: unknown (search budget exhausted)`);
   }
   for (const step of figures.steps) if (!step.ok) reasons.push(`${step.field} at ${step.atMs} ms: ${step.detail}`);
+  if (expect.replicasUp === true && (figures.replicasNotUp?.length ?? 0) > 0)
+    reasons.push(
+      `replicas not up after the drill (expected replicasUp): ${(figures.replicasNotUp ?? []).map((replica) => `${replica.replica} (${replica.state})`).join(", ")}`,
+    );
   return reasons;
 }

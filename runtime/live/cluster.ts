@@ -60,6 +60,7 @@ export class LiveCluster extends ClusterCore {
           applied: status.applied,
           running: status.phase === "running",
           corrupted: status.phase === "corrupted",
+          repairing: status.phase === "repairing",
           failed: status.phase === "failed",
         },
       }),

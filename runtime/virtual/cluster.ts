@@ -66,6 +66,7 @@ export class VirtualCluster extends ClusterCore {
           applied: (status.applied as number | undefined) ?? 0,
           running: status.phase === "running",
           corrupted: status.corrupted,
+          repairing: status.phase === "repairing",
           failed: status.failed,
         },
       }),

@@ -5,6 +5,7 @@ import type { DrillController } from "../../chaos/drill/execution.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { runDrillOn, VIRTUAL_DRILL_TIMINGS, type DrillOnOutput, type OnlineLostCount } from "../drill-runner.js";
 import { VirtualRuntime } from "./runtime.js";
+import type { LogSink } from "../../sim/world/world.js";
 
 export interface RunDrillOptions {
   readonly seed: number;
@@ -15,6 +16,8 @@ export interface RunDrillOptions {
   readonly onProgress?: (doneUs: number, totalUs: number) => void;
   /** An online count of lost acknowledged transfers, for the lostAckedTransfersMax stop condition (the CLI passes the controller's). */
   readonly onlineLostCount?: (virtual: VirtualRuntime) => OnlineLostCount;
+  /** The simulated processes' structured logs (tests follow a replica's repair here). */
+  readonly worldLog?: LogSink;
 }
 
 export interface DrillRunOutput extends DrillOnOutput {
@@ -28,6 +31,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
   const virtual = new VirtualRuntime({
     seed: options.seed,
     ...(options.config ? { config: options.config } : {}),
+    ...(options.worldLog !== undefined ? { worldLog: options.worldLog } : {}),
     workload: {
       profile: workload.profile,
       opsPerSecond: workload.opsPerSecond,

@@ -4,7 +4,7 @@
 
 import type { Clock, Log } from "../../ground/ports.js";
 import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
-import { World } from "../../sim/world/world.js";
+import { World, type LogSink } from "../../sim/world/world.js";
 import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
@@ -32,6 +32,8 @@ export interface VirtualRuntimeOptions {
   /** Throw at the first invariant violation (tests, swarm) or only record it (UI, drills). */
   readonly failFast?: boolean;
   readonly log?: Log;
+  /** Where the simulated processes' structured logs go (replica events: repairs, failures); default nowhere. */
+  readonly worldLog?: LogSink;
   /**
    * Client hosts per region. Each keeps its own leader cache, as separate application servers
    * would, so during a partition different users can be talking to different leaders.
@@ -86,7 +88,7 @@ export class VirtualRuntime implements Runtime {
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
     this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax, options.historyPinnedOpsMax);
-    this.world = new World({ seed: options.seed, config: this.config });
+    this.world = new World({ seed: options.seed, config: this.config, ...(options.worldLog !== undefined && { log: options.worldLog }) });
     this.clock = new VirtualClock(this.world.scheduler);
     const cellsConfig = this.config.cells;
     const topology = this.world.topology;

@@ -1,4 +1,4 @@
-// The Replica end to end over SimDisks: persist, send, apply; recovery; corruption; disk failure.
+// The Replica end to end over SimDisks: persist, send, apply; recovery; repair after corruption; disk failure.
 import { describe, expect, it } from "vitest";
 import type { ReadOutcome, SubmitOutcome } from "../../cells/replica.js";
 import { ReplicaCluster, SteppedListStateMachine } from "./fixtures/replica-cluster.js";
@@ -62,8 +62,8 @@ describe("Replica", () => {
     expect(cluster.machines.get(follower)!.applied).toHaveLength(10);
   });
 
-  it("mid-log WAL corruption: the replica refuses to vote; wiped and restarted it is re-seeded by snapshot", () => {
-    const cluster = new ReplicaCluster(["a", "b", "c"], 5);
+  it("mid-log WAL corruption: the replica repairs from its peers, voting for no one until it holds what it lost", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
     cluster.waitFor(() => cluster.leader() !== null);
     cluster.runFor(50_000);
     const leader = cluster.leader()!;
@@ -76,32 +76,93 @@ describe("Replica", () => {
     const bytes = disk.peek(walFile)!.slice();
     bytes[12] = (bytes[12] as number) ^ 0xff;
     rewriteFile(disk, cluster.scheduler, walFile, bytes);
+    // The leader goes too: the victim and `other` are all that is left, and the victim's vote
+    // could elect `other` without entries only the victim and the leader acknowledged.
+    cluster.crash(leader);
     const restarted = cluster.start(victim);
     cluster.runFor(10_000);
-    expect(restarted.status()).toMatchObject({ phase: "corrupted", corrupted: true, role: "stopped" });
-    // With the leader gone, the corrupted replica's vote is missing: no leader can be elected.
-    cluster.crash(leader);
-    const sentBefore = cluster.sentBy.get(victim) ?? 0;
+    expect(restarted.status()).toMatchObject({ phase: "repairing", corrupted: false, role: "follower" });
+    expect(restarted.status().reason).toMatch(/damaged/);
     cluster.runFor(2_000_000);
-    expect(cluster.replica(other).status().role).not.toBe("leader");
-    expect(cluster.sentBy.get(victim) ?? 0).toBe(sentBefore);
-    let refused: SubmitOutcome | undefined;
-    restarted.submit({ requestId: "z" }, (outcome) => (refused = outcome));
-    expect(refused).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
-    // Operator: wipe the corrupted replica's files and restart it empty; bring the old leader back.
-    restarted.close();
-    for (const file of disk.list()) disk.remove(file, () => undefined);
-    cluster.runFor(1_000);
-    cluster.start(victim);
+    expect(cluster.leader()).toBeNull();
+    expect(restarted.status().phase).toBe("repairing");
+    // The old leader is back: it is elected with `other`, and the victim catches up and rejoins.
     cluster.start(leader);
-    expect(cluster.waitFor(() => cluster.leader() !== null, 5_000_000)).toBe(true);
-    cluster.runFor(50_000);
-    submitAll(cluster, cluster.leader()!, 10, "after");
+    expect(cluster.waitFor(() => restarted.status().phase === "running", 5_000_000)).toBe(true);
+    const newLeader = cluster.leader()!;
+    submitAll(cluster, newLeader, 5, "after");
     cluster.runFor(300_000);
-    const expected = cluster.machines.get(cluster.leader()!)!.applied;
-    expect(expected).toHaveLength(13);
+    const expected = cluster.machines.get(newLeader)!.applied;
+    expect(expected).toHaveLength(8);
     expect(cluster.machines.get(victim)!.applied).toEqual(expected);
-    expect(disk.list()).toContain(`raft-${victim}.snap`);
+    // Repaired means counting again: with the third replica down, leader and victim are the quorum.
+    cluster.crash([leader, other].find((id) => id !== newLeader)!);
+    expect(submitAll(cluster, newLeader, 2, "quorum").every((outcome) => outcome.ok)).toBe(true);
+    expect(cluster.machines.get(newLeader)!.applied).toHaveLength(10);
+  });
+
+  it("two replicas corrupt at different entries both repair, and nothing committed is lost", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c", "d", "e"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    submitAll(cluster, leader, 10);
+    cluster.runFor(100_000);
+    const victims = cluster.ids.filter((id) => id !== leader).slice(0, 2) as [string, string];
+    victims.forEach((victim, i) => {
+      cluster.crash(victim);
+      const disk = cluster.disks.get(victim)!;
+      const bytes = disk.peek(`raft-${victim}.wal`)!.slice();
+      // One in its first record, the other two thirds in (the entries after the election).
+      const offset = i === 0 ? 12 : Math.floor((bytes.length * 2) / 3);
+      bytes[offset] = (bytes[offset] as number) ^ 0x10;
+      rewriteFile(disk, cluster.scheduler, `raft-${victim}.wal`, bytes);
+    });
+    for (const victim of victims) cluster.start(victim);
+    const seenRepairing = new Map<string, number>();
+    cluster.waitFor(() => {
+      for (const victim of victims) {
+        const status = cluster.replica(victim).status();
+        if (status.phase === "repairing" && !seenRepairing.has(victim)) seenRepairing.set(victim, status.lastIndex ?? -1);
+      }
+      return seenRepairing.size === 2;
+    });
+    // Both repair, each having kept a different part of its log.
+    expect(seenRepairing.size).toBe(2);
+    expect(seenRepairing.get(victims[0])).not.toBe(seenRepairing.get(victims[1]));
+    expect(cluster.waitFor(() => victims.every((victim) => cluster.replica(victim).status().phase === "running"), 5_000_000)).toBe(true);
+    submitAll(cluster, leader, 3, "after");
+    cluster.runFor(300_000);
+    const expected = cluster.machines.get(leader)!.applied;
+    expect(expected).toHaveLength(13);
+    for (const victim of victims) expect(cluster.machines.get(victim)!.applied).toEqual(expected);
+  });
+
+  it("a committed entry corrupt on every replica: each refuses to run with COMMITTED_ENTRY_LOST, no leader is elected", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    submitAll(cluster, cluster.leader()!, 3);
+    cluster.runFor(100_000);
+    for (const id of cluster.ids) {
+      cluster.crash(id);
+      const disk = cluster.disks.get(id)!;
+      const bytes = disk.peek(`raft-${id}.wal`)!.slice();
+      bytes[12] = (bytes[12] as number) ^ 0xff; // the first record: everything after it is lost
+      rewriteFile(disk, cluster.scheduler, `raft-${id}.wal`, bytes);
+    }
+    for (const id of cluster.ids) cluster.start(id);
+    cluster.runFor(3_000_000);
+    for (const id of cluster.ids) {
+      expect(cluster.replica(id).status(), id).toMatchObject({ phase: "corrupted", role: "stopped" });
+      // No surviving hard state recorded the commit (commit-only changes are not fsynced), but
+      // every replica lost entry 1 and none is left to vote: a named refusal, not a guess.
+      expect(cluster.replica(id).status().reason, id).toMatch(/^COMMITTED_ENTRY_LOST: entry 1 may have been committed/);
+    }
+    expect(cluster.leader()).toBeNull();
+    let refused: SubmitOutcome | undefined;
+    cluster.replica("a").submit({ requestId: "z" }, (outcome) => (refused = outcome));
+    expect(refused).toMatchObject({ ok: false, error: { code: "UNAVAILABLE", message: expect.stringMatching(/COMMITTED_ENTRY_LOST/) } });
   });
 
   it("an fsync error crash-stops the replica (failed) and the others carry on", () => {

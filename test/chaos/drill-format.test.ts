@@ -108,6 +108,7 @@ describe("drill format", () => {
       "leader-dc-partition",
       "minority-partition-flapping",
       "disk-corruption-one-replica",
+      "disk-corruption-two-replicas",
       "rolling-restart",
       "double-11-peak-with-region-loss",
       "random-availability-attacks",

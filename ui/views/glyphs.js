@@ -11,6 +11,7 @@ export const REPLICA_STATES = {
   partitioned: { color: "#8e44ad", symbol: d3.symbolDiamond, rotate: 0, label: "partitioned" },
   "disk-faulted": { color: "#e67e22", symbol: d3.symbolWye, rotate: 0, label: "disk-faulted" },
   corrupted: { color: "#a0185a", symbol: d3.symbolStar, rotate: 0, label: "corrupted" },
+  repairing: { color: "#1f77b4", symbol: d3.symbolStar, rotate: 45, label: "repairing" },
 };
 
 export const UNKNOWN_STATE = { color: "#444", symbol: d3.symbolTimes ?? d3.symbolCross, rotate: 0, label: "unknown" };

@@ -22,7 +22,7 @@ export interface AdminRequest {
 
 export interface LiveReplicaStatus {
   readonly id: string;
-  readonly phase: "recovering" | "running" | "corrupted" | "failed";
+  readonly phase: "recovering" | "repairing" | "running" | "corrupted" | "failed";
   readonly reason: string | null;
   readonly role: string | null;
   readonly term: number;

@@ -1,4 +1,4 @@
-// The WAL over the simulated disk: round trips, torn tails, corruption, compaction.
+// The WAL over the simulated disk: round trips, torn tails, corruption (repair marks), compaction.
 import { describe, expect, it } from "vitest";
 import type { Entry, HardState, Snapshot } from "../../../cells/raft/types.js";
 import { logIndex, nodeId, term } from "../../../cells/raft/types.js";
@@ -81,32 +81,98 @@ describe("RaftStorage", () => {
     if (loaded.code !== "OK") return;
     expect(loaded.tornBytes).toBeGreaterThan(0);
     expect(loaded.state.entries.map((e) => e.index)).toEqual([1, 2]);
+    // Never acknowledged (it was never fsynced): nothing to repair.
+    expect(loaded.state.repair ?? null).toBeNull();
     expect(disk.peek(FILES.walFile)!.length).toBe(syncedBytes);
   });
 
-  it("reports CORRUPTED when a damaged record is followed by valid ones", () => {
+  it("a damaged record followed by valid ones is corruption, not a torn tail: the trusted prefix and a durable repair mark", () => {
+    const { scheduler, disk, storage, save, load } = setup();
+    const wal = storage();
+    save(wal, hard(1), [entry(1)]);
+    const firstAppendBytes = disk.peek(FILES.walFile)!.length;
+    save(wal, hard(2), [entry(2)]);
+    save(wal, hard(3), [entry(3)]);
+    const bytes = disk.peek(FILES.walFile)!.slice();
+    bytes[firstAppendBytes + 20] = (bytes[firstAppendBytes + 20] as number) ^ 0x40; // inside entry 2's record
+    rewriteFile(disk, scheduler, FILES.walFile, bytes);
+    const loaded = load(storage());
+    expect(loaded.code).toBe("OK");
+    if (loaded.code !== "OK") return;
+    // Entry 1 is intact; 2 is gone and 3 cannot be trusted (it followed the hole): lost from 2.
+    expect(loaded.state.entries.map((e) => e.index)).toEqual([1]);
+    expect(loaded.state.repair).toMatchObject({ lostFromIndex: 2, knownCommit: 3, knownLastIndex: 3 });
+    expect(loaded.state.repair?.reason).toMatch(/valid record follows/);
+    // The commit is the one recorded before the damage (entry 1), not the later 3.
+    expect(loaded.state.hardState.commit).toBe(1);
+    expect(loaded.tornBytes).toBe(0);
+    // Durable: a crash during the repair still knows it is one, and the damage is gone from the file.
+    const again = load(storage());
+    expect(again.code === "OK" && again.state.repair).toMatchObject({ lostFromIndex: 2, knownCommit: 3 });
+    expect(again.code === "OK" && again.state.entries.map((e) => e.index)).toEqual([1]);
+  });
+
+  it("the repair mark survives a compaction and ends with markRepaired", () => {
+    const { scheduler, disk, storage, save, load } = setup();
+    const wal = storage();
+    save(wal, hard(1), [entry(1), entry(2)]);
+    save(wal, hard(2), [entry(3)]);
+    const bytes = disk.peek(FILES.walFile)!.slice();
+    bytes[30] = (bytes[30] as number) ^ 0x01;
+    rewriteFile(disk, scheduler, FILES.walFile, bytes);
+    const repairing = storage();
+    const loaded = load(repairing);
+    expect(loaded.code === "OK" && loaded.state.repair).toMatchObject({ lostFromIndex: 1 });
+    // Repaired from a peer: entries 1..3 again, then a compaction rewrites the WAL.
+    expect(save(repairing, hard(3), [entry(1), entry(2), entry(3)])).toBeNull();
+    const snapshot: Snapshot = { metadata: { index: logIndex(2), term: term(1), voters: [nodeId("n1")] }, data: { upTo: 2 } };
+    let compacted: StorageFailure | null | undefined;
+    repairing.compact(snapshot, hard(3), [entry(3)], (failure) => (compacted = failure));
+    runUntil(scheduler, () => compacted !== undefined);
+    expect(compacted).toBeNull();
+    const afterCompaction = load(storage());
+    expect(afterCompaction.code === "OK" && afterCompaction.state.repair).toMatchObject({ lostFromIndex: 1 });
+    let marked: StorageFailure | null | undefined;
+    repairing.markRepaired((failure) => (marked = failure));
+    runUntil(scheduler, () => marked !== undefined);
+    expect(marked).toBeNull();
+    const done = load(storage());
+    expect(done.code === "OK" && done.state.repair).toBeNull();
+    expect(done.code === "OK" && done.state.entries.map((e) => e.index)).toEqual([3]);
+  });
+
+  it("a frame whose length field was flipped is damage when valid records follow, not a torn write", () => {
     const { scheduler, disk, storage, save, load } = setup();
     const wal = storage();
     save(wal, hard(1), [entry(1)]);
     save(wal, hard(2), [entry(2)]);
     const bytes = disk.peek(FILES.walFile)!.slice();
-    bytes[20] = (bytes[20] as number) ^ 0x40; // inside the first record's payload
+    bytes[1] = (bytes[1] as number) ^ 0x01; // the first frame now claims 64 KiB more than the file holds
     rewriteFile(disk, scheduler, FILES.walFile, bytes);
     const loaded = load(storage());
-    expect(loaded.code).toBe("CORRUPTED");
-    expect(loaded.code === "CORRUPTED" && loaded.reason).toMatch(/valid record follows/);
+    expect(loaded.code === "OK" && loaded.state.repair).toMatchObject({ lostFromIndex: 1, knownCommit: 2 });
+    expect(loaded.code === "OK" && loaded.tornBytes).toBe(0);
   });
 
-  it("reports CORRUPTED for a damaged snapshot file", () => {
+  it("a damaged snapshot file the WAL starts after: repair from index 1, the bad file removed", () => {
     const { scheduler, disk, storage, save, load } = setup();
     const snapshot: Snapshot = { metadata: { index: logIndex(3), term: term(1), voters: [nodeId("n1")] }, data: { balance: 10 } };
     const wal = storage();
     save(wal, hard(3), [], snapshot);
+    save(wal, hard(4), [entry(4)]);
     expect(load(storage()).code).toBe("OK");
     const bytes = disk.peek(FILES.snapshotFile)!.slice();
     bytes[bytes.length - 2] = (bytes[bytes.length - 2] as number) ^ 1;
     rewriteFile(disk, scheduler, FILES.snapshotFile, bytes);
-    expect(load(storage())).toMatchObject({ code: "CORRUPTED" });
+    const loaded = load(storage());
+    expect(loaded.code).toBe("OK");
+    if (loaded.code !== "OK") return;
+    expect(loaded.state.snapshot).toBeNull();
+    expect(loaded.state.entries).toEqual([]);
+    expect(loaded.state.hardState).toMatchObject({ term: 1, commit: 0 });
+    expect(loaded.state.repair).toMatchObject({ lostFromIndex: 1, knownCommit: 4, knownLastIndex: 4 });
+    expect(loaded.state.repair?.reason).toMatch(/^snapshot file: /);
+    expect(disk.peek(FILES.snapshotFile)).toBeNull();
   });
 
   it("compaction rewrites the WAL so its size is bounded by what follows the snapshot", () => {
