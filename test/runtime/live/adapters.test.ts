@@ -1,6 +1,6 @@
 // The live adapters on a real OS: frames over real TCP (split anywhere, reconnect after the peer
 // comes back, bounded queues), and FileDisk on a real temp directory under RaftStorage (durable
-// round trip, torn tail cut on recovery, a flipped bit in a synced record reported as corruption).
+// round trip, torn tail cut on recovery, a flipped bit in a synced record reported as damage to repair).
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { mkdtempSync, rmSync, appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -323,14 +323,20 @@ describe("FileDisk under RaftStorage", () => {
     expect(statSync(walPath).size).toBe(goodBytes);
   });
 
-  it("reports a bit flipped in a synced record as CORRUPTED, not as a torn tail", async () => {
+  it("reports a bit flipped in a synced record as damage to repair, not as a torn tail", async () => {
     const { dir, disk, storage } = await loadedStorage();
     await save(storage, 1, 3);
     await save(storage, 4, 3);
     const flipped = disk.corruptSyncedRecord("raft.wal", createRandom(7));
     expect(flipped.ok).toBe(true);
     const result = await load(dir);
-    expect(result.code).toBe("CORRUPTED");
+    expect(result.code).toBe("OK");
+    if (result.code !== "OK") return;
+    expect(result.tornBytes).toBe(0);
+    // The flip lands in the second save (entries 4-6 and their hard state): the first survives.
+    expect(result.state.repair?.reason).toMatch(/damaged/);
+    expect(result.state.repair?.lostFromIndex).toBeGreaterThanOrEqual(4);
+    expect(result.state.entries.map((entry) => entry.index).slice(0, 3)).toEqual([1, 2, 3]);
   });
 
   it("never corrupts bytes appended after the last fsync: only synced frames are candidates", async () => {
