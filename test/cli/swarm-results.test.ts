@@ -62,6 +62,8 @@ describe("ldc swarm --resume", () => {
     const second = await ldc("swarm", "--seeds", "1..2", "--duration", "1s", "--jobs", "1", "--nemesis", "all", "--resume", path, "--json");
     expect(second.status).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ seeds: 2, ran: 1, resumed: 1, violations: 0, violationsByChecker: {} });
+    // Not a terminal, but resumable (a background run into a log): plain progress lines.
+    expect(second.stderr).toMatch(/^swarm 1\/1 seeds, 0 failed, ETA \S+ \(2\/2 with resumed, \d+ seeds\/h\)$/m);
     const lines = readFileSync(path, "utf8").trim().split("\n");
     expect(lines.map((line) => (JSON.parse(line) as { seed: number }).seed)).toEqual([1, 2]);
   });
