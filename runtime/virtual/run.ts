@@ -19,6 +19,7 @@ export interface CellsRunOptions {
   readonly failFast?: boolean;
   readonly workload?: Partial<WorkloadOptions>;
   readonly replica?: VirtualRuntimeOptions["replica"];
+  readonly worldLog?: VirtualRuntimeOptions["worldLog"];
 }
 
 export interface CellSummary {
@@ -56,6 +57,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     failFast: options.failFast ?? false,
     ...(options.workload ? { workload: options.workload } : {}),
     ...(options.replica ? { replica: options.replica } : {}),
+    ...(options.worldLog ? { worldLog: options.worldLog } : {}),
   });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
