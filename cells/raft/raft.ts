@@ -218,6 +218,10 @@ export class RaftNode {
   finishRepair(): void {
     invariant(this.repair?.caughtUp === true, "finishRepair before the repair caught up");
     this.repair = null;
+    // A vote recorded only in a damaged record is forgotten. Counting it as cast for the leader of
+    // this term (which it follows) means it cannot now vote for a second leader of the same term;
+    // the vote is persisted with the next Ready like any other.
+    if (this.vote === null && this.leader !== null) this.recordVote(this.leader);
     this.logger.event("info", "raft.repair.done", { id: this.id, term: this.currentTerm, commit: this.raftLog.committed });
   }
 

@@ -33,7 +33,8 @@ describe("raft repair", () => {
 
   it("the leader counts a repairing follower toward no commit until it is repaired", () => {
     const net = committedCluster(3, 3);
-    net.restartRepairing("n2", 2);
+    net.restartRepairing("n2", 2, { voteLost: true });
+    expect(net.node("n2").status().vote).toBeNull();
     net.crash("n3");
     // n2 answers the leader as repairing: its old match is void and its acks do not commit.
     net.tick("n1");
@@ -49,6 +50,8 @@ describe("raft repair", () => {
     // replica's job) it counts again and the entry commits with it.
     expect(net.node("n2").repairCaughtUp()).toBe(true);
     net.node("n2").finishRepair();
+    // Whatever vote of this term the damage erased, it now counts as cast for the leader it follows.
+    expect(net.node("n2").status().vote).toBe("n1");
     net.tick("n1", 2);
     net.deliverAll();
     expect(net.node("n1").status().commit).toBe(commitBefore + 1);
