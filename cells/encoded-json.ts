@@ -11,8 +11,29 @@ export function withEncodedJson<T extends object>(value: T, json: string): T {
   return value;
 }
 
+/**
+ * A value kept ONLY as its JSON text: a replica's latest snapshot is held for months of uptime and
+ * read back only by a rare InstallSnapshot or restore, so keeping its object form beside the text
+ * doubled the largest item of a running world's heap (docs/BENCHMARKS.md "soak, session 6").
+ * JSON.stringify of it is the text's value (toJSON parses it back); jsonOf returns the text as is;
+ * decodedJson turns it back into the value.
+ */
+export class EncodedJson {
+  constructor(readonly json: string) {}
+
+  toJSON(): unknown {
+    return JSON.parse(this.json) as unknown;
+  }
+}
+
+/** The value itself: parsed back from an EncodedJson, as is otherwise. */
+export function decodedJson(value: unknown): unknown {
+  return value instanceof EncodedJson ? value.toJSON() : value;
+}
+
 /** JSON text of `value`: the attached encoding when there is one, JSON.stringify otherwise. */
 export function jsonOf(value: unknown): string {
+  if (value instanceof EncodedJson) return value.json;
   if (typeof value === "object" && value !== null) {
     const cached = (value as { [ENCODED_JSON]?: string })[ENCODED_JSON];
     if (cached !== undefined) return cached;

@@ -21,6 +21,7 @@ import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
+import { jsonOf } from "./encoded-json.js";
 
 /** A snapshot being built a step at a time: the state as of entry `index` (ledger/state-machine.ts). */
 export interface SnapshotTask {
@@ -644,6 +645,6 @@ function messageSizeBytes(message: Message): number {
     for (const entry of message.entries) size += entrySizeBytes(entry);
     return size;
   }
-  if (message.type === "snapshot") return 64 + JSON.stringify(message.snapshot.data ?? null).length;
+  if (message.type === "snapshot") return 64 + jsonOf(message.snapshot.data).length;
   return 64;
 }

@@ -49,6 +49,8 @@ export interface CheckRunOptions {
   readonly rtoUsMax?: number;
   /** Check only the operations invoked from this time on (a drill's window in a long run). */
   readonly historyFromUs?: number;
+  /** The window already taken (recorder.since(historyFromUs)), when the caller needs it too. */
+  readonly history?: readonly Op[];
 }
 
 function cellOf(op: Op): string | null {
@@ -57,20 +59,40 @@ function cellOf(op: Op): string | null {
 }
 
 export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunVerdicts {
+  const steps = checkRunSteps(run, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
+/**
+ * checkRun a step at a time, for a caller that must stay responsive while a long window is
+ * checked (the running world's drills: the API is served by the same event loop). The first
+ * step reads everything the checkers need of the run (the history window, the event logs, the
+ * final ledgers, the replicas' chains); later steps, a checker or a cell each, read only that, so
+ * the run may go on between steps without changing the verdicts.
+ */
+export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {}): Generator<void, RunVerdicts, void> {
   const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
-  const history = options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(options.historyFromUs);
+  const fromUs = options.historyFromUs ?? 0;
+  const history = options.history ?? (options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+  const logs = wanted.has("linearizable") ? copiedLogs(run.finalEvents(fromUs)) : {};
+  const ledgers = wanted.has("durability") ? run.finalLedgers(fromUs) : null;
+  const chains = wanted.has("replica-agreement") ? run.replicaChains() : null;
+  const violations = [...run.invariantViolations()];
+  yield;
   const byCell = opsByCell(history);
   const checkers = {} as RunVerdicts["checkers"];
   if (wanted.has("linearizable"))
-    checkers.linearizable = checkLinearizablePerCell(
-      byCell,
-      run.finalEvents(options.historyFromUs ?? 0),
-      options.linearizableTimeoutMs ?? 20_000,
-    );
-  if (wanted.has("bank")) checkers.bank = checkBankPerCell(byCell, run.workloadRunner);
+    checkers.linearizable = yield* checkLinearizablePerCell(byCell, logs, options.linearizableTimeoutMs ?? 20_000);
+  if (wanted.has("bank")) {
+    checkers.bank = checkBankPerCell(byCell, run.workloadRunner);
+    yield;
+  }
   let lostAckedTransfers = 0;
-  if (wanted.has("durability")) {
-    const verdict = checkDurability(history, run.finalLedgers(options.historyFromUs ?? 0));
+  if (ledgers !== null) {
+    const verdict = checkDurability(history, ledgers);
     lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
     checkers.durability = {
       ...verdict,
@@ -78,8 +100,9 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
       infoPresent: verdict.infoPresent.length,
       infoAbsent: verdict.infoAbsent.length,
     };
+    yield;
   }
-  if (wanted.has("replica-agreement")) checkers["replica-agreement"] = { ...checkReplicaAgreement(run.replicaChains()) };
+  if (chains !== null) checkers["replica-agreement"] = { ...checkReplicaAgreement(chains) };
   let rtoMs: Record<string, number | null> = {};
   if (wanted.has("availability")) {
     const verdict = checkAvailability(
@@ -90,13 +113,19 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
     rtoMs = worstRtoMsPerCell(verdict);
     checkers.availability = { ...verdict };
   }
-  const violations = run.invariantViolations();
   let valid: boolean | "unknown" = violations.length === 0;
   for (const verdict of Object.values(checkers)) {
     if (verdict.valid === false) valid = false;
     else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
   }
   return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations };
+}
+
+/** The logs as they are now: a live log's array goes on growing while later steps read it. */
+function copiedLogs(logs: Record<string, WitnessLog>): Record<string, WitnessLog> {
+  const copies: Record<string, WitnessLog> = {};
+  for (const [cell, log] of Object.entries(logs)) copies[cell] = log.complete ? { complete: true, events: log.events.slice() } : log;
+  return copies;
 }
 
 function opsByCell(history: readonly Op[]): Map<string, Op[]> {
@@ -117,10 +146,15 @@ type Verdict = RunVerdicts["checkers"][CheckerName];
  * The witness (the cell's own applied order) first: linear in the history. The black-box
  * search only when the log cannot be trusted whole (a snapshot-restored replica).
  */
-function checkLinearizablePerCell(byCell: ReadonlyMap<string, Op[]>, logs: Record<string, WitnessLog>, timeoutMs: number): Verdict {
+function* checkLinearizablePerCell(
+  byCell: ReadonlyMap<string, Op[]>,
+  logs: Record<string, WitnessLog>,
+  timeoutMs: number,
+): Generator<void, Verdict, void> {
   const perCell: Record<string, unknown> = {};
   let valid: boolean | "unknown" = true;
   for (const [cell, ops] of byCell) {
+    yield;
     const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
     const witness = checkLedgerWitness(ops, log);
     if (witness.valid !== "unknown") {

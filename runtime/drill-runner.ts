@@ -4,7 +4,8 @@
 // runs the steps against a runtime that is ALREADY serving (the controller's scheduled drills): it
 // neither starts nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
 import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
-import { checkRun, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
+import { checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
+import type { Op } from "../harness/history.js";
 import type { Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
@@ -136,8 +137,10 @@ export function buildDrillResult(
   verdicts: RunVerdicts,
   historyFromUs?: number,
   prediction: DrillPrediction | null = null,
+  /** The window already taken (recorder.since(historyFromUs)). */
+  window?: readonly Op[],
 ): DrillResult {
-  const history = historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs);
+  const history = window ?? (historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs));
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
   for (const [cell, rto] of Object.entries(verdicts.rtoMs)) if (touched.has(cell)) rtoMs[cell] = rto;
@@ -284,6 +287,12 @@ export interface StartDrillOptions {
   readonly prediction?: DrillPrediction | null;
   /** Fault origin and actor of this run (default `drill:<name>`); the controller uses `drill:<run id>`. */
   readonly origin?: string;
+  /**
+   * Runs the next step of the checks later (the running world: `setImmediate`, so the API answers
+   * between steps; harness/run-check.ts checkRunSteps). Absent: every check runs at once, in the
+   * timer that concludes the drill. Either way the verdicts are those of the world at conclusion.
+   */
+  readonly deferCheckStep?: (step: () => void) => void;
 }
 
 export interface DrillRunHandle {
@@ -304,7 +313,8 @@ export function startDrill(
   virtual: Runtime,
   drill: Drill,
   options: StartDrillOptions,
-  onDone: (result: DrillResult) => void,
+  /** `history`: the drill's window of the history, as its checks read it (for the report). */
+  onDone: (result: DrillResult, history: readonly Op[]) => void,
 ): DrillRunHandle {
   const clock = virtual.cluster.clock;
   let done = false;
@@ -314,20 +324,33 @@ export function startDrill(
   const conclude = (): void => {
     if (done) return;
     done = true;
+    // The window is taken before the pin is released: the checks and the report read this copy.
+    const history = virtual.recorder.since(fromUs);
     virtual.recorder.pin(null);
     if (!virtual.recorder.holdsSince(fromUs) && execution.interruption === null) {
       execution.interruption = `the drill's history outgrew the running world's bound (HISTORY_PINNED_OPS_MAX): its window cannot be checked`;
     }
     // Checks run on the event loop that serves the API: the black-box search (only when the
-    // witness cannot decide) gets a short budget there, and answers "unknown" past it.
-    const verdicts = checkAll(
-      virtual,
-      drill,
-      execution.windows,
-      options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
-      fromUs,
-    );
-    onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null));
+    // witness cannot decide) gets a short budget there, and answers "unknown" past it; with
+    // deferCheckStep the checks go a checker or a cell at a time, the world's state taken now.
+    const steps = checkRunSteps(virtual, {
+      faultWindows: execution.windows,
+      checkers: checkersToRun(drill),
+      linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
+      historyFromUs: fromUs,
+      history,
+    });
+    const finish = (verdicts: RunVerdicts): void =>
+      onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, history), history);
+    const defer = options.deferCheckStep;
+    const step = (): void => {
+      for (;;) {
+        const next = steps.next();
+        if (next.done === true) return finish(next.value);
+        if (defer !== undefined) return defer(step);
+      }
+    };
+    step();
   };
   const settleThenConclude = (): void => {
     clock.setTimer(DRILL_SETTLE_US, conclude);

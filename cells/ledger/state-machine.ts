@@ -9,7 +9,7 @@ import type { LedgerEventBody } from "./events.js";
 import type { LedgerBatchOutcome, LedgerOutcome } from "./outcome.js";
 import { batchRequestId, decodeBatchCached, LedgerCodecError } from "./codec.js";
 import type { LedgerSnapshot } from "./snapshot.js";
-import { jsonObjectText, jsonOf, withEncodedJson } from "../encoded-json.js";
+import { decodedJson, EncodedJson, jsonObjectText, jsonOf, withEncodedJson } from "../encoded-json.js";
 
 /** A committed log entry as cells/replica.ts hands it over. */
 export interface CommittedEntry {
@@ -49,6 +49,10 @@ export interface LedgerStateMachineSnapshot {
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function snapshotJson(appliedIndex: number, appliedTerm: number, ledger: LedgerSnapshot): string {
+  return jsonObjectText({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }, [["ledger", jsonOf(ledger)]]);
 }
 
 export class LedgerStateMachine implements ReplicatedStateMachine {
@@ -155,32 +159,36 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
   }
 
   snapshot(): LedgerStateMachineSnapshot {
-    const task = this.beginSnapshot();
-    task.step(Number.POSITIVE_INFINITY);
-    return task.result();
+    const ledger = this.current.snapshot();
+    const snapshot: LedgerStateMachineSnapshot = {
+      format: LEDGER_STATE_MACHINE_FORMAT,
+      appliedIndex: this.lastIndex,
+      appliedTerm: this.lastTerm,
+      ledger,
+    };
+    return withEncodedJson(snapshot, snapshotJson(snapshot.appliedIndex, snapshot.appliedTerm, ledger));
   }
 
-  /** A snapshot of the state as of the last applied entry, built a step at a time (replica.ts). */
-  beginSnapshot(): SnapshotTask<LedgerStateMachineSnapshot> {
+  /**
+   * A snapshot of the state as of the last applied entry, built a step at a time (replica.ts).
+   * Its result is the JSON text only (EncodedJson): the replica keeps its latest snapshot for a
+   * long time and sends or restores it rarely, so the object form (the idempotency window as
+   * [id, packed] pairs) is not kept; restore() accepts either form.
+   */
+  beginSnapshot(): SnapshotTask<EncodedJson> {
     const appliedIndex = this.lastIndex;
     const appliedTerm = this.lastTerm;
     const ledger = this.current.beginSnapshot();
     return {
       index: appliedIndex,
       step: (entries) => ledger.step(entries),
-      result: () => {
-        const built = ledger.result();
-        const snapshot: LedgerStateMachineSnapshot = { format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm, ledger: built };
-        return withEncodedJson(
-          snapshot,
-          jsonObjectText({ format: LEDGER_STATE_MACHINE_FORMAT, appliedIndex, appliedTerm }, [["ledger", jsonOf(built)]]),
-        );
-      },
+      result: () => new EncodedJson(snapshotJson(appliedIndex, appliedTerm, ledger.result())),
     };
   }
 
   /** Replaces the whole state; throws LedgerError SNAPSHOT_INVALID (naming the field) and keeps the old state on bad data. */
-  restore(snapshot: unknown): void {
+  restore(encoded: unknown): void {
+    const snapshot = decodedJson(encoded);
     if (typeof snapshot !== "object" || snapshot === null)
       throw new LedgerError("SNAPSHOT_INVALID", "snapshot: expected an object", "snapshot");
     const record = snapshot as Record<string, unknown>;

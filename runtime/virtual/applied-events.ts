@@ -27,16 +27,29 @@ export class AppliedEventLog {
   /** When the newest folded event was applied (-1: nothing folded). */
   private foldedThroughUs = -1;
   private incompleteReason: string | null = null;
+  /** Events applied at or after this time are kept past eventsMax, up to pinnedEventsMax (a drill's window). */
+  private pinnedFromUs: number | null = null;
 
   constructor(
     readonly cell: string,
-    /** At most this many events are kept (memory bound for long runs); the older half is folded past it. */
+    /** At most this many events are kept (memory bound for long runs), unless pinned; past it the older ones are folded down to half. */
     private readonly eventsMax: number,
     private readonly onDivergence: (message: string) => void,
     private readonly nowUs: () => number = () => 0,
+    /** While pinned, events applied since the pin are kept up to this many (default 8 x eventsMax). */
+    private readonly pinnedEventsMax: number = eventsMax * 8,
   ) {
     if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2))
       throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
+  }
+
+  /**
+   * Keeps the events applied from `fromUs` on past eventsMax (up to pinnedEventsMax) so that a
+   * drill's window stays checkable while the steady-state bound stays small; null releases it
+   * (the next event folds back down to eventsMax / 2).
+   */
+  pin(fromUs: number | null): void {
+    this.pinnedFromUs = fromUs;
   }
 
   /** Events kept in memory (at most eventsMax). */
@@ -67,7 +80,12 @@ export class AppliedEventLog {
       this.incompleteReason = `${replica} applied event ${eventIndex} of ${this.cell} before anyone applied event ${end}`;
       return;
     }
-    if (this.events.length >= this.eventsMax) this.fold(Math.floor(this.eventsMax / 2));
+    if (this.events.length >= this.eventsMax) {
+      let count = this.events.length - Math.floor(this.eventsMax / 2);
+      if (this.pinnedFromUs !== null && this.events.length < this.pinnedEventsMax)
+        count = Math.min(count, this.countAppliedBefore(this.pinnedFromUs));
+      if (count > 0) this.fold(count);
+    }
     this.events.push(event);
     this.hashes.push(hashPrefix(hash));
     this.appliedUs.push(this.nowUs());
@@ -92,6 +110,18 @@ export class AppliedEventLog {
       initialBalance,
     }));
     return { complete: true, events: [...opens, ...this.events] };
+  }
+
+  /** Kept events applied before `timeUs` (appliedUs never decreases). */
+  private countAppliedBefore(timeUs: number): number {
+    let low = 0;
+    let high = this.appliedUs.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.appliedUs[middle] as number) < timeUs) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   private fold(count: number): void {

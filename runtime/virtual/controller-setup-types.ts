@@ -36,6 +36,12 @@ export interface SetupOptions {
   readonly warmupUs?: number;
   /** Smaller bounds make a test reach them in seconds of simulated time. */
   readonly bounds?: Partial<RunningWorldBounds>;
+  /**
+   * How a drill's checks yield between steps so the API answers meanwhile (drill-runner.ts
+   * deferCheckStep). Default: the next step after pending I/O (setImmediate); null: all at once,
+   * inside the world's timer (a caller that runs the world without yielding to I/O).
+   */
+  readonly deferDrillCheckStep?: ((step: () => void) => void) | null;
 }
 
 export interface ControllerSetup {

@@ -19,6 +19,7 @@ import type { RoutingVersion } from "../../controller/routing.js";
 import type { AuditEntry, StopConditionsRecord } from "../../domain/records.js";
 import { stopSummary } from "../../chaos/drill/result.js";
 import type { StopConditions } from "../../chaos/drill/stop.js";
+import type { Op } from "../../harness/history.js";
 
 /** How often progress is published while a drill runs (simulated). */
 export const drillProgressPeriodUs = 1_000_000;
@@ -36,6 +37,8 @@ export interface ChaosDrillDependencies {
   readonly chartOriginUs?: () => number;
   /** The online count of lost acknowledged transfers (the lostAckedTransfersMax stop condition). */
   readonly lostAckedTransfers?: () => number | null;
+  /** Runs a drill's next check step later (drill-runner.ts StartDrillOptions.deferCheckStep); absent: all at once. */
+  readonly deferCheckStep?: (step: () => void) => void;
 }
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
@@ -70,13 +73,13 @@ export class ChaosDrillService implements DrillService {
   }
 
   /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
-  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string): string {
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string, history: readonly Op[]): string {
     const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
     const fromMs = fromUs / 1000;
     const inWindow = (atMs: number): boolean => atMs >= fromMs;
     const report = buildDrillReport({
       result,
-      history: this.dependencies.virtual.recorder.since(fromUs),
+      history,
       startUs,
       durationMs: drillDurationMs(drill),
       rtoMsMax: drill.expect.rtoMsMax,
@@ -121,11 +124,12 @@ export class ChaosDrillService implements DrillService {
         defaultStop: stopConditionsOfRecord(options?.defaultStop),
         prediction: options?.prediction ?? null,
         ...(lost === undefined ? {} : { lostAckedTransfers: lost }),
+        ...(this.dependencies.deferCheckStep === undefined ? {} : { deferCheckStep: this.dependencies.deferCheckStep }),
       },
-      (result) => {
+      (result, history) => {
         finished = true;
         if (progressTimer !== null) clock.cancelTimer(progressTimer);
-        callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId)));
+        callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId, history)));
       },
     );
     const publishProgress = (): void => {

@@ -87,7 +87,10 @@ export class VirtualRuntime implements Runtime {
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
-    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax, options.historyPinnedOpsMax);
+    // A drill's pin on the history pins the harness's applied-event logs too: both must hold its window.
+    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax, options.historyPinnedOpsMax, (fromUs) => {
+      for (const log of this.appliedEvents.values()) log.pin(fromUs);
+    });
     this.world = new World({ seed: options.seed, config: this.config, ...(options.worldLog !== undefined && { log: options.worldLog }) });
     this.clock = new VirtualClock(this.world.scheduler);
     const cellsConfig = this.config.cells;

@@ -27,11 +27,14 @@ export class HistoryRecorder {
     private readonly opsMax = 5_000_000,
     private readonly retainOpsMax?: number,
     private readonly pinnedOpsMax: number = retainOpsMax === undefined ? opsMax : retainOpsMax * 4,
+    /** Told of every pin and release (the virtual runtime pins its applied-event logs with the history). */
+    private readonly onPin?: (fromUs: number | null) => void,
   ) {}
 
   /** Keeps the ops from `fromUs` on past retainOpsMax (up to pinnedOpsMax); null releases the pin. */
   pin(fromUs: number | null): void {
     this.pinnedFromUs = fromUs;
+    this.onPin?.(fromUs);
   }
 
   /** Whether every op at or after `timeUs` is still held (nothing that recent was dropped). */

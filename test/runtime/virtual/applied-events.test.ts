@@ -83,6 +83,45 @@ describe("the harness's applied-event log", () => {
     expect(balancesAtWindowStart).not.toBeNull();
   });
 
+  it("keeps a pinned window past its bound (a drill), up to the pinned maximum, and folds back once released", () => {
+    let nowUs = 0;
+    const log = new AppliedEventLog(
+      "cell-1",
+      100,
+      () => {},
+      () => nowUs,
+      1_000,
+    );
+    log.observe("r1", 0, { type: "AccountOpened", account: "a", initialBalance: 1_000_000 }, "a0");
+    log.observe("r1", 1, { type: "AccountOpened", account: "b", initialBalance: 0 }, "b0");
+    const transfer = (index: number): LedgerEventBody => ({ type: "TransferPosted", id: `t${index}`, from: "a", to: "b", amount: 1 });
+    let index = 2;
+    const advanceTo = (end: number): void => {
+      for (; index < end; index++) {
+        nowUs = index * 1_000;
+        log.observe("r1", index, transfer(index), index.toString(16).padStart(16, "0"));
+      }
+    };
+    advanceTo(1_000);
+    expect(log.keptEvents).toBeLessThanOrEqual(100);
+    const pinnedFromUs = nowUs - 20_000; // 20 events back: still kept
+    log.pin(pinnedFromUs);
+    advanceTo(1_500);
+    // 500 events later: without the pin at most 100 would be kept, and the window would be folded.
+    expect(log.keptEvents).toBeGreaterThan(500);
+    const window = log.log(pinnedFromUs);
+    if (!window.complete) throw new Error(window.reason);
+    expect(window.events.filter((event) => event.type === "TransferPosted")).toHaveLength(1_500 - pinnedFromUs / 1_000);
+    // The pinned maximum still bounds it.
+    advanceTo(5_000);
+    expect(log.keptEvents).toBeLessThanOrEqual(1_000);
+    expect(log.log(pinnedFromUs).complete).toBe(false);
+    // Released: back within the steady bound at the next event.
+    log.pin(null);
+    advanceTo(5_001);
+    expect(log.keptEvents).toBeLessThanOrEqual(100);
+  });
+
   it("still flags a divergence at an index it keeps after folding", () => {
     const divergences: string[] = [];
     const log = new AppliedEventLog("cell-1", 4, (message) => divergences.push(message));

@@ -34,6 +34,7 @@ export async function startRealHarness(options: {
   gatewayOpsPerSecondMax?: number;
   admissionOpsPerSecond?: number;
   bounds?: Partial<RunningWorldBounds>;
+  deferDrillCheckStep?: ((step: () => void) => void) | null;
 }): Promise<RealHarness> {
   const { defaultAdmission } = await import("../../../runtime/virtual/controller-setup.js");
   const setup = setupController({
@@ -42,6 +43,7 @@ export async function startRealHarness(options: {
     wallTimeIso: () => "2026-01-01T00:00:00.000Z",
     opsPerSecond: options.opsPerSecond ?? 300,
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
+    ...(options.deferDrillCheckStep === undefined ? {} : { deferDrillCheckStep: options.deferDrillCheckStep }),
     ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
     ...(options.admissionOpsPerSecond === undefined
       ? {}
