@@ -18,6 +18,7 @@ import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
+import { bugOn, type InjectedBugs } from "./bugs.js";
 
 /** A snapshot being built a step at a time: the state as of entry `index` (ledger/state-machine.ts). */
 export interface SnapshotTask {
@@ -87,6 +88,11 @@ export interface ReplicaOptions {
    * ReadIndex, so a deposed leader answers stale reads. Never set outside tests.
    */
   readonly unsafeLocalReads?: boolean;
+  /**
+   * BUG INJECTION for the harness's own tests only (cells/bugs.ts): the deliberate bugs of this
+   * replica, its Raft core, its storage and its ledger. Absent in every normal run.
+   */
+  readonly bugs?: InjectedBugs;
 }
 
 export interface ReplicaDependencies {
@@ -204,7 +210,11 @@ export class Replica {
     if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1)
       throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
     this.storage = new RaftStorage(
-      { walFile: options.walFile ?? `raft-${options.id}.wal`, snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap` },
+      {
+        walFile: options.walFile ?? `raft-${options.id}.wal`,
+        snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap`,
+        ...(bugOn(options.bugs, "wal-torn-tail-kept") && { keepTornTail: true }),
+      },
       dependencies.disk,
       dependencies.log,
     );
@@ -226,6 +236,7 @@ export class Replica {
         ...(options.raft.preVote !== undefined && { preVote: options.raft.preVote }),
         ...(options.raft.checkQuorum !== undefined && { checkQuorum: options.raft.checkQuorum }),
         ...(options.raft.electionOrder !== undefined && { electionOrder: options.raft.electionOrder.map(nodeId) }),
+        ...(options.bugs !== undefined && { bugs: options.bugs }),
       };
       try {
         this.node = new RaftNode(raftOptions, { random: dependencies.random.fork("raft"), log: dependencies.log }, state);
@@ -275,10 +286,15 @@ export class Replica {
   read(callback: (outcome: ReadOutcome) => void): void {
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
-    if (this.options.unsafeLocalReads === true) {
+    if (this.options.unsafeLocalReads === true || bugOn(this.options.bugs, "stale-local-read")) {
       const status = node.status();
       if (status.role === "leader") return callback({ ok: true, index: status.applied });
       return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: status.leader } });
+    }
+    if (bugOn(this.options.bugs, "lease-read-unbounded-clock") && node.inLease()) {
+      // The injected bug: a leader in its lease reads locally, trusting that no other leader can
+      // exist before its own ticks say the lease ran out; no bound on how far its clock may drift.
+      return callback({ ok: true, index: node.appliedIndex });
     }
     if (this.pendingReads.size >= this.pendingRequestsMax)
       return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
@@ -416,8 +432,32 @@ export class Replica {
         this.processReady();
       });
     };
+    if (mustPersist && bugOn(this.options.bugs, "ack-before-fsync")) return this.ackBeforeFsync(node, ready, early);
     if (mustPersist) this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
     else persisted(null);
+  }
+
+  /**
+   * The injected bug "ack-before-fsync" (cells/bugs.ts): votes, acknowledgements, the leader's
+   * own count toward commit and the answers to clients all go out while the WAL append is still
+   * being fsynced (the Ready loop still waits for it, so at most one Ready is at risk); a crash
+   * in between forgets what was promised.
+   */
+  private ackBeforeFsync(node: RaftNode, ready: Ready, early: readonly Message[]): void {
+    for (const message of ready.messages) {
+      if (!early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+    }
+    if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+    this.apply(ready);
+    node.advance(ready);
+    this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      if (this.phase !== "running") return;
+      this.maybeCompact(node, () => {
+        this.busy = false;
+        this.processReady();
+      });
+    });
   }
 
   private apply(ready: Ready): void {

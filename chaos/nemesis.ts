@@ -8,7 +8,18 @@ import type { TimerHandle } from "../ground/ports.js";
 import type { Random } from "../ground/random.js";
 import { FaultManager, type FaultEvent } from "./fault-manager.js";
 
-export const NEMESIS_FAMILIES = ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"] as const;
+export const NEMESIS_FAMILIES = [
+  "partition",
+  "kill",
+  "pause",
+  "disk",
+  "clock",
+  "latency",
+  "loss",
+  "dc-outage",
+  "region-outage",
+  "power-loss",
+] as const;
 export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
 
 export interface NemesisOptions {
@@ -101,6 +112,10 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
       return { type: "dc-outage", target: { datacenter: random.pick(datacenters) }, durationMs: duration };
     case "region-outage":
       return { type: "region-outage", target: { region: random.pick(regions) }, durationMs: duration };
+    case "power-loss":
+      // Every replica of one cell crashes at once (a shared power feed, a bad kernel rollout):
+      // each keeps only what it fsynced, so any promise made before an fsync is put to the test.
+      return { type: "kill", target: { cell: random.pick(cells), select: "all" }, durationMs: duration };
   }
 }
 

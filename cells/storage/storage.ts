@@ -25,6 +25,11 @@ export interface RaftStorageOptions {
   readonly snapshotFile: string;
   /** Bound on queued storage operations; the replica never has more than a few in flight. */
   readonly operationsQueuedMax?: number;
+  /**
+   * BUG INJECTION (cells/bugs.ts "wal-torn-tail-kept"), harness tests only: recovery leaves a
+   * torn tail in place, so the next records are appended after the garbage.
+   */
+  readonly keepTornTail?: boolean;
 }
 
 export type StorageFailure =
@@ -106,6 +111,10 @@ export class RaftStorage {
           if (replay.code === "CORRUPTED") return finish(this.fail({ code: "CORRUPTED", reason: replay.reason }));
           this.walBytes = replay.validBytes;
           if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
+          if (this.options.keepTornTail === true) {
+            this.walBytes = bytes.length;
+            return finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
+          }
           this.log.event("warn", "storage.wal.tornTail", {
             file: this.options.walFile,
             validBytes: replay.validBytes,
