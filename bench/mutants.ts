@@ -25,6 +25,21 @@ interface BugReport {
 
 function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugReport {
   const startedMs = performance.now();
+  if (entry.reachable === false) {
+    return {
+      bug: entry.name,
+      layer: entry.layer,
+      nemesis: entry.nemesis.join(","),
+      caught: false,
+      firstFailingSeed: null,
+      seedsTried: 0,
+      caughtBy: [],
+      detail: `not run: ${entry.gap ?? "the catalogue's world does not reach this switch"}`,
+      reproduce: null,
+      controlViolations: null,
+      wallMs: 0,
+    };
+  }
   for (let seed = 1; seed <= MUTANTS_SEEDS_MAX; seed++) {
     progress(`${entry.name}: seed ${seed}`);
     const run = runMutant(entry, seed, true);
@@ -53,7 +68,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
     firstFailingSeed: null,
     seedsTried: MUTANTS_SEEDS_MAX,
     caughtBy: [],
-    detail: null,
+    detail: entry.gap ?? null,
     reproduce: null,
     controlViolations: null,
     wallMs: Math.round(performance.now() - startedMs),

@@ -139,6 +139,8 @@ interface Pending<T> {
 const REQUEST_TIMEOUT_US_DEFAULT = 2_000_000;
 const PENDING_REQUESTS_MAX_DEFAULT = 10_000;
 const SNAPSHOT_ENTRIES_DEFAULT = 10_000;
+/** Under the injected bug "ack-before-fsync": saves in flight before the Ready loop waits. */
+const ACK_BEFORE_FSYNC_SAVES_MAX = 16;
 /** Work per snapshot step (for the ledger: idempotency entries, a few milliseconds). */
 const SNAPSHOT_STEP_UNITS_DEFAULT = 4096;
 
@@ -190,6 +192,9 @@ export class Replica {
   /** The snapshot being built and written between Readies (null: none). */
   private snapshotting: Snapshotting | null = null;
   private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
+  /** Saves not yet durable (only the injected bug "ack-before-fsync" has more than one). */
+  private savesUnsynced = 0;
+  private blockedOnSaves = false;
 
   constructor(
     private readonly options: ReplicaOptions,
@@ -450,13 +455,25 @@ export class Replica {
     if (ready.hardState !== null) this.persistedHardState = ready.hardState;
     this.apply(ready);
     node.advance(ready);
+    this.savesUnsynced++;
     this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
+      this.savesUnsynced--;
       if (failure !== null) return this.stop("failed", describeFailure(failure));
-      if (this.phase !== "running") return;
+      if (this.phase !== "running" || !this.blockedOnSaves) return;
+      this.blockedOnSaves = false;
       this.maybeCompact(node, () => {
         this.busy = false;
         this.processReady();
       });
+    });
+    // The Ready loop goes on without waiting (a few saves at most in flight: the storage queue is bounded).
+    if (this.savesUnsynced >= ACK_BEFORE_FSYNC_SAVES_MAX) {
+      this.blockedOnSaves = true; // the next save's completion resumes it
+      return;
+    }
+    this.maybeCompact(node, () => {
+      this.busy = false;
+      this.processReady();
     });
   }
 

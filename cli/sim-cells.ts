@@ -23,7 +23,7 @@ export function parseBugs(text: string | undefined): InjectedBugs | undefined {
   return new Set(names as BugName[]);
 }
 
-async function loadNemesis(names: string, intervalUs: number | undefined): Promise<Nemesis> {
+async function loadNemesis(names: string, intervalUs: number | undefined, faultUs: number | undefined): Promise<Nemesis> {
   const list = names
     .split(",")
     .map((name) => name.trim())
@@ -31,7 +31,7 @@ async function loadNemesis(names: string, intervalUs: number | undefined): Promi
   if (list.length === 0) throw new CliError("--nemesis: expected a comma-separated list of fault names", 2);
   const module = (await import("../chaos/nemesis.js")) as typeof import("../chaos/nemesis.js");
   try {
-    return module.nemesisFor(list, intervalUs);
+    return module.nemesisFor(list, intervalUs, faultUs);
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error), 2);
   }
@@ -49,7 +49,8 @@ function parseDurationUsFlag(text: string, field: string): number {
 
 export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<number> {
   const intervalUs = flags.nemesisInterval === undefined ? undefined : parseDurationUsFlag(flags.nemesisInterval, "--nemesis-interval");
-  const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis, intervalUs) : undefined;
+  const faultUs = flags.nemesisFault === undefined ? undefined : parseDurationUsFlag(flags.nemesisFault, "--nemesis-fault");
+  const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis, intervalUs, faultUs) : undefined;
   const bugs = parseBugs(flags.bug);
   if (flags.reportHtml !== undefined && flags.check !== true)
     throw new CliError("--report-html: needs --check (the report shows a checker's violation)", 2);

@@ -16,6 +16,7 @@ export interface CellsSimFlags extends SimFlags {
   /** Deliberate bugs (cells/bugs.ts), comma-separated: the harness's own tests only. */
   bug?: string;
   nemesisInterval?: string;
+  nemesisFault?: string;
   reportHtml?: string;
 }
 
@@ -25,6 +26,7 @@ export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
   if (flags.config) parts.push(`--config ${flags.config}`);
   if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
   if (flags.nemesisInterval) parts.push(`--nemesis-interval ${flags.nemesisInterval}`);
+  if (flags.nemesisFault) parts.push(`--nemesis-fault ${flags.nemesisFault}`);
   if (flags.bug) parts.push(`--bug ${flags.bug}`);
   if (flags.check) parts.push("--check");
   return parts.join(" ");

@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option("--duration <d>", "simulated time (60s, 250ms, 2m)", "60s")
     .option("--nemesis <names>", "comma-separated faults: partition,kill,disk,region-outage,clock,...")
     .option("--nemesis-interval <d>", "time between nemesis faults, each lasting half of it (default 10s)")
+    .option("--nemesis-fault <d>", "how long each nemesis fault lasts; longer than the interval, faults overlap")
     .option("--check", "heal, drain and run every checker over the history (liveness included); exit 1 on a violation")
     .option("--bug <names>", "switch on deliberate bugs (docs/harness.md), comma-separated: to show the checkers catch them")
     .option("--report-html <file>", "with --check: on a violation, write a one-page HTML report of it there")

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { badInput, CliError } from "./errors.js";
 import { formatCountProgress, progressLine } from "./progress.js";
 import { parseDurationFlag } from "./sim.js";
+import { parseDurationUs } from "../ground/duration.js";
 
 interface SwarmFlags {
   seeds: string;
@@ -16,6 +17,9 @@ interface SwarmFlags {
   duration: string;
   config?: string;
   json?: boolean;
+  bug?: string;
+  nemesisInterval?: string;
+  nemesisFault?: string;
 }
 
 interface SeedResult {
@@ -44,6 +48,9 @@ function runSeed(seed: number, flags: SwarmFlags): Promise<SeedResult> {
   const args = ["sim", "--seed", String(seed), "--duration", flags.duration, "--check", "--json"];
   if (flags.nemesis) args.push("--nemesis", flags.nemesis);
   if (flags.config) args.push("--config", flags.config);
+  if (flags.nemesisInterval) args.push("--nemesis-interval", flags.nemesisInterval);
+  if (flags.nemesisFault) args.push("--nemesis-fault", flags.nemesisFault);
+  if (flags.bug) args.push("--bug", flags.bug);
   const reproduce = `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
   const startedMs = performance.now();
   return new Promise((resolve) => {
@@ -75,6 +82,9 @@ export function register(program: Command): void {
     .option("--jobs <n>", "parallel worker processes (default: CPUs)")
     .option("--duration <d>", "simulated time per seed", "10s")
     .option("--config <file>", "world configuration")
+    .option("--nemesis-interval <d>", "time between nemesis faults, as for ldc sim")
+    .option("--nemesis-fault <d>", "how long each nemesis fault lasts, as for ldc sim")
+    .option("--bug <names>", "switch on deliberate bugs in every seed (docs/harness.md), as for ldc sim")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);
@@ -85,6 +95,21 @@ export function register(program: Command): void {
         const { parseNemesisNames } = await import("../chaos/nemesis.js");
         try {
           parseNemesisNames(flags.nemesis);
+        } catch (error) {
+          throw new CliError((error as Error).message, 2);
+        }
+      }
+      if (flags.bug !== undefined) {
+        const { parseBugs } = await import("./sim-cells.js");
+        parseBugs(flags.bug);
+      }
+      for (const [field, text] of [
+        ["--nemesis-interval", flags.nemesisInterval],
+        ["--nemesis-fault", flags.nemesisFault],
+      ] as const) {
+        if (text === undefined) continue;
+        try {
+          parseDurationUs(text, field);
         } catch (error) {
           throw new CliError((error as Error).message, 2);
         }

@@ -304,7 +304,7 @@ ${focus.lastPlaced.length > 0 ? `<dt>Last operations placed</dt><dd><ol>${focus.
 <dt>Window shown</dt><dd id="window">${(focus.windowStartUs / 1000).toFixed(3)} ms to ${(focus.windowEndUs / 1000).toFixed(3)} ms simulated, ${focus.ops.length} operations</dd>
 <dt>Reproduce</dt><dd><code>${escape(input.reproduce)}</code></dd>
 </dl>
-<p class="legend"><span style="background:${ROLE_COLOURS.placed}">placed (in the prefix)</span><span style="background:${ROLE_COLOURS.unplaceable}">cannot be placed</span><span style="background:${ROLE_COLOURS.concurrent}">concurrent, unplaced</span><span style="background:${ROLE_COLOURS.other}">later or failed</span> dashed: no answer (outcome unknown)</p>
+<p class="legend"><span style="background:${ROLE_COLOURS.placed}">placed (in the prefix)</span><span style="background:${ROLE_COLOURS.unplaceable}">cannot be placed</span><span style="background:${ROLE_COLOURS.concurrent}">it conflicts with (or concurrent, unplaced)</span><span style="background:${ROLE_COLOURS.other}">later or failed</span> dashed: no answer (outcome unknown)</p>
 ${svgOf(focus)}
 </body></html>
 `;

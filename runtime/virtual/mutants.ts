@@ -37,6 +37,7 @@ export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug
     `--duration ${MUTANTS_DURATION_US / 1_000_000}s`,
     `--nemesis ${entry.nemesis.join(",")}`,
     `--nemesis-interval ${MUTANTS_NEMESIS_INTERVAL_US / 1_000_000}s`,
+    ...(entry.faultUs !== undefined ? [`--nemesis-fault ${entry.faultUs / 1000}ms`] : []),
     "--check",
     ...(withBug ? [`--bug ${entry.name}`] : []),
   ].join(" ");
@@ -46,13 +47,15 @@ export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): M
   const startedMs = performance.now();
   const config = parseWorldConfig(MUTANTS_WORLD);
   const bug = withBug ? entry.name : null;
+  // Outside the try: a bad mix is a mistake in the catalogue, not a catch.
+  const nemesis = nemesisFor(entry.nemesis, MUTANTS_NEMESIS_INTERVAL_US, entry.faultUs);
   try {
     const result = runCells({
       config,
       seed,
       durationUs: MUTANTS_DURATION_US,
       check: true,
-      nemesis: nemesisFor(entry.nemesis, MUTANTS_NEMESIS_INTERVAL_US),
+      nemesis,
       ...(bug !== null && { bugs: new Set([bug]) }),
     });
     const caughtBy = catchersOf(result.verdicts, result.invariantViolations, null);

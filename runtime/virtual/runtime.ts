@@ -455,15 +455,21 @@ export class VirtualRuntime implements Runtime {
     };
   }
 
+  /**
+   * Users go to the region of the newest leader: while a deposed leader cut off by a partition
+   * still believes it leads, its successor (higher term) is the one that can commit, as a
+   * controller that compares terms would route.
+   */
   private refreshLeaderRegions(): void {
     for (const cell of this.placement.cells) {
+      let newest: { region: string; term: number } | null = null;
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
-        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.role === "leader") {
-          this.leaderRegions.set(cell.cell, replica.region);
-          break;
-        }
+        if (node === undefined || this.world.state(replica.replica) !== "running" || node.replica.role !== "leader") continue;
+        const term = node.replica.term ?? 0;
+        if (newest === null || term > newest.term) newest = { region: replica.region, term };
       }
+      if (newest !== null) this.leaderRegions.set(cell.cell, newest.region);
     }
   }
 
