@@ -22,6 +22,7 @@ import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
 import { jsonOf } from "./encoded-json.js";
+import { bugOn, type InjectedBugs } from "./bugs.js";
 
 /** A snapshot being built a step at a time: the state as of entry `index` (ledger/state-machine.ts). */
 export interface SnapshotTask {
@@ -91,6 +92,11 @@ export interface ReplicaOptions {
    * ReadIndex, so a deposed leader answers stale reads. Never set outside tests.
    */
   readonly unsafeLocalReads?: boolean;
+  /**
+   * BUG INJECTION for the harness's own tests only (cells/bugs.ts): the deliberate bugs of this
+   * replica, its Raft core, its storage and its ledger. Absent in every normal run.
+   */
+  readonly bugs?: InjectedBugs;
 }
 
 export interface ReplicaDependencies {
@@ -137,6 +143,8 @@ interface Pending<T> {
 const REQUEST_TIMEOUT_US_DEFAULT = 2_000_000;
 const PENDING_REQUESTS_MAX_DEFAULT = 10_000;
 const SNAPSHOT_ENTRIES_DEFAULT = 10_000;
+/** Under the injected bug "ack-before-fsync": saves in flight before the Ready loop waits. */
+const ACK_BEFORE_FSYNC_SAVES_MAX = 16;
 /** Work per snapshot step (for the ledger: idempotency entries, a few milliseconds). */
 const SNAPSHOT_STEP_UNITS_DEFAULT = 4096;
 
@@ -190,6 +198,9 @@ export class Replica {
   /** The repair's end is being made durable (RaftStorage.markRepaired). */
   private markingRepaired = false;
   private readonly startCallbacks: ((phase: ReplicaPhase) => void)[] = [];
+  /** Saves not yet durable (only the injected bug "ack-before-fsync" has more than one). */
+  private savesUnsynced = 0;
+  private blockedOnSaves = false;
 
   constructor(
     private readonly options: ReplicaOptions,
@@ -210,7 +221,11 @@ export class Replica {
     if (!Number.isSafeInteger(options.raft.tickUs) || options.raft.tickUs < 1)
       throw new RangeError(`raft.tickUs: expected a positive integer, got ${options.raft.tickUs}`);
     this.storage = new RaftStorage(
-      { walFile: options.walFile ?? `raft-${options.id}.wal`, snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap` },
+      {
+        walFile: options.walFile ?? `raft-${options.id}.wal`,
+        snapshotFile: options.snapshotFile ?? `raft-${options.id}.snap`,
+        ...(bugOn(options.bugs, "wal-torn-tail-kept") && { keepTornTail: true }),
+      },
       dependencies.disk,
       dependencies.log,
     );
@@ -232,6 +247,7 @@ export class Replica {
         ...(options.raft.preVote !== undefined && { preVote: options.raft.preVote }),
         ...(options.raft.checkQuorum !== undefined && { checkQuorum: options.raft.checkQuorum }),
         ...(options.raft.electionOrder !== undefined && { electionOrder: options.raft.electionOrder.map(nodeId) }),
+        ...(options.bugs !== undefined && { bugs: options.bugs }),
       };
       try {
         const repair = state.repair ?? null;
@@ -293,10 +309,15 @@ export class Replica {
   read(callback: (outcome: ReadOutcome) => void): void {
     const node = this.runningNode();
     if (node === null) return callback({ ok: false, error: this.unavailable() });
-    if (this.options.unsafeLocalReads === true) {
+    if (this.options.unsafeLocalReads === true || bugOn(this.options.bugs, "stale-local-read")) {
       const status = node.status();
       if (status.role === "leader") return callback({ ok: true, index: status.applied });
       return callback({ ok: false, error: { code: "NOT_LEADER", leaderHint: status.leader } });
+    }
+    if (bugOn(this.options.bugs, "lease-read-unbounded-clock") && node.inLease()) {
+      // The injected bug: a leader in its lease reads locally, trusting that no other leader can
+      // exist before its own ticks say the lease ran out; no bound on how far its clock may drift.
+      return callback({ ok: true, index: node.appliedIndex });
     }
     if (this.pendingReads.size >= this.pendingRequestsMax)
       return callback({ ok: false, error: { code: "OVERLOADED", message: `pendingRequestsMax (${this.pendingRequestsMax}) reached` } });
@@ -456,8 +477,44 @@ export class Replica {
         this.processReady();
       });
     };
+    if (mustPersist && bugOn(this.options.bugs, "ack-before-fsync")) return this.ackBeforeFsync(node, ready, early);
     if (mustPersist) this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
     else persisted(null);
+  }
+
+  /**
+   * The injected bug "ack-before-fsync" (cells/bugs.ts): votes, acknowledgements, the leader's
+   * own count toward commit and the answers to clients all go out while the WAL append is still
+   * being fsynced (the Ready loop still waits for it, so at most one Ready is at risk); a crash
+   * in between forgets what was promised.
+   */
+  private ackBeforeFsync(node: RaftNode, ready: Ready, early: readonly Message[]): void {
+    for (const message of ready.messages) {
+      if (!early.includes(message)) this.dependencies.transport.send(message.to, message, messageSizeBytes(message));
+    }
+    if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+    this.apply(ready);
+    node.advance(ready);
+    this.savesUnsynced++;
+    this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
+      this.savesUnsynced--;
+      if (failure !== null) return this.stop("failed", describeFailure(failure));
+      if (this.phase !== "running" || !this.blockedOnSaves) return;
+      this.blockedOnSaves = false;
+      this.maybeCompact(node, () => {
+        this.busy = false;
+        this.processReady();
+      });
+    });
+    // The Ready loop goes on without waiting (a few saves at most in flight: the storage queue is bounded).
+    if (this.savesUnsynced >= ACK_BEFORE_FSYNC_SAVES_MAX) {
+      this.blockedOnSaves = true; // the next save's completion resumes it
+      return;
+    }
+    this.maybeCompact(node, () => {
+      this.busy = false;
+      this.processReady();
+    });
   }
 
   private apply(ready: Ready): void {

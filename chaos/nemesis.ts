@@ -8,7 +8,18 @@ import type { TimerHandle } from "../ground/ports.js";
 import type { Random } from "../ground/random.js";
 import { FaultManager, type FaultEvent } from "./fault-manager.js";
 
-export const NEMESIS_FAMILIES = ["partition", "kill", "pause", "disk", "clock", "latency", "loss", "dc-outage", "region-outage"] as const;
+export const NEMESIS_FAMILIES = [
+  "partition",
+  "kill",
+  "pause",
+  "disk",
+  "clock",
+  "latency",
+  "loss",
+  "dc-outage",
+  "region-outage",
+  "power-loss",
+] as const;
 export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
 
 export interface NemesisOptions {
@@ -17,6 +28,11 @@ export interface NemesisOptions {
   readonly endUs: number;
   /** How long each fault lasts; default half the interval, so the cluster gets time to recover. */
   readonly faultUs?: number;
+  /**
+   * Let a fault outlast the interval, so the next one overlaps it (a partition while a clock
+   * drifts or a process is paused). Without it a fault is cut to the interval.
+   */
+  readonly overlap?: boolean;
   /** Origin recorded on the faults (drills spot foreign faults by it). */
   readonly origin?: string;
   /** An array the windows are appended to as faults are injected (and corrected as they end). */
@@ -101,6 +117,10 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
       return { type: "dc-outage", target: { datacenter: random.pick(datacenters) }, durationMs: duration };
     case "region-outage":
       return { type: "region-outage", target: { region: random.pick(regions) }, durationMs: duration };
+    case "power-loss":
+      // Every replica of one cell crashes at once (a shared power feed, a bad kernel rollout):
+      // each keeps only what it fsynced, so any promise made before an fsync is put to the test.
+      return { type: "kill", target: { cell: random.pick(cells), select: "all" }, durationMs: duration };
   }
 }
 
@@ -123,7 +143,10 @@ export function scheduleNemesis(
   const clock = cluster.clock;
   const random = cluster.random.fork("nemesis");
   const origin = options.origin ?? "nemesis";
-  const faultUs = Math.min(options.faultUs ?? Math.floor(options.intervalUs / 2), options.intervalUs);
+  const faultUs =
+    options.overlap === true && options.faultUs !== undefined
+      ? options.faultUs
+      : Math.min(options.faultUs ?? Math.floor(options.intervalUs / 2), options.intervalUs);
   const open = new Map<string, FaultWindow>();
   const closed: FaultWindow[] = [];
   const skipped: string[] = [];
@@ -198,11 +221,19 @@ export const NEMESIS_INTERVAL_US_DEFAULT = 10_000_000;
 export function nemesisFor(
   names: readonly string[],
   intervalUs = NEMESIS_INTERVAL_US_DEFAULT,
+  /** Given: each fault lasts this long, overlapping the next ones when longer than the interval. */
+  faultUs?: number,
 ): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
   const families = parseNemesisNames(names.join(","));
   return (target, window) => {
     const live: FaultWindow[] = [];
-    scheduleNemesis(target, families, { intervalUs, startUs: window.startUs, endUs: window.endUs, live });
+    scheduleNemesis(target, families, {
+      intervalUs,
+      startUs: window.startUs,
+      endUs: window.endUs,
+      live,
+      ...(faultUs !== undefined && { faultUs, overlap: true }),
+    });
     return live;
   };
 }

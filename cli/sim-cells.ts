@@ -3,11 +3,27 @@
 // latency and leaders; `--json` prints one object; a violation prints the reproducing command.
 
 import type { WorldConfig } from "../domain/config.js";
-import { runCells, type Nemesis } from "../runtime/virtual/run.js";
+import { runCells, type CellsRunResult, type Nemesis } from "../runtime/virtual/run.js";
+import { BUG_NAMES, isBugName, type BugName, type InjectedBugs } from "../cells/bugs.js";
+import { parseDurationUs } from "../ground/duration.js";
+import { catchersOf } from "../harness/mutants.js";
 import { CliError } from "./errors.js";
 import { reproduceCommand, type CellsSimFlags } from "./sim-flags.js";
 
-async function loadNemesis(names: string): Promise<Nemesis> {
+/** Parses `--bug a,b`: exit 2 naming the unknown one. */
+export function parseBugs(text: string | undefined): InjectedBugs | undefined {
+  if (text === undefined) return undefined;
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  if (names.length === 0) throw new CliError(`--bug: expected a comma-separated list of ${BUG_NAMES.join(", ")}`, 2);
+  for (const name of names)
+    if (!isBugName(name)) throw new CliError(`--bug: unknown bug "${name}"; expected one of ${BUG_NAMES.join(", ")}`, 2);
+  return new Set(names as BugName[]);
+}
+
+async function loadNemesis(names: string, intervalUs: number | undefined, faultUs: number | undefined): Promise<Nemesis> {
   const list = names
     .split(",")
     .map((name) => name.trim())
@@ -15,20 +31,68 @@ async function loadNemesis(names: string): Promise<Nemesis> {
   if (list.length === 0) throw new CliError("--nemesis: expected a comma-separated list of fault names", 2);
   const module = (await import("../chaos/nemesis.js")) as typeof import("../chaos/nemesis.js");
   try {
-    return module.nemesisFor(list);
+    return module.nemesisFor(list, intervalUs, faultUs);
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), 2);
+  }
+}
+
+function parseDurationUsFlag(text: string, field: string): number {
+  try {
+    const us = parseDurationUs(text, field);
+    if (!(us > 0)) throw new RangeError(`${field}: expected a positive duration such as 2s or 500ms, got "${text}"`);
+    return us;
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error), 2);
   }
 }
 
 export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<number> {
-  const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis) : undefined;
+  const intervalUs = flags.nemesisInterval === undefined ? undefined : parseDurationUsFlag(flags.nemesisInterval, "--nemesis-interval");
+  const faultUs = flags.nemesisFault === undefined ? undefined : parseDurationUsFlag(flags.nemesisFault, "--nemesis-fault");
+  const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis, intervalUs, faultUs) : undefined;
+  const bugs = parseBugs(flags.bug);
+  if (flags.reportHtml !== undefined && flags.check !== true)
+    throw new CliError("--report-html: needs --check (the report shows a checker's violation)", 2);
   const startedMs = performance.now();
-  const result = runCells({ config, seed, durationUs, check: flags.check === true, ...(nemesis ? { nemesis } : {}) });
+  let result: CellsRunResult;
+  try {
+    result = runCells({
+      config,
+      seed,
+      durationUs,
+      check: flags.check === true,
+      ...(nemesis ? { nemesis } : {}),
+      ...(bugs ? { bugs } : {}),
+    });
+  } catch (error) {
+    // An assertion inside the cells (or the harness) stopped the run: a violation like any other.
+    const reproduce = reproduceCommand(flags, seed);
+    const message = error instanceof Error ? error.message : String(error);
+    if (flags.json === true)
+      process.stdout.write(`${JSON.stringify({ seed, valid: false, assertion: message, caughtBy: ["assertion"], reproduce })}\n`);
+    else process.stdout.write(`seed ${seed}: VIOLATION assertion: ${message}\nreproduce: ${reproduce}\n`);
+    process.stderr.write(`ldc: violation found; reproduce with: ${reproduce}\n`);
+    return 1;
+  }
   const wallMs = Math.round(performance.now() - startedMs);
   const verdicts = result.verdicts;
   const violated = result.invariantViolations.length > 0 || (verdicts !== undefined && verdicts.valid === false);
   const reproduce = reproduceCommand(flags, seed);
+  if (flags.reportHtml !== undefined && violated) {
+    const { failureReportHtml } = await import("../harness/failure-report.js");
+    const html = failureReportHtml({
+      history: result.virtual.recorder.history(),
+      checkers: verdicts?.checkers ?? {},
+      invariantViolations: result.invariantViolations,
+      title: `ldc sim seed ${seed}: violation`,
+      reproduce,
+    });
+    if (html !== null) {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(flags.reportHtml, html);
+    }
+  }
   if (flags.out) {
     const { writeRunReport } = await import("../runtime/virtual/report.js");
     writeRunReport(flags.out, result, { command: reproduce });
@@ -53,7 +117,8 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
             checkers: Object.fromEntries(Object.entries(verdicts.checkers).map(([name, verdict]) => [name, verdict.valid])),
           }
         : {}),
-      ...(violated ? { reproduce } : {}),
+      ...(bugs ? { bugs: [...bugs] } : {}),
+      ...(violated ? { caughtBy: catchersOf(verdicts, result.invariantViolations, null), reproduce } : {}),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {

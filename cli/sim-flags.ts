@@ -13,6 +13,11 @@ export interface CellsSimFlags extends SimFlags {
   check?: boolean;
   out?: string;
   workload?: string;
+  /** Deliberate bugs (cells/bugs.ts), comma-separated: the harness's own tests only. */
+  bug?: string;
+  nemesisInterval?: string;
+  nemesisFault?: string;
+  reportHtml?: string;
 }
 
 /** The command that reproduces a run: printed with every failure. */
@@ -20,6 +25,9 @@ export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
   const parts = ["ldc sim", `--seed ${seed}`, `--duration ${flags.duration}`];
   if (flags.config) parts.push(`--config ${flags.config}`);
   if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
+  if (flags.nemesisInterval) parts.push(`--nemesis-interval ${flags.nemesisInterval}`);
+  if (flags.nemesisFault) parts.push(`--nemesis-fault ${flags.nemesisFault}`);
+  if (flags.bug) parts.push(`--bug ${flags.bug}`);
   if (flags.check) parts.push("--check");
   return parts.join(" ");
 }

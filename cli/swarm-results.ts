@@ -11,6 +11,8 @@ export interface SwarmParameters {
   readonly duration: string;
   readonly nemesis: string | null;
   readonly config: string | null;
+  /** Further flags passed to every seed (--bug, --nemesis-interval, --nemesis-fault), or null. */
+  readonly options?: string | null;
 }
 
 export interface SeedResult extends SwarmParameters {
@@ -99,8 +101,8 @@ export function readResults(path: string, parameters: SwarmParameters): Map<numb
       throw badInput("--resume", `a JSONL file of swarm results (line ${index + 1} is not JSON)`, path);
     }
     if (!isSeedResult(parsed)) throw badInput("--resume", `a JSONL file of swarm results (line ${index + 1} is not a seed result)`, path);
-    for (const key of ["duration", "nemesis", "config"] as const) {
-      if ((parsed[key] ?? null) !== parameters[key])
+    for (const key of ["duration", "nemesis", "config", "options"] as const) {
+      if ((parsed[key] ?? null) !== (parameters[key] ?? null))
         throw badInput(
           "--resume",
           `results of the same run: line ${index + 1} has ${key} ${JSON.stringify(parsed[key] ?? null)}, this run ${JSON.stringify(parameters[key])}`,

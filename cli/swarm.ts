@@ -12,6 +12,7 @@ import { badInput, CliError } from "./errors.js";
 import { formatCountProgress, progressLine, type ProgressStream } from "./progress.js";
 import { parseDurationFlag } from "./sim.js";
 import { appendResult, readResults, seedResultOf, summarise, type SeedResult, type SwarmParameters } from "./swarm-results.js";
+import { parseDurationUs } from "../ground/duration.js";
 
 interface SwarmFlags {
   seeds: string;
@@ -21,6 +22,9 @@ interface SwarmFlags {
   config?: string;
   resume?: string;
   json?: boolean;
+  bug?: string;
+  nemesisInterval?: string;
+  nemesisFault?: string;
 }
 
 /** Parses "A..B" (inclusive); bounded so a typo cannot start a million processes. */
@@ -43,6 +47,7 @@ function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult>
   const args = ["sim", "--seed", String(seed), "--duration", parameters.duration, "--check", "--json"];
   if (parameters.nemesis !== null) args.push("--nemesis", parameters.nemesis);
   if (parameters.config !== null) args.push("--config", parameters.config);
+  if (parameters.options !== undefined && parameters.options !== null) args.push(...parameters.options.split(" "));
   const reproduce = `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
   const startedMs = performance.now();
   return new Promise((resolve) => {
@@ -84,16 +89,39 @@ export function register(program: Command): void {
     .option("--duration <d>", "simulated time per seed", "10s")
     .option("--config <file>", "world configuration")
     .option("--resume <file>", "append one JSONL result per seed to FILE and skip the seeds already in it")
+    .option("--nemesis-interval <d>", "time between nemesis faults, as for ldc sim")
+    .option("--nemesis-fault <d>", "how long each nemesis fault lasts, as for ldc sim")
+    .option("--bug <names>", "switch on deliberate bugs in every seed (docs/harness.md), as for ldc sim")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);
       parseDurationFlag(flags.duration);
       const jobs = flags.jobs === undefined ? availableParallelism() : Number(flags.jobs);
       if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > 64) throw badInput("--jobs", "an integer from 1 to 64", flags.jobs);
+      for (const [field, text] of [
+        ["--nemesis-interval", flags.nemesisInterval],
+        ["--nemesis-fault", flags.nemesisFault],
+      ] as const) {
+        if (text === undefined) continue;
+        try {
+          parseDurationUs(text, field);
+        } catch (error) {
+          throw new CliError((error as Error).message, 2);
+        }
+      }
+      if (flags.bug !== undefined) {
+        const { parseBugs } = await import("./sim-cells.js");
+        parseBugs(flags.bug);
+      }
+      const options: string[] = [];
+      if (flags.nemesisInterval !== undefined) options.push("--nemesis-interval", flags.nemesisInterval);
+      if (flags.nemesisFault !== undefined) options.push("--nemesis-fault", flags.nemesisFault);
+      if (flags.bug !== undefined) options.push("--bug", flags.bug);
       const parameters: SwarmParameters = {
         duration: flags.duration,
         nemesis: await nemesisParameter(flags.nemesis),
         config: flags.config ?? null,
+        options: options.length === 0 ? null : options.join(" "),
       };
       const earlier = flags.resume === undefined ? new Map<number, SeedResult>() : readResults(flags.resume, parameters);
       const results: SeedResult[] = [];

@@ -4,12 +4,15 @@
 import type { CellView, ReplicaView } from "../domain/cluster.js";
 import type { CapacityFigures, SafetyRuleId } from "../domain/records.js";
 import { describeShortfall, type CapacityShortfall } from "./capacity.js";
+import { bugOn, type InjectedBugs } from "../cells/bugs.js";
 
 export interface SafetyLimits {
   /** A replica further behind its leader than this may not take leadership. */
   readonly lagEntriesMax: number;
   /** Minimum simulated time between two actions on the same cell or region. */
   readonly waitPeriodMs: number;
+  /** Deliberate bugs for the harness's own tests (cells/bugs.ts); absent in every normal run. */
+  readonly bugs?: InjectedBugs;
 }
 
 export const defaultSafetyLimits: SafetyLimits = { lagEntriesMax: 64, waitPeriodMs: 30_000 };
@@ -60,7 +63,9 @@ export function chooseReplica(cell: CellView, candidates: readonly ReplicaView[]
   const others = candidates.filter((replica) => replica.id !== cell.leader?.replica);
   const up = others.filter((replica) => replica.state === "up" || replica.state === "lagging");
   if (up.length === 0) return { ok: false, refusal: { rule: "target-unavailable", error: `${cell.id} has no replica up in ${where}` } };
-  const caughtUp = up.filter((replica) => isCaughtUp(replica, limits));
+  // The injected bug "transfer-to-lagging" (cells/bugs.ts): any replica that is up will do, lag or not.
+  const lagBlind = bugOn(limits.bugs, "transfer-to-lagging");
+  const caughtUp = lagBlind ? up : up.filter((replica) => isCaughtUp(replica, limits));
   if (caughtUp.length === 0) {
     const lags = up.map((replica) => `${replica.id} lag ${replica.lag}`).join(", ");
     return {
@@ -74,7 +79,10 @@ export function chooseReplica(cell: CellView, candidates: readonly ReplicaView[]
   const perRegion = new Map<string, number>();
   for (const replica of cell.replicas) perRegion.set(replica.region, (perRegion.get(replica.region) ?? 0) + 1);
   const sorted = [...caughtUp].sort(
-    (a, b) => a.lag - b.lag || (perRegion.get(b.region) ?? 0) - (perRegion.get(a.region) ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      (lagBlind ? 0 : a.lag - b.lag) ||
+      (perRegion.get(b.region) ?? 0) - (perRegion.get(a.region) ?? 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return { ok: true, replica: sorted[0] as ReplicaView };
 }

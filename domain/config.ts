@@ -260,6 +260,29 @@ function mergeOver(base: unknown, override: unknown): unknown {
 }
 
 /**
+ * A config with fewer cells than the defaults' six (`cells.count: 1`) keeps the default leader
+ * preferences only for the cells it has: the defaults name cell-1 ... cell-6, and a preference
+ * for a cell that does not exist is an error the user did not make.
+ */
+function dropDefaultPreferencesBeyondCount(merged: unknown, input: unknown): void {
+  if (!isPlainObject(merged) || !isPlainObject(merged.cells)) return;
+  const cells = merged.cells;
+  const count = cells.count;
+  const preferences = cells.preferredLeaderRegions;
+  if (typeof count !== "number" || !isPlainObject(preferences)) return;
+  const given =
+    isPlainObject(input) && isPlainObject(input.cells) && isPlainObject(input.cells.preferredLeaderRegions)
+      ? input.cells.preferredLeaderRegions
+      : {};
+  const kept: Record<string, unknown> = {};
+  for (const [cell, region] of Object.entries(preferences)) {
+    const index = /^cell-(\d+)$/.exec(cell)?.[1];
+    if (cell in given || index === undefined || Number(index) <= count) kept[cell] = region;
+  }
+  cells.preferredLeaderRegions = kept;
+}
+
+/**
  * Validates `input` (a partial configuration: missing sections and fields take the defaults)
  * and returns the full configuration. Throws `ConfigError` naming the first bad field.
  */
@@ -268,6 +291,7 @@ export function parseWorldConfig(input: unknown): WorldConfig {
     throw new ConfigError("(root)", `expected an object, got ${shown(input)}`);
   }
   const merged = mergeOver(defaultWorldConfig(), input ?? {});
+  dropDefaultPreferencesBeyondCount(merged, input);
   const result = worldSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -2,7 +2,8 @@
 // linearizable (the ledger model, one object per cell), bank (Jepsen's semantics per cell: every
 // ok read of a cell's balances sums to its opening total), durability (every acknowledged
 // transfer exactly once in its cell's final ledger), replica agreement (equal event hash chains)
-// and availability (RTO per fault window and cell).
+// availability (RTO per fault window and cell) and, when the run observed it, liveness (every
+// cell commits again and is routed to its leader within a bound after the last heal).
 
 import type { Op } from "./history.js";
 import type { Json } from "../ground/json.js";
@@ -12,6 +13,7 @@ import { checkBank } from "./checkers/bank.js";
 import { checkDurability } from "./checkers/durability.js";
 import { checkReplicaAgreement } from "./checkers/replica-agreement.js";
 import { checkAvailability, type FaultWindow } from "./checkers/availability.js";
+import { checkLiveness, type LivenessObservations } from "./checkers/liveness.js";
 import type { FinalLedgers } from "./checkers/durability.js";
 import type { ReplicaChains } from "./checkers/replica-agreement.js";
 import type { WitnessLog } from "./checkers/ledger-witness.js";
@@ -30,12 +32,15 @@ export interface CheckableRun {
   invariantViolations(): readonly string[];
 }
 
-export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability"] as const;
+export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability", "liveness"] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
+
+type CheckerVerdict = { valid: boolean | "unknown"; [key: string]: unknown };
 
 export interface RunVerdicts {
   readonly valid: boolean | "unknown";
-  readonly checkers: Record<CheckerName, { valid: boolean | "unknown"; [key: string]: unknown }>;
+  /** Liveness is judged only for runs that observed it (CheckRunOptions.liveness). */
+  readonly checkers: Record<Exclude<CheckerName, "liveness">, CheckerVerdict> & { liveness?: CheckerVerdict };
   readonly lostAckedTransfers: number;
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
@@ -51,6 +56,8 @@ export interface CheckRunOptions {
   readonly historyFromUs?: number;
   /** The window already taken (recorder.since(historyFromUs)), when the caller needs it too. */
   readonly history?: readonly Op[];
+  /** What the runtime saw after the last heal (runtime/virtual/liveness.ts); absent: liveness is not judged. */
+  readonly liveness?: LivenessObservations;
 }
 
 function cellOf(op: Op): string | null {
@@ -113,6 +120,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
     rtoMs = worstRtoMsPerCell(verdict);
     checkers.availability = { ...verdict };
   }
+  if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
   let valid: boolean | "unknown" = violations.length === 0;
   for (const verdict of Object.values(checkers)) {
     if (verdict.valid === false) valid = false;
@@ -140,7 +148,7 @@ function opsByCell(history: readonly Op[]): Map<string, Op[]> {
   return byCell;
 }
 
-type Verdict = RunVerdicts["checkers"][CheckerName];
+type Verdict = CheckerVerdict;
 
 /**
  * The witness (the cell's own applied order) first: linear in the history. The black-box

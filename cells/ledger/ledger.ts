@@ -16,6 +16,7 @@ import { EventStore, type ChainLink as EventLink } from "./event-store.js";
 import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js";
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
+import { bugOn, type InjectedBugs } from "../bugs.js";
 import type { LedgerOutcome } from "./outcome.js";
 import {
   IdempotencyEncoder,
@@ -42,6 +43,8 @@ export interface LedgerOptions {
   readonly checkpointEventsInterval: number;
   /** Every this many events, recount all balances against the running total. */
   readonly conservationRecountEventsInterval: number;
+  /** Deliberate bugs for the harness's own tests (cells/bugs.ts); absent in every normal run. */
+  readonly bugs?: InjectedBugs;
 }
 
 export const defaultLedgerOptions: LedgerOptions = {
@@ -73,6 +76,7 @@ export interface AppliedTransfer {
 
 function validateOptions(options: LedgerOptions): LedgerOptions {
   for (const [name, value] of Object.entries(options)) {
+    if (name === "bugs") continue;
     if (name === "idempotencyWindowEntries" && value === undefined) continue;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
       throw new RangeError(`ledger option ${name}: expected a positive safe integer, got ${String(value)}`);
@@ -182,7 +186,12 @@ export class Ledger {
         fingerprint = fingerprints[i] as number;
         if (fingerprint < 0) fingerprints[i] = fingerprint = commandFingerprint(command);
       }
-      const decision = decide(command, this.state, this.table, this.options, fingerprint);
+      let decision = decide(command, this.state, this.table, this.options, fingerprint);
+      if (decision.kind === "duplicate" && command.type !== "OpenAccount" && bugOn(this.options.bugs, "idempotency-ignored")) {
+        // The injected bug: a retry is decided afresh as if its id had never been seen.
+        const fresh = decide(command, this.state, new IdempotencyTable(1), this.options, fingerprint);
+        if (fresh.kind === "event") decision = { kind: "event", event: fresh.event };
+      }
       if (decision.kind !== "event") {
         if (answer) outcomes[i] = this.nonEventOutcome(decision, requestId);
         continue;
@@ -457,6 +466,11 @@ export class Ledger {
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
     };
+    if (bugOn(this.options.bugs, "snapshot-drops-idempotency")) {
+      // The injected bug: the snapshot carries no idempotency table, so a replica restored from
+      // it takes a retry of an already-applied operation for a new one.
+      return new LedgerSnapshotBuilder(header, new IdempotencyEncoder(([] as [string, number][])[Symbol.iterator]()), 0);
+    }
     if (this.table.evicted > 0) {
       // A windowed table evicts as it records, so its prefix changes: encode a copy of the window
       // as of now (O(window), bounded), which later evictions cannot alter. Not kept here: the

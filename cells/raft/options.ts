@@ -1,6 +1,7 @@
 // RaftNode's tunables, validated with errors that name the field.
 
 import type { NodeId } from "./types.js";
+import type { InjectedBugs } from "../bugs.js";
 
 export interface RaftOptions {
   readonly id: NodeId;
@@ -31,6 +32,8 @@ export interface RaftOptions {
    * overlapping campaigns split that vote. Empty: every voter draws from the whole range.
    */
   readonly electionOrder: readonly NodeId[];
+  /** Deliberate bugs for the harness's own tests (cells/bugs.ts); absent in every normal run. */
+  readonly bugs?: InjectedBugs;
 }
 
 export type RaftOptionsInput = Pick<RaftOptions, "id" | "voters"> & Partial<Omit<RaftOptions, "id" | "voters">>;

@@ -21,6 +21,7 @@ import { resolveRaftOptions } from "./options.js";
 import { Progress, type ProgressState } from "./progress.js";
 import { committedIndex, quorumSize, voteResult } from "./quorum.js";
 import { ReadOnly } from "./read-only.js";
+import { bugOn } from "../bugs.js";
 import type {
   AppendMessage,
   AppendResponseMessage,
@@ -120,6 +121,9 @@ interface LeaderState {
   readonly readsBeforeCommit: { context: string; from: NodeId }[];
   appendPending: boolean;
   readRoundPending: boolean;
+  /** Ticks since this node became leader, and per peer the tick of its last answer (lease reads). */
+  ticks: number;
+  readonly answeredAtTick: Map<NodeId, number>;
   /**
    * The context of the ReadIndex round whose heartbeats are out, if any. Reads that arrive
    * meanwhile wait for the next round (thesis §6.4: batch read-only requests): one round per
@@ -336,6 +340,11 @@ export class RaftNode {
         this.becomeFollower(message.term, leader);
       }
     } else if (message.term < this.currentTerm) {
+      if (message.type === "append" && this.state.role === "follower" && bugOn(this.options.bugs, "append-from-stale-term")) {
+        // The injected bug: a deposed leader's append is taken as if from the current leader.
+        this.stepRole(message);
+        return;
+      }
       if ((this.options.checkQuorum || this.options.preVote) && (message.type === "append" || message.type === "heartbeat")) {
         // A stale leader cut off by check-quorum/pre-vote would never learn the new term otherwise.
         this.send(message.from, { type: "appendResponse", index: INDEX_ZERO, reject: true, rejectHint: INDEX_ZERO, logTerm: TERM_ZERO });
@@ -404,6 +413,20 @@ export class RaftNode {
   /** Campaigns now (tests and operator tooling); normally elections start from tick(). */
   campaign(): void {
     this.hup(false);
+  }
+
+  /**
+   * A leader whose quorum answered within the last election timeout, counted in its own ticks,
+   * and which has committed in its term. Used only by the injected bug "lease-read-unbounded-clock"
+   * (cells/bugs.ts): a safe lease needs the followers' clocks bounded against this one, which
+   * nothing here assumes, so the real read path is ReadIndex.
+   */
+  inLease(): boolean {
+    const state = this.state;
+    if (state.role !== "leader" || !this.committedInCurrentTerm()) return false;
+    let answered = 1;
+    for (const [peer, tick] of state.answeredAtTick) if (peer !== this.id && state.ticks - tick < this.options.electionTicks) answered++;
+    return answered >= Math.floor(this.options.voters.length / 2) + 1;
   }
 
   /** The current role, cheaply (status() builds a full report). */
@@ -587,6 +610,8 @@ export class RaftNode {
       appendPending: false,
       readRoundPending: false,
       readRoundInFlight: null,
+      ticks: 0,
+      answeredAtTick: new Map(),
     };
     this.state = state;
     this.stepRole = (message) => this.stepLeader(state, message);
@@ -695,7 +720,8 @@ export class RaftNode {
     const canVote =
       this.vote === message.from || (this.vote === null && this.leader === null) || (isPreVote && message.term > this.currentTerm);
     const responseType = isPreVote ? "preVoteResponse" : "voteResponse";
-    if (canVote && this.raftLog.isUpToDate(message.index, message.logTerm)) {
+    const upToDate = bugOn(this.options.bugs, "vote-without-log-check") || this.raftLog.isUpToDate(message.index, message.logTerm);
+    if (canVote && upToDate) {
       // A granted pre-vote answers in the candidate's future term so it can count it.
       this.send(message.from, { type: responseType, term: message.term, reject: false });
       if (!isPreVote) {
@@ -888,6 +914,7 @@ export class RaftNode {
   // ----- leader ----------------------------------------------------------------------------
 
   private tickLeader(state: LeaderState): void {
+    state.ticks++;
     this.heartbeatElapsedTicks++;
     this.electionElapsedTicks++;
     for (const [peer, progress] of state.progress) {
@@ -940,7 +967,8 @@ export class RaftNode {
     const matches: LogIndex[] = [];
     for (const progress of state.progress.values()) matches.push(progress.repairing ? INDEX_ZERO : progress.match);
     const wasCommittedInTerm = this.committedInCurrentTerm();
-    if (!this.raftLog.maybeCommit(committedIndex(matches), this.currentTerm)) return false;
+    const quorumShortBy = bugOn(this.options.bugs, "commit-quorum-short") ? 1 : 0;
+    if (!this.raftLog.maybeCommit(committedIndex(matches, quorumShortBy), this.currentTerm)) return false;
     if (!wasCommittedInTerm) {
       const waiting = state.readsBeforeCommit.splice(0);
       for (const read of waiting) this.handleReadIndex(state, read.context, read.from);
@@ -1044,6 +1072,7 @@ export class RaftNode {
   private handleAppendResponse(state: LeaderState, message: AppendResponseMessage): void {
     const progress = state.progress.get(message.from) as Progress;
     progress.recentActive = true;
+    state.answeredAtTick.set(message.from, state.ticks);
     if (this.noteRepairing(state, message.from, progress, message.repairing === true)) return;
     if (message.reject) {
       let nextProbe = message.rejectHint;
@@ -1091,6 +1120,7 @@ export class RaftNode {
   private handleHeartbeatResponse(state: LeaderState, message: HeartbeatResponseMessage): void {
     const progress = state.progress.get(message.from) as Progress;
     progress.recentActive = true;
+    state.answeredAtTick.set(message.from, state.ticks);
     if (this.noteRepairing(state, message.from, progress, message.repairing === true)) return;
     progress.probeSent = false;
     if (progress.state === "replicate" && progress.inflights.full()) progress.inflights.freeFirstOne();

@@ -25,6 +25,11 @@ export interface RaftStorageOptions {
   readonly snapshotFile: string;
   /** Bound on queued storage operations; the replica never has more than a few in flight. */
   readonly operationsQueuedMax?: number;
+  /**
+   * BUG INJECTION (cells/bugs.ts "wal-torn-tail-kept"), harness tests only: recovery leaves a
+   * torn tail in place, so the next records are appended after the garbage.
+   */
+  readonly keepTornTail?: boolean;
 }
 
 export type StorageFailure =
@@ -130,6 +135,11 @@ export class RaftStorage {
     this.repair = replay.state.repair ?? null;
     this.walBytes = replay.validBytes;
     if (replay.tornBytes === 0) return finish({ code: "OK", state: replay.state, tornBytes: 0 });
+    if (this.options.keepTornTail === true) {
+      // The injected bug "wal-torn-tail-kept" (cells/bugs.ts): appends go after the garbage.
+      this.walBytes += replay.tornBytes;
+      return finish({ code: "OK", state: replay.state, tornBytes: replay.tornBytes });
+    }
     this.log.event("warn", "storage.wal.tornTail", {
       file: this.options.walFile,
       validBytes: replay.validBytes,

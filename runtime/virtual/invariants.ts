@@ -2,6 +2,9 @@
 // - election safety: at most one leader per term in a cell (ever, not just at one instant);
 // - state machine safety: a ledger event, once any replica applied it, is the same on every
 //   replica forever after (equal event hash at equal event index), across crashes and restarts.
+// - storage integrity: a replica may find its own WAL or snapshot damaged (beyond a torn tail)
+//   only if the simulator corrupted that disk (TigerBeetle's VOPR holds storage to the same:
+//   corruption the nemesis did not inject is a bug of whoever wrote the bytes).
 // Money conservation and exactly-once application are asserted inside the ledger on every apply.
 
 import type { Placement } from "../../cells/placement.js";
@@ -28,6 +31,8 @@ export interface MonitoredCells {
   readonly placement: Placement;
   node(host: string): CellNode | undefined;
   nowUs(): number;
+  /** Corruptions the simulator injected into `host`'s disk so far (absent: not known, not checked). */
+  diskCorruptions?(host: string): number;
 }
 
 export class InvariantMonitor {
@@ -37,6 +42,8 @@ export class InvariantMonitor {
   private readonly canonical = new Map<string, { index: number; hash: string }[]>();
   /** Ledger -> the highest canonical point already compared with it. */
   private readonly verifiedIndex = new WeakMap<object, number>();
+  /** Replicas (node objects) already reported for storage integrity: one report per incarnation. */
+  private readonly storageReported = new WeakSet<object>();
   checks = 0;
 
   constructor(
@@ -57,6 +64,15 @@ export class InvariantMonitor {
       for (const replica of cell.replicas) {
         const node = this.virtual.node(replica.replica);
         if (node === undefined) continue;
+        if (this.virtual.diskCorruptions !== undefined && !this.storageReported.has(node)) {
+          const status = node.replica.status();
+          if (status.corrupted && this.virtual.diskCorruptions(replica.replica) === 0) {
+            this.storageReported.add(node);
+            this.violate(
+              `storage integrity: ${replica.replica} found its storage damaged (${status.reason ?? "no reason"}) but its disk was never corrupted`,
+            );
+          }
+        }
         if (node.replica.role === "leader") {
           const term = node.replica.term as number;
           const known = terms.get(term);

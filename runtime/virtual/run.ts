@@ -5,6 +5,7 @@ import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
+import { LIVENESS_BOUND_US_DEFAULT } from "../../harness/checkers/liveness.js";
 import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 
@@ -20,6 +21,9 @@ export interface CellsRunOptions {
   readonly workload?: Partial<WorkloadOptions>;
   readonly replica?: VirtualRuntimeOptions["replica"];
   readonly worldLog?: VirtualRuntimeOptions["worldLog"];
+  readonly bugs?: VirtualRuntimeOptions["bugs"];
+  /** With `check`: the liveness bound after the last heal (default LIVENESS_BOUND_US_DEFAULT, 5 s). */
+  readonly livenessBoundUs?: number;
 }
 
 export interface CellSummary {
@@ -58,6 +62,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     ...(options.workload ? { workload: options.workload } : {}),
     ...(options.replica ? { replica: options.replica } : {}),
     ...(options.worldLog ? { worldLog: options.worldLog } : {}),
+    ...(options.bugs ? { bugs: options.bugs } : {}),
   });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
@@ -66,10 +71,19 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   const faultWindows = options.nemesis ? options.nemesis(virtual, { startUs, endUs }) : [];
   virtual.runUntil(endUs);
   virtual.faults.healAll();
+  const liveness = options.check === true ? virtual.watchLiveness(options.livenessBoundUs ?? LIVENESS_BOUND_US_DEFAULT) : null;
   virtual.drain(DRAIN_US_MAX);
   // Let followers that were down catch up before comparing replicas.
   virtual.runFor(3_000_000);
-  const verdicts = options.check === true ? checkRun(virtual, { faultWindows }) : undefined;
+  // A cell not yet live gets the rest of its bound (a live run has settled long before: no change to its trace).
+  if (liveness !== null) {
+    const deadlineUs = liveness.healedAtUs + liveness.boundUs + virtual.invariants.periodUs;
+    while (!liveness.settled() && virtual.nowUs() < deadlineUs) virtual.runFor(virtual.invariants.periodUs);
+  }
+  const verdicts =
+    options.check === true
+      ? checkRun(virtual, { faultWindows, ...(liveness !== null && { liveness: liveness.observations() }) })
+      : undefined;
   const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
   return {
     ...virtual.summary(),

@@ -10,6 +10,7 @@ import { electionOrder, planPlacement, type CellPlacement, type Placement } from
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
+import type { InjectedBugs } from "../../cells/bugs.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
@@ -21,6 +22,7 @@ import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
 import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
+import { LivenessWatch } from "./liveness.js";
 import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 
@@ -49,6 +51,8 @@ export interface VirtualRuntimeOptions {
   readonly ledger?: Partial<LedgerOptions>;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
+  /** Deliberate bugs (cells/bugs.ts) in every replica, its storage and its ledger: the harness's own tests only. */
+  readonly bugs?: InjectedBugs;
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
@@ -84,6 +88,7 @@ export class VirtualRuntime implements Runtime {
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
   private readonly leaderRegions = new Map<string, string>();
+  private livenessWatch: LivenessWatch | null = null;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -178,10 +183,11 @@ export class VirtualRuntime implements Runtime {
               voters,
               raft: { ...this.config.raft, ...(this.config.raft.priorityElections !== false && { electionOrder: electionOrder(cell) }) },
               ...options.replica,
+              ...(options.bugs !== undefined && options.bugs.size > 0 && { bugs: options.bugs }),
             },
             { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
             (eventIndex, event, hash) => eventLog.observe(host, eventIndex, event, hash),
-            options.ledger,
+            options.bugs !== undefined && options.bugs.size > 0 ? { ...options.ledger, bugs: options.bugs } : options.ledger,
           );
           this.nodes.set(host, node);
           return {
@@ -242,6 +248,11 @@ export class VirtualRuntime implements Runtime {
   /** The live CellNode on `host`, or undefined when it is down. */
   node(host: string): CellNode | undefined {
     return this.world.isUp(host) || this.world.state(host) === "paused" ? this.nodes.get(host) : undefined;
+  }
+
+  /** Corruptions injected into `host`'s disk (the storage-integrity invariant). */
+  diskCorruptions(host: string): number {
+    return this.world.disk(host).counts.corruptions;
   }
 
   runFor(durationUs: number): void {
@@ -449,22 +460,44 @@ export class VirtualRuntime implements Runtime {
     };
   }
 
+  /**
+   * Users go to the region of the newest leader: while a deposed leader cut off by a partition
+   * still believes it leads, its successor (higher term) is the one that can commit, as a
+   * controller that compares terms would route.
+   */
   private refreshLeaderRegions(): void {
     for (const cell of this.placement.cells) {
+      let newest: { region: string; term: number } | null = null;
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
-        if (node !== undefined && this.world.state(replica.replica) === "running" && node.replica.role === "leader") {
-          this.leaderRegions.set(cell.cell, replica.region);
-          break;
-        }
+        if (node === undefined || this.world.state(replica.replica) !== "running" || node.replica.role !== "leader") continue;
+        const term = node.replica.term ?? 0;
+        if (newest === null || term > newest.term) newest = { region: replica.region, term };
       }
+      if (newest !== null) this.leaderRegions.set(cell.cell, newest.region);
     }
+  }
+
+  /** Starts watching liveness from now (call right after the last heal); sampled on the monitor tick. */
+  watchLiveness(boundUs: number): LivenessWatch {
+    this.livenessWatch = new LivenessWatch(
+      {
+        placement: this.placement,
+        node: (host) => this.node(host),
+        isRunning: (host) => this.world.state(host) === "running",
+        routedRegion: (cell) => this.leaderRegions.get(cell) ?? null,
+        nowUs: () => this.nowUs(),
+      },
+      boundUs,
+    );
+    return this.livenessWatch;
   }
 
   private scheduleMonitor(): void {
     this.clock.setTimer(this.invariants.periodUs, () => {
       this.invariants.check();
       this.refreshLeaderRegions();
+      this.livenessWatch?.sample();
       this.scheduleMonitor();
     });
   }

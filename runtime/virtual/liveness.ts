@@ -1,0 +1,88 @@
+// Watches the cells after the last heal for the liveness checker (harness/checkers/liveness.ts):
+// the first time each cell had a leader that committed again, and the first time after that the
+// users' routing pointed at that leader's region. It samples on the runtime's monitor tick (no
+// timers of its own, so watching does not change a run's trace).
+
+import type { CellLivenessObservation, LivenessObservations } from "../../harness/checkers/liveness.js";
+import type { Placement } from "../../cells/placement.js";
+import type { CellNode } from "../../cells/cell/node.js";
+
+/** What the watch reads of the runtime (VirtualRuntime). */
+export interface WatchedCells {
+  readonly placement: Placement;
+  node(host: string): CellNode | undefined;
+  isRunning(host: string): boolean;
+  /** The region the users of `cell` are sent to now. */
+  routedRegion(cell: string): string | null;
+  nowUs(): number;
+}
+
+interface CellWatch {
+  readonly commitAtHeal: number;
+  committedAtUs: number | null;
+  routedAtUs: number | null;
+  leader: string | null;
+}
+
+export class LivenessWatch {
+  readonly healedAtUs: number;
+  private readonly cells = new Map<string, CellWatch>();
+
+  constructor(
+    private readonly watched: WatchedCells,
+    readonly boundUs: number,
+  ) {
+    this.healedAtUs = watched.nowUs();
+    for (const cell of watched.placement.cells) {
+      let commitAtHeal = 0;
+      for (const replica of cell.replicas) {
+        const commit = watched.node(replica.replica)?.replica.status().commit ?? 0;
+        commitAtHeal = Math.max(commitAtHeal, commit);
+      }
+      this.cells.set(cell.cell, { commitAtHeal, committedAtUs: null, routedAtUs: null, leader: null });
+    }
+  }
+
+  /**
+   * A cell has committed again once a running leader's commit index passed the highest commit
+   * index any replica had at the heal, or it has nothing left uncommitted (an idle cell).
+   */
+  sample(): void {
+    const nowUs = this.watched.nowUs();
+    for (const cell of this.watched.placement.cells) {
+      const watch = this.cells.get(cell.cell) as CellWatch;
+      if (watch.routedAtUs !== null) continue;
+      for (const replica of cell.replicas) {
+        if (!this.watched.isRunning(replica.replica)) continue;
+        const node = this.watched.node(replica.replica);
+        if (node === undefined || node.replica.role !== "leader") continue;
+        if (watch.committedAtUs === null) {
+          const status = node.replica.status();
+          const commit = status.commit ?? 0;
+          if (commit > watch.commitAtHeal || commit === status.lastIndex) {
+            watch.committedAtUs = nowUs;
+            watch.leader = replica.replica;
+          }
+        }
+        if (watch.committedAtUs !== null && this.watched.routedRegion(cell.cell) === replica.region) {
+          watch.routedAtUs = nowUs;
+          watch.leader = replica.replica;
+        }
+        break;
+      }
+    }
+  }
+
+  /** Every cell committed and routed (nothing left to wait for). */
+  settled(): boolean {
+    for (const watch of this.cells.values()) if (watch.routedAtUs === null) return false;
+    return true;
+  }
+
+  observations(): LivenessObservations {
+    const cells: Record<string, CellLivenessObservation> = {};
+    for (const [cell, watch] of this.cells)
+      cells[cell] = { committedAtUs: watch.committedAtUs, routedAtUs: watch.routedAtUs, leader: watch.leader };
+    return { healedAtUs: this.healedAtUs, boundUs: this.boundUs, cells };
+  }
+}

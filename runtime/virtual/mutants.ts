@@ -1,0 +1,80 @@
+// One run of the bug catalogue's world (harness/mutants.ts): a seed, a bug (or none), the bug's
+// nemesis mix, every checker, and who caught what. Shared by `ldc bench mutants` and the test
+// that keeps the catalogue honest (test/harness/mutants.test.ts).
+
+import { parseWorldConfig } from "../../domain/config.js";
+import { nemesisFor } from "../../chaos/nemesis.js";
+import type { BugName } from "../../cells/bugs.js";
+import {
+  catchersOf,
+  MUTANTS_DURATION_US,
+  MUTANTS_NEMESIS_INTERVAL_US,
+  MUTANTS_WORLD,
+  type Catcher,
+  type MutantEntry,
+} from "../../harness/mutants.js";
+import { runCells } from "./run.js";
+
+export interface MutantRun {
+  readonly seed: number;
+  readonly bug: BugName | null;
+  /** Empty: every checker and invariant passed (and nothing asserted). */
+  readonly caughtBy: readonly Catcher[];
+  /** The first invariant violation or assertion message, for the report. */
+  readonly detail: string | null;
+  readonly traceHash: string | null;
+  readonly wallMs: number;
+}
+
+/** The world config file that reproduces these runs with `ldc sim --config` (bench/mutants-world.yaml). */
+export const MUTANTS_WORLD_FILE = "bench/mutants-world.yaml";
+
+export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug: boolean): string {
+  return [
+    "ldc sim",
+    `--config ${MUTANTS_WORLD_FILE}`,
+    `--seed ${seed}`,
+    `--duration ${MUTANTS_DURATION_US / 1_000_000}s`,
+    `--nemesis ${entry.nemesis.join(",")}`,
+    `--nemesis-interval ${MUTANTS_NEMESIS_INTERVAL_US / 1_000_000}s`,
+    ...(entry.faultUs !== undefined ? [`--nemesis-fault ${entry.faultUs / 1000}ms`] : []),
+    "--check",
+    ...(withBug ? [`--bug ${entry.name}`] : []),
+  ].join(" ");
+}
+
+export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): MutantRun {
+  const startedMs = performance.now();
+  const config = parseWorldConfig(MUTANTS_WORLD);
+  const bug = withBug ? entry.name : null;
+  // Outside the try: a bad mix is a mistake in the catalogue, not a catch.
+  const nemesis = nemesisFor(entry.nemesis, MUTANTS_NEMESIS_INTERVAL_US, entry.faultUs);
+  try {
+    const result = runCells({
+      config,
+      seed,
+      durationUs: MUTANTS_DURATION_US,
+      check: true,
+      nemesis,
+      ...(bug !== null && { bugs: new Set([bug]) }),
+    });
+    const caughtBy = catchersOf(result.verdicts, result.invariantViolations, null);
+    return {
+      seed,
+      bug,
+      caughtBy,
+      detail: result.invariantViolations[0] ?? null,
+      traceHash: result.traceHash,
+      wallMs: Math.round(performance.now() - startedMs),
+    };
+  } catch (error) {
+    return {
+      seed,
+      bug,
+      caughtBy: ["assertion"],
+      detail: error instanceof Error ? error.message : String(error),
+      traceHash: null,
+      wallMs: Math.round(performance.now() - startedMs),
+    };
+  }
+}

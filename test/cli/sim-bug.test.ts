@@ -1,0 +1,67 @@
+// `ldc sim --bug` (a deliberate bug of cells/bugs.ts), `--nemesis-interval` and `--report-html`:
+// a seed the catalogue records as caught exits 1 naming its checkers, prints a reproducing command
+// that carries the bug, and writes the HTML report; bad flags exit 2 naming the field.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ldc } from "./ldc.js";
+import { mutant } from "../../harness/mutants.js";
+
+describe("ldc sim --bug", () => {
+  it("a caught bug exits 1 with its catchers, the reproducing command and an HTML report", async () => {
+    const entry = mutant("stale-local-read");
+    const file = join(mkdtempSync(join(tmpdir(), "ldc-report-")), "failure.html");
+    const run = await ldc(
+      "sim",
+      "--config",
+      "bench/mutants-world.yaml",
+      "--seed",
+      String(entry.firstFailingSeed),
+      "--duration",
+      "10s",
+      "--nemesis",
+      entry.nemesis.join(","),
+      "--nemesis-interval",
+      "1s",
+      "--check",
+      "--bug",
+      entry.name,
+      "--report-html",
+      file,
+      "--json",
+    );
+    expect(run.status, run.stderr).toBe(1);
+    const out = JSON.parse(run.stdout) as {
+      valid: boolean;
+      caughtBy: string[];
+      reproduce: string;
+      bugs: string[];
+      checkers: Record<string, unknown>;
+    };
+    expect(out.valid).toBe(false);
+    expect(out.bugs).toEqual(["stale-local-read"]);
+    expect(out.caughtBy).toContain("linearizable");
+    expect(out.reproduce).toContain("--bug stale-local-read");
+    expect(out.reproduce).toContain("--nemesis-interval 1s");
+    expect(out.checkers.liveness).toBe(true);
+    const html = readFileSync(file, "utf8");
+    expect(html).toContain("Operation that cannot be placed");
+    expect(html).toContain("Longest linearizable prefix");
+    expect(html).toContain(out.reproduce);
+  }, 120_000);
+
+  it("bad flags exit 2 naming the field", async () => {
+    const [unknownBug, badInterval, reportWithoutCheck] = await Promise.all([
+      ldc("sim", "--bug", "no-such-bug", "--check"),
+      ldc("sim", "--nemesis", "kill", "--nemesis-interval", "soon"),
+      ldc("sim", "--report-html", "x.html"),
+    ]);
+    expect(unknownBug.status).toBe(2);
+    expect(unknownBug.stderr).toMatch(/--bug: unknown bug "no-such-bug"/);
+    expect(badInterval.status).toBe(2);
+    expect(badInterval.stderr).toMatch(/--nemesis-interval/);
+    expect(reportWithoutCheck.status).toBe(2);
+    expect(reportWithoutCheck.stderr).toMatch(/--report-html: needs --check/);
+  }, 60_000);
+});

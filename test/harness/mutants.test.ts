@@ -1,0 +1,44 @@
+// The bug catalogue kept honest (harness/mutants.ts). `ldc bench mutants` searched seeds 1..50 of
+// each bug's nemesis mix for the first one the harness catches and recorded it in the catalogue;
+// here each recorded seed is replayed with the bug on (some checker, online invariant or
+// assertion must report it, and one the catalogue expects) and with the bug off (nothing may
+// report anything: the checkers blamed the bug, not noise). A change that blunts a checker, or
+// a bug whose switch stops working, fails here; so does a change that moves a recorded seed
+// (rerun `ldc bench mutants --json` and record the new first failing seeds).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { BUG_NAMES } from "../../cells/bugs.js";
+import { MUTANTS, MUTANTS_SEEDS_MAX, MUTANTS_WORLD, mutant } from "../../harness/mutants.js";
+import { MUTANTS_WORLD_FILE, runMutant } from "../../runtime/virtual/mutants.js";
+
+describe("bug catalogue", () => {
+  it("has one entry per bug switch, at least ten, each with a mix and expected catchers", () => {
+    expect(BUG_NAMES.length).toBeGreaterThanOrEqual(10);
+    expect(MUTANTS.map((entry) => entry.name).sort()).toEqual([...BUG_NAMES].sort());
+    for (const entry of MUTANTS) {
+      expect(entry.nemesis.length, entry.name).toBeGreaterThan(0);
+      expect(entry.expected.length, entry.name).toBeGreaterThan(0);
+      if (entry.firstFailingSeed === null) expect(entry.gap, `${entry.name} is not caught: say why`).toBeTruthy();
+      else expect(entry.firstFailingSeed).toBeLessThanOrEqual(MUTANTS_SEEDS_MAX);
+    }
+  });
+
+  it("its world file is the world the catalogue runs in", () => {
+    expect(parse(readFileSync(MUTANTS_WORLD_FILE, "utf8"))).toEqual(MUTANTS_WORLD);
+  });
+
+  for (const entry of MUTANTS.filter((candidate) => candidate.firstFailingSeed !== null)) {
+    it(`${entry.name}: caught at its recorded seed, and the same seed without it is clean`, () => {
+      const seed = mutant(entry.name).firstFailingSeed as number;
+      const buggy = runMutant(entry, seed, true);
+      expect(buggy.caughtBy.length, `seed ${seed} with ${entry.name} reported nothing`).toBeGreaterThan(0);
+      expect(
+        buggy.caughtBy.some((catcher) => entry.expected.includes(catcher)),
+        `caught by ${buggy.caughtBy.join(", ")}; the catalogue expects ${entry.expected.join(", ")}`,
+      ).toBe(true);
+      const clean = runMutant(entry, seed, false);
+      expect(clean.caughtBy, `${clean.detail ?? ""}`).toEqual([]);
+    }, 120_000);
+  }
+});
