@@ -172,10 +172,12 @@ export class OnlineConsistency {
       let sum = 0;
       for (const balance of ledger.balances().values()) sum += balance;
       const totals = ledger.totals();
-      const expected = totals.opened + totals.deposited - totals.withdrawn;
+      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet;
       if (sum !== expected) {
         conserved = false;
-        violations.push(`money: ${replica} balances sum to ${sum}, opened + deposited - withdrawn is ${expected}`);
+        violations.push(
+          `money: ${replica} balances sum to ${sum}, opened + deposited - withdrawn + cross-cell net (${totals.crossCellNet}) is ${expected}`,
+        );
       }
     }
     return conserved;

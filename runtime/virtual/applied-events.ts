@@ -125,6 +125,15 @@ function applyToBalances(balances: Map<string, number>, event: LedgerEventBody):
     case "Withdrawn":
       balances.set(event.account, (balances.get(event.account) ?? 0) - event.amount);
       return;
+    case "TransferSent":
+      balances.set(event.from, (balances.get(event.from) ?? 0) - event.amount);
+      return;
+    case "CreditReceived":
+      balances.set(event.to, (balances.get(event.to) ?? 0) + event.amount);
+      return;
+    case "TransferRefunded":
+      balances.set(event.from, (balances.get(event.from) ?? 0) + event.amount);
+      return;
     default:
       return;
   }
