@@ -13,6 +13,7 @@
 // reads see base balances plus kept events. For an older window `log(fromUs)` says incomplete.
 import type { AccountOpened, LedgerEventBody } from "../../cells/ledger/events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 
 export class AppliedEventLog {
   private events: LedgerEventBody[] = [];
@@ -92,6 +93,17 @@ export class AppliedEventLog {
       initialBalance,
     }));
     return { complete: true, events: [...opens, ...this.events] };
+  }
+
+  /**
+   * The whole log from the cell's first event with first-applied times (the global-conservation
+   * checker's input), or why not: a folded log has lost the outbox state of its folded part.
+   */
+  timedLog(): TimedCellLog {
+    if (this.incompleteReason !== null) return { complete: false, reason: this.incompleteReason };
+    if (this.baseIndex > 0)
+      return { complete: false, reason: `${this.cell}: the first ${this.baseIndex} events were folded (appliedEventsMax ${this.eventsMax})` };
+    return { complete: true, events: this.events, appliedUs: this.appliedUs };
   }
 
   private fold(count: number): void {

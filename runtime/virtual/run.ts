@@ -5,6 +5,7 @@ import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
+import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
 import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 
@@ -19,6 +20,9 @@ export interface CellsRunOptions {
   readonly failFast?: boolean;
   readonly workload?: Partial<WorkloadOptions>;
   readonly replica?: VirtualRuntimeOptions["replica"];
+  /** Ledger and relay options (tests inject the cross-cell protocol bugs here). */
+  readonly ledger?: VirtualRuntimeOptions["ledger"];
+  readonly relay?: VirtualRuntimeOptions["relay"];
 }
 
 export interface CellSummary {
@@ -41,6 +45,8 @@ export interface CellsRunResult {
   readonly faultWindows: readonly FaultWindow[];
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
+  /** Cross-cell transfers initiated, settled, refunded, in flight at the end, settle latency (issue 17). */
+  readonly crossCell: CrossCellFigures;
   readonly verdicts?: RunVerdicts;
   readonly virtual: VirtualRuntime;
 }
@@ -56,6 +62,8 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     failFast: options.failFast ?? false,
     ...(options.workload ? { workload: options.workload } : {}),
     ...(options.replica ? { replica: options.replica } : {}),
+    ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
   });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
@@ -68,7 +76,9 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   // Let followers that were down catch up before comparing replicas.
   virtual.runFor(3_000_000);
   const verdicts = options.check === true ? checkRun(virtual, { faultWindows }) : undefined;
-  const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
+  const figures = verdicts ?? checkRun(virtual, { faultWindows, checkers: ["availability", "global-conservation"] });
+  const rtoMs = figures.rtoMs;
+  const crossCell = figures.crossCell as CrossCellFigures;
   return {
     ...virtual.summary(),
     operations: virtual.recorder.length,
@@ -76,6 +86,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     faultWindows,
     rtoMs,
     invariantViolations: virtual.invariantViolations(),
+    crossCell,
     ...(verdicts ? { verdicts } : {}),
     virtual,
   };

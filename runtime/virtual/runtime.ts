@@ -5,12 +5,13 @@
 import type { Clock, Log } from "../../ground/ports.js";
 import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
 import { World } from "../../sim/world/world.js";
-import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { DEFAULT_CROSS_CELL_RATIO, defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
+import { CrossCellRelay, defaultRelayOptions, type DestinationLookup, type RelayOptions } from "../../cells/cell/relay.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
@@ -23,6 +24,7 @@ import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
 import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 
 export interface VirtualRuntimeOptions {
   readonly seed: number;
@@ -45,11 +47,24 @@ export interface VirtualRuntimeOptions {
   readonly appliedEventsMax?: number;
   /** Ledger bounds of every replica (a world that runs indefinitely windows them: runtime/virtual/controller-setup.ts). */
   readonly ledger?: Partial<LedgerOptions>;
+  /**
+   * The cross-cell relays' options (tests inject the refund-on-timeout bug here). Relays run only
+   * while the workload sends cross-cell transfers (crossCellRatio > 0), so a ratio of 0 replays
+   * the world from before them, trace hash included.
+   */
+  readonly relay?: Partial<Omit<RelayOptions, "name" | "sources">>;
+  /** Where an account lives now, for the relays (default: the placement; a shard move plugs in its routing here). */
+  readonly destinationLookup?: (account: string) => DestinationLookup;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
+export const RELAY_HOST_PREFIX = "relay/";
+/** A standby relay (not in the source cell's preferred region) delivers only records open this long. */
+export const RELAY_TAKEOVER_AFTER_US = 2_000_000;
+/** How often a standby relay reads the outboxes it only covers. */
+export const RELAY_STANDBY_POLL_US = 500_000;
 /** ~30 min of the default load per cell; a few hundred MB at most over six cells. */
 export const APPLIED_EVENTS_MAX_DEFAULT = 500_000;
 /** Bound on the time spent opening accounts before users arrive. */
@@ -81,7 +96,13 @@ export class VirtualRuntime implements Runtime {
   private readonly clientsPerRegion: number;
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
+  /** region -> its relays (primary for the cells preferring that region, standby for the others). */
+  private readonly relays = new Map<string, CrossCellRelay[]>();
   private readonly leaderRegions = new Map<string, string>();
+  private readonly workloadOptions: WorkloadOptions;
+  /** Whether the workload sends cross-cell transfers (then relay hosts exist and run). */
+  readonly crossCellEnabled: boolean;
+  private relaysRunning = false;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -104,6 +125,8 @@ export class VirtualRuntime implements Runtime {
       },
     );
     this.clientsPerRegion = options.clientsPerRegion ?? 2;
+    this.workloadOptions = this.resolveWorkloadOptions(options);
+    this.crossCellEnabled = this.workloadOptions.crossCellRatio > 0;
     const placements = this.addHosts();
     this.faults = new VirtualFaults(
       this.world,
@@ -122,6 +145,7 @@ export class VirtualRuntime implements Runtime {
     this.spawnReplicas(options);
     this.spawnRegionClients();
     this.workload = this.createWorkload(options);
+    if (this.crossCellEnabled) this.spawnRelays(options);
     this.scheduleMonitor();
   }
 
@@ -138,6 +162,14 @@ export class VirtualRuntime implements Runtime {
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         const host = clientHost(region.name, slot);
         const datacenter = region.datacenters[slot % region.datacenters.length] as string;
+        this.world.addHost(host, datacenter);
+        placements.push({ id: host, datacenter, region: region.name });
+      }
+    }
+    if (this.crossCellEnabled) {
+      for (const region of this.regions) {
+        const host = relayHost(region.name);
+        const datacenter = region.datacenters[region.datacenters.length - 1] as string;
         this.world.addHost(host, datacenter);
         placements.push({ id: host, datacenter, region: region.name });
       }
@@ -209,18 +241,120 @@ export class VirtualRuntime implements Runtime {
     }
   }
 
-  private createWorkload(options: VirtualRuntimeOptions): Workload {
+  private resolveWorkloadOptions(options: VirtualRuntimeOptions): WorkloadOptions {
     const workloadConfig = this.config.workload;
-    const workloadOptions: WorkloadOptions = {
+    return {
       ...defaultWorkloadOptions,
       profile: workloadConfig.profile,
       opsPerSecond: workloadConfig.opsPerSecond,
       readFraction: workloadConfig.readFraction,
       accountsPerShard: workloadConfig.accountsPerShard,
+      crossCellRatio: workloadConfig.crossCellRatio ?? DEFAULT_CROSS_CELL_RATIO,
       ...options.workload,
     };
+  }
+
+  /**
+   * One relay process per region, each with its own CellClient: the primary for the cells that
+   * prefer its region, a standby (later, slower) for every other cell, so a region outage leaves
+   * every outbox relayed. Restarted relays start empty: they resume from the committed outboxes.
+   */
+  private spawnRelays(options: VirtualRuntimeOptions): void {
+    const cellsReplicas = new Map<string, readonly string[]>(
+      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
+    );
+    const lookup =
+      options.destinationLookup ??
+      ((account: string): DestinationLookup => {
+        const cell = this.placement.cellOfAccount(account);
+        return cell === undefined ? { kind: "retry", reason: `no cell owns ${account}` } : { kind: "cell", cell };
+      });
+    for (const region of this.regions) {
+      const slots: CrossCellRelay[] = [];
+      this.relays.set(region.name, slots);
+      const primary = this.placement.cells.filter((cell) => cell.preferredLeaderRegion === region.name).map((cell) => cell.cell);
+      const standby = this.placement.cells.filter((cell) => cell.preferredLeaderRegion !== region.name).map((cell) => cell.cell);
+      let incarnation = 0;
+      this.world.spawn(relayHost(region.name), (context) => {
+        const client = new CellClient(
+          { cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching },
+          { clock: context.clock, random: context.random.fork("relay-client"), transport: context.transport },
+        );
+        const name = `${region.name}.${++incarnation}`;
+        const relayOptions = { ...defaultRelayOptions, ...options.relay };
+        const relays = [
+          new CrossCellRelay(
+            { ...relayOptions, name: `${name}p`, sources: primary.map((cell) => ({ cell, takeoverAfterUs: 0 })) },
+            { clock: context.clock, random: context.random.fork("relay-primary"), client, lookup },
+          ),
+          new CrossCellRelay(
+            {
+              ...relayOptions,
+              pollIntervalUs: Math.max(relayOptions.pollIntervalUs, RELAY_STANDBY_POLL_US),
+              name: `${name}s`,
+              sources: standby.map((cell) => ({ cell, takeoverAfterUs: RELAY_TAKEOVER_AFTER_US })),
+            },
+            { clock: context.clock, random: context.random.fork("relay-standby"), client, lookup },
+          ),
+        ];
+        slots.length = 0;
+        for (const relay of relays) {
+          if (this.relaysRunning) relay.start();
+          slots.push(relay);
+        }
+        return {
+          stop: () => {
+            for (const relay of relays) relay.stop();
+          },
+        };
+      });
+    }
+  }
+
+  /** Starts the relays (with the workload: before it, no outbox has anything to deliver). */
+  private startRelays(): void {
+    this.relaysRunning = true;
+    for (const relays of this.relays.values()) for (const relay of relays) relay.start();
+  }
+
+  /** The relays' counters summed over every region (this incarnation of each). */
+  relayStats(): { delivered: number; settled: number; refunded: number; retries: number; duplicateCredits: number; inflight: number } {
+    const total = { delivered: 0, settled: 0, refunded: 0, retries: 0, duplicateCredits: 0, inflight: 0 };
+    for (const relays of this.relays.values()) {
+      for (const relay of relays) {
+        total.delivered += relay.stats.delivered;
+        total.settled += relay.stats.settled;
+        total.refunded += relay.stats.refunded;
+        total.retries += relay.stats.retries;
+        total.duplicateCredits += relay.stats.duplicateCredits;
+        total.inflight += relay.inflight;
+      }
+    }
+    return total;
+  }
+
+  /** Open outbox records over every cell, as the most advanced live replica of each has applied them. */
+  outboxOpen(): { readonly count: number; readonly amount: number } {
+    let count = 0;
+    let amount = 0;
+    for (const cell of this.placement.cells) {
+      let best: Ledger | undefined;
+      for (const replica of cell.replicas) {
+        const ledger = this.node(replica.replica)?.stateMachine.ledger;
+        if (ledger !== undefined && (best === undefined || ledger.eventCount > best.eventCount)) best = ledger;
+      }
+      if (best === undefined) continue;
+      const totals = best.crossCellTotals();
+      count += totals.outboxOpenCount;
+      amount += totals.outboxOpen;
+    }
+    return { count, amount };
+  }
+
+  private createWorkload(options: VirtualRuntimeOptions): Workload {
+    void options;
     return new Workload(
-      workloadOptions,
+      this.workloadOptions,
       { clock: this.clock, random: this.world.random.fork("workload"), placement: this.placement, recorder: this.recorder },
       this.directSink(),
     );
@@ -314,17 +448,24 @@ export class VirtualRuntime implements Runtime {
       }
     }
     workload.start();
+    if (this.crossCellEnabled) this.startRelays();
   }
 
   stopWorkload(): void {
     this.workloadRunner.stop();
   }
 
-  /** Stops the arrival process and runs until every invoked operation completed (or `maxUs`). */
+  /**
+   * Stops the arrival process and runs until every invoked operation completed and every
+   * cross-cell transfer settled or refunded (or `maxUs`).
+   */
   drain(maxUs: number): void {
     this.stopWorkload();
     const deadline = this.nowUs() + maxUs;
     while (this.recorder.inflight > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
+    if (!this.crossCellEnabled) return;
+    // The relays go on delivering after the users stop: the money in flight must land (or come back).
+    while (this.outboxOpen().count > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
   }
 
   /** Waits (in simulated time) until every cell has a leader, or `maxUs`. */
@@ -408,6 +549,27 @@ export class VirtualRuntime implements Runtime {
     return { events: best.eventBodies(), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
 
+  /**
+   * Per cell, the whole event log with first-applied times for the global-conservation checker
+   * (incomplete when the harness's log was folded or has a gap and no replica holds every event).
+   */
+  crossCellLogs(): Record<string, TimedCellLog> {
+    const result: Record<string, TimedCellLog> = {};
+    for (const cell of this.placement.cells) {
+      const timed = this.appliedEvents.get(cell.cell)?.timedLog();
+      if (timed !== undefined && timed.complete) {
+        result[cell.cell] = timed;
+        continue;
+      }
+      // Without times only the end is a check point: the final log of a replica that holds it all.
+      const history = this.eventHistory(cell, 0);
+      result[cell.cell] = history.complete
+        ? { complete: true, events: history.events }
+        : { complete: false, reason: timed !== undefined && !timed.complete ? timed.reason : `no complete log of ${cell.cell}` };
+    }
+    return result;
+  }
+
   /** Per cell and replica: the event hash chain at its checkpoints and head. */
   replicaChains(): ReplicaChains {
     const result: Record<string, Record<string, ChainPoint[]>> = {};
@@ -463,6 +625,10 @@ export class VirtualRuntime implements Runtime {
       this.scheduleMonitor();
     });
   }
+}
+
+export function relayHost(region: string): string {
+  return `${RELAY_HOST_PREFIX}${region}`;
 }
 
 export function clientHost(region: string, slot: number): string {
