@@ -35,6 +35,8 @@ export class AppliedEventLog {
     private readonly eventsMax: number,
     private readonly onDivergence: (message: string) => void,
     private readonly nowUs: () => number = () => 0,
+    /** Each event once, when the first replica applies it. */
+    private readonly onFirstApplied?: (event: LedgerEventBody, atUs: number) => void,
   ) {
     if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2))
       throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
@@ -71,7 +73,9 @@ export class AppliedEventLog {
     if (this.events.length >= this.eventsMax) this.fold(Math.floor(this.eventsMax / 2));
     this.events.push(event);
     this.hashes.push(hashPrefix(hash));
-    this.appliedUs.push(this.nowUs());
+    const atUs = this.nowUs();
+    this.appliedUs.push(atUs);
+    this.onFirstApplied?.(event, atUs);
   }
 
   /**

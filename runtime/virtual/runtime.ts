@@ -23,6 +23,8 @@ import { VirtualCluster } from "./cluster.js";
 import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
 import { AppliedEventLog } from "./applied-events.js";
+import { percentile } from "../../harness/checkers/availability.js";
+import type { CrossCellStatus } from "../../domain/cross-cell.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 
@@ -52,7 +54,10 @@ export interface VirtualRuntimeOptions {
    * while the workload sends cross-cell transfers (crossCellRatio > 0), so a ratio of 0 replays
    * the world from before them, trace hash included.
    */
-  readonly relay?: Partial<Omit<RelayOptions, "name" | "sources">>;
+  readonly relay?: Partial<Omit<RelayOptions, "name" | "sources">> & {
+    /** The relays' CellClient deadline (defaultClientTimeouts.requestTimeoutUs when absent): past it a delivery's outcome is unknown. */
+    readonly clientRequestTimeoutUs?: number;
+  };
   /** Where an account lives now, for the relays (default: the placement; a shard move plugs in its routing here). */
   readonly destinationLookup?: (account: string) => DestinationLookup;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
@@ -61,6 +66,9 @@ export interface VirtualRuntimeOptions {
 
 export const REGION_CLIENT_PREFIX = "client/";
 export const RELAY_HOST_PREFIX = "relay/";
+/** Settle latencies kept for the online figures (the most recent). */
+export const SETTLE_SAMPLES_MAX = 4096;
+
 /** A standby relay (not in the source cell's preferred region) delivers only records open this long. */
 export const RELAY_TAKEOVER_AFTER_US = 2_000_000;
 /** How often a standby relay reads the outboxes it only covers. */
@@ -103,6 +111,10 @@ export class VirtualRuntime implements Runtime {
   /** Whether the workload sends cross-cell transfers (then relay hosts exist and run). */
   readonly crossCellEnabled: boolean;
   private relaysRunning = false;
+  private readonly crossCellCounts = { initiated: 0, settled: 0, refunded: 0 };
+  /** Recent settle latencies (µs), a ring of SETTLE_SAMPLES_MAX. */
+  private readonly settleSamplesUs: number[] = [];
+  private settleSampleCount = 0;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -186,6 +198,7 @@ export class VirtualRuntime implements Runtime {
         options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT,
         (message) => this.invariants.report(message),
         () => this.clock.nowUs(),
+        (event, atUs) => this.observeCrossCell(event, atUs),
       );
       this.appliedEvents.set(cell.cell, eventLog);
       for (const replica of cell.replicas) {
@@ -277,11 +290,17 @@ export class VirtualRuntime implements Runtime {
       let incarnation = 0;
       this.world.spawn(relayHost(region.name), (context) => {
         const client = new CellClient(
-          { cells: cellsReplicas, ...defaultClientTimeouts, batching: this.config.batching ?? defaultBatching },
+          {
+            cells: cellsReplicas,
+            ...defaultClientTimeouts,
+            requestTimeoutUs: options.relay?.clientRequestTimeoutUs ?? defaultClientTimeouts.requestTimeoutUs,
+            batching: this.config.batching ?? defaultBatching,
+          },
           { clock: context.clock, random: context.random.fork("relay-client"), transport: context.transport },
         );
         const name = `${region.name}.${++incarnation}`;
-        const relayOptions = { ...defaultRelayOptions, ...options.relay };
+        const { clientRequestTimeoutUs: _deadline, ...relayOverrides } = options.relay ?? {};
+        const relayOptions = { ...defaultRelayOptions, ...relayOverrides };
         const relays = [
           new CrossCellRelay(
             { ...relayOptions, name: `${name}p`, sources: primary.map((cell) => ({ cell, takeoverAfterUs: 0 })) },
@@ -309,6 +328,81 @@ export class VirtualRuntime implements Runtime {
         };
       });
     }
+  }
+
+  private observeCrossCell(event: LedgerEventBody, atUs: number): void {
+    switch (event.type) {
+      case "TransferSent":
+        this.crossCellCounts.initiated++;
+        return;
+      case "TransferRefunded":
+        this.crossCellCounts.refunded++;
+        this.workload?.takeCrossCellInvokedUs(event.id);
+        return;
+      case "TransferSettled": {
+        this.crossCellCounts.settled++;
+        const invokedUs = this.workload?.takeCrossCellInvokedUs(event.id);
+        if (invokedUs === undefined) return;
+        this.settleSamplesUs[this.settleSampleCount++ % SETTLE_SAMPLES_MAX] = atUs - invokedUs;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Cross-cell money now, across cells (the furthest replica of each, which at one instant of
+   * the simulation holds every committed event): in flight (open records whose credit has not
+   * applied at the payee's cell), counts since the start, the recent settle latencies, and
+   * whether sum of balances + in flight = opened + deposits - withdrawals.
+   */
+  crossCellStatus(): CrossCellStatus {
+    const furthest = new Map<string, Ledger>();
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        const ledger = this.node(replica.replica)?.stateMachine.ledger;
+        const best = furthest.get(cell.cell);
+        if (ledger !== undefined && (best === undefined || ledger.eventCount > best.eventCount)) furthest.set(cell.cell, ledger);
+      }
+    }
+    let balances = 0;
+    let entered = 0;
+    let inFlight = 0;
+    let inFlightAmount = 0;
+    const flows = new Map<string, { count: number; amount: number }>();
+    for (const [cell, ledger] of furthest) {
+      balances += ledger.totalBalance();
+      const totals = ledger.totals();
+      entered += totals.opened + totals.deposited - totals.withdrawn;
+      for (const record of ledger.openOutbox(Number.MAX_SAFE_INTEGER)) {
+        const destination = this.placement.cellOfAccount(record.to);
+        if (destination !== undefined && furthest.get(destination)?.receivedOutcome(record.id) === "credited") continue;
+        inFlight++;
+        inFlightAmount += record.amount;
+        const key = `${cell}>${destination ?? record.toCell}`;
+        const flow = flows.get(key) ?? { count: 0, amount: 0 };
+        flow.count++;
+        flow.amount += record.amount;
+        flows.set(key, flow);
+      }
+    }
+    const samples = this.settleSamplesUs.slice(0, Math.min(this.settleSampleCount, SETTLE_SAMPLES_MAX)).sort((a, b) => a - b);
+    const ms = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);
+    return {
+      enabled: this.crossCellEnabled,
+      ...this.crossCellCounts,
+      inFlight,
+      inFlightAmount,
+      flows: Array.from(flows, ([key, flow]) => {
+        const [from, to] = key.split(">") as [string, string];
+        return { from, to, ...flow };
+      }),
+      settleMsP50: ms(percentile(samples, 0.5)),
+      settleMsP99: ms(percentile(samples, 0.99)),
+      // All cells lead at once only if every cell has a live replica: otherwise the sum is not over the world.
+      globalMoneyConserved: furthest.size < this.placement.cells.length ? null : balances + inFlightAmount === entered,
+    };
   }
 
   /** Starts the relays (with the workload: before it, no outbox has anything to deliver). */

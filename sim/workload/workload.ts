@@ -31,6 +31,8 @@ export interface WorkloadOptions extends ProfileOptions {
 
 /** A red packet's amount is small: the giver's balance funds many of them. */
 export const RED_PACKET_AMOUNT_MAX = 50;
+/** Cross-cell transfers whose invocation time is remembered for the settle latency (the oldest forgotten past it). */
+export const CROSS_CELL_INVOKED_TRACKED_MAX = 100_000;
 
 export const defaultWorkloadOptions: WorkloadOptions = {
   profile: "steady",
@@ -60,6 +62,8 @@ export class Workload {
   private readonly cellIds: readonly string[];
   private readonly usersCount: number;
   private counts = { invoked: 0, ok: 0, fail: 0, info: 0 };
+  /** Cross-cell transfer id -> invocation time (µs), until its settlement is observed (settle latency). */
+  private readonly crossCellInvokedUs = new Map<string, number>();
   /** Accounts whose open was acknowledged (posted, first time or as a retry). */
   private readonly opened = new Set<string>();
 
@@ -89,6 +93,13 @@ export class Workload {
 
   accountsOf(cell: string): readonly string[] {
     return this.accountsByCell.get(cell) ?? [];
+  }
+
+  /** When cross-cell transfer `id` was invoked (forgotten once taken, or when too many are open). */
+  takeCrossCellInvokedUs(id: string): number | undefined {
+    const invokedUs = this.crossCellInvokedUs.get(id);
+    this.crossCellInvokedUs.delete(id);
+    return invokedUs;
   }
 
   setSink(sink: RequestSink): void {
@@ -210,6 +221,9 @@ export class Workload {
     const toCell = random.pick(others);
     const to = random.pick(this.accountsByCell.get(toCell) as string[]);
     const amount = random.intBetween(1, amountMax);
+    this.crossCellInvokedUs.set(id, this.dependencies.clock.nowUs());
+    if (this.crossCellInvokedUs.size > CROSS_CELL_INVOKED_TRACKED_MAX)
+      this.crossCellInvokedUs.delete(this.crossCellInvokedUs.keys().next().value as string);
     this.issue(
       fromUid,
       fromCell,
