@@ -496,9 +496,27 @@ export class VirtualRuntime implements Runtime {
           callback({ ok: false, error: { code: "OVERLOADED", message: "no region entry point is up" } });
           return;
         }
+        const refusal = this.crossCellRefusal(request.payload);
+        if (refusal !== null) {
+          callback({ ok: false, error: { code: "INVALID", message: refusal } });
+          return;
+        }
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
+  }
+
+  /**
+   * A cross-cell transfer to an account no cell owns, or to a cell that does not own it, is
+   * refused at once (money untouched): after the debit it could only be refunded.
+   */
+  private crossCellRefusal(payload: unknown): string | null {
+    const command = payload as { type?: unknown; to?: unknown; toCell?: unknown } | null;
+    if (command === null || typeof command !== "object" || command.type !== "TransferOut" || typeof command.to !== "string") return null;
+    const owner = this.placement.cellOfAccount(command.to);
+    if (owner === undefined) return `payload.to: expected an account of some cell, got ${JSON.stringify(command.to)}`;
+    if (owner !== command.toCell) return `payload.toCell: ${command.to} belongs to ${owner}, not ${JSON.stringify(command.toCell)}`;
+    return null;
   }
 
   /** Batches the region clients sent and the commands in them (mean batch size = commands / batches). */
