@@ -87,6 +87,11 @@ export class Workload {
     return { ...this.counts };
   }
 
+  /** The share of transfers that cross cells. */
+  get crossCellRatio(): number {
+    return this.options.crossCellRatio;
+  }
+
   get initialBalance(): number {
     return this.options.initialBalance;
   }
