@@ -10,7 +10,8 @@ export const CROSS_CELL_RATIO_HELP = "share of transfers to another cell's accou
 export function withCrossCellRatio(config: WorldConfig, text: string | undefined): WorldConfig {
   if (text === undefined) return config;
   const ratio = Number(text);
-  if (text.trim() === "" || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw badInput("--cross-cell-ratio", "a number in [0, 1]", text);
+  if (text.trim() === "" || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    throw badInput("--cross-cell-ratio", "a number in [0, 1]", text);
   return { ...config, workload: { ...config.workload, crossCellRatio: ratio } };
 }
 

@@ -149,7 +149,20 @@ const frames = createFrameScheduler({
     }
   },
 });
-const ALL_VIEWS = ["topology", "actions", "header", "crossCell", "faults", "chaos", "flow", "charts", "drills", "audit", "placement", "safety"];
+const ALL_VIEWS = [
+  "topology",
+  "actions",
+  "header",
+  "crossCell",
+  "faults",
+  "chaos",
+  "flow",
+  "charts",
+  "drills",
+  "audit",
+  "placement",
+  "safety",
+];
 
 // Readiness follows the measured load: re-read it every few seconds for the region cards.
 const READINESS_REFRESH_MS = 5000;

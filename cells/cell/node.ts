@@ -88,7 +88,8 @@ export class CellNode {
         if (payload?.outbox !== undefined) {
           // A relay resumes from the committed outbox (this read went through ReadIndex), never from its memory.
           const limit = payload.outbox.limit;
-          const recordsMax = typeof limit === "number" && Number.isSafeInteger(limit) && limit > 0 ? Math.min(limit, OUTBOX_READ_RECORDS_MAX) : 1;
+          const recordsMax =
+            typeof limit === "number" && Number.isSafeInteger(limit) && limit > 0 ? Math.min(limit, OUTBOX_READ_RECORDS_MAX) : 1;
           reply(true, { outcome: "outbox", records: ledger.openOutbox(recordsMax) });
           return;
         }

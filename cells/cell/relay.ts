@@ -168,7 +168,8 @@ export class CrossCellRelay {
     }
     // A complete read (fewer than asked for) lists every open record: the rest were closed.
     if (records.length < this.options.outboxReadRecordsMax) {
-      for (const [id, tracked] of this.tracked) if (tracked.source === source && tracked.inflightPair === null && !open.has(id)) this.tracked.delete(id);
+      for (const [id, tracked] of this.tracked)
+        if (tracked.source === source && tracked.inflightPair === null && !open.has(id)) this.tracked.delete(id);
     }
   }
 
@@ -237,7 +238,8 @@ export class CrossCellRelay {
       else this.stats.refunded++;
       this.tracked.delete(tracked.record.id);
       this.recentlySettled.add(tracked.record.id);
-      if (this.recentlySettled.size > RECENTLY_SETTLED_MAX) this.recentlySettled.delete(this.recentlySettled.values().next().value as string);
+      if (this.recentlySettled.size > RECENTLY_SETTLED_MAX)
+        this.recentlySettled.delete(this.recentlySettled.values().next().value as string);
     });
   }
 

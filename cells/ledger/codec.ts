@@ -416,7 +416,10 @@ export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   if (bytes.length < HEADER_BYTES) throw new LedgerCodecError("TRUNCATED", `batch of ${bytes.length} bytes is shorter than its header`);
   const version = bytes[0] as number;
   if (version !== LEDGER_BATCH_VERSION && version !== LEDGER_BATCH_VERSION_CROSS_CELL)
-    throw new LedgerCodecError("BAD_VERSION", `batch version ${version}, expected ${LEDGER_BATCH_VERSION} or ${LEDGER_BATCH_VERSION_CROSS_CELL}`);
+    throw new LedgerCodecError(
+      "BAD_VERSION",
+      `batch version ${version}, expected ${LEDGER_BATCH_VERSION} or ${LEDGER_BATCH_VERSION_CROSS_CELL}`,
+    );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1)) throw new LedgerCodecError("CHECKSUM", "batch fails its checksum");
   const reader = new Reader(bytes, HEADER_BYTES);
   const flags = reader.u8("batch.flags");
@@ -606,7 +609,10 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
     throw new LedgerCodecError("TRUNCATED", `events of ${bytes.length} bytes are shorter than their header`);
   const version = bytes[0] as number;
   if (version !== LEDGER_EVENTS_VERSION && version !== LEDGER_EVENTS_VERSION_CROSS_CELL)
-    throw new LedgerCodecError("BAD_VERSION", `events version ${version}, expected ${LEDGER_EVENTS_VERSION} or ${LEDGER_EVENTS_VERSION_CROSS_CELL}`);
+    throw new LedgerCodecError(
+      "BAD_VERSION",
+      `events version ${version}, expected ${LEDGER_EVENTS_VERSION} or ${LEDGER_EVENTS_VERSION_CROSS_CELL}`,
+    );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1))
     throw new LedgerCodecError("CHECKSUM", "events fail their checksum");
   const count = readUint32(bytes, HEADER_BYTES);

@@ -205,7 +205,10 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
       if (record.result !== "refused") return malformed(`${field}.result`, '"credited" or "refused"');
       if (!CREDIT_REFUSAL_REASONS.includes(record.reason as CreditRefusalReason))
         return malformed(`${field}.reason`, `one of ${CREDIT_REFUSAL_REASONS.join(", ")}`);
-      return { ok: true, command: { type: "SettleTransfer", id: record.id, result: "refused", reason: record.reason as CreditRefusalReason } };
+      return {
+        ok: true,
+        command: { type: "SettleTransfer", id: record.id, result: "refused", reason: record.reason as CreditRefusalReason },
+      };
     }
     case "ReadBalances": {
       const accounts = record.accounts;
@@ -219,7 +222,10 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
       return { ok: true, command: { type: "ReadBalances", accounts: accounts.slice() as string[] } };
     }
     default:
-      return malformed(`${field}.type`, "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances, TransferOut, CreditIn, SettleTransfer");
+      return malformed(
+        `${field}.type`,
+        "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances, TransferOut, CreditIn, SettleTransfer",
+      );
   }
 }
 

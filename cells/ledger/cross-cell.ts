@@ -119,8 +119,7 @@ export function decideCredit(command: CreditIn, state: LedgerState, options: Cre
  */
 export function decideSettle(command: SettleTransfer, state: LedgerState, sentBefore: boolean): CrossCellDecision {
   const record = state.outbox.get(command.id);
-  if (record === undefined)
-    return sentBefore ? { kind: "duplicate", id: command.id, posted: true } : { kind: "unknown", id: command.id };
+  if (record === undefined) return sentBefore ? { kind: "duplicate", id: command.id, posted: true } : { kind: "unknown", id: command.id };
   const { id, from, to, toCell, amount } = record;
   if (command.result === "credited") return { kind: "event", event: { type: "TransferSettled", id, from, to, toCell, amount } };
   return { kind: "event", event: { type: "TransferRefunded", id, from, to, toCell, amount, reason: command.reason ?? "UNKNOWN_ACCOUNT" } };

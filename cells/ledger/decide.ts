@@ -137,7 +137,10 @@ export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
     case "CreditRefused":
     case "TransferSettled":
     case "TransferRefunded":
-      throw new LedgerError("INVARIANT_VIOLATED", `${event.type} is recorded in the received table or the outbox, not the idempotency table`);
+      throw new LedgerError(
+        "INVARIANT_VIOLATED",
+        `${event.type} is recorded in the received table or the outbox, not the idempotency table`,
+      );
   }
 }
 

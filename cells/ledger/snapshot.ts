@@ -285,7 +285,13 @@ function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
   const ids = new Set<string>();
   for (let i = 0; i < received.length; i++) {
     const entry: unknown = received[i];
-    if (!Array.isArray(entry) || entry.length !== 2 || !isName(entry[0]) || receivedOutcomeOf(entry[1] as number) === undefined || ids.has(entry[0]))
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !isName(entry[0]) ||
+      receivedOutcomeOf(entry[1] as number) === undefined ||
+      ids.has(entry[0])
+    )
       throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3]");
     ids.add(entry[0]);
   }

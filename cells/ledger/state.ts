@@ -165,7 +165,11 @@ function isAmount(amount: number): boolean {
   return Number.isSafeInteger(amount) && amount > 0;
 }
 
-function recordReceived(state: LedgerState, id: string, outcome: "credited" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW"): void {
+function recordReceived(
+  state: LedgerState,
+  id: string,
+  outcome: "credited" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW",
+): void {
   // The unsafe switch (cross-cell.ts) lets a duplicate through decide: it must reach the checker, not crash here.
   if (state.received.lookup(id) === undefined) state.received.record(id, outcome);
 }
@@ -179,7 +183,8 @@ export function assertConservation(state: LedgerState): void {
   );
   assertLedger(
     state.outboxOpenTotal === state.sentTotal - state.settledTotal - state.refundedTotal,
-    () => `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal}`,
+    () =>
+      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal}`,
   );
 }
 

@@ -122,7 +122,8 @@ export function checkerReason(name: string, summary: CheckerSummary): string {
       "replica-agreement": "the replicas of every cell agree on every committed entry",
       availability: "figures only (RTO and error rate above)",
       invariants: "no online invariant broke (one leader per term, money conserved on every apply)",
-      "global-conservation": "money conserved across cells at every instant; every cross-cell transfer credited at most once, refunded only after a refusal",
+      "global-conservation":
+        "money conserved across cells at every instant; every cross-cell transfer credited at most once, refunded only after a refusal",
     };
     return held[name] ?? "held";
   }

@@ -174,7 +174,8 @@ export function checkGlobalConservation(
         if (transfer.sentCount === 0)
           violate("credit-without-debit", event.id, `transfer ${event.id} credited in ${cell} before any cell debited it`);
         else if (transfer.credits === 1 && transfer.refunded === 0) inFlight -= transfer.sentAmount;
-        if (transfer.credits > 1) violate("double-credit", event.id, `transfer ${event.id} credited ${transfer.credits} times (again in ${cell})`);
+        if (transfer.credits > 1)
+          violate("double-credit", event.id, `transfer ${event.id} credited ${transfer.credits} times (again in ${cell})`);
         if (transfer.refunded > 0) violate("refund-after-credit", event.id, `transfer ${event.id} credited in ${cell} after its refund`);
         if (transfer.sentCount > 0 && event.amount !== transfer.sentAmount)
           violate("amount-mismatch", event.id, `transfer ${event.id} debited ${transfer.sentAmount}, credited ${event.amount}`);

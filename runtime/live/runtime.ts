@@ -477,7 +477,12 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       ] as const) {
         if (sources.length === 0) continue;
         const relay = new CrossCellRelay(
-          { ...defaultRelayOptions, pollIntervalUs, name: `${region.name}${suffix}`, sources: sources.map((cell) => ({ cell, takeoverAfterUs })) },
+          {
+            ...defaultRelayOptions,
+            pollIntervalUs,
+            name: `${region.name}${suffix}`,
+            sources: sources.map((cell) => ({ cell, takeoverAfterUs })),
+          },
           { clock: this.clock, random: this.random.fork(`relay-${region.name}-${suffix}`), client: submitter, lookup },
         );
         relay.start();

@@ -106,7 +106,10 @@ export class AppliedEventLog {
   timedLog(): TimedCellLog {
     if (this.incompleteReason !== null) return { complete: false, reason: this.incompleteReason };
     if (this.baseIndex > 0)
-      return { complete: false, reason: `${this.cell}: the first ${this.baseIndex} events were folded (appliedEventsMax ${this.eventsMax})` };
+      return {
+        complete: false,
+        reason: `${this.cell}: the first ${this.baseIndex} events were folded (appliedEventsMax ${this.eventsMax})`,
+      };
     return { complete: true, events: this.events, appliedUs: this.appliedUs };
   }
 

@@ -70,12 +70,26 @@ function world() {
         retryBackoffUsMax: 400_000,
         ...extra,
       },
-      { clock, random: createRandom(3), client, lookup: (account) => ({ kind: "cell", cell: account === "z" || account === "gone" ? "cell-2" : "cell-1" }) },
+      {
+        clock,
+        random: createRandom(3),
+        client,
+        lookup: (account) => ({ kind: "cell", cell: account === "z" || account === "gone" ? "cell-2" : "cell-1" }),
+      },
     );
   const send = (id: string, amount: number, to = "z"): void => {
     ledgers.get("cell-1")?.execute({ type: "TransferOut", id, from: "a", to, toCell: "cell-2", amount });
   };
-  return { advance, ledgers, mode, sent, relay, send, source: ledgers.get("cell-1") as Ledger, destination: ledgers.get("cell-2") as Ledger };
+  return {
+    advance,
+    ledgers,
+    mode,
+    sent,
+    relay,
+    send,
+    source: ledgers.get("cell-1") as Ledger,
+    destination: ledgers.get("cell-2") as Ledger,
+  };
 }
 
 describe("the cross-cell relay", () => {

@@ -52,7 +52,11 @@ describe("cross-cell transfers in the ledger", () => {
     expect(destination.execute(credit("x1", 30))).toMatchObject({ outcome: "posted", duplicate: false });
     expect(destination.execute(credit("x1", 30))).toMatchObject({ outcome: "posted", duplicate: true });
     expect(destination.balance("z")).toBe(30);
-    expect(destination.execute(credit("x2", 5, "gone"))).toMatchObject({ outcome: "rejected", reason: "UNKNOWN_ACCOUNT", duplicate: false });
+    expect(destination.execute(credit("x2", 5, "gone"))).toMatchObject({
+      outcome: "rejected",
+      reason: "UNKNOWN_ACCOUNT",
+      duplicate: false,
+    });
     // The account opens later: the refusal stands (the source may have refunded already).
     destination.execute({ type: "OpenAccount", account: "gone", initialBalance: 0 });
     expect(destination.execute(credit("x2", 5, "gone"))).toMatchObject({ outcome: "rejected", reason: "UNKNOWN_ACCOUNT", duplicate: true });
@@ -136,7 +140,10 @@ describe("cross-cell commands in batches", () => {
   });
 
   it("are refused in a linked batch, by the parser and by the decoder", () => {
-    expect(parseBatch({ linked: true, commands: [out("x1", 1)] }, 10)).toMatchObject({ ok: false, error: { field: "batch.commands[0].type" } });
+    expect(parseBatch({ linked: true, commands: [out("x1", 1)] }, 10)).toMatchObject({
+      ok: false,
+      error: { field: "batch.commands[0].type" },
+    });
     const bytes = encodeBatch({ requestId: "r", linked: false, commands: [out("x1", 1)] });
     bytes[5] = 1; // the linked flag (the checksum no longer matches either: either error refuses it)
     expect(() => decodeBatch(bytes)).toThrow(LedgerCodecError);

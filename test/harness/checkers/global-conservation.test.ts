@@ -5,7 +5,14 @@ import type { Op } from "../../../harness/history.js";
 
 const opened = (account: string, initialBalance: number): LedgerEventBody => ({ type: "AccountOpened", account, initialBalance });
 const sent = (id: string, amount: number): LedgerEventBody => ({ type: "TransferSent", id, from: "a", to: "z", toCell: "c2", amount });
-const credited = (id: string, amount: number): LedgerEventBody => ({ type: "CreditReceived", id, from: "a", fromCell: "c1", to: "z", amount });
+const credited = (id: string, amount: number): LedgerEventBody => ({
+  type: "CreditReceived",
+  id,
+  from: "a",
+  fromCell: "c1",
+  to: "z",
+  amount,
+});
 const refused = (id: string, amount: number): LedgerEventBody => ({
   type: "CreditRefused",
   id,
@@ -15,7 +22,14 @@ const refused = (id: string, amount: number): LedgerEventBody => ({
   amount,
   reason: "UNKNOWN_ACCOUNT",
 });
-const settled = (id: string, amount: number): LedgerEventBody => ({ type: "TransferSettled", id, from: "a", to: "z", toCell: "c2", amount });
+const settled = (id: string, amount: number): LedgerEventBody => ({
+  type: "TransferSettled",
+  id,
+  from: "a",
+  to: "z",
+  toCell: "c2",
+  amount,
+});
 const refunded = (id: string, amount: number): LedgerEventBody => ({
   type: "TransferRefunded",
   id,
@@ -112,7 +126,10 @@ describe("global conservation across cells", () => {
 
   it("checks only the end without times, and answers unknown for an incomplete log", () => {
     const verdict = checkGlobalConservation(
-      { c1: { complete: true, events: [opened("a", 100), sent("x1", 10), settled("x1", 10)] }, c2: { complete: true, events: [opened("z", 0)] } },
+      {
+        c1: { complete: true, events: [opened("a", 100), sent("x1", 10), settled("x1", 10)] },
+        c2: { complete: true, events: [opened("z", 0)] },
+      },
       history,
       { requireDrained: true },
     );

@@ -16,7 +16,8 @@ function findWithin(
   for (let seed = 1; seed <= SEEDS_MAX; seed++) {
     const result = runCells({ ...options, seed, config: defaultWorldConfig(), check: true });
     const verdict = result.verdicts?.checkers["global-conservation"] as { valid: unknown; first: GlobalViolation | null } | undefined;
-    if (verdict?.valid === false && verdict.first !== null) return { seed, first: verdict.first, history: result.virtual.recorder.history() };
+    if (verdict?.valid === false && verdict.first !== null)
+      return { seed, first: verdict.first, history: result.virtual.recorder.history() };
   }
   return null;
 }
