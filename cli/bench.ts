@@ -33,7 +33,7 @@ export interface BenchModule {
  * per-module transpile. `LDC_BENCH_TSX=1` measures under tsx. Targets that locate files relative
  * to their own source (live spawns replica processes, check reads the Knossos corpus) run unbundled.
  */
-const BUNDLED_TARGETS: ReadonlySet<string> = new Set(["sim", "ledger", "failover", "drill-rto"]);
+const BUNDLED_TARGETS: ReadonlySet<string> = new Set(["sim", "ledger", "failover", "drill-rto", "cross-cell"]);
 
 async function importBundled(target: string): Promise<BenchModule> {
   const entry = `bench/${target}.ts`;

@@ -10,6 +10,7 @@ import { ChaosError } from "../chaos/errors.js";
 import { CliError, badInput, parseSeed } from "./errors.js";
 import { formatTimeProgress, progressLine } from "./progress.js";
 import { loadConfigOrExit } from "./sim.js";
+import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, crossCellRatioArgument, withCrossCellRatio } from "./cross-cell-flag.js";
 
 interface RunFlags {
   seed?: string;
@@ -19,6 +20,7 @@ interface RunFlags {
   config?: string;
   timeScale?: string;
   cells?: string;
+  crossCellRatio?: string;
 }
 
 function loadDrill(nameOrFile: string, configPath: string | undefined): { drill: Drill; source: string } {
@@ -36,7 +38,7 @@ function loadDrill(nameOrFile: string, configPath: string | undefined): { drill:
 }
 
 function reproduce(source: string, seed: number, flags: RunFlags): string {
-  return `ldc drill run ${source} --seed ${seed}${flags.config ? ` --config ${flags.config}` : ""}`;
+  return `ldc drill run ${source} --seed ${seed}${flags.config ? ` --config ${flags.config}` : ""}${crossCellRatioArgument(flags.crossCellRatio)}`;
 }
 
 async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
@@ -50,7 +52,7 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
     await runLiveDrillCommand(
       drill,
       seed,
-      loadConfigOrExit(flags.config),
+      withCrossCellRatio(loadConfigOrExit(flags.config), flags.crossCellRatio),
       flags,
       `${reproduce(source, seed, flags)} --runtime live${extra}`,
     );
@@ -58,7 +60,7 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   }
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
-  const config = loadConfigOrExit(flags.config);
+  const config = withCrossCellRatio(loadConfigOrExit(flags.config), flags.crossCellRatio);
   const { runDrill } = await import("../runtime/virtual/drill.js");
   const startedMs = performance.now();
   const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/consistency.js");
@@ -143,5 +145,6 @@ export function register(program: Command): void {
     .option("--time-scale <x>", "live only: multiply the drill's timeline (0.5 runs a 90 s drill in 45 s)")
     .option("--cells <n>", "live only: run the first N cells of the world (default: all)")
     .option("--config <file>", "world configuration (YAML or JSON)")
+    .option(CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP)
     .action(async (name: string, flags: RunFlags) => run(name, flags));
 }

@@ -47,6 +47,11 @@ function parseDurationUsFlag(text: string, field: string): number {
   }
 }
 
+function globalConservationSummary(verdict: { valid: boolean | "unknown"; [key: string]: unknown }): Record<string, unknown> {
+  const { valid, checkPoints, violationCount, first, reason } = verdict;
+  return { valid, checkPoints, violationCount, first, ...(reason !== undefined ? { reason } : {}) };
+}
+
 export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<number> {
   const intervalUs = flags.nemesisInterval === undefined ? undefined : parseDurationUsFlag(flags.nemesisInterval, "--nemesis-interval");
   const faultUs = flags.nemesisFault === undefined ? undefined : parseDurationUsFlag(flags.nemesisFault, "--nemesis-fault");
@@ -114,11 +119,18 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
         ? {
             valid: verdicts.valid,
             lostAckedTransfers: verdicts.lostAckedTransfers,
-            checkers: Object.fromEntries(Object.entries(verdicts.checkers).map(([name, verdict]) => [name, verdict.valid])),
+            // Each checker's validity; global-conservation also names its first violation (transfer id, history index).
+            checkers: Object.fromEntries(
+              Object.entries(verdicts.checkers).map(([name, verdict]) => [
+                name,
+                name === "global-conservation" ? globalConservationSummary(verdict) : verdict.valid,
+              ]),
+            ),
           }
         : {}),
       ...(bugs ? { bugs: [...bugs] } : {}),
       ...(violated ? { caughtBy: catchersOf(verdicts, result.invariantViolations, null), reproduce } : {}),
+      crossCell: result.crossCell,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
@@ -132,6 +144,10 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
         `${cell.padEnd(8)} ${(summary.leader ?? "none").padEnd(18)} ${String(summary.term).padStart(4)}  ${String(summary.committed).padStart(9)}  ${String(summary.reads).padStart(5)}  ${String(summary.failed).padStart(4)}  ${String(summary.info).padStart(4)}  ${String(summary.commitLatencyMs.p50 ?? "-").padStart(6)}  ${String(summary.commitLatencyMs.p99 ?? "-").padStart(6)}  ${rto === undefined ? "-" : String(rto ?? "never")}`,
       );
     }
+    const x = result.crossCell;
+    lines.push(
+      `cross-cell: ${x.initiated} initiated, ${x.settled} settled, ${x.refunded} refunded, ${x.inFlightAtEnd} in flight at the end; settle p50 ${x.settleMsP50 ?? "-"} ms, p99 ${x.settleMsP99 ?? "-"} ms`,
+    );
     if (verdicts) {
       lines.push(
         `checkers: ${Object.entries(verdicts.checkers)

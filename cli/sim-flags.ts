@@ -18,6 +18,7 @@ export interface CellsSimFlags extends SimFlags {
   nemesisInterval?: string;
   nemesisFault?: string;
   reportHtml?: string;
+  crossCellRatio?: string;
 }
 
 /** The command that reproduces a run: printed with every failure. */
@@ -28,6 +29,7 @@ export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
   if (flags.nemesisInterval) parts.push(`--nemesis-interval ${flags.nemesisInterval}`);
   if (flags.nemesisFault) parts.push(`--nemesis-fault ${flags.nemesisFault}`);
   if (flags.bug) parts.push(`--bug ${flags.bug}`);
+  if (flags.crossCellRatio !== undefined) parts.push(`--cross-cell-ratio ${flags.crossCellRatio}`);
   if (flags.check) parts.push("--check");
   return parts.join(" ");
 }

@@ -8,6 +8,7 @@ import { loadWorldConfig } from "./config-file.js";
 import { buildPingWorld, pingSummary, type PingSummary } from "../sim/world/ping.js";
 import { CliError, parseSeed } from "./errors.js";
 import type { CellsSimFlags } from "./sim-flags.js";
+import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, withCrossCellRatio } from "./cross-cell-flag.js";
 
 export function loadConfigOrExit(path: string | undefined): WorldConfig {
   try {
@@ -67,11 +68,12 @@ export function register(program: Command): void {
     .option("--report-html <file>", "with --check: on a violation, write a one-page HTML report of it there")
     .option("--out <dir>", "write the history, verdicts and HTML report there")
     .option("--workload <kind>", "cells (default) or ping (the kernel's message-passing load)", "cells")
+    .option(CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP)
     .option("--json", "print one JSON object")
     .action(async (flags: CellsSimFlags) => {
       const seed = parseSeed(flags.seed);
       const durationUs = parseDurationFlag(flags.duration);
-      const config = loadConfigOrExit(flags.config);
+      const config = withCrossCellRatio(loadConfigOrExit(flags.config), flags.crossCellRatio);
       if (flags.workload === "ping") {
         const result = runPingSim(config, seed, durationUs);
         if (flags.json === true) {

@@ -16,6 +16,7 @@ import { browserUrl, startBanner } from "./start-banner.js";
 import type { Controller } from "../controller/controller.js";
 import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
 import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
+import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, withCrossCellRatio } from "./cross-cell-flag.js";
 
 interface StartFlags {
   config?: string;
@@ -28,6 +29,7 @@ interface StartFlags {
   runtime: string;
   admissionOpsPerSecond?: string;
   gatewayOpsPerSecond?: string;
+  crossCellRatio?: string;
 }
 
 function positiveRate(flag: string, value: string | undefined): number | undefined {
@@ -52,6 +54,7 @@ export function register(program: Command): void {
     .option("--runtime <kind>", "virtual (the simulator) or live (OS processes, files, TCP through Toxiproxy)", "virtual")
     .option("--admission-ops-per-second <n>", "each gateway's admission budget per cell (default 3000)")
     .option("--gateway-ops-per-second <n>", "each gateway's limit over all cells (default: none)")
+    .option(CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP)
     .action(async (flags: StartFlags) => {
       await start(flags);
     });
@@ -75,7 +78,7 @@ async function start(flags: StartFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const admissionRate = positiveRate("--admission-ops-per-second", flags.admissionOpsPerSecond);
   const gatewayOpsPerSecondMax = positiveRate("--gateway-ops-per-second", flags.gatewayOpsPerSecond);
-  const config = loadWorldConfig(flags.config);
+  const config = withCrossCellRatio(loadWorldConfig(flags.config), flags.crossCellRatio);
   const dataDirectory = path.resolve(flags.dataDir);
   const log = pino({ name: "ldc" });
   const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);

@@ -12,6 +12,7 @@ import type { Op } from "../harness/history.js";
 import type { CellNode } from "../cells/cell/node.js";
 import type { Clock } from "../ground/ports.js";
 import type { ConsistencySnapshot } from "./controller.js";
+import type { CrossCellStatus } from "../domain/cross-cell.js";
 
 export interface ConsistencyOptions {
   readonly periodUs: number;
@@ -37,6 +38,8 @@ export interface ConsistencySource {
   readonly recorder: { history(): readonly Op[]; readonly firstIndex: number };
   node(host: string): CellNode | undefined;
   invariantViolations(): readonly string[];
+  /** Cross-cell money across cells (VirtualRuntime); absent: not reported. */
+  crossCellStatus?(): CrossCellStatus;
 }
 
 const COMMAND_FUNCTIONS: ReadonlySet<string> = new Set(["transfer", "deposit", "withdraw"]);
@@ -116,9 +119,13 @@ export class OnlineConsistency {
       replicaAgreement[cell.cell] = monitorSays && this.checkChains(cell.cell, nodes, violations);
       this.checkAcknowledged(cell.cell, nodes, nowUs, violations);
     }
+    const crossCell = source.crossCellStatus?.();
+    if (crossCell?.globalMoneyConserved === false)
+      violations.push(`money across cells: balances + ${crossCell.inFlightAmount} in flight differ from opened + deposits - withdrawals`);
     const valid =
       monitorViolations.length === 0 &&
       this.lostTotal === 0 &&
+      crossCell?.globalMoneyConserved !== false &&
       Object.values(moneyConserved).every(Boolean) &&
       Object.values(replicaAgreement).every(Boolean);
     const all = [
@@ -133,6 +140,7 @@ export class OnlineConsistency {
       lostAckedTransfers: this.lostTotal,
       valid,
       violations: all.slice(-this.options.violationsKeptMax),
+      ...(crossCell !== undefined ? { crossCell } : {}),
     };
   }
 
@@ -172,10 +180,12 @@ export class OnlineConsistency {
       let sum = 0;
       for (const balance of ledger.balances().values()) sum += balance;
       const totals = ledger.totals();
-      const expected = totals.opened + totals.deposited - totals.withdrawn;
+      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet;
       if (sum !== expected) {
         conserved = false;
-        violations.push(`money: ${replica} balances sum to ${sum}, opened + deposited - withdrawn is ${expected}`);
+        violations.push(
+          `money: ${replica} balances sum to ${sum}, opened + deposited - withdrawn + cross-cell net (${totals.crossCellNet}) is ${expected}`,
+        );
       }
     }
     return conserved;

@@ -2,6 +2,7 @@
 // table, the gateways' traffic figures, the audit log and schedule store, and the chaos module's
 // faults and drills. Everything runs on the cluster's clock; the HTTP edge calls it between
 // simulation slices.
+import type { CrossCellStatus } from "../domain/cross-cell.js";
 import { Registry, Gauge, Counter } from "prom-client";
 import type { Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
@@ -61,6 +62,8 @@ export interface ConsistencySnapshot {
   readonly lostAckedTransfers: number | null;
   readonly valid: boolean;
   readonly violations: readonly string[];
+  /** Cross-cell money (absent: this runtime does not report it). */
+  readonly crossCell?: CrossCellStatus;
 }
 
 export interface ControllerOptions {
@@ -625,7 +628,9 @@ export class Controller implements ControllerApi {
     const topology = this.topology() as { links: unknown };
     this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });
-    this.publish({ ...this.dependencies.consistency(), type: "consistency", atMs });
+    const consistency = this.dependencies.consistency();
+    if (consistency.crossCell !== undefined) this.exported.crossCell(consistency.crossCell);
+    this.publish({ ...consistency, type: "consistency", atMs });
   }
 
   private drillRefusals(): { rule: "quorum-reachable" | "one-region-evacuated"; error: string }[] {

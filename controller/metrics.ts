@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { CellHealth } from "./health.js";
 import type { RequestSample } from "./traffic-stats.js";
 import type { DrillRunRecord, FaultRecord } from "../domain/records.js";
+import type { CrossCellStatus } from "../domain/cross-cell.js";
 
 /** Seconds: from a local commit (~1 ms) to a request that waited out an election (seconds). */
 export const requestLatencyBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -29,6 +30,10 @@ export class ControllerMetrics {
   private readonly drillRto: Gauge<"drill" | "cell">;
   private readonly drillLost: Gauge<"drill">;
   private readonly drillLastOutcome: Gauge<"drill" | "outcome">;
+  private readonly crossCellInFlight: Gauge;
+  private readonly crossCellInFlightAmount: Gauge;
+  private readonly crossCellTransfers: Gauge<"state">;
+  private readonly crossCellSettle: Gauge<"quantile">;
   private readonly counted = new Set<string>();
   /** Per cell and region (a few dozen at most: cells x regions). */
   private readonly children = new Map<
@@ -49,6 +54,28 @@ export class ControllerMetrics {
       help: "Latency of admitted requests (simulated seconds) by cell and entry region",
       labelNames: ["cell", "region"],
       buckets: requestLatencyBucketsSeconds,
+      registers,
+    });
+    this.crossCellInFlight = new Gauge({
+      name: "ldc_cross_cell_in_flight",
+      help: "Cross-cell transfers debited at their source and not yet credited at their destination",
+      registers,
+    });
+    this.crossCellInFlightAmount = new Gauge({
+      name: "ldc_cross_cell_in_flight_amount",
+      help: "Money (minor units) in flight between cells",
+      registers,
+    });
+    this.crossCellTransfers = new Gauge({
+      name: "ldc_cross_cell_transfers",
+      help: "Cross-cell transfers since the world started, by state (initiated, settled, refunded)",
+      labelNames: ["state"],
+      registers,
+    });
+    this.crossCellSettle = new Gauge({
+      name: "ldc_cross_cell_settle_seconds",
+      help: "Settle latency of recent cross-cell transfers (invocation to settlement at the source), simulated seconds",
+      labelNames: ["quantile"],
       registers,
     });
     this.quorum = new Gauge({
@@ -110,6 +137,16 @@ export class ControllerMetrics {
     }
     children[sample.outcome].inc();
     if (sample.latencyUs !== null) children.latency.observe(sample.latencyUs / 1_000_000);
+  }
+
+  crossCell(status: CrossCellStatus): void {
+    this.crossCellInFlight.set(status.inFlight);
+    this.crossCellInFlightAmount.set(status.inFlightAmount);
+    this.crossCellTransfers.set({ state: "initiated" }, status.initiated);
+    this.crossCellTransfers.set({ state: "settled" }, status.settled);
+    this.crossCellTransfers.set({ state: "refunded" }, status.refunded);
+    if (status.settleMsP50 !== null) this.crossCellSettle.set({ quantile: "0.5" }, status.settleMsP50 / 1000);
+    if (status.settleMsP99 !== null) this.crossCellSettle.set({ quantile: "0.99" }, status.settleMsP99 / 1000);
   }
 
   cells(cells: readonly CellHealth[]): void {

@@ -119,6 +119,8 @@ const workloadSchema = z.strictObject({
   opsPerSecond: nonNegative("a non-negative number of operations per second"),
   readFraction: probability(),
   accountsPerShard: positiveInt(),
+  /** Share of transfers whose payee is in another cell (docs/cells.md "Cross-cell transfers"); 0.2 when absent. */
+  crossCellRatio: probability().optional(),
 });
 
 /** How clients and gateways coalesce commands into batches (cells/cell/client.ts BatchingOptions). */
@@ -146,6 +148,9 @@ const worldSchema = z.strictObject({
 });
 
 export type WorldConfig = z.infer<typeof worldSchema>;
+
+/** The default share of transfers that cross cells (issue 17): most interesting money in a unitized system does. */
+export const DEFAULT_CROSS_CELL_RATIO = 0.2;
 export type TopologyConfig = WorldConfig["topology"];
 export type NetworkConfig = WorldConfig["network"];
 export type DiskConfig = WorldConfig["disk"];
@@ -233,7 +238,7 @@ export function defaultWorldConfig(): WorldConfig {
       // (cells/placement.ts electionOrder), each in its own 40 ms slice of [200, 400) ms.
       priorityElections: true,
     },
-    workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 4 },
+    workload: { profile: "steady", opsPerSecond: 2000, readFraction: 0.2, accountsPerShard: 4, crossCellRatio: DEFAULT_CROSS_CELL_RATIO },
     batching: { ...defaultBatchingConfig },
   };
 }

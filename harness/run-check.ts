@@ -17,6 +17,7 @@ import { checkLiveness, type LivenessObservations } from "./checkers/liveness.js
 import type { FinalLedgers } from "./checkers/durability.js";
 import type { ReplicaChains } from "./checkers/replica-agreement.js";
 import type { WitnessLog } from "./checkers/ledger-witness.js";
+import { checkGlobalConservation, type CrossCellFigures, type TimedCellLog } from "./checkers/global-conservation.js";
 
 /**
  * What the checkers need of a finished run, whichever runtime ran it: VirtualRuntime (runtime/virtual)
@@ -30,9 +31,22 @@ export interface CheckableRun {
   finalEvents(fromUs?: number): Record<string, WitnessLog>;
   replicaChains(): ReplicaChains;
   invariantViolations(): readonly string[];
+  /**
+   * Per cell, the whole event log with first-applied times (global conservation across cells);
+   * absent: the checker uses finalEvents and checks the end only.
+   */
+  crossCellLogs?(): Record<string, TimedCellLog>;
 }
 
-export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability", "liveness"] as const;
+export const CHECKER_NAMES = [
+  "linearizable",
+  "bank",
+  "durability",
+  "replica-agreement",
+  "availability",
+  "global-conservation",
+  "liveness",
+] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
 
 type CheckerVerdict = { valid: boolean | "unknown"; [key: string]: unknown };
@@ -44,6 +58,8 @@ export interface RunVerdicts {
   readonly lostAckedTransfers: number;
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
+  /** Cross-cell transfers as the global-conservation checker counted them (present when it ran). */
+  readonly crossCell?: CrossCellFigures;
 }
 
 export interface CheckRunOptions {
@@ -58,6 +74,8 @@ export interface CheckRunOptions {
   readonly history?: readonly Op[];
   /** What the runtime saw after the last heal (runtime/virtual/liveness.ts); absent: liveness is not judged. */
   readonly liveness?: LivenessObservations;
+  /** Global conservation: whether an outbox record still open at the end is a violation (default true: after heal and drain). */
+  readonly requireDrained?: boolean;
 }
 
 function cellOf(op: Op): string | null {
@@ -121,12 +139,22 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
     checkers.availability = { ...verdict };
   }
   if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
+  let crossCell: CrossCellFigures | undefined;
+  if (wanted.has("global-conservation")) {
+    // Across cells the whole log is needed (a transfer in flight at a window's start has its debit before it).
+    const logs =
+      run.crossCellLogs?.() ??
+      Object.fromEntries(Object.entries(run.finalEvents(0)).map(([cell, log]): [string, TimedCellLog] => [cell, log]));
+    const verdict = checkGlobalConservation(logs, run.recorder.history(), { requireDrained: options.requireDrained ?? true });
+    crossCell = verdict.crossCell;
+    checkers["global-conservation"] = { ...verdict };
+  }
   let valid: boolean | "unknown" = violations.length === 0;
   for (const verdict of Object.values(checkers)) {
     if (verdict.valid === false) valid = false;
     else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
   }
-  return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations };
+  return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations, ...(crossCell ? { crossCell } : {}) };
 }
 
 /** The logs as they are now: a live log's array goes on growing while later steps read it. */
@@ -193,9 +221,10 @@ function checkBankPerCell(byCell: ReadonlyMap<string, Op[]>, workload: Checkable
   for (const [cell, ops] of byCell) {
     const accounts = workload.accountsOf(cell);
     // Every account of the cell is opened before the users arrive; with no deposits or
-    // withdrawals (the default) each cell's money is constant.
+    // withdrawals (the default) each cell's money is constant but for what crossed to or from
+    // other cells, which each read reports beside its balances (the same state: a separate sum).
     const total = accounts.length * workload.initialBalance;
-    const verdict = checkBank(bankReadsOf(ops), { accounts, total });
+    const verdict = checkBank(bankReadsOf(ops), { accounts, total, totalOf: (op) => total + crossCellNetOf(op) });
     perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
     if (!verdict.valid) valid = false;
   }
@@ -221,10 +250,20 @@ function bankReadsOf(ops: readonly Op[]): Op[] {
     }
     if (!invokedAfter.has(op.process)) continue;
     invokedAfter.delete(op.process);
-    const balances = (op.value as { balances?: Json } | null)?.balances ?? null;
-    bankOps.push({ ...op, value: op.type === "ok" ? balances : null });
+    const value = op.value as { balances?: Json; crossCellNet?: Json } | null;
+    const balances = value?.balances ?? null;
+    bankOps.push({
+      ...op,
+      value: op.type === "ok" ? balances : null,
+      ...(typeof value?.crossCellNet === "number" ? { crossCellNet: value.crossCellNet } : {}),
+    });
   }
   return bankOps;
+}
+
+function crossCellNetOf(op: Op): number {
+  const net = (op as Op & { crossCellNet?: unknown }).crossCellNet;
+  return typeof net === "number" ? net : 0;
 }
 
 /** Per cell, the worst recovery over all fault windows (null: it never recovered). */

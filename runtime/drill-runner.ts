@@ -102,9 +102,11 @@ export interface DrillOnOutput {
 }
 
 function checkersToRun(drill: Drill): RunCheckerName[] {
-  // Durability and availability always run: they give the RPO and RTO figures.
-  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability"]);
-  return (["linearizable", "bank", "durability", "replica-agreement", "availability"] as const).filter((name) => wanted.has(name));
+  // Durability, availability and global conservation always run: they give the RPO, RTO and cross-cell figures.
+  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability", "global-conservation"]);
+  return (["linearizable", "bank", "durability", "replica-agreement", "availability", "global-conservation"] as const).filter((name) =>
+    wanted.has(name),
+  );
 }
 
 /** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
@@ -120,6 +122,8 @@ function checkAll(
     checkers: checkersToRun(drill),
     linearizableTimeoutMs,
     ...(historyFromUs === undefined ? {} : { historyFromUs }),
+    // A drill in a running world judges a window while users go on paying across cells: money in flight at its end is expected.
+    requireDrained: historyFromUs === undefined,
   });
 }
 
@@ -188,6 +192,7 @@ export function buildDrillResult(
     outcome,
     rtoMs,
     lostAckedTransfers: verdicts.lostAckedTransfers,
+    ...(verdicts.crossCell !== undefined ? { crossCell: verdicts.crossCell } : {}),
     availability,
     latency,
     checkers,

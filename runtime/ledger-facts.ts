@@ -14,6 +14,7 @@ export function appliedCommandsOf(events: readonly LedgerEventBody[]): AppliedCo
   for (const event of events) {
     switch (event.type) {
       case "TransferPosted":
+      case "TransferSent":
       case "Deposited":
       case "Withdrawn":
         commands.push({ id: event.id, outcome: "posted" });

@@ -27,6 +27,7 @@ import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
 import { drawClock, drawHeader } from "./views/header.js";
+import { drawCrossCell } from "./views/cross-cell.js";
 import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
@@ -126,6 +127,7 @@ const frames = createFrameScheduler({
       topology: () => drawTopology(/** @type {any} */ (byId("topology")), store),
       actions: () => drawActions({ regions: byId("regions"), cellRows: byId("cell-rows") }, store, dialog),
       header: () => drawHeader(store),
+      crossCell: () => drawCrossCell(byId("cross-cell"), store),
       faults: () => drawFaultList(byId("fault-list"), store, hooks),
       chaos: () => chaos.draw(),
       flow: () => drawFlow(/** @type {any} */ (byId("flow")), store),
@@ -147,7 +149,20 @@ const frames = createFrameScheduler({
     }
   },
 });
-const ALL_VIEWS = ["topology", "actions", "header", "faults", "chaos", "flow", "charts", "drills", "audit", "placement", "safety"];
+const ALL_VIEWS = [
+  "topology",
+  "actions",
+  "header",
+  "crossCell",
+  "faults",
+  "chaos",
+  "flow",
+  "charts",
+  "drills",
+  "audit",
+  "placement",
+  "safety",
+];
 
 // Readiness follows the measured load: re-read it every few seconds for the region cards.
 const READINESS_REFRESH_MS = 5000;

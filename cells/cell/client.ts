@@ -199,7 +199,16 @@ export class CellClient {
       );
       return;
     }
-    this.enqueue(cell, { requestId, command: parsed.command, callback: done });
+    const command = parsed.command;
+    if (command.type === "TransferOut" && !this.options.cells.has(command.toCell)) {
+      // Refused before the debit: a record for a cell that does not exist could never be delivered.
+      done({
+        ok: false,
+        error: { code: "INVALID", message: `payload.toCell: expected a known cell, got ${JSON.stringify(command.toCell)}` },
+      });
+      return;
+    }
+    this.enqueue(cell, { requestId, command, callback: done });
   }
 
   private enqueue(cell: string, member: Member): void {

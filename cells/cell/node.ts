@@ -14,6 +14,8 @@ import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
 
 export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
+/** Outbox records one relay read returns at most. */
+export const OUTBOX_READ_RECORDS_MAX = 1024;
 
 export interface CellNodeDependencies {
   readonly clock: Clock;
@@ -81,8 +83,20 @@ export class CellNode {
           reply(false, undefined, outcome.error);
           return;
         }
-        const accounts = (request.payload as { accounts?: readonly string[] } | null)?.accounts;
-        reply(true, { outcome: "read", balances: this.stateMachine.ledger.readBalances(accounts) });
+        const payload = request.payload as { accounts?: readonly string[]; outbox?: { limit?: unknown } } | null;
+        const ledger = this.stateMachine.ledger;
+        if (payload?.outbox !== undefined) {
+          // A relay resumes from the committed outbox (this read went through ReadIndex), never from its memory.
+          const limit = payload.outbox.limit;
+          const recordsMax =
+            typeof limit === "number" && Number.isSafeInteger(limit) && limit > 0 ? Math.min(limit, OUTBOX_READ_RECORDS_MAX) : 1;
+          reply(true, { outcome: "outbox", records: ledger.openOutbox(recordsMax) });
+          return;
+        }
+        const balances = ledger.readBalances(payload?.accounts);
+        // The read's own cross-cell net (same state as the balances): the bank checker's expected total moves with it.
+        const crossCellNet = ledger.totals().crossCellNet;
+        reply(true, crossCellNet === 0 ? { outcome: "read", balances } : { outcome: "read", balances, crossCellNet });
       });
       return;
     }

@@ -6,6 +6,9 @@
 //            count x command
 // command:   u8 type | fields (str = u16 byte length + UTF-8; amounts are f64, so a client's 1.5
 //            or NaN arrives as sent and decide() rejects it as the JSON path did)
+// Batch v2:  the same layout; it may also hold the cross-cell commands (TransferOut 6, CreditIn
+//            7, SettleTransfer 8). A batch without them is still written as v1, byte for byte as
+//            before, so old WALs and old traces are unchanged; v1 bytes with a code >= 6 are refused.
 //
 // The decoder trusts nothing: a wrong version, a checksum mismatch, a length past the end, bad
 // UTF-8, an unknown type or trailing bytes each throw LedgerCodecError with its own code, and the
@@ -13,10 +16,19 @@
 
 import { allocBytes } from "../raft/codec.js";
 import { crc32 } from "../raft/crc32.js";
-import { commandLimits, type BatchCommand, type LedgerBatchRequest } from "./commands.js";
+import {
+  commandLimits,
+  CREDIT_REFUSAL_REASONS,
+  isCrossCellCommand,
+  type BatchCommand,
+  type CreditRefusalReason,
+  type LedgerBatchRequest,
+} from "./commands.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
 
 export const LEDGER_BATCH_VERSION = 1;
+/** The version of a batch holding cross-cell commands. */
+export const LEDGER_BATCH_VERSION_CROSS_CELL = 2;
 /** Commands per batch (TigerBeetle's 8,190 per request is the same idea; ours fits a u16). */
 export const BATCH_COMMANDS_MAX = 8_190;
 const HEADER_BYTES = 1 + 4;
@@ -35,7 +47,18 @@ export class LedgerCodecError extends Error {
   }
 }
 
-const COMMAND_CODES = { Transfer: 1, Deposit: 2, Withdraw: 3, OpenAccount: 4, ReadBalances: 5 } as const;
+const COMMAND_CODES = {
+  Transfer: 1,
+  Deposit: 2,
+  Withdraw: 3,
+  OpenAccount: 4,
+  ReadBalances: 5,
+  TransferOut: 6,
+  CreditIn: 7,
+  SettleTransfer: 8,
+} as const;
+const FIRST_CROSS_CELL_COMMAND_CODE = 6;
+const SETTLE_RESULT_CODES = { credited: 0, refused: 1 } as const;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -242,6 +265,28 @@ function writeCommand(writer: Writer, command: BatchCommand): void {
       for (const account of accounts) writer.str(account);
       return;
     }
+    case "TransferOut":
+      writer.u8(COMMAND_CODES.TransferOut);
+      writer.str(command.id);
+      writer.str(command.from);
+      writer.str(command.to);
+      writer.str(command.toCell);
+      writer.f64(command.amount);
+      return;
+    case "CreditIn":
+      writer.u8(COMMAND_CODES.CreditIn);
+      writer.str(command.id);
+      writer.str(command.from);
+      writer.str(command.fromCell);
+      writer.str(command.to);
+      writer.f64(command.amount);
+      return;
+    case "SettleTransfer":
+      writer.u8(COMMAND_CODES.SettleTransfer);
+      writer.str(command.id);
+      writer.u8(SETTLE_RESULT_CODES[command.result]);
+      writer.u8(command.result === "refused" ? reasonCode(command.reason ?? "UNKNOWN_ACCOUNT") : 0);
+      return;
     default:
       assertNever(command);
   }
@@ -256,7 +301,7 @@ export function encodeBatch(batch: LedgerBatchRequest): Uint8Array {
     throw new LedgerCodecError("TOO_MANY", `batch of ${batch.commands.length} commands exceeds ${BATCH_COMMANDS_MAX}`);
   const writer = batchWriter;
   writer.reset();
-  writer.u8(LEDGER_BATCH_VERSION);
+  writer.u8(batch.commands.some(isCrossCellCommand) ? LEDGER_BATCH_VERSION_CROSS_CELL : LEDGER_BATCH_VERSION);
   writer.u32(0); // checksum, written last
   writer.u8(batch.linked ? FLAG_LINKED : 0);
   writer.str(batch.requestId);
@@ -282,6 +327,12 @@ export function commandEncodedBytesMax(command: BatchCommand): number {
       return 1 + text(command.account) + 8;
     case "ReadBalances":
       return 2 + 2 + (command.accounts ?? []).reduce((sum, account) => sum + text(account), 0);
+    case "TransferOut":
+      return 1 + text(command.id) + text(command.from) + text(command.to) + text(command.toCell) + 8;
+    case "CreditIn":
+      return 1 + text(command.id) + text(command.from) + text(command.fromCell) + text(command.to) + 8;
+    case "SettleTransfer":
+      return 1 + text(command.id) + 2;
     default:
       return assertNever(command);
   }
@@ -292,8 +343,13 @@ export function batchOverheadBytesMax(requestId: string): number {
   return HEADER_BYTES + 1 + 2 + requestId.length * 3 + 2;
 }
 
-function readCommand(reader: Reader, field: string): BatchCommand {
+function readCommand(reader: Reader, field: string, version: number, linked: boolean): BatchCommand {
   const code = reader.u8(`${field}.type`);
+  if (code >= FIRST_CROSS_CELL_COMMAND_CODE && code <= COMMAND_CODES.SettleTransfer) {
+    if (version < LEDGER_BATCH_VERSION_CROSS_CELL)
+      throw new LedgerCodecError("BAD_TYPE", `${field}.type: command code ${code} needs batch version ${LEDGER_BATCH_VERSION_CROSS_CELL}`);
+    if (linked) throw new LedgerCodecError("BAD_FLAGS", `${field}.type: a linked batch holds no cross-cell steps`);
+  }
   switch (code) {
     case COMMAND_CODES.Transfer: {
       const id = reader.str(`${field}.id`, commandLimits.idLengthMax);
@@ -322,6 +378,34 @@ function readCommand(reader: Reader, field: string): BatchCommand {
       for (let i = 0; i < count; i++) accounts.push(reader.str(`${field}.accounts[${i}]`, commandLimits.accountLengthMax));
       return { type: "ReadBalances", accounts };
     }
+    case COMMAND_CODES.TransferOut: {
+      const id = reader.str(`${field}.id`, commandLimits.idLengthMax);
+      const from = reader.str(`${field}.from`, commandLimits.accountLengthMax);
+      const to = reader.str(`${field}.to`, commandLimits.accountLengthMax);
+      const toCell = reader.str(`${field}.toCell`, commandLimits.cellLengthMax);
+      return { type: "TransferOut", id, from, to, toCell, amount: reader.f64(`${field}.amount`) };
+    }
+    case COMMAND_CODES.CreditIn: {
+      const id = reader.str(`${field}.id`, commandLimits.idLengthMax);
+      const from = reader.str(`${field}.from`, commandLimits.accountLengthMax);
+      const fromCell = reader.str(`${field}.fromCell`, commandLimits.cellLengthMax);
+      const to = reader.str(`${field}.to`, commandLimits.accountLengthMax);
+      return { type: "CreditIn", id, from, fromCell, to, amount: reader.f64(`${field}.amount`) };
+    }
+    case COMMAND_CODES.SettleTransfer: {
+      const id = reader.str(`${field}.id`, commandLimits.idLengthMax);
+      const result = reader.u8(`${field}.result`);
+      const reasonByte = reader.u8(`${field}.reason`);
+      if (result === SETTLE_RESULT_CODES.credited) {
+        if (reasonByte !== 0) throw new LedgerCodecError("BAD_FLAGS", `${field}.reason: ${reasonByte} with result credited`);
+        return { type: "SettleTransfer", id, result: "credited" };
+      }
+      if (result !== SETTLE_RESULT_CODES.refused) throw new LedgerCodecError("BAD_FLAGS", `${field}.result: unknown code ${result}`);
+      const reason = REASONS[reasonByte];
+      if (reason === undefined || !(CREDIT_REFUSAL_REASONS as readonly string[]).includes(reason))
+        throw new LedgerCodecError("BAD_TYPE", `${field}.reason: code ${reasonByte} is not a refusal reason`);
+      return { type: "SettleTransfer", id, result: "refused", reason: reason as CreditRefusalReason };
+    }
     default:
       throw new LedgerCodecError("BAD_TYPE", `${field}.type: unknown command code ${code}`);
   }
@@ -331,8 +415,11 @@ function readCommand(reader: Reader, field: string): BatchCommand {
 export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   if (bytes.length < HEADER_BYTES) throw new LedgerCodecError("TRUNCATED", `batch of ${bytes.length} bytes is shorter than its header`);
   const version = bytes[0] as number;
-  if (version !== LEDGER_BATCH_VERSION)
-    throw new LedgerCodecError("BAD_VERSION", `batch version ${version}, expected ${LEDGER_BATCH_VERSION}`);
+  if (version !== LEDGER_BATCH_VERSION && version !== LEDGER_BATCH_VERSION_CROSS_CELL)
+    throw new LedgerCodecError(
+      "BAD_VERSION",
+      `batch version ${version}, expected ${LEDGER_BATCH_VERSION} or ${LEDGER_BATCH_VERSION_CROSS_CELL}`,
+    );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1)) throw new LedgerCodecError("CHECKSUM", "batch fails its checksum");
   const reader = new Reader(bytes, HEADER_BYTES);
   const flags = reader.u8("batch.flags");
@@ -341,11 +428,12 @@ export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   const count = reader.u16("batch.count");
   if (count > BATCH_COMMANDS_MAX) throw new LedgerCodecError("TOO_MANY", `batch.count ${count} exceeds ${BATCH_COMMANDS_MAX}`);
   const commands: BatchCommand[] = new Array<BatchCommand>(count);
-  for (let i = 0; i < count; i++) commands[i] = readCommand(reader, `batch.commands[${i}]`);
+  const linked = (flags & FLAG_LINKED) !== 0;
+  for (let i = 0; i < count; i++) commands[i] = readCommand(reader, `batch.commands[${i}]`, version, linked);
   if (reader.remaining !== 0)
     throw new LedgerCodecError("TRAILING_BYTES", `batch has ${reader.remaining} bytes after its ${count} commands`);
   // `fingerprints` and `events` are the ledger's cache slots (ledger.ts), present from the start so every batch has one shape.
-  return { requestId, linked: (flags & FLAG_LINKED) !== 0, commands, fingerprints: undefined, events: undefined } as LedgerBatchRequest;
+  return { requestId, linked, commands, fingerprints: undefined, events: undefined } as LedgerBatchRequest;
 }
 
 /**
@@ -387,6 +475,8 @@ export function batchRequestId(bytes: Uint8Array): string | null {
 // ----- events: the chain's hash input -------------------------------------------------------
 
 export const LEDGER_EVENTS_VERSION = 1;
+/** Chain input holding cross-cell events (codes 9-13); a link without them keeps version 1, so old chains hash as before. */
+export const LEDGER_EVENTS_VERSION_CROSS_CELL = 2;
 
 const EVENT_CODES = {
   TransferPosted: 1,
@@ -397,7 +487,13 @@ const EVENT_CODES = {
   WithdrawRejected: 6,
   AccountOpened: 7,
   AccountOpenRejected: 8,
+  TransferSent: 9,
+  CreditReceived: 10,
+  CreditRefused: 11,
+  TransferSettled: 12,
+  TransferRefunded: 13,
 } as const;
+const FIRST_CROSS_CELL_EVENT_CODE = 9;
 const EVENT_TYPES = Object.fromEntries(Object.entries(EVENT_CODES).map(([type, code]) => [code, type])) as Record<
   number,
   LedgerEventBody["type"]
@@ -413,6 +509,7 @@ const REASONS = [
   "ACCOUNT_EXISTS",
   "ACCOUNTS_FULL",
   "LINKED_EVENT_FAILED",
+  "SAME_CELL",
 ] as const;
 type Reason = (typeof REASONS)[number];
 const REASON_CODES = new Map<string, number>(REASONS.map((reason, code) => [reason, code]));
@@ -449,9 +546,35 @@ function writeEvent(writer: Writer, event: LedgerEventBody): void {
       writer.f64(event.initialBalance);
       if (event.type === "AccountOpenRejected") writer.u8(reasonCode(event.reason));
       return;
+    case "TransferSent":
+    case "TransferSettled":
+    case "TransferRefunded":
+      writer.str(event.id);
+      writer.str(event.from);
+      writer.str(event.to);
+      writer.str(event.toCell);
+      writer.f64(event.amount);
+      if (event.type === "TransferRefunded") writer.u8(reasonCode(event.reason));
+      return;
+    case "CreditReceived":
+    case "CreditRefused":
+      writer.str(event.id);
+      writer.str(event.from);
+      writer.str(event.fromCell);
+      writer.str(event.to);
+      writer.f64(event.amount);
+      if (event.type === "CreditRefused") writer.u8(reasonCode(event.reason));
+      return;
     default:
       assertNever(event);
   }
+}
+
+function eventsVersion(events: readonly LedgerEventBody[], from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    if (EVENT_CODES[(events[i] as LedgerEventBody).type] >= FIRST_CROSS_CELL_EVENT_CODE) return LEDGER_EVENTS_VERSION_CROSS_CELL;
+  }
+  return LEDGER_EVENTS_VERSION;
 }
 
 const chainWriter = new Writer();
@@ -464,7 +587,7 @@ export function chainInput(previousHash: string, events: readonly LedgerEventBod
   const writer = chainWriter;
   writer.reset();
   writer.ascii(previousHash);
-  writer.u8(LEDGER_EVENTS_VERSION);
+  writer.u8(eventsVersion(events, from, to));
   for (let i = from; i < to; i++) writeEvent(writer, events[i] as LedgerEventBody);
   return writer.bytes.subarray(0, writer.offset);
 }
@@ -472,7 +595,7 @@ export function chainInput(previousHash: string, events: readonly LedgerEventBod
 /** Events as standalone bytes (version, checksum, count, events): for dumps and the wire. */
 export function encodeEvents(events: readonly LedgerEventBody[]): Uint8Array {
   const writer = new Writer();
-  writer.u8(LEDGER_EVENTS_VERSION);
+  writer.u8(eventsVersion(events, 0, events.length));
   writer.u32(0);
   writer.u32(events.length);
   for (const event of events) writeEvent(writer, event);
@@ -484,8 +607,12 @@ export function encodeEvents(events: readonly LedgerEventBody[]): Uint8Array {
 export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
   if (bytes.length < HEADER_BYTES + 4)
     throw new LedgerCodecError("TRUNCATED", `events of ${bytes.length} bytes are shorter than their header`);
-  if (bytes[0] !== LEDGER_EVENTS_VERSION)
-    throw new LedgerCodecError("BAD_VERSION", `events version ${bytes[0]}, expected ${LEDGER_EVENTS_VERSION}`);
+  const version = bytes[0] as number;
+  if (version !== LEDGER_EVENTS_VERSION && version !== LEDGER_EVENTS_VERSION_CROSS_CELL)
+    throw new LedgerCodecError(
+      "BAD_VERSION",
+      `events version ${version}, expected ${LEDGER_EVENTS_VERSION} or ${LEDGER_EVENTS_VERSION_CROSS_CELL}`,
+    );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1))
     throw new LedgerCodecError("CHECKSUM", "events fail their checksum");
   const count = readUint32(bytes, HEADER_BYTES);
@@ -504,6 +631,8 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
     const code = reader.u8(`${field}.type`);
     const type = EVENT_TYPES[code];
     if (type === undefined) throw new LedgerCodecError("BAD_TYPE", `${field}.type: unknown event code ${code}`);
+    if (code >= FIRST_CROSS_CELL_EVENT_CODE && version < LEDGER_EVENTS_VERSION_CROSS_CELL)
+      throw new LedgerCodecError("BAD_TYPE", `${field}.type: event code ${code} needs events version ${LEDGER_EVENTS_VERSION_CROSS_CELL}`);
     switch (type) {
       case "TransferPosted":
       case "TransferRejected": {
@@ -541,6 +670,35 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
           type === "AccountOpened"
             ? { type, account, initialBalance }
             : ({ type, account, initialBalance, reason: reason(`${field}.reason`) } as LedgerEventBody),
+        );
+        break;
+      }
+      case "TransferSent":
+      case "TransferSettled":
+      case "TransferRefunded": {
+        const id = reader.str(`${field}.id`, limit);
+        const from = reader.str(`${field}.from`, accountMax);
+        const to = reader.str(`${field}.to`, accountMax);
+        const toCell = reader.str(`${field}.toCell`, commandLimits.cellLengthMax);
+        const amount = reader.f64(`${field}.amount`);
+        events.push(
+          type === "TransferRefunded"
+            ? ({ type, id, from, to, toCell, amount, reason: reason(`${field}.reason`) } as LedgerEventBody)
+            : { type, id, from, to, toCell, amount },
+        );
+        break;
+      }
+      case "CreditReceived":
+      case "CreditRefused": {
+        const id = reader.str(`${field}.id`, limit);
+        const from = reader.str(`${field}.from`, accountMax);
+        const fromCell = reader.str(`${field}.fromCell`, commandLimits.cellLengthMax);
+        const to = reader.str(`${field}.to`, accountMax);
+        const amount = reader.f64(`${field}.amount`);
+        events.push(
+          type === "CreditRefused"
+            ? ({ type, id, from, fromCell, to, amount, reason: reason(`${field}.reason`) } as LedgerEventBody)
+            : { type, id, from, fromCell, to, amount },
         );
         break;
       }

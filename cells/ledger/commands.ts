@@ -43,9 +43,47 @@ export interface ReadBalances {
   readonly accounts?: readonly AccountId[];
 }
 
+/**
+ * A transfer to an account of another cell (cells/ledger/cross-cell.ts): debits `from` and opens
+ * an outbox record in the same event; a relay then credits `to` in `toCell` and settles the record.
+ */
+export interface TransferOut {
+  readonly type: "TransferOut";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  /** The destination cell when the transfer was accepted (the relay looks it up again at delivery: shards move). */
+  readonly toCell: string;
+  readonly amount: number;
+}
+
+/** The destination side of a cross-cell transfer: credits `to` at most once per transfer id. */
+export interface CreditIn {
+  readonly type: "CreditIn";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly fromCell: string;
+  readonly to: AccountId;
+  readonly amount: number;
+}
+
+/** Why a destination refuses a credit for good (the source then refunds). */
+export type CreditRefusalReason = "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW";
+
+/** Closes an outbox record: `credited` (the money arrived) or `refused` (a permanent refusal: refund). */
+export interface SettleTransfer {
+  readonly type: "SettleTransfer";
+  readonly id: OperationId;
+  readonly result: "credited" | "refused";
+  /** With `refused`: the destination's reason. */
+  readonly reason?: CreditRefusalReason;
+}
+
+export type CrossCellCommand = TransferOut | CreditIn | SettleTransfer;
+
 /** Commands that carry an idempotency id: applied at most once per id. */
-export type IdempotentCommand = Transfer | Deposit | Withdraw;
-export type LedgerCommand = OpenAccount | IdempotentCommand | ReadBalances;
+export type IdempotentCommand = Transfer | Deposit | Withdraw | TransferOut;
+export type LedgerCommand = OpenAccount | IdempotentCommand | ReadBalances | CreditIn | SettleTransfer;
 
 /**
  * What the replica puts in a log entry's `data` (the JSON form before batches; still applied, so
@@ -77,6 +115,7 @@ export interface LedgerBatchRequest {
 export const commandLimits = {
   idLengthMax: 128,
   accountLengthMax: 128,
+  cellLengthMax: 128,
   requestIdLengthMax: 256,
   /** A read through the log names at most this many accounts (omit `accounts` to read all). */
   readAccountsMax: 10_000,
@@ -106,6 +145,12 @@ function isBoundedString(value: unknown, lengthMax: number): value is string {
 const ID_EXPECTED = `a non-empty string of at most ${commandLimits.idLengthMax} characters`;
 const ACCOUNT_EXPECTED = `a non-empty string of at most ${commandLimits.accountLengthMax} characters`;
 const AMOUNT_EXPECTED = "a number of minor units";
+const CELL_EXPECTED = `a non-empty string of at most ${commandLimits.cellLengthMax} characters`;
+export const CREDIT_REFUSAL_REASONS: readonly CreditRefusalReason[] = ["UNKNOWN_ACCOUNT", "INVALID_AMOUNT", "BALANCE_OVERFLOW"];
+
+export function isCrossCellCommand(command: LedgerCommand): command is CrossCellCommand {
+  return command.type === "TransferOut" || command.type === "CreditIn" || command.type === "SettleTransfer";
+}
 
 /** Checks the shape of a command. `field` prefixes the names in errors (e.g. "command"). */
 export function parseCommand(value: unknown, field = "command"): ParsedCommand {
@@ -132,6 +177,39 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
       if (initial !== undefined && typeof initial !== "number") return malformed(`${field}.initialBalance`, AMOUNT_EXPECTED);
       return { ok: true, command: { type: "OpenAccount", account: record.account, initialBalance: initial ?? 0 } };
     }
+    case "TransferOut": {
+      if (!isBoundedString(record.id, commandLimits.idLengthMax)) return malformed(`${field}.id`, ID_EXPECTED);
+      if (!isBoundedString(record.from, commandLimits.accountLengthMax)) return malformed(`${field}.from`, ACCOUNT_EXPECTED);
+      if (!isBoundedString(record.to, commandLimits.accountLengthMax)) return malformed(`${field}.to`, ACCOUNT_EXPECTED);
+      if (!isBoundedString(record.toCell, commandLimits.cellLengthMax)) return malformed(`${field}.toCell`, CELL_EXPECTED);
+      if (typeof record.amount !== "number") return malformed(`${field}.amount`, AMOUNT_EXPECTED);
+      return {
+        ok: true,
+        command: { type: "TransferOut", id: record.id, from: record.from, to: record.to, toCell: record.toCell, amount: record.amount },
+      };
+    }
+    case "CreditIn": {
+      if (!isBoundedString(record.id, commandLimits.idLengthMax)) return malformed(`${field}.id`, ID_EXPECTED);
+      if (!isBoundedString(record.from, commandLimits.accountLengthMax)) return malformed(`${field}.from`, ACCOUNT_EXPECTED);
+      if (!isBoundedString(record.fromCell, commandLimits.cellLengthMax)) return malformed(`${field}.fromCell`, CELL_EXPECTED);
+      if (!isBoundedString(record.to, commandLimits.accountLengthMax)) return malformed(`${field}.to`, ACCOUNT_EXPECTED);
+      if (typeof record.amount !== "number") return malformed(`${field}.amount`, AMOUNT_EXPECTED);
+      return {
+        ok: true,
+        command: { type: "CreditIn", id: record.id, from: record.from, fromCell: record.fromCell, to: record.to, amount: record.amount },
+      };
+    }
+    case "SettleTransfer": {
+      if (!isBoundedString(record.id, commandLimits.idLengthMax)) return malformed(`${field}.id`, ID_EXPECTED);
+      if (record.result === "credited") return { ok: true, command: { type: "SettleTransfer", id: record.id, result: "credited" } };
+      if (record.result !== "refused") return malformed(`${field}.result`, '"credited" or "refused"');
+      if (!CREDIT_REFUSAL_REASONS.includes(record.reason as CreditRefusalReason))
+        return malformed(`${field}.reason`, `one of ${CREDIT_REFUSAL_REASONS.join(", ")}`);
+      return {
+        ok: true,
+        command: { type: "SettleTransfer", id: record.id, result: "refused", reason: record.reason as CreditRefusalReason },
+      };
+    }
     case "ReadBalances": {
       const accounts = record.accounts;
       if (accounts === undefined) return { ok: true, command: { type: "ReadBalances" } };
@@ -144,7 +222,10 @@ export function parseCommand(value: unknown, field = "command"): ParsedCommand {
       return { ok: true, command: { type: "ReadBalances", accounts: accounts.slice() as string[] } };
     }
     default:
-      return malformed(`${field}.type`, "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances");
+      return malformed(
+        `${field}.type`,
+        "one of OpenAccount, Transfer, Deposit, Withdraw, ReadBalances, TransferOut, CreditIn, SettleTransfer",
+      );
   }
 }
 
@@ -171,6 +252,9 @@ export function parseBatch(value: unknown, commandsMax: number, field = "batch")
     if (!one.ok) return one;
     if (linked && one.command.type === "ReadBalances")
       return malformed(`${field}.commands[${i}].type`, "a write (a linked batch holds no reads)");
+    // A cross-cell step is its own unit of exactly-once: it never rides in an all-or-nothing group.
+    if (linked && isCrossCellCommand(one.command))
+      return malformed(`${field}.commands[${i}].type`, "a command of this cell alone (a linked batch holds no cross-cell steps)");
     parsed.push(one.command);
   }
   return { ok: true, linked, commands: parsed };

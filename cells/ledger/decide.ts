@@ -65,6 +65,17 @@ function decideFresh(command: IdempotentCommand, state: LedgerState): LedgerEven
       // does not change the total.
       return { type: "TransferPosted", id, from, to, amount };
     }
+    case "TransferOut": {
+      // `to` lives in another cell: only the source side is judged here; the destination judges
+      // the credit (and a permanent refusal there is refunded).
+      const { id, from, to, toCell, amount } = command;
+      if (!isValidAmount(amount)) return { type: "TransferRejected", id, from, to, amount, reason: "INVALID_AMOUNT" };
+      const fromBalance = balances.get(from);
+      if (fromBalance === undefined) return { type: "TransferRejected", id, from, to, amount, reason: "UNKNOWN_ACCOUNT" };
+      if (balances.has(to)) return { type: "TransferRejected", id, from, to, amount, reason: "SAME_CELL" };
+      if (fromBalance < amount) return { type: "TransferRejected", id, from, to, amount, reason: "INSUFFICIENT_FUNDS" };
+      return { type: "TransferSent", id, from, to, toCell, amount };
+    }
     case "Deposit": {
       const { id, account, amount } = command;
       if (!isValidAmount(amount)) return { type: "DepositRejected", id, account, amount, reason: "INVALID_AMOUNT" };
@@ -95,6 +106,7 @@ export function rejectionEvent(
 ): LedgerEventBody {
   switch (command.type) {
     case "Transfer":
+    case "TransferOut":
       return { type: "TransferRejected", id: command.id, from: command.from, to: command.to, amount: command.amount, reason };
     case "Deposit":
       return { type: "DepositRejected", id: command.id, account: command.account, amount: command.amount, reason };
@@ -109,6 +121,7 @@ export function rejectionEvent(
 export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
   switch (event.type) {
     case "TransferPosted":
+    case "TransferSent":
     case "Deposited":
     case "Withdrawn":
       return "posted";
@@ -120,6 +133,14 @@ export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
     case "AccountOpened":
     case "AccountOpenRejected":
       throw new LedgerError("INVARIANT_VIOLATED", "account events carry no idempotency id");
+    case "CreditReceived":
+    case "CreditRefused":
+    case "TransferSettled":
+    case "TransferRefunded":
+      throw new LedgerError(
+        "INVARIANT_VIOLATED",
+        `${event.type} is recorded in the received table or the outbox, not the idempotency table`,
+      );
   }
 }
 

@@ -3,10 +3,17 @@
 // encoding of cells/ledger/codec.ts; encodeEvent below is a readable canonical string for logs
 // and tests (length-prefixed, so no two events encode alike).
 
-import type { AccountId, OperationId } from "./commands.js";
+import type { AccountId, CreditRefusalReason, OperationId } from "./commands.js";
 
+/** SAME_CELL: a TransferOut whose payee is an account of this very cell (use Transfer). */
 export type TransferRejectReason =
-  "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "SAME_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
+  | "INSUFFICIENT_FUNDS"
+  | "UNKNOWN_ACCOUNT"
+  | "SAME_ACCOUNT"
+  | "INVALID_AMOUNT"
+  | "IDEMPOTENCY_TABLE_FULL"
+  | "LINKED_EVENT_FAILED"
+  | "SAME_CELL";
 /** LINKED_EVENT_FAILED: a linked batch-mate failed, so this one (valid on its own) did not take effect. */
 export type DepositRejectReason =
   "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
@@ -69,8 +76,66 @@ export interface WithdrawRejected {
   readonly reason: WithdrawRejectReason;
 }
 
+/** Source cell: `from` debited and an outbox record opened, in one event (cells/ledger/cross-cell.ts). */
+export interface TransferSent {
+  readonly type: "TransferSent";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  readonly toCell: string;
+  readonly amount: number;
+}
+/** Destination cell: `to` credited, the id entered in the received table. */
+export interface CreditReceived {
+  readonly type: "CreditReceived";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly fromCell: string;
+  readonly to: AccountId;
+  readonly amount: number;
+}
+/** Destination cell: the credit refused for good (recorded, so every redelivery learns the same). */
+export interface CreditRefused {
+  readonly type: "CreditRefused";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly fromCell: string;
+  readonly to: AccountId;
+  readonly amount: number;
+  readonly reason: CreditRefusalReason;
+}
+/** Source cell: the outbox record closed, the money arrived. */
+export interface TransferSettled {
+  readonly type: "TransferSettled";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  readonly toCell: string;
+  readonly amount: number;
+}
+/** Source cell: the outbox record closed after a permanent refusal, `from` credited back. */
+export interface TransferRefunded {
+  readonly type: "TransferRefunded";
+  readonly id: OperationId;
+  readonly from: AccountId;
+  readonly to: AccountId;
+  readonly toCell: string;
+  readonly amount: number;
+  readonly reason: CreditRefusalReason;
+}
+
+export type CrossCellEvent = TransferSent | CreditReceived | CreditRefused | TransferSettled | TransferRefunded;
+
 export type LedgerEventBody =
-  AccountOpened | AccountOpenRejected | TransferPosted | TransferRejected | Deposited | DepositRejected | Withdrawn | WithdrawRejected;
+  | AccountOpened
+  | AccountOpenRejected
+  | TransferPosted
+  | TransferRejected
+  | Deposited
+  | DepositRejected
+  | Withdrawn
+  | WithdrawRejected
+  | CrossCellEvent;
 
 /**
  * An event as stored: its position and the chain link of the batch that holds it (every event of
@@ -119,6 +184,16 @@ export function encodeEvent(event: LedgerEventBody): string {
       return `AO|${text(event.account)}|${num(event.initialBalance)}`;
     case "AccountOpenRejected":
       return `AR|${text(event.account)}|${num(event.initialBalance)}|${event.reason}`;
+    case "TransferSent":
+      return `XS|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}`;
+    case "CreditReceived":
+      return `XC|${text(event.id)}|${text(event.from)}|${text(event.fromCell)}|${text(event.to)}|${num(event.amount)}`;
+    case "CreditRefused":
+      return `XR|${text(event.id)}|${text(event.from)}|${text(event.fromCell)}|${text(event.to)}|${num(event.amount)}|${event.reason}`;
+    case "TransferSettled":
+      return `XD|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}`;
+    case "TransferRefunded":
+      return `XF|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}|${event.reason}`;
     default:
       return assertNever(event);
   }

@@ -39,6 +39,7 @@ const OUTCOMES: readonly RecordedOutcome[] = [
   "INVALID_AMOUNT",
   "BALANCE_OVERFLOW",
   "LINKED_EVENT_FAILED",
+  "SAME_CELL",
 ];
 const OUTCOME_CODE = new Map<RecordedOutcome, number>(OUTCOMES.map((outcome, code) => [outcome, code]));
 const OUTCOME_CODES = 64; // room for growth; fingerprint * 64 + code stays below 2^38
@@ -57,6 +58,10 @@ export function commandFingerprint(command: IdempotentCommand): number {
       return hashString(`D|${command.account.length}:${command.account}|${command.amount}`);
     case "Withdraw":
       return hashString(`W|${command.account.length}:${command.account}|${command.amount}`);
+    case "TransferOut":
+      return hashString(
+        `X|${command.from.length}:${command.from}|${command.to.length}:${command.to}|${command.toCell.length}:${command.toCell}|${command.amount}`,
+      );
   }
 }
 

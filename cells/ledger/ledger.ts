@@ -26,7 +26,18 @@ import {
   type LedgerSnapshot,
   type LedgerSnapshotContent,
 } from "./snapshot.js";
-import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
+import { applyEvent, assertConservation, createLedgerState, expectedTotal, recountBalances, type LedgerState } from "./state.js";
+import {
+  crossCellNet,
+  decideCredit,
+  decideSettle,
+  receivedCode,
+  receivedOutcomeOf,
+  type CrossCellDecision,
+  type OutboxRecord,
+  type ReceivedOutcome,
+} from "./cross-cell.js";
+import type { CrossCellSnapshot } from "./snapshot.js";
 
 export interface LedgerOptions {
   /** Operation ids remembered; past this, new operations are rejected (see idempotency.ts). */
@@ -45,6 +56,11 @@ export interface LedgerOptions {
   readonly conservationRecountEventsInterval: number;
   /** Deliberate bugs for the harness's own tests (cells/bugs.ts); absent in every normal run. */
   readonly bugs?: InjectedBugs;
+  /**
+   * BUG INJECTION for the harness's own tests only (cells/ledger/cross-cell.ts): credit a
+   * cross-cell transfer without the received-table check. Never set outside tests.
+   */
+  readonly unsafeCreditWithoutIdempotency?: boolean;
 }
 
 export const defaultLedgerOptions: LedgerOptions = {
@@ -78,6 +94,10 @@ function validateOptions(options: LedgerOptions): LedgerOptions {
   for (const [name, value] of Object.entries(options)) {
     if (name === "bugs") continue;
     if (name === "idempotencyWindowEntries" && value === undefined) continue;
+    if (name === "unsafeCreditWithoutIdempotency") {
+      if (value !== undefined && typeof value !== "boolean") throw new RangeError(`ledger option ${name}: expected a boolean`);
+      continue;
+    }
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
       throw new RangeError(`ledger option ${name}: expected a positive safe integer, got ${String(value)}`);
     }
@@ -87,7 +107,7 @@ function validateOptions(options: LedgerOptions): LedgerOptions {
 
 export class Ledger {
   private readonly options: LedgerOptions;
-  private readonly state: LedgerState = createLedgerState();
+  private readonly state: LedgerState;
   private readonly table: IdempotencyTable;
   private store: EventStore;
   private head = GENESIS_HASH;
@@ -101,6 +121,7 @@ export class Ledger {
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
+    this.state = createLedgerState(this.options.idempotencyWindowEntries);
     this.table = new IdempotencyTable(this.options.idempotencyEntriesMax, this.options.idempotencyWindowEntries);
     this.store = new EventStore(this.options.eventsRetainedMax, 0, GENESIS_HASH);
   }
@@ -113,7 +134,21 @@ export class Ledger {
     ledger.state.openedTotal = parsed.openedTotal;
     ledger.state.depositedTotal = parsed.depositedTotal;
     ledger.state.withdrawnTotal = parsed.withdrawnTotal;
-    ledger.state.totalBalance = parsed.openedTotal + parsed.depositedTotal - parsed.withdrawnTotal;
+    const crossCell = parsed.crossCell;
+    if (crossCell !== undefined) {
+      const state = ledger.state;
+      state.sentTotal = crossCell.sentTotal;
+      state.settledTotal = crossCell.settledTotal;
+      state.refundedTotal = crossCell.refundedTotal;
+      state.receivedTotal = crossCell.receivedTotal;
+      for (const [id, from, to, toCell, amount] of crossCell.outbox) {
+        state.outbox.set(id, { id, from, to, toCell, amount });
+        state.outboxOpenTotal += amount;
+      }
+      for (const [id, code] of crossCell.received) state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome);
+    }
+    ledger.state.totalBalance = expectedTotal(ledger.state);
+    assertConservation(ledger.state);
     for (const [id, packed] of parsed.idempotency) ledger.table.loadPacked(id, packed);
     ledger.head = parsed.headHash;
     ledger.count = parsed.eventCount;
@@ -181,6 +216,20 @@ export class Ledger {
         if (answer) outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
         continue;
       }
+      if (command.type === "CreditIn" || command.type === "SettleTransfer") {
+        const decision =
+          command.type === "CreditIn"
+            ? decideCredit(command, this.state, this.options)
+            : decideSettle(command, this.state, this.table.lookup(command.id)?.outcome === "posted");
+        if (decision.kind !== "event") {
+          if (answer) outcomes[i] = crossCellNonEventOutcome(decision, requestId);
+          continue;
+        }
+        applyEvent(this.state, decision.event);
+        if (answer) outcomes[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
+        events.push(decision.event);
+        continue;
+      }
       let fingerprint: number | undefined;
       if (command.type !== "OpenAccount") {
         fingerprint = fingerprints[i] as number;
@@ -219,6 +268,7 @@ export class Ledger {
     const { requestId, commands } = batch;
     const state = this.state;
     const totals = [state.totalBalance, state.openedTotal, state.depositedTotal, state.withdrawnTotal] as const;
+    // No cross-cell command reaches here (asserted below), so the cross-cell totals never need undoing.
     const undo: [string, number | undefined][] = [];
     const decisions: Decision[] = [];
     const outcomes: LedgerOutcome[] = [];
@@ -227,6 +277,10 @@ export class Ledger {
     for (let i = 0; i < commands.length && failed < 0; i++) {
       const command = commands[i] as LedgerCommand;
       assertLedger(command.type !== "ReadBalances", "a linked batch holds no reads (parseBatch and the codec refuse them)");
+      assertLedger(
+        command.type !== "CreditIn" && command.type !== "SettleTransfer" && command.type !== "TransferOut",
+        "a linked batch holds no cross-cell steps (parseBatch and the codec refuse them)",
+      );
       const key = command.type === "OpenAccount" ? openAccountKey(command.account) : command.id;
       const decision: Decision = seen.has(key) ? { kind: "conflict", id: key } : decide(command, state, this.table, this.options);
       seen.add(key);
@@ -339,9 +393,58 @@ export class Ledger {
     return this.table.has(id);
   }
 
-  /** What entered and left the ledger, for the bank checker's expected total. */
-  totals(): { readonly opened: number; readonly deposited: number; readonly withdrawn: number } {
-    return { opened: this.state.openedTotal, deposited: this.state.depositedTotal, withdrawn: this.state.withdrawnTotal };
+  /**
+   * What entered and left the ledger, for the checkers' expected total: opened + deposited -
+   * withdrawn + crossCellNet is what the balances sum to.
+   */
+  totals(): {
+    readonly opened: number;
+    readonly deposited: number;
+    readonly withdrawn: number;
+    /** Money from other cells minus money sent to them: received + refunded - sent. */
+    readonly crossCellNet: number;
+  } {
+    return {
+      opened: this.state.openedTotal,
+      deposited: this.state.depositedTotal,
+      withdrawn: this.state.withdrawnTotal,
+      crossCellNet: crossCellNet(this.state),
+    };
+  }
+
+  /** The cross-cell figures: money sent, settled, refunded, received, and the outbox still open. */
+  crossCellTotals(): {
+    readonly sent: number;
+    readonly settled: number;
+    readonly refunded: number;
+    readonly received: number;
+    readonly outboxOpen: number;
+    readonly outboxOpenCount: number;
+  } {
+    const state = this.state;
+    return {
+      sent: state.sentTotal,
+      settled: state.settledTotal,
+      refunded: state.refundedTotal,
+      received: state.receivedTotal,
+      outboxOpen: state.outboxOpenTotal,
+      outboxOpenCount: state.outbox.size,
+    };
+  }
+
+  /** The oldest open outbox records, at most `limit` (what a relay delivers next). */
+  openOutbox(limit: number): OutboxRecord[] {
+    const records: OutboxRecord[] = [];
+    for (const record of this.state.outbox.values()) {
+      if (records.length >= limit) break;
+      records.push(record);
+    }
+    return records;
+  }
+
+  /** The first outcome of the credit of transfer `id` here, if any. */
+  receivedOutcome(id: string): ReceivedOutcome | undefined {
+    return this.state.received.lookup(id);
   }
 
   /** The chain hash after event `eventIndex` (0-based), if retained or at a checkpoint. */
@@ -439,7 +542,7 @@ export class Ledger {
       };
     }
     const sum = recountBalances(this.state);
-    if (sum !== this.state.totalBalance || sum !== this.state.openedTotal + this.state.depositedTotal - this.state.withdrawnTotal) {
+    if (sum !== this.state.totalBalance || sum !== expectedTotal(this.state)) {
       return { ok: false, code: "BALANCES_NOT_CONSERVED", message: `balances sum to ${sum}, running total is ${this.state.totalBalance}` };
     }
     return { ok: true, eventsChecked: this.store.length };
@@ -465,6 +568,7 @@ export class Ledger {
       withdrawnTotal: this.state.withdrawnTotal,
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
+      ...this.crossCellSnapshot(),
     };
     if (bugOn(this.options.bugs, "snapshot-drops-idempotency")) {
       // The injected bug: the snapshot carries no idempotency table, so a replica restored from
@@ -484,6 +588,22 @@ export class Ledger {
     }
     this.idempotencyEncoder ??= new IdempotencyEncoder(this.table.packedEntries());
     return new LedgerSnapshotBuilder(header, this.idempotencyEncoder, this.table.size);
+  }
+
+  /** The cross-cell part of a snapshot; absent while this cell never took part in one (older snapshots stay byte-identical). */
+  private crossCellSnapshot(): { crossCell?: CrossCellSnapshot } {
+    const state = this.state;
+    if (state.sentTotal === 0 && state.receivedTotal === 0 && state.received.size === 0 && state.outbox.size === 0) return {};
+    return {
+      crossCell: {
+        sentTotal: state.sentTotal,
+        settledTotal: state.settledTotal,
+        refundedTotal: state.refundedTotal,
+        receivedTotal: state.receivedTotal,
+        outbox: Array.from(state.outbox.values(), (record) => [record.id, record.from, record.to, record.toCell, record.amount] as const),
+        received: Array.from(state.received.entriesInOrder(), ([id, outcome]) => [id, receivedCode(outcome)] as const),
+      },
+    };
   }
 
   /** One chain link for a batch's events (already applied to the balances). */
@@ -546,10 +666,40 @@ export class Ledger {
         return { requestId, id: event.id, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
       case "AccountOpenRejected":
         return { requestId, id: event.account, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
+      case "TransferSent":
+      case "TransferRefunded":
+        return {
+          requestId,
+          id: event.id,
+          outcome: "posted",
+          duplicate: false,
+          eventIndex,
+          balancesAfter: [{ account: event.from, balance: balances.get(event.from) ?? 0 }],
+        };
+      case "CreditReceived":
+        return {
+          requestId,
+          id: event.id,
+          outcome: "posted",
+          duplicate: false,
+          eventIndex,
+          balancesAfter: [{ account: event.to, balance: balances.get(event.to) ?? 0 }],
+        };
+      case "TransferSettled":
+        return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex };
+      case "CreditRefused":
+        return { requestId, id: event.id, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
       default:
         return assertNever(event);
     }
   }
+}
+
+function crossCellNonEventOutcome(decision: Exclude<CrossCellDecision, { kind: "event" }>, requestId: string): LedgerOutcome {
+  if (decision.kind === "unknown") return { requestId, id: decision.id, outcome: "rejected", reason: "UNKNOWN_TRANSFER", duplicate: false };
+  return decision.posted
+    ? { requestId, id: decision.id, outcome: "posted", duplicate: true }
+    : { requestId, id: decision.id, outcome: "rejected", reason: decision.reason ?? "UNKNOWN_ACCOUNT", duplicate: true };
 }
 
 function isPosting(event: LedgerEventBody): boolean {

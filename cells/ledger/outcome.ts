@@ -3,7 +3,8 @@
 import type { RejectReason } from "./events.js";
 
 /** Rejections that are not events: nothing happened, so nothing enters the chain. */
-export type NonEventRejectReason = "ID_REUSED" | "MALFORMED_COMMAND";
+/** UNKNOWN_TRANSFER: a settlement for a transfer id this cell never sent (or no longer remembers). */
+export type NonEventRejectReason = "ID_REUSED" | "MALFORMED_COMMAND" | "UNKNOWN_TRANSFER";
 
 export interface AccountBalance {
   readonly account: string;

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
+import { receivedOutcomeOf } from "./cross-cell.js";
 import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
@@ -24,11 +25,25 @@ export interface LedgerSnapshot {
   /** [operation id, packed fingerprint and outcome] in event order. */
   readonly idempotency: readonly (readonly [string, number])[];
   readonly checkpoints: readonly ChainCheckpoint[];
+  /** Absent while the cell never sent or received a cross-cell transfer (cells/ledger/cross-cell.ts). */
+  readonly crossCell?: CrossCellSnapshot;
   /** sha256 (hex) over everything above (the ids through the sha256 of their lines). */
   readonly checksum: string;
 }
 
 export type LedgerSnapshotContent = Omit<LedgerSnapshot, "checksum">;
+
+/** The outbox and the received table: a snapshot-restored replica must neither forget a debit in flight nor credit twice. */
+export interface CrossCellSnapshot {
+  readonly sentTotal: number;
+  readonly settledTotal: number;
+  readonly refundedTotal: number;
+  readonly receivedTotal: number;
+  /** Open records [id, from, to, toCell, amount] in opening order. */
+  readonly outbox: readonly (readonly [string, string, string, string, number])[];
+  /** [transfer id, received outcome code (cross-cell.ts)] in applied order. */
+  readonly received: readonly (readonly [string, number])[];
+}
 
 // The checksum's input, line by line; the encoder, the builder and the verifier all use these.
 // The ids go in as one line holding their own sha256, so the digest of a table that only ever
@@ -46,6 +61,13 @@ function contentChecksum(content: Omit<LedgerSnapshotContent, "idempotency">, id
   for (const [account, balance] of content.accounts) text += accountLine(account, balance);
   text += idsLine(idsCount, idsDigest);
   for (const checkpoint of content.checkpoints) text += checkpointLine(checkpoint);
+  const crossCell = content.crossCell;
+  if (crossCell !== undefined) {
+    text += `x${crossCell.sentTotal}|${crossCell.settledTotal}|${crossCell.refundedTotal}|${crossCell.receivedTotal}\n`;
+    for (const [id, from, to, toCell, amount] of crossCell.outbox)
+      text += `o${id.length}:${id}|${from.length}:${from}|${to.length}:${to}|${toCell.length}:${toCell}|${amount}\n`;
+    for (const [id, code] of crossCell.received) text += `r${id.length}:${id}|${code}\n`;
+  }
   return createHash("sha256").update(text).digest("hex");
 }
 
@@ -214,9 +236,64 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   }
 
   const snapshot = value as LedgerSnapshot;
-  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal) {
-    throw invalid(`${field}.accounts`, "balances summing to openedTotal + depositedTotal - withdrawnTotal");
+  let crossCellNet = 0;
+  if (record.crossCell !== undefined) {
+    const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`);
+    crossCellNet = crossCell.receivedTotal + crossCell.refundedTotal - crossCell.sentTotal;
+  }
+  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + crossCellNet) {
+    throw invalid(
+      `${field}.accounts`,
+      "balances summing to openedTotal + depositedTotal - withdrawnTotal (+ received + refunded - sent across cells)",
+    );
   }
   if (snapshotChecksum(snapshot) !== snapshot.checksum) throw invalid(`${field}.checksum`, "the sha256 of the snapshot content");
   return snapshot;
+}
+
+function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
+  if (typeof value !== "object" || value === null) throw invalid(field, "an object");
+  const record = value as Record<string, unknown>;
+  for (const name of ["sentTotal", "settledTotal", "refundedTotal", "receivedTotal"] as const) {
+    if (!isCount(record[name])) throw invalid(`${field}.${name}`, "a non-negative safe integer");
+  }
+  const outbox = record.outbox;
+  if (!Array.isArray(outbox)) throw invalid(`${field}.outbox`, "an array of [id, from, to, toCell, amount]");
+  const seen = new Set<string>();
+  let open = 0;
+  for (let i = 0; i < outbox.length; i++) {
+    const entry: unknown = outbox[i];
+    const ok =
+      Array.isArray(entry) &&
+      entry.length === 5 &&
+      isName(entry[0]) &&
+      isName(entry[1]) &&
+      isName(entry[2]) &&
+      isName(entry[3]) &&
+      isCount(entry[4]) &&
+      entry[4] > 0 &&
+      !seen.has(entry[0]);
+    if (!ok) throw invalid(`${field}.outbox[${i}]`, "a unique [id, from, to, toCell, positive amount]");
+    seen.add(entry[0] as string);
+    open += entry[4] as number;
+  }
+  const parsed = value as CrossCellSnapshot;
+  if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal)
+    throw invalid(`${field}.outbox`, "open records summing to sentTotal - settledTotal - refundedTotal");
+  const received = record.received;
+  if (!Array.isArray(received)) throw invalid(`${field}.received`, "an array of [transfer id, outcome code]");
+  const ids = new Set<string>();
+  for (let i = 0; i < received.length; i++) {
+    const entry: unknown = received[i];
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !isName(entry[0]) ||
+      receivedOutcomeOf(entry[1] as number) === undefined ||
+      ids.has(entry[0])
+    )
+      throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3]");
+    ids.add(entry[0]);
+  }
+  return parsed;
 }

@@ -5,6 +5,7 @@
 
 import { assertLedger } from "./errors.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
+import { ReceivedTable, type OutboxRecord } from "./cross-cell.js";
 
 export interface LedgerState {
   /** Account -> balance in minor units. Insertion order is event order, hence equal on replicas. */
@@ -15,10 +16,42 @@ export interface LedgerState {
   openedTotal: number;
   depositedTotal: number;
   withdrawnTotal: number;
+  /**
+   * Open outbox records by transfer id, in opening order (cells/ledger/cross-cell.ts).
+   * Invariant: outboxOpenTotal = sum of their amounts = sentTotal - settledTotal - refundedTotal.
+   */
+  readonly outbox: Map<string, OutboxRecord>;
+  outboxOpenTotal: number;
+  /** Debited into the outbox (TransferSent), closed as arrived (TransferSettled), credited back (TransferRefunded). */
+  sentTotal: number;
+  settledTotal: number;
+  refundedTotal: number;
+  /** Credited from other cells (CreditReceived). */
+  receivedTotal: number;
+  /** Transfer id -> first outcome of its credit here. */
+  readonly received: ReceivedTable;
 }
 
-export function createLedgerState(): LedgerState {
-  return { balances: new Map(), totalBalance: 0, openedTotal: 0, depositedTotal: 0, withdrawnTotal: 0 };
+export function createLedgerState(receivedWindowEntries?: number): LedgerState {
+  return {
+    balances: new Map(),
+    totalBalance: 0,
+    openedTotal: 0,
+    depositedTotal: 0,
+    withdrawnTotal: 0,
+    outbox: new Map(),
+    outboxOpenTotal: 0,
+    sentTotal: 0,
+    settledTotal: 0,
+    refundedTotal: 0,
+    receivedTotal: 0,
+    received: new ReceivedTable(receivedWindowEntries),
+  };
+}
+
+/** What the balances must sum to: what entered the ledger minus what left it (other cells included). */
+export function expectedTotal(state: LedgerState): number {
+  return state.openedTotal + state.depositedTotal - state.withdrawnTotal - state.sentTotal + state.refundedTotal + state.receivedTotal;
 }
 
 /** Applies an accepted or rejected event. Rejections change nothing here (the table records them). */
@@ -73,6 +106,51 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
       state.openedTotal += event.initialBalance;
       return;
     }
+    case "TransferSent": {
+      const before = balances.get(event.from);
+      assertLedger(before !== undefined, () => `cross-cell transfer ${event.id} from unknown account`);
+      assertLedger(isAmount(event.amount), () => `cross-cell transfer ${event.id} has amount ${event.amount}`);
+      assertLedger(before >= event.amount, () => `cross-cell transfer ${event.id} overdraws ${event.from}`);
+      assertLedger(!state.outbox.has(event.id), () => `cross-cell transfer ${event.id} sent twice`);
+      balances.set(event.from, before - event.amount);
+      state.totalBalance -= event.amount;
+      state.sentTotal += event.amount;
+      state.outbox.set(event.id, { id: event.id, from: event.from, to: event.to, toCell: event.toCell, amount: event.amount });
+      state.outboxOpenTotal += event.amount;
+      return;
+    }
+    case "CreditReceived": {
+      const before = balances.get(event.to);
+      assertLedger(before !== undefined, () => `credit ${event.id} to unknown account`);
+      assertLedger(isAmount(event.amount), () => `credit ${event.id} has amount ${event.amount}`);
+      assertLedger(Number.isSafeInteger(state.totalBalance + event.amount), () => `credit ${event.id} overflows the total`);
+      balances.set(event.to, before + event.amount);
+      state.totalBalance += event.amount;
+      state.receivedTotal += event.amount;
+      recordReceived(state, event.id, "credited");
+      return;
+    }
+    case "CreditRefused":
+      recordReceived(state, event.id, event.reason);
+      return;
+    case "TransferSettled":
+    case "TransferRefunded": {
+      const record = state.outbox.get(event.id);
+      assertLedger(record !== undefined, () => `settlement of ${event.id}, which has no open outbox record`);
+      assertLedger(record.amount === event.amount && record.from === event.from, () => `settlement of ${event.id} differs from its record`);
+      state.outbox.delete(event.id);
+      state.outboxOpenTotal -= event.amount;
+      if (event.type === "TransferSettled") {
+        state.settledTotal += event.amount;
+        return;
+      }
+      const before = balances.get(event.from);
+      assertLedger(before !== undefined, () => `refund ${event.id} to unknown account`);
+      balances.set(event.from, before + event.amount);
+      state.totalBalance += event.amount;
+      state.refundedTotal += event.amount;
+      return;
+    }
     case "TransferRejected":
     case "DepositRejected":
     case "WithdrawRejected":
@@ -83,12 +161,30 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
   }
 }
 
-/** Conservation in O(1): the running total matches what entered and left the ledger. */
+function isAmount(amount: number): boolean {
+  return Number.isSafeInteger(amount) && amount > 0;
+}
+
+function recordReceived(
+  state: LedgerState,
+  id: string,
+  outcome: "credited" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW",
+): void {
+  // The unsafe switch (cross-cell.ts) lets a duplicate through decide: it must reach the checker, not crash here.
+  if (state.received.lookup(id) === undefined) state.received.record(id, outcome);
+}
+
+/** Conservation in O(1): the running total matches what entered and left the ledger, other cells included. */
 export function assertConservation(state: LedgerState): void {
   assertLedger(
-    state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal,
+    state.totalBalance === expectedTotal(state),
     () =>
-      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
+      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} - sent ${state.sentTotal} + refunded ${state.refundedTotal} + received ${state.receivedTotal}`,
+  );
+  assertLedger(
+    state.outboxOpenTotal === state.sentTotal - state.settledTotal - state.refundedTotal,
+    () =>
+      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal}`,
   );
 }
 

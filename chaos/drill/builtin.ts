@@ -132,6 +132,19 @@ expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,
+  "cross-cell-region-outage": `
+name: cross-cell-region-outage
+description: Half the transfers cross cells while the region holding the most leaders loses power for 60 s; every cross-cell transfer settles or is refunded exactly once, nothing in flight at the end.
+duration: 90s
+workload: {profile: steady, opsPerSecond: 200, crossCellRatio: 0.5}
+steps:
+  - at: 10s
+    inject: {type: region-outage, select: leader, duration: 60s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants, global-conservation]
+`,
 };
 
 export function builtinDrillNames(): string[] {

@@ -23,7 +23,15 @@ import { checkTargetNames, type TargetUniverse } from "../targets.js";
 import { NEMESIS_FAMILIES, type NemesisFamily } from "../nemesis.js";
 import { STOP_WINDOW_US_DEFAULT, type StopConditions } from "./stop.js";
 
-export const CHECKER_NAMES = ["linearizable", "bank", "durability", "replica-agreement", "availability", "invariants"] as const;
+export const CHECKER_NAMES = [
+  "linearizable",
+  "bank",
+  "durability",
+  "replica-agreement",
+  "availability",
+  "invariants",
+  "global-conservation",
+] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
 
 export const WORKLOAD_PROFILES = ["steady", "double-11", "red-packet"] as const;
@@ -32,6 +40,8 @@ export interface DrillWorkload {
   readonly profile: (typeof WORKLOAD_PROFILES)[number];
   readonly opsPerSecond: number;
   readonly readFraction?: number;
+  /** Share of transfers to another cell's account (the world config's when absent). */
+  readonly crossCellRatio?: number;
 }
 
 export type DrillAction =
@@ -163,6 +173,11 @@ const drillSchema = z.strictObject({
         error: "expected at most 100000 operations per second",
       }),
       readFraction: z.number().min(0).max(1).optional(),
+      crossCellRatio: z
+        .number({ error: (issue) => `expected a number in [0, 1], got ${shown(issue.input)}` })
+        .min(0, { error: (issue) => `expected a number in [0, 1], got ${shown(issue.input)}` })
+        .max(1, { error: (issue) => `expected a number in [0, 1], got ${shown(issue.input)}` })
+        .optional(),
     })
     .optional(),
   steps: z.array(z.unknown()).max(1000, { error: "expected at most 1000 steps" }).optional(),

@@ -122,6 +122,8 @@ export function checkerReason(name: string, summary: CheckerSummary): string {
       "replica-agreement": "the replicas of every cell agree on every committed entry",
       availability: "figures only (RTO and error rate above)",
       invariants: "no online invariant broke (one leader per term, money conserved on every apply)",
+      "global-conservation":
+        "money conserved across cells at every instant; every cross-cell transfer credited at most once, refunded only after a refusal",
     };
     return held[name] ?? "held";
   }
@@ -129,6 +131,12 @@ export function checkerReason(name: string, summary: CheckerSummary): string {
   if (Array.isArray(violations) && violations.length > 0)
     return `${String(violations[0])}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""}`;
   const evidence = summary.evidence;
+  const first = typeof evidence === "object" && evidence !== null ? (evidence as { first?: unknown }).first : undefined;
+  if (typeof first === "object" && first !== null && typeof (first as { message?: unknown }).message === "string") {
+    // global-conservation: the first violation names its transfer and the history index of its invocation.
+    const { kind, message, historyIndex } = first as { kind?: unknown; message: string; historyIndex?: unknown };
+    return oneLine(`${String(kind)}: ${message}${typeof historyIndex === "number" ? ` (history index ${historyIndex})` : ""}`);
+  }
   const text = typeof evidence === "string" ? evidence : JSON.stringify(evidence ?? {});
   for (const key of ["reason", "error", "message", "first-error", "failure", "lost", "missing", "disagreements"]) {
     const value = typeof evidence === "object" && evidence !== null ? (evidence as Record<string, unknown>)[key] : undefined;

@@ -3,6 +3,7 @@
 // reasons for a FAILED one, each naming the figure it measured against the expectation.
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
+import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
 import { pairHistory, type Op } from "../../harness/history.js";
 import type { RunVerdicts } from "../../harness/run-check.js";
 import type { Drill } from "./format.js";
@@ -63,6 +64,8 @@ export interface DrillResult {
   readonly rtoMs: Readonly<Record<string, number | null>>;
   /** RPO: acknowledged transfers missing from the final ledgers. Must be 0. */
   readonly lostAckedTransfers: number;
+  /** Cross-cell transfers initiated, settled, refunded, in flight at the end, settle latency (absent: not counted). */
+  readonly crossCell?: CrossCellFigures;
   /** Per cell, the error rate of ops invoked during the fault windows (1 = nothing got through). */
   readonly availability: Readonly<Record<string, { readonly duringErrorRate: number; readonly duringOps: number }>>;
   readonly latency: { readonly before: PhaseFigures; readonly during: PhaseFigures; readonly after: PhaseFigures };

@@ -9,6 +9,11 @@ export interface BankOptions {
   accounts: readonly (string | number)[];
   total: number;
   negativeBalances?: boolean;
+  /**
+   * The total one read must see, when it varies (a cell whose money crosses to other cells:
+   * the read carries its cell's cross-cell net). `total` when absent.
+   */
+  totalOf?: (op: Op) => number;
 }
 
 export type BankErrorType = "unexpected-key" | "nil-balance" | "wrong-total" | "negative-value";
@@ -86,7 +91,7 @@ export function checkBank(ops: readonly Op[], options: BankOptions): BankVerdict
   const reads = ops.filter((op) => op.type === "ok" && op.f === "read");
   const byType = new Map<BankErrorType, BankError[]>();
   for (const read of reads) {
-    const error = checkRead(accounts, options.total, options.negativeBalances ?? false, read);
+    const error = checkRead(accounts, options.totalOf?.(read) ?? options.total, options.negativeBalances ?? false, read);
     if (error === null) continue;
     const list = byType.get(error.type) ?? [];
     list.push(error);

@@ -91,6 +91,8 @@ export class ReplayedLog {
     let total = 0;
     let enteredTotal = 0;
     let position = 0;
+    /** Open outbox records: id -> amount. */
+    const outbox = new Map<string, number>();
     // Declared once, not per event: closures per event were most of the garbage on 100k ops.
     const set = (account: string, balance: number): void => {
       const before = balances.get(account);
@@ -186,6 +188,56 @@ export class ReplayedLog {
           if (event.reason === "ACCOUNT_EXISTS" && !balances.has(event.account))
             illegal(`opening ${event.account} rejected as existing though it is not open`);
           break;
+        // Cross-cell steps: money leaves into the outbox, arrives from another cell, or comes
+        // back by refund; each moves this cell's expected total (exactly-once across cells is the
+        // global-conservation checker's job).
+        case "TransferSent": {
+          const from = balances.get(event.from);
+          if (from === undefined || !isAmount(event.amount)) {
+            illegal(`cross-cell transfer ${event.id} sent from ${event.from} for ${event.amount}`);
+            break;
+          }
+          if (from < event.amount) illegal(`cross-cell transfer ${event.id} sent with ${from} in ${event.from} for ${event.amount}`);
+          set(event.from, from - event.amount);
+          total -= event.amount;
+          enteredTotal -= event.amount;
+          outbox.set(event.id, event.amount);
+          break;
+        }
+        case "CreditReceived": {
+          const before = balances.get(event.to);
+          if (before === undefined || !isAmount(event.amount)) {
+            illegal(`credit ${event.id} to ${event.to} for ${event.amount}`);
+            break;
+          }
+          set(event.to, before + event.amount);
+          total += event.amount;
+          enteredTotal += event.amount;
+          break;
+        }
+        case "CreditRefused":
+          if (event.reason === "UNKNOWN_ACCOUNT" && balances.has(event.to))
+            illegal(`credit ${event.id} refused as UNKNOWN_ACCOUNT though ${event.to} is open`);
+          break;
+        case "TransferSettled":
+        case "TransferRefunded": {
+          const amount = outbox.get(event.id);
+          if (amount !== event.amount) {
+            illegal(`${event.type} ${event.id} closes no open outbox record of ${event.amount}`);
+            break;
+          }
+          outbox.delete(event.id);
+          if (event.type === "TransferSettled") break;
+          const before = balances.get(event.from);
+          if (before === undefined) {
+            illegal(`refund ${event.id} to unknown account ${event.from}`);
+            break;
+          }
+          set(event.from, before + event.amount);
+          total += event.amount;
+          enteredTotal += event.amount;
+          break;
+        }
         default:
           assertNever(event);
       }

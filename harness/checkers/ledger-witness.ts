@@ -124,13 +124,27 @@ function keyOfOp(op: PairedOp): string {
 }
 
 function keyOfEvent(event: LedgerEventBody): string {
-  return event.type === "AccountOpened" || event.type === "AccountOpenRejected" ? `open:${event.account}` : `id:${event.id}`;
+  switch (event.type) {
+    case "AccountOpened":
+    case "AccountOpenRejected":
+      return `open:${event.account}`;
+    // The relay's steps: no client of this cell invoked them, so no command matches their keys.
+    case "CreditReceived":
+    case "CreditRefused":
+      return `in:${event.id}`;
+    case "TransferSettled":
+    case "TransferRefunded":
+      return `settle:${event.id}`;
+    default:
+      return `id:${event.id}`;
+  }
 }
 
 function outcomeOfEvent(event: LedgerEventBody): Outcome {
   switch (event.type) {
     case "AccountOpened":
     case "TransferPosted":
+    case "TransferSent":
     case "Deposited":
     case "Withdrawn":
       return "posted";
@@ -148,6 +162,11 @@ const EVENT_FUNCTION: Record<LedgerEventBody["type"], string> = {
   DepositRejected: "deposit",
   Withdrawn: "withdraw",
   WithdrawRejected: "withdraw",
+  TransferSent: "transfer",
+  CreditReceived: "credit-in",
+  CreditRefused: "credit-in",
+  TransferSettled: "settle",
+  TransferRefunded: "settle",
 };
 
 /** Does the event carry the command the client sent (same function, accounts and amount)? */
@@ -160,9 +179,15 @@ function sameCommand(op: PairedOp, event: LedgerEventBody): boolean {
       return value.initialBalance === undefined || value.initialBalance === event.initialBalance;
     case "TransferPosted":
     case "TransferRejected":
+    case "TransferSent":
       return String(value.from) === event.from && String(value.to) === event.to && value.amount === event.amount;
-    default:
+    case "Deposited":
+    case "DepositRejected":
+    case "Withdrawn":
+    case "WithdrawRejected":
       return String(value.account) === event.account && value.amount === event.amount;
+    default:
+      return false;
   }
 }
 

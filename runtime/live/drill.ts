@@ -62,6 +62,7 @@ export async function runLiveDrill(original: Drill, options: LiveDrillOptions): 
       profile: workload.profile,
       opsPerSecond: workload.opsPerSecond,
       ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}),
+      ...(workload.crossCellRatio !== undefined ? { crossCellRatio: workload.crossCellRatio } : {}),
       depositFraction: 0,
     },
   });

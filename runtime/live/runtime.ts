@@ -20,9 +20,10 @@ import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-a
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import { createRandom, type Random } from "../../ground/random.js";
 import { Topology } from "../../sim/world/topology.js";
-import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { DEFAULT_CROSS_CELL_RATIO, defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
+import { CrossCellRelay, defaultRelayOptions, type CellSubmitter, type DestinationLookup } from "../../cells/cell/relay.js";
 import { RealClock } from "./adapters/real-clock.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { freePorts } from "./ports.js";
@@ -102,6 +103,8 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   invariants!: LiveInvariants;
   mesh: ProxyMesh | null = null;
   private workload!: Workload;
+  /** The cross-cell relays, one per region beside its client (started with the workload when it sends cross-cell transfers). */
+  private readonly relays: CrossCellRelay[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
   private finalLedgersCache: FinalLedgers | null = null;
   private replicaChainsCache: ReplicaChains | null = null;
@@ -227,6 +230,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
         opsPerSecond: workloadConfig.opsPerSecond,
         readFraction: workloadConfig.readFraction,
         accountsPerShard: workloadConfig.accountsPerShard,
+        crossCellRatio: workloadConfig.crossCellRatio ?? DEFAULT_CROSS_CELL_RATIO,
         ...this.options.workload,
       },
       { clock: this.clock, random: this.random.fork("workload"), placement: this.placement, recorder: this.recorder },
@@ -437,7 +441,76 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     if (options?.sink) this.workload.setSink(options.sink);
     if (options?.openAccounts ?? true) this.workload.openAccounts();
     this.workload.start();
+    if (this.crossCellEnabled && this.relays.length === 0) this.startRelays();
   }
+
+  /** Whether the workload sends cross-cell transfers (then relays run beside the region clients). */
+  get crossCellEnabled(): boolean {
+    return this.workload.crossCellRatio > 0;
+  }
+
+  /**
+   * One relay per region over that region's client (TCP through its Toxiproxy proxies): primary
+   * for the cells preferring the region, standby (2 s takeover) for the others, as in the virtual
+   * runtime. A region whose client is cut fails its relay's requests; the standbys elsewhere deliver.
+   */
+  private startRelays(): void {
+    const lookup = (account: string): DestinationLookup => {
+      const cell = this.placement.cellOfAccount(account);
+      return cell === undefined ? { kind: "retry", reason: `no cell owns ${account}` } : { kind: "cell", cell };
+    };
+    for (const region of this.regions) {
+      const client = this.regionClients.get(region.name);
+      if (client === undefined) continue;
+      const primary = this.placement.cells.filter((cell) => cell.preferredLeaderRegion === region.name).map((cell) => cell.cell);
+      const standby = this.placement.cells.filter((cell) => cell.preferredLeaderRegion !== region.name).map((cell) => cell.cell);
+      const submitter: CellSubmitter = {
+        submit: (cell, requestId, kind, payload, callback) => {
+          const view = this.cluster.cell(cell);
+          this.steerAwayFromDead(client, `${LIVE_CLIENT_PREFIX}${region.name}`, cell, view?.leader?.replica);
+          client.submit(cell, requestId, kind, payload, callback);
+        },
+      };
+      for (const [suffix, sources, takeoverAfterUs, pollIntervalUs] of [
+        ["p", primary, 0, defaultRelayOptions.pollIntervalUs],
+        ["s", standby, 2_000_000, 500_000],
+      ] as const) {
+        if (sources.length === 0) continue;
+        const relay = new CrossCellRelay(
+          {
+            ...defaultRelayOptions,
+            pollIntervalUs,
+            name: `${region.name}${suffix}`,
+            sources: sources.map((cell) => ({ cell, takeoverAfterUs })),
+          },
+          { clock: this.clock, random: this.random.fork(`relay-${region.name}-${suffix}`), client: submitter, lookup },
+        );
+        relay.start();
+        this.relays.push(relay);
+      }
+    }
+  }
+
+  /** Open outbox records over every cell, read through the region clients (null: some cell did not answer). */
+  private async outboxOpenCount(): Promise<number | null> {
+    const counts = await Promise.all(
+      this.placement.cells.map(
+        (cell) =>
+          new Promise<number | null>((resolve) => {
+            const region = this.regions.map((entry) => entry.name).find((name) => this.faults.isUp(`${LIVE_CLIENT_PREFIX}${name}`));
+            const client = region === undefined ? undefined : this.regionClients.get(region);
+            if (client === undefined) return resolve(null);
+            client.submit(cell.cell, `drain-outbox-${cell.cell}-${++this.outboxReads}`, "read", { outbox: { limit: 1 } }, (outcome) => {
+              const records = outcome.ok ? (outcome.result as { records?: unknown[] } | undefined)?.records : undefined;
+              resolve(Array.isArray(records) ? records.length : null);
+            });
+          }),
+      ),
+    );
+    return counts.some((count) => count === null) ? null : counts.reduce((sum: number, count) => sum + (count as number), 0);
+  }
+
+  private outboxReads = 0;
 
   stopWorkload(): void {
     this.workload.stop();
@@ -495,6 +568,9 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     this.stopWorkload();
     const deadline = performance.now() + maxUs / 1000;
     while (this.recorder.inflight > 0 && performance.now() < deadline) await this.sleep(50);
+    if (!this.crossCellEnabled) return;
+    // The relays go on after the users stop: the money in flight must land (or come back).
+    while (performance.now() < deadline && (await this.outboxOpenCount()) !== 0) await this.sleep(100);
   }
 
   /** Fetches every running replica's ledger (for finalLedgers / replicaChains). */
@@ -566,6 +642,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     if (this.closed) return;
     this.closed = true;
     this.workload?.stop();
+    for (const relay of this.relays) relay.stop();
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     await Promise.all([...this.clientTransports.values()].map((transport) => transport.close()));
     await Promise.all([...this.processes.values()].map((process) => process.stop()));

@@ -13,6 +13,7 @@
 // reads see base balances plus kept events. For an older window `log(fromUs)` says incomplete.
 import type { AccountOpened, LedgerEventBody } from "../../cells/ledger/events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 
 export class AppliedEventLog {
   private events: LedgerEventBody[] = [];
@@ -38,6 +39,8 @@ export class AppliedEventLog {
     private readonly nowUs: () => number = () => 0,
     /** While pinned, events applied since the pin are kept up to this many (default 8 x eventsMax). */
     private readonly pinnedEventsMax: number = eventsMax * 8,
+    /** Each event once, when the first replica applies it. */
+    private readonly onFirstApplied?: (event: LedgerEventBody, atUs: number) => void,
   ) {
     if (!(Number.isSafeInteger(eventsMax) && eventsMax >= 2))
       throw new RangeError(`appliedEventsMax: expected an integer >= 2, got ${eventsMax}`);
@@ -88,7 +91,9 @@ export class AppliedEventLog {
     }
     this.events.push(event);
     this.hashes.push(hashPrefix(hash));
-    this.appliedUs.push(this.nowUs());
+    const atUs = this.nowUs();
+    this.appliedUs.push(atUs);
+    this.onFirstApplied?.(event, atUs);
   }
 
   /**
@@ -124,6 +129,20 @@ export class AppliedEventLog {
     return low;
   }
 
+  /**
+   * The whole log from the cell's first event with first-applied times (the global-conservation
+   * checker's input), or why not: a folded log has lost the outbox state of its folded part.
+   */
+  timedLog(): TimedCellLog {
+    if (this.incompleteReason !== null) return { complete: false, reason: this.incompleteReason };
+    if (this.baseIndex > 0)
+      return {
+        complete: false,
+        reason: `${this.cell}: the first ${this.baseIndex} events were folded (appliedEventsMax ${this.eventsMax})`,
+      };
+    return { complete: true, events: this.events, appliedUs: this.appliedUs };
+  }
+
   private fold(count: number): void {
     for (let i = 0; i < count; i++) applyToBalances(this.baseBalances, this.events[i] as LedgerEventBody);
     this.foldedThroughUs = this.appliedUs[count - 1] as number;
@@ -154,6 +173,15 @@ function applyToBalances(balances: Map<string, number>, event: LedgerEventBody):
       return;
     case "Withdrawn":
       balances.set(event.account, (balances.get(event.account) ?? 0) - event.amount);
+      return;
+    case "TransferSent":
+      balances.set(event.from, (balances.get(event.from) ?? 0) - event.amount);
+      return;
+    case "CreditReceived":
+      balances.set(event.to, (balances.get(event.to) ?? 0) + event.amount);
+      return;
+    case "TransferRefunded":
+      balances.set(event.from, (balances.get(event.from) ?? 0) + event.amount);
       return;
     default:
       return;

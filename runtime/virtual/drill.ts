@@ -36,6 +36,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
       profile: workload.profile,
       opsPerSecond: workload.opsPerSecond,
       ...(workload.readFraction !== undefined ? { readFraction: workload.readFraction } : {}),
+      ...(workload.crossCellRatio !== undefined ? { crossCellRatio: workload.crossCellRatio } : {}),
       depositFraction: 0,
     },
   });

@@ -6,6 +6,7 @@ import { percentile } from "../../harness/checkers/availability.js";
 import type { WorldConfig } from "../../domain/config.js";
 import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
 import { LIVENESS_BOUND_US_DEFAULT } from "../../harness/checkers/liveness.js";
+import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
 import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 
@@ -24,6 +25,9 @@ export interface CellsRunOptions {
   readonly bugs?: VirtualRuntimeOptions["bugs"];
   /** With `check`: the liveness bound after the last heal (default LIVENESS_BOUND_US_DEFAULT, 5 s). */
   readonly livenessBoundUs?: number;
+  /** Ledger and relay options (tests inject the cross-cell protocol bugs here). */
+  readonly ledger?: VirtualRuntimeOptions["ledger"];
+  readonly relay?: VirtualRuntimeOptions["relay"];
 }
 
 export interface CellSummary {
@@ -46,6 +50,8 @@ export interface CellsRunResult {
   readonly faultWindows: readonly FaultWindow[];
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
+  /** Cross-cell transfers initiated, settled, refunded, in flight at the end, settle latency (issue 17). */
+  readonly crossCell: CrossCellFigures;
   readonly verdicts?: RunVerdicts;
   readonly virtual: VirtualRuntime;
 }
@@ -63,6 +69,8 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     ...(options.replica ? { replica: options.replica } : {}),
     ...(options.worldLog ? { worldLog: options.worldLog } : {}),
     ...(options.bugs ? { bugs: options.bugs } : {}),
+    ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
   });
   virtual.settleLeaders(WARMUP_US);
   virtual.startWorkload();
@@ -84,7 +92,9 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     options.check === true
       ? checkRun(virtual, { faultWindows, ...(liveness !== null && { liveness: liveness.observations() }) })
       : undefined;
-  const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
+  const figures = verdicts ?? checkRun(virtual, { faultWindows, checkers: ["availability", "global-conservation"] });
+  const rtoMs = figures.rtoMs;
+  const crossCell = figures.crossCell as CrossCellFigures;
   return {
     ...virtual.summary(),
     operations: virtual.recorder.length,
@@ -92,6 +102,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     faultWindows,
     rtoMs,
     invariantViolations: virtual.invariantViolations(),
+    crossCell,
     ...(verdicts ? { verdicts } : {}),
     virtual,
   };

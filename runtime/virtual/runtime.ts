@@ -5,13 +5,14 @@
 import type { Clock, Log } from "../../ground/ports.js";
 import { VirtualClock } from "../../sim/kernel/virtual-clock.js";
 import { World, type LogSink } from "../../sim/world/world.js";
-import { defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
+import { DEFAULT_CROSS_CELL_RATIO, defaultWorldConfig, type WorldConfig } from "../../domain/config.js";
 import { electionOrder, planPlacement, type CellPlacement, type Placement } from "../../cells/placement.js";
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
 import type { InjectedBugs } from "../../cells/bugs.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
+import { CrossCellRelay, defaultRelayOptions, type DestinationLookup, type RelayOptions } from "../../cells/cell/relay.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
@@ -24,7 +25,10 @@ import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
 import { LivenessWatch } from "./liveness.js";
 import { AppliedEventLog } from "./applied-events.js";
+import { percentile } from "../../harness/checkers/availability.js";
+import type { CrossCellStatus } from "../../domain/cross-cell.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 
 export interface VirtualRuntimeOptions {
   readonly seed: number;
@@ -49,6 +53,17 @@ export interface VirtualRuntimeOptions {
   readonly appliedEventsMax?: number;
   /** Ledger bounds of every replica (a world that runs indefinitely windows them: runtime/virtual/controller-setup.ts). */
   readonly ledger?: Partial<LedgerOptions>;
+  /**
+   * The cross-cell relays' options (tests inject the refund-on-timeout bug here). Relays run only
+   * while the workload sends cross-cell transfers (crossCellRatio > 0), so a ratio of 0 replays
+   * the world from before them, trace hash included.
+   */
+  readonly relay?: Partial<Omit<RelayOptions, "name" | "sources">> & {
+    /** The relays' CellClient deadline (defaultClientTimeouts.requestTimeoutUs when absent): past it a delivery's outcome is unknown. */
+    readonly clientRequestTimeoutUs?: number;
+  };
+  /** Where an account lives now, for the relays (default: the placement; a shard move plugs in its routing here). */
+  readonly destinationLookup?: (account: string) => DestinationLookup;
   /** Extra replica options (tests inject bugs here to show the harness catches them). */
   readonly replica?: Partial<Pick<ReplicaOptions, "unsafeLocalReads" | "requestTimeoutUs">>;
   /** Deliberate bugs (cells/bugs.ts) in every replica, its storage and its ledger: the harness's own tests only. */
@@ -56,6 +71,14 @@ export interface VirtualRuntimeOptions {
 }
 
 export const REGION_CLIENT_PREFIX = "client/";
+export const RELAY_HOST_PREFIX = "relay/";
+/** Settle latencies kept for the online figures (the most recent). */
+export const SETTLE_SAMPLES_MAX = 4096;
+
+/** A standby relay (not in the source cell's preferred region) delivers only records open this long. */
+export const RELAY_TAKEOVER_AFTER_US = 2_000_000;
+/** How often a standby relay reads the outboxes it only covers. */
+export const RELAY_STANDBY_POLL_US = 500_000;
 /** ~30 min of the default load per cell; a few hundred MB at most over six cells. */
 export const APPLIED_EVENTS_MAX_DEFAULT = 500_000;
 /** Bound on the time spent opening accounts before users arrive. */
@@ -87,8 +110,18 @@ export class VirtualRuntime implements Runtime {
   private readonly clientsPerRegion: number;
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
+  /** region -> its relays (primary for the cells preferring that region, standby for the others). */
+  private readonly relays = new Map<string, CrossCellRelay[]>();
   private readonly leaderRegions = new Map<string, string>();
   private livenessWatch: LivenessWatch | null = null;
+  private readonly workloadOptions: WorkloadOptions;
+  /** Whether the workload sends cross-cell transfers (then relay hosts exist and run). */
+  readonly crossCellEnabled: boolean;
+  private relaysRunning = false;
+  private readonly crossCellCounts = { initiated: 0, settled: 0, refunded: 0 };
+  /** Recent settle latencies (µs), a ring of SETTLE_SAMPLES_MAX. */
+  private readonly settleSamplesUs: number[] = [];
+  private settleSampleCount = 0;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -114,6 +147,8 @@ export class VirtualRuntime implements Runtime {
       },
     );
     this.clientsPerRegion = options.clientsPerRegion ?? 2;
+    this.workloadOptions = this.resolveWorkloadOptions(options);
+    this.crossCellEnabled = this.workloadOptions.crossCellRatio > 0;
     const placements = this.addHosts();
     this.faults = new VirtualFaults(
       this.world,
@@ -132,6 +167,7 @@ export class VirtualRuntime implements Runtime {
     this.spawnReplicas(options);
     this.spawnRegionClients();
     this.workload = this.createWorkload(options);
+    if (this.crossCellEnabled) this.spawnRelays(options);
     this.scheduleMonitor();
   }
 
@@ -152,6 +188,14 @@ export class VirtualRuntime implements Runtime {
         placements.push({ id: host, datacenter, region: region.name });
       }
     }
+    if (this.crossCellEnabled) {
+      for (const region of this.regions) {
+        const host = relayHost(region.name);
+        const datacenter = region.datacenters[region.datacenters.length - 1] as string;
+        this.world.addHost(host, datacenter);
+        placements.push({ id: host, datacenter, region: region.name });
+      }
+    }
     return placements;
   }
 
@@ -164,6 +208,8 @@ export class VirtualRuntime implements Runtime {
         options.appliedEventsMax ?? APPLIED_EVENTS_MAX_DEFAULT,
         (message) => this.invariants.report(message),
         () => this.clock.nowUs(),
+        undefined, // the default pinned bound
+        (event, atUs) => this.observeCrossCell(event, atUs),
       );
       this.appliedEvents.set(cell.cell, eventLog);
       for (const replica of cell.replicas) {
@@ -220,18 +266,201 @@ export class VirtualRuntime implements Runtime {
     }
   }
 
-  private createWorkload(options: VirtualRuntimeOptions): Workload {
+  private resolveWorkloadOptions(options: VirtualRuntimeOptions): WorkloadOptions {
     const workloadConfig = this.config.workload;
-    const workloadOptions: WorkloadOptions = {
+    return {
       ...defaultWorkloadOptions,
       profile: workloadConfig.profile,
       opsPerSecond: workloadConfig.opsPerSecond,
       readFraction: workloadConfig.readFraction,
       accountsPerShard: workloadConfig.accountsPerShard,
+      crossCellRatio: workloadConfig.crossCellRatio ?? DEFAULT_CROSS_CELL_RATIO,
       ...options.workload,
     };
+  }
+
+  /**
+   * One relay process per region, each with its own CellClient: the primary for the cells that
+   * prefer its region, a standby (later, slower) for every other cell, so a region outage leaves
+   * every outbox relayed. Restarted relays start empty: they resume from the committed outboxes.
+   */
+  private spawnRelays(options: VirtualRuntimeOptions): void {
+    const cellsReplicas = new Map<string, readonly string[]>(
+      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
+    );
+    const lookup =
+      options.destinationLookup ??
+      ((account: string): DestinationLookup => {
+        const cell = this.placement.cellOfAccount(account);
+        return cell === undefined ? { kind: "retry", reason: `no cell owns ${account}` } : { kind: "cell", cell };
+      });
+    for (const region of this.regions) {
+      const slots: CrossCellRelay[] = [];
+      this.relays.set(region.name, slots);
+      const primary = this.placement.cells.filter((cell) => cell.preferredLeaderRegion === region.name).map((cell) => cell.cell);
+      const standby = this.placement.cells.filter((cell) => cell.preferredLeaderRegion !== region.name).map((cell) => cell.cell);
+      let incarnation = 0;
+      this.world.spawn(relayHost(region.name), (context) => {
+        const client = new CellClient(
+          {
+            cells: cellsReplicas,
+            ...defaultClientTimeouts,
+            requestTimeoutUs: options.relay?.clientRequestTimeoutUs ?? defaultClientTimeouts.requestTimeoutUs,
+            batching: this.config.batching ?? defaultBatching,
+          },
+          { clock: context.clock, random: context.random.fork("relay-client"), transport: context.transport },
+        );
+        const name = `${region.name}.${++incarnation}`;
+        const { clientRequestTimeoutUs: _deadline, ...relayOverrides } = options.relay ?? {};
+        const relayOptions = { ...defaultRelayOptions, ...relayOverrides };
+        const relays = [
+          new CrossCellRelay(
+            { ...relayOptions, name: `${name}p`, sources: primary.map((cell) => ({ cell, takeoverAfterUs: 0 })) },
+            { clock: context.clock, random: context.random.fork("relay-primary"), client, lookup },
+          ),
+          new CrossCellRelay(
+            {
+              ...relayOptions,
+              pollIntervalUs: Math.max(relayOptions.pollIntervalUs, RELAY_STANDBY_POLL_US),
+              name: `${name}s`,
+              sources: standby.map((cell) => ({ cell, takeoverAfterUs: RELAY_TAKEOVER_AFTER_US })),
+            },
+            { clock: context.clock, random: context.random.fork("relay-standby"), client, lookup },
+          ),
+        ];
+        slots.length = 0;
+        for (const relay of relays) {
+          if (this.relaysRunning) relay.start();
+          slots.push(relay);
+        }
+        return {
+          stop: () => {
+            for (const relay of relays) relay.stop();
+          },
+        };
+      });
+    }
+  }
+
+  private observeCrossCell(event: LedgerEventBody, atUs: number): void {
+    switch (event.type) {
+      case "TransferSent":
+        this.crossCellCounts.initiated++;
+        return;
+      case "TransferRefunded":
+        this.crossCellCounts.refunded++;
+        this.workload?.takeCrossCellInvokedUs(event.id);
+        return;
+      case "TransferSettled": {
+        this.crossCellCounts.settled++;
+        const invokedUs = this.workload?.takeCrossCellInvokedUs(event.id);
+        if (invokedUs === undefined) return;
+        this.settleSamplesUs[this.settleSampleCount++ % SETTLE_SAMPLES_MAX] = atUs - invokedUs;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Cross-cell money now, across cells (the furthest replica of each, which at one instant of
+   * the simulation holds every committed event): in flight (open records whose credit has not
+   * applied at the payee's cell), counts since the start, the recent settle latencies, and
+   * whether sum of balances + in flight = opened + deposits - withdrawals.
+   */
+  crossCellStatus(): CrossCellStatus {
+    const furthest = new Map<string, Ledger>();
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        const ledger = this.node(replica.replica)?.stateMachine.ledger;
+        const best = furthest.get(cell.cell);
+        if (ledger !== undefined && (best === undefined || ledger.eventCount > best.eventCount)) furthest.set(cell.cell, ledger);
+      }
+    }
+    let balances = 0;
+    let entered = 0;
+    let inFlight = 0;
+    let inFlightAmount = 0;
+    const flows = new Map<string, { count: number; amount: number }>();
+    for (const [cell, ledger] of furthest) {
+      balances += ledger.totalBalance();
+      const totals = ledger.totals();
+      entered += totals.opened + totals.deposited - totals.withdrawn;
+      for (const record of ledger.openOutbox(Number.MAX_SAFE_INTEGER)) {
+        const destination = this.placement.cellOfAccount(record.to);
+        if (destination !== undefined && furthest.get(destination)?.receivedOutcome(record.id) === "credited") continue;
+        inFlight++;
+        inFlightAmount += record.amount;
+        const key = `${cell}>${destination ?? record.toCell}`;
+        const flow = flows.get(key) ?? { count: 0, amount: 0 };
+        flow.count++;
+        flow.amount += record.amount;
+        flows.set(key, flow);
+      }
+    }
+    const samples = this.settleSamplesUs.slice(0, Math.min(this.settleSampleCount, SETTLE_SAMPLES_MAX)).sort((a, b) => a - b);
+    const ms = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);
+    return {
+      enabled: this.crossCellEnabled,
+      ...this.crossCellCounts,
+      inFlight,
+      inFlightAmount,
+      flows: Array.from(flows, ([key, flow]) => {
+        const [from, to] = key.split(">") as [string, string];
+        return { from, to, ...flow };
+      }),
+      settleMsP50: ms(percentile(samples, 0.5)),
+      settleMsP99: ms(percentile(samples, 0.99)),
+      // All cells lead at once only if every cell has a live replica: otherwise the sum is not over the world.
+      globalMoneyConserved: furthest.size < this.placement.cells.length ? null : balances + inFlightAmount === entered,
+    };
+  }
+
+  /** Starts the relays (with the workload: before it, no outbox has anything to deliver). */
+  private startRelays(): void {
+    this.relaysRunning = true;
+    for (const relays of this.relays.values()) for (const relay of relays) relay.start();
+  }
+
+  /** The relays' counters summed over every region (this incarnation of each). */
+  relayStats(): { delivered: number; settled: number; refunded: number; retries: number; duplicateCredits: number; inflight: number } {
+    const total = { delivered: 0, settled: 0, refunded: 0, retries: 0, duplicateCredits: 0, inflight: 0 };
+    for (const relays of this.relays.values()) {
+      for (const relay of relays) {
+        total.delivered += relay.stats.delivered;
+        total.settled += relay.stats.settled;
+        total.refunded += relay.stats.refunded;
+        total.retries += relay.stats.retries;
+        total.duplicateCredits += relay.stats.duplicateCredits;
+        total.inflight += relay.inflight;
+      }
+    }
+    return total;
+  }
+
+  /** Open outbox records over every cell, as the most advanced live replica of each has applied them. */
+  outboxOpen(): { readonly count: number; readonly amount: number } {
+    let count = 0;
+    let amount = 0;
+    for (const cell of this.placement.cells) {
+      let best: Ledger | undefined;
+      for (const replica of cell.replicas) {
+        const ledger = this.node(replica.replica)?.stateMachine.ledger;
+        if (ledger !== undefined && (best === undefined || ledger.eventCount > best.eventCount)) best = ledger;
+      }
+      if (best === undefined) continue;
+      const totals = best.crossCellTotals();
+      count += totals.outboxOpenCount;
+      amount += totals.outboxOpen;
+    }
+    return { count, amount };
+  }
+
+  private createWorkload(options: VirtualRuntimeOptions): Workload {
+    void options;
     return new Workload(
-      workloadOptions,
+      this.workloadOptions,
       { clock: this.clock, random: this.world.random.fork("workload"), placement: this.placement, recorder: this.recorder },
       this.directSink(),
     );
@@ -284,9 +513,27 @@ export class VirtualRuntime implements Runtime {
           callback({ ok: false, error: { code: "OVERLOADED", message: "no region entry point is up" } });
           return;
         }
+        const refusal = this.crossCellRefusal(request.payload);
+        if (refusal !== null) {
+          callback({ ok: false, error: { code: "INVALID", message: refusal } });
+          return;
+        }
         client.submit(request.cell, request.requestId, request.kind, request.payload, callback);
       },
     };
+  }
+
+  /**
+   * A cross-cell transfer to an account no cell owns, or to a cell that does not own it, is
+   * refused at once (money untouched): after the debit it could only be refunded.
+   */
+  private crossCellRefusal(payload: unknown): string | null {
+    const command = payload as { type?: unknown; to?: unknown; toCell?: unknown } | null;
+    if (command === null || typeof command !== "object" || command.type !== "TransferOut" || typeof command.to !== "string") return null;
+    const owner = this.placement.cellOfAccount(command.to);
+    if (owner === undefined) return `payload.to: expected an account of some cell, got ${JSON.stringify(command.to)}`;
+    if (owner !== command.toCell) return `payload.toCell: ${command.to} belongs to ${owner}, not ${JSON.stringify(command.toCell)}`;
+    return null;
   }
 
   /** Batches the region clients sent and the commands in them (mean batch size = commands / batches). */
@@ -330,17 +577,24 @@ export class VirtualRuntime implements Runtime {
       }
     }
     workload.start();
+    if (this.crossCellEnabled) this.startRelays();
   }
 
   stopWorkload(): void {
     this.workloadRunner.stop();
   }
 
-  /** Stops the arrival process and runs until every invoked operation completed (or `maxUs`). */
+  /**
+   * Stops the arrival process and runs until every invoked operation completed and every
+   * cross-cell transfer settled or refunded (or `maxUs`).
+   */
   drain(maxUs: number): void {
     this.stopWorkload();
     const deadline = this.nowUs() + maxUs;
     while (this.recorder.inflight > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
+    if (!this.crossCellEnabled) return;
+    // The relays go on delivering after the users stop: the money in flight must land (or come back).
+    while (this.outboxOpen().count > 0 && this.nowUs() < deadline) this.runFor(Math.min(50_000, deadline - this.nowUs()));
   }
 
   /** Waits (in simulated time) until every cell has a leader, or `maxUs`. */
@@ -424,6 +678,27 @@ export class VirtualRuntime implements Runtime {
     return { events: best.eventBodies(), complete: best.eventCount >= eventCountMax, eventCountMax };
   }
 
+  /**
+   * Per cell, the whole event log with first-applied times for the global-conservation checker
+   * (incomplete when the harness's log was folded or has a gap and no replica holds every event).
+   */
+  crossCellLogs(): Record<string, TimedCellLog> {
+    const result: Record<string, TimedCellLog> = {};
+    for (const cell of this.placement.cells) {
+      const timed = this.appliedEvents.get(cell.cell)?.timedLog();
+      if (timed !== undefined && timed.complete) {
+        result[cell.cell] = timed;
+        continue;
+      }
+      // Without times only the end is a check point: the final log of a replica that holds it all.
+      const history = this.eventHistory(cell, 0);
+      result[cell.cell] = history.complete
+        ? { complete: true, events: history.events }
+        : { complete: false, reason: timed !== undefined && !timed.complete ? timed.reason : `no complete log of ${cell.cell}` };
+    }
+    return result;
+  }
+
   /** Per cell and replica: the event hash chain at its checkpoints and head. */
   replicaChains(): ReplicaChains {
     const result: Record<string, Record<string, ChainPoint[]>> = {};
@@ -501,6 +776,10 @@ export class VirtualRuntime implements Runtime {
       this.scheduleMonitor();
     });
   }
+}
+
+export function relayHost(region: string): string {
+  return `${RELAY_HOST_PREFIX}${region}`;
 }
 
 export function clientHost(region: string, slot: number): string {

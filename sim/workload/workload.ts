@@ -22,7 +22,18 @@ export interface WorkloadOptions extends ProfileOptions {
   readonly transferAmountMax: number;
   /** Bound on operations in flight: beyond it arrivals are recorded as failed (client-side shed). */
   readonly inflightMax: number;
+  /**
+   * Share of transfers whose payee is an account of another cell (a TransferOut, relayed:
+   * docs/cells.md "Cross-cell transfers"). Under the red-packet profile, a burst's cross-cell
+   * transfers all come from one giver's account and go to every other cell.
+   */
+  readonly crossCellRatio: number;
 }
+
+/** A red packet's amount is small: the giver's balance funds many of them. */
+export const RED_PACKET_AMOUNT_MAX = 50;
+/** Cross-cell transfers whose invocation time is remembered for the settle latency (the oldest forgotten past it). */
+export const CROSS_CELL_INVOKED_TRACKED_MAX = 100_000;
 
 export const defaultWorkloadOptions: WorkloadOptions = {
   profile: "steady",
@@ -33,6 +44,7 @@ export const defaultWorkloadOptions: WorkloadOptions = {
   initialBalance: 10_000,
   transferAmountMax: 3_000,
   inflightMax: 20_000,
+  crossCellRatio: 0,
 };
 
 export interface WorkloadDependencies {
@@ -48,8 +60,11 @@ export class Workload {
   private sequence = 0;
   private running = false;
   private readonly accountsByCell = new Map<string, string[]>();
+  private readonly cellIds: readonly string[];
   private readonly usersCount: number;
   private counts = { invoked: 0, ok: 0, fail: 0, info: 0 };
+  /** Cross-cell transfer id -> invocation time (µs), until its settlement is observed (settle latency). */
+  private readonly crossCellInvokedUs = new Map<string, number>();
   /** Accounts whose open was acknowledged (posted, first time or as a retry). */
   private readonly opened = new Set<string>();
   private readonly compactBalances = new CompactBalances();
@@ -62,6 +77,9 @@ export class Workload {
     const placement = dependencies.placement;
     this.usersCount = placement.shardCount * options.accountsPerShard;
     for (const cell of placement.cells) this.accountsByCell.set(cell.cell, []);
+    this.cellIds = placement.cells.map((cell) => cell.cell);
+    if (!(options.crossCellRatio >= 0 && options.crossCellRatio <= 1))
+      throw new RangeError(`workload.crossCellRatio: expected a number in [0, 1], got ${options.crossCellRatio}`);
     for (let uid = 0; uid < this.usersCount; uid++) {
       this.accountsByCell.get(placement.cellOfUser(uid))?.push(placement.accountOfUser(uid));
     }
@@ -71,12 +89,24 @@ export class Workload {
     return { ...this.counts };
   }
 
+  /** The share of transfers that cross cells. */
+  get crossCellRatio(): number {
+    return this.options.crossCellRatio;
+  }
+
   get initialBalance(): number {
     return this.options.initialBalance;
   }
 
   accountsOf(cell: string): readonly string[] {
     return this.accountsByCell.get(cell) ?? [];
+  }
+
+  /** When cross-cell transfer `id` was invoked (forgotten once taken, or when too many are open). */
+  takeCrossCellInvokedUs(id: string): number | undefined {
+    const invokedUs = this.crossCellInvokedUs.get(id);
+    this.crossCellInvokedUs.delete(id);
+    return invokedUs;
   }
 
   setSink(sink: RequestSink): void {
@@ -132,12 +162,12 @@ export class Workload {
       this.timer = null;
       const elapsedUs = this.dependencies.clock.nowUs() - this.startedUs;
       // Thinning: accept an arrival with probability rate(t) / peak.
-      if (random.nextFloat() * peak < rateAt(this.options, elapsedUs)) this.arrive();
+      if (random.nextFloat() * peak < rateAt(this.options, elapsedUs)) this.arrive(elapsedUs);
       this.scheduleNext();
     });
   }
 
-  private arrive(): void {
+  private arrive(elapsedUs: number): void {
     const random = this.dependencies.random;
     const placement = this.dependencies.placement;
     const uid = random.intBetween(0, this.usersCount - 1);
@@ -159,6 +189,11 @@ export class Workload {
       this.issue(uid, cell, "command", "withdraw", { type: "Withdraw", id, account, amount }, { id, account, amount, cell });
       return;
     }
+    // No draw at all when nothing crosses cells: a ratio of 0 replays the runs from before cross-cell transfers.
+    if (this.options.crossCellRatio > 0 && this.cellIds.length > 1 && random.nextFloat() < this.options.crossCellRatio) {
+      this.crossCellTransfer(uid, cell, account, id, elapsedUs);
+      return;
+    }
     const peers = this.accountsByCell.get(cell) as string[];
     let to = random.pick(peers);
     if (to === account) to = peers[(peers.indexOf(to) + 1) % peers.length] as string;
@@ -170,6 +205,39 @@ export class Workload {
       "transfer",
       { type: "Transfer", id, from: account, to, amount },
       { id, from: account, to, amount, cell },
+    );
+  }
+
+  /** A transfer to a random account of another cell (a red packet from the burst's giver during a red-packet burst). */
+  private crossCellTransfer(uid: number, cell: string, account: string, id: string, elapsedUs: number): void {
+    const random = this.dependencies.random;
+    const placement = this.dependencies.placement;
+    let fromUid = uid;
+    let fromCell = cell;
+    let from = account;
+    let amountMax = this.options.transferAmountMax;
+    if (this.options.profile === "red-packet" && rateAt(this.options, elapsedUs) > this.options.opsPerSecond) {
+      // One giver per burst: the user whose number is the burst's index, so each burst has its own.
+      const everyUs = this.options.burstEveryUs ?? 15_000_000;
+      fromUid = Math.floor(elapsedUs / everyUs) % this.usersCount;
+      fromCell = placement.cellOfUser(fromUid);
+      from = placement.accountOfUser(fromUid);
+      amountMax = Math.min(amountMax, RED_PACKET_AMOUNT_MAX);
+    }
+    const others = this.cellIds.filter((other) => other !== fromCell);
+    const toCell = random.pick(others);
+    const to = random.pick(this.accountsByCell.get(toCell) as string[]);
+    const amount = random.intBetween(1, amountMax);
+    this.crossCellInvokedUs.set(id, this.dependencies.clock.nowUs());
+    if (this.crossCellInvokedUs.size > CROSS_CELL_INVOKED_TRACKED_MAX)
+      this.crossCellInvokedUs.delete(this.crossCellInvokedUs.keys().next().value as string);
+    this.issue(
+      fromUid,
+      fromCell,
+      "command",
+      "transfer",
+      { type: "TransferOut", id, from, to, toCell, amount },
+      { id, from, to, amount, cell: fromCell, toCell },
     );
   }
 
@@ -205,8 +273,12 @@ export class Workload {
 
 /** The completion value the checkers expect (harness/models.ts ledger model). */
 function completionValue(f: string, cell: string, invoked: Json, result: unknown, compact: CompactBalances): Json {
-  const outcome = result as { outcome?: string; reason?: string; balances?: Record<string, number> } | undefined;
-  if (f === "read") return { cell, balances: compact.of(cell, outcome?.balances ?? {}) };
+  const outcome = result as { outcome?: string; reason?: string; balances?: Record<string, number>; crossCellNet?: number } | undefined;
+  if (f === "read") {
+    const balances = compact.of(cell, outcome?.balances ?? {});
+    // The cell's money moves with cross-cell transfers; the read carries by how much (the bank checker's total).
+    return outcome?.crossCellNet === undefined ? { cell, balances } : { cell, balances, crossCellNet: outcome.crossCellNet };
+  }
   const base = invoked as Record<string, Json>;
   if (f === "open") return { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
   const completed: Record<string, Json> = { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };

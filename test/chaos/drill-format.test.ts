@@ -112,6 +112,7 @@ describe("drill format", () => {
       "rolling-restart",
       "double-11-peak-with-region-loss",
       "random-availability-attacks",
+      "cross-cell-region-outage",
     ]);
     for (const name of Object.keys(BUILTIN_DRILLS)) {
       const drill = builtinDrill(name, universe);

@@ -312,7 +312,7 @@ export function applyEvent(store, event) {
       setFaults(store, event.faults);
       if (event.consistency) store.consistency = event.consistency;
       if (event.halt) store.halt = event.halt;
-      return ["topology", "actions", "header", "faults", "chaos", "flow", "placement", "safety"];
+      return ["topology", "actions", "header", "crossCell", "faults", "chaos", "flow", "placement", "safety"];
     case "health":
       setCells(store, event.cells);
       setRegions(store, event.regions);
@@ -362,7 +362,7 @@ export function applyEvent(store, event) {
       return ["audit", "charts"];
     case "consistency":
       store.consistency = event;
-      return ["header"];
+      return ["header", "crossCell"];
     case "halt":
       if (event.state) store.halt = event.state;
       return ["safety", "drills"];

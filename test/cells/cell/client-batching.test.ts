@@ -181,3 +181,22 @@ describe("CellClient coalescing", () => {
     expect(refused).toMatchObject({ ok: false, error: { code: "INVALID" } });
   });
 });
+
+describe("CellClient and cross-cell transfers", () => {
+  it("refuses a transfer to a cell it does not know before anything is sent (no debit)", () => {
+    const h = harness({ waitUs: 1_000, commandsMax: 64, bytesMax: 65_536, eagerInflightMax: 1 });
+    let refused: CellOutcome | undefined;
+    h.client.submit(
+      "cell-1",
+      "req-x",
+      "command",
+      { type: "TransferOut", id: "x", from: "a", to: "z", toCell: "cell-9", amount: 1 },
+      (outcome) => {
+        refused = outcome;
+      },
+    );
+    expect(refused).toMatchObject({ ok: false, error: { code: "INVALID", message: expect.stringContaining("payload.toCell") } });
+    expect(h.sent).toHaveLength(0);
+    expect(h.client.inflight).toBe(0);
+  });
+});

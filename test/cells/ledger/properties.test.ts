@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { LedgerCommand } from "../../../cells/ledger/commands.js";
+import { isCrossCellCommand, type LedgerCommand } from "../../../cells/ledger/commands.js";
 import { isValidAmount } from "../../../cells/ledger/decide.js";
 import { Ledger } from "../../../cells/ledger/ledger.js";
 import type { LedgerOutcome } from "../../../cells/ledger/outcome.js";
@@ -12,6 +12,8 @@ class ReferenceLedger {
   readonly first = new Map<string, { key: string; result: string }>();
 
   run(command: LedgerCommand): string {
+    // Cross-cell steps have their own tests (cross-cell.test.ts); the arbitraries draw none.
+    if (isCrossCellCommand(command)) throw new Error(`the reference covers one cell's commands, not ${command.type}`);
     if (command.type === "ReadBalances") return "read";
     if (command.type === "OpenAccount") {
       const initial = command.initialBalance ?? 0;
@@ -30,7 +32,9 @@ class ReferenceLedger {
     return result;
   }
 
-  private fresh(command: Exclude<LedgerCommand, { type: "ReadBalances" | "OpenAccount" }>): string {
+  private fresh(
+    command: Exclude<LedgerCommand, { type: "ReadBalances" | "OpenAccount" | "TransferOut" | "CreditIn" | "SettleTransfer" }>,
+  ): string {
     if (!isValidAmount(command.amount)) return "rejected:INVALID_AMOUNT";
     const total = [...this.balances.values()].reduce((sum, value) => sum + value, 0);
     if (command.type === "Transfer") {
