@@ -15,6 +15,7 @@ import { allocBytes } from "../raft/codec.js";
 import { crc32 } from "../raft/crc32.js";
 import { commandLimits, type BatchCommand, type LedgerBatchRequest } from "./commands.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
+import { invalidShardMoveField, type ShardMoveCommand, type ShardMoveStep } from "./shard-move.js";
 
 export const LEDGER_BATCH_VERSION = 1;
 /** Commands per batch (TigerBeetle's 8,190 per request is the same idea; ours fits a u16). */
@@ -35,7 +36,9 @@ export class LedgerCodecError extends Error {
   }
 }
 
-const COMMAND_CODES = { Transfer: 1, Deposit: 2, Withdraw: 3, OpenAccount: 4, ReadBalances: 5 } as const;
+const COMMAND_CODES = { Transfer: 1, Deposit: 2, Withdraw: 3, OpenAccount: 4, ReadBalances: 5, ShardMove: 6 } as const;
+/** A move's carried record is JSON behind a u32 length (it may exceed a u16 string); bounded here. */
+export const SHARD_MOVE_TEXT_BYTES_MAX = 64 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -101,6 +104,15 @@ class Writer {
     this.offset = start + written;
   }
 
+  /** u32 byte length + UTF-8: a move's JSON, which may exceed a u16 string. */
+  text32(value: string): void {
+    const bytes = encoder.encode(value);
+    this.u32(bytes.length);
+    this.room(bytes.length);
+    this.bytes.set(bytes, this.offset);
+    this.offset += bytes.length;
+  }
+
   /** ASCII text as is (the previous hash's hex in the chain input). */
   ascii(value: string): void {
     this.room(value.length);
@@ -163,6 +175,28 @@ class Reader {
     if (!LITTLE_ENDIAN) return new DataView(bytes.buffer, bytes.byteOffset + at, 8).getFloat64(0);
     for (let i = 0; i < 8; i++) f64Bytes[7 - i] = bytes[at + i] as number;
     return f64Value[0] as number;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const value = readUint32(this.bytes, this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  /** u32 byte length + UTF-8 (a move's JSON). */
+  text32(what: string): string {
+    const length = this.u32(`${what} length`);
+    if (length > SHARD_MOVE_TEXT_BYTES_MAX)
+      throw new LedgerCodecError("TOO_LONG", `${what}: ${length} bytes exceeds ${SHARD_MOVE_TEXT_BYTES_MAX}`);
+    this.need(length, what);
+    const start = this.offset;
+    this.offset += length;
+    try {
+      return decoder.decode(this.bytes.subarray(start, start + length));
+    } catch {
+      throw new LedgerCodecError("BAD_UTF8", `${what} at byte ${start} is not UTF-8`);
+    }
   }
 
   str(what: string, charsMax: number): string {
@@ -242,6 +276,10 @@ function writeCommand(writer: Writer, command: BatchCommand): void {
       for (const account of accounts) writer.str(account);
       return;
     }
+    case "ShardMove":
+      writer.u8(COMMAND_CODES.ShardMove);
+      writer.text32(JSON.stringify(command));
+      return;
     default:
       assertNever(command);
   }
@@ -282,6 +320,8 @@ export function commandEncodedBytesMax(command: BatchCommand): number {
       return 1 + text(command.account) + 8;
     case "ReadBalances":
       return 2 + 2 + (command.accounts ?? []).reduce((sum, account) => sum + text(account), 0);
+    case "ShardMove":
+      return 1 + 4 + JSON.stringify(command).length * 3;
     default:
       return assertNever(command);
   }
@@ -321,6 +361,21 @@ function readCommand(reader: Reader, field: string): BatchCommand {
       const accounts: string[] = [];
       for (let i = 0; i < count; i++) accounts.push(reader.str(`${field}.accounts[${i}]`, commandLimits.accountLengthMax));
       return { type: "ReadBalances", accounts };
+    }
+    case COMMAND_CODES.ShardMove: {
+      const text = reader.text32(field);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new LedgerCodecError("BAD_TYPE", `${field}: a shard move that is not JSON`);
+      }
+      const command = value as ShardMoveCommand;
+      if (typeof value !== "object" || value === null || command.type !== "ShardMove")
+        throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move`);
+      const bad = invalidShardMoveField(command);
+      if (bad !== null) throw new LedgerCodecError("BAD_TYPE", `${field}.${bad}: not a valid shard move field`);
+      return command;
     }
     default:
       throw new LedgerCodecError("BAD_TYPE", `${field}.type: unknown command code ${code}`);
@@ -397,6 +452,7 @@ const EVENT_CODES = {
   WithdrawRejected: 6,
   AccountOpened: 7,
   AccountOpenRejected: 8,
+  ShardsMoved: 9,
 } as const;
 const EVENT_TYPES = Object.fromEntries(Object.entries(EVENT_CODES).map(([type, code]) => [code, type])) as Record<
   number,
@@ -448,6 +504,9 @@ function writeEvent(writer: Writer, event: LedgerEventBody): void {
       writer.str(event.account);
       writer.f64(event.initialBalance);
       if (event.type === "AccountOpenRejected") writer.u8(reasonCode(event.reason));
+      return;
+    case "ShardsMoved":
+      writer.text32(JSON.stringify([event.step, event.moveId, event.first, event.last, event.peer, event.accounts, event.ids]));
       return;
     default:
       assertNever(event);
@@ -542,6 +601,27 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
             ? { type, account, initialBalance }
             : ({ type, account, initialBalance, reason: reason(`${field}.reason`) } as LedgerEventBody),
         );
+        break;
+      }
+      case "ShardsMoved": {
+        const text = reader.text32(field);
+        let parts: unknown;
+        try {
+          parts = JSON.parse(text);
+        } catch {
+          throw new LedgerCodecError("BAD_TYPE", `${field}: a shard move event that is not JSON`);
+        }
+        if (!Array.isArray(parts) || parts.length !== 7) throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move event`);
+        const [step, moveId, first, last, peer, accounts, ids] = parts as [
+          ShardMoveStep,
+          string,
+          number,
+          number,
+          string,
+          [string, number][],
+          number,
+        ];
+        events.push({ type, step, moveId, first, last, peer, accounts, ids });
         break;
       }
     }

@@ -119,7 +119,8 @@ export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
       return event.reason;
     case "AccountOpened":
     case "AccountOpenRejected":
-      throw new LedgerError("INVARIANT_VIOLATED", "account events carry no idempotency id");
+    case "ShardsMoved":
+      throw new LedgerError("INVARIANT_VIOLATED", "account and move events carry no idempotency id");
   }
 }
 

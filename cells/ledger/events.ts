@@ -4,6 +4,9 @@
 // and tests (length-prefixed, so no two events encode alike).
 
 import type { AccountId, OperationId } from "./commands.js";
+import type { ShardsMoved } from "./shard-move.js";
+
+export type { ShardsMoved };
 
 export type TransferRejectReason =
   "INSUFFICIENT_FUNDS" | "UNKNOWN_ACCOUNT" | "SAME_ACCOUNT" | "INVALID_AMOUNT" | "IDEMPOTENCY_TABLE_FULL" | "LINKED_EVENT_FAILED";
@@ -70,7 +73,15 @@ export interface WithdrawRejected {
 }
 
 export type LedgerEventBody =
-  AccountOpened | AccountOpenRejected | TransferPosted | TransferRejected | Deposited | DepositRejected | Withdrawn | WithdrawRejected;
+  | AccountOpened
+  | AccountOpenRejected
+  | TransferPosted
+  | TransferRejected
+  | Deposited
+  | DepositRejected
+  | Withdrawn
+  | WithdrawRejected
+  | ShardsMoved;
 
 /**
  * An event as stored: its position and the chain link of the batch that holds it (every event of
@@ -119,6 +130,8 @@ export function encodeEvent(event: LedgerEventBody): string {
       return `AO|${text(event.account)}|${num(event.initialBalance)}`;
     case "AccountOpenRejected":
       return `AR|${text(event.account)}|${num(event.initialBalance)}|${event.reason}`;
+    case "ShardsMoved":
+      return `SM|${event.step}|${text(event.moveId)}|${num(event.first)}|${num(event.last)}|${text(event.peer)}|${text(JSON.stringify(event.accounts))}|${num(event.ids)}`;
     default:
       return assertNever(event);
   }

@@ -4,6 +4,7 @@
 
 import {
   parseCommand,
+  type BatchCommand,
   type AccountId,
   type IdempotentCommand,
   type LedgerBatchRequest,
@@ -26,6 +27,15 @@ import {
   type LedgerSnapshotContent,
 } from "./snapshot.js";
 import { applyEvent, assertConservation, createLedgerState, recountBalances, type LedgerState } from "./state.js";
+import {
+  inRange,
+  SHARD_RECORD_FORMAT,
+  shardOfAccountId,
+  ShardMoves,
+  type ShardMoveCommand,
+  type ShardRecord,
+  type ShardsMoved,
+} from "./shard-move.js";
 
 export interface LedgerOptions {
   /** Operation ids remembered; past this, new operations are rejected (see idempotency.ts). */
@@ -94,6 +104,8 @@ export class Ledger {
   private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
+  /** This ledger's side of shard moves (shard-move.ts). */
+  private moves = new ShardMoves();
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
@@ -109,7 +121,13 @@ export class Ledger {
     ledger.state.openedTotal = parsed.openedTotal;
     ledger.state.depositedTotal = parsed.depositedTotal;
     ledger.state.withdrawnTotal = parsed.withdrawnTotal;
-    ledger.state.totalBalance = parsed.openedTotal + parsed.depositedTotal - parsed.withdrawnTotal;
+    if (parsed.shardMoves !== undefined) {
+      ledger.moves = ShardMoves.fromJson(parsed.shardMoves);
+      ledger.state.movedInTotal = ledger.moves.movedInTotal;
+      ledger.state.movedOutTotal = ledger.moves.movedOutTotal;
+    }
+    ledger.state.totalBalance =
+      parsed.openedTotal + parsed.depositedTotal - parsed.withdrawnTotal + ledger.state.movedInTotal - ledger.state.movedOutTotal;
     for (const [id, packed] of parsed.idempotency) ledger.table.loadPacked(id, packed);
     ledger.head = parsed.headHash;
     ledger.count = parsed.eventCount;
@@ -161,6 +179,13 @@ export class Ledger {
    */
   executeBatch(batch: LedgerBatchRequest, answer = true): LedgerOutcome[] {
     const events: LedgerEventBody[] = [];
+    if (batch.linked && this.moves.active) {
+      // A linked batch on a moving range is not applied at all: every command is answered as
+      // the first one on a moving range is (the client follows the range, then resends).
+      const routed = batch.commands.map((command) => this.routeOf(command, batch.requestId));
+      const first = routed.find((outcome) => outcome !== null);
+      if (first !== undefined && first !== null) return batch.commands.map(() => first);
+    }
     const outcomes = batch.linked ? this.executeLinked(batch, events) : this.executeEach(batch, events, answer);
     if (events.length > 0) this.link(events);
     return outcomes;
@@ -172,10 +197,22 @@ export class Ledger {
     const fingerprints = fingerprintsOf(batch);
     const shared = sharedEventsOf(batch);
     for (let i = 0; i < commands.length; i++) {
-      const command = commands[i] as LedgerCommand;
+      const command = commands[i] as LedgerCommand | ShardMoveCommand;
       if (command.type === "ReadBalances") {
         if (answer) outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
         continue;
+      }
+      if (command.type === "ShardMove") {
+        const outcome = this.executeShardMove(command, requestId, events);
+        if (answer) outcomes[i] = outcome;
+        continue;
+      }
+      if (this.moves.active) {
+        const routed = this.routeOf(command, requestId);
+        if (routed !== null) {
+          if (answer) outcomes[i] = routed;
+          continue;
+        }
       }
       let fingerprint: number | undefined;
       if (command.type !== "OpenAccount") {
@@ -218,6 +255,7 @@ export class Ledger {
     for (let i = 0; i < commands.length && failed < 0; i++) {
       const command = commands[i] as LedgerCommand;
       assertLedger(command.type !== "ReadBalances", "a linked batch holds no reads (parseBatch and the codec refuse them)");
+      assertLedger(command.type !== ("ShardMove" as string), "a linked batch holds no shard moves (the controller sends them alone)");
       const key = command.type === "OpenAccount" ? openAccountKey(command.account) : command.id;
       const decision: Decision = seen.has(key) ? { kind: "conflict", id: key } : decide(command, state, this.table, this.options);
       seen.add(key);
@@ -274,6 +312,177 @@ export class Ledger {
       events.push(decision.event);
     }
     return rejected;
+  }
+
+  /** A command on a moving range is answered without an event (MOVED, MOVE_PENDING, CROSS_CELL); null: it belongs here. */
+  private routeOf(command: BatchCommand, requestId: string): LedgerOutcome | null {
+    let accounts: readonly string[];
+    let id: string;
+    switch (command.type) {
+      case "Transfer":
+        accounts = [command.from, command.to];
+        id = command.id;
+        break;
+      case "Deposit":
+      case "Withdraw":
+        accounts = [command.account];
+        id = command.id;
+        break;
+      case "OpenAccount":
+        accounts = [command.account];
+        id = command.account;
+        break;
+      default:
+        return null;
+    }
+    const route = this.moves.route(accounts);
+    switch (route.kind) {
+      case "here":
+        return null;
+      case "moved":
+        return { requestId, id, outcome: "rejected", reason: "MOVED", duplicate: false, owner: route.owner };
+      case "pending":
+        return { requestId, id, outcome: "rejected", reason: "MOVE_PENDING", duplicate: false };
+      case "cross-cell":
+        return { requestId, id, outcome: "rejected", reason: "CROSS_CELL", duplicate: false, owner: route.owner };
+      default:
+        return assertNever(route);
+    }
+  }
+
+  /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
+  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[]): LedgerOutcome {
+    const { moveId, first, last, peer, step } = command;
+    const existing = this.moves.move(moveId);
+    const done = (duplicate: boolean, record?: ShardRecord): LedgerOutcome => ({
+      requestId,
+      id: moveId,
+      outcome: "shard-move",
+      step,
+      status: "done",
+      duplicate,
+      ...(record !== undefined && { record }),
+    });
+    const refused = (reason: string): LedgerOutcome => ({
+      requestId,
+      id: moveId,
+      outcome: "shard-move",
+      step,
+      status: "refused",
+      reason,
+      duplicate: false,
+    });
+    const rangeHasAccounts = (): boolean => {
+      for (const account of this.state.balances.keys()) if (inRange(shardOfAccountId(account), first, last)) return true;
+      return false;
+    };
+    const emit = (event: ShardsMoved): void => {
+      applyEvent(this.state, event);
+      this.moves.apply(event);
+      this.moves.movedInTotal = this.state.movedInTotal;
+      this.moves.movedOutTotal = this.state.movedOutTotal;
+      this.balancesTemplate = null; // accounts left or arrived: the read template's key set changed
+      events.push(event);
+    };
+    switch (step) {
+      case "expect": {
+        if (existing !== undefined) return existing.status === "expected" ? done(true) : refused(`MOVE_${existing.status.toUpperCase()}`);
+        if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: [], ids: 0 });
+        return done(false);
+      }
+      case "fence": {
+        if (existing !== undefined) {
+          if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
+          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? []));
+        }
+        for (let shard = first; shard <= last; shard++) {
+          if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");
+        }
+        const accounts: [string, number][] = [];
+        for (const [account, balance] of this.state.balances)
+          if (inRange(shardOfAccountId(account), first, last)) accounts.push([account, balance]);
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0 });
+        return done(false, this.recordOf(first, last, accounts));
+      }
+      case "import": {
+        if (existing !== undefined && existing.status === "imported") return done(true);
+        if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
+        const record = command.record as ShardRecord;
+        let ids = 0;
+        for (const [id, packed] of record.idempotency) {
+          if (this.table.has(id)) continue;
+          this.table.loadPacked(id, packed);
+          ids++;
+        }
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: record.accounts.map(([a, b]) => [a, b] as const), ids });
+        return done(false);
+      }
+      case "abort": {
+        if (existing !== undefined && existing.status === "aborted") return done(true);
+        if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: [], ids: 0 });
+        return done(false);
+      }
+      case "unfence": {
+        if (existing !== undefined && existing.status === "unfenced") return done(true);
+        if (existing === undefined || existing.status !== "fenced")
+          return refused(existing === undefined ? "MOVE_UNKNOWN" : `MOVE_${existing.status.toUpperCase()}`);
+        emit({
+          type: "ShardsMoved",
+          step,
+          moveId,
+          first: existing.first,
+          last: existing.last,
+          peer,
+          accounts: existing.accounts ?? [],
+          ids: 0,
+        });
+        return done(false);
+      }
+      default:
+        return assertNever(step);
+    }
+  }
+
+  /**
+   * The carried record of a fenced range: its accounts as they left, and the idempotency entries
+   * of the operations whose home account (a transfer's payer, a deposit's or withdrawal's
+   * account) is in the range, found among the retained events (at least eventsRetainedMax, far
+   * more than a client's retries span: it retries only within its request deadline).
+   */
+  private recordOf(first: number, last: number, accounts: readonly (readonly [string, number])[]): ShardRecord {
+    const idempotency: [string, number][] = [];
+    const seen = new Set<string>();
+    for (const event of this.store.eventBodies()) {
+      let home: string;
+      switch (event.type) {
+        case "TransferPosted":
+        case "TransferRejected":
+          home = event.from;
+          break;
+        case "Deposited":
+        case "DepositRejected":
+        case "Withdrawn":
+        case "WithdrawRejected":
+          home = event.account;
+          break;
+        default:
+          continue;
+      }
+      if (seen.has(event.id) || !inRange(shardOfAccountId(home), first, last)) continue;
+      seen.add(event.id);
+      const packed = this.table.packedOf(event.id);
+      if (packed !== undefined) idempotency.push([event.id, packed]);
+    }
+    return { format: SHARD_RECORD_FORMAT, accounts: accounts.map(([a, b]) => [a, b] as const), idempotency };
+  }
+
+  /** Shard moves this ledger took part in, by id (the controller's recovery reads it). */
+  shardMove(moveId: string): { readonly status: string; readonly first: number; readonly last: number; readonly peer: string } | undefined {
+    const move = this.moves.move(moveId);
+    return move === undefined ? undefined : { status: move.status, first: move.first, last: move.last, peer: move.peer };
   }
 
   private nonEventOutcome(decision: Exclude<Decision, { kind: "event" }>, requestId: string): LedgerOutcome {
@@ -430,7 +639,11 @@ export class Ledger {
       };
     }
     const sum = recountBalances(this.state);
-    if (sum !== this.state.totalBalance || sum !== this.state.openedTotal + this.state.depositedTotal - this.state.withdrawnTotal) {
+    const state = this.state;
+    if (
+      sum !== state.totalBalance ||
+      sum !== state.openedTotal + state.depositedTotal - state.withdrawnTotal + state.movedInTotal - state.movedOutTotal
+    ) {
       return { ok: false, code: "BALANCES_NOT_CONSERVED", message: `balances sum to ${sum}, running total is ${this.state.totalBalance}` };
     }
     return { ok: true, eventsChecked: this.store.length };
@@ -456,6 +669,8 @@ export class Ledger {
       withdrawnTotal: this.state.withdrawnTotal,
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
+      // Absent until a move touched this ledger, so snapshots without moves are as before.
+      ...(this.moves.used && { shardMoves: this.moves.toJson() }),
     };
     if (this.table.evicted > 0) {
       // A windowed table evicts as it records, so its prefix changes: encode a copy of the window
@@ -532,6 +747,8 @@ export class Ledger {
         return { requestId, id: event.id, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
       case "AccountOpenRejected":
         return { requestId, id: event.account, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
+      case "ShardsMoved":
+        return { requestId, id: event.moveId, outcome: "shard-move", step: event.step, status: "done", duplicate: false };
       default:
         return assertNever(event);
     }

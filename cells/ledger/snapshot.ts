@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
+import { invalidShardMovesField, type ShardMovesJson } from "./shard-move.js";
 import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
@@ -24,6 +25,8 @@ export interface LedgerSnapshot {
   /** [operation id, packed fingerprint and outcome] in event order. */
   readonly idempotency: readonly (readonly [string, number])[];
   readonly checkpoints: readonly ChainCheckpoint[];
+  /** The ledger's side of shard moves (shard-move.ts); absent until a move touched it. */
+  readonly shardMoves?: ShardMovesJson;
   /** sha256 (hex) over everything above (the ids through the sha256 of their lines). */
   readonly checksum: string;
 }
@@ -46,6 +49,7 @@ function contentChecksum(content: Omit<LedgerSnapshotContent, "idempotency">, id
   for (const [account, balance] of content.accounts) text += accountLine(account, balance);
   text += idsLine(idsCount, idsDigest);
   for (const checkpoint of content.checkpoints) text += checkpointLine(checkpoint);
+  if (content.shardMoves !== undefined) text += `m${JSON.stringify(content.shardMoves)}\n`;
   return createHash("sha256").update(text).digest("hex");
 }
 
@@ -138,13 +142,17 @@ export class LedgerSnapshotBuilder {
     if (this.built !== null) return this.built;
     const ids = this.encoder.prefix(this.idempotencyCount);
     const checksum = contentChecksum(this.header, this.idempotencyCount, ids.digest);
-    const { checkpoints, ...head } = this.header;
+    const { checkpoints, shardMoves, ...head } = this.header;
     const json = jsonObjectText(head, [
       ["idempotency", ids.json],
       ["checkpoints", JSON.stringify(checkpoints)],
+      ...(shardMoves === undefined ? [] : ([["shardMoves", JSON.stringify(shardMoves)]] as [string, string][])),
       ["checksum", JSON.stringify(checksum)],
     ]);
-    this.built = withEncodedJson({ ...head, idempotency: ids.pairs, checkpoints, checksum }, json);
+    this.built = withEncodedJson(
+      { ...head, idempotency: ids.pairs, checkpoints, ...(shardMoves !== undefined && { shardMoves }), checksum },
+      json,
+    );
     return this.built;
   }
 }
@@ -213,9 +221,16 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
     if (!ok) throw invalid(`${field}.checkpoints[${i}]`, "{eventCount, hash}");
   }
 
+  let moved = 0;
+  if (record.shardMoves !== undefined) {
+    const bad = invalidShardMovesField(record.shardMoves);
+    if (bad !== null) throw invalid(`${field}.${bad}`, "the ledger's shard moves (redirects, expected, moves, totals)");
+    const moves = record.shardMoves as ShardMovesJson;
+    moved = moves.movedInTotal - moves.movedOutTotal;
+  }
   const snapshot = value as LedgerSnapshot;
-  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal) {
-    throw invalid(`${field}.accounts`, "balances summing to openedTotal + depositedTotal - withdrawnTotal");
+  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + moved) {
+    throw invalid(`${field}.accounts`, "balances summing to openedTotal + depositedTotal - withdrawnTotal (+ moved in - moved out)");
   }
   if (snapshotChecksum(snapshot) !== snapshot.checksum) throw invalid(`${field}.checksum`, "the sha256 of the snapshot content");
   return snapshot;

@@ -15,10 +15,13 @@ export interface LedgerState {
   openedTotal: number;
   depositedTotal: number;
   withdrawnTotal: number;
+  /** Money that arrived with shards moved in (imports, unfences) and left with shards moved out (fences). */
+  movedInTotal: number;
+  movedOutTotal: number;
 }
 
 export function createLedgerState(): LedgerState {
-  return { balances: new Map(), totalBalance: 0, openedTotal: 0, depositedTotal: 0, withdrawnTotal: 0 };
+  return { balances: new Map(), totalBalance: 0, openedTotal: 0, depositedTotal: 0, withdrawnTotal: 0, movedInTotal: 0, movedOutTotal: 0 };
 }
 
 /** Applies an accepted or rejected event. Rejections change nothing here (the table records them). */
@@ -73,6 +76,30 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
       state.openedTotal += event.initialBalance;
       return;
     }
+    case "ShardsMoved": {
+      if (event.step === "fence") {
+        let sum = 0;
+        for (const [account, balance] of event.accounts) {
+          assertLedger(balances.get(account) === balance, () => `move ${event.moveId} carries ${account} with ${balance}, not its balance`);
+          balances.delete(account);
+          sum += balance;
+        }
+        state.totalBalance -= sum;
+        state.movedOutTotal += sum;
+      } else if (event.step === "import" || event.step === "unfence") {
+        let sum = 0;
+        for (const [account, balance] of event.accounts) {
+          assertLedger(!balances.has(account), () => `move ${event.moveId} brings ${account}, which is already here`);
+          assertLedger(Number.isSafeInteger(balance) && balance >= 0, () => `move ${event.moveId} brings ${account} with ${balance}`);
+          balances.set(account, balance);
+          sum += balance;
+        }
+        assertLedger(Number.isSafeInteger(state.totalBalance + sum), () => `move ${event.moveId} overflows the total`);
+        state.totalBalance += sum;
+        state.movedInTotal += sum;
+      }
+      return;
+    }
     case "TransferRejected":
     case "DepositRejected":
     case "WithdrawRejected":
@@ -86,9 +113,9 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
 /** Conservation in O(1): the running total matches what entered and left the ledger. */
 export function assertConservation(state: LedgerState): void {
   assertLedger(
-    state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal,
+    state.totalBalance === state.openedTotal + state.depositedTotal - state.withdrawnTotal + state.movedInTotal - state.movedOutTotal,
     () =>
-      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal}`,
+      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} + moved in ${state.movedInTotal} - moved out ${state.movedOutTotal}`,
   );
 }
 

@@ -124,6 +124,7 @@ function keyOfOp(op: PairedOp): string {
 }
 
 function keyOfEvent(event: LedgerEventBody): string {
+  if (event.type === "ShardsMoved") return `move:${event.moveId}:${event.step}`; // no client op is a move step
   return event.type === "AccountOpened" || event.type === "AccountOpenRejected" ? `open:${event.account}` : `id:${event.id}`;
 }
 
@@ -148,6 +149,7 @@ const EVENT_FUNCTION: Record<LedgerEventBody["type"], string> = {
   DepositRejected: "deposit",
   Withdrawn: "withdraw",
   WithdrawRejected: "withdraw",
+  ShardsMoved: "move",
 };
 
 /** Does the event carry the command the client sent (same function, accounts and amount)? */
@@ -161,6 +163,8 @@ function sameCommand(op: PairedOp, event: LedgerEventBody): boolean {
     case "TransferPosted":
     case "TransferRejected":
       return String(value.from) === event.from && String(value.to) === event.to && value.amount === event.amount;
+    case "ShardsMoved":
+      return false;
     default:
       return String(value.account) === event.account && value.amount === event.amount;
   }
