@@ -207,7 +207,8 @@ export class Ledger {
         if (answer) outcomes[i] = outcome;
         continue;
       }
-      if (this.moves.active) {
+      // An id already decided here is answered from the table (a retry of a command applied before its range moved).
+      if (this.moves.active && !this.table.has(command.type === "OpenAccount" ? openAccountKey(command.account) : command.id)) {
         const routed = this.routeOf(command, requestId);
         if (routed !== null) {
           if (answer) outcomes[i] = routed;
@@ -427,16 +428,17 @@ export class Ledger {
       }
       case "unfence": {
         if (existing !== undefined && existing.status === "unfenced") return done(true);
-        if (existing === undefined || existing.status !== "fenced")
-          return refused(existing === undefined ? "MOVE_UNKNOWN" : `MOVE_${existing.status.toUpperCase()}`);
+        if (existing !== undefined && existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        // Unfencing a move never fenced here (its fence's answer was lost, or it never arrived)
+        // leaves a tombstone: a late fence of that move is then refused.
         emit({
           type: "ShardsMoved",
           step,
           moveId,
-          first: existing.first,
-          last: existing.last,
+          first: existing?.first ?? first,
+          last: existing?.last ?? last,
           peer,
-          accounts: existing.accounts ?? [],
+          accounts: existing?.accounts ?? [],
           ids: 0,
         });
         return done(false);
@@ -540,8 +542,21 @@ export class Ledger {
   }
 
   /** What entered and left the ledger, for the bank checker's expected total. */
-  totals(): { readonly opened: number; readonly deposited: number; readonly withdrawn: number } {
-    return { opened: this.state.openedTotal, deposited: this.state.depositedTotal, withdrawn: this.state.withdrawnTotal };
+  totals(): {
+    readonly opened: number;
+    readonly deposited: number;
+    readonly withdrawn: number;
+    readonly movedIn: number;
+    readonly movedOut: number;
+  } {
+    const state = this.state;
+    return {
+      opened: state.openedTotal,
+      deposited: state.depositedTotal,
+      withdrawn: state.withdrawnTotal,
+      movedIn: state.movedInTotal,
+      movedOut: state.movedOutTotal,
+    };
   }
 
   /** The chain hash after event `eventIndex` (0-based), if retained or at a checkpoint. */

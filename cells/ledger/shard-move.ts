@@ -182,7 +182,11 @@ export class ShardMoves {
           });
         return;
       case "unfence":
-        assertLedger(existing !== undefined && existing.status === "fenced", () => `unfence of move ${event.moveId} that is not fenced`);
+        if (existing === undefined) {
+          this.remember({ moveId: event.moveId, first: event.first, last: event.last, peer: event.peer, status: "unfenced" });
+          return;
+        }
+        assertLedger(existing.status === "fenced", () => `unfence of move ${event.moveId} that is ${existing.status}`);
         for (let shard = event.first; shard <= event.last; shard++) this.redirects.delete(shard);
         existing.status = "unfenced";
         existing.accounts = undefined;

@@ -23,6 +23,8 @@ import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
 import { AppliedEventLog } from "./applied-events.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
+import type { ElasticPort } from "../../domain/cluster.js";
+import type { LedgerOutcome } from "../../cells/ledger/outcome.js";
 
 export interface VirtualRuntimeOptions {
   readonly seed: number;
@@ -82,6 +84,13 @@ export class VirtualRuntime implements Runtime {
   private readonly skews = new ClockSkews();
   private workload: Workload | null = null;
   private readonly leaderRegions = new Map<string, string>();
+  /** Every host's placement (the fault port's view; grows when a cell is added). */
+  private readonly hostPlacements: HostPlacement[];
+  /** Replica ids per cell, shared by every region client: a cell added later is reachable at once. */
+  private readonly cellsReplicas = new Map<string, readonly string[]>();
+  /** Cells removed (empty): their logs stay for the checkers. */
+  private readonly retiredCells: CellPlacement[] = [];
+  private readonly runtimeOptions: VirtualRuntimeOptions;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -104,7 +113,9 @@ export class VirtualRuntime implements Runtime {
       },
     );
     this.clientsPerRegion = options.clientsPerRegion ?? 2;
+    this.runtimeOptions = options;
     const placements = this.addHosts();
+    this.hostPlacements = placements;
     this.faults = new VirtualFaults(
       this.world,
       placements,
@@ -118,6 +129,7 @@ export class VirtualRuntime implements Runtime {
       (host) => this.nodes.get(host)?.replica.failed === true,
     );
     this.cluster = new VirtualCluster(this, this.faults);
+    this.cluster.elastic = elasticPortOf(this);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
     this.spawnReplicas(options);
     this.spawnRegionClients();
@@ -128,12 +140,7 @@ export class VirtualRuntime implements Runtime {
   /** Every replica's host in its datacenter, then each region's client hosts; their placements. */
   private addHosts(): HostPlacement[] {
     const placements: HostPlacement[] = [];
-    for (const cell of this.placement.cells) {
-      for (const replica of cell.replicas) {
-        this.world.addHost(replica.replica, replica.datacenter);
-        placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
-      }
-    }
+    for (const cell of this.placement.cells) placements.push(...this.addCellHosts(cell));
     for (const region of this.regions) {
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         const host = clientHost(region.name, slot);
@@ -145,9 +152,80 @@ export class VirtualRuntime implements Runtime {
     return placements;
   }
 
+  private addCellHosts(cell: CellPlacement): HostPlacement[] {
+    return cell.replicas.map((replica) => {
+      this.world.addHost(replica.replica, replica.datacenter);
+      return { id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell };
+    });
+  }
+
+  /**
+   * Elastic cells: places a new cell (no shards yet), adds its five hosts and starts its replicas;
+   * they elect a leader as any cell's do. The region clients and the fault port know it at once.
+   */
+  addCell(): CellPlacement {
+    const cell = this.placement.addCell();
+    this.hostPlacements.push(...this.addCellHosts(cell));
+    this.spawnCell(cell, this.runtimeOptions);
+    return cell;
+  }
+
+  /** Stops an empty cell's replicas; its event log stays for the checkers. */
+  removeCell(id: string): void {
+    const cell = this.placement.cell(id);
+    if (cell === undefined) return;
+    this.placement.removeCell(id);
+    this.retiredCells.push(cell);
+    this.cellsReplicas.delete(id);
+    for (const replica of cell.replicas) this.world.crash(replica.replica);
+  }
+
+  /** Live and removed cells: what the checkers read. */
+  private checkedCells(): CellPlacement[] {
+    return [...this.placement.cells, ...this.retiredCells];
+  }
+
+  /** A region client that reaches a majority of `cell`'s replicas both ways (the one a controller's move step goes through). */
+  clientReaching(cell: string): CellClient | undefined {
+    const replicas = this.cellsReplicas.get(cell) ?? [];
+    const network = this.world.network;
+    for (const region of this.regions) {
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        const host = clientHost(region.name, slot);
+        const client = this.liveClient(region.name, slot);
+        if (client === undefined) continue;
+        const reached = replicas.filter(
+          (replica) => this.world.isUp(replica) && !network.isBlocked(host, replica) && !network.isBlocked(replica, host),
+        ).length;
+        if (reached * 2 > replicas.length) return client;
+      }
+    }
+    return undefined;
+  }
+
+  /** A move's status as the furthest-applied live replica of `cell` knows it. */
+  moveStatus(cell: string, moveId: string): string | null {
+    let best: { applied: number; status: string | null } | null = null;
+    for (const replica of this.placement.cell(cell)?.replicas ?? []) {
+      const node = this.node(replica.replica);
+      if (node === undefined) continue;
+      const applied = node.stateMachine.appliedIndex;
+      if (best === null || applied > best.applied) best = { applied, status: node.stateMachine.ledger.shardMove(moveId)?.status ?? null };
+    }
+    return best?.status ?? null;
+  }
+
   /** One CellNode process per replica; a restart builds a new node that recovers from its disk. */
   private spawnReplicas(options: VirtualRuntimeOptions): void {
-    for (const cell of this.placement.cells) {
+    for (const cell of this.placement.cells) this.spawnCell(cell, options);
+  }
+
+  private spawnCell(cell: CellPlacement, options: VirtualRuntimeOptions): void {
+    this.cellsReplicas.set(
+      cell.cell,
+      cell.replicas.map((replica) => replica.replica),
+    );
+    {
       const voters = cell.replicas.map((replica) => replica.replica);
       const eventLog = new AppliedEventLog(
         cell.cell,
@@ -191,9 +269,7 @@ export class VirtualRuntime implements Runtime {
 
   /** Each region's client processes (the users' entry when no controller runs). */
   private spawnRegionClients(): void {
-    const cellsReplicas = new Map<string, readonly string[]>(
-      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
-    );
+    const cellsReplicas = this.cellsReplicas;
     for (const region of this.regions) {
       const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
       this.regionClients.set(region.name, clients);
@@ -363,14 +439,14 @@ export class VirtualRuntime implements Runtime {
   /** Per cell, the commands its ledger holds (the event history below); `fromUs`: enough for the operations invoked from then on. */
   finalLedgers(fromUs = 0): FinalLedgers {
     const result: Record<string, AppliedCommand[]> = {};
-    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell, fromUs).events);
+    for (const cell of this.checkedCells()) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell, fromUs).events);
     return result;
   }
 
   /** Per cell, the event log in applied order for the witness checker; incomplete (with the reason) when no record holds every event. */
   finalEvents(fromUs = 0): Record<string, WitnessLog> {
     const result: Record<string, WitnessLog> = {};
-    for (const cell of this.placement.cells) {
+    for (const cell of this.checkedCells()) {
       const history = this.eventHistory(cell, fromUs);
       result[cell.cell] = history.complete
         ? { complete: true, events: history.events }
@@ -411,7 +487,7 @@ export class VirtualRuntime implements Runtime {
   /** Per cell and replica: the event hash chain at its checkpoints and head. */
   replicaChains(): ReplicaChains {
     const result: Record<string, Record<string, ChainPoint[]>> = {};
-    for (const cell of this.placement.cells) {
+    for (const cell of this.checkedCells()) {
       const chains: Record<string, ChainPoint[]> = {};
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
@@ -420,6 +496,27 @@ export class VirtualRuntime implements Runtime {
         chains[replica.replica] = points;
       }
       result[cell.cell] = chains;
+    }
+    return result;
+  }
+
+  /** Per live cell, money shard moves carried in and out, as its furthest-applied replica's ledger says. */
+  movedMoney(): Record<string, { readonly movedIn: number; readonly movedOut: number }> {
+    const result: Record<string, { movedIn: number; movedOut: number }> = {};
+    for (const cell of this.placement.cells) {
+      let best: Ledger | undefined;
+      let applied = -1;
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node !== undefined && node.stateMachine.appliedIndex > applied) {
+          applied = node.stateMachine.appliedIndex;
+          best = node.stateMachine.ledger;
+        }
+      }
+      if (best !== undefined) {
+        const totals = best.totals();
+        result[cell.cell] = { movedIn: totals.movedIn, movedOut: totals.movedOut };
+      }
     }
     return result;
   }
@@ -463,6 +560,35 @@ export class VirtualRuntime implements Runtime {
       this.scheduleMonitor();
     });
   }
+}
+
+/** The elastic-cells port of the virtual runtime (domain/cluster.ts ElasticPort). */
+function elasticPortOf(virtual: VirtualRuntime): ElasticPort {
+  return {
+    get shardCount() {
+      return virtual.placement.shardCount;
+    },
+    cellOfShard: (shard) => virtual.placement.cellOfShard(shard),
+    addCell: () => virtual.addCell().cell,
+    removeCell: (cell) => virtual.removeCell(cell),
+    assignShards: (shards, cell) => virtual.placement.assignShards(shards, cell),
+    moveStatus: (cell, moveId) => virtual.moveStatus(cell, moveId),
+    shardMove: (cell, command, callback) => {
+      const client = virtual.clientReaching(cell);
+      if (client === undefined) {
+        callback({ ok: false, code: "UNAVAILABLE", message: `no client reaches a majority of ${cell}` });
+        return;
+      }
+      client.submitShardMove(cell, command, (outcome) => {
+        if (!outcome.ok) callback({ ok: false, code: outcome.error.code, message: outcome.error.message ?? outcome.error.code });
+        else {
+          const result = outcome.result as LedgerOutcome;
+          if (result.outcome !== "shard-move") callback({ ok: false, code: "INVALID", message: `answer ${result.outcome} to a move step` });
+          else callback({ ok: true, outcome: result });
+        }
+      });
+    },
+  };
 }
 
 export function clientHost(region: string, slot: number): string {

@@ -59,6 +59,14 @@ export class Workload {
   ) {
     const placement = dependencies.placement;
     this.usersCount = placement.shardCount * options.accountsPerShard;
+    this.indexAccounts();
+    // Shards move between cells (elastic cells): a payee is drawn among the accounts of the payer's cell as it is now.
+    placement.onChange(() => this.indexAccounts());
+  }
+
+  private indexAccounts(): void {
+    const placement = this.dependencies.placement;
+    this.accountsByCell.clear();
     for (const cell of placement.cells) this.accountsByCell.set(cell.cell, []);
     for (let uid = 0; uid < this.usersCount; uid++) {
       this.accountsByCell.get(placement.cellOfUser(uid))?.push(placement.accountOfUser(uid));
@@ -184,7 +192,8 @@ export class Workload {
         this.counts.ok++;
         if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
           this.opened.add((value as { account: string }).account);
-        recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result), now);
+        // A command that followed its moved range was applied by the cell that answered.
+        recorder.complete(process, "ok", f, completionValue(f, outcome.cell ?? cell, value, outcome.result), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
@@ -206,8 +215,8 @@ function completionValue(f: string, cell: string, invoked: Json, result: unknown
   const outcome = result as { outcome?: string; reason?: string; balances?: Record<string, number> } | undefined;
   if (f === "read") return { cell, balances: (outcome?.balances ?? {}) as Json };
   const base = invoked as Record<string, Json>;
-  if (f === "open") return { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
-  const completed: Record<string, Json> = { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
+  if (f === "open") return { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
+  const completed: Record<string, Json> = { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
   if (outcome?.reason !== undefined) completed.reason = outcome.reason;
   return completed;
 }
