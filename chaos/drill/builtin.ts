@@ -102,6 +102,23 @@ expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,
+  "shard-move-during-region-outage": `
+name: shard-move-during-region-outage
+description: A cell is added and shards 0..4 move to it from cell-1; the move is in flight when the region of both leaders (hangzhou) loses power for 20 s. It must complete or roll back from what is committed, lose nothing and never leave a shard with two owners or none.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 200}
+steps:
+  - at: 5s
+    add-cell: {}
+  - at: 20s
+    move-shards: {shards: "0..4", to: cell-7}
+  - at: 20s
+    inject: {type: region-outage, select: leader, duration: 20s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
   "random-availability-attacks": `
 name: random-availability-attacks
 description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.

@@ -36,7 +36,10 @@ export interface DrillWorkload {
 
 export type DrillAction =
   | { readonly kind: "failover"; readonly target: string; readonly to: string }
-  | { readonly kind: "evacuate" | "restore"; readonly target: string };
+  | { readonly kind: "evacuate" | "restore"; readonly target: string }
+  /** Elastic cells (docs/cells.md): a cell added mid-drill, a shard range moved (`to` may name a cell the drill adds). */
+  | { readonly kind: "add-cell"; readonly target: "-" }
+  | { readonly kind: "move-shards"; readonly target: string; readonly to: string };
 
 export type DrillStep =
   | { readonly kind: "inject"; readonly atUs: number; readonly name: string; readonly spec: FaultSpec; readonly field: string }
@@ -143,8 +146,12 @@ const stepSchema = z.strictObject({
   failover: z.strictObject({ cell: z.string(), to: z.string() }).optional(),
   evacuate: z.strictObject({ region: z.string() }).optional(),
   restore: z.strictObject({ region: z.string() }).optional(),
+  "add-cell": z.strictObject({}).optional(),
+  "move-shards": z
+    .strictObject({ shards: z.union([z.string().min(1).max(40), z.number().int().nonnegative()]), to: z.string().min(1) })
+    .optional(),
 });
-const STEP_KINDS = ["inject", "heal", "wait", "expect", "failover", "evacuate", "restore"] as const;
+const STEP_KINDS = ["inject", "heal", "wait", "expect", "failover", "evacuate", "restore", "add-cell", "move-shards"] as const;
 
 const drillSchema = z.strictObject({
   name: z
@@ -367,6 +374,19 @@ function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: Ra
       const region = (step[kind] as { region: string }).region;
       checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
       return { kind: "action", atUs, action: { kind, target: region }, field: `${at}.${kind}` };
+    }
+    case "add-cell":
+      return { kind: "action", atUs, action: { kind: "add-cell", target: "-" }, field: `${at}.add-cell` };
+    case "move-shards": {
+      const move = step["move-shards"] as { shards: string | number; to: string };
+      if (!/^cell-\d+$/.test(move.to))
+        throw new ChaosError("INVALID_DRILL", `${at}.move-shards.to`, `expected a cell id cell-N, got "${move.to}"`);
+      return {
+        kind: "action",
+        atUs,
+        action: { kind: "move-shards", target: String(move.shards), to: move.to },
+        field: `${at}.move-shards`,
+      };
     }
   }
 }
