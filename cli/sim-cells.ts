@@ -24,7 +24,14 @@ async function loadNemesis(names: string): Promise<Nemesis> {
 export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<number> {
   const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis) : undefined;
   const startedMs = performance.now();
-  const result = runCells({ config, seed, durationUs, check: flags.check === true, ...(nemesis ? { nemesis } : {}) });
+  const result = runCells({
+    config,
+    seed,
+    durationUs,
+    check: flags.check === true,
+    moves: flags.moves === true,
+    ...(nemesis ? { nemesis } : {}),
+  });
   const wallMs = Math.round(performance.now() - startedMs);
   const verdicts = result.verdicts;
   const violated = result.invariantViolations.length > 0 || (verdicts !== undefined && verdicts.valid === false);
@@ -46,6 +53,7 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       rtoMs: result.rtoMs,
       faultWindows: result.faultWindows,
       invariantViolations: result.invariantViolations,
+      ...(result.moves !== undefined ? { moves: result.moves } : {}),
       ...(verdicts
         ? {
             valid: verdicts.valid,

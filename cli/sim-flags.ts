@@ -13,6 +13,7 @@ export interface CellsSimFlags extends SimFlags {
   check?: boolean;
   out?: string;
   workload?: string;
+  moves?: boolean;
 }
 
 /** The command that reproduces a run: printed with every failure. */
@@ -20,6 +21,7 @@ export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
   const parts = ["ldc sim", `--seed ${seed}`, `--duration ${flags.duration}`];
   if (flags.config) parts.push(`--config ${flags.config}`);
   if (flags.nemesis) parts.push(`--nemesis ${flags.nemesis}`);
+  if (flags.moves) parts.push("--moves");
   if (flags.check) parts.push("--check");
   return parts.join(" ");
 }

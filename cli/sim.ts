@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option("--duration <d>", "simulated time (60s, 250ms, 2m)", "60s")
     .option("--nemesis <names>", "comma-separated faults: partition,kill,disk,region-outage,clock,...")
     .option("--check", "heal, drain and run every checker over the history; exit 1 on a violation")
+    .option("--moves", "elastic cells: add cells and move random shard ranges during the run (checked: one owner per shard)")
     .option("--out <dir>", "write the history, verdicts and HTML report there")
     .option("--workload <kind>", "cells (default) or ping (the kernel's message-passing load)", "cells")
     .option("--json", "print one JSON object")

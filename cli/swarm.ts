@@ -16,6 +16,7 @@ interface SwarmFlags {
   duration: string;
   config?: string;
   json?: boolean;
+  moves?: boolean;
 }
 
 interface SeedResult {
@@ -44,6 +45,7 @@ function runSeed(seed: number, flags: SwarmFlags): Promise<SeedResult> {
   const args = ["sim", "--seed", String(seed), "--duration", flags.duration, "--check", "--json"];
   if (flags.nemesis) args.push("--nemesis", flags.nemesis);
   if (flags.config) args.push("--config", flags.config);
+  if (flags.moves) args.push("--moves");
   const reproduce = `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
   const startedMs = performance.now();
   return new Promise((resolve) => {
@@ -75,6 +77,7 @@ export function register(program: Command): void {
     .option("--jobs <n>", "parallel worker processes (default: CPUs)")
     .option("--duration <d>", "simulated time per seed", "10s")
     .option("--config <file>", "world configuration")
+    .option("--moves", "elastic cells: random cell additions and shard moves in every seed")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);

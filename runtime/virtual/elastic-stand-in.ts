@@ -8,7 +8,8 @@ import { RoutingTable } from "../../controller/routing.js";
 import type { AuditEntry } from "../../domain/records.js";
 import type { VirtualRuntime } from "./runtime.js";
 
-export function elasticStandIn(virtual: VirtualRuntime): DrillController | null {
+/** The controller's elastic-cells driver over a virtual runtime without the controller. */
+export function elasticDriver(virtual: VirtualRuntime): { readonly elastic: ElasticCells; readonly routing: RoutingTable } | null {
   const cluster = virtual.cluster;
   const port = cluster.elastic;
   if (port === undefined) return null;
@@ -38,6 +39,13 @@ export function elasticStandIn(virtual: VirtualRuntime): DrillController | null 
     nextMoveId: () => `mv-${++moves}`,
     halted: () => null,
   });
+  return { elastic, routing };
+}
+
+export function elasticStandIn(virtual: VirtualRuntime): DrillController | null {
+  const driver = elasticDriver(virtual);
+  if (driver === null) return null;
+  const elastic = driver.elastic;
   return {
     act: (_request, callback) =>
       callback({ ok: false, code: "CONFLICT", error: "operator actions need the controller (ldc start)", rule: "target-unavailable" }),

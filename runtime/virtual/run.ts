@@ -7,6 +7,7 @@ import type { WorldConfig } from "../../domain/config.js";
 import { checkRun, type RunVerdicts } from "../../harness/run-check.js";
 import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
+import { scheduleRandomMoves, shardOwnershipViolations } from "./random-moves.js";
 
 export type Nemesis = (virtual: VirtualRuntime, window: { startUs: number; endUs: number }) => FaultWindow[];
 
@@ -19,6 +20,8 @@ export interface CellsRunOptions {
   readonly failFast?: boolean;
   readonly workload?: Partial<WorkloadOptions>;
   readonly replica?: VirtualRuntimeOptions["replica"];
+  /** Random elastic-cell activity (add cells, move shard ranges) during the run (runtime/virtual/random-moves.ts). */
+  readonly moves?: boolean;
 }
 
 export interface CellSummary {
@@ -42,6 +45,7 @@ export interface CellsRunResult {
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
   readonly verdicts?: RunVerdicts;
+  readonly moves?: { readonly done: readonly object[]; readonly added: readonly string[]; readonly refused: number };
   readonly virtual: VirtualRuntime;
 }
 
@@ -62,11 +66,18 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   const startUs = virtual.nowUs();
   const endUs = startUs + options.durationUs;
   const faultWindows = options.nemesis ? options.nemesis(virtual, { startUs, endUs }) : [];
+  const moves = options.moves === true ? scheduleRandomMoves(virtual, { startUs: startUs + 1_000_000, endUs }) : null;
   virtual.runUntil(endUs);
   virtual.faults.healAll();
   virtual.drain(DRAIN_US_MAX);
   // Let followers that were down catch up before comparing replicas.
   virtual.runFor(3_000_000);
+  if (moves !== null) {
+    // A move interrupted by the run's end completes or rolls back once the world is healed.
+    const settleUs = virtual.nowUs() + DRAIN_US_MAX;
+    while (virtual.nowUs() < settleUs && moves.inFlight() > 0) virtual.runFor(100_000);
+    for (const violation of shardOwnershipViolations(virtual, moves)) virtual.invariants.report(`elastic: ${violation}`);
+  }
   const verdicts = options.check === true ? checkRun(virtual, { faultWindows }) : undefined;
   const rtoMs = verdicts?.rtoMs ?? checkRun(virtual, { faultWindows, checkers: ["availability"] }).rtoMs;
   return {
@@ -77,6 +88,24 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     rtoMs,
     invariantViolations: virtual.invariantViolations(),
     ...(verdicts ? { verdicts } : {}),
+    ...(moves !== null
+      ? {
+          moves: {
+            done: moves.moves.map(({ id, first, last, from, to, state, durationMs, fenceWindowMs }) => ({
+              id,
+              first,
+              last,
+              from,
+              to,
+              state,
+              durationMs,
+              fenceWindowMs,
+            })),
+            added: moves.added,
+            refused: moves.refused.length,
+          },
+        }
+      : {}),
     virtual,
   };
 }
