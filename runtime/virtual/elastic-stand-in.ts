@@ -2,14 +2,17 @@
 // same driver the controller uses (controller/elastic.ts) over the runtime's ElasticPort, with a
 // routing table of its own over the placement (the one ownership map) and an in-memory audit.
 import type { DrillController } from "../../chaos/drill/execution.js";
-import { defaultElasticOptions, ElasticCells } from "../../controller/elastic.js";
+import { defaultElasticOptions, ElasticCells, type ElasticOptions } from "../../controller/elastic.js";
 import type { AuditDraft, AuditLog } from "../../controller/ports.js";
 import { RoutingTable } from "../../controller/routing.js";
 import type { AuditEntry } from "../../domain/records.js";
 import type { VirtualRuntime } from "./runtime.js";
 
 /** The controller's elastic-cells driver over a virtual runtime without the controller. */
-export function elasticDriver(virtual: VirtualRuntime): { readonly elastic: ElasticCells; readonly routing: RoutingTable } | null {
+export function elasticDriver(
+  virtual: VirtualRuntime,
+  options: Partial<ElasticOptions> = {},
+): { readonly elastic: ElasticCells; readonly routing: RoutingTable } | null {
   const cluster = virtual.cluster;
   const port = cluster.elastic;
   if (port === undefined) return null;
@@ -31,14 +34,17 @@ export function elasticDriver(virtual: VirtualRuntime): { readonly elastic: Elas
     query: () => [...entries].reverse(),
   };
   let moves = 0;
-  const elastic = new ElasticCells(defaultElasticOptions, {
-    cluster,
-    port,
-    routing,
-    audit,
-    nextMoveId: () => `mv-${++moves}`,
-    halted: () => null,
-  });
+  const elastic = new ElasticCells(
+    { ...defaultElasticOptions, ...options },
+    {
+      cluster,
+      port,
+      routing,
+      audit,
+      nextMoveId: () => `mv-${++moves}`,
+      halted: () => null,
+    },
+  );
   return { elastic, routing };
 }
 
