@@ -376,8 +376,8 @@ export class CellClient {
     batch: boolean,
     callback: (outcome: CellOutcome) => void,
   ): void {
-    const replicas = this.options.cells.get(cell) as readonly string[];
-    const target = this.leaders.get(cell) ?? (replicas[0] as string);
+    const replicas = this.options.cells.get(cell) ?? [];
+    const target = this.leaders.get(cell) ?? replicas[0] ?? "";
     const entry: Pending = {
       cell,
       request,
@@ -398,6 +398,11 @@ export class CellClient {
   private attempt(entry: Pending, target: string): void {
     const now = this.dependencies.clock.nowUs();
     const remainingUs = entry.deadlineUs - now;
+    if (!this.options.cells.has(entry.cell)) {
+      // The cell was removed (elastic cells: only ever an empty one) while this was in flight: unknown.
+      this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: `cell ${entry.cell} was removed` } });
+      return;
+    }
     if (remainingUs <= 0) {
       this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: `no answer after ${entry.attempts} attempts` } });
       return;
@@ -510,7 +515,9 @@ export class CellClient {
 
   /** Round-robin from `after`, with a random start when `after` is unknown. */
   private nextReplica(cell: string, after: string): string {
-    const replicas = this.options.cells.get(cell) as readonly string[];
+    const replicas = this.options.cells.get(cell);
+    if (replicas === undefined) return after; // removed: attempt() ends the request
+
     const index = replicas.indexOf(after);
     if (index < 0) return this.dependencies.random.pick(replicas);
     return replicas[(index + 1) % replicas.length] as string;

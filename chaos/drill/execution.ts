@@ -176,6 +176,12 @@ export class DrillExecution {
     this.openWindows.delete(event.fault.id);
   }
 
+  /** A step record for what happened on its own during the run (an automatic scale-out). */
+  noteAction(field: string, ok: boolean, detail: string): void {
+    if (this.steps.length >= STEP_RECORDS_MAX) return;
+    this.steps.push({ atMs: (this.cluster.clock.nowUs() - this.startedUs) / 1000, kind: "action", field, ok, detail });
+  }
+
   private record(step: DrillStep, ok: boolean, detail: string): void {
     if (this.steps.length >= STEP_RECORDS_MAX) return;
     this.steps.push({ atMs: (this.cluster.clock.nowUs() - this.startedUs) / 1000, kind: step.kind, field: step.field, ok, detail });

@@ -77,6 +77,17 @@ export interface Drill {
   readonly expect: DrillExpect;
   /** Limits that end the drill early (ABORTED) when breached while it runs; null: none. */
   readonly stop: StopConditions | null;
+  /** Automatic scale-out during the drill (controller/scale-out.ts); null: off. */
+  readonly scaleOut: DrillScaleOut | null;
+}
+
+export interface DrillScaleOut {
+  /** Offered ops/s per cell the admission budget allows. */
+  readonly budgetOpsPerSecond: number;
+  /** Fraction of the budget above which a cell is hot. */
+  readonly threshold: number;
+  /** How long a cell must stay hot before a cell is added for it. */
+  readonly sustainUs: number;
 }
 
 /**
@@ -201,6 +212,13 @@ const drillSchema = z.strictObject({
     })
     .optional(),
   stop: stopSchemaShape().optional(),
+  scaleOut: z
+    .strictObject({
+      budgetOpsPerSecond: z.number().positive(),
+      threshold: z.number().gt(0).max(1).optional(),
+      sustain: duration.optional(),
+    })
+    .optional(),
 });
 
 export const DRILL_DURATION_US_MAX = 3_600_000_000;
@@ -261,6 +279,14 @@ export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
     nemesis: raw.nemesis === undefined ? null : parseNemesis(raw.nemesis, totalUs),
     expect: expectationsOf(raw.expect ?? {}),
     stop: stopConditionsOf(raw.stop),
+    scaleOut:
+      raw.scaleOut === undefined
+        ? null
+        : {
+            budgetOpsPerSecond: raw.scaleOut.budgetOpsPerSecond,
+            threshold: raw.scaleOut.threshold ?? 0.8,
+            sustainUs: raw.scaleOut.sustain === undefined ? 3_000_000 : durationUs(raw.scaleOut.sustain, "scaleOut.sustain"),
+          },
   };
 }
 

@@ -39,7 +39,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
   const output = await runDrillOn(virtual, drill, {
     timings: VIRTUAL_DRILL_TIMINGS,
     ...(options.controller !== undefined ? { controller: options.controller } : {}),
-    elastic: () => elasticStandIn(virtual),
+    elastic: (_runtime, note) => elasticStandIn(virtual, drill.scaleOut, note),
     ...(options.linearizableTimeoutMs !== undefined ? { linearizableTimeoutMs: options.linearizableTimeoutMs } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
     ...(options.onlineLostCount !== undefined
