@@ -195,6 +195,10 @@ export class ElasticCells {
     const { cluster, port, routing } = this.dependencies;
     const cell = port.addCell();
     this.preparing.add(cell);
+    // In the table at once (every reader of a cell's region finds it), though no shard routes to
+    // it and no move may target it until it is led from its preferred region.
+    const placedView = cluster.cell(cell);
+    routing.addCell(cell, placedView?.preferredRegion ?? "", `cell ${cell} placed (not routable yet): ${request.reason}`, this.nowMs());
     this.audit("add-cell", cell, request.reason, "placed", request.actor, {
       replicas: cluster.cell(cell)?.replicas.map((replica) => replica.id),
     });
@@ -211,7 +215,12 @@ export class ElasticCells {
       if (leader !== null && leader.region === view.preferredRegion && !transferring) {
         this.preparing.delete(cell);
         const before = routing.version;
-        const version = routing.addCell(cell, leader.region, `cell ${cell} added: ${request.reason}`, this.nowMs());
+        const version = routing.cellReady(
+          cell,
+          leader.region,
+          `cell ${cell} routable, led from ${leader.region}: ${request.reason}`,
+          this.nowMs(),
+        );
         this.audit("add-cell", cell, request.reason, "routable", request.actor, {
           leader: leader.replica,
           routingVersionBefore: before,
@@ -307,7 +316,7 @@ export class ElasticCells {
       };
     const halted = this.dependencies.halted();
     if (halted !== null) return { ok: false, code: "CONFLICT", error: halted, rule: "halted" };
-    if (routing.cells()[to] === undefined)
+    if (routing.cells()[to] === undefined || this.preparing.has(to))
       return {
         ok: false,
         code: "CONFLICT",

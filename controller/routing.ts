@@ -77,9 +77,20 @@ export class RoutingTable {
     return this.owner.shardCount;
   }
 
-  /** A new cell becomes routable (its users enter at `region`): one new version. */
+  /**
+   * A new cell joins the table (placed, owning no shard: nothing routes to it yet), entered at
+   * `region`: one new version. Every reader of a cell's region finds it from then on.
+   */
   addCell(cell: string, region: string, reason: string, atMs: number): number {
-    if (this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `cell ${cell} is already routable`);
+    if (this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `cell ${cell} is already in the table`);
+    this.assertRegion(region);
+    this.cellToRegion = new Map(this.cellToRegion).set(cell, region);
+    return this.commit(reason, atMs);
+  }
+
+  /** The new cell is led from its preferred region and may receive shards: one new version, entered at `region`. */
+  cellReady(cell: string, region: string, reason: string, atMs: number): number {
+    if (!this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `no cell ${cell}`);
     this.assertRegion(region);
     this.cellToRegion = new Map(this.cellToRegion).set(cell, region);
     return this.commit(reason, atMs);
