@@ -96,17 +96,121 @@ export function cellId(index: number): CellId {
 
 const ACCOUNT_PATTERN = /^acct-(\d+)-(\d+)$/;
 
+/** What a placement needs to place a cell added later (the plan it was made with). */
+export interface PlacementPlan {
+  readonly topology: TopologyInput;
+  readonly replicasPerCell: number;
+}
+
+/** One change of ownership or of the set of cells. */
+export interface OwnershipChange {
+  readonly version: number;
+  readonly kind: "cell-added" | "cell-removed" | "shards-assigned";
+  readonly cell: CellId;
+  readonly shards: readonly number[];
+}
+
+/**
+ * Cells, their replicas and which cell owns each shard. Ownership is dynamic (elastic cells:
+ * docs/cells.md): cells are added and removed, shard ranges reassigned, each change a new
+ * `ownershipVersion` heard by every listener. This is the ONE place shard -> cell is kept:
+ * the workload, the gateways' routing table, the region clients and the checkers all read it.
+ */
 export class Placement {
   private readonly cellByShard: CellId[];
   private readonly cellById: Map<CellId, CellPlacement>;
+  private cellList: CellPlacement[];
+  private version = 0;
+  private readonly listeners = new Set<(change: OwnershipChange) => void>();
 
   constructor(
-    readonly cells: readonly CellPlacement[],
+    cells: readonly CellPlacement[],
     readonly shardCount: number,
+    private readonly plan?: PlacementPlan,
   ) {
+    this.cellList = [...cells];
     this.cellByShard = new Array<CellId>(shardCount);
     for (const cell of cells) for (const shard of cell.shards) this.cellByShard[shard] = cell.cell;
     this.cellById = new Map(cells.map((cell) => [cell.cell, cell]));
+  }
+
+  /** The cells, in the order they were created. */
+  get cells(): readonly CellPlacement[] {
+    return this.cellList;
+  }
+
+  /** Bumped by every change of ownership or of the set of cells. */
+  get ownershipVersion(): number {
+    return this.version;
+  }
+
+  onChange(listener: (change: OwnershipChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Places a new cell (the next index), with no shards: its replicas by the same rules as the
+   * first cells (2 + 2 + 1), its preferred leader region the eligible region preferred by the
+   * fewest cells. Throws PlacementError when the placement was made without a plan.
+   */
+  addCell(): CellPlacement {
+    if (this.plan === undefined) throw new PlacementError("INVALID_INPUT", "cells", "a placement made by planPlacement");
+    if (this.cellList.length >= placementLimits.cellCountMax)
+      throw new PlacementError("INVALID_INPUT", "cells", `at most ${placementLimits.cellCountMax} cells`);
+    const index = Math.max(0, ...this.cellList.map((cell) => cell.index)) + 1;
+    const cell = cellId(index);
+    const chosen = chooseDatacenters(this.plan.topology, this.plan.replicasPerCell, index - 1);
+    const replicas = chosen.map(({ region, datacenter }) => ({ cell, replica: `${cell}/${datacenter}`, datacenter, region }));
+    const eligible = eligibleLeaderRegions(this.plan.topology, replicas);
+    const preferredBy = (region: string): number => this.cellList.filter((other) => other.preferredLeaderRegion === region).length;
+    const preferredLeaderRegion = [...eligible].sort((a, b) => preferredBy(a) - preferredBy(b))[0] as string;
+    const placement: CellPlacement = { cell, index, replicas, preferredLeaderRegion, shards: [] };
+    this.cellList.push(placement);
+    this.cellById.set(cell, placement);
+    this.notify("cell-added", cell, []);
+    return placement;
+  }
+
+  /** Removes a cell that owns no shard; throws PlacementError otherwise. */
+  removeCell(cell: CellId): void {
+    const placement = this.cellById.get(cell);
+    if (placement === undefined) throw new PlacementError("INVALID_INPUT", "cell", `one of ${[...this.cellById.keys()].join(", ")}`);
+    if (placement.shards.length > 0) throw new PlacementError("INVALID_INPUT", "cell", "a cell that owns no shard");
+    this.cellList = this.cellList.filter((other) => other.cell !== cell);
+    this.cellById.delete(cell);
+    this.notify("cell-removed", cell, []);
+  }
+
+  /** Hands `shards` to `cell` (the last step of a move: after the destination committed them). */
+  assignShards(shards: readonly number[], cell: CellId): void {
+    const target = this.cellById.get(cell);
+    if (target === undefined) throw new PlacementError("INVALID_INPUT", "cell", `one of ${[...this.cellById.keys()].join(", ")}`);
+    for (const shard of shards) this.cellOfShard(shard);
+    const moving = new Set(shards);
+    const losers = new Set(shards.map((shard) => this.cellByShard[shard] as CellId));
+    for (const shard of shards) this.cellByShard[shard] = cell;
+    const replace = (placement: CellPlacement, nextShards: number[]): void => {
+      const next = { ...placement, shards: nextShards.sort((a, b) => a - b) };
+      this.cellById.set(placement.cell, next);
+      this.cellList = this.cellList.map((other) => (other.cell === placement.cell ? next : other));
+    };
+    for (const loser of losers) {
+      const placement = this.cellById.get(loser);
+      if (placement !== undefined && loser !== cell)
+        replace(
+          placement,
+          placement.shards.filter((shard) => !moving.has(shard)),
+        );
+    }
+    replace(target, [...new Set([...target.shards, ...shards])]);
+    this.notify("shards-assigned", cell, [...shards]);
+  }
+
+  private notify(kind: OwnershipChange["kind"], cell: CellId, shards: readonly number[]): void {
+    this.version++;
+    const change: OwnershipChange = { version: this.version, kind, cell, shards };
+    for (const listener of this.listeners) listener(change);
   }
 
   cell(cell: CellId): CellPlacement | undefined {
@@ -289,13 +393,21 @@ export function planPlacement(topology: TopologyInput, options: Partial<Placemen
         `a region holding ${largest} of the cell's replicas (${eligible.join(", ")}): a leader elsewhere needs more remote acknowledgements per commit`,
       );
     }
-    const preferredLeaderRegion = requested ?? eligible[Math.floor((k * eligible.length) / cellCount)];
+    const preferredLeaderRegion = requested ?? (eligible[Math.floor((k * eligible.length) / cellCount)] as string);
     const first = Math.floor((k * shardCount) / cellCount);
     const end = Math.floor(((k + 1) * shardCount) / cellCount);
     const shards = Array.from({ length: end - first }, (_, i) => first + i);
     cells.push({ cell, index: k + 1, replicas, preferredLeaderRegion, shards });
   }
-  return new Placement(cells, shardCount);
+  return new Placement(cells, shardCount, { topology, replicasPerCell });
+}
+
+/** The regions holding the most of these replicas: where a leader needs the fewest remote acknowledgements. */
+function eligibleLeaderRegions(topology: TopologyInput, replicas: readonly ReplicaPlacement[]): string[] {
+  const countByRegion = new Map<string, number>();
+  for (const replica of replicas) countByRegion.set(replica.region, (countByRegion.get(replica.region) ?? 0) + 1);
+  const largest = Math.max(...countByRegion.values());
+  return topology.regions.map((region) => region.name).filter((name) => countByRegion.get(name) === largest);
 }
 
 /**

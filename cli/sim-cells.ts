@@ -67,6 +67,7 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       seed,
       durationUs,
       check: flags.check === true,
+      moves: flags.moves === true,
       ...(nemesis ? { nemesis } : {}),
       ...(bugs ? { bugs } : {}),
     });
@@ -115,6 +116,7 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       rtoMs: result.rtoMs,
       faultWindows: result.faultWindows,
       invariantViolations: result.invariantViolations,
+      ...(result.moves !== undefined ? { moves: result.moves } : {}),
       ...(verdicts
         ? {
             valid: verdicts.valid,

@@ -19,6 +19,7 @@ export interface CellsSimFlags extends SimFlags {
   nemesisFault?: string;
   reportHtml?: string;
   crossCellRatio?: string;
+  moves?: boolean;
 }
 
 /** The command that reproduces a run: printed with every failure. */
@@ -30,6 +31,7 @@ export function reproduceCommand(flags: CellsSimFlags, seed: number): string {
   if (flags.nemesisFault) parts.push(`--nemesis-fault ${flags.nemesisFault}`);
   if (flags.bug) parts.push(`--bug ${flags.bug}`);
   if (flags.crossCellRatio !== undefined) parts.push(`--cross-cell-ratio ${flags.crossCellRatio}`);
+  if (flags.moves) parts.push("--moves");
   if (flags.check) parts.push("--check");
   return parts.join(" ");
 }

@@ -66,6 +66,7 @@ export function register(program: Command): void {
     .option("--check", "heal, drain and run every checker over the history (liveness included); exit 1 on a violation")
     .option("--bug <names>", "switch on deliberate bugs (docs/harness.md), comma-separated: to show the checkers catch them")
     .option("--report-html <file>", "with --check: on a violation, write a one-page HTML report of it there")
+    .option("--moves", "elastic cells: add cells and move random shard ranges during the run (checked: one owner per shard)")
     .option("--out <dir>", "write the history, verdicts and HTML report there")
     .option("--workload <kind>", "cells (default) or ping (the kernel's message-passing load)", "cells")
     .option(CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP)

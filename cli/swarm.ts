@@ -25,6 +25,7 @@ interface SwarmFlags {
   bug?: string;
   nemesisInterval?: string;
   nemesisFault?: string;
+  moves?: boolean;
 }
 
 /** Parses "A..B" (inclusive); bounded so a typo cannot start a million processes. */
@@ -92,6 +93,7 @@ export function register(program: Command): void {
     .option("--nemesis-interval <d>", "time between nemesis faults, as for ldc sim")
     .option("--nemesis-fault <d>", "how long each nemesis fault lasts, as for ldc sim")
     .option("--bug <names>", "switch on deliberate bugs in every seed (docs/harness.md), as for ldc sim")
+    .option("--moves", "elastic cells: random cell additions and shard moves in every seed")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);
@@ -117,6 +119,7 @@ export function register(program: Command): void {
       if (flags.nemesisInterval !== undefined) options.push("--nemesis-interval", flags.nemesisInterval);
       if (flags.nemesisFault !== undefined) options.push("--nemesis-fault", flags.nemesisFault);
       if (flags.bug !== undefined) options.push("--bug", flags.bug);
+      if (flags.moves === true) options.push("--moves");
       const parameters: SwarmParameters = {
         duration: flags.duration,
         nemesis: await nemesisParameter(flags.nemesis),

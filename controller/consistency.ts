@@ -145,7 +145,8 @@ export class OnlineConsistency {
   }
 
   private readNewHistory(violations: string[]): void {
-    const recorder = this.dependencies.source.recorder;
+    const source = this.dependencies.source;
+    const recorder = source.recorder;
     const history = recorder.history();
     // historyCursor is a global op index; the recorder may have dropped its oldest ops.
     if (this.historyCursor < recorder.firstIndex) this.historyCursor = recorder.firstIndex;
@@ -161,7 +162,10 @@ export class OnlineConsistency {
         (typeof value.id !== "string" && typeof value.id !== "number")
       )
         continue;
-      const queue = this.pending.get(value.cell);
+      let queue = this.pending.get(value.cell);
+      // A cell added while the world runs (elastic cells) is checked like the first ones.
+      if (queue === undefined && source.placement.cells.some((cell) => cell.cell === value.cell))
+        this.pending.set(value.cell, (queue = []));
       if (queue === undefined) continue;
       if (this.pendingCount >= this.options.pendingIdsMax) {
         // Back-pressure: leave the rest of the history for later periods rather than grow.
@@ -180,7 +184,8 @@ export class OnlineConsistency {
       let sum = 0;
       for (const balance of ledger.balances().values()) sum += balance;
       const totals = ledger.totals();
-      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet;
+      // Cross-cell transfers and shard moves carry money in and out (cells/ledger/cross-cell.ts, shard-move.ts).
+      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet + totals.movedIn - totals.movedOut;
       if (sum !== expected) {
         conserved = false;
         violations.push(

@@ -39,6 +39,7 @@ import type {
   ScheduleRecord,
 } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
+import { defaultElasticOptions, ElasticCells, type CellAdded, type MoveRecord } from "./elastic.js";
 
 export const eventListenersMax = 256;
 /** A drill's prediction older than this (simulated) is not attached to its run. */
@@ -105,6 +106,8 @@ export class Controller implements ControllerApi {
   readonly runs: DrillRuns;
   readonly scheduler: DrillScheduler;
   readonly killSwitch: KillSwitch;
+  /** Elastic cells (add, move, split, remove); null when the runtime cannot (the live runtime). */
+  readonly elastic: ElasticCells | null;
   readonly load = new LoadEstimator();
   private loadObservedAtMs = -1;
   private rehearsalPort: ((request: RehearsalRequest) => Promise<Result<unknown>>) | null = null;
@@ -305,6 +308,59 @@ export class Controller implements ControllerApi {
     });
     this.auditLog = audit;
     this.metrics.halted.set(this.killSwitch.halted ? 1 : 0);
+    const port = cluster.elastic;
+    this.elastic =
+      port === undefined
+        ? null
+        : new ElasticCells(defaultElasticOptions, {
+            cluster,
+            port,
+            routing,
+            audit,
+            nextMoveId: () => `mv-${store.nextId("mv")}`,
+            // Moves are operator actions, not chaos: the kill switch does not stop them.
+            halted: () => null,
+          });
+  }
+
+  private elasticRefusal(): { ok: false; code: "CONFLICT"; error: string; rule: "cell-not-ready" } {
+    return {
+      ok: false,
+      code: "CONFLICT",
+      error: "this runtime cannot add cells or move shards (the live runtime: docs/live.md)",
+      rule: "cell-not-ready",
+    };
+  }
+
+  addCell(reason: string, actor: string, callback: (result: Result<CellAdded>) => void): void {
+    if (this.elastic === null) callback(this.elasticRefusal());
+    else this.elastic.addCell({ reason, actor }, callback);
+  }
+
+  removeCell(cell: string, reason: string, actor: string): Result<{ readonly routingVersion: number }> {
+    return this.elastic === null ? this.elasticRefusal() : this.elastic.removeCell({ cell, reason, actor });
+  }
+
+  moveShards(
+    request: { readonly shards: unknown; readonly to: string; readonly reason: string; readonly actor: string },
+    callback: (result: Result<MoveRecord>) => void,
+  ): void {
+    if (this.elastic === null) callback(this.elasticRefusal());
+    else this.elastic.moveShards(request, callback);
+  }
+
+  splitCell(
+    cell: string,
+    reason: string,
+    actor: string,
+    callback: (result: Result<{ readonly cell: string; readonly move: MoveRecord }>) => void,
+  ): void {
+    if (this.elastic === null) callback(this.elasticRefusal());
+    else this.elastic.splitCell({ cell, reason, actor }, callback);
+  }
+
+  shardMoves(): readonly MoveRecord[] {
+    return this.elastic?.list() ?? [];
   }
 
   private readonly auditLog: AuditLog;

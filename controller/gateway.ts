@@ -108,7 +108,12 @@ export class Gateway implements RequestSink {
       }
       // Nowhere better to send it (every other gateway drained or gone): serve it here.
     }
-    const bucket = this.admission.get(cell);
+    let bucket = this.admission.get(cell);
+    if (bucket === undefined && this.options.cells.has(cell)) {
+      // A cell added while this gateway runs (elastic cells): its budget starts now.
+      bucket = new TokenBucketAdmission(this.options.admission, this.dependencies.clock);
+      this.admission.set(cell, bucket);
+    }
     if (bucket === undefined) {
       callback({ ok: false, error: { code: "INVALID", message: `gateway ${this.region} knows no cell ${cell}` } });
       return;

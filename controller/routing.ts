@@ -1,4 +1,5 @@
-// The versioned routing table: logical shard -> cell (fixed by placement), cell -> the region
+// The versioned routing table: logical shard -> cell (read from the placement's one ownership
+// map, cells/placement.ts: it changes when a shard range moves), cell -> the region
 // whose gateway receives its users (normally its leader's region), and the drained regions.
 // Every change is a new version with its reason and simulated time; gateways read the current
 // version on every request, so a change takes effect on the next request without a flush.
@@ -23,8 +24,22 @@ export class RoutingError extends Error {
   }
 }
 
+/** Who owns each shard now (the Placement): the routing table reads it, never copies it. */
+export interface ShardOwner {
+  readonly shardCount: number;
+  cellOfShard(shard: number): string;
+}
+
+function fixedOwner(shardToCell: readonly string[]): ShardOwner {
+  const copy = [...shardToCell];
+  return {
+    shardCount: copy.length,
+    cellOfShard: (shard) => copy[shard] as string,
+  };
+}
+
 export class RoutingTable {
-  private readonly shardToCell: readonly string[];
+  private readonly owner: ShardOwner;
   private cellToRegion: Map<string, string>;
   private drainedRegions: Set<string>;
   private readonly history: RoutingVersion[] = [];
@@ -32,13 +47,14 @@ export class RoutingTable {
   private readonly listeners = new Set<(version: RoutingVersion) => void>();
 
   constructor(
-    shardToCell: readonly string[],
+    shardToCell: readonly string[] | ShardOwner,
     initialCells: Readonly<Record<string, string>>,
     private readonly regions: readonly string[],
     atMs: number,
   ) {
-    this.shardToCell = [...shardToCell];
-    for (const cell of this.shardToCell) {
+    this.owner = Array.isArray(shardToCell) ? fixedOwner(shardToCell as readonly string[]) : (shardToCell as ShardOwner);
+    for (let shard = 0; shard < this.owner.shardCount; shard++) {
+      const cell = this.owner.cellOfShard(shard);
       if (initialCells[cell] === undefined) throw new RoutingError("UNKNOWN_CELL", `shard table names ${cell}, which has no region`);
     }
     this.cellToRegion = new Map(Object.entries(initialCells));
@@ -52,9 +68,49 @@ export class RoutingTable {
   }
 
   cellOfShard(shard: number): string {
-    const cell = this.shardToCell[shard];
-    if (cell === undefined) throw new RoutingError("UNKNOWN_SHARD", `shard ${shard} is not in [0, ${this.shardToCell.length})`);
-    return cell;
+    if (!Number.isSafeInteger(shard) || shard < 0 || shard >= this.owner.shardCount)
+      throw new RoutingError("UNKNOWN_SHARD", `shard ${shard} is not in [0, ${this.owner.shardCount})`);
+    return this.owner.cellOfShard(shard);
+  }
+
+  get shardCount(): number {
+    return this.owner.shardCount;
+  }
+
+  /**
+   * A new cell joins the table (placed, owning no shard: nothing routes to it yet), entered at
+   * `region`: one new version. Every reader of a cell's region finds it from then on.
+   */
+  addCell(cell: string, region: string, reason: string, atMs: number): number {
+    if (this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `cell ${cell} is already in the table`);
+    this.assertRegion(region);
+    this.cellToRegion = new Map(this.cellToRegion).set(cell, region);
+    return this.commit(reason, atMs);
+  }
+
+  /** The new cell is led from its preferred region and may receive shards: one new version, entered at `region`. */
+  cellReady(cell: string, region: string, reason: string, atMs: number): number {
+    if (!this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `no cell ${cell}`);
+    this.assertRegion(region);
+    this.cellToRegion = new Map(this.cellToRegion).set(cell, region);
+    return this.commit(reason, atMs);
+  }
+
+  /** An empty cell leaves the table: one new version. */
+  removeCell(cell: string, reason: string, atMs: number): number {
+    if (!this.cellToRegion.has(cell)) throw new RoutingError("UNKNOWN_CELL", `no cell ${cell}`);
+    const next = new Map(this.cellToRegion);
+    next.delete(cell);
+    this.cellToRegion = next;
+    return this.commit(reason, atMs);
+  }
+
+  /**
+   * Shards changed owner (the placement already says so: the destination committed them): one
+   * new version, so every reader of the table sees the move at once.
+   */
+  shardsMoved(reason: string, atMs: number): number {
+    return this.commit(reason, atMs);
   }
 
   regionOfCell(cell: string): string {
@@ -111,7 +167,9 @@ export class RoutingTable {
   snapshot(): RoutingSnapshot {
     return {
       version: this.currentVersion,
-      shards: Object.fromEntries(this.shardToCell.map((cell, shard) => [String(shard), cell])),
+      shards: Object.fromEntries(
+        Array.from({ length: this.owner.shardCount }, (_, shard) => [String(shard), this.owner.cellOfShard(shard)]),
+      ),
       cells: this.cells(),
       drained: this.drained(),
       history: this.history.map((entry) => ({ ...entry })),

@@ -6,6 +6,8 @@
 // it stays deterministic in the virtual runtime.
 
 import type { Clock, Random } from "../ground/ports.js";
+import type { ShardMoveCommand } from "../cells/ledger/shard-move.js";
+import type { LedgerOutcome } from "../cells/ledger/outcome.js";
 
 export type RuntimeKind = "virtual" | "live";
 
@@ -135,8 +137,34 @@ export interface FaultPort {
   hosts(): readonly { readonly id: string; readonly datacenter: string; readonly region: string; readonly cell?: string }[];
 }
 
+/** The answer to one step of a shard move: the cell's outcome, or why none came (TIMEOUT: unknown whether it committed). */
+export type ShardMoveAnswer =
+  | { readonly ok: true; readonly outcome: Extract<LedgerOutcome, { outcome: "shard-move" }> }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * Elastic cells (docs/cells.md): what a runtime offers for adding cells and moving shards. The
+ * shard -> cell ownership itself is the placement's (cells/placement.ts), read by everything.
+ */
+export interface ElasticPort {
+  readonly shardCount: number;
+  cellOfShard(shard: number): string;
+  /** Places and starts a new cell with no shards (2 + 2 + 1); its leader is elected as any cell's. */
+  addCell(): string;
+  /** Stops an empty cell's replicas and forgets it. */
+  removeCell(cell: string): void;
+  /** Sends one move step to a cell (through a client that follows its leader and retries until a deadline). */
+  shardMove(cell: string, command: ShardMoveCommand, callback: (answer: ShardMoveAnswer) => void): void;
+  /** Hands the shards to `cell` in the one ownership map (after the destination committed them). */
+  assignShards(shards: readonly number[], cell: string): void;
+  /** A move's status as the cell's most advanced replica knows it (recovery), or null when unknown. */
+  moveStatus(cell: string, moveId: string): string | null;
+}
+
 export interface Cluster {
   readonly runtime: RuntimeKind;
+  /** Absent: this runtime cannot add cells or move shards (the live runtime). */
+  readonly elastic?: ElasticPort;
   readonly seed: number;
   readonly clock: Clock;
   readonly random: Random;

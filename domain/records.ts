@@ -16,7 +16,12 @@ export type SafetyRuleId =
   | "target-unavailable" // the target replica/region is down or unknown
   | "target-region-evacuated" // never move a leader into an evacuated (drained) region
   | "halted" // the kill switch is on: no new fault or drill (force does not override it)
-  | "capacity"; // the regions left could not absorb the moved load within their admission budgets
+  | "capacity" // the regions left could not absorb the moved load within their admission budgets
+  | "move-during-outage" // no shard move while either cell lacks a leader or a quorum, or its leader's region is evacuated
+  | "range-moving" // a shard range already moving (or a cell taking part in a move)
+  | "cell-not-ready" // a move to a cell not routable yet (no leader in its preferred region)
+  | "cell-not-empty" // removing a cell that still owns shards
+  | "split-needs-two-shards"; // splitting a cell with fewer than two shards
 
 export interface ActionRequest {
   readonly kind: ActionKind;
@@ -305,4 +310,13 @@ export interface ControllerApi {
   subscribe(listener: (event: ControllerEvent) => void): () => void;
   /** Prometheus metrics are registered by the controller; http serves the registry. */
   metricsText(): Promise<string>;
+  /** Elastic cells (docs/cells.md); absent where not implemented (the API answers 409). */
+  addCell?(reason: string, actor: string, callback: (result: Result<unknown>) => void): void;
+  removeCell?(cell: string, reason: string, actor: string): Result<unknown>;
+  moveShards?(
+    request: { readonly shards: unknown; readonly to: string; readonly reason: string; readonly actor: string },
+    callback: (result: Result<unknown>) => void,
+  ): void;
+  splitCell?(cell: string, reason: string, actor: string, callback: (result: Result<unknown>) => void): void;
+  shardMoves?(): readonly unknown[];
 }

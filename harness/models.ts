@@ -156,7 +156,8 @@ const LEDGER_FUNCTIONS = "transfer, deposit, withdraw, open or read";
 
 /** The cell an op belongs to (`value.cell` on the invoke or the completion); "" when not given. */
 export function opCell(op: PairedOp): string {
-  for (const value of [op.invoke.value, op.completion?.value ?? null]) {
+  // The completion's cell first: a command that followed its moved shard was applied by the cell that answered.
+  for (const value of [op.completion?.value ?? null, op.invoke.value]) {
     if (isJsonObject(value) && value.cell !== undefined && value.cell !== null) return String(value.cell);
   }
   return "";

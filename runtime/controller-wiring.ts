@@ -58,15 +58,26 @@ export interface ControllerWiring {
 
 export function wireController(options: ControllerWiringOptions): ControllerWiring {
   const { cluster, placement } = options;
-  const shardToCell = Array.from({ length: placement.shardCount }, (_, shard) => placement.cellOfShard(shard));
   const initialCells: Record<string, string> = {};
   for (const cell of cluster.cells()) initialCells[cell.id] = cell.leader?.region ?? cell.preferredRegion;
   const regionNames = cluster.topology.regions.map((region) => region.name);
-  const routing = new RoutingTable(shardToCell, initialCells, regionNames, Math.floor(cluster.clock.nowUs() / 1000));
+  // The table reads shard ownership from the placement (the one map a move changes).
+  const routing = new RoutingTable(placement, initialCells, regionNames, Math.floor(cluster.clock.nowUs() / 1000));
   const stats = new TrafficStats(cluster.random.fork("controller/stats"));
   const cellsReplicas = new Map<string, readonly string[]>(
     placement.cells.map((cell) => [cell.cell, cell.replicas.map((replica) => replica.replica)]),
   );
+  // Gateways' clients share this map: a cell added later is reachable by every gateway at once.
+  placement.onChange((change) => {
+    if (change.kind === "cell-added") {
+      const added = placement.cell(change.cell);
+      if (added !== undefined)
+        cellsReplicas.set(
+          change.cell,
+          added.replicas.map((replica) => replica.replica),
+        );
+    } else if (change.kind === "cell-removed") cellsReplicas.delete(change.cell);
+  });
   const gateways = new Map<string, Gateway>();
   const usableGateway = (region: string): Gateway | undefined => (options.usable(region) ? gateways.get(region) : undefined);
   for (const region of cluster.topology.regions)

@@ -64,6 +64,8 @@ export const VIRTUAL_DRILL_TIMINGS: DrillTimings = {
 export interface RunDrillOnOptions {
   readonly timings: DrillTimings;
   readonly controller?: DrillController;
+  /** Without a controller: who adds cells and moves shards for the drill's elastic steps (built on the runtime once it is warm). */
+  readonly elastic?: (runtime: Runtime, note: (field: string, ok: boolean, detail: string) => void) => DrillController | null;
   readonly linearizableTimeoutMs?: number;
   /** Called after each slice of the drill's timeline (a progress line; reads only). */
   readonly onProgress?: (doneUs: number, totalUs: number) => void;
@@ -265,6 +267,7 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
     () => {},
     stopWatchOf(runtime, online === null ? undefined : () => online.lostAckedTransfers()),
   );
+  execution.elasticController = options.elastic?.(runtime, (field, ok, detail) => execution.noteAction(field, ok, detail)) ?? null;
   runtime.startWorkload();
   online?.start();
   execution.start(() => {});

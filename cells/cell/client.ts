@@ -14,7 +14,12 @@
 import type { Clock, Random, TimerHandle, Transport } from "../../ground/ports.js";
 import { parseBatch, parseCommand, type BatchCommand } from "../ledger/commands.js";
 import { BATCH_COMMANDS_MAX, batchOverheadBytesMax, commandEncodedBytesMax, encodeBatch } from "../ledger/codec.js";
-import type { LedgerBatchOutcome } from "../ledger/outcome.js";
+import type { LedgerBatchOutcome, ShardRoutingReason } from "../ledger/outcome.js";
+import type { ShardMoveCommand } from "../ledger/shard-move.js";
+
+function isRoutingReason(reason: string): reason is ShardRoutingReason {
+  return reason === "MOVED" || reason === "MOVE_PENDING" || reason === "CROSS_CELL";
+}
 import type { ClientError, ClientMessage, ClientRequest, ClientRequestKind, ClientResponse } from "./protocol.js";
 
 /** How a client coalesces commands into batches (the world config's `batching` section). */
@@ -59,14 +64,27 @@ export interface CellClientDependencies {
 }
 
 export type CellOutcome =
-  { readonly ok: true; readonly result: unknown; readonly replica: string } | { readonly ok: false; readonly error: ClientError };
+  | {
+      readonly ok: true;
+      readonly result: unknown;
+      readonly replica: string;
+      /** The cell that answered: another than the one asked when the command followed its moved range. */
+      readonly cell?: string;
+    }
+  | { readonly ok: false; readonly error: ClientError };
 
 /** A user's command waiting in, or travelling with, a batch. */
 interface Member {
   readonly requestId: string;
   readonly command: BatchCommand;
   readonly callback: (outcome: CellOutcome) => void;
+  /** Set once the command is redirected (its range moved): the deadline it keeps across cells, and the redirects so far. */
+  deadlineUs?: number;
+  hops?: number;
 }
+
+/** Redirects one command follows (MOVED to the new owner, MOVE_PENDING waits) before it gives up as TIMEOUT. */
+export const REDIRECT_HOPS_MAX = 64;
 
 /** Commands of one cell waiting to be sent together. */
 interface OpenBatch {
@@ -110,6 +128,8 @@ export class CellClient {
   /** Batches sent (first attempts) and the commands they carried: the mean batch size. */
   batchesSent = 0;
   commandsSent = 0;
+  /** Commands re-sent because their range moved (MOVED followed, MOVE_PENDING retried). */
+  redirects = 0;
 
   constructor(
     private readonly options: CellClientOptions,
@@ -264,15 +284,75 @@ export class CellClient {
         const outcomes = (outcome.result as LedgerBatchOutcome | undefined)?.outcomes;
         for (let i = 0; i < members.length; i++) {
           const one = outcomes?.[i];
+          const member = members[i] as Member;
+          if (one !== undefined && one.outcome === "rejected" && isRoutingReason(one.reason)) {
+            this.follow(cell, member, one.reason, one.owner);
+            continue;
+          }
           // An answer that does not match the batch tells nothing about this command: unknown.
-          (members[i] as Member).callback(
+          member.callback(
             one === undefined
               ? { ok: false, error: { code: "TIMEOUT", message: "batch answer without this command's outcome" } }
-              : { ok: true, result: one, replica: outcome.replica },
+              : { ok: true, result: one, replica: outcome.replica, cell },
           );
         }
       },
     );
+  }
+
+  /**
+   * A command whose range is moving (cells/ledger/shard-move.ts): MOVED goes to the owner the
+   * answer names (a stale route answered with the new owner), MOVE_PENDING waits a backoff and
+   * asks again, CROSS_CELL ends it (its accounts are now in two cells; not applied by this cell,
+   * reported as CROSS_CELL). The command keeps its id, so it is applied at most once wherever it
+   * lands; it keeps its first deadline too.
+   */
+  private follow(cell: string, member: Member, reason: ShardRoutingReason, owner: string | undefined): void {
+    const now = this.dependencies.clock.nowUs();
+    member.deadlineUs ??= now + this.options.requestTimeoutUs;
+    member.hops = (member.hops ?? 0) + 1;
+    if (reason === "CROSS_CELL") {
+      member.callback({
+        ok: false,
+        error: { code: "CROSS_CELL", message: `its accounts are now in ${cell} and ${owner ?? "another cell"}` },
+      });
+      return;
+    }
+    const target = reason === "MOVED" && owner !== undefined && this.options.cells.has(owner) ? owner : cell;
+    if (member.hops > REDIRECT_HOPS_MAX || now >= member.deadlineUs) {
+      member.callback({ ok: false, error: { code: "TIMEOUT", message: `still moving after ${member.hops} redirects` } });
+      return;
+    }
+    this.redirects++;
+    if (target !== cell) {
+      this.enqueue(target, member);
+      return;
+    }
+    this.dependencies.clock.setTimer(this.options.retryBackoffUs, () => {
+      if (this.dependencies.clock.nowUs() >= (member.deadlineUs as number))
+        member.callback({ ok: false, error: { code: "TIMEOUT", message: `range still moving at its deadline` } });
+      else this.enqueue(target, member);
+    });
+  }
+
+  /** A step of a shard move (the controller's), sent alone as a batch of one; the callback gets the step's outcome. */
+  submitShardMove(cell: string, command: ShardMoveCommand, callback: (outcome: CellOutcome) => void): void {
+    if (!this.options.cells.has(cell)) {
+      callback({ ok: false, error: { code: "INVALID", message: `unknown cell ${cell}` } });
+      return;
+    }
+    this.sendBatch(cell, [command], false, 1, (outcome) => {
+      if (!outcome.ok) {
+        callback(outcome);
+        return;
+      }
+      const one = (outcome.result as LedgerBatchOutcome | undefined)?.outcomes[0];
+      callback(
+        one === undefined
+          ? { ok: false, error: { code: "TIMEOUT", message: "batch answer without the move's outcome" } }
+          : { ok: true, result: one, replica: outcome.replica, cell },
+      );
+    });
   }
 
   private sendBatch(
@@ -305,8 +385,8 @@ export class CellClient {
     batch: boolean,
     callback: (outcome: CellOutcome) => void,
   ): void {
-    const replicas = this.options.cells.get(cell) as readonly string[];
-    const target = this.leaders.get(cell) ?? (replicas[0] as string);
+    const replicas = this.options.cells.get(cell) ?? [];
+    const target = this.leaders.get(cell) ?? replicas[0] ?? "";
     const entry: Pending = {
       cell,
       request,
@@ -327,6 +407,11 @@ export class CellClient {
   private attempt(entry: Pending, target: string): void {
     const now = this.dependencies.clock.nowUs();
     const remainingUs = entry.deadlineUs - now;
+    if (!this.options.cells.has(entry.cell)) {
+      // The cell was removed (elastic cells: only ever an empty one) while this was in flight: unknown.
+      this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: `cell ${entry.cell} was removed` } });
+      return;
+    }
     if (remainingUs <= 0) {
       this.finish(entry, { ok: false, error: { code: "TIMEOUT", message: `no answer after ${entry.attempts} attempts` } });
       return;
@@ -363,7 +448,7 @@ export class CellClient {
     if (entry === undefined) return; // late or duplicated answer to a finished request
     if (response.ok) {
       this.leaders.set(entry.cell, response.from);
-      this.finish(entry, { ok: true, result: response.result, replica: response.from });
+      this.finish(entry, { ok: true, result: response.result, replica: response.from, cell: entry.cell });
       return;
     }
     const error = response.error ?? { code: "UNAVAILABLE" as const };
@@ -439,7 +524,9 @@ export class CellClient {
 
   /** Round-robin from `after`, with a random start when `after` is unknown. */
   private nextReplica(cell: string, after: string): string {
-    const replicas = this.options.cells.get(cell) as readonly string[];
+    const replicas = this.options.cells.get(cell);
+    if (replicas === undefined) return after; // removed: attempt() ends the request
+
     const index = replicas.indexOf(after);
     if (index < 0) return this.dependencies.random.pick(replicas);
     return replicas[(index + 1) % replicas.length] as string;

@@ -8,7 +8,8 @@ export type ClientErrorCode =
   | "UNAVAILABLE" // the replica cannot serve (corrupted state, disk failed): try another
   | "TIMEOUT" // no answer within the client's deadline: outcome unknown
   | "OVERLOADED" // shed by admission control: not attempted
-  | "INVALID"; // the command itself is malformed: will never succeed
+  | "INVALID" // the command itself is malformed: will never succeed
+  | "CROSS_CELL"; // its accounts are now in two cells (a shard moved): not applied by the cell that answered
 
 export interface ClientError {
   readonly code: ClientErrorCode;

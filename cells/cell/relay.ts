@@ -94,6 +94,8 @@ export class CrossCellRelay {
   private timer: TimerHandle | null = null;
   private sequence = 0;
   private running = false;
+  /** The sources: those of the options, then cells added while this relay runs (elastic cells). */
+  private readonly sources: { readonly cell: string; readonly takeoverAfterUs: number }[];
   readonly stats: RelayStats = { delivered: 0, settled: 0, refunded: 0, retries: 0, duplicateCredits: 0 };
 
   constructor(
@@ -102,6 +104,12 @@ export class CrossCellRelay {
   ) {
     if (!(options.inflightPerPairMax >= 1 && options.outboxReadRecordsMax >= 1 && options.pollIntervalUs >= 1))
       throw new RangeError("relay: inflightPerPairMax, outboxReadRecordsMax and pollIntervalUs must be positive");
+    this.sources = [...options.sources];
+  }
+
+  /** Reads the outbox of `cell` too from now on (a cell added while the relay runs); idempotent. */
+  addSource(cell: string, takeoverAfterUs: number): void {
+    if (!this.sources.some((source) => source.cell === cell)) this.sources.push({ cell, takeoverAfterUs });
   }
 
   /** Deliveries and settlements in flight now. */
@@ -133,7 +141,7 @@ export class CrossCellRelay {
   }
 
   private tick(): void {
-    for (const source of this.options.sources) {
+    for (const source of this.sources) {
       if (this.pollInFlight.has(source.cell)) continue;
       this.pollInFlight.add(source.cell);
       this.dependencies.client.submit(

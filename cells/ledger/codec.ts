@@ -25,10 +25,17 @@ import {
   type LedgerBatchRequest,
 } from "./commands.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
+import { invalidShardMoveField, type ShardMoveCommand, type ShardMoveStep } from "./shard-move.js";
 
 export const LEDGER_BATCH_VERSION = 1;
 /** The version of a batch holding cross-cell commands. */
 export const LEDGER_BATCH_VERSION_CROSS_CELL = 2;
+/**
+ * The version of a batch holding a shard move (code 9; the controller sends a move's step alone).
+ * Versions are levels: a decoder of version 3 reads 1 and 2; a shard move in a batch of a lower
+ * version is refused, as is a cross-cell step in a version 1 batch.
+ */
+export const LEDGER_BATCH_VERSION_SHARD_MOVE = 3;
 /** Commands per batch (TigerBeetle's 8,190 per request is the same idea; ours fits a u16). */
 export const BATCH_COMMANDS_MAX = 8_190;
 const HEADER_BYTES = 1 + 4;
@@ -56,9 +63,12 @@ const COMMAND_CODES = {
   TransferOut: 6,
   CreditIn: 7,
   SettleTransfer: 8,
+  ShardMove: 9,
 } as const;
 const FIRST_CROSS_CELL_COMMAND_CODE = 6;
 const SETTLE_RESULT_CODES = { credited: 0, refused: 1 } as const;
+/** A move's carried record is JSON behind a u32 length (it may exceed a u16 string); bounded here. */
+export const SHARD_MOVE_TEXT_BYTES_MAX = 64 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -124,6 +134,15 @@ class Writer {
     this.offset = start + written;
   }
 
+  /** u32 byte length + UTF-8: a move's JSON, which may exceed a u16 string. */
+  text32(value: string): void {
+    const bytes = encoder.encode(value);
+    this.u32(bytes.length);
+    this.room(bytes.length);
+    this.bytes.set(bytes, this.offset);
+    this.offset += bytes.length;
+  }
+
   /** ASCII text as is (the previous hash's hex in the chain input). */
   ascii(value: string): void {
     this.room(value.length);
@@ -186,6 +205,28 @@ class Reader {
     if (!LITTLE_ENDIAN) return new DataView(bytes.buffer, bytes.byteOffset + at, 8).getFloat64(0);
     for (let i = 0; i < 8; i++) f64Bytes[7 - i] = bytes[at + i] as number;
     return f64Value[0] as number;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const value = readUint32(this.bytes, this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  /** u32 byte length + UTF-8 (a move's JSON). */
+  text32(what: string): string {
+    const length = this.u32(`${what} length`);
+    if (length > SHARD_MOVE_TEXT_BYTES_MAX)
+      throw new LedgerCodecError("TOO_LONG", `${what}: ${length} bytes exceeds ${SHARD_MOVE_TEXT_BYTES_MAX}`);
+    this.need(length, what);
+    const start = this.offset;
+    this.offset += length;
+    try {
+      return decoder.decode(this.bytes.subarray(start, start + length));
+    } catch {
+      throw new LedgerCodecError("BAD_UTF8", `${what} at byte ${start} is not UTF-8`);
+    }
   }
 
   str(what: string, charsMax: number): string {
@@ -287,6 +328,10 @@ function writeCommand(writer: Writer, command: BatchCommand): void {
       writer.u8(SETTLE_RESULT_CODES[command.result]);
       writer.u8(command.result === "refused" ? reasonCode(command.reason ?? "UNKNOWN_ACCOUNT") : 0);
       return;
+    case "ShardMove":
+      writer.u8(COMMAND_CODES.ShardMove);
+      writer.text32(JSON.stringify(command));
+      return;
     default:
       assertNever(command);
   }
@@ -296,12 +341,21 @@ function writeCommand(writer: Writer, command: BatchCommand): void {
  * The bytes of a batch (fresh, owned by the caller). Commands must be parsed ones (parseBatch /
  * parseCommand): their strings are within commandLimits, so every length fits its u16.
  */
+function batchVersion(commands: readonly BatchCommand[]): number {
+  let version = LEDGER_BATCH_VERSION;
+  for (const command of commands) {
+    if (command.type === "ShardMove") return LEDGER_BATCH_VERSION_SHARD_MOVE;
+    if (isCrossCellCommand(command)) version = LEDGER_BATCH_VERSION_CROSS_CELL;
+  }
+  return version;
+}
+
 export function encodeBatch(batch: LedgerBatchRequest): Uint8Array {
   if (batch.commands.length > BATCH_COMMANDS_MAX)
     throw new LedgerCodecError("TOO_MANY", `batch of ${batch.commands.length} commands exceeds ${BATCH_COMMANDS_MAX}`);
   const writer = batchWriter;
   writer.reset();
-  writer.u8(batch.commands.some(isCrossCellCommand) ? LEDGER_BATCH_VERSION_CROSS_CELL : LEDGER_BATCH_VERSION);
+  writer.u8(batchVersion(batch.commands));
   writer.u32(0); // checksum, written last
   writer.u8(batch.linked ? FLAG_LINKED : 0);
   writer.str(batch.requestId);
@@ -333,6 +387,8 @@ export function commandEncodedBytesMax(command: BatchCommand): number {
       return 1 + text(command.id) + text(command.from) + text(command.fromCell) + text(command.to) + 8;
     case "SettleTransfer":
       return 1 + text(command.id) + 2;
+    case "ShardMove":
+      return 1 + 4 + JSON.stringify(command).length * 3;
     default:
       return assertNever(command);
   }
@@ -349,6 +405,11 @@ function readCommand(reader: Reader, field: string, version: number, linked: boo
     if (version < LEDGER_BATCH_VERSION_CROSS_CELL)
       throw new LedgerCodecError("BAD_TYPE", `${field}.type: command code ${code} needs batch version ${LEDGER_BATCH_VERSION_CROSS_CELL}`);
     if (linked) throw new LedgerCodecError("BAD_FLAGS", `${field}.type: a linked batch holds no cross-cell steps`);
+  }
+  if (code === COMMAND_CODES.ShardMove) {
+    if (version < LEDGER_BATCH_VERSION_SHARD_MOVE)
+      throw new LedgerCodecError("BAD_TYPE", `${field}.type: command code ${code} needs batch version ${LEDGER_BATCH_VERSION_SHARD_MOVE}`);
+    if (linked) throw new LedgerCodecError("BAD_FLAGS", `${field}.type: a linked batch holds no shard moves`);
   }
   switch (code) {
     case COMMAND_CODES.Transfer: {
@@ -406,6 +467,21 @@ function readCommand(reader: Reader, field: string, version: number, linked: boo
         throw new LedgerCodecError("BAD_TYPE", `${field}.reason: code ${reasonByte} is not a refusal reason`);
       return { type: "SettleTransfer", id, result: "refused", reason: reason as CreditRefusalReason };
     }
+    case COMMAND_CODES.ShardMove: {
+      const text = reader.text32(field);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new LedgerCodecError("BAD_TYPE", `${field}: a shard move that is not JSON`);
+      }
+      const command = value as ShardMoveCommand;
+      if (typeof value !== "object" || value === null || command.type !== "ShardMove")
+        throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move`);
+      const bad = invalidShardMoveField(command);
+      if (bad !== null) throw new LedgerCodecError("BAD_TYPE", `${field}.${bad}: not a valid shard move field`);
+      return command;
+    }
     default:
       throw new LedgerCodecError("BAD_TYPE", `${field}.type: unknown command code ${code}`);
   }
@@ -415,10 +491,10 @@ function readCommand(reader: Reader, field: string, version: number, linked: boo
 export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
   if (bytes.length < HEADER_BYTES) throw new LedgerCodecError("TRUNCATED", `batch of ${bytes.length} bytes is shorter than its header`);
   const version = bytes[0] as number;
-  if (version !== LEDGER_BATCH_VERSION && version !== LEDGER_BATCH_VERSION_CROSS_CELL)
+  if (version !== LEDGER_BATCH_VERSION && version !== LEDGER_BATCH_VERSION_CROSS_CELL && version !== LEDGER_BATCH_VERSION_SHARD_MOVE)
     throw new LedgerCodecError(
       "BAD_VERSION",
-      `batch version ${version}, expected ${LEDGER_BATCH_VERSION} or ${LEDGER_BATCH_VERSION_CROSS_CELL}`,
+      `batch version ${version}, expected ${LEDGER_BATCH_VERSION}, ${LEDGER_BATCH_VERSION_CROSS_CELL} or ${LEDGER_BATCH_VERSION_SHARD_MOVE}`,
     );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1)) throw new LedgerCodecError("CHECKSUM", "batch fails its checksum");
   const reader = new Reader(bytes, HEADER_BYTES);
@@ -477,6 +553,8 @@ export function batchRequestId(bytes: Uint8Array): string | null {
 export const LEDGER_EVENTS_VERSION = 1;
 /** Chain input holding cross-cell events (codes 9-13); a link without them keeps version 1, so old chains hash as before. */
 export const LEDGER_EVENTS_VERSION_CROSS_CELL = 2;
+/** Chain input holding a shard move's event (code 14); levels as for batches (3 reads 1 and 2). */
+export const LEDGER_EVENTS_VERSION_SHARD_MOVE = 3;
 
 const EVENT_CODES = {
   TransferPosted: 1,
@@ -492,8 +570,10 @@ const EVENT_CODES = {
   CreditRefused: 11,
   TransferSettled: 12,
   TransferRefunded: 13,
+  ShardsMoved: 14,
 } as const;
 const FIRST_CROSS_CELL_EVENT_CODE = 9;
+const SHARD_MOVE_EVENT_CODE = EVENT_CODES.ShardsMoved;
 const EVENT_TYPES = Object.fromEntries(Object.entries(EVENT_CODES).map(([type, code]) => [code, type])) as Record<
   number,
   LedgerEventBody["type"]
@@ -565,16 +645,22 @@ function writeEvent(writer: Writer, event: LedgerEventBody): void {
       writer.f64(event.amount);
       if (event.type === "CreditRefused") writer.u8(reasonCode(event.reason));
       return;
+    case "ShardsMoved":
+      writer.text32(JSON.stringify([event.step, event.moveId, event.first, event.last, event.peer, event.accounts, event.ids]));
+      return;
     default:
       assertNever(event);
   }
 }
 
 function eventsVersion(events: readonly LedgerEventBody[], from: number, to: number): number {
+  let version = LEDGER_EVENTS_VERSION;
   for (let i = from; i < to; i++) {
-    if (EVENT_CODES[(events[i] as LedgerEventBody).type] >= FIRST_CROSS_CELL_EVENT_CODE) return LEDGER_EVENTS_VERSION_CROSS_CELL;
+    const code = EVENT_CODES[(events[i] as LedgerEventBody).type];
+    if (code === SHARD_MOVE_EVENT_CODE) return LEDGER_EVENTS_VERSION_SHARD_MOVE;
+    if (code >= FIRST_CROSS_CELL_EVENT_CODE) version = LEDGER_EVENTS_VERSION_CROSS_CELL;
   }
-  return LEDGER_EVENTS_VERSION;
+  return version;
 }
 
 const chainWriter = new Writer();
@@ -608,10 +694,10 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
   if (bytes.length < HEADER_BYTES + 4)
     throw new LedgerCodecError("TRUNCATED", `events of ${bytes.length} bytes are shorter than their header`);
   const version = bytes[0] as number;
-  if (version !== LEDGER_EVENTS_VERSION && version !== LEDGER_EVENTS_VERSION_CROSS_CELL)
+  if (version !== LEDGER_EVENTS_VERSION && version !== LEDGER_EVENTS_VERSION_CROSS_CELL && version !== LEDGER_EVENTS_VERSION_SHARD_MOVE)
     throw new LedgerCodecError(
       "BAD_VERSION",
-      `events version ${version}, expected ${LEDGER_EVENTS_VERSION} or ${LEDGER_EVENTS_VERSION_CROSS_CELL}`,
+      `events version ${version}, expected ${LEDGER_EVENTS_VERSION}, ${LEDGER_EVENTS_VERSION_CROSS_CELL} or ${LEDGER_EVENTS_VERSION_SHARD_MOVE}`,
     );
   if (crc32(bytes, HEADER_BYTES, bytes.length) !== readUint32(bytes, 1))
     throw new LedgerCodecError("CHECKSUM", "events fail their checksum");
@@ -633,6 +719,8 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
     if (type === undefined) throw new LedgerCodecError("BAD_TYPE", `${field}.type: unknown event code ${code}`);
     if (code >= FIRST_CROSS_CELL_EVENT_CODE && version < LEDGER_EVENTS_VERSION_CROSS_CELL)
       throw new LedgerCodecError("BAD_TYPE", `${field}.type: event code ${code} needs events version ${LEDGER_EVENTS_VERSION_CROSS_CELL}`);
+    if (code === SHARD_MOVE_EVENT_CODE && version < LEDGER_EVENTS_VERSION_SHARD_MOVE)
+      throw new LedgerCodecError("BAD_TYPE", `${field}.type: event code ${code} needs events version ${LEDGER_EVENTS_VERSION_SHARD_MOVE}`);
     switch (type) {
       case "TransferPosted":
       case "TransferRejected": {
@@ -700,6 +788,27 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
             ? ({ type, id, from, fromCell, to, amount, reason: reason(`${field}.reason`) } as LedgerEventBody)
             : { type, id, from, fromCell, to, amount },
         );
+        break;
+      }
+      case "ShardsMoved": {
+        const text = reader.text32(field);
+        let parts: unknown;
+        try {
+          parts = JSON.parse(text);
+        } catch {
+          throw new LedgerCodecError("BAD_TYPE", `${field}: a shard move event that is not JSON`);
+        }
+        if (!Array.isArray(parts) || parts.length !== 7) throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move event`);
+        const [step, moveId, first, last, peer, accounts, ids] = parts as [
+          ShardMoveStep,
+          string,
+          number,
+          number,
+          string,
+          [string, number][],
+          number,
+        ];
+        events.push({ type, step, moveId, first, last, peer, accounts, ids });
         break;
       }
     }

@@ -3,6 +3,8 @@
 // MALFORMED_COMMAND rejection. Value checks (amount ranges, known accounts) belong to decide(),
 // where they become rejection events in the chain.
 
+import type { ShardMoveCommand } from "./shard-move.js";
+
 export type AccountId = string;
 /** A client-chosen id of a transfer, deposit or withdrawal: the idempotency key. */
 export type OperationId = string;
@@ -99,7 +101,7 @@ export interface LedgerRequest {
  * (cross-cell transfers out and in, shard fences and moves) join this union and the codec
  * (cells/ledger/codec.ts) without a new entry shape.
  */
-export type BatchCommand = LedgerCommand;
+export type BatchCommand = LedgerCommand | ShardMoveCommand;
 
 /**
  * One Raft entry's worth of commands: applied in order, each with its own id, idempotency and

@@ -141,6 +141,8 @@ export function recordedOutcome(event: LedgerEventBody): RecordedOutcome {
         "INVARIANT_VIOLATED",
         `${event.type} is recorded in the received table or the outbox, not the idempotency table`,
       );
+    case "ShardsMoved":
+      throw new LedgerError("INVARIANT_VIOLATED", "move events carry no idempotency id");
   }
 }
 

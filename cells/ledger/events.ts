@@ -4,6 +4,9 @@
 // and tests (length-prefixed, so no two events encode alike).
 
 import type { AccountId, CreditRefusalReason, OperationId } from "./commands.js";
+import type { ShardsMoved } from "./shard-move.js";
+
+export type { ShardsMoved };
 
 /** SAME_CELL: a TransferOut whose payee is an account of this very cell (use Transfer). */
 export type TransferRejectReason =
@@ -135,7 +138,8 @@ export type LedgerEventBody =
   | DepositRejected
   | Withdrawn
   | WithdrawRejected
-  | CrossCellEvent;
+  | CrossCellEvent
+  | ShardsMoved;
 
 /**
  * An event as stored: its position and the chain link of the batch that holds it (every event of
@@ -194,6 +198,8 @@ export function encodeEvent(event: LedgerEventBody): string {
       return `XD|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}`;
     case "TransferRefunded":
       return `XF|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}|${event.reason}`;
+    case "ShardsMoved":
+      return `SM|${event.step}|${text(event.moveId)}|${num(event.first)}|${num(event.last)}|${text(event.peer)}|${text(JSON.stringify(event.accounts))}|${num(event.ids)}`;
     default:
       return assertNever(event);
   }

@@ -146,6 +146,11 @@ export class IdempotencyTable {
     }
   }
 
+  /** The raw packed entry of an id (a shard move carries it as it is). */
+  packedOf(id: string): number | undefined {
+    return this.entries.get(id);
+  }
+
   /** Raw packed entries in insertion order (for snapshots). */
   packedEntries(): IterableIterator<[string, number]> {
     return this.entries.entries();

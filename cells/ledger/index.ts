@@ -10,3 +10,4 @@ export * from "./outcome.js";
 export * from "./snapshot.js";
 export * from "./ledger.js";
 export * from "./state-machine.js";
+export * from "./shard-move.js";

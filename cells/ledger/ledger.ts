@@ -4,6 +4,7 @@
 
 import {
   parseCommand,
+  type BatchCommand,
   type AccountId,
   type IdempotentCommand,
   type LedgerBatchRequest,
@@ -38,6 +39,17 @@ import {
   type ReceivedOutcome,
 } from "./cross-cell.js";
 import type { CrossCellSnapshot } from "./snapshot.js";
+import {
+  inRange,
+  RECEIVED_EXTENSION,
+  receivedOfRecord,
+  SHARD_RECORD_FORMAT,
+  shardOfAccountId,
+  ShardMoves,
+  type ShardMoveCommand,
+  type ShardRecord,
+  type ShardsMoved,
+} from "./shard-move.js";
 
 export interface LedgerOptions {
   /** Operation ids remembered; past this, new operations are rejected (see idempotency.ts). */
@@ -118,6 +130,8 @@ export class Ledger {
   private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
+  /** This ledger's side of shard moves (shard-move.ts). */
+  private moves = new ShardMoves();
 
   constructor(options: Partial<LedgerOptions> = {}) {
     this.options = validateOptions({ ...defaultLedgerOptions, ...options });
@@ -146,6 +160,11 @@ export class Ledger {
         state.outboxOpenTotal += amount;
       }
       for (const [id, code] of crossCell.received) state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome);
+    }
+    if (parsed.shardMoves !== undefined) {
+      ledger.moves = ShardMoves.fromJson(parsed.shardMoves);
+      ledger.state.movedInTotal = ledger.moves.movedInTotal;
+      ledger.state.movedOutTotal = ledger.moves.movedOutTotal;
     }
     ledger.state.totalBalance = expectedTotal(ledger.state);
     assertConservation(ledger.state);
@@ -200,6 +219,13 @@ export class Ledger {
    */
   executeBatch(batch: LedgerBatchRequest, answer = true): LedgerOutcome[] {
     const events: LedgerEventBody[] = [];
+    if (batch.linked && this.moves.active) {
+      // A linked batch on a moving range is not applied at all: every command is answered as
+      // the first one on a moving range is (the client follows the range, then resends).
+      const routed = batch.commands.map((command) => this.routeOf(command, batch.requestId));
+      const first = routed.find((outcome) => outcome !== null);
+      if (first !== undefined && first !== null) return batch.commands.map(() => first);
+    }
     const outcomes = batch.linked ? this.executeLinked(batch, events) : this.executeEach(batch, events, answer);
     if (events.length > 0) this.link(events);
     return outcomes;
@@ -211,12 +237,26 @@ export class Ledger {
     const fingerprints = fingerprintsOf(batch);
     const shared = sharedEventsOf(batch);
     for (let i = 0; i < commands.length; i++) {
-      const command = commands[i] as LedgerCommand;
+      const command = commands[i] as LedgerCommand | ShardMoveCommand;
       if (command.type === "ReadBalances") {
         if (answer) outcomes[i] = { requestId, id: requestId, outcome: "read", balances: this.readBalances(command.accounts) };
         continue;
       }
+      if (command.type === "ShardMove") {
+        const outcome = this.executeShardMove(command, requestId, events);
+        if (answer) outcomes[i] = outcome;
+        continue;
+      }
       if (command.type === "CreditIn" || command.type === "SettleTransfer") {
+        // A credit to an account of a range that moved away (or is on its way here) is answered
+        // MOVED / MOVE_PENDING, unless this cell already decided it (its received table answers).
+        if (this.moves.active && command.type === "CreditIn" && this.state.received.lookup(command.id) === undefined) {
+          const routed = this.routeOf(command, requestId);
+          if (routed !== null) {
+            if (answer) outcomes[i] = routed;
+            continue;
+          }
+        }
         const decision =
           command.type === "CreditIn"
             ? decideCredit(command, this.state, this.options)
@@ -229,6 +269,14 @@ export class Ledger {
         if (answer) outcomes[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
         events.push(decision.event);
         continue;
+      }
+      // An id already decided here is answered from the table (a retry of a command applied before its range moved).
+      if (this.moves.active && !this.table.has(command.type === "OpenAccount" ? openAccountKey(command.account) : command.id)) {
+        const routed = this.routeOf(command, requestId);
+        if (routed !== null) {
+          if (answer) outcomes[i] = routed;
+          continue;
+        }
       }
       let fingerprint: number | undefined;
       if (command.type !== "OpenAccount") {
@@ -281,6 +329,7 @@ export class Ledger {
         command.type !== "CreditIn" && command.type !== "SettleTransfer" && command.type !== "TransferOut",
         "a linked batch holds no cross-cell steps (parseBatch and the codec refuse them)",
       );
+      assertLedger(command.type !== ("ShardMove" as string), "a linked batch holds no shard moves (the controller sends them alone)");
       const key = command.type === "OpenAccount" ? openAccountKey(command.account) : command.id;
       const decision: Decision = seen.has(key) ? { kind: "conflict", id: key } : decide(command, state, this.table, this.options);
       seen.add(key);
@@ -339,6 +388,216 @@ export class Ledger {
     return rejected;
   }
 
+  /** A command on a moving range is answered without an event (MOVED, MOVE_PENDING, CROSS_CELL); null: it belongs here. */
+  private routeOf(command: BatchCommand, requestId: string): LedgerOutcome | null {
+    let accounts: readonly string[];
+    let id: string;
+    switch (command.type) {
+      case "Transfer":
+        accounts = [command.from, command.to];
+        id = command.id;
+        break;
+      case "Deposit":
+      case "Withdraw":
+        accounts = [command.account];
+        id = command.id;
+        break;
+      case "OpenAccount":
+        accounts = [command.account];
+        id = command.account;
+        break;
+      case "TransferOut":
+        // The payee is in another cell: only the payer's shard decides where the debit belongs.
+        accounts = [command.from];
+        id = command.id;
+        break;
+      case "CreditIn":
+        accounts = [command.to];
+        id = command.id;
+        break;
+      default:
+        return null;
+    }
+    const route = this.moves.route(accounts);
+    switch (route.kind) {
+      case "here":
+        return null;
+      case "moved":
+        return { requestId, id, outcome: "rejected", reason: "MOVED", duplicate: false, owner: route.owner };
+      case "pending":
+        return { requestId, id, outcome: "rejected", reason: "MOVE_PENDING", duplicate: false };
+      case "cross-cell":
+        return { requestId, id, outcome: "rejected", reason: "CROSS_CELL", duplicate: false, owner: route.owner };
+      default:
+        return assertNever(route);
+    }
+  }
+
+  /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
+  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[]): LedgerOutcome {
+    const { moveId, first, last, peer, step } = command;
+    const existing = this.moves.move(moveId);
+    const done = (duplicate: boolean, record?: ShardRecord): LedgerOutcome => ({
+      requestId,
+      id: moveId,
+      outcome: "shard-move",
+      step,
+      status: "done",
+      duplicate,
+      ...(record !== undefined && { record }),
+    });
+    const refused = (reason: string): LedgerOutcome => ({
+      requestId,
+      id: moveId,
+      outcome: "shard-move",
+      step,
+      status: "refused",
+      reason,
+      duplicate: false,
+    });
+    const rangeHasAccounts = (): boolean => {
+      for (const account of this.state.balances.keys()) if (inRange(shardOfAccountId(account), first, last)) return true;
+      return false;
+    };
+    const emit = (event: ShardsMoved): void => {
+      applyEvent(this.state, event);
+      this.moves.apply(event);
+      this.moves.movedInTotal = this.state.movedInTotal;
+      this.moves.movedOutTotal = this.state.movedOutTotal;
+      this.balancesTemplate = null; // accounts left or arrived: the read template's key set changed
+      events.push(event);
+    };
+    switch (step) {
+      case "expect": {
+        if (existing !== undefined) return existing.status === "expected" ? done(true) : refused(`MOVE_${existing.status.toUpperCase()}`);
+        if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: [], ids: 0 });
+        return done(false);
+      }
+      case "fence": {
+        if (existing !== undefined) {
+          if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
+          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? []));
+        }
+        for (let shard = first; shard <= last; shard++) {
+          if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");
+        }
+        // Open cross-cell transfers of the range's payers stay where their debit is: their
+        // settlement or refund needs the payer here. The controller retries the fence until the
+        // relay has closed them (docs/cells.md "Moves and cross-cell transfers").
+        for (const record of this.state.outbox.values())
+          if (inRange(shardOfAccountId(record.from), first, last)) return refused("OPEN_CROSS_CELL");
+        const accounts: [string, number][] = [];
+        for (const [account, balance] of this.state.balances)
+          if (inRange(shardOfAccountId(account), first, last)) accounts.push([account, balance]);
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0 });
+        return done(false, this.recordOf(first, last, accounts));
+      }
+      case "import": {
+        if (existing !== undefined && existing.status === "imported") return done(true);
+        if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
+        const record = command.record as ShardRecord;
+        let ids = 0;
+        for (const [id, packed] of record.idempotency) {
+          if (this.table.has(id)) continue;
+          this.table.loadPacked(id, packed);
+          ids++;
+        }
+        // Credits already decided for the range's payees: a relay retrying one after the move
+        // reaches this cell and must get the first outcome, not a second credit.
+        for (const [id, code] of receivedOfRecord(record)) {
+          const outcome = receivedOutcomeOf(code);
+          if (outcome === undefined || this.state.received.lookup(id) !== undefined) continue;
+          this.state.received.record(id, outcome);
+          ids++;
+        }
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: record.accounts.map(([a, b]) => [a, b] as const), ids });
+        return done(false);
+      }
+      case "abort": {
+        if (existing !== undefined && existing.status === "aborted") return done(true);
+        if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: [], ids: 0 });
+        return done(false);
+      }
+      case "unfence": {
+        if (existing !== undefined && existing.status === "unfenced") return done(true);
+        if (existing !== undefined && existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
+        // Unfencing a move never fenced here (its fence's answer was lost, or it never arrived)
+        // leaves a tombstone: a late fence of that move is then refused.
+        emit({
+          type: "ShardsMoved",
+          step,
+          moveId,
+          first: existing?.first ?? first,
+          last: existing?.last ?? last,
+          peer,
+          accounts: existing?.accounts ?? [],
+          ids: 0,
+        });
+        return done(false);
+      }
+      default:
+        return assertNever(step);
+    }
+  }
+
+  /**
+   * The carried record of a fenced range: its accounts as they left, and the idempotency entries
+   * of the operations whose home account (a transfer's payer, a deposit's or withdrawal's
+   * account) is in the range, found among the retained events (at least eventsRetainedMax, far
+   * more than a client's retries span: it retries only within its request deadline).
+   */
+  private recordOf(first: number, last: number, accounts: readonly (readonly [string, number])[]): ShardRecord {
+    const idempotency: [string, number][] = [];
+    const received: [string, number][] = [];
+    const seen = new Set<string>();
+    const seenReceived = new Set<string>();
+    for (const event of this.store.eventBodies()) {
+      let home: string;
+      switch (event.type) {
+        case "CreditReceived":
+        case "CreditRefused": {
+          if (seenReceived.has(event.id) || !inRange(shardOfAccountId(event.to), first, last)) continue;
+          seenReceived.add(event.id);
+          const outcome = this.state.received.lookup(event.id);
+          if (outcome !== undefined) received.push([event.id, receivedCode(outcome)]);
+          continue;
+        }
+        case "TransferPosted":
+        case "TransferRejected":
+        case "TransferSent":
+          home = event.from;
+          break;
+        case "Deposited":
+        case "DepositRejected":
+        case "Withdrawn":
+        case "WithdrawRejected":
+          home = event.account;
+          break;
+        default:
+          continue;
+      }
+      if (seen.has(event.id) || !inRange(shardOfAccountId(home), first, last)) continue;
+      seen.add(event.id);
+      const packed = this.table.packedOf(event.id);
+      if (packed !== undefined) idempotency.push([event.id, packed]);
+    }
+    return {
+      format: SHARD_RECORD_FORMAT,
+      accounts: accounts.map(([a, b]) => [a, b] as const),
+      idempotency,
+      ...(received.length > 0 && { extensions: { [RECEIVED_EXTENSION]: received } }),
+    };
+  }
+
+  /** Shard moves this ledger took part in, by id (the controller's recovery reads it). */
+  shardMove(moveId: string): { readonly status: string; readonly first: number; readonly last: number; readonly peer: string } | undefined {
+    const move = this.moves.move(moveId);
+    return move === undefined ? undefined : { status: move.status, first: move.first, last: move.last, peer: move.peer };
+  }
+
   private nonEventOutcome(decision: Exclude<Decision, { kind: "event" }>, requestId: string): LedgerOutcome {
     switch (decision.kind) {
       case "duplicate":
@@ -395,20 +654,25 @@ export class Ledger {
 
   /**
    * What entered and left the ledger, for the checkers' expected total: opened + deposited -
-   * withdrawn + crossCellNet is what the balances sum to.
+   * withdrawn + crossCellNet + movedIn - movedOut is what the balances sum to.
    */
   totals(): {
     readonly opened: number;
     readonly deposited: number;
     readonly withdrawn: number;
+    readonly movedIn: number;
+    readonly movedOut: number;
     /** Money from other cells minus money sent to them: received + refunded - sent. */
     readonly crossCellNet: number;
   } {
+    const state = this.state;
     return {
-      opened: this.state.openedTotal,
-      deposited: this.state.depositedTotal,
-      withdrawn: this.state.withdrawnTotal,
-      crossCellNet: crossCellNet(this.state),
+      opened: state.openedTotal,
+      deposited: state.depositedTotal,
+      withdrawn: state.withdrawnTotal,
+      crossCellNet: crossCellNet(state),
+      movedIn: state.movedInTotal,
+      movedOut: state.movedOutTotal,
     };
   }
 
@@ -569,6 +833,8 @@ export class Ledger {
       accounts: Array.from(this.state.balances.entries()),
       checkpoints: this.chainCheckpoints.map((checkpoint) => ({ eventCount: checkpoint.eventCount, hash: checkpoint.hash })),
       ...this.crossCellSnapshot(),
+      // Absent until a move touched this ledger, so snapshots without moves are as before.
+      ...(this.moves.used && { shardMoves: this.moves.toJson() }),
     };
     if (bugOn(this.options.bugs, "snapshot-drops-idempotency")) {
       // The injected bug: the snapshot carries no idempotency table, so a replica restored from
@@ -689,6 +955,8 @@ export class Ledger {
         return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex };
       case "CreditRefused":
         return { requestId, id: event.id, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
+      case "ShardsMoved":
+        return { requestId, id: event.moveId, outcome: "shard-move", step: event.step, status: "done", duplicate: false };
       default:
         return assertNever(event);
     }
@@ -749,6 +1017,8 @@ function sharedEventsOf(batch: LedgerBatchRequest): (LedgerEventBody | undefined
 
 function sameEvent(a: LedgerEventBody, b: LedgerEventBody): boolean {
   if (a.type !== b.type) return false;
+  // A move step carries a record: never shared (rare, and its fields are not the ones compared below).
+  if (a.type === "ShardsMoved") return false;
   const x = a as unknown as Record<string, unknown>;
   const y = b as unknown as Record<string, unknown>;
   return (

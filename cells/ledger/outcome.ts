@@ -1,10 +1,18 @@
 // What a client learns from applying its command: the value a replica hands back through Raft.
 
 import type { RejectReason } from "./events.js";
+import type { ShardMoveStep, ShardRecord } from "./shard-move.js";
 
 /** Rejections that are not events: nothing happened, so nothing enters the chain. */
 /** UNKNOWN_TRANSFER: a settlement for a transfer id this cell never sent (or no longer remembers). */
-export type NonEventRejectReason = "ID_REUSED" | "MALFORMED_COMMAND" | "UNKNOWN_TRANSFER";
+export type NonEventRejectReason = "ID_REUSED" | "MALFORMED_COMMAND" | "UNKNOWN_TRANSFER" | ShardRoutingReason;
+
+/**
+ * A command on a moving range (cells/ledger/shard-move.ts), not applied here: MOVED (the range
+ * belongs to `owner` now: send it there), MOVE_PENDING (the range is on its way here: retry),
+ * CROSS_CELL (its accounts are now in two cells).
+ */
+export type ShardRoutingReason = "MOVED" | "MOVE_PENDING" | "CROSS_CELL";
 
 export interface AccountBalance {
   readonly account: string;
@@ -38,6 +46,21 @@ export type LedgerOutcome =
       /** For MALFORMED_COMMAND: the offending field and the expected form. */
       readonly field?: string;
       readonly expected?: string;
+      /** For MOVED and CROSS_CELL: the cell that owns the range now. */
+      readonly owner?: string;
+    }
+  | {
+      readonly requestId: string;
+      /** The move id. */
+      readonly id: string;
+      readonly outcome: "shard-move";
+      readonly step: ShardMoveStep;
+      /** done: the step took effect (now or, with duplicate, before); refused: it cannot (reason). */
+      readonly status: "done" | "refused";
+      readonly reason?: string;
+      readonly duplicate: boolean;
+      /** fence: what the move carries to the destination. */
+      readonly record?: ShardRecord;
     }
   | {
       readonly requestId: string;

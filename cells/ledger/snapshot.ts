@@ -8,6 +8,7 @@ import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
 import { receivedOutcomeOf } from "./cross-cell.js";
+import { invalidShardMovesField, type ShardMovesJson } from "./shard-move.js";
 import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
@@ -27,6 +28,8 @@ export interface LedgerSnapshot {
   readonly checkpoints: readonly ChainCheckpoint[];
   /** Absent while the cell never sent or received a cross-cell transfer (cells/ledger/cross-cell.ts). */
   readonly crossCell?: CrossCellSnapshot;
+  /** The ledger's side of shard moves (shard-move.ts); absent until a move touched it. */
+  readonly shardMoves?: ShardMovesJson;
   /** sha256 (hex) over everything above (the ids through the sha256 of their lines). */
   readonly checksum: string;
 }
@@ -68,6 +71,7 @@ function contentChecksum(content: Omit<LedgerSnapshotContent, "idempotency">, id
       text += `o${id.length}:${id}|${from.length}:${from}|${to.length}:${to}|${toCell.length}:${toCell}|${amount}\n`;
     for (const [id, code] of crossCell.received) text += `r${id.length}:${id}|${code}\n`;
   }
+  if (content.shardMoves !== undefined) text += `m${JSON.stringify(content.shardMoves)}\n`;
   return createHash("sha256").update(text).digest("hex");
 }
 
@@ -160,13 +164,17 @@ export class LedgerSnapshotBuilder {
     if (this.built !== null) return this.built;
     const ids = this.encoder.prefix(this.idempotencyCount);
     const checksum = contentChecksum(this.header, this.idempotencyCount, ids.digest);
-    const { checkpoints, ...head } = this.header;
+    const { checkpoints, shardMoves, ...head } = this.header;
     const json = jsonObjectText(head, [
       ["idempotency", ids.json],
       ["checkpoints", JSON.stringify(checkpoints)],
+      ...(shardMoves === undefined ? [] : ([["shardMoves", JSON.stringify(shardMoves)]] as [string, string][])),
       ["checksum", JSON.stringify(checksum)],
     ]);
-    this.built = withEncodedJson({ ...head, idempotency: ids.pairs, checkpoints, checksum }, json);
+    this.built = withEncodedJson(
+      { ...head, idempotency: ids.pairs, checkpoints, ...(shardMoves !== undefined && { shardMoves }), checksum },
+      json,
+    );
     return this.built;
   }
 }
@@ -235,16 +243,23 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
     if (!ok) throw invalid(`${field}.checkpoints[${i}]`, "{eventCount, hash}");
   }
 
+  let moved = 0;
+  if (record.shardMoves !== undefined) {
+    const bad = invalidShardMovesField(record.shardMoves);
+    if (bad !== null) throw invalid(`${field}.${bad}`, "the ledger's shard moves (redirects, expected, moves, totals)");
+    const moves = record.shardMoves as ShardMovesJson;
+    moved = moves.movedInTotal - moves.movedOutTotal;
+  }
   const snapshot = value as LedgerSnapshot;
   let crossCellNet = 0;
   if (record.crossCell !== undefined) {
     const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`);
     crossCellNet = crossCell.receivedTotal + crossCell.refundedTotal - crossCell.sentTotal;
   }
-  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + crossCellNet) {
+  if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + crossCellNet + moved) {
     throw invalid(
       `${field}.accounts`,
-      "balances summing to openedTotal + depositedTotal - withdrawnTotal (+ received + refunded - sent across cells)",
+      "balances summing to openedTotal + depositedTotal - withdrawnTotal (+ received + refunded - sent across cells, + moved in - moved out)",
     );
   }
   if (snapshotChecksum(snapshot) !== snapshot.checksum) throw invalid(`${field}.checksum`, "the sha256 of the snapshot content");

@@ -30,6 +30,9 @@ export interface LedgerState {
   receivedTotal: number;
   /** Transfer id -> first outcome of its credit here. */
   readonly received: ReceivedTable;
+  /** Money that arrived with shards moved in (imports, unfences) and left with shards moved out (fences). */
+  movedInTotal: number;
+  movedOutTotal: number;
 }
 
 export function createLedgerState(receivedWindowEntries?: number): LedgerState {
@@ -46,12 +49,26 @@ export function createLedgerState(receivedWindowEntries?: number): LedgerState {
     refundedTotal: 0,
     receivedTotal: 0,
     received: new ReceivedTable(receivedWindowEntries),
+    movedInTotal: 0,
+    movedOutTotal: 0,
   };
 }
 
-/** What the balances must sum to: what entered the ledger minus what left it (other cells included). */
+/**
+ * What the balances must sum to: what entered the ledger minus what left it, other cells (sent,
+ * refunded, received) and shard moves (moved in, moved out) included.
+ */
 export function expectedTotal(state: LedgerState): number {
-  return state.openedTotal + state.depositedTotal - state.withdrawnTotal - state.sentTotal + state.refundedTotal + state.receivedTotal;
+  return (
+    state.openedTotal +
+    state.depositedTotal -
+    state.withdrawnTotal -
+    state.sentTotal +
+    state.refundedTotal +
+    state.receivedTotal +
+    state.movedInTotal -
+    state.movedOutTotal
+  );
 }
 
 /** Applies an accepted or rejected event. Rejections change nothing here (the table records them). */
@@ -151,6 +168,30 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
       state.refundedTotal += event.amount;
       return;
     }
+    case "ShardsMoved": {
+      if (event.step === "fence") {
+        let sum = 0;
+        for (const [account, balance] of event.accounts) {
+          assertLedger(balances.get(account) === balance, () => `move ${event.moveId} carries ${account} with ${balance}, not its balance`);
+          balances.delete(account);
+          sum += balance;
+        }
+        state.totalBalance -= sum;
+        state.movedOutTotal += sum;
+      } else if (event.step === "import" || event.step === "unfence") {
+        let sum = 0;
+        for (const [account, balance] of event.accounts) {
+          assertLedger(!balances.has(account), () => `move ${event.moveId} brings ${account}, which is already here`);
+          assertLedger(Number.isSafeInteger(balance) && balance >= 0, () => `move ${event.moveId} brings ${account} with ${balance}`);
+          balances.set(account, balance);
+          sum += balance;
+        }
+        assertLedger(Number.isSafeInteger(state.totalBalance + sum), () => `move ${event.moveId} overflows the total`);
+        state.totalBalance += sum;
+        state.movedInTotal += sum;
+      }
+      return;
+    }
     case "TransferRejected":
     case "DepositRejected":
     case "WithdrawRejected":
@@ -179,7 +220,7 @@ export function assertConservation(state: LedgerState): void {
   assertLedger(
     state.totalBalance === expectedTotal(state),
     () =>
-      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} - sent ${state.sentTotal} + refunded ${state.refundedTotal} + received ${state.receivedTotal}`,
+      `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} - sent ${state.sentTotal} + refunded ${state.refundedTotal} + received ${state.receivedTotal} + moved in ${state.movedInTotal} - moved out ${state.movedOutTotal}`,
   );
   assertLedger(
     state.outboxOpenTotal === state.sentTotal - state.settledTotal - state.refundedTotal,

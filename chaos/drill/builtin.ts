@@ -122,6 +122,34 @@ expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,
+  "shard-move-during-region-outage": `
+name: shard-move-during-region-outage
+description: A cell is added and shards 0..4 move to it from cell-1; the move is in flight when the region of both leaders (hangzhou) loses power for 20 s. It must complete or roll back from what is committed, lose nothing and never leave a shard with two owners or none.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 200}
+steps:
+  - at: 5s
+    add-cell: {}
+  - at: 20s
+    move-shards: {shards: "0..4", to: cell-7}
+  - at: 20s
+    inject: {type: region-outage, select: leader, duration: 20s}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
+  "double-11-scale-out": `
+name: double-11-scale-out
+description: The Double 11 curve (3x load from 20 s to 40 s) with automatic scale-out - a cell whose offered load stays above 80 % of its budget for 3 s gets a new cell and half its shards, given back when the load falls; p99 must stay within 100 ms (no fault, so the whole run is "before") and nothing be lost.
+duration: 70s
+workload: {profile: double-11, opsPerSecond: 600}
+scaleOut: {budgetOpsPerSecond: 250, threshold: 0.8, sustain: 3s}
+expect:
+  p99MsMax: {before: 100}
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
   "random-availability-attacks": `
 name: random-availability-attacks
 description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.

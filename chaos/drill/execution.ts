@@ -3,7 +3,7 @@
 // (the drill is then INTERRUPTED: its measurements would mix two causes). Event-driven on the
 // cluster's Clock, so the same code serves a drill in its own world and a scheduled drill in the
 // controller's running world.
-import type { ActionOutcome, ActionRequest } from "../../domain/records.js";
+import type { ActionOutcome, ActionRequest, Result } from "../../domain/records.js";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import type { Cluster } from "../../domain/cluster.js";
 import type { TimerHandle } from "../../ground/ports.js";
@@ -12,9 +12,14 @@ import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
 import type { Drill, DrillAction, DrillStep } from "./format.js";
 import { StopMonitor, describeStop, type StopConditions, type StopProbeWorld, type StoppedBy } from "./stop.js";
 
-/** What a drill needs of the controller (domain/records.ts ControllerApi.act). */
+/** What a drill needs of the controller (domain/records.ts ControllerApi.act and its elastic cells). */
 export interface DrillController {
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
+  addCell?(reason: string, actor: string, callback: (result: Result<unknown>) => void): void;
+  moveShards?(
+    request: { readonly shards: unknown; readonly to: string; readonly reason: string; readonly actor: string },
+    callback: (result: Result<unknown>) => void,
+  ): void;
 }
 
 export interface StepRecord {
@@ -171,6 +176,12 @@ export class DrillExecution {
     this.openWindows.delete(event.fault.id);
   }
 
+  /** A step record for what happened on its own during the run (an automatic scale-out). */
+  noteAction(field: string, ok: boolean, detail: string): void {
+    if (this.steps.length >= STEP_RECORDS_MAX) return;
+    this.steps.push({ atMs: (this.cluster.clock.nowUs() - this.startedUs) / 1000, kind: "action", field, ok, detail });
+  }
+
   private record(step: DrillStep, ok: boolean, detail: string): void {
     if (this.steps.length >= STEP_RECORDS_MAX) return;
     this.steps.push({ atMs: (this.cluster.clock.nowUs() - this.startedUs) / 1000, kind: step.kind, field: step.field, ok, detail });
@@ -226,7 +237,51 @@ export class DrillExecution {
     }
   }
 
+  /** Elastic cells through the controller (or the runtime's stand-in for one, runtime/virtual/drill.ts). */
+  private elastic(step: DrillStep, action: Extract<DrillAction, { kind: "add-cell" | "move-shards" }>): void {
+    const controller = this.elasticController ?? this.controller;
+    const reason = `drill ${this.drill.name}`;
+    const answered = (result: Result<unknown>, what: (value: Record<string, unknown>) => string): void =>
+      this.record(
+        step,
+        result.ok,
+        result.ok
+          ? what(result.value as Record<string, unknown>)
+          : `${action.kind} refused (${result.code}${result.rule ? `, ${result.rule}` : ""}): ${result.error}`,
+      );
+    if (action.kind === "add-cell") {
+      if (controller?.addCell === undefined)
+        return this.record(step, false, "add-cell needs a runtime with elastic cells (the virtual runtime)");
+      controller.addCell(reason, this.origin, (result) =>
+        answered(
+          result,
+          (value) => `added ${String(value.cell)}, led from ${String(value.region)}: routing v${String(value.routingVersion)}`,
+        ),
+      );
+      return;
+    }
+    if (controller?.moveShards === undefined)
+      return this.record(step, false, "move-shards needs a runtime with elastic cells (the virtual runtime)");
+    controller.moveShards({ shards: action.target, to: action.to, reason, actor: this.origin }, (result) => {
+      const moved = result.ok ? (result.value as { state?: string; id?: string }) : null;
+      this.record(
+        step,
+        result.ok && moved?.state === "cut-over",
+        result.ok
+          ? `${String(moved?.id)} ${action.target} -> ${action.to}: ${JSON.stringify(result.value)}`
+          : `move-shards refused (${result.code}${result.rule ? `, ${result.rule}` : ""}): ${result.error}`,
+      );
+    });
+  }
+
+  /** Set when the run has no controller but its runtime can add cells and move shards. */
+  elasticController: DrillController | null = null;
+
   private act(step: DrillStep, action: DrillAction): void {
+    if (action.kind === "add-cell" || action.kind === "move-shards") {
+      this.elastic(step, action);
+      return;
+    }
     if (this.controller !== null) {
       const request: ActionRequest = {
         kind: action.kind,

@@ -46,7 +46,10 @@ export interface DrillWorkload {
 
 export type DrillAction =
   | { readonly kind: "failover"; readonly target: string; readonly to: string }
-  | { readonly kind: "evacuate" | "restore"; readonly target: string };
+  | { readonly kind: "evacuate" | "restore"; readonly target: string }
+  /** Elastic cells (docs/cells.md): a cell added mid-drill, a shard range moved (`to` may name a cell the drill adds). */
+  | { readonly kind: "add-cell"; readonly target: "-" }
+  | { readonly kind: "move-shards"; readonly target: string; readonly to: string };
 
 export type DrillStep =
   | { readonly kind: "inject"; readonly atUs: number; readonly name: string; readonly spec: FaultSpec; readonly field: string }
@@ -86,6 +89,17 @@ export interface Drill {
   readonly expect: DrillExpect;
   /** Limits that end the drill early (ABORTED) when breached while it runs; null: none. */
   readonly stop: StopConditions | null;
+  /** Automatic scale-out during the drill (controller/scale-out.ts); null: off. */
+  readonly scaleOut: DrillScaleOut | null;
+}
+
+export interface DrillScaleOut {
+  /** Offered ops/s per cell the admission budget allows. */
+  readonly budgetOpsPerSecond: number;
+  /** Fraction of the budget above which a cell is hot. */
+  readonly threshold: number;
+  /** How long a cell must stay hot before a cell is added for it. */
+  readonly sustainUs: number;
 }
 
 /**
@@ -155,8 +169,12 @@ const stepSchema = z.strictObject({
   failover: z.strictObject({ cell: z.string(), to: z.string() }).optional(),
   evacuate: z.strictObject({ region: z.string() }).optional(),
   restore: z.strictObject({ region: z.string() }).optional(),
+  "add-cell": z.strictObject({}).optional(),
+  "move-shards": z
+    .strictObject({ shards: z.union([z.string().min(1).max(40), z.number().int().nonnegative()]), to: z.string().min(1) })
+    .optional(),
 });
-const STEP_KINDS = ["inject", "heal", "wait", "expect", "failover", "evacuate", "restore"] as const;
+const STEP_KINDS = ["inject", "heal", "wait", "expect", "failover", "evacuate", "restore", "add-cell", "move-shards"] as const;
 
 const drillSchema = z.strictObject({
   name: z
@@ -212,6 +230,13 @@ const drillSchema = z.strictObject({
     })
     .optional(),
   stop: stopSchemaShape().optional(),
+  scaleOut: z
+    .strictObject({
+      budgetOpsPerSecond: z.number().positive(),
+      threshold: z.number().gt(0).max(1).optional(),
+      sustain: duration.optional(),
+    })
+    .optional(),
 });
 
 export const DRILL_DURATION_US_MAX = 3_600_000_000;
@@ -272,6 +297,14 @@ export function parseDrill(input: unknown, universe?: TargetUniverse): Drill {
     nemesis: raw.nemesis === undefined ? null : parseNemesis(raw.nemesis, totalUs),
     expect: expectationsOf(raw.expect ?? {}),
     stop: stopConditionsOf(raw.stop),
+    scaleOut:
+      raw.scaleOut === undefined
+        ? null
+        : {
+            budgetOpsPerSecond: raw.scaleOut.budgetOpsPerSecond,
+            threshold: raw.scaleOut.threshold ?? 0.8,
+            sustainUs: raw.scaleOut.sustain === undefined ? 3_000_000 : durationUs(raw.scaleOut.sustain, "scaleOut.sustain"),
+          },
   };
 }
 
@@ -385,6 +418,19 @@ function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: Ra
       const region = (step[kind] as { region: string }).region;
       checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
       return { kind: "action", atUs, action: { kind, target: region }, field: `${at}.${kind}` };
+    }
+    case "add-cell":
+      return { kind: "action", atUs, action: { kind: "add-cell", target: "-" }, field: `${at}.add-cell` };
+    case "move-shards": {
+      const move = step["move-shards"] as { shards: string | number; to: string };
+      if (!/^cell-\d+$/.test(move.to))
+        throw new ChaosError("INVALID_DRILL", `${at}.move-shards.to`, `expected a cell id cell-N, got "${move.to}"`);
+      return {
+        kind: "action",
+        atUs,
+        action: { kind: "move-shards", target: String(move.shards), to: move.to },
+        field: `${at}.move-shards`,
+      };
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   drillRunBodySchema,
   reasonBodySchema,
   rehearsalBodySchema,
+  shardMoveBodySchema,
   failoverBodySchema,
   faultBodySchema,
   regionActionBodySchema,
@@ -174,6 +175,36 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
       );
     });
   }
+  // Elastic cells (docs/API.md "Elastic cells"): each answers when done (routable, cut over or rolled back).
+  const notElastic = (response: Response): void =>
+    void response.status(409).json({ error: "this runtime cannot add cells or move shards", rule: "cell-not-ready" });
+  app.post("/api/v1/cells", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body === undefined) return;
+    if (controller.addCell === undefined) return notElastic(response);
+    controller.addCell(body.reason, actor(request), (result) => sendResult(response, result, 201));
+  });
+  app.delete("/api/v1/cells/:cell", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body === undefined) return;
+    if (controller.removeCell === undefined) return notElastic(response);
+    sendResult(response, controller.removeCell(request.params.cell, body.reason, actor(request)), 200);
+  });
+  app.post("/api/v1/cells/:cell/split", (request, response) => {
+    const body = parse(reasonBodySchema, request.body, response);
+    if (body === undefined) return;
+    if (controller.splitCell === undefined) return notElastic(response);
+    controller.splitCell(request.params.cell, body.reason, actor(request), (result) => sendResult(response, result, 200));
+  });
+  app.post("/api/v1/shards/move", (request, response) => {
+    const body = parse(shardMoveBodySchema, request.body, response);
+    if (body === undefined) return;
+    if (controller.moveShards === undefined) return notElastic(response);
+    controller.moveShards({ shards: body.shards, to: body.to, reason: body.reason, actor: actor(request) }, (result) =>
+      sendResult(response, result, 200),
+    );
+  });
+  app.get("/api/v1/shards/moves", (_request, response) => void response.json({ moves: controller.shardMoves?.() ?? [] }));
   app.post("/api/v1/faults", (request, response) => {
     const body = parse(faultBodySchema, request.body, response);
     if (body === undefined) return;

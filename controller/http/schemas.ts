@@ -67,3 +67,12 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   kind: z.enum(["action", "drill", "fault", "refusal", "routing", "schedule", "halt"]).optional(),
 });
+
+/** POST /api/v1/shards/move: `shards` a range "first..last" (or one shard), checked by the controller (400 naming the field). */
+export const shardMoveBodySchema = z.strictObject({
+  shards: z.union([z.string().min(1).max(40), z.number().int().nonnegative()]),
+  to: z.string().min(1).max(100),
+  reason: z.string().trim().min(1, "a non-empty reason").max(1000),
+});
+/** POST /api/v1/cells, /cells/{id}/split, DELETE /cells/{id}: a reason is required (audited). */
+export const elasticReasonBodySchema = reasonBodySchema;

@@ -66,7 +66,9 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
     const id = commandId(op);
     if (id === null) continue;
     invoked.add(id);
-    const cell = opCell(op);
+    // An acknowledged command is looked for in the cell that answered it; a failed or unknown one
+    // in every cell (its shard may have moved while it was in flight).
+    const cell = op.type === "ok" ? opCell(op) : "";
     const cells = found.get(id);
     // Without a cell on the op, any cell's ledger may hold it.
     const entries =

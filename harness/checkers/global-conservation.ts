@@ -12,6 +12,9 @@
 //      debit, never refunded after (or beside) a credit, refunded only after a permanent refusal,
 //      settled only after a credit, for the amount debited.
 // At the end, after heal and drain, nothing may be in flight (no outbox record open).
+// Shard moves (cells/ledger/shard-move.ts) carry money too: a fence takes the range's balances out
+// of the source, an import (or, rolled back, the source's unfence) brings the same sum in; between
+// them it is carried, counted beside the money in flight, and each move lands once, whole.
 // A violation names the transfer id and the history index of its first invocation.
 
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
@@ -141,6 +144,9 @@ export function checkGlobalConservation(
   let inFlight = 0;
   let checkPoints = 0;
   let conservationBroken = false;
+  /** Fenced moves not yet imported or unfenced: moveId -> the sum they carry. */
+  const carried = new Map<string, number>();
+  let carriedTotal = 0;
   for (let i = 0; i < merged.events.length; i++) {
     const { cell, atUs, event } = merged.events[i] as TimedEvent;
     switch (event.type) {
@@ -203,6 +209,33 @@ export function checkGlobalConservation(
           violate("refund-without-refusal", event.id, `transfer ${event.id} refunded in ${cell} without a permanent refusal`);
         break;
       }
+      case "ShardsMoved": {
+        let sum = 0;
+        for (const [, balance] of event.accounts) sum += balance;
+        if (event.step === "fence") {
+          balances -= sum;
+          carried.set(event.moveId, sum);
+          carriedTotal += sum;
+        } else if (event.step === "import" || event.step === "unfence") {
+          balances += sum;
+          const fenced = carried.get(event.moveId);
+          if (fenced === undefined) {
+            // An unfence of a move never fenced (a tombstone) carries nothing; anything else lands twice or from nowhere.
+            if (sum !== 0)
+              violate("amount-mismatch", event.moveId, `move ${event.moveId} ${event.step} in ${cell} brings ${sum} no fence carried`);
+          } else {
+            carried.delete(event.moveId);
+            carriedTotal -= fenced;
+            if (fenced !== sum)
+              violate(
+                "amount-mismatch",
+                event.moveId,
+                `move ${event.moveId} ${event.step} in ${cell} brings ${sum}, its fence carried ${fenced}`,
+              );
+          }
+        }
+        break;
+      }
       default:
         break;
     }
@@ -210,13 +243,13 @@ export function checkGlobalConservation(
     const boundary = next === undefined || (timed && next.atUs !== atUs);
     if (!boundary || (!timed && next !== undefined)) continue;
     checkPoints++;
-    if (!conservationBroken && balances + inFlight !== entered) {
+    if (!conservationBroken && balances + inFlight + carriedTotal !== entered) {
       conservationBroken = true;
-      const id = "id" in event ? event.id : "";
+      const id = "id" in event ? event.id : "moveId" in event ? event.moveId : "";
       violate(
         "not-conserved",
         id,
-        `at ${timed ? `${(atUs / 1000).toFixed(3)} ms` : "the end"} (after ${event.type} ${id} in ${cell}): balances ${balances} + in flight ${inFlight} != opened + deposited - withdrawn ${entered}`,
+        `at ${timed ? `${(atUs / 1000).toFixed(3)} ms` : "the end"} (after ${event.type} ${id} in ${cell}): balances ${balances} + in flight ${inFlight} + carried by moves ${carriedTotal} != opened + deposited - withdrawn ${entered}`,
       );
     }
   }

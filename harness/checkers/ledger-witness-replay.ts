@@ -106,6 +106,13 @@ export class ReplayedLog {
       if (balance < 0)
         this.violations.push({ kind: "negative-balance", position, message: `event ${position} leaves ${account} at ${balance}` });
     };
+    const remove = (account: string, before: number): void => {
+      hash = subtractHash(hash, accountBalanceMix(account, before));
+      balances.delete(account);
+      const history = this.histories.get(account) as BalanceHistory;
+      history.positions.push(position);
+      history.balances.push(Number.NaN); // gone: balanceAfter answers undefined from here
+    };
     const illegal = (message: string): void => {
       this.violations.push({ kind: "illegal-event", position, message: `event ${position}: ${message}` });
     };
@@ -238,6 +245,29 @@ export class ReplayedLog {
           enteredTotal += event.amount;
           break;
         }
+        case "ShardsMoved": {
+          // A fence carries the range's accounts away with the balances this log gives them (the
+          // shard's history continues in the destination's log from its import); an import or
+          // unfence brings accounts in. Money leaves or enters with them.
+          let sum = 0;
+          if (event.step === "fence") {
+            for (const [account, balance] of event.accounts) {
+              const before = balances.get(account);
+              if (before !== balance) illegal(`move ${event.moveId} carries ${account} with ${balance}, the log has ${before}`);
+              if (before !== undefined) remove(account, before);
+              sum -= balance;
+            }
+          } else if (event.step === "import" || event.step === "unfence") {
+            for (const [account, balance] of event.accounts) {
+              if (balances.has(account)) illegal(`move ${event.moveId} brings ${account}, which is already open`);
+              else set(account, balance);
+              sum += balance;
+            }
+          }
+          total += sum;
+          enteredTotal += sum;
+          break;
+        }
         default:
           assertNever(event);
       }
@@ -316,7 +346,8 @@ export class ReplayedLog {
       if ((history.positions[middle] as number) < p) low = middle + 1;
       else high = middle;
     }
-    return low === 0 ? undefined : history.balances[low - 1];
+    const balance = low === 0 ? undefined : history.balances[low - 1];
+    return balance === undefined || Number.isNaN(balance) ? undefined : balance;
   }
 }
 

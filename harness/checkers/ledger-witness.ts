@@ -135,6 +135,8 @@ function keyOfEvent(event: LedgerEventBody): string {
     case "TransferSettled":
     case "TransferRefunded":
       return `settle:${event.id}`;
+    case "ShardsMoved":
+      return `move:${event.moveId}:${event.step}`; // no client op is a move step
     default:
       return `id:${event.id}`;
   }
@@ -167,6 +169,7 @@ const EVENT_FUNCTION: Record<LedgerEventBody["type"], string> = {
   CreditRefused: "credit-in",
   TransferSettled: "settle",
   TransferRefunded: "settle",
+  ShardsMoved: "move",
 };
 
 /** Does the event carry the command the client sent (same function, accounts and amount)? */

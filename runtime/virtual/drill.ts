@@ -6,6 +6,7 @@ import type { WorldConfig } from "../../domain/config.js";
 import { runDrillOn, VIRTUAL_DRILL_TIMINGS, type DrillOnOutput, type OnlineLostCount } from "../drill-runner.js";
 import { VirtualRuntime } from "./runtime.js";
 import type { LogSink } from "../../sim/world/world.js";
+import { elasticStandIn } from "./elastic-stand-in.js";
 
 export interface RunDrillOptions {
   readonly seed: number;
@@ -43,6 +44,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
   const output = await runDrillOn(virtual, drill, {
     timings: VIRTUAL_DRILL_TIMINGS,
     ...(options.controller !== undefined ? { controller: options.controller } : {}),
+    elastic: (_runtime, note) => elasticStandIn(virtual, drill.scaleOut, note),
     ...(options.linearizableTimeoutMs !== undefined ? { linearizableTimeoutMs: options.linearizableTimeoutMs } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
     ...(options.onlineLostCount !== undefined

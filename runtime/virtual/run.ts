@@ -9,6 +9,7 @@ import { LIVENESS_BOUND_US_DEFAULT } from "../../harness/checkers/liveness.js";
 import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
 import { VirtualRuntime, type VirtualRuntimeOptions } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
+import { scheduleRandomMoves, shardOwnershipViolations } from "./random-moves.js";
 
 export type Nemesis = (virtual: VirtualRuntime, window: { startUs: number; endUs: number }) => FaultWindow[];
 
@@ -28,6 +29,8 @@ export interface CellsRunOptions {
   /** Ledger and relay options (tests inject the cross-cell protocol bugs here). */
   readonly ledger?: VirtualRuntimeOptions["ledger"];
   readonly relay?: VirtualRuntimeOptions["relay"];
+  /** Random elastic-cell activity (add cells, move shard ranges) during the run (runtime/virtual/random-moves.ts). */
+  readonly moves?: boolean;
 }
 
 export interface CellSummary {
@@ -53,6 +56,7 @@ export interface CellsRunResult {
   /** Cross-cell transfers initiated, settled, refunded, in flight at the end, settle latency (issue 17). */
   readonly crossCell: CrossCellFigures;
   readonly verdicts?: RunVerdicts;
+  readonly moves?: { readonly done: readonly object[]; readonly added: readonly string[]; readonly refused: number };
   readonly virtual: VirtualRuntime;
 }
 
@@ -77,6 +81,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   const startUs = virtual.nowUs();
   const endUs = startUs + options.durationUs;
   const faultWindows = options.nemesis ? options.nemesis(virtual, { startUs, endUs }) : [];
+  const moves = options.moves === true ? scheduleRandomMoves(virtual, { startUs: startUs + 1_000_000, endUs }) : null;
   virtual.runUntil(endUs);
   virtual.faults.healAll();
   const liveness = options.check === true ? virtual.watchLiveness(options.livenessBoundUs ?? LIVENESS_BOUND_US_DEFAULT) : null;
@@ -87,6 +92,12 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   if (liveness !== null) {
     const deadlineUs = liveness.healedAtUs + liveness.boundUs + virtual.invariants.periodUs;
     while (!liveness.settled() && virtual.nowUs() < deadlineUs) virtual.runFor(virtual.invariants.periodUs);
+  }
+  if (moves !== null) {
+    // A move interrupted by the run's end completes or rolls back once the world is healed.
+    const settleUs = virtual.nowUs() + DRAIN_US_MAX;
+    while (virtual.nowUs() < settleUs && moves.inFlight() > 0) virtual.runFor(100_000);
+    for (const violation of shardOwnershipViolations(virtual, moves)) virtual.invariants.report(`elastic: ${violation}`);
   }
   const verdicts =
     options.check === true
@@ -104,6 +115,24 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     invariantViolations: virtual.invariantViolations(),
     crossCell,
     ...(verdicts ? { verdicts } : {}),
+    ...(moves !== null
+      ? {
+          moves: {
+            done: moves.moves.map(({ id, first, last, from, to, state, durationMs, fenceWindowMs }) => ({
+              id,
+              first,
+              last,
+              from,
+              to,
+              state,
+              durationMs,
+              fenceWindowMs,
+            })),
+            added: moves.added,
+            refused: moves.refused.length,
+          },
+        }
+      : {}),
     virtual,
   };
 }

@@ -29,6 +29,8 @@ import { percentile } from "../../harness/checkers/availability.js";
 import type { CrossCellStatus } from "../../domain/cross-cell.js";
 import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
+import type { ElasticPort } from "../../domain/cluster.js";
+import type { LedgerOutcome } from "../../cells/ledger/outcome.js";
 
 export interface VirtualRuntimeOptions {
   readonly seed: number;
@@ -122,6 +124,13 @@ export class VirtualRuntime implements Runtime {
   /** Recent settle latencies (µs), a ring of SETTLE_SAMPLES_MAX. */
   private readonly settleSamplesUs: number[] = [];
   private settleSampleCount = 0;
+  /** Every host's placement (the fault port's view; grows when a cell is added). */
+  private readonly hostPlacements: HostPlacement[];
+  /** Replica ids per cell, shared by every region client: a cell added later is reachable at once. */
+  private readonly cellsReplicas = new Map<string, readonly string[]>();
+  /** Cells removed (empty): their logs stay for the checkers. */
+  private readonly retiredCells: CellPlacement[] = [];
+  private readonly runtimeOptions: VirtualRuntimeOptions;
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -149,7 +158,9 @@ export class VirtualRuntime implements Runtime {
     this.clientsPerRegion = options.clientsPerRegion ?? 2;
     this.workloadOptions = this.resolveWorkloadOptions(options);
     this.crossCellEnabled = this.workloadOptions.crossCellRatio > 0;
+    this.runtimeOptions = options;
     const placements = this.addHosts();
+    this.hostPlacements = placements;
     this.faults = new VirtualFaults(
       this.world,
       placements,
@@ -163,6 +174,7 @@ export class VirtualRuntime implements Runtime {
       (host) => this.nodes.get(host)?.replica.failed === true,
     );
     this.cluster = new VirtualCluster(this, this.faults);
+    this.cluster.elastic = elasticPortOf(this);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
     this.spawnReplicas(options);
     this.spawnRegionClients();
@@ -174,12 +186,7 @@ export class VirtualRuntime implements Runtime {
   /** Every replica's host in its datacenter, then each region's client hosts; their placements. */
   private addHosts(): HostPlacement[] {
     const placements: HostPlacement[] = [];
-    for (const cell of this.placement.cells) {
-      for (const replica of cell.replicas) {
-        this.world.addHost(replica.replica, replica.datacenter);
-        placements.push({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell });
-      }
-    }
+    for (const cell of this.placement.cells) placements.push(...this.addCellHosts(cell));
     for (const region of this.regions) {
       for (let slot = 0; slot < this.clientsPerRegion; slot++) {
         const host = clientHost(region.name, slot);
@@ -199,9 +206,86 @@ export class VirtualRuntime implements Runtime {
     return placements;
   }
 
+  private addCellHosts(cell: CellPlacement): HostPlacement[] {
+    return cell.replicas.map((replica) => {
+      this.world.addHost(replica.replica, replica.datacenter);
+      return { id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: cell.cell };
+    });
+  }
+
+  /**
+   * Elastic cells: places a new cell (no shards yet), adds its five hosts and starts its replicas;
+   * they elect a leader as any cell's do. The region clients and the fault port know it at once.
+   */
+  addCell(): CellPlacement {
+    const cell = this.placement.addCell();
+    this.hostPlacements.push(...this.addCellHosts(cell));
+    this.spawnCell(cell, this.runtimeOptions);
+    // Its payers' cross-cell transfers (once shards move here) are relayed as any cell's.
+    for (const [region, slots] of this.relays) {
+      const [primary, standby] = slots;
+      if (cell.preferredLeaderRegion === region) primary?.addSource(cell.cell, 0);
+      else standby?.addSource(cell.cell, RELAY_TAKEOVER_AFTER_US);
+    }
+    return cell;
+  }
+
+  /** Stops an empty cell's replicas; its event log stays for the checkers. */
+  removeCell(id: string): void {
+    const cell = this.placement.cell(id);
+    if (cell === undefined) return;
+    this.placement.removeCell(id);
+    this.retiredCells.push(cell);
+    this.cellsReplicas.delete(id);
+    for (const replica of cell.replicas) this.world.crash(replica.replica);
+  }
+
+  /** Live and removed cells: what the checkers read. */
+  private checkedCells(): CellPlacement[] {
+    return [...this.placement.cells, ...this.retiredCells];
+  }
+
+  /** A region client that reaches a majority of `cell`'s replicas both ways (the one a controller's move step goes through). */
+  clientReaching(cell: string): CellClient | undefined {
+    const replicas = this.cellsReplicas.get(cell) ?? [];
+    const network = this.world.network;
+    for (const region of this.regions) {
+      for (let slot = 0; slot < this.clientsPerRegion; slot++) {
+        const host = clientHost(region.name, slot);
+        const client = this.liveClient(region.name, slot);
+        if (client === undefined) continue;
+        const reached = replicas.filter(
+          (replica) => this.world.isUp(replica) && !network.isBlocked(host, replica) && !network.isBlocked(replica, host),
+        ).length;
+        if (reached * 2 > replicas.length) return client;
+      }
+    }
+    return undefined;
+  }
+
+  /** A move's status as the furthest-applied live replica of `cell` knows it. */
+  moveStatus(cell: string, moveId: string): string | null {
+    let best: { applied: number; status: string | null } | null = null;
+    for (const replica of this.placement.cell(cell)?.replicas ?? []) {
+      const node = this.node(replica.replica);
+      if (node === undefined) continue;
+      const applied = node.stateMachine.appliedIndex;
+      if (best === null || applied > best.applied) best = { applied, status: node.stateMachine.ledger.shardMove(moveId)?.status ?? null };
+    }
+    return best?.status ?? null;
+  }
+
   /** One CellNode process per replica; a restart builds a new node that recovers from its disk. */
   private spawnReplicas(options: VirtualRuntimeOptions): void {
-    for (const cell of this.placement.cells) {
+    for (const cell of this.placement.cells) this.spawnCell(cell, options);
+  }
+
+  private spawnCell(cell: CellPlacement, options: VirtualRuntimeOptions): void {
+    this.cellsReplicas.set(
+      cell.cell,
+      cell.replicas.map((replica) => replica.replica),
+    );
+    {
       const voters = cell.replicas.map((replica) => replica.replica);
       const eventLog = new AppliedEventLog(
         cell.cell,
@@ -248,9 +332,7 @@ export class VirtualRuntime implements Runtime {
 
   /** Each region's client processes (the users' entry when no controller runs). */
   private spawnRegionClients(): void {
-    const cellsReplicas = new Map<string, readonly string[]>(
-      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
-    );
+    const cellsReplicas = this.cellsReplicas;
     for (const region of this.regions) {
       const clients: (CellClient | undefined)[] = new Array(this.clientsPerRegion).fill(undefined);
       this.regionClients.set(region.name, clients);
@@ -285,9 +367,9 @@ export class VirtualRuntime implements Runtime {
    * every outbox relayed. Restarted relays start empty: they resume from the committed outboxes.
    */
   private spawnRelays(options: VirtualRuntimeOptions): void {
-    const cellsReplicas = new Map<string, readonly string[]>(
-      this.placement.cells.map((cell) => [cell.cell, cell.replicas.map((r) => r.replica)]),
-    );
+    // The shared map: a cell added later is reachable by the relays' clients at once.
+    const cellsReplicas = this.cellsReplicas;
+    // The dynamic placement (elastic cells): a credit to a moved account goes to its new cell.
     const lookup =
       options.destinationLookup ??
       ((account: string): DestinationLookup => {
@@ -297,10 +379,11 @@ export class VirtualRuntime implements Runtime {
     for (const region of this.regions) {
       const slots: CrossCellRelay[] = [];
       this.relays.set(region.name, slots);
-      const primary = this.placement.cells.filter((cell) => cell.preferredLeaderRegion === region.name).map((cell) => cell.cell);
-      const standby = this.placement.cells.filter((cell) => cell.preferredLeaderRegion !== region.name).map((cell) => cell.cell);
       let incarnation = 0;
       this.world.spawn(relayHost(region.name), (context) => {
+        // The cells as placed now: a relay restarted after a cell was added reads its outbox too.
+        const primary = this.placement.cells.filter((cell) => cell.preferredLeaderRegion === region.name).map((cell) => cell.cell);
+        const standby = this.placement.cells.filter((cell) => cell.preferredLeaderRegion !== region.name).map((cell) => cell.cell);
         const client = new CellClient(
           {
             cells: cellsReplicas,
@@ -382,11 +465,14 @@ export class VirtualRuntime implements Runtime {
     let entered = 0;
     let inFlight = 0;
     let inFlightAmount = 0;
+    let carriedByMoves = 0;
     const flows = new Map<string, { count: number; amount: number }>();
     for (const [cell, ledger] of furthest) {
       balances += ledger.totalBalance();
       const totals = ledger.totals();
       entered += totals.opened + totals.deposited - totals.withdrawn;
+      // Money a fenced, not yet imported, shard range carries is in no cell's balances: counted here.
+      carriedByMoves += totals.movedOut - totals.movedIn;
       for (const record of ledger.openOutbox(Number.MAX_SAFE_INTEGER)) {
         const destination = this.placement.cellOfAccount(record.to);
         if (destination !== undefined && furthest.get(destination)?.receivedOutcome(record.id) === "credited") continue;
@@ -413,7 +499,7 @@ export class VirtualRuntime implements Runtime {
       settleMsP50: ms(percentile(samples, 0.5)),
       settleMsP99: ms(percentile(samples, 0.99)),
       // All cells lead at once only if every cell has a live replica: otherwise the sum is not over the world.
-      globalMoneyConserved: furthest.size < this.placement.cells.length ? null : balances + inFlightAmount === entered,
+      globalMoneyConserved: furthest.size < this.placement.cells.length ? null : balances + inFlightAmount + carriedByMoves === entered,
     };
   }
 
@@ -633,14 +719,14 @@ export class VirtualRuntime implements Runtime {
   /** Per cell, the commands its ledger holds (the event history below); `fromUs`: enough for the operations invoked from then on. */
   finalLedgers(fromUs = 0): FinalLedgers {
     const result: Record<string, AppliedCommand[]> = {};
-    for (const cell of this.placement.cells) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell, fromUs).events);
+    for (const cell of this.checkedCells()) result[cell.cell] = appliedCommandsOf(this.eventHistory(cell, fromUs).events);
     return result;
   }
 
   /** Per cell, the event log in applied order for the witness checker; incomplete (with the reason) when no record holds every event. */
   finalEvents(fromUs = 0): Record<string, WitnessLog> {
     const result: Record<string, WitnessLog> = {};
-    for (const cell of this.placement.cells) {
+    for (const cell of this.checkedCells()) {
       const history = this.eventHistory(cell, fromUs);
       result[cell.cell] = history.complete
         ? { complete: true, events: history.events }
@@ -702,7 +788,7 @@ export class VirtualRuntime implements Runtime {
   /** Per cell and replica: the event hash chain at its checkpoints and head. */
   replicaChains(): ReplicaChains {
     const result: Record<string, Record<string, ChainPoint[]>> = {};
-    for (const cell of this.placement.cells) {
+    for (const cell of this.checkedCells()) {
       const chains: Record<string, ChainPoint[]> = {};
       for (const replica of cell.replicas) {
         const node = this.node(replica.replica);
@@ -711,6 +797,27 @@ export class VirtualRuntime implements Runtime {
         chains[replica.replica] = points;
       }
       result[cell.cell] = chains;
+    }
+    return result;
+  }
+
+  /** Per live cell, money shard moves carried in and out, as its furthest-applied replica's ledger says. */
+  movedMoney(): Record<string, { readonly movedIn: number; readonly movedOut: number }> {
+    const result: Record<string, { movedIn: number; movedOut: number }> = {};
+    for (const cell of this.placement.cells) {
+      let best: Ledger | undefined;
+      let applied = -1;
+      for (const replica of cell.replicas) {
+        const node = this.node(replica.replica);
+        if (node !== undefined && node.stateMachine.appliedIndex > applied) {
+          applied = node.stateMachine.appliedIndex;
+          best = node.stateMachine.ledger;
+        }
+      }
+      if (best !== undefined) {
+        const totals = best.totals();
+        result[cell.cell] = { movedIn: totals.movedIn, movedOut: totals.movedOut };
+      }
     }
     return result;
   }
@@ -780,6 +887,35 @@ export class VirtualRuntime implements Runtime {
 
 export function relayHost(region: string): string {
   return `${RELAY_HOST_PREFIX}${region}`;
+}
+
+/** The elastic-cells port of the virtual runtime (domain/cluster.ts ElasticPort). */
+function elasticPortOf(virtual: VirtualRuntime): ElasticPort {
+  return {
+    get shardCount() {
+      return virtual.placement.shardCount;
+    },
+    cellOfShard: (shard) => virtual.placement.cellOfShard(shard),
+    addCell: () => virtual.addCell().cell,
+    removeCell: (cell) => virtual.removeCell(cell),
+    assignShards: (shards, cell) => virtual.placement.assignShards(shards, cell),
+    moveStatus: (cell, moveId) => virtual.moveStatus(cell, moveId),
+    shardMove: (cell, command, callback) => {
+      const client = virtual.clientReaching(cell);
+      if (client === undefined) {
+        callback({ ok: false, code: "UNAVAILABLE", message: `no client reaches a majority of ${cell}` });
+        return;
+      }
+      client.submitShardMove(cell, command, (outcome) => {
+        if (!outcome.ok) callback({ ok: false, code: outcome.error.code, message: outcome.error.message ?? outcome.error.code });
+        else {
+          const result = outcome.result as LedgerOutcome;
+          if (result.outcome !== "shard-move") callback({ ok: false, code: "INVALID", message: `answer ${result.outcome} to a move step` });
+          else callback({ ok: true, outcome: result });
+        }
+      });
+    },
+  };
 }
 
 export function clientHost(region: string, slot: number): string {

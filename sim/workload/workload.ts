@@ -60,7 +60,7 @@ export class Workload {
   private sequence = 0;
   private running = false;
   private readonly accountsByCell = new Map<string, string[]>();
-  private readonly cellIds: readonly string[];
+  private cellIds: readonly string[] = [];
   private readonly usersCount: number;
   private counts = { invoked: 0, ok: 0, fail: 0, info: 0 };
   /** Cross-cell transfer id -> invocation time (µs), until its settlement is observed (settle latency). */
@@ -75,11 +75,20 @@ export class Workload {
     private sink: RequestSink,
   ) {
     const placement = dependencies.placement;
-    this.usersCount = placement.shardCount * options.accountsPerShard;
-    for (const cell of placement.cells) this.accountsByCell.set(cell.cell, []);
-    this.cellIds = placement.cells.map((cell) => cell.cell);
     if (!(options.crossCellRatio >= 0 && options.crossCellRatio <= 1))
       throw new RangeError(`workload.crossCellRatio: expected a number in [0, 1], got ${options.crossCellRatio}`);
+    this.usersCount = placement.shardCount * options.accountsPerShard;
+    this.indexAccounts();
+    // Shards move between cells (elastic cells): a payee is drawn among the accounts of the payer's cell as it is now.
+    placement.onChange(() => this.indexAccounts());
+  }
+
+  private indexAccounts(): void {
+    const placement = this.dependencies.placement;
+    this.accountsByCell.clear();
+    for (const cell of placement.cells) this.accountsByCell.set(cell.cell, []);
+    // An added cell is a payee's cell too (cross-cell transfers draw among the cells as they are now).
+    this.cellIds = placement.cells.map((cell) => cell.cell);
     for (let uid = 0; uid < this.usersCount; uid++) {
       this.accountsByCell.get(placement.cellOfUser(uid))?.push(placement.accountOfUser(uid));
     }
@@ -224,7 +233,9 @@ export class Workload {
       from = placement.accountOfUser(fromUid);
       amountMax = Math.min(amountMax, RED_PACKET_AMOUNT_MAX);
     }
-    const others = this.cellIds.filter((other) => other !== fromCell);
+    // An added cell holds no account until shards move to it: it is no payee's cell yet.
+    const others = this.cellIds.filter((other) => other !== fromCell && (this.accountsByCell.get(other)?.length ?? 0) > 0);
+    if (others.length === 0) return; // every other cell is empty: nothing is sent this time
     const toCell = random.pick(others);
     const to = random.pick(this.accountsByCell.get(toCell) as string[]);
     const amount = random.intBetween(1, amountMax);
@@ -254,7 +265,8 @@ export class Workload {
         this.counts.ok++;
         if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
           this.opened.add((value as { account: string }).account);
-        recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result, this.compactBalances), now);
+        // A command that followed its moved range was applied by the cell that answered.
+        recorder.complete(process, "ok", f, completionValue(f, outcome.cell ?? cell, value, outcome.result, this.compactBalances), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
@@ -280,8 +292,8 @@ function completionValue(f: string, cell: string, invoked: Json, result: unknown
     return outcome?.crossCellNet === undefined ? { cell, balances } : { cell, balances, crossCellNet: outcome.crossCellNet };
   }
   const base = invoked as Record<string, Json>;
-  if (f === "open") return { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
-  const completed: Record<string, Json> = { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
+  if (f === "open") return { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
+  const completed: Record<string, Json> = { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
   if (outcome?.reason !== undefined) completed.reason = outcome.reason;
   return completed;
 }

@@ -111,6 +111,8 @@ describe("drill format", () => {
       "disk-corruption-two-replicas",
       "rolling-restart",
       "double-11-peak-with-region-loss",
+      "shard-move-during-region-outage",
+      "double-11-scale-out",
       "random-availability-attacks",
       "cross-cell-region-outage",
     ]);
@@ -120,6 +122,25 @@ describe("drill format", () => {
       expect(drill.durationUs).toBeLessThanOrEqual(120_000_000);
       expect(drill.expect.lostAckedTransfersMax).toBe(0);
     }
+  });
+
+  it("parses the elastic steps and the scaleOut section, naming a bad field", () => {
+    const drill = builtinDrill("shard-move-during-region-outage", universe);
+    expect(drill.steps.map((step) => (step.kind === "action" ? step.action.kind : step.kind))).toEqual([
+      "add-cell",
+      "move-shards",
+      "inject",
+    ]);
+    expect(drill.steps[1]).toMatchObject({ action: { kind: "move-shards", target: "0..4", to: "cell-7" } });
+    expect(builtinDrill("double-11-scale-out", universe).scaleOut).toEqual({
+      budgetOpsPerSecond: 250,
+      threshold: 0.8,
+      sustainUs: 3_000_000,
+    });
+    expect(errorOf(`name: w\nduration: 60s\nsteps:\n  - move-shards: {shards: "1..2", to: hangzhou}\n`)).toMatchObject({
+      field: "steps[0].move-shards.to",
+    });
+    expect(errorOf(`name: w\nduration: 60s\nscaleOut: {budgetOpsPerSecond: -1}\n`)).toMatchObject({ field: "scaleOut.budgetOpsPerSecond" });
   });
 
   it("parses field paths back into document paths", () => {

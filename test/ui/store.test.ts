@@ -86,6 +86,15 @@ describe("store", () => {
     expect(points.at(-1)!.tps).toBe(events - 1);
   });
 
+  it("a health event's cell list is every cell: an added cell appears, a removed one disappears", () => {
+    const store = model.createStore();
+    const cell = (id: string) => ({ id, leader: null, replicas: [] });
+    model.applyEvent(store, { type: "health", atMs: 1, cells: [cell("cell-1"), cell("cell-7")], regions: [] });
+    expect([...store.cells.keys()]).toEqual(["cell-1", "cell-7"]);
+    model.applyEvent(store, { type: "health", atMs: 2, cells: [cell("cell-1")], regions: [] });
+    expect([...store.cells.keys()]).toEqual(["cell-1"]);
+  });
+
   it("ignores an older routing version arriving after a newer one", () => {
     const store = model.createStore();
     model.applyEvent(store, { type: "routing", atMs: 1, version: 9, cells: {}, drained: ["hangzhou"] });

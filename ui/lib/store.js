@@ -97,6 +97,10 @@ export function setTopology(store, topology) {
 export function setCells(store, cells) {
   const list = unwrap(cells, "cells");
   if (!list) return;
+  // The list is every cell (elastic cells: added and removed while the page is open): a cell no
+  // longer in it was removed and leaves the map.
+  const present = new Set(list.map((/** @type {any} */ cell) => cell.id));
+  for (const id of [...store.cells.keys()]) if (!present.has(id)) store.cells.delete(id);
   for (const cell of list) {
     store.cells.set(cell.id, cell);
     trackLeader(store, cell.id, cell.leader ?? null, store.simAtMs);

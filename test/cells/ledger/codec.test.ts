@@ -5,7 +5,7 @@ import {
   decodeEvents,
   encodeBatch,
   encodeEvents,
-  LEDGER_BATCH_VERSION_CROSS_CELL,
+  LEDGER_BATCH_VERSION_SHARD_MOVE,
   LedgerCodecError,
 } from "../../../cells/ledger/codec.js";
 import type { BatchCommand, LedgerBatchRequest } from "../../../cells/ledger/commands.js";
@@ -113,7 +113,7 @@ describe("ledger batch codec", () => {
   it("names what is wrong: version, checksum, trailing bytes", () => {
     const bytes = encodeBatch({ requestId: "r", linked: false, commands: [{ type: "Transfer", id: "t", from: "a", to: "b", amount: 5 }] });
     const future = bytes.slice();
-    future[0] = LEDGER_BATCH_VERSION_CROSS_CELL + 1;
+    future[0] = LEDGER_BATCH_VERSION_SHARD_MOVE + 1;
     expect(expectCodecError(() => decodeBatch(future)).code).toBe("BAD_VERSION");
     const damaged = bytes.slice();
     damaged[damaged.length - 1] ^= 1;

@@ -1,0 +1,147 @@
+// Automatic scale-out (issue 18, as eBay's ledger adds Raft groups as traffic grows): when a
+// cell's offered load stays above `scaleOutFraction` of its admission budget for `sustainMs`, add a
+// cell and move the upper half of that cell's shards to it (under a uniform per-shard load, as the
+// workload draws users, the hottest shards are any half; per-shard figures would pick them by load).
+// When a cell this policy added has carried less than `consolidateFraction` of the budget for
+// `consolidateSustainMs`, its shards go back to the cell they came from and it is removed.
+// Every step goes through ElasticCells, so it is audited (actor "scale-out") and obeys the same
+// safety rules as an operator's move (no move while a leader's region is evacuated or a quorum is
+// missing); a refusal is simply tried again at a later period. One action at a time.
+
+import type { Clock } from "../ground/ports.js";
+import type { ElasticCells } from "./elastic.js";
+
+export interface ScaleOutOptions {
+  /** Offered ops/s per cell the admission budget allows. */
+  readonly budgetOpsPerSecond: number;
+  readonly scaleOutFraction: number;
+  readonly sustainMs: number;
+  readonly consolidateFraction: number;
+  readonly consolidateSustainMs: number;
+  readonly periodMs: number;
+  readonly cellsMax: number;
+}
+
+export const defaultScaleOutOptions: Omit<ScaleOutOptions, "budgetOpsPerSecond"> = {
+  scaleOutFraction: 0.8,
+  sustainMs: 3_000,
+  consolidateFraction: 0.3,
+  consolidateSustainMs: 20_000,
+  periodMs: 500,
+  cellsMax: 12,
+};
+
+export interface ScaleOutDependencies {
+  readonly clock: Clock;
+  readonly elastic: ElasticCells;
+  /** The cells and the shards each owns now. */
+  cells(): readonly { readonly id: string; readonly shards: readonly number[] }[];
+  /** Offered load of a cell (served + shed), ops/s, smoothed. */
+  opsPerSecond(cell: string): number;
+}
+
+export interface ScaleOutAction {
+  readonly atMs: number;
+  readonly kind: "scale-out" | "consolidate";
+  readonly cell: string;
+  readonly detail: string;
+}
+
+export class ScaleOutPolicy {
+  /** Since when (ms) each cell has been above the scale-out line / a policy-added cell below the consolidation line. */
+  private readonly hotSinceMs = new Map<string, number>();
+  private readonly coldSinceMs = new Map<string, number>();
+  /** Cells this policy added -> the cell (and range) their shards came from. */
+  private readonly added = new Map<string, { readonly from: string; readonly first: number; readonly last: number }>();
+  private busy = false;
+  private timer: ReturnType<Clock["setTimer"]> | null = null;
+  readonly actions: ScaleOutAction[] = [];
+
+  constructor(
+    private readonly options: ScaleOutOptions,
+    private readonly dependencies: ScaleOutDependencies,
+  ) {}
+
+  start(): void {
+    if (this.timer !== null) return;
+    const tick = (): void => {
+      this.timer = this.dependencies.clock.setTimer(this.options.periodMs * 1000, tick);
+      this.evaluate();
+    };
+    this.timer = this.dependencies.clock.setTimer(this.options.periodMs * 1000, tick);
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.dependencies.clock.cancelTimer(this.timer);
+    this.timer = null;
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.dependencies.clock.nowUs() / 1000);
+  }
+
+  private record(kind: ScaleOutAction["kind"], cell: string, detail: string): void {
+    this.actions.push({ atMs: this.nowMs(), kind, cell, detail });
+    if (this.actions.length > 256) this.actions.shift();
+  }
+
+  /** One period: at most one action starts. */
+  evaluate(): void {
+    const now = this.nowMs();
+    const { budgetOpsPerSecond, scaleOutFraction, consolidateFraction } = this.options;
+    const cells = this.dependencies.cells();
+    let hottest: { id: string; load: number; shards: readonly number[] } | null = null;
+    for (const cell of cells) {
+      const load = this.dependencies.opsPerSecond(cell.id);
+      if (load > scaleOutFraction * budgetOpsPerSecond && cell.shards.length >= 2) {
+        if (!this.hotSinceMs.has(cell.id)) this.hotSinceMs.set(cell.id, now);
+        if (now - (this.hotSinceMs.get(cell.id) as number) >= this.options.sustainMs && (hottest === null || load > hottest.load))
+          hottest = { id: cell.id, load, shards: cell.shards };
+      } else this.hotSinceMs.delete(cell.id);
+      if (this.added.has(cell.id) && load < consolidateFraction * budgetOpsPerSecond) {
+        if (!this.coldSinceMs.has(cell.id)) this.coldSinceMs.set(cell.id, now);
+      } else this.coldSinceMs.delete(cell.id);
+    }
+    if (this.busy) return;
+    if (hottest !== null && cells.length < this.options.cellsMax) return this.scaleOut(hottest.id, hottest.load);
+    for (const [cell, since] of this.coldSinceMs) {
+      if (now - since >= this.options.consolidateSustainMs) return this.consolidate(cell);
+    }
+  }
+
+  private scaleOut(cell: string, load: number): void {
+    this.busy = true;
+    this.hotSinceMs.delete(cell);
+    const reason = `scale-out: ${cell} offered ${Math.round(load)} ops/s > ${this.options.scaleOutFraction} x budget ${this.options.budgetOpsPerSecond} for ${this.options.sustainMs} ms`;
+    this.dependencies.elastic.splitCell({ cell, reason, actor: "scale-out" }, (result) => {
+      this.busy = false;
+      if (!result.ok) {
+        this.record("scale-out", cell, `refused: ${result.error}`);
+        return;
+      }
+      const move = result.value.move;
+      if (move.state === "cut-over") this.added.set(result.value.cell, { from: cell, first: move.first, last: move.last });
+      this.record("scale-out", cell, `${result.value.cell} took ${move.first}..${move.last} (${move.state}, ${move.durationMs} ms)`);
+    });
+  }
+
+  private consolidate(cell: string): void {
+    const origin = this.added.get(cell);
+    if (origin === undefined) return;
+    this.busy = true;
+    this.coldSinceMs.delete(cell);
+    const reason = `consolidate: ${cell} below ${this.options.consolidateFraction} x budget for ${this.options.consolidateSustainMs} ms`;
+    const { elastic } = this.dependencies;
+    elastic.moveShards({ shards: `${origin.first}..${origin.last}`, to: origin.from, reason, actor: "scale-out" }, (moved) => {
+      if (!moved.ok || moved.value.state !== "cut-over") {
+        this.busy = false;
+        this.record("consolidate", cell, `move back refused or rolled back: ${moved.ok ? moved.value.error : moved.error}`);
+        return;
+      }
+      const removed = elastic.removeCell({ cell, reason, actor: "scale-out" });
+      this.busy = false;
+      if (removed.ok) this.added.delete(cell);
+      this.record("consolidate", cell, removed.ok ? `shards back to ${origin.from}, ${cell} removed` : `not removed: ${removed.error}`);
+    });
+  }
+}
