@@ -305,9 +305,22 @@ function firstInvocations(history: readonly Op[]): Map<string, { index: number; 
   return result;
 }
 
+function stepOf(event: LedgerEventBody): number {
+  switch (event.type) {
+    case "CreditReceived":
+    case "CreditRefused":
+      return 1;
+    case "TransferSettled":
+    case "TransferRefunded":
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 /**
  * Every cell's events in one sequence by first-applied time (ties: cell order, then log order);
- * without times for every cell, the logs one after another and only the end is a check point.
+ * without times for every cell, by step (debits, credits, settlements) and only the end is a check point.
  */
 function mergeByTime(logs: Readonly<Record<string, Extract<TimedCellLog, { complete: true }>>>): {
   readonly events: TimedEvent[];
@@ -322,5 +335,9 @@ function mergeByTime(logs: Readonly<Record<string, Extract<TimedCellLog, { compl
   }
   // A stable sort: ties keep cell order, then each cell's log order.
   if (timed) events.sort((a, b) => a.atUs - b.atUs);
+  // Without times the cells' logs have no order between them: take every debit first, then every
+  // credit, then every settlement, which is the causal order of each transfer's steps (a step
+  // taken out of it, such as a refund beside a credit, is still seen beside the other).
+  else events.sort((a, b) => stepOf(a.event) - stepOf(b.event));
   return { events, timed };
 }

@@ -36,6 +36,7 @@ describe("drills in the virtual runtime", () => {
       "availability",
       "bank",
       "durability",
+      "global-conservation",
       "invariants",
       "linearizable",
       "replica-agreement",

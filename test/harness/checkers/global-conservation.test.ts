@@ -138,4 +138,17 @@ describe("global conservation across cells", () => {
     expect(verdict.violations.map((violation) => violation.kind)).toEqual(["settle-without-credit"]);
     expect(checkGlobalConservation({ c1: { complete: false, reason: "folded" } }, history, { requireDrained: true }).valid).toBe("unknown");
   });
+
+  it("without times, a destination's log listed before its source's is still judged in causal order", () => {
+    const logs = {
+      c2: { complete: true, events: [opened("z", 0), credited("x1", 10), credited("x2", 5)] },
+      c1: { complete: true, events: [opened("a", 100), sent("x1", 10), sent("x2", 5), settled("x1", 10), refunded("x2", 5)] },
+    } as const;
+    const verdict = checkGlobalConservation(logs, history, { requireDrained: true });
+    // x1 is fine; x2 was refunded beside its credit: that and the money it made are named.
+    expect(verdict.violations.map((violation) => [violation.kind, violation.transferId])).toEqual([
+      ["refund-after-credit", "x2"],
+      ["not-conserved", "x2"],
+    ]);
+  });
 });
