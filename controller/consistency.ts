@@ -176,8 +176,9 @@ export class OnlineConsistency {
       let sum = 0;
       for (const balance of ledger.balances().values()) sum += balance;
       const totals = ledger.totals();
+      const moved = ledger.movedTotals();
       // Shard moves carry money in and out (cells/ledger/shard-move.ts).
-      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.movedIn - totals.movedOut;
+      const expected = totals.opened + totals.deposited - totals.withdrawn + moved.movedIn - moved.movedOut;
       if (sum !== expected) {
         conserved = false;
         violations.push(`money: ${replica} balances sum to ${sum}, opened + deposited - withdrawn is ${expected}`);

@@ -514,8 +514,7 @@ export class VirtualRuntime implements Runtime {
         }
       }
       if (best !== undefined) {
-        const totals = best.totals();
-        result[cell.cell] = { movedIn: totals.movedIn, movedOut: totals.movedOut };
+        result[cell.cell] = best.movedTotals();
       }
     }
     return result;
