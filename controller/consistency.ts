@@ -184,8 +184,9 @@ export class OnlineConsistency {
       let sum = 0;
       for (const balance of ledger.balances().values()) sum += balance;
       const totals = ledger.totals();
+      const moved = ledger.movedTotals();
       // Cross-cell transfers and shard moves carry money in and out (cells/ledger/cross-cell.ts, shard-move.ts).
-      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet + totals.movedIn - totals.movedOut;
+      const expected = totals.opened + totals.deposited - totals.withdrawn + totals.crossCellNet + moved.movedIn - moved.movedOut;
       if (sum !== expected) {
         conserved = false;
         violations.push(

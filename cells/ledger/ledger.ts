@@ -654,14 +654,12 @@ export class Ledger {
 
   /**
    * What entered and left the ledger, for the checkers' expected total: opened + deposited -
-   * withdrawn + crossCellNet + movedIn - movedOut is what the balances sum to.
+   * withdrawn + crossCellNet (+ movedIn - movedOut of movedTotals()) is what the balances sum to.
    */
   totals(): {
     readonly opened: number;
     readonly deposited: number;
     readonly withdrawn: number;
-    readonly movedIn: number;
-    readonly movedOut: number;
     /** Money from other cells minus money sent to them: received + refunded - sent. */
     readonly crossCellNet: number;
   } {
@@ -671,9 +669,12 @@ export class Ledger {
       deposited: state.depositedTotal,
       withdrawn: state.withdrawnTotal,
       crossCellNet: crossCellNet(state),
-      movedIn: state.movedInTotal,
-      movedOut: state.movedOutTotal,
     };
+  }
+
+  /** Money shard moves carried in (imports, unfences) and out (fences): shard-move.ts. */
+  movedTotals(): { readonly movedIn: number; readonly movedOut: number } {
+    return { movedIn: this.state.movedInTotal, movedOut: this.state.movedOutTotal };
   }
 
   /** The cross-cell figures: money sent, settled, refunded, received, and the outbox still open. */

@@ -135,6 +135,27 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Per region: could its loss be absorbed now (capacity from the measured load, quorum), and the headroom",
     ok: 200,
   },
+  { method: "post", path: "/api/v1/cells", summary: "Add a cell (2 + 2 + 1), answered once it is routable", body: reasonRequired, ok: 201 },
+  { method: "delete", path: "/api/v1/cells/{cell}", summary: "Remove an empty cell", body: reasonRequired, ok: 200 },
+  {
+    method: "post",
+    path: "/api/v1/cells/{cell}/split",
+    summary: "Add a cell and move the upper half of this cell's shards to it",
+    body: reasonRequired,
+    ok: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/shards/move",
+    summary: "Move a shard range to another cell online (fence, copy through Raft, cut over); answered cut over or rolled back",
+    body: {
+      type: "object",
+      required: ["shards", "to", "reason"],
+      properties: { shards: { type: "string", example: "17..20" }, to: { type: "string" }, reason: { type: "string" } },
+    },
+    ok: 200,
+  },
+  { method: "get", path: "/api/v1/shards/moves", summary: "Shard moves, newest first, with duration, fence window and steps", ok: 200 },
   { method: "get", path: "/api/v1/halt", summary: "The kill switch's state", ok: 200 },
   {
     method: "post",

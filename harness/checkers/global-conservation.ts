@@ -310,6 +310,9 @@ function stepOf(event: LedgerEventBody): number {
     case "CreditReceived":
     case "CreditRefused":
       return 1;
+    // A move's import or unfence follows its fence (each matched by move id, not by account).
+    case "ShardsMoved":
+      return event.step === "import" || event.step === "unfence" ? 1 : 0;
     case "TransferSettled":
     case "TransferRefunded":
       return 2;

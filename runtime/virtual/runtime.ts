@@ -472,7 +472,8 @@ export class VirtualRuntime implements Runtime {
       const totals = ledger.totals();
       entered += totals.opened + totals.deposited - totals.withdrawn;
       // Money a fenced, not yet imported, shard range carries is in no cell's balances: counted here.
-      carriedByMoves += totals.movedOut - totals.movedIn;
+      const moved = ledger.movedTotals();
+      carriedByMoves += moved.movedOut - moved.movedIn;
       for (const record of ledger.openOutbox(Number.MAX_SAFE_INTEGER)) {
         const destination = this.placement.cellOfAccount(record.to);
         if (destination !== undefined && furthest.get(destination)?.receivedOutcome(record.id) === "credited") continue;
@@ -815,8 +816,7 @@ export class VirtualRuntime implements Runtime {
         }
       }
       if (best !== undefined) {
-        const totals = best.totals();
-        result[cell.cell] = { movedIn: totals.movedIn, movedOut: totals.movedOut };
+        result[cell.cell] = best.movedTotals();
       }
     }
     return result;

@@ -180,7 +180,7 @@ describe("linked batches (all or nothing)", () => {
     });
     expect(outcomes.map((outcome) => outcome.outcome)).toEqual(["rejected", "rejected"]);
     expect(ledger.balance("n")).toBeUndefined();
-    expect(ledger.totals()).toEqual({ opened: 10, deposited: 0, withdrawn: 0, crossCellNet: 0, movedIn: 0, movedOut: 0 });
+    expect(ledger.totals()).toEqual({ opened: 10, deposited: 0, withdrawn: 0, crossCellNet: 0 });
   });
 
   it("when every command succeeds the batch posts as a whole, and its retry is all duplicates", () => {
