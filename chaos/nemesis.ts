@@ -19,6 +19,7 @@ export const NEMESIS_FAMILIES = [
   "dc-outage",
   "region-outage",
   "power-loss",
+  "slow-leader-clock",
 ] as const;
 export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
 
@@ -121,6 +122,15 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
       // Every replica of one cell crashes at once (a shared power feed, a bad kernel rollout):
       // each keeps only what it fsynced, so any promise made before an fsync is put to the test.
       return { type: "kill", target: { cell: random.pick(cells), select: "all" }, durationMs: duration };
+    case "slow-leader-clock":
+      // A leader whose clock runs at a third to a half of real speed (a throttled VM, a stalled
+      // clock source): anything it times with its own clock, a lease above all, lasts 2-3x longer.
+      return {
+        type: "clock",
+        target: { select: "leader" },
+        params: { offsetMs: 0, driftPpm: -random.intBetween(500_000, 666_000) },
+        durationMs: duration,
+      };
   }
 }
 

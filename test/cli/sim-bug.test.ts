@@ -51,6 +51,33 @@ describe("ldc sim --bug", () => {
     expect(html).toContain(out.reproduce);
   }, 120_000);
 
+  it("ldc swarm --bug runs every seed with the bug and reports the failing ones with it", async () => {
+    const entry = mutant("stale-local-read");
+    const seed = String(entry.firstFailingSeed);
+    const run = await ldc(
+      "swarm",
+      "--seeds",
+      `${seed}..${seed}`,
+      "--jobs",
+      "1",
+      "--config",
+      "bench/mutants-world.yaml",
+      "--duration",
+      "10s",
+      "--nemesis",
+      entry.nemesis.join(","),
+      "--nemesis-interval",
+      "1s",
+      "--bug",
+      entry.name,
+      "--json",
+    );
+    expect(run.status, run.stderr).toBe(1);
+    const summary = JSON.parse(run.stdout) as { violations: number; failing: { seed: number; reproduce: string }[] };
+    expect(summary.violations).toBe(1);
+    expect(summary.failing[0]?.reproduce).toContain("--bug stale-local-read");
+  }, 120_000);
+
   it("bad flags exit 2 naming the field", async () => {
     const [unknownBug, badInterval, reportWithoutCheck] = await Promise.all([
       ldc("sim", "--bug", "no-such-bug", "--check"),
