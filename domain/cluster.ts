@@ -135,8 +135,16 @@ export interface FaultPort {
   hosts(): readonly { readonly id: string; readonly datacenter: string; readonly region: string; readonly cell?: string }[];
 }
 
+/** What chaos needs of a world's control group, when it runs one (target selection: select control-leader). */
+export interface ControlPlaneView {
+  /** The host id of the control group's leader, null when it has none. */
+  leader(): string | null;
+}
+
 export interface Cluster {
   readonly runtime: RuntimeKind;
+  /** The control group inside this world, if the controller runs one (docs/architecture.md "The control plane"). */
+  readonly controlPlane?: ControlPlaneView;
   readonly seed: number;
   readonly clock: Clock;
   readonly random: Random;

@@ -3,7 +3,7 @@
 // leader's node by a method call.
 
 import type { Placement } from "../../cells/placement.js";
-import { topologyInfo, type TopologyInfo } from "../../domain/cluster.js";
+import { topologyInfo, type ControlPlaneView, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
@@ -28,6 +28,8 @@ export class VirtualCluster extends ClusterCore {
   readonly runtime = "virtual" as const;
   readonly topology: TopologyInfo;
   readonly random: Random;
+  /** Set by the controller setup once the control group runs in this world. */
+  controlPlane: ControlPlaneView | undefined = undefined;
 
   constructor(
     private readonly virtual: VirtualClusterHost,

@@ -17,6 +17,9 @@ import { PredictionLedger, rehearse } from "./rehearsal.js";
 import type { ControllerSetup, RunningWorldBounds, SetupOptions } from "./controller-setup-types.js";
 export type { ControllerSetup, RunningWorldBounds, SetupOptions };
 import type { AdmissionOptions } from "../../controller/admission.js";
+import { spawnControlPlane } from "./control-plane.js";
+import { ControlGate } from "../../controller/control/gate.js";
+import { controlRoutingOf } from "../../controller/control/routing.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -77,8 +80,14 @@ export function setupController(options: SetupOptions): ControllerSetup {
     appliedEventsMax: bounds.appliedEventsMax,
     ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
     config: { ...config, raft: { ...config.raft, snapshotEntries: bounds.raftSnapshotEntries } },
-    ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}),
+    ...(options.opsPerSecond || options.workload
+      ? { workload: { ...options.workload, ...(options.opsPerSecond ? { opsPerSecond: options.opsPerSecond } : {}) } }
+      : {}),
   });
+  // The control group lives in the world (docs/architecture.md "The control plane"): it elects its
+  // leader during the warm-up like the cells.
+  const controlPlane = spawnControlPlane(virtual, options.controlPlane);
+  virtual.cluster.controlPlane = controlPlane.plane;
   // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;
@@ -167,6 +176,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: () => online.snapshot(),
   });
   const controller = wiring.controller;
+  const gate = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
+  controller.subscribe((event) => {
+    if (event.type === "audit") gate.noteAudit(event.entry);
+  });
+  gate.start();
   controller.start();
   const built: ControllerSetup = {
     virtual,
@@ -178,7 +192,9 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane },
     close() {
+      gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
       controller.stop();
