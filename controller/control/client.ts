@@ -70,7 +70,11 @@ export class ControlClient {
       return;
     }
     if (this.pending.size >= this.options.inflightCommandsMax) {
-      callback({ ok: false, code: "OVERLOADED", error: `at most ${this.options.inflightCommandsMax} control commands in flight per endpoint` });
+      callback({
+        ok: false,
+        code: "OVERLOADED",
+        error: `at most ${this.options.inflightCommandsMax} control commands in flight per endpoint`,
+      });
       return;
     }
     const pending: Pending = {

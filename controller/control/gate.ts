@@ -112,7 +112,11 @@ export class ControlGate {
   }
 
   /** The admitted request ran and answered `response`: commit its end before the caller sees it. */
-  complete(admission: { readonly key: string; readonly via: string }, response: ControlResponse, callback: (completion: Completion) => void): void {
+  complete(
+    admission: { readonly key: string; readonly via: string },
+    response: ControlResponse,
+    callback: (completion: Completion) => void,
+  ): void {
     const audit = this.unshipped.slice(0, controlShipAuditEntriesMax);
     const routing = this.dependencies.routing();
     this.dependencies.plane.commit(

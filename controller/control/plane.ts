@@ -130,7 +130,8 @@ export class ControlPlane {
       if (probe.status?.role === "leader" && (leader === null || (probe.status.term ?? 0) > (leader.status?.term ?? 0))) leader = probe;
     const progress = leader?.status?.progress ?? null;
     const term = Math.max(0, ...probes.map((probe) => probe.status?.term ?? 0));
-    const active = leader === null ? 0 : probes.filter((probe) => probe === leader || progress?.[probe.placement.id]?.recentActive === true).length;
+    const active =
+      leader === null ? 0 : probes.filter((probe) => probe === leader || progress?.[probe.placement.id]?.recentActive === true).length;
     return {
       leader: leader?.placement.id ?? null,
       leaderRegion: leader?.placement.region ?? null,

@@ -110,7 +110,13 @@ export function isControlCommand(value: unknown): value is ControlCommand {
   return (
     typeof requestId === "string" &&
     requestId.length > 0 &&
-    (kind === "barrier" || kind === "begin" || kind === "end" || kind === "audit" || kind === "routing" || kind === "fault" || kind === "drill")
+    (kind === "barrier" ||
+      kind === "begin" ||
+      kind === "end" ||
+      kind === "audit" ||
+      kind === "routing" ||
+      kind === "fault" ||
+      kind === "drill")
   );
 }
 

@@ -37,7 +37,9 @@ export function placeControlReplicas(
     }
   });
   if (placements.length < 3 || placements.length % 2 === 0)
-    throw new RangeError(`control plane: expected an odd number (>= 3) of control replicas, got ${placements.length} (${replicasPerRegion.join("+")})`);
+    throw new RangeError(
+      `control plane: expected an odd number (>= 3) of control replicas, got ${placements.length} (${replicasPerRegion.join("+")})`,
+    );
   return placements;
 }
 
