@@ -59,7 +59,9 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = loadConfigOrExit(flags.config);
-  const { runDrill } = await import("../runtime/virtual/drill.js");
+  const { drillNeedsController, runControllerDrill } = await import("../runtime/virtual/control-drill.js");
+  // A drill that presses the controller's buttons (or aims at the control leader) runs in a controller world.
+  const runDrill = drillNeedsController(drill) ? runControllerDrill : (await import("../runtime/virtual/drill.js")).runDrill;
   const startedMs = performance.now();
   const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/consistency.js");
   const line = progressLine();

@@ -39,6 +39,8 @@ export class DrillExecution {
   private stopMonitor: StopMonitor | null = null;
   private readonly timers: TimerHandle[] = [];
   private readonly byStepName = new Map<string, string>();
+  /** Per injected fault id, the hosts its target resolved to (an action may name "@step": the regions they are in). */
+  private readonly hostsByFault = new Map<string, readonly string[]>();
   private readonly openWindows = new Map<string, FaultWindow>();
   private nemesis: NemesisHandle | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -154,6 +156,7 @@ export class DrillExecution {
       return;
     }
     if (event.kind === "injected") {
+      this.hostsByFault.set(event.fault.id, event.hosts);
       const window: FaultWindow = {
         id: event.fault.id,
         kind: event.fault.type,
@@ -226,7 +229,24 @@ export class DrillExecution {
     }
   }
 
-  private act(step: DrillStep, action: DrillAction): void {
+  /** An action's target: a name as written, or "@step": the region the named inject step hit (the first, in world order). */
+  private targetOf(target: string): string | null {
+    if (!target.startsWith("@")) return target;
+    const id = this.byStepName.get(target.slice(1));
+    const hosts = new Set(id === undefined ? [] : (this.hostsByFault.get(id) ?? []));
+    const regions = this.cluster.topology.regions
+      .map((region) => region.name)
+      .filter((region) => this.cluster.faults.hosts().some((host) => host.region === region && hosts.has(host.id)));
+    return regions[0] ?? null;
+  }
+
+  private act(step: DrillStep, written: DrillAction): void {
+    const target = this.targetOf(written.target);
+    if (target === null) {
+      this.record(step, false, `${written.kind} ${written.target}: that step injected nothing, so there is no region to act on`);
+      return;
+    }
+    const action: DrillAction = { ...written, target };
     if (this.controller !== null) {
       const request: ActionRequest = {
         kind: action.kind,

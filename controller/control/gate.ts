@@ -20,6 +20,8 @@ export const CONTROL_SHIP_PERIOD_US = 50_000;
 export const controlUnshippedAuditMax = 10_000;
 /** Audit entries per shipped command. */
 export const controlShipAuditEntriesMax = 256;
+/** Ids of audit entries the control group acknowledged, kept for the drill's RPO check (oldest forgotten first). */
+export const acknowledgedAuditIdsMax = 100_000;
 
 export interface GateRequest {
   /** The caller's idempotency key (Idempotency-Key), or null: a fresh id is drawn. */
@@ -48,6 +50,7 @@ export interface ControlGateDependencies {
 
 export class ControlGate {
   private unshipped: AuditEntry[] = [];
+  private readonly acknowledged: number[] = [];
   private committedRoutingVersion = 0;
   private shipping = false;
   private timer: TimerHandle | null = null;
@@ -159,7 +162,14 @@ export class ControlGate {
     );
   }
 
+  /** Audit ids whose commit the control group acknowledged (an API answer or a shipment), oldest first. */
+  acknowledgedAuditIds(): readonly number[] {
+    return this.acknowledged;
+  }
+
   private shipped(audit: readonly AuditEntry[], routingVersion: number): void {
+    for (const entry of audit) this.acknowledged.push(entry.id);
+    if (this.acknowledged.length > acknowledgedAuditIdsMax) this.acknowledged.splice(0, this.acknowledged.length - acknowledgedAuditIdsMax);
     if (audit.length > 0) {
       const ids = new Set(audit.map((entry) => entry.id));
       this.unshipped = this.unshipped.filter((entry) => !ids.has(entry.id));
