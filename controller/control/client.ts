@@ -45,6 +45,9 @@ export class ControlClient {
   private leaderGuess: string | null = null;
   private nextReplica = 0;
   private readonly pending = new Map<string, Pending>();
+  /** Invariant: -1 or a time at which a command of this endpoint ended that way. */
+  private lastCommitUs = -1;
+  private lastNoQuorumUs = -1;
 
   constructor(
     private readonly options: ControlClientOptions,
@@ -58,6 +61,11 @@ export class ControlClient {
   /** The replica this endpoint last saw lead (null: none known). */
   get leader(): string | null {
     return this.leaderGuess;
+  }
+
+  /** This endpoint's last command committed (or none failed yet): it answers. */
+  get answering(): boolean {
+    return this.lastNoQuorumUs <= this.lastCommitUs;
   }
 
   get inflight(): number {
@@ -169,6 +177,8 @@ export class ControlClient {
 
   private finish(pending: Pending, outcome: ControlOutcome): void {
     if (this.pending.get(pending.command.requestId) !== pending) return;
+    if (outcome.ok) this.lastCommitUs = this.dependencies.clock.nowUs();
+    else if (outcome.code === "NO_QUORUM") this.lastNoQuorumUs = this.dependencies.clock.nowUs();
     this.pending.delete(pending.command.requestId);
     if (pending.timer !== null) this.dependencies.clock.cancelTimer(pending.timer);
     pending.timer = null;

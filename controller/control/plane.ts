@@ -88,11 +88,11 @@ export class ControlPlane {
       if (endpoint === undefined || !endpoint.up()) return { ok: false, error: `the control endpoint in ${via} is down` };
       return { ok: true, endpoint };
     }
-    for (const region of this.regions) {
-      const endpoint = this.endpoints.get(region);
-      if (endpoint !== undefined && endpoint.up()) return { ok: true, endpoint };
-    }
-    return { ok: false, error: "no control endpoint is up" };
+    // The first region that answers: up, and its last command was not left without a quorum;
+    // else the first that is up (it may answer now).
+    const up = this.regions.map((region) => this.endpoints.get(region)).filter((endpoint) => endpoint !== undefined && endpoint.up());
+    const endpoint = up.find((candidate) => candidate?.client.answering === true) ?? up[0];
+    return endpoint === undefined ? { ok: false, error: "no control endpoint is up" } : { ok: true, endpoint };
   }
 
   /** Commits one command through the chosen endpoint; NO_QUORUM when the group could not commit it in time. */

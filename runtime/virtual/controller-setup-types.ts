@@ -14,6 +14,7 @@ import type { VirtualRuntime } from "./runtime.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
+import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
 import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
 
 export interface RunningWorldBounds {
@@ -40,6 +41,8 @@ export interface SetupOptions {
   readonly workload?: Partial<WorkloadOptions>;
   /** The control group's placement and commit timeout (default: 2 + 2 + 1 replicas over the first three regions). */
   readonly controlPlane?: ControlPlaneOptions;
+  /** Dead-man fault leases held by the control group (default controller/control/leases.ts defaultLeaseOptions). */
+  readonly leases?: LeaseOptions;
   /** Simulated time to let the cells elect their first leaders before serving. */
   readonly warmupUs?: number;
   /** Smaller bounds make a test reach them in seconds of simulated time. */
@@ -59,6 +62,11 @@ export interface ControllerSetup {
   /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
   readonly sink: RequestSink;
   /** The control group: its plane (endpoints, status), the gate every mutating call passes, its replica processes. */
-  readonly control: { readonly plane: ControlPlane; readonly gate: ControlGate; readonly replicas: VirtualControlPlane };
+  readonly control: {
+    readonly plane: ControlPlane;
+    readonly gate: ControlGate;
+    readonly replicas: VirtualControlPlane;
+    readonly leases: FaultLeaseKeeper;
+  };
   close(): void;
 }

@@ -20,6 +20,7 @@ import type { AdmissionOptions } from "../../controller/admission.js";
 import { spawnControlPlane } from "./control-plane.js";
 import { ControlGate } from "../../controller/control/gate.js";
 import { controlRoutingOf } from "../../controller/control/routing.js";
+import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -181,6 +182,13 @@ export function setupController(options: SetupOptions): ControllerSetup {
     if (event.type === "audit") gate.noteAudit(event.entry);
   });
   gate.start();
+  const leases = new FaultLeaseKeeper(options.leases ?? defaultLeaseOptions, {
+    clock: cluster.clock,
+    plane: controlPlane.plane,
+    faults: wiring.faults,
+    drillRuns: () => controller.drillRuns(),
+  });
+  leases.start();
   controller.start();
   const built: ControllerSetup = {
     virtual,
@@ -192,8 +200,9 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
-    control: { plane: controlPlane.plane, gate, replicas: controlPlane },
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases },
     close() {
+      leases.stop();
       gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
