@@ -26,7 +26,7 @@ import { drawActions } from "./views/actions.js";
 import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
-import { drawClock, drawHeader } from "./views/header.js";
+import { drawClock, drawControlPlane, drawHeader } from "./views/header.js";
 import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
@@ -159,6 +159,19 @@ setInterval(
     }),
   READINESS_REFRESH_MS,
 );
+
+// The control group's leader and quorum, and the endpoint that served us (its own header).
+const CONTROL_PLANE_REFRESH_MS = 1000;
+async function refreshControlPlane() {
+  try {
+    const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
+    drawControlPlane(response.ok ? await response.json() : null, response.headers.get("X-LDC-Served-By"));
+  } catch (error) {
+    console.warn("GET /api/v1/control-plane failed", error);
+  }
+}
+void refreshControlPlane();
+setInterval(() => void refreshControlPlane(), CONTROL_PLANE_REFRESH_MS);
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {

@@ -102,6 +102,16 @@ expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,
+  "random-availability-attacks": `
+name: random-availability-attacks
+description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.
+duration: 80s
+workload: {profile: steady, opsPerSecond: 200}
+nemesis: {faults: [partition, kill, pause, disk, clock, latency, loss], interval: 8s, from: 8s, until: 64s}
+expect:
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
   "control-plane-region-outage": `
 name: control-plane-region-outage
 description: The region holding the control plane's leader loses power for 30 s; 1 s later the failover button (evacuate that region) is pressed through the API and must commit; nothing acknowledged is lost, money or audit.
@@ -115,16 +125,6 @@ steps:
     evacuate: {region: "@outage"}
 expect:
   rtoMsMax: 1500
-  lostAckedTransfersMax: 0
-  checkers: [linearizable, bank, durability, replica-agreement, invariants]
-`,
-  "random-availability-attacks": `
-name: random-availability-attacks
-description: eBay-style scheduled random attacks on network, disk and processes, one every 8 s, each healed before the next.
-duration: 80s
-workload: {profile: steady, opsPerSecond: 200}
-nemesis: {faults: [partition, kill, pause, disk, clock, latency, loss], interval: 8s, from: 8s, until: 64s}
-expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants]
 `,

@@ -135,6 +135,12 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: "Per region: could its loss be absorbed now (capacity from the measured load, quorum), and the headroom",
     ok: 200,
   },
+  {
+    method: "get",
+    path: "/api/v1/control-plane",
+    summary: "The control group: leader, term, replicas with match indexes, quorum, region endpoints (404 without one)",
+    ok: 200,
+  },
   { method: "get", path: "/api/v1/halt", summary: "The kill switch's state", ok: 200 },
   {
     method: "post",

@@ -21,6 +21,8 @@ import { spawnControlPlane } from "./control-plane.js";
 import { ControlGate } from "../../controller/control/gate.js";
 import { controlRoutingOf } from "../../controller/control/routing.js";
 import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
+import { gatedDrillController } from "../../controller/control/drill-controller.js";
+import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -114,6 +116,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const admission = options.admission ?? defaultAdmission;
   const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
+  let gateRef: ControlGate | null = null;
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
@@ -167,7 +170,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
       new ChaosDrillService({
         virtual,
         faults,
-        controller,
+        // A drill's buttons go through the control plane's gate, as the API's do.
+        controller: () => {
+          const running = controller();
+          if (running === null || gateRef === null) return running;
+          return gatedDrillController(
+            { gate: gateRef, clock: cluster.clock, act: (request, callback) => running.act(request, callback) },
+            ACTION_TIMEOUT_US,
+          );
+        },
         lostAckedTransfers: () => online.snapshot().lostAckedTransfers,
         // For the drill report's timeline, and its bins aligned on the page's chart periods.
         routingHistory: () => controller()?.routing().history ?? [],
@@ -177,7 +188,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: () => online.snapshot(),
   });
   const controller = wiring.controller;
-  const gate = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
+  gateRef = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
+  const gate = gateRef;
   controller.subscribe((event) => {
     if (event.type === "audit") gate.noteAudit(event.entry);
   });

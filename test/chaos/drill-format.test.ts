@@ -111,6 +111,7 @@ describe("drill format", () => {
       "rolling-restart",
       "double-11-peak-with-region-loss",
       "random-availability-attacks",
+      "control-plane-region-outage",
     ]);
     for (const name of Object.keys(BUILTIN_DRILLS)) {
       const drill = builtinDrill(name, universe);
