@@ -7,10 +7,10 @@ import type { StateMachine } from "../../cells/replica.js";
 import type { AuditEntry } from "../../domain/records.js";
 import { assert } from "../../ground/assert.js";
 
-/** Requests remembered for de-duplication (oldest forgotten first): far above a day of operator calls. */
-export const controlRequestsRememberedMax = 65_536;
-/** Audit entries kept in the replicated log's state (oldest dropped first; the local store keeps its own bound). */
-export const controlAuditEntriesMax = 100_000;
+/** Requests remembered for de-duplication (oldest forgotten first): hours of operator calls, shipments and lease renewals. */
+export const controlRequestsRememberedMax = 16_384;
+/** Audit entries kept in the replicated state (oldest dropped first), as the in-memory store keeps them (memoryAuditEntriesMax). */
+export const controlAuditEntriesMax = 10_000;
 /** Fault and drill records kept (ended ones dropped oldest first). */
 export const controlRecordsMax = 4_096;
 

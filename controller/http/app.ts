@@ -105,6 +105,27 @@ function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome
   else response.json({ ...base, moved: outcome.moved.map((entry) => entry.cell), leaders: outcome.moved });
 }
 
+/** The control group's gauges (docs/operator.md "Metrics and Grafana"), in Prometheus text. */
+function controlMetricsText(control: ApiControl): string {
+  const status = control.plane.status();
+  const up = status.replicas.filter((replica) => replica.state !== "down").length;
+  const lines = [
+    "# HELP ldc_control_quorum 1 while the control group has a leader in contact with a majority",
+    "# TYPE ldc_control_quorum gauge",
+    `ldc_control_quorum ${status.quorum ? 1 : 0}`,
+    "# HELP ldc_control_term The control group's highest Raft term",
+    "# TYPE ldc_control_term gauge",
+    `ldc_control_term ${status.term}`,
+    "# HELP ldc_control_replicas_up Control replicas whose process runs",
+    "# TYPE ldc_control_replicas_up gauge",
+    `ldc_control_replicas_up ${up}`,
+    "# HELP ldc_control_leader_region 1 for the region holding the control leader",
+    "# TYPE ldc_control_leader_region gauge",
+    ...control.regions.map((region) => `ldc_control_leader_region{region="${region}"} ${status.leaderRegion === region ? 1 : 0}`),
+  ];
+  return `${lines.join("\n")}\n\n`;
+}
+
 /** The region endpoint a caller chose: `X-LDC-Region`, else `?via=`; null: the first that answers. */
 function viaOf(request: Request): string | null {
   const header = request.get("x-ldc-region");
@@ -216,7 +237,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
     Promise.all([controller.metricsText(), processMetrics.metrics()]).then(
-      ([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`),
+      ([own, process]) =>
+        response
+          .type("text/plain; version=0.0.4")
+          .send(`${own}\n${options.control === undefined ? "" : controlMetricsText(options.control)}${process}`),
       next,
     );
   });

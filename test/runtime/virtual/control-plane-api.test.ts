@@ -38,6 +38,9 @@ describe("API through the control plane", () => {
     expect(routing.headers.get("x-ldc-served-by")).toBe(via);
     expect(routing.headers.get("x-ldc-routing-version")).toBe(String((routing.body as { version: number }).version));
     expect((await harness_.request("GET", "/api/v1/routing", undefined, { headers: { "X-LDC-Region": "atlantis" } })).status).toBe(400);
+    const metrics = await fetch(`${harness_.url}/metrics`).then((response) => response.text());
+    expect(metrics).toContain("ldc_control_quorum 1");
+    expect(metrics).toContain(`ldc_control_leader_region{region="${status.leaderRegion}"} 1`);
   });
 
   it("an evacuation is committed with its audit entry before it is answered; 401 and 400 still come first", async () => {
