@@ -54,6 +54,14 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   const world = virtual.world;
   const placements = placeControlReplicas(virtual.regions, options.replicasPerRegion);
   const voters = placements.map((placement) => placement.id);
+  // Priority elections (cells/raft/options.ts electionOrder): replicas of the regions holding two
+  // stand first, so the leader's quorum is its region neighbour plus one remote ack (one commit is
+  // one inter-region round trip), not two remote acks from the region holding one.
+  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
+  const order = placements
+    .map((placement, position) => ({ placement, position }))
+    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
+    .map(({ placement }) => placement.id);
   const nodes = new Map<string, ControlNode>();
   const node = (id: string): ControlNode | undefined => (world.isUp(id) ? nodes.get(id) : undefined);
   const plane = new ControlPlane(
@@ -75,7 +83,15 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
       const clock: Clock = context.clock;
       const control = new ControlNode(
         placement.id,
-        { id: placement.id, voters, raft: { ...virtual.config.raft, snapshotEntries: 1_024 } },
+        {
+          id: placement.id,
+          voters,
+          raft: {
+            ...virtual.config.raft,
+            snapshotEntries: 1_024,
+            ...(virtual.config.raft.priorityElections !== false && { electionOrder: order }),
+          },
+        },
         { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
       );
       nodes.set(placement.id, control);
