@@ -104,7 +104,13 @@ export class FaultLeaseKeeper {
       if (leaseUs !== undefined && leaseUs <= nowUs) {
         this.figures.deadManHeals++;
         this.leases.delete(fault.id);
+        const origin = faults.originOf(fault.id) ?? "";
         faults.heal(fault.id, "control-lease");
+        // A drill whose fault the control plane could no longer vouch for ends INTERRUPTED (faults healed), never left running.
+        if (origin.startsWith("drill:"))
+          this.dependencies.interruptDrill?.(
+            `the control plane had no quorum for a lease window: fault ${fault.id}'s control lease ran out`,
+          );
       }
     }
     const term = plane.status().term;

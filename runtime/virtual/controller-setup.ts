@@ -199,6 +199,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     plane: controlPlane.plane,
     faults: wiring.faults,
     drillRuns: () => controller.drillRuns(),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
   });
   leases.start();
   controller.start();

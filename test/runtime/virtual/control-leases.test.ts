@@ -57,4 +57,25 @@ describe("dead-man fault leases", () => {
     expect(healed?.atMs ?? 0).toBeGreaterThan(cutUs / 1000);
     setup.close();
   });
+
+  it("a running drill whose control plane loses its quorum ends INTERRUPTED with its faults healed", () => {
+    const setup = world(23);
+    const started = setup.controller.runDrill("dc-outage", { actor: "test" });
+    expect(started.ok).toBe(true);
+    const id = started.ok ? started.value.id : "";
+    // The drill injects its outage at 10 s; then three control replicas die (no quorum).
+    setup.virtual.runFor(11_000_000);
+    expect(setup.faults.active()).toHaveLength(1);
+    for (const placement of setup.control.replicas.placements.slice(0, 3)) {
+      if (setup.virtual.world.isUp(placement.id)) setup.virtual.world.crash(placement.id);
+    }
+    setup.virtual.runFor(defaultLeaseOptions.leaseWindowUs + 2 * defaultLeaseOptions.renewPeriodUs);
+    expect(setup.faults.active()).toHaveLength(0);
+    setup.virtual.runFor(10_000_000);
+    const run = setup.controller.drillRun(id);
+    expect(run?.state).toBe("done");
+    expect(run?.outcome).toBe("INTERRUPTED");
+    expect(run?.reasons.join(" ")).toContain("control lease");
+    setup.close();
+  });
 });
