@@ -47,13 +47,14 @@ export function gatedDrillController(
           switch (admission.kind) {
             case "refused":
             case "in-progress":
+            case "key-reused":
               refusals++;
               if (clock.nowUs() - pressedUs + DRILL_PRESS_RETRY_US > retryUsMax) {
                 done(
                   {
                     ok: false,
                     code: "UNAVAILABLE",
-                    error: `control-quorum: ${admission.kind === "refused" ? admission.error : "still running"}`,
+                    error: `control-quorum: ${admission.kind === "refused" ? admission.error : admission.kind}`,
                   },
                   null,
                 );

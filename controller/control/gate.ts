@@ -20,6 +20,8 @@ export const CONTROL_SHIP_PERIOD_US = 50_000;
 export const controlUnshippedAuditMax = 10_000;
 /** Audit entries per shipped command. */
 export const controlShipAuditEntriesMax = 256;
+/** Answers of calls that ran but could not be recorded, kept to replay to a retry (oldest forgotten first). */
+export const controlUnrecordedMax = 1_024;
 /** Ids of audit entries the control group acknowledged, kept for the drill's RPO check (oldest forgotten first). */
 export const acknowledgedAuditIdsMax = 100_000;
 
@@ -37,6 +39,8 @@ export type Admission =
   | { readonly kind: "go"; readonly key: string; readonly via: string }
   | { readonly kind: "replay"; readonly key: string; readonly via: string; readonly response: ControlResponse }
   | { readonly kind: "in-progress"; readonly key: string; readonly via: string }
+  /** The key was first used for another call (`call`: its method and path): nothing run, nothing replayed. */
+  | { readonly kind: "key-reused"; readonly key: string; readonly via: string; readonly call: string }
   | { readonly kind: "refused"; readonly error: string; readonly via: string | null };
 
 export type Completion = { readonly ok: true } | { readonly ok: false; readonly error: string };
@@ -51,6 +55,10 @@ export interface ControlGateDependencies {
 export class ControlGate {
   private unshipped: AuditEntry[] = [];
   private readonly acknowledged: number[] = [];
+  /** Keys admitted here and not completed yet: a duplicate begin for one of them is a call still running. */
+  private readonly running = new Set<string>();
+  /** Keys that ran here but whose end could not be committed: their answer, replayed (and recorded again) on a retry. */
+  private readonly unrecorded = new Map<string, ControlResponse>();
   private committedRoutingVersion = 0;
   private shipping = false;
   private timer: TimerHandle | null = null;
@@ -101,12 +109,32 @@ export class ControlGate {
       }
       if (!outcome.result.duplicate) {
         this.committed.begin++;
+        this.running.add(key);
         callback({ kind: "go", key, via });
+        return;
+      }
+      const call = outcome.result.call;
+      if (call !== null && call !== `${api.method} ${api.path}`) {
+        callback({ kind: "key-reused", key, via, call });
         return;
       }
       const response = outcome.result.response;
       if (response === null) {
-        callback({ kind: "in-progress", key, via });
+        const answered = this.unrecorded.get(key);
+        if (answered !== undefined) {
+          this.committed.replayed++;
+          this.complete({ key, via }, answered, () => {});
+          callback({ kind: "replay", key, via, response: answered });
+          return;
+        }
+        if (this.running.has(key)) {
+          callback({ kind: "in-progress", key, via });
+          return;
+        }
+        // Admitted by an earlier attempt whose answer never came back (it committed after that
+        // caller gave up): nothing ran for it, so this attempt runs it, once.
+        this.running.add(key);
+        callback({ kind: "go", key, via });
         return;
       }
       this.committed.replayed++;
@@ -126,10 +154,14 @@ export class ControlGate {
       { kind: "end", requestId: `${admission.key}:end`, of: admission.key, response, audit, routing },
       admission.via,
       (outcome) => {
+        this.running.delete(admission.key);
         if (!outcome.ok) {
+          this.unrecorded.set(admission.key, response);
+          if (this.unrecorded.size > controlUnrecordedMax) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
           callback({ ok: false, error: `the control plane lost its quorum before the answer was recorded: ${outcome.error}` });
           return;
         }
+        this.unrecorded.delete(admission.key);
         this.committed.end++;
         this.shipped(audit, routing.version);
         callback({ ok: true });

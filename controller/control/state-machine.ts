@@ -88,10 +88,14 @@ export interface ControlApplyResult {
   readonly duplicate: boolean;
   /** begin, duplicate: the recorded answer of the earlier request (null: it has not ended yet). */
   readonly response: ControlResponse | null;
+  /** begin, duplicate: the method and path the id was first admitted for (a reused key names another call). */
+  readonly call: string | null;
 }
 
 interface RequestRecord {
   readonly index: number;
+  /** "METHOD /path" of a begin; null for other commands. */
+  readonly call: string | null;
   response: ControlResponse | null;
 }
 
@@ -101,7 +105,7 @@ export interface ControlSnapshot {
   readonly audit: readonly AuditEntry[];
   readonly faults: readonly ControlFault[];
   readonly drills: readonly ControlDrillRun[];
-  readonly requests: readonly (readonly [string, number, ControlResponse | null])[];
+  readonly requests: readonly (readonly [string, number, string | null, ControlResponse | null])[];
 }
 
 export function isControlCommand(value: unknown): value is ControlCommand {
@@ -137,10 +141,10 @@ export class ControlStateMachine implements StateMachine {
     this.appliedIndex = entry.index;
     const command = entry.data;
     // Raft's own entries (a leader's no-op) carry no command.
-    if (!isControlCommand(command)) return { index: entry.index, duplicate: false, response: null };
+    if (!isControlCommand(command)) return { index: entry.index, duplicate: false, response: null, call: null };
     const seen = this.requests.get(command.requestId);
-    if (seen !== undefined) return { index: entry.index, duplicate: true, response: seen.response };
-    this.remember(command.requestId, entry.index);
+    if (seen !== undefined) return { index: entry.index, duplicate: true, response: seen.response, call: seen.call };
+    this.remember(command.requestId, entry.index, command.kind === "begin" ? `${command.api.method} ${command.api.path}` : null);
     switch (command.kind) {
       case "barrier":
       case "begin":
@@ -171,7 +175,7 @@ export class ControlStateMachine implements StateMachine {
       default:
         assertNever(command);
     }
-    return { index: entry.index, duplicate: false, response: null };
+    return { index: entry.index, duplicate: false, response: null, call: null };
   }
 
   requestIdOf(data: unknown): string | null {
@@ -214,7 +218,7 @@ export class ControlStateMachine implements StateMachine {
       audit: [...this.auditEntries],
       faults: this.faults(),
       drills: this.drills(),
-      requests: [...this.requests].map(([id, record]) => [id, record.index, record.response] as const),
+      requests: [...this.requests].map(([id, record]) => [id, record.index, record.call, record.response] as const),
     };
   }
 
@@ -230,11 +234,11 @@ export class ControlStateMachine implements StateMachine {
     this.drillRuns.clear();
     for (const run of state.drills) this.drillRuns.set(run.id, run);
     this.requests.clear();
-    for (const [id, index, response] of state.requests) this.requests.set(id, { index, response });
+    for (const [id, index, call, response] of state.requests) this.requests.set(id, { index, call, response });
   }
 
-  private remember(requestId: string, index: number): void {
-    this.requests.set(requestId, { index, response: null });
+  private remember(requestId: string, index: number, call: string | null): void {
+    this.requests.set(requestId, { index, call, response: null });
     if (this.requests.size > controlRequestsRememberedMax) this.requests.delete(this.requests.keys().next().value as string);
   }
 

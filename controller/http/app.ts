@@ -172,6 +172,12 @@ function controlPlaneEdge(control: ApiControl) {
           case "refused":
             response.status(503).json({ error: admission.error, rule: "control-quorum" });
             return;
+          case "key-reused":
+            response.status(409).json({
+              error: `Idempotency-Key ${key ?? ""} was first used for ${admission.call}; use a new key for another call`,
+              rule: "idempotency-key-reused",
+            });
+            return;
           case "in-progress":
             response.status(409).json({ error: `request ${key ?? admission.key} is still running`, rule: "request-in-progress" });
             return;
