@@ -165,7 +165,8 @@ const CONTROL_PLANE_REFRESH_MS = 1000;
 async function refreshControlPlane() {
   try {
     const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
-    drawControlPlane(response.ok ? await response.json() : null, response.headers.get("X-LDC-Served-By"));
+    const status = response.ok ? await response.json() : null;
+    drawControlPlane(status?.enabled === false ? null : status, response.headers.get("X-LDC-Served-By"));
   } catch (error) {
     console.warn("GET /api/v1/control-plane failed", error);
   }

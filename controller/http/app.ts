@@ -290,8 +290,9 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
   app.get("/api/v1/control-plane", (_request, response) => {
-    if (options.control === undefined) response.status(404).json({ error: "this runtime runs no control group (the controller alone)" });
-    else response.json(options.control.plane.status());
+    // Without a control group (the live runtime): 200 all the same, so a page polling it sees no error.
+    if (options.control === undefined) response.json({ enabled: false, leader: null, term: 0, replicas: [], quorum: null });
+    else response.json({ enabled: true, ...options.control.plane.status() });
   });
   app.get("/api/v1/audit", (request, response) => {
     const query = parse(auditQuerySchema, request.query, response);

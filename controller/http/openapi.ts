@@ -138,7 +138,7 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: "get",
     path: "/api/v1/control-plane",
-    summary: "The control group: leader, term, replicas with match indexes, quorum, region endpoints (404 without one)",
+    summary: "The control group: leader, term, replicas with match indexes, quorum, region endpoints (enabled false without one)",
     ok: 200,
   },
   { method: "get", path: "/api/v1/halt", summary: "The kill switch's state", ok: 200 },
