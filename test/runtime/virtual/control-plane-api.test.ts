@@ -27,7 +27,8 @@ describe("API through the control plane", () => {
     const harness_ = await harness(11);
     const answer = await harness_.request("GET", "/api/v1/control-plane");
     expect(answer.status).toBe(200);
-    const status = answer.body as ControlPlaneStatus;
+    const status = answer.body as ControlPlaneStatus & { enabled: boolean };
+    expect(status.enabled).toBe(true);
     expect(status.quorum).toBe(true);
     expect(status.replicas).toHaveLength(5);
     expect(status.replicas.filter((replica) => replica.state === "leader").map((replica) => replica.id)).toEqual([status.leader]);
