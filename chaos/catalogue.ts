@@ -29,7 +29,7 @@ export const FAULT_TYPES = [
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
-export const SELECTS = ["one", "minority", "majority", "leader", "followers", "all", "percent"] as const;
+export const SELECTS = ["one", "minority", "majority", "leader", "followers", "all", "percent", "control-leader"] as const;
 export type Select = (typeof SELECTS)[number];
 
 export const PARTITION_SHAPES = ["isolate", "region-vs-rest", "datacenter", "region-pair", "majorities-ring", "halves", "one-way"] as const;

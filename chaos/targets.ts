@@ -27,6 +27,8 @@ export interface TargetUniverse {
   readonly regions: readonly string[];
   readonly datacenters: readonly string[];
   readonly cells: readonly CellEntry[];
+  /** The control group's leader host (select: control-leader), when the world runs a control plane. */
+  readonly controlLeader?: string | null;
 }
 
 export interface ResolvedTarget {
@@ -48,6 +50,7 @@ export function universeOf(cluster: Cluster): TargetUniverse {
     regions: cluster.topology.regions.map((region) => region.name),
     datacenters: cluster.topology.regions.flatMap((region) => region.datacenters),
     cells,
+    ...(cluster.controlPlane === undefined ? {} : { controlLeader: cluster.controlPlane.leader() }),
   };
 }
 
@@ -116,7 +119,17 @@ function mostLeaders(candidates: readonly string[], counts: ReadonlyMap<string, 
   return best;
 }
 
+/** The host leading the control group (select: control-leader); NO_LEADER when it has none, NO_SUCH_TARGET without a control plane. */
+function controlLeaderHost(universe: TargetUniverse, prefix: string): HostEntry {
+  if (universe.controlLeader === undefined)
+    throw new ChaosError("NO_SUCH_TARGET", joinField(prefix, "select"), `"control-leader" needs a world with a control plane (ldc start)`);
+  const host = universe.hosts.find((entry) => entry.id === universe.controlLeader);
+  if (host === undefined) throw new ChaosError("NO_LEADER", joinField(prefix, "select"), "the control group has no leader right now");
+  return host;
+}
+
 function resolveHosts(selector: TargetSelector, universe: TargetUniverse, random: Random, prefix: string): string[] {
+  if (selector.select === "control-leader") return [controlLeaderHost(universe, prefix).id];
   // Region clients (hosts of no cell) are hit by outages of their datacenter, or when named.
   const scope = universe.hosts.filter(
     (host) => inScope(selector, host) && (host.cell !== undefined || selector.hosts?.includes(host.id) === true),
@@ -203,6 +216,7 @@ export function resolveTarget(
       let datacenters: string[];
       if (selector.select === "all") datacenters = scope;
       else if (selector.select === "one") datacenters = [random.pick(scope)];
+      else if (selector.select === "control-leader") datacenters = [controlLeaderHost(universe, prefix).datacenter];
       else if (selector.select === "leader")
         datacenters = [
           mostLeaders(
@@ -227,6 +241,7 @@ export function resolveTarget(
       let regions: string[];
       if (selector.select === "all") regions = scope;
       else if (selector.select === "one") regions = [random.pick(scope)];
+      else if (selector.select === "control-leader") regions = [controlLeaderHost(universe, prefix).region];
       else if (selector.select === "leader")
         regions = [
           mostLeaders(

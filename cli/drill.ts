@@ -47,6 +47,13 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
     // Real processes, files and TCP through Toxiproxy: runtime/live (issue 8).
     const seed = parseSeed(flags.seed);
     const { drill, source } = loadDrill(nameOrFile, flags.config);
+    const { drillNeedsController } = await import("../runtime/virtual/control-drill.js");
+    if (drillNeedsController(drill))
+      throw badInput(
+        "--runtime",
+        "virtual for a drill with evacuate/restore steps or a control-leader target (the live runtime has no control plane: docs/live.md)",
+        "live",
+      );
     const { runLiveDrillCommand } = await import("./drill-live.js");
     const extra = `${flags.timeScale !== undefined ? ` --time-scale ${flags.timeScale}` : ""}${flags.cells !== undefined ? ` --cells ${flags.cells}` : ""}`;
     await runLiveDrillCommand(
@@ -61,7 +68,9 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
   const seed = parseSeed(flags.seed);
   const { drill, source } = loadDrill(nameOrFile, flags.config);
   const config = withCrossCellRatio(loadConfigOrExit(flags.config), flags.crossCellRatio);
-  const { runDrill } = await import("../runtime/virtual/drill.js");
+  const { drillNeedsController, runControllerDrill } = await import("../runtime/virtual/control-drill.js");
+  // A drill that presses the controller's buttons (or aims at the control leader) runs in a controller world.
+  const runDrill = drillNeedsController(drill) ? runControllerDrill : (await import("../runtime/virtual/drill.js")).runDrill;
   const startedMs = performance.now();
   const { OnlineConsistency, defaultConsistencyOptions } = await import("../controller/consistency.js");
   const line = progressLine();

@@ -15,6 +15,7 @@ import { badInput, CliError, parseSeed } from "./errors.js";
 import { browserUrl, startBanner } from "./start-banner.js";
 import type { Controller } from "../controller/controller.js";
 import type { ControllerSetup } from "../runtime/virtual/controller-setup.js";
+import { apiControlOf } from "../runtime/virtual/control-api.js";
 import type { LiveControllerSetup } from "../runtime/live/controller-setup.js";
 import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, withCrossCellRatio } from "./cross-cell-flag.js";
 
@@ -113,7 +114,11 @@ async function start(flags: StartFlags): Promise<void> {
   }
   const controller = (live?.controller ?? setup?.controller) as Controller;
   let pacer: Pacer | null = null;
-  const app = createApp(controller, { token: token.token, health: () => processHealth(pacer, speed) });
+  const app = createApp(controller, {
+    token: token.token,
+    health: () => processHealth(pacer, speed),
+    ...(setup === null ? {} : { control: apiControlOf(setup) }),
+  });
   const server = http.createServer(app);
   const wss = attachEvents(server, controller);
   await new Promise<void>((resolve, reject) => {

@@ -161,10 +161,18 @@ export interface ElasticPort {
   moveStatus(cell: string, moveId: string): string | null;
 }
 
+/** What chaos needs of a world's control group, when it runs one (target selection: select control-leader). */
+export interface ControlPlaneView {
+  /** The host id of the control group's leader, null when it has none. */
+  leader(): string | null;
+}
+
 export interface Cluster {
   readonly runtime: RuntimeKind;
   /** Absent: this runtime cannot add cells or move shards (the live runtime). */
   readonly elastic?: ElasticPort;
+  /** The control group inside this world, if the controller runs one (docs/architecture.md "The control plane"). */
+  readonly controlPlane?: ControlPlaneView;
   readonly seed: number;
   readonly clock: Clock;
   readonly random: Random;

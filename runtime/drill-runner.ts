@@ -75,6 +75,12 @@ export interface RunDrillOnOptions {
    * Without it that condition cannot trip.
    */
   readonly onlineLostCount?: (runtime: Runtime) => OnlineLostCount;
+  /** The world's FaultManager when something else (a controller) watches it too; default a fresh one. */
+  readonly faults?: FaultManager;
+  /** Starts the users (default runtime.startWorkload(): straight to the cells; a controller's world sends them through its gateways). */
+  readonly startWorkload?: () => void;
+  /** After the warm-up and the users' start, before the timeline (a controller world's pre-fault API calls). */
+  readonly beforeTimeline?: () => Promise<void>;
 }
 
 export interface OnlineLostCount {
@@ -256,7 +262,7 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
   if (timings.leadersRequired && runtime.cluster.cells().some((cell) => cell.leader === null))
     throw new Error("not every cell elected a leader during the warm-up");
   if (timings.settleUs > 0) await runtime.runUntil(runtime.nowUs() + timings.settleUs);
-  const faults = new FaultManager(runtime.cluster);
+  const faults = options.faults ?? new FaultManager(runtime.cluster);
   const online = drill.stop !== null && drill.stop.lostAckedTransfersMax !== null ? (options.onlineLostCount?.(runtime) ?? null) : null;
   const execution = new DrillExecution(
     drill,
@@ -268,7 +274,9 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
     stopWatchOf(runtime, online === null ? undefined : () => online.lostAckedTransfers()),
   );
   execution.elasticController = options.elastic?.(runtime, (field, ok, detail) => execution.noteAction(field, ok, detail)) ?? null;
-  runtime.startWorkload();
+  if (options.startWorkload === undefined) runtime.startWorkload();
+  else options.startWorkload();
+  await options.beforeTimeline?.();
   online?.start();
   execution.start(() => {});
   await runTimeline(runtime, execution.startUs, drill.durationUs, options, execution, drill.stop !== null);

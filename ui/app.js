@@ -26,8 +26,8 @@ import { drawActions } from "./views/actions.js";
 import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
-import { drawClock, drawHeader } from "./views/header.js";
 import { drawCrossCell } from "./views/cross-cell.js";
+import { drawClock, drawControlPlane, drawHeader } from "./views/header.js";
 import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
@@ -174,6 +174,20 @@ setInterval(
     }),
   READINESS_REFRESH_MS,
 );
+
+// The control group's leader and quorum, and the endpoint that served us (its own header).
+const CONTROL_PLANE_REFRESH_MS = 1000;
+async function refreshControlPlane() {
+  try {
+    const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
+    const status = response.ok ? await response.json() : null;
+    drawControlPlane(status?.enabled === false ? null : status, response.headers.get("X-LDC-Served-By"));
+  } catch (error) {
+    console.warn("GET /api/v1/control-plane failed", error);
+  }
+}
+void refreshControlPlane();
+setInterval(() => void refreshControlPlane(), CONTROL_PLANE_REFRESH_MS);
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {

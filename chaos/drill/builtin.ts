@@ -173,6 +173,22 @@ expect:
   lostAckedTransfersMax: 0
   checkers: [linearizable, bank, durability, replica-agreement, invariants, global-conservation]
 `,
+  "control-plane-region-outage": `
+name: control-plane-region-outage
+description: The region holding the control plane's leader loses power for 30 s; 1 s later the failover button (evacuate that region) is pressed through the API and must commit; nothing acknowledged is lost, money or audit.
+duration: 60s
+workload: {profile: steady, opsPerSecond: 200}
+steps:
+  - at: 10s
+    name: outage
+    inject: {type: region-outage, select: control-leader, duration: 30s}
+  - at: 11s
+    evacuate: {region: "@outage"}
+expect:
+  rtoMsMax: 1500
+  lostAckedTransfersMax: 0
+  checkers: [linearizable, bank, durability, replica-agreement, invariants]
+`,
 };
 
 export function builtinDrillNames(): string[] {

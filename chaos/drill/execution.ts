@@ -44,6 +44,8 @@ export class DrillExecution {
   private stopMonitor: StopMonitor | null = null;
   private readonly timers: TimerHandle[] = [];
   private readonly byStepName = new Map<string, string>();
+  /** Per injected fault id, the hosts its target resolved to (an action may name "@step": the regions they are in). */
+  private readonly hostsByFault = new Map<string, readonly string[]>();
   private readonly openWindows = new Map<string, FaultWindow>();
   private nemesis: NemesisHandle | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -159,6 +161,7 @@ export class DrillExecution {
       return;
     }
     if (event.kind === "injected") {
+      this.hostsByFault.set(event.fault.id, event.hosts);
       const window: FaultWindow = {
         id: event.fault.id,
         kind: event.fault.type,
@@ -277,11 +280,28 @@ export class DrillExecution {
   /** Set when the run has no controller but its runtime can add cells and move shards. */
   elasticController: DrillController | null = null;
 
-  private act(step: DrillStep, action: DrillAction): void {
-    if (action.kind === "add-cell" || action.kind === "move-shards") {
-      this.elastic(step, action);
+  /** An action's target: a name as written, or "@step": the region the named inject step hit (the first, in world order). */
+  private targetOf(target: string): string | null {
+    if (!target.startsWith("@")) return target;
+    const id = this.byStepName.get(target.slice(1));
+    const hosts = new Set(id === undefined ? [] : (this.hostsByFault.get(id) ?? []));
+    const regions = this.cluster.topology.regions
+      .map((region) => region.name)
+      .filter((region) => this.cluster.faults.hosts().some((host) => host.region === region && hosts.has(host.id)));
+    return regions[0] ?? null;
+  }
+
+  private act(step: DrillStep, written: DrillAction): void {
+    if (written.kind === "add-cell" || written.kind === "move-shards") {
+      this.elastic(step, written);
       return;
     }
+    const target = this.targetOf(written.target);
+    if (target === null) {
+      this.record(step, false, `${written.kind} ${written.target}: that step injected nothing, so there is no region to act on`);
+      return;
+    }
+    const action: DrillAction = { ...written, target };
     if (this.controller !== null) {
       const request: ActionRequest = {
         kind: action.kind,

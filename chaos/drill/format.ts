@@ -416,7 +416,15 @@ function actionStep(kind: Exclude<(typeof STEP_KINDS)[number], "wait">, step: Ra
     case "evacuate":
     case "restore": {
       const region = (step[kind] as { region: string }).region;
-      checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
+      // "@outage": the region(s) the earlier inject step named "outage" hit, known only when it ran.
+      if (region.startsWith("@")) {
+        if (!injectNames.has(region.slice(1)))
+          throw new ChaosError(
+            "INVALID_DRILL",
+            `${at}.${kind}.region`,
+            `expected a region or @ and the name of an earlier inject step (${[...injectNames].join(", ") || "none yet"}), got "${region}"`,
+          );
+      } else checkName(`${at}.${kind}.region`, "region", region, universe?.regions);
       return { kind: "action", atUs, action: { kind, target: region }, field: `${at}.${kind}` };
     }
     case "add-cell":

@@ -92,6 +92,37 @@ export interface DrillResult {
   readonly abortReason: string | null;
   /** The rehearsal's prediction for this run, if one was made just before it (null: none). */
   readonly prediction: DrillPrediction | null;
+  /** A drill run in a world with a control plane: its leader, the buttons pressed through it, the audit RPO. */
+  readonly controlPlane?: ControlPlaneDrillFigures;
+}
+
+/** What a drill measured of the control plane (runtime/virtual/control-drill.ts). */
+export interface ControlPlaneDrillFigures {
+  readonly leaderBefore: string | null;
+  readonly leaderRegionBefore: string | null;
+  readonly termBefore: number;
+  readonly leaderAfter: string | null;
+  readonly termAfter: number;
+  readonly quorumAfter: boolean;
+  /** Every button the drill pressed through the control plane; ms from the drill's start. */
+  readonly actions: readonly {
+    readonly kind: string;
+    readonly target: string;
+    readonly requestId: string;
+    readonly pressedMs: number;
+    /** Presses refused with 503 control-quorum before one was admitted. */
+    readonly refusals: number;
+    /** When the action's end was committed (null: never). */
+    readonly committedMs: number | null;
+    readonly ok: boolean;
+  }[];
+  /** From the first fault's start to the evacuation's commit (null: none committed). */
+  readonly evacuationCommittedMsAfterFault: number | null;
+  /** The routing version the control group holds at the end. */
+  readonly routingVersionCommitted: number | null;
+  /** Audit entries the control group acknowledged during the run, and those of them missing from it at the end (RPO: must be none). */
+  readonly auditAcknowledged: number;
+  readonly auditLost: readonly number[];
 }
 
 const toMs = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000);

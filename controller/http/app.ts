@@ -9,6 +9,8 @@ import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
 import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../domain/records.js";
 import { zodFailure } from "../validation.js";
+import type { ControlGate } from "../control/gate.js";
+import type { ControlPlane } from "../control/plane.js";
 import { openApiDocument } from "./openapi.js";
 import { runProgressHtml } from "./run-progress.js";
 import {
@@ -26,12 +28,28 @@ import {
 
 export const bodyBytesMax = 64 * 1024;
 
+/** Routes that change nothing in the world although they are POSTs: not passed through the control group. */
+const UNGATED_MUTATIONS = new Set(["/v1/rehearsals"]);
+
 export interface AppOptions {
   readonly token: string;
   /** Serve the web page (off in API-only tests). */
   readonly ui?: boolean;
   /** Extra /healthz fields from the process (ldc start: the pacer's lag and memory). */
   readonly health?: () => Readonly<Record<string, number>>;
+  /**
+   * The control group (docs/architecture.md "The control plane"): every mutating call is admitted
+   * and recorded through it, GET /api/v1/control-plane reports it. Absent: the controller alone.
+   */
+  readonly control?: ApiControl;
+}
+
+/** What the HTTP edge needs of the control plane. */
+export interface ApiControl {
+  readonly gate: Pick<ControlGate, "admit" | "complete">;
+  readonly plane: Pick<ControlPlane, "status" | "endpoint">;
+  readonly regions: readonly string[];
+  routingVersion(): number;
 }
 
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
@@ -88,6 +106,122 @@ function sendAction(response: Response, kind: ActionKind, outcome: ActionOutcome
   else response.json({ ...base, moved: outcome.moved.map((entry) => entry.cell), leaders: outcome.moved });
 }
 
+/** The control group's gauges (docs/operator.md "Metrics and Grafana"), in Prometheus text. */
+function controlMetricsText(control: ApiControl): string {
+  const status = control.plane.status();
+  const up = status.replicas.filter((replica) => replica.state !== "down").length;
+  const lines = [
+    "# HELP ldc_control_quorum 1 while the control group has a leader in contact with a majority",
+    "# TYPE ldc_control_quorum gauge",
+    `ldc_control_quorum ${status.quorum ? 1 : 0}`,
+    "# HELP ldc_control_term The control group's highest Raft term",
+    "# TYPE ldc_control_term gauge",
+    `ldc_control_term ${status.term}`,
+    "# HELP ldc_control_replicas_up Control replicas whose process runs",
+    "# TYPE ldc_control_replicas_up gauge",
+    `ldc_control_replicas_up ${up}`,
+    "# HELP ldc_control_leader_region 1 for the region holding the control leader",
+    "# TYPE ldc_control_leader_region gauge",
+    ...control.regions.map((region) => `ldc_control_leader_region{region="${region}"} ${status.leaderRegion === region ? 1 : 0}`),
+  ];
+  return `${lines.join("\n")}\n\n`;
+}
+
+/** The region endpoint a caller chose: `X-LDC-Region`, else `?via=`; null: the first that answers. */
+function viaOf(request: Request): string | null {
+  const header = request.get("x-ldc-region");
+  if (header !== undefined && header !== "") return header;
+  const query = request.query.via;
+  return typeof query === "string" && query !== "" ? query : null;
+}
+
+/**
+ * Reads are served at the chosen region's endpoint with their routing version; mutating calls are
+ * admitted through the control group (503 control-quorum without a quorum, nothing run), run, and
+ * answered only once their end (answer, audit, routing) is committed. A retry carrying the same
+ * Idempotency-Key gets the recorded answer, never a second application.
+ */
+function controlPlaneEdge(control: ApiControl) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    const via = viaOf(request);
+    if (via !== null && !control.regions.includes(via)) {
+      response.status(400).json({ error: `via: no region ${via}; expected one of ${control.regions.join(", ")}`, field: "via" });
+      return;
+    }
+    const read = request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS";
+    if (read || UNGATED_MUTATIONS.has(request.path)) {
+      const endpoint = control.plane.endpoint(via);
+      if (!endpoint.ok) {
+        response.status(503).json({ error: endpoint.error, rule: "control-endpoint" });
+        return;
+      }
+      response.set("X-LDC-Served-By", endpoint.endpoint.region);
+      response.set("X-LDC-Routing-Version", String(control.routingVersion()));
+      next();
+      return;
+    }
+    const key = request.get("idempotency-key") ?? null;
+    if (key !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(key)) {
+      response.status(400).json({ error: "Idempotency-Key: expected 1 to 128 letters, digits, . _ : -", field: "Idempotency-Key" });
+      return;
+    }
+    control.gate.admit(
+      { key, via, method: request.method, path: `/api${request.path}`, actor: `api:${request.ip ?? "unknown"}` },
+      (admission) => {
+        if (admission.via !== null) response.set("X-LDC-Served-By", admission.via);
+        switch (admission.kind) {
+          case "refused":
+            response.status(503).json({ error: admission.error, rule: "control-quorum" });
+            return;
+          case "key-reused":
+            response.status(409).json({
+              error: `Idempotency-Key ${key ?? ""} was first used for ${admission.call}; use a new key for another call`,
+              rule: "idempotency-key-reused",
+            });
+            return;
+          case "in-progress":
+            response.status(409).json({ error: `request ${key ?? admission.key} is still running`, rule: "request-in-progress" });
+            return;
+          case "replay": {
+            response.set("X-LDC-Replayed", "true").status(admission.response.status);
+            if (admission.response.body === null) response.end();
+            else response.json(admission.response.body);
+            return;
+          }
+          case "go":
+            holdUntilRecorded(control, admission, response);
+            next();
+            return;
+        }
+      },
+    );
+  };
+}
+
+/** The handler's answer goes out only once the control group committed it (with the audit it wrote). */
+function holdUntilRecorded(control: ApiControl, admission: { readonly key: string; readonly via: string }, response: Response): void {
+  const json = response.json.bind(response);
+  const end = response.end.bind(response) as (...args: unknown[]) => Response;
+  let held = false;
+  const hold = (body: unknown, release: () => void): void => {
+    held = true;
+    control.gate.complete(admission, { status: response.statusCode, body }, (completion) => {
+      if (completion.ok) release();
+      else response.status(503).json({ error: completion.error, rule: "control-quorum", applied: true });
+    });
+  };
+  response.json = (body: unknown) => {
+    if (held) return json(body);
+    hold(body, () => json(body));
+    return response;
+  };
+  response.end = ((...args: unknown[]) => {
+    if (held) return end(...args);
+    hold(null, () => end(...args));
+    return response;
+  }) as Response["end"];
+}
+
 export function createApp(controller: ControllerApi, options: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -102,6 +236,7 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     next();
   });
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
+  if (options.control !== undefined) app.use("/api", controlPlaneEdge(options.control));
 
   app.get("/healthz", (_request, response) => void response.json({ ok: true, ...options.health?.() }));
   // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) beside the controller's own.
@@ -109,7 +244,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   collectDefaultMetrics({ register: processMetrics });
   app.get("/metrics", (_request, response, next) => {
     Promise.all([controller.metricsText(), processMetrics.metrics()]).then(
-      ([own, process]) => response.type("text/plain; version=0.0.4").send(`${own}\n${process}`),
+      ([own, process]) =>
+        response
+          .type("text/plain; version=0.0.4")
+          .send(`${own}\n${options.control === undefined ? "" : controlMetricsText(options.control)}${process}`),
       next,
     );
   });
@@ -152,6 +290,11 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
       });
   });
   app.get("/api/v1/schedules", (_request, response) => void response.json({ schedules: controller.schedules() }));
+  app.get("/api/v1/control-plane", (_request, response) => {
+    // Without a control group (the live runtime): 200 all the same, so a page polling it sees no error.
+    if (options.control === undefined) response.json({ enabled: false, leader: null, term: 0, replicas: [], quorum: null });
+    else response.json({ enabled: true, ...options.control.plane.status() });
+  });
   app.get("/api/v1/audit", (request, response) => {
     const query = parse(auditQuerySchema, request.query, response);
     if (query !== undefined) response.json({ entries: controller.audit(query) });

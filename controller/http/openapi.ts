@@ -156,6 +156,12 @@ export const ROUTES: readonly RouteDoc[] = [
     ok: 200,
   },
   { method: "get", path: "/api/v1/shards/moves", summary: "Shard moves, newest first, with duration, fence window and steps", ok: 200 },
+  {
+    method: "get",
+    path: "/api/v1/control-plane",
+    summary: "The control group: leader, term, replicas with match indexes, quorum, region endpoints (enabled false without one)",
+    ok: 200,
+  },
   { method: "get", path: "/api/v1/halt", summary: "The kill switch's state", ok: 200 },
   {
     method: "post",

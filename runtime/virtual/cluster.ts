@@ -3,7 +3,7 @@
 // leader's node by a method call.
 
 import type { Placement } from "../../cells/placement.js";
-import { topologyInfo, type ElasticPort, type TopologyInfo } from "../../domain/cluster.js";
+import { topologyInfo, type ControlPlaneView, type ElasticPort, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
@@ -30,6 +30,8 @@ export class VirtualCluster extends ClusterCore {
   readonly random: Random;
   /** Set by the runtime once it is built (it adds cells and carries move steps). */
   elastic?: ElasticPort;
+  /** Set by the controller setup once the control group runs in this world. */
+  controlPlane: ControlPlaneView | undefined = undefined;
 
   constructor(
     private readonly virtual: VirtualClusterHost,

@@ -11,6 +11,11 @@ import type { ControllerStore } from "../../controller/store/store.js";
 import type { MemoryStore } from "../../controller/store/memory-store.js";
 import type { AdmissionOptions } from "../../controller/admission.js";
 import type { VirtualRuntime } from "./runtime.js";
+import type { WorkloadOptions } from "../../sim/workload/workload.js";
+import type { ControlPlane } from "../../controller/control/plane.js";
+import type { ControlGate } from "../../controller/control/gate.js";
+import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
+import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -32,6 +37,12 @@ export interface SetupOptions {
   /** Each gateway's limit over all cells (ops/s); absent: the per-cell admission budgets only. */
   readonly gatewayOpsPerSecondMax?: number;
   readonly opsPerSecond?: number;
+  /** Workload settings on top of the config's (a drill's profile; no deposits, so each cell's money is constant). */
+  readonly workload?: Partial<WorkloadOptions>;
+  /** The control group's placement and commit timeout (default: 2 + 2 + 1 replicas over the first three regions). */
+  readonly controlPlane?: ControlPlaneOptions;
+  /** Dead-man fault leases held by the control group (default controller/control/leases.ts defaultLeaseOptions). */
+  readonly leases?: LeaseOptions;
   /** Simulated time to let the cells elect their first leaders before serving. */
   readonly warmupUs?: number;
   /** Smaller bounds make a test reach them in seconds of simulated time. */
@@ -56,5 +67,12 @@ export interface ControllerSetup {
   readonly consistency: OnlineConsistency;
   /** The sink the workload uses: a user enters at the gateway of their cell's routed region. */
   readonly sink: RequestSink;
+  /** The control group: its plane (endpoints, status), the gate every mutating call passes, its replica processes. */
+  readonly control: {
+    readonly plane: ControlPlane;
+    readonly gate: ControlGate;
+    readonly replicas: VirtualControlPlane;
+    readonly leases: FaultLeaseKeeper;
+  };
   close(): void;
 }

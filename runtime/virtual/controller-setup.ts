@@ -17,6 +17,12 @@ import { PredictionLedger, rehearse } from "./rehearsal.js";
 import type { ControllerSetup, RunningWorldBounds, SetupOptions } from "./controller-setup-types.js";
 export type { ControllerSetup, RunningWorldBounds, SetupOptions };
 import type { AdmissionOptions } from "../../controller/admission.js";
+import { spawnControlPlane } from "./control-plane.js";
+import { ControlGate } from "../../controller/control/gate.js";
+import { controlRoutingOf } from "../../controller/control/routing.js";
+import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
+import { gatedDrillController } from "../../controller/control/drill-controller.js";
+import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -86,8 +92,14 @@ export function setupController(options: SetupOptions): ControllerSetup {
     appliedEventsMax: bounds.appliedEventsMax,
     ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
     config: { ...config, raft: { ...config.raft, snapshotEntries: bounds.raftSnapshotEntries } },
-    ...(options.opsPerSecond ? { workload: { opsPerSecond: options.opsPerSecond } } : {}),
+    ...(options.opsPerSecond || options.workload
+      ? { workload: { ...options.workload, ...(options.opsPerSecond ? { opsPerSecond: options.opsPerSecond } : {}) } }
+      : {}),
   });
+  // The control group lives in the world (docs/architecture.md "The control plane"): it elects its
+  // leader during the warm-up like the cells.
+  const controlPlane = spawnControlPlane(virtual, options.controlPlane);
+  virtual.cluster.controlPlane = controlPlane.plane;
   // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
   const cluster = virtual.cluster;
@@ -114,6 +126,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const admission = options.admission ?? defaultAdmission;
   const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
   const deferCheckStep = options.deferDrillCheckStep === undefined ? deferAfterIo : options.deferDrillCheckStep;
+  let gateRef: ControlGate | null = null;
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
@@ -167,7 +180,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
       new ChaosDrillService({
         virtual,
         faults,
-        controller,
+        // A drill's buttons go through the control plane's gate, as the API's do.
+        controller: () => {
+          const running = controller();
+          if (running === null || gateRef === null) return running;
+          return gatedDrillController(
+            { gate: gateRef, clock: cluster.clock, act: (request, callback) => running.act(request, callback) },
+            ACTION_TIMEOUT_US,
+          );
+        },
         lostAckedTransfers: () => online.snapshot().lostAckedTransfers,
         // For the drill report's timeline, and its bins aligned on the page's chart periods.
         routingHistory: () => controller()?.routing().history ?? [],
@@ -180,6 +201,20 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: () => online.snapshot(),
   });
   const controller = wiring.controller;
+  gateRef = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
+  const gate = gateRef;
+  controller.subscribe((event) => {
+    if (event.type === "audit") gate.noteAudit(event.entry);
+  });
+  gate.start();
+  const leases = new FaultLeaseKeeper(options.leases ?? defaultLeaseOptions, {
+    clock: cluster.clock,
+    plane: controlPlane.plane,
+    faults: wiring.faults,
+    drillRuns: () => controller.drillRuns(),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+  });
+  leases.start();
   controller.start();
   const built: ControllerSetup = {
     virtual,
@@ -191,7 +226,10 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases },
     close() {
+      leases.stop();
+      gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
       controller.stop();

@@ -39,7 +39,7 @@ export class VirtualFaults implements FaultPort {
 
   constructor(
     private readonly world: World,
-    private readonly placements: readonly HostPlacement[],
+    private placements: readonly HostPlacement[],
     private readonly skews: ClockSkews,
     private readonly onChange: () => void = () => {},
     private readonly onCrash: (host: string) => void = () => {},
@@ -51,6 +51,12 @@ export class VirtualFaults implements FaultPort {
 
   hosts(): readonly HostPlacement[] {
     return this.placements;
+  }
+
+  /** A host added after the world was built (the control plane's replicas and endpoints): region and datacenter faults reach it. */
+  addPlacement(placement: HostPlacement): void {
+    if (this.placements.some((host) => host.id === placement.id)) throw new Error(`${placement.id}: already placed`);
+    this.placements = [...this.placements, placement];
   }
 
   /** Replica hosts: the random partition shapes (halves, majorities ring) range over these only. */

@@ -115,6 +115,7 @@ describe("drill format", () => {
       "double-11-scale-out",
       "random-availability-attacks",
       "cross-cell-region-outage",
+      "control-plane-region-outage",
     ]);
     for (const name of Object.keys(BUILTIN_DRILLS)) {
       const drill = builtinDrill(name, universe);

@@ -447,6 +447,24 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   app.get("/healthz", (_q, s) => {
     s.json({ ok: true });
   });
+  // The control group as ldc start reports it (docs/API.md): the page's header shows it.
+  app.get("/api/v1/control-plane", (_q, s) => {
+    s.set("X-LDC-Served-By", "hangzhou").json({
+      enabled: true,
+      leader: "ctl/hangzhou-1",
+      leaderRegion: "hangzhou",
+      term: 1,
+      commitIndex: 12,
+      replicas: ["hangzhou-1", "hangzhou-2", "shanghai-1", "shanghai-2", "shenzhen-1"].map((id) => ({
+        id: `ctl/${id}`,
+        region: id.split("-")[0],
+        state: id === "hangzhou-1" ? "leader" : "follower",
+        matchIndex: 12,
+      })),
+      quorum: true,
+      endpoints: [],
+    });
+  });
   app.post("/api/v1/regions/:region/restore", (request, response) => {
     if (!authorized(request, response)) return;
     const region = request.params.region as string;

@@ -74,6 +74,9 @@ describe("ui render (fixture controller)", () => {
     const { page } = watched;
     expect(await page.locator('[data-testid="routing-version"]').textContent()).toBe("7");
     expect(await page.locator('[data-testid="consistency"]').getAttribute("data-valid")).toBe("true");
+    // The control group: leader, region, quorum and the endpoint that served the page (its header).
+    await expect.poll(() => page.getByTestId("control-plane").getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("true");
+    expect(await page.getByTestId("control-plane").textContent()).toContain("ctl/hangzhou-1 (hangzhou) · term 1 · 5/5 up · via hangzhou");
     expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
     await expect.poll(() => page.locator("#flow path.band").count(), { timeout: WAIT_MS }).toBe(6);

@@ -28,3 +28,30 @@ export function drawHeader(store) {
 export function drawClock(store) {
   /** @type {HTMLElement} */ (document.getElementById("sim-time")).textContent = formatDuration(simNowMs(store));
 }
+
+/**
+ * The control group (GET /api/v1/control-plane): leader and its region, term, replicas up, quorum,
+ * and which region's endpoint served the page. Without quorum the pill turns into a warning:
+ * mutating calls answer 503 control-quorum until it is back.
+ * @param {{leader: string|null, leaderRegion: string|null, term: number, quorum: boolean,
+ *   replicas: {id: string, region: string, state: string, matchIndex: number|null}[]} | null} status
+ * @param {string | null} servedBy
+ */
+export function drawControlPlane(status, servedBy) {
+  const pill = /** @type {HTMLElement} */ (document.getElementById("control-plane"));
+  if (!pill) return;
+  if (status === null) {
+    pill.dataset.quorum = "unknown";
+    pill.textContent = "control: this runtime has no control group";
+    pill.title = "";
+    return;
+  }
+  const up = status.replicas.filter((replica) => replica.state !== "down").length;
+  pill.dataset.quorum = String(status.quorum);
+  pill.textContent = status.quorum
+    ? `control ✓ ${status.leader ?? "–"} (${status.leaderRegion ?? "–"}) · term ${status.term} · ${up}/${status.replicas.length} up · via ${servedBy ?? "–"}`
+    : `⚠ control plane has NO QUORUM (${up}/${status.replicas.length} up): changes answer 503 · via ${servedBy ?? "–"}`;
+  pill.title = status.replicas
+    .map((replica) => `${replica.id} ${replica.region} ${replica.state} match ${replica.matchIndex ?? "–"}`)
+    .join("\n");
+}

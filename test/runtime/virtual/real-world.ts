@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createApp } from "../../../controller/http/app.js";
 import { setupController, type ControllerSetup, type RunningWorldBounds } from "../../../runtime/virtual/controller-setup.js";
 import { tempDataDirectory, TOKEN } from "../../controller/harness.js";
+import { apiControlOf } from "../../../runtime/virtual/control-api.js";
 
 /** Simulated µs per step while waiting for an answer. */
 const STEP_US = 10_000;
@@ -19,8 +20,8 @@ export interface RealHarness {
     method: string,
     route: string,
     body?: unknown,
-    options?: { token?: string | null; simUsMax?: number },
-  ): Promise<{ status: number; body: unknown }>;
+    options?: { token?: string | null; simUsMax?: number; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
   /** Advances simulated time, yielding to the HTTP server between steps. */
   run(durationUs: number): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +36,8 @@ export async function startRealHarness(options: {
   admissionOpsPerSecond?: number;
   bounds?: Partial<RunningWorldBounds>;
   deferDrillCheckStep?: ((step: () => void) => void) | null;
+  /** Serve the API through the control group (controller/http/app.ts ApiControl), as ldc start does. */
+  control?: boolean;
 }): Promise<RealHarness> {
   const { defaultAdmission } = await import("../../../runtime/virtual/controller-setup.js");
   const setup = setupController({
@@ -60,7 +63,9 @@ export async function startRealHarness(options: {
         }),
   });
   setup.virtual.startWorkload({ sink: setup.sink });
-  const server = http.createServer(createApp(setup.controller, { token: TOKEN, ui: false }));
+  const server = http.createServer(
+    createApp(setup.controller, { token: TOKEN, ui: false, ...(options.control === true ? { control: apiControlOf(setup) } : {}) }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -77,11 +82,11 @@ export async function startRealHarness(options: {
     run,
     async request(method, route, body, requestOptions = {}) {
       const token = requestOptions.token === undefined ? TOKEN : requestOptions.token;
-      const headers: Record<string, string> = { "content-type": "application/json" };
+      const headers: Record<string, string> = { "content-type": "application/json", ...requestOptions.headers };
       if (token !== null) headers.authorization = `Bearer ${token}`;
       let settled = false;
       const pending = fetch(`${url}${route}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-        .then(async (response) => ({ status: response.status, text: await response.text() }))
+        .then(async (response) => ({ status: response.status, text: await response.text(), headers: response.headers }))
         .finally(() => {
           settled = true;
         });
@@ -91,7 +96,7 @@ export async function startRealHarness(options: {
         await yieldToIo();
       }
       const answer = await pending;
-      return { status: answer.status, body: answer.text === "" ? null : (JSON.parse(answer.text) as unknown) };
+      return { status: answer.status, body: answer.text === "" ? null : (JSON.parse(answer.text) as unknown), headers: answer.headers };
     },
     async close() {
       server.closeAllConnections();

@@ -1,0 +1,183 @@
+// The controller's handle on its control group: the region endpoints (one ControlClient each, on
+// a host of the world) through which commands reach the control replicas, and the group's status
+// for GET /api/v1/control-plane. Which endpoint serves a request is the caller's choice (a region
+// named by X-LDC-Region or ?via=), else the first region whose endpoint is up.
+import type { ReplicaStatus } from "../../cells/replica.js";
+import type { Clock } from "../../ground/ports.js";
+import type { ControlClient, ControlOutcome } from "./client.js";
+import type { ControlCommand, ControlStateMachine } from "./state-machine.js";
+
+/** How long a mutating call waits for the control group to commit before answering 503 control-quorum. */
+export const CONTROL_COMMIT_TIMEOUT_US_DEFAULT = 2_000_000;
+
+export interface ControlReplicaPlacement {
+  readonly id: string;
+  readonly region: string;
+  readonly datacenter: string;
+}
+
+/** What the runtime tells the plane about one control replica process (null status: the process is down). */
+export interface ControlReplicaProbe {
+  readonly placement: ControlReplicaPlacement;
+  readonly status: ReplicaStatus | null;
+  readonly stateMachine: ControlStateMachine | null;
+}
+
+export interface ControlEndpoint {
+  readonly region: string;
+  readonly client: ControlClient;
+  /** The endpoint's process is running. */
+  up(): boolean;
+}
+
+export type ControlReplicaState = "leader" | "follower" | "candidate" | "down";
+
+export interface ControlPlaneStatus {
+  readonly leader: string | null;
+  readonly leaderRegion: string | null;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly replicas: readonly {
+    readonly id: string;
+    readonly region: string;
+    readonly state: ControlReplicaState;
+    /** The leader's view of how far this replica's log matches its own (null: no leader, or unknown). */
+    readonly matchIndex: number | null;
+  }[];
+  readonly quorum: boolean;
+  readonly endpoints: readonly { readonly region: string; readonly up: boolean; readonly leaderGuess: string | null }[];
+}
+
+export type EndpointChoice = { readonly ok: true; readonly endpoint: ControlEndpoint } | { readonly ok: false; readonly error: string };
+
+export interface ControlPlaneDependencies {
+  readonly replicas: () => readonly ControlReplicaProbe[];
+  /** The controller's clock: an endpoint that dies mid-command never answers, so the plane answers for it. */
+  readonly clock: Clock;
+}
+
+/** Past the commit timeout, how long the plane waits for an endpoint's own answer before answering NO_QUORUM itself. */
+export const CONTROL_ENDPOINT_GRACE_US = 100_000;
+
+export class ControlPlane {
+  private readonly endpoints = new Map<string, ControlEndpoint>();
+  private sequence = 0;
+
+  constructor(
+    private readonly regions: readonly string[],
+    private readonly dependencies: ControlPlaneDependencies,
+    readonly commitTimeoutUs: number = CONTROL_COMMIT_TIMEOUT_US_DEFAULT,
+  ) {}
+
+  /** A region's endpoint process (re)started with this client. */
+  setEndpoint(endpoint: ControlEndpoint): void {
+    this.endpoints.set(endpoint.region, endpoint);
+  }
+
+  /** A fresh id for a command this controller issues (API requests without their own key, the shipper, leases). */
+  nextRequestId(prefix: string): string {
+    this.sequence++;
+    return `${prefix}-${this.sequence}`;
+  }
+
+  /** `via`: a region named by the caller; null: the first region (in configuration order) whose endpoint is up. */
+  endpoint(via: string | null): EndpointChoice {
+    if (via !== null) {
+      if (!this.regions.includes(via)) return { ok: false, error: `via: no region ${via}; expected one of ${this.regions.join(", ")}` };
+      const endpoint = this.endpoints.get(via);
+      if (endpoint === undefined || !endpoint.up()) return { ok: false, error: `the control endpoint in ${via} is down` };
+      return { ok: true, endpoint };
+    }
+    // The first region that answers: up, and its last command was not left without a quorum;
+    // else the first that is up (it may answer now).
+    const up = this.regions.map((region) => this.endpoints.get(region)).filter((endpoint) => endpoint !== undefined && endpoint.up());
+    const endpoint = up.find((candidate) => candidate?.client.answering === true) ?? up[0];
+    return endpoint === undefined ? { ok: false, error: "no control endpoint is up" } : { ok: true, endpoint };
+  }
+
+  /** Commits one command through the chosen endpoint; NO_QUORUM when the group could not commit it in time. */
+  commit(
+    command: ControlCommand,
+    via: string | null,
+    callback: (outcome: ControlOutcome & { readonly via: string | null }) => void,
+    timeoutUs: number = this.commitTimeoutUs,
+  ): void {
+    const choice = this.endpoint(via);
+    if (!choice.ok) {
+      callback({ ok: false, code: "NO_QUORUM", error: choice.error, via });
+      return;
+    }
+    const region = choice.endpoint.region;
+    const clock = this.dependencies.clock;
+    let answered = false;
+    const watchdog = clock.setTimer(timeoutUs + CONTROL_ENDPOINT_GRACE_US, () => {
+      if (answered) return;
+      answered = true;
+      callback({ ok: false, code: "NO_QUORUM", error: `the control endpoint in ${region} stopped answering`, via: region });
+    });
+    choice.endpoint.client.submit(command, timeoutUs, (outcome) => {
+      if (answered) return;
+      answered = true;
+      clock.cancelTimer(watchdog);
+      callback({ ...outcome, via: region });
+    });
+  }
+
+  status(): ControlPlaneStatus {
+    const probes = this.dependencies.replicas();
+    let leader: ControlReplicaProbe | null = null;
+    for (const probe of probes)
+      if (probe.status?.role === "leader" && (leader === null || (probe.status.term ?? 0) > (leader.status?.term ?? 0))) leader = probe;
+    const progress = leader?.status?.progress ?? null;
+    const term = Math.max(0, ...probes.map((probe) => probe.status?.term ?? 0));
+    const active =
+      leader === null ? 0 : probes.filter((probe) => probe === leader || progress?.[probe.placement.id]?.recentActive === true).length;
+    return {
+      leader: leader?.placement.id ?? null,
+      leaderRegion: leader?.placement.region ?? null,
+      term,
+      commitIndex: leader?.status?.commit ?? 0,
+      replicas: probes.map((probe) => ({
+        id: probe.placement.id,
+        region: probe.placement.region,
+        state: stateOf(probe.status),
+        matchIndex: probe === leader ? (probe.status?.lastIndex ?? null) : (progress?.[probe.placement.id]?.match ?? null),
+      })),
+      quorum: leader !== null && active * 2 > probes.length,
+      endpoints: this.regions.map((region) => {
+        const endpoint = this.endpoints.get(region);
+        return { region, up: endpoint?.up() ?? false, leaderGuess: endpoint?.client.leader ?? null };
+      }),
+    };
+  }
+
+  leaderRegion(): string | null {
+    return this.status().leaderRegion;
+  }
+
+  /** The leader's host id (domain/cluster.ts ControlPlaneView), null when the group has none. */
+  leader(): string | null {
+    return this.status().leader;
+  }
+
+  /** The state machine of the current leader (for reads a caller wants from the source of truth). */
+  leaderState(): ControlStateMachine | null {
+    const leader = this.status().leader;
+    return this.dependencies.replicas().find((probe) => probe.placement.id === leader)?.stateMachine ?? null;
+  }
+}
+
+function stateOf(status: ReplicaStatus | null): ControlReplicaState {
+  if (status === null) return "down";
+  switch (status.role) {
+    case "leader":
+      return "leader";
+    case "follower":
+      return "follower";
+    case "candidate":
+    case "preCandidate":
+      return "candidate";
+    case "stopped":
+      return "down";
+  }
+}

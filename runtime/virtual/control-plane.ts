@@ -1,0 +1,120 @@
+// The control plane inside the simulated world: five control replicas placed like a cell (2 + 2 + 1
+// over the regions by default), each a ControlNode (controller/control/node.ts: a Raft replica of
+// cells/replica.ts driving the control state machine) on its own simulated host with its own disk,
+// and one API endpoint per region (host api/<region>, a ControlClient) through which the
+// controller's commands reach them over the simulated network. The hosts are part of the world's
+// placement, so a region outage powers them off like the cells' replicas, and a heal restarts them
+// (a restarted replica recovers from its WAL and snapshot).
+import type { Clock } from "../../ground/ports.js";
+import { ControlNode } from "../../controller/control/node.js";
+import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
+import { ControlPlane, type ControlReplicaPlacement } from "../../controller/control/plane.js";
+import type { VirtualRuntime } from "./runtime.js";
+
+export const CONTROL_HOST_PREFIX = "ctl/";
+export const CONTROL_ENDPOINT_HOST_PREFIX = "api/";
+
+export interface ControlPlaneOptions {
+  /** Control replicas per region, in configuration order (default 2, 2, 1, then 0: five voters over three regions). */
+  readonly replicasPerRegion?: readonly number[];
+  /** How long a mutating call waits for a commit before 503 control-quorum (simulated µs). */
+  readonly commitTimeoutUs?: number;
+}
+
+export const defaultControlReplicasPerRegion: readonly number[] = [2, 2, 1];
+
+/** Where the control replicas go: per region its count, spread over the region's datacenters. */
+export function placeControlReplicas(
+  regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[],
+  replicasPerRegion: readonly number[] = defaultControlReplicasPerRegion,
+): ControlReplicaPlacement[] {
+  const placements: ControlReplicaPlacement[] = [];
+  regions.forEach((region, regionIndex) => {
+    const count = replicasPerRegion[regionIndex] ?? 0;
+    for (let slot = 0; slot < count; slot++) {
+      const datacenter = region.datacenters[slot % region.datacenters.length] as string;
+      placements.push({ id: `${CONTROL_HOST_PREFIX}${region.name}-${slot + 1}`, region: region.name, datacenter });
+    }
+  });
+  if (placements.length < 3 || placements.length % 2 === 0)
+    throw new RangeError(
+      `control plane: expected an odd number (>= 3) of control replicas, got ${placements.length} (${replicasPerRegion.join("+")})`,
+    );
+  return placements;
+}
+
+export interface VirtualControlPlane {
+  readonly plane: ControlPlane;
+  readonly placements: readonly ControlReplicaPlacement[];
+  node(id: string): ControlNode | undefined;
+}
+
+/** Adds the control replicas and region endpoints to the running world and starts them. */
+export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlaneOptions = {}): VirtualControlPlane {
+  const world = virtual.world;
+  const placements = placeControlReplicas(virtual.regions, options.replicasPerRegion);
+  const voters = placements.map((placement) => placement.id);
+  // Priority elections (cells/raft/options.ts electionOrder): replicas of the regions holding two
+  // stand first, so the leader's quorum is its region neighbour plus one remote ack (one commit is
+  // one inter-region round trip), not two remote acks from the region holding one.
+  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
+  const order = placements
+    .map((placement, position) => ({ placement, position }))
+    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
+    .map(({ placement }) => placement.id);
+  const nodes = new Map<string, ControlNode>();
+  const node = (id: string): ControlNode | undefined => (world.isUp(id) ? nodes.get(id) : undefined);
+  const plane = new ControlPlane(
+    virtual.regions.map((region) => region.name),
+    {
+      clock: virtual.clock,
+      replicas: () =>
+        placements.map((placement) => {
+          const running = node(placement.id);
+          return { placement, status: running?.status() ?? null, stateMachine: running?.stateMachine ?? null };
+        }),
+    },
+    options.commitTimeoutUs,
+  );
+  for (const placement of placements) {
+    world.addHost(placement.id, placement.datacenter);
+    virtual.faults.addPlacement({ id: placement.id, datacenter: placement.datacenter, region: placement.region });
+    world.spawn(placement.id, (context) => {
+      const clock: Clock = context.clock;
+      const control = new ControlNode(
+        placement.id,
+        {
+          id: placement.id,
+          voters,
+          raft: {
+            ...virtual.config.raft,
+            snapshotEntries: 1_024,
+            ...(virtual.config.raft.priorityElections !== false && { electionOrder: order }),
+          },
+        },
+        { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
+      );
+      nodes.set(placement.id, control);
+      return {
+        stop: () => {
+          if (nodes.get(placement.id) === control) nodes.delete(placement.id);
+        },
+      };
+    });
+  }
+  for (const region of virtual.regions) {
+    const host = `${CONTROL_ENDPOINT_HOST_PREFIX}${region.name}`;
+    const datacenter = region.datacenters[0] as string;
+    world.addHost(host, datacenter);
+    virtual.faults.addPlacement({ id: host, datacenter, region: region.name });
+    world.spawn(host, (context) => {
+      const client = new ControlClient(
+        { replicas: voters, ...defaultControlClientOptions },
+        { clock: context.clock, transport: context.transport },
+      );
+      plane.setEndpoint({ region: region.name, client, up: () => world.state(host) === "running" });
+      return { stop: () => client.abandonAll(`${host} stopped`) };
+    });
+  }
+  return { plane, placements, node };
+}
