@@ -6,7 +6,14 @@ import { setupController, type ControllerSetup } from "../../../runtime/virtual/
 import { defaultLeaseOptions } from "../../../controller/control/leases.js";
 
 function world(seed: number): ControllerSetup {
-  return setupController({ seed, dataDirectory: null, wallTimeIso: () => "2026-01-01T00:00:00.000Z", opsPerSecond: 50 });
+  // Drill checks run at once (no event-loop turns between steps): this test drives virtual time by hand.
+  return setupController({
+    seed,
+    dataDirectory: null,
+    wallTimeIso: () => "2026-01-01T00:00:00.000Z",
+    opsPerSecond: 50,
+    deferDrillCheckStep: null,
+  });
 }
 
 function injectLatency(setup: ControllerSetup): string {
