@@ -8,7 +8,6 @@ import type { Json } from "../../ground/json.js";
 import type { RequestSink, UserRequest } from "../../domain/requests.js";
 import type { HistoryRecorder } from "./recorder.js";
 import { rateAt, rateMax, type ProfileOptions } from "./profile.js";
-import { CompactBalances } from "./compact-balances.js";
 
 export type { RequestSink, UserRequest };
 
@@ -52,7 +51,6 @@ export class Workload {
   private counts = { invoked: 0, ok: 0, fail: 0, info: 0 };
   /** Accounts whose open was acknowledged (posted, first time or as a retry). */
   private readonly opened = new Set<string>();
-  private readonly compactBalances = new CompactBalances();
 
   constructor(
     private readonly options: WorkloadOptions,
@@ -186,7 +184,7 @@ export class Workload {
         this.counts.ok++;
         if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
           this.opened.add((value as { account: string }).account);
-        recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result, this.compactBalances), now);
+        recorder.complete(process, "ok", f, completionValue(f, cell, value, outcome.result), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
@@ -204,9 +202,9 @@ export class Workload {
 }
 
 /** The completion value the checkers expect (harness/models.ts ledger model). */
-function completionValue(f: string, cell: string, invoked: Json, result: unknown, compact: CompactBalances): Json {
+function completionValue(f: string, cell: string, invoked: Json, result: unknown): Json {
   const outcome = result as { outcome?: string; reason?: string; balances?: Record<string, number> } | undefined;
-  if (f === "read") return { cell, balances: compact.of(cell, outcome?.balances ?? {}) };
+  if (f === "read") return { cell, balances: (outcome?.balances ?? {}) as Json };
   const base = invoked as Record<string, Json>;
   if (f === "open") return { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
   const completed: Record<string, Json> = { ...base, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
