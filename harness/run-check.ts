@@ -153,6 +153,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   if (chains !== null) checkers["replica-agreement"] = { ...checkReplicaAgreement(chains) };
   let rtoMs: Record<string, number | null> = {};
   if (wanted.has("availability")) {
+    yield;
     const verdict = checkAvailability(
       history,
       options.faultWindows ?? [],

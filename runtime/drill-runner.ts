@@ -358,9 +358,13 @@ export function startDrill(
       // Users go on paying across cells while the window is judged: money in flight at its end is expected.
       requireDrained: false,
     });
-    const finish = (verdicts: RunVerdicts): void =>
-      onDone(buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, history), history);
     const defer = options.deferCheckStep;
+    const finish = (verdicts: RunVerdicts): void => {
+      const result = buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, history);
+      // The caller's report over the window is one more step.
+      if (defer === undefined) onDone(result, history);
+      else defer(() => onDone(result, history));
+    };
     const step = (): void => {
       for (;;) {
         const next = steps.next();

@@ -36,6 +36,15 @@ export interface BatchingOptions {
 
 export const defaultBatching: BatchingOptions = { waitUs: 1_000, commandsMax: 512, bytesMax: 64 * 1024, eagerInflightMax: 1 };
 
+/**
+ * Load-adaptive wait: with `unanswered` batches to the cell in flight the wait is waitUs times
+ * min(unanswered, this). At low load a command goes at once or waits waitUs behind one batch
+ * (unchanged); a pipeline that holds several batches is a sign of load, where a longer wait makes
+ * fewer, larger batches (the per-batch costs: a Raft entry, a chain link, a WAL record) instead of
+ * more batches in flight. Bounded: at most this times waitUs (docs/BENCHMARKS.md, session 6).
+ */
+export const BATCH_WAIT_GROWTH_MAX = 4;
+
 export interface CellClientOptions {
   /** Replica ids of every cell this client talks to. */
   readonly cells: ReadonlyMap<string, readonly string[]>;
@@ -257,7 +266,8 @@ export class CellClient {
       this.flush(cell);
       return;
     }
-    open.timer ??= this.dependencies.clock.setTimer(batching.waitUs, () => {
+    const unanswered = this.unansweredBatches.get(cell) ?? 0;
+    open.timer ??= this.dependencies.clock.setTimer(batching.waitUs * Math.min(Math.max(1, unanswered), BATCH_WAIT_GROWTH_MAX), () => {
       open.timer = null;
       if (this.open.get(cell) === open) this.flush(cell);
     });

@@ -159,6 +159,17 @@ const f64Bytes = new Uint8Array(8);
 const f64Value = new Float64Array(f64Bytes.buffer);
 
 /**
+ * The same number, as a small integer when it is one (not -0). A double read from a Float64Array
+ * is a heap number; amounts are integers, and as heap numbers every balance they touched became
+ * one too: an allocation per balance update on each of five replicas, and every read's clone of
+ * the balances boxed each field (V8's "Double" field representation; docs/BENCHMARKS.md, session 6).
+ */
+function smallIntegerIfExact(value: number): number {
+  const integer = value | 0;
+  return integer === value && (integer !== 0 || !Object.is(value, -0)) ? integer : value;
+}
+
+/**
  * Reads a batch. No DataView or Buffer is made per batch: at one transfer per batch their
  * construction cost more than the decoding (bench/ledger.ts at batch size 1).
  */
@@ -204,7 +215,7 @@ class Reader {
     this.offset += 8;
     if (!LITTLE_ENDIAN) return new DataView(bytes.buffer, bytes.byteOffset + at, 8).getFloat64(0);
     for (let i = 0; i < 8; i++) f64Bytes[7 - i] = bytes[at + i] as number;
-    return f64Value[0] as number;
+    return smallIntegerIfExact(f64Value[0] as number);
   }
 
   u32(what: string): number {

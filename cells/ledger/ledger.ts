@@ -126,7 +126,7 @@ export class Ledger {
   private count = 0;
   private chainCheckpoints: ChainCheckpoint[] = [];
   /** Every account with a zero balance, in opening order: what readBalances() clones. */
-  private balancesTemplate: Record<string, number> | null = null;
+  private balancesTemplate: Record<string, number | null> | null = null;
   private balancesTemplateSize = 0;
   /** The idempotency table's snapshot encoding, carried from one snapshot to the next. */
   private idempotencyEncoder: IdempotencyEncoder | null = null;
@@ -618,12 +618,17 @@ export class Ledger {
       // V8's fast properties. Adding dozens of properties one by one turns an object into a
       // dictionary (measured: 67 accounts, 11 KB allocated and 2.3 KB kept per read, reads being
       // what the history holds most of). Accounts are only ever added, so the size dates the template.
+      // Its fields start null, not 0: V8 then keeps them "Tagged" (a small integer inline, any other
+      // number by reference). From 0 ("Smi"), one heap-number balance anywhere in the process turned
+      // them "Double" for good, and every read's clone boxed every balance: 16 bytes per account per
+      // read kept by the history (heap snapshot: ~18 MB in a running world; docs/BENCHMARKS.md, session 6).
       const balances = this.state.balances;
       if (this.balancesTemplate === null || this.balancesTemplateSize !== balances.size) {
-        this.balancesTemplate = Object.fromEntries(Array.from(balances.keys(), (account) => [account, 0]));
+        this.balancesTemplate = Object.fromEntries(Array.from(balances.keys(), (account) => [account, null]));
         this.balancesTemplateSize = balances.size;
       }
-      const all: Record<string, number> = { ...this.balancesTemplate };
+      // Every field is written below: the template has exactly the accounts of the map.
+      const all = { ...this.balancesTemplate } as Record<string, number>;
       for (const [account, balance] of balances) all[account] = balance;
       return all;
     }

@@ -8,7 +8,6 @@ import type { Json } from "../../ground/json.js";
 import type { RequestSink, UserRequest } from "../../domain/requests.js";
 import type { HistoryRecorder } from "./recorder.js";
 import { rateAt, rateMax, type ProfileOptions } from "./profile.js";
-import { CompactBalances } from "./compact-balances.js";
 
 export type { RequestSink, UserRequest };
 
@@ -67,7 +66,6 @@ export class Workload {
   private readonly crossCellInvokedUs = new Map<string, number>();
   /** Accounts whose open was acknowledged (posted, first time or as a retry). */
   private readonly opened = new Set<string>();
-  private readonly compactBalances = new CompactBalances();
 
   constructor(
     private readonly options: WorkloadOptions,
@@ -266,7 +264,7 @@ export class Workload {
         if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
           this.opened.add((value as { account: string }).account);
         // A command that followed its moved range was applied by the cell that answered.
-        recorder.complete(process, "ok", f, completionValue(f, outcome.cell ?? cell, value, outcome.result, this.compactBalances), now);
+        recorder.complete(process, "ok", f, completionValue(f, outcome.cell ?? cell, value, outcome.result), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
@@ -284,10 +282,10 @@ export class Workload {
 }
 
 /** The completion value the checkers expect (harness/models.ts ledger model). */
-function completionValue(f: string, cell: string, invoked: Json, result: unknown, compact: CompactBalances): Json {
+function completionValue(f: string, cell: string, invoked: Json, result: unknown): Json {
   const outcome = result as { outcome?: string; reason?: string; balances?: Record<string, number>; crossCellNet?: number } | undefined;
   if (f === "read") {
-    const balances = compact.of(cell, outcome?.balances ?? {});
+    const balances = (outcome?.balances ?? {}) as Json;
     // The cell's money moves with cross-cell transfers; the read carries by how much (the bank checker's total).
     return outcome?.crossCellNet === undefined ? { cell, balances } : { cell, balances, crossCellNet: outcome.crossCellNet };
   }

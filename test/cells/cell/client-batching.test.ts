@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CellClient, type BatchingOptions, type CellOutcome } from "../../../cells/cell/client.js";
+import { BATCH_WAIT_GROWTH_MAX, CellClient, type BatchingOptions, type CellOutcome } from "../../../cells/cell/client.js";
 import { decodeBatch } from "../../../cells/ledger/codec.js";
 import type { ClientRequest, ClientResponse } from "../../../cells/cell/protocol.js";
 import { createRandom } from "../../../ground/random.js";
@@ -108,6 +108,30 @@ describe("CellClient coalescing", () => {
     expect(h.sent).toHaveLength(1);
     h.advance(1);
     expect(h.sent.map((s) => ids(s.request))).toEqual([["t1"], ["t2"]]);
+  });
+
+  it("waits longer with more batches unanswered (load-adaptive), at most BATCH_WAIT_GROWTH_MAX x waitUs", () => {
+    const h = harness({ waitUs: 1_000, commandsMax: 64, bytesMax: 65_536, eagerInflightMax: 1 });
+    h.transfer("t1"); // eager: nothing unanswered
+    h.transfer("t2"); // one unanswered: waits waitUs, as at low load
+    h.advance(1_000);
+    expect(h.sent).toHaveLength(2);
+    h.transfer("t3"); // two unanswered: waits 2 x waitUs
+    h.advance(1_999);
+    expect(h.sent).toHaveLength(2);
+    h.advance(1);
+    expect(h.sent.map((s) => ids(s.request))).toEqual([["t1"], ["t2"], ["t3"]]);
+    for (const id of ["t4", "t5", "t6"]) {
+      h.transfer(id);
+      h.advance(1_000 * BATCH_WAIT_GROWTH_MAX);
+    }
+    // Five unanswered: the wait stays at the bound.
+    h.transfer("t7");
+    h.transfer("t8");
+    h.advance(1_000 * BATCH_WAIT_GROWTH_MAX - 1);
+    expect(ids(h.sent.at(-1)?.request)).toEqual(["t6"]);
+    h.advance(1);
+    expect(ids(h.sent.at(-1)?.request)).toEqual(["t7", "t8"]);
   });
 
   it("bounds a batch by commandsMax and by bytesMax", () => {
