@@ -44,7 +44,12 @@ export const SWARM_LOG_EVERY_SEEDS = 50;
 
 const LDC_BIN = fileURLToPath(new URL("../bin/ldc.mjs", import.meta.url));
 
-function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult> {
+/** Seeds in flight, so a stop (SIGINT, SIGTERM) can end them and record none of them. */
+const running = new Set<ReturnType<typeof spawn>>();
+let stopping = false;
+
+/** null: the seed was stopped with the swarm (it runs again on resume). */
+function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult | null> {
   const args = ["sim", "--seed", String(seed), "--duration", parameters.duration, "--check", "--json"];
   if (parameters.nemesis !== null) args.push("--nemesis", parameters.nemesis);
   if (parameters.config !== null) args.push("--config", parameters.config);
@@ -53,11 +58,15 @@ function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult>
   const startedMs = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [LDC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      // Ended with the swarm (or by a signal meant for it, e.g. Ctrl-C to the process group): not a result.
+      if (stopping || (code === null && (signal === "SIGINT" || signal === "SIGTERM"))) return resolve(null);
       const wallMs = Math.round(performance.now() - startedMs);
       resolve(seedResultOf(seed, parameters, { exitCode: code ?? 2, stdout, stderr, wallMs, reproduce }));
     });
@@ -150,10 +159,17 @@ export function register(program: Command): void {
       // At once, not after the first seed: a 300-seed run otherwise shows nothing for minutes.
       line.update(progress(), true);
       if (logged) stream.write(`${progress()}\n`);
+      const stop = (): void => {
+        stopping = true;
+        for (const child of running) child.kill("SIGTERM");
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
       const worker = async (): Promise<void> => {
-        while (next < seeds.length) {
+        while (next < seeds.length && !stopping) {
           const seed = seeds[next++] as number;
           const result = await runSeed(seed, parameters);
+          if (result === null) continue;
           if (flags.resume !== undefined) appendResult(flags.resume, result);
           results.push(result);
           if (!result.ok) failedCount++;
@@ -163,7 +179,13 @@ export function register(program: Command): void {
         }
       };
       await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
+      process.removeListener("SIGINT", stop);
+      process.removeListener("SIGTERM", stop);
       line.end();
+      if (stopping)
+        stream.write(
+          `swarm stopped: ${results.length}/${total} seeds done${flags.resume ? `, rerun the same command to resume from ${flags.resume}` : ""}\n`,
+        );
       const wallMs = Math.round(performance.now() - startedMs);
       const ran = results.slice(resumed);
       const slowest = ran.reduce<SeedResult | null>(
@@ -190,6 +212,7 @@ export function register(program: Command): void {
           lines.push(`  seed ${failure.seed} (exit ${failure.exitCode}): ${failure.summary}\n    reproduce: ${failure.reproduce}`);
         process.stdout.write(`${lines.join("\n")}\n`);
       }
-      process.exitCode = summary.failing.length > 0 ? 1 : 0;
+      // 130: stopped by a signal, as a shell reports it; the summary covers what was done.
+      process.exitCode = stopping ? 130 : summary.failing.length > 0 ? 1 : 0;
     });
 }

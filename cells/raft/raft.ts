@@ -190,12 +190,10 @@ export class RaftNode {
     this.becomeFollower(this.currentTerm, null);
     this.previousSoftState = this.softState();
     if (initial.repair !== undefined && initial.repair !== null) {
-      invariant(
-        initial.repair.lostFromIndex > this.raftLog.lastIndex(),
-        () => `repair from ${initial.repair?.lostFromIndex} inside the log`,
-      );
       this.repair = {
-        lostFromIndex: initial.repair.lostFromIndex,
+        // A restart in the middle of a repair finds entries it already fetched from a leader
+        // after its mark: those are sound, what it still lacks starts after them.
+        lostFromIndex: logIndex(Math.max(initial.repair.lostFromIndex, this.raftLog.lastIndex() + 1)),
         knownCommit: initial.repair.knownCommit,
         knownLastIndex: initial.repair.knownLastIndex,
         caughtUp: false,

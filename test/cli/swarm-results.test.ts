@@ -1,12 +1,13 @@
 // The swarm's JSONL results: a resumed run skips what is done, drops a torn last line, refuses a
 // file of other parameters, and the summary counts violations per checker.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors.js";
 import { appendResult, readResults, seedResultOf, summarise, type SwarmParameters } from "../../cli/swarm-results.js";
-import { ldc } from "./ldc.js";
+import { ldc, REPO_ROOT } from "./ldc.js";
 
 const PARAMETERS: SwarmParameters = { duration: "10s", nemesis: "kill,disk", config: null };
 
@@ -67,4 +68,31 @@ describe("ldc swarm --resume", () => {
     const lines = readFileSync(path, "utf8").trim().split("\n");
     expect(lines.map((line) => (JSON.parse(line) as { seed: number }).seed)).toEqual([1, 2]);
   });
+
+  it("a stopped swarm records only the seeds that finished, says how to resume, and exits 130", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "swarm-")), "results.jsonl");
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, "bin/ldc.mjs"), "swarm", "--seeds", "1..50", "--duration", "1s", "--jobs", "1", "--resume", path],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    while (!existsSync(path) || readFileSync(path, "utf8").trim() === "") await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill("SIGTERM");
+    expect(await closed).toBe(130);
+    expect(stderr).toMatch(/swarm stopped: \d+\/50 seeds done, rerun the same command to resume/);
+    const lines = readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { ok: boolean });
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(50);
+    // The seed in flight at the stop is not recorded as a failure: it runs again on resume.
+    expect(lines.every((line) => line.ok)).toBe(true);
+  }, 60_000);
 });

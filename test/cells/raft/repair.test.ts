@@ -2,7 +2,9 @@
 // counts toward no commit, read or quorum, is caught up only once it holds what the leader had
 // committed in the leader's own term, and names the loss when no peer holds a committed entry.
 import { describe, expect, it } from "vitest";
-import { COMMITTED_ENTRY_LOST } from "../../../cells/raft/raft.js";
+import { COMMITTED_ENTRY_LOST, RaftNode } from "../../../cells/raft/raft.js";
+import { logIndex, nodeId, term } from "../../../cells/raft/types.js";
+import { createRandom } from "../../../ground/random.js";
 import { Network } from "./fixtures/network.js";
 
 function committedCluster(count: number, proposals: number): Network {
@@ -90,5 +92,21 @@ describe("raft repair", () => {
     net.tickAll(25);
     // n3 holds entry 2, so the probe finds it; n1 is down (no answer) anyway.
     expect(net.node("n2").repairLost()).toBeNull();
+  });
+
+  it("a restart in the middle of a repair keeps repairing, past the entries it already fetched", () => {
+    const entries = [1, 2, 3].map((index) => ({ index: logIndex(index), term: term(1), kind: "normal" as const, data: index }));
+    const node = new RaftNode(
+      { id: nodeId("n2"), voters: ["n1", "n2", "n3"].map(nodeId) },
+      { random: createRandom(1) },
+      {
+        hardState: { term: term(1), vote: null, commit: logIndex(1) },
+        entries,
+        // The mark says entries from 2 on were lost; 2 and 3 came back from a leader before the crash.
+        repair: { lostFromIndex: logIndex(2), knownCommit: logIndex(3), knownLastIndex: logIndex(3) },
+      },
+    );
+    expect(node.repairing).toBe(true);
+    expect(node.status()).toMatchObject({ lastIndex: 3, role: "follower" });
   });
 });
