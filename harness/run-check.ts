@@ -110,6 +110,17 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   const chains = wanted.has("replica-agreement") ? run.replicaChains() : null;
   const violations = [...run.invariantViolations()];
   const moved = wanted.has("bank") ? (run.movedMoney?.() ?? {}) : {};
+  // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
+  // before it); copied now, like everything above, so a run going on between steps changes nothing.
+  const global = wanted.has("global-conservation")
+    ? {
+        logs: copiedTimedLogs(
+          run.crossCellLogs?.() ??
+            Object.fromEntries(Object.entries(run.finalEvents(0)).map(([cell, log]): [string, TimedCellLog] => [cell, log])),
+        ),
+        history: run.recorder.history().slice(),
+      }
+    : null;
   yield;
   const byCell = opsByCell(history, ledgers);
   const checkers = {} as RunVerdicts["checkers"];
@@ -153,12 +164,8 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   }
   if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
   let crossCell: CrossCellFigures | undefined;
-  if (wanted.has("global-conservation")) {
-    // Across cells the whole log is needed (a transfer in flight at a window's start has its debit before it).
-    const logs =
-      run.crossCellLogs?.() ??
-      Object.fromEntries(Object.entries(run.finalEvents(0)).map(([cell, log]): [string, TimedCellLog] => [cell, log]));
-    const verdict = checkGlobalConservation(logs, run.recorder.history(), { requireDrained: options.requireDrained ?? true });
+  if (global !== null) {
+    const verdict = checkGlobalConservation(global.logs, global.history, { requireDrained: options.requireDrained ?? true });
     crossCell = verdict.crossCell;
     checkers["global-conservation"] = { ...verdict };
   }
@@ -168,6 +175,16 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
     else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
   }
   return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations, ...(crossCell ? { crossCell } : {}) };
+}
+
+/** Timed logs as they are now (events and their times), for the same reason as copiedLogs. */
+function copiedTimedLogs(logs: Record<string, TimedCellLog>): Record<string, TimedCellLog> {
+  const copies: Record<string, TimedCellLog> = {};
+  for (const [cell, log] of Object.entries(logs))
+    copies[cell] = log.complete
+      ? { complete: true, events: log.events.slice(), ...(log.appliedUs !== undefined && { appliedUs: log.appliedUs.slice() }) }
+      : log;
+  return copies;
 }
 
 /** The logs as they are now: a live log's array goes on growing while later steps read it. */
