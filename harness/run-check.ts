@@ -110,8 +110,9 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   const chains = wanted.has("replica-agreement") ? run.replicaChains() : null;
   const violations = [...run.invariantViolations()];
   const moved = wanted.has("bank") ? (run.movedMoney?.() ?? {}) : {};
-  // Across cells the whole log is needed (a transfer in flight at a window's start has its debit before it).
-  const crossCellInput = wanted.has("global-conservation")
+  // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
+  // before it); copied now, like everything above, so a run going on between steps changes nothing.
+  const global = wanted.has("global-conservation")
     ? {
         logs: copiedTimedLogs(
           run.crossCellLogs?.() ??
@@ -164,10 +165,8 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   }
   if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
   let crossCell: CrossCellFigures | undefined;
-  if (crossCellInput !== null) {
-    const verdict = checkGlobalConservation(crossCellInput.logs, crossCellInput.history, {
-      requireDrained: options.requireDrained ?? true,
-    });
+  if (global !== null) {
+    const verdict = checkGlobalConservation(global.logs, global.history, { requireDrained: options.requireDrained ?? true });
     crossCell = verdict.crossCell;
     checkers["global-conservation"] = { ...verdict };
   }
@@ -179,18 +178,13 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations, ...(crossCell ? { crossCell } : {}) };
 }
 
-/** The cross-cell logs as they are now (the same reason as copiedLogs). */
+/** Timed logs as they are now (events and their times), for the same reason as copiedLogs. */
 function copiedTimedLogs(logs: Record<string, TimedCellLog>): Record<string, TimedCellLog> {
   const copies: Record<string, TimedCellLog> = {};
-  for (const [cell, log] of Object.entries(logs)) {
-    if (!log.complete) copies[cell] = log;
-    else
-      copies[cell] = {
-        complete: true,
-        events: log.events.slice(),
-        ...(log.appliedUs !== undefined && { appliedUs: log.appliedUs.slice() }),
-      };
-  }
+  for (const [cell, log] of Object.entries(logs))
+    copies[cell] = log.complete
+      ? { complete: true, events: log.events.slice(), ...(log.appliedUs !== undefined && { appliedUs: log.appliedUs.slice() }) }
+      : log;
   return copies;
 }
 

@@ -355,7 +355,7 @@ export function startDrill(
       linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
       historyFromUs: fromUs,
       history,
-      // Users go on paying across cells while the window is judged: money in flight at its end is expected.
+      // Users go on paying across cells while the window is judged: money in flight at its end is expected (as in checkAll).
       requireDrained: false,
     });
     const defer = options.deferCheckStep;

@@ -23,7 +23,11 @@ import { assertLedger } from "./errors.js";
 export const SHARD_MOVE_STEPS = ["expect", "fence", "import", "abort", "unfence"] as const;
 export type ShardMoveStep = (typeof SHARD_MOVE_STEPS)[number];
 
-/** Format of the carried record; later kinds of per-shard state (a cross-cell outbox, received ids) are added as `extensions`. */
+/**
+ * Format of the carried record; later kinds of per-shard state are added as `extensions` (today:
+ * the received table's entries of the range's payees, RECEIVED_EXTENSION; open outbox records are
+ * never carried: the fence waits for them, ledger.ts).
+ */
 export const SHARD_RECORD_FORMAT = 1;
 
 /**
@@ -62,7 +66,7 @@ export interface ShardsMoved {
   readonly peer: string;
   /** Accounts that left (fence) or arrived (import, unfence), with their balances. */
   readonly accounts: readonly (readonly [AccountId, number])[];
-  /** Idempotency ids that arrived (import). */
+  /** Idempotency ids and cross-cell received entries (RECEIVED_EXTENSION) that arrived (import). */
   readonly ids: number;
 }
 
