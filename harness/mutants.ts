@@ -70,7 +70,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/replica.ts",
     nemesis: ["power-loss"],
     expected: ["durability", "linearizable", "invariant:election-safety", "invariant:state-machine-safety", "assertion"],
-    firstFailingSeed: 1,
+    firstFailingSeed: 4,
   },
   {
     name: "commit-quorum-short",
@@ -86,7 +86,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/raft/raft.ts",
     nemesis: ["partition", "kill"],
     expected: ["durability", "linearizable", "invariant:state-machine-safety", "assertion"],
-    firstFailingSeed: 2,
+    firstFailingSeed: 7,
   },
   {
     name: "append-from-stale-term",
@@ -94,7 +94,8 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/raft/raft.ts",
     nemesis: ["pause", "partition"],
     expected: ["durability", "linearizable", "invariant:state-machine-safety", "assertion"],
-    firstFailingSeed: 22,
+    firstFailingSeed: null,
+    gap: "caught at seed 22 until the load-adaptive batch wait (issue 16) and the merged branches changed the traces; since then seeds 1..50 of pause,partition are clean, and so are seeds 1..50 with faults overlapping (1.5 s every 1 s): a deposed leader's stale append needs a pause of the leader long enough for a new term to commit and the old leader to resume before it hears of it, which this mix no longer produces; a targeted nemesis (pause the leader, then heal a follower toward it) is the next step",
   },
   {
     name: "stale-local-read",
@@ -137,7 +138,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     nemesis: ["partition", "slow-leader-clock"],
     faultUs: 1_500_000,
     expected: ["linearizable", "bank"],
-    firstFailingSeed: 2,
+    firstFailingSeed: 20,
   },
   {
     name: "transfer-to-lagging",
