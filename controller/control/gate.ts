@@ -13,7 +13,8 @@
 import type { Clock, TimerHandle } from "../../ground/ports.js";
 import type { AuditEntry } from "../../domain/records.js";
 import type { ControlPlane } from "./plane.js";
-import type { ControlResponse, ControlRouting } from "./state-machine.js";
+import type { ControlCommand, ControlResponse, ControlRouting } from "./state-machine.js";
+import type { ControlOutcome } from "./client.js";
 
 export const CONTROL_SHIP_PERIOD_US = 50_000;
 /** Audit entries waiting to be shipped; beyond it the oldest are dropped from the queue (and counted). */
@@ -150,23 +151,24 @@ export class ControlGate {
   ): void {
     const audit = this.unshipped.slice(0, controlShipAuditEntriesMax);
     const routing = this.dependencies.routing();
-    this.dependencies.plane.commit(
-      { kind: "end", requestId: `${admission.key}:end`, of: admission.key, response, audit, routing },
-      admission.via,
-      (outcome) => {
-        this.running.delete(admission.key);
-        if (!outcome.ok) {
-          this.unrecorded.set(admission.key, response);
-          if (this.unrecorded.size > controlUnrecordedMax) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
-          callback({ ok: false, error: `the control plane lost its quorum before the answer was recorded: ${outcome.error}` });
-          return;
-        }
-        this.unrecorded.delete(admission.key);
-        this.committed.end++;
-        this.shipped(audit, routing.version);
-        callback({ ok: true });
-      },
-    );
+    const end: ControlCommand = { kind: "end", requestId: `${admission.key}:end`, of: admission.key, response, audit, routing };
+    const plane = this.dependencies.plane;
+    const recorded = (outcome: ControlOutcome): void => {
+      this.running.delete(admission.key);
+      if (!outcome.ok) {
+        this.unrecorded.set(admission.key, response);
+        if (this.unrecorded.size > controlUnrecordedMax) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+        callback({ ok: false, error: `the control plane lost its quorum before the answer was recorded: ${outcome.error}` });
+        return;
+      }
+      this.unrecorded.delete(admission.key);
+      this.committed.end++;
+      this.shipped(audit, routing.version);
+      callback({ ok: true });
+    };
+    // The call itself may take down the endpoint it came through (a region outage of that region):
+    // then the end goes through the first region that answers, under the same request id.
+    plane.commit(end, admission.via, recorded, undefined, true);
   }
 
   /** Commits what the controller changed outside API calls; one command in flight at a time. */

@@ -80,8 +80,11 @@ export class ControlPlane {
     return `${prefix}-${this.sequence}`;
   }
 
-  /** `via`: a region named by the caller; null: the first region (in configuration order) whose endpoint is up. */
-  endpoint(via: string | null): EndpointChoice {
+  /**
+   * `via`: a region named by the caller; null: the first region (in configuration order) whose
+   * endpoint is up, leaving out `tried` (regions that already failed this command).
+   */
+  endpoint(via: string | null, tried: ReadonlySet<string> = new Set()): EndpointChoice {
     if (via !== null) {
       if (!this.regions.includes(via)) return { ok: false, error: `via: no region ${via}; expected one of ${this.regions.join(", ")}` };
       const endpoint = this.endpoints.get(via);
@@ -90,37 +93,63 @@ export class ControlPlane {
     }
     // The first region that answers: up, and its last command was not left without a quorum;
     // else the first that is up (it may answer now).
-    const up = this.regions.map((region) => this.endpoints.get(region)).filter((endpoint) => endpoint !== undefined && endpoint.up());
+    const up = this.regions
+      .filter((region) => !tried.has(region))
+      .map((region) => this.endpoints.get(region))
+      .filter((endpoint) => endpoint !== undefined && endpoint.up());
     const endpoint = up.find((candidate) => candidate?.client.answering === true) ?? up[0];
     return endpoint === undefined ? { ok: false, error: "no control endpoint is up" } : { ok: true, endpoint };
   }
 
-  /** Commits one command through the chosen endpoint; NO_QUORUM when the group could not commit it in time. */
+  /**
+   * Commits one command; NO_QUORUM when the group could not commit it in time. Without `via`
+   * ("the first region that answers"), a region whose endpoint cannot commit (cut off from the
+   * control leader, or down) hands the command, under its same request id, to the next region
+   * that is up; with `fallback`, so does a named region (the end of a call that cut off or took
+   * down its own region). The state machine applies a request id at most once.
+   */
   commit(
     command: ControlCommand,
     via: string | null,
     callback: (outcome: ControlOutcome & { readonly via: string | null }) => void,
     timeoutUs: number = this.commitTimeoutUs,
+    fallback = false,
   ): void {
-    const choice = this.endpoint(via);
-    if (!choice.ok) {
-      callback({ ok: false, code: "NO_QUORUM", error: choice.error, via });
-      return;
-    }
-    const region = choice.endpoint.region;
+    const tried = new Set<string>();
     const clock = this.dependencies.clock;
-    let answered = false;
-    const watchdog = clock.setTimer(timeoutUs + CONTROL_ENDPOINT_GRACE_US, () => {
-      if (answered) return;
-      answered = true;
-      callback({ ok: false, code: "NO_QUORUM", error: `the control endpoint in ${region} stopped answering`, via: region });
-    });
-    choice.endpoint.client.submit(command, timeoutUs, (outcome) => {
-      if (answered) return;
-      answered = true;
-      clock.cancelTimer(watchdog);
-      callback({ ...outcome, via: region });
-    });
+    const attempt = (choiceVia: string | null): void => {
+      const choice = this.endpoint(choiceVia, tried);
+      if (!choice.ok) {
+        if (choiceVia !== null && fallback && this.regions.includes(choiceVia)) {
+          tried.add(choiceVia);
+          attempt(null);
+          return;
+        }
+        callback({ ok: false, code: "NO_QUORUM", error: choice.error, via: choiceVia });
+        return;
+      }
+      const region = choice.endpoint.region;
+      tried.add(region);
+      const failed = (outcome: ControlOutcome & { readonly via: string | null }): void => {
+        if (outcome.ok === false && outcome.code === "NO_QUORUM" && (via === null || fallback) && this.endpoint(null, tried).ok)
+          attempt(null);
+        else callback(outcome);
+      };
+      let answered = false;
+      const watchdog = clock.setTimer(timeoutUs + CONTROL_ENDPOINT_GRACE_US, () => {
+        if (answered) return;
+        answered = true;
+        failed({ ok: false, code: "NO_QUORUM", error: `the control endpoint in ${region} stopped answering`, via: region });
+      });
+      choice.endpoint.client.submit(command, timeoutUs, (outcome) => {
+        if (answered) return;
+        answered = true;
+        clock.cancelTimer(watchdog);
+        if (outcome.ok) callback({ ...outcome, via: region });
+        else failed({ ...outcome, via: region });
+      });
+    };
+    attempt(via);
   }
 
   status(): ControlPlaneStatus {
