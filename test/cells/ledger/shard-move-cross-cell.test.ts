@@ -2,6 +2,7 @@
 // waits for the range's open outbox records, the received table carried with the range, and
 // global conservation across a move.
 import { describe, expect, it } from "vitest";
+import { cellWith, moveStep, run } from "./shard-move-fixtures.js";
 import type { BatchCommand } from "../../../cells/ledger/commands.js";
 import {
   decodeBatch,
@@ -20,25 +21,8 @@ import type { LedgerEventBody } from "../../../cells/ledger/events.js";
 import { RECEIVED_EXTENSION, type ShardMoveCommand, type ShardRecord } from "../../../cells/ledger/shard-move.js";
 import { checkGlobalConservation } from "../../../harness/checkers/global-conservation.js";
 
-function run(ledger: Ledger, ...commands: BatchCommand[]): LedgerOutcome[] {
-  return ledger.executeBatch({ requestId: "r", linked: false, commands });
-}
-
-function cellWith(accounts: string[]): Ledger {
-  const ledger = new Ledger();
-  run(ledger, ...accounts.map((account): BatchCommand => ({ type: "OpenAccount", account, initialBalance: 100 })));
-  return ledger;
-}
-
-const step = (step: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand => ({
-  type: "ShardMove",
-  step,
-  moveId: "m1",
-  first: 17,
-  last: 17,
-  peer,
-  ...(record !== undefined && { record }),
-});
+const step = (name: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand =>
+  moveStep({ first: 17, last: 17 }, name, peer, record);
 
 /** The bytes with their version byte replaced and the checksum made right again (so only the version is wrong). */
 function withVersion(bytes: Uint8Array, version: number): Uint8Array {

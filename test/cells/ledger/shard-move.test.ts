@@ -1,30 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { BatchCommand } from "../../../cells/ledger/commands.js";
+import { cellWith, moveStep, run } from "./shard-move-fixtures.js";
 import { decodeBatch, decodeEvents, encodeBatch, encodeEvents } from "../../../cells/ledger/codec.js";
 import { Ledger } from "../../../cells/ledger/ledger.js";
 import type { LedgerOutcome } from "../../../cells/ledger/outcome.js";
 import type { ShardMoveCommand, ShardRecord } from "../../../cells/ledger/shard-move.js";
 import { ReplayedLog } from "../../../harness/checkers/ledger-witness-replay.js";
 
-function run(ledger: Ledger, ...commands: BatchCommand[]): LedgerOutcome[] {
-  return ledger.executeBatch({ requestId: "r", linked: false, commands });
-}
-
-function cellWith(accounts: string[]): Ledger {
-  const ledger = new Ledger();
-  run(ledger, ...accounts.map((account): BatchCommand => ({ type: "OpenAccount", account, initialBalance: 100 })));
-  return ledger;
-}
-
-const step = (step: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand => ({
-  type: "ShardMove",
-  step,
-  moveId: "m1",
-  first: 17,
-  last: 18,
-  peer,
-  ...(record !== undefined && { record }),
-});
+const step = (name: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand =>
+  moveStep({ first: 17, last: 18 }, name, peer, record);
 
 describe("shard moves in the ledger", () => {
   it("expect, fence, import: the range's accounts, balances and idempotency move; money is conserved across both ledgers", () => {
