@@ -118,6 +118,7 @@ async function start(flags: StartFlags): Promise<void> {
     token: token.token,
     health: () => processHealth(pacer, speed),
     ...(setup === null ? {} : { control: apiControlOf(setup) }),
+    ...(live === null || live.control === null ? {} : { control: live.control.api }),
   });
   const server = http.createServer(app);
   const wss = attachEvents(server, controller);

@@ -4,7 +4,7 @@
 // process over its admin channel.
 
 import type { Placement } from "../../cells/placement.js";
-import { topologyInfo, type TopologyInfo } from "../../domain/cluster.js";
+import { topologyInfo, type ControlPlaneView, type TopologyInfo } from "../../domain/cluster.js";
 import type { Clock, Random } from "../../ground/ports.js";
 import type { ReplicaObservation } from "../cell-view.js";
 import { ClusterCore, transferRefusal, type TransferAnswer } from "../cluster-core.js";
@@ -21,6 +21,8 @@ export class LiveCluster extends ClusterCore {
   readonly runtime = "live" as const;
   readonly topology: TopologyInfo;
   readonly random: Random;
+  /** The control group, when the runtime runs one (set by runtime/live/controller-setup.ts). */
+  controlPlane?: ControlPlaneView;
 
   constructor(
     private readonly live: LiveRuntimeState,

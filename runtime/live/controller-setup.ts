@@ -12,6 +12,12 @@ import { defaultAdmission } from "../virtual/controller-setup.js";
 import { LiveRuntime, LIVE_CLIENT_PREFIX, liveClientTimeouts } from "./runtime.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
+import { ControlGate } from "../../controller/control/gate.js";
+import { controlRoutingOf } from "../../controller/control/routing.js";
+import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
+import type { ApiControl } from "../../controller/http/app.js";
+import type { ControlPlane } from "../../controller/control/plane.js";
+import type { LiveControlGroup, LiveControlOptions } from "./control-plane.js";
 
 export interface LiveSetupOptions {
   readonly seed: number;
@@ -21,12 +27,28 @@ export interface LiveSetupOptions {
   readonly controller?: Partial<ControllerOptions>;
   readonly cellCount?: number;
   readonly progress?: (line: string) => void;
+  /** The control group (runtime/live/control-plane.ts); false: none, mutating calls are applied directly (default: 2 + 2 + 1). */
+  readonly controlPlane?: LiveControlOptions | false;
+  /** How long to wait for the cells' and the control group's first leaders before serving (µs; default 30 s). */
+  readonly warmupUsMax?: number;
+}
+
+/** The control group of `ldc start --runtime live` and what the HTTP edge serves of it. */
+export interface LiveControlSetup {
+  readonly group: LiveControlGroup;
+  readonly plane: ControlPlane;
+  readonly gate: ControlGate;
+  readonly leases: FaultLeaseKeeper;
+  /** For createApp's `control` option (controller/http/app.ts ApiControl). */
+  readonly api: ApiControl;
 }
 
 export interface LiveControllerSetup {
   readonly live: LiveRuntime;
   readonly controller: Controller;
   readonly sink: RequestSink;
+  /** The control group; null when options.controlPlane was false. */
+  readonly control: LiveControlSetup | null;
   close(): Promise<void>;
 }
 
@@ -35,9 +57,14 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
     seed: options.seed,
     config: options.config,
     ...(options.cellCount !== undefined ? { cellCount: options.cellCount } : {}),
+    ...(options.controlPlane === false ? {} : { controlPlane: options.controlPlane ?? {} }),
   });
   options.progress?.(`live world up: ${live.processes.size} replica processes, ${live.mesh?.names().length ?? 0} proxies`);
-  if (!(await live.awaitLeaders(30_000_000))) options.progress?.("not every cell has a leader yet; serving anyway");
+  const warmupUs = options.warmupUsMax ?? 30_000_000;
+  if (!(await live.awaitLeaders(warmupUs))) options.progress?.("not every cell has a leader yet; serving anyway");
+  if (live.control !== null && !(await awaitControlLeader(live, warmupUs)))
+    options.progress?.("the control group has no leader yet; mutating calls answer 503 control-quorum until it has");
+  if (live.control !== null) live.cluster.controlPlane = live.control.plane;
   const cluster = live.cluster;
   const placement = live.placement;
   const transports: TcpTransport[] = [];
@@ -93,16 +120,57 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
     consistency,
   });
   const controller = wiring.controller;
+  // As in the virtual runtime (runtime/virtual/controller-setup.ts): every mutating API call is
+  // admitted and recorded through the control group's gate, background audit entries and routing
+  // versions are shipped to it, and fault leases are renewed by it.
+  let control: LiveControlSetup | null = null;
+  if (live.control !== null) {
+    const plane = live.control.plane;
+    const gate = new ControlGate({ clock: live.clock, plane, routing: () => controlRoutingOf(wiring.routing) });
+    controller.subscribe((event) => {
+      if (event.type === "audit") gate.noteAudit(event.entry);
+    });
+    gate.start();
+    const leases = new FaultLeaseKeeper(defaultLeaseOptions, {
+      clock: live.clock,
+      plane,
+      faults: wiring.faults,
+      drillRuns: () => controller.drillRuns(),
+      interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+    });
+    leases.start();
+    control = {
+      group: live.control,
+      plane,
+      gate,
+      leases,
+      api: { gate, plane, regions: live.regions.map((region) => region.name), routingVersion: () => wiring.routing.version },
+    };
+  }
   controller.start();
   return {
     live,
     controller,
     sink: wiring.sink,
+    control,
     async close() {
+      control?.leases.stop();
+      control?.gate.stop();
       controller.stop();
       store.close();
       await Promise.all(transports.map((transport) => transport.close()));
       await live.close();
     },
   };
+}
+
+/** Waits until the control group has a leader in contact with a majority, or `maxUs`. */
+export async function awaitControlLeader(live: LiveRuntime, maxUs: number): Promise<boolean> {
+  const deadline = performance.now() + maxUs / 1000;
+  for (;;) {
+    await live.pollStatuses();
+    if (live.control?.plane.status().quorum === true) return true;
+    if (performance.now() >= deadline) return false;
+    await live.sleep(50);
+  }
 }

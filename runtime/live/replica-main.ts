@@ -85,6 +85,8 @@ function adminHandler(target: AdminTarget): (body: AdminOp) => unknown {
         return status();
       case "disk":
         return applyDiskFault(body.fault, target);
+      case "control-state":
+        throw new Error(`${node.id} is a cell replica, not a control replica`);
       default: {
         const unreachable: never = body;
         throw new Error(`unknown admin op ${JSON.stringify(unreachable)}`);

@@ -40,6 +40,7 @@ import { LiveInvariants } from "./invariants.js";
 import { failFastTransport } from "./fail-fast.js";
 import { registerCleanup } from "./cleanup.js";
 import { applyLiveNice, liveProcessNice } from "./priority.js";
+import { CONTROL_CELL, LiveControlGroup, controlBootReplicas, controlEndpointId, type LiveControlOptions } from "./control-plane.js";
 
 export const LIVE_CLIENT_PREFIX = "client/";
 
@@ -62,6 +63,11 @@ export interface LiveRuntimeOptions {
   readonly pendingRequestsMax?: number;
   /** Run the embedded Toxiproxy inside this process instead of its own (tests of the server). */
   readonly toxiproxyInProcess?: boolean;
+  /**
+   * The control group (runtime/live/control-plane.ts): five control replica processes (2 + 2 + 1
+   * over the regions by default) and one endpoint per region. Absent: none (drills, benchmarks).
+   */
+  readonly controlPlane?: LiveControlOptions;
 }
 
 /** Client timeouts: real time is slower to elect than the simulator's defaults assume. */
@@ -79,7 +85,11 @@ const LEDGER_TIMEOUT_MS = 10_000;
 
 export type { CachedStatus } from "./host.js";
 
-type BootReplica = Placement["cells"][number]["replicas"][number] & { readonly voters: string[] };
+type BootReplica = Placement["cells"][number]["replicas"][number] & {
+  readonly voters: string[];
+  /** Control replicas only: their voters' election order. */
+  readonly electionOrder?: readonly string[];
+};
 interface BootClient {
   readonly id: string;
   readonly region: string;
@@ -98,6 +108,8 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   readonly statuses = new Map<string, CachedStatus>();
   readonly regionClients = new Map<string, CellClient>();
   readonly clientTransports = new Map<string, TcpTransport>();
+  /** The control group, when options.controlPlane asked for one. */
+  control: LiveControlGroup | null = null;
   cluster!: LiveCluster;
   faults!: LiveFaults;
   invariants!: LiveInvariants;
@@ -188,7 +200,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   }
 
   private async boot(): Promise<void> {
-    const replicas = this.placement.cells.flatMap((cell) =>
+    const cellReplicas: BootReplica[] = this.placement.cells.flatMap((cell) =>
       cell.replicas.map((replica) => ({ ...replica, voters: cell.replicas.map((r) => r.replica) })),
     );
     const clients = this.regions.map((region) => ({
@@ -196,29 +208,56 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       region: region.name,
       datacenter: region.datacenters[0] as string,
     }));
+    // The control group's replicas are replica processes like the cells' (their own voters, their
+    // own links); their clients are the region endpoints api/<region>, not the region clients.
+    const controlReplicas = this.options.controlPlane === undefined ? [] : controlBootReplicas(this.regions, this.options.controlPlane);
+    const endpoints =
+      this.options.controlPlane === undefined
+        ? []
+        : this.regions.map((region) => ({
+            id: controlEndpointId(region.name),
+            region: region.name,
+            datacenter: region.datacenters[0] as string,
+          }));
+    const replicas: BootReplica[] = [...cellReplicas, ...controlReplicas];
+    const clientsOf = (replica: BootReplica): readonly BootClient[] => (replica.cell === CONTROL_CELL ? endpoints : clients);
     for (const replica of replicas) this.topology.addHost(replica.replica, replica.datacenter);
-    for (const client of clients) this.topology.addHost(client.id, client.datacenter);
+    for (const client of [...clients, ...endpoints]) this.topology.addHost(client.id, client.datacenter);
 
     // Every port in one reservation: ports released by one call could be handed out by the next.
-    const linkCount = this.via === "toxiproxy" ? replicas.reduce((sum, replica) => sum + replica.voters.length - 1 + clients.length, 0) : 0;
+    const linkCount =
+      this.via === "toxiproxy" ? replicas.reduce((sum, replica) => sum + replica.voters.length - 1 + clientsOf(replica).length, 0) : 0;
     const allPorts = await freePorts(replicas.length + linkCount);
     const replicaPorts = allPorts.slice(0, replicas.length);
     const linkPorts = allPorts.slice(replicas.length);
     const replicaAddress = new Map(replicas.map((replica, index) => [replica.replica, `127.0.0.1:${replicaPorts[index] as number}`]));
     const dialAddress =
-      this.via === "toxiproxy" ? await this.createProxyLinks(replicas, clients, linkPorts, replicaAddress) : new Map<string, string>();
+      this.via === "toxiproxy" ? await this.createProxyLinks(replicas, clientsOf, linkPorts, replicaAddress) : new Map<string, string>();
     const addressFor = (from: string, to: string): string => dialAddress.get(`${from}\u0000${to}`) ?? (replicaAddress.get(to) as string);
 
     this.createReplicaProcesses(replicas, replicaAddress, addressFor);
     await Promise.all([...this.processes.values()].map((process) => process.start()));
 
-    this.connectRegionClients(clients, replicas, addressFor);
+    this.connectRegionClients(clients, cellReplicas, addressFor);
 
     const hosts: LiveHost[] = [
-      ...replicas.map((replica) => ({ id: replica.replica, datacenter: replica.datacenter, region: replica.region, cell: replica.cell })),
+      ...cellReplicas.map((replica) => ({
+        id: replica.replica,
+        datacenter: replica.datacenter,
+        region: replica.region,
+        cell: replica.cell,
+      })),
       ...clients.map((client) => ({ id: client.id, datacenter: client.datacenter, region: client.region })),
+      // Control replicas and endpoints are hosts of their regions (an outage powers them off) in no cell.
+      ...[...controlReplicas, ...endpoints].map((host) => ({
+        id: "replica" in host ? host.replica : host.id,
+        datacenter: host.datacenter,
+        region: host.region,
+      })),
     ];
     this.faults = new LiveFaults(this, hosts);
+    if (this.options.controlPlane !== undefined)
+      this.control = new LiveControlGroup(this, this.options.controlPlane, controlReplicas, endpoints, addressFor);
     this.cluster = new LiveCluster(this, this.faults);
     this.invariants = new LiveInvariants(this);
 
@@ -243,7 +282,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   /** One Toxiproxy proxy per directed link (replica -> peer, region client -> replica); the address each side dials. */
   private async createProxyLinks(
     replicas: readonly BootReplica[],
-    clients: readonly BootClient[],
+    clientsOf: (replica: BootReplica) => readonly BootClient[],
     linkPorts: readonly number[],
     replicaAddress: ReadonlyMap<string, string>,
   ): Promise<Map<string, string>> {
@@ -263,7 +302,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
             toDc: (replicas.find((r) => r.replica === peer) as { datacenter: string }).datacenter,
             client: false,
           });
-      for (const client of clients)
+      for (const client of clientsOf(replica))
         pairs.push({ from: client.id, to: replica.replica, fromDc: client.datacenter, toDc: replica.datacenter, client: true });
     }
     const listenPorts = linkPorts;
@@ -310,15 +349,25 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
         ),
         dataDir: join(this.dataDir, replica.replica.replace(/[^A-Za-z0-9._-]/g, "_")),
         seed: this.options.seed,
-        raft: priority ? { ...raft, electionOrder: orders.get(replica.cell) ?? [] } : raft,
+        raft:
+          replica.cell === CONTROL_CELL
+            ? { ...raft, ...LiveControlGroup.raft, ...(priority && { electionOrder: [...(replica.electionOrder ?? [])] }) }
+            : priority
+              ? { ...raft, electionOrder: orders.get(replica.cell) ?? [] }
+              : raft,
         ...(this.options.pendingRequestsMax !== undefined ? { pendingRequestsMax: this.options.pendingRequestsMax } : {}),
       };
       this.processes.set(
         replica.replica,
-        new ReplicaProcess(spec, (process, _code, _signal, expected) => {
-          this.statuses.delete(process.spec.id);
-          if (!expected) this.faults?.noteUnexpectedExit(process.spec.id);
-        }),
+        new ReplicaProcess(
+          spec,
+          (process, _code, _signal, expected) => {
+            this.statuses.delete(process.spec.id);
+            this.control?.forget(process.spec.id);
+            if (!expected) this.faults?.noteUnexpectedExit(process.spec.id);
+          },
+          replica.cell === CONTROL_CELL ? LiveControlGroup.entry : undefined,
+        ),
       );
     }
   }
@@ -382,9 +431,9 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
 
   /** Asks every running replica for its status; a replica that does not answer keeps its old one. */
   async pollStatuses(): Promise<void> {
-    await Promise.all(
-      [...this.processes.values()].map(async (process) => {
-        if (process.state !== "running") return;
+    await Promise.all([
+      ...[...this.processes.values()].map(async (process) => {
+        if (process.state !== "running" || process.spec.cell === CONTROL_CELL) return;
         try {
           const status = await process.admin<LiveReplicaStatus>({ op: "status" }, STATUS_TIMEOUT_MS);
           this.statuses.set(process.spec.id, { status, atMs: this.clock.nowUs() / 1000 });
@@ -392,7 +441,8 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
           // paused or just died: the view ages the old status out
         }
       }),
-    );
+      this.control?.poll(),
+    ]);
     this.invariants?.check();
   }
 
@@ -579,7 +629,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     const dumps = new Map<string, LedgerDump>();
     await Promise.all(
       [...this.processes.values()].map(async (process) => {
-        if (process.state !== "running") return;
+        if (process.state !== "running" || process.spec.cell === CONTROL_CELL) return;
         try {
           dumps.set(process.spec.id, await process.admin<LedgerDump>({ op: "ledger" }, LEDGER_TIMEOUT_MS));
         } catch {
@@ -644,6 +694,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     this.workload?.stop();
     for (const relay of this.relays) relay.stop();
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    await this.control?.close();
     await Promise.all([...this.clientTransports.values()].map((transport) => transport.close()));
     await Promise.all([...this.processes.values()].map((process) => process.stop()));
     await this.mesh?.removeAll().catch(() => undefined);

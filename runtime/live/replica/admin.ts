@@ -12,7 +12,9 @@ export type AdminOp =
   | { readonly op: "heal-disk" }
   | { readonly op: "transfer-leadership"; readonly target: string }
   | { readonly op: "ledger" }
-  | { readonly op: "clock"; readonly driftPpm: number };
+  | { readonly op: "clock"; readonly driftPpm: number }
+  /** Control replicas only (runtime/live/control-main.ts): what their state machine holds. */
+  | { readonly op: "control-state" };
 
 export interface AdminRequest {
   readonly type: "admin";

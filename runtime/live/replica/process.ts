@@ -45,6 +45,8 @@ export class ReplicaProcess {
   constructor(
     readonly spec: ReplicaSpec,
     private readonly onExit: (replica: ReplicaProcess, code: number | null, signal: string | null, expected: boolean) => void = () => {},
+    /** The process's entry, relative to the repository root (control replicas: runtime/live/control-main.ts). */
+    private readonly entry: string = "runtime/live/replica-main.ts",
   ) {}
 
   get pid(): number | null {
@@ -54,7 +56,7 @@ export class ReplicaProcess {
   /** Spawns the process; resolves once it listens (or rejects if it dies first). */
   async start(): Promise<void> {
     if (this.child !== null) return;
-    const args = await nodeArgumentsFor("runtime/live/replica-main.ts");
+    const args = await nodeArgumentsFor(this.entry);
     mkdirSync(this.spec.dataDir, { recursive: true });
     const logFd = openSync(join(this.spec.dataDir, "replica.log"), "a");
     // LDC_LIVE_NODE_ARGS: extra node flags for replicas, e.g. "--cpu-prof --cpu-prof-dir=DIR".

@@ -1,0 +1,211 @@
+// The control plane of the live runtime (docs/live.md "The control group"): five control replica
+// OS processes placed like a cell (2 + 2 + 1 over the regions by default, as the virtual runtime's
+// runtime/virtual/control-plane.ts), each `runtime/live/control-main.ts`: a ControlNode (the Raft
+// replica of cells/replica.ts driving controller/control/state-machine.ts) with its own data
+// directory (WAL + snapshot, fsync before acknowledging) and port, every link between them through
+// its own Toxiproxy proxy. One endpoint per region (host api/<region>) runs in the supervisor: a
+// ControlClient over its own TcpTransport that dials the control replicas through that region's
+// proxies, so a region outage or a partition cuts an endpoint off exactly as it cuts a cell's client.
+//
+// The replicas are in LiveRuntime.processes and the endpoints and replicas in LiveFaults' hosts,
+// so crash / restart / pause / region outage / partition reach them like any replica. The plane
+// (controller/control/plane.ts) sees them through their admin status, polled with the cells'.
+import type { Clock } from "../../ground/ports.js";
+import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
+import { ControlPlane, type ControlReplicaPlacement, type ControlReplicaProbe } from "../../controller/control/plane.js";
+import { ControlStateMachine } from "../../controller/control/state-machine.js";
+import { CONTROL_ENDPOINT_HOST_PREFIX, placeControlReplicas } from "../virtual/control-plane.js";
+import { TcpTransport } from "./adapters/tcp-transport.js";
+import { failFastTransport } from "./fail-fast.js";
+import type { ReplicaProcess } from "./replica/process.js";
+import type { LiveControlState, LiveControlStatus } from "./control-status.js";
+
+/** The `cell` of a control replica's spec: how the runtime tells control processes from cell replicas. */
+export const CONTROL_CELL = "control";
+
+export interface LiveControlOptions {
+  /** Control replicas per region, in configuration order (default 2, 2, 1). */
+  readonly replicasPerRegion?: readonly number[];
+  /** How long a mutating call waits for a commit before 503 control-quorum (µs; default 2 s). */
+  readonly commitTimeoutUs?: number;
+}
+
+/** A control replica as the runtime boots it (the shape of a cell replica's boot entry). */
+export interface ControlBootReplica {
+  readonly cell: typeof CONTROL_CELL;
+  readonly replica: string;
+  readonly datacenter: string;
+  readonly region: string;
+  readonly voters: string[];
+  readonly electionOrder: readonly string[];
+}
+
+export interface ControlBootEndpoint {
+  readonly id: string;
+  readonly region: string;
+  readonly datacenter: string;
+}
+
+/** What the control group needs of the LiveRuntime it runs in. */
+export interface LiveControlHost {
+  readonly clock: Clock;
+  readonly processes: ReadonlyMap<string, ReplicaProcess>;
+  readonly faults: { isUp(host: string): boolean };
+  /** Whether `from` can reach replica `to` now, as far as the supervisor knows. */
+  reachable(from: string, to: string): boolean;
+}
+
+/** A status older than this (a paused or dying process) counts as down. */
+const STATUS_STALE_MS = 1_000;
+const STATUS_TIMEOUT_MS = 1_000;
+const STATE_TIMEOUT_MS = 5_000;
+/** At most this often the supervisor refreshes its mirror of the leader's control state. */
+const MIRROR_PERIOD_MS = 500;
+
+export function controlEndpointId(region: string): string {
+  return `${CONTROL_ENDPOINT_HOST_PREFIX}${region}`;
+}
+
+/** The control replicas to boot: placed as in the virtual runtime, in priority-election order (two-replica regions first). */
+export function controlBootReplicas(
+  regions: readonly { readonly name: string; readonly datacenters: readonly string[] }[],
+  options: LiveControlOptions,
+): ControlBootReplica[] {
+  const placements = placeControlReplicas(regions, options.replicasPerRegion);
+  const voters = placements.map((placement) => placement.id);
+  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
+  const order = placements
+    .map((placement, position) => ({ placement, position }))
+    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
+    .map(({ placement }) => placement.id);
+  return placements.map((placement) => ({
+    cell: CONTROL_CELL,
+    replica: placement.id,
+    datacenter: placement.datacenter,
+    region: placement.region,
+    voters,
+    electionOrder: order,
+  }));
+}
+
+interface CachedControlStatus {
+  readonly status: LiveControlStatus;
+  readonly atMs: number;
+}
+
+export class LiveControlGroup {
+  /** The control replica process's entry. */
+  static readonly entry = "runtime/live/control-main.ts";
+  /** Raft settings of the control replicas on top of the world's (as the virtual control group). */
+  static readonly raft = { snapshotEntries: 1_024 };
+
+  readonly plane: ControlPlane;
+  readonly placements: readonly ControlReplicaPlacement[];
+  private readonly statuses = new Map<string, CachedControlStatus>();
+  private readonly transports: TcpTransport[] = [];
+  private readonly clients: ControlClient[] = [];
+  private mirror: { readonly replica: string; readonly machine: ControlStateMachine; readonly atMs: number } | null = null;
+  private mirroring = false;
+
+  constructor(
+    private readonly host: LiveControlHost,
+    options: LiveControlOptions,
+    replicas: readonly ControlBootReplica[],
+    endpoints: readonly ControlBootEndpoint[],
+    addressFor: (from: string, to: string) => string,
+  ) {
+    this.placements = replicas.map((replica) => ({ id: replica.replica, region: replica.region, datacenter: replica.datacenter }));
+    const voters = replicas.map((replica) => replica.replica);
+    this.plane = new ControlPlane(
+      endpoints.map((endpoint) => endpoint.region),
+      { clock: host.clock, replicas: () => this.probes() },
+      options.commitTimeoutUs,
+    );
+    for (const endpoint of endpoints) {
+      const transport = new TcpTransport({
+        self: endpoint.id,
+        peers: new Map(voters.map((voter) => [voter, addressFor(endpoint.id, voter)])),
+      });
+      this.transports.push(transport);
+      transport.connectAll();
+      // A replica known dead or cut answers at once (a refused connection), not after an attempt timeout.
+      const guarded = failFastTransport(transport, (target) => host.reachable(endpoint.id, target));
+      const client = new ControlClient(
+        // Real time: an attempt waits longer than in the simulator (a commit is a real cross-region round trip plus fsyncs).
+        { replicas: voters, ...defaultControlClientOptions, attemptTimeoutUs: 300_000, retryBackoffUs: 50_000 },
+        { clock: host.clock, transport: guarded },
+      );
+      this.clients.push(client);
+      this.plane.setEndpoint({ region: endpoint.region, client, up: () => host.faults.isUp(endpoint.id) });
+    }
+  }
+
+  private process(id: string): ReplicaProcess | undefined {
+    return this.host.processes.get(id);
+  }
+
+  /** Each control replica's last status, if its process runs and answered recently. */
+  probes(): ControlReplicaProbe[] {
+    const nowMs = this.host.clock.nowUs() / 1000;
+    return this.placements.map((placement) => {
+      const cached = this.statuses.get(placement.id);
+      const running = this.process(placement.id)?.state === "running";
+      const status = running && cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS ? cached.status : null;
+      const machine = status?.role === "leader" && this.mirror?.replica === placement.id ? this.mirror.machine : null;
+      return { placement, status, stateMachine: machine };
+    });
+  }
+
+  /** Polls every running control replica's status; refreshes the mirror of the leader's state. */
+  async poll(): Promise<void> {
+    await Promise.all(
+      this.placements.map(async (placement) => {
+        const process = this.process(placement.id);
+        if (process === undefined || process.state !== "running") return;
+        try {
+          const status = await process.admin<LiveControlStatus>({ op: "status" }, STATUS_TIMEOUT_MS);
+          this.statuses.set(placement.id, { status, atMs: this.host.clock.nowUs() / 1000 });
+        } catch {
+          // paused or just died: the status ages out
+        }
+      }),
+    );
+    void this.refreshMirror();
+  }
+
+  /** A control replica's process exited. */
+  forget(id: string): void {
+    this.statuses.delete(id);
+    if (this.mirror?.replica === id) this.mirror = null;
+  }
+
+  /** What a control replica's state machine holds now (over its admin channel). */
+  state(id: string): Promise<LiveControlState> {
+    const process = this.process(id);
+    if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
+    return process.admin<LiveControlState>({ op: "control-state" }, STATE_TIMEOUT_MS);
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients) client.abandonAll("the live runtime is closing");
+    await Promise.all(this.transports.map((transport) => transport.close()));
+  }
+
+  private async refreshMirror(): Promise<void> {
+    const leader = this.plane.leader();
+    const nowMs = this.host.clock.nowUs() / 1000;
+    if (leader === null || this.mirroring) return;
+    if (this.mirror !== null && this.mirror.replica === leader && nowMs - this.mirror.atMs < MIRROR_PERIOD_MS) return;
+    this.mirroring = true;
+    try {
+      const state = await this.state(leader);
+      const machine = new ControlStateMachine();
+      machine.restore(state.snapshot);
+      this.mirror = { replica: leader, machine, atMs: nowMs };
+    } catch {
+      // the leader went away meanwhile: the next poll tries the next one
+    } finally {
+      this.mirroring = false;
+    }
+  }
+}
