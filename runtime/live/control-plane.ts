@@ -61,6 +61,13 @@ const STATUS_TIMEOUT_MS = 1_000;
 const STATE_TIMEOUT_MS = 5_000;
 /** At most this often the supervisor refreshes its mirror of the leader's control state. */
 const MIRROR_PERIOD_MS = 500;
+/**
+ * A peer counts as in contact with the leader if the leader's progress showed it recently active
+ * within this window. Raft clears every peer's `recentActive` at each check-quorum round (one
+ * election timeout, 200 ms by default) and sets it again on the next answer, so one status sampled
+ * just after a round shows almost no peer active; two rounds of samples (polled every 100 ms) do not.
+ */
+export const CONTROL_ACTIVE_WINDOW_MS = 500;
 
 export function controlEndpointId(region: string): string {
   return `${CONTROL_ENDPOINT_HOST_PREFIX}${region}`;
@@ -102,6 +109,8 @@ export class LiveControlGroup {
   readonly plane: ControlPlane;
   readonly placements: readonly ControlReplicaPlacement[];
   private readonly statuses = new Map<string, CachedControlStatus>();
+  /** Per peer: when (ms) a leader's status last showed it recently active, and which leader and term. */
+  private readonly activeAt = new Map<string, { readonly atMs: number; readonly leader: string; readonly term: number }>();
   private readonly transports: TcpTransport[] = [];
   private readonly clients: ControlClient[] = [];
   private mirror: { readonly replica: string; readonly machine: ControlStateMachine; readonly atMs: number } | null = null;
@@ -152,7 +161,7 @@ export class LiveControlGroup {
       const running = this.process(placement.id)?.state === "running";
       const status = running && cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS ? cached.status : null;
       const machine = status?.role === "leader" && this.mirror?.replica === placement.id ? this.mirror.machine : null;
-      return { placement, status, stateMachine: machine };
+      return { placement, status: status === null ? null : this.smoothed(status, nowMs), stateMachine: machine };
     });
   }
 
@@ -164,7 +173,11 @@ export class LiveControlGroup {
         if (process === undefined || process.state !== "running") return;
         try {
           const status = await process.admin<LiveControlStatus>({ op: "status" }, STATUS_TIMEOUT_MS);
-          this.statuses.set(placement.id, { status, atMs: this.host.clock.nowUs() / 1000 });
+          const atMs = this.host.clock.nowUs() / 1000;
+          this.statuses.set(placement.id, { status, atMs });
+          if (status.role === "leader" && status.progress !== null && status.progress !== undefined)
+            for (const [peer, progress] of Object.entries(status.progress))
+              if (progress.recentActive) this.activeAt.set(peer, { atMs, leader: placement.id, term: status.term ?? 0 });
         } catch {
           // paused or just died: the status ages out
         }
@@ -173,9 +186,24 @@ export class LiveControlGroup {
     void this.refreshMirror();
   }
 
+  /** A leader's status with each peer active if the same leader (and term) saw it active within CONTROL_ACTIVE_WINDOW_MS. */
+  private smoothed(status: LiveControlStatus, nowMs: number): LiveControlStatus {
+    if (status.role !== "leader" || status.progress === null || status.progress === undefined) return status;
+    const progress = Object.fromEntries(
+      Object.entries(status.progress).map(([peer, entry]) => {
+        const seen = this.activeAt.get(peer);
+        const recent =
+          seen !== undefined && seen.leader === status.id && seen.term === status.term && nowMs - seen.atMs <= CONTROL_ACTIVE_WINDOW_MS;
+        return [peer, { ...entry, recentActive: entry.recentActive || recent }];
+      }),
+    );
+    return { ...status, progress };
+  }
+
   /** A control replica's process exited. */
   forget(id: string): void {
     this.statuses.delete(id);
+    this.activeAt.delete(id);
     if (this.mirror?.replica === id) this.mirror = null;
   }
 

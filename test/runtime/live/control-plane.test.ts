@@ -6,88 +6,25 @@
 // the log; with three of five control processes down a mutating call answers 503 control-quorum
 // and nothing is applied.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { rmSync } from "node:fs";
-import { createApp } from "../../../controller/http/app.js";
-import { setupLiveController, type LiveControllerSetup } from "../../../runtime/live/controller-setup.js";
-import { defaultWorldConfig } from "../../../domain/config.js";
 import type { ControlPlaneStatus } from "../../../controller/control/plane.js";
-import { defaultActionOptions } from "../../../controller/actions.js";
-import { tempDataDirectory, TOKEN } from "../../controller/harness.js";
+import { startControlWorld, type ControlWorld } from "./fixtures/control-world.js";
 
-let setup: LiveControllerSetup;
-let server: http.Server;
-let url: string;
-let dataDirectory: string;
+let world: ControlWorld;
 
 beforeAll(async () => {
-  dataDirectory = tempDataDirectory();
-  setup = await setupLiveController({
-    seed: 3,
-    config: defaultWorldConfig(),
-    dataDirectory,
-    wallTimeIso: () => new Date().toISOString(),
-    cellCount: 1,
-    // No wait between actions on one region: the test evacuates and restores back to back.
-    controller: { actions: { ...defaultActionOptions, limits: { ...defaultActionOptions.limits, waitPeriodMs: 0 } } },
-  });
-  const control = setup.control;
-  if (control === null) throw new Error("expected a control group");
-  server = http.createServer(createApp(setup.controller, { token: TOKEN, ui: false, control: control.api }));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  world = await startControlWorld(3);
 }, 90_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-  await setup?.close();
-  if (dataDirectory !== undefined) rmSync(dataDirectory, { recursive: true, force: true });
+  await world?.close();
 });
 
-async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
-async function controlStatus(): Promise<ControlPlaneStatus> {
-  return (await call("GET", "/api/v1/control-plane")).body as unknown as ControlPlaneStatus;
-}
-
-/** Polls the control group until `predicate` holds of its status (or fails after `timeoutMs`). */
-async function until(predicate: (status: ControlPlaneStatus) => boolean, timeoutMs: number): Promise<ControlPlaneStatus> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    await setup.live.pollStatuses();
-    const status = setup.control?.plane.status() as ControlPlaneStatus;
-    if (predicate(status)) return status;
-    if (performance.now() > deadline) throw new Error(`control group: condition not met in ${timeoutMs} ms: ${JSON.stringify(status)}`);
-    await setup.live.sleep(100);
-  }
-}
-
-function actionAuditIds(action: string): number[] {
-  return setup.controller
-    .audit({ kind: "action", limit: 100 })
-    .filter((entry) => entry.action === action)
-    .map((entry) => entry.id);
-}
-
-async function leaderState(): Promise<{ auditIds: readonly number[]; drained: readonly string[]; routingVersion: number | null }> {
-  const leader = setup.control?.plane.leader();
-  if (leader === null || leader === undefined) throw new Error("no control leader");
-  return (setup.control?.group.state(leader) ?? Promise.reject(new Error("no group"))) as Promise<{
-    auditIds: readonly number[];
-    drained: readonly string[];
-    routingVersion: number | null;
-  }>;
-}
+const call = (method: string, route: string, body?: unknown): ReturnType<ControlWorld["call"]> => world.call(method, route, body);
+const until = (predicate: (status: ControlPlaneStatus) => boolean, timeoutMs: number): Promise<ControlPlaneStatus> =>
+  world.until(predicate, timeoutMs);
+const actionAuditIds = (action: string): number[] => world.actionAuditIds(action);
+const controlStatus = async (): Promise<ControlPlaneStatus> =>
+  (await call("GET", "/api/v1/control-plane")).body as unknown as ControlPlaneStatus;
 
 describe("the live control group", () => {
   it("runs five control replica processes, 2 + 2 + 1, and GET /api/v1/control-plane reports their Raft state", async () => {
@@ -98,7 +35,7 @@ describe("the live control group", () => {
     expect(served.replicas.map((replica) => replica.region)).toEqual(["hangzhou", "hangzhou", "shanghai", "shanghai", "shenzhen"]);
     expect(served.replicas.filter((replica) => replica.state === "leader").map((replica) => replica.id)).toEqual([served.leader]);
     for (const replica of served.replicas) expect(typeof replica.matchIndex).toBe("number");
-    const pids = served.replicas.map((replica) => setup.live.processes.get(replica.id)?.pid);
+    const pids = served.replicas.map((replica) => world.setup.live.processes.get(replica.id)?.pid);
     expect(new Set(pids).size).toBe(5);
     for (const pid of pids) expect(pid).toBeGreaterThan(0);
     expect(pids).not.toContain(process.pid);
@@ -111,13 +48,13 @@ describe("the live control group", () => {
     expect(restored.status, JSON.stringify(restored.body)).toBe(200);
     const acknowledged = [...actionAuditIds("evacuate"), ...actionAuditIds("restore")];
     expect(acknowledged).toHaveLength(2);
-    const before = await leaderState();
+    const before = await world.leaderState();
     for (const id of acknowledged) expect(before.auditIds).toContain(id);
     expect(before.routingVersion).toBe(restored.body.routingVersion);
 
     const oldStatus = await until((current) => current.quorum, 10_000);
     const oldLeader = oldStatus.leader as string;
-    const killed = setup.live.processes.get(oldLeader);
+    const killed = world.setup.live.processes.get(oldLeader);
     expect(killed?.pid).toBeGreaterThan(0);
     await killed?.kill(); // SIGKILL
     const next = await until((current) => current.quorum && current.leader !== null && current.leader !== oldLeader, 20_000);
@@ -126,7 +63,7 @@ describe("the live control group", () => {
 
     const again = await call("POST", "/api/v1/regions/shenzhen/evacuate", { reason: "after the control leader died" });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
-    const after = await leaderState();
+    const after = await world.leaderState();
     for (const id of acknowledged) expect(after.auditIds).toContain(id);
     const newIds = actionAuditIds("evacuate").filter((id) => !acknowledged.includes(id));
     expect(newIds).toHaveLength(1);
@@ -140,16 +77,40 @@ describe("the live control group", () => {
     const down = status.replicas.length - running.length;
     // The leader among them, until three of five are down.
     const victims = [status.leader as string, ...running.filter((id) => id !== status.leader)].slice(0, 3 - down);
-    await Promise.all(victims.map((id) => setup.live.processes.get(id)?.kill()));
+    await Promise.all(victims.map((id) => world.setup.live.processes.get(id)?.kill()));
     await until((current) => current.replicas.filter((replica) => replica.state === "down").length === 3, 5_000);
-    const routingBefore = setup.controller.routing();
+    const routingBefore = world.setup.controller.routing();
     const restoresBefore = actionAuditIds("restore").length;
     const refused = await call("POST", "/api/v1/regions/shenzhen/restore", { reason: "no quorum" });
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ rule: "control-quorum" });
-    expect(setup.controller.routing().version).toBe(routingBefore.version);
-    expect(setup.controller.routing().drained).toEqual(["shenzhen"]);
+    expect(world.setup.controller.routing().version).toBe(routingBefore.version);
+    expect(world.setup.controller.routing().drained).toEqual(["shenzhen"]);
     expect(actionAuditIds("restore")).toHaveLength(restoresBefore);
     expect((await controlStatus()).quorum).toBe(false);
+  });
+
+  it("restarted control processes rejoin: quorum returns, the refused call commits on retry, every replica holds every acknowledged entry", async () => {
+    const down = world.setup.live.control?.placements
+      .map((placement) => placement.id)
+      .filter((id) => world.setup.live.processes.get(id)?.state === "down");
+    expect(down).toHaveLength(3);
+    await Promise.all((down ?? []).map((id) => world.setup.live.processes.get(id)?.start()));
+    await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 20_000);
+    const restored = await call("POST", "/api/v1/regions/shenzhen/restore", { reason: "quorum is back" });
+    expect(restored.status, JSON.stringify(restored.body)).toBe(200);
+    const acknowledged = [...actionAuditIds("evacuate"), ...actionAuditIds("restore")];
+    expect(acknowledged).toHaveLength(4);
+    // Every replica, the three restarted from their WAL and snapshot among them, catches up to the same log.
+    const deadline = performance.now() + 10_000;
+    for (const placement of world.setup.live.control?.placements ?? []) {
+      for (;;) {
+        const state = await world.setup.control?.group.state(placement.id);
+        if (acknowledged.every((id) => state?.auditIds.includes(id))) break;
+        if (performance.now() > deadline)
+          throw new Error(`${placement.id} lacks acknowledged audit entries: ${JSON.stringify(state?.auditIds)}`);
+        await world.setup.live.sleep(100);
+      }
+    }
   });
 });
