@@ -40,7 +40,7 @@ function statusOf(node: ControlNode): LiveControlStatus {
   return { ...status, auditEntries: node.stateMachine.audit().length };
 }
 
-function stateOf(node: ControlNode): LiveControlState {
+function stateOf(node: ControlNode, withSnapshot: boolean): LiveControlState {
   const machine = node.stateMachine;
   return {
     appliedIndex: machine.applied,
@@ -49,7 +49,7 @@ function stateOf(node: ControlNode): LiveControlState {
     auditIds: machine.audit().map((entry) => entry.id),
     faults: machine.faults(),
     drills: machine.drills(),
-    snapshot: machine.snapshot(),
+    snapshot: withSnapshot ? machine.snapshot() : null,
   };
 }
 
@@ -58,7 +58,7 @@ function handle(node: ControlNode, body: AdminOp): unknown {
     case "status":
       return statusOf(node);
     case "control-state":
-      return stateOf(node);
+      return stateOf(node, body.snapshot === true);
     case "transfer-leadership":
       return node.replica.transferLeadership(body.target);
     default:

@@ -59,8 +59,12 @@ export interface LiveControlHost {
 const STATUS_STALE_MS = 1_000;
 const STATUS_TIMEOUT_MS = 1_000;
 const STATE_TIMEOUT_MS = 5_000;
-/** At most this often the supervisor refreshes its mirror of the leader's control state. */
-const MIRROR_PERIOD_MS = 500;
+/**
+ * The supervisor's mirror of the leader's control state (for the lease keeper's adoption after a
+ * leader change) is fetched when the leader or its term changes, else at most this often: the
+ * snapshot carries up to 10,000 audit entries and 16,384 request ids (a few MB of JSON over IPC).
+ */
+const MIRROR_PERIOD_MS = 5_000;
 /**
  * A peer counts as in contact with the leader if the leader's progress showed it recently active
  * within this window. Raft clears every peer's `recentActive` at each check-quorum round (one
@@ -109,11 +113,15 @@ export class LiveControlGroup {
   readonly plane: ControlPlane;
   readonly placements: readonly ControlReplicaPlacement[];
   private readonly statuses = new Map<string, CachedControlStatus>();
-  /** Per peer: when (ms) a leader's status last showed it recently active, and which leader and term. */
-  private readonly activeAt = new Map<string, { readonly atMs: number; readonly leader: string; readonly term: number }>();
+  private readonly activity = new ActivityWindow(CONTROL_ACTIVE_WINDOW_MS);
   private readonly transports: TcpTransport[] = [];
   private readonly clients: ControlClient[] = [];
-  private mirror: { readonly replica: string; readonly machine: ControlStateMachine; readonly atMs: number } | null = null;
+  private mirror: {
+    readonly replica: string;
+    readonly term: number;
+    readonly machine: ControlStateMachine;
+    readonly atMs: number;
+  } | null = null;
   private mirroring = false;
 
   constructor(
@@ -161,7 +169,7 @@ export class LiveControlGroup {
       const running = this.process(placement.id)?.state === "running";
       const status = running && cached !== undefined && nowMs - cached.atMs <= STATUS_STALE_MS ? cached.status : null;
       const machine = status?.role === "leader" && this.mirror?.replica === placement.id ? this.mirror.machine : null;
-      return { placement, status: status === null ? null : this.smoothed(status, nowMs), stateMachine: machine };
+      return { placement, status: status === null ? null : this.activity.apply(status, nowMs), stateMachine: machine };
     });
   }
 
@@ -175,9 +183,7 @@ export class LiveControlGroup {
           const status = await process.admin<LiveControlStatus>({ op: "status" }, STATUS_TIMEOUT_MS);
           const atMs = this.host.clock.nowUs() / 1000;
           this.statuses.set(placement.id, { status, atMs });
-          if (status.role === "leader" && status.progress !== null && status.progress !== undefined)
-            for (const [peer, progress] of Object.entries(status.progress))
-              if (progress.recentActive) this.activeAt.set(peer, { atMs, leader: placement.id, term: status.term ?? 0 });
+          this.activity.note(status, atMs);
         } catch {
           // paused or just died: the status ages out
         }
@@ -186,32 +192,18 @@ export class LiveControlGroup {
     void this.refreshMirror();
   }
 
-  /** A leader's status with each peer active if the same leader (and term) saw it active within CONTROL_ACTIVE_WINDOW_MS. */
-  private smoothed(status: LiveControlStatus, nowMs: number): LiveControlStatus {
-    if (status.role !== "leader" || status.progress === null || status.progress === undefined) return status;
-    const progress = Object.fromEntries(
-      Object.entries(status.progress).map(([peer, entry]) => {
-        const seen = this.activeAt.get(peer);
-        const recent =
-          seen !== undefined && seen.leader === status.id && seen.term === status.term && nowMs - seen.atMs <= CONTROL_ACTIVE_WINDOW_MS;
-        return [peer, { ...entry, recentActive: entry.recentActive || recent }];
-      }),
-    );
-    return { ...status, progress };
-  }
-
   /** A control replica's process exited. */
   forget(id: string): void {
     this.statuses.delete(id);
-    this.activeAt.delete(id);
+    this.activity.forget(id);
     if (this.mirror?.replica === id) this.mirror = null;
   }
 
   /** What a control replica's state machine holds now (over its admin channel). */
-  state(id: string): Promise<LiveControlState> {
+  state(id: string, snapshot = false): Promise<LiveControlState> {
     const process = this.process(id);
     if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
-    return process.admin<LiveControlState>({ op: "control-state" }, STATE_TIMEOUT_MS);
+    return process.admin<LiveControlState>({ op: "control-state", snapshot }, STATE_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {
@@ -220,20 +212,60 @@ export class LiveControlGroup {
   }
 
   private async refreshMirror(): Promise<void> {
-    const leader = this.plane.leader();
+    const status = this.plane.status();
+    const leader = status.leader;
     const nowMs = this.host.clock.nowUs() / 1000;
     if (leader === null || this.mirroring) return;
-    if (this.mirror !== null && this.mirror.replica === leader && nowMs - this.mirror.atMs < MIRROR_PERIOD_MS) return;
+    const current = this.mirror !== null && this.mirror.replica === leader && this.mirror.term === status.term;
+    if (current && nowMs - (this.mirror?.atMs ?? 0) < MIRROR_PERIOD_MS) return;
     this.mirroring = true;
     try {
-      const state = await this.state(leader);
+      const state = await this.state(leader, true);
+      if (state.snapshot === null) return;
       const machine = new ControlStateMachine();
       machine.restore(state.snapshot);
-      this.mirror = { replica: leader, machine, atMs: nowMs };
+      this.mirror = { replica: leader, term: status.term, machine, atMs: nowMs };
     } catch {
       // the leader went away meanwhile: the next poll tries the next one
     } finally {
       this.mirroring = false;
     }
+  }
+}
+
+/**
+ * Which peers a control leader was in contact with lately. Raft clears each peer's `recentActive`
+ * at every check-quorum round and sets it again on the peer's next answer, so a single status
+ * sampled just after a round shows almost no peer active. `note` remembers, per peer, the last
+ * sample of a leader that showed it active; `apply` marks a peer of a leader's status active if
+ * that same leader, in the same term, showed it active within `windowMs`.
+ */
+export class ActivityWindow {
+  private readonly activeAt = new Map<string, { readonly atMs: number; readonly leader: string; readonly term: number }>();
+
+  constructor(private readonly windowMs: number) {}
+
+  note(status: LiveControlStatus, atMs: number): void {
+    if (status.role !== "leader" || status.progress === null || status.progress === undefined) return;
+    for (const [peer, progress] of Object.entries(status.progress))
+      if (progress.recentActive) this.activeAt.set(peer, { atMs, leader: status.id, term: status.term ?? 0 });
+  }
+
+  apply(status: LiveControlStatus, nowMs: number): LiveControlStatus {
+    if (status.role !== "leader" || status.progress === null || status.progress === undefined) return status;
+    const progress = Object.fromEntries(
+      Object.entries(status.progress).map(([peer, entry]) => {
+        const seen = this.activeAt.get(peer);
+        const recent =
+          seen !== undefined && seen.leader === status.id && seen.term === (status.term ?? 0) && nowMs - seen.atMs <= this.windowMs;
+        return [peer, { ...entry, recentActive: entry.recentActive || recent }];
+      }),
+    );
+    return { ...status, progress };
+  }
+
+  /** The peer's process exited: what it answered before counts no more. */
+  forget(peer: string): void {
+    this.activeAt.delete(peer);
   }
 }

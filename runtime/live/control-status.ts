@@ -13,6 +13,6 @@ export interface LiveControlState {
   readonly auditIds: readonly number[];
   readonly faults: readonly ControlFault[];
   readonly drills: readonly ControlDrillRun[];
-  /** The whole state, as ControlStateMachine.restore takes it (the supervisor's mirror of the leader). */
-  readonly snapshot: ControlSnapshot;
+  /** Asked with `snapshot: true`: the whole state, as ControlStateMachine.restore takes it (the supervisor's mirror of the leader). */
+  readonly snapshot: ControlSnapshot | null;
 }

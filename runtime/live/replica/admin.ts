@@ -14,7 +14,7 @@ export type AdminOp =
   | { readonly op: "ledger" }
   | { readonly op: "clock"; readonly driftPpm: number }
   /** Control replicas only (runtime/live/control-main.ts): what their state machine holds. */
-  | { readonly op: "control-state" };
+  | { readonly op: "control-state"; readonly snapshot?: boolean };
 
 export interface AdminRequest {
   readonly type: "admin";

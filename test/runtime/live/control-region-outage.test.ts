@@ -51,6 +51,18 @@ describe("a region outage of the control leader's region, live", () => {
     const evacuateId = actionAuditIds("evacuate")[0];
     expect(state.auditIds).toContain(evacuateId);
 
+    // The lease keeper adopted the new leader's records through the supervisor's mirror of its state.
+    const control = world.setup.control;
+    const deadline = performance.now() + 10_000;
+    while (
+      (control?.leases.stats.adoptions ?? 0) < 1 ||
+      !(control?.plane.leaderState()?.faults() ?? []).some((fault) => fault.type === "region-outage")
+    ) {
+      if (performance.now() > deadline)
+        throw new Error(`no adoption or no mirrored fault record: ${JSON.stringify(control?.leases.stats)}`);
+      await world.setup.live.sleep(100);
+    }
+
     const healed = await call("DELETE", "/api/v1/faults");
     expect(healed.status).toBe(204);
     await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
