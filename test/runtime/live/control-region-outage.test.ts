@@ -51,7 +51,7 @@ describe("a region outage of the control leader's region, live", () => {
     const evacuateId = actionAuditIds("evacuate")[0];
     expect(state.auditIds).toContain(evacuateId);
 
-    // The lease keeper adopted the new leader's records through the supervisor's mirror of its state.
+    // The lease keeper saw the leader change, and the supervisor's mirror of the new leader (what its adoption reads) holds the fault's record.
     const control = world.setup.control;
     const deadline = performance.now() + 10_000;
     while (
