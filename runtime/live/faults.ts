@@ -236,8 +236,8 @@ export class LiveFaults implements FaultPort {
             add(direct, "upstream");
           }
           const reverse = mesh.linkBetween(to, from);
-          // Replies on a client link travel downstream of the client's proxy.
-          if (reverse !== undefined && to.startsWith("client/") && !seen.has(`${reverse}/down`)) {
+          // Replies on a client link (a region client's, or a control endpoint's) travel downstream of its proxy.
+          if (reverse !== undefined && (to.startsWith("client/") || to.startsWith("api/")) && !seen.has(`${reverse}/down`)) {
             seen.add(`${reverse}/down`);
             add(reverse, "downstream");
           }
