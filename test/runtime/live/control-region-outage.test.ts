@@ -27,6 +27,8 @@ describe("a region outage of the control leader's region, live", () => {
   it("the control group elects a leader elsewhere, the failover button commits, no acknowledged audit entry is lost, the heal brings back all five", async () => {
     const before = await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
     const region = before.leaderRegion as string;
+    // The lease keeper notes the control term every 0.5 s and adopts on a rise it sees: let it note this one first.
+    await world.setup.live.sleep(1_500);
     const injectedUs = world.setup.live.nowUs();
     const injected = await call("POST", "/api/v1/faults", {
       type: "region-outage",
@@ -43,7 +45,13 @@ describe("a region outage of the control leader's region, live", () => {
     expect(after.replicas.filter((replica) => replica.region === region).every((replica) => replica.state === "down")).toBe(true);
     expect(after.endpoints.find((endpoint) => endpoint.region === region)?.up).toBe(false);
 
-    const evacuated = await call("POST", `/api/v1/regions/${region}/evacuate`, { reason: "failover button", force: true });
+    const evacuated = await world.commit(
+      "POST",
+      `/api/v1/regions/${region}/evacuate`,
+      { reason: "failover button", force: true },
+      "failover",
+      20_000,
+    );
     expect(evacuated.status, JSON.stringify(evacuated.body)).toBe(200);
     const state = await world.leaderState();
     expect(state.drained).toContain(region);
@@ -63,7 +71,7 @@ describe("a region outage of the control leader's region, live", () => {
       await world.setup.live.sleep(100);
     }
 
-    const healed = await call("DELETE", "/api/v1/faults");
+    const healed = await world.commit("DELETE", "/api/v1/faults", undefined, "heal", 20_000);
     expect(healed.status).toBe(204);
     await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
     // For the record (docs/live.md): from the injection call to its answer (its end committed after the outage) and to a leader elsewhere.
