@@ -9,7 +9,7 @@ import {
   catchersOf,
   MUTANTS_DURATION_US,
   MUTANTS_NEMESIS_INTERVAL_US,
-  MUTANTS_WORLD,
+  mutantWorld,
   type Catcher,
   type MutantEntry,
 } from "../../harness/mutants.js";
@@ -28,11 +28,17 @@ export interface MutantRun {
 
 /** The world config file that reproduces these runs with `ldc sim --config` (bench/mutants-world.yaml). */
 export const MUTANTS_WORLD_FILE = "bench/mutants-world.yaml";
+/** The cross-cell bugs' world (harness/mutants.ts MUTANTS_CROSS_CELL_WORLD). */
+export const MUTANTS_CROSS_CELL_WORLD_FILE = "bench/mutants-cross-cell-world.yaml";
+
+export function mutantWorldFile(entry: MutantEntry): string {
+  return entry.world === "cross-cell" ? MUTANTS_CROSS_CELL_WORLD_FILE : MUTANTS_WORLD_FILE;
+}
 
 export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug: boolean): string {
   return [
     "ldc sim",
-    `--config ${MUTANTS_WORLD_FILE}`,
+    `--config ${mutantWorldFile(entry)}`,
     `--seed ${seed}`,
     `--duration ${MUTANTS_DURATION_US / 1_000_000}s`,
     `--nemesis ${entry.nemesis.join(",")}`,
@@ -45,7 +51,7 @@ export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug
 
 export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): MutantRun {
   const startedMs = performance.now();
-  const config = parseWorldConfig(MUTANTS_WORLD);
+  const config = parseWorldConfig(mutantWorld(entry));
   const bug = withBug ? entry.name : null;
   // Outside the try: a bad mix is a mistake in the catalogue, not a catch.
   const nemesis = nemesisFor(entry.nemesis, MUTANTS_NEMESIS_INTERVAL_US, entry.faultUs);

@@ -10,7 +10,7 @@ import { electionOrder, planPlacement, type CellPlacement, type Placement } from
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
-import type { InjectedBugs } from "../../cells/bugs.js";
+import { bugOn, type InjectedBugs } from "../../cells/bugs.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { CrossCellRelay, defaultRelayOptions, type DestinationLookup, type RelayOptions } from "../../cells/cell/relay.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
@@ -398,7 +398,12 @@ export class VirtualRuntime implements Runtime {
         );
         const name = `${region.name}.${++incarnation}`;
         const { clientRequestTimeoutUs: _deadline, ...relayOverrides } = options.relay ?? {};
-        const relayOptions = { ...defaultRelayOptions, ...relayOverrides };
+        const relayOptions = {
+          ...defaultRelayOptions,
+          ...relayOverrides,
+          // The injected bug "relay-refund-on-timeout" (cells/bugs.ts): the relay's test switch, from the run's bugs.
+          ...(bugOn(options.bugs, "relay-refund-on-timeout") && { unsafeRefundOnTimeout: true }),
+        };
         const relays = [
           new CrossCellRelay(
             { ...relayOptions, name: `${name}p`, sources: primary.map((cell) => ({ cell, takeoverAfterUs: 0 })) },

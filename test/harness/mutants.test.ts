@@ -9,12 +9,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BUG_NAMES } from "../../cells/bugs.js";
-import { MUTANTS, MUTANTS_SEEDS_MAX, MUTANTS_WORLD, mutant } from "../../harness/mutants.js";
-import { MUTANTS_WORLD_FILE, runMutant } from "../../runtime/virtual/mutants.js";
+import { MUTANTS, MUTANTS_CROSS_CELL_WORLD, MUTANTS_SEEDS_MAX, MUTANTS_WORLD, mutant } from "../../harness/mutants.js";
+import { MUTANTS_CROSS_CELL_WORLD_FILE, MUTANTS_WORLD_FILE, runMutant } from "../../runtime/virtual/mutants.js";
 
 describe("bug catalogue", () => {
-  it("has one entry per bug switch, at least ten, each with a mix and expected catchers", () => {
+  it("has one entry per bug switch, at least ten, each with a mix and expected catchers, at least ten caught", () => {
     expect(BUG_NAMES.length).toBeGreaterThanOrEqual(10);
+    expect(MUTANTS.filter((entry) => entry.firstFailingSeed !== null).length).toBeGreaterThanOrEqual(10);
     expect(MUTANTS.map((entry) => entry.name).sort()).toEqual([...BUG_NAMES].sort());
     for (const entry of MUTANTS) {
       expect(entry.nemesis.length, entry.name).toBeGreaterThan(0);
@@ -24,8 +25,9 @@ describe("bug catalogue", () => {
     }
   });
 
-  it("its world file is the world the catalogue runs in", () => {
+  it("its world files are the worlds the catalogue runs in", () => {
     expect(parse(readFileSync(MUTANTS_WORLD_FILE, "utf8"))).toEqual(MUTANTS_WORLD);
+    expect(parse(readFileSync(MUTANTS_CROSS_CELL_WORLD_FILE, "utf8"))).toEqual(MUTANTS_CROSS_CELL_WORLD);
   });
 
   for (const entry of MUTANTS.filter((candidate) => candidate.firstFailingSeed !== null)) {
