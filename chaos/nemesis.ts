@@ -21,8 +21,12 @@ export const NEMESIS_FAMILIES = [
   "power-loss",
   "slow-leader-clock",
   "deposed-leader",
+  "leader-move",
 ] as const;
 export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
+
+/** Families carried out by the runtime's NemesisAction rather than drawn as a catalogue fault (drawFault refuses them). */
+export const ACTION_FAMILIES: readonly NemesisFamily[] = ["leader-move"];
 
 export interface NemesisOptions {
   readonly intervalUs: number;
@@ -39,6 +43,19 @@ export interface NemesisOptions {
   readonly origin?: string;
   /** An array the windows are appended to as faults are injected (and corrected as they end). */
   readonly live?: FaultWindow[];
+}
+
+/**
+ * A family whose step is not a catalogue fault but an action of another layer (the controller's
+ * leadership move: runtime/virtual/leader-move.ts). The runtime that runs the nemesis provides
+ * it; it returns null when it acted, or why it could not (recorded as skipped).
+ */
+export type NemesisAction = (cluster: Cluster, random: Random, lengthUs: number, live: FaultWindow[]) => string | null;
+
+/** What a nemesis runs against: the cluster, and the actions of families chaos/ cannot carry out itself. */
+export interface NemesisTarget {
+  readonly cluster: Cluster;
+  readonly nemesisActions?: Partial<Record<NemesisFamily, NemesisAction>>;
 }
 
 export interface NemesisHandle {
@@ -123,6 +140,8 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
       // Every replica of one cell crashes at once (a shared power feed, a bad kernel rollout):
       // each keeps only what it fsynced, so any promise made before an fsync is put to the test.
       return { type: "kill", target: { cell: random.pick(cells), select: "all" }, durationMs: duration };
+    case "leader-move":
+      throw new RangeError(`${family} is an action of the runtime (NemesisAction), not a catalogue fault`);
     case "deposed-leader":
       // The pause that starts it; scheduleNemesis ends it early (deposedLeader below).
       return { type: "pause", target: { cell: random.pick(cells), select: "leader" }, durationMs: duration };
@@ -144,7 +163,7 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
  * on the cluster when absent) with origin "nemesis".
  */
 export function scheduleNemesis(
-  target: { readonly cluster: Cluster },
+  target: NemesisTarget,
   families: readonly NemesisFamily[],
   options: NemesisOptions,
   manager?: FaultManager,
@@ -207,6 +226,12 @@ export function scheduleNemesis(
     timers.push(
       clock.setTimer(atUs - nowUs, () => {
         const family = random.pick(families);
+        const action = target.nemesisActions?.[family];
+        if (ACTION_FAMILIES.includes(family)) {
+          const why = action === undefined ? "this runtime has no leader-move action" : action(cluster, random, lengthUs, live);
+          if (why !== null) skipped.push(`${clock.nowUs()}us ${family}: ${why}`);
+          return;
+        }
         const spec = drawFault(family, cluster, random, lengthUs);
         const result = faults.inject(spec, { origin });
         if (!result.ok) skipped.push(`${clock.nowUs()}us ${family}: ${result.error}`);
@@ -278,7 +303,7 @@ export function nemesisFor(
   intervalUs = NEMESIS_INTERVAL_US_DEFAULT,
   /** Given: each fault lasts this long, overlapping the next ones when longer than the interval. */
   faultUs?: number,
-): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
+): (target: NemesisTarget, window: { startUs: number; endUs: number }) => FaultWindow[] {
   const families = parseNemesisNames(names.join(","));
   return (target, window) => {
     const live: FaultWindow[] = [];

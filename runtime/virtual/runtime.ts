@@ -31,6 +31,8 @@ import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 import type { ElasticPort } from "../../domain/cluster.js";
 import type { LedgerOutcome } from "../../cells/ledger/outcome.js";
+import type { NemesisAction, NemesisFamily } from "../../chaos/nemesis.js";
+import { leaderMoveAction, type LeaderMoveOutcome } from "./leader-move.js";
 import { decodeSnapshotFile } from "../../cells/storage/storage.js";
 import { replayWal } from "../../cells/storage/recovery.js";
 import type { Snapshot } from "../../cells/raft/types.js";
@@ -134,6 +136,10 @@ export class VirtualRuntime implements Runtime {
   /** Cells removed (empty): their logs stay for the checkers. */
   private readonly retiredCells: CellPlacement[] = [];
   private readonly runtimeOptions: VirtualRuntimeOptions;
+  /** The nemesis families this runtime carries out itself (chaos/nemesis.ts NemesisAction). */
+  readonly nemesisActions: Partial<Record<NemesisFamily, NemesisAction>>;
+  /** The controller moves the leader-move nemesis made, with their outcomes. */
+  readonly leaderMoves: LeaderMoveOutcome[] = [];
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -179,6 +185,9 @@ export class VirtualRuntime implements Runtime {
     this.cluster = new VirtualCluster(this, this.faults);
     this.cluster.elastic = elasticPortOf(this);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
+    this.nemesisActions = {
+      "leader-move": leaderMoveAction(options.bugs, this.leaderMoves),
+    };
     this.spawnReplicas(options);
     this.spawnRegionClients();
     this.workload = this.createWorkload(options);
