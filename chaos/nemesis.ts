@@ -265,12 +265,7 @@ export const DEPOSED_LEADER_POLL_US = 2_000;
  * window (its lease ends it if the cell never moves on). Deterministic: it reads the cluster's
  * view on the simulated clock every DEPOSED_LEADER_POLL_US.
  */
-function resumeWhenDeposed(
-  cluster: Cluster,
-  faults: FaultManager,
-  faultId: string,
-  hosts: readonly string[],
-): void {
+function resumeWhenDeposed(cluster: Cluster, faults: FaultManager, faultId: string, hosts: readonly string[]): void {
   const host = hosts[0];
   const cell = cluster.cells().find((view) => view.replicas.some((replica) => replica.id === host));
   if (host === undefined || cell === undefined) return;

@@ -58,7 +58,14 @@ export function leaderMoveAction(bugs: InjectedBugs | undefined, outcomes: Leade
       const startUs = cluster.clock.nowUs();
       const window: FaultWindow = { id: `move-${++moves}`, kind: "leader-move", startUs, endUs, cells: [cell.id] };
       live.push(window);
-      const outcome: LeaderMoveOutcome = { cell: cell.id, target: choice.replica.id, lag: choice.replica.lag, startUs, result: undefined, endUs: undefined };
+      const outcome: LeaderMoveOutcome = {
+        cell: cell.id,
+        target: choice.replica.id,
+        lag: choice.replica.lag,
+        startUs,
+        result: undefined,
+        endUs: undefined,
+      };
       outcomes.push(outcome);
       cluster.transferLeadership(cell.id, choice.replica.id, Math.max(1, endUs - startUs), (result) => {
         window.endUs = cluster.clock.nowUs();

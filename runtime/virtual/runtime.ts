@@ -603,7 +603,9 @@ export class VirtualRuntime implements Runtime {
         try {
           if (snapshotBytes !== null) snapshot = decodeSnapshotFile(snapshotBytes);
         } catch (error) {
-          this.invariants.report(`storage integrity: ${host}'s snapshot file does not decode (${(error as Error).message}) but its disk was never corrupted`);
+          this.invariants.report(
+            `storage integrity: ${host}'s snapshot file does not decode (${(error as Error).message}) but its disk was never corrupted`,
+          );
           continue;
         }
         const replay = replayWal(wal, snapshot);
