@@ -6,11 +6,12 @@
 // command, and the clean control. `LDC_MUTANTS=a,b` limits the run to those bugs.
 
 import { MUTANTS, MUTANTS_SEEDS_MAX, type MutantEntry } from "../harness/mutants.js";
-import { mutantReproduceCommand, runMutant } from "../runtime/virtual/mutants.js";
+import { mutantReproduceCommand, mutantWorldFile, runMutant } from "../runtime/virtual/mutants.js";
 
 interface BugReport {
   readonly bug: string;
   readonly layer: string;
+  readonly world: string;
   readonly nemesis: string;
   readonly caught: boolean;
   readonly firstFailingSeed: number | null;
@@ -29,6 +30,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
     return {
       bug: entry.name,
       layer: entry.layer,
+      world: mutantWorldFile(entry),
       nemesis: entry.nemesis.join(","),
       caught: false,
       firstFailingSeed: null,
@@ -49,6 +51,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
     return {
       bug: entry.name,
       layer: entry.layer,
+      world: mutantWorldFile(entry),
       nemesis: entry.nemesis.join(","),
       caught: true,
       firstFailingSeed: seed,
@@ -63,6 +66,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
   return {
     bug: entry.name,
     layer: entry.layer,
+    world: mutantWorldFile(entry),
     nemesis: entry.nemesis.join(","),
     caught: false,
     firstFailingSeed: null,
@@ -81,7 +85,7 @@ export function run(options: Record<string, unknown>): Promise<object> {
   const startedMs = performance.now();
   const bugs = MUTANTS.filter((entry) => only === undefined || only.includes(entry.name)).map((entry) => huntOne(entry, progress));
   return Promise.resolve({
-    method: `per bug, seeds 1..${MUTANTS_SEEDS_MAX} of its nemesis mix in bench/mutants-world.yaml (10 s simulated, a fault every 1 s) until caught; then the same seed without the bug`,
+    method: `per bug, seeds 1..${MUTANTS_SEEDS_MAX} of its nemesis mix in its world (bench/mutants-world.yaml, or bench/mutants-cross-cell-world.yaml for the cross-cell protocol's bugs; 10 s simulated, a fault every 1 s) until caught; then the same seed without the bug`,
     bugs,
     caught: bugs.filter((bug) => bug.caught).length,
     total: bugs.length,

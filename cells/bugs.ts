@@ -2,7 +2,7 @@
 // checker that has never failed proves nothing: each name switches one known-wrong behaviour on
 // in exactly one place, so a test can show that the checkers catch it. The switches are passed
 // explicitly through options (ReplicaOptions.bugs, RaftOptions.bugs, LedgerOptions.bugs, the
-// storage's and the controller's options) and default to none: nothing global, nothing a config
+// storage's, the cross-cell relay's and the controller's options) and default to none: nothing global, nothing a config
 // file, the HTTP API or `ldc start` can reach. Only `ldc sim --bug`, `ldc swarm --bug`,
 // `ldc bench mutants` and tests set them.
 
@@ -17,6 +17,8 @@ export const BUG_NAMES = [
   "snapshot-drops-idempotency",
   "lease-read-unbounded-clock",
   "transfer-to-lagging",
+  "credit-without-idempotency",
+  "relay-refund-on-timeout",
 ] as const;
 
 export type BugName = (typeof BUG_NAMES)[number];

@@ -176,6 +176,12 @@ export class Replica {
   private readonly storage: RaftStorage;
   private phase: ReplicaPhase = "recovering";
   private reason: string | null = null;
+  /**
+   * What this incarnation's recovery found damaged in its WAL or snapshot beyond a torn tail (the
+   * reason of the repair it started), or null. Kept after the repair ends: the harness's storage
+   * integrity invariant compares it with the corruption the simulator injected.
+   */
+  damageFound: string | null = null;
   private busy = false;
   private tickTimer: TimerHandle | null = null;
   private readonly pendingSubmits = new Map<string, Pending<SubmitOutcome>>();
@@ -271,7 +277,7 @@ export class Replica {
       }
       this.persistedHardState = state.hardState;
       this.phase = this.node.repairing ? "repairing" : "running";
-      if (state.repair) this.reason = state.repair.reason;
+      if (state.repair) this.reason = this.damageFound = state.repair.reason;
       dependencies.log.event("info", "replica.started", {
         id: options.id,
         phase: this.phase,

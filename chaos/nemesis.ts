@@ -20,8 +20,13 @@ export const NEMESIS_FAMILIES = [
   "region-outage",
   "power-loss",
   "slow-leader-clock",
+  "deposed-leader",
+  "leader-move",
 ] as const;
 export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
+
+/** Families carried out by the runtime's NemesisAction rather than drawn as a catalogue fault (drawFault refuses them). */
+export const ACTION_FAMILIES: readonly NemesisFamily[] = ["leader-move"];
 
 export interface NemesisOptions {
   readonly intervalUs: number;
@@ -38,6 +43,19 @@ export interface NemesisOptions {
   readonly origin?: string;
   /** An array the windows are appended to as faults are injected (and corrected as they end). */
   readonly live?: FaultWindow[];
+}
+
+/**
+ * A family whose step is not a catalogue fault but an action of another layer (the controller's
+ * leadership move: runtime/virtual/leader-move.ts). The runtime that runs the nemesis provides
+ * it; it returns null when it acted, or why it could not (recorded as skipped).
+ */
+export type NemesisAction = (cluster: Cluster, random: Random, lengthUs: number, live: FaultWindow[]) => string | null;
+
+/** What a nemesis runs against: the cluster, and the actions of families chaos/ cannot carry out itself. */
+export interface NemesisTarget {
+  readonly cluster: Cluster;
+  readonly nemesisActions?: Partial<Record<NemesisFamily, NemesisAction>>;
 }
 
 export interface NemesisHandle {
@@ -122,6 +140,11 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
       // Every replica of one cell crashes at once (a shared power feed, a bad kernel rollout):
       // each keeps only what it fsynced, so any promise made before an fsync is put to the test.
       return { type: "kill", target: { cell: random.pick(cells), select: "all" }, durationMs: duration };
+    case "leader-move":
+      throw new RangeError(`${family} is an action of the runtime (NemesisAction), not a catalogue fault`);
+    case "deposed-leader":
+      // The pause that starts it; scheduleNemesis ends it early (deposedLeader below).
+      return { type: "pause", target: { cell: random.pick(cells), select: "leader" }, durationMs: duration };
     case "slow-leader-clock":
       // A leader whose clock runs at a third to a half of real speed (a throttled VM, a stalled
       // clock source): anything it times with its own clock, a lease above all, lasts 2-3x longer.
@@ -140,7 +163,7 @@ export function drawFault(family: NemesisFamily, cluster: Cluster, random: Rando
  * on the cluster when absent) with origin "nemesis".
  */
 export function scheduleNemesis(
-  target: { readonly cluster: Cluster },
+  target: NemesisTarget,
   families: readonly NemesisFamily[],
   options: NemesisOptions,
   manager?: FaultManager,
@@ -203,9 +226,16 @@ export function scheduleNemesis(
     timers.push(
       clock.setTimer(atUs - nowUs, () => {
         const family = random.pick(families);
+        const action = target.nemesisActions?.[family];
+        if (ACTION_FAMILIES.includes(family)) {
+          const why = action === undefined ? "this runtime has no leader-move action" : action(cluster, random, lengthUs, live);
+          if (why !== null) skipped.push(`${clock.nowUs()}us ${family}: ${why}`);
+          return;
+        }
         const spec = drawFault(family, cluster, random, lengthUs);
         const result = faults.inject(spec, { origin });
         if (!result.ok) skipped.push(`${clock.nowUs()}us ${family}: ${result.error}`);
+        else if (family === "deposed-leader") resumeWhenDeposed(cluster, faults, result.value.id, result.value.affects.hosts);
       }),
     );
   }
@@ -221,6 +251,41 @@ export function scheduleNemesis(
   };
 }
 
+/** How often a deposed-leader pause looks whether its cell has moved on. */
+export const DEPOSED_LEADER_POLL_US = 2_000;
+
+/**
+ * The `deposed-leader` family: a leader is paused (a GC pause, a SIGSTOP) and resumed at the
+ * worst moment for it: just after the rest of its cell elected a successor and committed the
+ * successor's first entries, before the followers have all heard that commit. The paused leader
+ * still believes it leads the old term, and what queued up for it while it was stopped (client
+ * requests, its own ticks) is handled first on resume: it appends at the old term to followers
+ * that already hold the new term's entries at those indexes. A correct follower refuses (its
+ * term is newer); only such an append can overwrite a committed entry. The pause is the fault's
+ * window (its lease ends it if the cell never moves on). Deterministic: it reads the cluster's
+ * view on the simulated clock every DEPOSED_LEADER_POLL_US.
+ */
+function resumeWhenDeposed(cluster: Cluster, faults: FaultManager, faultId: string, hosts: readonly string[]): void {
+  const host = hosts[0];
+  const cell = cluster.cells().find((view) => view.replicas.some((replica) => replica.id === host));
+  if (host === undefined || cell === undefined) return;
+  const paused = cell.replicas.find((replica) => replica.id === host);
+  const pausedTerm = paused?.term ?? 0;
+  const commitAtPause = Math.max(0, ...cell.replicas.map((replica) => replica.commitIndex));
+  // No handle kept: the poll stops by itself once the pause is over (its lease, a heal, the final heal).
+  const poll = (): void => {
+    if (faults.originOf(faultId) === undefined) return;
+    const view = cluster.cell(cell.id);
+    const successor = view?.replicas.find((replica) => replica.role === "leader" && replica.id !== host && replica.term > pausedTerm);
+    if (successor !== undefined && successor.commitIndex > commitAtPause) {
+      faults.heal(faultId);
+      return;
+    }
+    cluster.clock.setTimer(DEPOSED_LEADER_POLL_US, poll);
+  };
+  cluster.clock.setTimer(DEPOSED_LEADER_POLL_US, poll);
+}
+
 /** Default interval between nemesis faults for `ldc sim --nemesis`. */
 export const NEMESIS_INTERVAL_US_DEFAULT = 10_000_000;
 
@@ -233,7 +298,7 @@ export function nemesisFor(
   intervalUs = NEMESIS_INTERVAL_US_DEFAULT,
   /** Given: each fault lasts this long, overlapping the next ones when longer than the interval. */
   faultUs?: number,
-): (target: { readonly cluster: Cluster }, window: { startUs: number; endUs: number }) => FaultWindow[] {
+): (target: NemesisTarget, window: { startUs: number; endUs: number }) => FaultWindow[] {
   const families = parseNemesisNames(names.join(","));
   return (target, window) => {
     const live: FaultWindow[] = [];

@@ -14,6 +14,7 @@ export type Catcher =
   | "durability"
   | "replica-agreement"
   | "availability"
+  | "global-conservation"
   | "liveness"
   | "invariant:election-safety"
   | "invariant:state-machine-safety"
@@ -41,7 +42,11 @@ export interface MutantEntry {
   readonly gap?: string;
   /** False: no run of the catalogue's world reaches the switch (the bench skips it and says so). */
   readonly reachable?: boolean;
+  /** The world it runs in: the catalogue's one-cell world (default) or the cross-cell world (several cells, transfers between them). */
+  readonly world?: MutantWorldName;
 }
+
+export type MutantWorldName = "one-cell" | "cross-cell";
 
 /**
  * The world every mutant runs in: one cell of five replicas (2 + 2 + 1 over three regions) at
@@ -57,6 +62,22 @@ export const MUTANTS_WORLD = {
   raft: { snapshotEntries: 300 },
   disk: { slowFsyncProbability: 0.02, slowFsyncMultiplier: 400 },
 } as const;
+/**
+ * The world of the cross-cell protocol's bugs: three cells (each of five replicas, leaders in
+ * three regions) at 300 ops/s, a fifth of the transfers crossing cells through the relays, and
+ * otherwise as MUTANTS_WORLD (bench/mutants-cross-cell-world.yaml).
+ */
+export const MUTANTS_CROSS_CELL_WORLD = {
+  cells: { count: 3 },
+  workload: { opsPerSecond: 300, crossCellRatio: 0.2 },
+  raft: { snapshotEntries: 300 },
+  disk: { slowFsyncProbability: 0.02, slowFsyncMultiplier: 400 },
+} as const;
+
+export function mutantWorld(entry: MutantEntry): typeof MUTANTS_WORLD | typeof MUTANTS_CROSS_CELL_WORLD {
+  return entry.world === "cross-cell" ? MUTANTS_CROSS_CELL_WORLD : MUTANTS_WORLD;
+}
+
 export const MUTANTS_DURATION_US = 10_000_000;
 export const MUTANTS_NEMESIS_INTERVAL_US = 1_000_000;
 /** The catalogue's promise: each bug is caught within this many seeds of its mix. */
@@ -92,10 +113,9 @@ export const MUTANTS: readonly MutantEntry[] = [
     name: "append-from-stale-term",
     description: "a follower accepts an append from a leader of an older term (a deposed leader after a pause)",
     layer: "cells/raft/raft.ts",
-    nemesis: ["pause", "partition"],
+    nemesis: ["deposed-leader"],
     expected: ["durability", "linearizable", "invariant:state-machine-safety", "assertion"],
-    firstFailingSeed: null,
-    gap: "caught at seed 22 until the load-adaptive batch wait (issue 16) and the merged branches changed the traces; since then seeds 1..50 of pause,partition are clean, and so are seeds 1..50 with faults overlapping (1.5 s every 1 s): a deposed leader's stale append needs a pause of the leader long enough for a new term to commit and the old leader to resume before it hears of it, which this mix no longer produces; a targeted nemesis (pause the leader, then heal a follower toward it) is the next step",
+    firstFailingSeed: 1,
   },
   {
     name: "stale-local-read",
@@ -119,8 +139,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/storage/storage.ts",
     nemesis: ["kill", "disk"],
     expected: ["invariant:storage-integrity", "durability", "assertion"],
-    firstFailingSeed: null,
-    gap: "since protocol-aware recovery (cells/storage/recovery.ts), the garbage the bug leaves before later records is found at the next load as damage followed by valid records, and the replica keeps its trusted prefix and repairs from its peers: the bug is healed before any checker can see it (seeds 1..50 of kill,disk clean, measured on the integration of the repair and bug-catalogue branches); catching it needs a check that a repair happened without a disk fault behind it",
+    firstFailingSeed: 4,
   },
   {
     name: "snapshot-drops-idempotency",
@@ -128,7 +147,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/ledger/ledger.ts",
     nemesis: ["kill", "partition", "loss"],
     expected: ["invariant:state-machine-safety", "replica-agreement", "durability", "linearizable"],
-    firstFailingSeed: 2,
+    firstFailingSeed: 1,
   },
   {
     name: "lease-read-unbounded-clock",
@@ -144,11 +163,31 @@ export const MUTANTS: readonly MutantEntry[] = [
     name: "transfer-to-lagging",
     description: "the controller moves leadership to a replica far behind the leader (it skips the caught-up check)",
     layer: "controller/safety.ts",
-    nemesis: ["partition"],
-    expected: ["liveness", "availability"],
+    nemesis: ["kill", "leader-move"],
+    faultUs: 3_000_000,
+    expected: ["liveness", "availability", "linearizable", "durability"],
     firstFailingSeed: null,
-    gap: "ldc sim runs no controller, so no run of the catalogue's world reaches the switch (controller/safety.ts chooseReplica; test/controller/safety-bug.test.ts shows it picks a lagging replica); and Raft's own transfer catches the target up before TimeoutNow, so the expected catch is availability under a leader-move nemesis that drives the controller, not written yet",
-    reachable: false,
+    gap: "reached since the leader-move nemesis (the controller's own target choice, runtime/virtual/leader-move.ts): with 3 s kills the switch sends leadership to replicas 121-260 entries behind (seeds 1, 3, 6), but Raft's own transfer refuses a target that needs a snapshot (TARGET_BEHIND) and catches any other up before TimeoutNow (150 entries in 115 ms), so the bug costs a planned move's stall of a few hundred ms at most and no safety, liveness (5 s) or availability checker judges that; catching it needs an availability budget for planned moves",
+  },
+  {
+    name: "credit-without-idempotency",
+    description:
+      "a destination cell credits a cross-cell transfer without looking it up in its received table, so a redelivered credit applies twice",
+    layer: "cells/ledger/cross-cell.ts",
+    nemesis: ["partition", "kill"],
+    expected: ["global-conservation", "bank"],
+    firstFailingSeed: 1,
+    world: "cross-cell",
+  },
+  {
+    name: "relay-refund-on-timeout",
+    description: "a relay refunds a cross-cell transfer whose credit timed out (its outcome unknown: the credit may have applied)",
+    layer: "cells/cell/relay.ts",
+    nemesis: ["power-loss"],
+    faultUs: 6_000_000,
+    expected: ["global-conservation", "bank"],
+    firstFailingSeed: 1,
+    world: "cross-cell",
   },
 ];
 

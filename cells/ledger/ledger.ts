@@ -259,7 +259,12 @@ export class Ledger {
         }
         const decision =
           command.type === "CreditIn"
-            ? decideCredit(command, this.state, this.options)
+            ? decideCredit(
+                command,
+                this.state,
+                // The injected bug "credit-without-idempotency" (cells/bugs.ts) is the same switch as the test option.
+                bugOn(this.options.bugs, "credit-without-idempotency") ? { unsafeCreditWithoutIdempotency: true } : this.options,
+              )
             : decideSettle(command, this.state, this.table.lookup(command.id)?.outcome === "posted");
         if (decision.kind !== "event") {
           if (answer) outcomes[i] = crossCellNonEventOutcome(decision, requestId);

@@ -2,8 +2,8 @@
 // - election safety: at most one leader per term in a cell (ever, not just at one instant);
 // - state machine safety: a ledger event, once any replica applied it, is the same on every
 //   replica forever after (equal event hash at equal event index), across crashes and restarts.
-// - storage integrity: a replica may find its own WAL or snapshot damaged (beyond a torn tail)
-//   only if the simulator corrupted that disk (TigerBeetle's VOPR holds storage to the same:
+// - storage integrity: a replica may find its own WAL or snapshot damaged (beyond a torn tail),
+//   whether it stops on it or repairs it from its peers, only if the simulator corrupted that disk (TigerBeetle's VOPR holds storage to the same:
 //   corruption the nemesis did not inject is a bug of whoever wrote the bytes).
 // Money conservation and exactly-once application are asserted inside the ledger on every apply.
 
@@ -65,12 +65,13 @@ export class InvariantMonitor {
         const node = this.virtual.node(replica.replica);
         if (node === undefined) continue;
         if (this.virtual.diskCorruptions !== undefined && !this.storageReported.has(node)) {
+          // Damage it stopped on (corrupted), or damage it found at recovery and repairs from its
+          // peers: either way, bytes nobody corrupted came back wrong.
           const status = node.replica.status();
-          if (status.corrupted && this.virtual.diskCorruptions(replica.replica) === 0) {
+          const damage = status.corrupted ? (status.reason ?? "no reason") : node.replica.damageFound;
+          if (damage !== null && this.virtual.diskCorruptions(replica.replica) === 0) {
             this.storageReported.add(node);
-            this.violate(
-              `storage integrity: ${replica.replica} found its storage damaged (${status.reason ?? "no reason"}) but its disk was never corrupted`,
-            );
+            this.violate(`storage integrity: ${replica.replica} found its storage damaged (${damage}) but its disk was never corrupted`);
           }
         }
         if (node.replica.role === "leader") {

@@ -9,11 +9,12 @@ import {
   catchersOf,
   MUTANTS_DURATION_US,
   MUTANTS_NEMESIS_INTERVAL_US,
-  MUTANTS_WORLD,
+  mutantWorld,
   type Catcher,
   type MutantEntry,
 } from "../../harness/mutants.js";
 import { runCells } from "./run.js";
+import { InvariantViolation } from "./invariants.js";
 
 export interface MutantRun {
   readonly seed: number;
@@ -28,11 +29,17 @@ export interface MutantRun {
 
 /** The world config file that reproduces these runs with `ldc sim --config` (bench/mutants-world.yaml). */
 export const MUTANTS_WORLD_FILE = "bench/mutants-world.yaml";
+/** The cross-cell bugs' world (harness/mutants.ts MUTANTS_CROSS_CELL_WORLD). */
+export const MUTANTS_CROSS_CELL_WORLD_FILE = "bench/mutants-cross-cell-world.yaml";
+
+export function mutantWorldFile(entry: MutantEntry): string {
+  return entry.world === "cross-cell" ? MUTANTS_CROSS_CELL_WORLD_FILE : MUTANTS_WORLD_FILE;
+}
 
 export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug: boolean): string {
   return [
     "ldc sim",
-    `--config ${MUTANTS_WORLD_FILE}`,
+    `--config ${mutantWorldFile(entry)}`,
     `--seed ${seed}`,
     `--duration ${MUTANTS_DURATION_US / 1_000_000}s`,
     `--nemesis ${entry.nemesis.join(",")}`,
@@ -43,9 +50,15 @@ export function mutantReproduceCommand(entry: MutantEntry, seed: number, withBug
   ].join(" ");
 }
 
-export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): MutantRun {
+/**
+ * `stopAtFirstViolation`: end the run at the first online invariant violation (failFast) and
+ * report its catcher, rather than run on to the checkers: the catalogue's test uses it to keep
+ * its runtime down (a run that broke state machine safety at 1.5 s need not be checked for
+ * linearizability). A clean run is unchanged by it: nothing throws.
+ */
+export function runMutant(entry: MutantEntry, seed: number, withBug: boolean, options: { stopAtFirstViolation?: boolean } = {}): MutantRun {
   const startedMs = performance.now();
-  const config = parseWorldConfig(MUTANTS_WORLD);
+  const config = parseWorldConfig(mutantWorld(entry));
   const bug = withBug ? entry.name : null;
   // Outside the try: a bad mix is a mistake in the catalogue, not a catch.
   const nemesis = nemesisFor(entry.nemesis, MUTANTS_NEMESIS_INTERVAL_US, entry.faultUs);
@@ -56,6 +69,7 @@ export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): M
       durationUs: MUTANTS_DURATION_US,
       check: true,
       nemesis,
+      ...(options.stopAtFirstViolation === true && { failFast: true }),
       ...(bug !== null && { bugs: new Set([bug]) }),
     });
     const caughtBy = catchersOf(result.verdicts, result.invariantViolations, null);
@@ -68,6 +82,15 @@ export function runMutant(entry: MutantEntry, seed: number, withBug: boolean): M
       wallMs: Math.round(performance.now() - startedMs),
     };
   } catch (error) {
+    if (error instanceof InvariantViolation)
+      return {
+        seed,
+        bug,
+        caughtBy: catchersOf(undefined, [error.message], null),
+        detail: error.message,
+        traceHash: null,
+        wallMs: Math.round(performance.now() - startedMs),
+      };
     return {
       seed,
       bug,

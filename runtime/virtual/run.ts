@@ -99,6 +99,7 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
     while (virtual.nowUs() < settleUs && moves.inFlight() > 0) virtual.runFor(100_000);
     for (const violation of shardOwnershipViolations(virtual, moves)) virtual.invariants.report(`elastic: ${violation}`);
   }
+  virtual.auditStorage();
   const verdicts =
     options.check === true
       ? checkRun(virtual, { faultWindows, ...(liveness !== null && { liveness: liveness.observations() }) })

@@ -10,7 +10,7 @@ import { electionOrder, planPlacement, type CellPlacement, type Placement } from
 import type { Ledger, LedgerOptions } from "../../cells/ledger/ledger.js";
 import { CellNode } from "../../cells/cell/node.js";
 import type { ReplicaOptions } from "../../cells/replica.js";
-import type { InjectedBugs } from "../../cells/bugs.js";
+import { bugOn, type InjectedBugs } from "../../cells/bugs.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { CrossCellRelay, defaultRelayOptions, type DestinationLookup, type RelayOptions } from "../../cells/cell/relay.js";
 import { HistoryRecorder } from "../../sim/workload/recorder.js";
@@ -31,6 +31,11 @@ import type { WitnessLog } from "../../harness/checkers/ledger-witness.js";
 import type { TimedCellLog } from "../../harness/checkers/global-conservation.js";
 import type { ElasticPort } from "../../domain/cluster.js";
 import type { LedgerOutcome } from "../../cells/ledger/outcome.js";
+import type { NemesisAction, NemesisFamily } from "../../chaos/nemesis.js";
+import { leaderMoveAction, type LeaderMoveOutcome } from "./leader-move.js";
+import { decodeSnapshotFile } from "../../cells/storage/storage.js";
+import { replayWal } from "../../cells/storage/recovery.js";
+import type { Snapshot } from "../../cells/raft/types.js";
 
 export interface VirtualRuntimeOptions {
   readonly seed: number;
@@ -131,6 +136,10 @@ export class VirtualRuntime implements Runtime {
   /** Cells removed (empty): their logs stay for the checkers. */
   private readonly retiredCells: CellPlacement[] = [];
   private readonly runtimeOptions: VirtualRuntimeOptions;
+  /** The nemesis families this runtime carries out itself (chaos/nemesis.ts NemesisAction). */
+  readonly nemesisActions: Partial<Record<NemesisFamily, NemesisAction>>;
+  /** The controller moves the leader-move nemesis made, with their outcomes. */
+  readonly leaderMoves: LeaderMoveOutcome[] = [];
 
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
@@ -176,6 +185,9 @@ export class VirtualRuntime implements Runtime {
     this.cluster = new VirtualCluster(this, this.faults);
     this.cluster.elastic = elasticPortOf(this);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
+    this.nemesisActions = {
+      "leader-move": leaderMoveAction(options.bugs, this.leaderMoves),
+    };
     this.spawnReplicas(options);
     this.spawnRegionClients();
     this.workload = this.createWorkload(options);
@@ -395,7 +407,12 @@ export class VirtualRuntime implements Runtime {
         );
         const name = `${region.name}.${++incarnation}`;
         const { clientRequestTimeoutUs: _deadline, ...relayOverrides } = options.relay ?? {};
-        const relayOptions = { ...defaultRelayOptions, ...relayOverrides };
+        const relayOptions = {
+          ...defaultRelayOptions,
+          ...relayOverrides,
+          // The injected bug "relay-refund-on-timeout" (cells/bugs.ts): the relay's test switch, from the run's bugs.
+          ...(bugOn(options.bugs, "relay-refund-on-timeout") && { unsafeRefundOnTimeout: true }),
+        };
         const relays = [
           new CrossCellRelay(
             { ...relayOptions, name: `${name}p`, sources: primary.map((cell) => ({ cell, takeoverAfterUs: 0 })) },
@@ -564,6 +581,40 @@ export class VirtualRuntime implements Runtime {
   /** The live CellNode on `host`, or undefined when it is down. */
   node(host: string): CellNode | undefined {
     return this.world.isUp(host) || this.world.state(host) === "paused" ? this.nodes.get(host) : undefined;
+  }
+
+  /**
+   * Storage integrity at rest (called once the run is healed and drained): every replica's WAL,
+   * as a crash now would leave it, replays to its end with at most a torn tail, unless the
+   * simulator corrupted that disk. Damage found only at the next recovery would be repaired from
+   * the peers and never seen (protocol-aware recovery heals it), so the bytes are read here: a
+   * replica that wrote after garbage (a torn tail it kept) shows it at once.
+   */
+  auditStorage(): void {
+    for (const cell of this.placement.cells) {
+      for (const replica of cell.replicas) {
+        const host = replica.replica;
+        if (this.diskCorruptions(host) > 0) continue;
+        const disk = this.world.disk(host);
+        const wal = disk.durableBytes(`raft-${host}.wal`);
+        if (wal === null) continue;
+        let snapshot: Snapshot | null = null;
+        const snapshotBytes = disk.durableBytes(`raft-${host}.snap`);
+        try {
+          if (snapshotBytes !== null) snapshot = decodeSnapshotFile(snapshotBytes);
+        } catch (error) {
+          this.invariants.report(
+            `storage integrity: ${host}'s snapshot file does not decode (${(error as Error).message}) but its disk was never corrupted`,
+          );
+          continue;
+        }
+        const replay = replayWal(wal, snapshot);
+        if (replay.code === "DAMAGED")
+          this.invariants.report(
+            `storage integrity: ${host}'s WAL, as a crash now would leave it, is damaged (${replay.damage.reason}) but its disk was never corrupted`,
+          );
+      }
+    }
   }
 
   /** Corruptions injected into `host`'s disk (the storage-integrity invariant). */
