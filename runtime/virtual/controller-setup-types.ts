@@ -16,6 +16,7 @@ import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
 import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
 import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
+import type { MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -73,6 +74,8 @@ export interface ControllerSetup {
     readonly gate: ControlGate;
     readonly replicas: VirtualControlPlane;
     readonly leases: FaultLeaseKeeper;
+    /** Resumes shard moves a previous controller left unfinished (controller/elastic-journal.ts). */
+    readonly moves: MoveRecoveryWatcher | null;
   };
   close(): void;
 }
