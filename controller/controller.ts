@@ -39,6 +39,7 @@ import type {
   ScheduleRecord,
 } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
+import type { ScaleOutPolicy } from "./scale-out.js";
 import { defaultElasticOptions, ElasticCells, type CellAdded, type MoveJournal, type MoveRecord } from "./elastic.js";
 
 export const eventListenersMax = 256;
@@ -360,6 +361,18 @@ export class Controller implements ControllerApi {
   ): void {
     if (this.elastic === null) callback(this.elasticRefusal());
     else this.elastic.splitCell({ cell, reason, actor }, callback);
+  }
+
+  private scaleOutPolicy: ScaleOutPolicy | null = null;
+
+  /** The automatic scale-out policy running in this controller (ldc start with scaleOut enabled). */
+  bindScaleOut(policy: ScaleOutPolicy): void {
+    this.scaleOutPolicy = policy;
+  }
+
+  /** GET /api/v1/scale-out. */
+  scaleOutStatus(): unknown {
+    return this.scaleOutPolicy?.status() ?? { enabled: false, actions: [] };
   }
 
   shardMoves(): readonly MoveRecord[] {

@@ -429,6 +429,26 @@ export class ElasticCells {
     return { ok: true, value: { routingVersion: version } };
   }
 
+  /** The safety rule of elastic cells for one cell: no leader or quorum, or its leader's region evacuated; null when a move may touch it. */
+  cellRefusal(cell: string): Refused | null {
+    const view = this.dependencies.cluster.cell(cell);
+    if (view === undefined || view.leader === null || !view.quorumAvailable)
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `${cell} has no leader or no reachable quorum: no move now`,
+        rule: "move-during-outage",
+      };
+    if (this.dependencies.routing.isDrained(view.leader.region))
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `${cell}'s leader is in ${view.leader.region}, which is evacuated: no move now`,
+        rule: "move-during-outage",
+      };
+    return null;
+  }
+
   /** Why a move of [first, last] to `to` may not start now (bad input 400, a safety rule 409), or its source. */
   check(first: number, last: number, to: string): Refused | { ok: true; from: string } {
     const { cluster, port, routing } = this.dependencies;
@@ -467,21 +487,8 @@ export class ElasticCells {
       };
     // The safety rule of elastic cells: a move needs both cells whole and their leaders' regions in service.
     for (const cell of [from, to]) {
-      const view = cluster.cell(cell);
-      if (view === undefined || view.leader === null || !view.quorumAvailable)
-        return {
-          ok: false,
-          code: "CONFLICT",
-          error: `${cell} has no leader or no reachable quorum: no move now`,
-          rule: "move-during-outage",
-        };
-      if (routing.isDrained(view.leader.region))
-        return {
-          ok: false,
-          code: "CONFLICT",
-          error: `${cell}'s leader is in ${view.leader.region}, which is evacuated: no move now`,
-          rule: "move-during-outage",
-        };
+      const refusal = this.cellRefusal(cell);
+      if (refusal !== null) return refusal;
     }
     return { ok: true, from };
   }
@@ -604,6 +611,12 @@ export class ElasticCells {
       return;
     }
     const range = `${upper[0]}..${upper[upper.length - 1]}`;
+    // A split whose move would be refused adds no cell (it would be left empty).
+    const unsafe = this.cellRefusal(request.cell);
+    if (unsafe !== null) {
+      callback(this.refuse("split", request.cell, request.reason, request.actor, unsafe));
+      return;
+    }
     this.addCell({ reason: `split of ${request.cell}: ${request.reason}`, actor: request.actor }, (added) => {
       if (!added.ok) {
         callback(added);
