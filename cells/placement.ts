@@ -120,6 +120,8 @@ export class Placement {
   private readonly cellByShard: CellId[];
   private readonly cellById: Map<CellId, CellPlacement>;
   private cellList: CellPlacement[];
+  /** The highest cell index ever placed: added cells count on from it, so ids are never reused. */
+  private highestIndex = 0;
   private version = 0;
   private readonly listeners = new Set<(change: OwnershipChange) => void>();
 
@@ -158,7 +160,9 @@ export class Placement {
     if (this.plan === undefined) throw new PlacementError("INVALID_INPUT", "cells", "a placement made by planPlacement");
     if (this.cellList.length >= placementLimits.cellCountMax)
       throw new PlacementError("INVALID_INPUT", "cells", `at most ${placementLimits.cellCountMax} cells`);
-    const index = Math.max(0, ...this.cellList.map((cell) => cell.index)) + 1;
+    // Never an id used before (a removed cell's hosts, disks and logs keep its name).
+    const index = Math.max(this.highestIndex, ...this.cellList.map((cell) => cell.index)) + 1;
+    this.highestIndex = index;
     const cell = cellId(index);
     const chosen = chooseDatacenters(this.plan.topology, this.plan.replicasPerCell, index - 1);
     const replicas = chosen.map(({ region, datacenter }) => ({ cell, replica: `${cell}/${datacenter}`, datacenter, region }));

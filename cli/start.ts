@@ -31,6 +31,7 @@ interface StartFlags {
   admissionOpsPerSecond?: string;
   gatewayOpsPerSecond?: string;
   crossCellRatio?: string;
+  scaleOut?: boolean;
 }
 
 function positiveRate(flag: string, value: string | undefined): number | undefined {
@@ -56,6 +57,10 @@ export function register(program: Command): void {
     .option("--admission-ops-per-second <n>", "each gateway's admission budget per cell (default 3000)")
     .option("--gateway-ops-per-second <n>", "each gateway's limit over all cells (default: none)")
     .option(CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP)
+    .option(
+      "--scale-out",
+      "automatic scale-out: add cells and move the hottest shards under sustained load (settings: the config's scaleOut section)",
+    )
     .action(async (flags: StartFlags) => {
       await start(flags);
     });
@@ -81,6 +86,10 @@ async function start(flags: StartFlags): Promise<void> {
   const gatewayOpsPerSecondMax = positiveRate("--gateway-ops-per-second", flags.gatewayOpsPerSecond);
   const config = withCrossCellRatio(loadWorldConfig(flags.config), flags.crossCellRatio);
   const dataDirectory = path.resolve(flags.dataDir);
+  if (flags.scaleOut === true && flags.runtime === "live")
+    throw badInput("--scale-out", "--runtime virtual (the live runtime cannot add cells)", "--runtime live");
+  if (config.scaleOut?.enabled === true && flags.runtime === "live")
+    throw badInput("scaleOut.enabled", "false with --runtime live (the live runtime cannot add cells)", true);
   const log = pino({ name: "ldc" });
   const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);
   // Before the world is built: read by V8 whenever it sizes the heap, so it applies from here on.
@@ -109,6 +118,7 @@ async function start(flags: StartFlags): Promise<void> {
       controller: { speed },
       ...(admissionRate === undefined ? {} : { admission: { ...defaultAdmission, ratePerSecond: admissionRate } }),
       ...(gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax }),
+      ...(flags.scaleOut === true && { scaleOut: { ...config.scaleOut, enabled: true } }),
     });
     setup.virtual.startWorkload({ sink: setup.sink });
   }

@@ -39,7 +39,8 @@ import type {
   ScheduleRecord,
 } from "../domain/records.js";
 import { zodFailure } from "./validation.js";
-import { defaultElasticOptions, ElasticCells, type CellAdded, type MoveRecord } from "./elastic.js";
+import type { ScaleOutPolicy } from "./scale-out.js";
+import { defaultElasticOptions, ElasticCells, type CellAdded, type MoveJournal, type MoveRecord } from "./elastic.js";
 
 export const eventListenersMax = 256;
 /** A drill's prediction older than this (simulated) is not attached to its run. */
@@ -97,6 +98,8 @@ export interface ControllerDependencies {
   readonly consistency: () => ConsistencySnapshot;
   /** A leader moved (by an action or by Raft): gateways update their cached leader. */
   readonly onLeader?: (cell: string, leader: LeaderInfo | null) => void;
+  /** Where shard moves are recorded (the control plane's log) so a restarted controller resumes them. */
+  readonly moveJournal?: MoveJournal;
 }
 
 export class Controller implements ControllerApi {
@@ -320,6 +323,7 @@ export class Controller implements ControllerApi {
             nextMoveId: () => `mv-${store.nextId("mv")}`,
             // Moves are operator actions, not chaos: the kill switch does not stop them.
             halted: () => null,
+            ...(dependencies.moveJournal !== undefined && { journal: dependencies.moveJournal }),
           });
   }
 
@@ -357,6 +361,18 @@ export class Controller implements ControllerApi {
   ): void {
     if (this.elastic === null) callback(this.elasticRefusal());
     else this.elastic.splitCell({ cell, reason, actor }, callback);
+  }
+
+  private scaleOutPolicy: ScaleOutPolicy | null = null;
+
+  /** The automatic scale-out policy running in this controller (ldc start with scaleOut enabled). */
+  bindScaleOut(policy: ScaleOutPolicy): void {
+    this.scaleOutPolicy = policy;
+  }
+
+  /** GET /api/v1/scale-out. */
+  scaleOutStatus(): unknown {
+    return this.scaleOutPolicy?.status() ?? { enabled: false, actions: [] };
   }
 
   shardMoves(): readonly MoveRecord[] {

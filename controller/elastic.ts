@@ -13,6 +13,14 @@
 // deadline; then the move is decided by what is committed: the destination commits an abort
 // (refused if it already imported: then the move completes), and only after that abort is
 // committed the source unfences. So a range is never owned by two cells, nor by none.
+//
+// Every move is recorded (MoveJournal: the control plane's replicated log) before its first step
+// is sent and again at every step. A controller that starts, or that sees a new control leader,
+// resumes each recorded move left unfinished by driving it again under the same id: every step is
+// idempotent at the cells (a repeated expect, fence or import answers its first outcome; a step the
+// cells already went past is refused with the move's status there), so the drive completes it when
+// the destination imported (its abort is refused MOVE_IMPORTED), and otherwise either completes it
+// or rolls it back, from what is committed, like a move whose step timed out.
 
 import type { Cluster, ElasticPort, ShardMoveAnswer } from "../domain/cluster.js";
 import type { Result, SafetyRuleId } from "../domain/records.js";
@@ -79,6 +87,32 @@ export interface CellAdded {
   readonly routingVersion: number;
 }
 
+/** A move as it is persisted (the control log's ControlMove). */
+export interface PersistedMove {
+  readonly id: string;
+  readonly seq: number;
+  readonly first: number;
+  readonly last: number;
+  readonly from: string;
+  readonly to: string;
+  readonly state: string;
+  readonly reason: string;
+  readonly actor: string;
+  readonly startedMs: number;
+  readonly atMs: number;
+}
+
+/** Where moves are recorded so that a restarted controller can finish them (the control plane). */
+export interface MoveJournal {
+  /** Records a move's state; `callback(false)`: it could not be committed. */
+  record(move: PersistedMove, callback: (ok: boolean) => void): void;
+  /** Recorded moves not finished (neither cut over nor rolled back); null when the journal cannot be read now. */
+  unfinished(): readonly PersistedMove[] | null;
+}
+
+/** Where a test stops the driver, as if the controller process died there (the cells go on). */
+export type MoveCrashPoint = "after-expect" | "after-fence" | "import-sent" | "before-cut-over";
+
 export interface ElasticDependencies {
   readonly cluster: Cluster;
   readonly port: ElasticPort;
@@ -88,6 +122,10 @@ export interface ElasticDependencies {
   readonly nextMoveId: () => string;
   /** The kill switch's refusal, or null. */
   readonly halted: () => string | null;
+  /** Where moves are recorded (none: a restart forgets them; the cells still hold what they committed). */
+  readonly journal?: MoveJournal;
+  /** Tests only: true stops this driver at that point of that move, as a controller crash would. */
+  readonly crashAt?: (moveId: string, point: MoveCrashPoint) => boolean;
 }
 
 type Refused = {
@@ -112,6 +150,12 @@ export function parseShardRange(text: unknown): { first: number; last: number } 
 export class ElasticCells {
   private readonly moves: MoveRecord[] = [];
   private readonly preparing = new Set<string>();
+  /** Per move, the sequence of its last journal record. */
+  private readonly journalSeq = new Map<string, number>();
+  /** Set by stop() (or a test's crash point): no step is sent and no answer acted on any more. */
+  private stopped = false;
+  /** Moves resumed by recover(), counted for the metrics and tests. */
+  recovered = 0;
 
   constructor(
     private readonly options: ElasticOptions,
@@ -182,6 +226,102 @@ export class ElasticCells {
       refusal.rule ?? refusal.field,
     );
     return refusal;
+  }
+
+  /** The controller stops (or dies): nothing more is sent, no answer is acted on. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private crash(record: MoveRecord, point: MoveCrashPoint): boolean {
+    if (this.stopped) return true;
+    if (this.dependencies.crashAt?.(record.id, point) === true) this.stopped = true;
+    return this.stopped;
+  }
+
+  /** Records the move's state in the journal (fire and forget, except the first record: see moveShards). */
+  private persist(record: MoveRecord, callback: (ok: boolean) => void = () => {}): void {
+    const journal = this.dependencies.journal;
+    if (journal === undefined || this.stopped) {
+      callback(true);
+      return;
+    }
+    const seq = (this.journalSeq.get(record.id) ?? 0) + 1;
+    this.journalSeq.set(record.id, seq);
+    if (record.state === "cut-over" || record.state === "rolled-back") this.journalSeq.delete(record.id);
+    journal.record(
+      {
+        id: record.id,
+        seq,
+        first: record.first,
+        last: record.last,
+        from: record.from,
+        to: record.to,
+        state: record.state,
+        reason: record.reason,
+        actor: record.actor,
+        startedMs: record.startedMs,
+        atMs: this.nowMs(),
+      },
+      callback,
+    );
+  }
+
+  /**
+   * Resumes every move the journal holds unfinished that this driver is not driving (a previous
+   * controller's): driven again under its id, it completes or rolls back from what the cells
+   * committed. Called when the controller starts and when the control group elects a new leader;
+   * the moves this driver drives are recorded again then (a new leader may have lost an
+   * uncommitted record). Answers how many moves it resumed.
+   */
+  recover(actor = "recovery"): number {
+    if (this.stopped) return 0;
+    const journal = this.dependencies.journal;
+    const unfinished = journal?.unfinished() ?? null;
+    if (unfinished === null) return 0;
+    for (const move of this.inFlight()) this.persist(move);
+    let resumed = 0;
+    for (const persisted of unfinished) {
+      if (this.moves.some((move) => move.id === persisted.id)) continue;
+      const record: MoveRecord = {
+        id: persisted.id,
+        first: persisted.first,
+        last: persisted.last,
+        from: persisted.from,
+        to: persisted.to,
+        state: "expecting",
+        reason: persisted.reason,
+        actor: persisted.actor,
+        startedMs: persisted.startedMs,
+        finishedMs: null,
+        fenceWindowMs: null,
+        durationMs: null,
+        accounts: null,
+        idempotencyEntries: null,
+        routingVersionBefore: this.dependencies.routing.version,
+        routingVersionAfter: null,
+        error: null,
+        steps: [],
+      };
+      this.journalSeq.set(record.id, persisted.seq);
+      this.moves.push(record);
+      this.recovered++;
+      resumed++;
+      this.audit(
+        "move-shards:recover",
+        `${record.first}..${record.last} ${record.from} -> ${record.to}`,
+        record.reason,
+        `resuming (recorded ${persisted.state})`,
+        actor,
+        { move: record.id, recorded: persisted.state },
+      );
+      this.drive(record, () => {});
+    }
+    return resumed;
   }
 
   /**
@@ -289,6 +429,26 @@ export class ElasticCells {
     return { ok: true, value: { routingVersion: version } };
   }
 
+  /** The safety rule of elastic cells for one cell: no leader or quorum, or its leader's region evacuated; null when a move may touch it. */
+  cellRefusal(cell: string): Refused | null {
+    const view = this.dependencies.cluster.cell(cell);
+    if (view === undefined || view.leader === null || !view.quorumAvailable)
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `${cell} has no leader or no reachable quorum: no move now`,
+        rule: "move-during-outage",
+      };
+    if (this.dependencies.routing.isDrained(view.leader.region))
+      return {
+        ok: false,
+        code: "CONFLICT",
+        error: `${cell}'s leader is in ${view.leader.region}, which is evacuated: no move now`,
+        rule: "move-during-outage",
+      };
+    return null;
+  }
+
   /** Why a move of [first, last] to `to` may not start now (bad input 400, a safety rule 409), or its source. */
   check(first: number, last: number, to: string): Refused | { ok: true; from: string } {
     const { cluster, port, routing } = this.dependencies;
@@ -327,21 +487,8 @@ export class ElasticCells {
       };
     // The safety rule of elastic cells: a move needs both cells whole and their leaders' regions in service.
     for (const cell of [from, to]) {
-      const view = cluster.cell(cell);
-      if (view === undefined || view.leader === null || !view.quorumAvailable)
-        return {
-          ok: false,
-          code: "CONFLICT",
-          error: `${cell} has no leader or no reachable quorum: no move now`,
-          rule: "move-during-outage",
-        };
-      if (routing.isDrained(view.leader.region))
-        return {
-          ok: false,
-          code: "CONFLICT",
-          error: `${cell}'s leader is in ${view.leader.region}, which is evacuated: no move now`,
-          rule: "move-during-outage",
-        };
+      const refusal = this.cellRefusal(cell);
+      if (refusal !== null) return refusal;
     }
     return { ok: true, from };
   }
@@ -397,7 +544,28 @@ export class ElasticCells {
     this.audit("move-shards", `${record.first}..${record.last} ${record.from} -> ${record.to}`, request.reason, "started", request.actor, {
       move: record.id,
     });
-    this.drive(record, (finished) => callback({ ok: true, value: finished }));
+    // Recorded before its first step is sent: a controller that dies from here on leaves a record
+    // its successor resumes. Not recorded (no control quorum): nothing was sent, the move is refused.
+    this.persist(record, (recorded) => {
+      if (this.stopped) return;
+      if (!recorded) {
+        record.state = "rolled-back";
+        record.error = "the control plane could not record the move: nothing was sent";
+        record.finishedMs = this.nowMs();
+        record.durationMs = 0;
+        this.note(record, "rolled-back", record.error);
+        callback(
+          this.refuse("move-shards", target, request.reason, request.actor, {
+            ok: false,
+            code: "CONFLICT",
+            error: record.error,
+            rule: "quorum-reachable",
+          }),
+        );
+        return;
+      }
+      this.drive(record, (finished) => callback({ ok: true, value: finished }));
+    });
   }
 
   /** Split: add a cell, then move the upper half of `cell`'s shards to it. */
@@ -443,6 +611,12 @@ export class ElasticCells {
       return;
     }
     const range = `${upper[0]}..${upper[upper.length - 1]}`;
+    // A split whose move would be refused adds no cell (it would be left empty).
+    const unsafe = this.cellRefusal(request.cell);
+    if (unsafe !== null) {
+      callback(this.refuse("split", request.cell, request.reason, request.actor, unsafe));
+      return;
+    }
     this.addCell({ reason: `split of ${request.cell}: ${request.reason}`, actor: request.actor }, (added) => {
       if (!added.ok) {
         callback(added);
@@ -459,7 +633,9 @@ export class ElasticCells {
   }
 
   private note(record: MoveRecord, step: string, outcome: string): void {
+    if (this.stopped) return;
     record.steps.push({ step, atMs: this.nowMs(), outcome });
+    this.persist(record);
     this.audit(
       `move-shards:${step}`,
       `${record.first}..${record.last} ${record.from} -> ${record.to}`,
@@ -491,7 +667,9 @@ export class ElasticCells {
       ...(carried !== undefined && { record: carried }),
     };
     const attempt = (): void => {
+      if (this.stopped) return;
       this.dependencies.port.shardMove(cell, command, (answer) => {
+        if (this.stopped) return;
         // A fence refused while the range's payers have open cross-cell transfers waits for the
         // relay to close them (the ledger keeps them with their debit): retried, not rolled back.
         const waiting = answer.ok && answer.outcome.status === "refused" && answer.outcome.reason === "OPEN_CROSS_CELL";
@@ -514,6 +692,7 @@ export class ElasticCells {
     const startUs = this.nowUs();
     const forward = (): number => this.nowUs() + this.options.stepDeadlineUs;
     const finish = (state: MoveState, error: string | null): void => {
+      if (this.stopped) return;
       record.state = state;
       record.error = error;
       record.finishedMs = this.nowMs();
@@ -543,20 +722,31 @@ export class ElasticCells {
       });
     };
     const cutOver = (): void => {
+      if (this.stopped) return;
       const { port, routing } = this.dependencies;
       const shards = Array.from({ length: record.last - record.first + 1 }, (_, i) => record.first + i);
-      port.assignShards(shards, record.to);
-      record.routingVersionAfter = routing.shardsMoved(
-        `shards ${record.first}..${record.last} moved ${record.from} -> ${record.to} (${record.id}): ${record.reason}`,
-        this.nowMs(),
-      );
+      // A resumed move whose cut over was done before the controller died changes nothing more.
+      if (shards.every((shard) => port.cellOfShard(shard) === record.to)) record.routingVersionAfter = routing.version;
+      else {
+        port.assignShards(shards, record.to);
+        record.routingVersionAfter = routing.shardsMoved(
+          `shards ${record.first}..${record.last} moved ${record.from} -> ${record.to} (${record.id}): ${record.reason}`,
+          this.nowMs(),
+        );
+      }
       finish("cut-over", null);
     };
     this.step(record, record.to, "expect", forward(), (expect) => {
+      // A resumed move the destination already imported (its controller died after): complete it.
+      if (expect !== null && expect.status === "refused" && expect.reason === "MOVE_IMPORTED") {
+        this.note(record, "expect", "refused: already imported, completing");
+        return cutOver();
+      }
       if (expect === null || expect.status !== "done")
         return rollBack(`expect at ${record.to}: ${expect === null ? "no answer" : (expect.reason ?? "refused")}`, null);
-      this.note(record, "expect", "done");
       record.state = "fencing";
+      this.note(record, "expect", "done");
+      if (this.crash(record, "after-expect")) return;
       // A fence waiting for open cross-cell records redirects nothing yet: the window starts after its last refusal.
       let fenceSentUs = this.nowUs();
       const fenceWaiting = (): void => {
@@ -574,8 +764,9 @@ export class ElasticCells {
           const carried = fence.record;
           record.accounts = carried.accounts.length;
           record.idempotencyEntries = carried.idempotency.length;
-          this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
           record.state = "copying";
+          this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
+          if (this.crash(record, "after-fence")) return;
           this.step(
             record,
             record.to,
@@ -586,10 +777,12 @@ export class ElasticCells {
                 return rollBack(`import at ${record.to}: ${imported === null ? "no answer" : (imported.reason ?? "refused")}`, carried);
               record.fenceWindowMs = Math.round((this.nowUs() - fenceSentUs) / 100) / 10;
               this.note(record, "import", "done");
+              if (this.crash(record, "before-cut-over")) return;
               cutOver();
             },
             carried,
           );
+          this.crash(record, "import-sent");
         },
         undefined,
         fenceWaiting,

@@ -3,13 +3,15 @@
 // cell and move the upper half of that cell's shards to it (under a uniform per-shard load, as the
 // workload draws users, the hottest shards are any half; per-shard figures would pick them by load).
 // When a cell this policy added has carried less than `consolidateFraction` of the budget for
-// `consolidateSustainMs`, its shards go back to the cell they came from and it is removed.
+// `consolidateSustainMs`, and the two cells together would stay below the scale-out line, its
+// shards go back to the cell they came from and it is removed.
 // Every step goes through ElasticCells, so it is audited (actor "scale-out") and obeys the same
 // safety rules as an operator's move (no move while a leader's region is evacuated or a quorum is
 // missing); a refusal is simply tried again at a later period. One action at a time.
 
 import type { Clock } from "../ground/ports.js";
 import type { ElasticCells } from "./elastic.js";
+import type { ScaleOutConfig } from "../domain/config.js";
 
 export interface ScaleOutOptions {
   /** Offered ops/s per cell the admission budget allows. */
@@ -30,6 +32,19 @@ export const defaultScaleOutOptions: Omit<ScaleOutOptions, "budgetOpsPerSecond">
   periodMs: 500,
   cellsMax: 12,
 };
+
+/** The policy's options from a world's `scaleOut` section (domain/config.ts); the budget defaults to the gateways' per-cell admission rate. */
+export function scaleOutOptionsOf(config: ScaleOutConfig, admissionOpsPerSecond: number): ScaleOutOptions {
+  return {
+    budgetOpsPerSecond: config.budgetOpsPerSecond ?? admissionOpsPerSecond,
+    scaleOutFraction: config.threshold ?? defaultScaleOutOptions.scaleOutFraction,
+    sustainMs: config.sustainMs ?? defaultScaleOutOptions.sustainMs,
+    consolidateFraction: config.consolidateThreshold ?? defaultScaleOutOptions.consolidateFraction,
+    consolidateSustainMs: config.consolidateSustainMs ?? defaultScaleOutOptions.consolidateSustainMs,
+    periodMs: config.periodMs ?? defaultScaleOutOptions.periodMs,
+    cellsMax: config.cellsMax ?? defaultScaleOutOptions.cellsMax,
+  };
+}
 
 export interface ScaleOutDependencies {
   readonly clock: Clock;
@@ -76,6 +91,25 @@ export class ScaleOutPolicy {
     this.timer = null;
   }
 
+  /** GET /api/v1/scale-out: the settings, the cells above the line (since when), the cells it added, its recent actions. */
+  status(): {
+    readonly enabled: true;
+    readonly options: ScaleOutOptions;
+    readonly hot: Record<string, number>;
+    readonly added: Record<string, { readonly from: string; readonly first: number; readonly last: number }>;
+    readonly busy: boolean;
+    readonly actions: readonly ScaleOutAction[];
+  } {
+    return {
+      enabled: true,
+      options: this.options,
+      hot: Object.fromEntries(this.hotSinceMs),
+      added: Object.fromEntries(this.added),
+      busy: this.busy,
+      actions: [...this.actions].reverse(),
+    };
+  }
+
   private nowMs(): number {
     return Math.floor(this.dependencies.clock.nowUs() / 1000);
   }
@@ -105,7 +139,12 @@ export class ScaleOutPolicy {
     if (this.busy) return;
     if (hottest !== null && cells.length < this.options.cellsMax) return this.scaleOut(hottest.id, hottest.load);
     for (const [cell, since] of this.coldSinceMs) {
-      if (now - since >= this.options.consolidateSustainMs) return this.consolidate(cell);
+      if (now - since < this.options.consolidateSustainMs) continue;
+      // Hysteresis: give the shards back only if the merged cell would stay below the scale-out
+      // line (else the next period would split it again).
+      const origin = this.added.get(cell);
+      const merged = this.dependencies.opsPerSecond(cell) + (origin === undefined ? 0 : this.dependencies.opsPerSecond(origin.from));
+      if (merged < scaleOutFraction * budgetOpsPerSecond) return this.consolidate(cell);
     }
   }
 

@@ -136,6 +136,27 @@ const batchingSchema = z.strictObject({
     .min(0, { error: (issue) => `expected a non-negative integer, got ${shown(issue.input)}` }),
 });
 
+/**
+ * Automatic scale-out in `ldc start` (controller/scale-out.ts; docs/operator.md "Scale-out
+ * policy"). Off unless `enabled`; absent fields take the policy's defaults.
+ */
+const scaleOutSchema = z.strictObject({
+  enabled: z.boolean({ error: (issue) => `expected true or false, got ${shown(issue.input)}` }),
+  /** Scale out when a cell's offered load stays above this fraction of its admission budget... */
+  threshold: numberIn(0.01, 1, "a fraction of the admission budget").optional(),
+  /** ...for this long. */
+  sustainMs: positiveInt("a positive integer number of milliseconds").optional(),
+  /** Consolidate a cell the policy added once its load stays below this fraction... */
+  consolidateThreshold: numberIn(0, 1, "a fraction of the admission budget").optional(),
+  /** ...for this long. */
+  consolidateSustainMs: positiveInt("a positive integer number of milliseconds").optional(),
+  periodMs: positiveInt("a positive integer number of milliseconds").optional(),
+  /** The policy adds no cell beyond this many cells in all. */
+  cellsMax: positiveInt().optional(),
+  /** A cell's admission budget (ops/s); default: the gateways' per-cell admission rate. */
+  budgetOpsPerSecond: numberIn(1, 1_000_000, "a number of operations per second").optional(),
+});
+
 const worldSchema = z.strictObject({
   topology: topologySchema,
   network: networkSchema,
@@ -145,6 +166,8 @@ const worldSchema = z.strictObject({
   workload: workloadSchema,
   /** Optional: defaults as in defaultWorldConfig. */
   batching: batchingSchema.optional(),
+  /** Optional: automatic scale-out in ldc start; off when absent. */
+  scaleOut: scaleOutSchema.optional(),
 });
 
 export type WorldConfig = z.infer<typeof worldSchema>;
@@ -158,6 +181,7 @@ export type CellsConfig = WorldConfig["cells"];
 export type RaftConfig = WorldConfig["raft"];
 export type WorkloadConfig = WorldConfig["workload"];
 export type BatchingConfig = NonNullable<WorldConfig["batching"]>;
+export type ScaleOutConfig = NonNullable<WorldConfig["scaleOut"]>;
 
 /** Coalescing as the default world does it (docs/cells.md "Batches"). */
 export const defaultBatchingConfig: BatchingConfig = defaultBatching;
@@ -347,6 +371,13 @@ function checkReferences(config: WorldConfig): void {
   });
   for (const [cell, region] of Object.entries(config.cells.preferredLeaderRegions)) {
     if (!regions.has(region)) throw new ConfigError(`cells.preferredLeaderRegions.${cell}`, `unknown region "${region}"`);
+  }
+  const scaleOut = config.scaleOut;
+  if (scaleOut !== undefined && (scaleOut.consolidateThreshold ?? 0.3) >= (scaleOut.threshold ?? 0.8)) {
+    throw new ConfigError(
+      "scaleOut.consolidateThreshold",
+      `expected below scaleOut.threshold (${scaleOut.threshold ?? 0.8}), got ${scaleOut.consolidateThreshold ?? 0.3}`,
+    );
   }
   if (config.raft.heartbeatTicks >= config.raft.electionTicks) {
     throw new ConfigError(

@@ -319,4 +319,6 @@ export interface ControllerApi {
   ): void;
   splitCell?(cell: string, reason: string, actor: string, callback: (result: Result<unknown>) => void): void;
   shardMoves?(): readonly unknown[];
+  /** The automatic scale-out policy: its settings and actions, or `{enabled: false}`. */
+  scaleOutStatus?(): unknown;
 }

@@ -15,6 +15,7 @@ import {
   type ControllerOptions,
 } from "../controller/controller.js";
 import type { Gateway } from "../controller/gateway.js";
+import type { MoveJournal } from "../controller/elastic.js";
 import type { DrillService } from "../controller/ports.js";
 import { RoutingTable } from "../controller/routing.js";
 import type { AuditLog, HaltStore, ScheduleStore } from "../controller/ports.js";
@@ -45,6 +46,8 @@ export interface ControllerWiringOptions {
   onFaultManager?(faults: FaultManager): void;
   drills(faults: FaultManager, controller: () => Controller | null): DrillService;
   consistency(): ConsistencySnapshot;
+  /** Where shard moves are recorded (the control plane's log), when the runtime has one. */
+  readonly moveJournal?: MoveJournal;
 }
 
 export interface ControllerWiring {
@@ -95,7 +98,16 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
   const drills = options.drills(faults, () => controllerBound);
   const controller = controllerWithGateways(
     options.controller,
-    { cluster, routing, stats, store: options.store, faults: faultServiceOf(faults), drills, consistency: () => options.consistency() },
+    {
+      cluster,
+      routing,
+      stats,
+      store: options.store,
+      faults: faultServiceOf(faults),
+      drills,
+      consistency: () => options.consistency(),
+      ...(options.moveJournal !== undefined && { moveJournal: options.moveJournal }),
+    },
     gateways,
   );
   controllerBound = controller;

@@ -6,6 +6,7 @@
 import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
 import { checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
 import type { Op } from "../harness/history.js";
+import { checkShedWithinCapacity, type ShedVerdict, type ShedWindow } from "../harness/checkers/shed-within-capacity.js";
 import type { Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
@@ -181,6 +182,16 @@ export function buildDrillResult(
     steps,
     replicasNotUp,
   });
+  const shedding = drill.scaleOut === null ? null : scaleOutShedding(drill.scaleOut.budgetOpsPerSecond, steps, execution.startUs, history);
+  if (shedding !== null && !shedding.valid) {
+    const first = shedding.first;
+    measured.push(
+      `shed within capacity: ${shedding.shedWithinCapacity} requests shed after a scale-out while the affected cells' offered load fit their budget` +
+        (first === null
+          ? ""
+          : ` (first at ${Math.round((first.atUs - execution.startUs) / 1000)} ms: ${first.cells.join(" + ")} offered ${first.offeredOpsPerSecond} ops/s <= ${first.cells.length} x ${drill.scaleOut?.budgetOpsPerSecond}, ${first.shed} shed)`),
+    );
+  }
   const early = execution.endedEarly;
   // Ended early: the expectations about the planned run do not apply, but what the checkers found over what happened does.
   const reasons =
@@ -217,11 +228,42 @@ export function buildDrillResult(
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,
     reasons,
+    ...(shedding !== null && { scaleOutShedding: shedding }),
     stop: stopSummary(execution.stopConditions),
     stoppedBy: execution.stoppedBy,
     abortReason: execution.abortReason,
     prediction,
   };
+}
+
+/**
+ * The drill's automatic scale-outs as shedding windows (harness/checkers/shed-within-capacity.ts):
+ * each cut over (its step record, `scale-out.scale-out` "<cell>: <added> took a..b (cut-over, ...)")
+ * opens a window over the split cell and the added one, closed by that added cell's consolidation
+ * (`scale-out.consolidate` "<added>: shards back to ...") or the history's end.
+ */
+export function scaleOutShedding(
+  budgetOpsPerSecond: number,
+  steps: readonly { readonly atMs: number; readonly field: string; readonly detail: string }[],
+  startUs: number,
+  history: readonly Op[],
+): ShedVerdict {
+  const endUs = history.reduce((latest, op) => Math.max(latest, (op.time ?? 0) + 1), startUs);
+  const open = new Map<string, { cells: string[]; fromUs: number }>();
+  const windows: ShedWindow[] = [];
+  for (const step of steps) {
+    const atUs = startUs + step.atMs * 1000;
+    const out = step.field === "scale-out.scale-out" ? /^(\S+): (\S+) took \d+\.\.\d+ \(cut-over/.exec(step.detail) : null;
+    if (out !== null) open.set(out[2] as string, { cells: [out[1] as string, out[2] as string], fromUs: atUs });
+    const back = step.field === "scale-out.consolidate" ? /^(\S+): shards back to /.exec(step.detail) : null;
+    const closing = back === null ? undefined : open.get(back[1] as string);
+    if (back !== null && closing !== undefined) {
+      windows.push({ ...closing, toUs: atUs });
+      open.delete(back[1] as string);
+    }
+  }
+  for (const window of open.values()) windows.push({ ...window, toUs: endUs });
+  return checkShedWithinCapacity(history, windows, budgetOpsPerSecond);
 }
 
 /**

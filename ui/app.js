@@ -8,6 +8,7 @@ import {
   createStore,
   setAudit,
   setCells,
+  setMoves,
   setFaults,
   setRegions,
   setRouting,
@@ -17,6 +18,7 @@ import {
   CHART_RANGES_MS,
 } from "./lib/store.js";
 import { drawPlacement } from "./views/placement.js";
+import { drawElastic } from "./views/elastic.js";
 import { drawTopology } from "./views/topology.js";
 import { renderLegend } from "./views/glyphs.js";
 import { drawFlow } from "./views/flow.js";
@@ -134,6 +136,7 @@ const frames = createFrameScheduler({
       charts: () => drawCharts(byId("charts"), store),
       drills: () => drills.draw(),
       placement: () => drawPlacement(byId("placement"), store, dialog),
+      moves: () => drawElastic(byId("elastic"), store, dialog),
       audit: () => drawAudit(byId("audit-rows"), store),
       safety: () => safety.draw(),
     };
@@ -162,6 +165,7 @@ const ALL_VIEWS = [
   "audit",
   "placement",
   "safety",
+  "moves",
 ];
 
 // Readiness follows the measured load: re-read it every few seconds for the region cards.
@@ -210,6 +214,7 @@ async function refresh() {
   await Promise.all([
     load("/api/v1/topology", (data) => setTopology(store, data)),
     load("/api/v1/cells", (data) => setCells(store, data)),
+    load("/api/v1/shards/moves", (data) => setMoves(store, data)),
     load("/api/v1/regions", (data) => setRegions(store, data)),
     load("/api/v1/routing", (data) => setRouting(store, data)),
     load("/api/v1/faults", (data) => setFaults(store, data)),

@@ -4,6 +4,7 @@
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
+import type { ShedVerdict } from "../../harness/checkers/shed-within-capacity.js";
 import { pairHistory, type Op } from "../../harness/history.js";
 import type { RunVerdicts } from "../../harness/run-check.js";
 import type { Drill } from "./format.js";
@@ -94,6 +95,11 @@ export interface DrillResult {
   readonly prediction: DrillPrediction | null;
   /** A drill run in a world with a control plane: its leader, the buttons pressed through it, the audit RPO. */
   readonly controlPlane?: ControlPlaneDrillFigures;
+  /**
+   * A drill with automatic scale-out: requests shed after a cut over while the affected cells'
+   * offered load fit their total budget (must be 0; harness/checkers/shed-within-capacity.ts).
+   */
+  readonly scaleOutShedding?: ShedVerdict;
 }
 
 /** What a drill measured of the control plane (runtime/virtual/control-drill.ts). */

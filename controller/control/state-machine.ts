@@ -39,6 +39,32 @@ export interface ControlFault {
 
 export type ControlDrillState = "running" | "succeeded" | "failed" | "aborted" | "interrupted";
 
+/**
+ * A shard move as the control log records it (controller/elastic.ts): written before its first
+ * step is sent and at every step, so a controller that starts (or a new control leader) finds the
+ * moves left unfinished and resumes each from what the cells committed. `seq` orders the records
+ * of one move (commits may land out of order: an older one never overwrites a newer one).
+ */
+export interface ControlMove {
+  readonly id: string;
+  readonly seq: number;
+  readonly first: number;
+  readonly last: number;
+  readonly from: string;
+  readonly to: string;
+  /** elastic.ts MoveState: "cut-over" and "rolled-back" are finished. */
+  readonly state: string;
+  readonly reason: string;
+  readonly actor: string;
+  readonly startedMs: number;
+  readonly atMs: number;
+}
+
+/** A move record whose move still has to be completed or rolled back. */
+export function controlMoveUnfinished(move: ControlMove): boolean {
+  return move.state !== "cut-over" && move.state !== "rolled-back";
+}
+
 export interface ControlDrillRun {
   readonly id: string;
   readonly drill: string;
@@ -81,7 +107,8 @@ export type ControlCommand =
   | { readonly kind: "audit"; readonly requestId: string; readonly entries: readonly AuditEntry[] }
   | { readonly kind: "routing"; readonly requestId: string; readonly routing: ControlRouting }
   | { readonly kind: "fault"; readonly requestId: string; readonly fault: ControlFault }
-  | { readonly kind: "drill"; readonly requestId: string; readonly run: ControlDrillRun };
+  | { readonly kind: "drill"; readonly requestId: string; readonly run: ControlDrillRun }
+  | { readonly kind: "move"; readonly requestId: string; readonly move: ControlMove };
 
 export interface ControlApplyResult {
   readonly index: number;
@@ -105,6 +132,8 @@ export interface ControlSnapshot {
   readonly audit: readonly AuditEntry[];
   readonly faults: readonly ControlFault[];
   readonly drills: readonly ControlDrillRun[];
+  /** Absent from snapshots written before moves were recorded. */
+  readonly moves?: readonly ControlMove[];
   readonly requests: readonly (readonly [string, number, string | null, ControlResponse | null])[];
 }
 
@@ -120,7 +149,8 @@ export function isControlCommand(value: unknown): value is ControlCommand {
       kind === "audit" ||
       kind === "routing" ||
       kind === "fault" ||
-      kind === "drill")
+      kind === "drill" ||
+      kind === "move")
   );
 }
 
@@ -132,6 +162,7 @@ export class ControlStateMachine implements StateMachine {
   private readonly auditIds = new Set<number>();
   private readonly faultRecords = new Map<string, ControlFault>();
   private readonly drillRuns = new Map<string, ControlDrillRun>();
+  private readonly moveRecords = new Map<string, ControlMove>();
   private readonly requests = new Map<string, RequestRecord>();
   /** Invariant: entries are applied in index order, each once. */
   private appliedIndex = 0;
@@ -172,6 +203,14 @@ export class ControlStateMachine implements StateMachine {
         this.drillRuns.set(command.run.id, command.run);
         this.bound(this.drillRuns, (run) => run.state !== "running");
         break;
+      case "move": {
+        const known = this.moveRecords.get(command.move.id);
+        if (known !== undefined && known.seq >= command.move.seq) break;
+        this.moveRecords.delete(command.move.id);
+        this.moveRecords.set(command.move.id, command.move);
+        this.bound(this.moveRecords, (move) => !controlMoveUnfinished(move));
+        break;
+      }
       default:
         assertNever(command);
     }
@@ -206,6 +245,10 @@ export class ControlStateMachine implements StateMachine {
     return [...this.drillRuns.values()];
   }
 
+  moves(): readonly ControlMove[] {
+    return [...this.moveRecords.values()];
+  }
+
   /** The recorded answer of a request, if it was admitted (null response: admitted, not ended). */
   request(requestId: string): { readonly index: number; readonly response: ControlResponse | null } | undefined {
     return this.requests.get(requestId);
@@ -218,6 +261,7 @@ export class ControlStateMachine implements StateMachine {
       audit: [...this.auditEntries],
       faults: this.faults(),
       drills: this.drills(),
+      moves: this.moves(),
       requests: [...this.requests].map(([id, record]) => [id, record.index, record.call, record.response] as const),
     };
   }
@@ -233,6 +277,8 @@ export class ControlStateMachine implements StateMachine {
     for (const fault of state.faults) this.faultRecords.set(fault.id, fault);
     this.drillRuns.clear();
     for (const run of state.drills) this.drillRuns.set(run.id, run);
+    this.moveRecords.clear();
+    for (const move of state.moves ?? []) this.moveRecords.set(move.id, move);
     this.requests.clear();
     for (const [id, index, call, response] of state.requests) this.requests.set(id, { index, call, response });
   }

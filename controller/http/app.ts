@@ -348,6 +348,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     );
   });
   app.get("/api/v1/shards/moves", (_request, response) => void response.json({ moves: controller.shardMoves?.() ?? [] }));
+  app.get(
+    "/api/v1/scale-out",
+    (_request, response) => void response.json(controller.scaleOutStatus?.() ?? { enabled: false, actions: [] }),
+  );
   app.post("/api/v1/faults", (request, response) => {
     const body = parse(faultBodySchema, request.body, response);
     if (body === undefined) return;

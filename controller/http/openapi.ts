@@ -158,6 +158,12 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "get", path: "/api/v1/shards/moves", summary: "Shard moves, newest first, with duration, fence window and steps", ok: 200 },
   {
     method: "get",
+    path: "/api/v1/scale-out",
+    summary: "The automatic scale-out policy: enabled, its settings, cells above the line, cells it added, its actions (newest first)",
+    ok: 200,
+  },
+  {
+    method: "get",
     path: "/api/v1/control-plane",
     summary: "The control group: leader, term, replicas with match indexes, quorum, region endpoints (enabled false without one)",
     ok: 200,

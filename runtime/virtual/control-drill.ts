@@ -21,7 +21,11 @@ export const CONTROL_DRILL_AUDIT_PROBES = ["halt", "release"] as const;
 export function drillNeedsController(drill: Drill): boolean {
   return drill.steps.some(
     (step) =>
-      (step.kind === "action" && step.action.kind !== "failover") ||
+      // Elastic steps (add-cell, move-shards) need no controller: the drill's stand-in drives them.
+      (step.kind === "action" &&
+        step.action.kind !== "failover" &&
+        step.action.kind !== "add-cell" &&
+        step.action.kind !== "move-shards") ||
       (step.kind === "inject" && step.spec.target.select === "control-leader"),
   );
 }
@@ -85,6 +89,12 @@ export async function runControllerDrill(drill: Drill, options: RunDrillOptions)
       controller,
       faults: setup.faults,
       startWorkload: () => setup.virtual.startWorkload({ sink: setup.sink }),
+      // Elastic steps beside the buttons go to the controller's own driver (its moves recorded in the control log).
+      elastic: () => ({
+        act: (request, callback) => setup.controller.act(request, callback),
+        addCell: (reason, actor, callback) => setup.controller.addCell(reason, actor, callback),
+        moveShards: (request, callback) => setup.controller.moveShards(request, callback),
+      }),
       beforeTimeline: async () => {
         for (const which of CONTROL_DRILL_AUDIT_PROBES) probe(setup, which);
         before = plane.status();

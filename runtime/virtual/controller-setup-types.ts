@@ -2,7 +2,7 @@
 // (controller-setup.ts), so that a rehearsal (rehearsal.ts), which builds a throwaway copy through
 // an injected setup function, and the setup, which serves rehearsals, do not import each other.
 import type { FaultManager } from "../../chaos/fault-manager.js";
-import type { WorldConfig } from "../../domain/config.js";
+import type { ScaleOutConfig, WorldConfig } from "../../domain/config.js";
 import type { Controller, ControllerOptions } from "../../controller/controller.js";
 import type { OnlineConsistency } from "../../controller/consistency.js";
 import type { Gateway, RequestSink } from "../../controller/gateway.js";
@@ -16,6 +16,7 @@ import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
 import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
 import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
+import type { MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -53,6 +54,8 @@ export interface SetupOptions {
    * inside the world's timer (a caller that runs the world without yielding to I/O).
    */
   readonly deferDrillCheckStep?: ((step: () => void) => void) | null;
+  /** Automatic scale-out (over the config's `scaleOut` section; `--scale-out` turns it on). */
+  readonly scaleOut?: ScaleOutConfig;
 }
 
 export interface ControllerSetup {
@@ -73,6 +76,8 @@ export interface ControllerSetup {
     readonly gate: ControlGate;
     readonly replicas: VirtualControlPlane;
     readonly leases: FaultLeaseKeeper;
+    /** Resumes shard moves a previous controller left unfinished (controller/elastic-journal.ts). */
+    readonly moves: MoveRecoveryWatcher | null;
   };
   close(): void;
 }

@@ -22,6 +22,8 @@ import { ControlGate } from "../../controller/control/gate.js";
 import { controlRoutingOf } from "../../controller/control/routing.js";
 import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
 import { gatedDrillController } from "../../controller/control/drill-controller.js";
+import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
+import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
@@ -199,6 +201,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
         ...(deferCheckStep === null ? {} : { deferCheckStep }),
       }),
     consistency: () => online.snapshot(),
+    moveJournal: controlMoveJournal(controlPlane.plane),
   });
   const controller = wiring.controller;
   gateRef = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
@@ -216,6 +219,29 @@ export function setupController(options: SetupOptions): ControllerSetup {
   });
   leases.start();
   controller.start();
+  // Moves a previous controller left unfinished are resumed once the control group answers, and
+  // the log is looked at again after every control leader change.
+  const moves =
+    controller.elastic === null
+      ? null
+      : new MoveRecoveryWatcher({ clock: cluster.clock, plane: controlPlane.plane, elastic: controller.elastic });
+  moves?.start();
+  // Automatic scale-out (off unless the world's scaleOut section or the caller enables it): its
+  // actions go through the same ElasticCells as an operator's, audited with actor "scale-out".
+  const scaleOutConfig = options.scaleOut ?? config.scaleOut;
+  const scaleOut =
+    scaleOutConfig?.enabled === true && controller.elastic !== null
+      ? new ScaleOutPolicy(scaleOutOptionsOf(scaleOutConfig, admission.ratePerSecond), {
+          clock: cluster.clock,
+          elastic: controller.elastic,
+          cells: () => placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
+          opsPerSecond: (cell) => controller.load.opsPerSecond(cell),
+        })
+      : null;
+  if (scaleOut !== null) {
+    controller.bindScaleOut(scaleOut);
+    scaleOut.start();
+  }
   const built: ControllerSetup = {
     virtual,
     controller,
@@ -226,8 +252,10 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
-    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases },
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases, moves },
     close() {
+      scaleOut?.stop();
+      moves?.stop();
       leases.stop();
       gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);

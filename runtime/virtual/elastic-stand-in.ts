@@ -2,7 +2,13 @@
 // same driver the controller uses (controller/elastic.ts) over the runtime's ElasticPort, with a
 // routing table of its own over the placement (the one ownership map) and an in-memory audit.
 import type { DrillController } from "../../chaos/drill/execution.js";
-import { defaultElasticOptions, ElasticCells, type ElasticOptions } from "../../controller/elastic.js";
+import {
+  defaultElasticOptions,
+  ElasticCells,
+  type ElasticDependencies,
+  type ElasticOptions,
+  type MoveJournal,
+} from "../../controller/elastic.js";
 import type { AuditDraft, AuditLog } from "../../controller/ports.js";
 import { RoutingTable } from "../../controller/routing.js";
 import type { AuditEntry } from "../../domain/records.js";
@@ -33,6 +39,8 @@ function offeredLoad(virtual: VirtualRuntime): (cell: string) => number {
 export function elasticDriver(
   virtual: VirtualRuntime,
   options: Partial<ElasticOptions> = {},
+  /** A journal (moves a later driver resumes), a test's crash point, and the move ids' prefix (default "mv"). */
+  extra: { readonly journal?: MoveJournal; readonly crashAt?: ElasticDependencies["crashAt"]; readonly idPrefix?: string } = {},
 ): { readonly elastic: ElasticCells; readonly routing: RoutingTable } | null {
   const cluster = virtual.cluster;
   const port = cluster.elastic;
@@ -62,8 +70,10 @@ export function elasticDriver(
       port,
       routing,
       audit,
-      nextMoveId: () => `mv-${++moves}`,
+      nextMoveId: () => `${extra.idPrefix ?? "mv"}-${++moves}`,
       halted: () => null,
+      ...(extra.journal !== undefined && { journal: extra.journal }),
+      ...(extra.crashAt !== undefined && { crashAt: extra.crashAt }),
     },
   );
   return { elastic, routing };

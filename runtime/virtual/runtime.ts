@@ -135,6 +135,8 @@ export class VirtualRuntime implements Runtime {
   private readonly cellsReplicas = new Map<string, readonly string[]>();
   /** Cells removed (empty): their logs stay for the checkers. */
   private readonly retiredCells: CellPlacement[] = [];
+  /** Removed cells: the money their moves carried in and out, as their last running replica counted it. */
+  private readonly retiredMoved = new Map<string, { readonly movedIn: number; readonly movedOut: number }>();
   private readonly runtimeOptions: VirtualRuntimeOptions;
   /** The nemesis families this runtime carries out itself (chaos/nemesis.ts NemesisAction). */
   readonly nemesisActions: Partial<Record<NemesisFamily, NemesisAction>>;
@@ -246,6 +248,9 @@ export class VirtualRuntime implements Runtime {
   removeCell(id: string): void {
     const cell = this.placement.cell(id);
     if (cell === undefined) return;
+    // Its replicas stop here: keep the money its moves carried in and out for the global check.
+    const moved = this.movedTotalsOf(cell);
+    if (moved !== undefined) this.retiredMoved.set(id, moved);
     this.placement.removeCell(id);
     this.retiredCells.push(cell);
     this.cellsReplicas.delete(id);
@@ -822,7 +827,8 @@ export class VirtualRuntime implements Runtime {
    */
   crossCellLogs(): Record<string, TimedCellLog> {
     const result: Record<string, TimedCellLog> = {};
-    for (const cell of this.placement.cells) {
+    // Removed cells too: their events (moves in and out, credits) are part of the money's story.
+    for (const cell of this.checkedCells()) {
       const timed = this.appliedEvents.get(cell.cell)?.timedLog();
       if (timed !== undefined && timed.complete) {
         result[cell.cell] = timed;
@@ -855,22 +861,28 @@ export class VirtualRuntime implements Runtime {
 
   /** Per live cell, money shard moves carried in and out, as its furthest-applied replica's ledger says. */
   movedMoney(): Record<string, { readonly movedIn: number; readonly movedOut: number }> {
-    const result: Record<string, { movedIn: number; movedOut: number }> = {};
+    const result: Record<string, { readonly movedIn: number; readonly movedOut: number }> = {};
+    // Removed cells too (cell ids are never reused: cells/placement.ts addCell).
+    for (const [cell, moved] of this.retiredMoved) result[cell] = moved;
     for (const cell of this.placement.cells) {
-      let best: Ledger | undefined;
-      let applied = -1;
-      for (const replica of cell.replicas) {
-        const node = this.node(replica.replica);
-        if (node !== undefined && node.stateMachine.appliedIndex > applied) {
-          applied = node.stateMachine.appliedIndex;
-          best = node.stateMachine.ledger;
-        }
-      }
-      if (best !== undefined) {
-        result[cell.cell] = best.movedTotals();
-      }
+      const moved = this.movedTotalsOf(cell);
+      if (moved !== undefined) result[cell.cell] = moved;
     }
     return result;
+  }
+
+  /** The moved totals of the cell's most advanced replica that runs. */
+  private movedTotalsOf(cell: CellPlacement): { readonly movedIn: number; readonly movedOut: number } | undefined {
+    let best: Ledger | undefined;
+    let applied = -1;
+    for (const replica of cell.replicas) {
+      const node = this.node(replica.replica);
+      if (node !== undefined && node.stateMachine.appliedIndex > applied) {
+        applied = node.stateMachine.appliedIndex;
+        best = node.stateMachine.ledger;
+      }
+    }
+    return best?.movedTotals();
   }
 
   invariantViolations(): readonly string[] {

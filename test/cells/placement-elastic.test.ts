@@ -49,6 +49,8 @@ describe("elastic placement: the one shard -> cell map", () => {
     placement.removeCell("cell-7");
     expect(placement.cells.map((cell) => cell.cell)).not.toContain("cell-7");
     expect(() => placement.assignShards([5], "cell-7")).toThrow(PlacementError);
+    // A removed cell's id is never given to a new cell (its hosts, disks and logs keep the name).
+    expect(placement.addCell().cell).toBe("cell-8");
   });
 
   it("the routing table takes one version per cell added, per move and per cell removed", () => {

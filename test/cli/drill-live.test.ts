@@ -29,4 +29,12 @@ describe("live CLI bad input", () => {
     expect(start.status).toBe(2);
     expect(start.stderr).toMatch(/--runtime/);
   });
+
+  it("ldc start --scale-out with the live runtime exits 2 naming the flag (the live runtime cannot add cells)", () => {
+    const start = ldc("start", "--runtime", "live", "--scale-out", "--port", "0", "--data-dir", "/tmp/ldc-scale-out-live-refused");
+    expect(start.status).toBe(2);
+    expect(start.stderr.trim()).toBe(
+      'ldc: --scale-out: expected --runtime virtual (the live runtime cannot add cells), got "--runtime live"',
+    );
+  });
 });

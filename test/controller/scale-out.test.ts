@@ -89,6 +89,24 @@ describe("automatic scale-out", () => {
     expect(policy.actions.map((action) => action.kind)).toEqual(["scale-out", "consolidate"]);
   });
 
+  it("never consolidates into a cell the merged load would push over the line again (no flapping)", () => {
+    const loads = new Map([
+      ["cell-1", 95],
+      ["cell-2", 40],
+    ]);
+    const { policy, advance, asked } = harness(loads);
+    policy.start();
+    advance(3_500_000);
+    expect(asked).toEqual(["split cell-1"]);
+    loads.set("cell-1", 70);
+    loads.set("cell-3", 25); // cold (< 30), but 70 + 25 > 80
+    advance(60_000_000);
+    expect(asked).toEqual(["split cell-1"]);
+    loads.set("cell-1", 50);
+    advance(1_000_000);
+    expect(asked).toEqual(["split cell-1", "move 2..3 -> cell-1", "remove cell-3"]);
+  });
+
   it("a load that dips below the line restarts the sustain clock; a cell it did not add is never consolidated", () => {
     const loads = new Map([["cell-1", 95]]);
     const { policy, advance, asked } = harness(loads);

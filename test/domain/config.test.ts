@@ -38,6 +38,20 @@ describe("world configuration", () => {
     expect(errorOf({ raft: { heartbeatTicks: 30 } }).field).toBe("raft.heartbeatTicks");
   });
 
+  it("takes an optional scaleOut section (off when absent) and names its bad fields", () => {
+    expect(parseWorldConfig({}).scaleOut).toBeUndefined();
+    expect(parseWorldConfig({ scaleOut: { enabled: true, threshold: 0.7 } }).scaleOut).toEqual({ enabled: true, threshold: 0.7 });
+    expect(errorOf({ scaleOut: { threshold: 0.7 } }).field).toBe("scaleOut.enabled");
+    expect(errorOf({ scaleOut: { enabled: true, threshold: 1.5 } }).message).toBe(
+      "scaleOut.threshold: expected a fraction of the admission budget in [0.01, 1], got 1.5",
+    );
+    expect(errorOf({ scaleOut: { enabled: true, sustainMs: 0 } }).field).toBe("scaleOut.sustainMs");
+    expect(errorOf({ scaleOut: { enabled: true, threshold: 0.5, consolidateThreshold: 0.6 } }).message).toBe(
+      "scaleOut.consolidateThreshold: expected below scaleOut.threshold (0.5), got 0.6",
+    );
+    expect(errorOf({ scaleOut: { enabled: true, hotShards: 3 } }).message).toBe("scaleOut.hotShards: unknown field");
+  });
+
   it("resolves round-trip times: datacenter, region, region pair, datacenter-pair override", () => {
     const config = defaultWorldConfig();
     config.topology.links.push({ source: "hz-a", target: "sh-b", rttMs: 9 });

@@ -90,6 +90,9 @@ function makeCells(): Cell[] {
   return cells;
 }
 
+/** Wall ms between a fixture move's steps (the page test watches each stage). */
+export const MOVE_STEP_MS = 1_200;
+
 /** Simulated ms of traffic the fixture has "seen" before the page opens: the back-fill's source. */
 export const FIXTURE_HISTORY_MS = 240_000;
 /** The fixture's health period (one traffic sample per 500 simulated ms, like the controller's). */
@@ -443,6 +446,120 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
     broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, leader: cell.leader, routingVersion });
+  });
+  // Elastic cells (docs/API.md): a cell added with one replica per datacenter, a move whose steps
+  // reach the page as the controller's audit entries do, MOVE_STEP_MS (wall) apart, so the page's
+  // progress can be watched stage by stage; the cut over hands the shards over in a health event.
+  const moves: Record<string, unknown>[] = [];
+  const broadcastCells = () => broadcast({ type: "health", cells, regions: regions() });
+  app.get("/api/v1/shards/moves", (_q, s) => {
+    s.json({ moves: [...moves].reverse() });
+  });
+  app.post("/api/v1/cells", (request, response) => {
+    if (!authorized(request, response)) return;
+    const index = Math.max(...cells.map((cell) => Number(cell.id.replace("cell-", "")))) + 1;
+    const id = `cell-${index}`;
+    const replicas: Replica[] = REGIONS.flatMap((region) =>
+      region.datacenters.map((dc) => ({
+        id: `${id}/${dc}`,
+        datacenter: dc,
+        region: region.name,
+        role: dc === "hz-a" ? "leader" : "follower",
+        state: "up",
+        term: 1,
+        commitIndex: 1,
+        appliedIndex: 1,
+        lag: 0,
+      })),
+    );
+    cells.push({
+      id,
+      preferredRegion: "hangzhou",
+      shards: [],
+      leader: { replica: `${id}/hz-a`, datacenter: "hz-a", region: "hangzhou" },
+      term: 1,
+      commitIndex: 1,
+      quorumAvailable: true,
+      replicas,
+      metrics: { tps: 0, p50Ms: 0, p99Ms: 0, errorRate: 0 },
+    });
+    bumpRouting(`cell ${id} routable`);
+    const reason = ((request.body ?? {}) as { reason?: string }).reason ?? null;
+    record({ kind: "action", action: "add-cell", target: id, reason, outcome: "routable" });
+    broadcastCells();
+    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    response.status(201).json({ cell: id, region: "hangzhou", leader: `${id}/hz-a`, readyMs: nowMs, routingVersion });
+  });
+  app.delete("/api/v1/cells/:id", (request, response) => {
+    if (!authorized(request, response)) return;
+    const at = cells.findIndex((cell) => cell.id === request.params.id);
+    if (at < 0) {
+      response.status(404).json({ error: `no cell ${request.params.id}` });
+      return;
+    }
+    if ((cells[at] as Cell).shards.length > 0) {
+      response.status(409).json({ error: `${request.params.id} owns shards: move them first`, rule: "cell-not-empty" });
+      return;
+    }
+    cells.splice(at, 1);
+    bumpRouting(`cell ${request.params.id} removed`);
+    record({ kind: "action", action: "remove-cell", target: request.params.id, reason: null, outcome: "ok" });
+    broadcastCells();
+    response.json({ routingVersion });
+  });
+  app.post("/api/v1/shards/move", (request, response) => {
+    if (!authorized(request, response)) return;
+    const body = (request.body ?? {}) as { shards?: unknown; to?: unknown; reason?: string };
+    const match = /^(\d+)\.\.(\d+)$/.exec(String(body.shards ?? ""));
+    if (match === null) {
+      response.status(400).json({ error: 'shards: expected "first..last"', field: "shards" });
+      return;
+    }
+    const destination = cells.find((cell) => cell.id === body.to);
+    if (destination === undefined) {
+      response.status(400).json({ error: `to: no cell ${String(body.to)}`, field: "to" });
+      return;
+    }
+    const first = Number(match[1]);
+    const last = Number(match[2]);
+    const source = cells.find((cell) => cell.shards.includes(first)) as Cell;
+    const id = `mv-${moves.length + 1}`;
+    const target = `${first}..${last} ${source.id} -> ${destination.id}`;
+    const move: Record<string, unknown> = { id, first, last, from: source.id, to: destination.id, state: "expecting", steps: [] };
+    moves.push(move);
+    const reason = body.reason ?? null;
+    const step = (action: string, outcome: string) => record({ kind: "action", action, target, reason, outcome, details: { move: id } });
+    step("move-shards", "started");
+    const plan: [string, string, () => void][] = [
+      ["move-shards:expect", "done", () => (move.state = "fencing")],
+      ["move-shards:fence", "done: 20 accounts, 40 ids", () => (move.state = "copying")],
+      ["move-shards:import", "done", () => {}],
+      [
+        "move-shards:cut-over",
+        "ok",
+        () => {
+          for (const cell of cells) cell.shards = cell.shards.filter((shard) => shard < first || shard > last);
+          for (let shard = first; shard <= last; shard++) destination.shards.push(shard);
+          bumpRouting(`shards ${first}..${last} moved`);
+          move.state = "cut-over";
+          move.routingVersionAfter = routingVersion;
+          move.fenceWindowMs = 13.4;
+          broadcastCells();
+          broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+        },
+      ],
+    ];
+    let index = 0;
+    const next = () => {
+      const [action, outcome, apply] = plan[index] as [string, string, () => void];
+      index++;
+      nowMs += 5;
+      apply();
+      step(action, outcome);
+      if (index < plan.length) setTimeout(next, MOVE_STEP_MS);
+      else response.json(move);
+    };
+    setTimeout(next, MOVE_STEP_MS);
   });
   app.get("/healthz", (_q, s) => {
     s.json({ ok: true });

@@ -50,6 +50,7 @@ export function createStore() {
     /** @type {Map<string, any>} */ runs: new Map(),
     /** @type {any[]} */ schedules: [],
     /** @type {any[]} */ audit: [],
+    /** Shard moves by id (GET /api/v1/shards/moves, then their audit entries). @type {Map<string, any>} */ moves: new Map(),
     /** The kill switch (GET /api/v1/halt, `halt` events). @type {{ halted: boolean, reason: string | null, actor: string | null, sinceMs: number | null }} */
     halt: { halted: false, reason: null, actor: null, sinceMs: null },
     /** GET /api/v1/resilience. @type {any} */ resilience: null,
@@ -294,6 +295,83 @@ export function setAudit(store, entries) {
   store.audit = entries.slice(0, AUDIT_ENTRIES_MAX);
 }
 
+/** Moves kept for the panel (the API keeps 256; the page shows the newest few). */
+export const MOVES_KEPT_MAX = 64;
+
+/** @param {Store} store @param {any} data `{moves: [...]}` newest first, or a bare list */
+export function setMoves(store, data) {
+  const list = unwrap(data, "moves") ?? [];
+  for (const move of [...list].reverse()) if (move && typeof move.id === "string") store.moves.set(move.id, { ...move });
+  boundMoves(store);
+}
+
+/** @param {Store} store */
+function boundMoves(store) {
+  while (store.moves.size > MOVES_KEPT_MAX) {
+    const oldest =
+      [...store.moves.values()].find((move) => ["cut-over", "rolled-back"].includes(move.state)) ?? store.moves.values().next().value;
+    store.moves.delete(oldest.id);
+  }
+}
+
+/** The state a move's audit entry leaves it in (controller/elastic.ts writes one per step). */
+const MOVE_STATE_AFTER = {
+  "move-shards": "expecting",
+  "move-shards:recover": "expecting",
+  "move-shards:expect": "fencing",
+  "move-shards:fence": "copying",
+  "move-shards:import": "copying",
+  "move-shards:cut-over": "cut-over",
+  "move-shards:rolling-back": "rolling-back",
+  "move-shards:rolled-back": "rolled-back",
+  "move-shards:stuck": "stuck",
+};
+
+/**
+ * A move's audit entry (`move-shards` started, `move-shards:<step>`) updates its progress; true when it was one.
+ * @param {Store} store @param {any} entry
+ */
+export function applyMoveAudit(store, entry) {
+  const action = String(entry?.action ?? "");
+  const id = entry?.details?.move;
+  if (!action.startsWith("move-shards") || typeof id !== "string" || entry.outcome === "refused") return false;
+  const known = store.moves.get(id);
+  /** @type {any} */
+  let move = known;
+  if (!move) {
+    // "0..4 cell-1 -> cell-7"
+    const match = /^(\d+)\.\.(\d+) (\S+) -> (\S+)$/.exec(String(entry.target ?? ""));
+    if (!match) return false;
+    move = {
+      id,
+      first: Number(match[1]),
+      last: Number(match[2]),
+      from: match[3],
+      to: match[4],
+      state: "expecting",
+      steps: [],
+      startedMs: entry.atMs,
+    };
+  } else move = { ...move, steps: [...(move.steps ?? [])] };
+  const step = action === "move-shards" ? "started" : action.slice("move-shards:".length);
+  if (!move.steps.some((/** @type {any} */ seen) => seen.step === step && seen.atMs === entry.atMs))
+    move.steps.push({ step, atMs: entry.atMs, outcome: entry.outcome });
+  const after = MOVE_STATE_AFTER[/** @type {keyof typeof MOVE_STATE_AFTER} */ (action)];
+  const finished = ["cut-over", "rolled-back", "stuck"].includes(move.state);
+  // An abort refused because the destination imported completes the move: it stays on its way to cut over.
+  if (
+    after !== undefined &&
+    (!finished || action === "move-shards:recover") &&
+    !(action === "move-shards:import" && entry.outcome !== "done")
+  )
+    move.state = after;
+  if (action === "move-shards:fence" && String(entry.outcome).startsWith("done")) move.fenced = true;
+  if (action === "move-shards:import" && entry.outcome === "done") move.imported = true;
+  store.moves.set(id, move);
+  boundMoves(store);
+  return true;
+}
+
 /** @param {Store} store @param {any} entry */
 export function addAudit(store, entry) {
   if (!entry || store.audit.some((existing) => existing.id === entry.id)) return;
@@ -316,13 +394,13 @@ export function applyEvent(store, event) {
       setFaults(store, event.faults);
       if (event.consistency) store.consistency = event.consistency;
       if (event.halt) store.halt = event.halt;
-      return ["topology", "actions", "header", "crossCell", "faults", "chaos", "flow", "placement", "safety"];
+      return ["topology", "actions", "header", "crossCell", "faults", "chaos", "flow", "placement", "safety", "moves"];
     case "health":
       setCells(store, event.cells);
       setRegions(store, event.regions);
       // Optional (docs/API.md, "UI needs"): link states ride along so the map needs no re-fetch.
       if (store.topology && Array.isArray(event.links)) store.topology = { ...store.topology, links: event.links };
-      return ["topology", "actions", "placement"];
+      return ["topology", "actions", "placement", "moves"];
     case "traffic":
       addTraffic(store, event);
       return ["flow", "charts"];
@@ -345,7 +423,7 @@ export function applyEvent(store, event) {
     }
     case "routing":
       setRouting(store, event);
-      return ["header", "actions", "flow", "topology", "charts", "placement"];
+      return ["header", "actions", "flow", "topology", "charts", "placement", "moves"];
     case "fault": {
       const fault = event.fault;
       if (!fault || typeof fault.id !== "string") return [];
@@ -363,7 +441,7 @@ export function applyEvent(store, event) {
       return ["drills"];
     case "audit":
       addAudit(store, event.entry);
-      return ["audit", "charts"];
+      return applyMoveAudit(store, event.entry) ? ["audit", "charts", "moves"] : ["audit", "charts"];
     case "consistency":
       store.consistency = event;
       return ["header", "crossCell"];

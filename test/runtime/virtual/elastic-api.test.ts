@@ -23,6 +23,11 @@ describe("elastic cells through the API (virtual world)", () => {
     const move = moved.body as { state: string; from: string; accounts: number; fenceWindowMs: number; durationMs: number };
     expect(move).toMatchObject({ state: "cut-over", from: "cell-1", accounts: 20 });
     expect(move.fenceWindowMs).toBeGreaterThan(0);
+    // Recorded in the control log before its first step and at every step: finished there too.
+    await h.run(500_000);
+    const recorded = h.setup.control.plane.leaderState()?.moves() ?? [];
+    expect(recorded.map((entry) => [entry.id, entry.state])).toEqual([[(moved.body as { id: string }).id, "cut-over"]]);
+    expect(h.setup.control.moves?.figures.recoveries).toBeGreaterThanOrEqual(1); // looked at the log once it had a leader
     const cells = (await h.request("GET", "/api/v1/cells")).body as { cells: { id: string; shards: number[] }[] };
     expect(cells.cells.find((cell) => cell.id === "cell-7")?.shards).toEqual([0, 1, 2, 3, 4]);
     expect(cells.cells.find((cell) => cell.id === "cell-1")?.shards).not.toContain(0);

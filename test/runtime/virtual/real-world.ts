@@ -5,7 +5,12 @@ import type { DrillRunRecord } from "../../../domain/records.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../../controller/http/app.js";
-import { setupController, type ControllerSetup, type RunningWorldBounds } from "../../../runtime/virtual/controller-setup.js";
+import {
+  setupController,
+  type ControllerSetup,
+  type RunningWorldBounds,
+  type SetupOptions,
+} from "../../../runtime/virtual/controller-setup.js";
 import { tempDataDirectory, TOKEN } from "../../controller/harness.js";
 import { apiControlOf } from "../../../runtime/virtual/control-api.js";
 
@@ -38,6 +43,10 @@ export async function startRealHarness(options: {
   deferDrillCheckStep?: ((step: () => void) => void) | null;
   /** Serve the API through the control group (controller/http/app.ts ApiControl), as ldc start does. */
   control?: boolean;
+  /** Automatic scale-out (the world's scaleOut section). */
+  scaleOut?: SetupOptions["scaleOut"];
+  /** Workload settings on top of opsPerSecond (a double-11 curve). */
+  workload?: SetupOptions["workload"];
 }): Promise<RealHarness> {
   const { defaultAdmission } = await import("../../../runtime/virtual/controller-setup.js");
   const setup = setupController({
@@ -45,6 +54,8 @@ export async function startRealHarness(options: {
     dataDirectory: options.dataDirectory ?? tempDataDirectory(),
     wallTimeIso: () => "2026-01-01T00:00:00.000Z",
     opsPerSecond: options.opsPerSecond ?? 300,
+    ...(options.scaleOut === undefined ? {} : { scaleOut: options.scaleOut }),
+    ...(options.workload === undefined ? {} : { workload: options.workload }),
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
     ...(options.deferDrillCheckStep === undefined ? {} : { deferDrillCheckStep: options.deferDrillCheckStep }),
     ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
