@@ -4,7 +4,7 @@
 // simulation slices.
 import type { CrossCellStatus } from "../domain/cross-cell.js";
 import { Registry, Gauge, Counter } from "prom-client";
-import type { Cluster, LeaderInfo } from "../domain/cluster.js";
+import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -89,6 +89,8 @@ export const defaultControllerOptions: ControllerOptions = {
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
+  /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's views. */
+  readonly observe?: () => readonly CellView[];
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
   readonly store: AuditLog & ScheduleStore & HaltStore;
@@ -228,6 +230,7 @@ export class Controller implements ControllerApi {
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
       {
         cluster,
+        ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
         routing,
         stats: dependencies.stats,
         isMoving: (cell) => this.actions.movingCells.has(cell),

@@ -19,7 +19,7 @@ import type { DrillService } from "../controller/ports.js";
 import { RoutingTable } from "../controller/routing.js";
 import type { AuditLog, HaltStore, ScheduleStore } from "../controller/ports.js";
 import { TrafficStats } from "../controller/traffic-stats.js";
-import type { Cluster, RegionInfo } from "../domain/cluster.js";
+import type { CellView, Cluster, RegionInfo } from "../domain/cluster.js";
 import type { RequestSink } from "../domain/requests.js";
 
 /** What a runtime's gateway builder gets: the shared routing, stats and replica lists. */
@@ -38,6 +38,8 @@ export interface ControllerWiringOptions {
   readonly placement: Placement;
   readonly store: AuditLog & ScheduleStore & HaltStore;
   readonly controller?: Partial<ControllerOptions>;
+  /** The cells as the controller's probes see them (runtime/virtual: the control leader's prober); absent: the Cluster's views. */
+  readonly observe?: () => readonly CellView[];
   gateway(region: RegionInfo, parts: GatewayParts): void;
   /** Users may enter at this region's gateway now (up, and reaching the cells). */
   usable(region: string): boolean;
@@ -95,7 +97,16 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
   const drills = options.drills(faults, () => controllerBound);
   const controller = controllerWithGateways(
     options.controller,
-    { cluster, routing, stats, store: options.store, faults: faultServiceOf(faults), drills, consistency: () => options.consistency() },
+    {
+      cluster,
+      ...(options.observe !== undefined && { observe: options.observe }),
+      routing,
+      stats,
+      store: options.store,
+      faults: faultServiceOf(faults),
+      drills,
+      consistency: () => options.consistency(),
+    },
     gateways,
   );
   controllerBound = controller;

@@ -133,6 +133,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
     placement,
     store,
     controller: { capacity, ...options.controller },
+    // The controller sees the cells through its control leader's probes, over the simulated network.
+    observe: () => controlPlane.observedCells(),
     gateway: (region, parts) => {
       // One gateway process per region, on host gw/<region> in the region's first datacenter.
       const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
