@@ -12,6 +12,9 @@ import { zodFailure } from "../validation.js";
 import type { ControlGate } from "../control/gate.js";
 import type { ControlPlane } from "../control/plane.js";
 import { openApiDocument } from "./openapi.js";
+import { parseFaultSpec } from "../../chaos/catalogue.js";
+import { ChaosError } from "../../chaos/errors.js";
+import { scheduleBodySchema, scheduleUpdateSchema } from "../schedules.js";
 import { runProgressHtml } from "./run-progress.js";
 import {
   auditQuerySchema,
@@ -135,6 +138,53 @@ function viaOf(request: Request): string | null {
   return typeof query === "string" && query !== "" ? query : null;
 }
 
+/** A body the route would refuse: checked before the control group is asked (validation needs no quorum). */
+type BodyCheck = (body: unknown) => { readonly error: string; readonly field: string } | null;
+
+function schemaCheck(schema: z.ZodType<unknown>): BodyCheck {
+  return (body) => {
+    const parsed = schema.safeParse(body ?? {});
+    return parsed.success ? null : zodFailure(parsed.error);
+  };
+}
+
+/** The fault spec's own form (chaos/catalogue.ts); its target names are checked by the handler, against the world. */
+const faultCheck: BodyCheck = (body) => {
+  const shape = schemaCheck(faultBodySchema)(body);
+  if (shape !== null) return shape;
+  const { reason: _reason, ...spec } = body as Record<string, unknown>;
+  try {
+    parseFaultSpec(spec);
+    return null;
+  } catch (error) {
+    if (error instanceof ChaosError) return { error: error.message, field: error.field };
+    throw error;
+  }
+};
+
+/** Every mutating route's body check, in the order the routes are declared below (method, path pattern). */
+const BODY_CHECKS: readonly (readonly [string, RegExp, BodyCheck])[] = [
+  ["POST", /^\/v1\/cells\/[^/]+\/failover$/, schemaCheck(failoverBodySchema)],
+  ["POST", /^\/v1\/regions\/[^/]+\/(evacuate|restore)$/, schemaCheck(regionActionBodySchema)],
+  ["POST", /^\/v1\/cells$/, schemaCheck(reasonBodySchema)],
+  ["DELETE", /^\/v1\/cells\/[^/]+$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/cells\/[^/]+\/split$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/shards\/move$/, schemaCheck(shardMoveBodySchema)],
+  ["POST", /^\/v1\/faults$/, faultCheck],
+  ["POST", /^\/v1\/drills\/runs\/[^/]+\/abort$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/drills\/[^/]+\/runs$/, schemaCheck(drillRunBodySchema)],
+  ["POST", /^\/v1\/halt$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/halt\/release$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/schedules$/, schemaCheck(scheduleBodySchema)],
+  ["PUT", /^\/v1\/schedules\/[^/]+$/, schemaCheck(scheduleUpdateSchema)],
+];
+
+/** The 400 a mutating call's body earns (null: its form is valid, or the route checks nothing). */
+export function bodyRefusal(method: string, path: string, body: unknown): { readonly error: string; readonly field: string } | null {
+  const check = BODY_CHECKS.find(([routeMethod, pattern]) => routeMethod === method && pattern.test(path));
+  return check === undefined ? null : check[2](body);
+}
+
 /**
  * Reads are served at the chosen region's endpoint with their routing version; mutating calls are
  * admitted through the control group (503 control-quorum without a quorum, nothing run), run, and
@@ -158,6 +208,13 @@ function controlPlaneEdge(control: ApiControl) {
       response.set("X-LDC-Served-By", endpoint.endpoint.region);
       response.set("X-LDC-Routing-Version", String(control.routingVersion()));
       next();
+      return;
+    }
+    // A bad body is 400 naming its field whether or not the control group has a quorum: only a
+    // call that could run waits for the group (503 control-quorum when it cannot commit).
+    const refusal = bodyRefusal(request.method, request.path, request.body);
+    if (refusal !== null) {
+      response.status(400).json({ error: refusal.error, field: refusal.field });
       return;
     }
     const key = request.get("idempotency-key") ?? null;
