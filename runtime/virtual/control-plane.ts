@@ -12,6 +12,8 @@ import type { Clock, Transport } from "../../ground/ports.js";
 import type { CellView } from "../../domain/cluster.js";
 import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
 import { cellViewOf, type ReplicaObservation } from "../cell-view.js";
+import { ControlReplicaStore } from "../../controller/store/control-store.js";
+import path from "node:path";
 import { ControlNode } from "../../controller/control/node.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement } from "../../controller/control/plane.js";
@@ -27,7 +29,12 @@ export interface ControlPlaneOptions {
   readonly commitTimeoutUs?: number;
   /** The control replicas' health probes of the cells (default controller/control/prober.ts defaultProberOptions). */
   readonly prober?: ProberOptions;
+  /** Where each replica's materialized SQLite store lives (<dir>/<replica>.sqlite); absent or null: in memory. */
+  readonly storeDirectory?: string | null;
 }
+
+/** How often a control replica's process brings its SQLite store to its applied state (simulated µs). */
+export const CONTROL_STORE_SYNC_US = 200_000;
 
 export const defaultControlReplicasPerRegion: readonly number[] = [2, 2, 1];
 
@@ -61,6 +68,9 @@ export interface VirtualControlPlane {
   eyes(): string | null;
   /** The cells as the controller sees them: through `eyes()`'s probes; every replica unreachable when there are none. */
   observedCells(): CellView[];
+  /** A replica's local materialized store (it outlives the replica's process, as its disk does). */
+  store(id: string): ControlReplicaStore | undefined;
+  close(): void;
 }
 
 /** Adds the control replicas and region endpoints to the running world and starts them. */
@@ -79,6 +89,17 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   const nodes = new Map<string, ControlNode>();
   const probers = new Map<string, CellProber>();
   const proberOptions = options.prober ?? defaultProberOptions;
+  const stores = new Map<string, ControlReplicaStore>();
+  for (const placement of placements) {
+    const file =
+      options.storeDirectory === undefined || options.storeDirectory === null
+        ? null
+        : path.join(options.storeDirectory, `${placement.id.replace(CONTROL_HOST_PREFIX, "")}.sqlite`);
+    const store = new ControlReplicaStore(file);
+    // A file from an earlier world mirrors a log that no longer exists: this world's log rebuilds it.
+    store.wipe();
+    stores.set(placement.id, store);
+  }
   const node = (id: string): ControlNode | undefined => (world.isUp(id) ? nodes.get(id) : undefined);
   const plane = new ControlPlane(
     virtual.regions.map((region) => region.name),
@@ -133,8 +154,15 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
       nodes.set(placement.id, control);
       probers.set(placement.id, prober);
       prober.start();
+      const store = stores.get(placement.id) as ControlReplicaStore;
+      const sync = (): void => {
+        syncTimer = clock.setTimer(CONTROL_STORE_SYNC_US, sync);
+        store.sync(control.stateMachine);
+      };
+      let syncTimer = clock.setTimer(CONTROL_STORE_SYNC_US, sync);
       return {
         stop: () => {
+          clock.cancelTimer(syncTimer);
           prober.stop();
           if (nodes.get(placement.id) === control) nodes.delete(placement.id);
           if (probers.get(placement.id) === prober) probers.delete(placement.id);
@@ -182,5 +210,16 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
       );
     });
   };
-  return { plane, placements, node, prober, eyes, observedCells };
+  return {
+    plane,
+    placements,
+    node,
+    prober,
+    eyes,
+    observedCells,
+    store: (id) => stores.get(id),
+    close: () => {
+      for (const store of stores.values()) store.close();
+    },
+  };
 }

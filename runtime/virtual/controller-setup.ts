@@ -2,6 +2,7 @@
 // with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
 // GSLB-style health, the chaos drill service over the running world and the online consistency
 // checker.
+import path from "node:path";
 import { defaultWorldConfig } from "../../domain/config.js";
 /** Newest audit entries a drill report looks through for its own window. */
 export const drillReportAuditEntriesMax = 500;
@@ -98,7 +99,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
   });
   // The control group lives in the world (docs/architecture.md "The control plane"): it elects its
   // leader during the warm-up like the cells.
-  const controlPlane = spawnControlPlane(virtual, options.controlPlane);
+  const controlPlane = spawnControlPlane(virtual, {
+    // Each control replica's materialized SQLite store beside the controller's (in memory without a data directory).
+    storeDirectory: options.dataDirectory === null ? null : path.join(options.dataDirectory, "control"),
+    ...options.controlPlane,
+  });
   virtual.cluster.controlPlane = controlPlane.plane;
   // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
@@ -236,6 +241,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
       online.stop();
       controller.stop();
       store.close();
+      controlPlane.close();
     },
   };
   const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));
