@@ -91,6 +91,11 @@ export interface ControllerDependencies {
   readonly cluster: Cluster;
   /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's views. */
   readonly observe?: () => readonly CellView[];
+  /**
+   * False while the decision loop has no host (controller/control/residence.ts: no control leader
+   * with a quorum): the reconciler, schedules and automatic routing wait. Absent: always hosted.
+   */
+  readonly hosted?: () => boolean;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
   readonly store: AuditLog & ScheduleStore & HaltStore;
@@ -221,6 +226,7 @@ export class Controller implements ControllerApi {
     });
     this.reconciler = new LeaderReconciler(options.reconcile, {
       cluster,
+      ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
       routing,
       actions: this.actions,
       audit,
@@ -231,6 +237,7 @@ export class Controller implements ControllerApi {
       {
         cluster,
         ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
+        ...(dependencies.hosted !== undefined && { hosted: dependencies.hosted }),
         routing,
         stats: dependencies.stats,
         isMoving: (cell) => this.actions.movingCells.has(cell),
@@ -293,6 +300,7 @@ export class Controller implements ControllerApi {
       audit,
       drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name),
       paused: () => this.killSwitch.halted,
+      ...(dependencies.hosted !== undefined && { hosted: dependencies.hosted }),
     });
     this.killSwitch = new KillSwitch({
       store,
@@ -674,7 +682,7 @@ export class Controller implements ControllerApi {
       this.load.observe(offered);
     }
     this.exported.cells(cells);
-    this.reconciler.step();
+    if (this.dependencies.hosted?.() !== false) this.reconciler.step();
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);

@@ -54,6 +54,8 @@ export interface HealthDependencies {
    * "unreachable". Absent: the Cluster's own views (a controller outside any world's network).
    */
   readonly observe?: () => readonly CellView[];
+  /** False while the controller's decision loop has no host (no control leader): routing does not follow leaders meanwhile. */
+  readonly hosted?: () => boolean;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
   /** True while an operator action is moving this cell (automatic mode leaves it alone). */
@@ -147,6 +149,7 @@ export class HealthMonitor {
         this.dependencies.onLeaderChange(cell.id, cell.leader, cell.term);
       }
       if (!this.options.automatic || cell.leader === null || this.dependencies.isMoving(cell.id)) continue;
+      if (this.dependencies.hosted?.() === false) continue;
       const wanted = this.dependencies.gatewayRegionFor(cell.leader.region);
       if (routing.regionOfCell(cell.id) !== wanted) {
         routing.update(

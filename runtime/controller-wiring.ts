@@ -40,6 +40,8 @@ export interface ControllerWiringOptions {
   readonly controller?: Partial<ControllerOptions>;
   /** The cells as the controller's probes see them (runtime/virtual: the control leader's prober); absent: the Cluster's views. */
   readonly observe?: () => readonly CellView[];
+  /** False while the controller's decision loop has no host (runtime/virtual: no control leader with a quorum). */
+  readonly hosted?: () => boolean;
   gateway(region: RegionInfo, parts: GatewayParts): void;
   /** Users may enter at this region's gateway now (up, and reaching the cells). */
   usable(region: string): boolean;
@@ -100,6 +102,7 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
     {
       cluster,
       ...(options.observe !== undefined && { observe: options.observe }),
+      ...(options.hosted !== undefined && { hosted: options.hosted }),
       routing,
       stats,
       store: options.store,

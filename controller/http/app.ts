@@ -53,6 +53,8 @@ export interface ApiControl {
   readonly plane: Pick<ControlPlane, "status" | "endpoint">;
   readonly regions: readonly string[];
   routingVersion(): number;
+  /** Where the controller's decision loop runs (the control leader's host, null: nowhere) and its last moves. */
+  controller?(): { readonly host: string | null; readonly handovers: readonly unknown[] };
 }
 
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
@@ -350,7 +352,12 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.get("/api/v1/control-plane", (_request, response) => {
     // Without a control group (the live runtime): 200 all the same, so a page polling it sees no error.
     if (options.control === undefined) response.json({ enabled: false, leader: null, term: 0, replicas: [], quorum: null });
-    else response.json({ enabled: true, ...options.control.plane.status() });
+    else
+      response.json({
+        enabled: true,
+        ...options.control.plane.status(),
+        ...(options.control.controller?.() && { controller: options.control.controller() }),
+      });
   });
   app.get("/api/v1/audit", (request, response) => {
     const query = parse(auditQuerySchema, request.query, response);

@@ -70,6 +70,8 @@ export interface VirtualControlPlane {
   observedCells(): CellView[];
   /** A replica's local materialized store (it outlives the replica's process, as its disk does). */
   store(id: string): ControlReplicaStore | undefined;
+  /** How many times a control replica's process has started (a restart is a new process). */
+  incarnation(id: string): number;
   close(): void;
 }
 
@@ -90,6 +92,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   const probers = new Map<string, CellProber>();
   const proberOptions = options.prober ?? defaultProberOptions;
   const stores = new Map<string, ControlReplicaStore>();
+  const incarnations = new Map<string, number>();
   for (const placement of placements) {
     const file =
       options.storeDirectory === undefined || options.storeDirectory === null
@@ -117,6 +120,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     world.addHost(placement.id, placement.datacenter);
     virtual.faults.addPlacement({ id: placement.id, datacenter: placement.datacenter, region: placement.region });
     world.spawn(placement.id, (context) => {
+      incarnations.set(placement.id, (incarnations.get(placement.id) ?? 0) + 1);
       const clock: Clock = context.clock;
       // One wire, two users: probe answers go to the prober, everything else to the control replica.
       let nodeHandler: ((source: string, message: unknown) => void) | null = null;
@@ -218,6 +222,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     eyes,
     observedCells,
     store: (id) => stores.get(id),
+    incarnation: (id) => incarnations.get(id) ?? 0,
     close: () => {
       for (const store of stores.values()) store.close();
     },

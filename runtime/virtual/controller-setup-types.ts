@@ -16,6 +16,7 @@ import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
 import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
 import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
+import type { ControllerResidence } from "../../controller/control/residence.js";
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -73,6 +74,8 @@ export interface ControllerSetup {
     readonly gate: ControlGate;
     readonly replicas: VirtualControlPlane;
     readonly leases: FaultLeaseKeeper;
+    /** Where the controller's decision loop runs: the control leader's host. */
+    readonly residence: ControllerResidence;
   };
   close(): void;
 }

@@ -24,6 +24,7 @@ import { controlRoutingOf } from "../../controller/control/routing.js";
 import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
 import { gatedDrillController } from "../../controller/control/drill-controller.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
+import { ControllerResidence } from "../../controller/control/residence.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -132,6 +133,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
   const deferCheckStep = options.deferDrillCheckStep === undefined ? deferAfterIo : options.deferDrillCheckStep;
   let gateRef: ControlGate | null = null;
+  let residenceRef: ControllerResidence | null = null;
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
@@ -140,6 +142,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
     controller: { capacity, ...options.controller },
     // The controller sees the cells through its control leader's probes, over the simulated network.
     observe: () => controlPlane.observedCells(),
+    // ... and decides only while its loop has a host: the control leader (controller/control/residence.ts).
+    hosted: () => residenceRef?.hosted ?? true,
     gateway: (region, parts) => {
       // One gateway process per region, on host gw/<region> in the region's first datacenter.
       const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
@@ -222,6 +226,22 @@ export function setupController(options: SetupOptions): ControllerSetup {
     interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
   });
   leases.start();
+  // The decision loop runs on the control leader's host and moves with it (resuming or interrupting running drills).
+  const residence = new ControllerResidence({
+    clock: cluster.clock,
+    plane: controlPlane.plane,
+    incarnation: (host) => controlPlane.incarnation(host),
+    drillRuns: () => controller.drillRuns(),
+    drillFaults: (runId) =>
+      wiring.faults
+        .active()
+        .filter((fault) => wiring.faults.originOf(fault.id) === `drill:${runId}`)
+        .map((fault) => fault.id),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+    audit: (entry) => controller.recordAudit(entry),
+  });
+  residenceRef = residence;
+  residence.start();
   controller.start();
   const built: ControllerSetup = {
     virtual,
@@ -233,8 +253,9 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
-    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases },
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases, residence },
     close() {
+      residence.stop();
       leases.stop();
       gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
