@@ -181,7 +181,9 @@ async function refreshControlPlane() {
   try {
     const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
     const status = response.ok ? await response.json() : null;
-    drawControlPlane(status?.enabled === false ? null : status, response.headers.get("X-LDC-Served-By"));
+    store.controlPlane = status?.enabled === false ? null : status;
+    drawControlPlane(store.controlPlane, response.headers.get("X-LDC-Served-By"));
+    frames.request("topology");
   } catch (error) {
     console.warn("GET /api/v1/control-plane failed", error);
   }
