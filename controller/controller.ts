@@ -414,6 +414,10 @@ export class Controller implements ControllerApi {
     return this.health.cells();
   }
 
+  truth(): { cells: readonly CellHealth[]; regions: readonly RegionHealth[] } {
+    return this.health.truth();
+  }
+
   regions(): readonly RegionHealth[] {
     return this.health.regions();
   }

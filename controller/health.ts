@@ -116,6 +116,12 @@ export class HealthMonitor {
     return this.regionHealth(this.view());
   }
 
+  /** The Cluster's own views (the truth the checkers see), with the same metrics: the page's truth panel. */
+  truth(): { cells: readonly CellHealth[]; regions: readonly RegionHealth[] } {
+    const views = this.dependencies.cluster.cells();
+    return { cells: views.map((cell) => this.cellHealth(cell)), regions: this.regionHealth(views) };
+  }
+
   traffic(): TrafficSnapshot {
     return this.lastTraffic;
   }

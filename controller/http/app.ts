@@ -312,13 +312,27 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
-  app.get("/api/v1/cells", (_request, response) => void response.json({ cells: controller.cells() }));
+  // ?view=truth: the world as it is (the checkers' view), not as the controller's probes see it.
+  const truthWanted = (request: Request, response: Response): boolean | undefined => {
+    const view = request.query.view;
+    if (view === undefined || view === "probes") return false;
+    if (view === "truth") return true;
+    response.status(400).json({ error: `view: expected probes or truth, got ${JSON.stringify(view)}`, field: "view" });
+    return undefined;
+  };
+  app.get("/api/v1/cells", (request, response) => {
+    const truth = truthWanted(request, response);
+    if (truth !== undefined) response.json({ cells: truth && controller.truth ? controller.truth().cells : controller.cells() });
+  });
   app.get("/api/v1/cells/:cell", (request, response) => {
     const cell = controller.cells().find((candidate) => candidate.id === request.params.cell);
     if (cell === undefined) response.status(404).json({ error: `no cell ${request.params.cell}` });
     else response.json(cell);
   });
-  app.get("/api/v1/regions", (_request, response) => void response.json({ regions: controller.regions() }));
+  app.get("/api/v1/regions", (request, response) => {
+    const truth = truthWanted(request, response);
+    if (truth !== undefined) response.json({ regions: truth && controller.truth ? controller.truth().regions : controller.regions() });
+  });
   app.get("/api/v1/routing", (_request, response) => void response.json(controller.routing()));
   app.get("/api/v1/traffic", (_request, response) => void response.json(controller.traffic()));
   app.get("/api/v1/traffic/history", (request, response) => {
