@@ -697,7 +697,12 @@ export class Controller implements ControllerApi {
     const atMs = this.nowMs();
     this.history.record(traffic);
     const topology = this.topology() as { links: unknown };
-    this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
+    // The page's map is the truth panel (the world as the checkers see it); the controller's own view
+    // (its probes) is what it decides on and what GET /api/v1/cells answers by default.
+    // (The monitor's first refresh runs inside its own constructor, before this.health is set.)
+    const monitor = this.health as HealthMonitor | undefined;
+    const drawn = this.dependencies.observe === undefined || monitor === undefined ? { cells, regions } : monitor.truth();
+    this.publish({ type: "health", atMs, cells: drawn.cells, regions: drawn.regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });
     const consistency = this.dependencies.consistency();
     if (consistency.crossCell !== undefined) this.exported.crossCell(consistency.crossCell);

@@ -211,8 +211,9 @@ async function load(path, apply) {
 async function refresh() {
   await Promise.all([
     load("/api/v1/topology", (data) => setTopology(store, data)),
-    load("/api/v1/cells", (data) => setCells(store, data)),
-    load("/api/v1/regions", (data) => setRegions(store, data)),
+    // The map is the truth panel: the world as the checkers see it (the controller's probes: GET /api/v1/cells).
+    load("/api/v1/cells?view=truth", (data) => setCells(store, data)),
+    load("/api/v1/regions?view=truth", (data) => setRegions(store, data)),
     load("/api/v1/routing", (data) => setRouting(store, data)),
     load("/api/v1/faults", (data) => setFaults(store, data)),
     load("/api/v1/consistency", (data) => {
