@@ -69,6 +69,7 @@ describe("controller against the real virtual world", () => {
 
     const restored = await h.request("POST", "/api/v1/regions/hangzhou/restore", { reason: "test done" });
     expect(restored.status).toBe(200);
+    await h.run(PROBE_ROUND_US);
     const after = await cells(h);
     expect(after.map((cell) => [cell.id, cell.leader?.region])).toEqual(after.map((cell) => [cell.id, cell.preferredRegion]));
     await h.run(2 * HEALTH_PERIOD_US);
