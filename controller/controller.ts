@@ -4,7 +4,7 @@
 // simulation slices.
 import type { CrossCellStatus } from "../domain/cross-cell.js";
 import { Registry, Gauge, Counter } from "prom-client";
-import type { Cluster, LeaderInfo } from "../domain/cluster.js";
+import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -90,6 +90,13 @@ export const defaultControllerOptions: ControllerOptions = {
 
 export interface ControllerDependencies {
   readonly cluster: Cluster;
+  /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's views. */
+  readonly observe?: () => readonly CellView[];
+  /**
+   * False while the decision loop has no host (controller/control/residence.ts: no control leader
+   * with a quorum): the reconciler, schedules and automatic routing wait. Absent: always hosted.
+   */
+  readonly hosted?: () => boolean;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
   readonly store: AuditLog & ScheduleStore & HaltStore;
@@ -222,6 +229,7 @@ export class Controller implements ControllerApi {
     });
     this.reconciler = new LeaderReconciler(options.reconcile, {
       cluster,
+      ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
       routing,
       actions: this.actions,
       audit,
@@ -231,6 +239,8 @@ export class Controller implements ControllerApi {
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
       {
         cluster,
+        ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
+        ...(dependencies.hosted !== undefined && { hosted: dependencies.hosted }),
         routing,
         stats: dependencies.stats,
         isMoving: (cell) => this.actions.movingCells.has(cell),
@@ -293,6 +303,7 @@ export class Controller implements ControllerApi {
       audit,
       drillExists: (name) => dependencies.drills.list().some((drill) => drill.name === name),
       paused: () => this.killSwitch.halted,
+      ...(dependencies.hosted !== undefined && { hosted: dependencies.hosted }),
     });
     this.killSwitch = new KillSwitch({
       store,
@@ -417,6 +428,10 @@ export class Controller implements ControllerApi {
 
   cells(): readonly CellHealth[] {
     return this.health.cells();
+  }
+
+  truth(): { cells: readonly CellHealth[]; regions: readonly RegionHealth[] } {
+    return this.health.truth();
   }
 
   regions(): readonly RegionHealth[] {
@@ -687,7 +702,7 @@ export class Controller implements ControllerApi {
       this.load.observe(offered);
     }
     this.exported.cells(cells);
-    this.reconciler.step();
+    if (this.dependencies.hosted?.() !== false) this.reconciler.step();
     for (const cell of cells) {
       this.metrics.cellTps.set({ cell: cell.id }, cell.metrics.tps);
       this.metrics.cellP99.set({ cell: cell.id }, cell.metrics.p99Ms);
@@ -698,7 +713,12 @@ export class Controller implements ControllerApi {
     const atMs = this.nowMs();
     this.history.record(traffic);
     const topology = this.topology() as { links: unknown };
-    this.publish({ type: "health", atMs, cells, regions, links: topology.links } as ControllerEvent);
+    // The page's map is the truth panel (the world as the checkers see it); the controller's own view
+    // (its probes) is what it decides on and what GET /api/v1/cells answers by default.
+    // (The monitor's first refresh runs inside its own constructor, before this.health is set.)
+    const monitor = this.health as HealthMonitor | undefined;
+    const drawn = this.dependencies.observe === undefined || monitor === undefined ? { cells, regions } : monitor.truth();
+    this.publish({ type: "health", atMs, cells: drawn.cells, regions: drawn.regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });
     const consistency = this.dependencies.consistency();
     if (consistency.crossCell !== undefined) this.exported.crossCell(consistency.crossCell);

@@ -20,6 +20,8 @@ export interface CellHealth extends CellView {
   readonly replicasUp: number;
   readonly replicasLagging: number;
   readonly replicasUnreachable: number;
+  /** Of those, replicas the controller's probes got no answer from (down or cut off from the control leader: unknown which). */
+  readonly replicasUnprobed: number;
   /** Largest follower lag (entries) among replicas in touch with the leader. */
   readonly commitLagMax: number;
 }
@@ -46,6 +48,14 @@ export interface HealthOptions {
 
 export interface HealthDependencies {
   readonly cluster: Cluster;
+  /**
+   * The cells as the controller sees them. In a world with a control group: through the control
+   * leader's probes (controller/control/prober.ts), where a replica the probes do not reach is
+   * "unreachable". Absent: the Cluster's own views (a controller outside any world's network).
+   */
+  readonly observe?: () => readonly CellView[];
+  /** False while the controller's decision loop has no host (no control leader): routing does not follow leaders meanwhile. */
+  readonly hosted?: () => boolean;
   readonly routing: RoutingTable;
   readonly stats: TrafficStats;
   /** True while an operator action is moving this cell (automatic mode leaves it alone). */
@@ -73,7 +83,7 @@ export class HealthMonitor {
   ) {
     if (!(Number.isSafeInteger(options.healthPeriodUs) && options.healthPeriodUs > 0))
       throw new Error(`healthPeriodUs: expected a positive integer, got ${options.healthPeriodUs}`);
-    for (const cell of dependencies.cluster.cells()) this.leaders.set(cell.id, cell.leader?.replica ?? null);
+    for (const cell of this.view()) this.leaders.set(cell.id, cell.leader?.replica ?? null);
     this.refresh(false);
   }
 
@@ -99,11 +109,17 @@ export class HealthMonitor {
 
   /** Live cell views with the metrics of the last closed window. */
   cells(): readonly CellHealth[] {
-    return this.dependencies.cluster.cells().map((cell) => this.cellHealth(cell));
+    return this.view().map((cell) => this.cellHealth(cell));
   }
 
   regions(): readonly RegionHealth[] {
-    return this.regionHealth(this.dependencies.cluster.cells());
+    return this.regionHealth(this.view());
+  }
+
+  /** The Cluster's own views (the truth the checkers see), with the same metrics: the page's truth panel. */
+  truth(): { cells: readonly CellHealth[]; regions: readonly RegionHealth[] } {
+    const views = this.dependencies.cluster.cells();
+    return { cells: views.map((cell) => this.cellHealth(cell)), regions: this.regionHealth(views) };
   }
 
   traffic(): TrafficSnapshot {
@@ -125,13 +141,13 @@ export class HealthMonitor {
       for (const region of cluster.topology.regions)
         regions[region.name] = rolled.regions.get(region.name) ?? { rps: 0, toCells: {}, p50Ms: 0, p99Ms: 0, errorRate: 0 };
       const cells: Record<string, CellMetrics & { shed: number }> = {};
-      for (const cell of cluster.cells()) {
+      for (const cell of this.view()) {
         const figures = this.figures.get(cell.id);
         cells[cell.id] = figures === undefined ? { ...zeroMetrics, shed: 0 } : figures;
       }
       this.lastTraffic = { atMs, regions, cells };
     }
-    const views = cluster.cells();
+    const views = this.view();
     for (const cell of views) {
       const replica = cell.leader?.replica ?? null;
       if (this.leaders.get(cell.id) !== replica) {
@@ -139,6 +155,7 @@ export class HealthMonitor {
         this.dependencies.onLeaderChange(cell.id, cell.leader, cell.term);
       }
       if (!this.options.automatic || cell.leader === null || this.dependencies.isMoving(cell.id)) continue;
+      if (this.dependencies.hosted?.() === false) continue;
       const wanted = this.dependencies.gatewayRegionFor(cell.leader.region);
       if (routing.regionOfCell(cell.id) !== wanted) {
         routing.update(
@@ -153,6 +170,11 @@ export class HealthMonitor {
     this.dependencies.onRefresh(this.lastCells, this.lastRegions, this.lastTraffic);
   }
 
+  /** The cells as this controller believes them (its probes), else the Cluster's. */
+  private view(): readonly CellView[] {
+    return this.dependencies.observe?.() ?? this.dependencies.cluster.cells();
+  }
+
   private cellHealth(cell: CellView): CellHealth {
     const figures = this.figures.get(cell.id);
     const inTouch = cell.replicas.filter((replica) => replica.lag >= 0);
@@ -165,6 +187,7 @@ export class HealthMonitor {
       replicasUp: cell.replicas.filter((replica) => replica.state === "up").length,
       replicasLagging: cell.replicas.filter((replica) => replica.state === "lagging").length,
       replicasUnreachable: cell.replicas.filter((replica) => replica.state !== "up" && replica.state !== "lagging").length,
+      replicasUnprobed: cell.replicas.filter((replica) => replica.state === "unreachable").length,
       commitLagMax: inTouch.reduce((max, replica) => Math.max(max, replica.lag), 0),
     };
   }

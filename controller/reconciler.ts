@@ -6,7 +6,7 @@
 // one move at a time, a gap between moves, and a cell moved or acted on within the safety wait
 // period is left alone (an operator's forced move holds for that period). Deterministic: time only
 // from the cluster's clock.
-import type { Cluster } from "../domain/cluster.js";
+import type { CellView, Cluster } from "../domain/cluster.js";
 import type { ActionRunner } from "./actions.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
@@ -24,6 +24,8 @@ export const defaultReconcileOptions: ReconcileOptions = { enabled: true, movesG
 
 export interface ReconcileDependencies {
   readonly cluster: Cluster;
+  /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's. */
+  readonly observe?: () => readonly CellView[];
   readonly routing: RoutingTable;
   readonly actions: ActionRunner;
   readonly audit: AuditLog;
@@ -52,7 +54,7 @@ export class LeaderReconciler {
       const lastMs = Math.max(actions.lastActedMs(target) ?? -Infinity, this.lastMovedMs.get(target) ?? -Infinity);
       return nowMs - lastMs < limits.waitPeriodMs;
     };
-    for (const cell of cluster.cells()) {
+    for (const cell of this.dependencies.observe?.() ?? cluster.cells()) {
       const leader = cell.leader;
       if (leader === null || !drained.includes(leader.region) || !cell.quorumAvailable) continue;
       if (actions.movingCells.has(cell.id) || recent(cell.id)) continue;

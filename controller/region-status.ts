@@ -1,11 +1,14 @@
 // What a correct observer says about a region and its datacenters, from the cells' replica views:
 // a datacenter is down when none of its replicas runs; a region is down when all its datacenters
 // are; a running region whose replicas are all on minority sides is partitioned; `cutFrom` names
-// the regions it cannot exchange a single message with. Pure: the health monitor calls it.
+// the regions it cannot exchange a single message with. Pure: the health monitor calls it. From
+// the controller's probes (controller/control/prober.ts) a replica may be "unreachable": a
+// datacenter or region none of whose replicas is known to run, and some of them unreachable, is
+// "unreachable" (down, or cut off from the control leader: the observer cannot tell), not "down".
 import type { CellView, RegionInfo, ReplicaView } from "../domain/cluster.js";
 
-export type DatacenterState = "up" | "down";
-export type RegionState = "up" | "partitioned" | "down";
+export type DatacenterState = "up" | "down" | "unreachable";
+export type RegionState = "up" | "partitioned" | "down" | "unreachable";
 
 export interface DatacenterStatus {
   readonly name: string;
@@ -16,7 +19,7 @@ export interface DatacenterStatus {
 
 export interface RegionStatus {
   readonly state: RegionState;
-  /** state !== "down": some datacenter of it runs. */
+  /** Some datacenter of it is known to run (false when "down" or "unreachable"). */
   readonly up: boolean;
   readonly datacenterStatus: readonly DatacenterStatus[];
   /** Regions no replica here can exchange messages with (every replica pair between the two is cut). */
@@ -26,9 +29,9 @@ export interface RegionStatus {
   readonly replicasPartitioned: number;
 }
 
-/** A replica whose process runs (it may still be cut off or lagging). */
+/** A replica whose process is known to run (it may still be cut off or lagging). */
 export function isRunning(replica: ReplicaView): boolean {
-  return replica.state !== "crashed" && replica.state !== "paused";
+  return replica.state !== "crashed" && replica.state !== "paused" && replica.state !== "unreachable";
 }
 
 export function regionStatus(region: RegionInfo, views: readonly CellView[]): RegionStatus {
@@ -37,18 +40,27 @@ export function regionStatus(region: RegionInfo, views: readonly CellView[]): Re
     const replicas = here.filter((replica) => replica.datacenter === name);
     const replicasRunning = replicas.filter(isRunning).length;
     // A datacenter holding no replica gives no evidence of being down.
-    return { name, state: replicas.length > 0 && replicasRunning === 0 ? "down" : "up", replicas: replicas.length, replicasRunning };
+    const state: DatacenterState =
+      replicas.length === 0 || replicasRunning > 0
+        ? "up"
+        : replicas.some((replica) => replica.state === "unreachable")
+          ? "unreachable"
+          : "down";
+    return { name, state, replicas: replicas.length, replicasRunning };
   });
   const withReplicas = datacenterStatus.filter((status) => status.replicas > 0);
   const up = withReplicas.length === 0 || withReplicas.some((status) => status.state === "up");
+  const unreachable = !up && withReplicas.some((status) => status.state === "unreachable");
   const running = here.filter(isRunning);
   const replicasInMajority = running.filter((replica) => replica.inMajority).length;
   const replicasPartitioned = running.filter((replica) => replica.state === "partitioned").length;
-  const state: RegionState = !up
-    ? "down"
-    : running.length > 0 && replicasInMajority === 0 && replicasPartitioned > 0
-      ? "partitioned"
-      : "up";
+  const state: RegionState = unreachable
+    ? "unreachable"
+    : !up
+      ? "down"
+      : running.length > 0 && replicasInMajority === 0 && replicasPartitioned > 0
+        ? "partitioned"
+        : "up";
   return { state, up, datacenterStatus, cutFrom: regionsCutFrom(region.name, views), replicasInMajority, replicasPartitioned };
 }
 

@@ -94,6 +94,8 @@ export class DrillScheduler {
       readonly drillExists: (name: string) => boolean;
       /** True while the kill switch is on: slots are skipped (and audited) until it is released. */
       readonly paused?: () => boolean;
+      /** False while the controller's decision loop has no host (no control leader with a quorum): slots are skipped (and audited). */
+      readonly hosted?: () => boolean;
     },
   ) {
     for (const schedule of dependencies.store.list()) this.arm(schedule);
@@ -200,6 +202,20 @@ export class DrillScheduler {
         reason: "chaos is halted (kill switch)",
         outcome: "skipped",
         rule: "halted",
+        overrodeRule: null,
+        routingVersionBefore: null,
+        routingVersionAfter: null,
+      });
+    } else if (this.dependencies.hosted?.() === false) {
+      this.dependencies.audit.append({
+        atMs: this.nowMs(),
+        actor: `schedule:${id}`,
+        kind: "schedule",
+        action: "skip",
+        target: schedule.drill,
+        reason: "the controller has no host: the control group has no leader with a quorum",
+        outcome: "skipped",
+        rule: "control-quorum",
         overrodeRule: null,
         routingVersionBefore: null,
         routingVersionAfter: null,

@@ -23,14 +23,18 @@ export interface TopologyInfo {
   regionOfDatacenter(datacenter: string): string;
 }
 
-export type ReplicaRole = "leader" | "follower" | "candidate" | "precandidate" | "down";
+/** "unknown": the controller's probes get no answer from it (runtime/virtual: the control leader's view). */
+export type ReplicaRole = "leader" | "follower" | "candidate" | "precandidate" | "down" | "unknown";
 
 /**
  * What an operator sees of a replica; `state` is the worst thing that is true of it.
  * "partitioned": running, cut from some peers (`cutFrom`), and on a minority side. A replica cut
  * from some peers but still on a majority side is "up" (or "lagging") with a non-empty `cutFrom`.
+ * "unreachable": only in a view built from the controller's probes (controller/control/prober.ts):
+ * no fresh answer reached the control leader; the replica may be down or cut off from it.
  */
-export type ReplicaState = "up" | "lagging" | "crashed" | "paused" | "partitioned" | "disk-faulted" | "corrupted" | "repairing";
+export type ReplicaState =
+  "up" | "lagging" | "crashed" | "paused" | "partitioned" | "disk-faulted" | "corrupted" | "repairing" | "unreachable";
 
 export interface ReplicaView {
   readonly id: string; // "cell-1/hz-a" (also its host id)

@@ -276,6 +276,8 @@ export interface ControllerApi {
   topology(): unknown;
   cells(): readonly CellView[];
   regions(): readonly unknown[];
+  /** The world's truth (the god's-eye Cluster) rather than what the controller's probes see; absent: the same as cells()/regions(). */
+  truth?(): { readonly cells: readonly CellView[]; readonly regions: readonly unknown[] };
   routing(): RoutingSnapshot;
   traffic(): unknown;
   /** The last `windowMs` (at most 15 min simulated) of traffic samples, fault windows and routing versions. */

@@ -8,7 +8,8 @@ import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "../domain/
 export const LAGGING_ENTRIES_MIN = 200;
 
 export interface ReplicaObservation {
-  readonly processState: "running" | "paused" | "down" | "starting";
+  /** "unreachable": the observer (the controller's probes) got no answer; nothing else is known of it. */
+  readonly processState: "running" | "paused" | "down" | "starting" | "unreachable";
   /** The replica's own report, when there is one to believe (none: crashed, or stale in live). */
   readonly status?: {
     readonly role: string | null;
@@ -54,7 +55,8 @@ export function cellViewOf(
     const inMajority = running && 1 + upIds.filter((peer) => peer !== replica.replica && linked(replica.replica, peer)).length >= majority;
     const lag = status === undefined || leaderLast === undefined ? -1 : Math.max(0, leaderLast - status.lastIndex);
     let state: ReplicaState = "up";
-    if (processState === "down") state = "crashed";
+    if (processState === "unreachable") state = "unreachable";
+    else if (processState === "down") state = "crashed";
     else if (processState === "paused") state = "paused";
     else if (status?.corrupted === true) state = "corrupted";
     else if (status?.repairing === true) state = "repairing";
@@ -68,7 +70,7 @@ export function cellViewOf(
       cell: placement.cell,
       datacenter: replica.datacenter,
       region: replica.region,
-      role: status === undefined || processState === "down" ? "down" : roleName(status.role),
+      role: processState === "unreachable" ? "unknown" : status === undefined || processState === "down" ? "down" : roleName(status.role),
       state,
       term: status?.term ?? 0,
       commitIndex: status?.commit ?? 0,

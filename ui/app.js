@@ -185,7 +185,9 @@ async function refreshControlPlane() {
   try {
     const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
     const status = response.ok ? await response.json() : null;
-    drawControlPlane(status?.enabled === false ? null : status, response.headers.get("X-LDC-Served-By"));
+    store.controlPlane = status?.enabled === false ? null : status;
+    drawControlPlane(store.controlPlane, response.headers.get("X-LDC-Served-By"));
+    frames.request("topology");
   } catch (error) {
     console.warn("GET /api/v1/control-plane failed", error);
   }
@@ -213,9 +215,10 @@ async function load(path, apply) {
 async function refresh() {
   await Promise.all([
     load("/api/v1/topology", (data) => setTopology(store, data)),
-    load("/api/v1/cells", (data) => setCells(store, data)),
+    // The map is the truth panel: the world as the checkers see it (the controller's probes: GET /api/v1/cells).
+    load("/api/v1/cells?view=truth", (data) => setCells(store, data)),
     load("/api/v1/shards/moves", (data) => setMoves(store, data)),
-    load("/api/v1/regions", (data) => setRegions(store, data)),
+    load("/api/v1/regions?view=truth", (data) => setRegions(store, data)),
     load("/api/v1/routing", (data) => setRouting(store, data)),
     load("/api/v1/faults", (data) => setFaults(store, data)),
     load("/api/v1/consistency", (data) => {

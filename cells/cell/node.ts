@@ -9,8 +9,8 @@ import type { LedgerOptions } from "../ledger/ledger.js";
 import { parseCommand } from "../ledger/commands.js";
 import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
 import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
-import { Replica, type ReplicaOptions } from "../replica.js";
-import type { ClientError, ClientRequest, ClientResponse } from "./protocol.js";
+import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
+import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
 
 export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
@@ -77,6 +77,10 @@ export class CellNode {
         ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
       );
     };
+    if (request.kind === "status") {
+      reply(true, probeStatusOf(this.replica.status()));
+      return;
+    }
     if (request.kind === "read") {
       this.replica.read((outcome) => {
         if (!outcome.ok) {
@@ -144,4 +148,26 @@ export class CellNode {
       } else reply(false, undefined, outcome.error);
     });
   }
+}
+
+/** A replica's status as a health probe answers it (protocol.ts ReplicaProbeStatus). */
+export function probeStatusOf(status: ReplicaStatus): ReplicaProbeStatus {
+  const progress = status.progress ?? null;
+  return {
+    role: status.role,
+    term: status.term ?? 0,
+    lastIndex: status.lastIndex ?? 0,
+    commit: status.commit ?? 0,
+    applied: status.applied ?? 0,
+    running: status.phase === "running",
+    corrupted: status.corrupted,
+    repairing: status.phase === "repairing",
+    failed: status.failed,
+    activePeers:
+      progress === null || status.role !== "leader"
+        ? null
+        : Object.entries(progress)
+            .filter(([, peer]) => peer.recentActive)
+            .map(([id]) => id),
+  };
 }

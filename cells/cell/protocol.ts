@@ -21,9 +21,27 @@ export interface ClientError {
  * `batch`: the payload is a ledger batch's bytes (cells/ledger/codec.ts) whose request id is
  * this request's; the result is a LedgerBatchOutcome. `command`: one ledger command as plain data
  * (the form before batches; the leader proposes it as a batch of one and answers its outcome).
- * `read`: a linearizable read (ReadIndex).
+ * `read`: a linearizable read (ReadIndex). `status`: a health probe (the controller's, from its
+ * control replica's host): the replica answers its own Raft status at once, leader or not
+ * (a ReplicaProbeStatus), without touching the log.
  */
-export type ClientRequestKind = "batch" | "command" | "read";
+export type ClientRequestKind = "batch" | "command" | "read" | "status";
+
+/** A replica's answer to a `status` probe: what it says of itself (and, leading, which peers answered it lately). */
+export interface ReplicaProbeStatus {
+  readonly role: string | null;
+  readonly term: number;
+  readonly lastIndex: number;
+  readonly commit: number;
+  readonly applied: number;
+  /** Raft runs (not recovering, corrupted or failed). */
+  readonly running: boolean;
+  readonly corrupted: boolean;
+  readonly repairing: boolean;
+  readonly failed: boolean;
+  /** Leader only: the voters it heard from within its last election timeout (null when not leading). */
+  readonly activePeers: readonly string[] | null;
+}
 
 /** A batch or command for the cell's state machine, or a linearizable read. */
 export interface ClientRequest {

@@ -49,6 +49,8 @@ export class FaultLeaseKeeper {
   private renewing = false;
   private unsubscribe: (() => void) | null = null;
   private figures = { renewals: 0, failedRenewals: 0, deadManHeals: 0, adoptions: 0 };
+  /** Drill runs recorded running in the log, whose end is still to be recorded. */
+  private readonly recordedRunning = new Set<string>();
 
   constructor(
     private readonly options: LeaseOptions,
@@ -123,7 +125,13 @@ export class FaultLeaseKeeper {
     if (this.renewing) return;
     const { clock, faults, plane } = this.dependencies;
     const active = faults.active();
-    const runs = this.dependencies.drillRuns?.().filter((run) => run.state === "running") ?? [];
+    const all = this.dependencies.drillRuns?.() ?? [];
+    const runs = all.filter((run) => run.state === "running");
+    // A run recorded running that has ended since: its end goes to the log too (else the log keeps it running).
+    if (this.recordedRunning.size > 0)
+      for (const run of all)
+        if (run.state !== "running" && this.recordedRunning.delete(run.id)) this.record(drillRecord(run, clock.nowUs()));
+    for (const run of runs) this.recordedRunning.add(run.id);
     if (active.length === 0 && runs.length === 0) return;
     this.renewing = true;
     const grantedUs = clock.nowUs() + this.options.leaseWindowUs;
@@ -195,5 +203,13 @@ function drillRecord(run: DrillRunRecord, nowUs: number): ControlDrillRun {
           : run.outcome === "INTERRUPTED"
             ? "interrupted"
             : "failed";
-  return { id: run.id, drill: run.drill, state, actor: run.schedule ? `schedule:${run.schedule}` : "api", atMs: nowUs / 1000 };
+  return {
+    id: run.id,
+    drill: run.drill,
+    state,
+    actor: run.schedule ? `schedule:${run.schedule}` : "api",
+    atMs: nowUs / 1000,
+    seed: run.seed,
+    startedMs: run.startedMs,
+  };
 }

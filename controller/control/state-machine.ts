@@ -71,6 +71,9 @@ export interface ControlDrillRun {
   readonly state: ControlDrillState;
   readonly actor: string;
   readonly atMs: number;
+  /** The run's seed and simulated start: with the drill's definition they fix its timeline, so a new control leader can resume it. */
+  readonly seed?: number;
+  readonly startedMs?: number;
 }
 
 /** What the API answered a mutating request, replayed to a retry of the same request id. */

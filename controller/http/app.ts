@@ -12,6 +12,9 @@ import { zodFailure } from "../validation.js";
 import type { ControlGate } from "../control/gate.js";
 import type { ControlPlane } from "../control/plane.js";
 import { openApiDocument } from "./openapi.js";
+import { parseFaultSpec } from "../../chaos/catalogue.js";
+import { ChaosError } from "../../chaos/errors.js";
+import { scheduleBodySchema, scheduleUpdateSchema } from "../schedules.js";
 import { runProgressHtml } from "./run-progress.js";
 import {
   auditQuerySchema,
@@ -50,6 +53,8 @@ export interface ApiControl {
   readonly plane: Pick<ControlPlane, "status" | "endpoint">;
   readonly regions: readonly string[];
   routingVersion(): number;
+  /** Where the controller's decision loop runs (the control leader's host, null: nowhere) and its last moves. */
+  controller?(): { readonly host: string | null; readonly handovers: readonly unknown[] };
 }
 
 /** `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 section 2.1). */
@@ -135,6 +140,53 @@ function viaOf(request: Request): string | null {
   return typeof query === "string" && query !== "" ? query : null;
 }
 
+/** A body the route would refuse: checked before the control group is asked (validation needs no quorum). */
+type BodyCheck = (body: unknown) => { readonly error: string; readonly field: string } | null;
+
+function schemaCheck(schema: z.ZodType<unknown>): BodyCheck {
+  return (body) => {
+    const parsed = schema.safeParse(body ?? {});
+    return parsed.success ? null : zodFailure(parsed.error);
+  };
+}
+
+/** The fault spec's own form (chaos/catalogue.ts); its target names are checked by the handler, against the world. */
+const faultCheck: BodyCheck = (body) => {
+  const shape = schemaCheck(faultBodySchema)(body);
+  if (shape !== null) return shape;
+  const { reason: _reason, ...spec } = body as Record<string, unknown>;
+  try {
+    parseFaultSpec(spec);
+    return null;
+  } catch (error) {
+    if (error instanceof ChaosError) return { error: error.message, field: error.field };
+    throw error;
+  }
+};
+
+/** Every mutating route's body check, in the order the routes are declared below (method, path pattern). */
+const BODY_CHECKS: readonly (readonly [string, RegExp, BodyCheck])[] = [
+  ["POST", /^\/v1\/cells\/[^/]+\/failover$/, schemaCheck(failoverBodySchema)],
+  ["POST", /^\/v1\/regions\/[^/]+\/(evacuate|restore)$/, schemaCheck(regionActionBodySchema)],
+  ["POST", /^\/v1\/cells$/, schemaCheck(reasonBodySchema)],
+  ["DELETE", /^\/v1\/cells\/[^/]+$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/cells\/[^/]+\/split$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/shards\/move$/, schemaCheck(shardMoveBodySchema)],
+  ["POST", /^\/v1\/faults$/, faultCheck],
+  ["POST", /^\/v1\/drills\/runs\/[^/]+\/abort$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/drills\/[^/]+\/runs$/, schemaCheck(drillRunBodySchema)],
+  ["POST", /^\/v1\/halt$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/halt\/release$/, schemaCheck(reasonBodySchema)],
+  ["POST", /^\/v1\/schedules$/, schemaCheck(scheduleBodySchema)],
+  ["PUT", /^\/v1\/schedules\/[^/]+$/, schemaCheck(scheduleUpdateSchema)],
+];
+
+/** The 400 a mutating call's body earns (null: its form is valid, or the route checks nothing). */
+export function bodyRefusal(method: string, path: string, body: unknown): { readonly error: string; readonly field: string } | null {
+  const check = BODY_CHECKS.find(([routeMethod, pattern]) => routeMethod === method && pattern.test(path));
+  return check === undefined ? null : check[2](body);
+}
+
 /**
  * Reads are served at the chosen region's endpoint with their routing version; mutating calls are
  * admitted through the control group (503 control-quorum without a quorum, nothing run), run, and
@@ -158,6 +210,13 @@ function controlPlaneEdge(control: ApiControl) {
       response.set("X-LDC-Served-By", endpoint.endpoint.region);
       response.set("X-LDC-Routing-Version", String(control.routingVersion()));
       next();
+      return;
+    }
+    // A bad body is 400 naming its field whether or not the control group has a quorum: only a
+    // call that could run waits for the group (503 control-quorum when it cannot commit).
+    const refusal = bodyRefusal(request.method, request.path, request.body);
+    if (refusal !== null) {
+      response.status(400).json({ error: refusal.error, field: refusal.field });
       return;
     }
     const key = request.get("idempotency-key") ?? null;
@@ -253,13 +312,27 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
   app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
-  app.get("/api/v1/cells", (_request, response) => void response.json({ cells: controller.cells() }));
+  // ?view=truth: the world as it is (the checkers' view), not as the controller's probes see it.
+  const truthWanted = (request: Request, response: Response): boolean | undefined => {
+    const view = request.query.view;
+    if (view === undefined || view === "probes") return false;
+    if (view === "truth") return true;
+    response.status(400).json({ error: `view: expected probes or truth, got ${JSON.stringify(view)}`, field: "view" });
+    return undefined;
+  };
+  app.get("/api/v1/cells", (request, response) => {
+    const truth = truthWanted(request, response);
+    if (truth !== undefined) response.json({ cells: truth && controller.truth ? controller.truth().cells : controller.cells() });
+  });
   app.get("/api/v1/cells/:cell", (request, response) => {
     const cell = controller.cells().find((candidate) => candidate.id === request.params.cell);
     if (cell === undefined) response.status(404).json({ error: `no cell ${request.params.cell}` });
     else response.json(cell);
   });
-  app.get("/api/v1/regions", (_request, response) => void response.json({ regions: controller.regions() }));
+  app.get("/api/v1/regions", (request, response) => {
+    const truth = truthWanted(request, response);
+    if (truth !== undefined) response.json({ regions: truth && controller.truth ? controller.truth().regions : controller.regions() });
+  });
   app.get("/api/v1/routing", (_request, response) => void response.json(controller.routing()));
   app.get("/api/v1/traffic", (_request, response) => void response.json(controller.traffic()));
   app.get("/api/v1/traffic/history", (request, response) => {
@@ -293,7 +366,12 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
   app.get("/api/v1/control-plane", (_request, response) => {
     // Without a control group (the live runtime): 200 all the same, so a page polling it sees no error.
     if (options.control === undefined) response.json({ enabled: false, leader: null, term: 0, replicas: [], quorum: null });
-    else response.json({ enabled: true, ...options.control.plane.status() });
+    else
+      response.json({
+        enabled: true,
+        ...options.control.plane.status(),
+        ...(options.control.controller?.() && { controller: options.control.controller() }),
+      });
   });
   app.get("/api/v1/audit", (request, response) => {
     const query = parse(auditQuerySchema, request.query, response);

@@ -8,5 +8,9 @@ export function apiControlOf(setup: Pick<ControllerSetup, "control" | "virtual" 
     plane: setup.control.plane,
     regions: setup.virtual.regions.map((region) => region.name),
     routingVersion: () => setup.routing.version,
+    controller: () => ({
+      host: setup.control.residence.host,
+      handovers: setup.control.residence.handovers().slice(-10),
+    }),
   };
 }

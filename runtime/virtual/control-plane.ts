@@ -4,8 +4,16 @@
 // and one API endpoint per region (host api/<region>, a ControlClient) through which the
 // controller's commands reach them over the simulated network. The hosts are part of the world's
 // placement, so a region outage powers them off like the cells' replicas, and a heal restarts them
-// (a restarted replica recovers from its WAL and snapshot).
-import type { Clock } from "../../ground/ports.js";
+// (a restarted replica recovers from its WAL and snapshot). Each replica's process also runs a
+// CellProber (controller/control/prober.ts) that probes every cell replica while it leads: the
+// controller's view of the cells (`observedCells`) is the control leader's probes, so a partition
+// between the control leader and a cell is a partition for the controller too.
+import type { Clock, Transport } from "../../ground/ports.js";
+import type { CellView } from "../../domain/cluster.js";
+import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
+import { cellViewOf, type ReplicaObservation } from "../cell-view.js";
+import { ControlReplicaStore } from "../../controller/store/control-store.js";
+import path from "node:path";
 import { ControlNode } from "../../controller/control/node.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement } from "../../controller/control/plane.js";
@@ -19,7 +27,14 @@ export interface ControlPlaneOptions {
   readonly replicasPerRegion?: readonly number[];
   /** How long a mutating call waits for a commit before 503 control-quorum (simulated µs). */
   readonly commitTimeoutUs?: number;
+  /** The control replicas' health probes of the cells (default controller/control/prober.ts defaultProberOptions). */
+  readonly prober?: ProberOptions;
+  /** Where each replica's materialized SQLite store lives (<dir>/<replica>.sqlite); absent or null: in memory. */
+  readonly storeDirectory?: string | null;
 }
+
+/** How often a control replica's process brings its SQLite store to its applied state (simulated µs). */
+export const CONTROL_STORE_SYNC_US = 200_000;
 
 export const defaultControlReplicasPerRegion: readonly number[] = [2, 2, 1];
 
@@ -47,6 +62,17 @@ export interface VirtualControlPlane {
   readonly plane: ControlPlane;
   readonly placements: readonly ControlReplicaPlacement[];
   node(id: string): ControlNode | undefined;
+  /** The running prober of a control replica (undefined: its process is down). */
+  prober(id: string): CellProber | undefined;
+  /** The control replica whose probes the controller sees through now (the leader, else the last leader still up); null: none. */
+  eyes(): string | null;
+  /** The cells as the controller sees them: through `eyes()`'s probes; every replica unreachable when there are none. */
+  observedCells(): CellView[];
+  /** A replica's local materialized store (it outlives the replica's process, as its disk does). */
+  store(id: string): ControlReplicaStore | undefined;
+  /** How many times a control replica's process has started (a restart is a new process). */
+  incarnation(id: string): number;
+  close(): void;
 }
 
 /** Adds the control replicas and region endpoints to the running world and starts them. */
@@ -63,6 +89,20 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
     .map(({ placement }) => placement.id);
   const nodes = new Map<string, ControlNode>();
+  const probers = new Map<string, CellProber>();
+  const proberOptions = options.prober ?? defaultProberOptions;
+  const stores = new Map<string, ControlReplicaStore>();
+  const incarnations = new Map<string, number>();
+  for (const placement of placements) {
+    const file =
+      options.storeDirectory === undefined || options.storeDirectory === null
+        ? null
+        : path.join(options.storeDirectory, `${placement.id.replace(CONTROL_HOST_PREFIX, "")}.sqlite`);
+    const store = new ControlReplicaStore(file);
+    // A file from an earlier world mirrors a log that no longer exists: this world's log rebuilds it.
+    store.wipe();
+    stores.set(placement.id, store);
+  }
   const node = (id: string): ControlNode | undefined => (world.isUp(id) ? nodes.get(id) : undefined);
   const plane = new ControlPlane(
     virtual.regions.map((region) => region.name),
@@ -80,8 +120,29 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     world.addHost(placement.id, placement.datacenter);
     virtual.faults.addPlacement({ id: placement.id, datacenter: placement.datacenter, region: placement.region });
     world.spawn(placement.id, (context) => {
+      incarnations.set(placement.id, (incarnations.get(placement.id) ?? 0) + 1);
       const clock: Clock = context.clock;
-      const control = new ControlNode(
+      // One wire, two users: probe answers go to the prober, everything else to the control replica.
+      let nodeHandler: ((source: string, message: unknown) => void) | null = null;
+      const nodeTransport: Transport = {
+        self: context.transport.self,
+        send: (target, message, sizeBytes) => context.transport.send(target, message, sizeBytes),
+        onMessage: (handler) => {
+          nodeHandler = handler;
+        },
+      };
+      // eslint-disable-next-line prefer-const -- assigned once the node it asks about exists
+      let control: ControlNode;
+      const prober = new CellProber(proberOptions, {
+        clock,
+        transport: context.transport,
+        targets: () => virtual.placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica)),
+        active: () => control.status().role === "leader",
+      });
+      context.transport.onMessage((source, message) => {
+        if (!prober.receive(message)) nodeHandler?.(source, message);
+      });
+      control = new ControlNode(
         placement.id,
         {
           id: placement.id,
@@ -92,12 +153,23 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
             ...(virtual.config.raft.priorityElections !== false && { electionOrder: order }),
           },
         },
-        { clock, random: context.random, transport: context.transport, disk: context.disk, log: context.log },
+        { clock, random: context.random, transport: nodeTransport, disk: context.disk, log: context.log },
       );
       nodes.set(placement.id, control);
+      probers.set(placement.id, prober);
+      prober.start();
+      const store = stores.get(placement.id) as ControlReplicaStore;
+      const sync = (): void => {
+        syncTimer = clock.setTimer(CONTROL_STORE_SYNC_US, sync);
+        store.sync(control.stateMachine);
+      };
+      let syncTimer = clock.setTimer(CONTROL_STORE_SYNC_US, sync);
       return {
         stop: () => {
+          clock.cancelTimer(syncTimer);
+          prober.stop();
           if (nodes.get(placement.id) === control) nodes.delete(placement.id);
+          if (probers.get(placement.id) === prober) probers.delete(placement.id);
         },
       };
     });
@@ -116,5 +188,43 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
       return { stop: () => client.abandonAll(`${host} stopped`) };
     });
   }
-  return { plane, placements, node };
+  const prober = (id: string): CellProber | undefined => (world.isUp(id) ? probers.get(id) : undefined);
+  let lastEyes: string | null = null;
+  const eyes = (): string | null => {
+    const leader = plane.leader();
+    if (leader !== null && prober(leader) !== undefined) lastEyes = leader;
+    return lastEyes !== null && prober(lastEyes) !== undefined ? lastEyes : null;
+  };
+  const observedCells = (): CellView[] => {
+    const id = eyes();
+    const seeing = id === null ? undefined : prober(id);
+    return virtual.placement.cells.map((cell) => {
+      const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
+      // The leader's own account of whom it hears from is the only evidence of links inside a cell.
+      const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
+      const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
+      return cellViewOf(
+        cell,
+        (replica): ReplicaObservation => {
+          const answer = answers.get(replica);
+          if (answer === undefined) return { processState: "unreachable", diskFaulted: false };
+          return { processState: "running", status: answer.status, diskFaulted: answer.status.failed };
+        },
+        (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
+      );
+    });
+  };
+  return {
+    plane,
+    placements,
+    node,
+    prober,
+    eyes,
+    observedCells,
+    store: (id) => stores.get(id),
+    incarnation: (id) => incarnations.get(id) ?? 0,
+    close: () => {
+      for (const store of stores.values()) store.close();
+    },
+  };
 }

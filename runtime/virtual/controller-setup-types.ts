@@ -17,6 +17,7 @@ import type { ControlGate } from "../../controller/control/gate.js";
 import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
 import type { ControlPlaneOptions, VirtualControlPlane } from "./control-plane.js";
 import type { MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
+import type { ControllerResidence } from "../../controller/control/residence.js";
 
 export interface RunningWorldBounds {
   readonly historyRetainOpsMax: number;
@@ -78,6 +79,8 @@ export interface ControllerSetup {
     readonly leases: FaultLeaseKeeper;
     /** Resumes shard moves a previous controller left unfinished (controller/elastic-journal.ts). */
     readonly moves: MoveRecoveryWatcher | null;
+    /** Where the controller's decision loop runs: the control leader's host. */
+    readonly residence: ControllerResidence;
   };
   close(): void;
 }

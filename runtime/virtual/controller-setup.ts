@@ -2,6 +2,7 @@
 // with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
 // GSLB-style health, the chaos drill service over the running world and the online consistency
 // checker.
+import path from "node:path";
 import { defaultWorldConfig } from "../../domain/config.js";
 /** Newest audit entries a drill report looks through for its own window. */
 export const drillReportAuditEntriesMax = 500;
@@ -25,6 +26,7 @@ import { gatedDrillController } from "../../controller/control/drill-controller.
 import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
+import { ControllerResidence } from "../../controller/control/residence.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -100,7 +102,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
   });
   // The control group lives in the world (docs/architecture.md "The control plane"): it elects its
   // leader during the warm-up like the cells.
-  const controlPlane = spawnControlPlane(virtual, options.controlPlane);
+  const controlPlane = spawnControlPlane(virtual, {
+    // Each control replica's materialized SQLite store beside the controller's (in memory without a data directory).
+    storeDirectory: options.dataDirectory === null ? null : path.join(options.dataDirectory, "control"),
+    ...options.controlPlane,
+  });
   virtual.cluster.controlPlane = controlPlane.plane;
   // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
   virtual.settleLeaders(options.warmupUs ?? 10_000_000);
@@ -129,12 +135,17 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const capacity = { cellOpsPerSecondMax: admission.ratePerSecond, gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax ?? null };
   const deferCheckStep = options.deferDrillCheckStep === undefined ? deferAfterIo : options.deferDrillCheckStep;
   let gateRef: ControlGate | null = null;
+  let residenceRef: ControllerResidence | null = null;
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
     placement,
     store,
     controller: { capacity, ...options.controller },
+    // The controller sees the cells through its control leader's probes, over the simulated network.
+    observe: () => controlPlane.observedCells(),
+    // ... and decides only while its loop has a host: the control leader (controller/control/residence.ts).
+    hosted: () => residenceRef?.hosted ?? true,
     gateway: (region, parts) => {
       // One gateway process per region, on host gw/<region> in the region's first datacenter.
       const host = `${GATEWAY_HOST_PREFIX}${region.name}`;
@@ -218,6 +229,22 @@ export function setupController(options: SetupOptions): ControllerSetup {
     interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
   });
   leases.start();
+  // The decision loop runs on the control leader's host and moves with it (resuming or interrupting running drills).
+  const residence = new ControllerResidence({
+    clock: cluster.clock,
+    plane: controlPlane.plane,
+    incarnation: (host) => controlPlane.incarnation(host),
+    drillRuns: () => controller.drillRuns(),
+    drillFaults: (runId) =>
+      wiring.faults
+        .active()
+        .filter((fault) => wiring.faults.originOf(fault.id) === `drill:${runId}`)
+        .map((fault) => fault.id),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+    audit: (entry) => controller.recordAudit(entry),
+  });
+  residenceRef = residence;
+  residence.start();
   controller.start();
   // Moves a previous controller left unfinished are resumed once the control group answers, and
   // the log is looked at again after every control leader change.
@@ -252,16 +279,18 @@ export function setupController(options: SetupOptions): ControllerSetup {
     consistency: online,
     sink: wiring.sink,
     options,
-    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases, moves },
+    control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases, moves, residence },
     close() {
       scaleOut?.stop();
       moves?.stop();
+      residence.stop();
       leases.stop();
       gate.stop();
       if (gatewayHealthTimer !== null) cluster.clock.cancelTimer(gatewayHealthTimer);
       online.stop();
       controller.stop();
       store.close();
+      controlPlane.close();
     },
   };
   const predictions = new PredictionLedger(built, (entry) => controller.recordAudit(entry));

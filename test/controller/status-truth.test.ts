@@ -1,7 +1,9 @@
 // Issue 15, defects 2 and 3, against the REAL virtual world: during a region outage the other
 // regions are up and the links to the lost region are down (nothing passes), not degraded;
 // during a hangzhou<->shanghai partition every cell keeps a quorum, so no replica is drawn
-// "partitioned", and each replica says whom it is cut from.
+// "partitioned", and each replica says whom it is cut from. These are the world's truth
+// (`?view=truth`, the page's truth panel and the checkers' view); what the controller's own probes
+// see (unreachable rather than down) is tested in test/runtime/virtual/control-probes.test.ts.
 import { afterEach, describe, expect, it } from "vitest";
 import { startRealHarness, type RealHarness } from "../runtime/virtual/real-world.js";
 
@@ -36,7 +38,7 @@ afterEach(async () => {
 });
 
 async function regions(h: RealHarness): Promise<Map<string, RegionBody>> {
-  const body = (await h.request("GET", "/api/v1/regions")).body as { regions: RegionBody[] };
+  const body = (await h.request("GET", "/api/v1/regions?view=truth")).body as { regions: RegionBody[] };
   return new Map(body.regions.map((region) => [region.name, region]));
 }
 
@@ -46,7 +48,7 @@ async function links(h: RealHarness): Promise<Map<string, LinkBody>> {
 }
 
 async function replicas(h: RealHarness): Promise<ReplicaBody[]> {
-  const body = (await h.request("GET", "/api/v1/cells")).body as { cells: { replicas: ReplicaBody[] }[] };
+  const body = (await h.request("GET", "/api/v1/cells?view=truth")).body as { cells: { replicas: ReplicaBody[] }[] };
   return body.cells.flatMap((cell) => cell.replicas);
 }
 
@@ -57,6 +59,10 @@ describe("status a correct observer would give", () => {
     const injected = await h.request("POST", "/api/v1/faults", { type: "region-outage", target: { region: "hangzhou" }, leaseMs: 60_000 });
     expect(injected.status).toBe(201);
     await h.run(6_000_000);
+    expect((await h.request("GET", "/api/v1/cells?view=everything")).body).toMatchObject({ field: "view" });
+    // What the controller's probes see: hangzhou unreachable (it cannot tell an outage from a cut).
+    const seen = (await h.request("GET", "/api/v1/regions")).body as { regions: RegionBody[] };
+    expect(seen.regions.find((region) => region.name === "hangzhou")?.state).toBe("unreachable");
     const byName = await regions(h);
     expect(byName.get("hangzhou")).toMatchObject({
       up: false,

@@ -108,6 +108,8 @@ export interface FixtureServer {
   bodies: { line: string; body: unknown }[];
   /** Audit entries, newest first. */
   audit: Record<string, unknown>[];
+  /** The control group the fixture reports: set `quorum` false to take it away (three replicas down), and which endpoint serves. */
+  control: { quorum: boolean; servedBy: string };
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   const requests: string[] = [];
   const bodies: { line: string; body: unknown }[] = [];
   const sockets = new Set<WebSocket>();
+  const control = { quorum: true, servedBy: "hangzhou" };
 
   const links = () =>
     [
@@ -566,20 +569,23 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   // The control group as ldc start reports it (docs/API.md): the page's header shows it.
   app.get("/api/v1/control-plane", (_q, s) => {
-    s.set("X-LDC-Served-By", "hangzhou").json({
+    // Without quorum: both hangzhou replicas and one in shanghai are down, no leader.
+    const down = new Set(control.quorum ? [] : ["hangzhou-1", "hangzhou-2", "shanghai-1"]);
+    s.set("X-LDC-Served-By", control.servedBy).json({
       enabled: true,
-      leader: "ctl/hangzhou-1",
-      leaderRegion: "hangzhou",
-      term: 1,
+      leader: control.quorum ? "ctl/hangzhou-1" : null,
+      leaderRegion: control.quorum ? "hangzhou" : null,
+      term: control.quorum ? 1 : 2,
       commitIndex: 12,
       replicas: ["hangzhou-1", "hangzhou-2", "shanghai-1", "shanghai-2", "shenzhen-1"].map((id) => ({
         id: `ctl/${id}`,
         region: id.split("-")[0],
-        state: id === "hangzhou-1" ? "leader" : "follower",
-        matchIndex: 12,
+        state: down.has(id) ? "down" : control.quorum && id === "hangzhou-1" ? "leader" : "follower",
+        matchIndex: control.quorum ? 12 : null,
       })),
-      quorum: true,
+      quorum: control.quorum,
       endpoints: [],
+      controller: { host: control.quorum ? "ctl/hangzhou-1" : null, handovers: [] },
     });
   });
   app.post("/api/v1/regions/:region/restore", (request, response) => {
@@ -846,6 +852,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     requests,
     bodies,
     audit,
+    control,
     async close() {
       clearInterval(ticker);
       for (const timer of timers) clearInterval(timer);

@@ -77,6 +77,24 @@ describe("ui render (fixture controller)", () => {
     // The control group: leader, region, quorum and the endpoint that served the page (its header).
     await expect.poll(() => page.getByTestId("control-plane").getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("true");
     expect(await page.getByTestId("control-plane").textContent()).toContain("ctl/hangzhou-1 (hangzhou) · term 1 · 5/5 up · via hangzhou");
+    // The map draws the control group: five replicas in their regions (2 + 2 + 1), the leader ringed.
+    const control = page.locator('[data-testid^="control-replica-"]');
+    await expect.poll(() => control.count(), { timeout: WAIT_MS }).toBe(5);
+    expect(await page.locator('[data-testid="region-hangzhou"]').count()).toBe(1);
+    expect(await page.locator('[data-testid^="control-replica-"][data-control-region="hangzhou"]').count()).toBe(2);
+    expect(await page.locator('[data-testid^="control-replica-"][data-control-region="shenzhen"]').count()).toBe(1);
+    const leader = page.getByTestId("control-replica-ctl/hangzhou-1");
+    expect(await leader.getAttribute("data-state")).toBe("leader");
+    expect(await leader.locator("rect.control-ring").getAttribute("stroke")).toBe("#c99700");
+    expect(await page.getByTestId("control-replica-ctl/shanghai-1").locator("rect.control-ring").getAttribute("stroke")).toBe("none");
+    expect(await page.getByTestId("map-control-no-quorum").count()).toBe(0);
+    // Its glyphs sit inside their region's box.
+    const hz = (await page.locator('[data-testid="region-hangzhou"] rect.region-box').boundingBox())!;
+    const glyph = (await leader.locator("rect.control-glyph").boundingBox())!;
+    expect(glyph.x).toBeGreaterThan(hz.x);
+    expect(glyph.x + glyph.width).toBeLessThan(hz.x + hz.width);
+    expect(glyph.y).toBeGreaterThan(hz.y);
+    await watched.screenshot("02b-control-group");
     expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
     await expect.poll(() => page.locator("#flow path.band").count(), { timeout: WAIT_MS }).toBe(6);
@@ -240,6 +258,27 @@ describe("ui render (fixture controller)", () => {
     await banner.waitFor({ state: "hidden", timeout: WAIT_MS });
     expect(await button.textContent()).toContain("HALT ALL CHAOS");
     await expect.poll(() => page.getByTestId("resilience").textContent(), { timeout: WAIT_MS }).toContain("dc-outage");
+  });
+
+  it("the control group loses its quorum: the header warns and names the endpoint, the map outlines the replicas red", async () => {
+    const { page } = watched;
+    server.control.quorum = false;
+    server.control.servedBy = "shenzhen";
+    const pill = page.getByTestId("control-plane");
+    await expect.poll(() => pill.getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("false");
+    expect(await pill.textContent()).toContain("NO QUORUM (2/5 up)");
+    expect(await pill.textContent()).toContain("via shenzhen");
+    const warning = page.getByTestId("map-control-no-quorum");
+    await expect.poll(() => warning.count(), { timeout: WAIT_MS }).toBe(1);
+    expect(await warning.textContent()).toContain("NO QUORUM (2/5 up)");
+    expect(await page.getByTestId("control-replica-ctl/hangzhou-1").getAttribute("data-state")).toBe("down");
+    expect(await page.locator('[data-testid^="control-replica-"].no-quorum').count()).toBe(5);
+    expect(await page.getByTestId("control-replica-ctl/shenzhen-1").locator("rect.control-ring").getAttribute("stroke")).toBe("#d62728");
+    await watched.screenshot("08-control-no-quorum");
+    server.control.quorum = true;
+    server.control.servedBy = "hangzhou";
+    await expect.poll(() => pill.getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("true");
+    await expect.poll(() => warning.count(), { timeout: WAIT_MS }).toBe(0);
   });
 
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {

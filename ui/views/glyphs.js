@@ -12,6 +12,16 @@ export const REPLICA_STATES = {
   "disk-faulted": { color: "#e67e22", symbol: d3.symbolWye, rotate: 0, label: "disk-faulted" },
   corrupted: { color: "#a0185a", symbol: d3.symbolStar, rotate: 0, label: "corrupted" },
   repairing: { color: "#1f77b4", symbol: d3.symbolStar, rotate: 45, label: "repairing" },
+  // The controller's probes got no answer: down, or cut off from the control leader (it cannot tell).
+  unreachable: { color: "#9aa5b1", symbol: d3.symbolTriangle, rotate: 180, label: "unreachable (no probe answer)" },
+};
+
+/** Control replicas on the map: by their Raft state (GET /api/v1/control-plane). */
+export const CONTROL_STATES = {
+  leader: { color: "#c99700", label: "control leader" },
+  follower: { color: "#2e9d55", label: "control follower" },
+  candidate: { color: "#d9a400", label: "control candidate" },
+  down: { color: "#d62728", label: "control replica down" },
 };
 
 export const UNKNOWN_STATE = { color: "#444", symbol: d3.symbolTimes ?? d3.symbolCross, rotate: 0, label: "unknown" };
@@ -58,6 +68,12 @@ export function renderLegend(container) {
     `<span class="legend-item"><svg width="16" height="16" viewBox="-8 -8 16 16" aria-hidden="true">` +
       `<circle r="6.5" fill="none" stroke="${CUT_RING.color}" stroke-width="1.5" stroke-dasharray="${CUT_RING.dash}"/><path d="${glyphPath("up", 40)}" fill="${REPLICA_STATES.up.color}"/></svg>${CUT_RING.label}</span>`,
   );
+  for (const style of Object.values(CONTROL_STATES)) {
+    items.push(
+      `<span class="legend-item"><svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">` +
+        `<rect x="1.5" y="1.5" width="11" height="11" rx="2" fill="${style.color}"/></svg>${style.label}</span>`,
+    );
+  }
   for (const style of Object.values(LINK_STYLES)) {
     items.push(
       `<span class="legend-item"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" ` +

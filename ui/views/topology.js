@@ -4,7 +4,7 @@
 // the faults acting on them. Region, datacenter, replica and link states are the controller's
 // (a correct observer's): a region is down only when its datacenters are; a replica names whom it
 // is cut from and whether it is on its cell's majority side; a link is down when nothing passes.
-import { stateStyle, LINK_STYLES, CUT_RING, glyphPath, linkStateName } from "./glyphs.js";
+import { stateStyle, LINK_STYLES, CUT_RING, CONTROL_STATES, glyphPath, linkStateName } from "./glyphs.js";
 import { formatDuration, naturalCompare } from "./format.js";
 import { drainedRegions, simNowMs } from "../lib/store.js";
 
@@ -97,6 +97,7 @@ export function drawTopology(svgElement, store) {
     const state = regionState(name);
     const cut = status.get(name)?.cutFrom ?? [];
     if (state === "down") return "DOWN";
+    if (state === "unreachable") return "UNREACHABLE (no probe answers)";
     const cutText = cut.length ? `cut: ${cut.join(", ")}` : "";
     return state === "partitioned" ? `PARTITIONED${cutText ? ` · ${cutText}` : ""}` : cutText;
   };
@@ -123,7 +124,8 @@ export function drawTopology(svgElement, store) {
     .attr("data-cut-from", (/** @type {any} */ d) => (status.get(d[0])?.cutFrom ?? []).join(" "))
     .classed("evacuated", (/** @type {any} */ d) => evacuated.has(d[0]))
     .classed("down", (/** @type {any} */ d) => regionState(d[0]) === "down")
-    .classed("partitioned", (/** @type {any} */ d) => regionState(d[0]) === "partitioned");
+    .classed("partitioned", (/** @type {any} */ d) => regionState(d[0]) === "partitioned")
+    .classed("unreachable", (/** @type {any} */ d) => regionState(d[0]) === "unreachable");
   regionGroups
     .select("rect.region-box")
     .attr("x", (/** @type {any} */ d) => d[1].x)
@@ -141,6 +143,8 @@ export function drawTopology(svgElement, store) {
     .attr("y", (/** @type {any} */ d) => d[1].y + 15 + REGION_STATUS_PX)
     .classed("bad", (/** @type {any} */ d) => regionState(d[0]) !== "up")
     .text((/** @type {any} */ d) => regionStatusLine(d[0]));
+
+  drawControlReplicas(svg, store, boxes);
 
   const dcData = [...dcPosition.entries()].map(([dc, position]) => ({ dc, ...position, box: boxes.get(position.region) }));
   const dcGroups = svg
@@ -258,6 +262,80 @@ export function drawTopology(svgElement, store) {
             : ""),
       );
   });
+}
+
+const CONTROL_GLYPH_PX = 11;
+const CONTROL_GAP_PX = 15;
+
+/**
+ * The control group on the map: each control replica as a small square on its region's name line
+ * (right-aligned), coloured by its Raft state, the leader ringed; without a quorum every square
+ * is outlined red and a warning stands above the map.
+ * @param {any} svg @param {import("../lib/store.js").Store} store @param {Map<string, any>} boxes
+ */
+function drawControlReplicas(svg, store, boxes) {
+  const status = store.controlPlane;
+  const replicas = (status?.replicas ?? []).filter((/** @type {any} */ replica) => boxes.has(replica.region));
+  /** @type {Map<string, number>} */
+  const slot = new Map();
+  const placed = replicas.map((/** @type {any} */ replica) => {
+    const index = slot.get(replica.region) ?? 0;
+    slot.set(replica.region, index + 1);
+    const box = boxes.get(replica.region);
+    return { ...replica, x: box.x + box.width - 10 - CONTROL_GLYPH_PX - index * CONTROL_GAP_PX, y: box.y + 5 };
+  });
+  const quorum = status?.quorum === true;
+  const groups = svg
+    .selectAll("g.control-replica")
+    .data(placed, (/** @type {any} */ d) => d.id)
+    .join((/** @type {any} */ enter) => {
+      const g = enter.append("g").attr("class", "control-replica");
+      g.append("rect").attr("class", "control-ring").attr("rx", 3);
+      g.append("rect").attr("class", "control-glyph").attr("rx", 2);
+      g.append("title");
+      return g;
+    });
+  groups
+    .attr("data-testid", (/** @type {any} */ d) => `control-replica-${d.id}`)
+    .attr("data-state", (/** @type {any} */ d) => d.state)
+    .attr("data-control-region", (/** @type {any} */ d) => d.region)
+    .classed("no-quorum", !quorum)
+    .attr("transform", (/** @type {any} */ d) => `translate(${d.x},${d.y})`);
+  groups
+    .select("rect.control-ring")
+    .attr("x", -2)
+    .attr("y", -2)
+    .attr("width", CONTROL_GLYPH_PX + 4)
+    .attr("height", CONTROL_GLYPH_PX + 4)
+    .attr("fill", "none")
+    .attr("stroke", (/** @type {any} */ d) => (!quorum ? "#d62728" : d.state === "leader" ? CONTROL_STATES.leader.color : "none"))
+    .attr("stroke-width", 2)
+    .attr("stroke-dasharray", quorum ? null : "2 2");
+  groups
+    .select("rect.control-glyph")
+    .attr("width", CONTROL_GLYPH_PX)
+    .attr("height", CONTROL_GLYPH_PX)
+    .attr(
+      "fill",
+      (/** @type {any} */ d) => (CONTROL_STATES[/** @type {keyof typeof CONTROL_STATES} */ (d.state)] ?? CONTROL_STATES.down).color,
+    );
+  groups
+    .select("title")
+    .text(
+      (/** @type {any} */ d) =>
+        `${d.id} (${d.region}): ${d.state}${d.state === "leader" ? ` · term ${status?.term ?? "?"}` : ""} · match ${d.matchIndex ?? "–"}` +
+        (status?.controller?.host === d.id ? "\nthe controller's decision loop runs here" : "") +
+        (quorum ? "" : "\nthe control group has NO QUORUM: changes answer 503 control-quorum"),
+    );
+  svg
+    .selectAll("text.control-quorum")
+    .data(status && !quorum ? [status] : [])
+    .join("text")
+    .attr("class", "control-quorum")
+    .attr("data-testid", "map-control-no-quorum")
+    .attr("x", 4)
+    .attr("y", 13)
+    .text(`⚠ control plane: NO QUORUM (${replicas.filter((/** @type {any} */ r) => r.state !== "down").length}/${replicas.length} up)`);
 }
 
 /** @param {any} svg @param {import("../lib/store.js").Store} store @param {Map<string, any>} boxes */

@@ -117,4 +117,27 @@ describe("API through the control plane", () => {
     const halts = harness_.setup.store.query({ kind: "halt", limit: 50 }).filter((entry) => entry.action === "halt");
     expect(halts).toHaveLength(1);
   });
+
+  it("without a control quorum a bad body is still 400 naming its field; only a valid call is 503 control-quorum", async () => {
+    const harness_ = await harness(15);
+    // Three of the five control replicas die: no quorum.
+    for (const placement of harness_.setup.control.replicas.placements.slice(0, 3)) harness_.setup.virtual.world.crash(placement.id);
+    const refusals: [string, string, unknown, string][] = [
+      ["POST", "/api/v1/regions/hangzhou/evacuate", { reason: "x", force: "yes" }, "force"],
+      ["POST", "/api/v1/cells/cell-1/failover", { to: 7 }, "to"],
+      ["POST", "/api/v1/halt", {}, "reason"],
+      ["POST", "/api/v1/faults", { type: "no-such-fault" }, "type"],
+      ["POST", "/api/v1/drills/dc-outage/runs", { seed: "one" }, "seed"],
+      ["POST", "/api/v1/schedules", { drill: "dc-outage", cron: "not a cron" }, "cron"],
+    ];
+    for (const [method, path, body, field] of refusals) {
+      const answer = await harness_.request(method, path, body);
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      expect(answer.body).toMatchObject({ field });
+    }
+    const valid = await harness_.request("POST", "/api/v1/halt", { reason: "valid, but no quorum" });
+    expect(valid.status).toBe(503);
+    expect(valid.body).toMatchObject({ rule: "control-quorum" });
+    expect(harness_.setup.controller.haltState().halted).toBe(false);
+  });
 });

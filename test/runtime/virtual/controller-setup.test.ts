@@ -25,6 +25,8 @@ afterEach(async () => {
 });
 
 const HEALTH_PERIOD_US = 500_000;
+/** The controller sees the cells through its control leader's probes (every 100 ms): a moved leader shows after a round. */
+const PROBE_ROUND_US = 300_000;
 
 async function cells(h: RealHarness): Promise<CellBody[]> {
   return ((await h.request("GET", "/api/v1/cells")).body as { cells: CellBody[] }).cells;
@@ -49,6 +51,7 @@ describe("controller against the real virtual world", () => {
     expect(evacuated.status).toBe(200);
     const evacuatedBody = evacuated.body as { moved: string[]; routingVersion: number };
     expect(evacuatedBody.moved.sort()).toEqual(["cell-1", "cell-2", "cell-3"]);
+    await h.run(PROBE_ROUND_US);
     expect((await cells(h)).filter((cell) => cell.leader?.region === "hangzhou")).toEqual([]);
 
     // Requests admitted before the drain finish; after one health period nothing new enters.
@@ -66,6 +69,7 @@ describe("controller against the real virtual world", () => {
 
     const restored = await h.request("POST", "/api/v1/regions/hangzhou/restore", { reason: "test done" });
     expect(restored.status).toBe(200);
+    await h.run(PROBE_ROUND_US);
     const after = await cells(h);
     expect(after.map((cell) => [cell.id, cell.leader?.region])).toEqual(after.map((cell) => [cell.id, cell.preferredRegion]));
     await h.run(2 * HEALTH_PERIOD_US);
@@ -100,9 +104,11 @@ describe("controller against the real virtual world", () => {
     const failoverRefused = await h.request("POST", "/api/v1/cells/cell-4/failover", { to: leaderDc });
     expect(failoverRefused).toMatchObject({ status: 409, body: { rule: "wait-period" } });
     const rule = "wait-period";
+    await h.run(PROBE_ROUND_US);
     expect((await cells(h)).find((cell) => cell.id === "cell-4")?.leader?.replica).toBe(`cell-4/${otherDc}`);
     const forced = await h.request("POST", "/api/v1/cells/cell-4/failover", { to: leaderDc, force: true, reason: "test: break glass" });
     expect(forced).toMatchObject({ status: 200, body: { ok: true, leader: { replica: `cell-4/${leaderDc}` } } });
+    await h.run(PROBE_ROUND_US);
     expect((await cells(h)).find((cell) => cell.id === "cell-4")?.leader?.replica).toBe(`cell-4/${leaderDc}`);
 
     const audit = ((await h.request("GET", "/api/v1/audit?limit=20")).body as { entries: AuditEntry[] }).entries;
