@@ -47,6 +47,8 @@ export class FaultLeaseKeeper {
   private timer: TimerHandle | null = null;
   private term = 0;
   private renewing = false;
+  /** A term rise was seen and the new leader's recorded faults and runs are still to be adopted. */
+  private adoptionPending = false;
   private unsubscribe: (() => void) | null = null;
   private figures = { renewals: 0, failedRenewals: 0, deadManHeals: 0, adoptions: 0 };
   /** Drill runs recorded running in the log, whose end is still to be recorded. */
@@ -116,8 +118,11 @@ export class FaultLeaseKeeper {
       }
     }
     const term = plane.status().term;
-    if (term > this.term && this.term > 0) this.adopt();
+    if (term > this.term && this.term > 0) this.adoptionPending = true;
     this.term = Math.max(this.term, term);
+    // Adoption waits until the leader's state can be read (live: fetched over the admin channel after a
+    // leader change); a rise seen before that must not be forgotten.
+    if (this.adoptionPending && this.adopt()) this.adoptionPending = false;
     this.renew();
   }
 
@@ -165,16 +170,17 @@ export class FaultLeaseKeeper {
   }
 
   /** A new control leader: every recorded active fault is either still active here (renewed next) or recorded healed. */
-  private adopt(): void {
-    this.figures.adoptions++;
+  private adopt(): boolean {
     const { faults, plane } = this.dependencies;
     const state = plane.leaderState();
-    if (state === null) return;
+    if (state === null) return false;
+    this.figures.adoptions++;
     const live = new Set(faults.active().map((fault) => fault.id));
     for (const recorded of state.faults())
       if (recorded.state === "active" && !live.has(recorded.id)) this.record({ ...recorded, state: "healed", term: this.term });
     const running = new Set((this.dependencies.drillRuns?.() ?? []).filter((run) => run.state === "running").map((run) => run.id));
     for (const run of state.drills()) if (run.state === "running" && !running.has(run.id)) this.record({ ...run, state: "interrupted" });
+    return true;
   }
 
   private faultRecord(id: string, type: string, origin: string, state: ControlFault["state"]): ControlFault {
