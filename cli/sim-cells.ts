@@ -52,7 +52,28 @@ function globalConservationSummary(verdict: { valid: boolean | "unknown"; [key: 
   return { valid, checkPoints, violationCount, first, ...(reason !== undefined ? { reason } : {}) };
 }
 
+/** What one `ldc sim` over the cells prints and its exit code (the swarm's pool runs seeds through this in-process). */
+export interface CellsSimOutput {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<number> {
+  const output = await cellsSimOutput(flags, config, seed, durationUs);
+  if (output.stdout !== "") process.stdout.write(output.stdout);
+  if (output.stderr !== "") process.stderr.write(output.stderr);
+  return output.exitCode;
+}
+
+/**
+ * One `ldc sim` run over the cells, its printed output returned instead of written: the same
+ * bytes whether the command prints them or a swarm worker sends them back (cli/swarm-pool.ts).
+ * `wallMs` in the output is the only field that depends on more than the flags and the seed.
+ */
+export async function cellsSimOutput(flags: CellsSimFlags, config: WorldConfig, seed: number, durationUs: number): Promise<CellsSimOutput> {
+  let stdout = "";
+  let stderr = "";
   const intervalUs = flags.nemesisInterval === undefined ? undefined : parseDurationUsFlag(flags.nemesisInterval, "--nemesis-interval");
   const faultUs = flags.nemesisFault === undefined ? undefined : parseDurationUsFlag(flags.nemesisFault, "--nemesis-fault");
   const nemesis = flags.nemesis ? await loadNemesis(flags.nemesis, intervalUs, faultUs) : undefined;
@@ -76,10 +97,10 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
     const reproduce = reproduceCommand(flags, seed);
     const message = error instanceof Error ? error.message : String(error);
     if (flags.json === true)
-      process.stdout.write(`${JSON.stringify({ seed, valid: false, assertion: message, caughtBy: ["assertion"], reproduce })}\n`);
-    else process.stdout.write(`seed ${seed}: VIOLATION assertion: ${message}\nreproduce: ${reproduce}\n`);
-    process.stderr.write(`ldc: violation found; reproduce with: ${reproduce}\n`);
-    return 1;
+      stdout += `${JSON.stringify({ seed, valid: false, assertion: message, caughtBy: ["assertion"], reproduce })}\n`;
+    else stdout += `seed ${seed}: VIOLATION assertion: ${message}\nreproduce: ${reproduce}\n`;
+    stderr += `ldc: violation found; reproduce with: ${reproduce}\n`;
+    return { exitCode: 1, stdout, stderr };
   }
   const wallMs = Math.round(performance.now() - startedMs);
   const verdicts = result.verdicts;
@@ -134,7 +155,7 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
       ...(violated ? { caughtBy: catchersOf(verdicts, result.invariantViolations, null), reproduce } : {}),
       crossCell: result.crossCell,
     };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    stdout += `${JSON.stringify(out)}\n`;
   } else {
     const lines = [
       `seed ${result.seed}: ${result.simulatedMs} ms simulated in ${wallMs} ms wall, ${result.events} events, ${result.operations} history ops, trace ${result.traceHash}`,
@@ -159,12 +180,11 @@ export async function runCellsSimCommand(flags: CellsSimFlags, config: WorldConf
     }
     for (const violation of result.invariantViolations) lines.push(`VIOLATION ${violation}`);
     if (violated) lines.push(`reproduce: ${reproduce}`);
-    process.stdout.write(`${lines.join("\n")}\n`);
+    stdout += `${lines.join("\n")}\n`;
   }
   if (violated) {
-    process.stderr.write(`ldc: violation found; reproduce with: ${reproduce}\n`);
-    return 1;
+    stderr += `ldc: violation found; reproduce with: ${reproduce}\n`;
+    return { exitCode: 1, stdout, stderr };
   }
-  if (verdicts !== undefined && verdicts.valid === "unknown") return 3;
-  return 0;
+  return { exitCode: verdicts !== undefined && verdicts.valid === "unknown" ? 3 : 0, stdout, stderr };
 }

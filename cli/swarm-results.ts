@@ -2,7 +2,8 @@
 // stopped (Ctrl-C, a reboot) and resumed where it left off (`ldc swarm --resume FILE`). A line is
 // appended only once its seed has ended, in one write; a line cut short by a kill is the file's
 // torn tail and is dropped on resume (the seed simply runs again). Every line carries the run's
-// parameters, so resuming with other parameters is refused instead of mixing two experiments.
+// parameters, so resuming with other parameters is refused instead of mixing two experiments, and
+// the commit and version that ran it, so a run resumed across commits shows so in its summary.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { badInput } from "./errors.js";
 
@@ -15,7 +16,13 @@ export interface SwarmParameters {
   readonly options?: string | null;
 }
 
-export interface SeedResult extends SwarmParameters {
+/** What ran a seed: `git rev-parse HEAD` of the checkout and package.json's version ("unknown" when not known). */
+export interface Provenance {
+  readonly commit: string;
+  readonly version: string;
+}
+
+export interface SeedResult extends SwarmParameters, Partial<Provenance> {
   readonly seed: number;
   readonly ok: boolean;
   /** 0 valid, 1 a violation, anything else: the seed could not run (crash, bad input). */
@@ -35,6 +42,9 @@ export interface SwarmSummary {
   /** Seeds with a violation, per checker that found it (a seed may count under several). */
   readonly violationsByChecker: Record<string, number>;
   readonly failing: readonly { seed: number; exitCode: number; failedCheckers: readonly string[]; reproduce: string; summary: string }[];
+  /** Seeds per commit and per version that ran them (lines written before these were recorded count as "unknown"). */
+  readonly commits: Record<string, number>;
+  readonly versions: Record<string, number>;
 }
 
 /** A seed result from `ldc sim --check --json`'s output (or its stderr when it printed none). */
@@ -42,13 +52,18 @@ export function seedResultOf(
   seed: number,
   parameters: SwarmParameters,
   run: { exitCode: number; stdout: string; stderr: string; wallMs: number; reproduce: string },
+  built?: Provenance,
 ): SeedResult {
   let summary = run.stderr.trim().split("\n").pop() ?? "";
   const failedCheckers: string[] = [];
   let traceHash: string | null = null;
   try {
     const parsed = JSON.parse(run.stdout) as { checkers?: Record<string, unknown>; invariantViolations?: string[]; traceHash?: string };
-    for (const [name, verdict] of Object.entries(parsed.checkers ?? {})) if (verdict !== true) failedCheckers.push(name);
+    // A checker's verdict is its validity, or an object with it (global-conservation names its first violation).
+    for (const [name, verdict] of Object.entries(parsed.checkers ?? {})) {
+      const valid = typeof verdict === "object" && verdict !== null ? (verdict as { valid?: unknown }).valid : verdict;
+      if (valid !== true) failedCheckers.push(name);
+    }
     if ((parsed.invariantViolations?.length ?? 0) > 0) failedCheckers.push("invariants");
     traceHash = typeof parsed.traceHash === "string" ? parsed.traceHash : null;
     summary = `${JSON.stringify(parsed.checkers ?? {})}${parsed.invariantViolations?.length ? ` ${parsed.invariantViolations[0]}` : ""}`;
@@ -65,6 +80,7 @@ export function seedResultOf(
     reproduce: run.reproduce,
     summary,
     traceHash,
+    ...(built !== undefined && { commit: built.commit, version: built.version }),
   };
 }
 
@@ -124,6 +140,14 @@ export function summarise(results: readonly SeedResult[]): SwarmSummary {
   const failing = sorted.filter((result) => !result.ok);
   const violationsByChecker: Record<string, number> = {};
   for (const result of failing) for (const name of result.failedCheckers) violationsByChecker[name] = (violationsByChecker[name] ?? 0) + 1;
+  const commits: Record<string, number> = {};
+  const versions: Record<string, number> = {};
+  for (const result of sorted) {
+    const commit = result.commit ?? "unknown";
+    const version = result.version ?? "unknown";
+    commits[commit] = (commits[commit] ?? 0) + 1;
+    versions[version] = (versions[version] ?? 0) + 1;
+  }
   return {
     seeds: sorted.length,
     violations: failing.filter((result) => result.exitCode === 1).length,
@@ -136,5 +160,7 @@ export function summarise(results: readonly SeedResult[]): SwarmSummary {
       reproduce,
       summary,
     })),
+    commits,
+    versions,
   };
 }

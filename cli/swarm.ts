@@ -1,17 +1,30 @@
 // `ldc swarm --seeds A..B [--nemesis NAMES|all] [--jobs N] [--duration D] [--resume FILE] [--json]`:
 // many seeds of `ldc sim --check` in parallel worker processes (VOPR-style), a progress line, a
-// summary with the violations per checker, and each failing seed's reproducing command. With
-// `--resume FILE` every finished seed is appended to FILE as one JSONL line and a rerun skips the
-// seeds already there (cli/swarm-results.ts), so a 10,000-seed run survives a stop. Exit 1 when
-// any seed found a violation.
-import { spawn } from "node:child_process";
+// summary with the violations per checker, and each failing seed's reproducing command. Each job is
+// one long-lived worker process running seed after seed in-process (cli/swarm-pool.ts), with the
+// same output as `ldc sim` in a process of its own (`--process-per-seed` still runs it that way).
+// With `--resume FILE` every finished seed is appended to FILE as one JSONL line (with the commit and
+// version that ran it) and a rerun skips the seeds already there (cli/swarm-results.ts), so a
+// 10,000-seed run survives a stop. Exit 1 when any seed found a violation.
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { badInput, CliError } from "./errors.js";
 import { formatCountProgress, progressLine, type ProgressStream } from "./progress.js";
 import { parseDurationFlag } from "./sim.js";
-import { appendResult, readResults, seedResultOf, summarise, type SeedResult, type SwarmParameters } from "./swarm-results.js";
+import {
+  appendResult,
+  readResults,
+  seedResultOf,
+  summarise,
+  type Provenance,
+  type SeedResult,
+  type SwarmParameters,
+} from "./swarm-results.js";
+import { SeedWorker } from "./swarm-pool.js";
+import type { CellsSimFlags } from "./sim-flags.js";
 import { parseDurationUs } from "../ground/duration.js";
 
 interface SwarmFlags {
@@ -26,6 +39,7 @@ interface SwarmFlags {
   nemesisInterval?: string;
   nemesisFault?: string;
   moves?: boolean;
+  processPerSeed?: boolean;
 }
 
 /** Parses "A..B" (inclusive); bounded so a typo cannot start a million processes. */
@@ -43,18 +57,53 @@ export function parseSeedRange(text: string): { first: number; last: number } {
 export const SWARM_LOG_EVERY_SEEDS = 50;
 
 const LDC_BIN = fileURLToPath(new URL("../bin/ldc.mjs", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The commit and version that run the seeds, recorded with each result: a resumed run may span commits. */
+export function provenance(): Provenance {
+  let commit = "unknown";
+  try {
+    const head = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 10_000,
+    }).trim();
+    if (/^[0-9a-f]{40}$/.test(head)) commit = head;
+  } catch {
+    // not a git checkout (an unpacked tarball): unknown
+  }
+  let version = "unknown";
+  try {
+    const parsed = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    if (typeof parsed.version === "string") version = parsed.version;
+  } catch {
+    // no package.json next to the CLI: unknown
+  }
+  return { commit, version };
+}
+
+/** The `ldc sim` arguments of one seed (after `--seed N`): the process-per-seed run and the reproducing command. */
+function simArgs(seed: number, parameters: SwarmParameters): string[] {
+  const args = ["sim", "--seed", String(seed), "--duration", parameters.duration, "--check", "--json"];
+  if (parameters.nemesis !== null) args.push("--nemesis", parameters.nemesis);
+  if (parameters.config !== null) args.push("--config", parameters.config);
+  if (parameters.options !== undefined && parameters.options !== null) args.push(...parameters.options.split(" "));
+  return args;
+}
+
+function reproduceOf(args: readonly string[]): string {
+  return `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
+}
 
 /** Seeds in flight, so a stop (SIGINT, SIGTERM) can end them and record none of them. */
 const running = new Set<ReturnType<typeof spawn>>();
 let stopping = false;
 
-/** null: the seed was stopped with the swarm (it runs again on resume). */
-function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult | null> {
-  const args = ["sim", "--seed", String(seed), "--duration", parameters.duration, "--check", "--json"];
-  if (parameters.nemesis !== null) args.push("--nemesis", parameters.nemesis);
-  if (parameters.config !== null) args.push("--config", parameters.config);
-  if (parameters.options !== undefined && parameters.options !== null) args.push(...parameters.options.split(" "));
-  const reproduce = `ldc ${args.filter((arg) => arg !== "--json").join(" ")}`;
+/** Seed in a fresh `ldc sim` process (--process-per-seed). null: the seed was stopped with the swarm (it runs again on resume). */
+function runSeedProcess(seed: number, parameters: SwarmParameters, built: Provenance): Promise<SeedResult | null> {
+  const args = simArgs(seed, parameters);
+  const reproduce = reproduceOf(args);
   const startedMs = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [LDC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -68,9 +117,40 @@ function runSeed(seed: number, parameters: SwarmParameters): Promise<SeedResult 
       // Ended with the swarm (or by a signal meant for it, e.g. Ctrl-C to the process group): not a result.
       if (stopping || (code === null && (signal === "SIGINT" || signal === "SIGTERM"))) return resolve(null);
       const wallMs = Math.round(performance.now() - startedMs);
-      resolve(seedResultOf(seed, parameters, { exitCode: code ?? 2, stdout, stderr, wallMs, reproduce }));
+      resolve(seedResultOf(seed, parameters, { exitCode: code ?? 2, stdout, stderr, wallMs, reproduce }, built));
     });
   });
+}
+
+/** Seed in a long-lived worker (the default). null: stopped with the swarm. */
+async function runSeedInWorker(
+  worker: SeedWorker,
+  seed: number,
+  parameters: SwarmParameters,
+  flags: CellsSimFlags,
+  built: Provenance,
+): Promise<SeedResult | null> {
+  const startedMs = performance.now();
+  const reply = await worker.run({ seed, flags });
+  if (reply === null) return null;
+  const wallMs = Math.round(performance.now() - startedMs);
+  return seedResultOf(seed, parameters, { ...reply, wallMs, reproduce: reproduceOf(simArgs(seed, parameters)) }, built);
+}
+
+/** The flags `ldc sim` parses from simArgs (less --seed), for a seed run in a worker. */
+function simFlagsOf(parameters: SwarmParameters, flags: SwarmFlags): CellsSimFlags {
+  return {
+    duration: parameters.duration,
+    check: true,
+    json: true,
+    workload: "cells",
+    ...(parameters.nemesis !== null && { nemesis: parameters.nemesis }),
+    ...(parameters.config !== null && { config: parameters.config }),
+    ...(flags.nemesisInterval !== undefined && { nemesisInterval: flags.nemesisInterval }),
+    ...(flags.nemesisFault !== undefined && { nemesisFault: flags.nemesisFault }),
+    ...(flags.bug !== undefined && { bug: flags.bug }),
+    ...(flags.moves === true && { moves: true }),
+  };
 }
 
 /** `--nemesis all` is every family of the random nemesis (chaos/nemesis.ts). */
@@ -103,6 +183,7 @@ export function register(program: Command): void {
     .option("--nemesis-fault <d>", "how long each nemesis fault lasts, as for ldc sim")
     .option("--bug <names>", "switch on deliberate bugs in every seed (docs/harness.md), as for ldc sim")
     .option("--moves", "elastic cells: random cell additions and shard moves in every seed")
+    .option("--process-per-seed", "run each seed in a fresh `ldc sim` process instead of a long-lived worker (slower; to compare)")
     .option("--json", "print one JSON object")
     .action(async (flags: SwarmFlags) => {
       const { first, last } = parseSeedRange(flags.seeds);
@@ -135,6 +216,8 @@ export function register(program: Command): void {
         config: flags.config ?? null,
         options: options.length === 0 ? null : options.join(" "),
       };
+      const simFlags = simFlagsOf(parameters, flags);
+      const built = provenance();
       const earlier = flags.resume === undefined ? new Map<number, SeedResult>() : readResults(flags.resume, parameters);
       const results: SeedResult[] = [];
       const seeds: number[] = [];
@@ -159,16 +242,23 @@ export function register(program: Command): void {
       // At once, not after the first seed: a 300-seed run otherwise shows nothing for minutes.
       line.update(progress(), true);
       if (logged) stream.write(`${progress()}\n`);
+      const workers: SeedWorker[] = [];
       const stop = (): void => {
         stopping = true;
         for (const child of running) child.kill("SIGTERM");
+        for (const worker of workers) worker.stop();
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const worker = async (): Promise<void> => {
+        const pooled = flags.processPerSeed === true ? null : new SeedWorker();
+        if (pooled !== null) workers.push(pooled);
         while (next < seeds.length && !stopping) {
           const seed = seeds[next++] as number;
-          const result = await runSeed(seed, parameters);
+          const result =
+            pooled === null
+              ? await runSeedProcess(seed, parameters, built)
+              : await runSeedInWorker(pooled, seed, parameters, simFlags, built);
           if (result === null) continue;
           if (flags.resume !== undefined) appendResult(flags.resume, result);
           results.push(result);
@@ -177,6 +267,7 @@ export function register(program: Command): void {
           line.update(progress(), ran === seeds.length);
           if (logged && (ran % SWARM_LOG_EVERY_SEEDS === 0 || ran === seeds.length)) stream.write(`${progress()}\n`);
         }
+        pooled?.close();
       };
       await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, worker));
       process.removeListener("SIGINT", stop);
@@ -208,6 +299,12 @@ export function register(program: Command): void {
         const lines = [
           `${summary.seeds} seeds (${summary.ran} run in ${wallMs} ms with ${jobs} jobs, ${summary.seedsPerHour} seeds/h; ${resumed} from ${flags.resume ?? "-"}): ${summary.violations} with violations${byChecker ? ` (${byChecker})` : ""}, ${summary.errors} could not run${slowest ? `; slowest seed ${slowest.seed} (${slowest.wallMs} ms)` : ""}`,
         ];
+        const commits = Object.entries(summary.commits);
+        if (commits.length > 1)
+          lines.push(
+            `  results span ${commits.length} commits: ${commits.map(([commit, count]) => `${commit === "unknown" ? commit : commit.slice(0, 12)} (${count} seeds)`).join(", ")}`,
+          );
+        else if (commits.length === 1) lines.push(`  commit ${commits[0]?.[0]}, version ${Object.keys(summary.versions).join(", ")}`);
         for (const failure of summary.failing)
           lines.push(`  seed ${failure.seed} (exit ${failure.exitCode}): ${failure.summary}\n    reproduce: ${failure.reproduce}`);
         process.stdout.write(`${lines.join("\n")}\n`);

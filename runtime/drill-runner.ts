@@ -21,6 +21,8 @@ import {
   type DrillResult,
 } from "../chaos/drill/result.js";
 import type { StopConditions, StopProbeWorld } from "../chaos/drill/stop.js";
+import { LIVENESS_BOUND_US_DEFAULT } from "../harness/checkers/liveness.js";
+import type { LivenessObservations } from "../harness/checkers/liveness.js";
 
 /** Time the world spends electing its first leaders before the drill's clock starts. */
 export const DRILL_WARMUP_US = 2_000_000;
@@ -82,6 +84,8 @@ export interface RunDrillOnOptions {
   readonly startWorkload?: () => void;
   /** After the warm-up and the users' start, before the timeline (a controller world's pre-fault API calls). */
   readonly beforeTimeline?: () => Promise<void>;
+  /** The liveness bound after the final heal (default LIVENESS_BOUND_US_DEFAULT, 5 s); null: not watched. */
+  readonly livenessBoundUs?: number | null;
 }
 
 export interface OnlineLostCount {
@@ -112,11 +116,15 @@ export interface DrillOnOutput {
 
 function checkersToRun(drill: Drill): RunCheckerName[] {
   // Durability, availability and global conservation always run: they give the RPO, RTO and cross-cell figures.
-  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability", "global-conservation"]);
-  return (["linearizable", "bank", "durability", "replica-agreement", "availability", "global-conservation"] as const).filter((name) =>
-    wanted.has(name),
+  // Liveness too, whenever the runtime watched it: every drill's verdict includes it.
+  const wanted = new Set<string>([...drill.expect.checkers, "durability", "availability", "global-conservation", "liveness"]);
+  return (["linearizable", "bank", "durability", "replica-agreement", "availability", "global-conservation", "liveness"] as const).filter(
+    (name) => wanted.has(name),
   );
 }
+
+/** How often a drill looks whether its liveness watch has settled (the virtual runtime samples every 50 ms). */
+const LIVENESS_STEP_US = 50_000;
 
 /** Every checker the drill expects, through the harness (linearizable: the ledger witness first, the search only when the witness cannot decide). */
 function checkAll(
@@ -125,8 +133,10 @@ function checkAll(
   windows: DrillExecution["windows"],
   linearizableTimeoutMs: number,
   historyFromUs?: number,
+  liveness?: LivenessObservations,
 ): RunVerdicts {
   return checkRun(runtime, {
+    ...(liveness !== undefined && { liveness }),
     faultWindows: windows,
     checkers: checkersToRun(drill),
     linearizableTimeoutMs,
@@ -325,10 +335,26 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
   online?.stop();
   execution.finish();
   faults.healAll();
+  // Liveness (harness/checkers/liveness.ts): from the final heal, every cell commits again and is
+  // routed to its leader within the bound. Watching changes nothing; only a cell not yet live after
+  // the catch-up makes the drill wait (at most to the bound) before it is judged.
+  const liveness =
+    options.livenessBoundUs === null ? null : (runtime.watchLiveness?.(options.livenessBoundUs ?? LIVENESS_BOUND_US_DEFAULT) ?? null);
   await runtime.drain(timings.drainUsMax);
   await runtime.runUntil(runtime.nowUs() + timings.catchUpUs);
+  if (liveness !== null) {
+    const deadlineUs = liveness.healedAtUs + liveness.boundUs + LIVENESS_STEP_US;
+    while (!liveness.settled() && runtime.nowUs() < deadlineUs) await runtime.runUntil(runtime.nowUs() + LIVENESS_STEP_US);
+  }
   await runtime.collectFinalState();
-  const verdicts = checkAll(runtime, drill, execution.windows, options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT);
+  const verdicts = checkAll(
+    runtime,
+    drill,
+    execution.windows,
+    options.linearizableTimeoutMs ?? LINEARIZABLE_TIMEOUT_MS_DEFAULT,
+    undefined,
+    liveness?.observations(),
+  );
   return { result: buildDrillResult(drill, runtime.seed, runtime, execution, verdicts), verdicts, execution };
 }
 

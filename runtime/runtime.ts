@@ -8,6 +8,16 @@
 // callers await either (Awaitable).
 import type { Cluster } from "../domain/cluster.js";
 import type { CheckableRun } from "../harness/run-check.js";
+import type { LivenessObservations } from "../harness/checkers/liveness.js";
+
+/** A liveness watch started at the final heal (runtime/virtual/liveness.ts). */
+export interface LivenessWatchHandle {
+  readonly healedAtUs: number;
+  readonly boundUs: number;
+  /** Every cell committed again and is routed to its leader: nothing left to wait for. */
+  settled(): boolean;
+  observations(): LivenessObservations;
+}
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -36,6 +46,12 @@ export interface Runtime extends CheckableRun {
   runUntil(atUs: number): Awaitable<void>;
   /** Stops the arrivals and lets in-flight requests finish, for at most `maxUs`. */
   drain(maxUs: number): Awaitable<void>;
+  /**
+   * Starts watching liveness from now (call right after the final heal): when each cell commits again
+   * and its users are routed to its leader, judged by harness/checkers/liveness.ts. Absent: this
+   * runtime cannot watch it (the live runtime), and a drill's report says liveness was not judged.
+   */
+  watchLiveness?(boundUs: number): LivenessWatchHandle;
   /** Brings in everything the checkers read (live: fresh statuses and every replica's ledger). */
   collectFinalState(): Awaitable<void>;
   summary(): { readonly simulatedMs: number; readonly traceHash: string };

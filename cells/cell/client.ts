@@ -182,6 +182,17 @@ export class CellClient {
    * batch `{linked?, commands}` of the caller's own (sent as it is; the result is a
    * LedgerBatchOutcome, an outcome per command).
    */
+  /**
+   * `callback` once the request's id is free again. Returned unnamed: under tsx (esbuild keepNames)
+   * a named closure pays a defineProperty per request (docs/BENCHMARKS.md, "Swarm throughput").
+   */
+  private releasing(requestId: string, callback: (outcome: CellOutcome) => void): (outcome: CellOutcome) => void {
+    return (outcome) => {
+      this.userRequestIds.delete(requestId);
+      callback(outcome);
+    };
+  }
+
   submit(cell: string, requestId: string, kind: ClientRequestKind, payload: unknown, callback: (outcome: CellOutcome) => void): void {
     const replicas = this.options.cells.get(cell);
     if (replicas === undefined || replicas.length === 0) {
@@ -196,10 +207,7 @@ export class CellClient {
       callback({ ok: false, error: { code: "OVERLOADED", message: `client inflightRequestsMax=${this.options.inflightRequestsMax}` } });
       return;
     }
-    const done = (outcome: CellOutcome): void => {
-      this.userRequestIds.delete(requestId);
-      callback(outcome);
-    };
+    const done = this.releasing(requestId, callback);
     if (kind === "batch") {
       const parsed = parseBatch(payload, BATCH_COMMANDS_MAX, "payload");
       if (!parsed.ok) {

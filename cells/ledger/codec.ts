@@ -379,9 +379,14 @@ export function encodeBatch(batch: LedgerBatchRequest): Uint8Array {
   return bytes;
 }
 
+/** A string's encoded size at most: its length prefix and three UTF-8 bytes per UTF-16 unit. */
+function encodedTextBytesMax(value: string): number {
+  return 2 + value.length * 3;
+}
+
 /** Exact encoded size of one command, for a client's byte bound (encodeBatch is the reference). */
 export function commandEncodedBytesMax(command: BatchCommand): number {
-  const text = (value: string): number => 2 + value.length * 3;
+  const text = encodedTextBytesMax;
   switch (command.type) {
     case "Transfer":
       return 1 + text(command.id) + text(command.from) + text(command.to) + 8;

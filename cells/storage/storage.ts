@@ -216,23 +216,39 @@ export class RaftStorage {
   ): void {
     // The WAL is replayed in record order: entries out of order would recover a different log.
     assertContiguous(entries, "WAL append");
+    // Unnamed callbacks and methods, no named closures: under tsx (esbuild keepNames) each named
+    // closure pays a defineProperty per save, a measurable share of a simulated run (docs/BENCHMARKS.md).
     this.enqueue((done) => {
-      const finish = (failure: StorageFailure | null): void => {
-        done();
-        callback(failure === null ? null : this.fail(failure));
-      };
-      const appendRecords = (): void => {
-        const records: WalRecord[] = [];
-        if (snapshot !== null) records.push({ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term });
-        if (entries.length > 0) records.push({ kind: "entries", entries });
-        if (hardState !== null) records.push({ kind: "hardState", hardState });
-        if (records.length === 0) return finish(null);
-        const bytes = encodeRecords(records);
-        this.appendAndSync(this.options.walFile, bytes, "WAL", finish);
-      };
-      if (snapshot === null) appendRecords();
-      else this.writeSnapshot(snapshot, (failure) => (failure === null ? appendRecords() : finish(failure)));
+      if (snapshot === null) this.appendSaveRecords(hardState, entries, null, done, callback);
+      else
+        this.writeSnapshot(snapshot, (failure) =>
+          failure === null
+            ? this.appendSaveRecords(hardState, entries, snapshot, done, callback)
+            : this.finishSave(failure, done, callback),
+        );
     });
+  }
+
+  /** save's WAL records (the snapshot's mark, the entries, the hard state) in one append and fsync. */
+  private appendSaveRecords(
+    hardState: HardState | null,
+    entries: readonly Entry[],
+    snapshot: Snapshot | null,
+    done: () => void,
+    callback: (failure: StorageFailure | null) => void,
+  ): void {
+    const records: WalRecord[] = [];
+    if (snapshot !== null) records.push({ kind: "snapshotMark", index: snapshot.metadata.index, term: snapshot.metadata.term });
+    if (entries.length > 0) records.push({ kind: "entries", entries });
+    if (hardState !== null) records.push({ kind: "hardState", hardState });
+    if (records.length === 0) return this.finishSave(null, done, callback);
+    const bytes = encodeRecords(records);
+    this.appendAndSync(this.options.walFile, bytes, "WAL", (failure) => this.finishSave(failure, done, callback));
+  }
+
+  private finishSave(failure: StorageFailure | null, done: () => void, callback: (failure: StorageFailure | null) => void): void {
+    done();
+    callback(failure === null ? null : this.fail(failure));
   }
 
   /**

@@ -31,6 +31,7 @@ export const CHECKER_NAMES = [
   "availability",
   "invariants",
   "global-conservation",
+  "liveness",
 ] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
 

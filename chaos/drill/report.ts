@@ -124,9 +124,13 @@ export function checkerReason(name: string, summary: CheckerSummary): string {
       invariants: "no online invariant broke (one leader per term, money conserved on every apply)",
       "global-conservation":
         "money conserved across cells at every instant; every cross-cell transfer credited at most once, refunded only after a refusal",
+      liveness: "after the final heal every cell committed again and was routed to its leader within the bound",
     };
     return held[name] ?? "held";
   }
+  const stuck =
+    typeof summary.evidence === "object" && summary.evidence !== null ? (summary.evidence as { stuck?: unknown }).stuck : undefined;
+  if (name === "liveness" && Array.isArray(stuck) && stuck.length > 0) return oneLine(stuck.map(String).join("; "));
   const violations = summary.violations;
   if (Array.isArray(violations) && violations.length > 0)
     return `${String(violations[0])}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""}`;
@@ -270,11 +274,17 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
       prediction: result.prediction ?? null,
     },
     timeline: { binS, fromS, toS, faults, events, cells: cellsBins },
-    checkers: Object.entries(result.checkers).map(([name, summary]) => ({
-      name,
-      verdict: summary.valid === true ? "valid" : summary.valid === false ? "INVALID" : "unknown",
-      reason: checkerReason(name, summary),
-    })),
+    checkers: [
+      ...Object.entries(result.checkers).map(([name, summary]): CheckerRow => ({
+        name,
+        verdict: summary.valid === true ? "valid" : summary.valid === false ? "INVALID" : "unknown",
+        reason: checkerReason(name, summary),
+      })),
+      // A runtime that cannot watch liveness (live) says so rather than leave the row out.
+      ...(result.checkers.liveness === undefined
+        ? [{ name: "liveness", verdict: "unknown", reason: "not judged: this runtime does not watch liveness after the heal" } as const]
+        : []),
+    ],
     raw: result,
   };
 }

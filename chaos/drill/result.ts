@@ -224,6 +224,13 @@ export function failureReasons(
     else if (verdict.valid === false) reasons.push(`checker ${name}: invalid`);
     else if (verdict.valid === "unknown") reasons.push(`checker ${name}: unknown (search budget exhausted)`);
   }
+  // Liveness is part of every drill's verdict, listed in expect.checkers or not: after the final heal
+  // every cell must commit again and be routed to its leader within the bound.
+  const liveness = figures.checkers.liveness;
+  if (!expect.checkers.includes("liveness") && liveness !== undefined && liveness.valid !== true) {
+    const stuck = (liveness.evidence as { stuck?: readonly string[] } | undefined)?.stuck ?? [];
+    reasons.push(`checker liveness: invalid${stuck.length > 0 ? ` (${stuck.join("; ")})` : ""}`);
+  }
   for (const step of figures.steps) if (!step.ok) reasons.push(`${step.field} at ${step.atMs} ms: ${step.detail}`);
   if (expect.replicasUp === true && (figures.replicasNotUp?.length ?? 0) > 0)
     reasons.push(

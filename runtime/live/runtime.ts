@@ -40,6 +40,8 @@ import { LiveInvariants } from "./invariants.js";
 import { failFastTransport } from "./fail-fast.js";
 import { registerCleanup } from "./cleanup.js";
 import { applyLiveNice, liveProcessNice } from "./priority.js";
+import { LivenessWatch } from "../liveness-watch.js";
+import { STATUS_STALE_MS } from "./cluster.js";
 import { CONTROL_CELL, LiveControlGroup, controlBootReplicas, controlEndpointId, type LiveControlOptions } from "./control-plane.js";
 
 export const LIVE_CLIENT_PREFIX = "client/";
@@ -118,6 +120,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
   /** The cross-cell relays, one per region beside its client (started with the workload when it sends cross-cell transfers). */
   private readonly relays: CrossCellRelay[] = [];
   private pollTimer: NodeJS.Timeout | null = null;
+  private livenessWatch: LivenessWatch | null = null;
   private finalLedgersCache: FinalLedgers | null = null;
   private replicaChainsCache: ReplicaChains | null = null;
   private finalEventsCache: Record<string, WitnessLog> | null = null;
@@ -444,6 +447,38 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
       this.control?.poll(),
     ]);
     this.invariants?.check();
+    this.livenessWatch?.sample();
+  }
+
+  /**
+   * Starts watching liveness from now (right after the final heal), sampled on every status poll:
+   * a cell is live again once a replica the supervisor last saw as a running leader (a fresh status)
+   * committed past the heal, and routed once the users' requests go to that leader's region (the
+   * direct sink sends them to the region of the cluster view's leader).
+   */
+  watchLiveness(boundUs: number): LivenessWatch {
+    const fresh = (host: string): LiveReplicaStatus | null => {
+      const cached = this.statuses.get(host);
+      if (cached === undefined || this.processes.get(host)?.state !== "running") return null;
+      return this.clock.nowUs() / 1000 - cached.atMs <= STATUS_STALE_MS ? cached.status : null;
+    };
+    this.livenessWatch = new LivenessWatch(
+      {
+        placement: this.placement,
+        commitOf: (host) => this.statuses.get(host)?.status.commit ?? 0,
+        leaderStatus: (host) => {
+          const status = fresh(host);
+          return status !== null && status.phase === "running" && status.role === "leader"
+            ? { commit: status.commit, lastIndex: status.lastIndex }
+            : null;
+        },
+        routedRegion: (cell) => this.cluster.cell(cell)?.leader?.region ?? null,
+        nowUs: () => this.clock.nowUs(),
+      },
+      boundUs,
+    );
+    this.livenessWatch.sample();
+    return this.livenessWatch;
   }
 
   /** The sink that sends each user request through the client of its cell's leader region. */

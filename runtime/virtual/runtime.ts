@@ -23,7 +23,7 @@ import { ClockSkews, VirtualFaults, type HostPlacement } from "./faults.js";
 import { VirtualCluster } from "./cluster.js";
 import type { Runtime } from "../runtime.js";
 import { InvariantMonitor } from "./invariants.js";
-import { LivenessWatch } from "./liveness.js";
+import { LivenessWatch } from "../liveness-watch.js";
 import { AppliedEventLog } from "./applied-events.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { CrossCellStatus } from "../../domain/cross-cell.js";
@@ -928,8 +928,14 @@ export class VirtualRuntime implements Runtime {
     this.livenessWatch = new LivenessWatch(
       {
         placement: this.placement,
-        node: (host) => this.node(host),
-        isRunning: (host) => this.world.state(host) === "running",
+        commitOf: (host) => this.node(host)?.replica.status().commit ?? 0,
+        leaderStatus: (host) => {
+          if (this.world.state(host) !== "running") return null;
+          const node = this.node(host);
+          if (node === undefined || node.replica.role !== "leader") return null;
+          const status = node.replica.status();
+          return { commit: status.commit ?? 0, lastIndex: status.lastIndex as number };
+        },
         routedRegion: (cell) => this.leaderRegions.get(cell) ?? null,
         nowUs: () => this.nowUs(),
       },

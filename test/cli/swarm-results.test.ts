@@ -34,6 +34,22 @@ describe("swarm results", () => {
     ]);
   });
 
+  it("counts a checker whose verdict is an object by its validity", () => {
+    const conserved = JSON.stringify({ checkers: { linearizable: true, "global-conservation": { valid: true, first: null } } });
+    const broken = JSON.stringify({ checkers: { linearizable: true, "global-conservation": { valid: false, first: { index: 3 } } } });
+    expect(result(1, conserved, 0).failedCheckers).toEqual([]);
+    expect(result(2, broken, 1).failedCheckers).toEqual(["global-conservation"]);
+  });
+
+  it("says which commits and versions ran the seeds (a resumed run may span commits)", () => {
+    const run = (seed: number, commit: string) =>
+      seedResultOf(seed, PARAMETERS, { exitCode: 0, stdout: VALID, stderr: "", wallMs: 5, reproduce: "" }, { commit, version: "0.1.0" });
+    const before = result(3, VALID, 0); // a line written before commits were recorded
+    const summary = summarise([run(1, "a".repeat(40)), run(2, "b".repeat(40)), before]);
+    expect(summary.commits).toEqual({ ["a".repeat(40)]: 1, ["b".repeat(40)]: 1, unknown: 1 });
+    expect(summary.versions).toEqual({ "0.1.0": 2, unknown: 1 });
+  });
+
   it("reads back what was appended and drops a torn last line", () => {
     const path = join(mkdtempSync(join(tmpdir(), "swarm-")), "results.jsonl");
     expect(readResults(path, PARAMETERS).size).toBe(0);

@@ -39,6 +39,7 @@ describe("drills in the virtual runtime", () => {
       "global-conservation",
       "invariants",
       "linearizable",
+      "liveness",
       "replica-agreement",
     ]);
   }, 120_000);

@@ -1,17 +1,19 @@
 // Watches the cells after the last heal for the liveness checker (harness/checkers/liveness.ts):
 // the first time each cell had a leader that committed again, and the first time after that the
-// users' routing pointed at that leader's region. It samples on the runtime's monitor tick (no
-// timers of its own, so watching does not change a run's trace).
+// users' routing pointed at that leader's region. The runtime samples it: the virtual one on its
+// monitor tick (no timers of its own, so watching does not change a run's trace), the live one on
+// each status poll (what its supervisor knows of the replicas then).
 
-import type { CellLivenessObservation, LivenessObservations } from "../../harness/checkers/liveness.js";
-import type { Placement } from "../../cells/placement.js";
-import type { CellNode } from "../../cells/cell/node.js";
+import type { CellLivenessObservation, LivenessObservations } from "../harness/checkers/liveness.js";
+import type { Placement } from "../cells/placement.js";
 
-/** What the watch reads of the runtime (VirtualRuntime). */
+/** What the watch reads of the runtime (VirtualRuntime, LiveRuntime). */
 export interface WatchedCells {
   readonly placement: Placement;
-  node(host: string): CellNode | undefined;
-  isRunning(host: string): boolean;
+  /** The replica's commit index now (0 when not known). */
+  commitOf(host: string): number;
+  /** Its commit and last index when it runs as its cell's leader; null otherwise. */
+  leaderStatus(host: string): { readonly commit: number; readonly lastIndex: number } | null;
   /** The region the users of `cell` are sent to now. */
   routedRegion(cell: string): string | null;
   nowUs(): number;
@@ -35,10 +37,7 @@ export class LivenessWatch {
     this.healedAtUs = watched.nowUs();
     for (const cell of watched.placement.cells) {
       let commitAtHeal = 0;
-      for (const replica of cell.replicas) {
-        const commit = watched.node(replica.replica)?.replica.status().commit ?? 0;
-        commitAtHeal = Math.max(commitAtHeal, commit);
-      }
+      for (const replica of cell.replicas) commitAtHeal = Math.max(commitAtHeal, watched.commitOf(replica.replica));
       this.cells.set(cell.cell, { commitAtHeal, committedAtUs: null, routedAtUs: null, leader: null });
     }
   }
@@ -53,12 +52,10 @@ export class LivenessWatch {
       const watch = this.cells.get(cell.cell) as CellWatch;
       if (watch.routedAtUs !== null) continue;
       for (const replica of cell.replicas) {
-        if (!this.watched.isRunning(replica.replica)) continue;
-        const node = this.watched.node(replica.replica);
-        if (node === undefined || node.replica.role !== "leader") continue;
+        const status = this.watched.leaderStatus(replica.replica);
+        if (status === null) continue;
         if (watch.committedAtUs === null) {
-          const status = node.replica.status();
-          const commit = status.commit ?? 0;
+          const commit = status.commit;
           if (commit > watch.commitAtHeal || commit === status.lastIndex) {
             watch.committedAtUs = nowUs;
             watch.leader = replica.replica;
