@@ -133,6 +133,9 @@ export interface ReplicaStatus extends Partial<Omit<RaftStatus, "id" | "role">> 
   readonly snapshotBytes: number;
   readonly pendingSubmits: number;
   readonly pendingReads: number;
+  /** Readys handled since this process started, and those that wrote the WAL (syscalls per Ready: docs/BENCHMARKS.md). */
+  readonly readies: number;
+  readonly readiesPersisted: number;
 }
 
 interface Pending<T> {
@@ -177,6 +180,8 @@ export class Replica {
   private phase: ReplicaPhase = "recovering";
   private reason: string | null = null;
   private busy = false;
+  private readies = 0;
+  private readiesPersisted = 0;
   private tickTimer: TimerHandle | null = null;
   private readonly pendingSubmits = new Map<string, Pending<SubmitOutcome>>();
   private readonly pendingReads = new Map<string, Pending<ReadOutcome>>();
@@ -368,6 +373,11 @@ export class Replica {
     return this.phase === "failed";
   }
 
+  /** status().corrupted without building the status (the virtual runtime's invariants ask every replica at every check). */
+  get corrupted(): boolean {
+    return this.phase === "corrupted";
+  }
+
   status(): ReplicaStatus {
     const base = {
       id: this.options.id,
@@ -380,6 +390,8 @@ export class Replica {
       snapshotBytes: this.storage.snapshotBytes,
       pendingSubmits: this.pendingSubmits.size,
       pendingReads: this.pendingReads.size,
+      readies: this.readies,
+      readiesPersisted: this.readiesPersisted,
     };
     return this.runningNode() === null || this.node === null ? base : { ...base, ...this.node.status() };
   }
@@ -443,6 +455,7 @@ export class Replica {
     if (node === null || this.busy || !node.hasReady()) return;
     this.busy = true;
     const ready = node.ready();
+    this.readies++;
     // A leader replicates in parallel with its own fsync (its copy only counts toward commit once
     // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
     const early = node.role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
@@ -478,8 +491,10 @@ export class Replica {
       });
     };
     if (mustPersist && bugOn(this.options.bugs, "ack-before-fsync")) return this.ackBeforeFsync(node, ready, early);
-    if (mustPersist) this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
-    else persisted(null);
+    if (mustPersist) {
+      this.readiesPersisted++;
+      this.storage.save(ready.hardState, ready.entries, ready.snapshot, persisted);
+    } else persisted(null);
   }
 
   /**
@@ -496,6 +511,7 @@ export class Replica {
     this.apply(ready);
     node.advance(ready);
     this.savesUnsynced++;
+    this.readiesPersisted++;
     this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
       this.savesUnsynced--;
       if (failure !== null) return this.stop("failed", describeFailure(failure));
