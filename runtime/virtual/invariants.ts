@@ -65,11 +65,10 @@ export class InvariantMonitor {
         const node = this.virtual.node(replica.replica);
         if (node === undefined) continue;
         if (this.virtual.diskCorruptions !== undefined && !this.storageReported.has(node)) {
-          const status = node.replica.status();
-          if (status.corrupted && this.virtual.diskCorruptions(replica.replica) === 0) {
+          if (node.replica.corrupted && this.virtual.diskCorruptions(replica.replica) === 0) {
             this.storageReported.add(node);
             this.violate(
-              `storage integrity: ${replica.replica} found its storage damaged (${status.reason ?? "no reason"}) but its disk was never corrupted`,
+              `storage integrity: ${replica.replica} found its storage damaged (${node.replica.status().reason ?? "no reason"}) but its disk was never corrupted`,
             );
           }
         }
