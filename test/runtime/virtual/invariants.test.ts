@@ -76,7 +76,9 @@ describe("online invariant monitor", () => {
     monitor.check();
     const reported = monitor.violations.filter((violation) => violation.startsWith("storage integrity"));
     expect(reported).toHaveLength(1);
-    expect(reported[0]).toContain("storage integrity: b found its storage damaged (WAL record 3 checksum mismatch) but its disk was never corrupted");
+    expect(reported[0]).toContain(
+      "storage integrity: b found its storage damaged (WAL record 3 checksum mismatch) but its disk was never corrupted",
+    );
   });
 
   it("does not report damage on a disk the nemesis corrupted", () => {
