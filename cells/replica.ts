@@ -133,6 +133,9 @@ export interface ReplicaStatus extends Partial<Omit<RaftStatus, "id" | "role">> 
   readonly snapshotBytes: number;
   readonly pendingSubmits: number;
   readonly pendingReads: number;
+  /** Readys handled since this process started, and those that wrote the WAL (syscalls per Ready: docs/BENCHMARKS.md). */
+  readonly readies: number;
+  readonly readiesPersisted: number;
 }
 
 interface Pending<T> {
@@ -183,6 +186,8 @@ export class Replica {
    */
   damageFound: string | null = null;
   private busy = false;
+  private readies = 0;
+  private readiesPersisted = 0;
   private tickTimer: TimerHandle | null = null;
   private readonly pendingSubmits = new Map<string, Pending<SubmitOutcome>>();
   private readonly pendingReads = new Map<string, Pending<ReadOutcome>>();
@@ -374,6 +379,11 @@ export class Replica {
     return this.phase === "failed";
   }
 
+  /** status().corrupted without building the status (the virtual runtime's invariants ask every replica at every check). */
+  get corrupted(): boolean {
+    return this.phase === "corrupted";
+  }
+
   status(): ReplicaStatus {
     const base = {
       id: this.options.id,
@@ -386,6 +396,8 @@ export class Replica {
       snapshotBytes: this.storage.snapshotBytes,
       pendingSubmits: this.pendingSubmits.size,
       pendingReads: this.pendingReads.size,
+      readies: this.readies,
+      readiesPersisted: this.readiesPersisted,
     };
     return this.runningNode() === null || this.node === null ? base : { ...base, ...this.node.status() };
   }
@@ -449,6 +461,7 @@ export class Replica {
     if (node === null || this.busy || !node.hasReady()) return;
     this.busy = true;
     const ready = node.ready();
+    this.readies++;
     // A leader replicates in parallel with its own fsync (its copy only counts toward commit once
     // durable: RaftNode.advance). Everything else — votes, acknowledgements — waits for the fsync.
     const early = node.role === "leader" ? ready.messages.filter(isLeaderReplication) : [];
@@ -464,11 +477,12 @@ export class Replica {
     if (mustPersist && bugOn(this.options.bugs, "ack-before-fsync")) return this.ackBeforeFsync(node, ready, early);
     // An unnamed callback: under tsx (esbuild keepNames) a named closure pays a defineProperty per
     // Ready, a measurable share of a simulated run (docs/BENCHMARKS.md, "Swarm throughput").
-    if (mustPersist)
+    if (mustPersist) {
+      this.readiesPersisted++;
       this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) =>
         this.persisted(node, ready, early, mustPersist, failure),
       );
-    else this.persisted(node, ready, early, mustPersist, null);
+    } else this.persisted(node, ready, early, mustPersist, null);
   }
 
   /** processReady, once the Ready's entries and state are durable (or needed no write): send, apply, advance. */
@@ -508,6 +522,7 @@ export class Replica {
     this.apply(ready);
     node.advance(ready);
     this.savesUnsynced++;
+    this.readiesPersisted++;
     this.storage.save(ready.hardState, ready.entries, ready.snapshot, (failure) => {
       this.savesUnsynced--;
       if (failure !== null) return this.stop("failed", describeFailure(failure));

@@ -53,6 +53,8 @@ function statusOf(spec: ReplicaSpec, node: CellNode, disk: FileDisk): LiveReplic
     headHash: ledger.headHash,
     walBytes: replica.walBytes,
     diskFaulted: disk.faults.fsyncEio || disk.faults.enospc || disk.faults.slowFsyncMultiplier > 1,
+    readies: replica.readies,
+    readiesPersisted: replica.readiesPersisted,
   };
 }
 

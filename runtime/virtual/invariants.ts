@@ -66,9 +66,9 @@ export class InvariantMonitor {
         if (node === undefined) continue;
         if (this.virtual.diskCorruptions !== undefined && !this.storageReported.has(node)) {
           // Damage it stopped on (corrupted), or damage it found at recovery and repairs from its
-          // peers: either way, bytes nobody corrupted came back wrong.
-          const status = node.replica.status();
-          const damage = status.corrupted ? (status.reason ?? "no reason") : node.replica.damageFound;
+          // peers: either way, bytes nobody corrupted came back wrong. (The full status is built only
+          // when there is damage to name: this runs at every simulated event.)
+          const damage = node.replica.corrupted ? (node.replica.status().reason ?? "no reason") : node.replica.damageFound;
           if (damage !== null && this.virtual.diskCorruptions(replica.replica) === 0) {
             this.storageReported.add(node);
             this.violate(`storage integrity: ${replica.replica} found its storage damaged (${damage}) but its disk was never corrupted`);

@@ -28,6 +28,29 @@ describe("Replica", () => {
     for (const id of cluster.ids) expect(JSON.stringify(cluster.machines.get(id)!.applied), id).toBe(expected);
   });
 
+  it("counts the Readys it handles and those that wrote the WAL (the live bench's syscalls per Ready)", () => {
+    const cluster = new ReplicaCluster(["a", "b", "c"]);
+    cluster.waitFor(() => cluster.leader() !== null);
+    cluster.runFor(50_000);
+    const leader = cluster.leader()!;
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const before = { leader: cluster.replica(leader).status(), follower: cluster.replica(follower).status() };
+    expect(before.leader.readiesPersisted).toBeGreaterThan(0); // the election's term, vote and no-op
+    // Heartbeats alone make Readys (messages to send) but write nothing.
+    cluster.runFor(200_000);
+    const idle = { leader: cluster.replica(leader).status(), follower: cluster.replica(follower).status() };
+    expect(idle.leader.readies).toBeGreaterThan(before.leader.readies);
+    expect(idle.leader.readiesPersisted).toBe(before.leader.readiesPersisted);
+    expect(idle.follower.readiesPersisted).toBe(before.follower.readiesPersisted);
+    submitAll(cluster, leader, 10);
+    cluster.runFor(100_000);
+    const after = { leader: cluster.replica(leader).status(), follower: cluster.replica(follower).status() };
+    for (const role of ["leader", "follower"] as const) {
+      expect(after[role].readiesPersisted, role).toBeGreaterThan(idle[role].readiesPersisted);
+      expect(after[role].readiesPersisted, role).toBeLessThanOrEqual(after[role].readies);
+    }
+  });
+
   it("answers NOT_LEADER with a hint on a follower, and serves a ReadIndex read on the leader", () => {
     const cluster = new ReplicaCluster(["a", "b", "c"]);
     cluster.waitFor(() => cluster.leader() !== null);

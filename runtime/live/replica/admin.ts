@@ -36,6 +36,9 @@ export interface LiveReplicaStatus {
   readonly headHash: string;
   readonly walBytes: number;
   readonly diskFaulted: boolean;
+  /** Readys handled since the process started, and those that wrote the WAL (one write each). */
+  readonly readies: number;
+  readonly readiesPersisted: number;
 }
 
 export interface LedgerDump {

@@ -47,4 +47,51 @@ describe("online invariant monitor", () => {
     monitor.check();
     expect(monitor.violations.some((violation) => violation.includes("two leaders in term"))).toBe(true);
   });
+
+  it("reports a replica that found its storage damaged on a disk nobody corrupted, once, with its reason", () => {
+    const ledger = { eventCount: 0, headHash: "", hashAt: () => undefined };
+    let corrupted = false;
+    const replicaOf = (host: string) => ({
+      role: "follower",
+      term: 1,
+      get corrupted() {
+        return host === "b" && corrupted;
+      },
+      status: () => ({ corrupted: host === "b" && corrupted, reason: "WAL record 3 checksum mismatch" }),
+    });
+    const corruptionsOf = new Map([["b", 0]]);
+    // One node object per host, as the runtime has (the monitor remembers which nodes it reported).
+    const nodes = new Map(["a", "b"].map((host) => [host, { replica: replicaOf(host), stateMachine: { ledger } }]));
+    const world = {
+      placement: { cells: [{ cell: "cell-1", replicas: [{ replica: "a" }, { replica: "b" }] }] },
+      node: (host: string) => nodes.get(host),
+      nowUs: () => 0,
+      diskCorruptions: (host: string) => corruptionsOf.get(host) ?? 0,
+    };
+    const monitor = new InvariantMonitor(world as never, { failFast: false, seed: 1 });
+    monitor.check();
+    expect(monitor.violations).toEqual([]);
+    corrupted = true;
+    monitor.check();
+    monitor.check();
+    const reported = monitor.violations.filter((violation) => violation.startsWith("storage integrity"));
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toContain(
+      "storage integrity: b found its storage damaged (WAL record 3 checksum mismatch) but its disk was never corrupted",
+    );
+  });
+
+  it("does not report damage on a disk the nemesis corrupted", () => {
+    const ledger = { eventCount: 0, headHash: "", hashAt: () => undefined };
+    const replica = { role: "follower", term: 1, corrupted: true, status: () => ({ corrupted: true, reason: "damaged" }) };
+    const world = {
+      placement: { cells: [{ cell: "cell-1", replicas: [{ replica: "a" }] }] },
+      node: () => ({ replica, stateMachine: { ledger } }),
+      nowUs: () => 0,
+      diskCorruptions: () => 1,
+    };
+    const monitor = new InvariantMonitor(world as never, { failFast: false, seed: 1 });
+    monitor.check();
+    expect(monitor.violations).toEqual([]);
+  });
 });
