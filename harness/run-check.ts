@@ -9,7 +9,7 @@ import { CHECK_STEP_ITEMS, pairHistorySteps, type Op } from "./history.js";
 import type { Json } from "../ground/json.js";
 import { checkHistory } from "./check.js";
 import { checkLedgerWitnessSteps } from "./checkers/ledger-witness.js";
-import { checkBank } from "./checkers/bank.js";
+import { checkBankSteps } from "./checkers/bank.js";
 import { checkDurabilitySteps } from "./checkers/durability.js";
 import { checkReplicaAgreement } from "./checkers/replica-agreement.js";
 import { checkAvailabilitySteps, type checkAvailability, type FaultWindow } from "./checkers/availability.js";
@@ -301,7 +301,7 @@ function* checkBankPerCell(
     // withdrawals (the default) each cell's money is constant but for what crossed to or from
     // other cells, which each read reports beside its balances (the same state: a separate sum).
     const total = accounts.length * workload.initialBalance;
-    const verdict = checkBank(bankReadsOf(ops), { accounts, total, totalOf: (op) => total + crossCellNetOf(op) });
+    const verdict = yield* checkBankSteps(yield* bankReadsOf(ops), { accounts, total, totalOf: (op) => total + crossCellNetOf(op) });
     perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
     if (!verdict.valid) valid = false;
   }
@@ -313,11 +313,15 @@ function* checkBankPerCell(
  * them). Reads before every account is open see a smaller total: only reads invoked after the
  * last open completed are the bank workload proper.
  */
-function bankReadsOf(ops: readonly Op[]): Op[] {
-  const lastOpen = Math.max(0, ...ops.filter((op) => op.f === "open" && op.type !== "invoke").map((op) => op.time ?? 0));
+function* bankReadsOf(ops: readonly Op[]): Generator<void, Op[], void> {
+  let lastOpen = 0;
+  for (const op of ops) if (op.f === "open" && op.type !== "invoke") lastOpen = Math.max(lastOpen, op.time ?? 0);
+  yield;
   const bankOps: Op[] = [];
   const invokedAfter = new Set<number | string>();
+  let seen = 0;
   for (const op of ops) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (op.f !== "read") continue;
     if (op.type === "invoke") {
       if ((op.time ?? 0) > lastOpen) invokedAfter.add(op.process);
