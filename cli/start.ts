@@ -94,6 +94,8 @@ async function start(flags: StartFlags): Promise<void> {
   const token = resolveToken(dataDirectory, flags.token, process.env.LDC_API_TOKEN);
   // Before the world is built: read by V8 whenever it sizes the heap, so it applies from here on.
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // More V8 flags for a memory A/B (docs/BENCHMARKS.md "soak": --optimize-for-size); node rejects them in NODE_OPTIONS.
+  for (const flag of (process.env.LDC_START_V8_FLAGS ?? "").split(/\s+/)) if (flag !== "") v8.setFlagsFromString(flag);
   // Loaded on use: the world and its cells are heavy, and other verbs must not depend on them.
   let setup: ControllerSetup | null = null;
   let live: LiveControllerSetup | null = null;

@@ -148,10 +148,32 @@ export function clientOps(ops: readonly Op[]): Op[] {
  * already ended with `info`. Invokes still open at the end become `info` (completion null).
  */
 export function pairHistory(ops: readonly Op[]): PairedOp[] {
+  return drainSteps(pairHistorySteps(ops));
+}
+
+/**
+ * Items a checker handles between two yields of its step generator (the running world's drills
+ * check a window of ~400,000 ops on the event loop that serves the API: each step stays short).
+ */
+export const CHECK_STEP_ITEMS = 1_024;
+
+/** Runs a step generator to its end at once (the synchronous form of a checker). */
+export function drainSteps<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
+/** pairHistory, yielding every CHECK_STEP_ITEMS ops. */
+export function* pairHistorySteps(ops: readonly Op[]): Generator<void, PairedOp[], void> {
   const open = new Map<ProcessId, PairedOp>();
   const crashed = new Map<ProcessId, number>();
   const paired: PairedOp[] = [];
-  for (const op of clientOps(ops)) {
+  let seen = 0;
+  for (const op of ops) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
+    if (op.process === NEMESIS_PROCESS) continue;
     const pending = open.get(op.process);
     if (op.type === "invoke") {
       if (pending) {

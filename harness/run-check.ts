@@ -5,14 +5,14 @@
 // availability (RTO per fault window and cell) and, when the run observed it, liveness (every
 // cell commits again and is routed to its leader within a bound after the last heal).
 
-import { pairHistory, type Op } from "./history.js";
+import { CHECK_STEP_ITEMS, pairHistorySteps, type Op } from "./history.js";
 import type { Json } from "../ground/json.js";
 import { checkHistory } from "./check.js";
-import { checkLedgerWitness } from "./checkers/ledger-witness.js";
-import { checkBank } from "./checkers/bank.js";
-import { checkDurability } from "./checkers/durability.js";
+import { checkLedgerWitnessSteps } from "./checkers/ledger-witness.js";
+import { checkBankSteps } from "./checkers/bank.js";
+import { checkDurabilitySteps } from "./checkers/durability.js";
 import { checkReplicaAgreement } from "./checkers/replica-agreement.js";
-import { checkAvailability, type FaultWindow } from "./checkers/availability.js";
+import { checkAvailabilitySteps, type checkAvailability, type FaultWindow } from "./checkers/availability.js";
 import { checkLiveness, type LivenessObservations } from "./checkers/liveness.js";
 import type { FinalLedgers } from "./checkers/durability.js";
 import type { ReplicaChains } from "./checkers/replica-agreement.js";
@@ -122,12 +122,12 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
       }
     : null;
   yield;
-  const byCell = opsByCell(history, ledgers);
+  const byCell = yield* opsByCell(history, ledgers);
   const checkers = {} as RunVerdicts["checkers"];
   if (wanted.has("linearizable"))
     checkers.linearizable = yield* checkLinearizablePerCell(byCell, logs, options.linearizableTimeoutMs ?? 20_000);
   if (wanted.has("bank")) {
-    const perCell = checkBankPerCell(byCell, run.workloadRunner, logs);
+    const perCell = yield* checkBankPerCell(byCell, run.workloadRunner, logs);
     // Global money: what every move carried out of a cell arrived in another (none lost or doubled in flight).
     let movedIn = 0;
     let movedOut = 0;
@@ -141,7 +141,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   }
   let lostAckedTransfers = 0;
   if (wanted.has("durability")) {
-    const verdict = checkDurability(history, ledgers);
+    const verdict = yield* checkDurabilitySteps(history, ledgers);
     lostAckedTransfers = verdict.violations.filter((violation) => violation.kind === "lost").length;
     checkers.durability = {
       ...verdict,
@@ -155,7 +155,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   let rtoMs: Record<string, number | null> = {};
   if (wanted.has("availability")) {
     yield;
-    const verdict = checkAvailability(
+    const verdict = yield* checkAvailabilitySteps(
       history,
       options.faultWindows ?? [],
       options.rtoUsMax === undefined ? {} : { rtoUsMax: options.rtoUsMax },
@@ -166,6 +166,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
   let crossCell: CrossCellFigures | undefined;
   if (global !== null) {
+    yield;
     const verdict = checkGlobalConservation(global.logs, global.history, { requireDrained: options.requireDrained ?? true });
     crossCell = verdict.crossCell;
     checkers["global-conservation"] = { ...verdict };
@@ -201,12 +202,18 @@ function copiedLogs(logs: Record<string, WitnessLog>): Record<string, WitnessLog
  * witness checker follows it too), the cell whose log holds an unknown one, else the cell it was
  * sent to.
  */
-function opsByCell(history: readonly Op[], ledgers: FinalLedgers): Map<string, Op[]> {
+function* opsByCell(history: readonly Op[], ledgers: FinalLedgers): Generator<void, Map<string, Op[]>, void> {
   const cellOfId = new Map<string, string>();
-  for (const [cell, commands] of Object.entries(ledgers)) for (const command of commands) cellOfId.set(command.id, cell);
+  let seen = 0;
+  for (const [cell, commands] of Object.entries(ledgers))
+    for (const command of commands) {
+      if (++seen % CHECK_STEP_ITEMS === 0) yield;
+      cellOfId.set(command.id, cell);
+    }
   const cellByIndex = new Map<number, string>();
   let moved = false;
-  for (const paired of pairHistory(history)) {
+  for (const paired of yield* pairHistorySteps(history)) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     const invoked = cellOf(paired.invoke);
     const completion = paired.completion;
     let cell = invoked;
@@ -223,6 +230,7 @@ function opsByCell(history: readonly Op[], ledgers: FinalLedgers): Map<string, O
   }
   const byCell = new Map<string, Op[]>();
   for (const op of history) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     const cell = moved ? (cellByIndex.get(op.index) ?? cellOf(op)) : cellOf(op);
     if (cell === null) continue;
     let ops = byCell.get(cell);
@@ -248,7 +256,7 @@ function* checkLinearizablePerCell(
   for (const [cell, ops] of byCell) {
     yield;
     const log = logs[cell] ?? { complete: false, reason: `no replica of ${cell} found` };
-    const witness = checkLedgerWitness(ops, log);
+    const witness = yield* checkLedgerWitnessSteps(ops, log);
     if (witness.valid !== "unknown") {
       perCell[cell] = witness.valid
         ? {
@@ -271,14 +279,15 @@ function* checkLinearizablePerCell(
   return { valid, cells: perCell };
 }
 
-function checkBankPerCell(
+function* checkBankPerCell(
   byCell: ReadonlyMap<string, Op[]>,
   workload: CheckableRun["workloadRunner"],
   logs: Record<string, WitnessLog>,
-): Verdict {
+): Generator<void, Verdict, void> {
   const perCell: Record<string, unknown> = {};
   let valid = true;
   for (const [cell, ops] of byCell) {
+    yield;
     const log = logs[cell];
     if (log !== undefined && log.complete && log.events.some((event) => event.type === "ShardsMoved")) {
       // Shards moved in or out: the cell's total changed with them, by the balances the moves
@@ -292,7 +301,7 @@ function checkBankPerCell(
     // withdrawals (the default) each cell's money is constant but for what crossed to or from
     // other cells, which each read reports beside its balances (the same state: a separate sum).
     const total = accounts.length * workload.initialBalance;
-    const verdict = checkBank(bankReadsOf(ops), { accounts, total, totalOf: (op) => total + crossCellNetOf(op) });
+    const verdict = yield* checkBankSteps(yield* bankReadsOf(ops), { accounts, total, totalOf: (op) => total + crossCellNetOf(op) });
     perCell[cell] = verdict.valid ? { valid: true, "read-count": verdict["read-count"] } : verdict;
     if (!verdict.valid) valid = false;
   }
@@ -304,11 +313,15 @@ function checkBankPerCell(
  * them). Reads before every account is open see a smaller total: only reads invoked after the
  * last open completed are the bank workload proper.
  */
-function bankReadsOf(ops: readonly Op[]): Op[] {
-  const lastOpen = Math.max(0, ...ops.filter((op) => op.f === "open" && op.type !== "invoke").map((op) => op.time ?? 0));
+function* bankReadsOf(ops: readonly Op[]): Generator<void, Op[], void> {
+  let lastOpen = 0;
+  for (const op of ops) if (op.f === "open" && op.type !== "invoke") lastOpen = Math.max(lastOpen, op.time ?? 0);
+  yield;
   const bankOps: Op[] = [];
   const invokedAfter = new Set<number | string>();
+  let seen = 0;
   for (const op of ops) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (op.f !== "read") continue;
     if (op.type === "invoke") {
       if ((op.time ?? 0) > lastOpen) invokedAfter.add(op.process);

@@ -377,7 +377,16 @@ export interface StartDrillOptions {
    * timer that concludes the drill. Either way the verdicts are those of the world at conclusion.
    */
   readonly deferCheckStep?: (step: () => void) => void;
+  /**
+   * With deferCheckStep: wall ms of checking between two deferrals (the checkers yield every
+   * CHECK_STEP_ITEMS items, far more often than the API needs a turn). 0 or absent: defer at
+   * every yield.
+   */
+  readonly checkStepBudgetMs?: number;
 }
+
+/** Wall ms a drill's checks hold the event loop between two turns in the running world (`ldc start`). */
+export const RUNNING_WORLD_CHECK_STEP_BUDGET_MS = 20;
 
 export interface DrillRunHandle {
   readonly execution: DrillExecution;
@@ -433,11 +442,14 @@ export function startDrill(
       if (defer === undefined) onDone(result, history);
       else defer(() => onDone(result, history));
     };
+    const budgetMs = options.checkStepBudgetMs ?? 0;
     const step = (): void => {
+      // Wall time only paces the steps; the verdicts come from the state taken above.
+      const startedMs = budgetMs > 0 ? performance.now() : 0;
       for (;;) {
         const next = steps.next();
         if (next.done === true) return finish(next.value);
-        if (defer !== undefined) return defer(step);
+        if (defer !== undefined && (budgetMs <= 0 || performance.now() - startedMs >= budgetMs)) return defer(step);
       }
     };
     step();

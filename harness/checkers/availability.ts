@@ -1,7 +1,7 @@
 // Availability per fault window: for each affected cell, the time from the fault's start to the
 // first successful operation invoked after it (the RTO users saw), and the error rate and
 // latency percentiles of the ops invoked before, during and after the window.
-import { HistoryError, pairHistory, type Op, type PairedOp } from "../history.js";
+import { CHECK_STEP_ITEMS, drainSteps, HistoryError, pairHistorySteps, type Op, type PairedOp } from "../history.js";
 import { opCell } from "../models.js";
 
 export interface FaultWindow {
@@ -78,8 +78,19 @@ export function checkAvailability(
   windows: readonly FaultWindow[],
   options: AvailabilityOptions = {},
 ): AvailabilityVerdict {
-  const paired = pairHistory(history);
+  return drainSteps(checkAvailabilitySteps(history, windows, options));
+}
+
+/** checkAvailability, yielding every CHECK_STEP_ITEMS ops (harness/run-check.ts checkRunSteps). */
+export function* checkAvailabilitySteps(
+  history: readonly Op[],
+  windows: readonly FaultWindow[],
+  options: AvailabilityOptions = {},
+): Generator<void, AvailabilityVerdict, void> {
+  const paired = yield* pairHistorySteps(history);
+  let seen = 0;
   for (const op of paired) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     for (const event of [op.invoke, op.completion]) {
       if (event !== null && typeof event.time !== "number")
         throw new HistoryError("HISTORY_FORMAT", `op ${event.index}: availability needs a time (µs) on every op`, event.index);
@@ -87,6 +98,7 @@ export function checkAvailability(
   }
   const byCell = new Map<string, PairedOp[]>();
   for (const op of paired) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     const cell = opCell(op);
     const list = byCell.get(cell) ?? [];
     list.push(op);
@@ -94,7 +106,7 @@ export function checkAvailability(
   }
   const ordered = [...windows].sort((a, b) => a.startUs - b.startUs);
   const verdict: AvailabilityVerdict = { valid: true, windows: [], slow: [] };
-  ordered.forEach((window, position) => {
+  for (const [position, window] of ordered.entries()) {
     if (!(window.endUs >= window.startUs)) throw new RangeError(`faultWindows[${position}] (${window.id}): endUs must be >= startUs`);
     // Before runs from the previous window's end; after runs to the next window's start.
     const previousEndUs = position > 0 ? (ordered[position - 1] as FaultWindow).endUs : -Infinity;
@@ -102,6 +114,7 @@ export function checkAvailability(
     const cells = window.cells ?? [...byCell.keys()].sort();
     const result: WindowAvailability = { id: window.id, kind: window.kind, startUs: window.startUs, endUs: window.endUs, cells: [] };
     for (const cell of cells) {
+      yield;
       const ops = byCell.get(cell) ?? [];
       const invokedIn = (fromUs: number, toUs: number): PairedOp[] =>
         ops.filter((op) => (op.invoke.time as number) >= fromUs && (op.invoke.time as number) < toUs);
@@ -121,7 +134,7 @@ export function checkAvailability(
       if (options.rtoUsMax !== undefined && (rtoUs === null || rtoUs > options.rtoUsMax)) verdict.slow.push(`${window.id}/${cell}`);
     }
     verdict.windows.push(result);
-  });
+  }
   verdict.valid = verdict.slow.length === 0;
   return verdict;
 }

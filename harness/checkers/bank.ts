@@ -2,7 +2,7 @@
 // read must name only known accounts, have no nil balance, sum to the total, and (unless
 // negative balances are allowed) have no negative balance. Errors are grouped by type with
 // count, first, worst and last (and lowest/highest total for wrong-total).
-import type { Op } from "../history.js";
+import { drainSteps, type Op } from "../history.js";
 import { isJsonObject, type Json, type JsonObject } from "../../ground/json.js";
 
 export interface BankOptions {
@@ -87,10 +87,20 @@ function bestBy<T>(items: readonly T[], score: (item: T) => number, better: (a: 
 }
 
 export function checkBank(ops: readonly Op[], options: BankOptions): BankVerdict {
+  return drainSteps(checkBankSteps(ops, options));
+}
+
+/** Reads checked between two yields of checkBankSteps (a read sums every account of its cell). */
+export const BANK_READS_PER_STEP = 128;
+
+/** checkBank, yielding every BANK_READS_PER_STEP reads (harness/run-check.ts checkRunSteps). */
+export function* checkBankSteps(ops: readonly Op[], options: BankOptions): Generator<void, BankVerdict, void> {
   const accounts = new Set(options.accounts.map(String));
   const reads = ops.filter((op) => op.type === "ok" && op.f === "read");
   const byType = new Map<BankErrorType, BankError[]>();
+  let seen = 0;
   for (const read of reads) {
+    if (++seen % BANK_READS_PER_STEP === 0) yield;
     const error = checkRead(accounts, options.totalOf?.(read) ?? options.total, options.negativeBalances ?? false, read);
     if (error === null) continue;
     const list = byType.get(error.type) ?? [];

@@ -1,7 +1,7 @@
 // Durability after the run heals and drains: every acknowledged (ok) command is in its cell's
 // final ledger exactly once with the acknowledged outcome, no failed command is there at all,
 // and each info command is reported as present or absent (either is allowed).
-import { pairHistory, type Op, type PairedOp } from "../history.js";
+import { CHECK_STEP_ITEMS, drainSteps, pairHistorySteps, type Op, type PairedOp } from "../history.js";
 import { isJsonObject } from "../../ground/json.js";
 import { opCell, type LedgerOutcome } from "../models.js";
 
@@ -39,10 +39,17 @@ function commandId(op: PairedOp): string | null {
 }
 
 export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): DurabilityVerdict {
+  return drainSteps(checkDurabilitySteps(ops, ledgers));
+}
+
+/** checkDurability, yielding every CHECK_STEP_ITEMS commands or ops (harness/run-check.ts checkRunSteps). */
+export function* checkDurabilitySteps(ops: readonly Op[], ledgers: FinalLedgers): Generator<void, DurabilityVerdict, void> {
+  let seen = 0;
   // id -> cell -> outcomes found there
   const found = new Map<string, Map<string, LedgerOutcome[]>>();
   for (const [cell, commands] of Object.entries(ledgers)) {
     for (const command of commands) {
+      if (++seen % CHECK_STEP_ITEMS === 0) yield;
       let cells = found.get(command.id);
       if (!cells) found.set(command.id, (cells = new Map()));
       const outcomes = cells.get(cell) ?? [];
@@ -61,7 +68,8 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
     violations,
   };
   const invoked = new Set<string>();
-  for (const op of pairHistory(ops)) {
+  for (const op of yield* pairHistorySteps(ops)) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (!COMMAND_FUNCTIONS.has(op.f)) continue;
     const id = commandId(op);
     if (id === null) continue;
@@ -108,6 +116,7 @@ export function checkDurability(ops: readonly Op[], ledgers: FinalLedgers): Dura
     }
   }
   for (const [id, cells] of found) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (!invoked.has(id)) verdict.unrecorded++;
     let copies = 0;
     let cell = "";

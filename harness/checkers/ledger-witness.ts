@@ -19,7 +19,7 @@
 // Cost: O((ops + events) log) time, O(ops + events) memory.
 
 import type { LedgerEventBody } from "../../cells/ledger/events.js";
-import { pairHistory, type Op, type PairedOp } from "../history.js";
+import { CHECK_STEP_ITEMS, drainSteps, pairHistorySteps, type Op, type PairedOp } from "../history.js";
 import { isJsonObject, type Json } from "../../ground/json.js";
 import { summarise, type OpSummary } from "../linearizable.js";
 import { balancesHash, ReplayedLog, type LogViolationKind } from "./ledger-witness-replay.js";
@@ -244,7 +244,15 @@ class Report {
 
 /** Checks one cell's history against its final event log (see the file comment). */
 export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): WitnessVerdict {
-  const paired = pairHistory(history);
+  return drainSteps(checkLedgerWitnessSteps(history, log));
+}
+
+/**
+ * checkLedgerWitness, yielding every CHECK_STEP_ITEMS ops, commands, events or reads (and around
+ * the log's replay, one pass over the events): harness/run-check.ts checkRunSteps.
+ */
+export function* checkLedgerWitnessSteps(history: readonly Op[], log: WitnessLog): Generator<void, WitnessVerdict, void> {
+  const paired = yield* pairHistorySteps(history);
   if (!log.complete) {
     return {
       valid: "unknown",
@@ -260,9 +268,11 @@ export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): Wit
   }
   const events = log.events;
   const report = new Report(events);
-  const commands = collectCommands(paired);
+  const commands = yield* collectCommands(paired);
   const reads: Read[] = [];
+  let seen = 0;
   for (const op of paired) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (op.f === "read" && op.type === "ok") {
       reads.push({
         op,
@@ -280,14 +290,17 @@ export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): Wit
     }
   }
 
+  yield;
   const replayed = new ReplayedLog(events);
+  yield;
   for (const violation of replayed.violations)
     report.add(violation.kind, violation.message, [], Math.min(violation.position, Math.max(0, events.length - 1)));
 
-  const infoResolved = matchCommands(commands, events, report);
+  const infoResolved = yield* matchCommands(commands, events, report);
   const placed = commandsByPosition(commands, events.length);
   checkRealTime(placed, report);
-  checkReads(reads, placed, replayed, report);
+  yield;
+  yield* checkReads(reads, placed, replayed, report);
 
   const verdict: WitnessVerdict = {
     valid: report.count === 0,
@@ -302,9 +315,11 @@ export function checkLedgerWitness(history: readonly Op[], log: WitnessLog): Wit
   return verdict;
 }
 
-function collectCommands(paired: readonly PairedOp[]): Map<string, Command> {
+function* collectCommands(paired: readonly PairedOp[]): Generator<void, Map<string, Command>, void> {
   const commands = new Map<string, Command>();
+  let seen = 0;
   for (const op of paired) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     if (!COMMAND_FUNCTIONS.has(op.f)) continue;
     const key = keyOfOp(op);
     let command = commands.get(key);
@@ -324,16 +339,17 @@ function collectCommands(paired: readonly PairedOp[]): Map<string, Command> {
 }
 
 /** Check 1: presence, multiplicity, outcome and content of every command in the log. */
-function matchCommands(
+function* matchCommands(
   commands: Map<string, Command>,
   events: readonly LedgerEventBody[],
   report: Report,
-): { present: number; absent: number } {
+): Generator<void, { present: number; absent: number }, void> {
   // First positions in one map, repeats apart: repeats are rare, and an array per key was garbage.
   const firstByKey = new Map<string, number>();
   const repeatsByKey = new Map<string, number[]>();
-  events.forEach((event, position) => {
-    const key = keyOfEvent(event);
+  for (let position = 0; position < events.length; position++) {
+    if ((position + 1) % CHECK_STEP_ITEMS === 0) yield;
+    const key = keyOfEvent(events[position] as LedgerEventBody);
     const first = firstByKey.get(key);
     if (first === undefined) firstByKey.set(key, position);
     else {
@@ -341,9 +357,11 @@ function matchCommands(
       if (repeats === undefined) repeatsByKey.set(key, [first, position]);
       else repeats.push(position);
     }
-  });
+  }
   const infoResolved = { present: 0, absent: 0 };
+  let seen = 0;
   for (const command of commands.values()) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     const first = firstByKey.get(command.key);
     const positions = first === undefined ? [] : (repeatsByKey.get(command.key) ?? [first]);
     const opName = (command.attempts[0] as PairedOp).f;
@@ -444,7 +462,12 @@ function checkRealTime(placed: readonly (Command | undefined)[], report: Report)
  * q(R) itself is a candidate within upper(R): greedy finds a p(R) <= q(R). The only constraints
  * between reads are such lower bounds, so choosing low never hurts a later read.
  */
-function checkReads(reads: Read[], placed: readonly (Command | undefined)[], replayed: ReplayedLog, report: Report): void {
+function* checkReads(
+  reads: Read[],
+  placed: readonly (Command | undefined)[],
+  replayed: ReplayedLog,
+  report: Report,
+): Generator<void, void, void> {
   if (reads.length === 0) return;
   const present = placed.filter((command): command is Command => command !== undefined);
   const byCompletion = present
@@ -470,7 +493,9 @@ function checkReads(reads: Read[], placed: readonly (Command | undefined)[], rep
   let commandCursor = 0;
   let readCursor = 0;
   let previousRead: Read | null = null;
+  let seen = 0;
   for (const read of reads) {
+    if (++seen % CHECK_STEP_ITEMS === 0) yield;
     while (commandCursor < byCompletion.length && (byCompletion[commandCursor] as Command).okCompletionIndex < read.invokeIndex) {
       const command = byCompletion[commandCursor++] as Command;
       if (lastCompleted === null || command.position > lastCompleted.position) lastCompleted = command;

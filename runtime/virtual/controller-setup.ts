@@ -27,6 +27,7 @@ import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elasti
 import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 import { ControllerResidence } from "../../controller/control/residence.js";
+import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
@@ -210,6 +211,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
         // A drill's checks over its window (~400,000 history ops at the default load) take seconds
         // of CPU: a step (a checker or a cell) at a time, /healthz and the API answer in between.
         ...(deferCheckStep === null ? {} : { deferCheckStep }),
+        // The checkers yield every few thousand items; by default a turn runs them for ~20 ms.
+        ...(deferCheckStep === deferAfterIo ? { checkStepBudgetMs: RUNNING_WORLD_CHECK_STEP_BUDGET_MS } : {}),
       }),
     consistency: () => online.snapshot(),
     moveJournal: controlMoveJournal(controlPlane.plane),

@@ -39,6 +39,8 @@ export interface ChaosDrillDependencies {
   readonly lostAckedTransfers?: () => number | null;
   /** Runs a drill's next check step later (drill-runner.ts StartDrillOptions.deferCheckStep); absent: all at once. */
   readonly deferCheckStep?: (step: () => void) => void;
+  /** Wall ms of checks between two deferrals (drill-runner.ts StartDrillOptions.checkStepBudgetMs). */
+  readonly checkStepBudgetMs?: number;
 }
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
@@ -125,6 +127,7 @@ export class ChaosDrillService implements DrillService {
         prediction: options?.prediction ?? null,
         ...(lost === undefined ? {} : { lostAckedTransfers: lost }),
         ...(this.dependencies.deferCheckStep === undefined ? {} : { deferCheckStep: this.dependencies.deferCheckStep }),
+        ...(this.dependencies.checkStepBudgetMs === undefined ? {} : { checkStepBudgetMs: this.dependencies.checkStepBudgetMs }),
       },
       (result, history) => {
         finished = true;

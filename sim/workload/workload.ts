@@ -270,15 +270,21 @@ export class Workload {
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
       if (definitelyNotApplied) this.counts.fail++;
       else this.counts.info++;
-      recorder.complete(
-        process,
-        definitelyNotApplied ? "fail" : "info",
-        f,
-        { ...(value as object), error: outcome.error.code } as Json,
-        now,
-      );
+      recorder.complete(process, definitelyNotApplied ? "fail" : "info", f, failedValue(value, outcome.error.code), now);
     });
   }
+}
+
+/** A failed or unknown operation's value: what was invoked and the error (transfers as literals: see transferCompletion). */
+function failedValue(invoked: Json, error: string): Json {
+  const base = invoked as Record<string, Json>;
+  const { id, from, to, amount, cell, toCell } = base;
+  const keys = Object.keys(base).length;
+  if (id !== undefined && from !== undefined && to !== undefined && amount !== undefined && cell !== undefined) {
+    if (toCell === undefined && keys === 5) return { id, from, to, amount, cell, error };
+    if (toCell !== undefined && keys === 6) return { id, from, to, amount, cell, toCell, error };
+  }
+  return { ...base, error };
 }
 
 /** The completion value the checkers expect (harness/models.ts ledger model). */
@@ -290,8 +296,36 @@ function completionValue(f: string, cell: string, invoked: Json, result: unknown
     return outcome?.crossCellNet === undefined ? { cell, balances } : { cell, balances, crossCellNet: outcome.crossCellNet };
   }
   const base = invoked as Record<string, Json>;
-  if (f === "open") return { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
-  const completed: Record<string, Json> = { ...base, cell, outcome: outcome?.outcome === "posted" ? "posted" : "rejected" };
+  const posted = outcome?.outcome === "posted" ? "posted" : "rejected";
+  if (f === "transfer") {
+    const shaped = transferCompletion(base, cell, posted, outcome?.reason);
+    if (shaped !== null) return shaped;
+  }
+  if (f === "open") return { ...base, cell, outcome: posted };
+  const completed: Record<string, Json> = { ...base, cell, outcome: posted };
   if (outcome?.reason !== undefined) completed.reason = outcome.reason;
   return completed;
+}
+
+/**
+ * A transfer's completion value written as object literals, one per shape, with the keys in the
+ * order `{ ...invoked, cell, outcome, reason? }` gives them. Memory, not meaning: once V8's
+ * transition tree from the empty object overflows (objects keyed by account or id elsewhere), an
+ * object built by spread and assignment gets a hidden class of its own (~250 bytes of map,
+ * descriptors and property array each); a literal shares its class with every other one. The
+ * history holds ~100,000 of these between drills and ~4x that while a drill pins its window
+ * (docs/BENCHMARKS.md "soak"). Null: another shape (the generic path builds it).
+ */
+function transferCompletion(base: Record<string, Json>, cell: string, result: string, reason: string | undefined): Json | null {
+  const { id, from, to, amount, toCell } = base;
+  const keys = Object.keys(base).length;
+  if (id === undefined || from === undefined || to === undefined || amount === undefined) return null;
+  if (toCell === undefined) {
+    if (keys !== 5 || base.cell === undefined) return null;
+    return reason === undefined ? { id, from, to, amount, cell, outcome: result } : { id, from, to, amount, cell, outcome: result, reason };
+  }
+  if (keys !== 6 || base.cell === undefined) return null;
+  return reason === undefined
+    ? { id, from, to, amount, cell, toCell, outcome: result }
+    : { id, from, to, amount, cell, toCell, outcome: result, reason };
 }
