@@ -54,6 +54,7 @@ describe("online invariant monitor", () => {
     const replicaOf = (host: string) => ({
       role: "follower",
       term: 1,
+      damageFound: null,
       get corrupted() {
         return host === "b" && corrupted;
       },
@@ -83,7 +84,13 @@ describe("online invariant monitor", () => {
 
   it("does not report damage on a disk the nemesis corrupted", () => {
     const ledger = { eventCount: 0, headHash: "", hashAt: () => undefined };
-    const replica = { role: "follower", term: 1, corrupted: true, status: () => ({ corrupted: true, reason: "damaged" }) };
+    const replica = {
+      role: "follower",
+      term: 1,
+      corrupted: true,
+      damageFound: null,
+      status: () => ({ corrupted: true, reason: "damaged" }),
+    };
     const world = {
       placement: { cells: [{ cell: "cell-1", replicas: [{ replica: "a" }] }] },
       node: () => ({ replica, stateMachine: { ledger } }),
