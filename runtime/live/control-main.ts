@@ -9,31 +9,11 @@
 // leader's per-voter progress) and `control-state` (what the state machine holds). It exits when
 // its parent is gone, as a cell replica does. Bad spec: exit 2.
 
-import { createRandom } from "../../ground/random.js";
-import type { Log, LogLevel } from "../../ground/ports.js";
 import { ControlNode } from "../../controller/control/node.js";
-import { RealClock } from "./adapters/real-clock.js";
-import { TcpTransport } from "./adapters/tcp-transport.js";
-import { FileDisk } from "./adapters/file-disk.js";
-import { parseReplicaSpec, ReplicaSpecError, type ReplicaSpec } from "./replica/spec.js";
-import { isAdminRequest, type AdminOp, type AdminReply, type ReplicaToParent } from "./replica/admin.js";
+import type { ReplicaSpec } from "./replica/spec.js";
+import type { AdminOp } from "./replica/admin.js";
+import { listenAndAnnounce, processParts, runReplicaProcess, serveAdmin } from "./replica/process-host.js";
 import type { LiveControlState, LiveControlStatus } from "./control-status.js";
-
-const PARENT_CHECK_MS = 500;
-
-function stderrLog(id: string, minimum: LogLevel): Log {
-  const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-  return {
-    event(level, name, fields) {
-      if (rank[level] < rank[minimum]) return;
-      process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, replica: id, name, ...fields })}\n`);
-    },
-  };
-}
-
-function send(message: ReplicaToParent): void {
-  if (process.connected) process.send?.(message);
-}
 
 function statusOf(node: ControlNode): LiveControlStatus {
   const status = node.replica.status();
@@ -66,64 +46,16 @@ function handle(node: ControlNode, body: AdminOp): unknown {
   }
 }
 
-function exitWithTheSupervisor(log: Log, id: string): void {
-  const initialParent = process.ppid;
-  const exitBecause = (reason: string): void => {
-    log.event("warn", "replica.exit", { id, reason });
-    process.exit(0);
-  };
-  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
-  setInterval(() => {
-    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
-  }, PARENT_CHECK_MS).unref();
-  process.on("SIGTERM", () => exitBecause("SIGTERM"));
-  process.on("SIGINT", () => exitBecause("SIGINT"));
-  process.on("SIGHUP", () => exitBecause("SIGHUP"));
-}
-
 async function main(spec: ReplicaSpec): Promise<void> {
-  const level = process.env.LDC_LIVE_LOG_LEVEL;
-  const log = stderrLog(spec.id, level === "debug" || level === "warn" || level === "error" ? level : "info");
-  const clock = new RealClock();
-  const random = createRandom(spec.seed).fork(spec.id);
-  const transport = new TcpTransport({
-    self: spec.id,
-    listen: { host: spec.host, port: spec.port },
-    peers: new Map(Object.entries(spec.peers).filter(([peer]) => peer !== spec.id)),
-    log,
-  });
-  const disk = new FileDisk(spec.dataDir);
+  const parts = processParts(spec);
+  const { clock, random, transport, disk, log } = parts;
   const node = new ControlNode(
     spec.id,
     { id: spec.id, voters: spec.voters, raft: spec.raft, walFile: "raft.wal", snapshotFile: "raft.snap" },
     { clock, random, transport, disk, log },
   );
-  process.on("message", (message: unknown) => {
-    if (!isAdminRequest(message)) return;
-    let reply: AdminReply;
-    try {
-      reply = { type: "admin-reply", requestId: message.requestId, ok: true, result: handle(node, message.body) };
-    } catch (error) {
-      reply = { type: "admin-reply", requestId: message.requestId, ok: false, error: (error as Error).message };
-    }
-    send(reply);
-  });
-  exitWithTheSupervisor(log, spec.id);
-  const port = await transport.listen();
-  transport.connectAll();
-  log.event("info", "control.listening", { id: spec.id, port });
-  send({ type: "ready", port });
+  serveAdmin((body) => handle(node, body));
+  await listenAndAnnounce(spec, parts, "control.listening");
 }
 
-let spec: ReplicaSpec;
-try {
-  spec = parseReplicaSpec(process.argv[2]);
-} catch (error) {
-  if (!(error instanceof ReplicaSpecError)) throw error;
-  process.stderr.write(`ldc control replica: ${error.message}\n`);
-  process.exit(2);
-}
-main(spec).catch((error: unknown) => {
-  process.stderr.write(`ldc control replica ${spec.id}: ${(error as Error).message}\n`);
-  process.exit(2);
-});
+runReplicaProcess("ldc control replica", main);

@@ -10,30 +10,13 @@
 // a supervisor killed with SIGKILL leaves no replica running. Bad spec: exit 2.
 
 import { CellNode } from "../../cells/cell/node.js";
-import { createRandom, type Random } from "../../ground/random.js";
-import type { Log, LogLevel } from "../../ground/ports.js";
-import { RealClock } from "./adapters/real-clock.js";
-import { TcpTransport } from "./adapters/tcp-transport.js";
-import { FileDisk } from "./adapters/file-disk.js";
-import { parseReplicaSpec, ReplicaSpecError, type ReplicaSpec } from "./replica/spec.js";
-import { isAdminRequest, type AdminOp, type AdminReply, type LiveReplicaStatus, type ReplicaToParent } from "./replica/admin.js";
+import type { Random } from "../../ground/random.js";
+import type { RealClock } from "./adapters/real-clock.js";
+import type { FileDisk } from "./adapters/file-disk.js";
+import type { ReplicaSpec } from "./replica/spec.js";
+import type { AdminOp, LiveReplicaStatus } from "./replica/admin.js";
+import { listenAndAnnounce, processParts, runReplicaProcess, serveAdmin } from "./replica/process-host.js";
 import { dumpLedger } from "./replica/ledger-dump.js";
-
-const PARENT_CHECK_MS = 500;
-
-function stderrLog(id: string, minimum: LogLevel): Log {
-  const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-  return {
-    event(level, name, fields) {
-      if (rank[level] < rank[minimum]) return;
-      process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, replica: id, name, ...fields })}\n`);
-    },
-  };
-}
-
-function send(message: ReplicaToParent): void {
-  if (process.connected) process.send?.(message);
-}
 
 /** What the supervisor polls: the replica's Raft position, its ledger head and its disk faults. */
 function statusOf(spec: ReplicaSpec, node: CellNode, disk: FileDisk): LiveReplicaStatus {
@@ -122,35 +105,9 @@ function applyDiskFault(fault: Extract<AdminOp, { op: "disk" }>["fault"], target
   }
 }
 
-/** The replica never outlives its supervisor: IPC closed, a new parent, or a signal ends it. */
-function exitWithTheSupervisor(spec: ReplicaSpec, log: Log): void {
-  const initialParent = process.ppid;
-  const exitBecause = (reason: string): void => {
-    log.event("warn", "replica.exit", { id: spec.id, reason });
-    process.exit(0);
-  };
-  process.on("disconnect", () => exitBecause("IPC channel to the supervisor closed"));
-  setInterval(() => {
-    if (process.ppid !== initialParent) exitBecause(`parent ${initialParent} gone (ppid now ${process.ppid})`);
-  }, PARENT_CHECK_MS).unref();
-  process.on("SIGTERM", () => exitBecause("SIGTERM"));
-  process.on("SIGINT", () => exitBecause("SIGINT"));
-  process.on("SIGHUP", () => exitBecause("SIGHUP"));
-}
-
 async function main(spec: ReplicaSpec): Promise<void> {
-  // LDC_LIVE_LOG_LEVEL=debug adds Raft campaigns to replica.log (the timeline of a drill).
-  const level = process.env.LDC_LIVE_LOG_LEVEL;
-  const log = stderrLog(spec.id, level === "debug" || level === "warn" || level === "error" ? level : "info");
-  const clock = new RealClock();
-  const random = createRandom(spec.seed).fork(spec.id);
-  const transport = new TcpTransport({
-    self: spec.id,
-    listen: { host: spec.host, port: spec.port },
-    peers: new Map(Object.entries(spec.peers).filter(([peer]) => peer !== spec.id)),
-    log,
-  });
-  const disk = new FileDisk(spec.dataDir);
+  const parts = processParts(spec);
+  const { clock, random, transport, disk, log } = parts;
   const node = new CellNode(
     spec.id,
     {
@@ -165,34 +122,8 @@ async function main(spec: ReplicaSpec): Promise<void> {
   );
   const status = (): LiveReplicaStatus => statusOf(spec, node, disk);
   const handle = adminHandler({ node, disk, clock, corruptRandom: random.fork("disk-corruption"), status });
-  process.on("message", (message: unknown) => {
-    if (!isAdminRequest(message)) return;
-    let reply: AdminReply;
-    try {
-      reply = { type: "admin-reply", requestId: message.requestId, ok: true, result: handle(message.body) };
-    } catch (error) {
-      reply = { type: "admin-reply", requestId: message.requestId, ok: false, error: (error as Error).message };
-    }
-    send(reply);
-  });
-
-  exitWithTheSupervisor(spec, log);
-
-  const port = await transport.listen();
-  transport.connectAll();
-  log.event("info", "replica.listening", { id: spec.id, port });
-  send({ type: "ready", port });
+  serveAdmin(handle);
+  await listenAndAnnounce(spec, parts, "replica.listening");
 }
 
-let spec: ReplicaSpec;
-try {
-  spec = parseReplicaSpec(process.argv[2]);
-} catch (error) {
-  if (!(error instanceof ReplicaSpecError)) throw error;
-  process.stderr.write(`ldc replica: ${error.message}\n`);
-  process.exit(2);
-}
-main(spec).catch((error: unknown) => {
-  process.stderr.write(`ldc replica ${spec.id}: ${(error as Error).message}\n`);
-  process.exit(2);
-});
+runReplicaProcess("ldc replica", main);
