@@ -256,7 +256,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   };
 
   const record = (entry: Record<string, unknown>) => {
-    const full = { id: `a-${audit.length + 1}`, atMs: nowMs, wallTime: "2026-01-01T00:00:00.000Z", actor: "api", ...entry };
+    const full = { id: audit.length + 1, atMs: nowMs, wallTime: "2026-01-01T00:00:00.000Z", actor: "api", ...entry };
     audit.unshift(full);
     broadcast({ type: "audit", entry: full });
   };

@@ -25,13 +25,14 @@ interface Store {
   faults: Map<string, { id: string }>;
   faultWindows: { id: string; endMs: number | null }[];
   cells: Map<string, { leader: { region: string } | null; replicas: { id: string; role: string }[] }>;
-  audit: { id: string }[];
+  audit: { id: string | number }[];
 }
 interface StoreModule {
   CHART_POINTS_MAX: number;
   AUDIT_ENTRIES_MAX: number;
   createStore(): Store;
   applyEvent(store: Store, event: Record<string, unknown>): string[];
+  setAudit(store: Store, entries: { id: number }[]): void;
   drainedRegions(store: Store): Set<string>;
   applyHistory(store: Store, history: Record<string, unknown>): void;
   longestLeaderGap(store: Store, fromMs: number): { cell: string; ms: number } | null;
@@ -147,6 +148,18 @@ describe("store", () => {
     expect(store.audit.length).toBe(model.AUDIT_ENTRIES_MAX);
     expect(store.audit[0].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 9}`);
     expect(store.audit[1].id).toBe(`a-${model.AUDIT_ENTRIES_MAX + 8}`);
+  });
+
+  it("a fetched audit page older than a row the WebSocket pushed keeps that row (ids are a sequence)", () => {
+    const store = model.createStore();
+    model.applyEvent(store, { type: "audit", atMs: 1, entry: { id: 7 } });
+    model.applyEvent(store, { type: "audit", atMs: 2, entry: { id: 8 } });
+    // GET /audit built before entry 8 (a refusal) was recorded, answered after its push.
+    model.setAudit(store, [{ id: 7 }, { id: 6 }]);
+    expect(store.audit.map((entry) => entry.id)).toEqual([8, 7, 6]);
+    // A later page that holds it replaces the rest as before.
+    model.setAudit(store, [{ id: 9 }, { id: 8 }]);
+    expect(store.audit.map((entry) => entry.id)).toEqual([9, 8]);
   });
 });
 

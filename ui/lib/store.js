@@ -292,7 +292,11 @@ export function upsertRun(store, run) {
 
 /** @param {Store} store @param {any[]} entries newest first */
 export function setAudit(store, entries) {
-  store.audit = entries.slice(0, AUDIT_ENTRIES_MAX);
+  // A fetched page is a snapshot: rows the WebSocket pushed after the server built it (ids are an
+  // increasing sequence) stay, or a slow GET /audit would drop a refusal the operator just saw.
+  const newest = entries.reduce((max, entry) => (typeof entry?.id === "number" && entry.id > max ? entry.id : max), -Infinity);
+  const pushedSince = store.audit.filter((entry) => typeof entry?.id === "number" && entry.id > newest);
+  store.audit = [...pushedSince, ...entries].slice(0, AUDIT_ENTRIES_MAX);
 }
 
 /** Moves kept for the panel (the API keeps 256; the page shows the newest few). */
