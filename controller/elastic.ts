@@ -27,6 +27,7 @@ import type { Result, SafetyRuleId } from "../domain/records.js";
 import type { ShardMoveCommand, ShardMoveStep, ShardRecord } from "../cells/ledger/shard-move.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
+import type { ControlMove } from "./control/state-machine.js";
 
 export interface ElasticOptions {
   /** A forward step (expect, fence, import) is retried until this long after it was first sent. */
@@ -87,20 +88,8 @@ export interface CellAdded {
   readonly routingVersion: number;
 }
 
-/** A move as it is persisted (the control log's ControlMove). */
-export interface PersistedMove {
-  readonly id: string;
-  readonly seq: number;
-  readonly first: number;
-  readonly last: number;
-  readonly from: string;
-  readonly to: string;
-  readonly state: string;
-  readonly reason: string;
-  readonly actor: string;
-  readonly startedMs: number;
-  readonly atMs: number;
-}
+/** A move as it is persisted: the control log's record (controller/control/state-machine.ts). */
+export type PersistedMove = ControlMove;
 
 /** Where moves are recorded so that a restarted controller can finish them (the control plane). */
 export interface MoveJournal {
