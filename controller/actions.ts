@@ -1,8 +1,11 @@
 // Operator actions: failover of one cell, evacuation of a region, restore (failback) of a region.
 // Each is checked by the safety rules first; a refusal is audited and answered CONFLICT (HTTP 409) with the rule;
 // `force` with a reason overrides and is audited with the rules it overrode. Leadership moves go
-// through Raft (cluster.transferLeadership); routing changes only after the new leader is in place.
-import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
+// through Raft (CellSight.transferLeadership); routing changes only after the new leader is in place.
+// Every decision reads the cells as the controller sees them (`sight`: in a world with a control
+// group, the control leader's probes, and transfers requested from its host over the network);
+// the Cluster gives only the topology and the clock.
+import type { CellSight, CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
 import {
@@ -42,7 +45,10 @@ export const defaultActionOptions: ActionOptions = {
 };
 
 export interface ActionDependencies {
-  readonly cluster: Cluster;
+  /** The topology and the clock (never the cells: those come from `sight`). */
+  readonly cluster: Pick<Cluster, "topology" | "clock">;
+  /** The cells as the controller sees them, and how it moves their leaders. */
+  readonly sight: CellSight;
   readonly routing: RoutingTable;
   readonly audit: AuditLog;
   /** A leader moved by an action (gateways update their cached leader). */
@@ -112,9 +118,9 @@ export class ActionRunner {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
       return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     }
-    const cluster = this.dependencies.cluster;
+    const { cluster, sight } = this.dependencies;
     if (request.kind === "failover") {
-      if (cluster.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
+      if (sight.cell(request.target) === undefined) return { ok: false, code: "NOT_FOUND", error: `no cell ${request.target}` };
       if (request.to === undefined || request.to === "")
         return { ok: false, code: "INVALID", error: "to: a region or datacenter name", field: "to" };
       const known = cluster.topology.regions.some(
@@ -129,9 +135,9 @@ export class ActionRunner {
   }
 
   private context(): SafetyContext {
-    const cluster = this.dependencies.cluster;
+    const { cluster, sight } = this.dependencies;
     return {
-      cells: cluster.cells(),
+      cells: sight.cells(),
       regions: cluster.topology.regions.map((region) => region.name),
       drained: this.dependencies.routing.drained(),
       nowMs: this.nowMs(),
@@ -172,7 +178,7 @@ export class ActionRunner {
   }
 
   private failover(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
-    const cell = this.dependencies.cluster.cell(request.target) as CellView;
+    const cell = this.dependencies.sight.cell(request.target) as CellView;
     const to = request.to as string;
     const candidates = cell.replicas.filter((replica) => replica.region === to || replica.datacenter === to);
     const choice =
@@ -220,7 +226,7 @@ export class ActionRunner {
 
   private evacuate(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
     const region = request.target;
-    const cells = this.dependencies.cluster.cells().filter((cell) => cell.leader?.region === region);
+    const cells = this.dependencies.sight.cells().filter((cell) => cell.leader?.region === region);
     const choices = new Map<string, TargetChoice>();
     for (const cell of cells)
       choices.set(
@@ -248,7 +254,7 @@ export class ActionRunner {
       // Drain even if a move failed: those cells' users are redirected to where routing names,
       // and automatic mode keeps moving leaders out of a drained region.
       const routes: Record<string, string> = {};
-      for (const cell of this.dependencies.cluster.cells()) {
+      for (const cell of this.dependencies.sight.cells()) {
         const current = this.dependencies.routing.regionOfCell(cell.id);
         if (current === region || cell.leader?.region === region) routes[cell.id] = this.fallbackRegion(cell, region);
       }
@@ -294,7 +300,7 @@ export class ActionRunner {
     this.begin(request);
     const routing = this.dependencies.routing;
     routing.update({ undrain: [region] }, `restore ${region}: gateway active again`, this.nowMs());
-    const queue = this.dependencies.cluster
+    const queue = this.dependencies.sight
       .cells()
       .filter((cell) => cell.preferredRegion === region && cell.leader?.region !== region)
       .map((cell) => cell.id);
@@ -331,7 +337,7 @@ export class ActionRunner {
   }
 
   private whenCaughtUp(cellId: string, region: string, deadlineUs: number, callback: (replica: string | null) => void): void {
-    const cell = this.dependencies.cluster.cell(cellId);
+    const cell = this.dependencies.sight.cell(cellId);
     if (cell === undefined) return callback(null);
     if (cell.leader?.region === region) return callback(null);
     const choice = chooseReplica(
@@ -351,9 +357,9 @@ export class ActionRunner {
   }
 
   /** A Raft leadership transfer that automatic routing leaves alone while it runs (also used by the reconciler). */
-  moveLeader(cell: string, replica: string, callback: Parameters<Cluster["transferLeadership"]>[3]): void {
+  moveLeader(cell: string, replica: string, callback: Parameters<CellSight["transferLeadership"]>[3]): void {
     this.movingCells.add(cell);
-    this.dependencies.cluster.transferLeadership(cell, replica, this.options.transferTimeoutUs, (result) => {
+    this.dependencies.sight.transferLeadership(cell, replica, this.options.transferTimeoutUs, (result) => {
       this.movingCells.delete(cell);
       if (result.ok) this.dependencies.onLeaderMoved(cell, result.leader);
       callback(result);
@@ -364,7 +370,7 @@ export class ActionRunner {
   evacuationMoves(region: string, choices?: ReadonlyMap<string, TargetChoice>): Map<string, string> {
     const routing = this.dependencies.routing;
     const moves = new Map<string, string>();
-    for (const cell of this.dependencies.cluster.cells()) {
+    for (const cell of this.dependencies.sight.cells()) {
       if (routing.regionOfCell(cell.id) !== region && cell.leader?.region !== region) continue;
       const choice =
         choices?.get(cell.id) ??
@@ -388,7 +394,7 @@ export class ActionRunner {
   capacityCheck(moves: ReadonlyMap<string, string>): Refusal[] {
     const capacity = this.dependencies.capacity;
     if (capacity === undefined || moves.size === 0) return [];
-    const routes = new Map(this.dependencies.cluster.cells().map((cell) => [cell.id, this.dependencies.routing.regionOfCell(cell.id)]));
+    const routes = new Map(this.dependencies.sight.cells().map((cell) => [cell.id, this.dependencies.routing.regionOfCell(cell.id)]));
     return capacityRefusals(capacityShortfalls(routes, moves, (cell) => capacity.opsPerSecond(cell), capacity.limits));
   }
 

@@ -4,7 +4,7 @@
 // simulation slices.
 import type { CrossCellStatus } from "../domain/cross-cell.js";
 import { Registry, Gauge, Counter } from "prom-client";
-import type { CellView, Cluster, LeaderInfo } from "../domain/cluster.js";
+import type { CellSight, Cluster, LeaderInfo } from "../domain/cluster.js";
 import { ActionRunner, defaultActionOptions, type ActionOptions } from "./actions.js";
 import { DrillRuns } from "./drills.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -89,9 +89,15 @@ export const defaultControllerOptions: ControllerOptions = {
 };
 
 export interface ControllerDependencies {
+  /** The world's topology and clock, and its truth (the checkers' view) for the truth panel only. */
   readonly cluster: Cluster;
-  /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's views. */
-  readonly observe?: () => readonly CellView[];
+  /**
+   * The cells as the controller sees them and how it moves their leaders: in a world with a control
+   * group, the control leader's probes and requests from its host (runtime/virtual/control-plane.ts
+   * `sight`). Every decision reads this (actions, safety rules, readiness, link states, the
+   * reconciler, automatic routing, the drill gate). Absent: the Cluster itself.
+   */
+  readonly sight?: CellSight;
   /**
    * False while the decision loop has no host (controller/control/residence.ts: no control leader
    * with a quorum): the reconciler, schedules and automatic routing wait. Absent: always hosted.
@@ -218,8 +224,10 @@ export class Controller implements ControllerApi {
       },
       query: (query) => store.query(query),
     };
+    const sight = dependencies.sight ?? cluster;
     this.actions = new ActionRunner(options.actions, {
       cluster,
+      sight,
       routing,
       audit,
       onLeaderMoved: (cell, leader) => dependencies.onLeader?.(cell, leader),
@@ -229,7 +237,7 @@ export class Controller implements ControllerApi {
     });
     this.reconciler = new LeaderReconciler(options.reconcile, {
       cluster,
-      ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
+      observe: () => sight.cells(),
       routing,
       actions: this.actions,
       audit,
@@ -239,7 +247,7 @@ export class Controller implements ControllerApi {
       { healthPeriodUs: options.healthPeriodUs, automatic: options.automatic },
       {
         cluster,
-        ...(dependencies.observe !== undefined && { observe: dependencies.observe }),
+        observe: () => sight.cells(),
         ...(dependencies.hosted !== undefined && { hosted: dependencies.hosted }),
         routing,
         stats: dependencies.stats,
@@ -328,6 +336,7 @@ export class Controller implements ControllerApi {
         ? null
         : new ElasticCells(defaultElasticOptions, {
             cluster,
+            sight,
             port,
             routing,
             audit,
@@ -392,6 +401,11 @@ export class Controller implements ControllerApi {
 
   private readonly auditLog: AuditLog;
 
+  /** What the decisions read (ControllerDependencies.sight), else the Cluster. */
+  private get sight(): CellSight {
+    return this.dependencies.sight ?? this.dependencies.cluster;
+  }
+
   start(): void {
     this.health.start();
   }
@@ -400,11 +414,12 @@ export class Controller implements ControllerApi {
     this.health.stop();
   }
 
-  topology(): unknown {
+  /** Regions, datacenters and link states: as the controller sees the cells, or (`truth`) as they are (the page's map). */
+  topology(truth = false): unknown {
     const { cluster } = this.dependencies;
     const regions = cluster.topology.regions;
     const faults = this.dependencies.faults.active();
-    const views = cluster.cells();
+    const views = truth ? cluster.cells() : this.sight.cells();
     const links: ({ source: string; target: string; rttMs: number } & LinkStatus)[] = [];
     regions.forEach((a, i) =>
       regions.slice(i + 1).forEach((b) => {
@@ -678,10 +693,11 @@ export class Controller implements ControllerApi {
   /** Per region: could its loss be absorbed now (capacity from the measured load, and quorum), and the headroom. */
   readiness(): Readiness {
     const { cluster, routing } = this.dependencies;
+    const cells = this.sight.cells();
     const regions = cluster.topology.regions.map(({ name }) =>
       regionReadiness(name, {
-        cells: cluster.cells(),
-        routes: new Map(cluster.cells().map((cell) => [cell.id, routing.regionOfCell(cell.id)])),
+        cells,
+        routes: new Map(cells.map((cell) => [cell.id, routing.regionOfCell(cell.id)])),
         moves: this.actions.evacuationMoves(name),
         load: (cell) => this.load.opsPerSecond(cell),
         limits: this.options.capacity,
@@ -712,12 +728,13 @@ export class Controller implements ControllerApi {
     for (const region of regions) this.metrics.gatewayRps.set({ region: region.name }, region.gateway.rps);
     const atMs = this.nowMs();
     this.history.record(traffic);
-    const topology = this.topology() as { links: unknown };
+    const drawnTruth = this.dependencies.sight !== undefined;
+    const topology = this.topology(drawnTruth) as { links: unknown };
     // The page's map is the truth panel (the world as the checkers see it); the controller's own view
     // (its probes) is what it decides on and what GET /api/v1/cells answers by default.
     // (The monitor's first refresh runs inside its own constructor, before this.health is set.)
     const monitor = this.health as HealthMonitor | undefined;
-    const drawn = this.dependencies.observe === undefined || monitor === undefined ? { cells, regions } : monitor.truth();
+    const drawn = !drawnTruth || monitor === undefined ? { cells, regions } : monitor.truth();
     this.publish({ type: "health", atMs, cells: drawn.cells, regions: drawn.regions, links: topology.links } as ControllerEvent);
     this.publish({ type: "traffic", ...traffic, atMs });
     const consistency = this.dependencies.consistency();
@@ -733,7 +750,7 @@ export class Controller implements ControllerApi {
         rule: "one-region-evacuated",
         error: `${drained.join(", ")} is evacuated; a drill now could take the cells below a quorum`,
       });
-    for (const cell of this.dependencies.cluster.cells())
+    for (const cell of this.sight.cells())
       if (!cell.quorumAvailable) refusals.push({ rule: "quorum-reachable", error: `${cell.id} has no reachable quorum` });
     return refusals;
   }

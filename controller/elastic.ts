@@ -22,7 +22,7 @@
 // the destination imported (its abort is refused MOVE_IMPORTED), and otherwise either completes it
 // or rolls it back, from what is committed, like a move whose step timed out.
 
-import type { Cluster, ElasticPort, ShardMoveAnswer } from "../domain/cluster.js";
+import type { CellSight, Cluster, ElasticPort, ShardMoveAnswer } from "../domain/cluster.js";
 import type { Result, SafetyRuleId } from "../domain/records.js";
 import type { ShardMoveCommand, ShardMoveStep, ShardRecord } from "../cells/ledger/shard-move.js";
 import type { AuditLog } from "./ports.js";
@@ -104,6 +104,8 @@ export type MoveCrashPoint = "after-expect" | "after-fence" | "import-sent" | "b
 
 export interface ElasticDependencies {
   readonly cluster: Cluster;
+  /** The cells as the controller sees them (a new cell's readiness, the move-during-outage rule) and its leader moves; absent: the Cluster. */
+  readonly sight?: CellSight;
   readonly port: ElasticPort;
   readonly routing: RoutingTable;
   readonly audit: AuditLog;
@@ -335,8 +337,9 @@ export class ElasticCells {
     });
     const deadlineUs = this.nowUs() + this.options.cellReadyUsMax;
     let transferring = false;
+    const sight = this.dependencies.sight ?? cluster;
     const poll = (): void => {
-      const view = cluster.cell(cell);
+      const view = sight.cell(cell);
       if (view === undefined) {
         this.preparing.delete(cell);
         callback({ ok: false, code: "INTERNAL", error: `${cell} vanished while being added` });
@@ -378,7 +381,7 @@ export class ElasticCells {
         const target = view.replicas.find((replica) => replica.region === view.preferredRegion && replica.state === "up");
         if (target !== undefined) {
           transferring = true;
-          cluster.transferLeadership(cell, target.id, Math.max(1, deadlineUs - this.nowUs()), () => (transferring = false));
+          sight.transferLeadership(cell, target.id, Math.max(1, deadlineUs - this.nowUs()), () => (transferring = false));
         }
       }
       cluster.clock.setTimer(this.options.pollUs, poll);
@@ -420,7 +423,7 @@ export class ElasticCells {
 
   /** The safety rule of elastic cells for one cell: no leader or quorum, or its leader's region evacuated; null when a move may touch it. */
   cellRefusal(cell: string): Refused | null {
-    const view = this.dependencies.cluster.cell(cell);
+    const view = (this.dependencies.sight ?? this.dependencies.cluster).cell(cell);
     if (view === undefined || view.leader === null || !view.quorumAvailable)
       return {
         ok: false,

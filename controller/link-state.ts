@@ -2,7 +2,9 @@
 // type acts on it: "down" when no replica pair between the two regions can exchange a message
 // (the network cuts them, or the endpoints are down: a region outage is down, not degraded),
 // "degraded" when messages pass but some pairs are cut or a latency/loss-type fault acts on it,
-// "up" otherwise. Pure: the controller's topology snapshot calls it.
+// "up" otherwise. Pure: the controller's topology snapshot calls it, over the cells as its probes
+// see them (a region the control leader cannot reach is "unreachable", not "down") or, for the
+// page's map, as they are.
 import type { CellView } from "../domain/cluster.js";
 import type { FaultRecord } from "../domain/records.js";
 import { isRunning } from "./region-status.js";
@@ -47,7 +49,7 @@ export function linkStatus(a: string, b: string, views: readonly CellView[], fau
       ...[...downEnds]
         .sort()
         .filter((region) => regionAllDown(region, views))
-        .map((region) => `${region} down`),
+        .map((region) => `${region} ${regionUnreachable(region, views) ? "unreachable" : "down"}`),
     ];
     return { state: "down", reason: why.join("; ") || "nothing passes", faults: ids };
   }
@@ -60,4 +62,9 @@ export function linkStatus(a: string, b: string, views: readonly CellView[], fau
 function regionAllDown(region: string, views: readonly CellView[]): boolean {
   const replicas = views.flatMap((cell) => cell.replicas).filter((replica) => replica.region === region);
   return replicas.length > 0 && !replicas.some(isRunning);
+}
+
+/** Some of the region's replicas are unreachable to the controller's probes: it cannot tell down from cut off. */
+function regionUnreachable(region: string, views: readonly CellView[]): boolean {
+  return views.flatMap((cell) => cell.replicas).some((replica) => replica.region === region && replica.state === "unreachable");
 }

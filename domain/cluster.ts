@@ -171,7 +171,20 @@ export interface ControlPlaneView {
   leader(): string | null;
 }
 
-export interface Cluster {
+/**
+ * The cells as the controller sees them, and the one thing it asks of them. In a world with a
+ * control group (runtime/virtual/control-plane.ts) this is the control leader's probes and requests
+ * sent from its host over the simulated network: a partition between the control leader and a cell
+ * is a partition for every decision. Without one, the Cluster itself (which is a CellSight).
+ */
+export interface CellSight {
+  cells(): readonly CellView[];
+  cell(id: string): CellView | undefined;
+  /** Raft leadership transfer to `targetReplica`; calls back when it is leader or it failed. */
+  transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void;
+}
+
+export interface Cluster extends CellSight {
   readonly runtime: RuntimeKind;
   /** Absent: this runtime cannot add cells or move shards (the live runtime). */
   readonly elastic?: ElasticPort;
@@ -182,10 +195,6 @@ export interface Cluster {
   readonly random: Random;
   readonly topology: TopologyInfo;
   readonly faults: FaultPort;
-  cells(): readonly CellView[];
-  cell(id: string): CellView | undefined;
-  /** Raft leadership transfer to `targetReplica`; calls back when it is leader or it failed. */
-  transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void;
 }
 
 /** The operator's view of a world topology, the same in both runtimes. */

@@ -273,7 +273,8 @@ export type Result<T> =
  * simulation steps; long-running ones complete through callbacks in the world's time.
  */
 export interface ControllerApi {
-  topology(): unknown;
+  /** Link states from what the controller's probes see; `truth`: from the world as it is (the page's map). */
+  topology(truth?: boolean): unknown;
   cells(): readonly CellView[];
   regions(): readonly unknown[];
   /** The world's truth (the god's-eye Cluster) rather than what the controller's probes see; absent: the same as cells()/regions(). */

@@ -3,7 +3,8 @@
 // its polling. A runtime says only how it observes a replica, whether a link is up, and how it
 // asks a leader to hand over (a method call in the virtual runtime, the admin channel in live).
 import type { Placement } from "../cells/placement.js";
-import type { ActionError, ActionResult, CellView, Cluster, FaultPort, LeaderInfo, RuntimeKind, TopologyInfo } from "../domain/cluster.js";
+import type { ActionError, ActionResult, CellView, Cluster, FaultPort, RuntimeKind, TopologyInfo } from "../domain/cluster.js";
+import { transferRefusal, transferStart } from "../controller/control/transfer.js";
 import type { Clock, Random } from "../ground/ports.js";
 import { cellViewOf, type ReplicaObservation } from "./cell-view.js";
 
@@ -50,21 +51,11 @@ export abstract class ClusterCore implements Cluster {
   }
 
   transferLeadership(cell: string, targetReplica: string, timeoutUs: number, callback: (result: ActionResult) => void): void {
-    const view = this.view(cell);
-    if (view === undefined) return callback({ ok: false, error: { code: "NO_SUCH_CELL", message: `no cell ${cell}` } });
-    const target = view.replicas.find((replica) => replica.id === targetReplica);
-    if (target === undefined)
-      return callback({ ok: false, error: { code: "NO_SUCH_REPLICA", message: `${targetReplica} is not a replica of ${cell}` } });
-    const leaderInfo = (): LeaderInfo => ({ replica: target.id, datacenter: target.datacenter, region: target.region });
-    if (view.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
-    if (view.leader === null)
-      return callback({ ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } });
-    if (target.role === "down" || target.state === "crashed" || target.state === "paused") {
-      return callback({ ok: false, error: { code: "TARGET_DOWN", message: `${targetReplica} is ${target.state}` } });
-    }
+    const start = transferStart(this.view(cell), cell, targetReplica);
+    if ("done" in start) return callback(start.done);
     const deadlineUs = this.clock.nowUs() + timeoutUs;
     const poll = (): void => {
-      if (this.view(cell)?.leader?.replica === targetReplica) return callback({ ok: true, leader: leaderInfo() });
+      if (this.view(cell)?.leader?.replica === targetReplica) return callback({ ok: true, leader: start.leader });
       if (this.clock.nowUs() >= deadlineUs) {
         return callback({
           ok: false,
@@ -76,17 +67,11 @@ export abstract class ClusterCore implements Cluster {
       }
       this.clock.setTimer(this.transferPollUs, poll);
     };
-    this.askTransfer(view.leader.replica, targetReplica, (refusal) => {
+    this.askTransfer(start.from, targetReplica, (refusal) => {
       if (refusal !== null) return callback({ ok: false, error: refusal });
       this.clock.setTimer(this.transferPollUs, poll);
     });
   }
 }
 
-/** The refusal a leader's transfer answer maps to: behind stays behind, anything else times out. */
-export function transferRefusal(leader: string, code: string, reason: string | undefined): ActionError {
-  return {
-    code: code === "TARGET_BEHIND" ? "TARGET_BEHIND" : "TIMEOUT",
-    message: `${leader} refused the transfer: ${code}${reason !== undefined ? ` (${reason})` : ""}`,
-  };
-}
+export { transferRefusal };

@@ -20,7 +20,7 @@ import type { DrillService } from "../controller/ports.js";
 import { RoutingTable } from "../controller/routing.js";
 import type { AuditLog, HaltStore, ScheduleStore } from "../controller/ports.js";
 import { TrafficStats } from "../controller/traffic-stats.js";
-import type { CellView, Cluster, RegionInfo } from "../domain/cluster.js";
+import type { CellSight, Cluster, RegionInfo } from "../domain/cluster.js";
 import type { RequestSink } from "../domain/requests.js";
 
 /** What a runtime's gateway builder gets: the shared routing, stats and replica lists. */
@@ -39,8 +39,8 @@ export interface ControllerWiringOptions {
   readonly placement: Placement;
   readonly store: AuditLog & ScheduleStore & HaltStore;
   readonly controller?: Partial<ControllerOptions>;
-  /** The cells as the controller's probes see them (runtime/virtual: the control leader's prober); absent: the Cluster's views. */
-  readonly observe?: () => readonly CellView[];
+  /** The cells as the controller sees them and how it moves leaders (runtime/virtual: the control leader's probes and requests); absent: the Cluster. */
+  readonly sight?: CellSight;
   /** False while the controller's decision loop has no host (runtime/virtual: no control leader with a quorum). */
   readonly hosted?: () => boolean;
   gateway(region: RegionInfo, parts: GatewayParts): void;
@@ -104,7 +104,7 @@ export function wireController(options: ControllerWiringOptions): ControllerWiri
     options.controller,
     {
       cluster,
-      ...(options.observe !== undefined && { observe: options.observe }),
+      ...(options.sight !== undefined && { sight: options.sight }),
       ...(options.hosted !== undefined && { hosted: options.hosted }),
       routing,
       stats,

@@ -214,7 +214,7 @@ async function load(path, apply) {
 
 async function refresh() {
   await Promise.all([
-    load("/api/v1/topology", (data) => setTopology(store, data)),
+    load("/api/v1/topology?view=truth", (data) => setTopology(store, data)),
     // The map is the truth panel: the world as the checkers see it (the controller's probes: GET /api/v1/cells).
     load("/api/v1/cells?view=truth", (data) => setCells(store, data)),
     load("/api/v1/shards/moves", (data) => setMoves(store, data)),
@@ -267,7 +267,7 @@ function scheduleTopologyRefresh() {
   clearTimeout(topologyTimer);
   topologyTimer = setTimeout(
     () =>
-      void load("/api/v1/topology", (data) => {
+      void load("/api/v1/topology?view=truth", (data) => {
         setTopology(store, data);
         frames.request("topology");
       }),

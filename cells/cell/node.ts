@@ -10,7 +10,8 @@ import { parseCommand } from "../ledger/commands.js";
 import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
 import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
-import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus } from "./protocol.js";
+import type { TransferResult } from "../raft/raft.js";
+import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus, TransferAnswer, TransferRequest } from "./protocol.js";
 import { isClientMessage } from "./protocol.js";
 
 export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
@@ -79,6 +80,12 @@ export class CellNode {
     };
     if (request.kind === "status") {
       reply(true, probeStatusOf(this.replica.status()));
+      return;
+    }
+    if (request.kind === "transfer") {
+      const target = (request.payload as Partial<TransferRequest> | null)?.target;
+      if (typeof target !== "string") return reply(false, undefined, { code: "INVALID", message: "payload.target: expected a replica id" });
+      reply(true, transferAnswerOf(this.replica.transferLeadership(target)));
       return;
     }
     if (request.kind === "read") {
@@ -170,4 +177,16 @@ export function probeStatusOf(status: ReplicaStatus): ReplicaProbeStatus {
             .filter(([, peer]) => peer.recentActive)
             .map(([id]) => id),
   };
+}
+
+/** A replica's transfer result as the `transfer` request answers it (plain data over the wire). */
+export function transferAnswerOf(result: TransferResult | { readonly code: "UNAVAILABLE"; readonly reason: string }): TransferAnswer {
+  switch (result.code) {
+    case "OK":
+      return { code: "OK" };
+    case "NOT_LEADER":
+      return { code: "NOT_LEADER", leaderHint: result.leaderHint };
+    default:
+      return { code: result.code, reason: result.reason };
+  }
 }

@@ -23,9 +23,23 @@ export interface ClientError {
  * (the form before batches; the leader proposes it as a batch of one and answers its outcome).
  * `read`: a linearizable read (ReadIndex). `status`: a health probe (the controller's, from its
  * control replica's host): the replica answers its own Raft status at once, leader or not
- * (a ReplicaProbeStatus), without touching the log.
+ * (a ReplicaProbeStatus), without touching the log. `transfer`: the controller asks the cell's
+ * leader to hand leadership to `payload.target` (a TransferRequest); the answer is the replica's
+ * TransferAnswer (code "OK": the transfer started, or the target already leads), leader or not.
  */
-export type ClientRequestKind = "batch" | "command" | "read" | "status";
+export type ClientRequestKind = "batch" | "command" | "read" | "status" | "transfer";
+
+/** The payload of a `transfer` request. */
+export interface TransferRequest {
+  readonly target: string;
+}
+
+/** A replica's answer to a `transfer` request (cells/raft/raft.ts TransferResult, or UNAVAILABLE when Raft is not running). */
+export interface TransferAnswer {
+  readonly code: "OK" | "NOT_LEADER" | "BAD_TARGET" | "TARGET_BEHIND" | "UNAVAILABLE";
+  readonly reason?: string;
+  readonly leaderHint?: string | null;
+}
 
 /** A replica's answer to a `status` probe: what it says of itself (and, leading, which peers answered it lately). */
 export interface ReplicaProbeStatus {

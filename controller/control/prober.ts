@@ -5,9 +5,11 @@
 // leader's prober's record: a replica that has not answered within `staleUs` is UNREACHABLE to the
 // controller, whatever it really is (down, or cut off from the control leader by a partition); the
 // controller cannot tell those apart and does not pretend to. The god's-eye Cluster is only for the
-// checkers and the truth the page shows beside this belief.
+// checkers and the truth the page shows beside this belief. The same process also carries the
+// controller's requests to the cells (`request`: a leadership transfer, controller/control/transfer.ts),
+// sent from its host like the probes and answered, or not, like them.
 import type { Clock, TimerHandle, Transport } from "../../ground/ports.js";
-import type { ClientRequest, ClientResponse, ReplicaProbeStatus } from "../../cells/cell/protocol.js";
+import type { ClientRequest, ClientRequestKind, ClientResponse, ReplicaProbeStatus } from "../../cells/cell/protocol.js";
 
 export interface ProberOptions {
   /** Between two probe rounds (simulated µs). */
@@ -22,6 +24,12 @@ export const defaultProberOptions: ProberOptions = { periodUs: 100_000, staleUs:
 export const PROBE_REQUEST_BYTES = 64;
 
 export const PROBE_REQUEST_PREFIX = "probe:";
+
+/** Request ids of the controller's requests (`request`), answered to their callback. */
+export const CONTROL_REQUEST_PREFIX = "ctl:";
+
+/** A request unanswered for this long is forgotten (its sender's own deadline has long passed). */
+export const CONTROL_REQUEST_FORGET_US = 5_000_000;
 
 export interface ProbeAnswer {
   readonly status: ReplicaProbeStatus;
@@ -42,8 +50,10 @@ export class CellProber {
   private readonly answers = new Map<string, ProbeAnswer>();
   private timer: TimerHandle | null = null;
   private round = 0;
-  /** Probes sent and answers received, for the metrics and tests. */
-  readonly counts = { sent: 0, answered: 0 };
+  private requestSeq = 0;
+  private readonly requests = new Map<string, { readonly sentUs: number; readonly onAnswer: (ok: boolean, result: unknown) => void }>();
+  /** Probes sent and answers received, and the controller's requests sent from here, for the metrics and tests. */
+  readonly counts = { sent: 0, answered: 0, requests: 0 };
 
   constructor(
     readonly options: ProberOptions,
@@ -72,12 +82,28 @@ export class CellProber {
   receive(message: unknown): boolean {
     const response = message as Partial<ClientResponse> | null;
     if (response?.type !== "client-response" || typeof response.requestId !== "string") return false;
+    if (response.requestId.startsWith(CONTROL_REQUEST_PREFIX)) {
+      const pending = this.requests.get(response.requestId);
+      this.requests.delete(response.requestId);
+      pending?.onAnswer(response.ok === true, response.ok === true ? response.result : response.error);
+      return true;
+    }
     if (!response.requestId.startsWith(PROBE_REQUEST_PREFIX)) return false;
     if (response.ok === true && typeof response.from === "string" && response.result !== undefined) {
       this.counts.answered++;
       this.answers.set(response.from, { status: response.result as ReplicaProbeStatus, atUs: this.dependencies.clock.nowUs() });
     }
     return true;
+  }
+
+  /** Sends one request to a cell replica from this host; `onAnswer` runs when (if) its answer comes back here. */
+  request(target: string, kind: ClientRequestKind, payload: unknown, onAnswer: (ok: boolean, result: unknown) => void): void {
+    const { clock, transport } = this.dependencies;
+    const requestId = `${CONTROL_REQUEST_PREFIX}${++this.requestSeq}`;
+    this.requests.set(requestId, { sentUs: clock.nowUs(), onAnswer });
+    this.counts.requests++;
+    const request: ClientRequest = { type: "client-request", requestId, kind, payload, replyTo: transport.self };
+    transport.send(target, request, PROBE_REQUEST_BYTES);
   }
 
   /** The last answer of `replica` if it is fresh (within staleUs), else undefined: unreachable from here. */
@@ -107,6 +133,9 @@ export class CellProber {
       this.counts.sent++;
       transport.send(target, request, PROBE_REQUEST_BYTES);
     }
+    // Requests whose answer never came (a cut, a crash) are forgotten.
+    for (const [id, pending] of this.requests)
+      if (this.dependencies.clock.nowUs() - pending.sentUs > CONTROL_REQUEST_FORGET_US) this.requests.delete(id);
     // Answers of replicas no longer probed (a removed cell) are forgotten.
     if (this.answers.size > targets.length) {
       const wanted = new Set(targets);

@@ -311,7 +311,6 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     );
   });
   app.get("/api/v1/openapi.json", (_request, response) => void response.json(openApiDocument()));
-  app.get("/api/v1/topology", (_request, response) => void response.json(controller.topology()));
   // ?view=truth: the world as it is (the checkers' view), not as the controller's probes see it.
   const truthWanted = (request: Request, response: Response): boolean | undefined => {
     const view = request.query.view;
@@ -320,6 +319,10 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     response.status(400).json({ error: `view: expected probes or truth, got ${JSON.stringify(view)}`, field: "view" });
     return undefined;
   };
+  app.get("/api/v1/topology", (request, response) => {
+    const truth = truthWanted(request, response);
+    if (truth !== undefined) response.json(controller.topology(truth));
+  });
   app.get("/api/v1/cells", (request, response) => {
     const truth = truthWanted(request, response);
     if (truth !== undefined) response.json({ cells: truth && controller.truth ? controller.truth().cells : controller.cells() });

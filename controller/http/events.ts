@@ -27,12 +27,15 @@ export function attachEvents(server: Server, controller: ControllerApi): WebSock
       socket.send(JSON.stringify(event));
     };
     const faults = controller.faults();
+    // The page's map is the truth panel (as the health events it then gets): the world as it is.
+    const truth = controller.truth?.();
+    const topology = controller.topology(true) as { nowMs: number };
     send({
       type: "hello",
-      atMs: (controller.topology() as { nowMs: number }).nowMs,
-      topology: controller.topology(),
-      cells: controller.cells(),
-      regions: controller.regions(),
+      atMs: topology.nowMs,
+      topology,
+      cells: truth?.cells ?? controller.cells(),
+      regions: truth?.regions ?? controller.regions(),
       routing: controller.routing(),
       faults: faults.faults,
       catalogue: faults.catalogue,

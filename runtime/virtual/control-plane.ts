@@ -7,9 +7,17 @@
 // (a restarted replica recovers from its WAL and snapshot). Each replica's process also runs a
 // CellProber (controller/control/prober.ts) that probes every cell replica while it leads: the
 // controller's view of the cells (`observedCells`) is the control leader's probes, so a partition
-// between the control leader and a cell is a partition for the controller too.
+// between the control leader and a cell is a partition for the controller too. Its leadership
+// transfers are requests sent from the same host (`sight`, controller/control/transfer.ts).
 import type { Clock, Transport } from "../../ground/ports.js";
-import type { CellView } from "../../domain/cluster.js";
+import type { CellSight, CellView } from "../../domain/cluster.js";
+import type { CellPlacement } from "../../cells/placement.js";
+import {
+  defaultNetworkTransferOptions,
+  transferOverNetwork,
+  type CellMessenger,
+  type NetworkTransferOptions,
+} from "../../controller/control/transfer.js";
 import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
 import { cellViewOf, type ReplicaObservation } from "../cell-view.js";
 import { ControlReplicaStore } from "../../controller/store/control-store.js";
@@ -29,6 +37,8 @@ export interface ControlPlaneOptions {
   readonly commitTimeoutUs?: number;
   /** The control replicas' health probes of the cells (default controller/control/prober.ts defaultProberOptions). */
   readonly prober?: ProberOptions;
+  /** The controller's leadership-transfer requests (default controller/control/transfer.ts defaultNetworkTransferOptions). */
+  readonly transfer?: NetworkTransferOptions;
   /** Where each replica's materialized SQLite store lives (<dir>/<replica>.sqlite); absent or null: in memory. */
   readonly storeDirectory?: string | null;
 }
@@ -68,6 +78,8 @@ export interface VirtualControlPlane {
   eyes(): string | null;
   /** The cells as the controller sees them: through `eyes()`'s probes; every replica unreachable when there are none. */
   observedCells(): CellView[];
+  /** What the controller decides on and acts through: these views, and leadership transfers requested from `eyes()`'s host. */
+  readonly sight: CellSight;
   /** A replica's local materialized store (it outlives the replica's process, as its disk does). */
   store(id: string): ControlReplicaStore | undefined;
   /** How many times a control replica's process has started (a restart is a new process). */
@@ -195,24 +207,54 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     if (leader !== null && prober(leader) !== undefined) lastEyes = leader;
     return lastEyes !== null && prober(lastEyes) !== undefined ? lastEyes : null;
   };
-  const observedCells = (): CellView[] => {
+  const observedCell = (cell: CellPlacement, seeing: CellProber | undefined): CellView => {
+    const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
+    // The leader's own account of whom it hears from is the only evidence of links inside a cell.
+    const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
+    const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
+    return cellViewOf(
+      cell,
+      (replica): ReplicaObservation => {
+        const answer = answers.get(replica);
+        if (answer === undefined) return { processState: "unreachable", diskFaulted: false };
+        return { processState: "running", status: answer.status, diskFaulted: answer.status.failed };
+      },
+      (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
+    );
+  };
+  const seeing = (): CellProber | undefined => {
     const id = eyes();
-    const seeing = id === null ? undefined : prober(id);
-    return virtual.placement.cells.map((cell) => {
-      const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
-      // The leader's own account of whom it hears from is the only evidence of links inside a cell.
-      const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
-      const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
-      return cellViewOf(
+    return id === null ? undefined : prober(id);
+  };
+  const observedCells = (): CellView[] => {
+    const through = seeing();
+    return virtual.placement.cells.map((cell) => observedCell(cell, through));
+  };
+  const view = (id: string): CellView | undefined => {
+    const cell = virtual.placement.cell(id);
+    return cell === undefined ? undefined : observedCell(cell, seeing());
+  };
+  // The controller's requests to the cells leave from the same host as the probes it sees through.
+  const messenger: CellMessenger = {
+    send: (replica, kind, payload, onAnswer) => {
+      const through = seeing();
+      if (through === undefined) return false;
+      through.request(replica, kind, payload, onAnswer);
+      return true;
+    },
+  };
+  const sight: CellSight = {
+    cells: observedCells,
+    cell: view,
+    transferLeadership: (cell, target, timeoutUs, callback) =>
+      transferOverNetwork(
+        { clock: virtual.clock, view, messenger },
+        options.transfer ?? defaultNetworkTransferOptions,
         cell,
-        (replica): ReplicaObservation => {
-          const answer = answers.get(replica);
-          if (answer === undefined) return { processState: "unreachable", diskFaulted: false };
-          return { processState: "running", status: answer.status, diskFaulted: answer.status.failed };
-        },
-        (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
-      );
-    });
+        target,
+        timeoutUs,
+        callback,
+      ),
   };
   return {
     plane,
@@ -221,6 +263,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     prober,
     eyes,
     observedCells,
+    sight,
     store: (id) => stores.get(id),
     incarnation: (id) => incarnations.get(id) ?? 0,
     close: () => {

@@ -143,8 +143,9 @@ export function setupController(options: SetupOptions): ControllerSetup {
     placement,
     store,
     controller: { capacity, ...options.controller },
-    // The controller sees the cells through its control leader's probes, over the simulated network.
-    observe: () => controlPlane.observedCells(),
+    // The controller sees the cells through its control leader's probes, and moves their leaders by
+    // requests from that host, over the simulated network.
+    sight: controlPlane.sight,
     // ... and decides only while its loop has a host: the control leader (controller/control/residence.ts).
     hosted: () => residenceRef?.hosted ?? true,
     gateway: (region, parts) => {

@@ -43,7 +43,7 @@ async function regions(h: RealHarness): Promise<Map<string, RegionBody>> {
 }
 
 async function links(h: RealHarness): Promise<Map<string, LinkBody>> {
-  const body = (await h.request("GET", "/api/v1/topology")).body as { links: LinkBody[] };
+  const body = (await h.request("GET", "/api/v1/topology?view=truth")).body as { links: LinkBody[] };
   return new Map(body.links.map((link) => [`${link.source}-${link.target}`, link]));
 }
 
