@@ -8,7 +8,7 @@ import type { Random } from "../ground/random.js";
 import { applyFault, type AppliedFault } from "./apply.js";
 import { describeCatalogue, parseFaultSpec, type CatalogueEntry, type FaultSpec } from "./catalogue.js";
 import { ChaosError } from "./errors.js";
-import { resolveTarget, universeOf, type ResolvedTarget } from "./targets.js";
+import { checkTargetNames, resolveTarget, universeOf, type ResolvedTarget } from "./targets.js";
 
 export type FaultEventKind = "injected" | "healed" | "expired";
 
@@ -86,6 +86,22 @@ export class FaultManager {
       return failure(error);
     }
     return this.injectSpec(spec, options);
+  }
+
+  /**
+   * Bad input in a fault spec, found without touching the world: its form and every name its target
+   * gives (hosts, datacenters, regions, cells) against this world's placement. Null: it could be
+   * injected (it may still be refused later, e.g. no leader to pick, or too many active faults).
+   */
+  inputRefusal(input: unknown): { readonly error: string; readonly field: string } | null {
+    try {
+      const spec = parseFaultSpec(input, "");
+      checkTargetNames(spec.target, universeOf(this.cluster), "target");
+      return null;
+    } catch (error) {
+      if (error instanceof ChaosError) return { error: error.message, field: error.field };
+      throw error;
+    }
   }
 
   injectSpec(spec: FaultSpec, options: InjectOptions = {}): Result<FaultRecord> {

@@ -19,6 +19,7 @@ export function faultServiceOf(manager: FaultManager): FaultService {
     active: () => manager.active(),
     catalogue: () => manager.catalogue(),
     inject: (spec, actor, reason) => manager.inject(spec, { origin: "api", actor, ...(reason === undefined ? {} : { reason }) }),
+    inputRefusal: (spec) => manager.inputRefusal(spec),
     heal: (id, actor) => manager.heal(id, actor),
     healAll: (actor) => manager.healAll(actor),
     onChange: (listener: (action: "injected" | "healed" | "expired", fault: FaultRecord, change: FaultChange) => void) =>

@@ -529,6 +529,10 @@ export class Controller implements ControllerApi {
     return result;
   }
 
+  faultInputRefusal(spec: unknown): { readonly error: string; readonly field: string } | null {
+    return this.dependencies.faults.inputRefusal?.(spec) ?? null;
+  }
+
   healFault(id: string, actor: string): Result<null> {
     return this.dependencies.faults.heal(id, actor);
   }

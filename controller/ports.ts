@@ -62,6 +62,8 @@ export interface FaultService {
   catalogue(): readonly unknown[];
   /** `actor`: the operator who asked (audited by the controller from the change notification). */
   inject(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
+  /** The 400 a spec earns before anything runs (its form, its target's names against the world); null: none. */
+  inputRefusal?(spec: unknown): { readonly error: string; readonly field: string } | null;
   heal(id: string, actor: string): Result<null>;
   healAll(actor: string): void;
   /** Injected / healed / expired notifications, from every source (API, drill, nemesis, lease expiry). */

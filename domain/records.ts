@@ -287,6 +287,8 @@ export interface ControllerApi {
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
   faults(): { readonly faults: readonly FaultRecord[]; readonly catalogue: readonly unknown[] };
   injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
+  /** Bad input in a fault spec (its form, its target's names against the world), found before the control quorum gate; null: none. */
+  faultInputRefusal?(spec: unknown): { readonly error: string; readonly field: string } | null;
   healFault(id: string, actor: string): Result<null>;
   healAllFaults(actor: string): void;
   drills(): readonly { readonly name: string; readonly description: string; readonly durationMs: number }[];

@@ -141,7 +141,7 @@ function viaOf(request: Request): string | null {
 }
 
 /** A body the route would refuse: checked before the control group is asked (validation needs no quorum). */
-type BodyCheck = (body: unknown) => { readonly error: string; readonly field: string } | null;
+type BodyCheck = (body: unknown, controller?: Pick<ControllerApi, "faultInputRefusal">) => { readonly error: string; readonly field: string } | null;
 
 function schemaCheck(schema: z.ZodType<unknown>): BodyCheck {
   return (body) => {
@@ -150,18 +150,18 @@ function schemaCheck(schema: z.ZodType<unknown>): BodyCheck {
   };
 }
 
-/** The fault spec's own form (chaos/catalogue.ts); its target names are checked by the handler, against the world. */
-const faultCheck: BodyCheck = (body) => {
+/** The fault spec's own form (chaos/catalogue.ts) and its target's names against the world (when the controller can tell). */
+const faultCheck: BodyCheck = (body, controller) => {
   const shape = schemaCheck(faultBodySchema)(body);
   if (shape !== null) return shape;
   const { reason: _reason, ...spec } = body as Record<string, unknown>;
   try {
     parseFaultSpec(spec);
-    return null;
   } catch (error) {
     if (error instanceof ChaosError) return { error: error.message, field: error.field };
     throw error;
   }
+  return controller?.faultInputRefusal?.(spec) ?? null;
 };
 
 /** Every mutating route's body check, in the order the routes are declared below (method, path pattern). */
@@ -181,10 +181,15 @@ const BODY_CHECKS: readonly (readonly [string, RegExp, BodyCheck])[] = [
   ["PUT", /^\/v1\/schedules\/[^/]+$/, schemaCheck(scheduleUpdateSchema)],
 ];
 
-/** The 400 a mutating call's body earns (null: its form is valid, or the route checks nothing). */
-export function bodyRefusal(method: string, path: string, body: unknown): { readonly error: string; readonly field: string } | null {
+/** The 400 a mutating call's body earns (null: its form is valid, or the route checks nothing); `controller` checks names against the world. */
+export function bodyRefusal(
+  method: string,
+  path: string,
+  body: unknown,
+  controller?: Pick<ControllerApi, "faultInputRefusal">,
+): { readonly error: string; readonly field: string } | null {
   const check = BODY_CHECKS.find(([routeMethod, pattern]) => routeMethod === method && pattern.test(path));
-  return check === undefined ? null : check[2](body);
+  return check === undefined ? null : check[2](body, controller);
 }
 
 /**
@@ -193,7 +198,7 @@ export function bodyRefusal(method: string, path: string, body: unknown): { read
  * answered only once their end (answer, audit, routing) is committed. A retry carrying the same
  * Idempotency-Key gets the recorded answer, never a second application.
  */
-function controlPlaneEdge(control: ApiControl) {
+function controlPlaneEdge(control: ApiControl, controller: Pick<ControllerApi, "faultInputRefusal">) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const via = viaOf(request);
     if (via !== null && !control.regions.includes(via)) {
@@ -214,7 +219,7 @@ function controlPlaneEdge(control: ApiControl) {
     }
     // A bad body is 400 naming its field whether or not the control group has a quorum: only a
     // call that could run waits for the group (503 control-quorum when it cannot commit).
-    const refusal = bodyRefusal(request.method, request.path, request.body);
+    const refusal = bodyRefusal(request.method, request.path, request.body, controller);
     if (refusal !== null) {
       response.status(400).json({ error: refusal.error, field: refusal.field });
       return;
@@ -295,7 +300,7 @@ export function createApp(controller: ControllerApi, options: AppOptions): expre
     next();
   });
   const actor = (request: Request): string => `api:${request.ip ?? "unknown"}`;
-  if (options.control !== undefined) app.use("/api", controlPlaneEdge(options.control));
+  if (options.control !== undefined) app.use("/api", controlPlaneEdge(options.control, controller));
 
   app.get("/healthz", (_request, response) => void response.json({ ok: true, ...options.health?.() }));
   // prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC) beside the controller's own.

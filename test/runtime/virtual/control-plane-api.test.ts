@@ -127,6 +127,10 @@ describe("API through the control plane", () => {
       ["POST", "/api/v1/cells/cell-1/failover", { to: 7 }, "to"],
       ["POST", "/api/v1/halt", {}, "reason"],
       ["POST", "/api/v1/faults", { type: "no-such-fault" }, "type"],
+      // Names checked against the world before the gate: an unknown target is bad input, not a quorum matter.
+      ["POST", "/api/v1/faults", { type: "region-outage", target: { regions: ["atlantis"] }, leaseMs: 60_000 }, "target.regions"],
+      ["POST", "/api/v1/faults", { type: "kill", target: { cells: ["cell-99"] }, leaseMs: 60_000 }, "target.cells"],
+      ["POST", "/api/v1/faults", { type: "kill", target: { hosts: ["nowhere/x"] }, leaseMs: 60_000 }, "target.hosts"],
       ["POST", "/api/v1/drills/dc-outage/runs", { seed: "one" }, "seed"],
       ["POST", "/api/v1/schedules", { drill: "dc-outage", cron: "not a cron" }, "cron"],
     ];
@@ -138,6 +142,14 @@ describe("API through the control plane", () => {
     const valid = await harness_.request("POST", "/api/v1/halt", { reason: "valid, but no quorum" });
     expect(valid.status).toBe(503);
     expect(valid.body).toMatchObject({ rule: "control-quorum" });
+    const knownTarget = await harness_.request("POST", "/api/v1/faults", {
+      type: "region-outage",
+      target: { regions: ["shenzhen"] },
+      leaseMs: 60_000,
+    });
+    expect(knownTarget.status).toBe(503);
+    expect(knownTarget.body).toMatchObject({ rule: "control-quorum" });
+    expect(harness_.setup.faults.active()).toHaveLength(0);
     expect(harness_.setup.controller.haltState().halted).toBe(false);
   });
 });
