@@ -107,6 +107,9 @@ export class ControlPlane {
    * control leader, or down) hands the command, under its same request id, to the next region
    * that is up; with `fallback`, so does a named region (the end of a call that cut off or took
    * down its own region). The state machine applies a request id at most once.
+   * Without `via` the regions share the one `timeoutUs`: each attempt gets the time left divided
+   * by the regions still to try, so "the first region that answers" answers NO_QUORUM within
+   * `timeoutUs` (plus one endpoint grace), not `timeoutUs` per region (docs/operator.md).
    */
   commit(
     command: ControlCommand,
@@ -117,6 +120,9 @@ export class ControlPlane {
   ): void {
     const tried = new Set<string>();
     const clock = this.dependencies.clock;
+    const deadlineUs = clock.nowUs() + timeoutUs;
+    /** The regions this call may still try after the current one (shared budget only when the caller named none). */
+    const untried = (): number => this.regions.filter((region) => !tried.has(region) && this.endpoints.get(region)?.up() === true).length;
     const attempt = (choiceVia: string | null): void => {
       const choice = this.endpoint(choiceVia, tried);
       if (!choice.ok) {
@@ -129,19 +135,21 @@ export class ControlPlane {
         return;
       }
       const region = choice.endpoint.region;
+      const budgetUs = via === null ? Math.max(1, Math.floor((deadlineUs - clock.nowUs()) / Math.max(1, untried()))) : timeoutUs;
       tried.add(region);
       const failed = (outcome: ControlOutcome & { readonly via: string | null }): void => {
-        if (outcome.ok === false && outcome.code === "NO_QUORUM" && (via === null || fallback) && this.endpoint(null, tried).ok)
+        const timeLeft = via !== null || clock.nowUs() < deadlineUs;
+        if (outcome.ok === false && outcome.code === "NO_QUORUM" && (via === null || fallback) && timeLeft && this.endpoint(null, tried).ok)
           attempt(null);
         else callback(outcome);
       };
       let answered = false;
-      const watchdog = clock.setTimer(timeoutUs + CONTROL_ENDPOINT_GRACE_US, () => {
+      const watchdog = clock.setTimer(budgetUs + CONTROL_ENDPOINT_GRACE_US, () => {
         if (answered) return;
         answered = true;
         failed({ ok: false, code: "NO_QUORUM", error: `the control endpoint in ${region} stopped answering`, via: region });
       });
-      choice.endpoint.client.submit(command, timeoutUs, (outcome) => {
+      choice.endpoint.client.submit(command, budgetUs, (outcome) => {
         if (answered) return;
         answered = true;
         clock.cancelTimer(watchdog);

@@ -154,10 +154,11 @@ describe("ControlPlane endpoint choice and fallback", () => {
     expect((w.outcomes[0] as { error: string }).error).toMatch(/^via: no region atlantis/);
   });
 
-  it("an endpoint that never answers: NO_QUORUM from the plane at the timeout plus grace, then the next region", () => {
+  it("an endpoint that never answers: NO_QUORUM from the plane at its share of the timeout plus grace, then the next region", () => {
     const w = world({ hangzhou: { behaviour: "silent" } });
     w.commit(null);
-    w.clock.advance(TIMEOUT_US + CONTROL_ENDPOINT_GRACE_US - 1);
+    // No region named: the three regions up share the one timeout.
+    w.clock.advance(Math.floor(TIMEOUT_US / 3) + CONTROL_ENDPOINT_GRACE_US - 1);
     expect(w.outcomes).toEqual([]);
     w.clock.advance(1);
     expect(w.outcomes).toMatchObject([{ ok: true, via: "shanghai" }]);
@@ -176,6 +177,15 @@ describe("ControlPlane endpoint choice and fallback", () => {
     w.commit(null);
     expect(w.outcomes).toMatchObject([{ ok: false, code: "INVALID", via: "hangzhou" }]);
     expect(w.seen("shanghai")).toEqual([]);
+  });
+
+  it("no region named: every region silent answers one NO_QUORUM within the timeout plus one grace, not the timeout per region", () => {
+    const w = world({ hangzhou: { behaviour: "silent" }, shanghai: { behaviour: "silent" }, shenzhen: { behaviour: "silent" } });
+    w.commit(null);
+    w.clock.advance(TIMEOUT_US + CONTROL_ENDPOINT_GRACE_US);
+    expect(w.outcomes).toHaveLength(1);
+    expect(w.outcomes[0]).toMatchObject({ ok: false, code: "NO_QUORUM" });
+    expect(w.seen("shenzhen")).toEqual(["r-1"]);
   });
 
   it("nothing up: NO_QUORUM saying so", () => {

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 import type { AuditEntry } from "../../../domain/records.js";
-import type { ControlPlaneStatus } from "../../../controller/control/plane.js";
+import { CONTROL_ENDPOINT_GRACE_US, type ControlPlaneStatus } from "../../../controller/control/plane.js";
 
 let h: RealHarness | null = null;
 afterEach(async () => {
@@ -139,9 +139,18 @@ describe("API through the control plane", () => {
       expect({ path, status: answer.status }).toEqual({ path, status: 400 });
       expect(answer.body).toMatchObject({ field });
     }
+    // docs/operator.md: 503 after at most 2 s (plus one endpoint grace and the harness's 10 ms step), with or
+    // without a region named: without one the regions share the budget (it was 2 s per region, ~6 s).
+    const budgetMs = harness_.setup.control.plane.commitTimeoutUs / 1000 + CONTROL_ENDPOINT_GRACE_US / 1000 + 10;
+    const startedUs = harness_.setup.virtual.nowUs();
     const valid = await harness_.request("POST", "/api/v1/halt", { reason: "valid, but no quorum" });
     expect(valid.status).toBe(503);
     expect(valid.body).toMatchObject({ rule: "control-quorum" });
+    expect((harness_.setup.virtual.nowUs() - startedUs) / 1000).toBeLessThanOrEqual(budgetMs);
+    const viaStartedUs = harness_.setup.virtual.nowUs();
+    const viaNamed = await harness_.request("POST", "/api/v1/halt?via=shenzhen", { reason: "valid, but no quorum" });
+    expect(viaNamed.status).toBe(503);
+    expect((harness_.setup.virtual.nowUs() - viaStartedUs) / 1000).toBeLessThanOrEqual(budgetMs);
     const knownTarget = await harness_.request("POST", "/api/v1/faults", {
       type: "region-outage",
       target: { regions: ["shenzhen"] },
