@@ -49,11 +49,11 @@ export interface HealthOptions {
 export interface HealthDependencies {
   readonly cluster: Cluster;
   /**
-   * The cells as the controller sees them. In a world with a control group: through the control
-   * leader's probes (controller/control/prober.ts), where a replica the probes do not reach is
-   * "unreachable". Absent: the Cluster's own views (a controller outside any world's network).
+   * The cells as the controller sees them (controller.ts: its CellSight). In a world with a control
+   * group: through the control leader's probes (controller/control/prober.ts), where a replica the
+   * probes do not reach is "unreachable"; without one, the Cluster's own views.
    */
-  readonly observe?: () => readonly CellView[];
+  readonly observe: () => readonly CellView[];
   /** False while the controller's decision loop has no host (no control leader): routing does not follow leaders meanwhile. */
   readonly hosted?: () => boolean;
   readonly routing: RoutingTable;
@@ -170,9 +170,9 @@ export class HealthMonitor {
     this.dependencies.onRefresh(this.lastCells, this.lastRegions, this.lastTraffic);
   }
 
-  /** The cells as this controller believes them (its probes), else the Cluster's. */
+  /** The cells as this controller believes them. */
   private view(): readonly CellView[] {
-    return this.dependencies.observe?.() ?? this.dependencies.cluster.cells();
+    return this.dependencies.observe();
   }
 
   private cellHealth(cell: CellView): CellHealth {

@@ -23,9 +23,10 @@ export interface ReconcileOptions {
 export const defaultReconcileOptions: ReconcileOptions = { enabled: true, movesGapMs: 2_000 };
 
 export interface ReconcileDependencies {
-  readonly cluster: Cluster;
-  /** The cells as the controller's probes see them (health.ts HealthDependencies.observe); absent: the Cluster's. */
-  readonly observe?: () => readonly CellView[];
+  /** The clock (never the cells: those come from `observe`). */
+  readonly cluster: Pick<Cluster, "clock">;
+  /** The cells as the controller sees them (health.ts HealthDependencies.observe). */
+  readonly observe: () => readonly CellView[];
   readonly routing: RoutingTable;
   readonly actions: ActionRunner;
   readonly audit: AuditLog;
@@ -44,7 +45,7 @@ export class LeaderReconciler {
 
   /** One reconciliation step; returns the cell it started moving, if any. */
   step(): string | null {
-    const { cluster, routing, actions, limits } = this.dependencies;
+    const { routing, actions, limits } = this.dependencies;
     if (!this.options.enabled || this.moving !== null || actions.inProgress !== null) return null;
     const drained = routing.drained();
     if (drained.length === 0) return null;
@@ -54,7 +55,7 @@ export class LeaderReconciler {
       const lastMs = Math.max(actions.lastActedMs(target) ?? -Infinity, this.lastMovedMs.get(target) ?? -Infinity);
       return nowMs - lastMs < limits.waitPeriodMs;
     };
-    for (const cell of this.dependencies.observe?.() ?? cluster.cells()) {
+    for (const cell of this.dependencies.observe()) {
       const leader = cell.leader;
       if (leader === null || !drained.includes(leader.region) || !cell.quorumAvailable) continue;
       if (actions.movingCells.has(cell.id) || recent(cell.id)) continue;

@@ -51,7 +51,10 @@ export class CellProber {
   private timer: TimerHandle | null = null;
   private round = 0;
   private requestSeq = 0;
-  private readonly requests = new Map<string, { readonly sentUs: number; readonly onAnswer: (ok: boolean, result: unknown) => void }>();
+  private readonly requests = new Map<
+    string,
+    { readonly sentUs: number; readonly kind: ClientRequestKind; readonly onAnswer: (ok: boolean, result: unknown) => void }
+  >();
   /** Probes sent and answers received, and the controller's requests sent from here, for the metrics and tests. */
   readonly counts = { sent: 0, answered: 0, requests: 0 };
 
@@ -85,22 +88,28 @@ export class CellProber {
     if (response.requestId.startsWith(CONTROL_REQUEST_PREFIX)) {
       const pending = this.requests.get(response.requestId);
       this.requests.delete(response.requestId);
+      // A status request's answer is a probe answer too: what the controller sees is as fresh as its last word.
+      if (pending?.kind === "status") this.record(response);
       pending?.onAnswer(response.ok === true, response.ok === true ? response.result : response.error);
       return true;
     }
     if (!response.requestId.startsWith(PROBE_REQUEST_PREFIX)) return false;
+    this.record(response);
+    return true;
+  }
+
+  private record(response: Partial<ClientResponse>): void {
     if (response.ok === true && typeof response.from === "string" && response.result !== undefined) {
       this.counts.answered++;
       this.answers.set(response.from, { status: response.result as ReplicaProbeStatus, atUs: this.dependencies.clock.nowUs() });
     }
-    return true;
   }
 
   /** Sends one request to a cell replica from this host; `onAnswer` runs when (if) its answer comes back here. */
   request(target: string, kind: ClientRequestKind, payload: unknown, onAnswer: (ok: boolean, result: unknown) => void): void {
     const { clock, transport } = this.dependencies;
     const requestId = `${CONTROL_REQUEST_PREFIX}${++this.requestSeq}`;
-    this.requests.set(requestId, { sentUs: clock.nowUs(), onAnswer });
+    this.requests.set(requestId, { sentUs: clock.nowUs(), kind, onAnswer });
     this.counts.requests++;
     const request: ClientRequest = { type: "client-request", requestId, kind, payload, replyTo: transport.self };
     transport.send(target, request, PROBE_REQUEST_BYTES);

@@ -209,8 +209,14 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   };
   const observedCell = (cell: CellPlacement, seeing: CellProber | undefined): CellView => {
     const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
-    // The leader's own account of whom it hears from is the only evidence of links inside a cell.
-    const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
+    // The leader's own account of whom it hears from is the only evidence of links inside a cell
+    // (the latest term's, when a deposed leader's last answer is still fresh).
+    let leader: CellPlacement["replicas"][number] | undefined;
+    for (const replica of cell.replicas) {
+      const status = answers.get(replica.replica)?.status;
+      if (status?.activePeers == null) continue;
+      if (leader === undefined || status.term > (answers.get(leader.replica)?.status.term ?? 0)) leader = replica;
+    }
     const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
     return cellViewOf(
       cell,

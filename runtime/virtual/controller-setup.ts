@@ -109,8 +109,13 @@ export function setupController(options: SetupOptions): ControllerSetup {
     ...options.controlPlane,
   });
   virtual.cluster.controlPlane = controlPlane.plane;
-  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic.
-  virtual.settleLeaders(options.warmupUs ?? 10_000_000);
+  // Leaders start in their preferred regions (docs/cells.md), as an operator sets the world up before traffic,
+  // and the warm-up lasts until the controller sees them: it decides on its control leader's probes.
+  const warmupUs = options.warmupUs ?? 10_000_000;
+  const warmupEndUs = virtual.nowUs() + warmupUs;
+  virtual.settleLeaders(warmupUs);
+  while (virtual.nowUs() < warmupEndUs && !controlPlane.sight.cells().every((cell) => cell.leader !== null && cell.quorumAvailable))
+    virtual.runFor(10_000);
   const cluster = virtual.cluster;
   const placement = virtual.placement;
   const regionNames = cluster.topology.regions.map((region) => region.name);
