@@ -21,7 +21,8 @@ export function transferStart(
     return { done: { ok: false, error: { code: "NO_SUCH_REPLICA", message: `${targetReplica} is not a replica of ${cell}` } } };
   const leader: LeaderInfo = { replica: target.id, datacenter: target.datacenter, region: target.region };
   if (view.leader?.replica === targetReplica) return { done: { ok: true, leader } };
-  if (view.leader === null) return { done: { ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } } };
+  if (view.leader === null)
+    return { done: { ok: false, error: { code: "NO_LEADER", message: `${cell} has no leader to hand over from` } } };
   if (target.role === "down" || target.state === "crashed" || target.state === "paused")
     return { done: { ok: false, error: { code: "TARGET_DOWN", message: `${targetReplica} is ${target.state}` } } };
   return { from: view.leader.replica, leader };

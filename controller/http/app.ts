@@ -141,7 +141,10 @@ function viaOf(request: Request): string | null {
 }
 
 /** A body the route would refuse: checked before the control group is asked (validation needs no quorum). */
-type BodyCheck = (body: unknown, controller?: Pick<ControllerApi, "faultInputRefusal">) => { readonly error: string; readonly field: string } | null;
+type BodyCheck = (
+  body: unknown,
+  controller?: Pick<ControllerApi, "faultInputRefusal">,
+) => { readonly error: string; readonly field: string } | null;
 
 function schemaCheck(schema: z.ZodType<unknown>): BodyCheck {
   return (body) => {
