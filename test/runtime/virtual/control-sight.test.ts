@@ -21,7 +21,7 @@ function cutFromControlLeader(setup: ControllerSetup, hosts: readonly string[]):
 }
 
 describe("the controller's decisions read its probes and its transfers are messages", () => {
-  it("a partition between the control leader's region and a cell: failover is refused (quorum-reachable) though the cell is healthy in truth", () => {
+  it("a partition between the control leader's region and a cell: failover, readiness, the drill gate and shard moves see no quorum though the cell is healthy in truth", () => {
     const setup = world(41);
     setup.virtual.runFor(500_000);
     const cell = setup.virtual.placement.cells[0]!;
@@ -40,6 +40,16 @@ describe("the controller's decisions read its probes and its transfers are messa
     expect(outcome).toMatchObject({ ok: false, code: "CONFLICT", rule: "quorum-reachable" });
     // Nothing moved: the truth's leader is where it was.
     expect(setup.virtual.cluster.cell(cell.cell)?.leader?.replica).toBe(real.leader?.replica);
+    // Readiness and the drill gate read the same view: no region's loss can be absorbed with a cell it cannot see.
+    for (const region of setup.controller.readiness().regions) {
+      expect(region.cellsWithoutQuorum).toContain(cell.cell);
+      expect(region.canAbsorbLoss).toBe(false);
+    }
+    expect(setup.controller.runDrill("dc-outage", { actor: "test" })).toMatchObject({ ok: false, rule: "quorum-reachable" });
+    // ... and the elastic cells' rule: no shard move out of a cell the controller cannot see.
+    const shard = cell.shards[0] as number;
+    const other = setup.virtual.placement.cells[1]!.cell;
+    expect(setup.controller.elastic?.check(shard, shard, other)).toMatchObject({ ok: false, rule: "move-during-outage" });
     setup.virtual.cluster.faults.heal(handle);
     setup.close();
   });
