@@ -6,14 +6,23 @@
 //
 // Spawned by the supervisor as `node <bundle of this file> '<spec JSON>'` (the cell replica's spec,
 // with cell "control") with an IPC admin channel: `status` (the replica's Raft status, with the
-// leader's per-voter progress) and `control-state` (what the state machine holds). It exits when
-// its parent is gone, as a cell replica does. Bad spec: exit 2.
+// leader's per-voter progress), `control-state` (what the state machine holds) and `control-store`
+// (the rows of its SQLite store). It exits when its parent is gone, as a cell replica does. Bad
+// spec: exit 2.
+//
+// Its local materialized store (controller/store/control-store.ts, `control.sqlite` in its data
+// directory) is brought to the state machine's applied state every 200 ms, as in the virtual
+// runtime. It is not the source of truth: a store lost or wiped while the process was down is
+// rebuilt after the restart from the replica's log (snapshot + WAL recovery, then what the leader
+// sends), a file kept is brought forward from where it was.
+import { join } from "node:path";
 
 import { ControlNode } from "../../controller/control/node.js";
 import type { ReplicaSpec } from "./replica/spec.js";
 import type { AdminOp } from "./replica/admin.js";
 import { listenAndAnnounce, processParts, runReplicaProcess, serveAdmin } from "./replica/process-host.js";
-import type { LiveControlState, LiveControlStatus } from "./control-status.js";
+import { CONTROL_STORE_FILE, CONTROL_STORE_SYNC_MS, type LiveControlState, type LiveControlStatus } from "./control-status.js";
+import { ControlReplicaStore } from "../../controller/store/control-store.js";
 
 function statusOf(node: ControlNode): LiveControlStatus {
   const status = node.replica.status();
@@ -33,12 +42,15 @@ function stateOf(node: ControlNode, withSnapshot: boolean): LiveControlState {
   };
 }
 
-function handle(node: ControlNode, body: AdminOp): unknown {
+function handle(node: ControlNode, store: ControlReplicaStore, body: AdminOp): unknown {
   switch (body.op) {
     case "status":
       return statusOf(node);
     case "control-state":
       return stateOf(node, body.snapshot === true);
+    case "control-store":
+      store.sync(node.stateMachine);
+      return store.rows();
     case "transfer-leadership":
       return node.replica.transferLeadership(body.target);
     default:
@@ -54,7 +66,9 @@ async function main(spec: ReplicaSpec): Promise<void> {
     { id: spec.id, voters: spec.voters, raft: spec.raft, walFile: "raft.wal", snapshotFile: "raft.snap" },
     { clock, random, transport, disk, log },
   );
-  serveAdmin((body) => handle(node, body));
+  const store = new ControlReplicaStore(join(spec.dataDir, CONTROL_STORE_FILE));
+  setInterval(() => store.sync(node.stateMachine), CONTROL_STORE_SYNC_MS).unref();
+  serveAdmin((body) => handle(node, store, body));
   await listenAndAnnounce(spec, parts, "control.listening");
 }
 

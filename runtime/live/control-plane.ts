@@ -18,7 +18,7 @@ import { CONTROL_ENDPOINT_HOST_PREFIX, placeControlReplicas } from "../virtual/c
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
 import type { ReplicaProcess } from "./replica/process.js";
-import type { LiveControlState, LiveControlStatus } from "./control-status.js";
+import type { ControlStoreRows, LiveControlState, LiveControlStatus } from "./control-status.js";
 
 /** The `cell` of a control replica's spec: how the runtime tells control processes from cell replicas. */
 export const CONTROL_CELL = "control";
@@ -204,6 +204,13 @@ export class LiveControlGroup {
     const process = this.process(id);
     if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
     return process.admin<LiveControlState>({ op: "control-state", snapshot }, STATE_TIMEOUT_MS);
+  }
+
+  /** The rows of a control replica's local SQLite store, brought to its applied state first (over its admin channel). */
+  storeRows(id: string): Promise<ControlStoreRows> {
+    const process = this.process(id);
+    if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
+    return process.admin<ControlStoreRows>({ op: "control-store" }, STATE_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,12 @@
 // What a live control replica process answers on its admin channel (runtime/live/control-main.ts).
 import type { ReplicaStatus } from "../../cells/replica.js";
 import type { ControlDrillRun, ControlFault, ControlSnapshot } from "../../controller/control/state-machine.js";
+export type { ControlStoreRows } from "../../controller/store/control-store.js";
+
+/** Each control replica's local materialized SQLite store, in its data directory (controller/store/control-store.ts). */
+export const CONTROL_STORE_FILE = "control.sqlite";
+/** How often a control replica's process brings its store to its applied state (ms; the virtual runtime's CONTROL_STORE_SYNC_US). */
+export const CONTROL_STORE_SYNC_MS = 200;
 
 /** `status`: the replica's Raft status (the leader's carries per-voter progress) and its audit count. */
 export type LiveControlStatus = ReplicaStatus & { readonly auditEntries: number };
