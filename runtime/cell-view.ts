@@ -3,6 +3,7 @@
 // replica's last trustworthy status, whether a disk fault is on it, and which links are cut.
 import type { CellPlacement } from "../cells/placement.js";
 import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "../domain/cluster.js";
+import type { ProbeAnswer } from "../controller/control/prober.js";
 
 /** A follower this many entries behind the leader is shown as lagging. */
 export const LAGGING_ENTRIES_MIN = 200;
@@ -107,4 +108,31 @@ function roleName(role: string | null): ReplicaView["role"] {
     default:
       return "follower";
   }
+}
+
+/**
+ * The cells as a control leader's probes see them (controller/control/prober.ts), in either runtime:
+ * a replica without a fresh answer is `unreachable` (down, or cut off from the prober: the controller
+ * cannot tell which), one that answered shows its own status. The only evidence of the links inside a
+ * cell is its leader's own account of whom it hears from (`activePeers`).
+ */
+export function observedCellsOf(
+  cells: readonly CellPlacement[],
+  /** The prober's fresh answer of a replica (undefined: none, or no prober sees at all). */
+  answer: (replica: string) => ProbeAnswer | undefined,
+): CellView[] {
+  return cells.map((cell) => {
+    const answers = new Map(cell.replicas.map((replica) => [replica.replica, answer(replica.replica)]));
+    const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
+    const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
+    return cellViewOf(
+      cell,
+      (replica): ReplicaObservation => {
+        const seen = answers.get(replica);
+        if (seen === undefined) return { processState: "unreachable", diskFaulted: false };
+        return { processState: "running", status: seen.status, diskFaulted: seen.status.failed };
+      },
+      (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
+    );
+  });
 }

@@ -10,7 +10,19 @@
 // The replicas are in LiveRuntime.processes and the endpoints and replicas in LiveFaults' hosts,
 // so crash / restart / pause / region outage / partition reach them like any replica. The plane
 // (controller/control/plane.ts) sees them through their admin status, polled with the cells'.
+//
+// The controller's eyes (controller/control/prober.ts, as in the virtual runtime): each region
+// endpoint runs a CellProber, active while the control leader is a replica of its region, that sends
+// a `status` probe to every cell replica every 100 ms over real TCP through that region's Toxiproxy
+// links to the cells (the region client's proxies, client/<region> -> replica): the supervisor
+// probes for the control leader, at its region. `observedCells` is the leader region's prober's
+// record, so a Toxiproxy cut between the control leader's region and a cell replica makes that
+// replica `unreachable` to the controller, while the supervisor's admin view (the truth) still has it up.
 import type { Clock } from "../../ground/ports.js";
+import type { Placement } from "../../cells/placement.js";
+import type { CellView } from "../../domain/cluster.js";
+import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
+import { observedCellsOf } from "../cell-view.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement, type ControlReplicaProbe } from "../../controller/control/plane.js";
 import { ControlStateMachine } from "../../controller/control/state-machine.js";
@@ -28,7 +40,19 @@ export interface LiveControlOptions {
   readonly replicasPerRegion?: readonly number[];
   /** How long a mutating call waits for a commit before 503 control-quorum (µs; default 2 s). */
   readonly commitTimeoutUs?: number;
+  /** The probes of the cells (default liveProberOptions). */
+  readonly prober?: ProberOptions;
 }
+
+/**
+ * Probes in real time: as often as in the simulator, but an answer counts as fresh for as long as
+ * the supervisor's own status of a replica does (1 s): on a loaded machine an event loop late by a
+ * few hundred ms must not make every replica unreachable to the controller.
+ */
+export const liveProberOptions: ProberOptions = { ...defaultProberOptions, staleUs: 1_000_000 };
+
+/** The host a region's prober dials from (its own connections through the region client's proxies). */
+export const CONTROL_PROBE_HOST_PREFIX = "probe/";
 
 /** A control replica as the runtime boots it (the shape of a cell replica's boot entry). */
 export interface ControlBootReplica {
@@ -51,6 +75,8 @@ export interface LiveControlHost {
   readonly clock: Clock;
   readonly processes: ReadonlyMap<string, ReplicaProcess>;
   readonly faults: { isUp(host: string): boolean };
+  /** The cells whose replicas the control leader probes. */
+  readonly placement: Placement;
   /** Whether `from` can reach replica `to` now, as far as the supervisor knows. */
   reachable(from: string, to: string): boolean;
 }
@@ -116,6 +142,9 @@ export class LiveControlGroup {
   private readonly activity = new ActivityWindow(CONTROL_ACTIVE_WINDOW_MS);
   private readonly transports: TcpTransport[] = [];
   private readonly clients: ControlClient[] = [];
+  private readonly probers = new Map<string, CellProber>();
+  /** The region whose prober the controller sees through (the control leader's, else the last one's). */
+  private eyesRegion: string | null = null;
   private mirror: {
     readonly replica: string;
     readonly term: number;
@@ -130,6 +159,8 @@ export class LiveControlGroup {
     replicas: readonly ControlBootReplica[],
     endpoints: readonly ControlBootEndpoint[],
     addressFor: (from: string, to: string) => string,
+    /** The address a probe from `region` dials to reach cell replica `replica` (that region's link to it). */
+    probeAddressFor: (region: string, replica: string) => string,
   ) {
     this.placements = replicas.map((replica) => ({ id: replica.replica, region: replica.region, datacenter: replica.datacenter }));
     const voters = replicas.map((replica) => replica.replica);
@@ -154,7 +185,65 @@ export class LiveControlGroup {
       );
       this.clients.push(client);
       this.plane.setEndpoint({ region: endpoint.region, client, up: () => host.faults.isUp(endpoint.id) });
+      this.startProber(endpoint, options.prober ?? liveProberOptions, probeAddressFor);
     }
+  }
+
+  private cellReplicas(): string[] {
+    return this.host.placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
+  }
+
+  /** The region endpoint's prober over its own TCP connections (replies come back on them: no failFast, no supervisor view). */
+  private startProber(
+    endpoint: ControlBootEndpoint,
+    options: ProberOptions,
+    probeAddressFor: (region: string, replica: string) => string,
+  ): void {
+    const transport = new TcpTransport({
+      self: `${CONTROL_PROBE_HOST_PREFIX}${endpoint.region}`,
+      peers: new Map(this.cellReplicas().map((replica) => [replica, probeAddressFor(endpoint.region, replica)])),
+      // A probe is worth nothing late: a few rounds' worth queue while a link reconnects, the rest are dropped.
+      sendQueueFramesMax: 4,
+    });
+    this.transports.push(transport);
+    transport.connectAll();
+    const prober = new CellProber(options, {
+      clock: this.host.clock,
+      transport,
+      targets: () => this.cellReplicas(),
+      // The endpoint probes for the control leader while the leader is a replica of its region (and the endpoint is up).
+      active: () => this.host.faults.isUp(endpoint.id) && this.leaderRegion() === endpoint.region,
+    });
+    transport.onMessage((_source, message) => void prober.receive(message));
+    this.probers.set(endpoint.region, prober);
+    prober.start();
+  }
+
+  private leaderRegion(): string | null {
+    const region = this.plane.status().leaderRegion;
+    if (region !== null) this.eyesRegion = region;
+    return region;
+  }
+
+  /**
+   * The cells as the control leader's region's probes see them (the controller's `observe`): with
+   * no leader now, the last leader's region's record, which ages to `unreachable` (no prober runs).
+   */
+  observedCells(): CellView[] {
+    this.leaderRegion();
+    const seeing = this.eyesRegion === null ? undefined : this.probers.get(this.eyesRegion);
+    return observedCellsOf(this.host.placement.cells, (replica) => seeing?.answer(replica));
+  }
+
+  /** A region endpoint's prober (tests and metrics). */
+  prober(region: string): CellProber | undefined {
+    return this.probers.get(region);
+  }
+
+  /** The region the controller sees the cells from (the control leader's), null before a first leader. */
+  get eyes(): string | null {
+    this.leaderRegion();
+    return this.eyesRegion;
   }
 
   private process(id: string): ReplicaProcess | undefined {
@@ -214,6 +303,7 @@ export class LiveControlGroup {
   }
 
   async close(): Promise<void> {
+    for (const prober of this.probers.values()) prober.stop();
     for (const client of this.clients) client.abandonAll("the live runtime is closing");
     await Promise.all(this.transports.map((transport) => transport.close()));
   }

@@ -12,14 +12,14 @@ import { ControllerStore } from "../../controller/store/store.js";
 import { MemoryStore } from "../../controller/store/memory-store.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { WorldConfig } from "../../domain/config.js";
-import { wireController } from "../controller-wiring.js";
+import { wireControl, wireController } from "../controller-wiring.js";
 import { defaultAdmission } from "../virtual/controller-setup.js";
 import { LiveRuntime, LIVE_CLIENT_PREFIX, liveClientTimeouts, type LiveRuntimeOptions } from "./runtime.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
-import { ControlGate } from "../../controller/control/gate.js";
-import { controlRoutingOf } from "../../controller/control/routing.js";
-import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
+import type { ControlGate } from "../../controller/control/gate.js";
+import type { FaultLeaseKeeper } from "../../controller/control/leases.js";
+import type { ControllerResidence } from "../../controller/control/residence.js";
 import type { ApiControl } from "../../controller/http/app.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { LiveControlGroup, LiveControlOptions } from "./control-plane.js";
@@ -47,6 +47,8 @@ export interface LiveControlSetup {
   readonly plane: ControlPlane;
   readonly gate: ControlGate;
   readonly leases: FaultLeaseKeeper;
+  /** Where the decision loop runs: the control leader with a quorum (controller/control/residence.ts). */
+  readonly residence: ControllerResidence;
   /** For createApp's `control` option (controller/http/app.ts ApiControl). */
   readonly api: ApiControl;
 }
@@ -102,10 +104,15 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
       violations: violations.slice(-20),
     };
   };
+  let residenceRef: ControllerResidence | null = null;
+  const group = live.control;
   const wiring = wireController({
     cluster,
     placement,
     store,
+    // The controller sees the cells through the control leader's region's probes over Toxiproxy
+    // (runtime/live/control-plane.ts observedCells), and decides only while its loop has a host.
+    ...(group !== null && { observe: () => group.observedCells(), hosted: () => residenceRef?.hosted ?? true }),
     ...(controllerOptions ? { controller: controllerOptions } : {}),
     gateway: (region, parts) => {
       // The gateway dials the same proxies as its region's client: the links of that region.
@@ -140,28 +147,23 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
   const controller = wiring.controller;
   // As in the virtual runtime (runtime/virtual/controller-setup.ts): every mutating API call is
   // admitted and recorded through the control group's gate, background audit entries and routing
-  // versions are shipped to it, and fault leases are renewed by it.
+  // versions are shipped to it, fault leases are renewed by it, and the decision loop follows its leader.
   let control: LiveControlSetup | null = null;
-  if (live.control !== null) {
-    const plane = live.control.plane;
-    const gate = new ControlGate({ clock: live.clock, plane, routing: () => controlRoutingOf(wiring.routing) });
-    controller.subscribe((event) => {
-      if (event.type === "audit") gate.noteAudit(event.entry);
-    });
-    gate.start();
-    const leases = new FaultLeaseKeeper(defaultLeaseOptions, {
+  if (group !== null) {
+    const plane = group.plane;
+    const { gate, leases, residence } = wireControl({
       clock: live.clock,
       plane,
-      faults: wiring.faults,
-      drillRuns: () => controller.drillRuns(),
-      interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+      wiring,
+      incarnation: (host) => live.processes.get(host)?.incarnation ?? 0,
     });
-    leases.start();
+    residenceRef = residence;
     control = {
-      group: live.control,
+      group,
       plane,
       gate,
       leases,
+      residence,
       api: { gate, plane, regions: live.regions.map((region) => region.name), routingVersion: () => wiring.routing.version },
     };
   }
@@ -173,6 +175,7 @@ export async function setupLiveController(options: LiveSetupOptions): Promise<Li
     faults: wiring.faults,
     control,
     async close() {
+      control?.residence.stop();
       control?.leases.stop();
       control?.gate.stop();
       controller.stop();

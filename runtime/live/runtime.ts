@@ -260,7 +260,9 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     ];
     this.faults = new LiveFaults(this, hosts);
     if (this.options.controlPlane !== undefined)
-      this.control = new LiveControlGroup(this, this.options.controlPlane, controlReplicas, endpoints, addressFor);
+      this.control = new LiveControlGroup(this, this.options.controlPlane, controlReplicas, endpoints, addressFor, (region, replica) =>
+        addressFor(`${LIVE_CLIENT_PREFIX}${region}`, replica),
+      );
     this.cluster = new LiveCluster(this, this.faults);
     this.invariants = new LiveInvariants(this);
 

@@ -11,7 +11,7 @@
 import type { Clock, Transport } from "../../ground/ports.js";
 import type { CellView } from "../../domain/cluster.js";
 import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
-import { cellViewOf, type ReplicaObservation } from "../cell-view.js";
+import { observedCellsOf } from "../cell-view.js";
 import { ControlReplicaStore } from "../../controller/store/control-store.js";
 import path from "node:path";
 import { ControlNode } from "../../controller/control/node.js";
@@ -198,21 +198,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   const observedCells = (): CellView[] => {
     const id = eyes();
     const seeing = id === null ? undefined : prober(id);
-    return virtual.placement.cells.map((cell) => {
-      const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
-      // The leader's own account of whom it hears from is the only evidence of links inside a cell.
-      const leader = cell.replicas.find((replica) => answers.get(replica.replica)?.status.activePeers != null);
-      const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
-      return cellViewOf(
-        cell,
-        (replica): ReplicaObservation => {
-          const answer = answers.get(replica);
-          if (answer === undefined) return { processState: "unreachable", diskFaulted: false };
-          return { processState: "running", status: answer.status, diskFaulted: answer.status.failed };
-        },
-        (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
-      );
-    });
+    return observedCellsOf(virtual.placement.cells, (replica) => seeing?.answer(replica));
   };
   return {
     plane,
