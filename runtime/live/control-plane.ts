@@ -11,17 +11,16 @@
 // so crash / restart / pause / region outage / partition reach them like any replica. The plane
 // (controller/control/plane.ts) sees them through their admin status, polled with the cells'.
 //
-// The controller's eyes (controller/control/prober.ts, as in the virtual runtime): each region
-// endpoint runs a CellProber, active while the control leader is a replica of its region, that sends
-// a `status` probe to every cell replica every 100 ms over real TCP through that region's Toxiproxy
-// links to the cells (the region client's proxies, client/<region> -> replica): the supervisor
-// probes for the control leader, at its region. `observedCells` is the leader region's prober's
-// record, so a Toxiproxy cut between the control leader's region and a cell replica makes that
-// replica `unreachable` to the controller, while the supervisor's admin view (the truth) still has it up.
+// The controller's eyes (controller/control/prober.ts, as in the virtual runtime): the control
+// leader's process probes every cell replica every 100 ms over its own Toxiproxy links
+// (runtime/live/control-main.ts); the supervisor asks the leader for its fresh answers with every
+// status poll (`probes` admin op) and `observedCells` is that record. A Toxiproxy cut between the
+// control leader and a cell replica makes the replica `unreachable` to the controller, while the
+// supervisor's admin view (the truth) still has it up.
 import type { Clock } from "../../ground/ports.js";
 import type { Placement } from "../../cells/placement.js";
 import type { CellView } from "../../domain/cluster.js";
-import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
+import type { ProbeAnswer } from "../../controller/control/prober.js";
 import { observedCellsOf } from "../cell-view.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement, type ControlReplicaProbe } from "../../controller/control/plane.js";
@@ -30,7 +29,8 @@ import { CONTROL_ENDPOINT_HOST_PREFIX, placeControlReplicas } from "../virtual/c
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
 import type { ReplicaProcess } from "./replica/process.js";
-import type { ControlStoreRows, LiveControlState, LiveControlStatus } from "./control-status.js";
+import { liveProberOptions } from "./control-status.js";
+import type { ControlStoreRows, LiveControlState, LiveControlStatus, LiveProbeAnswers } from "./control-status.js";
 
 /** The `cell` of a control replica's spec: how the runtime tells control processes from cell replicas. */
 export const CONTROL_CELL = "control";
@@ -40,19 +40,7 @@ export interface LiveControlOptions {
   readonly replicasPerRegion?: readonly number[];
   /** How long a mutating call waits for a commit before 503 control-quorum (µs; default 2 s). */
   readonly commitTimeoutUs?: number;
-  /** The probes of the cells (default liveProberOptions). */
-  readonly prober?: ProberOptions;
 }
-
-/**
- * Probes in real time: as often as in the simulator, but an answer counts as fresh for as long as
- * the supervisor's own status of a replica does (1 s): on a loaded machine an event loop late by a
- * few hundred ms must not make every replica unreachable to the controller.
- */
-export const liveProberOptions: ProberOptions = { ...defaultProberOptions, staleUs: 1_000_000 };
-
-/** The host a region's prober dials from (its own connections through the region client's proxies). */
-export const CONTROL_PROBE_HOST_PREFIX = "probe/";
 
 /** A control replica as the runtime boots it (the shape of a cell replica's boot entry). */
 export interface ControlBootReplica {
@@ -142,9 +130,8 @@ export class LiveControlGroup {
   private readonly activity = new ActivityWindow(CONTROL_ACTIVE_WINDOW_MS);
   private readonly transports: TcpTransport[] = [];
   private readonly clients: ControlClient[] = [];
-  private readonly probers = new Map<string, CellProber>();
-  /** The region whose prober the controller sees through (the control leader's, else the last one's). */
-  private eyesRegion: string | null = null;
+  /** The last probe answers fetched from a control leader (the controller sees through them until they age). */
+  private probeRecord: { readonly replica: string; readonly receivedUs: number; readonly probes: LiveProbeAnswers } | null = null;
   private mirror: {
     readonly replica: string;
     readonly term: number;
@@ -159,8 +146,6 @@ export class LiveControlGroup {
     replicas: readonly ControlBootReplica[],
     endpoints: readonly ControlBootEndpoint[],
     addressFor: (from: string, to: string) => string,
-    /** The address a probe from `region` dials to reach cell replica `replica` (that region's link to it). */
-    probeAddressFor: (region: string, replica: string) => string,
   ) {
     this.placements = replicas.map((replica) => ({ id: replica.replica, region: replica.region, datacenter: replica.datacenter }));
     const voters = replicas.map((replica) => replica.replica);
@@ -185,65 +170,48 @@ export class LiveControlGroup {
       );
       this.clients.push(client);
       this.plane.setEndpoint({ region: endpoint.region, client, up: () => host.faults.isUp(endpoint.id) });
-      this.startProber(endpoint, options.prober ?? liveProberOptions, probeAddressFor);
     }
   }
 
-  private cellReplicas(): string[] {
-    return this.host.placement.cells.flatMap((cell) => cell.replicas.map((replica) => replica.replica));
-  }
-
-  /** The region endpoint's prober over its own TCP connections (replies come back on them: no failFast, no supervisor view). */
-  private startProber(
-    endpoint: ControlBootEndpoint,
-    options: ProberOptions,
-    probeAddressFor: (region: string, replica: string) => string,
-  ): void {
-    const transport = new TcpTransport({
-      self: `${CONTROL_PROBE_HOST_PREFIX}${endpoint.region}`,
-      peers: new Map(this.cellReplicas().map((replica) => [replica, probeAddressFor(endpoint.region, replica)])),
-      // A probe is worth nothing late: a few rounds' worth queue while a link reconnects, the rest are dropped.
-      sendQueueFramesMax: 4,
-    });
-    this.transports.push(transport);
-    transport.connectAll();
-    const prober = new CellProber(options, {
-      clock: this.host.clock,
-      transport,
-      targets: () => this.cellReplicas(),
-      // The endpoint probes for the control leader while the leader is a replica of its region (and the endpoint is up).
-      active: () => this.host.faults.isUp(endpoint.id) && this.leaderRegion() === endpoint.region,
-    });
-    transport.onMessage((_source, message) => void prober.receive(message));
-    this.probers.set(endpoint.region, prober);
-    prober.start();
-  }
-
-  private leaderRegion(): string | null {
-    const region = this.plane.status().leaderRegion;
-    if (region !== null) this.eyesRegion = region;
-    return region;
-  }
-
   /**
-   * The cells as the control leader's region's probes see them (the controller's `observe`): with
-   * no leader now, the last leader's region's record, which ages to `unreachable` (no prober runs).
+   * The cells as the control leader's probes see them (the controller's `observe`): the last
+   * answers fetched from a leader, each fresh for `liveProberOptions.staleUs` from when the leader's
+   * process received it. No leader answering: they age to `unreachable`, as the controller then
+   * has no eyes.
    */
   observedCells(): CellView[] {
-    this.leaderRegion();
-    const seeing = this.eyesRegion === null ? undefined : this.probers.get(this.eyesRegion);
-    return observedCellsOf(this.host.placement.cells, (replica) => seeing?.answer(replica));
+    const record = this.probeRecord;
+    const nowUs = this.host.clock.nowUs();
+    const answer = (replica: string): ProbeAnswer | undefined => {
+      const seen = record?.probes.answers[replica];
+      if (record === null || seen === undefined) return undefined;
+      const atUs = record.receivedUs - seen.ageUs;
+      return nowUs - atUs > liveProberOptions.staleUs ? undefined : { status: seen.status, atUs };
+    };
+    return observedCellsOf(this.host.placement.cells, answer);
   }
 
-  /** A region endpoint's prober (tests and metrics). */
-  prober(region: string): CellProber | undefined {
-    return this.probers.get(region);
-  }
-
-  /** The region the controller sees the cells from (the control leader's), null before a first leader. */
+  /** The control replica whose probes the controller sees through now (null before a first leader answered). */
   get eyes(): string | null {
-    this.leaderRegion();
-    return this.eyesRegion;
+    return this.probeRecord?.replica ?? null;
+  }
+
+  /** The probes' counts of the replica the controller sees through (tests and metrics). */
+  get probeCounts(): LiveProbeAnswers["counts"] | null {
+    return this.probeRecord?.probes.counts ?? null;
+  }
+
+  /** Fetches the current control leader's probe answers (with every status poll). */
+  private async fetchProbes(): Promise<void> {
+    const leader = this.plane.status().leader;
+    const process = leader === null ? undefined : this.process(leader);
+    if (leader === null || process === undefined || process.state !== "running") return;
+    try {
+      const probes = await process.admin<LiveProbeAnswers>({ op: "probes" }, STATUS_TIMEOUT_MS);
+      this.probeRecord = { replica: leader, receivedUs: this.host.clock.nowUs(), probes };
+    } catch {
+      // paused or just died: its last answers age out
+    }
   }
 
   private process(id: string): ReplicaProcess | undefined {
@@ -279,6 +247,7 @@ export class LiveControlGroup {
       }),
     );
     void this.refreshMirror();
+    await this.fetchProbes();
   }
 
   /** A control replica's process exited. */
@@ -303,7 +272,6 @@ export class LiveControlGroup {
   }
 
   async close(): Promise<void> {
-    for (const prober of this.probers.values()) prober.stop();
     for (const client of this.clients) client.abandonAll("the live runtime is closing");
     await Promise.all(this.transports.map((transport) => transport.close()));
   }
