@@ -2,7 +2,12 @@
 // transfers at stepped offered loads until saturation, once over direct TCP and once with every
 // link through the embedded Toxiproxy carrying the default world's latencies.
 //
-// Method: a fresh LiveRuntime per path; 64 accounts opened with a large balance (no transfer is
+// The world is started as `ldc start --runtime live` starts it (runtime/live/controller-setup.ts
+// startLiveWorld): the control group's five processes run beside the cell (their WALs, heartbeats
+// and status polls share the machine), idle since the bench sends no mutating call; their CPU is
+// reported apart. `controlPlane: false` measures without them.
+//
+// Method: a fresh live world per path; 64 accounts opened with a large balance (no transfer is
 // rejected for funds); then for each offered rate, transfers are issued every millisecond tick
 // (the count due since the step started, so the rate holds even when ticks are late) through the
 // region client of the leader's region for `stepMs`; throughput = acknowledged transfers that
@@ -10,7 +15,8 @@
 // stepping once it saturates (throughput < 80% of offered, or p99 above `p99MsSaturated`).
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { LiveRuntime } from "../runtime/live/runtime.js";
+import { startLiveWorld } from "../runtime/live/controller-setup.js";
+import { CONTROL_CELL } from "../runtime/live/control-plane.js";
 import type { CellOutcome } from "../cells/cell/client.js";
 import { processCpuUs, processesCpuUs } from "../runtime/live/proc-cpu.js";
 
@@ -20,6 +26,8 @@ export interface LiveBenchOptions {
   via?: readonly ("direct" | "toxiproxy")[];
   accounts?: number;
   p99MsSaturated?: number;
+  /** Start the control group beside the cell, as `ldc start --runtime live` does (default true). */
+  controlPlane?: boolean;
 }
 
 export interface LiveBenchStep {
@@ -32,9 +40,10 @@ export interface LiveBenchStep {
   /**
    * CPU per acknowledged transfer, µs, from the step's start until its backlog drained (every
    * transfer of the step acknowledged, late ones included): the five replicas together, the
-   * Toxiproxy process, and this process (generator + region client). Null without /proc.
+   * Toxiproxy process, this process (generator + region client), and the control group's five
+   * processes together (null: no control group). Null without /proc.
    */
-  cpuUsPerTransfer: { replicas: number | null; toxiproxy: number | null; client: number } | null;
+  cpuUsPerTransfer: { replicas: number | null; toxiproxy: number | null; client: number; control: number | null } | null;
 }
 
 /** Batching settings of the bench's cell (recorded with the figures in docs/BENCHMARKS.md). */
@@ -55,7 +64,7 @@ async function measurePath(
   options: Required<LiveBenchOptions>,
   log: (line: string) => void,
 ): Promise<LiveBenchStep[]> {
-  const live = await LiveRuntime.start({
+  const live = await startLiveWorld({
     seed: 1,
     cellCount: 1,
     via,
@@ -63,9 +72,11 @@ async function measurePath(
     raft: LIVE_BENCH_RAFT,
     pendingRequestsMax: 100_000,
     client: { inflightRequestsMax: INFLIGHT_MAX, requestTimeoutUs: 10_000_000, attemptTimeoutUs: 2_000_000 },
+    ...(options.controlPlane ? {} : { controlPlane: false as const }),
+    progress: log,
   });
   try {
-    if (!(await live.awaitLeaders(30_000_000))) throw new Error(`bench live (${via}): no leader within 30 s`);
+    if ((live.cluster.cell("cell-1")?.leader ?? null) === null) throw new Error(`bench live (${via}): no leader within 30 s`);
     const leader = live.cluster.cell("cell-1")?.leader;
     const client = live.regionClients.get(leader?.region ?? "hangzhou");
     if (client === undefined) throw new Error("bench live: no region client");
@@ -84,8 +95,11 @@ async function measurePath(
       let issued = 0;
       let inflight = 0;
       let acked = 0;
-      const replicaPids = [...live.processes.values()].map((replica) => replica.pid);
+      const processes = [...live.processes.values()];
+      const replicaPids = processes.filter((replica) => replica.spec.cell !== CONTROL_CELL).map((replica) => replica.pid);
+      const controlPids = processes.filter((replica) => replica.spec.cell === CONTROL_CELL).map((replica) => replica.pid);
       const replicaCpuStartUs = processesCpuUs(replicaPids);
+      const controlCpuStartUs = controlPids.length === 0 ? null : processesCpuUs(controlPids);
       const toxiproxyCpuStartUs = processCpuUs(live.toxiproxyPid);
       const clientCpuStart = process.cpuUsage();
       const startMs = performance.now();
@@ -133,6 +147,7 @@ async function measurePath(
               replicas: perTransfer(replicaCpuStartUs, processesCpuUs(replicaPids)),
               toxiproxy: perTransfer(toxiproxyCpuStartUs, processCpuUs(live.toxiproxyPid)),
               client: acked === 0 ? 0 : Math.round((clientCpu.user + clientCpu.system) / acked),
+              control: controlPids.length === 0 ? null : perTransfer(controlCpuStartUs, processesCpuUs(controlPids)),
             };
       const step: LiveBenchStep = {
         via,
@@ -163,6 +178,7 @@ export async function run(raw: Record<string, unknown> = {}): Promise<object> {
     via: input.via ?? ["direct", "toxiproxy"],
     accounts: input.accounts ?? 64,
     p99MsSaturated: input.p99MsSaturated ?? 1_000,
+    controlPlane: input.controlPlane ?? true,
   };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const steps: LiveBenchStep[] = [];
@@ -181,6 +197,7 @@ export async function run(raw: Record<string, unknown> = {}): Promise<object> {
       tickUs: 10_000,
       transport: "one TCP connection per directed link, frames of one event-loop turn corked together",
     },
+    controlPlane: options.controlPlane ? "5 control replica processes beside the cell (idle: no mutating call)" : "none",
     method: `one cell, 5 replica processes (real fsync per Raft Ready), open-loop transfers at stepped offered rates for ${options.stepMs} ms each from one region client; tps = acknowledged within the step`,
     machine: {
       node: process.version,

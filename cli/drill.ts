@@ -47,13 +47,6 @@ async function run(nameOrFile: string, flags: RunFlags): Promise<void> {
     // Real processes, files and TCP through Toxiproxy: runtime/live (issue 8).
     const seed = parseSeed(flags.seed);
     const { drill, source } = loadDrill(nameOrFile, flags.config);
-    const { drillNeedsController } = await import("../runtime/virtual/control-drill.js");
-    if (drillNeedsController(drill))
-      throw badInput(
-        "--runtime",
-        "virtual for a drill with evacuate/restore steps or a control-leader target (the live runtime has no control plane: docs/live.md)",
-        "live",
-      );
     const { runLiveDrillCommand } = await import("./drill-live.js");
     const extra = `${flags.timeScale !== undefined ? ` --time-scale ${flags.timeScale}` : ""}${flags.cells !== undefined ? ` --cells ${flags.cells}` : ""}`;
     await runLiveDrillCommand(

@@ -3,6 +3,7 @@
 // replica's last trustworthy status, whether a disk fault is on it, and which links are cut.
 import type { CellPlacement } from "../cells/placement.js";
 import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "../domain/cluster.js";
+import type { ProbeAnswer } from "../controller/control/prober.js";
 
 /** A follower this many entries behind the leader is shown as lagging. */
 export const LAGGING_ENTRIES_MIN = 200;
@@ -107,4 +108,41 @@ function roleName(role: string | null): ReplicaView["role"] {
     default:
       return "follower";
   }
+}
+
+/**
+ * The cells as a control leader's probes see them (controller/control/prober.ts), in either runtime:
+ * a replica without a fresh answer is `unreachable` (down, or cut off from the prober: the controller
+ * cannot tell which), one that answered shows its own status. The only evidence of the links inside a
+ * cell is its leader's own account of whom it hears from (`activePeers`).
+ */
+export function observedCellsOf(
+  cells: readonly CellPlacement[],
+  /** The prober's fresh answer of a replica (undefined: none, or no prober sees at all). */
+  answer: (replica: string) => ProbeAnswer | undefined,
+): CellView[] {
+  return cells.map((cell) => observedCellOf(cell, answer));
+}
+
+/** One cell as the probes see it (see observedCellsOf). */
+export function observedCellOf(cell: CellPlacement, answer: (replica: string) => ProbeAnswer | undefined): CellView {
+  const answers = new Map(cell.replicas.map((replica) => [replica.replica, answer(replica.replica)]));
+  // The leader's own account of whom it hears from is the only evidence of links inside a cell
+  // (the latest term's, when a deposed leader's last answer is still fresh).
+  let leader: CellPlacement["replicas"][number] | undefined;
+  for (const replica of cell.replicas) {
+    const status = answers.get(replica.replica)?.status;
+    if (status?.activePeers == null) continue;
+    if (leader === undefined || status.term > (answers.get(leader.replica)?.status.term ?? 0)) leader = replica;
+  }
+  const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
+  return cellViewOf(
+    cell,
+    (replica): ReplicaObservation => {
+      const seen = answers.get(replica);
+      if (seen === undefined) return { processState: "unreachable", diskFaulted: false };
+      return { processState: "running", status: seen.status, diskFaulted: seen.status.failed };
+    },
+    (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
+  );
 }

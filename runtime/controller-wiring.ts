@@ -22,6 +22,12 @@ import type { AuditLog, HaltStore, ScheduleStore } from "../controller/ports.js"
 import { TrafficStats } from "../controller/traffic-stats.js";
 import type { CellSight, Cluster, RegionInfo } from "../domain/cluster.js";
 import type { RequestSink } from "../domain/requests.js";
+import type { Clock } from "../ground/ports.js";
+import { ControlGate } from "../controller/control/gate.js";
+import { controlRoutingOf } from "../controller/control/routing.js";
+import { defaultLeaseOptions, FaultLeaseKeeper, type LeaseOptions } from "../controller/control/leases.js";
+import { ControllerResidence } from "../controller/control/residence.js";
+import type { ControlPlane } from "../controller/control/plane.js";
 
 /** What a runtime's gateway builder gets: the shared routing, stats and replica lists. */
 export interface GatewayParts {
@@ -153,4 +159,60 @@ export function controllerWithGateways(
       },
     },
   );
+}
+
+/** What puts a wired controller behind its control group (both runtimes' `ldc start` and controller drills). */
+export interface ControlWiring {
+  /** Every mutating call admitted and recorded through the group; background audit and routing shipped to it. */
+  readonly gate: ControlGate;
+  /** Dead-man fault leases renewed by the control leader, adopted after a leader change. */
+  readonly leases: FaultLeaseKeeper;
+  /** Where the decision loop runs: the control leader with a quorum (for ControllerWiringOptions.hosted). */
+  readonly residence: ControllerResidence;
+}
+
+/**
+ * Wires the gate, the lease keeper and the residence of the decision loop to a wired controller
+ * over its control group's plane, and starts them (in this order: the virtual runtime's trace
+ * depends on the order its timers are made). `incarnation`: how many times a control replica's
+ * process has started (a restart is a new process, its memory gone).
+ */
+export function wireControl(options: {
+  readonly clock: Clock;
+  readonly plane: ControlPlane;
+  readonly wiring: ControllerWiring;
+  readonly incarnation: (host: string) => number;
+  readonly leases?: LeaseOptions;
+}): ControlWiring {
+  const { clock, plane } = options;
+  const { controller, routing, faults } = options.wiring;
+  const gate = new ControlGate({ clock, plane, routing: () => controlRoutingOf(routing) });
+  controller.subscribe((event) => {
+    if (event.type === "audit") gate.noteAudit(event.entry);
+  });
+  gate.start();
+  const leases = new FaultLeaseKeeper(options.leases ?? defaultLeaseOptions, {
+    clock,
+    plane,
+    faults,
+    drillRuns: () => controller.drillRuns(),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+  });
+  leases.start();
+  // The decision loop runs on the control leader's host and moves with it (resuming or interrupting running drills).
+  const residence = new ControllerResidence({
+    clock,
+    plane,
+    incarnation: options.incarnation,
+    drillRuns: () => controller.drillRuns(),
+    drillFaults: (runId) =>
+      faults
+        .active()
+        .filter((fault) => faults.originOf(fault.id) === `drill:${runId}`)
+        .map((fault) => fault.id),
+    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
+    audit: (entry) => controller.recordAudit(entry),
+  });
+  residence.start();
+  return { gate, leases, residence };
 }

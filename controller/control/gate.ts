@@ -196,6 +196,11 @@ export class ControlGate {
     );
   }
 
+  /** Audit entries the controller wrote that are not yet in the control log (the next `end` or shipment carries them). */
+  get unshippedAuditEntries(): number {
+    return this.unshipped.length;
+  }
+
   /** Audit ids whose commit the control group acknowledged (an API answer or a shipment), oldest first. */
   acknowledgedAuditIds(): readonly number[] {
     return this.acknowledged;

@@ -10,7 +10,18 @@
 // The replicas are in LiveRuntime.processes and the endpoints and replicas in LiveFaults' hosts,
 // so crash / restart / pause / region outage / partition reach them like any replica. The plane
 // (controller/control/plane.ts) sees them through their admin status, polled with the cells'.
+//
+// The controller's eyes (controller/control/prober.ts, as in the virtual runtime): the control
+// leader's process probes every cell replica every 100 ms over its own Toxiproxy links
+// (runtime/live/control-main.ts); the supervisor asks the leader for its fresh answers with every
+// status poll (`probes` admin op) and `observedCells` is that record. A Toxiproxy cut between the
+// control leader and a cell replica makes the replica `unreachable` to the controller, while the
+// supervisor's admin view (the truth) still has it up.
 import type { Clock } from "../../ground/ports.js";
+import type { Placement } from "../../cells/placement.js";
+import type { CellView } from "../../domain/cluster.js";
+import type { ProbeAnswer } from "../../controller/control/prober.js";
+import { observedCellsOf } from "../cell-view.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement, type ControlReplicaProbe } from "../../controller/control/plane.js";
 import { ControlStateMachine } from "../../controller/control/state-machine.js";
@@ -18,7 +29,8 @@ import { CONTROL_ENDPOINT_HOST_PREFIX, placeControlReplicas } from "../virtual/c
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
 import type { ReplicaProcess } from "./replica/process.js";
-import type { LiveControlState, LiveControlStatus } from "./control-status.js";
+import { liveProberOptions } from "./control-status.js";
+import type { ControlStoreRows, LiveControlState, LiveControlStatus, LiveProbeAnswers } from "./control-status.js";
 
 /** The `cell` of a control replica's spec: how the runtime tells control processes from cell replicas. */
 export const CONTROL_CELL = "control";
@@ -51,6 +63,8 @@ export interface LiveControlHost {
   readonly clock: Clock;
   readonly processes: ReadonlyMap<string, ReplicaProcess>;
   readonly faults: { isUp(host: string): boolean };
+  /** The cells whose replicas the control leader probes. */
+  readonly placement: Placement;
   /** Whether `from` can reach replica `to` now, as far as the supervisor knows. */
   reachable(from: string, to: string): boolean;
 }
@@ -116,6 +130,8 @@ export class LiveControlGroup {
   private readonly activity = new ActivityWindow(CONTROL_ACTIVE_WINDOW_MS);
   private readonly transports: TcpTransport[] = [];
   private readonly clients: ControlClient[] = [];
+  /** The last probe answers fetched from a control leader (the controller sees through them until they age). */
+  private probeRecord: { readonly replica: string; readonly receivedUs: number; readonly probes: LiveProbeAnswers } | null = null;
   private mirror: {
     readonly replica: string;
     readonly term: number;
@@ -157,6 +173,47 @@ export class LiveControlGroup {
     }
   }
 
+  /**
+   * The cells as the control leader's probes see them (the controller's `observe`): the last
+   * answers fetched from a leader, each fresh for `liveProberOptions.staleUs` from when the leader's
+   * process received it. No leader answering: they age to `unreachable`, as the controller then
+   * has no eyes.
+   */
+  observedCells(): CellView[] {
+    const record = this.probeRecord;
+    const nowUs = this.host.clock.nowUs();
+    const answer = (replica: string): ProbeAnswer | undefined => {
+      const seen = record?.probes.answers[replica];
+      if (record === null || seen === undefined) return undefined;
+      const atUs = record.receivedUs - seen.ageUs;
+      return nowUs - atUs > liveProberOptions.staleUs ? undefined : { status: seen.status, atUs };
+    };
+    return observedCellsOf(this.host.placement.cells, answer);
+  }
+
+  /** The control replica whose probes the controller sees through now (null before a first leader answered). */
+  get eyes(): string | null {
+    return this.probeRecord?.replica ?? null;
+  }
+
+  /** The probes' counts of the replica the controller sees through (tests and metrics). */
+  get probeCounts(): LiveProbeAnswers["counts"] | null {
+    return this.probeRecord?.probes.counts ?? null;
+  }
+
+  /** Fetches the current control leader's probe answers (with every status poll). */
+  private async fetchProbes(): Promise<void> {
+    const leader = this.plane.status().leader;
+    const process = leader === null ? undefined : this.process(leader);
+    if (leader === null || process === undefined || process.state !== "running") return;
+    try {
+      const probes = await process.admin<LiveProbeAnswers>({ op: "probes" }, STATUS_TIMEOUT_MS);
+      this.probeRecord = { replica: leader, receivedUs: this.host.clock.nowUs(), probes };
+    } catch {
+      // paused or just died: its last answers age out
+    }
+  }
+
   private process(id: string): ReplicaProcess | undefined {
     return this.host.processes.get(id);
   }
@@ -190,6 +247,7 @@ export class LiveControlGroup {
       }),
     );
     void this.refreshMirror();
+    await this.fetchProbes();
   }
 
   /** A control replica's process exited. */
@@ -204,6 +262,13 @@ export class LiveControlGroup {
     const process = this.process(id);
     if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
     return process.admin<LiveControlState>({ op: "control-state", snapshot }, STATE_TIMEOUT_MS);
+  }
+
+  /** The rows of a control replica's local SQLite store, brought to its applied state first (over its admin channel). */
+  storeRows(id: string): Promise<ControlStoreRows> {
+    const process = this.process(id);
+    if (process === undefined) return Promise.reject(new Error(`no control replica ${id}`));
+    return process.admin<ControlStoreRows>({ op: "control-store" }, STATE_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import { openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import type { ClockFaultSpec, DiskFaultSpec, FaultHandle, FaultPort, LinkDegradation, PartitionSpec } from "../../domain/cluster.js";
 import { resolvePartition, type PartitionSpec as WorldPartitionSpec } from "../../sim/world/partition.js";
+import { CONTROL_HOST_PREFIX } from "../virtual/control-plane.js";
 import type { LiveRuntimeState } from "./host.js";
 import type { ToxicBody } from "./proxies.js";
 
@@ -236,8 +237,12 @@ export class LiveFaults implements FaultPort {
             add(direct, "upstream");
           }
           const reverse = mesh.linkBetween(to, from);
-          // Replies on a client link (a region client's, or a control endpoint's) travel downstream of its proxy.
-          if (reverse !== undefined && (to.startsWith("client/") || to.startsWith("api/")) && !seen.has(`${reverse}/down`)) {
+          // Replies on a client link (a region client's, a control endpoint's, or a control replica's probes of a cell replica) travel downstream of its proxy.
+          const clientLink =
+            to.startsWith("client/") ||
+            to.startsWith("api/") ||
+            (to.startsWith(CONTROL_HOST_PREFIX) && !from.startsWith(CONTROL_HOST_PREFIX));
+          if (reverse !== undefined && clientLink && !seen.has(`${reverse}/down`)) {
             seen.add(`${reverse}/down`);
             add(reverse, "downstream");
           }

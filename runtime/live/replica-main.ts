@@ -71,6 +71,8 @@ function adminHandler(target: AdminTarget): (body: AdminOp) => unknown {
       case "disk":
         return applyDiskFault(body.fault, target);
       case "control-state":
+      case "control-store":
+      case "probes":
         throw new Error(`${node.id} is a cell replica, not a control replica`);
       default: {
         const unreachable: never = body;

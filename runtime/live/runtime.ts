@@ -223,7 +223,14 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
             datacenter: region.datacenters[0] as string,
           }));
     const replicas: BootReplica[] = [...cellReplicas, ...controlReplicas];
-    const clientsOf = (replica: BootReplica): readonly BootClient[] => (replica.cell === CONTROL_CELL ? endpoints : clients);
+    // Each control replica probes every cell replica (while it leads) over a link of its own, as a client of that replica.
+    const probers: BootClient[] = controlReplicas.map((replica) => ({
+      id: replica.replica,
+      region: replica.region,
+      datacenter: replica.datacenter,
+    }));
+    const clientsOf = (replica: BootReplica): readonly BootClient[] =>
+      replica.cell === CONTROL_CELL ? endpoints : [...clients, ...probers];
     for (const replica of replicas) this.topology.addHost(replica.replica, replica.datacenter);
     for (const client of [...clients, ...endpoints]) this.topology.addHost(client.id, client.datacenter);
 
@@ -337,6 +344,7 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
     addressFor: (from: string, to: string) => string,
   ): void {
     const raft = { ...this.config.raft, ...this.options.raft };
+    const cellReplicas = replicas.filter((replica) => replica.cell !== CONTROL_CELL);
     // Priority elections as in the virtual world: each cell's voters stand in electionOrder.
     const priority = (raft as { priorityElections?: boolean }).priorityElections !== false;
     const orders = new Map(this.placement.cells.map((cell) => [cell.cell, electionOrder(cell)]));
@@ -359,6 +367,10 @@ export class LiveRuntime implements Runtime, LiveRuntimeState {
               ? { ...raft, electionOrder: orders.get(replica.cell) ?? [] }
               : raft,
         ...(this.options.pendingRequestsMax !== undefined ? { pendingRequestsMax: this.options.pendingRequestsMax } : {}),
+        // A control replica's probes of the cells (runtime/live/control-main.ts), each over its own link.
+        ...(replica.cell === CONTROL_CELL && {
+          probes: Object.fromEntries(cellReplicas.map((cell) => [cell.replica, addressFor(replica.replica, cell.replica)])),
+        }),
       };
       this.processes.set(
         replica.replica,

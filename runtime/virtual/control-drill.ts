@@ -5,17 +5,11 @@
 // and the result carries what it measured of the control plane, including the audit RPO: every
 // audit id the control group acknowledged during the run must still be in its log at the end.
 import type { Drill } from "../../chaos/drill/format.js";
-import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
-import type { ControlPlaneDrillFigures, DrillResult } from "../../chaos/drill/result.js";
-import { gatedDrillController, type GatedPress } from "../../controller/control/drill-controller.js";
-import type { Admission } from "../../controller/control/gate.js";
+import { CONTROL_DRILL_AUDIT_PROBES, gatedPresses, pressAuditProbe, withControlPlaneFigures, type AuditProbe } from "../control-drill.js";
 import { DRILL_WARMUP_US, runDrillOn, VIRTUAL_DRILL_TIMINGS } from "../drill-runner.js";
 import { setupController } from "./controller-setup.js";
 import type { ControllerSetup } from "./controller-setup-types.js";
 import type { DrillRunOutput, RunDrillOptions } from "./drill.js";
-
-/** Operator calls the drill makes through the API before its timeline, so the audit RPO has acknowledged entries to check. */
-export const CONTROL_DRILL_AUDIT_PROBES = ["halt", "release"] as const;
 
 /** Does this drill need a controller world (its buttons, or the control leader as a target)? */
 export function drillNeedsController(drill: Drill): boolean {
@@ -36,25 +30,12 @@ function runWhile(setup: ControllerSetup, pending: () => boolean, maxUs: number)
   while (pending() && setup.virtual.nowUs() < deadlineUs) setup.virtual.runFor(10_000);
 }
 
-/** One operator call through the gate (admit, run, record): the kill switch on, then off again. */
-function probe(setup: ControllerSetup, which: (typeof CONTROL_DRILL_AUDIT_PROBES)[number]): void {
-  const { gate } = setup.control;
+/** One operator call through the gate (runtime/control-drill.ts), run to its answer in simulated time. */
+function probe(setup: ControllerSetup, which: AuditProbe): void {
   let finished = false;
-  gate.admit(
-    { key: null, via: null, method: "POST", path: which === "halt" ? "/api/v1/halt" : "/api/v1/halt/release", actor: "drill:audit-probe" },
-    (admission: Admission) => {
-      if (admission.kind !== "go") {
-        finished = true;
-        return;
-      }
-      const reason = "audit probe before the drill's faults";
-      const result =
-        which === "halt" ? setup.controller.halt(reason, "drill:audit-probe") : setup.controller.releaseHalt(reason, "drill:audit-probe");
-      gate.complete(admission, { status: result.ok ? 200 : 409, body: result.ok ? result.value : { error: result.error } }, () => {
-        finished = true;
-      });
-    },
-  );
+  pressAuditProbe(setup.control.gate, setup.controller, which, () => {
+    finished = true;
+  });
   runWhile(setup, () => !finished, 5_000_000);
 }
 
@@ -77,11 +58,7 @@ export async function runControllerDrill(drill: Drill, options: RunDrillOptions)
   });
   const { plane, gate } = setup.control;
   const clock = setup.virtual.cluster.clock;
-  const presses: GatedPress[] = [];
-  const controller = gatedDrillController(
-    { gate, clock, act: (request, callback) => setup.controller.act(request, callback), onPress: (press) => presses.push(press) },
-    ACTION_TIMEOUT_US,
-  );
+  const { controller, presses } = gatedPresses(gate, clock, setup.controller);
   let before = plane.status();
   try {
     const output = await runDrillOn(setup.virtual, drill, {
@@ -105,47 +82,17 @@ export async function runControllerDrill(drill: Drill, options: RunDrillOptions)
     // Whatever the controller wrote last reaches the log before the audit is compared.
     gate.ship();
     runWhile(setup, () => gate.acknowledgedAuditIds().length === 0, 1_000_000);
-    const after = plane.status();
     const state = plane.leaderState();
-    const acknowledged = gate.acknowledgedAuditIds();
-    const lost = acknowledged.filter((id) => state === null || !state.hasAudit(id));
-    const startUs = output.execution.startUs;
-    const faultStartUs = output.execution.windows[0]?.startUs ?? null;
-    const evacuation = presses.find((press) => press.request.kind === "evacuate" && press.outcome.ok && press.committedUs !== null);
-    const figures: ControlPlaneDrillFigures = {
-      leaderBefore: before.leader,
-      leaderRegionBefore: before.leaderRegion,
-      termBefore: before.term,
-      leaderAfter: after.leader,
-      termAfter: after.term,
-      quorumAfter: after.quorum,
-      actions: presses.map((press) => ({
-        kind: press.request.kind,
-        target: press.request.target,
-        requestId: press.key,
-        pressedMs: (press.pressedUs - startUs) / 1000,
-        refusals: press.refusals,
-        committedMs: press.committedUs === null ? null : (press.committedUs - startUs) / 1000,
-        ok: press.outcome.ok,
-      })),
-      evacuationCommittedMsAfterFault:
-        evacuation === undefined || faultStartUs === null ? null : ((evacuation.committedUs as number) - faultStartUs) / 1000,
-      routingVersionCommitted: state?.routing?.version ?? null,
-      auditAcknowledged: acknowledged.length,
-      auditLost: lost,
-    };
-    const extra: string[] = [];
-    if (lost.length > 0)
-      extra.push(`rpo: ${lost.length} acknowledged audit entries missing from the control log (ids ${lost.slice(0, 10).join(", ")})`);
-    if (!after.quorum) extra.push("control plane: no quorum once the drill healed and settled");
-    if (drill.steps.some((step) => step.kind === "action" && step.action.kind === "evacuate") && evacuation === undefined)
-      extra.push("control plane: no evacuation was committed");
-    const result: DrillResult = {
-      ...output.result,
-      outcome: output.result.outcome === "SUCCEEDED" && extra.length > 0 ? "FAILED" : output.result.outcome,
-      reasons: [...output.result.reasons, ...extra],
-      controlPlane: figures,
-    };
+    const result = withControlPlaneFigures(drill, output.result, {
+      before,
+      after: plane.status(),
+      presses,
+      startUs: output.execution.startUs,
+      faultStartUs: output.execution.windows[0]?.startUs ?? null,
+      acknowledged: gate.acknowledgedAuditIds(),
+      hasAudit: (id) => state !== null && state.hasAudit(id),
+      routingVersion: state?.routing?.version ?? null,
+    });
     return { ...output, result, virtual: setup.virtual };
   } finally {
     setup.close();

@@ -19,7 +19,7 @@ import {
   type NetworkTransferOptions,
 } from "../../controller/control/transfer.js";
 import { CellProber, defaultProberOptions, type ProberOptions } from "../../controller/control/prober.js";
-import { cellViewOf, type ReplicaObservation } from "../cell-view.js";
+import { observedCellOf } from "../cell-view.js";
 import { ControlReplicaStore } from "../../controller/store/control-store.js";
 import path from "node:path";
 import { ControlNode } from "../../controller/control/node.js";
@@ -207,27 +207,8 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
     if (leader !== null && prober(leader) !== undefined) lastEyes = leader;
     return lastEyes !== null && prober(lastEyes) !== undefined ? lastEyes : null;
   };
-  const observedCell = (cell: CellPlacement, seeing: CellProber | undefined): CellView => {
-    const answers = new Map(cell.replicas.map((replica) => [replica.replica, seeing?.answer(replica.replica)]));
-    // The leader's own account of whom it hears from is the only evidence of links inside a cell
-    // (the latest term's, when a deposed leader's last answer is still fresh).
-    let leader: CellPlacement["replicas"][number] | undefined;
-    for (const replica of cell.replicas) {
-      const status = answers.get(replica.replica)?.status;
-      if (status?.activePeers == null) continue;
-      if (leader === undefined || status.term > (answers.get(leader.replica)?.status.term ?? 0)) leader = replica;
-    }
-    const active = new Set(leader === undefined ? [] : (answers.get(leader.replica)?.status.activePeers ?? []));
-    return cellViewOf(
-      cell,
-      (replica): ReplicaObservation => {
-        const answer = answers.get(replica);
-        if (answer === undefined) return { processState: "unreachable", diskFaulted: false };
-        return { processState: "running", status: answer.status, diskFaulted: answer.status.failed };
-      },
-      (a, b) => leader === undefined || (a !== leader.replica && b !== leader.replica) || active.has(a === leader.replica ? b : a),
-    );
-  };
+  const observedCell = (cell: CellPlacement, seeing: CellProber | undefined): CellView =>
+    observedCellOf(cell, (replica) => seeing?.answer(replica));
   const seeing = (): CellProber | undefined => {
     const id = eyes();
     return id === null ? undefined : prober(id);

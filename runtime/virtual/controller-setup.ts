@@ -8,7 +8,9 @@ import { defaultWorldConfig } from "../../domain/config.js";
 export const drillReportAuditEntriesMax = 500;
 import { createVirtualRuntime } from "./runtime.js";
 import { ChaosDrillService } from "./drill-service.js";
-import { wireController } from "../controller-wiring.js";
+import { wireControl, wireController } from "../controller-wiring.js";
+import type { ControlGate } from "../../controller/control/gate.js";
+import type { ControllerResidence } from "../../controller/control/residence.js";
 import type { TimerHandle } from "../../ground/ports.js";
 import { defaultConsistencyOptions, OnlineConsistency } from "../../controller/consistency.js";
 import { Gateway } from "../../controller/gateway.js";
@@ -19,14 +21,10 @@ import type { ControllerSetup, RunningWorldBounds, SetupOptions } from "./contro
 export type { ControllerSetup, RunningWorldBounds, SetupOptions };
 import type { AdmissionOptions } from "../../controller/admission.js";
 import { spawnControlPlane } from "./control-plane.js";
-import { ControlGate } from "../../controller/control/gate.js";
-import { controlRoutingOf } from "../../controller/control/routing.js";
-import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
 import { gatedDrillController } from "../../controller/control/drill-controller.js";
 import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
-import { ControllerResidence } from "../../controller/control/residence.js";
 import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
@@ -224,36 +222,15 @@ export function setupController(options: SetupOptions): ControllerSetup {
     moveJournal: controlMoveJournal(controlPlane.plane),
   });
   const controller = wiring.controller;
-  gateRef = new ControlGate({ clock: cluster.clock, plane: controlPlane.plane, routing: () => controlRoutingOf(wiring.routing) });
-  const gate = gateRef;
-  controller.subscribe((event) => {
-    if (event.type === "audit") gate.noteAudit(event.entry);
-  });
-  gate.start();
-  const leases = new FaultLeaseKeeper(options.leases ?? defaultLeaseOptions, {
+  const { gate, leases, residence } = wireControl({
     clock: cluster.clock,
     plane: controlPlane.plane,
-    faults: wiring.faults,
-    drillRuns: () => controller.drillRuns(),
-    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
-  });
-  leases.start();
-  // The decision loop runs on the control leader's host and moves with it (resuming or interrupting running drills).
-  const residence = new ControllerResidence({
-    clock: cluster.clock,
-    plane: controlPlane.plane,
+    wiring,
     incarnation: (host) => controlPlane.incarnation(host),
-    drillRuns: () => controller.drillRuns(),
-    drillFaults: (runId) =>
-      wiring.faults
-        .active()
-        .filter((fault) => wiring.faults.originOf(fault.id) === `drill:${runId}`)
-        .map((fault) => fault.id),
-    interruptDrill: (reason) => void controller.runs.interruptRunning(reason),
-    audit: (entry) => controller.recordAudit(entry),
+    ...(options.leases !== undefined && { leases: options.leases }),
   });
+  gateRef = gate;
   residenceRef = residence;
-  residence.start();
   controller.start();
   // Moves a previous controller left unfinished are resumed once the control group answers, and
   // the log is looked at again after every control leader change.

@@ -14,7 +14,11 @@ export type AdminOp =
   | { readonly op: "ledger" }
   | { readonly op: "clock"; readonly driftPpm: number }
   /** Control replicas only (runtime/live/control-main.ts): what their state machine holds. */
-  | { readonly op: "control-state"; readonly snapshot?: boolean };
+  | { readonly op: "control-state"; readonly snapshot?: boolean }
+  /** Control replicas only: the rows of their local materialized SQLite store. */
+  | { readonly op: "control-store" }
+  /** Control replicas only: their prober's fresh answers from the cell replicas (controller/control/prober.ts). */
+  | { readonly op: "probes" };
 
 export interface AdminRequest {
   readonly type: "admin";

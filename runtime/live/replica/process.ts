@@ -49,6 +49,9 @@ export class ReplicaProcess {
     private readonly entry: string = "runtime/live/replica-main.ts",
   ) {}
 
+  /** How many times the process has been spawned (a restart is a new process, its memory gone). */
+  incarnation = 0;
+
   get pid(): number | null {
     return this.child?.pid ?? null;
   }
@@ -69,6 +72,7 @@ export class ReplicaProcess {
     closeSync(logFd);
     applyLiveNice(child.pid, liveProcessNice());
     this.child = child;
+    this.incarnation++;
     this.state = "starting";
     this.expectingExit = false;
     child.on("message", (message: ReplicaToParent) => this.onMessage(message));

@@ -27,6 +27,8 @@ export const replicaSpecSchema = z.strictObject({
     /** Priority elections: the cell's voters in the order they stand for election. */
     electionOrder: z.array(z.string().min(1)).optional(),
   }),
+  /** Control replicas only: cell replica id -> "host:port" its probes dial (its own Toxiproxy link to that replica). */
+  probes: z.record(z.string(), z.string().regex(/^[^:]+:\d+$/, { error: "expected host:port" })).optional(),
   /** Bound on client requests waiting in the replica (proposals, reads). */
   pendingRequestsMax: z.number().int().positive().optional(),
 });

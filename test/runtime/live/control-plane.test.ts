@@ -23,6 +23,15 @@ const call = (method: string, route: string, body?: unknown): ReturnType<Control
 const until = (predicate: (status: ControlPlaneStatus) => boolean, timeoutMs: number): Promise<ControlPlaneStatus> =>
   world.until(predicate, timeoutMs);
 const actionAuditIds = (action: string): number[] => world.actionAuditIds(action);
+/** Whether the controller's decision loop has a host, once it is `wanted` or `timeoutMs` passed. */
+async function residenceHosted(wanted: boolean, timeoutMs: number): Promise<boolean | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const hosted = world.setup.control?.residence.hosted;
+    if (hosted === wanted || performance.now() > deadline) return hosted;
+    await world.setup.live.sleep(50);
+  }
+}
 const controlStatus = async (): Promise<ControlPlaneStatus> =>
   (await call("GET", "/api/v1/control-plane")).body as unknown as ControlPlaneStatus;
 
@@ -95,6 +104,8 @@ describe("the live control group", () => {
     expect(world.setup.controller.routing().drained).toEqual(["shenzhen"]);
     expect(actionAuditIds("restore")).toHaveLength(restoresBefore);
     expect((await controlStatus()).quorum).toBe(false);
+    // The decision loop has no host without a quorum (controller/control/residence.ts): it waits.
+    expect(await residenceHosted(false, 2_000)).toBe(false);
   });
 
   it("restarted control processes rejoin: quorum returns, the refused call commits on retry, every replica holds every acknowledged entry", async () => {
@@ -104,6 +115,7 @@ describe("the live control group", () => {
     expect(down).toHaveLength(3);
     await Promise.all((down ?? []).map((id) => world.setup.live.processes.get(id)?.start()));
     await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 20_000);
+    expect(await residenceHosted(true, 2_000)).toBe(true);
     const restored = await world.commit("POST", "/api/v1/regions/shenzhen/restore", { reason: "quorum is back" }, "quorum-back", 20_000);
     expect(restored.status, JSON.stringify(restored.body)).toBe(200);
     const acknowledged = [...actionAuditIds("evacuate"), ...actionAuditIds("restore")];
