@@ -3,30 +3,22 @@
 // cut over) as its audit entries arrive, the shards change owner at the cut over, and a removed
 // cell disappears again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { FIXTURE_TOKEN, MOVE_STEP_MS, startFixtureServer, type FixtureServer } from "./fixture-server.js";
-import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+import { FIXTURE_TOKEN, MOVE_STEP_MS, type FixtureServer } from "./fixture-server.js";
+import { openFixturePage, type FixturePage, type WatchedPage } from "./browser.js";
 
-const SCREENSHOTS = "test-results/ui";
 const WAIT_MS = 5000;
 
 describe("elastic cells on the page (fixture controller)", () => {
+  let fixture: FixturePage | undefined;
   let server: FixtureServer;
-  let browser: Browser;
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    server = await startFixtureServer();
-    browser = await launchBrowser();
-    watched = await openPage(browser, server.url, SCREENSHOTS);
-    await watched.page.evaluate((token) => sessionStorage.setItem("ldc.apiToken", token), FIXTURE_TOKEN);
-    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
+    fixture = await openFixturePage({ timeoutMs: WAIT_MS, token: FIXTURE_TOKEN });
+    ({ server, watched } = fixture);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => fixture?.close());
 
   it("adds a cell from the panel: it appears in the topology and the cells table, owning no shard", async () => {
     const { page } = watched;

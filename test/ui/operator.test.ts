@@ -5,11 +5,10 @@
 // report exists; a fault injected only through a dialog with a reason that reaches the audit;
 // leaders against their preferred regions with the restore that puts them back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { FIXTURE_HISTORY_MS, FIXTURE_TOKEN, startFixtureServer, type FixtureServer } from "./fixture-server.js";
-import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+import type { Page } from "playwright-core";
+import { FIXTURE_HISTORY_MS, FIXTURE_TOKEN, type FixtureServer } from "./fixture-server.js";
+import { openFixturePage, type FixturePage, type WatchedPage } from "./browser.js";
 
-const SCREENSHOTS = "test-results/ui";
 const WAIT_MS = 5000;
 
 async function spanMs(page: Page): Promise<number> {
@@ -25,22 +24,16 @@ async function post(server: FixtureServer, path: string, body: unknown): Promise
 }
 
 describe("ui for the operator on duty (fixture controller)", () => {
+  let fixture: FixturePage | undefined;
   let server: FixtureServer;
-  let browser: Browser;
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    server = await startFixtureServer();
-    browser = await launchBrowser();
-    watched = await openPage(browser, server.url, SCREENSHOTS);
-    await watched.page.evaluate((token) => sessionStorage.setItem("ldc.apiToken", token), FIXTURE_TOKEN);
-    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
+    fixture = await openFixturePage({ timeoutMs: WAIT_MS, token: FIXTURE_TOKEN });
+    ({ server, watched } = fixture);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => fixture?.close());
 
   it("runs a drill: timeline with a decreasing countdown, its expectation, progress and no report link until done", async () => {
     const { page } = watched;

@@ -2,29 +2,22 @@
 // and shape, marks a partitioned link, asks for the token, shows a safety refusal's rule, and
 // never talks to anything but 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { FIXTURE_TOKEN, startFixtureServer, type FixtureServer } from "./fixture-server.js";
-import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+import { FIXTURE_TOKEN, type FixtureServer } from "./fixture-server.js";
+import { openFixturePage, type FixturePage, type WatchedPage } from "./browser.js";
 
-const SCREENSHOTS = "test-results/ui";
 const WAIT_MS = 5000;
 
 describe("ui render (fixture controller)", () => {
+  let fixture: FixturePage | undefined;
   let server: FixtureServer;
-  let browser: Browser;
   let watched: WatchedPage;
 
   beforeAll(async () => {
-    server = await startFixtureServer();
-    browser = await launchBrowser();
-    watched = await openPage(browser, server.url, SCREENSHOTS);
-    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
+    fixture = await openFixturePage({ timeoutMs: WAIT_MS });
+    ({ server, watched } = fixture);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => fixture?.close());
 
   it("draws six cells of five replicas, each placed in its datacenter", async () => {
     const { page } = watched;
