@@ -10,8 +10,8 @@ import { parseCommand } from "../ledger/commands.js";
 import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
 import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
-import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus } from "./protocol.js";
-import { isClientMessage } from "./protocol.js";
+import type { ClientRequest, ReplicaProbeStatus } from "./protocol.js";
+import { replyTo, splitClientWire } from "./serving.js";
 
 export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
 /** Outbox records one relay read returns at most. */
@@ -28,7 +28,6 @@ export interface CellNodeDependencies {
 export class CellNode {
   readonly stateMachine: LedgerStateMachine;
   readonly replica: Replica;
-  private raftHandler: ((source: string, message: unknown) => void) | null = null;
   /** Latest commit latencies (proposal to applied outcome) at this replica while it leads, µs. */
   private readonly commitLatenciesUs = new Float64Array(COMMIT_LATENCY_SAMPLES_MAX);
   private commitLatencyCount = 0;
@@ -41,22 +40,8 @@ export class CellNode {
     ledgerOptions: Partial<LedgerOptions> = {},
   ) {
     this.stateMachine = new LedgerStateMachine(ledgerOptions, onLedgerEvent);
-    const transport = dependencies.transport;
     // One wire, two protocols: client requests are ours, everything else is Raft's.
-    const raftTransport: Transport = {
-      self: transport.self,
-      send: (target, message, sizeBytes) => transport.send(target, message, sizeBytes),
-      onMessage: (handler) => {
-        this.raftHandler = handler;
-      },
-    };
-    transport.onMessage((source, message) => {
-      if (isClientMessage(message)) {
-        if (message.type === "client-request") this.onClientRequest(message);
-        return;
-      }
-      this.raftHandler?.(source, message);
-    });
+    const raftTransport = splitClientWire(dependencies.transport, (request) => this.onClientRequest(request));
     this.replica = new Replica(options, { ...dependencies, transport: raftTransport }, this.stateMachine);
   }
 
@@ -67,16 +52,9 @@ export class CellNode {
   }
 
   private onClientRequest(request: ClientRequest): void {
-    const reply = (ok: boolean, result: unknown, error?: ClientError): void => {
-      const response: ClientResponse = ok
-        ? { type: "client-response", requestId: request.requestId, ok: true, result, from: this.id }
-        : { type: "client-response", requestId: request.requestId, ok: false, error, from: this.id };
-      this.dependencies.transport.send(
-        request.replyTo,
-        response,
-        ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
-      );
-    };
+    const reply = replyTo(this.dependencies.transport, request, this.id, (ok, result) =>
+      ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
+    );
     if (request.kind === "status") {
       reply(true, probeStatusOf(this.replica.status()));
       return;
