@@ -8,7 +8,7 @@ import { LedgerStateMachine } from "../ledger/state-machine.js";
 import type { LedgerOptions } from "../ledger/ledger.js";
 import { parseCommand } from "../ledger/commands.js";
 import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
-import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
+import { malformedOutcome, type LedgerBatchOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
 import type { ClientRequest, ReplicaProbeStatus } from "./protocol.js";
 import { replyTo, splitClientWire } from "./serving.js";
@@ -103,18 +103,7 @@ export class CellNode {
     } else {
       // One command as plain data: proposed as a batch of one, answered with its outcome.
       const parsed = parseCommand(request.payload);
-      if (!parsed.ok) {
-        const outcome: LedgerOutcome = {
-          requestId: request.requestId,
-          id: "",
-          outcome: "rejected",
-          reason: "MALFORMED_COMMAND",
-          duplicate: false,
-          field: parsed.error.field,
-          expected: parsed.error.expected,
-        };
-        return reply(true, outcome);
-      }
+      if (!parsed.ok) return reply(true, malformedOutcome(request.requestId, parsed.error));
       data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });
       single = true;
     }
