@@ -1,12 +1,14 @@
 // Shared by the UI page tests and the e2e tests: one headless Chromium, no network beyond what
 // the page asks for, and a record of every host the page contacted. openFixturePage is the whole
-// set-up of a page test against the fixture controller (test/ui/fixture-server.ts).
+// set-up of a page test against the fixture controller (test/ui/fixture-server.ts), useFixturePage
+// the hooks that open it before a file's tests and close it after them.
 //
 // The browser is resolved in one place (resolveChromium): `$CHROMIUM_PATH` if set (a system
 // chromium, Debian's `chromium` package for one, stays an option), else the binary that the npm
 // package @sparticuz/chromium ships inside itself, so a fresh machine needs nothing but `npm ci`.
 // Its first use unpacks the binary to /tmp (~1-10 s); later launches reuse it.
 import { mkdirSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startFixtureServer, type FixtureServer } from "./fixture-server.js";
 
@@ -82,7 +84,7 @@ export async function openPage(browser: Browser, url: string, screenshotDirector
 /** Replicas the topology draws for the default world: six cells of five. */
 const DEFAULT_WORLD_REPLICAS = 30;
 
-export interface FixturePage {
+interface FixturePage {
   server: FixtureServer;
   watched: WatchedPage;
   /** Closes the browser, then the fixture server. */
@@ -95,7 +97,7 @@ export interface FixturePage {
  * session (as if the operator had answered the token prompt) before it draws. Whatever it started
  * is closed again if a step fails, so a failed beforeAll leaves no browser or server behind.
  */
-export async function openFixturePage(options: { timeoutMs: number; token?: string; screenshots?: string }): Promise<FixturePage> {
+async function openFixturePage(options: { timeoutMs: number; token?: string; screenshots?: string }): Promise<FixturePage> {
   const server = await startFixtureServer();
   let browser: Browser | undefined;
   try {
@@ -121,4 +123,32 @@ export async function openFixturePage(options: { timeoutMs: number; token?: stri
     await server.close();
     throw error;
   }
+}
+
+/**
+ * The test file's (or describe block's) page on the fixture controller: opened by openFixturePage
+ * before its tests, closed after them. `server` and `watched` answer once it is open; read before
+ * (or after a failed beforeAll), they throw.
+ */
+export function useFixturePage(options: { timeoutMs: number; token?: string; screenshots?: string }): {
+  readonly server: FixtureServer;
+  readonly watched: WatchedPage;
+} {
+  let opened: FixturePage | undefined;
+  beforeAll(async () => {
+    opened = await openFixturePage(options);
+  });
+  afterAll(() => opened?.close());
+  const open = (): FixturePage => {
+    if (opened === undefined) throw new Error("the fixture page is not open (did beforeAll fail?)");
+    return opened;
+  };
+  return {
+    get server() {
+      return open().server;
+    },
+    get watched() {
+      return open().watched;
+    },
+  };
 }
