@@ -8,9 +8,9 @@
 // package @sparticuz/chromium ships inside itself, so a fresh machine needs nothing but `npm ci`.
 // Its first use unpacks the binary to /tmp (~1-10 s); later launches reuse it.
 import { mkdirSync } from "node:fs";
-import { afterAll, beforeAll } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startFixtureServer, type FixtureServer } from "./fixture-server.js";
+import { startedBeforeAll } from "../before-all.js";
 
 export async function resolveChromium(): Promise<string> {
   const fromEnvironment = process.env.CHROMIUM_PATH;
@@ -134,21 +134,17 @@ export function useFixturePage(options: { timeoutMs: number; token?: string; scr
   readonly server: FixtureServer;
   readonly watched: WatchedPage;
 } {
-  let opened: FixturePage | undefined;
-  beforeAll(async () => {
-    opened = await openFixturePage(options);
-  });
-  afterAll(() => opened?.close());
-  const open = (): FixturePage => {
-    if (opened === undefined) throw new Error("the fixture page is not open (did beforeAll fail?)");
-    return opened;
-  };
+  const opened = startedBeforeAll(
+    "the fixture page",
+    () => openFixturePage(options),
+    (page) => page.close(),
+  );
   return {
     get server() {
-      return open().server;
+      return opened().server;
     },
     get watched() {
-      return open().watched;
+      return opened().watched;
     },
   };
 }
