@@ -26,12 +26,10 @@ interface BugReport {
 
 function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugReport {
   const startedMs = performance.now();
+  const bug = { bug: entry.name, layer: entry.layer, world: mutantWorldFile(entry), nemesis: entry.nemesis.join(",") };
   if (entry.reachable === false) {
     return {
-      bug: entry.name,
-      layer: entry.layer,
-      world: mutantWorldFile(entry),
-      nemesis: entry.nemesis.join(","),
+      ...bug,
       caught: false,
       firstFailingSeed: null,
       seedsTried: 0,
@@ -49,10 +47,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
     progress(`${entry.name}: control run of seed ${seed} without the bug`);
     const control = runMutant(entry, seed, false);
     return {
-      bug: entry.name,
-      layer: entry.layer,
-      world: mutantWorldFile(entry),
-      nemesis: entry.nemesis.join(","),
+      ...bug,
       caught: true,
       firstFailingSeed: seed,
       seedsTried: seed,
@@ -64,10 +59,7 @@ function huntOne(entry: MutantEntry, progress: (phase: string) => void): BugRepo
     };
   }
   return {
-    bug: entry.name,
-    layer: entry.layer,
-    world: mutantWorldFile(entry),
-    nemesis: entry.nemesis.join(","),
+    ...bug,
     caught: false,
     firstFailingSeed: null,
     seedsTried: MUTANTS_SEEDS_MAX,

@@ -44,6 +44,17 @@ export function defaultMinutes(): number {
   return minutes;
 }
 
+/** A drill the soak started (or tried to): when, what the API answered, and how it ended. */
+interface SoakDrill {
+  atMinute: number;
+  drill: string;
+  forced: boolean;
+  id: string | null;
+  status: number;
+  outcome: string | null;
+  reasons: readonly string[];
+}
+
 function rssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -136,15 +147,7 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
     stderrTail = (stderrTail + chunk).slice(-4_000);
   });
   const samples: SoakSample[] = [];
-  const drills: {
-    atMinute: number;
-    drill: string;
-    forced: boolean;
-    id: string | null;
-    status: number;
-    outcome: string | null;
-    reasons: readonly string[];
-  }[] = [];
+  const drills: SoakDrill[] = [];
   const events: string[] = [];
   let exited: string | null = null;
   let survived = false;
@@ -250,20 +253,7 @@ async function runningDrill(base: string): Promise<string | null> {
   }
 }
 
-async function startDrill(
-  base: string,
-  drill: string,
-  force: boolean,
-  atMinute: number,
-): Promise<{
-  atMinute: number;
-  drill: string;
-  forced: boolean;
-  id: string | null;
-  status: number;
-  outcome: string | null;
-  reasons: readonly string[];
-}> {
+async function startDrill(base: string, drill: string, force: boolean, atMinute: number): Promise<SoakDrill> {
   try {
     const response = await request(
       base,

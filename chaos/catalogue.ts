@@ -91,8 +91,9 @@ interface TypeInfo {
   readonly level: TargetLevel;
   readonly select: Select;
   readonly description: string;
-  /** Parameter defaults; the schema below checks the values. */
+  /** Parameter defaults: what the schema fills in for an empty params map. */
   readonly params: Readonly<Record<string, number | string | null>>;
+  /** Checks a fault's params and fills in the defaults. */
   readonly paramSchema: z.ZodType;
 }
 
@@ -105,13 +106,12 @@ const numberIn = (min: number, max: number, what: string) =>
 const probability = (fallback: number) => numberIn(0, 1, "a probability").default(fallback);
 const none = z.strictObject({});
 
-const TYPES: { readonly [T in FaultType]: TypeInfo } = {
+const DEFINITIONS: { readonly [T in FaultType]: Omit<TypeInfo, "params"> } = {
   partition: {
     level: "host",
     select: "all",
     description:
       "Cut links: a region from the rest, a datacenter, two regions from each other, a host set, a majorities ring per cell, random halves, or one way.",
-    params: { shape: null },
     paramSchema: z.strictObject({
       shape: z
         .enum(PARTITION_SHAPES, { error: (issue) => `expected one of ${PARTITION_SHAPES.join(", ")}, got ${shown(issue.input)}` })
@@ -123,7 +123,6 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
     level: "host",
     select: "all",
     description: "Extra one-way delay (with jitter) on links between the target and the rest.",
-    params: { delayMs: 50, jitterMs: 10 },
     paramSchema: z.strictObject({
       delayMs: numberIn(0, 60_000, "milliseconds").default(50),
       jitterMs: numberIn(0, 60_000, "milliseconds").default(10),
@@ -133,79 +132,68 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
     level: "host",
     select: "all",
     description: "Drop messages on the target's links.",
-    params: { probability: 0.1 },
     paramSchema: z.strictObject({ probability: probability(0.1) }),
   },
   duplicate: {
     level: "host",
     select: "all",
     description: "Deliver messages twice on the target's links.",
-    params: { probability: 0.1 },
     paramSchema: z.strictObject({ probability: probability(0.1) }),
   },
   reorder: {
     level: "host",
     select: "all",
     description: "Delay some messages so they overtake others.",
-    params: { probability: 0.2 },
     paramSchema: z.strictObject({ probability: probability(0.2) }),
   },
   bandwidth: {
     level: "host",
     select: "all",
     description: "Clog the target's links to a bandwidth (queues fill, then messages drop).",
-    params: { bytesPerSecond: 100_000 },
     paramSchema: z.strictObject({ bytesPerSecond: numberIn(1, 10_000_000_000, "bytes per second").default(100_000) }),
   },
-  "fsync-eio": { level: "host", select: "one", description: "fsync fails with EIO.", params: {}, paramSchema: none },
-  enospc: { level: "host", select: "one", description: "Appends fail with ENOSPC (disk full).", params: {}, paramSchema: none },
+  "fsync-eio": { level: "host", select: "one", description: "fsync fails with EIO.", paramSchema: none },
+  enospc: { level: "host", select: "one", description: "Appends fail with ENOSPC (disk full).", paramSchema: none },
   "slow-fsync": {
     level: "host",
     select: "one",
     description: "fsync takes `multiplier` times longer.",
-    params: { multiplier: 50 },
     paramSchema: z.strictObject({ multiplier: numberIn(1, 10_000, "a multiplier").default(50) }),
   },
   corrupt: {
     level: "host",
     select: "one",
     description: "Flip a bit in a synced record (found on the next read/recovery).",
-    params: {},
     paramSchema: none,
   },
   "torn-write": {
     level: "host",
     select: "one",
     description: "The next crash tears the last unsynced write.",
-    params: {},
     paramSchema: none,
   },
   kill: {
     level: "host",
     select: "one",
     description: "Crash the process (memory and unsynced writes lost); healing restarts it.",
-    params: {},
     paramSchema: none,
   },
   restart: {
     level: "host",
     select: "one",
     description: "Crash, then restart after `downMs`.",
-    params: { downMs: 1000 },
     paramSchema: z.strictObject({ downMs: numberIn(0, 600_000, "milliseconds").default(1000) }),
   },
   pause: {
     level: "host",
     select: "one",
     description: "Pause the process (timers and messages wait); healing resumes it.",
-    params: {},
     paramSchema: none,
   },
   "rolling-restart": {
     level: "cell",
     select: "one",
     description: "Restart a cell's replicas one at a time, `intervalMs` apart, each down for `downMs`.",
-    params: { intervalMs: 10_000, downMs: 2_000 },
     paramSchema: z.strictObject({
       intervalMs: numberIn(1, 3_600_000, "milliseconds").default(10_000),
       downMs: numberIn(0, 600_000, "milliseconds").default(2_000),
@@ -215,27 +203,29 @@ const TYPES: { readonly [T in FaultType]: TypeInfo } = {
     level: "datacenter",
     select: "leader",
     description: "Power loss in a datacenter: every process crashes and every link drops.",
-    params: {},
     paramSchema: none,
   },
   "region-outage": {
     level: "region",
     select: "leader",
     description: "Power loss in a region: every process crashes and every link drops.",
-    params: {},
     paramSchema: none,
   },
   clock: {
     level: "host",
     select: "one",
     description: "Skew (offsetMs) and drift (driftPpm) of a host clock.",
-    params: { offsetMs: 500, driftPpm: 0 },
     paramSchema: z.strictObject({
       offsetMs: numberIn(-3_600_000, 3_600_000, "milliseconds").default(500),
       driftPpm: numberIn(-1_000_000, 1_000_000, "parts per million").default(0),
     }),
   },
 };
+
+// Each type's parameter defaults are its schema's: what an empty params map parses to.
+const TYPES = Object.fromEntries(
+  FAULT_TYPES.map((type) => [type, { ...DEFINITIONS[type], params: DEFINITIONS[type].paramSchema.parse({}) }]),
+) as { readonly [T in FaultType]: TypeInfo };
 
 export function faultTypeInfo(type: FaultType): TypeInfo {
   return TYPES[type];

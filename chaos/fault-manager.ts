@@ -4,6 +4,7 @@
 import type { FaultRecord, Result } from "../domain/records.js";
 import type { Cluster } from "../domain/cluster.js";
 import type { TimerHandle } from "../ground/ports.js";
+import type { FaultWindow } from "../harness/checkers/availability.js";
 import type { Random } from "../ground/random.js";
 import { applyFault, type AppliedFault } from "./apply.js";
 import { describeCatalogue, parseFaultSpec, type CatalogueEntry, type FaultSpec } from "./catalogue.js";
@@ -25,6 +26,17 @@ export interface FaultEvent {
   readonly hosts: readonly string[];
   readonly cells: readonly string[];
   readonly atUs: number;
+}
+
+/** An injected fault's window, for the availability checker: from the injection to its scheduled end (the lease or duration). */
+export function faultWindowOf(event: FaultEvent): FaultWindow {
+  return {
+    id: event.fault.id,
+    kind: event.fault.type,
+    startUs: event.atUs,
+    endUs: Math.round(event.fault.expiresMs * 1000),
+    cells: event.cells,
+  };
 }
 
 export interface FaultManagerOptions {

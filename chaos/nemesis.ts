@@ -6,7 +6,7 @@ import type { FaultWindow } from "../harness/checkers/availability.js";
 import type { Cluster } from "../domain/cluster.js";
 import type { TimerHandle } from "../ground/ports.js";
 import type { Random } from "../ground/random.js";
-import { FaultManager, type FaultEvent } from "./fault-manager.js";
+import { FaultManager, faultWindowOf, type FaultEvent } from "./fault-manager.js";
 
 export const NEMESIS_FAMILIES = [
   "partition",
@@ -192,13 +192,7 @@ export function scheduleNemesis(
   const unsubscribe = faults.on((event: FaultEvent) => {
     if (event.origin !== origin) return;
     if (event.kind === "injected") {
-      const window: FaultWindow = {
-        id: event.fault.id,
-        kind: event.fault.type,
-        startUs: event.atUs,
-        endUs: Math.round(event.fault.expiresMs * 1000),
-        cells: event.cells,
-      };
+      const window = faultWindowOf(event);
       open.set(event.fault.id, window);
       live.push(window);
       return;

@@ -192,72 +192,43 @@ export class DrillScheduler {
     if (schedule === undefined || !schedule.enabled) return;
     const fired: StoredSchedule = { ...schedule, lastFiredMs: slotMs };
     this.dependencies.store.put(fired);
-    if (this.dependencies.paused?.() === true) {
-      this.dependencies.audit.append({
-        atMs: this.nowMs(),
-        actor: `schedule:${id}`,
-        kind: "schedule",
-        action: "skip",
-        target: schedule.drill,
-        reason: "chaos is halted (kill switch)",
-        outcome: "skipped",
-        rule: "halted",
-        overrodeRule: null,
-        routingVersionBefore: null,
-        routingVersionAfter: null,
-      });
-    } else if (this.dependencies.hosted?.() === false) {
-      this.dependencies.audit.append({
-        atMs: this.nowMs(),
-        actor: `schedule:${id}`,
-        kind: "schedule",
-        action: "skip",
-        target: schedule.drill,
-        reason: "the controller has no host: the control group has no leader with a quorum",
-        outcome: "skipped",
-        rule: "control-quorum",
-        overrodeRule: null,
-        routingVersionBefore: null,
-        routingVersionAfter: null,
-      });
-    } else if (!windowsAllow(schedule, slotMs)) {
-      this.dependencies.audit.append({
-        atMs: this.nowMs(),
-        actor: `schedule:${id}`,
-        kind: "schedule",
-        action: "skip",
-        target: schedule.drill,
-        reason: "outside the allowed windows or inside a blocked one",
-        outcome: "skipped",
-        rule: null,
-        overrodeRule: null,
-        routingVersionBefore: null,
-        routingVersionAfter: null,
-      });
-    } else {
+    if (this.dependencies.paused?.() === true) this.auditSkip(id, schedule, "chaos is halted (kill switch)", "halted");
+    else if (this.dependencies.hosted?.() === false)
+      this.auditSkip(id, schedule, "the controller has no host: the control group has no leader with a quorum", "control-quorum");
+    else if (!windowsAllow(schedule, slotMs)) this.auditSkip(id, schedule, "outside the allowed windows or inside a blocked one", null);
+    else {
       const started = this.dependencies.runs.start(schedule.drill, {
         actor: `schedule:${id}`,
         schedule: id,
         maxDurationMs: schedule.maxDurationMs,
         stop: schedule.stop ?? null,
       });
-      if (!started.ok) {
-        this.dependencies.audit.append({
-          atMs: this.nowMs(),
-          actor: `schedule:${id}`,
-          kind: "schedule",
-          action: "skip",
-          target: schedule.drill,
-          reason: started.error,
-          outcome: "refused",
-          rule: started.rule ?? null,
-          overrodeRule: null,
-          routingVersionBefore: null,
-          routingVersionAfter: null,
-        });
-      }
+      if (!started.ok) this.auditSkip(id, schedule, started.error, started.rule ?? null, "refused");
     }
     this.arm(fired);
+  }
+
+  /** A slot that fired without starting its drill: why, the rule that said so, skipped or refused. */
+  private auditSkip(
+    id: string,
+    schedule: StoredSchedule,
+    reason: string,
+    rule: string | null,
+    outcome: "skipped" | "refused" = "skipped",
+  ): void {
+    this.dependencies.audit.append({
+      atMs: this.nowMs(),
+      actor: `schedule:${id}`,
+      kind: "schedule",
+      action: "skip",
+      target: schedule.drill,
+      reason,
+      outcome,
+      rule,
+      overrodeRule: null,
+      routingVersionBefore: null,
+      routingVersionAfter: null,
+    });
   }
 
   private auditChange(actor: string, action: string, schedule: StoredSchedule): void {

@@ -205,6 +205,7 @@ export interface DrillRunOptions {
 }
 
 export interface DrillPredictionRecord {
+  /** Simulated ms (of the running world) when the prediction was made. */
   readonly atMs: number;
   readonly outcome: string;
   readonly rtoMs: Readonly<Record<string, number | null>>;

@@ -8,11 +8,11 @@ import { LedgerStateMachine } from "../ledger/state-machine.js";
 import type { LedgerOptions } from "../ledger/ledger.js";
 import { parseCommand } from "../ledger/commands.js";
 import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
-import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
+import { malformedOutcome, type LedgerBatchOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
 import type { TransferResult } from "../raft/raft.js";
-import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus, TransferAnswer, TransferRequest } from "./protocol.js";
-import { isClientMessage } from "./protocol.js";
+import type { ClientRequest, ReplicaProbeStatus, TransferAnswer, TransferRequest } from "./protocol.js";
+import { replyTo, splitClientWire } from "./serving.js";
 
 export const COMMIT_LATENCY_SAMPLES_MAX = 4096;
 /** Outbox records one relay read returns at most. */
@@ -29,7 +29,6 @@ export interface CellNodeDependencies {
 export class CellNode {
   readonly stateMachine: LedgerStateMachine;
   readonly replica: Replica;
-  private raftHandler: ((source: string, message: unknown) => void) | null = null;
   /** Latest commit latencies (proposal to applied outcome) at this replica while it leads, µs. */
   private readonly commitLatenciesUs = new Float64Array(COMMIT_LATENCY_SAMPLES_MAX);
   private commitLatencyCount = 0;
@@ -42,22 +41,8 @@ export class CellNode {
     ledgerOptions: Partial<LedgerOptions> = {},
   ) {
     this.stateMachine = new LedgerStateMachine(ledgerOptions, onLedgerEvent);
-    const transport = dependencies.transport;
     // One wire, two protocols: client requests are ours, everything else is Raft's.
-    const raftTransport: Transport = {
-      self: transport.self,
-      send: (target, message, sizeBytes) => transport.send(target, message, sizeBytes),
-      onMessage: (handler) => {
-        this.raftHandler = handler;
-      },
-    };
-    transport.onMessage((source, message) => {
-      if (isClientMessage(message)) {
-        if (message.type === "client-request") this.onClientRequest(message);
-        return;
-      }
-      this.raftHandler?.(source, message);
-    });
+    const raftTransport = splitClientWire(dependencies.transport, (request) => this.onClientRequest(request));
     this.replica = new Replica(options, { ...dependencies, transport: raftTransport }, this.stateMachine);
   }
 
@@ -68,16 +53,9 @@ export class CellNode {
   }
 
   private onClientRequest(request: ClientRequest): void {
-    const reply = (ok: boolean, result: unknown, error?: ClientError): void => {
-      const response: ClientResponse = ok
-        ? { type: "client-response", requestId: request.requestId, ok: true, result, from: this.id }
-        : { type: "client-response", requestId: request.requestId, ok: false, error, from: this.id };
-      this.dependencies.transport.send(
-        request.replyTo,
-        response,
-        ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
-      );
-    };
+    const reply = replyTo(this.dependencies.transport, request, this.id, (ok, result) =>
+      ok ? 64 + 64 * ((result as { outcomes?: readonly unknown[] } | undefined)?.outcomes?.length ?? 1) : 64,
+    );
     if (request.kind === "status") {
       reply(true, probeStatusOf(this.replica.status()));
       return;
@@ -132,18 +110,7 @@ export class CellNode {
     } else {
       // One command as plain data: proposed as a batch of one, answered with its outcome.
       const parsed = parseCommand(request.payload);
-      if (!parsed.ok) {
-        const outcome: LedgerOutcome = {
-          requestId: request.requestId,
-          id: "",
-          outcome: "rejected",
-          reason: "MALFORMED_COMMAND",
-          duplicate: false,
-          field: parsed.error.field,
-          expected: parsed.error.expected,
-        };
-        return reply(true, outcome);
-      }
+      if (!parsed.ok) return reply(true, malformedOutcome(request.requestId, parsed.error));
       data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });
       single = true;
     }

@@ -18,7 +18,7 @@ import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
 import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
 import { bugOn, type InjectedBugs } from "../bugs.js";
-import type { LedgerOutcome } from "./outcome.js";
+import { malformedOutcome, type AccountBalance, type LedgerOutcome } from "./outcome.js";
 import {
   IdempotencyEncoder,
   LEDGER_SNAPSHOT_FORMAT,
@@ -191,17 +191,7 @@ export class Ledger {
   /** Parses untrusted command data, then executes it; a malformed command is a typed rejection. */
   submit(command: unknown, requestId = ""): LedgerOutcome {
     const parsed = parseCommand(command);
-    if (!parsed.ok) {
-      return {
-        requestId,
-        id: "",
-        outcome: "rejected",
-        reason: "MALFORMED_COMMAND",
-        duplicate: false,
-        field: parsed.error.field,
-        expected: parsed.error.expected,
-      };
-    }
+    if (!parsed.ok) return malformedOutcome(requestId, parsed.error);
     return this.execute(parsed.command, requestId);
   }
 
@@ -907,36 +897,12 @@ export class Ledger {
     const balances = this.state.balances;
     switch (event.type) {
       case "TransferPosted":
-        return {
-          requestId,
-          id: event.id,
-          outcome: "posted",
-          duplicate: false,
-          eventIndex,
-          balancesAfter: [
-            { account: event.from, balance: balances.get(event.from) ?? 0 },
-            { account: event.to, balance: balances.get(event.to) ?? 0 },
-          ],
-        };
+        return postedOutcome(requestId, event.id, eventIndex, [balanceIn(balances, event.from), balanceIn(balances, event.to)]);
       case "Deposited":
       case "Withdrawn":
-        return {
-          requestId,
-          id: event.id,
-          outcome: "posted",
-          duplicate: false,
-          eventIndex,
-          balancesAfter: [{ account: event.account, balance: balances.get(event.account) ?? 0 }],
-        };
+        return postedOutcome(requestId, event.id, eventIndex, [balanceIn(balances, event.account)]);
       case "AccountOpened":
-        return {
-          requestId,
-          id: event.account,
-          outcome: "posted",
-          duplicate: false,
-          eventIndex,
-          balancesAfter: [{ account: event.account, balance: event.initialBalance }],
-        };
+        return postedOutcome(requestId, event.account, eventIndex, [{ account: event.account, balance: event.initialBalance }]);
       case "TransferRejected":
       case "DepositRejected":
       case "WithdrawRejected":
@@ -945,23 +911,9 @@ export class Ledger {
         return { requestId, id: event.account, outcome: "rejected", reason: event.reason, duplicate: false, eventIndex };
       case "TransferSent":
       case "TransferRefunded":
-        return {
-          requestId,
-          id: event.id,
-          outcome: "posted",
-          duplicate: false,
-          eventIndex,
-          balancesAfter: [{ account: event.from, balance: balances.get(event.from) ?? 0 }],
-        };
+        return postedOutcome(requestId, event.id, eventIndex, [balanceIn(balances, event.from)]);
       case "CreditReceived":
-        return {
-          requestId,
-          id: event.id,
-          outcome: "posted",
-          duplicate: false,
-          eventIndex,
-          balancesAfter: [{ account: event.to, balance: balances.get(event.to) ?? 0 }],
-        };
+        return postedOutcome(requestId, event.id, eventIndex, [balanceIn(balances, event.to)]);
       case "TransferSettled":
         return { requestId, id: event.id, outcome: "posted", duplicate: false, eventIndex };
       case "CreditRefused":
@@ -972,6 +924,15 @@ export class Ledger {
         return assertNever(event);
     }
   }
+}
+
+/** A command's event posted: the accounts it touched, with their balances after it. */
+function postedOutcome(requestId: string, id: string, eventIndex: number, balancesAfter: readonly AccountBalance[]): LedgerOutcome {
+  return { requestId, id, outcome: "posted", duplicate: false, eventIndex, balancesAfter };
+}
+
+function balanceIn(balances: ReadonlyMap<string, number>, account: string): AccountBalance {
+  return { account, balance: balances.get(account) ?? 0 };
 }
 
 function crossCellNonEventOutcome(decision: Exclude<CrossCellDecision, { kind: "event" }>, requestId: string): LedgerOutcome {

@@ -71,6 +71,19 @@ export type LedgerOutcome =
     };
 
 /** What applying one batch entry returns: an outcome per command, in the batch's order. */
+/** The answer to a command that does not parse: nothing happened; it names the field and the form expected. */
+export function malformedOutcome(requestId: string, error: { readonly field: string; readonly expected: string }): LedgerOutcome {
+  return {
+    requestId,
+    id: "",
+    outcome: "rejected",
+    reason: "MALFORMED_COMMAND",
+    duplicate: false,
+    field: error.field,
+    expected: error.expected,
+  };
+}
+
 export interface LedgerBatchOutcome {
   readonly requestId: string;
   readonly outcomes: readonly LedgerOutcome[];

@@ -6,7 +6,7 @@ import { parseRequest } from "./commands.js";
 import { LedgerError } from "./errors.js";
 import { Ledger, type LedgerOptions } from "./ledger.js";
 import type { LedgerEventBody } from "./events.js";
-import type { LedgerBatchOutcome, LedgerOutcome } from "./outcome.js";
+import { malformedOutcome, type LedgerBatchOutcome, type LedgerOutcome } from "./outcome.js";
 import { batchRequestId, decodeBatchCached, LedgerCodecError } from "./codec.js";
 import type { LedgerSnapshot } from "./snapshot.js";
 import { decodedJson, EncodedJson, jsonObjectText, jsonOf, withEncodedJson } from "../encoded-json.js";
@@ -104,15 +104,7 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
         batch = decodeBatchCached(entry.data);
       } catch (error) {
         if (!(error instanceof LedgerCodecError)) throw error;
-        return {
-          requestId: "",
-          id: "",
-          outcome: "rejected",
-          reason: "MALFORMED_COMMAND",
-          duplicate: false,
-          field: "data",
-          expected: `a ledger batch (${error.code}: ${error.message})`,
-        };
+        return malformedOutcome("", { field: "data", expected: `a ledger batch (${error.code}: ${error.message})` });
       }
       const countBefore = this.current.eventCount;
       const outcomes = this.current.executeBatch(batch, answer);
@@ -120,17 +112,7 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
       return { requestId: batch.requestId, outcomes };
     }
     const parsed = parseRequest(entry.data);
-    if (!parsed.ok) {
-      return {
-        requestId: parsed.requestId,
-        id: "",
-        outcome: "rejected",
-        reason: "MALFORMED_COMMAND",
-        duplicate: false,
-        field: parsed.error.field,
-        expected: parsed.error.expected,
-      };
-    }
+    if (!parsed.ok) return malformedOutcome(parsed.requestId, parsed.error);
     const countBefore = this.current.eventCount;
     const outcome = this.current.execute(parsed.command, parsed.requestId);
     this.announce(countBefore);

@@ -7,7 +7,7 @@ import type { ActionOutcome, ActionRequest, Result } from "../../domain/records.
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import type { Cluster } from "../../domain/cluster.js";
 import type { TimerHandle } from "../../ground/ports.js";
-import type { FaultEvent, FaultManager } from "../fault-manager.js";
+import { faultWindowOf, type FaultEvent, type FaultManager } from "../fault-manager.js";
 import { scheduleNemesis, type NemesisHandle } from "../nemesis.js";
 import type { Drill, DrillAction, DrillStep } from "./format.js";
 import { StopMonitor, describeStop, type StopConditions, type StopProbeWorld, type StoppedBy } from "./stop.js";
@@ -162,13 +162,7 @@ export class DrillExecution {
     }
     if (event.kind === "injected") {
       this.hostsByFault.set(event.fault.id, event.hosts);
-      const window: FaultWindow = {
-        id: event.fault.id,
-        kind: event.fault.type,
-        startUs: event.atUs,
-        endUs: Math.round(event.fault.expiresMs * 1000),
-        cells: event.cells,
-      };
+      const window = faultWindowOf(event);
       this.openWindows.set(event.fault.id, window);
       this.windows.push(window);
       return;

@@ -1,6 +1,7 @@
 // A drill's result: the measured figures (RTO per cell, acknowledged transfers lost, latency and
 // error rate before/during/after the faults), the checker verdicts, and the outcome with the
 // reasons for a FAILED one, each naming the figure it measured against the expectation.
+import type { DrillPredictionRecord } from "../../domain/records.js";
 import type { FaultWindow } from "../../harness/checkers/availability.js";
 import { percentile } from "../../harness/checkers/availability.js";
 import type { CrossCellFigures } from "../../harness/checkers/global-conservation.js";
@@ -23,16 +24,8 @@ export interface StopSummary {
   readonly windowMs: number;
 }
 
-/** What a rehearsal predicted for this drill before it ran (POST /api/v1/rehearsals {drill}), for the report. */
-export interface DrillPrediction {
-  /** Simulated ms (of the running world) when the prediction was made. */
-  readonly atMs: number;
-  readonly outcome: string;
-  readonly rtoMs: Readonly<Record<string, number | null>>;
-  readonly lostAckedTransfers: number | null;
-  readonly errorRate: number;
-  readonly p99Ms: number | null;
-}
+/** What a rehearsal predicted for this drill before it ran (POST /api/v1/rehearsals {drill}), for the report: the record the controller keeps. */
+export type DrillPrediction = DrillPredictionRecord;
 
 export function stopSummary(stop: StopConditions | null): StopSummary | null {
   if (stop === null) return null;

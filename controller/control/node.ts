@@ -4,8 +4,8 @@
 // answered once applied; a `read` is a linearizable read (ReadIndex) of the routing version.
 import type { Clock, Disk, Log, Random, Transport } from "../../ground/ports.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../../cells/replica.js";
-import type { ClientError, ClientRequest, ClientResponse } from "../../cells/cell/protocol.js";
-import { isClientMessage } from "../../cells/cell/protocol.js";
+import type { ClientRequest } from "../../cells/cell/protocol.js";
+import { replyTo, splitClientWire } from "../../cells/cell/serving.js";
 import { ControlStateMachine, isControlCommand } from "./state-machine.js";
 
 export interface ControlNodeDependencies {
@@ -25,28 +25,13 @@ export function controlMessageBytes(payload: unknown): number {
 export class ControlNode {
   readonly stateMachine = new ControlStateMachine();
   readonly replica: Replica;
-  private raftHandler: ((source: string, message: unknown) => void) | null = null;
 
   constructor(
     readonly id: string,
     options: ReplicaOptions,
     private readonly dependencies: ControlNodeDependencies,
   ) {
-    const transport = dependencies.transport;
-    const raftTransport: Transport = {
-      self: transport.self,
-      send: (target, message, sizeBytes) => transport.send(target, message, sizeBytes),
-      onMessage: (handler) => {
-        this.raftHandler = handler;
-      },
-    };
-    transport.onMessage((source, message) => {
-      if (isClientMessage(message)) {
-        if (message.type === "client-request") this.onClientRequest(message);
-        return;
-      }
-      this.raftHandler?.(source, message);
-    });
+    const raftTransport = splitClientWire(dependencies.transport, (request) => this.onClientRequest(request));
     this.replica = new Replica(options, { ...dependencies, transport: raftTransport }, this.stateMachine);
   }
 
@@ -55,12 +40,7 @@ export class ControlNode {
   }
 
   private onClientRequest(request: ClientRequest): void {
-    const reply = (ok: boolean, result: unknown, error?: ClientError): void => {
-      const response: ClientResponse = ok
-        ? { type: "client-response", requestId: request.requestId, ok: true, result, from: this.id }
-        : { type: "client-response", requestId: request.requestId, ok: false, error, from: this.id };
-      this.dependencies.transport.send(request.replyTo, response, 128);
-    };
+    const reply = replyTo(this.dependencies.transport, request, this.id, () => 128);
     if (request.kind === "read") {
       this.replica.read((outcome) => {
         if (!outcome.ok) reply(false, undefined, outcome.error);

@@ -6,7 +6,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ldc } from "./ldc.js";
-import { mutant } from "../../harness/mutants.js";
+import { mutant, type MutantEntry } from "../../harness/mutants.js";
+
+/** The catalogue's world, mix and bug for `entry`, as the flags `ldc sim` and `ldc swarm` share. */
+function mutantFlags(entry: MutantEntry): string[] {
+  return [
+    "--config",
+    "bench/mutants-world.yaml",
+    "--duration",
+    "10s",
+    "--nemesis",
+    entry.nemesis.join(","),
+    "--nemesis-interval",
+    "1s",
+    "--bug",
+    entry.name,
+  ];
+}
 
 describe("ldc sim --bug", () => {
   it("a caught bug exits 1 with its catchers, the reproducing command and an HTML report", async () => {
@@ -14,19 +30,10 @@ describe("ldc sim --bug", () => {
     const file = join(mkdtempSync(join(tmpdir(), "ldc-report-")), "failure.html");
     const run = await ldc(
       "sim",
-      "--config",
-      "bench/mutants-world.yaml",
+      ...mutantFlags(entry),
       "--seed",
       String(entry.firstFailingSeed),
-      "--duration",
-      "10s",
-      "--nemesis",
-      entry.nemesis.join(","),
-      "--nemesis-interval",
-      "1s",
       "--check",
-      "--bug",
-      entry.name,
       "--report-html",
       file,
       "--json",
@@ -54,24 +61,7 @@ describe("ldc sim --bug", () => {
   it("ldc swarm --bug runs every seed with the bug and reports the failing ones with it", async () => {
     const entry = mutant("stale-local-read");
     const seed = String(entry.firstFailingSeed);
-    const run = await ldc(
-      "swarm",
-      "--seeds",
-      `${seed}..${seed}`,
-      "--jobs",
-      "1",
-      "--config",
-      "bench/mutants-world.yaml",
-      "--duration",
-      "10s",
-      "--nemesis",
-      entry.nemesis.join(","),
-      "--nemesis-interval",
-      "1s",
-      "--bug",
-      entry.name,
-      "--json",
-    );
+    const run = await ldc("swarm", "--seeds", `${seed}..${seed}`, "--jobs", "1", ...mutantFlags(entry), "--json");
     expect(run.status, run.stderr).toBe(1);
     const summary = JSON.parse(run.stdout) as { violations: number; failing: { seed: number; reproduce: string }[] };
     expect(summary.violations).toBe(1);

@@ -1,5 +1,7 @@
-// Shared by the UI render test and the e2e test: one headless Chromium, no network beyond what
-// the page asks for, and a record of every host the page contacted.
+// Shared by the UI page tests and the e2e tests: one headless Chromium, no network beyond what
+// the page asks for, and a record of every host the page contacted. openFixturePage is the whole
+// set-up of a page test against the fixture controller (test/ui/fixture-server.ts), useFixturePage
+// the hooks that open it before a file's tests and close it after them.
 //
 // The browser is resolved in one place (resolveChromium): `$CHROMIUM_PATH` if set (a system
 // chromium, Debian's `chromium` package for one, stays an option), else the binary that the npm
@@ -7,6 +9,8 @@
 // Its first use unpacks the binary to /tmp (~1-10 s); later launches reuse it.
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { startFixtureServer, type FixtureServer } from "./fixture-server.js";
+import { startedBeforeAll } from "../before-all.js";
 
 export async function resolveChromium(): Promise<string> {
   const fromEnvironment = process.env.CHROMIUM_PATH;
@@ -73,6 +77,74 @@ export async function openPage(browser: Browser, url: string, screenshotDirector
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path, fullPage: true });
       return path;
+    },
+  };
+}
+
+/** Replicas the topology draws for the default world: six cells of five. */
+const DEFAULT_WORLD_REPLICAS = 30;
+
+interface FixturePage {
+  server: FixtureServer;
+  watched: WatchedPage;
+  /** Closes the browser, then the fixture server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fixture controller, opens the page on it in a fresh headless Chromium and waits until
+ * the topology has drawn every replica of the default world. With `token`, the page holds it in its
+ * session (as if the operator had answered the token prompt) before it draws. Whatever it started
+ * is closed again if a step fails, so a failed beforeAll leaves no browser or server behind.
+ */
+async function openFixturePage(options: { timeoutMs: number; token?: string; screenshots?: string }): Promise<FixturePage> {
+  const server = await startFixtureServer();
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    const watched = await openPage(browser, server.url, options.screenshots ?? "test-results/ui");
+    const { token } = options;
+    if (token !== undefined) await watched.page.evaluate((value) => sessionStorage.setItem("ldc.apiToken", value), token);
+    await watched.page
+      .locator('[data-testid^="replica-"]')
+      .nth(DEFAULT_WORLD_REPLICAS - 1)
+      .waitFor({ timeout: options.timeoutMs });
+    const opened = browser;
+    return {
+      server,
+      watched,
+      async close() {
+        await opened.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.close();
+    throw error;
+  }
+}
+
+/**
+ * The test file's (or describe block's) page on the fixture controller: opened by openFixturePage
+ * before its tests, closed after them. `server` and `watched` answer once it is open; read before
+ * (or after a failed beforeAll), they throw.
+ */
+export function useFixturePage(options: { timeoutMs: number; token?: string; screenshots?: string }): {
+  readonly server: FixtureServer;
+  readonly watched: WatchedPage;
+} {
+  const opened = startedBeforeAll(
+    "the fixture page",
+    () => openFixturePage(options),
+    (page) => page.close(),
+  );
+  return {
+    get server() {
+      return opened().server;
+    },
+    get watched() {
+      return opened().watched;
     },
   };
 }

@@ -2,34 +2,17 @@
 // the topology and the cells table, a move's progress is shown stage by stage (fenced, copying,
 // cut over) as its audit entries arrive, the shards change owner at the cut over, and a removed
 // cell disappears again.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { FIXTURE_TOKEN, MOVE_STEP_MS, startFixtureServer, type FixtureServer } from "./fixture-server.js";
-import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+import { describe, expect, it } from "vitest";
+import { FIXTURE_TOKEN, MOVE_STEP_MS } from "./fixture-server.js";
+import { useFixturePage } from "./browser.js";
 
-const SCREENSHOTS = "test-results/ui";
 const WAIT_MS = 5000;
 
 describe("elastic cells on the page (fixture controller)", () => {
-  let server: FixtureServer;
-  let browser: Browser;
-  let watched: WatchedPage;
-
-  beforeAll(async () => {
-    server = await startFixtureServer();
-    browser = await launchBrowser();
-    watched = await openPage(browser, server.url, SCREENSHOTS);
-    await watched.page.evaluate((token) => sessionStorage.setItem("ldc.apiToken", token), FIXTURE_TOKEN);
-    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ui = useFixturePage({ timeoutMs: WAIT_MS, token: FIXTURE_TOKEN });
 
   it("adds a cell from the panel: it appears in the topology and the cells table, owning no shard", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     expect(await page.getByTestId("cell-7").count()).toBe(0);
     await page.getByTestId("add-cell").click();
     await page.getByTestId("action-reason").fill("peak coming");
@@ -37,11 +20,11 @@ describe("elastic cells on the page (fixture controller)", () => {
     await page.getByTestId("cell-7").waitFor({ timeout: WAIT_MS });
     expect(await page.locator('[data-testid^="replica-cell-7/"]').count()).toBe(5);
     expect(await page.getByTestId("elastic-cell-cell-7").getAttribute("data-shards")).toBe("0");
-    expect(server.bodies.find((body) => body.line === "POST /api/v1/cells")?.body).toMatchObject({ reason: "peak coming" });
+    expect(ui.server.bodies.find((body) => body.line === "POST /api/v1/cells")?.body).toMatchObject({ reason: "peak coming" });
   });
 
   it("moves shards to it: fenced, then copying, then cut over, each shown as it happens; the shards change owner", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("move-shards").fill("0..4");
     await page.getByTestId("move-to").selectOption("cell-7");
     await page.getByTestId("move-button").click();
@@ -55,12 +38,12 @@ describe("elastic cells on the page (fixture controller)", () => {
     await page.waitForSelector('[data-testid="move-mv-1-fenced"][data-status="done"]', { timeout: WAIT_MS + MOVE_STEP_MS * 2 });
     expect(await stage("copying").getAttribute("data-status")).toBe("active");
     expect(await stage("cut-over").getAttribute("data-status")).toBe("pending");
-    await watched.screenshot("elastic-move-copying");
+    await ui.watched.screenshot("elastic-move-copying");
     await page.waitForSelector('[data-testid="move-mv-1"][data-state="cut-over"]', { timeout: WAIT_MS + MOVE_STEP_MS * 3 });
     expect(await stage("copying").getAttribute("data-status")).toBe("done");
     expect(await stage("cut-over").getAttribute("data-status")).toBe("done");
     await page.waitForSelector('[data-testid="elastic-cell-cell-7"][data-shards="5"]', { timeout: WAIT_MS });
-    await watched.screenshot("elastic-move-cut-over");
+    await ui.watched.screenshot("elastic-move-cut-over");
     // The audit shows each step.
     const audit = await page.getByTestId("audit-rows").textContent();
     for (const step of ["move-shards:expect", "move-shards:fence", "move-shards:import", "move-shards:cut-over"])
@@ -68,14 +51,14 @@ describe("elastic cells on the page (fixture controller)", () => {
   }, 30_000);
 
   it("a removed cell disappears from the topology and the table", async () => {
-    const { page } = watched;
-    await fetch(`${server.url}/api/v1/cells`, {
+    const { page } = ui.watched;
+    await fetch(`${ui.server.url}/api/v1/cells`, {
       method: "POST",
       headers: { Authorization: `Bearer ${FIXTURE_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ reason: "spare" }),
     });
     await page.getByTestId("cell-8").waitFor({ timeout: WAIT_MS });
-    const removed = await fetch(`${server.url}/api/v1/cells/cell-8`, {
+    const removed = await fetch(`${ui.server.url}/api/v1/cells/cell-8`, {
       method: "DELETE",
       headers: { Authorization: `Bearer ${FIXTURE_TOKEN}` },
     });
@@ -86,8 +69,8 @@ describe("elastic cells on the page (fixture controller)", () => {
   });
 
   it("made no request to any host but 127.0.0.1, raised no page error and followed no 404", () => {
-    expect([...watched.hosts]).toEqual(["127.0.0.1"]);
-    expect(watched.errors).toEqual([]);
-    expect(watched.notFound).toEqual([]);
+    expect([...ui.watched.hosts]).toEqual(["127.0.0.1"]);
+    expect(ui.watched.errors).toEqual([]);
+    expect(ui.watched.notFound).toEqual([]);
   });
 });

@@ -260,6 +260,29 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     audit.unshift(full);
     broadcast({ type: "audit", entry: full });
   };
+  const broadcastRouting = () => broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+  // An operator's action that changed routing: a new version, its audit entry, and the page told.
+  const routedAction = (routingReason: string, entry: { action: string; target: string; reason: string | null }) => {
+    bumpRouting(routingReason);
+    record({ kind: "action", ...entry, outcome: "ok", routingVersionBefore: routingVersion - 1, routingVersionAfter: routingVersion });
+    broadcastRouting();
+  };
+  // Leadership an action moved, announced at once as the controller's leader events are.
+  const lead = (cell: Cell, target: Replica) => {
+    makeLeader(cell, target);
+    broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
+  };
+  /** Moves the leader of every cell `targetOf` names a replica for; the cells moved. */
+  const moveLeaders = (targetOf: (cell: Cell) => Replica | undefined): string[] => {
+    const moved: string[] = [];
+    for (const cell of cells) {
+      const target = targetOf(cell);
+      if (!target) continue;
+      lead(cell, target);
+      moved.push(cell.id);
+    }
+    return moved;
+  };
 
   const app = express();
   app.use((request, _response, next) => {
@@ -400,26 +423,12 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       return;
     }
     drained.push(region);
-    const moved: string[] = [];
-    for (const cell of cells) {
-      if (cell.leader?.region !== region) continue;
-      const target = cell.replicas.find((replica) => replica.region !== region && replica.region !== "shenzhen" && replica.state === "up");
-      if (!target) continue;
-      makeLeader(cell, target);
-      moved.push(cell.id);
-      broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
-    }
-    bumpRouting(`evacuate ${region}`);
-    record({
-      kind: "action",
-      action: "evacuate",
-      target: region,
-      reason: body.reason ?? null,
-      outcome: "ok",
-      routingVersionBefore: routingVersion - 1,
-      routingVersionAfter: routingVersion,
-    });
-    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    const moved = moveLeaders((cell) =>
+      cell.leader?.region !== region
+        ? undefined
+        : cell.replicas.find((replica) => replica.region !== region && replica.region !== "shenzhen" && replica.state === "up"),
+    );
+    routedAction(`evacuate ${region}`, { action: "evacuate", target: region, reason: body.reason ?? null });
     response.json({ ok: true, moved, routingVersion });
   });
   app.post("/api/v1/cells/:cell/failover", (request, response) => {
@@ -435,19 +444,12 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
       response.status(409).json({ error: `no caught-up replica of ${cell.id} in ${to}`, rule: "target-caught-up" });
       return;
     }
-    makeLeader(cell, target);
-    bumpRouting(`failover ${cell.id} to ${to}`);
-    record({
-      kind: "action",
+    lead(cell, target);
+    routedAction(`failover ${cell.id} to ${to}`, {
       action: "failover",
       target: cell.id,
       reason: (request.body as { reason?: string }).reason ?? null,
-      outcome: "ok",
-      routingVersionBefore: routingVersion - 1,
-      routingVersionAfter: routingVersion,
     });
-    broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
-    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, leader: cell.leader, routingVersion });
   });
   // Elastic cells (docs/API.md): a cell added with one replica per datacenter, a move whose steps
@@ -490,7 +492,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     const reason = ((request.body ?? {}) as { reason?: string }).reason ?? null;
     record({ kind: "action", action: "add-cell", target: id, reason, outcome: "routable" });
     broadcastCells();
-    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+    broadcastRouting();
     response.status(201).json({ cell: id, region: "hangzhou", leader: `${id}/hz-a`, readyMs: nowMs, routingVersion });
   });
   app.delete("/api/v1/cells/:id", (request, response) => {
@@ -548,7 +550,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
           move.routingVersionAfter = routingVersion;
           move.fenceWindowMs = 13.4;
           broadcastCells();
-          broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
+          broadcastRouting();
         },
       ],
     ];
@@ -594,26 +596,16 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
     const index = drained.indexOf(region);
     if (index >= 0) drained.splice(index, 1);
     // Failback as the controller does it: every cell preferring the region moves its leader home.
-    const moved: string[] = [];
-    for (const cell of cells) {
-      if (cell.preferredRegion !== region || cell.leader?.region === region) continue;
-      const target = cell.replicas.find((replica) => replica.region === region && replica.state === "up");
-      if (!target) continue;
-      makeLeader(cell, target);
-      moved.push(cell.id);
-      broadcast({ type: "leader", cell: cell.id, leader: cell.leader, term: cell.term });
-    }
-    bumpRouting(`restore ${region}`);
-    record({
-      kind: "action",
+    const moved = moveLeaders((cell) =>
+      cell.preferredRegion !== region || cell.leader?.region === region
+        ? undefined
+        : cell.replicas.find((replica) => replica.region === region && replica.state === "up"),
+    );
+    routedAction(`restore ${region}`, {
       action: "restore",
       target: region,
       reason: ((request.body ?? {}) as { reason?: string }).reason ?? null,
-      outcome: "ok",
-      routingVersionBefore: routingVersion - 1,
-      routingVersionAfter: routingVersion,
     });
-    broadcast({ type: "routing", version: routingVersion, cells: routing().cells, drained: [...drained] });
     response.json({ ok: true, moved, routingVersion });
   });
   app.delete("/api/v1/faults/:id", (request, response) => {

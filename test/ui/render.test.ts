@@ -1,33 +1,17 @@
 // The page against the fixture controller: it draws the default world, shows state by colour
 // and shape, marks a partitioned link, asks for the token, shows a safety refusal's rule, and
 // never talks to anything but 127.0.0.1.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { FIXTURE_TOKEN, startFixtureServer, type FixtureServer } from "./fixture-server.js";
-import { launchBrowser, openPage, type WatchedPage } from "./browser.js";
+import { describe, expect, it } from "vitest";
+import { FIXTURE_TOKEN } from "./fixture-server.js";
+import { useFixturePage } from "./browser.js";
 
-const SCREENSHOTS = "test-results/ui";
 const WAIT_MS = 5000;
 
 describe("ui render (fixture controller)", () => {
-  let server: FixtureServer;
-  let browser: Browser;
-  let watched: WatchedPage;
-
-  beforeAll(async () => {
-    server = await startFixtureServer();
-    browser = await launchBrowser();
-    watched = await openPage(browser, server.url, SCREENSHOTS);
-    await watched.page.locator('[data-testid^="replica-"]').nth(29).waitFor({ timeout: WAIT_MS });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ui = useFixturePage({ timeoutMs: WAIT_MS });
 
   it("draws six cells of five replicas, each placed in its datacenter", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await expect.poll(() => page.locator('svg [data-testid^="cell-"]').count()).toBe(6);
     expect(await page.locator('[data-testid^="replica-"]').count()).toBe(30);
     expect(await page.locator('[data-testid^="replica-cell-1/"]').count()).toBe(5);
@@ -39,11 +23,11 @@ describe("ui render (fixture controller)", () => {
     const [hangzhou, shanghai, shenzhen] = [await box("hangzhou"), await box("shanghai"), await box("shenzhen")];
     expect(Math.abs(hangzhou.y - shanghai.y)).toBeLessThan(1);
     expect(shenzhen.y).toBeGreaterThan(hangzhou.y + hangzhou.height);
-    await watched.screenshot("01-initial");
+    await ui.watched.screenshot("01-initial");
   });
 
   it("shows a crashed replica by colour and by shape", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     const crashed = page.locator('[data-testid="replica-cell-3/sz-a"]');
     expect(await crashed.getAttribute("data-state")).toBe("crashed");
     const up = page.locator('[data-testid="replica-cell-1/sz-a"]');
@@ -58,7 +42,7 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("draws the partitioned link down (dashed red) with its fault id, the healthy one up (solid)", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     const partitioned = page.locator('[data-testid="link-hangzhou-shenzhen"]');
     expect(await partitioned.getAttribute("data-state")).toBe("down");
     expect(await partitioned.locator("line").getAttribute("stroke-dasharray")).toBeTruthy();
@@ -71,7 +55,7 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("shows the routing version, the checkers' verdict, past drill outcomes and traffic charts", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     expect(await page.locator('[data-testid="routing-version"]').textContent()).toBe("7");
     expect(await page.locator('[data-testid="consistency"]').getAttribute("data-valid")).toBe("true");
     // The control group: leader, region, quorum and the endpoint that served the page (its header).
@@ -94,7 +78,7 @@ describe("ui render (fixture controller)", () => {
     expect(glyph.x).toBeGreaterThan(hz.x);
     expect(glyph.x + glyph.width).toBeLessThan(hz.x + hz.width);
     expect(glyph.y).toBeGreaterThan(hz.y);
-    await watched.screenshot("02b-control-group");
+    await ui.watched.screenshot("02b-control-group");
     expect(await page.locator('[data-testid="drill-outcome-r-0"]').getAttribute("data-outcome")).toBe("SUCCEEDED");
     await expect.poll(() => page.locator('[data-testid="chart-tps"] g.lines path').count(), { timeout: WAIT_MS }).toBe(6);
     await expect.poll(() => page.locator("#flow path.band").count(), { timeout: WAIT_MS }).toBe(6);
@@ -103,13 +87,13 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("asks for the token before the first action, then evacuates and shows the new routing", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("evacuate-hangzhou").click();
     await expect.poll(() => page.locator("#action-dialog").evaluate((d) => (d as HTMLDialogElement).open)).toBe(true);
     expect(await page.locator("#action-description").textContent()).toContain("hangzhou");
     await page.getByTestId("confirm-action").click();
     await page.getByTestId("token-prompt").waitFor({ state: "visible", timeout: WAIT_MS });
-    await watched.screenshot("02-token-prompt");
+    await ui.watched.screenshot("02-token-prompt");
     await page.getByTestId("token-input").fill(FIXTURE_TOKEN);
     await page.getByTestId("token-save").click();
     await expect.poll(() => page.locator('[data-testid="routing-version"]').textContent(), { timeout: WAIT_MS }).toBe("8");
@@ -124,12 +108,12 @@ describe("ui render (fixture controller)", () => {
       .toBe(0);
     expect(await page.locator('[data-testid="region-hangzhou"]').getAttribute("data-evacuated")).toBe("true");
     expect(await page.evaluate(() => sessionStorage.getItem("ldc.apiToken"))).toBe(FIXTURE_TOKEN);
-    expect(server.requests).toContain("POST /api/v1/regions/hangzhou/evacuate");
-    await watched.screenshot("03-evacuated");
+    expect(ui.server.requests).toContain("POST /api/v1/regions/hangzhou/evacuate");
+    await ui.watched.screenshot("03-evacuated");
   });
 
   it("shows the rule when a safety rule refuses the action, with a break-glass override", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("evacuate-shanghai").click();
     await page.getByTestId("confirm-action").click();
     const refusal = page.getByTestId("refusal");
@@ -137,17 +121,17 @@ describe("ui render (fixture controller)", () => {
     expect(await refusal.textContent()).toContain("one-region-evacuated");
     expect(await refusal.textContent()).toContain("already evacuated");
     expect(await page.getByTestId("force-action").isVisible()).toBe(true);
-    await watched.screenshot("04-refusal");
+    await ui.watched.screenshot("04-refusal");
     // An override without a reason is not sent.
-    const posts = server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length;
+    const posts = ui.server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length;
     await page.getByTestId("force-action").click();
-    expect(server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length).toBe(posts);
+    expect(ui.server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai")).length).toBe(posts);
     await page.getByTestId("cancel-action").click();
     await expect.poll(() => page.getByTestId("audit-rows").textContent(), { timeout: WAIT_MS }).toContain("one-region-evacuated");
   });
 
   it("fails a cell over to a chosen datacenter and moves the leader mark there", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     const before = Number(await page.getByTestId("routing-version").textContent());
     await page.getByTestId("failover-to-cell-4").selectOption("sh-b");
     expect(await page.getByTestId("failover-cell-4").textContent()).toBe("Fail over to sh-b");
@@ -162,7 +146,7 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("injects a fault from the chaos panel and draws the link as partitioned", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("chaos-type").selectOption("partition");
     await page.getByTestId("chaos-target").selectOption({ label: "regions=hangzhou↔shanghai" });
     await page.getByTestId("chaos-inject").click();
@@ -189,11 +173,11 @@ describe("ui render (fixture controller)", () => {
     // The audit log's time column is wall time (simulated time on hover), not the simulated t that restarts.
     expect(await page.locator('[data-testid="audit-rows"] tr td.wall-time').first().textContent()).toBe("2026-01-01 00:00:00");
     expect(await page.locator('[data-testid="audit-rows"] tr td.wall-time').first().getAttribute("title")).toContain("simulated t=");
-    await watched.screenshot("05-chaos-and-drill");
+    await ui.watched.screenshot("05-chaos-and-drill");
   });
 
   it("rehearses evacuating a region: the prediction shows in the dialog before the operator confirms", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("rehearse-evacuate-shanghai").click();
     const prediction = page.getByTestId("prediction");
     await expect.poll(() => prediction.getAttribute("data-state"), { timeout: WAIT_MS }).toBe("done");
@@ -202,9 +186,9 @@ describe("ui render (fixture controller)", () => {
     expect(text).toMatch(/RTO per cell: cell-\d 180 ms/);
     expect(text).toContain("p99 48.5 ms");
     expect(await page.getByTestId("confirm-action").isVisible()).toBe(true);
-    expect(server.requests).toContain("POST /api/v1/rehearsals");
-    expect(server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai/evacuate")).length).toBe(1);
-    await watched.screenshot("06-rehearsal");
+    expect(ui.server.requests).toContain("POST /api/v1/rehearsals");
+    expect(ui.server.requests.filter((line) => line.startsWith("POST /api/v1/regions/shanghai/evacuate")).length).toBe(1);
+    await ui.watched.screenshot("06-rehearsal");
     await page.getByTestId("cancel-action").click();
     expect(await page.getByTestId("rehearse-failover-cell-1").isVisible()).toBe(true);
     // Capacity readiness on the region cards.
@@ -216,7 +200,7 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("aborts a running drill from its Abort button", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     await page.getByTestId("drill-run-region-outage").click();
     await page.getByTestId("confirm-action").click();
     const abort = page.getByTestId("drill-abort-r-2");
@@ -232,7 +216,7 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("the kill switch: a large control in the header, a banner while halted, faults refused, released again", async () => {
-    const { page } = watched;
+    const { page } = ui.watched;
     const button = page.getByTestId("halt-button");
     const box = (await button.boundingBox())!;
     const token = (await page.getByTestId("token-button").boundingBox())!;
@@ -246,7 +230,7 @@ describe("ui render (fixture controller)", () => {
     expect(await banner.textContent()).toContain("incident INC-7");
     expect(await button.getAttribute("data-halted")).toBe("true");
     await expect.poll(() => page.getByTestId("fault-list").textContent(), { timeout: WAIT_MS }).not.toContain("f-2");
-    await watched.screenshot("07-halted");
+    await ui.watched.screenshot("07-halted");
     await page.getByTestId("drill-run-dc-outage").click();
     await page.getByTestId("confirm-action").click();
     await expect.poll(() => page.getByTestId("refusal").textContent(), { timeout: WAIT_MS }).toContain("halted");
@@ -261,9 +245,9 @@ describe("ui render (fixture controller)", () => {
   });
 
   it("the control group loses its quorum: the header warns and names the endpoint, the map outlines the replicas red", async () => {
-    const { page } = watched;
-    server.control.quorum = false;
-    server.control.servedBy = "shenzhen";
+    const { page } = ui.watched;
+    ui.server.control.quorum = false;
+    ui.server.control.servedBy = "shenzhen";
     const pill = page.getByTestId("control-plane");
     await expect.poll(() => pill.getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("false");
     expect(await pill.textContent()).toContain("NO QUORUM (2/5 up)");
@@ -274,16 +258,16 @@ describe("ui render (fixture controller)", () => {
     expect(await page.getByTestId("control-replica-ctl/hangzhou-1").getAttribute("data-state")).toBe("down");
     expect(await page.locator('[data-testid^="control-replica-"].no-quorum').count()).toBe(5);
     expect(await page.getByTestId("control-replica-ctl/shenzhen-1").locator("rect.control-ring").getAttribute("stroke")).toBe("#d62728");
-    await watched.screenshot("08-control-no-quorum");
-    server.control.quorum = true;
-    server.control.servedBy = "hangzhou";
+    await ui.watched.screenshot("08-control-no-quorum");
+    ui.server.control.quorum = true;
+    ui.server.control.servedBy = "hangzhou";
     await expect.poll(() => pill.getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("true");
     await expect.poll(() => warning.count(), { timeout: WAIT_MS }).toBe(0);
   });
 
   it("made no request to any host but 127.0.0.1 and raised no page error", () => {
-    expect([...watched.hosts]).toEqual(["127.0.0.1"]);
-    expect(watched.errors).toEqual([]);
-    expect(watched.notFound).toEqual([]);
+    expect([...ui.watched.hosts]).toEqual(["127.0.0.1"]);
+    expect(ui.watched.errors).toEqual([]);
+    expect(ui.watched.notFound).toEqual([]);
   });
 });

@@ -3,24 +3,12 @@ import { BATCH_WAIT_GROWTH_MAX, CellClient, type BatchingOptions, type CellOutco
 import { decodeBatch } from "../../../cells/ledger/codec.js";
 import type { ClientRequest, ClientResponse } from "../../../cells/cell/protocol.js";
 import { createRandom } from "../../../ground/random.js";
-import type { Clock, TimerHandle, Transport } from "../../../ground/ports.js";
+import type { Transport } from "../../../ground/ports.js";
+import { ManualClock } from "../../ground/manual-clock.js";
 
 /** A hand-driven clock and a transport that records what the client sends. */
 function harness(batching: BatchingOptions) {
-  let nowUs = 0;
-  let nextId = 1;
-  const timers = new Map<number, { atUs: number; callback: () => void }>();
-  const clock: Clock = {
-    nowUs: () => nowUs,
-    setTimer: (delayUs, callback) => {
-      const id = nextId++;
-      timers.set(id, { atUs: nowUs + delayUs, callback });
-      return id as unknown as TimerHandle;
-    },
-    cancelTimer: (handle) => {
-      timers.delete(handle as unknown as number);
-    },
-  };
+  const clock = new ManualClock();
   const sent: { target: string; request: ClientRequest }[] = [];
   let deliver: (source: string, message: unknown) => void = () => undefined;
   const transport: Transport = {
@@ -39,14 +27,7 @@ function harness(batching: BatchingOptions) {
     },
     { clock, random: createRandom(7), transport },
   );
-  const advance = (us: number): void => {
-    nowUs += us;
-    for (const [id, timer] of [...timers].sort((a, b) => a[1].atUs - b[1].atUs)) {
-      if (timer.atUs > nowUs || !timers.has(id)) continue;
-      timers.delete(id);
-      timer.callback();
-    }
-  };
+  const advance = (us: number): void => clock.advance(us);
   const answer = (index: number, from = "r1"): void => {
     const request = sent[index]?.request as ClientRequest;
     const batch = decodeBatch(request.payload as Uint8Array);

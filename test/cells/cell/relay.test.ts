@@ -4,33 +4,12 @@ import type { CellOutcome } from "../../../cells/cell/client.js";
 import { parseCommand } from "../../../cells/ledger/commands.js";
 import { Ledger } from "../../../cells/ledger/ledger.js";
 import { createRandom } from "../../../ground/random.js";
-import type { Clock, TimerHandle } from "../../../ground/ports.js";
+import { ManualClock } from "../../ground/manual-clock.js";
 
 /** Two cells as bare ledgers behind a submitter that answers at once, unless told otherwise. */
 function world() {
-  let nowUs = 0;
-  let nextId = 1;
-  const timers = new Map<number, { atUs: number; callback: () => void }>();
-  const clock: Clock = {
-    nowUs: () => nowUs,
-    setTimer: (delayUs, callback) => {
-      const id = nextId++;
-      timers.set(id, { atUs: nowUs + delayUs, callback });
-      return id as unknown as TimerHandle;
-    },
-    cancelTimer: (handle) => void timers.delete(handle as unknown as number),
-  };
-  const advance = (us: number): void => {
-    const end = nowUs + us;
-    for (;;) {
-      const due = [...timers].filter(([, timer]) => timer.atUs <= end).sort((a, b) => a[1].atUs - b[1].atUs)[0];
-      if (due === undefined) break;
-      timers.delete(due[0]);
-      nowUs = Math.max(nowUs, due[1].atUs);
-      due[1].callback();
-    }
-    nowUs = end;
-  };
+  const clock = new ManualClock();
+  const advance = (us: number): void => clock.advance(us);
   const ledgers = new Map<string, Ledger>([
     ["cell-1", new Ledger()],
     ["cell-2", new Ledger()],

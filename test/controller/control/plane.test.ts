@@ -6,35 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CONTROL_ENDPOINT_GRACE_US, ControlPlane, type ControlEndpoint } from "../../../controller/control/plane.js";
 import type { ControlClient, ControlOutcome } from "../../../controller/control/client.js";
 import type { ControlCommand } from "../../../controller/control/state-machine.js";
-import type { Clock, TimerHandle } from "../../../ground/ports.js";
-
-class ManualClock implements Clock {
-  private now = 0;
-  private sequence = 0;
-  private readonly timers = new Map<number, { atUs: number; callback: () => void }>();
-  nowUs(): number {
-    return this.now;
-  }
-  setTimer(delayUs: number, callback: () => void): TimerHandle {
-    const id = ++this.sequence;
-    this.timers.set(id, { atUs: this.now + delayUs, callback });
-    return { id } as unknown as TimerHandle;
-  }
-  cancelTimer(handle: TimerHandle): void {
-    this.timers.delete((handle as unknown as { id: number }).id);
-  }
-  advance(us: number): void {
-    const until = this.now + us;
-    for (;;) {
-      const next = [...this.timers.entries()].filter(([, timer]) => timer.atUs <= until).sort((a, b) => a[1].atUs - b[1].atUs)[0];
-      if (next === undefined) break;
-      this.timers.delete(next[0]);
-      this.now = next[1].atUs;
-      next[1].callback();
-    }
-    this.now = until;
-  }
-}
+import { ManualClock } from "../../ground/manual-clock.js";
 
 type Behaviour = "commit" | "no-quorum" | "silent" | "invalid";
 

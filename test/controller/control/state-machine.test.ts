@@ -4,32 +4,8 @@
 // applies the rest of the log to the same result).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ControlStateMachine, type ControlCommand } from "../../../controller/control/state-machine.js";
-import type { AuditEntry } from "../../../domain/records.js";
-
-function audit(id: number): AuditEntry {
-  return {
-    id,
-    atMs: id,
-    wallTime: "2026-01-01T00:00:00.000Z",
-    actor: "test",
-    kind: "action",
-    action: "evacuate",
-    target: "hangzhou",
-    reason: null,
-    outcome: "ok",
-    rule: null,
-    overrodeRule: null,
-    routingVersionBefore: null,
-    routingVersionAfter: null,
-  };
-}
-
-const routing = (version: number) => ({ version, atMs: version, reason: `v${version}`, cells: { "cell-1": "shanghai" }, drained: [] });
-
-function applyAll(machine: ControlStateMachine, commands: readonly ControlCommand[], fromIndex = 1) {
-  return commands.map((data, offset) => machine.apply({ index: fromIndex + offset, term: 1, data }));
-}
+import { ControlStateMachine } from "../../../controller/control/state-machine.js";
+import { applyAll, auditEntry, routingAt } from "./log-builders.js";
 
 describe("ControlStateMachine", () => {
   it("applies a request id once; a repeated begin learns the recorded answer", () => {
@@ -42,11 +18,11 @@ describe("ControlStateMachine", () => {
         requestId: "key:k:end",
         of: "key:k",
         response: { status: 200, body: { halted: true } },
-        audit: [audit(1)],
+        audit: [auditEntry(1)],
         routing: null,
       },
       { kind: "begin", requestId: "key:k", api },
-      { kind: "end", requestId: "key:k:end", of: "key:k", response: { status: 500, body: null }, audit: [audit(2)], routing: null },
+      { kind: "end", requestId: "key:k:end", of: "key:k", response: { status: 500, body: null }, audit: [auditEntry(2)], routing: null },
     ]);
     expect(first).toMatchObject({ duplicate: false });
     expect(again).toMatchObject({ duplicate: true, response: { status: 200, body: { halted: true } } });
@@ -58,10 +34,10 @@ describe("ControlStateMachine", () => {
   it("keeps routing versions growing and the audit in id order without duplicates", () => {
     const machine = new ControlStateMachine();
     applyAll(machine, [
-      { kind: "routing", requestId: "r1", routing: routing(3) },
-      { kind: "routing", requestId: "r2", routing: routing(2) },
-      { kind: "audit", requestId: "a1", entries: [audit(5), audit(7)] },
-      { kind: "audit", requestId: "a2", entries: [audit(6), audit(7)] },
+      { kind: "routing", requestId: "r1", routing: routingAt(3) },
+      { kind: "routing", requestId: "r2", routing: routingAt(2) },
+      { kind: "audit", requestId: "a1", entries: [auditEntry(5), auditEntry(7)] },
+      { kind: "audit", requestId: "a2", entries: [auditEntry(6), auditEntry(7)] },
     ]);
     expect(machine.routing?.version).toBe(3);
     expect(machine.audit().map((entry) => entry.id)).toEqual([5, 6, 7]);
@@ -73,12 +49,15 @@ describe("ControlStateMachine", () => {
       fc.record({
         kind: fc.constant("audit" as const),
         requestId: fc.string({ minLength: 1, maxLength: 3 }),
-        entries: fc.array(fc.integer({ min: 1, max: 40 }).map(audit), { maxLength: 4 }),
+        entries: fc.array(
+          fc.integer({ min: 1, max: 40 }).map((id) => auditEntry(id)),
+          { maxLength: 4 },
+        ),
       }),
       fc.record({
         kind: fc.constant("routing" as const),
         requestId: fc.string({ minLength: 1, maxLength: 3 }),
-        routing: fc.integer({ min: 1, max: 20 }).map(routing),
+        routing: fc.integer({ min: 1, max: 20 }).map((version) => routingAt(version)),
       }),
       fc.record({
         kind: fc.constant("fault" as const),

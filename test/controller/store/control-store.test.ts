@@ -8,33 +8,10 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ControlReplicaStore } from "../../../controller/store/control-store.js";
 import { ControlStateMachine, type ControlCommand } from "../../../controller/control/state-machine.js";
-import type { AuditEntry } from "../../../domain/records.js";
+import { applyAll, auditEntry, routingAt } from "../control/log-builders.js";
 
-function audit(id: number): AuditEntry {
-  return {
-    id,
-    atMs: id,
-    wallTime: "2026-01-01T00:00:00.000Z",
-    actor: "test",
-    kind: "action",
-    action: "evacuate",
-    target: "hangzhou",
-    reason: null,
-    outcome: "ok",
-    rule: null,
-    overrodeRule: null,
-    routingVersionBefore: id,
-    routingVersionAfter: id + 1,
-  };
-}
-
-const routing = (version: number) => ({
-  version,
-  atMs: version,
-  reason: `v${version}`,
-  cells: { "cell-1": "shanghai" },
-  drained: ["hangzhou"],
-});
+const audit = (id: number) => auditEntry(id, { routingVersionBefore: id, routingVersionAfter: id + 1 });
+const routing = (version: number) => routingAt(version, ["hangzhou"]);
 
 const log: ControlCommand[] = [
   { kind: "audit", requestId: "s-1", entries: [audit(1), audit(2)] },
@@ -48,7 +25,7 @@ const log: ControlCommand[] = [
 
 function replay(commands: readonly ControlCommand[]): ControlStateMachine {
   const machine = new ControlStateMachine();
-  commands.forEach((data, offset) => machine.apply({ index: offset + 1, term: 1, data }));
+  applyAll(machine, commands);
   return machine;
 }
 

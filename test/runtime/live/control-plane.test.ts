@@ -5,24 +5,11 @@
 // elected, the next call commits and every audit entry acknowledged before the kill is still in
 // the log; with three of five control processes down a mutating call answers 503 control-quorum
 // and nothing is applied.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ControlPlaneStatus } from "../../../controller/control/plane.js";
-import { startControlWorld, type ControlWorld } from "./fixtures/control-world.js";
+import { useControlWorld } from "./fixtures/control-world.js";
 
-let world: ControlWorld;
-
-beforeAll(async () => {
-  world = await startControlWorld(3);
-}, 90_000);
-
-afterAll(async () => {
-  await world?.close();
-});
-
-const call = (method: string, route: string, body?: unknown): ReturnType<ControlWorld["call"]> => world.call(method, route, body);
-const until = (predicate: (status: ControlPlaneStatus) => boolean, timeoutMs: number): Promise<ControlPlaneStatus> =>
-  world.until(predicate, timeoutMs);
-const actionAuditIds = (action: string): number[] => world.actionAuditIds(action);
+const world = useControlWorld(3);
 /** Whether the controller's decision loop has a host, once it is `wanted` or `timeoutMs` passed. */
 async function residenceHosted(wanted: boolean, timeoutMs: number): Promise<boolean | undefined> {
   const deadline = performance.now() + timeoutMs;
@@ -33,11 +20,11 @@ async function residenceHosted(wanted: boolean, timeoutMs: number): Promise<bool
   }
 }
 const controlStatus = async (): Promise<ControlPlaneStatus> =>
-  (await call("GET", "/api/v1/control-plane")).body as unknown as ControlPlaneStatus;
+  (await world.call("GET", "/api/v1/control-plane")).body as unknown as ControlPlaneStatus;
 
 describe("the live control group", () => {
   it("runs five control replica processes, 2 + 2 + 1, and GET /api/v1/control-plane reports their Raft state", async () => {
-    const status = await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
+    const status = await world.untilAllUp(30_000);
     const served = await controlStatus();
     expect(served).toMatchObject({ enabled: true, quorum: true, leader: status.leader });
     expect(served.term).toBeGreaterThan(0);
@@ -51,22 +38,22 @@ describe("the live control group", () => {
   });
 
   it("commits a mutating call with its audit entry before answering; after SIGKILL of the control leader a new leader commits the next and keeps every acknowledged entry", async () => {
-    const evacuated = await call("POST", "/api/v1/regions/shenzhen/evacuate", { reason: "live control test" });
+    const evacuated = await world.call("POST", "/api/v1/regions/shenzhen/evacuate", { reason: "live control test" });
     expect(evacuated.status, JSON.stringify(evacuated.body)).toBe(200);
-    const restored = await call("POST", "/api/v1/regions/shenzhen/restore", { reason: "live control test" });
+    const restored = await world.call("POST", "/api/v1/regions/shenzhen/restore", { reason: "live control test" });
     expect(restored.status, JSON.stringify(restored.body)).toBe(200);
-    const acknowledged = [...actionAuditIds("evacuate"), ...actionAuditIds("restore")];
+    const acknowledged = [...world.actionAuditIds("evacuate"), ...world.actionAuditIds("restore")];
     expect(acknowledged).toHaveLength(2);
     const before = await world.leaderState();
     for (const id of acknowledged) expect(before.auditIds).toContain(id);
     expect(before.routingVersion).toBe(restored.body.routingVersion);
 
-    const oldStatus = await until((current) => current.quorum, 10_000);
+    const oldStatus = await world.until((current) => current.quorum, 10_000);
     const oldLeader = oldStatus.leader as string;
     const killed = world.setup.live.processes.get(oldLeader);
     expect(killed?.pid).toBeGreaterThan(0);
     await killed?.kill(); // SIGKILL
-    const next = await until((current) => current.quorum && current.leader !== null && current.leader !== oldLeader, 20_000);
+    const next = await world.until((current) => current.quorum && current.leader !== null && current.leader !== oldLeader, 20_000);
     expect(next.term).toBeGreaterThan(oldStatus.term);
     expect(next.replicas.find((replica) => replica.id === oldLeader)?.state).toBe("down");
 
@@ -81,28 +68,28 @@ describe("the live control group", () => {
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     const after = await world.leaderState();
     for (const id of acknowledged) expect(after.auditIds).toContain(id);
-    const newIds = actionAuditIds("evacuate").filter((id) => !acknowledged.includes(id));
+    const newIds = world.actionAuditIds("evacuate").filter((id) => !acknowledged.includes(id));
     expect(newIds).toHaveLength(1);
     expect(after.auditIds).toContain(newIds[0]);
     expect(after.drained).toEqual(["shenzhen"]);
   });
 
   it("with three of five control processes down a mutating call answers 503 control-quorum and nothing is applied", async () => {
-    const status = await until((current) => current.quorum, 10_000);
+    const status = await world.until((current) => current.quorum, 10_000);
     const running = status.replicas.filter((replica) => replica.state !== "down").map((replica) => replica.id);
     const down = status.replicas.length - running.length;
     // The leader among them, until three of five are down.
     const victims = [status.leader as string, ...running.filter((id) => id !== status.leader)].slice(0, 3 - down);
     await Promise.all(victims.map((id) => world.setup.live.processes.get(id)?.kill()));
-    await until((current) => current.replicas.filter((replica) => replica.state === "down").length === 3, 5_000);
+    await world.until((current) => current.replicas.filter((replica) => replica.state === "down").length === 3, 5_000);
     const routingBefore = world.setup.controller.routing();
-    const restoresBefore = actionAuditIds("restore").length;
-    const refused = await call("POST", "/api/v1/regions/shenzhen/restore", { reason: "no quorum" });
+    const restoresBefore = world.actionAuditIds("restore").length;
+    const refused = await world.call("POST", "/api/v1/regions/shenzhen/restore", { reason: "no quorum" });
     expect(refused.status).toBe(503);
     expect(refused.body).toMatchObject({ rule: "control-quorum" });
     expect(world.setup.controller.routing().version).toBe(routingBefore.version);
     expect(world.setup.controller.routing().drained).toEqual(["shenzhen"]);
-    expect(actionAuditIds("restore")).toHaveLength(restoresBefore);
+    expect(world.actionAuditIds("restore")).toHaveLength(restoresBefore);
     expect((await controlStatus()).quorum).toBe(false);
     // The decision loop has no host without a quorum (controller/control/residence.ts): it waits.
     expect(await residenceHosted(false, 2_000)).toBe(false);
@@ -114,11 +101,11 @@ describe("the live control group", () => {
       .filter((id) => world.setup.live.processes.get(id)?.state === "down");
     expect(down).toHaveLength(3);
     await Promise.all((down ?? []).map((id) => world.setup.live.processes.get(id)?.start()));
-    await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 20_000);
+    await world.untilAllUp(20_000);
     expect(await residenceHosted(true, 2_000)).toBe(true);
     const restored = await world.commit("POST", "/api/v1/regions/shenzhen/restore", { reason: "quorum is back" }, "quorum-back", 20_000);
     expect(restored.status, JSON.stringify(restored.body)).toBe(200);
-    const acknowledged = [...actionAuditIds("evacuate"), ...actionAuditIds("restore")];
+    const acknowledged = [...world.actionAuditIds("evacuate"), ...world.actionAuditIds("restore")];
     expect(acknowledged).toHaveLength(4);
     // Every replica, the three restarted from their WAL and snapshot among them, catches up to the same log.
     const deadline = performance.now() + 10_000;

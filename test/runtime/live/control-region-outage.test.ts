@@ -4,33 +4,19 @@
 // the injection is answered (committed through another region), a leader elsewhere takes over,
 // the failover button (evacuate the dark region) commits, the audit entries acknowledged before
 // the outage are all still in the log, and after the heal the five replicas are back.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ControlPlaneStatus } from "../../../controller/control/plane.js";
-import { startControlWorld, type ControlWorld } from "./fixtures/control-world.js";
+import { describe, expect, it } from "vitest";
+import { useControlWorld } from "./fixtures/control-world.js";
 
-let world: ControlWorld;
-
-beforeAll(async () => {
-  world = await startControlWorld(4);
-}, 90_000);
-
-afterAll(async () => {
-  await world?.close();
-});
-
-const call = (method: string, route: string, body?: unknown): ReturnType<ControlWorld["call"]> => world.call(method, route, body);
-const until = (predicate: (status: ControlPlaneStatus) => boolean, timeoutMs: number): Promise<ControlPlaneStatus> =>
-  world.until(predicate, timeoutMs);
-const actionAuditIds = (action: string): number[] => world.actionAuditIds(action);
+const world = useControlWorld(4);
 
 describe("a region outage of the control leader's region, live", () => {
   it("the control group elects a leader elsewhere, the failover button commits, no acknowledged audit entry is lost, the heal brings back all five", async () => {
-    const before = await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
+    const before = await world.untilAllUp(30_000);
     const region = before.leaderRegion as string;
     // The lease keeper notes the control term every 0.5 s and adopts on a rise it sees: let it note this one first.
     await world.setup.live.sleep(1_500);
     const injectedUs = world.setup.live.nowUs();
-    const injected = await call("POST", "/api/v1/faults", {
+    const injected = await world.call("POST", "/api/v1/faults", {
       type: "region-outage",
       target: { region },
       durationMs: 120_000,
@@ -40,7 +26,10 @@ describe("a region outage of the control leader's region, live", () => {
     const answeredMs = (world.setup.live.nowUs() - injectedUs) / 1000;
     const acknowledged = world.setup.controller.audit({ limit: 100 }).map((entry) => entry.id);
     expect(acknowledged.length).toBeGreaterThan(0);
-    const after = await until((current) => current.quorum && current.leaderRegion !== null && current.leaderRegion !== region, 20_000);
+    const after = await world.until(
+      (current) => current.quorum && current.leaderRegion !== null && current.leaderRegion !== region,
+      20_000,
+    );
     const electedMs = (world.setup.live.nowUs() - injectedUs) / 1000;
     expect(after.replicas.filter((replica) => replica.region === region).every((replica) => replica.state === "down")).toBe(true);
     expect(after.endpoints.find((endpoint) => endpoint.region === region)?.up).toBe(false);
@@ -56,7 +45,7 @@ describe("a region outage of the control leader's region, live", () => {
     const state = await world.leaderState();
     expect(state.drained).toContain(region);
     for (const id of acknowledged) expect(state.auditIds).toContain(id);
-    const evacuateId = actionAuditIds("evacuate")[0];
+    const evacuateId = world.actionAuditIds("evacuate")[0];
     expect(state.auditIds).toContain(evacuateId);
 
     // The lease keeper saw the leader change, and the supervisor's mirror of the new leader (what its adoption reads) holds the fault's record.
@@ -73,7 +62,7 @@ describe("a region outage of the control leader's region, live", () => {
 
     const healed = await world.commit("DELETE", "/api/v1/faults", undefined, "heal", 20_000);
     expect(healed.status).toBe(204);
-    await until((current) => current.quorum && current.replicas.every((replica) => replica.state !== "down"), 30_000);
+    await world.untilAllUp(30_000);
     // For the record (docs/live.md): from the injection call to its answer (its end committed after the outage) and to a leader elsewhere.
     process.stdout.write(
       `live control region outage: injection answered after ${Math.round(answeredMs)} ms, control leader elsewhere after ${Math.round(electedMs)} ms\n`,

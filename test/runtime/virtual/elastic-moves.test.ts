@@ -8,6 +8,7 @@ import { shardOwnershipViolations } from "../../../runtime/virtual/random-moves.
 import { checkRun } from "../../../harness/run-check.js";
 import type { MoveRecord } from "../../../controller/elastic.js";
 import type { Result } from "../../../domain/records.js";
+import { addRoutableCell, type ElasticDriver } from "./helpers.js";
 
 function world(seed: number): VirtualRuntime {
   const virtual = new VirtualRuntime({ seed, workload: { opsPerSecond: 400 } });
@@ -16,22 +17,11 @@ function world(seed: number): VirtualRuntime {
   return virtual;
 }
 
-function addCell(virtual: VirtualRuntime, driver: NonNullable<ReturnType<typeof elasticDriver>>): string {
-  let added: string | null = null;
-  driver.elastic.addCell({ reason: "test", actor: "test" }, (result) => {
-    if (!result.ok) throw new Error(result.error);
-    added = result.value.cell;
-  });
-  for (let i = 0; i < 200 && added === null; i++) virtual.runFor(50_000);
-  if (added === null) throw new Error("cell not routable");
-  return added;
-}
-
 describe("shard moves in the virtual runtime", () => {
   it("a destination cut off after the expect: the move rolls back from what is committed, each shard with one owner, checkers valid", () => {
     const virtual = world(5);
-    const driver = elasticDriver(virtual, { stepDeadlineUs: 1_000_000 }) as NonNullable<ReturnType<typeof elasticDriver>>;
-    const cell = addCell(virtual, driver);
+    const driver = elasticDriver(virtual, { stepDeadlineUs: 1_000_000 }) as ElasticDriver;
+    const cell = addRoutableCell(virtual, driver);
     virtual.runFor(500_000);
     let result: Result<MoveRecord> | null = null;
     driver.elastic.moveShards({ shards: "0..4", to: cell, reason: "test", actor: "test" }, (answer) => (result = answer));
@@ -59,8 +49,8 @@ describe("shard moves in the virtual runtime", () => {
 
   it("refuses a range spanning two cells, a move to the owner, an overlapping move and a missing cell, naming the field or rule", () => {
     const virtual = world(6);
-    const driver = elasticDriver(virtual) as NonNullable<ReturnType<typeof elasticDriver>>;
-    const cell = addCell(virtual, driver);
+    const driver = elasticDriver(virtual) as ElasticDriver;
+    const cell = addRoutableCell(virtual, driver);
     const answers: Result<MoveRecord>[] = [];
     const move = (shards: string, to: string): void =>
       driver.elastic.moveShards({ shards, to, reason: "test", actor: "test" }, (answer) => answers.push(answer));

@@ -13,8 +13,7 @@ import { controlMoveJournal } from "../../../controller/elastic-journal.js";
 import { checkRun } from "../../../harness/run-check.js";
 import type { MoveCrashPoint, MoveJournal, MoveRecord } from "../../../controller/elastic.js";
 import type { Result } from "../../../domain/records.js";
-
-type Driver = NonNullable<ReturnType<typeof elasticDriver>>;
+import { addRoutableCell, type ElasticDriver } from "./helpers.js";
 
 function world(seed: number): { virtual: VirtualRuntime; journal: MoveJournal } {
   const virtual = new VirtualRuntime({ seed, workload: { opsPerSecond: 400 } });
@@ -24,17 +23,6 @@ function world(seed: number): { virtual: VirtualRuntime; journal: MoveJournal } 
   return { virtual, journal: controlMoveJournal(control.plane) };
 }
 
-function addCell(virtual: VirtualRuntime, driver: Driver): string {
-  let added: string | null = null;
-  driver.elastic.addCell({ reason: "test", actor: "test" }, (result) => {
-    if (!result.ok) throw new Error(result.error);
-    added = result.value.cell;
-  });
-  for (let i = 0; i < 200 && added === null; i++) virtual.runFor(50_000);
-  if (added === null) throw new Error("cell not routable");
-  return added;
-}
-
 function finished(move: MoveRecord | undefined): boolean {
   return move !== undefined && ["cut-over", "rolled-back", "stuck"].includes(move.state);
 }
@@ -42,8 +30,8 @@ function finished(move: MoveRecord | undefined): boolean {
 /** Starts a move of 0..4 that dies at `point`; answers the world, the added cell and the move's id. */
 function interrupted(seed: number, point: MoveCrashPoint) {
   const { virtual, journal } = world(seed);
-  const first = elasticDriver(virtual, {}, { journal, crashAt: (_id, at) => at === point }) as Driver;
-  const cell = addCell(virtual, first);
+  const first = elasticDriver(virtual, {}, { journal, crashAt: (_id, at) => at === point }) as ElasticDriver;
+  const cell = addRoutableCell(virtual, first);
   virtual.runFor(300_000);
   let answer: Result<MoveRecord> | null = null;
   first.elastic.moveShards({ shards: "0..4", to: cell, reason: "test", actor: "test" }, (result) => (answer = result));
@@ -73,7 +61,7 @@ describe("a shard move interrupted by a controller restart", () => {
   for (const [index, point] of points.entries()) {
     it(`dies ${point}: the restarted controller resumes it from the control log and completes it`, () => {
       const { virtual, journal, cell, moveId } = interrupted(11 + index, point);
-      const second = elasticDriver(virtual, {}, { journal, idPrefix: "mv-b" }) as Driver;
+      const second = elasticDriver(virtual, {}, { journal, idPrefix: "mv-b" }) as ElasticDriver;
       expect(second.elastic.recover()).toBe(1);
       const resumed = second.elastic.move(moveId);
       for (let i = 0; i < 400 && !finished(resumed); i++) virtual.runFor(50_000);
@@ -96,7 +84,7 @@ describe("a shard move interrupted by a controller restart", () => {
     const { virtual, journal, moveId } = interrupted(21, "after-expect");
     const source = virtual.placement.cell("cell-1")?.replicas.map((replica) => replica.replica) ?? [];
     const cut = virtual.faults.partition({ kind: "isolate", hosts: source });
-    const second = elasticDriver(virtual, { stepDeadlineUs: 1_000_000 }, { journal, idPrefix: "mv-b" }) as Driver;
+    const second = elasticDriver(virtual, { stepDeadlineUs: 1_000_000 }, { journal, idPrefix: "mv-b" }) as ElasticDriver;
     expect(second.elastic.recover()).toBe(1);
     const resumed = second.elastic.move(moveId);
     virtual.runFor(3_000_000);
