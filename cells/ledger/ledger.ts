@@ -40,12 +40,16 @@ import {
 } from "./cross-cell.js";
 import type { CrossCellSnapshot } from "./snapshot.js";
 import {
+  carriedOutboxRecord,
   inRange,
+  OUTBOX_EXTENSION,
+  outboxOfRecord,
   RECEIVED_EXTENSION,
   receivedOfRecord,
   SHARD_RECORD_FORMAT,
   shardOfAccountId,
   ShardMoves,
+  type CarriedOutboxRecord,
   type ShardMoveCommand,
   type ShardRecord,
   type ShardsMoved,
@@ -165,6 +169,8 @@ export class Ledger {
       ledger.moves = ShardMoves.fromJson(parsed.shardMoves);
       ledger.state.movedInTotal = ledger.moves.movedInTotal;
       ledger.state.movedOutTotal = ledger.moves.movedOutTotal;
+      ledger.state.outboxMovedInTotal = ledger.moves.outboxMovedInTotal;
+      ledger.state.outboxMovedOutTotal = ledger.moves.outboxMovedOutTotal;
     }
     ledger.state.totalBalance = expectedTotal(ledger.state);
     assertConservation(ledger.state);
@@ -252,6 +258,14 @@ export class Ledger {
         // MOVED / MOVE_PENDING, unless this cell already decided it (its received table answers).
         if (this.moves.active && command.type === "CreditIn" && this.state.received.lookup(command.id) === undefined) {
           const routed = this.routeOf(command, requestId);
+          if (routed !== null) {
+            if (answer) outcomes[i] = routed;
+            continue;
+          }
+        }
+        // A settlement of a record that left with its payer's range goes where the record is now.
+        if (command.type === "SettleTransfer" && this.moves.used && !this.state.outbox.has(command.id)) {
+          const routed = this.settleRouteOf(command.id, requestId);
           if (routed !== null) {
             if (answer) outcomes[i] = routed;
             continue;
@@ -438,6 +452,19 @@ export class Ledger {
     }
   }
 
+  /**
+   * A settlement of a record not open here: MOVED to the cell its record left for with the
+   * payer's range, or MOVE_PENDING while a range is on its way here and this cell never sent the
+   * id (its record may be in that range: the relay asks again after the import). Null: decide it.
+   */
+  private settleRouteOf(id: string, requestId: string): LedgerOutcome | null {
+    const owner = this.moves.carriedOwner(id);
+    if (owner !== undefined) return { requestId, id, outcome: "rejected", reason: "MOVED", duplicate: false, owner };
+    if (this.moves.pending && this.table.lookup(id)?.outcome !== "posted")
+      return { requestId, id, outcome: "rejected", reason: "MOVE_PENDING", duplicate: false };
+    return null;
+  }
+
   /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
   private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[]): LedgerOutcome {
     const { moveId, first, last, peer, step } = command;
@@ -469,6 +496,8 @@ export class Ledger {
       this.moves.apply(event);
       this.moves.movedInTotal = this.state.movedInTotal;
       this.moves.movedOutTotal = this.state.movedOutTotal;
+      this.moves.outboxMovedInTotal = this.state.outboxMovedInTotal;
+      this.moves.outboxMovedOutTotal = this.state.outboxMovedOutTotal;
       this.balancesTemplate = null; // accounts left or arrived: the read template's key set changed
       events.push(event);
     };
@@ -482,27 +511,30 @@ export class Ledger {
       case "fence": {
         if (existing !== undefined) {
           if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
-          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? []));
+          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []));
         }
         for (let shard = first; shard <= last; shard++) {
           if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");
         }
-        // Open cross-cell transfers of the range's payers stay where their debit is: their
-        // settlement or refund needs the payer here. The controller retries the fence until the
-        // relay has closed them (docs/cells.md "Moves and cross-cell transfers").
-        for (const record of this.state.outbox.values())
-          if (inRange(shardOfAccountId(record.from), first, last)) return refused("OPEN_CROSS_CELL");
         const accounts: [string, number][] = [];
         for (const [account, balance] of this.state.balances)
           if (inRange(shardOfAccountId(account), first, last)) accounts.push([account, balance]);
-        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0 });
-        return done(false, this.recordOf(first, last, accounts));
+        // Open cross-cell transfers of the range's payers leave with them: the destination holds
+        // their records, and the relay settles or refunds them there, where the payer now is
+        // (docs/cells.md "Moves and cross-cell transfers").
+        const outbox: CarriedOutboxRecord[] = [];
+        for (const record of this.state.outbox.values())
+          if (inRange(shardOfAccountId(record.from), first, last)) outbox.push(carriedOutboxRecord(record));
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0, ...(outbox.length > 0 && { outbox }) });
+        return done(false, this.recordOf(first, last, accounts, outbox));
       }
       case "import": {
         if (existing !== undefined && existing.status === "imported") return done(true);
         if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
         if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
         const record = command.record as ShardRecord;
+        const outbox = outboxOfRecord(record);
+        if (outbox.some(([id]) => this.state.outbox.has(id))) return refused("OUTBOX_RECORD_ALREADY_HERE");
         let ids = 0;
         for (const [id, packed] of record.idempotency) {
           if (this.table.has(id)) continue;
@@ -517,7 +549,17 @@ export class Ledger {
           this.state.received.record(id, outcome);
           ids++;
         }
-        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: record.accounts.map(([a, b]) => [a, b] as const), ids });
+        emit({
+          type: "ShardsMoved",
+          step,
+          moveId,
+          first,
+          last,
+          peer,
+          accounts: record.accounts.map(([a, b]) => [a, b] as const),
+          ids,
+          ...(outbox.length > 0 && { outbox: outbox.map((carried) => [...carried] as const) }),
+        });
         return done(false);
       }
       case "abort": {
@@ -540,6 +582,7 @@ export class Ledger {
           peer,
           accounts: existing?.accounts ?? [],
           ids: 0,
+          ...(existing?.outbox !== undefined && existing.outbox.length > 0 && { outbox: existing.outbox }),
         });
         return done(false);
       }
@@ -554,7 +597,12 @@ export class Ledger {
    * account) is in the range, found among the retained events (at least eventsRetainedMax, far
    * more than a client's retries span: it retries only within its request deadline).
    */
-  private recordOf(first: number, last: number, accounts: readonly (readonly [string, number])[]): ShardRecord {
+  private recordOf(
+    first: number,
+    last: number,
+    accounts: readonly (readonly [string, number])[],
+    outbox: readonly CarriedOutboxRecord[],
+  ): ShardRecord {
     const idempotency: [string, number][] = [];
     const received: [string, number][] = [];
     const seen = new Set<string>();
@@ -589,11 +637,15 @@ export class Ledger {
       const packed = this.table.packedOf(event.id);
       if (packed !== undefined) idempotency.push([event.id, packed]);
     }
+    const extensions = {
+      ...(received.length > 0 && { [RECEIVED_EXTENSION]: received }),
+      ...(outbox.length > 0 && { [OUTBOX_EXTENSION]: outbox.map((carried) => [...carried]) }),
+    };
     return {
       format: SHARD_RECORD_FORMAT,
       accounts: accounts.map(([a, b]) => [a, b] as const),
       idempotency,
-      ...(received.length > 0 && { extensions: { [RECEIVED_EXTENSION]: received } }),
+      ...(Object.keys(extensions).length > 0 && { extensions }),
     };
   }
 
@@ -870,7 +922,16 @@ export class Ledger {
   /** The cross-cell part of a snapshot; absent while this cell never took part in one (older snapshots stay byte-identical). */
   private crossCellSnapshot(): { crossCell?: CrossCellSnapshot } {
     const state = this.state;
-    if (state.sentTotal === 0 && state.receivedTotal === 0 && state.received.size === 0 && state.outbox.size === 0) return {};
+    if (
+      state.sentTotal === 0 &&
+      state.receivedTotal === 0 &&
+      state.received.size === 0 &&
+      state.outbox.size === 0 &&
+      // A cell that only closed records a move brought it has settled or refunded money to keep.
+      state.settledTotal === 0 &&
+      state.refundedTotal === 0
+    )
+      return {};
     return {
       crossCell: {
         sentTotal: state.sentTotal,

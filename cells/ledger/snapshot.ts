@@ -244,16 +244,18 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   }
 
   let moved = 0;
+  let outboxMoved = 0;
   if (record.shardMoves !== undefined) {
     const bad = invalidShardMovesField(record.shardMoves);
     if (bad !== null) throw invalid(`${field}.${bad}`, "the ledger's shard moves (redirects, expected, moves, totals)");
     const moves = record.shardMoves as ShardMovesJson;
     moved = moves.movedInTotal - moves.movedOutTotal;
+    outboxMoved = (moves.outboxMovedInTotal ?? 0) - (moves.outboxMovedOutTotal ?? 0);
   }
   const snapshot = value as LedgerSnapshot;
   let crossCellNet = 0;
   if (record.crossCell !== undefined) {
-    const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`);
+    const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`, outboxMoved);
     crossCellNet = crossCell.receivedTotal + crossCell.refundedTotal - crossCell.sentTotal;
   }
   if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + crossCellNet + moved) {
@@ -266,7 +268,8 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   return snapshot;
 }
 
-function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
+/** `outboxMoved`: open records' money moved in minus moved out with shard ranges (shard-move.ts). */
+function parseCrossCell(value: unknown, field: string, outboxMoved: number): CrossCellSnapshot {
   if (typeof value !== "object" || value === null) throw invalid(field, "an object");
   const record = value as Record<string, unknown>;
   for (const name of ["sentTotal", "settledTotal", "refundedTotal", "receivedTotal"] as const) {
@@ -293,8 +296,11 @@ function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
     open += entry[4] as number;
   }
   const parsed = value as CrossCellSnapshot;
-  if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal)
-    throw invalid(`${field}.outbox`, "open records summing to sentTotal - settledTotal - refundedTotal");
+  if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal + outboxMoved)
+    throw invalid(
+      `${field}.outbox`,
+      "open records summing to sentTotal - settledTotal - refundedTotal (+ moved in - moved out with shard ranges)",
+    );
   const received = record.received;
   if (!Array.isArray(received)) throw invalid(`${field}.received`, "an array of [transfer id, outcome code]");
   const ids = new Set<string>();

@@ -18,7 +18,8 @@ export interface LedgerState {
   withdrawnTotal: number;
   /**
    * Open outbox records by transfer id, in opening order (cells/ledger/cross-cell.ts).
-   * Invariant: outboxOpenTotal = sum of their amounts = sentTotal - settledTotal - refundedTotal.
+   * Invariant: outboxOpenTotal = sum of their amounts = sentTotal - settledTotal - refundedTotal
+   * + outboxMovedInTotal - outboxMovedOutTotal.
    */
   readonly outbox: Map<string, OutboxRecord>;
   outboxOpenTotal: number;
@@ -33,6 +34,9 @@ export interface LedgerState {
   /** Money that arrived with shards moved in (imports, unfences) and left with shards moved out (fences). */
   movedInTotal: number;
   movedOutTotal: number;
+  /** Open outbox records' money that arrived with moved ranges and left with them (shard-move.ts). */
+  outboxMovedInTotal: number;
+  outboxMovedOutTotal: number;
 }
 
 export function createLedgerState(receivedWindowEntries?: number): LedgerState {
@@ -51,6 +55,8 @@ export function createLedgerState(receivedWindowEntries?: number): LedgerState {
     received: new ReceivedTable(receivedWindowEntries),
     movedInTotal: 0,
     movedOutTotal: 0,
+    outboxMovedInTotal: 0,
+    outboxMovedOutTotal: 0,
   };
 }
 
@@ -178,6 +184,17 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
         }
         state.totalBalance -= sum;
         state.movedOutTotal += sum;
+        // The range's open outbox records leave with their payers (no balance changes: their money is in flight).
+        for (const [id, from, , , amount] of event.outbox ?? []) {
+          const record = state.outbox.get(id);
+          assertLedger(
+            record !== undefined && record.from === from && record.amount === amount,
+            () => `move ${event.moveId} carries outbox record ${id}, which is not open here as carried`,
+          );
+          state.outbox.delete(id);
+          state.outboxOpenTotal -= amount;
+          state.outboxMovedOutTotal += amount;
+        }
       } else if (event.step === "import" || event.step === "unfence") {
         let sum = 0;
         for (const [account, balance] of event.accounts) {
@@ -189,6 +206,13 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
         assertLedger(Number.isSafeInteger(state.totalBalance + sum), () => `move ${event.moveId} overflows the total`);
         state.totalBalance += sum;
         state.movedInTotal += sum;
+        for (const [id, from, to, toCell, amount] of event.outbox ?? []) {
+          assertLedger(!state.outbox.has(id), () => `move ${event.moveId} brings outbox record ${id}, which is already open here`);
+          assertLedger(isAmount(amount), () => `move ${event.moveId} brings outbox record ${id} of ${amount}`);
+          state.outbox.set(id, { id, from, to, toCell, amount });
+          state.outboxOpenTotal += amount;
+          state.outboxMovedInTotal += amount;
+        }
       }
       return;
     }
@@ -223,9 +247,10 @@ export function assertConservation(state: LedgerState): void {
       `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} - sent ${state.sentTotal} + refunded ${state.refundedTotal} + received ${state.receivedTotal} + moved in ${state.movedInTotal} - moved out ${state.movedOutTotal}`,
   );
   assertLedger(
-    state.outboxOpenTotal === state.sentTotal - state.settledTotal - state.refundedTotal,
+    state.outboxOpenTotal ===
+      state.sentTotal - state.settledTotal - state.refundedTotal + state.outboxMovedInTotal - state.outboxMovedOutTotal,
     () =>
-      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal}`,
+      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal} + moved in ${state.outboxMovedInTotal} - moved out ${state.outboxMovedOutTotal}`,
   );
 }
 

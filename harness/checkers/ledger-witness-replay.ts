@@ -259,11 +259,21 @@ export class ReplayedLog {
               if (before !== undefined) remove(account, before);
               sum -= balance;
             }
+            // Open outbox records leave with their payers (their money stays in flight, not in a balance).
+            for (const [id, , , , amount] of event.outbox ?? []) {
+              const open = outbox.get(id);
+              if (open !== undefined && open !== amount) illegal(`move ${event.moveId} carries outbox record ${id} of ${open} as ${amount}`);
+              outbox.delete(id);
+            }
           } else if (event.step === "import" || event.step === "unfence") {
             for (const [account, balance] of event.accounts) {
               if (balances.has(account)) illegal(`move ${event.moveId} brings ${account}, which is already open`);
               else set(account, balance);
               sum += balance;
+            }
+            for (const [id, , , , amount] of event.outbox ?? []) {
+              if (outbox.has(id)) illegal(`move ${event.moveId} brings outbox record ${id}, which is already open`);
+              outbox.set(id, amount);
             }
           }
           total += sum;
