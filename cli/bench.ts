@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { bundleEntry, REPO_ROOT } from "../runtime/bundle.js";
 import { badInput, CliError } from "./errors.js";
 import { formatSeconds, progressLine } from "./progress.js";
-import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP } from "./cross-cell-flag.js";
+import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, parseCrossCellRatio } from "./cross-cell-flag.js";
 
 export const PLANNED_BENCH_TARGETS = ["sim", "live", "check", "failover"] as const;
 
@@ -74,12 +74,7 @@ export function register(program: Command): void {
           throw badInput("--minutes", "a positive number of minutes", flags.minutes);
         options.minutes = minutes;
       }
-      if (flags.crossCellRatio !== undefined) {
-        const ratio = Number(flags.crossCellRatio);
-        if (flags.crossCellRatio.trim() === "" || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)
-          throw badInput("--cross-cell-ratio", "a number in [0, 1]", flags.crossCellRatio);
-        options.crossCellRatio = ratio;
-      }
+      if (flags.crossCellRatio !== undefined) options.crossCellRatio = parseCrossCellRatio(flags.crossCellRatio);
       const bench = await loadBench(target);
       // Benchmarks are mostly synchronous loops: a timer would not fire, so a bench that knows its
       // steps reports them (bench/sim.ts); the line shows the step and the wall time so far.

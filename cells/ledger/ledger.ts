@@ -16,7 +16,7 @@ import { assertLedger } from "./errors.js";
 import { EventStore, type ChainLink as EventLink } from "./event-store.js";
 import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js";
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
-import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
+import { commandFingerprint, homeShardOfEntry, IdempotencyTable } from "./idempotency.js";
 import { bugOn, type InjectedBugs } from "../bugs.js";
 import type { LedgerOutcome } from "./outcome.js";
 import {
@@ -163,7 +163,8 @@ export class Ledger {
         state.outbox.set(id, { id, from, to, toCell, amount });
         state.outboxOpenTotal += amount;
       }
-      for (const [id, code] of crossCell.received) state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome);
+      for (const [id, code, shard] of crossCell.received)
+        state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome, shard ?? -1);
     }
     if (parsed.shardMoves !== undefined) {
       ledger.moves = ShardMoves.fromJson(parsed.shardMoves);
@@ -249,7 +250,7 @@ export class Ledger {
         continue;
       }
       if (command.type === "ShardMove") {
-        const outcome = this.executeShardMove(command, requestId, events);
+        const outcome = this.executeShardMove(command, requestId, events, answer);
         if (answer) outcomes[i] = outcome;
         continue;
       }
@@ -317,7 +318,8 @@ export class Ledger {
       if (first === undefined) shared[i] = event;
       else if (sameEvent(first, event)) event = first;
       applyEvent(this.state, event);
-      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      if (decision.record !== undefined)
+        this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome, homeShardOf(command));
       if (answer) outcomes[i] = this.outcomeOf(event, this.count + events.length, requestId);
       events.push(event);
     }
@@ -367,9 +369,15 @@ export class Ledger {
       }
     }
     if (failed < 0) {
-      for (const decision of decisions) {
+      for (let i = 0; i < decisions.length; i++) {
+        const decision = decisions[i] as Decision;
         if (decision.kind === "event" && decision.record !== undefined)
-          this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+          this.table.record(
+            decision.record.id,
+            decision.record.fingerprint,
+            decision.record.outcome,
+            homeShardOf(commands[i] as OpenAccount | IdempotentCommand),
+          );
       }
       return outcomes;
     }
@@ -400,7 +408,8 @@ export class Ledger {
         rejected[i] = this.nonEventOutcome(decision, requestId);
         continue;
       }
-      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      if (decision.record !== undefined)
+        this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome, homeShardOf(command));
       rejected[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
       events.push(decision.event);
     }
@@ -466,7 +475,8 @@ export class Ledger {
   }
 
   /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
-  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[]): LedgerOutcome {
+  /** `answer` false (nobody waits: a follower): the fence's carried record, a scan of the tables, is not built. */
+  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[], answer: boolean): LedgerOutcome {
     const { moveId, first, last, peer, step } = command;
     const existing = this.moves.move(moveId);
     const done = (duplicate: boolean, record?: ShardRecord): LedgerOutcome => ({
@@ -511,7 +521,7 @@ export class Ledger {
       case "fence": {
         if (existing !== undefined) {
           if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
-          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []));
+          return done(true, answer ? this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []) : undefined);
         }
         for (let shard = first; shard <= last; shard++) {
           if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");
@@ -526,7 +536,7 @@ export class Ledger {
         for (const record of this.state.outbox.values())
           if (inRange(shardOfAccountId(record.from), first, last)) outbox.push(carriedOutboxRecord(record));
         emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0, ...(outbox.length > 0 && { outbox }) });
-        return done(false, this.recordOf(first, last, accounts, outbox));
+        return done(false, answer ? this.recordOf(first, last, accounts, outbox) : undefined);
       }
       case "import": {
         if (existing !== undefined && existing.status === "imported") return done(true);
@@ -543,10 +553,10 @@ export class Ledger {
         }
         // Credits already decided for the range's payees: a relay retrying one after the move
         // reaches this cell and must get the first outcome, not a second credit.
-        for (const [id, code] of receivedOfRecord(record)) {
+        for (const [id, code, shard] of receivedOfRecord(record)) {
           const outcome = receivedOutcomeOf(code);
           if (outcome === undefined || this.state.received.lookup(id) !== undefined) continue;
-          this.state.received.record(id, outcome);
+          this.state.received.record(id, outcome, shard ?? -1);
           ids++;
         }
         emit({
@@ -592,10 +602,12 @@ export class Ledger {
   }
 
   /**
-   * The carried record of a fenced range: its accounts as they left, and the idempotency entries
-   * of the operations whose home account (a transfer's payer, a deposit's or withdrawal's
-   * account) is in the range, found among the retained events (at least eventsRetainedMax, far
-   * more than a client's retries span: it retries only within its request deadline).
+   * The carried record of a fenced range: its accounts as they left, the idempotency entries of
+   * the operations whose home account (a transfer's payer, a deposit's, withdrawal's or opening's
+   * account) is in the range and the received entries of credits to the range's payees, each
+   * table read whole (every entry records its shard: idempotency.ts, cross-cell.ts), and the open
+   * outbox records that left with the range's payers. An entry restored from a snapshot written
+   * before entries recorded their shard has none and is not carried.
    */
   private recordOf(
     first: number,
@@ -604,39 +616,13 @@ export class Ledger {
     outbox: readonly CarriedOutboxRecord[],
   ): ShardRecord {
     const idempotency: [string, number][] = [];
-    const received: [string, number][] = [];
-    const seen = new Set<string>();
-    const seenReceived = new Set<string>();
-    for (const event of this.store.eventBodies()) {
-      let home: string;
-      switch (event.type) {
-        case "CreditReceived":
-        case "CreditRefused": {
-          if (seenReceived.has(event.id) || !inRange(shardOfAccountId(event.to), first, last)) continue;
-          seenReceived.add(event.id);
-          const outcome = this.state.received.lookup(event.id);
-          if (outcome !== undefined) received.push([event.id, receivedCode(outcome)]);
-          continue;
-        }
-        case "TransferPosted":
-        case "TransferRejected":
-        case "TransferSent":
-          home = event.from;
-          break;
-        case "Deposited":
-        case "DepositRejected":
-        case "Withdrawn":
-        case "WithdrawRejected":
-          home = event.account;
-          break;
-        default:
-          continue;
-      }
-      if (seen.has(event.id) || !inRange(shardOfAccountId(home), first, last)) continue;
-      seen.add(event.id);
-      const packed = this.table.packedOf(event.id);
-      if (packed !== undefined) idempotency.push([event.id, packed]);
+    for (const [id, packed] of this.table.packedEntries()) {
+      const shard = homeShardOfEntry(packed);
+      if (shard >= first && shard <= last) idempotency.push([id, packed]);
     }
+    const received: [string, number, number][] = [];
+    for (const [id, code, shard] of this.state.received.entriesInOrder())
+      if (shard >= first && shard <= last) received.push([id, code, shard]);
     const extensions = {
       ...(received.length > 0 && { [RECEIVED_EXTENSION]: received }),
       ...(outbox.length > 0 && { [OUTBOX_EXTENSION]: outbox.map((carried) => [...carried]) }),
@@ -939,7 +925,10 @@ export class Ledger {
         refundedTotal: state.refundedTotal,
         receivedTotal: state.receivedTotal,
         outbox: Array.from(state.outbox.values(), (record) => [record.id, record.from, record.to, record.toCell, record.amount] as const),
-        received: Array.from(state.received.entriesInOrder(), ([id, outcome]) => [id, receivedCode(outcome)] as const),
+        // [id, code, payee shard]; the shard is left out when there is none (and in snapshots written before it).
+        received: Array.from(state.received.entriesInOrder(), ([id, code, shard]) =>
+          shard >= 0 ? ([id, code, shard] as const) : ([id, code] as const),
+        ),
       },
     };
   }
@@ -1040,6 +1029,24 @@ function crossCellNonEventOutcome(decision: Exclude<CrossCellDecision, { kind: "
   return decision.posted
     ? { requestId, id: decision.id, outcome: "posted", duplicate: true }
     : { requestId, id: decision.id, outcome: "rejected", reason: decision.reason ?? "UNKNOWN_ACCOUNT", duplicate: true };
+}
+
+/**
+ * The shard of a command's home account (a transfer's payer; a deposit's, withdrawal's or
+ * opening's account), -1 when it has none: its idempotency entry moves with that shard.
+ */
+function homeShardOf(command: OpenAccount | IdempotentCommand): number {
+  switch (command.type) {
+    case "Transfer":
+    case "TransferOut":
+      return shardOfAccountId(command.from);
+    case "Deposit":
+    case "Withdraw":
+    case "OpenAccount":
+      return shardOfAccountId(command.account);
+    default:
+      return assertNever(command);
+  }
 }
 
 function isPosting(event: LedgerEventBody): boolean {

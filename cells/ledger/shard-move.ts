@@ -104,12 +104,30 @@ export type ShardRouting =
 
 export const shardMoveLimits = { movesRememberedMax: 4_096, rangeShardsMax: 100_000 } as const;
 
-const ACCOUNT_SHARD = /^acct-(\d+)-\d+$/;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const DASH = 45;
 
-/** The shard an account id names, or -1 for an id of another form. */
+/**
+ * The shard an account id names (`acct-<shard>-<n>`, both decimal), or -1 for an id of another
+ * form. Read by hand, not by a regular expression: every recorded operation asks (idempotency.ts).
+ */
 export function shardOfAccountId(account: string): number {
-  const match = ACCOUNT_SHARD.exec(account);
-  return match === null ? -1 : Number(match[1]);
+  if (!account.startsWith("acct-")) return -1;
+  let shard = 0;
+  let i = 5;
+  for (; i < account.length; i++) {
+    const c = account.charCodeAt(i);
+    if (c === DASH) break;
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+    shard = shard * 10 + (c - DIGIT_0);
+  }
+  if (i === 5 || i >= account.length - 1) return -1;
+  for (let j = i + 1; j < account.length; j++) {
+    const c = account.charCodeAt(j);
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+  }
+  return shard;
 }
 
 /**

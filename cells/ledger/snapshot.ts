@@ -44,8 +44,11 @@ export interface CrossCellSnapshot {
   readonly receivedTotal: number;
   /** Open records [id, from, to, toCell, amount] in opening order. */
   readonly outbox: readonly (readonly [string, string, string, string, number])[];
-  /** [transfer id, received outcome code (cross-cell.ts)] in applied order. */
-  readonly received: readonly (readonly [string, number])[];
+  /**
+   * [transfer id, received outcome code (cross-cell.ts), payee shard] in applied order; the shard
+   * is absent when the payee has none and in snapshots written before entries recorded it.
+   */
+  readonly received: readonly (readonly [string, number, number?])[];
 }
 
 // The checksum's input, line by line; the encoder, the builder and the verifier all use these.
@@ -308,12 +311,13 @@ function parseCrossCell(value: unknown, field: string, outboxMoved: number): Cro
     const entry: unknown = received[i];
     if (
       !Array.isArray(entry) ||
-      entry.length !== 2 ||
+      (entry.length !== 2 && entry.length !== 3) ||
       !isName(entry[0]) ||
       receivedOutcomeOf(entry[1] as number) === undefined ||
+      (entry.length === 3 && !isCount(entry[2])) ||
       ids.has(entry[0])
     )
-      throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3]");
+      throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3, payee shard?]");
     ids.add(entry[0]);
   }
   return parsed;

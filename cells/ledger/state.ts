@@ -6,6 +6,7 @@
 import { assertLedger } from "./errors.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
 import { ReceivedTable, type OutboxRecord } from "./cross-cell.js";
+import { shardOfAccountId } from "./shard-move.js";
 
 export interface LedgerState {
   /** Account -> balance in minor units. Insertion order is event order, hence equal on replicas. */
@@ -150,11 +151,11 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
       balances.set(event.to, before + event.amount);
       state.totalBalance += event.amount;
       state.receivedTotal += event.amount;
-      recordReceived(state, event.id, "credited");
+      recordReceived(state, event.id, event.to, "credited");
       return;
     }
     case "CreditRefused":
-      recordReceived(state, event.id, event.reason);
+      recordReceived(state, event.id, event.to, event.reason);
       return;
     case "TransferSettled":
     case "TransferRefunded": {
@@ -233,10 +234,11 @@ function isAmount(amount: number): boolean {
 function recordReceived(
   state: LedgerState,
   id: string,
+  to: string,
   outcome: "credited" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW",
 ): void {
   // The unsafe switch (cross-cell.ts) lets a duplicate through decide: it must reach the checker, not crash here.
-  if (state.received.lookup(id) === undefined) state.received.record(id, outcome);
+  if (state.received.lookup(id) === undefined) state.received.record(id, outcome, shardOfAccountId(to));
 }
 
 /** Conservation in O(1): the running total matches what entered and left the ledger, other cells included. */

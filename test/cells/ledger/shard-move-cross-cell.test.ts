@@ -181,9 +181,10 @@ describe("a move of a range whose accounts pay and are paid across cells", () =>
     run(destination, step("expect", "cell-1"));
     expect(run(destination, credit("c4"))[0]).toMatchObject({ outcome: "rejected", reason: "MOVE_PENDING" });
     const fenced = run(source, step("fence", "cell-7"))[0] as LedgerOutcome & { record: ShardRecord };
+    // [id, outcome code, payee shard]
     expect(fenced.record.extensions?.[RECEIVED_EXTENSION]).toEqual([
-      ["c1", 0],
-      ["c2", expect.any(Number)],
+      ["c1", 0, 17],
+      ["c2", expect.any(Number), 17],
     ]);
     // The old owner answers a credit it decided from its received table, and redirects a new one.
     expect(run(source, credit("c1"))[0]).toMatchObject({ outcome: "posted", duplicate: true });
