@@ -23,7 +23,7 @@ import { ControlGate } from "../../controller/control/gate.js";
 import { controlRoutingOf } from "../../controller/control/routing.js";
 import { defaultLeaseOptions, FaultLeaseKeeper } from "../../controller/control/leases.js";
 import { gatedDrillController } from "../../controller/control/drill-controller.js";
-import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
+import { controlMoveJournal, controlScaleOutJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 import { ControllerResidence } from "../../controller/control/residence.js";
@@ -266,6 +266,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
           elastic: controller.elastic,
           cells: () => placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
           opsPerSecond: (cell) => controller.load.opsPerSecond(cell),
+          // The cells it added survive a controller restart in the control log.
+          journal: controlScaleOutJournal(controlPlane.plane),
         })
       : null;
   if (scaleOut !== null) {
