@@ -15,6 +15,7 @@ import type { Clock } from "../ground/ports.js";
 import type { ElasticCells } from "./elastic.js";
 import type { ScaleOutConfig } from "../domain/config.js";
 import type { ControlScaleOutCell } from "./control/state-machine.js";
+import type { DrillScaleOut } from "../chaos/drill/format.js";
 
 /** Where the policy records the cells it added (the control log on a running world). */
 export interface ScaleOutJournal {
@@ -56,6 +57,19 @@ export function scaleOutOptionsOf(config: ScaleOutConfig, admissionOpsPerSecond:
   };
 }
 
+/** The policy's options under a drill's `scaleOut` section (chaos/drill/format.ts): its budget, line and sustain over `base`. */
+export function scaleOutOptionsOfDrill(
+  section: DrillScaleOut,
+  base: Omit<ScaleOutOptions, "budgetOpsPerSecond"> = defaultScaleOutOptions,
+): ScaleOutOptions {
+  return {
+    ...base,
+    budgetOpsPerSecond: section.budgetOpsPerSecond,
+    scaleOutFraction: section.threshold,
+    sustainMs: section.sustainUs / 1000,
+  };
+}
+
 export interface ScaleOutDependencies {
   readonly clock: Clock;
   readonly elastic: ElasticCells;
@@ -89,7 +103,7 @@ export class ScaleOutPolicy {
   readonly actions: ScaleOutAction[] = [];
 
   constructor(
-    private readonly options: ScaleOutOptions,
+    private options: ScaleOutOptions,
     private readonly dependencies: ScaleOutDependencies,
   ) {
     this.restored = dependencies.journal === undefined;
@@ -107,6 +121,15 @@ export class ScaleOutPolicy {
   stop(): void {
     if (this.timer !== null) this.dependencies.clock.cancelTimer(this.timer);
     this.timer = null;
+  }
+
+  get settings(): ScaleOutOptions {
+    return this.options;
+  }
+
+  /** New settings from the next period on (a drill's scaleOut section while it runs); the cells it added stay its own. */
+  retune(options: ScaleOutOptions): void {
+    this.options = options;
   }
 
   /** GET /api/v1/scale-out: the settings, the cells above the line (since when), the cells it added, its recent actions. */
