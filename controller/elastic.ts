@@ -732,40 +732,34 @@ export class ElasticCells {
       if (this.crash(record, "after-expect")) return;
       // The range's open cross-cell records travel with it (the fence carries them): it never waits for them.
       const fenceSentUs = this.nowUs();
-      this.step(
-        record,
-        record.from,
-        "fence",
-        forward(),
-        (fence) => {
-          if (fence === null || fence.status !== "done" || fence.record === undefined)
-            return rollBack(`fence at ${record.from}: ${fence === null ? "no answer" : (fence.reason ?? "refused")}`, null);
-          const carried = fence.record;
-          record.accounts = carried.accounts.length;
-          record.idempotencyEntries = carried.idempotency.length;
-          const outbox = outboxOfRecord(carried).length;
-          if (outbox > 0) record.outboxRecords = outbox;
-          record.state = "copying";
-          this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
-          if (this.crash(record, "after-fence")) return;
-          this.step(
-            record,
-            record.to,
-            "import",
-            forward(),
-            (imported) => {
-              if (imported === null || imported.status !== "done")
-                return rollBack(`import at ${record.to}: ${imported === null ? "no answer" : (imported.reason ?? "refused")}`, carried);
-              record.fenceWindowMs = Math.round((this.nowUs() - fenceSentUs) / 100) / 10;
-              this.note(record, "import", "done");
-              if (this.crash(record, "before-cut-over")) return;
-              cutOver();
-            },
-            carried,
-          );
-          this.crash(record, "import-sent");
-        },
-      );
+      this.step(record, record.from, "fence", forward(), (fence) => {
+        if (fence === null || fence.status !== "done" || fence.record === undefined)
+          return rollBack(`fence at ${record.from}: ${fence === null ? "no answer" : (fence.reason ?? "refused")}`, null);
+        const carried = fence.record;
+        record.accounts = carried.accounts.length;
+        record.idempotencyEntries = carried.idempotency.length;
+        const outbox = outboxOfRecord(carried).length;
+        if (outbox > 0) record.outboxRecords = outbox;
+        record.state = "copying";
+        this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
+        if (this.crash(record, "after-fence")) return;
+        this.step(
+          record,
+          record.to,
+          "import",
+          forward(),
+          (imported) => {
+            if (imported === null || imported.status !== "done")
+              return rollBack(`import at ${record.to}: ${imported === null ? "no answer" : (imported.reason ?? "refused")}`, carried);
+            record.fenceWindowMs = Math.round((this.nowUs() - fenceSentUs) / 100) / 10;
+            this.note(record, "import", "done");
+            if (this.crash(record, "before-cut-over")) return;
+            cutOver();
+          },
+          carried,
+        );
+        this.crash(record, "import-sent");
+      });
     });
   }
 }

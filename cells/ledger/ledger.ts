@@ -32,7 +32,6 @@ import {
   crossCellNet,
   decideCredit,
   decideSettle,
-  receivedCode,
   receivedOutcomeOf,
   type CrossCellDecision,
   type OutboxRecord,
@@ -521,7 +520,10 @@ export class Ledger {
       case "fence": {
         if (existing !== undefined) {
           if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
-          return done(true, answer ? this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []) : undefined);
+          return done(
+            true,
+            answer ? this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []) : undefined,
+          );
         }
         for (let shard = first; shard <= last; shard++) {
           if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");

@@ -387,21 +387,22 @@ export function invalidShardMoveField(command: ShardMoveCommand): string | null 
   return null;
 }
 
-function isCarriedOutbox(value: unknown): value is CarriedOutboxRecord[] {
+/** An open outbox record as snapshots and moves carry it: [id, from, to, toCell, positive amount]. */
+export function isCarriedOutboxRecord(e: unknown): e is CarriedOutboxRecord {
   return (
-    Array.isArray(value) &&
-    value.every(
-      (e) =>
-        Array.isArray(e) &&
-        e.length === 5 &&
-        isName(e[0]) &&
-        isName(e[1]) &&
-        isName(e[2]) &&
-        isName(e[3]) &&
-        isCount(e[4]) &&
-        (e[4] as number) > 0,
-    )
+    Array.isArray(e) &&
+    e.length === 5 &&
+    isName(e[0]) &&
+    isName(e[1]) &&
+    isName(e[2]) &&
+    isName(e[3]) &&
+    isCount(e[4]) &&
+    (e[4] as number) > 0
   );
+}
+
+function isCarriedOutbox(value: unknown): value is CarriedOutboxRecord[] {
+  return Array.isArray(value) && value.every(isCarriedOutboxRecord);
 }
 
 /**

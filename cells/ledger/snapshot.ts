@@ -8,7 +8,7 @@ import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
 import { receivedOutcomeOf } from "./cross-cell.js";
-import { invalidShardMovesField, type ShardMovesJson } from "./shard-move.js";
+import { invalidShardMovesField, isCarriedOutboxRecord, type ShardMovesJson } from "./shard-move.js";
 import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
@@ -284,19 +284,10 @@ function parseCrossCell(value: unknown, field: string, outboxMoved: number): Cro
   let open = 0;
   for (let i = 0; i < outbox.length; i++) {
     const entry: unknown = outbox[i];
-    const ok =
-      Array.isArray(entry) &&
-      entry.length === 5 &&
-      isName(entry[0]) &&
-      isName(entry[1]) &&
-      isName(entry[2]) &&
-      isName(entry[3]) &&
-      isCount(entry[4]) &&
-      entry[4] > 0 &&
-      !seen.has(entry[0]);
-    if (!ok) throw invalid(`${field}.outbox[${i}]`, "a unique [id, from, to, toCell, positive amount]");
-    seen.add(entry[0] as string);
-    open += entry[4] as number;
+    if (!isCarriedOutboxRecord(entry) || seen.has(entry[0]))
+      throw invalid(`${field}.outbox[${i}]`, "a unique [id, from, to, toCell, positive amount]");
+    seen.add(entry[0]);
+    open += entry[4];
   }
   const parsed = value as CrossCellSnapshot;
   if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal + outboxMoved)

@@ -262,7 +262,8 @@ export class ReplayedLog {
             // Open outbox records leave with their payers (their money stays in flight, not in a balance).
             for (const [id, , , , amount] of event.outbox ?? []) {
               const open = outbox.get(id);
-              if (open !== undefined && open !== amount) illegal(`move ${event.moveId} carries outbox record ${id} of ${open} as ${amount}`);
+              if (open !== undefined && open !== amount)
+                illegal(`move ${event.moveId} carries outbox record ${id} of ${open} as ${amount}`);
               outbox.delete(id);
             }
           } else if (event.step === "import" || event.step === "unfence") {

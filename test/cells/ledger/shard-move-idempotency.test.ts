@@ -19,7 +19,9 @@ function source(): Ledger {
   const ledger = new Ledger({ eventsRetainedMax: 8 });
   const open = (account: string): BatchCommand => ({ type: "OpenAccount", account, initialBalance: 100 });
   run(ledger, open("acct-17-0"), open("acct-17-1"), open("acct-3-0"));
-  expect(run(ledger, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0]).toMatchObject({ outcome: "posted" });
+  expect(run(ledger, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0]).toMatchObject({
+    outcome: "posted",
+  });
   run(ledger, { type: "Withdraw", id: "w1", account: "acct-17-1", amount: 500 }); // rejected: recorded all the same
   run(ledger, { type: "CreditIn", id: "c1", from: "acct-40-0", fromCell: "cell-2", to: "acct-17-0", amount: 7 });
   // Forty operations of another shard push every event of shard 17 out of the retained ones.
@@ -43,9 +45,10 @@ describe("the range's idempotency entries come from the whole table", () => {
     // Exactly the range's entries: its openings, the transfer, the rejected withdrawal; no deposit of shard 3.
     expect(record.idempotency.map(([id]) => id).sort()).toEqual(["open:acct-17-0", "open:acct-17-1", "t1", "w1"].sort());
     expect(record.extensions?.[RECEIVED_EXTENSION]).toEqual([["c1", 0, 17]]);
-    expect(
-      run(destination, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0],
-    ).toMatchObject({ outcome: "posted", duplicate: true });
+    expect(run(destination, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0]).toMatchObject({
+      outcome: "posted",
+      duplicate: true,
+    });
     expect(run(destination, { type: "Withdraw", id: "w1", account: "acct-17-1", amount: 500 })[0]).toMatchObject({
       outcome: "rejected",
       reason: "INSUFFICIENT_FUNDS",
@@ -71,9 +74,10 @@ describe("the range's idempotency entries come from the whole table", () => {
     expect(restored.eventBodies()).toEqual([]);
     const { destination, record } = moveTo(restored);
     expect(record.idempotency.map(([id]) => id)).toContain("t1");
-    expect(
-      run(destination, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0],
-    ).toMatchObject({ outcome: "posted", duplicate: true });
+    expect(run(destination, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0]).toMatchObject({
+      outcome: "posted",
+      duplicate: true,
+    });
   });
 
   it("reads a snapshot written before entries recorded their shard: it answers its retries, and a move carries what records a shard", () => {
@@ -83,7 +87,10 @@ describe("the range's idempotency entries come from the whole table", () => {
     const old: LedgerSnapshotContent = {
       ...current,
       idempotency: current.idempotency.map(([id, packed]) => [id, packed % 2 ** 38] as const),
-      crossCell: current.crossCell && { ...current.crossCell, received: current.crossCell.received.map(([id, code]) => [id, code] as const) },
+      crossCell: current.crossCell && {
+        ...current.crossCell,
+        received: current.crossCell.received.map(([id, code]) => [id, code] as const),
+      },
     };
     const legacy = Ledger.fromSnapshot({ ...old, checksum: snapshotChecksum(old) });
     expect(run(legacy, { type: "Transfer", id: "t1", from: "acct-17-0", to: "acct-17-1", amount: 5 })[0]).toMatchObject({
