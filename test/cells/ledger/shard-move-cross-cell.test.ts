@@ -20,6 +20,7 @@ import type { LedgerOutcome } from "../../../cells/ledger/outcome.js";
 import type { LedgerEventBody } from "../../../cells/ledger/events.js";
 import { OUTBOX_EXTENSION, RECEIVED_EXTENSION, type ShardMoveCommand, type ShardRecord } from "../../../cells/ledger/shard-move.js";
 import { checkGlobalConservation } from "../../../harness/checkers/global-conservation.js";
+import { ReplayedLog } from "../../../harness/checkers/ledger-witness-replay.js";
 
 const step = (name: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand =>
   moveStep({ first: 17, last: 17 }, name, peer, record);
@@ -144,6 +145,22 @@ describe("a move of a range whose accounts pay and are paid across cells", () =>
       { requireDrained: true },
     );
     expect(verdict).toMatchObject({ valid: true, violationCount: 0 });
+  });
+
+  it("the witness replay follows carried records and accepts SAME_CELL once a move put the payee beside the payer", () => {
+    const source = cellWith(["acct-17-0"]);
+    run(source, { type: "TransferOut", id: "x1", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 10 });
+    const destination = cellWith(["acct-40-0"]);
+    run(destination, step("expect", "cell-1"));
+    const fenced = run(source, step("fence", "cell-2"))[0] as { record: ShardRecord };
+    run(destination, step("import", "cell-1", fenced.record));
+    // A user's cross-cell transfer sent before it learnt that its payee is now in the payer's cell.
+    expect(
+      run(destination, { type: "TransferOut", id: "x2", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 5 })[0],
+    ).toMatchObject({ outcome: "rejected", reason: "SAME_CELL" });
+    run(destination, { type: "SettleTransfer", id: "x1", result: "refused", reason: "UNKNOWN_ACCOUNT" });
+    expect(destination.balance("acct-17-0")).toBe(100);
+    for (const ledger of [source, destination]) expect(new ReplayedLog(ledger.eventBodies()).violations).toEqual([]);
   });
 
   it("a rolled-back move gives the carried outbox records back to the source", () => {
