@@ -473,8 +473,11 @@ export class Ledger {
     return null;
   }
 
-  /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
-  /** `answer` false (nobody waits: a follower): the fence's carried record, a scan of the tables, is not built. */
+  /**
+   * One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it
+   * cannot. With `answer` false (nobody waits: a follower) the fence's carried record, a scan of
+   * the tables, is not built.
+   */
   private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[], answer: boolean): LedgerOutcome {
     const { moveId, first, last, peer, step } = command;
     const existing = this.moves.move(moveId);
