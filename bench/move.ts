@@ -14,6 +14,8 @@ export interface MoveBenchOptions {
   readonly seed?: number;
   readonly moves?: number;
   readonly bigShardAccounts?: number;
+  /** Share of cross-cell transfers in the workload (default: the world's, 0.2). */
+  readonly crossCellRatio?: number;
   readonly progress?: (phase: string) => void;
 }
 
@@ -31,7 +33,10 @@ export async function run(options: MoveBenchOptions = {}): Promise<object> {
   const movesCount = options.moves ?? 20;
   const bigAccounts = options.bigShardAccounts ?? 10_000;
   const wallStartMs = performance.now();
-  const virtual = new VirtualRuntime({ seed });
+  const virtual = new VirtualRuntime({
+    seed,
+    ...(options.crossCellRatio !== undefined && { workload: { crossCellRatio: Number(options.crossCellRatio) } }),
+  });
   virtual.settleLeaders(5_000_000);
   options.progress?.("opening accounts");
   virtual.startWorkload();
@@ -84,15 +89,20 @@ export async function run(options: MoveBenchOptions = {}): Promise<object> {
   virtual.drain(10_000_000);
   const durations = moves.map((move) => move.durationMs ?? 0);
   const windows = moves.map((move) => move.fenceWindowMs ?? 0);
+  const carriedOutbox = moves.map((move) => move.outboxRecords ?? 0);
   return {
     seed,
     load: "default (2,000 ops/s over six cells, 4 accounts per shard)",
+    crossCellRatio: options.crossCellRatio ?? "default",
     timeBase: "simulated ms",
     moves: moves.length,
     states: [...new Set(moves.map((move) => move.state))],
     moveDurationMs: summary(durations),
     fenceWindowMs: summary(windows),
     fenceWindowTargetMs: 50,
+    // Open cross-cell outbox records of the moved shard's payers, carried by its fence.
+    outboxRecordsCarried: { ...summary(carriedOutbox), total: carriedOutbox.reduce((a, b) => a + b, 0) },
+    rolledBack: moves.filter((move) => move.state !== "cut-over").length,
     bigShard: {
       accounts: big.accounts,
       idempotencyEntries: big.idempotencyEntries,

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { bundleEntry, REPO_ROOT } from "../runtime/bundle.js";
 import { badInput, CliError } from "./errors.js";
 import { formatSeconds, progressLine } from "./progress.js";
+import { CROSS_CELL_RATIO_FLAG, CROSS_CELL_RATIO_HELP, parseCrossCellRatio } from "./cross-cell-flag.js";
 
 export const PLANNED_BENCH_TARGETS = ["sim", "live", "check", "failover"] as const;
 
@@ -64,7 +65,8 @@ export function register(program: Command): void {
     .argument("<target>", benchTargets().join(" | "))
     .option("--json", "print one JSON object")
     .option("--minutes <n>", "how long a time-boxed target runs (soak; else LDC_SOAK_MINUTES, else 30)")
-    .action(async (target: string, flags: { json?: boolean; minutes?: string }) => {
+    .option(CROSS_CELL_RATIO_FLAG, `targets with a workload (move): ${CROSS_CELL_RATIO_HELP}`)
+    .action(async (target: string, flags: { json?: boolean; minutes?: string; crossCellRatio?: string }) => {
       const options: Record<string, unknown> = {};
       if (flags.minutes !== undefined) {
         const minutes = Number(flags.minutes);
@@ -72,6 +74,7 @@ export function register(program: Command): void {
           throw badInput("--minutes", "a positive number of minutes", flags.minutes);
         options.minutes = minutes;
       }
+      if (flags.crossCellRatio !== undefined) options.crossCellRatio = parseCrossCellRatio(flags.crossCellRatio);
       const bench = await loadBench(target);
       // Benchmarks are mostly synchronous loops: a timer would not fire, so a bench that knows its
       // steps reports them (bench/sim.ts); the line shows the step and the wall time so far.

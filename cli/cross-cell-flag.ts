@@ -9,10 +9,15 @@ export const CROSS_CELL_RATIO_HELP = "share of transfers to another cell's accou
 /** The config with the flag's ratio, or as it is when the flag is absent; exits 2 on a bad value. */
 export function withCrossCellRatio(config: WorldConfig, text: string | undefined): WorldConfig {
   if (text === undefined) return config;
+  return { ...config, workload: { ...config.workload, crossCellRatio: parseCrossCellRatio(text) } };
+}
+
+/** The flag's value as a ratio; exits 2 naming the flag on a bad value. */
+export function parseCrossCellRatio(text: string): number {
   const ratio = Number(text);
   if (text.trim() === "" || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)
     throw badInput("--cross-cell-ratio", "a number in [0, 1]", text);
-  return { ...config, workload: { ...config.workload, crossCellRatio: ratio } };
+  return ratio;
 }
 
 /** The flag as a reproducing command repeats it. */

@@ -385,8 +385,8 @@ export class Controller implements ControllerApi {
 
   private scaleOutPolicy: ScaleOutPolicy | null = null;
 
-  /** The automatic scale-out policy running in this controller (ldc start with scaleOut enabled). */
-  bindScaleOut(policy: ScaleOutPolicy): void {
+  /** The automatic scale-out policy running in this controller (ldc start with scaleOut enabled, or a drill's); null: none. */
+  bindScaleOut(policy: ScaleOutPolicy | null): void {
     this.scaleOutPolicy = policy;
   }
 

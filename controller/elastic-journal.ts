@@ -3,10 +3,13 @@
 // so a retried or repeated record is applied once and an older one never overwrites a newer one.
 // The watcher resumes the moves a previous controller left unfinished: once when the control
 // group first has a leader after the controller started, and again at every new control term.
+// The automatic scale-out policy's cells are recorded the same way (`scale-out` commands), so a
+// restarted controller's policy knows which cells it added (controller/scale-out.ts).
 import type { Clock, TimerHandle } from "../ground/ports.js";
 import type { ControlPlane } from "./control/plane.js";
 import { controlMoveUnfinished } from "./control/state-machine.js";
 import type { ElasticCells, MoveJournal, PersistedMove } from "./elastic.js";
+import type { ScaleOutJournal } from "./scale-out.js";
 
 /** How long a move record may wait for a control commit (the first record refuses the move past it). */
 export const MOVE_RECORD_TIMEOUT_US = 2_000_000;
@@ -21,6 +24,23 @@ export function controlMoveJournal(plane: ControlPlane, timeoutUs: number = MOVE
     unfinished(): readonly PersistedMove[] | null {
       const state = plane.leaderState();
       return state === null ? null : state.moves().filter(controlMoveUnfinished);
+    },
+  };
+}
+
+export function controlScaleOutJournal(plane: ControlPlane, timeoutUs: number = MOVE_RECORD_TIMEOUT_US): ScaleOutJournal {
+  return {
+    record(entry, callback): void {
+      plane.commit(
+        { kind: "scale-out", requestId: `scale-out:${entry.cell}:${entry.state}`, cell: entry },
+        null,
+        (outcome) => callback(outcome.ok),
+        timeoutUs,
+      );
+    },
+    added() {
+      const state = plane.leaderState();
+      return state === null ? null : state.scaleOutCells().filter((entry) => entry.state === "added");
     },
   };
 }

@@ -24,7 +24,7 @@
 
 import type { CellSight, Cluster, ElasticPort, ShardMoveAnswer } from "../domain/cluster.js";
 import type { Result, SafetyRuleId } from "../domain/records.js";
-import type { ShardMoveCommand, ShardMoveStep, ShardRecord } from "../cells/ledger/shard-move.js";
+import { outboxOfRecord, type ShardMoveCommand, type ShardMoveStep, type ShardRecord } from "../cells/ledger/shard-move.js";
 import type { AuditLog } from "./ports.js";
 import type { RoutingTable } from "./routing.js";
 import type { ControlMove } from "./control/state-machine.js";
@@ -67,8 +67,8 @@ export interface MoveRecord {
   finishedMs: number | null;
   /** From the fence sent to the import committed (answered): the writes redirected, an upper bound. */
   fenceWindowMs: number | null;
-  /** Fence attempts refused while the range's payers had open cross-cell transfers (each retried). */
-  fenceWaits?: number;
+  /** Open cross-cell outbox records the fence carried with the range's payers (absent: none). */
+  outboxRecords?: number;
   durationMs: number | null;
   accounts: number | null;
   idempotencyEntries: number | null;
@@ -646,8 +646,6 @@ export class ElasticCells {
     deadlineUs: number,
     callback: (answer: Extract<ShardMoveAnswer, { ok: true }>["outcome"] | null) => void,
     carried?: ShardRecord,
-    /** Called when a fence is refused for open cross-cell records (it committed nothing; retried). */
-    onWaiting?: () => void,
   ): void {
     const command: ShardMoveCommand = {
       type: "ShardMove",
@@ -662,14 +660,10 @@ export class ElasticCells {
       if (this.stopped) return;
       this.dependencies.port.shardMove(cell, command, (answer) => {
         if (this.stopped) return;
-        // A fence refused while the range's payers have open cross-cell transfers waits for the
-        // relay to close them (the ledger keeps them with their debit): retried, not rolled back.
-        const waiting = answer.ok && answer.outcome.status === "refused" && answer.outcome.reason === "OPEN_CROSS_CELL";
-        if (answer.ok && !(waiting && this.nowUs() < deadlineUs)) {
+        if (answer.ok) {
           callback(answer.outcome);
           return;
         }
-        if (waiting) onWaiting?.();
         if (this.nowUs() >= deadlineUs) {
           callback(null);
           return;
@@ -739,46 +733,36 @@ export class ElasticCells {
       record.state = "fencing";
       this.note(record, "expect", "done");
       if (this.crash(record, "after-expect")) return;
-      // A fence waiting for open cross-cell records redirects nothing yet: the window starts after its last refusal.
-      let fenceSentUs = this.nowUs();
-      const fenceWaiting = (): void => {
-        fenceSentUs = this.nowUs();
-        record.fenceWaits = (record.fenceWaits ?? 0) + 1;
-      };
-      this.step(
-        record,
-        record.from,
-        "fence",
-        forward(),
-        (fence) => {
-          if (fence === null || fence.status !== "done" || fence.record === undefined)
-            return rollBack(`fence at ${record.from}: ${fence === null ? "no answer" : (fence.reason ?? "refused")}`, null);
-          const carried = fence.record;
-          record.accounts = carried.accounts.length;
-          record.idempotencyEntries = carried.idempotency.length;
-          record.state = "copying";
-          this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
-          if (this.crash(record, "after-fence")) return;
-          this.step(
-            record,
-            record.to,
-            "import",
-            forward(),
-            (imported) => {
-              if (imported === null || imported.status !== "done")
-                return rollBack(`import at ${record.to}: ${imported === null ? "no answer" : (imported.reason ?? "refused")}`, carried);
-              record.fenceWindowMs = Math.round((this.nowUs() - fenceSentUs) / 100) / 10;
-              this.note(record, "import", "done");
-              if (this.crash(record, "before-cut-over")) return;
-              cutOver();
-            },
-            carried,
-          );
-          this.crash(record, "import-sent");
-        },
-        undefined,
-        fenceWaiting,
-      );
+      // The range's open cross-cell records travel with it (the fence carries them): it never waits for them.
+      const fenceSentUs = this.nowUs();
+      this.step(record, record.from, "fence", forward(), (fence) => {
+        if (fence === null || fence.status !== "done" || fence.record === undefined)
+          return rollBack(`fence at ${record.from}: ${fence === null ? "no answer" : (fence.reason ?? "refused")}`, null);
+        const carried = fence.record;
+        record.accounts = carried.accounts.length;
+        record.idempotencyEntries = carried.idempotency.length;
+        const outbox = outboxOfRecord(carried).length;
+        if (outbox > 0) record.outboxRecords = outbox;
+        record.state = "copying";
+        this.note(record, "fence", `done: ${carried.accounts.length} accounts, ${carried.idempotency.length} ids`);
+        if (this.crash(record, "after-fence")) return;
+        this.step(
+          record,
+          record.to,
+          "import",
+          forward(),
+          (imported) => {
+            if (imported === null || imported.status !== "done")
+              return rollBack(`import at ${record.to}: ${imported === null ? "no answer" : (imported.reason ?? "refused")}`, carried);
+            record.fenceWindowMs = Math.round((this.nowUs() - fenceSentUs) / 100) / 10;
+            this.note(record, "import", "done");
+            if (this.crash(record, "before-cut-over")) return;
+            cutOver();
+          },
+          carried,
+        );
+        this.crash(record, "import-sent");
+      });
     });
   }
 }

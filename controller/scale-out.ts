@@ -8,10 +8,21 @@
 // Every step goes through ElasticCells, so it is audited (actor "scale-out") and obeys the same
 // safety rules as an operator's move (no move while a leader's region is evacuated or a quorum is
 // missing); a refusal is simply tried again at a later period. One action at a time.
+// The cells it added are recorded in the control log (ScaleOutJournal; controller/elastic-journal.ts),
+// so a restarted controller's policy reads them back before it acts and still consolidates them.
 
 import type { Clock } from "../ground/ports.js";
 import type { ElasticCells } from "./elastic.js";
 import type { ScaleOutConfig } from "../domain/config.js";
+import type { ControlScaleOutCell } from "./control/state-machine.js";
+import type { DrillScaleOut } from "../chaos/drill/format.js";
+
+/** Where the policy records the cells it added (the control log on a running world). */
+export interface ScaleOutJournal {
+  record(entry: ControlScaleOutCell, callback: (ok: boolean) => void): void;
+  /** The cells recorded as added (not removed), or null while the log cannot be read (no control leader). */
+  added(): readonly ControlScaleOutCell[] | null;
+}
 
 export interface ScaleOutOptions {
   /** Offered ops/s per cell the admission budget allows. */
@@ -46,6 +57,19 @@ export function scaleOutOptionsOf(config: ScaleOutConfig, admissionOpsPerSecond:
   };
 }
 
+/** The policy's options under a drill's `scaleOut` section (chaos/drill/format.ts): its budget, line and sustain over `base`. */
+export function scaleOutOptionsOfDrill(
+  section: DrillScaleOut,
+  base: Omit<ScaleOutOptions, "budgetOpsPerSecond"> = defaultScaleOutOptions,
+): ScaleOutOptions {
+  return {
+    ...base,
+    budgetOpsPerSecond: section.budgetOpsPerSecond,
+    scaleOutFraction: section.threshold,
+    sustainMs: section.sustainUs / 1000,
+  };
+}
+
 export interface ScaleOutDependencies {
   readonly clock: Clock;
   readonly elastic: ElasticCells;
@@ -53,6 +77,8 @@ export interface ScaleOutDependencies {
   cells(): readonly { readonly id: string; readonly shards: readonly number[] }[];
   /** Offered load of a cell (served + shed), ops/s, smoothed. */
   opsPerSecond(cell: string): number;
+  /** Absent: the policy remembers its cells only while it runs. */
+  readonly journal?: ScaleOutJournal;
 }
 
 export interface ScaleOutAction {
@@ -69,13 +95,19 @@ export class ScaleOutPolicy {
   /** Cells this policy added -> the cell (and range) their shards came from. */
   private readonly added = new Map<string, { readonly from: string; readonly first: number; readonly last: number }>();
   private busy = false;
+  /** Whether the cells recorded by an earlier incarnation were read back (true at once without a journal). */
+  private restored: boolean;
+  /** Records the journal refused (no quorum in time): recorded again at the next period. */
+  private unrecorded: ControlScaleOutCell[] = [];
   private timer: ReturnType<Clock["setTimer"]> | null = null;
   readonly actions: ScaleOutAction[] = [];
 
   constructor(
-    private readonly options: ScaleOutOptions,
+    private options: ScaleOutOptions,
     private readonly dependencies: ScaleOutDependencies,
-  ) {}
+  ) {
+    this.restored = dependencies.journal === undefined;
+  }
 
   start(): void {
     if (this.timer !== null) return;
@@ -91,6 +123,15 @@ export class ScaleOutPolicy {
     this.timer = null;
   }
 
+  get settings(): ScaleOutOptions {
+    return this.options;
+  }
+
+  /** New settings from the next period on (a drill's scaleOut section while it runs); the cells it added stay its own. */
+  retune(options: ScaleOutOptions): void {
+    this.options = options;
+  }
+
   /** GET /api/v1/scale-out: the settings, the cells above the line (since when), the cells it added, its recent actions. */
   status(): {
     readonly enabled: true;
@@ -98,6 +139,8 @@ export class ScaleOutPolicy {
     readonly hot: Record<string, number>;
     readonly added: Record<string, { readonly from: string; readonly first: number; readonly last: number }>;
     readonly busy: boolean;
+    /** False until the cells recorded in the control log were read back (it acts only after). */
+    readonly restored: boolean;
     readonly actions: readonly ScaleOutAction[];
   } {
     return {
@@ -106,6 +149,7 @@ export class ScaleOutPolicy {
       hot: Object.fromEntries(this.hotSinceMs),
       added: Object.fromEntries(this.added),
       busy: this.busy,
+      restored: this.restored,
       actions: [...this.actions].reverse(),
     };
   }
@@ -119,11 +163,39 @@ export class ScaleOutPolicy {
     if (this.actions.length > 256) this.actions.shift();
   }
 
+  /** Reads back the cells an earlier incarnation recorded (those still placed); false while the log cannot be read. */
+  private restore(cells: readonly { readonly id: string }[]): boolean {
+    if (this.restored) return true;
+    const recorded = this.dependencies.journal?.added() ?? null;
+    if (recorded === null) return false;
+    for (const entry of recorded) {
+      if (this.added.has(entry.cell) || !cells.some((cell) => cell.id === entry.cell)) continue;
+      this.added.set(entry.cell, { from: entry.from, first: entry.first, last: entry.last });
+    }
+    this.restored = true;
+    return true;
+  }
+
+  private persist(entry: ControlScaleOutCell): void {
+    const journal = this.dependencies.journal;
+    if (journal === undefined) return;
+    journal.record(entry, (ok) => {
+      if (!ok) this.unrecorded.push(entry);
+    });
+  }
+
   /** One period: at most one action starts. */
   evaluate(): void {
     const now = this.nowMs();
     const { budgetOpsPerSecond, scaleOutFraction, consolidateFraction } = this.options;
     const cells = this.dependencies.cells();
+    // Nothing is decided before the cells an earlier incarnation added are known (else one would never be consolidated).
+    if (!this.restore(cells)) return;
+    if (this.unrecorded.length > 0) {
+      const retry = this.unrecorded;
+      this.unrecorded = [];
+      for (const entry of retry) this.persist(entry);
+    }
     let hottest: { id: string; load: number; shards: readonly number[] } | null = null;
     for (const cell of cells) {
       const load = this.dependencies.opsPerSecond(cell.id);
@@ -159,7 +231,10 @@ export class ScaleOutPolicy {
         return;
       }
       const move = result.value.move;
-      if (move.state === "cut-over") this.added.set(result.value.cell, { from: cell, first: move.first, last: move.last });
+      if (move.state === "cut-over") {
+        this.added.set(result.value.cell, { from: cell, first: move.first, last: move.last });
+        this.persist({ cell: result.value.cell, from: cell, first: move.first, last: move.last, state: "added", atMs: this.nowMs() });
+      }
       this.record("scale-out", cell, `${result.value.cell} took ${move.first}..${move.last} (${move.state}, ${move.durationMs} ms)`);
     });
   }
@@ -179,7 +254,12 @@ export class ScaleOutPolicy {
       }
       const removed = elastic.removeCell({ cell, reason, actor: "scale-out" });
       this.busy = false;
-      if (removed.ok) this.added.delete(cell);
+      if (removed.ok) {
+        this.added.delete(cell);
+        // A record of the cell still waiting to be written is moot now; the removal wins (cell ids are never reused).
+        this.unrecorded = this.unrecorded.filter((entry) => entry.cell !== cell);
+        this.persist({ cell, ...origin, state: "removed", atMs: this.nowMs() });
+      }
       this.record("consolidate", cell, removed.ok ? `shards back to ${origin.from}, ${cell} removed` : `not removed: ${removed.error}`);
     });
   }

@@ -91,7 +91,7 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "cells/replica.ts",
     nemesis: ["power-loss"],
     expected: ["durability", "linearizable", "invariant:election-safety", "invariant:state-machine-safety", "assertion"],
-    firstFailingSeed: 4,
+    firstFailingSeed: 5,
   },
   {
     name: "commit-quorum-short",

@@ -25,7 +25,7 @@ import {
   type LedgerBatchRequest,
 } from "./commands.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
-import { invalidShardMoveField, type ShardMoveCommand, type ShardMoveStep } from "./shard-move.js";
+import { invalidShardMoveField, type CarriedOutboxRecord, type ShardMoveCommand, type ShardMoveStep } from "./shard-move.js";
 
 export const LEDGER_BATCH_VERSION = 1;
 /** The version of a batch holding cross-cell commands. */
@@ -662,7 +662,14 @@ function writeEvent(writer: Writer, event: LedgerEventBody): void {
       if (event.type === "CreditRefused") writer.u8(reasonCode(event.reason));
       return;
     case "ShardsMoved":
-      writer.text32(JSON.stringify([event.step, event.moveId, event.first, event.last, event.peer, event.accounts, event.ids]));
+      writer.text32(
+        JSON.stringify(
+          // An eighth part only when open outbox records moved: other moves encode as before.
+          event.outbox === undefined
+            ? [event.step, event.moveId, event.first, event.last, event.peer, event.accounts, event.ids]
+            : [event.step, event.moveId, event.first, event.last, event.peer, event.accounts, event.ids, event.outbox],
+        ),
+      );
       return;
     default:
       assertNever(event);
@@ -814,8 +821,9 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
         } catch {
           throw new LedgerCodecError("BAD_TYPE", `${field}: a shard move event that is not JSON`);
         }
-        if (!Array.isArray(parts) || parts.length !== 7) throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move event`);
-        const [step, moveId, first, last, peer, accounts, ids] = parts as [
+        if (!Array.isArray(parts) || (parts.length !== 7 && parts.length !== 8))
+          throw new LedgerCodecError("BAD_TYPE", `${field}: not a shard move event`);
+        const [step, moveId, first, last, peer, accounts, ids, outbox] = parts as [
           ShardMoveStep,
           string,
           number,
@@ -823,8 +831,9 @@ export function decodeEvents(bytes: Uint8Array): LedgerEventBody[] {
           string,
           [string, number][],
           number,
+          CarriedOutboxRecord[] | undefined,
         ];
-        events.push({ type, step, moveId, first, last, peer, accounts, ids });
+        events.push({ type, step, moveId, first, last, peer, accounts, ids, ...(outbox !== undefined && { outbox }) });
         break;
       }
     }

@@ -45,14 +45,18 @@ export function receivedOutcomeOf(code: number): ReceivedOutcome | undefined {
   return Number.isInteger(code) ? RECEIVED_CODES[code] : undefined;
 }
 
+/** A received entry is one number: the outcome code plus RECEIVED_HOME_UNIT * (the payee's shard + 1), 0 = none. */
+const RECEIVED_HOME_UNIT = 16;
+
 /**
- * Transfer id -> first outcome of its credit, in applied order. Without a window it only grows
+ * Transfer id -> first outcome of its credit, in applied order, with the payee's shard (a shard
+ * move carries the entries of its range's payees). Without a window it only grows
  * (exactly-once forever); with one (a world that runs indefinitely, the same window as the
  * idempotency table) the oldest ids are evicted: safe while no redelivery of an id comes more
  * than `windowEntries` credits later (the relay redelivers only records still open at the source).
  */
 export class ReceivedTable {
-  private readonly entries = new Map<string, ReceivedOutcome>();
+  private readonly entries = new Map<string, number>();
   private order: string[] = [];
   private orderHead = 0;
 
@@ -63,12 +67,14 @@ export class ReceivedTable {
   }
 
   lookup(id: string): ReceivedOutcome | undefined {
-    return this.entries.get(id);
+    const packed = this.entries.get(id);
+    return packed === undefined ? undefined : RECEIVED_CODES[packed % RECEIVED_HOME_UNIT];
   }
 
-  record(id: string, outcome: ReceivedOutcome): void {
+  /** `payeeShard`: the shard of the credited account (-1: none, or not known). */
+  record(id: string, outcome: ReceivedOutcome, payeeShard = -1): void {
     assertLedger(!this.entries.has(id), () => `transfer ${id} received twice`);
-    this.entries.set(id, outcome);
+    this.entries.set(id, receivedCode(outcome) + (payeeShard >= 0 ? (payeeShard + 1) * RECEIVED_HOME_UNIT : 0));
     if (this.windowEntries === undefined) return;
     this.order.push(id);
     while (this.entries.size > this.windowEntries) this.entries.delete(this.order[this.orderHead++] as string);
@@ -78,8 +84,9 @@ export class ReceivedTable {
     }
   }
 
-  entriesInOrder(): IterableIterator<[string, ReceivedOutcome]> {
-    return this.entries.entries();
+  /** [transfer id, outcome code, payee shard (-1: none)] in applied order. */
+  *entriesInOrder(): IterableIterator<[string, number, number]> {
+    for (const [id, packed] of this.entries) yield [id, packed % RECEIVED_HOME_UNIT, Math.floor(packed / RECEIVED_HOME_UNIT) - 1];
   }
 }
 

@@ -199,7 +199,8 @@ export function encodeEvent(event: LedgerEventBody): string {
     case "TransferRefunded":
       return `XF|${text(event.id)}|${text(event.from)}|${text(event.to)}|${text(event.toCell)}|${num(event.amount)}|${event.reason}`;
     case "ShardsMoved":
-      return `SM|${event.step}|${text(event.moveId)}|${num(event.first)}|${num(event.last)}|${text(event.peer)}|${text(JSON.stringify(event.accounts))}|${num(event.ids)}`;
+      // The carried outbox records only when some moved: a move without them hashes as before.
+      return `SM|${event.step}|${text(event.moveId)}|${num(event.first)}|${num(event.last)}|${text(event.peer)}|${text(JSON.stringify(event.accounts))}|${num(event.ids)}${event.outbox === undefined ? "" : `|${text(JSON.stringify(event.outbox))}`}`;
     default:
       return assertNever(event);
   }

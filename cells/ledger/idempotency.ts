@@ -19,7 +19,11 @@
 //
 // Each entry is one number: a 32-bit fingerprint of the operation's parameters and the outcome
 // code. The fingerprint tells a retry (same parameters: return the first outcome) from a reused
-// id (different parameters: reject with ID_REUSED) without storing the parameters.
+// id (different parameters: reject with ID_REUSED) without storing the parameters. Above them
+// (bits 38..52) the entry records its operation's *home shard* (the shard of a transfer's payer, of
+// a deposit's, withdrawal's or opening's account; 0 = not recorded: an entry written before this
+// field, or an account of no shard), so a shard move carries exactly the range's entries from the
+// whole table (cells/ledger/shard-move.ts). An entry without it reads as before.
 
 import { hashString } from "../../ground/hash.js";
 import type { IdempotentCommand } from "./commands.js";
@@ -43,6 +47,10 @@ const OUTCOMES: readonly RecordedOutcome[] = [
 ];
 const OUTCOME_CODE = new Map<RecordedOutcome, number>(OUTCOMES.map((outcome, code) => [outcome, code]));
 const OUTCOME_CODES = 64; // room for growth; fingerprint * 64 + code stays below 2^38
+/** The home shard field: (shard + 1) * 2^38, so a packed entry stays a safe integer (below 2^53). */
+const HOME_UNIT = 2 ** 38;
+/** The largest shard an entry can record (larger ones are recorded as unknown and never carried). */
+export const HOME_SHARD_MAX = 2 ** 15 - 2;
 
 export interface IdempotencyEntry {
   readonly fingerprint: number;
@@ -65,19 +73,27 @@ export function commandFingerprint(command: IdempotentCommand): number {
   }
 }
 
-export function packEntry(fingerprint: number, outcome: RecordedOutcome): number {
+/** `homeShard`: the operation's home shard, -1 when it has none (then not recorded). */
+export function packEntry(fingerprint: number, outcome: RecordedOutcome, homeShard = -1): number {
   const code = OUTCOME_CODE.get(outcome);
   assertLedger(code !== undefined, () => `unknown outcome ${outcome}`);
-  return (fingerprint >>> 0) * OUTCOME_CODES + code;
+  const home = homeShard >= 0 && homeShard <= HOME_SHARD_MAX ? (homeShard + 1) * HOME_UNIT : 0;
+  return home + (fingerprint >>> 0) * OUTCOME_CODES + code;
 }
 
 export function unpackEntry(packed: number): IdempotencyEntry | undefined {
   if (!Number.isSafeInteger(packed) || packed < 0) return undefined;
-  const code = packed % OUTCOME_CODES;
+  const base = packed % HOME_UNIT;
+  const code = base % OUTCOME_CODES;
   const outcome = OUTCOMES[code];
-  const fingerprint = (packed - code) / OUTCOME_CODES;
+  const fingerprint = (base - code) / OUTCOME_CODES;
   if (outcome === undefined || fingerprint > 0xffffffff) return undefined;
   return { fingerprint, outcome };
+}
+
+/** The home shard a packed entry records, or -1 when it records none. */
+export function homeShardOfEntry(packed: number): number {
+  return Math.floor(packed / HOME_UNIT) - 1;
 }
 
 export class IdempotencyTable {
@@ -121,10 +137,11 @@ export class IdempotencyTable {
     return this.entries.has(id);
   }
 
-  record(id: string, fingerprint: number, outcome: RecordedOutcome): void {
+  /** `homeShard`: the shard of the operation's home account (-1: none), so a shard move carries the entry. */
+  record(id: string, fingerprint: number, outcome: RecordedOutcome, homeShard = -1): void {
     assertLedger(!this.isFull, () => `idempotency table over its limit of ${this.entriesMax}`);
     const sizeBefore = this.entries.size;
-    this.entries.set(id, packEntry(fingerprint, outcome));
+    this.entries.set(id, packEntry(fingerprint, outcome, homeShard));
     // Same invariant as a has() before the set, without a second lookup in a table of millions:
     // a set that does not grow the map overwrote an id recorded before.
     assertLedger(this.entries.size === sizeBefore + 1, () => `idempotency id recorded twice: ${id}`);

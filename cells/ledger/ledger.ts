@@ -16,7 +16,7 @@ import { assertLedger } from "./errors.js";
 import { EventStore, type ChainLink as EventLink } from "./event-store.js";
 import { assertNever, type LedgerEventBody, type StoredEvent } from "./events.js";
 import { chainHash, GENESIS_HASH, type ChainCheckpoint } from "./hash-chain.js";
-import { commandFingerprint, IdempotencyTable } from "./idempotency.js";
+import { commandFingerprint, homeShardOfEntry, IdempotencyTable } from "./idempotency.js";
 import { bugOn, type InjectedBugs } from "../bugs.js";
 import { malformedOutcome, type AccountBalance, type LedgerOutcome } from "./outcome.js";
 import {
@@ -32,7 +32,6 @@ import {
   crossCellNet,
   decideCredit,
   decideSettle,
-  receivedCode,
   receivedOutcomeOf,
   type CrossCellDecision,
   type OutboxRecord,
@@ -40,12 +39,16 @@ import {
 } from "./cross-cell.js";
 import type { CrossCellSnapshot } from "./snapshot.js";
 import {
+  carriedOutboxRecord,
   inRange,
+  OUTBOX_EXTENSION,
+  outboxOfRecord,
   RECEIVED_EXTENSION,
   receivedOfRecord,
   SHARD_RECORD_FORMAT,
   shardOfAccountId,
   ShardMoves,
+  type CarriedOutboxRecord,
   type ShardMoveCommand,
   type ShardRecord,
   type ShardsMoved,
@@ -159,12 +162,15 @@ export class Ledger {
         state.outbox.set(id, { id, from, to, toCell, amount });
         state.outboxOpenTotal += amount;
       }
-      for (const [id, code] of crossCell.received) state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome);
+      for (const [id, code, shard] of crossCell.received)
+        state.received.record(id, receivedOutcomeOf(code) as ReceivedOutcome, shard ?? -1);
     }
     if (parsed.shardMoves !== undefined) {
       ledger.moves = ShardMoves.fromJson(parsed.shardMoves);
       ledger.state.movedInTotal = ledger.moves.movedInTotal;
       ledger.state.movedOutTotal = ledger.moves.movedOutTotal;
+      ledger.state.outboxMovedInTotal = ledger.moves.outboxMovedInTotal;
+      ledger.state.outboxMovedOutTotal = ledger.moves.outboxMovedOutTotal;
     }
     ledger.state.totalBalance = expectedTotal(ledger.state);
     assertConservation(ledger.state);
@@ -233,7 +239,7 @@ export class Ledger {
         continue;
       }
       if (command.type === "ShardMove") {
-        const outcome = this.executeShardMove(command, requestId, events);
+        const outcome = this.executeShardMove(command, requestId, events, answer);
         if (answer) outcomes[i] = outcome;
         continue;
       }
@@ -242,6 +248,14 @@ export class Ledger {
         // MOVED / MOVE_PENDING, unless this cell already decided it (its received table answers).
         if (this.moves.active && command.type === "CreditIn" && this.state.received.lookup(command.id) === undefined) {
           const routed = this.routeOf(command, requestId);
+          if (routed !== null) {
+            if (answer) outcomes[i] = routed;
+            continue;
+          }
+        }
+        // A settlement of a record that left with its payer's range goes where the record is now.
+        if (command.type === "SettleTransfer" && this.moves.used && !this.state.outbox.has(command.id)) {
+          const routed = this.settleRouteOf(command.id, requestId);
           if (routed !== null) {
             if (answer) outcomes[i] = routed;
             continue;
@@ -293,7 +307,8 @@ export class Ledger {
       if (first === undefined) shared[i] = event;
       else if (sameEvent(first, event)) event = first;
       applyEvent(this.state, event);
-      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      if (decision.record !== undefined)
+        this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome, homeShardOf(command));
       if (answer) outcomes[i] = this.outcomeOf(event, this.count + events.length, requestId);
       events.push(event);
     }
@@ -343,9 +358,15 @@ export class Ledger {
       }
     }
     if (failed < 0) {
-      for (const decision of decisions) {
+      for (let i = 0; i < decisions.length; i++) {
+        const decision = decisions[i] as Decision;
         if (decision.kind === "event" && decision.record !== undefined)
-          this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+          this.table.record(
+            decision.record.id,
+            decision.record.fingerprint,
+            decision.record.outcome,
+            homeShardOf(commands[i] as OpenAccount | IdempotentCommand),
+          );
       }
       return outcomes;
     }
@@ -376,7 +397,8 @@ export class Ledger {
         rejected[i] = this.nonEventOutcome(decision, requestId);
         continue;
       }
-      if (decision.record !== undefined) this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome);
+      if (decision.record !== undefined)
+        this.table.record(decision.record.id, decision.record.fingerprint, decision.record.outcome, homeShardOf(command));
       rejected[i] = this.outcomeOf(decision.event, this.count + events.length, requestId);
       events.push(decision.event);
     }
@@ -428,8 +450,25 @@ export class Ledger {
     }
   }
 
-  /** One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it cannot. */
-  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[]): LedgerOutcome {
+  /**
+   * A settlement of a record not open here: MOVED to the cell its record left for with the
+   * payer's range, or MOVE_PENDING while a range is on its way here and this cell never sent the
+   * id (its record may be in that range: the relay asks again after the import). Null: decide it.
+   */
+  private settleRouteOf(id: string, requestId: string): LedgerOutcome | null {
+    const owner = this.moves.carriedOwner(id);
+    if (owner !== undefined) return { requestId, id, outcome: "rejected", reason: "MOVED", duplicate: false, owner };
+    if (this.moves.pending && this.table.lookup(id)?.outcome !== "posted")
+      return { requestId, id, outcome: "rejected", reason: "MOVE_PENDING", duplicate: false };
+    return null;
+  }
+
+  /**
+   * One step of a shard move (shard-move.ts): an event when it takes effect, else the reason it
+   * cannot. With `answer` false (nobody waits: a follower) the fence's carried record, a scan of
+   * the tables, is not built.
+   */
+  private executeShardMove(command: ShardMoveCommand, requestId: string, events: LedgerEventBody[], answer: boolean): LedgerOutcome {
     const { moveId, first, last, peer, step } = command;
     const existing = this.moves.move(moveId);
     const done = (duplicate: boolean, record?: ShardRecord): LedgerOutcome => ({
@@ -459,6 +498,8 @@ export class Ledger {
       this.moves.apply(event);
       this.moves.movedInTotal = this.state.movedInTotal;
       this.moves.movedOutTotal = this.state.movedOutTotal;
+      this.moves.outboxMovedInTotal = this.state.outboxMovedInTotal;
+      this.moves.outboxMovedOutTotal = this.state.outboxMovedOutTotal;
       this.balancesTemplate = null; // accounts left or arrived: the read template's key set changed
       events.push(event);
     };
@@ -472,27 +513,33 @@ export class Ledger {
       case "fence": {
         if (existing !== undefined) {
           if (existing.status !== "fenced") return refused(`MOVE_${existing.status.toUpperCase()}`);
-          return done(true, this.recordOf(existing.first, existing.last, existing.accounts ?? []));
+          return done(
+            true,
+            answer ? this.recordOf(existing.first, existing.last, existing.accounts ?? [], existing.outbox ?? []) : undefined,
+          );
         }
         for (let shard = first; shard <= last; shard++) {
           if (this.moves.route([`acct-${shard}-0`]).kind !== "here") return refused("RANGE_MOVING");
         }
-        // Open cross-cell transfers of the range's payers stay where their debit is: their
-        // settlement or refund needs the payer here. The controller retries the fence until the
-        // relay has closed them (docs/cells.md "Moves and cross-cell transfers").
-        for (const record of this.state.outbox.values())
-          if (inRange(shardOfAccountId(record.from), first, last)) return refused("OPEN_CROSS_CELL");
         const accounts: [string, number][] = [];
         for (const [account, balance] of this.state.balances)
           if (inRange(shardOfAccountId(account), first, last)) accounts.push([account, balance]);
-        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0 });
-        return done(false, this.recordOf(first, last, accounts));
+        // Open cross-cell transfers of the range's payers leave with them: the destination holds
+        // their records, and the relay settles or refunds them there, where the payer now is
+        // (docs/cells.md "Moves and cross-cell transfers").
+        const outbox: CarriedOutboxRecord[] = [];
+        for (const record of this.state.outbox.values())
+          if (inRange(shardOfAccountId(record.from), first, last)) outbox.push(carriedOutboxRecord(record));
+        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts, ids: 0, ...(outbox.length > 0 && { outbox }) });
+        return done(false, answer ? this.recordOf(first, last, accounts, outbox) : undefined);
       }
       case "import": {
         if (existing !== undefined && existing.status === "imported") return done(true);
         if (existing !== undefined && existing.status !== "expected") return refused(`MOVE_${existing.status.toUpperCase()}`);
         if (rangeHasAccounts()) return refused("RANGE_ALREADY_HERE");
         const record = command.record as ShardRecord;
+        const outbox = outboxOfRecord(record);
+        if (outbox.some(([id]) => this.state.outbox.has(id))) return refused("OUTBOX_RECORD_ALREADY_HERE");
         let ids = 0;
         for (const [id, packed] of record.idempotency) {
           if (this.table.has(id)) continue;
@@ -501,13 +548,23 @@ export class Ledger {
         }
         // Credits already decided for the range's payees: a relay retrying one after the move
         // reaches this cell and must get the first outcome, not a second credit.
-        for (const [id, code] of receivedOfRecord(record)) {
+        for (const [id, code, shard] of receivedOfRecord(record)) {
           const outcome = receivedOutcomeOf(code);
           if (outcome === undefined || this.state.received.lookup(id) !== undefined) continue;
-          this.state.received.record(id, outcome);
+          this.state.received.record(id, outcome, shard ?? -1);
           ids++;
         }
-        emit({ type: "ShardsMoved", step, moveId, first, last, peer, accounts: record.accounts.map(([a, b]) => [a, b] as const), ids });
+        emit({
+          type: "ShardsMoved",
+          step,
+          moveId,
+          first,
+          last,
+          peer,
+          accounts: record.accounts.map(([a, b]) => [a, b] as const),
+          ids,
+          ...(outbox.length > 0 && { outbox: outbox.map((carried) => [...carried] as const) }),
+        });
         return done(false);
       }
       case "abort": {
@@ -530,6 +587,7 @@ export class Ledger {
           peer,
           accounts: existing?.accounts ?? [],
           ids: 0,
+          ...(existing?.outbox !== undefined && existing.outbox.length > 0 && { outbox: existing.outbox }),
         });
         return done(false);
       }
@@ -539,51 +597,36 @@ export class Ledger {
   }
 
   /**
-   * The carried record of a fenced range: its accounts as they left, and the idempotency entries
-   * of the operations whose home account (a transfer's payer, a deposit's or withdrawal's
-   * account) is in the range, found among the retained events (at least eventsRetainedMax, far
-   * more than a client's retries span: it retries only within its request deadline).
+   * The carried record of a fenced range: its accounts as they left, the idempotency entries of
+   * the operations whose home account (a transfer's payer, a deposit's, withdrawal's or opening's
+   * account) is in the range and the received entries of credits to the range's payees, each
+   * table read whole (every entry records its shard: idempotency.ts, cross-cell.ts), and the open
+   * outbox records that left with the range's payers. An entry restored from a snapshot written
+   * before entries recorded their shard has none and is not carried.
    */
-  private recordOf(first: number, last: number, accounts: readonly (readonly [string, number])[]): ShardRecord {
+  private recordOf(
+    first: number,
+    last: number,
+    accounts: readonly (readonly [string, number])[],
+    outbox: readonly CarriedOutboxRecord[],
+  ): ShardRecord {
     const idempotency: [string, number][] = [];
-    const received: [string, number][] = [];
-    const seen = new Set<string>();
-    const seenReceived = new Set<string>();
-    for (const event of this.store.eventBodies()) {
-      let home: string;
-      switch (event.type) {
-        case "CreditReceived":
-        case "CreditRefused": {
-          if (seenReceived.has(event.id) || !inRange(shardOfAccountId(event.to), first, last)) continue;
-          seenReceived.add(event.id);
-          const outcome = this.state.received.lookup(event.id);
-          if (outcome !== undefined) received.push([event.id, receivedCode(outcome)]);
-          continue;
-        }
-        case "TransferPosted":
-        case "TransferRejected":
-        case "TransferSent":
-          home = event.from;
-          break;
-        case "Deposited":
-        case "DepositRejected":
-        case "Withdrawn":
-        case "WithdrawRejected":
-          home = event.account;
-          break;
-        default:
-          continue;
-      }
-      if (seen.has(event.id) || !inRange(shardOfAccountId(home), first, last)) continue;
-      seen.add(event.id);
-      const packed = this.table.packedOf(event.id);
-      if (packed !== undefined) idempotency.push([event.id, packed]);
+    for (const [id, packed] of this.table.packedEntries()) {
+      const shard = homeShardOfEntry(packed);
+      if (shard >= first && shard <= last) idempotency.push([id, packed]);
     }
+    const received: [string, number, number][] = [];
+    for (const [id, code, shard] of this.state.received.entriesInOrder())
+      if (shard >= first && shard <= last) received.push([id, code, shard]);
+    const extensions = {
+      ...(received.length > 0 && { [RECEIVED_EXTENSION]: received }),
+      ...(outbox.length > 0 && { [OUTBOX_EXTENSION]: outbox.map((carried) => [...carried]) }),
+    };
     return {
       format: SHARD_RECORD_FORMAT,
       accounts: accounts.map(([a, b]) => [a, b] as const),
       idempotency,
-      ...(received.length > 0 && { extensions: { [RECEIVED_EXTENSION]: received } }),
+      ...(Object.keys(extensions).length > 0 && { extensions }),
     };
   }
 
@@ -860,7 +903,16 @@ export class Ledger {
   /** The cross-cell part of a snapshot; absent while this cell never took part in one (older snapshots stay byte-identical). */
   private crossCellSnapshot(): { crossCell?: CrossCellSnapshot } {
     const state = this.state;
-    if (state.sentTotal === 0 && state.receivedTotal === 0 && state.received.size === 0 && state.outbox.size === 0) return {};
+    if (
+      state.sentTotal === 0 &&
+      state.receivedTotal === 0 &&
+      state.received.size === 0 &&
+      state.outbox.size === 0 &&
+      // A cell that only closed records a move brought it has settled or refunded money to keep.
+      state.settledTotal === 0 &&
+      state.refundedTotal === 0
+    )
+      return {};
     return {
       crossCell: {
         sentTotal: state.sentTotal,
@@ -868,7 +920,10 @@ export class Ledger {
         refundedTotal: state.refundedTotal,
         receivedTotal: state.receivedTotal,
         outbox: Array.from(state.outbox.values(), (record) => [record.id, record.from, record.to, record.toCell, record.amount] as const),
-        received: Array.from(state.received.entriesInOrder(), ([id, outcome]) => [id, receivedCode(outcome)] as const),
+        // [id, code, payee shard]; the shard is left out when there is none (and in snapshots written before it).
+        received: Array.from(state.received.entriesInOrder(), ([id, code, shard]) =>
+          shard >= 0 ? ([id, code, shard] as const) : ([id, code] as const),
+        ),
       },
     };
   }
@@ -940,6 +995,24 @@ function crossCellNonEventOutcome(decision: Exclude<CrossCellDecision, { kind: "
   return decision.posted
     ? { requestId, id: decision.id, outcome: "posted", duplicate: true }
     : { requestId, id: decision.id, outcome: "rejected", reason: decision.reason ?? "UNKNOWN_ACCOUNT", duplicate: true };
+}
+
+/**
+ * The shard of a command's home account (a transfer's payer; a deposit's, withdrawal's or
+ * opening's account), -1 when it has none: its idempotency entry moves with that shard.
+ */
+function homeShardOf(command: OpenAccount | IdempotentCommand): number {
+  switch (command.type) {
+    case "Transfer":
+    case "TransferOut":
+      return shardOfAccountId(command.from);
+    case "Deposit":
+    case "Withdraw":
+    case "OpenAccount":
+      return shardOfAccountId(command.account);
+    default:
+      return assertNever(command);
+  }
 }
 
 function isPosting(event: LedgerEventBody): boolean {

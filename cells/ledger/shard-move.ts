@@ -5,7 +5,8 @@
 //   destination  expect   the range is on its way here: its commands are answered MOVE_PENDING
 //   source       fence    the range's accounts leave (their balances are the carried record) and
 //                         its commands are answered MOVED, naming the destination
-//   destination  import   the carried record's accounts, balances and idempotency ids arrive
+//   destination  import   the carried record's accounts, balances, idempotency ids and open
+//                         outbox records arrive
 //   destination  abort    the move will never be imported here (whichever of import and abort
 //                         commits first at the destination decides the move)
 //   source       unfence  only after an abort: the source takes its accounts back
@@ -18,15 +19,19 @@
 // another form belongs to no shard and never moves.
 
 import type { AccountId } from "./commands.js";
+import type { OutboxRecord } from "./cross-cell.js";
 import { assertLedger } from "./errors.js";
+
+/** An open outbox record as a move carries it: [id, from, to, toCell, amount]. */
+export type CarriedOutboxRecord = readonly [string, AccountId, AccountId, string, number];
 
 export const SHARD_MOVE_STEPS = ["expect", "fence", "import", "abort", "unfence"] as const;
 export type ShardMoveStep = (typeof SHARD_MOVE_STEPS)[number];
 
 /**
  * Format of the carried record; later kinds of per-shard state are added as `extensions` (today:
- * the received table's entries of the range's payees, RECEIVED_EXTENSION; open outbox records are
- * never carried: the fence waits for them, ledger.ts).
+ * the received table's entries of the range's payees, RECEIVED_EXTENSION, and the open outbox
+ * records of the range's payers, OUTBOX_EXTENSION: the destination settles or refunds them).
  */
 export const SHARD_RECORD_FORMAT = 1;
 
@@ -68,6 +73,11 @@ export interface ShardsMoved {
   readonly accounts: readonly (readonly [AccountId, number])[];
   /** Idempotency ids and cross-cell received entries (RECEIVED_EXTENSION) that arrived (import). */
   readonly ids: number;
+  /**
+   * Open outbox records of the range's payers that left (fence) or arrived (import, unfence);
+   * absent when there are none (so a move without them encodes and hashes as before).
+   */
+  readonly outbox?: readonly CarriedOutboxRecord[];
 }
 
 export type ShardMoveStatus = "expected" | "fenced" | "imported" | "aborted" | "unfenced";
@@ -81,6 +91,8 @@ export interface MoveEntry {
   status: ShardMoveStatus;
   /** fence: the accounts that left, kept for an unfence and for answering a retried fence. */
   accounts?: readonly (readonly [AccountId, number])[];
+  /** fence: the open outbox records that left with them (absent: none). */
+  outbox?: readonly CarriedOutboxRecord[];
 }
 
 /** Why a command touching a moving range was not applied here (no event: nothing happened). */
@@ -92,12 +104,30 @@ export type ShardRouting =
 
 export const shardMoveLimits = { movesRememberedMax: 4_096, rangeShardsMax: 100_000 } as const;
 
-const ACCOUNT_SHARD = /^acct-(\d+)-\d+$/;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const DASH = 45;
 
-/** The shard an account id names, or -1 for an id of another form. */
+/**
+ * The shard an account id names (`acct-<shard>-<n>`, both decimal), or -1 for an id of another
+ * form. Read by hand, not by a regular expression: every recorded operation asks (idempotency.ts).
+ */
 export function shardOfAccountId(account: string): number {
-  const match = ACCOUNT_SHARD.exec(account);
-  return match === null ? -1 : Number(match[1]);
+  if (!account.startsWith("acct-")) return -1;
+  let shard = 0;
+  let i = 5;
+  for (; i < account.length; i++) {
+    const c = account.charCodeAt(i);
+    if (c === DASH) break;
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+    shard = shard * 10 + (c - DIGIT_0);
+  }
+  if (i === 5 || i >= account.length - 1) return -1;
+  for (let j = i + 1; j < account.length; j++) {
+    const c = account.charCodeAt(j);
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+  }
+  return shard;
 }
 
 /**
@@ -110,8 +140,13 @@ export class ShardMoves {
   /** shard -> the move bringing it here. */
   private readonly expected = new Map<number, string>();
   private readonly moves = new Map<string, MoveEntry>();
+  /** Transfer id -> the cell its open outbox record left for (fenced moves): a settlement there is redirected. */
+  private readonly carriedOut = new Map<string, string>();
   movedInTotal = 0;
   movedOutTotal = 0;
+  /** Open outbox money that arrived with moved ranges (imports, unfences) and left with them (fences). */
+  outboxMovedInTotal = 0;
+  outboxMovedOutTotal = 0;
 
   /** False while no move ever touched this ledger: the fast path checks nothing. */
   get active(): boolean {
@@ -120,6 +155,16 @@ export class ShardMoves {
 
   get used(): boolean {
     return this.moves.size > 0;
+  }
+
+  /** True while some range is on its way here (expected, neither imported nor aborted yet). */
+  get pending(): boolean {
+    return this.expected.size > 0;
+  }
+
+  /** The cell an open outbox record left for with its payer's range, if it did. */
+  carriedOwner(transferId: string): string | undefined {
+    return this.carriedOut.get(transferId);
   }
 
   move(moveId: string): MoveEntry | undefined {
@@ -166,7 +211,9 @@ export class ShardMoves {
           peer: event.peer,
           status: "fenced",
           accounts: event.accounts,
+          ...(event.outbox !== undefined && { outbox: event.outbox }),
         });
+        for (const [id] of event.outbox ?? []) this.carriedOut.set(id, event.peer);
         return;
       case "import":
       case "abort":
@@ -192,8 +239,10 @@ export class ShardMoves {
         }
         assertLedger(existing.status === "fenced", () => `unfence of move ${event.moveId} that is ${existing.status}`);
         for (let shard = event.first; shard <= event.last; shard++) this.redirects.delete(shard);
+        for (const [id] of existing.outbox ?? []) this.carriedOut.delete(id);
         existing.status = "unfenced";
         existing.accounts = undefined;
+        existing.outbox = undefined;
         return;
     }
   }
@@ -216,9 +265,18 @@ export class ShardMoves {
     return {
       redirects: [...this.redirects],
       expected: [...this.expected],
-      moves: [...this.moves.values()].map((move) => ({ ...move, accounts: move.accounts === undefined ? undefined : [...move.accounts] })),
+      moves: [...this.moves.values()].map((move) => ({
+        ...move,
+        accounts: move.accounts === undefined ? undefined : [...move.accounts],
+        ...(move.outbox !== undefined && { outbox: [...move.outbox] }),
+      })),
       movedInTotal: this.movedInTotal,
       movedOutTotal: this.movedOutTotal,
+      // Absent while no move carried an open record, so such snapshots are as before.
+      ...((this.outboxMovedInTotal > 0 || this.outboxMovedOutTotal > 0) && {
+        outboxMovedInTotal: this.outboxMovedInTotal,
+        outboxMovedOutTotal: this.outboxMovedOutTotal,
+      }),
     };
   }
 
@@ -226,9 +284,14 @@ export class ShardMoves {
     const moves = new ShardMoves();
     for (const [shard, cell] of json.redirects) moves.redirects.set(shard, cell);
     for (const [shard, moveId] of json.expected) moves.expected.set(shard, moveId);
-    for (const move of json.moves) moves.moves.set(move.moveId, { ...move });
+    for (const move of json.moves) {
+      moves.moves.set(move.moveId, { ...move });
+      if (move.status === "fenced") for (const [id] of move.outbox ?? []) moves.carriedOut.set(id, move.peer);
+    }
     moves.movedInTotal = json.movedInTotal;
     moves.movedOutTotal = json.movedOutTotal;
+    moves.outboxMovedInTotal = json.outboxMovedInTotal ?? 0;
+    moves.outboxMovedOutTotal = json.outboxMovedOutTotal ?? 0;
     return moves;
   }
 }
@@ -239,6 +302,9 @@ export interface ShardMovesJson {
   readonly moves: readonly MoveEntry[];
   readonly movedInTotal: number;
   readonly movedOutTotal: number;
+  /** Absent in snapshots written before moves carried open outbox records (read as 0). */
+  readonly outboxMovedInTotal?: number;
+  readonly outboxMovedOutTotal?: number;
 }
 
 function isCount(value: unknown): value is number {
@@ -274,12 +340,15 @@ export function invalidShardMovesField(value: unknown): string | null {
       !isCount(move.last) ||
       !isName(move.peer) ||
       !["expected", "fenced", "imported", "aborted", "unfenced"].includes(move.status as string) ||
-      (move.accounts !== undefined && !isAccounts(move.accounts))
+      (move.accounts !== undefined && !isAccounts(move.accounts)) ||
+      (move.outbox !== undefined && !isCarriedOutbox(move.outbox))
     )
       return `shardMoves.moves[${i}]`;
   }
   if (!isCount(record.movedInTotal)) return "shardMoves.movedInTotal";
   if (!isCount(record.movedOutTotal)) return "shardMoves.movedOutTotal";
+  if (record.outboxMovedInTotal !== undefined && !isCount(record.outboxMovedInTotal)) return "shardMoves.outboxMovedInTotal";
+  if (record.outboxMovedOutTotal !== undefined && !isCount(record.outboxMovedOutTotal)) return "shardMoves.outboxMovedOutTotal";
   return null;
 }
 
@@ -302,11 +371,55 @@ export function invalidShardMoveField(command: ShardMoveCommand): string | null 
     const received = record.extensions?.[RECEIVED_EXTENSION];
     if (
       received !== undefined &&
-      !(Array.isArray(received) && received.every((e) => Array.isArray(e) && e.length === 2 && isName(e[0]) && isCount(e[1])))
+      !(
+        Array.isArray(received) &&
+        received.every((e) => Array.isArray(e) && (e.length === 2 || e.length === 3) && isName(e[0]) && isCount(e[1]))
+      )
     )
       return `record.extensions.${RECEIVED_EXTENSION}`;
+    const outbox = record.extensions?.[OUTBOX_EXTENSION];
+    if (
+      outbox !== undefined &&
+      !(isCarriedOutbox(outbox) && outbox.every(([, from]) => inRange(shardOfAccountId(from), command.first, command.last)))
+    )
+      return `record.extensions.${OUTBOX_EXTENSION}`;
   }
   return null;
+}
+
+/** An open outbox record as snapshots and moves carry it: [id, from, to, toCell, positive amount]. */
+export function isCarriedOutboxRecord(e: unknown): e is CarriedOutboxRecord {
+  return (
+    Array.isArray(e) &&
+    e.length === 5 &&
+    isName(e[0]) &&
+    isName(e[1]) &&
+    isName(e[2]) &&
+    isName(e[3]) &&
+    isCount(e[4]) &&
+    (e[4] as number) > 0
+  );
+}
+
+function isCarriedOutbox(value: unknown): value is CarriedOutboxRecord[] {
+  return Array.isArray(value) && value.every(isCarriedOutboxRecord);
+}
+
+/**
+ * The extension carrying the open outbox records of the range's payers ([id, from, to, toCell,
+ * amount]): the destination holds them from its import on, and the relay settles (or refunds)
+ * them there, where the payer now is.
+ */
+export const OUTBOX_EXTENSION = "crossCellOutbox";
+
+/** The carried open outbox records of a record (none when it has no such extension). */
+export function outboxOfRecord(record: ShardRecord): readonly CarriedOutboxRecord[] {
+  const value = record.extensions?.[OUTBOX_EXTENSION];
+  return Array.isArray(value) ? (value as CarriedOutboxRecord[]) : [];
+}
+
+export function carriedOutboxRecord(record: OutboxRecord): CarriedOutboxRecord {
+  return [record.id, record.from, record.to, record.toCell, record.amount];
 }
 
 /**
@@ -316,10 +429,10 @@ export function invalidShardMoveField(command: ShardMoveCommand): string | null 
  */
 export const RECEIVED_EXTENSION = "crossCellReceived";
 
-/** The carried received entries of a record (none when it has no such extension). */
-export function receivedOfRecord(record: ShardRecord): readonly (readonly [string, number])[] {
+/** The carried received entries of a record, [id, outcome code, shard?] (none when it has no such extension). */
+export function receivedOfRecord(record: ShardRecord): readonly (readonly [string, number, number?])[] {
   const value = record.extensions?.[RECEIVED_EXTENSION];
-  return Array.isArray(value) ? (value as [string, number][]) : [];
+  return Array.isArray(value) ? (value as [string, number, number?][]) : [];
 }
 
 export function inRange(shard: number, first: number, last: number): boolean {

@@ -8,7 +8,7 @@ import { LedgerError } from "./errors.js";
 import { isHashHex, type ChainCheckpoint } from "./hash-chain.js";
 import { unpackEntry } from "./idempotency.js";
 import { receivedOutcomeOf } from "./cross-cell.js";
-import { invalidShardMovesField, type ShardMovesJson } from "./shard-move.js";
+import { invalidShardMovesField, isCarriedOutboxRecord, type ShardMovesJson } from "./shard-move.js";
 import { jsonObjectText, withEncodedJson } from "../encoded-json.js";
 
 /** /2: the checksum covers the ids through their own sha256 (one line), so it can be carried forward. */
@@ -44,8 +44,11 @@ export interface CrossCellSnapshot {
   readonly receivedTotal: number;
   /** Open records [id, from, to, toCell, amount] in opening order. */
   readonly outbox: readonly (readonly [string, string, string, string, number])[];
-  /** [transfer id, received outcome code (cross-cell.ts)] in applied order. */
-  readonly received: readonly (readonly [string, number])[];
+  /**
+   * [transfer id, received outcome code (cross-cell.ts), payee shard] in applied order; the shard
+   * is absent when the payee has none and in snapshots written before entries recorded it.
+   */
+  readonly received: readonly (readonly [string, number, number?])[];
 }
 
 // The checksum's input, line by line; the encoder, the builder and the verifier all use these.
@@ -244,16 +247,18 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   }
 
   let moved = 0;
+  let outboxMoved = 0;
   if (record.shardMoves !== undefined) {
     const bad = invalidShardMovesField(record.shardMoves);
     if (bad !== null) throw invalid(`${field}.${bad}`, "the ledger's shard moves (redirects, expected, moves, totals)");
     const moves = record.shardMoves as ShardMovesJson;
     moved = moves.movedInTotal - moves.movedOutTotal;
+    outboxMoved = (moves.outboxMovedInTotal ?? 0) - (moves.outboxMovedOutTotal ?? 0);
   }
   const snapshot = value as LedgerSnapshot;
   let crossCellNet = 0;
   if (record.crossCell !== undefined) {
-    const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`);
+    const crossCell = parseCrossCell(record.crossCell, `${field}.crossCell`, outboxMoved);
     crossCellNet = crossCell.receivedTotal + crossCell.refundedTotal - crossCell.sentTotal;
   }
   if (total !== snapshot.openedTotal + snapshot.depositedTotal - snapshot.withdrawnTotal + crossCellNet + moved) {
@@ -266,7 +271,8 @@ export function parseLedgerSnapshot(value: unknown, field = "snapshot"): LedgerS
   return snapshot;
 }
 
-function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
+/** `outboxMoved`: open records' money moved in minus moved out with shard ranges (shard-move.ts). */
+function parseCrossCell(value: unknown, field: string, outboxMoved: number): CrossCellSnapshot {
   if (typeof value !== "object" || value === null) throw invalid(field, "an object");
   const record = value as Record<string, unknown>;
   for (const name of ["sentTotal", "settledTotal", "refundedTotal", "receivedTotal"] as const) {
@@ -278,23 +284,17 @@ function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
   let open = 0;
   for (let i = 0; i < outbox.length; i++) {
     const entry: unknown = outbox[i];
-    const ok =
-      Array.isArray(entry) &&
-      entry.length === 5 &&
-      isName(entry[0]) &&
-      isName(entry[1]) &&
-      isName(entry[2]) &&
-      isName(entry[3]) &&
-      isCount(entry[4]) &&
-      entry[4] > 0 &&
-      !seen.has(entry[0]);
-    if (!ok) throw invalid(`${field}.outbox[${i}]`, "a unique [id, from, to, toCell, positive amount]");
-    seen.add(entry[0] as string);
-    open += entry[4] as number;
+    if (!isCarriedOutboxRecord(entry) || seen.has(entry[0]))
+      throw invalid(`${field}.outbox[${i}]`, "a unique [id, from, to, toCell, positive amount]");
+    seen.add(entry[0]);
+    open += entry[4];
   }
   const parsed = value as CrossCellSnapshot;
-  if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal)
-    throw invalid(`${field}.outbox`, "open records summing to sentTotal - settledTotal - refundedTotal");
+  if (open !== parsed.sentTotal - parsed.settledTotal - parsed.refundedTotal + outboxMoved)
+    throw invalid(
+      `${field}.outbox`,
+      "open records summing to sentTotal - settledTotal - refundedTotal (+ moved in - moved out with shard ranges)",
+    );
   const received = record.received;
   if (!Array.isArray(received)) throw invalid(`${field}.received`, "an array of [transfer id, outcome code]");
   const ids = new Set<string>();
@@ -302,12 +302,13 @@ function parseCrossCell(value: unknown, field: string): CrossCellSnapshot {
     const entry: unknown = received[i];
     if (
       !Array.isArray(entry) ||
-      entry.length !== 2 ||
+      (entry.length !== 2 && entry.length !== 3) ||
       !isName(entry[0]) ||
       receivedOutcomeOf(entry[1] as number) === undefined ||
+      (entry.length === 3 && !isCount(entry[2])) ||
       ids.has(entry[0])
     )
-      throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3]");
+      throw invalid(`${field}.received[${i}]`, "a unique [transfer id, outcome code 0..3, payee shard?]");
     ids.add(entry[0]);
   }
   return parsed;

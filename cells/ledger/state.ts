@@ -6,6 +6,7 @@
 import { assertLedger } from "./errors.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
 import { ReceivedTable, type OutboxRecord } from "./cross-cell.js";
+import { shardOfAccountId } from "./shard-move.js";
 
 export interface LedgerState {
   /** Account -> balance in minor units. Insertion order is event order, hence equal on replicas. */
@@ -18,7 +19,8 @@ export interface LedgerState {
   withdrawnTotal: number;
   /**
    * Open outbox records by transfer id, in opening order (cells/ledger/cross-cell.ts).
-   * Invariant: outboxOpenTotal = sum of their amounts = sentTotal - settledTotal - refundedTotal.
+   * Invariant: outboxOpenTotal = sum of their amounts = sentTotal - settledTotal - refundedTotal
+   * + outboxMovedInTotal - outboxMovedOutTotal.
    */
   readonly outbox: Map<string, OutboxRecord>;
   outboxOpenTotal: number;
@@ -33,6 +35,9 @@ export interface LedgerState {
   /** Money that arrived with shards moved in (imports, unfences) and left with shards moved out (fences). */
   movedInTotal: number;
   movedOutTotal: number;
+  /** Open outbox records' money that arrived with moved ranges and left with them (shard-move.ts). */
+  outboxMovedInTotal: number;
+  outboxMovedOutTotal: number;
 }
 
 export function createLedgerState(receivedWindowEntries?: number): LedgerState {
@@ -51,6 +56,8 @@ export function createLedgerState(receivedWindowEntries?: number): LedgerState {
     received: new ReceivedTable(receivedWindowEntries),
     movedInTotal: 0,
     movedOutTotal: 0,
+    outboxMovedInTotal: 0,
+    outboxMovedOutTotal: 0,
   };
 }
 
@@ -144,11 +151,11 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
       balances.set(event.to, before + event.amount);
       state.totalBalance += event.amount;
       state.receivedTotal += event.amount;
-      recordReceived(state, event.id, "credited");
+      recordReceived(state, event.id, event.to, "credited");
       return;
     }
     case "CreditRefused":
-      recordReceived(state, event.id, event.reason);
+      recordReceived(state, event.id, event.to, event.reason);
       return;
     case "TransferSettled":
     case "TransferRefunded": {
@@ -178,6 +185,17 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
         }
         state.totalBalance -= sum;
         state.movedOutTotal += sum;
+        // The range's open outbox records leave with their payers (no balance changes: their money is in flight).
+        for (const [id, from, , , amount] of event.outbox ?? []) {
+          const record = state.outbox.get(id);
+          assertLedger(
+            record !== undefined && record.from === from && record.amount === amount,
+            () => `move ${event.moveId} carries outbox record ${id}, which is not open here as carried`,
+          );
+          state.outbox.delete(id);
+          state.outboxOpenTotal -= amount;
+          state.outboxMovedOutTotal += amount;
+        }
       } else if (event.step === "import" || event.step === "unfence") {
         let sum = 0;
         for (const [account, balance] of event.accounts) {
@@ -189,6 +207,13 @@ export function applyEvent(state: LedgerState, event: LedgerEventBody): void {
         assertLedger(Number.isSafeInteger(state.totalBalance + sum), () => `move ${event.moveId} overflows the total`);
         state.totalBalance += sum;
         state.movedInTotal += sum;
+        for (const [id, from, to, toCell, amount] of event.outbox ?? []) {
+          assertLedger(!state.outbox.has(id), () => `move ${event.moveId} brings outbox record ${id}, which is already open here`);
+          assertLedger(isAmount(amount), () => `move ${event.moveId} brings outbox record ${id} of ${amount}`);
+          state.outbox.set(id, { id, from, to, toCell, amount });
+          state.outboxOpenTotal += amount;
+          state.outboxMovedInTotal += amount;
+        }
       }
       return;
     }
@@ -209,10 +234,11 @@ function isAmount(amount: number): boolean {
 function recordReceived(
   state: LedgerState,
   id: string,
+  to: string,
   outcome: "credited" | "UNKNOWN_ACCOUNT" | "INVALID_AMOUNT" | "BALANCE_OVERFLOW",
 ): void {
   // The unsafe switch (cross-cell.ts) lets a duplicate through decide: it must reach the checker, not crash here.
-  if (state.received.lookup(id) === undefined) state.received.record(id, outcome);
+  if (state.received.lookup(id) === undefined) state.received.record(id, outcome, shardOfAccountId(to));
 }
 
 /** Conservation in O(1): the running total matches what entered and left the ledger, other cells included. */
@@ -223,9 +249,10 @@ export function assertConservation(state: LedgerState): void {
       `money not conserved: total ${state.totalBalance} != opened ${state.openedTotal} + deposited ${state.depositedTotal} - withdrawn ${state.withdrawnTotal} - sent ${state.sentTotal} + refunded ${state.refundedTotal} + received ${state.receivedTotal} + moved in ${state.movedInTotal} - moved out ${state.movedOutTotal}`,
   );
   assertLedger(
-    state.outboxOpenTotal === state.sentTotal - state.settledTotal - state.refundedTotal,
+    state.outboxOpenTotal ===
+      state.sentTotal - state.settledTotal - state.refundedTotal + state.outboxMovedInTotal - state.outboxMovedOutTotal,
     () =>
-      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal}`,
+      `outbox holds ${state.outboxOpenTotal}, sent ${state.sentTotal} - settled ${state.settledTotal} - refunded ${state.refundedTotal} + moved in ${state.outboxMovedInTotal} - moved out ${state.outboxMovedOutTotal}`,
   );
 }
 

@@ -65,6 +65,21 @@ export function controlMoveUnfinished(move: ControlMove): boolean {
   return move.state !== "cut-over" && move.state !== "rolled-back";
 }
 
+/**
+ * A cell the automatic scale-out policy added (controller/scale-out.ts) and the range it took from
+ * `from`; `removed` once the policy gave the range back and removed the cell. Recorded so a
+ * restarted controller's policy still knows which cells are its own to consolidate. Cell ids are
+ * never reused, so a removed record stays removed (a late `added` of the same cell is ignored).
+ */
+export interface ControlScaleOutCell {
+  readonly cell: string;
+  readonly from: string;
+  readonly first: number;
+  readonly last: number;
+  readonly state: "added" | "removed";
+  readonly atMs: number;
+}
+
 export interface ControlDrillRun {
   readonly id: string;
   readonly drill: string;
@@ -111,7 +126,8 @@ export type ControlCommand =
   | { readonly kind: "routing"; readonly requestId: string; readonly routing: ControlRouting }
   | { readonly kind: "fault"; readonly requestId: string; readonly fault: ControlFault }
   | { readonly kind: "drill"; readonly requestId: string; readonly run: ControlDrillRun }
-  | { readonly kind: "move"; readonly requestId: string; readonly move: ControlMove };
+  | { readonly kind: "move"; readonly requestId: string; readonly move: ControlMove }
+  | { readonly kind: "scale-out"; readonly requestId: string; readonly cell: ControlScaleOutCell };
 
 export interface ControlApplyResult {
   readonly index: number;
@@ -137,6 +153,8 @@ export interface ControlSnapshot {
   readonly drills: readonly ControlDrillRun[];
   /** Absent from snapshots written before moves were recorded. */
   readonly moves?: readonly ControlMove[];
+  /** Absent from snapshots written before the scale-out policy recorded its cells. */
+  readonly scaleOutCells?: readonly ControlScaleOutCell[];
   readonly requests: readonly (readonly [string, number, string | null, ControlResponse | null])[];
 }
 
@@ -153,7 +171,8 @@ export function isControlCommand(value: unknown): value is ControlCommand {
       kind === "routing" ||
       kind === "fault" ||
       kind === "drill" ||
-      kind === "move")
+      kind === "move" ||
+      kind === "scale-out")
   );
 }
 
@@ -166,6 +185,7 @@ export class ControlStateMachine implements StateMachine {
   private readonly faultRecords = new Map<string, ControlFault>();
   private readonly drillRuns = new Map<string, ControlDrillRun>();
   private readonly moveRecords = new Map<string, ControlMove>();
+  private readonly scaleOutRecords = new Map<string, ControlScaleOutCell>();
   private readonly requests = new Map<string, RequestRecord>();
   /** Invariant: entries are applied in index order, each once. */
   private appliedIndex = 0;
@@ -214,6 +234,13 @@ export class ControlStateMachine implements StateMachine {
         this.bound(this.moveRecords, (move) => !controlMoveUnfinished(move));
         break;
       }
+      case "scale-out": {
+        if (this.scaleOutRecords.get(command.cell.cell)?.state === "removed") break;
+        this.scaleOutRecords.delete(command.cell.cell);
+        this.scaleOutRecords.set(command.cell.cell, command.cell);
+        this.bound(this.scaleOutRecords, (record) => record.state === "removed");
+        break;
+      }
       default:
         assertNever(command);
     }
@@ -252,6 +279,11 @@ export class ControlStateMachine implements StateMachine {
     return [...this.moveRecords.values()];
   }
 
+  /** The scale-out policy's cells, added and removed (tombstones), oldest first. */
+  scaleOutCells(): readonly ControlScaleOutCell[] {
+    return [...this.scaleOutRecords.values()];
+  }
+
   /** The recorded answer of a request, if it was admitted (null response: admitted, not ended). */
   request(requestId: string): { readonly index: number; readonly response: ControlResponse | null } | undefined {
     return this.requests.get(requestId);
@@ -265,6 +297,7 @@ export class ControlStateMachine implements StateMachine {
       faults: this.faults(),
       drills: this.drills(),
       moves: this.moves(),
+      ...(this.scaleOutRecords.size > 0 && { scaleOutCells: this.scaleOutCells() }),
       requests: [...this.requests].map(([id, record]) => [id, record.index, record.call, record.response] as const),
     };
   }
@@ -282,6 +315,8 @@ export class ControlStateMachine implements StateMachine {
     for (const run of state.drills) this.drillRuns.set(run.id, run);
     this.moveRecords.clear();
     for (const move of state.moves ?? []) this.moveRecords.set(move.id, move);
+    this.scaleOutRecords.clear();
+    for (const record of state.scaleOutCells ?? []) this.scaleOutRecords.set(record.cell, record);
     this.requests.clear();
     for (const [id, index, call, response] of state.requests) this.requests.set(id, { index, call, response });
   }

@@ -170,7 +170,9 @@ export class ReplayedLog {
             event.from === event.to ||
             from === undefined ||
             !balances.has(event.to) ||
-            from < event.amount;
+            from < event.amount ||
+            // A cross-cell transfer whose payee is in this cell after all (a shard move brought it here).
+            (event.reason === "SAME_CELL" && balances.has(event.to));
           if (!justified) illegal(`transfer ${event.id} rejected (${event.reason}) though ${event.from} held ${from} for ${event.amount}`);
           break;
         }
@@ -259,11 +261,22 @@ export class ReplayedLog {
               if (before !== undefined) remove(account, before);
               sum -= balance;
             }
+            // Open outbox records leave with their payers (their money stays in flight, not in a balance).
+            for (const [id, , , , amount] of event.outbox ?? []) {
+              const open = outbox.get(id);
+              if (open !== undefined && open !== amount)
+                illegal(`move ${event.moveId} carries outbox record ${id} of ${open} as ${amount}`);
+              outbox.delete(id);
+            }
           } else if (event.step === "import" || event.step === "unfence") {
             for (const [account, balance] of event.accounts) {
               if (balances.has(account)) illegal(`move ${event.moveId} brings ${account}, which is already open`);
               else set(account, balance);
               sum += balance;
+            }
+            for (const [id, , , , amount] of event.outbox ?? []) {
+              if (outbox.has(id)) illegal(`move ${event.moveId} brings outbox record ${id}, which is already open`);
+              outbox.set(id, amount);
             }
           }
           total += sum;

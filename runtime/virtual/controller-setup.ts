@@ -22,8 +22,9 @@ export type { ControllerSetup, RunningWorldBounds, SetupOptions };
 import type { AdmissionOptions } from "../../controller/admission.js";
 import { spawnControlPlane } from "./control-plane.js";
 import { gatedDrillController } from "../../controller/control/drill-controller.js";
-import { controlMoveJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
-import { scaleOutOptionsOf, ScaleOutPolicy } from "../../controller/scale-out.js";
+import { controlMoveJournal, controlScaleOutJournal, MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
+import { scaleOutOptionsOf, scaleOutOptionsOfDrill, ScaleOutPolicy, type ScaleOutOptions } from "../../controller/scale-out.js";
+import type { DrillScaleOut } from "../../chaos/drill/format.js";
 import { ACTION_TIMEOUT_US } from "../../chaos/drill/execution.js";
 import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 
@@ -140,6 +141,8 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const deferCheckStep = options.deferDrillCheckStep === undefined ? deferAfterIo : options.deferDrillCheckStep;
   let gateRef: ControlGate | null = null;
   let residenceRef: ControllerResidence | null = null;
+  /** Late-bound: the scale-out policy is built after the drill service (below). */
+  let applyDrillScaleOut: (section: DrillScaleOut) => () => void = () => () => {};
   const online = new OnlineConsistency(defaultConsistencyOptions, { source: virtual, clock: cluster.clock });
   const wiring = wireController({
     cluster,
@@ -217,6 +220,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
         ...(deferCheckStep === null ? {} : { deferCheckStep }),
         // The checkers yield every few thousand items; by default a turn runs them for ~20 ms.
         ...(deferCheckStep === deferAfterIo ? { checkStepBudgetMs: RUNNING_WORLD_CHECK_STEP_BUDGET_MS } : {}),
+        applyScaleOut: (section) => applyDrillScaleOut(section),
       }),
     consistency: () => online.snapshot(),
     moveJournal: controlMoveJournal(controlPlane.plane),
@@ -242,19 +246,41 @@ export function setupController(options: SetupOptions): ControllerSetup {
   // Automatic scale-out (off unless the world's scaleOut section or the caller enables it): its
   // actions go through the same ElasticCells as an operator's, audited with actor "scale-out".
   const scaleOutConfig = options.scaleOut ?? config.scaleOut;
-  const scaleOut =
-    scaleOutConfig?.enabled === true && controller.elastic !== null
-      ? new ScaleOutPolicy(scaleOutOptionsOf(scaleOutConfig, admission.ratePerSecond), {
-          clock: cluster.clock,
-          elastic: controller.elastic,
-          cells: () => placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
-          opsPerSecond: (cell) => controller.load.opsPerSecond(cell),
-        })
-      : null;
-  if (scaleOut !== null) {
-    controller.bindScaleOut(scaleOut);
-    scaleOut.start();
-  }
+  const startScaleOut = (settings: ScaleOutOptions): ScaleOutPolicy | null => {
+    if (controller.elastic === null) return null;
+    const policy = new ScaleOutPolicy(settings, {
+      clock: cluster.clock,
+      elastic: controller.elastic,
+      cells: () => placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
+      opsPerSecond: (cell) => controller.load.opsPerSecond(cell),
+      // The cells it added survive a controller restart in the control log.
+      journal: controlScaleOutJournal(controlPlane.plane),
+    });
+    controller.bindScaleOut(policy);
+    policy.start();
+    return policy;
+  };
+  let drillScaleOut: ScaleOutPolicy | null = null;
+  const scaleOut = scaleOutConfig?.enabled === true ? startScaleOut(scaleOutOptionsOf(scaleOutConfig, admission.ratePerSecond)) : null;
+  // A drill's scaleOut section (double-11-scale-out) while it runs: the world's policy takes the
+  // drill's budget, line and sustain and gets its own back after; a world without one runs a
+  // policy for the drill, stopped after it (the cells it added stay, recorded in the control log).
+  applyDrillScaleOut = (section) => {
+    if (scaleOut !== null) {
+      const own = scaleOut.settings;
+      scaleOut.retune(scaleOutOptionsOfDrill(section, own));
+      return () => scaleOut.retune(own);
+    }
+    drillScaleOut?.stop();
+    const policy = startScaleOut(scaleOutOptionsOfDrill(section));
+    drillScaleOut = policy;
+    return () => {
+      policy?.stop();
+      if (drillScaleOut !== policy) return;
+      drillScaleOut = null;
+      controller.bindScaleOut(null);
+    };
+  };
   const built: ControllerSetup = {
     virtual,
     controller,
@@ -268,6 +294,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
     control: { plane: controlPlane.plane, gate, replicas: controlPlane, leases, moves, residence },
     close() {
       scaleOut?.stop();
+      drillScaleOut?.stop();
       moves?.stop();
       residence.stop();
       leases.stop();

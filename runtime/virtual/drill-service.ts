@@ -5,7 +5,7 @@
 // both come through here (controller/drills.ts).
 import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
-import { drillDurationMs, type Drill } from "../../chaos/drill/format.js";
+import { drillDurationMs, type Drill, type DrillScaleOut } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
 import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
@@ -41,6 +41,12 @@ export interface ChaosDrillDependencies {
   readonly deferCheckStep?: (step: () => void) => void;
   /** Wall ms of checks between two deferrals (drill-runner.ts StartDrillOptions.checkStepBudgetMs). */
   readonly checkStepBudgetMs?: number;
+  /**
+   * Applies a drill's `scaleOut` section to the running world's automatic scale-out (the world's
+   * policy retuned, or one started for the drill); answers what restores the world's own once the
+   * drill is over. Absent: the section is not applied.
+   */
+  readonly applyScaleOut?: (section: DrillScaleOut) => () => void;
 }
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
@@ -116,6 +122,8 @@ export class ChaosDrillService implements DrillService {
     let finished = false;
     let progressTimer: ReturnType<typeof clock.setTimer> | null = null;
     const lost = this.dependencies.lostAckedTransfers;
+    // The drill's own scale-out settings hold while it runs (double-11-scale-out), the world's after.
+    const restoreScaleOut = drill.scaleOut === null ? null : (this.dependencies.applyScaleOut?.(drill.scaleOut) ?? null);
     const handle = startDrill(
       virtual,
       drill,
@@ -131,6 +139,7 @@ export class ChaosDrillService implements DrillService {
       },
       (result, history) => {
         finished = true;
+        restoreScaleOut?.();
         if (progressTimer !== null) clock.cancelTimer(progressTimer);
         callbacks.done(toControllerResult(result, this.reportHtml(drill, result, handle.execution.startUs, runId, history)));
       },

@@ -14,7 +14,7 @@ import { RoutingTable } from "../../controller/routing.js";
 import type { AuditEntry } from "../../domain/records.js";
 import type { VirtualRuntime } from "./runtime.js";
 import type { DrillScaleOut } from "../../chaos/drill/format.js";
-import { defaultScaleOutOptions, ScaleOutPolicy, type ScaleOutAction } from "../../controller/scale-out.js";
+import { scaleOutOptionsOfDrill, ScaleOutPolicy, type ScaleOutAction } from "../../controller/scale-out.js";
 
 /** Offered load per cell, ops/s: invocations the history recorded for it over the last second (recomputed at most once per 100 ms). */
 function offeredLoad(virtual: VirtualRuntime): (cell: string) => number {
@@ -94,20 +94,12 @@ export function elasticStandIn(
   const elastic = driver.elastic;
   if (scaleOut !== null) {
     const load = offeredLoad(virtual);
-    const policy = new ScaleOutPolicy(
-      {
-        ...defaultScaleOutOptions,
-        budgetOpsPerSecond: scaleOut.budgetOpsPerSecond,
-        scaleOutFraction: scaleOut.threshold,
-        sustainMs: scaleOut.sustainUs / 1000,
-      },
-      {
-        clock: virtual.cluster.clock,
-        elastic,
-        cells: () => virtual.placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
-        opsPerSecond: (cell) => load(cell),
-      },
-    );
+    const policy = new ScaleOutPolicy(scaleOutOptionsOfDrill(scaleOut), {
+      clock: virtual.cluster.clock,
+      elastic,
+      cells: () => virtual.placement.cells.map((cell) => ({ id: cell.cell, shards: cell.shards })),
+      opsPerSecond: (cell) => load(cell),
+    });
     let reported = 0;
     const report = (): void => {
       for (; reported < policy.actions.length; reported++) {

@@ -3,7 +3,12 @@
 // newer one), finished moves are not "unfinished", a snapshot keeps them, and the watcher resumes
 // moves once the group has a leader and again at each new term, never twice in one term.
 import { describe, expect, it } from "vitest";
-import { ControlStateMachine, controlMoveUnfinished, type ControlMove } from "../../controller/control/state-machine.js";
+import {
+  ControlStateMachine,
+  controlMoveUnfinished,
+  type ControlMove,
+  type ControlScaleOutCell,
+} from "../../controller/control/state-machine.js";
 import { MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ElasticCells } from "../../controller/elastic.js";
@@ -53,6 +58,38 @@ describe("move records in the control state machine", () => {
     const older = new ControlStateMachine();
     older.restore(old);
     expect(older.moves()).toEqual([]);
+  });
+});
+
+describe("the scale-out policy's cells in the control state machine", () => {
+  it("keeps each added cell until it is removed; a removal is final (a late add of the cell is ignored); a snapshot keeps them", () => {
+    const machine = new ControlStateMachine();
+    let index = 0;
+    const apply = (record: ControlScaleOutCell, requestId = `scale-out:${record.cell}:${record.state}`): void => {
+      machine.apply({ index: ++index, term: 1, data: { kind: "scale-out", requestId, cell: record } });
+    };
+    const cell = (name: string, state: ControlScaleOutCell["state"]): ControlScaleOutCell => ({
+      cell: name,
+      from: "cell-1",
+      first: 8,
+      last: 16,
+      state,
+      atMs: index,
+    });
+    apply(cell("cell-7", "added"));
+    apply(cell("cell-8", "added"));
+    apply(cell("cell-7", "removed"));
+    apply(cell("cell-7", "added"), "a retry under another id"); // late: cell ids are never reused
+    expect(machine.scaleOutCells().map((record) => [record.cell, record.state])).toEqual([
+      ["cell-8", "added"],
+      ["cell-7", "removed"],
+    ]);
+    const copy = new ControlStateMachine();
+    copy.restore(JSON.parse(JSON.stringify(machine.snapshot())));
+    expect(copy.scaleOutCells()).toEqual(machine.scaleOutCells());
+    const older = new ControlStateMachine();
+    older.restore({ ...machine.snapshot(), scaleOutCells: undefined });
+    expect(older.scaleOutCells()).toEqual([]);
   });
 });
 

@@ -89,7 +89,7 @@ export function drawElastic(container, store, dialog) {
         (move.state === "rolled-back" || move.state === "stuck" || move.state === "rolling-back"
           ? ` <span class="bad" data-testid="move-${escapeHtml(move.id)}-outcome">${escapeHtml(move.state)}${move.error ? `: ${escapeHtml(move.error)}` : ""}</span>`
           : move.state === "cut-over" && typeof move.fenceWindowMs === "number"
-            ? ` <span class="muted">fence window ${move.fenceWindowMs} ms</span>`
+            ? ` <span class="muted">fence window ${move.fenceWindowMs} ms${typeof move.outboxRecords === "number" ? `, ${move.outboxRecords} open cross-cell transfers carried` : ""}</span>`
             : "") +
         `</li>`,
     )
@@ -132,7 +132,7 @@ export function drawElastic(container, store, dialog) {
     dialog.open({
       title: `Move shards ${shards} to ${to}?`,
       description:
-        `Fence shards ${shards} at their cell (their writes are redirected to ${to}), carry their accounts, balances and idempotency ids into ${to}'s log, ` +
+        `Fence shards ${shards} at their cell (their writes are redirected to ${to}), carry their accounts, balances, idempotency ids and open cross-cell transfers into ${to}'s log, ` +
         `then cut over: one new routing version. Interrupted, the move completes or rolls back from what the cells committed.`,
       confirmLabel: "Move shards",
       run: (/** @type {any} */ options) => mutate("POST", "/api/v1/shards/move", { shards, to, ...options }),

@@ -1,5 +1,5 @@
-// Shard moves and cross-cell transfers together (issues 17 + 18): codec versions, the fence that
-// waits for the range's open outbox records, the received table carried with the range, and
+// Shard moves and cross-cell transfers together (issues 17 + 18): codec versions, the range's open
+// outbox records carried by the fence, the received table carried with the range, and
 // global conservation across a move.
 import { describe, expect, it } from "vitest";
 import { cellWith, moveStep, run } from "./shard-move-fixtures.js";
@@ -18,8 +18,9 @@ import { crc32 } from "../../../cells/raft/crc32.js";
 import { Ledger } from "../../../cells/ledger/ledger.js";
 import type { LedgerOutcome } from "../../../cells/ledger/outcome.js";
 import type { LedgerEventBody } from "../../../cells/ledger/events.js";
-import { RECEIVED_EXTENSION, type ShardMoveCommand, type ShardRecord } from "../../../cells/ledger/shard-move.js";
+import { OUTBOX_EXTENSION, RECEIVED_EXTENSION, type ShardMoveCommand, type ShardRecord } from "../../../cells/ledger/shard-move.js";
 import { checkGlobalConservation } from "../../../harness/checkers/global-conservation.js";
+import { ReplayedLog } from "../../../harness/checkers/ledger-witness-replay.js";
 
 const step = (name: ShardMoveCommand["step"], peer: string, record?: ShardRecord): ShardMoveCommand =>
   moveStep({ first: 17, last: 17 }, name, peer, record);
@@ -71,38 +72,112 @@ describe("codec versions with both cross-cell steps and shard moves", () => {
 });
 
 describe("a move of a range whose accounts pay and are paid across cells", () => {
-  it("the fence is refused while a payer of the range has an open outbox record, and done once it is settled", () => {
+  it("the fence carries the range's open outbox records: the destination settles or refunds them, the source redirects", () => {
     const source = cellWith(["acct-17-0", "acct-3-0"]);
-    expect(
-      run(source, { type: "TransferOut", id: "x1", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 10 })[0],
-    ).toMatchObject({ outcome: "posted" });
-    expect(run(source, step("fence", "cell-7"))[0]).toMatchObject({ status: "refused", reason: "OPEN_CROSS_CELL" });
-    // Refused: nothing changed, the range is still served here.
-    expect(source.balance("acct-17-0")).toBe(90);
-    expect(run(source, { type: "Deposit", id: "d1", account: "acct-17-0", amount: 1 })[0]).toMatchObject({ outcome: "posted" });
-    // An open record of a payer outside the range does not hold the fence.
-    run(source, { type: "SettleTransfer", id: "x1", result: "credited" });
-    run(source, { type: "TransferOut", id: "x2", from: "acct-3-0", to: "acct-40-0", toCell: "cell-2", amount: 5 });
-    const fenced = run(source, step("fence", "cell-7"))[0] as LedgerOutcome & { record?: ShardRecord };
-    expect(fenced).toMatchObject({ status: "done" });
-    // The TransferOut's id travels with its payer: a retry at the new owner answers the first outcome.
-    expect(fenced.record?.idempotency.map(([id]) => id)).toEqual(expect.arrayContaining(["x1", "d1"]));
-    // A new debit of a moved payer is redirected, not applied.
-    expect(
-      run(source, { type: "TransferOut", id: "x3", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 1 })[0],
-    ).toMatchObject({
-      reason: "MOVED",
-      owner: "cell-7",
+    const out = (id: string, from: string, amount: number): BatchCommand => ({
+      type: "TransferOut",
+      id,
+      from,
+      to: "acct-40-0",
+      toCell: "cell-2",
+      amount,
     });
+    expect(run(source, out("x1", "acct-17-0", 10))[0]).toMatchObject({ outcome: "posted" });
+    run(source, out("x2", "acct-17-0", 4));
+    run(source, out("x3", "acct-3-0", 5));
     const destination = new Ledger();
     run(destination, step("expect", "cell-1"));
+    // Open records of the range's payer do not hold the fence (before, it was refused OPEN_CROSS_CELL).
+    const fenced = run(source, step("fence", "cell-7"))[0] as LedgerOutcome & { record?: ShardRecord };
+    expect(fenced).toMatchObject({ status: "done" });
+    expect(fenced.record?.extensions?.[OUTBOX_EXTENSION]).toEqual([
+      ["x1", "acct-17-0", "acct-40-0", "cell-2", 10],
+      ["x2", "acct-17-0", "acct-40-0", "cell-2", 4],
+    ]);
+    // A retried fence answers the same record, carried records included.
+    expect((run(source, step("fence", "cell-7"))[0] as { record?: ShardRecord }).record).toEqual(fenced.record);
+    // The source keeps the record of the payer that stayed, and no longer lists the carried ones.
+    expect(source.openOutbox(10).map((record) => record.id)).toEqual(["x3"]);
+    expect(source.crossCellTotals()).toMatchObject({ sent: 19, outboxOpen: 5, outboxOpenCount: 1 });
+    // A settlement sent to the source after the fence goes where the record went; before the import the destination asks for patience.
+    const settle = (id: string, result: "credited" | "refused"): BatchCommand =>
+      result === "credited" ? { type: "SettleTransfer", id, result } : { type: "SettleTransfer", id, result, reason: "UNKNOWN_ACCOUNT" };
+    expect(run(source, settle("x1", "credited"))[0]).toMatchObject({ outcome: "rejected", reason: "MOVED", owner: "cell-7" });
+    expect(run(destination, settle("x1", "credited"))[0]).toMatchObject({ outcome: "rejected", reason: "MOVE_PENDING" });
+    // The payer that stayed settles at the source as before.
+    expect(run(source, settle("x3", "credited"))[0]).toMatchObject({ outcome: "posted", duplicate: false });
     run(destination, step("import", "cell-1", fenced.record));
-    expect(
-      run(destination, { type: "TransferOut", id: "x1", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 10 })[0],
-    ).toMatchObject({ outcome: "posted", duplicate: true });
-    expect(destination.balance("acct-17-0")).toBe(91);
+    expect(destination.openOutbox(10).map((record) => record.id)).toEqual(["x1", "x2"]);
+    expect(destination.crossCellTotals()).toMatchObject({ outboxOpen: 14, outboxOpenCount: 2 });
+    // The destination closes them: one credited, one refunded to the payer (who is here now).
+    expect(run(destination, settle("x1", "credited"))[0]).toMatchObject({ outcome: "posted", duplicate: false });
+    expect(run(destination, settle("x2", "refused"))[0]).toMatchObject({ outcome: "posted", duplicate: false });
+    expect(destination.balance("acct-17-0")).toBe(90);
+    // Repeats are answered, not applied again: at the destination from its table, at the source by redirect.
+    expect(run(destination, settle("x2", "refused"))[0]).toMatchObject({ outcome: "posted", duplicate: true });
+    expect(run(destination, out("x1", "acct-17-0", 10))[0]).toMatchObject({ outcome: "posted", duplicate: true });
+    expect(run(source, settle("x2", "refused"))[0]).toMatchObject({ reason: "MOVED", owner: "cell-7" });
+    expect(destination.balance("acct-17-0")).toBe(90);
+    // A new debit of a moved payer is redirected, not applied.
+    expect(run(source, out("x9", "acct-17-0", 1))[0]).toMatchObject({ reason: "MOVED", owner: "cell-7" });
     expect(source.verify()).toMatchObject({ ok: true });
     expect(destination.verify()).toMatchObject({ ok: true });
+    // Snapshots keep both sides: the source still redirects, the destination's outbox sums hold.
+    const restoredSource = Ledger.fromSnapshot(JSON.parse(JSON.stringify(source.snapshot())));
+    expect(run(restoredSource, settle("x1", "credited"))[0]).toMatchObject({ reason: "MOVED", owner: "cell-7" });
+    const restored = Ledger.fromSnapshot(JSON.parse(JSON.stringify(destination.snapshot())));
+    expect(restored.crossCellTotals()).toEqual(destination.crossCellTotals());
+    expect(run(restored, settle("x1", "credited"))[0]).toMatchObject({ outcome: "posted", duplicate: true });
+    // The events (with the carried records) survive the codec, and money is conserved across the two logs.
+    expect(decodeEvents(encodeEvents(source.eventBodies()))).toEqual(source.eventBodies());
+    expect(decodeEvents(encodeEvents(destination.eventBodies()))).toEqual(destination.eventBodies());
+    const payee = cellWith(["acct-40-0"]);
+    run(payee, { type: "CreditIn", id: "x1", from: "acct-17-0", fromCell: "cell-1", to: "acct-40-0", amount: 10 });
+    run(payee, { type: "CreditIn", id: "x3", from: "acct-3-0", fromCell: "cell-1", to: "acct-40-0", amount: 5 });
+    run(payee, { type: "CreditIn", id: "x2", from: "acct-17-0", fromCell: "cell-1", to: "acct-40-9", amount: 4 });
+    const verdict = checkGlobalConservation(
+      {
+        "cell-1": { complete: true, events: source.eventBodies() },
+        "cell-2": { complete: true, events: payee.eventBodies() },
+        "cell-7": { complete: true, events: destination.eventBodies() },
+      },
+      [],
+      { requireDrained: true },
+    );
+    expect(verdict).toMatchObject({ valid: true, violationCount: 0 });
+  });
+
+  it("the witness replay follows carried records and accepts SAME_CELL once a move put the payee beside the payer", () => {
+    const source = cellWith(["acct-17-0"]);
+    run(source, { type: "TransferOut", id: "x1", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 10 });
+    const destination = cellWith(["acct-40-0"]);
+    run(destination, step("expect", "cell-1"));
+    const fenced = run(source, step("fence", "cell-2"))[0] as { record: ShardRecord };
+    run(destination, step("import", "cell-1", fenced.record));
+    // A user's cross-cell transfer sent before it learnt that its payee is now in the payer's cell.
+    expect(
+      run(destination, { type: "TransferOut", id: "x2", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 5 })[0],
+    ).toMatchObject({ outcome: "rejected", reason: "SAME_CELL" });
+    run(destination, { type: "SettleTransfer", id: "x1", result: "refused", reason: "UNKNOWN_ACCOUNT" });
+    expect(destination.balance("acct-17-0")).toBe(100);
+    for (const ledger of [source, destination]) expect(new ReplayedLog(ledger.eventBodies()).violations).toEqual([]);
+  });
+
+  it("a rolled-back move gives the carried outbox records back to the source", () => {
+    const source = cellWith(["acct-17-0"]);
+    run(source, { type: "TransferOut", id: "x1", from: "acct-17-0", to: "acct-40-0", toCell: "cell-2", amount: 10 });
+    run(source, step("fence", "cell-7"));
+    expect(source.openOutbox(10)).toEqual([]);
+    run(source, step("unfence", "cell-7"));
+    expect(source.openOutbox(10).map((record) => record.id)).toEqual(["x1"]);
+    expect(run(source, { type: "SettleTransfer", id: "x1", result: "refused", reason: "UNKNOWN_ACCOUNT" })[0]).toMatchObject({
+      outcome: "posted",
+      duplicate: false,
+    });
+    expect(source.balance("acct-17-0")).toBe(100);
+    expect(source.verify()).toMatchObject({ ok: true });
+    const restored = Ledger.fromSnapshot(JSON.parse(JSON.stringify(source.snapshot())));
+    expect(restored.crossCellTotals()).toEqual(source.crossCellTotals());
   });
 
   it("credits decided for the range's payees travel with it: a relay's retry after the move is answered, never credited twice", () => {
@@ -123,9 +198,10 @@ describe("a move of a range whose accounts pay and are paid across cells", () =>
     run(destination, step("expect", "cell-1"));
     expect(run(destination, credit("c4"))[0]).toMatchObject({ outcome: "rejected", reason: "MOVE_PENDING" });
     const fenced = run(source, step("fence", "cell-7"))[0] as LedgerOutcome & { record: ShardRecord };
+    // [id, outcome code, payee shard]
     expect(fenced.record.extensions?.[RECEIVED_EXTENSION]).toEqual([
-      ["c1", 0],
-      ["c2", expect.any(Number)],
+      ["c1", 0, 17],
+      ["c2", expect.any(Number), 17],
     ]);
     // The old owner answers a credit it decided from its received table, and redirects a new one.
     expect(run(source, credit("c1"))[0]).toMatchObject({ outcome: "posted", duplicate: true });

@@ -27,7 +27,7 @@ describe("shard moves in the ledger", () => {
       ["acct-17-1", 130],
       ["acct-18-0", 100],
     ]);
-    expect(record.idempotency.map(([id]) => id)).toEqual(["t1"]);
+    expect(record.idempotency.map(([id]) => id)).toEqual(["open:acct-17-0", "open:acct-17-1", "open:acct-18-0", "t1"]);
     expect(source.readBalances()).toEqual({ "acct-3-0": 100 });
     // The source redirects the range, and a transfer split by the move is refused as cross-cell.
     expect(run(source, { type: "Transfer", id: "t2", from: "acct-17-0", to: "acct-18-0", amount: 5 })[0]).toMatchObject({
