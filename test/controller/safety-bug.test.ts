@@ -20,4 +20,25 @@ describe("transfer-to-lagging switch", () => {
     expect(buggy.ok).toBe(true);
     if (buggy.ok) expect(buggy.replica.lag).toBe(5_000);
   });
+
+  it("the real choice prefers a caught-up replica over a lagging one, and the least lag among caught-up ones", () => {
+    const cluster = fakeCluster(1);
+    // sh-a sorts first by id: a choice blind to lag takes it.
+    cluster.replica("cell-1/sh-a").lag = 5_000;
+    cluster.replica("cell-1/sh-b").lag = 3;
+    const cell = cluster.cell("cell-1");
+    if (cell === undefined) throw new Error("no cell-1");
+    const inShanghai = cell.replicas.filter((replica) => replica.region === "shanghai");
+    const real = chooseReplica(cell, inShanghai, "shanghai", defaultSafetyLimits);
+    expect(real.ok && real.replica.id).toBe("cell-1/sh-b");
+    const buggy = chooseReplica(cell, inShanghai, "shanghai", { ...defaultSafetyLimits, bugs: new Set(["transfer-to-lagging"]) });
+    expect(buggy.ok && buggy.replica.id).toBe("cell-1/sh-a");
+    // Both caught up: the one less behind.
+    cluster.replica("cell-1/sh-a").lag = 10;
+    const now = cluster.cell("cell-1") ?? cell;
+    const bothCaughtUp = now.replicas.filter((replica) => replica.region === "shanghai");
+    expect(bothCaughtUp.map((replica) => replica.lag).sort((a, b) => a - b)).toEqual([3, 10]);
+    const closer = chooseReplica(now, bothCaughtUp, "shanghai", defaultSafetyLimits);
+    expect(closer.ok && closer.replica.id).toBe("cell-1/sh-b");
+  });
 });
