@@ -627,8 +627,12 @@ export class Replica {
 
   /** Writes the built snapshot's file; once durable, the next Ready (or this, if idle) compacts. */
   private writeSnapshot(node: RaftNode, building: Snapshotting): void {
-    if (building.task.index <= this.snapshotIndex) {
-      this.snapshotting = null; // superseded by a snapshot installed meanwhile
+    // Superseded by a snapshot installed meanwhile: one this replica processed (snapshotIndex), or
+    // one from the leader its Raft log already took (the log then starts after it) while the Ready
+    // that carries it to this replica is still to come. Writing the older one then would ask the
+    // log for a term it no longer holds (seed 54 of `partition, leader-move` with 3 s faults).
+    if (building.task.index <= this.snapshotIndex || building.task.index < node.status().firstIndex - 1) {
+      this.snapshotting = null;
       return;
     }
     const snapshot = node.snapshotAt(logIndex(building.task.index), building.task.result());

@@ -3,7 +3,8 @@
 // ok read of a cell's balances sums to its opening total), durability (every acknowledged
 // transfer exactly once in its cell's final ledger), replica agreement (equal event hash chains)
 // availability (RTO per fault window and cell) and, when the run observed it, liveness (every
-// cell commits again and is routed to its leader within a bound after the last heal).
+// cell commits again and is routed to its leader within a bound after the last heal) and planned
+// switchover (every leadership move the controller planned costs its cell's writes at most a bound).
 
 import { CHECK_STEP_ITEMS, pairHistorySteps, type Op } from "./history.js";
 import type { Json } from "../ground/json.js";
@@ -14,6 +15,7 @@ import { checkDurabilitySteps } from "./checkers/durability.js";
 import { checkReplicaAgreement } from "./checkers/replica-agreement.js";
 import { checkAvailabilitySteps, type checkAvailability, type FaultWindow } from "./checkers/availability.js";
 import { checkLiveness, type LivenessObservations } from "./checkers/liveness.js";
+import { checkPlannedSwitchoverSteps, type PlannedMove } from "./checkers/planned-switchover.js";
 import type { FinalLedgers } from "./checkers/durability.js";
 import type { ReplicaChains } from "./checkers/replica-agreement.js";
 import type { WitnessLog } from "./checkers/ledger-witness.js";
@@ -48,6 +50,7 @@ export const CHECKER_NAMES = [
   "availability",
   "global-conservation",
   "liveness",
+  "planned-switchover",
 ] as const;
 export type CheckerName = (typeof CHECKER_NAMES)[number];
 
@@ -55,8 +58,11 @@ type CheckerVerdict = { valid: boolean | "unknown"; [key: string]: unknown };
 
 export interface RunVerdicts {
   readonly valid: boolean | "unknown";
-  /** Liveness is judged only for runs that observed it (CheckRunOptions.liveness). */
-  readonly checkers: Record<Exclude<CheckerName, "liveness">, CheckerVerdict> & { liveness?: CheckerVerdict };
+  /** Liveness and planned switchover are judged only for runs that recorded them (CheckRunOptions.liveness, .plannedMoves). */
+  readonly checkers: Record<Exclude<CheckerName, "liveness" | "planned-switchover">, CheckerVerdict> & {
+    liveness?: CheckerVerdict;
+    "planned-switchover"?: CheckerVerdict;
+  };
   readonly lostAckedTransfers: number;
   readonly rtoMs: Record<string, number | null>;
   readonly invariantViolations: readonly string[];
@@ -76,6 +82,10 @@ export interface CheckRunOptions {
   readonly history?: readonly Op[];
   /** What the runtime saw after the last heal (runtime/virtual/liveness.ts); absent: liveness is not judged. */
   readonly liveness?: LivenessObservations;
+  /** The leadership moves the controller planned during the run (runtime/virtual/leader-move.ts); absent: planned switchover is not judged. */
+  readonly plannedMoves?: readonly PlannedMove[];
+  /** The planned-switchover bound (default PLANNED_SWITCHOVER_BOUND_US_DEFAULT). */
+  readonly plannedSwitchoverBoundUs?: number;
   /** Global conservation: whether an outbox record still open at the end is a violation (default true: after heal and drain). */
   readonly requireDrained?: boolean;
 }
@@ -164,6 +174,12 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
     checkers.availability = { ...verdict };
   }
   if (wanted.has("liveness") && options.liveness !== undefined) checkers.liveness = { ...checkLiveness(options.liveness) };
+  if (wanted.has("planned-switchover") && options.plannedMoves !== undefined) {
+    yield;
+    checkers["planned-switchover"] = {
+      ...(yield* checkPlannedSwitchoverSteps(history, options.plannedMoves, options.faultWindows ?? [], options.plannedSwitchoverBoundUs)),
+    };
+  }
   let crossCell: CrossCellFigures | undefined;
   if (global !== null) {
     yield;

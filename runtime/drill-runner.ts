@@ -7,7 +7,7 @@ import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
 import { checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
 import type { Op } from "../harness/history.js";
 import { checkShedWithinCapacity, type ShedVerdict, type ShedWindow } from "../harness/checkers/shed-within-capacity.js";
-import type { Runtime } from "./runtime.js";
+import type { LivenessWatchHandle, Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
 import type { Drill } from "../chaos/drill/format.js";
@@ -383,6 +383,12 @@ export interface StartDrillOptions {
    * every yield.
    */
   readonly checkStepBudgetMs?: number;
+  /**
+   * The liveness bound after the drill's final heal (default LIVENESS_BOUND_US_DEFAULT, 5 s), as
+   * runDrillOn judges it; null: not watched. Not judged either when the drill was interrupted (a
+   * fault not its own is still live, so its heal was not the last).
+   */
+  readonly livenessBoundUs?: number | null;
 }
 
 /** Wall ms a drill's checks hold the event loop between two turns in the running world (`ldc start`). */
@@ -414,8 +420,14 @@ export function startDrill(
   // The running world keeps a bounded history window; the drill's own window must outlive it.
   const fromUs = Math.max(0, clock.nowUs() - DRILL_HISTORY_LEAD_US);
   virtual.recorder.pin(fromUs);
+  let liveness: LivenessWatchHandle | null = null;
   const conclude = (): void => {
     if (done) return;
+    // A cell not yet live when the settling ends gets the rest of its bound (as in runDrillOn).
+    if (liveness !== null && !liveness.settled() && clock.nowUs() < liveness.healedAtUs + liveness.boundUs + LIVENESS_STEP_US) {
+      clock.setTimer(LIVENESS_STEP_US, conclude);
+      return;
+    }
     done = true;
     // The window is taken before the pin is released: the checks and the report read this copy.
     const history = virtual.recorder.since(fromUs);
@@ -432,6 +444,7 @@ export function startDrill(
       linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
       historyFromUs: fromUs,
       history,
+      ...(liveness !== null && { liveness: liveness.observations() }),
       // Users go on paying across cells while the window is judged: money in flight at its end is expected (as in checkAll).
       requireDrained: false,
     });
@@ -455,6 +468,11 @@ export function startDrill(
     step();
   };
   const settleThenConclude = (): void => {
+    // Liveness (harness/checkers/liveness.ts) from the drill's final heal, as the `ldc drill run`
+    // path judges it: every cell commits again and is routed to its leader within the bound.
+    // Watching adds no timers; the settling (DRILL_SETTLE_US) already covers the default bound.
+    const boundUs = options.livenessBoundUs === undefined ? LIVENESS_BOUND_US_DEFAULT : options.livenessBoundUs;
+    if (boundUs !== null && execution.interruption === null && liveness === null) liveness = virtual.watchLiveness?.(boundUs) ?? null;
     clock.setTimer(DRILL_SETTLE_US, conclude);
   };
   const execution: DrillExecution = new DrillExecution(

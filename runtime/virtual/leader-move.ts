@@ -12,22 +12,23 @@ import type { FaultWindow } from "../../harness/checkers/availability.js";
 import type { NemesisAction } from "../../chaos/nemesis.js";
 import { chooseReplica, defaultSafetyLimits } from "../../controller/safety.js";
 import type { InjectedBugs } from "../../cells/bugs.js";
+import type { PlannedMove } from "../../harness/checkers/planned-switchover.js";
 
-export interface LeaderMoveOutcome {
-  readonly cell: string;
-  readonly target: string;
-  /** The target's lag (entries behind the leader) when the controller chose it. */
-  readonly lag: number;
-  readonly startUs: number;
+/**
+ * A move as it goes: the planned move the planned-switchover checker judges
+ * (harness/checkers/planned-switchover.ts), its result and end filled in when the transfer ends.
+ */
+export type LeaderMoveOutcome = Omit<PlannedMove, "result" | "endUs"> & {
   /** null: the target leads; otherwise the cluster's error code (TARGET_BEHIND, TIMEOUT, ...). */
   result: string | null | undefined;
   /** When the transfer ended (undefined: still running). */
   endUs: number | undefined;
-}
+};
 
 /**
  * The controller's leadership move as a nemesis step; `outcomes` collects every move started
- * (target, its lag when chosen, and how the transfer ended). Raft's own transfer catches a
+ * (the leader then, the target and its lag when chosen, and how the transfer ended): the run's
+ * planned moves, which the planned-switchover checker judges. Raft's own transfer catches a
  * target up before TimeoutNow and refuses one it must send a snapshot to, so a move's failure is
  * not a safety violation by itself: the checkers judge the run.
  */
@@ -59,10 +60,12 @@ export function leaderMoveAction(bugs: InjectedBugs | undefined, outcomes: Leade
       const window: FaultWindow = { id: `move-${++moves}`, kind: "leader-move", startUs, endUs, cells: [cell.id] };
       live.push(window);
       const outcome: LeaderMoveOutcome = {
+        id: window.id,
         cell: cell.id,
+        from: cell.leader?.replica ?? null,
         target: choice.replica.id,
         lag: choice.replica.lag,
-        startUs,
+        requestedUs: startUs,
         result: undefined,
         endUs: undefined,
       };

@@ -102,7 +102,12 @@ export function runCells(options: CellsRunOptions): CellsRunResult {
   virtual.auditStorage();
   const verdicts =
     options.check === true
-      ? checkRun(virtual, { faultWindows, ...(liveness !== null && { liveness: liveness.observations() }) })
+      ? checkRun(virtual, {
+          faultWindows,
+          ...(liveness !== null && { liveness: liveness.observations() }),
+          // The controller's planned leadership moves (the leader-move nemesis): none is an empty list, judged valid.
+          plannedMoves: virtual.leaderMoves,
+        })
       : undefined;
   const figures = verdicts ?? checkRun(virtual, { faultWindows, checkers: ["availability", "global-conservation"] });
   const rtoMs = figures.rtoMs;
