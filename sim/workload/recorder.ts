@@ -5,6 +5,7 @@
 
 import type { Op, OpType } from "../../harness/history.js";
 import type { Json } from "../../ground/json.js";
+import { smallIntegerIfExact } from "../../ground/small-integer.js";
 
 export class HistoryRecorder {
   private readonly ops: Op[] = [];
@@ -120,6 +121,7 @@ export class HistoryRecorder {
       }
     }
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
-    this.ops.push({ process, type, f, value, time, index: this.dropped + this.ops.length });
+    // A time as a small integer: as a heap number it was boxed in every op (16 bytes each).
+    this.ops.push({ process, type, f, value, time: smallIntegerIfExact(time), index: this.dropped + this.ops.length });
   }
 }
