@@ -7,7 +7,7 @@ import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
 import type { LedgerOptions } from "../ledger/ledger.js";
 import { parseCommand } from "../ledger/commands.js";
-import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
+import { batchEntryBytes, decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
 import type { LedgerBatchOutcome, LedgerOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
 import type { ClientError, ClientRequest, ClientResponse, ReplicaProbeStatus } from "./protocol.js";
@@ -140,6 +140,9 @@ export class CellNode {
       data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });
       single = true;
     }
+    // The entry keeps its bytes until compaction: copied out of the wire frame's (or encoder's)
+    // shared slab so they do not keep it alive (raft codec `entryBytes`).
+    data = batchEntryBytes(data);
     const submittedUs = this.dependencies.clock.nowUs();
     this.replica.submit(data, (outcome) => {
       if (outcome.ok) {
