@@ -20,6 +20,7 @@ import { assertLedger } from "./errors.js";
 import type { LedgerEventBody } from "./events.js";
 import type { LedgerState } from "./state.js";
 import { isValidAmount } from "./decide.js";
+import { IdWindow } from "./id-window.js";
 
 /** An open outbox record: money debited here, not yet known to have arrived. */
 export interface OutboxRecord {
@@ -52,34 +53,28 @@ export function receivedOutcomeOf(code: number): ReceivedOutcome | undefined {
  * than `windowEntries` credits later (the relay redelivers only records still open at the source).
  */
 export class ReceivedTable {
-  private readonly entries = new Map<string, ReceivedOutcome>();
-  private order: string[] = [];
-  private orderHead = 0;
+  /** id -> received code, in applied order (compact: id-window.ts). */
+  private readonly entries: IdWindow;
 
-  constructor(readonly windowEntries?: number) {}
+  constructor(readonly windowEntries?: number) {
+    this.entries = new IdWindow(windowEntries);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
   lookup(id: string): ReceivedOutcome | undefined {
-    return this.entries.get(id);
+    const code = this.entries.get(id);
+    return code === undefined ? undefined : RECEIVED_CODES[code];
   }
 
   record(id: string, outcome: ReceivedOutcome): void {
-    assertLedger(!this.entries.has(id), () => `transfer ${id} received twice`);
-    this.entries.set(id, outcome);
-    if (this.windowEntries === undefined) return;
-    this.order.push(id);
-    while (this.entries.size > this.windowEntries) this.entries.delete(this.order[this.orderHead++] as string);
-    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-      this.order = this.order.slice(this.orderHead);
-      this.orderHead = 0;
-    }
+    assertLedger(this.entries.add(id, receivedCode(outcome)), () => `transfer ${id} received twice`);
   }
 
-  entriesInOrder(): IterableIterator<[string, ReceivedOutcome]> {
-    return this.entries.entries();
+  *entriesInOrder(): IterableIterator<[string, ReceivedOutcome]> {
+    for (const [id, code] of this.entries.entries()) yield [id, RECEIVED_CODES[code] as ReceivedOutcome];
   }
 }
 

@@ -22,6 +22,7 @@
 // id (different parameters: reject with ID_REUSED) without storing the parameters.
 
 import { hashString } from "../../ground/hash.js";
+import { IdWindow } from "./id-window.js";
 import type { IdempotentCommand } from "./commands.js";
 import { assertLedger } from "./errors.js";
 import type { DepositRejectReason, TransferRejectReason, WithdrawRejectReason } from "./events.js";
@@ -80,33 +81,9 @@ export function unpackEntry(packed: number): IdempotencyEntry | undefined {
   return { fingerprint, outcome };
 }
 
-/** Smallest ring the table starts with (it doubles up to what it must hold). */
-const INITIAL_CAPACITY = 1024;
-
-/**
- * Compact form, a few typed columns instead of a Map of boxed numbers (issue 15: the 30 replicas'
- * tables of 16,384 ids were ~44 MB, mostly Map backing stores and the packed outcomes as heap
- * numbers; this form is ~28 bytes an id plus the id string, which the ledger's events share):
- * - a ring of entries in recording order, one slot each in parallel columns: `ids` (the strings),
- *   `packed` (fingerprint and outcome, as snapshots and moves carry them), `hashes` (of the id);
- * - an open-addressing index (linear probing, `slot + 1` per cell, 0 empty) at most half full,
- *   whose deletions shift back the cells after them, so no tombstones accumulate.
- * An entry is also known by its sequence number: the count of entries recorded before it (the
- * oldest held is `evicted`), which is what a live iterator (`packedEntries`) follows.
- * A further per-entry field (the shard or account of the id, for moves) is one more column of the
- * same ring, written in `record`/`loadPacked` and moved in `grow`.
- */
 export class IdempotencyTable {
-  private capacity = 0;
-  private ids: (string | undefined)[] = [];
-  private packed = new Float64Array(0);
-  private hashes = new Uint32Array(0);
-  /** Slot of the oldest entry, and how many entries the ring holds from there. */
-  private head = 0;
-  private count = 0;
-  private index = new Int32Array(0);
-  private indexMask = 0;
-  private evictedCount = 0;
+  /** id -> packed fingerprint and outcome, in recording order (compact: id-window.ts). */
+  private readonly entries: IdWindow;
 
   /**
    * @param entriesMax without a window: at most this many ids, then new operations are rejected.
@@ -118,139 +95,51 @@ export class IdempotencyTable {
   ) {
     if (windowEntries !== undefined && !(Number.isSafeInteger(windowEntries) && windowEntries >= 1))
       throw new RangeError(`idempotency windowEntries: expected a positive safe integer, got ${windowEntries}`);
+    this.entries = new IdWindow(windowEntries);
   }
 
   get size(): number {
-    return this.count;
+    return this.entries.size;
   }
 
   /** Ids evicted so far (window mode): while 0 the table has only ever grown. */
   get evicted(): number {
-    return this.evictedCount;
+    return this.entries.evicted;
   }
 
   get isFull(): boolean {
-    return this.windowEntries === undefined && this.count >= this.entriesMax;
+    return this.windowEntries === undefined && this.entries.size >= this.entriesMax;
   }
 
   lookup(id: string): IdempotencyEntry | undefined {
-    const slot = this.slotOf(id, hashString(id));
-    return slot < 0 ? undefined : unpackEntry(this.packed[slot] as number);
+    const packed = this.entries.get(id);
+    return packed === undefined ? undefined : unpackEntry(packed);
   }
 
   has(id: string): boolean {
-    return this.slotOf(id, hashString(id)) >= 0;
+    return this.entries.has(id);
   }
 
   record(id: string, fingerprint: number, outcome: RecordedOutcome): void {
     assertLedger(!this.isFull, () => `idempotency table over its limit of ${this.entriesMax}`);
-    const hash = hashString(id);
-    assertLedger(this.slotOf(id, hash) < 0, () => `idempotency id recorded twice: ${id}`);
-    this.append(id, hash, packEntry(fingerprint, outcome));
+    assertLedger(this.entries.add(id, packEntry(fingerprint, outcome)), () => `idempotency id recorded twice: ${id}`);
   }
 
   /** The raw packed entry of an id (a shard move carries it as it is). */
   packedOf(id: string): number | undefined {
-    const slot = this.slotOf(id, hashString(id));
-    return slot < 0 ? undefined : (this.packed[slot] as number);
+    return this.entries.get(id);
   }
 
   /**
    * Raw packed entries in recording order (for snapshots). Live, as a Map's iterator: it also
    * yields entries recorded after it was made, and skips those evicted before it reached them.
    */
-  *packedEntries(): IterableIterator<[string, number]> {
-    for (let seq = this.evictedCount; ; seq++) {
-      if (seq < this.evictedCount) seq = this.evictedCount;
-      const position = seq - this.evictedCount;
-      if (position >= this.count) return;
-      const slot = (this.head + position) % this.capacity;
-      yield [this.ids[slot] as string, this.packed[slot] as number];
-    }
+  packedEntries(): IterableIterator<[string, number]> {
+    return this.entries.entries();
   }
 
   /** Loads a packed entry from a snapshot; the caller has validated it with unpackEntry. */
   loadPacked(id: string, packed: number): void {
-    const hash = hashString(id);
-    const slot = this.slotOf(id, hash);
-    // An id held already keeps its place and takes the new value (a Map's set).
-    if (slot >= 0) this.packed[slot] = packed;
-    else this.append(id, hash, packed);
-  }
-
-  private append(id: string, hash: number, packed: number): void {
-    if (this.windowEntries !== undefined && this.count >= this.windowEntries) this.evictOldest();
-    if (this.count === this.capacity) this.grow();
-    const slot = (this.head + this.count) % this.capacity;
-    this.ids[slot] = id;
-    this.packed[slot] = packed;
-    this.hashes[slot] = hash;
-    this.count++;
-    let cell = hash & this.indexMask;
-    while (this.index[cell] !== 0) cell = (cell + 1) & this.indexMask;
-    this.index[cell] = slot + 1;
-  }
-
-  /** The slot holding `id`, or -1. */
-  private slotOf(id: string, hash: number): number {
-    if (this.count === 0) return -1;
-    for (let cell = hash & this.indexMask; ; cell = (cell + 1) & this.indexMask) {
-      const entry = this.index[cell] as number;
-      if (entry === 0) return -1;
-      const slot = entry - 1;
-      if (this.hashes[slot] === hash && this.ids[slot] === id) return slot;
-    }
-  }
-
-  private evictOldest(): void {
-    const slot = this.head;
-    const mask = this.indexMask;
-    let hole = (this.hashes[slot] as number) & mask;
-    while (this.index[hole] !== slot + 1) hole = (hole + 1) & mask;
-    // Backward-shift deletion: move up every later cell of the run that may live in the hole.
-    for (let cell = (hole + 1) & mask; this.index[cell] !== 0; cell = (cell + 1) & mask) {
-      const home = (this.hashes[(this.index[cell] as number) - 1] as number) & mask;
-      // The entry at `cell` may move to `hole` unless its home lies cyclically in (hole, cell].
-      const homeInGap = hole <= cell ? home > hole && home <= cell : home > hole || home <= cell;
-      if (homeInGap) continue;
-      this.index[hole] = this.index[cell] as number;
-      hole = cell;
-    }
-    this.index[hole] = 0;
-    this.ids[slot] = undefined;
-    this.head = (this.head + 1) % this.capacity;
-    this.count--;
-    this.evictedCount++;
-  }
-
-  /** Doubles the ring (up to the window) and rebuilds the index, the entries in order from slot 0. */
-  private grow(): void {
-    const bound = this.windowEntries ?? Number.POSITIVE_INFINITY;
-    const capacity = Math.min(bound, Math.max(INITIAL_CAPACITY, this.capacity * 2));
-    const ids: (string | undefined)[] = new Array<string | undefined>(capacity);
-    const packed = new Float64Array(capacity);
-    const hashes = new Uint32Array(capacity);
-    for (let position = 0; position < this.count; position++) {
-      const slot = (this.head + position) % this.capacity;
-      ids[position] = this.ids[slot];
-      packed[position] = this.packed[slot] as number;
-      hashes[position] = this.hashes[slot] as number;
-    }
-    let indexSize = 1;
-    while (indexSize < capacity * 2) indexSize *= 2;
-    const index = new Int32Array(indexSize);
-    const mask = indexSize - 1;
-    for (let position = 0; position < this.count; position++) {
-      let cell = (hashes[position] as number) & mask;
-      while (index[cell] !== 0) cell = (cell + 1) & mask;
-      index[cell] = position + 1;
-    }
-    this.capacity = capacity;
-    this.ids = ids;
-    this.packed = packed;
-    this.hashes = hashes;
-    this.head = 0;
-    this.index = index;
-    this.indexMask = mask;
+    this.entries.set(id, packed);
   }
 }
