@@ -74,6 +74,11 @@ export interface CheckRunOptions {
   readonly historyFromUs?: number;
   /** The window already taken (recorder.since(historyFromUs)), when the caller needs it too. */
   readonly history?: readonly Op[];
+  /**
+   * The window as steps (recorder.sinceSteps(historyFromUs), made when the rest of the run is
+   * read: the first step), copied a slice per step after it; instead of `history`.
+   */
+  readonly historySteps?: Generator<void, readonly Op[], void>;
   /** What the runtime saw after the last heal (runtime/virtual/liveness.ts); absent: liveness is not judged. */
   readonly liveness?: LivenessObservations;
   /** Global conservation: whether an outbox record still open at the end is a violation (default true: after heal and drain). */
@@ -103,7 +108,9 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
 export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {}): Generator<void, RunVerdicts, void> {
   const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
   const fromUs = options.historyFromUs ?? 0;
-  const history = options.history ?? (options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+  const historySteps = options.history === undefined ? options.historySteps : undefined;
+  let history: readonly Op[] =
+    options.history ?? (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
   const logs = wanted.has("linearizable") || wanted.has("bank") ? copiedLogs(run.finalEvents(fromUs)) : {};
   // Always read: an operation's cell is the one that applied it (a command follows its moved shard).
   const ledgers = run.finalLedgers(fromUs);
@@ -122,6 +129,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
       }
     : null;
   yield;
+  if (historySteps !== undefined) history = yield* historySteps;
   const byCell = yield* opsByCell(history, ledgers);
   const checkers = {} as RunVerdicts["checkers"];
   if (wanted.has("linearizable"))
