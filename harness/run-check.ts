@@ -218,6 +218,8 @@ function* opsByCell(history: readonly Op[], ledgers: FinalLedgers): Generator<vo
       if (++seen % CHECK_STEP_ITEMS === 0) yield;
       cellOfId.set(command.id, cell);
     }
+  // Only ops whose cell is not the one their own value names (the lookup falls back to that): a
+  // drill's window is ~400,000 ops, and an entry for each was ~30 MB at the checks' peak (issue 15).
   const cellByIndex = new Map<number, string>();
   let moved = false;
   for (const paired of yield* pairHistorySteps(history)) {
@@ -231,9 +233,9 @@ function* opsByCell(history: readonly Op[], ledgers: FinalLedgers): Generator<vo
         const id = (paired.invoke.value as { id?: unknown } | null)?.id;
         if (typeof id === "string" || typeof id === "number") cell = cellOfId.get(String(id)) ?? invoked;
       }
-      if (cell !== null) cellByIndex.set(completion.index, cell);
+      if (cell !== null && cell !== cellOf(completion)) cellByIndex.set(completion.index, cell);
     }
-    if (cell !== null) cellByIndex.set(paired.invoke.index, cell);
+    if (cell !== null && cell !== invoked) cellByIndex.set(paired.invoke.index, cell);
     if (cell !== invoked) moved = true;
   }
   const byCell = new Map<string, Op[]>();
