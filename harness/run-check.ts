@@ -110,7 +110,8 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   const fromUs = options.historyFromUs ?? 0;
   const historySteps = options.history === undefined ? options.historySteps : undefined;
   let history: readonly Op[] =
-    options.history ?? (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+    options.history ??
+    (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
   const logs = wanted.has("linearizable") || wanted.has("bank") ? copiedLogs(run.finalEvents(fromUs)) : {};
   // Always read: an operation's cell is the one that applied it (a command follows its moved shard).
   const ledgers = run.finalLedgers(fromUs);

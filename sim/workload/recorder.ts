@@ -88,7 +88,7 @@ export class HistoryRecorder {
   private *copyWindow(timeUs: number, startIndex: number, endIndex: number, sliceOps: number): Generator<void, Op[], void> {
     const open = new Set<number | string>();
     const out: Op[] = [];
-    for (let index = startIndex; index < endIndex; ) {
+    for (let index = startIndex; index < endIndex;) {
       if (index < this.dropped) throw new Error(`history: ops from index ${index} were dropped while their window was being copied`);
       const sliceEnd = Math.min(endIndex, index + sliceOps);
       for (; index < sliceEnd; index++) {
