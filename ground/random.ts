@@ -1,4 +1,5 @@
 import { hashString, mix32 } from "./hash.js";
+import { smallIntegerIfExact } from "./small-integer.js";
 
 /**
  * The only source of randomness protocol code may use. Implemented by a seeded PRNG in both
@@ -89,7 +90,7 @@ export class Xoshiro128 implements Random {
       const limit = 0x1_0000_0000 - (0x1_0000_0000 % span);
       for (;;) {
         const draw = this.nextUint32();
-        if (draw < limit) return minInclusive + (draw % span);
+        if (draw < limit) return smallIntegerIfExact(minInclusive + (draw % span));
       }
     }
     return minInclusive + Math.floor(this.nextFloat() * span);

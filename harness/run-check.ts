@@ -80,6 +80,11 @@ export interface CheckRunOptions {
   readonly historyFromUs?: number;
   /** The window already taken (recorder.since(historyFromUs)), when the caller needs it too. */
   readonly history?: readonly Op[];
+  /**
+   * The window as steps (recorder.sinceSteps(historyFromUs), made when the rest of the run is
+   * read: the first step), copied a slice per step after it; instead of `history`.
+   */
+  readonly historySteps?: Generator<void, readonly Op[], void>;
   /** What the runtime saw after the last heal (runtime/virtual/liveness.ts); absent: liveness is not judged. */
   readonly liveness?: LivenessObservations;
   /** The leadership moves the controller planned during the run (runtime/virtual/leader-move.ts); absent: planned switchover is not judged. */
@@ -113,7 +118,10 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
 export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {}): Generator<void, RunVerdicts, void> {
   const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
   const fromUs = options.historyFromUs ?? 0;
-  const history = options.history ?? (options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+  const historySteps = options.history === undefined ? options.historySteps : undefined;
+  let history: readonly Op[] =
+    options.history ??
+    (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
   const logs = wanted.has("linearizable") || wanted.has("bank") ? copiedLogs(run.finalEvents(fromUs)) : {};
   // Always read: an operation's cell is the one that applied it (a command follows its moved shard).
   const ledgers = run.finalLedgers(fromUs);
@@ -132,6 +140,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
       }
     : null;
   yield;
+  if (historySteps !== undefined) history = yield* historySteps;
   const byCell = yield* opsByCell(history, ledgers);
   const checkers = {} as RunVerdicts["checkers"];
   if (wanted.has("linearizable"))
@@ -226,6 +235,8 @@ function* opsByCell(history: readonly Op[], ledgers: FinalLedgers): Generator<vo
       if (++seen % CHECK_STEP_ITEMS === 0) yield;
       cellOfId.set(command.id, cell);
     }
+  // Only ops whose cell is not the one their own value names (the lookup falls back to that): a
+  // drill's window is ~400,000 ops, and an entry for each was ~30 MB at the checks' peak (issue 15).
   const cellByIndex = new Map<number, string>();
   let moved = false;
   for (const paired of yield* pairHistorySteps(history)) {
@@ -239,9 +250,9 @@ function* opsByCell(history: readonly Op[], ledgers: FinalLedgers): Generator<vo
         const id = (paired.invoke.value as { id?: unknown } | null)?.id;
         if (typeof id === "string" || typeof id === "number") cell = cellOfId.get(String(id)) ?? invoked;
       }
-      if (cell !== null) cellByIndex.set(completion.index, cell);
+      if (cell !== null && cell !== cellOf(completion)) cellByIndex.set(completion.index, cell);
     }
-    if (cell !== null) cellByIndex.set(paired.invoke.index, cell);
+    if (cell !== null && cell !== invoked) cellByIndex.set(paired.invoke.index, cell);
     if (cell !== invoked) moved = true;
   }
   const byCell = new Map<string, Op[]>();

@@ -148,6 +148,8 @@ function checkAll(
 
 /** In a running world a drill checks its own window (plus a little before, for the "before" latency), not the whole uptime. */
 export const DRILL_HISTORY_LEAD_US = 5_000_000;
+/** Ops of the history copied per step when a drill's window is taken at its conclusion (recorder.sinceSteps). */
+export const DRILL_WINDOW_COPY_SLICE_OPS = 16_384;
 
 /** What a drill result is built from: the part of a Runtime it reads. */
 export type DrillSubject = Pick<Runtime, "cluster" | "recorder" | "invariantViolations" | "summary">;
@@ -429,12 +431,28 @@ export function startDrill(
       return;
     }
     done = true;
-    // The window is taken before the pin is released: the checks and the report read this copy.
-    const history = virtual.recorder.since(fromUs);
-    virtual.recorder.pin(null);
-    if (!virtual.recorder.holdsSince(fromUs) && execution.interruption === null) {
-      execution.interruption = `the drill's history outgrew the running world's bound (HISTORY_PINNED_OPS_MAX): its window cannot be checked`;
-    }
+    // The window is cut now, with the rest of the state the checks read, and copied a slice per
+    // step (recorder.sinceSteps) while the pin holds it; the pin is released once it is copied.
+    // The checks and the report read this copy.
+    const outgrown = (): void => {
+      if (execution.interruption === null)
+        execution.interruption = `the drill's history outgrew the running world's bound (HISTORY_PINNED_OPS_MAX): its window cannot be checked`;
+    };
+    if (!virtual.recorder.holdsSince(fromUs)) outgrown();
+    let history: readonly Op[] = [];
+    const windowSteps = virtual.recorder.sinceSteps(fromUs, DRILL_WINDOW_COPY_SLICE_OPS);
+    const copyWindow = function* (): Generator<void, readonly Op[], void> {
+      try {
+        history = yield* windowSteps;
+      } catch (error) {
+        // Dropped under the pin: only past HISTORY_PINNED_OPS_MAX, which holdsSince reports too.
+        if (virtual.recorder.holdsSince(fromUs)) throw error;
+        outgrown();
+      }
+      if (!virtual.recorder.holdsSince(fromUs)) outgrown();
+      virtual.recorder.pin(null);
+      return history;
+    };
     // Checks run on the event loop that serves the API: the black-box search (only when the
     // witness cannot decide) gets a short budget there, and answers "unknown" past it; with
     // deferCheckStep the checks go a checker or a cell at a time, the world's state taken now.
@@ -443,7 +461,7 @@ export function startDrill(
       checkers: checkersToRun(drill),
       linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
       historyFromUs: fromUs,
-      history,
+      historySteps: copyWindow(),
       ...(liveness !== null && { liveness: liveness.observations() }),
       // Users go on paying across cells while the window is judged: money in flight at its end is expected (as in checkAll).
       requireDrained: false,

@@ -8,6 +8,7 @@
 // callers await either (Awaitable).
 import type { Cluster } from "../domain/cluster.js";
 import type { CheckableRun } from "../harness/run-check.js";
+import type { Op } from "../harness/history.js";
 import type { LivenessObservations } from "../harness/checkers/liveness.js";
 
 /** A liveness watch started at the final heal (runtime/virtual/liveness.ts). */
@@ -33,6 +34,8 @@ export interface Runtime extends CheckableRun {
     pin(fromUs: number | null): void;
     /** Whether every op at or after `timeUs` is still held. */
     holdsSince(timeUs: number): boolean;
+    /** `since(timeUs)` as of now, copied `sliceOps` ops per step (sim/workload/recorder.ts). */
+    sinceSteps(timeUs: number, sliceOps: number): Generator<void, Op[], void>;
   };
   nowUs(): number;
   /**

@@ -7,7 +7,7 @@ import type { LedgerEventBody } from "../ledger/events.js";
 import { LedgerStateMachine } from "../ledger/state-machine.js";
 import type { LedgerOptions } from "../ledger/ledger.js";
 import { parseCommand } from "../ledger/commands.js";
-import { decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
+import { batchEntryBytes, decodeBatchCached, encodeBatch, LedgerCodecError } from "../ledger/codec.js";
 import { malformedOutcome, type LedgerBatchOutcome } from "../ledger/outcome.js";
 import { Replica, type ReplicaOptions, type ReplicaStatus } from "../replica.js";
 import type { TransferResult } from "../raft/raft.js";
@@ -114,6 +114,9 @@ export class CellNode {
       data = encodeBatch({ requestId: request.requestId, linked: false, commands: [parsed.command] });
       single = true;
     }
+    // The entry keeps its bytes until compaction: copied out of the wire frame's (or encoder's)
+    // shared slab so they do not keep it alive (raft codec `entryBytes`).
+    data = batchEntryBytes(data);
     const submittedUs = this.dependencies.clock.nowUs();
     this.replica.submit(data, (outcome) => {
       if (outcome.ok) {

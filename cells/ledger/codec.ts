@@ -14,7 +14,7 @@
 // UTF-8, an unknown type or trailing bytes each throw LedgerCodecError with its own code, and the
 // checksum makes a flipped bit an error rather than a different amount.
 
-import { allocBytes } from "../raft/codec.js";
+import { allocBytes, entryBytes } from "../raft/codec.js";
 import { crc32 } from "../raft/crc32.js";
 import {
   commandLimits,
@@ -26,6 +26,7 @@ import {
 } from "./commands.js";
 import { assertNever, type LedgerEventBody } from "./events.js";
 import { invalidShardMoveField, type CarriedOutboxRecord, type ShardMoveCommand, type ShardMoveStep } from "./shard-move.js";
+import { smallIntegerIfExact } from "../../ground/small-integer.js";
 
 export const LEDGER_BATCH_VERSION = 1;
 /** The version of a batch holding cross-cell commands. */
@@ -157,17 +158,6 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const f64Bytes = new Uint8Array(8);
 const f64Value = new Float64Array(f64Bytes.buffer);
-
-/**
- * The same number, as a small integer when it is one (not -0). A double read from a Float64Array
- * is a heap number; amounts are integers, and as heap numbers every balance they touched became
- * one too: an allocation per balance update on each of five replicas, and every read's clone of
- * the balances boxed each field (V8's "Double" field representation; docs/BENCHMARKS.md, session 6).
- */
-function smallIntegerIfExact(value: number): number {
-  const integer = value | 0;
-  return integer === value && (integer !== 0 || !Object.is(value, -0)) ? integer : value;
-}
 
 /**
  * Reads a batch. No DataView or Buffer is made per batch: at one transfer per batch their
@@ -552,6 +542,14 @@ export function decodeBatchCached(bytes: Uint8Array): LedgerBatchRequest {
   }
   if (decoded instanceof LedgerCodecError) throw decoded;
   return decoded;
+}
+
+/** An encoded batch copied into a log entry's own bytes (raft codec `entryBytes`), its decoding carried along. */
+export function batchEntryBytes(bytes: Uint8Array): Uint8Array {
+  const copy = entryBytes(bytes) as Carrier;
+  const decoded = (bytes as Carrier)[DECODED];
+  if (decoded !== undefined) copy[DECODED] = decoded;
+  return copy;
 }
 
 /** The request id of an encoded batch, or null when the bytes are not a batch. */

@@ -20,6 +20,7 @@ import { assertLedger } from "./errors.js";
 import type { LedgerEventBody } from "./events.js";
 import type { LedgerState } from "./state.js";
 import { isValidAmount } from "./decide.js";
+import { IdWindow } from "./id-window.js";
 
 /** An open outbox record: money debited here, not yet known to have arrived. */
 export interface OutboxRecord {
@@ -56,11 +57,12 @@ const RECEIVED_HOME_UNIT = 16;
  * than `windowEntries` credits later (the relay redelivers only records still open at the source).
  */
 export class ReceivedTable {
-  private readonly entries = new Map<string, number>();
-  private order: string[] = [];
-  private orderHead = 0;
+  /** id -> received code and payee shard, in applied order (compact: id-window.ts). */
+  private readonly entries: IdWindow;
 
-  constructor(readonly windowEntries?: number) {}
+  constructor(readonly windowEntries?: number) {
+    this.entries = new IdWindow(windowEntries);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -73,20 +75,13 @@ export class ReceivedTable {
 
   /** `payeeShard`: the shard of the credited account (-1: none, or not known). */
   record(id: string, outcome: ReceivedOutcome, payeeShard = -1): void {
-    assertLedger(!this.entries.has(id), () => `transfer ${id} received twice`);
-    this.entries.set(id, receivedCode(outcome) + (payeeShard >= 0 ? (payeeShard + 1) * RECEIVED_HOME_UNIT : 0));
-    if (this.windowEntries === undefined) return;
-    this.order.push(id);
-    while (this.entries.size > this.windowEntries) this.entries.delete(this.order[this.orderHead++] as string);
-    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-      this.order = this.order.slice(this.orderHead);
-      this.orderHead = 0;
-    }
+    const packed = receivedCode(outcome) + (payeeShard >= 0 ? (payeeShard + 1) * RECEIVED_HOME_UNIT : 0);
+    assertLedger(this.entries.add(id, packed), () => `transfer ${id} received twice`);
   }
 
   /** [transfer id, outcome code, payee shard (-1: none)] in applied order. */
   *entriesInOrder(): IterableIterator<[string, number, number]> {
-    for (const [id, packed] of this.entries) yield [id, packed % RECEIVED_HOME_UNIT, Math.floor(packed / RECEIVED_HOME_UNIT) - 1];
+    for (const [id, packed] of this.entries.entries()) yield [id, packed % RECEIVED_HOME_UNIT, Math.floor(packed / RECEIVED_HOME_UNIT) - 1];
   }
 }
 

@@ -26,6 +26,7 @@
 // whole table (cells/ledger/shard-move.ts). An entry without it reads as before.
 
 import { hashString } from "../../ground/hash.js";
+import { IdWindow } from "./id-window.js";
 import type { IdempotentCommand } from "./commands.js";
 import { assertLedger } from "./errors.js";
 import type { DepositRejectReason, TransferRejectReason, WithdrawRejectReason } from "./events.js";
@@ -97,11 +98,8 @@ export function homeShardOfEntry(packed: number): number {
 }
 
 export class IdempotencyTable {
-  private readonly entries = new Map<string, number>();
-  /** Window mode: ids in recording order from `orderHead` on (the oldest first). */
-  private order: string[] = [];
-  private orderHead = 0;
-  private evictedCount = 0;
+  /** id -> packed fingerprint and outcome, in recording order (compact: id-window.ts). */
+  private readonly entries: IdWindow;
 
   /**
    * @param entriesMax without a window: at most this many ids, then new operations are rejected.
@@ -113,6 +111,7 @@ export class IdempotencyTable {
   ) {
     if (windowEntries !== undefined && !(Number.isSafeInteger(windowEntries) && windowEntries >= 1))
       throw new RangeError(`idempotency windowEntries: expected a positive safe integer, got ${windowEntries}`);
+    this.entries = new IdWindow(windowEntries);
   }
 
   get size(): number {
@@ -121,7 +120,7 @@ export class IdempotencyTable {
 
   /** Ids evicted so far (window mode): while 0 the table has only ever grown. */
   get evicted(): number {
-    return this.evictedCount;
+    return this.entries.evicted;
   }
 
   get isFull(): boolean {
@@ -140,27 +139,7 @@ export class IdempotencyTable {
   /** `homeShard`: the shard of the operation's home account (-1: none), so a shard move carries the entry. */
   record(id: string, fingerprint: number, outcome: RecordedOutcome, homeShard = -1): void {
     assertLedger(!this.isFull, () => `idempotency table over its limit of ${this.entriesMax}`);
-    const sizeBefore = this.entries.size;
-    this.entries.set(id, packEntry(fingerprint, outcome, homeShard));
-    // Same invariant as a has() before the set, without a second lookup in a table of millions:
-    // a set that does not grow the map overwrote an id recorded before.
-    assertLedger(this.entries.size === sizeBefore + 1, () => `idempotency id recorded twice: ${id}`);
-    this.remember(id);
-  }
-
-  private remember(id: string): void {
-    if (this.windowEntries === undefined) return;
-    this.order.push(id);
-    while (this.entries.size > this.windowEntries) {
-      this.entries.delete(this.order[this.orderHead] as string);
-      this.orderHead++;
-      this.evictedCount++;
-    }
-    // Drop the evicted prefix of the order once it is half the array (amortised O(1) per id).
-    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
-      this.order = this.order.slice(this.orderHead);
-      this.orderHead = 0;
-    }
+    assertLedger(this.entries.add(id, packEntry(fingerprint, outcome, homeShard)), () => `idempotency id recorded twice: ${id}`);
   }
 
   /** The raw packed entry of an id (a shard move carries it as it is). */
@@ -168,7 +147,10 @@ export class IdempotencyTable {
     return this.entries.get(id);
   }
 
-  /** Raw packed entries in insertion order (for snapshots). */
+  /**
+   * Raw packed entries in recording order (for snapshots). Live, as a Map's iterator: it also
+   * yields entries recorded after it was made, and skips those evicted before it reached them.
+   */
   packedEntries(): IterableIterator<[string, number]> {
     return this.entries.entries();
   }
@@ -176,6 +158,5 @@ export class IdempotencyTable {
   /** Loads a packed entry from a snapshot; the caller has validated it with unpackEntry. */
   loadPacked(id: string, packed: number): void {
     this.entries.set(id, packed);
-    this.remember(id);
   }
 }

@@ -33,38 +33,63 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * every ArrayBuffer for the garbage collector, and a fresh one per WAL append and per entry made
  * that tracking a measurable share of a simulated run (docs/BENCHMARKS.md, session 4). The bytes
  * are plain Uint8Array views: readers must honour byteOffset (every DataView here does), and a
- * retained view keeps its slab alive (WAL chunks live until compaction anyway).
+ * retained view keeps its slab alive: what is kept long copies itself out (log entries into
+ * their own slab, `entryBytes`; the simulated disk into its own arena, sim/world/disk.ts).
  */
 const SLAB_BYTES = 64 * 1024;
 const SLAB_CARVED_BYTES_MAX = 4 * 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabOffset = 0;
+
+interface Slab {
+  buffer: ArrayBuffer;
+  offset: number;
+}
+
+/** The slab of everything encoded: messages, frames, WAL records (most of them short-lived). */
+const shared: Slab = { buffer: new ArrayBuffer(SLAB_BYTES), offset: 0 };
+/**
+ * The slab of bytes kept as long as their log entry (until compaction): a live entry carved from
+ * the shared slab kept the whole 64 KiB alive, mostly messages long dead (issue 15: the 30
+ * replicas' logs pinned ~25 MB of slabs at the default load). Entries of this slab live and die
+ * at about the same pace, so a slab here is mostly live until it is freed whole.
+ */
+const entries: Slab = { buffer: new ArrayBuffer(SLAB_BYTES), offset: 0 };
 
 /** `length` zeroed bytes: a view into the current slab when small, a buffer of its own otherwise. */
 export function allocBytes(length: number): Uint8Array {
   if (length > SLAB_CARVED_BYTES_MAX) return new Uint8Array(length);
-  return carve(length, length);
+  return carve(shared, length, length);
+}
+
+/**
+ * A copy of `bytes` to keep in the log (an entry's data): from the entries' slab when small, a
+ * buffer of its own otherwise. Whatever is cached on the bytes (a decoded batch) is the caller's
+ * to carry over.
+ */
+export function entryBytes(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.length > SLAB_CARVED_BYTES_MAX ? new Uint8Array(bytes.length) : carve(entries, bytes.length, bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 /** UTF-8 of `text` (TextEncoder.encode, but small results come from the slab). */
 export function utf8Bytes(text: string): Uint8Array {
   const worstCase = text.length * 3;
   if (worstCase > SLAB_CARVED_BYTES_MAX) return encoder.encode(text);
-  return carve(worstCase, (room) => encoder.encodeInto(text, room).written);
+  return carve(shared, worstCase, (room) => encoder.encodeInto(text, room).written);
 }
 
 /**
- * The next `reserve` bytes of the slab (a fresh slab when they do not fit), of which `fill` says
+ * The next `reserve` bytes of `slab` (a fresh slab when they do not fit), of which `fill` says
  * how many were used; only those are handed out. Slab bytes are handed out once, never reused.
  */
-function carve(reserve: number, fill: number | ((room: Uint8Array) => number)): Uint8Array {
-  if (slabOffset + reserve > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabOffset = 0;
+function carve(slab: Slab, reserve: number, fill: number | ((room: Uint8Array) => number)): Uint8Array {
+  if (slab.offset + reserve > SLAB_BYTES) {
+    slab.buffer = new ArrayBuffer(SLAB_BYTES);
+    slab.offset = 0;
   }
-  const used = typeof fill === "number" ? fill : fill(new Uint8Array(slab, slabOffset, reserve));
-  const bytes = new Uint8Array(slab, slabOffset, used);
-  slabOffset = (slabOffset + used + 7) & ~7; // 8-byte aligned starts keep DataView reads aligned
+  const used = typeof fill === "number" ? fill : fill(new Uint8Array(slab.buffer, slab.offset, reserve));
+  const bytes = new Uint8Array(slab.buffer, slab.offset, used);
+  slab.offset = (slab.offset + used + 7) & ~7; // 8-byte aligned starts keep DataView reads aligned
   return bytes;
 }
 
@@ -220,8 +245,7 @@ export function decodeEntries(bytes: Uint8Array): Entry[] {
     if (dataStart + dataLength > bytes.length) throw new CodecError("MALFORMED", `entry ${i} data cut short`);
     const dataBytes = bytes.subarray(dataStart, dataStart + dataLength);
     // A copy, so the entry does not keep the whole WAL file or wire frame alive.
-    const copy = allocBytes(dataBytes.length);
-    copy.set(dataBytes);
+    const copy = entryBytes(dataBytes);
     const raw = (kindByte & RAW_DATA_FLAG) !== 0;
     const entry: Entry = {
       kind,

@@ -5,6 +5,7 @@
 
 import type { Op, OpType } from "../../harness/history.js";
 import type { Json } from "../../ground/json.js";
+import { smallIntegerIfExact } from "../../ground/small-integer.js";
 
 export class HistoryRecorder {
   private readonly ops: Op[] = [];
@@ -64,16 +65,43 @@ export class HistoryRecorder {
    * history for checking a window of a long run (a drill in the running world).
    */
   since(timeUs: number): Op[] {
+    const steps = this.sinceSteps(timeUs, Number.POSITIVE_INFINITY);
+    for (;;) {
+      const next = steps.next();
+      if (next.done === true) return next.value;
+    }
+  }
+
+  /**
+   * `since(timeUs)` as of now, copied a slice of `sliceOps` ops per step (a drill's window is up
+   * to a million ops: one copy was a single 300 ms turn of the event loop that serves the API).
+   * Ops recorded after this call are not in it, whenever the steps run; those it covers must
+   * still be held when a step reaches them (keep them pinned: `pin`), or it throws.
+   */
+  sinceSteps(timeUs: number, sliceOps: number): Generator<void, Op[], void> {
+    // Times never decrease: ops before this index are before timeUs (neither invoked in the window nor its completions).
+    const startIndex = this.dropped + this.countBefore(timeUs);
+    const endIndex = this.dropped + this.ops.length;
+    return this.copyWindow(timeUs, startIndex, endIndex, sliceOps);
+  }
+
+  private *copyWindow(timeUs: number, startIndex: number, endIndex: number, sliceOps: number): Generator<void, Op[], void> {
     const open = new Set<number | string>();
     const out: Op[] = [];
-    for (const op of this.ops) {
-      if (op.type === "invoke") {
-        if ((op.time ?? 0) < timeUs) continue;
-        open.add(op.process);
-        out.push(op);
-      } else if (op.process === "nemesis") {
-        if ((op.time ?? 0) >= timeUs) out.push(op);
-      } else if (open.delete(op.process)) out.push(op);
+    for (let index = startIndex; index < endIndex;) {
+      if (index < this.dropped) throw new Error(`history: ops from index ${index} were dropped while their window was being copied`);
+      const sliceEnd = Math.min(endIndex, index + sliceOps);
+      for (; index < sliceEnd; index++) {
+        const op = this.ops[index - this.dropped] as Op;
+        if (op.type === "invoke") {
+          if ((op.time ?? 0) < timeUs) continue;
+          open.add(op.process);
+          out.push(op);
+        } else if (op.process === "nemesis") {
+          if ((op.time ?? 0) >= timeUs) out.push(op);
+        } else if (open.delete(op.process)) out.push(op);
+      }
+      if (index < endIndex) yield;
     }
     return out;
   }
@@ -120,6 +148,7 @@ export class HistoryRecorder {
       }
     }
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
-    this.ops.push({ process, type, f, value, time, index: this.dropped + this.ops.length });
+    // A time as a small integer: as a heap number it was boxed in every op (16 bytes each).
+    this.ops.push({ process, type, f, value, time: smallIntegerIfExact(time), index: this.dropped + this.ops.length });
   }
 }

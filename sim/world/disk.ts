@@ -56,6 +56,10 @@ export class SimDiskError extends Error implements DiskError {
   }
 }
 
+/** Size of a disk's arena for small appends, and the largest append copied into it (`SimDisk.own`). */
+const DISK_ARENA_BYTES = 32 * 1024;
+const DISK_ARENA_CARVED_BYTES_MAX = 4 * 1024;
+
 /** Timer used for completion callbacks; the world swaps it per process incarnation. */
 export type DiskTimers = Pick<Clock, "setTimer">;
 
@@ -72,6 +76,9 @@ export class SimDisk implements Disk {
   private readonly pendingRenames = new Map<string, string>();
   private usedBytes = 0;
   private failFsyncsRemaining = 0;
+  /** This disk's arena for small appends (see `own`), and the offset of its free part. */
+  private arena: ArrayBuffer | null = null;
+  private arenaOffset = 0;
   readonly counts: DiskCounts = { appends: 0, fsyncs: 0, fsyncErrors: 0, enospc: 0, tornWrites: 0, corruptions: 0, crashes: 0 };
 
   constructor(options: DiskConfig, dependencies: { random: Random; timers: DiskTimers }) {
@@ -133,11 +140,33 @@ export class SimDisk implements Disk {
       this.files.set(file, content);
     }
     // The disk takes ownership of `bytes` (Disk contract: the caller never changes them after).
-    content.chunks.push(bytes);
+    content.chunks.push(this.own(bytes));
     content.length += bytes.length;
     this.usedBytes += bytes.length;
     this.counts.appends++;
     return null;
+  }
+
+  /**
+   * The chunk to keep for an append of `bytes`. Callers encode into views of a process-wide slab
+   * (cells/raft/codec.ts), shared with messages and everything else encoded at the time: keeping
+   * such a view would keep its whole 64 KiB slab alive for as long as the file holds the chunk
+   * (until the WAL segment is compacted away), most of it dead bytes. A small chunk is copied into
+   * this disk's own arena instead, which holds only this disk's chunks (freed in file order as
+   * segments are removed); a large one that is a view of a bigger buffer gets a buffer of its own.
+   * Copying changes no content, so the simulation is the same either way.
+   */
+  private own(bytes: Uint8Array): Uint8Array {
+    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+    if (bytes.length > DISK_ARENA_CARVED_BYTES_MAX) return bytes.slice();
+    if (this.arena === null || this.arenaOffset + bytes.length > DISK_ARENA_BYTES) {
+      this.arena = new ArrayBuffer(DISK_ARENA_BYTES);
+      this.arenaOffset = 0;
+    }
+    const chunk = new Uint8Array(this.arena, this.arenaOffset, bytes.length);
+    chunk.set(bytes);
+    this.arenaOffset += bytes.length;
+    return chunk;
   }
 
   /** An fsync issued now that completes `delayUs` plus its own latency later. */

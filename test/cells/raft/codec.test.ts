@@ -11,6 +11,7 @@ import {
   encodeFrame,
   encodeJson,
   encodeMessage,
+  entryBytes,
   utf8Bytes,
 } from "../../../cells/raft/codec.js";
 import { decodeRecord, encodeRecord, encodeRecords, type WalRecord } from "../../../cells/storage/records.js";
@@ -136,5 +137,16 @@ describe("codec", () => {
       }),
     );
     expect(encodeJson({ a: 1 })).toEqual(new TextEncoder().encode('{"a":1}'));
+  });
+});
+
+describe("log entries' bytes (issue 15: memory)", () => {
+  it("are not carved from the slab shared with messages, which a kept entry would pin whole", () => {
+    const shared = allocBytes(8).buffer;
+    const entries = decodeEntries(encodeEntries([{ kind: "normal", term: term(1), index: logIndex(1), data: Uint8Array.from([1, 2, 3]) }]));
+    const data = (entries[0] as Entry).data as Uint8Array;
+    expect(Array.from(data)).toEqual([1, 2, 3]);
+    expect(data.buffer).not.toBe(shared);
+    expect(entryBytes(Uint8Array.from([4])).buffer).toBe(data.buffer);
   });
 });

@@ -57,4 +57,29 @@ describe("HistoryRecorder", () => {
     ]);
     expect(() => pairHistory(window)).not.toThrow();
   });
+
+  it("sinceSteps copies the window as it was when called, a slice per step, while the run goes on", () => {
+    const recorder = new HistoryRecorder(1_000_000, 100, 100_000);
+    const tick = (t: number) => recorder.complete(recorder.invoke("read", { t }, t * 10), "ok", "read", { t }, t * 10 + 5);
+    for (let t = 0; t < 200; t++) tick(t);
+    const pinUs = 1_000;
+    recorder.pin(pinUs);
+    for (let t = 200; t < 1_000; t++) tick(t);
+    // One open at the cut: its completion comes after, so it is not in the window.
+    const open = recorder.invoke("read", { t: "open" }, 10_000);
+    const expected = recorder.since(pinUs);
+    const steps = recorder.sinceSteps(pinUs, 64);
+    let yields = 0;
+    let next = steps.next();
+    for (let t = 1_001; next.done !== true; t++) {
+      yields++;
+      tick(t);
+      if (t === 1_001) recorder.complete(open, "ok", "read", { t: "open" }, 10_011);
+      next = steps.next();
+    }
+    expect(next.value).toEqual(expected);
+    expect(next.value.at(-1)?.type).toBe("invoke");
+    // ~1,600 ops from the pin on, 64 a step.
+    expect(yields).toBeGreaterThanOrEqual(24);
+  });
 });

@@ -208,3 +208,24 @@ describe("simulated disk", () => {
     expect([...(disk.peek("snap") as Uint8Array)]).toEqual([7, 7, 7]);
   });
 });
+
+describe("simulated disk memory (issue 15)", () => {
+  it("keeps a small append in its own memory, not as a view of the caller's larger buffer", () => {
+    const { scheduler, disk } = makeDisk(1);
+    // As the codec hands them out: a few bytes carved from a 64 KiB slab shared with everything else.
+    const slab = new Uint8Array(64 * 1024);
+    const small = slab.subarray(64, 64 + 5);
+    small.set([1, 2, 3, 4, 5]);
+    const large = new Uint8Array(64 * 1024).subarray(8, 8 + 6_000).fill(7);
+    disk.appendAndSync("wal", small, () => {});
+    disk.appendAndSync("wal", large, () => {});
+    scheduler.runUntil(1_000_000);
+    // Were the chunks the caller's views, a later change of the slabs would show in the file.
+    slab.fill(9);
+    large.fill(9);
+    const durable = disk.durableBytes("wal") as Uint8Array;
+    expect(Array.from(durable.subarray(0, 5))).toEqual([1, 2, 3, 4, 5]);
+    expect(durable.subarray(5).every((value) => value === 7)).toBe(true);
+    expect(durable.length).toBe(6_005);
+  });
+});
