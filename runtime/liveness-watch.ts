@@ -48,9 +48,16 @@ export class LivenessWatch {
    */
   sample(): void {
     const nowUs = this.watched.nowUs();
+    // Elastic cells (controller/elastic.ts): a cell added after the heal is not judged here (it
+    // becomes routable only once its leader is elected: elastic's own readiness), and a cell
+    // removed after it (a consolidation; ids are never reused) leaves the watch.
+    if (this.cells.size > 0) {
+      const placed = new Set(this.watched.placement.cells.map((cell) => cell.cell));
+      for (const cell of this.cells.keys()) if (!placed.has(cell)) this.cells.delete(cell);
+    }
     for (const cell of this.watched.placement.cells) {
-      const watch = this.cells.get(cell.cell) as CellWatch;
-      if (watch.routedAtUs !== null) continue;
+      const watch = this.cells.get(cell.cell);
+      if (watch === undefined || watch.routedAtUs !== null) continue;
       for (const replica of cell.replicas) {
         const status = this.watched.leaderStatus(replica.replica);
         if (status === null) continue;
