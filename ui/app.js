@@ -29,7 +29,7 @@ import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
 import { drawCrossCell } from "./views/cross-cell.js";
-import { drawClock, drawControlPlane, drawHeader } from "./views/header.js";
+import { drawClock, drawControlPlane, drawControlPlaneAge, drawHeader } from "./views/header.js";
 import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
@@ -179,21 +179,34 @@ setInterval(
   READINESS_REFRESH_MS,
 );
 
-// The control group's leader and quorum, and the endpoint that served us (its own header).
+// The control group's leader and quorum, and the endpoint that served us (its own header). During
+// an outage the answer can be slow (the default endpoint is tried first) or fail: the pill keeps
+// the last answer but says how old it is (drawControlPlaneAge), never passes it off as current.
 const CONTROL_PLANE_REFRESH_MS = 1000;
+let controlPlaneAnsweredAt = performance.now();
+let controlPlaneInFlight = false;
 async function refreshControlPlane() {
+  if (controlPlaneInFlight) return;
+  controlPlaneInFlight = true;
   try {
     const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
-    const status = response.ok ? await response.json() : null;
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const status = await response.json();
+    controlPlaneAnsweredAt = performance.now();
     store.controlPlane = status?.enabled === false ? null : status;
     drawControlPlane(store.controlPlane, response.headers.get("X-LDC-Served-By"));
     frames.request("topology");
   } catch (error) {
     console.warn("GET /api/v1/control-plane failed", error);
+  } finally {
+    controlPlaneInFlight = false;
   }
 }
 void refreshControlPlane();
-setInterval(() => void refreshControlPlane(), CONTROL_PLANE_REFRESH_MS);
+setInterval(() => {
+  drawControlPlaneAge(performance.now() - controlPlaneAnsweredAt);
+  void refreshControlPlane();
+}, CONTROL_PLANE_REFRESH_MS);
 
 // Lease countdowns and the clock tick every second without a full redraw.
 setInterval(() => {

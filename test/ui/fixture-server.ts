@@ -109,7 +109,8 @@ export interface FixtureServer {
   /** Audit entries, newest first. */
   audit: Record<string, unknown>[];
   /** The control group the fixture reports: set `quorum` false to take it away (three replicas down), and which endpoint serves. */
-  control: { quorum: boolean; servedBy: string };
+  /** `answering: false`: GET /api/v1/control-plane hangs (an endpoint in a region that lost power). */
+  control: { quorum: boolean; servedBy: string; answering: boolean };
   close(): Promise<void>;
 }
 
@@ -160,7 +161,7 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   const requests: string[] = [];
   const bodies: { line: string; body: unknown }[] = [];
   const sockets = new Set<WebSocket>();
-  const control = { quorum: true, servedBy: "hangzhou" };
+  const control = { quorum: true, servedBy: "hangzhou", answering: true };
 
   const links = () =>
     [
@@ -571,6 +572,15 @@ export async function startFixtureServer(options: { historyMs?: number } = {}): 
   });
   // The control group as ldc start reports it (docs/API.md): the page's header shows it.
   app.get("/api/v1/control-plane", (_q, s) => {
+    if (!control.answering) {
+      // Answers only once it answers again (as a request stuck behind a powered-off endpoint).
+      const retry = setInterval(() => {
+        if (!control.answering) return;
+        clearInterval(retry);
+        s.status(504).json({ error: "the endpoint did not answer" });
+      }, 200);
+      return;
+    }
     // Without quorum: both hangzhou replicas and one in shanghai are down, no leader.
     const down = new Set(control.quorum ? [] : ["hangzhou-1", "hangzhou-2", "shanghai-1"]);
     s.set("X-LDC-Served-By", control.servedBy).json({

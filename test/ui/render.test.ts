@@ -262,6 +262,15 @@ describe("ui render (fixture controller)", () => {
     ui.server.control.quorum = true;
     ui.server.control.servedBy = "hangzhou";
     await expect.poll(() => pill.getAttribute("data-quorum"), { timeout: WAIT_MS }).toBe("true");
+    // The control endpoint stops answering (its region lost power): the pill keeps the last answer
+    // but marks it stale with its age, and clears the mark once answers come back.
+    ui.server.control.answering = false;
+    await expect.poll(() => pill.getAttribute("data-stale"), { timeout: WAIT_MS }).toBe("true");
+    expect(await pill.textContent()).toMatch(/ctl\/hangzhou-1 .* · STALE: no answer for \d+ s$/);
+    await ui.watched.screenshot("08b-control-stale");
+    ui.server.control.answering = true;
+    await expect.poll(() => pill.getAttribute("data-stale"), { timeout: WAIT_MS }).toBe(null);
+    expect(await pill.textContent()).not.toContain("STALE");
     await expect.poll(() => warning.count(), { timeout: WAIT_MS }).toBe(0);
   });
 

@@ -55,3 +55,25 @@ export function drawControlPlane(status, servedBy) {
     .map((replica) => `${replica.id} ${replica.region} ${replica.state} match ${replica.matchIndex ?? "–"}`)
     .join("\n");
 }
+
+/** An answer older than this is marked stale on the pill (the page asks every second). */
+export const CONTROL_PLANE_STALE_MS = 2500;
+
+/**
+ * How old the pill's answer is: past CONTROL_PLANE_STALE_MS (the endpoint is slow or down, or the
+ * server does not answer) the pill says so and since when, so an operator does not read a
+ * leader or a quorum from before an outage as the present one.
+ * @param {number} ageMs
+ */
+export function drawControlPlaneAge(ageMs) {
+  const pill = /** @type {HTMLElement} */ (document.getElementById("control-plane"));
+  if (!pill) return;
+  const text = (pill.textContent ?? "").replace(/ · STALE: no answer for \d+ s$/, "");
+  if (ageMs <= CONTROL_PLANE_STALE_MS) {
+    delete pill.dataset.stale;
+    pill.textContent = text;
+    return;
+  }
+  pill.dataset.stale = "true";
+  pill.textContent = `${text} · STALE: no answer for ${Math.floor(ageMs / 1000)} s`;
+}
