@@ -2,7 +2,8 @@
 // page: hangzhou is drawn down, shanghai and shenzhen stay up and take every leader, the links to
 // hangzhou are down (nothing passes), not degraded; then a hangzhou<->shanghai partition, during
 // which every cell keeps a quorum: no replica is drawn "partitioned", each says whom it is cut
-// from. Screenshots go to test-results/e2e-region-outage/.
+// from. The header's control pill names the control group's new leader (3/5 up), never the
+// powered-off one as current. Screenshots go to test-results/e2e-region-outage/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, openPage, type WatchedPage } from "../ui/browser.js";
@@ -76,6 +77,17 @@ describe("a region outage on the page (ldc start)", () => {
     expect(await attribute(page, "link-shanghai-shenzhen", "data-state")).toBe("up");
     expect(await attribute(page, "dc-hz-a", "data-state")).toBe("down");
     expect(await attribute(page, "dc-sh-a", "data-state")).toBe("up");
+    // The header's control pill converges to the control group's new leader outside hangzhou (its
+    // two control replicas lost power too); until it does it may only show the old one marked STALE.
+    await expect
+      .poll(
+        async () => {
+          const pill = (await page.getByTestId("control-plane").textContent()) ?? "";
+          return /ctl\/hangzhou-/.test(pill) && !pill.includes("STALE") ? "claims a hangzhou leader as current" : pill;
+        },
+        { timeout: OUTCOME_TIMEOUT_MS },
+      )
+      .toMatch(/control ✓ ctl\/(shanghai|shenzhen)-\d \((shanghai|shenzhen)\) · term \d+ · 3\/5 up/);
     await watched.screenshot("01-hangzhou-down");
   });
 
