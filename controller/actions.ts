@@ -86,7 +86,7 @@ export class ActionRunner {
   }
 
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void {
-    const bad = this.validate(request);
+    const bad = this.inputRefusal(request);
     if (bad !== null) {
       callback(bad);
       return;
@@ -114,7 +114,8 @@ export class ActionRunner {
     }
   }
 
-  private validate(request: ActionRequest): Failed | null {
+  /** The request's own faults (names against the world, its fields), before any rule or state is read. */
+  inputRefusal(request: ActionRequest): Failed | null {
     if (request.force === true && (request.reason === undefined || request.reason.trim() === "")) {
       return { ok: false, code: "INVALID", error: "reason: a non-empty reason is required with force", field: "reason" };
     }

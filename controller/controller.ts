@@ -529,6 +529,10 @@ export class Controller implements ControllerApi {
     return result;
   }
 
+  actionInputRefusal(request: ActionRequest): Extract<ActionOutcome, { ok: false }> | null {
+    return this.actions.inputRefusal(request);
+  }
+
   faultInputRefusal(spec: unknown): { readonly error: string; readonly field: string } | null {
     return this.dependencies.faults.inputRefusal?.(spec) ?? null;
   }

@@ -286,6 +286,8 @@ export interface ControllerApi {
   trafficHistory(windowMs: number): unknown;
   consistency(): unknown;
   act(request: ActionRequest, callback: (outcome: ActionOutcome) => void): void;
+  /** Bad input in a button press (unknown cell or region: NOT_FOUND; a bad `to`, force without reason: INVALID), found before the control quorum gate; null: none. */
+  actionInputRefusal?(request: ActionRequest): Extract<ActionOutcome, { ok: false }> | null;
   faults(): { readonly faults: readonly FaultRecord[]; readonly catalogue: readonly unknown[] };
   injectFault(spec: unknown, actor: string, reason?: string): Result<FaultRecord>;
   /** Bad input in a fault spec (its form, its target's names against the world), found before the control quorum gate; null: none. */

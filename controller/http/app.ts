@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { httpStatusOf } from "./status.js";
 import type { z } from "zod";
 import { uiRouter } from "../../ui/assets.js";
-import type { ActionKind, ActionOutcome, ControllerApi, Result } from "../../domain/records.js";
+import type { ActionKind, ActionOutcome, ActionRequest, ControllerApi, Result } from "../../domain/records.js";
 import { zodFailure } from "../validation.js";
 import type { ControlGate } from "../control/gate.js";
 import type { ControlPlane } from "../control/plane.js";
@@ -201,7 +201,19 @@ export function bodyRefusal(
  * answered only once their end (answer, audit, routing) is committed. A retry carrying the same
  * Idempotency-Key gets the recorded answer, never a second application.
  */
-function controlPlaneEdge(control: ApiControl, controller: Pick<ControllerApi, "faultInputRefusal">) {
+/** The button press a mutating route is (failover, evacuate, restore), for its input check before the gate; null: another route. */
+function actionOfRoute(method: string, path: string, body: unknown): ActionRequest | null {
+  if (method !== "POST") return null;
+  const fields = (body ?? {}) as { to?: string; reason?: string; force?: boolean };
+  const common = { reason: fields.reason, force: fields.force, actor: "api" };
+  const failover = /^\/v1\/cells\/([^/]+)\/failover$/.exec(path);
+  if (failover !== null) return { kind: "failover", target: decodeURIComponent(failover[1] as string), to: fields.to, ...common };
+  const region = /^\/v1\/regions\/([^/]+)\/(evacuate|restore)$/.exec(path);
+  if (region !== null) return { kind: region[2] as "evacuate" | "restore", target: decodeURIComponent(region[1] as string), ...common };
+  return null;
+}
+
+function controlPlaneEdge(control: ApiControl, controller: Pick<ControllerApi, "faultInputRefusal" | "actionInputRefusal">) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const via = viaOf(request);
     if (via !== null && !control.regions.includes(via)) {
@@ -225,6 +237,16 @@ function controlPlaneEdge(control: ApiControl, controller: Pick<ControllerApi, "
     const refusal = bodyRefusal(request.method, request.path, request.body, controller);
     if (refusal !== null) {
       response.status(400).json({ error: refusal.error, field: refusal.field });
+      return;
+    }
+    // So is a button naming a cell or region the world does not have (404), as the action would answer.
+    const action = actionOfRoute(request.method, request.path, request.body);
+    const actionRefusal = action === null ? null : (controller.actionInputRefusal?.(action) ?? null);
+    if (actionRefusal !== null) {
+      const status = actionRefusal.code === "NOT_FOUND" ? 404 : 400;
+      response
+        .status(status)
+        .json({ error: actionRefusal.error, ...(actionRefusal.field !== undefined && { field: actionRefusal.field }) });
       return;
     }
     const key = request.get("idempotency-key") ?? null;

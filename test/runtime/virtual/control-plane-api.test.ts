@@ -139,6 +139,19 @@ describe("API through the control plane", () => {
       expect({ path, status: answer.status }).toEqual({ path, status: 400 });
       expect(answer.body).toMatchObject({ field });
     }
+    // A button naming a cell or region the world does not have is 404 (as with a quorum), a failover to
+    // an unknown place 400 naming `to`: not 503, which would send the operator after the control plane.
+    const unknownNames: [string, unknown, number, Record<string, unknown>][] = [
+      ["/api/v1/regions/atlantis/evacuate", { reason: "x" }, 404, { error: "no region atlantis" }],
+      ["/api/v1/regions/atlantis/restore", { reason: "x" }, 404, { error: "no region atlantis" }],
+      ["/api/v1/cells/cell-99/failover", { to: "shanghai", reason: "x" }, 404, { error: "no cell cell-99" }],
+      ["/api/v1/cells/cell-1/failover", { to: "atlantis", reason: "x" }, 400, { field: "to" }],
+    ];
+    for (const [path, body, status, expected] of unknownNames) {
+      const answer = await harness_.request("POST", path, body);
+      expect({ path, status: answer.status }).toEqual({ path, status });
+      expect(answer.body).toMatchObject(expected);
+    }
     // docs/operator.md: 503 after at most 2 s (plus one endpoint grace and the harness's 10 ms step), with or
     // without a region named: without one the regions share the budget (it was 2 s per region, ~6 s).
     const budgetMs = harness_.setup.control.plane.commitTimeoutUs / 1000 + CONTROL_ENDPOINT_GRACE_US / 1000 + 10;
