@@ -67,16 +67,17 @@ export interface NemesisHandle {
   stop(): void;
 }
 
-/** Parses `partition,kill,disk`: throws RangeError naming the bad entry. */
+/** Parses `partition,kill,disk` (`all`: every family, as `ldc swarm` has it): throws RangeError naming the bad entry. */
 export function parseNemesisNames(text: string, field = "--nemesis"): NemesisFamily[] {
+  if (text.trim() === "all") return [...NEMESIS_FAMILIES];
   const names = text
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
-  if (names.length === 0) throw new RangeError(`${field}: expected a comma-separated list of ${NEMESIS_FAMILIES.join(", ")}`);
+  if (names.length === 0) throw new RangeError(`${field}: expected all or a comma-separated list of ${NEMESIS_FAMILIES.join(", ")}`);
   for (const name of names) {
     if (!(NEMESIS_FAMILIES as readonly string[]).includes(name))
-      throw new RangeError(`${field}: unknown nemesis "${name}"; expected one of ${NEMESIS_FAMILIES.join(", ")}`);
+      throw new RangeError(`${field}: unknown nemesis "${name}"; expected all or one of ${NEMESIS_FAMILIES.join(", ")}`);
   }
   return names as NemesisFamily[];
 }

@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option("--config <file>", "world configuration (YAML or JSON)")
     .option("--seed <n>", "PRNG seed", "1")
     .option("--duration <d>", "simulated time (60s, 250ms, 2m)", "60s")
-    .option("--nemesis <names>", "comma-separated faults: partition,kill,disk,region-outage,clock,...")
+    .option("--nemesis <names>", "comma-separated faults: partition,kill,disk,region-outage,clock,... or all")
     .option("--nemesis-interval <d>", "time between nemesis faults, each lasting half of it (default 10s)")
     .option("--nemesis-fault <d>", "how long each nemesis fault lasts; longer than the interval, faults overlap")
     .option("--check", "heal, drain and run every checker over the history (liveness included); exit 1 on a violation")

@@ -156,8 +156,7 @@ function simFlagsOf(parameters: SwarmParameters, flags: SwarmFlags): CellsSimFla
 /** `--nemesis all` is every family of the random nemesis (chaos/nemesis.ts). */
 async function nemesisParameter(text: string | undefined): Promise<string | null> {
   if (text === undefined) return null;
-  const { NEMESIS_FAMILIES, parseNemesisNames } = await import("../chaos/nemesis.js");
-  if (text.trim() === "all") return NEMESIS_FAMILIES.join(",");
+  const { parseNemesisNames } = await import("../chaos/nemesis.js");
   try {
     return parseNemesisNames(text).join(",");
   } catch (error) {

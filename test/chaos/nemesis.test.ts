@@ -51,5 +51,8 @@ describe("nemesis", () => {
   it("names an unknown nemesis", () => {
     expect(parseNemesisNames("partition, kill")).toEqual(["partition", "kill"]);
     expect(() => parseNemesisNames("partition,meteor")).toThrow('--nemesis: unknown nemesis "meteor"');
+    // `all` is every family, for `ldc sim` as for `ldc swarm` (a swarm's reproducing command names them).
+    expect(parseNemesisNames(" all ")).toEqual([...NEMESIS_FAMILIES]);
+    expect(() => parseNemesisNames("all,kill")).toThrow('--nemesis: unknown nemesis "all"');
   });
 });
