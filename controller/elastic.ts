@@ -139,6 +139,29 @@ export function parseShardRange(text: unknown): { first: number; last: number } 
 }
 
 export class ElasticCells {
+  /** A move at its first step (new, or re-run from the control log under its id): nothing measured yet. */
+  private expectingRecord(start: Pick<MoveRecord, "id" | "first" | "last" | "from" | "to" | "reason" | "actor" | "startedMs">): MoveRecord {
+    return {
+      id: start.id,
+      first: start.first,
+      last: start.last,
+      from: start.from,
+      to: start.to,
+      state: "expecting",
+      reason: start.reason,
+      actor: start.actor,
+      startedMs: start.startedMs,
+      finishedMs: null,
+      fenceWindowMs: null,
+      durationMs: null,
+      accounts: null,
+      idempotencyEntries: null,
+      routingVersionBefore: this.dependencies.routing.version,
+      routingVersionAfter: null,
+      error: null,
+      steps: [],
+    };
+  }
   private readonly moves: MoveRecord[] = [];
   private readonly preparing = new Set<string>();
   /** Per move, the sequence of its last journal record. */
@@ -278,26 +301,7 @@ export class ElasticCells {
     let resumed = 0;
     for (const persisted of unfinished) {
       if (this.moves.some((move) => move.id === persisted.id)) continue;
-      const record: MoveRecord = {
-        id: persisted.id,
-        first: persisted.first,
-        last: persisted.last,
-        from: persisted.from,
-        to: persisted.to,
-        state: "expecting",
-        reason: persisted.reason,
-        actor: persisted.actor,
-        startedMs: persisted.startedMs,
-        finishedMs: null,
-        fenceWindowMs: null,
-        durationMs: null,
-        accounts: null,
-        idempotencyEntries: null,
-        routingVersionBefore: this.dependencies.routing.version,
-        routingVersionAfter: null,
-        error: null,
-        steps: [],
-      };
+      const record = this.expectingRecord(persisted);
       this.journalSeq.set(record.id, persisted.seq);
       this.moves.push(record);
       this.recovered++;
@@ -508,26 +512,16 @@ export class ElasticCells {
       callback(this.refuse("move-shards", target, request.reason, request.actor, checked));
       return;
     }
-    const record: MoveRecord = {
+    const record = this.expectingRecord({
       id: this.dependencies.nextMoveId(),
       first: range.first,
       last: range.last,
       from: checked.from,
       to: request.to,
-      state: "expecting",
       reason: request.reason,
       actor: request.actor,
       startedMs: this.nowMs(),
-      finishedMs: null,
-      fenceWindowMs: null,
-      durationMs: null,
-      accounts: null,
-      idempotencyEntries: null,
-      routingVersionBefore: this.dependencies.routing.version,
-      routingVersionAfter: null,
-      error: null,
-      steps: [],
-    };
+    });
     this.moves.push(record);
     if (this.moves.length > this.options.movesKeptMax) {
       const done = this.moves.findIndex((move) => move.state === "cut-over" || move.state === "rolled-back");
