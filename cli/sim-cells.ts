@@ -178,6 +178,7 @@ export async function cellsSimOutput(flags: CellsSimFlags, config: WorldConfig, 
           .join(" ")}; lost acknowledged transfers: ${verdicts.lostAckedTransfers}`,
       );
     }
+    if (verdicts) for (const line of checkerFindings(verdicts.checkers)) lines.push(line);
     for (const violation of result.invariantViolations) lines.push(`VIOLATION ${violation}`);
     if (violated) lines.push(`reproduce: ${reproduce}`);
     stdout += `${lines.join("\n")}\n`;
@@ -188,3 +189,22 @@ export async function cellsSimOutput(flags: CellsSimFlags, config: WorldConfig, 
   }
   return { exitCode: verdicts !== undefined && verdicts.valid === "unknown" ? 3 : 0, stdout, stderr };
 }
+
+/**
+ * What each failing checker said in words (its string lists: planned-switchover's `slow` and
+ * `lagging`, ...), at most FINDINGS_PER_CHECKER lines each, so a violation reads without --json.
+ */
+function checkerFindings(checkers: Record<string, { valid: unknown } | undefined>): string[] {
+  const lines: string[] = [];
+  for (const [name, verdict] of Object.entries(checkers)) {
+    if (verdict === undefined || verdict.valid !== false) continue;
+    const said = Object.values(verdict).flatMap((value) =>
+      Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [],
+    );
+    for (const finding of said.slice(0, FINDINGS_PER_CHECKER)) lines.push(`${name}: ${finding}`);
+    if (said.length > FINDINGS_PER_CHECKER) lines.push(`${name}: ... ${said.length - FINDINGS_PER_CHECKER} more (--json)`);
+  }
+  return lines;
+}
+
+const FINDINGS_PER_CHECKER = 3;

@@ -166,9 +166,12 @@ export const MUTANTS: readonly MutantEntry[] = [
     layer: "controller/safety.ts",
     nemesis: ["kill", "leader-move"],
     faultUs: 3_000_000,
-    expected: ["planned-switchover", "liveness", "availability", "linearizable", "durability"],
-    firstFailingSeed: null,
-    gap: "reached (the leader-move nemesis asks the controller's own choice: with 3 s kills the switch moves leadership to replicas 94-569 entries behind, 57 moves in 46 of seeds 1..100), and planned moves are judged now (the planned-switchover checker: a move in a healthy cell has a write acknowledged within 1 s), but such a move costs no more than the spread of correct ones. Raft's transfer refuses a target that needs a snapshot (TARGET_BEHIND, 11 of the 57: no stall) and catches any other up in one pipelined round trip before TimeoutNow: the first write after the request is acknowledged after p50 220 ms, worst 708 ms, against p50 159 ms, worst 615 ms for correct moves in seeds 1..200. And a replica lags only in the moments after it restarts, while another kill of the mix is active, so none of the 57 falls in a healthy cell, the only moves a stall bound can fairly judge. docs/BENCHMARKS.md \"Planned switchover\"",
+    // Caught by the planned-switchover checker's rule judgement (the target's lag at the request,
+    // from the replicas' own logs, against the controller's lagEntriesMax), not by a stall: Raft's
+    // transfer catches a lagging target up in one round trip, so users barely feel it
+    // (docs/BENCHMARKS.md "Planned switchover").
+    expected: ["planned-switchover"],
+    firstFailingSeed: 1,
   },
   {
     name: "credit-without-idempotency",

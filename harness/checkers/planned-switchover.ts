@@ -8,7 +8,16 @@
 // aborted) could have committed. The bound is measured, not guessed (docs/BENCHMARKS.md
 // "Planned switchover"): the stall of correct moves over clean seeds, with margin.
 //
-// Only a move in a healthy cell is judged: one with no fault on its cell active at any time
+// A move is also judged by the controller's rule for choosing it: its target holds all but at
+// most `lagRule` entries (the controller's lagEntriesMax) of the leader's log when the move is
+// asked, read from the two replicas' own logs, not from the view the controller chose from.
+// Raft's transfer catches a lagging target up before handing over, so a move to one costs users
+// little more than a correct move (docs/BENCHMARKS.md "Planned switchover"); the rule is what
+// keeps a move's stall short when the target lags by more than one round trip can repair, and
+// a controller that breaks it is caught here whatever the stall. This judgement holds for every
+// move, in a faulty cell too: the rule is about the choice, not about the time it took.
+//
+// Only a move in a healthy cell is judged for its stall: one with no fault on its cell active at any time
 // from the request to the bound after it (and no other planned move begun meanwhile). A fault
 // there (a peer down, a slow link, a pause) costs a move time the controller is not answerable
 // for, and the availability and liveness checkers judge faults already.
@@ -28,6 +37,10 @@ export interface PlannedMove {
   readonly target: string;
   /** The target's lag (entries behind the leader) when the controller chose it. */
   readonly lag: number;
+  /** The most entries behind the leader the controller's rule lets a target be (its lagEntriesMax); absent: not judged. */
+  readonly lagRule?: number;
+  /** The leader's and the target's last log indexes, read from their own logs at the request; null or absent: not read. */
+  readonly logsAtRequest?: { readonly leaderLastIndex: number; readonly targetLastIndex: number } | null;
   readonly requestedUs: number;
   /** null: the target leads; otherwise the cluster's error code (TARGET_BEHIND, TIMEOUT, ...); undefined: not ended. */
   readonly result: string | null | undefined;
@@ -39,6 +52,8 @@ export interface MoveSwitchover {
   readonly cell: string;
   readonly target: string;
   readonly lag: number;
+  /** Entries of the leader's log the target lacked at the request, by their own logs; null: not read. */
+  readonly lagAtRequest: number | null;
   /** null: the target leads; otherwise the cluster's error code, or "not ended". */
   readonly result: string | null;
   /** Request to the first acknowledged write invoked at or after it; null: none. */
@@ -55,6 +70,8 @@ export interface PlannedSwitchoverVerdict {
   readonly moves: MoveSwitchover[];
   /** Judged moves over the bound, with their figures. */
   readonly slow: string[];
+  /** Moves to a target further behind the leader than the controller's rule allows, with their figures. */
+  readonly lagging: string[];
 }
 
 export function checkPlannedSwitchover(
@@ -87,6 +104,7 @@ export function* checkPlannedSwitchoverSteps(
   const boundMs = boundUs / 1000;
   const results: MoveSwitchover[] = [];
   const slow: string[] = [];
+  const lagging: string[] = [];
   for (const move of moves) {
     yield;
     const cellWrites = writes.get(move.cell) ?? [];
@@ -102,8 +120,18 @@ export function* checkPlannedSwitchoverSteps(
       disturbance(move, moves, faultWindows, boundUs) ??
       (lastInvokedUs < move.requestedUs + boundUs ? "the users stopped within the bound" : null);
     const within = switchoverUs !== null && switchoverUs <= boundUs;
-    const valid = notJudged !== null || within;
-    if (!valid)
+    const logs = move.logsAtRequest ?? null;
+    const lagAtRequest = logs === null ? null : Math.max(0, logs.leaderLastIndex - logs.targetLastIndex);
+    const tooFar = lagAtRequest !== null && move.lagRule !== undefined && lagAtRequest > move.lagRule;
+    if (tooFar)
+      lagging.push(
+        `${move.id}/${move.cell}: leadership moved to ${move.target}, ${lagAtRequest} entries behind ${move.from ?? "the leader"} at the request (the controller's rule: at most ${move.lagRule}); ${
+          move.result === null ? "it led" : (move.result ?? "not ended")
+        }`,
+      );
+    const fastEnough = notJudged !== null || within;
+    const valid = fastEnough && !tooFar;
+    if (!fastEnough)
       slow.push(
         `${move.id}/${move.cell}: to ${move.target} (lag ${move.lag}, ${move.result === null ? "led" : (move.result ?? "not ended")}): ${
           switchoverUs === null ? "no write acknowledged" : `first write acknowledged after ${Math.round(switchoverUs / 1000)} ms`
@@ -114,13 +142,21 @@ export function* checkPlannedSwitchoverSteps(
       cell: move.cell,
       target: move.target,
       lag: move.lag,
+      lagAtRequest,
       result: move.result === undefined ? "not ended" : move.result,
       switchoverMs: switchoverUs === null ? null : Math.round(switchoverUs) / 1000,
       notJudged,
       valid,
     });
   }
-  return { valid: slow.length === 0, boundMs, judged: results.filter((move) => move.notJudged === null).length, moves: results, slow };
+  return {
+    valid: slow.length === 0 && lagging.length === 0,
+    boundMs,
+    judged: results.filter((move) => move.notJudged === null).length,
+    moves: results,
+    slow,
+    lagging,
+  };
 }
 
 /** A fault active on the move's cell, or another planned move begun, between the request and the bound after it. */

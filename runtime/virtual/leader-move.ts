@@ -32,7 +32,11 @@ export type LeaderMoveOutcome = Omit<PlannedMove, "result" | "endUs"> & {
  * target up before TimeoutNow and refuses one it must send a snapshot to, so a move's failure is
  * not a safety violation by itself: the checkers judge the run.
  */
-export function leaderMoveAction(bugs: InjectedBugs | undefined, outcomes: LeaderMoveOutcome[] = []): NemesisAction {
+export function leaderMoveAction(
+  bugs: InjectedBugs | undefined,
+  outcomes: LeaderMoveOutcome[] = [],
+  lastIndexOf: (replica: string) => number | null = () => null,
+): NemesisAction {
   let moves = 0;
   const limits = { ...defaultSafetyLimits, ...(bugs !== undefined && bugs.size > 0 && { bugs }) };
   return (cluster, random, lengthUs, live: FaultWindow[]) => {
@@ -65,6 +69,8 @@ export function leaderMoveAction(bugs: InjectedBugs | undefined, outcomes: Leade
         from: cell.leader?.replica ?? null,
         target: choice.replica.id,
         lag: choice.replica.lag,
+        lagRule: limits.lagEntriesMax,
+        logsAtRequest: logsAt(lastIndexOf, cell.leader?.replica ?? null, choice.replica.id),
         requestedUs: startUs,
         result: undefined,
         endUs: undefined,
@@ -87,6 +93,16 @@ export function leaderMoveAction(bugs: InjectedBugs | undefined, outcomes: Leade
     cluster.clock.setTimer(LEADER_MOVE_POLL_US, poll);
     return null;
   };
+}
+
+/**
+ * The leader's and the target's last log indexes as their own logs hold them when the move is
+ * asked (not through the controller's view); null when either process is down.
+ */
+function logsAt(lastIndexOf: (replica: string) => number | null, leader: string | null, target: string): PlannedMove["logsAtRequest"] {
+  const leaderLastIndex = leader === null ? null : lastIndexOf(leader);
+  const targetLastIndex = lastIndexOf(target);
+  return leaderLastIndex === null || targetLastIndex === null ? null : { leaderLastIndex, targetLastIndex };
 }
 
 /** How often a leader-move step asks again while the controller has no target for it. */

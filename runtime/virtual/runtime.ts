@@ -188,7 +188,7 @@ export class VirtualRuntime implements Runtime {
     this.cluster.elastic = elasticPortOf(this);
     this.invariants = new InvariantMonitor(this, { failFast: options.failFast ?? false, seed: options.seed });
     this.nemesisActions = {
-      "leader-move": leaderMoveAction(options.bugs, this.leaderMoves),
+      "leader-move": leaderMoveAction(options.bugs, this.leaderMoves, (replica) => this.node(replica)?.replica.status().lastIndex ?? null),
     };
     this.spawnReplicas(options);
     this.spawnRegionClients();

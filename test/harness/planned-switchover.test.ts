@@ -2,6 +2,8 @@
 // leadership move whose cell acknowledges a write invoked after the request within the bound
 // passes; one over it (or with no write acknowledged) fails, naming the move; a move with a fault
 // on its cell between the request and the bound, or after which the users stopped, is not judged.
+// Every move, faulty cell or not, is also judged by the controller's rule: its target was at most
+// lagRule entries behind the leader's log at the request (the replicas' own logs).
 import { describe, expect, it } from "vitest";
 import type { Op } from "../../harness/history.js";
 import { checkPlannedSwitchover, type PlannedMove } from "../../harness/checkers/planned-switchover.js";
@@ -93,5 +95,45 @@ describe("planned-switchover checker", () => {
     const late = run([], 2_500_000);
     expect(late.moves[0]?.notJudged).toBe("the users stopped within the bound");
     expect(late.valid).toBe(true);
+  });
+
+  it("fails a move to a target further behind the leader's log than the controller's rule, fast or not, faulty cell or not", () => {
+    const writes = steady.map((at): [number, number, boolean] => [at, at + 20_000, true]);
+    const ruled = (leaderLastIndex: number, targetLastIndex: number, windows: FaultWindow[] = []) =>
+      checkPlannedSwitchover(
+        history("cell-1", writes),
+        [{ ...move("move-1", 1_000_000, 3), lagRule: 64, logsAtRequest: { leaderLastIndex, targetLastIndex } }],
+        windows,
+        boundUs,
+      );
+    // 64 behind is within the rule; the stall (20 ms) is within the bound: valid.
+    expect(ruled(500, 436)).toMatchObject({ valid: true, lagging: [] });
+    expect(ruled(500, 436).moves[0]).toMatchObject({ lagAtRequest: 64, valid: true });
+    // 65 behind breaks it, although users saw no stall: the judgement is of the choice.
+    const far = ruled(500, 435);
+    expect(far.valid).toBe(false);
+    expect(far.slow).toEqual([]);
+    expect(far.lagging).toEqual([
+      "move-1/cell-1: leadership moved to cell-1/sz-a, 65 entries behind cell-1/hz-a at the request (the controller's rule: at most 64); it led",
+    ]);
+    // A fault on the cell excuses a stall, not the choice.
+    const kill = { id: "f-1", kind: "kill", startUs: 900_000, endUs: 4_000_000, cells: ["cell-1"] };
+    expect(ruled(500, 100, [kill])).toMatchObject({ valid: false, judged: 0 });
+    // No logs read (a process down), or no rule recorded: not judged by the rule.
+    const unread = checkPlannedSwitchover(
+      history("cell-1", writes),
+      [{ ...move("move-1", 1_000_000), lagRule: 64, logsAtRequest: null }],
+      [],
+      boundUs,
+    );
+    expect(unread).toMatchObject({ valid: true, lagging: [] });
+    expect(unread.moves[0]?.lagAtRequest).toBeNull();
+    const noRule = checkPlannedSwitchover(
+      history("cell-1", writes),
+      [{ ...move("move-1", 1_000_000), logsAtRequest: { leaderLastIndex: 900, targetLastIndex: 1 } }],
+      [],
+      boundUs,
+    );
+    expect(noRule.valid).toBe(true);
   });
 });
