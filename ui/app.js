@@ -29,7 +29,7 @@ import { drawFaultList, setupChaos, tickCountdowns } from "./views/chaos.js";
 import { setupDrills } from "./views/drills.js";
 import { drawAudit } from "./views/audit.js";
 import { drawCrossCell } from "./views/cross-cell.js";
-import { drawClock, drawControlPlane, drawControlPlaneAge, drawHeader } from "./views/header.js";
+import { CONTROL_PLANE_STALE_MS, drawClock, drawControlPlane, drawControlPlaneAge, drawHeader } from "./views/header.js";
 import { setupSafety } from "./views/safety.js";
 
 /** Redraws at most 5 times a second: enough to watch a failover, cheap at --speed 10. */
@@ -193,6 +193,7 @@ async function refreshControlPlane() {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const status = await response.json();
     controlPlaneAnsweredAt = performance.now();
+    store.controlPlaneAgeMs = 0;
     store.controlPlane = status?.enabled === false ? null : status;
     drawControlPlane(store.controlPlane, response.headers.get("X-LDC-Served-By"));
     frames.request("topology");
@@ -204,7 +205,12 @@ async function refreshControlPlane() {
 }
 void refreshControlPlane();
 setInterval(() => {
-  drawControlPlaneAge(performance.now() - controlPlaneAnsweredAt);
+  const ageMs = performance.now() - controlPlaneAnsweredAt;
+  drawControlPlaneAge(ageMs);
+  // The map's control replicas are the same answer: they turn stale with the pill, not later.
+  const wasStale = store.controlPlaneAgeMs > CONTROL_PLANE_STALE_MS;
+  store.controlPlaneAgeMs = ageMs;
+  if (wasStale || ageMs > CONTROL_PLANE_STALE_MS) frames.request("topology");
   void refreshControlPlane();
 }, CONTROL_PLANE_REFRESH_MS);
 

@@ -267,9 +267,17 @@ describe("ui render (fixture controller)", () => {
     ui.server.control.answering = false;
     await expect.poll(() => pill.getAttribute("data-stale"), { timeout: WAIT_MS }).toBe("true");
     expect(await pill.textContent()).toMatch(/ctl\/hangzhou-1 .* · STALE: no answer for \d+ s$/);
+    // The map's control replicas are that same last answer: faded, marked and titled stale with it.
+    const staleGlyphs = page.locator('[data-testid^="control-replica-"][data-stale="true"]');
+    await expect.poll(() => staleGlyphs.count(), { timeout: WAIT_MS }).toBe(5);
+    expect(await page.getByTestId("control-replica-ctl/hangzhou-1").locator("title").textContent()).toMatch(
+      /STALE: the control group has not answered for \d+ s; this is its last answer$/,
+    );
     await ui.watched.screenshot("08b-control-stale");
     ui.server.control.answering = true;
     await expect.poll(() => pill.getAttribute("data-stale"), { timeout: WAIT_MS }).toBe(null);
+    await expect.poll(() => staleGlyphs.count(), { timeout: WAIT_MS }).toBe(0);
+    expect(await page.getByTestId("control-replica-ctl/hangzhou-1").locator("title").textContent()).not.toContain("STALE");
     expect(await pill.textContent()).not.toContain("STALE");
     await expect.poll(() => warning.count(), { timeout: WAIT_MS }).toBe(0);
   });

@@ -55,6 +55,9 @@ export function createStore() {
     halt: { halted: false, reason: null, actor: null, sinceMs: null },
     /** GET /api/v1/resilience. @type {any} */ resilience: null,
     /** GET /api/v1/readiness: per region, could its loss be absorbed now. @type {any} */ readiness: null,
+    /** GET /api/v1/control-plane's last answer (null: no control group). @type {any} */ controlPlane: null,
+    /** Wall ms since the control group last answered: past CONTROL_PLANE_STALE_MS the map marks its replicas stale. */
+    controlPlaneAgeMs: 0,
     // Simulated time is only reported at events; between them it is extrapolated from the wall
     // clock and the world's speed so lease countdowns tick smoothly.
     simAtMs: 0,

@@ -7,6 +7,7 @@
 import { stateStyle, LINK_STYLES, CUT_RING, CONTROL_STATES, glyphPath, linkStateName } from "./glyphs.js";
 import { formatDuration, naturalCompare } from "./format.js";
 import { drainedRegions, simNowMs } from "../lib/store.js";
+import { CONTROL_PLANE_STALE_MS } from "./header.js";
 
 const d3 = /** @type {any} */ (globalThis).d3;
 
@@ -270,7 +271,9 @@ const CONTROL_GAP_PX = 15;
 /**
  * The control group on the map: each control replica as a small square on its region's name line
  * (right-aligned), coloured by its Raft state, the leader ringed; without a quorum every square
- * is outlined red and a warning stands above the map.
+ * is outlined red and a warning stands above the map. When the control group has not answered
+ * for CONTROL_PLANE_STALE_MS (its endpoint is down or slow), the squares are its last answer:
+ * drawn faded with data-stale and a title that says how old, as the header's pill says.
  * @param {any} svg @param {import("../lib/store.js").Store} store @param {Map<string, any>} boxes
  */
 function drawControlReplicas(svg, store, boxes) {
@@ -285,6 +288,10 @@ function drawControlReplicas(svg, store, boxes) {
     return { ...replica, x: box.x + box.width - 10 - CONTROL_GLYPH_PX - index * CONTROL_GAP_PX, y: box.y + 5 };
   });
   const quorum = status?.quorum === true;
+  const stale = store.controlPlaneAgeMs > CONTROL_PLANE_STALE_MS;
+  const staleNote = stale
+    ? `\nSTALE: the control group has not answered for ${Math.floor(store.controlPlaneAgeMs / 1000)} s; this is its last answer`
+    : "";
   const groups = svg
     .selectAll("g.control-replica")
     .data(placed, (/** @type {any} */ d) => d.id)
@@ -300,6 +307,8 @@ function drawControlReplicas(svg, store, boxes) {
     .attr("data-state", (/** @type {any} */ d) => d.state)
     .attr("data-control-region", (/** @type {any} */ d) => d.region)
     .classed("no-quorum", !quorum)
+    .classed("stale", stale)
+    .attr("data-stale", stale ? "true" : null)
     .attr("transform", (/** @type {any} */ d) => `translate(${d.x},${d.y})`);
   groups
     .select("rect.control-ring")
@@ -325,7 +334,8 @@ function drawControlReplicas(svg, store, boxes) {
       (/** @type {any} */ d) =>
         `${d.id} (${d.region}): ${d.state}${d.state === "leader" ? ` · term ${status?.term ?? "?"}` : ""} · match ${d.matchIndex ?? "–"}` +
         (status?.controller?.host === d.id ? "\nthe controller's decision loop runs here" : "") +
-        (quorum ? "" : "\nthe control group has NO QUORUM: changes answer 503 control-quorum"),
+        (quorum ? "" : "\nthe control group has NO QUORUM: changes answer 503 control-quorum") +
+        staleNote,
     );
   svg
     .selectAll("text.control-quorum")
