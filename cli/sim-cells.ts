@@ -152,7 +152,13 @@ export async function cellsSimOutput(flags: CellsSimFlags, config: WorldConfig, 
           }
         : {}),
       ...(bugs ? { bugs: [...bugs] } : {}),
-      ...(violated ? { caughtBy: catchersOf(verdicts, result.invariantViolations, null), reproduce } : {}),
+      ...(violated
+        ? {
+            caughtBy: catchersOf(verdicts, result.invariantViolations, null),
+            findings: verdicts === undefined ? [] : checkerFindings(verdicts.checkers),
+            reproduce,
+          }
+        : {}),
       crossCell: result.crossCell,
     };
     stdout += `${JSON.stringify(out)}\n`;

@@ -58,7 +58,12 @@ export function seedResultOf(
   const failedCheckers: string[] = [];
   let traceHash: string | null = null;
   try {
-    const parsed = JSON.parse(run.stdout) as { checkers?: Record<string, unknown>; invariantViolations?: string[]; traceHash?: string };
+    const parsed = JSON.parse(run.stdout) as {
+      checkers?: Record<string, unknown>;
+      invariantViolations?: string[];
+      findings?: string[];
+      traceHash?: string;
+    };
     // A checker's verdict is its validity, or an object with it (global-conservation names its first violation).
     for (const [name, verdict] of Object.entries(parsed.checkers ?? {})) {
       const valid = typeof verdict === "object" && verdict !== null ? (verdict as { valid?: unknown }).valid : verdict;
@@ -66,7 +71,9 @@ export function seedResultOf(
     }
     if ((parsed.invariantViolations?.length ?? 0) > 0) failedCheckers.push("invariants");
     traceHash = typeof parsed.traceHash === "string" ? parsed.traceHash : null;
-    summary = `${JSON.stringify(parsed.checkers ?? {})}${parsed.invariantViolations?.length ? ` ${parsed.invariantViolations[0]}` : ""}`;
+    // What failed in words: the first invariant violation, else the first failing checker's first finding.
+    const said = parsed.invariantViolations?.[0] ?? parsed.findings?.[0];
+    summary = `${JSON.stringify(parsed.checkers ?? {})}${said !== undefined ? ` ${said}` : ""}`;
   } catch {
     // no JSON (a crash): keep the last stderr line
   }

@@ -21,6 +21,7 @@ function mutantFlags(entry: MutantEntry): string[] {
     "1s",
     "--bug",
     entry.name,
+    ...(entry.faultUs === undefined ? [] : ["--nemesis-fault", `${entry.faultUs / 1000}ms`]),
   ];
 }
 
@@ -66,6 +67,25 @@ describe("ldc sim --bug", () => {
     const summary = JSON.parse(run.stdout) as { violations: number; failing: { seed: number; reproduce: string }[] };
     expect(summary.violations).toBe(1);
     expect(summary.failing[0]?.reproduce).toContain("--bug stale-local-read");
+  }, 120_000);
+
+  it("a failing checker says what it found in words: in the text, in --json's findings and in the swarm's summary", async () => {
+    const entry = mutant("transfer-to-lagging");
+    const seed = String(entry.firstFailingSeed);
+    const [text, json, swarm] = await Promise.all([
+      ldc("sim", ...mutantFlags(entry), "--seed", seed, "--check"),
+      ldc("sim", ...mutantFlags(entry), "--seed", seed, "--check", "--json"),
+      ldc("swarm", "--seeds", `${seed}..${seed}`, "--jobs", "1", ...mutantFlags(entry), "--json"),
+    ]);
+    const finding =
+      /^planned-switchover: move-\d+\/cell-1: leadership moved to cell-1\/\S+, \d+ entries behind cell-1\/\S+ at the request \(the controller's rule: at most 64\)/;
+    expect(text.status, text.stderr).toBe(1);
+    expect(text.stdout.split("\n").some((line) => finding.test(line))).toBe(true);
+    const out = JSON.parse(json.stdout) as { caughtBy: string[]; findings: string[] };
+    expect(out.caughtBy).toEqual(["planned-switchover"]);
+    expect(out.findings[0]).toMatch(finding);
+    const summary = JSON.parse(swarm.stdout) as { failing: { summary: string }[] };
+    expect(summary.failing[0]?.summary).toContain(out.findings[0]);
   }, 120_000);
 
   it("bad flags exit 2 naming the field", async () => {
