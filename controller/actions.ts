@@ -438,6 +438,31 @@ export class ActionRunner {
     this.lastActionMs.set(request.target, this.nowMs());
   }
 
+  /** The audit entry of an action that ran (ok, partial or failed), with the rules it overrode and the routing versions around it. */
+  private auditAction(
+    request: ActionRequest,
+    outcome: string,
+    overrode: readonly SafetyRuleId[],
+    before: number,
+    after: number,
+    details: Record<string, unknown>,
+  ): void {
+    this.dependencies.audit.append({
+      atMs: this.nowMs(),
+      actor: request.actor,
+      kind: "action",
+      action: request.kind,
+      target: request.target,
+      reason: request.reason ?? null,
+      outcome,
+      rule: null,
+      overrodeRule: overrode.length === 0 ? null : overrode.join(","),
+      routingVersionBefore: before,
+      routingVersionAfter: after,
+      details,
+    });
+  }
+
   private finishOk(
     request: ActionRequest,
     moved: { cell: string; leader: LeaderInfo }[],
@@ -447,19 +472,11 @@ export class ActionRunner {
     callback: (outcome: ActionOutcome) => void,
     notes: readonly string[] = [],
   ): void {
-    this.dependencies.audit.append({
-      atMs: this.nowMs(),
-      actor: request.actor,
-      kind: "action",
-      action: request.kind,
-      target: request.target,
-      reason: request.reason ?? null,
-      outcome: notes.length === 0 ? "ok" : "partial",
-      rule: null,
-      overrodeRule: overrode.length === 0 ? null : overrode.join(","),
-      routingVersionBefore: before,
-      routingVersionAfter: after,
-      details: { moved, to: request.to ?? null, notes, startedMs: this.runningSinceMs },
+    this.auditAction(request, notes.length === 0 ? "ok" : "partial", overrode, before, after, {
+      moved,
+      to: request.to ?? null,
+      notes,
+      startedMs: this.runningSinceMs,
     });
     callback({
       ok: true,
@@ -479,20 +496,7 @@ export class ActionRunner {
     error: { code: string; message: string },
     callback: (outcome: ActionOutcome) => void,
   ): void {
-    this.dependencies.audit.append({
-      atMs: this.nowMs(),
-      actor: request.actor,
-      kind: "action",
-      action: request.kind,
-      target: request.target,
-      reason: request.reason ?? null,
-      outcome: `failed: ${error.code}`,
-      rule: null,
-      overrodeRule: overrode.length === 0 ? null : overrode.join(","),
-      routingVersionBefore: before,
-      routingVersionAfter: this.dependencies.routing.version,
-      details: { error },
-    });
+    this.auditAction(request, `failed: ${error.code}`, overrode, before, this.dependencies.routing.version, { error });
     callback({
       ok: false,
       code: error.code === "TARGET_BEHIND" || error.code === "TARGET_DOWN" || error.code === "NO_LEADER" ? "CONFLICT" : "INTERNAL",

@@ -2,6 +2,7 @@
 // runtime only says what it observed per replica: the process state its supervisor knows, the
 // replica's last trustworthy status, whether a disk fault is on it, and which links are cut.
 import type { CellPlacement } from "../cells/placement.js";
+import type { ReplicaProbeStatus } from "../cells/cell/protocol.js";
 import type { CellView, LeaderInfo, ReplicaState, ReplicaView } from "../domain/cluster.js";
 import type { ProbeAnswer } from "../controller/control/prober.js";
 
@@ -12,18 +13,9 @@ export interface ReplicaObservation {
   /** "unreachable": the observer (the controller's probes) got no answer; nothing else is known of it. */
   readonly processState: "running" | "paused" | "down" | "starting" | "unreachable";
   /** The replica's own report, when there is one to believe (none: crashed, or stale in live). */
-  readonly status?: {
-    readonly role: string | null;
-    readonly term: number;
-    readonly lastIndex: number;
-    readonly commit: number;
-    readonly applied: number;
-    /** Raft runs (not recovering, corrupted or failed). */
-    readonly running: boolean;
-    readonly corrupted: boolean;
+  readonly status?: Omit<ReplicaProbeStatus, "activePeers" | "repairing"> & {
     /** Repairing a damaged log from its peers: follows, but neither votes nor counts (cells/replica.ts). */
     readonly repairing?: boolean;
-    readonly failed: boolean;
   };
   readonly diskFaulted: boolean;
 }

@@ -25,7 +25,7 @@ import { observedCellsOf } from "../cell-view.js";
 import { ControlClient, defaultControlClientOptions } from "../../controller/control/client.js";
 import { ControlPlane, type ControlReplicaPlacement, type ControlReplicaProbe } from "../../controller/control/plane.js";
 import { ControlStateMachine } from "../../controller/control/state-machine.js";
-import { CONTROL_ENDPOINT_HOST_PREFIX, placeControlReplicas } from "../virtual/control-plane.js";
+import { CONTROL_ENDPOINT_HOST_PREFIX, controlElectionOrder, placeControlReplicas } from "../virtual/control-plane.js";
 import { TcpTransport } from "./adapters/tcp-transport.js";
 import { failFastTransport } from "./fail-fast.js";
 import type { ReplicaProcess } from "./replica/process.js";
@@ -98,11 +98,7 @@ export function controlBootReplicas(
 ): ControlBootReplica[] {
   const placements = placeControlReplicas(regions, options.replicasPerRegion);
   const voters = placements.map((placement) => placement.id);
-  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
-  const order = placements
-    .map((placement, position) => ({ placement, position }))
-    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
-    .map(({ placement }) => placement.id);
+  const order = controlElectionOrder(placements);
   return placements.map((placement) => ({
     cell: CONTROL_CELL,
     replica: placement.id,

@@ -68,6 +68,19 @@ export function placeControlReplicas(
   return placements;
 }
 
+/**
+ * Priority elections (cells/raft/options.ts electionOrder): replicas of the regions holding two
+ * stand first, so the leader's quorum is its region neighbour plus one remote ack (one commit is
+ * one inter-region round trip), not two remote acks from the region holding one. Both runtimes.
+ */
+export function controlElectionOrder(placements: readonly ControlReplicaPlacement[]): string[] {
+  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
+  return placements
+    .map((placement, position) => ({ placement, position }))
+    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
+    .map(({ placement }) => placement.id);
+}
+
 export interface VirtualControlPlane {
   readonly plane: ControlPlane;
   readonly placements: readonly ControlReplicaPlacement[];
@@ -92,14 +105,7 @@ export function spawnControlPlane(virtual: VirtualRuntime, options: ControlPlane
   const world = virtual.world;
   const placements = placeControlReplicas(virtual.regions, options.replicasPerRegion);
   const voters = placements.map((placement) => placement.id);
-  // Priority elections (cells/raft/options.ts electionOrder): replicas of the regions holding two
-  // stand first, so the leader's quorum is its region neighbour plus one remote ack (one commit is
-  // one inter-region round trip), not two remote acks from the region holding one.
-  const perRegion = (region: string): number => placements.filter((placement) => placement.region === region).length;
-  const order = placements
-    .map((placement, position) => ({ placement, position }))
-    .sort((a, b) => perRegion(b.placement.region) - perRegion(a.placement.region) || a.position - b.position)
-    .map(({ placement }) => placement.id);
+  const order = controlElectionOrder(placements);
   const nodes = new Map<string, ControlNode>();
   const probers = new Map<string, CellProber>();
   const proberOptions = options.prober ?? defaultProberOptions;
