@@ -1,5 +1,6 @@
 // `ldc bench soak [--minutes N]`: does a long-running `ldc start` keep its memory flat? Runs
-// `ldc start` (default world, virtual runtime, --speed 1) in a child process for N minutes
+// `ldc start` as `npm start` runs it (its node flags from package.json; default world, virtual
+// runtime, --speed 1) in a child process for N minutes
 // (default 30; `--minutes` or LDC_SOAK_MINUTES), starts a built-in drill through the API every
 // few minutes, and once forces a drill while hangzhou is evacuated (the scenario that ran a first
 // server out of heap: issue 15), then restores the region. Samples the child's RSS from
@@ -93,10 +94,23 @@ export function slope(points: readonly { readonly x: number; readonly y: number 
   return denominator === 0 ? 0 : numerator / denominator;
 }
 
+/**
+ * The node flags of `npm start` in `repo` (its package.json `start` script, `node [FLAGS]
+ * bin/ldc.mjs start`), so the soak measures what `npm start` runs there, an older checkout's too.
+ */
+export function startNodeFlags(startScript: unknown): string[] {
+  const match = typeof startScript === "string" ? /^node((?: --[\w-]+(?:=\S+)?)*) bin\/ldc\.mjs start$/.exec(startScript.trim()) : null;
+  if (match === null)
+    throw new Error(`package.json scripts.start: expected "node [--flag ...] bin/ldc.mjs start", got ${JSON.stringify(startScript)}`);
+  return (match[1] as string).split(" ").filter((flag) => flag !== "");
+}
+
 function startServer(repo: string, port: number, dataDirectory: string): ChildProcess {
+  const packageJson = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts?: { start?: unknown } };
   const child = spawn(
     process.execPath,
     [
+      ...startNodeFlags(packageJson.scripts?.start),
       join(repo, "bin", "ldc.mjs"),
       "start",
       "--port",
