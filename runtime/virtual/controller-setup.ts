@@ -31,8 +31,14 @@ import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 // Memory bounds of the running world (docs/operator.md "Memory bounds"). `ldc start` runs for days;
 // everything that grows with operations has a named limit here, sized for the default load
 // (2,000 ops/s, ~270 ledger events/s per cell) and the built-in drills (<= 100 s with lead and settle).
-/** History ops kept (two per operation): ~50 s at the default load; the online checks read ops as they come. */
-export const HISTORY_RETAIN_OPS_MAX = 200_000;
+/**
+ * History ops kept (two per operation): ~25 s at the default load, ~8 s at 3x (the Double 11 peak).
+ * What reads back in it: a drill's lead (DRILL_HISTORY_LEAD_US, 5 s, then pinned) and a rehearsal's
+ * measured outcome (REHEARSAL_BASELINE_US + REHEARSAL_OBSERVE_US, 7 s); the online checks read ops
+ * as they come (test/runtime/virtual/history-window.test.ts holds the sizes together). Was 200,000:
+ * ~18 MB of op objects more at steady state (docs/BENCHMARKS.md "Young generation").
+ */
+export const HISTORY_RETAIN_OPS_MAX = 100_000;
 /** While a drill runs its window is kept past HISTORY_RETAIN_OPS_MAX up to this (~250 s at the default load). */
 export const HISTORY_PINNED_OPS_MAX = 1_000_000;
 /**
