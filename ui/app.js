@@ -183,7 +183,6 @@ setInterval(
 // an outage the answer can be slow (the default endpoint is tried first) or fail: the pill keeps
 // the last answer but says how old it is (drawControlPlaneAge), never passes it off as current.
 const CONTROL_PLANE_REFRESH_MS = 1000;
-let controlPlaneAnsweredAt = performance.now();
 let controlPlaneInFlight = false;
 async function refreshControlPlane() {
   if (controlPlaneInFlight) return;
@@ -192,8 +191,7 @@ async function refreshControlPlane() {
     const response = await fetch("/api/v1/control-plane", { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const status = await response.json();
-    controlPlaneAnsweredAt = performance.now();
-    store.controlPlaneAgeMs = 0;
+    store.controlPlaneAnsweredAtMs = performance.now();
     store.controlPlane = status?.enabled === false ? null : status;
     drawControlPlane(store.controlPlane, response.headers.get("X-LDC-Served-By"));
     frames.request("topology");
@@ -205,12 +203,11 @@ async function refreshControlPlane() {
 }
 void refreshControlPlane();
 setInterval(() => {
-  const ageMs = performance.now() - controlPlaneAnsweredAt;
+  const ageMs = performance.now() - store.controlPlaneAnsweredAtMs;
   drawControlPlaneAge(ageMs);
-  // The map's control replicas are the same answer: they turn stale with the pill, not later.
-  const wasStale = store.controlPlaneAgeMs > CONTROL_PLANE_STALE_MS;
-  store.controlPlaneAgeMs = ageMs;
-  if (wasStale || ageMs > CONTROL_PLANE_STALE_MS) frames.request("topology");
+  // The map's control replicas are the same answer: they turn stale with the pill, not later (an
+  // answer redraws them fresh: refreshControlPlane requests the topology frame).
+  if (ageMs > CONTROL_PLANE_STALE_MS) frames.request("topology");
   void refreshControlPlane();
 }, CONTROL_PLANE_REFRESH_MS);
 

@@ -56,8 +56,8 @@ export function createStore() {
     /** GET /api/v1/resilience. @type {any} */ resilience: null,
     /** GET /api/v1/readiness: per region, could its loss be absorbed now. @type {any} */ readiness: null,
     /** GET /api/v1/control-plane's last answer (null: no control group). @type {any} */ controlPlane: null,
-    /** Wall ms since the control group last answered: past CONTROL_PLANE_STALE_MS the map marks its replicas stale. */
-    controlPlaneAgeMs: 0,
+    /** When (performance.now()) the control group last answered: past CONTROL_PLANE_STALE_MS the map marks its replicas stale. */
+    controlPlaneAnsweredAtMs: performance.now(),
     // Simulated time is only reported at events; between them it is extrapolated from the wall
     // clock and the world's speed so lease countdowns tick smoothly.
     simAtMs: 0,

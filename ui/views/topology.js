@@ -288,10 +288,9 @@ function drawControlReplicas(svg, store, boxes) {
     return { ...replica, x: box.x + box.width - 10 - CONTROL_GLYPH_PX - index * CONTROL_GAP_PX, y: box.y + 5 };
   });
   const quorum = status?.quorum === true;
-  const stale = store.controlPlaneAgeMs > CONTROL_PLANE_STALE_MS;
-  const staleNote = stale
-    ? `\nSTALE: the control group has not answered for ${Math.floor(store.controlPlaneAgeMs / 1000)} s; this is its last answer`
-    : "";
+  const ageMs = performance.now() - store.controlPlaneAnsweredAtMs;
+  const stale = ageMs > CONTROL_PLANE_STALE_MS;
+  const staleNote = stale ? `\nSTALE: the control group has not answered for ${Math.floor(ageMs / 1000)} s; this is its last answer` : "";
   const groups = svg
     .selectAll("g.control-replica")
     .data(placed, (/** @type {any} */ d) => d.id)
