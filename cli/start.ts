@@ -118,6 +118,8 @@ async function start(flags: StartFlags): Promise<void> {
       dataDirectory,
       wallTimeIso: () => new Date().toISOString(),
       controller: { speed },
+      // A drill's window goes to disk and a child process checks it: the server's memory stays flat (issue 15).
+      drillSpool: { directory: path.join(dataDirectory, "drill-windows") },
       ...(admissionRate === undefined ? {} : { admission: { ...defaultAdmission, ratePerSecond: admissionRate } }),
       ...(gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax }),
       ...(flags.scaleOut === true && { scaleOut: { ...config.scaleOut, enabled: true } }),

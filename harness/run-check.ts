@@ -116,37 +116,85 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
  * the run may go on between steps without changing the verdicts.
  */
 export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {}): Generator<void, RunVerdicts, void> {
-  const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
   const fromUs = options.historyFromUs ?? 0;
   const historySteps = options.history === undefined ? options.historySteps : undefined;
-  let history: readonly Op[] =
+  const history: readonly Op[] =
     options.history ??
     (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+  const captured = captureRun(run, options);
+  // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
+  // before it): the whole history held, copied now like the rest.
+  const globalHistory = captured.globalLogs === null ? [] : run.recorder.history().slice();
+  yield;
+  return yield* checkCapturedSteps(captured, historySteps ?? history, globalHistory, options);
+}
+
+/**
+ * What the checkers read of a run besides its history, taken at one instant (checkRunSteps' first
+ * step). Plain data: a drill in the running world writes it for a child process that checks its
+ * window (runtime/drill-check-child.ts), and JSON gives the same object back.
+ */
+export interface CapturedRun {
+  readonly logs: Record<string, WitnessLog>;
+  readonly ledgers: FinalLedgers;
+  readonly chains: ReplicaChains | null;
+  readonly violations: readonly string[];
+  readonly moved: Record<string, { readonly movedIn: number; readonly movedOut: number }>;
+  /** Per cell, its whole timed log (global conservation), null when that checker is not wanted. */
+  readonly globalLogs: Record<string, TimedCellLog> | null;
+  /** Each checked cell's accounts (the bank checker's total). */
+  readonly accounts: Record<string, readonly string[]>;
+  readonly initialBalance: number;
+}
+
+/** Reads what the wanted checkers need of the run now (copies: the run may go on afterwards). */
+export function captureRun(run: CheckableRun, options: Pick<CheckRunOptions, "checkers" | "historyFromUs"> = {}): CapturedRun {
+  const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
+  const fromUs = options.historyFromUs ?? 0;
   const logs = wanted.has("linearizable") || wanted.has("bank") ? copiedLogs(run.finalEvents(fromUs)) : {};
   // Always read: an operation's cell is the one that applied it (a command follows its moved shard).
   const ledgers = run.finalLedgers(fromUs);
-  const chains = wanted.has("replica-agreement") ? run.replicaChains() : null;
-  const violations = [...run.invariantViolations()];
-  const moved = wanted.has("bank") ? (run.movedMoney?.() ?? {}) : {};
-  // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
-  // before it); copied now, like everything above, so a run going on between steps changes nothing.
-  const global = wanted.has("global-conservation")
-    ? {
-        logs: copiedTimedLogs(
+  const accounts: Record<string, readonly string[]> = {};
+  for (const cell of new Set([...Object.keys(ledgers), ...Object.keys(logs)])) accounts[cell] = run.workloadRunner.accountsOf(cell);
+  return {
+    logs,
+    ledgers,
+    chains: wanted.has("replica-agreement") ? run.replicaChains() : null,
+    violations: [...run.invariantViolations()],
+    moved: wanted.has("bank") ? (run.movedMoney?.() ?? {}) : {},
+    globalLogs: wanted.has("global-conservation")
+      ? copiedTimedLogs(
           run.crossCellLogs?.() ??
             Object.fromEntries(Object.entries(run.finalEvents(0)).map(([cell, log]): [string, TimedCellLog] => [cell, log])),
-        ),
-        history: run.recorder.history().slice(),
-      }
-    : null;
-  yield;
-  if (historySteps !== undefined) history = yield* historySteps;
+        )
+      : null,
+    accounts,
+    initialBalance: run.workloadRunner.initialBalance,
+  };
+}
+
+/**
+ * The checkers over a captured run and its history window (`history`: the ops, or the steps that
+ * copy them), a checker or a cell a step. `globalHistory`: the history global conservation names
+ * transfers from (the whole history held).
+ */
+export function* checkCapturedSteps(
+  captured: CapturedRun,
+  window: readonly Op[] | Generator<void, readonly Op[], void>,
+  globalHistory: readonly Op[],
+  options: CheckRunOptions = {},
+): Generator<void, RunVerdicts, void> {
+  const wanted = new Set<CheckerName>(options.checkers ?? CHECKER_NAMES);
+  const { logs, ledgers, chains, violations, moved } = captured;
+  const workload = { accountsOf: (cell: string) => captured.accounts[cell] ?? [], initialBalance: captured.initialBalance };
+  const global = captured.globalLogs === null ? null : { logs: captured.globalLogs, history: globalHistory };
+  const history: readonly Op[] = isSteps(window) ? yield* window : window;
   const byCell = yield* opsByCell(history, ledgers);
   const checkers = {} as RunVerdicts["checkers"];
   if (wanted.has("linearizable"))
     checkers.linearizable = yield* checkLinearizablePerCell(byCell, logs, options.linearizableTimeoutMs ?? 20_000);
   if (wanted.has("bank")) {
-    const perCell = yield* checkBankPerCell(byCell, run.workloadRunner, logs);
+    const perCell = yield* checkBankPerCell(byCell, workload, logs);
     // Global money: what every move carried out of a cell arrived in another (none lost or doubled in flight).
     let movedIn = 0;
     let movedOut = 0;
@@ -202,6 +250,10 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
     else if (verdict.valid === "unknown" && valid === true) valid = "unknown";
   }
   return { valid, checkers, lostAckedTransfers, rtoMs, invariantViolations: violations, ...(crossCell ? { crossCell } : {}) };
+}
+
+function isSteps(window: readonly Op[] | Generator<void, readonly Op[], void>): window is Generator<void, readonly Op[], void> {
+  return !Array.isArray(window);
 }
 
 /** Timed logs as they are now (events and their times), for the same reason as copiedLogs. */

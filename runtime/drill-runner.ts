@@ -4,16 +4,17 @@
 // runs the steps against a runtime that is ALREADY serving (the controller's scheduled drills): it
 // neither starts nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
 import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
-import { checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
+import { captureRun, checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
+import { checkInChildProcess, DrillSpool, type DrillCheckAnswer, type DrillCheckJob } from "./drill-spool.js";
+import type { ReportBins } from "../chaos/drill/report.js";
 import type { Op } from "../harness/history.js";
-import { checkShedWithinCapacity, type ShedVerdict, type ShedWindow } from "../harness/checkers/shed-within-capacity.js";
+import { digestWindow, type DrillWindowDigest } from "./drill-digest.js";
 import type { LivenessWatchHandle, Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
 import type { Drill } from "../chaos/drill/format.js";
 import {
   failureReasons,
-  latencyPhases,
   stopSummary,
   summariseCheckers,
   type DrillOutcome,
@@ -162,10 +163,22 @@ export function buildDrillResult(
   verdicts: RunVerdicts,
   historyFromUs?: number,
   prediction: DrillPrediction | null = null,
-  /** The window already taken (recorder.since(historyFromUs)). */
-  window?: readonly Op[],
+  /** The window already taken (recorder.since(historyFromUs)), or its digest (checked in a child process: drill-spool.ts). */
+  window?: readonly Op[] | DrillWindowDigest,
 ): DrillResult {
-  const history = window ?? (historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs));
+  const digest =
+    window !== undefined && !Array.isArray(window)
+      ? (window as DrillWindowDigest)
+      : digestWindow(
+          (window as readonly Op[] | undefined) ??
+            (historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs)),
+          {
+            startUs: execution.startUs,
+            faultWindows: execution.windows,
+            scaleOutBudgetOpsPerSecond: drill.scaleOut?.budgetOpsPerSecond ?? null,
+            steps: execution.steps,
+          },
+        );
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
   for (const [cell, rto] of Object.entries(verdicts.rtoMs)) if (touched.has(cell)) rtoMs[cell] = rto;
@@ -178,7 +191,7 @@ export function buildDrillResult(
         availability[cell.cell] = { duringErrorRate: Math.round(cell.during.errorRate * 10_000) / 10_000, duringOps: cell.during.ops };
     }
   }
-  const latency = latencyPhases(history, execution.windows, execution.startUs);
+  const latency = digest.latency;
   const checkers = summariseCheckers(verdicts, subject.invariantViolations());
   const steps = execution.steps;
   const replicasNotUp = subject.cluster
@@ -194,7 +207,7 @@ export function buildDrillResult(
     steps,
     replicasNotUp,
   });
-  const shedding = drill.scaleOut === null ? null : scaleOutShedding(drill.scaleOut.budgetOpsPerSecond, steps, execution.startUs, history);
+  const shedding = digest.shedding;
   if (shedding !== null && !shedding.valid) {
     const first = shedding.first;
     measured.push(
@@ -236,7 +249,7 @@ export function buildDrillResult(
     })),
     steps,
     replicasNotUp,
-    operations: history.length,
+    operations: digest.operations,
     simulatedMs: summary.simulatedMs,
     traceHash: summary.traceHash,
     reasons,
@@ -246,36 +259,6 @@ export function buildDrillResult(
     abortReason: execution.abortReason,
     prediction,
   };
-}
-
-/**
- * The drill's automatic scale-outs as shedding windows (harness/checkers/shed-within-capacity.ts):
- * each cut over (its step record, `scale-out.scale-out` "<cell>: <added> took a..b (cut-over, ...)")
- * opens a window over the split cell and the added one, closed by that added cell's consolidation
- * (`scale-out.consolidate` "<added>: shards back to ...") or the history's end.
- */
-export function scaleOutShedding(
-  budgetOpsPerSecond: number,
-  steps: readonly { readonly atMs: number; readonly field: string; readonly detail: string }[],
-  startUs: number,
-  history: readonly Op[],
-): ShedVerdict {
-  const endUs = history.reduce((latest, op) => Math.max(latest, (op.time ?? 0) + 1), startUs);
-  const open = new Map<string, { cells: string[]; fromUs: number }>();
-  const windows: ShedWindow[] = [];
-  for (const step of steps) {
-    const atUs = startUs + step.atMs * 1000;
-    const out = step.field === "scale-out.scale-out" ? /^(\S+): (\S+) took \d+\.\.\d+ \(cut-over/.exec(step.detail) : null;
-    if (out !== null) open.set(out[2] as string, { cells: [out[1] as string, out[2] as string], fromUs: atUs });
-    const back = step.field === "scale-out.consolidate" ? /^(\S+): shards back to /.exec(step.detail) : null;
-    const closing = back === null ? undefined : open.get(back[1] as string);
-    if (back !== null && closing !== undefined) {
-      windows.push({ ...closing, toUs: atUs });
-      open.delete(back[1] as string);
-    }
-  }
-  for (const window of open.values()) windows.push({ ...window, toUs: endUs });
-  return checkShedWithinCapacity(history, windows, budgetOpsPerSecond);
 }
 
 /**
@@ -361,6 +344,19 @@ export async function runDrillOn(runtime: Runtime, drill: Drill, options: RunDri
 }
 
 export interface StartDrillOptions {
+  /**
+   * Spool the drill's window to disk as it is recorded and check it in another process
+   * (runtime/drill-spool.ts): the server holds neither the window nor the checks' working set.
+   * Absent: the window is pinned in memory and checked in this process.
+   */
+  readonly spool?: {
+    /** A fresh directory for this run's window (removed once it is checked). */
+    readonly directory: string;
+    /** The report's bins are aligned on this (the page's chart periods), read at the drill's end. */
+    readonly binOriginUs: () => number;
+    /** Runs the checks (default: a child process, checkInChildProcess). */
+    readonly check?: (job: DrillCheckJob, directory: string) => Promise<DrillCheckAnswer>;
+  };
   /** The world's FaultManager, shared with the API so foreign faults are seen. */
   readonly faults: FaultManager;
   readonly controller?: DrillController;
@@ -414,15 +410,78 @@ export function startDrill(
   virtual: Runtime,
   drill: Drill,
   options: StartDrillOptions,
-  /** `history`: the drill's window of the history, as its checks read it (for the report). */
-  onDone: (result: DrillResult, history: readonly Op[]) => void,
+  /**
+   * `window`: the drill's window of the history, as its checks read it, or (spooled) its bins
+   * taken by the process that checked it: for the report.
+   */
+  onDone: (result: DrillResult, window: readonly Op[] | ReportBins) => void,
 ): DrillRunHandle {
   const clock = virtual.cluster.clock;
   let done = false;
-  // The running world keeps a bounded history window; the drill's own window must outlive it.
+  // The running world keeps a bounded history window; the drill's own window must outlive it:
+  // pinned in memory, or spooled to disk (then only the applied-event logs are pinned).
   const fromUs = Math.max(0, clock.nowUs() - DRILL_HISTORY_LEAD_US);
-  virtual.recorder.pin(fromUs);
+  const spooling = options.spool ?? null;
+  let spool: DrillSpool | null = null;
+  try {
+    spool = spooling === null ? null : new DrillSpool(spooling.directory, virtual.recorder, fromUs);
+  } catch {
+    // No place for the window on disk (the directory cannot be made): it is held and checked here, as without a spool.
+    spool = null;
+  }
+  virtual.recorder.pin(fromUs, { ops: spool === null });
   let liveness: LivenessWatchHandle | null = null;
+  const concludeSpooled = (spooled: DrillSpool, check: NonNullable<StartDrillOptions["spool"]>): void => {
+    spooled.close();
+    if (spooled.failure !== null && execution.interruption === null)
+      execution.interruption = `the drill's window could not be spooled: ${spooled.failure}`;
+    const checkers = checkersToRun(drill);
+    // Taken now, as checkRunSteps takes it at its first step; the ops are on disk up to this instant.
+    const captured = captureRun(virtual, { checkers, historyFromUs: fromUs });
+    virtual.recorder.pin(null);
+    const digest = {
+      startUs: execution.startUs,
+      faultWindows: execution.windows,
+      scaleOutBudgetOpsPerSecond: drill.scaleOut?.budgetOpsPerSecond ?? null,
+      steps: execution.steps,
+      binOriginUs: check.binOriginUs(),
+    };
+    const job: DrillCheckJob = {
+      opsPath: spooled.opsPath,
+      fromUs,
+      captured,
+      options: {
+        checkers,
+        faultWindows: execution.windows,
+        linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
+        ...(liveness !== null && { liveness: liveness.observations() }),
+        requireDrained: false,
+      },
+      digest,
+    };
+    const answered = (verdicts: RunVerdicts, figures: DrillWindowDigest, failure: string | null): void => {
+      spooled.remove();
+      const result = buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, figures);
+      const judged: DrillResult =
+        failure === null ? result : { ...result, outcome: "FAILED", reasons: [...result.reasons, `checks did not run: ${failure}`] };
+      onDone(judged, figures.bins ?? []);
+    };
+    let pending: Promise<DrillCheckAnswer>;
+    try {
+      pending = (check.check ?? checkInChildProcess)(job, spooled.directory);
+    } catch (error) {
+      pending = Promise.reject(error as Error);
+    }
+    pending.then(
+      (answer) => answered(answer.verdicts, answer.digest, null),
+      (error: Error) =>
+        answered(
+          { valid: "unknown", checkers: {} as RunVerdicts["checkers"], lostAckedTransfers: 0, rtoMs: {}, invariantViolations: [] },
+          { ...digestWindow([], digest), operations: spooled.ops, bins: null },
+          error.message.split("\n")[0] ?? "",
+        ),
+    );
+  };
   const conclude = (): void => {
     if (done) return;
     // A cell not yet live when the settling ends gets the rest of its bound (as in runDrillOn).
@@ -431,6 +490,7 @@ export function startDrill(
       return;
     }
     done = true;
+    if (spool !== null && spooling !== null) return concludeSpooled(spool, spooling);
     // The window is cut now, with the rest of the state the checks read, and copied a slice per
     // step (recorder.sinceSteps) while the pin holds it; the pin is released once it is copied.
     // The checks and the report read this copy.

@@ -30,8 +30,12 @@ export interface Runtime extends CheckableRun {
   readonly recorder: CheckableRun["recorder"] & {
     readonly inflight: number;
     readonly firstIndex: number;
-    /** Keep the ops from `fromUs` on past the history's retention bound (a drill's window); null releases it. */
-    pin(fromUs: number | null): void;
+    /** Keep the ops from `fromUs` on past the history's retention bound (a drill's window); null releases it. `ops: false`: only the applied-event logs. */
+    pin(fromUs: number | null, options?: { readonly ops?: boolean }): void;
+    /** Every op as it is recorded (one listener; null removes it): a drill spooling its window. */
+    tapOps(listener: ((op: Op) => void) | null): void;
+    /** The ops held that were recorded at or after `timeUs` (a copy). */
+    heldFrom(timeUs: number): Op[];
     /** Whether every op at or after `timeUs` is still held. */
     holdsSince(timeUs: number): boolean;
     /** `since(timeUs)` as of now, copied `sliceOps` ops per step (sim/workload/recorder.ts). */

@@ -91,8 +91,8 @@ export type ReportableResult = Omit<DrillResult, "lostAckedTransfers"> & { reado
 
 export interface DrillReportInput {
   readonly result: ReportableResult;
-  /** The drill's window of the history (ops with times in µs). */
-  readonly history: readonly Op[];
+  /** The drill's window of the history (ops with times in µs), or its bins taken already (`reportBins`). */
+  readonly history: readonly Op[] | ReportBins;
   /** Absolute simulated µs at which the drill's clock started (its steps count from here). */
   readonly startUs: number;
   readonly durationMs: number;
@@ -154,6 +154,26 @@ function oneLine(text: string): string {
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }
 
+/**
+ * A window's report bins as plain data, taken where the window is (a drill checked in a child
+ * process: runtime/drill-check-child.ts): the report then needs no history. The report uses their
+ * origin and width.
+ */
+export interface ReportBins {
+  readonly originUs: number;
+  readonly binUs: number;
+  readonly cells: readonly (readonly [string, readonly (readonly [number, WindowCounts])[]])[];
+}
+
+export function reportBins(history: readonly Op[], originUs: number, binUs: number = CHART_BIN_US): ReportBins {
+  const cells = [...binCells(history, originUs, binUs)].map(([cell, bins]) => [cell, [...bins]] as const);
+  return { originUs, binUs, cells };
+}
+
+function isReportBins(history: readonly Op[] | ReportBins): history is ReportBins {
+  return !Array.isArray(history);
+}
+
 /** Per cell, fixed bins aligned on `originUs`, counting each op when it finished. */
 function binCells(history: readonly Op[], originUs: number, binUs: number): Map<string, Map<number, WindowCounts>> {
   const cells = new Map<string, Map<number, WindowCounts>>();
@@ -177,7 +197,8 @@ function binCells(history: readonly Op[], originUs: number, binUs: number): Map<
 
 export function buildDrillReport(input: DrillReportInput): DrillReport {
   const { result } = input;
-  const binUs = input.binUs ?? CHART_BIN_US;
+  const taken = isReportBins(input.history) ? input.history : null;
+  const binUs = taken?.binUs ?? input.binUs ?? CHART_BIN_US;
   const binS = binUs / 1_000_000;
   const startMs = input.startUs / 1000;
   const faults = result.faults.map((fault) => ({
@@ -188,8 +209,11 @@ export function buildDrillReport(input: DrillReportInput): DrillReport {
     cells: fault.cells,
   }));
 
-  const originUs = input.binOriginUs ?? input.startUs;
-  const binned = binCells(input.history, originUs, binUs);
+  const originUs = taken?.originUs ?? input.binOriginUs ?? input.startUs;
+  const binned =
+    taken === null
+      ? binCells(input.history as readonly Op[], originUs, binUs)
+      : new Map(taken.cells.map(([cell, bins]) => [cell, new Map(bins)]));
   const cellsBins: Record<string, CellBin[]> = {};
   const firstFaultS = faults.length === 0 ? null : Math.min(...faults.map((fault) => fault.startS));
   const lastFaultS = faults.length === 0 ? null : Math.max(...faults.map((fault) => fault.endS));

@@ -11,6 +11,7 @@ import type { ControllerStore } from "../../controller/store/store.js";
 import type { MemoryStore } from "../../controller/store/memory-store.js";
 import type { AdmissionOptions } from "../../controller/admission.js";
 import type { VirtualRuntime } from "./runtime.js";
+import type { DrillCheckAnswer, DrillCheckJob } from "../drill-spool.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
@@ -55,6 +56,16 @@ export interface SetupOptions {
    * inside the world's timer (a caller that runs the world without yielding to I/O).
    */
   readonly deferDrillCheckStep?: ((step: () => void) => void) | null;
+  /**
+   * Drills spool their windows under `directory` and a child process checks each
+   * (runtime/drill-spool.ts; `ldc start`: <data dir>/drill-windows). Absent: windows are pinned
+   * in memory and checked in this process, a step at a time.
+   */
+  readonly drillSpool?: {
+    readonly directory: string;
+    /** Runs a job's checks (default: a child process; a test injects a failure). */
+    readonly check?: (job: DrillCheckJob, directory: string) => Promise<DrillCheckAnswer>;
+  };
   /** Automatic scale-out (over the config's `scaleOut` section; `--scale-out` turns it on). */
   readonly scaleOut?: ScaleOutConfig;
 }

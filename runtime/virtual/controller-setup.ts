@@ -2,6 +2,7 @@
 // with gateway processes on simulated hosts (gw/<region> in the region's first datacenter), their
 // GSLB-style health, the chaos drill service over the running world and the online consistency
 // checker.
+import fs from "node:fs";
 import path from "node:path";
 import { defaultWorldConfig } from "../../domain/config.js";
 /** Newest audit entries a drill report looks through for its own window. */
@@ -140,6 +141,14 @@ export function setupController(options: SetupOptions): ControllerSetup {
     }
   };
   let gatewayHealthTimer: TimerHandle | null = null;
+  // Windows a previous server left spooled (it stopped mid-drill): nothing will check them now.
+  if (options.drillSpool !== undefined) {
+    try {
+      fs.rmSync(options.drillSpool.directory, { recursive: true, force: true });
+    } catch {
+      // Not removable (not a directory of ours): each drill then checks in memory (drill-runner.ts startDrill).
+    }
+  }
   const store =
     options.dataDirectory === null ? new MemoryStore(options.wallTimeIso) : new ControllerStore(options.dataDirectory, options.wallTimeIso);
   const admission = options.admission ?? defaultAdmission;
@@ -227,6 +236,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
         // The checkers yield every few thousand items; by default a turn runs them for ~20 ms.
         ...(deferCheckStep === deferAfterIo ? { checkStepBudgetMs: RUNNING_WORLD_CHECK_STEP_BUDGET_MS } : {}),
         applyScaleOut: (section) => applyDrillScaleOut(section),
+        ...(options.drillSpool !== undefined && { spool: options.drillSpool }),
       }),
     consistency: () => online.snapshot(),
     moveJournal: controlMoveJournal(controlPlane.plane),

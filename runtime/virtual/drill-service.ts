@@ -7,11 +7,12 @@ import { builtinDrill, builtinDrillNames } from "../../chaos/drill/builtin.js";
 import type { DrillController } from "../../chaos/drill/execution.js";
 import { drillDurationMs, type Drill, type DrillScaleOut } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
-import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
+import path from "node:path";
+import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill, type StartDrillOptions } from "../drill-runner.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualRuntime } from "./runtime.js";
-import { buildDrillReport } from "../../chaos/drill/report.js";
+import { buildDrillReport, type ReportBins } from "../../chaos/drill/report.js";
 import { renderDrillReportHtml } from "../../chaos/drill/report-html.js";
 import { drillExpectation, drillTimeline } from "../../chaos/drill/timeline.js";
 import type { DrillDescription, DrillHandle, DrillProgress, DrillResult, DrillService, DrillStartOptions } from "../../controller/ports.js";
@@ -47,6 +48,11 @@ export interface ChaosDrillDependencies {
    * drill is over. Absent: the section is not applied.
    */
   readonly applyScaleOut?: (section: DrillScaleOut) => () => void;
+  /**
+   * Where each run spools its window for a child process to check (drill-runner.ts
+   * StartDrillOptions.spool: a directory per run under this); absent: checked in this process.
+   */
+  readonly spool?: { readonly directory: string; readonly check?: NonNullable<StartDrillOptions["spool"]>["check"] };
 }
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
@@ -81,7 +87,7 @@ export class ChaosDrillService implements DrillService {
   }
 
   /** The report (chaos/drill/report.ts, the same as `ldc drill run --out`) over the drill's window. */
-  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string, history: readonly Op[]): string {
+  private reportHtml(drill: Drill, result: ChaosDrillResult, startUs: number, runId: string, history: readonly Op[] | ReportBins): string {
     const fromUs = Math.max(0, startUs - DRILL_HISTORY_LEAD_US);
     const fromMs = fromUs / 1000;
     const inWindow = (atMs: number): boolean => atMs >= fromMs;
@@ -136,6 +142,13 @@ export class ChaosDrillService implements DrillService {
         ...(lost === undefined ? {} : { lostAckedTransfers: lost }),
         ...(this.dependencies.deferCheckStep === undefined ? {} : { deferCheckStep: this.dependencies.deferCheckStep }),
         ...(this.dependencies.checkStepBudgetMs === undefined ? {} : { checkStepBudgetMs: this.dependencies.checkStepBudgetMs }),
+        ...(this.dependencies.spool !== undefined && {
+          spool: {
+            directory: path.join(this.dependencies.spool.directory, runId),
+            binOriginUs: () => this.dependencies.chartOriginUs?.() ?? handle.execution.startUs,
+            ...(this.dependencies.spool.check !== undefined && { check: this.dependencies.spool.check }),
+          },
+        }),
       },
       (result, history) => {
         finished = true;

@@ -32,10 +32,28 @@ export class HistoryRecorder {
     private readonly onPin?: (fromUs: number | null) => void,
   ) {}
 
-  /** Keeps the ops from `fromUs` on past retainOpsMax (up to pinnedOpsMax); null releases the pin. */
-  pin(fromUs: number | null): void {
-    this.pinnedFromUs = fromUs;
+  /** Sees every op as it is recorded (a drill spooling its window to disk: runtime/drill-spool.ts); null: none. */
+  private tap: ((op: Op) => void) | null = null;
+
+  /**
+   * Keeps the ops from `fromUs` on past retainOpsMax (up to pinnedOpsMax); null releases the pin.
+   * `ops: false`: only what `onPin` keeps (the applied-event logs) is pinned; the ops go on being
+   * dropped at retainOpsMax (their window is spooled through `tapOps`).
+   */
+  pin(fromUs: number | null, options: { readonly ops?: boolean } = {}): void {
+    this.pinnedFromUs = options.ops === false ? null : fromUs;
     this.onPin?.(fromUs);
+  }
+
+  /** Calls `listener` with every op recorded from now on (one listener; null removes it). */
+  tapOps(listener: ((op: Op) => void) | null): void {
+    if (listener !== null && this.tap !== null) throw new Error("history: ops are already tapped");
+    this.tap = listener;
+  }
+
+  /** The ops held that were recorded at or after `timeUs`, a copy (with tapOps: the window so far). */
+  heldFrom(timeUs: number): Op[] {
+    return this.ops.slice(this.countBefore(timeUs));
   }
 
   /** Whether every op at or after `timeUs` is still held (nothing that recent was dropped). */
@@ -86,20 +104,14 @@ export class HistoryRecorder {
   }
 
   private *copyWindow(timeUs: number, startIndex: number, endIndex: number, sliceOps: number): Generator<void, Op[], void> {
-    const open = new Set<number | string>();
+    const filter = new WindowFilter(timeUs);
     const out: Op[] = [];
     for (let index = startIndex; index < endIndex;) {
       if (index < this.dropped) throw new Error(`history: ops from index ${index} were dropped while their window was being copied`);
       const sliceEnd = Math.min(endIndex, index + sliceOps);
       for (; index < sliceEnd; index++) {
         const op = this.ops[index - this.dropped] as Op;
-        if (op.type === "invoke") {
-          if ((op.time ?? 0) < timeUs) continue;
-          open.add(op.process);
-          out.push(op);
-        } else if (op.process === "nemesis") {
-          if ((op.time ?? 0) >= timeUs) out.push(op);
-        } else if (open.delete(op.process)) out.push(op);
+        if (filter.keeps(op)) out.push(op);
       }
       if (index < endIndex) yield;
     }
@@ -149,6 +161,29 @@ export class HistoryRecorder {
     }
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
     // A time as a small integer: as a heap number it was boxed in every op (16 bytes each).
-    this.ops.push({ process, type, f, value, time: smallIntegerIfExact(time), index: this.dropped + this.ops.length });
+    const op: Op = { process, type, f, value, time: smallIntegerIfExact(time), index: this.dropped + this.ops.length };
+    this.ops.push(op);
+    this.tap?.(op);
+  }
+}
+
+/**
+ * The window of a history from `timeUs` (HistoryRecorder.since), fed op by op in history order:
+ * the operations invoked at or after it with their completions, and the nemesis notes from then
+ * on. A completion whose invocation came before is left out (its pair is not in the window).
+ */
+export class WindowFilter {
+  private readonly open = new Set<number | string>();
+
+  constructor(private readonly fromUs: number) {}
+
+  keeps(op: Op): boolean {
+    if (op.type === "invoke") {
+      if ((op.time ?? 0) < this.fromUs) return false;
+      this.open.add(op.process);
+      return true;
+    }
+    if (op.process === "nemesis") return (op.time ?? 0) >= this.fromUs;
+    return this.open.delete(op.process);
   }
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Op } from "../../harness/history.js";
 import { checkShedWithinCapacity } from "../../harness/checkers/shed-within-capacity.js";
-import { scaleOutShedding } from "../../runtime/drill-runner.js";
+import { scaleOutShedding } from "../../runtime/drill-digest.js";
 
 let index = 0;
 function ops(cell: string, count: number, fromUs: number, spanUs: number, shed = 0): Op[] {

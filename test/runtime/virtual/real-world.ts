@@ -41,6 +41,8 @@ export async function startRealHarness(options: {
   admissionOpsPerSecond?: number;
   bounds?: Partial<RunningWorldBounds>;
   deferDrillCheckStep?: ((step: () => void) => void) | null;
+  /** Drills spool their windows and another process checks them (as `ldc start` does). */
+  drillSpool?: SetupOptions["drillSpool"];
   /** Serve the API through the control group (controller/http/app.ts ApiControl), as ldc start does. */
   control?: boolean;
   /** Automatic scale-out (the world's scaleOut section). */
@@ -58,6 +60,7 @@ export async function startRealHarness(options: {
     ...(options.workload === undefined ? {} : { workload: options.workload }),
     ...(options.bounds === undefined ? {} : { bounds: options.bounds }),
     ...(options.deferDrillCheckStep === undefined ? {} : { deferDrillCheckStep: options.deferDrillCheckStep }),
+    ...(options.drillSpool === undefined ? {} : { drillSpool: options.drillSpool }),
     ...(options.gatewayOpsPerSecondMax === undefined ? {} : { gatewayOpsPerSecondMax: options.gatewayOpsPerSecondMax }),
     ...(options.admissionOpsPerSecond === undefined
       ? {}
