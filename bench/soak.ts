@@ -9,7 +9,7 @@
 // minutes, the max lag and each drill's outcome. LDC_SOAK_REPO runs another checkout's
 // `bin/ldc.mjs` (an old commit, for comparison) with this harness.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../runtime/bundle.js";
@@ -25,6 +25,12 @@ export interface SoakOptions {
 export interface SoakSample {
   readonly tS: number;
   readonly rssMB: number;
+  /**
+   * RSS of the server's descendant processes: esbuild's service (tsx) and, while a drill's window
+   * is checked, the check process (runtime/drill-spool.ts). Sampled with the server's, so a
+   * check shorter than the sampling period can fall between two samples.
+   */
+  readonly childrenRssMB: number;
   /** null when /healthz did not answer in time or does not report it (an old commit). */
   readonly heapUsedMB: number | null;
   readonly lagMs: number | null;
@@ -60,6 +66,45 @@ function rssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match === null ? 0 : Math.round(Number(match[1]) / 1024);
+}
+
+/** The processes below `pid` (/proc/<pid>/task/<tid>/children), recursively. */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const visit = (parent: number): void => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      return;
+    }
+    for (const task of tasks) {
+      let children = "";
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const child of children.split(/\s+/).filter((text) => text !== "")) {
+        found.push(Number(child));
+        visit(Number(child));
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+function childrenRssMB(pid: number): number {
+  let total = 0;
+  for (const child of descendants(pid)) {
+    try {
+      total += rssMB(child);
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 async function request(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -187,7 +232,7 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
         events.push(`${tS}s: /healthz did not answer within ${HEALTH_TIMEOUT_MS} ms`);
       }
       if (exited !== null) break;
-      samples.push({ tS, rssMB: rssMB(child.pid as number), heapUsedMB, lagMs });
+      samples.push({ tS, rssMB: rssMB(child.pid as number), childrenRssMB: childrenRssMB(child.pid as number), heapUsedMB, lagMs });
       const minute = tS / 60;
       const running = await runningDrill(base);
       if (forced === "pending" && minute >= forcedDrillAtMinute && running === null) {
@@ -244,6 +289,9 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
     survived,
     exit: survived ? null : exited,
     rssMBMax: Math.max(0, ...samples.map((sample) => sample.rssMB)),
+    /** The server and its descendants together, at the sample where that sum was largest. */
+    treeRssMBMax: Math.max(0, ...samples.map((sample) => sample.rssMB + sample.childrenRssMB)),
+    childrenRssMBMax: Math.max(0, ...samples.map((sample) => sample.childrenRssMB)),
     rssMBAt5Min: at(300),
     rssMBAt30Min: at(1800),
     rssMBLast: samples.at(-1)?.rssMB ?? null,
