@@ -10,6 +10,7 @@ import type { DrillRunRecord } from "../../../domain/records.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
 import type { SetupOptions } from "../../../runtime/virtual/controller-setup.js";
 import { HistoryRecorder, WindowFilter } from "../../../sim/workload/recorder.js";
+import { DrillSpool, readSpooledOps } from "../../../runtime/drill-spool.js";
 
 const harnesses: RealHarness[] = [];
 afterEach(async () => {
@@ -114,5 +115,22 @@ describe("the window filter", () => {
       lengths.push(kept.length);
     }
     expect(lengths).toEqual([7, 5, 2, 0]);
+  });
+});
+
+describe("a spooled ops file read back", () => {
+  it("gives the ops written, whatever falls on a read boundary (lines longer than a read, characters of several bytes)", () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "ldc-spool-"));
+    const recorder = new HistoryRecorder();
+    const spool = new DrillSpool(directory, recorder, 0);
+    const long = "é".repeat(700_000); // 1.4 MB of two-byte characters: longer than one read
+    for (let i = 0; i < 3_000; i++) {
+      const process = recorder.invoke("transfer", { id: `t${i}`, note: i === 1_500 ? long : "ä€😀".repeat(i % 7) }, i * 10);
+      recorder.complete(process, "ok", "transfer", { id: `t${i}` }, i * 10 + 5);
+    }
+    spool.close();
+    expect(readSpooledOps(spool.opsPath)).toEqual(recorder.history());
+    spool.remove();
+    expect(fs.existsSync(directory)).toBe(false);
   });
 });
