@@ -62,6 +62,16 @@ interface SoakDrill {
   reasons: readonly string[];
 }
 
+/** The process's peak RSS so far (VmHWM): catches a transient peak that falls between two samples. */
+function peakRssMB(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match === null ? null : Math.round(Number(match[1]) / 1024);
+  } catch {
+    return null;
+  }
+}
+
 function rssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -210,6 +220,7 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
   const events: string[] = [];
   let exited: string | null = null;
   let survived = false;
+  let serverPeakRssMB: number | null = null;
   child.on("exit", (code, signal) => {
     exited = `exited with ${code ?? signal}`;
   });
@@ -268,6 +279,7 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
     }
   } finally {
     survived = exited === null;
+    if (child.exitCode === null) serverPeakRssMB = peakRssMB(child.pid as number);
     if (child.exitCode === null) child.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     if (child.exitCode === null) child.kill("SIGKILL");
@@ -289,6 +301,8 @@ export async function run(options: SoakOptions & Record<string, unknown> = {}): 
     survived,
     exit: survived ? null : exited,
     rssMBMax: Math.max(0, ...samples.map((sample) => sample.rssMB)),
+    /** The server's peak RSS over the whole run (VmHWM, read before it is stopped): transients between samples included. */
+    rssMBPeak: serverPeakRssMB,
     /** The server and its descendants together, at the sample where that sum was largest. */
     treeRssMBMax: Math.max(0, ...samples.map((sample) => sample.rssMB + sample.childrenRssMB)),
     childrenRssMBMax: Math.max(0, ...samples.map((sample) => sample.childrenRssMB)),
