@@ -3,7 +3,8 @@
 // equal event counts prove two replicas made the same decisions in the same order, and a batch of
 // 512 transfers costs one sha256 instead of 512. Besides the head, the chain keeps a checkpoint at
 // the first link past every `checkpointEventsInterval` events, kept for the whole run (a few
-// hundred strings), so replicas can be compared far back even after old events were dropped.
+// hundred strings) or, in a world that runs for days, the newest `checkpointsRetainedMax`, so
+// replicas can be compared far back even after old events were dropped.
 
 import { hash } from "node:crypto";
 import { chainInput } from "./codec.js";

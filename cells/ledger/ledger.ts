@@ -65,8 +65,15 @@ export interface LedgerOptions {
   readonly accountsMax: number;
   /** Recent events kept in memory for verify() and the checkers (between this and twice this). */
   readonly eventsRetainedMax: number;
-  /** A chain checkpoint (kept for the whole run) every this many events. */
+  /** A chain checkpoint every this many events. */
   readonly checkpointEventsInterval: number;
+  /**
+   * Set: keep only the newest this many checkpoints (between this and twice this; the oldest half
+   * dropped at once), for a world that runs indefinitely: one per interval, they grew without end
+   * (and every snapshot carries them). Replicas are compared at the common head or a checkpoint
+   * both still hold. Absent: every checkpoint of the run is kept.
+   */
+  readonly checkpointsRetainedMax?: number;
   /** Every this many events, recount all balances against the running total. */
   readonly conservationRecountEventsInterval: number;
   /** Deliberate bugs for the harness's own tests (cells/bugs.ts); absent in every normal run. */
@@ -937,8 +944,11 @@ export class Ledger {
     this.head = hash;
     this.count = firstIndex + events.length;
     const { checkpointEventsInterval, conservationRecountEventsInterval } = this.options;
-    if (Math.floor(this.count / checkpointEventsInterval) > Math.floor(firstIndex / checkpointEventsInterval))
+    if (Math.floor(this.count / checkpointEventsInterval) > Math.floor(firstIndex / checkpointEventsInterval)) {
       this.chainCheckpoints.push({ eventCount: this.count, hash });
+      const kept = this.options.checkpointsRetainedMax;
+      if (kept !== undefined && this.chainCheckpoints.length >= 2 * kept) this.chainCheckpoints = this.chainCheckpoints.slice(-kept);
+    }
     assertConservation(this.state);
     if (Math.floor(this.count / conservationRecountEventsInterval) > Math.floor(firstIndex / conservationRecountEventsInterval)) {
       assertLedger(

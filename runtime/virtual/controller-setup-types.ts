@@ -25,6 +25,7 @@ export interface RunningWorldBounds {
   readonly historyPinnedOpsMax: number;
   readonly idempotencyWindowEntries: number;
   readonly ledgerEventsRetainedMax: number;
+  readonly chainCheckpointsRetainedMax: number;
   readonly appliedEventsMax: number;
   readonly raftSnapshotEntries: number;
 }

@@ -50,6 +50,12 @@ export const HISTORY_PINNED_OPS_MAX = 1_000_000;
  * bytes is the largest single item of the bound (~75 MB; measured in docs/BENCHMARKS.md "soak").
  */
 export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
+/**
+ * Chain checkpoints each replica's ledger keeps (one per 1,024 events: ~1,000 an hour per replica at
+ * the default load, each ~100 bytes in memory and again in every snapshot; unbounded they grew ~10
+ * MB an hour over 30 replicas). 1,024 to 2,048 checkpoints cover the last ~1-2 hours of a cell's events.
+ */
+export const CHAIN_CHECKPOINTS_RETAINED_MAX = 1_024;
 /** Recent events each replica's ledger keeps in memory (between this and twice this); older ones live on in balances and checkpoints. */
 export const LEDGER_EVENTS_RETAINED_MAX = 2_048;
 /**
@@ -71,6 +77,7 @@ export const runningWorldBounds: RunningWorldBounds = {
   historyPinnedOpsMax: HISTORY_PINNED_OPS_MAX,
   idempotencyWindowEntries: IDEMPOTENCY_WINDOW_ENTRIES,
   ledgerEventsRetainedMax: LEDGER_EVENTS_RETAINED_MAX,
+  chainCheckpointsRetainedMax: CHAIN_CHECKPOINTS_RETAINED_MAX,
   appliedEventsMax: APPLIED_EVENTS_MAX,
   raftSnapshotEntries: RAFT_SNAPSHOT_ENTRIES,
 };
@@ -101,7 +108,11 @@ export function setupController(options: SetupOptions): ControllerSetup {
     historyRetainOpsMax: bounds.historyRetainOpsMax,
     historyPinnedOpsMax: bounds.historyPinnedOpsMax,
     appliedEventsMax: bounds.appliedEventsMax,
-    ledger: { idempotencyWindowEntries: bounds.idempotencyWindowEntries, eventsRetainedMax: bounds.ledgerEventsRetainedMax },
+    ledger: {
+      idempotencyWindowEntries: bounds.idempotencyWindowEntries,
+      eventsRetainedMax: bounds.ledgerEventsRetainedMax,
+      checkpointsRetainedMax: bounds.chainCheckpointsRetainedMax,
+    },
     config: { ...config, raft: { ...config.raft, snapshotEntries: bounds.raftSnapshotEntries } },
     ...(options.opsPerSecond || options.workload
       ? { workload: { ...options.workload, ...(options.opsPerSecond ? { opsPerSecond: options.opsPerSecond } : {}) } }

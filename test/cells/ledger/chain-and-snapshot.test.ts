@@ -45,6 +45,21 @@ describe("hash chain", () => {
     expect(ledger.verify()).toEqual({ ok: true, eventsChecked: ledger.events().length });
   });
 
+  it("keeps only the newest checkpoints when bounded (a world that runs for days), and still compares and restores by them", () => {
+    const options = { eventsRetainedMax: 16, checkpointEventsInterval: 32, checkpointsRetainedMax: 2 };
+    const ledger = busyLedger(400, options);
+    const full = busyLedger(400, { checkpointEventsInterval: 32 });
+    // 402 events: checkpoints at 32, 64, ..., 384; at 4 kept the oldest half goes (2 to 3 kept).
+    const counts = ledger.checkpoints().map((checkpoint) => checkpoint.eventCount);
+    expect(counts).toEqual([352, 384]);
+    expect(full.checkpoints()).toHaveLength(12);
+    for (const count of counts) expect(ledger.hashAt(count - 1)).toBe(full.hashAt(count - 1));
+    expect(ledger.hashAt(319)).toBeUndefined();
+    expect(ledger.verify()).toEqual({ ok: true, eventsChecked: ledger.events().length });
+    const restored = Ledger.fromSnapshot(JSON.parse(JSON.stringify(ledger.snapshot())), options);
+    expect(restored.checkpoints()).toEqual(ledger.checkpoints());
+  });
+
   it("detects a tampered event by its link's hash, and a re-hashed one by the broken link to its successor", () => {
     const ledger = busyLedger(10);
     const store = (
