@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "world seed")
     .option("--speed <x>", "simulated seconds per real second", "1")
     .option("--token <token>", "API bearer token (else LDC_API_TOKEN, else kept in the data dir)")
-    .option("--data-dir <dir>", "where the audit log, schedules and token live", ".ldc")
+    .option("--data-dir <dir>", "where the audit log, schedules, token and running drills' windows live", ".ldc")
     .option("--runtime <kind>", "virtual (the simulator) or live (OS processes, files, TCP through Toxiproxy)", "virtual")
     .option("--admission-ops-per-second <n>", "each gateway's admission budget per cell (default 3000)")
     .option("--gateway-ops-per-second <n>", "each gateway's limit over all cells (default: none)")
