@@ -5,7 +5,7 @@
 // neither starts nor stops the workload, and is INTERRUPTED when a fault it did not inject appears.
 import type { AvailabilityVerdict } from "../harness/checkers/availability.js";
 import { captureRun, checkRun, checkRunSteps, type CheckerName as RunCheckerName, type RunVerdicts } from "../harness/run-check.js";
-import { checkInChildProcess, DrillSpool, type DrillCheckAnswer, type DrillCheckJob } from "./drill-spool.js";
+import { checkInChildProcess, DrillSpool, type DrillCheckAnswer, type DrillCheckJob, type DrillCheckRunner } from "./drill-spool.js";
 import type { ReportBins } from "../chaos/drill/report.js";
 import type { Op } from "../harness/history.js";
 import { digestWindow, type DrillWindowDigest } from "./drill-digest.js";
@@ -355,7 +355,7 @@ export interface StartDrillOptions {
     /** The report's bins are aligned on this (the page's chart periods), read at the drill's end. */
     readonly binOriginUs: () => number;
     /** Runs the checks (default: a child process, checkInChildProcess). */
-    readonly check?: (job: DrillCheckJob, directory: string) => Promise<DrillCheckAnswer>;
+    readonly check?: DrillCheckRunner;
   };
   /** The world's FaultManager, shared with the API so foreign faults are seen. */
   readonly faults: FaultManager;

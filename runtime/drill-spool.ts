@@ -130,6 +130,9 @@ function writeJsonTo(fd: number, value: unknown, depth: number): void {
   fs.writeSync(fd, separator === "{" ? "{}" : "}");
 }
 
+/** Runs a job's checks and answers (checkInChildProcess; a test injects one). */
+export type DrillCheckRunner = (job: DrillCheckJob, directory: string) => Promise<DrillCheckAnswer>;
+
 /** Reads a spooled ops file (JSON lines) back into ops, in order, a megabyte at a time (the file is ~110 MB for a 100 s drill). */
 export function readSpooledOps(opsPath: string): Op[] {
   const ops: Op[] = [];
@@ -175,7 +178,7 @@ const CHILD_ENTRY = fileURLToPath(new URL("../bin/drill-check.mjs", import.meta.
  * Runs a job in a child node process (bin/drill-check.mjs): the job file beside the ops, the
  * answer over IPC. Rejects when the child cannot start, dies, or answers with an error.
  */
-export function checkInChildProcess(job: DrillCheckJob, directory: string): Promise<DrillCheckAnswer> {
+export const checkInChildProcess: DrillCheckRunner = (job, directory) => {
   const jobPath = path.join(directory, "job.json");
   writeJsonFile(jobPath, job, 3);
   return new Promise((resolve, reject) => {
@@ -200,4 +203,4 @@ export function checkInChildProcess(job: DrillCheckJob, directory: string): Prom
         );
     });
   });
-}
+};

@@ -11,7 +11,7 @@ import type { ControllerStore } from "../../controller/store/store.js";
 import type { MemoryStore } from "../../controller/store/memory-store.js";
 import type { AdmissionOptions } from "../../controller/admission.js";
 import type { VirtualRuntime } from "./runtime.js";
-import type { DrillCheckAnswer, DrillCheckJob } from "../drill-spool.js";
+import type { DrillCheckRunner } from "../drill-spool.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
@@ -65,7 +65,7 @@ export interface SetupOptions {
   readonly drillSpool?: {
     readonly directory: string;
     /** Runs a job's checks (default: a child process; a test injects a failure). */
-    readonly check?: (job: DrillCheckJob, directory: string) => Promise<DrillCheckAnswer>;
+    readonly check?: DrillCheckRunner;
   };
   /** Automatic scale-out (over the config's `scaleOut` section; `--scale-out` turns it on). */
   readonly scaleOut?: ScaleOutConfig;

@@ -8,7 +8,8 @@ import type { DrillController } from "../../chaos/drill/execution.js";
 import { drillDurationMs, type Drill, type DrillScaleOut } from "../../chaos/drill/format.js";
 import type { DrillResult as ChaosDrillResult } from "../../chaos/drill/result.js";
 import path from "node:path";
-import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill, type StartDrillOptions } from "../drill-runner.js";
+import { DRILL_HISTORY_LEAD_US, DRILL_SETTLE_US, startDrill } from "../drill-runner.js";
+import type { DrillCheckRunner } from "../drill-spool.js";
 import { universeOfConfig } from "../../chaos/drill/universe.js";
 import type { FaultManager } from "../../chaos/fault-manager.js";
 import type { VirtualRuntime } from "./runtime.js";
@@ -52,7 +53,7 @@ export interface ChaosDrillDependencies {
    * Where each run spools its window for a child process to check (drill-runner.ts
    * StartDrillOptions.spool: a directory per run under this); absent: checked in this process.
    */
-  readonly spool?: { readonly directory: string; readonly check?: NonNullable<StartDrillOptions["spool"]>["check"] };
+  readonly spool?: { readonly directory: string; readonly check?: DrillCheckRunner };
 }
 
 function stopConditionsOfRecord(record: StopConditionsRecord | null | undefined): StopConditions | null {
