@@ -7,11 +7,7 @@ const jobPath = process.argv[2];
 try {
   if (jobPath === undefined) throw new Error("usage: drill-check <job.json>");
   const job = JSON.parse(fs.readFileSync(jobPath, "utf8")) as DrillCheckJob;
-  const startedMs = performance.now();
-  const answer = {
-    ...checkSpooledJob(job),
-    usage: { maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), checkMs: Math.round(performance.now() - startedMs) },
-  };
+  const answer = checkSpooledJob(job);
   process.send?.({ answer }, () => process.exit(0));
 } catch (error) {
   process.send?.({ error: (error as Error).stack ?? String(error) }, () => process.exit(1));

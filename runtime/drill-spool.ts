@@ -98,8 +98,6 @@ export interface DrillCheckJob {
 export interface DrillCheckAnswer {
   readonly verdicts: RunVerdicts;
   readonly digest: DrillWindowDigest;
-  /** The check process's peak RSS and time (absent: checked in-process). */
-  readonly usage?: { readonly maxRssMB: number; readonly checkMs: number };
 }
 
 /**
