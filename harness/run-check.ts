@@ -116,17 +116,16 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
  * the run may go on between steps without changing the verdicts.
  */
 export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {}): Generator<void, RunVerdicts, void> {
-  const fromUs = options.historyFromUs ?? 0;
-  const historySteps = options.history === undefined ? options.historySteps : undefined;
-  const history: readonly Op[] =
+  const window =
     options.history ??
-    (historySteps !== undefined ? [] : options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(fromUs));
+    options.historySteps ??
+    (options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(options.historyFromUs));
   const captured = captureRun(run, options);
   // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
   // before it): the whole history held, copied now like the rest.
   const globalHistory = captured.globalLogs === null ? [] : run.recorder.history().slice();
   yield;
-  return yield* checkCapturedSteps(captured, historySteps ?? history, globalHistory, options);
+  return yield* checkCapturedSteps(captured, window, globalHistory, options);
 }
 
 /**

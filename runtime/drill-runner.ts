@@ -8,7 +8,7 @@ import { captureRun, checkRun, checkRunSteps, type CheckerName as RunCheckerName
 import { checkInChildProcess, DrillSpool, type DrillCheckAnswer, type DrillCheckJob, type DrillCheckRunner } from "./drill-spool.js";
 import type { ReportBins } from "../chaos/drill/report.js";
 import type { Op } from "../harness/history.js";
-import { digestWindow, type DrillWindowDigest } from "./drill-digest.js";
+import { digestWindow, type DigestParameters, type DrillWindowDigest } from "./drill-digest.js";
 import type { LivenessWatchHandle, Runtime } from "./runtime.js";
 import { FaultManager } from "../chaos/fault-manager.js";
 import { DrillExecution, type DrillController } from "../chaos/drill/execution.js";
@@ -172,12 +172,7 @@ export function buildDrillResult(
       : digestWindow(
           (window as readonly Op[] | undefined) ??
             (historyFromUs === undefined ? subject.recorder.history() : subject.recorder.since(historyFromUs)),
-          {
-            startUs: execution.startUs,
-            faultWindows: execution.windows,
-            scaleOutBudgetOpsPerSecond: drill.scaleOut?.budgetOpsPerSecond ?? null,
-            steps: execution.steps,
-          },
+          digestParameters(drill, execution),
         );
   const touched = new Set(execution.windows.flatMap((window) => window.cells ?? []));
   const rtoMs: Record<string, number | null> = {};
@@ -258,6 +253,16 @@ export function buildDrillResult(
     stoppedBy: execution.stoppedBy,
     abortReason: execution.abortReason,
     prediction,
+  };
+}
+
+/** What a drill's result takes from its window besides the ops (drill-digest.ts), as of the drill's end. */
+function digestParameters(drill: Drill, execution: DrillExecution): DigestParameters {
+  return {
+    startUs: execution.startUs,
+    faultWindows: execution.windows,
+    scaleOutBudgetOpsPerSecond: drill.scaleOut?.budgetOpsPerSecond ?? null,
+    steps: execution.steps,
   };
 }
 
@@ -431,34 +436,26 @@ export function startDrill(
   }
   virtual.recorder.pin(fromUs, { ops: spool === null });
   let liveness: LivenessWatchHandle | null = null;
+  /** The checks' options at the drill's end, in this process or the check process alike. */
+  const checkOptions = () => ({
+    checkers: checkersToRun(drill),
+    faultWindows: execution.windows,
+    // On the API's event loop the black-box search (only when the witness cannot decide) gets a
+    // short budget and answers "unknown" past it; the check process keeps it, so verdicts match.
+    linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
+    ...(liveness !== null && { liveness: liveness.observations() }),
+    // Users go on paying across cells while the window is judged: money in flight at its end is expected (as in checkAll).
+    requireDrained: false,
+  });
   const concludeSpooled = (spooled: DrillSpool, check: NonNullable<StartDrillOptions["spool"]>): void => {
     spooled.close();
     if (spooled.failure !== null && execution.interruption === null)
       execution.interruption = `the drill's window could not be spooled: ${spooled.failure}`;
-    const checkers = checkersToRun(drill);
     // Taken now, as checkRunSteps takes it at its first step; the ops are on disk up to this instant.
-    const captured = captureRun(virtual, { checkers, historyFromUs: fromUs });
+    const captured = captureRun(virtual, { checkers: checkersToRun(drill), historyFromUs: fromUs });
     virtual.recorder.pin(null);
-    const digest = {
-      startUs: execution.startUs,
-      faultWindows: execution.windows,
-      scaleOutBudgetOpsPerSecond: drill.scaleOut?.budgetOpsPerSecond ?? null,
-      steps: execution.steps,
-      binOriginUs: check.binOriginUs(),
-    };
-    const job: DrillCheckJob = {
-      opsPath: spooled.opsPath,
-      fromUs,
-      captured,
-      options: {
-        checkers,
-        faultWindows: execution.windows,
-        linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
-        ...(liveness !== null && { liveness: liveness.observations() }),
-        requireDrained: false,
-      },
-      digest,
-    };
+    const digest = { ...digestParameters(drill, execution), binOriginUs: check.binOriginUs() };
+    const job: DrillCheckJob = { opsPath: spooled.opsPath, fromUs, captured, options: checkOptions(), digest };
     const answered = (verdicts: RunVerdicts, figures: DrillWindowDigest, failure: string | null): void => {
       spooled.remove();
       const result = buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, figures);
@@ -513,19 +510,9 @@ export function startDrill(
       virtual.recorder.pin(null);
       return history;
     };
-    // Checks run on the event loop that serves the API: the black-box search (only when the
-    // witness cannot decide) gets a short budget there, and answers "unknown" past it; with
-    // deferCheckStep the checks go a checker or a cell at a time, the world's state taken now.
-    const steps = checkRunSteps(virtual, {
-      faultWindows: execution.windows,
-      checkers: checkersToRun(drill),
-      linearizableTimeoutMs: options.linearizableTimeoutMs ?? RUNNING_WORLD_LINEARIZABLE_TIMEOUT_MS,
-      historyFromUs: fromUs,
-      historySteps: copyWindow(),
-      ...(liveness !== null && { liveness: liveness.observations() }),
-      // Users go on paying across cells while the window is judged: money in flight at its end is expected (as in checkAll).
-      requireDrained: false,
-    });
+    // Checks run on the event loop that serves the API: with deferCheckStep they go a checker or a
+    // cell at a time, the world's state taken now.
+    const steps = checkRunSteps(virtual, { ...checkOptions(), historyFromUs: fromUs, historySteps: copyWindow() });
     const defer = options.deferCheckStep;
     const finish = (verdicts: RunVerdicts): void => {
       const result = buildDrillResult(drill, virtual.seed, virtual, execution, verdicts, fromUs, options.prediction ?? null, history);
