@@ -21,7 +21,7 @@ import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from "./raft/
 import { EMPTY_HARD_STATE, logIndex, nodeId } from "./raft/types.js";
 import { RaftStorage, type StorageFailure } from "./storage/storage.js";
 import { entrySizeBytes } from "./raft/log.js";
-import { jsonOf } from "./encoded-json.js";
+import { jsonSize } from "./encoded-json.js";
 import { bugOn, type InjectedBugs } from "./bugs.js";
 
 /** A snapshot being built a step at a time: the state as of entry `index` (ledger/state-machine.ts). */
@@ -636,11 +636,12 @@ export class Replica {
       return;
     }
     const snapshot = node.snapshotAt(logIndex(building.task.index), building.task.result());
-    this.storage.prepareSnapshot(snapshot, (failure) => {
+    this.storage.prepareSnapshot(snapshot, (failure, held) => {
       if (failure !== null) return this.stop("failed", describeFailure(failure));
       const running = this.runningNode();
       if (this.snapshotting !== building || running === null) return;
-      building.snapshot = snapshot;
+      // What the log keeps: the same snapshot, its text a view of the file's bytes (storage.ts snapshotFile).
+      building.snapshot = held ?? snapshot;
       if (this.busy) return; // the running Ready compacts when it is done
       this.busy = true;
       this.maybeCompact(running, () => {
@@ -733,6 +734,6 @@ function messageSizeBytes(message: Message): number {
     for (const entry of message.entries) size += entrySizeBytes(entry);
     return size;
   }
-  if (message.type === "snapshot") return 64 + jsonOf(message.snapshot.data).length;
+  if (message.type === "snapshot") return 64 + jsonSize(message.snapshot.data);
   return 64;
 }

@@ -164,7 +164,7 @@ export class LedgerStateMachine implements ReplicatedStateMachine {
     return {
       index: appliedIndex,
       step: (entries) => ledger.step(entries),
-      result: () => new EncodedJson(snapshotJson(appliedIndex, appliedTerm, ledger.result())),
+      result: () => EncodedJson.of(snapshotJson(appliedIndex, appliedTerm, ledger.result())),
     };
   }
 

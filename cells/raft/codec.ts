@@ -103,6 +103,23 @@ export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
   return frame;
 }
 
+/** A frame whose payload is `parts` one after another (encodeFrame of their concatenation, without making it). */
+export function encodeFrameOfParts(type: number, parts: readonly Uint8Array[]): Uint8Array {
+  let payloadBytes = 0;
+  for (const part of parts) payloadBytes += part.length;
+  const frame = allocBytes(frameBytes(payloadBytes));
+  let offset = FRAME_HEADER_BYTES;
+  for (const part of parts) {
+    frame.set(part, offset);
+    offset += part.length;
+  }
+  const view = viewOf(frame);
+  view.setUint32(0, payloadBytes);
+  frame[8] = type;
+  view.setUint32(4, crc32(frame, 8, offset));
+  return frame;
+}
+
 /** Size of a frame around `payloadBytes`; throws CodecError TOO_LARGE past FRAME_PAYLOAD_BYTES_MAX. */
 export function frameBytes(payloadBytes: number): number {
   if (payloadBytes > FRAME_PAYLOAD_BYTES_MAX)

@@ -12,11 +12,11 @@ import type { Disk, DiskError, Log } from "../../ground/ports.js";
 import { silentLog } from "../../ground/ports.js";
 import { SerialQueue, type SerialOperation } from "../../ground/serial-queue.js";
 import { assert, assertContiguous } from "../../ground/assert.js";
-import { CodecError, decodeFrame, decodeJson, encodeFrame, utf8Bytes } from "../raft/codec.js";
+import { CodecError, decodeFrame, decodeJson, encodeFrame, encodeFrameOfParts, FRAME_HEADER_BYTES, utf8Bytes } from "../raft/codec.js";
 import type { Entry, HardState, Snapshot } from "../raft/types.js";
 import { logIndex, nodeId, term } from "../raft/types.js";
 import { RECORD_SNAPSHOT_FILE, encodeRecords, type Damage, type WalRecord } from "./records.js";
-import { jsonObjectText, jsonOf } from "../encoded-json.js";
+import { EncodedJson, jsonObjectText, jsonOf } from "../encoded-json.js";
 import { replayWal, type RecoveredState, type ReplayResult } from "./recovery.js";
 
 export interface RaftStorageOptions {
@@ -42,8 +42,31 @@ const OPERATIONS_QUEUED_MAX_DEFAULT = 64;
 
 /** The same bytes as encodeJson(snapshot), reusing the data's JSON when it was built piecewise. */
 export function encodeSnapshotFile(snapshot: Snapshot): Uint8Array {
-  return encodeFrame(RECORD_SNAPSHOT_FILE, utf8Bytes(jsonObjectText({ metadata: snapshot.metadata }, [["data", jsonOf(snapshot.data)]])));
+  return snapshotFile(snapshot).bytes;
 }
+
+/**
+ * The snapshot file's bytes, and the snapshot to hold in memory once they are written: when the
+ * data is JSON text (EncodedJson), the same snapshot with its text as a view of the file's bytes
+ * (the disk keeps those bytes: Disk contract), so the replica holds one copy, not two; `snapshot`
+ * itself otherwise. The payload is jsonObjectText({ metadata }, [["data", text]]).
+ */
+export function snapshotFile(snapshot: Snapshot): { readonly bytes: Uint8Array; readonly held: Snapshot } {
+  const data = snapshot.data;
+  if (!(data instanceof EncodedJson)) {
+    const bytes = encodeFrame(RECORD_SNAPSHOT_FILE, utf8Bytes(jsonObjectText({ metadata: snapshot.metadata }, [["data", jsonOf(data)]])));
+    return { bytes, held: snapshot };
+  }
+  const head = utf8Bytes(`${JSON.stringify({ metadata: snapshot.metadata }).slice(0, -1)},"data":`);
+  const text = data.utf8Bytes();
+  const bytes = encodeFrameOfParts(RECORD_SNAPSHOT_FILE, [head, text, CLOSING_BRACE]);
+  // A small file is carved from a shared slab (codec.ts): a view of it would keep the slab alive.
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return { bytes, held: snapshot };
+  const start = FRAME_HEADER_BYTES + head.length;
+  return { bytes, held: { metadata: snapshot.metadata, data: EncodedJson.ofUtf8(bytes.subarray(start, start + text.length)) } };
+}
+
+const CLOSING_BRACE = new Uint8Array([0x7d]);
 
 export function decodeSnapshotFile(bytes: Uint8Array): Snapshot {
   const frame = decodeFrame(bytes, 0);
@@ -258,17 +281,17 @@ export class RaftStorage {
    * it into place. The replica compacts (holding its Ready loop) before it prepares another, so
    * the file is not rewritten under a pending rename; a crash leaves a stray file load() ignores.
    */
-  prepareSnapshot(snapshot: Snapshot, callback: (failure: StorageFailure | null) => void): void {
+  prepareSnapshot(snapshot: Snapshot, callback: (failure: StorageFailure | null, held: Snapshot | null) => void): void {
     // Its own lane: a snapshot abandoned mid-write (the state was replaced by InstallSnapshot)
     // must not share the file with the next one.
     this.prepareQueue.enqueue((done) => {
-      const file = encodeSnapshotFile(snapshot);
+      const file = snapshotFile(snapshot);
       this.prepared = null;
-      this.writeTemp(`${this.options.snapshotFile}.prepared`, file, (failure) => {
+      this.writeTemp(`${this.options.snapshotFile}.prepared`, file.bytes, (failure) => {
         done();
-        if (failure !== null) return callback(this.fail(failure));
-        this.prepared = { index: snapshot.metadata.index, bytes: file.length };
-        callback(null);
+        if (failure !== null) return callback(this.fail(failure), null);
+        this.prepared = { index: snapshot.metadata.index, bytes: file.bytes.length };
+        callback(null, file.held);
       });
     });
   }
