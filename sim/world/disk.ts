@@ -1,7 +1,7 @@
 // A host's simulated disk. Files are lists of immutable chunks (one per append), so fsync makes
-// the current content durable by sharing the chunk array instead of copying bytes: the durable
-// view of a file is (chunks array, chunk count, length), and appends only ever push past the
-// durable count. Truncate and rename build new arrays, so the old durable view stays intact.
+// the current content durable by sharing the chunk list instead of copying bytes: the durable
+// view of a file is (chunk list, chunk count, length), and appends only ever push past the
+// durable count. Truncate and rename build new lists, so the old durable view stays intact.
 //
 // Durability model:
 // - append/truncate/rename change the page cache at once (reads see them) and become durable
@@ -20,13 +20,77 @@ import type { Clock, Disk, DiskCallback, DiskError, DiskErrorCode } from "../../
 import type { Random } from "../../ground/random.js";
 import type { DiskConfig } from "../../domain/config.js";
 
+/**
+ * A file's chunks (one per append) as parallel arrays of (buffer, offset, length), not a
+ * Uint8Array view each: a replica's WAL holds thousands of small appends, and a view is ~90 bytes
+ * of heap where this is 12 (a running world's 50 disks held ~113,000 views, ~10 MB: issue 15,
+ * docs/BENCHMARKS.md session 11). A view is made only to read a chunk. Two chunks are the same
+ * chunk when their (buffer, offset, length) are: every append's bytes are a region of their own.
+ */
+class Chunks {
+  constructor(
+    private readonly buffers: ArrayBufferLike[] = [],
+    private readonly offsets: number[] = [],
+    private readonly lengths: number[] = [],
+  ) {}
+
+  get count(): number {
+    return this.lengths.length;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.buffers.push(bytes.buffer);
+    this.offsets.push(bytes.byteOffset);
+    this.lengths.push(bytes.length);
+  }
+
+  /** Chunk `index` (a fresh view of its bytes), or undefined past the end. */
+  at(index: number): Uint8Array | undefined {
+    if (index >= this.lengths.length) return undefined;
+    return new Uint8Array(this.buffers[index] as ArrayBufferLike, this.offsets[index], this.lengths[index]);
+  }
+
+  lengthAt(index: number): number {
+    return this.lengths[index] as number;
+  }
+
+  /** Replaces chunk `index` with `bytes`. */
+  set(index: number, bytes: Uint8Array): void {
+    this.buffers[index] = bytes.buffer;
+    this.offsets[index] = bytes.byteOffset;
+    this.lengths[index] = bytes.length;
+  }
+
+  /** Whether chunk `index` here is `chunk` (the same bytes, not a copy of them). */
+  holds(index: number, chunk: Uint8Array): boolean {
+    return this.buffers[index] === chunk.buffer && this.offsets[index] === chunk.byteOffset && this.lengths[index] === chunk.length;
+  }
+
+  /** The first `count` chunks (all by default) in a list of their own, sharing the bytes. */
+  slice(count: number = this.lengths.length): Chunks {
+    return new Chunks(this.buffers.slice(0, count), this.offsets.slice(0, count), this.lengths.slice(0, count));
+  }
+
+  /** The bytes of the first `count` chunks, which hold `length` bytes, in one fresh array. */
+  concat(count: number, length: number): Uint8Array {
+    if (count === 1 && this.lengths[0] === length) return (this.at(0) as Uint8Array).slice();
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (let index = 0; index < count; index++) {
+      out.set(this.at(index) as Uint8Array, offset);
+      offset += this.lengths[index] as number;
+    }
+    return out;
+  }
+}
+
 interface FileContent {
-  chunks: Uint8Array[];
+  chunks: Chunks;
   length: number;
 }
 
 interface DurableContent {
-  readonly chunks: Uint8Array[];
+  readonly chunks: Chunks;
   readonly count: number;
   readonly length: number;
 }
@@ -136,7 +200,7 @@ export class SimDisk implements Disk {
     }
     let content = this.files.get(file);
     if (content === undefined) {
-      content = { chunks: [], length: 0 };
+      content = { chunks: new Chunks(), length: 0 };
       this.files.set(file, content);
     }
     // The disk takes ownership of `bytes` (Disk contract: the caller never changes them after).
@@ -186,7 +250,7 @@ export class SimDisk implements Disk {
       this.complete(latencyUs, callback, error("EIO", `fsync ${file}: I/O error`));
       return;
     }
-    const snapshot: DurableContent = { chunks: content.chunks, count: content.chunks.length, length: content.length };
+    const snapshot: DurableContent = { chunks: content.chunks, count: content.chunks.count, length: content.length };
     const renamedFrom = this.pendingRenames.get(file);
     const seq = ++this.fsyncSeq;
     this.timers.setTimer(latencyUs, () => {
@@ -208,7 +272,7 @@ export class SimDisk implements Disk {
       this.timers.setTimer(latencyUs, () => callback(error("ENOENT", `read ${file}: no such file`), null));
       return;
     }
-    const bytes = concat(content.chunks, content.length);
+    const bytes = content.chunks.concat(content.chunks.count, content.length);
     this.timers.setTimer(latencyUs, () => callback(null, bytes));
   }
 
@@ -221,11 +285,11 @@ export class SimDisk implements Disk {
     if (!Number.isInteger(length) || length < 0)
       throw new RangeError(`truncate ${file}: length must be a non-negative integer, got ${length}`);
     if (length < content.length) {
-      // A fresh array, so a durable view sharing the old one keeps its chunks.
-      const chunks: Uint8Array[] = [];
+      // A fresh list, so a durable view sharing the old one keeps its chunks.
+      const chunks = new Chunks();
       let kept = 0;
-      for (const chunk of content.chunks) {
-        if (kept >= length) break;
+      for (let index = 0; index < content.chunks.count && kept < length; index++) {
+        const chunk = content.chunks.at(index) as Uint8Array;
         const take = Math.min(chunk.length, length - kept);
         chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
         kept += take;
@@ -276,10 +340,10 @@ export class SimDisk implements Disk {
     const after = new Map<string, FileContent>();
     let used = 0;
     for (const [name, durable] of [...this.durable.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const chunks = durable.chunks.slice(0, durable.count);
+      const chunks = durable.chunks.slice(durable.count);
       let length = durable.length;
       const current = before.get(name);
-      const next = current !== undefined && current.chunks === durable.chunks ? current.chunks[durable.count] : undefined;
+      const next = current !== undefined && current.chunks === durable.chunks ? current.chunks.at(durable.count) : undefined;
       if (next !== undefined && next.length >= 2 && this.random.chance(this.options.tornWriteProbability)) {
         const kept = this.random.intBetween(1, next.length - 1);
         chunks.push(next.slice(0, kept));
@@ -288,7 +352,7 @@ export class SimDisk implements Disk {
       }
       after.set(name, { chunks, length });
       // What survived a crash is on the platter: durable, and the base for the next torn write.
-      this.durable.set(name, { chunks, count: chunks.length, length });
+      this.durable.set(name, { chunks, count: chunks.count, length });
       used += length;
     }
     this.files.clear();
@@ -311,17 +375,18 @@ export class SimDisk implements Disk {
     const bit = random.intBetween(0, 7);
     let start = 0;
     for (let index = 0; index < durable.count; index++) {
-      const chunk = durable.chunks[index] as Uint8Array;
-      if (offset < start + chunk.length) {
-        // Replace the chunk rather than mutate it: chunks may be shared with subarrays.
+      const chunkLength = durable.chunks.lengthAt(index);
+      if (offset < start + chunkLength) {
+        // Replace the chunk rather than mutate it: its bytes may be shared (subarrays, the caller's view).
+        const chunk = durable.chunks.at(index) as Uint8Array;
         const flipped = chunk.slice();
         flipped[offset - start] = (flipped[offset - start] as number) ^ (1 << bit);
-        durable.chunks[index] = flipped;
         const current = this.files.get(name);
-        if (current !== undefined && current.chunks !== durable.chunks && current.chunks[index] === chunk) current.chunks[index] = flipped;
+        if (current !== undefined && current.chunks !== durable.chunks && current.chunks.holds(index, chunk)) current.chunks.set(index, flipped);
+        durable.chunks.set(index, flipped);
         break;
       }
-      start += chunk.length;
+      start += chunkLength;
     }
     this.counts.corruptions++;
     return { file: name, offset, bit };
@@ -330,13 +395,13 @@ export class SimDisk implements Disk {
   /** Durable bytes of a file (what a crash now would keep, before any torn tail). For tests and checkers. */
   durableBytes(file: string): Uint8Array | null {
     const durable = this.durable.get(file);
-    return durable === undefined ? null : concat(durable.chunks.slice(0, durable.count), durable.length);
+    return durable === undefined ? null : durable.chunks.concat(durable.count, durable.length);
   }
 
   /** Current bytes of a file, synchronously (page cache view). For tests and checkers. */
   peek(file: string): Uint8Array | null {
     const content = this.files.get(file);
-    return content === undefined ? null : concat(content.chunks, content.length);
+    return content === undefined ? null : content.chunks.concat(content.chunks.count, content.length);
   }
 
   private complete(latencyUs: number, callback: DiskCallback, failure: DiskError | null): void {
@@ -346,15 +411,4 @@ export class SimDisk implements Disk {
 
 function error(code: DiskErrorCode, message: string): DiskError {
   return new SimDiskError(code, message);
-}
-
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1 && (chunks[0] as Uint8Array).length === length) return (chunks[0] as Uint8Array).slice();
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
