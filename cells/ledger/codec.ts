@@ -519,17 +519,26 @@ export function decodeBatch(bytes: Uint8Array): LedgerBatchRequest {
 }
 
 /**
- * A decoded batch rides on its bytes (a symbol property, invisible to copies and the wire): in
- * the simulator the five replicas of a cell share one entry's bytes by reference and decode it
- * once between them, as a live replica decodes it once for itself.
+ * Decodings of the most recently decoded batches, by their bytes (which are immutable once
+ * encoded): in the simulator the five replicas of a cell share one entry's bytes by reference and
+ * decode it once between them, as a live replica decodes it once for itself. They apply an entry
+ * within milliseconds of each other, so the last BATCH_DECODINGS_KEPT decodings (first in, first
+ * out; ~10 s of the default world's entries) serve them. The decoding used to ride on the bytes
+ * (a symbol property) for as long as the log kept the entry: ~450 bytes per entry, ~10 MB over a
+ * running world's 30 logs (issue 15; docs/BENCHMARKS.md session 11). A replica that applies an
+ * entry later (one catching up) decodes it again: same bytes, same batch.
  */
-const DECODED: unique symbol = Symbol("ldc.ledger.decodedBatch");
-type Carrier = Uint8Array & { [DECODED]?: LedgerBatchRequest | LedgerCodecError };
+export const BATCH_DECODINGS_KEPT = 4_096;
+const decodings = new Map<Uint8Array, LedgerBatchRequest | LedgerCodecError>();
 
-/** decodeBatch, remembered on the bytes (which are immutable once encoded). */
+function keepDecoding(bytes: Uint8Array, decoded: LedgerBatchRequest | LedgerCodecError): void {
+  if (decodings.size >= BATCH_DECODINGS_KEPT) decodings.delete(decodings.keys().next().value as Uint8Array);
+  decodings.set(bytes, decoded);
+}
+
+/** decodeBatch, remembered for the next replicas that apply the same bytes. */
 export function decodeBatchCached(bytes: Uint8Array): LedgerBatchRequest {
-  const carrier = bytes as Carrier;
-  let decoded = carrier[DECODED];
+  let decoded = decodings.get(bytes);
   if (decoded === undefined) {
     try {
       decoded = decodeBatch(bytes);
@@ -537,8 +546,7 @@ export function decodeBatchCached(bytes: Uint8Array): LedgerBatchRequest {
       if (!(error instanceof LedgerCodecError)) throw error;
       decoded = error;
     }
-    // A plain assignment (a symbol key: JSON and the wire ignore it); defineProperty cost ~5x more per batch.
-    carrier[DECODED] = decoded;
+    keepDecoding(bytes, decoded);
   }
   if (decoded instanceof LedgerCodecError) throw decoded;
   return decoded;
@@ -546,9 +554,13 @@ export function decodeBatchCached(bytes: Uint8Array): LedgerBatchRequest {
 
 /** An encoded batch copied into a log entry's own bytes (raft codec `entryBytes`), its decoding carried along. */
 export function batchEntryBytes(bytes: Uint8Array): Uint8Array {
-  const copy = entryBytes(bytes) as Carrier;
-  const decoded = (bytes as Carrier)[DECODED];
-  if (decoded !== undefined) copy[DECODED] = decoded;
+  const copy = entryBytes(bytes);
+  const decoded = decodings.get(bytes);
+  if (decoded !== undefined) {
+    // Moved, not shared: `bytes` is a view of a shared slab (a wire frame's), which a key here would keep alive.
+    decodings.delete(bytes);
+    keepDecoding(copy, decoded);
+  }
   return copy;
 }
 
