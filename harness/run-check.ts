@@ -26,7 +26,7 @@ import { checkGlobalConservation, type CrossCellFigures, type TimedCellLog } fro
  * and LiveRuntime (runtime/live, after collectFinalState) both provide it.
  */
 export interface CheckableRun {
-  readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[] };
+  readonly recorder: { history(): readonly Op[]; since(timeUs: number): Op[]; readonly firstIndex: number };
   readonly workloadRunner: { accountsOf(cell: string): readonly string[]; readonly initialBalance: number };
   /** `fromUs`: the checkers look only at operations invoked from then on (a bounded log may start later than 0). */
   finalLedgers(fromUs?: number): FinalLedgers;
@@ -108,6 +108,15 @@ export function checkRun(run: CheckableRun, options: CheckRunOptions = {}): RunV
   }
 }
 
+/** The whole history, which must be held whole: the pairs of a history cut at some op would not match up. */
+function wholeHistory(recorder: CheckableRun["recorder"]): readonly Op[] {
+  if (recorder.firstIndex > 0)
+    throw new Error(
+      `history: the first ${recorder.firstIndex} ops were dropped (a running world keeps a window of its history): check a window (historyFromUs), or keep the whole history (bounds.historyRetention: null)`,
+    );
+  return recorder.history();
+}
+
 /**
  * checkRun a step at a time, for a caller that must stay responsive while a long window is
  * checked (the running world's drills: the API is served by the same event loop). The first
@@ -119,7 +128,7 @@ export function* checkRunSteps(run: CheckableRun, options: CheckRunOptions = {})
   const window =
     options.history ??
     options.historySteps ??
-    (options.historyFromUs === undefined ? run.recorder.history() : run.recorder.since(options.historyFromUs));
+    (options.historyFromUs === undefined ? wholeHistory(run.recorder) : run.recorder.since(options.historyFromUs));
   const captured = captureRun(run, options);
   // Across cells the whole log is needed (a transfer in flight at a window's start has its debit
   // before it): the whole history held, copied now like the rest.

@@ -55,6 +55,8 @@ export async function runControllerDrill(drill: Drill, options: RunDrillOptions)
       depositFraction: 0,
     },
     warmupUs: DRILL_WARMUP_US,
+    // A finite run whose whole history is checked at its end (runDrillOn), not a window of a running world.
+    bounds: { historyRetention: null },
   });
   const { plane, gate } = setup.control;
   const clock = setup.virtual.cluster.clock;

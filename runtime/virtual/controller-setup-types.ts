@@ -13,6 +13,7 @@ import type { AdmissionOptions } from "../../controller/admission.js";
 import type { VirtualRuntime } from "./runtime.js";
 import type { DrillCheckRunner } from "../drill-spool.js";
 import type { WorkloadOptions } from "../../sim/workload/workload.js";
+import type { HistoryRetention } from "../../sim/workload/recorder.js";
 import type { ControlPlane } from "../../controller/control/plane.js";
 import type { ControlGate } from "../../controller/control/gate.js";
 import type { FaultLeaseKeeper, LeaseOptions } from "../../controller/control/leases.js";
@@ -21,8 +22,8 @@ import type { MoveRecoveryWatcher } from "../../controller/elastic-journal.js";
 import type { ControllerResidence } from "../../controller/control/residence.js";
 
 export interface RunningWorldBounds {
-  readonly historyRetainOpsMax: number;
-  readonly historyPinnedOpsMax: number;
+  /** null: the whole history is kept (a finite run checked whole at its end, as a standalone drill). */
+  readonly historyRetention: HistoryRetention | null;
   readonly idempotencyWindowEntries: number;
   readonly ledgerEventsRetainedMax: number;
   readonly chainCheckpointsRetainedMax: number;

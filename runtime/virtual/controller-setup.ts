@@ -33,14 +33,18 @@ import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 // everything that grows with operations has a named limit here, sized for the default load
 // (2,000 ops/s, ~270 ledger events/s per cell) and the built-in drills (<= 100 s with lead and settle).
 /**
- * History ops kept (two per operation): ~25 s at the default load, ~8 s at 3x (the Double 11 peak).
- * What reads back in it: a drill's lead (DRILL_HISTORY_LEAD_US, 5 s, then pinned) and a rehearsal's
- * measured outcome (REHEARSAL_BASELINE_US + REHEARSAL_OBSERVE_US, 7 s); the online checks read ops
- * as they come (test/runtime/virtual/history-window.test.ts holds the sizes together). Was 200,000:
- * ~18 MB of op objects more at steady state (docs/BENCHMARKS.md "Young generation").
+ * How long the running world's history keeps ops (two per operation; ~40,000 ops at the default
+ * load, as op objects ~200 bytes each). What reads back in it is a time window: a drill's lead
+ * (DRILL_HISTORY_LEAD_US, 5 s, then pinned) and a rehearsal's measured outcome
+ * (REHEARSAL_BASELINE_US + REHEARSAL_OBSERVE_US, 7 s); the online checks read ops as they come
+ * (test/runtime/virtual/history-window.test.ts holds the sizes together). It was an op count
+ * (100,000, dropping half at a time): 50,000-100,000 ops at the default load, and only ~4 s just
+ * after a drop at the Double 11 peak.
  */
-export const HISTORY_RETAIN_OPS_MAX = 100_000;
-/** While a drill runs its window is kept past HISTORY_RETAIN_OPS_MAX up to this (~250 s at the default load). */
+export const HISTORY_RETAIN_US = 10_000_000;
+/** At most this many history ops (past it the oldest quarter goes): >= 112,500 ops, ~9 s at the Double 11 peak (3x). */
+export const HISTORY_RETAIN_OPS_MAX = 150_000;
+/** While a drill runs its window is kept past the retention up to this (~250 s at the default load). */
 export const HISTORY_PINNED_OPS_MAX = 1_000_000;
 /**
  * Operation ids each replica's ledger remembers (idempotency.ts, window mode). Clients retry only
@@ -73,8 +77,7 @@ export const APPLIED_EVENTS_MAX = 16_384;
 export const RAFT_SNAPSHOT_ENTRIES = 2_048;
 
 export const runningWorldBounds: RunningWorldBounds = {
-  historyRetainOpsMax: HISTORY_RETAIN_OPS_MAX,
-  historyPinnedOpsMax: HISTORY_PINNED_OPS_MAX,
+  historyRetention: { durationUs: HISTORY_RETAIN_US, opsMax: HISTORY_RETAIN_OPS_MAX, pinnedOpsMax: HISTORY_PINNED_OPS_MAX },
   idempotencyWindowEntries: IDEMPOTENCY_WINDOW_ENTRIES,
   ledgerEventsRetainedMax: LEDGER_EVENTS_RETAINED_MAX,
   chainCheckpointsRetainedMax: CHAIN_CHECKPOINTS_RETAINED_MAX,
@@ -105,8 +108,7 @@ export function setupController(options: SetupOptions): ControllerSetup {
   const config = options.config ?? defaultWorldConfig();
   const virtual = createVirtualRuntime({
     seed: options.seed,
-    historyRetainOpsMax: bounds.historyRetainOpsMax,
-    historyPinnedOpsMax: bounds.historyPinnedOpsMax,
+    ...(bounds.historyRetention !== null && { historyRetention: bounds.historyRetention }),
     appliedEventsMax: bounds.appliedEventsMax,
     ledger: {
       idempotencyWindowEntries: bounds.idempotencyWindowEntries,

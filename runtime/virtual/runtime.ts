@@ -13,7 +13,7 @@ import type { ReplicaOptions } from "../../cells/replica.js";
 import { bugOn, type InjectedBugs } from "../../cells/bugs.js";
 import { CellClient, defaultBatching, type CellOutcome } from "../../cells/cell/client.js";
 import { CrossCellRelay, defaultRelayOptions, type DestinationLookup, type RelayOptions } from "../../cells/cell/relay.js";
-import { HistoryRecorder } from "../../sim/workload/recorder.js";
+import { HistoryRecorder, type HistoryRetention } from "../../sim/workload/recorder.js";
 import { Workload, defaultWorkloadOptions, type RequestSink, type UserRequest, type WorkloadOptions } from "../../sim/workload/workload.js";
 import type { FinalLedgers, AppliedCommand } from "../../harness/checkers/durability.js";
 import type { ReplicaChains, ChainPoint } from "../../harness/checkers/replica-agreement.js";
@@ -52,10 +52,8 @@ export interface VirtualRuntimeOptions {
    * would, so during a partition different users can be talking to different leaders.
    */
   readonly clientsPerRegion?: number;
-  /** Keep only this many recent history operations (a world that runs indefinitely). */
-  readonly historyRetainOpsMax?: number;
-  /** With historyRetainOpsMax: how far a pinned window (a drill) may grow the history (default 4x). */
-  readonly historyPinnedOpsMax?: number;
+  /** Keep only a recent window of the history (a world that runs indefinitely); absent: all of it. */
+  readonly historyRetention?: HistoryRetention;
   /** Per cell, events the harness's applied-event log keeps (memory bound; beyond it checkers fall back to replica ledgers). */
   readonly appliedEventsMax?: number;
   /** Ledger bounds of every replica (a world that runs indefinitely windows them: runtime/virtual/controller-setup.ts). */
@@ -146,7 +144,7 @@ export class VirtualRuntime implements Runtime {
   constructor(options: VirtualRuntimeOptions) {
     this.config = options.config ?? defaultWorldConfig();
     // A drill's pin on the history pins the harness's applied-event logs too: both must hold its window.
-    this.recorder = new HistoryRecorder(undefined, options.historyRetainOpsMax, options.historyPinnedOpsMax, (fromUs) => {
+    this.recorder = new HistoryRecorder(undefined, options.historyRetention, (fromUs) => {
       for (const log of this.appliedEvents.values()) log.pin(fromUs);
     });
     this.world = new World({ seed: options.seed, config: this.config, ...(options.worldLog !== undefined && { log: options.worldLog }) });

@@ -7,6 +7,27 @@ import type { Op, OpType } from "../../harness/history.js";
 import type { Json } from "../../ground/json.js";
 import { smallIntegerIfExact } from "../../ground/small-integer.js";
 
+/**
+ * How much of its history a world that runs indefinitely (`ldc start`) keeps. Ops invoked at or
+ * after a pin (`HistoryRecorder.pin`, a drill checking its window) are kept past both bounds until
+ * the history holds `pinnedOpsMax`. Op indexes stay global.
+ */
+export interface HistoryRetention {
+  /**
+   * Ops older than this behind the newest op go (a chunk at a time): what is read back from a
+   * running world's history is a time window (a drill's lead, a rehearsal's measured outcome).
+   * Absent: only `opsMax` bounds the history.
+   */
+  readonly durationUs?: number;
+  /** At most this many ops: past it the oldest quarter goes, however recent (a load so high that durationUs holds more). */
+  readonly opsMax: number;
+  /** How far a pinned window may grow the history (default 4 x opsMax). */
+  readonly pinnedOpsMax?: number;
+}
+
+/** Ops older than the retention's duration are dropped once there are at least this many of them (amortises the copy). */
+export const HISTORY_DROP_CHUNK_OPS = 4_096;
+
 export class HistoryRecorder {
   private readonly ops: Op[] = [];
   private readonly idle: number[] = [];
@@ -15,30 +36,32 @@ export class HistoryRecorder {
   private dropped = 0;
   /** Time of the newest dropped op (-1: none dropped). */
   private droppedThroughUs = -1;
-  /** Ops at or after this time are kept past retainOpsMax (a drill checking its window). */
+  /** Ops at or after this time are kept past the retention (a drill checking its window). */
   private pinnedFromUs: number | null = null;
+  private readonly pinnedOpsMax: number;
+  /** History length at which the next look for ops older than the retention's duration is due. */
+  private nextAgeCheckLength = HISTORY_DROP_CHUNK_OPS;
 
   /**
-   * `retainOpsMax`: for a world that runs indefinitely (`ldc start`), keep only the most recent
-   * operations: past the bound the oldest half is dropped, but never an op at or after the pin
-   * (`pin`) until the history holds `pinnedOpsMax`. Op indexes stay global. Without it the
-   * history is complete and `opsMax` is a hard limit.
+   * Without `retention` the history is complete and `opsMax` is a hard limit (a run that ends and
+   * is checked whole). `onPin` is told of every pin and release (the virtual runtime pins its
+   * applied-event logs with the history).
    */
   constructor(
     private readonly opsMax = 5_000_000,
-    private readonly retainOpsMax?: number,
-    private readonly pinnedOpsMax: number = retainOpsMax === undefined ? opsMax : retainOpsMax * 4,
-    /** Told of every pin and release (the virtual runtime pins its applied-event logs with the history). */
+    private readonly retention?: HistoryRetention,
     private readonly onPin?: (fromUs: number | null) => void,
-  ) {}
+  ) {
+    this.pinnedOpsMax = retention === undefined ? opsMax : (retention.pinnedOpsMax ?? retention.opsMax * 4);
+  }
 
   /** Sees every op as it is recorded (a drill spooling its window to disk: runtime/drill-spool.ts); null: none. */
   private tap: ((op: Op) => void) | null = null;
 
   /**
-   * Keeps the ops from `fromUs` on past retainOpsMax (up to pinnedOpsMax); null releases the pin.
+   * Keeps the ops from `fromUs` on past the retention (up to pinnedOpsMax); null releases the pin.
    * `ops: false`: only what `onPin` keeps (the applied-event logs) is pinned; the ops go on being
-   * dropped at retainOpsMax (their window is spooled through `tapOps`).
+   * dropped by the retention (their window is spooled through `tapOps`).
    */
   pin(fromUs: number | null, options: { readonly ops?: boolean } = {}): void {
     this.pinnedFromUs = options.ops === false ? null : fromUs;
@@ -150,20 +173,29 @@ export class HistoryRecorder {
   }
 
   private push(process: number | string, type: OpType, f: string, value: Json, time: number): void {
-    if (this.retainOpsMax !== undefined && this.ops.length >= this.retainOpsMax) {
-      let drop = Math.floor(this.ops.length / 2);
-      if (this.pinnedFromUs !== null && this.ops.length < this.pinnedOpsMax) drop = Math.min(drop, this.countBefore(this.pinnedFromUs));
-      if (drop > 0) {
-        this.droppedThroughUs = Math.max(this.droppedThroughUs, this.ops[drop - 1]?.time ?? 0);
-        this.ops.splice(0, drop);
-        this.dropped += drop;
-      }
-    }
+    if (this.retention !== undefined) this.dropOld(this.retention, time);
     if (this.ops.length >= this.opsMax) throw new Error(`history: more than opsMax=${this.opsMax} operations`);
     // A time as a small integer: as a heap number it was boxed in every op (16 bytes each).
     const op: Op = { process, type, f, value, time: smallIntegerIfExact(time), index: this.dropped + this.ops.length };
     this.ops.push(op);
     this.tap?.(op);
+  }
+
+  /** Drops what the retention no longer keeps, before an op recorded at `nowUs` joins. */
+  private dropOld(retention: HistoryRetention, nowUs: number): void {
+    let drop = 0;
+    if (this.ops.length >= retention.opsMax) drop = Math.ceil(this.ops.length / 4);
+    else if (retention.durationUs !== undefined && this.ops.length >= this.nextAgeCheckLength) {
+      const aged = this.countBefore(nowUs - retention.durationUs);
+      if (aged >= HISTORY_DROP_CHUNK_OPS) drop = aged;
+    } else return;
+    if (this.pinnedFromUs !== null && this.ops.length < this.pinnedOpsMax) drop = Math.min(drop, this.countBefore(this.pinnedFromUs));
+    if (drop > 0) {
+      this.droppedThroughUs = Math.max(this.droppedThroughUs, this.ops[drop - 1]?.time ?? 0);
+      this.ops.splice(0, drop);
+      this.dropped += drop;
+    }
+    this.nextAgeCheckLength = this.ops.length + HISTORY_DROP_CHUNK_OPS;
   }
 }
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DrillRunRecord } from "../../../domain/records.js";
 import { startRealHarness, type RealHarness } from "./real-world.js";
-import type { SetupOptions } from "../../../runtime/virtual/controller-setup.js";
+import { HISTORY_PINNED_OPS_MAX, type SetupOptions } from "../../../runtime/virtual/controller-setup.js";
 import { HistoryRecorder, WindowFilter } from "../../../sim/workload/recorder.js";
 import { DrillSpool, readSpooledOps } from "../../../runtime/drill-spool.js";
 
@@ -25,7 +25,7 @@ async function dcOutage(drillSpool?: SetupOptions["drillSpool"]): Promise<{ run:
     seed: 2,
     opsPerSecond: 200,
     deferDrillCheckStep: null,
-    bounds: { historyRetainOpsMax: RETAIN_OPS },
+    bounds: { historyRetention: { opsMax: RETAIN_OPS, pinnedOpsMax: HISTORY_PINNED_OPS_MAX } },
     ...(drillSpool === undefined ? {} : { drillSpool }),
   });
   harnesses.push(h);

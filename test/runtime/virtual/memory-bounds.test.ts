@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DrillRunRecord } from "../../../domain/records.js";
 import { startRealHarness, type RealHarness, runUntilDone } from "./real-world.js";
+import { HISTORY_DROP_CHUNK_OPS } from "../../../sim/workload/recorder.js";
 
 let harness: RealHarness | undefined;
 afterEach(async () => {
@@ -18,8 +19,7 @@ afterEach(async () => {
 // events in two cells: sent, credited, settled). The applied-event log keeps >= 6,500 events per
 // cell (~115 s: a drill's window) and folds once a cell passes 13,000 (~230 s).
 const bounds = {
-  historyRetainOpsMax: 20_000,
-  historyPinnedOpsMax: 200_000,
+  historyRetention: { durationUs: 10_000_000, opsMax: 20_000, pinnedOpsMax: 200_000 },
   idempotencyWindowEntries: 1_000,
   ledgerEventsRetainedMax: 256,
   appliedEventsMax: 13_000,
@@ -44,9 +44,11 @@ describe("memory bounds of the running world", () => {
     expect(run.checkers.linearizable).toMatchObject({ valid: true });
     expect(run.checkers.durability).toMatchObject({ valid: true });
     expect(run.lostAckedTransfers).toBe(0);
-    await h.run(2_000_000);
+    // Past the drill's pin, what aged goes at the next look (every HISTORY_DROP_CHUNK_OPS ops, ~7 s here).
+    await h.run(10_000_000);
 
-    expect(virtual.recorder.length).toBeLessThanOrEqual(bounds.historyRetainOpsMax);
+    // 10 s at 600 history ops/s (300 operations a second): the duration bounds it, well below opsMax.
+    expect(virtual.recorder.length).toBeLessThanOrEqual(6_000 + 2 * HISTORY_DROP_CHUNK_OPS);
     const eventCounts: number[] = [];
     for (const cell of virtual.placement.cells) {
       for (const replica of cell.replicas) {

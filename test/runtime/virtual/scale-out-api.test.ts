@@ -29,6 +29,8 @@ describe("automatic scale-out through the API (virtual world)", () => {
     h = await startRealHarness({
       seed: 5,
       opsPerSecond: 300,
+      // Checked whole at the end (checkRun below): keep all of the history.
+      bounds: { historyRetention: null },
       workload: { profile: "double-11", peakAtUs: 30_000_000, peakDurationUs: 16_000_000, peakFactor: 3 },
       scaleOut: {
         enabled: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HistoryRecorder } from "../../../sim/workload/recorder.js";
+import { HISTORY_DROP_CHUNK_OPS, HistoryRecorder } from "../../../sim/workload/recorder.js";
 import { pairHistory } from "../../../harness/history.js";
 
 describe("HistoryRecorder", () => {
@@ -15,7 +15,7 @@ describe("HistoryRecorder", () => {
   });
 
   it("keeps a bounded window with global indexes when retention is on", () => {
-    const recorder = new HistoryRecorder(1_000, 100);
+    const recorder = new HistoryRecorder(1_000, { opsMax: 100 });
     for (let t = 0; t < 500; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
     expect(recorder.history().length).toBeLessThanOrEqual(100);
     expect(recorder.firstIndex).toBeGreaterThan(0);
@@ -25,8 +25,37 @@ describe("HistoryRecorder", () => {
     expect(recorder.firstIndex + recorder.history().length).toBe(1_000);
   });
 
+  it("with a duration, keeps every op of the last durationUs (and not much more), dropping older ones a chunk at a time", () => {
+    const durationUs = 1_000_000;
+    const recorder = new HistoryRecorder(10_000_000, { durationUs, opsMax: 1_000_000 });
+    // 20,000 history ops a second (an op every 50 us) for 10 s.
+    let heldMax = 0;
+    let cut = 0;
+    for (let t = 0; t < 200_000; t++) {
+      const nowUs = t * 50;
+      recorder.note("tick", null, nowUs);
+      const history = recorder.history();
+      // Everything since nowUs - durationUs is held: the oldest op held is at least that old (once the run is that long).
+      if (nowUs >= durationUs && (history[0]?.time ?? Infinity) > nowUs - durationUs) cut++;
+      heldMax = Math.max(heldMax, history.length);
+    }
+    expect(cut).toBe(0);
+    expect(recorder.holdsSince(10_000_000 - durationUs)).toBe(true);
+    expect(recorder.firstIndex).toBeGreaterThan(150_000);
+    // durationUs holds 20,000 ops; what ages out goes once a chunk of it has.
+    expect(heldMax).toBeLessThanOrEqual(20_000 + 2 * HISTORY_DROP_CHUNK_OPS);
+  });
+
+  it("past opsMax the oldest quarter goes, however recent", () => {
+    const recorder = new HistoryRecorder(10_000_000, { durationUs: 60_000_000, opsMax: 1_000 });
+    for (let t = 0; t < 5_000; t++) recorder.note("tick", null, t);
+    expect(recorder.length).toBeLessThanOrEqual(1_000);
+    expect(recorder.length).toBeGreaterThanOrEqual(750);
+    expect(recorder.firstIndex + recorder.length).toBe(5_000);
+  });
+
   it("keeps a pinned window (a drill's) past the retention bound, up to pinnedOpsMax, and says when it could not", () => {
-    const recorder = new HistoryRecorder(1_000_000, 100, 400);
+    const recorder = new HistoryRecorder(1_000_000, { opsMax: 100, pinnedOpsMax: 400 });
     for (let t = 0; t < 200; t++) recorder.complete(recorder.invoke("read", null, t * 10), "ok", "read", null, t * 10 + 5);
     expect(recorder.length).toBeLessThanOrEqual(100);
     const pinUs = 2_000;
@@ -59,7 +88,7 @@ describe("HistoryRecorder", () => {
   });
 
   it("sinceSteps copies the window as it was when called, a slice per step, while the run goes on", () => {
-    const recorder = new HistoryRecorder(1_000_000, 100, 100_000);
+    const recorder = new HistoryRecorder(1_000_000, { opsMax: 100, pinnedOpsMax: 100_000 });
     const tick = (t: number) => recorder.complete(recorder.invoke("read", { t }, t * 10), "ok", "read", { t }, t * 10 + 5);
     for (let t = 0; t < 200; t++) tick(t);
     const pinUs = 1_000;
