@@ -15,9 +15,19 @@ export interface ChainLink {
   readonly hash: string;
 }
 
+/** A chain hash's bytes (SHA-256): links keep these, not the 64-character hex text. */
+const HASH_BYTES = 32;
+
 export class EventStore {
   private bodies: LedgerEventBody[] = [];
-  private chainLinks: ChainLink[] = [];
+  /** Per retained link, the index of its first event. */
+  private linkFirstIndexes: number[] = [];
+  /**
+   * Per retained link, its hash's bytes (link l at l * HASH_BYTES), with room to grow: a hex
+   * string per link was ~100 bytes of heap, ~12 MB over a running world's 30 ledgers (issue 15,
+   * docs/BENCHMARKS.md session 11). The text is made again when it is read (checkers, verify).
+   */
+  private linkHashes = new Uint8Array(HASH_BYTES * 64);
 
   /**
    * @param eventsRetainedMax at least this many recent events stay available (at most twice, plus one link).
@@ -44,26 +54,47 @@ export class EventStore {
     return this.bodies.length;
   }
 
-  /** Appends one link's events, the first of which has index `firstIndex`. */
+  /** Appends one link's events, the first of which has index `firstIndex`; `previousHash` must be the last link's hash (or the base's). */
   appendLink(link: ChainLink, events: readonly LedgerEventBody[]): void {
-    this.chainLinks.push(link);
+    const count = this.linkFirstIndexes.length;
+    if ((count + 1) * HASH_BYTES > this.linkHashes.length) {
+      const grown = new Uint8Array(this.linkHashes.length * 2);
+      grown.set(this.linkHashes.subarray(0, count * HASH_BYTES));
+      this.linkHashes = grown;
+    }
+    if (Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + count * HASH_BYTES, HASH_BYTES).write(link.hash, "hex") !== HASH_BYTES)
+      throw new RangeError(`event store: link hash ${link.hash} is not ${HASH_BYTES} bytes of hex`);
+    this.linkFirstIndexes.push(link.firstIndex);
     for (let i = 0; i < events.length; i++) this.bodies.push(events[i] as LedgerEventBody);
     if (this.bodies.length < this.eventsRetainedMax * 2) return;
     // Keep the links that start at or after the cut (at least eventsRetainedMax events).
     const cutIndex = this.baseIndex + this.bodies.length - this.eventsRetainedMax;
-    let keep = this.chainLinks.length - 1;
-    while (keep > 0 && (this.chainLinks[keep] as ChainLink).firstIndex > cutIndex) keep--;
+    let keep = this.linkFirstIndexes.length - 1;
+    while (keep > 0 && (this.linkFirstIndexes[keep] as number) > cutIndex) keep--;
     if (keep === 0) return;
-    const first = this.chainLinks[keep] as ChainLink;
-    this.bodies = this.bodies.slice(first.firstIndex - this.baseIndex);
-    this.chainLinks = this.chainLinks.slice(keep);
-    this.baseIndex = first.firstIndex;
-    this.baseHash = first.previousHash;
+    const firstIndex = this.linkFirstIndexes[keep] as number;
+    this.baseHash = this.hashOfLink(keep - 1);
+    this.bodies = this.bodies.slice(firstIndex - this.baseIndex);
+    const kept = this.linkFirstIndexes.length - keep;
+    this.linkFirstIndexes = this.linkFirstIndexes.slice(keep);
+    this.linkHashes.copyWithin(0, keep * HASH_BYTES, (keep + kept) * HASH_BYTES);
+    this.baseIndex = firstIndex;
   }
 
-  /** The retained links, oldest first. */
-  links(): readonly ChainLink[] {
-    return this.chainLinks;
+  /** The retained links, oldest first (made on demand: for verify and checkers, not hot paths). */
+  links(): ChainLink[] {
+    const links: ChainLink[] = [];
+    let previousHash = this.baseHash;
+    for (let l = 0; l < this.linkFirstIndexes.length; l++) {
+      const hash = this.hashOfLink(l);
+      links.push({ firstIndex: this.linkFirstIndexes[l] as number, previousHash, hash });
+      previousHash = hash;
+    }
+    return links;
+  }
+
+  private hashOfLink(link: number): string {
+    return Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + link * HASH_BYTES, HASH_BYTES).toString("hex");
   }
 
   /** The retained events' bodies, oldest first (event `firstIndex + i` at i). */
@@ -76,35 +107,37 @@ export class EventStore {
     const event = this.bodies[index - this.baseIndex];
     if (event === undefined) return undefined;
     const link = this.linkOf(index);
-    return { index, previousHash: link.previousHash, hash: link.hash, event };
+    return { index, previousHash: link === 0 ? this.baseHash : this.hashOfLink(link - 1), hash: this.hashOfLink(link), event };
   }
 
   /** The hash of the link holding retained event `index` (a binary search over links). */
   hashAt(index: number): string | undefined {
     if (index < this.baseIndex || index >= this.baseIndex + this.bodies.length) return undefined;
-    return this.linkOf(index).hash;
+    return this.hashOfLink(this.linkOf(index));
   }
 
-  private linkOf(index: number): ChainLink {
-    const links = this.chainLinks;
+  /** The retained link holding event `index`. */
+  private linkOf(index: number): number {
+    const firstIndexes = this.linkFirstIndexes;
     let low = 0;
-    let high = links.length - 1;
+    let high = firstIndexes.length - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if ((links[middle] as ChainLink).firstIndex <= index) low = middle;
+      if ((firstIndexes[middle] as number) <= index) low = middle;
       else high = middle - 1;
     }
-    return links[low] as ChainLink;
+    return low;
   }
 
   /** Every retained event with its link (built on demand: for checkers and dumps, not hot paths). */
   all(): StoredEvent[] {
     const out: StoredEvent[] = new Array<StoredEvent>(this.bodies.length);
+    const links = this.links();
     let link = 0;
     for (let i = 0; i < this.bodies.length; i++) {
       const index = this.baseIndex + i;
-      while (link + 1 < this.chainLinks.length && (this.chainLinks[link + 1] as ChainLink).firstIndex <= index) link++;
-      const { previousHash, hash } = this.chainLinks[link] as ChainLink;
+      while (link + 1 < links.length && (links[link + 1] as ChainLink).firstIndex <= index) link++;
+      const { previousHash, hash } = links[link] as ChainLink;
       out[i] = { index, previousHash, hash, event: this.bodies[i] as LedgerEventBody };
     }
     return out;

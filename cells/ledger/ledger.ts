@@ -98,7 +98,7 @@ export type VerifyResult =
   | {
       readonly ok: false;
       readonly code:
-        "EVENT_HASH_MISMATCH" | "PREVIOUS_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
+        "EVENT_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
       readonly eventIndex?: number;
       readonly message: string;
     };
@@ -827,20 +827,15 @@ export class Ledger {
           eventIndex: expectedIndex,
           message: `expected a link from event ${expectedIndex}, found one from ${link.firstIndex} to ${end}`,
         };
-      if (link.previousHash !== running)
-        return {
-          ok: false,
-          code: "PREVIOUS_HASH_MISMATCH",
-          eventIndex: link.firstIndex,
-          message: `event ${link.firstIndex} does not link to its predecessor`,
-        };
+      // A link's previous hash is its predecessor's stored hash (event-store.ts), so a predecessor
+      // whose hash was rewritten shows here: this link's events no longer hash to its own.
       const recomputed = chainHash(running, events, link.firstIndex - base, end - base);
       if (recomputed !== link.hash)
         return {
           ok: false,
           code: "EVENT_HASH_MISMATCH",
           eventIndex: link.firstIndex,
-          message: `events ${link.firstIndex}..${end - 1} do not match their link's hash`,
+          message: `events ${link.firstIndex}..${end - 1} do not match their link's hash (they changed, or a link before them was re-hashed)`,
         };
       const checkpoint = checkpointByCount.get(end);
       if (checkpoint !== undefined && checkpoint !== recomputed)

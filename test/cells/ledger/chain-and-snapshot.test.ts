@@ -4,6 +4,7 @@ import { chainHash, GENESIS_HASH } from "../../../cells/ledger/hash-chain.js";
 import { Ledger } from "../../../cells/ledger/ledger.js";
 import { LedgerStateMachine } from "../../../cells/ledger/state-machine.js";
 import { jsonOf } from "../../../cells/encoded-json.js";
+import type { ChainLink } from "../../../cells/ledger/event-store.js";
 
 function busyLedger(transfers: number, options: ConstructorParameters<typeof Ledger>[0] = {}): Ledger {
   const ledger = new Ledger(options);
@@ -62,17 +63,19 @@ describe("hash chain", () => {
 
   it("detects a tampered event by its link's hash, and a re-hashed one by the broken link to its successor", () => {
     const ledger = busyLedger(10);
-    const store = (
-      ledger as unknown as {
-        store: { links(): { firstIndex: number; previousHash: string; hash: string }[]; eventBodies(): { amount: number }[] };
-      }
-    ).store;
+    const store = (ledger as unknown as { store: { links(): ChainLink[]; eventBodies(): { amount: number }[]; linkHashes: Uint8Array } })
+      .store;
     const bodies = store.eventBodies();
     (bodies[4] as { amount: number }).amount = 999;
     expect(ledger.verify()).toMatchObject({ ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: 4 });
-    const link = store.links().find((one) => one.firstIndex === 4) as { previousHash: string; hash: string };
-    link.hash = chainHash(link.previousHash, [bodies[4] as never]);
-    expect(ledger.verify()).toMatchObject({ ok: false, code: "PREVIOUS_HASH_MISMATCH", eventIndex: 5 });
+    // Re-hash the tampered event's link (as memory corruption or an attacker would), in the store's own bytes.
+    const links = store.links();
+    const at = links.findIndex((one) => one.firstIndex === 4);
+    const rehashed = chainHash((links[at] as ChainLink).previousHash, [bodies[4] as never]);
+    store.linkHashes.set(Buffer.from(rehashed, "hex"), at * 32);
+    expect(store.links()[at]?.hash).toBe(rehashed);
+    expect(store.links()[at + 1]?.previousHash).toBe(rehashed);
+    expect(ledger.verify()).toMatchObject({ ok: false, code: "EVENT_HASH_MISMATCH", eventIndex: 5 });
   });
 
   it("lists posted transfers for the durability checker", () => {
