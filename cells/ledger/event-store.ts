@@ -62,7 +62,10 @@ export class EventStore {
       grown.set(this.linkHashes.subarray(0, count * HASH_BYTES));
       this.linkHashes = grown;
     }
-    if (Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + count * HASH_BYTES, HASH_BYTES).write(link.hash, "hex") !== HASH_BYTES)
+    if (
+      Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + count * HASH_BYTES, HASH_BYTES).write(link.hash, "hex") !==
+      HASH_BYTES
+    )
       throw new RangeError(`event store: link hash ${link.hash} is not ${HASH_BYTES} bytes of hex`);
     this.linkFirstIndexes.push(link.firstIndex);
     for (let i = 0; i < events.length; i++) this.bodies.push(events[i] as LedgerEventBody);

@@ -97,8 +97,7 @@ export type VerifyResult =
   | { readonly ok: true; readonly eventsChecked: number }
   | {
       readonly ok: false;
-      readonly code:
-        "EVENT_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
+      readonly code: "EVENT_HASH_MISMATCH" | "INDEX_GAP" | "HEAD_MISMATCH" | "CHECKPOINT_MISMATCH" | "BALANCES_NOT_CONSERVED";
       readonly eventIndex?: number;
       readonly message: string;
     };

@@ -382,7 +382,8 @@ export class SimDisk implements Disk {
         const flipped = chunk.slice();
         flipped[offset - start] = (flipped[offset - start] as number) ^ (1 << bit);
         const current = this.files.get(name);
-        if (current !== undefined && current.chunks !== durable.chunks && current.chunks.holds(index, chunk)) current.chunks.set(index, flipped);
+        if (current !== undefined && current.chunks !== durable.chunks && current.chunks.holds(index, chunk))
+          current.chunks.set(index, flipped);
         durable.chunks.set(index, flipped);
         break;
       }
