@@ -49,9 +49,10 @@ export const HISTORY_PINNED_OPS_MAX = 1_000_000;
 /**
  * Operation ids each replica's ledger remembers (idempotency.ts, window mode). Clients retry only
  * within their 5 s request deadline, so this is safe up to ~3,300 writes/s per cell, above a
- * gateway's admission rate per cell (defaultAdmission below: 3,000/s). Each replica also holds its
- * latest snapshot (the window as [id, packed] pairs and its JSON), so 30 replicas x this x ~150
- * bytes is the largest single item of the bound (~75 MB; measured in docs/BENCHMARKS.md "soak").
+ * gateway's admission rate per cell (defaultAdmission below: 3,000/s). The window is most of each
+ * replica's latest snapshot (as JSON, ~45 bytes an id: ~0.7 MB a snapshot, held once as its file's
+ * bytes) and so of its WAL (compaction starts once the WAL outgrows the snapshot): with the id
+ * columns (~28 bytes an id; the received table likewise) the largest item of the bound (~70 MB over 30 replicas, docs/BENCHMARKS.md).
  */
 export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
 /**
