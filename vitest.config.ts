@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    globalSetup: ["test/setup/temp-directory.ts"],
   },
 });

@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: "forks",
+    globalSetup: ["test/setup/temp-directory.ts"],
     fileParallelism: false,
   },
 });
