@@ -33,15 +33,17 @@ import { RUNNING_WORLD_CHECK_STEP_BUDGET_MS } from "../drill-runner.js";
 // everything that grows with operations has a named limit here, sized for the default load
 // (2,000 ops/s, ~270 ledger events/s per cell) and the built-in drills (<= 100 s with lead and settle).
 /**
- * How long the running world's history keeps ops (two per operation; ~40,000 ops at the default
+ * How long the running world's history keeps ops (two per operation; ~60,000 ops at the default
  * load, as op objects ~200 bytes each). What reads back in it is a time window: a drill's lead
- * (DRILL_HISTORY_LEAD_US, 5 s, then pinned) and a rehearsal's measured outcome
- * (REHEARSAL_BASELINE_US + REHEARSAL_OBSERVE_US, 7 s); the online checks read ops as they come
- * (test/runtime/virtual/history-window.test.ts holds the sizes together). It was an op count
- * (100,000, dropping half at a time): 50,000-100,000 ops at the default load, and only ~4 s just
- * after a drop at the Double 11 peak.
+ * (DRILL_HISTORY_LEAD_US, 5 s, then pinned) and a rehearsal's measured outcome of an action
+ * (REHEARSAL_BASELINE_US before it starts + the action, up to ~6 s when a leader must first catch
+ * up (catchUpWaitUsMax 5 s) + REHEARSAL_OBSERVE_US after it: ~13 s); the online checks read ops as
+ * they come (test/runtime/virtual/history-window.test.ts holds the sizes together; an action whose
+ * window is no longer held is reported unmeasured, not measured on what is left). It was an op
+ * count (100,000, dropping half at a time): 50,000-100,000 ops at the default load, and only ~4 s
+ * just after a drop at the Double 11 peak.
  */
-export const HISTORY_RETAIN_US = 10_000_000;
+export const HISTORY_RETAIN_US = 15_000_000;
 /** At most this many history ops (past it the oldest quarter goes): >= 112,500 ops, ~9 s at the Double 11 peak (3x). */
 export const HISTORY_RETAIN_OPS_MAX = 150_000;
 /** While a drill runs its window is kept past the retention up to this (~250 s at the default load). */

@@ -338,12 +338,12 @@ export class PredictionLedger {
       const cells = Object.keys(prediction.rtoMs);
       const clock = source.virtual.cluster.clock;
       clock.setTimer(REHEARSAL_OBSERVE_US, () => {
-        const measured = outcomeFigures(
-          source.virtual.recorder.since(startedMs * 1000 - REHEARSAL_BASELINE_US),
-          startedMs * 1000,
-          entry.atMs * 1000,
-          cells,
-        );
+        const fromUs = startedMs * 1000 - REHEARSAL_BASELINE_US;
+        const recorder = source.virtual.recorder;
+        // A running world keeps a window of its history: an action too long for it is not measured on what is left.
+        const measured = recorder.holdsSince(fromUs)
+          ? outcomeFigures(recorder.since(fromUs), startedMs * 1000, entry.atMs * 1000, cells)
+          : null;
         this.appendAudit({
           atMs: Math.floor(clock.nowUs() / 1000),
           actor: "rehearsal",
@@ -370,11 +370,14 @@ export class PredictionLedger {
             },
             measured: {
               outcome: entry.outcome,
-              rtoMs: measured.rtoMs,
-              errorRate: measured.errorRate,
-              p99Ms: measured.p99Ms,
+              rtoMs: measured?.rtoMs ?? null,
+              errorRate: measured?.errorRate ?? null,
+              p99Ms: measured?.p99Ms ?? null,
               actionMs: entry.atMs - startedMs,
               routingVersionAfter: entry.routingVersionAfter,
+              ...(measured === null && {
+                unmeasured: `the world's history no longer holds the action's window (from ${Math.round(fromUs / 1000)} ms): it keeps the last seconds only`,
+              }),
             },
           },
         });

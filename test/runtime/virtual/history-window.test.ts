@@ -9,6 +9,7 @@ import { DRILL_HISTORY_LEAD_US } from "../../../runtime/drill-runner.js";
 import { HISTORY_RETAIN_OPS_MAX, HISTORY_RETAIN_US } from "../../../runtime/virtual/controller-setup.js";
 import { REHEARSAL_BASELINE_US, REHEARSAL_OBSERVE_US } from "../../../runtime/virtual/rehearsal.js";
 import { rateMax } from "../../../sim/workload/profile.js";
+import { defaultActionOptions } from "../../../controller/actions.js";
 
 /** History ops per operation: its invocation and its completion. */
 const OPS_PER_OPERATION = 2;
@@ -22,5 +23,12 @@ describe("the running world's history window", () => {
     const heldSeconds = Math.min(HISTORY_RETAIN_US / 1e6, (HISTORY_RETAIN_OPS_MAX * 0.75) / opsPerSecond);
     expect(heldSeconds).toBeGreaterThanOrEqual(DRILL_HISTORY_LEAD_US / 1e6);
     expect(heldSeconds).toBeGreaterThanOrEqual((REHEARSAL_BASELINE_US + REHEARSAL_OBSERVE_US) / 1e6);
+  });
+
+  it("at the default load, holds a rehearsal's measurement of the longest action (a leader that must catch up first, then its transfer)", () => {
+    const opsPerSecond = defaultWorldConfig().workload.opsPerSecond * OPS_PER_OPERATION;
+    const heldSeconds = Math.min(HISTORY_RETAIN_US / 1e6, (HISTORY_RETAIN_OPS_MAX * 0.75) / opsPerSecond);
+    const longestActionUs = defaultActionOptions.catchUpWaitUsMax + defaultActionOptions.transferTimeoutUs;
+    expect(heldSeconds).toBeGreaterThanOrEqual((REHEARSAL_BASELINE_US + longestActionUs + REHEARSAL_OBSERVE_US) / 1e6);
   });
 });

@@ -84,6 +84,32 @@ describe("rehearsals", () => {
     expect(details.measured.routingVersionAfter).toBe(prediction.routingVersionAfter);
   }, 240_000);
 
+  it("an action whose window the running world's history no longer holds is reported unmeasured, not measured on what is left", async () => {
+    // A history of at most 2,000 ops (~3 s at 600 history ops/s): the measurement reads back the action plus 7 s.
+    const h = (harness = await startRealHarness({
+      seed: 2,
+      opsPerSecond: 300,
+      waitPeriodMs: 0,
+      bounds: { historyRetention: { opsMax: 2_000 } },
+    }));
+    await h.run(3_000_000);
+    const rehearsed = await h.request(
+      "POST",
+      "/api/v1/rehearsals",
+      { action: { kind: "evacuate", target: "hangzhou", reason: "x" } },
+      { simUsMax: 0 },
+    );
+    expect(rehearsed.status).toBe(200);
+    expect((await h.request("POST", "/api/v1/regions/hangzhou/evacuate", { reason: "x" })).status).toBe(200);
+    await h.run(6_000_000);
+    const audit = ((await h.request("GET", "/api/v1/audit?kind=action")).body as { entries: AuditEntry[] }).entries;
+    const details = audit.find((entry) => entry.action === "evacuate-measured")?.details as {
+      measured: { rtoMs: unknown; errorRate: unknown; p99Ms: unknown; unmeasured?: string };
+    };
+    expect(details.measured).toMatchObject({ rtoMs: null, errorRate: null, p99Ms: null });
+    expect(details.measured.unmeasured).toMatch(/no longer holds the action's window/);
+  }, 240_000);
+
   it("predicts a refusal with its rule and figures", async () => {
     const h = (harness = await startRealHarness({ seed: 3, opsPerSecond: 200, gatewayOpsPerSecondMax: 150 }));
     await h.run(4_000_000);
