@@ -197,7 +197,11 @@ export function entryDataBytes(entry: Entry): Uint8Array {
   if (entry.data instanceof Uint8Array) return entry.data;
   const cached = (entry as CachedEntry)[ENCODED_DATA];
   if (cached !== undefined) return cached;
-  const bytes = encodeJson(entry.data);
+  // A buffer of its own, not a view of a slab: the cache lives as long as the entry, and the JSON
+  // entries (the control group's) live for minutes between its snapshots, so each pinned a 64 KiB
+  // slab of otherwise dead bytes: one control replica held 42 MB of slabs through 1,358 entries
+  // after five drills (issue 15, docs/BENCHMARKS.md session 11). Ledger entries are bytes already.
+  const bytes = encodeJson(entry.data).slice();
   cacheEncoding(entry, bytes);
   return bytes;
 }

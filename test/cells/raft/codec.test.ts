@@ -12,6 +12,7 @@ import {
   encodeJson,
   encodeMessage,
   entryBytes,
+  entryDataBytes,
   utf8Bytes,
 } from "../../../cells/raft/codec.js";
 import { decodeRecord, encodeRecord, encodeRecords, type WalRecord } from "../../../cells/storage/records.js";
@@ -148,5 +149,14 @@ describe("log entries' bytes (issue 15: memory)", () => {
     expect(Array.from(data)).toEqual([1, 2, 3]);
     expect(data.buffer).not.toBe(shared);
     expect(entryBytes(Uint8Array.from([4])).buffer).toBe(data.buffer);
+  });
+
+  it("a JSON entry's cached encoding has a buffer of its own: it lives as long as the entry, and a slab view would keep 64 KiB alive with it", () => {
+    const entry = { kind: "normal" as const, term: term(1), index: logIndex(1), data: { command: "renew", lease: "f-1" } };
+    const bytes = entryDataBytes(entry);
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual(entry.data);
+    expect(bytes.byteOffset).toBe(0);
+    expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+    expect(entryDataBytes(entry)).toBe(bytes); // cached
   });
 });
