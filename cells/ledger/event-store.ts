@@ -54,20 +54,17 @@ export class EventStore {
     return this.bodies.length;
   }
 
-  /** Appends one link's events, the first of which has index `firstIndex`; `previousHash` must be the last link's hash (or the base's). */
-  appendLink(link: ChainLink, events: readonly LedgerEventBody[]): void {
+  /** Appends one link: its events, the first of which has index `firstIndex`, and its hash (chained from the last link's, or the base's). */
+  appendLink(firstIndex: number, hash: string, events: readonly LedgerEventBody[]): void {
     const count = this.linkFirstIndexes.length;
     if ((count + 1) * HASH_BYTES > this.linkHashes.length) {
       const grown = new Uint8Array(this.linkHashes.length * 2);
       grown.set(this.linkHashes.subarray(0, count * HASH_BYTES));
       this.linkHashes = grown;
     }
-    if (
-      Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + count * HASH_BYTES, HASH_BYTES).write(link.hash, "hex") !==
-      HASH_BYTES
-    )
-      throw new RangeError(`event store: link hash ${link.hash} is not ${HASH_BYTES} bytes of hex`);
-    this.linkFirstIndexes.push(link.firstIndex);
+    if (Buffer.from(this.linkHashes.buffer, this.linkHashes.byteOffset + count * HASH_BYTES, HASH_BYTES).write(hash, "hex") !== HASH_BYTES)
+      throw new RangeError(`event store: link hash ${hash} is not ${HASH_BYTES} bytes of hex`);
+    this.linkFirstIndexes.push(firstIndex);
     for (let i = 0; i < events.length; i++) this.bodies.push(events[i] as LedgerEventBody);
     if (this.bodies.length < this.eventsRetainedMax * 2) return;
     // Keep the links that start at or after the cut (at least eventsRetainedMax events).
@@ -75,13 +72,13 @@ export class EventStore {
     let keep = this.linkFirstIndexes.length - 1;
     while (keep > 0 && (this.linkFirstIndexes[keep] as number) > cutIndex) keep--;
     if (keep === 0) return;
-    const firstIndex = this.linkFirstIndexes[keep] as number;
+    const keptFirstIndex = this.linkFirstIndexes[keep] as number;
     this.baseHash = this.hashOfLink(keep - 1);
-    this.bodies = this.bodies.slice(firstIndex - this.baseIndex);
+    this.bodies = this.bodies.slice(keptFirstIndex - this.baseIndex);
     const kept = this.linkFirstIndexes.length - keep;
     this.linkFirstIndexes = this.linkFirstIndexes.slice(keep);
     this.linkHashes.copyWithin(0, keep * HASH_BYTES, (keep + kept) * HASH_BYTES);
-    this.baseIndex = firstIndex;
+    this.baseIndex = keptFirstIndex;
   }
 
   /** The retained links, oldest first (made on demand: for verify and checkers, not hot paths). */

@@ -932,9 +932,8 @@ export class Ledger {
   /** One chain link for a batch's events (already applied to the balances). */
   private link(events: readonly LedgerEventBody[]): void {
     const firstIndex = this.count;
-    const previousHash = this.head;
-    const hash = chainHash(previousHash, events);
-    this.store.appendLink({ firstIndex, previousHash, hash }, events);
+    const hash = chainHash(this.head, events);
+    this.store.appendLink(firstIndex, hash, events);
     this.head = hash;
     this.count = firstIndex + events.length;
     const { checkpointEventsInterval, conservationRecountEventsInterval } = this.options;
