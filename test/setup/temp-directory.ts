@@ -1,6 +1,6 @@
 // Every test run's temporary files under one directory of its own, removed when the run ends:
-// tests make data directories, spools and reports with mkdtemp(os.tmpdir()), and a run used to
-// leave ~80 of them in /tmp (a developer's machine had ~970 after a day). TMPDIR is set before
+// tests make data directories, spools and reports with mkdtemp(os.tmpdir()), and runs used to
+// leave them in /tmp (this machine had ~970 after a day of runs; not counted per run). TMPDIR is set before
 // the test processes start, so they, and the processes they spawn, inherit it.
 import fs from "node:fs";
 import os from "node:os";
