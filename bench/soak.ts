@@ -1,5 +1,5 @@
 // `ldc bench soak [--minutes N]`: does a long-running `ldc start` keep its memory flat? Runs
-// `ldc start` as `npm start` runs it (its node flags from package.json; default world, virtual
+// `ldc start` as `npm start` runs it (its environment and node flags from package.json; default world, virtual
 // runtime, --speed 1) in a child process for N minutes
 // (default 30; `--minutes` or LDC_SOAK_MINUTES), starts a built-in drill through the API every
 // few minutes, and once forces a drill while hangzhou is evacuated (the scenario that ran a first
@@ -149,23 +149,41 @@ export function slope(points: readonly { readonly x: number; readonly y: number 
   return denominator === 0 ? 0 : numerator / denominator;
 }
 
+/** How `npm start` runs `ldc start` in a checkout: environment assignments before `node`, then node's flags. */
+export interface StartCommand {
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeFlags: readonly string[];
+}
+
 /**
- * The node flags of `npm start` in `repo` (its package.json `start` script, `node [FLAGS]
- * bin/ldc.mjs start`), so the soak measures what `npm start` runs there, an older checkout's too.
+ * The command of `npm start` in `repo` (its package.json `start` script,
+ * `[NAME=VALUE ...] node [FLAGS] bin/ldc.mjs start`), so the soak measures what `npm start` runs
+ * there, an older checkout's too: the allocator's settings (environment) as well as V8's (flags).
  */
-export function startNodeFlags(startScript: unknown): string[] {
-  const match = typeof startScript === "string" ? /^node((?: --[\w-]+(?:=\S+)?)*) bin\/ldc\.mjs start$/.exec(startScript.trim()) : null;
+export function startCommand(startScript: unknown): StartCommand {
+  const match =
+    typeof startScript === "string"
+      ? /^((?:[A-Z_][A-Z0-9_]*=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) bin\/ldc\.mjs start$/.exec(startScript.trim())
+      : null;
   if (match === null)
-    throw new Error(`package.json scripts.start: expected "node [--flag ...] bin/ldc.mjs start", got ${JSON.stringify(startScript)}`);
-  return (match[1] as string).split(" ").filter((flag) => flag !== "");
+    throw new Error(
+      `package.json scripts.start: expected "[NAME=VALUE ...] node [--flag ...] bin/ldc.mjs start", got ${JSON.stringify(startScript)}`,
+    );
+  const env: Record<string, string> = {};
+  for (const assignment of (match[1] as string).split(" ").filter((word) => word !== "")) {
+    const equals = assignment.indexOf("=");
+    env[assignment.slice(0, equals)] = assignment.slice(equals + 1);
+  }
+  return { env, nodeFlags: (match[2] as string).split(" ").filter((flag) => flag !== "") };
 }
 
 function startServer(repo: string, port: number, dataDirectory: string): ChildProcess {
   const packageJson = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts?: { start?: unknown } };
+  const command = startCommand(packageJson.scripts?.start);
   const child = spawn(
     process.execPath,
     [
-      ...startNodeFlags(packageJson.scripts?.start),
+      ...command.nodeFlags,
       join(repo, "bin", "ldc.mjs"),
       "start",
       "--port",
@@ -181,6 +199,7 @@ function startServer(repo: string, port: number, dataDirectory: string): ChildPr
     ],
     {
       cwd: repo,
+      env: { ...process.env, ...command.env },
       stdio: ["ignore", "ignore", "pipe"],
     },
   );
