@@ -33,6 +33,13 @@ export interface WorkloadOptions extends ProfileOptions {
 export const RED_PACKET_AMOUNT_MAX = 50;
 /** Cross-cell transfers whose invocation time is remembered for the settle latency (the oldest forgotten past it). */
 export const CROSS_CELL_INVOKED_TRACKED_MAX = 100_000;
+/**
+ * How long an open cross-cell transfer's invocation time is remembered (simulated µs). One whose
+ * outcome is unknown (a timeout) and that never applied is never settled: without an age bound such
+ * ids stayed until the count bound, ~0.2 MB a minute in a running world with drills (issue 15).
+ * A transfer that settles later than this gives no settle-latency sample.
+ */
+export const CROSS_CELL_INVOKED_TRACKED_US = 300_000_000;
 
 export const defaultWorkloadOptions: WorkloadOptions = {
   profile: "steady",
@@ -109,7 +116,16 @@ export class Workload {
     return this.accountsByCell.get(cell) ?? [];
   }
 
-  /** When cross-cell transfer `id` was invoked (forgotten once taken, or when too many are open). */
+  /** Cross-cell transfers whose settlement is awaited for a settle-latency sample. */
+  get crossCellTracked(): number {
+    return this.crossCellInvokedUs.size;
+  }
+
+  /**
+   * When cross-cell transfer `id` was invoked (forgotten once taken; when it is known never to be
+   * sent: rejected, refused or not invoked; after CROSS_CELL_INVOKED_TRACKED_US; or when too many
+   * are open).
+   */
   takeCrossCellInvokedUs(id: string): number | undefined {
     const invokedUs = this.crossCellInvokedUs.get(id);
     this.crossCellInvokedUs.delete(id);
@@ -237,10 +253,14 @@ export class Workload {
     const toCell = random.pick(others);
     const to = random.pick(this.accountsByCell.get(toCell) as string[]);
     const amount = random.intBetween(1, amountMax);
-    this.crossCellInvokedUs.set(id, this.dependencies.clock.nowUs());
-    if (this.crossCellInvokedUs.size > CROSS_CELL_INVOKED_TRACKED_MAX)
-      this.crossCellInvokedUs.delete(this.crossCellInvokedUs.keys().next().value as string);
-    this.issue(
+    const nowUs = this.dependencies.clock.nowUs();
+    // Insertion order is invocation order: the oldest are first.
+    for (const [oldest, invokedUs] of this.crossCellInvokedUs) {
+      if (nowUs - invokedUs <= CROSS_CELL_INVOKED_TRACKED_US && this.crossCellInvokedUs.size < CROSS_CELL_INVOKED_TRACKED_MAX) break;
+      this.crossCellInvokedUs.delete(oldest);
+    }
+    this.crossCellInvokedUs.set(id, nowUs);
+    const invoked = this.issue(
       fromUid,
       fromCell,
       "command",
@@ -248,11 +268,13 @@ export class Workload {
       { type: "TransferOut", id, from, to, toCell, amount },
       { id, from, to, amount, cell: fromCell, toCell },
     );
+    if (!invoked) this.crossCellInvokedUs.delete(id);
   }
 
-  private issue(uid: number, cell: string, kind: "command" | "read", f: string, payload: unknown, value: Json): void {
+  /** Invokes the operation and submits its request; false when the client is saturated and nothing was invoked. */
+  private issue(uid: number, cell: string, kind: "command" | "read", f: string, payload: unknown, value: Json): boolean {
     const { clock, recorder, placement } = this.dependencies;
-    if (recorder.inflight >= this.options.inflightMax) return; // not invoked at all: the client is saturated
+    if (recorder.inflight >= this.options.inflightMax) return false; // not invoked at all: the client is saturated
     const process = recorder.invoke(f, value, clock.nowUs());
     this.counts.invoked++;
     const requestId = `r${++this.sequence}`;
@@ -261,18 +283,26 @@ export class Workload {
       const now = clock.nowUs();
       if (outcome.ok) {
         this.counts.ok++;
-        if (f === "open" && (outcome.result as { outcome?: string } | undefined)?.outcome === "posted")
-          this.opened.add((value as { account: string }).account);
+        const posted = (outcome.result as { outcome?: string } | undefined)?.outcome === "posted";
+        if (f === "open" && posted) this.opened.add((value as { account: string }).account);
+        // A cross-cell transfer rejected at its payer's cell is never sent, so never settled.
+        if (!posted && isCrossCell(payload)) this.crossCellInvokedUs.delete(payload.id);
         // A command that followed its moved range was applied by the cell that answered.
         recorder.complete(process, "ok", f, completionValue(f, outcome.cell ?? cell, value, outcome.result), now);
         return;
       }
       const definitelyNotApplied = outcome.error.code === "OVERLOADED" || outcome.error.code === "INVALID";
+      if (definitelyNotApplied && isCrossCell(payload)) this.crossCellInvokedUs.delete(payload.id);
       if (definitelyNotApplied) this.counts.fail++;
       else this.counts.info++;
       recorder.complete(process, definitelyNotApplied ? "fail" : "info", f, failedValue(value, outcome.error.code), now);
     });
+    return true;
   }
+}
+
+function isCrossCell(payload: unknown): payload is { readonly type: "TransferOut"; readonly id: string } {
+  return (payload as { type?: unknown }).type === "TransferOut";
 }
 
 /** A failed or unknown operation's value: what was invoked and the error (transfers as literals: see transferCompletion). */
