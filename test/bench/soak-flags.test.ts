@@ -33,8 +33,10 @@ describe("soak: npm start's command", () => {
     expect(() => startCommand(undefined)).toThrow(/scripts\.start/);
   });
 
-  it("this checkout's npm start sizes the young generation (4 MiB semi-spaces)", () => {
+  it("this checkout's npm start sizes the young generation (4 MiB semi-spaces) and fixes glibc's mmap threshold at 32 KiB", () => {
     const packageJson = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } };
-    expect(startCommand(packageJson.scripts.start).nodeFlags).toContain("--max-semi-space-size=4");
+    const command = startCommand(packageJson.scripts.start);
+    expect(command.nodeFlags).toContain("--max-semi-space-size=4");
+    expect(command.env.GLIBC_TUNABLES?.split(":")).toContain("glibc.malloc.mmap_threshold=32768");
   });
 });
