@@ -42,7 +42,16 @@ class ManualClock implements Clock {
 
 type Answer = "posted" | "rejected" | "overloaded" | "timeout" | "hold";
 
-function workloadAnswering(answer: (request: UserRequest) => Answer, inflightMax = 20_000) {
+/** What the sink answers for each kind; null: it holds the request (never answers). */
+const OUTCOMES: Readonly<Record<Answer, CellOutcome | null>> = {
+  posted: { ok: true, result: { outcome: "posted" }, replica: "r" },
+  rejected: { ok: true, result: { outcome: "rejected", reason: "INSUFFICIENT_FUNDS" }, replica: "r" },
+  overloaded: { ok: false, error: { code: "OVERLOADED" } },
+  timeout: { ok: false, error: { code: "TIMEOUT" } },
+  hold: null,
+};
+
+function workloadAnswering(answer: (request: UserRequest, nowUs: number) => Answer, inflightMax = 20_000) {
   const clock = new ManualClock();
   const placement = planPlacement({
     regions: [
@@ -57,18 +66,9 @@ function workloadAnswering(answer: (request: UserRequest) => Answer, inflightMax
   const sink = {
     submit(request: UserRequest, callback: (outcome: CellOutcome) => void): void {
       const payload = request.payload as { type: string; id?: string };
-      const kind = payload.type === "TransferOut" ? answer(request) : "posted";
+      const kind = payload.type === "TransferOut" ? answer(request, clock.nowUs()) : "posted";
       if (payload.type === "TransferOut" && kind === "posted") sent.push(payload.id as string);
-      const outcome: CellOutcome | null =
-        kind === "posted"
-          ? { ok: true, result: { outcome: "posted" }, replica: "r" }
-          : kind === "rejected"
-            ? { ok: true, result: { outcome: "rejected", reason: "INSUFFICIENT_FUNDS" }, replica: "r" }
-            : kind === "overloaded"
-              ? { ok: false, error: { code: "OVERLOADED" } }
-              : kind === "timeout"
-                ? { ok: false, error: { code: "TIMEOUT" } }
-                : null;
+      const outcome = OUTCOMES[kind];
       if (outcome === null) held.push(callback);
       else clock.setTimer(1_000, () => callback(outcome));
     },
@@ -110,10 +110,8 @@ describe("cross-cell transfers awaited for a settle-latency sample", () => {
   it("one whose outcome stays unknown is forgotten once older than CROSS_CELL_INVOKED_TRACKED_US", () => {
     const timedOut: string[] = [];
     const sentAtUs: number[] = [];
-    let clockRef: ManualClock | null = null;
-    const { clock, workload } = workloadAnswering((request) => {
+    const { clock, workload } = workloadAnswering((request, nowUs) => {
       const id = (request.payload as { id: string }).id;
-      const nowUs = (clockRef as ManualClock).nowUs();
       if (nowUs < 10_000_000) {
         timedOut.push(id);
         return "timeout";
@@ -121,7 +119,6 @@ describe("cross-cell transfers awaited for a settle-latency sample", () => {
       sentAtUs.push(nowUs);
       return "posted";
     });
-    clockRef = clock;
     workload.start();
     clock.advance(CROSS_CELL_INVOKED_TRACKED_US);
     expect(timedOut.length).toBeGreaterThan(1_000);
