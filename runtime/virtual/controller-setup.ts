@@ -58,11 +58,14 @@ export const HISTORY_PINNED_OPS_MAX = 1_000_000;
  */
 export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
 /**
- * Chain checkpoints each replica's ledger keeps (one per 1,024 events: ~1,000 an hour per replica at
- * the default load, each ~100 bytes in memory and again in every snapshot; unbounded they grew ~10
- * MB an hour over 30 replicas). 1,024 to 2,048 checkpoints cover the last ~1-2 hours of a cell's events.
+ * Chain checkpoints each replica's ledger keeps (one per 1,024 events: ~1,200 an hour per replica
+ * at the default load, each ~100 bytes in memory and again in every snapshot). 128 to 256 cover
+ * the last ~6-13 minutes of a cell's events at the default load: a replica that lags further than
+ * that (and past the events kept in memory) is not compared until it catches up. At 1,024 (to 2,048) they were still filling 100
+ * minutes into a soak (the first half dropped at 1.7 hours), a slope of their own in the server's
+ * memory and snapshot files (issue 15); at 128 they reach their saw-tooth in ~13 minutes.
  */
-export const CHAIN_CHECKPOINTS_RETAINED_MAX = 1_024;
+export const CHAIN_CHECKPOINTS_RETAINED_MAX = 128;
 /** Recent events each replica's ledger keeps in memory (between this and twice this); older ones live on in balances and checkpoints. */
 export const LEDGER_EVENTS_RETAINED_MAX = 2_048;
 /**
