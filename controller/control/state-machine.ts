@@ -7,8 +7,20 @@ import type { StateMachine } from "../../cells/replica.js";
 import type { AuditEntry } from "../../domain/records.js";
 import { assert } from "../../ground/assert.js";
 
-/** Requests remembered for de-duplication (oldest forgotten first): hours of operator calls, shipments and lease renewals. */
+/**
+ * API calls (`begin` ids: an operator's Idempotency-Key, with the recorded answer) remembered for
+ * de-duplication and replay, oldest forgotten first: 16,384 operator calls, days at a console's rate.
+ */
 export const controlRequestsRememberedMax = 16_384;
+/**
+ * Ids of the other commands (shipments, lease renewals, fault and drill records, barriers, `end`s)
+ * remembered for de-duplication, oldest forgotten first. Their duplicates come from the
+ * controller's own retries within a commit timeout (seconds) or from a new leader committing an
+ * old term's entry at its election, never minutes later; at a drill's ~2 commands a second,
+ * 1,024 ids span ~8 minutes. Kept with the API calls' 16,384 they filled for ~2.5 hours of
+ * drills (~1.5 MB per control replica, again in each of its snapshots: issue 15).
+ */
+export const controlCommandIdsRememberedMax = 1_024;
 /** Audit entries kept in the replicated state (oldest dropped first), as the in-memory store keeps them (memoryAuditEntriesMax). */
 export const controlAuditEntriesMax = 10_000;
 /** Fault and drill records kept (ended ones dropped oldest first). */
@@ -186,7 +198,10 @@ export class ControlStateMachine implements StateMachine {
   private readonly drillRuns = new Map<string, ControlDrillRun>();
   private readonly moveRecords = new Map<string, ControlMove>();
   private readonly scaleOutRecords = new Map<string, ControlScaleOutCell>();
+  /** `begin` ids: API calls, with their method and path and recorded answer. */
   private readonly requests = new Map<string, RequestRecord>();
+  /** Every other command's id (no answer to replay), bounded separately. */
+  private readonly commandIds = new Map<string, RequestRecord>();
   /** Invariant: entries are applied in index order, each once. */
   private appliedIndex = 0;
 
@@ -196,7 +211,7 @@ export class ControlStateMachine implements StateMachine {
     const command = entry.data;
     // Raft's own entries (a leader's no-op) carry no command.
     if (!isControlCommand(command)) return { index: entry.index, duplicate: false, response: null, call: null };
-    const seen = this.requests.get(command.requestId);
+    const seen = this.requests.get(command.requestId) ?? this.commandIds.get(command.requestId);
     if (seen !== undefined) return { index: entry.index, duplicate: true, response: seen.response, call: seen.call };
     this.remember(command.requestId, entry.index, command.kind === "begin" ? `${command.api.method} ${command.api.path}` : null);
     switch (command.kind) {
@@ -298,7 +313,7 @@ export class ControlStateMachine implements StateMachine {
       drills: this.drills(),
       moves: this.moves(),
       ...(this.scaleOutRecords.size > 0 && { scaleOutCells: this.scaleOutCells() }),
-      requests: [...this.requests].map(([id, record]) => [id, record.index, record.call, record.response] as const),
+      requests: [...this.requests, ...this.commandIds].map(([id, record]) => [id, record.index, record.call, record.response] as const),
     };
   }
 
@@ -318,12 +333,16 @@ export class ControlStateMachine implements StateMachine {
     this.scaleOutRecords.clear();
     for (const record of state.scaleOutCells ?? []) this.scaleOutRecords.set(record.cell, record);
     this.requests.clear();
-    for (const [id, index, call, response] of state.requests) this.requests.set(id, { index, call, response });
+    this.commandIds.clear();
+    // In the order they were applied (a snapshot lists the calls, then the other ids, each oldest
+    // first), so the bounds forget the same ids on every replica; an older snapshot's one list too.
+    for (const [id, index, call, response] of [...state.requests].sort((a, b) => a[1] - b[1])) this.remember(id, index, call, response);
   }
 
-  private remember(requestId: string, index: number, call: string | null): void {
-    this.requests.set(requestId, { index, call, response: null });
-    if (this.requests.size > controlRequestsRememberedMax) this.requests.delete(this.requests.keys().next().value as string);
+  private remember(requestId: string, index: number, call: string | null, response: ControlResponse | null = null): void {
+    const [ids, max] = call === null ? [this.commandIds, controlCommandIdsRememberedMax] : [this.requests, controlRequestsRememberedMax];
+    ids.set(requestId, { index, call, response });
+    if (ids.size > max) ids.delete(ids.keys().next().value as string);
   }
 
   private appendAudit(entries: readonly AuditEntry[]): void {

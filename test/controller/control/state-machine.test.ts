@@ -4,7 +4,12 @@
 // applies the rest of the log to the same result).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ControlStateMachine } from "../../../controller/control/state-machine.js";
+import {
+  controlCommandIdsRememberedMax,
+  controlRequestsRememberedMax,
+  ControlStateMachine,
+  type ControlCommand,
+} from "../../../controller/control/state-machine.js";
 import { applyAll, auditEntry, routingAt } from "./log-builders.js";
 
 describe("ControlStateMachine", () => {
@@ -85,6 +90,56 @@ describe("ControlStateMachine", () => {
         expect(restored.snapshot()).toEqual(whole.snapshot());
       }),
     );
+  });
+
+  // Issue 15: one 16,384-id bound for every command filled for ~2.5 hours of drills (~2
+  // shipments, lease renewals and drill records a second), a slope in the server's memory and in
+  // every control snapshot. Background ids now have their own, short bound; API calls keep theirs.
+  it("forgets background command ids after its own bound, and remembers API calls across many more", () => {
+    const machine = new ControlStateMachine();
+    const api = { method: "POST", path: "/api/v1/regions/hangzhou/evacuate", actor: "a", via: "shanghai" };
+    const shipments = 2 * controlRequestsRememberedMax;
+    const commands: ControlCommand[] = [{ kind: "begin", requestId: "key:operator", api }];
+    for (let i = 0; i < shipments; i++) commands.push({ kind: "audit", requestId: `ship-${i}`, entries: [] });
+    applyAll(machine, commands);
+    // The operator's retry, 32,768 control commands later, still replays (no second run).
+    expect(machine.apply({ index: commands.length + 1, term: 1, data: { kind: "begin", requestId: "key:operator", api } })).toMatchObject({
+      duplicate: true,
+    });
+    const remembered = machine.snapshot().requests.map(([id]) => id);
+    expect(remembered).toHaveLength(1 + controlCommandIdsRememberedMax);
+    expect(remembered).toContain(`ship-${shipments - 1}`);
+    expect(remembered).not.toContain(`ship-${shipments - 1 - controlCommandIdsRememberedMax}`);
+    // A recent background id is still a duplicate.
+    expect(
+      machine.apply({ index: commands.length + 2, term: 1, data: { kind: "audit", requestId: `ship-${shipments - 1}`, entries: [] } }),
+    ).toMatchObject({ duplicate: true });
+  });
+
+  it("a replica restored from a snapshot forgets the same ids, in the same order, as one that applied it all", () => {
+    const api = { method: "POST", path: "/api/v1/halt", actor: "a", via: "shanghai" };
+    const commands: ControlCommand[] = [];
+    for (let i = 0; i < 3 * controlCommandIdsRememberedMax; i++) {
+      commands.push(
+        i % 97 === 0
+          ? { kind: "begin", requestId: `key:${i}`, api }
+          : {
+              kind: "fault",
+              requestId: `lease-${i}`,
+              fault: { id: "f-1", type: "latency", origin: "drill", state: "active", leaseUntilMs: i, term: 1 },
+            },
+      );
+    }
+    const whole = new ControlStateMachine();
+    applyAll(whole, commands);
+    const cut = Math.floor(1.5 * controlCommandIdsRememberedMax);
+    const first = new ControlStateMachine();
+    applyAll(first, commands.slice(0, cut));
+    const restored = new ControlStateMachine();
+    restored.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    applyAll(restored, commands.slice(cut), cut + 1);
+    expect(restored.snapshot()).toEqual(whole.snapshot());
+    expect(whole.snapshot().requests.filter(([, , call]) => call !== null)).toHaveLength(Math.ceil(commands.length / 97));
   });
 
   it("refuses an entry applied out of order (a replica bug, not an operating error)", () => {
