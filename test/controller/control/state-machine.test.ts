@@ -12,6 +12,16 @@ import {
 } from "../../../controller/control/state-machine.js";
 import { applyAll, auditEntry, routingAt } from "./log-builders.js";
 
+/** A replica that applied `commands` up to `cut`, was rebuilt from its snapshot (as JSON) and applied the rest. */
+function restoredAt(commands: readonly ControlCommand[], cut: number): ControlStateMachine {
+  const first = new ControlStateMachine();
+  applyAll(first, commands.slice(0, cut));
+  const restored = new ControlStateMachine();
+  restored.restore(JSON.parse(JSON.stringify(first.snapshot())));
+  applyAll(restored, commands.slice(cut), cut + 1);
+  return restored;
+}
+
 describe("ControlStateMachine", () => {
   it("applies a request id once; a repeated begin learns the recorded answer", () => {
     const machine = new ControlStateMachine();
@@ -82,12 +92,7 @@ describe("ControlStateMachine", () => {
         const whole = new ControlStateMachine();
         applyAll(whole, commands);
         const at = commands.length === 0 ? 0 : cut % commands.length;
-        const first = new ControlStateMachine();
-        applyAll(first, commands.slice(0, at));
-        const restored = new ControlStateMachine();
-        restored.restore(JSON.parse(JSON.stringify(first.snapshot())));
-        applyAll(restored, commands.slice(at), at + 1);
-        expect(restored.snapshot()).toEqual(whole.snapshot());
+        expect(restoredAt(commands, at).snapshot()).toEqual(whole.snapshot());
       }),
     );
   });
@@ -133,12 +138,7 @@ describe("ControlStateMachine", () => {
     const whole = new ControlStateMachine();
     applyAll(whole, commands);
     const cut = Math.floor(1.5 * controlCommandIdsRememberedMax);
-    const first = new ControlStateMachine();
-    applyAll(first, commands.slice(0, cut));
-    const restored = new ControlStateMachine();
-    restored.restore(JSON.parse(JSON.stringify(first.snapshot())));
-    applyAll(restored, commands.slice(cut), cut + 1);
-    expect(restored.snapshot()).toEqual(whole.snapshot());
+    expect(restoredAt(commands, cut).snapshot()).toEqual(whole.snapshot());
     expect(whole.snapshot().requests.filter(([, , call]) => call !== null)).toHaveLength(Math.ceil(commands.length / 97));
   });
 
