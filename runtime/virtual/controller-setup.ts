@@ -61,9 +61,10 @@ export const IDEMPOTENCY_WINDOW_ENTRIES = 16_384;
  * Chain checkpoints each replica's ledger keeps (one per 1,024 events: ~1,200 an hour per replica
  * at the default load, each ~100 bytes in memory and again in every snapshot). 128 to 256 cover
  * the last ~6-13 minutes of a cell's events at the default load: a replica that lags further than
- * that (and past the events kept in memory) is not compared until it catches up. At 1,024 (to 2,048) they were still filling 100
- * minutes into a soak (the first half dropped at 1.7 hours), a slope of their own in the server's
- * memory and snapshot files (issue 15); at 128 they reach their saw-tooth in ~13 minutes.
+ * that (and past the events kept in memory) is not compared until it catches up. At 1,024 (to
+ * 2,048) they were still filling 100 minutes into a soak (the first half dropped at 1.7 hours), a
+ * slope of their own in the server's memory and snapshot files (issue 15); at 128 they reach
+ * their saw-tooth in ~13 minutes (test/runtime/virtual/bound-fill-times.test.ts).
  */
 export const CHAIN_CHECKPOINTS_RETAINED_MAX = 128;
 /** Recent events each replica's ledger keeps in memory (between this and twice this); older ones live on in balances and checkpoints. */
