@@ -334,9 +334,9 @@ export class ControlStateMachine implements StateMachine {
     for (const record of state.scaleOutCells ?? []) this.scaleOutRecords.set(record.cell, record);
     this.requests.clear();
     this.commandIds.clear();
-    // In the order they were applied (a snapshot lists the calls, then the other ids, each oldest
-    // first), so the bounds forget the same ids on every replica; an older snapshot's one list too.
-    for (const [id, index, call, response] of [...state.requests].sort((a, b) => a[1] - b[1])) this.remember(id, index, call, response);
+    // A snapshot lists the calls, then the other ids, each oldest first (an older snapshot: one list
+    // in applied order), so each bound gets its ids in applied order and forgets the same ones on every replica.
+    for (const [id, index, call, response] of state.requests) this.remember(id, index, call, response);
   }
 
   private remember(requestId: string, index: number, call: string | null, response: ControlResponse | null = null): void {
